@@ -1,0 +1,5 @@
+import sys
+
+from crossdock.cli import main
+
+sys.exit(main())

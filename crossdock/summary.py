@@ -1,0 +1,61 @@
+"""The short summary printed after a run: what was published and what it says."""
+from __future__ import annotations
+
+import duckdb
+
+from crossdock.settings import Settings
+
+PUBLISHED_TABLES = (
+    "supply_chain_view",
+    "demand_forecast",
+    "forecast_accuracy",
+    "inventory_plan",
+    "compliance_plan",
+)
+
+
+def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
+    existing = {r[0] for r in conn.execute("select table_name from information_schema.tables where table_schema = 'publish'").fetchall()}
+    summary: dict = {"rows": {t: (conn.execute(f"select count(*) from publish.{t}").fetchall()[0][0] if t in existing else None) for t in PUBLISHED_TABLES}}
+    if "forecast_accuracy" in existing:
+        rows = conn.execute("select model, wape, bias from publish.forecast_accuracy where scope = 'overall'").fetchall()
+        summary["accuracy"] = {model: {"wape": wape, "bias": bias} for model, wape, bias in rows}
+    if "inventory_plan" in existing:
+        summary["actions"] = dict(conn.execute("select action, count(*) from publish.inventory_plan group by 1 order by 2 desc").fetchall())
+    if "compliance_plan" in existing:
+        summary["compliance_flags"] = conn.execute("select coalesce(sum(flag_count), 0) from publish.compliance_plan").fetchall()[0][0]
+        summary["compliance_rows_flagged"] = conn.execute("select count(*) from publish.compliance_plan where flag_count > 0").fetchall()[0][0]
+    if "ingest_ledger" in {r[0] for r in conn.execute("select table_name from information_schema.tables where table_schema = 'audit'").fetchall()}:
+        summary["ingest"] = conn.execute(
+            "select count(*), sum(rows_received), sum(rows_loaded), sum(rows_quarantined), sum(rows_rejected) from audit.ingest_ledger"
+        ).fetchall()[0]
+    return summary
+
+
+def print_summary(settings: Settings) -> None:
+    if not settings.warehouse.exists():
+        print(f"no warehouse at {settings.warehouse} yet: run `crossdock demo` first")
+        return
+    with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+        s = collect_summary(conn)
+    print("\n=== crossdock summary ===")
+    print(f"warehouse: {settings.warehouse}  (schema publish.* is the BI contract)")
+    if "ingest" in s:
+        files, received, loaded, quarantined, rejected = s["ingest"]
+        print(f"ingest: {files} files, {received:,} rows received = {loaded:,} loaded + {quarantined:,} quarantined + {rejected:,} rejected")
+    print("published tables:")
+    for table, rows in s["rows"].items():
+        print(f"  publish.{table:<20} {'not built' if rows is None else f'{rows:,} rows'}")
+    if "accuracy" in s:
+        acc = s["accuracy"]
+        model, naive = acc.get("lightgbm", {}), acc.get("seasonal_naive_7", {})
+        if model and naive:
+            print(
+                f"forecast backtest WAPE: LightGBM {model['wape']:.3f} vs seasonal naive {naive['wape']:.3f} "
+                f"(ratio {model['wape'] / naive['wape']:.2f}); bias {model['bias']:+.3f}"
+            )
+    if "actions" in s:
+        reorder = sum(n for a, n in s["actions"].items() if a.startswith("reorder now"))
+        print(f"inventory: {reorder} SKU x node to reorder now; actions {s['actions']}")
+    if "compliance_flags" in s:
+        print(f"compliance: {s['compliance_flags']} flags on {s['compliance_rows_flagged']} SKU x market rows")

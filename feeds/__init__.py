@@ -1,0 +1,1 @@
+"""Feed contracts and the per-file ingest that enforces them."""

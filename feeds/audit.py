@@ -1,0 +1,64 @@
+"""DDL of the raw tables (from the contracts) and of the audit tables."""
+from __future__ import annotations
+
+import duckdb
+
+from feeds.contracts import CONTRACTS, Contract
+from feeds.sql import ident
+
+WAREHOUSE_TYPES = {
+    "varchar": "varchar",
+    "integer": "bigint",
+    "decimal": "decimal(18, 4)",
+    "double": "double",
+    "date": "date",
+    "timestamptz": "timestamptz",
+    "boolean": "boolean",
+}
+
+LEDGER_DDL = """
+create table if not exists audit.ingest_ledger (
+    file_id varchar not null,        -- sha256 of the file's bytes
+    feed varchar not null,
+    dataset varchar,                 -- null when no contract matches the file name
+    file_name varchar not null,
+    file_path varchar not null,
+    file_bytes bigint not null,
+    rows_received bigint not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null,
+    rows_rejected bigint not null,   -- rows of a file rejected whole
+    status varchar not null,         -- loaded | rejected
+    message varchar,
+    ingested_at timestamptz not null
+)
+"""
+
+QUARANTINE_DDL = """
+create table if not exists audit.quarantine (
+    file_id varchar not null,
+    dataset varchar not null,
+    row_number bigint not null,
+    reason_code varchar not null,    -- machine-readable: first failed rule
+    reason varchar not null,         -- every failed rule, for a person
+    record json not null,            -- the values as sent
+    quarantined_at timestamptz not null
+)
+"""
+
+
+def raw_table_ddl(contract: Contract) -> str:
+    cols = [f"{ident(c.target_name)} {WAREHOUSE_TYPES[c.type]}" for c in contract.columns]
+    cols += [f"{ident(d.name)} {WAREHOUSE_TYPES[d.type]}" for d in contract.derived]
+    cols += ["_file_id varchar not null", "_row_number bigint not null", "_ingested_at timestamptz not null"]
+    return f"create table if not exists {contract.table} (\n    " + ",\n    ".join(cols) + "\n)"
+
+
+def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw and audit tables if missing; safe to call on every run."""
+    conn.execute("create schema if not exists raw")
+    conn.execute("create schema if not exists audit")
+    conn.execute(LEDGER_DDL)
+    conn.execute(QUARANTINE_DDL)
+    for contract in CONTRACTS:
+        conn.execute(raw_table_ddl(contract))

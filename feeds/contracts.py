@@ -1,0 +1,235 @@
+"""The written contracts of the four landing feeds.
+
+These objects are the single source of truth: the ingest builds its checks
+from them and `docs/feeds.md` is generated from them, so the documentation and
+the checks cannot drift apart.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pycountry
+
+ISO_COUNTRIES: tuple[str, ...] = tuple(sorted(c.alpha_2 for c in pycountry.countries))
+ISO_CURRENCIES: tuple[str, ...] = tuple(sorted(c.alpha_3 for c in pycountry.currencies))
+
+
+@dataclass(frozen=True)
+class Column:
+    """One contract column.
+
+    `type` is the warehouse type the value must cast to. A `pii` column is
+    never stored as sent: the ingest stores a salted SHA-256 pseudonym under
+    `stored_as` instead, so no customer identifier reaches the warehouse.
+    """
+
+    name: str
+    type: str  # varchar | integer | decimal | double | date | timestamptz | boolean
+    description: str
+    required: bool = True
+    allowed: tuple[str, ...] | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    nonzero: bool = False
+    unit: str | None = None
+    pii: bool = False
+    stored_as: str | None = None
+
+    @property
+    def target_name(self) -> str:
+        return self.stored_as or self.name
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A column the ingest adds, computed from the sent values in SQL.
+
+    `sql` refers to the sent (text) columns with `{column}` placeholders.
+    """
+
+    name: str
+    type: str
+    sql: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Contract:
+    feed: str  # landing sub-folder: orders | suppliers | carriers | inventory
+    dataset: str  # raw table name
+    file_prefix: str  # file names starting with this belong to the dataset
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    derived: tuple[Derived, ...] = field(default_factory=tuple)
+
+    @property
+    def table(self) -> str:
+        return f"raw.{self.dataset}"
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+ORDER_CHANNELS = ("web", "marketplace", "app")
+PO_STATUSES = ("open", "received", "cancelled")
+CARRIER_EVENT_TYPES = (
+    "picked_up",
+    "in_transit",
+    "customs_hold",
+    "customs_cleared",
+    "delivered",
+    "exception",
+    "returned",
+)
+
+ORDERS = Contract(
+    feed="orders",
+    dataset="orders",
+    file_prefix="orders",
+    description="Order lines as the storefront exports them. A return is a line with a negative quantity.",
+    key=("order_id", "line_id"),
+    columns=(
+        Column("order_id", "varchar", "Order number in the storefront."),
+        Column("line_id", "integer", "Line number within the order.", min_value=1),
+        Column("ordered_at", "timestamptz", "Time of the order (or of the return), ISO 8601 with UTC offset; stored in UTC."),
+        Column("channel", "varchar", "Sales channel.", allowed=ORDER_CHANNELS),
+        Column(
+            "customer_id",
+            "varchar",
+            "Storefront customer identifier; pseudonymised at ingest (salted SHA-256).",
+            required=False,
+            pii=True,
+            stored_as="customer_key",
+        ),
+        Column("sku", "varchar", "Stock keeping unit, as in the supplier catalogue."),
+        Column("quantity", "integer", "Units; negative for a return.", nonzero=True, min_value=-10_000, max_value=10_000, unit="units"),
+        Column("unit_price", "decimal", "Price per unit paid by the shopper, in `currency`, tax included.", min_value=0, unit="currency"),
+        Column("currency", "varchar", "ISO 4217 code of unit_price.", allowed=ISO_CURRENCIES),
+        Column("ship_to_country", "varchar", "ISO 3166-1 alpha-2 destination market.", allowed=ISO_COUNTRIES),
+        Column("fulfilment_node", "varchar", "Warehouse that ships the line."),
+    ),
+    derived=(
+        Derived(
+            "order_date",
+            "date",
+            "cast(substr(trim({ordered_at}), 1, 10) as date)",
+            "Calendar day of the order as written in the source's local timestamp: the market's own day.",
+        ),
+    ),
+)
+
+SUPPLIERS = Contract(
+    feed="suppliers",
+    dataset="suppliers",
+    file_prefix="suppliers",
+    description="Supplier master.",
+    key=("supplier_id",),
+    columns=(
+        Column("supplier_id", "varchar", "Supplier code."),
+        Column("supplier_name", "varchar", "Supplier's trading name."),
+        Column("country", "varchar", "ISO 3166-1 alpha-2 country the supplier ships from.", allowed=ISO_COUNTRIES),
+        Column("currency", "varchar", "ISO 4217 invoicing currency.", allowed=ISO_CURRENCIES),
+    ),
+)
+
+SUPPLIER_CATALOGUE = Contract(
+    feed="suppliers",
+    dataset="supplier_catalogue",
+    file_prefix="catalogue",
+    description="What each supplier sells us: cost, order constraints, quoted lead time, origin and HS code.",
+    key=("supplier_id", "sku"),
+    columns=(
+        Column("supplier_id", "varchar", "Supplier code."),
+        Column("sku", "varchar", "Stock keeping unit."),
+        Column("product_name", "varchar", "Product name."),
+        Column("category", "varchar", "Merchandise category."),
+        Column("unit_cost", "decimal", "Purchase cost per unit in `currency`.", min_value=0, unit="currency"),
+        Column("currency", "varchar", "ISO 4217 code of unit_cost.", allowed=ISO_CURRENCIES),
+        Column("moq", "integer", "Minimum order quantity.", min_value=1, unit="units"),
+        Column("pack_size", "integer", "Units per case; orders are whole cases.", min_value=1, unit="units"),
+        Column("quoted_lead_time_days", "integer", "Lead time the supplier quotes, order to receipt.", min_value=0, max_value=365, unit="days"),
+        Column("origin_country", "varchar", "ISO 3166-1 alpha-2 country of origin (customs).", allowed=ISO_COUNTRIES),
+        Column("hs_code", "varchar", "Harmonized System code (6+ digits); may be missing, the compliance plan flags it.", required=False),
+        Column("weight_kg", "double", "Shipping weight per unit.", min_value=0, unit="kg", required=False),
+        Column("is_primary", "boolean", "True for the SKU's preferred supplier."),
+    ),
+)
+
+PURCHASE_ORDERS = Contract(
+    feed="suppliers",
+    dataset="purchase_orders",
+    file_prefix="purchase_orders",
+    description="Purchase order lines with promised and actual receipt dates: the source of real lead-time variability.",
+    key=("po_id", "po_line"),
+    columns=(
+        Column("po_id", "varchar", "Purchase order number."),
+        Column("po_line", "integer", "Line within the purchase order.", min_value=1),
+        Column("supplier_id", "varchar", "Supplier code."),
+        Column("sku", "varchar", "Stock keeping unit."),
+        Column("destination_node", "varchar", "Node the goods are delivered to."),
+        Column("quantity", "integer", "Units ordered.", min_value=1, unit="units"),
+        Column("ordered_at", "date", "Day the order was placed."),
+        Column("promised_at", "date", "Receipt day the supplier promised."),
+        Column("received_at", "date", "Day the goods were received; empty while open.", required=False),
+        Column("status", "varchar", "Line status.", allowed=PO_STATUSES),
+    ),
+)
+
+CARRIER_EVENTS = Contract(
+    feed="carriers",
+    dataset="carrier_events",
+    file_prefix="tracking",
+    description="Carrier tracking events per shipment.",
+    key=("event_id",),
+    columns=(
+        Column("event_id", "varchar", "Unique event id from the carrier integration."),
+        Column("shipment_id", "varchar", "Shipment (tracking) id."),
+        Column("order_id", "varchar", "Order the shipment fulfils.", required=False),
+        Column("carrier", "varchar", "Carrier name."),
+        Column("service", "varchar", "Carrier service level."),
+        Column("origin_node", "varchar", "Node the shipment left."),
+        Column("origin_country", "varchar", "ISO 3166-1 alpha-2 origin.", allowed=ISO_COUNTRIES),
+        Column("destination_country", "varchar", "ISO 3166-1 alpha-2 destination.", allowed=ISO_COUNTRIES),
+        Column("event_type", "varchar", "Tracking milestone.", allowed=CARRIER_EVENT_TYPES),
+        Column("event_at", "timestamptz", "Time of the event, ISO 8601 with UTC offset; stored in UTC."),
+    ),
+)
+
+INVENTORY_SNAPSHOTS = Contract(
+    feed="inventory",
+    dataset="inventory_snapshots",
+    file_prefix="inventory",
+    description="End-of-day on-hand stock per SKU per node.",
+    key=("snapshot_date", "node", "sku"),
+    columns=(
+        Column("snapshot_date", "date", "Day the stock was counted (end of day)."),
+        Column("node", "varchar", "Fulfilment node."),
+        Column("sku", "varchar", "Stock keeping unit."),
+        Column("on_hand", "integer", "Units physically on hand.", min_value=0, unit="units"),
+    ),
+)
+
+CONTRACTS: tuple[Contract, ...] = (
+    ORDERS,
+    SUPPLIERS,
+    SUPPLIER_CATALOGUE,
+    PURCHASE_ORDERS,
+    CARRIER_EVENTS,
+    INVENTORY_SNAPSHOTS,
+)
+FEEDS: tuple[str, ...] = ("orders", "suppliers", "carriers", "inventory")
+
+
+def contracts_for_feed(feed: str) -> tuple[Contract, ...]:
+    return tuple(c for c in CONTRACTS if c.feed == feed)
+
+
+def contract_for_file(feed: str, file_name: str) -> Contract | None:
+    """The contract a landing file belongs to, by its name's prefix (longest match wins)."""
+    matches = [c for c in contracts_for_feed(feed) if file_name.lower().startswith(c.file_prefix)]
+    return max(matches, key=lambda c: len(c.file_prefix), default=None)

@@ -1,0 +1,103 @@
+"""Turn a contract into SQL that tags every landed row with what it breaks.
+
+Each rule yields a reason code (for machines) and a message (for people); a
+row with no failed rule is loadable. Rules are generated from the contract, so
+adding a constraint to a column adds its check and its documentation at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from feeds.audit import WAREHOUSE_TYPES
+from feeds.contracts import Column, Contract
+from feeds.sql import ident, literal
+
+INTEGER_PATTERN = r"^[+-]?[0-9]+$"
+ZONE_SUFFIX_PATTERN = r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    condition: str  # SQL true when the row breaks the rule
+    message: str  # SQL string expression, evaluated only when broken
+
+
+def typed(col: Column, value: str) -> str:
+    return f"try_cast({value} as {WAREHOUSE_TYPES[col.type]})"
+
+
+def column_rules(col: Column) -> list[Rule]:
+    v = ident(col.name)
+    name = col.name
+    rules: list[Rule] = []
+    if col.required:
+        rules.append(Rule("missing_value", f"{v} is null", literal(f"{name} is missing")))
+    bad_type = f"{v} is not null and {typed(col, v)} is null"
+    if col.type == "integer":
+        bad_type = f"{v} is not null and not regexp_matches({v}, {literal(INTEGER_PATTERN)})"
+    rules.append(Rule("bad_type", bad_type, f"{literal(f'{name} is not a valid {col.type}: ')} || {v}"))
+    if col.type == "timestamptz":
+        rules.append(
+            Rule(
+                "missing_timezone",
+                f"{v} is not null and {typed(col, v)} is not null and not regexp_matches({v}, {literal(ZONE_SUFFIX_PATTERN)})",
+                f"{literal(f'{name} has no UTC offset: ')} || {v}",
+            )
+        )
+    if col.allowed is not None:
+        allowed_sql = ", ".join(literal(a) for a in col.allowed)
+        shown = ", ".join(col.allowed) if len(col.allowed) <= 12 else f"{len(col.allowed)} ISO codes"
+        rules.append(
+            Rule("not_allowed", f"{v} is not null and {v} not in ({allowed_sql})", f"{literal(f'{name} not in ({shown}): ')} || {v}")
+        )
+    numeric = f"try_cast({v} as double)"
+    if col.min_value is not None:
+        rules.append(Rule("out_of_range", f"{numeric} < {col.min_value}", f"{literal(f'{name} below {col.min_value:g}: ')} || {v}"))
+    if col.max_value is not None:
+        rules.append(Rule("out_of_range", f"{numeric} > {col.max_value}", f"{literal(f'{name} above {col.max_value:g}: ')} || {v}"))
+    if col.nonzero:
+        rules.append(Rule("zero_quantity", f"{numeric} = 0", literal(f"{name} is zero")))
+    return rules
+
+
+def checked_rows_sql(contract: Contract, header: list[str], source: str = "landed") -> str:
+    """SQL selecting every landed row with its contract columns (trimmed text), reason_code and reason.
+
+    Columns the contract names but the file lacks (optional ones only; a
+    missing required column rejects the file before this runs) become null.
+    Within a file the last row with a given key wins: earlier ones are
+    quarantined as duplicate_key so nothing is counted twice.
+    """
+    by_lower = {h.strip().lstrip("\ufeff").lower(): h for h in header}
+    cleaned_cols = []
+    for col in contract.columns:
+        sent = by_lower.get(col.name.lower())
+        expr = f"nullif(trim({ident(sent)}), '')" if sent is not None else "cast(null as varchar)"
+        cleaned_cols.append(f"{expr} as {ident(col.name)}")
+    record = "to_json(struct_pack(" + ", ".join(f"{ident(h)} := {ident(h)}" for h in header) + "))"
+
+    rules = [r for col in contract.columns for r in column_rules(col)]
+    keys = ", ".join(ident(k) for k in contract.key)
+    key_present = " and ".join(f"{ident(k)} is not null" for k in contract.key)
+    rules.append(
+        Rule(
+            "duplicate_key",
+            f"{key_present} and _rank_in_key > 1",
+            literal(f"key ({', '.join(contract.key)}) repeats later in this file; the later row wins"),
+        )
+    )
+    code = "coalesce(" + ", ".join(f"case when {r.condition} then {literal(r.code)} end" for r in rules) + ")"
+    reason = "concat_ws('; ', " + ", ".join(f"case when {r.condition} then {r.message} end" for r in rules) + ")"
+    return f"""
+with cleaned as (
+    select _row_number, {", ".join(cleaned_cols)}, {record} as _record
+    from {source}
+),
+ranked as (
+    select *, row_number() over (partition by {keys} order by _row_number desc) as _rank_in_key
+    from cleaned
+)
+select *, {code} as reason_code, nullif({reason}, '') as reason
+from ranked
+"""

@@ -1,0 +1,21 @@
+"""Inventory policy maths: safety stock, reorder point, order quantity, cover, action.
+
+Pure functions on numpy arrays and pandas DataFrames, no Dagster: the
+orchestration layer loads the inputs and writes `publish.inventory_plan`.
+
+Modules, one job each:
+
+- `planning.policy`: `PlanningPolicy`, the tunable parameters.
+- `planning.inputs`: column contracts and input checks.
+- `planning.demand`: forecast pooled to nodes; d̄ and σ_d over the lead time.
+- `planning.lead_time`: observed vs quoted lead time.
+- `planning.safety_stock`: z, σ from p10/p90, safety stock, reorder point.
+- `planning.order_quantity`: EOQ, MOQ and pack rounding.
+- `planning.cover`: days of cover, stock-out and order-by dates.
+- `planning.actions`: the action label.
+- `planning.inventory_plan`: `build_inventory_plan`, the DataFrame-level builder.
+"""
+from planning.inventory_plan import PLAN_COLUMNS, build_inventory_plan
+from planning.policy import PlanningPolicy
+
+__all__ = ["PLAN_COLUMNS", "PlanningPolicy", "build_inventory_plan"]

@@ -1,0 +1,69 @@
+"""The one-word verdict a planner filters the plan on.
+
+Rules are evaluated in priority order and the first that holds wins:
+
+1. 'reorder now': inventory position <= reorder point and an order is
+   recommended (the position is already inside the lead-time + safety band).
+2. 'no demand — review stock': d̄ = 0 over the lead time but stock on hand
+   (dead or slow stock to sell off, move or write down).
+3. 'reorder soon': the order-by date is within `reorder_soon_days` of as_of.
+4. 'excess': on-hand cover above `excess_cover_days`.
+5. 'ok'.
+
+'reorder now' outranks 'no demand' because a SKU whose median is zero can
+still carry a safety stock (p90 > 0), and an order the maths asks for should
+not be hidden behind a softer label.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+REORDER_NOW = "reorder now"
+REORDER_SOON = "reorder soon"
+OK = "ok"
+EXCESS = "excess"
+NO_DEMAND = "no demand — review stock"
+
+ACTIONS: tuple[str, ...] = (REORDER_NOW, REORDER_SOON, OK, EXCESS, NO_DEMAND)
+
+
+def classify_action(
+    reorder_now: ArrayLike,
+    mean_daily_demand: ArrayLike,
+    on_hand: ArrayLike,
+    order_by: pd.DatetimeIndex | pd.Series,
+    days_of_cover: ArrayLike,
+    as_of: dt.date,
+    reorder_soon_days: int,
+    excess_cover_days: float,
+) -> NDArray[np.object_]:
+    """Action per row, by the priority rules in the module docstring.
+
+    Args:
+        reorder_now: bool, an order is due today.
+        mean_daily_demand: d̄, units/day.
+        on_hand: units on hand.
+        order_by: order-by dates (NaT = none).
+        days_of_cover: on_hand / d̄, days (NaN = undefined).
+        as_of: plan date.
+        reorder_soon_days: window (days) for 'reorder soon'.
+        excess_cover_days: cover (days) above which stock is 'excess'.
+    """
+    now = np.asarray(reorder_now, dtype=bool)
+    d = np.asarray(mean_daily_demand, dtype=float)
+    oh = np.asarray(on_hand, dtype=float)
+    cover = np.asarray(days_of_cover, dtype=float)
+    order_by = pd.DatetimeIndex(order_by)
+    soon_limit = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=reorder_soon_days)
+    soon = np.asarray(order_by.notna() & (order_by <= soon_limit), dtype=bool)
+    excess = np.nan_to_num(cover, nan=-np.inf) > excess_cover_days
+    no_demand = (d == 0) & (oh > 0)
+    return np.select(
+        [now, no_demand, soon, excess],
+        [REORDER_NOW, NO_DEMAND, REORDER_SOON, EXCESS],
+        default=OK,
+    ).astype(object)

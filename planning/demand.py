@@ -1,0 +1,137 @@
+"""Demand over the lead time, from the daily quantile forecast.
+
+The forecast is per SKU × market × day (p10/p50/p90); stock sits at nodes, so
+the markets a node ships to are pooled first, then the node's daily demand is
+summarised over the lead-time window into the two numbers the policy needs:
+the mean daily demand d̄ and the daily demand standard deviation σ_d.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planning.safety_stock import sigma_from_p10_p90
+
+
+@dataclass(frozen=True)
+class NodeForecast:
+    """Daily forecast pooled to nodes, restricted to the planning horizon.
+
+    Attributes:
+        daily: one row per sku × node × forecast_date with columns sku, node,
+            forecast_date (datetime64), day_index (0 = first horizon day),
+            p50 (units/day, summed over the node's markets), p90 (units/day,
+            summed; only used to tell "some demand" from "none") and
+            sigma_sq ((units/day)², the summed per-market daily variances).
+        horizon_start: first forecast date on or after as_of (None if none).
+        horizon_end: last forecast date (None if none).
+    """
+
+    daily: pd.DataFrame
+    horizon_start: pd.Timestamp | None
+    horizon_end: pd.Timestamp | None
+
+    @property
+    def horizon_days(self) -> int:
+        """Calendar days from horizon_start to horizon_end inclusive (0 if empty)."""
+        if self.horizon_start is None or self.horizon_end is None:
+            return 0
+        return int((self.horizon_end - self.horizon_start).days) + 1
+
+
+def node_daily_forecast(forecast: pd.DataFrame, market_nodes: pd.DataFrame, as_of: dt.date) -> NodeForecast:
+    """Pool the per-market daily forecast into per-node daily demand.
+
+    Per node and day: p50_node = Σ p50_market, and σ_node = sqrt(Σ σ_market²)
+    with σ_market = (p90 - p10) / (2 * 1.2816) (units/day). Summing variances
+    assumes the markets' daily forecast errors are independent; positively
+    correlated markets (shared promotions, a viral product) would make the
+    true pooled σ larger, so the safety stock is then somewhat optimistic.
+
+    Only dates on or after `as_of` are kept: earlier rows are stale and would
+    drag the lead-time mean towards the past. Markets missing from
+    `market_nodes` raise ValueError instead of silently dropping demand.
+    """
+    node_of = market_nodes.drop_duplicates()
+    dup = node_of["market"][node_of["market"].duplicated()]
+    if not dup.empty:
+        raise ValueError(f"market_nodes maps these markets to more than one node: {sorted(dup.unique())}")
+
+    fc = forecast.loc[:, ["sku", "market", "forecast_date", "p10", "p50", "p90"]].copy()
+    fc["forecast_date"] = pd.to_datetime(fc["forecast_date"]).dt.normalize()
+    as_of_ts = pd.Timestamp(as_of).normalize()
+    if not fc.empty and not (fc["forecast_date"] >= as_of_ts).any():
+        raise ValueError(
+            f"forecast has no dates on or after as_of={as_of_ts.date()} (latest is {fc['forecast_date'].max().date()}); "
+            "is it stale?"
+        )
+    fc = fc[fc["forecast_date"] >= as_of_ts]
+
+    unmapped = sorted(set(fc["market"]) - set(node_of["market"]))
+    if unmapped:
+        raise ValueError(f"forecast markets missing from market_nodes: {unmapped}")
+
+    fc["node"] = fc["market"].map(node_of.set_index("market")["node"])
+    fc["sigma_sq"] = sigma_from_p10_p90(fc["p10"], fc["p90"]) ** 2
+    daily = (
+        fc.groupby(["sku", "node", "forecast_date"], as_index=False, sort=True)[["p50", "p90", "sigma_sq"]]
+        .sum()
+    )
+    if daily.empty:
+        daily["day_index"] = pd.Series(dtype="int64")
+        return NodeForecast(daily=daily, horizon_start=None, horizon_end=None)
+    start, end = daily["forecast_date"].min(), daily["forecast_date"].max()
+    daily["day_index"] = (daily["forecast_date"] - start).dt.days.astype("int64")
+    return NodeForecast(daily=daily, horizon_start=start, horizon_end=end)
+
+
+def lead_time_window_days(lead_time_days: np.ndarray | pd.Series, horizon_days: int) -> np.ndarray:
+    """Number of forecast days averaged for d̄ and σ_d: ceil(L), at least 1, at most the horizon.
+
+    ceil so a 30.2-day lead time still sees its 31st day; capped at the horizon
+    because a lead time longer than the forecast can only use what there is.
+    """
+    if horizon_days <= 0:
+        return np.zeros(len(lead_time_days), dtype=np.int64)
+    n = np.ceil(np.asarray(lead_time_days, dtype=float) - 1e-9)
+    return np.clip(n, 1, horizon_days).astype(np.int64)
+
+
+def lead_time_demand_stats(node_forecast: NodeForecast, keys: pd.DataFrame) -> pd.DataFrame:
+    """Mean daily demand d̄ and daily std σ_d per sku × node over its lead-time window.
+
+    Args:
+        node_forecast: output of `node_daily_forecast`.
+        keys: sku, node, window_days (from `lead_time_window_days`).
+
+    Returns keys' sku, node plus mean_daily_demand (units/day) and
+    demand_std_daily (units/day), in the order of `keys`:
+
+        d̄   = (1/n) Σ_{day < n} p50_day
+        σ_d = sqrt((1/n) Σ_{day < n} σ_day²)
+
+    over the first n = window_days days of the horizon. A day with no forecast
+    row counts as zero demand and zero spread (the forecast said nothing will
+    sell there); n = 0 (no horizon) gives zeros.
+    """
+    daily = node_forecast.daily
+    k = keys.loc[:, ["sku", "node", "window_days"]]
+    window = k.merge(daily[["sku", "node", "day_index", "p50", "sigma_sq"]], on=["sku", "node"], how="inner")
+    window = window[window["day_index"] < window["window_days"]]
+    sums = window.groupby(["sku", "node"], as_index=False)[["p50", "sigma_sq"]].sum()
+    out = k.merge(sums, on=["sku", "node"], how="left")
+    n = out["window_days"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(n > 0, out["p50"].fillna(0.0).to_numpy() / n, 0.0)
+        var = np.where(n > 0, out["sigma_sq"].fillna(0.0).to_numpy() / n, 0.0)
+    return pd.DataFrame(
+        {
+            "sku": out["sku"].to_numpy(),
+            "node": out["node"].to_numpy(),
+            "mean_daily_demand": mean,
+            "demand_std_daily": np.sqrt(var),
+        }
+    )

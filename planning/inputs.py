@@ -1,0 +1,126 @@
+"""Column contracts and checks for the inventory plan's input frames.
+
+The plan joins six frames; a missing column, a duplicated key or a SKU with no
+cost would otherwise surface as silently dropped rows or NaN quantities. Each
+check raises ValueError that names the frame and the offending keys.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+FORECAST_COLUMNS: tuple[str, ...] = ("sku", "market", "forecast_date", "p10", "p50", "p90")
+ON_HAND_COLUMNS: tuple[str, ...] = ("sku", "node", "on_hand")
+OPEN_ORDERS_COLUMNS: tuple[str, ...] = ("sku", "node", "on_order")
+LEAD_TIME_COLUMNS: tuple[str, ...] = (
+    "sku",
+    "n_receipts",
+    "lead_time_mean_days",
+    "lead_time_std_days",
+    "quoted_lead_time_days",
+)
+SKU_COLUMNS: tuple[str, ...] = ("sku", "category", "unit_cost_eur", "moq", "pack_size")
+MARKET_NODE_COLUMNS: tuple[str, ...] = ("market", "node")
+
+# Attributes the maths cannot do without (category is descriptive only).
+REQUIRED_SKU_ATTRIBUTES: tuple[str, ...] = ("unit_cost_eur", "moq", "pack_size")
+
+_MAX_NAMED = 20  # keep error messages readable when a whole feed is wrong
+
+
+def _names(values: Iterable[object]) -> str:
+    vals = sorted({str(v) for v in values})
+    shown = ", ".join(vals[:_MAX_NAMED])
+    more = f" (+{len(vals) - _MAX_NAMED} more)" if len(vals) > _MAX_NAMED else ""
+    return f"[{shown}]{more}"
+
+
+def require_columns(df: pd.DataFrame, columns: Sequence[str], frame: str) -> None:
+    """Raise if `df` lacks any of `columns`."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"`{frame}` is missing columns {missing}; expected {list(columns)}")
+
+
+def require_unique(df: pd.DataFrame, key: Sequence[str], frame: str) -> None:
+    """Raise if `key` is not unique in `df`, naming the duplicated keys."""
+    dup = df.duplicated(list(key), keep=False)
+    if dup.any():
+        keys = df.loc[dup, list(key)].astype(str).agg("/".join, axis=1)
+        raise ValueError(f"`{frame}` has duplicate rows for key {list(key)}: {_names(keys)}")
+
+
+def require_non_null(df: pd.DataFrame, columns: Sequence[str], frame: str, key: str = "sku") -> None:
+    """Raise if any of `columns` is null, naming the rows' `key` values."""
+    for col in columns:
+        bad = df[col].isna()
+        if bad.any():
+            raise ValueError(f"`{frame}`.{col} is null for {key}s {_names(df.loc[bad, key])}")
+
+
+def require_whole_non_negative(df: pd.DataFrame, column: str, frame: str) -> None:
+    """Raise if a unit count column holds negative or fractional values."""
+    values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)
+    bad = ~(values >= 0) | (np.floor(values) != values)
+    if bad.any():
+        raise ValueError(
+            f"`{frame}`.{column} must be whole, non-negative units; bad for skus {_names(df.loc[bad, 'sku'])}"
+        )
+
+
+def validate_inputs(
+    forecast: pd.DataFrame,
+    on_hand: pd.DataFrame,
+    open_orders: pd.DataFrame,
+    lead_times: pd.DataFrame,
+    skus: pd.DataFrame,
+    market_nodes: pd.DataFrame,
+) -> None:
+    """Structural checks on all inputs: columns, unique keys, no null quantities."""
+    require_columns(forecast, FORECAST_COLUMNS, "forecast")
+    require_columns(on_hand, ON_HAND_COLUMNS, "on_hand")
+    require_columns(open_orders, OPEN_ORDERS_COLUMNS, "open_orders")
+    require_columns(lead_times, LEAD_TIME_COLUMNS, "lead_times")
+    require_columns(skus, SKU_COLUMNS, "skus")
+    require_columns(market_nodes, MARKET_NODE_COLUMNS, "market_nodes")
+
+    require_unique(forecast, ["sku", "market", "forecast_date"], "forecast")
+    require_unique(on_hand, ["sku", "node"], "on_hand")
+    require_unique(lead_times, ["sku"], "lead_times")
+    require_unique(skus, ["sku"], "skus")
+
+    require_non_null(forecast, ["sku", "market", "forecast_date", "p10", "p50", "p90"], "forecast")
+    require_non_null(on_hand, ["sku", "node"], "on_hand")
+    require_non_null(open_orders, ["sku", "node"], "open_orders")
+    require_whole_non_negative(on_hand, "on_hand", "on_hand")
+    require_whole_non_negative(open_orders, "on_order", "open_orders")
+    if (pd.to_numeric(forecast["p50"]) < 0).any():
+        raise ValueError(f"`forecast`.p50 is negative for skus {_names(forecast.loc[forecast['p50'] < 0, 'sku'])}")
+
+
+def validate_sku_coverage(needed: Iterable[object], skus: pd.DataFrame, lead_times: pd.DataFrame) -> None:
+    """Every SKU in the plan must have its attributes and a lead-time row.
+
+    Raises ValueError naming the SKUs missing from `skus`, the SKUs with null
+    or impossible attributes, and the SKUs missing from `lead_times`, so a gap
+    in the catalogue stops the plan instead of dropping those lines.
+    """
+    needed = set(needed)
+    missing = needed - set(skus["sku"])
+    if missing:
+        raise ValueError(f"SKUs missing from `skus` (no unit cost, MOQ or pack size): {_names(missing)}")
+    attrs = skus[skus["sku"].isin(needed)]
+    require_non_null(attrs, REQUIRED_SKU_ATTRIBUTES, "skus")
+    checks = {
+        "unit_cost_eur must be > 0": ~(pd.to_numeric(attrs["unit_cost_eur"]) > 0),
+        "moq must be >= 0": ~(pd.to_numeric(attrs["moq"]) >= 0),
+        "pack_size must be >= 1": ~(pd.to_numeric(attrs["pack_size"]) >= 1),
+    }
+    for rule, bad in checks.items():
+        if bad.any():
+            raise ValueError(f"`skus`: {rule}; violated by {_names(attrs.loc[bad, 'sku'])}")
+    missing_lt = needed - set(lead_times["sku"])
+    if missing_lt:
+        raise ValueError(f"SKUs missing from `lead_times` (no lead time to plan with): {_names(missing_lt)}")

@@ -1,0 +1,196 @@
+"""The inventory plan: one row per active SKU × node with policy, position and action.
+
+Builds `publish.inventory_plan` from the forecast, stock, open POs, lead times
+and SKU attributes. Pure pandas/numpy; the Dagster asset only loads the inputs
+and writes the result. The maths lives in the sibling modules:
+
+- demand over the lead time (`planning.demand`): forecast pooled to the node,
+  d̄ = mean p50 over the first ceil(L) horizon days (all of the horizon if L is
+  longer), σ_d = sqrt(mean σ_day²), σ_day = (p90 - p10) / (2 * 1.2816);
+- lead time (`planning.lead_time`): observed mean/std when >= 3 receipts,
+  else quoted with σ_L = 0.25 * quoted;
+- SS = z * sqrt((L + R) σ_d² + d̄² σ_L²), ROP = d̄ (L + R) + SS
+  (`planning.safety_stock`);
+- Q = EOQ = sqrt(2 D K / H), D = 365 d̄, H = unit cost * carrying rate, then
+  >= MOQ and rounded up to a pack multiple (`planning.order_quantity`);
+- S = ROP + Q; IP = on_hand + on_order; order max(Q, S - IP) (orderable)
+  when IP <= ROP;
+- cover, stock-out and order-by dates (`planning.cover`) and action
+  (`planning.actions`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from planning.actions import classify_action
+from planning.cover import days_of_cover, order_by_date, projected_stockout_date
+from planning.demand import lead_time_demand_stats, lead_time_window_days, node_daily_forecast
+from planning.inputs import validate_inputs, validate_sku_coverage
+from planning.lead_time import resolve_lead_times
+from planning.order_quantity import orderable_quantity, order_quantity
+from planning.policy import PlanningPolicy
+from planning.safety_stock import protection_interval_demand, reorder_point, safety_stock
+
+PLAN_COLUMNS: tuple[str, ...] = (
+    "sku",
+    "node",
+    "category",
+    "as_of",
+    "on_hand",
+    "on_order",
+    "inventory_position",
+    "mean_daily_demand",
+    "demand_std_daily",
+    "lead_time_days",
+    "lead_time_std_days",
+    "lead_time_source",
+    "service_level",
+    "z",
+    "lead_time_demand",
+    "safety_stock",
+    "reorder_point",
+    "order_quantity",
+    "order_up_to",
+    "recommended_order_qty",
+    "order_by_date",
+    "days_of_cover",
+    "projected_stockout_date",
+    "unit_cost_eur",
+    "safety_stock_value_eur",
+    "carrying_cost_eur_per_year",
+    "action",
+)
+"""Output columns, in order. Units: quantities in units, demand in units/day,
+lead times and cover in days, money in EUR; dates are datetime64 (midnight)."""
+
+
+def _stock_positions(on_hand: pd.DataFrame, open_orders: pd.DataFrame) -> pd.DataFrame:
+    """sku, node, on_hand, on_order (int64 units); open PO lines are summed per sku × node."""
+    oh = on_hand.loc[:, ["sku", "node", "on_hand"]]
+    oo = open_orders.groupby(["sku", "node"], as_index=False)["on_order"].sum()
+    stock = oh.merge(oo, on=["sku", "node"], how="outer")
+    for col in ("on_hand", "on_order"):
+        stock[col] = pd.to_numeric(stock[col]).fillna(0).astype("int64")
+    return stock
+
+
+def build_inventory_plan(
+    forecast: pd.DataFrame,
+    on_hand: pd.DataFrame,
+    open_orders: pd.DataFrame,
+    lead_times: pd.DataFrame,
+    skus: pd.DataFrame,
+    market_nodes: pd.DataFrame,
+    as_of: dt.date,
+    policy: PlanningPolicy = PlanningPolicy(),
+) -> pd.DataFrame:
+    """Inventory plan per active SKU × node, sorted by (sku, node).
+
+    Args:
+        forecast: sku, market, forecast_date, p10, p50, p90 (units/day per
+            market). Dates before `as_of` are ignored; the horizon runs from
+            the first remaining date to the last.
+        on_hand: sku, node, on_hand (units, latest snapshot; one row per key).
+        open_orders: sku, node, on_order (units on open POs to the node;
+            several rows per key are summed).
+        lead_times: sku, n_receipts, lead_time_mean_days, lead_time_std_days,
+            quoted_lead_time_days (days; one row per SKU, primary supplier).
+        skus: sku, category, unit_cost_eur (EUR/unit), moq (units),
+            pack_size (units).
+        market_nodes: market, node (which node ships to which market).
+        as_of: the plan date; order-by and stock-out dates count from it.
+        policy: service level, costs, review period and thresholds.
+
+    A SKU × node is active when its node forecast has any demand (p50 or p90
+    > 0 on some horizon day), or on_hand > 0, or on_order > 0. Columns are
+    `PLAN_COLUMNS`. Raises ValueError when an active SKU is missing from
+    `skus` or `lead_times` (naming the SKUs), when a forecast market has no
+    node, and on malformed inputs (see `planning.inputs`).
+    """
+    validate_inputs(forecast, on_hand, open_orders, lead_times, skus, market_nodes)
+    as_of_ts = pd.Timestamp(as_of).normalize()
+
+    node_fc = node_daily_forecast(forecast, market_nodes, as_of)
+    daily = node_fc.daily
+    with_demand = daily.loc[(daily["p50"] > 0) | (daily["p90"] > 0), ["sku", "node"]].drop_duplicates()
+
+    stock = _stock_positions(on_hand, open_orders)
+    plan = stock.merge(with_demand.assign(_has_demand=True), on=["sku", "node"], how="outer")
+    for col in ("on_hand", "on_order"):
+        plan[col] = plan[col].fillna(0).astype("int64")
+    active = plan["_has_demand"].notna() | (plan["on_hand"] > 0) | (plan["on_order"] > 0)
+    plan = plan.loc[active, ["sku", "node", "on_hand", "on_order"]]
+
+    validate_sku_coverage(plan["sku"].unique(), skus, lead_times)
+    plan = plan.merge(skus.loc[:, ["sku", "category", "unit_cost_eur", "moq", "pack_size"]], on="sku", how="left")
+    plan = plan.merge(resolve_lead_times(lead_times), on="sku", how="left")
+    plan = plan.sort_values(["sku", "node"], kind="mergesort").reset_index(drop=True)
+
+    plan["window_days"] = lead_time_window_days(plan["lead_time_days"], node_fc.horizon_days)
+    stats = lead_time_demand_stats(node_fc, plan[["sku", "node", "window_days"]])
+    plan["mean_daily_demand"] = stats["mean_daily_demand"].to_numpy()
+    plan["demand_std_daily"] = stats["demand_std_daily"].to_numpy()
+
+    z = policy.z
+    R = policy.review_period_days
+    d = plan["mean_daily_demand"].to_numpy(dtype=float)
+    sd = plan["demand_std_daily"].to_numpy(dtype=float)
+    L = plan["lead_time_days"].to_numpy(dtype=float)
+    sL = plan["lead_time_std_days"].to_numpy(dtype=float)
+    unit_cost = plan["unit_cost_eur"].to_numpy(dtype=float)
+    moq = plan["moq"].to_numpy(dtype=float)
+    pack = plan["pack_size"].to_numpy(dtype=float)
+    on_hand_units = plan["on_hand"].to_numpy(dtype=float)
+
+    ss = safety_stock(z, L, sd, d, sL, R)
+    rop = reorder_point(d, L, ss, R)
+    q = order_quantity(d, unit_cost, moq, pack, policy.order_cost_eur, policy.annual_carrying_rate)
+    up_to = rop + q
+    ip = (plan["on_hand"] + plan["on_order"]).to_numpy(dtype="int64")
+    # S > IP guards the degenerate no-demand, no-spread case (ROP = S = 0 = IP).
+    reorder_now = (ip <= rop) & (up_to > ip)
+    recommended = np.where(reorder_now, orderable_quantity(np.maximum(q, up_to - ip), moq, pack), 0)
+    holding = unit_cost * policy.annual_carrying_rate
+
+    cover = days_of_cover(on_hand_units, d)
+    order_by = order_by_date(ip, rop, d, as_of, reorder_now)
+
+    out = pd.DataFrame(
+        {
+            "sku": plan["sku"],
+            "node": plan["node"],
+            "category": plan["category"],
+            "as_of": as_of_ts,
+            "on_hand": plan["on_hand"],
+            "on_order": plan["on_order"],
+            "inventory_position": ip,
+            "mean_daily_demand": d,
+            "demand_std_daily": sd,
+            "lead_time_days": L,
+            "lead_time_std_days": sL,
+            "lead_time_source": plan["lead_time_source"],
+            "service_level": float(policy.service_level),
+            "z": z,
+            "lead_time_demand": protection_interval_demand(d, L, R),
+            "safety_stock": ss,
+            "reorder_point": rop,
+            "order_quantity": q.astype("int64"),
+            "order_up_to": up_to,
+            "recommended_order_qty": recommended.astype("int64"),
+            "order_by_date": order_by,
+            "days_of_cover": cover,
+            "projected_stockout_date": projected_stockout_date(on_hand_units, d, as_of, node_fc.horizon_end),
+            "unit_cost_eur": unit_cost,
+            "safety_stock_value_eur": ss * unit_cost,
+            "carrying_cost_eur_per_year": (ss + q / 2.0) * holding,
+            "action": classify_action(
+                reorder_now, d, on_hand_units, order_by, cover, as_of,
+                policy.reorder_soon_days, policy.excess_cover_days,
+            ),
+        }
+    )
+    out["as_of"] = out["as_of"].astype("datetime64[ns]")
+    return out.loc[:, list(PLAN_COLUMNS)]

@@ -1,0 +1,163 @@
+"""The ingest keeps every row accounted for, and loads each file once."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from feeds.contracts import CONTRACTS, ORDERS, contract_for_file
+from feeds.ingest import ingest_feed, ingest_file
+
+HEADER = "order_id,line_id,ordered_at,channel,customer_id,sku,quantity,unit_price,currency,ship_to_country,fulfilment_node\n"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def conn(tmp_path: Path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as c:
+        yield c
+
+
+def ledger(conn) -> list[tuple]:
+    return conn.execute(
+        "select file_name, status, rows_received, rows_loaded, rows_quarantined, rows_rejected from audit.ingest_ledger order by file_name"
+    ).fetchall()
+
+
+def test_rows_that_break_the_contract_are_quarantined_with_reasons(tmp_path, conn):
+    write(
+        tmp_path / "landing/orders/orders_2025-01.csv",
+        HEADER
+        + "A1,1,2025-01-03T10:00:00+01:00,web,C1,SKU-1,2,19.99,EUR,DE,NL-AMS\n"
+        + "A2,1,2025-01-03T10:00:00+01:00,web,C1,SKU-1,1.5,19.99,EUR,DE,NL-AMS\n"
+        + "A3,1,2025-01-03T10:00:00,web,C1,SKU-1,1,19.99,EUR,DE,NL-AMS\n"
+        + "A4,1,2025-01-03T10:00:00Z,fax,C1,SKU-1,1,19.99,EUR,DE,NL-AMS\n"
+        + "A5,1,2025-01-03T10:00:00Z,web,C1,SKU-1,1,-1,EUR,XX,NL-AMS\n"
+        + ",1,2025-01-03T10:00:00Z,web,C1,SKU-1,1,1,EUR,FR,NL-AMS\n"
+        + "A6,1,2025-01-03T10:00:00Z,web,C1,SKU-1,0,1,EUR,FR,NL-AMS\n"
+        + "A7,1,2025-01-03T10:00:00Z,web,C1,SKU-1,-1,1,EUR,FR,NL-AMS\n",
+    )
+    [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert (result.status, result.rows_received, result.rows_loaded, result.rows_quarantined) == ("loaded", 8, 2, 6)
+    reasons = dict(conn.execute("select row_number, reason_code from audit.quarantine").fetchall())
+    assert reasons == {2: "bad_type", 3: "missing_timezone", 4: "not_allowed", 5: "out_of_range", 6: "missing_value", 7: "zero_quantity"}
+    messages = dict(conn.execute("select row_number, reason from audit.quarantine").fetchall())
+    assert "unit_price below 0: -1" in messages[5] and "ship_to_country not in" in messages[5]
+    record = json.loads(conn.execute("select record from audit.quarantine where row_number = 4").fetchall()[0][0])
+    assert record["channel"] == "fax"
+    # the return (negative quantity) is kept as a return, not dropped
+    assert conn.execute("select quantity from raw.orders where order_id = 'A7'").fetchall() == [(-1,)]
+
+
+def test_customer_ids_are_pseudonymised(tmp_path, conn):
+    write(tmp_path / "landing/orders/orders_x.csv", HEADER + "A1,1,2025-01-03T10:00:00Z,web,alice@example.com,S,1,1,EUR,DE,N\n")
+    ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    (key,) = conn.execute("select customer_key from raw.orders").fetchall()[0]
+    assert "alice" not in key and len(key) == 64
+    columns = [r[0] for r in conn.execute("describe raw.orders").fetchall()]
+    assert "customer_id" not in columns
+
+
+def test_local_date_and_utc_time_are_both_kept(tmp_path, conn):
+    write(tmp_path / "landing/orders/orders_x.csv", HEADER + "A1,1,2025-01-03T23:30:00-05:00,web,C,S,1,1,USD,US,N\n")
+    ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    order_date, utc_hour = conn.execute("select order_date, hour(ordered_at) from raw.orders").fetchall()[0]
+    assert str(order_date) == "2025-01-03" and utc_hour == 4
+
+
+def test_same_content_twice_changes_nothing_even_under_another_name(tmp_path, conn):
+    body = HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\n"
+    write(tmp_path / "landing/orders/orders_a.csv", body)
+    ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    write(tmp_path / "landing/orders/orders_b.csv", body)
+    results = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert [r.status for r in results] == ["skipped", "skipped"]
+    assert conn.execute("select count(*) from raw.orders").fetchall() == [(1,)]
+    assert len(ledger(conn)) == 1
+
+
+def test_duplicate_key_in_a_file_keeps_the_last_row(tmp_path, conn):
+    write(
+        tmp_path / "landing/orders/orders_a.csv",
+        HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\nA1,1,2025-01-03T10:00:00Z,web,C,S,5,1,EUR,DE,N\n",
+    )
+    ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert conn.execute("select quantity from raw.orders").fetchall() == [(5,)]
+    assert conn.execute("select row_number, reason_code from audit.quarantine").fetchall() == [(1, "duplicate_key")]
+
+
+def test_file_missing_required_columns_is_rejected_whole_with_a_clear_message(tmp_path, conn):
+    write(tmp_path / "landing/orders/orders_bad.csv", "order_id,qty,colour\n1,2,red\n3,4,blue\n")
+    [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert result.status == "rejected" and result.rows_rejected == 2 and result.rows_loaded == 0
+    assert "missing required columns: line_id" in result.message
+    assert "unexpected columns: colour, qty" in result.message
+
+
+def test_unreadable_and_unknown_files_are_rejected_not_crashing(tmp_path, conn):
+    write(tmp_path / "landing/orders/orders_empty.csv", "")
+    write(tmp_path / "landing/orders/notes.csv", "a,b\n1,2\n")
+    results = {r.file_name: r for r in ingest_feed(conn, tmp_path / "landing", "orders", "salt")}
+    assert results["orders_empty.csv"].status == "rejected"
+    assert "no orders contract matches" in results["notes.csv"].message
+
+
+def test_ledger_balances_for_every_file(tmp_path, conn):
+    write(tmp_path / "landing/orders/orders_1.csv", HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\nA2,x,bad,web,C,S,1,1,EUR,DE,N\n")
+    write(tmp_path / "landing/orders/orders_2.csv", "order_id\n1\n")
+    ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    for name, _status, received, loaded, quarantined, rejected in ledger(conn):
+        assert received == loaded + quarantined + rejected, name
+
+
+def test_a_failure_mid_file_leaves_nothing_behind(tmp_path, conn, monkeypatch):
+    path = write(tmp_path / "landing/orders/orders_1.csv", HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\n")
+    ingest_feed(conn, tmp_path / "landing", "orders", "salt")  # creates the schema
+    conn.execute("delete from raw.orders; delete from audit.ingest_ledger")
+
+    import feeds.ingest as ingest_module
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed while writing the ledger")
+
+    monkeypatch.setattr(ingest_module, "_write_ledger", crash)
+    with pytest.raises(RuntimeError):
+        ingest_file(conn, path, "orders", "salt")
+    assert conn.execute("select count(*) from raw.orders").fetchall() == [(0,)]
+    monkeypatch.undo()
+    assert ingest_file(conn, path, "orders", "salt").status == "loaded"
+    assert conn.execute("select count(*) from raw.orders").fetchall() == [(1,)]
+
+
+def test_json_lines_and_parquet_feeds(tmp_path, conn):
+    events = [
+        {"event_id": "E1", "shipment_id": "S1", "order_id": "A1", "carrier": "DHL", "service": "express", "origin_node": "NL-AMS",
+         "origin_country": "NL", "destination_country": "GB", "event_type": "picked_up", "event_at": "2025-01-03T10:00:00Z"},
+        {"event_id": "E2", "shipment_id": "S1", "order_id": "A1", "carrier": "DHL", "service": "express", "origin_node": "NL-AMS",
+         "origin_country": "NL", "destination_country": "GB", "event_type": "teleported", "event_at": "2025-01-04T10:00:00Z"},
+    ]
+    write(tmp_path / "landing/carriers/tracking_1.jsonl", "\n".join(json.dumps(e) for e in events) + "\n")
+    [result] = ingest_feed(conn, tmp_path / "landing", "carriers", "salt")
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+
+    (tmp_path / "landing/inventory").mkdir(parents=True)
+    conn.execute(
+        f"copy (select date '2025-01-06' as snapshot_date, 'NL-AMS' as node, 'S' as sku, 5 as on_hand) "
+        f"to '{tmp_path / 'landing/inventory/inventory_2025-01-06.parquet'}' (format parquet)"
+    )
+    [result] = ingest_feed(conn, tmp_path / "landing", "inventory", "salt")
+    assert (result.status, result.rows_loaded) == ("loaded", 1)
+
+
+def test_every_contract_is_reachable_by_its_file_prefix():
+    for contract in CONTRACTS:
+        assert contract_for_file(contract.feed, f"{contract.file_prefix}_2026.csv") is contract
+    assert contract_for_file("suppliers", "purchase_orders_2026.csv").dataset == "purchase_orders"
+    assert ORDERS.key == ("order_id", "line_id")
