@@ -1,0 +1,40 @@
+# crossdock: every target creates/uses the project's virtual environment (.venv).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export GX_ANALYTICS_ENABLED := False
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: install demo test ui validate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## generate the demo feeds, run the whole daily_planning job, print the summary
+demo: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/crossdock demo
+
+## the whole test suite
+test: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+## the Dagster UI on the same warehouse (http://127.0.0.1:3000)
+ui: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+validate: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster definitions validate -w workspace.yaml
+
+## remove generated data (landing, warehouse, exports, dbt target); keeps .venv
+clean:
+	rm -rf landing warehouse exports dbt_project/target dbt_project/logs
+	find .dagster_home -mindepth 1 ! -name dagster.yaml -exec rm -rf {} +

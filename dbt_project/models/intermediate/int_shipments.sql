@@ -1,0 +1,33 @@
+-- one row per shipment: its lane, the first pickup, the delivery, and whether
+-- and how long customs held it.
+with events as (
+    select * from {{ ref('stg_carrier_events') }}
+),
+
+milestones as (
+    select
+        shipment_id,
+        min(order_id) as order_id,
+        min(carrier) as carrier,
+        min(service) as service,
+        min(origin_node) as origin_node,
+        min(origin_country) as origin_country,
+        min(destination_country) as destination_country,
+        min(case when event_type = 'picked_up' then event_at_utc end) as picked_up_at_utc,
+        max(case when event_type = 'delivered' then event_at_utc end) as delivered_at_utc,
+        min(case when event_type = 'customs_hold' then event_at_utc end) as customs_hold_at_utc,
+        max(case when event_type = 'customs_cleared' then event_at_utc end) as customs_cleared_at_utc,
+        max(case when event_type = 'exception' then 1 else 0 end) = 1 as had_exception,
+        max(case when event_type = 'returned' then 1 else 0 end) = 1 as was_returned
+    from events
+    group by shipment_id
+)
+
+select
+    *,
+    origin_country || '-' || destination_country as lane,
+    origin_country <> destination_country as is_cross_border,
+    customs_hold_at_utc is not null as had_customs_hold,
+    {{ dbt.datediff('picked_up_at_utc', 'delivered_at_utc', 'hour') }} / 24.0 as transit_days,
+    {{ dbt.datediff('customs_hold_at_utc', 'customs_cleared_at_utc', 'hour') }} / 24.0 as customs_hold_days
+from milestones

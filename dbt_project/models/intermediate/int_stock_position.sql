@@ -1,0 +1,38 @@
+-- the latest on-hand snapshot and the open purchase orders per SKU per node:
+-- the starting point of the inventory plan.
+with latest_day as (
+    select node, max(snapshot_date) as snapshot_date
+    from {{ ref('stg_inventory_snapshots') }}
+    group by node
+),
+
+on_hand as (
+    select snap.node, snap.sku, snap.snapshot_date, snap.on_hand
+    from {{ ref('stg_inventory_snapshots') }} as snap
+    inner join latest_day
+        on latest_day.node = snap.node
+        and latest_day.snapshot_date = snap.snapshot_date
+),
+
+open_orders as (
+    select
+        node,
+        sku,
+        sum(quantity) as on_order,
+        min(promised_date) as next_promised_date
+    from {{ ref('stg_purchase_orders') }}
+    where status = 'open'
+    group by node, sku
+)
+
+select
+    coalesce(on_hand.node, open_orders.node) as node,
+    coalesce(on_hand.sku, open_orders.sku) as sku,
+    on_hand.snapshot_date,
+    coalesce(on_hand.on_hand, 0) as on_hand,
+    coalesce(open_orders.on_order, 0) as on_order,
+    open_orders.next_promised_date
+from on_hand
+full outer join open_orders
+    on open_orders.node = on_hand.node
+    and open_orders.sku = on_hand.sku

@@ -1,0 +1,33 @@
+-- sold and returned units per SKU x market x day: the forecast's training data.
+-- Sparse: a day without a row sold nothing. Sales and returns are kept apart so
+-- the forecast learns gross demand and returns stay visible.
+with lines as (
+    select * from {{ ref('int_order_lines_eur') }}
+),
+
+daily as (
+    select
+        sku,
+        market,
+        order_date as demand_date,
+        sum(case when quantity > 0 then quantity else 0 end) as units_sold,
+        sum(case when quantity < 0 then -quantity else 0 end) as units_returned,
+        count(*) as order_lines,
+        sum(case when quantity > 0 then line_value_eur else 0 end) as revenue_eur,
+        sum(case when quantity < 0 then -line_value_eur else 0 end) as refunds_eur
+    from lines
+    group by sku, market, order_date
+)
+
+select
+    daily.sku,
+    daily.market,
+    coalesce(dim_sku.category, 'unknown') as category,
+    daily.demand_date,
+    daily.units_sold,
+    daily.units_returned,
+    daily.order_lines,
+    daily.revenue_eur,
+    daily.refunds_eur
+from daily
+left join {{ ref('dim_sku') }} as dim_sku on dim_sku.sku = daily.sku

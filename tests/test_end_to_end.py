@@ -1,0 +1,179 @@
+"""The whole daily_planning job on a small generated merchant, in a temp folder.
+
+One run is shared by the module's tests (it is the expensive part); the
+broken-feed test runs last because it adds a bad file to the same landing.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from crossdock.settings import PROJECT_ROOT, Settings
+from demo.generate import generate
+
+FORECAST = dg.AssetKey(["publish", "demand_forecast"])
+ACCURACY = dg.AssetKey(["publish", "forecast_accuracy"])
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    root = tmp_path_factory.mktemp("crossdock")
+    settings = Settings(
+        warehouse=root / "warehouse" / "crossdock.duckdb",
+        landing=root / "landing",
+        exports=root / "exports",
+        dagster_home=root / "dagster_home",
+    )
+    generate(settings.landing, scale=0.1, seed=11)
+    with pytest.MonkeyPatch.context() as env:
+        for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS"):
+            env.delenv(var, raising=False)
+        from orchestration.definitions import build_definitions
+
+        defs = build_definitions(settings)
+        instance = dg.DagsterInstance.ephemeral()
+        job = defs.resolve_job_def("daily_planning")
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        yield {"settings": settings, "defs": defs, "instance": instance, "job": job, "result": result}
+
+
+def query(settings: Settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_the_whole_job_succeeds_and_the_gate_passes(platform):
+    result = platform["result"]
+    assert result.success
+    [gate] = [e for e in result.get_asset_check_evaluations() if e.check_name == "training_data_quality_gate"]
+    assert gate.passed, gate.description
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert {FORECAST, ACCURACY, dg.AssetKey(["publish", "inventory_plan"]), dg.AssetKey(["publish", "compliance_plan"])} <= materialized
+
+
+def test_every_landed_file_is_loaded_and_the_ledger_balances(platform):
+    settings = platform["settings"]
+    files = sorted(p.name for p in settings.landing.rglob("*") if p.is_file())
+    ledger = query(settings, "select file_name, status, rows_received, rows_loaded, rows_quarantined, rows_rejected from audit.ingest_ledger")
+    assert sorted(r[0] for r in ledger) == files
+    for name, status, received, loaded, quarantined, rejected in ledger:
+        assert status == "loaded", name
+        assert received == loaded + quarantined + rejected, name
+    raw_orders = query(settings, "select count(*) from raw.orders")[0][0]
+    assert raw_orders == sum(r[3] for r in ledger if r[0].startswith("orders"))
+
+
+def test_rerunning_ingest_changes_nothing(platform):
+    settings = platform["settings"]
+    before = query(settings, "select (select count(*) from raw.orders), (select count(*) from audit.ingest_ledger)")
+    ingest = platform["defs"].resolve_job_def("ingest_feeds").execute_in_process(instance=platform["instance"])
+    assert ingest.success
+    assert query(settings, "select (select count(*) from raw.orders), (select count(*) from audit.ingest_ledger)") == before
+
+
+def test_forecast_quantiles_are_ordered_non_negative_and_cover_the_horizon(platform):
+    settings = platform["settings"]
+    bad = query(settings, "select count(*) from publish.demand_forecast where p10 < 0 or p10 > p50 or p50 > p90")
+    assert bad == [(0,)]
+    per_series = query(
+        settings,
+        "select min(n), max(n), count(*) from (select sku, market, count(distinct forecast_date) as n from publish.demand_forecast group by 1, 2)",
+    )[0]
+    assert per_series[0] == per_series[1] == 56 and per_series[2] > 50
+    versions = query(settings, "select count(distinct model_version) from publish.demand_forecast")
+    assert versions == [(1,)]
+
+
+def test_backtest_compares_the_model_with_the_seasonal_naive_baseline(platform):
+    rows = dict(
+        query(platform["settings"], "select model, wape from publish.forecast_accuracy where scope = 'overall'")
+    )
+    assert set(rows) >= {"lightgbm", "seasonal_naive_7"}
+    assert 0 < rows["lightgbm"] < rows["seasonal_naive_7"]
+
+
+def test_inventory_plan_covers_every_active_sku_and_node(platform):
+    settings = platform["settings"]
+    missing = query(
+        settings,
+        """
+        select distinct f.sku, m.fulfilment_node
+        from publish.demand_forecast f
+        join reference.markets m on m.market_code = f.market
+        where f.p50 > 0
+        except
+        select sku, node from publish.inventory_plan
+        """,
+    )
+    assert missing == []
+    plan = query(settings, "select count(*), count(*) filter (where safety_stock < 0 or reorder_point < safety_stock) from publish.inventory_plan")[0]
+    assert plan[0] > 0 and plan[1] == 0
+
+
+def test_compliance_plan_has_every_sku_for_every_market_with_duty_and_vat(platform):
+    settings = platform["settings"]
+    skus, markets, rows = query(
+        settings,
+        "select (select count(*) from marts.dim_sku), (select count(*) from reference.markets), (select count(*) from publish.compliance_plan)",
+    )[0]
+    assert rows == skus * markets
+    missing_vat = query(settings, "select count(*) from publish.compliance_plan where vat_rate is null")
+    assert missing_vat == [(0,)]
+    costed = query(settings, "select count(*) from publish.compliance_plan where landed_cost_eur_per_unit >= unit_cost_eur")
+    assert costed == [(rows,)]
+
+
+def test_supply_chain_view_is_one_row_per_sku_market_day(platform):
+    settings = platform["settings"]
+    total, distinct = query(
+        settings, "select count(*), count(distinct (sku, market, calendar_date)) from publish.supply_chain_view"
+    )[0]
+    assert total == distinct > 0
+    sold_view = query(settings, "select sum(units_sold) from publish.supply_chain_view")[0][0]
+    sold_orders = query(settings, "select sum(quantity) from staging.stg_orders where quantity > 0")[0][0]
+    assert sold_view == sold_orders
+
+
+def test_definitions_validate_from_the_workspace_file(tmp_path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "CROSSDOCK_WAREHOUSE": str(tmp_path / "w.duckdb")}
+    dagster = Path(sys.executable).parent / "dagster"
+    completed = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_a_broken_feed_trips_the_gate_and_the_forecast_is_not_materialized(platform):
+    """A later file re-sends the last day's order lines with the sign flipped (a
+    classic export bug): the lines become returns, that day has no sales in any
+    market, and the gate must stop the forecast."""
+    settings = platform["settings"]
+    last_file = sorted((settings.landing / "orders").glob("orders_*.csv"))[-1]
+    with last_file.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    last_day = max(r["ordered_at"][:10] for r in rows)
+    broken = [dict(r, quantity=str(-abs(int(r["quantity"])))) for r in rows if r["ordered_at"][:10] == last_day]
+    with (settings.landing / "orders" / "orders_zz_resend.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(broken)
+
+    result = platform["job"].execute_in_process(instance=platform["instance"], raise_on_error=False)
+    [gate] = [e for e in result.get_asset_check_evaluations() if e.check_name == "training_data_quality_gate"]
+    assert not gate.passed
+    assert "units_sold" in gate.description and last_day in gate.description
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert FORECAST not in materialized and ACCURACY not in materialized
+    assert dg.AssetKey(["raw", "orders"]) in materialized

