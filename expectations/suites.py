@@ -84,6 +84,9 @@ def training_data_rows_suite(expected_markets: Iterable[str]) -> gx.ExpectationS
     )
 
 
+RETURNS_ABOVE_SALES_TOLERANCE_MOSTLY = 0.98
+
+
 def training_data_market_days_suite(
     expected_markets: Iterable[str],
     *,
@@ -116,7 +119,10 @@ def training_data_market_days_suite(
                 column_A="units_sold",
                 column_B="units_returned",
                 or_equal=True,
-                mostly=1.0,
+                # A quiet day in a small market can see more returns than
+                # sales; a sign-flipped feed shows as many such days, and as
+                # days without sales, which the strict rule above catches.
+                mostly=RETURNS_ABOVE_SALES_TOLERANCE_MOSTLY,
                 description="units_returned <= units_sold",
             ),
         ],

@@ -82,11 +82,24 @@ def test_day_of_returns_in_us_and_ca_fails_naming_units_sold_markets_and_date():
     assert sold["column"] == "units_sold"
     assert sold["unexpected_count"] == 2
     assert sold["examples"] == ["US 2026-10-12", "CA 2026-10-12"]
-    returned = failure_for(result, "units_returned <= units_sold")
-    assert returned["unexpected_count"] == 2
-    # Nothing row-level broke: zero sales and returns are valid rows.
+    # Two market-days of returns above sales are within the tolerance of quiet
+    # days; the missing sales are what trips the gate.
+    assert [f["description"] for f in result.failures] == ["units_sold >= 1"]
     assert {f["suite"] for f in result.failures} == {"training_data_market_days"}
-    assert result.message.startswith("Training data failed 2 of 14 expectations: market_days: units_sold >= 1")
+    assert result.message.startswith("Training data failed 1 of 14 expectations: market_days: units_sold >= 1")
+
+
+def test_returns_above_sales_on_many_market_days_fails():
+    df = clean_frame()
+    hit = (df["market"] == "FR") & (df["demand_date"] > END - pd.Timedelta(days=20))
+    df.loc[hit, "units_returned"] = df.loc[hit, "units_sold"] + 5
+
+    result = validate_training_data(df, MARKETS)
+
+    assert not result.passed
+    returned = failure_for(result, "units_returned <= units_sold")
+    assert returned["unexpected_count"] == 20
+    assert "FR" in result.message
 
 
 def test_market_vanishing_for_last_ten_days_fails_naming_market():
