@@ -161,3 +161,9 @@ def test_every_contract_is_reachable_by_its_file_prefix():
         assert contract_for_file(contract.feed, f"{contract.file_prefix}_2026.csv") is contract
     assert contract_for_file("suppliers", "purchase_orders_2026.csv").dataset == "purchase_orders"
     assert ORDERS.key == ("order_id", "line_id")
+
+
+def test_feed_docs_are_generated_from_the_contracts():
+    from feeds.docs import DOC_PATH, render
+
+    assert DOC_PATH.read_text(encoding="utf-8") == render(), "docs/feeds.md is stale: run python -m feeds.docs"

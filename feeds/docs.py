@@ -1,0 +1,87 @@
+"""Write docs/feeds.md from the contracts, so the docs cannot drift from the checks.
+
+    python -m feeds.docs            rewrite docs/feeds.md
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from feeds.contracts import CONTRACTS, FEEDS, Column, contracts_for_feed
+from feeds.row_checks import column_rules
+
+DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "feeds.md"
+
+
+def _constraints(col: Column) -> str:
+    parts = []
+    if col.allowed is not None:
+        parts.append("one of " + ", ".join(f"`{a}`" for a in col.allowed) if len(col.allowed) <= 12 else f"ISO code ({len(col.allowed)} allowed)")
+    if col.min_value is not None:
+        parts.append(f">= {col.min_value:g}")
+    if col.max_value is not None:
+        parts.append(f"<= {col.max_value:g}")
+    if col.nonzero:
+        parts.append("not 0")
+    if col.pii:
+        parts.append(f"pseudonymised, stored as `{col.target_name}`")
+    return "; ".join(parts)
+
+
+def render() -> str:
+    lines = [
+        "# Feed contracts",
+        "",
+        "Generated from `feeds/contracts.py` by `python -m feeds.docs`; the ingest builds its",
+        "row checks from the same objects. A file goes in `landing/<feed>/` and its name's",
+        "prefix picks the dataset. CSV (header row), JSON Lines and Parquet are read.",
+        "",
+        "Every row ends in `raw.<dataset>` or in `audit.quarantine` with a reason code:",
+        "",
+        "| reason_code | meaning |",
+        "|---|---|",
+        "| `missing_value` | a required value is empty |",
+        "| `bad_type` | the value does not parse as the column's type |",
+        "| `missing_timezone` | a timestamp has no UTC offset, so its instant is unknown |",
+        "| `not_allowed` | the value is not in the allowed set |",
+        "| `out_of_range` | a number is below the minimum or above the maximum |",
+        "| `zero_quantity` | a quantity of 0 (neither a sale nor a return) |",
+        "| `duplicate_key` | the key repeats later in the same file; the later row wins |",
+        "",
+        "A file missing a required column is rejected whole (`audit.ingest_ledger.status = 'rejected'`)",
+        "with a message listing the missing and unexpected columns. Files are identified by the",
+        "SHA-256 of their content: the same content is never loaded twice.",
+        "",
+    ]
+    for feed in FEEDS:
+        lines += [f"## Feed `{feed}`", ""]
+        for contract in contracts_for_feed(feed):
+            lines += [
+                f"### `{contract.dataset}` — files `landing/{feed}/{contract.file_prefix}*`",
+                "",
+                contract.description,
+                "",
+                f"Key: ({', '.join(contract.key)}). Loaded into `{contract.table}`.",
+                "",
+                "| column | type | required | unit | constraints | description |",
+                "|---|---|---|---|---|---|",
+            ]
+            for col in contract.columns:
+                lines.append(
+                    f"| `{col.name}` | {col.type} | {'yes' if col.required else 'no'} | {col.unit or ''} | {_constraints(col)} | {col.description} |"
+                )
+            for derived in contract.derived:
+                lines.append(f"| `{derived.name}` (added) | {derived.type} | | | | {derived.description} |")
+            checks = sorted({r.code for col in contract.columns for r in column_rules(col)} | {"duplicate_key"})
+            lines += ["", f"Checks applied: {', '.join(f'`{c}`' for c in checks)}.", ""]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    DOC_PATH.write_text(render(), encoding="utf-8")
+    print(f"wrote {DOC_PATH} ({len(CONTRACTS)} contracts)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
