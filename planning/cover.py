@@ -22,9 +22,17 @@ def days_of_cover(on_hand: ArrayLike, mean_daily_demand: ArrayLike) -> NDArray[n
         return np.where(d > 0, oh / d, np.nan)
 
 
+# A date more than ten years out says "not in any planning horizon"; it is
+# returned as null, also because a very slow mover's stock / d̄ can exceed
+# what a timestamp can hold.
+MAX_DAYS_AHEAD = 3650
+
+
 def _add_days(as_of: dt.date, days: NDArray[np.float64]) -> pd.DatetimeIndex:
-    """as_of + floor(days) calendar days; NaN days give NaT."""
-    return pd.Timestamp(as_of).normalize() + pd.to_timedelta(np.floor(days), unit="D")
+    """as_of + floor(days) calendar days; NaN days or days beyond MAX_DAYS_AHEAD give NaT."""
+    days = np.asarray(days, dtype=float)
+    bounded = np.where(days <= MAX_DAYS_AHEAD, np.floor(days), np.nan)
+    return pd.Timestamp(as_of).normalize() + pd.to_timedelta(bounded, unit="D")
 
 
 def projected_stockout_date(
