@@ -1,0 +1,19 @@
+"""Demand forecast for crossdock: pure Python on DataFrames, no Dagster.
+
+Input is the dbt mart `marts.fct_daily_demand` (sparse: one row per
+sku x market x day with activity; a missing day means zero units sold).
+
+Modules, one job each:
+
+- `ml.panel`: sparse long history -> dense series x day matrix of units sold.
+- `ml.calendar_features`: per market x day holiday / sales-event arrays.
+- `ml.features`: leakage-free direct multi-horizon features and training-row sampling.
+- `ml.model`: one global LightGBM per quantile (p10, p50, p90): train and predict.
+- `ml.baselines`: the seasonal-naive (7 day) baseline.
+- `ml.metrics`: WAPE, bias, MASE, interval coverage, pinball loss.
+- `ml.backtest`: rolling-origin backtest of the model against the baseline.
+- `ml.forecast`: the public entry points `active_series` and `forecast_demand`.
+- `ml.bench`: `python -m ml.bench` times and scores both on a full-size history.
+
+Design notes and measured figures: `ml/README.md`.
+"""

@@ -1,0 +1,113 @@
+"""Rolling-origin backtest: windows, no look-ahead, metrics table, model vs baseline."""
+import datetime as dt
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from ml import backtest as bt
+from ml import metrics
+from ml.baselines import seasonal_naive
+from ml.model import ModelConfig
+from ml.panel import build_panel
+
+try:
+    from ml_synthetic import make_history
+except ImportError:  # tests/ imported as a package
+    from tests.ml_synthetic import make_history
+
+AS_OF = dt.date(2025, 6, 30)
+H = 28
+FAST = ModelConfig(num_boost_round=60, num_leaves=15, min_data_in_leaf=50, row_sample=0.5)
+
+
+@lru_cache(maxsize=1)
+def _history() -> pd.DataFrame:
+    return make_history(n_skus=10, markets=("US", "GB", "DE", "FR", "AU"), days=520, end=AS_OF, seed=5)
+
+
+@lru_cache(maxsize=1)
+def _run():
+    seen: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+    original = bt.fc.forecast_demand
+
+    def spy(history, as_of, *args, **kwargs):
+        seen.append((pd.to_datetime(history["demand_date"]).max(), pd.Timestamp(as_of)))
+        return original(history, as_of, *args, **kwargs)
+
+    bt.fc.forecast_demand = spy
+    try:
+        result = bt.backtest(_history(), AS_OF, horizon_days=H, n_windows=3, seed=7, config=FAST)
+    finally:
+        bt.fc.forecast_demand = original
+    return result, seen
+
+
+def test_windows_tile_the_last_days_without_overlap():
+    result, _ = _run()
+    w = result.windows.sort_values("origin")
+    assert w["window"].tolist() == [3, 2, 1]
+    assert w["origin"].tolist() == [pd.Timestamp(AS_OF) - pd.Timedelta(days=k * H) for k in (3, 2, 1)]
+    assert (w["first_scored_day"] == w["origin"] + pd.Timedelta(days=1)).all()
+    assert (w["first_scored_day"].iloc[1:].to_numpy() > w["last_scored_day"].iloc[:-1].to_numpy()).all()
+    assert w["last_scored_day"].iloc[-1] == pd.Timestamp(AS_OF)
+    p = result.predictions
+    for k, g in p.groupby("window"):
+        origin = w.loc[w["window"] == k, "origin"].iloc[0]
+        assert g["forecast_date"].min() == origin + pd.Timedelta(days=1)
+        assert g["forecast_date"].max() == origin + pd.Timedelta(days=H)
+        assert len(g) == g[["sku", "market"]].drop_duplicates().shape[0] * H
+
+
+def test_each_window_trains_only_on_data_up_to_its_origin():
+    result, seen = _run()
+    assert len(seen) == 3
+    for max_date, origin in seen:
+        assert max_date <= origin
+    assert [o for _, o in seen] == result.windows["origin"].tolist()
+
+
+def test_metrics_table_shape_and_definitions():
+    result, _ = _run()
+    m = result.metrics
+    for col in ("scope", "scope_value", "model", "wape", "bias", "mase", "coverage_p10_p90",
+                "n_windows", "horizon_days", "actual_units"):
+        assert col in m.columns
+    assert set(m["model"]) == {"lightgbm", "seasonal_naive_7"}
+    assert set(m["scope"]) == {"overall", "market", "category"}
+    assert set(m.loc[m["scope"] == "market", "scope_value"]) == {"US", "GB", "DE", "FR", "AU"}
+    assert m.loc[m["model"] == "seasonal_naive_7", "coverage_p10_p90"].isna().all()
+    assert (m["n_windows"] == 3).all() and (m["horizon_days"] == H).all()
+
+    p = result.predictions
+    overall = m[m["scope"] == "overall"].set_index("model")
+    assert overall.loc["lightgbm", "wape"] == metrics.wape(p["actual"], p["p50"])
+    assert overall.loc["seasonal_naive_7", "bias"] == metrics.bias(p["actual"], p["naive"])
+    assert overall.loc["lightgbm", "coverage_p10_p90"] == metrics.coverage(p["actual"], p["p10"], p["p90"])
+    assert overall.loc["lightgbm", "actual_units"] == p["actual"].sum()
+    ws = result.by_window_series
+    assert overall.loc["lightgbm", "mase"] == metrics.mean_mase(ws.loc[ws["model"] == "lightgbm", "mase"])
+    us = m[(m["scope"] == "market") & (m["scope_value"] == "US")].set_index("model")
+    pu = p[p["market"] == "US"]
+    assert us.loc["lightgbm", "wape"] == metrics.wape(pu["actual"], pu["p50"])
+
+
+def test_actuals_and_naive_match_the_history():
+    result, _ = _run()
+    panel = build_panel(_history(), AS_OF)
+    rows = {k: i for i, k in enumerate(zip(panel.series["sku"], panel.series["market"]))}
+    p = result.predictions
+    w = result.windows.set_index("window")
+    for (k, sku, market), g in p.groupby(["window", "sku", "market"]):
+        y = panel.Y[rows[(sku, market)]]
+        o = panel.day_index(w.loc[k, "origin"])
+        np.testing.assert_array_equal(g["actual"].to_numpy(), y[o + 1 : o + H + 1])
+        np.testing.assert_array_equal(g["naive"].to_numpy(), seasonal_naive(y[None, :], o, H)[0])
+
+
+def test_model_beats_seasonal_naive():
+    result, _ = _run()
+    overall = result.metrics[result.metrics["scope"] == "overall"].set_index("model")
+    assert overall.loc["lightgbm", "wape"] < 0.9 * overall.loc["seasonal_naive_7", "wape"]
+    assert overall.loc["lightgbm", "mase"] < overall.loc["seasonal_naive_7", "mase"]
+    assert 0.6 < overall.loc["lightgbm", "coverage_p10_p90"] < 1.0

@@ -1,0 +1,153 @@
+"""Panel densification and leakage-free features."""
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.features import (
+    FEATURE_NAMES,
+    MAX_HORIZON_DAYS,
+    build_context,
+    build_features,
+    sample_training_rows,
+)
+from ml.forecast import active_series
+from ml.panel import Panel, build_panel
+
+try:
+    from ml_synthetic import make_history
+except ImportError:  # tests/ imported as a package
+    from tests.ml_synthetic import make_history
+
+END = dt.date(2025, 6, 30)
+
+
+def _rows(rows):
+    return pd.DataFrame(rows, columns=["sku", "market", "category", "demand_date", "units_sold"]).assign(
+        demand_date=lambda f: pd.to_datetime(f["demand_date"]), units_returned=0, revenue_eur=0.0
+    )
+
+
+def test_panel_densifies_sums_duplicates_and_cuts_at_end():
+    h = _rows(
+        [
+            ("A", "US", "home", "2025-01-01", 2),
+            ("A", "US", "home", "2025-01-01", 1),  # same day twice: summed
+            ("A", "US", "home", "2025-01-04", 5),
+            ("B", "DE", "gifts", "2025-01-03", 0),  # activity without a sale
+            ("B", "DE", "gifts", "2025-01-02", 4),
+            ("A", "US", "home", "2025-01-09", 99),  # after the end: never read
+        ]
+    )
+    p = build_panel(h, dt.date(2025, 1, 5))
+    assert p.start == pd.Timestamp("2025-01-01") and p.n_days == 5
+    assert p.series[["sku", "market"]].values.tolist() == [["A", "US"], ["B", "DE"]]
+    np.testing.assert_array_equal(p.Y, [[3, 0, 0, 5, 0], [0, 4, 0, 0, 0]])
+    assert p.series["first_idx"].tolist() == [0, 1]
+    assert p.series["last_idx"].tolist() == [3, 1]
+
+
+def test_panel_rejects_negative_units():
+    h = _rows([("A", "US", "home", "2025-01-01", -1)])
+    with pytest.raises(ValueError, match=">= 0"):
+        build_panel(h, dt.date(2025, 1, 5))
+
+
+def test_active_series_window_is_inclusive():
+    as_of = dt.date(2025, 6, 30)
+    h = _rows(
+        [
+            ("A", "US", "home", as_of - dt.timedelta(days=91), 1),  # exactly 91 days before: active
+            ("B", "US", "home", as_of - dt.timedelta(days=92), 1),  # 92 days: inactive
+            ("C", "US", "home", as_of, 1),  # on as_of: active
+            ("D", "US", "home", as_of + dt.timedelta(days=1), 1),  # after as_of: unknown yet
+            ("E", "US", "home", as_of - dt.timedelta(days=5), 0),  # rows without sales do not count
+            ("A", "US", "home", as_of - dt.timedelta(days=300), 2),
+        ]
+    )
+    a = active_series(h, as_of)
+    assert a["sku"].tolist() == ["A", "C"]
+    assert list(a.columns) == ["sku", "market", "category", "first_sale_date", "last_sale_date"]
+    assert a.loc[a["sku"] == "A", "first_sale_date"].iloc[0] == pd.Timestamp(as_of - dt.timedelta(days=300))
+
+
+def _constant_panel(days=400, units=2.0):
+    series = pd.DataFrame({"sku": ["A"], "market": ["US"], "category": ["home"], "first_idx": [0], "last_idx": [days - 1]})
+    return Panel(series=series, start=pd.Timestamp("2024-01-01"), Y=np.full((1, days), units))
+
+
+def test_feature_values_on_a_constant_series():
+    p = _constant_panel()
+    ctx = build_context(p, 56)
+    o = p.n_days - 1
+    X = build_features(ctx, np.array([0, 0]), np.array([o, o]), np.array([1, 56]))
+    f = dict(zip(FEATURE_NAMES, X[0]))
+    for name in ("mean_7", "mean_28", "mean_91", "mean_364", "same_wd_mean_4", "same_wd_mean_8", "lag_364",
+                 "ly_mean_7", "last_units", "sku_mean_28", "catmkt_mean_28"):
+        assert f[name] == pytest.approx(2.0), name
+    assert f["std_28"] == pytest.approx(0.0)
+    assert f["nonzero_share_91"] == pytest.approx(1.0)
+    assert f["days_since_last_sale"] == 0
+    assert f["age_days"] == o
+    assert X[1, FEATURE_NAMES.index("horizon")] == 56
+    target = p.start + pd.Timedelta(days=o + 56)
+    assert X[1, FEATURE_NAMES.index("dow")] == target.dayofweek
+    assert X[1, FEATURE_NAMES.index("month")] == target.month
+
+
+def test_features_refuse_horizons_that_would_read_past_the_origin():
+    p = _constant_panel()
+    ctx = build_context(p, 56)
+    o = np.array([p.n_days - 1])
+    with pytest.raises(ValueError):
+        build_features(ctx, np.array([0]), o, np.array([MAX_HORIZON_DAYS + 1]))
+    with pytest.raises(ValueError):
+        build_features(ctx, np.array([0]), o + 1, np.array([1]))
+
+
+def test_calendar_flags_black_friday():
+    p = _constant_panel(days=800)
+    ctx = build_context(p, 56)
+    bf = pd.Timestamp("2025-11-28")  # Friday after the 4th Thursday of November 2025
+    o = p.day_index(bf) - 10
+    X = build_features(ctx, np.array([0]), np.array([o]), np.array([10]))
+    f = dict(zip(FEATURE_NAMES, X[0]))
+    assert f["event_code"] == 1 and f["days_to_event"] == 0 and f["days_since_event"] == 0
+    assert f["is_holiday_prev"] == 1  # Thanksgiving
+
+
+def test_features_ignore_everything_after_the_origin():
+    """Wildly perturb every day after the origin: features for that origin must not move."""
+    history = make_history(n_skus=8, days=500, end=END, seed=3)
+    panel = build_panel(history, END)
+    o = panel.n_days - 1 - 100
+    rng = np.random.default_rng(0)
+    Y2 = panel.Y.copy()
+    Y2[:, o + 1 :] = rng.integers(0, 10_000, size=Y2[:, o + 1 :].shape)
+    perturbed = Panel(series=panel.series, start=panel.start, Y=Y2)
+    ctx1, ctx2 = build_context(panel, 56), build_context(perturbed, 56)
+
+    active = np.flatnonzero((panel.series["first_idx"] <= o) & (ctx1.L[:, o] >= o - 91))
+    s = np.repeat(active, 56)
+    h = np.tile(np.arange(1, 57), len(active))
+    oo = np.full(len(s), o)
+    X1, X2 = build_features(ctx1, s, oo, h), build_features(ctx2, s, oo, h)
+    np.testing.assert_array_equal(X1, X2)  # NaNs compare equal here
+    assert np.isfinite(X1[:, FEATURE_NAMES.index("mean_28")]).all()
+
+
+def test_training_rows_target_on_or_before_panel_end_and_series_active_at_origin():
+    history = make_history(n_skus=8, days=500, end=END, seed=3)
+    panel = build_panel(history, END)
+    ctx = build_context(panel, 56)
+    s, o, h, y = sample_training_rows(ctx, 56, 420, 1, 91, np.random.default_rng(7))
+    assert len(s) > 1000
+    assert ((o + h) <= panel.n_days - 1).all() and (o >= 0).all()
+    assert h.min() >= 1 and h.max() <= 56
+    last = ctx.L[s, o]
+    assert ((last >= 0) & (o - last <= 91)).all()
+    np.testing.assert_array_equal(y, panel.Y[s, o + h])
+    # same seed, same rows
+    s2, o2, h2, _ = sample_training_rows(ctx, 56, 420, 1, 91, np.random.default_rng(7))
+    assert np.array_equal(s, s2) and np.array_equal(o, o2) and np.array_equal(h, h2)
