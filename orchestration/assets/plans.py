@@ -35,7 +35,7 @@ class InventoryPlanConfig(dg.Config):
 )
 def inventory_plan(context: dg.AssetExecutionContext, config: InventoryPlanConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as conn:
-        forecast = read_sql(conn, "select sku, market, forecast_date, p10, p50, p90, as_of from publish.demand_forecast")
+        forecast = read_sql(conn, "select sku, market, forecast_date, p10, p50, p90, mean, as_of from publish.demand_forecast")
         position = read_sql(conn, "select sku, node, on_hand, on_order from intermediate.int_stock_position")
         lead_times = read_sql(
             conn,
