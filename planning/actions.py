@@ -10,9 +10,9 @@ Rules are evaluated in priority order and the first that holds wins:
 4. 'excess': on-hand cover above `excess_cover_days`.
 5. 'ok'.
 
-'reorder now' outranks 'no demand' because a SKU whose median is zero can
-still carry a safety stock (p90 > 0), and an order the maths asks for should
-not be hidden behind a softer label.
+'reorder now' outranks 'no demand' because a SKU with no expected demand
+over its lead time (d̄ = 0) can still carry a safety stock (p90 > 0), and an
+order the maths asks for should not be hidden behind a softer label.
 """
 from __future__ import annotations
 

@@ -11,7 +11,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-FORECAST_COLUMNS: tuple[str, ...] = ("sku", "market", "forecast_date", "p10", "p50", "p90")
+FORECAST_COLUMNS: tuple[str, ...] = ("sku", "market", "forecast_date", "p10", "p50", "p90", "mean")
+"""Daily forecast per sku × market: p10/p50/p90 quantiles and `mean`, the
+expected units/day. `mean` is what the plan sums (d̄); p10/p90 give σ."""
 ON_HAND_COLUMNS: tuple[str, ...] = ("sku", "node", "on_hand")
 OPEN_ORDERS_COLUMNS: tuple[str, ...] = ("sku", "node", "on_order")
 LEAD_TIME_COLUMNS: tuple[str, ...] = (
@@ -70,6 +72,37 @@ def require_whole_non_negative(df: pd.DataFrame, column: str, frame: str) -> Non
         )
 
 
+MISSING_MEAN_MESSAGE = (
+    "`forecast` has no `mean` column: the forecast must carry `mean` (expected units per day, "
+    "the Tweedie model in ml.forecast; turned off by ModelConfig(with_mean=False)). The plan sums "
+    "`mean` for lead-time demand, days of cover and order quantities; p50 is the median, which for "
+    "intermittent, skewed demand sits well below the mean (summed p50 is ~43% below actual demand "
+    "in backtests), so it cannot stand in."
+)
+
+
+def validate_forecast(forecast: pd.DataFrame) -> None:
+    """Forecast contract: FORECAST_COLUMNS, unique sku × market × date, quantities present and >= 0.
+
+    A missing `mean` gets its own message (see MISSING_MEAN_MESSAGE) rather
+    than a fallback to p50: planning on the median would silently under-order.
+    `mean` must be finite and >= 0; p50 must be >= 0.
+    """
+    if "mean" not in forecast.columns:
+        raise ValueError(MISSING_MEAN_MESSAGE)
+    require_columns(forecast, FORECAST_COLUMNS, "forecast")
+    require_unique(forecast, ["sku", "market", "forecast_date"], "forecast")
+    require_non_null(forecast, FORECAST_COLUMNS, "forecast")
+    if (pd.to_numeric(forecast["p50"]) < 0).any():
+        raise ValueError(f"`forecast`.p50 is negative for skus {_names(forecast.loc[forecast['p50'] < 0, 'sku'])}")
+    mean = pd.to_numeric(forecast["mean"]).to_numpy(dtype=float)
+    bad = ~(np.isfinite(mean) & (mean >= 0))
+    if bad.any():
+        raise ValueError(
+            f"`forecast`.mean (expected units/day) must be finite and >= 0; bad for skus {_names(forecast.loc[bad, 'sku'])}"
+        )
+
+
 def validate_inputs(
     forecast: pd.DataFrame,
     on_hand: pd.DataFrame,
@@ -79,25 +112,21 @@ def validate_inputs(
     market_nodes: pd.DataFrame,
 ) -> None:
     """Structural checks on all inputs: columns, unique keys, no null quantities."""
-    require_columns(forecast, FORECAST_COLUMNS, "forecast")
+    validate_forecast(forecast)
     require_columns(on_hand, ON_HAND_COLUMNS, "on_hand")
     require_columns(open_orders, OPEN_ORDERS_COLUMNS, "open_orders")
     require_columns(lead_times, LEAD_TIME_COLUMNS, "lead_times")
     require_columns(skus, SKU_COLUMNS, "skus")
     require_columns(market_nodes, MARKET_NODE_COLUMNS, "market_nodes")
 
-    require_unique(forecast, ["sku", "market", "forecast_date"], "forecast")
     require_unique(on_hand, ["sku", "node"], "on_hand")
     require_unique(lead_times, ["sku"], "lead_times")
     require_unique(skus, ["sku"], "skus")
 
-    require_non_null(forecast, ["sku", "market", "forecast_date", "p10", "p50", "p90"], "forecast")
     require_non_null(on_hand, ["sku", "node"], "on_hand")
     require_non_null(open_orders, ["sku", "node"], "open_orders")
     require_whole_non_negative(on_hand, "on_hand", "on_hand")
     require_whole_non_negative(open_orders, "on_order", "open_orders")
-    if (pd.to_numeric(forecast["p50"]) < 0).any():
-        raise ValueError(f"`forecast`.p50 is negative for skus {_names(forecast.loc[forecast['p50'] < 0, 'sku'])}")
 
 
 def validate_sku_coverage(needed: Iterable[object], skus: pd.DataFrame, lead_times: pd.DataFrame) -> None:

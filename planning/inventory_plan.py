@@ -4,9 +4,13 @@ Builds `publish.inventory_plan` from the forecast, stock, open POs, lead times
 and SKU attributes. Pure pandas/numpy; the Dagster asset only loads the inputs
 and writes the result. The maths lives in the sibling modules:
 
-- demand over the lead time (`planning.demand`): forecast pooled to the node,
-  d̄ = mean p50 over the first ceil(L) horizon days (all of the horizon if L is
-  longer), σ_d = sqrt(mean σ_day²), σ_day = (p90 - p10) / (2 * 1.2816);
+- demand over the lead time (`planning.demand`): forecast pooled to the node
+  (mean_node = Σ mean_market, σ_node² = Σ σ_market²), d̄ = average of the
+  node's daily `mean` (expected units/day) over the first ceil(L) horizon days
+  (all of the horizon if L is longer), σ_d = sqrt(average σ_day²),
+  σ_day = (p90 - p10) / (2 * 1.2816). d̄ uses `mean`, not p50: the median of
+  intermittent, skewed demand sits well below its mean, so summing p50 would
+  under-state lead-time demand, cover and order quantities (~43% in backtests);
 - lead time (`planning.lead_time`): observed mean/std when >= 3 receipts,
   else quoted with σ_L = 0.25 * quoted;
 - SS = z * sqrt((L + R) σ_d² + d̄² σ_L²), ROP = d̄ (L + R) + SS
@@ -90,9 +94,11 @@ def build_inventory_plan(
     """Inventory plan per active SKU × node, sorted by (sku, node).
 
     Args:
-        forecast: sku, market, forecast_date, p10, p50, p90 (units/day per
-            market). Dates before `as_of` are ignored; the horizon runs from
-            the first remaining date to the last.
+        forecast: sku, market, forecast_date, p10, p50, p90, mean
+            (units/day per market; `mean` is the expected units, required,
+            non-null, >= 0, and is what d̄ is built from; p10/p90 give σ;
+            p50 is checked but not used). Dates before `as_of` are ignored;
+            the horizon runs from the first remaining date to the last.
         on_hand: sku, node, on_hand (units, latest snapshot; one row per key).
         open_orders: sku, node, on_order (units on open POs to the node;
             several rows per key are summed).
@@ -104,18 +110,19 @@ def build_inventory_plan(
         as_of: the plan date; order-by and stock-out dates count from it.
         policy: service level, costs, review period and thresholds.
 
-    A SKU × node is active when its node forecast has any demand (p50 or p90
-    > 0 on some horizon day), or on_hand > 0, or on_order > 0. Columns are
+    A SKU × node is active when its node forecast has any demand (mean or
+    p90 > 0 on some horizon day), or on_hand > 0, or on_order > 0. Columns are
     `PLAN_COLUMNS`. Raises ValueError when an active SKU is missing from
     `skus` or `lead_times` (naming the SKUs), when a forecast market has no
-    node, and on malformed inputs (see `planning.inputs`).
+    node, when the forecast has no `mean` column, and on malformed inputs
+    (see `planning.inputs`).
     """
     validate_inputs(forecast, on_hand, open_orders, lead_times, skus, market_nodes)
     as_of_ts = pd.Timestamp(as_of).normalize()
 
     node_fc = node_daily_forecast(forecast, market_nodes, as_of)
     daily = node_fc.daily
-    with_demand = daily.loc[(daily["p50"] > 0) | (daily["p90"] > 0), ["sku", "node"]].drop_duplicates()
+    with_demand = daily.loc[(daily["mean"] > 0) | (daily["p90"] > 0), ["sku", "node"]].drop_duplicates()
 
     stock = _stock_positions(on_hand, open_orders)
     plan = stock.merge(with_demand.assign(_has_demand=True), on=["sku", "node"], how="outer")

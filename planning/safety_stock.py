@@ -34,8 +34,11 @@ def sigma_from_p10_p90(p10: ArrayLike, p90: ArrayLike) -> NDArray[np.float64]:
 
     σ = (p90 - p10) / (2 * 1.2816), units/day. Why: for a normal distribution
     the 10 %-90 % interval is μ ± 1.2816 σ, so the quantile forecast's spread
-    stands in for the demand noise around p50. A crossed interval
-    (p90 < p10) is treated as zero spread rather than a negative σ.
+    stands in for the demand noise around the expected demand (the forecast's
+    `mean`, d̄). Only the width of the band is used, not where it sits, so the
+    normal approximation is the same whatever the centre; for skewed demand it
+    is an approximation either way. A crossed interval (p90 < p10) is treated
+    as zero spread rather than a negative σ.
     """
     spread = np.asarray(p90, dtype=float) - np.asarray(p10, dtype=float)
     return np.clip(spread, 0.0, None) / (2.0 * Z_P90)

@@ -16,9 +16,14 @@ HORIZON = 60  # forecast days, 2025-03-02 .. 2025-04-30
 MARKET_NODES = pd.DataFrame({"market": ["US", "CA", "DE", "FR", "NL"], "node": ["US-EWR", "US-EWR", "NL-AMS", "NL-AMS", "NL-AMS"]})
 
 
-def flat_forecast(sku: str, market: str, p10: float, p50: float, p90: float, days: int = HORIZON) -> pd.DataFrame:
+def flat_forecast(
+    sku: str, market: str, p10: float, p50: float, p90: float, mean: float, days: int = HORIZON
+) -> pd.DataFrame:
+    """The same forecast every day; `mean` (expected units/day) is what d̄ is built from."""
     dates = pd.date_range(pd.Timestamp(AS_OF) + pd.Timedelta(days=1), periods=days)
-    return pd.DataFrame({"sku": sku, "market": market, "forecast_date": dates.date, "p10": p10, "p50": p50, "p90": p90})
+    return pd.DataFrame(
+        {"sku": sku, "market": market, "forecast_date": dates.date, "p10": p10, "p50": p50, "p90": p90, "mean": mean}
+    )
 
 
 def lead_times(*rows: tuple[str, int, float | None, float | None, float]) -> pd.DataFrame:
@@ -50,7 +55,7 @@ NO_ORDERS = orders()
 SS_A = Z95 * 50.0
 ROP_A = 300.0 + SS_A
 Q_A = 504
-FC_A = flat_forecast("A", "DE", 10.0, 10.0, 10.0)
+FC_A = flat_forecast("A", "DE", 10.0, 10.0, 10.0, 10.0)
 LT_A = lead_times(("A", 5, 30.0, 5.0, 21.0))
 SKU_A = skus(("A", "kitchen", 10.0, 500, 24))
 
@@ -131,7 +136,7 @@ def test_on_order_counts_in_inventory_position_and_po_lines_are_summed() -> None
 
 
 def test_zero_demand_sku_with_stock_needs_review() -> None:
-    fc = flat_forecast("Z", "DE", 0.0, 0.0, 0.0)
+    fc = flat_forecast("Z", "DE", 0.0, 0.0, 0.0, 0.0)
     out = build_inventory_plan(
         fc, stock(("Z", "NL-AMS", 40)), NO_ORDERS, lead_times(("Z", 0, None, None, 20.0)),
         skus(("Z", "toys", 5.0, 10, 5)), MARKET_NODES, AS_OF,
@@ -153,12 +158,12 @@ def test_sku_with_stock_but_no_forecast_rows_is_kept() -> None:
 
 
 def test_two_markets_aggregate_into_one_node() -> None:
-    # DE: p50 4, σ = (7-1)/2.5632; FR: p50 6, σ = (9-3)/2.5632 -> node NL-AMS: p50 10, σ = sqrt(2) * 2.34082
-    # US -> node US-EWR on its own: p50 3
+    # DE: mean 4, σ = (7-1)/2.5632; FR: mean 6, σ = (9-3)/2.5632 -> node NL-AMS: mean 10, σ = sqrt(2) * 2.34082
+    # US -> node US-EWR on its own: mean 3
     fc = pd.concat([
-        flat_forecast("A", "DE", 1.0, 4.0, 7.0),
-        flat_forecast("A", "FR", 3.0, 6.0, 9.0),
-        flat_forecast("A", "US", 1.0, 3.0, 5.0),
+        flat_forecast("A", "DE", 1.0, 4.0, 7.0, 4.0),
+        flat_forecast("A", "FR", 3.0, 6.0, 9.0, 6.0),
+        flat_forecast("A", "US", 1.0, 3.0, 5.0, 3.0),
     ])
     out = build_inventory_plan(fc, stock(), NO_ORDERS, LT_A, SKU_A, MARKET_NODES, AS_OF)
     assert list(out["node"]) == ["NL-AMS", "US-EWR"]
@@ -174,16 +179,16 @@ def test_two_markets_aggregate_into_one_node() -> None:
 
 
 def test_forecast_market_without_node_raises() -> None:
-    fc = flat_forecast("A", "BR", 1.0, 2.0, 3.0)
+    fc = flat_forecast("A", "BR", 1.0, 2.0, 3.0, 2.0)
     with pytest.raises(ValueError, match="BR"):
         build_inventory_plan(fc, stock(), NO_ORDERS, LT_A, SKU_A, MARKET_NODES, AS_OF)
 
 
 def test_demand_is_averaged_over_the_lead_time_window_only() -> None:
-    # p50 = 10 for the first 30 days, then 100: L = 30 sees only the 10s.
-    fc = pd.concat([flat_forecast("A", "DE", 10.0, 10.0, 10.0, days=30), flat_forecast("A", "DE", 100.0, 100.0, 100.0, days=60).iloc[30:]])
+    # mean = 10 for the first 30 days, then 100: L = 30 sees only the 10s.
+    fc = pd.concat([flat_forecast("A", "DE", 10.0, 10.0, 10.0, 10.0, days=30), flat_forecast("A", "DE", 100.0, 100.0, 100.0, 100.0, days=60).iloc[30:]])
     # ...and a stale row before as_of is ignored
-    stale = pd.DataFrame({"sku": ["A"], "market": ["DE"], "forecast_date": [AS_OF - dt.timedelta(days=3)], "p10": [1e6], "p50": [1e6], "p90": [1e6]})
+    stale = pd.DataFrame({"sku": ["A"], "market": ["DE"], "forecast_date": [AS_OF - dt.timedelta(days=3)], "p10": [1e6], "p50": [1e6], "p90": [1e6], "mean": [1e6]})
     out = build_inventory_plan(pd.concat([stale, fc]), stock(), NO_ORDERS, LT_A, SKU_A, MARKET_NODES, AS_OF)
     assert out.iloc[0]["mean_daily_demand"] == pytest.approx(10.0)
     # L = 90 > 60-day horizon: the whole horizon is used: (30 * 10 + 30 * 100) / 60 = 55
@@ -193,7 +198,7 @@ def test_demand_is_averaged_over_the_lead_time_window_only() -> None:
 
 
 def test_lead_time_falls_back_to_quote_with_fewer_than_three_receipts() -> None:
-    fc = pd.concat([flat_forecast(s, "DE", 10.0, 10.0, 10.0) for s in ("A", "B", "C")])
+    fc = pd.concat([flat_forecast(s, "DE", 10.0, 10.0, 10.0, 10.0) for s in ("A", "B", "C")])
     lt = lead_times(
         ("A", 3, 30.0, 5.0, 21.0),  # enough receipts: observed
         ("B", 2, 40.0, 9.0, 20.0),  # too few: quote 20, σ_L = 0.25 * 20 = 5
@@ -208,7 +213,7 @@ def test_lead_time_falls_back_to_quote_with_fewer_than_three_receipts() -> None:
 
 
 def test_missing_sku_attributes_raise_naming_the_skus() -> None:
-    fc = pd.concat([FC_A, flat_forecast("GHOST-1", "DE", 1.0, 2.0, 3.0)])
+    fc = pd.concat([FC_A, flat_forecast("GHOST-1", "DE", 1.0, 2.0, 3.0, 2.0)])
     lt = pd.concat([LT_A, lead_times(("GHOST-1", 0, None, None, 10.0))])
     with pytest.raises(ValueError, match="missing from `skus`.*GHOST-1"):
         build_inventory_plan(fc, stock(), NO_ORDERS, lt, SKU_A, MARKET_NODES, AS_OF)
@@ -229,7 +234,7 @@ def test_missing_lead_time_raises_naming_the_sku() -> None:
 
 
 def test_only_active_rows_in_sku_node_order_with_the_contract_columns() -> None:
-    fc = pd.concat([flat_forecast("B", "US", 1.0, 2.0, 3.0), flat_forecast("A", "DE", 10.0, 10.0, 10.0), flat_forecast("C", "FR", 0.0, 0.0, 0.0)])
+    fc = pd.concat([flat_forecast("B", "US", 1.0, 2.0, 3.0, 2.0), flat_forecast("A", "DE", 10.0, 10.0, 10.0, 10.0), flat_forecast("C", "FR", 0.0, 0.0, 0.0, 0.0)])
     sk = skus(("A", "x", 10.0, 1, 1), ("B", "x", 10.0, 1, 1), ("C", "x", 10.0, 1, 1), ("D", "x", 1.0, 1, 1))
     lt = lead_times(("A", 0, None, None, 10.0), ("B", 0, None, None, 10.0), ("C", 0, None, None, 10.0), ("D", 0, None, None, 10.0))
     on_hand = stock(("B", "GB-BHX", 0), ("D", "AU-SYD", 0), ("A", "US-EWR", 5))
@@ -244,10 +249,10 @@ def test_only_active_rows_in_sku_node_order_with_the_contract_columns() -> None:
     assert out["recommended_order_qty"].dtype == np.int64
 
 
-def test_intermittent_demand_with_zero_median_still_protected() -> None:
-    # p50 = 0 but p90 = 2.5632: σ_d = 1/day, d̄ = 0. With L = 16 (quoted, σ_L = 4):
+def test_zero_mean_but_positive_p90_is_active_and_still_protected() -> None:
+    # mean = 0 (and p50 = 0) but p90 = 2.5632: σ_d = 1/day, d̄ = 0. With L = 16 (quoted, σ_L = 4):
     # SS = z * sqrt(16 * 1) = 4 z = 6.58; no stock -> order up to SS, at least MOQ 10 -> 10
-    fc = flat_forecast("I", "DE", 0.0, 0.0, 2.5632)
+    fc = flat_forecast("I", "DE", 0.0, 0.0, 2.5632, 0.0)
     out = build_inventory_plan(
         fc, stock(), NO_ORDERS, lead_times(("I", 0, None, None, 16.0)), skus(("I", "x", 3.0, 10, 5)),
         MARKET_NODES, AS_OF,
@@ -259,8 +264,70 @@ def test_intermittent_demand_with_zero_median_still_protected() -> None:
     assert row["recommended_order_qty"] == 10
 
 
+def test_intermittent_sku_with_zero_median_plans_on_mean() -> None:
+    # An intermittent SKU: most days sell nothing, so p50 = 0, but it sells 0.4/day on average.
+    # d̄ = mean = 0.4 (p50 would give 0), σ_d = 2.5632 / 2.5632 = 1. L = 16 quoted, σ_L = 4:
+    #   lead-time demand = 0.4 * 16 = 6.4
+    #   SS  = z * sqrt(16 * 1 + 0.4² * 4²) = z * sqrt(18.56) = 1.6449 * 4.30813 = 7.086
+    #   ROP = 6.4 + 7.086 = 13.486   (p50-based: 0 + 4 z = 6.58)
+    #   EOQ = sqrt(2 * 146 * 50 / 0.75) = 139.52 -> MOQ 10, packs of 5 -> 140   (p50-based: 0)
+    #   no stock: S - IP = 13.486 + 140 = 153.486 -> 155
+    lt = lead_times(("I", 0, None, None, 16.0))
+    sk = skus(("I", "x", 3.0, 10, 5))
+    fc = flat_forecast("I", "DE", 0.0, 0.0, 2.5632, 0.4)
+    row = build_inventory_plan(fc, stock(), NO_ORDERS, lt, sk, MARKET_NODES, AS_OF).iloc[0]
+    ss = Z95 * math.sqrt(18.56)
+    assert row["mean_daily_demand"] == pytest.approx(0.4)
+    assert row["demand_std_daily"] == pytest.approx(1.0)
+    assert row["lead_time_demand"] == pytest.approx(6.4)
+    assert row["safety_stock"] == pytest.approx(ss)
+    assert row["reorder_point"] == pytest.approx(6.4 + ss)
+    assert row["reorder_point"] > 4 * Z95  # above what a p50-based d̄ = 0 would give
+    assert row["order_quantity"] == 140
+    assert (row["action"], row["recommended_order_qty"]) == ("reorder now", 155)
+    # cover counts in expected units too: 30 on hand / 0.4 per day = 75 days
+    row = build_inventory_plan(fc, stock(("I", "NL-AMS", 30)), NO_ORDERS, lt, sk, MARKET_NODES, AS_OF).iloc[0]
+    assert row["days_of_cover"] == pytest.approx(75.0)
+    # p50 plays no part in the plan
+    other_p50 = fc.assign(p50=0.3)
+    pd.testing.assert_frame_equal(
+        build_inventory_plan(fc, stock(), NO_ORDERS, lt, sk, MARKET_NODES, AS_OF),
+        build_inventory_plan(other_p50, stock(), NO_ORDERS, lt, sk, MARKET_NODES, AS_OF),
+    )
+
+
+def test_very_slow_mover_with_zero_p90_is_active_through_its_mean() -> None:
+    # Sells on fewer than 1 day in 10: p10 = p50 = p90 = 0, yet mean = 0.05/day, and no stock.
+    # d̄ = 0.05, σ_d = 0, L = 16 ± 4: SS = z * 0.05 * 4 = 0.2 z, ROP = 0.8 + 0.2 z = 1.129
+    # EOQ = sqrt(2 * 18.25 * 50 / 0.75) = 49.33 -> 50; S - IP = 51.13 -> 55
+    fc = flat_forecast("S", "US", 0.0, 0.0, 0.0, 0.05)
+    out = build_inventory_plan(
+        fc, stock(), NO_ORDERS, lead_times(("S", 0, None, None, 16.0)), skus(("S", "x", 3.0, 10, 5)),
+        MARKET_NODES, AS_OF,
+    )
+    assert list(zip(out["sku"], out["node"])) == [("S", "US-EWR")]
+    row = out.iloc[0]
+    assert row["mean_daily_demand"] == pytest.approx(0.05)
+    assert row["reorder_point"] == pytest.approx(0.8 + 0.2 * Z95)
+    assert (row["order_quantity"], row["action"], row["recommended_order_qty"]) == (50, "reorder now", 55)
+
+
+def test_forecast_without_mean_column_is_rejected_with_the_reason() -> None:
+    with pytest.raises(ValueError, match=r"must carry `mean` \(expected units") as err:
+        build_inventory_plan(FC_A.drop(columns="mean"), stock(), NO_ORDERS, LT_A, SKU_A, MARKET_NODES, AS_OF)
+    assert "p50" in str(err.value) and "median" in str(err.value)  # says why p50 cannot stand in
+
+
+@pytest.mark.parametrize("bad", [float("nan"), -0.5, float("inf")])
+def test_null_negative_or_infinite_mean_is_rejected_naming_the_sku(bad: float) -> None:
+    fc = pd.concat([FC_A, flat_forecast("B", "DE", 1.0, 2.0, 3.0, 2.0)], ignore_index=True)
+    fc.loc[fc.index[-1], "mean"] = bad
+    with pytest.raises(ValueError, match=r"`forecast`\.mean.*\bB\b"):
+        build_inventory_plan(fc, stock(), NO_ORDERS, LT_A, SKU_A, MARKET_NODES, AS_OF)
+
+
 def test_deterministic_regardless_of_input_order() -> None:
-    fc = pd.concat([flat_forecast(s, m, 1.0, 3.0, 6.0) for s in ("B", "A") for m in ("US", "DE", "FR")])
+    fc = pd.concat([flat_forecast(s, m, 1.0, 3.0, 6.0, 3.0) for s in ("B", "A") for m in ("US", "DE", "FR")])
     sk = skus(("A", "x", 10.0, 1, 1), ("B", "x", 10.0, 1, 1))
     lt = lead_times(("A", 4, 12.0, 2.0, 10.0), ("B", 0, None, None, 10.0))
     a = build_inventory_plan(fc, stock(), NO_ORDERS, lt, sk, MARKET_NODES, AS_OF)

@@ -42,7 +42,7 @@ def load_training_data(warehouse: DuckDBResource) -> pd.DataFrame:
     kinds={"python", "lightgbm", "duckdb"},
     owners=["team:planning"],
     pool=WAREHOUSE_POOL,
-    description="Daily demand forecast per SKU x market for the planning horizon, p10/p50/p90, from a global LightGBM model; rows carry the model version.",
+    description="Daily demand forecast per SKU x market for the planning horizon: p10/p50/p90 quantiles and the expected units (mean) that planning sums, from global LightGBM models; rows carry the model version.",
 )
 def demand_forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
     history = load_training_data(warehouse)
@@ -52,7 +52,7 @@ def demand_forecast(context: dg.AssetExecutionContext, config: ForecastConfig, w
     frame = result.forecast.assign(as_of=pd.Timestamp(as_of), model_version=result.model_version)
     with warehouse.get_connection() as conn:
         rows = replace_table(conn, "publish.demand_forecast", frame)
-    by_market = frame.groupby("market")[["p10", "p50", "p90"]].sum().round(0).reset_index()
+    by_market = frame.groupby("market")[["p10", "p50", "mean", "p90"]].sum().round(0).reset_index()
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
