@@ -50,18 +50,60 @@ typical_prices as (
     group by lines.sku, lines.market
 ),
 
-restrictions as (
-    select
+matched_rules as (
+    select distinct
         skus.sku,
         markets.market,
-        {{ dbt.listagg('distinct restricted.category', "', '") }} as restricted_categories,
-        {{ dbt.listagg('distinct restricted.documents_required', "'; '") }} as restricted_documents
+        restricted.category,
+        restricted.control_type,
+        restricted.documents_required
     from {{ ref('dim_sku') }} as skus
     cross join markets
     inner join {{ ref('restricted_goods') }} as restricted
         on skus.hs_code like cast(restricted.hs_prefix as varchar) || '%'
         and restricted.destination in ('*', markets.market, markets.customs_territory)
-    group by skus.sku, markets.market
+),
+
+blocking_controls as (
+    -- controls that can stop a shipment are flags
+    select sku, market, {{ dbt.listagg('category', "', '", 'order by category') }} as restricted_categories
+    from (
+        select distinct sku, market, category
+        from matched_rules
+        where control_type in ('dangerous_goods', 'forced_labour', 'registration', 'import_notification')
+    ) as blocking
+    group by sku, market
+),
+
+category_rules as (
+    -- labelling and product-safety rules bind every seller of the category: listed, not flagged
+    select sku, market, {{ dbt.listagg('category', "', '", 'order by category') }} as product_rules
+    from (
+        select distinct sku, market, category
+        from matched_rules
+        where control_type in ('labelling', 'product_safety')
+    ) as rules
+    group by sku, market
+),
+
+rule_documents as (
+    select sku, market, {{ dbt.listagg('documents_required', "'; '", 'order by documents_required') }} as restricted_documents
+    from (select distinct sku, market, documents_required from matched_rules) as documents
+    group by sku, market
+),
+
+restrictions as (
+    select
+        coalesce(blocking_controls.sku, category_rules.sku, rule_documents.sku) as sku,
+        coalesce(blocking_controls.market, category_rules.market, rule_documents.market) as market,
+        blocking_controls.restricted_categories,
+        category_rules.product_rules,
+        rule_documents.restricted_documents
+    from rule_documents
+    left join blocking_controls
+        on blocking_controls.sku = rule_documents.sku and blocking_controls.market = rule_documents.market
+    left join category_rules
+        on category_rules.sku = rule_documents.sku and category_rules.market = rule_documents.market
 ),
 
 sku_markets as (
@@ -164,6 +206,7 @@ select
     landed.landed_cost_eur_per_unit,
     landed.landed_cost_eur_per_unit * landed.market_units_per_eur as landed_cost_local_per_unit,
     landed.currency as local_currency,
+    restrictions.product_rules,
     nullif(concat_ws(', ',
         case when landed.hs_code is null or length(landed.hs_code) < 6 then 'missing_hs_code' end,
         case when landed.hs_code is not null and landed.mfn_rate is null then 'no_duty_rate' end,
