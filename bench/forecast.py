@@ -1,7 +1,7 @@
-"""Time and score the forecast on a full-size history: `python -m ml.bench`.
+"""Time and score the forecast on a full-size history: `python bench/forecast.py`.
 
-    python -m ml.bench --history fct_daily_demand.parquet
-    python -m ml.bench --landing /tmp/demo/landing      # orders CSVs, e.g. from demo.generate
+    python bench/forecast.py --history fct_daily_demand.parquet
+    python bench/forecast.py --landing /tmp/demo/landing      # orders CSVs, e.g. from demo.generate
 
 Runs `forecast_demand` and `backtest` the way the pipeline does and prints
 run times and the backtest's overall and per-market figures. `--landing`
