@@ -1,8 +1,5 @@
-with versions as (
-    select
-        *,
-        row_number() over (partition by event_id order by _ingested_at desc, _row_number desc) as version_rank
-    from {{ source('raw', 'carrier_events') }}
+with latest as (
+    {{ latest_version(source('raw', 'carrier_events'), ['event_id']) }}
 )
 
 select
@@ -16,5 +13,4 @@ select
     destination_country,
     event_type,
     event_at as event_at_utc
-from versions
-where version_rank = 1
+from latest

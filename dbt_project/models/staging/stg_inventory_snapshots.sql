@@ -1,8 +1,5 @@
-with versions as (
-    select
-        *,
-        row_number() over (partition by snapshot_date, node, sku order by _ingested_at desc, _row_number desc) as version_rank
-    from {{ source('raw', 'inventory_snapshots') }}
+with latest as (
+    {{ latest_version(source('raw', 'inventory_snapshots'), ['snapshot_date', 'node', 'sku']) }}
 )
 
 select
@@ -10,5 +7,4 @@ select
     node,
     sku,
     on_hand
-from versions
-where version_rank = 1
+from latest

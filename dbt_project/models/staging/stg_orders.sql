@@ -1,16 +1,7 @@
 -- order lines, latest version of each (order_id, line_id): a line re-sent in a
 -- later file is an update, never a second sale.
-with versions as (
-    select
-        *,
-        row_number() over (
-            partition by order_id, line_id order by _ingested_at desc, _row_number desc
-        ) as version_rank
-    from {{ source('raw', 'orders') }}
-),
-
-latest as (
-    select * from versions where version_rank = 1
+with latest as (
+    {{ latest_version(source('raw', 'orders'), ['order_id', 'line_id']) }}
 )
 
 select

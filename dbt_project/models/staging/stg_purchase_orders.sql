@@ -1,8 +1,5 @@
-with versions as (
-    select
-        *,
-        row_number() over (partition by po_id, po_line order by _ingested_at desc, _row_number desc) as version_rank
-    from {{ source('raw', 'purchase_orders') }}
+with latest as (
+    {{ latest_version(source('raw', 'purchase_orders'), ['po_id', 'po_line']) }}
 )
 
 select
@@ -16,5 +13,4 @@ select
     promised_at as promised_date,
     received_at as received_date,
     status
-from versions
-where version_rank = 1
+from latest

@@ -1,8 +1,5 @@
-with versions as (
-    select
-        *,
-        row_number() over (partition by supplier_id, sku order by _ingested_at desc, _row_number desc) as version_rank
-    from {{ source('raw', 'supplier_catalogue') }}
+with latest as (
+    {{ latest_version(source('raw', 'supplier_catalogue'), ['supplier_id', 'sku']) }}
 )
 
 select
@@ -19,5 +16,4 @@ select
     hs_code,
     weight_kg,
     is_primary
-from versions
-where version_rank = 1
+from latest

@@ -1,8 +1,5 @@
-with versions as (
-    select
-        *,
-        row_number() over (partition by supplier_id order by _ingested_at desc, _row_number desc) as version_rank
-    from {{ source('raw', 'suppliers') }}
+with latest as (
+    {{ latest_version(source('raw', 'suppliers'), ['supplier_id']) }}
 )
 
 select
@@ -10,5 +7,4 @@ select
     supplier_name,
     country as supplier_country,
     currency as invoice_currency
-from versions
-where version_rank = 1
+from latest
