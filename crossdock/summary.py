@@ -27,7 +27,7 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
         summary["compliance_rows_flagged"] = conn.execute("select count(*) from publish.compliance_plan where flag_count > 0").fetchall()[0][0]
     if "ingest_ledger" in {r[0] for r in conn.execute("select table_name from information_schema.tables where table_schema = 'audit'").fetchall()}:
         summary["ingest"] = conn.execute(
-            "select count(*), sum(rows_received), sum(rows_loaded), sum(rows_quarantined), sum(rows_rejected) from audit.ingest_ledger"
+            "select count(*), sum(rows_received), sum(rows_loaded), sum(rows_quarantined), sum(rows_rejected), sum(rows_duplicate) from audit.ingest_ledger"
         ).fetchall()[0]
     return summary
 
@@ -41,8 +41,11 @@ def print_summary(settings: Settings) -> None:
     print("\n=== crossdock summary ===")
     print(f"warehouse: {settings.warehouse}  (schema publish.* is the BI contract)")
     if "ingest" in s:
-        files, received, loaded, quarantined, rejected = s["ingest"]
-        print(f"ingest: {files} files, {received:,} rows received = {loaded:,} loaded + {quarantined:,} quarantined + {rejected:,} rejected")
+        files, received, loaded, quarantined, rejected, duplicate = s["ingest"]
+        print(
+            f"ingest: {files} files, {received:,} rows received = {loaded:,} loaded + {quarantined:,} quarantined"
+            f" + {rejected:,} rejected + {duplicate:,} duplicates skipped"
+        )
     print("published tables:")
     for table, rows in s["rows"].items():
         print(f"  publish.{table:<20} {'not built' if rows is None else f'{rows:,} rows'}")

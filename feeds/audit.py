@@ -28,6 +28,7 @@ create table if not exists audit.ingest_ledger (
     rows_loaded bigint not null,
     rows_quarantined bigint not null,
     rows_rejected bigint not null,   -- rows of a file rejected whole
+    rows_duplicate bigint not null,  -- rows identical to the version already loaded (overlapping exports)
     status varchar not null,         -- loaded | rejected
     message varchar,
     ingested_at timestamptz not null

@@ -76,6 +76,7 @@ class Contract:
 
 
 ORDER_CHANNELS = ("web", "marketplace", "app")
+ORDER_LINE_TYPES = ("sale", "return", "cancellation")
 PO_STATUSES = ("open", "received", "cancelled")
 CARRIER_EVENT_TYPES = (
     "picked_up",
@@ -91,7 +92,7 @@ ORDERS = Contract(
     feed="orders",
     dataset="orders",
     file_prefix="orders",
-    description="Order lines as the storefront exports them. A return is a line with a negative quantity.",
+    description="Order lines as the storefront exports them. A return is a line with a negative quantity; cancellations are kept as lines of type cancellation.",
     key=("order_id", "line_id"),
     columns=(
         Column("order_id", "varchar", "Order number in the storefront."),
@@ -107,7 +108,14 @@ ORDERS = Contract(
             stored_as="customer_key",
         ),
         Column("sku", "varchar", "Stock keeping unit, as in the supplier catalogue."),
-        Column("quantity", "integer", "Units; negative for a return.", nonzero=True, min_value=-10_000, max_value=10_000, unit="units"),
+        Column("quantity", "integer", "Units; negative for a return or a cancelling reversal.", nonzero=True, min_value=-10_000, max_value=10_000, unit="units"),
+        Column(
+            "line_type",
+            "varchar",
+            "sale, return or cancellation; when absent, a negative quantity is a return and a positive one a sale.",
+            required=False,
+            allowed=ORDER_LINE_TYPES,
+        ),
         Column("unit_price", "decimal", "Price per unit paid by the shopper, in `currency`, tax included.", min_value=0, unit="currency"),
         Column("currency", "varchar", "ISO 4217 code of unit_price.", allowed=ISO_CURRENCIES),
         Column("ship_to_country", "varchar", "ISO 3166-1 alpha-2 destination market.", allowed=ISO_COUNTRIES),

@@ -3,12 +3,18 @@
 A file is identified by the SHA-256 of its bytes, so loading the same content
 again (even under another name) changes nothing. Every row ends in its raw
 table or in `audit.quarantine` with a reason, and `audit.ingest_ledger` records
-per file: rows_received = rows_loaded + rows_quarantined + rows_rejected.
+per file: rows_received = rows_loaded + rows_quarantined + rows_rejected +
+rows_duplicate. A row whose key was loaded before is a new version of it (the
+latest wins downstream, earlier versions stay in raw as history); a row that
+repeats the latest version exactly, as overlapping exports do, is counted as a
+duplicate and not stored again. A rejected file is moved to
+landing/<feed>/rejected/ with a .reason.txt beside it.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +39,7 @@ class FileResult:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     rows_rejected: int = 0
+    rows_duplicate: int = 0
     message: str = ""
 
 
@@ -52,15 +59,15 @@ def landing_files(landing: Path, feed: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
-def _already_ingested(conn: duckdb.DuckDBPyConnection, file_id: str) -> str | None:
+def _already_loaded(conn: duckdb.DuckDBPyConnection, file_id: str) -> bool:
     # fetchall, not fetchone: DuckDB 2 refuses new work while a result is half-read.
-    rows = conn.execute("select status from audit.ingest_ledger where file_id = ? limit 1", [file_id]).fetchall()
-    return rows[0][0] if rows else None
+    rows = conn.execute("select 1 from audit.ingest_ledger where file_id = ? and status = 'loaded' limit 1", [file_id]).fetchall()
+    return bool(rows)
 
 
 def _write_ledger(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, result: FileResult) -> None:
     conn.execute(
-        "insert into audit.ingest_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+        "insert into audit.ingest_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
         [
             result.file_id,
             feed,
@@ -72,6 +79,7 @@ def _write_ledger(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, result
             result.rows_loaded,
             result.rows_quarantined,
             result.rows_rejected,
+            result.rows_duplicate,
             result.status,
             result.message,
         ],
@@ -92,7 +100,10 @@ def _header_problem(contract: Contract, header: list[str]) -> str | None:
     )
 
 
-def _load_checked_rows(conn: duckdb.DuckDBPyConnection, contract: Contract, header: list[str], file_id: str, pii_salt: str) -> tuple[int, int]:
+def _load_checked_rows(
+    conn: duckdb.DuckDBPyConnection, contract: Contract, header: list[str], file_id: str, pii_salt: str
+) -> tuple[int, int, int]:
+    """Insert the file's good rows and quarantine the rest; returns (loaded, quarantined, duplicate)."""
     conn.execute(f"create or replace temp table checked as {checked_rows_sql(contract, header)}")
     targets, values = [], []
     for col in contract.columns:
@@ -103,8 +114,31 @@ def _load_checked_rows(conn: duckdb.DuckDBPyConnection, contract: Contract, head
         targets.append(ident(derived.name))
         values.append(derived.sql.format(**{c.name: ident(c.name) for c in contract.columns}))
     conn.execute(
+        f"create or replace temp table typed_rows as select {', '.join(f'{v} as {t}' for v, t in zip(values, targets))}, _row_number "
+        "from checked where reason_code is null"
+    )
+    keys = [ident(contract.column(k).target_name) for k in contract.key]
+    same_key = " and ".join(f"current.{k} = typed_rows.{k}" for k in keys)
+    same_values = " and ".join(f"current.{t} is not distinct from typed_rows.{t}" for t in targets)
+    conn.execute(
+        f"""
+        create or replace temp table new_versions as
+        with current as (
+            select * from (
+                select {', '.join(targets)},
+                    row_number() over (partition by {', '.join(keys)} order by _ingested_at desc, _row_number desc) as version_rank
+                from {contract.table} as loaded
+                where exists (select 1 from typed_rows where {same_key.replace("current.", "loaded.")})
+            ) as versions
+            where version_rank = 1
+        )
+        select * from typed_rows
+        where not exists (select 1 from current where {same_key} and {same_values})
+        """
+    )
+    conn.execute(
         f"insert into {contract.table} ({', '.join(targets)}, _file_id, _row_number, _ingested_at) "
-        f"select {', '.join(values)}, ?, _row_number, now() from checked where reason_code is null order by _row_number",
+        f"select {', '.join(targets)}, ?, _row_number, now() from new_versions order by _row_number",
         [file_id],
     )
     conn.execute(
@@ -112,19 +146,35 @@ def _load_checked_rows(conn: duckdb.DuckDBPyConnection, contract: Contract, head
         "from checked where reason_code is not null order by _row_number",
         [file_id, contract.dataset],
     )
-    loaded, quarantined = conn.execute(
-        "select count(*) filter (where reason_code is null), count(*) filter (where reason_code is not null) from checked"
+    loaded, quarantined, good = conn.execute(
+        "select (select count(*) from new_versions), count(*) filter (where reason_code is not null), "
+        "count(*) filter (where reason_code is null) from checked"
     ).fetchall()[0]
-    return int(loaded), int(quarantined)
+    return int(loaded), int(quarantined), int(good) - int(loaded)
+
+
+def move_to_rejected(path: Path, result: FileResult) -> Path:
+    """Move a rejected file out of the landing folder, with its reason beside it."""
+    folder = path.parent / "rejected"
+    folder.mkdir(exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        target = folder / f"{path.stem}.{result.file_id[:8]}{path.suffix}"
+    shutil.move(str(path), target)
+    target.with_name(target.name + ".reason.txt").write_text(
+        f"file: {path.name}\nsha256: {result.file_id}\nrejected because: {result.message}\n"
+        "Fix the file and drop it into the landing folder again.\n",
+        encoding="utf-8",
+    )
+    return target
 
 
 def ingest_file(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt: str) -> FileResult:
     """Ingest one file in one transaction; a failure leaves no trace of it but the exception."""
     file_id = file_sha256(path)
     contract = contract_for_file(feed, path.name)
-    previous = _already_ingested(conn, file_id)
-    if previous is not None:
-        return FileResult(path.name, file_id, contract.dataset if contract else None, "skipped", message=f"same content already {previous}")
+    if _already_loaded(conn, file_id):
+        return FileResult(path.name, file_id, contract.dataset if contract else None, "skipped", message="same content already loaded")
 
     conn.execute("begin transaction")
     try:
@@ -134,7 +184,14 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt
     except BaseException:
         conn.execute("rollback")
         raise
-    log.info("%s/%s: %s, %s rows loaded, %s quarantined %s", feed, path.name, result.status, result.rows_loaded, result.rows_quarantined, result.message)
+    if result.status == "rejected":
+        moved = move_to_rejected(path, result)
+        log.warning("%s/%s rejected (moved to %s): %s", feed, path.name, moved, result.message)
+    else:
+        log.info(
+            "%s/%s: %s rows loaded, %s quarantined, %s duplicates skipped",
+            feed, path.name, result.rows_loaded, result.rows_quarantined, result.rows_duplicate,
+        )
     return result
 
 
@@ -153,8 +210,8 @@ def _ingest_in_transaction(
     problem = _header_problem(contract, header)
     if problem:
         return FileResult(path.name, file_id, contract.dataset, "rejected", rows_received=received, rows_rejected=received, message=problem)
-    loaded, quarantined = _load_checked_rows(conn, contract, header, file_id, pii_salt)
-    return FileResult(path.name, file_id, contract.dataset, "loaded", received, loaded, quarantined)
+    loaded, quarantined, duplicate = _load_checked_rows(conn, contract, header, file_id, pii_salt)
+    return FileResult(path.name, file_id, contract.dataset, "loaded", received, loaded, quarantined, rows_duplicate=duplicate)
 
 
 def ingest_feed(conn: duckdb.DuckDBPyConnection, landing: Path, feed: str, pii_salt: str) -> list[FileResult]:

@@ -6,6 +6,7 @@ config, parallel runs queue instead of failing on the file lock.
 """
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,10 +19,38 @@ from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment
 WAREHOUSE_POOL = "duckdb"
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-DBT_PROJECT.prepare_if_dev()
-if not DBT_PROJECT.manifest_path.exists():
-    # A fresh clone has no manifest yet: parse once so the definitions load.
-    DBT_PROJECT.preparer.prepare(DBT_PROJECT)
+
+
+def dbt_executable() -> str:
+    """dbt from this interpreter's environment, so a venv that is not on PATH still works."""
+    beside_python = Path(sys.executable).parent / "dbt"
+    return str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
+
+
+def manifest_is_stale(project: DbtProject) -> bool:
+    """True when manifest.json is missing or older than any file of the dbt project.
+
+    Dagster builds the asset graph from the manifest while dbt builds from the
+    files: if they disagree, a new test or model is unknown to Dagster and the
+    run fails. Parsing takes seconds, so it is done whenever a file changed.
+    """
+    manifest = project.manifest_path
+    if not manifest.exists():
+        return True
+    skip = {project.project_dir / "target", project.project_dir / "logs"}
+    newest = max(
+        (p.stat().st_mtime for p in Path(project.project_dir).rglob("*") if p.is_file() and not any(s in p.parents for s in skip)),
+        default=0.0,
+    )
+    return newest > manifest.stat().st_mtime
+
+
+if manifest_is_stale(DBT_PROJECT):
+    subprocess.run(
+        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        check=True,
+        cwd=DBT_PROJECT_DIR,
+    )
 
 
 class LandingFolder(dg.ConfigurableResource):
@@ -33,12 +62,6 @@ class LandingFolder(dg.ConfigurableResource):
     @property
     def root(self) -> Path:
         return Path(self.path)
-
-
-def dbt_executable() -> str:
-    """dbt from this interpreter's environment, so a venv that is not on PATH still works."""
-    beside_python = Path(sys.executable).parent / "dbt"
-    return str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
 
 
 def build_resources(settings: Settings) -> dict[str, object]:

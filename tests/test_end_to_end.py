@@ -61,11 +61,14 @@ def test_the_whole_job_succeeds_and_the_gate_passes(platform):
 def test_every_landed_file_is_loaded_and_the_ledger_balances(platform):
     settings = platform["settings"]
     files = sorted(p.name for p in settings.landing.rglob("*") if p.is_file())
-    ledger = query(settings, "select file_name, status, rows_received, rows_loaded, rows_quarantined, rows_rejected from audit.ingest_ledger")
+    ledger = query(
+        settings,
+        "select file_name, status, rows_received, rows_loaded, rows_quarantined, rows_rejected, rows_duplicate from audit.ingest_ledger",
+    )
     assert sorted(r[0] for r in ledger) == files
-    for name, status, received, loaded, quarantined, rejected in ledger:
+    for name, status, received, loaded, quarantined, rejected, duplicate in ledger:
         assert status == "loaded", name
-        assert received == loaded + quarantined + rejected, name
+        assert received == loaded + quarantined + rejected + duplicate, name
     raw_orders = query(settings, "select count(*) from raw.orders")[0][0]
     assert raw_orders == sum(r[3] for r in ledger if r[0].startswith("orders"))
 
@@ -137,7 +140,7 @@ def test_supply_chain_view_is_one_row_per_sku_market_day(platform):
     )[0]
     assert total == distinct > 0
     sold_view = query(settings, "select sum(units_sold) from publish.supply_chain_view")[0][0]
-    sold_orders = query(settings, "select sum(quantity) from staging.stg_orders where quantity > 0")[0][0]
+    sold_orders = query(settings, "select sum(quantity) from staging.stg_orders where line_type = 'sale'")[0][0]
     assert sold_view == sold_orders
 
 

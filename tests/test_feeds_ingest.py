@@ -27,7 +27,8 @@ def conn(tmp_path: Path):
 
 def ledger(conn) -> list[tuple]:
     return conn.execute(
-        "select file_name, status, rows_received, rows_loaded, rows_quarantined, rows_rejected from audit.ingest_ledger order by file_name"
+        "select file_name, status, rows_received, rows_loaded, rows_quarantined, rows_rejected, rows_duplicate "
+        "from audit.ingest_ledger order by file_name"
     ).fetchall()
 
 
@@ -93,12 +94,36 @@ def test_duplicate_key_in_a_file_keeps_the_last_row(tmp_path, conn):
     assert conn.execute("select row_number, reason_code from audit.quarantine").fetchall() == [(1, "duplicate_key")]
 
 
-def test_file_missing_required_columns_is_rejected_whole_with_a_clear_message(tmp_path, conn):
+def test_file_missing_required_columns_is_rejected_whole_and_moved_aside(tmp_path, conn):
     write(tmp_path / "landing/orders/orders_bad.csv", "order_id,qty,colour\n1,2,red\n3,4,blue\n")
     [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
     assert result.status == "rejected" and result.rows_rejected == 2 and result.rows_loaded == 0
     assert "missing required columns: line_id" in result.message
     assert "unexpected columns: colour, qty" in result.message
+    assert not (tmp_path / "landing/orders/orders_bad.csv").exists()
+    assert (tmp_path / "landing/orders/rejected/orders_bad.csv").exists()
+    reason = (tmp_path / "landing/orders/rejected/orders_bad.csv.reason.txt").read_text()
+    assert "missing required columns: line_id" in reason
+    assert ingest_feed(conn, tmp_path / "landing", "orders", "salt") == []  # rejected/ is not read again
+
+
+def test_overlapping_exports_skip_repeated_rows_and_load_changed_ones_as_new_versions(tmp_path, conn):
+    first = "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\nA2,1,2025-01-03T10:00:00Z,web,C,S,2,1,EUR,DE,N\n"
+    write(tmp_path / "landing/orders/orders_day1.csv", HEADER + first)
+    ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    # the next export repeats A1 unchanged, changes A2's quantity and adds A3
+    write(
+        tmp_path / "landing/orders/orders_day2.csv",
+        HEADER
+        + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\n"
+        + "A2,1,2025-01-03T10:00:00Z,web,C,S,3,1,EUR,DE,N\n"
+        + "A3,1,2025-01-04T10:00:00Z,web,C,S,1,1,EUR,DE,N\n",
+    )
+    [day1, day2] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert day1.status == "skipped"
+    assert (day2.rows_received, day2.rows_loaded, day2.rows_duplicate) == (3, 2, 1)
+    versions = conn.execute("select order_id, quantity from raw.orders order by order_id, _ingested_at").fetchall()
+    assert versions == [("A1", 1), ("A2", 2), ("A2", 3), ("A3", 1)]  # history kept, nothing twice
 
 
 def test_unreadable_and_unknown_files_are_rejected_not_crashing(tmp_path, conn):
@@ -113,8 +138,8 @@ def test_ledger_balances_for_every_file(tmp_path, conn):
     write(tmp_path / "landing/orders/orders_1.csv", HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\nA2,x,bad,web,C,S,1,1,EUR,DE,N\n")
     write(tmp_path / "landing/orders/orders_2.csv", "order_id\n1\n")
     ingest_feed(conn, tmp_path / "landing", "orders", "salt")
-    for name, _status, received, loaded, quarantined, rejected in ledger(conn):
-        assert received == loaded + quarantined + rejected, name
+    for name, _status, received, loaded, quarantined, rejected, duplicate in ledger(conn):
+        assert received == loaded + quarantined + rejected + duplicate, name
 
 
 def test_a_failure_mid_file_leaves_nothing_behind(tmp_path, conn, monkeypatch):

@@ -1,6 +1,6 @@
--- sold and returned units per SKU x market x day: the forecast's training data.
--- Sparse: a day without a row sold nothing. Sales and returns are kept apart so
--- the forecast learns gross demand and returns stay visible.
+-- sold, returned and cancelled units per SKU x market x day: the forecast's
+-- training data. Sparse: a day without a row sold nothing. The forecast learns
+-- gross demand (units ordered); returns and cancellations stay visible beside it.
 with lines as (
     select * from {{ ref('int_order_lines_eur') }}
 ),
@@ -10,11 +10,12 @@ daily as (
         sku,
         market,
         order_date as demand_date,
-        sum(case when quantity > 0 then quantity else 0 end) as units_sold,
-        sum(case when quantity < 0 then -quantity else 0 end) as units_returned,
+        sum(case when line_type = 'sale' then quantity else 0 end) as units_sold,
+        sum(case when line_type = 'return' then abs(quantity) else 0 end) as units_returned,
+        sum(case when line_type = 'cancellation' then abs(quantity) else 0 end) as units_cancelled,
         count(*) as order_lines,
-        sum(case when quantity > 0 then line_value_eur else 0 end) as revenue_eur,
-        sum(case when quantity < 0 then -line_value_eur else 0 end) as refunds_eur
+        sum(case when line_type = 'sale' then line_value_eur else 0 end) as revenue_eur,
+        sum(case when line_type = 'return' then abs(line_value_eur) else 0 end) as refunds_eur
     from lines
     group by sku, market, order_date
 )
@@ -26,6 +27,7 @@ select
     daily.demand_date,
     daily.units_sold,
     daily.units_returned,
+    daily.units_cancelled,
     daily.order_lines,
     daily.revenue_eur,
     daily.refunds_eur

@@ -46,7 +46,7 @@ typical_prices as (
     select lines.sku, lines.market, avg(lines.unit_price_eur) as typical_unit_price_eur
     from {{ ref('int_order_lines_eur') }} as lines
     cross join plan
-    where lines.quantity > 0 and lines.order_date > {{ dbt.dateadd('day', -90, 'plan.as_of') }}
+    where lines.line_type = 'sale' and lines.order_date > {{ dbt.dateadd('day', -90, 'plan.as_of') }}
     group by lines.sku, lines.market
 ),
 

@@ -71,7 +71,7 @@ shipped_lines as (
     from {{ ref('int_shipments') }} as shipments
     inner join {{ ref('stg_orders') }} as lines
         on lines.order_id = shipments.order_id
-        and lines.quantity > 0
+        and lines.line_type = 'sale'
     where shipments.picked_up_at_utc is not null
 ),
 

@@ -13,7 +13,7 @@ select
     customer_key,
     sku,
     quantity,
-    quantity < 0 as is_return,
+    coalesce(line_type, case when quantity < 0 then 'return' else 'sale' end) as line_type,
     cast(unit_price as double) as unit_price,
     currency,
     ship_to_country as market,
