@@ -18,6 +18,26 @@ class UnreadableFile(Exception):
     """The file cannot be parsed at all (empty, binary, broken structure)."""
 
 
+def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
+    """'utf-8' (with or without BOM), 'utf-16' (BOM) or 'latin-1' for a text feed file.
+
+    Merchants' tools still write Latin-1 (Excel's CSV on Windows); every byte
+    sequence decodes as Latin-1, so it is the fallback once UTF-8 fails.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(sample_bytes)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # a multi-byte character cut by the sample's end is not an error
+        cut_by_sample = len(head) == sample_bytes and exc.start >= len(head) - 3
+        if not cut_by_sample:
+            return "latin-1"
+    return "utf-8"
+
+
 def _select_all_as_text(conn: duckdb.DuckDBPyConnection, relation_sql: str, params: list) -> str:
     columns = [row[0] for row in conn.execute(f"describe select * from {relation_sql}", params).fetchall()]
     casts = ", ".join(f"cast({ident(c)} as varchar) as {ident(c)}" for c in columns)
@@ -30,7 +50,9 @@ def land_file(conn: duckdb.DuckDBPyConnection, path: Path, table: str = "landed"
     params = [str(path)]
     try:
         if suffix in (".csv", ".txt", ".tsv"):
-            select = "select * from read_csv(?, all_varchar = true, header = true)"
+            # the delimiter and quoting are sniffed by DuckDB; the encoding is ours to say
+            params.append(detect_encoding(path))
+            select = "select * from read_csv(?, all_varchar = true, header = true, encoding = ?)"
         elif suffix in (".jsonl", ".ndjson", ".json"):
             select = _select_all_as_text(conn, "read_json(?, format = 'newline_delimited')", params)
         elif suffix == ".parquet":

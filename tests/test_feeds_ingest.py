@@ -192,3 +192,18 @@ def test_feed_docs_are_generated_from_the_contracts():
     from feeds.docs import DOC_PATH, render
 
     assert DOC_PATH.read_text(encoding="utf-8") == render(), "docs/feeds.md is stale: run python -m feeds.docs"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter", "bom"),
+    [("utf-8", ",", False), ("utf-8", ";", True), ("latin-1", "\t", False), ("latin-1", "|", False)],
+)
+def test_csv_in_any_delimiter_and_encoding_loads_the_same(tmp_path, conn, encoding, delimiter, bom):
+    rows = [HEADER.strip(), "A1,1,2025-01-03T10:00:00Z,web,Zoë Müller,S-é,1,1,EUR,DE,N"]
+    text = "\n".join(r.replace(",", delimiter) for r in rows) + "\n"
+    path = tmp_path / "landing/orders/orders_enc.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding))
+    [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert (result.status, result.rows_loaded) == ("loaded", 1), result.message
+    assert conn.execute("select sku from raw.orders").fetchall() == [("S-é",)]
