@@ -52,5 +52,6 @@ def export_to_environment(settings: Settings) -> None:
     os.environ["CROSSDOCK_WAREHOUSE"] = str(settings.warehouse)
     os.environ["CROSSDOCK_LANDING"] = str(settings.landing)
     os.environ["CROSSDOCK_EXPORTS"] = str(settings.exports)
+    os.environ["CROSSDOCK_REPORTING_CURRENCY"] = settings.reporting_currency
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")

@@ -23,6 +23,7 @@ create table if not exists audit.ingest_ledger (
     dataset varchar,                 -- null when no contract matches the file name
     file_name varchar not null,
     file_path varchar not null,
+    file_date date not null,         -- the export's as-of date (feeds/file_dates.py)
     file_bytes bigint not null,
     rows_received bigint not null,
     rows_loaded bigint not null,
@@ -51,7 +52,12 @@ create table if not exists audit.quarantine (
 def raw_table_ddl(contract: Contract) -> str:
     cols = [f"{ident(c.target_name)} {WAREHOUSE_TYPES[c.type]}" for c in contract.columns]
     cols += [f"{ident(d.name)} {WAREHOUSE_TYPES[d.type]}" for d in contract.derived]
-    cols += ["_file_id varchar not null", "_row_number bigint not null", "_ingested_at timestamptz not null"]
+    cols += [
+        "_file_id varchar not null",
+        "_file_date date not null",  # orders versions: a later export wins, whenever it arrived
+        "_row_number bigint not null",
+        "_ingested_at timestamptz not null",
+    ]
     return f"create table if not exists {contract.table} (\n    " + ",\n    ".join(cols) + "\n)"
 
 

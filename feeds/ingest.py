@@ -12,6 +12,7 @@ landing/<feed>/rejected/ with a .reason.txt beside it.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import shutil
@@ -22,6 +23,7 @@ import duckdb
 
 from feeds.audit import ensure_schema
 from feeds.contracts import Contract, contract_for_file
+from feeds.file_dates import file_date
 from feeds.readers import SUPPORTED_SUFFIXES, UnreadableFile, land_file
 from feeds.row_checks import checked_rows_sql, typed
 from feeds.sql import ident, literal
@@ -67,13 +69,14 @@ def _already_loaded(conn: duckdb.DuckDBPyConnection, file_id: str) -> bool:
 
 def _write_ledger(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, result: FileResult) -> None:
     conn.execute(
-        "insert into audit.ingest_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+        "insert into audit.ingest_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
         [
             result.file_id,
             feed,
             result.dataset,
             path.name,
             str(path),
+            file_date(path),
             path.stat().st_size,
             result.rows_received,
             result.rows_loaded,
@@ -101,7 +104,7 @@ def _header_problem(contract: Contract, header: list[str]) -> str | None:
 
 
 def _load_checked_rows(
-    conn: duckdb.DuckDBPyConnection, contract: Contract, header: list[str], file_id: str, pii_salt: str
+    conn: duckdb.DuckDBPyConnection, contract: Contract, header: list[str], file_id: str, as_of: dt.date, pii_salt: str
 ) -> tuple[int, int, int]:
     """Insert the file's good rows and quarantine the rest; returns (loaded, quarantined, duplicate)."""
     conn.execute(f"create or replace temp table checked as {checked_rows_sql(contract, header)}")
@@ -126,7 +129,9 @@ def _load_checked_rows(
         with current as (
             select * from (
                 select {', '.join(targets)},
-                    row_number() over (partition by {', '.join(keys)} order by _ingested_at desc, _row_number desc) as version_rank
+                    row_number() over (
+                        partition by {', '.join(keys)} order by _file_date desc, _ingested_at desc, _row_number desc
+                    ) as version_rank
                 from {contract.table} as loaded
                 where exists (select 1 from typed_rows where {same_key.replace("current.", "loaded.")})
             ) as versions
@@ -137,9 +142,9 @@ def _load_checked_rows(
         """
     )
     conn.execute(
-        f"insert into {contract.table} ({', '.join(targets)}, _file_id, _row_number, _ingested_at) "
-        f"select {', '.join(targets)}, ?, _row_number, now() from new_versions order by _row_number",
-        [file_id],
+        f"insert into {contract.table} ({', '.join(targets)}, _file_id, _file_date, _row_number, _ingested_at) "
+        f"select {', '.join(targets)}, ?, ?, _row_number, now() from new_versions order by _row_number",
+        [file_id, as_of],
     )
     conn.execute(
         "insert into audit.quarantine select ?, ?, _row_number, reason_code, reason, _record, now() "
@@ -210,7 +215,7 @@ def _ingest_in_transaction(
     problem = _header_problem(contract, header)
     if problem:
         return FileResult(path.name, file_id, contract.dataset, "rejected", rows_received=received, rows_rejected=received, message=problem)
-    loaded, quarantined, duplicate = _load_checked_rows(conn, contract, header, file_id, pii_salt)
+    loaded, quarantined, duplicate = _load_checked_rows(conn, contract, header, file_id, file_date(path), pii_salt)
     return FileResult(path.name, file_id, contract.dataset, "loaded", received, loaded, quarantined, rows_duplicate=duplicate)
 
 

@@ -180,3 +180,22 @@ def test_a_broken_feed_trips_the_gate_and_the_forecast_is_not_materialized(platf
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert FORECAST not in materialized and ACCURACY not in materialized
     assert dg.AssetKey(["raw", "orders"]) in materialized
+
+
+def test_amounts_keep_their_currency_and_convert_at_the_ecb_rate_of_the_order_day(platform):
+    settings = platform["settings"]
+    # one USD line, checked against the ECB rate published on or before its order day
+    order_date, value, value_eur, reporting, value_reporting = query(
+        settings,
+        "select order_date, line_value, line_value_eur, reporting_currency, line_value_reporting "
+        "from intermediate.int_order_lines_eur where currency = 'USD' order by order_id, line_id limit 1",
+    )[0]
+    rate = query(
+        settings,
+        f"select units_per_eur from reference.fx_rates where currency = 'USD' and rate_date <= date '{order_date}' "
+        "order by rate_date desc limit 1",
+    )[0][0]
+    assert abs(value_eur - value / float(rate)) < 1e-6
+    assert reporting == "EUR" and abs(value_reporting - value_eur) < 1e-9
+    utc = query(settings, "select count(*) from raw.orders where ordered_at is null")
+    assert utc == [(0,)]

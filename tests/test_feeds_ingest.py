@@ -207,3 +207,29 @@ def test_csv_in_any_delimiter_and_encoding_loads_the_same(tmp_path, conn, encodi
     [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
     assert (result.status, result.rows_loaded) == ("loaded", 1), result.message
     assert conn.execute("select sku from raw.orders").fetchall() == [("S-é",)]
+
+
+def test_a_late_arriving_older_export_does_not_undo_a_newer_one(tmp_path, conn):
+    newer = HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,3,1,EUR,DE,N\n"
+    older = HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\n"
+    write(tmp_path / "landing/orders/orders_2025-01-10.csv", newer)
+    ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    write(tmp_path / "landing/orders/orders_2025-01-05.csv", older)  # arrives after, speaks for an earlier day
+    ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    latest = conn.execute(
+        "select quantity from raw.orders order by _file_date desc, _ingested_at desc, _row_number desc limit 1"
+    ).fetchall()
+    assert latest == [(3,)]
+    assert conn.execute("select count(*) from raw.orders").fetchall() == [(2,)]  # both versions kept as history
+
+
+def test_file_dates_come_from_the_name_or_the_modification_time(tmp_path):
+    import datetime as dt
+
+    from feeds.file_dates import file_date
+
+    assert file_date(Path("orders_2026-03-15.csv")) == dt.date(2026, 3, 15)
+    assert file_date(Path("export20260315_v2.csv")) == dt.date(2026, 3, 15)
+    assert file_date(Path("orders_2026-02.csv")) == dt.date(2026, 2, 28)
+    undated = write(tmp_path / "orders_latest.csv", "x\n")
+    assert file_date(undated) == dt.datetime.fromtimestamp(undated.stat().st_mtime, tz=dt.timezone.utc).date()
