@@ -5,6 +5,10 @@
     crossdock generate             write demo feeds into the landing folder
     crossdock run                  run the daily_planning job on what has landed
     crossdock summary              print the summary of the published tables
+    crossdock quarantine           quarantined rows per dataset and reason
+    crossdock quarantine --dataset orders --export fix.csv
+                                   write the open quarantined rows to a CSV to fix
+                                   and drop back into the landing folder
 """
 from __future__ import annotations
 
@@ -63,11 +67,36 @@ def run_planning_job(settings: Settings) -> bool:
     return result.success and not failed_checks
 
 
+def quarantine(settings: Settings, dataset: str | None, export: Path | None) -> int:
+    import duckdb
+
+    from feeds.quarantine import export_quarantine, quarantine_summary
+
+    if not settings.warehouse.exists():
+        print(f"no warehouse at {settings.warehouse} yet", file=sys.stderr)
+        return 1
+    from feeds.contracts import CONTRACTS
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+        if export is None:
+            print(quarantine_summary(conn).to_string(index=False))
+            return 0
+        if dataset is None:
+            print("--export needs --dataset", file=sys.stderr)
+            return 2
+        rows = export_quarantine(conn, dataset, export)
+    feed = next(c.feed for c in CONTRACTS if c.dataset == dataset)
+    print(f"wrote {rows} open quarantined {dataset} rows to {export}; fix them and drop the file into {settings.landing / feed}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="crossdock", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["demo", "generate", "run", "summary"])
+    parser.add_argument("command", choices=["demo", "generate", "run", "summary", "quarantine"])
     parser.add_argument("--scale", type=float, default=1.0, help="demo data size: 1.0 = 200 SKUs x 8 markets")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--dataset", help="quarantine: the dataset (orders, suppliers, ...)")
+    parser.add_argument("--export", type=Path, help="quarantine: CSV file to write the open rows to")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -75,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     export_to_environment(settings)
     _prepare_dagster_home(settings)
     started = time.perf_counter()
+    if args.command == "quarantine":
+        return quarantine(settings, args.dataset, args.export)
 
     if args.command in ("demo", "generate"):
         has_orders = (settings.landing / "orders").is_dir() and any((settings.landing / "orders").iterdir())

@@ -233,3 +233,26 @@ def test_file_dates_come_from_the_name_or_the_modification_time(tmp_path):
     assert file_date(Path("orders_2026-02.csv")) == dt.date(2026, 2, 28)
     undated = write(tmp_path / "orders_latest.csv", "x\n")
     assert file_date(undated) == dt.datetime.fromtimestamp(undated.stat().st_mtime, tz=dt.timezone.utc).date()
+
+
+def test_a_quarantined_row_can_be_exported_fixed_and_resubmitted(tmp_path, conn):
+    from feeds.quarantine import export_quarantine, open_quarantine
+
+    write(
+        tmp_path / "landing/orders/orders_2025-01-03.csv",
+        HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\nA2,1,2025-01-03T10:00:00Z,web,C,S,2,1,EUR,Germany,N\n",
+    )
+    ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    fix_file = tmp_path / "to_fix.csv"
+    assert export_quarantine(conn, "orders", fix_file) == 1
+
+    import pandas as pd
+
+    fixed = pd.read_csv(fix_file, dtype=str)
+    assert fixed.loc[0, "_quarantine_reason"].startswith("ship_to_country not in")
+    fixed.loc[0, "ship_to_country"] = "DE"
+    fixed.to_csv(tmp_path / "landing/orders/orders_2025-01-04_fixed.csv", index=False)
+    [_, result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert (result.status, result.rows_loaded) == ("loaded", 1)
+    assert open_quarantine(conn, "orders").empty  # resolved by the later load
+    assert conn.execute("select count(*) from raw.orders").fetchall() == [(2,)]

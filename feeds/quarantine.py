@@ -1,0 +1,91 @@
+"""Get quarantined rows back out so a person can fix and re-submit them.
+
+A quarantined row keeps its values exactly as sent (audit.quarantine.record),
+so an export of them is a file in the merchant's own format: fix the values,
+drop the file into the same landing folder, and the ingest loads it like any
+other. Rows whose key has been loaded since are resolved and not exported.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from feeds.contracts import CONTRACTS
+
+
+def quarantine_summary(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Quarantined rows per dataset and reason code, newest first."""
+    return conn.execute(
+        """
+        select dataset, reason_code, count(*) as rows, max(quarantined_at) as last_seen, any_value(reason) as example
+        from audit.quarantine
+        group by dataset, reason_code
+        order by last_seen desc, rows desc
+        """
+    ).df()
+
+
+def open_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFrame:
+    """Quarantined rows of `dataset` not resolved by a later load of the same key.
+
+    Returns one row per quarantined record: the values as sent, plus
+    _quarantine_reason and _source_file so the person fixing them sees why.
+    """
+    contract = next((c for c in CONTRACTS if c.dataset == dataset), None)
+    if contract is None:
+        raise ValueError(f"unknown dataset {dataset!r}; one of {', '.join(c.dataset for c in CONTRACTS)}")
+    rows = conn.execute(
+        """
+        select q.record, q.reason, l.file_name, q.quarantined_at
+        from audit.quarantine as q
+        left join audit.ingest_ledger as l on l.file_id = q.file_id
+        where q.dataset = ?
+        order by q.quarantined_at, q.row_number
+        """,
+        [dataset],
+    ).fetchall()
+    records = []
+    for record, reason, file_name, quarantined_at in rows:
+        values = json.loads(record)
+        values["_quarantine_reason"] = reason
+        values["_source_file"] = file_name
+        values["_quarantined_at"] = quarantined_at
+        records.append(values)
+    frame = pd.DataFrame(records)
+    if frame.empty:
+        return frame
+    return frame[~_resolved(conn, contract.table, contract.key, frame)].reset_index(drop=True)
+
+
+def _resolved(conn: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], frame: pd.DataFrame) -> pd.Series:
+    lowered = {c.lower().strip(): c for c in frame.columns}
+    if not all(k in lowered for k in key):
+        return pd.Series(False, index=frame.index)  # a record without the key columns cannot be matched
+    keys = frame[[lowered[k] for k in key]].astype(str).set_axis(list(key), axis=1)
+    keys["_quarantined_at"] = frame["_quarantined_at"]
+    conn.register("_quarantined_keys", keys)
+    try:
+        join = " and ".join(f"cast(r.{k} as varchar) = q.{k}" for k in key)
+        loaded = conn.execute(
+            f"select distinct {', '.join('q.' + k for k in key)} from _quarantined_keys q "
+            f"join {table} r on {join} and r._ingested_at > q._quarantined_at"
+        ).df()
+    finally:
+        conn.unregister("_quarantined_keys")
+    merged = keys[list(key)].merge(loaded.assign(_loaded=True), on=list(key), how="left")
+    return merged["_loaded"].notna().set_axis(frame.index)
+
+
+def export_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str, out: Path) -> int:
+    """Write the open quarantined rows of `dataset` to a CSV to fix; returns the row count.
+
+    The _quarantine_reason, _source_file and _quarantined_at columns are for the
+    reader; the ingest ignores columns the contract does not name.
+    """
+    frame = open_quarantine(conn, dataset)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
+    return len(frame)
