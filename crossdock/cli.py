@@ -79,7 +79,8 @@ def quarantine(settings: Settings, dataset: str | None, export: Path | None) -> 
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
         if export is None:
-            print(quarantine_summary(conn).to_string(index=False))
+            summary = quarantine_summary(conn)
+            print(summary.to_string(index=False) if len(summary) else "no quarantined rows")
             return 0
         if dataset is None:
             print("--export needs --dataset", file=sys.stderr)

@@ -11,6 +11,7 @@ from feeds.contracts import CONTRACTS, FEEDS, Column, contracts_for_feed
 from feeds.row_checks import column_rules
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "feeds.md"
+EXAMPLES_DIR = DOC_PATH.parent / "examples"
 
 
 def _constraints(col: Column) -> str:
@@ -74,6 +75,10 @@ def render() -> str:
                 lines.append(f"| `{derived.name}` (added) | {derived.type} | | | | {derived.description} |")
             checks = sorted({r.code for col in contract.columns for r in column_rules(col)} | {"duplicate_key"})
             lines += ["", f"Checks applied: {', '.join(f'`{c}`' for c in checks)}.", ""]
+            examples = sorted((EXAMPLES_DIR / feed).glob(f"{contract.file_prefix}*"))
+            if examples:
+                example = examples[0]
+                lines += [f"Example (`docs/examples/{feed}/{example.name}`):", "", "```", example.read_text(encoding="utf-8").rstrip(), "```", ""]
     return "\n".join(lines)
 
 

@@ -256,3 +256,16 @@ def test_a_quarantined_row_can_be_exported_fixed_and_resubmitted(tmp_path, conn)
     assert (result.status, result.rows_loaded) == ("loaded", 1)
     assert open_quarantine(conn, "orders").empty  # resolved by the later load
     assert conn.execute("select count(*) from raw.orders").fetchall() == [(2,)]
+
+
+def test_the_documented_example_files_load_cleanly(tmp_path, conn):
+    import shutil
+
+    from feeds.contracts import FEEDS
+    from feeds.docs import EXAMPLES_DIR
+
+    shutil.copytree(EXAMPLES_DIR, tmp_path / "landing")
+    results = [r for feed in FEEDS for r in ingest_feed(conn, tmp_path / "landing", feed, "salt")]
+    assert len(results) == 6
+    for r in results:
+        assert (r.status, r.rows_quarantined) == ("loaded", 0), (r.file_name, r.message)
