@@ -24,6 +24,7 @@ import duckdb
 from feeds.audit import ensure_schema
 from feeds.contracts import Contract, contract_for_file
 from feeds.file_dates import file_date
+from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
 from feeds.readers import SUPPORTED_SUFFIXES, UnreadableFile, land_file
 from feeds.row_checks import checked_rows_sql, typed
 from feeds.sql import ident, literal
@@ -53,12 +54,30 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+MAPPING_FILE = "mapping.yaml"
+REJECTED_FOLDER = "rejected"
+
+
 def landing_files(landing: Path, feed: str) -> list[Path]:
-    """Files waiting in landing/<feed>/, in name order (sub-folders such as rejected/ are not read)."""
+    """Files waiting in landing/<feed>/ and its source folders, in path order.
+
+    A source folder (landing/<feed>/<source>/) holds one merchant system's
+    exports and the mapping.yaml that translates them; rejected/ folders and
+    the mapping files themselves are not feed files.
+    """
     folder = landing / feed
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    candidates = [p for p in folder.iterdir() if p.is_file()]
+    for source in sorted(p for p in folder.iterdir() if p.is_dir() and p.name != REJECTED_FOLDER):
+        candidates += [p for p in source.iterdir() if p.is_file() and p.name != MAPPING_FILE]
+    return sorted(p for p in candidates if not p.name.startswith(".") and not p.name.endswith(".reason.txt"))
+
+
+def mapping_for(path: Path, feed: str) -> Path | None:
+    """The mapping.yaml of the file's source folder, if it lives in one."""
+    candidate = path.parent / MAPPING_FILE
+    return candidate if path.parent.name != feed and candidate.exists() else None
 
 
 def _already_loaded(conn: duckdb.DuckDBPyConnection, file_id: str) -> bool:
@@ -104,10 +123,17 @@ def _header_problem(contract: Contract, header: list[str]) -> str | None:
 
 
 def _load_checked_rows(
-    conn: duckdb.DuckDBPyConnection, contract: Contract, header: list[str], file_id: str, as_of: dt.date, pii_salt: str
+    conn: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    header: list[str],
+    file_id: str,
+    as_of: dt.date,
+    pii_salt: str,
+    source: str = "landed",
+    record_source: tuple[str, list[str]] | None = None,
 ) -> tuple[int, int, int]:
     """Insert the file's good rows and quarantine the rest; returns (loaded, quarantined, duplicate)."""
-    conn.execute(f"create or replace temp table checked as {checked_rows_sql(contract, header)}")
+    conn.execute(f"create or replace temp table checked as {checked_rows_sql(contract, header, source, record_source)}")
     targets, values = [], []
     for col in contract.columns:
         targets.append(ident(col.target_name))
@@ -177,13 +203,24 @@ def move_to_rejected(path: Path, result: FileResult) -> Path:
 def ingest_file(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt: str) -> FileResult:
     """Ingest one file in one transaction; a failure leaves no trace of it but the exception."""
     file_id = file_sha256(path)
-    contract = contract_for_file(feed, path.name)
+    mapping_path = mapping_for(path, feed)
+    mapping: FeedMapping | None = None
+    mapping_problem: str | None = None
+    if mapping_path is not None:
+        try:
+            mapping = load_mapping(mapping_path)
+        except MappingError as exc:
+            mapping_problem = str(exc)
+    contract = mapping.contract if mapping is not None else contract_for_file(feed, path.name)
     if _already_loaded(conn, file_id):
         return FileResult(path.name, file_id, contract.dataset if contract else None, "skipped", message="same content already loaded")
 
     conn.execute("begin transaction")
     try:
-        result = _ingest_in_transaction(conn, path, feed, file_id, contract, pii_salt)
+        if mapping_problem is not None:
+            result = FileResult(path.name, file_id, None, "rejected", message=f"bad mapping {mapping_path}: {mapping_problem}")
+        else:
+            result = _ingest_in_transaction(conn, path, feed, file_id, contract, mapping, pii_salt)
         _write_ledger(conn, path, feed, result)
         conn.execute("commit")
     except BaseException:
@@ -201,7 +238,13 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt
 
 
 def _ingest_in_transaction(
-    conn: duckdb.DuckDBPyConnection, path: Path, feed: str, file_id: str, contract: Contract | None, pii_salt: str
+    conn: duckdb.DuckDBPyConnection,
+    path: Path,
+    feed: str,
+    file_id: str,
+    contract: Contract | None,
+    mapping: FeedMapping | None,
+    pii_salt: str,
 ) -> FileResult:
     if contract is None:
         return FileResult(path.name, file_id, None, "rejected", message=f"no {feed} contract matches the file name '{path.name}'")
@@ -212,10 +255,19 @@ def _ingest_in_transaction(
     except UnreadableFile as exc:
         return FileResult(path.name, file_id, contract.dataset, "rejected", message=str(exc))
     received = conn.execute("select count(*) from landed").fetchall()[0][0]
+    source, record_source = "landed", None
+    if mapping is not None:
+        try:
+            mapped_header = apply_mapping(conn, mapping, source_table="landed", target_table="mapped")
+        except MappingError as exc:
+            return FileResult(path.name, file_id, contract.dataset, "rejected", rows_received=received, rows_rejected=received, message=str(exc))
+        source, record_source, header = "mapped", ("landed", header), mapped_header
     problem = _header_problem(contract, header)
     if problem:
         return FileResult(path.name, file_id, contract.dataset, "rejected", rows_received=received, rows_rejected=received, message=problem)
-    loaded, quarantined, duplicate = _load_checked_rows(conn, contract, header, file_id, file_date(path), pii_salt)
+    loaded, quarantined, duplicate = _load_checked_rows(
+        conn, contract, header, file_id, file_date(path), pii_salt, source=source, record_source=record_source
+    )
     return FileResult(path.name, file_id, contract.dataset, "loaded", received, loaded, quarantined, rows_duplicate=duplicate)
 
 

@@ -61,8 +61,17 @@ def column_rules(col: Column) -> list[Rule]:
     return rules
 
 
-def checked_rows_sql(contract: Contract, header: list[str], source: str = "landed") -> str:
+def checked_rows_sql(
+    contract: Contract,
+    header: list[str],
+    source: str = "landed",
+    record_source: tuple[str, list[str]] | None = None,
+) -> str:
     """SQL selecting every landed row with its contract columns (trimmed text), reason_code and reason.
+
+    The quarantine record is built from `source`'s columns, or from
+    `record_source` (table, header) when the rows were mapped from another
+    layout, so a quarantined row is kept in the merchant's own format.
 
     Columns the contract names but the file lacks (optional ones only; a
     missing required column rejects the file before this runs) become null.
@@ -75,7 +84,8 @@ def checked_rows_sql(contract: Contract, header: list[str], source: str = "lande
         sent = by_lower.get(col.name.lower())
         expr = f"nullif(trim({ident(sent)}), '')" if sent is not None else "cast(null as varchar)"
         cleaned_cols.append(f"{expr} as {ident(col.name)}")
-    record = "to_json(struct_pack(" + ", ".join(f"{ident(h)} := {ident(h)}" for h in header) + "))"
+    record_table, record_header = record_source or (source, header)
+    record = "to_json(struct_pack(" + ", ".join(f"{ident(h)} := {ident(h)}" for h in record_header) + "))"
 
     rules = [r for col in contract.columns for r in column_rules(col)]
     keys = ", ".join(ident(k) for k in contract.key)
@@ -90,9 +100,14 @@ def checked_rows_sql(contract: Contract, header: list[str], source: str = "lande
     code = "coalesce(" + ", ".join(f"case when {r.condition} then {literal(r.code)} end" for r in rules) + ")"
     reason = "concat_ws('; ', " + ", ".join(f"case when {r.condition} then {r.message} end" for r in rules) + ")"
     return f"""
-with cleaned as (
-    select _row_number, {", ".join(cleaned_cols)}, {record} as _record
+with records as (
+    select _row_number, {record} as _record from {record_table}
+),
+
+cleaned as (
+    select _row_number, {", ".join(cleaned_cols)}, records._record
     from {source}
+    inner join records using (_row_number)
 ),
 ranked as (
     select *, row_number() over (partition by {keys} order by _row_number desc) as _rank_in_key

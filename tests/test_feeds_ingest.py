@@ -269,3 +269,34 @@ def test_the_documented_example_files_load_cleanly(tmp_path, conn):
     assert len(results) == 6
     for r in results:
         assert (r.status, r.rows_quarantined) == ("loaded", 0), (r.file_name, r.message)
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "mapping"
+
+
+def test_a_shopify_source_folder_is_mapped_and_quarantined_rows_keep_shopify_columns(tmp_path, conn):
+    import shutil
+
+    source = tmp_path / "landing/orders/shopify"
+    source.mkdir(parents=True)
+    shutil.copy(FIXTURES / "shopify_orders_export.csv", source / "orders_export_1.csv")
+    (source / "mapping.yaml").write_text("extends: shopify_orders\nname: my_shop\ncolumns:\n  fulfilment_node:\n    constant: NL-AMS\n")
+    [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert result.status == "loaded" and result.dataset == "orders", result.message
+    assert result.rows_received == result.rows_loaded + result.rows_quarantined
+    lines = conn.execute("select order_id, line_id, line_type, fulfilment_node from raw.orders where order_id = '#1001' order by line_id").fetchall()
+    assert [r[1] for r in lines] == [1, 2, 3] and {r[3] for r in lines} == {"NL-AMS"}  # three line items, numbered in file order
+    assert conn.execute("select count(*) from raw.orders where line_type = 'cancellation'").fetchall()[0][0] >= 1
+    # an in-store (pos) sale is quarantined, and its record is the row as Shopify sent it
+    records = [json.loads(r) for (r,) in conn.execute("select record from audit.quarantine where reason like 'channel%'").fetchall()]
+    assert records and all("Lineitem sku" in r for r in records)
+
+
+def test_a_bad_mapping_rejects_the_file_with_the_mapping_error(tmp_path, conn):
+    source = tmp_path / "landing/orders/erp"
+    source.mkdir(parents=True)
+    (source / "mapping.yaml").write_text("dataset: orders\ncolumns:\n  order_id:\n    form: Auftrag\n")
+    (source / "export.csv").write_text("Auftrag\n1\n")
+    [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert result.status == "rejected" and "form" in result.message
+    assert (source / "rejected" / "export.csv.reason.txt").exists()
