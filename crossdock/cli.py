@@ -47,11 +47,17 @@ def run_planning_job(settings: Settings) -> bool:
     """Run daily_planning in this process on the persistent instance, so the UI shows the run."""
     import dagster as dg
 
+    from orchestration.automation import all_landing_files, run_tags_for
     from orchestration.definitions import build_definitions
 
     job = build_definitions(settings).resolve_job_def("daily_planning")
-    print(f"running the daily_planning job (warehouse {settings.warehouse}) ...", flush=True)
-    result = job.execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False)
+    tags = run_tags_for(all_landing_files(settings.landing))
+    print(
+        f"running the daily_planning job over files dated {tags['dagster/asset_partition_range_start']}"
+        f"..{tags['dagster/asset_partition_range_end']} (warehouse {settings.warehouse}) ...",
+        flush=True,
+    )
+    result = job.execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False, tags=tags)
     failed_checks = [
         evaluation
         for evaluation in result.get_asset_check_evaluations()

@@ -271,7 +271,20 @@ def _ingest_in_transaction(
     return FileResult(path.name, file_id, contract.dataset, "loaded", received, loaded, quarantined, rows_duplicate=duplicate)
 
 
-def ingest_feed(conn: duckdb.DuckDBPyConnection, landing: Path, feed: str, pii_salt: str) -> list[FileResult]:
-    """Ingest every file of one feed that has not been ingested yet."""
+def ingest_feed(
+    conn: duckdb.DuckDBPyConnection,
+    landing: Path,
+    feed: str,
+    pii_salt: str,
+    between: tuple[dt.date, dt.date] | None = None,
+) -> list[FileResult]:
+    """Ingest every file of one feed that has not been ingested yet.
+
+    `between` (inclusive) limits the run to files whose as-of date falls in
+    that range, which is how a daily-partitioned run picks its files.
+    """
     ensure_schema(conn)
-    return [ingest_file(conn, path, feed, pii_salt) for path in landing_files(landing, feed)]
+    paths = landing_files(landing, feed)
+    if between is not None:
+        paths = [p for p in paths if between[0] <= file_date(p) <= between[1]]
+    return [ingest_file(conn, path, feed, pii_salt) for path in paths]

@@ -1,5 +1,6 @@
 """Jobs, the daily schedule and the landing-folder sensor."""
 
+import datetime as dt
 import hashlib
 import json
 
@@ -9,6 +10,7 @@ from feeds.contracts import FEEDS
 from feeds.ingest import landing_files
 from pathlib import Path
 
+from orchestration.partitions import range_tags
 from orchestration.resources import LandingFolder
 
 daily_planning_job = dg.define_asset_job(
@@ -23,14 +25,30 @@ ingest_job = dg.define_asset_job(
     description="Load newly landed feed files into raw.* (contract-checked, idempotent).",
 )
 
-daily_planning_schedule = dg.ScheduleDefinition(
+def all_landing_files(landing: Path) -> list[Path]:
+    return [path for feed in FEEDS for path in landing_files(landing, feed)]
+
+
+def run_tags_for(paths: list[Path]) -> dict[str, str]:
+    """Tags of one run over the ingest partitions of `paths`, or of today when there are none."""
+    tags = range_tags(paths)
+    if not tags:
+        today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+        tags = {"dagster/asset_partition_range_start": today, "dagster/asset_partition_range_end": today}
+    return tags
+
+
+@dg.schedule(
     name="daily_planning_0600",
     job=daily_planning_job,
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="The full planning run every morning at 06:00 UTC (turn on in the UI or with `dagster schedule start`).",
+    description="The full planning run every morning at 06:00 UTC over the days of the files waiting in the landing "
+    "folder (turn on in the UI or with `dagster schedule start`).",
 )
+def daily_planning_schedule(context: dg.ScheduleEvaluationContext, landing: LandingFolder):
+    return dg.RunRequest(tags=run_tags_for(all_landing_files(landing.root)))
 
 
 def landing_state(landing: Path) -> dict[str, list[int]]:
@@ -59,4 +77,5 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingFo
     batch = json.dumps({name: current[name] for name in changed}, sort_keys=True)
     run_key = hashlib.sha256(batch.encode()).hexdigest()[:16]
     context.update_cursor(json.dumps(current, sort_keys=True))
-    return dg.RunRequest(run_key=run_key, tags={"crossdock/new_files": str(len(changed))})
+    new_paths = [landing.root / name for name in changed]
+    return dg.RunRequest(run_key=run_key, tags={"crossdock/new_files": str(len(changed)), **run_tags_for(new_paths)})

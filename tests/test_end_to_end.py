@@ -40,8 +40,14 @@ def platform(tmp_path_factory):
         defs = build_definitions(settings)
         instance = dg.DagsterInstance.ephemeral()
         job = defs.resolve_job_def("daily_planning")
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=landing_tags(settings))
         yield {"settings": settings, "defs": defs, "instance": instance, "job": job, "result": result}
+
+
+def landing_tags(settings: Settings) -> dict[str, str]:
+    from orchestration.automation import all_landing_files, run_tags_for
+
+    return run_tags_for(all_landing_files(settings.landing))
 
 
 def query(settings: Settings, sql: str) -> list[tuple]:
@@ -76,7 +82,9 @@ def test_every_landed_file_is_loaded_and_the_ledger_balances(platform):
 def test_rerunning_ingest_changes_nothing(platform):
     settings = platform["settings"]
     before = query(settings, "select (select count(*) from raw.orders), (select count(*) from audit.ingest_ledger)")
-    ingest = platform["defs"].resolve_job_def("ingest_feeds").execute_in_process(instance=platform["instance"])
+    ingest = platform["defs"].resolve_job_def("ingest_feeds").execute_in_process(
+        instance=platform["instance"], tags=landing_tags(settings)
+    )
     assert ingest.success
     assert query(settings, "select (select count(*) from raw.orders), (select count(*) from audit.ingest_ledger)") == before
 
@@ -173,7 +181,7 @@ def test_a_broken_feed_trips_the_gate_and_the_forecast_is_not_materialized(platf
         writer.writeheader()
         writer.writerows(broken)
 
-    result = platform["job"].execute_in_process(instance=platform["instance"], raise_on_error=False)
+    result = platform["job"].execute_in_process(instance=platform["instance"], raise_on_error=False, tags=landing_tags(settings))
     [gate] = [e for e in result.get_asset_check_evaluations() if e.check_name == "training_data_quality_gate"]
     assert not gate.passed
     assert "units_sold" in gate.description and last_day in gate.description

@@ -300,3 +300,14 @@ def test_a_bad_mapping_rejects_the_file_with_the_mapping_error(tmp_path, conn):
     [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
     assert result.status == "rejected" and "form" in result.message
     assert (source / "rejected" / "export.csv.reason.txt").exists()
+
+
+def test_a_run_over_a_date_range_ingests_only_the_files_of_those_days(tmp_path, conn):
+    import datetime as dt
+
+    for day in ("2025-01-01", "2025-01-02", "2025-01-03"):
+        write(tmp_path / f"landing/orders/orders_{day}.csv", HEADER + f"A{day},1,{day}T10:00:00Z,web,C,S,1,1,EUR,DE,N\n")
+    results = ingest_feed(conn, tmp_path / "landing", "orders", "salt", between=(dt.date(2025, 1, 2), dt.date(2025, 1, 2)))
+    assert [r.file_name for r in results] == ["orders_2025-01-02.csv"]
+    rest = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert [r.status for r in rest] == ["loaded", "skipped", "loaded"]

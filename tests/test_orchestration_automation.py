@@ -44,3 +44,34 @@ def test_the_run_key_depends_only_on_the_files(tmp_path):
 def test_daily_schedule_targets_the_planning_job():
     assert daily_planning_schedule.cron_schedule == "0 6 * * *"
     assert daily_planning_schedule.job_name == "daily_planning"
+
+
+def test_new_files_ask_for_one_run_over_their_days(tmp_path):
+    landing = LandingFolder(path=str(tmp_path), pii_salt="s")
+    (tmp_path / "orders").mkdir()
+    (tmp_path / "orders" / "orders_2026-01-15.csv").write_text("x\n")
+    (tmp_path / "orders" / "orders_2025-12.csv").write_text("y\n")  # a late, older export
+    request, _ = evaluate(landing, None)
+    assert request.tags["dagster/asset_partition_range_start"] == "2025-12-31"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-01-15"
+
+
+def test_the_schedule_covers_the_days_of_every_waiting_file(tmp_path):
+    (tmp_path / "inventory").mkdir()
+    (tmp_path / "inventory" / "inventory_2026-03-02.csv").write_text("x\n")
+    context = dg.build_schedule_context(resources={"landing": LandingFolder(path=str(tmp_path), pii_salt="s")})
+    request = daily_planning_schedule.evaluate_tick(context).run_requests[0]
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-03-02"
+
+
+def test_partition_edges_take_the_files_dated_outside_the_partitions():
+    import datetime as dt
+    from pathlib import Path
+
+    from orchestration.partitions import PARTITIONS_START, files_between, partition_date
+
+    today = dt.date(2026, 11, 29)
+    assert partition_date(Path("orders_2019-05-01.csv"), today) == PARTITIONS_START
+    assert partition_date(Path("orders_2027-01-01.csv"), today) == today
+    assert files_between(PARTITIONS_START, today, today) == (dt.date.min, dt.date.max)
+    assert files_between(dt.date(2026, 1, 1), dt.date(2026, 1, 31), today) == (dt.date(2026, 1, 1), dt.date(2026, 1, 31))

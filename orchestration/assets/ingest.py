@@ -1,11 +1,14 @@
 """One ingest asset per landing feed; each writes the feed's raw tables."""
 
+import datetime as dt
+
 import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from feeds.contracts import FEEDS, contracts_for_feed
 from feeds.ingest import FileResult, ingest_feed
+from orchestration.partitions import INGEST_PARTITIONS, files_between
 from orchestration.resources import WAREHOUSE_POOL, LandingFolder
 
 
@@ -39,10 +42,16 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
             for c in contracts
         ],
         pool=WAREHOUSE_POOL,
+        partitions_def=INGEST_PARTITIONS,
+        # a backfill of many days is one run over their files, not one run per day
+        backfill_policy=dg.BackfillPolicy.single_run(),
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: DuckDBResource, landing: LandingFolder):
+        window = context.partition_key_range
+        between = files_between(dt.date.fromisoformat(window.start), dt.date.fromisoformat(window.end))
+        context.log.info(f"ingesting {feed} files dated {window.start}..{window.end}")
         with warehouse.get_connection() as conn:
-            results = ingest_feed(conn, landing.root, feed, landing.pii_salt)
+            results = ingest_feed(conn, landing.root, feed, landing.pii_salt, between=between)
         for r in results:
             if r.status == "rejected":
                 context.log.warning(f"rejected {feed}/{r.file_name}: {r.message}")
