@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +26,8 @@ from feeds.audit import ensure_schema
 from feeds.contracts import Contract, contract_for_file
 from feeds.file_dates import file_date
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
-from feeds.readers import SUPPORTED_SUFFIXES, UnreadableFile, land_file
-from feeds.row_checks import checked_rows_sql, typed
+from feeds.readers import UnreadableFile, land_file
+from feeds.row_checks import checked_rows_sql, stored_pii, typed
 from feeds.sql import ident, literal
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def landing_files(landing: Path, feed: str) -> list[Path]:
     if not folder.is_dir():
         return []
     candidates = [p for p in folder.iterdir() if p.is_file()]
-    for source in sorted(p for p in folder.iterdir() if p.is_dir() and p.name != REJECTED_FOLDER):
+    for source in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(REJECTED_FOLDER)):
         candidates += [p for p in source.iterdir() if p.is_file() and p.name != MAPPING_FILE]
     return sorted(p for p in candidates if not p.name.startswith(".") and not p.name.endswith(".reason.txt"))
 
@@ -131,14 +132,17 @@ def _load_checked_rows(
     pii_salt: str,
     source: str = "landed",
     record_source: tuple[str, list[str]] | None = None,
+    mapping: FeedMapping | None = None,
 ) -> tuple[int, int, int]:
     """Insert the file's good rows and quarantine the rest; returns (loaded, quarantined, duplicate)."""
-    conn.execute(f"create or replace temp table checked as {checked_rows_sql(contract, header, source, record_source)}")
+    pii_columns = _pii_record_columns(contract, record_source[1] if record_source else header, mapping)
+    sql = checked_rows_sql(contract, header, source, record_source, pii=(pii_columns, pii_salt))
+    conn.execute(f"create or replace temp table checked as {sql}")
     targets, values = [], []
     for col in contract.columns:
         targets.append(ident(col.target_name))
         v = ident(col.name)
-        values.append(f"sha256({literal(pii_salt)} || {v})" if col.pii else typed(col, v))
+        values.append(stored_pii(v, pii_salt) if col.pii else typed(col, v))
     for derived in contract.derived:
         targets.append(ident(derived.name))
         values.append(derived.sql.format(**{c.name: ident(c.name) for c in contract.columns}))
@@ -184,15 +188,29 @@ def _load_checked_rows(
     return int(loaded), int(quarantined), int(good) - int(loaded)
 
 
+def _pii_record_columns(contract: Contract, record_header: list[str], mapping: FeedMapping | None) -> list[str]:
+    """The columns of the file as sent that carry a PII contract column."""
+    pii = [c.name for c in contract.columns if c.pii]
+    if mapping is None:
+        return [h for h in record_header if h.strip().lstrip("\ufeff").lower() in pii]
+    sources = [mapping.columns[c].source for c in pii if c in mapping.columns and mapping.columns[c].source]
+    return [s for s in sources if s is not None]
+
+
 def move_to_rejected(path: Path, result: FileResult) -> Path:
     """Move a rejected file out of the landing folder, with its reason beside it."""
-    folder = path.parent / "rejected"
+    folder = path.parent / REJECTED_FOLDER
+    if folder.exists() and not folder.is_dir():  # a landed *file* called "rejected"
+        folder = path.parent / f"{REJECTED_FOLDER}_files"
     folder.mkdir(exist_ok=True)
     target = folder / path.name
     if target.exists():
         target = folder / f"{path.stem}.{result.file_id[:8]}{path.suffix}"
     shutil.move(str(path), target)
-    target.with_name(target.name + ".reason.txt").write_text(
+    reason_name = target.name + ".reason.txt"
+    if len(os.fsencode(reason_name)) > 240:  # longer than a file name may be
+        reason_name = f"{result.file_id[:16]}.reason.txt"
+    (folder / reason_name).write_text(
         f"file: {path.name}\nsha256: {result.file_id}\nrejected because: {result.message}\n"
         "Fix the file and drop it into the landing folder again.\n",
         encoding="utf-8",
@@ -205,22 +223,30 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt
     file_id = file_sha256(path)
     mapping_path = mapping_for(path, feed)
     mapping: FeedMapping | None = None
-    mapping_problem: str | None = None
+    problem: str | None = None
     if mapping_path is not None:
         try:
             mapping = load_mapping(mapping_path)
         except MappingError as exc:
-            mapping_problem = str(exc)
+            problem = f"bad mapping {mapping_path}: {exc}"
     contract = mapping.contract if mapping is not None else contract_for_file(feed, path.name)
     if _already_loaded(conn, file_id):
         return FileResult(path.name, file_id, contract.dataset if contract else None, "skipped", message="same content already loaded")
+    if problem is None and contract is None:
+        problem = f"no {feed} contract matches the file name '{path.name}'"
+    if problem is None:
+        # read before the transaction: a file DuckDB fails on half-way must not abort it
+        try:
+            header = land_file(conn, path)
+        except UnreadableFile as exc:
+            problem = str(exc)
 
     conn.execute("begin transaction")
     try:
-        if mapping_problem is not None:
-            result = FileResult(path.name, file_id, None, "rejected", message=f"bad mapping {mapping_path}: {mapping_problem}")
+        if problem is not None:
+            result = FileResult(path.name, file_id, contract.dataset if contract else None, "rejected", message=problem)
         else:
-            result = _ingest_in_transaction(conn, path, feed, file_id, contract, mapping, pii_salt)
+            result = _check_and_load(conn, path, file_id, contract, header, mapping, pii_salt)
         _write_ledger(conn, path, feed, result)
         conn.execute("commit")
     except BaseException:
@@ -237,23 +263,16 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt
     return result
 
 
-def _ingest_in_transaction(
+def _check_and_load(
     conn: duckdb.DuckDBPyConnection,
     path: Path,
-    feed: str,
     file_id: str,
-    contract: Contract | None,
+    contract: Contract,
+    header: list[str],
     mapping: FeedMapping | None,
     pii_salt: str,
 ) -> FileResult:
-    if contract is None:
-        return FileResult(path.name, file_id, None, "rejected", message=f"no {feed} contract matches the file name '{path.name}'")
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        return FileResult(path.name, file_id, contract.dataset, "rejected", message=f"unsupported file type '{path.suffix}'")
-    try:
-        header = land_file(conn, path)
-    except UnreadableFile as exc:
-        return FileResult(path.name, file_id, contract.dataset, "rejected", message=str(exc))
+    """Map (if the source has a mapping), check the header, then check and load the rows of `landed`."""
     received = conn.execute("select count(*) from landed").fetchall()[0][0]
     source, record_source = "landed", None
     if mapping is not None:
@@ -266,7 +285,7 @@ def _ingest_in_transaction(
     if problem:
         return FileResult(path.name, file_id, contract.dataset, "rejected", rows_received=received, rows_rejected=received, message=problem)
     loaded, quarantined, duplicate = _load_checked_rows(
-        conn, contract, header, file_id, file_date(path), pii_salt, source=source, record_source=record_source
+        conn, contract, header, file_id, file_date(path), pii_salt, source=source, record_source=record_source, mapping=mapping
     )
     return FileResult(path.name, file_id, contract.dataset, "loaded", received, loaded, quarantined, rows_duplicate=duplicate)
 

@@ -5,6 +5,11 @@ with a reason instead of an exception that loses the whole file.
 """
 from __future__ import annotations
 
+import codecs
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -12,30 +17,74 @@ import duckdb
 from feeds.sql import ident
 
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
+GLOB_CHARACTERS = set("*?[]{}")
 
 
 class UnreadableFile(Exception):
     """The file cannot be parsed at all (empty, binary, broken structure)."""
 
 
-def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
-    """'utf-8' (with or without BOM), 'utf-16' (BOM) or 'latin-1' for a text feed file.
+def detect_encoding(path: Path, chunk_bytes: int = 1 << 20) -> str:
+    """'utf-8' (with or without BOM), 'utf-16' (BOM, either byte order) or 'latin-1'.
 
     Merchants' tools still write Latin-1 (Excel's CSV on Windows); every byte
-    sequence decodes as Latin-1, so it is the fallback once UTF-8 fails.
+    sequence decodes as Latin-1, so it is the fallback once UTF-8 fails. The
+    whole file is checked: one accented name on the last line decides.
     """
+    decoder = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as handle:
-        head = handle.read(sample_bytes)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # a multi-byte character cut by the sample's end is not an error
-        cut_by_sample = len(head) == sample_bytes and exc.start >= len(head) - 3
-        if not cut_by_sample:
+        first = handle.read(chunk_bytes)
+        if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        chunk = first
+        try:
+            while chunk:
+                decoder.decode(chunk)
+                chunk = handle.read(chunk_bytes)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
             return "latin-1"
     return "utf-8"
+
+
+@contextlib.contextmanager
+def _readable_copy(path: Path, encoding: str) -> Iterator[tuple[Path, str]]:
+    """A path DuckDB reads as exactly this one file, and the encoding to read it with.
+
+    DuckDB treats `*?[]{}` in a path as a glob (a file called orders_*.csv
+    would read its neighbours), and it decodes UTF-16 as little-endian only:
+    such files are read through a copy in a private temp folder, UTF-16 ones
+    transcoded to UTF-8.
+    """
+    if encoding != "utf-16" and not (GLOB_CHARACTERS & set(str(path))):
+        yield path, encoding
+        return
+    with tempfile.TemporaryDirectory(prefix="crossdock-land-") as folder:
+        copy = Path(folder) / f"file{path.suffix.lower()}"
+        if encoding == "utf-16":
+            try:
+                text = path.read_bytes().decode("utf-16")
+            except UnicodeDecodeError as exc:
+                raise UnreadableFile(f"{path.name} starts with a UTF-16 byte-order mark but is not valid UTF-16: {exc.reason}") from exc
+            copy.write_text(text, encoding="utf-8")
+            encoding = "utf-8"
+        else:
+            shutil.copyfile(path, copy)
+        yield copy, encoding
+
+
+def _json_lines_as_text(conn: duckdb.DuckDBPyConnection, path: str) -> str:
+    """read_json with every key as VARCHAR: its type detection would rewrite values
+    (a timestamp string comes back converted to UTC, losing the local day)."""
+    keys = [row[0] for row in conn.execute("describe select * from read_json(?, format = 'newline_delimited')", [path]).fetchall()]
+    if not keys:
+        raise UnreadableFile("no JSON objects found")
+    columns = "{" + ", ".join(f"{_sql_string(k)}: 'VARCHAR'" for k in keys) + "}"
+    return f"select * from read_json(?, format = 'newline_delimited', columns = {columns})"
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _select_all_as_text(conn: duckdb.DuckDBPyConnection, relation_sql: str, params: list) -> str:
@@ -45,21 +94,29 @@ def _select_all_as_text(conn: duckdb.DuckDBPyConnection, relation_sql: str, para
 
 
 def land_file(conn: duckdb.DuckDBPyConnection, path: Path, table: str = "landed") -> list[str]:
-    """Create temp table `table` with `_row_number` and every column as text; return the header."""
+    """Create temp table `table` with `_row_number` and every column as text; return the header.
+
+    Call it outside a transaction: a file DuckDB fails to read half-way would
+    otherwise abort the transaction the ledger row is written in.
+    """
     suffix = path.suffix.lower()
-    params = [str(path)]
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnreadableFile(f"unsupported file type '{suffix}'; expected one of {', '.join(SUPPORTED_SUFFIXES)}")
+    encoding = detect_encoding(path) if suffix in (".csv", ".txt", ".tsv", ".jsonl", ".ndjson", ".json") else "binary"
     try:
-        if suffix in (".csv", ".txt", ".tsv"):
-            # the delimiter and quoting are sniffed by DuckDB; the encoding is ours to say
-            params.append(detect_encoding(path))
-            select = "select * from read_csv(?, all_varchar = true, header = true, encoding = ?)"
-        elif suffix in (".jsonl", ".ndjson", ".json"):
-            select = _select_all_as_text(conn, "read_json(?, format = 'newline_delimited')", params)
-        elif suffix == ".parquet":
-            select = _select_all_as_text(conn, "read_parquet(?)", params)
-        else:
-            raise UnreadableFile(f"unsupported file type '{suffix}'; expected one of {', '.join(SUPPORTED_SUFFIXES)}")
-        conn.execute(f"create or replace temp table {table} as select row_number() over () as _row_number, * from ({select})", params)
+        with _readable_copy(path, encoding) as (readable, encoding):
+            params: list = [str(readable)]
+            if suffix in (".csv", ".txt", ".tsv"):
+                # the delimiter and quoting are sniffed by DuckDB; the encoding is ours to say
+                params.append(encoding)
+                select = "select * from read_csv(?, all_varchar = true, header = true, encoding = ?)"
+            elif suffix == ".parquet":
+                select = _select_all_as_text(conn, "read_parquet(?)", params)
+            else:
+                if encoding == "latin-1":
+                    raise UnreadableFile("JSON Lines must be UTF-8 (or UTF-16 with a BOM)")
+                select = _json_lines_as_text(conn, str(readable))
+            conn.execute(f"create or replace temp table {table} as select row_number() over () as _row_number, * from ({select})", params)
     except duckdb.Error as exc:
         raise UnreadableFile(f"cannot read {path.name}: {str(exc).splitlines()[0]}") from exc
     return [row[0] for row in conn.execute(f"describe {table}").fetchall() if row[0] != "_row_number"]

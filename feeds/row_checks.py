@@ -23,8 +23,30 @@ class Rule:
     message: str  # SQL string expression, evaluated only when broken
 
 
+ISO_TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}"
+PSEUDONYM_PREFIX = "sha256:"
+
+
 def typed(col: Column, value: str) -> str:
     return f"try_cast({value} as {WAREHOUSE_TYPES[col.type]})"
+
+
+def stored_pii(value: str, salt: str) -> str:
+    """SQL for the value a PII column is stored as: the salted SHA-256 (hex), or
+    the hash inside a re-submitted 'sha256:<hash>' as it is."""
+    return (
+        f"case when starts_with({value}, {literal(PSEUDONYM_PREFIX)}) then substr({value}, {len(PSEUDONYM_PREFIX) + 1}) "
+        f"else sha256({literal(salt)} || {value}) end"
+    )
+
+
+def pseudonym(value: str, salt: str) -> str:
+    """SQL for the stored form of a PII value: a salted SHA-256, passed through if already one."""
+    prefix = literal(PSEUDONYM_PREFIX)
+    return (
+        f"case when starts_with({value}, {prefix}) then {value} "
+        f"else {prefix} || sha256({literal(salt)} || {value}) end"
+    )
 
 
 def column_rules(col: Column) -> list[Rule]:
@@ -35,7 +57,11 @@ def column_rules(col: Column) -> list[Rule]:
         rules.append(Rule("missing_value", f"{v} is null", literal(f"{name} is missing")))
     bad_type = f"{v} is not null and {typed(col, v)} is null"
     if col.type == "integer":
-        bad_type = f"{v} is not null and not regexp_matches({v}, {literal(INTEGER_PATTERN)})"
+        # DuckDB rounds '1.5' to 2 when casting: integers must be digits (and fit a BIGINT)
+        bad_type = f"{v} is not null and (not regexp_matches({v}, {literal(INTEGER_PATTERN)}) or {typed(col, v)} is null)"
+    if col.type == "timestamptz":
+        # ISO 8601 only: the local day is read from the first ten characters
+        bad_type = f"{v} is not null and ({typed(col, v)} is null or not regexp_matches({v}, {literal(ISO_TIMESTAMP_PATTERN)}))"
     rules.append(Rule("bad_type", bad_type, f"{literal(f'{name} is not a valid {col.type}: ')} || {v}"))
     if col.type == "timestamptz":
         rules.append(
@@ -66,12 +92,17 @@ def checked_rows_sql(
     header: list[str],
     source: str = "landed",
     record_source: tuple[str, list[str]] | None = None,
+    pii: tuple[list[str], str] | None = None,
 ) -> str:
     """SQL selecting every landed row with its contract columns (trimmed text), reason_code and reason.
 
     The quarantine record is built from `source`'s columns, or from
     `record_source` (table, header) when the rows were mapped from another
     layout, so a quarantined row is kept in the merchant's own format.
+    `pii` = (record columns, salt): those values are kept as their
+    'sha256:<pseudonym>' so no customer identifier reaches the warehouse, not
+    even in quarantine; the ingest passes such a value through unchanged when
+    a fixed row is re-submitted.
 
     Columns the contract names but the file lacks (optional ones only; a
     missing required column rejects the file before this runs) become null.
@@ -85,10 +116,19 @@ def checked_rows_sql(
         expr = f"nullif(trim({ident(sent)}), '')" if sent is not None else "cast(null as varchar)"
         cleaned_cols.append(f"{expr} as {ident(col.name)}")
     record_table, record_header = record_source or (source, header)
-    record = "to_json(struct_pack(" + ", ".join(f"{ident(h)} := {ident(h)}" for h in record_header) + "))"
+    masked, salt = pii or ([], "")
+    masked_lower = {m.strip().lower() for m in masked}
+
+    def record_value(h: str) -> str:
+        if h.strip().lstrip("\ufeff").lower() in masked_lower:
+            return f"case when {ident(h)} is null then null else {pseudonym(ident(h), salt)} end"
+        return ident(h)
+
+    record = "to_json(struct_pack(" + ", ".join(f"{ident(h)} := {record_value(h)}" for h in record_header) + "))"
 
     rules = [r for col in contract.columns for r in column_rules(col)]
-    keys = ", ".join(ident(k) for k in contract.key)
+    # compare keys as their typed values: '1' and '01' are the same line
+    keys = ", ".join(typed(contract.column(k), ident(k)) for k in contract.key)
     key_present = " and ".join(f"{ident(k)} is not null" for k in contract.key)
     rules.append(
         Rule(
