@@ -25,6 +25,7 @@ class Rule:
 
 ISO_TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}"
 PSEUDONYM_PREFIX = "sha256:"
+PSEUDONYM_PATTERN = r"^sha256:[0-9a-f]{64}$"
 
 
 def typed(col: Column, value: str) -> str:
@@ -35,7 +36,7 @@ def stored_pii(value: str, salt: str) -> str:
     """SQL for the value a PII column is stored as: the salted SHA-256 (hex), or
     the hash inside a re-submitted 'sha256:<hash>' as it is."""
     return (
-        f"case when starts_with({value}, {literal(PSEUDONYM_PREFIX)}) then substr({value}, {len(PSEUDONYM_PREFIX) + 1}) "
+        f"case when regexp_matches({value}, {literal(PSEUDONYM_PATTERN)}) then substr({value}, {len(PSEUDONYM_PREFIX) + 1}) "
         f"else sha256({literal(salt)} || {value}) end"
     )
 
@@ -44,7 +45,7 @@ def pseudonym(value: str, salt: str) -> str:
     """SQL for the stored form of a PII value: a salted SHA-256, passed through if already one."""
     prefix = literal(PSEUDONYM_PREFIX)
     return (
-        f"case when starts_with({value}, {prefix}) then {value} "
+        f"case when regexp_matches({value}, {literal(PSEUDONYM_PATTERN)}) then {value} "
         f"else {prefix} || sha256({literal(salt)} || {value}) end"
     )
 
