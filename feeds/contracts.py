@@ -34,10 +34,24 @@ class Column:
     unit: str | None = None
     pii: bool = False
     stored_as: str | None = None
+    references: Reference | None = None
 
     @property
     def target_name(self) -> str:
         return self.stored_as or self.name
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The value must exist in another dataset's column (checked once that dataset has rows).
+
+    Until the referenced data has landed at all, the check is skipped rather
+    than quarantining every row; a feed that arrives first is not punished.
+    """
+
+    dataset: str
+    column: str
+    reason_code: str
 
 
 @dataclass(frozen=True)
@@ -107,7 +121,12 @@ ORDERS = Contract(
             pii=True,
             stored_as="customer_key",
         ),
-        Column("sku", "varchar", "Stock keeping unit, as in the supplier catalogue."),
+        Column(
+            "sku",
+            "varchar",
+            "Stock keeping unit, as in the supplier catalogue.",
+            references=Reference("supplier_catalogue", "sku", "unknown_sku"),
+        ),
         Column("quantity", "integer", "Units; negative for a return or a cancelling reversal.", nonzero=True, min_value=-10_000, max_value=10_000, unit="units"),
         Column(
             "line_type",
@@ -127,6 +146,12 @@ ORDERS = Contract(
             "date",
             "cast(substr(trim({ordered_at}), 1, 10) as date)",
             "Calendar day of the order as written in the source's local timestamp: the market's own day.",
+        ),
+        Derived(
+            "ordered_at_utc_offset",
+            "varchar",
+            "regexp_extract(trim({ordered_at}), '(Z|z|[+-][0-9][0-9]:?([0-9][0-9])?)$')",
+            "The UTC offset the source wrote (e.g. +01:00 or Z): the source's zone, kept beside the UTC time.",
         ),
     ),
 )

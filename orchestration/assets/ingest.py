@@ -28,6 +28,8 @@ def _summary_metadata(results: list[FileResult]) -> dict[str, dg.MetadataValue]:
 
 def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
     contracts = contracts_for_feed(feed)
+    # a feed whose columns reference another feed's data loads after it (orders after the catalogue)
+    referenced = sorted({c.references.dataset for k in contracts for c in k.columns if c.references} - {k.dataset for k in contracts})
 
     @dg.multi_asset(
         name=f"ingest_{feed}",
@@ -38,6 +40,7 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
                 description=f"{c.description} Loaded from landing/{feed}/{c.file_prefix}*; contract in feeds/contracts.py.",
                 kinds={"python", "duckdb"},
                 owners=["team:data-platform"],
+                deps=[dg.AssetDep(["raw", r], partition_mapping=dg.AllPartitionMapping()) for r in referenced],
             )
             for c in contracts
         ],
