@@ -26,7 +26,7 @@ from feeds.audit import ensure_schema
 from feeds.contracts import Contract, contract_for_file
 from feeds.file_dates import file_date
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
-from feeds.readers import UnreadableFile, land_file
+from feeds.readers import UnreadableFile, display_name, land_file
 from feeds.row_checks import checked_rows_sql, stored_pii, typed
 from feeds.sql import ident, literal
 
@@ -94,8 +94,8 @@ def _write_ledger(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, result
             result.file_id,
             feed,
             result.dataset,
-            path.name,
-            str(path),
+            display_name(path),
+            str(path.parent / display_name(path)),
             file_date(path),
             path.stat().st_size,
             result.rows_received,
@@ -231,7 +231,7 @@ def move_to_rejected(path: Path, result: FileResult) -> Path:
     if len(os.fsencode(reason_name)) > 240:  # longer than a file name may be
         reason_name = f"{result.file_id[:16]}.reason.txt"
     (folder / reason_name).write_text(
-        f"file: {path.name}\nsha256: {result.file_id}\nrejected because: {result.message}\n"
+        f"file: {display_name(path)}\nsha256: {result.file_id}\nrejected because: {result.message}\n"
         "Fix the file and drop it into the landing folder again.\n",
         encoding="utf-8",
     )
@@ -241,6 +241,7 @@ def move_to_rejected(path: Path, result: FileResult) -> Path:
 def ingest_file(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt: str) -> FileResult:
     """Ingest one file in one transaction; a failure leaves no trace of it but the exception."""
     file_id = file_sha256(path)
+    name = display_name(path)  # undecodable bytes of a non-UTF-8 name as \xNN: safe to store and print
     mapping_path = mapping_for(path, feed)
     mapping: FeedMapping | None = None
     problem: str | None = None
@@ -251,9 +252,9 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt
             problem = f"bad mapping {mapping_path}: {exc}"
     contract = mapping.contract if mapping is not None else contract_for_file(feed, path.name)
     if _already_loaded(conn, file_id):
-        return FileResult(path.name, file_id, contract.dataset if contract else None, "skipped", message="same content already loaded")
+        return FileResult(display_name(path), file_id, contract.dataset if contract else None, "skipped", message="same content already loaded")
     if problem is None and contract is None:
-        problem = f"no {feed} contract matches the file name '{path.name}'"
+        problem = f"no {feed} contract matches the file name '{name}'"
     if problem is None:
         # read before the transaction: a file DuckDB fails on half-way must not abort it
         try:
@@ -264,7 +265,7 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt
     conn.execute("begin transaction")
     try:
         if problem is not None:
-            result = FileResult(path.name, file_id, contract.dataset if contract else None, "rejected", message=problem)
+            result = FileResult(display_name(path), file_id, contract.dataset if contract else None, "rejected", message=problem)
         else:
             result = _check_and_load(conn, path, file_id, contract, header, mapping, pii_salt)
         _write_ledger(conn, path, feed, result)
@@ -274,11 +275,11 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt
         raise
     if result.status == "rejected":
         moved = move_to_rejected(path, result)
-        log.warning("%s/%s rejected (moved to %s): %s", feed, path.name, moved, result.message)
+        log.warning("%s/%s rejected (moved to %s): %s", feed, display_name(path), moved, result.message)
     else:
         log.info(
             "%s/%s: %s rows loaded, %s quarantined, %s duplicates skipped",
-            feed, path.name, result.rows_loaded, result.rows_quarantined, result.rows_duplicate,
+            feed, display_name(path), result.rows_loaded, result.rows_quarantined, result.rows_duplicate,
         )
     return result
 
@@ -299,15 +300,15 @@ def _check_and_load(
         try:
             mapped_header = apply_mapping(conn, mapping, source_table="landed", target_table="mapped")
         except MappingError as exc:
-            return FileResult(path.name, file_id, contract.dataset, "rejected", rows_received=received, rows_rejected=received, message=str(exc))
+            return FileResult(display_name(path), file_id, contract.dataset, "rejected", rows_received=received, rows_rejected=received, message=str(exc))
         source, record_source, header = "mapped", ("landed", header), mapped_header
     problem = _header_problem(contract, header)
     if problem:
-        return FileResult(path.name, file_id, contract.dataset, "rejected", rows_received=received, rows_rejected=received, message=problem)
+        return FileResult(display_name(path), file_id, contract.dataset, "rejected", rows_received=received, rows_rejected=received, message=problem)
     loaded, quarantined, duplicate = _load_checked_rows(
         conn, contract, header, file_id, file_date(path), pii_salt, source=source, record_source=record_source, mapping=mapping
     )
-    return FileResult(path.name, file_id, contract.dataset, "loaded", received, loaded, quarantined, rows_duplicate=duplicate)
+    return FileResult(display_name(path), file_id, contract.dataset, "loaded", received, loaded, quarantined, rows_duplicate=duplicate)
 
 
 def ingest_feed(

@@ -47,6 +47,20 @@ def detect_encoding(path: Path, chunk_bytes: int = 1 << 20) -> str:
     return "utf-8"
 
 
+def is_utf8_path(path: Path) -> bool:
+    """False for a name that is not UTF-8 on disk (a Latin-1 name from a Windows share)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def display_name(path: Path) -> str:
+    """The file's name as text safe to store: undecodable bytes shown as \\xNN."""
+    return path.name.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")
+
+
 @contextlib.contextmanager
 def _readable_copy(path: Path, encoding: str) -> Iterator[tuple[Path, str]]:
     """A path DuckDB reads as exactly this one file, and the encoding to read it with.
@@ -56,7 +70,7 @@ def _readable_copy(path: Path, encoding: str) -> Iterator[tuple[Path, str]]:
     such files are read through a copy in a private temp folder, UTF-16 ones
     transcoded to UTF-8.
     """
-    if encoding != "utf-16" and not (GLOB_CHARACTERS & set(str(path))):
+    if encoding != "utf-16" and not (GLOB_CHARACTERS & set(str(path))) and is_utf8_path(path):
         yield path, encoding
         return
     with tempfile.TemporaryDirectory(prefix="crossdock-land-") as folder:
