@@ -8,7 +8,7 @@ rows_duplicate. A row whose key was loaded before is a new version of it (the
 latest wins downstream, earlier versions stay in raw as history); a row that
 repeats the latest version exactly, as overlapping exports do, is counted as a
 duplicate and not stored again. A rejected file is moved to
-landing/<feed>/rejected/ with a .reason.txt beside it.
+landing/rejected/<feed>/ with a .reason.txt beside it.
 """
 from __future__ import annotations
 
@@ -63,14 +63,14 @@ def landing_files(landing: Path, feed: str) -> list[Path]:
     """Files waiting in landing/<feed>/ and its source folders, in path order.
 
     A source folder (landing/<feed>/<source>/) holds one merchant system's
-    exports and the mapping.yaml that translates them; rejected/ folders and
-    the mapping files themselves are not feed files.
+    exports and the mapping.yaml that translates them; the mapping files
+    themselves are not feed files. Rejected files live in landing/rejected/.
     """
     folder = landing / feed
     if not folder.is_dir():
         return []
     candidates = [p for p in folder.iterdir() if p.is_file()]
-    for source in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(REJECTED_FOLDER)):
+    for source in sorted(p for p in folder.iterdir() if p.is_dir()):
         candidates += [p for p in source.iterdir() if p.is_file() and p.name != MAPPING_FILE]
     return sorted(p for p in candidates if not p.name.startswith(".") and not p.name.endswith(".reason.txt"))
 
@@ -217,12 +217,21 @@ def _pii_record_columns(contract: Contract, record_header: list[str], mapping: F
     return [s for s in sources if s is not None]
 
 
-def move_to_rejected(path: Path, result: FileResult) -> Path:
+def rejected_folder(path: Path, feed: str) -> Path:
+    """landing/rejected/<feed>[/<source>]/ for a file of landing/<feed>[/<source>]/.
+
+    Outside the feed folders, so nothing there is read again, and a landed
+    file that happens to be called "rejected" cannot collide with it.
+    """
+    feed_folder = next((p for p in path.parents if p.name == feed), path.parent)
+    relative = path.parent.relative_to(feed_folder)
+    return feed_folder.parent / REJECTED_FOLDER / feed / relative
+
+
+def move_to_rejected(path: Path, result: FileResult, feed: str) -> Path:
     """Move a rejected file out of the landing folder, with its reason beside it."""
-    folder = path.parent / REJECTED_FOLDER
-    if folder.exists() and not folder.is_dir():  # a landed *file* called "rejected"
-        folder = path.parent / f"{REJECTED_FOLDER}_files"
-    folder.mkdir(exist_ok=True)
+    folder = rejected_folder(path, feed)
+    folder.mkdir(parents=True, exist_ok=True)
     target = folder / path.name
     if target.exists():
         target = folder / f"{path.stem}.{result.file_id[:8]}{path.suffix}"
@@ -274,7 +283,7 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt
         conn.execute("rollback")
         raise
     if result.status == "rejected":
-        moved = move_to_rejected(path, result)
+        moved = move_to_rejected(path, result, feed)
         log.warning("%s/%s rejected (moved to %s): %s", feed, display_name(path), moved, result.message)
     else:
         log.info(

@@ -101,8 +101,8 @@ def test_file_missing_required_columns_is_rejected_whole_and_moved_aside(tmp_pat
     assert "missing required columns: line_id" in result.message
     assert "unexpected columns: colour, qty" in result.message
     assert not (tmp_path / "landing/orders/orders_bad.csv").exists()
-    assert (tmp_path / "landing/orders/rejected/orders_bad.csv").exists()
-    reason = (tmp_path / "landing/orders/rejected/orders_bad.csv.reason.txt").read_text()
+    assert (tmp_path / "landing/rejected/orders/orders_bad.csv").exists()
+    reason = (tmp_path / "landing/rejected/orders/orders_bad.csv.reason.txt").read_text()
     assert "missing required columns: line_id" in reason
     assert ingest_feed(conn, tmp_path / "landing", "orders", "salt") == []  # rejected/ is not read again
 
@@ -299,7 +299,7 @@ def test_a_bad_mapping_rejects_the_file_with_the_mapping_error(tmp_path, conn):
     (source / "export.csv").write_text("Auftrag\n1\n")
     [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
     assert result.status == "rejected" and "form" in result.message
-    assert (source / "rejected" / "export.csv.reason.txt").exists()
+    assert (tmp_path / "landing/rejected/orders/erp/export.csv.reason.txt").exists()
 
 
 def test_a_run_over_a_date_range_ingests_only_the_files_of_those_days(tmp_path, conn):

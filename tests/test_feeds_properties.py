@@ -23,7 +23,7 @@ for every file the ingest sees it checks:
 * every loaded row meets its contract (required values present, allowed
   values, ranges, non-zero quantities), keys are unique within a file, rows
   come from the file they are attributed to, customer ids are pseudonymised;
-* a rejected file is moved to landing/<feed>/rejected/ with a .reason.txt;
+* a rejected file is moved to landing/rejected/<feed>/ with a .reason.txt;
 * no SQL from the data ran: the raw/audit tables and a canary table created
   beforehand all still exist, with counts changed only by the loads;
 * nothing is written outside the example's landing folder (and warehouse);
@@ -68,7 +68,6 @@ from feeds.ingest import FileResult, ingest_feed, ingest_file, landing_files
 SALT = "prop-salt"
 REASON_CODES = {"missing_value", "bad_type", "missing_timezone", "not_allowed", "out_of_range", "zero_quantity", "duplicate_key"}
 GLOB_CHARS = ("*", "?", "[")
-REJECTED_FOLDERS = ("rejected", "rejected_files")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 PSEUDONYM = re.compile(r"^sha256:[0-9a-f]{64}$")  # how a customer id may appear in audit.quarantine
 
@@ -757,8 +756,8 @@ def check_file(conn, landing: Path, feed: str, path: Path, gen: GenFile, result:
             failures.append(f"{name!r}: rejected without a message")
         if path.exists():
             failures.append(f"{name!r}: a rejected file is still in landing")
-        # landing/<feed>/rejected/ (rejected_files/ when a landed *file* is called "rejected")
-        folders = [landing / feed / f for f in REJECTED_FOLDERS]
+        # landing/rejected/<feed>/, outside the feed folders
+        folders = [landing / "rejected" / feed]
         stem, suffix = Path(name).stem, Path(name).suffix
         targets = [folder / n for folder in folders for n in (name, f"{stem}.{file_id[:8]}{suffix}")]
         moved = next((t for t in targets if t.is_file() and t.read_bytes() == gen.data), None)
@@ -833,12 +832,16 @@ def run_landing(feed: str, files: list[GenFile], test_name: str) -> None:
                 if not inside:
                     failures.append(f"a file was written outside the landing folder: {p.relative_to(top)}")
             for p in landing.iterdir():
-                if p != landing / feed:
+                if p not in (landing / feed, landing / "rejected"):
                     failures.append(f"unexpected entry in landing/: {p.name}")
             for p in (landing / feed).rglob("*"):
                 rel = p.relative_to(landing / feed)
-                if len(rel.parts) > 2 or (len(rel.parts) == 2 and rel.parts[0] not in REJECTED_FOLDERS):
+                if len(rel.parts) > 1:
                     failures.append(f"unexpected entry under landing/{feed}: {rel}")
+            if (landing / "rejected").exists():
+                for p in (landing / "rejected").rglob("*"):
+                    if p.relative_to(landing / "rejected").parts[0] != feed:
+                        failures.append(f"rejected file filed under another feed: {p}")
 
             # second pass: ingesting the same landing again changes nothing
             files_before = tree(landing)
@@ -1008,6 +1011,43 @@ def test_an_overlapping_export_skips_repeats_and_loads_changes_as_new_versions(l
             assert {r.file_name: r.status for r in ingest_feed(conn, landing, "orders", SALT)}["orders_2025-01-04 copy.csv"] == "skipped"
 
 
+@settings(max_examples=10, **COMMON)
+@given(
+    st.lists(st.tuples(st.integers(1, 300), st.integers(1, 3), st.integers(1, 9)), min_size=1, max_size=12, unique_by=lambda t: t[:2]),
+    st.data(),
+)
+def test_a_late_older_export_does_not_override_a_newer_one(lines, data):
+    """Exports arrive out of order: the one dated later wins, whichever was ingested first."""
+    header = "order_id,line_id,ordered_at,channel,customer_id,sku,quantity,unit_price,currency,ship_to_country,fulfilment_node\n"
+
+    def export(rows):
+        return header + "".join(f"SO-{o},{ln},2025-01-03T10:00:00+01:00,web,C-{o},SKU-1,{q},9.99,EUR,DE,NL-AMS\n" for o, ln, q in rows)
+
+    changed = set(data.draw(st.lists(st.sampled_from(lines), unique=True)))
+    newer = [(o, ln, q + 1 if (o, ln, q) in changed else q) for o, ln, q in lines] + [(9999, 1, 1)]  # and a new order
+    STATS["examples"]["out_of_order"] += 1
+    with tempfile.TemporaryDirectory(prefix="crossdock-props-") as tmp:
+        folder = Path(tmp) / "landing" / "orders"
+        folder.mkdir(parents=True)
+        with duckdb.connect(str(Path(tmp) / "w.duckdb")) as conn:
+            ensure_schema(conn)
+            (folder / "orders_2025-02-01.csv").write_text(export(newer), encoding="utf-8")  # the newer export first
+            (folder / "orders_2025-01-01.csv").write_text(export(lines), encoding="utf-8")
+            STATS["files"]["orders"] += 2
+            first = ingest_file(conn, folder / "orders_2025-02-01.csv", "orders", SALT)
+            late = ingest_file(conn, folder / "orders_2025-01-01.csv", "orders", SALT)
+            assert (first.status, late.status) == ("loaded", "loaded")
+            assert late.rows_received == late.rows_loaded + late.rows_duplicate
+            latest = dict(
+                ((o, ln), q)
+                for o, ln, q in conn.execute(
+                    "select order_id, line_id, quantity from (select *, row_number() over (partition by order_id, line_id "
+                    "order by _file_date desc, _ingested_at desc, _row_number desc) as v from raw.orders) where v = 1"
+                ).fetchall()
+            )
+            assert latest == {(f"SO-{o}", ln): q for o, ln, q in newer}
+
+
 # --------------------------------------------------------------------------------------------
 # Deterministic examples the generators may not reach often enough
 # --------------------------------------------------------------------------------------------
@@ -1058,8 +1098,8 @@ def test_a_path_with_dot_dot_components_stays_inside_the_landing_folder():
             STATS["handmade"]["orders"] += 1
             result = ingest_file(conn, folder / "orders_.." / ".." / "orders_x.csv", "orders", SALT)
         assert result.status == "rejected"
-        assert (folder / "rejected" / "orders_x.csv").is_file()
-        assert (folder / "rejected" / "orders_x.csv.reason.txt").is_file()
+        assert (folder.parent / "rejected" / "orders" / "orders_x.csv").is_file()
+        assert (folder.parent / "rejected" / "orders" / "orders_x.csv.reason.txt").is_file()
         outside = [p for p in top.rglob("*") if not (p.is_relative_to(top / "a" / "landing") or p.is_relative_to(top / "wh")) and p != top / "a"]
         assert outside == []
 
@@ -1166,7 +1206,7 @@ def test_bug_a_rejected_file_with_a_long_name_gets_its_reason_file():
     with tmp, conn:
         [result] = ingest_feed(conn, landing, "orders", SALT)
         assert result.status == "rejected"
-        assert len(list((landing / "orders" / "rejected").glob("*.reason.txt"))) == 1
+        assert len(list((landing / "rejected" / "orders").glob("*.reason.txt"))) == 1
 
 
 @xfail_bug("pii_in_quarantine_record")
