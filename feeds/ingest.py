@@ -26,7 +26,7 @@ from feeds.audit import ensure_schema
 from feeds.contracts import Contract, contract_for_file
 from feeds.file_dates import file_date
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
-from feeds.readers import UnreadableFile, display_name, land_file
+from feeds.readers import UnreadableFile, display_name, land_file, safe_text
 from feeds.row_checks import checked_rows_sql, stored_pii, typed
 from feeds.sql import ident, literal
 
@@ -104,7 +104,7 @@ def _write_ledger(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, result
             result.rows_rejected,
             result.rows_duplicate,
             result.status,
-            result.message,
+            safe_text(result.message),  # a message may quote a non-UTF-8 name; DuckDB takes only UTF-8
         ],
     )
 
@@ -235,12 +235,14 @@ def move_to_rejected(path: Path, result: FileResult, feed: str) -> Path:
     target = folder / path.name
     if target.exists():
         target = folder / f"{path.stem}.{result.file_id[:8]}{path.suffix}"
+        if len(os.fsencode(target.name)) > 240:  # the longer name would not fit a file name
+            target = folder / f"{result.file_id[:16]}{path.suffix[:16]}"
     shutil.move(str(path), target)
     reason_name = target.name + ".reason.txt"
     if len(os.fsencode(reason_name)) > 240:  # longer than a file name may be
         reason_name = f"{result.file_id[:16]}.reason.txt"
     (folder / reason_name).write_text(
-        f"file: {display_name(path)}\nsha256: {result.file_id}\nrejected because: {result.message}\n"
+        f"file: {display_name(path)}\nsha256: {result.file_id}\nrejected because: {safe_text(result.message)}\n"
         "Fix the file and drop it into the landing folder again.\n",
         encoding="utf-8",
     )

@@ -25,7 +25,8 @@ class UnreadableFile(Exception):
 
 
 def detect_encoding(path: Path, chunk_bytes: int = 1 << 20) -> str:
-    """'utf-8' (with or without BOM), 'utf-16' (BOM, either byte order) or 'latin-1'.
+    """'utf-8' (with or without BOM), 'utf-16' (BOM, either byte order) or 'latin-1'
+    (any 8-bit legacy encoding: read as Windows-1252, else Latin-1).
 
     Merchants' tools still write Latin-1 (Excel's CSV on Windows); every byte
     sequence decodes as Latin-1, so it is the fallback once UTF-8 fails. The
@@ -56,9 +57,14 @@ def is_utf8_path(path: Path) -> bool:
     return True
 
 
+def safe_text(text: str) -> str:
+    """Text safe to store or write: undecodable bytes of a file name shown as \\xNN."""
+    return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")
+
+
 def display_name(path: Path) -> str:
     """The file's name as text safe to store: undecodable bytes shown as \\xNN."""
-    return path.name.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")
+    return safe_text(path.name)
 
 
 @contextlib.contextmanager
@@ -70,7 +76,7 @@ def _readable_copy(path: Path, encoding: str) -> Iterator[tuple[Path, str]]:
     such files are read through a copy in a private temp folder, UTF-16 ones
     transcoded to UTF-8.
     """
-    if encoding != "utf-16" and not (GLOB_CHARACTERS & set(str(path))) and is_utf8_path(path):
+    if encoding == "utf-8" and not (GLOB_CHARACTERS & set(str(path))) and is_utf8_path(path):
         yield path, encoding
         return
     with tempfile.TemporaryDirectory(prefix="crossdock-land-") as folder:
@@ -79,7 +85,17 @@ def _readable_copy(path: Path, encoding: str) -> Iterator[tuple[Path, str]]:
             try:
                 text = path.read_bytes().decode("utf-16")
             except UnicodeDecodeError as exc:
-                raise UnreadableFile(f"{path.name} starts with a UTF-16 byte-order mark but is not valid UTF-16: {exc.reason}") from exc
+                raise UnreadableFile(f"{display_name(path)} starts with a UTF-16 byte-order mark but is not valid UTF-16: {exc.reason}") from exc
+            copy.write_text(text, encoding="utf-8")
+            encoding = "utf-8"
+        elif encoding == "latin-1":
+            # Excel on Western Windows writes Windows-1252 (euro sign, curly quotes in 0x80-0x9F),
+            # which DuckDB's latin-1 refuses; bytes undefined there fall back to Latin-1
+            raw = path.read_bytes()
+            try:
+                text = raw.decode("cp1252")
+            except UnicodeDecodeError:
+                text = raw.decode("latin-1")
             copy.write_text(text, encoding="utf-8")
             encoding = "utf-8"
         else:
@@ -127,10 +143,8 @@ def land_file(conn: duckdb.DuckDBPyConnection, path: Path, table: str = "landed"
             elif suffix == ".parquet":
                 select = _select_all_as_text(conn, "read_parquet(?)", params)
             else:
-                if encoding == "latin-1":
-                    raise UnreadableFile("JSON Lines must be UTF-8 (or UTF-16 with a BOM)")
                 select = _json_lines_as_text(conn, str(readable))
             conn.execute(f"create or replace temp table {table} as select row_number() over () as _row_number, * from ({select})", params)
     except duckdb.Error as exc:
-        raise UnreadableFile(f"cannot read {path.name}: {str(exc).splitlines()[0]}") from exc
+        raise UnreadableFile(f"cannot read {display_name(path)}: {str(exc).splitlines()[0]}") from exc
     return [row[0] for row in conn.execute(f"describe {table}").fetchall() if row[0] != "_row_number"]
