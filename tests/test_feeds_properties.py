@@ -26,13 +26,19 @@ for every file the ingest sees it checks:
 * a rejected file is moved to landing/rejected/<feed>/ with a .reason.txt;
 * no SQL from the data ran: the raw/audit tables and a canary table created
   beforehand all still exist, with counts changed only by the loads;
-* nothing is written outside the example's landing folder (and warehouse);
-* ingesting the same landing again changes nothing.
+* nothing is written outside the example's landing folder (and warehouse), and
+  the ingest's own temporary files (the system temp folder is pointed into the
+  example's folder) are gone afterwards;
+* ingesting the same landing again changes nothing;
+* (orders) a rejected file sent again under the same name, changed, is
+  ingested like a new file and the first rejected copy is kept.
 
-Two more properties check semantics on valid data: an overlapping re-export
-(some rows repeated, some changed, some new, columns reordered, CRLF) skips the
-repeats and loads the changes as new versions; and exports that arrive out of
-order leave the later-dated one as the latest version.
+More properties check semantics on valid data: rows written in any supported
+encoding (UTF-8 with or without BOM, UTF-16 either byte order, Latin-1,
+Windows-1252) and delimiter load with their text as written; an overlapping
+re-export (some rows repeated, some changed, some new, columns reordered,
+CRLF) skips the repeats and loads the changes as new versions; and exports that
+arrive out of order leave the later-dated one as the latest version.
 
 Bugs. Each bug these tests found has a minimal reproduction at the end of this
 module (`test_bug_*`). While a bug is open it is listed in KNOWN_BUGS: its
@@ -43,7 +49,8 @@ everything else. Once fixed, the entry is deleted: the reproduction becomes a
 regression test and the property tests are strict about it again.
 
 Run with `pytest -s tests/test_feeds_properties.py` to see the number of
-generated files tried.
+generated files tried. The examples are derandomized (the same files on every
+run); shrinking is off unless CROSSDOCK_PROPS_SHRINK=1 (see PHASES).
 """
 from __future__ import annotations
 
@@ -66,7 +73,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from feeds.audit import ensure_schema
-from feeds.contracts import CARRIER_EVENTS, CONTRACTS, INVENTORY_SNAPSHOTS, ORDERS, Column, Contract, contracts_for_feed
+from feeds.contracts import CONTRACTS, ORDERS, Column, Contract, contracts_for_feed
 from feeds.ingest import FileResult, ingest_feed, ingest_file, landing_files
 
 SALT = "prop-salt"
