@@ -20,6 +20,16 @@ BACKTEST_WINDOWS = 3
 SEED = 7
 
 
+# both forecast assets read the gated training data and write the warehouse
+FORECAST_ASSET_SETTINGS = dict(
+    deps=[TRAINING_DATA],
+    group_name="forecast",
+    kinds={"python", "lightgbm", "duckdb"},
+    owners=["team:planning"],
+    pool=WAREHOUSE_POOL,
+)
+
+
 class ForecastConfig(dg.Config):
     horizon_days: int = HORIZON_DAYS
     backtest_windows: int = BACKTEST_WINDOWS
@@ -37,11 +47,7 @@ def load_training_data(warehouse: DuckDBResource) -> pd.DataFrame:
 
 @dg.asset(
     key=["publish", "demand_forecast"],
-    deps=[TRAINING_DATA],
-    group_name="forecast",
-    kinds={"python", "lightgbm", "duckdb"},
-    owners=["team:planning"],
-    pool=WAREHOUSE_POOL,
+    **FORECAST_ASSET_SETTINGS,
     description="Daily demand forecast per SKU x market for the planning horizon: p10/p50/p90 quantiles and the expected units (mean) that planning sums, from global LightGBM models; rows carry the model version.",
 )
 def demand_forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
@@ -69,11 +75,7 @@ def demand_forecast(context: dg.AssetExecutionContext, config: ForecastConfig, w
 
 @dg.asset(
     key=["publish", "forecast_accuracy"],
-    deps=[TRAINING_DATA],
-    group_name="forecast",
-    kinds={"python", "lightgbm", "duckdb"},
-    owners=["team:planning"],
-    pool=WAREHOUSE_POOL,
+    **FORECAST_ASSET_SETTINGS,
     description="Rolling-origin backtest of the forecast against the seasonal-naive baseline: WAPE, bias, MASE and p10-p90 coverage, overall and per market and category.",
 )
 def forecast_accuracy(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
