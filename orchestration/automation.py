@@ -52,12 +52,15 @@ def daily_planning_schedule(context: dg.ScheduleEvaluationContext, landing: Land
 
 
 def landing_state(landing: Path) -> dict[str, list[int]]:
-    """Name -> [size, mtime_ns] of every landing file; cheap, and never opens the warehouse."""
+    """Path under landing -> [size, mtime_ns] of every landing file; cheap, and never opens the warehouse.
+
+    Keys are relative paths (orders/shopify/export.csv), so a file in a source
+    folder maps back to itself, not to a namesake in the feed folder.
+    """
     state: dict[str, list[int]] = {}
-    for feed in FEEDS:
-        for path in landing_files(landing, feed):
-            stat = path.stat()
-            state[f"{feed}/{path.name}"] = [stat.st_size, stat.st_mtime_ns]
+    for path in all_landing_files(landing):
+        stat = path.stat()
+        state[path.relative_to(landing).as_posix()] = [stat.st_size, stat.st_mtime_ns]
     return state
 
 

@@ -75,3 +75,17 @@ def test_partition_edges_take_the_files_dated_outside_the_partitions():
     assert partition_date(Path("orders_2027-01-01.csv"), today) == today
     assert files_between(PARTITIONS_START, today, today) == (dt.date.min, dt.date.max)
     assert files_between(dt.date(2026, 1, 1), dt.date(2026, 1, 31), today) == (dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+
+
+def test_a_new_file_in_a_source_folder_asks_for_its_own_day(tmp_path):
+    import os
+
+    landing = LandingFolder(path=str(tmp_path), pii_salt="s")
+    source = tmp_path / "orders" / "shopify"
+    source.mkdir(parents=True)
+    (source / "mapping.yaml").write_text("extends: shopify_orders\n")
+    export = source / "orders_export.csv"  # no date in the name: the day comes from its modification time
+    export.write_text("x\n")
+    os.utime(export, (1767225600, 1767225600))  # 2026-01-01 UTC
+    request, _ = evaluate(landing, None)
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-01-01"
