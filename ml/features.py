@@ -63,15 +63,37 @@ FEATURE_NAMES: list[str] = [
     "ly_mean_7",
     "ly_mean_28_origin",
     "ly_ratio",
-    # the same SKU in all its markets
+    # price and promotion, from realised revenue / units (no planned-price feed exists)
+    "price_28",
+    "price_index_28_364",
+    "price_rel_catmkt",
+    "event_lift_364",
+    # launch: how far the target day is from the series' first sale (negative before it)
+    "target_age_days",
+    # the same SKU in all its markets (what a new-market launch borrows from)
     "sku_mean_28",
     "sku_trend_7_28",
+    "sku_age_days",
+    "sku_markets_live",
+    "sku_price_rel_catmkt",
     # the series' category in its market
     "catmkt_mean_28",
     "catmkt_trend_7_28",
     "catmkt_same_wd_index",
     "catmkt_ly_index",
+    "catmkt_event_lift_364",
 ]
+
+# Features read from the series' own history: unknown (NaN) for a row whose
+# origin is before the series' launch, where only the SKU elsewhere, its
+# category and the calendar speak.
+OWN_HISTORY_FEATURES: tuple[str, ...] = (
+    "days_since_last_sale", "last_units", "mean_7", "mean_28", "mean_91", "mean_364", "std_28", "max_28",
+    "nonzero_share_91", "trend_7_28", "trend_28_91", "same_wd_mean_4", "same_wd_mean_8", "lag_364",
+    "ly_mean_7", "ly_mean_28_origin", "ly_ratio", "price_28", "price_index_28_364", "price_rel_catmkt",
+    "event_lift_364",
+)
+MIN_SILENT_DAYS_BEFORE_LAUNCH = 28  # a first sale this far into the panel is a launch, not the panel's edge
 
 
 def _cumsum0(a: np.ndarray) -> np.ndarray:
@@ -123,6 +145,12 @@ class FeatureContext:
     group_code: np.ndarray  # category x market
     C_grp: np.ndarray
     N_grp: np.ndarray
+    R: np.ndarray  # cumsum of revenue (EUR), NaN when the history had none
+    R_sku: np.ndarray
+    R_grp: np.ndarray
+    CE: np.ndarray  # cumsum of units sold on sales-event days of the series' market
+    NE: np.ndarray  # cumsum of event days of the series' market
+    CE_grp: np.ndarray
     cal_dow: np.ndarray
     cal_dom: np.ndarray
     cal_woy: np.ndarray
@@ -150,6 +178,10 @@ def build_context(panel: Panel, horizon_days: int) -> FeatureContext:
         tuple(m_levels), panel.start, panel.end + pd.Timedelta(days=horizon_days)
     )
     dates = cal.dates
+    off = cal.offset(panel.start)
+    event_day = (cal.event_code[:, off : off + panel.n_days] > 0).astype(np.float64)[m_code]  # [series, day]
+    R = panel.R if panel.R is not None else np.full(Y.shape, np.nan)
+    n_groups = len(c_levels) * len(m_levels)
     return FeatureContext(
         panel=panel,
         calendar=cal,
@@ -167,8 +199,14 @@ def build_context(panel: Panel, horizon_days: int) -> FeatureContext:
         C_sku=_cumsum0(_group_sum(sku_code, len(sku_levels), Y)),
         N_sku=_group_sum(sku_code, len(sku_levels), launched),
         group_code=g_code,
-        C_grp=_cumsum0(_group_sum(g_code, len(c_levels) * len(m_levels), Y)),
-        N_grp=_group_sum(g_code, len(c_levels) * len(m_levels), launched),
+        C_grp=_cumsum0(_group_sum(g_code, n_groups, Y)),
+        N_grp=_group_sum(g_code, n_groups, launched),
+        R=_cumsum0(R),
+        R_sku=_cumsum0(_group_sum(sku_code, len(sku_levels), R)),
+        R_grp=_cumsum0(_group_sum(g_code, n_groups, R)),
+        CE=_cumsum0(Y * event_day),
+        NE=_cumsum0(event_day),
+        CE_grp=_cumsum0(_group_sum(g_code, n_groups, Y * event_day)),
         cal_dow=dates.dayofweek.to_numpy(),
         cal_dom=dates.day.to_numpy(),
         cal_woy=dates.isocalendar().week.to_numpy(dtype=np.int64),
@@ -178,8 +216,8 @@ def build_context(panel: Panel, horizon_days: int) -> FeatureContext:
 
 def _wsum(C: np.ndarray, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Sum over days [lo, hi] inclusive (empty when hi < lo)."""
-    lo = np.maximum(lo, 0)
-    hi = np.maximum(hi, lo - 1)
+    hi = np.maximum(hi, -1)
+    lo = np.minimum(np.maximum(lo, 0), hi + 1)
     return C[rows, hi + 1] - C[rows, lo]
 
 
@@ -191,8 +229,14 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def build_features(ctx: FeatureContext, s: np.ndarray, o: np.ndarray, h: np.ndarray) -> np.ndarray:
     """Feature matrix (float32, rows x len(FEATURE_NAMES)) for rows (series s, origin o, horizon h).
 
-    Raises if a row's origin lies outside the panel or its series has not sold
-    by the origin: such a row would have to read the future.
+    A row whose origin is before its series' launch (`first` > o: a planned
+    launch, or in training a series whose first sale came after the origin)
+    gets NaN for every own-history feature and is described by the launch
+    distance, the SKU in its other markets, its category and the calendar.
+    The launch date is the one fact about the future a row may carry, as a
+    plan known in advance; no unit sold after the origin is read.
+    Raises if a row's origin lies outside the panel or its series has no
+    launch day at all.
     """
     s = np.asarray(s, dtype=np.int64)
     o = np.asarray(o, dtype=np.int64)
@@ -202,8 +246,9 @@ def build_features(ctx: FeatureContext, s: np.ndarray, o: np.ndarray, h: np.ndar
     if len(h) and (h.min() < 1 or h.max() > MAX_HORIZON_DAYS):
         raise ValueError(f"horizons must be in 1..{MAX_HORIZON_DAYS}")
     first = ctx.first[s]
-    if ((first < 0) | (first > o)).any():
-        raise ValueError("a row's series has no sale on or before its origin")
+    if (first < 0).any():
+        raise ValueError("a row's series has neither a sale nor a planned launch day")
+    pre_launch = first > o
     t = o + h
     # last-year look-ups read t-367..t-361 and o-391..o-364: all <= o by the horizon cap.
     # Checked explicitly (not `assert`, which -O strips): this is the one place a future day could slip in.
@@ -230,12 +275,13 @@ def build_features(ctx: FeatureContext, s: np.ndarray, o: np.ndarray, h: np.ndar
     f["days_since_event"] = cal.days_since_event[mk, ct]
 
     f["age_days"] = o - first
-    f["days_since_last_sale"] = o - ctx.L[s, o]
+    last = ctx.L[s, o]
+    f["days_since_last_sale"] = np.where(last >= 0, o - last, np.nan)
     f["last_units"] = ctx.panel.Y[s, o]
 
     def since_launch_mean(C: np.ndarray, w: int) -> np.ndarray:
         lo = np.maximum(o - w + 1, first)
-        return _wsum(C, s, lo, o) / (o - lo + 1)
+        return _wsum(C, s, lo, o) / np.maximum(o - lo + 1, 1)
 
     for w in (7, 28, 91, 364):
         f[f"mean_{w}"] = since_launch_mean(ctx.C, w)
@@ -274,12 +320,30 @@ def build_features(ctx: FeatureContext, s: np.ndarray, o: np.ndarray, h: np.ndar
     f["ly_mean_28_origin"] = valid_mean(o - YEAR_LAG_DAYS - 27, o - YEAR_LAG_DAYS)
     f["ly_ratio"] = _div(f["ly_mean_7"], f["ly_mean_28_origin"])
 
+    lo364 = np.maximum(o - 363, np.maximum(first, 0))
+    units_28 = _wsum(ctx.C, s, np.maximum(o - 27, first), o)
+    units_364 = _wsum(ctx.C, s, lo364, o)
+    f["price_28"] = _div(_wsum(ctx.R, s, np.maximum(o - 27, first), o), units_28)
+    price_364 = _div(_wsum(ctx.R, s, lo364, o), units_364)
+    f["price_index_28_364"] = _div(f["price_28"], price_364)
+    g = ctx.group_code[s]
+    grp_price_364 = _div(_wsum(ctx.R_grp, g, o - 363, o), _wsum(ctx.C_grp, g, o - 363, o))
+    f["price_rel_catmkt"] = _div(price_364, grp_price_364)
+    ev_units = _wsum(ctx.CE, s, lo364, o)
+    ev_days = _wsum(ctx.NE, s, lo364, o)
+    f["event_lift_364"] = _div(_div(ev_units, ev_days), _div(units_364 - ev_units, (o - lo364 + 1) - ev_days))
+    f["target_age_days"] = t - first
+
     k = ctx.sku_code[s]
     n_sku = ctx.N_sku[k, o]
+    sku_first = np.where(ctx.N_sku.any(axis=1), (ctx.N_sku > 0).argmax(axis=1), ctx.panel.n_days)[k]
+    f["sku_age_days"] = np.where(sku_first <= o, o - sku_first, np.nan)
+    f["sku_markets_live"] = n_sku
+    sku_price_364 = _div(_wsum(ctx.R_sku, k, o - 363, o), _wsum(ctx.C_sku, k, o - 363, o))
+    f["sku_price_rel_catmkt"] = _div(sku_price_364, grp_price_364)
     f["sku_mean_28"] = _div(_wsum(ctx.C_sku, k, o - 27, o) / 28.0, n_sku)
     f["sku_trend_7_28"] = _div(_wsum(ctx.C_sku, k, o - 6, o) / 7.0, _wsum(ctx.C_sku, k, o - 27, o) / 28.0)
 
-    g = ctx.group_code[s]
     n_grp = ctx.N_grp[g, o]
     g28 = _wsum(ctx.C_grp, g, o - 27, o) / 28.0
     f["catmkt_mean_28"] = _div(g28, n_grp)
@@ -297,6 +361,15 @@ def build_features(ctx: FeatureContext, s: np.ndarray, o: np.ndarray, h: np.ndar
     ly_g7 = _wsum(ctx.C_grp, g, d364 - 3, d364 + 3) / 7.0
     ly_g28 = _wsum(ctx.C_grp, g, o - YEAR_LAG_DAYS - 27, o - YEAR_LAG_DAYS) / 28.0
     f["catmkt_ly_index"] = np.where(d364 - 3 >= 0, _div(ly_g7, ly_g28), np.nan)
+    # event days are the same for every series of a group's market: any member's NE serves
+    g_ev_units = _wsum(ctx.CE_grp, g, o - 363, o)
+    g_units = _wsum(ctx.C_grp, g, o - 363, o)
+    g_ev_days = _wsum(ctx.NE, s, np.maximum(o - 363, 0), o)
+    g_days = o - np.maximum(o - 363, 0) + 1
+    f["catmkt_event_lift_364"] = _div(_div(g_ev_units, g_ev_days), _div(g_units - g_ev_units, g_days - g_ev_days))
+
+    for name in OWN_HISTORY_FEATURES:
+        f[name] = np.where(pre_launch, np.nan, f[name])
 
     X = np.empty((len(s), len(FEATURE_NAMES)), dtype=np.float32)
     for i, name in enumerate(FEATURE_NAMES):
@@ -343,3 +416,31 @@ def sample_training_rows(
     keep = (last >= 0) & (o - last <= inactive_after_days)
     s, o, h, t = s[keep], o[keep], h[keep], t[keep]
     return s, o, h, ctx.panel.Y[s, t]
+
+
+def sample_launch_rows(
+    ctx: FeatureContext,
+    horizon_days: int,
+    rng: np.random.Generator,
+    min_silent_days: int = MIN_SILENT_DAYS_BEFORE_LAUNCH,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Training rows asked before a series' launch, so a planned launch is not forecast as zeros.
+
+    For every series whose first sale comes at least `min_silent_days` into
+    the panel (a launch seen in the data, not the panel's first day) and
+    each of its first `horizon_days` days t, one origin o is drawn uniformly
+    from the pre-launch days that can still reach t (t - H <= o < first).
+    The first sale day stands in for the launch date a merchant would plan.
+    """
+    T = ctx.panel.n_days - 1
+    first = ctx.first
+    launched = np.flatnonzero((first >= min_silent_days) & (first <= T))
+    launched = launched[ctx.panel.Y[launched, first[launched]] > 0]  # planned launches without a sale teach nothing
+    s = np.repeat(launched, horizon_days)
+    t = first[s] + np.tile(np.arange(horizon_days), len(launched))
+    u = rng.random(len(s))
+    keep = t <= T
+    s, t, u = s[keep], t[keep], u[keep]
+    lo = np.maximum(t - horizon_days, 0)
+    o = lo + np.floor(u * (first[s] - lo)).astype(np.int64)
+    return s, o, t - o, ctx.panel.Y[s, t]

@@ -15,12 +15,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ml.features import FEATURE_NAMES, MAX_HORIZON_DAYS, build_context, build_features, sample_training_rows
+from ml.features import (
+    FEATURE_NAMES,
+    MAX_HORIZON_DAYS,
+    build_context,
+    build_features,
+    sample_launch_rows,
+    sample_training_rows,
+)
 from ml.model import MEAN, ModelConfig, predict, progress, train_models
-from ml.panel import Panel, build_panel, daily_units, to_timestamp
+from ml.panel import Panel, add_planned_series, build_panel, daily_units, to_timestamp
 
 MODEL_FAMILY = "lgbm-quantile"
-CODE_VERSION = "1"  # bump when features or sampling change meaning, so model_version changes too
+CODE_VERSION = "2"  # bump when features or sampling change meaning, so model_version changes too
 DEFAULT_INACTIVE_AFTER_DAYS = 91
 
 
@@ -37,6 +44,9 @@ class ForecastResult:
     model_version: short deterministic id of code version, origin, horizon,
         seed, parameters, feature list and the training data itself.
     training_rows: number of (series, origin, horizon) rows the models saw.
+    training_window: first / last history day read, first / last target day
+        trained on (ISO dates), for the saved model's manifest.
+    models: the trained boosters (`ml.registry.save_model` writes them).
     """
 
     forecast: pd.DataFrame
@@ -47,6 +57,8 @@ class ForecastResult:
     as_of: dt.date | None = None
     horizon_days: int = 56
     feature_importance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    training_window: dict = field(default_factory=dict)
+    models: dict = field(default_factory=dict)
 
 
 def active_series(
@@ -73,6 +85,48 @@ def active_series(
     cutoff = to_timestamp(as_of) - pd.Timedelta(days=inactive_after_days)
     g = g[g["last_sale_date"] >= cutoff]
     return g.reset_index()[cols]
+
+
+def planned_launches(
+    launches: pd.DataFrame | None,
+    history: pd.DataFrame,
+    active: pd.DataFrame,
+    as_of: pd.Timestamp,
+    horizon_days: int,
+    inactive_after_days: int,
+) -> pd.DataFrame:
+    """The planned launches to forecast: sku, market, category, launch_date.
+
+    Kept when the launch falls in (as_of - inactive_after_days, as_of +
+    horizon_days] and the series has not sold yet (once it sells it is an
+    ordinary active series). The category comes from the SKU's history in
+    other markets when the plan does not give one.
+    """
+    cols = ["sku", "market", "category", "launch_date"]
+    if launches is None or launches.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    missing = [c for c in ("sku", "market", "launch_date") if c not in launches.columns]
+    if missing:
+        raise ValueError(f"launches is missing columns {missing}; expected sku, market, launch_date[, category]")
+    plan = launches.assign(
+        sku=launches["sku"].astype(str),
+        market=launches["market"].astype(str),
+        launch_date=pd.to_datetime(launches["launch_date"]).dt.tz_localize(None).dt.normalize(),
+    )
+    known_category = daily_units(history, as_of.date()).groupby("sku")["category"].last()
+    given = plan["category"] if "category" in plan.columns else pd.Series(None, index=plan.index, dtype=object)
+    plan["category"] = given.where(given.notna(), plan["sku"].map(known_category))
+    unknown = plan[plan["category"].isna()]
+    if not unknown.empty:
+        examples = ", ".join(unknown["sku"].head(3))
+        raise ValueError(f"launches: no category for new SKUs {examples}: give a category column for SKUs without history")
+    window = (plan["launch_date"] > as_of - pd.Timedelta(days=inactive_after_days)) & (
+        plan["launch_date"] <= as_of + pd.Timedelta(days=horizon_days)
+    )
+    plan = plan[window].drop_duplicates(["sku", "market"], keep="last")
+    selling = pd.MultiIndex.from_frame(active[["sku", "market"]])
+    plan = plan[~pd.MultiIndex.from_frame(plan[["sku", "market"]]).isin(selling)]
+    return plan[cols].sort_values(["sku", "market"], ignore_index=True)
 
 
 def _model_version(panel: Panel, horizon_days: int, seed: int, params: dict) -> str:
@@ -113,12 +167,18 @@ def forecast_demand(
     *,
     config: ModelConfig | None = None,
     inactive_after_days: int = DEFAULT_INACTIVE_AFTER_DAYS,
+    launches: pd.DataFrame | None = None,
 ) -> ForecastResult:
     """Daily p10/p50/p90 units sold for every active series, days 1..`horizon_days` after `as_of`.
 
     Trains one global LightGBM per quantile on history <= `as_of` (direct
     multi-horizon rows, see `ml.features`) and predicts from the origin
     `as_of`. Deterministic for a given input, `seed` and `config`.
+
+    `launches` (sku, market, launch_date[, category]) adds series that have
+    not sold yet (cold start): they are forecast from the SKU's sales in its
+    other markets, its category in the market and the calendar, and get 0
+    before their launch day.
     """
     if not 1 <= horizon_days <= MAX_HORIZON_DAYS:
         raise ValueError(f"horizon_days must be in 1..{MAX_HORIZON_DAYS}")
@@ -129,7 +189,9 @@ def forecast_demand(
     as_of_ts = to_timestamp(as_of)
     history = history[(pd.to_datetime(history["demand_date"]).dt.tz_localize(None) <= as_of_ts).to_numpy()]
     active = active_series(history, as_of_ts.date(), inactive_after_days)
-    panel = build_panel(history, as_of_ts.date(), config.max_history_days)
+    planned = planned_launches(launches, history, active, as_of_ts, horizon_days, inactive_after_days)
+    panel = add_planned_series(build_panel(history, as_of_ts.date(), config.max_history_days), planned)
+    active = pd.concat([active, planned.drop(columns="launch_date")], ignore_index=True)
     ctx = build_context(panel, horizon_days)
 
     params = {
@@ -156,6 +218,8 @@ def forecast_demand(
     )
     if len(y) == 0:
         raise ValueError(f"history up to {as_of_ts.date()} is too short to train on (no origin with a later day)")
+    ls, lo, lh, ly = sample_launch_rows(ctx, horizon_days, rng)
+    s, o, h, y = np.concatenate([s, ls]), np.concatenate([o, lo]), np.concatenate([h, lh]), np.concatenate([y, ly])
     X = build_features(ctx, s, o, h)
     t1 = time.perf_counter()
     models = train_models(X, y, config, seed)
@@ -171,6 +235,8 @@ def forecast_demand(
     ph = np.tile(np.arange(1, horizon_days + 1), len(active))
     po = np.full(len(ps), panel.n_days - 1)
     P = predict(models, build_features(ctx, ps, po, ph), config.num_threads)
+    before_launch = po + ph < ctx.first[ps]  # a planned launch sells nothing before its day
+    P = {k: np.where(before_launch, 0.0, v) for k, v in P.items()}
 
     forecast = pd.DataFrame(
         {
@@ -194,7 +260,7 @@ def forecast_demand(
         .sort_values("gain_share", ascending=False, ignore_index=True)
     )
     progress(
-        f"forecast as_of={as_of_ts.date()} series={len(active)} train_rows={len(y)} "
+        f"forecast as_of={as_of_ts.date()} series={len(active)} (planned launches {len(planned)}) train_rows={len(y)} "
         f"features {t1 - t0:.1f}s train {t2 - t1:.1f}s total {time.perf_counter() - t0:.1f}s"
     )
     return ForecastResult(
@@ -206,4 +272,11 @@ def forecast_demand(
         as_of=as_of_ts.date(),
         horizon_days=horizon_days,
         feature_importance=importance,
+        training_window={
+            "history_start": str(panel.start.date()),
+            "history_end": str(panel.end.date()),
+            "first_target_day": str((panel.start + pd.Timedelta(days=int((o + h).min()))).date()),
+            "last_target_day": str((panel.start + pd.Timedelta(days=int((o + h).max()))).date()),
+        },
+        models=models,
     )

@@ -41,11 +41,14 @@ def daily_units(history: pd.DataFrame, end: dt.date | None = None) -> pd.DataFra
     """Units sold per sku x market x day (ties summed), up to `end` inclusive.
 
     Returns columns sku, market, category, demand_date (Timestamp), units_sold
-    (float, units). The category of a series is its latest one, so a
+    (float, units) and revenue_eur (float, EUR; NaN when the history has no
+    revenue column). The category of a series is its latest one, so a
     re-categorised SKU is one series, not two.
     """
     validate_history(history)
     frame = history.loc[:, list(REQUIRED_COLUMNS)].copy()
+    revenue = history["revenue_eur"] if "revenue_eur" in history.columns else np.nan
+    frame["revenue_eur"] = pd.to_numeric(pd.Series(revenue, index=history.index), errors="coerce").astype(float)
     frame["demand_date"] = pd.to_datetime(frame["demand_date"]).dt.tz_localize(None).dt.normalize()
     frame["sku"] = frame["sku"].astype(str)
     frame["market"] = frame["market"].astype(str)
@@ -58,9 +61,12 @@ def daily_units(history: pd.DataFrame, end: dt.date | None = None) -> pd.DataFra
         .groupby(SERIES_KEY, sort=False)["category"]
         .last()
     )
-    daily = frame.groupby(SERIES_KEY + ["demand_date"], sort=True, as_index=False)["units_sold"].sum()
+    daily = frame.groupby(SERIES_KEY + ["demand_date"], sort=True, as_index=False)[["units_sold", "revenue_eur"]].sum(
+        min_count=1
+    )
+    daily["units_sold"] = daily["units_sold"].fillna(0.0)
     daily = daily.join(latest_cat, on=SERIES_KEY)
-    return daily[["sku", "market", "category", "demand_date", "units_sold"]]
+    return daily[["sku", "market", "category", "demand_date", "units_sold", "revenue_eur"]]
 
 
 @dataclass(frozen=True)
@@ -71,11 +77,15 @@ class Panel:
     last_idx: day indices of the first / last day with units sold > 0, -1
     when none in the window). `Y[i, d]` is units sold by series i on day
     `start + d days`; the last column is `end`, the forecast origin.
+    `R[i, d]` is the revenue (EUR) of those units, 0 on days without sales;
+    NaN everywhere when the history carried no revenue. Price features divide
+    it by units, which is why it is kept per day rather than as one list price.
     """
 
     series: pd.DataFrame
     start: pd.Timestamp
     Y: np.ndarray
+    R: np.ndarray | None = None
 
     @property
     def n_series(self) -> int:
@@ -124,11 +134,15 @@ def build_panel(history: pd.DataFrame, end: dt.date, max_days: int | None = None
     c = (daily["demand_date"] - start).dt.days.to_numpy()
     Y = np.zeros((len(series), n_days), dtype=np.float64)
     np.add.at(Y, (r, c), daily["units_sold"].to_numpy())
+    R = np.zeros((len(series), n_days), dtype=np.float64)
+    np.add.at(R, (r, c), daily["revenue_eur"].fillna(0.0).to_numpy())
+    if daily["revenue_eur"].isna().all():
+        R[:] = np.nan
 
     sold = Y > 0
     series["first_idx"] = np.where(sold.any(axis=1), sold.argmax(axis=1), -1)
     series["last_idx"] = np.where(sold.any(axis=1), n_days - 1 - sold[:, ::-1].argmax(axis=1), -1)
-    return Panel(series=series, start=start, Y=Y)
+    return Panel(series=series, start=start, Y=Y, R=R)
 
 
 def last_sale_index(Y: np.ndarray) -> np.ndarray:
@@ -138,3 +152,36 @@ def last_sale_index(Y: np.ndarray) -> np.ndarray:
     """
     idx = np.where(Y > 0, np.arange(Y.shape[1])[None, :], -1)
     return np.maximum.accumulate(idx, axis=1)
+
+
+def add_planned_series(panel: Panel, planned: pd.DataFrame) -> Panel:
+    """`panel` plus zero-history rows for planned launches (sku, market, category, launch_date).
+
+    Their `first_idx` is the launch day's column, which may lie after the
+    panel's end: the features treat it as a plan known in advance. Series
+    already in the panel are left as they are.
+    """
+    if planned.empty:
+        return panel
+    known = pd.MultiIndex.from_frame(panel.series[SERIES_KEY])
+    new = planned[~pd.MultiIndex.from_frame(planned[SERIES_KEY]).isin(known)]
+    if new.empty:
+        return panel
+    launch = (pd.to_datetime(new["launch_date"]).dt.tz_localize(None).dt.normalize() - panel.start).dt.days
+    rows = pd.DataFrame(
+        {
+            "sku": new["sku"].astype(str).to_numpy(),
+            "market": new["market"].astype(str).to_numpy(),
+            "category": new["category"].astype(str).to_numpy(),
+            "first_idx": np.maximum(launch.to_numpy(dtype=np.int64), 0),
+            "last_idx": -1,
+        }
+    )
+    zeros = np.zeros((len(rows), panel.n_days))
+    R = None if panel.R is None else np.vstack([panel.R, zeros])
+    return Panel(
+        series=pd.concat([panel.series, rows], ignore_index=True),
+        start=panel.start,
+        Y=np.vstack([panel.Y, zeros]),
+        R=R,
+    )

@@ -118,23 +118,37 @@ def test_calendar_flags_black_friday():
 
 
 def test_features_ignore_everything_after_the_origin():
-    """Wildly perturb every day after the origin: features for that origin must not move."""
+    """Wildly perturb units and revenue after the origin: features for that origin must not move.
+
+    Covers pre-launch rows too (series whose first sale is after the origin):
+    their launch day is the one fact about the future they carry, so it is
+    kept; every unit and euro after the origin is scrambled.
+    """
     history = make_history(n_skus=8, days=500, end=END, seed=3)
     panel = build_panel(history, END)
-    o = panel.n_days - 1 - 100
+    o = panel.n_days - 1 - 220  # before the late launch make_history always has (day ~300 of 500)
     rng = np.random.default_rng(0)
-    Y2 = panel.Y.copy()
+    Y2, R2 = panel.Y.copy(), panel.R.copy()
     Y2[:, o + 1 :] = rng.integers(0, 10_000, size=Y2[:, o + 1 :].shape)
-    perturbed = Panel(series=panel.series, start=panel.start, Y=Y2)
+    R2[:, o + 1 :] = rng.uniform(0, 1e6, size=R2[:, o + 1 :].shape)
+    perturbed = Panel(series=panel.series, start=panel.start, Y=Y2, R=R2)
     ctx1, ctx2 = build_context(panel, 56), build_context(perturbed, 56)
 
-    active = np.flatnonzero((panel.series["first_idx"] <= o) & (ctx1.L[:, o] >= o - 91))
-    s = np.repeat(active, 56)
-    h = np.tile(np.arange(1, 57), len(active))
+    first = panel.series["first_idx"].to_numpy()
+    pre_launch = np.flatnonzero(first > o)
+    active = np.flatnonzero((first <= o) & (ctx1.L[:, o] >= o - 91))
+    assert len(pre_launch) >= 1 and len(active) >= 10
+    rows = np.concatenate([active, pre_launch])
+    s = np.repeat(rows, 56)
+    h = np.tile(np.arange(1, 57), len(rows))
     oo = np.full(len(s), o)
     X1, X2 = build_features(ctx1, s, oo, h), build_features(ctx2, s, oo, h)
     np.testing.assert_array_equal(X1, X2)  # NaNs compare equal here
-    assert np.isfinite(X1[:, FEATURE_NAMES.index("mean_28")]).all()
+    is_active = np.repeat(first[rows] <= o, 56)
+    assert np.isfinite(X1[is_active, FEATURE_NAMES.index("mean_28")]).all()
+    assert np.isfinite(X1[is_active, FEATURE_NAMES.index("price_28")]).mean() > 0.5
+    assert np.isnan(X1[~is_active, FEATURE_NAMES.index("mean_28")]).all()  # no own history before launch
+    assert np.isfinite(X1[~is_active, FEATURE_NAMES.index("sku_mean_28")]).all()  # the SKU elsewhere speaks
 
 
 def test_training_rows_target_on_or_before_panel_end_and_series_active_at_origin():

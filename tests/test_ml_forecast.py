@@ -119,3 +119,54 @@ def test_rejects_bad_horizon():
         forecast_demand(history(), AS_OF, horizon_days=0, config=FAST)
     with pytest.raises(ValueError):
         forecast_demand(history(), AS_OF, horizon_days=400, config=FAST)
+
+
+def _cold_start_history() -> pd.DataFrame:
+    """20 SKUs in US/GB/DE for 500 days; FR gets SKUs launched part-way (some recently)."""
+    return make_history(n_skus=20, markets=("US", "GB", "DE", "FR"), days=500, end=END, seed=21, late_launch_share=0.3)
+
+
+def test_planned_launch_in_a_new_market_is_forecast_from_its_other_markets_not_zeros():
+    h = _cold_start_history()
+    h = h[~((h["sku"] == "SKU-0005") & (h["market"] == "FR"))]  # never sold in FR
+    launch = pd.Timestamp(AS_OF) + pd.Timedelta(days=10)
+    plan = pd.DataFrame({"sku": ["SKU-0005"], "market": ["FR"], "launch_date": [launch]})
+    res = forecast_demand(h, AS_OF, horizon_days=H, seed=7, config=FAST, launches=plan)
+    f = res.forecast
+    fr = f[(f["sku"] == "SKU-0005") & (f["market"] == "FR")].sort_values("horizon")
+    assert len(fr) == H and (fr["category"] == h.loc[h["sku"] == "SKU-0005", "category"].iloc[0]).all()
+    before = fr["forecast_date"] < launch
+    assert (fr.loc[before, ["p10", "p50", "p90", "mean"]].to_numpy() == 0).all()
+    # after launch: a real forecast, of the order of the SKU's sales in its other markets
+    after_mean = fr.loc[~before, "mean"].mean()
+    assert after_mean > 0
+    recent = h[(h["sku"] == "SKU-0005") & (pd.to_datetime(h["demand_date"]) > pd.Timestamp(AS_OF) - pd.Timedelta(days=91))
+               & (pd.to_datetime(h["demand_date"]) <= pd.Timestamp(AS_OF))]
+    elsewhere = recent.groupby("market")["units_sold"].sum().mean() / 91
+    assert 0.05 * elsewhere < after_mean < 3 * elsewhere
+    # the plan changes the model id, and an empty plan is the same as none
+    assert res.model_version != forecast_demand(h, AS_OF, horizon_days=H, seed=7, config=FAST).model_version
+    empty = plan.iloc[:0]
+    assert (
+        forecast_demand(h, AS_OF, horizon_days=H, seed=7, config=FAST, launches=empty).model_version
+        == forecast_demand(h, AS_OF, horizon_days=H, seed=7, config=FAST).model_version
+    )
+
+
+def test_launches_need_a_category_for_a_brand_new_sku():
+    with pytest.raises(ValueError, match="give a category column"):
+        forecast_demand(
+            history(), AS_OF, horizon_days=H, seed=7, config=FAST,
+            launches=pd.DataFrame({"sku": ["SKU-BRAND-NEW"], "market": ["US"], "launch_date": [pd.Timestamp(AS_OF)]}),
+        )
+    plan = pd.DataFrame({"sku": ["SKU-BRAND-NEW"], "market": ["US"], "launch_date": [pd.Timestamp(AS_OF)], "category": ["home"]})
+    f = forecast_demand(history(), AS_OF, horizon_days=H, seed=7, config=FAST, launches=plan).forecast
+    new = f[f["sku"] == "SKU-BRAND-NEW"]
+    assert len(new) == H and new["mean"].sum() > 0  # its category in the market speaks for it
+
+
+def test_a_series_that_just_started_selling_is_not_forecast_as_its_few_days():
+    """SKU-NEW sold 3 units in its first 4 days in DE; its forecast borrows from its category, not zeros."""
+    f = _result().forecast
+    new = f[(f["sku"] == "SKU-NEW")]
+    assert len(new) == H and new["mean"].sum() > 0
