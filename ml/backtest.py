@@ -1,10 +1,12 @@
-"""Rolling-origin backtest of the forecast against the seasonal-naive baseline.
+"""Rolling-origin backtest of the forecast against simple and statistical baselines.
 
 Window k (k = n_windows .. 1) has origin o_k = as_of - k * H. The model is
 fitted by `ml.forecast.forecast_demand` on history <= o_k only (the same
 code path that publishes forecasts) and scored on days o_k + 1 .. o_k + H for
 the series active at o_k. Windows tile the last n_windows * H days before
-as_of without overlap, so every day is scored once.
+as_of without overlap, so every day is scored once. The baselines (seasonal
+naive 7, statsforecast AutoETS and CrostonOptimized) forecast the same series
+from the same origins, so the ratios compare like with like.
 """
 from __future__ import annotations
 
@@ -20,8 +22,35 @@ from ml import metrics
 from ml.baselines import seasonal_naive, seasonal_naive_scale
 from ml.model import ModelConfig, progress
 from ml.panel import build_panel, to_timestamp
+from ml.stat_baselines import STAT_BASELINES, statsforecast_baselines
 
-MODELS = ("lightgbm", "seasonal_naive_7")
+DEFAULT_WINDOWS = 4
+
+MODEL = "lightgbm"
+NAIVE = "seasonal_naive_7"
+
+
+@dataclass(frozen=True)
+class ModelColumns:
+    """Where a scored model's forecast sits in `BacktestResult.predictions`.
+
+    Only the model and AutoETS have an interval; Croston and the naive
+    forecast are points, so their interval metrics are NaN rather than
+    made up.
+    """
+
+    point: str
+    lower: str | None = None
+    upper: str | None = None
+    mean: str | None = None
+
+
+MODEL_COLUMNS: dict[str, ModelColumns] = {
+    MODEL: ModelColumns("p50", "p10", "p90", "mean"),
+    NAIVE: ModelColumns("naive"),
+    "auto_ets": ModelColumns("auto_ets", "auto_ets_p10", "auto_ets_p90"),
+    "croston_optimized": ModelColumns("croston_optimized"),
+}
 METRIC_COLUMNS = [
     "scope",
     "scope_value",
@@ -36,6 +65,7 @@ METRIC_COLUMNS = [
     "pinball_p50",
     "pinball_p90",
     "mean_bias",
+    "wape_ratio_to_naive",
     "n_series",
     "n_windows",
     "horizon_days",
@@ -48,32 +78,44 @@ class BacktestResult:
     """Backtest output.
 
     metrics: one row per scope (overall / market / category) x scope_value x
-        model, columns `METRIC_COLUMNS`:
-        wape = sum|actual - p50| / sum(actual) over all scored series-days;
-        bias = sum(p50 - actual) / sum(actual);
+        model (lightgbm, seasonal_naive_7 and the statsforecast baselines
+        scored), columns `METRIC_COLUMNS`:
+        wape = sum|actual - point| / sum(actual) over all scored series-days
+            (point = p50 for the model);
+        bias = sum(point - actual) / sum(actual);
         mase = mean over (window, series) of MAE / in-sample seasonal-naive-7
             MAE of that series (series with a zero or undefined scale are
             left out of the mean);
         coverage_p10_p90 = share of series-days with p10 <= actual <= p90
-            (NaN for the naive baseline, which has no interval). Above the
-            nominal 0.8 for counts: a day with 0 sold and p10 = 0 is inside,
-            so read it with below_p10 / above_p90, the shares of actuals
-            strictly outside each end (calibrated quantiles of discrete
-            demand give each <= 0.1);
-        pinball_p* = mean pinball loss in units per series-day (naive: p50 only);
+            (NaN for models without an interval). Above the nominal 0.8 for
+            counts: a day with 0 sold and p10 = 0 is inside, so read it with
+            below_p10 / above_p90, the shares of actuals strictly outside each
+            end (calibrated quantiles of discrete demand give each <= 0.1);
+        pinball_p* = mean pinball loss in units per series-day (a point
+            forecast is scored as p50 only);
         mean_bias = bias of the model's `mean` column (the Tweedie expected
             units), the figure that matters when forecasts are summed;
+        wape_ratio_to_naive = wape / the seasonal naive's wape in the same scope;
         n_series = distinct series scored; actual_units = units in scope.
     by_window_series: window x series x model totals and MASE.
-    predictions: window x series x day: actual, p10, p50, p90, naive.
+    predictions: window x series x day: actual, p10, p50, p90, mean, naive and
+        one column per baseline (`MODEL_COLUMNS`).
     windows: one row per window: origin, first/last scored day, training end,
-        series scored, training rows, model_version.
+        series scored, training rows, model_version, seconds per model.
     """
 
     metrics: pd.DataFrame
     by_window_series: pd.DataFrame
     predictions: pd.DataFrame
     windows: pd.DataFrame
+
+    @property
+    def models(self) -> list[str]:
+        return [m for m in MODEL_COLUMNS if m in set(self.metrics["model"])]
+
+    def overall(self) -> pd.DataFrame:
+        """The overall rows, indexed by model."""
+        return self.metrics[self.metrics["scope"] == "overall"].set_index("model")
 
 
 def window_origins(as_of: dt.date, horizon_days: int, n_windows: int) -> list[pd.Timestamp]:
@@ -82,27 +124,35 @@ def window_origins(as_of: dt.date, horizon_days: int, n_windows: int) -> list[pd
     return [end - pd.Timedelta(days=k * horizon_days) for k in range(n_windows, 0, -1)]
 
 
-def _scope_metrics(p: pd.DataFrame, ws: pd.DataFrame, scope: str, value: str, n_windows: int, h: int) -> list[dict]:
+def _scope_metrics(
+    p: pd.DataFrame, ws: pd.DataFrame, models: list[str], scope: str, value: str, n_windows: int, h: int
+) -> list[dict]:
     a = p["actual"].to_numpy()
     rows = []
-    for model, col in (("lightgbm", "p50"), ("seasonal_naive_7", "naive")):
-        f = p[col].to_numpy()
-        is_model = model == "lightgbm"
+    naive_wape = metrics.wape(a, p[MODEL_COLUMNS[NAIVE].point])
+    for model in models:
+        cols = MODEL_COLUMNS[model]
+        f = p[cols.point].to_numpy()
+        lo = p[cols.lower].to_numpy() if cols.lower else None
+        hi = p[cols.upper].to_numpy() if cols.upper else None
+        has_band = lo is not None and hi is not None and len(a) > 0
+        wape = metrics.wape(a, f)
         rows.append(
             {
                 "scope": scope,
                 "scope_value": value,
                 "model": model,
-                "wape": metrics.wape(a, f),
+                "wape": wape,
                 "bias": metrics.bias(a, f),
                 "mase": metrics.mean_mase(ws.loc[ws["model"] == model, "mase"].to_numpy()),
-                "coverage_p10_p90": metrics.coverage(a, p["p10"], p["p90"]) if is_model else np.nan,
-                "below_p10": float((a < p["p10"].to_numpy()).mean()) if is_model and len(a) else np.nan,
-                "above_p90": float((a > p["p90"].to_numpy()).mean()) if is_model and len(a) else np.nan,
-                "pinball_p10": metrics.pinball(a, p["p10"], 0.1) if is_model else np.nan,
+                "coverage_p10_p90": metrics.coverage(a, lo, hi) if has_band else np.nan,
+                "below_p10": float((a < lo).mean()) if has_band else np.nan,
+                "above_p90": float((a > hi).mean()) if has_band else np.nan,
+                "pinball_p10": metrics.pinball(a, lo, 0.1) if has_band else np.nan,
                 "pinball_p50": metrics.pinball(a, f, 0.5),
-                "pinball_p90": metrics.pinball(a, p["p90"], 0.9) if is_model else np.nan,
-                "mean_bias": metrics.bias(a, p["mean"]) if is_model and "mean" in p else np.nan,
+                "pinball_p90": metrics.pinball(a, hi, 0.9) if has_band else np.nan,
+                "mean_bias": metrics.bias(a, p[cols.mean]) if cols.mean and cols.mean in p else np.nan,
+                "wape_ratio_to_naive": wape / naive_wape if naive_wape else np.nan,
                 "n_series": int(p[["sku", "market"]].drop_duplicates().shape[0]),
                 "n_windows": n_windows,
                 "horizon_days": h,
@@ -112,33 +162,70 @@ def _scope_metrics(p: pd.DataFrame, ws: pd.DataFrame, scope: str, value: str, n_
     return rows
 
 
-def summarise(predictions: pd.DataFrame, by_window_series: pd.DataFrame, n_windows: int, horizon_days: int) -> pd.DataFrame:
-    """The metrics table from day-level predictions and per-series MASE."""
-    out = _scope_metrics(predictions, by_window_series, "overall", "all", n_windows, horizon_days)
+def summarise(
+    predictions: pd.DataFrame, by_window_series: pd.DataFrame, n_windows: int, horizon_days: int
+) -> pd.DataFrame:
+    """The metrics table from day-level predictions and per-series MASE, for every model scored."""
+    models = [m for m in MODEL_COLUMNS if m in set(by_window_series["model"])]
+    out = _scope_metrics(predictions, by_window_series, models, "overall", "all", n_windows, horizon_days)
     for scope in ("market", "category"):
         for value, p in predictions.groupby(scope, sort=True):
             ws = by_window_series[by_window_series[scope] == value]
-            out += _scope_metrics(p, ws, scope, str(value), n_windows, horizon_days)
+            out += _scope_metrics(p, ws, models, scope, str(value), n_windows, horizon_days)
     return pd.DataFrame(out, columns=METRIC_COLUMNS)
+
+
+def _series_scores(
+    base: pd.DataFrame, model: str, actual: np.ndarray, point: np.ndarray, scale: np.ndarray,
+    lower: np.ndarray | None, upper: np.ndarray | None, H: int,
+) -> pd.DataFrame:
+    """One row per series of a window for one model: totals, MASE and band coverage."""
+    err = np.abs(actual - point).reshape(-1, H)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok = np.isfinite(scale) & (scale > 0)
+        mase = np.where(ok, err.mean(axis=1) / np.where(ok, scale, 1.0), np.nan)
+    inside = (
+        ((actual >= lower) & (actual <= upper)).reshape(-1, H).mean(axis=1)
+        if lower is not None and upper is not None
+        else np.nan
+    )
+    return base.assign(
+        model=model,
+        forecast_units=point.reshape(-1, H).sum(axis=1),
+        abs_error=err.sum(axis=1),
+        mase=mase,
+        coverage_p10_p90=inside,
+    )
 
 
 def backtest(
     history: pd.DataFrame,
     as_of: dt.date,
     horizon_days: int = 56,
-    n_windows: int = 3,
+    n_windows: int = DEFAULT_WINDOWS,
     seed: int = 7,
     *,
     config: ModelConfig | None = None,
     inactive_after_days: int = fc.DEFAULT_INACTIVE_AFTER_DAYS,
+    baselines: tuple[str, ...] = STAT_BASELINES,
+    baseline_fit_days: int = 364,
+    baseline_jobs: int = 1,
 ) -> BacktestResult:
-    """Score the forecast and the seasonal-naive-7 baseline over `n_windows` rolling origins before `as_of`.
+    """Score the forecast and its baselines over `n_windows` rolling origins before `as_of`.
 
+    Baselines on the same windows and series: seasonal naive (7) always, and
+    the statsforecast models named in `baselines` (AutoETS, CrostonOptimized),
+    each fitted on the last `baseline_fit_days` days up to the origin, in
+    `baseline_jobs` processes (AutoETS is the slow part: ~0.1 s per series
+    per window on one core).
     Only history <= `as_of` is read. Each window's model sees history <= its
     origin only (the history frame is cut before the forecast is called).
     """
     if n_windows < 1:
         raise ValueError("n_windows must be >= 1")
+    unknown = sorted(set(baselines) - set(STAT_BASELINES))
+    if unknown:
+        raise ValueError(f"unknown baselines {unknown}; choose from {list(STAT_BASELINES)}")
     t0 = time.perf_counter()
     end = to_timestamp(as_of)
     dates = pd.to_datetime(history["demand_date"]).dt.tz_localize(None).to_numpy()
@@ -159,6 +246,7 @@ def backtest(
             history[dates <= origin.to_datetime64()], origin.date(), H, seed,
             config=config, inactive_after_days=inactive_after_days,
         )
+        model_seconds = time.perf_counter() - tw
         f = res.forecast
         if not np.array_equal(f["horizon"].to_numpy(), np.tile(np.arange(1, H + 1), len(f) // H)):
             raise RuntimeError("forecast rows are not series-major with horizons 1..H")
@@ -166,37 +254,30 @@ def backtest(
         rows = row_of.reindex(pd.MultiIndex.from_frame(series[["sku", "market"]])).to_numpy(dtype=np.int64)
         # forecast rows come series-major, horizon 1..H: the same layout as the matrices below
         Ys = full.Y[rows]
+        first = full.series["first_idx"].to_numpy()[rows]
         days = o + np.arange(1, H + 1)
         actual = Ys[:, days].ravel()
-        naive = seasonal_naive(Ys, o, H).ravel()  # reads days <= o only
-        scale = seasonal_naive_scale(Ys, full.series["first_idx"].to_numpy()[rows], o)
-        day = f.assign(window=k, origin=origin, actual=actual, naive=naive)
-        preds.append(day)
+        scale = seasonal_naive_scale(Ys, first, o)
+        columns = {"naive": seasonal_naive(Ys, o, H).ravel()}  # reads days <= o only
+        stat = statsforecast_baselines(
+            Ys, first, o, H, fit_days=baseline_fit_days, n_jobs=baseline_jobs, models=baselines
+        ) if baselines else {}
+        for name, b in stat.items():
+            columns[name] = b.p50.ravel()
+            if b.p10 is not None and b.p90 is not None:
+                columns[f"{name}_p10"], columns[f"{name}_p90"] = b.p10.ravel(), b.p90.ravel()
+        preds.append(f.assign(window=k, origin=origin, actual=actual, **columns))
 
-        err_m = np.abs(actual - f["p50"].to_numpy()).reshape(-1, H)
-        err_n = np.abs(actual - naive).reshape(-1, H)
-        act = actual.reshape(-1, H)
-        inside = ((actual >= f["p10"].to_numpy()) & (actual <= f["p90"].to_numpy())).reshape(-1, H)
-        base = series.assign(window=k, origin=origin, actual_units=act.sum(axis=1), mase_scale=scale)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ok = np.isfinite(scale) & (scale > 0)
-            safe = np.where(ok, scale, 1.0)
+        base = series.assign(window=k, origin=origin, actual_units=actual.reshape(-1, H).sum(axis=1), mase_scale=scale)
+        scored = [MODEL, NAIVE, *stat]
+        for model in scored:
+            cols = MODEL_COLUMNS[model]
+            frame = preds[-1]
             per_series.append(
-                base.assign(
-                    model="lightgbm",
-                    forecast_units=f["p50"].to_numpy().reshape(-1, H).sum(axis=1),
-                    abs_error=err_m.sum(axis=1),
-                    mase=np.where(ok, err_m.mean(axis=1) / safe, np.nan),
-                    coverage_p10_p90=inside.mean(axis=1),
-                )
-            )
-            per_series.append(
-                base.assign(
-                    model="seasonal_naive_7",
-                    forecast_units=naive.reshape(-1, H).sum(axis=1),
-                    abs_error=err_n.sum(axis=1),
-                    mase=np.where(ok, err_n.mean(axis=1) / safe, np.nan),
-                    coverage_p10_p90=np.nan,
+                _series_scores(
+                    base, model, actual, frame[cols.point].to_numpy(), scale,
+                    frame[cols.lower].to_numpy() if cols.lower else None,
+                    frame[cols.upper].to_numpy() if cols.upper else None, H,
                 )
             )
         windows.append(
@@ -209,22 +290,25 @@ def backtest(
                 "n_series": len(series),
                 "training_rows": res.training_rows,
                 "model_version": res.model_version,
+                f"seconds_{MODEL}": model_seconds,
+                **{f"seconds_{name}": b.seconds for name, b in stat.items()},
             }
         )
-        wm = metrics.wape(actual, f["p50"].to_numpy())
-        wn = metrics.wape(actual, naive)
+        scores = " ".join(
+            f"{m}={metrics.wape(actual, preds[-1][MODEL_COLUMNS[m].point].to_numpy()):.3f}" for m in scored
+        )
         progress(
-            f"backtest window {k} origin={origin.date()} series={len(series)} "
-            f"wape lightgbm={wm:.3f} seasonal_naive_7={wn:.3f} ({time.perf_counter() - tw:.1f}s)"
+            f"backtest window {k} origin={origin.date()} series={len(series)} wape {scores} "
+            f"({time.perf_counter() - tw:.1f}s)"
         )
     predictions = pd.concat(preds, ignore_index=True)
     by_window_series = pd.concat(per_series, ignore_index=True)
     table = summarise(predictions, by_window_series, n_windows, H)
     overall = table[table["scope"] == "overall"].set_index("model")
     progress(
-        f"backtest done: wape lightgbm={overall.loc['lightgbm', 'wape']:.3f} "
-        f"seasonal_naive_7={overall.loc['seasonal_naive_7', 'wape']:.3f} "
-        f"coverage={overall.loc['lightgbm', 'coverage_p10_p90']:.3f} ({time.perf_counter() - t0:.1f}s)"
+        "backtest done: wape "
+        + " ".join(f"{m}={overall.loc[m, 'wape']:.3f}" for m in overall.index)
+        + f" coverage={overall.loc[MODEL, 'coverage_p10_p90']:.3f} ({time.perf_counter() - t0:.1f}s)"
     )
     return BacktestResult(
         metrics=table,

@@ -4,6 +4,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from ml import backtest as bt
 from ml import metrics
@@ -73,10 +74,12 @@ def test_metrics_table_shape_and_definitions():
     for col in ("scope", "scope_value", "model", "wape", "bias", "mase", "coverage_p10_p90",
                 "n_windows", "horizon_days", "actual_units"):
         assert col in m.columns
-    assert set(m["model"]) == {"lightgbm", "seasonal_naive_7"}
+    assert set(m["model"]) == {"lightgbm", "seasonal_naive_7", "auto_ets", "croston_optimized"}
     assert set(m["scope"]) == {"overall", "market", "category"}
     assert set(m.loc[m["scope"] == "market", "scope_value"]) == {"US", "GB", "DE", "FR", "AU"}
-    assert m.loc[m["model"] == "seasonal_naive_7", "coverage_p10_p90"].isna().all()
+    for point_only in ("seasonal_naive_7", "croston_optimized"):
+        assert m.loc[m["model"] == point_only, ["coverage_p10_p90", "pinball_p10", "pinball_p90"]].isna().all().all()
+    assert m.loc[m["model"] == "auto_ets", "coverage_p10_p90"].notna().all()
     assert (m["n_windows"] == 3).all() and (m["horizon_days"] == H).all()
 
     p = result.predictions
@@ -87,6 +90,11 @@ def test_metrics_table_shape_and_definitions():
     assert overall.loc["lightgbm", "actual_units"] == p["actual"].sum()
     ws = result.by_window_series
     assert overall.loc["lightgbm", "mase"] == metrics.mean_mase(ws.loc[ws["model"] == "lightgbm", "mase"])
+    assert overall.loc["auto_ets", "wape"] == metrics.wape(p["actual"], p["auto_ets"])
+    assert overall.loc["auto_ets", "pinball_p90"] == metrics.pinball(p["actual"], p["auto_ets_p90"], 0.9)
+    assert overall.loc["croston_optimized", "wape_ratio_to_naive"] == pytest.approx(
+        metrics.wape(p["actual"], p["croston_optimized"]) / metrics.wape(p["actual"], p["naive"])
+    )
     us = m[(m["scope"] == "market") & (m["scope_value"] == "US")].set_index("model")
     pu = p[p["market"] == "US"]
     assert us.loc["lightgbm", "wape"] == metrics.wape(pu["actual"], pu["p50"])
@@ -111,3 +119,27 @@ def test_model_beats_seasonal_naive():
     assert overall.loc["lightgbm", "wape"] < 0.9 * overall.loc["seasonal_naive_7", "wape"]
     assert overall.loc["lightgbm", "mase"] < overall.loc["seasonal_naive_7", "mase"]
     assert 0.6 < overall.loc["lightgbm", "coverage_p10_p90"] < 1.0
+
+
+def test_baselines_see_only_days_up_to_each_origin():
+    """Triple the units sold in the first window's scored days: its forecasts must not move, its actuals must."""
+    result, _ = _run()
+    first = result.windows.sort_values("origin").iloc[0]
+    h = _history().copy()
+    days = pd.to_datetime(h["demand_date"])
+    scored = (days > first["origin"]) & (days <= first["last_scored_day"])
+    h.loc[scored, "units_sold"] *= 3
+    h = h[days <= first["last_scored_day"]]
+    alone = bt.backtest(h, first["last_scored_day"].date(), horizon_days=H, n_windows=1, seed=7, config=FAST).predictions
+    both = result.predictions[result.predictions["window"] == first["window"]]
+    key = ["sku", "market", "forecast_date"]
+    merged = both.merge(alone, on=key, suffixes=("", "_alone"))
+    assert len(merged) == len(both)
+    for col in ("auto_ets", "auto_ets_p10", "auto_ets_p90", "croston_optimized", "naive", "p50"):
+        np.testing.assert_allclose(merged[col], merged[f"{col}_alone"], rtol=1e-9)
+    np.testing.assert_array_equal(merged["actual_alone"], 3 * merged["actual"])
+
+
+def test_unknown_baseline_is_refused():
+    with pytest.raises(ValueError, match="unknown baselines"):
+        bt.backtest(_history(), AS_OF, horizon_days=H, n_windows=1, config=FAST, baselines=("prophet",))

@@ -1,0 +1,153 @@
+"""statsforecast baselines: shapes, ordering, no look-ahead, fallback, Croston and AutoETS behaviour."""
+from functools import lru_cache
+
+import numpy as np
+import pytest
+
+pytest.importorskip("statsforecast")
+
+from ml.stat_baselines import STAT_BASELINES, BaselineForecast, statsforecast_baselines  # noqa: E402
+
+H = 21
+T = 400
+ORIGIN = 369  # days 370..390 are forecast; 370..399 exist and must not be read
+PROFILE = np.array([0.6, 0.7, 0.8, 1.0, 1.3, 1.9, 0.7])  # weekly shape, day index d has weekday d % 7
+Z80 = 1.2815515655446004
+
+# rows of the mixed panel
+SEASONAL, INTERMITTENT, SMOOTH, SHORT, ONE_SALE, ZERO_WINDOW, NEVER, AFTER_ORIGIN = range(8)
+SHORT_VALUES = np.array([2.0, 0.0, 1.0, 3.0, 0.0])
+
+
+def _first(Y: np.ndarray) -> np.ndarray:
+    sold = Y > 0
+    return np.where(sold.any(axis=1), sold.argmax(axis=1), -1).astype(np.int64)
+
+
+@lru_cache(maxsize=1)
+def _panel() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(11)
+    d = np.arange(T)
+    Y = np.zeros((8, T))
+    Y[SEASONAL] = rng.poisson(12.0 * PROFILE[d % 7])
+    Y[INTERMITTENT] = (rng.random(T) < 0.25) * (1 + rng.poisson(2.0, T))
+    Y[SMOOTH] = rng.poisson(5.0, T)
+    Y[SHORT, ORIGIN - 4 : ORIGIN + 1] = SHORT_VALUES  # launched 5 days before the origin
+    Y[SHORT, ORIGIN + 1 :] = 4.0
+    Y[ONE_SALE, ORIGIN - 30] = 6.0  # one sale in a 31-day window
+    Y[ZERO_WINDOW, 3] = 5.0  # sold once, long before the fit window
+    Y[AFTER_ORIGIN, ORIGIN + 2 :] = 3.0  # launches after the origin
+    return Y, _first(Y)
+
+
+@lru_cache(maxsize=1)
+def _mixed() -> dict[str, BaselineForecast]:
+    Y, first = _panel()
+    return statsforecast_baselines(Y, first, ORIGIN, H, fit_days=364)
+
+
+def test_shapes_non_negative_and_ordered():
+    res = _mixed()
+    assert tuple(res) == STAT_BASELINES
+    for name, f in res.items():
+        assert f.p50.shape == (8, H)
+        assert np.isfinite(f.p50).all() and (f.p50 >= 0).all()
+        assert f.seconds >= 0
+    ets, cro = res["auto_ets"], res["croston_optimized"]
+    assert ets.p10.shape == ets.p90.shape == (8, H)
+    assert np.isfinite(ets.p10).all() and np.isfinite(ets.p90).all()
+    assert (ets.p10 >= 0).all() and (ets.p10 <= ets.p50).all() and (ets.p50 <= ets.p90).all()
+    assert cro.p10 is None and cro.p90 is None
+
+
+def test_no_read_after_origin():
+    Y, first = _panel()
+    Y2 = Y.copy()
+    Y2[:, ORIGIN + 1 :] = np.nan  # any read after the origin would leak NaN into the output
+    res2 = statsforecast_baselines(Y2, first, ORIGIN, H, fit_days=364)
+    for name, f in _mixed().items():
+        g = res2[name]
+        assert np.array_equal(f.p50, g.p50)
+        if f.p10 is not None:
+            assert np.array_equal(f.p10, g.p10) and np.array_equal(f.p90, g.p90)
+
+
+def test_reads_only_the_last_fit_days():
+    Y, first = _panel()
+    rows = [SEASONAL, INTERMITTENT]
+    Ys, fs = Y[rows], first[rows]
+    fit_days = 140
+    Y2 = Ys.copy()
+    Y2[:, : ORIGIN - fit_days + 1] = 1e6  # before the window: ignored
+    a = statsforecast_baselines(Ys, fs, ORIGIN, H, fit_days=fit_days)
+    b = statsforecast_baselines(Y2, fs, ORIGIN, H, fit_days=fit_days)
+    for name in STAT_BASELINES:
+        assert np.array_equal(a[name].p50, b[name].p50)
+    assert np.array_equal(a["auto_ets"].p90, b["auto_ets"].p90)
+
+
+def test_fallback_for_short_zero_and_never_sold_series():
+    res = _mixed()
+    ets, cro = res["auto_ets"], res["croston_optimized"]
+    m, sd = SHORT_VALUES.mean(), SHORT_VALUES.std(ddof=1)
+    half = Z80 * sd * np.sqrt(1 + 1 / SHORT_VALUES.size)
+    for f in (ets, cro):
+        np.testing.assert_allclose(f.p50[SHORT], m)  # mean of the 5 days since launch
+        np.testing.assert_allclose(f.p50[ONE_SALE], 6.0 / 31)  # one sale: mean of its 31 days
+        for row in (ZERO_WINDOW, NEVER, AFTER_ORIGIN):
+            assert (f.p50[row] == 0).all()
+    np.testing.assert_allclose(ets.p10[SHORT], max(m - half, 0.0))
+    np.testing.assert_allclose(ets.p90[SHORT], m + half)
+    for row in (ZERO_WINDOW, NEVER, AFTER_ORIGIN):
+        assert (ets.p10[row] == 0).all() and (ets.p90[row] == 0).all()
+
+
+def test_croston_is_flat_and_near_the_demand_rate():
+    rng = np.random.default_rng(3)
+    S, p, size_mean = 40, 0.2, 3.0  # a sale on 20% of days, 1 + Poisson(2) units: 0.6 units/day
+    Y = (rng.random((S, T)) < p) * (1 + rng.poisson(size_mean - 1, (S, T))).astype(np.float64)
+    res = statsforecast_baselines(Y, _first(Y), ORIGIN, H, models=("croston_optimized",))
+    assert tuple(res) == ("croston_optimized",)
+    f = res["croston_optimized"].p50
+    assert (np.ptp(f, axis=1) == 0).all()
+    ratio = f[:, 0] / (p * size_mean)
+    # Croston's size / interval ratio is biased up by ~10% (what the SBA variant corrects), and a
+    # smoothing constant >= 0.1 makes each series' level noisy, so: right on average, loose per series
+    assert 0.9 < ratio.mean() < 1.25
+    assert 0.5 < np.percentile(ratio, 5) and np.percentile(ratio, 95) < 2.0
+
+
+def test_auto_ets_follows_the_weekly_pattern():
+    f = _mixed()["auto_ets"].p50[SEASONAL]
+    truth = 12.0 * PROFILE[(ORIGIN + np.arange(1, H + 1)) % 7]
+    assert np.corrcoef(f, truth)[0, 1] > 0.9
+    assert abs(f.mean() / truth.mean() - 1) < 0.15
+
+
+def test_auto_ets_interval_brackets_the_point():
+    ets = _mixed()["auto_ets"]
+    for row in (SEASONAL, SMOOTH, INTERMITTENT):
+        assert (ets.p10[row] < ets.p50[row]).all() and (ets.p50[row] < ets.p90[row]).all()
+    # smooth Poisson(5): an 80% band about as wide as 5 +/- 1.28 * sqrt(5)
+    width = (ets.p90[SMOOTH] - ets.p10[SMOOTH]).mean()
+    assert 0.6 * 2 * Z80 * np.sqrt(5) < width < 1.6 * 2 * Z80 * np.sqrt(5)
+
+
+def test_deterministic_and_independent_of_n_jobs():
+    Y, first = _panel()
+    rows = [SEASONAL, INTERMITTENT, SMOOTH, SHORT]
+    a = statsforecast_baselines(Y[rows], first[rows], ORIGIN, H, fit_days=120, n_jobs=1)
+    b = statsforecast_baselines(Y[rows], first[rows], ORIGIN, H, fit_days=120, n_jobs=2)
+    for name in STAT_BASELINES:
+        assert np.array_equal(a[name].p50, b[name].p50)
+    assert np.array_equal(a["auto_ets"].p10, b["auto_ets"].p10)
+    # rows come back in Y order whatever subset is passed
+    np.testing.assert_allclose(a["auto_ets"].p50[3], SHORT_VALUES.mean())
+
+
+def test_rejects_bad_arguments():
+    Y, first = _panel()
+    with pytest.raises(ValueError, match="unknown baselines"):
+        statsforecast_baselines(Y, first, ORIGIN, H, models=("arima",))
+    with pytest.raises(ValueError, match="origin"):
+        statsforecast_baselines(Y, first, T, H)
