@@ -1,0 +1,631 @@
+"""The blocking quality gate on the published demand forecast.
+
+`validate_forecast(forecast, expected_series, horizon_days)` validates
+`publish.demand_forecast` (as a pandas DataFrame) before the inventory plan
+reads it, with Great Expectations 1.x, the same way `expectations.gate`
+validates the training data, and returns the same `GateResult`.
+
+Two suites, built here as code:
+
+- `demand_forecast_rows` on the forecast itself (one row per sku, market,
+  horizon): columns, nulls, non-negative finite quantities, ordered quantiles
+  (p10 <= p50 <= p90), the (sku, market, horizon) key, the horizon range, one
+  model_version and one as_of, and forecast_date == as_of + horizon days. The
+  last one compares `forecast_date` with a derived column
+  `expected_forecast_date` (as_of + horizon days) that the gate adds to its copy
+  of the frame: GX has no date-arithmetic expectation.
+- `demand_forecast_series` on `series_frame(...)`: one row per expected SKU x
+  market (the caller's active series) left-joined to that series' forecast row
+  count, distinct in-range horizons (`days`) and first/last horizon. A series
+  without rows has `rows == 0` and null `days`, so it fails only "every expected
+  series forecast"; a series with rows but a hole in 1..H fails only "no horizon
+  gaps". Together with the row-level key and horizon-range expectations this
+  means every series has exactly H rows with horizons 1..H.
+
+Result formats follow `expectations.gate`: the row-level suite runs once with
+BASIC (counts), and only failed column-map expectations run again with SUMMARY
+for the positions of up to MAX_EXAMPLES example rows (the frame is handed to GX
+with a 0..n-1 index). The series frame is small and runs once with COMPLETE.
+
+No Dagster imports: an asset check turns the `GateResult` into an
+`AssetCheckResult`.
+"""
+from __future__ import annotations
+
+import os
+
+# Before great_expectations is imported anywhere, so nothing waits on the network.
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+import operator  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from typing import Any  # noqa: E402
+
+import great_expectations as gx  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from expectations.gate import (  # noqa: E402
+    MAX_EXAMPLES,
+    MESSAGE_EXAMPLES,
+    GateResult,
+    _base_failure,
+    _batch,
+    _context,
+    _date,
+    _exception_message,
+    _number,
+    _percent,
+    _plural,
+    _text,
+)
+
+FORECAST_ROWS_SUITE_NAME = "demand_forecast_rows"
+FORECAST_SERIES_SUITE_NAME = "demand_forecast_series"
+# Short suite names used in messages ("series: ...; rows: ...").
+FORECAST_SUITE_LABELS: dict[str, str] = {FORECAST_ROWS_SUITE_NAME: "rows", FORECAST_SERIES_SUITE_NAME: "series"}
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "sku",
+    "market",
+    "category",
+    "forecast_date",
+    "horizon",
+    "p10",
+    "p50",
+    "p90",
+    "mean",
+    "model_version",
+    "as_of",
+)
+NOT_NULL_COLUMNS: tuple[str, ...] = (
+    "sku",
+    "market",
+    "forecast_date",
+    "horizon",
+    "p10",
+    "p50",
+    "p90",
+    "mean",
+    "model_version",
+    "as_of",
+)
+QUANTITY_COLUMNS: tuple[str, ...] = ("p10", "p50", "p90", "mean")
+KEY_COLUMNS: tuple[str, ...] = ("sku", "market", "horizon")
+SERIES_KEY: tuple[str, ...] = ("sku", "market")
+SERIES_COLUMNS: tuple[str, ...] = (
+    "sku",
+    "market",
+    "rows",  # forecast rows of the series; 0 when the series is missing
+    "days",  # distinct horizons in 1..H; null when the series is missing
+    "first_horizon",  # null when the series is missing
+    "last_horizon",  # null when the series is missing
+)
+# Added to the gate's copy of the frame: as_of + horizon days.
+EXPECTED_DATE_COLUMN = "expected_forecast_date"
+DERIVED_SOURCES: dict[str, tuple[str, ...]] = {EXPECTED_DATE_COLUMN: ("as_of", "horizon")}
+# Largest finite float: `<= FINITE_MAX` rejects +inf (GX ignores NaN; the not-null expectations catch it).
+FINITE_MAX = sys.float_info.max
+TABLE_LEVEL_TYPES = frozenset(
+    {"expect_table_columns_to_match_set", "expect_column_unique_value_count_to_be_between"}
+)
+
+
+# ----------------------------------------------------------------------------- suites
+
+
+def _horizon(horizon_days: Any) -> int:
+    try:
+        days = operator.index(horizon_days)
+    except TypeError:
+        raise TypeError(f"horizon_days must be an int, not {type(horizon_days).__name__}") from None
+    if days < 1:
+        raise ValueError(f"horizon_days must be >= 1, got {days}")
+    return days
+
+
+def forecast_rows_suite(horizon_days: int) -> gx.ExpectationSuite:
+    """Row-level suite on `publish.demand_forecast` (plus the derived expected_forecast_date)."""
+    horizon = _horizon(horizon_days)
+    E = gx.expectations
+    return gx.ExpectationSuite(
+        name=FORECAST_ROWS_SUITE_NAME,
+        expectations=[
+            E.ExpectTableColumnsToMatchSet(
+                column_set=list(REQUIRED_COLUMNS), exact_match=False, description="required columns exist"
+            ),
+            *[
+                E.ExpectColumnValuesToNotBeNull(column=c, mostly=1.0, description=f"{c} not null")
+                for c in NOT_NULL_COLUMNS
+            ],
+            *[
+                E.ExpectColumnValuesToBeBetween(
+                    column=c, min_value=0, max_value=FINITE_MAX, mostly=1.0, description=f"{c} >= 0 and finite"
+                )
+                for c in QUANTITY_COLUMNS
+            ],
+            # A null on either side is the not-null expectations' business, not a crossing.
+            E.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="p50",
+                column_B="p10",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                mostly=1.0,
+                description="p10 <= p50",
+            ),
+            E.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="p90",
+                column_B="p50",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                mostly=1.0,
+                description="p50 <= p90",
+            ),
+            E.ExpectCompoundColumnsToBeUnique(
+                column_list=list(KEY_COLUMNS), mostly=1.0, description="(sku, market, horizon) unique"
+            ),
+            E.ExpectColumnValuesToBeBetween(
+                column="horizon",
+                min_value=1,
+                max_value=horizon,
+                mostly=1.0,
+                description=f"horizon between 1 and {horizon}",
+            ),
+            E.ExpectColumnUniqueValueCountToBeBetween(
+                column="model_version", min_value=1, max_value=1, description="exactly one model_version"
+            ),
+            E.ExpectColumnUniqueValueCountToBeBetween(
+                column="as_of", min_value=1, max_value=1, description="exactly one as_of"
+            ),
+            E.ExpectColumnPairValuesToBeEqual(
+                column_A="forecast_date",
+                column_B=EXPECTED_DATE_COLUMN,
+                ignore_row_if="both_values_are_missing",
+                mostly=1.0,
+                description="forecast_date == as_of + horizon days",
+            ),
+        ],
+    )
+
+
+def forecast_series_suite(horizon_days: int) -> gx.ExpectationSuite:
+    """Suite on `series_frame(...)`: every expected series present, horizons 1..H without gaps."""
+    horizon = _horizon(horizon_days)
+    E = gx.expectations
+    return gx.ExpectationSuite(
+        name=FORECAST_SERIES_SUITE_NAME,
+        expectations=[
+            E.ExpectColumnValuesToBeBetween(
+                column="rows", min_value=1, mostly=1.0, description="every expected SKU x market forecast"
+            ),
+            # `days` is null for a missing series: GX skips it, the expectation above names it.
+            E.ExpectColumnValuesToBeBetween(
+                column="days",
+                min_value=horizon,
+                max_value=horizon,
+                mostly=1.0,
+                description=f"horizons 1..{horizon} without gaps",
+            ),
+        ],
+    )
+
+
+# ----------------------------------------------------------------------------- series frame
+
+
+def _expected_series(expected_series: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in SERIES_KEY if c not in getattr(expected_series, "columns", [])]
+    if missing:
+        raise ValueError(f"expected_series needs columns sku, market (missing {', '.join(missing)})")
+    expected = expected_series.loc[:, list(SERIES_KEY)].dropna()
+    expected = expected.astype(str).drop_duplicates().reset_index(drop=True)
+    if expected.empty:
+        raise ValueError("expected_series is empty: the forecast gate needs at least one SKU x market")
+    return expected
+
+
+def series_frame(forecast: pd.DataFrame, expected_series: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
+    """One row per expected SKU x market, in `expected_series` order, with its forecast coverage.
+
+    Columns `SERIES_COLUMNS`: rows (int, 0 when the series has no forecast
+    rows), days (distinct integer horizons in 1..horizon_days), first_horizon
+    and last_horizon (min and max horizon); the last three are null for a
+    missing series. Forecast rows with a null sku or market, and series that
+    are not expected, are ignored (the row-level suite reports nulls).
+    Keys are compared as strings. Raises KeyError if `forecast` lacks sku,
+    market or horizon; ValueError if `expected_series` is empty or lacks sku,
+    market.
+    """
+    horizon_max = _horizon(horizon_days)
+    expected = _expected_series(expected_series)
+    missing = [c for c in (*SERIES_KEY, "horizon") if c not in forecast.columns]
+    if missing:
+        raise KeyError(f"series_frame needs columns {missing} missing from the forecast")
+
+    keep = forecast["sku"].notna().to_numpy() & forecast["market"].notna().to_numpy()
+    horizon = pd.to_numeric(forecast["horizon"], errors="coerce").to_numpy(dtype="float64")[keep]
+    rows = pd.DataFrame(
+        {
+            "sku": forecast["sku"].to_numpy()[keep].astype(str),
+            "market": forecast["market"].to_numpy()[keep].astype(str),
+            "horizon": horizon,
+        }
+    )
+    grouped = rows.groupby(list(SERIES_KEY), sort=False)
+    stats = grouped.agg(
+        rows=("horizon", "size"), first_horizon=("horizon", "min"), last_horizon=("horizon", "max")
+    )
+    in_range = (horizon >= 1) & (horizon <= horizon_max) & (np.mod(horizon, 1) == 0)
+    days = rows[in_range].groupby(list(SERIES_KEY), sort=False)["horizon"].nunique()
+    stats["days"] = days.reindex(stats.index, fill_value=0)
+
+    out = expected.merge(stats.reset_index(), on=list(SERIES_KEY), how="left", sort=False)
+    out["rows"] = out["rows"].fillna(0).astype("int64")
+    for column in ("days", "first_horizon", "last_horizon"):
+        out[column] = out[column].astype("float64")  # nullable: NaN for a missing series
+    return out.loc[:, list(SERIES_COLUMNS)]
+
+
+def _day_runs(days: list[int]) -> str:
+    """[3, 4, 5, 9] -> '3..5, 9'."""
+    runs: list[str] = []
+    start = prev = None
+    for day in days + [None]:
+        if start is not None and day is not None and day == prev + 1:
+            prev = day
+            continue
+        if start is not None:
+            runs.append(str(start) if start == prev else f"{start}..{prev}")
+        start = prev = day
+    return ", ".join(runs)
+
+
+# ----------------------------------------------------------------------------- formatting
+
+
+def _value(value: Any) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "null"
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        stamp = pd.Timestamp(value)
+        # Show a time of day or time zone: they make "equal-looking" dates differ.
+        return _date(stamp) if stamp.tz is None and stamp == stamp.normalize() else stamp.isoformat()
+    if isinstance(value, (float, np.floating)):
+        if np.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return str(_number(round(float(value), 3)))
+    return str(_number(value))
+
+
+def _series_label(sku: Any, market: Any) -> str:
+    return f"{_text(sku, '<null sku>')} {_text(market, '<null market>')}"
+
+
+def _row_label(row: pd.Series) -> str:
+    label = _series_label(row.get("sku"), row.get("market"))
+    horizon = row.get("horizon")
+    if horizon is not None and not pd.isna(horizon):
+        label += f" h{_value(horizon)}"
+    elif "horizon" in row.index:
+        label += " h<null>"
+    return label
+
+
+def _row_detail(kind: str, columns: list[str], row: pd.Series) -> str:
+    if kind == "expect_column_pair_values_a_to_be_greater_than_b":
+        high, low = columns  # expects A >= B: a breach reads "B=.. > A=.."
+        return f"{low}={_value(row.get(low))} > {high}={_value(row.get(high))}"
+    if kind == "expect_column_pair_values_to_be_equal":
+        return (
+            f"forecast_date={_value(row.get('forecast_date'))}, "
+            f"as_of {_value(row.get('as_of'))} + {_value(row.get('horizon'))} "
+            f"{_plural(_number(row.get('horizon')), 'days')} = "
+            f"{_value(row.get(EXPECTED_DATE_COLUMN))}"
+        )
+    if kind == "expect_compound_columns_to_be_unique":
+        return ""
+    return ", ".join(f"{c}={_value(row.get(c))}" for c in columns if c not in KEY_COLUMNS)
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        return _date(value)
+    if isinstance(value, (float, np.floating)) and np.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return _number(value)
+
+
+# ----------------------------------------------------------------------------- GX plumbing
+
+
+def _source_columns(expectation: Any) -> list[str]:
+    """Columns of the forecast an expectation reads (derived columns mapped to their sources)."""
+    kwargs = expectation.configuration.kwargs
+    if expectation.expectation_type == "expect_table_columns_to_match_set":
+        return []
+    columns: list[str] = []
+    for key in ("column", "column_A", "column_B"):
+        if key in kwargs:
+            columns.append(kwargs[key])
+    columns.extend(kwargs.get("column_list") or [])
+    return list(dict.fromkeys(s for column in columns for s in DERIVED_SOURCES.get(column, (column,))))
+
+
+def _gx_frame(forecast: pd.DataFrame) -> pd.DataFrame:
+    """The caller's frame with a 0..n-1 index and expected_forecast_date (caller's frame untouched)."""
+    frame = forecast.reset_index(drop=True)
+    if "as_of" in frame.columns and "horizon" in frame.columns:
+        try:
+            as_of = pd.to_datetime(frame["as_of"], errors="coerce")
+            days = pd.to_timedelta(pd.to_numeric(frame["horizon"], errors="coerce"), unit="D")
+            frame[EXPECTED_DATE_COLUMN] = as_of + days
+        except (TypeError, ValueError, OverflowError):
+            frame[EXPECTED_DATE_COLUMN] = pd.NaT
+    return frame
+
+
+def _suite_subset(name: str, builder: Any, keep: set[str]) -> gx.ExpectationSuite:
+    # A fresh suite: an expectation object belongs to the suite it was added to.
+    return gx.ExpectationSuite(name=name, expectations=[e for e in builder().expectations if e.description in keep])
+
+
+def _validate_rows(batch: Any, frame: pd.DataFrame, horizon_days: int) -> tuple[gx.ExpectationSuite, Any, list[dict]]:
+    """Row-level suite: counts for all (BASIC), example positions for failures (SUMMARY).
+
+    Expectations on columns the frame lacks are not run; they come back as
+    `not_run` entries (description, missing columns).
+    """
+    full = forecast_rows_suite(horizon_days)
+    not_run: list[dict] = []
+    runnable: set[str] = set()
+    for expectation in full.expectations:
+        absent = [c for c in _source_columns(expectation) if c not in frame.columns]
+        if absent:
+            not_run.append({"description": expectation.description, "missing": absent})
+        else:
+            runnable.add(expectation.description)
+    builder = lambda: forecast_rows_suite(horizon_days)  # noqa: E731
+    suite = full if not not_run else _suite_subset(FORECAST_ROWS_SUITE_NAME, builder, runnable)
+    result = batch.validate(suite, result_format={"result_format": "BASIC"})
+    failed = {
+        r.expectation_config.description
+        for r in result.results
+        if not r.success and _exception_message(r) is None and r.expectation_config.type not in TABLE_LEVEL_TYPES
+    }
+    if failed:
+        retry = _suite_subset(f"{FORECAST_ROWS_SUITE_NAME}_examples", builder, failed)
+        detailed = batch.validate(
+            retry, result_format={"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES}
+        )
+        by_description = {r.expectation_config.description: r for r in detailed.results}
+        for r in result.results:
+            extra = by_description.get(r.expectation_config.description)
+            if extra is not None and extra.result:
+                r.result["partial_unexpected_index_list"] = extra.result.get("partial_unexpected_index_list", [])
+    return full, result, not_run
+
+
+# ----------------------------------------------------------------------------- failures
+
+
+def _row_failure(result: Any, frame: pd.DataFrame) -> dict:
+    failure = _base_failure(FORECAST_ROWS_SUITE_NAME, result, "rows")
+    stats = result.result or {}
+    config = result.expectation_config
+    kind = config.type
+    columns = failure["columns"]
+
+    if kind == "expect_table_columns_to_match_set":
+        missing = [c for c in config.kwargs["column_set"] if c not in frame.columns]
+        failure.update(unit="columns", unexpected_count=len(missing), missing=missing, examples=missing)
+        return failure
+
+    if kind == "expect_column_unique_value_count_to_be_between":
+        column = config.kwargs["column"]
+        counts = frame[column].dropna().value_counts(sort=False)
+        values = {_value(k): int(v) for k, v in counts.items()}
+        failure.update(
+            unit="distinct values",
+            unexpected_count=_number(stats.get("observed_value", len(values))),
+            unexpected_percent=None,
+            unexpected_values=values,
+            examples=[f"{v} ({n:,} {_plural(n, 'rows')})" for v, n in values.items()],
+        )
+        return failure
+
+    positions = [int(i) for i in stats.get("partial_unexpected_index_list") or [] if not isinstance(i, dict)]
+    rows = frame.iloc[positions[:MAX_EXAMPLES]] if positions else frame.iloc[0:0]
+    examples: list[str] = []
+    example_rows: list[dict] = []
+    shown = [c for c in (*KEY_COLUMNS, "forecast_date", *columns) if c in frame.columns]
+    if kind == "expect_column_pair_values_to_be_equal":
+        shown += [c for c in ("as_of",) if c in frame.columns]
+    for _, row in rows.iterrows():
+        label = _row_label(row)
+        detail = _row_detail(kind, columns, row)
+        if detail:
+            label += f" ({detail})"
+        if label not in examples:
+            examples.append(label)
+        example_rows.append({c: _json_value(row.get(c)) for c in dict.fromkeys(shown)})
+    failure["examples"] = examples
+    failure["example_rows"] = example_rows
+    return failure
+
+
+def _series_failure(result: Any, series: pd.DataFrame, forecast: pd.DataFrame, horizon_days: int) -> dict:
+    failure = _base_failure(FORECAST_SERIES_SUITE_NAME, result, "series")
+    stats = result.result or {}
+    positions = sorted(int(i) for i in stats.get("unexpected_index_list") or [] if not isinstance(i, dict))
+    picked = series.iloc[positions[:MAX_EXAMPLES]]
+    column = result.expectation_config.kwargs.get("column")
+    examples: list[str] = []
+    if column == "rows":
+        failure["kind"] = "missing_series"
+        examples = [_series_label(r.sku, r.market) for r in picked.itertuples(index=False)]
+    else:
+        failure["kind"] = "horizon_gaps"
+        sku = forecast["sku"].astype(str).to_numpy()
+        market = forecast["market"].astype(str).to_numpy()
+        horizon = pd.to_numeric(forecast["horizon"], errors="coerce").to_numpy(dtype="float64")
+        for r in picked.itertuples(index=False):
+            label = f"{_series_label(r.sku, r.market)} has {_value(r.days)} of {horizon_days} {_plural(horizon_days, 'days')}"
+            present = set(horizon[(sku == r.sku) & (market == r.market)].tolist())
+            gaps = [d for d in range(1, horizon_days + 1) if float(d) not in present]
+            if gaps:
+                label += f" (missing {_plural(len(gaps), 'days')} {_day_runs(gaps)})"
+            examples.append(label)
+    failure["examples"] = examples
+    failure["example_rows"] = [
+        {c: _json_value(v) for c, v in row.items()} for row in picked.to_dict(orient="records")
+    ]
+    return failure
+
+
+def _error_failure(suite_name: str, result: Any, error: str) -> dict:
+    failure = _base_failure(suite_name, result, "rows" if suite_name == FORECAST_ROWS_SUITE_NAME else "series")
+    failure.update(unexpected_count=None, unexpected_percent=None, error=error)
+    return failure
+
+
+def _describe(failure: dict) -> str:
+    label = FORECAST_SUITE_LABELS.get(failure["suite"], failure["suite"])
+    head = f"{label}: {failure['description']} [{failure['expectation_type']}]"
+    if failure.get("error"):
+        return f"{head} could not run: {failure['error']}"
+    if failure["unit"] == "columns":
+        return f"{head} failed: missing column(s) {', '.join(failure['missing'])}"
+    if failure["unit"] == "distinct values":
+        count = failure["unexpected_count"]
+        column = failure["column"]
+        values = failure["examples"]
+        text = f"{head} failed: {count} distinct {column} {_plural(count, 'values')}"
+        if values:
+            more = f" and {len(values) - MESSAGE_EXAMPLES} more" if len(values) > MESSAGE_EXAMPLES else ""
+            text += f": {', '.join(values[:MESSAGE_EXAMPLES])}{more}"
+        return text
+
+    count = failure["unexpected_count"]
+    pct = f" ({_percent(failure['unexpected_percent'])})" if failure.get("unexpected_percent") is not None else ""
+    if failure.get("kind") == "missing_series":
+        text = f"{head} failed: {count} expected SKU x market missing{pct}"
+    elif failure.get("kind") == "horizon_gaps":
+        text = f"{head} failed: {count} series with horizon gaps{pct}"
+    else:
+        text = f"{head} failed on {count} {_plural(count, failure['unit'])}{pct}"
+    if failure["examples"]:
+        text += f", e.g. {', '.join(failure['examples'][:MESSAGE_EXAMPLES])}"
+    return text
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def _frame_statistics(forecast: pd.DataFrame) -> dict:
+    stats: dict[str, Any] = {"rows": int(len(forecast)), "series": 0, "model_versions": [], "as_of": None}
+    if all(c in forecast.columns for c in SERIES_KEY):
+        stats["series"] = int(len(forecast.loc[:, list(SERIES_KEY)].dropna().drop_duplicates()))
+    if "model_version" in forecast.columns:
+        stats["model_versions"] = [str(v) for v in forecast["model_version"].dropna().unique()[:MAX_EXAMPLES]]
+    if "as_of" in forecast.columns:
+        values = pd.to_datetime(forecast["as_of"], errors="coerce").dropna().unique()
+        if len(values) == 1:
+            stats["as_of"] = _date(values[0])
+        elif len(values) > 1:  # the gate fails; keep what was there
+            stats["as_of"] = [_date(v) for v in values[:MAX_EXAMPLES]]
+    return stats
+
+
+def validate_forecast(forecast: pd.DataFrame, expected_series: pd.DataFrame, horizon_days: int) -> GateResult:
+    """Validate `publish.demand_forecast` before the inventory plan reads it.
+
+    Runs `demand_forecast_rows` on `forecast` and `demand_forecast_series` on
+    `series_frame(forecast, expected_series, horizon_days)`. Expectations on
+    columns the forecast lacks are not run (the gate fails, naming them), and
+    the series suite is skipped when sku, market or horizon is missing.
+    Raises ValueError if `expected_series` is empty or lacks sku / market, or if
+    `horizon_days` < 1; never raises because the forecast is bad.
+    """
+    started = time.perf_counter()
+    horizon = _horizon(horizon_days)
+    _expected_series(expected_series)  # caller errors first, before GX does any work
+
+    frame = _gx_frame(forecast)
+    context = _context()
+    source = context.data_sources.add_pandas(name=f"crossdock_forecast_gate_{uuid.uuid4().hex[:8]}")
+
+    suites: list[tuple[str, gx.ExpectationSuite, Any]] = []
+    rows_suite, rows_result, not_run = _validate_rows(_batch(source, "demand_forecast", frame), frame, horizon)
+    suites.append((FORECAST_ROWS_SUITE_NAME, rows_suite, rows_result))
+
+    series_suite = forecast_series_suite(horizon)
+    series = None
+    notes: list[str] = []
+    if not_run:
+        absent = list(dict.fromkeys(c for entry in not_run for c in entry["missing"]))
+        notes.append(
+            f"rows: {len(not_run)} {_plural(len(not_run), 'expectations')} not run: "
+            f"the forecast lacks {', '.join(absent)}"
+        )
+    missing_keys = [c for c in (*SERIES_KEY, "horizon") if c not in frame.columns]
+    if missing_keys:
+        notes.append(
+            f"series suite ({len(series_suite.expectations)} expectations) not run: "
+            f"the forecast lacks {', '.join(missing_keys)}"
+        )
+    else:
+        series = series_frame(frame, expected_series, horizon)
+        series_result = _batch(source, "demand_forecast_series", series).validate(
+            series_suite, result_format={"result_format": "COMPLETE"}
+        )
+        suites.append((FORECAST_SERIES_SUITE_NAME, series_suite, series_result))
+
+    failures: list[dict] = []
+    evaluated = successful = 0
+    # Message order: series failures (what the plan would miss) before row-level ones.
+    for suite_name, suite, result in sorted(suites, key=lambda s: s[0] != FORECAST_SERIES_SUITE_NAME):
+        position = {e.description: i for i, e in enumerate(suite.expectations)}
+        for res in sorted(result.results, key=lambda r: position.get(r.expectation_config.description, 99)):
+            evaluated += 1
+            if res.success:
+                successful += 1
+                continue
+            error = _exception_message(res)
+            if error is not None:
+                failures.append(_error_failure(suite_name, res, error))
+            elif suite_name == FORECAST_ROWS_SUITE_NAME:
+                failures.append(_row_failure(res, frame))
+            else:
+                failures.append(_series_failure(res, series, frame, horizon))
+
+    frame_stats = _frame_statistics(forecast)
+    expected_count = int(len(series)) if series is not None else int(len(_expected_series(expected_series)))
+    statistics = {
+        "evaluated_expectations": evaluated,
+        "successful_expectations": successful,
+        "unsuccessful_expectations": evaluated - successful,
+        "not_run_expectations": [entry["description"] for entry in not_run]
+        + ([e.description for e in series_suite.expectations] if missing_keys else []),
+        **frame_stats,
+        "expected_series": expected_count,
+        "horizon_days": horizon,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+    passed = not failures and not notes
+    if passed:
+        message = (
+            f"forecast: {evaluated} expectations passed on {frame_stats['rows']:,} "
+            f"{_plural(frame_stats['rows'], 'rows')}, {expected_count:,} series x {horizon} "
+            f"{_plural(horizon, 'days')}"
+        )
+        if frame_stats["model_versions"] and frame_stats["as_of"]:
+            message += f" (model_version {frame_stats['model_versions'][0]}, as_of {frame_stats['as_of']})"
+    else:
+        parts = [_describe(f) for f in failures] + notes
+        message = f"forecast: failed {len(failures)} of {evaluated} expectations: " + "; ".join(parts)
+    return GateResult(passed=passed, message=message, failures=failures, statistics=statistics)
