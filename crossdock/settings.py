@@ -26,6 +26,7 @@ class Settings:
     warehouse: Path  # the DuckDB file (CROSSDOCK_WAREHOUSE)
     landing: Path  # folder the feeds land in (CROSSDOCK_LANDING)
     exports: Path  # Parquet/PNG outputs for BI tools (CROSSDOCK_EXPORTS)
+    models: Path  # saved forecast models, one folder per model version (CROSSDOCK_MODELS)
     dagster_home: Path  # Dagster instance storage (DAGSTER_HOME)
     reporting_currency: str = "EUR"
     pii_salt: str = "crossdock-demo-salt"
@@ -37,6 +38,7 @@ def load_settings() -> Settings:
         warehouse=_path("CROSSDOCK_WAREHOUSE", "warehouse/crossdock.duckdb"),
         landing=_path("CROSSDOCK_LANDING", "landing"),
         exports=_path("CROSSDOCK_EXPORTS", "exports"),
+        models=_path("CROSSDOCK_MODELS", "models"),
         dagster_home=_path("DAGSTER_HOME", ".dagster_home"),
         reporting_currency=os.environ.get("CROSSDOCK_REPORTING_CURRENCY", "EUR"),
         pii_salt=os.environ.get("CROSSDOCK_PII_SALT", "crossdock-demo-salt"),
@@ -52,6 +54,7 @@ def export_to_environment(settings: Settings) -> None:
     os.environ["CROSSDOCK_WAREHOUSE"] = str(settings.warehouse)
     os.environ["CROSSDOCK_LANDING"] = str(settings.landing)
     os.environ["CROSSDOCK_EXPORTS"] = str(settings.exports)
+    os.environ["CROSSDOCK_MODELS"] = str(settings.models)
     os.environ["CROSSDOCK_REPORTING_CURRENCY"] = settings.reporting_currency
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")

@@ -4,11 +4,11 @@ import dagster as dg
 
 from crossdock.settings import Settings, load_settings
 from orchestration.assets.dbt import crossdock_dbt_models
-from orchestration.assets.forecast import demand_forecast, forecast_accuracy
+from orchestration.assets.forecast import demand_forecast, forecast_accuracy, model_beats_seasonal_naive
 from orchestration.assets.ingest import INGEST_ASSETS
 from orchestration.assets.plans import inventory_plan
 from orchestration.automation import daily_planning_job, daily_planning_schedule, ingest_job, landing_files_sensor
-from orchestration.checks import training_data_quality_gate
+from orchestration.checks import forecast_quality_gate, training_data_quality_gate
 from orchestration.resources import build_resources
 
 
@@ -16,7 +16,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """Definitions bound to `settings` (default: from the environment); tests pass their own."""
     return dg.Definitions(
         assets=[*INGEST_ASSETS, crossdock_dbt_models, demand_forecast, forecast_accuracy, inventory_plan],
-        asset_checks=[training_data_quality_gate],
+        asset_checks=[training_data_quality_gate, model_beats_seasonal_naive, forecast_quality_gate],
         jobs=[daily_planning_job, ingest_job],
         schedules=[daily_planning_schedule],
         sensors=[landing_files_sensor],

@@ -64,6 +64,13 @@ class LandingFolder(dg.ConfigurableResource):
         return Path(self.path)
 
 
+class ArtifactFolders(dg.ConfigurableResource):
+    """Where files beside the warehouse go: exports for BI tools (plots) and saved forecast models."""
+
+    exports: str
+    models: str
+
+
 def build_resources(settings: Settings) -> dict[str, object]:
     # dbt runs as a subprocess and finds the warehouse through the environment.
     export_to_environment(settings)
@@ -71,5 +78,6 @@ def build_resources(settings: Settings) -> dict[str, object]:
     return {
         "warehouse": DuckDBResource(database=str(settings.warehouse)),
         "landing": LandingFolder(path=str(settings.landing), pii_salt=settings.pii_salt),
+        "artifacts": ArtifactFolders(exports=str(settings.exports), models=str(settings.models)),
         "dbt": DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()),
     }

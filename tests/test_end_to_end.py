@@ -6,6 +6,7 @@ broken-feed test runs last because it adds a bad file to the same landing.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -29,11 +30,12 @@ def platform(tmp_path_factory):
         warehouse=root / "warehouse" / "crossdock.duckdb",
         landing=root / "landing",
         exports=root / "exports",
+        models=root / "models",
         dagster_home=root / "dagster_home",
     )
     generate(settings.landing, scale=0.1, seed=11)
     with pytest.MonkeyPatch.context() as env:
-        for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS"):
+        for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS"):
             env.delenv(var, raising=False)
         from orchestration.definitions import build_definitions
 
@@ -62,6 +64,25 @@ def test_the_whole_job_succeeds_and_the_gate_passes(platform):
     assert gate.passed, gate.description
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert {FORECAST, ACCURACY, dg.AssetKey(["publish", "inventory_plan"]), dg.AssetKey(["publish", "compliance_plan"])} <= materialized
+
+
+def test_forecast_gates_pass_and_the_forecast_is_reproducible_and_pictured(platform):
+    result, settings = platform["result"], platform["settings"]
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    for name in ("model_beats_seasonal_naive", "forecast_quality_gate"):
+        assert checks[name].passed, checks[name].description
+    [version] = query(settings, "select distinct model_version from publish.demand_forecast")[0]
+    manifest = json.loads((settings.models / version / "manifest.json").read_text())
+    assert manifest["model_version"] == version and len(manifest["features"]) > 30
+    assert {m["model"] for m in manifest["backtest_metrics"]} >= {"lightgbm", "seasonal_naive_7", "auto_ets"}
+    markets = [m for (m,) in query(settings, "select distinct market from publish.demand_forecast order by 1")]
+    pngs = sorted(p.name for p in (settings.exports / "forecast_plots").glob("*.png"))
+    assert pngs == [f"forecast_{m}.png" for m in markets]
+    [event] = [e for e in result.get_asset_materialization_events() if e.asset_key == FORECAST]
+    metadata = event.materialization.metadata
+    assert all(metadata[f"plot_{m}"].value.startswith(f"![{m} forecast](data:image/png;base64,") for m in markets)
+    windows = query(settings, "select count(distinct \"window\") from publish.forecast_backtest")
+    assert windows == [(4,)]
 
 
 def test_every_landed_file_is_loaded_and_the_ledger_balances(platform):
