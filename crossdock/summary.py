@@ -9,6 +9,7 @@ PUBLISHED_TABLES = (
     "supply_chain_view",
     "demand_forecast",
     "forecast_accuracy",
+    "forecast_backtest",
     "inventory_plan",
     "compliance_plan",
 )
@@ -18,8 +19,13 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
     existing = {r[0] for r in conn.execute("select table_name from information_schema.tables where table_schema = 'publish'").fetchall()}
     summary: dict = {"rows": {t: (conn.execute(f"select count(*) from publish.{t}").fetchall()[0][0] if t in existing else None) for t in PUBLISHED_TABLES}}
     if "forecast_accuracy" in existing:
-        rows = conn.execute("select model, wape, bias from publish.forecast_accuracy where scope = 'overall'").fetchall()
-        summary["accuracy"] = {model: {"wape": wape, "bias": bias} for model, wape, bias in rows}
+        rows = conn.execute(
+            "select model, wape, bias, coverage_p10_p90 from publish.forecast_accuracy where scope = 'overall'"
+        ).fetchall()
+        summary["accuracy"] = {model: {"wape": wape, "bias": bias, "coverage": cov} for model, wape, bias, cov in rows}
+    if "demand_forecast" in existing:
+        versions = conn.execute("select distinct model_version from publish.demand_forecast").fetchall()
+        summary["model_version"] = versions[0][0] if len(versions) == 1 else None
     if "inventory_plan" in existing:
         summary["actions"] = dict(conn.execute("select action, count(*) from publish.inventory_plan group by 1 order by 2 desc").fetchall())
     if "compliance_plan" in existing:
@@ -53,10 +59,16 @@ def print_summary(settings: Settings) -> None:
         acc = s["accuracy"]
         model, naive = acc.get("lightgbm", {}), acc.get("seasonal_naive_7", {})
         if model and naive:
+            others = {"auto_ets": "AutoETS", "croston_optimized": "Croston"}
+            versus = "".join(f", {label} {acc[m]['wape']:.3f}" for m, label in others.items() if m in acc)
             print(
-                f"forecast backtest WAPE: LightGBM {model['wape']:.3f} vs seasonal naive {naive['wape']:.3f} "
-                f"(ratio {model['wape'] / naive['wape']:.2f}); bias {model['bias']:+.3f}"
+                f"forecast backtest WAPE: LightGBM {model['wape']:.3f} vs seasonal naive {naive['wape']:.3f}{versus} "
+                f"(ratio to naive {model['wape'] / naive['wape']:.2f}); p50 bias {model['bias']:+.3f}; "
+                f"p10-p90 coverage {model['coverage']:.3f}"
             )
+    if s.get("model_version"):
+        plots = sorted((settings.exports / "forecast_plots").glob("*.png"))
+        print(f"forecast model: {settings.models / s['model_version']}; {len(plots)} plots in {settings.exports / 'forecast_plots'}")
     if "actions" in s:
         reorder = sum(n for a, n in s["actions"].items() if a.startswith("reorder now"))
         print(f"inventory: {reorder} SKU x node to reorder now; actions {s['actions']}")
