@@ -292,6 +292,7 @@ def write_pngs(pngs: dict[str, bytes], folder: Path, prefix: str = "forecast_") 
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(pngs[market])
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; a BI tool may read as another user
             os.replace(tmp, target)
         except BaseException:
             try:

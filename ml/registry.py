@@ -70,6 +70,7 @@ def save_model(result: ForecastResult, root: Path, metrics: pd.DataFrame | None 
         return target
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{result.model_version}-", dir=root))
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; the saved model is for auditors too
     try:
         files = {}
         for key, booster in result.models.items():

@@ -110,6 +110,7 @@ def test_write_pngs_writes_and_overwrites_atomically(tmp_path):
         market = re.fullmatch(r"forecast_(\w+)\.png", p.name).group(1)
         assert p.read_bytes() == pngs[market]
     assert sorted(x.name for x in folder.iterdir()) == ["forecast_DE.png", "forecast_US.png"]  # no temp files left
+    assert all(p.stat().st_mode & 0o777 == 0o644 for p in paths)  # readable by a BI tool running as another user
     (odd,) = write_pngs({"../x": b"1"}, folder, prefix="p_")  # a market code cannot escape the folder
     assert odd.parent == folder and odd.read_bytes() == b"1"
 

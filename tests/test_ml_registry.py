@@ -27,6 +27,7 @@ def test_saved_model_reproduces_the_forecast_and_records_how_it_was_made(tmp_pat
     metrics = pd.DataFrame({"scope": ["overall"], "model": ["lightgbm"], "wape": [0.7], "as_of": [pd.Timestamp(AS_OF)]})
     folder = save_model(res, tmp_path, metrics)
     assert folder.name == res.model_version
+    assert folder.stat().st_mode & 0o777 == 0o755
     manifest = json.loads((folder / MANIFEST).read_text())
     assert manifest["features"] == res.feature_names
     assert manifest["training_window"]["history_end"] == "2025-06-30"
