@@ -1,0 +1,41 @@
+-- open purchase-order lines with the day they are expected to arrive: the
+-- supplier's promise moved by how late that supplier has actually been. The
+-- inventory projection books each line on that day.
+with open_lines as (
+    select po_id, po_line, supplier_id, sku, node, quantity, ordered_date, promised_date
+    from {{ ref('stg_purchase_orders') }}
+    where status = 'open'
+),
+
+supplier_delay as (
+    select
+        supplier_id,
+        count(*) as n_receipts,
+        avg({{ dbt.datediff('promised_date', 'received_date', 'day') }}) as mean_days_late
+    from {{ ref('stg_purchase_orders') }}
+    where status = 'received' and received_date is not null
+    group by supplier_id
+),
+
+expected as (
+    select
+        open_lines.*,
+        coalesce(greatest(round(supplier_delay.mean_days_late), 0), 0)::integer as expected_delay_days,
+        coalesce(supplier_delay.n_receipts, 0) as supplier_receipts
+    from open_lines
+    left join supplier_delay on supplier_delay.supplier_id = open_lines.supplier_id
+)
+
+select
+    po_id,
+    po_line,
+    supplier_id,
+    sku,
+    node,
+    quantity,
+    ordered_date,
+    promised_date,
+    expected_delay_days,
+    supplier_receipts,
+    {{ dbt.dateadd('day', 'expected_delay_days', 'promised_date') }}::date as expected_arrival_date
+from expected
