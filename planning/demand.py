@@ -143,3 +143,29 @@ def lead_time_demand_stats(node_forecast: NodeForecast, keys: pd.DataFrame) -> p
             "demand_std_daily": np.sqrt(var),
         }
     )
+
+
+def node_demand_samples(
+    history: pd.DataFrame, market_nodes: pd.DataFrame, keys: pd.DataFrame, as_of: dt.date, days: int = 364
+) -> np.ndarray:
+    """Recent daily units sold per sku × node, zeros filled: [len(keys), days], oldest day first.
+
+    The simulated safety stock bootstraps lead-time demand from these days:
+    they carry the shape (how often a SKU sells, how lumpy an order is) that
+    the forecast's mean and quantiles do not. `history` is shaped like
+    marts.fct_daily_demand (sku, market, demand_date, units_sold); markets
+    are pooled to their node like the forecast. Days after `as_of` are ignored.
+    """
+    as_of_ts = pd.Timestamp(as_of).normalize()
+    start = as_of_ts - pd.Timedelta(days=days - 1)
+    h = history.loc[:, ["sku", "market", "demand_date", "units_sold"]].copy()
+    h["demand_date"] = pd.to_datetime(h["demand_date"]).dt.normalize()
+    h = h[(h["demand_date"] >= start) & (h["demand_date"] <= as_of_ts)]
+    h["node"] = h["market"].map(market_nodes.drop_duplicates("market").set_index("market")["node"])
+    h = h.dropna(subset=["node"])
+    out = np.zeros((len(keys), days))
+    row = pd.MultiIndex.from_frame(keys[["sku", "node"]]).get_indexer(pd.MultiIndex.from_frame(h[["sku", "node"]]))
+    ok = row >= 0
+    col = (h["demand_date"] - start).dt.days.to_numpy()
+    np.add.at(out, (row[ok], col[ok]), pd.to_numeric(h["units_sold"]).to_numpy(dtype=float)[ok])
+    return out

@@ -74,3 +74,20 @@ def test_demand_column_is_a_choice_and_bad_input_is_named():
         project_inventory(on_hand, none.drop(columns="quantity"), _demand("A", "N", [1.0]), AS_OF, 1)
     with pytest.raises(ValueError, match="horizon_days"):
         project_inventory(on_hand, none, _demand("A", "N", [1.0]), AS_OF, 0)
+
+
+def test_node_demand_samples_pool_markets_to_their_node_and_keep_the_window():
+    from planning.demand import node_demand_samples
+
+    history = pd.DataFrame(
+        {
+            "sku": ["A", "A", "A", "A"],
+            "market": ["US", "CA", "US", "US"],
+            "demand_date": pd.to_datetime(["2026-10-30", "2026-10-30", "2026-10-28", "2026-10-31"]),
+            "units_sold": [2, 3, 1, 99],  # the last row is after as_of
+        }
+    )
+    nodes = pd.DataFrame({"market": ["US", "CA"], "node": ["US-EWR", "US-EWR"]})
+    keys = pd.DataFrame({"sku": ["A", "B"], "node": ["US-EWR", "US-EWR"]})
+    s = node_demand_samples(history, nodes, keys, AS_OF, days=5)
+    assert s.tolist() == [[0, 0, 1, 0, 5], [0, 0, 0, 0, 0]]
