@@ -187,6 +187,90 @@ def test_definitions_validate_from_the_workspace_file(tmp_path):
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
+def test_supplier_risk_has_every_catalogue_offer_and_one_primary_per_sku(platform):
+    settings = platform["settings"]
+    rows, keys, offers = query(
+        settings,
+        "select count(*), count(distinct (sku, supplier_id)), (select count(*) from staging.stg_supplier_catalogue) "
+        "from publish.supplier_risk",
+    )[0]
+    assert rows == keys == offers > 0
+    primaries = query(
+        settings,
+        "select count(*) from publish.supplier_risk group by sku having count(*) filter (where is_primary) <> 1",
+    )
+    assert primaries == []
+    bad = query(
+        settings,
+        """
+        select count(*) from publish.supplier_risk
+        where single_sourced <> (suppliers_for_sku = 1)
+            or on_time_rate not between 0 and 1
+            or lead_time_cv < 0
+            or (is_primary and cost_diff_vs_primary_eur <> 0)
+            or risk_level not in ('high', 'medium', 'low')
+            or (risk_level = 'high' and not single_sourced)
+            or (risk_level = 'low' and risk_flags is not null)
+        """,
+    )
+    assert bad == [(0,)]
+
+
+def test_lane_performance_covers_every_delivery_with_ordered_percentiles_and_rates(platform):
+    settings = platform["settings"]
+    rows, keys, delivered, bad = query(
+        settings,
+        """
+        select
+            count(*),
+            count(distinct (origin_node, origin_country, destination_country, carrier, service)),
+            sum(delivered),
+            count(*) filter (
+                where delivered < 1 or delivered > shipments
+                    or p50_transit_days > p90_transit_days
+                    or greatest(on_time_rate, customs_hold_rate, exception_rate, return_rate) > 1
+                    or least(on_time_rate, customs_hold_rate, exception_rate, return_rate) < 0
+                    or first_pickup_date > last_pickup_date
+            )
+        from publish.lane_performance
+        """,
+    )[0]
+    assert rows == keys > 0 and bad == 0
+    shipped = query(
+        settings, "select count(*) from intermediate.int_shipments where delivered_at_utc is not null and transit_days is not null"
+    )
+    assert shipped == [(delivered,)]
+
+
+def test_delivery_promise_is_kept_at_the_confidence_from_each_markets_main_node(platform):
+    settings = platform["settings"]
+    rows, keys, bad = query(
+        settings,
+        """
+        select
+            count(*),
+            count(distinct (market, origin_node)),
+            count(*) filter (
+                where promise_days < p50_days
+                    or achieved_share not between 0 and 1
+                    or achieved_share * shipments < confidence * (shipments - 1)
+            )
+        from publish.delivery_promise
+        """,
+    )[0]
+    assert rows == keys > 0 and bad == 0
+    main_nodes = query(
+        settings,
+        "select market, origin_node from publish.delivery_promise where is_primary_node order by market",
+    )
+    markets = query(
+        settings,
+        "select market_code, fulfilment_node from reference.markets "
+        "where market_code in (select market from publish.delivery_promise) order by market_code",
+    )
+    assert main_nodes == markets
+
+
 def test_a_broken_feed_trips_the_gate_and_the_forecast_is_not_materialized(platform):
     """A later file re-sends the last day's order lines with the sign flipped (a
     classic export bug): the lines become returns, that day has no sales in any
