@@ -1,0 +1,210 @@
+"""Reorder point from simulated lead-time demand, for intermittent and lumpy demand.
+
+The normal formula in `planning.safety_stock` (SS = z * sqrt((L + R) σ_d² +
+d̄² σ_L²)) assumes demand over the protection interval is roughly normal. When
+daily demand is mostly zeros with occasional lumps, lead-time demand is
+discrete and right-skewed: a handful of orders of very different sizes, often
+none at all. A normal with the same mean and variance then puts the quantile in
+the wrong place (too low at high service levels for lumpy items, because the
+right tail is heavier than normal). Here the distribution of lead-time demand
+is simulated instead and the reorder point is read off as its quantile.
+
+Units: demand in units/day, lead time and review period in days, reorder point
+and safety stock in units (of inventory position).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+# Float noise in q * n (0.95 * 4000 = 3800.0000000000005) must not move the
+# quantile one draw up.
+_QUANTILE_TOLERANCE = 1e-9
+
+
+def _validate_service_level(service_level: ArrayLike, n_series: int) -> NDArray[np.float64]:
+    """Service levels broadcast to [series]; each must lie in the open interval (0, 1)."""
+    csl = np.broadcast_to(np.asarray(service_level, dtype=float), (n_series,)).astype(float)
+    if np.any(~((csl > 0.0) & (csl < 1.0))):
+        raise ValueError(f"service_level must be in (0, 1), got {np.unique(csl[~((csl > 0) & (csl < 1))])!r}")
+    return csl
+
+
+def undershoot_draws(daily: NDArray[np.float64], n_draws: int, rng: np.random.Generator) -> NDArray[np.float64]:
+    """Draws of the undershoot U: how far below the reorder point the position is when an order goes out.
+
+    With continuous review in daily buckets an order is triggered by the day
+    whose demand takes the inventory position from above s to at or below s,
+    so the position at ordering is s - U, not s, and the order must then cover
+    U + lead-time demand. For a position that is (close to) uniformly spread
+    over (s, s + Q] — the case when Q is several days of demand — renewal
+    theory gives U's density P(X > u) / E[X] for daily demand X: draw the
+    triggering day's demand X* size-biased (probability ∝ x, since a big day is
+    more likely to be the one that crosses s) and take a uniform fraction of
+    it, U = V * X*. Its mean E[X²] / (2 E[X]) is (1 + CV²) / 2 of a mean
+    non-zero day (CV² of the non-zero sizes): about one unit for smooth
+    demand of 2/day, a whole lump for lumpy demand with CV² = 1 — which is
+    why ignoring it costs lumpy items several points of service level. For
+    whole-unit demand the exact undershoot is discrete, uniform on
+    {0, ..., X* - 1}; the continuous V * X* is up to one unit larger, so it
+    errs on the safe side.
+
+    Args:
+        daily: one series' daily demand sample (units/day, >= 0, sum > 0).
+        n_draws: number of draws.
+        rng: the generator to draw from.
+
+    The draws are i.i.d. in law but come grouped by the history day they
+    picked (sorted lookup keys make the search ~3x faster), so pair them only
+    with draws independent of them, as lead-time demand is.
+    """
+    cum = np.cumsum(daily)
+    picked = np.searchsorted(cum, np.sort(rng.random(n_draws)) * cum[-1], side="right")
+    picked = np.minimum(picked, daily.size - 1)
+    return rng.random(n_draws) * daily[picked]
+
+
+def simulated_reorder_point(
+    demand_samples: ArrayLike,
+    mean_daily_demand: ArrayLike,
+    lead_time_days: ArrayLike,
+    lead_time_std_days: ArrayLike,
+    service_level: ArrayLike | float,
+    review_period_days: float = 0.0,
+    n_draws: int = 4000,
+    seed: int = 7,
+    include_undershoot: bool = True,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Reorder point and safety stock from Monte Carlo quantiles of protection-interval demand.
+
+    For each series, `n_draws` protection intervals P = R + L_draw are drawn
+    and P daily demands are bootstrapped (with replacement) from that series'
+    history for each (plus, with continuous review, the undershoot of the
+    reorder point); the reorder point is the `service_level` quantile of
+    those sums.
+
+    Args:
+        demand_samples: [series, k] recent daily demand per series (units/day,
+            >= 0, finite), e.g. the last 364 days including the zero days.
+        mean_daily_demand: [series] forecast expected demand d̄, units/day.
+        lead_time_days: [series] mean lead time L, days (> 0).
+        lead_time_std_days: [series] lead-time standard deviation σ_L, days
+            (>= 0; 0 means a fixed lead time).
+        service_level: target cycle service level in (0, 1), scalar or [series].
+        review_period_days: review period R, days (0 = continuous review).
+        n_draws: Monte Carlo draws per series.
+        seed: seed of the generator. Every series restarts from the same seed
+            (common random numbers), so a series' result depends only on its
+            own inputs and the seed — not on which other series share the
+            batch or in what order — and identical series get identical
+            reorder points.
+        include_undershoot: with continuous review (R = 0), add the
+            undershoot of the reorder point (see `undershoot_draws`) to each
+            draw, so the quantile is that of U + lead-time demand. On by
+            default because that is what the position must cover: in daily
+            buckets an order goes out only after a day's demand has pushed
+            the position to or *below* s. In simulation (L = 14 ± 4 days,
+            2 units/day, CSL 0.95) leaving it out costs about 1.5 points on
+            smooth and erratic, 2-3 on intermittent and 4-5 on lumpy demand;
+            see tests/test_planning_simulation.py. Set False for the textbook
+            quantile of protection-interval demand alone. Ignored when
+            R > 0: the R + L interval already assumes the position sat
+            exactly at s at the review before the order; simulated with
+            R = 7 that over-protects smooth to intermittent demand by 1.5-3
+            points and is about on target for lumpy demand.
+
+    Returns:
+        (reorder_point, safety_stock), both [series] in units, with
+        safety_stock = reorder_point - d̄ (L + R) (so it includes the
+        undershoot allowance when that is on). Safety stock can be negative:
+        when most protection intervals see no demand at all the quantile can
+        sit below the mean.
+
+    Method, and why:
+
+    - Lead times are gamma distributed with the given mean and std
+      (shape (L / σ_L)², scale σ_L² / L), rounded to whole days and at least
+      1; with σ_L = 0 the lead time is L rounded (at least 1). Gamma because a lead time
+      is positive and right-skewed (a shipment is rarely much early but can
+      be weeks late), and two moments pin it down. R is rounded to whole
+      days too: demand is daily.
+    - Daily demand is bootstrapped from the series' own history, rescaled by
+      d̄ / mean(history) so the bootstrap mean equals the forecast: the
+      forecast sets the level, the history sets the shape (share of zero
+      days, lump sizes). The rescaling is applied to each sum, which is the
+      same thing since sums are linear.
+    - A series whose history is all zeros but whose forecast d̄ > 0 (a new
+      or revived item) has no shape to borrow, so its daily demand is taken
+      as Poisson with mean d̄: the sum over P days is Poisson(d̄ P).
+    - d̄ = 0 gives ROP = SS = 0: nothing to protect.
+    - The quantile is the inverted-CDF ("higher") one, the smallest simulated
+      sum x with share(sums <= x) >= service level, so a discrete
+      distribution is covered: P(LTD <= ROP) >= CSL rather than interpolated
+      between two possible values.
+
+    Cost: one pass per series over ~n_draws * (L + R) bootstrap indices.
+    Measured on one core: 1,000 series x 4,000 draws in 0.6 s at L = 14 ± 4
+    days, 1.4 s at L = 60 ± 15 (0.1 s of it the undershoot). A loop over
+    series rather than one array: memory stays at one series' draws, and
+    common random numbers need a fresh generator per series anyway.
+    """
+    x = np.asarray(demand_samples, dtype=float)
+    if x.ndim != 2:
+        raise ValueError(f"demand_samples must be 2-D [series, k], got shape {x.shape}")
+    n_series, k = x.shape
+    if k == 0:
+        raise ValueError("demand_samples needs at least one day per series")
+    if np.any(~np.isfinite(x)) or np.any(x < 0):
+        raise ValueError("demand_samples must be finite and >= 0")
+    d = np.broadcast_to(np.asarray(mean_daily_demand, dtype=float), (n_series,))
+    L = np.broadcast_to(np.asarray(lead_time_days, dtype=float), (n_series,))
+    sL = np.broadcast_to(np.asarray(lead_time_std_days, dtype=float), (n_series,))
+    csl = _validate_service_level(service_level, n_series)
+    if np.any(~(d >= 0)) or np.any(~np.isfinite(d)):
+        raise ValueError("mean_daily_demand must be finite and >= 0")
+    if np.any(~(L > 0)) or np.any(~np.isfinite(L)):
+        raise ValueError("lead_time_days must be finite and > 0")
+    if np.any(~(sL >= 0)) or np.any(~np.isfinite(sL)):
+        raise ValueError("lead_time_std_days must be finite and >= 0")
+    if not review_period_days >= 0:
+        raise ValueError(f"review_period_days must be >= 0, got {review_period_days!r}")
+    if n_draws < 1:
+        raise ValueError(f"n_draws must be >= 1, got {n_draws!r}")
+
+    R = int(np.rint(review_period_days))
+    use_undershoot = include_undershoot and R == 0
+    # Index of the inverted-CDF quantile in the sorted draws: smallest j with (j + 1) / n >= q.
+    q_index = np.clip(np.ceil(csl * n_draws - _QUANTILE_TOLERANCE).astype(np.int64) - 1, 0, n_draws - 1)
+    history_mean = x.mean(axis=1)
+    rop = np.zeros(n_series, dtype=float)
+
+    for i in range(n_series):
+        if d[i] == 0:
+            continue
+        rng = np.random.default_rng(seed)
+        if sL[i] > 0:
+            shape = (L[i] / sL[i]) ** 2
+            lead = rng.standard_gamma(shape, size=n_draws) * (sL[i] ** 2 / L[i])
+        else:
+            lead = np.full(n_draws, L[i])
+        periods = np.maximum(np.rint(lead), 1).astype(np.int64) + R
+
+        if history_mean[i] > 0:
+            daily = x[i]
+            idx = rng.integers(0, k, size=int(periods.sum()))
+            starts = np.zeros(n_draws, dtype=np.int64)
+            np.cumsum(periods[:-1], out=starts[1:])
+            sums = np.add.reduceat(daily[idx], starts)
+            if use_undershoot:
+                sums = sums + undershoot_draws(daily, n_draws, rng)
+            sums *= d[i] / history_mean[i]
+        else:
+            sums = rng.poisson(d[i] * periods).astype(float)
+            if use_undershoot:
+                # Poisson days: the size-biased day is 1 + Poisson(d̄).
+                sums += rng.random(n_draws) * (1.0 + rng.poisson(d[i], size=n_draws))
+        sums.sort()
+        rop[i] = sums[q_index[i]]
+
+    ss = rop - d * (L + R)
+    return rop, ss
