@@ -13,14 +13,21 @@ and writes the result. The maths lives in the sibling modules:
   under-state lead-time demand, cover and order quantities (~43% in backtests);
 - lead time (`planning.lead_time`): observed mean/std when >= 3 receipts,
   else quoted with σ_L = 0.25 * quoted;
-- SS = z * sqrt((L + R) σ_d² + d̄² σ_L²), ROP = d̄ (L + R) + SS
-  (`planning.safety_stock`);
+- service level per row from its class (`planning.service_classes`: ABC by
+  revenue x demand pattern, targets in service_levels.yaml), else the policy's;
+- SS = z * sqrt((L + R) σ_d² + d̄² σ_L²), ROP = d̄ (L + R) + SS for smooth and
+  erratic demand (`planning.safety_stock`); for intermittent and lumpy demand
+  ROP = the target quantile of simulated lead-time demand bootstrapped from
+  the node's last 364 days (`planning.lead_time_demand`), SS = ROP - d̄ (L + R)
+  floored at 0 (`planning.stock_policy`);
 - Q = EOQ = sqrt(2 D K / H), D = 365 d̄, H = unit cost * carrying rate, then
   >= MOQ and rounded up to a pack multiple (`planning.order_quantity`);
 - S = ROP + Q; IP = on_hand + on_order; order max(Q, S - IP) (orderable)
   when IP <= ROP;
-- cover, stock-out and order-by dates (`planning.cover`) and action
-  (`planning.actions`).
+- cover, stock-out and order-by dates (`planning.cover`; the stock-out date
+  from the day-by-day projection with open POs on their expected day when
+  arrivals are given, `planning.projection`), excess above the excess cover
+  and stock with no demand (obsolete), and action (`planning.actions`).
 """
 from __future__ import annotations
 
@@ -28,6 +35,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from planning.actions import classify_action
 from planning.cover import days_of_cover, order_by_date, projected_stockout_date
@@ -36,7 +44,10 @@ from planning.inputs import validate_inputs, validate_sku_coverage
 from planning.lead_time import resolve_lead_times
 from planning.order_quantity import orderable_quantity, order_quantity
 from planning.policy import PlanningPolicy
-from planning.safety_stock import protection_interval_demand, reorder_point, safety_stock
+from planning.projection import project_inventory
+from planning.safety_stock import protection_interval_demand
+from planning.stock_policy import NORMAL, stock_targets
+from planning.demand import node_demand_samples
 
 PLAN_COLUMNS: tuple[str, ...] = (
     "sku",
@@ -51,6 +62,9 @@ PLAN_COLUMNS: tuple[str, ...] = (
     "lead_time_days",
     "lead_time_std_days",
     "lead_time_source",
+    "abc",
+    "pattern",
+    "ss_method",
     "service_level",
     "z",
     "lead_time_demand",
@@ -62,9 +76,13 @@ PLAN_COLUMNS: tuple[str, ...] = (
     "order_by_date",
     "days_of_cover",
     "projected_stockout_date",
+    "below_safety_stock_date",
     "unit_cost_eur",
     "safety_stock_value_eur",
     "carrying_cost_eur_per_year",
+    "excess_units",
+    "excess_value_eur",
+    "obsolete_units",
     "action",
 )
 """Output columns, in order. Units: quantities in units, demand in units/day,
@@ -90,6 +108,11 @@ def build_inventory_plan(
     market_nodes: pd.DataFrame,
     as_of: dt.date,
     policy: PlanningPolicy = PlanningPolicy(),
+    *,
+    classes: pd.DataFrame | None = None,
+    demand_history: pd.DataFrame | None = None,
+    arrivals: pd.DataFrame | None = None,
+    seed: int = 7,
 ) -> pd.DataFrame:
     """Inventory plan per active SKU × node, sorted by (sku, node).
 
@@ -109,6 +132,17 @@ def build_inventory_plan(
         market_nodes: market, node (which node ships to which market).
         as_of: the plan date; order-by and stock-out dates count from it.
         policy: service level, costs, review period and thresholds.
+        classes: optional sku, node, abc, pattern, target_service_level,
+            ss_method (`planning.service_classes.node_targets`); rows without
+            a class use policy.service_level and the normal method.
+        demand_history: optional marts.fct_daily_demand rows (sku, market,
+            demand_date, units_sold) for the simulated method; without it
+            every row uses the normal formula.
+        arrivals: optional open PO lines (sku, node, expected_arrival_date,
+            quantity) for the day-by-day projection's stock-out and
+            below-safety-stock dates; without them the stock-out date is
+            on_hand / d̄ and below_safety_stock_date is null.
+        seed: for the simulated safety stock.
 
     A SKU × node is active when its node forecast has any demand (mean or
     p90 > 0 on some horizon day), or on_hand > 0, or on_order > 0. Columns are
@@ -141,8 +175,19 @@ def build_inventory_plan(
     plan["mean_daily_demand"] = stats["mean_daily_demand"].to_numpy()
     plan["demand_std_daily"] = stats["demand_std_daily"].to_numpy()
 
-    z = policy.z
     R = policy.review_period_days
+    if classes is not None:
+        plan = plan.merge(
+            classes.loc[:, ["sku", "node", "abc", "pattern", "target_service_level", "ss_method"]],
+            on=["sku", "node"], how="left",
+        )
+    else:
+        plan = plan.assign(abc=None, pattern=None, target_service_level=np.nan, ss_method=None)
+    plan["target_service_level"] = plan["target_service_level"].fillna(policy.service_level)
+    plan["ss_method"] = plan["ss_method"].fillna(NORMAL)
+    if demand_history is None:
+        plan["ss_method"] = NORMAL
+    service = plan["target_service_level"].to_numpy(dtype=float)
     d = plan["mean_daily_demand"].to_numpy(dtype=float)
     sd = plan["demand_std_daily"].to_numpy(dtype=float)
     L = plan["lead_time_days"].to_numpy(dtype=float)
@@ -152,8 +197,12 @@ def build_inventory_plan(
     pack = plan["pack_size"].to_numpy(dtype=float)
     on_hand_units = plan["on_hand"].to_numpy(dtype=float)
 
-    ss = safety_stock(z, L, sd, d, sL, R)
-    rop = reorder_point(d, L, ss, R)
+    samples = (
+        node_demand_samples(demand_history, market_nodes, plan[["sku", "node"]], as_of)
+        if demand_history is not None
+        else None
+    )
+    ss, rop = stock_targets(plan["ss_method"].to_numpy(), service, d, sd, L, sL, R, samples, seed)
     q = order_quantity(d, unit_cost, moq, pack, policy.order_cost_eur, policy.annual_carrying_rate)
     up_to = rop + q
     ip = (plan["on_hand"] + plan["on_order"]).to_numpy(dtype="int64")
@@ -164,6 +213,19 @@ def build_inventory_plan(
 
     cover = days_of_cover(on_hand_units, d)
     order_by = order_by_date(ip, rop, d, as_of, reorder_now)
+    if arrivals is not None and node_fc.horizon_days > 0:
+        projected = project_inventory(
+            plan[["sku", "node", "on_hand"]], arrivals, daily, as_of, node_fc.horizon_days,
+            safety_stock=plan[["sku", "node"]].assign(safety_stock=ss),
+        ).summary
+        keyed = projected.set_index(["sku", "node"]).reindex(pd.MultiIndex.from_frame(plan[["sku", "node"]]))
+        stockout = pd.DatetimeIndex(keyed["projected_stockout_date"])
+        below_ss = pd.DatetimeIndex(keyed["below_safety_stock_date"])
+    else:
+        stockout = projected_stockout_date(on_hand_units, d, as_of, node_fc.horizon_end)
+        below_ss = pd.DatetimeIndex(np.full(len(plan), np.datetime64("NaT"), dtype="datetime64[ns]"))
+    excess = np.clip(on_hand_units - (d * policy.excess_cover_days + ss), 0.0, None)
+    obsolete = np.where((d == 0) & (on_hand_units > 0), on_hand_units, 0.0)
 
     out = pd.DataFrame(
         {
@@ -179,8 +241,11 @@ def build_inventory_plan(
             "lead_time_days": L,
             "lead_time_std_days": sL,
             "lead_time_source": plan["lead_time_source"],
-            "service_level": float(policy.service_level),
-            "z": z,
+            "abc": plan["abc"],
+            "pattern": plan["pattern"],
+            "ss_method": plan["ss_method"],
+            "service_level": service,
+            "z": norm.ppf(service),
             "lead_time_demand": protection_interval_demand(d, L, R),
             "safety_stock": ss,
             "reorder_point": rop,
@@ -189,10 +254,14 @@ def build_inventory_plan(
             "recommended_order_qty": recommended.astype("int64"),
             "order_by_date": order_by,
             "days_of_cover": cover,
-            "projected_stockout_date": projected_stockout_date(on_hand_units, d, as_of, node_fc.horizon_end),
+            "projected_stockout_date": stockout,
+            "below_safety_stock_date": below_ss,
             "unit_cost_eur": unit_cost,
             "safety_stock_value_eur": ss * unit_cost,
             "carrying_cost_eur_per_year": (ss + q / 2.0) * holding,
+            "excess_units": excess,
+            "excess_value_eur": excess * unit_cost,
+            "obsolete_units": obsolete,
             "action": classify_action(
                 reorder_now, d, on_hand_units, order_by, cover, as_of,
                 policy.reorder_soon_days, policy.excess_cover_days,

@@ -271,6 +271,25 @@ def test_delivery_promise_is_kept_at_the_confidence_from_each_markets_main_node(
     assert main_nodes == markets
 
 
+def test_inventory_planning_publishes_classes_projection_and_tradeoff(platform):
+    settings = platform["settings"]
+    classes = query(settings, "select count(*), count(distinct abc), count(*) filter (where target_service_level not between 0 and 1) from publish.service_classes")[0]
+    assert classes[0] > 50 and classes[1] == 3 and classes[2] == 0
+    methods = dict(query(settings, "select ss_method, count(*) from publish.inventory_plan group by 1"))
+    assert methods.get("simulated", 0) > 0  # daily demand is mostly intermittent
+    # the projection covers every plan row over the whole horizon
+    per_key = query(settings, "select min(n), max(n) from (select sku, node, count(*) as n from publish.inventory_projection group by 1, 2)")[0]
+    assert per_key[0] == per_key[1] == 56
+    plan_keys = query(settings, "select count(*) from publish.inventory_plan")[0][0]
+    assert query(settings, "select count(distinct (sku, node)) from publish.inventory_projection")[0][0] == plan_keys
+    # the trade-off is convex per class and marks each class's target
+    tradeoff = query(
+        settings,
+        "select abc, pattern, count(*) filter (where is_target), min(extra_cost_per_point_eur) from publish.service_level_tradeoff group by 1, 2",
+    )
+    assert tradeoff and all(targets == 1 for _, _, targets, _ in tradeoff)
+
+
 def test_a_broken_feed_trips_the_gate_and_the_forecast_is_not_materialized(platform):
     """A later file re-sends the last day's order lines with the sign flipped (a
     classic export bug): the lines become returns, that day has no sales in any

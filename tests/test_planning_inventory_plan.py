@@ -333,3 +333,30 @@ def test_deterministic_regardless_of_input_order() -> None:
     a = build_inventory_plan(fc, stock(), NO_ORDERS, lt, sk, MARKET_NODES, AS_OF)
     b = build_inventory_plan(fc.sample(frac=1.0, random_state=7), stock(), NO_ORDERS, lt.iloc[::-1], sk.iloc[::-1], MARKET_NODES, AS_OF)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_classes_set_the_service_level_and_method_and_arrivals_move_the_stockout() -> None:
+    """SKU A with a class (B / lumpy -> 0.92, simulated), a sales history and an open PO arriving on day 20."""
+    classes = pd.DataFrame(
+        {"sku": ["A"], "node": ["NL-AMS"], "abc": ["B"], "pattern": ["lumpy"], "target_service_level": [0.92], "ss_method": ["simulated"]}
+    )
+    days = pd.date_range(pd.Timestamp(AS_OF) - pd.Timedelta(days=363), pd.Timestamp(AS_OF))
+    history = pd.DataFrame({"sku": "A", "market": "DE", "demand_date": days, "units_sold": np.where(np.arange(364) % 5 == 0, 50, 0)})
+    arrivals = pd.DataFrame({"sku": ["A"], "node": ["NL-AMS"], "expected_arrival_date": [pd.Timestamp("2025-03-21")], "quantity": [400]})
+    oo = orders(("A", "NL-AMS", 400))
+    row = build_inventory_plan(
+        FC_A, stock(("A", "NL-AMS", 100)), oo, LT_A, SKU_A, MARKET_NODES, AS_OF,
+        classes=classes, demand_history=history, arrivals=arrivals,
+    ).iloc[0]
+    assert (row["abc"], row["pattern"], row["ss_method"], row["service_level"]) == ("B", "lumpy", "simulated", 0.92)
+    assert row["z"] == pytest.approx(1.4050715603)
+    assert row["reorder_point"] >= 300.0 and row["safety_stock"] == pytest.approx(row["reorder_point"] - 300.0)
+    # 100 on hand at 10/day runs out on day 11 before the PO lands on day 20
+    assert row["projected_stockout_date"] == pd.Timestamp("2025-03-12")
+    late = build_inventory_plan(
+        FC_A, stock(("A", "NL-AMS", 250)), oo, LT_A, SKU_A, MARKET_NODES, AS_OF,
+        classes=classes, demand_history=history, arrivals=arrivals,
+    ).iloc[0]
+    # 250 lasts 25 days on its own, but the PO on day 20 carries it to day 65: beyond the 60-day horizon
+    assert pd.isna(late["projected_stockout_date"])
+    assert late["below_safety_stock_date"] <= pd.Timestamp("2025-04-30")

@@ -1,4 +1,11 @@
-"""The inventory plan asset: calls planning/ on warehouse inputs, publishes the result."""
+"""The inventory planning assets: call planning/ on warehouse inputs, publish the results.
+
+One multi-asset, four tables: they come from one computation (the classes set
+the service levels, the plan's safety stock draws the projection's line and
+prices the trade-off), so they are always materialized together.
+"""
+
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -8,32 +15,64 @@ from crossdock.warehouse import read_sql, replace_table
 from orchestration.assets.dbt import model_key
 from orchestration.resources import WAREHOUSE_POOL
 from planning.inventory_plan import build_inventory_plan
+from planning.plan_outputs import plan_projection, plan_tradeoff
 from planning.policy import PlanningPolicy
+from planning.service_classes import classify_series, load_service_level_config, node_targets
+
+PLAN = dg.AssetKey(["publish", "inventory_plan"])
+PROJECTION = dg.AssetKey(["publish", "inventory_projection"])
+TRADEOFF = dg.AssetKey(["publish", "service_level_tradeoff"])
+CLASSES = dg.AssetKey(["publish", "service_classes"])
 
 
 class InventoryPlanConfig(dg.Config):
-    service_level: float = PlanningPolicy.service_level
+    service_level: float = PlanningPolicy.service_level  # for rows without a class
     order_cost_eur: float = PlanningPolicy.order_cost_eur
     annual_carrying_rate: float = PlanningPolicy.annual_carrying_rate
     review_period_days: float = PlanningPolicy.review_period_days
+    service_levels_file: str = ""  # a YAML like planning/service_levels.yaml; empty = the packaged defaults
+    seed: int = 7
 
 
-@dg.asset(
-    key=["publish", "inventory_plan"],
-    deps=[
-        dg.AssetKey(["publish", "demand_forecast"]),
-        model_key("marts", "dim_sku"),
-        model_key("intermediate", "int_stock_position"),
-        model_key("intermediate", "int_sku_lead_times"),
-        model_key("reference", "markets"),
+INPUTS = [
+    dg.AssetKey(["publish", "demand_forecast"]),
+    model_key("marts", "dim_sku"),
+    model_key("marts", "fct_daily_demand"),
+    model_key("intermediate", "int_stock_position"),
+    model_key("intermediate", "int_sku_lead_times"),
+    model_key("intermediate", "int_open_po_arrivals"),
+    model_key("reference", "markets"),
+]
+SPEC_SETTINGS = dict(group_name="plans", kinds={"python", "duckdb"}, owners=["team:planning"], deps=INPUTS)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            PLAN, **SPEC_SETTINGS,
+            description="Per SKU x fulfilment node: class and target service level, safety stock (normal formula or "
+            "simulated lead-time demand by class), reorder point, order quantity (EOQ, MOQ, packs), projected stock-out "
+            "and below-safety-stock dates with open POs on their expected day, excess and obsolete stock, action.",
+        ),
+        dg.AssetSpec(
+            PROJECTION, **SPEC_SETTINGS,
+            description="Day-by-day projected stock per SKU x node over the forecast horizon: opening, expected PO "
+            "arrivals, expected demand (forecast mean), closing (negative = unserved), safety stock and reorder point.",
+        ),
+        dg.AssetSpec(
+            TRADEOFF, **SPEC_SETTINGS,
+            description="Per class (ABC x demand pattern): safety-stock value and carrying cost at a ladder of service "
+            "levels, priced with the plan's own method, and the extra cost per point of service; the current target marked.",
+        ),
+        dg.AssetSpec(
+            CLASSES, **SPEC_SETTINGS,
+            description="Per SKU x market: annual revenue and ABC class, ADI and CV2 with the Syntetos-Boylan pattern, "
+            "target cycle service level and safety-stock method from planning/service_levels.yaml.",
+        ),
     ],
-    group_name="plans",
-    kinds={"python", "duckdb"},
-    owners=["team:planning"],
     pool=WAREHOUSE_POOL,
-    description="Per SKU x fulfilment node: on hand, on order, safety stock from demand and lead-time variability, reorder point, order quantity, days of cover, projected stock-out and the action to take.",
 )
-def inventory_plan(context: dg.AssetExecutionContext, config: InventoryPlanConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
+def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanConfig, warehouse: DuckDBResource):
     with warehouse.get_connection() as conn:
         forecast = read_sql(conn, "select sku, market, forecast_date, p10, p50, p90, mean, as_of from publish.demand_forecast")
         position = read_sql(conn, "select sku, node, on_hand, on_order from intermediate.int_stock_position")
@@ -43,6 +82,8 @@ def inventory_plan(context: dg.AssetExecutionContext, config: InventoryPlanConfi
         )
         skus = read_sql(conn, "select sku, category, unit_cost_eur, moq, pack_size from marts.dim_sku")
         market_nodes = read_sql(conn, "select market_code as market, fulfilment_node as node from reference.markets")
+        history = read_sql(conn, "select sku, market, category, demand_date, units_sold, revenue_eur from marts.fct_daily_demand")
+        arrivals = read_sql(conn, "select sku, node, expected_arrival_date, quantity from intermediate.int_open_po_arrivals")
     as_of = pd.Timestamp(forecast["as_of"].max()).date()
     policy = PlanningPolicy(
         service_level=config.service_level,
@@ -50,6 +91,8 @@ def inventory_plan(context: dg.AssetExecutionContext, config: InventoryPlanConfi
         annual_carrying_rate=config.annual_carrying_rate,
         review_period_days=config.review_period_days,
     )
+    service_config = load_service_level_config(Path(config.service_levels_file) if config.service_levels_file else None)
+    classes = classify_series(history, as_of, service_config)
     plan = build_inventory_plan(
         forecast=forecast.drop(columns=["as_of"]),
         on_hand=position[["sku", "node", "on_hand"]],
@@ -59,17 +102,56 @@ def inventory_plan(context: dg.AssetExecutionContext, config: InventoryPlanConfi
         market_nodes=market_nodes,
         as_of=as_of,
         policy=policy,
+        classes=node_targets(classes, market_nodes),
+        demand_history=history,
+        arrivals=arrivals,
+        seed=config.seed,
+    )
+    projection = plan_projection(plan, forecast.drop(columns=["as_of"]), market_nodes, arrivals, as_of)
+    tradeoff = plan_tradeoff(
+        plan, history, market_nodes, as_of, policy.review_period_days, policy.annual_carrying_rate, config.seed
     )
     with warehouse.get_connection() as conn:
-        rows = replace_table(conn, "publish.inventory_plan", plan)
+        rows = {
+            PLAN: replace_table(conn, "publish.inventory_plan", plan),
+            PROJECTION: replace_table(conn, "publish.inventory_projection", projection),
+            TRADEOFF: replace_table(conn, "publish.service_level_tradeoff", tradeoff),
+            CLASSES: replace_table(conn, "publish.service_classes", classes.assign(as_of=pd.Timestamp(as_of))),
+        }
     actions = plan["action"].value_counts().rename_axis("action").reset_index(name="sku_nodes")
-    context.log.info(f"inventory plan: {rows} SKU x node rows; actions {dict(plan['action'].value_counts())}")
-    return dg.MaterializeResult(
+    by_class = (
+        plan.groupby(["abc", "pattern", "ss_method"], dropna=False)
+        .agg(rows=("sku", "size"), service_level=("service_level", "first"), safety_stock_value_eur=("safety_stock_value_eur", "sum"))
+        .reset_index()
+    )
+    context.log.info(f"inventory plan: {rows[PLAN]} SKU x node rows; actions {dict(plan['action'].value_counts())}")
+    yield dg.MaterializeResult(
+        asset_key=PLAN,
         metadata={
-            "dagster/row_count": rows,
+            "dagster/row_count": rows[PLAN],
             "as_of": str(as_of),
             "skus_to_reorder": int(plan["action"].str.startswith("reorder now").sum()),
             "safety_stock_value_eur": float(plan["safety_stock_value_eur"].sum()),
+            "excess_value_eur": float(plan["excess_value_eur"].sum()),
             "actions": dg.MetadataValue.md(actions.to_markdown(index=False)),
-        }
+            "safety_stock_by_class": dg.MetadataValue.md(by_class.round(3).to_markdown(index=False)),
+        },
+    )
+    yield dg.MaterializeResult(asset_key=PROJECTION, metadata={"dagster/row_count": rows[PROJECTION]})
+    current = tradeoff[tradeoff["is_target"]]
+    yield dg.MaterializeResult(
+        asset_key=TRADEOFF,
+        metadata={
+            "dagster/row_count": rows[TRADEOFF],
+            "at_targets": dg.MetadataValue.md(current.round(2).to_markdown(index=False)),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=CLASSES,
+        metadata={
+            "dagster/row_count": rows[CLASSES],
+            "series_by_class": dg.MetadataValue.md(
+                classes.groupby(["abc", "pattern"]).size().rename("series").reset_index().to_markdown(index=False)
+            ),
+        },
     )
