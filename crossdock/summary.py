@@ -11,6 +11,13 @@ PUBLISHED_TABLES = (
     "forecast_accuracy",
     "forecast_backtest",
     "inventory_plan",
+    "inventory_projection",
+    "service_level_tradeoff",
+    "service_classes",
+    "transfer_recommendations",
+    "supplier_risk",
+    "lane_performance",
+    "delivery_promise",
     "compliance_plan",
 )
 
@@ -26,6 +33,12 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
     if "demand_forecast" in existing:
         versions = conn.execute("select distinct model_version from publish.demand_forecast").fetchall()
         summary["model_version"] = versions[0][0] if len(versions) == 1 else None
+    if "inventory_plan" in existing:
+        summary["safety_stock_value_eur"] = conn.execute("select sum(safety_stock_value_eur) from publish.inventory_plan").fetchall()[0][0]
+    if "transfer_recommendations" in existing:
+        summary["transfers"] = conn.execute(
+            "select count(*), coalesce(sum(units), 0), coalesce(sum(saving_eur), 0) from publish.transfer_recommendations where recommended"
+        ).fetchall()[0]
     if "inventory_plan" in existing:
         summary["actions"] = dict(conn.execute("select action, count(*) from publish.inventory_plan group by 1 order by 2 desc").fetchall())
     if "compliance_plan" in existing:
@@ -72,5 +85,9 @@ def print_summary(settings: Settings) -> None:
     if "actions" in s:
         reorder = sum(n for a, n in s["actions"].items() if a.startswith("reorder now"))
         print(f"inventory: {reorder} SKU x node to reorder now; actions {s['actions']}")
+        print(f"safety stock value: EUR {s['safety_stock_value_eur']:,.0f}")
+    if "transfers" in s:
+        n, units, saving = s["transfers"]
+        print(f"transfers before purchases: {n} recommended, {units:,} units, saving EUR {saving:,.0f}")
     if "compliance_flags" in s:
         print(f"compliance: {s['compliance_flags']} flags on {s['compliance_rows_flagged']} SKU x market rows")

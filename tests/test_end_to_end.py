@@ -288,6 +288,20 @@ def test_inventory_planning_publishes_classes_projection_and_tradeoff(platform):
         "select abc, pattern, count(*) filter (where is_target), min(extra_cost_per_point_eur) from publish.service_level_tradeoff group by 1, 2",
     )
     assert tradeoff and all(targets == 1 for _, _, targets, _ in tradeoff)
+    # transfers only move a source's excess, and the plan shows what is still bought
+    over = query(
+        settings,
+        """
+        select count(*) from (
+            select t.sku, t.from_node, sum(t.units) as moved, min(p.excess_units) as excess
+            from publish.transfer_recommendations t
+            join publish.inventory_plan p on p.sku = t.sku and p.node = t.from_node
+            group by 1, 2
+        ) where moved > excess
+        """,
+    )
+    assert over == [(0,)]
+    assert query(settings, "select count(*) from publish.inventory_plan where purchase_after_transfers > recommended_order_qty and transfer_in_units = 0") == [(0,)]
 
 
 def test_a_broken_feed_trips_the_gate_and_the_forecast_is_not_materialized(platform):

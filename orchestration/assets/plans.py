@@ -1,6 +1,6 @@
 """The inventory planning assets: call planning/ on warehouse inputs, publish the results.
 
-One multi-asset, four tables: they come from one computation (the classes set
+One multi-asset, five tables: they come from one computation (the classes set
 the service levels, the plan's safety stock draws the projection's line and
 prices the trade-off), so they are always materialized together.
 """
@@ -18,11 +18,13 @@ from planning.inventory_plan import build_inventory_plan
 from planning.plan_outputs import plan_projection, plan_tradeoff
 from planning.policy import PlanningPolicy
 from planning.service_classes import classify_series, load_service_level_config, node_targets
+from planning.transfers import apply_transfers, recommend_transfers
 
 PLAN = dg.AssetKey(["publish", "inventory_plan"])
 PROJECTION = dg.AssetKey(["publish", "inventory_projection"])
 TRADEOFF = dg.AssetKey(["publish", "service_level_tradeoff"])
 CLASSES = dg.AssetKey(["publish", "service_classes"])
+TRANSFERS = dg.AssetKey(["publish", "transfer_recommendations"])
 
 
 class InventoryPlanConfig(dg.Config):
@@ -42,6 +44,7 @@ INPUTS = [
     model_key("intermediate", "int_sku_lead_times"),
     model_key("intermediate", "int_open_po_arrivals"),
     model_key("reference", "markets"),
+    model_key("reference", "node_transfer_lanes"),
 ]
 SPEC_SETTINGS = dict(group_name="plans", kinds={"python", "duckdb"}, owners=["team:planning"], deps=INPUTS)
 
@@ -65,6 +68,12 @@ SPEC_SETTINGS = dict(group_name="plans", kinds={"python", "duckdb"}, owners=["te
             "levels, priced with the plan's own method, and the extra cost per point of service; the current target marked.",
         ),
         dg.AssetSpec(
+            TRANSFERS, **SPEC_SETTINGS,
+            description="Stock to move between nodes before buying: per SKU short at a node, the idle stock (excess) at "
+            "other nodes on the transfer lanes, cheapest first, with its freight cost against the order and carrying "
+            "cost it saves, arrival date, and whether it is recommended (cheaper and no slower than a purchase).",
+        ),
+        dg.AssetSpec(
             CLASSES, **SPEC_SETTINGS,
             description="Per SKU x market: annual revenue and ABC class, ADI and CV2 with the Syntetos-Boylan pattern, "
             "target cycle service level and safety-stock method from planning/service_levels.yaml.",
@@ -84,6 +93,8 @@ def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanC
         market_nodes = read_sql(conn, "select market_code as market, fulfilment_node as node from reference.markets")
         history = read_sql(conn, "select sku, market, category, demand_date, units_sold, revenue_eur from marts.fct_daily_demand")
         arrivals = read_sql(conn, "select sku, node, expected_arrival_date, quantity from intermediate.int_open_po_arrivals")
+        lanes = read_sql(conn, "select * from reference.node_transfer_lanes")
+        weights = read_sql(conn, "select sku, weight_kg from marts.dim_sku")
     as_of = pd.Timestamp(forecast["as_of"].max()).date()
     policy = PlanningPolicy(
         service_level=config.service_level,
@@ -107,6 +118,8 @@ def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanC
         arrivals=arrivals,
         seed=config.seed,
     )
+    transfers = recommend_transfers(plan, lanes, weights, as_of, policy.order_cost_eur, policy.annual_carrying_rate)
+    plan = apply_transfers(plan, transfers, skus)
     projection = plan_projection(plan, forecast.drop(columns=["as_of"]), market_nodes, arrivals, as_of)
     tradeoff = plan_tradeoff(
         plan, history, market_nodes, as_of, policy.review_period_days, policy.annual_carrying_rate, config.seed
@@ -117,6 +130,7 @@ def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanC
             PROJECTION: replace_table(conn, "publish.inventory_projection", projection),
             TRADEOFF: replace_table(conn, "publish.service_level_tradeoff", tradeoff),
             CLASSES: replace_table(conn, "publish.service_classes", classes.assign(as_of=pd.Timestamp(as_of))),
+            TRANSFERS: replace_table(conn, "publish.transfer_recommendations", transfers.assign(as_of=pd.Timestamp(as_of))),
         }
     actions = plan["action"].value_counts().rename_axis("action").reset_index(name="sku_nodes")
     by_class = (
@@ -144,6 +158,16 @@ def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanC
         metadata={
             "dagster/row_count": rows[TRADEOFF],
             "at_targets": dg.MetadataValue.md(current.round(2).to_markdown(index=False)),
+        },
+    )
+    recommended = transfers[transfers["recommended"]]
+    yield dg.MaterializeResult(
+        asset_key=TRANSFERS,
+        metadata={
+            "dagster/row_count": rows[TRANSFERS],
+            "recommended_transfers": len(recommended),
+            "units_moved": int(recommended["units"].sum()),
+            "saving_eur": float(recommended["saving_eur"].sum()),
         },
     )
     yield dg.MaterializeResult(

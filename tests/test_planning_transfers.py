@@ -1,0 +1,82 @@
+"""Transfers before purchases: hand-priced options, urgency order, never more than the source's excess."""
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from planning.transfers import apply_transfers, recommend_transfers
+
+AS_OF = dt.date(2026, 10, 30)
+LANES = pd.DataFrame(
+    {
+        "from_node": ["NL-AMS", "US-EWR"],
+        "to_node": ["GB-BHX", "GB-BHX"],
+        "mode": ["road_ferry", "ocean_lcl"],
+        "cost_eur_per_kg": [0.5, 0.6],
+        "fixed_cost_eur": [40.0, 120.0],
+        "transit_days": [3, 22],
+    }
+)
+SKUS = pd.DataFrame({"sku": ["A", "B"], "moq": [50, 1], "pack_size": [10, 1]})
+WEIGHTS = pd.DataFrame({"sku": ["A", "B"], "weight_kg": [2.0, 1.0]})
+
+
+def _plan(rows):
+    cols = ["sku", "node", "recommended_order_qty", "order_up_to", "inventory_position", "excess_units",
+            "unit_cost_eur", "lead_time_days", "projected_stockout_date"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_idle_stock_elsewhere_is_moved_and_priced_against_buying():
+    plan = _plan(
+        [
+            # A is short at GB-BHX: up-to 130, position 30 -> needs 100
+            ("A", "GB-BHX", 100, 130.0, 30.0, 0.0, 10.0, 30.0, pd.Timestamp("2026-11-05")),
+            # 60.7 idle units of A at NL-AMS, 500 at US-EWR
+            ("A", "NL-AMS", 0, 50.0, 400.0, 60.7, 10.0, 30.0, pd.NaT),
+            ("A", "US-EWR", 0, 50.0, 900.0, 500.0, 10.0, 30.0, pd.NaT),
+        ]
+    )
+    t = recommend_transfers(plan, LANES, WEIGHTS, AS_OF, order_cost_eur=50.0, annual_carrying_rate=0.25)
+    assert list(zip(t["from_node"], t["units"])) == [("NL-AMS", 60), ("US-EWR", 40)]  # cheapest per unit first, whole units
+    first, second = t.iloc[0], t.iloc[1]
+    # NL-AMS: 40 + 60 units * 2 kg * 0.5 = 100 EUR; avoids a year of carrying 60 * 10 * 0.25 = 150 (not the order: 40 still to buy)
+    assert first["transfer_cost_eur"] == pytest.approx(100.0) and first["purchase_cost_avoided_eur"] == pytest.approx(150.0)
+    assert first["recommended"] and not first["covers_need"]
+    assert first["arrival_date"] == pd.Timestamp("2026-11-02")
+    # US-EWR: 120 + 40 * 2 * 0.6 = 168 against the order it saves (50) + 40 * 10 * 0.25 = 150: dearer, not recommended
+    assert second["transfer_cost_eur"] == pytest.approx(168.0) and second["saving_eur"] == pytest.approx(-18.0)
+    assert second["covers_need"] and not second["recommended"]
+    after = apply_transfers(plan, t, SKUS).set_index(["sku", "node"])
+    assert after.loc[("A", "GB-BHX"), "transfer_in_units"] == 60
+    # the remaining 40 are bought: raised to the MOQ of 50 (5 packs of 10)
+    assert after.loc[("A", "GB-BHX"), "purchase_after_transfers"] == 50
+    assert after.loc[("A", "NL-AMS"), "transfer_out_units"] == 60 and after.loc[("A", "US-EWR"), "transfer_out_units"] == 0
+
+
+def test_a_slow_or_dear_transfer_is_listed_but_not_recommended():
+    plan = _plan(
+        [
+            ("B", "GB-BHX", 5, 10.0, 5.0, 0.0, 1.0, 10.0, pd.Timestamp("2026-11-05")),  # lead time 10 days < 22 by sea
+            ("B", "US-EWR", 0, 5.0, 100.0, 50.0, 1.0, 10.0, pd.NaT),
+        ]
+    )
+    t = recommend_transfers(plan, LANES, WEIGHTS, AS_OF, order_cost_eur=50.0, annual_carrying_rate=0.25)
+    assert len(t) == 1 and not t["recommended"].item()
+    after = apply_transfers(plan, t, SKUS).set_index(["sku", "node"])
+    assert after.loc[("B", "GB-BHX"), "purchase_after_transfers"] == 5  # still bought
+    with pytest.raises(ValueError, match="`lanes` is missing columns"):
+        recommend_transfers(plan, LANES.drop(columns="mode"), WEIGHTS, AS_OF, 50.0, 0.25)
+
+
+def test_most_urgent_need_is_served_first_from_a_scarce_source():
+    plan = _plan(
+        [
+            ("A", "GB-BHX", 10, 20.0, 0.0, 0.0, 10.0, 30.0, pd.Timestamp("2026-11-20")),
+            ("A", "US-EWR", 10, 20.0, 0.0, 0.0, 10.0, 30.0, pd.Timestamp("2026-11-01")),
+            ("A", "NL-AMS", 0, 20.0, 100.0, 15.0, 10.0, 30.0, pd.NaT),
+        ]
+    )
+    lanes = pd.concat([LANES, LANES.iloc[[0]].assign(to_node="US-EWR", transit_days=20)])
+    t = recommend_transfers(plan, lanes, WEIGHTS, AS_OF, 50.0, 0.25)
+    assert list(zip(t["to_node"], t["units"])) == [("US-EWR", 15)]  # all 15 spare go to the earlier stock-out
