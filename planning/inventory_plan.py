@@ -15,11 +15,13 @@ and writes the result. The maths lives in the sibling modules:
   else quoted with σ_L = 0.25 * quoted;
 - service level per row from its class (`planning.service_classes`: ABC by
   revenue x demand pattern, targets in service_levels.yaml), else the policy's;
-- SS = z * sqrt((L + R) σ_d² + d̄² σ_L²), ROP = d̄ (L + R) + SS for smooth and
-  erratic demand (`planning.safety_stock`); for intermittent and lumpy demand
-  ROP = the target quantile of simulated lead-time demand bootstrapped from
-  the node's last 364 days (`planning.lead_time_demand`), SS = ROP - d̄ (L + R)
-  floored at 0 (`planning.stock_policy`);
+- by the class's method (`planning.stock_policy`; the default config uses
+  "simulated" for every pattern, measured in tests/test_planning_simulation.py):
+  simulated: ROP = the target quantile of lead-time demand bootstrapped from
+  the node's last 364 days and rescaled to d̄, with the reorder undershoot
+  (`planning.lead_time_demand`), SS = ROP - d̄ (L + R) floored at 0;
+  normal (and rows without history): SS = z * sqrt((L + R) σ_d² + d̄² σ_L²),
+  ROP = d̄ (L + R) + SS (`planning.safety_stock`);
 - Q = EOQ = sqrt(2 D K / H), D = 365 d̄, H = unit cost * carrying rate, then
   >= MOQ and rounded up to a pack multiple (`planning.order_quantity`);
 - S = ROP + Q; IP = on_hand + on_order; order max(Q, S - IP) (orderable)
@@ -224,8 +226,9 @@ def build_inventory_plan(
     else:
         stockout = projected_stockout_date(on_hand_units, d, as_of, node_fc.horizon_end)
         below_ss = pd.DatetimeIndex(np.full(len(plan), np.datetime64("NaT"), dtype="datetime64[ns]"))
-    excess = np.clip(on_hand_units - (d * policy.excess_cover_days + ss), 0.0, None)
+    # stock with no demand at all is obsolete, not excess: counted once
     obsolete = np.where((d == 0) & (on_hand_units > 0), on_hand_units, 0.0)
+    excess = np.where(d > 0, np.clip(on_hand_units - (d * policy.excess_cover_days + ss), 0.0, None), 0.0)
 
     out = pd.DataFrame(
         {

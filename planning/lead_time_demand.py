@@ -1,4 +1,4 @@
-"""Reorder point from simulated lead-time demand, for intermittent and lumpy demand.
+"""Reorder point from simulated lead-time demand: holds where the normal formula fails.
 
 The normal formula in `planning.safety_stock` (SS = z * sqrt((L + R) σ_d² +
 d̄² σ_L²)) assumes demand over the protection interval is roughly normal. When

@@ -4,8 +4,9 @@ The plan's single numbers (cover = on hand / d̄) ignore what is already on
 the water: an open purchase order arriving next week can turn a stock-out
 into a non-event, or a late one can make it certain. The projection books
 every open PO line on its expected arrival day and takes the forecast off day
-by day, so the stock-out date, the cover and the last day to order are read
-off the stock actually expected on each day.
+by day, so the stock-out date and the day stock falls below its safety stock
+are read off the stock actually expected on each day (the plan's cover and
+order-by date still divide by d̄).
 
 Demand is the node's daily `mean` (expected units) by default, not p50: the
 median of intermittent demand is far below its mean, so a p50 projection

@@ -11,9 +11,11 @@ twice on the last 365 days of sales and the pair picks its target from
   inter-demand interval, days) and CV² (squared coefficient of variation of
   the non-zero daily sizes) split smooth / erratic / intermittent / lumpy.
 
-The pattern also picks the safety-stock method: the normal formula for smooth
-and erratic demand, simulation for intermittent and lumpy demand, where the
-normal approximation of lead-time demand breaks down.
+The pattern also picks the safety-stock method from the config. The normal
+approximation of lead-time demand breaks down for intermittent and lumpy
+demand, and measured in tests/test_planning_simulation.py it also falls short
+on smooth and erratic demand with whole-unit ordering, so the default config
+simulates every pattern.
 """
 from __future__ import annotations
 

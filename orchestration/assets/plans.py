@@ -11,6 +11,7 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from crossdock.settings import PROJECT_ROOT
 from crossdock.warehouse import read_sql, replace_table
 from orchestration.assets.dbt import model_key
 from orchestration.resources import WAREHOUSE_POOL
@@ -32,7 +33,10 @@ class InventoryPlanConfig(dg.Config):
     order_cost_eur: float = PlanningPolicy.order_cost_eur
     annual_carrying_rate: float = PlanningPolicy.annual_carrying_rate
     review_period_days: float = PlanningPolicy.review_period_days
-    service_levels_file: str = ""  # a YAML like planning/service_levels.yaml; empty = the packaged defaults
+    excess_cover_days: float = PlanningPolicy.excess_cover_days
+    reorder_soon_days: int = PlanningPolicy.reorder_soon_days
+    # a YAML like planning/service_levels.yaml (relative to the project root); empty = the packaged defaults
+    service_levels_file: str = ""
     seed: int = 7
 
 
@@ -101,8 +105,13 @@ def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanC
         order_cost_eur=config.order_cost_eur,
         annual_carrying_rate=config.annual_carrying_rate,
         review_period_days=config.review_period_days,
+        excess_cover_days=config.excess_cover_days,
+        reorder_soon_days=config.reorder_soon_days,
     )
-    service_config = load_service_level_config(Path(config.service_levels_file) if config.service_levels_file else None)
+    levels_file = Path(config.service_levels_file)
+    if config.service_levels_file and not levels_file.is_absolute():
+        levels_file = PROJECT_ROOT / levels_file
+    service_config = load_service_level_config(levels_file if config.service_levels_file else None)
     classes = classify_series(history, as_of, service_config)
     plan = build_inventory_plan(
         forecast=forecast.drop(columns=["as_of"]),
