@@ -1,4 +1,4 @@
-"""Inventory policy maths: safety stock, reorder point, order quantity, cover, action.
+"""Inventory and resilience planning maths: classes, safety stock, orders, projection, transfers.
 
 Pure functions on numpy arrays and pandas DataFrames, no Dagster: the
 orchestration layer loads the inputs and writes `publish.inventory_plan`.
@@ -13,6 +13,15 @@ Modules, one job each:
 - `planning.order_quantity`: EOQ, MOQ and pack rounding.
 - `planning.cover`: days of cover, stock-out and order-by dates.
 - `planning.actions`: the action label.
+- `planning.service_classes` (+ `service_levels.yaml`): ABC x demand pattern,
+  target service level and safety-stock method per class.
+- `planning.lead_time_demand`: reorder point from simulated lead-time demand.
+- `planning.stock_policy`: safety stock and reorder point by each row's method.
+- `planning.projection`: day-by-day projected stock with open POs.
+- `planning.transfers`: stock moves between nodes before purchases.
+- `planning.tradeoff`: carrying cost against service level per class.
+- `planning.plan_outputs`: the projection and trade-off for a finished plan.
+- `planning.simulation`: a daily (s, Q) / (R, s, Q) simulator, the proof of the policy.
 - `planning.inventory_plan`: `build_inventory_plan`, the DataFrame-level builder.
 """
 from planning.inventory_plan import PLAN_COLUMNS, build_inventory_plan
