@@ -15,6 +15,7 @@ PUBLISHED_TABLES = (
     "service_level_tradeoff",
     "service_classes",
     "transfer_recommendations",
+    "scenario_impact",
     "supplier_risk",
     "lane_performance",
     "delivery_promise",

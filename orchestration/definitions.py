@@ -7,6 +7,7 @@ from orchestration.assets.dbt import crossdock_dbt_models
 from orchestration.assets.forecast import demand_forecast, forecast_accuracy, model_beats_seasonal_naive
 from orchestration.assets.ingest import INGEST_ASSETS
 from orchestration.assets.plans import inventory_planning
+from orchestration.assets.scenarios import scenario_impact_table
 from orchestration.automation import daily_planning_job, daily_planning_schedule, ingest_job, landing_files_sensor
 from orchestration.checks import forecast_quality_gate, training_data_quality_gate
 from orchestration.resources import build_resources
@@ -15,7 +16,7 @@ from orchestration.resources import build_resources
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """Definitions bound to `settings` (default: from the environment); tests pass their own."""
     return dg.Definitions(
-        assets=[*INGEST_ASSETS, crossdock_dbt_models, demand_forecast, forecast_accuracy, inventory_planning],
+        assets=[*INGEST_ASSETS, crossdock_dbt_models, demand_forecast, forecast_accuracy, inventory_planning, scenario_impact_table],
         asset_checks=[training_data_quality_gate, model_beats_seasonal_naive, forecast_quality_gate],
         jobs=[daily_planning_job, ingest_job],
         schedules=[daily_planning_schedule],

@@ -304,6 +304,22 @@ def test_inventory_planning_publishes_classes_projection_and_tradeoff(platform):
     assert query(settings, "select count(*) from publish.inventory_plan where purchase_after_transfers > recommended_order_qty and transfer_in_units = 0") == [(0,)]
 
 
+def test_scenarios_name_what_stocks_out_earlier_and_a_contingency(platform):
+    settings = platform["settings"]
+    scenarios = query(settings, "select count(distinct scenario) from publish.scenario_impact")[0][0]
+    rows = query(
+        settings,
+        """
+        select count(*),
+               count(*) filter (where not (scenario_stockout_date < baseline_stockout_date or baseline_stockout_date is null)),
+               count(*) filter (where contingency is null or options is null)
+        from publish.scenario_impact
+        """,
+    )[0]
+    assert rows[1] == 0 and rows[2] == 0
+    assert rows[0] == 0 or scenarios >= 1
+
+
 def test_a_broken_feed_trips_the_gate_and_the_forecast_is_not_materialized(platform):
     """A later file re-sends the last day's order lines with the sign flipped (a
     classic export bug): the lines become returns, that day has no sales in any
