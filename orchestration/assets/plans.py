@@ -28,6 +28,21 @@ CLASSES = dg.AssetKey(["publish", "service_classes"])
 TRANSFERS = dg.AssetKey(["publish", "transfer_recommendations"])
 
 
+def read_plan_inputs(conn) -> dict[str, pd.DataFrame]:
+    """The warehouse tables the plan (and its scenarios) start from, by name."""
+    queries = {
+        "forecast": "select sku, market, forecast_date, p10, p50, p90, mean, as_of from publish.demand_forecast",
+        "position": "select sku, node, on_hand, on_order from intermediate.int_stock_position",
+        "lead_times": "select sku, n_receipts, lead_time_mean_days, lead_time_std_days, quoted_lead_time_days "
+        "from intermediate.int_sku_lead_times",
+        "skus": "select sku, category, unit_cost_eur, moq, pack_size, weight_kg, primary_supplier_id from marts.dim_sku",
+        "market_nodes": "select market_code as market, fulfilment_node as node from reference.markets",
+        "history": "select sku, market, category, demand_date, units_sold, revenue_eur from marts.fct_daily_demand",
+        "arrivals": "select sku, node, supplier_id, expected_arrival_date, quantity from intermediate.int_open_po_arrivals",
+    }
+    return {name: read_sql(conn, sql) for name, sql in queries.items()}
+
+
 class InventoryPlanConfig(dg.Config):
     service_level: float = PlanningPolicy.service_level  # for rows without a class
     order_cost_eur: float = PlanningPolicy.order_cost_eur
@@ -87,18 +102,11 @@ SPEC_SETTINGS = dict(group_name="plans", kinds={"python", "duckdb"}, owners=["te
 )
 def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanConfig, warehouse: DuckDBResource):
     with warehouse.get_connection() as conn:
-        forecast = read_sql(conn, "select sku, market, forecast_date, p10, p50, p90, mean, as_of from publish.demand_forecast")
-        position = read_sql(conn, "select sku, node, on_hand, on_order from intermediate.int_stock_position")
-        lead_times = read_sql(
-            conn,
-            "select sku, n_receipts, lead_time_mean_days, lead_time_std_days, quoted_lead_time_days from intermediate.int_sku_lead_times",
-        )
-        skus = read_sql(conn, "select sku, category, unit_cost_eur, moq, pack_size from marts.dim_sku")
-        market_nodes = read_sql(conn, "select market_code as market, fulfilment_node as node from reference.markets")
-        history = read_sql(conn, "select sku, market, category, demand_date, units_sold, revenue_eur from marts.fct_daily_demand")
-        arrivals = read_sql(conn, "select sku, node, expected_arrival_date, quantity from intermediate.int_open_po_arrivals")
+        frames = read_plan_inputs(conn)
         lanes = read_sql(conn, "select * from reference.node_transfer_lanes")
-        weights = read_sql(conn, "select sku, weight_kg from marts.dim_sku")
+    forecast, position, lead_times, skus, market_nodes, history, arrivals = (
+        frames[k] for k in ("forecast", "position", "lead_times", "skus", "market_nodes", "history", "arrivals")
+    )
     as_of = pd.Timestamp(forecast["as_of"].max()).date()
     policy = PlanningPolicy(
         service_level=config.service_level,
@@ -127,7 +135,7 @@ def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanC
         arrivals=arrivals,
         seed=config.seed,
     )
-    transfers = recommend_transfers(plan, lanes, weights, as_of, policy.order_cost_eur, policy.annual_carrying_rate)
+    transfers = recommend_transfers(plan, lanes, skus[["sku", "weight_kg"]], as_of, policy.order_cost_eur, policy.annual_carrying_rate)
     plan = apply_transfers(plan, transfers, skus)
     projection = plan_projection(plan, forecast.drop(columns=["as_of"]), market_nodes, arrivals, as_of)
     tradeoff = plan_tradeoff(

@@ -6,7 +6,7 @@ from dagster_duckdb import DuckDBResource
 
 from crossdock.warehouse import read_sql, replace_table
 from orchestration.assets.dbt import model_key
-from orchestration.assets.plans import INPUTS, PLAN
+from orchestration.assets.plans import INPUTS, PLAN, read_plan_inputs
 from orchestration.resources import WAREHOUSE_POOL
 from planning.policy import PlanningPolicy
 from planning.scenarios import ContingencyCosts, PlanInputs, default_scenarios, scenario_impact
@@ -36,28 +36,29 @@ class ScenarioConfig(dg.Config):
 )
 def scenario_impact_table(context: dg.AssetExecutionContext, config: ScenarioConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as conn:
-        r = lambda sql: read_sql(conn, sql)  # noqa: E731
-        forecast = r("select sku, market, forecast_date, p10, p50, p90, mean, as_of from publish.demand_forecast")
-        position = r("select sku, node, on_hand, on_order from intermediate.int_stock_position")
-        inputs = dict(
-            lead_times=r("select sku, n_receipts, lead_time_mean_days, lead_time_std_days, quoted_lead_time_days from intermediate.int_sku_lead_times"),
-            skus=r("select sku, category, unit_cost_eur, moq, pack_size, weight_kg from marts.dim_sku"),
-            market_nodes=r("select market_code as market, fulfilment_node as node from reference.markets"),
-            demand_history=r("select sku, market, category, demand_date, units_sold, revenue_eur from marts.fct_daily_demand"),
-            arrivals=r("select sku, node, supplier_id, expected_arrival_date, quantity from intermediate.int_open_po_arrivals"),
-            primary_supplier=r("select sku, primary_supplier_id as supplier_id from marts.dim_sku"),
-            alternatives=r("select sku, supplier_id, unit_cost_eur, quoted_lead_time_days, is_primary from publish.supplier_risk"),
+        frames = read_plan_inputs(conn)
+        alternatives = read_sql(
+            conn, "select sku, supplier_id, unit_cost_eur, quoted_lead_time_days, is_primary from publish.supplier_risk"
         )
+    forecast, position, skus, market_nodes, history = (
+        frames[k] for k in ("forecast", "position", "skus", "market_nodes", "history")
+    )
     as_of = pd.Timestamp(forecast["as_of"].max()).date()
-    classes = classify_series(inputs["demand_history"], as_of, load_service_level_config())
+    classes = classify_series(history, as_of, load_service_level_config())
     plan_inputs = PlanInputs(
         forecast=forecast.drop(columns=["as_of"]),
         on_hand=position[["sku", "node", "on_hand"]],
         open_orders=position[["sku", "node", "on_order"]],
+        lead_times=frames["lead_times"],
+        skus=skus.drop(columns="primary_supplier_id"),
+        market_nodes=market_nodes,
         as_of=as_of,
+        arrivals=frames["arrivals"],
+        primary_supplier=skus[["sku", "primary_supplier_id"]].rename(columns={"primary_supplier_id": "supplier_id"}),
+        alternatives=alternatives,
         policy=PlanningPolicy(),
-        classes=node_targets(classes, inputs["market_nodes"]),
-        **inputs,
+        classes=node_targets(classes, market_nodes),
+        demand_history=history,
     )
     scenarios = default_scenarios(plan_inputs, config.supplier_out_weeks, config.lane_delay_days, config.demand_uplift)
     costs = ContingencyCosts(expedite_eur_per_kg=config.expedite_eur_per_kg, transfer_eur_per_kg=config.reroute_eur_per_kg)
