@@ -74,7 +74,7 @@ def recommend_transfers(
         candidates = candidates[[(need.sku, n) in spare.index for n in candidates["from_node"]]]
         if candidates.empty:
             continue
-        kg = float(weight.get(need.sku, 0.0)) if pd.notna(weight.get(need.sku, np.nan)) else 0.0
+        kg = float(np.nan_to_num(weight.get(need.sku, 0.0)))  # a missing weight: only the fixed cost
         per_unit = candidates["cost_eur_per_kg"].to_numpy(dtype=float) * kg
         candidates = candidates.assign(per_unit=per_unit).sort_values(["per_unit", "transit_days", "from_node"])
         left = float(need.need)

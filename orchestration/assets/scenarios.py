@@ -6,11 +6,11 @@ from dagster_duckdb import DuckDBResource
 
 from crossdock.warehouse import read_sql, replace_table
 from orchestration.assets.dbt import model_key
-from orchestration.assets.plans import INPUTS, PLAN, read_plan_inputs
+from orchestration.assets.plans import CLASSES, INPUTS, PLAN, read_plan_inputs
 from orchestration.resources import WAREHOUSE_POOL
 from planning.policy import PlanningPolicy
 from planning.scenarios import ContingencyCosts, PlanInputs, default_scenarios, scenario_impact
-from planning.service_classes import classify_series, load_service_level_config, node_targets
+from planning.service_classes import node_targets
 
 SCENARIO_IMPACT = dg.AssetKey(["publish", "scenario_impact"])
 
@@ -25,7 +25,7 @@ class ScenarioConfig(dg.Config):
 
 @dg.asset(
     key=SCENARIO_IMPACT,
-    deps=[PLAN, *INPUTS, model_key("publish", "supplier_risk")],
+    deps=[PLAN, CLASSES, *INPUTS, model_key("publish", "supplier_risk")],
     group_name="plans",
     kinds={"python", "duckdb"},
     owners=["team:planning"],
@@ -40,11 +40,16 @@ def scenario_impact_table(context: dg.AssetExecutionContext, config: ScenarioCon
         alternatives = read_sql(
             conn, "select sku, supplier_id, unit_cost_eur, quoted_lead_time_days, is_primary from publish.supplier_risk"
         )
+        # the classes the plan was built with (its service_levels_file included), not a re-classification
+        classes = read_sql(
+            conn,
+            "select sku, market, annual_units, annual_revenue_eur, abc, pattern, target_service_level, ss_method "
+            "from publish.service_classes",
+        )
     forecast, position, skus, market_nodes, history = (
         frames[k] for k in ("forecast", "position", "skus", "market_nodes", "history")
     )
     as_of = pd.Timestamp(forecast["as_of"].max()).date()
-    classes = classify_series(history, as_of, load_service_level_config())
     plan_inputs = PlanInputs(
         forecast=forecast.drop(columns=["as_of"]),
         on_hand=position[["sku", "node", "on_hand"]],
