@@ -1,0 +1,438 @@
+"""Landed cost of one cross-border parcel under the low-value regime in force on its day.
+
+A parcel is what customs sees: the items, their value, the shipping and who
+ships it. `parcel_landed_cost` decides, item by item, how duty and VAT are
+assessed (relief, tariff, the EU's flat duty, VAT at sale or at import, or
+exempt), then prices them:
+
+    goods value      shopper prices net of any VAT the checkout charged
+    customs value    goods + shipping where the territory values CIF, goods only where FOB
+    duty             rate x customs value (preferential rate when its origin proof is on file)
+    VAT              at sale: rate x (goods + shipping); at import: rate x (goods + shipping + duty),
+                     Canada: rate x (value for duty + duty)
+    fees             import_fees rows that apply to the way the parcel clears
+    landed cost      goods + shipping + duty + VAT + fees
+
+Prices in the orders feed are what the shopper paid, "tax included" as the
+market shows prices: consumer prices include VAT/GST in Europe, Australia and
+Japan (price-indication law), and exclude sales tax in the US and Canada
+(`Parcel.prices_include_vat`). So the goods value is the price net of the
+destination's VAT where prices include it; an item that ends up exempt from
+VAT keeps its full price (the seller keeps what would have been the tax).
+
+Amounts are in the regime's currency (the destination's), with EUR beside.
+Each regime's mechanics are a small function below; its thresholds and dates
+come from the de_minimis seed, so a user can move a threshold without code.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from compliance.rulebook import Regime, Rulebook
+
+# Territories that value imports FOB (goods only); the others value CIF.
+FOB_TERRITORIES: frozenset[str] = frozenset({"US", "CA", "AU"})
+# Japan values goods imported for personal use at 60% of the overseas retail price.
+PERSONAL_USE_VALUE_SHARE: dict[str, float] = {"JP": 0.6}
+# Canada's GST on imports is on the value for duty (FOB) plus duty, without transport.
+IMPORT_TAX_WITHOUT_SHIPPING: frozenset[str] = frozenset({"CA"})
+# The registration that lets a seller charge the destination's VAT at checkout.
+SALE_SCHEME: dict[str, str] = {"EU": "IOSS", "GB": "GB_VAT", "NO": "VOEC", "AU": "AU_GST", "CH": "CH_VAT"}
+# Where charging VAT at sale is the law for low-value goods (the seller must register), not an option.
+MANDATORY_SALE_SCHEME: frozenset[str] = frozenset({"GB", "NO", "AU"})
+# Switzerland abolished duty on industrial goods (HS chapters 25-97) on 2024-01-01.
+CH_INDUSTRIAL_TARIFF_END = date(2024, 1, 1)
+# Swiss import VAT is not collected when it amounts to CHF 5 or less.
+CH_TAX_MINIMUM = 5.0
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of a parcel. `unit_price` is what the shopper paid per unit, in the parcel's currency."""
+
+    sku: str
+    hs_code: str | None
+    origin_country: str | None
+    quantity: int
+    unit_price: float
+    mfn_rate: float | None = None
+    preferential_agreement: str | None = None
+    preferential_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """A consignment to one shopper: `shipping` is the carriage charged, net of VAT, in `currency`."""
+
+    parcel_id: str
+    day: date
+    destination: str
+    territory: str
+    shipper_country: str
+    currency: str
+    shipping: float
+    items: tuple[Item, ...]
+    incoterm: str = "DDP"
+    courier: bool = True
+    prices_include_vat: bool = False
+
+
+@dataclass(frozen=True)
+class Merchant:
+    """What the seller holds: VAT-at-sale registrations and the origin proofs on file."""
+
+    registrations: frozenset[str] = frozenset()
+    claimed_agreements: frozenset[str] = frozenset()
+
+
+@dataclass
+class ItemTreatment:
+    duty: str = "tariff"  # relief | tariff | flat | none
+    vat: str = "at_import"  # at_sale | at_import | exempt | none
+
+
+@dataclass
+class ParcelCost:
+    """The priced parcel. Amounts in `currency` (the regime's); `*_eur` at the day's ECB rate."""
+
+    parcel_id: str
+    day: date
+    destination: str
+    regime: str | None
+    currency: str
+    units_per_eur: float
+    vat_rate: float
+    goods_value: float
+    shipping: float
+    customs_value: float
+    duty: float
+    vat: float
+    fees: float
+    vat_collected: str
+    duty_treatment: str
+    incoterm: str
+    collected_at_door: float
+    registration_needed: str | None
+    preference_unclaimed_saving: float
+    missing_duty_rate: bool
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def landed_cost(self) -> float:
+        return self.goods_value + self.shipping + self.duty + self.vat + self.fees
+
+    def eur(self, amount: float) -> float:
+        return amount / self.units_per_eur
+
+
+def _chapter(hs_code: str | None) -> int | None:
+    return int(hs_code[:2]) if hs_code and hs_code[:2].isdigit() else None
+
+
+def _money(value: float, currency: str) -> str:
+    return f"{currency} {value:,.2f}"
+
+
+class _Context:
+    """The facts a regime decides on, in the regime's currency."""
+
+    def __init__(self, parcel: Parcel, regime: Regime, merchant: Merchant, vat_rate: float, goods: float,
+                 shipping: float, unit_values: list[float]):
+        self.parcel = parcel
+        self.shipping = shipping
+        self.regime = regime
+        self.merchant = merchant
+        self.vat_rate = vat_rate
+        self.goods = goods
+        self.unit_values = unit_values
+        self.reasons: list[str] = []
+        self.registration_needed: str | None = None
+
+    def all_items(self, duty: str, vat: str) -> list[ItemTreatment]:
+        return [ItemTreatment(duty, vat) for _ in self.parcel.items]
+
+    def within(self, threshold: float | None) -> bool:
+        return threshold is not None and self.goods <= threshold
+
+    def money(self, value: float | None) -> str:
+        return _money(value or 0.0, self.regime.currency)
+
+
+def _sale_vat(ctx: _Context, territory: str) -> str:
+    """VAT at sale when the seller holds the scheme; else at import, noting the registration."""
+    scheme = SALE_SCHEME[territory]
+    if scheme in ctx.merchant.registrations:
+        return "at_sale"
+    ctx.registration_needed = scheme
+    return "at_sale" if territory in MANDATORY_SALE_SCHEME else "at_import"
+
+
+def _eu(ctx: _Context) -> list[ItemTreatment]:
+    r = ctx.regime
+    if not ctx.within(r.low_value_ceiling):
+        ctx.reasons.append(f"{r.code}: intrinsic value {ctx.money(ctx.goods)} > {ctx.money(r.low_value_ceiling)}: tariff duty and import VAT")
+        return ctx.all_items("tariff", "at_import")
+    vat = _sale_vat(ctx, "EU")
+    duty = "flat" if r.flat_duty_per_item else "relief"
+    ctx.reasons.append(
+        f"{r.code}: intrinsic value {ctx.money(ctx.goods)} <= {ctx.money(r.low_value_ceiling)}: "
+        + ("VAT charged at sale (IOSS)" if vat == "at_sale" else "no IOSS number, so VAT is collected at import")
+        + ("; flat duty " + ctx.money(r.flat_duty_per_item) + " per tariff subheading" if duty == "flat" else "; duty relief")
+    )
+    return ctx.all_items(duty, vat)
+
+
+def _gb(ctx: _Context) -> list[ItemTreatment]:
+    r = ctx.regime
+    if not ctx.within(r.low_value_ceiling):
+        ctx.reasons.append(f"{r.code}: consignment {ctx.money(ctx.goods)} > {ctx.money(r.low_value_ceiling)}: duty and import VAT at the border")
+        return ctx.all_items("tariff", "at_import")
+    vat = _sale_vat(ctx, "GB")
+    ctx.reasons.append(f"{r.code}: consignment {ctx.money(ctx.goods)} <= {ctx.money(r.low_value_ceiling)}: duty relief, VAT charged at sale by the seller")
+    return ctx.all_items("relief", vat)
+
+
+def _us(ctx: _Context) -> list[ItemTreatment]:
+    r = ctx.regime
+    under = ctx.within(r.duty_threshold) and (r.duty_threshold or 0) > 0
+    treatments = []
+    for item in ctx.parcel.items:
+        excluded = (item.origin_country or "") in r.excluded_origins
+        treatments.append(ItemTreatment("relief" if under and not excluded else "tariff", "none"))
+    if r.duty_threshold == 0:
+        ctx.reasons.append(f"{r.code}: no de minimis on {ctx.parcel.day}: duty on every shipment")
+    elif under:
+        ctx.reasons.append(f"{r.code}: value {ctx.money(ctx.goods)} <= {ctx.money(r.duty_threshold)}: duty-free"
+                           + (f" except goods of {' '.join(sorted(r.excluded_origins))} origin" if r.excluded_origins else ""))
+    else:
+        ctx.reasons.append(f"{r.code}: value {ctx.money(ctx.goods)} > {ctx.money(r.duty_threshold)}: duty due")
+    return treatments
+
+
+def _ca(ctx: _Context) -> list[ItemTreatment]:
+    r = ctx.regime
+    fta = ctx.parcel.courier and ctx.parcel.shipper_country in r.courier_fta_origins
+    duty_threshold = r.courier_fta_duty_threshold if fta else r.duty_threshold
+    tax_threshold = r.courier_fta_vat_threshold if fta else r.vat_threshold
+    duty = "relief" if ctx.within(duty_threshold) else "tariff"
+    vat = "exempt" if ctx.within(tax_threshold) else "at_import"
+    route = f"courier from {ctx.parcel.shipper_country} (CUSMA thresholds)" if fta else "postal / non-CUSMA"
+    ctx.reasons.append(
+        f"{r.code}: {route}, value for duty {ctx.money(ctx.goods)}: duty "
+        + ("free" if duty == "relief" else "due") + f" (threshold {ctx.money(duty_threshold)}), GST/HST "
+        + ("free" if vat == "exempt" else "due") + f" (threshold {ctx.money(tax_threshold)})"
+    )
+    return ctx.all_items(duty, vat)
+
+
+def _au(ctx: _Context) -> list[ItemTreatment]:
+    r = ctx.regime
+    if not ctx.within(r.low_value_ceiling):
+        ctx.reasons.append(f"{r.code}: customs value {ctx.money(ctx.goods)} > {ctx.money(r.low_value_ceiling)}: import declaration, duty and GST at the border")
+        return ctx.all_items("tariff", "at_import")
+    vat = _sale_vat(ctx, "AU")
+    ctx.reasons.append(f"{r.code}: customs value {ctx.money(ctx.goods)} <= {ctx.money(r.low_value_ceiling)}: no duty, GST charged at sale")
+    return ctx.all_items("relief", vat)
+
+
+def _jp(ctx: _Context) -> list[ItemTreatment]:
+    r = ctx.regime
+    taxable = PERSONAL_USE_VALUE_SHARE["JP"] * ctx.goods
+    if taxable > (r.duty_threshold or 0):
+        ctx.reasons.append(f"{r.code}: taxable value 60% x {ctx.money(ctx.goods)} = {ctx.money(taxable)} > {ctx.money(r.duty_threshold)}: duty and consumption tax")
+        return ctx.all_items("tariff", "at_import")
+    treatments = []
+    for item in ctx.parcel.items:
+        excluded = any((item.hs_code or "").startswith(p) for p in r.duty_exclusion_hs_prefixes)
+        treatments.append(ItemTreatment("tariff", "at_import") if excluded else ItemTreatment("relief", "exempt"))
+    ctx.reasons.append(f"{r.code}: taxable value {ctx.money(taxable)} <= {ctx.money(r.duty_threshold)}: exempt"
+                       + (" except goods that are never exempt" if any(t.duty == "tariff" for t in treatments) else ""))
+    return treatments
+
+
+def _ch(ctx: _Context) -> list[ItemTreatment]:
+    r = ctx.regime
+    treatments = []
+    for item in ctx.parcel.items:
+        chapter = _chapter(item.hs_code)
+        industrial = chapter is not None and chapter >= 25 and ctx.parcel.day >= CH_INDUSTRIAL_TARIFF_END
+        treatments.append(ItemTreatment("none" if industrial else "tariff", "at_import"))
+    if SALE_SCHEME["CH"] in ctx.merchant.registrations:
+        ctx.reasons.append(f"{r.code}: seller registered for Swiss VAT (mail-order rule): VAT charged at sale")
+        for t in treatments:
+            t.vat = "at_sale"
+        return treatments
+    # import VAT is not collected when it would be CHF 5 or less (duty-free industrial goods: VAT on value + shipping)
+    tax = ctx.vat_rate * (ctx.goods + ctx.shipping)
+    if tax <= CH_TAX_MINIMUM:
+        ctx.reasons.append(f"{r.code}: import VAT {ctx.money(tax)} <= {ctx.money(CH_TAX_MINIMUM)}: not collected")
+        for t in treatments:
+            t.vat = "exempt"
+    else:
+        ctx.reasons.append(f"{r.code}: import VAT {ctx.money(tax)} > {ctx.money(CH_TAX_MINIMUM)}: collected at import")
+    return treatments
+
+
+def _no(ctx: _Context) -> list[ItemTreatment]:
+    r = ctx.regime
+    treatments = []
+    for value in ctx.unit_values:
+        if value < (r.low_value_ceiling or 0):
+            treatments.append(ItemTreatment("tariff", _sale_vat(ctx, "NO")))
+        else:
+            treatments.append(ItemTreatment("tariff", "at_import"))
+    ctx.reasons.append(f"{r.code}: items under {ctx.money(r.low_value_ceiling)} carry VAT charged at sale (VOEC); dearer items pay import VAT")
+    return treatments
+
+
+REGIME_RULES: dict[str, Callable[[_Context], list[ItemTreatment]]] = {
+    "eu_ioss": _eu,
+    "eu_ioss_flat_duty": _eu,
+    "uk_low_value": _gb,
+    "us_section_321": _us,
+    "us_de_minimis_suspended": _us,
+    "ca_cusma_courier": _ca,
+    "au_low_value_gst": _au,
+    "jp_small_value": _jp,
+    "ch_low_value": _ch,
+    "no_voec": _no,
+}
+
+
+def _duty_rate(item: Item, merchant: Merchant) -> tuple[float | None, float]:
+    """(rate applied, saving if an available preference were claimed)."""
+    pref = item.preferential_rate if item.preferential_agreement else None
+    if pref is not None and item.preferential_agreement in merchant.claimed_agreements:
+        return pref, 0.0
+    if item.mfn_rate is None:
+        return None, 0.0
+    return item.mfn_rate, (item.mfn_rate - pref) if pref is not None else 0.0
+
+
+def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Merchant()) -> ParcelCost:
+    """Price `parcel` under the rules in force on its day (see the module docstring for the formula)."""
+    regime = rules.regime(parcel.territory, parcel.day)
+    currency = regime.currency if regime else parcel.currency
+    upe = rules.units_per_eur(currency, parcel.day)
+    to_customs = upe / rules.units_per_eur(parcel.currency, parcel.day)
+    vat_rate = rules.vat_rate(parcel.destination, parcel.day)
+
+    divisor = 1 + vat_rate if parcel.prices_include_vat else 1.0
+    unit_values = [item.unit_price * to_customs / divisor for item in parcel.items]
+    item_goods = [v * item.quantity for v, item in zip(unit_values, parcel.items)]
+    goods = sum(item_goods)
+    shipping = parcel.shipping * to_customs
+
+    if regime is None:
+        ctx = None
+        treatments = [ItemTreatment("tariff", "at_import" if vat_rate > 0 else "none") for _ in parcel.items]
+        reasons = [f"no low-value regime for {parcel.territory} in the de_minimis seed: full duty and import tax"]
+        registration = None
+    else:
+        ctx = _Context(parcel, regime, merchant, vat_rate, goods, shipping, unit_values)
+        treatments = REGIME_RULES[regime.code](ctx)
+        reasons, registration = ctx.reasons, ctx.registration_needed
+    if vat_rate == 0:
+        for t in treatments:
+            t.vat = "none"
+    if divisor != 1.0:
+        # an exempt item's price carried no tax: its goods value is the full price
+        item_goods = [g * divisor if t.vat == "exempt" else g for g, t in zip(item_goods, treatments)]
+        goods = sum(item_goods)
+
+    cif = parcel.territory not in FOB_TERRITORIES
+    shares = [g / goods if goods else 1 / len(parcel.items) for g in item_goods]
+    value_share = PERSONAL_USE_VALUE_SHARE.get(parcel.territory, 1.0)
+    customs_values = [value_share * g + (shipping * s if cif else 0.0) for g, s in zip(item_goods, shares)]
+
+    duty_items, saving, missing_rate = [], 0.0, False
+    flat_subheadings = {(item.hs_code or item.sku)[:6] for item, t in zip(parcel.items, treatments) if t.duty == "flat"}
+    for item, t, value in zip(parcel.items, treatments, customs_values):
+        if t.duty != "tariff":
+            duty_items.append(0.0)
+            continue
+        rate, pref_gap = _duty_rate(item, merchant)
+        missing_rate |= rate is None
+        duty_items.append((rate or 0.0) * value)
+        saving += pref_gap * value
+    flat_duty = len(flat_subheadings) * (regime.flat_duty_per_item or 0.0) if regime else 0.0
+    if flat_duty:
+        reasons.append(f"flat duty: {len(flat_subheadings)} tariff subheading(s) x {_money(regime.flat_duty_per_item, currency)}")
+    duty = sum(duty_items) + flat_duty
+
+    vat_items = []
+    for t, g, s, d in zip(treatments, item_goods, shares, duty_items):
+        flat_share = flat_duty * s
+        if t.vat == "at_sale":
+            vat_items.append(vat_rate * (g + shipping * s))
+        elif t.vat == "at_import":
+            base = value_share * g + d + flat_share + (0.0 if parcel.territory in IMPORT_TAX_WITHOUT_SHIPPING else shipping * s)
+            vat_items.append(vat_rate * base)
+        else:
+            vat_items.append(0.0)
+    vat = sum(vat_items)
+    modes = {t.vat for t in treatments}
+
+    border_import_vat = sum(v for v, t in zip(vat_items, treatments) if t.vat == "at_import") if vat else 0.0
+    collected_at_border = duty + border_import_vat > 0
+    fees = _fees(parcel, regime, rules, goods, sum(customs_values), collected_at_border, upe, currency)
+    collected_at_door = parcel.incoterm == "DAP" and collected_at_border
+    if collected_at_door:
+        fees += _dap_fees(parcel, rules, upe)
+    at_door = duty + border_import_vat + fees if collected_at_door else 0.0
+
+    return ParcelCost(
+        parcel_id=parcel.parcel_id,
+        day=parcel.day,
+        destination=parcel.destination,
+        regime=regime.code if regime else None,
+        currency=currency,
+        units_per_eur=upe,
+        vat_rate=vat_rate,
+        goods_value=goods,
+        shipping=shipping,
+        customs_value=sum(customs_values),
+        duty=duty,
+        vat=vat,
+        fees=fees,
+        vat_collected="+".join(sorted(modes)),
+        duty_treatment="+".join(sorted({t.duty for t in treatments})),
+        incoterm=parcel.incoterm,
+        collected_at_door=at_door,
+        registration_needed=registration,
+        preference_unclaimed_saving=saving,
+        missing_duty_rate=missing_rate,
+        reasons=reasons,
+    )
+
+
+def _fees(parcel: Parcel, regime: Regime | None, rules: Rulebook, goods: float, customs_value: float,
+          collected_at_border: bool, upe: float, currency: str) -> float:
+    """Government and carrier fees of the clearance the parcel goes through (not the DAP collection fee)."""
+    if regime is None:
+        return 0.0
+    formal_threshold = regime.formal_entry_threshold if regime.formal_entry_threshold is not None else regime.low_value_ceiling
+    formal = formal_threshold is not None and goods > formal_threshold
+    total = 0.0
+    for fee in rules.fees(parcel.territory, parcel.day):
+        applies = (
+            fee.applies_when == "always"
+            or (fee.applies_when == "formal_entry" and formal)
+            or (fee.applies_when == "informal_entry" and collected_at_border and not formal)
+        )
+        if applies:
+            to_fee = rules.units_per_eur(fee.currency, parcel.day) / upe
+            total += fee.charge(customs_value * to_fee) / to_fee
+    return total
+
+
+def _dap_fees(parcel: Parcel, rules: Rulebook, upe: float) -> float:
+    """The carrier's fee for collecting duty and tax from the shopper at the door."""
+    total = 0.0
+    for fee in rules.fees(parcel.territory, parcel.day):
+        if fee.applies_when == "dap_collection":
+            to_fee = rules.units_per_eur(fee.currency, parcel.day) / upe
+            total += fee.charge(0.0) / to_fee
+    return total

@@ -1,0 +1,198 @@
+"""The reference rules in force on a given day: de minimis regime, VAT rate, fees, FX.
+
+Every table here is a dbt seed with effective_from / effective_to, so the same
+order before and after a rule change is priced under the rule of its own day.
+The lookups are strict: a day no row covers raises with the table, key and day
+to fix, rather than falling back to another period's rule.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+DE_MINIMIS_COLUMNS: tuple[str, ...] = (
+    "destination", "regime", "effective_from", "effective_to", "threshold_currency", "duty_threshold",
+    "vat_threshold", "low_value_ceiling", "flat_duty_per_item", "vat_collected_at_sale", "value_basis",
+    "excluded_origins", "courier_fta_duty_threshold", "courier_fta_vat_threshold", "courier_fta_origins",
+    "duty_exclusion_hs_prefixes", "formal_entry_threshold",
+)
+VAT_COLUMNS: tuple[str, ...] = ("country_code", "tax_name", "standard_rate", "effective_from", "effective_to")
+FEE_COLUMNS: tuple[str, ...] = (
+    "destination", "fee_code", "fee_kind", "applies_when", "amount", "currency", "min_amount", "max_amount",
+    "rate", "effective_from", "effective_to",
+)
+FX_COLUMNS: tuple[str, ...] = ("calendar_date", "currency", "units_per_eur")
+
+
+@dataclass(frozen=True)
+class Regime:
+    """One row of the de_minimis seed: the low-value rules of a customs territory for a period.
+
+    Thresholds are in `currency`; None means the threshold does not exist
+    (e.g. the US has no import VAT, Switzerland has no duty threshold).
+    """
+
+    territory: str
+    code: str
+    currency: str
+    duty_threshold: float | None
+    vat_threshold: float | None
+    low_value_ceiling: float | None
+    flat_duty_per_item: float | None
+    vat_collected_at_sale: bool
+    excluded_origins: frozenset[str]
+    courier_fta_duty_threshold: float | None
+    courier_fta_vat_threshold: float | None
+    courier_fta_origins: frozenset[str]
+    duty_exclusion_hs_prefixes: tuple[str, ...]
+    formal_entry_threshold: float | None
+
+
+@dataclass(frozen=True)
+class Fee:
+    """A fixed or ad valorem fee at import (import_fees seed), in `currency`."""
+
+    code: str
+    kind: str
+    applies_when: str
+    amount: float
+    currency: str
+    rate: float
+    min_amount: float | None
+    max_amount: float | None
+
+    def charge(self, customs_value: float) -> float:
+        """The fee on a consignment of `customs_value` (same currency as the fee)."""
+        value = self.amount + self.rate * customs_value
+        if self.min_amount is not None:
+            value = max(value, self.min_amount)
+        if self.max_amount is not None:
+            value = min(value, self.max_amount)
+        return value
+
+
+def _num(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _codes(value: object) -> frozenset[str]:
+    return frozenset() if value is None or pd.isna(value) else frozenset(str(value).split())
+
+
+def _in_force(frame: pd.DataFrame, day: date) -> pd.DataFrame:
+    when = pd.Timestamp(day)
+    start = pd.to_datetime(frame["effective_from"])
+    end = pd.to_datetime(frame["effective_to"])
+    return frame[(start <= when) & (end.isna() | (end >= when))]
+
+
+class Rulebook:
+    """Date-aware lookups over the reference seeds (de_minimis, vat_rates, import_fees, FX).
+
+    Built once from DataFrames and queried per consignment; the frames are
+    indexed by key so a lookup is a dictionary hit and a short date scan.
+    """
+
+    def __init__(
+        self,
+        de_minimis: pd.DataFrame,
+        vat_rates: pd.DataFrame,
+        fees: pd.DataFrame | None = None,
+        fx: pd.DataFrame | None = None,
+    ) -> None:
+        self._regimes = {k: g for k, g in de_minimis.groupby("destination")}
+        self._vat = {k: g for k, g in vat_rates.groupby("country_code")}
+        fees = fees if fees is not None else pd.DataFrame(columns=list(FEE_COLUMNS))
+        self._fees = {k: g for k, g in fees.groupby("destination")}
+        self._fx: dict[str, pd.Series] = {}
+        if fx is not None and len(fx):
+            for currency, g in fx.groupby("currency"):
+                self._fx[str(currency)] = g.set_index(pd.to_datetime(g["calendar_date"]).dt.date)["units_per_eur"]
+        self._regime_cache: dict[tuple[str, date], Regime | None] = {}
+
+    def regime(self, territory: str, day: date) -> Regime | None:
+        """The low-value regime of `territory` on `day`; None when the seed has no regime for it."""
+        key = (territory, day)
+        if key not in self._regime_cache:
+            self._regime_cache[key] = self._find_regime(territory, day)
+        return self._regime_cache[key]
+
+    def _find_regime(self, territory: str, day: date) -> Regime | None:
+        rows = self._regimes.get(territory)
+        if rows is None:
+            return None
+        rows = _in_force(rows, day)
+        if len(rows) != 1:
+            if len(rows) == 0:
+                return None
+            raise ValueError(
+                f"de_minimis has {len(rows)} regimes for {territory} on {day} "
+                f"({', '.join(rows['regime'])}): effective periods must not overlap"
+            )
+        r = rows.iloc[0]
+        prefixes = r.get("duty_exclusion_hs_prefixes")
+        return Regime(
+            territory=territory,
+            code=str(r["regime"]),
+            currency=str(r["threshold_currency"]),
+            duty_threshold=_num(r["duty_threshold"]),
+            vat_threshold=_num(r["vat_threshold"]),
+            low_value_ceiling=_num(r["low_value_ceiling"]),
+            flat_duty_per_item=_num(r["flat_duty_per_item"]),
+            vat_collected_at_sale=bool(r["vat_collected_at_sale"]),
+            excluded_origins=_codes(r["excluded_origins"]),
+            courier_fta_duty_threshold=_num(r["courier_fta_duty_threshold"]),
+            courier_fta_vat_threshold=_num(r["courier_fta_vat_threshold"]),
+            courier_fta_origins=_codes(r["courier_fta_origins"]),
+            duty_exclusion_hs_prefixes=tuple(sorted(_codes(prefixes))),
+            formal_entry_threshold=_num(r.get("formal_entry_threshold")),
+        )
+
+    def vat_rate(self, country: str, day: date) -> float:
+        """The standard VAT/GST rate of `country` on `day` (0 for a country with no VAT, e.g. US)."""
+        rows = self._vat.get(country)
+        if rows is None:
+            raise ValueError(f"vat_rates has no row for {country}: add its standard rate to the vat_rates seed")
+        rows = _in_force(rows, day)
+        if len(rows) != 1:
+            raise ValueError(
+                f"vat_rates has {len(rows)} rates for {country} on {day}: "
+                "each day needs exactly one (check effective_from / effective_to)"
+            )
+        return float(rows.iloc[0]["standard_rate"])
+
+    def fees(self, territory: str, day: date) -> list[Fee]:
+        """The import fees of `territory` in force on `day`."""
+        rows = self._fees.get(territory)
+        if rows is None:
+            return []
+        return [
+            Fee(
+                code=str(r["fee_code"]),
+                kind=str(r["fee_kind"]),
+                applies_when=str(r["applies_when"]),
+                amount=_num(r["amount"]) or 0.0,
+                currency=str(r["currency"]),
+                rate=_num(r["rate"]) or 0.0,
+                min_amount=_num(r["min_amount"]),
+                max_amount=_num(r["max_amount"]),
+            )
+            for _, r in _in_force(rows, day).iterrows()
+        ]
+
+    def units_per_eur(self, currency: str, day: date) -> float:
+        """ECB rate of `day` (the daily FX model already carries the last rate over weekends)."""
+        if currency == "EUR":
+            return 1.0
+        series = self._fx.get(currency)
+        if series is None:
+            raise ValueError(f"no FX rates for {currency}: it must be in the fx_rates seed")
+        try:
+            return float(series.loc[day])
+        except KeyError:
+            earlier = series[series.index <= day]
+            if earlier.empty:
+                raise ValueError(f"no {currency} rate on or before {day}") from None
+            return float(earlier.iloc[-1])

@@ -1,0 +1,295 @@
+"""Hand-worked landed costs, one regime at a time, under the shipped de_minimis and vat_rates seeds.
+
+Each test writes out its inputs, the rule and rates that apply on the day,
+and the arithmetic, so a reviewer can check it with a pencil. Fees are left
+out here (an empty fee table) and tested on their own below, so each number
+has one reason. FX is a fixed hand table: amounts are in the destination's
+currency and the EUR figures divide by the rate written in the test.
+"""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from compliance.landed_cost import Item, Merchant, Parcel, parcel_landed_cost
+from compliance.rulebook import Rulebook
+
+SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+FX = pd.DataFrame(
+    [("2020-01-01", c, r) for c, r in {"GBP": 0.85, "USD": 1.10, "CAD": 1.50, "AUD": 1.65, "JPY": 160.0, "CHF": 0.95, "NOK": 11.5}.items()],
+    columns=["calendar_date", "currency", "units_per_eur"],
+)
+
+
+def rulebook(fees: pd.DataFrame | None = None) -> Rulebook:
+    return Rulebook(
+        de_minimis=pd.read_csv(SEEDS / "de_minimis.csv"),
+        vat_rates=pd.read_csv(SEEDS / "vat_rates.csv"),
+        fees=fees,
+        fx=FX,
+    )
+
+
+RULES = rulebook()
+IOSS = Merchant(registrations=frozenset({"IOSS"}))
+
+
+def tshirt(qty: int, price: float, **kw) -> Item:
+    return Item("APP-1", "610910", kw.pop("origin", "BD"), qty, price, **{"mfn_rate": 0.12, **kw})
+
+
+def lipstick(qty: int, price: float, **kw) -> Item:
+    return Item("BEA-1", "330410", kw.pop("origin", "FR"), qty, price, **{"mfn_rate": 0.0, **kw})
+
+
+def eu_parcel(day: date, merchant: Merchant = IOSS):
+    """A UK warehouse ships to a shopper in Germany; German shop prices include 19% VAT.
+
+    2 T-shirts (6109.10) at EUR 35.70 = 30.00 net each, 1 lipstick (3304.10) at EUR 23.80 = 20.00 net.
+    Intrinsic value 2 x 30 + 20 = EUR 80.00 <= EUR 150. Shipping EUR 6.00.
+    """
+    parcel = Parcel("EU-1", day, "DE", "EU", "GB", "EUR", 6.0, (tshirt(2, 35.70), lipstick(1, 23.80)), prices_include_vat=True)
+    return parcel_landed_cost(parcel, RULES, merchant)
+
+
+def test_eu_order_under_150_via_ioss_before_the_flat_duty():
+    """2026-06-15, regime eu_ioss: duty relief <= EUR 150; VAT at sale (IOSS) 19% on goods + shipping.
+
+    VAT = 0.19 x (80 + 6) = 16.34. Landed = 80 + 6 + 0 + 16.34 = 102.34.
+    """
+    cost = eu_parcel(date(2026, 6, 15))
+    assert cost.regime == "eu_ioss"
+    assert cost.goods_value == pytest.approx(80.00)
+    assert cost.duty == 0.0
+    assert cost.vat_collected == "at_sale"
+    assert cost.vat == pytest.approx(16.34)
+    assert cost.landed_cost == pytest.approx(102.34)
+    assert cost.collected_at_door == 0.0 and cost.registration_needed is None
+
+
+def test_eu_order_under_150_via_ioss_from_2026_07_01_pays_3_eur_per_tariff_subheading():
+    """2026-07-15, regime eu_ioss_flat_duty: EUR 3 per distinct subheading; 610910 and 330410 = 2 items.
+
+    Duty = 2 x 3.00 = 6.00. VAT at sale unchanged 16.34. Landed = 80 + 6 + 6.00 + 16.34 = 108.34.
+    """
+    cost = eu_parcel(date(2026, 7, 15))
+    assert cost.regime == "eu_ioss_flat_duty"
+    assert cost.duty == pytest.approx(6.00)
+    assert cost.vat == pytest.approx(16.34)
+    assert cost.landed_cost == pytest.approx(108.34)
+
+
+def test_eu_order_without_ioss_pays_import_vat_on_goods_shipping_and_duty():
+    """Same parcel on 2026-07-15 from a seller without IOSS: VAT at import, base = CIF value + duty.
+
+    VAT = 0.19 x (80 + 6 + 6) = 17.48; the missing registration is named.
+    """
+    cost = eu_parcel(date(2026, 7, 15), Merchant())
+    assert cost.vat_collected == "at_import"
+    assert cost.vat == pytest.approx(17.48)
+    assert cost.registration_needed == "IOSS"
+
+
+def test_eu_order_over_150_pays_the_tariff_on_the_cif_value():
+    """2026-06-15, 5 T-shirts at EUR 35.70 (30.00 net) = EUR 150.00... plus 1 more = 6 x 30 = 180 > 150.
+
+    CIF value = 180 + shipping 6 = 186; duty 12% = 22.32; import VAT 0.19 x (186 + 22.32) = 39.5808.
+    Landed = 180 + 6 + 22.32 + 39.5808 = 247.9008.
+    """
+    parcel = Parcel("EU-2", date(2026, 6, 15), "DE", "EU", "GB", "EUR", 6.0, (tshirt(6, 35.70),), prices_include_vat=True)
+    cost = parcel_landed_cost(parcel, RULES, IOSS)
+    assert cost.duty_treatment == "tariff" and cost.vat_collected == "at_import"
+    assert cost.customs_value == pytest.approx(186.0)
+    assert cost.duty == pytest.approx(22.32)
+    assert cost.vat == pytest.approx(39.5808)
+    assert cost.landed_cost == pytest.approx(247.9008)
+
+
+def gb_parcel(items: tuple[Item, ...]):
+    """The EU hub ships to a UK shopper in GBP; UK prices include 20% VAT. Shipping GBP 5.00. Seller UK VAT registered."""
+    parcel = Parcel("GB-1", date(2026, 3, 1), "GB", "GB", "NL", "GBP", 5.0, items, prices_include_vat=True)
+    return parcel_landed_cost(parcel, RULES, Merchant(registrations=frozenset({"GB_VAT"})))
+
+
+def test_uk_order_under_135_pays_vat_at_sale_and_no_duty():
+    """1 jacket at GBP 96.00 incl. VAT = 80.00 net <= GBP 135: duty relief, VAT at sale 20% x (80 + 5) = 17.00.
+
+    Landed = 80 + 5 + 17 = GBP 102.00 = EUR 120.00 at 0.85.
+    """
+    cost = gb_parcel((tshirt(1, 96.00),))
+    assert cost.regime == "uk_low_value" and cost.currency == "GBP"
+    assert cost.duty == 0.0 and cost.vat_collected == "at_sale"
+    assert cost.vat == pytest.approx(17.00)
+    assert cost.landed_cost == pytest.approx(102.00)
+    assert cost.eur(cost.landed_cost) == pytest.approx(120.00)
+
+
+def test_uk_order_over_135_pays_duty_and_import_vat_at_the_border():
+    """2 T-shirts at GBP 96.00 (80.00 net) + 1 pair of shoes (6403.99, 8%) at GBP 48.00 (40.00 net) = GBP 200 > 135.
+
+    Shipping 5 is split by value: 4.00 to the T-shirts (160/200), 1.00 to the shoes (40/200).
+    Duty = 12% x (160 + 4) + 8% x (40 + 1) = 19.68 + 3.28 = 22.96.
+    Import VAT = 20% x (200 + 5 + 22.96) = 45.592. Landed = 200 + 5 + 22.96 + 45.592 = 273.552.
+    """
+    shoes = Item("FTW-1", "640399", "VN", 1, 48.00, mfn_rate=0.08)
+    cost = gb_parcel((tshirt(2, 96.00), shoes))
+    assert cost.duty_treatment == "tariff" and cost.vat_collected == "at_import"
+    assert cost.duty == pytest.approx(22.96)
+    assert cost.vat == pytest.approx(45.592)
+    assert cost.landed_cost == pytest.approx(273.552)
+
+
+def us_parcel(day: date, origin: str = "VN"):
+    """A UK warehouse ships 1 T-shirt (6109.10, US MFN 16.5%) at USD 60.00 to a US shopper; shipping USD 8.
+
+    US prices exclude sales tax and the US has no import VAT. The US values FOB: duty on the goods only.
+    """
+    item = tshirt(1, 60.00, origin=origin, mfn_rate=0.165)
+    parcel = Parcel("US-1", day, "US", "US", "GB", "USD", 8.0, (item,))
+    return parcel_landed_cost(parcel, RULES)
+
+
+def test_us_order_before_2025_08_29_is_duty_free_under_800():
+    """2025-08-15, us_section_321 (CN/HK excluded from 2025-05-02): VN goods, USD 60 <= 800: duty-free.
+
+    Landed = 60 + 8 = USD 68.00.
+    """
+    cost = us_parcel(date(2025, 8, 15))
+    assert cost.regime == "us_section_321"
+    assert cost.duty == 0.0 and cost.vat == 0.0 and cost.vat_collected == "none"
+    assert cost.landed_cost == pytest.approx(68.00)
+
+
+def test_us_order_from_2025_08_29_pays_duty_on_the_fob_value():
+    """2025-09-15, us_de_minimis_suspended: duty = 16.5% x 60 (FOB, no shipping) = 9.90. Landed = 60 + 8 + 9.90 = 77.90."""
+    cost = us_parcel(date(2025, 9, 15))
+    assert cost.regime == "us_de_minimis_suspended"
+    assert cost.customs_value == pytest.approx(60.00)
+    assert cost.duty == pytest.approx(9.90)
+    assert cost.landed_cost == pytest.approx(77.90)
+
+
+def test_us_order_of_chinese_goods_lost_de_minimis_on_2025_05_02():
+    """2025-06-01, us_section_321 with CN excluded: the same USD 60 T-shirt made in CN pays 9.90; a day before the cut-off it did not."""
+    assert us_parcel(date(2025, 6, 1), origin="CN").duty == pytest.approx(9.90)
+    assert us_parcel(date(2025, 5, 1), origin="CN").duty == 0.0
+
+
+def ca_parcel(courier: bool, merchant: Merchant = Merchant(claimed_agreements=frozenset({"CUSMA"}))):
+    """US-EWR ships 2 hoodies (6110.20, made in the US: CA MFN 18%, CUSMA 0%) at CAD 45.00 to a Canadian shopper.
+
+    Canadian prices exclude GST/HST. Value for duty (FOB) = 2 x 45 = CAD 90. Shipping CAD 12.
+    """
+    hoodie = Item("APP-2", "611020", "US", 2, 45.00, mfn_rate=0.18, preferential_agreement="CUSMA", preferential_rate=0.0)
+    parcel = Parcel("CA-1", date(2026, 3, 1), "CA", "CA", "US", "CAD", 12.0, (hoodie,), courier=courier)
+    return parcel_landed_cost(parcel, RULES, merchant)
+
+
+def test_cusma_courier_shipment_to_canada_is_duty_free_and_pays_gst_above_40():
+    """Courier from the US: CUSMA thresholds CAD 150 duty / CAD 40 tax. 90 <= 150: no duty; 90 > 40: GST 5%.
+
+    GST base in Canada = value for duty + duty (no shipping) = 90 + 0; GST = 4.50. Landed = 90 + 12 + 0 + 4.50 = 106.50.
+    """
+    cost = ca_parcel(courier=True)
+    assert cost.regime == "ca_cusma_courier"
+    assert cost.duty == 0.0 and cost.vat_collected == "at_import"
+    assert cost.vat == pytest.approx(4.50)
+    assert cost.landed_cost == pytest.approx(106.50)
+
+
+def test_canada_by_post_uses_cad_20_and_the_cusma_rate_only_with_origin_proof():
+    """By post the thresholds are CAD 20: 90 > 20, so the tariff applies.
+
+    With the CUSMA proof on file: 0% duty; without it: MFN 18% x 90 = 16.20, and 16.20 is the saving flagged.
+    GST = 5% x (90 + 16.20) = 5.31 without the proof.
+    """
+    claimed = ca_parcel(courier=False)
+    assert claimed.duty == 0.0 and claimed.preference_unclaimed_saving == 0.0
+    unclaimed = ca_parcel(courier=False, merchant=Merchant())
+    assert unclaimed.duty == pytest.approx(16.20)
+    assert unclaimed.preference_unclaimed_saving == pytest.approx(16.20)
+    assert unclaimed.vat == pytest.approx(5.31)
+
+
+def au_parcel(price: float):
+    """A UK warehouse ships to an Australian shopper; AU prices include 10% GST. Shipping AUD 15. Seller GST-registered."""
+    parcel = Parcel("AU-1", date(2026, 3, 1), "AU", "AU", "GB", "AUD", 15.0, (tshirt(1, price, mfn_rate=0.05),), prices_include_vat=True)
+    return parcel_landed_cost(parcel, RULES, Merchant(registrations=frozenset({"AU_GST"})))
+
+
+def test_australian_order_under_1000_carries_gst_at_sale_and_no_duty():
+    """AUD 110.00 incl. GST = 100.00 net <= AUD 1,000: no duty, GST at sale 10% x (100 + 15) = 11.50.
+
+    Landed = 100 + 15 + 11.50 = AUD 126.50 = EUR 76.67 at 1.65.
+    """
+    cost = au_parcel(110.00)
+    assert cost.regime == "au_low_value_gst"
+    assert cost.duty == 0.0 and cost.vat_collected == "at_sale"
+    assert cost.vat == pytest.approx(11.50)
+    assert cost.landed_cost == pytest.approx(126.50)
+    assert cost.eur(cost.landed_cost) == pytest.approx(76.6667, abs=1e-4)
+
+
+def test_australian_order_over_1000_pays_duty_on_fob_and_gst_on_the_value_of_the_taxable_importation():
+    """AUD 1,320 incl. GST = 1,200 net > 1,000. Duty 5% x 1,200 (FOB) = 60.
+
+    GST base (VoTI) = customs value + duty + transport = 1,200 + 60 + 15 = 1,275; GST = 127.50.
+    """
+    cost = au_parcel(1320.00)
+    assert cost.duty == pytest.approx(60.00)
+    assert cost.vat_collected == "at_import"
+    assert cost.vat == pytest.approx(127.50)
+
+
+def test_japan_small_value_exemption_uses_60_percent_of_the_price_and_never_covers_knitwear():
+    """JP prices include 10% consumption tax. A mug (6912.00) at JPY 11,000 = 10,000 net; 60% = 6,000 <= 10,000: exempt.
+
+    Exempt items carry no tax, so the goods value is the full JPY 11,000. A knitted T-shirt (chapter 61) at the same
+    price is never exempt. Its taxable value (CIF, personal use) = 60% x 10,000 + 1,000 shipping = 7,000;
+    duty 10.9% x 7,000 = 763; consumption tax 10% x (7,000 + 763) = 776.30.
+    """
+    mug = Item("HOM-1", "691200", "CN", 1, 11000.0, mfn_rate=0.034)
+    rules, day = RULES, date(2026, 3, 1)
+    exempt = parcel_landed_cost(Parcel("JP-1", day, "JP", "JP", "GB", "JPY", 1000.0, (mug,), prices_include_vat=True), rules)
+    assert exempt.regime == "jp_small_value"
+    assert exempt.duty == 0.0 and exempt.vat == 0.0 and exempt.goods_value == pytest.approx(11000.0)
+    knit = tshirt(1, 11000.0, mfn_rate=0.109)
+    taxed = parcel_landed_cost(Parcel("JP-2", day, "JP", "JP", "GB", "JPY", 1000.0, (knit,), prices_include_vat=True), rules)
+    assert taxed.customs_value == pytest.approx(7000.0)
+    assert taxed.duty == pytest.approx(763.0)
+    assert taxed.vat == pytest.approx(776.30)
+
+
+def test_switzerland_collects_no_import_vat_of_chf_5_or_less_and_no_duty_on_industrial_goods():
+    """CH 8.1% from 2024. CHF 54.05 incl. VAT = 50.00 net + CHF 10 shipping: VAT 8.1% x 60 = 4.86 <= 5: not collected.
+
+    At CHF 108.10 (100 net): 8.1% x 110 = 8.91 > 5: collected at import. Chapter 61 is industrial: no duty since 2024.
+    """
+    def ch(price: float):
+        parcel = Parcel("CH-1", date(2026, 3, 1), "CH", "CH", "DE", "CHF", 10.0, (tshirt(1, price),), prices_include_vat=True)
+        return parcel_landed_cost(parcel, RULES)
+
+    small, large = ch(54.05), ch(108.10)
+    assert small.vat == 0.0 and small.vat_collected == "exempt" and small.duty == 0.0
+    assert large.vat == pytest.approx(8.91) and large.duty == 0.0
+
+
+def test_norway_voec_charges_vat_at_sale_per_item_under_nok_3000():
+    """NO 25%. Item at NOK 1,250 incl. VAT = 1,000 net < 3,000: VAT at sale 25% x (1,000 + 100 shipping) = 275 (VOEC)."""
+    parcel = Parcel("NO-1", date(2026, 3, 1), "NO", "NO", "GB", "NOK", 100.0, (tshirt(1, 1250.0, mfn_rate=0.0),), prices_include_vat=True)
+    cost = parcel_landed_cost(parcel, RULES, Merchant(registrations=frozenset({"VOEC"})))
+    assert cost.regime == "no_voec" and cost.vat_collected == "at_sale"
+    assert cost.vat == pytest.approx(275.0)
+    unregistered = parcel_landed_cost(parcel, RULES)
+    assert unregistered.registration_needed == "VOEC"
+
+
+def test_a_day_with_two_overlapping_regimes_is_an_error_that_names_them():
+    seed = pd.read_csv(SEEDS / "de_minimis.csv")
+    eu = seed[seed["destination"] == "EU"].copy()
+    eu.loc[eu["regime"] == "eu_ioss", "effective_to"] = "2026-12-31"
+    with pytest.raises(ValueError, match="2 regimes for EU on 2026-08-01.*eu_ioss"):
+        Rulebook(eu, pd.read_csv(SEEDS / "vat_rates.csv"), fx=FX).regime("EU", date(2026, 8, 1))
