@@ -380,7 +380,7 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
     fees = _fees(parcel, regime, rules, goods, sum(customs_values), collected_at_border, upe, currency)
     collected_at_door = parcel.incoterm == "DAP" and collected_at_border
     if collected_at_door:
-        fees += _dap_fees(parcel, rules, upe)
+        fees += _dap_fees(parcel, rules, sum(customs_values), upe)
     at_door = duty + border_import_vat + fees if collected_at_door else 0.0
 
     return ParcelCost(
@@ -422,17 +422,17 @@ def _fees(parcel: Parcel, regime: Regime | None, rules: Rulebook, goods: float, 
             or (fee.applies_when == "formal_entry" and formal)
             or (fee.applies_when == "informal_entry" and collected_at_border and not formal)
         )
-        if applies:
-            to_fee = rules.units_per_eur(fee.currency, parcel.day) / upe
+        to_fee = rules.units_per_eur(fee.currency, parcel.day) / upe
+        if applies and fee.covers(customs_value * to_fee):
             total += fee.charge(customs_value * to_fee) / to_fee
     return total
 
 
-def _dap_fees(parcel: Parcel, rules: Rulebook, upe: float) -> float:
+def _dap_fees(parcel: Parcel, rules: Rulebook, customs_value: float, upe: float) -> float:
     """The carrier's fee for collecting duty and tax from the shopper at the door."""
     total = 0.0
     for fee in rules.fees(parcel.territory, parcel.day):
-        if fee.applies_when == "dap_collection":
-            to_fee = rules.units_per_eur(fee.currency, parcel.day) / upe
-            total += fee.charge(0.0) / to_fee
+        to_fee = rules.units_per_eur(fee.currency, parcel.day) / upe
+        if fee.applies_when == "dap_collection" and fee.covers(customs_value * to_fee):
+            total += fee.charge(customs_value * to_fee) / to_fee
     return total

@@ -21,7 +21,7 @@ DE_MINIMIS_COLUMNS: tuple[str, ...] = (
 VAT_COLUMNS: tuple[str, ...] = ("country_code", "tax_name", "standard_rate", "effective_from", "effective_to")
 FEE_COLUMNS: tuple[str, ...] = (
     "destination", "fee_code", "fee_kind", "applies_when", "amount", "currency", "min_amount", "max_amount",
-    "rate", "effective_from", "effective_to",
+    "rate", "value_from", "value_to", "applies_by_default", "effective_from", "effective_to",
 )
 FX_COLUMNS: tuple[str, ...] = ("calendar_date", "currency", "units_per_eur")
 
@@ -62,6 +62,12 @@ class Fee:
     rate: float
     min_amount: float | None
     max_amount: float | None
+    value_from: float | None = None
+    value_to: float | None = None
+
+    def covers(self, value: float) -> bool:
+        """True when a consignment of `value` (fee currency) falls in the fee's value band."""
+        return (self.value_from is None or value > self.value_from) and (self.value_to is None or value <= self.value_to)
 
     def charge(self, customs_value: float) -> float:
         """The fee on a consignment of `customs_value` (same currency as the fee)."""
@@ -164,10 +170,12 @@ class Rulebook:
         return float(rows.iloc[0]["standard_rate"])
 
     def fees(self, territory: str, day: date) -> list[Fee]:
-        """The import fees of `territory` in force on `day`."""
+        """The import fees of `territory` in force on `day` (default rows; alternatives are reference only)."""
         rows = self._fees.get(territory)
         if rows is None:
             return []
+        if "applies_by_default" in rows:
+            rows = rows[rows["applies_by_default"].astype(str).str.lower().isin(["true", "1"])]
         return [
             Fee(
                 code=str(r["fee_code"]),
@@ -178,6 +186,8 @@ class Rulebook:
                 rate=_num(r["rate"]) or 0.0,
                 min_amount=_num(r["min_amount"]),
                 max_amount=_num(r["max_amount"]),
+                value_from=_num(r.get("value_from")),
+                value_to=_num(r.get("value_to")),
             )
             for _, r in _in_force(rows, day).iterrows()
         ]

@@ -293,3 +293,50 @@ def test_a_day_with_two_overlapping_regimes_is_an_error_that_names_them():
     eu.loc[eu["regime"] == "eu_ioss", "effective_to"] = "2026-12-31"
     with pytest.raises(ValueError, match="2 regimes for EU on 2026-08-01.*eu_ioss"):
         Rulebook(eu, pd.read_csv(SEEDS / "vat_rates.csv"), fx=FX).regime("EU", date(2026, 8, 1))
+
+
+FEES = rulebook(pd.read_csv(SEEDS / "import_fees.csv"))
+
+
+def test_us_informal_entry_pays_the_merchandise_processing_fee_of_its_fiscal_year():
+    """USD 60 <= 2,500 is an informal entry; with duty due the MPF applies: FY2025 USD 2.62, FY2026 (from 2025-10-01) USD 2.69.
+
+    2025-10-15: landed = 60 + 8 + 9.90 duty + 2.69 MPF = 80.59.
+    """
+    item = tshirt(1, 60.00, origin="VN", mfn_rate=0.165)
+    def us(day: date):
+        return parcel_landed_cost(Parcel("US-2", day, "US", "US", "GB", "USD", 8.0, (item,)), FEES)
+
+    assert us(date(2025, 9, 15)).fees == pytest.approx(2.62)
+    fy26 = us(date(2025, 10, 15))
+    assert fy26.fees == pytest.approx(2.69)
+    assert fy26.landed_cost == pytest.approx(80.59)
+    assert us(date(2025, 8, 15)).fees == 0.0  # duty-free under USD 800: nothing collected, no entry fee
+
+
+def test_uk_parcel_over_135_sent_dap_adds_the_carriers_handling_fee_at_the_door():
+    """The GBP 200 parcel of the UK test, DAP: Royal Mail's GBP 8 handling fee joins duty 22.96 and VAT 45.592.
+
+    The shopper pays 22.96 + 45.592 + 8 = 76.552 at the door; landed = 273.552 + 8 = 281.552.
+    """
+    shoes = Item("FTW-1", "640399", "VN", 1, 48.00, mfn_rate=0.08)
+    parcel = Parcel("GB-2", date(2026, 3, 1), "GB", "GB", "NL", "GBP", 5.0, (tshirt(2, 96.00), shoes),
+                    incoterm="DAP", prices_include_vat=True)
+    cost = parcel_landed_cost(parcel, FEES, Merchant(registrations=frozenset({"GB_VAT"})))
+    assert cost.fees == pytest.approx(8.0)
+    assert cost.collected_at_door == pytest.approx(76.552)
+    assert cost.landed_cost == pytest.approx(281.552)
+
+
+def test_australian_import_declaration_pays_the_processing_charge_and_the_biosecurity_charge_of_its_year():
+    """AUD 1,200 customs value > 1,000: import declaration. IPC AUD 50 (band 1,000-10,000).
+
+    2025-03-01 also pays the 2024-25 air biosecurity charge AUD 45 (= 95); the seed has no 2025-26 amount, so 2026-03-01 pays 50.
+    """
+    def au(day: date):
+        item = tshirt(1, 1320.00, mfn_rate=0.05)
+        parcel = Parcel("AU-2", day, "AU", "AU", "GB", "AUD", 15.0, (item,), prices_include_vat=True)
+        return parcel_landed_cost(parcel, FEES, Merchant(registrations=frozenset({"AU_GST"})))
+
+    assert au(date(2025, 3, 1)).fees == pytest.approx(95.0)
+    assert au(date(2026, 3, 1)).fees == pytest.approx(50.0)
