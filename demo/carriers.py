@@ -3,8 +3,13 @@
 Lane performance, delivery promises and customs-hold risk are computed from
 these, so each lane has its own carriers, services, transit-time spread
 (lognormal) and customs-hold rate: domestic and intra-EU lanes never stop at
-customs, US->CA and post-Brexit EU->GB lanes do. Only the last six calendar
-months exist, as when a merchant switches tracking on recently.
+customs, US->CA and post-Brexit EU->GB lanes do. What is in the parcel matters
+too: customs inspects cosmetics (ingredient and labelling checks) and
+batteries/electronics (dangerous-goods and conformity papers) more often and
+for longer than clothing, so the hold odds and length of a shipment follow the
+riskiest HS chapter it carries (CHAPTER_RISK), rescaled per lane so the lane's
+overall hold rate stays its own. Only the last six calendar months exist, as
+when a merchant switches tracking on recently.
 """
 from __future__ import annotations
 
@@ -62,6 +67,20 @@ LANES: dict[tuple[str, str], Lane] = {
     ("JP-NRT", "JP"): Lane((Service("Yamato", "standard", 0.60, 1.5, 0.30), Service("Japan Post", "economy", 0.40, 2.5, 0.35))),
 }
 
+
+@dataclass(frozen=True)
+class ChapterRisk:
+    hold_factor: float  # odds of a hold relative to a baseline chapter (textiles 61/62) on the same lane
+    days_factor: float  # length of a hold relative to the lane's hold_median_days
+
+
+# HS chapters customs stops more often than clothing; every other chapter is 1.0 / 1.0.
+CHAPTER_RISK: dict[str, ChapterRisk] = {
+    "33": ChapterRisk(2.0, 1.3),  # cosmetics, perfumes: ingredient lists, labelling, some are dangerous goods
+    "85": ChapterRisk(1.8, 1.2),  # electrical goods, lithium batteries: DG declarations, conformity marks
+}
+BASELINE_RISK = ChapterRisk(1.0, 1.0)
+
 _TYPES = ("picked_up", "in_transit", "customs_hold", "customs_cleared", "exception", "delivered", "returned")
 
 
@@ -75,10 +94,42 @@ def _epoch(d: date) -> int:
     return int(np.datetime64(d, "D").astype(np.int64)) * SECONDS_PER_DAY
 
 
-def build_tracking(orders: pd.DataFrame, timeline: Timeline, rng: np.random.Generator) -> pd.DataFrame:
+def order_customs_risk(lines: pd.DataFrame, skus: pd.DataFrame) -> pd.DataFrame:
+    """Per order: hold_factor and days_factor of the riskiest HS chapter among its sold SKUs.
+
+    Customs stops the whole parcel for one suspect item, so the order takes its
+    riskiest chapter's factors (ties in hold_factor: the longer hold). `lines`
+    are the order lines (order_id, sku, _return), `skus` the catalogue (sku,
+    hs_code; a blank code is an ordinary chapter, 1.0 / 1.0).
+    """
+    chapter = skus.set_index("sku")["hs_code"].astype(str).str.slice(0, 2)
+    sold = lines.loc[~lines["_return"].to_numpy(), ["order_id", "sku"]]
+    sku_chapter = sold["sku"].map(chapter)
+    factors = pd.DataFrame({
+        "order_id": sold["order_id"].to_numpy(),
+        "hold_factor": sku_chapter.map({c: r.hold_factor for c, r in CHAPTER_RISK.items()})
+        .fillna(BASELINE_RISK.hold_factor).to_numpy(dtype=float),
+        "days_factor": sku_chapter.map({c: r.days_factor for c, r in CHAPTER_RISK.items()})
+        .fillna(BASELINE_RISK.days_factor).to_numpy(dtype=float),
+    })
+    return (factors.sort_values(["order_id", "hold_factor", "days_factor"], kind="stable")
+            .drop_duplicates("order_id", keep="last").reset_index(drop=True))
+
+
+def _hold_odds(factor: np.ndarray, hold_rate: float) -> np.ndarray:
+    """Hold probability per shipment: the lane's rate times the shipment's factor over the lane's mean factor,
+    so the riskier mix changes who is held, not how often the lane is held overall."""
+    return np.clip(hold_rate * factor / factor.mean(), 0.0, 1.0)
+
+
+def build_tracking(orders: pd.DataFrame, timeline: Timeline, rng: np.random.Generator,
+                   risk: pd.DataFrame | None = None) -> pd.DataFrame:
     """Tracking events (EVENT_COLUMNS plus _month 'YYYY-MM' in UTC) for orders placed since tracking began.
 
     `orders` has one row per sales order: order_id, _market, _utc (sorted by order_id).
+    `risk` (from `order_customs_risk`: order_id, hold_factor, days_factor) makes
+    customs holds depend on what the parcel carries; without it, or for an
+    order it lacks, every parcel has the lane's average odds and hold length.
     """
     start = max(tracking_start(timeline.end), timeline.start)
     cutoff = _epoch(timeline.end) + SECONDS_PER_DAY  # nothing after the end date is known yet
@@ -88,6 +139,13 @@ def build_tracking(orders: pd.DataFrame, timeline: Timeline, rng: np.random.Gene
     origin = np.array([MARKET_BY_CODE[c].node for c in dest], dtype=object)
     origin[(dest == "GB") & (rng.random(n) < GB_FROM_EU_HUB)] = "NL-AMS"
     placed = sel["_utc"].to_numpy()
+    hold_factor = np.ones(n)
+    days_factor = np.ones(n)
+    if risk is not None:
+        by_order = risk.set_index("order_id")
+        ids = sel["order_id"]
+        hold_factor = ids.map(by_order["hold_factor"]).fillna(1.0).to_numpy(dtype=float)
+        days_factor = ids.map(by_order["days_factor"]).fillna(1.0).to_numpy(dtype=float)
 
     carrier = np.empty(n, dtype=object)
     service = np.empty(n, dtype=object)
@@ -105,8 +163,8 @@ def build_tracking(orders: pd.DataFrame, timeline: Timeline, rng: np.random.Gene
         sig = np.array([s.sigma for s in lane.services])[pick]
         transit[w] = med * np.exp(rng.normal(0.0, 1.0, len(w)) * sig)
         if lane.hold_rate > 0:
-            held = rng.random(len(w)) < lane.hold_rate
-            hold[w[held]] = lane.hold_median_days * np.exp(rng.normal(0.0, 0.6, held.sum()))
+            held = rng.random(len(w)) < _hold_odds(hold_factor[w], lane.hold_rate)
+            hold[w[held]] = lane.hold_median_days * days_factor[w[held]] * np.exp(rng.normal(0.0, 0.6, held.sum()))
 
     day = float(SECONDS_PER_DAY)
     picked = placed + np.maximum(3600, 20 * 3600 * np.exp(rng.normal(0.0, 0.5, n))).astype(np.int64)

@@ -14,7 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from demo.carriers import EVENT_COLUMNS, build_tracking, tracking_start
+from demo.carriers import EVENT_COLUMNS, build_tracking, order_customs_risk, tracking_start
 from demo.catalogue import SUPPLIER_COLUMNS, build_catalogue, catalogue_export
 from demo.clock import Timeline
 from demo.demand import simulate_demand
@@ -68,7 +68,8 @@ def generate(landing: Path, scale: float = 1.0, seed: int = 7, end: date = DEFAU
         f"({int(orders.lines['_return'].sum()):,} returns)")
     supply = simulate_supply(catalogue, demand, timeline, stream(seed, "supply"))
     say(f"supply: {len(supply.purchase_orders):,} PO lines, {len(supply.snapshots)} weekly snapshots")
-    tracking = build_tracking(orders.orders, timeline, stream(seed, "carriers"))
+    risk = order_customs_risk(orders.lines, catalogue.skus)
+    tracking = build_tracking(orders.orders, timeline, stream(seed, "carriers"), risk)
     say(f"carriers: {len(tracking):,} tracking events since {max(tracking_start(end), timeline.start)}")
 
     year = end.year

@@ -26,6 +26,25 @@ LEAD_TIME_COLUMNS: tuple[str, ...] = (
 SKU_COLUMNS: tuple[str, ...] = ("sku", "category", "unit_cost_eur", "moq", "pack_size")
 MARKET_NODE_COLUMNS: tuple[str, ...] = ("market", "node")
 
+# Customs delay on node-to-node moves (planning.transfers.customs_days).
+NODE_COLUMNS: tuple[str, ...] = ("node_code", "country")
+"""reference.nodes: each node's country."""
+TERRITORY_COLUMNS: tuple[str, ...] = ("alpha_2", "customs_territory")
+"""reference.countries: the customs territory of each country (EU members share 'EU')."""
+NODE_PAIR_COLUMNS: tuple[str, ...] = ("from_node", "to_node", "from_country", "to_country", "crosses_customs_border")
+SKU_HS_COLUMNS: tuple[str, ...] = ("sku", "hs_code")
+CUSTOMS_RISK_COLUMNS: tuple[str, ...] = (
+    "origin_node",
+    "origin_country",
+    "destination_country",
+    "hs_chapter",
+    "conservative_added_days",
+    "lane_conservative_added_days",
+)
+"""publish.customs_risk: per customs lane x HS chapter, the days (float) to plan for."""
+CUSTOMS_DAYS_COLUMNS: tuple[str, ...] = ("sku", "from_node", "to_node", "customs_days", "customs_basis")
+"""Per SKU x node pair: customs days (float, >= 0) a move adds, and which figure they came from."""
+
 # Attributes the maths cannot do without (category is descriptive only).
 REQUIRED_SKU_ATTRIBUTES: tuple[str, ...] = ("unit_cost_eur", "moq", "pack_size")
 

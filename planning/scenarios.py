@@ -59,7 +59,9 @@ stock-out date (an arrival is booked before that day's demand):
   than it can give without its own projection going short. Donors are pooled
   (earliest landing first) until the shortfall is covered; cost = units *
   weight_kg * transfer_eur_per_kg, lands as_of + transfer_days (+ both nodes'
-  lane delays). Within a scenario, rows are served in stock-out order and a
+  lane delays, + the customs days of the SKU's HS chapter when the move
+  crosses a customs border, rounded up: `PlanInputs.customs_days`, from
+  `planning.transfers.customs_days`). Within a scenario, rows are served in stock-out order and a
   donor's spare is used up as it is promised, so one pallet is not offered
   twice. A donor that cannot cover the whole shortfall is listed as partial.
 
@@ -80,7 +82,7 @@ import numpy as np
 import pandas as pd
 
 from planning.demand import node_daily_forecast
-from planning.inputs import _names, require_columns, require_unique
+from planning.inputs import CUSTOMS_DAYS_COLUMNS, _names, require_columns, require_unique
 from planning.inventory_plan import build_inventory_plan
 from planning.lead_time import resolve_lead_times
 from planning.policy import PlanningPolicy
@@ -244,8 +246,12 @@ class PlanInputs:
             times are per SKU, so `run_plan` plans those nodes' rows with
             shifted lead times).
         seed: for the simulated safety stock, as in the plan.
+        customs_days: sku, from_node, to_node, customs_days, customs_basis
+            (`planning.transfers.customs_days` over every node pair): days a
+            reroute across a customs border adds for the SKU's chapter. None,
+            or a pair it lacks, adds nothing.
 
-    Reroute needs no extra frame: stock per SKU x node is `on_hand`, and a
+    Reroute needs no other frame: stock per SKU x node is `on_hand`, and a
     donor's spare comes from the scenario plan's reorder point.
     """
 
@@ -264,10 +270,14 @@ class PlanInputs:
     demand_history: pd.DataFrame | None = None
     node_extra_lead_time_days: Mapping[str, int] = field(default_factory=dict)
     seed: int = 7
+    customs_days: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         # The plan checks its own frames; these are the scenario-only ones.
         require_columns(self.arrivals, ARRIVAL_COLUMNS, "arrivals")
+        if self.customs_days is not None:
+            require_columns(self.customs_days, CUSTOMS_DAYS_COLUMNS, "customs_days")
+            require_unique(self.customs_days, ["sku", "from_node", "to_node"], "customs_days")
         require_columns(self.primary_supplier, PRIMARY_COLUMNS, "primary_supplier")
         require_unique(self.primary_supplier, ["sku"], "primary_supplier")
         require_columns(self.alternatives, ALTERNATIVE_COLUMNS, "alternatives")
@@ -491,6 +501,7 @@ class _Context:
     node_delay: dict[str, int]
     order_cost: float
     costs: ContingencyCosts
+    customs: dict[tuple[str, str, str], float]  # (sku, from node, to node) -> customs days of a move
 
 
 def _context(inputs: PlanInputs, scenario: Scenario, costs: ContingencyCosts) -> _Context:
@@ -519,7 +530,15 @@ def _context(inputs: PlanInputs, scenario: Scenario, costs: ContingencyCosts) ->
         node_delay=dict(scenario.lane_delay_days),
         order_cost=float(inputs.policy.order_cost_eur if costs.order_cost_eur is None else costs.order_cost_eur),
         costs=costs,
+        customs=_customs(inputs.customs_days),
     )
+
+
+def _customs(frame: pd.DataFrame | None) -> dict[tuple[str, str, str], float]:
+    if frame is None:
+        return {}
+    days = pd.to_numeric(frame["customs_days"], errors="coerce").fillna(0.0).clip(lower=0.0)
+    return {(s, f, t): float(d) for s, f, t, d in zip(frame["sku"], frame["from_node"], frame["to_node"], days) if d > 0}
 
 
 def _expedite(ctx: _Context, sku: str, node: str, units: int) -> _Option:
@@ -559,10 +578,15 @@ def _reroute(
 ) -> tuple[_Option, list[tuple[str, int]]]:
     """Pool donors landing by the stock-out (earliest first, then most spare); also the draw per donor."""
     donors = []
+    customs: dict[str, float] = {}
     for (d_sku, d_node), qty in spare.items():
         if d_sku != sku or d_node == node or qty <= 0:
             continue
-        days = ctx.costs.transfer_days + ctx.node_delay.get(d_node, 0) + ctx.node_delay.get(node, 0)
+        customs[d_node] = ctx.customs.get((sku, d_node, node), 0.0)
+        days = (
+            ctx.costs.transfer_days + ctx.node_delay.get(d_node, 0) + ctx.node_delay.get(node, 0)
+            + math.ceil(customs[d_node] - 1e-9)  # a part day at customs still costs the day
+        )
         donors.append((ctx.as_of + pd.Timedelta(days=days), -qty, d_node))
     if not donors:
         return _Option(REROUTE, "", units, None, None, False, "no other node with spare stock"), []
@@ -578,7 +602,9 @@ def _reroute(
         taken += qty
         arrival = when
     w = ctx.weight.get(sku)
-    detail = "from " + ", ".join(f"{n} ({q})" for n, q in draws)
+    detail = "from " + ", ".join(
+        f"{n} ({q}, customs +{customs[n]:.1f} d)" if customs[n] > 0 else f"{n} ({q})" for n, q in draws
+    )
     full = taken >= units
     if w is None:
         return _Option(REROUTE, detail, taken, None, arrival, full, "no weight_kg to price it"), draws

@@ -11,26 +11,141 @@ prices both options:
   at the source.
 
 A transfer is recommended when it is cheaper and arrives no later than a new
-purchase would (transit days <= the destination's lead time). Only a
+purchase would (transit days, plus the customs delay on a lane that crosses a
+customs border, <= the destination's lead time). Only a
 source's excess is offered (stock above its excess cover plus its safety
 stock, as the plan computes it), so a transfer never creates a new shortage
 at the source. Needs are served most urgent first (earliest projected
 stock-out), each from its cheapest lane per unit.
+
+Customs: a bulk move across a customs border can be held like a parcel, and
+what it carries decides how often and how long (publish.customs_risk, per
+lane x HS chapter). `customs_days` turns that into days per SKU x node pair:
+the conservative (planning-quantile) delay of the SKU's chapter on the same
+country pair, else the destination country's all-chapter figure, else 0 with
+a note saying no customs history exists. A transfer whose transit plus that
+delay lands after a purchase would is not recommended.
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pandas as pd
 
+from planning.inputs import (
+    CUSTOMS_DAYS_COLUMNS,
+    CUSTOMS_RISK_COLUMNS,
+    NODE_COLUMNS,
+    NODE_PAIR_COLUMNS,
+    SKU_HS_COLUMNS,
+    TERRITORY_COLUMNS,
+    require_columns,
+    require_unique,
+)
 from planning.order_quantity import orderable_quantity
 
 TRANSFER_COLUMNS: tuple[str, ...] = (
-    "sku", "from_node", "to_node", "units", "mode", "transit_days", "arrival_date", "transfer_cost_eur",
-    "purchase_cost_avoided_eur", "saving_eur", "covers_need", "recommended",
+    "sku", "from_node", "to_node", "units", "mode", "transit_days", "customs_days", "customs_basis", "arrival_date",
+    "transfer_cost_eur", "purchase_cost_avoided_eur", "saving_eur", "covers_need", "recommended",
 )
+"""transit_days is the lane's (whole days); customs_days (float) is added on top
+for the arrival (rounded up to a whole day) and the in-time test."""
 LANE_COLUMNS = ("from_node", "to_node", "mode", "cost_eur_per_kg", "fixed_cost_eur", "transit_days")
+UNKNOWN_CHAPTER = "unknown"
+NO_BORDER = "no customs border"
+NOT_ASSESSED = "customs not assessed"
+
+
+def hs_chapter(hs_codes: pd.Series) -> pd.Series:
+    """The two-digit HS chapter of each code, 'unknown' when missing, shorter than 6 characters or not
+    starting with two digits: the same rule as publish.customs_risk, so a SKU finds its own row there."""
+    codes = hs_codes.astype("string")
+    valid = (codes.str.len() >= 6) & codes.str.match(r"[0-9]{2}")
+    return codes.str.slice(0, 2).where(valid.fillna(False), UNKNOWN_CHAPTER).astype(object)
+
+
+def node_pairs(nodes: pd.DataFrame, territories: pd.DataFrame, lanes: pd.DataFrame) -> pd.DataFrame:
+    """Every ordered pair of distinct nodes with their countries and whether a move crosses a customs border.
+
+    The transfer-lane seed's own `crosses_customs_border` wins where it has the
+    lane (it is the hand-checked fact); other pairs cross when the countries'
+    customs territories differ (a country missing from `territories` is its own
+    territory). Scenario reroutes may use any pair, not only the seed's lanes,
+    so every pair needs an answer.
+    """
+    require_columns(nodes, NODE_COLUMNS, "nodes")
+    require_columns(territories, TERRITORY_COLUMNS, "territories")
+    require_columns(lanes, ("from_node", "to_node", "crosses_customs_border"), "lanes")
+    territory = territories.set_index("alpha_2")["customs_territory"]
+    sites = nodes[list(NODE_COLUMNS)].drop_duplicates("node_code")
+    pairs = sites.merge(sites, how="cross", suffixes=("_from", "_to"))
+    pairs = pairs[pairs["node_code_from"] != pairs["node_code_to"]].rename(
+        columns={"node_code_from": "from_node", "node_code_to": "to_node", "country_from": "from_country",
+                 "country_to": "to_country"}
+    )
+    seed = lanes[["from_node", "to_node", "crosses_customs_border"]].drop_duplicates(["from_node", "to_node"])
+    pairs = pairs.merge(seed, on=["from_node", "to_node"], how="left")
+    from_territory = pairs["from_country"].map(territory).fillna(pairs["from_country"])
+    to_territory = pairs["to_country"].map(territory).fillna(pairs["to_country"])
+    seeded = pairs["crosses_customs_border"]
+    pairs["crosses_customs_border"] = seeded.where(seeded.notna(), from_territory != to_territory).astype(bool)
+    return pairs[list(NODE_PAIR_COLUMNS)].sort_values(["from_node", "to_node"]).reset_index(drop=True)
+
+
+def _chapter_days(customs_risk: pd.DataFrame) -> pd.Series:
+    """Conservative days per (origin country, destination country, chapter); the largest when several
+    origin nodes of one country ship there (plan for the slower)."""
+    return customs_risk.groupby(["origin_country", "destination_country", "hs_chapter"])["conservative_added_days"].max()
+
+
+def _destination_days(customs_risk: pd.DataFrame) -> pd.Series:
+    """All-chapter conservative days per destination country: the largest lane into it."""
+    return customs_risk.groupby("destination_country")["lane_conservative_added_days"].max()
+
+
+def customs_days(pairs: pd.DataFrame, skus: pd.DataFrame, customs_risk: pd.DataFrame) -> pd.DataFrame:
+    """Customs days each SKU adds to a move between two nodes, with the figure they came from.
+
+    Args:
+        pairs: NODE_PAIR_COLUMNS (from `node_pairs`, or the transfer lanes with
+            their node countries).
+        skus: sku, hs_code (marts.dim_sku); the chapter follows `hs_chapter`.
+        customs_risk: CUSTOMS_RISK_COLUMNS (publish.customs_risk), days as floats.
+
+    Returns CUSTOMS_DAYS_COLUMNS, one row per SKU x pair. For a pair that
+    crosses a customs border, in this order: the chapter's
+    conservative_added_days on the same country pair ('chapter 33 on NL-GB');
+    the destination's all-chapter lane_conservative_added_days ('all chapters
+    into GB', when the chapter never crossed on that pair); else 0 ('no customs
+    history into US: 0 days assumed'). Other pairs add 0 ('no customs border').
+    Parcels are the only customs evidence there is: a bulk move is planned as
+    one parcel of its SKU's chapter.
+    """
+    require_columns(pairs, NODE_PAIR_COLUMNS, "pairs")
+    require_columns(skus, SKU_HS_COLUMNS, "skus")
+    require_columns(customs_risk, CUSTOMS_RISK_COLUMNS, "customs_risk")
+    require_unique(pairs, ["from_node", "to_node"], "pairs")
+    risk = customs_risk.astype({"conservative_added_days": float, "lane_conservative_added_days": float})
+    by_chapter, by_destination = _chapter_days(risk), _destination_days(risk)
+    chapters = skus[["sku"]].drop_duplicates("sku").assign(
+        hs_chapter=hs_chapter(skus.drop_duplicates("sku")["hs_code"]).to_numpy()
+    )
+    rows = chapters.merge(pairs[list(NODE_PAIR_COLUMNS)], how="cross")
+    key = pd.MultiIndex.from_frame(rows[["from_country", "to_country", "hs_chapter"]])
+    own = pd.Series(by_chapter.reindex(key).to_numpy(), index=rows.index)
+    fallback = rows["to_country"].map(by_destination)
+    border = rows["crosses_customs_border"].astype(bool)
+    lane = rows["from_country"] + "-" + rows["to_country"]
+    days = np.where(~border, 0.0, own.fillna(fallback).fillna(0.0))
+    basis = np.select(
+        [~border, own.notna(), fallback.notna()],
+        ["no customs border", "chapter " + rows["hs_chapter"] + " on " + lane, "all chapters into " + rows["to_country"]],
+        default="no customs history into " + rows["to_country"] + ": 0 days assumed",
+    )
+    out = rows.assign(customs_days=days.astype(float), customs_basis=basis)
+    return out[list(CUSTOMS_DAYS_COLUMNS)].sort_values(["sku", "from_node", "to_node"]).reset_index(drop=True)
 
 
 def recommend_transfers(
@@ -40,6 +155,7 @@ def recommend_transfers(
     as_of: dt.date,
     order_cost_eur: float,
     annual_carrying_rate: float,
+    customs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Transfer options for the plan's rows that need an order now, cheapest source first.
 
@@ -52,13 +168,18 @@ def recommend_transfers(
             and only the fixed cost is charged).
         as_of: plan date (arrival = as_of + transit days).
         order_cost_eur, annual_carrying_rate: the policy's, to price buying instead.
+        customs: `customs_days` output (sku, from_node, to_node, customs_days,
+            customs_basis); None = customs not assessed (0 days added).
 
     Returns one row per (need, source) allocation, `TRANSFER_COLUMNS`, with
-    `recommended` true when the transfer is cheaper than buying and arrives in time.
+    `recommended` true when the transfer is cheaper than buying and arrives in
+    time (lane transit + customs days <= the destination's lead time). Among
+    equally cheap lanes the one landing first, customs included, is used first.
     """
     missing = [c for c in LANE_COLUMNS if c not in lanes.columns]
     if missing:
         raise ValueError(f"`lanes` is missing columns {missing}")
+    delay = _customs_lookup(customs)
     weight = weights.drop_duplicates("sku").set_index("sku")["weight_kg"].astype(float)
     needs = plan[plan["recommended_order_qty"] > 0].assign(
         need=lambda f: np.maximum(f["order_up_to"] - f["inventory_position"], 0.0)
@@ -76,7 +197,9 @@ def recommend_transfers(
             continue
         kg = float(np.nan_to_num(weight.get(need.sku, 0.0)))  # a missing weight: only the fixed cost
         per_unit = candidates["cost_eur_per_kg"].to_numpy(dtype=float) * kg
-        candidates = candidates.assign(per_unit=per_unit).sort_values(["per_unit", "transit_days", "from_node"])
+        candidates = _with_customs(candidates.assign(per_unit=per_unit), need.sku, delay).sort_values(
+            ["per_unit", "days_to_land", "from_node"]
+        )
         left = float(need.need)
         for lane in candidates.itertuples(index=False):
             if left <= 0:
@@ -90,7 +213,7 @@ def recommend_transfers(
             cost = float(lane.fixed_cost_eur) + units * lane.per_unit
             covers = left <= 0
             avoided = (order_cost_eur if covers else 0.0) + units * float(need.unit_cost_eur) * annual_carrying_rate
-            in_time = float(lane.transit_days) <= float(need.lead_time_days)
+            in_time = float(lane.days_to_land) <= float(need.lead_time_days)
             rows.append(
                 {
                     "sku": need.sku,
@@ -99,7 +222,9 @@ def recommend_transfers(
                     "units": int(units),
                     "mode": lane.mode,
                     "transit_days": int(lane.transit_days),
-                    "arrival_date": as_of_ts + pd.Timedelta(days=int(lane.transit_days)),
+                    "customs_days": float(lane.customs_days),
+                    "customs_basis": lane.customs_basis,
+                    "arrival_date": as_of_ts + pd.Timedelta(days=_whole_days(lane.days_to_land)),
                     "transfer_cost_eur": cost,
                     "purchase_cost_avoided_eur": avoided,
                     "saving_eur": avoided - cost,
@@ -108,7 +233,42 @@ def recommend_transfers(
                 }
             )
     out = pd.DataFrame(rows, columns=list(TRANSFER_COLUMNS))
-    return out.astype({"units": "int64", "transit_days": "int64", "covers_need": bool, "recommended": bool})
+    return out.astype(
+        {"units": "int64", "transit_days": "int64", "customs_days": float, "covers_need": bool, "recommended": bool}
+    )
+
+
+def _customs_lookup(customs: pd.DataFrame | None) -> dict[tuple[str, str, str], tuple[float, str]]:
+    """(sku, from_node, to_node) -> (customs days, basis); empty when customs is not assessed."""
+    if customs is None:
+        return {}
+    require_columns(customs, CUSTOMS_DAYS_COLUMNS, "customs")
+    require_unique(customs, ["sku", "from_node", "to_node"], "customs")
+    days = pd.to_numeric(customs["customs_days"]).to_numpy(dtype=float)
+    if not np.all(np.isfinite(days) & (days >= 0)):
+        raise ValueError("`customs`.customs_days must be finite and >= 0")
+    return {
+        (s, f, t): (float(d), str(b))
+        for s, f, t, d, b in zip(customs["sku"], customs["from_node"], customs["to_node"], days, customs["customs_basis"])
+    }
+
+
+def _with_customs(
+    candidates: pd.DataFrame, sku: str, delay: dict[tuple[str, str, str], tuple[float, str]]
+) -> pd.DataFrame:
+    """The candidate lanes with customs_days, customs_basis and days_to_land (transit + customs) for `sku`."""
+    held = [delay.get((sku, f, t), (0.0, NOT_ASSESSED)) for f, t in zip(candidates["from_node"], candidates["to_node"])]
+    days = np.array([d for d, _ in held], dtype=float)
+    return candidates.assign(
+        customs_days=days,
+        customs_basis=[b for _, b in held],
+        days_to_land=candidates["transit_days"].to_numpy(dtype=float) + days,
+    )
+
+
+def _whole_days(days: float) -> int:
+    """Days to a landing date: a part day of customs still costs the day (float noise ignored)."""
+    return int(math.ceil(float(days) - 1e-9))
 
 
 def apply_transfers(plan: pd.DataFrame, transfers: pd.DataFrame, skus: pd.DataFrame) -> pd.DataFrame:

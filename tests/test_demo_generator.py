@@ -11,6 +11,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -246,6 +247,26 @@ def test_customs_holds_only_on_cross_border_lanes(landing: tuple[Path, dict]) ->
     events["t"] = pd.to_datetime(events["event_at"], utc=True)
     first = events.sort_values(["t", "event_id"]).groupby("shipment_id")["event_type"].first()
     assert (first == "picked_up").all()
+
+
+def test_a_parcel_takes_the_customs_risk_of_its_riskiest_chapter() -> None:
+    from demo.carriers import _hold_odds, order_customs_risk
+
+    skus = pd.DataFrame({"sku": ["SERUM", "TEE", "CABLE", "NOCODE"], "hs_code": ["330499", "610910", "854442", ""]})
+    lines = pd.DataFrame({
+        "order_id": ["O1", "O1", "O2", "O2", "O3", "O4"],
+        "sku": ["TEE", "SERUM", "TEE", "CABLE", "NOCODE", "SERUM"],
+        "_return": [False, False, False, False, False, True],  # O4 only has a return: no sold line
+    })
+    risk = order_customs_risk(lines, skus).set_index("order_id")
+    assert risk.to_dict("index") == {
+        "O1": {"hold_factor": 2.0, "days_factor": 1.3},  # cosmetics beat the t-shirt
+        "O2": {"hold_factor": 1.8, "days_factor": 1.2},  # the cable (ch. 85)
+        "O3": {"hold_factor": 1.0, "days_factor": 1.0},  # no HS code: an ordinary parcel
+    }
+    # the lane keeps its rate: 0.09 on average whatever the mix, twice as likely for a factor 2 parcel
+    odds = _hold_odds(np.array([1.0, 1.0, 2.0, 1.8]), 0.09)
+    assert odds.mean() == pytest.approx(0.09) and odds[2] == pytest.approx(2 * odds[0])
 
 
 def test_cli(tmp_path: Path) -> None:

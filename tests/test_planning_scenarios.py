@@ -8,6 +8,7 @@ day's demand.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -227,6 +228,25 @@ def test_reroute_wins_when_a_node_has_spare():
     assert row["contingency_units"] == SHORT and row["contingency_arrival_date"] == day(5)
     assert "alternative supplier S9: EUR 190.00, lands 2026-11-29 (16 d after stock-out) - infeasible" in row["options"]
     assert "expedite by air from S1: EUR 2,240.00, lands 2026-11-06 (in time) - feasible" in row["options"]
+
+
+def test_a_reroute_waits_at_customs_and_loses_when_that_makes_it_late():
+    # NL-AMS -> US-EWR crosses a customs border: the reroute lands on day 5 + ceil(customs days).
+    def with_customs(days: float) -> PlanInputs:
+        customs = pd.DataFrame(
+            {"sku": ["A"], "from_node": ["NL-AMS"], "to_node": ["US-EWR"], "customs_days": [days],
+             "customs_basis": ["all chapters into US"]}
+        )
+        return dataclasses.replace(uplift_case(500, [("A", "S9", 11.0, 30.0)]), customs_days=customs)
+
+    # 8.2 days: lands day 14, the stock-out day itself, still in time
+    row = only_row(scenario_impact(with_customs(8.2), [UPLIFT]))
+    assert row["contingency"] == "reroute" and row["contingency_arrival_date"] == day(14)
+    assert row["contingency_detail"] == "from NL-AMS (140, customs +8.2 d)"
+    # 9.5 days: lands day 15, after the day-14 stock-out; the expedite (day 7) is the cheapest in time
+    late = only_row(scenario_impact(with_customs(9.5), [UPLIFT]))
+    assert late["contingency"] == "expedite"
+    assert "reroute from NL-AMS (140, customs +9.5 d): EUR 420.00, lands 2026-11-14 (1 d after stock-out)" in late["options"]
 
 
 def test_alternative_supplier_wins_when_it_lands_in_time_and_no_node_has_spare():

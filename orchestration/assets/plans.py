@@ -19,7 +19,7 @@ from planning.inventory_plan import build_inventory_plan
 from planning.plan_outputs import plan_projection, plan_tradeoff
 from planning.policy import PlanningPolicy
 from planning.service_classes import classify_series, load_service_level_config, node_targets
-from planning.transfers import apply_transfers, recommend_transfers
+from planning.transfers import apply_transfers, customs_days, node_pairs, recommend_transfers
 
 PLAN = dg.AssetKey(["publish", "inventory_plan"])
 PROJECTION = dg.AssetKey(["publish", "inventory_projection"])
@@ -39,8 +39,20 @@ def read_plan_inputs(conn) -> dict[str, pd.DataFrame]:
         "market_nodes": "select market_code as market, fulfilment_node as node from reference.markets",
         "history": "select sku, market, category, demand_date, units_sold, revenue_eur from marts.fct_daily_demand",
         "arrivals": "select sku, node, supplier_id, expected_arrival_date, quantity from intermediate.int_open_po_arrivals",
+        "lanes": "select * from reference.node_transfer_lanes",
+        "nodes": "select node_code, country from reference.nodes",
+        "territories": "select alpha_2, customs_territory from reference.countries",
+        "sku_hs": "select sku, hs_code from marts.dim_sku",
+        "customs_risk": "select origin_node, origin_country, destination_country, hs_chapter, conservative_added_days, "
+        "lane_conservative_added_days from publish.customs_risk",
     }
     return {name: read_sql(conn, sql) for name, sql in queries.items()}
+
+
+def move_customs_days(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Customs days per SKU x node pair (planning.transfers.customs_days) from `read_plan_inputs` frames."""
+    pairs = node_pairs(frames["nodes"], frames["territories"], frames["lanes"])
+    return customs_days(pairs, frames["sku_hs"], frames["customs_risk"])
 
 
 class InventoryPlanConfig(dg.Config):
@@ -64,6 +76,9 @@ INPUTS = [
     model_key("intermediate", "int_open_po_arrivals"),
     model_key("reference", "markets"),
     model_key("reference", "node_transfer_lanes"),
+    model_key("reference", "nodes"),
+    model_key("reference", "countries"),
+    model_key("publish", "customs_risk"),
 ]
 SPEC_SETTINGS = dict(group_name="plans", kinds={"python", "duckdb"}, owners=["team:planning"], deps=INPUTS)
 
@@ -90,7 +105,9 @@ SPEC_SETTINGS = dict(group_name="plans", kinds={"python", "duckdb"}, owners=["te
             TRANSFERS, **SPEC_SETTINGS,
             description="Stock to move between nodes before buying: per SKU short at a node, the idle stock (excess) at "
             "other nodes on the transfer lanes, cheapest first, with its freight cost against the order and carrying "
-            "cost it saves, arrival date, and whether it is recommended (cheaper and no slower than a purchase).",
+            "cost it saves, the customs delay of the SKU's HS chapter on lanes crossing a customs border "
+            "(publish.customs_risk), arrival date, and whether it is recommended (cheaper and, customs included, no "
+            "slower than a purchase).",
         ),
         dg.AssetSpec(
             CLASSES, **SPEC_SETTINGS,
@@ -103,7 +120,6 @@ SPEC_SETTINGS = dict(group_name="plans", kinds={"python", "duckdb"}, owners=["te
 def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanConfig, warehouse: DuckDBResource):
     with warehouse.get_connection() as conn:
         frames = read_plan_inputs(conn)
-        lanes = read_sql(conn, "select * from reference.node_transfer_lanes")
     forecast, position, lead_times, skus, market_nodes, history, arrivals = (
         frames[k] for k in ("forecast", "position", "lead_times", "skus", "market_nodes", "history", "arrivals")
     )
@@ -135,7 +151,10 @@ def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanC
         arrivals=arrivals,
         seed=config.seed,
     )
-    transfers = recommend_transfers(plan, lanes, skus[["sku", "weight_kg"]], as_of, policy.order_cost_eur, policy.annual_carrying_rate)
+    transfers = recommend_transfers(
+        plan, frames["lanes"], skus[["sku", "weight_kg"]], as_of, policy.order_cost_eur, policy.annual_carrying_rate,
+        customs=move_customs_days(frames),
+    )
     plan = apply_transfers(plan, transfers, skus)
     projection = plan_projection(plan, forecast.drop(columns=["as_of"]), market_nodes, arrivals, as_of)
     tradeoff = plan_tradeoff(
@@ -185,6 +204,11 @@ def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanC
             "recommended_transfers": len(recommended),
             "units_moved": int(recommended["units"].sum()),
             "saving_eur": float(recommended["saving_eur"].sum()),
+            "options_delayed_by_customs": int((transfers["customs_days"] > 0).sum()),
+            "customs_basis": dg.MetadataValue.md(
+                transfers["customs_basis"].value_counts().rename_axis("customs_basis").reset_index(name="options")
+                .to_markdown(index=False)
+            ),
         },
     )
     yield dg.MaterializeResult(

@@ -6,7 +6,7 @@ from dagster_duckdb import DuckDBResource
 
 from crossdock.warehouse import read_sql, replace_table
 from orchestration.assets.dbt import model_key
-from orchestration.assets.plans import CLASSES, INPUTS, PLAN, read_plan_inputs
+from orchestration.assets.plans import CLASSES, INPUTS, PLAN, move_customs_days, read_plan_inputs
 from orchestration.resources import WAREHOUSE_POOL
 from planning.policy import PlanningPolicy
 from planning.scenarios import ContingencyCosts, PlanInputs, default_scenarios, scenario_impact
@@ -32,7 +32,8 @@ class ScenarioConfig(dg.Config):
     pool=WAREHOUSE_POOL,
     description="Per scenario (a supplier out N weeks, a node's lanes slowed N days, demand +X% in a market) x SKU x "
     "node that would stock out earlier than in the plan: both stock-out dates, the shortfall, and the cheapest "
-    "feasible contingency (expedite, alternative supplier, reroute from another node) with the options weighed.",
+    "feasible contingency (expedite, alternative supplier, reroute from another node, customs delay of the SKU's "
+    "HS chapter included) with the options weighed.",
 )
 def scenario_impact_table(context: dg.AssetExecutionContext, config: ScenarioConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as conn:
@@ -64,6 +65,7 @@ def scenario_impact_table(context: dg.AssetExecutionContext, config: ScenarioCon
         policy=PlanningPolicy(),
         classes=node_targets(classes, market_nodes),
         demand_history=history,
+        customs_days=move_customs_days(frames),
     )
     scenarios = default_scenarios(plan_inputs, config.supplier_out_weeks, config.lane_delay_days, config.demand_uplift)
     costs = ContingencyCosts(expedite_eur_per_kg=config.expedite_eur_per_kg, transfer_eur_per_kg=config.reroute_eur_per_kg)

@@ -34,6 +34,8 @@ promises as (
         origin_node,
         count(*) as shipments,
         percentile_cont(0.5) within group (order by order_to_door_days) as p50_days,
+        -- unrounded, for delivery_promise_by_chapter to shift by a chapter's customs delay
+        percentile_cont({{ var('promise_confidence') }}) within group (order by order_to_door_days) as promise_quantile_days,
         cast(ceiling(
             percentile_cont({{ var('promise_confidence') }}) within group (order by order_to_door_days)
         ) as integer) as promise_days
@@ -70,6 +72,7 @@ select
     cast({{ var('promise_confidence') }} as double) as confidence,
     {{ var('promise_handling_days') }} as handling_days,
     ranked.p50_days,
+    ranked.promise_quantile_days,
     ranked.promise_days,
     ranked.achieved_share
 from ranked
