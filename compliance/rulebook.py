@@ -87,11 +87,21 @@ def _codes(value: object) -> frozenset[str]:
     return frozenset() if value is None or pd.isna(value) else frozenset(str(value).split())
 
 
-def _in_force(frame: pd.DataFrame, day: date) -> pd.DataFrame:
-    when = pd.Timestamp(day)
-    start = pd.to_datetime(frame["effective_from"])
-    end = pd.to_datetime(frame["effective_to"])
-    return frame[(start <= when) & (end.isna() | (end >= when))]
+def _day(value: object) -> date | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+
+def _periods(frame: pd.DataFrame, key: str) -> dict[str, list[dict]]:
+    """Rows as plain dicts by `key`, with effective dates as `date`: lookups run per order, pandas filtering is too slow."""
+    out: dict[str, list[dict]] = {}
+    for row in frame.to_dict("records"):
+        row["effective_from"], row["effective_to"] = _day(row["effective_from"]), _day(row["effective_to"])
+        out.setdefault(str(row[key]), []).append(row)
+    return out
+
+
+def _in_force(rows: list[dict], day: date) -> list[dict]:
+    return [r for r in rows if r["effective_from"] <= day and (r["effective_to"] is None or r["effective_to"] >= day)]
 
 
 class Rulebook:
@@ -108,15 +118,17 @@ class Rulebook:
         fees: pd.DataFrame | None = None,
         fx: pd.DataFrame | None = None,
     ) -> None:
-        self._regimes = {k: g for k, g in de_minimis.groupby("destination")}
-        self._vat = {k: g for k, g in vat_rates.groupby("country_code")}
-        fees = fees if fees is not None else pd.DataFrame(columns=list(FEE_COLUMNS))
-        self._fees = {k: g for k, g in fees.groupby("destination")}
+        self._regimes = _periods(de_minimis, "destination")
+        self._vat = _periods(vat_rates, "country_code")
+        self._fees = _periods(fees, "destination") if fees is not None else {}
         self._fx: dict[str, pd.Series] = {}
         if fx is not None and len(fx):
             for currency, g in fx.groupby("currency"):
                 self._fx[str(currency)] = g.set_index(pd.to_datetime(g["calendar_date"]).dt.date)["units_per_eur"]
         self._regime_cache: dict[tuple[str, date], Regime | None] = {}
+        self._vat_cache: dict[tuple[str, date], float] = {}
+        self._fee_cache: dict[tuple[str, date], list[Fee]] = {}
+        self._fx_cache: dict[tuple[str, date], float] = {}
 
     def regime(self, territory: str, day: date) -> Regime | None:
         """The low-value regime of `territory` on `day`; None when the seed has no regime for it."""
@@ -135,9 +147,9 @@ class Rulebook:
                 return None
             raise ValueError(
                 f"de_minimis has {len(rows)} regimes for {territory} on {day} "
-                f"({', '.join(rows['regime'])}): effective periods must not overlap"
+                f"({', '.join(r['regime'] for r in rows)}): effective periods must not overlap"
             )
-        r = rows.iloc[0]
+        r = rows[0]
         prefixes = r.get("duty_exclusion_hs_prefixes")
         return Regime(
             territory=territory,
@@ -158,6 +170,12 @@ class Rulebook:
 
     def vat_rate(self, country: str, day: date) -> float:
         """The standard VAT/GST rate of `country` on `day` (0 for a country with no VAT, e.g. US)."""
+        key = (country, day)
+        if key not in self._vat_cache:
+            self._vat_cache[key] = self._find_vat_rate(country, day)
+        return self._vat_cache[key]
+
+    def _find_vat_rate(self, country: str, day: date) -> float:
         rows = self._vat.get(country)
         if rows is None:
             raise ValueError(f"vat_rates has no row for {country}: add its standard rate to the vat_rates seed")
@@ -167,15 +185,19 @@ class Rulebook:
                 f"vat_rates has {len(rows)} rates for {country} on {day}: "
                 "each day needs exactly one (check effective_from / effective_to)"
             )
-        return float(rows.iloc[0]["standard_rate"])
+        return float(rows[0]["standard_rate"])
 
     def fees(self, territory: str, day: date) -> list[Fee]:
         """The import fees of `territory` in force on `day` (default rows; alternatives are reference only)."""
+        key = (territory, day)
+        if key not in self._fee_cache:
+            self._fee_cache[key] = self._find_fees(territory, day)
+        return self._fee_cache[key]
+
+    def _find_fees(self, territory: str, day: date) -> list[Fee]:
         rows = self._fees.get(territory)
         if rows is None:
             return []
-        if "applies_by_default" in rows:
-            rows = rows[rows["applies_by_default"].astype(str).str.lower().isin(["true", "1"])]
         return [
             Fee(
                 code=str(r["fee_code"]),
@@ -189,13 +211,20 @@ class Rulebook:
                 value_from=_num(r.get("value_from")),
                 value_to=_num(r.get("value_to")),
             )
-            for _, r in _in_force(rows, day).iterrows()
+            for r in _in_force(rows, day)
+            if str(r.get("applies_by_default", True)).lower() in ("true", "1")
         ]
 
     def units_per_eur(self, currency: str, day: date) -> float:
         """ECB rate of `day` (the daily FX model already carries the last rate over weekends)."""
         if currency == "EUR":
             return 1.0
+        key = (currency, day)
+        if key not in self._fx_cache:
+            self._fx_cache[key] = self._find_rate(currency, day)
+        return self._fx_cache[key]
+
+    def _find_rate(self, currency: str, day: date) -> float:
         series = self._fx.get(currency)
         if series is None:
             raise ValueError(f"no FX rates for {currency}: it must be in the fx_rates seed")

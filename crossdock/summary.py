@@ -19,7 +19,10 @@ PUBLISHED_TABLES = (
     "supplier_risk",
     "lane_performance",
     "delivery_promise",
+    "delivery_promise_by_chapter",
+    "customs_risk",
     "compliance_plan",
+    "order_landed_cost",
 )
 
 
@@ -45,6 +48,15 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
     if "compliance_plan" in existing:
         summary["compliance_flags"] = conn.execute("select coalesce(sum(flag_count), 0) from publish.compliance_plan").fetchall()[0][0]
         summary["compliance_rows_flagged"] = conn.execute("select count(*) from publish.compliance_plan where flag_count > 0").fetchall()[0][0]
+        summary["compliance_flags_by_type"] = dict(conn.execute("""
+            select regexp_replace(flag, ':.*', '') as kind, count(*)
+            from (select unnest(string_split(flags, '; ')) as flag from publish.compliance_plan where flags is not null)
+            group by kind order by 2 desc, 1
+        """).fetchall())
+    if "order_landed_cost" in existing:
+        summary["order_costs"] = conn.execute(
+            "select count(*), sum(duty_eur), sum(vat_eur), sum(fees_eur), sum(landed_cost_eur) from publish.order_landed_cost"
+        ).fetchall()[0]
     if "ingest_ledger" in {r[0] for r in conn.execute("select table_name from information_schema.tables where table_schema = 'audit'").fetchall()}:
         summary["ingest"] = conn.execute(
             "select count(*), sum(rows_received), sum(rows_loaded), sum(rows_quarantined), sum(rows_rejected), sum(rows_duplicate) from audit.ingest_ledger"
@@ -91,4 +103,8 @@ def print_summary(settings: Settings) -> None:
         n, units, saving = s["transfers"]
         print(f"transfers before purchases: {n} recommended, {units:,} units, saving EUR {saving:,.0f}")
     if "compliance_flags" in s:
-        print(f"compliance: {s['compliance_flags']} flags on {s['compliance_rows_flagged']} SKU x market rows")
+        print(f"compliance: {s['compliance_flags']} flags on {s['compliance_rows_flagged']} SKU x market x route rows "
+              f"{s['compliance_flags_by_type']}")
+    if "order_costs" in s:
+        n, duty, vat, fees, landed = s["order_costs"]
+        print(f"orders landed: {n:,} orders, duty EUR {duty:,.0f}, VAT EUR {vat:,.0f}, fees EUR {fees:,.0f}, landed EUR {landed:,.0f}")

@@ -135,7 +135,14 @@ ORDERS = Contract(
             required=False,
             allowed=ORDER_LINE_TYPES,
         ),
-        Column("unit_price", "decimal", "Price per unit paid by the shopper, in `currency`, tax included.", min_value=0, unit="currency"),
+        Column(
+            "unit_price",
+            "decimal",
+            "Price per unit paid by the shopper, in `currency`, as the market shows prices: "
+            "VAT/GST included in Europe, Australia and Japan, sales tax excluded in the US and Canada.",
+            min_value=0,
+            unit="currency",
+        ),
         Column("currency", "varchar", "ISO 4217 code of unit_price.", allowed=ISO_CURRENCIES),
         Column("ship_to_country", "varchar", "ISO 3166-1 alpha-2 destination market.", allowed=ISO_COUNTRIES),
         Column("fulfilment_node", "varchar", "Warehouse that ships the line."),

@@ -1,0 +1,201 @@
+"""The compliance plan: per SKU x destination market x route, what the border costs and requires.
+
+A route is the node the market's parcels leave from: the market's own node
+(bulk import into the territory, then a domestic parcel) and any other node
+that shipped there recently (a cross-border parcel, priced by
+`parcel_landed_cost` under the regime in force on the plan date). Each row
+prices a typical basket (the SKU's usual quantity per order at its usual
+price in the market) and gives the merchant's landed cost of one unit.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from compliance import documents as docs
+from compliance.bulk import applied_duty_rate, bulk_unit_costs
+from compliance.landed_cost import FOB_TERRITORIES, Item, Merchant, Parcel, parcel_landed_cost
+from compliance.policy import CompliancePolicy, prices_include_vat
+from compliance.rulebook import Rulebook
+
+FACT_COLUMNS: tuple[str, ...] = (
+    "sku", "product_name", "category", "hs_code", "hs_code_valid", "origin_country", "unit_cost_eur", "weight_kg",
+    "market", "customs_territory", "currency", "mfn_rate", "preferential_agreement", "preferential_rate",
+    "restricted_categories", "product_rules", "restricted_documents",
+)
+ROUTE_COLUMNS: tuple[str, ...] = ("market", "node", "node_country", "node_territory", "is_primary_route", "route_share")
+BASKET_COLUMNS: tuple[str, ...] = ("sku", "market", "basket_units", "unit_price_local", "price_basis")
+RISK_COLUMNS: tuple[str, ...] = ("origin_country", "destination_country", "hs_chapter", "hold_rate", "added_days")
+
+
+def _risk_lookup(customs_risk: pd.DataFrame | None) -> dict[tuple[str, str, str], tuple[float, float]]:
+    if customs_risk is None or customs_risk.empty:
+        return {}
+    return {
+        (r.origin_country, r.destination_country, str(r.hs_chapter)): (float(r.hold_rate), float(r.added_days))
+        for r in customs_risk.itertuples(index=False)
+    }
+
+
+def build_compliance_plan(
+    facts: pd.DataFrame,
+    routes: pd.DataFrame,
+    baskets: pd.DataFrame,
+    rules: Rulebook,
+    policy: CompliancePolicy,
+    as_of: date,
+    customs_risk: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per SKU x market x route with the basket's landed cost, the flags, documents and action."""
+    merchant = policy.merchant(routes["node_country"].unique())
+    bulk_rows = bulk_unit_costs(facts, policy)
+    bulk = {(r["sku"], r["customs_territory"]): r for r in bulk_rows.to_dict("records")}
+    rows = facts.merge(routes, on="market").merge(baskets, on=["sku", "market"], how="left")
+    rows["applied_rate"] = applied_duty_rate(rows, policy)
+    risk = _risk_lookup(customs_risk)
+    out = [_plan_row(r, bulk, rules, policy, merchant, as_of, risk) for r in rows.itertuples(index=False)]
+    return pd.DataFrame(out).sort_values(["market", "sku", "is_primary_route"], ascending=[True, True, False]).reset_index(drop=True)
+
+
+def _plan_row(r, bulk: dict, rules: Rulebook, policy: CompliancePolicy, merchant: Merchant,
+              as_of: date, risk: dict) -> dict:
+    territory, market = r.customs_territory, r.market
+    flow = "bulk_import_via_node" if r.node_territory == territory else "cross_border_parcel"
+    regime = rules.regime(territory, as_of)
+    vat_rate = rules.vat_rate(market, as_of)
+    upe = rules.units_per_eur(r.currency, as_of)
+    weight = r.weight_kg if pd.notna(r.weight_kg) else 0.5
+    incoterm = policy.incoterm(market) if flow == "cross_border_parcel" else "n/a"
+    home = bulk[(r.sku, territory)]
+    node_bulk = bulk.get((r.sku, r.node_territory), home)
+    rate = r.applied_rate
+    claimed = bool(r.preferential_agreement) and r.preferential_agreement in policy.claimed_agreements
+
+    basket = _price_basket(r, flow, regime, vat_rate, upe, weight, incoterm, home, node_bulk, rules, policy, merchant, as_of)
+    saving_per_unit = basket.pop("saving_per_unit")
+    if saving_per_unit is None and pd.notna(r.mfn_rate) and pd.notna(r.preferential_rate) and not claimed:
+        saving_per_unit = (r.mfn_rate - r.preferential_rate) * home["bulk_customs_value_eur"]
+
+    chapter = r.hs_code[:2] if isinstance(r.hs_code, str) and len(r.hs_code) >= 2 else "unknown"
+    hold_rate, added_days = risk.get((r.node_country, market, chapter), (None, None)) if flow == "cross_border_parcel" else (None, None)
+    formal = bool(regime and basket["goods_local"] is not None and regime.formal_entry_threshold is not None
+                  and basket["goods_local"] > regime.formal_entry_threshold)
+    flags = (
+        docs.hs_flags(r.hs_code if isinstance(r.hs_code, str) else None, bool(r.hs_code_valid), pd.notna(r.mfn_rate), territory)
+        + docs.restriction_flag(market, r.restricted_categories, r.restricted_documents)
+        + docs.registration_flag(basket["registration_needed"])
+        + docs.preference_flag(r.origin_country, r.preferential_agreement, _f(r.mfn_rate), _f(r.preferential_rate),
+                               claimed, saving_per_unit or 0.0)
+        + docs.door_flag(incoterm, basket["at_door_eur"] or 0.0)
+        + docs.customs_hold_flag(f"{r.node_country}->{market}", chapter, hold_rate, added_days, policy.customs_hold_flag_rate)
+    )
+    return {
+        "as_of": as_of,
+        "sku": r.sku,
+        "product_name": r.product_name,
+        "category": r.category,
+        "market": market,
+        "fulfilment_node": r.node,
+        "is_primary_route": bool(r.is_primary_route),
+        "route_share": r.route_share,
+        "import_flow": flow,
+        "incoterm": incoterm,
+        "hs_code": r.hs_code,
+        "origin_country": r.origin_country,
+        "customs_territory": territory,
+        "valuation_basis": "FOB" if territory in FOB_TERRITORIES else "CIF",
+        "mfn_rate": _f(r.mfn_rate),
+        "preferential_agreement": r.preferential_agreement,
+        "preferential_rate": _f(r.preferential_rate),
+        "preference_claimed": claimed,
+        "duty_rate": _f(rate),
+        "vat_rate": vat_rate,
+        "de_minimis_regime": regime.code if regime else None,
+        "de_minimis_duty_threshold": regime.duty_threshold if regime else None,
+        "de_minimis_currency": regime.currency if regime else None,
+        "regime_applied": basket["rule"],
+        "basket_units": basket["units"],
+        "price_basis": basket["price_basis"],
+        "typical_unit_price_eur": basket["unit_price_eur"],
+        "basket_goods_eur": basket["goods_eur"],
+        "basket_shipping_eur": basket["shipping_eur"],
+        "basket_customs_value_eur": basket["customs_value_eur"],
+        "basket_duty_eur": basket["duty_eur"],
+        "basket_vat_eur": basket["vat_eur"],
+        "vat_collected": basket["vat_collected"],
+        "basket_fees_eur": basket["fees_eur"],
+        "basket_landed_cost_eur": basket["landed_eur"],
+        "collected_at_door_eur": basket["at_door_eur"],
+        "unit_cost_eur": r.unit_cost_eur,
+        "freight_eur_per_unit": node_bulk["inbound_freight_eur"],
+        "customs_value_eur": home["bulk_customs_value_eur"] if flow == "bulk_import_via_node" else basket["customs_value_per_unit"],
+        "duty_eur_per_unit": basket["duty_per_unit"],
+        "vat_eur_per_unit": basket["vat_per_unit"],
+        "landed_cost_eur_per_unit": basket["landed_per_unit"],
+        "landed_cost_local_per_unit": None if basket["landed_per_unit"] is None else basket["landed_per_unit"] * upe,
+        "local_currency": r.currency,
+        "preference_saving_eur_per_unit": saving_per_unit if not claimed else 0.0,
+        "customs_hold_rate": hold_rate,
+        "customs_added_days": added_days,
+        "registration_needed": basket["registration_needed"],
+        "product_rules": r.product_rules,
+        "flags": "; ".join(f.code for f in flags) or None,
+        "flag_count": len(flags),
+        "documents_required": docs.documents_required(
+            flow, territory, basket["vat_collected"] or "", formal, r.preferential_agreement, r.restricted_documents
+        ),
+        "action": " ".join(f.action for f in flags) or "No action.",
+    }
+
+
+def _f(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _price_basket(r, flow, regime, vat_rate, upe, weight, incoterm, home, node_bulk, rules, policy, merchant, as_of) -> dict:
+    """The typical basket's amounts in EUR (all None when the SKU has no price anywhere)."""
+    units = int(r.basket_units) if pd.notna(r.basket_units) else 1
+    shipping_eur = policy.parcel_shipping_eur(weight * units)
+    if pd.isna(r.unit_price_local):
+        per_unit = home["bulk_landed_eur"] if flow == "bulk_import_via_node" else None
+        return {k: None for k in _BASKET_KEYS} | {"units": units, "landed_per_unit": per_unit, "duty_per_unit": home["bulk_duty_eur"],
+                                                  "saving_per_unit": None, "price_basis": "no price", "at_door_eur": None}
+    gross_eur = r.unit_price_local / upe
+    if flow == "bulk_import_via_node":
+        goods = units * gross_eur / ((1 + vat_rate) if prices_include_vat(r.customs_territory) else 1.0)
+        duty = units * home["bulk_duty_eur"]
+        vat = vat_rate * (goods + shipping_eur)
+        return {
+            "units": units, "price_basis": r.price_basis, "unit_price_eur": gross_eur, "goods_eur": goods,
+            "goods_local": goods * upe, "shipping_eur": shipping_eur, "customs_value_eur": units * home["bulk_customs_value_eur"],
+            "duty_eur": duty, "vat_eur": vat, "vat_collected": "domestic_sale", "fees_eur": 0.0,
+            "landed_eur": goods + shipping_eur + duty + vat, "at_door_eur": 0.0, "rule": "bulk import: tariff on the purchase cost at the node's border",
+            "registration_needed": None, "customs_value_per_unit": home["bulk_customs_value_eur"],
+            "duty_per_unit": home["bulk_duty_eur"], "vat_per_unit": vat / units, "landed_per_unit": home["bulk_landed_eur"],
+            "saving_per_unit": None,
+        }
+    item = Item(r.sku, r.hs_code if isinstance(r.hs_code, str) else None, r.origin_country, units, float(r.unit_price_local),
+                _f(r.mfn_rate), r.preferential_agreement, _f(r.preferential_rate))
+    parcel = Parcel(f"{r.sku}/{r.market}/{r.node}", as_of, r.market, r.customs_territory, r.node_country, r.currency,
+                    shipping_eur * upe, (item,), incoterm=incoterm, prices_include_vat=prices_include_vat(r.customs_territory))
+    cost = parcel_landed_cost(parcel, rules, merchant)
+    fees_paid = cost.eur(cost.fees) if incoterm == "DDP" else 0.0
+    return {
+        "units": units, "price_basis": r.price_basis, "unit_price_eur": gross_eur, "goods_eur": cost.eur(cost.goods_value),
+        "goods_local": cost.goods_value, "shipping_eur": cost.eur(cost.shipping), "customs_value_eur": cost.eur(cost.customs_value),
+        "duty_eur": cost.eur(cost.duty), "vat_eur": cost.eur(cost.vat), "vat_collected": cost.vat_collected,
+        "fees_eur": cost.eur(cost.fees), "landed_eur": cost.eur(cost.landed_cost), "at_door_eur": cost.eur(cost.collected_at_door),
+        "rule": "; ".join(cost.reasons), "registration_needed": cost.registration_needed,
+        "customs_value_per_unit": cost.eur(cost.customs_value) / units,
+        "duty_per_unit": cost.eur(cost.duty) / units, "vat_per_unit": cost.eur(cost.vat) / units,
+        # the parcel's own duty and fees come on top of landing the unit at the shipping node
+        "landed_per_unit": node_bulk["bulk_landed_eur"] + (cost.eur(cost.shipping + cost.duty) + fees_paid) / units,
+        "saving_per_unit": cost.eur(cost.preference_unclaimed_saving) / units,
+    }
+
+
+_BASKET_KEYS = (
+    "unit_price_eur", "goods_eur", "goods_local", "shipping_eur", "customs_value_eur", "duty_eur", "vat_eur", "vat_collected",
+    "fees_eur", "landed_eur", "rule", "registration_needed", "customs_value_per_unit", "vat_per_unit",
+)
