@@ -80,7 +80,7 @@ def print_summary(settings: Settings) -> None:
         )
     print("published tables:")
     for table, rows in s["rows"].items():
-        print(f"  publish.{table:<26} {'not built' if rows is None else f'{rows:,} rows'}")
+        print(f"  publish.{table:<28} {'not built' if rows is None else f'{rows:,} rows'}")
     if "accuracy" in s:
         acc = s["accuracy"]
         model, naive = acc.get("lightgbm", {}), acc.get("seasonal_naive_7", {})
