@@ -11,6 +11,7 @@ from orchestration.assets.plans import inventory_planning
 from orchestration.assets.scenarios import scenario_impact_table
 from orchestration.automation import daily_planning_job, daily_planning_schedule, ingest_job, landing_files_sensor
 from orchestration.checks import forecast_quality_gate, training_data_quality_gate
+from orchestration.failures import run_failures_to_audit
 from orchestration.resources import build_resources
 
 
@@ -21,7 +22,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         asset_checks=[training_data_quality_gate, model_beats_seasonal_naive, forecast_quality_gate],
         jobs=[daily_planning_job, ingest_job],
         schedules=[daily_planning_schedule],
-        sensors=[landing_files_sensor],
+        sensors=[landing_files_sensor, run_failures_to_audit],
         resources=build_resources(settings or load_settings()),
     )
 

@@ -1,0 +1,53 @@
+"""The run-failure sensor: every failed run lands in audit.run_failures with its steps, assets and errors."""
+
+import datetime as dt
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from crossdock.run_failures import StepFailure, record_run_failure
+
+
+def planned_assets_by_step(instance: dg.DagsterInstance, run_id: str) -> dict[str, list[str]]:
+    """Step key -> the asset keys the run planned to materialize in that step."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED).records
+    by_step: dict[str, list[str]] = {}
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        if event is not None and event.step_key and event.asset_key:
+            by_step.setdefault(event.step_key, []).append(event.asset_key.to_user_string())
+    return by_step
+
+
+def user_error(error):
+    """The user code's exception under Dagster's step-execution wrapper (the one an operator can act on)."""
+    while error is not None and error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
+        error = error.cause
+    return error
+
+
+@dg.run_failure_sensor(
+    name="run_failures_to_audit",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Records every failed run in audit.run_failures: the job, each failed step with its assets, the "
+    "error and the time. Re-execute a failed run from failure in the UI (Runs > the run > Re-execute > From failure).",
+)
+def run_failures_to_audit(context: dg.RunFailureSensorContext, warehouse: DuckDBResource):
+    run = context.dagster_run
+    assets = planned_assets_by_step(context.instance, run.run_id)
+    steps = []
+    for event in context.get_step_failure_events():
+        error = user_error(event.step_failure_data.error)
+        steps.append(StepFailure(
+            step_key=event.step_key,
+            asset_keys=tuple(sorted(assets.get(event.step_key, []))),
+            error_type=error.cls_name if error else None,
+            error_message=error.message.strip() if error else None,
+        ))
+    stats = context.instance.get_run_stats(run.run_id)
+    ended = stats.end_time if stats and stats.end_time else dt.datetime.now(dt.timezone.utc).timestamp()
+    failed_at = dt.datetime.fromtimestamp(ended, tz=dt.timezone.utc)
+    with warehouse.get_connection() as conn:
+        written = record_run_failure(conn, run.run_id, run.job_name, failed_at, steps, context.failure_event.message)
+    context.log.info(f"recorded {written} failure row(s) of run {run.run_id} ({run.job_name})")

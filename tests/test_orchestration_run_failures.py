@@ -1,0 +1,70 @@
+"""A failed run lands in audit.run_failures with its failed step, asset and error, once however often it is recorded."""
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from orchestration.failures import run_failures_to_audit
+
+
+@dg.asset(key=["publish", "fine"])
+def fine() -> None:
+    return None
+
+
+@dg.asset(key=["publish", "broken"], deps=[fine])
+def broken() -> None:
+    raise ValueError("feed orders_2026-10-31.csv: column unit_price is empty")
+
+
+@dg.asset(key=["publish", "after_broken"], deps=[broken])
+def after_broken() -> None:
+    return None
+
+
+def failed_run(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    job = dg.define_asset_job("nightly", selection=dg.AssetSelection.all())
+    defs = dg.Definitions(assets=[fine, broken, after_broken], jobs=[job])
+    result = defs.resolve_job_def("nightly").execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    return instance, result
+
+
+def evaluate(instance, result, database: str) -> None:
+    context = dg.build_run_status_sensor_context(
+        sensor_name="run_failures_to_audit",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_failure_event(),
+        resources={"warehouse": DuckDBResource(database=database)},
+    ).for_run_failure()
+    run_failures_to_audit(context)
+
+
+def test_a_failed_run_is_recorded_with_its_step_asset_and_error_once(tmp_path):
+    database = str(tmp_path / "warehouse.duckdb")
+    instance, result = failed_run(tmp_path)
+    evaluate(instance, result, database)
+    evaluate(instance, result, database)  # a re-evaluated sensor must not duplicate rows
+    with duckdb.connect(database, read_only=True) as conn:
+        rows = conn.execute(
+            "select run_id, job_name, step_key, asset_keys, error_type, error_message, failed_at is not null "
+            "from audit.run_failures"
+        ).fetchall()
+    [(run_id, job, step, assets, error_type, message, has_time)] = rows
+    assert run_id == result.run_id and job == "nightly"
+    assert step == "publish__broken" and assets == "publish/broken"
+    assert error_type == "ValueError" and "unit_price is empty" in message
+    assert has_time
+
+
+def test_the_failure_sensor_is_part_of_the_definitions_and_on_by_default(tmp_path):
+    from crossdock.settings import Settings
+    from orchestration.definitions import build_definitions
+
+    settings = Settings(warehouse=tmp_path / "w.duckdb", landing=tmp_path / "landing", exports=tmp_path / "exports",
+                        models=tmp_path / "models", dagster_home=tmp_path / "home")
+    sensor = build_definitions(settings).get_sensor_def("run_failures_to_audit")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
