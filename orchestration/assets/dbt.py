@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from orchestration.retries import retry_if_transient
 from orchestration.resources import DBT_PROJECT, WAREHOUSE_POOL
 
 GROUP_BY_SCHEMA = {
@@ -45,7 +46,10 @@ TRANSLATOR = CrossdockTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 )
 def crossdock_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Seeds, staging, intermediate, marts and the dbt-built published tables."""
-    yield from dbt.cli(["build"], context=context).stream()
+    try:
+        yield from dbt.cli(["build"], context=context).stream()
+    except Exception as error:  # dbt opens the warehouse itself: a lock held elsewhere is worth a retry
+        retry_if_transient(context, error)
 
 
 def model_key(schema: str, name: str) -> dg.AssetKey:
