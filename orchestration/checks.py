@@ -13,6 +13,7 @@ from expectations.forecast_gate import validate_forecast
 from expectations.gate import GateResult, validate_training_data
 from ml.forecast import active_series
 from orchestration.assets.forecast import FORECAST, TRAINING_DATA
+from orchestration.resources import WAREHOUSE_POOL
 
 
 def _check_result(result: GateResult) -> dg.AssetCheckResult:
@@ -33,6 +34,7 @@ def _check_result(result: GateResult) -> dg.AssetCheckResult:
     asset=TRAINING_DATA,
     name="training_data_quality_gate",
     blocking=True,
+    pool=WAREHOUSE_POOL,  # it opens the warehouse: queue with the writers
     description="Great Expectations suites on the forecast training data: types and ranges per row, "
     "every configured market selling every day, returns never above sales. Blocks the forecast on failure.",
 )
@@ -47,6 +49,7 @@ def training_data_quality_gate(warehouse: DuckDBResource) -> dg.AssetCheckResult
     asset=FORECAST,
     name="forecast_quality_gate",
     blocking=True,
+    pool=WAREHOUSE_POOL,  # it opens the warehouse: queue with the writers
     description="Great Expectations suites on the published forecast: non-negative, p10 <= p50 <= p90, one model "
     "version, every active SKU x market present with every day of the horizon. Blocks the inventory plan on failure.",
 )

@@ -111,6 +111,7 @@ def forecast_accuracy(context: dg.AssetExecutionContext, config: ForecastConfig,
     asset=ACCURACY,
     name="model_beats_seasonal_naive",
     blocking=True,
+    pool=WAREHOUSE_POOL,  # it opens the warehouse: queue with the writers
     description="Fails when the model's overall backtest WAPE is worse than the seasonal-naive (7) baseline's, "
     "so a bad model never publishes a forecast or reaches the plans.",
 )
