@@ -3,6 +3,7 @@
 import dagster as dg
 
 from crossdock.settings import Settings, load_settings
+from orchestration.assets.bi import bi_publish_copies
 from orchestration.assets.compliance import compliance_tables
 from orchestration.assets.dbt import crossdock_dbt_models
 from orchestration.assets.forecast import demand_forecast, forecast_accuracy, model_beats_seasonal_naive
@@ -18,7 +19,10 @@ from orchestration.resources import build_resources
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """Definitions bound to `settings` (default: from the environment); tests pass their own."""
     return dg.Definitions(
-        assets=[*INGEST_ASSETS, crossdock_dbt_models, demand_forecast, forecast_accuracy, inventory_planning, scenario_impact_table, compliance_tables],
+        assets=[
+            *INGEST_ASSETS, crossdock_dbt_models, demand_forecast, forecast_accuracy, inventory_planning,
+            scenario_impact_table, compliance_tables, bi_publish_copies,
+        ],
         asset_checks=[training_data_quality_gate, model_beats_seasonal_naive, forecast_quality_gate],
         jobs=[daily_planning_job, ingest_job],
         schedules=[daily_planning_schedule],

@@ -507,6 +507,18 @@ def test_compliance_plan_routes_carry_their_regime_documents_and_customs_risk(pl
     assert actionless == 0
 
 
+def test_bi_copies_match_the_published_tables(platform):
+    settings = platform["settings"]
+    live = dict(query(settings, "select table_name, estimated_size from duckdb_tables() where schema_name = 'publish'"))
+    counts = {t: query(settings, f"select count(*) from publish.{t}")[0][0] for t in live}
+    folder = settings.exports / "bi"
+    with duckdb.connect(str(folder / "crossdock_publish.duckdb"), read_only=True) as snap:
+        copied = {t: snap.execute(f"select count(*) from publish.{t}").fetchall()[0][0] for t in counts}
+    parquet = {p.stem: duckdb.sql(f"select count(*) from '{p}'").fetchall()[0][0] for p in (folder / "parquet").glob("*.parquet")}
+    assert copied == counts == parquet
+    assert {"compliance_plan", "order_landed_cost", "inventory_plan", "demand_forecast"} <= set(counts)
+
+
 def test_a_broken_feed_trips_the_gate_and_the_forecast_is_not_materialized(platform):
     """A later file re-sends the last day's order lines with the sign flipped (a
     classic export bug): the lines become returns, that day has no sales in any

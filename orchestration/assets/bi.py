@@ -1,0 +1,35 @@
+"""The BI copies of schema publish, refreshed after every publish (crossdock/bi_export.py does the work)."""
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from crossdock.bi_export import SNAPSHOT_NAME, export_published
+from crossdock.summary import PUBLISHED_TABLES
+from orchestration.resources import WAREHOUSE_POOL, ArtifactFolders
+
+BI_EXPORTS = dg.AssetKey(["exports", "bi_publish_copies"])
+
+
+@dg.asset(
+    key=BI_EXPORTS,
+    deps=[dg.AssetKey(["publish", table]) for table in PUBLISHED_TABLES],
+    group_name="bi",
+    kinds={"parquet", "duckdb"},
+    owners=["team:data-platform"],
+    pool=WAREHOUSE_POOL,
+    description="Every publish.* table as a Parquet file (CROSSDOCK_EXPORTS/bi/parquet/<table>.parquet) and as a "
+    f"snapshot database (CROSSDOCK_EXPORTS/bi/{SNAPSHOT_NAME}, open it read-only), so BI tools never hold the live "
+    "warehouse's lock. Replaced whole after each publish.",
+)
+def bi_publish_copies(context: dg.AssetExecutionContext, warehouse: DuckDBResource, artifacts: ArtifactFolders):
+    folder = Path(artifacts.exports) / "bi"
+    with warehouse.get_connection() as conn:
+        rows = export_published(conn, folder)
+    context.log.info(f"exported {len(rows)} publish tables to {folder}")
+    return dg.MaterializeResult(metadata={
+        "folder": dg.MetadataValue.path(str(folder)),
+        "tables": len(rows),
+        "rows_by_table": dg.MetadataValue.json(rows),
+    })

@@ -1,0 +1,29 @@
+"""The BI copies hold exactly what schema publish holds, and replacing them leaves nothing stale."""
+from __future__ import annotations
+
+import duckdb
+
+from crossdock.bi_export import SNAPSHOT_NAME, export_published
+
+
+def test_parquet_and_snapshot_copy_every_published_table_and_drop_tables_no_longer_published(tmp_path):
+    conn = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    conn.execute("create schema publish")
+    conn.execute("create table publish.inventory_plan as select range as sku, range * 2.5 as safety_stock from range(100)")
+    conn.execute("create table publish.old_table as select 1 as x")
+    folder = tmp_path / "bi"
+    assert export_published(conn, folder) == {"inventory_plan": 100, "old_table": 1}
+
+    conn.execute("drop table publish.old_table")
+    conn.execute("insert into publish.inventory_plan select 100, 1.0")
+    assert export_published(conn, folder) == {"inventory_plan": 101}  # re-export replaces, never appends
+    conn.close()
+
+    assert sorted(p.name for p in (folder / "parquet").iterdir()) == ["inventory_plan.parquet"]
+    parquet = duckdb.sql(f"select count(*), sum(safety_stock) from '{folder / 'parquet' / 'inventory_plan.parquet'}'").fetchall()
+    assert parquet == [(101, sum(i * 2.5 for i in range(100)) + 1.0)]
+    with duckdb.connect(str(folder / SNAPSHOT_NAME), read_only=True) as snap:
+        assert snap.execute("select count(*) from publish.inventory_plan").fetchall() == [(101,)]
+        tables = snap.execute("select table_name from information_schema.tables where table_schema = 'publish'").fetchall()
+        assert tables == [("inventory_plan",)]
+    assert not list(folder.glob("*.partial")) and not list((folder / "parquet").glob("*.partial"))
