@@ -1,8 +1,9 @@
-"""Jobs, the daily schedule and the landing-folder sensor."""
+"""Jobs, the daily schedule, the landing-folder sensor and declarative automation of everything downstream."""
 
 import datetime as dt
 import hashlib
 import json
+from datetime import timedelta
 
 import dagster as dg
 
@@ -82,3 +83,28 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingFo
     context.update_cursor(json.dumps(current, sort_keys=True))
     new_paths = [landing.root / name for name in changed]
     return dg.RunRequest(run_key=run_key, tags={"crossdock/new_files": str(len(changed)), **run_tags_for(new_paths)})
+
+
+# Downstream assets refresh when an input changed, and only then. eager() also
+# waits for every input to exist; an unpartitioned table over the daily ingest
+# partitions would wait forever for days no file speaks for, so that part is dropped.
+REFRESH_WHEN_INPUTS_CHANGE = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+# The feeds land daily: a published table older than a day and a bit is late.
+PUBLISHED_FRESHNESS = dg.FreshnessPolicy.time_window(warn_window=timedelta(hours=26), fail_window=timedelta(hours=36))
+
+
+def automated(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """The spec with the refresh condition, and the freshness policy when it is a published table."""
+    freshness = PUBLISHED_FRESHNESS if spec.key.path[0] == "publish" else spec.freshness_policy
+    return spec.replace_attributes(automation_condition=REFRESH_WHEN_INPUTS_CHANGE, freshness_policy=freshness)
+
+
+downstream_refresh_sensor = dg.AutomationConditionSensorDefinition(
+    "downstream_refresh",
+    target=dg.AssetSelection.all() - dg.AssetSelection.groups("ingest"),
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    minimum_interval_seconds=60,
+    description="Declarative automation: after the landing sensor's ingest run loads new files, refreshes the dbt "
+    "models, forecast, plans, compliance tables and BI copies that depend on what changed, and nothing else "
+    "(turn on in the UI with the landing sensor).",
+)

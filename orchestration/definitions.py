@@ -10,7 +10,14 @@ from orchestration.assets.forecast import demand_forecast, forecast_accuracy, mo
 from orchestration.assets.ingest import INGEST_ASSETS
 from orchestration.assets.plans import inventory_planning
 from orchestration.assets.scenarios import scenario_impact_table
-from orchestration.automation import daily_planning_job, daily_planning_schedule, ingest_job, landing_files_sensor
+from orchestration.automation import (
+    automated,
+    daily_planning_job,
+    daily_planning_schedule,
+    downstream_refresh_sensor,
+    ingest_job,
+    landing_files_sensor,
+)
 from orchestration.checks import forecast_quality_gate, training_data_quality_gate
 from orchestration.failures import run_failures_to_audit
 from orchestration.resources import build_resources
@@ -20,13 +27,16 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """Definitions bound to `settings` (default: from the environment); tests pass their own."""
     return dg.Definitions(
         assets=[
-            *INGEST_ASSETS, crossdock_dbt_models, demand_forecast, forecast_accuracy, inventory_planning,
-            scenario_impact_table, compliance_tables, bi_publish_copies,
+            *INGEST_ASSETS,
+            *dg.map_asset_specs(automated, [
+                crossdock_dbt_models, demand_forecast, forecast_accuracy, inventory_planning,
+                scenario_impact_table, compliance_tables, bi_publish_copies,
+            ]),
         ],
         asset_checks=[training_data_quality_gate, model_beats_seasonal_naive, forecast_quality_gate],
         jobs=[daily_planning_job, ingest_job],
         schedules=[daily_planning_schedule],
-        sensors=[landing_files_sensor, run_failures_to_audit],
+        sensors=[landing_files_sensor, run_failures_to_audit, downstream_refresh_sensor],
         resources=build_resources(settings or load_settings()),
     )
 
