@@ -184,14 +184,19 @@ def _eu(ctx: _Context) -> list[ItemTreatment]:
     return ctx.all_items(duty, vat)
 
 
-def _gb(ctx: _Context) -> list[ItemTreatment]:
-    r = ctx.regime
-    if not ctx.within(r.low_value_ceiling):
-        ctx.reasons.append(f"{r.code}: consignment {ctx.money(ctx.goods)} > {ctx.money(r.low_value_ceiling)}: duty and import VAT at the border")
-        return ctx.all_items("tariff", "at_import")
-    vat = _sale_vat(ctx, "GB")
-    ctx.reasons.append(f"{r.code}: consignment {ctx.money(ctx.goods)} <= {ctx.money(r.low_value_ceiling)}: duty relief, VAT charged at sale by the seller")
-    return ctx.all_items("relief", vat)
+def _sale_below_ceiling(territory: str, value: str, above: str, below: str) -> Callable[[_Context], list[ItemTreatment]]:
+    """UK and Australia: at or below the ceiling no duty and VAT/GST charged at sale; above it, the border collects both."""
+
+    def rule(ctx: _Context) -> list[ItemTreatment]:
+        r = ctx.regime
+        if not ctx.within(r.low_value_ceiling):
+            ctx.reasons.append(f"{r.code}: {value} {ctx.money(ctx.goods)} > {ctx.money(r.low_value_ceiling)}: {above}")
+            return ctx.all_items("tariff", "at_import")
+        vat = _sale_vat(ctx, territory)
+        ctx.reasons.append(f"{r.code}: {value} {ctx.money(ctx.goods)} <= {ctx.money(r.low_value_ceiling)}: {below}")
+        return ctx.all_items("relief", vat)
+
+    return rule
 
 
 def _us(ctx: _Context) -> list[ItemTreatment]:
@@ -225,16 +230,6 @@ def _ca(ctx: _Context) -> list[ItemTreatment]:
         + ("free" if vat == "exempt" else "due") + f" (threshold {ctx.money(tax_threshold)})"
     )
     return ctx.all_items(duty, vat)
-
-
-def _au(ctx: _Context) -> list[ItemTreatment]:
-    r = ctx.regime
-    if not ctx.within(r.low_value_ceiling):
-        ctx.reasons.append(f"{r.code}: customs value {ctx.money(ctx.goods)} > {ctx.money(r.low_value_ceiling)}: import declaration, duty and GST at the border")
-        return ctx.all_items("tariff", "at_import")
-    vat = _sale_vat(ctx, "AU")
-    ctx.reasons.append(f"{r.code}: customs value {ctx.money(ctx.goods)} <= {ctx.money(r.low_value_ceiling)}: no duty, GST charged at sale")
-    return ctx.all_items("relief", vat)
 
 
 def _jp(ctx: _Context) -> list[ItemTreatment]:
@@ -290,11 +285,13 @@ def _no(ctx: _Context) -> list[ItemTreatment]:
 REGIME_RULES: dict[str, Callable[[_Context], list[ItemTreatment]]] = {
     "eu_ioss": _eu,
     "eu_ioss_flat_duty": _eu,
-    "uk_low_value": _gb,
+    "uk_low_value": _sale_below_ceiling("GB", "consignment", "duty and import VAT at the border",
+                                        "duty relief, VAT charged at sale by the seller"),
     "us_section_321": _us,
     "us_de_minimis_suspended": _us,
     "ca_cusma_courier": _ca,
-    "au_low_value_gst": _au,
+    "au_low_value_gst": _sale_below_ceiling("AU", "customs value", "import declaration, duty and GST at the border",
+                                            "no duty, GST charged at sale"),
     "jp_small_value": _jp,
     "ch_low_value": _ch,
     "no_voec": _no,
