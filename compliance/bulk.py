@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from compliance.landed_cost import FOB_TERRITORIES
-from compliance.policy import CompliancePolicy
+from compliance.policy import DEFAULT_WEIGHT_KG, CompliancePolicy
 
 
 def applied_duty_rate(facts: pd.DataFrame, policy: CompliancePolicy) -> pd.Series:
@@ -28,7 +28,7 @@ def bulk_unit_costs(facts: pd.DataFrame, policy: CompliancePolicy) -> pd.DataFra
     preferential_agreement, preferential_rate (one row per SKU x territory wins).
     """
     per_territory = facts.drop_duplicates(["sku", "customs_territory"]).copy()
-    weight = per_territory["weight_kg"].fillna(0.5)
+    weight = per_territory["weight_kg"].fillna(DEFAULT_WEIGHT_KG)
     freight = weight * policy.inbound_eur_per_kg
     cif = ~per_territory["customs_territory"].isin(FOB_TERRITORIES)
     customs_value = per_territory["unit_cost_eur"] + freight.where(cif, 0.0)

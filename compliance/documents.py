@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 # The origin proof each agreement accepts (certificate, statement or certification of origin).
 ORIGIN_PROOF: dict[str, str] = {
     "CUSMA": "CUSMA certification of origin (nine minimum data elements)",
@@ -37,6 +39,7 @@ SCHEME_DOCUMENT: dict[str, str] = {
 }
 
 PARCEL_SCHEME: dict[str, str] = {"EU": "IOSS", "GB": "GB_VAT", "NO": "VOEC", "AU": "AU_GST"}
+FLAG_SEPARATOR = "; "  # between flags; a flag's own detail ("restricted: cosmetics, flammable") uses commas
 
 
 @dataclass(frozen=True)
@@ -110,3 +113,14 @@ def documents_required(import_flow: str, territory: str, vat_collected: str, for
     if restricted_documents:
         docs.append(restricted_documents)
     return "; ".join(docs)
+
+
+def join_flags(flags: list[Flag]) -> str | None:
+    return FLAG_SEPARATOR.join(f.code for f in flags) or None
+
+
+def flag_counts(plan: pd.DataFrame) -> pd.DataFrame:
+    """How many plan rows carry each flag type (the part before ':'), most frequent first."""
+    kinds = plan["flags"].dropna().str.split(FLAG_SEPARATOR).explode().str.replace(r":.*", "", regex=True)
+    counts = kinds.value_counts().rename_axis("flag").reset_index(name="rows")
+    return counts.sort_values(["rows", "flag"], ascending=[False, True]).reset_index(drop=True)

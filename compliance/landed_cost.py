@@ -323,7 +323,6 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
     shipping = parcel.shipping * to_customs
 
     if regime is None:
-        ctx = None
         treatments = [ItemTreatment("tariff", "at_import" if vat_rate > 0 else "none") for _ in parcel.items]
         reasons = [f"no low-value regime for {parcel.territory} in the de_minimis seed: full duty and import tax"]
         registration = None
@@ -372,12 +371,10 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
     vat = sum(vat_items)
     modes = {t.vat for t in treatments}
 
-    border_import_vat = sum(v for v, t in zip(vat_items, treatments) if t.vat == "at_import") if vat else 0.0
+    border_import_vat = sum(v for v, t in zip(vat_items, treatments) if t.vat == "at_import")
     collected_at_border = duty + border_import_vat > 0
-    fees = _fees(parcel, regime, rules, goods, sum(customs_values), collected_at_border, upe, currency)
     collected_at_door = parcel.incoterm == "DAP" and collected_at_border
-    if collected_at_door:
-        fees += _dap_fees(parcel, rules, sum(customs_values), upe)
+    fees = _fees(parcel, regime, rules, goods, sum(customs_values), collected_at_border, collected_at_door, upe)
     at_door = duty + border_import_vat + fees if collected_at_door else 0.0
 
     return ParcelCost(
@@ -406,30 +403,21 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
 
 
 def _fees(parcel: Parcel, regime: Regime | None, rules: Rulebook, goods: float, customs_value: float,
-          collected_at_border: bool, upe: float, currency: str) -> float:
-    """Government and carrier fees of the clearance the parcel goes through (not the DAP collection fee)."""
-    if regime is None:
-        return 0.0
-    formal_threshold = regime.formal_entry_threshold if regime.formal_entry_threshold is not None else regime.low_value_ceiling
-    formal = formal_threshold is not None and goods > formal_threshold
+          collected_at_border: bool, collected_at_door: bool, upe: float) -> float:
+    """The fees of the clearance the parcel goes through, and the carrier's fee for collecting at the door (DAP)."""
+    formal = False
+    if regime is not None:
+        threshold = regime.formal_entry_threshold if regime.formal_entry_threshold is not None else regime.low_value_ceiling
+        formal = threshold is not None and goods > threshold
     total = 0.0
     for fee in rules.fees(parcel.territory, parcel.day):
-        applies = (
+        clearance = regime is not None and (
             fee.applies_when == "always"
             or (fee.applies_when == "formal_entry" and formal)
             or (fee.applies_when == "informal_entry" and collected_at_border and not formal)
         )
+        at_door = fee.applies_when == "dap_collection" and collected_at_door
         to_fee = rules.units_per_eur(fee.currency, parcel.day) / upe
-        if applies and fee.covers(customs_value * to_fee):
-            total += fee.charge(customs_value * to_fee) / to_fee
-    return total
-
-
-def _dap_fees(parcel: Parcel, rules: Rulebook, customs_value: float, upe: float) -> float:
-    """The carrier's fee for collecting duty and tax from the shopper at the door."""
-    total = 0.0
-    for fee in rules.fees(parcel.territory, parcel.day):
-        to_fee = rules.units_per_eur(fee.currency, parcel.day) / upe
-        if fee.applies_when == "dap_collection" and fee.covers(customs_value * to_fee):
+        if (clearance or at_door) and fee.covers(customs_value * to_fee):
             total += fee.charge(customs_value * to_fee) / to_fee
     return total

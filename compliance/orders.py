@@ -17,8 +17,9 @@ import pandas as pd
 
 from compliance.bulk import bulk_unit_costs
 from compliance.landed_cost import Item, Parcel, parcel_landed_cost
-from compliance.policy import CompliancePolicy, prices_include_vat
+from compliance.policy import DEFAULT_WEIGHT_KG, CompliancePolicy, prices_include_vat
 from compliance.rulebook import Rulebook
+from planning.inputs import require_columns
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,7 @@ def order_landed_costs(
 
     `facts` is the compliance facts per SKU x market (int_sku_market_compliance).
     """
-    missing = [c for c in LINE_COLUMNS if c not in lines.columns]
-    if missing:
-        raise ValueError(f"order lines are missing columns {missing}; expected {list(LINE_COLUMNS)}")
+    require_columns(lines, LINE_COLUMNS, "order lines")
     unknown = sorted(set(lines["ship_from_node"]) - set(node_territories))
     if unknown:
         raise ValueError(f"orders ship from nodes missing in the nodes seed: {unknown}")
@@ -81,7 +80,7 @@ def _domestic_orders(lines: pd.DataFrame, facts: pd.DataFrame, rules: Rulebook, 
     x["goods_eur"] = gross_eur / (1 + x["vat_rate"].where(includes, 0.0))
     x["duty_eur"] = x["quantity"] * x["bulk_duty_eur"].fillna(0.0)
     x["customs_value_eur"] = x["quantity"] * x["bulk_customs_value_eur"]
-    x["weight"] = x["quantity"] * x["weight_kg"].fillna(0.5)
+    x["weight"] = x["quantity"] * x["weight_kg"].fillna(DEFAULT_WEIGHT_KG)
     x["missing_rate"] = x["mfn_rate"].isna()
     orders = x.groupby("order_id", sort=False).agg(
         order_date=("order_date", "first"), market=("market", "first"), ship_from_node=("ship_from_node", "first"),
@@ -120,7 +119,7 @@ def _parcel_orders(lines: pd.DataFrame, node_territories: dict[str, tuple[str, s
                  float(r["unit_price"]), _num(r["mfn_rate"]), r["preferential_agreement"] if isinstance(r["preferential_agreement"], str) else None, _num(r["preferential_rate"]))
             for r in order
         )
-        weight = sum(r["quantity"] * (0.5 if pd.isna(r["weight_kg"]) else r["weight_kg"]) for r in order)
+        weight = sum(r["quantity"] * (DEFAULT_WEIGHT_KG if pd.isna(r["weight_kg"]) else r["weight_kg"]) for r in order)
         shipping_local = policy.parcel_shipping_eur(weight) * float(first["units_per_eur"])
         parcel = Parcel(
             str(order_id), day, first["market"], first["customs_territory"], node_territories[first["ship_from_node"]][0],

@@ -16,8 +16,10 @@ import pandas as pd
 from compliance import documents as docs
 from compliance.bulk import applied_duty_rate, bulk_unit_costs
 from compliance.landed_cost import FOB_TERRITORIES, Item, Merchant, Parcel, parcel_landed_cost
-from compliance.policy import CompliancePolicy, prices_include_vat
+from compliance.policy import DEFAULT_WEIGHT_KG, CompliancePolicy, prices_include_vat
 from compliance.rulebook import Rulebook
+from planning.inputs import require_columns
+from planning.transfers import hs_chapter
 
 FACT_COLUMNS: tuple[str, ...] = (
     "sku", "product_name", "category", "hs_code", "hs_code_valid", "origin_country", "unit_cost_eur", "weight_kg",
@@ -48,11 +50,16 @@ def build_compliance_plan(
     customs_risk: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per SKU x market x route with the basket's landed cost, the flags, documents and action."""
+    for frame, columns, name in ((facts, FACT_COLUMNS, "facts"), (routes, ROUTE_COLUMNS, "routes"), (baskets, BASKET_COLUMNS, "baskets")):
+        require_columns(frame, columns, name)
+    if customs_risk is not None:
+        require_columns(customs_risk, RISK_COLUMNS, "customs_risk")
     merchant = policy.merchant(routes["node_country"].unique())
     bulk_rows = bulk_unit_costs(facts, policy)
     bulk = {(r["sku"], r["customs_territory"]): r for r in bulk_rows.to_dict("records")}
     rows = facts.merge(routes, on="market").merge(baskets, on=["sku", "market"], how="left")
     rows["applied_rate"] = applied_duty_rate(rows, policy)
+    rows["hs_chapter"] = hs_chapter(rows["hs_code"]).to_numpy()  # the rule publish.customs_risk is keyed by
     risk = _risk_lookup(customs_risk)
     out = [_plan_row(r, bulk, rules, policy, merchant, as_of, risk) for r in rows.itertuples(index=False)]
     return pd.DataFrame(out).sort_values(["market", "sku", "is_primary_route"], ascending=[True, True, False]).reset_index(drop=True)
@@ -65,7 +72,7 @@ def _plan_row(r, bulk: dict, rules: Rulebook, policy: CompliancePolicy, merchant
     regime = rules.regime(territory, as_of)
     vat_rate = rules.vat_rate(market, as_of)
     upe = rules.units_per_eur(r.currency, as_of)
-    weight = r.weight_kg if pd.notna(r.weight_kg) else 0.5
+    weight = r.weight_kg if pd.notna(r.weight_kg) else DEFAULT_WEIGHT_KG
     incoterm = policy.incoterm(market) if flow == "cross_border_parcel" else "n/a"
     home = bulk[(r.sku, territory)]
     node_bulk = bulk.get((r.sku, r.node_territory), home)
@@ -77,7 +84,7 @@ def _plan_row(r, bulk: dict, rules: Rulebook, policy: CompliancePolicy, merchant
     if saving_per_unit is None and pd.notna(r.mfn_rate) and pd.notna(r.preferential_rate) and not claimed:
         saving_per_unit = (r.mfn_rate - r.preferential_rate) * home["bulk_customs_value_eur"]
 
-    chapter = r.hs_code[:2] if isinstance(r.hs_code, str) and len(r.hs_code) >= 2 else "unknown"
+    chapter = r.hs_chapter
     hold_rate, added_days = risk.get((r.node_country, market, chapter), (None, None)) if flow == "cross_border_parcel" else (None, None)
     formal = bool(regime and basket["goods_local"] is not None and regime.formal_entry_threshold is not None
                   and basket["goods_local"] > regime.formal_entry_threshold)
@@ -140,7 +147,7 @@ def _plan_row(r, bulk: dict, rules: Rulebook, policy: CompliancePolicy, merchant
         "customs_added_days": added_days,
         "registration_needed": basket["registration_needed"],
         "product_rules": r.product_rules,
-        "flags": "; ".join(f.code for f in flags) or None,
+        "flags": docs.join_flags(flags),
         "flag_count": len(flags),
         "documents_required": docs.documents_required(
             flow, territory, basket["vat_collected"] or "", formal, r.preferential_agreement, r.restricted_documents

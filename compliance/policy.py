@@ -16,6 +16,8 @@ from compliance.landed_cost import Merchant
 TAX_EXCLUSIVE_PRICE_TERRITORIES: frozenset[str] = frozenset({"US", "CA"})
 # A merchant with stock in a country is VAT-registered there: the scheme that gives.
 NODE_COUNTRY_REGISTRATION: dict[str, str] = {"GB": "GB_VAT", "AU": "AU_GST", "NO": "VOEC", "CH": "CH_VAT"}
+# Shipping weight of a SKU whose catalogue line has none (an assumption, like the freight rates).
+DEFAULT_WEIGHT_KG = 0.5
 
 
 @dataclass(frozen=True)

@@ -12,19 +12,6 @@ from datetime import date
 
 import pandas as pd
 
-DE_MINIMIS_COLUMNS: tuple[str, ...] = (
-    "destination", "regime", "effective_from", "effective_to", "threshold_currency", "duty_threshold",
-    "vat_threshold", "low_value_ceiling", "flat_duty_per_item", "vat_collected_at_sale", "value_basis",
-    "excluded_origins", "courier_fta_duty_threshold", "courier_fta_vat_threshold", "courier_fta_origins",
-    "duty_exclusion_hs_prefixes", "formal_entry_threshold",
-)
-VAT_COLUMNS: tuple[str, ...] = ("country_code", "tax_name", "standard_rate", "effective_from", "effective_to")
-FEE_COLUMNS: tuple[str, ...] = (
-    "destination", "fee_code", "fee_kind", "applies_when", "amount", "currency", "min_amount", "max_amount",
-    "rate", "value_from", "value_to", "applies_by_default", "effective_from", "effective_to",
-)
-FX_COLUMNS: tuple[str, ...] = ("calendar_date", "currency", "units_per_eur")
-
 
 @dataclass(frozen=True)
 class Regime:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import duckdb
 
+from compliance.documents import flag_counts
 from crossdock.settings import Settings
 
 PUBLISHED_TABLES = (
@@ -48,11 +49,8 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
     if "compliance_plan" in existing:
         summary["compliance_flags"] = conn.execute("select coalesce(sum(flag_count), 0) from publish.compliance_plan").fetchall()[0][0]
         summary["compliance_rows_flagged"] = conn.execute("select count(*) from publish.compliance_plan where flag_count > 0").fetchall()[0][0]
-        summary["compliance_flags_by_type"] = dict(conn.execute("""
-            select regexp_replace(flag, ':.*', '') as kind, count(*)
-            from (select unnest(string_split(flags, '; ')) as flag from publish.compliance_plan where flags is not null)
-            group by kind order by 2 desc, 1
-        """).fetchall())
+        counts = flag_counts(conn.execute("select flags from publish.compliance_plan").df())
+        summary["compliance_flags_by_type"] = dict(zip(counts["flag"], counts["rows"].astype(int)))
     if "order_landed_cost" in existing:
         summary["order_costs"] = conn.execute(
             "select count(*), sum(duty_eur), sum(vat_eur), sum(fees_eur), sum(landed_cost_eur) from publish.order_landed_cost"

@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from compliance.documents import flag_counts
 from compliance.orders import order_landed_costs
 from compliance.plan import build_compliance_plan
 from compliance.policy import CompliancePolicy
@@ -176,13 +177,6 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
 
     yield dg.MaterializeResult(asset_key=COMPLIANCE_PLAN, metadata=_plan_metadata(plan))
     yield dg.MaterializeResult(asset_key=ORDER_LANDED_COST, metadata=_order_metadata(orders))
-
-
-def flag_counts(plan: pd.DataFrame) -> pd.DataFrame:
-    """How many SKU x market x route rows carry each flag type."""
-    codes = plan["flags"].dropna().str.split("; ").explode()
-    kinds = codes.str.replace(r":.*", "", regex=True)
-    return kinds.value_counts().rename_axis("flag").reset_index(name="rows")
 
 
 def _plan_metadata(plan: pd.DataFrame) -> dict:
