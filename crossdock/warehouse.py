@@ -19,10 +19,26 @@ def replace_table(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFra
     conn.execute(f"create schema if not exists {schema}")
     conn.register("_frame_to_publish", frame)
     try:
-        conn.execute(f"create or replace table {table} as select * from _frame_to_publish")
+        conn.execute(f"create or replace table {table} as select {_typed_columns(frame)} from _frame_to_publish")
     finally:
         conn.unregister("_frame_to_publish")
     return len(frame)
+
+
+def _typed_columns(frame: pd.DataFrame) -> str:
+    """The select list, with text columns that hold only nulls cast to varchar.
+
+    DuckDB types an object column of nothing but None as NULL, which Parquet
+    and BI tools cannot read as text (publish.order_landed_cost.registration_needed
+    was NULL-typed on every demo run where no order needed a registration).
+    """
+    def column(name: str) -> str:
+        quoted = '"' + str(name).replace('"', '""') + '"'
+        if frame[name].dtype == object and frame[name].isna().all():
+            return f"cast({quoted} as varchar) as {quoted}"
+        return quoted
+
+    return ", ".join(column(name) for name in frame.columns) if len(frame.columns) else "*"
 
 
 def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
