@@ -49,14 +49,31 @@ create table if not exists audit.quarantine (
 """
 
 
+# Every raw row says where it came from; (name, type, description).
+LINEAGE_COLUMNS = (
+    ("_file_id", "varchar", "The landing file the row came from (audit.ingest_ledger.file_id)."),
+    ("_file_date", "date", "The date in the file's name: of two versions of a row, the later export wins, whenever it arrived."),
+    ("_row_number", "bigint", "The row's line in its file (1 = first data row)."),
+    ("_ingested_at", "timestamptz", "When the ingest loaded the file."),
+)
+
+
+def raw_table_columns(contract: Contract) -> list[tuple[str, str, str]]:
+    """(name, warehouse type, description) of every column of the contract's raw table, in table order."""
+    sent = [
+        (c.target_name, WAREHOUSE_TYPES[c.type],
+         c.description + (f" Stored as a salted SHA-256 pseudonym of `{c.name}`, never as sent." if c.pii else ""))
+        for c in contract.columns
+    ]
+    derived = [(d.name, WAREHOUSE_TYPES[d.type], d.description) for d in contract.derived]
+    return sent + derived + list(LINEAGE_COLUMNS)
+
+
 def raw_table_ddl(contract: Contract) -> str:
-    cols = [f"{ident(c.target_name)} {WAREHOUSE_TYPES[c.type]}" for c in contract.columns]
-    cols += [f"{ident(d.name)} {WAREHOUSE_TYPES[d.type]}" for d in contract.derived]
-    cols += [
-        "_file_id varchar not null",
-        "_file_date date not null",  # orders versions: a later export wins, whenever it arrived
-        "_row_number bigint not null",
-        "_ingested_at timestamptz not null",
+    lineage = {name for name, _, _ in LINEAGE_COLUMNS}
+    cols = [
+        f"{ident(name)} {type_}" + (" not null" if name in lineage else "")
+        for name, type_, _ in raw_table_columns(contract)
     ]
     return f"create table if not exists {contract.table} (\n    " + ",\n    ".join(cols) + "\n)"
 

@@ -14,6 +14,7 @@ from compliance.policy import CompliancePolicy
 from compliance.rulebook import Rulebook
 from crossdock.warehouse import read_sql, replace_table
 from orchestration.assets.dbt import model_key
+from orchestration.column_schemas import documented_table
 from orchestration.resources import WAREHOUSE_POOL
 
 COMPLIANCE_PLAN = dg.AssetKey(["publish", "compliance_plan"])
@@ -131,6 +132,7 @@ def read_baskets(conn, as_of, days: int) -> pd.DataFrame:
     specs=[
         dg.AssetSpec(
             COMPLIANCE_PLAN, deps=INPUTS, group_name="compliance", kinds={"python", "duckdb"}, owners=["team:compliance"],
+            metadata=documented_table("publish", "compliance_plan"),
             description="Per SKU x destination market x route (the node parcels leave from): HS code, duty (MFN or "
             "preferential), VAT, the de minimis regime in force and how it treats a typical basket, the basket's landed "
             "cost (goods, shipping, duty, VAT, fees; DDP or DAP), the merchant's landed cost per unit, customs-hold risk, "
@@ -138,6 +140,7 @@ def read_baskets(conn, as_of, days: int) -> pd.DataFrame:
         ),
         dg.AssetSpec(
             ORDER_LANDED_COST, deps=INPUTS, group_name="compliance", kinds={"python", "duckdb"}, owners=["team:compliance"],
+            metadata=documented_table("publish", "order_landed_cost"),
             description="Per order: the landed cost under the rules in force on the order's day (regime, duty, VAT and "
             "who collects it, fees, what the shopper pays at the door).",
         ),

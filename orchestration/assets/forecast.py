@@ -21,22 +21,19 @@ from ml.forecast import forecast_demand
 from ml.plots import market_forecast_pngs, markdown_image, write_pngs
 from ml.registry import save_model
 from orchestration.assets.dbt import model_key
+from orchestration.column_schemas import documented_table
 from orchestration.resources import WAREHOUSE_POOL, ArtifactFolders
 
 TRAINING_DATA = model_key("marts", "fct_daily_demand")
 ACCURACY = dg.AssetKey(["publish", "forecast_accuracy"])
+BACKTEST = dg.AssetKey(["publish", "forecast_backtest"])
 FORECAST = dg.AssetKey(["publish", "demand_forecast"])
 HORIZON_DAYS = 56
 SEED = 7
 PLOTS_FOLDER = "forecast_plots"
 
 # both forecast assets read the gated training data and write the warehouse
-FORECAST_ASSET_SETTINGS = dict(
-    group_name="forecast",
-    kinds={"python", "lightgbm", "duckdb"},
-    owners=["team:planning"],
-    pool=WAREHOUSE_POOL,
-)
+FORECAST_SPEC_SETTINGS = dict(group_name="forecast", kinds={"python", "lightgbm", "duckdb"}, owners=["team:planning"])
 
 
 class ForecastConfig(dg.Config):
@@ -59,15 +56,23 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
     return dg.MetadataValue.md(frame.round(3).to_markdown(index=False))
 
 
-@dg.asset(
-    key=ACCURACY,
-    deps=[TRAINING_DATA],
-    **FORECAST_ASSET_SETTINGS,
-    description="Rolling-origin backtest (4 windows of the planning horizon) of the LightGBM forecast against seasonal naive (7), "
-    "AutoETS and CrostonOptimized on the same series and days: WAPE, bias, MASE, pinball loss per quantile and p10-p90 "
-    "coverage, overall and per market and category. Day-level predictions go to publish.forecast_backtest.",
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ACCURACY, deps=[TRAINING_DATA], **FORECAST_SPEC_SETTINGS, metadata=documented_table("publish", "forecast_accuracy"),
+            description="Rolling-origin backtest (4 windows of the planning horizon) of the LightGBM forecast against "
+            "seasonal naive (7), AutoETS and CrostonOptimized on the same series and days: WAPE, bias, MASE, pinball loss "
+            "per quantile and p10-p90 coverage, overall and per market and category.",
+        ),
+        dg.AssetSpec(
+            BACKTEST, deps=[TRAINING_DATA], **FORECAST_SPEC_SETTINGS, metadata=documented_table("publish", "forecast_backtest"),
+            description="The backtest day by day: per SKU x market x window x day, what sold and what LightGBM "
+            "(p10/p50/p90/mean) and each baseline forecast from the window's origin. Feeds forecast-vs-actual charts.",
+        ),
+    ],
+    pool=WAREHOUSE_POOL,
 )
-def forecast_accuracy(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
+def forecast_accuracy(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource):
     history = load_training_data(warehouse)
     as_of = history["demand_date"].max().date()
     context.log.info(f"backtesting {config.backtest_windows} windows x {config.horizon_days} days before {as_of}")
@@ -79,7 +84,7 @@ def forecast_accuracy(context: dg.AssetExecutionContext, config: ForecastConfig,
     predictions = result.predictions.assign(as_of=pd.Timestamp(as_of))
     with warehouse.get_connection() as conn:
         rows = replace_table(conn, "publish.forecast_accuracy", metrics)
-        replace_table(conn, "publish.forecast_backtest", predictions)
+        backtest_rows = replace_table(conn, "publish.forecast_backtest", predictions)
     overall = result.overall()
     context.log.info(
         "backtest WAPE: " + ", ".join(f"{m} {overall.loc[m, 'wape']:.3f}" for m in overall.index)
@@ -87,12 +92,17 @@ def forecast_accuracy(context: dg.AssetExecutionContext, config: ForecastConfig,
     shown = ["model", "wape", "wape_ratio_to_naive", "bias", "mase", "coverage_p10_p90", "pinball_p10", "pinball_p50", "pinball_p90"]
     by_market = metrics[metrics["scope"] == "market"].pivot(index="scope_value", columns="model", values="wape").reset_index()
     by_category = metrics[metrics["scope"] == "category"].pivot(index="scope_value", columns="model", values="wape").reset_index()
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
+        asset_key=BACKTEST,
+        metadata={"dagster/row_count": backtest_rows, "as_of": str(as_of), "windows": config.backtest_windows},
+    )
+    yield dg.MaterializeResult(
+        asset_key=ACCURACY,
         metadata={
             "dagster/row_count": rows,
             "as_of": str(as_of),
             "windows": config.backtest_windows,
-            "backtest_rows": len(predictions),
+            "backtest_rows": backtest_rows,
             **{f"wape_{m}": float(overall.loc[m, "wape"]) for m in overall.index},
             "wape_ratio_to_naive": float(overall.loc[MODEL, "wape_ratio_to_naive"]),
             "coverage_p10_p90": float(overall.loc[MODEL, "coverage_p10_p90"]),
@@ -136,8 +146,10 @@ def model_beats_seasonal_naive(warehouse: DuckDBResource) -> dg.AssetCheckResult
 
 @dg.asset(
     key=FORECAST,
-    deps=[TRAINING_DATA, ACCURACY],
-    **FORECAST_ASSET_SETTINGS,
+    deps=[TRAINING_DATA, ACCURACY, BACKTEST],
+    **FORECAST_SPEC_SETTINGS,
+    pool=WAREHOUSE_POOL,
+    metadata=documented_table("publish", "demand_forecast"),
     description="Daily demand forecast per SKU x market for the planning horizon: p10/p50/p90 quantiles and the expected "
     "units (mean) that planning sums, from global LightGBM models; rows carry the model version, whose boosters, "
     "features, training window and backtest metrics are saved under CROSSDOCK_MODELS/<model_version>/. "

@@ -8,6 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from feeds.contracts import FEEDS, contracts_for_feed
 from feeds.ingest import FileResult, ingest_feed
+from orchestration.column_schemas import raw_table
 from orchestration.partitions import INGEST_PARTITIONS, files_between
 from orchestration.resources import WAREHOUSE_POOL, LandingFolder
 
@@ -40,6 +41,7 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
                 description=f"{c.description} Loaded from landing/{feed}/{c.file_prefix}*; contract in feeds/contracts.py.",
                 kinds={"python", "duckdb"},
                 owners=["team:data-platform"],
+                metadata=raw_table(c),
                 deps=[dg.AssetDep(["raw", r], partition_mapping=dg.AllPartitionMapping()) for r in referenced],
             )
             for c in contracts

@@ -14,6 +14,7 @@ from dagster_duckdb import DuckDBResource
 from crossdock.settings import PROJECT_ROOT
 from crossdock.warehouse import read_sql, replace_table
 from orchestration.assets.dbt import model_key
+from orchestration.column_schemas import documented_table
 from orchestration.resources import WAREHOUSE_POOL
 from planning.inventory_plan import build_inventory_plan
 from planning.plan_outputs import plan_projection, plan_tradeoff
@@ -86,23 +87,23 @@ SPEC_SETTINGS = dict(group_name="plans", kinds={"python", "duckdb"}, owners=["te
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            PLAN, **SPEC_SETTINGS,
+            PLAN, **SPEC_SETTINGS, metadata=documented_table("publish", "inventory_plan"),
             description="Per SKU x fulfilment node: class and target service level, safety stock (normal formula or "
             "simulated lead-time demand by class), reorder point, order quantity (EOQ, MOQ, packs), projected stock-out "
             "and below-safety-stock dates with open POs on their expected day, excess and obsolete stock, action.",
         ),
         dg.AssetSpec(
-            PROJECTION, **SPEC_SETTINGS,
+            PROJECTION, **SPEC_SETTINGS, metadata=documented_table("publish", "inventory_projection"),
             description="Day-by-day projected stock per SKU x node over the forecast horizon: opening, expected PO "
             "arrivals, expected demand (forecast mean), closing (negative = unserved), safety stock and reorder point.",
         ),
         dg.AssetSpec(
-            TRADEOFF, **SPEC_SETTINGS,
+            TRADEOFF, **SPEC_SETTINGS, metadata=documented_table("publish", "service_level_tradeoff"),
             description="Per class (ABC x demand pattern): safety-stock value and carrying cost at a ladder of service "
             "levels, priced with the plan's own method, and the extra cost per point of service; the current target marked.",
         ),
         dg.AssetSpec(
-            TRANSFERS, **SPEC_SETTINGS,
+            TRANSFERS, **SPEC_SETTINGS, metadata=documented_table("publish", "transfer_recommendations"),
             description="Stock to move between nodes before buying: per SKU short at a node, the idle stock (excess) at "
             "other nodes on the transfer lanes, cheapest first, with its freight cost against the order and carrying "
             "cost it saves, the customs delay of the SKU's HS chapter on lanes crossing a customs border "
@@ -110,7 +111,7 @@ SPEC_SETTINGS = dict(group_name="plans", kinds={"python", "duckdb"}, owners=["te
             "slower than a purchase).",
         ),
         dg.AssetSpec(
-            CLASSES, **SPEC_SETTINGS,
+            CLASSES, **SPEC_SETTINGS, metadata=documented_table("publish", "service_classes"),
             description="Per SKU x market: annual revenue and ABC class, ADI and CV2 with the Syntetos-Boylan pattern, "
             "target cycle service level and safety-stock method from planning/service_levels.yaml.",
         ),

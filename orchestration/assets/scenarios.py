@@ -6,6 +6,7 @@ from dagster_duckdb import DuckDBResource
 
 from crossdock.warehouse import read_sql, replace_table
 from orchestration.assets.dbt import model_key
+from orchestration.column_schemas import documented_table
 from orchestration.assets.plans import CLASSES, INPUTS, PLAN, move_customs_days, read_plan_inputs
 from orchestration.resources import WAREHOUSE_POOL
 from planning.policy import PlanningPolicy
@@ -30,6 +31,7 @@ class ScenarioConfig(dg.Config):
     kinds={"python", "duckdb"},
     owners=["team:planning"],
     pool=WAREHOUSE_POOL,
+    metadata=documented_table("publish", "scenario_impact"),
     description="Per scenario (a supplier out N weeks, a node's lanes slowed N days, demand +X% in a market) x SKU x "
     "node that would stock out earlier than in the plan: both stock-out dates, the shortfall, and the cheapest "
     "feasible contingency (expedite, alternative supplier, reroute from another node, customs delay of the SKU's "
