@@ -8,7 +8,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export GX_ANALYTICS_ENABLED := False
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test ui validate clean
+.PHONY: install demo test ui dashboard docs validate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ test: $(STAMP)
 ## the Dagster UI on the same warehouse (http://127.0.0.1:3000)
 ui: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## the S&OP dashboard on the BI snapshot (http://127.0.0.1:8501)
+dashboard: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/crossdock dashboard
+
+## the data dictionary: dbt docs for every table as one HTML file (exports/docs/index.html)
+docs: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/crossdock docs
 
 validate: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster definitions validate -w workspace.yaml

@@ -9,18 +9,25 @@
     crossdock quarantine --dataset orders --export fix.csv
                                    write the open quarantined rows to a CSV to fix
                                    and drop back into the landing folder
+    crossdock docs                 write the data dictionary (dbt docs for every
+                                   table) to exports/docs/index.html
+    crossdock dashboard [--port 8501] [--address 127.0.0.1]
+                                   serve the S&OP dashboard on the BI snapshot
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
+from crossdock.dbt_cli import generate_docs
 from crossdock.settings import Settings, export_to_environment, load_settings
 from crossdock.summary import print_summary
+from dashboard.serve import streamlit_command
 
 log = logging.getLogger("crossdock")
 
@@ -99,11 +106,13 @@ def quarantine(settings: Settings, dataset: str | None, export: Path | None) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="crossdock", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["demo", "generate", "run", "summary", "quarantine"])
+    parser.add_argument("command", choices=["demo", "generate", "run", "summary", "quarantine", "docs", "dashboard"])
     parser.add_argument("--scale", type=float, default=1.0, help="demo data size: 1.0 = 200 SKUs x 8 markets")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dataset", help="quarantine: the dataset (orders, suppliers, ...)")
     parser.add_argument("--export", type=Path, help="quarantine: CSV file to write the open rows to")
+    parser.add_argument("--port", type=int, default=8501, help="dashboard: port to serve on")
+    parser.add_argument("--address", default="127.0.0.1", help="dashboard: address to bind (0.0.0.0 shares it, with no login)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -113,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.command == "quarantine":
         return quarantine(settings, args.dataset, args.export)
+    if args.command == "docs":
+        print(f"data dictionary written to {generate_docs(settings)}", flush=True)
+        return 0
+    if args.command == "dashboard":
+        print(f"S&OP dashboard on http://{args.address}:{args.port} (Ctrl-C stops it)", flush=True)
+        return subprocess.call(streamlit_command(args.port, args.address))
 
     if args.command in ("demo", "generate"):
         has_orders = (settings.landing / "orders").is_dir() and any((settings.landing / "orders").iterdir())

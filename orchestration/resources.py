@@ -5,26 +5,19 @@ also declares `pool=WAREHOUSE_POOL`; with a pool limit of 1 in the instance
 config, parallel runs queue instead of failing on the file lock.
 """
 
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
 
+from crossdock.dbt_cli import dbt_executable
 from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment
 
 WAREHOUSE_POOL = "duckdb"
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-
-
-def dbt_executable() -> str:
-    """dbt from this interpreter's environment, so a venv that is not on PATH still works."""
-    beside_python = Path(sys.executable).parent / "dbt"
-    return str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
 
 
 def manifest_is_stale(project: DbtProject) -> bool:

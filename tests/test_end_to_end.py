@@ -519,6 +519,110 @@ def test_bi_copies_match_the_published_tables(platform):
     assert {"compliance_plan", "order_landed_cost", "inventory_plan", "demand_forecast"} <= set(counts)
 
 
+def _normalised_type(type_: str) -> str:
+    return type_.lower().replace(" ", "").replace("timestamptz", "timestampwithtimezone")
+
+
+def test_every_column_schema_in_the_ui_matches_the_table_the_run_wrote(platform):
+    """The documented columns (dbt yml, feed contracts) are exactly the warehouse's, with the same types."""
+    settings, graph = platform["settings"], platform["defs"].resolve_asset_graph()
+    actual: dict[str, dict[str, str]] = {}
+    for schema, table, column, type_ in query(settings, "select table_schema, table_name, column_name, data_type "
+                                                       "from information_schema.columns"):
+        actual.setdefault(f"{schema}.{table}", {})[column] = _normalised_type(type_)
+    drift = {}
+    for key in graph.get_all_asset_keys():
+        metadata = graph.get(key).metadata or {}
+        if "dagster/column_schema" not in metadata:
+            continue
+        table = ".".join(metadata["dagster/table_name"].split(".")[-2:])  # dbt names carry the database too
+        documented = {c.name: _normalised_type(c.type) for c in metadata["dagster/column_schema"].columns}
+        if documented != actual.get(table):
+            drift[table] = {
+                "undocumented": sorted(set(actual.get(table, {})) - set(documented)),
+                "not_in_table": sorted(set(documented) - set(actual.get(table, {}))),
+                "type_differs": sorted(c for c in set(documented) & set(actual.get(table, {})) if documented[c] != actual[table][c]),
+            }
+    assert not drift, drift
+
+
+def test_the_data_dictionary_documents_every_published_table_and_column_in_a_browser(platform):
+    """`crossdock docs` writes dbt's static docs page; Chromium opens it from disk and finds every
+    publish.* table with all its columns, whether dbt or a Python asset wrote it."""
+    from browser import chromium_page, require_chromium, wait_for_texts
+    from crossdock.dbt_cli import generate_docs
+
+    require_chromium()
+    settings = platform["settings"]
+    page_path = generate_docs(settings)
+    manifest = json.loads((PROJECT_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
+    node_ids = {n["name"]: uid for uid, n in manifest["nodes"].items() if n.get("schema") == "publish"}
+    node_ids |= {s["name"]: uid for uid, s in manifest["sources"].items() if s["schema"] == "publish"}
+    columns: dict[str, list[str]] = {}
+    for table, column in query(settings, "select table_name, column_name from information_schema.columns "
+                                         "where table_schema = 'publish' order by table_name, ordinal_position"):
+        columns.setdefault(table, []).append(column)
+    assert len(columns) >= 17 and set(columns) <= set(node_ids), set(columns) - set(node_ids)
+    with chromium_page() as page:
+        for table, names in columns.items():
+            kind = node_ids[table].split(".")[0]
+            page.goto(f"{page_path.as_uri()}#!/{kind}/{node_ids[table]}")
+            missing = wait_for_texts(page, [f"publish.{table}", "Description", *names], timeout_s=30)
+            assert not missing, f"the docs page of publish.{table} does not show {missing}"
+
+
+def test_the_dashboard_pages_show_the_published_numbers_in_a_browser(platform, tmp_path):
+    """Streamlit serves the dashboard on the run's BI snapshot; headless Chromium opens every page.
+
+    The expected figures are computed here with their own SQL on the snapshot,
+    not with the dashboard's queries, so a wrong query fails the test too.
+    """
+    from browser import chromium_page, free_port, require_chromium, served, wait_for_texts
+    from dashboard.serve import streamlit_command
+
+    require_chromium()
+    snapshot = platform["settings"].exports / "bi" / "crossdock_publish.duckdb"
+    with duckdb.connect(str(snapshot), read_only=True) as snap:
+        def one(sql: str) -> float:
+            return snap.execute(sql).fetchall()[0][0]
+
+        def pairs(sql: str) -> list[tuple]:
+            return snap.execute(sql).fetchall()
+
+        as_of = "(select max(as_of)::date from publish.inventory_plan)"
+        expected = {
+            "": ["S&OP overview",
+                 f"{one('select sum(mean) from publish.demand_forecast where horizon <= 28'):,.0f}",
+                 f"{one('select sum(flag_count) from publish.compliance_plan'):,.0f}"],
+            "forecast": ["Forecast vs actual"] + [
+                f"{wape:.1%}" for _, wape in pairs(
+                    "select scope_value, wape from publish.forecast_accuracy where scope = 'market' and model = 'lightgbm'")],
+            "stockout-risk": ["Stock-out risk"] + [sku for (sku,) in pairs(
+                "select sku from publish.inventory_plan where projected_stockout_date::date "
+                f"<= {as_of} + interval 28 day")],
+            "reorder": ["Reorder list",
+                        f"{one('select sum(recommended_order_qty) from publish.inventory_plan'):,.0f}",
+                        f"€{one('select sum(recommended_order_qty * unit_cost_eur) from publish.inventory_plan'):,.2f}"],
+            "compliance": ["Landed cost and compliance"] + [
+                f"€{cost:,.2f}" for _, cost in pairs(
+                    "select market, avg(landed_cost_eur_per_unit) from publish.compliance_plan "
+                    "where is_primary_route group by market")],
+        }
+    assert len(expected["forecast"]) == 1 + 8 and len(expected["compliance"]) == 1 + 8  # every demo market
+
+    port = free_port()
+    env = {**os.environ, "CROSSDOCK_EXPORTS": str(platform["settings"].exports)}
+    command = streamlit_command(port=port, address="127.0.0.1")
+    with served(command, f"http://127.0.0.1:{port}/_stcore/health", env, tmp_path / "streamlit.log"):
+        with chromium_page() as page:
+            for path, texts in expected.items():
+                page.goto(f"http://127.0.0.1:{port}/{path}")
+                missing = wait_for_texts(page, texts)
+                page.screenshot(path=str(tmp_path / f"dashboard_{path or 'overview'}.png"), full_page=True)
+                assert not missing, f"page /{path} does not show {missing}"
+                assert page.locator("[data-testid='stException']").count() == 0, page.inner_text("body")[:2000]
+
+
 def test_a_broken_feed_trips_the_gate_and_the_forecast_is_not_materialized(platform):
     """A later file re-sends the last day's order lines with the sign flipped (a
     classic export bug): the lines become returns, that day has no sales in any

@@ -1,0 +1,39 @@
+"""How crossdock calls dbt outside Dagster: finding the executable, and the data dictionary.
+
+The data dictionary is dbt's docs site for every table, as one static HTML file.
+
+`dbt docs generate --static` writes a self-contained page (manifest and
+catalog inlined), so it can be mailed, put on a file share or opened from
+disk with no server. The catalog reads column types from the warehouse, so
+generate it after a run, not during one (DuckDB allows one writer).
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment
+
+
+def dbt_executable() -> str:
+    """dbt from this interpreter's environment, so a venv that is not on PATH still works."""
+    beside_python = Path(sys.executable).parent / "dbt"
+    return str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
+
+
+def generate_docs(settings: Settings) -> Path:
+    """Write CROSSDOCK_EXPORTS/docs/index.html and return its path; raises with dbt's output on failure."""
+    if not settings.warehouse.exists():
+        raise FileNotFoundError(f"no warehouse at {settings.warehouse}: run the planning job first (`crossdock demo`)")
+    export_to_environment(settings)
+    command = [dbt_executable(), "docs", "generate", "--static",
+               "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    done = subprocess.run(command, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"dbt docs generate failed (exit {done.returncode}):\n{done.stdout[-4000:]}{done.stderr[-2000:]}")
+    target = settings.exports / "docs" / "index.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(DBT_PROJECT_DIR / "target" / "static_index.html", target)
+    return target

@@ -1,0 +1,169 @@
+"""crossdock's S&OP dashboard (Streamlit): `make dashboard`, then http://127.0.0.1:8501.
+
+Five pages over the BI snapshot of schema `publish` (see dashboard/data.py):
+the market overview, forecast vs actual, stock-out risk, the reorder list,
+and landed cost with compliance flags. Tables are rendered as HTML tables of
+formatted text so a planner can copy from them and a browser test can read them.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+
+MAX_TABLE_ROWS = 200  # longer lists are cut on the page; the download button has them all
+
+st.set_page_config(page_title="crossdock S&OP", layout="wide")
+
+
+def connection():
+    """A fresh read-only connection per page view: the snapshot is replaced whole after each publish."""
+    try:
+        return data.connect(data.snapshot_path())
+    except data.SnapshotMissing as error:
+        st.error(str(error))
+        st.stop()
+
+
+def show_table(frame: pd.DataFrame, formats: dict[str, Callable[[float], str]], labels: dict[str, str], key: str) -> None:
+    """An HTML table of formatted text, cut at MAX_TABLE_ROWS, with a CSV download of every row."""
+    shown = frame[list(labels)].copy()
+    for column, formatter in formats.items():
+        shown[column] = shown[column].map(lambda v, f=formatter: "" if pd.isna(v) else f(v))
+    shown = shown.astype(str).replace({"NaT": "", "nan": "", "None": ""}).rename(columns=labels)
+    if len(shown) > MAX_TABLE_ROWS:
+        st.caption(f"Showing the first {MAX_TABLE_ROWS} of {len(shown):,} rows; the download has them all.")
+    st.table(shown.head(MAX_TABLE_ROWS).set_index(shown.columns[0]))
+    st.download_button("Download CSV", frame.to_csv(index=False), file_name=f"{key}.csv", mime="text/csv", key=key)
+
+
+def overview_page() -> None:
+    conn = connection()
+    st.title("S&OP overview")
+    st.caption(f"Plan as of {data.as_of(conn)}. Demand is the next {data.RISK_HORIZON_DAYS} days of the published forecast.")
+    overview = data.market_overview(conn)
+    reorder = data.reorder_list(conn)
+    risk = data.stockout_risk(conn)
+    cols = st.columns(4)
+    cols[0].metric("Forecast units, next 28 days", data.fmt_int(overview["forecast_units"].sum()))
+    cols[1].metric("SKU × node to reorder", data.fmt_int(len(reorder)))
+    cols[2].metric("At stock-out risk (28 days)", data.fmt_int(len(risk)))
+    cols[3].metric("Compliance flags", data.fmt_int(overview["flags"].sum()))
+    show_table(
+        overview,
+        {"forecast_units": data.fmt_int, "wape": data.fmt_pct, "wape_ratio_to_naive": lambda v: f"{v:.2f}",
+         "landed_cost_eur_per_unit": data.fmt_eur, "orders": data.fmt_int, "flags": data.fmt_int},
+        {"market": "Market", "forecast_units": "Forecast units (28 d)", "wape": "Backtest WAPE",
+         "wape_ratio_to_naive": "WAPE ÷ naive", "landed_cost_eur_per_unit": "Landed cost / unit",
+         "orders": "Orders priced", "flags": "Compliance flags"},
+        key="market_overview",
+    )
+
+
+def forecast_page() -> None:
+    conn = connection()
+    st.title("Forecast vs actual")
+    st.caption(
+        "Backtest: the model forecast each window from its start date without seeing what followed. "
+        "WAPE = Σ|actual − p50| ÷ Σ actual; a ratio to naive below 1 beats repeating last week."
+    )
+    show_table(
+        data.forecast_accuracy_by_market(conn),
+        {"n_series": data.fmt_int, "actual_units": data.fmt_int, "wape": data.fmt_pct, "naive_wape": data.fmt_pct,
+         "wape_ratio_to_naive": lambda v: f"{v:.2f}", "bias": data.fmt_pct},
+        {"market": "Market", "n_series": "Series", "actual_units": "Actual units", "wape": "WAPE (LightGBM)",
+         "naive_wape": "WAPE (naive)", "wape_ratio_to_naive": "Ratio to naive", "bias": "Bias"},
+        key="forecast_accuracy_by_market",
+    )
+    daily = data.forecast_vs_actual_daily(conn)
+    markets = sorted(daily["market"].unique())
+    if not markets:
+        st.info("The backtest has no rows yet.")
+        return
+    market = st.selectbox("Market", markets)
+    chart = daily[daily["market"] == market].set_index("day")[["actual_units", "forecast_units"]]
+    # per-series p10/p90 do not add up to a band for the market total, so only the mean is drawn
+    st.line_chart(chart.rename(columns={"actual_units": "actual units", "forecast_units": "forecast units (mean)"}))
+
+
+def stockout_page() -> None:
+    conn = connection()
+    st.title("Stock-out risk")
+    st.caption(
+        f"SKU × node projected to run out within {data.RISK_HORIZON_DAYS} days (forecast demand against stock "
+        "and open orders). 'Before lead time' means a purchase placed today arrives too late: transfer or expedite."
+    )
+    show_table(
+        data.stockout_risk_by_node(conn),
+        {"sku_nodes": data.fmt_int, "at_risk": data.fmt_int, "before_lead_time": data.fmt_int},
+        {"node": "Node", "sku_nodes": "SKUs planned", "at_risk": "At risk", "before_lead_time": "Before lead time"},
+        key="stockout_risk_by_node",
+    )
+    show_table(
+        data.stockout_risk(conn),
+        {"on_hand": data.fmt_int, "days_to_stockout": data.fmt_int, "lead_time_days": lambda v: f"{v:.0f}",
+         "recommended_order_qty": data.fmt_int},
+        {"sku": "SKU", "node": "Node", "stockout_date": "Stock-out date", "days_to_stockout": "Days left",
+         "lead_time_days": "Lead time (days)", "before_lead_time": "Before lead time", "on_hand": "On hand",
+         "recommended_order_qty": "Order now", "action": "Plan says"},
+        key="stockout_risk",
+    )
+
+
+def reorder_page() -> None:
+    conn = connection()
+    st.title("Reorder list")
+    reorder = data.reorder_list(conn)
+    cols = st.columns(3)
+    cols[0].metric("Lines to order", data.fmt_int(len(reorder)))
+    cols[1].metric("Units to order", data.fmt_int(reorder["recommended_order_qty"].sum()))
+    cols[2].metric("Order value", data.fmt_eur(reorder["order_value_eur"].sum()))
+    show_table(
+        reorder,
+        {"recommended_order_qty": data.fmt_int, "order_value_eur": data.fmt_eur, "on_hand": data.fmt_int,
+         "inventory_position": data.fmt_int, "reorder_point": data.fmt_int, "days_of_cover": lambda v: f"{v:.0f}"},
+        {"sku": "SKU", "node": "Node", "action": "Plan says", "order_by_date": "Order by",
+         "recommended_order_qty": "Quantity", "order_value_eur": "Value", "on_hand": "On hand",
+         "inventory_position": "Position", "reorder_point": "Reorder point", "days_of_cover": "Days of cover",
+         "projected_stockout_date": "Stock-out date"},
+        key="reorder_list",
+    )
+
+
+def compliance_page() -> None:
+    conn = connection()
+    st.title("Landed cost and compliance")
+    st.caption("Per unit on each market's primary route (compliance plan); totals over every order priced.")
+    show_table(
+        data.landed_cost_by_market(conn),
+        {c: data.fmt_eur for c in ("landed_cost_eur_per_unit", "duty_eur_per_unit", "vat_eur_per_unit",
+                                    "goods_value_eur", "duty_eur", "vat_eur", "fees_eur", "landed_cost_eur")}
+        | {"orders": data.fmt_int},
+        {"market": "Market", "landed_cost_eur_per_unit": "Landed / unit", "duty_eur_per_unit": "Duty / unit",
+         "vat_eur_per_unit": "VAT / unit", "orders": "Orders", "goods_value_eur": "Goods value",
+         "duty_eur": "Duty", "vat_eur": "VAT", "fees_eur": "Fees", "landed_cost_eur": "Landed cost"},
+        key="landed_cost_by_market",
+    )
+    flags = data.compliance_flags_by_market(conn)
+    st.subheader("Compliance flags by market")
+    if flags.empty:
+        st.info("No compliance flags.")
+        return
+    by_type = flags.pivot_table(index="market", columns="flag_type", values="flags", aggfunc="sum", fill_value=0)
+    by_type["total"] = by_type.sum(axis=1)
+    st.bar_chart(by_type.drop(columns="total"))
+    show_table(by_type.reset_index(), {c: data.fmt_int for c in by_type.columns},
+               {"market": "Market", **{c: c for c in by_type.columns}}, key="compliance_flags_by_market")
+
+
+PAGES = [
+    st.Page(overview_page, title="Overview", url_path="overview", default=True),
+    st.Page(forecast_page, title="Forecast vs actual", url_path="forecast"),
+    st.Page(stockout_page, title="Stock-out risk", url_path="stockout-risk"),
+    st.Page(reorder_page, title="Reorder list", url_path="reorder"),
+    st.Page(compliance_page, title="Landed cost & compliance", url_path="compliance"),
+]
+
+st.navigation(PAGES).run()

@@ -1,0 +1,208 @@
+"""What the S&OP dashboard shows, as plain SQL over the BI snapshot (no Streamlit here).
+
+The dashboard reads `CROSSDOCK_EXPORTS/bi/crossdock_publish.duckdb`, the
+read-only copy of schema `publish` that the asset `exports/bi_publish_copies`
+replaces whole after each publish. It never opens the live warehouse, so a
+planner with the dashboard open cannot block the next run.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from crossdock.bi_export import SNAPSHOT_NAME
+from crossdock.settings import Settings, load_settings
+
+RISK_HORIZON_DAYS = 28  # "at risk" = projected to stock out within four weeks
+
+
+class SnapshotMissing(RuntimeError):
+    """The BI snapshot has not been written yet."""
+
+
+def snapshot_path(settings: Settings | None = None) -> Path:
+    return (settings or load_settings()).exports / "bi" / SNAPSHOT_NAME
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    if not path.exists():
+        raise SnapshotMissing(
+            f"No BI snapshot at {path}. Run the planning job first (`make demo`, or materialize "
+            "`exports/bi_publish_copies` in the Dagster UI); it writes the snapshot after each publish."
+        )
+    return duckdb.connect(str(path), read_only=True)
+
+
+def _frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    return conn.execute(sql, params or []).df()
+
+
+def as_of(conn: duckdb.DuckDBPyConnection) -> str:
+    """The plan date every page is about."""
+    return str(conn.execute("select max(as_of)::date from publish.inventory_plan").fetchall()[0][0])
+
+
+def forecast_accuracy_by_market(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Backtest WAPE and bias of the LightGBM forecast per market, with the naive baseline beside it."""
+    return _frame(conn, """
+        with lightgbm as (
+            select scope_value as market, wape, bias, wape_ratio_to_naive, actual_units, n_series
+            from publish.forecast_accuracy
+            where scope = 'market' and model = 'lightgbm'
+        ),
+        naive as (
+            select scope_value as market, wape as naive_wape
+            from publish.forecast_accuracy
+            where scope = 'market' and model = 'seasonal_naive_7'
+        )
+        select lightgbm.market, lightgbm.n_series, lightgbm.actual_units,
+               lightgbm.wape, naive.naive_wape, lightgbm.wape_ratio_to_naive, lightgbm.bias
+        from lightgbm
+        left join naive using (market)
+        order by lightgbm.market
+    """)
+
+
+def forecast_vs_actual_daily(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Units per market and day in the backtest windows: what sold against what was forecast."""
+    return _frame(conn, """
+        with backtest_days as (
+            select market, forecast_date::date as day,
+                   sum(actual) as actual_units, sum(mean) as forecast_units
+            from publish.forecast_backtest
+            group by market, forecast_date::date
+        )
+        select * from backtest_days order by market, day
+    """)
+
+
+def upcoming_demand_by_market(conn: duckdb.DuckDBPyConnection, days: int = RISK_HORIZON_DAYS) -> pd.DataFrame:
+    """Expected units per market over the next `days` days of the published forecast."""
+    return _frame(conn, """
+        with upcoming as (
+            select market, sum(mean) as forecast_units, sum(p10) as p10_units, sum(p90) as p90_units
+            from publish.demand_forecast
+            where horizon <= ?
+            group by market
+        )
+        select * from upcoming order by market
+    """, [days])
+
+
+def stockout_risk(conn: duckdb.DuckDBPyConnection, within_days: int = RISK_HORIZON_DAYS) -> pd.DataFrame:
+    """SKU × node rows projected to run out within `within_days`, soonest first.
+
+    `before_lead_time` marks the ones an order placed today cannot save:
+    they run out before a new purchase would arrive.
+    """
+    return _frame(conn, """
+        with projected as (
+            select sku, node, category, action, on_hand, inventory_position, safety_stock,
+                   projected_stockout_date::date as stockout_date,
+                   date_diff('day', as_of::date, projected_stockout_date::date) as days_to_stockout,
+                   lead_time_days, days_of_cover, recommended_order_qty
+            from publish.inventory_plan
+            where projected_stockout_date is not null
+        )
+        select *, days_to_stockout < lead_time_days as before_lead_time
+        from projected
+        where days_to_stockout <= ?
+        order by stockout_date, node, sku
+    """, [within_days])
+
+
+def stockout_risk_by_node(conn: duckdb.DuckDBPyConnection, within_days: int = RISK_HORIZON_DAYS) -> pd.DataFrame:
+    risk = stockout_risk(conn, within_days)
+    planned = _frame(conn, "select node, count(*) as sku_nodes from publish.inventory_plan group by node")
+    at_risk = risk.groupby("node").agg(at_risk=("sku", "size"), before_lead_time=("before_lead_time", "sum"))
+    return (
+        planned.set_index("node").join(at_risk).fillna(0).astype({"at_risk": int, "before_lead_time": int})
+        .reset_index().sort_values("node", ignore_index=True)
+    )
+
+
+def reorder_list(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """What to buy: every SKU × node whose plan says to order, most urgent first."""
+    return _frame(conn, """
+        with to_order as (
+            select sku, node, category, action, recommended_order_qty,
+                   order_by_date::date as order_by_date,
+                   recommended_order_qty * unit_cost_eur as order_value_eur,
+                   on_hand, inventory_position, reorder_point, days_of_cover,
+                   projected_stockout_date::date as projected_stockout_date
+            from publish.inventory_plan
+            where recommended_order_qty > 0
+        )
+        select * from to_order order by order_by_date nulls last, node, sku
+    """)
+
+
+def landed_cost_by_market(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per market, on the primary route: what a unit costs landed and what all orders paid at the border."""
+    return _frame(conn, """
+        with plan as (
+            select market,
+                   avg(landed_cost_eur_per_unit) as landed_cost_eur_per_unit,
+                   avg(duty_eur_per_unit) as duty_eur_per_unit,
+                   avg(vat_eur_per_unit) as vat_eur_per_unit
+            from publish.compliance_plan
+            where is_primary_route
+            group by market
+        ),
+        orders as (
+            select market, count(*) as orders, sum(goods_value_eur) as goods_value_eur,
+                   sum(duty_eur) as duty_eur, sum(vat_eur) as vat_eur, sum(fees_eur) as fees_eur,
+                   sum(landed_cost_eur) as landed_cost_eur
+            from publish.order_landed_cost
+            group by market
+        )
+        select plan.*, orders.orders, orders.goods_value_eur, orders.duty_eur, orders.vat_eur,
+               orders.fees_eur, orders.landed_cost_eur
+        from plan
+        left join orders using (market)
+        order by plan.market
+    """)
+
+
+def compliance_flags_by_market(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Flag counts per market and flag type (the text before ':' in each '; '-separated flag), all routes."""
+    return _frame(conn, """
+        with flags as (
+            select market, trim(unnest(string_split(flags, '; '))) as flag
+            from publish.compliance_plan
+            where flags is not null and flags <> ''
+        ),
+        flag_types as (
+            select market, split_part(flag, ':', 1) as flag_type
+            from flags
+            where flag <> ''
+        )
+        select market, flag_type, count(*) as flags
+        from flag_types
+        group by market, flag_type
+        order by market, flag_type
+    """)
+
+
+def market_overview(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The S&OP one-pager: per market, demand ahead, forecast quality, landed cost and open compliance flags."""
+    demand = upcoming_demand_by_market(conn)[["market", "forecast_units"]]
+    accuracy = forecast_accuracy_by_market(conn)[["market", "wape", "wape_ratio_to_naive"]]
+    landed = landed_cost_by_market(conn)[["market", "landed_cost_eur_per_unit", "orders"]]
+    flags = compliance_flags_by_market(conn).groupby("market", as_index=False)["flags"].sum()
+    overview = demand.merge(accuracy, on="market", how="outer").merge(landed, on="market", how="outer")
+    return overview.merge(flags, on="market", how="left").fillna({"flags": 0}).sort_values("market", ignore_index=True)
+
+
+def fmt_int(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def fmt_eur(value: float) -> str:
+    return f"€{value:,.2f}"
+
+
+def fmt_pct(value: float) -> str:
+    return f"{value:.1%}"
