@@ -519,6 +519,17 @@ def test_bi_copies_match_the_published_tables(platform):
     assert {"compliance_plan", "order_landed_cost", "inventory_plan", "demand_forecast"} <= set(counts)
 
 
+def test_every_table_materialization_carries_its_row_count(platform):
+    """Row counts show on every table's materialization; dbt's staging views are not counted (it would run them)."""
+    not_tables = {"staging", "exports"}
+    uncounted = [
+        e.asset_key.to_user_string() for e in platform["result"].get_asset_materialization_events()
+        if e.asset_key.path[0] not in not_tables
+        and "dagster/row_count" not in e.event_specific_data.materialization.metadata
+    ]
+    assert not uncounted
+
+
 def _normalised_type(type_: str) -> str:
     return type_.lower().replace(" ", "").replace("timestamptz", "timestampwithtimezone")
 

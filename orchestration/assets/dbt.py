@@ -47,9 +47,30 @@ TRANSLATOR = CrossdockTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 def crossdock_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Seeds, staging, intermediate, marts and the dbt-built published tables."""
     try:
-        yield from dbt.cli(["build"], context=context).stream()
+        # row counts of the tables (not views), counted once dbt has let go of the DuckDB file
+        yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()
     except Exception as error:  # dbt opens the warehouse itself: a lock held elsewhere is worth a retry
         retry_if_transient(context, error)
+    finally:
+        release_dbt_duckdb_handle()
+
+
+def release_dbt_duckdb_handle() -> None:
+    """Close the warehouse handle dbt-duckdb keeps in this process after counting rows.
+
+    fetch_row_counts opens the warehouse through dbt's adapter, and
+    dbt-duckdb caches that DuckDB instance for the life of the process. In
+    a single-process run (`execute_in_process`, the tests) every later step
+    then fails with "Can't open a connection to same database file with a
+    different configuration". dbt-duckdb has no public call for this; it
+    closes the same object itself when its credentials change.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
 
 
 def model_key(schema: str, name: str) -> dg.AssetKey:

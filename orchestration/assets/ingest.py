@@ -57,12 +57,16 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
         context.log.info(f"ingesting {feed} files dated {window.start}..{window.end}")
         with warehouse.get_connection() as conn:
             results = ingest_feed(conn, landing.root, feed, landing.pii_salt, between=between)
+            table_rows = {c.dataset: conn.execute(f"select count(*) from {c.table}").fetchall()[0][0] for c in contracts}
         for r in results:
             if r.status == "rejected":
                 context.log.warning(f"rejected {feed}/{r.file_name}: {r.message}")
         for contract in contracts:
             mine = [r for r in results if r.dataset == contract.dataset]
-            yield dg.MaterializeResult(asset_key=["raw", contract.dataset], metadata=_summary_metadata(mine))
+            yield dg.MaterializeResult(
+                asset_key=["raw", contract.dataset],
+                metadata={**_summary_metadata(mine), "dagster/row_count": dg.MetadataValue.int(table_rows[contract.dataset])},
+            )
 
     return _ingest
 
