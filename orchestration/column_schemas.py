@@ -28,7 +28,7 @@ def documented_table(schema: str, table: str) -> dict[str, dg.MetadataValue]:
     """`dagster/column_schema` and `dagster/table_name` for a Python-written table documented as a dbt source.
 
     A table nobody documented gets no schema rather than a failed code
-    location; tests/test_orchestration_column_schemas.py fails on it instead.
+    location; tests/test_orchestration_asset_catalog.py fails on it instead.
     """
     source = _documented_sources().get((schema, table))
     metadata: dict[str, Any] = {"dagster/table_name": f"{schema}.{table}"}

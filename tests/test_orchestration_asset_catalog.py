@@ -1,4 +1,4 @@
-"""Every table asset shows its columns in the Dagster UI, each with a type and a description."""
+"""What the Dagster UI shows of every asset: group, owner, kinds, description, and for tables their columns."""
 from __future__ import annotations
 
 import dagster as dg
@@ -38,3 +38,16 @@ def test_raw_schemas_come_from_the_contracts_and_never_show_the_customer_id():
     names = [c.name for c in orders.columns]
     assert "customer_id" not in names and "customer_key" in names
     assert names[-4:] == ["_file_id", "_file_date", "_row_number", "_ingested_at"]
+
+
+def test_every_asset_has_a_group_an_owner_kinds_and_a_description():
+    graph = defs.resolve_asset_graph()
+    bare = {
+        key.to_user_string(): [what for what, ok in (
+            ("description", node.description), ("owners", node.owners), ("kinds", node.kinds),
+            ("group", node.group_name not in (None, "default")),
+        ) if not ok]
+        for key in graph.get_all_asset_keys()
+        for node in [graph.get(key)]
+    }
+    assert not {key: missing for key, missing in bare.items() if missing}
