@@ -1,0 +1,63 @@
+"""The dashboard's figures on a hand-made snapshot, without Streamlit."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dashboard import data
+
+
+@pytest.fixture
+def snapshot(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    path = tmp_path / "crossdock_publish.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("create schema publish")
+        conn.execute("""
+            create table publish.inventory_plan as select * from (values
+                ('A', 'US-EWR', 'toys', date '2026-11-01', 5, 5, 2.0, 10, 20.0, 'ok', date '2026-11-05', 65.0, 0, null::date),
+                ('B', 'US-EWR', 'toys', date '2026-11-01', 50, 50, 5.0, 30, 10.0, 'reorder now', date '2026-11-20', 21.0, 40, date '2026-11-02'),
+                ('C', 'NL-AMS', 'toys', date '2026-11-01', 500, 500, 1.0, 10, 500.0, 'excess', null, 30.0, 0, null),
+                ('D', 'NL-AMS', 'toys', date '2026-11-01', 80, 80, 3.0, 20, 40.0, 'reorder soon', date '2026-12-15', 30.0, 12, date '2026-11-10')
+            ) as t(sku, node, category, as_of, on_hand, inventory_position, unit_cost_eur, safety_stock, days_of_cover,
+                   action, projected_stockout_date, lead_time_days, recommended_order_qty, order_by_date)
+        """)
+        conn.execute("alter table publish.inventory_plan add column reorder_point double default 15")
+        conn.execute("""
+            create table publish.compliance_plan as select * from (values
+                ('GB', true, 'restricted: cosmetics; customs_hold_risk', 2),
+                ('GB', false, 'customs_hold_risk', 1),
+                ('US', true, null, 0),
+                ('US', true, 'missing_hs_code; restricted: lithium_battery, flammable', 2)
+            ) as t(market, is_primary_route, flags, flag_count)
+        """)
+    return data.connect(path)
+
+
+def test_stock_out_risk_keeps_the_next_28_days_and_marks_what_an_order_cannot_save(snapshot):
+    risk = data.stockout_risk(snapshot)
+    assert risk["sku"].tolist() == ["A", "B"]  # D runs out in 44 days, C never
+    assert risk["days_to_stockout"].tolist() == [4, 19]
+    assert risk["before_lead_time"].tolist() == [True, True]
+    by_node = data.stockout_risk_by_node(snapshot).set_index("node")
+    assert by_node.loc["US-EWR"].tolist() == [2, 2, 2] and by_node.loc["NL-AMS"].tolist() == [2, 0, 0]
+
+
+def test_reorder_list_is_what_the_plan_says_to_buy_most_urgent_first(snapshot):
+    reorder = data.reorder_list(snapshot)
+    assert reorder["sku"].tolist() == ["B", "D"]
+    assert reorder["order_value_eur"].tolist() == [200.0, 36.0]
+
+
+def test_flags_are_counted_by_type_and_agree_with_flag_count(snapshot):
+    flags = data.compliance_flags_by_market(snapshot)
+    counted = {(m, t): n for m, t, n in flags.itertuples(index=False)}
+    assert counted == {("GB", "customs_hold_risk"): 2, ("GB", "restricted"): 1,
+                       ("US", "missing_hs_code"): 1, ("US", "restricted"): 1}
+    assert flags["flags"].sum() == snapshot.execute("select sum(flag_count) from publish.compliance_plan").fetchall()[0][0]
+
+
+def test_a_missing_snapshot_says_how_to_make_one(tmp_path):
+    with pytest.raises(data.SnapshotMissing, match="make demo"):
+        data.connect(tmp_path / "nothing.duckdb")
