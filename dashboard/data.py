@@ -14,6 +14,7 @@ import pandas as pd
 
 from crossdock.bi_export import SNAPSHOT_NAME
 from crossdock.settings import Settings, load_settings
+from crossdock.warehouse import read_sql
 
 RISK_HORIZON_DAYS = 28  # "at risk" = projected to stock out within four weeks
 
@@ -35,10 +36,6 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True)
 
 
-def _frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
-    return conn.execute(sql, params or []).df()
-
-
 def as_of(conn: duckdb.DuckDBPyConnection) -> str:
     """The plan date every page is about."""
     return str(conn.execute("select max(as_of)::date from publish.inventory_plan").fetchall()[0][0])
@@ -46,7 +43,7 @@ def as_of(conn: duckdb.DuckDBPyConnection) -> str:
 
 def forecast_accuracy_by_market(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Backtest WAPE and bias of the LightGBM forecast per market, with the naive baseline beside it."""
-    return _frame(conn, """
+    return read_sql(conn, """
         with lightgbm as (
             select scope_value as market, wape, bias, wape_ratio_to_naive, actual_units, n_series
             from publish.forecast_accuracy
@@ -67,7 +64,7 @@ def forecast_accuracy_by_market(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame
 
 def forecast_vs_actual_daily(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Units per market and day in the backtest windows: what sold against what was forecast."""
-    return _frame(conn, """
+    return read_sql(conn, """
         with backtest_days as (
             select market, forecast_date::date as day,
                    sum(actual) as actual_units, sum(mean) as forecast_units
@@ -80,7 +77,7 @@ def forecast_vs_actual_daily(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def upcoming_demand_by_market(conn: duckdb.DuckDBPyConnection, days: int = RISK_HORIZON_DAYS) -> pd.DataFrame:
     """Expected units per market over the next `days` days of the published forecast."""
-    return _frame(conn, """
+    return read_sql(conn, """
         with upcoming as (
             select market, sum(mean) as forecast_units, sum(p10) as p10_units, sum(p90) as p90_units
             from publish.demand_forecast
@@ -97,7 +94,7 @@ def stockout_risk(conn: duckdb.DuckDBPyConnection, within_days: int = RISK_HORIZ
     `before_lead_time` marks the ones an order placed today cannot save:
     they run out before a new purchase would arrive.
     """
-    return _frame(conn, """
+    return read_sql(conn, """
         with projected as (
             select sku, node, category, action, on_hand, inventory_position, safety_stock,
                    projected_stockout_date::date as stockout_date,
@@ -115,7 +112,7 @@ def stockout_risk(conn: duckdb.DuckDBPyConnection, within_days: int = RISK_HORIZ
 
 def stockout_risk_by_node(conn: duckdb.DuckDBPyConnection, within_days: int = RISK_HORIZON_DAYS) -> pd.DataFrame:
     risk = stockout_risk(conn, within_days)
-    planned = _frame(conn, "select node, count(*) as sku_nodes from publish.inventory_plan group by node")
+    planned = read_sql(conn, "select node, count(*) as sku_nodes from publish.inventory_plan group by node")
     at_risk = risk.groupby("node").agg(at_risk=("sku", "size"), before_lead_time=("before_lead_time", "sum"))
     return (
         planned.set_index("node").join(at_risk).fillna(0).astype({"at_risk": int, "before_lead_time": int})
@@ -125,7 +122,7 @@ def stockout_risk_by_node(conn: duckdb.DuckDBPyConnection, within_days: int = RI
 
 def reorder_list(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """What to buy: every SKU × node whose plan says to order, most urgent first."""
-    return _frame(conn, """
+    return read_sql(conn, """
         with to_order as (
             select sku, node, category, action, recommended_order_qty,
                    order_by_date::date as order_by_date,
@@ -141,7 +138,7 @@ def reorder_list(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def landed_cost_by_market(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per market, on the primary route: what a unit costs landed and what all orders paid at the border."""
-    return _frame(conn, """
+    return read_sql(conn, """
         with plan as (
             select market,
                    avg(landed_cost_eur_per_unit) as landed_cost_eur_per_unit,
@@ -168,7 +165,7 @@ def landed_cost_by_market(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def compliance_flags_by_market(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Flag counts per market and flag type (the text before ':' in each '; '-separated flag), all routes."""
-    return _frame(conn, """
+    return read_sql(conn, """
         with flags as (
             select market, trim(unnest(string_split(flags, '; '))) as flag
             from publish.compliance_plan
