@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
+import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -84,27 +86,52 @@ def wait_for_http(url: str, timeout_s: float, process=None) -> None:
     raise TimeoutError(f"{url} did not answer within {timeout_s:.0f} s (last error: {last_error})")
 
 
-@contextmanager
-def served(command: list[str], url: str, env: dict[str, str], log_path: Path, timeout_s: float = 90) -> Iterator[str]:
-    """Run a server command until the block ends; yields `url` once it answers. Its output goes to `log_path`."""
-    import signal
-    import subprocess
+def log_tail(path: Path, lines: int = 80) -> str:
+    if not path.exists():
+        return "(no log)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+def stop_process_group(process: subprocess.Popen, timeout_s: float = 30) -> None:
+    """SIGTERM the server's process group, wait, then SIGKILL whatever is left of it."""
+    pgid = process.pid  # start_new_session=True: the server leads its own group
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        pass
+    # children (dagster's code server, run workers) can outlive the leader by their heartbeat timeout
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=10)
+
+
+@contextmanager
+def served(
+    command: list[str], url: str, env: dict[str, str], log_path: Path, timeout_s: float = 90, cwd: Path | None = None
+) -> Iterator[subprocess.Popen]:
+    """Run a server command in its own process group until the block ends.
+
+    Yields the process once `url` answers; its output goes to `log_path`,
+    whose tail is in the error when the server does not come up.
+    """
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
         try:
-            try:
-                wait_for_http(url, timeout_s, process)
-            except Exception as error:
-                raise RuntimeError(f"{error}\n--- server log ---\n{log_path.read_text()[-4000:]}") from error
-            yield url
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            wait_for_http(url, timeout_s, process)
+        except Exception as error:
+            raise RuntimeError(f"{error}\n--- {log_path} ---\n{log_tail(log_path)}") from error
+        yield process
+    finally:
+        stop_process_group(process)
 
 
 def wait_for_texts(page, expected: list[str], timeout_s: float = 60) -> list[str]:

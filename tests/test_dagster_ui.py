@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -32,7 +31,7 @@ import pytest
 
 from crossdock.settings import PROJECT_ROOT, Settings
 from demo.generate import generate
-from browser import chromium_page, free_port, require_chromium, wait_for_http, wait_for_texts
+from browser import chromium_page, free_port, log_tail, require_chromium, served, wait_for_texts
 
 HOST = "127.0.0.1"
 JOB = "daily_planning"
@@ -67,31 +66,6 @@ def graphql(url: str, query: str, variables: dict | None = None, timeout: float 
     return payload["data"]
 
 
-def log_tail(path: Path, lines: int = 80) -> str:
-    if not path.exists():
-        return "(no log)"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def stop_process_group(process: subprocess.Popen, timeout_s: float = 30) -> None:
-    """SIGTERM the server's process group, wait, then SIGKILL whatever is left of it."""
-    pgid = process.pid  # start_new_session=True: the server leads its own group
-    try:
-        os.killpg(pgid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
-        process.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        pass
-    # the code server and run workers can outlive `dagster dev` by their heartbeat timeout
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=10)
-
-
 def wait_for_code_location(url: str, timeout_s: float, process: subprocess.Popen) -> str:
     """The name of the (only) code location, once it has loaded."""
     query = """{ workspaceOrError { __typename
@@ -121,13 +95,7 @@ def wait_for_code_location(url: str, timeout_s: float, process: subprocess.Popen
 def dagster_ui(tmp_path_factory):
     require_chromium()
     root = tmp_path_factory.mktemp("dagster_ui")
-    settings = Settings(
-        warehouse=root / "warehouse" / "crossdock.duckdb",
-        landing=root / "landing",
-        exports=root / "exports",
-        models=root / "models",
-        dagster_home=root / "dagster_home",
-    )
+    settings = Settings.under(root)
     settings.dagster_home.mkdir(parents=True)
     shutil.copy(PROJECT_ROOT / ".dagster_home" / "dagster.yaml", settings.dagster_home / "dagster.yaml")
     generate(settings.landing, scale=DEMO_SCALE, seed=11)
@@ -148,24 +116,13 @@ def dagster_ui(tmp_path_factory):
     url = f"http://{HOST}:{port}"
     assert urlparse(url).hostname == "127.0.0.1"
     log_path = root / "dagster_dev.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(venv_bin / "dagster"), "dev", "-w", "workspace.yaml", "-h", HOST, "-p", str(port)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    command = [str(venv_bin / "dagster"), "dev", "-w", "workspace.yaml", "-h", HOST, "-p", str(port)]
+    with served(command, f"{url}/server_info", env, log_path, SERVER_START_TIMEOUT_S, cwd=PROJECT_ROOT) as process:
         try:
-            wait_for_http(f"{url}/server_info", SERVER_START_TIMEOUT_S, process)
             location = wait_for_code_location(url, SERVER_START_TIMEOUT_S, process)
         except Exception as error:
-            pytest.fail(f"dagster dev did not come up: {error}\n--- {log_path} ---\n{log_tail(log_path)}")
+            pytest.fail(f"the code location did not load: {error}\n--- {log_path} ---\n{log_tail(log_path)}")
         yield {"url": url, "port": port, "root": root, "settings": settings, "location": location, "log": log_path}
-    finally:
-        stop_process_group(process)
 
 
 @pytest.fixture(scope="module")
