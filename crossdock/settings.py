@@ -31,6 +31,17 @@ class Settings:
     reporting_currency: str = "EUR"
     pii_salt: str = "crossdock-demo-salt"
 
+    @classmethod
+    def under(cls, root: Path) -> Settings:
+        """Every path inside `root`, laid out like the project's defaults: a self-contained install."""
+        return cls(
+            warehouse=root / "warehouse" / "crossdock.duckdb",
+            landing=root / "landing",
+            exports=root / "exports",
+            models=root / "models",
+            dagster_home=root / "dagster_home",
+        )
+
 
 def load_settings() -> Settings:
     """Read the settings from the environment (call again after changing it)."""

@@ -27,13 +27,7 @@ ACCURACY = dg.AssetKey(["publish", "forecast_accuracy"])
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     root = tmp_path_factory.mktemp("crossdock")
-    settings = Settings(
-        warehouse=root / "warehouse" / "crossdock.duckdb",
-        landing=root / "landing",
-        exports=root / "exports",
-        models=root / "models",
-        dagster_home=root / "dagster_home",
-    )
+    settings = Settings.under(root)
     generate(settings.landing, scale=0.1, seed=11)
     with pytest.MonkeyPatch.context() as env:
         for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS"):

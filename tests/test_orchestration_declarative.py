@@ -10,8 +10,7 @@ from orchestration.automation import PUBLISHED_FRESHNESS
 def definitions(tmp_path) -> dg.Definitions:
     from orchestration.definitions import build_definitions
 
-    return build_definitions(Settings(warehouse=tmp_path / "w.duckdb", landing=tmp_path / "landing", exports=tmp_path / "exports",
-                                      models=tmp_path / "models", dagster_home=tmp_path / "home"))
+    return build_definitions(Settings.under(tmp_path))
 
 
 def requested(result) -> set[str]:

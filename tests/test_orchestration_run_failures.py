@@ -64,7 +64,6 @@ def test_the_failure_sensor_is_part_of_the_definitions_and_on_by_default(tmp_pat
     from crossdock.settings import Settings
     from orchestration.definitions import build_definitions
 
-    settings = Settings(warehouse=tmp_path / "w.duckdb", landing=tmp_path / "landing", exports=tmp_path / "exports",
-                        models=tmp_path / "models", dagster_home=tmp_path / "home")
+    settings = Settings.under(tmp_path)
     sensor = build_definitions(settings).get_sensor_def("run_failures_to_audit")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
