@@ -1,5 +1,14 @@
-"""The short summary printed after a run: what was published and what it says."""
+"""The short summary printed after a run: what was published and what it says.
+
+It reads whatever the warehouse holds: no warehouse, an empty one, tables
+with no rows or only some of the published tables. Sums are taken in SQL with
+an explicit type (a text column that holds only nulls is written as varchar,
+and `sum(varchar)` fails), and a figure the warehouse cannot give prints as
+"n/a".
+"""
 from __future__ import annotations
+
+import math
 
 import duckdb
 
@@ -25,41 +34,132 @@ PUBLISHED_TABLES = (
     "compliance_plan",
     "order_landed_cost",
 )
+NA = "n/a"
+
+
+def _total(column: str, sql_type: str = "double") -> str:
+    """SQL for the sum of `column` as `sql_type`: 0 over no rows, NULL when every value is NULL (unknown)."""
+    return f"case when count(*) = 0 then 0 else sum(try_cast({column} as {sql_type})) end"
+
+
+def _tables(conn: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
+    return {r[0] for r in conn.execute("select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()}
+
+
+def _one(conn: duckdb.DuckDBPyConnection, sql: str) -> tuple:
+    return conn.execute(sql).fetchall()[0]
 
 
 def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
-    existing = {r[0] for r in conn.execute("select table_name from information_schema.tables where table_schema = 'publish'").fetchall()}
-    summary: dict = {"rows": {t: (conn.execute(f"select count(*) from publish.{t}").fetchall()[0][0] if t in existing else None) for t in PUBLISHED_TABLES}}
+    existing = _tables(conn, "publish")
+    summary: dict = {"rows": {t: (_one(conn, f"select count(*) from publish.{t}")[0] if t in existing else None) for t in PUBLISHED_TABLES}}
     if "forecast_accuracy" in existing:
         rows = conn.execute(
-            "select model, wape, bias, coverage_p10_p90 from publish.forecast_accuracy where scope = 'overall'"
+            "select model, try_cast(wape as double), try_cast(bias as double), try_cast(coverage_p10_p90 as double) "
+            "from publish.forecast_accuracy where scope = 'overall'"
         ).fetchall()
         summary["accuracy"] = {model: {"wape": wape, "bias": bias, "coverage": cov} for model, wape, bias, cov in rows}
     if "demand_forecast" in existing:
         versions = conn.execute("select distinct model_version from publish.demand_forecast").fetchall()
         summary["model_version"] = versions[0][0] if len(versions) == 1 else None
+        summary["forecast_as_of"] = _one(conn, "select max(try_cast(as_of as date)) from publish.demand_forecast")[0]
     if "inventory_plan" in existing:
-        summary["safety_stock_value_eur"] = conn.execute("select sum(safety_stock_value_eur) from publish.inventory_plan").fetchall()[0][0]
+        summary["safety_stock_value_eur"] = _one(conn, f"select {_total('safety_stock_value_eur')} from publish.inventory_plan")[0]
+        summary["actions"] = dict(conn.execute(
+            "select coalesce(cast(action as varchar), 'none'), count(*) from publish.inventory_plan group by 1 order by 2 desc, 1"
+        ).fetchall())
     if "transfer_recommendations" in existing:
-        summary["transfers"] = conn.execute(
-            "select count(*), coalesce(sum(units), 0), coalesce(sum(saving_eur), 0) from publish.transfer_recommendations where recommended"
-        ).fetchall()[0]
-    if "inventory_plan" in existing:
-        summary["actions"] = dict(conn.execute("select action, count(*) from publish.inventory_plan group by 1 order by 2 desc").fetchall())
+        summary["transfers"] = _one(
+            conn,
+            f"select count(*), {_total('units', 'bigint')}, {_total('saving_eur')} from publish.transfer_recommendations "
+            "where coalesce(try_cast(recommended as boolean), false)",
+        )
     if "compliance_plan" in existing:
-        summary["compliance_flags"] = conn.execute("select coalesce(sum(flag_count), 0) from publish.compliance_plan").fetchall()[0][0]
-        summary["compliance_rows_flagged"] = conn.execute("select count(*) from publish.compliance_plan where flag_count > 0").fetchall()[0][0]
-        counts = flag_counts(conn.execute("select flags from publish.compliance_plan").df())
+        summary["compliance_flags"], summary["compliance_rows_flagged"] = _one(
+            conn,
+            f"select {_total('flag_count', 'bigint')}, count(*) filter (where try_cast(flag_count as bigint) > 0) "
+            "from publish.compliance_plan",
+        )
+        counts = flag_counts(conn.execute("select cast(flags as varchar) as flags from publish.compliance_plan").df())
         summary["compliance_flags_by_type"] = dict(zip(counts["flag"], counts["rows"].astype(int)))
     if "order_landed_cost" in existing:
-        summary["order_costs"] = conn.execute(
-            "select count(*), sum(duty_eur), sum(vat_eur), sum(fees_eur), sum(landed_cost_eur) from publish.order_landed_cost"
-        ).fetchall()[0]
-    if "ingest_ledger" in {r[0] for r in conn.execute("select table_name from information_schema.tables where table_schema = 'audit'").fetchall()}:
-        summary["ingest"] = conn.execute(
-            "select count(*), sum(rows_received), sum(rows_loaded), sum(rows_quarantined), sum(rows_rejected), sum(rows_duplicate) from audit.ingest_ledger"
-        ).fetchall()[0]
+        summary["order_costs"] = _one(
+            conn,
+            f"select count(*), {_total('duty_eur')}, {_total('vat_eur')}, {_total('fees_eur')}, {_total('landed_cost_eur')} "
+            "from publish.order_landed_cost",
+        )
+    if "ingest_ledger" in _tables(conn, "audit"):
+        summary["ingest"] = _one(
+            conn,
+            "select count(*), "
+            + ", ".join(_total(c, "bigint") for c in ("rows_received", "rows_loaded", "rows_quarantined", "rows_rejected", "rows_duplicate"))
+            + " from audit.ingest_ledger",
+        )
     return summary
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt(value, spec: str = ",.0f") -> str:
+    """`value` formatted with `spec`, or "n/a" when it is unknown (None or NaN)."""
+    return NA if _missing(value) else format(value, spec)
+
+
+def format_summary(settings: Settings, s: dict) -> str:
+    """The summary's text from `collect_summary`'s figures."""
+    lines = ["", "=== crossdock summary ===", f"warehouse: {settings.warehouse}  (schema publish.* is the BI contract)"]
+    if "ingest" in s:
+        files, received, loaded, quarantined, rejected, duplicate = s["ingest"]
+        lines.append(
+            f"ingest: {files:,} files, {fmt(received)} rows received = {fmt(loaded)} loaded + {fmt(quarantined)} quarantined"
+            f" + {fmt(rejected)} rejected + {fmt(duplicate)} duplicates skipped"
+        )
+    else:
+        lines.append("ingest: nothing ingested yet (no audit.ingest_ledger)")
+    built = {t: n for t, n in s["rows"].items() if n is not None}
+    lines.append(f"published tables: {len(built)} of {len(s['rows'])} built")
+    for table, rows in s["rows"].items():
+        lines.append(f"  publish.{table:<28} {'not built' if rows is None else f'{rows:,} rows'}")
+    if not built:
+        lines.append("nothing published yet: run `crossdock run` (or `crossdock demo`)")
+    if s.get("forecast_as_of") is not None:
+        lines.append(f"planning date (forecast origin): {s['forecast_as_of']}")
+    acc = s.get("accuracy", {})
+    model, naive = acc.get("lightgbm"), acc.get("seasonal_naive_7")
+    if model and naive:
+        others = {"auto_ets": "AutoETS", "croston_optimized": "Croston"}
+        versus = "".join(f", {label} {fmt(acc[m]['wape'], '.3f')}" for m, label in others.items() if m in acc)
+        ratio = None if _missing(model["wape"]) or _missing(naive["wape"]) or not naive["wape"] else model["wape"] / naive["wape"]
+        lines.append(
+            f"forecast backtest WAPE: LightGBM {fmt(model['wape'], '.3f')} vs seasonal naive {fmt(naive['wape'], '.3f')}{versus} "
+            f"(ratio to naive {fmt(ratio, '.2f')}); p50 bias {fmt(model['bias'], '+.3f')}; "
+            f"p10-p90 coverage {fmt(model['coverage'], '.3f')}"
+        )
+    elif "accuracy" in s:
+        lines.append("forecast backtest: no overall LightGBM vs seasonal naive rows")
+    if s.get("model_version"):
+        plots = sorted((settings.exports / "forecast_plots").glob("*.png"))
+        lines.append(f"forecast model: {settings.models / s['model_version']}; {len(plots)} plots in {settings.exports / 'forecast_plots'}")
+    if "actions" in s:
+        reorder = sum(n for a, n in s["actions"].items() if a.startswith("reorder now"))
+        lines.append(f"inventory: {reorder} SKU x node to reorder now; actions {s['actions'] or 'none (empty plan)'}")
+        lines.append(f"safety stock value: EUR {fmt(s['safety_stock_value_eur'])}")
+    if "transfers" in s:
+        n, units, saving = s["transfers"]
+        lines.append(f"transfers before purchases: {n:,} recommended, {fmt(units)} units, saving EUR {fmt(saving)}")
+    if "compliance_flags" in s:
+        lines.append(
+            f"compliance: {fmt(s['compliance_flags'])} flags on {s['compliance_rows_flagged']:,} SKU x market x route rows "
+            f"{s['compliance_flags_by_type']}"
+        )
+    if "order_costs" in s:
+        n, duty, vat, fees, landed = s["order_costs"]
+        lines.append(
+            f"orders landed: {n:,} orders, duty EUR {fmt(duty)}, VAT EUR {fmt(vat)}, fees EUR {fmt(fees)}, landed EUR {fmt(landed)}"
+        )
+    return "\n".join(lines)
 
 
 def print_summary(settings: Settings) -> None:
@@ -68,41 +168,4 @@ def print_summary(settings: Settings) -> None:
         return
     with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
         s = collect_summary(conn)
-    print("\n=== crossdock summary ===")
-    print(f"warehouse: {settings.warehouse}  (schema publish.* is the BI contract)")
-    if "ingest" in s:
-        files, received, loaded, quarantined, rejected, duplicate = s["ingest"]
-        print(
-            f"ingest: {files} files, {received:,} rows received = {loaded:,} loaded + {quarantined:,} quarantined"
-            f" + {rejected:,} rejected + {duplicate:,} duplicates skipped"
-        )
-    print("published tables:")
-    for table, rows in s["rows"].items():
-        print(f"  publish.{table:<28} {'not built' if rows is None else f'{rows:,} rows'}")
-    if "accuracy" in s:
-        acc = s["accuracy"]
-        model, naive = acc.get("lightgbm", {}), acc.get("seasonal_naive_7", {})
-        if model and naive:
-            others = {"auto_ets": "AutoETS", "croston_optimized": "Croston"}
-            versus = "".join(f", {label} {acc[m]['wape']:.3f}" for m, label in others.items() if m in acc)
-            print(
-                f"forecast backtest WAPE: LightGBM {model['wape']:.3f} vs seasonal naive {naive['wape']:.3f}{versus} "
-                f"(ratio to naive {model['wape'] / naive['wape']:.2f}); p50 bias {model['bias']:+.3f}; "
-                f"p10-p90 coverage {model['coverage']:.3f}"
-            )
-    if s.get("model_version"):
-        plots = sorted((settings.exports / "forecast_plots").glob("*.png"))
-        print(f"forecast model: {settings.models / s['model_version']}; {len(plots)} plots in {settings.exports / 'forecast_plots'}")
-    if "actions" in s:
-        reorder = sum(n for a, n in s["actions"].items() if a.startswith("reorder now"))
-        print(f"inventory: {reorder} SKU x node to reorder now; actions {s['actions']}")
-        print(f"safety stock value: EUR {s['safety_stock_value_eur']:,.0f}")
-    if "transfers" in s:
-        n, units, saving = s["transfers"]
-        print(f"transfers before purchases: {n} recommended, {units:,} units, saving EUR {saving:,.0f}")
-    if "compliance_flags" in s:
-        print(f"compliance: {s['compliance_flags']} flags on {s['compliance_rows_flagged']} SKU x market x route rows "
-              f"{s['compliance_flags_by_type']}")
-    if "order_costs" in s:
-        n, duty, vat, fees, landed = s["order_costs"]
-        print(f"orders landed: {n:,} orders, duty EUR {duty:,.0f}, VAT EUR {vat:,.0f}, fees EUR {fees:,.0f}, landed EUR {landed:,.0f}")
+    print(format_summary(settings, s))

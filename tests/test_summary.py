@@ -1,0 +1,148 @@
+"""`crossdock summary` on any warehouse, built by hand: none, an empty one, every published table with no
+rows (with the column types the docs give them, and transfer_recommendations all varchar, as a run that
+recommends no transfer writes it), and tiny filled ones where some tables are missing.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from crossdock.settings import DBT_PROJECT_DIR, Settings
+from crossdock.summary import PUBLISHED_TABLES, collect_summary, format_summary, print_summary
+
+
+def documented_columns() -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(schema, table) -> [(column, type)] as the dbt docs give them, for every publish and audit table."""
+    tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    models = DBT_PROJECT_DIR / "models" / "publish"
+    for source in yaml.safe_load((models / "_published_by_dagster.yml").read_text())["sources"]:
+        for table in source["tables"]:
+            tables[(source["schema"], table["name"])] = [(c["name"], c["data_type"]) for c in table["columns"]]
+    for model in yaml.safe_load((models / "_publish.yml").read_text())["models"]:
+        tables[("publish", model["name"])] = [(c["name"], c["data_type"]) for c in model["columns"]]
+    return tables
+
+
+def create_empty(conn: duckdb.DuckDBPyConnection, schema: str, table: str, all_varchar: bool = False) -> None:
+    columns = documented_columns()[(schema, table)]
+    conn.execute(f"create schema if not exists {schema}")
+    ddl = ", ".join(f'"{name}" {"varchar" if all_varchar else type_}' for name, type_ in columns)
+    conn.execute(f"create table {schema}.{table} ({ddl})")
+
+
+def insert(conn: duckdb.DuckDBPyConnection, schema: str, table: str, rows: list[dict]) -> None:
+    """Insert rows that name some columns; the others stay NULL."""
+    for row in rows:
+        names = ", ".join(f'"{k}"' for k in row)
+        conn.execute(f"insert into {schema}.{table} ({names}) values ({', '.join('?' for _ in row)})", list(row.values()))
+
+
+def summary_text(tmp_path: Path, capsys) -> str:
+    print_summary(Settings.under(tmp_path))
+    return capsys.readouterr().out
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    path = Settings.under(tmp_path).warehouse
+    path.parent.mkdir(parents=True)
+    return path
+
+
+def test_summary_without_a_warehouse_says_so(tmp_path, capsys):
+    assert "no warehouse at" in summary_text(tmp_path, capsys)
+
+
+def test_summary_of_an_empty_warehouse_says_nothing_is_built(tmp_path, warehouse, capsys):
+    duckdb.connect(str(warehouse)).close()
+    out = summary_text(tmp_path, capsys)
+    assert "nothing ingested yet" in out
+    assert f"published tables: 0 of {len(PUBLISHED_TABLES)} built" in out
+    assert all(f"publish.{t:<28} not built" in out for t in PUBLISHED_TABLES)
+    assert "nothing published yet" in out
+    assert "safety stock" not in out and "transfers" not in out
+
+
+def test_summary_of_empty_tables_counts_zeros_even_in_an_all_varchar_table(tmp_path, warehouse, capsys):
+    with duckdb.connect(str(warehouse)) as conn:
+        for table in PUBLISHED_TABLES:
+            create_empty(conn, "publish", table, all_varchar=table == "transfer_recommendations")
+        create_empty(conn, "audit", "ingest_ledger")
+        assert conn.execute(
+            "select distinct data_type from information_schema.columns where table_name = 'transfer_recommendations'"
+        ).fetchall() == [("VARCHAR",)]
+    out = summary_text(tmp_path, capsys)
+    assert "ingest: 0 files, 0 rows received = 0 loaded + 0 quarantined + 0 rejected + 0 duplicates skipped" in out
+    assert f"published tables: {len(PUBLISHED_TABLES)} of {len(PUBLISHED_TABLES)} built" in out
+    assert all(f"publish.{t:<28} 0 rows" in out for t in PUBLISHED_TABLES)
+    assert "inventory: 0 SKU x node to reorder now; actions none (empty plan)" in out
+    assert "safety stock value: EUR 0" in out
+    assert "transfers before purchases: 0 recommended, 0 units, saving EUR 0" in out
+    assert "compliance: 0 flags on 0 SKU x market x route rows {}" in out
+    assert "orders landed: 0 orders, duty EUR 0, VAT EUR 0, fees EUR 0, landed EUR 0" in out
+    assert "planning date" not in out and "forecast backtest WAPE" not in out
+
+
+def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp_path, warehouse, capsys):
+    with duckdb.connect(str(warehouse)) as conn:
+        for table in ("forecast_accuracy", "demand_forecast", "inventory_plan", "transfer_recommendations", "order_landed_cost"):
+            create_empty(conn, "publish", table)
+        create_empty(conn, "audit", "ingest_ledger")
+        insert(conn, "audit", "ingest_ledger", [
+            {"file_id": "a", "rows_received": 1200, "rows_loaded": 1100, "rows_quarantined": 60, "rows_rejected": 0, "rows_duplicate": 40},
+            {"file_id": "b", "rows_received": 10, "rows_loaded": 0, "rows_quarantined": 0, "rows_rejected": 10, "rows_duplicate": 0},
+        ])
+        insert(conn, "publish", "forecast_accuracy", [
+            {"scope": "overall", "model": "lightgbm", "wape": 0.6, "bias": -0.05, "coverage_p10_p90": 0.81},
+            {"scope": "overall", "model": "seasonal_naive_7", "wape": 0.8},
+            {"scope": "overall", "model": "auto_ets", "wape": 0.7},
+            {"scope": "market", "model": "lightgbm", "wape": 9.9},
+        ])
+        insert(conn, "publish", "demand_forecast", [
+            {"sku": "A", "market": "US", "model_version": "v1", "as_of": "2026-09-30"},
+            {"sku": "B", "market": "US", "model_version": "v1", "as_of": "2026-09-30"},
+        ])
+        insert(conn, "publish", "inventory_plan", [
+            {"sku": "A", "node": "US-EWR", "action": "reorder now", "safety_stock_value_eur": 1234.4},
+            {"sku": "B", "node": "US-EWR", "action": "ok", "safety_stock_value_eur": None},  # no unit cost
+            {"sku": "C", "node": "NL-AMS", "action": "reorder now (expedite)", "safety_stock_value_eur": 1000.0},
+        ])
+        insert(conn, "publish", "transfer_recommendations", [
+            {"sku": "A", "units": 40, "saving_eur": 120.5, "recommended": True},
+            {"sku": "C", "units": 10, "saving_eur": -3.0, "recommended": False},
+        ])
+        insert(conn, "publish", "order_landed_cost", [
+            {"order_id": "O1", "duty_eur": 2.0, "vat_eur": 10.0, "fees_eur": None, "landed_cost_eur": 62.0},
+            {"order_id": "O2", "duty_eur": None, "vat_eur": 5.0, "fees_eur": None, "landed_cost_eur": 40.0},
+        ])
+    out = summary_text(tmp_path, capsys)
+    assert "ingest: 2 files, 1,210 rows received = 1,100 loaded + 60 quarantined + 10 rejected + 40 duplicates skipped" in out
+    assert f"published tables: 5 of {len(PUBLISHED_TABLES)} built" in out
+    assert "publish.demand_forecast              2 rows" in out
+    assert "publish.supply_chain_view            not built" in out
+    assert "planning date (forecast origin): 2026-09-30" in out
+    assert ("forecast backtest WAPE: LightGBM 0.600 vs seasonal naive 0.800, AutoETS 0.700 (ratio to naive 0.75); "
+            "p50 bias -0.050; p10-p90 coverage 0.810") in out
+    assert "forecast model: " in out and str(Settings.under(tmp_path).models / "v1") in out
+    assert "inventory: 2 SKU x node to reorder now; actions {'ok': 1, 'reorder now': 1, 'reorder now (expedite)': 1}" in out
+    assert "safety stock value: EUR 2,234" in out  # the known values; the SKU without a cost adds nothing
+    assert "transfers before purchases: 1 recommended, 40 units, saving EUR 120" in out
+    assert "orders landed: 2 orders, duty EUR 2, VAT EUR 15, fees EUR n/a, landed EUR 102" in out
+    assert "compliance:" not in out  # compliance_plan not built
+
+
+def test_summary_says_n_a_for_what_the_warehouse_cannot_tell(tmp_path, warehouse, capsys):
+    with duckdb.connect(str(warehouse)) as conn:
+        create_empty(conn, "publish", "inventory_plan")
+        insert(conn, "publish", "inventory_plan", [{"sku": "A", "node": "US-EWR", "action": "ok"}])
+        create_empty(conn, "publish", "forecast_accuracy")
+        insert(conn, "publish", "forecast_accuracy", [
+            {"scope": "overall", "model": "lightgbm", "wape": 0.5}, {"scope": "overall", "model": "seasonal_naive_7", "wape": 0.0},
+        ])
+        summary = collect_summary(conn)
+    out = format_summary(Settings.under(tmp_path), summary)
+    assert "safety stock value: EUR n/a" in out
+    assert "LightGBM 0.500 vs seasonal naive 0.000 (ratio to naive n/a); p50 bias n/a; p10-p90 coverage n/a" in out
