@@ -14,13 +14,21 @@ from collections.abc import Iterable
 import holidays
 import pandas as pd
 
-from crossdock.markets import MARKET_BY_CODE
 
 
-def public_holidays(market: str, years: Iterable[int]) -> dict[dt.date, str]:
-    """Public holidays of `market` in `years`, keyed by date."""
-    m = MARKET_BY_CODE[market]
-    cal = holidays.country_holidays(m.code, subdiv=m.holiday_subdivision, years=list(years))
+def public_holidays(market: str, years: Iterable[int], subdivision: str | None = None) -> dict[dt.date, str]:
+    """Public holidays of `market` (an ISO country code) in `years`, keyed by date.
+
+    `subdivision` is the `holidays` subdivision the storefront follows (a
+    market's `holiday_subdivision` in crossdock.yaml). A market the package has
+    no calendar for (a catch-all market, a country it does not cover) has no
+    public holidays rather than an error: its forecast still runs, on sales
+    events and its own history.
+    """
+    try:
+        cal = holidays.country_holidays(market, subdiv=subdivision, years=list(years))
+    except NotImplementedError:
+        return {}
     return dict(cal.items())
 
 
@@ -76,7 +84,7 @@ def sales_events(market: str, years: Iterable[int]) -> dict[dt.date, str]:
     return events
 
 
-def market_calendar(market: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+def market_calendar(market: str, start: dt.date, end: dt.date, subdivision: str | None = None) -> pd.DataFrame:
     """One row per day from `start` to `end`: is_holiday, holiday_name, event_name.
 
     The frame is what both the demo generator and the forecast features use,
@@ -84,7 +92,7 @@ def market_calendar(market: str, start: dt.date, end: dt.date) -> pd.DataFrame:
     """
     days = pd.date_range(start, end, freq="D")
     years = range(start.year, end.year + 1)
-    hol = public_holidays(market, years)
+    hol = public_holidays(market, years, subdivision)
     ev = sales_events(market, years)
     dates = [d.date() for d in days]
     return pd.DataFrame(

@@ -28,6 +28,7 @@ class Settings:
     exports: Path  # Parquet/PNG outputs for BI tools (CROSSDOCK_EXPORTS)
     models: Path  # saved forecast models, one folder per model version (CROSSDOCK_MODELS)
     dagster_home: Path  # Dagster instance storage (DAGSTER_HOME)
+    config: Path = PROJECT_ROOT / "crossdock.yaml"  # the merchant's network (CROSSDOCK_CONFIG)
     reporting_currency: str = "EUR"
     pii_salt: str = "crossdock-demo-salt"
 
@@ -40,6 +41,7 @@ class Settings:
             exports=root / "exports",
             models=root / "models",
             dagster_home=root / "dagster_home",
+            config=root / "crossdock.yaml",
         )
 
 
@@ -51,6 +53,7 @@ def load_settings() -> Settings:
         exports=_path("CROSSDOCK_EXPORTS", "exports"),
         models=_path("CROSSDOCK_MODELS", "models"),
         dagster_home=_path("DAGSTER_HOME", ".dagster_home"),
+        config=_path("CROSSDOCK_CONFIG", "crossdock.yaml"),
         reporting_currency=os.environ.get("CROSSDOCK_REPORTING_CURRENCY", "EUR"),
         pii_salt=os.environ.get("CROSSDOCK_PII_SALT", "crossdock-demo-salt"),
     )
@@ -66,6 +69,7 @@ def export_to_environment(settings: Settings) -> None:
     os.environ["CROSSDOCK_LANDING"] = str(settings.landing)
     os.environ["CROSSDOCK_EXPORTS"] = str(settings.exports)
     os.environ["CROSSDOCK_MODELS"] = str(settings.models)
+    os.environ["CROSSDOCK_CONFIG"] = str(settings.config)
     os.environ["CROSSDOCK_REPORTING_CURRENCY"] = settings.reporting_currency
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")

@@ -19,7 +19,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from crossdock.markets import MARKET_BY_CODE, NODE_BY_CODE
+from demo.network import MARKET_BY_CODE, NODE_BY_CODE
 from demo.clock import SECONDS_PER_DAY, Timeline, utc_iso
 from demo.market_profiles import MARKET_CODES
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from crossdock.calendar import market_calendar
-from crossdock.markets import MARKET_BY_CODE
+from demo.network import MARKET_BY_CODE
 from demo.catalogue import Catalogue
 from demo.catalogue_specs import CATEGORIES
 from demo.clock import Timeline

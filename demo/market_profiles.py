@@ -1,6 +1,6 @@
 """How big each market is and how its shoppers behave, for the demo merchant.
 
-The markets themselves (currency, clock, node) come from crossdock.markets;
+The markets themselves (currency, clock, node) come from demo/crossdock.yaml (demo.network);
 this module only adds the commercial shape the simulation needs: sales volume,
 price level, channel mix and weekly rhythm. Kept in one place so the demand,
 order and pricing steps agree on them.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crossdock.markets import MARKETS
+from demo.network import MARKETS
 
 MARKET_CODES: tuple[str, ...] = tuple(m.code for m in MARKETS)
 

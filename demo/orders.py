@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crossdock.markets import MARKET_BY_CODE
+from demo.network import MARKET_BY_CODE
 from demo.arrays import position_in_run
 from demo.catalogue import Catalogue
 from demo.catalogue_specs import CATEGORIES

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crossdock.markets import MARKET_BY_CODE
+from demo.network import MARKET_BY_CODE
 from demo.catalogue import Catalogue
 from demo.clock import Timeline
 from demo.market_profiles import CURRENCY_DECIMALS, FX_PER_EUR, MARKET_CODES, PRICE_INDEX

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crossdock.markets import MARKET_BY_CODE, NODES
+from demo.network import MARKET_BY_CODE, NODES
 from demo.arrays import position_in_run
 from demo.catalogue import Catalogue
 from demo.clock import Timeline

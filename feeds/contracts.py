@@ -145,7 +145,12 @@ ORDERS = Contract(
         ),
         Column("currency", "varchar", "ISO 4217 code of unit_price.", allowed=ISO_CURRENCIES),
         Column("ship_to_country", "varchar", "ISO 3166-1 alpha-2 destination market.", allowed=ISO_COUNTRIES),
-        Column("fulfilment_node", "varchar", "Warehouse that ships the line."),
+        Column(
+            "fulfilment_node",
+            "varchar",
+            "Warehouse that ships the line; when the export has none, the market's node in crossdock.yaml is assumed.",
+            required=False,
+        ),
     ),
     derived=(
         Derived(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -210,6 +211,7 @@ def backtest(
     baselines: tuple[str, ...] = STAT_BASELINES,
     baseline_fit_days: int = 364,
     baseline_jobs: int = 1,
+    holiday_subdivisions: Mapping[str, str | None] | None = None,
 ) -> BacktestResult:
     """Score the forecast and its baselines over `n_windows` rolling origins before `as_of`.
 
@@ -244,7 +246,7 @@ def backtest(
             raise ValueError(f"history starts after the origin {origin.date()} of window {k}")
         res = fc.forecast_demand(
             history[dates <= origin.to_datetime64()], origin.date(), H, seed,
-            config=config, inactive_after_days=inactive_after_days,
+            config=config, inactive_after_days=inactive_after_days, holiday_subdivisions=holiday_subdivisions,
         )
         model_seconds = time.perf_counter() - tw
         f = res.forecast

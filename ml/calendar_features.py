@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from crossdock.calendar import market_calendar, sales_events
-from crossdock.markets import MARKET_BY_CODE
+from crossdock.calendar import market_calendar
 
 # Stable integer codes so a model's categorical splits mean the same event in
 # every run; 0 = no event, the last code = an event name this table does not know yet.
@@ -33,18 +33,15 @@ OTHER_EVENT_CODE = len(EVENT_CODES) + 1
 NEAR_EVENT_CAP_DAYS = 30  # "days to / since an event" saturate here: further away carries no signal
 
 
-@lru_cache(maxsize=64)
-def _market_days(market: str, start: dt.date, end: dt.date) -> tuple[np.ndarray, np.ndarray]:
-    """(is_holiday, event_code) per day for one market; cached, calendars are pure."""
-    if market in MARKET_BY_CODE:
-        cal = market_calendar(market, start, end)
-        is_holiday = cal["is_holiday"].to_numpy(dtype=bool)
-        names = cal["event_name"]
-    else:  # a market crossdock has no holiday calendar for: sales events only
-        days = pd.date_range(start, end, freq="D")
-        ev = sales_events(market, range(start.year, end.year + 1))
-        is_holiday = np.zeros(len(days), dtype=bool)
-        names = pd.Series([ev.get(d.date()) for d in days])
+@lru_cache(maxsize=256)
+def _market_days(market: str, start: dt.date, end: dt.date, subdivision: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """(is_holiday, event_code) per day for one market; cached, calendars are pure.
+
+    A market the holidays package has no calendar for gets sales events only.
+    """
+    cal = market_calendar(market, start, end, subdivision)
+    is_holiday = cal["is_holiday"].to_numpy(dtype=bool)
+    names = cal["event_name"]
     code = names.map(lambda n: 0 if n is None or (isinstance(n, float) and np.isnan(n)) else EVENT_CODES.get(n, OTHER_EVENT_CODE))
     return is_holiday, code.to_numpy(dtype=np.int16)
 
@@ -81,13 +78,22 @@ class CalendarArrays:
         return int((panel_start - self.start).days)
 
 
-def build_calendar(markets: tuple[str, ...], start: pd.Timestamp, end: pd.Timestamp) -> CalendarArrays:
+def build_calendar(
+    markets: tuple[str, ...],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    subdivisions: Mapping[str, str | None] | None = None,
+) -> CalendarArrays:
     """Calendar arrays from `start` to `end` (inclusive), padded so +/-1-day and
-    days-to-event look-ups near the edges stay inside the grid."""
+    days-to-event look-ups near the edges stay inside the grid.
+
+    `subdivisions`: market -> holidays subdivision (crossdock.yaml's
+    holiday_subdivision); a market not in it follows its national calendar."""
+    subdivisions = subdivisions or {}
     pad = NEAR_EVENT_CAP_DAYS + 2
     s = (start - pd.Timedelta(days=pad)).date()
     e = (end + pd.Timedelta(days=pad)).date()
-    hol, ev = zip(*(_market_days(m, s, e) for m in markets)) if markets else ((), ())
+    hol, ev = zip(*(_market_days(m, s, e, subdivisions.get(m)) for m in markets)) if markets else ((), ())
     n = (e - s).days + 1
     is_holiday = np.vstack(hol) if markets else np.zeros((0, n), dtype=bool)
     event_code = np.vstack(ev) if markets else np.zeros((0, n), dtype=np.int16)

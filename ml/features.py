@@ -13,12 +13,12 @@ unitless.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from crossdock.markets import MARKETS
 from ml.calendar_features import CalendarArrays, build_calendar
 from ml.panel import Panel, last_sale_index
 
@@ -110,10 +110,8 @@ def _group_sum(codes: np.ndarray, n_groups: int, a: np.ndarray) -> np.ndarray:
 
 
 def market_codes(markets: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Integer code per market: crossdock's market order first, unknown markets after, sorted."""
-    known = [m.code for m in MARKETS]
-    extra = sorted(set(markets) - set(known))
-    levels = known + extra
+    """Integer code per market, in sorted order of the markets present (stable for the same data)."""
+    levels = sorted(set(markets))
     lookup = {m: i for i, m in enumerate(levels)}
     return markets.map(lookup).to_numpy(dtype=np.int64), levels
 
@@ -157,11 +155,15 @@ class FeatureContext:
     cal_month: np.ndarray
 
 
-def build_context(panel: Panel, horizon_days: int) -> FeatureContext:
+def build_context(
+    panel: Panel, horizon_days: int, holiday_subdivisions: Mapping[str, str | None] | None = None
+) -> FeatureContext:
     """Precompute cumulative sums, groupings and the calendar for `panel`.
 
     The calendar grid runs to `horizon_days` after the panel's last day so the
-    target days of the forecast have calendar features.
+    target days of the forecast have calendar features. `holiday_subdivisions`
+    (market -> holidays subdivision, from the merchant config) picks regional
+    public holidays; markets not in it follow their national calendar.
     """
     Y = panel.Y
     s = panel.series
@@ -175,7 +177,7 @@ def build_context(panel: Panel, horizon_days: int) -> FeatureContext:
     launched = (np.arange(panel.n_days)[None, :] >= first[:, None]).astype(np.float64)
 
     cal = build_calendar(
-        tuple(m_levels), panel.start, panel.end + pd.Timedelta(days=horizon_days)
+        tuple(m_levels), panel.start, panel.end + pd.Timedelta(days=horizon_days), holiday_subdivisions
     )
     dates = cal.dates
     off = cal.offset(panel.start)

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -168,6 +169,7 @@ def forecast_demand(
     config: ModelConfig | None = None,
     inactive_after_days: int = DEFAULT_INACTIVE_AFTER_DAYS,
     launches: pd.DataFrame | None = None,
+    holiday_subdivisions: Mapping[str, str | None] | None = None,
 ) -> ForecastResult:
     """Daily p10/p50/p90 units sold for every active series, days 1..`horizon_days` after `as_of`.
 
@@ -192,7 +194,7 @@ def forecast_demand(
     planned = planned_launches(launches, history, active, as_of_ts, horizon_days, inactive_after_days)
     panel = add_planned_series(build_panel(history, as_of_ts.date(), config.max_history_days), planned)
     active = pd.concat([active, planned.drop(columns="launch_date")], ignore_index=True)
-    ctx = build_context(panel, horizon_days)
+    ctx = build_context(panel, horizon_days, holiday_subdivisions)
 
     params = {
         "config": config.as_dict(),

@@ -12,7 +12,9 @@ from feeds.ingest import landing_files
 from pathlib import Path
 
 from orchestration.partitions import range_tags
-from orchestration.resources import LandingFolder
+from orchestration.resources import LandingFolder, MerchantConfigFile
+
+CONFIG_STATE_KEY = "<merchant config>"  # not a landing path: no landing file can be named so
 
 daily_planning_job = dg.define_asset_job(
     name="daily_planning",
@@ -22,8 +24,9 @@ daily_planning_job = dg.define_asset_job(
 
 ingest_job = dg.define_asset_job(
     name="ingest_feeds",
-    selection=dg.AssetSelection.groups("ingest"),
-    description="Load newly landed feed files into raw.* (contract-checked, idempotent).",
+    selection=dg.AssetSelection.groups("ingest", "merchant_config"),
+    description="Load newly landed feed files into raw.* (contract-checked, idempotent) and the merchant's "
+    "crossdock.yaml into config.*.",
 )
 
 def all_landing_files(landing: Path) -> list[Path]:
@@ -70,18 +73,22 @@ def landing_state(landing: Path) -> dict[str, list[int]]:
     job=ingest_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Starts an ingest run when files are added to or changed in the landing folder.",
+    description="Starts an ingest run when files are added to or changed in the landing folder, or when the "
+    "merchant's crossdock.yaml changes.",
 )
-def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingFolder):
+def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingFolder, merchant_config: MerchantConfigFile):
     seen = json.loads(context.cursor) if context.cursor else {}
     current = landing_state(landing.root)
+    if merchant_config.file.is_file():  # an edited crossdock.yaml re-plans too
+        stat = merchant_config.file.stat()
+        current[CONFIG_STATE_KEY] = [stat.st_size, stat.st_mtime_ns]
     changed = sorted(name for name, sig in current.items() if seen.get(name) != sig)
     if not changed:
-        return dg.SkipReason(f"no new files in {landing.root}")
+        return dg.SkipReason(f"no new files in {landing.root} and no change to {merchant_config.file}")
     batch = json.dumps({name: current[name] for name in changed}, sort_keys=True)
     run_key = hashlib.sha256(batch.encode()).hexdigest()[:16]
     context.update_cursor(json.dumps(current, sort_keys=True))
-    new_paths = [landing.root / name for name in changed]
+    new_paths = [landing.root / name for name in changed if name != CONFIG_STATE_KEY]
     return dg.RunRequest(run_key=run_key, tags={"crossdock/new_files": str(len(changed)), **run_tags_for(new_paths)})
 
 
@@ -101,7 +108,7 @@ def automated(spec: dg.AssetSpec) -> dg.AssetSpec:
 
 downstream_refresh_sensor = dg.AutomationConditionSensorDefinition(
     "downstream_refresh",
-    target=dg.AssetSelection.all() - dg.AssetSelection.groups("ingest"),
+    target=dg.AssetSelection.all() - dg.AssetSelection.groups("ingest", "merchant_config"),
     default_status=dg.DefaultSensorStatus.STOPPED,
     minimum_interval_seconds=60,
     description="Declarative automation: after the landing sensor's ingest run loads new files, refreshes the dbt "

@@ -8,6 +8,7 @@ from orchestration.assets.compliance import compliance_tables
 from orchestration.assets.dbt import crossdock_dbt_models
 from orchestration.assets.forecast import demand_forecast, forecast_accuracy, model_beats_seasonal_naive
 from orchestration.assets.ingest import INGEST_ASSETS
+from orchestration.assets.merchant_config import merchant_network
 from orchestration.assets.plans import inventory_planning
 from orchestration.assets.scenarios import scenario_impact_table
 from orchestration.automation import (
@@ -28,6 +29,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             *INGEST_ASSETS,
+            merchant_network,
             *dg.map_asset_specs(automated, [
                 crossdock_dbt_models, demand_forecast, forecast_accuracy, inventory_planning,
                 scenario_impact_table, compliance_tables, bi_publish_copies,

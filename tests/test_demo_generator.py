@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crossdock.markets import MARKETS
+from demo.network import MARKETS
 from demo.generate import generate
 
 SCALE, DAYS, END = 0.1, 400, date(2026, 10, 30)

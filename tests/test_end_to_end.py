@@ -19,6 +19,7 @@ import pytest
 
 from crossdock.settings import PROJECT_ROOT, Settings
 from demo.generate import generate
+from demo.network import install_demo_config
 
 FORECAST = dg.AssetKey(["publish", "demand_forecast"])
 ACCURACY = dg.AssetKey(["publish", "forecast_accuracy"])
@@ -29,6 +30,7 @@ def platform(tmp_path_factory):
     root = tmp_path_factory.mktemp("crossdock")
     settings = Settings.under(root)
     generate(settings.landing, scale=0.1, seed=11)
+    install_demo_config(settings.config)
     with pytest.MonkeyPatch.context() as env:
         for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS"):
             env.delenv(var, raising=False)

@@ -4,11 +4,12 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.automation import daily_planning_schedule, landing_files_sensor
-from orchestration.resources import LandingFolder
+from orchestration.resources import LandingFolder, MerchantConfigFile
 
 
-def evaluate(landing: LandingFolder, cursor: str | None):
-    context = dg.build_sensor_context(cursor=cursor, resources={"landing": landing})
+def evaluate(landing: LandingFolder, cursor: str | None, config: MerchantConfigFile | None = None):
+    config = config or MerchantConfigFile(path=str(landing.root / "no-such-crossdock.yaml"))
+    context = dg.build_sensor_context(cursor=cursor, resources={"landing": landing, "merchant_config": config})
     return landing_files_sensor(context), context.cursor
 
 
@@ -39,6 +40,25 @@ def test_the_run_key_depends_only_on_the_files(tmp_path):
     a, _ = evaluate(landing, None)
     b, _ = evaluate(landing, None)
     assert a.run_key == b.run_key
+
+
+def test_an_edited_merchant_config_asks_for_a_run_of_today(tmp_path):
+    landing = LandingFolder(path=str(tmp_path / "landing"), pii_salt="s")
+    (tmp_path / "landing" / "orders").mkdir(parents=True)
+    config = MerchantConfigFile(path=str(tmp_path / "crossdock.yaml"))
+    skipped, cursor = evaluate(landing, None, config)
+    assert isinstance(skipped, dg.SkipReason)
+
+    (tmp_path / "crossdock.yaml").write_text("nodes: []\n")
+    first, cursor = evaluate(landing, cursor, config)
+    assert isinstance(first, dg.RunRequest) and first.tags["crossdock/new_files"] == "1"
+    assert first.tags["dagster/asset_partition_range_start"] == first.tags["dagster/asset_partition_range_end"]
+    again, cursor = evaluate(landing, cursor, config)
+    assert isinstance(again, dg.SkipReason)
+
+    (tmp_path / "crossdock.yaml").write_text("nodes: []\nmarkets: []\n")  # edited: new size and time
+    edited, _ = evaluate(landing, cursor, config)
+    assert isinstance(edited, dg.RunRequest) and edited.run_key != first.run_key
 
 
 def test_daily_schedule_targets_the_planning_job():

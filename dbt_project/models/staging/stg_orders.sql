@@ -16,7 +16,7 @@ select
     coalesce(line_type, case when quantity < 0 then 'return' else 'sale' end) as line_type,
     cast(unit_price as double) as unit_price,
     currency,
-    ship_to_country as market,
+    ship_to_country,
     fulfilment_node,
     _file_id as source_file_id
 from latest

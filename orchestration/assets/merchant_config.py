@@ -1,0 +1,58 @@
+"""The merchant's network (crossdock.yaml) as warehouse tables dbt and the plans read.
+
+The file is read and checked by `crossdock.merchant_config`; this asset only
+copies it into `config.markets`, `config.nodes` and `config.routes`, so a
+change to the file reaches every model on the next run, and a wrong file fails
+here, first, with the place in the file to fix.
+"""
+
+import hashlib
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from crossdock.warehouse import replace_table
+from orchestration.column_schemas import documented_table
+from orchestration.resources import WAREHOUSE_POOL, MerchantConfigFile
+
+CONFIG_TABLES = {
+    "markets": "Markets crossdock plans, one row each (the catch-all market last), as declared in crossdock.yaml.",
+    "nodes": "Nodes (warehouses, 3PLs) stock is held at, as declared in crossdock.yaml.",
+    "routes": "Node-to-node lanes stock can be moved on, as declared in crossdock.yaml.",
+}
+
+
+@dg.multi_asset(
+    name="merchant_network",
+    specs=[
+        dg.AssetSpec(
+            key=["config", table],
+            group_name="merchant_config",
+            description=f"{description} Path from CROSSDOCK_CONFIG; see docs/configuration.md.",
+            kinds={"yaml", "duckdb"},
+            owners=["team:data-platform"],
+            metadata=documented_table("config", table),
+        )
+        for table, description in CONFIG_TABLES.items()
+    ],
+    pool=WAREHOUSE_POOL,
+)
+def merchant_network(context: dg.AssetExecutionContext, warehouse: DuckDBResource, merchant_config: MerchantConfigFile):
+    config = merchant_config.load()
+    frames = {"markets": config.markets_frame(), "nodes": config.nodes_frame(), "routes": config.routes_frame()}
+    # same file, same data version: the UI shows when the network last really changed
+    version = hashlib.sha256(merchant_config.file.read_bytes()).hexdigest()[:16]
+    with warehouse.get_connection() as conn:
+        for table, frame in frames.items():
+            replace_table(conn, f"config.{table}", frame)
+    context.log.info(
+        f"merchant network from {merchant_config.file}: {len(config.markets)} markets"
+        f"{' + catch-all ' + config.catch_all.code if config.catch_all else ''}, {len(config.nodes)} nodes, "
+        f"{len(config.routes)} routes"
+    )
+    for table, frame in frames.items():
+        yield dg.MaterializeResult(
+            asset_key=["config", table],
+            data_version=dg.DataVersion(version),
+            metadata={"dagster/row_count": dg.MetadataValue.int(len(frame)), "file": dg.MetadataValue.path(str(merchant_config.file))},
+        )
