@@ -13,6 +13,7 @@ either: every rule is one of a fixed set of operations.
 """
 from __future__ import annotations
 
+import gettext
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -54,6 +55,7 @@ CONDITION_KEYS = ("column", *TEST_OPS, "ignore_case", "all", "any", "not")
 DECIMAL_MARKS = (".", ",")
 THOUSANDS_MARKS = ("", ",", ".", " ", "'")
 COUNTRY_MODES = ("name",)
+COUNTRY_KEYS = ("name", "languages")
 LETTER_CASES = ("lower", "upper")
 SHIPPED_NAME = re.compile(r"^[a-z0-9_]+$")
 
@@ -173,6 +175,7 @@ class ColumnRule:
     has_default: bool = False
     default: str | None = None
     country: bool = False
+    country_languages: tuple[str, ...] = ()  # also read country names in these languages (pycountry's translations)
     timestamp: TimestampRule | None = None
     number: NumberRule | None = None
     negate_when: Condition | None = None
@@ -502,11 +505,8 @@ def _build_rule(where: _Where, raw: Any) -> ColumnRule:
     if len(converters) > 1:
         raise where.error(f"give at most one of country, timestamp, number; got {', '.join(converters)}")
     if raw.get("country") is not None:
-        if raw["country"] not in COUNTRY_MODES:
-            raise where.at("country").error(
-                f"unknown value {raw['country']!r}; allowed: {', '.join(COUNTRY_MODES)} (country names, alpha-3 or alpha-2 codes -> alpha-2)"
-            )
         kw["country"] = True
+        kw["country_languages"] = _build_country(where.at("country"), raw["country"])
     if raw.get("timestamp") is not None:
         kw["timestamp"] = _build_timestamp(where.at("timestamp"), raw["timestamp"])
     if raw.get("number") is not None:
@@ -630,12 +630,56 @@ def _strptime_format_problem(fmt: str) -> str | None:
 # --------------------------------------------------------------------------- applying
 
 
+def _build_country(where: _Where, raw: Any) -> tuple[str, ...]:
+    """`country: name`, or `country: {languages: [es, pt]}` for names written in other languages."""
+    if isinstance(raw, str) and raw in COUNTRY_MODES:
+        return ()
+    if not isinstance(raw, dict):
+        raise where.error(
+            f"unknown value {raw!r}; allowed: {', '.join(COUNTRY_MODES)} (country names, alpha-3 or alpha-2 codes -> "
+            "alpha-2), or a mapping {languages: [es]} to read names in other languages too"
+        )
+    unknown = sorted(set(raw) - set(COUNTRY_KEYS))
+    if unknown:
+        raise where.error(f"unknown keys {', '.join(map(str, unknown))}; allowed: {', '.join(COUNTRY_KEYS)}")
+    languages = raw.get("languages", [])
+    languages = [languages] if isinstance(languages, str) else languages
+    if not isinstance(languages, list) or not all(isinstance(lang, str) and lang for lang in languages):
+        raise where.at("languages").error("give a list of language codes, e.g. [es, pt]")
+    missing = [lang for lang in languages if not _country_translation(lang)]
+    if missing:
+        raise where.at("languages").error(f"pycountry has no country names in {', '.join(missing)}")
+    return tuple(languages)
+
+
+@lru_cache(maxsize=32)
+def _country_translation(language: str) -> gettext.NullTranslations | None:
+    try:
+        return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+    except OSError:
+        return None
+
+
+def _mojibake(name: str) -> str | None:
+    """The name as it reads when its UTF-8 bytes were decoded as Latin-1 once more (México -> MÃ©xico)."""
+    try:
+        garbled = name.encode("utf-8").decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    return garbled if garbled != name else None
+
+
 def _header_key(name: str) -> str:
     """Header matching ignores case, a BOM and surrounding or repeated whitespace."""
     return " ".join(name.replace("\ufeff", "").split()).lower()
 
 
-def _country_pairs() -> tuple[list[str], list[str], list[int]]:
+def _country_pairs(languages: tuple[str, ...] = ()) -> tuple[list[str], list[str], list[int]]:
+    """(spelling, alpha-2, priority): English spellings first, then translations, then their double-encoded forms.
+
+    Real exports carry names that were UTF-8-encoded twice (`MÃ©xico`); each
+    spelling's twice-encoded form is matched too, at the lowest priority.
+    """
     names, codes, priorities = [], [], []
 
     def add(name: str | None, code: str, priority: int) -> None:
@@ -643,6 +687,11 @@ def _country_pairs() -> tuple[list[str], list[str], list[int]]:
             names.append(name)
             codes.append(code)
             priorities.append(priority)
+            garbled = _mojibake(name)
+            if garbled:
+                names.append(garbled)
+                codes.append(code)
+                priorities.append(priority + 100)
 
     for alias, code in COUNTRY_ALIASES.items():
         add(alias, code, 0)
@@ -653,12 +702,19 @@ def _country_pairs() -> tuple[list[str], list[str], list[int]]:
         add(country.name, code, 3)
         add(getattr(country, "common_name", None), code, 4)
         add(getattr(country, "official_name", None), code, 5)
+    for rank, language in enumerate(languages):
+        translate = _country_translation(language).gettext
+        for country in pycountry.countries:
+            for field_name in ("name", "common_name", "official_name"):
+                english = getattr(country, field_name, None)
+                if english:
+                    add(translate(english), country.alpha_2, 10 + rank)
     return names, codes, priorities
 
 
-def _create_country_lookup(conn: duckdb.DuckDBPyConnection) -> None:
+def _create_country_lookup(conn: duckdb.DuckDBPyConnection, languages: tuple[str, ...] = ()) -> None:
     """Temp table _mapping_countries(key, alpha2): normalised spelling -> ISO alpha-2, from pycountry and the aliases."""
-    names, codes, priorities = _country_pairs()
+    names, codes, priorities = _country_pairs(languages)
     conn.execute(
         """
         create or replace temp table _mapping_countries as
@@ -915,6 +971,7 @@ def apply_mapping(
     header = [r[0] for r in conn.execute(f"describe {ident(source_table)}").fetchall() if r[0] != "_row_number"]
     sql, produced = mapping_sql(mapping, header, source_table)
     if any(rule.country for rule in mapping.columns.values()):
-        _create_country_lookup(conn)
+        languages = tuple(dict.fromkeys(lang for rule in mapping.columns.values() for lang in rule.country_languages))
+        _create_country_lookup(conn, languages)
     conn.execute(f"create or replace temp table {ident(target_table)} as {sql}\norder by _row_number")
     return produced

@@ -338,6 +338,33 @@ columns:
     assert failures[5][0] == "bad_type" and "yesterday" in failures[5][1] and "abc" in failures[5][1]
 
 
+def test_country_names_in_another_language_and_twice_encoded_names(tmp_path, conn):
+    path = write(
+        tmp_path / "m.yaml",
+        """
+extends: invoice_lines
+columns:
+  ship_to_country:
+    from: Country
+    value_map: {SudAfrica: ZA}
+    country: {languages: [es]}
+""",
+    )
+    data = write(
+        tmp_path / "x.csv",
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        + "".join(
+            f"{i},S,d,1,12/1/2010 8:26,1.5,C,{country}\n"
+            for i, country in enumerate(
+                ["Alemania", "Estados Unidos", "Reino Unido", "MÃ©xico", "México", "Japón", "SudAfrica", "France", "Atlantis"], 1
+            )
+        ),
+    )
+    _, rows, failures = map_file(conn, load_mapping(path), data)
+    assert [r["ship_to_country"] for r in rows.values()] == ["DE", "US", "GB", "MX", "MX", "JP", "ZA", "FR", "Atlantis"]
+    assert list(failures) == [9] and failures[9][0] == "not_allowed"
+
+
 def test_headers_match_ignoring_case_bom_and_spaces(tmp_path, conn):
     data = write(
         tmp_path / "x.csv",
@@ -388,6 +415,8 @@ def test_a_file_missing_a_source_column_is_refused_naming_it(tmp_path, conn):
         ("extends: invoice_lines\ncolumns:\n  channel: {value_map: {on: web}}\n", r"quote it"),
         ("extends: invoice_lines\ncolumns:\n  currency: {constant: GBP, from: Cur}\n", r"give only one of from, constant, row_number_within"),
         ("extends: invoice_lines\ncolumns:\n  ship_to_country: {country: alpha5}\n", r"country: unknown value 'alpha5'; allowed: name"),
+        ("extends: invoice_lines\ncolumns:\n  ship_to_country: {country: {languages: [xx-nope]}}\n", r"country\.languages: pycountry has no country names in xx-nope"),
+        ("extends: invoice_lines\ncolumns:\n  ship_to_country: {country: {langs: [es]}}\n", r"country: unknown keys langs; allowed: name, languages"),
         ("extends: invoice_lines\nname: a\nname: b\n", r"appears twice"),
         ("extends: shopify_orders\ndataset: suppliers\n", r"dataset: 'suppliers' differs from the extended mapping"),
         ("- just\n- a list\n", r"must be a YAML mapping"),
