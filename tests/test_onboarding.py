@@ -1,0 +1,97 @@
+"""`crossdock init` proposes a crossdock.yaml from the orders alone: learned, checked, and honest about guesses."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+import yaml
+
+from crossdock.merchant_config import parse_config
+from crossdock.onboarding import ASSUMED_NODE, country_profile, propose_config
+from feeds.ingest import ingest_feed
+
+DATACO = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "dataco_sample.csv"
+DATACO_MAPPING = Path(__file__).resolve().parent / "fixtures" / "dataco" / "mapping.yaml"
+
+
+def profile(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(
+        rows, columns=["country", "lines", "units", "active_days", "first_day", "last_day", "currency", "node"]
+    ).assign(first_day=lambda f: pd.to_datetime(f["first_day"]), last_day=lambda f: pd.to_datetime(f["last_day"]))
+
+
+def test_big_countries_become_markets_and_the_long_tail_one_catch_all():
+    countries = profile([
+        ("DE", 900, 5000, 400, "2024-01-01", "2025-12-31", "EUR", "DE-LEJ"),
+        ("AT", 300, 1200, 300, "2024-01-01", "2025-12-31", "EUR", "DE-LEJ"),
+        ("CH", 200, 900, 250, "2024-01-01", "2025-12-31", "CHF", "DE-LEJ"),
+        ("NO", 5, 20, 5, "2025-01-01", "2025-12-01", "NOK", "DE-LEJ"),
+        ("IS", 2, 3, 2, "2025-03-01", "2025-04-01", "EUR", "DE-LEJ"),
+    ])
+    proposal = propose_config(countries, merchant="Alpine Gear", today=dt.date(2026, 1, 5))
+    config = proposal.config
+    assert [m.code for m in config.markets] == ["DE", "AT", "CH"]
+    assert {m.code: m.currency for m in config.markets}["CH"] == "CHF"
+    assert config.catch_all is not None and config.catch_all.code == "ROW" and config.catch_all.node == "DE-LEJ"
+    assert [(n.code, n.country) for n in config.nodes] == [("DE-LEJ", "DE")]  # the node ships most to Germany
+    assert config.merchant == "Alpine Gear"
+    assert config.market_for_country("NO") == "ROW" and config.market_for_country("AT") == "AT"
+    # the text is the file: it parses to the same config, and says what is a guess
+    assert parse_config(yaml.safe_load(proposal.text)) == config
+    assert "guess: the country this node ships most of its lines to (DE)" in proposal.text
+    assert "2 countries (0.3% of units) grouped in the catch-all market ROW: NO, IS" in proposal.report()
+
+
+def test_orders_without_a_node_get_one_assumed_node_said_to_be_a_guess():
+    countries = profile([
+        ("US", 100, 1000, 200, "2020-01-01", "2020-12-31", "USD", None),
+        ("BR", 50, 600, 120, "2020-01-01", "2020-12-31", "USD", None),
+    ])
+    proposal = propose_config(countries, today=dt.date(2021, 1, 1))
+    assert [(n.code, n.country) for n in proposal.config.nodes] == [(ASSUMED_NODE, "US")]
+    assert {m.node for m in proposal.config.markets} == {ASSUMED_NODE}
+    assert proposal.config.catch_all is None
+    assert "guess: the orders name no node" in proposal.text
+    # Brazil's order days follow its usual -03:00, not Noronha's -02:00
+    assert {m.code: m.timezone for m in proposal.config.markets}["BR"] != "America/Noronha"
+
+
+def test_when_every_country_is_thin_the_biggest_is_still_a_market():
+    countries = profile([
+        ("JP", 3, 9, 3, "2026-01-01", "2026-01-10", "JPY", "JP-HND"),
+        ("KR", 1, 2, 1, "2026-01-05", "2026-01-05", "KRW", "JP-HND"),
+    ])
+    config = propose_config(countries).config
+    assert [m.code for m in config.markets] == ["JP"] and config.catch_all.code == "ROW"
+
+
+def test_no_orders_is_a_clear_error():
+    with pytest.raises(ValueError, match="land an orders export first"):
+        propose_config(profile([]))
+
+
+@pytest.mark.skipif(not DATACO.exists(), reason="../shared/data/real/dataco_sample.csv is not beside the project")
+def test_the_real_dataco_export_is_read_through_its_mapping_and_every_country_is_placed(tmp_path):
+    source = tmp_path / "landing" / "orders" / "dataco"
+    source.mkdir(parents=True)
+    shutil.copy(DATACO, source / "dataco_2018-01.csv")
+    shutil.copy(DATACO_MAPPING, source / "mapping.yaml")
+    conn = duckdb.connect()
+    [result] = ingest_feed(conn, tmp_path / "landing", "orders", "test-salt")
+    # Spanish names (and twice-encoded ones such as MÃ©xico) all become ISO codes: nothing quarantined
+    assert (result.status, result.rows_received, result.rows_loaded, result.rows_quarantined) == ("loaded", 6000, 6000, 0)
+    statuses = dict(conn.execute("select line_type, count(*) from raw.orders group by 1").fetchall())
+    assert set(statuses) == {"sale", "cancellation"} and statuses["cancellation"] > 0
+
+    countries = country_profile(conn)
+    proposal = propose_config(countries, today=dt.date(2026, 12, 3))
+    sent = {c for (c,) in conn.execute("select distinct ship_to_country from raw.orders where line_type = 'sale'").fetchall()}
+    covered = {c for c in sent if proposal.config.market_for_country(c) is not None}
+    assert covered == sent and len(sent) > 100  # every country placed: its own market or the catch-all
+    assert {"US", "MX", "FR", "DE"} <= {m.code for m in proposal.config.markets}
+    assert proposal.config.catch_all is not None
+    assert [n.code for n in proposal.config.nodes] == [ASSUMED_NODE]  # the export names no warehouse
