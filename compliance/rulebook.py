@@ -214,7 +214,7 @@ class Rulebook:
     def _find_rate(self, currency: str, day: date) -> float:
         series = self._fx.get(currency)
         if series is None:
-            raise ValueError(f"no FX rates for {currency}: it must be in the fx_rates seed")
+            raise ValueError(f"no FX rates for {currency} in intermediate.int_fx_daily: the ECB did not quote it")
         try:
             return float(series.loc[day])
         except KeyError:

@@ -10,6 +10,7 @@ from orchestration.assets.forecast import demand_forecast, forecast_accuracy, mo
 from orchestration.assets.ingest import INGEST_ASSETS
 from orchestration.assets.merchant_config import merchant_network
 from orchestration.assets.plans import inventory_planning
+from orchestration.assets.reference import ecb_fx_rates
 from orchestration.assets.scenarios import scenario_impact_table
 from orchestration.automation import (
     automated,
@@ -29,6 +30,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             *INGEST_ASSETS,
+            ecb_fx_rates,
             merchant_network,
             *dg.map_asset_specs(automated, [
                 crossdock_dbt_models, demand_forecast, forecast_accuracy, inventory_planning,

@@ -8,10 +8,11 @@ with order_range as (
     from {{ ref('stg_orders') }}
 ),
 
+-- wide enough for order history of any age (ECB rates for it start 1999-01-04)
 spine as (
     {{ dbt.date_spine(
         datepart="day",
-        start_date="cast('2000-01-01' as date)",
+        start_date="cast('1970-01-01' as date)",
         end_date="cast('2040-01-01' as date)"
     ) }}
 )
