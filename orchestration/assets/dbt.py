@@ -2,14 +2,21 @@
 
 Keys follow the warehouse: a model in schema `marts` is ["marts", name], so
 what a user sees in the UI is what they query in the warehouse.
+
+A run may set the planning date (`DbtBuildConfig.as_of`, `crossdock run
+--as-of`): dbt then builds as of that past day (`var('as_of')`), and every
+asset downstream plans from it.
 """
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from pydantic import Field
 
+from crossdock.planning_date import parse_as_of
 from orchestration.retries import retry_if_transient
 from orchestration.resources import DBT_PROJECT, WAREHOUSE_POOL
 
@@ -38,17 +45,40 @@ class CrossdockTranslator(DagsterDbtTranslator):
 TRANSLATOR = CrossdockTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+class DbtBuildConfig(dg.Config):
+    as_of: str | None = Field(
+        default=None,
+        description="Plan as of this past day (YYYY-MM-DD, between the first and the last order day): the "
+        "demand history, stock snapshot and open POs stop there and the forecast starts the day after. "
+        "Empty = the last order day.",
+    )
+
+
+def dbt_build_args(config: DbtBuildConfig) -> list[str]:
+    """`dbt build`, with `--vars '{"as_of": ...}'` when the run sets a planning date (checked: YYYY-MM-DD)."""
+    if not config.as_of:
+        return ["build"]
+    try:
+        as_of = parse_as_of(config.as_of)
+    except ValueError as error:
+        raise dg.Failure(description=str(error)) from None
+    return ["build", "--vars", json.dumps({"as_of": as_of.isoformat()})]
+
+
 @dbt_assets(
     manifest=DBT_PROJECT.manifest_path,
     project=DBT_PROJECT,
     dagster_dbt_translator=TRANSLATOR,
     pool=WAREHOUSE_POOL,
 )
-def crossdock_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def crossdock_dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource):
     """Seeds, staging, intermediate, marts and the dbt-built published tables."""
+    args = dbt_build_args(config)
+    if config.as_of:
+        context.log.info(f"planning as of {config.as_of} (dbt var as_of)")
     try:
         # row counts of the tables (not views), counted once dbt has let go of the DuckDB file
-        yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()
+        yield from dbt.cli(args, context=context).stream().fetch_row_counts()
     except Exception as error:  # dbt opens the warehouse itself: a lock held elsewhere is worth a retry
         retry_if_transient(context, error)
     finally:
@@ -75,3 +105,19 @@ def release_dbt_duckdb_handle() -> None:
 
 def model_key(schema: str, name: str) -> dg.AssetKey:
     return dg.AssetKey([schema, name])
+
+
+PLANNING_CALENDAR = model_key("intermediate", "int_planning_calendar")
+
+
+def as_of_run_config(as_of: str | None) -> dict:
+    """The run_config that makes a job with the dbt assets plan as of `as_of` (None: the last order day)."""
+    if not as_of:
+        return {}
+    return {"ops": {crossdock_dbt_models.op.name: {"config": DbtBuildConfig(as_of=as_of).model_dump()}}}
+
+
+def planning_date(conn):
+    """The run's planning date (a datetime.date): the last day of intermediate.int_planning_calendar."""
+    [(as_of,)] = conn.execute(f"select max(calendar_date) from {'.'.join(PLANNING_CALENDAR.path)}").fetchall()
+    return as_of

@@ -5,9 +5,12 @@ its baselines and carries the blocking check "model beats seasonal naive";
 `demand_forecast` depends on it, so a model that loses to the naive forecast
 never publishes, and its own blocking Great Expectations check keeps a broken
 forecast from the inventory plan. Both read the gated training data
-(marts.fct_daily_demand).
+(marts.fct_daily_demand) and start from the run's planning date (the last day
+of intermediate.int_planning_calendar: the last order day, or the run's
+`as_of`).
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -20,7 +23,7 @@ from ml.backtest import DEFAULT_WINDOWS, MODEL, NAIVE, backtest
 from ml.forecast import forecast_demand
 from ml.plots import market_forecast_pngs, markdown_image, write_pngs
 from ml.registry import save_model
-from orchestration.assets.dbt import model_key
+from orchestration.assets.dbt import PLANNING_CALENDAR, model_key, planning_date
 from orchestration.column_schemas import documented_table
 from orchestration.resources import WAREHOUSE_POOL, ArtifactFolders
 
@@ -43,13 +46,15 @@ class ForecastConfig(dg.Config):
     baseline_jobs: int = min(2, os.cpu_count() or 1)  # processes for the statsforecast baselines
 
 
-def load_training_data(warehouse: DuckDBResource) -> pd.DataFrame:
+def load_training_data(warehouse: DuckDBResource) -> tuple[pd.DataFrame, dt.date]:
+    """The demand history and the planning date, the forecast's origin."""
     with warehouse.get_connection() as conn:
         history = read_sql(conn, f"select * from {'.'.join(TRAINING_DATA.path)} order by sku, market, demand_date")
-    if history.empty:
+        as_of = planning_date(conn)
+    if history.empty or as_of is None:
         raise dg.Failure(description="marts.fct_daily_demand is empty: ingest some orders first (landing/orders/).")
     history["demand_date"] = pd.to_datetime(history["demand_date"])
-    return history
+    return history, pd.Timestamp(as_of).date()
 
 
 def _md(frame: pd.DataFrame) -> dg.MetadataValue:
@@ -59,13 +64,13 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            ACCURACY, deps=[TRAINING_DATA], **FORECAST_SPEC_SETTINGS, metadata=documented_table("publish", "forecast_accuracy"),
+            ACCURACY, deps=[TRAINING_DATA, PLANNING_CALENDAR], **FORECAST_SPEC_SETTINGS, metadata=documented_table("publish", "forecast_accuracy"),
             description="Rolling-origin backtest (4 windows of the planning horizon) of the LightGBM forecast against "
             "seasonal naive (7), AutoETS and CrostonOptimized on the same series and days: WAPE, bias, MASE, pinball loss "
             "per quantile and p10-p90 coverage, overall and per market and category.",
         ),
         dg.AssetSpec(
-            BACKTEST, deps=[TRAINING_DATA], **FORECAST_SPEC_SETTINGS, metadata=documented_table("publish", "forecast_backtest"),
+            BACKTEST, deps=[TRAINING_DATA, PLANNING_CALENDAR], **FORECAST_SPEC_SETTINGS, metadata=documented_table("publish", "forecast_backtest"),
             description="The backtest day by day: per SKU x market x window x day, what sold and what LightGBM "
             "(p10/p50/p90/mean) and each baseline forecast from the window's origin. Feeds forecast-vs-actual charts.",
         ),
@@ -73,8 +78,7 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
     pool=WAREHOUSE_POOL,
 )
 def forecast_accuracy(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource):
-    history = load_training_data(warehouse)
-    as_of = history["demand_date"].max().date()
+    history, as_of = load_training_data(warehouse)
     context.log.info(f"backtesting {config.backtest_windows} windows x {config.horizon_days} days before {as_of}")
     result = backtest(
         history, as_of=as_of, horizon_days=config.horizon_days, n_windows=config.backtest_windows, seed=config.seed,
@@ -146,7 +150,7 @@ def model_beats_seasonal_naive(warehouse: DuckDBResource) -> dg.AssetCheckResult
 
 @dg.asset(
     key=FORECAST,
-    deps=[TRAINING_DATA, ACCURACY, BACKTEST],
+    deps=[TRAINING_DATA, PLANNING_CALENDAR, ACCURACY, BACKTEST],
     **FORECAST_SPEC_SETTINGS,
     pool=WAREHOUSE_POOL,
     metadata=documented_table("publish", "demand_forecast"),
@@ -158,8 +162,7 @@ def model_beats_seasonal_naive(warehouse: DuckDBResource) -> dg.AssetCheckResult
 def demand_forecast(
     context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource, artifacts: ArtifactFolders
 ) -> dg.MaterializeResult:
-    history = load_training_data(warehouse)
-    as_of = history["demand_date"].max().date()
+    history, as_of = load_training_data(warehouse)
     context.log.info(f"forecasting {config.horizon_days} days after {as_of} from {len(history):,} history rows")
     result = forecast_demand(history, as_of=as_of, horizon_days=config.horizon_days, seed=config.seed)
     frame = result.forecast.assign(as_of=pd.Timestamp(as_of), model_version=result.model_version)

@@ -1,10 +1,11 @@
 -- open purchase-order lines with the day they are expected to arrive: the
 -- supplier's promise moved by how late that supplier has actually been. The
--- inventory projection books each line on that day.
+-- inventory projection books each line on that day. With var('as_of'), the
+-- lines open on that day and the receipts up to it (macros/planning_date.sql).
 with open_lines as (
     select po_id, po_line, supplier_id, sku, node, quantity, ordered_date, promised_date
-    from {{ ref('stg_purchase_orders') }}
-    where status = 'open'
+    from {{ ref('stg_purchase_orders') }} as po
+    where {{ po_open_on_planning_date('po') }}
 ),
 
 supplier_delay as (
@@ -12,8 +13,8 @@ supplier_delay as (
         supplier_id,
         count(*) as n_receipts,
         avg({{ dbt.datediff('promised_date', 'received_date', 'day') }}) as mean_days_late
-    from {{ ref('stg_purchase_orders') }}
-    where status = 'received' and received_date is not null
+    from {{ ref('stg_purchase_orders') }} as po
+    where {{ po_received_by_planning_date('po') }}
     group by supplier_id
 ),
 

@@ -1,11 +1,30 @@
 -- every day from the first order to the planning date (as_of). The planning
--- date is the last day with orders unless the run sets var('as_of'), so a
--- re-run on the same data plans for the same day.
-with order_range as (
-    select
-        min(order_date) as first_day,
-        {% if var('as_of', none) %}cast('{{ var("as_of") }}' as date){% else %}max(order_date){% endif %} as as_of
+-- date is the last day with orders unless the run sets var('as_of') (`crossdock
+-- run --as-of`), so a re-run on the same data plans for the same day. A given
+-- as_of must fall within the orders: the build stops with the reason otherwise.
+with order_days as (
+    select min(order_date) as first_day, max(order_date) as last_day
     from {{ ref('stg_orders') }}
+),
+
+order_range as (
+    select
+        first_day,
+        {% if var('as_of', none) %}
+        case
+            when cast('{{ var("as_of") }}' as date) > last_day then error(
+                'as_of {{ var("as_of") }} is after the last order day ' || cast(last_day as varchar)
+                || ': plan as of a day the orders reach, or leave as_of unset for the last order day'
+            )
+            when cast('{{ var("as_of") }}' as date) < first_day then error(
+                'as_of {{ var("as_of") }} is before the first order day ' || cast(first_day as varchar)
+            )
+            else cast('{{ var("as_of") }}' as date)
+        end
+        {% else %}
+        last_day
+        {% endif %} as as_of
+    from order_days
 ),
 
 -- wide enough for order history of any age (ECB rates for it start 1999-01-04)

@@ -1,5 +1,6 @@
 -- observed supplier lead time per SKU from its primary supplier's receipts;
 -- the planning maths falls back to the quoted lead time when receipts are few.
+-- With var('as_of'), only receipts up to that day (macros/planning_date.sql).
 with primary_lines as (
     select sku, supplier_id, quoted_lead_time_days
     from {{ ref('stg_supplier_catalogue') }}
@@ -13,7 +14,7 @@ receipts as (
         {{ dbt.datediff('po.ordered_date', 'po.received_date', 'day') }} as lead_time_days,
         {{ dbt.datediff('po.promised_date', 'po.received_date', 'day') }} as days_late
     from {{ ref('stg_purchase_orders') }} as po
-    where po.status = 'received' and po.received_date is not null
+    where {{ po_received_by_planning_date('po') }}
 ),
 
 stats as (

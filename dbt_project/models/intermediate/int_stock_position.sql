@@ -1,8 +1,11 @@
 -- the latest on-hand snapshot and the open purchase orders per SKU per node:
--- the starting point of the inventory plan.
+-- the starting point of the inventory plan. With var('as_of'), the latest
+-- snapshot on or before it and the lines open on that day (macros/planning_date.sql).
+{% set as_of = planning_as_of() %}
 with latest_day as (
     select node, max(snapshot_date) as snapshot_date
     from {{ ref('stg_inventory_snapshots') }}
+    {% if as_of %}where snapshot_date <= {{ as_of }}{% endif %}
     group by node
 ),
 
@@ -20,8 +23,8 @@ open_orders as (
         sku,
         sum(quantity) as on_order,
         min(promised_date) as next_promised_date
-    from {{ ref('stg_purchase_orders') }}
-    where status = 'open'
+    from {{ ref('stg_purchase_orders') }} as po
+    where {{ po_open_on_planning_date('po') }}
     group by node, sku
 )
 

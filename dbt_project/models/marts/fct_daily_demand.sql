@@ -1,8 +1,15 @@
 -- sold, returned and cancelled units per SKU x market x day: the forecast's
 -- training data. Sparse: a day without a row sold nothing. The forecast learns
 -- gross demand (units ordered); returns and cancellations stay visible beside it.
-with lines as (
+-- Only days of the planning calendar (up to the planning date, as_of): a run
+-- planning as of a past day neither trains on nor publishes what came after.
+with calendar as (
+    select calendar_date from {{ ref('int_planning_calendar') }}
+),
+
+lines as (
     select * from {{ ref('int_order_lines_eur') }}
+    where order_date in (select calendar_date from calendar)
 ),
 
 daily as (

@@ -1,0 +1,123 @@
+"""Planning as of a past day (`crossdock run --as-of`, the dbt asset's `as_of` config).
+
+A small generated merchant is planned as of 30 days before its last order:
+the forecast must start the day after, the plans must be dated that day, and
+nothing after it may reach the training data, the published history, the
+stock position or the open purchase orders.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import pytest
+
+from crossdock.settings import Settings
+from demo.generate import generate
+from demo.network import install_demo_config
+
+pytestmark = pytest.mark.e2e
+
+END = dt.date(2026, 10, 30)  # the generator's last order day
+AS_OF = END - dt.timedelta(days=30)
+HORIZON_DAYS = 56
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    root = tmp_path_factory.mktemp("as_of")
+    settings = Settings.under(root)
+    generate(settings.landing, scale=0.05, seed=5, end=END, quiet=True)
+    install_demo_config(settings.config)
+    with pytest.MonkeyPatch.context() as env:
+        for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS"):
+            env.delenv(var, raising=False)
+        from orchestration.assets.dbt import as_of_run_config
+        from orchestration.automation import all_landing_files, run_tags_for
+        from orchestration.definitions import build_definitions
+
+        job = build_definitions(settings).resolve_job_def("daily_planning")
+        result = job.execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+            tags=run_tags_for(all_landing_files(settings.landing)), run_config=as_of_run_config(AS_OF.isoformat()),
+        )
+        yield settings, result
+
+
+def query(settings: Settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def day(value) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def test_the_job_succeeds_as_of_a_past_day(planned):
+    settings, result = planned
+    failures = [e.event_specific_data.error.message for e in result.all_events if e.is_step_failure]
+    assert result.success, failures
+    assert query(settings, "select max(order_date) from staging.stg_orders") == [(END,)]  # later orders were loaded
+
+
+def test_the_forecast_starts_the_day_after_as_of(planned):
+    settings, _ = planned
+    [(as_of, first, last, versions)] = query(
+        settings, "select max(as_of), min(forecast_date), max(forecast_date), count(distinct as_of) from publish.demand_forecast"
+    )
+    assert versions == 1 and day(as_of) == AS_OF
+    assert (day(first), day(last)) == (AS_OF + dt.timedelta(days=1), AS_OF + dt.timedelta(days=HORIZON_DAYS))
+    assert [day(d) for (d,) in query(settings, "select distinct as_of from publish.forecast_accuracy")] == [AS_OF]
+
+
+def test_the_plans_are_dated_as_of(planned):
+    settings, _ = planned
+    for table in ("inventory_plan", "service_classes", "compliance_plan"):
+        assert [day(d) for (d,) in query(settings, f"select distinct as_of from publish.{table}")] == [AS_OF], table
+    [(first_day,)] = query(settings, "select min(date) from publish.inventory_projection")
+    assert day(first_day) > AS_OF
+
+
+def test_nothing_after_as_of_reaches_the_history(planned):
+    settings, _ = planned
+    assert query(settings, "select max(demand_date) from marts.fct_daily_demand") == [(AS_OF,)]
+    assert query(settings, "select max(calendar_date), max(as_of) from intermediate.int_planning_calendar") == [(AS_OF, AS_OF)]
+    assert query(settings, "select max(calendar_date) from publish.supply_chain_view") == [(AS_OF,)]
+    assert query(settings, "select max(last_sale_date) <= ? from marts.dim_sku_market".replace("?", f"date '{AS_OF}'")) == [(True,)]
+    [(last_priced,)] = query(settings, "select max(order_date) from publish.order_landed_cost")
+    assert day(last_priced) <= AS_OF
+
+
+def test_stock_and_purchase_orders_are_those_of_the_as_of_day(planned):
+    settings, _ = planned
+    [(snapshot, expected_snapshot)] = query(settings, f"""
+        select (select max(snapshot_date) from intermediate.int_stock_position),
+               (select max(snapshot_date) from staging.stg_inventory_snapshots where snapshot_date <= date '{AS_OF}')
+    """)
+    assert snapshot == expected_snapshot
+    assert query(settings, "select max(snapshot_date) from staging.stg_inventory_snapshots")[0][0] > AS_OF  # later ones exist
+    open_then = f"""
+        select po_id, po_line from staging.stg_purchase_orders
+        where ordered_date <= date '{AS_OF}' and status <> 'cancelled'
+          and (status = 'open' or received_date > date '{AS_OF}')
+    """
+    arrivals = query(settings, "select po_id, po_line from intermediate.int_open_po_arrivals")
+    assert sorted(arrivals) == sorted(query(settings, open_then))
+    received_later = query(settings, f"""
+        select count(*) from intermediate.int_open_po_arrivals
+        join staging.stg_purchase_orders using (po_id, po_line) where status = 'received'
+    """)[0][0]
+    assert received_later > 0  # a line received after as_of was still on order that day
+    [(on_order, open_units)] = query(settings, f"""
+        select (select sum(on_order) from intermediate.int_stock_position),
+               (select sum(quantity) from intermediate.int_open_po_arrivals)
+    """)
+    assert on_order == open_units
+    [(receipts, received_by_then)] = query(settings, f"""
+        select (select sum(n_receipts) from intermediate.int_sku_lead_times),
+               (select count(*) from staging.stg_purchase_orders po
+                join staging.stg_supplier_catalogue c on c.sku = po.sku and c.supplier_id = po.supplier_id and c.is_primary
+                where po.status = 'received' and po.received_date <= date '{AS_OF}')
+    """)
+    assert receipts == received_by_then
