@@ -148,6 +148,25 @@ class Route(_Strict):
     )
 
 
+class Assumptions(_Strict):
+    """What crossdock assumes where a feed is missing. Each figure is used only
+    for what no feed says, and every table that uses one marks its rows."""
+
+    lead_time_days: int = Field(
+        default=30, ge=1, le=365,
+        description="Supplier lead time (order to receipt) for SKUs no catalogue or purchase order describes.",
+    )
+    unit_cost_share_of_price: float = Field(
+        default=0.5, gt=0, le=1,
+        description="Unit cost as a share of the SKU's median selling price (EUR) when no catalogue gives its cost.",
+    )
+    moq: int = Field(default=1, ge=1, description="Minimum order quantity when no catalogue gives one.")
+    pack_size: int = Field(default=1, ge=1, description="Units per case when no catalogue gives one.")
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame([self.model_dump()]).astype(ASSUMPTION_COLUMNS)
+
+
 class MerchantConfig(_Strict):
     """The whole file. `markets` and `nodes` are required; the rest is optional."""
 
@@ -156,6 +175,7 @@ class MerchantConfig(_Strict):
     markets: tuple[Market, ...] = Field(default=())
     catch_all: CatchAllMarket | None = None
     routes: tuple[Route, ...] = ()
+    assumptions: Assumptions = Assumptions()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> MerchantConfig:
@@ -254,6 +274,12 @@ MARKET_COLUMNS: dict[str, str] = {
     "holiday_subdivision": "string",
     "southern_hemisphere": "boolean",
     "is_catch_all": "boolean",
+}
+ASSUMPTION_COLUMNS: dict[str, str] = {
+    "lead_time_days": "int64",
+    "unit_cost_share_of_price": "float64",
+    "moq": "int64",
+    "pack_size": "int64",
 }
 NODE_COLUMNS: dict[str, str] = {"node_code": "string", "country": "string", "description": "string"}
 ROUTE_COLUMNS: dict[str, str] = {

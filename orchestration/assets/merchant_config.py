@@ -19,6 +19,8 @@ CONFIG_TABLES = {
     "markets": "Markets crossdock plans, one row each (the catch-all market last), as declared in crossdock.yaml.",
     "nodes": "Nodes (warehouses, 3PLs) stock is held at, as declared in crossdock.yaml.",
     "routes": "Node-to-node lanes stock can be moved on, as declared in crossdock.yaml.",
+    "assumptions": "What is assumed where a feed is missing (lead time, unit cost, MOQ, pack size): one row, "
+    "crossdock.yaml's assumptions or their defaults.",
 }
 
 
@@ -39,7 +41,12 @@ CONFIG_TABLES = {
 )
 def merchant_network(context: dg.AssetExecutionContext, warehouse: DuckDBResource, merchant_config: MerchantConfigFile):
     config = merchant_config.load()
-    frames = {"markets": config.markets_frame(), "nodes": config.nodes_frame(), "routes": config.routes_frame()}
+    frames = {
+        "markets": config.markets_frame(),
+        "nodes": config.nodes_frame(),
+        "routes": config.routes_frame(),
+        "assumptions": config.assumptions.frame(),
+    }
     # same file, same data version: the UI shows when the network last really changed
     version = hashlib.sha256(merchant_config.file.read_bytes()).hexdigest()[:16]
     with warehouse.get_connection() as conn:

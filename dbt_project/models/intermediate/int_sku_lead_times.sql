@@ -1,6 +1,8 @@
 -- observed supplier lead time per SKU from its primary supplier's receipts;
 -- the planning maths falls back to the quoted lead time when receipts are few.
 -- With var('as_of'), only receipts up to that day (macros/planning_date.sql).
+-- A SKU sold that no catalogue describes gets the assumed lead time
+-- (config.assumptions), marked lead_time_basis = 'assumed'.
 with primary_lines as (
     select sku, supplier_id, quoted_lead_time_days
     from {{ ref('stg_supplier_catalogue') }}
@@ -31,6 +33,27 @@ stats as (
         on receipts.sku = primary_lines.sku
         and receipts.supplier_id = primary_lines.supplier_id
     group by primary_lines.sku, primary_lines.supplier_id, primary_lines.quoted_lead_time_days
+),
+
+sold_skus as (
+    select distinct sku from {{ ref('int_order_lines_eur') }}
+),
+
+assumed as (
+    select
+        sold_skus.sku,
+        cast(null as varchar) as supplier_id,
+        cast(assumptions.lead_time_days as bigint) as quoted_lead_time_days,
+        cast(0 as bigint) as n_receipts,
+        cast(null as double) as lead_time_mean_days,
+        cast(null as double) as lead_time_std_days,
+        0.0 as late_share
+    from sold_skus
+    cross join {{ source('config', 'assumptions') }} as assumptions
+    left join stats on stats.sku = sold_skus.sku
+    where stats.sku is null
 )
 
-select * from stats
+select stats.*, 'supplier' as lead_time_basis from stats
+union all
+select assumed.*, 'assumed' as lead_time_basis from assumed
