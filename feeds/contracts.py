@@ -34,24 +34,10 @@ class Column:
     unit: str | None = None
     pii: bool = False
     stored_as: str | None = None
-    references: Reference | None = None
 
     @property
     def target_name(self) -> str:
         return self.stored_as or self.name
-
-
-@dataclass(frozen=True)
-class Reference:
-    """The value must exist in another dataset's column (checked once that dataset has rows).
-
-    Until the referenced data has landed at all, the check is skipped rather
-    than quarantining every row; a feed that arrives first is not punished.
-    """
-
-    dataset: str
-    column: str
-    reason_code: str
 
 
 @dataclass(frozen=True)
@@ -121,12 +107,8 @@ ORDERS = Contract(
             pii=True,
             stored_as="customer_key",
         ),
-        Column(
-            "sku",
-            "varchar",
-            "Stock keeping unit, as in the supplier catalogue.",
-            references=Reference("supplier_catalogue", "sku", "unknown_sku"),
-        ),
+        # never checked against the catalogue: a new SKU sells before its catalogue line arrives
+        Column("sku", "varchar", "Stock keeping unit, as in the supplier catalogue when there is one."),
         Column("quantity", "integer", "Units; negative for a return or a cancelling reversal.", nonzero=True, min_value=-10_000, max_value=10_000, unit="units"),
         Column(
             "line_type",

@@ -26,8 +26,6 @@ def _constraints(col: Column) -> str:
         parts.append("not 0")
     if col.pii:
         parts.append(f"pseudonymised, stored as `{col.target_name}`")
-    if col.references is not None:
-        parts.append(f"must exist in `{col.references.dataset}.{col.references.column}`")
     return "; ".join(parts)
 
 
@@ -50,7 +48,6 @@ def render() -> str:
         "| `out_of_range` | a number is below the minimum or above the maximum |",
         "| `zero_quantity` | a quantity of 0 (neither a sale nor a return) |",
         "| `duplicate_key` | the key repeats later in the same file; the later row wins |",
-        "| `unknown_sku` | the SKU is not in the supplier catalogue (checked once a catalogue has landed) |",
         "",
         "A file missing a required column is rejected whole (`audit.ingest_ledger.status = 'rejected'`)",
         "with a message listing the missing and unexpected columns. Files are identified by the",
@@ -79,7 +76,6 @@ def render() -> str:
             checks = sorted(
                 {r.code for col in contract.columns for r in column_rules(col)}
                 | {"duplicate_key"}
-                | {col.references.reason_code for col in contract.columns if col.references}
             )
             lines += ["", f"Checks applied: {', '.join(f'`{c}`' for c in checks)}.", ""]
             examples = sorted((EXAMPLES_DIR / feed).glob(f"{contract.file_prefix}*"))

@@ -28,7 +28,7 @@ from feeds.file_dates import file_date
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
 from feeds.readers import UnreadableFile, display_name, land_file, safe_text
 from feeds.row_checks import checked_rows_sql, stored_pii, typed
-from feeds.sql import ident, literal
+from feeds.sql import ident
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,6 @@ def _load_checked_rows(
     pii_columns = _pii_record_columns(contract, record_source[1] if record_source else header, mapping)
     sql = checked_rows_sql(contract, header, source, record_source, pii=(pii_columns, pii_salt))
     conn.execute(f"create or replace temp table checked as {sql}")
-    _check_references(conn, contract)
     targets, values = [], []
     for col in contract.columns:
         targets.append(ident(col.target_name))
@@ -187,25 +186,6 @@ def _load_checked_rows(
         "count(*) filter (where reason_code is null) from checked"
     ).fetchall()[0]
     return int(loaded), int(quarantined), int(good) - int(loaded)
-
-
-def _check_references(conn: duckdb.DuckDBPyConnection, contract: Contract) -> None:
-    """Quarantine rows whose value is missing from the dataset it references (e.g. unknown SKUs)."""
-    for col in contract.columns:
-        ref = col.references
-        if ref is None:
-            continue
-        v, target = ident(col.name), f"raw.{ref.dataset}"
-        conn.execute(
-            f"""
-            update checked
-            set reason_code = coalesce(reason_code, {literal(ref.reason_code)}),
-                reason = concat_ws('; ', reason, {literal(f"{col.name} not in {ref.dataset}: ")} || {v})
-            where {v} is not null
-                and exists (select 1 from {target})
-                and not exists (select 1 from {target} as known where cast(known.{ident(ref.column)} as varchar) = checked.{v})
-            """
-        )
 
 
 def _pii_record_columns(contract: Contract, record_header: list[str], mapping: FeedMapping | None) -> list[str]:

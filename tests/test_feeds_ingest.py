@@ -313,7 +313,7 @@ def test_a_run_over_a_date_range_ingests_only_the_files_of_those_days(tmp_path, 
     assert [r.status for r in rest] == ["loaded", "skipped", "loaded"]
 
 
-def test_an_order_line_for_a_sku_missing_from_the_catalogue_is_quarantined(tmp_path, conn):
+def test_an_order_line_for_a_sku_missing_from_the_catalogue_loads_never_held_back(tmp_path, conn):
     write(
         tmp_path / "landing/suppliers/catalogue_2025.csv",
         "supplier_id,sku,product_name,category,unit_cost,currency,moq,pack_size,quoted_lead_time_days,origin_country,hs_code,weight_kg,is_primary\n"
@@ -325,8 +325,6 @@ def test_an_order_line_for_a_sku_missing_from_the_catalogue_is_quarantined(tmp_p
         HEADER + "A1,1,2025-01-03T10:00:00+01:00,web,C,S,1,1,EUR,DE,N\nA2,1,2025-01-03T10:00:00+01:00,web,C,GHOST,1,1,EUR,DE,N\n",
     )
     [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
-    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
-    assert conn.execute("select reason_code, reason from audit.quarantine").fetchall() == [
-        ("unknown_sku", "sku not in supplier_catalogue: GHOST")
-    ]
-    assert conn.execute("select ordered_at_utc_offset from raw.orders").fetchall() == [("+01:00",)]
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 0)
+    assert conn.execute("select sku from raw.orders order by sku").fetchall() == [("GHOST",), ("S",)]
+    assert conn.execute("select distinct ordered_at_utc_offset from raw.orders").fetchall() == [("+01:00",)]

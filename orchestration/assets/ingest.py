@@ -29,8 +29,6 @@ def _summary_metadata(results: list[FileResult]) -> dict[str, dg.MetadataValue]:
 
 def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
     contracts = contracts_for_feed(feed)
-    # a feed whose columns reference another feed's data loads after it (orders after the catalogue)
-    referenced = sorted({c.references.dataset for k in contracts for c in k.columns if c.references} - {k.dataset for k in contracts})
 
     @dg.multi_asset(
         name=f"ingest_{feed}",
@@ -42,7 +40,6 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
                 kinds={"python", "duckdb"},
                 owners=["team:data-platform"],
                 metadata=raw_table(c),
-                deps=[dg.AssetDep(["raw", r], partition_mapping=dg.AllPartitionMapping()) for r in referenced],
             )
             for c in contracts
         ],
