@@ -34,6 +34,7 @@ and writes the result. The maths lives in the sibling modules:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -85,6 +86,7 @@ PLAN_COLUMNS: tuple[str, ...] = (
     "excess_units",
     "excess_value_eur",
     "obsolete_units",
+    "stock_basis",
     "action",
 )
 """Output columns, in order. Units: quantities in units, demand in units/day,
@@ -115,6 +117,7 @@ def build_inventory_plan(
     demand_history: pd.DataFrame | None = None,
     arrivals: pd.DataFrame | None = None,
     seed: int = 7,
+    stock_unknown_nodes: Iterable[str] = (),
 ) -> pd.DataFrame:
     """Inventory plan per active SKU × node, sorted by (sku, node).
 
@@ -145,6 +148,11 @@ def build_inventory_plan(
             below-safety-stock dates; without them the stock-out date is
             on_hand / d̄ and below_safety_stock_date is null.
         seed: for the simulated safety stock.
+        stock_unknown_nodes: nodes no inventory snapshot has ever come
+            from. Their stock is unknown, not zero: their rows keep the
+            targets (safety stock, reorder point, order quantity, order-up-to)
+            but on hand, position, recommended order, cover, stock-out and
+            excess are null, and the action says there is no stock data.
 
     A SKU × node is active when its node forecast has any demand (mean or
     p90 > 0 on some horizon day), or on_hand > 0, or on_order > 0. Columns are
@@ -170,6 +178,9 @@ def build_inventory_plan(
     validate_sku_coverage(plan["sku"].unique(), skus, lead_times)
     plan = plan.merge(skus.loc[:, ["sku", "category", "unit_cost_eur", "moq", "pack_size"]], on="sku", how="left")
     plan = plan.merge(resolve_lead_times(lead_times), on="sku", how="left")
+    if "lead_time_basis" in lead_times.columns:  # no supplier data: a configured default, said so
+        assumed = lead_times.loc[lead_times["lead_time_basis"] == "assumed", "sku"]
+        plan.loc[plan["sku"].isin(assumed), "lead_time_source"] = LEAD_TIME_ASSUMED
     plan = plan.sort_values(["sku", "node"], kind="mergesort").reset_index(drop=True)
 
     plan["window_days"] = lead_time_window_days(plan["lead_time_days"], node_fc.horizon_days)
@@ -272,4 +283,33 @@ def build_inventory_plan(
         }
     )
     out["as_of"] = out["as_of"].astype("datetime64[ns]")
+    out = _without_unknown_stock(out, set(stock_unknown_nodes))
     return out.loc[:, list(PLAN_COLUMNS)]
+
+
+LEAD_TIME_ASSUMED = "assumed default"
+NO_STOCK_DATA = "no stock data: targets only"
+STOCK_FROM_SNAPSHOT = "inventory snapshot"
+STOCK_UNKNOWN = "unknown: no inventory feed for this node"
+# what cannot be said without knowing the stock: nulled, never computed from an invented zero
+STOCK_DEPENDENT = (
+    "on_hand", "inventory_position", "recommended_order_qty", "days_of_cover", "excess_units", "excess_value_eur",
+    "obsolete_units",
+)
+STOCK_DEPENDENT_DATES = ("order_by_date", "projected_stockout_date", "below_safety_stock_date")
+
+
+def _without_unknown_stock(plan: pd.DataFrame, unknown_nodes: set[str]) -> pd.DataFrame:
+    """Rows at nodes without stock data keep their targets; every stock-derived figure becomes null."""
+    unknown = plan["node"].isin(unknown_nodes).to_numpy()
+    plan = plan.assign(stock_basis=np.where(unknown, STOCK_UNKNOWN, STOCK_FROM_SNAPSHOT))
+    if not unknown.any():
+        return plan
+    for col in ("on_hand", "inventory_position", "recommended_order_qty"):  # whole units, now with nulls
+        plan[col] = plan[col].astype("Int64")
+    for col in STOCK_DEPENDENT:
+        plan.loc[unknown, col] = pd.NA if str(plan[col].dtype) == "Int64" else np.nan
+    for col in STOCK_DEPENDENT_DATES:
+        plan.loc[unknown, col] = pd.NaT
+    plan.loc[unknown, "action"] = NO_STOCK_DATA
+    return plan

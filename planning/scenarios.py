@@ -250,6 +250,9 @@ class PlanInputs:
             (`planning.transfers.customs_days` over every node pair): days a
             reroute across a customs border adds for the SKU's chapter. None,
             or a pair it lacks, adds nothing.
+        stock_unknown_nodes: nodes with no inventory data, planned with
+            targets only (see `build_inventory_plan`): no scenario can say
+            when stock there runs out.
 
     Reroute needs no other frame: stock per SKU x node is `on_hand`, and a
     donor's spare comes from the scenario plan's reorder point.
@@ -271,6 +274,7 @@ class PlanInputs:
     node_extra_lead_time_days: Mapping[str, int] = field(default_factory=dict)
     seed: int = 7
     customs_days: pd.DataFrame | None = None
+    stock_unknown_nodes: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         # The plan checks its own frames; these are the scenario-only ones.
@@ -415,6 +419,7 @@ def _plan(inputs: PlanInputs, lead_times: pd.DataFrame) -> pd.DataFrame:
         demand_history=inputs.demand_history,
         arrivals=inputs.arrivals.loc[:, ["sku", "node", "expected_arrival_date", "quantity"]],
         seed=inputs.seed,
+        stock_unknown_nodes=inputs.stock_unknown_nodes,
     )
 
 

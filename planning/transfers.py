@@ -289,10 +289,15 @@ def apply_transfers(plan: pd.DataFrame, transfers: pd.DataFrame, skus: pd.DataFr
         out[["transfer_in_units", "transfer_out_units"]].fillna(0).astype("int64")
     )
     terms = out[["sku"]].merge(skus[["sku", "moq", "pack_size"]].drop_duplicates("sku"), on="sku", how="left")
-    need = np.maximum(out["order_up_to"] - out["inventory_position"] - out["transfer_in_units"], 0.0)
-    still = (out["recommended_order_qty"] > 0) & (need > 0)
-    orderable = orderable_quantity(need.to_numpy(), terms["moq"].to_numpy(), terms["pack_size"].to_numpy())
-    out["purchase_after_transfers"] = np.where(
-        still & (out["transfer_in_units"] > 0), orderable, np.where(still, out["recommended_order_qty"], 0)
-    ).astype("int64")
+    # a row whose stock is unknown has no recommended order (null), so nothing to buy after transfers either
+    recommended = pd.to_numeric(out["recommended_order_qty"]).to_numpy(dtype=float, na_value=np.nan)
+    position = pd.to_numeric(out["inventory_position"]).to_numpy(dtype=float, na_value=np.nan)
+    need = np.maximum(out["order_up_to"].to_numpy(dtype=float) - position - out["transfer_in_units"].to_numpy(), 0.0)
+    still = (recommended > 0) & (need > 0)
+    orderable = orderable_quantity(np.nan_to_num(need), terms["moq"].to_numpy(), terms["pack_size"].to_numpy())
+    purchase = np.where(still & (out["transfer_in_units"] > 0), orderable, np.where(still, recommended, 0.0))
+    purchase = np.where(np.isnan(recommended), np.nan, purchase)
+    out["purchase_after_transfers"] = (
+        pd.array(purchase, dtype="Float64").astype("Int64") if np.isnan(recommended).any() else purchase.astype("int64")
+    )
     return out

@@ -360,3 +360,24 @@ def test_classes_set_the_service_level_and_method_and_arrivals_move_the_stockout
     # 250 lasts 25 days on its own, but the PO on day 20 carries it to day 65: beyond the 60-day horizon
     assert pd.isna(late["projected_stockout_date"])
     assert late["below_safety_stock_date"] <= pd.Timestamp("2025-04-30")
+
+
+def test_a_node_without_stock_data_keeps_its_targets_and_invents_no_verdict() -> None:
+    fc = pd.concat([flat_forecast("A", "DE", 10.0, 10.0, 10.0, 10.0), flat_forecast("A", "US", 10.0, 10.0, 10.0, 10.0)])
+    known = build_inventory_plan(fc, stock(), NO_ORDERS, LT_A, SKU_A, MARKET_NODES, AS_OF)
+    out = build_inventory_plan(fc, stock(), NO_ORDERS, LT_A, SKU_A, MARKET_NODES, AS_OF, stock_unknown_nodes={"NL-AMS"})
+    # as if on hand were 0, both nodes would say reorder now with a stock-out at once
+    assert (known["action"] == "reorder now").all() and known["projected_stockout_date"].notna().all()
+    by_node = out.set_index("node")
+    blind, seen = by_node.loc["NL-AMS"], by_node.loc["US-EWR"]
+    assert blind["action"] == "no stock data: targets only"
+    assert blind["stock_basis"] == "unknown: no inventory feed for this node"
+    for col in ("on_hand", "inventory_position", "recommended_order_qty", "days_of_cover", "excess_units",
+                "order_by_date", "projected_stockout_date", "below_safety_stock_date"):
+        assert pd.isna(blind[col]), col
+    # the targets do not depend on stock: same as when stock is known
+    for col in ("safety_stock", "reorder_point", "order_quantity", "order_up_to"):
+        assert blind[col] == known.set_index("node").loc["NL-AMS", col], col
+    # the other node is planned as before
+    assert seen["stock_basis"] == "inventory snapshot" and seen["action"] == "reorder now"
+    assert seen["recommended_order_qty"] == known.set_index("node").loc["US-EWR", "recommended_order_qty"]

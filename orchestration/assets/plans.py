@@ -34,8 +34,10 @@ def read_plan_inputs(conn) -> dict[str, pd.DataFrame]:
     queries = {
         "forecast": "select sku, market, forecast_date, p10, p50, p90, mean, as_of from publish.demand_forecast",
         "position": "select sku, node, on_hand, on_order from intermediate.int_stock_position",
-        "lead_times": "select sku, n_receipts, lead_time_mean_days, lead_time_std_days, quoted_lead_time_days "
-        "from intermediate.int_sku_lead_times",
+        "lead_times": "select sku, n_receipts, lead_time_mean_days, lead_time_std_days, quoted_lead_time_days, "
+        "lead_time_basis from intermediate.int_sku_lead_times",
+        # nodes any inventory snapshot (up to the plan date) speaks for: elsewhere stock is unknown, not zero
+        "snapshot_nodes": "select distinct node from intermediate.int_stock_position where snapshot_date is not null",
         "skus": "select sku, category, unit_cost_eur, moq, pack_size, weight_kg, primary_supplier_id from marts.dim_sku",
         "market_nodes": "select market_code as market, fulfilment_node as node from reference.markets",
         "history": "select sku, market, category, demand_date, units_sold, revenue_eur from marts.fct_daily_demand",
@@ -48,6 +50,12 @@ def read_plan_inputs(conn) -> dict[str, pd.DataFrame]:
         "lane_conservative_added_days from publish.customs_risk",
     }
     return {name: read_sql(conn, sql) for name, sql in queries.items()}
+
+
+def stock_unknown_nodes(frames: dict[str, pd.DataFrame]) -> set[str]:
+    """Nodes no inventory snapshot speaks for (no inventory feed yet): their stock is unknown, not zero."""
+    nodes = set(frames["market_nodes"]["node"]) | set(frames["position"]["node"])
+    return nodes - set(frames["snapshot_nodes"]["node"])
 
 
 def move_customs_days(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -138,6 +146,7 @@ def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanC
         levels_file = PROJECT_ROOT / levels_file
     service_config = load_service_level_config(levels_file if config.service_levels_file else None)
     classes = classify_series(history, as_of, service_config)
+    unknown_stock = stock_unknown_nodes(frames)
     plan = build_inventory_plan(
         forecast=forecast.drop(columns=["as_of"]),
         on_hand=position[["sku", "node", "on_hand"]],
@@ -151,13 +160,21 @@ def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanC
         demand_history=history,
         arrivals=arrivals,
         seed=config.seed,
+        stock_unknown_nodes=unknown_stock,
     )
+    if unknown_stock:
+        context.log.warning(
+            f"no inventory snapshot for node(s) {', '.join(sorted(unknown_stock))}: their stock is unknown, so the plan "
+            "gives targets (safety stock, reorder point, order-up-to) but no reorder verdict or stock-out date there"
+        )
     transfers = recommend_transfers(
         plan, frames["lanes"], skus[["sku", "weight_kg"]], as_of, policy.order_cost_eur, policy.annual_carrying_rate,
         customs=move_customs_days(frames),
     )
     plan = apply_transfers(plan, transfers, skus)
-    projection = plan_projection(plan, forecast.drop(columns=["as_of"]), market_nodes, arrivals, as_of)
+    # a projection from unknown stock would draw stock-outs that nobody knows of
+    known = plan[~plan["node"].isin(unknown_stock)]
+    projection = plan_projection(known, forecast.drop(columns=["as_of"]), market_nodes, arrivals, as_of)
     tradeoff = plan_tradeoff(
         plan, history, market_nodes, as_of, policy.review_period_days, policy.annual_carrying_rate, config.seed
     )

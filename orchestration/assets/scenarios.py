@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 from crossdock.warehouse import read_sql, replace_table
 from orchestration.assets.dbt import model_key
 from orchestration.column_schemas import documented_table
-from orchestration.assets.plans import CLASSES, INPUTS, PLAN, move_customs_days, read_plan_inputs
+from orchestration.assets.plans import CLASSES, INPUTS, PLAN, move_customs_days, read_plan_inputs, stock_unknown_nodes
 from orchestration.resources import WAREHOUSE_POOL
 from planning.policy import PlanningPolicy
 from planning.scenarios import ContingencyCosts, PlanInputs, default_scenarios, scenario_impact
@@ -68,6 +68,7 @@ def scenario_impact_table(context: dg.AssetExecutionContext, config: ScenarioCon
         classes=node_targets(classes, market_nodes),
         demand_history=history,
         customs_days=move_customs_days(frames),
+        stock_unknown_nodes=frozenset(stock_unknown_nodes(frames)),
     )
     scenarios = default_scenarios(plan_inputs, config.supplier_out_weeks, config.lane_delay_days, config.demand_uplift)
     costs = ContingencyCosts(expedite_eur_per_kg=config.expedite_eur_per_kg, transfer_eur_per_kg=config.reroute_eur_per_kg)
