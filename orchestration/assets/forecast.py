@@ -28,6 +28,7 @@ from orchestration.column_schemas import documented_table
 from orchestration.resources import WAREHOUSE_POOL, ArtifactFolders
 
 TRAINING_DATA = model_key("marts", "fct_daily_demand")
+MARKETS = model_key("reference", "markets")  # each market's holiday subdivision, for the calendar features
 ACCURACY = dg.AssetKey(["publish", "forecast_accuracy"])
 BACKTEST = dg.AssetKey(["publish", "forecast_backtest"])
 FORECAST = dg.AssetKey(["publish", "demand_forecast"])
@@ -46,15 +47,16 @@ class ForecastConfig(dg.Config):
     baseline_jobs: int = min(2, os.cpu_count() or 1)  # processes for the statsforecast baselines
 
 
-def load_training_data(warehouse: DuckDBResource) -> tuple[pd.DataFrame, dt.date]:
-    """The demand history and the planning date, the forecast's origin."""
+def load_training_data(warehouse: DuckDBResource) -> tuple[pd.DataFrame, dt.date, dict[str, str | None]]:
+    """The demand history, the planning date (the forecast's origin) and each market's holiday subdivision."""
     with warehouse.get_connection() as conn:
         history = read_sql(conn, f"select * from {'.'.join(TRAINING_DATA.path)} order by sku, market, demand_date")
         as_of = planning_date(conn)
+        subdivisions = dict(conn.execute("select market_code, holiday_subdivision from reference.markets").fetchall())
     if history.empty or as_of is None:
         raise dg.Failure(description="marts.fct_daily_demand is empty: ingest some orders first (landing/orders/).")
     history["demand_date"] = pd.to_datetime(history["demand_date"])
-    return history, pd.Timestamp(as_of).date()
+    return history, pd.Timestamp(as_of).date(), subdivisions
 
 
 def _md(frame: pd.DataFrame) -> dg.MetadataValue:
@@ -64,13 +66,13 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            ACCURACY, deps=[TRAINING_DATA, PLANNING_CALENDAR], **FORECAST_SPEC_SETTINGS, metadata=documented_table("publish", "forecast_accuracy"),
+            ACCURACY, deps=[TRAINING_DATA, PLANNING_CALENDAR, MARKETS], **FORECAST_SPEC_SETTINGS, metadata=documented_table("publish", "forecast_accuracy"),
             description="Rolling-origin backtest (4 windows of the planning horizon) of the LightGBM forecast against "
             "seasonal naive (7), AutoETS and CrostonOptimized on the same series and days: WAPE, bias, MASE, pinball loss "
             "per quantile and p10-p90 coverage, overall and per market and category.",
         ),
         dg.AssetSpec(
-            BACKTEST, deps=[TRAINING_DATA, PLANNING_CALENDAR], **FORECAST_SPEC_SETTINGS, metadata=documented_table("publish", "forecast_backtest"),
+            BACKTEST, deps=[TRAINING_DATA, PLANNING_CALENDAR, MARKETS], **FORECAST_SPEC_SETTINGS, metadata=documented_table("publish", "forecast_backtest"),
             description="The backtest day by day: per SKU x market x window x day, what sold and what LightGBM "
             "(p10/p50/p90/mean) and each baseline forecast from the window's origin. Feeds forecast-vs-actual charts.",
         ),
@@ -78,11 +80,11 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
     pool=WAREHOUSE_POOL,
 )
 def forecast_accuracy(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource):
-    history, as_of = load_training_data(warehouse)
+    history, as_of, subdivisions = load_training_data(warehouse)
     context.log.info(f"backtesting {config.backtest_windows} windows x {config.horizon_days} days before {as_of}")
     result = backtest(
         history, as_of=as_of, horizon_days=config.horizon_days, n_windows=config.backtest_windows, seed=config.seed,
-        baseline_jobs=config.baseline_jobs,
+        baseline_jobs=config.baseline_jobs, holiday_subdivisions=subdivisions,
     )
     metrics = result.metrics.assign(as_of=pd.Timestamp(as_of))
     predictions = result.predictions.assign(as_of=pd.Timestamp(as_of))
@@ -150,7 +152,7 @@ def model_beats_seasonal_naive(warehouse: DuckDBResource) -> dg.AssetCheckResult
 
 @dg.asset(
     key=FORECAST,
-    deps=[TRAINING_DATA, PLANNING_CALENDAR, ACCURACY, BACKTEST],
+    deps=[TRAINING_DATA, PLANNING_CALENDAR, MARKETS, ACCURACY, BACKTEST],
     **FORECAST_SPEC_SETTINGS,
     pool=WAREHOUSE_POOL,
     metadata=documented_table("publish", "demand_forecast"),
@@ -162,9 +164,11 @@ def model_beats_seasonal_naive(warehouse: DuckDBResource) -> dg.AssetCheckResult
 def demand_forecast(
     context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource, artifacts: ArtifactFolders
 ) -> dg.MaterializeResult:
-    history, as_of = load_training_data(warehouse)
+    history, as_of, subdivisions = load_training_data(warehouse)
     context.log.info(f"forecasting {config.horizon_days} days after {as_of} from {len(history):,} history rows")
-    result = forecast_demand(history, as_of=as_of, horizon_days=config.horizon_days, seed=config.seed)
+    result = forecast_demand(
+        history, as_of=as_of, horizon_days=config.horizon_days, seed=config.seed, holiday_subdivisions=subdivisions
+    )
     frame = result.forecast.assign(as_of=pd.Timestamp(as_of), model_version=result.model_version)
     with warehouse.get_connection() as conn:
         metrics = read_sql(conn, "select * from publish.forecast_accuracy")
