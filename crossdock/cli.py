@@ -1,18 +1,25 @@
 """`crossdock` command line: the demo end to end, and its parts.
 
-    crossdock demo [--scale 1.0]   generate demo feeds (if landing is empty), run the
-                                   daily_planning job, print the summary
-    crossdock generate             write demo feeds into the landing folder
-    crossdock run                  run the daily_planning job on what has landed
-    crossdock summary              print the summary of the published tables
-    crossdock quarantine           quarantined rows per dataset and reason
-    crossdock quarantine --dataset orders --export fix.csv
-                                   write the open quarantined rows to a CSV to fix
-                                   and drop back into the landing folder
-    crossdock docs                 write the data dictionary (dbt docs for every
-                                   table) to exports/docs/index.html
+    crossdock demo [--scale 1.0] [--seed 7]
+                        generate demo feeds (if landing is empty), run the
+                        daily_planning job, print the summary
+    crossdock generate [--scale 1.0] [--seed 7]
+                        (re)write the demo feeds into the landing folder, and
+                        the demo network config (crossdock.yaml) if there is none
+    crossdock run [--as-of YYYY-MM-DD]
+                        run the daily_planning job on what has landed; with
+                        --as-of, plan as of that past day from the data up to it
+    crossdock summary   print the summary of the published tables
+    crossdock quarantine [--dataset orders] [--export fix.csv]
+                        quarantined rows per dataset and reason; with --export,
+                        write the dataset's open quarantined rows to a CSV to
+                        fix and drop back into the landing folder
+    crossdock docs      write the data dictionary (dbt docs for every table)
+                        to exports/docs/index.html
     crossdock dashboard [--port 8501] [--address 127.0.0.1]
-                                   serve the S&OP dashboard on the BI snapshot
+                        serve the S&OP dashboard on the BI snapshot
+
+`crossdock <command> --help` shows a command's options.
 """
 from __future__ import annotations
 
@@ -25,9 +32,11 @@ import time
 from pathlib import Path
 
 from crossdock.dbt_cli import generate_docs
+from crossdock.planning_date import parse_as_of
 from crossdock.settings import Settings, export_to_environment, load_settings
 from crossdock.summary import print_summary
 from dashboard.serve import streamlit_command
+from feeds.contracts import CONTRACTS
 
 log = logging.getLogger("crossdock")
 
@@ -43,17 +52,26 @@ def _prepare_dagster_home(settings: Settings) -> None:
 
 
 def generate(settings: Settings, scale: float, seed: int) -> None:
+    """The demo merchant's feeds, and its network config (crossdock.yaml) unless one is already there."""
     from demo.generate import generate as generate_feeds
+    from demo.network import install_demo_config
 
     print(f"generating demo feeds (scale {scale}, seed {seed}) into {settings.landing} ...", flush=True)
     summary = generate_feeds(settings.landing, scale=scale, seed=seed)
     print(f"  {summary}", flush=True)
+    if install_demo_config(settings.config):
+        print(f"  the demo merchant's network config written to {settings.config}", flush=True)
 
 
-def run_planning_job(settings: Settings) -> bool:
-    """Run daily_planning in this process on the persistent instance, so the UI shows the run."""
+def run_planning_job(settings: Settings, as_of: str | None = None) -> bool:
+    """Run daily_planning in this process on the persistent instance, so the UI shows the run.
+
+    `as_of` (YYYY-MM-DD) plans as of that past day: dbt builds with var('as_of')
+    and the forecast and plans start from it.
+    """
     import dagster as dg
 
+    from orchestration.assets.dbt import as_of_run_config
     from orchestration.automation import all_landing_files, run_tags_for
     from orchestration.definitions import build_definitions
 
@@ -61,10 +79,13 @@ def run_planning_job(settings: Settings) -> bool:
     tags = run_tags_for(all_landing_files(settings.landing))
     print(
         f"running the daily_planning job over files dated {tags['dagster/asset_partition_range_start']}"
-        f"..{tags['dagster/asset_partition_range_end']} (warehouse {settings.warehouse}) ...",
+        f"..{tags['dagster/asset_partition_range_end']} (warehouse {settings.warehouse})"
+        f"{f', planning as of {as_of}' if as_of else ''} ...",
         flush=True,
     )
-    result = job.execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False, tags=tags)
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.get(), raise_on_error=False, tags=tags, run_config=as_of_run_config(as_of)
+    )
     failed_checks = [
         evaluation
         for evaluation in result.get_asset_check_evaluations()
@@ -88,32 +109,118 @@ def quarantine(settings: Settings, dataset: str | None, export: Path | None) -> 
     if not settings.warehouse.exists():
         print(f"no warehouse at {settings.warehouse} yet", file=sys.stderr)
         return 1
-    from feeds.contracts import CONTRACTS
-
     with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
         if export is None:
             summary = quarantine_summary(conn)
-            print(summary.to_string(index=False) if len(summary) else "no quarantined rows")
+            if dataset is not None:
+                summary = summary[summary["dataset"] == dataset]
+            print(summary.to_string(index=False) if len(summary) else f"no quarantined {dataset or ''} rows".replace("  ", " "))
             return 0
-        if dataset is None:
-            print("--export needs --dataset", file=sys.stderr)
-            return 2
         rows = export_quarantine(conn, dataset, export)
     feed = next(c.feed for c in CONTRACTS if c.dataset == dataset)
     print(f"wrote {rows} open quarantined {dataset} rows to {export}; fix them and drop the file into {settings.landing / feed}")
     return 0
 
 
+def _as_of(text: str) -> str:
+    """argparse type of --as-of: the day as YYYY-MM-DD, or a usage error saying why not."""
+    try:
+        return parse_as_of(text).isoformat()
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+class _OneLineCommands(argparse.HelpFormatter):
+    """`crossdock --help` with each command and its summary on one line."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=16)
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):  # argparse measures the commands without their indent
+            self._action_max_length = max(self._action_max_length, self._current_indent + 4 + max(map(len, action.choices)) + 2)
+
+
+def _demo_data_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--scale", type=float, default=1.0, help="demo data size: 1.0 = 200 SKUs x 8 markets (default 1.0)")
+    command.add_argument("--seed", type=int, default=7, help="random seed of the generator (default 7)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crossdock",
+        formatter_class=_OneLineCommands,
+        description="crossdock: an S&OP data platform on Dagster, dbt and DuckDB. "
+        "Paths come from CROSSDOCK_WAREHOUSE, CROSSDOCK_LANDING, CROSSDOCK_EXPORTS, CROSSDOCK_MODELS and DAGSTER_HOME.",
+        epilog="`crossdock <command> --help` shows a command's options.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="<command>", title="commands")
+
+    def command(name: str, summary: str, description: str = "") -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=summary, description=description or summary[0].upper() + summary[1:] + ".")
+        sub.set_defaults(usage_error=sub.error)  # for checks that span options, with this command's usage
+        return sub
+
+    demo = command(
+        "demo", "generate demo feeds if none, run the job, print the summary",
+        "Generate the demo merchant's feeds (and network config) unless the landing folder already has orders, "
+        "run the daily_planning job (ingest, dbt build, quality gate, forecast, plans, publish) and print the summary.",
+    )
+    _demo_data_options(demo)
+    generate_command = command(
+        "generate", "(re)write the demo feeds into the landing folder",
+        "(Re)write the demo merchant's feed files into the landing folder, and its network config "
+        "(CROSSDOCK_CONFIG, crossdock.yaml) when there is none.",
+    )
+    _demo_data_options(generate_command)
+    run = command(
+        "run", "run the planning job on what has landed, print the summary",
+        "Run the daily_planning job on the files in the landing folder and print the summary. The plan is made "
+        "as of the last order day unless --as-of names an earlier one.",
+    )
+    run.add_argument(
+        "--as-of", type=_as_of, metavar="YYYY-MM-DD",
+        help="plan as of this past day (first to last order day): demand history, stock snapshot, open POs and "
+        "supplier receipts stop there and the forecast starts the day after",
+    )
+    command("summary", "print the summary of the published tables",
+            "Print what the published tables hold (row counts, forecast accuracy, plan, transfers, compliance, "
+            "landed cost), on whatever the warehouse has.")
+    quarantine_command = command(
+        "quarantine", "quarantined rows per dataset and reason; --export to fix them",
+        "List quarantined rows per dataset and reason code; with --export, write one dataset's open quarantined "
+        "rows (not resolved by a later load) to a CSV in the format they were sent, to fix and drop back into "
+        "the landing folder.",
+    )
+    quarantine_command.add_argument("--dataset", choices=[c.dataset for c in CONTRACTS], help="only this dataset")
+    quarantine_command.add_argument("--export", type=Path, metavar="CSV", help="write the dataset's open rows to this CSV (needs --dataset)")
+    command(
+        "docs", "write the data dictionary to exports/docs/index.html",
+        "Write the data dictionary (dbt docs for every table and column, one static page) to "
+        "CROSSDOCK_EXPORTS/docs/index.html. Run it after a run: it reads column types from the warehouse.",
+    )
+    dashboard = command(
+        "dashboard", "serve the S&OP dashboard on the BI snapshot",
+        "Serve the S&OP dashboard (Streamlit) on the BI snapshot exports/bi/crossdock_publish.duckdb until Ctrl-C.",
+    )
+    dashboard.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    dashboard.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 shares it, with no login)")
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    args = build_parser().parse_args(argv)
+    if args.command == "quarantine" and args.export is not None and args.dataset is None:
+        args.usage_error(
+            "--export needs --dataset: say which dataset's rows to write (one of "
+            + ", ".join(c.dataset for c in CONTRACTS) + ")"
+        )
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="crossdock", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["demo", "generate", "run", "summary", "quarantine", "docs", "dashboard"])
-    parser.add_argument("--scale", type=float, default=1.0, help="demo data size: 1.0 = 200 SKUs x 8 markets")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--dataset", help="quarantine: the dataset (orders, suppliers, ...)")
-    parser.add_argument("--export", type=Path, help="quarantine: CSV file to write the open rows to")
-    parser.add_argument("--port", type=int, default=8501, help="dashboard: port to serve on")
-    parser.add_argument("--address", default="127.0.0.1", help="dashboard: address to bind (0.0.0.0 shares it, with no login)")
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     settings = load_settings()
@@ -137,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"landing folder {settings.landing} already has feeds; not regenerating", flush=True)
     ok = True
     if args.command in ("demo", "run"):
-        ok = run_planning_job(settings)
+        ok = run_planning_job(settings, getattr(args, "as_of", None))
     if args.command in ("demo", "run", "summary"):
         print_summary(settings)
     print(f"done in {time.perf_counter() - started:.0f} s", flush=True)

@@ -8,12 +8,18 @@ stock position or the open purchase orders.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 
 import dagster as dg
 import duckdb
 import pytest
 
-from crossdock.settings import Settings
+from crossdock import cli
+from crossdock.dbt_cli import dbt_executable
+from crossdock.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 from demo.generate import generate
 from demo.network import install_demo_config
 
@@ -121,3 +127,58 @@ def test_stock_and_purchase_orders_are_those_of_the_as_of_day(planned):
                 where po.status = 'received' and po.received_date <= date '{AS_OF}')
     """)
     assert receipts == received_by_then
+
+
+def cli_environment(settings: Settings) -> dict[str, str]:
+    """The variables that point the command line (and dbt) at the test's own install."""
+    paths = {
+        "CROSSDOCK_WAREHOUSE": settings.warehouse, "CROSSDOCK_LANDING": settings.landing,
+        "CROSSDOCK_EXPORTS": settings.exports, "CROSSDOCK_MODELS": settings.models,
+        "CROSSDOCK_CONFIG": settings.config, "DAGSTER_HOME": settings.dagster_home,
+    }
+    return {**{k: str(v) for k, v in paths.items()}, "CROSSDOCK_REPORTING_CURRENCY": settings.reporting_currency}
+
+
+def crossdock(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+    """`crossdock <args>` in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "crossdock.cli", *args], capture_output=True, text=True,
+        env={**os.environ, **cli_environment(settings)}, cwd=PROJECT_ROOT, timeout=900,
+    )
+
+
+def test_the_summary_names_the_planning_date(planned):
+    settings, _ = planned
+    done = crossdock(settings, "summary")
+    assert done.returncode == 0, done.stderr
+    assert f"planning date (forecast origin): {AS_OF}" in done.stdout
+
+
+def test_the_calendar_refuses_a_day_before_the_orders(planned, tmp_path):
+    """dbt alone; a day after the orders goes through the whole command below."""
+    settings, _ = planned
+    done = subprocess.run(
+        [dbt_executable(), "run", "--select", "int_planning_calendar", "--vars", json.dumps({"as_of": "2020-01-01"}),
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path)],
+        capture_output=True, text=True, cwd=DBT_PROJECT_DIR, env={**os.environ, **cli_environment(settings)},
+    )
+    assert done.returncode == 1
+    [(first_day,)] = query(settings, "select min(order_date) from staging.stg_orders")
+    assert f"as_of 2020-01-01 is before the first order day {first_day}" in done.stdout
+    assert query(settings, "select max(as_of) from intermediate.int_planning_calendar") == [(AS_OF,)]  # left as it was
+
+
+def test_crossdock_run_as_of_a_day_after_the_orders_fails_and_says_why(planned, monkeypatch, capsys):
+    """`crossdock run --as-of` through the command line's own code; runs last, since the failed run rebuilds
+    the dbt models that do not depend on the planning date. The run's instance is an in-memory one: the
+    persistent one the command uses writes an event per ingested day, which takes minutes."""
+    settings, _ = planned
+    for name, value in cli_environment(settings).items():
+        monkeypatch.setenv(name, value)  # the command exports them again; monkeypatch restores them
+    monkeypatch.setattr(dg.DagsterInstance, "get", staticmethod(dg.DagsterInstance.ephemeral))
+    after = END + dt.timedelta(days=2)
+    assert cli.main(["run", "--as-of", after.isoformat()]) == 1
+    out, err = capsys.readouterr()
+    assert f"planning as of {after}" in out and "FAILED" in out
+    assert "STEP FAILED: crossdock_dbt_models" in err and f"as_of {after} is after the last order day {END}" in err
+    assert [day(d) for (d,) in query(settings, "select distinct as_of from publish.demand_forecast")] == [AS_OF]  # untouched

@@ -1,0 +1,100 @@
+"""The `crossdock` command line: one subcommand per job, each with its own options and help."""
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crossdock import cli
+from crossdock.settings import PROJECT_ROOT
+
+COMMANDS = ["demo", "generate", "run", "summary", "quarantine", "docs", "dashboard"]
+
+
+def test_help_lists_every_command_on_one_line():
+    out = subprocess.run(
+        [sys.executable, "-m", "crossdock.cli", "--help"], capture_output=True, text=True, check=True,
+        cwd=PROJECT_ROOT, env={"PATH": "/usr/bin:/bin", "COLUMNS": "80"},
+    ).stdout
+    lines = out.splitlines()
+    for command in COMMANDS:
+        [line] = [l for l in lines if l.split()[:1] == [command]]
+        assert len(line.split()) > 2, f"{command} has no summary on its line: {line!r}"
+    assert "--scale" not in out and "--port" not in out  # options belong to their commands
+
+
+@pytest.mark.parametrize(
+    "command, shown, not_shown",
+    [
+        ("run", ["--as-of"], ["--scale", "--port", "--dataset"]),
+        ("demo", ["--scale", "--seed"], ["--as-of", "--port"]),
+        ("generate", ["--scale", "--seed"], ["--as-of", "--export"]),
+        ("quarantine", ["--dataset", "--export"], ["--scale", "--port"]),
+        ("dashboard", ["--port", "--address"], ["--scale", "--dataset"]),
+        ("summary", [], ["--scale", "--port", "--as-of"]),
+        ("docs", [], ["--scale", "--port", "--as-of"]),
+    ],
+)
+def test_each_command_shows_only_its_own_options(command, shown, not_shown, capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.parse_args([command, "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: crossdock {command}")
+    assert all(option in out for option in shown)
+    assert not any(option in out for option in not_shown)
+
+
+def test_every_documented_invocation_parses():
+    """The invocations the Makefile, README and docs use."""
+    cases = {
+        ("demo",): {},
+        ("generate", "--scale", "0.5"): {"scale": 0.5, "seed": 7},
+        ("run",): {"as_of": None},
+        ("run", "--as-of", "2026-09-30"): {"as_of": "2026-09-30"},
+        ("summary",): {},
+        ("quarantine",): {"dataset": None, "export": None},
+        ("quarantine", "--dataset", "orders", "--export", "fix.csv"): {"dataset": "orders", "export": Path("fix.csv")},
+        ("docs",): {},
+        ("dashboard",): {"port": 8501, "address": "127.0.0.1"},
+        ("dashboard", "--address", "0.0.0.0", "--port", "8501"): {"port": 8501, "address": "0.0.0.0"},
+    }
+    for argv, expected in cases.items():
+        args = cli.parse_args(list(argv))
+        assert args.command == argv[0]
+        assert {k: getattr(args, k) for k in expected} == expected, argv
+
+
+def test_the_commands_the_docs_name_exist():
+    """Every `crossdock <command>` written in the Makefile, README and docs/ is a command of the parser."""
+    [commands] = [a.choices for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(COMMANDS) <= set(commands)
+    texts = [PROJECT_ROOT / "Makefile", PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
+    pattern = r"bin/crossdock (\w+)|`crossdock (\w+)"
+    used = {name for path in texts for match in re.findall(pattern, path.read_text()) for name in match if name}
+    assert used and used <= set(commands), used - set(commands)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["quarantine", "--export", "fix.csv"], "--export needs --dataset"),
+        (["quarantine", "--dataset", "invoices"], "invalid choice: 'invoices'"),
+        (["run", "--as-of", "30/09/2026"], "is not a date written YYYY-MM-DD"),
+        (["run", "--as-of", "2026-02-30"], "is not a day of the calendar"),
+        (["generate", "--as-of", "2026-09-30"], "unrecognized arguments: --as-of"),
+        ([], "the following arguments are required: <command>"),
+    ],
+)
+def test_usage_errors_say_what_is_wrong(argv, message, capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.parse_args(argv)
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    if argv[:1] == ["quarantine"]:
+        assert err.startswith("usage: crossdock quarantine")
