@@ -76,7 +76,7 @@ class Contract:
 
 
 ORDER_CHANNELS = ("web", "marketplace", "app")
-ORDER_LINE_TYPES = ("sale", "return", "cancellation")
+ORDER_LINE_TYPES = ("sale", "return", "cancellation", "write_off")
 PO_STATUSES = ("open", "received", "cancelled")
 CARRIER_EVENT_TYPES = (
     "picked_up",
@@ -109,11 +109,14 @@ ORDERS = Contract(
         ),
         # never checked against the catalogue: a new SKU sells before its catalogue line arrives
         Column("sku", "varchar", "Stock keeping unit, as in the supplier catalogue when there is one."),
-        Column("quantity", "integer", "Units; negative for a return or a cancelling reversal.", nonzero=True, min_value=-10_000, max_value=10_000, unit="units"),
+        # no fixed plausible range: a 12,000-unit wholesale line is a real order, not an error
+        Column("quantity", "integer", "Units; negative for a return, a write-off or a cancelling reversal.", nonzero=True, unit="units"),
         Column(
             "line_type",
             "varchar",
-            "sale, return or cancellation; when absent, a negative quantity is a return and a positive one a sale.",
+            "sale, return, cancellation or write_off (stock damaged or thrown away, not demand); when absent, a "
+            "negative quantity at price 0 with no customer is a write-off, another negative one a return, a positive "
+            "one a sale. Order statuses map here in a mapping (e.g. CANCELED -> cancellation).",
             required=False,
             allowed=ORDER_LINE_TYPES,
         ),

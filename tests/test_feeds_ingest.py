@@ -328,3 +328,17 @@ def test_an_order_line_for_a_sku_missing_from_the_catalogue_loads_never_held_bac
     assert (result.rows_loaded, result.rows_quarantined) == (2, 0)
     assert conn.execute("select sku from raw.orders order by sku").fetchall() == [("GHOST",), ("S",)]
     assert conn.execute("select distinct ordered_at_utc_offset from raw.orders").fetchall() == [("+01:00",)]
+
+
+def test_a_wholesale_line_and_a_write_off_load_as_sent(tmp_path, conn):
+    write(
+        tmp_path / "landing/orders/orders_2025-02.csv",
+        HEADER
+        + "B1,1,2025-02-03T10:00:00Z,web,SHOP-9,SKU-1,12000,3.5,EUR,DE,NL-AMS\n"  # a real B2B order, not an error
+        + "W1,1,2025-02-03T18:00:00Z,web,,SKU-1,-40,0,EUR,DE,NL-AMS\n",  # damaged stock booked in the export
+    )
+    [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 0)
+    assert conn.execute("select quantity, customer_key is null, line_type from raw.orders order by order_id").fetchall() == [
+        (12000, False, None), (-40, True, None),  # the line type is derived in staging: write_off for W1
+    ]

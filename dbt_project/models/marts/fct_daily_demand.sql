@@ -1,4 +1,4 @@
--- sold, returned and cancelled units per SKU x market x day: the forecast's
+-- sold, returned, cancelled and written-off units per SKU x market x day: the forecast's
 -- training data. Sparse: a day without a row sold nothing. The forecast learns
 -- gross demand (units ordered); returns and cancellations stay visible beside it.
 -- Only days of the planning calendar (up to the planning date, as_of): a run
@@ -20,6 +20,7 @@ daily as (
         sum(case when line_type = 'sale' then quantity else 0 end) as units_sold,
         sum(case when line_type = 'return' then abs(quantity) else 0 end) as units_returned,
         sum(case when line_type = 'cancellation' then abs(quantity) else 0 end) as units_cancelled,
+        sum(case when line_type = 'write_off' then abs(quantity) else 0 end) as units_written_off,
         count(*) as order_lines,
         sum(case when line_type = 'sale' then line_value_eur else 0 end) as revenue_eur,
         sum(case when line_type = 'return' then abs(line_value_eur) else 0 end) as refunds_eur
@@ -35,6 +36,7 @@ select
     daily.units_sold,
     daily.units_returned,
     daily.units_cancelled,
+    daily.units_written_off,
     daily.order_lines,
     daily.revenue_eur,
     daily.refunds_eur

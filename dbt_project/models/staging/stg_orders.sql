@@ -13,7 +13,16 @@ select
     customer_key,
     sku,
     quantity,
-    coalesce(line_type, case when quantity < 0 then 'return' else 'sale' end) as line_type,
+    -- a negative line at price 0 with no shopper is stock written off (damaged,
+    -- thrown away), not a customer's return
+    coalesce(
+        line_type,
+        case
+            when quantity < 0 and unit_price = 0 and customer_key is null then 'write_off'
+            when quantity < 0 then 'return'
+            else 'sale'
+        end
+    ) as line_type,
     cast(unit_price as double) as unit_price,
     currency,
     ship_to_country,
