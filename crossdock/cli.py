@@ -1,5 +1,8 @@
 """`crossdock` command line: the demo end to end, and its parts.
 
+    crossdock init [--min-share 0.02] [--min-active-days 30] [--merchant NAME] [--force]
+                        load the landed orders and propose the merchant's
+                        crossdock.yaml from them (markets, catch-all, nodes)
     crossdock demo [--scale 1.0] [--seed 7]
                         generate demo feeds (if landing is empty), run the
                         daily_planning job, print the summary
@@ -101,6 +104,44 @@ def run_planning_job(settings: Settings, as_of: str | None = None) -> bool:
     return result.success and not failed_checks
 
 
+def init(settings: Settings, args: argparse.Namespace) -> int:
+    """Load the landed orders (the job's own ingest: loading twice changes nothing) and propose a crossdock.yaml."""
+    import duckdb
+
+    from crossdock.onboarding import country_profile, propose_config
+    from feeds.ingest import ingest_feed
+
+    target = args.output or settings.config
+    if target.exists() and not args.force:
+        print(
+            f"{target} already exists: edit it, or run `crossdock init --force` to replace it with a new proposal "
+            "(or --output another path to compare)",
+            file=sys.stderr,
+        )
+        return 1
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    print(f"loading the orders in {settings.landing / 'orders'} into {settings.warehouse} ...", flush=True)
+    with duckdb.connect(str(settings.warehouse)) as conn:
+        results = ingest_feed(conn, settings.landing, "orders", settings.pii_salt)
+        for r in results:
+            if r.status != "skipped":
+                print(f"  {r.file_name}: {r.status}, {r.rows_loaded:,} loaded, {r.rows_quarantined:,} quarantined"
+                      f"{'; ' + r.message if r.message else ''}", flush=True)
+        countries = country_profile(conn)
+    if countries.empty:
+        print(f"no sale lines loaded from {settings.landing / 'orders'}: land an orders export first "
+              "(docs/mappings.md for an export in its own layout)", file=sys.stderr)
+        return 1
+    proposal = propose_config(
+        countries, merchant=args.merchant, min_share=args.min_share, min_active_days=args.min_active_days
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(proposal.text, encoding="utf-8")
+    print(proposal.report())
+    print(f"proposed network written to {target}: check the lines marked 'guess', then `crossdock run`", flush=True)
+    return 0
+
+
 def quarantine(settings: Settings, dataset: str | None, export: Path | None) -> int:
     import duckdb
 
@@ -152,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="crossdock",
         formatter_class=_OneLineCommands,
         description="crossdock: an S&OP data platform on Dagster, dbt and DuckDB. "
-        "Paths come from CROSSDOCK_WAREHOUSE, CROSSDOCK_LANDING, CROSSDOCK_EXPORTS, CROSSDOCK_MODELS and DAGSTER_HOME.",
+        "Paths come from CROSSDOCK_CONFIG, CROSSDOCK_WAREHOUSE, CROSSDOCK_LANDING, CROSSDOCK_EXPORTS, CROSSDOCK_MODELS "
+        "and DAGSTER_HOME.",
         epilog="`crossdock <command> --help` shows a command's options.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="<command>", title="commands")
@@ -162,6 +204,20 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(usage_error=sub.error)  # for checks that span options, with this command's usage
         return sub
 
+    init_command = command(
+        "init", "propose the merchant's crossdock.yaml from the orders that have landed",
+        "Load the orders in the landing folder (the job's own ingest; loading twice changes nothing) and write a "
+        "proposed crossdock.yaml to CROSSDOCK_CONFIG: each country with a fair share of the units becomes a market "
+        "(its currency, usual time zone and busiest node), the long tail one catch-all market, the nodes those the "
+        "orders name. What the orders cannot tell is marked 'guess' in the file.",
+    )
+    init_command.add_argument("--min-share", type=float, default=0.02, metavar="SHARE",
+                              help="share of units sold a country needs to be a market of its own (default 0.02)")
+    init_command.add_argument("--min-active-days", type=int, default=30, metavar="DAYS",
+                              help="days with orders a country needs to be a market of its own (default 30)")
+    init_command.add_argument("--merchant", help="the merchant's name, shown in the file")
+    init_command.add_argument("--output", type=Path, metavar="YAML", help="write here instead of CROSSDOCK_CONFIG")
+    init_command.add_argument("--force", action="store_true", help="replace an existing file")
     demo = command(
         "demo", "generate demo feeds if none, run the job, print the summary",
         "Generate the demo merchant's feeds (and network config) unless the landing folder already has orders, "
@@ -227,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     export_to_environment(settings)
     _prepare_dagster_home(settings)
     started = time.perf_counter()
+    if args.command == "init":
+        return init(settings, args)
     if args.command == "quarantine":
         return quarantine(settings, args.dataset, args.export)
     if args.command == "docs":
@@ -242,6 +300,10 @@ def main(argv: list[str] | None = None) -> int:
             generate(settings, args.scale, args.seed)
         else:
             print(f"landing folder {settings.landing} already has feeds; not regenerating", flush=True)
+            from demo.network import install_demo_config
+
+            if args.command == "demo" and install_demo_config(settings.config):
+                print(f"  the demo merchant's network config written to {settings.config}", flush=True)
     ok = True
     if args.command in ("demo", "run"):
         ok = run_planning_job(settings, getattr(args, "as_of", None))

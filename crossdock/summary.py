@@ -33,6 +33,7 @@ PUBLISHED_TABLES = (
     "customs_risk",
     "compliance_plan",
     "order_landed_cost",
+    "market_coverage",
 )
 NA = "n/a"
 
@@ -48,6 +49,45 @@ def _tables(conn: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
 
 def _one(conn: duckdb.DuckDBPyConnection, sql: str) -> tuple:
     return conn.execute(sql).fetchall()[0]
+
+
+def _columns(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    return {r[0] for r in conn.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?", [schema, table]
+    ).fetchall()}
+
+
+def _coverage(conn: duckdb.DuckDBPyConnection) -> dict:
+    """Countries and units per coverage (market, catch_all, not_covered), and the uncovered countries, biggest first."""
+    by = {
+        coverage: (countries, units)
+        for coverage, countries, units in conn.execute(
+            f"select coverage, count(*), {_total('units_sold', 'bigint')} from publish.market_coverage group by 1"
+        ).fetchall()
+    }
+    left_out = [c for (c,) in conn.execute(
+        "select country from publish.market_coverage where coverage = 'not_covered' order by units_sold desc, country"
+    ).fetchall()]
+    return {"by": by, "not_covered": left_out}
+
+
+def _assumptions(conn: duckdb.DuckDBPyConnection) -> dict:
+    """What the plan assumed because a feed is missing: SKUs without catalogue terms or lead times, nodes without stock."""
+    out: dict = {}
+    if {"cost_basis"} <= _columns(conn, "marts", "dim_sku"):
+        out["skus_cost_assumed"] = _one(conn, "select count(*) filter (where cost_basis <> 'catalogue') from marts.dim_sku")[0]
+    if {"lead_time_source", "stock_basis"} <= _columns(conn, "publish", "inventory_plan"):
+        out["skus_lead_time_assumed"] = _one(
+            conn, "select count(distinct sku) filter (where lead_time_source = 'assumed default') from publish.inventory_plan"
+        )[0]
+        out["nodes_without_stock"] = [n for (n,) in conn.execute(
+            "select distinct node from publish.inventory_plan where stock_basis like 'unknown%' order by 1"
+        ).fetchall()]
+    if "assumptions" in _tables(conn, "config"):
+        cursor = conn.execute("select * from config.assumptions limit 1")
+        row = cursor.fetchone()
+        out["values"] = dict(zip([d[0] for d in cursor.description], row)) if row else {}
+    return out
 
 
 def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
@@ -88,6 +128,9 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
             f"select count(*), {_total('duty_eur')}, {_total('vat_eur')}, {_total('fees_eur')}, {_total('landed_cost_eur')} "
             "from publish.order_landed_cost",
         )
+    if "market_coverage" in existing:
+        summary["coverage"] = _coverage(conn)
+    summary["assumptions"] = _assumptions(conn)
     if "ingest_ledger" in _tables(conn, "audit"):
         summary["ingest"] = _one(
             conn,
@@ -124,6 +167,8 @@ def format_summary(settings: Settings, s: dict) -> str:
         lines.append(f"  publish.{table:<28} {'not built' if rows is None else f'{rows:,} rows'}")
     if not built:
         lines.append("nothing published yet: run `crossdock run` (or `crossdock demo`)")
+    lines += _coverage_lines(s.get("coverage"))
+    lines += _assumption_lines(s.get("assumptions", {}))
     if s.get("forecast_as_of") is not None:
         lines.append(f"planning date (forecast origin): {s['forecast_as_of']}")
     acc = s.get("accuracy", {})
@@ -160,6 +205,47 @@ def format_summary(settings: Settings, s: dict) -> str:
             f"orders landed: {n:,} orders, duty EUR {fmt(duty)}, VAT EUR {fmt(vat)}, fees EUR {fmt(fees)}, landed EUR {fmt(landed)}"
         )
     return "\n".join(lines)
+
+
+def _coverage_lines(coverage: dict | None) -> list[str]:
+    if not coverage:
+        return []
+    by = coverage["by"]
+    parts = [f"{by['market'][0]} countries planned as their own market"] if "market" in by else []
+    if "catch_all" in by:
+        parts.append(f"{by['catch_all'][0]} in the catch-all market ({fmt(by['catch_all'][1])} units sold)")
+    lines = ["markets: " + ("; ".join(parts) or "no country of the orders is planned")]
+    if "not_covered" in by:
+        countries, units = by["not_covered"]
+        shown = ", ".join(coverage["not_covered"][:10]) + (" ..." if countries > 10 else "")
+        lines.append(
+            f"NOT PLANNED: {fmt(units)} units sold to {countries} countries crossdock.yaml does not cover ({shown}); "
+            "declare them as markets or add a catch_all market (publish.market_coverage)"
+        )
+    return lines
+
+
+def _assumption_lines(a: dict) -> list[str]:
+    """One line per assumption the plan rests on, with the figure assumed; nothing when the feeds said it all."""
+    values = a.get("values", {})
+    lines = []
+    if a.get("skus_cost_assumed"):
+        lines.append(
+            f"assumed: {a['skus_cost_assumed']:,} SKUs are in no supplier catalogue: unit cost = "
+            f"{fmt(values.get('unit_cost_share_of_price'), '.0%')} of the median selling price, MOQ {values.get('moq', NA)}, "
+            f"pack size {values.get('pack_size', NA)} (marts.dim_sku.cost_basis)"
+        )
+    if a.get("skus_lead_time_assumed"):
+        lines.append(
+            f"assumed: {a['skus_lead_time_assumed']:,} SKUs have no supplier lead time: {values.get('lead_time_days', NA)} days "
+            "(inventory_plan.lead_time_source = 'assumed default')"
+        )
+    if a.get("nodes_without_stock"):
+        lines.append(
+            f"unknown: stock at {', '.join(a['nodes_without_stock'])} (no inventory feed): targets only, no reorder "
+            "verdict or stock-out date there (inventory_plan.stock_basis)"
+        )
+    return lines
 
 
 def print_summary(settings: Settings) -> None:

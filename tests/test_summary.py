@@ -146,3 +146,42 @@ def test_summary_says_n_a_for_what_the_warehouse_cannot_tell(tmp_path, warehouse
     out = format_summary(Settings.under(tmp_path), summary)
     assert "safety stock value: EUR n/a" in out
     assert "LightGBM 0.500 vs seasonal naive 0.000 (ratio to naive n/a); p50 bias n/a; p10-p90 coverage n/a" in out
+
+
+def test_the_summary_says_what_the_plan_leaves_out_and_what_it_assumes(tmp_path, warehouse, capsys):
+    with duckdb.connect(str(warehouse)) as conn:
+        create_empty(conn, "publish", "market_coverage")
+        insert(conn, "publish", "market_coverage", [
+            {"country": "DE", "coverage": "market", "market": "DE", "units_sold": 900},
+            {"country": "AT", "coverage": "catch_all", "market": "ROW", "units_sold": 40},
+            {"country": "BR", "coverage": "not_covered", "units_sold": 25},
+            {"country": "MX", "coverage": "not_covered", "units_sold": 60},
+        ])
+        create_empty(conn, "publish", "inventory_plan")
+        insert(conn, "publish", "inventory_plan", [
+            {"sku": "A", "node": "DE-LEJ", "lead_time_source": "assumed default",
+             "stock_basis": "unknown: no inventory feed for this node", "action": "no stock data: targets only"},
+            {"sku": "B", "node": "DE-LEJ", "lead_time_source": "quoted",
+             "stock_basis": "unknown: no inventory feed for this node", "action": "no stock data: targets only"},
+        ])
+        conn.execute("create schema marts")
+        conn.execute("create table marts.dim_sku as select * from (values ('A', 'assumed: share of median selling price'), "
+                     "('B', 'catalogue')) as t(sku, cost_basis)")
+        conn.execute("create schema config")
+        conn.execute("create table config.assumptions as select 45 as lead_time_days, 0.4 as unit_cost_share_of_price, "
+                     "1 as moq, 6 as pack_size")
+    text = summary_text(tmp_path, capsys)
+    assert "markets: 1 countries planned as their own market; 1 in the catch-all market (40 units sold)" in text
+    assert "NOT PLANNED: 85 units sold to 2 countries crossdock.yaml does not cover (MX, BR)" in text
+    assert "assumed: 1 SKUs are in no supplier catalogue: unit cost = 40% of the median selling price, MOQ 1, pack size 6" in text
+    assert "assumed: 1 SKUs have no supplier lead time: 45 days" in text
+    assert "unknown: stock at DE-LEJ (no inventory feed): targets only" in text
+
+
+def test_a_merchant_whose_feeds_say_it_all_gets_no_assumption_lines(tmp_path, warehouse, capsys):
+    with duckdb.connect(str(warehouse)) as conn:
+        create_empty(conn, "publish", "inventory_plan")
+        insert(conn, "publish", "inventory_plan", [{"sku": "A", "node": "N1", "lead_time_source": "receipts",
+                                                     "stock_basis": "inventory snapshot", "action": "ok"}])
+    text = summary_text(tmp_path, capsys)
+    assert "assumed:" not in text and "unknown:" not in text and "NOT PLANNED" not in text
