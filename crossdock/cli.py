@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import os
 import subprocess
@@ -145,7 +146,7 @@ def init(settings: Settings, args: argparse.Namespace) -> int:
 def quarantine(settings: Settings, dataset: str | None, export: Path | None) -> int:
     import duckdb
 
-    from feeds.quarantine import export_quarantine, quarantine_summary
+    from feeds.quarantine import export_quarantine, fix_file_name, quarantine_summary
 
     if not settings.warehouse.exists():
         print(f"no warehouse at {settings.warehouse} yet", file=sys.stderr)
@@ -159,7 +160,12 @@ def quarantine(settings: Settings, dataset: str | None, export: Path | None) -> 
             return 0
         rows = export_quarantine(conn, dataset, export)
     feed = next(c.feed for c in CONTRACTS if c.dataset == dataset)
-    print(f"wrote {rows} open quarantined {dataset} rows to {export}; fix them and drop the file into {settings.landing / feed}")
+    target = settings.landing / feed / fix_file_name(dataset, dt.date.today())
+    print(
+        f"wrote {rows} open quarantined {dataset} rows to {export}, in the {dataset} contract's layout (each line keeps "
+        f"its order and line ids); fix the values and save the file as {target} (the feed's own folder, not a "
+        "mapped source folder): the next run loads it"
+    )
     return 0
 
 

@@ -44,9 +44,12 @@ create table if not exists audit.quarantine (
     reason_code varchar not null,    -- machine-readable: first failed rule
     reason varchar not null,         -- every failed rule, for a person
     record json not null,            -- the values as sent
-    quarantined_at timestamptz not null
+    quarantined_at timestamptz not null,
+    contract_record json             -- the contract's columns as read (after the mapping), for the fix file
 )
 """
+# warehouses made before contract_record existed gain it (null for their rows)
+QUARANTINE_MIGRATIONS = ("alter table audit.quarantine add column if not exists contract_record json",)
 
 
 # Every raw row says where it came from; (name, type, description).
@@ -84,5 +87,7 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("create schema if not exists audit")
     conn.execute(LEDGER_DDL)
     conn.execute(QUARANTINE_DDL)
+    for migration in QUARANTINE_MIGRATIONS:
+        conn.execute(migration)
     for contract in CONTRACTS:
         conn.execute(raw_table_ddl(contract))

@@ -27,7 +27,7 @@ from feeds.contracts import Contract, contract_for_file
 from feeds.file_dates import file_date
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
 from feeds.readers import UnreadableFile, display_name, land_file, safe_text
-from feeds.row_checks import checked_rows_sql, stored_pii, typed
+from feeds.row_checks import checked_rows_sql, pseudonym, stored_pii, typed
 from feeds.sql import ident
 
 log = logging.getLogger(__name__)
@@ -176,8 +176,15 @@ def _load_checked_rows(
         f"select {', '.join(targets)}, ?, ?, _row_number, now() from new_versions order by _row_number",
         [file_id, as_of],
     )
+    # the contract's columns as read, customer ids as their pseudonym: a fix file in this layout keeps each
+    # line's identity (a mapped source's derived line numbers included) when it comes back
+    contract_record = "to_json(struct_pack(" + ", ".join(
+        f"{ident(col.name)} := {pseudonym(ident(col.name), pii_salt) if col.pii else ident(col.name)}"
+        for col in contract.columns
+    ) + "))"
     conn.execute(
-        "insert into audit.quarantine select ?, ?, _row_number, reason_code, reason, _record, now() "
+        "insert into audit.quarantine (file_id, dataset, row_number, reason_code, reason, record, quarantined_at, "
+        f"contract_record) select ?, ?, _row_number, reason_code, reason, _record, now(), {contract_record} "
         "from checked where reason_code is not null order by _row_number",
         [file_id, contract.dataset],
     )

@@ -1,12 +1,16 @@
 """Get quarantined rows back out so a person can fix and re-submit them.
 
-A quarantined row keeps its values exactly as sent (audit.quarantine.record),
-so an export of them is a file in the merchant's own format: fix the values,
-drop the file into the same landing folder, and the ingest loads it like any
-other. Rows whose key has been loaded since are resolved and not exported.
+A quarantined row keeps its values as sent (audit.quarantine.record) and as
+the contract read them (contract_record: after the source's mapping, with the
+line numbers a mapping derived). The export is in the contract's layout, so
+the fixed file goes into the feed's own folder under the dataset's prefix
+(`fix_file_name`), loads without a mapping, and every line keeps its identity:
+a fix updates its own line and can never overwrite another. Rows whose key has
+been loaded since are resolved and not exported.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -39,7 +43,7 @@ def open_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFra
         raise ValueError(f"unknown dataset {dataset!r}; one of {', '.join(c.dataset for c in CONTRACTS)}")
     rows = conn.execute(
         """
-        select q.record, q.reason, l.file_name, q.quarantined_at
+        select coalesce(q.contract_record, q.record), q.reason, l.file_name, q.quarantined_at
         from audit.quarantine as q
         left join audit.ingest_ledger as l on l.file_id = q.file_id
         where q.dataset = ?
@@ -77,6 +81,12 @@ def _resolved(conn: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...],
         conn.unregister("_quarantined_keys")
     merged = keys[list(key)].merge(loaded.assign(_loaded=True), on=list(key), how="left")
     return merged["_loaded"].notna().set_axis(frame.index)
+
+
+def fix_file_name(dataset: str, day: dt.date) -> str:
+    """A name the ingest gives to `dataset` (its contract's prefix) and dates `day`, so fixes win over older exports."""
+    contract = next(c for c in CONTRACTS if c.dataset == dataset)
+    return f"{contract.file_prefix}_fix_{day.isoformat()}.csv"
 
 
 def export_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str, out: Path) -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -342,3 +343,39 @@ def test_a_wholesale_line_and_a_write_off_load_as_sent(tmp_path, conn):
     assert conn.execute("select quantity, customer_key is null, line_type from raw.orders order by order_id").fetchall() == [
         (12000, False, None), (-40, True, None),  # the line type is derived in staging: write_off for W1
     ]
+
+
+def test_the_fix_loop_round_trips_a_mapped_source_keeping_each_line_identity(tmp_path, conn):
+    """A mapping that numbers lines within an invoice: the fixed row must come back as its own line, not as line 1."""
+    import pandas as pd
+
+    from feeds.quarantine import export_quarantine, fix_file_name, open_quarantine
+
+    source = tmp_path / "landing/orders/erp"
+    source.mkdir(parents=True)
+    (source / "mapping.yaml").write_text("extends: invoice_lines\ncolumns:\n  fulfilment_node: {constant: GB-BHX}\n")
+    (source / "invoices_2025-01.csv").write_text(
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        "536365,85123A,Heart,6,12/1/2010 8:26,2.55,17850,United Kingdom\n"
+        "536365,71053,Lantern,6,12/1/2010 8:26,3.39,17850,Atlantis\n"  # line 2: quarantined
+        "536365,84406B,Cupid,8,12/1/2010 8:26,2.75,17850,United Kingdom\n"
+    )
+    [first] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert (first.rows_loaded, first.rows_quarantined) == (2, 1)
+    before = conn.execute("select order_id, line_id, sku, quantity, customer_key from raw.orders order by line_id").fetchall()
+
+    fix = tmp_path / "fix.csv"
+    assert export_quarantine(conn, "orders", fix) == 1
+    rows = pd.read_csv(fix, dtype=str)
+    assert (rows.loc[0, "order_id"], rows.loc[0, "line_id"], rows.loc[0, "sku"]) == ("536365", "2", "71053")
+    assert rows.loc[0, "customer_id"].startswith("sha256:")  # never the customer id in clear
+    rows.loc[0, "ship_to_country"] = "GB"
+    rows.to_csv(tmp_path / "landing/orders" / fix_file_name("orders", date(2025, 1, 31)), index=False)
+
+    [_, again] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert (again.status, again.rows_loaded, again.rows_quarantined) == ("loaded", 1, 0)
+    after = conn.execute("select order_id, line_id, sku, quantity, customer_key from raw.orders order by line_id").fetchall()
+    assert [r for r in after if r[1] != 2] == before  # no other line touched
+    [fixed] = [r for r in after if r[1] == 2]
+    assert fixed[2:4] == ("71053", 6) and fixed[4] == before[0][4]  # its own SKU and quantity, the same shopper
+    assert open_quarantine(conn, "orders").empty
