@@ -81,6 +81,7 @@ PLAN_COLUMNS: tuple[str, ...] = (
     "projected_stockout_date",
     "below_safety_stock_date",
     "unit_cost_eur",
+    "cost_basis",
     "safety_stock_value_eur",
     "carrying_cost_eur_per_year",
     "excess_units",
@@ -133,7 +134,8 @@ def build_inventory_plan(
         lead_times: sku, n_receipts, lead_time_mean_days, lead_time_std_days,
             quoted_lead_time_days (days; one row per SKU, primary supplier).
         skus: sku, category, unit_cost_eur (EUR/unit), moq (units),
-            pack_size (units).
+            pack_size (units), and optionally cost_basis (where those terms
+            come from; 'catalogue' when absent), carried to the plan.
         market_nodes: market, node (which node ships to which market).
         as_of: the plan date; order-by and stock-out dates count from it.
         policy: service level, costs, review period and thresholds.
@@ -176,7 +178,10 @@ def build_inventory_plan(
     plan = plan.loc[active, ["sku", "node", "on_hand", "on_order"]]
 
     validate_sku_coverage(plan["sku"].unique(), skus, lead_times)
-    plan = plan.merge(skus.loc[:, ["sku", "category", "unit_cost_eur", "moq", "pack_size"]], on="sku", how="left")
+    sku_terms = skus if "cost_basis" in skus.columns else skus.assign(cost_basis=COST_FROM_CATALOGUE)
+    plan = plan.merge(
+        sku_terms.loc[:, ["sku", "category", "unit_cost_eur", "moq", "pack_size", "cost_basis"]], on="sku", how="left"
+    )
     plan = plan.merge(resolve_lead_times(lead_times), on="sku", how="left")
     if "lead_time_basis" in lead_times.columns:  # no supplier data: a configured default, said so
         assumed = lead_times.loc[lead_times["lead_time_basis"] == "assumed", "sku"]
@@ -271,6 +276,7 @@ def build_inventory_plan(
             "projected_stockout_date": stockout,
             "below_safety_stock_date": below_ss,
             "unit_cost_eur": unit_cost,
+            "cost_basis": plan["cost_basis"],
             "safety_stock_value_eur": ss * unit_cost,
             "carrying_cost_eur_per_year": (ss + q / 2.0) * holding,
             "excess_units": excess,
@@ -287,6 +293,7 @@ def build_inventory_plan(
     return out.loc[:, list(PLAN_COLUMNS)]
 
 
+COST_FROM_CATALOGUE = "catalogue"  # skus without a cost_basis column: every term is the catalogue's
 LEAD_TIME_ASSUMED = "assumed default"
 NO_STOCK_DATA = "no stock data: targets only"
 STOCK_FROM_SNAPSHOT = "inventory snapshot"

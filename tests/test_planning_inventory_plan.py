@@ -381,3 +381,11 @@ def test_a_node_without_stock_data_keeps_its_targets_and_invents_no_verdict() ->
     # the other node is planned as before
     assert seen["stock_basis"] == "inventory snapshot" and seen["action"] == "reorder now"
     assert seen["recommended_order_qty"] == known.set_index("node").loc["US-EWR", "recommended_order_qty"]
+
+
+def test_the_plan_says_where_each_sku_cost_comes_from() -> None:
+    assumed = SKU_A.assign(cost_basis="assumed: share of median selling price")
+    out = build_inventory_plan(FC_A, stock(("A", "NL-AMS", 100)), NO_ORDERS, LT_A, assumed, MARKET_NODES, AS_OF)
+    assert list(out["cost_basis"]) == ["assumed: share of median selling price"]
+    plain = build_inventory_plan(FC_A, stock(("A", "NL-AMS", 100)), NO_ORDERS, LT_A, SKU_A, MARKET_NODES, AS_OF)
+    assert list(plain["cost_basis"]) == ["catalogue"]
