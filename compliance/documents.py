@@ -7,8 +7,11 @@ comes first.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
+
+from compliance.unknowns import split_unknowns
 
 # The origin proof each agreement accepts (certificate, statement or certification of origin).
 ORIGIN_PROOF: dict[str, str] = {
@@ -52,13 +55,39 @@ def origin_proof(agreement: str) -> str:
     return ORIGIN_PROOF.get(agreement, f"certificate or statement of origin ({agreement})")
 
 
-def hs_flags(hs_code: str | None, hs_code_valid: bool, has_rate: bool, heading_territory: str) -> list[Flag]:
+def rules_unknown_flag(market: str, unknowns: str | None, day: date) -> list[Flag]:
+    """The market's border rules the seeds do not know on `day`: the row is not (fully) priced."""
+    names = split_unknowns(unknowns)
+    if "customs_territory" in names:
+        return [Flag("rules_unknown: customs_territory",
+                     f"{market} groups many countries with different borders, so it is not priced as one: "
+                     "publish.order_landed_cost prices each of its orders under its own country's rules; "
+                     "give a country with many orders its own market in crossdock.yaml.")]
+    missing = [n for n in ("vat_rate", "low_value_regime") if n in names]
+    if not missing:
+        return []
+    what = {"vat_rate": ("VAT rate", "vat_rates"), "low_value_regime": ("low-value regime", "de_minimis")}
+    return [Flag(f"rules_unknown: {', '.join(missing)}",
+                 f"No {' or '.join(what[n][0] for n in missing)} for {market} on {day}: add "
+                 + " and ".join(f"its {what[n][0]} to the {what[n][1]} seed" for n in missing)
+                 + " to price the market's landed cost.")]
+
+
+def unit_cost_flag(unknowns: str | None) -> list[Flag]:
+    if "unit_cost" not in split_unknowns(unknowns):
+        return []
+    return [Flag("missing_unit_cost", "Add the SKU's purchase cost to the supplier catalogue: "
+                                      "its landed cost per unit and bulk duty cannot be priced without it.")]
+
+
+def hs_flags(hs_code: str | None, hs_code_valid: bool, has_rate: bool, heading_territory: str | None) -> list[Flag]:
+    """HS code problems; no_duty_rate only for a known territory (the catch-all's is flagged as rules_unknown)."""
     if hs_code is None or len(hs_code) < 6:
         return [Flag("missing_hs_code", "Add a 6-digit HS code to the catalogue: duty and restrictions cannot be assessed without it.")]
     flags = []
     if not hs_code_valid:
         flags.append(Flag("invalid_hs_code", f"HS code {hs_code} is not an HS 2022 subheading (invalid or retired): reclassify the SKU."))
-    if not has_rate:
+    if not has_rate and heading_territory is not None:
         flags.append(Flag("no_duty_rate", f"No duty rate for heading {hs_code[:4]} into {heading_territory}: "
                                           "add it to the duty_rates seed or your tariff file."))
     return flags

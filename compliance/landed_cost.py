@@ -23,6 +23,11 @@ VAT keeps its full price (the seller keeps what would have been the tax).
 Amounts are in the regime's currency (the destination's), with EUR beside.
 Each regime's mechanics are a small function below; its thresholds and dates
 come from the de_minimis seed, so a user can move a threshold without code.
+
+A parcel whose regime or VAT rate the seeds do not know on its day (a country
+they do not list, a day before a rule's first known date, a destination with
+no single customs territory) is not priced: its customs value, duty, VAT and
+fees are None, `unknowns` names what was missing, and `reasons` says why.
 """
 from __future__ import annotations
 
@@ -69,9 +74,9 @@ class Parcel:
     parcel_id: str
     day: date
     destination: str
-    territory: str
+    territory: str | None  # None: no single customs territory (a catch-all market); the parcel is not priced
     shipper_country: str
-    currency: str
+    currency: str | None
     shipping: float
     items: tuple[Item, ...]
     incoterm: str = "DDP"
@@ -102,29 +107,35 @@ class ParcelCost:
     destination: str
     regime: str | None
     currency: str
-    units_per_eur: float
-    vat_rate: float
-    goods_value: float
+    units_per_eur: float | None
+    vat_rate: float | None
+    goods_value: float | None
     shipping: float
-    customs_value: float
-    duty: float
-    vat: float
-    fees: float
-    vat_collected: str
-    duty_treatment: str
+    customs_value: float | None
+    duty: float | None
+    vat: float | None
+    fees: float | None
+    vat_collected: str | None
+    duty_treatment: str | None
     incoterm: str
-    collected_at_door: float
+    collected_at_door: float | None
     registration_needed: str | None
-    preference_unclaimed_saving: float
+    preference_unclaimed_saving: float | None
     missing_duty_rate: bool
     reasons: list[str] = field(default_factory=list)
+    unknowns: tuple[str, ...] = ()  # compliance.unknowns names; non-empty but for duty_rate = not priced
 
     @property
-    def landed_cost(self) -> float:
-        return self.goods_value + self.shipping + self.duty + self.vat + self.fees
+    def priced(self) -> bool:
+        return self.duty is not None
 
-    def eur(self, amount: float) -> float:
-        return amount / self.units_per_eur
+    @property
+    def landed_cost(self) -> float | None:
+        parts = (self.goods_value, self.shipping, self.duty, self.vat, self.fees)
+        return None if any(p is None for p in parts) else sum(parts)
+
+    def eur(self, amount: float | None) -> float | None:
+        return None if amount is None or self.units_per_eur is None else amount / self.units_per_eur
 
 
 def _chapter(hs_code: str | None) -> int | None:
@@ -311,10 +322,13 @@ def _duty_rate(item: Item, merchant: Merchant) -> tuple[float | None, float]:
 def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Merchant()) -> ParcelCost:
     """Price `parcel` under the rules in force on its day (see the module docstring for the formula)."""
     regime = rules.regime(parcel.territory, parcel.day)
-    currency = regime.currency if regime else parcel.currency
-    upe = rules.units_per_eur(currency, parcel.day)
-    to_customs = upe / rules.units_per_eur(parcel.currency, parcel.day)
     vat_rate = rules.vat_rate(parcel.destination, parcel.day)
+    upe = rules.find_units_per_eur(regime.currency, parcel.day) if regime else None
+    parcel_upe = rules.find_units_per_eur(parcel.currency, parcel.day)
+    if regime is None or vat_rate is None or upe is None or parcel_upe is None:
+        return _unpriced(parcel, regime, vat_rate, rules, merchant)
+    currency = regime.currency
+    to_customs = upe / parcel_upe
 
     divisor = 1 + vat_rate if parcel.prices_include_vat else 1.0
     unit_values = [item.unit_price * to_customs / divisor for item in parcel.items]
@@ -322,14 +336,9 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
     goods = sum(item_goods)
     shipping = parcel.shipping * to_customs
 
-    if regime is None:
-        treatments = [ItemTreatment("tariff", "at_import" if vat_rate > 0 else "none") for _ in parcel.items]
-        reasons = [f"no low-value regime for {parcel.territory} in the de_minimis seed: full duty and import tax"]
-        registration = None
-    else:
-        ctx = _Context(parcel, regime, merchant, vat_rate, goods, shipping, unit_values)
-        treatments = REGIME_RULES[regime.code](ctx)
-        reasons, registration = ctx.reasons, ctx.registration_needed
+    ctx = _Context(parcel, regime, merchant, vat_rate, goods, shipping, unit_values)
+    treatments = REGIME_RULES[regime.code](ctx)
+    reasons, registration = ctx.reasons, ctx.registration_needed
     if vat_rate == 0:
         for t in treatments:
             t.vat = "none"
@@ -353,7 +362,7 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
         missing_rate |= rate is None
         duty_items.append((rate or 0.0) * value)
         saving += pref_gap * value
-    flat_duty = len(flat_subheadings) * (regime.flat_duty_per_item or 0.0) if regime else 0.0
+    flat_duty = len(flat_subheadings) * (regime.flat_duty_per_item or 0.0)
     if flat_duty:
         reasons.append(f"flat duty: {len(flat_subheadings)} tariff subheading(s) x {_money(regime.flat_duty_per_item, currency)}")
     duty = sum(duty_items) + flat_duty
@@ -381,7 +390,7 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
         parcel_id=parcel.parcel_id,
         day=parcel.day,
         destination=parcel.destination,
-        regime=regime.code if regime else None,
+        regime=regime.code,
         currency=currency,
         units_per_eur=upe,
         vat_rate=vat_rate,
@@ -399,19 +408,51 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
         preference_unclaimed_saving=saving,
         missing_duty_rate=missing_rate,
         reasons=reasons,
+        unknowns=("duty_rate",) if missing_rate else (),
     )
 
 
-def _fees(parcel: Parcel, regime: Regime | None, rules: Rulebook, goods: float, customs_value: float,
+def _unpriced(parcel: Parcel, regime: Regime | None, vat_rate: float | None, rules: Rulebook, merchant: Merchant) -> ParcelCost:
+    """A parcel the seeds cannot price on its day: what is known (goods where VAT allows, shipping), None for the rest."""
+    unknowns, reasons = [], []
+    if parcel.territory is None:
+        unknowns.append("customs_territory")
+        reasons.append(f"{parcel.destination} has no single customs territory: its border cannot be priced")
+    elif regime is None:
+        unknowns.append("low_value_regime")
+        reasons.append(f"no low-value regime for {parcel.territory} on {parcel.day} in the de_minimis seed: duty, tax and fees unknown")
+    if vat_rate is None:
+        unknowns.append("vat_rate")
+        reasons.append(f"no VAT rate for {parcel.destination} on {parcel.day} in the vat_rates seed")
+    upe = rules.find_units_per_eur(parcel.currency, parcel.day)
+    if upe is None or (regime is not None and rules.find_units_per_eur(regime.currency, parcel.day) is None):
+        unknowns.append("currency" if parcel.currency is None else "fx_rate")
+        reasons.append(f"no ECB rate for {parcel.currency or 'the market (no currency declared)'} on {parcel.day}")
+    gross = sum(item.unit_price * item.quantity for item in parcel.items)
+    if not parcel.prices_include_vat:
+        goods = gross
+    else:
+        goods = None if vat_rate is None else gross / (1 + vat_rate)
+    missing_rate = any(_duty_rate(item, merchant)[0] is None for item in parcel.items)
+    if missing_rate:
+        unknowns.append("duty_rate")
+    return ParcelCost(
+        parcel_id=parcel.parcel_id, day=parcel.day, destination=parcel.destination, regime=regime.code if regime else None,
+        currency=parcel.currency, units_per_eur=upe, vat_rate=vat_rate, goods_value=goods, shipping=parcel.shipping,
+        customs_value=None, duty=None, vat=None, fees=None, vat_collected=None, duty_treatment=None, incoterm=parcel.incoterm,
+        collected_at_door=None, registration_needed=None, preference_unclaimed_saving=None, missing_duty_rate=missing_rate,
+        reasons=["not priced: " + "; ".join(reasons)], unknowns=tuple(unknowns),
+    )
+
+
+def _fees(parcel: Parcel, regime: Regime, rules: Rulebook, goods: float, customs_value: float,
           collected_at_border: bool, collected_at_door: bool, upe: float) -> float:
     """The fees of the clearance the parcel goes through, and the carrier's fee for collecting at the door (DAP)."""
-    formal = False
-    if regime is not None:
-        threshold = regime.formal_entry_threshold if regime.formal_entry_threshold is not None else regime.low_value_ceiling
-        formal = threshold is not None and goods > threshold
+    threshold = regime.formal_entry_threshold if regime.formal_entry_threshold is not None else regime.low_value_ceiling
+    formal = threshold is not None and goods > threshold
     total = 0.0
     for fee in rules.fees(parcel.territory, parcel.day):
-        clearance = regime is not None and (
+        clearance = (
             fee.applies_when == "always"
             or (fee.applies_when == "formal_entry" and formal)
             or (fee.applies_when == "informal_entry" and collected_at_border and not formal)

@@ -2,8 +2,11 @@
 
 Every table here is a dbt seed with effective_from / effective_to, so the same
 order before and after a rule change is priced under the rule of its own day.
-The lookups are strict: a day no row covers raises with the table, key and day
-to fix, rather than falling back to another period's rule.
+A day no row covers (a country the seeds do not list, a day before a rule's
+first known date or after its last) is unknown: the lookup returns None and the
+caller marks what it could not price, rather than falling back to another
+period's or another country's rule. Overlapping periods are an error in the
+seeds and raise with the table, key and day to fix.
 """
 from __future__ import annotations
 
@@ -113,12 +116,14 @@ class Rulebook:
             for currency, g in fx.groupby("currency"):
                 self._fx[str(currency)] = g.set_index(pd.to_datetime(g["calendar_date"]).dt.date)["units_per_eur"]
         self._regime_cache: dict[tuple[str, date], Regime | None] = {}
-        self._vat_cache: dict[tuple[str, date], float] = {}
+        self._vat_cache: dict[tuple[str, date], float | None] = {}
         self._fee_cache: dict[tuple[str, date], list[Fee]] = {}
-        self._fx_cache: dict[tuple[str, date], float] = {}
+        self._fx_cache: dict[tuple[str, date], float | None] = {}
 
-    def regime(self, territory: str, day: date) -> Regime | None:
-        """The low-value regime of `territory` on `day`; None when the seed has no regime for it."""
+    def regime(self, territory: str | None, day: date) -> Regime | None:
+        """The low-value regime of `territory` on `day`; None (unknown) when no de_minimis row covers that day."""
+        if territory is None:
+            return None
         key = (territory, day)
         if key not in self._regime_cache:
             self._regime_cache[key] = self._find_regime(territory, day)
@@ -155,18 +160,23 @@ class Rulebook:
             formal_entry_threshold=_num(r.get("formal_entry_threshold")),
         )
 
-    def vat_rate(self, country: str, day: date) -> float:
-        """The standard VAT/GST rate of `country` on `day` (0 for a country with no VAT, e.g. US)."""
+    def vat_rate(self, country: str | None, day: date) -> float | None:
+        """The standard VAT/GST rate of `country` on `day` (0 for a country with no VAT, e.g. US).
+
+        None (unknown) when vat_rates has no row for the country on that day:
+        a country it does not list, or a day before its first row.
+        """
+        if country is None:
+            return None
         key = (country, day)
         if key not in self._vat_cache:
             self._vat_cache[key] = self._find_vat_rate(country, day)
         return self._vat_cache[key]
 
-    def _find_vat_rate(self, country: str, day: date) -> float:
-        rows = self._vat.get(country)
-        if rows is None:
-            raise ValueError(f"vat_rates has no row for {country}: add its standard rate to the vat_rates seed")
-        rows = _in_force(rows, day)
+    def _find_vat_rate(self, country: str, day: date) -> float | None:
+        rows = _in_force(self._vat.get(country, []), day)
+        if not rows:
+            return None
         if len(rows) != 1:
             raise ValueError(
                 f"vat_rates has {len(rows)} rates for {country} on {day}: "
@@ -203,7 +213,18 @@ class Rulebook:
         ]
 
     def units_per_eur(self, currency: str, day: date) -> float:
-        """ECB rate of `day` (the daily FX model already carries the last rate over weekends)."""
+        """ECB rate of `day` (the daily FX model already carries the last rate over weekends); raises when there is none."""
+        rate = self.find_units_per_eur(currency, day)
+        if rate is None:
+            if currency not in self._fx:
+                raise ValueError(f"no FX rates for {currency} in intermediate.int_fx_daily: the ECB did not quote it")
+            raise ValueError(f"no {currency} rate on or before {day}")
+        return rate
+
+    def find_units_per_eur(self, currency: str | None, day: date) -> float | None:
+        """Like units_per_eur, None (unknown) for no currency or a currency and day the ECB has no rate for."""
+        if currency is None:
+            return None
         if currency == "EUR":
             return 1.0
         key = (currency, day)
@@ -211,14 +232,12 @@ class Rulebook:
             self._fx_cache[key] = self._find_rate(currency, day)
         return self._fx_cache[key]
 
-    def _find_rate(self, currency: str, day: date) -> float:
+    def _find_rate(self, currency: str, day: date) -> float | None:
         series = self._fx.get(currency)
         if series is None:
-            raise ValueError(f"no FX rates for {currency} in intermediate.int_fx_daily: the ECB did not quote it")
+            return None
         try:
             return float(series.loc[day])
         except KeyError:
             earlier = series[series.index <= day]
-            if earlier.empty:
-                raise ValueError(f"no {currency} rate on or before {day}") from None
-            return float(earlier.iloc[-1])
+            return None if earlier.empty else float(earlier.iloc[-1])

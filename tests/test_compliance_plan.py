@@ -166,7 +166,11 @@ def test_the_same_domestic_order_before_and_after_a_vat_rate_change_pays_each_da
     assert set(orders["import_flow"]) == {"bulk_import_via_node"}
 
 
-def test_orders_from_a_node_missing_in_the_nodes_seed_are_an_error_that_names_it():
-    with pytest.raises(ValueError, match="XX-001"):
-        order_landed_costs(lines([("O", "2026-03-01", "GB", "XX-001", None, "TEE", 1, 20.0, "GBP", 0.85)]), FACTS, NODES, RULES,
-                           CompliancePolicy())
+def test_an_order_from_a_node_crossdock_yaml_does_not_declare_is_not_priced_and_says_why():
+    """Whether XX-001 is inside GB's border is unknown: no duty, VAT or landed cost, only the goods (GBP 20 / 0.85 / 1.2)."""
+    [order] = order_landed_costs(lines([("O", "2026-03-01", "GB", "XX-001", None, "TEE", 1, 20.0, "GBP", 0.85)]), FACTS, NODES,
+                                 RULES, CompliancePolicy()).to_dict("records")
+    assert order["unknowns"] == "ship_from_node"
+    assert order["import_flow"] is None and pd.isna(order["landed_cost_eur"]) and pd.isna(order["duty_eur"])
+    assert order["goods_value_eur"] == pytest.approx(20 / 0.85 / 1.2)
+    assert "XX-001" in order["rule_applied"]

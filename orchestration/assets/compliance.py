@@ -1,6 +1,9 @@
 """The compliance assets: price every SKU x market x route and every order under the rules of its day.
 
-Thin wiring: the SQL gathers the facts, compliance/ applies the rules.
+Thin wiring: the SQL gathers the facts, compliance/ applies the rules. Both
+tables are written for any merchant (no catalogue, a catch-all market, orders
+older than the reference data): what cannot be priced is null and named in
+their `unknowns` column, never a failed step.
 """
 
 import dagster as dg
@@ -22,12 +25,13 @@ ORDER_LANDED_COST = dg.AssetKey(["publish", "order_landed_cost"])
 
 INPUTS = [
     model_key("intermediate", "int_sku_market_compliance"),
+    model_key("intermediate", "int_sku_duty_rates"),
     model_key("intermediate", "int_order_lines_eur"),
     model_key("intermediate", "int_shipments"),
     model_key("intermediate", "int_fx_daily"),
     model_key("intermediate", "int_planning_calendar"),
     model_key("publish", "customs_risk"),
-    *(model_key("reference", seed) for seed in ("de_minimis", "vat_rates", "import_fees", "markets", "nodes")),
+    *(model_key("reference", seed) for seed in ("de_minimis", "vat_rates", "import_fees", "markets", "nodes", "countries")),
 ]
 
 
@@ -92,17 +96,21 @@ def read_routes(conn, as_of, days: int) -> pd.DataFrame:
                 coalesce(recent.orders, 0) as orders, own.node is not null as is_primary_route
             from recent full outer join own on own.market = recent.market and own.node = recent.node
         )
-        select routes.market, routes.node, nodes.country as node_country, node_markets.customs_territory as node_territory,
+        select routes.market, routes.node, nodes.country as node_country, node_countries.customs_territory as node_territory,
             routes.is_primary_route,
             routes.orders * 1.0 / nullif(sum(routes.orders) over (partition by routes.market), 0) as route_share
         from routes
-        inner join reference.nodes as nodes on nodes.node_code = routes.node
-        inner join reference.markets as node_markets on node_markets.market_code = nodes.country
+        inner join reference.nodes as nodes on nodes.node_code = routes.node  -- a node the config does not declare is no route
+        left join reference.countries as node_countries on node_countries.alpha_2 = nodes.country  -- a node's country need not be a market
     """, [as_of])
 
 
 def read_baskets(conn, as_of, days: int) -> pd.DataFrame:
-    """The SKU's usual units per order line and price in the market; SKUs not sold there take their price elsewhere."""
+    """The SKU's usual units per order line and price in the market; SKUs not sold there take their price elsewhere.
+
+    unit_price_local is null when the market has no currency (a catch-all may
+    not) or no ECB rate on as_of; unit_price_eur then carries the EUR price.
+    """
     return read_sql(conn, f"""
         with recent as (
             select l.sku, l.market, l.quantity, l.unit_price_eur, l.unit_price, l.currency = m.currency as in_market_currency
@@ -112,14 +120,17 @@ def read_baskets(conn, as_of, days: int) -> pd.DataFrame:
         ),
         in_market as (
             select sku, market, greatest(1, round(median(quantity))) as basket_units,
-                avg(unit_price) filter (where in_market_currency) as unit_price_local
+                avg(unit_price) filter (where in_market_currency) as unit_price_local,
+                avg(unit_price_eur) as unit_price_eur
             from recent group by sku, market
         ),
         anywhere as (select sku, avg(unit_price_eur) as unit_price_eur from recent group by sku),
         fx as (select currency, units_per_eur from intermediate.int_fx_daily where calendar_date = cast(? as date))
         select skus.sku, m.market_code as market, coalesce(in_market.basket_units, 1) as basket_units,
-            coalesce(in_market.unit_price_local, anywhere.unit_price_eur * coalesce(fx.units_per_eur, 1)) as unit_price_local,
+            coalesce(in_market.unit_price_local, anywhere.unit_price_eur * fx.units_per_eur) as unit_price_local,
+            coalesce(in_market.unit_price_eur, anywhere.unit_price_eur) as unit_price_eur,
             case when in_market.unit_price_local is not null then 'market'
+                 when m.currency is null and in_market.unit_price_eur is not null then 'market'
                  when anywhere.unit_price_eur is not null then 'sku_other_markets' end as price_basis
         from marts.dim_sku as skus
         cross join reference.markets as m
@@ -154,6 +165,10 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
         as_of = planning_date(conn)
         rules = read_rulebook(conn)
         facts = read_sql(conn, "select * from intermediate.int_sku_market_compliance")
+        duty_rates = read_sql(conn, """
+            select sku, customs_territory, mfn_rate, preferential_agreement, preferential_rate from intermediate.int_sku_duty_rates
+        """)
+        countries = read_sql(conn, "select alpha_2, customs_territory from reference.countries")
         routes = read_routes(conn, as_of, policy.basket_days)
         baskets = read_baskets(conn, as_of, policy.basket_days)
         risk = read_sql(conn, """
@@ -162,18 +177,21 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
             from publish.customs_risk group by all
         """)
         lines = read_sql(conn, f"""
-            select order_id, order_date, market, ship_from_node, carrier, sku, quantity, unit_price, currency, units_per_eur
+            select order_id, order_date, market, ship_to_country, ship_from_node, carrier, sku, quantity, unit_price, currency,
+                units_per_eur
             from ({SHIP_FROM}) as lines
         """)
         nodes = read_sql(conn, """
-            select nodes.node_code, nodes.country, markets.customs_territory
-            from reference.nodes as nodes inner join reference.markets as markets on markets.market_code = nodes.country
+            select nodes.node_code, nodes.country, countries.customs_territory
+            from reference.nodes as nodes left join reference.countries as countries on countries.alpha_2 = nodes.country
         """)
 
     plan = build_compliance_plan(facts, routes, baskets, rules, policy, as_of, risk)
     context.log.info(f"compliance plan: {len(plan):,} SKU x market x route rows; pricing {lines['order_id'].nunique():,} orders")
     node_territories = {r.node_code: (r.country, r.customs_territory) for r in nodes.itertuples(index=False)}
-    orders = order_landed_costs(lines, facts, node_territories, rules, policy)
+    country_territories = dict(zip(countries["alpha_2"], countries["customs_territory"]))
+    orders = order_landed_costs(lines, facts, node_territories, rules, policy, country_territories, duty_rates)
+    _log_unknowns(context, plan, orders)
 
     with warehouse.get_connection() as conn:
         replace_table(conn, "publish.compliance_plan", plan)
@@ -183,8 +201,21 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
     yield dg.MaterializeResult(asset_key=ORDER_LANDED_COST, metadata=_order_metadata(orders))
 
 
+def _unknown_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows per unknown (a row with several counts once under each)."""
+    names = frame["unknowns"].dropna().str.split(",").explode()
+    return names.value_counts().rename_axis("unknown").reset_index(name="rows")
+
+
+def _log_unknowns(context: dg.AssetExecutionContext, plan: pd.DataFrame, orders: pd.DataFrame) -> None:
+    for name, frame in (("compliance plan rows", plan), ("orders", orders)):
+        counts = _unknown_counts(frame)
+        if len(counts):
+            context.log.warning(f"{name} not fully priced: " + ", ".join(f"{r.unknown} unknown in {r.rows:,}" for r in counts.itertuples()))
+
+
 def _plan_metadata(plan: pd.DataFrame) -> dict:
-    by_market = plan.groupby(["market", "import_flow"]).agg(
+    by_market = plan.groupby(["market", "import_flow"], dropna=False).agg(
         rows=("sku", "size"), flagged=("flag_count", lambda s: int((s > 0).sum())),
         landed_eur_per_unit=("landed_cost_eur_per_unit", "mean"), basket_duty_eur=("basket_duty_eur", "mean"),
     ).reset_index()
@@ -192,16 +223,20 @@ def _plan_metadata(plan: pd.DataFrame) -> dict:
         "dagster/row_count": len(plan),
         "as_of": str(plan["as_of"].iloc[0]) if len(plan) else "",
         "flags_by_type": dg.MetadataValue.md(flag_counts(plan).to_markdown(index=False)),
+        "unknowns": dg.MetadataValue.md(_unknown_counts(plan).to_markdown(index=False)),
+        "rows_with_unknowns": int(plan["unknowns"].notna().sum()),
         "by_market_and_route": dg.MetadataValue.md(by_market.round(2).to_markdown(index=False)),
     }
 
 
 def _order_metadata(orders: pd.DataFrame) -> dict:
-    by_regime = orders.groupby(["market", "import_flow", orders["regime"].fillna("-")]).agg(
+    by_regime = orders.groupby(["market", orders["import_flow"].fillna("-"), orders["regime"].fillna("-")]).agg(
         orders=("order_id", "size"), duty_eur=("duty_eur", "sum"), vat_eur=("vat_eur", "sum"), fees_eur=("fees_eur", "sum"),
         landed_eur=("landed_cost_eur", "sum"),
     ).reset_index()
     return {
         "dagster/row_count": len(orders),
         "by_market_and_regime": dg.MetadataValue.md(by_regime.round(0).to_markdown(index=False)),
+        "unknowns": dg.MetadataValue.md(_unknown_counts(orders).to_markdown(index=False)),
+        "orders_with_unknowns": int(orders["unknowns"].notna().sum()),
     }

@@ -1,13 +1,19 @@
 -- the duty rate each SKU meets in each customs territory: the MFN rate of its
 -- HS subheading (or heading), and the best preferential rate its origin
--- qualifies for under a trade agreement.
+-- qualifies for under a trade agreement. The territories are the markets'
+-- (NULL rates where duty_rates has none) and every territory duty_rates
+-- covers, so an order to a country the catch-all market groups is priced
+-- under its own border's rates.
 with skus as (
     select sku, hs_code, substr(hs_code, 1, 4) as hs_heading, substr(hs_code, 1, 6) as hs6, origin_country
     from {{ ref('dim_sku') }}
 ),
 
 territories as (
-    select distinct customs_territory from {{ ref('markets') }}
+    -- the catch-all market has no territory (NULL): its countries' own are among duty_rates' destinations
+    select customs_territory from {{ ref('markets') }} where customs_territory is not null
+    union
+    select cast(destination as varchar) from {{ ref('duty_rates') }}
 ),
 
 rates as (

@@ -1,0 +1,48 @@
+"""What a row could not be priced with: the names in the `unknowns` column of both compliance tables.
+
+The plan prices what it knows and says what it does not. An amount that
+depends on something unknown is null, never a guess from another country or
+period, with one exception kept from the start: a dutiable line without a
+duty rate counts its duty as 0 (a lower bound, flagged no_duty_rate /
+missing_duty_rate), so `duty_rate` in `unknowns` means "duty understated".
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+# Most fundamental first: a row missing the first cannot use the later ones anyway.
+UNKNOWN_NAMES: tuple[str, ...] = (
+    "customs_territory",  # the catch-all market (many countries, no single border), or a country without a territory
+    "ship_from_node",  # an order left from a node crossdock.yaml does not declare
+    "vat_rate",  # no vat_rates row for the country on the day
+    "low_value_regime",  # no de_minimis row for the territory on the day (parcels only)
+    "hs_code",  # no 6-digit HS code for the SKU
+    "duty_rate",  # no duty rate for the SKU's heading into the territory: duty counted as 0
+    "unit_cost",  # no purchase cost for the SKU (bulk duty and the merchant's landed cost per unit)
+    "typical_price",  # the SKU sold nowhere in the basket window (plan only)
+    "currency",  # the market declares no currency (a catch-all may not)
+    "fx_rate",  # the ECB has no rate for the currency on the day
+)
+SEPARATOR = ","
+
+
+def join_unknowns(names: Iterable[str | None]) -> str | None:
+    """The names in UNKNOWN_NAMES order, comma-separated; None when everything was known."""
+    found = {n for n in names if n}
+    stray = found - set(UNKNOWN_NAMES)
+    if stray:
+        raise ValueError(f"not an unknown the tables document: {sorted(stray)}")
+    return SEPARATOR.join(n for n in UNKNOWN_NAMES if n in found) or None
+
+
+def split_unknowns(value: object) -> list[str]:
+    return [] if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).split(SEPARATOR)
+
+
+def text(value: object) -> str | None:
+    """A text cell as str, None for null (pandas gives NaN or None for a missing varchar)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return str(value)
