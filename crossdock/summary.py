@@ -83,6 +83,8 @@ def _assumptions(conn: duckdb.DuckDBPyConnection) -> dict:
         out["nodes_without_stock"] = [n for (n,) in conn.execute(
             "select distinct node from publish.inventory_plan where stock_basis like 'unknown%' order by 1"
         ).fetchall()]
+    if "order_lines_without_fx_rate" in _tables(conn, "audit"):
+        out["lines_without_fx_rate"] = _one(conn, "select count(*) from audit.order_lines_without_fx_rate")[0]
     if "assumptions" in _tables(conn, "config"):
         cursor = conn.execute("select * from config.assumptions limit 1")
         row = cursor.fetchone()
@@ -239,6 +241,11 @@ def _assumption_lines(a: dict) -> list[str]:
         lines.append(
             f"assumed: {a['skus_lead_time_assumed']:,} SKUs have no supplier lead time: {values.get('lead_time_days', NA)} days "
             "(inventory_plan.lead_time_source = 'assumed default')"
+        )
+    if a.get("lines_without_fx_rate"):
+        lines.append(
+            f"unknown: the value of {a['lines_without_fx_rate']:,} order lines (no ECB rate for their currency that day): "
+            "their units count as demand, their money nowhere (audit.order_lines_without_fx_rate)"
         )
     if a.get("nodes_without_stock"):
         lines.append(

@@ -185,10 +185,10 @@ def test_int_fx_daily_has_no_rate_where_the_ecb_had_none(small_warehouse):
     assert per_day[date(2015, 3, 14)] == 1 + 31  # EUR + the 31 currencies the ECB quoted on 2015-03-13
 
 
-def test_order_lines_without_a_rate_stop_the_build_and_are_listed_with_the_reason(small_warehouse):
+def test_order_lines_without_a_rate_are_listed_with_the_reason_and_do_not_stop_the_build(small_warehouse):
     done = dbt(small_warehouse, "test", "--select", "order_lines_have_an_ecb_rate")
-    assert done.returncode == 1, done.stdout[-3000:]  # severity error: the build stops before the plans
-    assert "Got 4 results" in done.stdout
+    assert done.returncode == 0, done.stdout[-3000:]  # severity warn: one odd currency never stops the plan
+    assert "Got 4 results" in done.stdout and "WARN" in done.stdout
     with duckdb.connect(str(small_warehouse), read_only=True) as conn:
         failures = conn.execute(
             "select order_id, currency_without_rate, reason from audit.order_lines_without_fx_rate"
