@@ -71,7 +71,8 @@ def _offsets_by_utc_hour(timezone: str, first_hour: int, last_hour: int) -> np.n
     return aware.tz_localize(None).values.astype("datetime64[s]").astype(np.int64) - grid
 
 
-def localize(local_seconds: np.ndarray, timezone: str) -> tuple[np.ndarray, np.ndarray]:
+def localize(local_seconds: np.ndarray, timezone: str,
+             grid: tuple[int, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Local wall-clock times (seconds since 1970-01-01, local) in `timezone` ->
     (ISO 8601 strings with the UTC offset in force, UTC epoch seconds).
 
@@ -80,13 +81,18 @@ def localize(local_seconds: np.ndarray, timezone: str) -> tuple[np.ndarray, np.n
     gap (02:30 -> 03:30). Offsets come from an hourly UTC grid (converting UTC
     to local is vectorised in pandas; localising each timestamp is not), which
     is exact for zones whose offsets are whole hours, as all markets' are.
+    `grid` (first UTC hour, offset per hour from it: `offsets_grid`) reuses
+    offsets computed once for a long history; it must cover the times +-48 hours.
     """
     local_seconds = np.asarray(local_seconds, dtype=np.int64)
     if len(local_seconds) == 0:
         return np.array([], dtype=object), np.array([], dtype=np.int64)
-    lo = int(local_seconds.min() // 3600) - 48
-    hi = int(local_seconds.max() // 3600) + 48
-    by_hour = _offsets_by_utc_hour(timezone, lo, hi)
+    if grid is None:
+        lo = int(local_seconds.min() // 3600) - 48
+        hi = int(local_seconds.max() // 3600) + 48
+        by_hour = _offsets_by_utc_hour(timezone, lo, hi)
+    else:
+        lo, by_hour = grid
 
     def offset_at(utc: np.ndarray) -> np.ndarray:
         return by_hour[utc // 3600 - lo]
@@ -105,6 +111,28 @@ def localize(local_seconds: np.ndarray, timezone: str) -> tuple[np.ndarray, np.n
     text = np.datetime_as_string(wall.astype("datetime64[s]"), unit="s").astype(object) + np.array(
         [labels[o] for o in off.tolist()], dtype=object)
     return text, utc
+
+
+def offsets_grid(timezone: str, first_hour: int, last_hour: int) -> tuple[int, np.ndarray]:
+    """(first_hour, UTC offset in force during each UTC hour first_hour..last_hour-1) for `localize`.
+
+    The same offsets as an hourly conversion, computed from one conversion a
+    day plus the hours of the days an offset changes (zones change at most
+    once a day), so ten years cost a few milliseconds instead of a second.
+    """
+    days = (last_hour - first_hour + 23) // 24 + 1
+
+    def offsets_at(utc: np.ndarray) -> np.ndarray:
+        aware = pd.DatetimeIndex(utc.astype("datetime64[s]")).tz_localize("UTC").tz_convert(ZoneInfo(timezone))
+        return aware.tz_localize(None).values.astype("datetime64[s]").astype(np.int64) - utc
+
+    daily = offsets_at((first_hour + 24 * np.arange(days, dtype=np.int64)) * 3600)  # at each block's first hour
+    by_hour = np.repeat(daily[:-1], 24)
+    changed = np.flatnonzero(daily[1:] != daily[:-1])
+    hours = (24 * changed[:, None] + np.arange(24)[None, :]).ravel()  # every hour of a block with a change
+    if len(hours):
+        by_hour[hours] = offsets_at((first_hour + hours) * 3600)
+    return first_hour, by_hour[:last_hour - first_hour]
 
 
 def utc_iso(utc_seconds: np.ndarray) -> np.ndarray:

@@ -1,9 +1,11 @@
-"""Write a complete demo landing folder: `python -m demo.generate --landing DIR`.
+"""Write a complete demo landing folder: `python -m demo.generate --landing DIR [--profile messy]`.
 
 One entry point for developers, tests and the demo pipeline, so that every
 environment ingests the same merchant. The steps run in dependency order
 (catalogue -> demand -> orders -> stock and POs -> tracking -> files), each
-with its own random stream derived from --seed.
+with its own random stream derived from --seed. The messy profile
+(demo/messy/) is the hard case: ten years, 40 countries, wholesale lines,
+write-offs, a late partial catalogue, no stock feed.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ DEFAULT_END = date(2026, 10, 30)
 DEFAULT_DAYS = 820
 MIN_DAYS = 28
 FEED_FOLDERS = ("orders", "suppliers", "carriers", "inventory")
+PROFILES = ("tidy", "messy")
 
 
 class _Progress:
@@ -41,21 +44,33 @@ class _Progress:
             print(f"demo [{time.perf_counter() - self.t0:5.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-def generate(landing: Path, scale: float = 1.0, seed: int = 7, end: date = DEFAULT_END, days: int = DEFAULT_DAYS,
-             quiet: bool = False) -> dict:
+def generate(landing: Path, scale: float = 1.0, seed: int = 7, end: date = DEFAULT_END, days: int | None = None,
+             quiet: bool = False, profile: str = "tidy") -> dict:
     """Write the demo merchant's landing files under `landing` and return a summary:
-    {"landing", "params", "files_written", "files": {dataset: {file: rows}}, "rows": {dataset: rows}}.
+    {"landing", "profile", "params", "files_written", "files": {dataset: {file: rows}}, "rows": {dataset: rows}}
+    (the messy profile adds "facts": its line, country and SKU counts).
 
+    `profile` "tidy" (the default) is the 8-market merchant of demo/crossdock.yaml
+    with every feed, `days` defaulting to 820; "messy" is the hard case of
+    demo/messy/ (its own crossdock.yaml), `days` defaulting to ten years of history.
     Same arguments give byte-identical files. Existing files of the same names
     are replaced; other files already in the feed folders are left alone (a
     warning names them, since ingest would load them too).
     """
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
     if scale <= 0:
         raise ValueError("scale must be positive")
-    if days < MIN_DAYS:
+    if days is not None and days < MIN_DAYS:
         raise ValueError(f"days must be at least {MIN_DAYS}")
     landing = Path(landing)
     say = _Progress(quiet)
+    if profile == "messy":
+        from demo.messy.generate import write_messy
+
+        files, params, facts = write_messy(landing, scale, seed, end, days, say)
+        return _finish(landing, files, params, say, profile, facts=facts)
+    days = DEFAULT_DAYS if days is None else days
     timeline = Timeline(end=end, days=int(days))
     say(f"history {timeline.start} .. {timeline.end} ({days} days), scale {scale}, seed {seed}")
 
@@ -88,6 +103,14 @@ def generate(landing: Path, scale: float = 1.0, seed: int = 7, end: date = DEFAU
         f"inventory_{d}.csv": write_csv(frame, landing / "inventory" / f"inventory_{d}.csv", INVENTORY_COLUMNS)
         for d, frame in supply.snapshots.items()
     }
+    params = {"scale": scale, "seed": seed, "end": end.isoformat(), "days": int(days),
+              "start": timeline.start.isoformat()}
+    return _finish(landing, files, params, say, profile)
+
+
+def _finish(landing: Path, files: dict[str, dict[str, int]], params: dict, say: _Progress, profile: str,
+            **extra: object) -> dict:
+    """Warn about other files in the feed folders and build the summary."""
     n_files = sum(len(v) for v in files.values())
     say(f"wrote {n_files} files under {landing}")
 
@@ -100,29 +123,34 @@ def generate(landing: Path, scale: float = 1.0, seed: int = 7, end: date = DEFAU
             f"e.g. {stale[0]}")
     return {
         "landing": str(landing),
-        "params": {"scale": scale, "seed": seed, "end": end.isoformat(), "days": int(days),
-                   "start": timeline.start.isoformat()},
+        "profile": profile,
+        "params": params,
         "files_written": n_files,
         "files": files,
         "rows": {k: sum(v.values()) for k, v in files.items()},
+        **extra,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo.generate", description=__doc__.splitlines()[0])
     parser.add_argument("--landing", type=Path, required=True, help="landing folder to write into")
-    parser.add_argument("--scale", type=float, default=1.0, help="catalogue and volume multiplier (1.0 = 200 SKUs)")
+    parser.add_argument("--scale", type=float, default=1.0, help="catalogue and volume multiplier (1.0 = 200 SKUs tidy, 250 messy)")
     parser.add_argument("--seed", type=int, default=7, help="random seed; same arguments, same bytes")
     parser.add_argument("--end", type=date.fromisoformat, default=DEFAULT_END, help="last day of history (YYYY-MM-DD)")
-    parser.add_argument("--days", type=int, default=DEFAULT_DAYS, help="days of history ending at --end")
+    parser.add_argument("--days", type=int, default=None,
+                        help=f"days of history ending at --end (tidy: {DEFAULT_DAYS}; messy: ten years)")
+    parser.add_argument("--profile", choices=PROFILES, default="tidy",
+                        help="tidy: the 8-market demo merchant; messy: the hard case of demo/messy/ (default tidy)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
     try:
         summary = generate(args.landing, scale=args.scale, seed=args.seed, end=args.end, days=args.days,
-                           quiet=args.quiet)
+                           quiet=args.quiet, profile=args.profile)
     except ValueError as exc:
         parser.error(str(exc))
-    print(json.dumps({k: summary[k] for k in ("landing", "params", "files_written", "rows")}, indent=2))
+    shown = ("landing", "params", "files_written", "rows", "facts")
+    print(json.dumps({k: summary[k] for k in shown if k in summary}, indent=2))
     return 0
 
 

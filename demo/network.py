@@ -19,6 +19,27 @@ MARKET_BY_CODE: dict[str, Market] = {m.code: m for m in MARKETS}
 NODE_BY_CODE: dict[str, Node] = {n.code: n for n in NODES}
 
 
+def profile_config(profile: str) -> Path:
+    """The crossdock.yaml of a generator profile: tidy (demo/crossdock.yaml) or messy (demo/messy/)."""
+    if profile == "tidy":
+        return DEMO_CONFIG
+    if profile == "messy":
+        from demo.messy import MESSY_CONFIG
+
+        return MESSY_CONFIG
+    raise ValueError(f"unknown profile {profile!r}: tidy or messy")
+
+
+def install_profile_config(target: Path, profile: str = "tidy") -> bool:
+    """Copy the profile's crossdock.yaml to `target` unless a config is already there; True when copied."""
+    if profile == "tidy":
+        return install_demo_config(target)
+    from demo.messy import write_messy_config
+
+    profile_config(profile)  # an unknown profile is an error, not the messy one
+    return write_messy_config(target)
+
+
 def install_demo_config(target: Path) -> bool:
     """Copy the demo's crossdock.yaml to `target` unless a config is already there; True when copied.
 

@@ -15,6 +15,13 @@ STREAMS: dict[str, int] = {
     "supply": 4,
     "carriers": 5,
     "pricing": 6,
+    # the messy profile (demo/messy/): streams of its own, so the tidy files never move
+    "messy_catalogue": 11,
+    "messy_orders": 12,
+    "messy_pricing": 13,
+    "messy_wholesale": 14,
+    "messy_write_offs": 15,
+    "messy_supply": 16,
 }
 
 
