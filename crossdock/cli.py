@@ -3,12 +3,13 @@
     crossdock init [--min-share 0.02] [--min-active-days 30] [--merchant NAME] [--force]
                         load the landed orders and propose the merchant's
                         crossdock.yaml from them (markets, catch-all, nodes)
-    crossdock demo [--scale 1.0] [--seed 7]
+    crossdock demo [--scale 1.0] [--seed 7] [--profile tidy|messy]
                         generate demo feeds (if landing is empty), run the
                         daily_planning job, print the summary
-    crossdock generate [--scale 1.0] [--seed 7]
+    crossdock generate [--scale 1.0] [--seed 7] [--profile tidy|messy]
                         (re)write the demo feeds into the landing folder, and
-                        the demo network config (crossdock.yaml) if there is none
+                        the profile's network config (crossdock.yaml) if there
+                        is none; --profile messy is the hard case (demo/messy/)
     crossdock run [--as-of YYYY-MM-DD]
                         run the daily_planning job on what has landed; with
                         --as-of, plan as of that past day from the data up to it
@@ -55,16 +56,20 @@ def _prepare_dagster_home(settings: Settings) -> None:
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
 
 
-def generate(settings: Settings, scale: float, seed: int) -> None:
-    """The demo merchant's feeds, and its network config (crossdock.yaml) unless one is already there."""
+def generate(settings: Settings, scale: float, seed: int, profile: str = "tidy") -> None:
+    """A demo merchant's feeds (`profile` tidy or messy), and its network config (crossdock.yaml)
+    unless one is already there."""
     from demo.generate import generate as generate_feeds
-    from demo.network import install_demo_config
+    from demo.network import install_profile_config, profile_config
 
-    print(f"generating demo feeds (scale {scale}, seed {seed}) into {settings.landing} ...", flush=True)
-    summary = generate_feeds(settings.landing, scale=scale, seed=seed)
+    print(f"generating {profile} demo feeds (scale {scale}, seed {seed}) into {settings.landing} ...", flush=True)
+    summary = generate_feeds(settings.landing, scale=scale, seed=seed, profile=profile)
     print(f"  {summary}", flush=True)
-    if install_demo_config(settings.config):
-        print(f"  the demo merchant's network config written to {settings.config}", flush=True)
+    if install_profile_config(settings.config, profile):
+        print(f"  the {profile} demo merchant's network config written to {settings.config}", flush=True)
+    elif settings.config.read_bytes() != profile_config(profile).read_bytes():
+        print(f"  kept the network config already at {settings.config}; the {profile} demo merchant's is "
+              f"{profile_config(profile)} (copy it there to plan its markets)", flush=True)
 
 
 def run_planning_job(settings: Settings, as_of: str | None = None) -> bool:
@@ -190,8 +195,13 @@ class _OneLineCommands(argparse.HelpFormatter):
 
 
 def _demo_data_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--scale", type=float, default=1.0, help="demo data size: 1.0 = 200 SKUs x 8 markets (default 1.0)")
+    command.add_argument("--scale", type=float, default=1.0, help="demo data size: 1.0 = 200 SKUs x 8 markets (tidy), 250 SKUs x 40 countries (messy) (default 1.0)")
     command.add_argument("--seed", type=int, default=7, help="random seed of the generator (default 7)")
+    command.add_argument(
+        "--profile", choices=("tidy", "messy"), default="tidy",
+        help="tidy: 8 markets, every feed, 820 days; messy: 40 countries (5 markets + ROW), ten years, wholesale "
+        "lines, write-offs, a late partial catalogue, no stock feed (demo/messy/) (default tidy)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -303,13 +313,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("demo", "generate"):
         has_orders = (settings.landing / "orders").is_dir() and any((settings.landing / "orders").iterdir())
         if args.command == "generate" or not has_orders:
-            generate(settings, args.scale, args.seed)
+            generate(settings, args.scale, args.seed, args.profile)
         else:
             print(f"landing folder {settings.landing} already has feeds; not regenerating", flush=True)
-            from demo.network import install_demo_config
+            from demo.network import install_profile_config
 
-            if args.command == "demo" and install_demo_config(settings.config):
-                print(f"  the demo merchant's network config written to {settings.config}", flush=True)
+            if args.command == "demo" and install_profile_config(settings.config, args.profile):
+                print(f"  the {args.profile} demo merchant's network config written to {settings.config}", flush=True)
     ok = True
     if args.command in ("demo", "run"):
         ok = run_planning_job(settings, getattr(args, "as_of", None))
