@@ -221,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     init_command = command(
-        "init", "propose the merchant's crossdock.yaml from the orders that have landed",
+        "init", "propose crossdock.yaml from the orders that have landed",
         "Load the orders in the landing folder (the job's own ingest; loading twice changes nothing) and write a "
         "proposed crossdock.yaml to CROSSDOCK_CONFIG: each country with a fair share of the units becomes a market "
         "(its currency, usual time zone and busiest node), the long tail one catch-all market, the nodes those the "
