@@ -2,9 +2,12 @@
 
 - `expectations.suites`: the suites as code (`training_data_rows`,
   `training_data_market_days`), built from the caller's expected markets.
-- `expectations.market_days`: the derived market-day frame (pure pandas).
-- `expectations.gate`: `validate_training_data(df, expected_markets) -> GateResult`,
+- `expectations.market_days`: the derived market-day frame and each market's
+  own history (weekday pattern, quiet run, flip limits; pandas only).
+- `expectations.gate`: `validate_training_data(df, expected_markets, thresholds) -> GateResult`,
   called by the blocking Dagster asset check on `marts.fct_daily_demand`.
+- `expectations.thresholds`: `GateThresholds`, the numbers the market-day rules
+  use, with defaults and overrides from the warehouse table `config.gates`.
 
 No Dagster imports here: the asset check turns a `GateResult` into an
 `AssetCheckResult`.
@@ -16,7 +19,7 @@ import os
 # Set before anything imports great_expectations, so nothing waits on the network.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
-__all__ = ["GateResult", "validate_training_data"]
+__all__ = ["GateResult", "GateThresholds", "validate_training_data"]
 
 
 def __getattr__(name: str):

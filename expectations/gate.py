@@ -1,11 +1,20 @@
 """The blocking quality gate on the demand forecast's training data.
 
-`validate_training_data(df, expected_markets)` validates `marts.fct_daily_demand`
-(as a pandas DataFrame) against the two suites in `expectations.suites` with
-Great Expectations 1.x (ephemeral context, pandas data source, whole-dataframe
-batch definitions) and returns a `GateResult` whose message names what broke:
-the expectation, the column, how many rows or market-days, and examples such as
-"US 2026-10-12".
+`validate_training_data(df, expected_markets, thresholds)` validates
+`marts.fct_daily_demand` (as a pandas DataFrame) against the two suites in
+`expectations.suites` with Great Expectations 1.x (ephemeral context, pandas
+data source, whole-dataframe batch definitions) and returns a `GateResult`
+whose message names what broke: the expectation, the column, how many rows or
+market-days, and examples such as "US 2026-10-12".
+
+The market-day suite judges each market against its own history
+(`expectations.market_days`): a shop closed on Saturdays, a market that buys
+twice a week or a long-tail catch-all passes; a market whose sales stop, a day
+of sign-flipped orders, or returns above sales on more selling days than a
+healthy market shows fails. Markets declared without orders, dormant markets
+and markets with too short a history are not judged on gaps; the message and
+`GateResult.markets` name them. `GateThresholds` (expectations.thresholds)
+holds the numbers.
 
 Result formats are chosen for a 1M-row mart. COMPLETE on the row-level suite
 makes GX list every unexpected row and build an index query: ~25 s on 1M rows
@@ -37,13 +46,25 @@ import great_expectations as gx  # noqa: E402
 import pandas as pd  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
-from expectations.market_days import SOURCE_COLUMNS, market_day_frame  # noqa: E402
+from expectations.market_days import (  # noqa: E402
+    SOURCE_COLUMNS,
+    WEEKDAYS,
+    MarketHistory,
+    judged_market_days,
+    market_day_frame,
+    market_histories,
+)
 from expectations.suites import (  # noqa: E402
+    FLIP_DESCRIPTION,
     MARKET_DAYS_SUITE_NAME,
     ROWS_SUITE_NAME,
+    STOP_DESCRIPTION,
     training_data_market_days_suite,
     training_data_rows_suite,
 )
+from expectations.thresholds import GateThresholds  # noqa: E402
+
+__all__ = ["GateResult", "GateThresholds", "validate_training_data"]
 
 # Short suite names used in messages ("market_days: ...; rows: ...").
 SUITE_LABELS: dict[str, str] = {ROWS_SUITE_NAME: "rows", MARKET_DAYS_SUITE_NAME: "market_days"}
@@ -64,13 +85,19 @@ class GateResult:
         unexpected_values, missing, by_market, error.
     statistics: evaluated_expectations, successful_expectations,
         unsuccessful_expectations, rows, markets, start_date, end_date, days,
-        market_days, seconds.
+        market_days, seconds; for the training data also expected_markets,
+        judged_markets and the markets not judged on gaps (markets_without_orders,
+        markets_without_sales, dormant_markets, short_history_markets: lists).
+    markets: the training-data gate's per-market history (MarketHistory.as_dict:
+        status, selling days, weekday shares, quiet run and its probability,
+        flip limits, return days and allowance); empty for other gates.
     """
 
     passed: bool
     message: str
     failures: list[dict] = field(default_factory=list)
     statistics: dict = field(default_factory=dict)
+    markets: list[dict] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -252,28 +279,28 @@ def _row_failure(result: Any, frame: pd.DataFrame) -> dict:
     return failure
 
 
-def _market_day_failure(result: Any, market_days: pd.DataFrame, expected_markets: Sequence[str]) -> dict:
+def _market_day_failure(
+    result: Any,
+    market_days: pd.DataFrame,
+    expected_markets: Sequence[str],
+    histories: dict[str, MarketHistory],
+    thresholds: GateThresholds,
+) -> dict:
     failure = _base_failure(MARKET_DAYS_SUITE_NAME, result, "market-days")
     stats = result.result or {}
-    kind = result.expectation_config.type
-
-    if kind == "expect_column_distinct_values_to_contain_set":
-        present = set(market_days["market"].dropna().unique())
-        missing = [m for m in expected_markets if m not in present]
-        failure.update(
-            unit="markets",
-            unexpected_count=len(missing),
-            unexpected_percent=100.0 * len(missing) / max(len(expected_markets), 1),
-            missing=missing,
-            examples=missing,
-        )
-        return failure
+    description = result.expectation_config.description
 
     order = {m: i for i, m in enumerate(expected_markets)}
     items = list(stats.get("unexpected_index_list") or stats.get("partial_unexpected_index_list") or [])
     # Most recent first: a gate blocks on what broke lately; ties in the caller's market order.
     items.sort(key=lambda it: (-pd.Timestamp(it["demand_date"]).value, order.get(it.get("market"), len(order))))
-    failure["examples"] = list(dict.fromkeys(_market_day_label(it) for it in items[:MAX_EXAMPLES]))
+    labels = [_market_day_label(it) for it in items[:MAX_EXAMPLES]]
+    if description == FLIP_DESCRIPTION:
+        labels = [_flip_label(it, market_days, histories) for it in items[:MAX_EXAMPLES]]
+        # GX counts against the broad-return days its row_condition kept; report against all market-days.
+        if failure["unexpected_count"] is not None and len(market_days):
+            failure["unexpected_percent"] = 100.0 * failure["unexpected_count"] / len(market_days)
+    failure["examples"] = list(dict.fromkeys(labels))
     failure["example_rows"] = [
         {k: (_date(v) if k == "demand_date" else _number(v)) for k, v in it.items()} for it in items[:MAX_EXAMPLES]
     ]
@@ -286,7 +313,48 @@ def _market_day_failure(result: Any, market_days: pd.DataFrame, expected_markets
         entry["first"] = min(entry["first"], day)
         entry["last"] = max(entry["last"], day)
     failure["by_market"] = dict(sorted(by_market.items(), key=lambda kv: order.get(kv[0], len(order))))
+    if description == STOP_DESCRIPTION:
+        failure["stopped"] = [
+            _stop_sentence(histories[m], thresholds) for m in failure["by_market"] if m in histories
+        ]
     return failure
+
+
+def _flip_label(item: dict, market_days: pd.DataFrame, histories: dict[str, MarketHistory]) -> str:
+    label = _market_day_label(item)
+    market, day = item.get("market"), item.get("demand_date")
+    row = market_days[(market_days["market"] == market) & (market_days["demand_date"] == pd.Timestamp(day))]
+    history = histories.get(market)
+    if row.empty or history is None:
+        return label
+    r = row.iloc[0]
+    return (
+        f"{label} (returned {_number(r['units_returned'])} units over {_number(r['returning_skus'])} SKUs, "
+        f"sold {_number(r['units_sold'])}; a usual selling day sells {_number(history.usual_units_sold)})"
+    )
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.0f}%"
+
+
+def _probability(value: float) -> str:
+    return f"{value:.2g}" if value >= 0.001 else f"{value:.1e}".replace(".0e", "e")
+
+
+def _stop_sentence(history: MarketHistory, thresholds: GateThresholds) -> str:
+    start = history.quiet_run_start
+    days = history.quiet_run_days
+    span = _date(history.end_day) if days == 1 else f"{_date(start)}..{_date(history.end_day)}"
+    run_weekdays = sorted({(start + pd.Timedelta(days=i)).weekday() for i in range(min(days, 7))})
+    pattern = ", ".join(f"{WEEKDAYS[w]} {_share(history.weekday_shares[w])}" for w in run_weekdays)
+    return (
+        f"market {history.market} sold nothing on {span} ({days} {_plural(days, 'days')}); "
+        f"before that it sold on {_share(history.active_share)} of its days "
+        f"({history.selling_days} of {history.history_days}; {pattern}), so a quiet run this long has "
+        f"probability {_probability(history.quiet_run_probability)} by its own weekday pattern "
+        f"(limit {_probability(thresholds.stop_probability)})"
+    )
 
 
 def _error_failure(suite_name: str, result: Any, error: str) -> dict:
@@ -302,15 +370,10 @@ def _describe(failure: dict) -> str:
         return f"{head} could not run: {failure['error']}"
     if failure["unit"] == "columns":
         return f"{head} failed: missing column(s) {', '.join(failure['missing'])}"
-    if failure["unit"] == "markets":
-        missing = failure["missing"]
-        return (
-            f"{head} failed: {len(missing)} expected market(s) absent from the whole frame: "
-            f"{', '.join(missing)}"
-        )
-
     count = failure["unexpected_count"]
     text = f"{head} failed on {count} {_plural(count, failure['unit'])}"
+    if failure.get("stopped"):
+        return f"{text}: " + "; ".join(failure["stopped"][:MESSAGE_MARKETS])
     if failure.get("unexpected_percent") is not None:
         text += f" ({_percent(failure['unexpected_percent'])})"
     if failure.get("unexpected_values"):
@@ -356,17 +419,31 @@ def _frame_statistics(frame: pd.DataFrame) -> dict:
     return stats
 
 
-def validate_training_data(df: pd.DataFrame, expected_markets: list[str]) -> GateResult:
+def _notes(histories: Sequence[MarketHistory], thresholds: GateThresholds) -> str:
+    notes = [n for n in (h.note(thresholds) for h in histories) if n]
+    if not notes:
+        return ""
+    return f" Not judged on gaps or return days: {'; '.join(notes)}."
+
+
+def validate_training_data(
+    df: pd.DataFrame,
+    expected_markets: list[str],
+    thresholds: GateThresholds | None = None,
+) -> GateResult:
     """Validate `marts.fct_daily_demand` for forecast training.
 
     Runs the `training_data_rows` suite on `df` and the
-    `training_data_market_days` suite on `market_day_frame(df, expected_markets)`.
+    `training_data_market_days` suite on the judged market-day frame
+    (`market_day_frame`, `market_histories`, `judged_market_days`), each market
+    against its own history with `thresholds` (default `GateThresholds()`).
     The market-day suite is skipped (and the gate fails) when `df` lacks a
     column the derivation needs. Raises ValueError if `expected_markets` is
     empty; never raises because the data is bad.
     """
     started = time.perf_counter()
     markets = _normalise_markets(expected_markets)
+    thresholds = thresholds or GateThresholds()
 
     # GX reports row positions as index labels: give it a 0..n-1 index.
     frame = df
@@ -380,17 +457,17 @@ def validate_training_data(df: pd.DataFrame, expected_markets: list[str]) -> Gat
     rows_suite, rows_result = _validate_rows(_batch(source, "fct_daily_demand", frame), markets)
     suites.append((ROWS_SUITE_NAME, rows_suite, rows_result))
 
-    md_suite = training_data_market_days_suite(markets)
     missing_sources = [c for c in SOURCE_COLUMNS if c not in frame.columns]
     market_days = None
+    histories: list[MarketHistory] = []
     skipped_note = None
     if missing_sources:
-        skipped_note = (
-            f"market_days suite ({len(md_suite.expectations)} expectations) not run: "
-            f"the frame lacks {', '.join(missing_sources)}"
-        )
+        skipped_note = f"market_days suite not run: the frame lacks {', '.join(missing_sources)}"
     else:
         market_days = market_day_frame(frame, markets)
+        histories = market_histories(market_days, markets, thresholds)
+        market_days = judged_market_days(market_days, histories)
+        md_suite = training_data_market_days_suite(histories, thresholds)
         md_result = _batch(source, "fct_daily_demand_market_days", market_days).validate(
             md_suite,
             result_format={
@@ -400,6 +477,7 @@ def validate_training_data(df: pd.DataFrame, expected_markets: list[str]) -> Gat
             },
         )
         suites.append((MARKET_DAYS_SUITE_NAME, md_suite, md_result))
+    by_market = {h.market: h for h in histories}
 
     failures: list[dict] = []
     evaluated = successful = 0
@@ -407,7 +485,7 @@ def validate_training_data(df: pd.DataFrame, expected_markets: list[str]) -> Gat
     for suite_name, suite, result in sorted(suites, key=lambda s: s[0] != MARKET_DAYS_SUITE_NAME):
         # GX returns results in its own order; report them in the suite's.
         position = {e.description: i for i, e in enumerate(suite.expectations)}
-        for res in sorted(result.results, key=lambda r: position.get(r.expectation_config.description, 99)):
+        for res in sorted(result.results, key=lambda r: position.get(r.expectation_config.description, 10**6)):
             evaluated += 1
             if res.success:
                 successful += 1
@@ -418,15 +496,24 @@ def validate_training_data(df: pd.DataFrame, expected_markets: list[str]) -> Gat
             elif suite_name == ROWS_SUITE_NAME:
                 failures.append(_row_failure(res, frame))
             else:
-                failures.append(_market_day_failure(res, market_days, markets))
+                failures.append(_market_day_failure(res, market_days, markets, by_market, thresholds))
 
     frame_stats = _frame_statistics(frame)
+
+    def _with(status: str) -> list[str]:
+        return [h.market for h in histories if h.status == status]
+
     statistics = {
         "evaluated_expectations": evaluated,
         "successful_expectations": successful,
         "unsuccessful_expectations": evaluated - successful,
         **frame_stats,
         "expected_markets": len(markets),
+        "judged_markets": len(_with("judged")),
+        "markets_without_orders": _with("no_orders"),
+        "markets_without_sales": _with("no_sales"),
+        "dormant_markets": _with("dormant"),
+        "short_history_markets": _with("short_history"),
         "market_days": int(len(market_days)) if market_days is not None else 0,
         "seconds": round(time.perf_counter() - started, 3),
     }
@@ -438,12 +525,18 @@ def validate_training_data(df: pd.DataFrame, expected_markets: list[str]) -> Gat
             f"({frame_stats['markets']} {_plural(frame_stats['markets'], 'markets')}, "
             f"{frame_stats['days']} {_plural(frame_stats['days'], 'days')}"
             + (f", {frame_stats['start_date']}..{frame_stats['end_date']})" if frame_stats["start_date"] else ")")
+            + "."
         )
     else:
         parts = [_describe(f) for f in failures]
         if skipped_note:
             parts.append(skipped_note)
-        message = (
-            f"Training data failed {len(failures)} of {evaluated} expectations: " + "; ".join(parts)
-        )
-    return GateResult(passed=passed, message=message, failures=failures, statistics=statistics)
+        message = f"Training data failed {len(failures)} of {evaluated} expectations: " + "; ".join(parts) + "."
+    message += _notes(histories, thresholds)
+    return GateResult(
+        passed=passed,
+        message=message,
+        failures=failures,
+        statistics=statistics,
+        markets=[h.as_dict() for h in histories],
+    )

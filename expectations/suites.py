@@ -5,9 +5,11 @@
 - `training_data_rows` on the mart itself (one row per sku, market, day with
   activity): columns, keys, value ranges, markets.
 - `training_data_market_days` on the dense market-day frame from
-  `expectations.market_days.market_day_frame`: every expected market is
-  present, sells on every day from its first activity date to the end of the
-  data, and does not return more than it sells on any day.
+  `expectations.market_days`, each market judged against its own history:
+  no market's sales stopped (a trailing run of days without sales that its
+  own weekday pattern makes improbable), no day of sign-flipped orders
+  (returns far above sales over several SKUs), and returns above sales on no
+  more of a market's selling days than a healthy market shows.
 
 Each expectation carries a short `description`; the gate uses it to name what
 broke in its message.
@@ -18,9 +20,12 @@ import os
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
-from collections.abc import Iterable  # noqa: E402
+from collections.abc import Iterable, Sequence  # noqa: E402
 
 import great_expectations as gx  # noqa: E402
+
+from expectations.market_days import MarketHistory  # noqa: E402
+from expectations.thresholds import GateThresholds  # noqa: E402
 
 ROWS_SUITE_NAME = "training_data_rows"
 MARKET_DAYS_SUITE_NAME = "training_data_market_days"
@@ -84,46 +89,73 @@ def training_data_rows_suite(expected_markets: Iterable[str]) -> gx.ExpectationS
     )
 
 
-RETURNS_ABOVE_SALES_TOLERANCE_MOSTLY = 0.98
+STOP_DESCRIPTION = "no market's sales stopped"
+FLIP_DESCRIPTION = "returns not far above sales on any market-day"
+
+
+def return_days_description(market: str, allowed: int, selling_days: int) -> str:
+    return f"returns above sales on at most {allowed} of {market}'s {selling_days} selling days"
+
+
+def _condition_value(text: str) -> str:
+    # A double-quoted string literal for pandas' DataFrame.query.
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def training_data_market_days_suite(
-    expected_markets: Iterable[str],
-    *,
-    min_units_sold: int = 1,
-    mostly: float = 1.0,
+    histories: Sequence[MarketHistory],
+    thresholds: GateThresholds | None = None,
 ) -> gx.ExpectationSuite:
-    """Suite on the dense market-day frame (see `expectations.market_days`).
+    """Suite on `judged_market_days(market_day_frame(...), histories)`.
 
-    `min_units_sold` and `mostly` loosen the "sells every day" rule for a
-    merchant whose small markets have genuine zero-sale days; the gate uses the
-    strict defaults.
+    Each market is judged against its own history (`expectations.market_days`):
+
+    - "no market's sales stopped": `quiet_run_probability` >= stop_probability
+      on every market-day (it is below only on the trailing quiet run of a
+      judged market whose own weekday pattern makes that run improbable).
+    - "returns not far above sales": on market-days where at least
+      `flip_sku_floor` SKUs returned more than they sold, units_returned <=
+      `returns_ceiling` (units_sold + the market's flip limit).
+    - per judged market, "returns above sales on at most k of M's n selling
+      days": units_sold >= units_returned on its selling days, mostly
+      1 - (k + 0.5) / n, k from `allowed_return_days`.
+
+    Markets without orders, dormant ones and those with a short history get no
+    share expectation; the gate's message names them.
     """
-    markets = _markets(expected_markets)
+    thresholds = thresholds or GateThresholds()
     E = gx.expectations
-    return gx.ExpectationSuite(
-        name=MARKET_DAYS_SUITE_NAME,
-        expectations=[
-            E.ExpectColumnDistinctValuesToContainSet(
-                column="market",
-                value_set=markets,
-                description="every expected market present",
-            ),
-            E.ExpectColumnValuesToBeBetween(
-                column="units_sold",
-                min_value=min_units_sold,
-                mostly=mostly,
-                description=f"units_sold >= {min_units_sold}",
-            ),
+    expectations: list = [
+        E.ExpectColumnValuesToBeBetween(
+            column="quiet_run_probability",
+            min_value=thresholds.stop_probability,
+            mostly=1.0,
+            description=STOP_DESCRIPTION,
+        ),
+        E.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="returns_ceiling",
+            column_B="units_returned",
+            or_equal=True,
+            mostly=1.0,
+            row_condition="returning_skus >= flip_sku_floor",
+            condition_parser="pandas",
+            description=FLIP_DESCRIPTION,
+        ),
+    ]
+    for history in histories:
+        if not history.judged or history.return_days_allowed is None:
+            continue
+        n = history.selling_days
+        allowed = history.return_days_allowed
+        expectations.append(
             E.ExpectColumnPairValuesAToBeGreaterThanB(
                 column_A="units_sold",
                 column_B="units_returned",
                 or_equal=True,
-                # A quiet day in a small market can see more returns than
-                # sales; a sign-flipped feed shows as many such days, and as
-                # days without sales, which the strict rule above catches.
-                mostly=RETURNS_ABOVE_SALES_TOLERANCE_MOSTLY,
-                description="units_returned <= units_sold",
-            ),
-        ],
-    )
+                mostly=max(0.0, 1.0 - (allowed + 0.5) / n),
+                row_condition=f"market == {_condition_value(history.market)} and units_sold > 0",
+                condition_parser="pandas",
+                description=return_days_description(history.market, allowed, n),
+            )
+        )
+    return gx.ExpectationSuite(name=MARKET_DAYS_SUITE_NAME, expectations=expectations)

@@ -3,31 +3,62 @@
 Blocking: when the training-data gate fails, the forecast assets downstream
 of marts.fct_daily_demand are not materialized in that run, so bad data never
 reaches the plans; when the forecast gate fails, the inventory plan is not.
+
+The training-data gate judges each market against its own history
+(expectations/market_days.py); its thresholds (expectations.thresholds.
+GateThresholds) come from the one-row table config.gates when the merchant
+config wrote one (a column per threshold, null = default), else the defaults.
 """
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 
 from crossdock.warehouse import read_sql
 from expectations.forecast_gate import validate_forecast
 from expectations.gate import GateResult, validate_training_data
+from expectations.thresholds import GateThresholds
 from ml.forecast import active_series
 from orchestration.assets.forecast import FORECAST, TRAINING_DATA
 from orchestration.resources import WAREHOUSE_POOL
 
 
-def _check_result(result: GateResult) -> dg.AssetCheckResult:
+GATES_TABLE = "config.gates"
+
+
+def _check_result(result: GateResult, **extra: dg.MetadataValue) -> dg.AssetCheckResult:
     """A failed gate is an ERROR: with blocking=True it stops everything downstream in the run."""
+    metadata = {
+        "message": result.message,
+        "failures": dg.MetadataValue.json(result.failures),
+        "statistics": dg.MetadataValue.json({k: str(v) for k, v in result.statistics.items()}),
+    }
+    if result.markets:
+        metadata["markets"] = dg.MetadataValue.json(result.markets)
+    metadata.update(extra)
     return dg.AssetCheckResult(
         passed=result.passed,
         severity=dg.AssetCheckSeverity.ERROR,
         description=result.message,
-        metadata={
-            "message": result.message,
-            "failures": dg.MetadataValue.json(result.failures),
-            "statistics": dg.MetadataValue.json({k: str(v) for k, v in result.statistics.items()}),
-        },
+        metadata=metadata,
     )
+
+
+def gate_thresholds(conn: duckdb.DuckDBPyConnection) -> GateThresholds:
+    """The training-data gate's thresholds: `config.gates` (one row, a column per
+    GateThresholds field, null = default) when the merchant config wrote it, else the defaults.
+
+    Raises ValueError on an unknown column, more than one row or an out-of-range value.
+    """
+    schema, table = GATES_TABLE.split(".")
+    exists = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()[0]
+    if not exists:
+        return GateThresholds()
+    rows = read_sql(conn, f"select * from {GATES_TABLE}").to_dict("records")
+    return GateThresholds.from_rows(rows, source=GATES_TABLE)
 
 
 @dg.asset_check(
@@ -35,14 +66,22 @@ def _check_result(result: GateResult) -> dg.AssetCheckResult:
     name="training_data_quality_gate",
     blocking=True,
     pool=WAREHOUSE_POOL,  # it opens the warehouse: queue with the writers
-    description="Great Expectations suites on the forecast training data: types and ranges per row, "
-    "every configured market selling every day, returns never above sales. Blocks the forecast on failure.",
+    description="Great Expectations suites on the forecast training data: types and ranges per row, and each "
+    "market against its own history: no sales stopped against its weekday pattern, no day of sign-flipped "
+    "orders, returns above sales on few selling days. Thresholds from config.gates when present. "
+    "Blocks the forecast on failure.",
 )
 def training_data_quality_gate(warehouse: DuckDBResource) -> dg.AssetCheckResult:
     with warehouse.get_connection() as conn:
         training = read_sql(conn, "select * from marts.fct_daily_demand")
         markets = [r for (r,) in conn.execute("select market_code from reference.markets order by 1").fetchall()]
-    return _check_result(validate_training_data(training, expected_markets=markets))
+        thresholds = gate_thresholds(conn)
+    result = validate_training_data(training, expected_markets=markets, thresholds=thresholds)
+    return _check_result(
+        result,
+        thresholds=dg.MetadataValue.json(thresholds.as_dict()),
+        thresholds_overridden=dg.MetadataValue.json(thresholds.overridden()),
+    )
 
 
 @dg.asset_check(

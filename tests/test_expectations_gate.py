@@ -9,12 +9,16 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from expectations.gate import GateResult, validate_training_data  # noqa: E402
+from expectations.gate import GateResult, GateThresholds, validate_training_data  # noqa: E402
 
 MARKETS = ["US", "CA", "GB", "DE", "FR", "NL", "AU", "JP"]
 START = pd.Timestamp("2026-09-01")
-END = pd.Timestamp("2026-10-31")
+END = pd.Timestamp("2026-10-31")  # a Saturday
 BAD_DAY = pd.Timestamp("2026-10-12")
+# Rows suite 11 + "no market's sales stopped" + "returns not far above sales" + one return-days share per judged market.
+ROW_EXPECTATIONS = 11
+STOP = "no market's sales stopped"
+FLIP = "returns not far above sales on any market-day"
 
 
 def clean_frame(markets: list[str] = MARKETS, skus: int = 6, seed: int = 7) -> pd.DataFrame:
@@ -57,14 +61,19 @@ def test_clean_frame_passes():
     pd.testing.assert_frame_equal(df, before)  # the caller's frame is left alone
     assert result.failures == []
     stats = result.statistics
-    assert stats["evaluated_expectations"] == stats["successful_expectations"] == 14
+    assert stats["evaluated_expectations"] == stats["successful_expectations"] == ROW_EXPECTATIONS + 2 + 8
     assert stats["rows"] == len(df)
     assert stats["markets"] == 8
+    assert stats["judged_markets"] == 8
     assert stats["start_date"] == "2026-09-01" and stats["end_date"] == "2026-10-31"
-    assert result.message.startswith(f"All 14 expectations passed on {len(df)} rows (8 markets, 61 days")
+    assert result.message == (
+        f"All 21 expectations passed on {len(df)} rows (8 markets, 61 days, 2026-09-01..2026-10-31)."
+    )
+    assert [m["market"] for m in result.markets] == MARKETS
+    assert all(m["status"] == "judged" and m["active_share"] == 1.0 for m in result.markets)
 
 
-def test_day_of_returns_in_us_and_ca_fails_naming_units_sold_markets_and_date():
+def test_day_of_sign_flipped_orders_in_us_and_ca_fails_naming_markets_and_date():
     df = clean_frame()
     hit = df["market"].isin(["US", "CA"]) & (df["demand_date"] == BAD_DAY)
     df.loc[hit, "units_returned"] = df.loc[hit, "units_sold"]
@@ -74,19 +83,49 @@ def test_day_of_returns_in_us_and_ca_fails_naming_units_sold_markets_and_date():
     result = validate_training_data(df, MARKETS)
 
     assert not result.passed
-    assert "units_sold" in result.message
     assert "US 2026-10-12" in result.message and "CA 2026-10-12" in result.message
-    sold = failure_for(result, "units_sold >= 1")
-    assert sold["suite"] == "training_data_market_days"
-    assert sold["expectation_type"] == "expect_column_values_to_be_between"
-    assert sold["column"] == "units_sold"
-    assert sold["unexpected_count"] == 2
-    assert sold["examples"] == ["US 2026-10-12", "CA 2026-10-12"]
-    # Two market-days of returns above sales are within the tolerance of quiet
-    # days; the missing sales are what trips the gate.
-    assert [f["description"] for f in result.failures] == ["units_sold >= 1"]
-    assert {f["suite"] for f in result.failures} == {"training_data_market_days"}
-    assert result.message.startswith("Training data failed 1 of 14 expectations: market_days: units_sold >= 1")
+    flip = failure_for(result, FLIP)
+    assert flip["suite"] == "training_data_market_days"
+    assert flip["expectation_type"] == "expect_column_pair_values_a_to_be_greater_than_b"
+    assert flip["columns"] == ["returns_ceiling", "units_returned"]
+    assert flip["unexpected_count"] == 2
+    assert [e.split(" (")[0] for e in flip["examples"]] == ["US 2026-10-12", "CA 2026-10-12"]
+    assert flip["by_market"] == {
+        "US": {"count": 1, "first": "2026-10-12", "last": "2026-10-12"},
+        "CA": {"count": 1, "first": "2026-10-12", "last": "2026-10-12"},
+    }
+    us = df.loc[hit & (df["market"] == "US")]
+    assert f"US 2026-10-12 (returned {us['units_returned'].sum()} units over {len(us)} SKUs, sold 0;" in result.message
+    # One quiet day in the middle is not a stop, and one day is within any market's share of return days.
+    assert [f["description"] for f in result.failures] == [FLIP]
+    assert result.message.startswith(f"Training data failed 1 of 21 expectations: market_days: {FLIP}")
+
+
+def test_sign_flipped_last_day_fails_as_a_flip_not_a_stop():
+    df = clean_frame()
+    hit = (df["market"] == "NL") & (df["demand_date"] == END)
+    df.loc[hit, "units_returned"] = df.loc[hit, "units_sold"]
+    df.loc[hit, "units_sold"] = 0
+
+    result = validate_training_data(df, MARKETS)
+
+    assert not result.passed
+    assert [f["description"] for f in result.failures] == [FLIP]
+    assert "NL 2026-10-31" in result.message
+
+
+def test_one_bulk_return_is_not_a_flip():
+    # A customer sends back 200 units of one SKU: returns far above that day's
+    # sales, but over one SKU, not the whole day's orders.
+    df = clean_frame()
+    row = df.index[(df["market"] == "US") & (df["demand_date"] == BAD_DAY)][0]
+    df.loc[row, "units_returned"] = 200
+
+    result = validate_training_data(df, MARKETS)
+
+    assert result.passed, result.message
+    us = next(m for m in result.markets if m["market"] == "US")
+    assert us["return_days"] == 1 and us["return_days_allowed"] == 7
 
 
 def test_returns_above_sales_on_many_market_days_fails():
@@ -97,9 +136,27 @@ def test_returns_above_sales_on_many_market_days_fails():
     result = validate_training_data(df, MARKETS)
 
     assert not result.passed
-    returned = failure_for(result, "units_returned <= units_sold")
+    returned = failure_for(result, "returns above sales on at most 7 of FR's 61 selling days")
+    assert returned["expectation_type"] == "expect_column_pair_values_a_to_be_greater_than_b"
     assert returned["unexpected_count"] == 20
-    assert "FR" in result.message
+    assert returned["by_market"] == {"FR": {"count": 20, "first": "2026-10-12", "last": "2026-10-31"}}
+    assert "FR 20 days (2026-10-12..2026-10-31)" in result.message
+
+
+def test_returns_above_sales_on_a_few_selling_days_is_normal():
+    df = clean_frame()
+    # Five scattered days (8%) on which FR's returns exceed its sales: under the
+    # 7 days a healthy market with 2% such days reaches bar a 1-in-10,000 fluke.
+    for day in pd.date_range(START + pd.Timedelta(days=3), periods=5, freq="9D"):
+        hit = (df["market"] == "FR") & (df["demand_date"] == day)
+        first = df.index[hit][0]
+        df.loc[first, "units_returned"] = int(df.loc[hit, "units_sold"].sum()) + 2
+
+    result = validate_training_data(df, MARKETS)
+
+    assert result.passed, result.message
+    fr = next(m for m in result.markets if m["market"] == "FR")
+    assert fr["return_days"] == 5
 
 
 def test_market_vanishing_for_last_ten_days_fails_naming_market():
@@ -109,12 +166,32 @@ def test_market_vanishing_for_last_ten_days_fails_naming_market():
     result = validate_training_data(df, MARKETS)
 
     assert not result.passed
-    sold = failure_for(result, "units_sold >= 1")
-    assert sold["unexpected_count"] == 10
-    assert list(sold["by_market"]) == ["DE"]
-    assert sold["by_market"]["DE"] == {"count": 10, "first": "2026-10-22", "last": "2026-10-31"}
-    assert "DE 10 days (2026-10-22..2026-10-31)" in result.message
-    assert "DE 2026-10-31" in result.message
+    stop = failure_for(result, STOP)
+    assert stop["suite"] == "training_data_market_days"
+    assert stop["column"] == "quiet_run_probability"
+    assert stop["unexpected_count"] == 10
+    assert list(stop["by_market"]) == ["DE"]
+    assert stop["by_market"]["DE"] == {"count": 10, "first": "2026-10-22", "last": "2026-10-31"}
+    assert stop["examples"][0] == "DE 2026-10-31"
+    assert [f["description"] for f in result.failures] == [STOP]
+    assert "market DE sold nothing on 2026-10-22..2026-10-31 (10 days)" in result.message
+    assert "before that it sold on 100% of its days (51 of 51;" in result.message
+    assert "limit 1e-04" in result.message
+    de = next(m for m in result.markets if m["market"] == "DE")
+    assert de["quiet_run_days"] == 10 and de["quiet_run_probability"] < 1e-8
+
+
+def test_a_few_quiet_days_at_the_end_of_a_daily_market_are_not_yet_a_stop():
+    # 51..58 days of history: each weekday sold 7..9 of 7..9 times, so a_w ~ 0.9
+    # and a quiet day has probability ~0.1; three in a row (1e-3) are not
+    # improbable enough, five (1e-5) are.
+    df = clean_frame()
+    three = df[~((df["market"] == "DE") & (df["demand_date"] > END - pd.Timedelta(days=3)))]
+    assert validate_training_data(three, MARKETS).passed
+    five = df[~((df["market"] == "DE") & (df["demand_date"] > END - pd.Timedelta(days=5)))]
+    result = validate_training_data(five, MARKETS)
+    assert not result.passed
+    assert "market DE sold nothing on 2026-10-27..2026-10-31 (5 days)" in result.message
 
 
 def test_unknown_market_fails_naming_it():
@@ -168,19 +245,19 @@ def test_duplicate_key_fails():
     assert key in result.message
 
 
-def test_absent_expected_market_is_named():
+def test_declared_market_without_orders_passes_and_is_named():
     df = clean_frame()
     df = df[df["market"] != "JP"]
 
     result = validate_training_data(df, MARKETS)
 
-    assert not result.passed
-    absent = failure_for(result, "every expected market present")
-    assert absent["missing"] == ["JP"]
-    assert absent["unexpected_count"] == 1
-    assert "absent from the whole frame: JP" in result.message
-    # Only that: an absent market has no market-days to fail.
-    assert len(result.failures) == 1
+    # Nothing to forecast for JP, so nothing to block; the message says so.
+    assert result.passed, result.message
+    assert result.statistics["markets_without_orders"] == ["JP"]
+    assert result.statistics["judged_markets"] == 7
+    assert result.message.endswith("Not judged on gaps or return days: JP (declared, no orders: nothing to forecast).")
+    jp = next(m for m in result.markets if m["market"] == "JP")
+    assert jp["status"] == "no_orders" and jp["selling_days"] == 0
 
 
 def test_missing_column_fails_without_raising():
@@ -192,7 +269,7 @@ def test_missing_column_fails_without_raising():
     columns = failure_for(result, "required columns exist")
     assert columns["missing"] == ["units_returned"]
     assert "missing column(s) units_returned" in result.message
-    assert "market_days suite (3 expectations) not run" in result.message
+    assert "market_days suite not run: the frame lacks units_returned" in result.message
 
 
 def test_nulls_are_caught():
@@ -211,3 +288,214 @@ def test_nulls_are_caught():
 def test_empty_expected_markets_is_a_caller_error():
     with pytest.raises(ValueError):
         validate_training_data(clean_frame(markets=["US"]), [])
+
+
+# ----------------------------------------------------------------------------- merchants that do not sell every day
+
+
+def merchant_frame(sells, start=START, end=END, skus=4, seed=11, returns_on_quiet_days=0.0) -> pd.DataFrame:
+    """Sparse mart-like frame: `sells[market](day, rng)` says whether the market sells that day.
+
+    On a selling day SKU 0 sells and the others sometimes; on a quiet day a
+    return may still come in (one unit of one SKU) with `returns_on_quiet_days`.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for market, sells_on in sells.items():
+        for day in pd.date_range(start, end, freq="D"):
+            if sells_on(day, rng):
+                for s in range(skus):
+                    if s and rng.random() < 0.5:
+                        continue
+                    sold = int(rng.integers(1, 15))
+                    rows.append((f"SKU-{s:03d}", market, "home", day, sold, int(rng.random() < 0.1), sold * 9.5))
+            elif rng.random() < returns_on_quiet_days:
+                rows.append(("SKU-001", market, "home", day, 0, 1, 0.0))
+    return pd.DataFrame(
+        rows, columns=["sku", "market", "category", "demand_date", "units_sold", "units_returned", "revenue_eur"]
+    )
+
+
+def every_day(day, rng):
+    return True
+
+
+def closed_on_saturdays(day, rng):
+    return day.weekday() != 5
+
+
+def twice_a_week(seed):
+    """Buys on two random days of each ISO week."""
+    picks = {}
+    local = np.random.default_rng(seed)
+
+    def sells(day, rng):
+        week = tuple(day.isocalendar()[:2])
+        if week not in picks:
+            picks[week] = set(local.choice(7, size=2, replace=False).tolist())
+        return day.weekday() in picks[week]
+
+    return sells
+
+
+def long_tail(day, rng):
+    return rng.random() < 0.3
+
+
+def test_shop_closed_on_saturdays_passes():
+    # The data ends on a Saturday, so the shop's last day is quiet too.
+    assert END.weekday() == 5
+    df = merchant_frame({"US": every_day, "DE": closed_on_saturdays})
+
+    result = validate_training_data(df, ["US", "DE"])
+
+    assert result.passed, result.message
+    de = next(m for m in result.markets if m["market"] == "DE")
+    assert de["status"] == "judged"
+    assert de["weekday_active_share"]["Sat"] == 0.0 and de["weekday_active_share"]["Mon"] == 1.0
+    assert de["quiet_run_days"] == 1 and de["quiet_run_probability"] > 0.5
+
+
+YEAR_START = pd.Timestamp("2026-01-01")  # ten months: enough selling days to judge a sparse market
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_market_that_buys_twice_a_week_passes(seed):
+    df = merchant_frame({"US": every_day, "CA": twice_a_week(seed)}, start=YEAR_START, seed=seed)
+
+    result = validate_training_data(df, ["US", "CA"])
+
+    assert result.passed, result.message
+    ca = next(m for m in result.markets if m["market"] == "CA")
+    assert ca["status"] == "judged"
+    assert 0.25 < ca["active_share"] < 0.32
+
+
+def test_long_tail_catch_all_with_returns_on_quiet_days_passes():
+    # Sells on ~30% of days, returns come in on ~10% of its quiet days: many
+    # market-days with returns above sales (zero), none of them a flip.
+    df = merchant_frame({"US": every_day, "ROW": long_tail}, start=YEAR_START, returns_on_quiet_days=0.1, seed=3)
+
+    result = validate_training_data(df, ["US", "ROW"])
+
+    assert result.passed, result.message
+    row = next(m for m in result.markets if m["market"] == "ROW")
+    assert row["status"] == "judged"
+    md = df[df["market"] == "ROW"].groupby("demand_date")[["units_sold", "units_returned"]].sum()
+    assert (md["units_returned"] > md["units_sold"]).sum() >= 10  # return-only days, not judged as return days
+
+
+def test_declared_market_with_orders_only_from_last_year_is_dormant_and_passes():
+    start = pd.Timestamp("2025-09-01")
+    df = pd.concat(
+        [
+            merchant_frame({"US": every_day}, start=start),
+            merchant_frame({"ES": every_day}, start=start, end=pd.Timestamp("2025-12-31")),
+        ],
+        ignore_index=True,
+    )
+
+    result = validate_training_data(df, ["US", "ES", "JP"])
+
+    assert result.passed, result.message
+    assert result.statistics["dormant_markets"] == ["ES"]
+    assert result.statistics["markets_without_orders"] == ["JP"]
+    assert "ES (dormant: no sale since 2025-12-31, 304 days, more than 91; the forecast no longer plans it)" in (
+        result.message
+    )
+
+
+def test_new_market_with_short_history_is_not_judged_on_gaps():
+    df = pd.concat(
+        [
+            merchant_frame({"US": every_day}),
+            merchant_frame({"IT": every_day}, start=END - pd.Timedelta(days=24), end=END - pd.Timedelta(days=8)),
+        ],
+        ignore_index=True,
+    )
+
+    result = validate_training_data(df, ["US", "IT"])
+
+    assert result.passed, result.message
+    assert result.statistics["short_history_markets"] == ["IT"]
+    assert "IT (17 selling days, fewer than 28)" in result.message
+
+
+def test_closed_on_saturdays_shop_whose_feed_stops_fails_naming_its_weekdays():
+    df = merchant_frame({"US": every_day, "DE": closed_on_saturdays})
+    df = df[~((df["market"] == "DE") & (df["demand_date"] > END - pd.Timedelta(days=6)))]
+
+    result = validate_training_data(df, ["US", "DE"])
+
+    assert not result.passed
+    assert [f["description"] for f in result.failures] == [STOP]
+    assert "market DE sold nothing on 2026-10-26..2026-10-31 (6 days)" in result.message
+    assert "Mon 100%, Tue 100%, Wed 100%, Thu 100%, Fri 100%, Sat 0%" in result.message
+
+
+def test_twice_a_week_market_whose_feed_stops_for_six_weeks_fails():
+    df = merchant_frame({"US": every_day, "CA": twice_a_week(7)}, start=YEAR_START, seed=7)
+    df = df[~((df["market"] == "CA") & (df["demand_date"] > END - pd.Timedelta(days=42)))]
+
+    result = validate_training_data(df, ["US", "CA"])
+
+    assert not result.passed
+    stop = failure_for(result, STOP)
+    assert list(stop["by_market"]) == ["CA"]
+    assert "market CA sold nothing on" in result.message
+
+
+def test_thresholds_are_parameters():
+    df = clean_frame()
+    df = df[~((df["market"] == "DE") & (df["demand_date"] > END - pd.Timedelta(days=10)))]
+
+    # A stricter probability limit lets the 10-day run (p ~ 2e-10) through ...
+    assert validate_training_data(df, MARKETS, GateThresholds(stop_probability=1e-12)).passed
+    # ... and so does asking for more history than DE has.
+    result = validate_training_data(df, MARKETS, GateThresholds(min_history_days=60))
+    assert result.passed, result.message
+    assert "DE (51 selling days, fewer than 60)" in result.message
+    # A higher flip limit lets the flipped day through.
+    flipped = clean_frame()
+    hit = (flipped["market"] == "US") & (flipped["demand_date"] == BAD_DAY)
+    flipped.loc[hit, "units_returned"] = flipped.loc[hit, "units_sold"]
+    flipped.loc[hit, "units_sold"] = 0
+    assert not validate_training_data(flipped, MARKETS).passed
+    assert validate_training_data(flipped, MARKETS, GateThresholds(flip_share_of_usual_sales=3.0)).passed
+
+
+def test_thresholds_validate_and_read_config_rows():
+    assert GateThresholds.from_rows([]) == GateThresholds()
+    t = GateThresholds.from_rows([{"stop_probability": 1e-6, "min_history_days": 56.0, "min_flip_units": None}])
+    assert t.stop_probability == 1e-6 and t.min_history_days == 56 and isinstance(t.min_history_days, int)
+    assert t.min_flip_units == GateThresholds().min_flip_units
+    assert t.overridden() == {"stop_probability": 1e-6, "min_history_days": 56}
+    # Whole days as floats (a YAML mapping of floats) are days; pandas.NA is a null.
+    assert GateThresholds(min_history_days=56.0, dormant_after_days=60.0).dormant_after_days == 60
+    assert GateThresholds.from_mapping({"min_history_days": pd.NA}) == GateThresholds()
+    with pytest.raises(ValueError, match="min_history_days"):
+        GateThresholds(min_history_days=5.5)
+    with pytest.raises(ValueError, match="unknown setting.*stop_prob"):
+        GateThresholds.from_rows([{"stop_prob": 1e-6}])
+    with pytest.raises(ValueError, match="one row"):
+        GateThresholds.from_rows([{}, {}])
+    with pytest.raises(ValueError, match="stop_probability"):
+        GateThresholds(stop_probability=0)
+    with pytest.raises(ValueError, match="max_return_share_of_days"):
+        GateThresholds(max_return_share_of_days=1.5)
+    assert GateThresholds.field_names() == [
+        "stop_probability",
+        "min_history_days",
+        "dormant_after_days",
+        "max_return_share_of_days",
+        "return_days_probability",
+        "flip_share_of_usual_sales",
+        "min_flip_units",
+    ]
+
+
+def test_dormant_default_follows_the_forecast():
+    from expectations.thresholds import FORECAST_INACTIVE_AFTER_DAYS
+    from ml.forecast import DEFAULT_INACTIVE_AFTER_DAYS
+
+    assert GateThresholds().dormant_after_days == FORECAST_INACTIVE_AFTER_DAYS == DEFAULT_INACTIVE_AFTER_DAYS
