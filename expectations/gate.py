@@ -329,8 +329,8 @@ def _flip_label(item: dict, market_days: pd.DataFrame, histories: dict[str, Mark
         return label
     r = row.iloc[0]
     return (
-        f"{label} (returned {_number(r['units_returned'])} units over {_number(r['returning_skus'])} SKUs, "
-        f"sold {_number(r['units_sold'])}; a usual selling day sells {_number(history.usual_units_sold)})"
+        f"{label} (units_returned {_number(r['units_returned'])} over {_number(r['returning_skus'])} SKUs, "
+        f"units_sold {_number(r['units_sold'])}; a usual selling day sells {_number(history.usual_units_sold)} units)"
     )
 
 

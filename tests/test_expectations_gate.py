@@ -95,7 +95,9 @@ def test_day_of_sign_flipped_orders_in_us_and_ca_fails_naming_markets_and_date()
         "CA": {"count": 1, "first": "2026-10-12", "last": "2026-10-12"},
     }
     us = df.loc[hit & (df["market"] == "US")]
-    assert f"US 2026-10-12 (returned {us['units_returned'].sum()} units over {len(us)} SKUs, sold 0;" in result.message
+    assert f"US 2026-10-12 (units_returned {us['units_returned'].sum()} over {len(us)} SKUs, units_sold 0;" in (
+        result.message
+    )
     # One quiet day in the middle is not a stop, and one day is within any market's share of return days.
     assert [f["description"] for f in result.failures] == [FLIP]
     assert result.message.startswith(f"Training data failed 1 of 21 expectations: market_days: {FLIP}")
