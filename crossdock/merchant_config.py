@@ -176,6 +176,9 @@ class MerchantConfig(_Strict):
     catch_all: CatchAllMarket | None = None
     routes: tuple[Route, ...] = ()
     assumptions: Assumptions = Assumptions()
+    # the training-data gate's thresholds by name (expectations.thresholds.GateThresholds, which checks
+    # names and ranges when the merchant_network asset writes config.gates); absent = the defaults
+    gates: dict[str, float] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> MerchantConfig:

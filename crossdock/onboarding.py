@@ -23,6 +23,10 @@ from crossdock.merchant_config import DEFAULT_CATCH_ALL_CODE, MerchantConfig, pa
 
 DEFAULT_MIN_SHARE = 0.02  # a country with at least this share of units sold is a market of its own
 DEFAULT_MIN_ACTIVE_DAYS = 30  # ... and orders on at least this many days (else too thin to forecast alone)
+# ... and still selling: a country whose sales stopped long enough before the end of the orders that the
+# silence has less than this chance under its own selling rate is planned in the catch-all. Looser than
+# the training-data gate's 1e-4 on purpose: a proposal the gate would call a stopped feed is no proposal.
+STOPPED_PROBABILITY = 1e-2
 ASSUMED_NODE = "MAIN"  # the one node proposed when the orders name none
 
 COUNTRY_PROFILE_SQL = """
@@ -111,6 +115,13 @@ def _main_timezone(country: str, on: dt.date) -> tuple[str, int]:
     return zones[offsets.index(usual)], len(zones)
 
 
+def _quiet_chance(c: pd.DataFrame) -> pd.Series:
+    """Chance of each country's trailing days without sales if it still sold at its own daily rate."""
+    span = (pd.to_datetime(c["last_day"]) - pd.to_datetime(c["first_day"])).dt.days + 1
+    rate = (c["active_days"] / span).clip(upper=0.999)
+    return (1 - rate) ** c["quiet_days"]
+
+
 def _day(value: object) -> str:
     return pd.Timestamp(value).date().isoformat()
 
@@ -132,7 +143,9 @@ def propose_config(
         raise ValueError("no sale lines in raw.orders: land an orders export first (landing/orders/)")
     c = countries.copy()
     c["share"] = c["units"] / c["units"].sum()
-    own = (c["share"] >= min_share) & (c["active_days"] >= min_active_days)
+    c["quiet_days"] = (pd.to_datetime(c["last_day"]).max() - pd.to_datetime(c["last_day"])).dt.days
+    c["stopped"] = _quiet_chance(c) < STOPPED_PROBABILITY
+    own = (c["share"] >= min_share) & (c["active_days"] >= min_active_days) & ~c["stopped"]
     if not own.any():  # every country is thin: the biggest one still gets a market of its own
         own.iloc[0] = True
     c["role"] = ["market" if o else "catch_all" for o in own]
@@ -176,6 +189,15 @@ def propose_config(
         out.append(f"  - {_flow(entry)}  # {note}")
 
     tail = c[c["role"] == "catch_all"]
+    stopped = c[c["stopped"] & (c["share"] >= min_share) & (c["active_days"] >= min_active_days)]
+    if len(stopped):
+        out += ["", "# big enough to be markets of their own, but their sales stopped long before the end of the orders,"]
+        out += ["# so they are planned in the catch-all until they sell again (declare them above if the export is wrong):"]
+        out += [
+            f"#   {row.country}: {row.share:.1%} of units, nothing sold in the last {row.quiet_days} days "
+            f"(since {_day(row.last_day)})"
+            for row in stopped.itertuples()
+        ]
     if len(tail):
         currency = tail.groupby("currency")["units"].sum().sort_values(ascending=False).index[0]
         nodes = tail.dropna(subset=["node"]).groupby("node")["units"].sum().sort_values(ascending=False)
@@ -195,4 +217,4 @@ def propose_config(
     ]
     text = "\n".join(out)
     config = parse_config(yaml.safe_load(text), "proposed crossdock.yaml")
-    return Proposal(text=text, config=config, countries=c[["country", "lines", "units", "share", "role"]])
+    return Proposal(text=text, config=config, countries=c[["country", "lines", "units", "share", "role", "stopped"]])

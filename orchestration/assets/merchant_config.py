@@ -6,12 +6,15 @@ change to the file reaches every model on the next run, and a wrong file fails
 here, first, with the place in the file to fix.
 """
 
+import dataclasses
 import hashlib
 
 import dagster as dg
+import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from crossdock.warehouse import replace_table
+from expectations.thresholds import GateThresholds
 from orchestration.column_schemas import documented_table
 from orchestration.resources import WAREHOUSE_POOL, MerchantConfigFile
 
@@ -21,7 +24,18 @@ CONFIG_TABLES = {
     "routes": "Node-to-node lanes stock can be moved on, as declared in crossdock.yaml.",
     "assumptions": "What is assumed where a feed is missing (lead time, unit cost, MOQ, pack size): one row, "
     "crossdock.yaml's assumptions or their defaults.",
+    "gates": "The training-data gate's thresholds crossdock.yaml overrides (gates:), one row; a column per "
+    "threshold given, the others take their defaults (expectations/thresholds.py).",
 }
+
+
+def gate_overrides(gates: dict[str, float]) -> pd.DataFrame:
+    """One row, a column per GateThresholds field: the file's value, or null (= the default)."""
+    columns = {
+        f.name: pd.array([gates.get(f.name)], dtype="Int64" if f.type in (int, "int") else "Float64")
+        for f in dataclasses.fields(GateThresholds)
+    }
+    return pd.DataFrame(columns)
 
 
 @dg.multi_asset(
@@ -41,11 +55,16 @@ CONFIG_TABLES = {
 )
 def merchant_network(context: dg.AssetExecutionContext, warehouse: DuckDBResource, merchant_config: MerchantConfigFile):
     config = merchant_config.load()
+    try:  # a misspelt or out-of-range threshold fails here, naming it, not in the gate later
+        GateThresholds.from_mapping(config.gates)
+    except ValueError as error:
+        raise dg.Failure(description=f"{merchant_config.file}: gates: {error}") from None
     frames = {
         "markets": config.markets_frame(),
         "nodes": config.nodes_frame(),
         "routes": config.routes_frame(),
         "assumptions": config.assumptions.frame(),
+        "gates": gate_overrides(config.gates),
     }
     # same file, same data version: the UI shows when the network last really changed
     version = hashlib.sha256(merchant_config.file.read_bytes()).hexdigest()[:16]
