@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import zoneinfo
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
 import pycountry
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CONFIG_FILE_NAME = "crossdock.yaml"
 DEFAULT_CATCH_ALL_CODE = "ROW"
@@ -58,46 +58,31 @@ def _timezone(value: str) -> str:
     return str(value)
 
 
+CountryCode = Annotated[str, AfterValidator(_country)]
+CurrencyCode = Annotated[str, AfterValidator(_currency)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+
+
 class Node(_Strict):
     """A place stock is held and shipped from: a warehouse, a 3PL, a store room."""
 
     code: str = Field(min_length=1, description="The node's code, as in the feeds' fulfilment_node / node columns.")
-    country: str = Field(description="ISO 3166-1 alpha-2 country the node is in (decides customs on its parcels).")
+    country: CountryCode = Field(description="ISO 3166-1 alpha-2 country the node is in (decides customs on its parcels).")
     description: str = ""
-
-    @field_validator("country")
-    @classmethod
-    def _check_country(cls, value: str) -> str:
-        return _country(value)
 
 
 class Market(_Strict):
     """A destination country crossdock forecasts and plans for on its own."""
 
-    code: str = Field(description="ISO 3166-1 alpha-2 code of the ship-to country.")
-    currency: str = Field(description="ISO 4217 code of the prices shoppers there see.")
-    timezone: str = Field(description="IANA time zone the storefront reports this market's orders in.")
+    code: CountryCode = Field(description="ISO 3166-1 alpha-2 code of the ship-to country.")
+    currency: CurrencyCode = Field(description="ISO 4217 code of the prices shoppers there see.")
+    timezone: TimeZone = Field(description="IANA time zone the storefront reports this market's orders in.")
     node: str = Field(description="Node that ships to this market.")
     region: str | None = Field(default=None, description="Planning region, free text (e.g. Europe).")
     holiday_subdivision: str | None = Field(
         default=None, description="`holidays` subdivision whose public holidays the market follows (e.g. ON, ENG)."
     )
     southern_hemisphere: bool = Field(default=False, description="Seasons are flipped (weather-driven demand).")
-
-    @field_validator("code")
-    @classmethod
-    def _check_code(cls, value: str) -> str:
-        return _country(value)
-
-    @field_validator("currency")
-    @classmethod
-    def _check_currency(cls, value: str) -> str:
-        return _currency(value)
-
-    @field_validator("timezone")
-    @classmethod
-    def _check_timezone(cls, value: str) -> str:
-        return _timezone(value)
 
 
 class CatchAllMarket(_Strict):
@@ -109,19 +94,9 @@ class CatchAllMarket(_Strict):
 
     code: str = Field(default=DEFAULT_CATCH_ALL_CODE, min_length=2, description="Market code for the long tail.")
     node: str = Field(description="Node that ships the long tail.")
-    currency: str | None = Field(default=None, description="Currency most long-tail prices are in, if one.")
-    timezone: str = Field(default="UTC", description="IANA time zone of the long tail's order days.")
+    currency: CurrencyCode | None = Field(default=None, description="Currency most long-tail prices are in, if one.")
+    timezone: TimeZone = Field(default="UTC", description="IANA time zone of the long tail's order days.")
     region: str | None = None
-
-    @field_validator("currency")
-    @classmethod
-    def _check_currency(cls, value: str | None) -> str | None:
-        return None if value is None else _currency(value)
-
-    @field_validator("timezone")
-    @classmethod
-    def _check_timezone(cls, value: str) -> str:
-        return _timezone(value)
 
     @field_validator("code")
     @classmethod
