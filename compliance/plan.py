@@ -27,6 +27,7 @@ from compliance.rulebook import Rulebook
 from compliance.tables import PLAN_SCHEMA, typed
 from compliance.unknowns import join_unknowns, text
 from planning.inputs import require_columns
+from planning.inventory_plan import COST_FROM_CATALOGUE
 from planning.transfers import hs_chapter
 
 FACT_COLUMNS: tuple[str, ...] = (
@@ -163,6 +164,7 @@ def _plan_row(r, bulk: dict, rules: Rulebook, policy: CompliancePolicy, merchant
         "basket_landed_cost_eur": basket["landed_eur"],
         "collected_at_door_eur": basket["at_door_eur"],
         "unit_cost_eur": r.unit_cost_eur,
+        "cost_basis": getattr(r, "cost_basis", COST_FROM_CATALOGUE),  # optional fact: absent = the catalogue's
         "freight_eur_per_unit": node_bulk["inbound_freight_eur"],
         "customs_value_eur": home["bulk_customs_value_eur"] if flow == "bulk_import_via_node" else basket["customs_value_per_unit"],
         "duty_eur_per_unit": basket["duty_per_unit"],

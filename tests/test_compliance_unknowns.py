@@ -222,3 +222,15 @@ def test_unknown_names_are_the_documented_ones_in_a_fixed_order():
         names = [n for n in UNKNOWN_NAMES if n not in not_applicable[table]]
         assert all(n in text for n in names), table
         assert sorted(names, key=text.index) == names, table  # documented in the order they are listed
+
+
+def test_the_plan_says_when_its_unit_cost_is_assumed():
+    facts = pd.DataFrame([fact("NEW", "NL", "EU", "EUR", cost_basis="assumed: share of median selling price"),
+                          fact("OLD", "NL", "EU", "EUR", cost_basis="catalogue")])
+    p = build_compliance_plan(facts, pd.DataFrame([("NL", "NL-AMS", "NL", "EU", True, 1.0)], columns=ROUTE_COLUMNS),
+                              pd.DataFrame([("NEW", "NL", 1, 30.0, "market", None), ("OLD", "NL", 1, 30.0, "market", None)],
+                                           columns=BASKET_COLUMNS), RULES, CompliancePolicy(), AS_OF)
+    assert dict(zip(p["sku"], p["cost_basis"])) == {"NEW": "assumed: share of median selling price", "OLD": "catalogue"}
+    without = plan([fact("OLD", "NL", "EU", "EUR")], [("NL", "NL-AMS", "NL", "EU", True, 1.0)],
+                   [("OLD", "NL", 1, 30.0, "market", None)])
+    assert list(without["cost_basis"]) == ["catalogue"]  # facts without the column: the catalogue's

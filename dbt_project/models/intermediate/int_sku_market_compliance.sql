@@ -62,6 +62,7 @@ select
     coalesce(length(skus.hs_code) >= 6 and hs_subheadings.hs_code is not null, false) as hs_code_valid,
     skus.origin_country,
     skus.unit_cost_eur,
+    skus.cost_basis,
     skus.weight_kg,
     markets.market,
     markets.customs_territory,
