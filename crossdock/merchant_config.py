@@ -142,6 +142,16 @@ class Assumptions(_Strict):
         return pd.DataFrame([self.model_dump()]).astype(ASSUMPTION_COLUMNS)
 
 
+class OrderSettings(_Strict):
+    """How the orders feed is read for this merchant."""
+
+    max_abs_quantity: int | None = Field(
+        default=None, ge=1,
+        description="Largest plausible |quantity| of an order line; left out, it is learned from the merchant's "
+        "own lines (feeds/plausibility.py: 100,000 x their 99th percentile, at least 10,000).",
+    )
+
+
 class MerchantConfig(_Strict):
     """The whole file. `markets` and `nodes` are required; the rest is optional."""
 
@@ -151,6 +161,7 @@ class MerchantConfig(_Strict):
     catch_all: CatchAllMarket | None = None
     routes: tuple[Route, ...] = ()
     assumptions: Assumptions = Assumptions()
+    orders: OrderSettings = OrderSettings()
     # the training-data gate's thresholds by name (expectations.thresholds.GateThresholds, which checks
     # names and ranges when the merchant_network asset writes config.gates); absent = the defaults
     gates: dict[str, float] = Field(default_factory=dict)

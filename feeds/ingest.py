@@ -23,9 +23,10 @@ from pathlib import Path
 import duckdb
 
 from feeds.audit import ensure_schema
-from feeds.contracts import Contract, contract_for_file
+from feeds.contracts import ORDERS, Contract, contract_for_file
 from feeds.file_dates import file_date
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
+from feeds.plausibility import quantity_limit, quarantine_implausible_quantities
 from feeds.readers import UnreadableFile, display_name, land_file, safe_text
 from feeds.row_checks import checked_rows_sql, pseudonym, stored_pii, typed
 from feeds.sql import ident
@@ -133,11 +134,14 @@ def _load_checked_rows(
     source: str = "landed",
     record_source: tuple[str, list[str]] | None = None,
     mapping: FeedMapping | None = None,
+    max_abs_quantity: int | None = None,
 ) -> tuple[int, int, int]:
     """Insert the file's good rows and quarantine the rest; returns (loaded, quarantined, duplicate)."""
     pii_columns = _pii_record_columns(contract, record_source[1] if record_source else header, mapping)
     sql = checked_rows_sql(contract, header, source, record_source, pii=(pii_columns, pii_salt))
     conn.execute(f"create or replace temp table checked as {sql}")
+    if contract.dataset == ORDERS.dataset:  # the plausible range is the merchant's own, not the contract's
+        quarantine_implausible_quantities(conn, quantity_limit(conn, max_abs_quantity))
     targets, values = [], []
     for col in contract.columns:
         targets.append(ident(col.target_name))
@@ -236,7 +240,9 @@ def move_to_rejected(path: Path, result: FileResult, feed: str) -> Path:
     return target
 
 
-def ingest_file(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt: str) -> FileResult:
+def ingest_file(
+    conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt: str, max_abs_quantity: int | None = None
+) -> FileResult:
     """Ingest one file in one transaction; a failure leaves no trace of it but the exception."""
     file_id = file_sha256(path)
     name = display_name(path)  # undecodable bytes of a non-UTF-8 name as \xNN: safe to store and print
@@ -265,7 +271,7 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt
         if problem is not None:
             result = FileResult(display_name(path), file_id, contract.dataset if contract else None, "rejected", message=problem)
         else:
-            result = _check_and_load(conn, path, file_id, contract, header, mapping, pii_salt)
+            result = _check_and_load(conn, path, file_id, contract, header, mapping, pii_salt, max_abs_quantity)
         _write_ledger(conn, path, feed, result)
         conn.execute("commit")
     except BaseException:
@@ -290,6 +296,7 @@ def _check_and_load(
     header: list[str],
     mapping: FeedMapping | None,
     pii_salt: str,
+    max_abs_quantity: int | None = None,
 ) -> FileResult:
     """Map (if the source has a mapping), check the header, then check and load the rows of `landed`."""
     received = conn.execute("select count(*) from landed").fetchall()[0][0]
@@ -304,7 +311,8 @@ def _check_and_load(
     if problem:
         return FileResult(display_name(path), file_id, contract.dataset, "rejected", rows_received=received, rows_rejected=received, message=problem)
     loaded, quarantined, duplicate = _load_checked_rows(
-        conn, contract, header, file_id, file_date(path), pii_salt, source=source, record_source=record_source, mapping=mapping
+        conn, contract, header, file_id, file_date(path), pii_salt, source=source, record_source=record_source, mapping=mapping,
+        max_abs_quantity=max_abs_quantity,
     )
     return FileResult(display_name(path), file_id, contract.dataset, "loaded", received, loaded, quarantined, rows_duplicate=duplicate)
 
@@ -315,14 +323,17 @@ def ingest_feed(
     feed: str,
     pii_salt: str,
     between: tuple[dt.date, dt.date] | None = None,
+    max_abs_quantity: int | None = None,
 ) -> list[FileResult]:
     """Ingest every file of one feed that has not been ingested yet.
 
     `between` (inclusive) limits the run to files whose as-of date falls in
     that range, which is how a daily-partitioned run picks its files.
+    `max_abs_quantity` is crossdock.yaml's orders.max_abs_quantity; None
+    learns the plausible range from the merchant's lines (feeds.plausibility).
     """
     ensure_schema(conn)
     paths = landing_files(landing, feed)
     if between is not None:
         paths = [p for p in paths if between[0] <= file_date(p) <= between[1]]
-    return [ingest_file(conn, path, feed, pii_salt) for path in paths]
+    return [ingest_file(conn, path, feed, pii_salt, max_abs_quantity) for path in paths]

@@ -70,6 +70,10 @@ class MerchantConfigFile(dg.ConfigurableResource):
     def load(self) -> MerchantConfig:
         return load_config(self.file)
 
+    def max_abs_quantity(self) -> int | None:
+        """orders.max_abs_quantity, or None (learned) while there is no file yet: ingest needs no config."""
+        return self.load().orders.max_abs_quantity if self.file.is_file() else None
+
 
 class ArtifactFolders(dg.ConfigurableResource):
     """Where files beside the warehouse go: exports for BI tools (plots) and saved forecast models."""

@@ -379,3 +379,25 @@ def test_the_fix_loop_round_trips_a_mapped_source_keeping_each_line_identity(tmp
     [fixed] = [r for r in after if r[1] == 2]
     assert fixed[2:4] == ("71053", 6) and fixed[4] == before[0][4]  # its own SKU and quantity, the same shopper
     assert open_quarantine(conn, "orders").empty
+
+
+def test_the_plausible_quantity_range_is_learned_from_the_merchant_and_configurable(tmp_path, conn):
+    retail = "".join(f"R{i},1,2025-03-01T10:00:00Z,web,C{i},SKU-1,{1 + i % 4},9.5,EUR,DE,N\n" for i in range(200))
+    write(
+        tmp_path / "landing/orders/orders_2025-03.csv",
+        HEADER + retail
+        + "B1,1,2025-03-02T10:00:00Z,web,SHOP-1,SKU-1,20000,3.5,EUR,DE,N\n"  # a pallet-sized wholesale line
+        + "T1,1,2025-03-02T11:00:00Z,web,C9,SKU-1,99999999,9.5,EUR,DE,N\n",  # a slipped keyboard
+    )
+    [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert (result.rows_loaded, result.rows_quarantined) == (201, 1)
+    [(row, code, reason)] = conn.execute("select row_number, reason_code, reason from audit.quarantine").fetchall()
+    assert (row, code) == (202, "out_of_range")
+    assert "quantity 99999999 is beyond the plausible ±400,000 (100,000 x the 99th percentile of this merchant" in reason
+
+    # a merchant who knows better says so in crossdock.yaml (orders.max_abs_quantity)
+    write(tmp_path / "landing/orders/orders_2025-04.csv", HEADER + "B2,1,2025-04-02T10:00:00Z,web,SHOP-1,SKU-1,3500,3.5,EUR,DE,N\n")
+    [_, capped] = ingest_feed(conn, tmp_path / "landing", "orders", "salt", max_abs_quantity=1000)
+    assert (capped.rows_loaded, capped.rows_quarantined) == (0, 1)
+    reason = conn.execute("select reason from audit.quarantine where row_number = 1").fetchall()[0][0]
+    assert "beyond the plausible ±1,000 (orders.max_abs_quantity in crossdock.yaml)" in reason

@@ -10,7 +10,7 @@ from feeds.contracts import FEEDS, contracts_for_feed
 from feeds.ingest import FileResult, ingest_feed
 from orchestration.column_schemas import raw_table
 from orchestration.partitions import INGEST_PARTITIONS, files_between
-from orchestration.resources import WAREHOUSE_POOL, LandingFolder
+from orchestration.resources import WAREHOUSE_POOL, LandingFolder, MerchantConfigFile
 
 
 def _summary_metadata(results: list[FileResult]) -> dict[str, dg.MetadataValue]:
@@ -48,12 +48,16 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
         # a backfill of many days is one run over their files, not one run per day
         backfill_policy=dg.BackfillPolicy.single_run(),
     )
-    def _ingest(context: dg.AssetExecutionContext, warehouse: DuckDBResource, landing: LandingFolder):
+    def _ingest(
+        context: dg.AssetExecutionContext, warehouse: DuckDBResource, landing: LandingFolder, merchant_config: MerchantConfigFile
+    ):
         window = context.partition_key_range
         between = files_between(dt.date.fromisoformat(window.start), dt.date.fromisoformat(window.end))
         context.log.info(f"ingesting {feed} files dated {window.start}..{window.end}")
         with warehouse.get_connection() as conn:
-            results = ingest_feed(conn, landing.root, feed, landing.pii_salt, between=between)
+            results = ingest_feed(
+                conn, landing.root, feed, landing.pii_salt, between=between, max_abs_quantity=merchant_config.max_abs_quantity()
+            )
             table_rows = {c.dataset: conn.execute(f"select count(*) from {c.table}").fetchall()[0][0] for c in contracts}
         for r in results:
             if r.status == "rejected":
