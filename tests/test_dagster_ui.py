@@ -111,6 +111,7 @@ def dagster_ui(tmp_path_factory):
         "CROSSDOCK_LANDING": str(settings.landing),
         "CROSSDOCK_EXPORTS": str(settings.exports),
         "CROSSDOCK_MODELS": str(settings.models),
+        "CROSSDOCK_CONFIG": str(settings.config),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "GX_ANALYTICS_ENABLED": "False",
     }

@@ -32,7 +32,7 @@ def platform(tmp_path_factory):
     generate(settings.landing, scale=0.1, seed=11)
     install_demo_config(settings.config)
     with pytest.MonkeyPatch.context() as env:
-        for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS"):
+        for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS", "CROSSDOCK_CONFIG"):
             env.delenv(var, raising=False)
         from orchestration.definitions import build_definitions
 

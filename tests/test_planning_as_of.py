@@ -37,7 +37,7 @@ def planned(tmp_path_factory):
     generate(settings.landing, scale=0.05, seed=5, end=END, quiet=True)
     install_demo_config(settings.config)
     with pytest.MonkeyPatch.context() as env:
-        for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS"):
+        for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS", "CROSSDOCK_CONFIG"):
             env.delenv(var, raising=False)
         from orchestration.assets.dbt import as_of_run_config
         from orchestration.automation import all_landing_files, run_tags_for
