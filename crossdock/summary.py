@@ -14,6 +14,7 @@ import duckdb
 
 from compliance.documents import flag_counts
 from crossdock.settings import Settings
+from crossdock.warehouse import connect
 
 PUBLISHED_TABLES = (
     "supply_chain_view",
@@ -259,6 +260,6 @@ def print_summary(settings: Settings) -> None:
     if not settings.warehouse.exists():
         print(f"no warehouse at {settings.warehouse} yet: run `crossdock demo` first")
         return
-    with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+    with connect(str(settings.warehouse), read_only=True) as conn:  # waits out a run writing the warehouse
         s = collect_summary(conn)
     print(format_summary(settings, s))

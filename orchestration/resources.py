@@ -10,11 +10,11 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
-from dagster_duckdb import DuckDBResource
 
 from crossdock.dbt_cli import dbt_executable
 from crossdock.merchant_config import MerchantConfig, load_config
 from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment
+from orchestration.retries import WarehouseResource
 
 WAREHOUSE_POOL = "duckdb"
 
@@ -87,7 +87,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
     export_to_environment(settings)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "warehouse": DuckDBResource(database=str(settings.warehouse)),
+        "warehouse": WarehouseResource(database=str(settings.warehouse)),  # waits out another process's lock
         "landing": LandingFolder(path=str(settings.landing), pii_salt=settings.pii_salt),
         "merchant_config": MerchantConfigFile(path=str(settings.config)),
         "artifacts": ArtifactFolders(exports=str(settings.exports), models=str(settings.models)),

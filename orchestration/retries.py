@@ -1,4 +1,13 @@
-"""Retry a step with exponential backoff when it failed for a reason that goes away by itself.
+"""Wait out DuckDB's file lock, and retry a step when it failed for a reason that goes away by itself.
+
+Two layers, because the warehouse is opened in two ways:
+
+* every Python asset opens it through `WarehouseResource`, whose connect
+  sleeps with backoff while another process holds the lock (up to
+  LOCK_WAIT_SECONDS, crossdock/warehouse.py); once open, no statement can meet
+  another process's lock, so that is the whole of their retry;
+* dbt opens the file itself from a subprocess, so the dbt step instead
+  re-raises a transient failure as RetryRequested (`retry_if_transient`).
 
 Dagster's RetryPolicy retries every failure, and most of ours are not
 transient: a failed dbt test or quality gate fails the same way again, and a
@@ -7,11 +16,17 @@ known to clear on their own, chiefly another process holding DuckDB's file
 lock (a BI tool or a shell opened on the live warehouse).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from crossdock.warehouse import LOCK_MARKERS, LOCK_WAIT_SECONDS, connect
 
 TRANSIENT_MARKERS: tuple[str, ...] = (
-    "Could not set lock on file",  # DuckDB: another process holds the warehouse
-    "Conflicting lock is held",
+    *LOCK_MARKERS,
     "Resource temporarily unavailable",  # EAGAIN on a network or synced landing folder
     "Connection reset by peer",
 )
@@ -41,3 +56,28 @@ def retry_if_transient(context: dg.OpExecutionContext, error: BaseException, bas
         context.log.warning(f"transient failure, retry {context.retry_number + 1}/{MAX_RETRIES} in {wait:.0f} s: {error}")
         raise dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=wait) from error
     raise error
+
+
+class WarehouseResource(DuckDBResource):
+    """DuckDBResource whose connect sleeps with backoff while another process holds the warehouse's lock.
+
+    DuckDBResource's own connect retries for about 100 s (0.1 s doubling, ten
+    times) and then fails the step; a shell or BI tool left open on the file
+    usually holds it longer. This waits up to `lock_wait_seconds` (doubling from
+    1 s, at most 30 s between tries), logging each wait on the step.
+    """
+
+    lock_wait_seconds: float = LOCK_WAIT_SECONDS
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        conn = connect(
+            self.database,
+            config={"custom_user_agent": "dagster", **self.connection_config},
+            wait_seconds=self.lock_wait_seconds,
+            log=dg.get_dagster_logger(),
+        )
+        try:
+            yield conn
+        finally:
+            conn.close()

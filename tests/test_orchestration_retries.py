@@ -1,12 +1,16 @@
-"""Steps retry with exponential backoff on transient errors (a DuckDB lock held elsewhere), and only on those."""
+"""Opening the warehouse waits out another process's lock (sleeping); the dbt step retries with backoff on
+transient errors (a DuckDB lock held elsewhere), and only on those."""
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import dagster as dg
 import duckdb
-from orchestration.retries import backoff_seconds, is_transient, retry_if_transient
+import pytest
+from crossdock.warehouse import connect, lock_waits
+from orchestration.retries import WarehouseResource, backoff_seconds, is_transient, retry_if_transient
 
 
 def test_a_duckdb_lock_error_is_transient_even_when_wrapped_and_a_failed_check_is_not():
@@ -74,3 +78,58 @@ def test_retries_stop_after_the_limit(tmp_path):
     result, attempts = run_writer(str(tmp_path / "w.duckdb"), error=lock)
     assert not result.success
     assert attempts == [0, 1, 2, 3]  # the first try and MAX_RETRIES = 3 retries (1 + 2 + 4 s of backoff)
+
+
+def test_opening_the_warehouse_sleeps_while_another_process_holds_it_then_succeeds(tmp_path):
+    path = str(tmp_path / "w.duckdb")
+    holder = hold_lock(path, seconds=3.0)
+    try:
+        started, cpu = time.monotonic(), time.process_time()
+        with connect(path, wait_seconds=60) as conn:
+            waited = time.monotonic() - started
+            conn.execute("create table t as select 1 as x")
+        spent = time.process_time() - cpu
+    finally:
+        holder.wait()
+    assert waited >= 1.0  # it did meet the lock
+    assert spent < 0.5 * waited  # and slept through it
+    with duckdb.connect(path, read_only=True) as conn:  # read-only openers wait the same way
+        assert conn.execute("select x from t").fetchall() == [(1,)]
+
+
+def test_opening_the_warehouse_gives_up_after_its_wait_and_other_errors_are_not_retried(tmp_path):
+    path = str(tmp_path / "w.duckdb")
+    holder = hold_lock(path, seconds=30.0)
+    try:
+        started = time.monotonic()
+        with pytest.raises(duckdb.IOException, match="Could not set lock on file"):
+            connect(path, read_only=True, wait_seconds=3.0)
+        assert 3.0 <= time.monotonic() - started < 15.0
+    finally:
+        holder.kill()
+    started = time.monotonic()
+    with pytest.raises(duckdb.Error):
+        connect(str(tmp_path / "no_such_folder" / "w.duckdb"), wait_seconds=60)
+    assert time.monotonic() - started < 1.0
+    assert list(lock_waits(300))[:6] == [1, 2, 4, 8, 16, 30] and sum(lock_waits(300)) == 300
+
+
+def test_every_python_writer_opens_the_warehouse_through_the_waiting_resource(tmp_path):
+    """The Definitions' warehouse resource waits out a lock: an asset using it succeeds past a 3 s lock."""
+    from crossdock.settings import Settings
+    from orchestration.definitions import build_definitions
+
+    assert isinstance(build_definitions(Settings.under(tmp_path)).resources["warehouse"], WarehouseResource)
+
+    @dg.asset
+    def writer(warehouse: WarehouseResource) -> None:
+        with warehouse.get_connection() as conn:
+            conn.execute("create or replace table t as select 1 as x")
+
+    path = str(tmp_path / "w.duckdb")
+    holder = hold_lock(path, seconds=3.0)
+    try:
+        result = dg.materialize([writer], resources={"warehouse": WarehouseResource(database=path, lock_wait_seconds=60)})
+    finally:
+        holder.wait()
+    assert result.success
