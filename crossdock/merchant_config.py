@@ -13,6 +13,7 @@ node that is not declared) name the values to fix.
 """
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,10 +23,13 @@ import pycountry
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from feeds.plausibility import Plausibility
+
 CONFIG_FILE_NAME = "crossdock.yaml"
 DEFAULT_CATCH_ALL_CODE = "ROW"
 ISO_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 ISO_CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
+SPINE_START = dt.date(1970, 1, 1)  # the first day of the planning calendar (int_planning_calendar)
 
 
 class ConfigError(ValueError):
@@ -150,6 +154,12 @@ class OrderSettings(_Strict):
         description="Largest plausible |quantity| of an order line; left out, it is learned from the merchant's "
         "own lines (feeds/plausibility.py: 100,000 x their 99th percentile, at least 10,000).",
     )
+    earliest_order_date: dt.date | None = Field(
+        default=None, ge=SPINE_START,
+        description="Order lines dated before this day are quarantined as implausible_date; left out, the limit is "
+        "learned (feeds/plausibility.py): 1990-01-01, or the first order day after a gap of more than two years in "
+        "the merchant's order days. Set it to load older history, or to hold back a stray old line the gap rule lets in.",
+    )
 
 
 class MerchantConfig(_Strict):
@@ -190,6 +200,14 @@ class MerchantConfig(_Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def plausibility(self) -> Plausibility:
+        """What the ingest may accept for this merchant: the orders' limits and the declared nodes."""
+        return Plausibility(
+            max_abs_quantity=self.orders.max_abs_quantity,
+            earliest_order_date=self.orders.earliest_order_date,
+            nodes=frozenset(n.code for n in self.nodes),
+        )
 
     @property
     def market_codes(self) -> list[str]:

@@ -7,7 +7,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from feeds.contracts import CONTRACTS, FEEDS, Column, contracts_for_feed
+from feeds.contracts import CONTRACTS, FEEDS, ORDERS, Column, Contract, contracts_for_feed
+from feeds.plausibility import (
+    DATES_ANY_FUTURE,
+    DATES_UP_TO_FILE_DATE,
+    NODE_COLUMNS,
+    REASON_CODES,
+    TIME_ZONE_SLACK_DAYS,
+)
 from feeds.row_checks import column_rules
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "feeds.md"
@@ -29,6 +36,21 @@ def _constraints(col: Column) -> str:
     return "; ".join(parts)
 
 
+def _plausibility_lines(contract: Contract) -> list[str]:
+    """The plausibility checks of one dataset, a bullet each."""
+    lines = []
+    bounded = DATES_UP_TO_FILE_DATE.get(contract.dataset, ())
+    if bounded:
+        lines.append(f"- `implausible_date`: {', '.join(f'`{c}`' for c in bounded)} at most {TIME_ZONE_SLACK_DAYS} days after the file's as-of date")
+    dated = bounded + DATES_ANY_FUTURE.get(contract.dataset, ())
+    if dated:
+        earliest = "the merchant's order history (see above)" if contract.dataset == ORDERS.dataset else "1990-01-01"
+        lines.append(f"- `implausible_date`: {', '.join(f'`{c}`' for c in dated)} not before {earliest}")
+    if contract.dataset in NODE_COLUMNS:
+        lines.append(f"- `unknown_node`: `{NODE_COLUMNS[contract.dataset]}` declared in crossdock.yaml (once it exists)")
+    return ["", "Plausibility checks:", "", *lines] if lines else []
+
+
 def render() -> str:
     lines = [
         "# Feed contracts",
@@ -48,6 +70,15 @@ def render() -> str:
         "| `out_of_range` | a number is below the minimum or above the maximum |",
         "| `zero_quantity` | a quantity of 0 (neither a sale nor a return) |",
         "| `duplicate_key` | the key repeats later in the same file; the later row wins |",
+        *(f"| `{code}` | {meaning} |" for code, meaning in REASON_CODES.items()),
+        "",
+        "The last two are plausibility checks (`feeds/plausibility.py`): the contract lets the row",
+        f"through, but this merchant cannot have it. A date may lie up to {TIME_ZONE_SLACK_DAYS} days after the file's",
+        "as-of date (the date in its name, never later than today; else its modification time), and",
+        "not before 1990-01-01; an order line not before a gap of more than two years in the merchant's",
+        "order days either (`orders.earliest_order_date` in crossdock.yaml replaces both order limits).",
+        "A node must be declared in crossdock.yaml once the file exists. An order line's quantity",
+        "beyond the merchant's plausible range is `out_of_range` (`orders.max_abs_quantity`).",
         "",
         "A file missing a required column is rejected whole (`audit.ingest_ledger.status = 'rejected'`)",
         "with a message listing the missing and unexpected columns. Files are identified by the",
@@ -77,7 +108,7 @@ def render() -> str:
                 {r.code for col in contract.columns for r in column_rules(col)}
                 | {"duplicate_key"}
             )
-            lines += ["", f"Checks applied: {', '.join(f'`{c}`' for c in checks)}.", ""]
+            lines += ["", f"Checks applied: {', '.join(f'`{c}`' for c in checks)}.", *_plausibility_lines(contract), ""]
             examples = sorted((EXAMPLES_DIR / feed).glob(f"{contract.file_prefix}*"))
             if examples:
                 example = examples[0]

@@ -23,10 +23,10 @@ from pathlib import Path
 import duckdb
 
 from feeds.audit import ensure_schema
-from feeds.contracts import ORDERS, Contract, contract_for_file
-from feeds.file_dates import file_date
+from feeds.contracts import Contract, contract_for_file
+from feeds.file_dates import file_date, future_date_note
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
-from feeds.plausibility import quantity_limit, quarantine_implausible_quantities
+from feeds.plausibility import Plausibility, check_plausibility
 from feeds.readers import UnreadableFile, display_name, land_file, safe_text
 from feeds.row_checks import checked_rows_sql, pseudonym, stored_pii, typed
 from feeds.sql import ident
@@ -134,14 +134,13 @@ def _load_checked_rows(
     source: str = "landed",
     record_source: tuple[str, list[str]] | None = None,
     mapping: FeedMapping | None = None,
-    max_abs_quantity: int | None = None,
+    plausibility: Plausibility = Plausibility(),
 ) -> tuple[int, int, int]:
     """Insert the file's good rows and quarantine the rest; returns (loaded, quarantined, duplicate)."""
     pii_columns = _pii_record_columns(contract, record_source[1] if record_source else header, mapping)
     sql = checked_rows_sql(contract, header, source, record_source, pii=(pii_columns, pii_salt))
     conn.execute(f"create or replace temp table checked as {sql}")
-    if contract.dataset == ORDERS.dataset:  # the plausible range is the merchant's own, not the contract's
-        quarantine_implausible_quantities(conn, quantity_limit(conn, max_abs_quantity))
+    check_plausibility(conn, contract, as_of, plausibility)  # the merchant's own limits, not the contract's
     targets, values = [], []
     for col in contract.columns:
         targets.append(ident(col.target_name))
@@ -241,7 +240,7 @@ def move_to_rejected(path: Path, result: FileResult, feed: str) -> Path:
 
 
 def ingest_file(
-    conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt: str, max_abs_quantity: int | None = None
+    conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt: str, plausibility: Plausibility = Plausibility()
 ) -> FileResult:
     """Ingest one file in one transaction; a failure leaves no trace of it but the exception."""
     file_id = file_sha256(path)
@@ -271,7 +270,7 @@ def ingest_file(
         if problem is not None:
             result = FileResult(display_name(path), file_id, contract.dataset if contract else None, "rejected", message=problem)
         else:
-            result = _check_and_load(conn, path, file_id, contract, header, mapping, pii_salt, max_abs_quantity)
+            result = _check_and_load(conn, path, file_id, contract, header, mapping, pii_salt, plausibility)
         _write_ledger(conn, path, feed, result)
         conn.execute("commit")
     except BaseException:
@@ -296,7 +295,7 @@ def _check_and_load(
     header: list[str],
     mapping: FeedMapping | None,
     pii_salt: str,
-    max_abs_quantity: int | None = None,
+    plausibility: Plausibility = Plausibility(),
 ) -> FileResult:
     """Map (if the source has a mapping), check the header, then check and load the rows of `landed`."""
     received = conn.execute("select count(*) from landed").fetchall()[0][0]
@@ -312,9 +311,12 @@ def _check_and_load(
         return FileResult(display_name(path), file_id, contract.dataset, "rejected", rows_received=received, rows_rejected=received, message=problem)
     loaded, quarantined, duplicate = _load_checked_rows(
         conn, contract, header, file_id, file_date(path), pii_salt, source=source, record_source=record_source, mapping=mapping,
-        max_abs_quantity=max_abs_quantity,
+        plausibility=plausibility,
     )
-    return FileResult(display_name(path), file_id, contract.dataset, "loaded", received, loaded, quarantined, rows_duplicate=duplicate)
+    return FileResult(
+        display_name(path), file_id, contract.dataset, "loaded", received, loaded, quarantined, rows_duplicate=duplicate,
+        message=future_date_note(path) or "",
+    )
 
 
 def ingest_feed(
@@ -323,17 +325,18 @@ def ingest_feed(
     feed: str,
     pii_salt: str,
     between: tuple[dt.date, dt.date] | None = None,
-    max_abs_quantity: int | None = None,
+    plausibility: Plausibility = Plausibility(),
 ) -> list[FileResult]:
     """Ingest every file of one feed that has not been ingested yet.
 
     `between` (inclusive) limits the run to files whose as-of date falls in
     that range, which is how a daily-partitioned run picks its files.
-    `max_abs_quantity` is crossdock.yaml's orders.max_abs_quantity; None
-    learns the plausible range from the merchant's lines (feeds.plausibility).
+    `plausibility` holds crossdock.yaml's limits (quantities, earliest order
+    date, nodes); the default, before there is a file, learns them from the
+    merchant's lines and lets every node pass (feeds.plausibility).
     """
     ensure_schema(conn)
     paths = landing_files(landing, feed)
     if between is not None:
         paths = [p for p in paths if between[0] <= file_date(p) <= between[1]]
-    return [ingest_file(conn, path, feed, pii_salt, max_abs_quantity) for path in paths]
+    return [ingest_file(conn, path, feed, pii_salt, plausibility) for path in paths]

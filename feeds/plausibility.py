@@ -1,33 +1,202 @@
-"""How large an order line's quantity may plausibly be, for this merchant.
+"""What a row may plausibly say for this merchant, beyond what the contract allows.
 
-No fixed range fits every merchant: a gift shop's biggest line is a dozen
-units, a wholesaler's 20,000, and both are real orders. The default is learned
-from the merchant's own lines: 100,000 x the 99th percentile of |quantity|
-over the lines loaded so far and the file's own good lines (the 99th, so a
-few wholesale lines or the typo itself cannot move it), never below 10,000.
-Lines of a pallet or a container load; a slipped keyboard (99,999,999 for 9)
-is quarantined with a reason that says how to change the limit:
-crossdock.yaml's `orders: {max_abs_quantity: N}`, which a merchant who knows
-its largest plausible line should set.
+The contract checks form (a date parses, a quantity is an integer); a row of
+the right form can still be impossible for this merchant, and one such row used
+to stop the whole plan: an order dated 2999 became the planning date, one
+dated 1900 stretched every market's history over 126 empty years, an order
+from a warehouse crossdock.yaml does not know failed the compliance step.
+These checks quarantine such a row with a reason that names the limit and
+how to change it, so the rest of the file loads and the plan runs.
+
+- Quantity. No fixed range fits every merchant: a gift shop's biggest line is
+  a dozen units, a wholesaler's 20,000, and both are real orders. The default
+  is learned from the merchant's own lines: 100,000 x the 99th percentile of
+  |quantity| over the lines loaded so far and the file's own good lines (the
+  99th, so a few wholesale lines or the typo itself cannot move it), never
+  below 10,000. Pallets load; a slipped keyboard (99,999,999 for 9) does not.
+  crossdock.yaml's `orders: {max_abs_quantity: N}` sets it.
+- Dates after the file's. An export cannot know a day after the one it
+  speaks for (feeds/file_dates.py, never later than today): an order, a
+  tracking event, a stock count, a PO placed or received after it is
+  quarantined. Local days around the world span 26 hours, so a line may be
+  dated up to two days after the file's as-of date. A promised receipt day
+  is a promise about the future and is not bounded.
+- Dates before the merchant's history. Real merchants load ten years and
+  more, so no fixed window fits either. An order line is quarantined when it
+  lies before 1990-01-01 or before a gap of more than two years in the
+  merchant's order days (loaded lines and the file's good ones): history is
+  continuous back from today, a stray 1900 or 1970 line is not. The gap is
+  measured to the line's next later order day, so two stray lines cannot
+  vouch for each other. crossdock.yaml's `orders: {earliest_order_date: ...}`
+  replaces both limits. Other feeds' dates only have to be on or after
+  1990-01-01.
+- Nodes. Once crossdock.yaml exists, an order line, stock count or purchase
+  order at a node it does not declare is quarantined with the declared nodes
+  in the reason: the plan cannot stock, price or route a place it does not
+  know. Before the file exists (`crossdock init` loads the orders to propose
+  it) every node passes. Carrier events are not checked: tracking names the
+  carrier's depots as often as the merchant's nodes, and the lane tables
+  report them as sent. An unknown ship-to country is never quarantined
+  either: the catch-all market or publish.market_coverage accounts for it.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
 import duckdb
 
-from feeds.sql import literal
+from feeds.contracts import CARRIER_EVENTS, INVENTORY_SNAPSHOTS, ORDERS, PURCHASE_ORDERS, Contract
+from feeds.sql import ident, literal
 
 FACTOR = 100_000
 FLOOR = 10_000
 PERCENTILE = 0.99
+TIME_ZONE_SLACK_DAYS = 2
+HISTORY_FLOOR = dt.date(1990, 1, 1)
+HISTORY_GAP_YEARS = 2
+
+# per dataset: the date columns an export cannot know before its own as-of date, and those merely not ancient
+DATES_UP_TO_FILE_DATE: dict[str, tuple[str, ...]] = {
+    ORDERS.dataset: ("ordered_at",),
+    PURCHASE_ORDERS.dataset: ("ordered_at", "received_at"),
+    CARRIER_EVENTS.dataset: ("event_at",),
+    INVENTORY_SNAPSHOTS.dataset: ("snapshot_date",),
+}
+DATES_ANY_FUTURE: dict[str, tuple[str, ...]] = {PURCHASE_ORDERS.dataset: ("promised_at",)}
+NODE_COLUMNS: dict[str, str] = {
+    ORDERS.dataset: "fulfilment_node",
+    PURCHASE_ORDERS.dataset: "destination_node",
+    INVENTORY_SNAPSHOTS.dataset: "node",
+}
+REASON_CODES: dict[str, str] = {
+    "implausible_date": "a date after the file's as-of date (+2 days for time zones) or before the merchant's history",
+    "unknown_node": "a node crossdock.yaml does not declare (checked once the file exists)",
+}
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    """The merchant's own limits from crossdock.yaml; the default (no file yet) learns them and knows no nodes."""
+
+    max_abs_quantity: int | None = None
+    earliest_order_date: dt.date | None = None
+    nodes: frozenset[str] | None = None  # None or empty: every node passes
 
 
 @dataclass(frozen=True)
 class QuantityLimit:
     max_abs: int
     basis: str  # said in the quarantine reason
+
+
+@dataclass(frozen=True)
+class EarliestDate:
+    day: dt.date
+    basis: str  # said in the quarantine reason
+
+
+def check_plausibility(
+    conn: duckdb.DuckDBPyConnection, contract: Contract, as_of: dt.date, plausibility: Plausibility
+) -> None:
+    """Quarantine the rows of temp table `checked` that this merchant's data cannot plausibly hold.
+
+    Future dates go first, so the history and quantity limits are learned
+    from rows that survived them.
+    """
+    for column in DATES_UP_TO_FILE_DATE.get(contract.dataset, ()):
+        quarantine_dates_after(conn, contract, column, as_of)
+    earliest = (
+        order_history_start(conn, plausibility.earliest_order_date)
+        if contract.dataset == ORDERS.dataset
+        else EarliestDate(HISTORY_FLOOR, "the earliest date crossdock accepts")
+    )
+    for column in DATES_UP_TO_FILE_DATE.get(contract.dataset, ()) + DATES_ANY_FUTURE.get(contract.dataset, ()):
+        quarantine_dates_before(conn, contract, column, earliest)
+    if contract.dataset == ORDERS.dataset:
+        quarantine_implausible_quantities(conn, quantity_limit(conn, plausibility.max_abs_quantity))
+    if contract.dataset in NODE_COLUMNS and plausibility.nodes:
+        quarantine_unknown_nodes(conn, NODE_COLUMNS[contract.dataset], plausibility.nodes)
+
+
+def _quarantine(conn: duckdb.DuckDBPyConnection, code: str, condition: str, message: str) -> None:
+    """Mark rows of `checked` matching `condition` with `code` (unless already marked) and add `message` to their reason."""
+    conn.execute(
+        f"""
+        update checked
+        set reason_code = coalesce(reason_code, {literal(code)}),
+            reason = concat_ws('; ', reason, {message})
+        where {condition}
+        """
+    )
+
+
+def _day(contract: Contract, column: str) -> str:
+    """SQL for the calendar day a date or timestamp column states (a timestamp's local day, as order_date is)."""
+    value = ident(column)
+    if contract.column(column).type == "timestamptz":
+        return f"try_cast(substr({value}, 1, 10) as date)"
+    return f"try_cast({value} as date)"
+
+
+def quarantine_dates_after(conn: duckdb.DuckDBPyConnection, contract: Contract, column: str, as_of: dt.date) -> None:
+    """implausible_date for a day later than the file's as-of date allows."""
+    limit = as_of + dt.timedelta(days=TIME_ZONE_SLACK_DAYS)
+    _quarantine(
+        conn,
+        "implausible_date",
+        f"{_day(contract, column)} > date '{limit.isoformat()}'",
+        f"{literal(column + ' ')} || {ident(column)} || "
+        + literal(
+            f" is after {limit.isoformat()}, the file's as-of date {as_of.isoformat()} plus {TIME_ZONE_SLACK_DAYS} days "
+            "for time zones: an export cannot know a later day"
+        ),
+    )
+
+
+def quarantine_dates_before(conn: duckdb.DuckDBPyConnection, contract: Contract, column: str, earliest: EarliestDate) -> None:
+    """implausible_date for a day before the earliest plausible one."""
+    _quarantine(
+        conn,
+        "implausible_date",
+        f"{_day(contract, column)} < date '{earliest.day.isoformat()}'",
+        f"{literal(column + ' ')} || {ident(column)} || {literal(f' is before {earliest.day.isoformat()}, {earliest.basis}')}",
+    )
+
+
+def order_history_start(conn: duckdb.DuckDBPyConnection, configured: dt.date | None = None) -> EarliestDate:
+    """The earliest plausible order day for the file in `checked`: configured, else learned from the order days so far."""
+    if configured is not None:
+        return EarliestDate(configured, "orders.earliest_order_date in crossdock.yaml")
+    gap_days = round(HISTORY_GAP_YEARS * 365.25)
+    [(after_gap,)] = conn.execute(
+        f"""
+        with order_days as (
+            select order_date as day from raw.orders
+            union
+            select try_cast(substr(ordered_at, 1, 10) as date) from checked where reason_code is null
+        ),
+
+        steps as (
+            select day, datediff('day', lag(day) over (order by day), day) as days_since_previous
+            from order_days
+            where day is not null
+        )
+
+        select max(day) filter (where days_since_previous > {gap_days}) from steps
+        """
+    ).fetchall()
+    if after_gap is not None and after_gap > HISTORY_FLOOR:
+        return EarliestDate(
+            after_gap,
+            f"where this merchant's order history starts: no order day in the {HISTORY_GAP_YEARS} years before it; "
+            "set orders.earliest_order_date in crossdock.yaml to load older lines",
+        )
+    return EarliestDate(
+        HISTORY_FLOOR,
+        "the earliest order date crossdock accepts; set orders.earliest_order_date in crossdock.yaml to load older lines",
+    )
 
 
 def quantity_limit(conn: duckdb.DuckDBPyConnection, configured: int | None = None) -> QuantityLimit:
@@ -53,12 +222,21 @@ def quantity_limit(conn: duckdb.DuckDBPyConnection, configured: int | None = Non
 
 def quarantine_implausible_quantities(conn: duckdb.DuckDBPyConnection, limit: QuantityLimit) -> None:
     """Mark rows of `checked` whose quantity is beyond the limit as out_of_range, with the limit and its basis."""
-    conn.execute(
-        f"""
-        update checked
-        set reason_code = coalesce(reason_code, 'out_of_range'),
-            reason = concat_ws('; ', reason, {literal('quantity ')} || quantity
-                || {literal(f' is beyond the plausible ±{limit.max_abs:,} ({limit.basis})')})
-        where abs(try_cast(quantity as double)) > {int(limit.max_abs)}
-        """
+    _quarantine(
+        conn,
+        "out_of_range",
+        f"abs(try_cast(quantity as double)) > {int(limit.max_abs)}",
+        f"{literal('quantity ')} || quantity || {literal(f' is beyond the plausible ±{limit.max_abs:,} ({limit.basis})')}",
+    )
+
+
+def quarantine_unknown_nodes(conn: duckdb.DuckDBPyConnection, column: str, nodes: frozenset[str]) -> None:
+    """unknown_node for a node crossdock.yaml does not declare, naming the ones it does."""
+    declared = sorted(nodes)
+    _quarantine(
+        conn,
+        "unknown_node",
+        f"{ident(column)} is not null and {ident(column)} not in ({', '.join(literal(n) for n in declared)})",
+        f"{literal(column + ' ')} || {ident(column)} || "
+        + literal(f" is not a node of crossdock.yaml ({', '.join(declared)}): add it under nodes, or fix the line"),
     )

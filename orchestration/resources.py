@@ -13,6 +13,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 
 from crossdock.dbt_cli import dbt_executable
 from crossdock.merchant_config import MerchantConfig, load_config
+from feeds.plausibility import Plausibility
 from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment
 from orchestration.retries import WarehouseResource
 
@@ -70,9 +71,9 @@ class MerchantConfigFile(dg.ConfigurableResource):
     def load(self) -> MerchantConfig:
         return load_config(self.file)
 
-    def max_abs_quantity(self) -> int | None:
-        """orders.max_abs_quantity, or None (learned) while there is no file yet: ingest needs no config."""
-        return self.load().orders.max_abs_quantity if self.file.is_file() else None
+    def plausibility(self) -> Plausibility:
+        """The ingest's limits from the file, or the learned defaults while there is no file yet: ingest needs no config."""
+        return self.load().plausibility() if self.file.is_file() else Plausibility()
 
 
 class ArtifactFolders(dg.ConfigurableResource):

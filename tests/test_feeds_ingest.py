@@ -10,6 +10,7 @@ import pytest
 
 from feeds.contracts import CONTRACTS, ORDERS, contract_for_file
 from feeds.ingest import ingest_feed, ingest_file
+from feeds.plausibility import Plausibility
 
 HEADER = "order_id,line_id,ordered_at,channel,customer_id,sku,quantity,unit_price,currency,ship_to_country,fulfilment_node\n"
 
@@ -397,7 +398,7 @@ def test_the_plausible_quantity_range_is_learned_from_the_merchant_and_configura
 
     # a merchant who knows better says so in crossdock.yaml (orders.max_abs_quantity)
     write(tmp_path / "landing/orders/orders_2025-04.csv", HEADER + "B2,1,2025-04-02T10:00:00Z,web,SHOP-1,SKU-1,3500,3.5,EUR,DE,N\n")
-    [_, capped] = ingest_feed(conn, tmp_path / "landing", "orders", "salt", max_abs_quantity=1000)
+    [_, capped] = ingest_feed(conn, tmp_path / "landing", "orders", "salt", plausibility=Plausibility(max_abs_quantity=1000))
     assert (capped.rows_loaded, capped.rows_quarantined) == (0, 1)
     reason = conn.execute("select reason from audit.quarantine where row_number = 1").fetchall()[0][0]
     assert "beyond the plausible ±1,000 (orders.max_abs_quantity in crossdock.yaml)" in reason

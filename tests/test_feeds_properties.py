@@ -75,9 +75,11 @@ from hypothesis import strategies as st
 from feeds.audit import ensure_schema
 from feeds.contracts import CONTRACTS, ORDERS, Column, Contract, contracts_for_feed
 from feeds.ingest import FileResult, ingest_feed, ingest_file, landing_files
+from feeds.plausibility import REASON_CODES as PLAUSIBILITY_CODES
 
 SALT = "prop-salt"
-REASON_CODES = {"missing_value", "bad_type", "missing_timezone", "not_allowed", "out_of_range", "zero_quantity", "duplicate_key"}
+REASON_CODES = {"missing_value", "bad_type", "missing_timezone", "not_allowed", "out_of_range", "zero_quantity", "duplicate_key",
+                *PLAUSIBILITY_CODES}
 GLOB_CHARS = ("*", "?", "[")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 PSEUDONYM = re.compile(r"^sha256:[0-9a-f]{64}$")  # how a customer id may appear in audit.quarantine

@@ -56,7 +56,7 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
         context.log.info(f"ingesting {feed} files dated {window.start}..{window.end}")
         with warehouse.get_connection() as conn:
             results = ingest_feed(
-                conn, landing.root, feed, landing.pii_salt, between=between, max_abs_quantity=merchant_config.max_abs_quantity()
+                conn, landing.root, feed, landing.pii_salt, between=between, plausibility=merchant_config.plausibility()
             )
             table_rows = {c.dataset: conn.execute(f"select count(*) from {c.table}").fetchall()[0][0] for c in contracts}
         for r in results:

@@ -1,0 +1,211 @@
+"""One bad row never stops the plan: rows the contract lets through but this merchant cannot have are quarantined.
+
+Each case is a file of good lines around the bad one, as a merchant's export
+would carry it: the bad line goes to audit.quarantine with a reason naming the
+limit, the good lines load, and the ledger balances.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from crossdock.merchant_config import ConfigError, parse_config
+from feeds.file_dates import file_date, future_date_note, utc_today
+from feeds.ingest import ingest_feed
+from feeds.plausibility import HISTORY_FLOOR, Plausibility
+from orchestration.resources import MerchantConfigFile
+
+HEADER = "order_id,line_id,ordered_at,channel,customer_id,sku,quantity,unit_price,currency,ship_to_country,fulfilment_node\n"
+DAY = dt.date(2026, 10, 30)
+NODES = Plausibility(nodes=frozenset({"DE-LEJ", "US-EWR"}))
+
+
+def order(order_id: str, day: dt.date | str, node: str = "DE-LEJ") -> str:
+    return f"{order_id},1,{day}T10:00:00+01:00,web,C1,SKU-1,1,19.99,EUR,DE,{node}\n"
+
+
+def good_lines(count: int = 3, day: dt.date = DAY) -> str:
+    return "".join(order(f"G{i}", day) for i in range(count))
+
+
+def land(root: Path, name: str, body: str, feed: str = "orders") -> Path:
+    path = root / "landing" / feed / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def conn(tmp_path: Path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as c:
+        yield c
+
+
+def ingest(conn, root: Path, feed: str = "orders", plausibility: Plausibility = Plausibility()):
+    return ingest_feed(conn, root / "landing", feed, "salt", plausibility=plausibility)
+
+
+def quarantined(conn) -> dict[str, tuple[str, str]]:
+    """order id (or first record value) -> (reason_code, reason) of every quarantined row."""
+    rows = conn.execute("select record, reason_code, reason from audit.quarantine").fetchall()
+    return {next(iter(json.loads(r).values())): (code, reason) for r, code, reason in rows}
+
+
+def assert_balanced(result) -> None:
+    assert result.status == "loaded", result.message
+    assert result.rows_received == result.rows_loaded + result.rows_quarantined + result.rows_rejected + result.rows_duplicate
+
+
+def test_an_order_dated_2999_is_quarantined_and_the_rest_of_the_file_loads(tmp_path, conn):
+    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines() + order("BAD", "2999-12-31"))
+    [result] = ingest(conn, tmp_path)
+    assert_balanced(result)
+    assert (result.rows_loaded, result.rows_quarantined) == (3, 1)
+    code, reason = quarantined(conn)["BAD"]
+    assert code == "implausible_date"
+    assert "ordered_at 2999-12-31T10:00:00+01:00 is after 2026-11-01, the file's as-of date 2026-10-30 plus 2 days" in reason
+    assert conn.execute("select max(order_date) from raw.orders").fetchall() == [(DAY,)]
+
+
+def test_an_order_dated_1900_is_quarantined_as_before_the_merchants_history(tmp_path, conn):
+    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines() + order("OLD", "1900-01-01"))
+    [result] = ingest(conn, tmp_path)
+    assert_balanced(result)
+    code, reason = quarantined(conn)["OLD"]
+    assert code == "implausible_date"
+    assert f"is before {DAY}, where this merchant's order history starts" in reason
+    assert "orders.earliest_order_date in crossdock.yaml" in reason
+    assert conn.execute("select min(order_date) from raw.orders").fetchall() == [(DAY,)]
+
+
+def test_a_file_of_nothing_but_ancient_lines_still_meets_the_1990_floor(tmp_path, conn):
+    land(tmp_path, f"orders_{DAY}.csv", HEADER + order("A", "1970-01-02") + order("B", "1970-01-03"))
+    [result] = ingest(conn, tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (0, 2)
+    assert "is before 1990-01-01, the earliest order date crossdock accepts" in quarantined(conn)["A"][1]
+
+
+def test_two_stray_old_lines_do_not_vouch_for_each_other(tmp_path, conn):
+    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines() + order("S1", "2001-03-01") + order("S2", "2001-03-02"))
+    [result] = ingest(conn, tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (3, 2)
+    assert {code for code, _ in quarantined(conn).values()} == {"implausible_date"}
+
+
+def test_a_line_dated_a_day_after_the_file_loads_three_days_after_does_not(tmp_path, conn):
+    """The file's as-of day in one zone is the next day in another: two days of slack, not more."""
+    body = HEADER + good_lines() + order("NEXT", DAY + dt.timedelta(days=1)) + order("LATER", DAY + dt.timedelta(days=3))
+    land(tmp_path, f"orders_{DAY}.csv", body)
+    [result] = ingest(conn, tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (4, 1)
+    assert list(quarantined(conn)) == ["LATER"]
+
+
+def test_twelve_years_of_history_load_whole_in_any_order(tmp_path, conn):
+    """A real merchant's history: a line every ten days since 2014, recent years first, the archive later."""
+    days = [dt.date(2014, 11, 1) + dt.timedelta(days=10 * i) for i in range(438)]  # to 2026-10-19
+    recent = [d for d in days if d.year >= 2020]
+    archive = [d for d in days if d.year < 2020]
+    land(tmp_path, f"orders_{DAY}.csv", HEADER + "".join(order(f"R{i}", d) for i, d in enumerate(recent)))
+    [first] = ingest(conn, tmp_path)
+    land(tmp_path, "orders_archive_2019-12-31.csv", HEADER + "".join(order(f"A{i}", d) for i, d in enumerate(archive)))
+    [_, second] = ingest(conn, tmp_path)
+    assert (first.rows_quarantined, second.rows_quarantined) == (0, 0)
+    assert conn.execute("select count(*), min(order_date) from raw.orders").fetchall() == [(len(days), days[0])]
+
+
+def test_the_earliest_order_date_in_crossdock_yaml_replaces_the_learned_limit(tmp_path, conn):
+    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines() + order("OLD", "1985-06-01") + order("OLDER", "1979-12-31"))
+    [result] = ingest(conn, tmp_path, plausibility=Plausibility(earliest_order_date=dt.date(1980, 1, 1)))
+    assert (result.rows_loaded, result.rows_quarantined) == (4, 1)
+    code, reason = quarantined(conn)["OLDER"]
+    assert code == "implausible_date" and "is before 1980-01-01, orders.earliest_order_date in crossdock.yaml" in reason
+
+
+def test_an_unknown_node_is_quarantined_once_crossdock_yaml_declares_the_nodes(tmp_path, conn):
+    body = HEADER + good_lines() + order("NOWHERE", DAY, node="XX-NOWHERE") + order("NO-NODE", DAY, node="")
+    land(tmp_path, f"orders_{DAY}.csv", body)
+    [result] = ingest(conn, tmp_path, plausibility=NODES)
+    assert (result.rows_loaded, result.rows_quarantined) == (4, 1)  # no node at all: the market's node is assumed
+    code, reason = quarantined(conn)["NOWHERE"]
+    assert code == "unknown_node"
+    assert "fulfilment_node XX-NOWHERE is not a node of crossdock.yaml (DE-LEJ, US-EWR)" in reason
+
+
+def test_every_node_passes_before_there_is_a_config(tmp_path, conn):
+    """`crossdock init` loads the orders before crossdock.yaml exists, to propose its nodes from them."""
+    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines() + order("NEW", DAY, node="XX-NEW"))
+    config = MerchantConfigFile(path=str(tmp_path / "crossdock.yaml"))
+    [result] = ingest(conn, tmp_path, plausibility=config.plausibility())
+    assert (result.rows_loaded, result.rows_quarantined) == (4, 0)
+
+
+def test_an_unknown_ship_to_country_is_not_quarantined(tmp_path, conn):
+    """The catch-all market or publish.market_coverage accounts for it (issue 13)."""
+    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines() + "BR1,1,2026-10-30T10:00:00-03:00,web,C,SKU-1,1,9,BRL,BR,DE-LEJ\n")
+    [result] = ingest(conn, tmp_path, plausibility=NODES)
+    assert (result.rows_loaded, result.rows_quarantined) == (4, 0)
+
+
+def test_stock_and_purchase_orders_are_checked_for_dates_and_nodes_tracking_for_dates(tmp_path, conn):
+    land(tmp_path, f"inventory_{DAY}.csv", "snapshot_date,node,sku,on_hand\n"
+         f"{DAY},DE-LEJ,S1,5\n2999-01-01,DE-LEJ,S2,5\n{DAY},XX-NOWHERE,S3,5\n", feed="inventory")
+    po_header = "po_id,po_line,supplier_id,sku,destination_node,quantity,ordered_at,promised_at,received_at,status\n"
+    land(tmp_path, f"purchase_orders_{DAY}.csv", po_header
+         + f"P1,1,SUP,S1,DE-LEJ,10,{DAY},2027-06-30,,open\n"  # a promise may lie far ahead
+         + f"P2,1,SUP,S1,DE-LEJ,10,{DAY},{DAY},2999-01-01,received\n"
+         + f"P3,1,SUP,S1,XX-NOWHERE,10,{DAY},{DAY},,open\n", feed="suppliers")
+    event = {"event_id": "E1", "shipment_id": "SH", "carrier": "DHL", "service": "std", "origin_node": "XX-DEPOT",
+             "origin_country": "DE", "destination_country": "FR", "event_type": "delivered", "event_at": f"{DAY}T10:00:00Z"}
+    land(tmp_path, f"tracking_{DAY}.jsonl", json.dumps(event) + "\n" + json.dumps(event | {"event_id": "E2", "event_at": "2999-01-01T00:00:00Z"}) + "\n",
+         feed="carriers")
+    [stock] = ingest(conn, tmp_path, "inventory", NODES)
+    [pos] = ingest(conn, tmp_path, "suppliers", NODES)
+    [tracking] = ingest(conn, tmp_path, "carriers", NODES)
+    assert [(r.rows_loaded, r.rows_quarantined) for r in (stock, pos, tracking)] == [(1, 2), (1, 2), (1, 1)]
+    codes = conn.execute("select dataset, reason_code, count(*) from audit.quarantine group by all order by all").fetchall()
+    assert codes == [("carrier_events", "implausible_date", 1), ("inventory_snapshots", "implausible_date", 1),
+                     ("inventory_snapshots", "unknown_node", 1), ("purchase_orders", "implausible_date", 1),
+                     ("purchase_orders", "unknown_node", 1)]
+
+
+def test_a_file_named_for_a_future_date_is_taken_as_of_today_and_the_ledger_says_so(tmp_path, conn):
+    today = utc_today()
+    path = land(tmp_path, "orders_2099-01.csv", HEADER + order("F1", today - dt.timedelta(days=1)))
+    [result] = ingest(conn, tmp_path)
+    assert result.status == "loaded" and result.rows_loaded == 1
+    [(as_of, message)] = conn.execute("select file_date, message from audit.ingest_ledger").fetchall()
+    assert as_of == today
+    assert message == f"file name says 2099-01-31, later than today: treated as {today}, so a later export can still correct its rows"
+    assert future_date_note(path, today) == message
+    # a correction sent today, in a file named for today, is the line's latest version
+    land(tmp_path, f"orders_fix_{today}.csv", HEADER + order("F1", today - dt.timedelta(days=1)).replace(",1,19.99,", ",3,19.99,"))
+    ingest(conn, tmp_path)
+    latest = conn.execute("select quantity from raw.orders order by _file_date desc, _ingested_at desc limit 1").fetchall()
+    assert latest == [(3,)]
+
+
+def test_file_dates_take_the_latest_named_day_and_never_a_future_one(tmp_path):
+    today = dt.date(2026, 12, 3)
+    assert file_date(Path("orders_2026-11-01_2026-11-30.csv"), today) == dt.date(2026, 11, 30)
+    assert file_date(Path("orders_2026-12-04.csv"), today) == dt.date(2026, 12, 4)  # tomorrow, somewhere: kept
+    assert file_date(Path("orders_2026-12-05.csv"), today) == today
+    assert file_date(Path("orders_2026-12.csv"), today) == today  # a month to date speaks for today, not the 31st
+    assert future_date_note(Path("orders_2026-12-04.csv"), today) is None
+
+
+def test_crossdock_yaml_gives_the_ingest_its_nodes_and_limits():
+    config = parse_config({
+        "nodes": [{"code": "DE-LEJ", "country": "DE"}, {"code": "US-EWR", "country": "US"}],
+        "markets": [{"code": "DE", "currency": "EUR", "timezone": "Europe/Berlin", "node": "DE-LEJ"}],
+        "orders": {"max_abs_quantity": 500, "earliest_order_date": dt.date(2012, 1, 1)},
+    })
+    assert config.plausibility() == Plausibility(500, dt.date(2012, 1, 1), frozenset({"DE-LEJ", "US-EWR"}))
+    with pytest.raises(ConfigError, match="orders.earliest_order_date"):
+        parse_config({"nodes": [{"code": "N", "country": "DE"}], "catch_all": {"node": "N"},
+                      "orders": {"earliest_order_date": "1969-12-31"}})
+    assert HISTORY_FLOOR == dt.date(1990, 1, 1)
