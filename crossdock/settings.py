@@ -14,6 +14,14 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
+PII_SALT_VARIABLE = "CROSSDOCK_PII_SALT"
+# Public (it is in this file), so pseudonyms keyed with it are as good as plain ids: demo data only.
+DEMO_PII_SALT = "crossdock-demo-salt"
+# A key shorter than this can be guessed by trying keys against a few known customer ids.
+MIN_PII_SALT_LENGTH = 16
+# The shipped demo merchants' configs: with one of these, the demo salt is expected, not a mistake.
+DEMO_CONFIGS = (PROJECT_ROOT / "demo" / "crossdock.yaml", PROJECT_ROOT / "demo" / "messy" / "crossdock.yaml")
+
 
 def _path(var: str, default: str) -> Path:
     value = os.environ.get(var) or default
@@ -30,7 +38,15 @@ class Settings:
     dagster_home: Path  # Dagster instance storage (DAGSTER_HOME)
     config: Path = PROJECT_ROOT / "crossdock.yaml"  # the merchant's network (CROSSDOCK_CONFIG)
     reporting_currency: str = "EUR"
-    pii_salt: str = "crossdock-demo-salt"
+
+    @property
+    def pii_salt(self) -> str:
+        """The pseudonym key, read from the environment each time and never stored in the settings.
+
+        Settings are passed around, printed and turned into Dagster resources; a
+        secret kept in them would end up in run config and the UI (issue 14).
+        """
+        return pii_salt()
 
     @classmethod
     def under(cls, root: Path) -> Settings:
@@ -55,8 +71,53 @@ def load_settings() -> Settings:
         dagster_home=_path("DAGSTER_HOME", ".dagster_home"),
         config=_path("CROSSDOCK_CONFIG", "crossdock.yaml"),
         reporting_currency=os.environ.get("CROSSDOCK_REPORTING_CURRENCY", "EUR"),
-        pii_salt=os.environ.get("CROSSDOCK_PII_SALT", "crossdock-demo-salt"),
     )
+
+
+def pii_salt() -> str:
+    """The key of the customer pseudonyms: CROSSDOCK_PII_SALT, or the demo's when it is unset.
+
+    Read at the moment of use, from the environment only, so it never enters
+    Dagster run config, the UI, event logs or the warehouse.
+    """
+    return os.environ.get(PII_SALT_VARIABLE) or DEMO_PII_SALT
+
+
+def is_demo_config(config: Path) -> bool:
+    """True when `config` is, byte for byte, one of the shipped demo merchants' crossdock.yaml."""
+    try:
+        sent = Path(config).read_bytes()
+    except OSError:
+        return False
+    return any(demo.is_file() and demo.read_bytes() == sent for demo in DEMO_CONFIGS)
+
+
+def pii_salt_warning(config: Path) -> str | None:
+    """Why the pseudonyms of a real merchant are not safe with the current key, or None.
+
+    The demo salt is public and a short one is guessable: anyone with the
+    warehouse could then re-key candidate customer ids and read the pseudonyms
+    back. The shipped demo merchants may use the demo salt (their customers are
+    invented); any other merchant gets this warning on every run and summary.
+    Refusing instead would stop `crossdock init` and a first `crossdock run`
+    before the merchant has seen anything, so the run goes on and says so.
+    """
+    salt = pii_salt()
+    if salt == DEMO_PII_SALT:
+        if is_demo_config(config):
+            return None
+        return (
+            f"customer ids are pseudonymised with the public demo salt: anyone with the warehouse can re-identify "
+            f"them. Set {PII_SALT_VARIABLE} to a long random secret (e.g. `python -c \"import secrets; "
+            f"print(secrets.token_hex(32))\"`) in the environment of every crossdock and dagster command; rows "
+            f"loaded before keep their old pseudonyms (docs/feeds.md#customer-pseudonyms)"
+        )
+    if len(salt) < MIN_PII_SALT_LENGTH:
+        return (
+            f"{PII_SALT_VARIABLE} is shorter than {MIN_PII_SALT_LENGTH} characters: a key that short can be guessed "
+            f"from a few known customer ids; use a long random secret (docs/feeds.md#customer-pseudonyms)"
+        )
+    return None
 
 
 def export_to_environment(settings: Settings) -> None:

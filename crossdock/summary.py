@@ -13,7 +13,7 @@ import math
 import duckdb
 
 from compliance.documents import flag_counts
-from crossdock.settings import Settings
+from crossdock.settings import Settings, pii_salt_warning
 from crossdock.warehouse import connect
 
 PUBLISHED_TABLES = (
@@ -156,6 +156,9 @@ def fmt(value, spec: str = ",.0f") -> str:
 def format_summary(settings: Settings, s: dict) -> str:
     """The summary's text from `collect_summary`'s figures."""
     lines = ["", "=== crossdock summary ===", f"warehouse: {settings.warehouse}  (schema publish.* is the BI contract)"]
+    salt_warning = pii_salt_warning(settings.config)
+    if salt_warning:
+        lines.append(f"WARNING: {salt_warning}")
     if "ingest" in s:
         files, received, loaded, quarantined, rejected, duplicate = s["ingest"]
         lines.append(

@@ -28,7 +28,7 @@ from feeds.file_dates import file_date, future_date_note
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
 from feeds.plausibility import Plausibility, check_plausibility
 from feeds.readers import UnreadableFile, display_name, land_file, safe_text
-from feeds.row_checks import checked_rows_sql, pseudonym, stored_pii, typed
+from feeds.row_checks import checked_rows_sql, pseudonym, stored_pii, typed, use_pii_key
 from feeds.sql import ident
 
 log = logging.getLogger(__name__)
@@ -137,15 +137,16 @@ def _load_checked_rows(
     plausibility: Plausibility = Plausibility(),
 ) -> tuple[int, int, int]:
     """Insert the file's good rows and quarantine the rest; returns (loaded, quarantined, duplicate)."""
+    use_pii_key(conn, pii_salt)
     pii_columns = _pii_record_columns(contract, record_source[1] if record_source else header, mapping)
-    sql = checked_rows_sql(contract, header, source, record_source, pii=(pii_columns, pii_salt))
+    sql = checked_rows_sql(contract, header, source, record_source, pii=pii_columns)
     conn.execute(f"create or replace temp table checked as {sql}")
     check_plausibility(conn, contract, as_of, plausibility)  # the merchant's own limits, not the contract's
     targets, values = [], []
     for col in contract.columns:
         targets.append(ident(col.target_name))
         v = ident(col.name)
-        values.append(stored_pii(v, pii_salt) if col.pii else typed(col, v))
+        values.append(stored_pii(v) if col.pii else typed(col, v))
     for derived in contract.derived:
         targets.append(ident(derived.name))
         values.append(derived.sql.format(**{c.name: ident(c.name) for c in contract.columns}))
@@ -182,7 +183,7 @@ def _load_checked_rows(
     # the contract's columns as read, customer ids as their pseudonym: a fix file in this layout keeps each
     # line's identity (a mapped source's derived line numbers included) when it comes back
     contract_record = "to_json(struct_pack(" + ", ".join(
-        f"{ident(col.name)} := {pseudonym(ident(col.name), pii_salt) if col.pii else ident(col.name)}"
+        f"{ident(col.name)} := {pseudonym(ident(col.name)) if col.pii else ident(col.name)}"
         for col in contract.columns
     ) + "))"
     conn.execute(
@@ -199,12 +200,15 @@ def _load_checked_rows(
 
 
 def _pii_record_columns(contract: Contract, record_header: list[str], mapping: FeedMapping | None) -> list[str]:
-    """The columns of the file as sent that carry a PII contract column."""
+    """The columns of the file as sent that are kept only as pseudonyms in audit.quarantine.record.
+
+    A contract-layout file: its PII contract columns. A mapped file: those the
+    mapping marks personal and the sources of its PII columns (FeedMapping.personal_columns).
+    """
+    if mapping is not None:
+        return mapping.personal_columns(record_header)
     pii = [c.name for c in contract.columns if c.pii]
-    if mapping is None:
-        return [h for h in record_header if h.strip().lstrip("\ufeff").lower() in pii]
-    sources = [mapping.columns[c].source for c in pii if c in mapping.columns and mapping.columns[c].source]
-    return [s for s in sources if s is not None]
+    return [h for h in record_header if h.strip().lstrip("\ufeff").lower() in pii]
 
 
 def rejected_folder(path: Path, feed: str) -> Path:

@@ -31,7 +31,7 @@ from feeds.sql import ident, literal
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 MAPPING_FILE_NAME = "mapping.yaml"  # landing/<feed>/<source>/mapping.yaml
 
-TOP_LEVEL_KEYS = ("name", "description", "dataset", "extends", "fill_down", "columns")
+TOP_LEVEL_KEYS = ("name", "description", "dataset", "extends", "fill_down", "personal", "columns")
 FILL_DOWN_KEYS = ("within", "columns")
 SOURCE_KEYS = ("from", "constant", "row_number_within")
 RULE_KEYS = (
@@ -206,10 +206,23 @@ class FeedMapping:
     fill_down: FillDown | None = None
     extends: str | None = None
     path: Path | None = field(default=None, compare=False)
+    # source columns holding personal data (names, addresses, phone numbers, notes): never stored as sent
+    personal: tuple[str, ...] = ()
 
     @property
     def contract(self) -> Contract:
         return _contract(self.dataset)
+
+    def personal_columns(self, header: list[str]) -> list[str]:
+        """The columns of `header` (a file as sent) that hold personal data, as the header spells them.
+
+        Those the mapping marks `personal`, and the sources of the contract's
+        PII columns (the customer id); headers match as everywhere in a mapping.
+        A listed column the file lacks is no error: exports differ in which they carry.
+        """
+        pii_sources = [r.source for c, r in self.columns.items() if r.source is not None and self.contract.column(c).pii]
+        wanted = {_header_key(c) for c in (*self.personal, *pii_sources)}
+        return [h for h in header if _header_key(h) in wanted]
 
     @property
     def source_columns(self) -> list[str]:
@@ -341,6 +354,9 @@ def _raw_with_extends(path: Path, chain: tuple[str, ...] = ()) -> dict:
     merged["columns"] = _merge_columns(base.get("columns") or {}, data.get("columns") or {})
     merged["description"] = data.get("description", base.get("description", ""))
     merged["extends"] = parent
+    if isinstance(base.get("personal"), list) and isinstance(data.get("personal"), list):
+        # a merchant adds its own personal columns; it cannot un-mark the shipped ones by omission
+        merged["personal"] = base["personal"] + [c for c in data["personal"] if c not in base["personal"]]
     return merged
 
 
@@ -454,8 +470,29 @@ def _build(path: Path, data: dict) -> FeedMapping:
         fill_down = FillDown(_text_list(fd_where.at("within"), raw_fd["within"]), _text_list(fd_where.at("columns"), raw_fd["columns"]))
 
     ordered = {c: rules[c] for c in contract_names if c in rules}
+    personal = _build_personal(where.at("personal"), data.get("personal"), contract, ordered)
     extends = data.get("extends")
-    return FeedMapping(name, dataset, description, MappingProxyType(ordered), fill_down, extends, path)
+    return FeedMapping(name, dataset, description, MappingProxyType(ordered), fill_down, extends, path, personal)
+
+
+def _build_personal(where: _Where, raw: Any, contract: Contract, rules: Mapping[str, ColumnRule]) -> tuple[str, ...]:
+    """The `personal` source columns; refused when one is copied into a contract column that is stored as sent.
+
+    A personal column feeding e.g. `sku` would put a name in raw.* in clear
+    text; only the contract's PII columns (customer_id) are pseudonymised
+    there. Reading one in a condition (`cases`, `negate_when`) stores nothing.
+    """
+    if raw is None:
+        return ()
+    personal = _text_list(where, raw)
+    keys = {_header_key(c) for c in personal}
+    for column, rule in rules.items():
+        if rule.source is not None and _header_key(rule.source) in keys and not contract.column(column).pii:
+            raise where.error(
+                f"'{rule.source}' is marked personal but feeds the contract column '{column}', which is stored as sent; "
+                f"map '{column}' from another column or leave '{rule.source}' out of personal"
+            )
+    return personal
 
 
 def _build_rule(where: _Where, raw: Any) -> ColumnRule:

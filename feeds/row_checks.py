@@ -6,7 +6,10 @@ adding a constraint to a column adds its check and its documentation at once.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+
+import duckdb
 
 from feeds.audit import WAREHOUSE_TYPES
 from feeds.contracts import Column, Contract
@@ -32,21 +35,57 @@ def typed(col: Column, value: str) -> str:
     return f"try_cast({value} as {WAREHOUSE_TYPES[col.type]})"
 
 
-def stored_pii(value: str, salt: str) -> str:
-    """SQL for the value a PII column is stored as: the salted SHA-256 (hex), or
-    the hash inside a re-submitted 'sha256:<hash>' as it is."""
+PII_KEY_TABLE = "_pii_key"  # temp (per connection, in memory): never written to the warehouse file
+HMAC_BLOCK_BYTES = 64  # SHA-256's block size (RFC 2104)
+
+
+def hmac_pads(key: str) -> tuple[bytes, bytes]:
+    """The inner and outer padded keys of HMAC-SHA256 (RFC 2104) for `key` as UTF-8."""
+    raw = key.encode("utf-8")
+    if len(raw) > HMAC_BLOCK_BYTES:
+        raw = hashlib.sha256(raw).digest()
+    raw = raw.ljust(HMAC_BLOCK_BYTES, b"\0")
+    return bytes(b ^ 0x36 for b in raw), bytes(b ^ 0x5C for b in raw)
+
+
+def use_pii_key(conn: duckdb.DuckDBPyConnection, key: str) -> None:
+    """Make `key` the connection's pseudonym key, for `pseudonym` and `stored_pii` to read.
+
+    The padded keys go in as query parameters into a temp table, so no SQL
+    text (which a DuckDB error message may quote, and Dagster would keep in
+    its event log) ever holds key material, and nothing of it reaches the
+    warehouse file.
+    """
+    inner, outer = hmac_pads(key)
+    conn.execute(f"create or replace temp table {PII_KEY_TABLE} as select ?::blob as inner_pad, ?::blob as outer_pad", [inner, outer])
+
+
+def keyed_hash(value: str) -> str:
+    """SQL for HMAC-SHA256(key, value as UTF-8) in lower-case hex, with the key of `use_pii_key`.
+
+    Keyed, unlike the former sha256(salt || value): without the key, hashing
+    candidate customer ids (e-mails, phone numbers) finds nothing.
+    """
+    inner = f"(select inner_pad from {PII_KEY_TABLE})"
+    outer = f"(select outer_pad from {PII_KEY_TABLE})"
+    return f"sha256({outer} || unhex(sha256({inner} || encode({value}))))"
+
+
+def stored_pii(value: str) -> str:
+    """SQL for the value a PII column is stored as: its keyed hash (hex), or the
+    hash inside a re-submitted 'sha256:<hash>' as it is."""
     return (
         f"case when regexp_matches({value}, {literal(PSEUDONYM_PATTERN)}) then substr({value}, {len(PSEUDONYM_PREFIX) + 1}) "
-        f"else sha256({literal(salt)} || {value}) end"
+        f"else {keyed_hash(value)} end"
     )
 
 
-def pseudonym(value: str, salt: str) -> str:
-    """SQL for the stored form of a PII value: a salted SHA-256, passed through if already one."""
+def pseudonym(value: str) -> str:
+    """SQL for the stored form of a PII value: 'sha256:' and its keyed hash, passed through if already one."""
     prefix = literal(PSEUDONYM_PREFIX)
     return (
         f"case when regexp_matches({value}, {literal(PSEUDONYM_PATTERN)}) then {value} "
-        f"else {prefix} || sha256({literal(salt)} || {value}) end"
+        f"else {prefix} || {keyed_hash(value)} end"
     )
 
 
@@ -93,17 +132,19 @@ def checked_rows_sql(
     header: list[str],
     source: str = "landed",
     record_source: tuple[str, list[str]] | None = None,
-    pii: tuple[list[str], str] | None = None,
+    pii: list[str] | None = None,
 ) -> str:
     """SQL selecting every landed row with its contract columns (trimmed text), reason_code and reason.
 
     The quarantine record is built from `source`'s columns, or from
     `record_source` (table, header) when the rows were mapped from another
     layout, so a quarantined row is kept in the merchant's own format.
-    `pii` = (record columns, salt): those values are kept as their
-    'sha256:<pseudonym>' so no customer identifier reaches the warehouse, not
-    even in quarantine; the ingest passes such a value through unchanged when
-    a fixed row is re-submitted.
+    `pii` = the record's personal columns (a contract's PII column, or a
+    column a mapping marks `personal`): those values are kept as their
+    'sha256:<pseudonym>' (keyed with `use_pii_key`) so no name, address or
+    customer identifier reaches the warehouse, not even in quarantine; the
+    ingest passes such a value through unchanged when a fixed row is
+    re-submitted.
 
     Columns the contract names but the file lacks (optional ones only; a
     missing required column rejects the file before this runs) become null.
@@ -117,12 +158,11 @@ def checked_rows_sql(
         expr = f"nullif(trim({ident(sent)}), '')" if sent is not None else "cast(null as varchar)"
         cleaned_cols.append(f"{expr} as {ident(col.name)}")
     record_table, record_header = record_source or (source, header)
-    masked, salt = pii or ([], "")
-    masked_lower = {m.strip().lower() for m in masked}
+    masked_lower = {m.strip().lstrip("\ufeff").lower() for m in pii or []}
 
     def record_value(h: str) -> str:
         if h.strip().lstrip("\ufeff").lower() in masked_lower:
-            return f"case when {ident(h)} is null then null else {pseudonym(ident(h), salt)} end"
+            return f"case when {ident(h)} is null then null else {pseudonym(ident(h))} end"
         return ident(h)
 
     record = "to_json(struct_pack(" + ", ".join(f"{ident(h)} := {record_value(h)}" for h in record_header) + "))"

@@ -14,7 +14,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 from crossdock.dbt_cli import dbt_executable
 from crossdock.merchant_config import MerchantConfig, load_config
 from feeds.plausibility import Plausibility
-from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment
+from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment, pii_salt
 from orchestration.retries import WarehouseResource
 
 WAREHOUSE_POOL = "duckdb"
@@ -49,14 +49,23 @@ if manifest_is_stale(DBT_PROJECT):
 
 
 class LandingFolder(dg.ConfigurableResource):
-    """Where merchants drop feed files, and the salt that pseudonymises customer ids."""
+    """Where merchants drop feed files.
+
+    The key of the customer pseudonyms is deliberately not a field: a
+    resource's fields are run config, stored with every run and shown in the
+    UI (GraphQL). It is read from CROSSDOCK_PII_SALT when the ingest runs.
+    """
 
     path: str
-    pii_salt: str
 
     @property
     def root(self) -> Path:
         return Path(self.path)
+
+    @property
+    def pii_salt(self) -> str:
+        """The pseudonym key from the environment, at run time (crossdock.settings.pii_salt)."""
+        return pii_salt()
 
 
 class MerchantConfigFile(dg.ConfigurableResource):
@@ -89,7 +98,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     return {
         "warehouse": WarehouseResource(database=str(settings.warehouse)),  # waits out another process's lock
-        "landing": LandingFolder(path=str(settings.landing), pii_salt=settings.pii_salt),
+        "landing": LandingFolder(path=str(settings.landing)),
         "merchant_config": MerchantConfigFile(path=str(settings.config)),
         "artifacts": ArtifactFolders(exports=str(settings.exports), models=str(settings.models)),
         "dbt": DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()),

@@ -405,7 +405,7 @@ def test_a_file_missing_a_source_column_is_refused_naming_it(tmp_path, conn):
         ("dataset: orders\ncolumns:\n  order_id: {form: Name}\n", r"columns\.order_id\.form: unknown key 'form' in a column rule; allowed: from, constant"),
         ("dataset: orders\ncolumns:\n  order_id: {sql: \"select 1\"}\n", r"columns\.order_id\.sql: SQL is not allowed in a mapping"),
         ("dataset: orders\ncolumns:\n  order_no: {from: Name}\n", r"columns\.order_no: 'order_no' is not a column of the orders contract; allowed: order_id, line_id"),
-        ("dataset: orders\ncolums: {}\n", r"colums: unknown key 'colums' in a mapping file; allowed: name, description, dataset, extends, fill_down, columns"),
+        ("dataset: orders\ncolums: {}\n", r"colums: unknown key 'colums' in a mapping file; allowed: name, description, dataset, extends, fill_down, personal, columns"),
         ("dataset: invoices\ncolumns: {}\n", r"dataset: unknown dataset 'invoices'; allowed: orders, suppliers"),
         ("dataset: orders\ncolumns:\n  order_id: {from: [unclosed\n", r"invalid YAML"),
         ("dataset: orders\ncolumns:\n  order_id: Name\n", r"columns: required contract columns not mapped: line_id, ordered_at"),

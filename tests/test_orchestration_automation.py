@@ -14,7 +14,7 @@ def evaluate(landing: LandingFolder, cursor: str | None, config: MerchantConfigF
 
 
 def test_new_files_start_one_run_and_the_same_files_do_not_start_another(tmp_path):
-    landing = LandingFolder(path=str(tmp_path), pii_salt="s")
+    landing = LandingFolder(path=str(tmp_path))
     (tmp_path / "orders").mkdir()
     result, cursor = evaluate(landing, None)
     assert isinstance(result, dg.SkipReason)
@@ -34,7 +34,7 @@ def test_new_files_start_one_run_and_the_same_files_do_not_start_another(tmp_pat
 
 
 def test_the_run_key_depends_only_on_the_files(tmp_path):
-    landing = LandingFolder(path=str(tmp_path), pii_salt="s")
+    landing = LandingFolder(path=str(tmp_path))
     (tmp_path / "carriers").mkdir()
     (tmp_path / "carriers" / "tracking_2026-01.jsonl").write_text("{}\n")
     a, _ = evaluate(landing, None)
@@ -43,7 +43,7 @@ def test_the_run_key_depends_only_on_the_files(tmp_path):
 
 
 def test_an_edited_merchant_config_asks_for_a_run_of_today(tmp_path):
-    landing = LandingFolder(path=str(tmp_path / "landing"), pii_salt="s")
+    landing = LandingFolder(path=str(tmp_path / "landing"))
     (tmp_path / "landing" / "orders").mkdir(parents=True)
     config = MerchantConfigFile(path=str(tmp_path / "crossdock.yaml"))
     skipped, cursor = evaluate(landing, None, config)
@@ -67,7 +67,7 @@ def test_daily_schedule_targets_the_planning_job():
 
 
 def test_new_files_ask_for_one_run_over_their_days(tmp_path):
-    landing = LandingFolder(path=str(tmp_path), pii_salt="s")
+    landing = LandingFolder(path=str(tmp_path))
     (tmp_path / "orders").mkdir()
     (tmp_path / "orders" / "orders_2026-01-15.csv").write_text("x\n")
     (tmp_path / "orders" / "orders_2025-12.csv").write_text("y\n")  # a late, older export
@@ -79,7 +79,7 @@ def test_new_files_ask_for_one_run_over_their_days(tmp_path):
 def test_the_schedule_covers_the_days_of_every_waiting_file(tmp_path):
     (tmp_path / "inventory").mkdir()
     (tmp_path / "inventory" / "inventory_2026-03-02.csv").write_text("x\n")
-    context = dg.build_schedule_context(resources={"landing": LandingFolder(path=str(tmp_path), pii_salt="s")})
+    context = dg.build_schedule_context(resources={"landing": LandingFolder(path=str(tmp_path))})
     request = daily_planning_schedule.evaluate_tick(context).run_requests[0]
     assert request.tags["dagster/asset_partition_range_start"] == "2026-03-02"
 
@@ -100,7 +100,7 @@ def test_partition_edges_take_the_files_dated_outside_the_partitions():
 def test_a_new_file_in_a_source_folder_asks_for_its_own_day(tmp_path):
     import os
 
-    landing = LandingFolder(path=str(tmp_path), pii_salt="s")
+    landing = LandingFolder(path=str(tmp_path))
     source = tmp_path / "orders" / "shopify"
     source.mkdir(parents=True)
     (source / "mapping.yaml").write_text("extends: shopify_orders\n")

@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from crossdock.settings import pii_salt_warning
 from feeds.contracts import FEEDS, contracts_for_feed
 from feeds.ingest import FileResult, ingest_feed
 from orchestration.column_schemas import raw_table
@@ -54,6 +55,9 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
         window = context.partition_key_range
         between = files_between(dt.date.fromisoformat(window.start), dt.date.fromisoformat(window.end))
         context.log.info(f"ingesting {feed} files dated {window.start}..{window.end}")
+        salt_warning = pii_salt_warning(merchant_config.file)
+        if salt_warning:
+            context.log.warning(salt_warning)
         with warehouse.get_connection() as conn:
             results = ingest_feed(
                 conn, landing.root, feed, landing.pii_salt, between=between, plausibility=merchant_config.plausibility()
@@ -66,7 +70,11 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
             mine = [r for r in results if r.dataset == contract.dataset]
             yield dg.MaterializeResult(
                 asset_key=["raw", contract.dataset],
-                metadata={**_summary_metadata(mine), "dagster/row_count": dg.MetadataValue.int(table_rows[contract.dataset])},
+                metadata={
+                    **_summary_metadata(mine),
+                    "dagster/row_count": dg.MetadataValue.int(table_rows[contract.dataset]),
+                    **({"pii_salt_warning": dg.MetadataValue.text(salt_warning)} if salt_warning else {}),
+                },
             )
 
     return _ingest
