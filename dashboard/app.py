@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
+from feeds.spreadsheet import spreadsheet_safe
 
 MAX_TABLE_ROWS = 200  # longer lists are cut on the page; the download button has them all
 
@@ -36,7 +37,9 @@ def show_table(frame: pd.DataFrame, formats: dict[str, Callable[[float], str]], 
     if len(shown) > MAX_TABLE_ROWS:
         st.caption(f"Showing the first {MAX_TABLE_ROWS} of {len(shown):,} rows; the download has them all.")
     st.table(shown.head(MAX_TABLE_ROWS).set_index(shown.columns[0]))
-    st.download_button("Download CSV", frame.to_csv(index=False), file_name=f"{key}.csv", mime="text/csv", key=key)
+    # a SKU or supplier name starting with = + - @ would run as a formula in the spreadsheet it is opened in
+    csv = spreadsheet_safe(frame).to_csv(index=False)
+    st.download_button("Download CSV", csv, file_name=f"{key}.csv", mime="text/csv", key=key)
 
 
 def overview_page() -> None:

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from feeds.contracts import CONTRACTS
+from feeds.spreadsheet import spreadsheet_safe
 
 
 def quarantine_summary(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -93,9 +94,13 @@ def export_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str, out: Path) 
     """Write the open quarantined rows of `dataset` to a CSV to fix; returns the row count.
 
     The _quarantine_reason, _source_file and _quarantined_at columns are for the
-    reader; the ingest ignores columns the contract does not name.
+    reader; the ingest ignores columns the contract does not name. The file is
+    opened in a spreadsheet, so a value that would run as a formula there is
+    escaped with a leading quote (feeds.spreadsheet), which the ingest removes
+    again when the fixed file comes back; plain numbers such as -2 are left as
+    they are. Personal values were pseudonymised when they were quarantined.
     """
-    frame = open_quarantine(conn, dataset)
+    frame = spreadsheet_safe(open_quarantine(conn, dataset))
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False)
     return len(frame)

@@ -13,6 +13,7 @@ import duckdb
 
 from feeds.audit import WAREHOUSE_TYPES
 from feeds.contracts import Column, Contract
+from feeds.spreadsheet import UNESCAPE_PATTERN
 from feeds.sql import ident, literal
 
 INTEGER_PATTERN = r"^[+-]?[0-9]+$"
@@ -89,6 +90,15 @@ def pseudonym(value: str) -> str:
     )
 
 
+def unescaped(value: str) -> str:
+    """SQL for a sent value without the quote a spreadsheet-safe export put before a leading = + - @.
+
+    The quarantine export escapes such values (feeds.spreadsheet); a fix
+    file comes back with them, and its rows must load as the lines they were.
+    """
+    return f"regexp_replace(trim({value}), {literal(UNESCAPE_PATTERN)}, '\\1')"
+
+
 def column_rules(col: Column) -> list[Rule]:
     v = ident(col.name)
     name = col.name
@@ -155,7 +165,7 @@ def checked_rows_sql(
     cleaned_cols = []
     for col in contract.columns:
         sent = by_lower.get(col.name.lower())
-        expr = f"nullif(trim({ident(sent)}), '')" if sent is not None else "cast(null as varchar)"
+        expr = f"nullif(trim({unescaped(ident(sent))}), '')" if sent is not None else "cast(null as varchar)"
         cleaned_cols.append(f"{expr} as {ident(col.name)}")
     record_table, record_header = record_source or (source, header)
     masked_lower = {m.strip().lstrip("\ufeff").lower() for m in pii or []}
