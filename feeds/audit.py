@@ -65,7 +65,7 @@ def raw_table_columns(contract: Contract) -> list[tuple[str, str, str]]:
     """(name, warehouse type, description) of every column of the contract's raw table, in table order."""
     sent = [
         (c.target_name, WAREHOUSE_TYPES[c.type],
-         c.description + (f" Stored as a salted SHA-256 pseudonym of `{c.name}`, never as sent." if c.pii else ""))
+         c.description + (f" Stored as a keyed (HMAC-SHA256) pseudonym of `{c.name}`, never as sent." if c.pii else ""))
         for c in contract.columns
     ]
     derived = [(d.name, WAREHOUSE_TYPES[d.type], d.description) for d in contract.derived]

@@ -102,7 +102,7 @@ ORDERS = Contract(
         Column(
             "customer_id",
             "varchar",
-            "Storefront customer identifier; pseudonymised at ingest (salted SHA-256).",
+            "Storefront customer identifier; pseudonymised at ingest (HMAC-SHA256 keyed with CROSSDOCK_PII_SALT).",
             required=False,
             pii=True,
             stored_as="customer_key",

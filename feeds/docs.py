@@ -36,6 +36,51 @@ def _constraints(col: Column) -> str:
     return "; ".join(parts)
 
 
+PERSONAL_DATA = """## Customer pseudonyms
+
+No customer identifier, name or address is stored as sent. A contract's PII column
+(`orders.customer_id`) is stored as its pseudonym, HMAC-SHA256 keyed with the secret in
+`CROSSDOCK_PII_SALT`: the same shopper gets the same `customer_key` on every run, and
+without the key nobody can tell which e-mail a pseudonym stands for (hashing a list of
+candidate e-mails finds nothing). The key is read from the environment when a file is
+ingested and is kept nowhere else: not in the Dagster run config, the UI, event logs or
+the warehouse.
+
+- Set it to a long random secret (`python -c "import secrets; print(secrets.token_hex(32))"`)
+  in the environment of every `crossdock` and `dagster` command, keep it like a password,
+  and never change it: a new key gives every shopper a new `customer_key` from then on.
+- Unset, the public demo salt is used. That is fine for the demo merchants (their
+  customers are invented); for any other `crossdock.yaml` every ingest logs a warning,
+  puts `pii_salt_warning` on the raw assets' materializations and `crossdock summary`
+  (and so `crossdock run`) prints a `WARNING:` line. The run is not refused, so
+  `crossdock init` and a first run still work before the secret is set. A key shorter
+  than 16 characters is warned about too: it could be guessed from a few known ids.
+- Upgrading from a release before issue 14: pseudonyms were `sha256(salt || id)`, which
+  anyone who knew the salt could reverse. Rows loaded from now on carry the keyed
+  pseudonym, so a returning shopper's new lines get a new `customer_key` and
+  customer-level counts split at the upgrade. To keep them consistent, rebuild `raw.*`
+  from the landing folder (a fresh warehouse) with the key set.
+
+A quarantined row is kept as sent (`audit.quarantine.record`) except its personal
+values: the PII column's source and every column its mapping marks `personal`
+(the shipped Shopify mapping: billing and shipping name, street, address lines,
+company, city, zip and phone, `Phone`, `Notes`, `Note Attributes`, `Employee`; see
+docs/mappings.md) are kept as `sha256:<pseudonym>`, in the record and in the export.
+
+## Fixing quarantined rows
+
+`crossdock quarantine --dataset orders --export fix.csv` writes the open rows in the
+contract's layout, to be fixed in a spreadsheet and saved as the file the command names.
+A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
+as a formula, so (as OWASP advises against CSV injection) such a text value is written
+with a single quote in front: `=HYPERLINK(...)` becomes `'=HYPERLINK(...)` and a SKU
+`-ABC` becomes `'-ABC`. Plain numbers (`-2`, `+1.5`, `-3e2`) are left alone: a spreadsheet
+reads them as numbers, never formulas, and a return of -2 must come back as -2. The ingest
+removes that one quote again from every value it reads, so a fixed row loads as the line
+it was. Pseudonyms (`sha256:...`) in the file are loaded as the pseudonym, not hashed
+again. The dashboard's CSV downloads are escaped the same way."""
+
+
 def _plausibility_lines(contract: Contract) -> list[str]:
     """The plausibility checks of one dataset, a bullet each."""
     lines = []
@@ -83,6 +128,8 @@ def render() -> str:
         "A file missing a required column is rejected whole (`audit.ingest_ledger.status = 'rejected'`)",
         "with a message listing the missing and unexpected columns. Files are identified by the",
         "SHA-256 of their content: the same content is never loaded twice.",
+        "",
+        *PERSONAL_DATA.splitlines(),
         "",
     ]
     for feed in FEEDS:
