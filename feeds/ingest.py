@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import logging
 import os
 import shutil
@@ -27,7 +28,18 @@ from feeds.contracts import Contract, contract_for_file
 from feeds.file_dates import file_date, future_date_note
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
 from feeds.plausibility import Plausibility, check_plausibility
-from feeds.readers import UnreadableFile, display_name, land_file, safe_text
+from feeds.readers import (
+    DuplicateColumns,
+    UnreadableFile,
+    bad_lines_table,
+    display_name,
+    land_file,
+    landed_delimiter,
+    masked_line,
+    quarantine_flagged_rows,
+    safe_text,
+    shortened_sql,
+)
 from feeds.row_checks import checked_rows_sql, pseudonym, stored_pii, typed, use_pii_key
 from feeds.sql import ident
 
@@ -66,14 +78,37 @@ def landing_files(landing: Path, feed: str) -> list[Path]:
     A source folder (landing/<feed>/<source>/) holds one merchant system's
     exports and the mapping.yaml that translates them; the mapping files
     themselves are not feed files. Rejected files live in landing/rejected/.
+    Symbolic links are never listed nor followed (`landing_links` lists them).
     """
     folder = landing / feed
+    if folder.is_symlink() or not folder.is_dir():
+        return []
+    candidates = [p for p in folder.iterdir() if p.is_file() and not p.is_symlink()]
+    for source in sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()):
+        candidates += [p for p in source.iterdir() if p.is_file() and not p.is_symlink() and p.name != MAPPING_FILE]
+    return sorted(p for p in candidates if _waiting(p))
+
+
+def landing_links(landing: Path, feed: str) -> list[Path]:
+    """Symbolic links where landing/<feed>/ would read a file or a source folder, in path order.
+
+    Landing is a boundary: a link could bring in a file from anywhere on the
+    machine (a system file, another merchant's export). Each link is
+    rejected once, without being followed, and moved to landing/rejected/.
+    """
+    folder = landing / feed
+    if folder.is_symlink():
+        return [folder]
     if not folder.is_dir():
         return []
-    candidates = [p for p in folder.iterdir() if p.is_file()]
-    for source in sorted(p for p in folder.iterdir() if p.is_dir()):
-        candidates += [p for p in source.iterdir() if p.is_file() and p.name != MAPPING_FILE]
-    return sorted(p for p in candidates if not p.name.startswith(".") and not p.name.endswith(".reason.txt"))
+    links = [p for p in folder.iterdir() if p.is_symlink()]
+    for source in sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()):
+        links += [p for p in source.iterdir() if p.is_symlink()]
+    return sorted(p for p in links if _waiting(p))
+
+
+def _waiting(path: Path) -> bool:
+    return not path.name.startswith(".") and not path.name.endswith(".reason.txt")
 
 
 def mapping_for(path: Path, feed: str) -> Path | None:
@@ -97,8 +132,8 @@ def _write_ledger(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, result
             result.dataset,
             display_name(path),
             str(path.parent / display_name(path)),
-            file_date(path),
-            path.stat().st_size,
+            file_date(path) if not path.is_symlink() else _link_date(path),
+            path.lstat().st_size if not path.is_symlink() else 0,  # never the target's size
             result.rows_received,
             result.rows_loaded,
             result.rows_quarantined,
@@ -141,6 +176,7 @@ def _load_checked_rows(
     pii_columns = _pii_record_columns(contract, record_source[1] if record_source else header, mapping)
     sql = checked_rows_sql(contract, header, source, record_source, pii=pii_columns)
     conn.execute(f"create or replace temp table checked as {sql}")
+    quarantine_flagged_rows(conn)  # a NUL byte or an over-long value found on reading
     check_plausibility(conn, contract, as_of, plausibility)  # the merchant's own limits, not the contract's
     targets, values = [], []
     for col in contract.columns:
@@ -247,11 +283,18 @@ def ingest_file(
     conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt: str, plausibility: Plausibility = Plausibility()
 ) -> FileResult:
     """Ingest one file in one transaction; a failure leaves no trace of it but the exception."""
+    outside = _outside_problem(path, feed)
+    if outside is not None:
+        return reject_link(conn, path, feed, outside)
     file_id = file_sha256(path)
     name = display_name(path)  # undecodable bytes of a non-UTF-8 name as \xNN: safe to store and print
     mapping_path = mapping_for(path, feed)
     mapping: FeedMapping | None = None
     problem: str | None = None
+    rejected_rows = 0  # rows of a file rejected on reading (a repeated column): unread, counted
+    if mapping_path is not None and mapping_path.is_symlink():
+        problem = f"{MAPPING_FILE} of its source folder is a symbolic link; crossdock reads only files inside the landing folder"
+        mapping_path = None
     if mapping_path is not None:
         try:
             mapping = load_mapping(mapping_path)
@@ -268,11 +311,15 @@ def ingest_file(
             header = land_file(conn, path)
         except UnreadableFile as exc:
             problem = str(exc)
+            rejected_rows = exc.rows if isinstance(exc, DuplicateColumns) else 0
 
     conn.execute("begin transaction")
     try:
         if problem is not None:
-            result = FileResult(display_name(path), file_id, contract.dataset if contract else None, "rejected", message=problem)
+            result = FileResult(
+                display_name(path), file_id, contract.dataset if contract else None, "rejected",
+                rows_received=rejected_rows, rows_rejected=rejected_rows, message=problem,
+            )
         else:
             result = _check_and_load(conn, path, file_id, contract, header, mapping, pii_salt, plausibility)
         _write_ledger(conn, path, feed, result)
@@ -291,6 +338,92 @@ def ingest_file(
     return result
 
 
+MASK_FUNCTION = "crossdock_masked_line"
+
+
+def _quarantine_bad_lines(
+    conn: duckdb.DuckDBPyConnection, contract: Contract, file_id: str, header: list[str], mapping: FeedMapping | None, pii_salt: str
+) -> int:
+    """Quarantine the lines `land_file` could not read as rows, one row each; returns how many.
+
+    The record keeps the line as sent (shortened, so a 50 MB line does not
+    bloat the warehouse) and its line number; the values of personal columns
+    are replaced by a keyed hash first (`masked_line`), as in any quarantine record.
+    """
+    bad = bad_lines_table("landed")
+    count = conn.execute(f"select count(*) from {bad}").fetchall()[0][0]
+    if not count:
+        return 0
+    personal = _pii_record_columns(contract, header, mapping)
+    line = "raw_line"
+    if personal:
+        delimiter, key = landed_delimiter(conn), pii_salt.encode("utf-8")
+
+        def mask(value: str) -> str:
+            return "sha256:" + hmac.new(key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+        conn.create_function(MASK_FUNCTION, lambda text: masked_line(text, header, personal, delimiter, mask), ["VARCHAR"], "VARCHAR")
+        line = f"{MASK_FUNCTION}(raw_line)"
+    try:
+        conn.execute(
+            "insert into audit.quarantine (file_id, dataset, row_number, reason_code, reason, record, quarantined_at, contract_record) "
+            f"select ?, ?, _row_number, reason_code, reason, to_json(struct_pack(_line_number := line_number, _raw_line := "
+            f"{shortened_sql(line)})), now(), null from {bad} order by _row_number",
+            [file_id, contract.dataset],
+        )
+    finally:
+        if personal:
+            conn.remove_function(MASK_FUNCTION)
+    return int(count)
+
+
+def _outside_problem(path: Path, feed: str) -> str | None:
+    """Why `path` must not be read, or None: it is a link, lies in a linked folder, or leads out of the landing folder.
+
+    Decided on the path alone, before anything is opened; the reason never
+    names where a link points, so nothing of the target reaches the ledger,
+    the reason file, the run storage or the logs.
+    """
+    feed_folder = next((p for p in path.parents if p.name == feed), None)
+    inside = [p for p in path.parents if feed_folder is not None and (p == feed_folder or feed_folder in p.parents)]
+    if path.is_symlink():
+        return f"{display_name(path)} is a symbolic link; crossdock reads only files inside the landing folder, so it was not followed"
+    if any(p.is_symlink() for p in inside):
+        return f"{display_name(path)} lies in a linked folder; crossdock reads only files inside the landing folder, so it was not followed"
+    if feed_folder is not None and not path.resolve().is_relative_to(feed_folder.parent.resolve()):
+        return f"{display_name(path)} leads outside the landing folder; crossdock reads only files inside it"
+    return None
+
+
+def reject_link(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, message: str) -> FileResult:
+    """Record a link (or a path out of landing) once as rejected and move the link itself to landing/rejected/.
+
+    Its id is a hash of its path, not of the content: the target is never
+    opened. A link that could not be moved is not recorded again on the next run.
+    """
+    file_id = hashlib.sha256(b"not read: " + os.fsencode(path)).hexdigest()
+    contract = contract_for_file(feed, path.name)
+    result = FileResult(display_name(path), file_id, contract.dataset if contract else None, "rejected", message=message)
+    recorded = conn.execute("select 1 from audit.ingest_ledger where file_id = ? limit 1", [file_id]).fetchall()
+    if not recorded:
+        conn.execute("begin transaction")
+        try:
+            _write_ledger(conn, path, feed, result)
+            conn.execute("commit")
+        except BaseException:
+            conn.execute("rollback")
+            raise
+    if path.is_symlink():
+        moved = move_to_rejected(path, result, feed)
+        log.warning("%s/%s rejected (the link moved to %s): %s", feed, display_name(path), moved, message)
+    return result
+
+
+def _link_date(path: Path) -> dt.date:
+    """The day a link was put in landing (its own modification time): a link's target is never looked at."""
+    return dt.datetime.fromtimestamp(path.lstat().st_mtime, tz=dt.timezone.utc).date()
+
+
 def _check_and_load(
     conn: duckdb.DuckDBPyConnection,
     path: Path,
@@ -301,8 +434,10 @@ def _check_and_load(
     pii_salt: str,
     plausibility: Plausibility = Plausibility(),
 ) -> FileResult:
-    """Map (if the source has a mapping), check the header, then check and load the rows of `landed`."""
-    received = conn.execute("select count(*) from landed").fetchall()[0][0]
+    """Map (if the source has a mapping), check the header, then check and load the rows of `landed`
+    and quarantine the lines that were no rows (`land_file`'s bad lines)."""
+    received = conn.execute(f"select (select count(*) from landed) + (select count(*) from {bad_lines_table('landed')})").fetchall()[0][0]
+    file_header = header
     source, record_source = "landed", None
     if mapping is not None:
         try:
@@ -317,6 +452,7 @@ def _check_and_load(
         conn, contract, header, file_id, file_date(path), pii_salt, source=source, record_source=record_source, mapping=mapping,
         plausibility=plausibility,
     )
+    quarantined += _quarantine_bad_lines(conn, contract, file_id, file_header, mapping, pii_salt)
     return FileResult(
         display_name(path), file_id, contract.dataset, "loaded", received, loaded, quarantined, rows_duplicate=duplicate,
         message=future_date_note(path) or "",
@@ -340,7 +476,8 @@ def ingest_feed(
     merchant's lines and lets every node pass (feeds.plausibility).
     """
     ensure_schema(conn)
+    links = [reject_link(conn, link, feed, _outside_problem(link, feed) or "") for link in landing_links(landing, feed)]
     paths = landing_files(landing, feed)
     if between is not None:
         paths = [p for p in paths if between[0] <= file_date(p) <= between[1]]
-    return [ingest_file(conn, path, feed, pii_salt, plausibility) for path in paths]
+    return links + [ingest_file(conn, path, feed, pii_salt, plausibility) for path in paths]

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import csv
+import json
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -103,18 +106,85 @@ def _readable_copy(path: Path, encoding: str) -> Iterator[tuple[Path, str]]:
         yield copy, encoding
 
 
-def _json_lines_as_text(conn: duckdb.DuckDBPyConnection, path: str) -> str:
-    """read_json with every key as VARCHAR: its type detection would rewrite values
-    (a timestamp string comes back converted to UTC, losing the local day)."""
-    keys = [row[0] for row in conn.execute("describe select * from read_json(?, format = 'newline_delimited')", [path]).fetchall()]
-    if not keys:
-        raise UnreadableFile("no JSON objects found")
-    columns = "{" + ", ".join(f"{_sql_string(k)}: 'VARCHAR'" for k in keys) + "}"
-    return f"select * from read_json(?, format = 'newline_delimited', columns = {columns})"
+# --------------------------------------------------------------------------- limits and reason codes
+MAX_LINE_BYTES = 64 << 20
+"""The longest line read. DuckDB's default (2 MB) makes a longer line raise for the whole file,
+naming line 1 whatever its place; longer than this is no feed line (a binary, a file without newlines)."""
+MAX_VALUE_CHARS = 100_000
+"""A longer value is no SKU, name or id: its row is quarantined (value_too_long), the value kept shortened."""
+SHOWN_CHARS = 1_000
+"""What the quarantine keeps of a bad line or an over-long value: enough to find and fix it, and a
+50 MB line does not bloat the warehouse."""
+NUL_SHOWN = "\u2400"  # ␀, how a NUL byte is shown: no NUL is ever stored (tools and terminals cut text at it)
+COUNT_CHUNK_BYTES = 1 << 20
+
+MALFORMED_LINE = "malformed_line"
+NUL_BYTE = "nul_byte"
+VALUE_TOO_LONG = "value_too_long"
+LANDING_REASON_CODES = {
+    MALFORMED_LINE: "the line cannot be read as a row (a CSV line with more or fewer fields than the header, a broken quote; "
+    "a JSON line that is not one JSON object, or repeats a key); the reason names its line in the file",
+    NUL_BYTE: "a value holds a NUL byte (shown as ␀); the reason names the column",
+    VALUE_TOO_LONG: f"a value is longer than {MAX_VALUE_CHARS:,} characters; kept shortened",
+}
+
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
+class DuplicateColumns(UnreadableFile):
+    """The header names a column twice: the file is rejected whole, `rows` lines unread.
+
+    Rejected rather than quarantined row by row: which of the two values a
+    line means cannot be known from any one line (every line would be
+    quarantined with the same reason), and the fix is in the export's layout,
+    not in its values.
+    """
+
+    def __init__(self, message: str, rows: int) -> None:
+        super().__init__(message)
+        self.rows = rows
+
+
+def bad_lines_table(table: str) -> str:
+    """The temp table of the landed file's lines that are not rows: (_row_number, line_number, reason_code, reason, raw_line).
+
+    `_row_number` counts them among the file's rows, like the rows of `table`
+    (no number is used twice); `line_number` is the line in the file as an
+    editor shows it; `raw_line` is the line as sent, shortened, NUL bytes shown as ␀.
+    """
+    return f"{table}_bad_lines"
+
+
+def flagged_rows_table(table: str) -> str:
+    """The temp table (_row_number, reason_code, reason) of rows of `table` read whole but not to be stored as sent.
+
+    Their values in `table` are already made safe (NUL shown as ␀, over-long
+    values shortened), so the quarantine record never holds them; the ingest
+    quarantines these rows with the rest of the row checks (`quarantine_flagged_rows`).
+    """
+    return f"{table}_flags"
+
+
+def shortened_sql(value: str) -> str:
+    """SQL for `value` cut to SHOWN_CHARS, saying how long it was."""
+    return (
+        f"case when length({value}) > {SHOWN_CHARS} then left({value}, {SHOWN_CHARS}) || ' … [' || "
+        f"format('{{:,}}', length({value})) || ' characters, shortened]' else {value} end"
+    )
+
+
+def _without_nul_sql(value: str) -> str:
+    return f"replace({value}, chr(0), {_sql_string(NUL_SHOWN)})"
 
 
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def normalized_name(name: str) -> str:
+    """A column name as the contracts match it: trimmed, without a BOM, lower case."""
+    return name.strip().lstrip("\ufeff").lower()
 
 
 def _select_all_as_text(conn: duckdb.DuckDBPyConnection, relation_sql: str, params: list) -> str:
@@ -126,25 +196,405 @@ def _select_all_as_text(conn: duckdb.DuckDBPyConnection, relation_sql: str, para
 def land_file(conn: duckdb.DuckDBPyConnection, path: Path, table: str = "landed") -> list[str]:
     """Create temp table `table` with `_row_number` and every column as text; return the header.
 
+    A line that is not a row (ragged, broken quote, not JSON) does not stop
+    the file: it goes to `bad_lines_table(table)` with its line number and
+    the rest is read. `_row_number` is the row's place among the file's rows
+    (1 = the first after a CSV's header or a JSON file's first line; blank
+    lines are not rows), the same numbering for the good rows and the bad lines.
+    Rows with a NUL byte or an over-long value are listed in `flagged_rows_table(table)`.
+
     Call it outside a transaction: a file DuckDB fails to read half-way would
     otherwise abort the transaction the ledger row is written in.
     """
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnreadableFile(f"unsupported file type '{suffix}'; expected one of {', '.join(SUPPORTED_SUFFIXES)}")
-    encoding = detect_encoding(path) if suffix in (".csv", ".txt", ".tsv", ".jsonl", ".ndjson", ".json") else "binary"
+    encoding = detect_encoding(path) if suffix in CSV_SUFFIXES + JSON_SUFFIXES else "binary"
+    _create_bad_lines(conn, table)
+    for name in (f"{table}_rejects", f"{table}_reject_scans"):  # DuckDB appends to these on every scan
+        conn.execute(f"drop table if exists {ident(name)}")
     try:
         with _readable_copy(path, encoding) as (readable, encoding):
-            params: list = [str(readable)]
-            if suffix in (".csv", ".txt", ".tsv"):
-                # the delimiter and quoting are sniffed by DuckDB; the encoding is ours to say
-                params.append(encoding)
-                select = "select * from read_csv(?, all_varchar = true, header = true, encoding = ?)"
+            if suffix in CSV_SUFFIXES:
+                _land_csv(conn, readable, encoding, table)
             elif suffix == ".parquet":
-                select = _select_all_as_text(conn, "read_parquet(?)", params)
+                select = _select_all_as_text(conn, "read_parquet(?)", [str(readable)])
+                conn.execute(
+                    f"create or replace temp table {ident(table)} as select row_number() over () as _row_number, * from ({select})",
+                    [str(readable)],
+                )
+                _reject_duplicate_columns(conn, table, _header(conn, table), raw_header=None)
             else:
-                select = _json_lines_as_text(conn, str(readable))
-            conn.execute(f"create or replace temp table {table} as select row_number() over () as _row_number, * from ({select})", params)
+                _land_json_lines(conn, readable, table)
     except duckdb.Error as exc:
         raise UnreadableFile(f"cannot read {display_name(path)}: {str(exc).splitlines()[0]}") from exc
-    return [row[0] for row in conn.execute(f"describe {table}").fetchall() if row[0] != "_row_number"]
+    header = _header(conn, table)
+    _flag_unsafe_values(conn, table, header)
+    return header
+
+
+def _header(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [row[0] for row in conn.execute(f"describe {ident(table)}").fetchall() if row[0] != "_row_number"]
+
+
+def _create_bad_lines(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+    conn.execute(
+        f"create or replace temp table {ident(bad_lines_table(table))} "
+        "(_row_number bigint, line_number bigint, reason_code varchar, reason varchar, raw_line varchar)"
+    )
+
+
+# --------------------------------------------------------------------------- CSV
+def _land_csv(conn: duckdb.DuckDBPyConnection, readable: Path, encoding: str, table: str) -> None:
+    """Read a CSV with DuckDB's own reject machinery: a line it cannot split into the header's
+    fields is stored in a rejects table (with its line and byte position) instead of failing
+    the file, and the lines around it are read.
+
+    The delimiter and quoting are sniffed by DuckDB; the encoding is ours to say.
+    """
+    rejects, scans = f"{table}_rejects", f"{table}_reject_scans"
+    conn.execute(
+        f"create or replace temp table {ident(table)} as select row_number() over () as _row_number, * from read_csv(?, "
+        f"all_varchar = true, header = true, encoding = ?, max_line_size = {MAX_LINE_BYTES}, store_rejects = true, "
+        f"rejects_table = {_sql_string(rejects)}, rejects_scan = {_sql_string(scans)})",
+        [str(readable), encoding],
+    )
+    header = _header(conn, table)
+    bad = conn.execute(
+        f"""
+        select line, min(line_byte_position), any_value(error_type order by column_idx), min(column_idx), max(column_idx),
+            any_value(csv_line)
+        from {ident(rejects)}
+        group by line
+        order by line
+        """
+    ).fetchall()
+    if bad:
+        _number_bad_csv_lines(conn, readable, table, header, bad)
+    _reject_duplicate_columns(conn, table, header, raw_header=lambda: _raw_csv_header(conn, readable, scans))
+
+
+def _number_bad_csv_lines(conn: duckdb.DuckDBPyConnection, readable: Path, table: str, header: list[str], bad: list[tuple]) -> None:
+    """Store the rejected lines in the bad-lines table and renumber the good rows around them.
+
+    DuckDB numbers a rejected line among the file's records, counting the
+    header and blank lines; the good rows come out in file order without
+    numbers. A rejected line's row number is its record number less the
+    header and the blank lines before it; the good rows take the numbers
+    left free, in order. Its line in the file (what an editor shows) is
+    counted from its byte position, so a value with a line break before it
+    does not shift it.
+    """
+    counts = _line_counts_before(readable, [row[1] for row in bad])
+    delimiter = _csv_dialect(conn, readable, f"{table}_reject_scans")[0]
+    rows, previous = [], 0
+    for (record, _, error_type, first_idx, last_idx, text), (newlines, blanks) in zip(bad, counts):
+        number = max(int(record) - 1 - blanks, previous + 1)  # never a number twice, whatever the blank lines were
+        previous = number
+        line_number = newlines + 1
+        text = (text or "").strip("\r\n")
+        if "\0" in text:  # DuckDB ends a field at a NUL byte, so the line looks ragged: say what it holds
+            code, reason = NUL_BYTE, _nul_line_reason(line_number, text, header, delimiter)
+        else:
+            code, reason = MALFORMED_LINE, _csv_line_reason(line_number, error_type, first_idx, last_idx, len(header))
+        rows.append((number, line_number, code, reason, text))
+    conn.executemany(f"insert into {ident(bad_lines_table(table))} values (?, ?, ?, ?, ?)", rows)
+    _shorten_bad_lines(conn, table)
+    conn.execute(
+        f"""
+        update {ident(table)} set _row_number = slots.file_row
+        from (
+            select i as file_row, row_number() over (order by i) as good_row
+            from range(1, (select count(*) from {ident(table)}) + {previous} + 1) as free(i)
+            where i not in (select _row_number from {ident(bad_lines_table(table))})
+        ) as slots
+        where slots.good_row = {ident(table)}._row_number
+        """
+    )
+
+
+def _nul_line_reason(line_number: int, text: str, header: list[str], delimiter: str) -> str:
+    """A NUL byte's line: the column it falls in, counted by delimiters (quotes aside)."""
+    place = text[: text.index("\0")].count(delimiter)
+    column = f" in {header[place]}" if place < len(header) else ""
+    return f"line {line_number:,} of the file holds a NUL byte (shown as ␀){column}"
+
+
+def _fields(count: int) -> str:
+    return f"{count} field" + ("" if count == 1 else "s")
+
+
+def _csv_line_reason(line_number: int, error_type: str, first_idx: int, last_idx: int, fields: int) -> str:
+    """What is wrong with a rejected CSV line, in the merchant's terms."""
+    where = f"line {line_number:,} of the file"
+    if error_type == "MISSING COLUMNS":
+        return f"{where} has {_fields(first_idx)}, the header has {fields}: a field or a delimiter is missing"
+    if error_type == "TOO MANY COLUMNS":
+        return f"{where} has {_fields(last_idx)}, the header has {fields}: an extra delimiter, or a value that needs quotes"
+    if error_type == "UNQUOTED VALUE":
+        return f"{where} has a quoted value followed by other characters (a quote inside a value must be doubled)"
+    if error_type == "INVALID ENCODING":
+        return f"{where} is not valid text in the file's encoding"
+    return f"{where} cannot be split into fields ({str(error_type).lower()})"
+
+
+def _shorten_bad_lines(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+    raw = "raw_line"
+    conn.execute(f"update {ident(bad_lines_table(table))} set raw_line = {shortened_sql(_without_nul_sql(raw))}")
+
+
+def _line_counts_before(path: Path, positions: list[int]) -> list[tuple[int, int]]:
+    """(line breaks, blank lines) in the file's bytes before each byte position (ascending).
+
+    Streams the file in chunks, so a file of any size (or one long line)
+    takes bounded memory. A blank line is one with nothing but an optional
+    carriage return; DuckDB skips those rows but counts them as records.
+    """
+    results: list[tuple[int, int]] = []
+    newlines = blanks = offset = 0
+    tail = b""  # the bytes before the chunk that a blank line may span
+    pending = iter(positions)
+    position = next(pending, None)
+    with path.open("rb") as handle:
+        while position is not None:
+            chunk = handle.read(COUNT_CHUNK_BYTES)
+            end = offset + len(chunk)
+            while position is not None and (position <= end or not chunk):
+                part = chunk[: max(0, position - offset)]
+                results.append((newlines + part.count(b"\n"), blanks + _blank_lines(tail, part)))
+                position = next(pending, None)
+            if not chunk:
+                break
+            newlines += chunk.count(b"\n")
+            blanks += _blank_lines(tail, chunk)
+            tail = (tail + chunk)[-2:]
+            offset = end
+    return results
+
+
+BLANK_LINE = re.compile(rb"\n(?=\r?\n)")
+
+
+def _blank_lines(tail: bytes, data: bytes) -> int:
+    """Blank lines that end in `data` (`tail` = the two bytes before it)."""
+    return len(BLANK_LINE.findall(tail + data)) - len(BLANK_LINE.findall(tail))
+
+
+def _raw_csv_header(conn: duckdb.DuckDBPyConnection, readable: Path, scans: str) -> list[str] | None:
+    """The header's names as sent, split with the dialect DuckDB sniffs; None if unknown.
+
+    DuckDB renames a repeated column (sku, sku_1), so the names as sent are
+    read again from the first line. Python's csv module splits that one
+    line: DuckDB has no reader that returns the header uninterpreted.
+    """
+    delimiter, quote, escape, skip_rows = _csv_dialect(conn, readable, scans)
+    with readable.open("r", encoding="utf-8-sig", newline="", errors="replace") as handle:
+        for _ in range(skip_rows):
+            handle.readline()
+        reader = csv.reader(
+            handle, delimiter=delimiter, quotechar=quote or '"', escapechar=escape,
+            quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
+        )
+        try:
+            return next(reader)
+        except (StopIteration, csv.Error):
+            return None
+
+
+def _csv_dialect(conn: duckdb.DuckDBPyConnection, readable: Path, scans: str) -> tuple[str, str | None, str | None, int]:
+    """(delimiter, quote or None, escape or None, rows skipped before the header) the CSV was read with.
+
+    The rejects scan table holds the dialect read_csv used, but only once a
+    line was rejected; before, the sniffer is asked again (on a small or odd
+    file it may then guess otherwise, which is why the scan table comes first).
+    """
+    used = conn.execute(f"select delimiter, quote, escape, skip_rows from {ident(scans)} limit 1").fetchall()
+    delimiter, quote, escape, skip_rows = used[0] if used else conn.execute(
+        "select Delimiter, Quote, Escape, SkipRows from sniff_csv(?)", [str(readable)]
+    ).fetchall()[0]
+    quote = None if quote in (None, "", "(empty)") else quote
+    escape = None if escape in (None, "", "(empty)") or escape == quote else escape
+    return delimiter, quote, escape, int(skip_rows or 0)
+
+
+def _reject_duplicate_columns(
+    conn: duckdb.DuckDBPyConnection, table: str, header: list[str], raw_header: Callable[[], list[str] | None] | None
+) -> None:
+    """Raise DuplicateColumns if two columns of the header have the same name (trimmed, any case).
+
+    `raw_header` reads the names as sent when DuckDB's renaming (x, x_1)
+    hides a repeat.
+    """
+    names = header
+    suspicious = any(re.fullmatch(r"(.+)_\d+", h) and normalized_name(re.fullmatch(r"(.+)_\d+", h)[1]) in {normalized_name(x) for x in header} for h in header)
+    if suspicious and raw_header is not None:
+        names = raw_header() or header
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        key = normalized_name(name)
+        if key in seen:
+            rows = conn.execute(f"select count(*) from {ident(table)}").fetchall()[0][0]
+            rows += conn.execute(f"select count(*) from {ident(bad_lines_table(table))}").fetchall()[0][0]
+            raise DuplicateColumns(
+                f"the column {name.strip()!r} appears twice in the header (columns {seen[key]} and {position}); "
+                "which one holds the value cannot be told: remove or rename one",
+                rows,
+            )
+        seen[key] = position
+
+
+# --------------------------------------------------------------------------- JSON Lines
+def _land_json_lines(conn: duckdb.DuckDBPyConnection, readable: Path, table: str) -> None:
+    """Read JSON Lines line by line, so one broken line (a truncated last line, a line that is
+    not an object, a key written twice) is quarantined and the others load.
+
+    read_json stops at the first bad line and does not say which. DuckDB's CSV
+    reader with no delimiter and no quoting returns the file's lines with
+    their numbers, streaming; its JSON functions check and split each line.
+    Every value is read as text (json_transform to VARCHAR, as read_json with
+    VARCHAR columns did): type detection would rewrite values (a timestamp
+    string comes back converted to UTC, losing the local day).
+    """
+    lines = f"{table}_lines"
+    conn.execute(
+        f"create or replace temp table {ident(lines)} as select row_number() over () as line_number, line from read_csv(?, "
+        "columns = {'line': 'VARCHAR'}, header = false, delim = '\\0', quote = '', escape = '', auto_detect = false, "
+        f"strict_mode = false, max_line_size = {MAX_LINE_BYTES}, encoding = 'utf-8')",
+        [str(readable)],
+    )
+    conn.execute(
+        f"""
+        create or replace temp table {ident(lines + '_checked')} as
+        select row_number() over (order by line_number) as _row_number, line_number, line,
+            case
+                when doc is null then 'is not JSON' || case when line_number = (select max(line_number) from {ident(lines)})
+                    then ' (it is the last line: was the file cut short?)' else '' end
+                when json_type(doc) <> 'OBJECT' then 'is not a JSON object but ' || lower(json_type(doc))
+                when len(json_keys(doc)) <> len(list_distinct(json_keys(doc))) then 'names a key twice: '
+                    || list_filter(json_keys(doc), lambda k, i: list_position(json_keys(doc), k) < i)[1]
+            end as problem
+        from (select line_number, line, try_cast(line as json) as doc from {ident(lines)}) as parsed
+        where trim(coalesce(line, ''), ' \t\r') <> ''
+        """
+    )
+    conn.execute(
+        f"insert into {ident(bad_lines_table(table))} select _row_number, line_number, {_sql_string(MALFORMED_LINE)}, "
+        f"'line ' || format('{{:,}}', line_number) || ' of the file ' || problem, rtrim(line, chr(13)) "
+        f"from {ident(lines + '_checked')} where problem is not null"
+    )
+    _shorten_bad_lines(conn, table)
+    keys = [
+        row[0]
+        for row in conn.execute(
+            f"""
+            select key from (
+                select unnest(json_keys(line)) as key, line_number, generate_subscripts(json_keys(line), 1) as place
+                from {ident(lines + '_checked')} where problem is null
+            ) group by key order by min(line_number * 1000000 + place)
+            """
+        ).fetchall()
+    ]
+    if not keys:
+        raise UnreadableFile("no JSON objects found")
+    structure = json.dumps({key: "VARCHAR" for key in keys})
+    conn.execute(
+        f"create or replace temp table {ident(table)} as select _row_number, unnest(json_transform(line, ?)) "
+        f"from {ident(lines + '_checked')} where problem is null order by _row_number",
+        [structure],
+    )
+
+
+# --------------------------------------------------------------------------- values not to store as sent
+def _flag_unsafe_values(conn: duckdb.DuckDBPyConnection, table: str, header: list[str]) -> None:
+    """List rows with a NUL byte or an over-long value in `flagged_rows_table(table)`, and make
+    their values safe to keep in the quarantine record: NUL shown as ␀, long values shortened.
+
+    A NUL byte cuts the value short in most tools downstream (C strings,
+    terminals, the BI copies), so the row is not loaded: the merchant is told
+    which column holds it.
+    """
+    flags = ident(flagged_rows_table(table))
+    conn.execute(f"create or replace temp table {flags} (_row_number bigint, reason_code varchar, reason varchar)")
+    if not header:
+        return
+    nul = [f"case when contains({ident(h)}, chr(0)) then {_sql_string(h)} end" for h in header]
+    long = [f"case when length({ident(h)}) > {MAX_VALUE_CHARS} then {_sql_string(h)} end" for h in header]
+    conn.execute(
+        f"""
+        insert into {flags}
+        select _row_number,
+            case when nul_columns <> [] then {_sql_string(NUL_BYTE)} else {_sql_string(VALUE_TOO_LONG)} end,
+            concat_ws('; ',
+                case when nul_columns <> [] then 'a NUL byte (shown as ␀) in ' || array_to_string(nul_columns, ', ') end,
+                case when long_columns <> [] then 'a value longer than {MAX_VALUE_CHARS:,} characters in '
+                    || array_to_string(long_columns, ', ') || ' (kept shortened)' end)
+        from (
+            select _row_number, list_filter([{', '.join(nul)}], lambda c: c is not null) as nul_columns,
+                list_filter([{', '.join(long)}], lambda c: c is not null) as long_columns
+            from {ident(table)}
+        ) as found
+        where nul_columns <> [] or long_columns <> []
+        """
+    )
+    if conn.execute(f"select count(*) from {flags}").fetchall()[0][0]:
+        safe = ", ".join(f"{ident(h)} = {shortened_sql(_without_nul_sql(ident(h)))}" for h in header)
+        conn.execute(f"update {ident(table)} set {safe} where _row_number in (select _row_number from {flags})")
+
+
+def quarantine_flagged_rows(conn: duckdb.DuckDBPyConnection, checked: str = "checked", table: str = "landed") -> None:
+    """Quarantine the rows `land_file` flagged (NUL byte, over-long value) in the row checks' table.
+
+    Their reason comes first and the contract's own findings follow, so a
+    merchant fixing the line sees every problem at once.
+    """
+    flags = ident(flagged_rows_table(table))
+    conn.execute(
+        f"""
+        update {ident(checked)} set reason_code = flags.reason_code,
+            reason = flags.reason || coalesce('; ' || {ident(checked)}.reason, '')
+        from {flags} as flags
+        where flags._row_number = {ident(checked)}._row_number
+        """
+    )
+
+
+# --------------------------------------------------------------------------- personal values in a bad line
+def landed_delimiter(conn: duckdb.DuckDBPyConnection, table: str = "landed") -> str | None:
+    """The delimiter of the CSV last landed as `table` if it had bad lines; None for JSON Lines."""
+    scans = f"{table}_reject_scans"
+    exists = conn.execute("select 1 from duckdb_tables() where table_name = ? and temporary", [scans]).fetchall()
+    if not exists:
+        return None
+    used = conn.execute(f"select delimiter from {ident(scans)} limit 1").fetchall()
+    return used[0][0] if used else None
+
+
+def masked_line(text: str, header: list[str], personal: list[str], delimiter: str | None, mask: Callable[[str], str]) -> str:
+    """A bad line with the values of its personal columns replaced by `mask(value)`.
+
+    The line could not be split as the header says, so where a value sits is
+    a guess: in a CSV line with as many fields as the header, the personal
+    columns' fields; otherwise every field from the first place a personal
+    value can have shifted to (a missing field moves it left, an extra one
+    right), so nothing personal is kept in clear. In a JSON line, the value
+    after each personal key.
+    """
+    if delimiter is None:
+        for key in personal:
+            quoted = json.dumps(key)
+            pattern = re.compile(re.escape(quoted) + r'(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\s]*)')
+            text = pattern.sub(lambda m, q=quoted: f'{q}{m[1]}"{mask(m[2].strip(chr(34)))}"' if m[2] else m[0], text)
+        return text
+    try:
+        fields = next(csv.reader([text], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        fields = text.split(delimiter)
+    places = [i for i, h in enumerate(header) if h in personal]
+    if not places:
+        return text
+    if len(fields) == len(header):
+        hidden = set(places)
+    else:
+        start = max(0, min(places) - max(0, len(header) - len(fields)))
+        hidden = set(range(start, len(fields)))
+    return delimiter.join(mask(f) if i in hidden and f else f for i, f in enumerate(fields))
