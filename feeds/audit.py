@@ -56,7 +56,8 @@ QUARANTINE_MIGRATIONS = ("alter table audit.quarantine add column if not exists 
 LINEAGE_COLUMNS = (
     ("_file_id", "varchar", "The landing file the row came from (audit.ingest_ledger.file_id)."),
     ("_file_date", "date", "The date in the file's name: of two versions of a row, the later export wins, whenever it arrived."),
-    ("_row_number", "bigint", "The row's line in its file (1 = first data row)."),
+    ("_row_number", "bigint", "The row's place among its file's rows (1 = the first data row; blank lines are not rows, and "
+     "a bad line quarantined from the same file keeps its own number, so the numbers of one file never repeat)."),
     ("_ingested_at", "timestamptz", "When the ingest loaded the file."),
 )
 

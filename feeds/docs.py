@@ -15,6 +15,7 @@ from feeds.plausibility import (
     REASON_CODES,
     TIME_ZONE_SLACK_DAYS,
 )
+from feeds.readers import LANDING_REASON_CODES, MAX_VALUE_CHARS, SHOWN_CHARS
 from feeds.row_checks import column_rules
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "feeds.md"
@@ -81,6 +82,46 @@ it was. Pseudonyms (`sha256:...`) in the file are loaded as the pseudonym, not h
 again. The dashboard's CSV downloads are escaped the same way."""
 
 
+LANDING_BOUNDARY = f"""## Bad lines and the landing folder
+
+One bad line never rejects a file: it becomes its own row in `audit.quarantine` and the
+file's other lines load. What a merchant sees, per kind of bad input:
+
+- A CSV line with more or fewer fields than the header (a missing or extra delimiter, a
+  value with a comma that needs quotes), anywhere in the file: `malformed_line`, reason
+  `line 4 of the file has 12 fields, the header has 11: ...`.
+- A JSON Lines line that is not JSON (a truncated last line says so), not one object
+  (an array, `null`), or names a key twice: `malformed_line`, reason
+  `line 3 of the file is not JSON (it is the last line: was the file cut short?)`.
+- A NUL byte in a value: `nul_byte`, reason `a NUL byte (shown as ␀) in sku`; no NUL is
+  stored anywhere, the record shows it as ␀.
+- A value longer than {MAX_VALUE_CHARS:,} characters, or a line of up to 64 MB: the
+  row is quarantined (`value_too_long`, or `malformed_line` if it is also ragged) at its
+  own line, and the record keeps the first {SHOWN_CHARS:,} characters with a note of
+  the length, so a 50 MB line does not bloat the warehouse. A line longer than 64 MB
+  rejects the file (it is no line-based export).
+- A header that names a column twice (`sku` and `SKU`, or `sku` twice): the file is
+  rejected whole, reason `the column 'sku' appears twice in the header (columns 6 and
+  12)`: which of the two values a line means cannot be told from the line.
+
+`row_number` in `audit.quarantine` and `_row_number` in `raw.*` count the file's rows
+(1 = the first row after a CSV's header, or a JSON file's first line; blank lines are
+not rows), bad lines included, so no number is used twice. The reason of a bad line
+names its line in the file as an editor shows it, which differs from the row number
+when a quoted value spans lines; its record holds `_line_number` and `_raw_line` (the
+line as sent, shortened, with the values of personal columns replaced by their
+pseudonym; in a ragged line every field from where a personal value may have shifted).
+
+The landing folder is a boundary: nothing outside it is read. A symbolic link in
+`landing/<feed>/` or a source folder (to a file or a folder, dangling or not), a linked
+feed or source folder, a linked `mapping.yaml`, or a path that resolves outside the
+landing folder is rejected once, reason `<name> is a symbolic link; crossdock reads only
+files inside the landing folder, so it was not followed`, and the link itself (never its
+target) is moved to `landing/rejected/<feed>/`. Its target is never opened, not even its
+size is recorded, and its location is not quoted in the ledger, the reason file or the
+logs."""
+
+
 def _plausibility_lines(contract: Contract) -> list[str]:
     """The plausibility checks of one dataset, a bullet each."""
     lines = []
@@ -115,6 +156,7 @@ def render() -> str:
         "| `out_of_range` | a number is below the minimum or above the maximum |",
         "| `zero_quantity` | a quantity of 0 (neither a sale nor a return) |",
         "| `duplicate_key` | the key repeats later in the same file; the later row wins |",
+        *(f"| `{code}` | {meaning} |" for code, meaning in LANDING_REASON_CODES.items()),
         *(f"| `{code}` | {meaning} |" for code, meaning in REASON_CODES.items()),
         "",
         "The last two are plausibility checks (`feeds/plausibility.py`): the contract lets the row",
@@ -128,6 +170,8 @@ def render() -> str:
         "A file missing a required column is rejected whole (`audit.ingest_ledger.status = 'rejected'`)",
         "with a message listing the missing and unexpected columns. Files are identified by the",
         "SHA-256 of their content: the same content is never loaded twice.",
+        "",
+        *LANDING_BOUNDARY.splitlines(),
         "",
         *PERSONAL_DATA.splitlines(),
         "",
