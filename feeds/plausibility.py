@@ -11,9 +11,11 @@ how to change it, so the rest of the file loads and the plan runs.
 - Quantity. No fixed range fits every merchant: a gift shop's biggest line is
   a dozen units, a wholesaler's 20,000, and both are real orders. The default
   is learned from the merchant's own lines: 100,000 x the 99th percentile of
-  |quantity| over the lines loaded so far and the file's own good lines (the
-  99th, so a few wholesale lines or the typo itself cannot move it), never
-  below 10,000. Pallets load; a slipped keyboard (99,999,999 for 9) does not.
+  |quantity| over the lines loaded so far and the file's own good lines, never
+  below 10,000. The percentile is taken low (the line at rank 0.99 (n - 1),
+  and never the largest), so a few wholesale lines cannot move it and the
+  typo never sets its own limit, even in a first file of five lines. Pallets
+  load; a slipped keyboard (99,999,999 for 9) does not.
   crossdock.yaml's `orders: {max_abs_quantity: N}` sets it.
 - Dates after the file's. An export cannot know a day after the one it
   speaks for (feeds/file_dates.py, never later than today): an order, a
@@ -205,11 +207,20 @@ def quantity_limit(conn: duckdb.DuckDBPyConnection, configured: int | None = Non
         return QuantityLimit(int(configured), "orders.max_abs_quantity in crossdock.yaml")
     [(typical,)] = conn.execute(
         f"""
-        select quantile_cont(units, {PERCENTILE}) from (
+        with units as (
             select abs(cast(quantity as double)) as units from raw.orders
             union all
             select abs(try_cast(quantity as double)) from checked where reason_code is null
+        ),
+
+        ranked as (
+            select units, row_number() over (order by units) - 1 as position, count(*) over () as lines
+            from units
+            where units is not null
         )
+
+        select max(units) from ranked
+        where position = least(floor({PERCENTILE} * (lines - 1)), lines - 2)
         """
     ).fetchall()
     typical = float(typical or 0.0)

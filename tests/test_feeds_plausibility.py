@@ -209,3 +209,12 @@ def test_crossdock_yaml_gives_the_ingest_its_nodes_and_limits():
         parse_config({"nodes": [{"code": "N", "country": "DE"}], "catch_all": {"node": "N"},
                       "orders": {"earliest_order_date": "1969-12-31"}})
     assert HISTORY_FLOOR == dt.date(1990, 1, 1)
+
+
+def test_a_slipped_keyboard_in_a_merchants_first_small_file_does_not_set_its_own_limit(tmp_path, conn):
+    """Five lines, one of them 999,999,999,999 units: the limit is learned from the others (100,000 x 1 unit)."""
+    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines(4) + order("TYPO", DAY).replace(",1,19.99,", ",999999999999,19.99,"))
+    [result] = ingest(conn, tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (4, 1)
+    code, reason = quarantined(conn)["TYPO"]
+    assert code == "out_of_range" and "is beyond the plausible ±100,000 (100,000 x the 99th percentile" in reason
