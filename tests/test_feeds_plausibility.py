@@ -218,3 +218,15 @@ def test_a_slipped_keyboard_in_a_merchants_first_small_file_does_not_set_its_own
     assert (result.rows_loaded, result.rows_quarantined) == (4, 1)
     code, reason = quarantined(conn)["TYPO"]
     assert code == "out_of_range" and "is beyond the plausible ±100,000 (100,000 x the 99th percentile" in reason
+
+
+def test_a_line_from_a_node_declared_later_loads_from_the_quarantine_export_as_it_is(tmp_path, conn):
+    from feeds.quarantine import export_quarantine, open_quarantine
+
+    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines() + order("NEW-NODE", DAY, node="FR-LIL"))
+    ingest(conn, tmp_path, plausibility=NODES)
+    assert export_quarantine(conn, "orders", tmp_path / "landing" / "orders" / f"orders_fix_{DAY}.csv") == 1
+    [result] = [r for r in ingest(conn, tmp_path, plausibility=Plausibility(nodes=NODES.nodes | {"FR-LIL"})) if r.status == "loaded"]
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
+    assert open_quarantine(conn, "orders").empty
+    assert conn.execute("select fulfilment_node from raw.orders where order_id = 'NEW-NODE'").fetchall() == [("FR-LIL",)]
