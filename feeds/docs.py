@@ -61,6 +61,9 @@ the warehouse.
   pseudonym, so a returning shopper's new lines get a new `customer_key` and
   customer-level counts split at the upgrade. To keep them consistent, rebuild `raw.*`
   from the landing folder (a fresh warehouse) with the key set.
+  Earlier releases also kept the salt in the `landing` resource's config, so the run
+  history in `DAGSTER_HOME` (and the UI) of runs before the upgrade shows it: treat
+  that salt as published and choose a new key, not the old salt.
 
 A quarantined row is kept as sent (`audit.quarantine.record`) except its personal
 values: the PII column's source and every column its mapping marks `personal`
