@@ -93,6 +93,10 @@ file's other lines load. What a merchant sees, per kind of bad input:
 - A CSV line with more or fewer fields than the header (a missing or extra delimiter, a
   value with a comma that needs quotes), anywhere in the file: `malformed_line`, reason
   `line 4 of the file has 12 fields, the header has 11: ...`.
+- A quote that is never closed: the file is then read without quoting, so each line
+  with a value that starts with a quote mark (the open one, and any correctly quoted
+  value) is quarantined as `malformed_line`, reason `sku starts with a quote mark, but
+  a quote in this file is never closed ...`, instead of loading with the marks in it.
 - A JSON Lines line that is not JSON (a truncated last line says so), not one object
   (an array, `null`), or names a key twice: `malformed_line`, reason
   `line 3 of the file is not JSON (it is the last line: was the file cut short?)`.

@@ -242,6 +242,7 @@ def _create_bad_lines(conn: duckdb.DuckDBPyConnection, table: str) -> None:
         f"create or replace temp table {ident(bad_lines_table(table))} "
         "(_row_number bigint, line_number bigint, reason_code varchar, reason varchar, raw_line varchar)"
     )
+    conn.execute(f"create or replace temp table {ident(flagged_rows_table(table))} (_row_number bigint, reason_code varchar, reason varchar)")
 
 
 # --------------------------------------------------------------------------- CSV
@@ -272,6 +273,36 @@ def _land_csv(conn: duckdb.DuckDBPyConnection, readable: Path, encoding: str, ta
     if bad:
         _number_bad_csv_lines(conn, readable, table, header, bad)
     _reject_duplicate_columns(conn, table, header, raw_header=lambda: _raw_csv_header(conn, readable, scans))
+    _flag_unpaired_quotes(conn, readable, table, header, scans)
+
+
+def _flag_unpaired_quotes(conn: duckdb.DuckDBPyConnection, readable: Path, table: str, header: list[str], scans: str) -> None:
+    """Flag rows with a value that starts with a quote when the file was read without quoting.
+
+    A quote that is never closed makes DuckDB's sniffer read the whole file
+    without quoting: the broken line then looks whole, with the quote in its
+    value, and a correctly quoted value elsewhere keeps its quotes ("SKU-1"
+    with the quote marks). Neither may load as sent; both are quarantined as
+    malformed_line, naming the column. Checked only when some value starts
+    with a quote, so a file without quotes costs one scan and no sniffing.
+    """
+    if not header:
+        return
+    starts = [f"starts_with({ident(h)}, '\"')" for h in header]
+    if not conn.execute(f"select count(*) from {ident(table)} where {' or '.join(starts)}").fetchall()[0][0]:
+        return
+    if _csv_dialect(conn, readable, scans)[1] is not None:
+        return  # read with quoting: such a value was written with its quotes doubled, as the CSV standard says
+    columns = ", ".join(f"case when {start} then {_sql_string(h)} end" for start, h in zip(starts, header))
+    conn.execute(
+        f"""
+        insert into {ident(flagged_rows_table(table))}
+        select _row_number, {_sql_string(MALFORMED_LINE)}, array_to_string(quoted, ', ') || ' starts with a quote mark, but a quote '
+            || 'in this file is never closed, so it was read without quoting and the marks stayed in the values: close the open quote'
+        from (select _row_number, list_filter([{columns}], lambda c: c is not null) as quoted from {ident(table)}) as found
+        where quoted <> []
+        """
+    )
 
 
 def _number_bad_csv_lines(conn: duckdb.DuckDBPyConnection, readable: Path, table: str, header: list[str], bad: list[tuple]) -> None:
@@ -514,7 +545,6 @@ def _flag_unsafe_values(conn: duckdb.DuckDBPyConnection, table: str, header: lis
     which column holds it.
     """
     flags = ident(flagged_rows_table(table))
-    conn.execute(f"create or replace temp table {flags} (_row_number bigint, reason_code varchar, reason varchar)")
     if not header:
         return
     nul = [f"case when contains({ident(h)}, chr(0)) then {_sql_string(h)} end" for h in header]
@@ -536,7 +566,7 @@ def _flag_unsafe_values(conn: duckdb.DuckDBPyConnection, table: str, header: lis
         where nul_columns <> [] or long_columns <> []
         """
     )
-    if conn.execute(f"select count(*) from {flags}").fetchall()[0][0]:
+    if conn.execute(f"select count(*) from {flags} where reason_code <> {_sql_string(MALFORMED_LINE)}").fetchall()[0][0]:
         safe = ", ".join(f"{ident(h)} = {shortened_sql(_without_nul_sql(ident(h)))}" for h in header)
         conn.execute(f"update {ident(table)} set {safe} where _row_number in (select _row_number from {flags})")
 
@@ -552,7 +582,10 @@ def quarantine_flagged_rows(conn: duckdb.DuckDBPyConnection, checked: str = "che
         f"""
         update {ident(checked)} set reason_code = flags.reason_code,
             reason = flags.reason || coalesce('; ' || {ident(checked)}.reason, '')
-        from {flags} as flags
+        from (
+            select _row_number, min(reason_code) as reason_code, string_agg(reason, '; ' order by reason_code) as reason
+            from {flags} group by _row_number
+        ) as flags
         where flags._row_number = {ident(checked)}._row_number
         """
     )

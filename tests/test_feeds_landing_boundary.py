@@ -168,6 +168,23 @@ def test_a_huge_ragged_line_keeps_its_line_number_and_a_short_record(tmp_path, c
     assert len(record) < 3_000 and "characters, shortened]" in json.loads(record)["_raw_line"]
 
 
+def test_a_quote_never_closed_quarantines_the_lines_read_with_quote_marks(tmp_path, conn):
+    # DuckDB's sniffer then reads the file without quoting: the open quote, and a correctly quoted value, would keep their marks
+    quoted = good(2).replace("SKU-1", '"SKU-1"')
+    land(tmp_path, "orders/orders_a.csv", "\n".join([HEADER, good(1), quoted, good(3), good(90).replace("SKU-1", '"OPEN')]) + "\n")
+    result = ingest(conn, tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 2)
+    assert [(r[0], r[1]) for r in quarantined(conn)] == [(2, "malformed_line"), (4, "malformed_line")]
+    assert quarantined(conn)[1][2].startswith("sku starts with a quote mark, but a quote in this file is never closed")
+    assert conn.execute("select count(*) from raw.orders where contains(sku, '\"')").fetchall() == [(0,)]
+
+
+def test_a_quote_inside_a_value_is_text(tmp_path, conn):
+    land(tmp_path, "orders/orders_a.csv", "\n".join([HEADER, good(1).replace("SKU-1", 'Pizza 12" large'), good(2)]) + "\n")
+    assert ingest(conn, tmp_path).rows_loaded == 2
+    assert conn.execute("select sku from raw.orders order by 1").fetchall() == [("Pizza 12\" large",), ("SKU-1",)]
+
+
 # --------------------------------------------------------------------------- duplicate columns and NUL bytes
 @pytest.mark.parametrize("second", ["sku", "SKU", " sku "])
 def test_a_column_named_twice_rejects_the_file_naming_it(tmp_path, conn, second):
