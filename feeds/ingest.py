@@ -414,8 +414,12 @@ def reject_link(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, message:
             conn.execute("rollback")
             raise
     if path.is_symlink():
-        moved = move_to_rejected(path, result, feed)
-        log.warning("%s/%s rejected (the link moved to %s): %s", feed, display_name(path), moved, message)
+        try:
+            moved = move_to_rejected(path, result, feed)
+        except OSError as exc:  # a link that cannot be moved must not stop the feed's other files: it stays, recorded once
+            log.warning("%s/%s rejected, but the link could not be moved (%s): %s", feed, display_name(path), exc.strerror, message)
+        else:
+            log.warning("%s/%s rejected (the link moved to %s): %s", feed, display_name(path), moved, message)
     return result
 
 

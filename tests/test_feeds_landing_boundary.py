@@ -312,6 +312,22 @@ def test_a_linked_mapping_is_not_read(tmp_path, conn):
     assert "mapping.yaml is a symbolic link" in results[0].message
 
 
+def test_a_link_that_cannot_be_moved_is_recorded_once_and_does_not_stop_the_feed(tmp_path, conn, monkeypatch):
+    import feeds.ingest
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    land(tmp_path, "orders/orders_b.csv", HEADER + "\n" + good(1) + "\n")
+    (tmp_path / "landing/orders/orders_a.csv").symlink_to(SYSTEM_FILE)
+    monkeypatch.setattr(feeds.ingest, "move_to_rejected", refuse)
+    for _ in range(2):
+        statuses = [r.status for r in ingest_feed(conn, tmp_path / "landing", "orders", "salt")]
+    assert statuses == ["rejected", "skipped"]  # the link again, unrecorded; the good file was loaded the first time
+    assert conn.execute("select status, count(*) from audit.ingest_ledger group by 1 order by 1").fetchall() == [
+        ("loaded", 1), ("rejected", 1)]
+
+
 def test_a_file_with_bad_lines_loads_once(tmp_path, conn):
     land(tmp_path, "orders/orders_a.csv", "\n".join([HEADER, good(1), good(2) + ",x"]) + "\n")
     ingest(conn, tmp_path)
