@@ -110,7 +110,7 @@ def check_plausibility(
     for column in DATES_UP_TO_FILE_DATE.get(contract.dataset, ()):
         quarantine_dates_after(conn, contract, column, as_of)
     earliest = (
-        order_history_start(conn, plausibility.earliest_order_date)
+        order_history_start(conn, as_of, plausibility.earliest_order_date)
         if contract.dataset == ORDERS.dataset
         else EarliestDate(HISTORY_FLOOR, "the earliest date crossdock accepts")
     )
@@ -167,11 +167,18 @@ def quarantine_dates_before(conn: duckdb.DuckDBPyConnection, contract: Contract,
     )
 
 
-def order_history_start(conn: duckdb.DuckDBPyConnection, configured: dt.date | None = None) -> EarliestDate:
-    """The earliest plausible order day for the file in `checked`: configured, else learned from the order days so far."""
+def order_history_start(
+    conn: duckdb.DuckDBPyConnection, as_of: dt.date, configured: dt.date | None = None
+) -> EarliestDate:
+    """The earliest plausible order day for the file in `checked`: configured, else learned from the order days so far.
+
+    Only days up to the file's own limit count: a line an older release loaded
+    with a date in 2999 would otherwise be where the history "starts".
+    """
     if configured is not None:
         return EarliestDate(configured, "orders.earliest_order_date in crossdock.yaml")
     gap_days = round(HISTORY_GAP_YEARS * 365.25)
+    latest = as_of + dt.timedelta(days=TIME_ZONE_SLACK_DAYS)
     [(after_gap,)] = conn.execute(
         f"""
         with order_days as (
@@ -183,7 +190,7 @@ def order_history_start(conn: duckdb.DuckDBPyConnection, configured: dt.date | N
         steps as (
             select day, datediff('day', lag(day) over (order by day), day) as days_since_previous
             from order_days
-            where day is not null
+            where day <= date '{latest.isoformat()}'
         )
 
         select max(day) filter (where days_since_previous > {gap_days}) from steps

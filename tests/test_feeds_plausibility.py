@@ -230,3 +230,13 @@ def test_a_line_from_a_node_declared_later_loads_from_the_quarantine_export_as_i
     assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
     assert open_quarantine(conn, "orders").empty
     assert conn.execute("select fulfilment_node from raw.orders where order_id = 'NEW-NODE'").fetchall() == [("FR-LIL",)]
+
+
+def test_a_line_dated_2999_that_an_older_release_loaded_does_not_hold_back_every_new_line(tmp_path, conn):
+    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines())
+    ingest(conn, tmp_path)
+    conn.execute("insert into raw.orders select * replace ('LEGACY' as order_id, date '2999-12-31' as order_date) "
+                 "from raw.orders limit 1")
+    land(tmp_path, f"orders_{DAY + dt.timedelta(days=1)}.csv", HEADER + order("NEXT", DAY + dt.timedelta(days=1)))
+    [_, result] = ingest(conn, tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
