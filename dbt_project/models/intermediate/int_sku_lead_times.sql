@@ -26,7 +26,7 @@ stats as (
         primary_lines.quoted_lead_time_days,
         count(receipts.lead_time_days) as n_receipts,
         avg(receipts.lead_time_days) as lead_time_mean_days,
-        stddev_samp(receipts.lead_time_days) as lead_time_std_days,
+        {{ exact_stddev_samp_of_integers('receipts.lead_time_days') }} as lead_time_std_days,  -- the same bits every run
         avg(case when receipts.days_late > 0 then 1.0 else 0.0 end) as late_share
     from primary_lines
     left join receipts

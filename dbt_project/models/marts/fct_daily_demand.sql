@@ -22,8 +22,9 @@ daily as (
         sum(case when line_type = 'cancellation' then abs(quantity) else 0 end) as units_cancelled,
         sum(case when line_type = 'write_off' then abs(quantity) else 0 end) as units_written_off,
         count(*) as order_lines,
-        sum(case when line_type = 'sale' then line_value_eur else 0 end) as revenue_eur,
-        sum(case when line_type = 'return' then abs(line_value_eur) else 0 end) as refunds_eur
+        -- money adds exactly (macros/exact_aggregates.sql): the same bits on every run
+        {{ exact_sum("case when line_type = 'sale' then line_value_eur else 0 end") }} as revenue_eur,
+        {{ exact_sum("case when line_type = 'return' then abs(line_value_eur) else 0 end") }} as refunds_eur
     from lines
     group by sku, market, order_date
 )

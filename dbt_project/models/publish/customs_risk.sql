@@ -81,7 +81,7 @@ lanes as (
         count(*) as lane_shipments,
         sum(case when had_customs_hold then 1 else 0 end) as lane_holds,
         avg(case when had_customs_hold then 1.0 else 0.0 end) as lane_hold_rate,
-        avg(hold_days) as lane_mean_hold_days
+        {{ exact_avg('hold_days') }} as lane_mean_hold_days
     from settled
     group by origin_node, origin_country, destination_country
 ),
@@ -107,8 +107,8 @@ cells as (
         count(*) as shipments,
         sum(case when had_customs_hold then 1 else 0 end) as holds,
         count(hold_days) as timed_holds,
-        coalesce(sum(hold_days), 0) as total_hold_days,
-        avg(hold_days) as mean_hold_days,
+        coalesce({{ exact_sum('hold_days') }}, 0) as total_hold_days,
+        {{ exact_avg('hold_days') }} as mean_hold_days,
         percentile_cont(0.9) within group (order by hold_days) as p90_hold_days,
         min(cast(picked_up_at_utc as date)) as first_pickup_date,
         max(cast(picked_up_at_utc as date)) as last_pickup_date

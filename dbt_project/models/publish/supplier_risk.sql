@@ -48,7 +48,7 @@ supplier_delivery as (
         avg(on_time) as on_time_rate,
         avg(days_late) as mean_days_late,
         avg(lead_time_days) as lead_time_mean_days,
-        stddev_samp(lead_time_days) / nullif(avg(lead_time_days), 0) as lead_time_cv
+        {{ exact_stddev_samp_of_integers('lead_time_days') }} / nullif(avg(lead_time_days), 0) as lead_time_cv
     from receipts
     group by supplier_id
 ),
