@@ -9,11 +9,13 @@ generate it after a run, not during one (DuckDB allows one writer).
 """
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from crossdock.publish import PUBLISH_SCHEMA
 from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment
 
 
@@ -28,7 +30,8 @@ def generate_docs(settings: Settings) -> Path:
     if not settings.warehouse.exists():
         raise FileNotFoundError(f"no warehouse at {settings.warehouse}: run the planning job first (`crossdock demo`)")
     export_to_environment(settings)
-    command = [dbt_executable(), "docs", "generate", "--static",
+    # the published models as BI reads them (publish.*), not where a run stages them (plan_next)
+    command = [dbt_executable(), "docs", "generate", "--static", "--vars", json.dumps({"plan_schema": PUBLISH_SCHEMA}),
                "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     done = subprocess.run(command, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
     if done.returncode != 0:

@@ -5,6 +5,10 @@ with no rows or only some of the published tables. Sums are taken in SQL with
 an explicit type (a text column that holds only nulls is written as varchar,
 and `sum(varchar)` fails), and a figure the warehouse cannot give prints as
 "n/a".
+
+It says first which run the published plan is from (publish.plan_runs) and
+when a later run staged a plan it did not publish (a failed run): then
+publish is unchanged and every figure below is the last good plan's.
 """
 from __future__ import annotations
 
@@ -13,29 +17,11 @@ import math
 import duckdb
 
 from compliance.documents import flag_counts
+from crossdock.publish import PLAN_TABLES, PublishedPlan, UnpublishedStaging, last_published, unpublished_staging
 from crossdock.settings import Settings, pii_salt_warning
 from crossdock.warehouse import connect
 
-PUBLISHED_TABLES = (
-    "supply_chain_view",
-    "demand_forecast",
-    "forecast_accuracy",
-    "forecast_backtest",
-    "inventory_plan",
-    "inventory_projection",
-    "service_level_tradeoff",
-    "service_classes",
-    "transfer_recommendations",
-    "scenario_impact",
-    "supplier_risk",
-    "lane_performance",
-    "delivery_promise",
-    "delivery_promise_by_chapter",
-    "customs_risk",
-    "compliance_plan",
-    "order_landed_cost",
-    "market_coverage",
-)
+PUBLISHED_TABLES = PLAN_TABLES
 NA = "n/a"
 
 
@@ -96,6 +82,8 @@ def _assumptions(conn: duckdb.DuckDBPyConnection) -> dict:
 def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
     existing = _tables(conn, "publish")
     summary: dict = {"rows": {t: (_one(conn, f"select count(*) from publish.{t}")[0] if t in existing else None) for t in PUBLISHED_TABLES}}
+    summary["published_plan"] = last_published(conn)
+    summary["unpublished"] = unpublished_staging(conn)
     if "forecast_accuracy" in existing:
         rows = conn.execute(
             "select model, try_cast(wape as double), try_cast(bias as double), try_cast(coverage_p10_p90 as double) "
@@ -167,6 +155,7 @@ def format_summary(settings: Settings, s: dict) -> str:
         )
     else:
         lines.append("ingest: nothing ingested yet (no audit.ingest_ledger)")
+    lines += _plan_lines(s.get("published_plan"), s.get("unpublished"))
     built = {t: n for t, n in s["rows"].items() if n is not None}
     lines.append(f"published tables: {len(built)} of {len(s['rows'])} built")
     for table, rows in s["rows"].items():
@@ -211,6 +200,24 @@ def format_summary(settings: Settings, s: dict) -> str:
             f"orders landed: {n:,} orders, duty EUR {fmt(duty)}, VAT EUR {fmt(vat)}, fees EUR {fmt(fees)}, landed EUR {fmt(landed)}"
         )
     return "\n".join(lines)
+
+
+def _when(moment) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _plan_lines(plan: PublishedPlan | None, unpublished: UnpublishedStaging | None) -> list[str]:
+    """Which run the published plan is from, and whether a later run failed to publish its own."""
+    last_good = (f"last good plan from run {plan.run_id} (planning date {plan.as_of}) published at {_when(plan.published_at)}"
+                 if plan else "no plan published by a finished run yet")
+    lines = [f"published plan: run {plan.run_id}, planning date {plan.as_of}, published {_when(plan.published_at)} "
+             "(publish.plan_runs)" if plan else "published plan: none recorded (publish.plan_runs is empty or missing)"]
+    if unpublished:
+        lines.append(
+            f"NOT PUBLISHED: run {unpublished.run_id} staged a new plan in plan_next (last write {_when(unpublished.staged_at)}) "
+            f"and did not publish it (failed, or still running); publish unchanged: {last_good}"
+        )
+    return lines
 
 
 def _coverage_lines(coverage: dict | None) -> list[str]:

@@ -14,6 +14,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from crossdock.publish import staged
 from crossdock.warehouse import read_sql
 from expectations.forecast_gate import validate_forecast
 from expectations.gate import GateResult, validate_training_data
@@ -94,7 +95,7 @@ def training_data_quality_gate(warehouse: DuckDBResource) -> dg.AssetCheckResult
 )
 def forecast_quality_gate(warehouse: DuckDBResource) -> dg.AssetCheckResult:
     with warehouse.get_connection() as conn:
-        forecast = read_sql(conn, "select * from publish.demand_forecast")
+        forecast = read_sql(conn, f"select * from {staged('demand_forecast')}")  # this run's, before it is published
         history = read_sql(conn, "select sku, market, category, demand_date, units_sold from marts.fct_daily_demand")
     as_of = forecast["as_of"].max() if not forecast.empty else history["demand_date"].max()
     expected = active_series(history, as_of)

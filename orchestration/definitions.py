@@ -10,6 +10,7 @@ from orchestration.assets.forecast import demand_forecast, forecast_accuracy, mo
 from orchestration.assets.ingest import INGEST_ASSETS
 from orchestration.assets.merchant_config import merchant_network
 from orchestration.assets.plans import inventory_planning
+from orchestration.assets.publish import published_plan
 from orchestration.assets.reference import ecb_fx_rates
 from orchestration.assets.scenarios import scenario_impact_table
 from orchestration.automation import (
@@ -34,7 +35,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             merchant_network,
             *dg.map_asset_specs(automated, [
                 crossdock_dbt_models, demand_forecast, forecast_accuracy, inventory_planning,
-                scenario_impact_table, compliance_tables, bi_publish_copies,
+                scenario_impact_table, compliance_tables, published_plan, bi_publish_copies,
             ]),
         ],
         asset_checks=[training_data_quality_gate, model_beats_seasonal_naive, forecast_quality_gate],

@@ -630,6 +630,76 @@ def test_the_dashboard_pages_show_the_published_numbers_in_a_browser(platform, t
                 assert page.locator("[data-testid='stException']").count() == 0, page.inner_text("body")[:2000]
 
 
+def published_plan_runs(settings: Settings) -> list[tuple]:
+    return query(settings, "select run_id, tables, rows_by_table from publish.plan_runs order by published_at")
+
+
+def fingerprints(settings: Settings, schema: str) -> dict[str, tuple]:
+    """Rows and an order-free hash of every table of `schema`: equal only when the tables are equal."""
+    names = [t for (t,) in query(settings, f"select table_name from information_schema.tables where table_schema = '{schema}'")]
+    return {t: query(settings, f"select count(*), sum(hash(t)) from {schema}.{t} as t")[0] for t in sorted(names)}
+
+
+def bi_copies(settings: Settings) -> dict[str, bytes]:
+    folder = settings.exports / "bi"
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def summary_text(settings: Settings) -> str:
+    from crossdock.summary import collect_summary, format_summary
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+        return format_summary(settings, collect_summary(conn))
+
+
+def test_the_run_published_its_whole_plan_and_names_itself_in_publish_and_the_bi_copies(platform):
+    from crossdock.publish import PLAN_TABLES
+
+    settings, result = platform["settings"], platform["result"]
+    [(run_id, tables, rows)] = published_plan_runs(settings)
+    assert run_id == result.run_id and tables == len(PLAN_TABLES)
+    assert json.loads(rows) == {t: query(settings, f"select count(*) from publish.{t}")[0][0] for t in PLAN_TABLES}
+    with duckdb.connect(str(settings.exports / "bi" / "crossdock_publish.duckdb"), read_only=True) as snap:
+        assert snap.execute("select run_id from publish.plan_runs").fetchall() == [(run_id,)]
+    assert f"published plan: run {run_id}" in summary_text(settings) and "NOT PUBLISHED" not in summary_text(settings)
+
+
+def test_a_run_that_fails_before_its_plan_is_finished_leaves_the_last_good_plan_whole(platform, monkeypatch):
+    """Issue 14: the second run rebuilds the dbt models, the forecast, the plans and the compliance
+    tables, then its scenario step fails. publish and the BI copies stay the first run's, bit for bit,
+    and the summary says so. What the failed run staged in plan_next is also the proof that two runs
+    on the same data give identical tables: every table it rebuilt equals the published one exactly
+    (no column is left out: no published table holds a run id or a wall-clock time)."""
+    import orchestration.assets.scenarios as scenarios
+    from crossdock.publish import PLAN_TABLES
+
+    settings = platform["settings"]
+    published, copies, runs = fingerprints(settings, "publish"), bi_copies(settings), published_plan_runs(settings)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("scenario engine crashed (injected by the test)")
+
+    monkeypatch.setattr(scenarios, "scenario_impact", crash)
+    result = platform["job"].execute_in_process(instance=platform["instance"], raise_on_error=False, tags=landing_tags(settings))
+    assert not result.success
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    rebuilt = {dg.AssetKey(["publish", t]) for t in ("supply_chain_view", "demand_forecast", "inventory_plan", "order_landed_cost")}
+    assert rebuilt <= materialized and dg.AssetKey(["publish", "plan_runs"]) not in materialized
+
+    assert fingerprints(settings, "publish") == published
+    assert bi_copies(settings) == copies and published_plan_runs(settings) == runs
+    out = summary_text(settings)
+    assert f"NOT PUBLISHED: run {result.run_id} staged a new plan" in out
+    assert f"publish unchanged: last good plan from run {runs[-1][0]}" in out
+
+    differing = {
+        table: query(settings, f"select (select count(*) from (select * from publish.{table} except all select * from plan_next.{table}))"
+                               f" + (select count(*) from (select * from plan_next.{table} except all select * from publish.{table}))")[0][0]
+        for table in PLAN_TABLES if table != "scenario_impact"  # the crash kept the first run's
+    }
+    assert {t: n for t, n in differing.items() if n} == {}
+
+
 def test_a_broken_feed_trips_the_gate_and_the_forecast_is_not_materialized(platform):
     """A later file re-sends the last day's order lines with the sign flipped (a
     classic export bug): the lines become returns, that day has no sales in any
@@ -645,6 +715,7 @@ def test_a_broken_feed_trips_the_gate_and_the_forecast_is_not_materialized(platf
         writer.writeheader()
         writer.writerows(broken)
 
+    published, copies = fingerprints(settings, "publish"), bi_copies(settings)
     result = platform["job"].execute_in_process(instance=platform["instance"], raise_on_error=False, tags=landing_tags(settings))
     [gate] = [e for e in result.get_asset_check_evaluations() if e.check_name == "training_data_quality_gate"]
     assert not gate.passed
@@ -652,6 +723,10 @@ def test_a_broken_feed_trips_the_gate_and_the_forecast_is_not_materialized(platf
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert FORECAST not in materialized and ACCURACY not in materialized
     assert dg.AssetKey(["raw", "orders"]) in materialized
+    # dbt rebuilt supply_chain_view with the broken day (in plan_next); publish and the BI copies kept the last good plan
+    assert dg.AssetKey(["publish", "supply_chain_view"]) in materialized
+    assert fingerprints(settings, "publish") == published and bi_copies(settings) == copies
+    assert f"NOT PUBLISHED: run {result.run_id}" in summary_text(settings)
 
 
 def test_amounts_keep_their_currency_and_convert_at_the_ecb_rate_of_the_order_day(platform):

@@ -41,7 +41,7 @@ def _accuracy(model_wape: float) -> pd.DataFrame:
 
 @pytest.mark.parametrize("model_wape, passed", [(0.72, True), (1.0, True), (1.05, False)])
 def test_model_must_not_lose_to_seasonal_naive(tmp_path, model_wape, passed):
-    result = model_beats_seasonal_naive(warehouse=_warehouse(tmp_path, publish__forecast_accuracy=_accuracy(model_wape)))
+    result = model_beats_seasonal_naive(warehouse=_warehouse(tmp_path, plan_next__forecast_accuracy=_accuracy(model_wape)))
     assert result.passed is passed
     assert ("worse than" in result.description) is not passed
     assert result.metadata["ratio_to_auto_ets"].value == pytest.approx(model_wape / 0.95)
@@ -65,12 +65,12 @@ def _history(series: list[tuple[str, str]]) -> pd.DataFrame:
 def test_forecast_gate_passes_a_complete_forecast_and_names_a_missing_series(tmp_path):
     series = [("A", "US"), ("B", "US"), ("A", "DE")]
     ok = forecast_quality_gate(
-        warehouse=_warehouse(tmp_path, publish__demand_forecast=_forecast(series), marts__fct_daily_demand=_history(series))
+        warehouse=_warehouse(tmp_path, plan_next__demand_forecast=_forecast(series), marts__fct_daily_demand=_history(series))
     )
     assert ok.passed, ok.description
     (tmp_path / "w.duckdb").unlink()
     bad = forecast_quality_gate(
-        warehouse=_warehouse(tmp_path, publish__demand_forecast=_forecast(series[:2]), marts__fct_daily_demand=_history(series))
+        warehouse=_warehouse(tmp_path, plan_next__demand_forecast=_forecast(series[:2]), marts__fct_daily_demand=_history(series))
     )
     assert not bad.passed and "A DE" in bad.description
 

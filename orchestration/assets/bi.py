@@ -1,4 +1,8 @@
-"""The BI copies of schema publish, refreshed after every publish (crossdock/bi_export.py does the work)."""
+"""The BI copies of schema publish, refreshed after every publish (crossdock/bi_export.py does the work).
+
+It follows publish/plan_runs, the one step that changes schema publish, so the
+copies change when a run has published its whole plan and never in between.
+"""
 
 from pathlib import Path
 
@@ -6,7 +10,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from crossdock.bi_export import SNAPSHOT_NAME, export_published
-from crossdock.summary import PUBLISHED_TABLES
+from orchestration.assets.publish import PUBLISHED_PLAN
 from orchestration.resources import WAREHOUSE_POOL, ArtifactFolders
 
 BI_EXPORTS = dg.AssetKey(["exports", "bi_publish_copies"])
@@ -14,14 +18,15 @@ BI_EXPORTS = dg.AssetKey(["exports", "bi_publish_copies"])
 
 @dg.asset(
     key=BI_EXPORTS,
-    deps=[dg.AssetKey(["publish", table]) for table in PUBLISHED_TABLES],
+    deps=[PUBLISHED_PLAN],
     group_name="bi",
     kinds={"parquet", "duckdb"},
     owners=["team:data-platform"],
     pool=WAREHOUSE_POOL,
     description="Every publish.* table as a Parquet file (CROSSDOCK_EXPORTS/bi/parquet/<table>.parquet) and as a "
     f"snapshot database (CROSSDOCK_EXPORTS/bi/{SNAPSHOT_NAME}, open it read-only), so BI tools never hold the live "
-    "warehouse's lock. Replaced whole after each publish.",
+    "warehouse's lock. The folder is replaced whole (written beside it, then renamed) after each publish, "
+    "and publish.plan_runs in it names the run the plan is from.",
 )
 def bi_publish_copies(context: dg.AssetExecutionContext, warehouse: DuckDBResource, artifacts: ArtifactFolders):
     folder = Path(artifacts.exports) / "bi"

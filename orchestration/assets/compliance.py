@@ -15,7 +15,8 @@ from compliance.orders import order_landed_costs
 from compliance.plan import build_compliance_plan
 from compliance.policy import CompliancePolicy
 from compliance.rulebook import Rulebook
-from crossdock.warehouse import read_sql, replace_table
+from crossdock.publish import stage_table, staged
+from crossdock.warehouse import read_sql
 from orchestration.assets.dbt import model_key, planning_date
 from orchestration.column_schemas import documented_table
 from orchestration.resources import WAREHOUSE_POOL
@@ -63,10 +64,10 @@ class ComplianceConfig(dg.Config):
 
 def read_rulebook(conn) -> Rulebook:
     return Rulebook(
-        de_minimis=read_sql(conn, "select * from reference.de_minimis"),
-        vat_rates=read_sql(conn, "select * from reference.vat_rates"),
-        fees=read_sql(conn, "select * from reference.import_fees"),
-        fx=read_sql(conn, "select calendar_date, currency, units_per_eur from intermediate.int_fx_daily"),
+        de_minimis=read_sql(conn, "select * from reference.de_minimis order by all"),
+        vat_rates=read_sql(conn, "select * from reference.vat_rates order by all"),
+        fees=read_sql(conn, "select * from reference.import_fees order by all"),
+        fx=read_sql(conn, "select calendar_date, currency, units_per_eur from intermediate.int_fx_daily order by all"),
     )
 
 
@@ -102,6 +103,7 @@ def read_routes(conn, as_of, days: int) -> pd.DataFrame:
         from routes
         inner join reference.nodes as nodes on nodes.node_code = routes.node  -- a node the config does not declare is no route
         left join reference.countries as node_countries on node_countries.alpha_2 = nodes.country  -- a node's country need not be a market
+        order by all
     """, [as_of])
 
 
@@ -110,6 +112,8 @@ def read_baskets(conn, as_of, days: int) -> pd.DataFrame:
 
     unit_price_local is null when the market has no currency (a catch-all may
     not) or no ECB rate on as_of; unit_price_eur then carries the EUR price.
+    Prices are averaged as decimal(38, 9): DuckDB adds doubles in thread order,
+    which changed their last bits from run to run (see macros/exact_aggregates.sql).
     """
     return read_sql(conn, f"""
         with recent as (
@@ -120,11 +124,11 @@ def read_baskets(conn, as_of, days: int) -> pd.DataFrame:
         ),
         in_market as (
             select sku, market, greatest(1, round(median(quantity))) as basket_units,
-                avg(unit_price) filter (where in_market_currency) as unit_price_local,
-                avg(unit_price_eur) as unit_price_eur
+                avg(cast(unit_price as decimal(38, 9))) filter (where in_market_currency) as unit_price_local,
+                avg(cast(unit_price_eur as decimal(38, 9))) as unit_price_eur
             from recent group by sku, market
         ),
-        anywhere as (select sku, avg(unit_price_eur) as unit_price_eur from recent group by sku),
+        anywhere as (select sku, avg(cast(unit_price_eur as decimal(38, 9))) as unit_price_eur from recent group by sku),
         fx as (select currency, units_per_eur from intermediate.int_fx_daily where calendar_date = cast(? as date))
         select skus.sku, m.market_code as market, coalesce(in_market.basket_units, 1) as basket_units,
             coalesce(in_market.unit_price_local, anywhere.unit_price_eur * fx.units_per_eur) as unit_price_local,
@@ -137,6 +141,7 @@ def read_baskets(conn, as_of, days: int) -> pd.DataFrame:
         left join in_market on in_market.sku = skus.sku and in_market.market = m.market_code
         left join anywhere on anywhere.sku = skus.sku
         left join fx on fx.currency = m.currency
+        order by all
     """, [as_of, as_of, as_of])
 
 
@@ -164,26 +169,29 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
     with warehouse.get_connection() as conn:
         as_of = planning_date(conn)
         rules = read_rulebook(conn)
-        facts = read_sql(conn, "select * from intermediate.int_sku_market_compliance")
+        facts = read_sql(conn, "select * from intermediate.int_sku_market_compliance order by all")
         duty_rates = read_sql(conn, """
             select sku, customs_territory, mfn_rate, preferential_agreement, preferential_rate from intermediate.int_sku_duty_rates
+            order by all
         """)
-        countries = read_sql(conn, "select alpha_2, customs_territory from reference.countries")
+        countries = read_sql(conn, "select alpha_2, customs_territory from reference.countries order by all")
         routes = read_routes(conn, as_of, policy.basket_days)
         baskets = read_baskets(conn, as_of, policy.basket_days)
-        risk = read_sql(conn, """
+        risk = read_sql(conn, f"""
             select origin_country, destination_country, hs_chapter,
                 max(smoothed_hold_rate) as hold_rate, max(expected_added_days) as added_days
-            from publish.customs_risk group by all
+            from {staged('customs_risk')} group by all order by all
         """)
         lines = read_sql(conn, f"""
             select order_id, order_date, market, ship_to_country, ship_from_node, carrier, sku, quantity, unit_price, currency,
                 units_per_eur
             from ({SHIP_FROM}) as lines
+            order by all  -- an order's lines add up in the same order on every run (float sums are order-dependent)
         """)
         nodes = read_sql(conn, """
             select nodes.node_code, nodes.country, countries.customs_territory
             from reference.nodes as nodes left join reference.countries as countries on countries.alpha_2 = nodes.country
+            order by all
         """)
 
     plan = build_compliance_plan(facts, routes, baskets, rules, policy, as_of, risk)
@@ -194,8 +202,8 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
     _log_unknowns(context, plan, orders)
 
     with warehouse.get_connection() as conn:
-        replace_table(conn, "publish.compliance_plan", plan)
-        replace_table(conn, "publish.order_landed_cost", orders)
+        stage_table(conn, "compliance_plan", plan, context.run_id)
+        stage_table(conn, "order_landed_cost", orders, context.run_id)
 
     yield dg.MaterializeResult(asset_key=COMPLIANCE_PLAN, metadata=_plan_metadata(plan))
     yield dg.MaterializeResult(asset_key=ORDER_LANDED_COST, metadata=_order_metadata(orders))

@@ -14,9 +14,11 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from crossdock.planning_date import parse_as_of
+from crossdock.publish import PUBLISH_SCHEMA, STAGING_SCHEMA, record_staging
 from orchestration.retries import retry_if_transient
 from orchestration.resources import DBT_PROJECT, WAREHOUSE_POOL
 
@@ -27,16 +29,21 @@ GROUP_BY_SCHEMA = {
     "marts": "marts",
     "publish": "publish",
 }
+# dbt builds the published models into the staging schema; their assets keep the
+# key of the table BI reads (publish/<model>), which publish/plan_runs fills.
+ASSET_SCHEMA = {STAGING_SCHEMA: PUBLISH_SCHEMA}
 
 
 class CrossdockTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
-        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        schema = dbt_resource_props["schema"]
+        return dg.AssetKey([ASSET_SCHEMA.get(schema, schema), dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return GROUP_BY_SCHEMA.get(dbt_resource_props.get("schema", ""), "dbt")
+        schema = dbt_resource_props.get("schema", "")
+        return GROUP_BY_SCHEMA.get(ASSET_SCHEMA.get(schema, schema), "dbt")
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return ["team:data-platform"]
@@ -71,11 +78,15 @@ def dbt_build_args(config: DbtBuildConfig) -> list[str]:
     dagster_dbt_translator=TRANSLATOR,
     pool=WAREHOUSE_POOL,
 )
-def crossdock_dbt_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource):
-    """Seeds, staging, intermediate, marts and the dbt-built published tables."""
+def crossdock_dbt_models(
+    context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource, warehouse: DuckDBResource
+):
+    """Seeds, staging, intermediate, marts and the dbt-built published tables (into plan_next until the publish)."""
     args = dbt_build_args(config)
     if config.as_of:
         context.log.info(f"planning as of {config.as_of} (dbt var as_of)")
+    with warehouse.get_connection() as conn:  # closed before dbt opens the file itself
+        record_staging(conn, context.run_id, "dbt models")
     try:
         # row counts of the tables (not views), counted once dbt has let go of the DuckDB file
         yield from dbt.cli(args, context=context).stream().fetch_row_counts()

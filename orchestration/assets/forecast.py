@@ -18,7 +18,8 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from crossdock.warehouse import read_sql, replace_table
+from crossdock.publish import stage_table, staged
+from crossdock.warehouse import read_sql
 from ml.backtest import DEFAULT_WINDOWS, MODEL, NAIVE, backtest
 from ml.forecast import forecast_demand
 from ml.plots import market_forecast_pngs, markdown_image, write_pngs
@@ -89,8 +90,8 @@ def forecast_accuracy(context: dg.AssetExecutionContext, config: ForecastConfig,
     metrics = result.metrics.assign(as_of=pd.Timestamp(as_of))
     predictions = result.predictions.assign(as_of=pd.Timestamp(as_of))
     with warehouse.get_connection() as conn:
-        rows = replace_table(conn, "publish.forecast_accuracy", metrics)
-        backtest_rows = replace_table(conn, "publish.forecast_backtest", predictions)
+        rows = stage_table(conn, "forecast_accuracy", metrics, context.run_id)
+        backtest_rows = stage_table(conn, "forecast_backtest", predictions, context.run_id)
     overall = result.overall()
     context.log.info(
         "backtest WAPE: " + ", ".join(f"{m} {overall.loc[m, 'wape']:.3f}" for m in overall.index)
@@ -133,7 +134,7 @@ def forecast_accuracy(context: dg.AssetExecutionContext, config: ForecastConfig,
 )
 def model_beats_seasonal_naive(warehouse: DuckDBResource) -> dg.AssetCheckResult:
     with warehouse.get_connection() as conn:
-        overall = read_sql(conn, "select * from publish.forecast_accuracy where scope = 'overall'").set_index("model")
+        overall = read_sql(conn, f"select * from {staged('forecast_accuracy')} where scope = 'overall'").set_index("model")
     model, naive = float(overall.loc[MODEL, "wape"]), float(overall.loc[NAIVE, "wape"])
     others = {m: float(overall.loc[m, "wape"]) for m in overall.index if m not in (MODEL, NAIVE)}
     verdict = "beats" if model <= naive else "is worse than"
@@ -171,11 +172,11 @@ def demand_forecast(
     )
     frame = result.forecast.assign(as_of=pd.Timestamp(as_of), model_version=result.model_version)
     with warehouse.get_connection() as conn:
-        metrics = read_sql(conn, "select * from publish.forecast_accuracy")
+        metrics = read_sql(conn, f"select * from {staged('forecast_accuracy')}")
         last_window = read_sql(
-            conn, 'select * from publish.forecast_backtest where "window" = (select min("window") from publish.forecast_backtest)'
+            conn, f'select * from {staged("forecast_backtest")} where "window" = (select min("window") from {staged("forecast_backtest")})'
         )
-        rows = replace_table(conn, "publish.demand_forecast", frame)
+        rows = stage_table(conn, "demand_forecast", frame, context.run_id)
     model_folder = save_model(result, Path(artifacts.models), metrics)
     pngs = market_forecast_pngs(history, frame, backtest_predictions=last_window)
     files = write_pngs(pngs, Path(artifacts.exports) / PLOTS_FOLDER)

@@ -12,7 +12,8 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from crossdock.settings import PROJECT_ROOT
-from crossdock.warehouse import read_sql, replace_table
+from crossdock.publish import stage_table, staged
+from crossdock.warehouse import read_sql
 from orchestration.assets.dbt import model_key
 from orchestration.column_schemas import documented_table
 from orchestration.resources import WAREHOUSE_POOL
@@ -30,9 +31,13 @@ TRANSFERS = dg.AssetKey(["publish", "transfer_recommendations"])
 
 
 def read_plan_inputs(conn) -> dict[str, pd.DataFrame]:
-    """The warehouse tables the plan (and its scenarios) start from, by name."""
+    """The warehouse tables the plan (and its scenarios) start from, by name.
+
+    The run's own forecast and customs risk (plan_next, not yet published); every
+    query sorted, so pandas sums over its rows add in the same order on every run.
+    """
     queries = {
-        "forecast": "select sku, market, forecast_date, p10, p50, p90, mean, as_of from publish.demand_forecast",
+        "forecast": f"select sku, market, forecast_date, p10, p50, p90, mean, as_of from {staged('demand_forecast')}",
         "position": "select sku, node, on_hand, on_order from intermediate.int_stock_position",
         "lead_times": "select sku, n_receipts, lead_time_mean_days, lead_time_std_days, quoted_lead_time_days, "
         "lead_time_basis from intermediate.int_sku_lead_times",
@@ -48,9 +53,9 @@ def read_plan_inputs(conn) -> dict[str, pd.DataFrame]:
         "territories": "select alpha_2, customs_territory from reference.countries",
         "sku_hs": "select sku, hs_code from marts.dim_sku",
         "customs_risk": "select origin_node, origin_country, destination_country, hs_chapter, conservative_added_days, "
-        "lane_conservative_added_days from publish.customs_risk",
+        f"lane_conservative_added_days from {staged('customs_risk')}",
     }
-    return {name: read_sql(conn, sql) for name, sql in queries.items()}
+    return {name: read_sql(conn, f"{sql} order by all") for name, sql in queries.items()}
 
 
 def stock_unknown_nodes(frames: dict[str, pd.DataFrame]) -> set[str]:
@@ -181,11 +186,11 @@ def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanC
     )
     with warehouse.get_connection() as conn:
         rows = {
-            PLAN: replace_table(conn, "publish.inventory_plan", plan),
-            PROJECTION: replace_table(conn, "publish.inventory_projection", projection),
-            TRADEOFF: replace_table(conn, "publish.service_level_tradeoff", tradeoff),
-            CLASSES: replace_table(conn, "publish.service_classes", classes.assign(as_of=pd.Timestamp(as_of))),
-            TRANSFERS: replace_table(conn, "publish.transfer_recommendations", transfers.assign(as_of=pd.Timestamp(as_of))),
+            PLAN: stage_table(conn, "inventory_plan", plan, context.run_id),
+            PROJECTION: stage_table(conn, "inventory_projection", projection, context.run_id),
+            TRADEOFF: stage_table(conn, "service_level_tradeoff", tradeoff, context.run_id),
+            CLASSES: stage_table(conn, "service_classes", classes.assign(as_of=pd.Timestamp(as_of)), context.run_id),
+            TRANSFERS: stage_table(conn, "transfer_recommendations", transfers.assign(as_of=pd.Timestamp(as_of)), context.run_id),
         }
     actions = plan["action"].value_counts().rename_axis("action").reset_index(name="sku_nodes")
     by_class = (

@@ -4,7 +4,8 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from crossdock.warehouse import read_sql, replace_table
+from crossdock.publish import stage_table, staged
+from crossdock.warehouse import read_sql
 from orchestration.assets.dbt import model_key
 from orchestration.column_schemas import documented_table
 from orchestration.assets.plans import CLASSES, INPUTS, PLAN, move_customs_days, read_plan_inputs, stock_unknown_nodes
@@ -41,13 +42,14 @@ def scenario_impact_table(context: dg.AssetExecutionContext, config: ScenarioCon
     with warehouse.get_connection() as conn:
         frames = read_plan_inputs(conn)
         alternatives = read_sql(
-            conn, "select sku, supplier_id, unit_cost_eur, quoted_lead_time_days, is_primary from publish.supplier_risk"
+            conn, "select sku, supplier_id, unit_cost_eur, quoted_lead_time_days, is_primary "
+            f"from {staged('supplier_risk')} order by all",
         )
         # the classes the plan was built with (its service_levels_file included), not a re-classification
         classes = read_sql(
             conn,
             "select sku, market, annual_units, annual_revenue_eur, abc, pattern, target_service_level, ss_method "
-            "from publish.service_classes",
+            f"from {staged('service_classes')} order by all",
         )
     forecast, position, skus, market_nodes, history = (
         frames[k] for k in ("forecast", "position", "skus", "market_nodes", "history")
@@ -74,7 +76,7 @@ def scenario_impact_table(context: dg.AssetExecutionContext, config: ScenarioCon
     costs = ContingencyCosts(expedite_eur_per_kg=config.expedite_eur_per_kg, transfer_eur_per_kg=config.reroute_eur_per_kg)
     impact = scenario_impact(plan_inputs, scenarios, costs)
     with warehouse.get_connection() as conn:
-        rows = replace_table(conn, "publish.scenario_impact", impact.assign(as_of=pd.Timestamp(as_of)))
+        rows = stage_table(conn, "scenario_impact", impact.assign(as_of=pd.Timestamp(as_of)), context.run_id)
     summary = (
         impact.groupby(["scenario", "contingency"]).agg(rows=("sku", "size"), cost_eur=("contingency_cost_eur", "sum")).reset_index()
         if not impact.empty

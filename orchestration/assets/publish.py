@@ -1,0 +1,80 @@
+"""The publish step: after every plan asset (and the blocking checks before them), swap plan_next into publish.
+
+Every asset keyed ["publish", <table>] builds its table into plan_next
+(crossdock/publish.py says why); this asset alone writes schema publish, in
+one transaction, and records the run in publish.plan_runs. When any plan
+asset fails or a blocking check stops it, this asset does not run, and
+publish keeps the last good plan whole.
+"""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from crossdock.publish import PLAN_RUNS, PLAN_TABLES, PlanIncomplete, last_published, publish_plan, staged
+from orchestration.column_schemas import documented_table
+from orchestration.resources import WAREHOUSE_POOL
+
+PLAN_KEYS = [dg.AssetKey(["publish", table]) for table in PLAN_TABLES]
+PUBLISHED_PLAN = dg.AssetKey(["publish", PLAN_RUNS])
+
+
+def older_than_their_inputs(context: dg.AssetExecutionContext) -> list[str]:
+    """Plan tables whose last build is older than an input rebuilt by another run since.
+
+    Such a plan_next mixes two plans (say, a run rebuilt the dbt models and
+    failed before the forecast, and a later run materialized only the
+    scenarios): publishing it would recreate the problem the staging solves.
+    Within one run Dagster's step order already guarantees inputs come first.
+    """
+    graph = context.job_def.asset_layer.asset_graph  # set in every run, in process too (the repository is not)
+    latest = context.instance.get_latest_materialization_event
+    stale = []
+    for key in PLAN_KEYS:
+        built = latest(key)
+        if built is None:
+            stale.append(f"{key.to_user_string()} (never built)")
+            continue
+        for parent in sorted(graph.get(key).parent_keys):
+            upstream = latest(parent)
+            if upstream and upstream.run_id != built.run_id and upstream.timestamp > built.timestamp:
+                stale.append(f"{key.to_user_string()} (older than {parent.to_user_string()} of run {upstream.run_id})")
+    return stale
+
+
+@dg.asset(
+    key=PUBLISHED_PLAN,
+    deps=PLAN_KEYS,
+    group_name="publish",
+    kinds={"duckdb"},
+    owners=["team:data-platform"],
+    pool=WAREHOUSE_POOL,
+    metadata=documented_table("publish", PLAN_RUNS),
+    description="Publishes the plan: copies every table the run built into plan_next to publish.<table> in one "
+    "transaction and adds the run to publish.plan_runs (run id, planning date, time, rows per table). Runs only "
+    "after every plan asset succeeded, so a failed run leaves publish on the last good plan, whole.",
+)
+def published_plan(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as conn:
+        previous = last_published(conn)
+        kept = f"last good plan from run {previous.run_id} published at {previous.published_at:%Y-%m-%d %H:%M:%S} UTC" \
+            if previous else "nothing published yet"
+        stale = older_than_their_inputs(context)
+        if stale:
+            raise dg.Failure(description=f"publish unchanged ({kept}): plan_next is not one plan: {'; '.join(stale)}. "
+                             "Run daily_planning to rebuild the whole plan.")
+        [(as_of,)] = conn.execute(f"select max(as_of)::date from {staged('demand_forecast')}").fetchall()
+        try:
+            plan = publish_plan(conn, context.run_id, as_of)
+        except PlanIncomplete as error:
+            raise dg.Failure(description=f"publish unchanged ({kept}): {error}") from None
+        [(runs,)] = conn.execute(f"select count(*) from publish.{PLAN_RUNS}").fetchall()
+    context.log.info(f"published the plan of run {plan.run_id} as of {plan.as_of}: {sum(plan.rows_by_table.values()):,} "
+                     f"rows in {len(plan.rows_by_table)} tables (replaces: {kept})")
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": runs,
+        "run_id": plan.run_id,
+        "as_of": str(plan.as_of),
+        "published_at": f"{plan.published_at:%Y-%m-%d %H:%M:%S} UTC",
+        "replaces": previous.run_id if previous else "",
+        "rows_by_table": dg.MetadataValue.json(plan.rows_by_table),
+    })

@@ -1,0 +1,97 @@
+"""The swap from plan_next into publish: all tables or none, and the run it came from on record."""
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pandas as pd
+import pytest
+
+from crossdock.publish import (
+    PlanIncomplete,
+    last_published,
+    publish_plan,
+    stage_table,
+    unpublished_staging,
+)
+from crossdock.settings import Settings
+from crossdock.summary import collect_summary, format_summary
+
+# tables the summary only counts, so small frames stand for them
+TABLES = ("lane_performance", "customs_risk", "supply_chain_view")
+
+
+def fingerprint(conn: duckdb.DuckDBPyConnection, schema: str) -> dict[str, tuple]:
+    """Rows and an order-free hash of every table of `schema`."""
+    names = [t for (t,) in conn.execute(
+        "select table_name from information_schema.tables where table_schema = ? order by 1", [schema]).fetchall()]
+    return {t: conn.execute(f"select count(*), sum(hash(t)) from {schema}.{t} as t").fetchone() for t in names}
+
+
+def stage_plan(conn: duckdb.DuckDBPyConnection, run_id: str, units: int) -> None:
+    for table in TABLES:
+        frame = pd.DataFrame({"sku": ["A", "B"], "units": [units, units + 1], "as_of": pd.Timestamp("2026-10-30")})
+        stage_table(conn, table, frame, run_id)
+
+
+@pytest.fixture
+def conn(tmp_path):
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
+        yield connection
+
+
+def test_publishing_copies_every_staged_table_and_records_the_run(conn):
+    stage_plan(conn, "run-1", units=5)
+    plan = publish_plan(conn, "run-1", pd.Timestamp("2026-10-30").date(), TABLES)
+    assert plan.rows_by_table == {t: 2 for t in TABLES}
+    for table in TABLES:
+        assert conn.execute(f"select units from publish.{table} order by sku").fetchall() == [(5,), (6,)]
+    assert last_published(conn) == plan
+    [(run_id, tables, rows)] = conn.execute("select run_id, tables, rows_by_table from publish.plan_runs").fetchall()
+    assert (run_id, tables, json.loads(rows)) == ("run-1", 3, {t: 2 for t in TABLES})
+    assert unpublished_staging(conn) is None
+
+
+def test_a_table_missing_from_the_staging_publishes_nothing(conn):
+    stage_plan(conn, "run-1", units=5)
+    publish_plan(conn, "run-1", None, TABLES)
+    before = fingerprint(conn, "publish")
+    conn.execute("drop table plan_next.customs_risk")
+    stage_table(conn, "lane_performance", pd.DataFrame({"sku": ["A"], "units": [99]}), "run-2")
+    with pytest.raises(PlanIncomplete, match="customs_risk"):
+        publish_plan(conn, "run-2", None, TABLES)
+    assert fingerprint(conn, "publish") == before
+
+
+def test_a_copy_that_fails_half_way_rolls_every_table_back(conn):
+    """The third table's copy fails after two were replaced: the transaction undoes both."""
+    stage_plan(conn, "run-1", units=5)
+    publish_plan(conn, "run-1", None, TABLES)
+    before = fingerprint(conn, "publish")
+    stage_plan(conn, "run-2", units=50)
+    conn.execute("drop table plan_next.supply_chain_view")
+    conn.execute("create view plan_next.supply_chain_view as select error('disk full') as sku")
+    with pytest.raises(duckdb.Error, match="disk full"):
+        publish_plan(conn, "run-2", None, TABLES)
+    assert fingerprint(conn, "publish") == before
+    assert last_published(conn).run_id == "run-1"
+
+
+def test_a_run_that_staged_and_did_not_publish_is_named_beside_the_last_good_plan(conn, tmp_path):
+    stage_plan(conn, "run-1", units=5)
+    publish_plan(conn, "run-1", pd.Timestamp("2026-10-30").date(), TABLES)
+    stage_table(conn, "supply_chain_view", pd.DataFrame({"sku": ["A"], "units": [7]}), "run-2")
+    stage_table(conn, "customs_risk", pd.DataFrame({"sku": ["A"], "units": [7]}), "run-2")
+
+    pending = unpublished_staging(conn)
+    assert pending.run_id == "run-2" and pending.staged == ("customs_risk", "supply_chain_view")
+    out = format_summary(Settings.under(tmp_path), collect_summary(conn))
+    assert "published plan: run run-1, planning date 2026-10-30" in out
+    assert "NOT PUBLISHED: run run-2 staged a new plan" in out
+    assert "publish unchanged: last good plan from run run-1 (planning date 2026-10-30)" in out
+
+    stage_plan(conn, "run-2", units=7)
+    publish_plan(conn, "run-2", None, TABLES)
+    assert unpublished_staging(conn) is None
+    out = format_summary(Settings.under(tmp_path), collect_summary(conn))
+    assert "published plan: run run-2" in out and "NOT PUBLISHED" not in out
