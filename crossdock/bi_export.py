@@ -1,14 +1,17 @@
 """Copies of schema `publish` for BI tools: one Parquet file per table and a read-only snapshot database.
 
 BI tools that opened the live warehouse would hold DuckDB's file lock and
-stop the next run (or be stopped by it). They read these copies instead,
-which are replaced whole after each publish: every file is written beside
-its target and renamed over it, so a reader sees the old or the new
-version, never half of one.
+stop the next run (or be stopped by it). They read these copies instead.
+The copies are made after a run has published its whole plan (schema
+publish changes in one transaction, crossdock/publish.py), and the folder
+changes at once too: everything is written into `<folder>.next` beside it,
+then the old folder is renamed away and the new one renamed into its place,
+so a reader finds the previous plan's files or the new plan's, never a mix
+(publish.plan_runs, copied like every table, names the run they are from).
 """
 from __future__ import annotations
 
-import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -27,30 +30,46 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def export_published(conn: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
-    """Write `folder`/parquet/<table>.parquet and `folder`/crossdock_publish.duckdb; returns rows per table."""
+def _write_copies(conn: duckdb.DuckDBPyConnection, folder: Path, tables: list[str]) -> dict[str, int]:
+    """`folder`/parquet/<table>.parquet and `folder`/crossdock_publish.duckdb for `tables`; rows per table."""
     parquet_dir = folder / "parquet"
-    parquet_dir.mkdir(parents=True, exist_ok=True)
-    tables = published_tables(conn)
+    parquet_dir.mkdir(parents=True)
     rows: dict[str, int] = {}
     for table in tables:
-        target = parquet_dir / f"{table}.parquet"
-        partial = target.with_suffix(".parquet.partial")
-        conn.execute(f"copy publish.{table} to {_quote(partial)} (format parquet, compression zstd)")
-        os.replace(partial, target)
+        conn.execute(f"copy publish.{table} to {_quote(parquet_dir / f'{table}.parquet')} (format parquet, compression zstd)")
         rows[table] = conn.execute(f"select count(*) from publish.{table}").fetchall()[0][0]
-    for stale in set(p.stem for p in parquet_dir.glob("*.parquet")) - set(tables):
-        (parquet_dir / f"{stale}.parquet").unlink()  # a table no longer published must not linger for BI
-
-    snapshot = folder / SNAPSHOT_NAME
-    partial = folder / (SNAPSHOT_NAME + ".partial")
-    partial.unlink(missing_ok=True)
-    conn.execute(f"attach {_quote(partial)} as bi_snapshot")
+    conn.execute(f"attach {_quote(folder / SNAPSHOT_NAME)} as bi_snapshot")
     try:
         conn.execute("create schema bi_snapshot.publish")
         for table in tables:
             conn.execute(f"create table bi_snapshot.publish.{table} as select * from publish.{table}")
     finally:
         conn.execute("detach bi_snapshot")
-    os.replace(partial, snapshot)
+    return rows
+
+
+def _swap_in(new: Path, folder: Path) -> None:
+    """Put `new` where `folder` is: two renames, the old folder deleted only once the new one is in place."""
+    previous = folder.with_name(folder.name + ".previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if folder.exists():
+        folder.rename(previous)
+    new.rename(folder)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def export_published(conn: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
+    """Replace `folder` with parquet/<table>.parquet and crossdock_publish.duckdb of every publish table; rows per table.
+
+    A table no longer published disappears with the old folder, so nothing stale lingers for BI.
+    """
+    new = folder.with_name(folder.name + ".next")
+    shutil.rmtree(new, ignore_errors=True)  # left by an export that crashed half-way
+    new.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        rows = _write_copies(conn, new, published_tables(conn))
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    _swap_in(new, folder)
     return rows

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import duckdb
+import pytest
 
 from crossdock.bi_export import SNAPSHOT_NAME, export_published
 
@@ -26,4 +27,28 @@ def test_parquet_and_snapshot_copy_every_published_table_and_drop_tables_no_long
         assert snap.execute("select count(*) from publish.inventory_plan").fetchall() == [(101,)]
         tables = snap.execute("select table_name from information_schema.tables where table_schema = 'publish'").fetchall()
         assert tables == [("inventory_plan",)]
-    assert not list(folder.glob("*.partial")) and not list((folder / "parquet").glob("*.partial"))
+    assert sorted(p.name for p in tmp_path.glob("bi*")) == ["bi"]  # nothing half-written beside it
+
+
+def test_the_folder_is_swapped_whole_and_a_failed_export_leaves_the_previous_copies(tmp_path):
+    """Written beside the folder and renamed into place: an export that fails half-way changes nothing."""
+    conn = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    conn.execute("create schema publish")
+    conn.execute("create table publish.inventory_plan as select range as sku from range(10)")
+    conn.execute("create table publish.plan_runs as select 'run-1' as run_id")
+    folder = tmp_path / "bi"
+    export_published(conn, folder)
+    before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    conn.execute("create or replace table publish.inventory_plan as select range as sku from range(20)")
+    conn.execute("create view publish.zz_broken as select error('disk full') as x")  # copied last, after the others
+    with pytest.raises(duckdb.Error, match="disk full"):
+        export_published(conn, folder)
+    assert {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.glob("bi*")) == ["bi"]  # no half-written folder left
+
+    conn.execute("drop view publish.zz_broken")
+    export_published(conn, folder)
+    conn.close()
+    assert sorted(p.name for p in tmp_path.glob("bi*")) == ["bi"]
+    assert duckdb.sql(f"select count(*) from '{folder / 'parquet' / 'inventory_plan.parquet'}'").fetchall() == [(20,)]
