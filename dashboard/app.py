@@ -45,7 +45,8 @@ def show_table(frame: pd.DataFrame, formats: dict[str, Callable[[float], str]], 
 def overview_page() -> None:
     conn = connection()
     st.title("S&OP overview")
-    st.caption(f"Plan as of {data.as_of(conn)}. Demand is the next {data.RISK_HORIZON_DAYS} days of the published forecast.")
+    st.caption(f"Plan as of {data.as_of(conn)}, from {data.plan_source(conn)}. "
+               f"Demand is the next {data.RISK_HORIZON_DAYS} days of the published forecast.")
     overview = data.market_overview(conn)
     reorder = data.reorder_list(conn)
     risk = data.stockout_risk(conn)

@@ -41,6 +41,17 @@ def as_of(conn: duckdb.DuckDBPyConnection) -> str:
     return str(conn.execute("select max(as_of)::date from publish.inventory_plan").fetchall()[0][0])
 
 
+def plan_source(conn: duckdb.DuckDBPyConnection) -> str:
+    """Which run the plan on screen is from (publish.plan_runs): after a failed run it is still the last good one."""
+    recorded = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = 'publish' and table_name = 'plan_runs'"
+    ).fetchall()[0][0]
+    row = recorded and conn.execute(
+        "select run_id, published_at from publish.plan_runs order by published_at desc limit 1"
+    ).fetchone()
+    return f"run {row[0]}, published {row[1]:%Y-%m-%d %H:%M} UTC" if row else "a run not recorded (no publish.plan_runs)"
+
+
 def forecast_accuracy_by_market(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Backtest WAPE and bias of the LightGBM forecast per market, with the naive baseline beside it."""
     return read_sql(conn, """

@@ -61,3 +61,16 @@ def test_flags_are_counted_by_type_and_agree_with_flag_count(snapshot):
 def test_a_missing_snapshot_says_how_to_make_one(tmp_path):
     with pytest.raises(data.SnapshotMissing, match="make demo"):
         data.connect(tmp_path / "nothing.duckdb")
+
+
+def test_the_overview_names_the_run_the_plan_is_from(snapshot, tmp_path):
+    assert data.plan_source(snapshot) == "a run not recorded (no publish.plan_runs)"
+    path = tmp_path / "with_runs.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("create schema publish")
+        conn.execute("""
+            create table publish.plan_runs as select * from (values
+                ('run-1', timestamp '2026-11-01 06:10:00'), ('run-2', timestamp '2026-11-02 06:12:30')
+            ) as t(run_id, published_at)
+        """)
+    assert data.plan_source(data.connect(path)) == "run run-2, published 2026-11-02 06:12 UTC"
