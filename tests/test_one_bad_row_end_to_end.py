@@ -9,6 +9,9 @@ the unknown node passes then, as it must, and reaches the models. Then the
 config is installed, a later file brings another unknown-node line, and the
 job runs: it must succeed, plan as of the last real order day, quarantine the
 lines it could judge, and price the order from the unknown node as unknown.
+Two more such lines are written straight into raw.orders, as a warehouse
+loaded by a release before these checks holds them: they must not move the
+planning calendar either.
 """
 from __future__ import annotations
 
@@ -46,6 +49,11 @@ def planned(tmp_path_factory):
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(settings.warehouse)) as conn:  # `crossdock init`: orders only, no config yet
         ingest_feed(conn, settings.landing, "orders", "init-salt")
+        for day in ("2999-12-31", "1900-01-01"):  # loaded by an older release, before the plausibility checks
+            conn.execute(
+                f"insert into raw.orders select * replace ('LEGACY-{day[:4]}' as order_id, date '{day}' as order_date, "
+                f"timestamptz '{day} 10:00:00+00' as ordered_at) from raw.orders where order_id = 'GOOD'"
+            )
     install_demo_config(settings.config)
     (orders / f"orders_late_{END}.csv").write_text(HEADER + line("AFTER-CONFIG", str(END), node="XX-NOWHERE"), encoding="utf-8")
     with pytest.MonkeyPatch.context() as env:
@@ -81,6 +89,7 @@ def test_the_lines_it_could_judge_are_quarantined_with_their_reason(planned):
     rows = query(settings, "select json_extract_string(record, '$.order_id'), reason_code from audit.quarantine order by 1")
     assert rows == [("AFTER-CONFIG", "unknown_node"), ("BAD-1900", "implausible_date"), ("BAD-2999", "implausible_date")]
     assert query(settings, "select count(*) from raw.orders where order_id in ('GOOD', 'BEFORE-CONFIG')") == [(2,)]
+    assert query(settings, "select count(*) from staging.stg_orders where order_id like 'LEGACY-%'") == [(2,)]
 
 
 def test_the_order_from_a_node_the_config_does_not_know_is_priced_as_unknown(planned):
