@@ -368,7 +368,7 @@ def _quarantine_bad_lines(
         conn.execute(
             "insert into audit.quarantine (file_id, dataset, row_number, reason_code, reason, record, quarantined_at, contract_record) "
             f"select ?, ?, _row_number, reason_code, reason, to_json(struct_pack(_line_number := line_number, _raw_line := "
-            f"{shortened_sql(line)})), now(), null from {bad} order by _row_number",
+            f"{shortened_sql(line, 'raw_length')})), now(), null from {bad} order by _row_number",
             [file_id, contract.dataset],
         )
     finally:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from feeds.sql import ident
 
@@ -151,7 +152,10 @@ def bad_lines_table(table: str) -> str:
 
     `_row_number` counts them among the file's rows, like the rows of `table`
     (no number is used twice); `line_number` is the line in the file as an
-    editor shows it; `raw_line` is the line as sent, shortened, NUL bytes shown as ␀.
+    editor shows it; `raw_line` is the line as sent (NUL bytes shown as ␀),
+    whole but for DuckDB's cut of a rejected CSV line at 10,000 characters
+    (`raw_length` is the line's length as sent): the ingest hides its
+    personal values before `shortened_sql` cuts it.
     """
     return f"{table}_bad_lines"
 
@@ -166,11 +170,13 @@ def flagged_rows_table(table: str) -> str:
     return f"{table}_flags"
 
 
-def shortened_sql(value: str) -> str:
-    """SQL for `value` cut to SHOWN_CHARS, saying how long it was."""
+def shortened_sql(value: str, full_length: str | None = None) -> str:
+    """SQL for `value` cut to SHOWN_CHARS, saying how long it was; `full_length` is SQL for
+    the length as sent when `value` was cut before (DuckDB keeps 10,000 characters of a rejected line)."""
+    length = full_length or f"length({value})"
     return (
-        f"case when length({value}) > {SHOWN_CHARS} then left({value}, {SHOWN_CHARS}) || ' … [' || "
-        f"format('{{:,}}', length({value})) || ' characters, shortened]' else {value} end"
+        f"case when {length} > {SHOWN_CHARS} then left({value}, {SHOWN_CHARS}) || ' … [' || "
+        f"format('{{:,}}', {length}) || ' characters, shortened]' else {value} end"
     )
 
 
@@ -240,7 +246,7 @@ def _header(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 def _create_bad_lines(conn: duckdb.DuckDBPyConnection, table: str) -> None:
     conn.execute(
         f"create or replace temp table {ident(bad_lines_table(table))} "
-        "(_row_number bigint, line_number bigint, reason_code varchar, reason varchar, raw_line varchar)"
+        "(_row_number bigint, line_number bigint, reason_code varchar, reason varchar, raw_line varchar, raw_length bigint)"
     )
     conn.execute(f"create or replace temp table {ident(flagged_rows_table(table))} (_row_number bigint, reason_code varchar, reason varchar)")
 
@@ -319,7 +325,7 @@ def _number_bad_csv_lines(conn: duckdb.DuckDBPyConnection, readable: Path, table
     counts = _line_counts_before(readable, [row[1] for row in bad])
     delimiter = _csv_dialect(conn, readable, f"{table}_reject_scans")[0]
     rows, previous = [], 0
-    for (record, _, error_type, first_idx, last_idx, text), (newlines, blanks) in zip(bad, counts):
+    for (record, position, error_type, first_idx, last_idx, text), (newlines, blanks) in zip(bad, counts):
         number = max(int(record) - 1 - blanks, previous + 1)  # never a number twice, whatever the blank lines were
         previous = number
         line_number = newlines + 1
@@ -328,9 +334,15 @@ def _number_bad_csv_lines(conn: duckdb.DuckDBPyConnection, readable: Path, table
             code, reason = NUL_BYTE, _nul_line_reason(line_number, text, header, delimiter)
         else:
             code, reason = MALFORMED_LINE, _csv_line_reason(line_number, error_type, first_idx, last_idx, len(header))
-        rows.append((number, line_number, code, reason, text))
-    conn.executemany(f"insert into {ident(bad_lines_table(table))} values (?, ?, ?, ?, ?)", rows)
-    _shorten_bad_lines(conn, table)
+        length = len(text) if len(text) < DUCKDB_REJECTED_LINE_CHARS else _line_length(readable, position)
+        rows.append((number, line_number, code, reason, text, length))
+    frame = pd.DataFrame(rows, columns=["_row_number", "line_number", "reason_code", "reason", "raw_line", "raw_length"])
+    conn.register("crossdock_bad_csv_lines", frame)  # one insert, not one per line: a file can be all ragged lines
+    try:
+        conn.execute(f"insert into {ident(bad_lines_table(table))} select * from crossdock_bad_csv_lines")
+    finally:
+        conn.unregister("crossdock_bad_csv_lines")
+    _show_nul_in_bad_lines(conn, table)
     conn.execute(
         f"""
         update {ident(table)} set _row_number = slots.file_row
@@ -369,46 +381,69 @@ def _csv_line_reason(line_number: int, error_type: str, first_idx: int, last_idx
     return f"{where} cannot be split into fields ({str(error_type).lower()})"
 
 
-def _shorten_bad_lines(conn: duckdb.DuckDBPyConnection, table: str) -> None:
-    raw = "raw_line"
-    conn.execute(f"update {ident(bad_lines_table(table))} set raw_line = {shortened_sql(_without_nul_sql(raw))}")
+def _show_nul_in_bad_lines(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Bad lines are kept whole until the ingest has hidden their personal values (then it shortens them)."""
+    conn.execute(f"update {ident(bad_lines_table(table))} set raw_line = {_without_nul_sql('raw_line')} where contains(raw_line, chr(0))")
 
 
 def _line_counts_before(path: Path, positions: list[int]) -> list[tuple[int, int]]:
     """(line breaks, blank lines) in the file's bytes before each byte position (ascending).
 
-    Streams the file in chunks, so a file of any size (or one long line)
-    takes bounded memory. A blank line is one with nothing but an optional
+    Streams the file once in chunks, counting each byte once, so a file of
+    any size (or one long line, or a million bad lines) takes bounded memory
+    and linear time. A blank line is one with nothing but an optional
     carriage return; DuckDB skips those rows but counts them as records.
     """
     results: list[tuple[int, int]] = []
-    newlines = blanks = offset = 0
-    tail = b""  # the bytes before the chunk that a blank line may span
+    counted = _Counted()
     pending = iter(positions)
     position = next(pending, None)
     with path.open("rb") as handle:
         while position is not None:
-            chunk = handle.read(COUNT_CHUNK_BYTES)
-            end = offset + len(chunk)
-            while position is not None and (position <= end or not chunk):
-                part = chunk[: max(0, position - offset)]
-                results.append((newlines + part.count(b"\n"), blanks + _blank_lines(tail, part)))
+            chunk, cursor, start = handle.read(COUNT_CHUNK_BYTES), 0, counted.offset
+            while position is not None and (position <= start + len(chunk) or not chunk):
+                upto = max(cursor, min(len(chunk), position - start))
+                counted.add(chunk[cursor:upto])
+                cursor = upto
+                results.append((counted.newlines, counted.blanks))
                 position = next(pending, None)
             if not chunk:
                 break
-            newlines += chunk.count(b"\n")
-            blanks += _blank_lines(tail, chunk)
-            tail = (tail + chunk)[-2:]
-            offset = end
+            counted.add(chunk[cursor:])
     return results
 
 
+class _Counted:
+    """Line breaks and blank lines in the bytes added so far, and how many bytes that was."""
+
+    def __init__(self) -> None:
+        self.newlines = self.blanks = self.offset = 0
+        self.tail = b""  # the last bytes added, that a blank line may span
+
+    def add(self, data: bytes) -> None:
+        self.newlines += data.count(b"\n")
+        self.blanks += len(BLANK_LINE.findall(self.tail + data)) - len(BLANK_LINE.findall(self.tail))
+        self.tail = (self.tail + data)[-2:]
+        self.offset += len(data)
+
+
 BLANK_LINE = re.compile(rb"\n(?=\r?\n)")
+DUCKDB_REJECTED_LINE_CHARS = 10_000  # DuckDB's rejects table keeps this much of a line
 
 
-def _blank_lines(tail: bytes, data: bytes) -> int:
-    """Blank lines that end in `data` (`tail` = the two bytes before it)."""
-    return len(BLANK_LINE.findall(tail + data)) - len(BLANK_LINE.findall(tail))
+def _line_length(path: Path, position: int) -> int:
+    """Bytes of the line DuckDB reports at `position` (its line_byte_position), up to its line break, streaming."""
+    length = 0
+    with path.open("rb") as handle:
+        handle.seek(max(0, position - 1))
+        chunk = handle.read(COUNT_CHUNK_BYTES).lstrip(b"\r\n")  # the position may point at the break before the line
+        while chunk:
+            end = chunk.find(b"\n")
+            if end >= 0:
+                return length + len(chunk[:end].rstrip(b"\r"))
+            length += len(chunk)
+            chunk = handle.read(COUNT_CHUNK_BYTES)
+    return length
 
 
 def _raw_csv_header(conn: duckdb.DuckDBPyConnection, readable: Path, scans: str) -> list[str] | None:
@@ -457,8 +492,7 @@ def _reject_duplicate_columns(
     hides a repeat.
     """
     names = header
-    suspicious = any(re.fullmatch(r"(.+)_\d+", h) and normalized_name(re.fullmatch(r"(.+)_\d+", h)[1]) in {normalized_name(x) for x in header} for h in header)
-    if suspicious and raw_header is not None:
+    if raw_header is not None and any(_renamed_repeat(h, header) for h in header):
         names = raw_header() or header
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
@@ -472,6 +506,12 @@ def _reject_duplicate_columns(
                 rows,
             )
         seen[key] = position
+
+
+def _renamed_repeat(name: str, header: list[str]) -> bool:
+    """True for a name like sku_1 beside sku: how DuckDB renames a repeated column (or a real column so named)."""
+    renamed = re.fullmatch(r"(.+)_\d+", name)
+    return renamed is not None and normalized_name(renamed[1]) in {normalized_name(h) for h in header}
 
 
 # --------------------------------------------------------------------------- JSON Lines
@@ -510,10 +550,10 @@ def _land_json_lines(conn: duckdb.DuckDBPyConnection, readable: Path, table: str
     )
     conn.execute(
         f"insert into {ident(bad_lines_table(table))} select _row_number, line_number, {_sql_string(MALFORMED_LINE)}, "
-        f"'line ' || format('{{:,}}', line_number) || ' of the file ' || problem, rtrim(line, chr(13)) "
+        f"'line ' || format('{{:,}}', line_number) || ' of the file ' || problem, rtrim(line, chr(13)), length(rtrim(line, chr(13))) "
         f"from {ident(lines + '_checked')} where problem is not null"
     )
-    _shorten_bad_lines(conn, table)
+    _show_nul_in_bad_lines(conn, table)
     keys = [
         row[0]
         for row in conn.execute(
@@ -533,6 +573,8 @@ def _land_json_lines(conn: duckdb.DuckDBPyConnection, readable: Path, table: str
         f"from {ident(lines + '_checked')} where problem is null order by _row_number",
         [structure],
     )
+    for helper in (lines, lines + "_checked"):  # each holds the whole file's text
+        conn.execute(f"drop table {ident(helper)}")
 
 
 # --------------------------------------------------------------------------- values not to store as sent

@@ -165,7 +165,8 @@ def test_a_huge_ragged_line_keeps_its_line_number_and_a_short_record(tmp_path, c
     assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
     [(row_number, code, reason, record)] = quarantined(conn)
     assert (row_number, code) == (2, "malformed_line") and reason.startswith("line 3 of the file has 5 fields, the header has 4")
-    assert len(record) < 3_000 and "characters, shortened]" in json.loads(record)["_raw_line"]
+    shown = json.loads(record)["_raw_line"]
+    assert len(record) < 3_000 and shown.startswith("2025-01-03,NL-AMS,HHH") and shown.endswith(" … [3,000,022 characters, shortened]")
 
 
 def test_a_quote_never_closed_quarantines_the_lines_read_with_quote_marks(tmp_path, conn):
@@ -333,3 +334,29 @@ def test_a_file_with_bad_lines_loads_once(tmp_path, conn):
     ingest(conn, tmp_path)
     assert [r.status for r in ingest_feed(conn, tmp_path / "landing", "orders", "salt")] == ["skipped"]
     assert conn.execute("select count(*) from audit.quarantine").fetchall() == [(1,)]
+
+
+def test_many_ragged_lines_are_each_their_own_row(tmp_path, conn):
+    lines = [good(n) + (",x" if n % 2 else "") for n in range(1, 20_001)]
+    land(tmp_path, "orders/orders_a.csv", "\r\n".join([HEADER, *lines]) + "\r\n")
+    result = ingest(conn, tmp_path)
+    assert (result.rows_received, result.rows_loaded, result.rows_quarantined) == (20_000, 10_000, 10_000)
+    bad = conn.execute("select row_number, json_extract(record, '$._line_number')::int from audit.quarantine order by 1").fetchall()
+    assert bad == [(n, n + 1) for n in range(1, 20_001, 2)]
+    assert conn.execute("select list(_row_number order by _row_number) from raw.orders").fetchall()[0][0] == list(range(2, 20_001, 2))
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7])
+def test_line_and_blank_line_counts_are_exact_across_chunk_boundaries(tmp_path, monkeypatch, chunk):
+    import random
+
+    import feeds.readers as readers
+
+    monkeypatch.setattr(readers, "COUNT_CHUNK_BYTES", chunk)
+    rng = random.Random(chunk)
+    for _ in range(100):
+        data = bytes(rng.choice(b"ab\n\r\n\n") for _ in range(rng.randint(0, 60)))
+        (tmp_path / "f.csv").write_bytes(data)
+        positions = sorted(rng.sample(range(len(data) + 3), k=min(5, len(data) + 3)))
+        expected = [(data[:p].count(b"\n"), len(readers.BLANK_LINE.findall(data[:p]))) for p in positions]
+        assert readers._line_counts_before(tmp_path / "f.csv", positions) == expected, (data, positions)
