@@ -31,17 +31,20 @@ import argparse
 import datetime as dt
 import logging
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crossdock.dbt_cli import generate_docs
 from crossdock.planning_date import parse_as_of
 from crossdock.settings import Settings, export_to_environment, load_settings
 from crossdock.summary import print_summary
-from dashboard.serve import streamlit_command
+from dashboard.serve import serve, streamlit_command
 from feeds.contracts import CONTRACTS
+
+if TYPE_CHECKING:
+    import dagster as dg  # imported when a job runs: the other commands start without it
 
 log = logging.getLogger("crossdock")
 
@@ -53,7 +56,26 @@ def _prepare_dagster_home(settings: Settings) -> None:
     template = Path(__file__).resolve().parents[1] / ".dagster_home" / "dagster.yaml"
     if not config.exists() and template.exists() and template != config:
         config.write_text(template.read_text())
+    elif template.exists() and template != config:
+        _warn_if_recovery_settings_differ(config, template)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+
+
+def _warn_if_recovery_settings_differ(config: Path, template: Path) -> None:
+    """Say so when an instance config copied from an older template lacks the current pool and recovery settings.
+
+    The copy is never overwritten (it may hold the merchant's storage settings),
+    so without this an old DAGSTER_HOME would silently keep an old behaviour.
+    """
+    import yaml
+
+    def settings_of(path: Path) -> dict:
+        loaded = yaml.safe_load(path.read_text()) or {}
+        return {key: loaded.get(key) for key in ("concurrency", "run_monitoring")}
+
+    if settings_of(config) != settings_of(template):
+        log.warning(f"{config}: its concurrency / run_monitoring settings differ from {template} (the pool slot and "
+                    "the recovery of killed runs rely on them): copy those sections over")
 
 
 def generate(settings: Settings, scale: float, seed: int, profile: str = "tidy") -> None:
@@ -76,25 +98,34 @@ def run_planning_job(settings: Settings, as_of: str | None = None) -> bool:
     """Run daily_planning in this process on the persistent instance, so the UI shows the run.
 
     `as_of` (YYYY-MM-DD) plans as of that past day: dbt builds with var('as_of')
-    and the forecast and plans start from it.
+    and the forecast and plans start from it. Before it starts, runs left
+    behind by a killed process are failed and their pool slots freed (else this
+    run would wait on the slot for ever); a failed run, this one or a killed
+    one, is written to audit.run_failures here, as no daemon may be running.
     """
     import dagster as dg
 
     from orchestration.assets.dbt import as_of_run_config
     from orchestration.automation import all_landing_files, run_tags_for
     from orchestration.definitions import build_definitions
+    from orchestration.recovery import host_tags, recover
 
     job = build_definitions(settings).resolve_job_def("daily_planning")
-    tags = run_tags_for(all_landing_files(settings.landing))
+    instance = dg.DagsterInstance.get()
+    checked = time.perf_counter()
+    recovered = recover(instance, log)
+    if recovered:
+        print(f"recovery: {len(recovered)} run(s) left behind by a killed process set right in "
+              f"{time.perf_counter() - checked:.2f} s", flush=True)
+    record_failures(settings, instance, [r.run_id for r in recovered if r.action == "marked failed"])
+    tags = {**run_tags_for(all_landing_files(settings.landing)), **host_tags()}
     print(
         f"running the daily_planning job over files dated {tags['dagster/asset_partition_range_start']}"
         f"..{tags['dagster/asset_partition_range_end']} (warehouse {settings.warehouse})"
         f"{f', planning as of {as_of}' if as_of else ''} ...",
         flush=True,
     )
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.get(), raise_on_error=False, tags=tags, run_config=as_of_run_config(as_of)
-    )
+    result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags, run_config=as_of_run_config(as_of))
     failed_checks = [
         evaluation
         for evaluation in result.get_asset_check_evaluations()
@@ -106,15 +137,35 @@ def run_planning_job(settings: Settings, as_of: str | None = None) -> bool:
     for event in result.all_events:
         if event.is_step_failure:
             print(f"\nSTEP FAILED: {event.step_key}: {event.event_specific_data.error.message.strip()}", file=sys.stderr)
+    if not result.success:
+        record_failures(settings, instance, [result.run_id])
     print(f"run {result.run_id}: {'success' if result.success and not failed_checks else 'FAILED'}", flush=True)
     return result.success and not failed_checks
 
 
+def record_failures(settings: Settings, instance: dg.DagsterInstance, run_ids: list[str]) -> None:
+    """Write failed runs to audit.run_failures, as the daemon's sensor would (it may not be running).
+
+    A failure to record is reported, never raised: the run's own outcome is what the command must say.
+    """
+    if not run_ids:
+        return
+    from crossdock.warehouse import connect
+    from orchestration.failures import record_failed_run
+
+    try:
+        with connect(str(settings.warehouse), log=log) as conn:
+            for run_id in run_ids:
+                written = record_failed_run(instance, instance.get_run_by_id(run_id), conn)
+                print(f"run {run_id}: {written} row(s) written to audit.run_failures", flush=True)
+    except Exception as error:  # noqa: BLE001 - the run's result matters more than its audit row
+        print(f"could not record failed run(s) {', '.join(run_ids)} in audit.run_failures: {error}", file=sys.stderr)
+
+
 def init(settings: Settings, args: argparse.Namespace) -> int:
     """Load the landed orders (the job's own ingest: loading twice changes nothing) and propose a crossdock.yaml."""
-    import duckdb
-
     from crossdock.onboarding import country_profile, propose_config
+    from crossdock.warehouse import connect
     from feeds.ingest import ingest_feed
 
     target = args.output or settings.config
@@ -127,7 +178,7 @@ def init(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     print(f"loading the orders in {settings.landing / 'orders'} into {settings.warehouse} ...", flush=True)
-    with duckdb.connect(str(settings.warehouse)) as conn:
+    with connect(str(settings.warehouse), log=log) as conn:
         results = ingest_feed(conn, settings.landing, "orders", settings.pii_salt)
         for r in results:
             if r.status != "skipped":
@@ -149,14 +200,13 @@ def init(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def quarantine(settings: Settings, dataset: str | None, export: Path | None) -> int:
-    import duckdb
-
+    from crossdock.warehouse import connect
     from feeds.quarantine import export_quarantine, fix_file_name, quarantine_summary
 
     if not settings.warehouse.exists():
         print(f"no warehouse at {settings.warehouse} yet", file=sys.stderr)
         return 1
-    with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+    with connect(str(settings.warehouse), read_only=True, log=log) as conn:
         if export is None:
             summary = quarantine_summary(conn)
             if dataset is not None:
@@ -308,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "dashboard":
         print(f"S&OP dashboard on http://{args.address}:{args.port} (Ctrl-C stops it)", flush=True)
-        return subprocess.call(streamlit_command(args.port, args.address))
+        return serve(streamlit_command(args.port, args.address))
 
     if args.command in ("demo", "generate"):
         has_orders = (settings.landing / "orders").is_dir() and any((settings.landing / "orders").iterdir())

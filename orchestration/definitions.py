@@ -23,11 +23,14 @@ from orchestration.automation import (
 )
 from orchestration.checks import forecast_quality_gate, training_data_quality_gate
 from orchestration.failures import run_failures_to_audit
+from orchestration.pool_wait import install as sleep_while_waiting_for_a_pool
+from orchestration.recovery import recover_killed_runs
 from orchestration.resources import build_resources
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """Definitions bound to `settings` (default: from the environment); tests pass their own."""
+    sleep_while_waiting_for_a_pool()  # every process that runs our jobs loads these definitions
     return dg.Definitions(
         assets=[
             *INGEST_ASSETS,
@@ -41,7 +44,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         asset_checks=[training_data_quality_gate, model_beats_seasonal_naive, forecast_quality_gate],
         jobs=[daily_planning_job, ingest_job],
         schedules=[daily_planning_schedule],
-        sensors=[landing_files_sensor, run_failures_to_audit, downstream_refresh_sensor],
+        sensors=[landing_files_sensor, run_failures_to_audit, recover_killed_runs, downstream_refresh_sensor],
         resources=build_resources(settings or load_settings()),
     )
 

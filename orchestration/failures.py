@@ -3,6 +3,7 @@
 import datetime as dt
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 
 from crossdock.run_failures import StepFailure, record_run_failure
@@ -26,6 +27,44 @@ def user_error(error):
     return error
 
 
+def step_failures(instance: dg.DagsterInstance, run_id: str) -> list[StepFailure]:
+    """Each failed step of the run, with the assets it was building and the user code's error."""
+    assets = planned_assets_by_step(instance, run_id)
+    steps = []
+    for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records:
+        event = record.event_log_entry.dagster_event
+        error = user_error(event.step_failure_data.error)
+        steps.append(StepFailure(
+            step_key=event.step_key,
+            asset_keys=tuple(sorted(assets.get(event.step_key, []))),
+            error_type=error.cls_name if error else None,
+            error_message=error.message.strip() if error else None,
+        ))
+    return steps
+
+
+def run_failure_message(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    """The message of the run's RUN_FAILURE event (why a run failed outside any step: a lost worker, bad config)."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
+    return records[-1].event_log_entry.dagster_event.message if records else None
+
+
+def record_failed_run(instance: dg.DagsterInstance, run: dg.DagsterRun, conn: duckdb.DuckDBPyConnection) -> int:
+    """Write a failed run's rows to audit.run_failures; returns the rows written.
+
+    Shared by the sensor (runs launched by the daemon) and `crossdock run`,
+    which records its own failed runs and the runs it finds killed, so a failure
+    reaches the table even when no daemon is running. Recording twice replaces.
+    """
+    stats = instance.get_run_stats(run.run_id)
+    ended = stats.end_time if stats and stats.end_time else dt.datetime.now(dt.timezone.utc).timestamp()
+    failed_at = dt.datetime.fromtimestamp(ended, tz=dt.timezone.utc)
+    return record_run_failure(
+        conn, run.run_id, run.job_name, failed_at, step_failures(instance, run.run_id),
+        run_failure_message(instance, run.run_id),
+    )
+
+
 @dg.run_failure_sensor(
     name="run_failures_to_audit",
     default_status=dg.DefaultSensorStatus.RUNNING,
@@ -35,19 +74,6 @@ def user_error(error):
 )
 def run_failures_to_audit(context: dg.RunFailureSensorContext, warehouse: DuckDBResource):
     run = context.dagster_run
-    assets = planned_assets_by_step(context.instance, run.run_id)
-    steps = []
-    for event in context.get_step_failure_events():
-        error = user_error(event.step_failure_data.error)
-        steps.append(StepFailure(
-            step_key=event.step_key,
-            asset_keys=tuple(sorted(assets.get(event.step_key, []))),
-            error_type=error.cls_name if error else None,
-            error_message=error.message.strip() if error else None,
-        ))
-    stats = context.instance.get_run_stats(run.run_id)
-    ended = stats.end_time if stats and stats.end_time else dt.datetime.now(dt.timezone.utc).timestamp()
-    failed_at = dt.datetime.fromtimestamp(ended, tz=dt.timezone.utc)
     with warehouse.get_connection() as conn:
-        written = record_run_failure(conn, run.run_id, run.job_name, failed_at, steps, context.failure_event.message)
+        written = record_failed_run(context.instance, run, conn)
     context.log.info(f"recorded {written} failure row(s) of run {run.run_id} ({run.job_name})")

@@ -67,3 +67,19 @@ def test_the_failure_sensor_is_part_of_the_definitions_and_on_by_default(tmp_pat
     settings = Settings.under(tmp_path)
     sensor = build_definitions(settings).get_sensor_def("run_failures_to_audit")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_crossdock_run_records_its_failed_run_itself_when_no_daemon_runs(tmp_path, capsys):
+    """`crossdock run` executes in process: its failed run is written by the CLI, the sensor may never see it."""
+    from crossdock.cli import record_failures
+    from crossdock.settings import Settings
+
+    settings = Settings.under(tmp_path)
+    settings.warehouse.parent.mkdir(parents=True)
+    instance, result = failed_run(tmp_path)
+    record_failures(settings, instance, [result.run_id])
+    record_failures(settings, instance, [result.run_id])  # a second record replaces the first
+    with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+        rows = conn.execute("select run_id, step_key, error_type from audit.run_failures").fetchall()
+    assert rows == [(result.run_id, "publish__broken", "ValueError")]
+    assert f"run {result.run_id}: 1 row(s) written to audit.run_failures" in capsys.readouterr().out
