@@ -29,7 +29,6 @@ from feeds.file_dates import file_date, future_date_note
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
 from feeds.plausibility import Plausibility, check_plausibility
 from feeds.readers import (
-    DuplicateColumns,
     UnreadableFile,
     bad_lines_table,
     display_name,
@@ -291,7 +290,7 @@ def ingest_file(
     mapping_path = mapping_for(path, feed)
     mapping: FeedMapping | None = None
     problem: str | None = None
-    rejected_rows = 0  # rows of a file rejected on reading (a repeated column): unread, counted
+    rejected_rows = 0  # lines of a file rejected on reading, counted as rejected
     if mapping_path is not None and mapping_path.is_symlink():
         problem = f"{MAPPING_FILE} of its source folder is a symbolic link; crossdock reads only files inside the landing folder"
         mapping_path = None
@@ -311,7 +310,7 @@ def ingest_file(
             header = land_file(conn, path)
         except UnreadableFile as exc:
             problem = str(exc)
-            rejected_rows = exc.rows if isinstance(exc, DuplicateColumns) else 0
+            rejected_rows = exc.rows  # a repeated column, a JSON file without one object: its lines, unread
 
     conn.execute("begin transaction")
     try:

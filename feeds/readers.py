@@ -25,7 +25,14 @@ GLOB_CHARACTERS = set("*?[]{}")
 
 
 class UnreadableFile(Exception):
-    """The file cannot be parsed at all (empty, binary, broken structure)."""
+    """The file cannot be parsed at all (empty, binary, broken structure).
+
+    `rows`: the lines read before it was given up, so the ledger counts them as rejected.
+    """
+
+    def __init__(self, message: str, rows: int = 0) -> None:
+        super().__init__(message)
+        self.rows = rows
 
 
 def detect_encoding(path: Path, chunk_bytes: int = 1 << 20) -> str:
@@ -141,10 +148,6 @@ class DuplicateColumns(UnreadableFile):
     quarantined with the same reason), and the fix is in the export's layout,
     not in its values.
     """
-
-    def __init__(self, message: str, rows: int) -> None:
-        super().__init__(message)
-        self.rows = rows
 
 
 def bad_lines_table(table: str) -> str:
@@ -565,8 +568,9 @@ def _land_json_lines(conn: duckdb.DuckDBPyConnection, readable: Path, table: str
             """
         ).fetchall()
     ]
-    if not keys:
-        raise UnreadableFile("no JSON objects found")
+    if not keys:  # nothing to load: the file is rejected, saying why its first line is not a row
+        bad = conn.execute(f"select count(*), min_by(reason, _row_number) from {ident(bad_lines_table(table))}").fetchall()[0]
+        raise UnreadableFile(f"no line is a JSON object; {bad[1]}" if bad[0] else "no JSON objects found", rows=bad[0])
     structure = json.dumps({key: "VARCHAR" for key in keys})
     conn.execute(
         f"create or replace temp table {ident(table)} as select _row_number, unnest(json_transform(line, ?)) "

@@ -360,3 +360,10 @@ def test_line_and_blank_line_counts_are_exact_across_chunk_boundaries(tmp_path, 
         positions = sorted(rng.sample(range(len(data) + 3), k=min(5, len(data) + 3)))
         expected = [(data[:p].count(b"\n"), len(readers.BLANK_LINE.findall(data[:p]))) for p in positions]
         assert readers._line_counts_before(tmp_path / "f.csv", positions) == expected, (data, positions)
+
+
+def test_a_json_file_with_no_object_is_rejected_saying_why(tmp_path, conn):
+    land(tmp_path, "carriers/tracking_a.jsonl", '[{"event_id": "E1"}]\n{"event_id": \n')
+    result = ingest(conn, tmp_path, "carriers")
+    assert (result.status, result.message) == ("rejected", "no line is a JSON object; line 1 of the file is not a JSON object but array")
+    assert (result.rows_received, result.rows_rejected) == (2, 2)
