@@ -236,6 +236,11 @@ def land_file(conn: duckdb.DuckDBPyConnection, path: Path, table: str = "landed"
             else:
                 _land_json_lines(conn, readable, table)
     except duckdb.Error as exc:
+        if "Maximum line size" in str(exc):  # DuckDB's message names line 1 whatever the line's place
+            raise UnreadableFile(
+                f"cannot read {display_name(path)}: a line is longer than {MAX_LINE_BYTES >> 20} MB, the longest crossdock reads; "
+                "a feed export has one row per line: is it the right file?"
+            ) from exc
         raise UnreadableFile(f"cannot read {display_name(path)}: {str(exc).splitlines()[0]}") from exc
     header = _header(conn, table)
     _flag_unsafe_values(conn, table, header)

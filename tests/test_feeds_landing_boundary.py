@@ -367,3 +367,14 @@ def test_a_json_file_with_no_object_is_rejected_saying_why(tmp_path, conn):
     result = ingest(conn, tmp_path, "carriers")
     assert (result.status, result.message) == ("rejected", "no line is a JSON object; line 1 of the file is not a JSON object but array")
     assert (result.rows_received, result.rows_rejected) == (2, 2)
+
+
+def test_a_line_beyond_the_longest_read_rejects_the_file_without_a_wrong_line_number(tmp_path, conn, monkeypatch):
+    import feeds.readers
+
+    monkeypatch.setattr(feeds.readers, "MAX_LINE_BYTES", 1 << 20)
+    land(tmp_path, "orders/orders_a.csv", "\n".join([HEADER, good(1), good(90).replace("SKU-1", "H" * (2 << 20)), good(2)]) + "\n")
+    result = ingest(conn, tmp_path)
+    assert result.status == "rejected"
+    assert result.message == ("cannot read orders_a.csv: a line is longer than 1 MB, the longest crossdock reads; "
+                              "a feed export has one row per line: is it the right file?")
