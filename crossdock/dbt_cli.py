@@ -18,6 +18,12 @@ from pathlib import Path
 from crossdock.publish import PUBLISH_SCHEMA
 from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment
 
+# The docs build has its own target folder: its manifest names the published models
+# publish.*, while the manifest Dagster runs from (target/manifest.json) must name
+# plan_next.*, where a run builds them (a shared one made the next run count rows in
+# the wrong schema).
+DOCS_TARGET = DBT_PROJECT_DIR / "target" / "docs"
+
 
 def dbt_executable() -> str:
     """dbt from this interpreter's environment, so a venv that is not on PATH still works."""
@@ -32,11 +38,12 @@ def generate_docs(settings: Settings) -> Path:
     export_to_environment(settings)
     # the published models as BI reads them (publish.*), not where a run stages them (plan_next)
     command = [dbt_executable(), "docs", "generate", "--static", "--vars", json.dumps({"plan_schema": PUBLISH_SCHEMA}),
+               "--target-path", str(DOCS_TARGET),
                "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     done = subprocess.run(command, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"dbt docs generate failed (exit {done.returncode}):\n{done.stdout[-4000:]}{done.stderr[-2000:]}")
     target = settings.exports / "docs" / "index.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(DBT_PROJECT_DIR / "target" / "static_index.html", target)
+    shutil.copyfile(DOCS_TARGET / "static_index.html", target)
     return target

@@ -557,12 +557,12 @@ def test_the_data_dictionary_documents_every_published_table_and_column_in_a_bro
     """`crossdock docs` writes dbt's static docs page; Chromium opens it from disk and finds every
     publish.* table with all its columns, whether dbt or a Python asset wrote it."""
     from browser import chromium_page, require_chromium, wait_for_texts
-    from crossdock.dbt_cli import generate_docs
+    from crossdock.dbt_cli import DOCS_TARGET, generate_docs
 
     require_chromium()
     settings = platform["settings"]
     page_path = generate_docs(settings)
-    manifest = json.loads((PROJECT_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
+    manifest = json.loads((DOCS_TARGET / "manifest.json").read_text())
     node_ids = {n["name"]: uid for uid, n in manifest["nodes"].items() if n.get("schema") == "publish"}
     node_ids |= {s["name"]: uid for uid, s in manifest["sources"].items() if s["schema"] == "publish"}
     columns: dict[str, list[str]] = {}
