@@ -144,6 +144,20 @@ def test_a_killed_run_is_marked_failed_and_its_slot_freed_then_the_next_run_proc
     print(f"\nrerun after recovery succeeded in {time.monotonic() - started:.1f} s")
 
 
+def test_under_the_daemon_the_recovery_sensor_does_the_same_and_is_on_by_default(tmp_path):
+    from orchestration.definitions import build_definitions
+    from orchestration.recovery import recover_killed_runs
+
+    sensor = build_definitions(Settings.under(tmp_path)).get_sensor_def("recover_killed_runs")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    instance, killed = _killed_small_run(tmp_path / "dagster_home")
+    skipped = recover_killed_runs(dg.build_sensor_context(instance=instance))
+    assert f"marked failed: run {killed} (small)" in skipped.skip_message
+    assert instance.get_run_by_id(killed).status == dg.DagsterRunStatus.FAILURE
+    assert _claimed_run_ids(instance) == set()
+    assert recover_killed_runs(dg.build_sensor_context(instance=instance)).skip_message.startswith("no killed run")
+
+
 def test_a_live_run_and_another_hosts_run_are_left_alone(tmp_path):
     home = tmp_path / "dagster_home"
     instance = _instance(home)
