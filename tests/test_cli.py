@@ -100,3 +100,19 @@ def test_usage_errors_say_what_is_wrong(argv, message, capsys):
     assert message in err
     if argv[:1] == ["quarantine"]:
         assert err.startswith("usage: crossdock quarantine")
+
+
+def test_an_old_instance_config_is_kept_and_its_missing_recovery_settings_are_named(tmp_path, monkeypatch, caplog):
+    from crossdock.settings import Settings
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # restored after the test; the CLI points it at the home
+    fresh, old = Settings.under(tmp_path / "fresh"), Settings.under(tmp_path / "old")
+    old.dagster_home.mkdir(parents=True)
+    (old.dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+
+    cli._prepare_dagster_home(fresh)
+    assert (fresh.dagster_home / "dagster.yaml").read_text() == (PROJECT_ROOT / ".dagster_home" / "dagster.yaml").read_text()
+    assert "run_monitoring" not in caplog.text
+    cli._prepare_dagster_home(old)
+    assert (old.dagster_home / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"
+    assert "concurrency / run_monitoring settings differ" in caplog.text
