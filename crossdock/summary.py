@@ -70,6 +70,12 @@ def _assumptions(conn: duckdb.DuckDBPyConnection) -> dict:
         out["nodes_without_stock"] = [n for (n,) in conn.execute(
             "select distinct node from publish.inventory_plan where stock_basis like 'unknown%' order by 1"
         ).fetchall()]
+    if "int_stock_position" in _tables(conn, "intermediate") and "dim_sku" in _tables(conn, "marts"):
+        # the plan leaves these out (planning.inputs.set_aside_skus_without_terms): no cost to plan them with
+        out["skus_not_planned"] = [s for (s,) in conn.execute(
+            "select distinct sku from intermediate.int_stock_position "
+            "where sku not in (select sku from marts.dim_sku) order by 1"
+        ).fetchall()]
     if "order_lines_without_fx_rate" in _tables(conn, "audit"):
         out["lines_without_fx_rate"] = _one(conn, "select count(*) from audit.order_lines_without_fx_rate")[0]
     if "assumptions" in _tables(conn, "config"):
@@ -252,6 +258,13 @@ def _assumption_lines(a: dict) -> list[str]:
         lines.append(
             f"assumed: {a['skus_lead_time_assumed']:,} SKUs have no supplier lead time: {values.get('lead_time_days', NA)} days "
             "(inventory_plan.lead_time_source = 'assumed default')"
+        )
+    if a.get("skus_not_planned"):
+        shown = a["skus_not_planned"]
+        lines.append(
+            f"NOT PLANNED: {len(shown):,} SKUs held in stock or on order are in no catalogue and were never sold, so "
+            f"there is no cost to plan them with: {', '.join(shown[:10])}{' ...' if len(shown) > 10 else ''} "
+            "(send their catalogue lines)"
         )
     if a.get("lines_without_fx_rate"):
         lines.append(

@@ -148,6 +148,23 @@ def validate_inputs(
     require_whole_non_negative(open_orders, "on_order", "open_orders")
 
 
+def set_aside_skus_without_terms(
+    position: pd.DataFrame, skus: pd.DataFrame, lead_times: pd.DataFrame
+) -> tuple[pd.DataFrame, list[str]]:
+    """The stock rows of SKUs the plan has terms for, and the SKUs left out.
+
+    A SKU held in stock or on order that no catalogue describes and nobody
+    has bought has no cost to assume (marts.dim_sku assumes one from a selling
+    price), so it cannot be planned. One such stock-count line must not stop
+    every other SKU's plan: its rows are set aside and the SKUs named, for the
+    run's log, metadata and summary to say. A SKU with demand but no terms
+    still fails `validate_sku_coverage`, since dim_sku covers every SKU sold.
+    """
+    known = set(skus["sku"]) & set(lead_times["sku"])
+    held = position["sku"].isin(known)
+    return position.loc[held].reset_index(drop=True), sorted(str(s) for s in position.loc[~held, "sku"].unique())
+
+
 def validate_sku_coverage(needed: Iterable[object], skus: pd.DataFrame, lead_times: pd.DataFrame) -> None:
     """Every SKU in the plan must have its attributes and a lead-time row.
 

@@ -389,3 +389,16 @@ def test_the_plan_says_where_each_sku_cost_comes_from() -> None:
     assert list(out["cost_basis"]) == ["assumed: share of median selling price"]
     plain = build_inventory_plan(FC_A, stock(("A", "NL-AMS", 100)), NO_ORDERS, LT_A, SKU_A, MARKET_NODES, AS_OF)
     assert list(plain["cost_basis"]) == ["catalogue"]
+
+
+def test_stock_of_a_sku_with_no_terms_is_set_aside_and_named_not_fatal():
+    from planning.inputs import set_aside_skus_without_terms
+
+    position = pd.DataFrame({"sku": ["A", "GHOST", "B"], "node": ["N1", "N1", "N2"], "on_hand": [5, 7, 0], "on_order": [0, 0, 3]})
+    skus = pd.DataFrame({"sku": ["A", "B"]})
+    lead_times = pd.DataFrame({"sku": ["A", "B"]})
+    kept, set_aside = set_aside_skus_without_terms(position, skus, lead_times)
+    assert set_aside == ["GHOST"]
+    assert kept["sku"].tolist() == ["A", "B"] and kept["on_hand"].tolist() == [5, 0]
+    kept, set_aside = set_aside_skus_without_terms(position, skus, lead_times[lead_times["sku"] == "A"])
+    assert set_aside == ["B", "GHOST"]

@@ -17,6 +17,7 @@ from crossdock.warehouse import read_sql
 from orchestration.assets.dbt import model_key
 from orchestration.column_schemas import documented_table
 from orchestration.resources import WAREHOUSE_POOL
+from planning.inputs import set_aside_skus_without_terms
 from planning.inventory_plan import build_inventory_plan
 from planning.plan_outputs import plan_projection, plan_tradeoff
 from planning.policy import PlanningPolicy
@@ -55,7 +56,12 @@ def read_plan_inputs(conn) -> dict[str, pd.DataFrame]:
         "customs_risk": "select origin_node, origin_country, destination_country, hs_chapter, conservative_added_days, "
         f"lane_conservative_added_days from {staged('customs_risk')}",
     }
-    return {name: read_sql(conn, f"{sql} order by all") for name, sql in queries.items()}
+    frames = {name: read_sql(conn, f"{sql} order by all") for name, sql in queries.items()}
+    # stock of a SKU with no cost to plan it with is set aside and named, not fatal to every other SKU's plan
+    frames["position"], not_planned = set_aside_skus_without_terms(frames["position"], frames["skus"], frames["lead_times"])
+    frames["arrivals"] = frames["arrivals"][~frames["arrivals"]["sku"].isin(not_planned)].reset_index(drop=True)
+    frames["not_planned"] = pd.DataFrame({"sku": not_planned}, dtype="object")
+    return frames
 
 
 def stock_unknown_nodes(frames: dict[str, pd.DataFrame]) -> set[str]:
@@ -153,6 +159,13 @@ def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanC
     service_config = load_service_level_config(levels_file if config.service_levels_file else None)
     classes = classify_series(history, as_of, service_config)
     unknown_stock = stock_unknown_nodes(frames)
+    set_aside = frames["not_planned"]["sku"].tolist()
+    if set_aside:
+        context.log.warning(
+            f"{len(set_aside)} SKU(s) held in stock or on order are in no catalogue and were never sold, so there is no "
+            f"cost to plan them with; they are left out of the plan: {', '.join(set_aside[:20])}"
+            + (" ..." if len(set_aside) > 20 else "")
+        )
     plan = build_inventory_plan(
         forecast=forecast.drop(columns=["as_of"]),
         on_hand=position[["sku", "node", "on_hand"]],
@@ -209,6 +222,7 @@ def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanC
             "excess_value_eur": float(plan["excess_value_eur"].sum()),
             "actions": dg.MetadataValue.md(actions.to_markdown(index=False)),
             "safety_stock_by_class": dg.MetadataValue.md(by_class.round(3).to_markdown(index=False)),
+            "skus_not_planned": dg.MetadataValue.json(set_aside),
         },
     )
     yield dg.MaterializeResult(asset_key=PROJECTION, metadata={"dagster/row_count": rows[PROJECTION]})
