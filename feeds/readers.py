@@ -202,6 +202,11 @@ def _select_all_as_text(conn: duckdb.DuckDBPyConnection, relation_sql: str, para
     return f"select {casts} from {relation_sql}"
 
 
+def _without_paths(message: str, name: str) -> str:
+    """DuckDB's message naming the merchant's file, not the path it read (a private temp copy's means nothing)."""
+    return re.sub(r"""(["'])/[^"']*\1""", lambda _: f"'{name}'", message)
+
+
 def land_file(conn: duckdb.DuckDBPyConnection, path: Path, table: str = "landed") -> list[str]:
     """Create temp table `table` with `_row_number` and every column as text; return the header.
 
@@ -241,7 +246,7 @@ def land_file(conn: duckdb.DuckDBPyConnection, path: Path, table: str = "landed"
                 f"cannot read {display_name(path)}: a line is longer than {MAX_LINE_BYTES >> 20} MB, the longest crossdock reads; "
                 "a feed export has one row per line: is it the right file?"
             ) from exc
-        raise UnreadableFile(f"cannot read {display_name(path)}: {str(exc).splitlines()[0]}") from exc
+        raise UnreadableFile(f"cannot read {display_name(path)}: {_without_paths(str(exc).splitlines()[0], display_name(path))}") from exc
     header = _header(conn, table)
     _flag_unsafe_values(conn, table, header)
     return header
