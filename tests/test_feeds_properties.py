@@ -718,6 +718,10 @@ def is_file(path: Path) -> bool:
 
 def decoded_texts(data: bytes) -> list[str]:
     texts = [data.decode("utf-8", errors="replace"), data.decode("latin-1")]
+    try:  # the ingest reads a non-UTF-8 file as Windows-1252 when it can (0x9B is '›' there), else as Latin-1
+        texts.append(data.decode("cp1252"))
+    except UnicodeDecodeError:
+        pass
     if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         texts.append(data.decode("utf-16", errors="replace"))
     return texts
