@@ -106,7 +106,7 @@ def run_planning_job(settings: Settings, as_of: str | None = None) -> bool:
     import dagster as dg
 
     from orchestration.assets.dbt import as_of_run_config
-    from orchestration.automation import all_landing_files, run_tags_for
+    from orchestration.automation import FILES_DATED_TAG, all_landing_files, run_tags_for
     from orchestration.definitions import build_definitions
     from orchestration.recovery import host_tags, recover
 
@@ -118,10 +118,11 @@ def run_planning_job(settings: Settings, as_of: str | None = None) -> bool:
         print(f"recovery: {len(recovered)} run(s) left behind by a killed process set right in "
               f"{time.perf_counter() - checked:.2f} s", flush=True)
     record_failures(settings, instance, [r.run_id for r in recovered if r.action == "marked failed"])
-    tags = {**run_tags_for(all_landing_files(settings.landing)), **host_tags()}
+    landed = all_landing_files(settings.landing)
+    tags = {**run_tags_for(landed), **host_tags()}
     print(
-        f"running the daily_planning job over files dated {tags['dagster/asset_partition_range_start']}"
-        f"..{tags['dagster/asset_partition_range_end']} (warehouse {settings.warehouse})"
+        f"running the daily_planning job on {len(landed)} landed files"
+        f"{' dated ' + tags[FILES_DATED_TAG] if FILES_DATED_TAG in tags else ''} (warehouse {settings.warehouse})"
         f"{f', planning as of {as_of}' if as_of else ''} ...",
         flush=True,
     )

@@ -1,17 +1,16 @@
 """Jobs, the daily schedule, the landing-folder sensor and declarative automation of everything downstream."""
 
-import datetime as dt
 import hashlib
 import json
 from datetime import timedelta
 
+from pathlib import Path
+
 import dagster as dg
 
 from feeds.contracts import FEEDS
+from feeds.file_dates import file_date
 from feeds.ingest import landing_files
-from pathlib import Path
-
-from orchestration.partitions import range_tags
 from orchestration.resources import LandingFolder, MerchantConfigFile
 
 CONFIG_STATE_KEY = "<merchant config>"  # not a landing path: no landing file can be named so
@@ -33,13 +32,17 @@ def all_landing_files(landing: Path) -> list[Path]:
     return [path for feed in FEEDS for path in landing_files(landing, feed)]
 
 
+FILES_DATED_TAG = "crossdock/files_dated"
+
+
 def run_tags_for(paths: list[Path]) -> dict[str, str]:
-    """Tags of one run over the ingest partitions of `paths`, or of today when there are none."""
-    tags = range_tags(paths)
-    if not tags:
-        today = dt.datetime.now(dt.timezone.utc).date().isoformat()
-        tags = {"dagster/asset_partition_range_start": today, "dagster/asset_partition_range_end": today}
-    return tags
+    """A run's tag naming the as-of dates of the files it was asked for (first..last), for the runs list.
+
+    Only a label: every ingest run loads whatever landed and is not loaded yet,
+    so a run never depends on its tags to be right.
+    """
+    days = sorted(file_date(p) for p in paths)
+    return {FILES_DATED_TAG: f"{days[0].isoformat()}..{days[-1].isoformat()}"} if days else {}
 
 
 @dg.schedule(
@@ -48,8 +51,8 @@ def run_tags_for(paths: list[Path]) -> dict[str, str]:
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="The full planning run every morning at 06:00 UTC over the days of the files waiting in the landing "
-    "folder (turn on in the UI or with `dagster schedule start`).",
+    description="The full planning run every morning at 06:00 UTC: ingests whatever landed since the last run and "
+    "plans (turn on in the UI or with `dagster schedule start`).",
 )
 def daily_planning_schedule(context: dg.ScheduleEvaluationContext, landing: LandingFolder):
     return dg.RunRequest(tags=run_tags_for(all_landing_files(landing.root)))
@@ -93,8 +96,9 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingFo
 
 
 # Downstream assets refresh when an input changed, and only then. eager() also
-# waits for every input to exist; an unpartitioned table over the daily ingest
-# partitions would wait forever for days no file speaks for, so that part is dropped.
+# waits for every input to exist; that part is dropped so a table still
+# refreshes when an optional input (say, a feed the merchant does not send)
+# has never been materialized.
 REFRESH_WHEN_INPUTS_CHANGE = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
 # The feeds land daily: a published table older than a day and a bit is late.
 PUBLISHED_FRESHNESS = dg.FreshnessPolicy.time_window(warn_window=timedelta(hours=26), fail_window=timedelta(hours=36))

@@ -52,7 +52,7 @@ def test_an_edited_merchant_config_asks_for_a_run_of_today(tmp_path):
     (tmp_path / "crossdock.yaml").write_text("nodes: []\n")
     first, cursor = evaluate(landing, cursor, config)
     assert isinstance(first, dg.RunRequest) and first.tags["crossdock/new_files"] == "1"
-    assert first.tags["dagster/asset_partition_range_start"] == first.tags["dagster/asset_partition_range_end"]
+    assert "crossdock/files_dated" not in first.tags  # no landing file asked for it
     again, cursor = evaluate(landing, cursor, config)
     assert isinstance(again, dg.SkipReason)
 
@@ -66,38 +66,30 @@ def test_daily_schedule_targets_the_planning_job():
     assert daily_planning_schedule.job_name == "daily_planning"
 
 
-def test_new_files_ask_for_one_run_over_their_days(tmp_path):
+def test_new_files_ask_for_one_run_labelled_with_their_days(tmp_path):
     landing = LandingFolder(path=str(tmp_path))
     (tmp_path / "orders").mkdir()
     (tmp_path / "orders" / "orders_2026-01-15.csv").write_text("x\n")
     (tmp_path / "orders" / "orders_2025-12.csv").write_text("y\n")  # a late, older export
     request, _ = evaluate(landing, None)
-    assert request.tags["dagster/asset_partition_range_start"] == "2025-12-31"
-    assert request.tags["dagster/asset_partition_range_end"] == "2026-01-15"
+    assert request.tags["crossdock/files_dated"] == "2025-12-31..2026-01-15"
 
 
-def test_the_schedule_covers_the_days_of_every_waiting_file(tmp_path):
+def test_the_schedule_names_the_days_of_every_waiting_file(tmp_path):
     (tmp_path / "inventory").mkdir()
     (tmp_path / "inventory" / "inventory_2026-03-02.csv").write_text("x\n")
     context = dg.build_schedule_context(resources={"landing": LandingFolder(path=str(tmp_path))})
     request = daily_planning_schedule.evaluate_tick(context).run_requests[0]
-    assert request.tags["dagster/asset_partition_range_start"] == "2026-03-02"
+    assert request.tags["crossdock/files_dated"] == "2026-03-02..2026-03-02"
 
 
-def test_partition_edges_take_the_files_dated_outside_the_partitions():
-    import datetime as dt
-    from pathlib import Path
+def test_the_ingest_assets_are_not_partitioned_so_bookkeeping_does_not_grow_with_history():
+    from orchestration.assets.ingest import INGEST_ASSETS
 
-    from orchestration.partitions import PARTITIONS_START, files_between, partition_date
-
-    today = dt.date(2026, 11, 29)
-    assert partition_date(Path("orders_2019-05-01.csv"), today) == PARTITIONS_START
-    assert partition_date(Path("orders_2027-01-01.csv"), today) == today
-    assert files_between(PARTITIONS_START, today, today) == (dt.date.min, dt.date.max)
-    assert files_between(dt.date(2026, 1, 1), dt.date(2026, 1, 31), today) == (dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+    assert all(asset.partitions_def is None for asset in INGEST_ASSETS)
 
 
-def test_a_new_file_in_a_source_folder_asks_for_its_own_day(tmp_path):
+def test_a_new_file_in_a_source_folder_is_labelled_with_its_day(tmp_path):
     import os
 
     landing = LandingFolder(path=str(tmp_path))
@@ -108,4 +100,4 @@ def test_a_new_file_in_a_source_folder_asks_for_its_own_day(tmp_path):
     export.write_text("x\n")
     os.utime(export, (1767225600, 1767225600))  # 2026-01-01 UTC
     request, _ = evaluate(landing, None)
-    assert request.tags["dagster/asset_partition_range_start"] == "2026-01-01"
+    assert request.tags["crossdock/files_dated"] == "2026-01-01..2026-01-01"

@@ -1,4 +1,12 @@
-"""One ingest asset per landing feed; each writes the feed's raw tables."""
+"""One ingest asset per landing feed; each writes the feed's raw tables.
+
+The assets are not partitioned by day: a run loads every landed file that is
+not loaded yet (known content is skipped by its hash), and records one
+materialization per raw table whose metadata lists the files of that batch and
+their dates. Bookkeeping so grows with runs, not with days of history (a
+daily partition per file day cost ~5,000 events on every run of a two-year
+history); audit.ingest_ledger keeps when each file was loaded.
+"""
 
 import datetime as dt
 
@@ -10,14 +18,17 @@ from crossdock.settings import pii_salt_warning
 from feeds.contracts import FEEDS, contracts_for_feed
 from feeds.ingest import FileResult, ingest_feed
 from orchestration.column_schemas import raw_table
-from orchestration.partitions import INGEST_PARTITIONS, files_between
 from orchestration.resources import WAREHOUSE_POOL, LandingFolder, MerchantConfigFile
 
 
-def _summary_metadata(results: list[FileResult]) -> dict[str, dg.MetadataValue]:
+def _summary_metadata(results: list[FileResult], file_dates: dict[str, dt.date]) -> dict[str, dg.MetadataValue]:
     frame = pd.DataFrame([r.__dict__ for r in results]) if results else pd.DataFrame(columns=["file_name", "status"])
     shown = frame.drop(columns=["file_id"], errors="ignore")
+    loaded_dates = sorted(file_dates[r.file_id] for r in results if r.status == "loaded" and r.file_id in file_dates)
     return {
+        "files_dated": dg.MetadataValue.text(
+            f"{loaded_dates[0].isoformat()}..{loaded_dates[-1].isoformat()}" if loaded_dates else "no new file"
+        ),
         "files_seen": dg.MetadataValue.int(len(results)),
         "files_loaded": dg.MetadataValue.int(int((frame["status"] == "loaded").sum())),
         "files_rejected": dg.MetadataValue.int(int((frame["status"] == "rejected").sum())),
@@ -45,23 +56,22 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
             for c in contracts
         ],
         pool=WAREHOUSE_POOL,
-        partitions_def=INGEST_PARTITIONS,
-        # a backfill of many days is one run over their files, not one run per day
-        backfill_policy=dg.BackfillPolicy.single_run(),
     )
     def _ingest(
         context: dg.AssetExecutionContext, warehouse: DuckDBResource, landing: LandingFolder, merchant_config: MerchantConfigFile
     ):
-        window = context.partition_key_range
-        between = files_between(dt.date.fromisoformat(window.start), dt.date.fromisoformat(window.end))
-        context.log.info(f"ingesting {feed} files dated {window.start}..{window.end}")
+        context.log.info(f"ingesting the {feed} files not loaded yet from {landing.root / feed}")
         salt_warning = pii_salt_warning(merchant_config.file)
         if salt_warning:
             context.log.warning(salt_warning)
         with warehouse.get_connection() as conn:
             results = ingest_feed(
-                conn, landing.root, feed, landing.pii_salt, between=between, plausibility=merchant_config.plausibility()
+                conn, landing.root, feed, landing.pii_salt, plausibility=merchant_config.plausibility()
             )
+            loaded = [r.file_id for r in results if r.status == "loaded"]
+            file_dates = dict(conn.execute(
+                "select file_id, file_date from audit.ingest_ledger where list_contains(?::varchar[], file_id)", [loaded]
+            ).fetchall())
             table_rows = {c.dataset: conn.execute(f"select count(*) from {c.table}").fetchall()[0][0] for c in contracts}
         for r in results:
             if r.status == "rejected":
@@ -71,7 +81,7 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
             yield dg.MaterializeResult(
                 asset_key=["raw", contract.dataset],
                 metadata={
-                    **_summary_metadata(mine),
+                    **_summary_metadata(mine, file_dates),
                     "dagster/row_count": dg.MetadataValue.int(table_rows[contract.dataset]),
                     **({"pii_salt_warning": dg.MetadataValue.text(salt_warning)} if salt_warning else {}),
                 },
