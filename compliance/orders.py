@@ -29,7 +29,7 @@ from compliance.policy import DEFAULT_WEIGHT_KG, CompliancePolicy, prices_includ
 from compliance.rulebook import Rulebook
 from compliance.tables import ORDER_COLUMNS, ORDER_SCHEMA, typed
 from compliance.unknowns import join_unknowns, text
-from planning.inputs import require_columns
+from crossdock.frames import require_columns
 
 log = logging.getLogger(__name__)
 

@@ -26,9 +26,9 @@ from compliance.policy import DEFAULT_WEIGHT_KG, CompliancePolicy, prices_includ
 from compliance.rulebook import Rulebook
 from compliance.tables import PLAN_SCHEMA, typed
 from compliance.unknowns import join_unknowns, text
-from planning.inputs import require_columns
-from planning.inventory_plan import COST_FROM_CATALOGUE
-from planning.transfers import hs_chapter
+from crossdock.cost_basis import COST_FROM_CATALOGUE
+from crossdock.frames import require_columns
+from crossdock.hs_codes import hs_chapter
 
 FACT_COLUMNS: tuple[str, ...] = (
     "sku", "product_name", "category", "hs_code", "hs_code_valid", "origin_country", "unit_cost_eur", "weight_kg",

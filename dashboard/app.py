@@ -11,8 +11,8 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from crossdock.spreadsheet import spreadsheet_safe
 from dashboard import data
-from feeds.spreadsheet import spreadsheet_safe
 
 MAX_TABLE_ROWS = 200  # longer lists are cut on the page; the download button has them all
 

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from crossdock.merchant_limits import Plausibility  # what crossdock.yaml allows; applied here
 from feeds.contracts import CARRIER_EVENTS, INVENTORY_SNAPSHOTS, ORDERS, PURCHASE_ORDERS, Contract
 from feeds.sql import ident, literal
 
@@ -76,15 +77,6 @@ REASON_CODES: dict[str, str] = {
     "implausible_date": "a date after the file's as-of date (+2 days for time zones) or before the merchant's history",
     "unknown_node": "a node crossdock.yaml does not declare (checked once the file exists)",
 }
-
-
-@dataclass(frozen=True)
-class Plausibility:
-    """The merchant's own limits from crossdock.yaml; the default (no file yet) learns them and knows no nodes."""
-
-    max_abs_quantity: int | None = None
-    earliest_order_date: dt.date | None = None
-    nodes: frozenset[str] | None = None  # None or empty: every node passes
 
 
 @dataclass(frozen=True)

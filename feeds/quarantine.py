@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from crossdock.spreadsheet import spreadsheet_safe
 from feeds.contracts import CONTRACTS
-from feeds.spreadsheet import spreadsheet_safe
 
 
 def quarantine_summary(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -96,7 +96,7 @@ def export_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str, out: Path) 
     The _quarantine_reason, _source_file and _quarantined_at columns are for the
     reader; the ingest ignores columns the contract does not name. The file is
     opened in a spreadsheet, so a value that would run as a formula there is
-    escaped with a leading quote (feeds.spreadsheet), which the ingest removes
+    escaped with a leading quote (crossdock.spreadsheet), which the ingest removes
     again when the fixed file comes back; plain numbers such as -2 are left as
     they are. Personal values were pseudonymised when they were quarantined.
     """

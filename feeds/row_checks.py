@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import duckdb
 
+from crossdock.spreadsheet import UNESCAPE_PATTERN
 from feeds.audit import WAREHOUSE_TYPES
 from feeds.contracts import Column, Contract
-from feeds.spreadsheet import UNESCAPE_PATTERN
 from feeds.sql import ident, literal
 
 INTEGER_PATTERN = r"^[+-]?[0-9]+$"
@@ -93,7 +93,7 @@ def pseudonym(value: str) -> str:
 def unescaped(value: str) -> str:
     """SQL for a sent value without the quote a spreadsheet-safe export put before a leading = + - @.
 
-    The quarantine export escapes such values (feeds.spreadsheet); a fix
+    The quarantine export escapes such values (crossdock.spreadsheet); a fix
     file comes back with them, and its rows must load as the lines they were.
     """
     return f"regexp_replace(trim({value}), {literal(UNESCAPE_PATTERN)}, '\\1')"

@@ -13,7 +13,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 
 from crossdock.dbt_cli import dbt_executable
 from crossdock.merchant_config import MerchantConfig, load_config
-from feeds.plausibility import Plausibility
+from crossdock.merchant_limits import Plausibility
 from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment, pii_salt
 from orchestration.retries import WarehouseResource
 

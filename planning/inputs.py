@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from crossdock.frames import require_columns  # planning's modules import it from here, beside the column lists
+
 FORECAST_COLUMNS: tuple[str, ...] = ("sku", "market", "forecast_date", "p10", "p50", "p90", "mean")
 """Daily forecast per sku × market: p10/p50/p90 quantiles and `mean`, the
 expected units/day. `mean` is what the plan sums (d̄); p10/p90 give σ."""
@@ -56,13 +58,6 @@ def _names(values: Iterable[object]) -> str:
     shown = ", ".join(vals[:_MAX_NAMED])
     more = f" (+{len(vals) - _MAX_NAMED} more)" if len(vals) > _MAX_NAMED else ""
     return f"[{shown}]{more}"
-
-
-def require_columns(df: pd.DataFrame, columns: Sequence[str], frame: str) -> None:
-    """Raise if `df` lacks any of `columns`."""
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"`{frame}` is missing columns {missing}; expected {list(columns)}")
 
 
 def require_unique(df: pd.DataFrame, key: Sequence[str], frame: str) -> None:

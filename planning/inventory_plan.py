@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from crossdock.cost_basis import COST_FROM_CATALOGUE  # skus without a cost_basis column: every term is the catalogue's
 from planning.actions import classify_action
 from planning.cover import days_of_cover, order_by_date, projected_stockout_date
 from planning.demand import lead_time_demand_stats, lead_time_window_days, node_daily_forecast
@@ -293,7 +294,6 @@ def build_inventory_plan(
     return out.loc[:, list(PLAN_COLUMNS)]
 
 
-COST_FROM_CATALOGUE = "catalogue"  # skus without a cost_basis column: every term is the catalogue's
 LEAD_TIME_ASSUMED = "assumed default"
 NO_STOCK_DATA = "no stock data: targets only"
 STOCK_FROM_SNAPSHOT = "inventory snapshot"

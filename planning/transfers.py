@@ -34,6 +34,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from crossdock.hs_codes import UNKNOWN_CHAPTER, hs_chapter
 from planning.inputs import (
     CUSTOMS_DAYS_COLUMNS,
     CUSTOMS_RISK_COLUMNS,
@@ -53,17 +54,8 @@ TRANSFER_COLUMNS: tuple[str, ...] = (
 """transit_days is the lane's (whole days); customs_days (float) is added on top
 for the arrival (rounded up to a whole day) and the in-time test."""
 LANE_COLUMNS = ("from_node", "to_node", "mode", "cost_eur_per_kg", "fixed_cost_eur", "transit_days")
-UNKNOWN_CHAPTER = "unknown"
 NO_BORDER = "no customs border"
 NOT_ASSESSED = "customs not assessed"
-
-
-def hs_chapter(hs_codes: pd.Series) -> pd.Series:
-    """The two-digit HS chapter of each code, 'unknown' when missing, shorter than 6 characters or not
-    starting with two digits: the same rule as publish.customs_risk, so a SKU finds its own row there."""
-    codes = hs_codes.astype("string")
-    valid = (codes.str.len() >= 6) & codes.str.match(r"[0-9]{2}")
-    return codes.str.slice(0, 2).where(valid.fillna(False), UNKNOWN_CHAPTER).astype(object)
 
 
 def node_pairs(nodes: pd.DataFrame, territories: pd.DataFrame, lanes: pd.DataFrame) -> pd.DataFrame:

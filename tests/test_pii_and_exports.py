@@ -25,11 +25,11 @@ import pandas as pd
 import pytest
 
 from crossdock.settings import DEMO_CONFIGS, DEMO_PII_SALT, PII_SALT_VARIABLE, Settings, pii_salt_warning
+from crossdock.spreadsheet import escape_cell, spreadsheet_safe, unescape_cell
 from feeds.ingest import ingest_feed
 from feeds.mapping import MappingError, load_mapping, shipped_mapping
 from feeds.quarantine import export_quarantine, fix_file_name, open_quarantine
 from feeds.row_checks import keyed_hash, unescaped, use_pii_key
-from feeds.spreadsheet import escape_cell, spreadsheet_safe, unescape_cell
 
 HEADER = "order_id,line_id,ordered_at,channel,customer_id,sku,quantity,unit_price,currency,ship_to_country,fulfilment_node\n"
 SHOPIFY_EXPORT = Path(__file__).parent / "fixtures" / "mapping" / "shopify_orders_export.csv"
