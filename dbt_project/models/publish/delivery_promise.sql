@@ -38,7 +38,7 @@ promises as (
         percentile_cont({{ var('promise_confidence') }}) within group (order by order_to_door_days) as promise_quantile_days,
         cast(ceiling(
             percentile_cont({{ var('promise_confidence') }}) within group (order by order_to_door_days)
-        ) as integer) as promise_days
+        ) as bigint) as promise_days
     from recent
     group by market, origin_node
 ),
@@ -70,7 +70,7 @@ select
     data_window.window_end,
     ranked.shipments,
     cast({{ var('promise_confidence') }} as double) as confidence,
-    {{ var('promise_handling_days') }} as handling_days,
+    cast({{ var('promise_handling_days') }} as bigint) as handling_days,
     ranked.p50_days,
     ranked.promise_quantile_days,
     ranked.promise_days,

@@ -172,8 +172,8 @@ select
     promises.confidence,
     promises.promise_days as lane_promise_days,
     shifts.customs_shift_days,
-    greatest(cast(ceiling(promises.promise_quantile_days + shifts.customs_shift_days) as integer), 0) as promise_days,
-    greatest(cast(ceiling(promises.promise_quantile_days + shifts.customs_shift_days) as integer), 0)
+    greatest(cast(ceiling(promises.promise_quantile_days + shifts.customs_shift_days) as bigint), 0) as promise_days,
+    greatest(cast(ceiling(promises.promise_quantile_days + shifts.customs_shift_days) as bigint), 0)
         - promises.promise_days as extra_days_vs_lane
 from customs
 inner join promises

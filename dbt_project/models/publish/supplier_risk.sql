@@ -60,7 +60,7 @@ sku_receipts as (
 ),
 
 open_orders as (
-    select supplier_id, sku, sum(quantity) as open_po_units
+    select supplier_id, sku, cast(sum(quantity) as bigint) as open_po_units
     from {{ ref('stg_purchase_orders') }}
     where status = 'open'
     group by supplier_id, sku

@@ -110,12 +110,12 @@ select
     grid.market,
     grid.category,
     grid.fulfilment_node,
-    coalesce(demand.units_sold, 0) as units_sold,
-    coalesce(demand.units_returned, 0) as units_returned,
+    cast(coalesce(demand.units_sold, 0) as bigint) as units_sold,
+    cast(coalesce(demand.units_returned, 0) as bigint) as units_returned,
     coalesce(demand.revenue_eur, 0) as revenue_eur,
     node_stock.node_on_hand,
-    coalesce(open_po_days.node_inbound_units, 0) as node_inbound_units,
-    coalesce(in_transit.in_transit_units, 0) as in_transit_units,
+    cast(coalesce(open_po_days.node_inbound_units, 0) as bigint) as node_inbound_units,
+    cast(coalesce(in_transit.in_transit_units, 0) as bigint) as in_transit_units,
     lead_times.lead_time_days_observed
 from grid
 left join demand
