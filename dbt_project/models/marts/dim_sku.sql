@@ -7,12 +7,6 @@ with catalogue as (
     select * from {{ ref('stg_supplier_catalogue') }}
 ),
 
-supplier_counts as (
-    select sku, count(distinct supplier_id) as n_suppliers
-    from catalogue
-    group by sku
-),
-
 primary_lines as (
     select
         *,
@@ -34,20 +28,17 @@ catalogue_skus as (
         primary_lines.product_name,
         primary_lines.category,
         primary_lines.hs_code,
+        {{ hs_chapter('primary_lines.hs_code') }} as hs_chapter,
         primary_lines.origin_country,
         primary_lines.supplier_id as primary_supplier_id,
-        suppliers.supplier_name as primary_supplier_name,
         primary_lines.unit_cost,
         primary_lines.cost_currency,
         primary_lines.unit_cost / as_of_fx.units_per_eur as unit_cost_eur,
         primary_lines.moq,
         primary_lines.pack_size,
         primary_lines.quoted_lead_time_days,
-        primary_lines.weight_kg,
-        supplier_counts.n_suppliers
+        primary_lines.weight_kg
     from primary_lines
-    left join supplier_counts on supplier_counts.sku = primary_lines.sku
-    left join {{ ref('stg_suppliers') }} as suppliers on suppliers.supplier_id = primary_lines.supplier_id
     left join as_of_fx on as_of_fx.currency = primary_lines.cost_currency
     where primary_lines.pick = 1
 ),
@@ -74,7 +65,6 @@ sold_only as (
 
 select
     catalogue_skus.*,
-    true as in_catalogue,
     'catalogue' as cost_basis
 from catalogue_skus
 
@@ -85,9 +75,9 @@ select
     cast(null as varchar) as product_name,
     'unknown' as category,
     cast(null as varchar) as hs_code,
+    {{ hs_chapter('cast(null as varchar)') }} as hs_chapter,
     cast(null as varchar) as origin_country,
     cast(null as varchar) as primary_supplier_id,
-    cast(null as varchar) as primary_supplier_name,
     cast(null as double) as unit_cost,
     cast(null as varchar) as cost_currency,
     sold_only.median_price_eur * assumptions.unit_cost_share_of_price as unit_cost_eur,
@@ -95,8 +85,6 @@ select
     assumptions.pack_size,
     cast(null as bigint) as quoted_lead_time_days,
     cast(null as double) as weight_kg,
-    cast(0 as bigint) as n_suppliers,
-    false as in_catalogue,
     'assumed: share of median selling price' as cost_basis
 from sold_only
 cross join assumptions

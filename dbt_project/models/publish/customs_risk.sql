@@ -55,10 +55,7 @@ settled as (
 order_chapters as (
     select distinct
         lines.order_id,
-        case
-            when length(skus.hs_code) >= 6 and regexp_matches(skus.hs_code, '^[0-9]{2}') then left(skus.hs_code, 2)
-            else 'unknown'
-        end as hs_chapter
+        coalesce(skus.hs_chapter, {{ hs_chapter('cast(null as varchar)') }}) as hs_chapter
     from {{ ref('int_order_lines_eur') }} as lines
     left join {{ ref('dim_sku') }} as skus on skus.sku = lines.sku
     where lines.quantity > 0
@@ -79,7 +76,7 @@ lanes as (
         origin_country,
         destination_country,
         count(*) as lane_shipments,
-        sum(case when had_customs_hold then 1 else 0 end) as lane_holds,
+        count(*) filter (where had_customs_hold) as lane_holds,
         avg(case when had_customs_hold then 1.0 else 0.0 end) as lane_hold_rate,
         {{ exact_avg('hold_days') }} as lane_mean_hold_days
     from settled
@@ -105,7 +102,7 @@ cells as (
         destination_country,
         hs_chapter,
         count(*) as shipments,
-        sum(case when had_customs_hold then 1 else 0 end) as holds,
+        count(*) filter (where had_customs_hold) as holds,
         count(hold_days) as timed_holds,
         coalesce({{ exact_sum('hold_days') }}, 0) as total_hold_days,
         {{ exact_avg('hold_days') }} as mean_hold_days,

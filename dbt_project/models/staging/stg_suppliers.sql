@@ -4,7 +4,5 @@ with latest as (
 
 select
     supplier_id,
-    supplier_name,
-    country as supplier_country,
-    currency as invoice_currency
+    supplier_name
 from latest
