@@ -16,14 +16,18 @@ from pathlib import Path
 
 import duckdb
 
+from crossdock.published import published_tables
+
 SNAPSHOT_NAME = "crossdock_publish.duckdb"
 
 
-def published_tables(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = conn.execute(
-        "select table_name from information_schema.tables where table_schema = 'publish' order by table_name"
-    ).fetchall()
-    return [name for (name,) in rows]
+def exported_tables() -> tuple[str, ...]:
+    """The declared publish tables (dbt_project/models/publish/*.yml), plan_runs included, by name.
+
+    The declaration and not information_schema: a table someone left in
+    publish by hand is no part of the BI contract and is not copied.
+    """
+    return tuple(sorted(published_tables()))
 
 
 def _quote(path: Path) -> str:
@@ -58,8 +62,11 @@ def _swap_in(new: Path, folder: Path) -> None:
     shutil.rmtree(previous, ignore_errors=True)
 
 
-def export_published(conn: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
-    """Replace `folder` with parquet/<table>.parquet and crossdock_publish.duckdb of every publish table; rows per table.
+def export_published(
+    conn: duckdb.DuckDBPyConnection, folder: Path, tables: tuple[str, ...] | None = None
+) -> dict[str, int]:
+    """Replace `folder` with parquet/<table>.parquet and crossdock_publish.duckdb of `tables` (default: every
+    declared publish table); rows per table.
 
     A table no longer published disappears with the old folder, so nothing stale lingers for BI.
     """
@@ -67,7 +74,7 @@ def export_published(conn: duckdb.DuckDBPyConnection, folder: Path) -> dict[str,
     shutil.rmtree(new, ignore_errors=True)  # left by an export that crashed half-way
     new.parent.mkdir(parents=True, exist_ok=True)
     try:
-        rows = _write_copies(conn, new, published_tables(conn))
+        rows = _write_copies(conn, new, list(exported_tables() if tables is None else tables))
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise

@@ -21,43 +21,40 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from crossdock.warehouse import replace_table, table_exists
+from crossdock.published import PublishedTable, published_table, published_tables
+from crossdock.warehouse import table_exists
 
 STAGING_SCHEMA = "plan_next"
 PUBLISH_SCHEMA = "publish"
 PLAN_RUNS = "plan_runs"  # publish.plan_runs: one row per published plan, the run it came from
 STAGE_LOG = "stage_log"  # plan_next.stage_log: one row per table (or dbt build) a run staged
 
-PLAN_TABLES = (
-    "supply_chain_view",
-    "demand_forecast",
-    "forecast_accuracy",
-    "forecast_backtest",
-    "inventory_plan",
-    "inventory_projection",
-    "service_level_tradeoff",
-    "service_classes",
-    "transfer_recommendations",
-    "scenario_impact",
-    "supplier_risk",
-    "lane_performance",
-    "delivery_promise",
-    "delivery_promise_by_chapter",
-    "customs_risk",
-    "compliance_plan",
-    "order_landed_cost",
-    "market_coverage",
-)
 
-PLAN_RUNS_DDL = f"""
-create table if not exists {PUBLISH_SCHEMA}.{PLAN_RUNS} (
-    run_id varchar not null,
-    as_of date,
-    published_at timestamp not null,
-    tables integer not null,
-    rows_by_table varchar not null
-)
-"""
+def _plan_tables() -> tuple[str, ...]:
+    """Every declared publish table but plan_runs, which the publish step itself writes."""
+    return tuple(name for name in published_tables() if name != PLAN_RUNS)
+
+
+PLAN_TABLES: tuple[str, ...] = _plan_tables()  # the tables a run stages and publishes, from dbt's yml
+
+
+def _create_table_ddl(schema: str, table: PublishedTable) -> str:
+    columns = ", ".join(f'"{name}" {type_}' for name, type_ in table.schema)
+    return f"create table if not exists {schema}.{table.name} ({columns})"
+
+
+PLAN_RUNS_DDL = _create_table_ddl(PUBLISH_SCHEMA, published_table(PLAN_RUNS))
+
+
+def _retype_plan_runs(conn: duckdb.DuckDBPyConnection) -> None:
+    """Give a publish.plan_runs from an older release its declared column types (tables was an integer)."""
+    actual = dict(conn.execute(
+        "select column_name, lower(data_type) from information_schema.columns where table_schema = ? and table_name = ?",
+        [PUBLISH_SCHEMA, PLAN_RUNS],
+    ).fetchall())
+    for name, type_ in published_table(PLAN_RUNS).schema:
+        if name in actual and actual[name] != type_:
+            conn.execute(f'alter table {PUBLISH_SCHEMA}.{PLAN_RUNS} alter column "{name}" set data type {type_}')
 STAGE_LOG_DDL = f"""
 create table if not exists {STAGING_SCHEMA}.{STAGE_LOG} (
     run_id varchar not null,
@@ -104,11 +101,70 @@ def record_staging(conn: duckdb.DuckDBPyConnection, run_id: str, what: str) -> N
     conn.execute(f"insert into {STAGING_SCHEMA}.{STAGE_LOG} values (?, ?, ?)", [run_id, what, _utc_now()])
 
 
+class UndeclaredColumns(ValueError):
+    """A frame to stage lacks a declared column or has one the declaration does not name."""
+
+
+class DuplicateKey(ValueError):
+    """A frame to stage has two rows with the same declared key."""
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def declared_frame(table: str, frame: pd.DataFrame) -> str:
+    """The select list that gives `frame` its declared columns, in declared order, each cast to its declared type.
+
+    pandas decides the types otherwise: datetime64[ns] would become
+    timestamp_ns, a date set from a Timestamp timestamp_s, an all-null text
+    column NULL. BI tools read a date as a date, so the writer casts to the
+    declaration rather than each asset shaping its dtypes.
+    """
+    declared = published_table(table)
+    missing = [c for c in declared.column_names if c not in frame.columns]
+    extra = [str(c) for c in frame.columns if c not in declared.column_names]
+    if missing or extra:
+        raise UndeclaredColumns(
+            f"publish.{table}: the frame's columns differ from its declaration in "
+            f"dbt_project/models/publish/*.yml: missing {missing}, undeclared {extra}"
+        )
+    return ", ".join(f"cast({_quoted(name)} as {type_}) as {_quoted(name)}" for name, type_ in declared.schema)
+
+
+def _check_key(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+    key = published_table(table).key
+    if not key:
+        return
+    columns = ", ".join(_quoted(c) for c in key)
+    duplicate = conn.execute(
+        f"select {columns}, count(*) from {staged(table)} group by all having count(*) > 1 limit 1"
+    ).fetchone()
+    if duplicate:
+        raise DuplicateKey(f"publish.{table}: {duplicate[-1]} rows share the key ({', '.join(key)}) = {duplicate[:-1]}")
+
+
 def stage_table(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, run_id: str) -> int:
-    """Write `frame` as plan_next.`table` for the next publish; returns the row count."""
-    rows = replace_table(conn, staged(table), frame)
+    """Write `frame` as plan_next.`table`, typed and checked as declared, for the next publish; returns the row count.
+
+    Raises UndeclaredColumns or DuplicateKey (nothing staged for the table, the run stops) when the frame
+    and the declaration disagree.
+    """
+    conn.execute(f"create schema if not exists {STAGING_SCHEMA}")
+    conn.register("_frame_to_stage", frame)
+    try:
+        conn.execute("begin transaction")
+        try:
+            conn.execute(f"create or replace table {staged(table)} as select {declared_frame(table, frame)} from _frame_to_stage")
+            _check_key(conn, table)
+            conn.execute("commit")
+        except BaseException:
+            conn.execute("rollback")
+            raise
+    finally:
+        conn.unregister("_frame_to_stage")
     record_staging(conn, run_id, table)
-    return rows
+    return len(frame)
 
 
 def publish_plan(
@@ -131,6 +187,7 @@ def publish_plan(
             conn.execute(f"create or replace table {PUBLISH_SCHEMA}.{table} as select * from {staged(table)}")
             rows[table] = conn.execute(f"select count(*) from {PUBLISH_SCHEMA}.{table}").fetchall()[0][0]
         conn.execute(PLAN_RUNS_DDL)
+        _retype_plan_runs(conn)
         conn.execute(
             f"insert into {PUBLISH_SCHEMA}.{PLAN_RUNS} values (?, ?, ?, ?, ?)",
             [run_id, as_of, published_at, len(rows), json.dumps(rows, sort_keys=True)],

@@ -13,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 
+from crossdock.published import PUBLISH_SOURCE, published_tables
 from feeds.audit import raw_table_columns
 from feeds.contracts import Contract
 from orchestration.resources import DBT_PROJECT
@@ -27,16 +28,19 @@ def _documented_sources() -> dict[tuple[str, str], dict[str, Any]]:
 def documented_table(schema: str, table: str) -> dict[str, dg.MetadataValue]:
     """`dagster/column_schema` and `dagster/table_name` for a Python-written table documented as a dbt source.
 
-    A table nobody documented gets no schema rather than a failed code
-    location; tests/test_orchestration_asset_catalog.py fails on it instead.
+    A published table's declared key (`meta: key:`, crossdock.published) shows
+    as the schema's constraint. A table nobody documented gets no schema rather
+    than a failed code location; tests/test_orchestration_asset_catalog.py fails on it instead.
     """
     source = _documented_sources().get((schema, table))
     metadata: dict[str, Any] = {"dagster/table_name": f"{schema}.{table}"}
     if source and source["columns"]:
+        declared = published_tables().get(table) if schema == PUBLISH_SOURCE else None
+        constraints = dg.TableConstraints(other=[f"key: {', '.join(declared.key)}"]) if declared and declared.key else None
         metadata["dagster/column_schema"] = dg.TableSchema(columns=[
             dg.TableColumn(name=name, type=column.get("data_type") or "?", description=column.get("description"))
             for name, column in source["columns"].items()
-        ])
+        ], constraints=constraints)
     return metadata
 
 

@@ -8,16 +8,19 @@ import pandas as pd
 import pytest
 
 from crossdock.publish import (
+    DuplicateKey,
     PlanIncomplete,
+    UndeclaredColumns,
     last_published,
     publish_plan,
+    record_staging,
     stage_table,
     unpublished_staging,
 )
 from crossdock.settings import Settings
 from crossdock.summary import collect_summary, format_summary
 
-# tables the summary only counts, so small frames stand for them
+# dbt-built tables the summary only counts, so small tables stand for them
 TABLES = ("lane_performance", "customs_risk", "supply_chain_view")
 
 
@@ -28,10 +31,17 @@ def fingerprint(conn: duckdb.DuckDBPyConnection, schema: str) -> dict[str, tuple
     return {t: conn.execute(f"select count(*), sum(hash(t)) from {schema}.{t} as t").fetchone() for t in names}
 
 
+def stage_dbt_table(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, run_id: str) -> None:
+    """Stage `frame` as dbt does a model of models/publish: a table in plan_next, the build noted in the log."""
+    conn.execute("create schema if not exists plan_next")
+    conn.execute(f"create or replace table plan_next.{table} as select * from frame")
+    record_staging(conn, run_id, table)
+
+
 def stage_plan(conn: duckdb.DuckDBPyConnection, run_id: str, units: int) -> None:
     for table in TABLES:
         frame = pd.DataFrame({"sku": ["A", "B"], "units": [units, units + 1], "as_of": pd.Timestamp("2026-10-30")})
-        stage_table(conn, table, frame, run_id)
+        stage_dbt_table(conn, table, frame, run_id)
 
 
 @pytest.fixture
@@ -57,7 +67,7 @@ def test_a_table_missing_from_the_staging_publishes_nothing(conn):
     publish_plan(conn, "run-1", None, TABLES)
     before = fingerprint(conn, "publish")
     conn.execute("drop table plan_next.customs_risk")
-    stage_table(conn, "lane_performance", pd.DataFrame({"sku": ["A"], "units": [99]}), "run-2")
+    stage_dbt_table(conn, "lane_performance", pd.DataFrame({"sku": ["A"], "units": [99]}), "run-2")
     with pytest.raises(PlanIncomplete, match="customs_risk"):
         publish_plan(conn, "run-2", None, TABLES)
     assert fingerprint(conn, "publish") == before
@@ -80,8 +90,8 @@ def test_a_copy_that_fails_half_way_rolls_every_table_back(conn):
 def test_a_run_that_staged_and_did_not_publish_is_named_beside_the_last_good_plan(conn, tmp_path):
     stage_plan(conn, "run-1", units=5)
     publish_plan(conn, "run-1", pd.Timestamp("2026-10-30").date(), TABLES)
-    stage_table(conn, "supply_chain_view", pd.DataFrame({"sku": ["A"], "units": [7]}), "run-2")
-    stage_table(conn, "customs_risk", pd.DataFrame({"sku": ["A"], "units": [7]}), "run-2")
+    stage_dbt_table(conn, "supply_chain_view", pd.DataFrame({"sku": ["A"], "units": [7]}), "run-2")
+    stage_dbt_table(conn, "customs_risk", pd.DataFrame({"sku": ["A"], "units": [7]}), "run-2")
 
     pending = unpublished_staging(conn)
     assert pending.run_id == "run-2" and pending.staged == ("customs_risk", "supply_chain_view")
