@@ -27,6 +27,7 @@ from feeds.audit import ensure_schema
 from feeds.contracts import Contract, contract_for_file
 from feeds.file_dates import file_date, future_date_note
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
+from feeds.new_versions import insert_new_versions
 from feeds.plausibility import Plausibility, check_plausibility
 from feeds.readers import (
     UnreadableFile,
@@ -39,7 +40,7 @@ from feeds.readers import (
     safe_text,
     shortened_sql,
 )
-from feeds.row_checks import checked_rows_sql, pseudonym, stored_pii, typed, use_pii_key
+from feeds.row_checks import checked_rows_sql, pseudonym, record_json_sql, use_pii_key
 from feeds.sql import ident
 
 log = logging.getLogger(__name__)
@@ -172,64 +173,30 @@ def _load_checked_rows(
 ) -> tuple[int, int, int]:
     """Insert the file's good rows and quarantine the rest; returns (loaded, quarantined, duplicate)."""
     use_pii_key(conn, pii_salt)
-    pii_columns = _pii_record_columns(contract, record_source[1] if record_source else header, mapping)
-    sql = checked_rows_sql(contract, header, source, record_source, pii=pii_columns)
-    conn.execute(f"create or replace temp table checked as {sql}")
+    conn.execute(f"create or replace temp table checked as {checked_rows_sql(contract, header, source)}")
     quarantine_flagged_rows(conn)  # a NUL byte or an over-long value found on reading
     check_plausibility(conn, contract, as_of, plausibility)  # the merchant's own limits, not the contract's
-    targets, values = [], []
-    for col in contract.columns:
-        targets.append(ident(col.target_name))
-        v = ident(col.name)
-        values.append(stored_pii(v) if col.pii else typed(col, v))
-    for derived in contract.derived:
-        targets.append(ident(derived.name))
-        values.append(derived.sql.format(**{c.name: ident(c.name) for c in contract.columns}))
-    conn.execute(
-        f"create or replace temp table typed_rows as select {', '.join(f'{v} as {t}' for v, t in zip(values, targets))}, _row_number "
-        "from checked where reason_code is null"
-    )
-    keys = [ident(contract.column(k).target_name) for k in contract.key]
-    same_key = " and ".join(f"current.{k} = typed_rows.{k}" for k in keys)
-    same_values = " and ".join(f"current.{t} is not distinct from typed_rows.{t}" for t in targets)
-    conn.execute(
-        f"""
-        create or replace temp table new_versions as
-        with current as (
-            select * from (
-                select {', '.join(targets)},
-                    row_number() over (
-                        partition by {', '.join(keys)} order by _file_date desc, _ingested_at desc, _row_number desc
-                    ) as version_rank
-                from {contract.table} as loaded
-                where exists (select 1 from typed_rows where {same_key.replace("current.", "loaded.")})
-            ) as versions
-            where version_rank = 1
-        )
-        select * from typed_rows
-        where not exists (select 1 from current where {same_key} and {same_values})
-        """
-    )
-    conn.execute(
-        f"insert into {contract.table} ({', '.join(targets)}, _file_id, _file_date, _row_number, _ingested_at) "
-        f"select {', '.join(targets)}, ?, ?, _row_number, now() from new_versions order by _row_number",
-        [file_id, as_of],
-    )
-    # the contract's columns as read, customer ids as their pseudonym: a fix file in this layout keeps each
-    # line's identity (a mapped source's derived line numbers included) when it comes back
+    loaded = insert_new_versions(conn, contract, file_id, as_of)
+    record_table, record_header = record_source or (source, header)
+    pii_columns = _pii_record_columns(contract, record_header, mapping)
+    # the record: the values as sent (from the file's own layout when it was mapped); the contract record: the
+    # contract's columns as read, customer ids as their pseudonym, so a fix file in this layout keeps each line's
+    # identity (a mapped source's derived line numbers included) when it comes back. Built for the quarantined
+    # rows only.
     contract_record = "to_json(struct_pack(" + ", ".join(
-        f"{ident(col.name)} := {pseudonym(ident(col.name)) if col.pii else ident(col.name)}"
+        f"{ident(col.name)} := {pseudonym('checked.' + ident(col.name)) if col.pii else 'checked.' + ident(col.name)}"
         for col in contract.columns
     ) + "))"
     conn.execute(
-        "insert into audit.quarantine (file_id, dataset, row_number, reason_code, reason, record, quarantined_at, "
-        f"contract_record) select ?, ?, _row_number, reason_code, reason, _record, now(), {contract_record} "
-        "from checked where reason_code is not null order by _row_number",
+        "insert into audit.quarantine (file_id, dataset, row_number, reason_code, reason, record, quarantined_at, contract_record) "
+        f"select ?, ?, checked._row_number, checked.reason_code, checked.reason, {record_json_sql(record_header, pii_columns, 'sent')}, "
+        f"now(), {contract_record} "
+        f"from checked inner join {ident(record_table)} as sent on sent._row_number = checked._row_number "
+        "where checked.reason_code is not null order by checked._row_number",
         [file_id, contract.dataset],
     )
-    loaded, quarantined, good = conn.execute(
-        "select (select count(*) from new_versions), count(*) filter (where reason_code is not null), "
-        "count(*) filter (where reason_code is null) from checked"
+    quarantined, good = conn.execute(
+        "select count(*) filter (where reason_code is not null), count(*) filter (where reason_code is null) from checked"
     ).fetchall()[0]
     return int(loaded), int(quarantined), int(good) - int(loaded)
 
