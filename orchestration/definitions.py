@@ -1,11 +1,20 @@
-"""The one Definitions object crossdock loads (workspace.yaml points here)."""
+"""The one Definitions object crossdock loads (workspace.yaml points here).
+
+Nothing is built at import: Dagster calls `crossdock_definitions` (a
+`@dg.definitions` loader) when it loads the code location, and tests call
+build_definitions with their own settings. Building is what exports the
+paths to the environment for dbt, creates the warehouse folder, parses the
+dbt project when it changed and reads the manifest.
+"""
+
+from functools import cache
 
 import dagster as dg
 
 from crossdock.settings import Settings, load_settings
 from orchestration.assets.bi import bi_publish_copies
 from orchestration.assets.compliance import compliance_tables
-from orchestration.assets.dbt import crossdock_dbt_models
+from orchestration.assets.dbt import dbt_model_assets
 from orchestration.assets.forecast import demand_forecast, forecast_accuracy, model_beats_seasonal_naive
 from orchestration.assets.ingest import INGEST_ASSETS
 from orchestration.assets.merchant_config import merchant_network
@@ -22,6 +31,7 @@ from orchestration.automation import (
     landing_files_sensor,
 )
 from orchestration.checks import forecast_quality_gate, training_data_quality_gate
+from orchestration.column_schemas import with_documented_columns
 from orchestration.failures import run_failures_to_audit
 from orchestration.pool_wait import install as sleep_while_waiting_for_a_pool
 from orchestration.recovery import recover_killed_runs
@@ -31,22 +41,45 @@ from orchestration.resources import build_resources
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """Definitions bound to `settings` (default: from the environment); tests pass their own."""
     sleep_while_waiting_for_a_pool()  # every process that runs our jobs loads these definitions
+    resources = build_resources(settings or load_settings())  # first: it exports the paths dbt's parse reads
     return dg.Definitions(
         assets=[
-            *INGEST_ASSETS,
-            ecb_fx_rates,
-            merchant_network,
+            *_documented([*INGEST_ASSETS, ecb_fx_rates, merchant_network]),
             *dg.map_asset_specs(automated, [
-                crossdock_dbt_models, demand_forecast, forecast_accuracy, inventory_planning,
-                scenario_impact_table, compliance_tables, published_plan, bi_publish_copies,
+                dbt_model_assets(),
+                *_documented([
+                    demand_forecast, forecast_accuracy, inventory_planning, scenario_impact_table,
+                    compliance_tables, published_plan, bi_publish_copies,
+                ]),
             ]),
         ],
         asset_checks=[training_data_quality_gate, model_beats_seasonal_naive, forecast_quality_gate],
         jobs=[daily_planning_job, ingest_job],
         schedules=[daily_planning_schedule],
         sensors=[landing_files_sensor, run_failures_to_audit, recover_killed_runs, downstream_refresh_sensor],
-        resources=build_resources(settings or load_settings()),
+        resources=resources,
     )
 
 
-defs = build_definitions()
+def _documented(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
+    """The Python assets with the column schemas dbt documents for their tables (orchestration/column_schemas.py)."""
+    return dg.map_asset_specs(with_documented_columns, assets)
+
+
+@dg.definitions
+def crossdock_definitions() -> dg.Definitions:
+    """What `dagster dev` / `dagster definitions validate -w workspace.yaml` load: the definitions from the environment."""
+    return build_definitions()
+
+
+def __getattr__(name: str) -> object:
+    """`defs`, the definitions from the environment, built on first use (for tests and scripts written when it was
+    built at import)."""
+    if name == "defs":
+        return _definitions_from_environment()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@cache
+def _definitions_from_environment() -> dg.Definitions:
+    return build_definitions()

@@ -6,6 +6,7 @@ config, parallel runs queue instead of failing on the file lock.
 """
 
 import subprocess
+from functools import cache
 from pathlib import Path
 
 import dagster as dg
@@ -18,8 +19,6 @@ from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment,
 from orchestration.retries import WarehouseResource
 
 WAREHOUSE_POOL = "duckdb"
-
-DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
@@ -40,12 +39,22 @@ def manifest_is_stale(project: DbtProject) -> bool:
     return newest > manifest.stat().st_mtime
 
 
-if manifest_is_stale(DBT_PROJECT):
-    subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
-        check=True,
-        cwd=DBT_PROJECT_DIR,
-    )
+@cache
+def dbt_project() -> DbtProject:
+    """The dbt project, with a manifest that matches its files (parsed here, once per process, when stale).
+
+    Called when the definitions are built (`@dbt_assets` and the column
+    schemas read the manifest), never at import: importing a module of the
+    wiring must not spawn dbt, so that tests and tools can import it cheaply.
+    """
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    if manifest_is_stale(project):
+        subprocess.run(
+            [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+            check=True,
+            cwd=DBT_PROJECT_DIR,
+        )
+    return project
 
 
 class LandingFolder(dg.ConfigurableResource):
@@ -101,5 +110,5 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "landing": LandingFolder(path=str(settings.landing)),
         "merchant_config": MerchantConfigFile(path=str(settings.config)),
         "artifacts": ArtifactFolders(exports=str(settings.exports), models=str(settings.models)),
-        "dbt": DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()),
+        "dbt": DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()),
     }

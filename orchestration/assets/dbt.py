@@ -10,6 +10,7 @@ asset downstream plans from it.
 
 import json
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import dagster as dg
@@ -20,7 +21,7 @@ from pydantic import Field
 from crossdock.planning_date import parse_as_of
 from crossdock.publish import PUBLISH_SCHEMA, STAGING_SCHEMA, record_staging
 from orchestration.retries import retry_if_transient
-from orchestration.resources import DBT_PROJECT, WAREHOUSE_POOL
+from orchestration.resources import WAREHOUSE_POOL, dbt_project
 
 GROUP_BY_SCHEMA = {
     "reference": "reference_data",
@@ -72,28 +73,45 @@ def dbt_build_args(config: DbtBuildConfig) -> list[str]:
     return ["build", "--vars", json.dumps({"as_of": as_of.isoformat()})]
 
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=TRANSLATOR,
-    pool=WAREHOUSE_POOL,
-)
-def crossdock_dbt_models(
-    context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource, warehouse: DuckDBResource
-):
-    """Seeds, staging, intermediate, marts and the dbt-built published tables (into plan_next until the publish)."""
-    args = dbt_build_args(config)
-    if config.as_of:
-        context.log.info(f"planning as of {config.as_of} (dbt var as_of)")
-    with warehouse.get_connection() as conn:  # closed before dbt opens the file itself
-        record_staging(conn, context.run_id, "dbt models")
-    try:
-        # row counts of the tables (not views), counted once dbt has let go of the DuckDB file
-        yield from dbt.cli(args, context=context).stream().fetch_row_counts()
-    except Exception as error:  # dbt opens the warehouse itself: a lock held elsewhere is worth a retry
-        retry_if_transient(context, error)
-    finally:
-        release_dbt_duckdb_handle()
+DBT_MODELS_OP = "crossdock_dbt_models"
+"""The name of the op that builds every dbt model: run config and step keys address it by this name."""
+
+
+@cache
+def dbt_model_assets() -> dg.AssetsDefinition:
+    """The dbt models as one multi-asset, read from the manifest when the definitions are built.
+
+    `@dbt_assets` needs the manifest when it decorates, so it is applied here
+    and not at import, where it would read (or, via dbt_project(), parse) the
+    dbt project as a side effect of importing this module.
+    """
+    project = dbt_project()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        name=DBT_MODELS_OP,
+        dagster_dbt_translator=TRANSLATOR,
+        pool=WAREHOUSE_POOL,
+    )
+    def crossdock_dbt_models(
+        context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource, warehouse: DuckDBResource
+    ):
+        """Seeds, staging, intermediate, marts and the dbt-built published tables (into plan_next until the publish)."""
+        args = dbt_build_args(config)
+        if config.as_of:
+            context.log.info(f"planning as of {config.as_of} (dbt var as_of)")
+        with warehouse.get_connection() as conn:  # closed before dbt opens the file itself
+            record_staging(conn, context.run_id, "dbt models")
+        try:
+            # row counts of the tables (not views), counted once dbt has let go of the DuckDB file
+            yield from dbt.cli(args, context=context).stream().fetch_row_counts()
+        except Exception as error:  # dbt opens the warehouse itself: a lock held elsewhere is worth a retry
+            retry_if_transient(context, error)
+        finally:
+            release_dbt_duckdb_handle()
+
+    return crossdock_dbt_models
 
 
 def release_dbt_duckdb_handle() -> None:
@@ -125,10 +143,20 @@ def as_of_run_config(as_of: str | None) -> dict:
     """The run_config that makes a job with the dbt assets plan as of `as_of` (None: the last order day)."""
     if not as_of:
         return {}
-    return {"ops": {crossdock_dbt_models.op.name: {"config": DbtBuildConfig(as_of=as_of).model_dump()}}}
+    return {"ops": {DBT_MODELS_OP: {"config": DbtBuildConfig(as_of=as_of).model_dump()}}}
 
 
 def planning_date(conn):
     """The run's planning date (a datetime.date): the last day of intermediate.int_planning_calendar."""
     [(as_of,)] = conn.execute(f"select max(calendar_date) from {'.'.join(PLANNING_CALENDAR.path)}").fetchall()
     return as_of
+
+
+def __getattr__(name: str) -> object:
+    """`crossdock_dbt_models`, the dbt multi-asset, for callers written when it was built at import.
+
+    Prefer dbt_model_assets(), or DBT_MODELS_OP for the op's name.
+    """
+    if name == "crossdock_dbt_models":
+        return dbt_model_assets()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
