@@ -8,7 +8,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export GX_ANALYTICS_ENABLED := False
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test ui dashboard docs validate clean
+.PHONY: install demo test test-fast ui dashboard docs validate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/crossdock demo
 
+# Tests run on every core (pytest-xdist); a module's tests stay on one worker so
+# a module-scoped end-to-end run is made once.
+PYTEST := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n auto --dist loadfile
+
 ## the whole test suite
 test: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+	$(PYTEST)
+
+## the inner loop: everything but the end-to-end and browser tests
+test-fast: $(STAMP)
+	$(PYTEST) -m "not e2e and not browser"
 
 ## the Dagster UI on the same warehouse (http://127.0.0.1:3000)
 ui: $(STAMP)

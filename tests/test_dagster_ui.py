@@ -34,6 +34,8 @@ from demo.generate import generate
 from demo.network import install_demo_config
 from browser import chromium_page, free_port, log_tail, require_chromium, served, wait_for_texts
 
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
 HOST = "127.0.0.1"
 JOB = "daily_planning"
 GATED_ASSET = ("publish", "demand_forecast")

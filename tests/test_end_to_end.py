@@ -21,6 +21,8 @@ from crossdock.settings import PROJECT_ROOT, Settings
 from demo.generate import generate
 from demo.network import install_demo_config
 
+pytestmark = pytest.mark.e2e
+
 FORECAST = dg.AssetKey(["publish", "demand_forecast"])
 ACCURACY = dg.AssetKey(["publish", "forecast_accuracy"])
 
@@ -553,6 +555,7 @@ def test_every_column_schema_in_the_ui_matches_the_table_the_run_wrote(platform)
     assert not drift, drift
 
 
+@pytest.mark.browser
 def test_the_data_dictionary_documents_every_published_table_and_column_in_a_browser(platform):
     """`crossdock docs` writes dbt's static docs page; Chromium opens it from disk and finds every
     publish.* table with all its columns, whether dbt or a Python asset wrote it."""
@@ -578,6 +581,7 @@ def test_the_data_dictionary_documents_every_published_table_and_column_in_a_bro
             assert not missing, f"the docs page of publish.{table} does not show {missing}"
 
 
+@pytest.mark.browser
 def test_the_dashboard_pages_show_the_published_numbers_in_a_browser(platform, tmp_path):
     """Streamlit serves the dashboard on the run's BI snapshot; headless Chromium opens every page.
 
