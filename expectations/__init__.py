@@ -14,11 +14,6 @@ No Dagster imports here: the asset check turns a `GateResult` into an
 """
 from __future__ import annotations
 
-import os
-
-# Set before anything imports great_expectations, so nothing waits on the network.
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-
 __all__ = ["GateResult", "GateThresholds", "validate_training_data"]
 
 

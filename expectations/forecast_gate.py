@@ -32,34 +32,30 @@ No Dagster imports: an asset check turns the `GateResult` into an
 """
 from __future__ import annotations
 
-import os
+import operator
+import sys
+import time
+import uuid
+from typing import Any
 
-# Before great_expectations is imported anywhere, so nothing waits on the network.
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+import great_expectations as gx
+import numpy as np
+import pandas as pd
 
-import operator  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from typing import Any  # noqa: E402
-
-import great_expectations as gx  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from expectations.gate import (  # noqa: E402
+from expectations.gx_runner import (
     MAX_EXAMPLES,
     MESSAGE_EXAMPLES,
     GateResult,
-    _base_failure,
-    _batch,
-    _context,
-    _date,
-    _exception_message,
-    _number,
-    _percent,
-    _plural,
-    _text,
+    base_failure,
+    collect_failures,
+    dataframe_batch,
+    date_text,
+    exception_message,
+    gx_context,
+    percent_text,
+    plain_number,
+    plural,
+    text_or,
 )
 
 FORECAST_ROWS_SUITE_NAME = "demand_forecast_rows"
@@ -291,16 +287,16 @@ def _value(value: Any) -> str:
     if isinstance(value, (pd.Timestamp, np.datetime64)):
         stamp = pd.Timestamp(value)
         # Show a time of day or time zone: they make "equal-looking" dates differ.
-        return _date(stamp) if stamp.tz is None and stamp == stamp.normalize() else stamp.isoformat()
+        return date_text(stamp) if stamp.tz is None and stamp == stamp.normalize() else stamp.isoformat()
     if isinstance(value, (float, np.floating)):
         if np.isinf(value):
             return "inf" if value > 0 else "-inf"
-        return str(_number(round(float(value), 3)))
-    return str(_number(value))
+        return str(plain_number(round(float(value), 3)))
+    return str(plain_number(value))
 
 
 def _series_label(sku: Any, market: Any) -> str:
-    return f"{_text(sku, '<null sku>')} {_text(market, '<null market>')}"
+    return f"{text_or(sku, '<null sku>')} {text_or(market, '<null market>')}"
 
 
 def _row_label(row: pd.Series) -> str:
@@ -321,7 +317,7 @@ def _row_detail(kind: str, columns: list[str], row: pd.Series) -> str:
         return (
             f"forecast_date={_value(row.get('forecast_date'))}, "
             f"as_of {_value(row.get('as_of'))} + {_value(row.get('horizon'))} "
-            f"{_plural(_number(row.get('horizon')), 'days')} = "
+            f"{plural(plain_number(row.get('horizon')), 'days')} = "
             f"{_value(row.get(EXPECTED_DATE_COLUMN))}"
         )
     if kind == "expect_compound_columns_to_be_unique":
@@ -333,10 +329,10 @@ def _json_value(value: Any) -> Any:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     if isinstance(value, (pd.Timestamp, np.datetime64)):
-        return _date(value)
+        return date_text(value)
     if isinstance(value, (float, np.floating)) and np.isinf(value):
         return "inf" if value > 0 else "-inf"
-    return _number(value)
+    return plain_number(value)
 
 
 # ----------------------------------------------------------------------------- GX plumbing
@@ -394,7 +390,7 @@ def _validate_rows(batch: Any, frame: pd.DataFrame, horizon_days: int) -> tuple[
     failed = {
         r.expectation_config.description
         for r in result.results
-        if not r.success and _exception_message(r) is None and r.expectation_config.type not in TABLE_LEVEL_TYPES
+        if not r.success and exception_message(r) is None and r.expectation_config.type not in TABLE_LEVEL_TYPES
     }
     if failed:
         retry = _suite_subset(f"{FORECAST_ROWS_SUITE_NAME}_examples", builder, failed)
@@ -413,7 +409,7 @@ def _validate_rows(batch: Any, frame: pd.DataFrame, horizon_days: int) -> tuple[
 
 
 def _row_failure(result: Any, frame: pd.DataFrame) -> dict:
-    failure = _base_failure(FORECAST_ROWS_SUITE_NAME, result, "rows")
+    failure = base_failure(FORECAST_ROWS_SUITE_NAME, result, "rows")
     stats = result.result or {}
     config = result.expectation_config
     kind = config.type
@@ -430,10 +426,10 @@ def _row_failure(result: Any, frame: pd.DataFrame) -> dict:
         values = {_value(k): int(v) for k, v in counts.items()}
         failure.update(
             unit="distinct values",
-            unexpected_count=_number(stats.get("observed_value", len(values))),
+            unexpected_count=plain_number(stats.get("observed_value", len(values))),
             unexpected_percent=None,
             unexpected_values=values,
-            examples=[f"{v} ({n:,} {_plural(n, 'rows')})" for v, n in values.items()],
+            examples=[f"{v} ({n:,} {plural(n, 'rows')})" for v, n in values.items()],
         )
         return failure
 
@@ -458,7 +454,7 @@ def _row_failure(result: Any, frame: pd.DataFrame) -> dict:
 
 
 def _series_failure(result: Any, series: pd.DataFrame, forecast: pd.DataFrame, horizon_days: int) -> dict:
-    failure = _base_failure(FORECAST_SERIES_SUITE_NAME, result, "series")
+    failure = base_failure(FORECAST_SERIES_SUITE_NAME, result, "series")
     stats = result.result or {}
     positions = sorted(int(i) for i in stats.get("unexpected_index_list") or [] if not isinstance(i, dict))
     picked = series.iloc[positions[:MAX_EXAMPLES]]
@@ -473,11 +469,11 @@ def _series_failure(result: Any, series: pd.DataFrame, forecast: pd.DataFrame, h
         market = forecast["market"].astype(str).to_numpy()
         horizon = pd.to_numeric(forecast["horizon"], errors="coerce").to_numpy(dtype="float64")
         for r in picked.itertuples(index=False):
-            label = f"{_series_label(r.sku, r.market)} has {_value(r.days)} of {horizon_days} {_plural(horizon_days, 'days')}"
+            label = f"{_series_label(r.sku, r.market)} has {_value(r.days)} of {horizon_days} {plural(horizon_days, 'days')}"
             present = set(horizon[(sku == r.sku) & (market == r.market)].tolist())
             gaps = [d for d in range(1, horizon_days + 1) if float(d) not in present]
             if gaps:
-                label += f" (missing {_plural(len(gaps), 'days')} {_day_runs(gaps)})"
+                label += f" (missing {plural(len(gaps), 'days')} {_day_runs(gaps)})"
             examples.append(label)
     failure["examples"] = examples
     failure["example_rows"] = [
@@ -487,7 +483,7 @@ def _series_failure(result: Any, series: pd.DataFrame, forecast: pd.DataFrame, h
 
 
 def _error_failure(suite_name: str, result: Any, error: str) -> dict:
-    failure = _base_failure(suite_name, result, "rows" if suite_name == FORECAST_ROWS_SUITE_NAME else "series")
+    failure = base_failure(suite_name, result, "rows" if suite_name == FORECAST_ROWS_SUITE_NAME else "series")
     failure.update(unexpected_count=None, unexpected_percent=None, error=error)
     return failure
 
@@ -503,20 +499,20 @@ def _describe(failure: dict) -> str:
         count = failure["unexpected_count"]
         column = failure["column"]
         values = failure["examples"]
-        text = f"{head} failed: {count} distinct {column} {_plural(count, 'values')}"
+        text = f"{head} failed: {count} distinct {column} {plural(count, 'values')}"
         if values:
             more = f" and {len(values) - MESSAGE_EXAMPLES} more" if len(values) > MESSAGE_EXAMPLES else ""
             text += f": {', '.join(values[:MESSAGE_EXAMPLES])}{more}"
         return text
 
     count = failure["unexpected_count"]
-    pct = f" ({_percent(failure['unexpected_percent'])})" if failure.get("unexpected_percent") is not None else ""
+    pct = f" ({percent_text(failure['unexpected_percent'])})" if failure.get("unexpected_percent") is not None else ""
     if failure.get("kind") == "missing_series":
         text = f"{head} failed: {count} expected SKU x market missing{pct}"
     elif failure.get("kind") == "horizon_gaps":
         text = f"{head} failed: {count} series with horizon gaps{pct}"
     else:
-        text = f"{head} failed on {count} {_plural(count, failure['unit'])}{pct}"
+        text = f"{head} failed on {count} {plural(count, failure['unit'])}{pct}"
     if failure["examples"]:
         text += f", e.g. {', '.join(failure['examples'][:MESSAGE_EXAMPLES])}"
     return text
@@ -534,9 +530,9 @@ def _frame_statistics(forecast: pd.DataFrame) -> dict:
     if "as_of" in forecast.columns:
         values = pd.to_datetime(forecast["as_of"], errors="coerce").dropna().unique()
         if len(values) == 1:
-            stats["as_of"] = _date(values[0])
+            stats["as_of"] = date_text(values[0])
         elif len(values) > 1:  # the gate fails; keep what was there
-            stats["as_of"] = [_date(v) for v in values[:MAX_EXAMPLES]]
+            stats["as_of"] = [date_text(v) for v in values[:MAX_EXAMPLES]]
     return stats
 
 
@@ -555,11 +551,11 @@ def validate_forecast(forecast: pd.DataFrame, expected_series: pd.DataFrame, hor
     _expected_series(expected_series)  # caller errors first, before GX does any work
 
     frame = _gx_frame(forecast)
-    context = _context()
+    context = gx_context()
     source = context.data_sources.add_pandas(name=f"crossdock_forecast_gate_{uuid.uuid4().hex[:8]}")
 
     suites: list[tuple[str, gx.ExpectationSuite, Any]] = []
-    rows_suite, rows_result, not_run = _validate_rows(_batch(source, "demand_forecast", frame), frame, horizon)
+    rows_suite, rows_result, not_run = _validate_rows(dataframe_batch(source, "demand_forecast", frame), frame, horizon)
     suites.append((FORECAST_ROWS_SUITE_NAME, rows_suite, rows_result))
 
     series_suite = forecast_series_suite(horizon)
@@ -568,7 +564,7 @@ def validate_forecast(forecast: pd.DataFrame, expected_series: pd.DataFrame, hor
     if not_run:
         absent = list(dict.fromkeys(c for entry in not_run for c in entry["missing"]))
         notes.append(
-            f"rows: {len(not_run)} {_plural(len(not_run), 'expectations')} not run: "
+            f"rows: {len(not_run)} {plural(len(not_run), 'expectations')} not run: "
             f"the forecast lacks {', '.join(absent)}"
         )
     missing_keys = [c for c in (*SERIES_KEY, "horizon") if c not in frame.columns]
@@ -579,28 +575,18 @@ def validate_forecast(forecast: pd.DataFrame, expected_series: pd.DataFrame, hor
         )
     else:
         series = series_frame(frame, expected_series, horizon)
-        series_result = _batch(source, "demand_forecast_series", series).validate(
+        series_result = dataframe_batch(source, "demand_forecast_series", series).validate(
             series_suite, result_format={"result_format": "COMPLETE"}
         )
         suites.append((FORECAST_SERIES_SUITE_NAME, series_suite, series_result))
 
-    failures: list[dict] = []
-    evaluated = successful = 0
+    def failure_of(suite_name: str, res: Any) -> dict:
+        if suite_name == FORECAST_ROWS_SUITE_NAME:
+            return _row_failure(res, frame)
+        return _series_failure(res, series, frame, horizon)
+
     # Message order: series failures (what the plan would miss) before row-level ones.
-    for suite_name, suite, result in sorted(suites, key=lambda s: s[0] != FORECAST_SERIES_SUITE_NAME):
-        position = {e.description: i for i, e in enumerate(suite.expectations)}
-        for res in sorted(result.results, key=lambda r: position.get(r.expectation_config.description, 99)):
-            evaluated += 1
-            if res.success:
-                successful += 1
-                continue
-            error = _exception_message(res)
-            if error is not None:
-                failures.append(_error_failure(suite_name, res, error))
-            elif suite_name == FORECAST_ROWS_SUITE_NAME:
-                failures.append(_row_failure(res, frame))
-            else:
-                failures.append(_series_failure(res, series, frame, horizon))
+    failures, evaluated, successful = collect_failures(suites, FORECAST_SERIES_SUITE_NAME, failure_of, _error_failure)
 
     frame_stats = _frame_statistics(forecast)
     expected_count = int(len(series)) if series is not None else int(len(_expected_series(expected_series)))
@@ -620,8 +606,8 @@ def validate_forecast(forecast: pd.DataFrame, expected_series: pd.DataFrame, hor
     if passed:
         message = (
             f"forecast: {evaluated} expectations passed on {frame_stats['rows']:,} "
-            f"{_plural(frame_stats['rows'], 'rows')}, {expected_count:,} series x {horizon} "
-            f"{_plural(horizon, 'days')}"
+            f"{plural(frame_stats['rows'], 'rows')}, {expected_count:,} series x {horizon} "
+            f"{plural(horizon, 'days')}"
         )
         if frame_stats["model_versions"] and frame_stats["as_of"]:
             message += f" (model_version {frame_stats['model_versions'][0]}, as_of {frame_stats['as_of']})"

@@ -31,22 +31,31 @@ No Dagster imports: the asset check turns the `GateResult` into an
 """
 from __future__ import annotations
 
-import os
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-# Before great_expectations is imported anywhere, so nothing waits on the network.
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+import great_expectations as gx
+import pandas as pd
 
-import time  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import Iterable, Sequence  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from typing import Any  # noqa: E402
+from expectations.gx_runner import (
+    MAX_EXAMPLES,
+    MESSAGE_EXAMPLES,
+    GateResult,
+    base_failure,
+    collect_failures,
+    dataframe_batch,
+    date_text,
+    exception_message,
+    gx_context,
+    percent_text,
+    plain_number,
+    plural,
+    text_or,
+)
 
-import great_expectations as gx  # noqa: E402
-import pandas as pd  # noqa: E402
-from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
-
-from expectations.market_days import (  # noqa: E402
+from expectations.market_days import (
     SOURCE_COLUMNS,
     WEEKDAYS,
     MarketHistory,
@@ -54,7 +63,7 @@ from expectations.market_days import (  # noqa: E402
     market_day_frame,
     market_histories,
 )
-from expectations.suites import (  # noqa: E402
+from expectations.suites import (
     FLIP_DESCRIPTION,
     MARKET_DAYS_SUITE_NAME,
     ROWS_SUITE_NAME,
@@ -62,115 +71,30 @@ from expectations.suites import (  # noqa: E402
     training_data_market_days_suite,
     training_data_rows_suite,
 )
-from expectations.thresholds import GateThresholds  # noqa: E402
+from expectations.thresholds import GateThresholds
 
 __all__ = ["GateResult", "GateThresholds", "validate_training_data"]
 
 # Short suite names used in messages ("market_days: ...; rows: ...").
 SUITE_LABELS: dict[str, str] = {ROWS_SUITE_NAME: "rows", MARKET_DAYS_SUITE_NAME: "market_days"}
-MAX_EXAMPLES = 20  # kept in GateResult.failures
-MESSAGE_EXAMPLES = 5  # shown in GateResult.message
 MESSAGE_MARKETS = 8  # per-market breakdowns shown in the message
-
-
-@dataclass
-class GateResult:
-    """Outcome of the training-data gate.
-
-    passed: every evaluated expectation succeeded.
-    message: one human paragraph naming what broke (or what passed).
-    failures: one dict per failed expectation: suite, expectation_type,
-        description, column, columns, unit, unexpected_count,
-        unexpected_percent, examples (list[str]) and, where relevant,
-        unexpected_values, missing, by_market, error.
-    statistics: evaluated_expectations, successful_expectations,
-        unsuccessful_expectations, rows, markets, start_date, end_date, days,
-        market_days, seconds; for the training data also expected_markets,
-        judged_markets and the markets not judged on gaps (markets_without_orders,
-        markets_without_sales, dormant_markets, short_history_markets: lists).
-    markets: the training-data gate's per-market history (MarketHistory.as_dict:
-        status, selling days, weekday shares, quiet run and its probability,
-        flip limits, return days and allowance); empty for other gates.
-    """
-
-    passed: bool
-    message: str
-    failures: list[dict] = field(default_factory=list)
-    statistics: dict = field(default_factory=dict)
-    markets: list[dict] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- formatting
 
 
-def _date(value: Any) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return "<null date>"
-    try:
-        return pd.Timestamp(value).strftime("%Y-%m-%d")
-    except (ValueError, TypeError):
-        return str(value)
-
-
-def _text(value: Any, null: str) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return null
-    return str(value)
-
-
-def _number(value: Any) -> Any:
-    """A plain Python scalar for messages and JSON metadata."""
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _percent(value: float) -> str:
-    if value >= 10:
-        return f"{value:.0f}%"
-    if value >= 0.1:
-        return f"{value:.1f}%"
-    return f"{value:.2g}%"
-
-
-def _plural(count: Any, unit: str) -> str:
-    """'rows' -> 'row' and 'market-days' -> 'market-day' when count is 1."""
-    if count == 1 and unit.endswith("s"):
-        return unit[:-1]
-    if count != 1 and not unit.endswith("s"):
-        return unit + "s"
-    return unit
-
-
 def _row_label(row: pd.Series) -> str:
-    parts = [_text(row.get("market"), "<null market>"), _date(row.get("demand_date"))]
+    parts = [text_or(row.get("market"), "<null market>"), date_text(row.get("demand_date"))]
     if "sku" in row.index:
-        parts.append(f"sku {_text(row.get('sku'), '<null>')}")
+        parts.append(f"sku {text_or(row.get('sku'), '<null>')}")
     return " ".join(parts)
 
 
 def _market_day_label(item: dict) -> str:
-    return f"{_text(item.get('market'), '<null market>')} {_date(item.get('demand_date'))}"
+    return f"{text_or(item.get('market'), '<null market>')} {date_text(item.get('demand_date'))}"
 
 
 # ----------------------------------------------------------------------------- GX plumbing
-
-
-def _context() -> Any:
-    context = gx.get_context(mode="ephemeral")
-    # tqdm bars on stderr are noise in a Dagster run log.
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    return context
-
-
-def _batch(source: Any, asset_name: str, frame: pd.DataFrame) -> Any:
-    asset = source.add_dataframe_asset(name=asset_name)
-    batch_definition = asset.add_batch_definition_whole_dataframe(f"{asset_name}_whole")
-    return batch_definition.get_batch(batch_parameters={"dataframe": frame})
 
 
 def _validate_rows(batch: Any, markets: list[str]) -> tuple[gx.ExpectationSuite, Any]:
@@ -181,7 +105,7 @@ def _validate_rows(batch: Any, markets: list[str]) -> tuple[gx.ExpectationSuite,
         r.expectation_config.description
         for r in result.results
         if not r.success
-        and _exception_message(r) is None
+        and exception_message(r) is None
         and r.expectation_config.type != "expect_table_columns_to_match_set"
     }
     if failed:
@@ -202,52 +126,11 @@ def _validate_rows(batch: Any, markets: list[str]) -> tuple[gx.ExpectationSuite,
     return suite, result
 
 
-def _exception_message(result: Any) -> str | None:
-    """The first exception message GX recorded for an expectation, if any."""
-    info = result.exception_info or {}
-    messages = [info] if info.get("raised_exception") else [
-        value for value in info.values() if isinstance(value, dict) and value.get("raised_exception")
-    ]
-    if not messages:
-        return None
-    text = str(messages[0].get("exception_message") or "unknown error")
-    return text.removeprefix("Error: ").strip().rstrip(".")
-
-
-def _columns(kwargs: dict) -> list[str]:
-    if "column" in kwargs:
-        return [kwargs["column"]]
-    if "column_list" in kwargs:
-        return list(kwargs["column_list"])
-    if "column_A" in kwargs:
-        return [kwargs["column_A"], kwargs["column_B"]]
-    if "column_set" in kwargs:
-        return list(kwargs["column_set"])
-    return []
-
-
 # ----------------------------------------------------------------------------- failures
 
 
-def _base_failure(suite_name: str, result: Any, unit: str) -> dict:
-    config = result.expectation_config
-    columns = _columns(config.kwargs)
-    stats = result.result or {}
-    return {
-        "suite": suite_name,
-        "expectation_type": config.type,
-        "description": config.description or config.type,
-        "column": ", ".join(columns) if columns else None,
-        "columns": columns,
-        "unit": unit,
-        "unexpected_count": _number(stats.get("unexpected_count")),
-        "unexpected_percent": _number(stats.get("unexpected_percent")),
-        "examples": [],
-    }
-
-
 def _row_failure(result: Any, frame: pd.DataFrame) -> dict:
-    failure = _base_failure(ROWS_SUITE_NAME, result, "rows")
+    failure = base_failure(ROWS_SUITE_NAME, result, "rows")
     stats = result.result or {}
     kwargs = result.expectation_config.kwargs
     kind = result.expectation_config.type
@@ -265,7 +148,7 @@ def _row_failure(result: Any, frame: pd.DataFrame) -> dict:
     for _, row in rows.iterrows():
         label = _row_label(row)
         if column and column not in ("sku", "market", "demand_date"):
-            label += f" ({column}={_number(row.get(column))})"
+            label += f" ({column}={plain_number(row.get(column))})"
         if label not in examples:
             examples.append(label)
     failure["examples"] = examples
@@ -286,7 +169,7 @@ def _market_day_failure(
     histories: dict[str, MarketHistory],
     thresholds: GateThresholds,
 ) -> dict:
-    failure = _base_failure(MARKET_DAYS_SUITE_NAME, result, "market-days")
+    failure = base_failure(MARKET_DAYS_SUITE_NAME, result, "market-days")
     stats = result.result or {}
     description = result.expectation_config.description
 
@@ -302,12 +185,12 @@ def _market_day_failure(
             failure["unexpected_percent"] = 100.0 * failure["unexpected_count"] / len(market_days)
     failure["examples"] = list(dict.fromkeys(labels))
     failure["example_rows"] = [
-        {k: (_date(v) if k == "demand_date" else _number(v)) for k, v in it.items()} for it in items[:MAX_EXAMPLES]
+        {k: (date_text(v) if k == "demand_date" else plain_number(v)) for k, v in it.items()} for it in items[:MAX_EXAMPLES]
     ]
     by_market: dict[str, dict] = {}
     for it in items:
-        market = _text(it.get("market"), "<null market>")
-        day = _date(it.get("demand_date"))
+        market = text_or(it.get("market"), "<null market>")
+        day = date_text(it.get("demand_date"))
         entry = by_market.setdefault(market, {"count": 0, "first": day, "last": day})
         entry["count"] += 1
         entry["first"] = min(entry["first"], day)
@@ -329,8 +212,8 @@ def _flip_label(item: dict, market_days: pd.DataFrame, histories: dict[str, Mark
         return label
     r = row.iloc[0]
     return (
-        f"{label} (units_returned {_number(r['units_returned'])} over {_number(r['returning_skus'])} SKUs, "
-        f"units_sold {_number(r['units_sold'])}; a usual selling day sells {_number(history.usual_units_sold)} units)"
+        f"{label} (units_returned {plain_number(r['units_returned'])} over {plain_number(r['returning_skus'])} SKUs, "
+        f"units_sold {plain_number(r['units_sold'])}; a usual selling day sells {plain_number(history.usual_units_sold)} units)"
     )
 
 
@@ -345,11 +228,11 @@ def _probability(value: float) -> str:
 def _stop_sentence(history: MarketHistory, thresholds: GateThresholds) -> str:
     start = history.quiet_run_start
     days = history.quiet_run_days
-    span = _date(history.end_day) if days == 1 else f"{_date(start)}..{_date(history.end_day)}"
+    span = date_text(history.end_day) if days == 1 else f"{date_text(start)}..{date_text(history.end_day)}"
     run_weekdays = sorted({(start + pd.Timedelta(days=i)).weekday() for i in range(min(days, 7))})
     pattern = ", ".join(f"{WEEKDAYS[w]} {_share(history.weekday_shares[w])}" for w in run_weekdays)
     return (
-        f"market {history.market} sold nothing on {span} ({days} {_plural(days, 'days')}); "
+        f"market {history.market} sold nothing on {span} ({days} {plural(days, 'days')}); "
         f"before that it sold on {_share(history.active_share)} of its days "
         f"({history.selling_days} of {history.history_days}; {pattern}), so a quiet run this long has "
         f"probability {_probability(history.quiet_run_probability)} by its own weekday pattern "
@@ -358,7 +241,7 @@ def _stop_sentence(history: MarketHistory, thresholds: GateThresholds) -> str:
 
 
 def _error_failure(suite_name: str, result: Any, error: str) -> dict:
-    failure = _base_failure(suite_name, result, "rows" if suite_name == ROWS_SUITE_NAME else "market-days")
+    failure = base_failure(suite_name, result, "rows" if suite_name == ROWS_SUITE_NAME else "market-days")
     failure.update(unexpected_count=None, unexpected_percent=None, error=error)
     return failure
 
@@ -371,11 +254,11 @@ def _describe(failure: dict) -> str:
     if failure["unit"] == "columns":
         return f"{head} failed: missing column(s) {', '.join(failure['missing'])}"
     count = failure["unexpected_count"]
-    text = f"{head} failed on {count} {_plural(count, failure['unit'])}"
+    text = f"{head} failed on {count} {plural(count, failure['unit'])}"
     if failure.get("stopped"):
         return f"{text}: " + "; ".join(failure["stopped"][:MESSAGE_MARKETS])
     if failure.get("unexpected_percent") is not None:
-        text += f" ({_percent(failure['unexpected_percent'])})"
+        text += f" ({percent_text(failure['unexpected_percent'])})"
     if failure.get("unexpected_values"):
         values = list(failure["unexpected_values"].items())
         shown = ", ".join(f"{v} ({n} rows)" for v, n in values[:MESSAGE_MARKETS])
@@ -385,7 +268,7 @@ def _describe(failure: dict) -> str:
         parts = []
         for market, entry in list(failure["by_market"].items())[:MESSAGE_MARKETS]:
             span = entry["first"] if entry["first"] == entry["last"] else f"{entry['first']}..{entry['last']}"
-            parts.append(f"{market} {entry['count']} {_plural(entry['count'], 'day')} ({span})")
+            parts.append(f"{market} {entry['count']} {plural(entry['count'], 'day')} ({span})")
         more = f", +{len(failure['by_market']) - MESSAGE_MARKETS} markets" if len(failure["by_market"]) > MESSAGE_MARKETS else ""
         text += f" by market: {', '.join(parts)}{more}"
     if failure["examples"]:
@@ -413,8 +296,8 @@ def _frame_statistics(frame: pd.DataFrame) -> dict:
         dates = pd.to_datetime(frame["demand_date"], errors="coerce")
         if dates.notna().any():
             start, end = dates.min(), dates.max()
-            stats["start_date"] = _date(start)
-            stats["end_date"] = _date(end)
+            stats["start_date"] = date_text(start)
+            stats["end_date"] = date_text(end)
             stats["days"] = int((end.normalize() - start.normalize()).days) + 1
     return stats
 
@@ -450,11 +333,11 @@ def validate_training_data(
     if not (isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1):
         frame = df.reset_index(drop=True)
 
-    context = _context()
+    context = gx_context()
     source = context.data_sources.add_pandas(name=f"crossdock_gate_{uuid.uuid4().hex[:8]}")
 
     suites: list[tuple[str, gx.ExpectationSuite, Any]] = []
-    rows_suite, rows_result = _validate_rows(_batch(source, "fct_daily_demand", frame), markets)
+    rows_suite, rows_result = _validate_rows(dataframe_batch(source, "fct_daily_demand", frame), markets)
     suites.append((ROWS_SUITE_NAME, rows_suite, rows_result))
 
     missing_sources = [c for c in SOURCE_COLUMNS if c not in frame.columns]
@@ -468,7 +351,7 @@ def validate_training_data(
         histories = market_histories(market_days, markets, thresholds)
         market_days = judged_market_days(market_days, histories)
         md_suite = training_data_market_days_suite(histories, thresholds)
-        md_result = _batch(source, "fct_daily_demand_market_days", market_days).validate(
+        md_result = dataframe_batch(source, "fct_daily_demand_market_days", market_days).validate(
             md_suite,
             result_format={
                 "result_format": "COMPLETE",
@@ -479,24 +362,13 @@ def validate_training_data(
         suites.append((MARKET_DAYS_SUITE_NAME, md_suite, md_result))
     by_market = {h.market: h for h in histories}
 
-    failures: list[dict] = []
-    evaluated = successful = 0
+    def failure_of(suite_name: str, res: Any) -> dict:
+        if suite_name == ROWS_SUITE_NAME:
+            return _row_failure(res, frame)
+        return _market_day_failure(res, market_days, markets, by_market, thresholds)
+
     # Message order: market-day failures (the business symptom) before row-level ones.
-    for suite_name, suite, result in sorted(suites, key=lambda s: s[0] != MARKET_DAYS_SUITE_NAME):
-        # GX returns results in its own order; report them in the suite's.
-        position = {e.description: i for i, e in enumerate(suite.expectations)}
-        for res in sorted(result.results, key=lambda r: position.get(r.expectation_config.description, 10**6)):
-            evaluated += 1
-            if res.success:
-                successful += 1
-                continue
-            error = _exception_message(res)
-            if error is not None:
-                failures.append(_error_failure(suite_name, res, error))
-            elif suite_name == ROWS_SUITE_NAME:
-                failures.append(_row_failure(res, frame))
-            else:
-                failures.append(_market_day_failure(res, market_days, markets, by_market, thresholds))
+    failures, evaluated, successful = collect_failures(suites, MARKET_DAYS_SUITE_NAME, failure_of, _error_failure)
 
     frame_stats = _frame_statistics(frame)
 
@@ -521,9 +393,9 @@ def validate_training_data(
     passed = not failures and skipped_note is None
     if passed:
         message = (
-            f"All {evaluated} expectations passed on {frame_stats['rows']} {_plural(frame_stats['rows'], 'rows')} "
-            f"({frame_stats['markets']} {_plural(frame_stats['markets'], 'markets')}, "
-            f"{frame_stats['days']} {_plural(frame_stats['days'], 'days')}"
+            f"All {evaluated} expectations passed on {frame_stats['rows']} {plural(frame_stats['rows'], 'rows')} "
+            f"({frame_stats['markets']} {plural(frame_stats['markets'], 'markets')}, "
+            f"{frame_stats['days']} {plural(frame_stats['days'], 'days')}"
             + (f", {frame_stats['start_date']}..{frame_stats['end_date']})" if frame_stats["start_date"] else ")")
             + "."
         )

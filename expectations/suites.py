@@ -16,16 +16,12 @@ broke in its message.
 """
 from __future__ import annotations
 
-import os
+from collections.abc import Iterable, Sequence
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+import great_expectations as gx
 
-from collections.abc import Iterable, Sequence  # noqa: E402
-
-import great_expectations as gx  # noqa: E402
-
-from expectations.market_days import MarketHistory  # noqa: E402
-from expectations.thresholds import GateThresholds  # noqa: E402
+from expectations.market_days import MarketHistory
+from expectations.thresholds import GateThresholds
 
 ROWS_SUITE_NAME = "training_data_rows"
 MARKET_DAYS_SUITE_NAME = "training_data_market_days"

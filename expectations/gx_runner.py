@@ -1,0 +1,188 @@
+"""What both quality gates share: the Great Expectations run, its result and the words of its message.
+
+The training-data gate (`expectations.gate`) and the forecast gate
+(`expectations.forecast_gate`) validate different frames with different
+suites, but run them the same way: an ephemeral GX context with a pandas
+source, whole-dataframe batches, results walked in the suite's own order, a
+failed expectation turned into a failure dict, and one `GateResult` whose
+message a planner can act on. That machinery lives here, once; each gate
+keeps its suites and how it describes its own failures.
+
+GX analytics are switched off (GX_ANALYTICS_ENABLED, unless set) when the
+first context is made, not at import: a gate must not wait on the network,
+and importing this module must not change the environment.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import great_expectations as gx
+import pandas as pd
+from great_expectations.data_context.types.base import ProgressBarsConfig
+
+MAX_EXAMPLES = 20  # kept in GateResult.failures
+MESSAGE_EXAMPLES = 5  # shown in GateResult.message
+
+Suite = tuple[str, gx.ExpectationSuite, Any]
+"""A suite's name, the suite, and GX's validation result for it."""
+
+
+@dataclass
+class GateResult:
+    """Outcome of the training-data gate.
+
+    passed: every evaluated expectation succeeded.
+    message: one human paragraph naming what broke (or what passed).
+    failures: one dict per failed expectation: suite, expectation_type,
+        description, column, columns, unit, unexpected_count,
+        unexpected_percent, examples (list[str]) and, where relevant,
+        unexpected_values, missing, by_market, error.
+    statistics: evaluated_expectations, successful_expectations,
+        unsuccessful_expectations, rows, markets, start_date, end_date, days,
+        market_days, seconds; for the training data also expected_markets,
+        judged_markets and the markets not judged on gaps (markets_without_orders,
+        markets_without_sales, dormant_markets, short_history_markets: lists).
+    markets: the training-data gate's per-market history (MarketHistory.as_dict:
+        status, selling days, weekday shares, quiet run and its probability,
+        flip limits, return days and allowance); empty for other gates.
+    """
+
+    passed: bool
+    message: str
+    failures: list[dict] = field(default_factory=list)
+    statistics: dict = field(default_factory=dict)
+    markets: list[dict] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- words of the message
+
+
+def date_text(value: Any) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "<null date>"
+    try:
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def text_or(value: Any, null: str) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return null
+    return str(value)
+
+
+def plain_number(value: Any) -> Any:
+    """A plain Python scalar for messages and JSON metadata."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def percent_text(value: float) -> str:
+    if value >= 10:
+        return f"{value:.0f}%"
+    if value >= 0.1:
+        return f"{value:.1f}%"
+    return f"{value:.2g}%"
+
+
+def plural(count: Any, unit: str) -> str:
+    """'rows' -> 'row' and 'market-days' -> 'market-day' when count is 1."""
+    if count == 1 and unit.endswith("s"):
+        return unit[:-1]
+    if count != 1 and not unit.endswith("s"):
+        return unit + "s"
+    return unit
+
+
+# ----------------------------------------------------------------------------- GX plumbing
+
+
+def gx_context() -> Any:
+    """An ephemeral GX context with its progress bars off, and analytics off unless the environment says so."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    context = gx.get_context(mode="ephemeral")
+    # tqdm bars on stderr are noise in a Dagster run log.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def dataframe_batch(source: Any, asset_name: str, frame: pd.DataFrame) -> Any:
+    asset = source.add_dataframe_asset(name=asset_name)
+    batch_definition = asset.add_batch_definition_whole_dataframe(f"{asset_name}_whole")
+    return batch_definition.get_batch(batch_parameters={"dataframe": frame})
+
+
+def exception_message(result: Any) -> str | None:
+    """The first exception message GX recorded for an expectation, if any."""
+    info = result.exception_info or {}
+    messages = [info] if info.get("raised_exception") else [
+        value for value in info.values() if isinstance(value, dict) and value.get("raised_exception")
+    ]
+    if not messages:
+        return None
+    text = str(messages[0].get("exception_message") or "unknown error")
+    return text.removeprefix("Error: ").strip().rstrip(".")
+
+
+def expectation_columns(kwargs: dict) -> list[str]:
+    if "column" in kwargs:
+        return [kwargs["column"]]
+    if "column_list" in kwargs:
+        return list(kwargs["column_list"])
+    if "column_A" in kwargs:
+        return [kwargs["column_A"], kwargs["column_B"]]
+    if "column_set" in kwargs:
+        return list(kwargs["column_set"])
+    return []
+
+
+def base_failure(suite_name: str, result: Any, unit: str) -> dict:
+    config = result.expectation_config
+    columns = expectation_columns(config.kwargs)
+    stats = result.result or {}
+    return {
+        "suite": suite_name,
+        "expectation_type": config.type,
+        "description": config.description or config.type,
+        "column": ", ".join(columns) if columns else None,
+        "columns": columns,
+        "unit": unit,
+        "unexpected_count": plain_number(stats.get("unexpected_count")),
+        "unexpected_percent": plain_number(stats.get("unexpected_percent")),
+        "examples": [],
+    }
+
+
+def collect_failures(
+    suites: Iterable[Suite],
+    first: str,
+    failure_of: Callable[[str, Any], dict],
+    error_failure: Callable[[str, Any, str], dict],
+) -> tuple[list[dict], int, int]:
+    """(failures, evaluated, successful) over the suites' results, suite `first` first, each in its suite's order.
+
+    GX returns results in its own order; the message follows the suite's, with
+    the suite that names the business symptom first. An expectation GX could
+    not run becomes `error_failure`; any other failure `failure_of`.
+    """
+    failures: list[dict] = []
+    evaluated = successful = 0
+    for suite_name, suite, result in sorted(suites, key=lambda s: s[0] != first):
+        position = {e.description: i for i, e in enumerate(suite.expectations)}
+        for res in sorted(result.results, key=lambda r: position.get(r.expectation_config.description, 10**6)):
+            evaluated += 1
+            if res.success:
+                successful += 1
+                continue
+            error = exception_message(res)
+            failures.append(error_failure(suite_name, res, error) if error is not None else failure_of(suite_name, res))
+    return failures, evaluated, successful
