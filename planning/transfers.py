@@ -34,7 +34,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from crossdock.hs_codes import UNKNOWN_CHAPTER, hs_chapter
+from crossdock.hs_codes import hs_chapter
 from planning.inputs import (
     CUSTOMS_DAYS_COLUMNS,
     CUSTOMS_RISK_COLUMNS,

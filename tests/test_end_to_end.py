@@ -346,7 +346,7 @@ def frame(settings: Settings, sql: str) -> pd.DataFrame:
 
 def test_customs_risk_counts_every_settled_cross_border_parcel_once_per_chapter(platform):
     """Recounted in pandas, with the planning code's own chapter rule, from the shipments and order lines."""
-    from planning.transfers import UNKNOWN_CHAPTER, hs_chapter
+    from crossdock.hs_codes import UNKNOWN_CHAPTER, hs_chapter
 
     settings = platform["settings"]
     ships = frame(

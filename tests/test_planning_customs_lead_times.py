@@ -8,11 +8,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from crossdock.hs_codes import UNKNOWN_CHAPTER, hs_chapter
 from planning.transfers import (
     NOT_ASSESSED,
-    UNKNOWN_CHAPTER,
     customs_days,
-    hs_chapter,
     node_pairs,
     recommend_transfers,
 )
