@@ -33,6 +33,7 @@ import logging
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -105,7 +106,8 @@ def run_planning_job(settings: Settings, as_of: str | None = None) -> bool:
     """
     import dagster as dg
 
-    from orchestration.assets.dbt import as_of_run_config
+    from crossdock.console import LOGGER_RUN_CONFIG, describe_steps, plain_error, run_console, run_log_path
+    from orchestration.assets.dbt import as_of_run_config, crossdock_dbt_models
     from orchestration.automation import FILES_DATED_TAG, all_landing_files, run_tags_for
     from orchestration.definitions import build_definitions
     from orchestration.recovery import host_tags, recover
@@ -126,7 +128,19 @@ def run_planning_job(settings: Settings, as_of: str | None = None) -> bool:
         f"{f', planning as of {as_of}' if as_of else ''} ...",
         flush=True,
     )
-    result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags, run_config=as_of_run_config(as_of))
+    run_id = str(uuid.uuid4())  # known before the run starts, so the log file can carry it
+    log_path = run_log_path(settings.exports / "logs", run_id)
+    print(f"full log of the run (every Dagster event, dbt's output): {log_path}", flush=True)
+    steps = describe_steps(job, labels={crossdock_dbt_models.op.name: ("dbt build", "models+tests")})
+    try:
+        with run_console(job, log_path, steps) as (job_with_console, _):
+            result = job_with_console.execute_in_process(
+                instance=instance, raise_on_error=False, tags=tags, run_id=run_id,
+                run_config={**as_of_run_config(as_of), **LOGGER_RUN_CONFIG},
+            )
+    except BaseException:
+        print(f"the run stopped with an error; its log so far: {log_path}", file=sys.stderr, flush=True)
+        raise
     failed_checks = [
         evaluation
         for evaluation in result.get_asset_check_evaluations()
@@ -137,10 +151,11 @@ def run_planning_job(settings: Settings, as_of: str | None = None) -> bool:
         print(f"  {evaluation.description}", file=sys.stderr)
     for event in result.all_events:
         if event.is_step_failure:
-            print(f"\nSTEP FAILED: {event.step_key}: {event.event_specific_data.error.message.strip()}", file=sys.stderr)
+            print(f"\nSTEP FAILED: {event.step_key}: {plain_error(event.event_specific_data.error)}", file=sys.stderr)
     if not result.success:
         record_failures(settings, instance, [result.run_id])
     print(f"run {result.run_id}: {'success' if result.success and not failed_checks else 'FAILED'}", flush=True)
+    print(f"full log: {log_path}", flush=True)
     return result.success and not failed_checks
 
 
@@ -342,9 +357,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+# crossdock's own packages (pyproject's packages.find): their INFO is news for the person at the console
+OWN_PACKAGES = ("crossdock", "feeds", "demo", "ml", "expectations", "planning", "compliance", "orchestration", "dashboard")
+
+
+def _configure_logging() -> None:
+    """Our packages' INFO on the console, other libraries' only from WARNING.
+
+    At INFO, Great Expectations (~230 "Skipping registering function" lines on
+    import) and alembic (the instance's SQLite migrations) would print ~240
+    lines before the job starts; during a run every library's INFO goes to
+    the run's log file instead (crossdock/console.py).
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    for package in OWN_PACKAGES:
+        logging.getLogger(package).setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    _configure_logging()
 
     settings = load_settings()
     export_to_environment(settings)

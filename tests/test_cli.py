@@ -116,3 +116,41 @@ def test_an_old_instance_config_is_kept_and_its_missing_recovery_settings_are_na
     cli._prepare_dagster_home(old)
     assert (old.dagster_home / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"
     assert "concurrency / run_monitoring settings differ" in caplog.text
+
+
+def test_a_run_prints_one_line_per_step_and_where_its_full_log_is(tmp_path, monkeypatch, capsys):
+    """`crossdock run`'s own code on a two-step stand-in for daily_planning: the console has the header, a line
+    per step, the failure in plain words and the log's path; every Dagster event is in the log, not on screen."""
+    import types
+
+    import dagster as dg
+
+    from crossdock.settings import Settings
+
+    @dg.asset
+    def raw_orders() -> None:
+        pass
+
+    @dg.asset(deps=[raw_orders])
+    def demand() -> None:
+        raise ValueError("no order has a day")
+
+    def build_definitions(settings):
+        return dg.Definitions(assets=[raw_orders, demand], jobs=[dg.define_asset_job("daily_planning")])
+
+    monkeypatch.setitem(sys.modules, "orchestration.definitions", types.SimpleNamespace(build_definitions=build_definitions))
+    monkeypatch.setattr(dg.DagsterInstance, "get", staticmethod(dg.DagsterInstance.ephemeral))
+    settings = Settings.under(tmp_path)
+    settings.warehouse.parent.mkdir(parents=True)
+
+    assert cli.run_planning_job(settings) is False
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].startswith("running the daily_planning job on 0 landed files")
+    [log_path] = (settings.exports / "logs").glob("run-*.log")
+    assert lines[1].endswith(f": {log_path}") and lines[-1] == f"full log: {log_path}"
+    assert re.fullmatch(r"✓ raw_orders +\d+\.\d s", lines[2]), lines
+    assert re.fullmatch(r"✗ demand +\d+\.\d s  FAILED: ValueError: no order has a day", lines[3]), lines
+    assert len(lines) == 7, lines  # + the audit row of the failed run and the run's outcome
+    assert "DEBUG" not in out and "STEP_START" in log_path.read_text()
+    assert "STEP FAILED: demand" in err and "no order has a day" in err
