@@ -5,7 +5,7 @@
 reads it, with Great Expectations 1.x, the same way `expectations.gate`
 validates the training data, and returns the same `GateResult`.
 
-Two suites, built here as code:
+Two suites, built as code in `expectations.forecast_suites`:
 
 - `demand_forecast_rows` on the forecast itself (one row per sku, market,
   horizon): columns, nulls, non-negative finite quantities, ordered quantiles
@@ -22,6 +22,7 @@ Two suites, built here as code:
   gaps". Together with the row-level key and horizon-range expectations this
   means every series has exactly H rows with horizons 1..H.
 
+The run itself is `expectations.gx_runner`, shared with `expectations.gate`.
 Result formats follow `expectations.gate`: the row-level suite runs once with
 BASIC (counts), and only failed column-map expectations run again with SUMMARY
 for the positions of up to MAX_EXAMPLES example rows (the frame is handed to GX
@@ -32,8 +33,6 @@ No Dagster imports: an asset check turns the `GateResult` into an
 """
 from __future__ import annotations
 
-import operator
-import sys
 import time
 import uuid
 from typing import Any
@@ -42,6 +41,19 @@ import great_expectations as gx
 import numpy as np
 import pandas as pd
 
+from expectations.forecast_suites import (
+    DERIVED_SOURCES,
+    EXPECTED_DATE_COLUMN,
+    FORECAST_ROWS_SUITE_NAME,
+    FORECAST_SERIES_SUITE_NAME,
+    KEY_COLUMNS,
+    SERIES_KEY,
+    checked_horizon,
+    expected_series_keys,
+    forecast_rows_suite,
+    forecast_series_suite,
+    series_frame,
+)
 from expectations.gx_runner import (
     MAX_EXAMPLES,
     MESSAGE_EXAMPLES,
@@ -58,211 +70,12 @@ from expectations.gx_runner import (
     text_or,
 )
 
-FORECAST_ROWS_SUITE_NAME = "demand_forecast_rows"
-FORECAST_SERIES_SUITE_NAME = "demand_forecast_series"
 # Short suite names used in messages ("series: ...; rows: ...").
 FORECAST_SUITE_LABELS: dict[str, str] = {FORECAST_ROWS_SUITE_NAME: "rows", FORECAST_SERIES_SUITE_NAME: "series"}
 
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "sku",
-    "market",
-    "category",
-    "forecast_date",
-    "horizon",
-    "p10",
-    "p50",
-    "p90",
-    "mean",
-    "model_version",
-    "as_of",
-)
-NOT_NULL_COLUMNS: tuple[str, ...] = (
-    "sku",
-    "market",
-    "forecast_date",
-    "horizon",
-    "p10",
-    "p50",
-    "p90",
-    "mean",
-    "model_version",
-    "as_of",
-)
-QUANTITY_COLUMNS: tuple[str, ...] = ("p10", "p50", "p90", "mean")
-KEY_COLUMNS: tuple[str, ...] = ("sku", "market", "horizon")
-SERIES_KEY: tuple[str, ...] = ("sku", "market")
-SERIES_COLUMNS: tuple[str, ...] = (
-    "sku",
-    "market",
-    "rows",  # forecast rows of the series; 0 when the series is missing
-    "days",  # distinct horizons in 1..H; null when the series is missing
-    "first_horizon",  # null when the series is missing
-    "last_horizon",  # null when the series is missing
-)
-# Added to the gate's copy of the frame: as_of + horizon days.
-EXPECTED_DATE_COLUMN = "expected_forecast_date"
-DERIVED_SOURCES: dict[str, tuple[str, ...]] = {EXPECTED_DATE_COLUMN: ("as_of", "horizon")}
-# Largest finite float: `<= FINITE_MAX` rejects +inf (GX ignores NaN; the not-null expectations catch it).
-FINITE_MAX = sys.float_info.max
 TABLE_LEVEL_TYPES = frozenset(
     {"expect_table_columns_to_match_set", "expect_column_unique_value_count_to_be_between"}
 )
-
-
-# ----------------------------------------------------------------------------- suites
-
-
-def _horizon(horizon_days: Any) -> int:
-    try:
-        days = operator.index(horizon_days)
-    except TypeError:
-        raise TypeError(f"horizon_days must be an int, not {type(horizon_days).__name__}") from None
-    if days < 1:
-        raise ValueError(f"horizon_days must be >= 1, got {days}")
-    return days
-
-
-def forecast_rows_suite(horizon_days: int) -> gx.ExpectationSuite:
-    """Row-level suite on `publish.demand_forecast` (plus the derived expected_forecast_date)."""
-    horizon = _horizon(horizon_days)
-    E = gx.expectations
-    return gx.ExpectationSuite(
-        name=FORECAST_ROWS_SUITE_NAME,
-        expectations=[
-            E.ExpectTableColumnsToMatchSet(
-                column_set=list(REQUIRED_COLUMNS), exact_match=False, description="required columns exist"
-            ),
-            *[
-                E.ExpectColumnValuesToNotBeNull(column=c, mostly=1.0, description=f"{c} not null")
-                for c in NOT_NULL_COLUMNS
-            ],
-            *[
-                E.ExpectColumnValuesToBeBetween(
-                    column=c, min_value=0, max_value=FINITE_MAX, mostly=1.0, description=f"{c} >= 0 and finite"
-                )
-                for c in QUANTITY_COLUMNS
-            ],
-            # A null on either side is the not-null expectations' business, not a crossing.
-            E.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="p50",
-                column_B="p10",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                mostly=1.0,
-                description="p10 <= p50",
-            ),
-            E.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="p90",
-                column_B="p50",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                mostly=1.0,
-                description="p50 <= p90",
-            ),
-            E.ExpectCompoundColumnsToBeUnique(
-                column_list=list(KEY_COLUMNS), mostly=1.0, description="(sku, market, horizon) unique"
-            ),
-            E.ExpectColumnValuesToBeBetween(
-                column="horizon",
-                min_value=1,
-                max_value=horizon,
-                mostly=1.0,
-                description=f"horizon between 1 and {horizon}",
-            ),
-            E.ExpectColumnUniqueValueCountToBeBetween(
-                column="model_version", min_value=1, max_value=1, description="exactly one model_version"
-            ),
-            E.ExpectColumnUniqueValueCountToBeBetween(
-                column="as_of", min_value=1, max_value=1, description="exactly one as_of"
-            ),
-            E.ExpectColumnPairValuesToBeEqual(
-                column_A="forecast_date",
-                column_B=EXPECTED_DATE_COLUMN,
-                ignore_row_if="both_values_are_missing",
-                mostly=1.0,
-                description="forecast_date == as_of + horizon days",
-            ),
-        ],
-    )
-
-
-def forecast_series_suite(horizon_days: int) -> gx.ExpectationSuite:
-    """Suite on `series_frame(...)`: every expected series present, horizons 1..H without gaps."""
-    horizon = _horizon(horizon_days)
-    E = gx.expectations
-    return gx.ExpectationSuite(
-        name=FORECAST_SERIES_SUITE_NAME,
-        expectations=[
-            E.ExpectColumnValuesToBeBetween(
-                column="rows", min_value=1, mostly=1.0, description="every expected SKU x market forecast"
-            ),
-            # `days` is null for a missing series: GX skips it, the expectation above names it.
-            E.ExpectColumnValuesToBeBetween(
-                column="days",
-                min_value=horizon,
-                max_value=horizon,
-                mostly=1.0,
-                description=f"horizons 1..{horizon} without gaps",
-            ),
-        ],
-    )
-
-
-# ----------------------------------------------------------------------------- series frame
-
-
-def _expected_series(expected_series: pd.DataFrame) -> pd.DataFrame:
-    missing = [c for c in SERIES_KEY if c not in getattr(expected_series, "columns", [])]
-    if missing:
-        raise ValueError(f"expected_series needs columns sku, market (missing {', '.join(missing)})")
-    expected = expected_series.loc[:, list(SERIES_KEY)].dropna()
-    expected = expected.astype(str).drop_duplicates().reset_index(drop=True)
-    if expected.empty:
-        raise ValueError("expected_series is empty: the forecast gate needs at least one SKU x market")
-    return expected
-
-
-def series_frame(forecast: pd.DataFrame, expected_series: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
-    """One row per expected SKU x market, in `expected_series` order, with its forecast coverage.
-
-    Columns `SERIES_COLUMNS`: rows (int, 0 when the series has no forecast
-    rows), days (distinct integer horizons in 1..horizon_days), first_horizon
-    and last_horizon (min and max horizon); the last three are null for a
-    missing series. Forecast rows with a null sku or market, and series that
-    are not expected, are ignored (the row-level suite reports nulls).
-    Keys are compared as strings. Raises KeyError if `forecast` lacks sku,
-    market or horizon; ValueError if `expected_series` is empty or lacks sku,
-    market.
-    """
-    horizon_max = _horizon(horizon_days)
-    expected = _expected_series(expected_series)
-    missing = [c for c in (*SERIES_KEY, "horizon") if c not in forecast.columns]
-    if missing:
-        raise KeyError(f"series_frame needs columns {missing} missing from the forecast")
-
-    keep = forecast["sku"].notna().to_numpy() & forecast["market"].notna().to_numpy()
-    horizon = pd.to_numeric(forecast["horizon"], errors="coerce").to_numpy(dtype="float64")[keep]
-    rows = pd.DataFrame(
-        {
-            "sku": forecast["sku"].to_numpy()[keep].astype(str),
-            "market": forecast["market"].to_numpy()[keep].astype(str),
-            "horizon": horizon,
-        }
-    )
-    grouped = rows.groupby(list(SERIES_KEY), sort=False)
-    stats = grouped.agg(
-        rows=("horizon", "size"), first_horizon=("horizon", "min"), last_horizon=("horizon", "max")
-    )
-    in_range = (horizon >= 1) & (horizon <= horizon_max) & (np.mod(horizon, 1) == 0)
-    days = rows[in_range].groupby(list(SERIES_KEY), sort=False)["horizon"].nunique()
-    stats["days"] = days.reindex(stats.index, fill_value=0)
-
-    out = expected.merge(stats.reset_index(), on=list(SERIES_KEY), how="left", sort=False)
-    out["rows"] = out["rows"].fillna(0).astype("int64")
-    for column in ("days", "first_horizon", "last_horizon"):
-        out[column] = out[column].astype("float64")  # nullable: NaN for a missing series
-    return out.loc[:, list(SERIES_COLUMNS)]
-
 
 def _day_runs(days: list[int]) -> str:
     """[3, 4, 5, 9] -> '3..5, 9'."""
@@ -547,8 +360,8 @@ def validate_forecast(forecast: pd.DataFrame, expected_series: pd.DataFrame, hor
     `horizon_days` < 1; never raises because the forecast is bad.
     """
     started = time.perf_counter()
-    horizon = _horizon(horizon_days)
-    _expected_series(expected_series)  # caller errors first, before GX does any work
+    horizon = checked_horizon(horizon_days)
+    expected_series_keys(expected_series)  # caller errors first, before GX does any work
 
     frame = _gx_frame(forecast)
     context = gx_context()
@@ -589,7 +402,7 @@ def validate_forecast(forecast: pd.DataFrame, expected_series: pd.DataFrame, hor
     failures, evaluated, successful = collect_failures(suites, FORECAST_SERIES_SUITE_NAME, failure_of, _error_failure)
 
     frame_stats = _frame_statistics(forecast)
-    expected_count = int(len(series)) if series is not None else int(len(_expected_series(expected_series)))
+    expected_count = int(len(series)) if series is not None else int(len(expected_series_keys(expected_series)))
     statistics = {
         "evaluated_expectations": evaluated,
         "successful_expectations": successful,

@@ -9,12 +9,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from expectations.forecast_gate import (  # noqa: E402
-    SERIES_COLUMNS,
-    GateResult,
-    series_frame,
-    validate_forecast,
-)
+from expectations.forecast_gate import GateResult, validate_forecast  # noqa: E402
+from expectations.forecast_suites import SERIES_COLUMNS, series_frame  # noqa: E402
 
 SKUS = ["SKU-0001", "SKU-0002", "SKU-0003"]
 MARKETS = ["US", "DE"]
