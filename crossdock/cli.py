@@ -106,7 +106,7 @@ def run_planning_job(settings: Settings, as_of: str | None = None) -> bool:
     """
     import dagster as dg
 
-    from crossdock.console import LOGGER_RUN_CONFIG, describe_steps, plain_error, run_console, run_log_path
+    from crossdock.console import LOGGER_RUN_CONFIG, describe_steps, error_message, run_console, run_log_path
     from orchestration.assets.dbt import as_of_run_config, crossdock_dbt_models
     from orchestration.automation import FILES_DATED_TAG, all_landing_files, run_tags_for
     from orchestration.definitions import build_definitions
@@ -151,7 +151,7 @@ def run_planning_job(settings: Settings, as_of: str | None = None) -> bool:
         print(f"  {evaluation.description}", file=sys.stderr)
     for event in result.all_events:
         if event.is_step_failure:
-            print(f"\nSTEP FAILED: {event.step_key}: {plain_error(event.event_specific_data.error)}", file=sys.stderr)
+            print(f"\nSTEP FAILED: {event.step_key}: {error_message(event.event_specific_data.error)}", file=sys.stderr)
     if not result.success:
         record_failures(settings, instance, [result.run_id])
     print(f"run {result.run_id}: {'success' if result.success and not failed_checks else 'FAILED'}", flush=True)

@@ -44,6 +44,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)-7s %(message)s"
 ABANDONED = "Dependencies for step"  # how Dagster starts the error it logs for a step it will not run
 # Dagster's wrappers around the error raised in an asset: the console names the error itself
 WRAPPERS = ("DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError")
+DBT_ERRORS = "Errors parsed from dbt logs:"  # where dagster-dbt's failure message lists dbt's errors
 
 
 @dataclass(frozen=True)
@@ -98,18 +99,32 @@ def seconds(elapsed: float) -> str:
     return f"{minutes} min {rest:02d} s"
 
 
-def plain_error(error: Any) -> str:
-    """The first line of what went wrong, without Dagster's wrapping or the traceback (those are in the log)."""
+def error_message(error: Any) -> str:
+    """What went wrong, in full, without Dagster's wrapper, the exception's module path or the traceback.
+
+    `error` is the SerializableErrorInfo of a step failure; the traceback stays in the log.
+    """
     while error is not None and error.cls_name in WRAPPERS and error.cause:
         error = error.cause
     if error is None:
         return "(no error message)"
-    lines = [line.strip() for line in (error.message or "").splitlines() if line.strip()]
-    first = lines[0] if lines else error.cls_name
-    kind, _, said = first.partition(": ")
-    if error.cls_name in ("Failure", "DagsterFailure") and said and kind.endswith(error.cls_name):
-        first = said  # dg.Failure(description=...): the description is the whole message
-    return first + (" (more in the log)" if len(lines) > 1 else "")
+    text = (error.message or "").strip() or error.cls_name
+    kind, sep, said = text.partition(": ")
+    if sep and kind.endswith(error.cls_name) and "\n" not in kind:
+        # dg.Failure(description=...): the description is the whole message; others keep their class name
+        text = said if error.cls_name in ("Failure", "DagsterFailure") else f"{error.cls_name}: {said}"
+    return text
+
+
+def plain_error(error: Any) -> str:
+    """`error_message` in one line: its first line, or for a dbt build the first error dbt reported."""
+    text = error_message(error)
+    if DBT_ERRORS in text:  # dagster-dbt's message starts with the command line; dbt's own errors follow
+        blocks = [b for b in text.split(DBT_ERRORS, 1)[1].split("\n\n") if b.strip()]
+        if blocks:
+            said = "; ".join(line.strip() for line in blocks[0].splitlines() if line.strip())
+            return f"dbt: {said}" + (" (more in the log)" if len(blocks) > 1 else "")
+    return first_line(text)
 
 
 def first_line(message: str) -> str:

@@ -19,6 +19,7 @@ from crossdock.console import (
     LOGGER_RUN_CONFIG,
     RunConsole,
     describe_steps,
+    error_message,
     plain_error,
     run_console,
     run_log_path,
@@ -119,8 +120,21 @@ def test_plain_error_unwraps_dagsters_error_and_keeps_one_line():
     cause = SerializableErrorInfo("KeyError: 'sku'\n", [], "KeyError")
     error = SerializableErrorInfo('Error occurred while executing op "x":\n', [], "DagsterExecutionStepExecutionError", cause)
     assert plain_error(error) == "KeyError: 'sku'"
-    multi = SerializableErrorInfo("RuntimeError: dbt failed\nmodel a: bad\nmodel b: bad\n", [], "RuntimeError")
-    assert plain_error(multi) == "RuntimeError: dbt failed (more in the log)"
+    multi = SerializableErrorInfo("duckdb.IOException: could not open\nthe file is locked\n", [], "IOException")
+    assert plain_error(multi) == "IOException: could not open (more in the log)"
+    assert error_message(multi) == "IOException: could not open\nthe file is locked"
+    dbt = SerializableErrorInfo(
+        "dagster_dbt.errors.DagsterDbtCliRuntimeError: The dbt CLI process with command\n\n`dbt build`\n\nfailed with "
+        "exit code `1`. Check the stdout in the Dagster compute logs.\n\nErrors parsed from dbt logs:\n\n"
+        "Runtime Error in model int_planning_calendar (models/int_planning_calendar.sql)\n"
+        "  Invalid Input Error: as_of 2030-01-01 is after the last order day 2026-11-03\n\nmodel b: bad\n",
+        [], "DagsterDbtCliRuntimeError",
+    )
+    assert plain_error(dbt) == (
+        "dbt: Runtime Error in model int_planning_calendar (models/int_planning_calendar.sql); Invalid Input Error: "
+        "as_of 2030-01-01 is after the last order day 2026-11-03 (more in the log)"
+    )
+    assert error_message(dbt).startswith("DagsterDbtCliRuntimeError: The dbt CLI process") and "model b: bad" in error_message(dbt)
 
 
 def test_in_a_pipe_only_whole_lines_are_written(tmp_path):
