@@ -1,4 +1,4 @@
-"""Great Expectations 1.x suites and the runner behind the forecast's quality gate.
+"""Great Expectations 1.x suites and the runner behind the two quality gates (training data, forecast).
 
 - `expectations.suites`: the suites as code (`training_data_rows`,
   `training_data_market_days`), built from the caller's expected markets.
@@ -8,6 +8,12 @@
   called by the blocking Dagster asset check on `marts.fct_daily_demand`.
 - `expectations.thresholds`: `GateThresholds`, the numbers the market-day rules
   use, with defaults and overrides from the warehouse table `config.gates`.
+- `expectations.forecast_suites`: the forecast's suites (`demand_forecast_rows`,
+  `demand_forecast_series`) and the series frame the second runs on.
+- `expectations.forecast_gate`: `validate_forecast(forecast, expected_series, horizon_days) -> GateResult`,
+  called by the blocking Dagster asset check on `publish.demand_forecast`.
+- `expectations.gx_runner`: what both gates share: `GateResult`, the ephemeral
+  GX context, batches, the suite-ordered walk over results, message wording.
 
 No Dagster imports here: the asset check turns a `GateResult` into an
 `AssetCheckResult`.
