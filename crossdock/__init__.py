@@ -1,6 +1,10 @@
 """crossdock: S&OP data platform for cross-border e-commerce.
 
-This package holds what every layer shares (settings, markets, calendars) and
-the command-line entry point; the domain logic lives in the sibling packages
-`feeds`, `demo`, `ml`, `expectations` and `planning`.
+This package is the shared core: what every layer may import (settings, the
+warehouse, the merchant config, calendars, the publish contract, small rules
+two domains share). It imports no domain package; the domain logic lives in
+the sibling packages `feeds`, `demo`, `ml`, `expectations`, `planning`,
+`compliance` and `dashboard`, wired by `orchestration` (.importlinter,
+docs/architecture.md). The command line (`crossdock.cli`) is the exception
+still kept here: it imports every layer.
 """

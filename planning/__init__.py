@@ -22,6 +22,7 @@ Modules, one job each:
 - `planning.tradeoff`: carrying cost against service level per class.
 - `planning.plan_outputs`: the projection and trade-off for a finished plan.
 - `planning.simulation`: a daily (s, Q) / (R, s, Q) simulator, the proof of the policy.
+- `planning.scenarios`: what-if disruptions (a supplier out, a slowed node, a demand surge): who stocks out and the cheapest fix.
 - `planning.inventory_plan`: `build_inventory_plan`, the DataFrame-level builder.
 """
 from planning.inventory_plan import PLAN_COLUMNS, build_inventory_plan
