@@ -23,7 +23,7 @@ import pycountry
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from feeds.plausibility import Plausibility
+from crossdock.merchant_limits import Plausibility
 
 CONFIG_FILE_NAME = "crossdock.yaml"
 DEFAULT_CATCH_ALL_CODE = "ROW"
