@@ -23,9 +23,11 @@ from ml import metrics
 from ml.baselines import seasonal_naive, seasonal_naive_scale
 from ml.model import ModelConfig, progress
 from ml.panel import build_panel, to_timestamp
-from ml.stat_baselines import STAT_BASELINES, statsforecast_baselines
+from ml.stat_baselines import FIT_DAYS, STAT_BASELINES, statsforecast_baselines
 
 DEFAULT_WINDOWS = 4
+BASELINE_FIT_DAYS = FIT_DAYS
+METHOD_VERSION = "1"  # bump when windows or scoring change meaning: the cadence (ml.backtest_cadence) then reruns
 
 MODEL = "lightgbm"
 NAIVE = "seasonal_naive_7"
@@ -209,7 +211,7 @@ def backtest(
     config: ModelConfig | None = None,
     inactive_after_days: int = fc.DEFAULT_INACTIVE_AFTER_DAYS,
     baselines: tuple[str, ...] = STAT_BASELINES,
-    baseline_fit_days: int = 364,
+    baseline_fit_days: int = BASELINE_FIT_DAYS,
     baseline_jobs: int = 1,
     holiday_subdivisions: Mapping[str, str | None] | None = None,
 ) -> BacktestResult:
@@ -217,9 +219,9 @@ def backtest(
 
     Baselines on the same windows and series: seasonal naive (7) always, and
     the statsforecast models named in `baselines` (AutoETS, CrostonOptimized),
-    each fitted on the last `baseline_fit_days` days up to the origin, in
-    `baseline_jobs` processes (AutoETS is the slow part: ~0.1 s per series
-    per window on one core).
+    each fitted on the last `baseline_fit_days` days up to the origin (112,
+    2 x the horizon: a yardstick needs no year; `ml.stat_baselines` has the
+    measurement), in `baseline_jobs` processes (AutoETS is the slow part).
     Only history <= `as_of` is read. Each window's model sees history <= its
     origin only (the history frame is cut before the forecast is called).
     """
