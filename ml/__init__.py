@@ -12,6 +12,8 @@ Modules, one job each:
 - `ml.baselines`: the seasonal-naive (7 day) baseline.
 - `ml.metrics`: WAPE, bias, MASE, interval coverage, pinball loss.
 - `ml.backtest`: rolling-origin backtest of the model against the baseline.
+- `ml.backtest_cadence`: whether the backtest must run again or its last result still holds.
+- `ml.backtest_store`: the backtest's record and latest result in the warehouse (audit.backtest_*).
 - `ml.forecast`: the public entry points `active_series` and `forecast_demand`.
 - `ml.bench`: `python -m ml.bench` times and scores both on a full-size history.
 

@@ -1,0 +1,205 @@
+"""When the backtest has to run again, and when its last result still proves the model.
+
+The backtest (`ml.backtest`) is the proof that the model beats seasonal naive;
+it trains the model once per window and fits the statistical baselines on
+every series, so it costs minutes, while a daily run adds one day of data. A
+proof does not expire with one more day: it expires when what it proved no
+longer describes the forecast being published. So the backtest runs when
+
+- there is no earlier backtest, or the run config forces one;
+- the model changed: its fingerprint (`model_fingerprint`: code version,
+  feature list, LightGBM parameters, quantiles, horizon, windows, seed,
+  baselines, holiday calendars) differs from the one proven;
+- the data's shape changed: a market was added or dropped among the active
+  series, or the number of active series moved by more than
+  `Cadence.series_change_share` (20% by default) either way;
+- the planning date moved back before the proof's (its windows would score
+  days after the planning date: a replay must not read the future);
+- the last backtest failed the gate (no forecast publishes until one passes,
+  so it is tried again on every run rather than once a week);
+- or the proof is `Cadence.every_days` (7) planning days old or older.
+
+Otherwise the last result is reused as it is, with its own date. Age is
+counted in planning days (the run's planning date minus the backtest's), not
+wall-clock days: a replay of old data ages the proof as the data does.
+
+This module only decides; `ml.backtest_store` keeps the records in the
+warehouse and the Dagster asset wires the two.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from crossdock.published import published_table
+from ml import backtest as bt
+from ml import forecast as fc
+from ml.features import CATEGORICAL_FEATURES, FEATURE_NAMES
+from ml.model import QUANTILES, ModelConfig
+from ml.stat_baselines import SEASON, STAT_BASELINES
+
+DEFAULT_EVERY_DAYS = 7
+DEFAULT_SERIES_CHANGE_SHARE = 0.2
+RESULT_TABLES = ("forecast_accuracy", "forecast_backtest")  # the published tables a backtest result becomes
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How long a backtest holds: `every_days` planning days, unless the series count moves by more than the share."""
+
+    every_days: int = DEFAULT_EVERY_DAYS
+    series_change_share: float = DEFAULT_SERIES_CHANGE_SHARE
+
+    def __post_init__(self) -> None:
+        if self.every_days < 1:
+            raise ValueError("every_days must be >= 1")
+        if not 0 < self.series_change_share:
+            raise ValueError("series_change_share must be > 0")
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """What the backtest was scored on, coarsely: the markets of the active series and how many series there are."""
+
+    markets: tuple[str, ...]
+    n_series: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "markets", tuple(sorted(self.markets)))
+
+
+@dataclass(frozen=True)
+class BacktestRecord:
+    """One backtest that ran: its planning date (the day it proved the model on), fingerprint, data shape, result."""
+
+    as_of: dt.date
+    fingerprint: str
+    shape: DataShape
+    seconds: float
+    wape_model: float
+    wape_naive: float
+    run_id: str = ""
+    ran_at: dt.datetime | None = None
+
+    @property
+    def passed(self) -> bool:
+        """The gate's rule (`model_beats_seasonal_naive`): the model's WAPE is not above seasonal naive's."""
+        return self.wape_model <= self.wape_naive
+
+
+def model_fingerprint(
+    horizon_days: int,
+    n_windows: int,
+    seed: int,
+    *,
+    config: ModelConfig | None = None,
+    holiday_subdivisions: Mapping[str, str | None] | None = None,
+    baselines: tuple[str, ...] = STAT_BASELINES,
+    baseline_fit_days: int = bt.BASELINE_FIT_DAYS,
+) -> str:
+    """A short hash of everything that decides what the backtest proves, apart from the data.
+
+    The model's code version (`ml.forecast.CODE_VERSION`, bumped whenever
+    features or sampling change meaning) and the backtest's
+    (`ml.backtest.METHOD_VERSION`), the feature names, the LightGBM settings
+    (thread count left out: it does not change the model), the quantiles,
+    horizon, windows, seed, the baselines and their fit window, the
+    markets' holiday calendars, and the declared columns of the two result
+    tables (a stored result must still fit them). Hashing the source files instead would also
+    change with a comment; hashing the trained boosters would need the
+    training the cadence exists to skip.
+    """
+    settings = (config or ModelConfig()).as_dict()
+    settings.pop("num_threads", None)
+    payload = {
+        "model_code": f"{fc.MODEL_FAMILY}/{fc.CODE_VERSION}",
+        "backtest_code": bt.METHOD_VERSION,
+        "features": list(FEATURE_NAMES),
+        "categorical": list(CATEGORICAL_FEATURES),
+        "lightgbm": settings,
+        "quantiles": list(QUANTILES),
+        "horizon_days": horizon_days,
+        "windows": n_windows,
+        "seed": seed,
+        "inactive_after_days": fc.DEFAULT_INACTIVE_AFTER_DAYS,
+        "baselines": sorted(baselines),
+        "baseline_fit_days": baseline_fit_days,
+        "baseline_season": SEASON,
+        "holiday_subdivisions": {str(k): v for k, v in sorted((holiday_subdivisions or {}).items())},
+        # a stored result is staged with the tables' declared columns: a new layout needs a new result
+        "tables": {t: published_table(t).schema for t in RESULT_TABLES},
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _shape_change(last: DataShape, now: DataShape, share: float) -> str | None:
+    added = sorted(set(now.markets) - set(last.markets))
+    dropped = sorted(set(last.markets) - set(now.markets))
+    if added or dropped:
+        parts = ([f"added {', '.join(added)}"] if added else []) + ([f"dropped {', '.join(dropped)}"] if dropped else [])
+        return f"the markets changed ({'; '.join(parts)})"
+    if last.n_series == 0:
+        return None if now.n_series == 0 else f"active series went from 0 to {now.n_series:,}"
+    moved = abs(now.n_series - last.n_series) / last.n_series
+    if moved > share:
+        return f"active series moved {moved:.0%} ({last.n_series:,} -> {now.n_series:,}; more than {share:.0%})"
+    return None
+
+
+def next_due(last: BacktestRecord, cadence: Cadence = Cadence()) -> dt.date:
+    """The planning date from which the last backtest is too old, if nothing else expires it first."""
+    return last.as_of + dt.timedelta(days=cadence.every_days)
+
+
+def backtest_due(
+    last: BacktestRecord | None,
+    as_of: dt.date,
+    fingerprint: str,
+    shape: DataShape,
+    cadence: Cadence = Cadence(),
+    force: bool = False,
+) -> tuple[bool, str]:
+    """(run the backtest?, why): the first reason in the module docstring's order that applies, or why not.
+
+    `as_of` is the run's planning date, `fingerprint` and `shape` describe
+    the model and data this run would forecast with (`model_fingerprint`,
+    `DataShape`), `last` is the latest backtest that ran (None before the
+    first).
+    """
+    if force:
+        return True, "forced by the run config (force_backtest)"
+    if last is None:
+        return True, "no earlier backtest"
+    if last.fingerprint != fingerprint:
+        return True, f"the model changed (fingerprint {last.fingerprint} -> {fingerprint})"
+    changed = _shape_change(last.shape, shape, cadence.series_change_share)
+    if changed:
+        return True, changed
+    age = (as_of - last.as_of).days
+    if age < 0:
+        return True, f"the planning date {as_of} is before the last backtest's {last.as_of} (its windows read later days)"
+    if not last.passed:
+        return True, (
+            f"the last backtest ({last.as_of}) did not beat seasonal naive "
+            f"(WAPE {last.wape_model:.3f} > {last.wape_naive:.3f}); it is run again until one does"
+        )
+    if age >= cadence.every_days:
+        return True, f"the last backtest ({last.as_of}) is {age} days old (every {cadence.every_days} days)"
+    return False, (
+        f"the backtest of {last.as_of} still holds: same model, same markets, "
+        f"{shape.n_series:,} active series against {last.shape.n_series:,}"
+    )
+
+
+def reuse_note(last: BacktestRecord, as_of: dt.date, cadence: Cadence = Cadence()) -> str:
+    """The line a run that reuses `last` reports: its date, its age, and what makes the next run backtest again."""
+    age = (as_of - last.as_of).days
+    return (
+        f"reused backtest of {last.as_of}, proven {age} day{'s' if age != 1 else ''} ago, "
+        f"reason next run: due on planning date {next_due(last, cadence)} (every {cadence.every_days} days), "
+        f"or sooner if the model's fingerprint changes, a market is added or dropped, or the active series move "
+        f"by more than {cadence.series_change_share:.0%} from {last.shape.n_series:,}"
+    )
