@@ -162,6 +162,27 @@ class OrderSettings(_Strict):
     )
 
 
+class ForecastSettings(_Strict):
+    """How often the forecast's backtest (its proof against seasonal naive) is run again.
+
+    The backtest costs minutes and a day of new data rarely changes what it
+    proved, so a run reuses the last one until it is `backtest_every_days`
+    planning days old, or sooner when the model, the markets or the number
+    of active series (by more than `backtest_series_change_share`) change
+    (ml/backtest_cadence.py; docs/configuration.md).
+    """
+
+    backtest_every_days: int = Field(
+        default=7, ge=1, le=366,
+        description="Planning days a backtest holds before it is run again; 1 runs it on every new day.",
+    )
+    backtest_series_change_share: float = Field(
+        default=0.2, gt=0, le=10,
+        description="Run the backtest again when the active series count moves by more than this share "
+        "(0.2 = 20%) from the one it was proven on.",
+    )
+
+
 class MerchantConfig(_Strict):
     """The whole file. `markets` and `nodes` are required; the rest is optional."""
 
@@ -172,6 +193,7 @@ class MerchantConfig(_Strict):
     routes: tuple[Route, ...] = ()
     assumptions: Assumptions = Assumptions()
     orders: OrderSettings = OrderSettings()
+    forecast: ForecastSettings = ForecastSettings()
     # the training-data gate's thresholds by name (expectations.thresholds.GateThresholds, which checks
     # names and ranges when the merchant_network asset writes config.gates); absent = the defaults
     gates: dict[str, float] = Field(default_factory=dict)

@@ -35,6 +35,7 @@ def _accuracy(model_wape: float) -> pd.DataFrame:
             "scope_value": "all",
             "model": ["lightgbm", "seasonal_naive_7", "auto_ets", "croston_optimized"],
             "wape": [model_wape, 1.0, 0.95, 0.97],
+            "as_of": AS_OF,  # the planning date the backtest proved the model on
         }
     )
 
@@ -44,6 +45,7 @@ def test_model_must_not_lose_to_seasonal_naive(tmp_path, model_wape, passed):
     result = model_beats_seasonal_naive(warehouse=_warehouse(tmp_path, plan_next__forecast_accuracy=_accuracy(model_wape)))
     assert result.passed is passed
     assert ("worse than" in result.description) is not passed
+    assert result.description.startswith("backtest of 2026-10-30: ") and result.metadata["proven_on"].value == "2026-10-30"
     assert result.metadata["ratio_to_auto_ets"].value == pytest.approx(model_wape / 0.95)
 
 

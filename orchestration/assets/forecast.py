@@ -2,6 +2,9 @@
 
 Order matters for the gates: `forecast_accuracy` backtests the model against
 its baselines and carries the blocking check "model beats seasonal naive";
+the backtest runs on a cadence (ml/backtest_cadence.py decides, the result and
+its record live in audit.backtest_* via ml/backtest_store.py), and a run that
+reuses it stages the stored result like a fresh one;
 `demand_forecast` depends on it, so a model that loses to the naive forecast
 never publishes, and its own blocking Great Expectations check keeps a broken
 forecast from the inventory plan. Both read the gated training data
@@ -10,23 +13,28 @@ of intermediate.int_planning_calendar: the last order day, or the run's
 `as_of`).
 """
 
+import dataclasses
 import datetime as dt
 import os
+import time
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from crossdock.merchant_config import ForecastSettings
 from crossdock.publish import stage_table, staged
 from crossdock.warehouse import read_sql
 from ml.backtest import DEFAULT_WINDOWS, MODEL, NAIVE, backtest
-from ml.forecast import forecast_demand
+from ml.backtest_cadence import BacktestRecord, Cadence, backtest_due, model_fingerprint, reuse_note
+from ml.backtest_store import active_shape, last_backtest, save_backtest, stage_last_backtest
+from ml.forecast import DEFAULT_INACTIVE_AFTER_DAYS, forecast_demand
 from ml.plots import market_forecast_pngs, markdown_image, write_pngs
 from ml.registry import save_model
 from orchestration.assets.dbt import PLANNING_CALENDAR, model_key, planning_date
 from orchestration.column_schemas import documented_table
-from orchestration.resources import WAREHOUSE_POOL, ArtifactFolders
+from orchestration.resources import WAREHOUSE_POOL, ArtifactFolders, MerchantConfigFile
 
 TRAINING_DATA = model_key("marts", "fct_daily_demand")
 MARKETS = model_key("reference", "markets")  # each market's holiday subdivision, for the calendar features
@@ -46,6 +54,7 @@ class ForecastConfig(dg.Config):
     backtest_windows: int = DEFAULT_WINDOWS
     seed: int = SEED
     baseline_jobs: int = min(2, os.cpu_count() or 1)  # processes for the statsforecast baselines
+    force_backtest: bool = False  # run the backtest even when the last one still holds (ml/backtest_cadence.py)
 
 
 def load_training_data(warehouse: DuckDBResource) -> tuple[pd.DataFrame, dt.date, dict[str, str | None]]:
@@ -64,63 +73,125 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
     return dg.MetadataValue.md(frame.round(3).to_markdown(index=False))
 
 
+def _cadence(merchant_config: MerchantConfigFile) -> Cadence:
+    """The backtest cadence from crossdock.yaml's `forecast:` section; the defaults while there is no file."""
+    settings = merchant_config.load().forecast if merchant_config.file.is_file() else ForecastSettings()
+    return Cadence(settings.backtest_every_days, settings.backtest_series_change_share)
+
+
+def _accuracy_metadata(metrics: pd.DataFrame) -> dict[str, object]:
+    """What the UI shows of a backtest result: WAPE per model, the gate's ratio, tables by market and category."""
+    overall = metrics[metrics["scope"] == "overall"].set_index("model")
+    shown = ["model", "wape", "wape_ratio_to_naive", "bias", "mase", "coverage_p10_p90", "pinball_p10", "pinball_p50", "pinball_p90"]
+    by_market = metrics[metrics["scope"] == "market"].pivot(index="scope_value", columns="model", values="wape").reset_index()
+    by_category = metrics[metrics["scope"] == "category"].pivot(index="scope_value", columns="model", values="wape").reset_index()
+    return {
+        **{f"wape_{m}": float(overall.loc[m, "wape"]) for m in overall.index},
+        "wape_ratio_to_naive": float(overall.loc[MODEL, "wape_ratio_to_naive"]),
+        "coverage_p10_p90": float(overall.loc[MODEL, "coverage_p10_p90"]),
+        "overall": _md(overall.reset_index()[shown]),
+        "wape_by_market": _md(by_market),
+        "wape_by_category": _md(by_category),
+    }
+
+
+def run_backtest(
+    context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource, record: BacktestRecord,
+    reason: str,
+) -> tuple[BacktestRecord, dict[str, int], dict[str, object]]:
+    """Run the backtest, stage and store it (ml/backtest_store.py); its record, rows staged and the windows' detail."""
+    history, as_of, subdivisions = load_training_data(warehouse)
+    context.log.info(f"backtesting {config.backtest_windows} windows x {config.horizon_days} days before {as_of}: {reason}")
+    t0 = time.perf_counter()
+    result = backtest(
+        history, as_of=as_of, horizon_days=config.horizon_days, n_windows=config.backtest_windows, seed=config.seed,
+        baseline_jobs=config.baseline_jobs, holiday_subdivisions=subdivisions,
+    )
+    overall = result.overall()
+    record = dataclasses.replace(
+        record, seconds=time.perf_counter() - t0, wape_model=float(overall.loc[MODEL, "wape"]),
+        wape_naive=float(overall.loc[NAIVE, "wape"]),
+    )
+    with warehouse.get_connection() as conn:  # staged typed and checked first, then kept with its record
+        rows = {
+            "forecast_accuracy": stage_table(conn, "forecast_accuracy", result.metrics.assign(as_of=as_of), context.run_id),
+            "forecast_backtest": stage_table(conn, "forecast_backtest", result.predictions.assign(as_of=as_of), context.run_id),
+        }
+        save_backtest(conn, record, reason)
+    context.log.info("backtest WAPE: " + ", ".join(f"{m} {overall.loc[m, 'wape']:.3f}" for m in overall.index))
+    windows = result.windows.assign(origin=result.windows["origin"].dt.date.astype(str))
+    detail = windows[["window", "origin", "n_series", "training_rows", "model_version"]
+                     + [c for c in result.windows.columns if c.startswith("seconds_")]]
+    return record, rows, {"windows_detail": _md(detail), "backtest_seconds": round(record.seconds, 1)}
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
             ACCURACY, deps=[TRAINING_DATA, PLANNING_CALENDAR, MARKETS], **FORECAST_SPEC_SETTINGS, metadata=documented_table("publish", "forecast_accuracy"),
             description="Rolling-origin backtest (4 windows of the planning horizon) of the LightGBM forecast against "
             "seasonal naive (7), AutoETS and CrostonOptimized on the same series and days: WAPE, bias, MASE, pinball loss "
-            "per quantile and p10-p90 coverage, overall and per market and category.",
+            "per quantile and p10-p90 coverage, overall and per market and category. Run on a cadence "
+            "(ml/backtest_cadence.py): when none was run, when the model or the data's shape changed, or every "
+            "forecast.backtest_every_days (7) planning days; other runs reuse the last result, whose as_of is the "
+            "day it was proven on. Force one with the run config force_backtest.",
         ),
         dg.AssetSpec(
             BACKTEST, deps=[TRAINING_DATA, PLANNING_CALENDAR, MARKETS], **FORECAST_SPEC_SETTINGS, metadata=documented_table("publish", "forecast_backtest"),
             description="The backtest day by day: per SKU x market x window x day, what sold and what LightGBM "
-            "(p10/p50/p90/mean) and each baseline forecast from the window's origin. Feeds forecast-vs-actual charts.",
+            "(p10/p50/p90/mean) and each baseline forecast from the window's origin. Feeds forecast-vs-actual charts. "
+            "Rebuilt with forecast_accuracy, on its cadence.",
         ),
     ],
     pool=WAREHOUSE_POOL,
 )
-def forecast_accuracy(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource):
-    history, as_of, subdivisions = load_training_data(warehouse)
-    context.log.info(f"backtesting {config.backtest_windows} windows x {config.horizon_days} days before {as_of}")
-    result = backtest(
-        history, as_of=as_of, horizon_days=config.horizon_days, n_windows=config.backtest_windows, seed=config.seed,
-        baseline_jobs=config.baseline_jobs, holiday_subdivisions=subdivisions,
-    )
-    metrics = result.metrics.assign(as_of=pd.Timestamp(as_of))
-    predictions = result.predictions.assign(as_of=pd.Timestamp(as_of))
+def forecast_accuracy(
+    context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource, merchant_config: MerchantConfigFile
+):
+    cadence = _cadence(merchant_config)
     with warehouse.get_connection() as conn:
-        rows = stage_table(conn, "forecast_accuracy", metrics, context.run_id)
-        backtest_rows = stage_table(conn, "forecast_backtest", predictions, context.run_id)
-    overall = result.overall()
-    context.log.info(
-        "backtest WAPE: " + ", ".join(f"{m} {overall.loc[m, 'wape']:.3f}" for m in overall.index)
+        as_of = planning_date(conn)
+        if as_of is None:
+            raise dg.Failure(description="marts.fct_daily_demand is empty: ingest some orders first (landing/orders/).")
+        as_of = pd.Timestamp(as_of).date()
+        subdivisions = dict(conn.execute("select market_code, holiday_subdivision from reference.markets").fetchall())
+        last = last_backtest(conn)
+        shape = active_shape(conn, ".".join(TRAINING_DATA.path), as_of, DEFAULT_INACTIVE_AFTER_DAYS)
+    fingerprint = model_fingerprint(
+        config.horizon_days, config.backtest_windows, config.seed, holiday_subdivisions=subdivisions
     )
-    shown = ["model", "wape", "wape_ratio_to_naive", "bias", "mase", "coverage_p10_p90", "pinball_p10", "pinball_p50", "pinball_p90"]
-    by_market = metrics[metrics["scope"] == "market"].pivot(index="scope_value", columns="model", values="wape").reset_index()
-    by_category = metrics[metrics["scope"] == "category"].pivot(index="scope_value", columns="model", values="wape").reset_index()
-    yield dg.MaterializeResult(
-        asset_key=BACKTEST,
-        metadata={"dagster/row_count": backtest_rows, "as_of": str(as_of), "windows": config.backtest_windows},
-    )
+    due, reason = backtest_due(last, as_of, fingerprint, shape, cadence, force=config.force_backtest)
+    if due:
+        fresh = BacktestRecord(as_of, fingerprint, shape, 0.0, float("nan"), float("nan"), run_id=context.run_id)
+        proven, rows, extra = run_backtest(context, config, warehouse, fresh, reason)
+        note = f"backtest run on {as_of} ({proven.seconds:.0f}s): {reason}"
+    else:
+        proven, extra = last, {}
+        note = reuse_note(last, as_of, cadence)
+        with warehouse.get_connection() as conn:  # this run's staging, like a fresh result
+            rows = stage_last_backtest(conn, context.run_id)
+    context.log.info(note)
+    with warehouse.get_connection() as conn:
+        metrics = read_sql(conn, f"select * from {staged('forecast_accuracy')}")
+    common = {
+        "as_of": str(as_of),
+        "proven_on": str(proven.as_of),
+        "proven_days_ago": (as_of - proven.as_of).days,
+        "backtest": note,
+        "fingerprint": proven.fingerprint,
+        "windows": config.backtest_windows,
+    }
+    yield dg.MaterializeResult(asset_key=BACKTEST, metadata={"dagster/row_count": rows["forecast_backtest"], **common})
     yield dg.MaterializeResult(
         asset_key=ACCURACY,
         metadata={
-            "dagster/row_count": rows,
-            "as_of": str(as_of),
-            "windows": config.backtest_windows,
-            "backtest_rows": backtest_rows,
-            **{f"wape_{m}": float(overall.loc[m, "wape"]) for m in overall.index},
-            "wape_ratio_to_naive": float(overall.loc[MODEL, "wape_ratio_to_naive"]),
-            "coverage_p10_p90": float(overall.loc[MODEL, "coverage_p10_p90"]),
-            "overall": _md(overall.reset_index()[shown]),
-            "wape_by_market": _md(by_market),
-            "wape_by_category": _md(by_category),
-            "windows_detail": _md(result.windows.assign(origin=result.windows["origin"].dt.date.astype(str))[
-                ["window", "origin", "n_series", "training_rows", "model_version"]
-                + [c for c in result.windows.columns if c.startswith("seconds_")]
-            ]),
-        }
+            "dagster/row_count": rows["forecast_accuracy"],
+            **common,
+            "backtest_rows": rows["forecast_backtest"],
+            "active_series": shape.n_series,
+            **_accuracy_metadata(metrics),
+            **extra,
+        },
     )
 
 
@@ -130,19 +201,23 @@ def forecast_accuracy(context: dg.AssetExecutionContext, config: ForecastConfig,
     blocking=True,
     pool=WAREHOUSE_POOL,  # it opens the warehouse: queue with the writers
     description="Fails when the model's overall backtest WAPE is worse than the seasonal-naive (7) baseline's, "
-    "so a bad model never publishes a forecast or reaches the plans.",
+    "so a bad model never publishes a forecast or reaches the plans. Reads the run's backtest result, fresh or "
+    "reused, and names the planning date it was proven on.",
 )
 def model_beats_seasonal_naive(warehouse: DuckDBResource) -> dg.AssetCheckResult:
     with warehouse.get_connection() as conn:
         overall = read_sql(conn, f"select * from {staged('forecast_accuracy')} where scope = 'overall'").set_index("model")
     model, naive = float(overall.loc[MODEL, "wape"]), float(overall.loc[NAIVE, "wape"])
+    proven_on = pd.Timestamp(overall["as_of"].max()).date()
     others = {m: float(overall.loc[m, "wape"]) for m in overall.index if m not in (MODEL, NAIVE)}
     verdict = "beats" if model <= naive else "is worse than"
     return dg.AssetCheckResult(
         passed=bool(model <= naive),
         severity=dg.AssetCheckSeverity.ERROR,
-        description=f"backtest WAPE {model:.3f} {verdict} seasonal naive {naive:.3f} (ratio {model / naive:.2f})",
+        description=f"backtest of {proven_on}: WAPE {model:.3f} {verdict} seasonal naive {naive:.3f} "
+        f"(ratio {model / naive:.2f})",
         metadata={
+            "proven_on": str(proven_on),
             "wape_model": model,
             "wape_seasonal_naive": naive,
             "ratio_to_naive": model / naive,

@@ -1,0 +1,110 @@
+"""The forecast_accuracy asset on a small warehouse: the second run reuses the backtest, and the gate names its date."""
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+from dagster_duckdb import DuckDBResource
+
+import orchestration.assets.forecast as forecast_assets
+from orchestration.assets.forecast import ACCURACY, forecast_accuracy, model_beats_seasonal_naive
+from orchestration.resources import MerchantConfigFile
+
+try:
+    from ml_synthetic import make_history
+except ImportError:  # tests/ imported as a package
+    from tests.ml_synthetic import make_history
+
+AS_OF = dt.date(2025, 6, 30)
+SMALL = {"horizon_days": 14, "backtest_windows": 2, "baseline_jobs": 1}
+
+
+def _warehouse(path, as_of: dt.date) -> None:
+    """marts.fct_daily_demand, the planning calendar up to `as_of` and reference.markets: what the asset reads."""
+    history = make_history(n_skus=6, markets=("US", "DE"), days=420, end=AS_OF, seed=3)
+    calendar = pd.DataFrame({"calendar_date": pd.date_range("2024-01-01", as_of, freq="D").date})
+    markets = pd.DataFrame({"market_code": ["US", "DE"], "holiday_subdivision": [None, None]}).astype("string")
+    with duckdb.connect(str(path)) as conn:
+        for name, frame in (("marts.fct_daily_demand", history), ("intermediate.int_planning_calendar", calendar),
+                            ("reference.markets", markets)):
+            conn.execute(f"create schema if not exists {name.split('.')[0]}")
+            conn.register("f", frame)
+            conn.execute(f"create or replace table {name} as select * from f")
+            conn.unregister("f")
+        conn.execute("alter table marts.fct_daily_demand alter demand_date type date")
+
+
+@pytest.fixture
+def platform(tmp_path, monkeypatch):
+    path = tmp_path / "w.duckdb"
+    _warehouse(path, AS_OF)
+    calls: list[dt.date] = []
+    original = forecast_assets.backtest
+
+    def counting(history, as_of, **kwargs):
+        calls.append(as_of)
+        return original(history, as_of=as_of, **kwargs)
+
+    monkeypatch.setattr(forecast_assets, "backtest", counting)
+    config = tmp_path / "crossdock.yaml"
+
+    def run(**config_values):
+        result = dg.materialize(
+            [forecast_accuracy, model_beats_seasonal_naive],
+            resources={"warehouse": DuckDBResource(database=str(path)), "merchant_config": MerchantConfigFile(path=str(config))},
+            run_config={"ops": {"forecast_accuracy": {"config": {**SMALL, **config_values}}}},
+        )
+        assert result.success
+        [accuracy] = [m for m in result.asset_materializations_for_node("forecast_accuracy") if m.asset_key == ACCURACY]
+        [check] = result.get_asset_check_evaluations()
+        return result.run_id, {k: v.value for k, v in accuracy.metadata.items()}, check
+
+    return path, run, calls, config
+
+
+def _query(path, sql: str, params: list | None = None):
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return conn.execute(sql, params or []).fetchall()
+
+
+def test_the_second_run_reuses_the_backtest_and_stages_it_for_its_own_publish(platform):
+    path, run, calls, _ = platform
+    first_id, first, check = run()
+    assert calls == [AS_OF]
+    assert first["backtest"].startswith(f"backtest run on {AS_OF}") and "no earlier backtest" in first["backtest"]
+    assert check.passed, check.description  # the synthetic history is forecastable
+    accuracy_before = _query(path, "select * from plan_next.forecast_accuracy order by all")
+
+    second_id, second, check = run()
+    assert calls == [AS_OF], "the second run backtested again"
+    assert second["backtest"].startswith(f"reused backtest of {AS_OF}, proven 0 days ago, reason next run: ")
+    assert second["proven_on"] == str(AS_OF) and second["wape_lightgbm"] == first["wape_lightgbm"]
+    assert f"backtest of {AS_OF}" in check.description
+    assert _query(path, "select * from plan_next.forecast_accuracy order by all") == accuracy_before
+    staged_by = _query(path, "select staged from plan_next.stage_log where run_id = ? order by 1", [second_id])
+    assert staged_by == [("forecast_accuracy",), ("forecast_backtest",)]
+    assert _query(path, "select run_id from audit.backtest_runs") == [(first_id,)]
+
+    run(force_backtest=True)
+    assert calls == [AS_OF, AS_OF]
+    assert len(_query(path, "select * from audit.backtest_runs")) == 2
+
+
+def test_the_cadence_comes_from_crossdock_yaml_and_counts_planning_days(platform, tmp_path):
+    path, run, calls, config = platform
+    run()
+    _warehouse(path, AS_OF + dt.timedelta(days=1))  # one more planning day (no new sales)
+    _, reused, _ = run()
+    assert calls == [AS_OF] and "proven 1 day ago" in reused["backtest"]
+
+    config.write_text(
+        "nodes: [{code: WH1, country: DE}]\n"
+        "markets: [{code: DE, currency: EUR, timezone: Europe/Berlin, node: WH1},"
+        " {code: US, currency: USD, timezone: America/New_York, node: WH1}]\n"
+        "forecast: {backtest_every_days: 1}\n"
+    )
+    _, fresh, check = run()
+    assert calls == [AS_OF, AS_OF + dt.timedelta(days=1)]
+    assert "1 days old (every 1 days)" in fresh["backtest"]
+    assert f"backtest of {AS_OF + dt.timedelta(days=1)}" in check.description
