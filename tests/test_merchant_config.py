@@ -63,6 +63,8 @@ def test_codes_are_normalised_to_upper_case():
          "route DE-LEJ -> AT-VIE names node 'AT-VIE', which is not under nodes"),
         (with_(markts=[]), "markts: Extra inputs are not permitted"),
         (with_(assumptions={"lead_time_days": 0}), "assumptions.lead_time_days: Input should be greater than or equal to 1"),
+        (with_(forecast={"backtest_every_days": 0}), "forecast.backtest_every_days: Input should be greater than or equal to 1"),
+        (with_(forecast={"backtest_every_day": 3}), "forecast.backtest_every_day: Extra inputs are not permitted"),
     ],
 )
 def test_a_wrong_file_says_where_and_what_to_fix(data, expected):
@@ -86,3 +88,9 @@ def test_gate_thresholds_pass_through_to_the_gates_table():
     row = gate_overrides(config.gates).iloc[0]
     assert row["stop_probability"] == 1e-6 and row["dormant_after_days"] == 60
     assert row.drop(["stop_probability", "dormant_after_days"]).isna().all()  # null: the default
+
+
+def test_the_forecast_section_sets_the_backtest_cadence_and_defaults_to_a_week():
+    assert parse_config(MINIMAL).forecast.backtest_every_days == 7
+    forecast = parse_config(with_(forecast={"backtest_every_days": 1, "backtest_series_change_share": 0.5})).forecast
+    assert (forecast.backtest_every_days, forecast.backtest_series_change_share) == (1, 0.5)
