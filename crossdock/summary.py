@@ -96,6 +96,8 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
             "from publish.forecast_accuracy where scope = 'overall'"
         ).fetchall()
         summary["accuracy"] = {model: {"wape": wape, "bias": bias, "coverage": cov} for model, wape, bias, cov in rows}
+        # the backtest runs on a cadence (ml/backtest_cadence.py): its as_of is the day it proved the model on
+        summary["proven_on"] = _one(conn, "select max(try_cast(as_of as date)) from publish.forecast_accuracy")[0]
     if "demand_forecast" in existing:
         versions = conn.execute("select distinct model_version from publish.demand_forecast").fetchall()
         summary["model_version"] = versions[0][0] if len(versions) == 1 else None
@@ -185,6 +187,10 @@ def format_summary(settings: Settings, s: dict) -> str:
         )
     elif "accuracy" in s:
         lines.append("forecast backtest: no overall LightGBM vs seasonal naive rows")
+    if model and naive and s.get("proven_on") is not None:
+        ago = (s["forecast_as_of"] - s["proven_on"]).days if s.get("forecast_as_of") is not None else None
+        lines.append(f"forecast last proven {s['proven_on']} ({fmt(ago)} days ago, WAPE {fmt(model['wape'], '.3f')} "
+                     f"vs naive {fmt(naive['wape'], '.3f')})")
     if s.get("model_version"):
         plots = sorted((settings.exports / "forecast_plots").glob("*.png"))
         lines.append(f"forecast model: {settings.models / s['model_version']}; {len(plots)} plots in {settings.exports / 'forecast_plots'}")

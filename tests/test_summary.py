@@ -96,10 +96,10 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
             {"file_id": "b", "rows_received": 10, "rows_loaded": 0, "rows_quarantined": 0, "rows_rejected": 10, "rows_duplicate": 0},
         ])
         insert(conn, "publish", "forecast_accuracy", [
-            {"scope": "overall", "model": "lightgbm", "wape": 0.6, "bias": -0.05, "coverage_p10_p90": 0.81},
-            {"scope": "overall", "model": "seasonal_naive_7", "wape": 0.8},
-            {"scope": "overall", "model": "auto_ets", "wape": 0.7},
-            {"scope": "market", "model": "lightgbm", "wape": 9.9},
+            {"scope": "overall", "model": "lightgbm", "wape": 0.6, "bias": -0.05, "coverage_p10_p90": 0.81, "as_of": "2026-09-27"},
+            {"scope": "overall", "model": "seasonal_naive_7", "wape": 0.8, "as_of": "2026-09-27"},
+            {"scope": "overall", "model": "auto_ets", "wape": 0.7, "as_of": "2026-09-27"},
+            {"scope": "market", "model": "lightgbm", "wape": 9.9, "as_of": "2026-09-27"},
         ])
         insert(conn, "publish", "demand_forecast", [
             {"sku": "A", "market": "US", "model_version": "v1", "as_of": "2026-09-30"},
@@ -126,6 +126,7 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
     assert "planning date (forecast origin): 2026-09-30" in out
     assert ("forecast backtest WAPE: LightGBM 0.600 vs seasonal naive 0.800, AutoETS 0.700 (ratio to naive 0.75); "
             "p50 bias -0.050; p10-p90 coverage 0.810") in out
+    assert "forecast last proven 2026-09-27 (3 days ago, WAPE 0.600 vs naive 0.800)" in out  # a reused backtest
     assert "forecast model: " in out and str(Settings.under(tmp_path).models / "v1") in out
     assert "inventory: 2 SKU x node to reorder now; actions {'ok': 1, 'reorder now': 1, 'reorder now (expedite)': 1}" in out
     assert "safety stock value: EUR 2,234" in out  # the known values; the SKU without a cost adds nothing
@@ -146,6 +147,7 @@ def test_summary_says_n_a_for_what_the_warehouse_cannot_tell(tmp_path, warehouse
     out = format_summary(Settings.under(tmp_path), summary)
     assert "safety stock value: EUR n/a" in out
     assert "LightGBM 0.500 vs seasonal naive 0.000 (ratio to naive n/a); p50 bias n/a; p10-p90 coverage n/a" in out
+    assert "forecast last proven" not in out  # no as_of: the date is unknown
 
 
 def test_the_summary_says_what_the_plan_leaves_out_and_what_it_assumes(tmp_path, warehouse, capsys):
