@@ -10,9 +10,11 @@
                         (re)write the demo feeds into the landing folder, and
                         the profile's network config (crossdock.yaml) if there
                         is none; --profile messy is the hard case (demo/messy/)
-    crossdock run [--as-of YYYY-MM-DD]
+    crossdock run [--as-of YYYY-MM-DD] [--force]
                         run the daily_planning job on what has landed; with
-                        --as-of, plan as of that past day from the data up to it
+                        --as-of, plan as of that past day from the data up to it;
+                        nothing new since the published plan: says so and stops
+                        (--force runs anyway)
     crossdock summary   print the summary of the published tables
     crossdock quarantine [--dataset orders] [--export fix.csv]
                         quarantined rows per dataset and reason; with --export,
@@ -95,8 +97,12 @@ def generate(settings: Settings, scale: float, seed: int, profile: str = "tidy")
               f"{profile_config(profile)} (copy it there to plan its markets)", flush=True)
 
 
-def run_planning_job(settings: Settings, as_of: str | None = None) -> bool:
+def run_planning_job(settings: Settings, as_of: str | None = None, force: bool = False) -> bool:
     """Run daily_planning in this process on the persistent instance, so the UI shows the run.
+
+    When the published plan came from a successful run over the same landed
+    files, config, planning date and code (orchestration/run_inputs.py), the
+    job is not run again unless `force`: it would rebuild the same tables.
 
     `as_of` (YYYY-MM-DD) plans as of that past day: dbt builds with var('as_of')
     and the forecast and plans start from it. Before it starts, runs left
@@ -111,8 +117,8 @@ def run_planning_job(settings: Settings, as_of: str | None = None) -> bool:
     from orchestration.automation import FILES_DATED_TAG, all_landing_files, run_tags_for
     from orchestration.definitions import build_definitions
     from orchestration.recovery import host_tags, recover
+    from orchestration.run_inputs import INPUTS_TAG, inputs_fingerprint, plan_already_made
 
-    job = build_definitions(settings).resolve_job_def("daily_planning")
     instance = dg.DagsterInstance.get()
     checked = time.perf_counter()
     recovered = recover(instance, log)
@@ -120,8 +126,16 @@ def run_planning_job(settings: Settings, as_of: str | None = None) -> bool:
         print(f"recovery: {len(recovered)} run(s) left behind by a killed process set right in "
               f"{time.perf_counter() - checked:.2f} s", flush=True)
     record_failures(settings, instance, [r.run_id for r in recovered if r.action == "marked failed"])
+    fingerprint = inputs_fingerprint(settings.landing, settings.config, as_of)
+    made = None if force else plan_already_made(instance, settings.warehouse, fingerprint)
+    if made:
+        print(f"nothing new: the published plan is from run {made.run_id} ({made.published_at}) over the same "
+              "landed files, crossdock.yaml, planning date and code; not running again "
+              "(`crossdock run --force` rebuilds it anyway)", flush=True)
+        return True
+    job = build_definitions(settings).resolve_job_def("daily_planning")
     landed = all_landing_files(settings.landing)
-    tags = {**run_tags_for(landed), **host_tags()}
+    tags = {**run_tags_for(landed), **host_tags(), INPUTS_TAG: fingerprint}
     print(
         f"running the daily_planning job on {len(landed)} landed files"
         f"{' dated ' + tags[FILES_DATED_TAG] if FILES_DATED_TAG in tags else ''} (warehouse {settings.warehouse})"
@@ -318,6 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
         "as of the last order day unless --as-of names an earlier one.",
     )
     run.add_argument(
+        "--force", action="store_true",
+        help="run even when the published plan was made from the same files, config, planning date and code",
+    )
+    run.add_argument(
         "--as-of", type=_as_of, metavar="YYYY-MM-DD",
         help="plan as of this past day (first to last order day): demand history, stock snapshot, open POs and "
         "supplier receipts stop there and the forecast starts the day after",
@@ -405,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  the {args.profile} demo merchant's network config written to {settings.config}", flush=True)
     ok = True
     if args.command in ("demo", "run"):
-        ok = run_planning_job(settings, getattr(args, "as_of", None))
+        ok = run_planning_job(settings, getattr(args, "as_of", None), force=getattr(args, "force", False))
     if args.command in ("demo", "run", "summary"):
         print_summary(settings)
     print(f"done in {time.perf_counter() - started:.0f} s", flush=True)

@@ -3,7 +3,6 @@
 import hashlib
 import json
 from datetime import timedelta
-
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +11,8 @@ from feeds.contracts import FEEDS
 from feeds.file_dates import file_date
 from feeds.ingest import landing_files
 from orchestration.resources import LandingFolder, MerchantConfigFile
+from orchestration.retries import WarehouseResource
+from orchestration.run_inputs import INPUTS_TAG, inputs_fingerprint, plan_already_made
 
 CONFIG_STATE_KEY = "<merchant config>"  # not a landing path: no landing file can be named so
 
@@ -54,8 +55,16 @@ def run_tags_for(paths: list[Path]) -> dict[str, str]:
     description="The full planning run every morning at 06:00 UTC: ingests whatever landed since the last run and "
     "plans (turn on in the UI or with `dagster schedule start`).",
 )
-def daily_planning_schedule(context: dg.ScheduleEvaluationContext, landing: LandingFolder):
-    return dg.RunRequest(tags=run_tags_for(all_landing_files(landing.root)))
+def daily_planning_schedule(
+    context: dg.ScheduleEvaluationContext, landing: LandingFolder, merchant_config: MerchantConfigFile,
+    warehouse: WarehouseResource,
+):
+    fingerprint = inputs_fingerprint(landing.root, merchant_config.file, as_of=None)
+    made = plan_already_made(context.instance, Path(warehouse.database), fingerprint)
+    if made:
+        return dg.SkipReason(f"nothing new since the plan of run {made.run_id} ({made.published_at}): same files, "
+                             "config and code")
+    return dg.RunRequest(tags={**run_tags_for(all_landing_files(landing.root)), INPUTS_TAG: fingerprint})
 
 
 def landing_state(landing: Path) -> dict[str, list[int]]:

@@ -154,3 +154,44 @@ def test_a_run_prints_one_line_per_step_and_where_its_full_log_is(tmp_path, monk
     assert len(lines) == 7, lines  # + the audit row of the failed run and the run's outcome
     assert "DEBUG" not in out and "STEP_START" in log_path.read_text()
     assert "STEP FAILED: demand" in err and "no order has a day" in err
+
+
+def test_a_run_with_nothing_new_since_the_published_plan_stops_in_seconds_and_force_runs_it(tmp_path, monkeypatch, capsys):
+    """The second `crossdock run` over the same files, config and code finds its plan published and does not
+    build the definitions at all; --force runs the job again."""
+    import types
+
+    import dagster as dg
+
+    from crossdock.settings import Settings
+    from tests.test_orchestration_automation import persistent_instance, publish_plan_of
+
+    built = []
+
+    @dg.asset
+    def plan() -> None:
+        pass
+
+    def build_definitions(settings):
+        built.append(settings)
+        return dg.Definitions(assets=[plan], jobs=[dg.define_asset_job("daily_planning")])
+
+    settings = Settings.under(tmp_path)
+    settings.warehouse.parent.mkdir(parents=True)
+    (settings.landing / "orders").mkdir(parents=True)
+    (settings.landing / "orders" / "orders_2026-03-02.csv").write_text("x\n")
+    instance = persistent_instance(tmp_path)
+    monkeypatch.setitem(sys.modules, "orchestration.definitions", types.SimpleNamespace(build_definitions=build_definitions))
+    monkeypatch.setattr(dg.DagsterInstance, "get", staticmethod(lambda: instance))
+
+    assert cli.run_planning_job(settings) is True
+    [run] = instance.get_runs()
+    publish_plan_of(run.run_id, settings.warehouse)  # as the job's publish step would
+    capsys.readouterr()
+
+    assert cli.run_planning_job(settings) is True
+    assert len(built) == 1 and len(instance.get_runs()) == 1
+    assert f"nothing new: the published plan is from run {run.run_id}" in capsys.readouterr().out
+
+    assert cli.run_planning_job(settings, force=True) is True
+    assert len(built) == 2 and len(instance.get_runs()) == 2

@@ -1,10 +1,14 @@
 """The landing sensor asks for one run per batch of new files, with a stable key."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
+import duckdb
 
 from orchestration.automation import daily_planning_schedule, landing_files_sensor
 from orchestration.resources import LandingFolder, MerchantConfigFile
+from orchestration.retries import WarehouseResource
 
 
 def evaluate(landing: LandingFolder, cursor: str | None, config: MerchantConfigFile | None = None):
@@ -78,9 +82,68 @@ def test_new_files_ask_for_one_run_labelled_with_their_days(tmp_path):
 def test_the_schedule_names_the_days_of_every_waiting_file(tmp_path):
     (tmp_path / "inventory").mkdir()
     (tmp_path / "inventory" / "inventory_2026-03-02.csv").write_text("x\n")
-    context = dg.build_schedule_context(resources={"landing": LandingFolder(path=str(tmp_path))})
-    request = daily_planning_schedule.evaluate_tick(context).run_requests[0]
+    request = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path)).run_requests[0]
     assert request.tags["crossdock/files_dated"] == "2026-03-02..2026-03-02"
+    assert len(request.tags["crossdock/inputs"]) == 16
+
+
+def schedule_context(landing: Path, instance: dg.DagsterInstance | None = None) -> dg.ScheduleEvaluationContext:
+    return dg.build_schedule_context(instance=instance or persistent_instance(landing), resources={
+        "landing": LandingFolder(path=str(landing)),
+        "merchant_config": MerchantConfigFile(path=str(landing / "no-such-crossdock.yaml")),
+        "warehouse": WarehouseResource(database=str(landing / "warehouse.duckdb")),
+    })
+
+
+def persistent_instance(folder: Path) -> dg.DagsterInstance:
+    """A schedule context reads runs from a persistent instance (an ephemeral one has no reference)."""
+    home = folder / "dagster_home"
+    home.mkdir(exist_ok=True)
+    return dg.DagsterInstance.local_temp(tempdir=str(home))
+
+
+def publish_plan_of(run_id: str, warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("create schema if not exists publish")
+        conn.execute("create table if not exists publish.plan_runs (run_id varchar, as_of date, published_at timestamp, "
+                     "tables bigint, rows_by_table varchar)")
+        conn.execute("insert into publish.plan_runs values (?, '2026-03-02', now()::timestamp, 1, '{}')", [run_id])
+
+
+def test_the_schedule_skips_when_the_published_plan_came_from_the_same_files_config_and_code(tmp_path):
+    (tmp_path / "orders").mkdir()
+    orders = tmp_path / "orders" / "orders_2026-03-02.csv"
+    orders.write_text("x\n")
+    instance = persistent_instance(tmp_path)
+    first = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path, instance)).run_requests[0]
+
+    @dg.asset
+    def plan() -> None: ...
+
+    job = dg.Definitions(assets=[plan], jobs=[dg.define_asset_job("daily_planning")]).resolve_job_def("daily_planning")
+    made = job.execute_in_process(instance=instance, tags=first.tags)
+    publish_plan_of(made.run_id, tmp_path / "warehouse.duckdb")
+    skipped = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path, instance))
+    assert not skipped.run_requests and made.run_id in skipped.skip_message
+
+    orders.write_text("x\ny\n")  # a new export of the day: plan again
+    again = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path, instance)).run_requests[0]
+    assert again.tags["crossdock/inputs"] != first.tags["crossdock/inputs"]
+
+
+def test_a_plan_published_by_another_run_is_not_taken_for_the_same_inputs(tmp_path):
+    (tmp_path / "orders").mkdir()
+    (tmp_path / "orders" / "orders_2026-03-02.csv").write_text("x\n")
+    instance = persistent_instance(tmp_path)
+    first = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path, instance)).run_requests[0]
+
+    @dg.asset
+    def plan() -> None: ...
+
+    job = dg.Definitions(assets=[plan], jobs=[dg.define_asset_job("daily_planning")]).resolve_job_def("daily_planning")
+    job.execute_in_process(instance=instance, tags=first.tags)
+    publish_plan_of("a-later-run-on-other-inputs", tmp_path / "warehouse.duckdb")
+    assert daily_planning_schedule.evaluate_tick(schedule_context(tmp_path, instance)).run_requests
 
 
 def test_the_ingest_assets_are_not_partitioned_so_bookkeeping_does_not_grow_with_history():

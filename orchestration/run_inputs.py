@@ -1,0 +1,84 @@
+"""What a planning run was made from, so a run with nothing new is not made again.
+
+A plan is a function of the landed files, the merchant's crossdock.yaml, the
+planning date asked for and the code. The CLI and the daily schedule tag each
+run with a fingerprint of those; when the plan in `publish` came from a
+successful run with the same fingerprint, running again would rebuild the
+same tables, so they say so and stop in seconds (`crossdock run --force`, or
+launching the job from the UI, runs it anyway). The fingerprint reads file
+sizes and modification times, never contents, so it costs milliseconds.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from crossdock.publish import last_published
+from crossdock.settings import PROJECT_ROOT
+from crossdock.warehouse import connect
+from feeds.contracts import FEEDS
+from feeds.ingest import landing_files
+
+INPUTS_TAG = "crossdock/inputs"
+PLANNING_JOB = "daily_planning"
+# what the plan's code is: the packages and the dbt project (not its target/ or logs/)
+CODE_FOLDERS = ("crossdock", "feeds", "ml", "planning", "compliance", "expectations", "orchestration", "dbt_project")
+CODE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".csv"}
+SKIPPED_FOLDERS = {"target", "logs", "__pycache__", "dbt_packages"}
+
+
+@functools.cache
+def code_version(root: Path = PROJECT_ROOT) -> str:
+    """A hash of every source file's path, size and modification time: any edit changes it."""
+    digest = hashlib.sha256()
+    for folder in CODE_FOLDERS:
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix in CODE_SUFFIXES and path.is_file() and not SKIPPED_FOLDERS & set(path.relative_to(root).parts):
+                stat = path.stat()
+                digest.update(f"{path.relative_to(root).as_posix()}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def inputs_fingerprint(landing: Path, config_file: Path, as_of: str | None) -> str:
+    """The fingerprint of what a run over the `landing` folder and `config_file` as of `as_of` would plan from."""
+    landed = {}
+    for feed in FEEDS:
+        for path in landing_files(landing, feed):
+            stat = path.stat()
+            landed[path.relative_to(landing).as_posix()] = [stat.st_size, stat.st_mtime_ns]
+    config = config_file.read_bytes() if config_file.is_file() else b""
+    state = {
+        "landing": landed,
+        "config": hashlib.sha256(config).hexdigest(),
+        "as_of": as_of,
+        "code": code_version(),
+    }
+    return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class UpToDatePlan:
+    run_id: str
+    published_at: str
+
+
+def plan_already_made(instance: dg.DagsterInstance, warehouse: Path, fingerprint: str) -> UpToDatePlan | None:
+    """The published plan, when it came from a successful run of the same fingerprint; else None."""
+    if not warehouse.exists():
+        return None
+    records = instance.get_run_records(
+        dg.RunsFilter(job_name=PLANNING_JOB, statuses=[dg.DagsterRunStatus.SUCCESS], tags={INPUTS_TAG: fingerprint}),
+        limit=20,
+    )
+    if not records:
+        return None
+    with connect(str(warehouse), read_only=True) as conn:
+        published = last_published(conn)
+    if published is None or published.run_id not in {r.dagster_run.run_id for r in records}:
+        return None
+    return UpToDatePlan(published.run_id, f"{published.published_at:%Y-%m-%d %H:%M} UTC")
