@@ -40,7 +40,7 @@ from feeds.readers import (
     safe_text,
     shortened_sql,
 )
-from feeds.row_checks import checked_rows_sql, pseudonym, record_json_sql, use_pii_key
+from feeds.row_checks import checked_rows_sql, mark_repeated_keys, pseudonym, record_json_sql, use_pii_key
 from feeds.sql import ident
 
 log = logging.getLogger(__name__)
@@ -174,6 +174,7 @@ def _load_checked_rows(
     """Insert the file's good rows and quarantine the rest; returns (loaded, quarantined, duplicate)."""
     use_pii_key(conn, pii_salt)
     conn.execute(f"create or replace temp table checked as {checked_rows_sql(contract, header, source)}")
+    mark_repeated_keys(conn, contract)  # the last row of a key wins; earlier ones are quarantined
     quarantine_flagged_rows(conn)  # a NUL byte or an over-long value found on reading
     check_plausibility(conn, contract, as_of, plausibility)  # the merchant's own limits, not the contract's
     loaded = insert_new_versions(conn, contract, file_id, as_of)

@@ -99,14 +99,15 @@ def unescaped(value: str) -> str:
     return f"regexp_replace(trim({value}), {literal(UNESCAPE_PATTERN)}, '\\1')"
 
 
-def _cleaned(value: str) -> str:
-    """SQL for a sent value as the checks read it: unescaped, trimmed, null if empty.
+def _trimmed(value: str) -> str:
+    """SQL for a sent value as the checks read it, but for empty text: unescaped and trimmed.
 
     The regular expression runs only on a value holding a quote mark: run on
     every value of a million lines of twelve columns it cost more than all the
-    checks together.
+    checks together. Empty text becomes null in a separate step: nullif(x, '')
+    computes x twice.
     """
-    return f"nullif(trim(case when contains({value}, '''') then {unescaped(value)} else {value} end), '')"
+    return f"trim(case when contains({value}, '''') then {unescaped(value)} else {value} end)"
 
 
 def column_rules(col: Column) -> list[Rule]:
@@ -158,8 +159,8 @@ def checked_rows_sql(contract: Contract, header: list[str], source: str = "lande
 
     Columns the contract names but the file lacks (optional ones only; a
     missing required column rejects the file before this runs) become null.
-    Within a file the last row with a given key wins: earlier ones are
-    quarantined as duplicate_key so nothing is counted twice.
+    A key repeated within the file is marked on the table this creates
+    (`mark_repeated_keys`).
 
     One pass over the rows, each rule tested once: its outcome is a boolean
     column, and reason_code and reason are read from those (a reason is only
@@ -167,49 +168,31 @@ def checked_rows_sql(contract: Contract, header: list[str], source: str = "lande
     is not built here but for the quarantined rows alone (`record_json_sql`).
     """
     by_lower = {h.strip().lstrip("\ufeff").lower(): h for h in header}
-    cleaned_cols = []
+    trimmed_cols = []
     for col in contract.columns:
         sent = by_lower.get(col.name.lower())
-        cleaned_cols.append(f"{_cleaned(ident(sent)) if sent is not None else 'cast(null as varchar)'} as {ident(col.name)}")
+        trimmed_cols.append(f"{_trimmed(ident(sent)) if sent is not None else 'cast(null as varchar)'} as {ident(col.name)}")
 
     rules = [r for col in contract.columns for r in column_rules(col)]
-    # compare keys as their typed values: '1' and '01' are the same line; a key that does not
-    # cast (null) groups with the other nulls, as a window's partition would
-    typed_keys = [typed(contract.column(k), ident(k)) for k in contract.key]
-    key_names = [ident(f"_key_{i}") for i in range(len(contract.key))]
-    key_present = " and ".join(f"cleaned.{ident(k)} is not null" for k in contract.key)
-    same_key = " and ".join(f"{typed(contract.column(k), f'cleaned.{ident(k)}')} is not distinct from repeated.{name}"
-                            for k, name in zip(contract.key, key_names))
-    rules.append(
-        Rule(
-            "duplicate_key",
-            f"{key_present} and cleaned._row_number < repeated._last_row_number",
-            literal(f"key ({', '.join(contract.key)}) repeats later in this file; the later row wins"),
-        )
-    )
     flags = [ident(f"_rule_{i}") for i in range(len(rules))]
     tested = ", ".join(f"coalesce({r.condition}, false) as {flag}" for r, flag in zip(rules, flags))
     code = "coalesce(" + ", ".join(f"case when {flag} then {literal(r.code)} end" for r, flag in zip(rules, flags)) + ")"
     reason = "concat_ws('; ', " + ", ".join(f"case when {flag} then {r.message} end" for r, flag in zip(rules, flags)) + ")"
     columns = ", ".join(ident(c.name) for c in contract.columns)
     return f"""
-with cleaned as not materialized (
-    select _row_number, {", ".join(cleaned_cols)}
+with trimmed as (
+    select _row_number, {", ".join(trimmed_cols)}
     from {source}
 ),
 
-repeated as (
-    select {", ".join(f"{t} as {n}" for t, n in zip(typed_keys, key_names))}, max(_row_number) as _last_row_number
-    from cleaned
-    where {key_present}
-    group by all
-    having count(*) > 1
+cleaned as (
+    select _row_number, {", ".join(f"nullif({ident(c.name)}, '') as {ident(c.name)}" for c in contract.columns)}
+    from trimmed
 ),
 
 tested as (
-    select cleaned.*, {tested}
+    select *, {tested}
     from cleaned
-    left join repeated on {same_key}
 ),
 
 coded as (
@@ -221,6 +204,48 @@ select _row_number, {columns}, _reason_code as reason_code,
     case when _reason_code is not null then nullif({reason}, '') end as reason
 from coded
 """
+
+
+DUPLICATE_KEY = "duplicate_key"
+
+
+def mark_repeated_keys(conn: duckdb.DuckDBPyConnection, contract: Contract, checked: str = "checked") -> None:
+    """Quarantine, in table `checked` (from `checked_rows_sql`), the rows whose key repeats later in the file.
+
+    Within a file the last row with a given key wins: earlier ones are
+    quarantined as duplicate_key so nothing is counted twice. Keys compare as
+    their typed values ('1' and '01' are the same line); keys that do not cast
+    (null) compare equal, as a window's partition would. The rule comes after
+    the contract's own: a row that breaks one keeps that code and the
+    duplicate is added to its reason. Run on the table, not inside the checks'
+    select, so the file is not read twice; a file without repeats costs one
+    grouping of its keys.
+    """
+    typed_keys = [typed(contract.column(k), ident(k)) for k in contract.key]
+    names = [ident(f"_key_{i}") for i in range(len(contract.key))]
+    present = " and ".join(f"{ident(k)} is not null" for k in contract.key)
+    same_key = " and ".join(
+        f"{typed(contract.column(k), f'{ident(checked)}.{ident(k)}')} is not distinct from repeated.{name}"
+        for k, name in zip(contract.key, names)
+    )
+    message = literal(f"key ({', '.join(contract.key)}) repeats later in this file; the later row wins")
+    conn.execute(
+        f"""
+        update {ident(checked)}
+        set reason_code = coalesce({ident(checked)}.reason_code, {literal(DUPLICATE_KEY)}),
+            reason = concat_ws('; ', {ident(checked)}.reason, {message})
+        from (
+            select {", ".join(f"{t} as {n}" for t, n in zip(typed_keys, names))}, max(_row_number) as _last_row_number
+            from {ident(checked)}
+            where {present}
+            group by all
+            having count(*) > 1
+        ) as repeated
+        where {" and ".join(f"{ident(checked)}.{ident(k)} is not null" for k in contract.key)}
+            and {same_key}
+            and {ident(checked)}._row_number < repeated._last_row_number
+        """
+    )
 
 
 def record_json_sql(header: list[str], pii: list[str] | None = None, table: str | None = None) -> str:
