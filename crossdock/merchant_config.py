@@ -176,6 +176,11 @@ class ForecastSettings(_Strict):
         default=7, ge=1, le=366,
         description="Planning days a backtest holds before it is run again; 1 runs it on every new day.",
     )
+    backtest_windows: int = Field(
+        default=4, ge=1, le=12,
+        description="Rolling-origin windows of the planning horizon the backtest scores; fewer is cheaper and "
+        "proves less (1 is enough for a first look or a test).",
+    )
     backtest_series_change_share: float = Field(
         default=0.2, gt=0, le=10,
         description="Run the backtest again when the active series count moves by more than this share "

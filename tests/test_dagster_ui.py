@@ -33,6 +33,7 @@ from crossdock.settings import PROJECT_ROOT, Settings
 from demo.generate import generate
 from demo.network import install_demo_config
 from browser import chromium_page, free_port, log_tail, require_chromium, served, wait_for_texts
+from light_forecast import use_light_forecast
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -106,6 +107,7 @@ def dagster_ui(tmp_path_factory):
     shutil.copy(PROJECT_ROOT / ".dagster_home" / "dagster.yaml", settings.dagster_home / "dagster.yaml")
     generate(settings.landing, scale=DEMO_SCALE, seed=11)
     install_demo_config(settings.config)
+    use_light_forecast(settings.config)
 
     venv_bin = Path(sys.executable).parent
     env = {

@@ -22,6 +22,7 @@ from crossdock.settings import Settings
 from crossdock.summary import collect_summary, format_summary
 from demo.network import install_demo_config
 from hostile_corpus import SYSTEM_FILE_MARK, Hostile, Merchant, corpus, write
+from light_forecast import use_light_forecast
 
 MERCHANT = Merchant(sku="ELA-00001", node="US-EWR", country="US", currency="USD", day=dt.date(2026, 10, 30))
 FILES = corpus(MERCHANT)
@@ -48,6 +49,7 @@ def ingested(tmp_path_factory):
     settings = Settings.under(tmp_path_factory.mktemp("hostile"))
     settings.warehouse.parent.mkdir(parents=True)
     install_demo_config(settings.config)
+    use_light_forecast(settings.config)
     paths = land(settings, FILES)
     ingest_everything(settings)
     return {"settings": settings, "paths": paths}

@@ -64,6 +64,7 @@ def test_codes_are_normalised_to_upper_case():
         (with_(markts=[]), "markts: Extra inputs are not permitted"),
         (with_(assumptions={"lead_time_days": 0}), "assumptions.lead_time_days: Input should be greater than or equal to 1"),
         (with_(forecast={"backtest_every_days": 0}), "forecast.backtest_every_days: Input should be greater than or equal to 1"),
+        (with_(forecast={"backtest_windows": 0}), "forecast.backtest_windows: Input should be greater than or equal to 1"),
         (with_(forecast={"backtest_every_day": 3}), "forecast.backtest_every_day: Extra inputs are not permitted"),
     ],
 )
@@ -94,3 +95,5 @@ def test_the_forecast_section_sets_the_backtest_cadence_and_defaults_to_a_week()
     assert parse_config(MINIMAL).forecast.backtest_every_days == 7
     forecast = parse_config(with_(forecast={"backtest_every_days": 1, "backtest_series_change_share": 0.5})).forecast
     assert (forecast.backtest_every_days, forecast.backtest_series_change_share) == (1, 0.5)
+    assert parse_config(MINIMAL).forecast.backtest_windows == 4
+    assert parse_config(with_(forecast={"backtest_windows": 1})).forecast.backtest_windows == 1

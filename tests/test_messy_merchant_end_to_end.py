@@ -16,6 +16,7 @@ from crossdock.settings import Settings
 from crossdock.summary import collect_summary, format_summary
 from demo.generate import generate
 from demo.network import install_profile_config
+from light_forecast import use_light_forecast
 
 pytestmark = pytest.mark.e2e
 
@@ -25,6 +26,7 @@ def messy(tmp_path_factory):
     settings = Settings.under(tmp_path_factory.mktemp("messy"))
     facts = generate(settings.landing, scale=0.05, seed=5, quiet=True, profile="messy")
     install_profile_config(settings.config, "messy")
+    use_light_forecast(settings.config)
     with pytest.MonkeyPatch.context() as env:
         for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS", "CROSSDOCK_CONFIG"):
             env.delenv(var, raising=False)

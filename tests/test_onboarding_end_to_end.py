@@ -20,6 +20,7 @@ import pytest
 
 from crossdock.merchant_config import load_config
 from crossdock.settings import Settings
+from light_forecast import use_light_forecast
 
 DATACO = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "dataco_sample.csv"
 MAPPING = Path(__file__).resolve().parent / "fixtures" / "dataco" / "mapping.yaml"
@@ -55,6 +56,7 @@ def merchant(tmp_path_factory):
     shutil.copy(DATACO, source / "dataco_2018-01.csv")
     shutil.copy(MAPPING, source / "mapping.yaml")
     init = crossdock(settings, "init", "--merchant", "DataCo")
+    use_light_forecast(settings.config)
     run = crossdock(settings, "run")
     return {"settings": settings, "init": init, "run": run}
 

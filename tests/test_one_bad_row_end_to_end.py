@@ -25,6 +25,7 @@ from crossdock.settings import Settings
 from demo.generate import generate
 from demo.network import install_demo_config
 from feeds.ingest import ingest_feed
+from light_forecast import use_light_forecast
 
 pytestmark = pytest.mark.e2e
 
@@ -55,6 +56,7 @@ def planned(tmp_path_factory):
                 f"timestamptz '{day} 10:00:00+00' as ordered_at) from raw.orders where order_id = 'GOOD'"
             )
     install_demo_config(settings.config)
+    use_light_forecast(settings.config)
     (orders / f"orders_late_{END}.csv").write_text(HEADER + line("AFTER-CONFIG", str(END), node="XX-NOWHERE"), encoding="utf-8")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("CROSSDOCK_CONFIG", str(settings.config))

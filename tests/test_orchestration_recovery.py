@@ -35,6 +35,7 @@ import pytest
 from crossdock.settings import PROJECT_ROOT, Settings
 from orchestration.pool_wait import install as sleep_while_waiting_for_a_pool
 from orchestration.recovery import HOST_TAG, fail_dead_runs, host_tags, process_alive, recover
+from light_forecast import use_light_forecast
 
 POOL = "duckdb"
 TEMPLATE_CONFIG = PROJECT_ROOT / ".dagster_home" / "dagster.yaml"
@@ -253,6 +254,7 @@ def test_kill_9_then_crossdock_run_again_succeeds(tmp_path):
     settings = Settings.under(tmp_path)
     generated = _crossdock(settings, "generate", "--scale", "0.1", "--seed", "11")
     assert generated.wait(timeout=300) == 0, generated.communicate()[1][-3000:]
+    use_light_forecast(settings.config)
     instance = _instance(settings.dagster_home)
 
     first = _crossdock(settings, "run")

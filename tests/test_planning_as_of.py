@@ -22,6 +22,7 @@ from crossdock.dbt_cli import dbt_executable
 from crossdock.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 from demo.generate import generate
 from demo.network import install_demo_config
+from light_forecast import use_light_forecast
 
 pytestmark = pytest.mark.e2e
 
@@ -36,6 +37,7 @@ def planned(tmp_path_factory):
     settings = Settings.under(root)
     generate(settings.landing, scale=0.05, seed=5, end=END, quiet=True)
     install_demo_config(settings.config)
+    use_light_forecast(settings.config)
     with pytest.MonkeyPatch.context() as env:
         for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS", "CROSSDOCK_CONFIG"):
             env.delenv(var, raising=False)

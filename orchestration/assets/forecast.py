@@ -26,7 +26,7 @@ from dagster_duckdb import DuckDBResource
 from crossdock.merchant_config import ForecastSettings
 from crossdock.publish import stage_table, staged
 from crossdock.warehouse import read_sql
-from ml.backtest import DEFAULT_WINDOWS, MODEL, NAIVE, backtest
+from ml.backtest import MODEL, NAIVE, backtest
 from ml.backtest_cadence import BacktestRecord, Cadence, backtest_due, model_fingerprint, reuse_note
 from ml.backtest_store import active_shape, last_backtest, save_backtest, stage_last_backtest
 from ml.forecast import DEFAULT_INACTIVE_AFTER_DAYS, forecast_demand
@@ -51,7 +51,7 @@ FORECAST_SPEC_SETTINGS = dict(group_name="forecast", kinds={"python", "lightgbm"
 
 class ForecastConfig(dg.Config):
     horizon_days: int = HORIZON_DAYS
-    backtest_windows: int = DEFAULT_WINDOWS
+    backtest_windows: int | None = None  # None: crossdock.yaml's forecast.backtest_windows (default 4)
     seed: int = SEED
     baseline_jobs: int = min(2, os.cpu_count() or 1)  # processes for the statsforecast baselines
     force_backtest: bool = False  # run the backtest even when the last one still holds (ml/backtest_cadence.py)
@@ -73,9 +73,12 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
     return dg.MetadataValue.md(frame.round(3).to_markdown(index=False))
 
 
-def _cadence(merchant_config: MerchantConfigFile) -> Cadence:
-    """The backtest cadence from crossdock.yaml's `forecast:` section; the defaults while there is no file."""
-    settings = merchant_config.load().forecast if merchant_config.file.is_file() else ForecastSettings()
+def _forecast_settings(merchant_config: MerchantConfigFile) -> ForecastSettings:
+    """crossdock.yaml's `forecast:` section; the defaults while there is no file."""
+    return merchant_config.load().forecast if merchant_config.file.is_file() else ForecastSettings()
+
+
+def _cadence(settings: ForecastSettings) -> Cadence:
     return Cadence(settings.backtest_every_days, settings.backtest_series_change_share)
 
 
@@ -96,15 +99,15 @@ def _accuracy_metadata(metrics: pd.DataFrame) -> dict[str, object]:
 
 
 def run_backtest(
-    context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource, record: BacktestRecord,
-    reason: str,
+    context: dg.AssetExecutionContext, config: ForecastConfig, windows: int, warehouse: DuckDBResource,
+    record: BacktestRecord, reason: str,
 ) -> tuple[BacktestRecord, dict[str, int], dict[str, object]]:
     """Run the backtest, stage and store it (ml/backtest_store.py); its record, rows staged and the windows' detail."""
     history, as_of, subdivisions = load_training_data(warehouse)
-    context.log.info(f"backtesting {config.backtest_windows} windows x {config.horizon_days} days before {as_of}: {reason}")
+    context.log.info(f"backtesting {windows} windows x {config.horizon_days} days before {as_of}: {reason}")
     t0 = time.perf_counter()
     result = backtest(
-        history, as_of=as_of, horizon_days=config.horizon_days, n_windows=config.backtest_windows, seed=config.seed,
+        history, as_of=as_of, horizon_days=config.horizon_days, n_windows=windows, seed=config.seed,
         baseline_jobs=config.baseline_jobs, holiday_subdivisions=subdivisions,
     )
     overall = result.overall()
@@ -148,7 +151,8 @@ def run_backtest(
 def forecast_accuracy(
     context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource, merchant_config: MerchantConfigFile
 ):
-    cadence = _cadence(merchant_config)
+    settings = _forecast_settings(merchant_config)
+    cadence, windows = _cadence(settings), config.backtest_windows or settings.backtest_windows
     with warehouse.get_connection() as conn:
         as_of = planning_date(conn)
         if as_of is None:
@@ -158,12 +162,12 @@ def forecast_accuracy(
         last = last_backtest(conn)
         shape = active_shape(conn, ".".join(TRAINING_DATA.path), as_of, DEFAULT_INACTIVE_AFTER_DAYS)
     fingerprint = model_fingerprint(
-        config.horizon_days, config.backtest_windows, config.seed, holiday_subdivisions=subdivisions
+        config.horizon_days, windows, config.seed, holiday_subdivisions=subdivisions
     )
     due, reason = backtest_due(last, as_of, fingerprint, shape, cadence, force=config.force_backtest)
     if due:
         fresh = BacktestRecord(as_of, fingerprint, shape, 0.0, float("nan"), float("nan"), run_id=context.run_id)
-        proven, rows, extra = run_backtest(context, config, warehouse, fresh, reason)
+        proven, rows, extra = run_backtest(context, config, windows, warehouse, fresh, reason)
         note = f"backtest run on {as_of} ({proven.seconds:.0f}s): {reason}"
     else:
         proven, extra = last, {}
@@ -179,7 +183,7 @@ def forecast_accuracy(
         "proven_days_ago": (as_of - proven.as_of).days,
         "backtest": note,
         "fingerprint": proven.fingerprint,
-        "windows": config.backtest_windows,
+        "windows": windows,
     }
     yield dg.MaterializeResult(asset_key=BACKTEST, metadata={"dagster/row_count": rows["forecast_backtest"], **common})
     yield dg.MaterializeResult(
