@@ -1,1 +1,20 @@
-"""Feed contracts and the per-file ingest that enforces them."""
+"""Feed contracts and the per-file ingest that enforces them.
+
+Modules, one job each:
+
+- `feeds.contracts`: the written contracts of the landing feeds; `feeds.docs` writes docs/feeds.md from them.
+- `feeds.audit`: DDL of the raw and audit tables.
+- `feeds.readers`: land a file (any format) into a temporary all-text table.
+- `feeds.row_checks`: the contract as SQL that tags every landed row with what it breaks.
+- `feeds.plausibility`: what a row may plausibly say for this merchant.
+- `feeds.file_dates`: the date a landing file speaks for.
+- `feeds.new_versions`: insert a file's good rows, skipping repeats of the latest version.
+- `feeds.ingest`: load landing files into `raw.*`, one file per transaction.
+- `feeds.quarantine`: get quarantined rows back out to fix and re-submit.
+- `feeds.sql`: quoting helpers (headers and values are data, never SQL).
+- `feeds.mapping`: bring your own feed, the entry point (`load_mapping`, `apply_mapping`); its parts:
+  `mapping_model` (the rule types), `mapping_load` (YAML and `extends`), `mapping_shipped`
+  (feeds/mappings/*.yaml), `mapping_schema` (the keys a file allows), `mapping_checks`
+  (error context, setting checks), `mapping_numbers`, `mapping_timestamps`, `mapping_countries`,
+  `mapping_conditions` (one converter or test each, YAML and SQL) and `mapping_sql` (the generated statement).
+"""
