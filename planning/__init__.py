@@ -23,6 +23,10 @@ Modules, one job each:
 - `planning.plan_outputs`: the projection and trade-off for a finished plan.
 - `planning.simulation`: a daily (s, Q) / (R, s, Q) simulator, the proof of the policy.
 - `planning.scenarios`: what-if disruptions (a supplier out, a slowed node, a demand surge): who stocks out and the cheapest fix.
+  Its parts: `scenario_definitions` (`Scenario`, `ContingencyCosts`), `scenario_inputs` (`PlanInputs`),
+  `scenario_shocks` (`apply_scenario`), `scenario_replan` (`run_plan`, daily closing stock),
+  `scenario_contingencies` (expedite, alternative, reroute), `scenario_impact` (the published
+  table) and `scenario_defaults` (the scenarios picked from the data).
 - `planning.inventory_plan`: `build_inventory_plan`, the DataFrame-level builder.
 """
 from planning.inventory_plan import PLAN_COLUMNS, build_inventory_plan
