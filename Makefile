@@ -31,9 +31,9 @@ PYTEST := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n auto --dist 
 test: $(STAMP)
 	$(PYTEST)
 
-## the inner loop: everything but the end-to-end and browser tests
+## the inner loop: everything but the end-to-end, browser and slow tests
 test-fast: $(STAMP)
-	$(PYTEST) -m "not e2e and not browser"
+	$(PYTEST) -m "not e2e and not browser and not slow"
 
 ## the Dagster UI on the same warehouse (http://127.0.0.1:3000)
 ui: $(STAMP)

@@ -162,6 +162,7 @@ def fx_daily(warehouse: Path, day: str, currency: str) -> tuple | None:
     return (float(rows[0][0]), rows[0][1].isoformat(), rows[0][2]) if rows else None
 
 
+@pytest.mark.slow
 def test_int_fx_daily_gives_each_day_the_last_publication_however_old(small_warehouse):
     assert fx_daily(small_warehouse, "2015-03-13", "USD") == (1.0572, "2015-03-13", 0)
     assert fx_daily(small_warehouse, "2015-03-15", "USD") == (1.0572, "2015-03-13", 2)  # Sunday: Friday's rate
@@ -172,6 +173,7 @@ def test_int_fx_daily_gives_each_day_the_last_publication_however_old(small_ware
     assert fx_daily(small_warehouse, "1998-12-31", "EUR") == (1.0, "1998-12-31", 0)
 
 
+@pytest.mark.slow
 def test_int_fx_daily_has_no_rate_where_the_ecb_had_none(small_warehouse):
     assert fx_daily(small_warehouse, "1999-01-03", "USD") is None  # before the ECB's first day
     assert fx_daily(small_warehouse, "2008-12-09", "ISK") == (290.0, "2008-12-09", 0)
@@ -185,6 +187,7 @@ def test_int_fx_daily_has_no_rate_where_the_ecb_had_none(small_warehouse):
     assert per_day[date(2015, 3, 14)] == 1 + 31  # EUR + the 31 currencies the ECB quoted on 2015-03-13
 
 
+@pytest.mark.slow
 def test_order_lines_without_a_rate_are_listed_with_the_reason_and_do_not_stop_the_build(small_warehouse):
     done = dbt(small_warehouse, "test", "--select", "order_lines_have_an_ecb_rate")
     assert done.returncode == 0, done.stdout[-3000:]  # severity warn: one odd currency never stops the plan

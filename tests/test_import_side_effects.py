@@ -32,6 +32,8 @@ STILL_READING_AT_IMPORT = {
     "demo/network.py": "DEMO_NETWORK / MARKETS / NODES are loaded from demo/crossdock.yaml at import",
 }
 
+pytestmark = pytest.mark.slow
+
 PROBE = r"""
 import importlib, json, os, pkgutil, sys
 

@@ -11,6 +11,8 @@ import orchestration.assets.forecast as forecast_assets
 from orchestration.assets.forecast import ACCURACY, forecast_accuracy, model_beats_seasonal_naive
 from orchestration.resources import MerchantConfigFile
 
+pytestmark = pytest.mark.slow
+
 try:
     from ml_synthetic import make_history
 except ImportError:  # tests/ imported as a package

@@ -41,7 +41,10 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 from dagster_duckdb import DuckDBResource
+
+pytestmark = pytest.mark.slow
 
 POOL = "duckdb"
 WAREHOUSE_ENV = "CROSSDOCK_CONCURRENCY_WAREHOUSE"

@@ -122,6 +122,7 @@ def _claimed_run_ids(instance: dg.DagsterInstance) -> set[str]:
 # --------------------------------------------------------------------------- tests
 
 
+@pytest.mark.slow
 def test_a_killed_run_is_marked_failed_and_its_slot_freed_then_the_next_run_proceeds(tmp_path):
     instance, killed = _killed_small_run(tmp_path / "dagster_home")
     # the state of the issue: the dead run is STARTED and keeps the slot
@@ -205,6 +206,7 @@ def _wait_for_a_pending_step(instance: dg.DagsterInstance, run_id: str, process:
     raise AssertionError("no step of the second run waited for the pool")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads a process's CPU time from /proc")
 @pytest.mark.parametrize("executor", ["in_process", "multiprocess"])
 def test_a_step_waiting_for_the_pool_sleeps_instead_of_spinning(tmp_path, executor):
