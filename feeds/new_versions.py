@@ -29,9 +29,11 @@ def new_versions_insert_sql(contract: Contract, checked: str = "checked") -> str
     Parameters: the file id and the file's as-of date. Each distinct personal
     value is hashed once (customers come back: a million lines hold ~120k
     customer ids), not once per line. The latest version of a key is looked
-    up only for keys the file holds, and a row is compared with it by a left
-    join on the key (a key has one latest version): a `not exists` over every
-    column would make DuckDB group the file's rows by all their values first.
+    up only for keys the file holds (a semi join on the file's distinct keys:
+    an `exists` made DuckDB group the whole raw table by key for every file),
+    and a row is compared with it by a left join on the key (a key has one
+    latest version): a `not exists` over every column would make DuckDB group
+    the file's rows by all their values first.
     The rows go in as `checked` holds them, in file order.
     """
     if any(contract.column(k).pii for k in contract.key):
@@ -54,9 +56,7 @@ def new_versions_insert_sql(contract: Contract, checked: str = "checked") -> str
     sent = {c.name: f"good.{ident(c.name)}" for c in contract.columns}
     values += [d.sql.format(**sent) for d in contract.derived]
     keys = [ident(contract.column(k).target_name) for k in contract.key]
-    file_keys = " and ".join(
-        f"loaded.{ident(contract.column(k).target_name)} = {typed(contract.column(k), f'good.{ident(k)}')}" for k in contract.key
-    )
+    same_file_key = " and ".join(f"loaded.{k} = file_keys.{k}" for k in keys)
     same_key = " and ".join(f"latest.{k} = typed_rows.{k}" for k in keys)
     same_values = " and ".join(f"latest.{t} is not distinct from typed_rows.{t}" for t in targets)
     return f"""
@@ -67,11 +67,18 @@ with {''.join(pseudonyms)}typed_rows as (
     where good.reason_code is null
 ),
 
+file_keys as (
+    select distinct {', '.join(f'{k}' for k in keys)}
+    from typed_rows
+),
+
 versions as (
-    select {', '.join(targets)},
-        row_number() over (partition by {', '.join(keys)} order by _file_date desc, _ingested_at desc, _row_number desc) as version_rank
+    select {', '.join(f'loaded.{t}' for t in targets)},
+        row_number() over (
+            partition by {', '.join(f'loaded.{k}' for k in keys)} order by _file_date desc, _ingested_at desc, _row_number desc
+        ) as version_rank
     from {contract.table} as loaded
-    where exists (select 1 from {ident(checked)} as good where good.reason_code is null and {file_keys})
+    semi join file_keys on {same_file_key}
 ),
 
 latest as (
