@@ -225,8 +225,13 @@ def _momentum(S: int, M: int, D: int, rng: np.random.Generator) -> np.ndarray:
     return np.exp(level - 0.5 * MOMENTUM_SD**2).transpose(1, 2, 0)
 
 
-def simulate_demand(catalogue: Catalogue, timeline: Timeline, scale: float, rng: np.random.Generator) -> Demand:
-    """Expected and realised daily units for every SKU x market x day."""
+def simulate_demand(catalogue: Catalogue, timeline: Timeline, scale: float, rng: np.random.Generator,
+                    volume: float | None = None) -> Demand:
+    """Expected and realised daily units for every SKU x market x day.
+
+    `volume` (default `scale`) multiplies the units sold without adding SKUs:
+    bench/scale.py grows the order lines while the number of series stays put.
+    """
     S, M, D = catalogue.n_skus, len(MARKET_CODES), timeline.days
     cat = catalogue.skus["cat_idx"].to_numpy()
 
@@ -244,7 +249,7 @@ def simulate_demand(catalogue: Catalogue, timeline: Timeline, scale: float, rng:
     trend = np.exp(slope[:, :, None] * years[None, None, :])
 
     mu = base[:, :, None] * life * season * weekly[None] * holiday[None] * uplift * trend
-    target = np.array([max(UNITS_PER_DAY[c] * scale, MIN_UNITS_PER_DAY) for c in MARKET_CODES])
+    target = np.array([max(UNITS_PER_DAY[c] * (scale if volume is None else volume), MIN_UNITS_PER_DAY) for c in MARKET_CODES])
     per_day = mu.sum(axis=(0, 2)) / D
     mu *= (target / np.where(per_day > 0, per_day, 1.0))[None, :, None]
 

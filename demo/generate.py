@@ -45,7 +45,7 @@ class _Progress:
 
 
 def generate(landing: Path, scale: float = 1.0, seed: int = 7, end: date = DEFAULT_END, days: int | None = None,
-             quiet: bool = False, profile: str = "tidy") -> dict:
+             quiet: bool = False, profile: str = "tidy", volume: float | None = None) -> dict:
     """Write the demo merchant's landing files under `landing` and return a summary:
     {"landing", "profile", "params", "files_written", "files": {dataset: {file: rows}}, "rows": {dataset: rows}}
     (the messy profile adds "facts": its line, country and SKU counts).
@@ -53,14 +53,19 @@ def generate(landing: Path, scale: float = 1.0, seed: int = 7, end: date = DEFAU
     `profile` "tidy" (the default) is the 8-market merchant of demo/crossdock.yaml
     with every feed, `days` defaulting to 820; "messy" is the hard case of
     demo/messy/ (its own crossdock.yaml), `days` defaulting to ten years of history.
-    Same arguments give byte-identical files. Existing files of the same names
+    `volume` (tidy only; default `scale`) multiplies the units sold, and so the
+    order lines, without adding SKUs: a bench of 10 million lines keeps the
+    number of SKU x market series (what the forecast's cost follows) of a
+    small catalogue. Same arguments give byte-identical files. Existing files of the same names
     are replaced; other files already in the feed folders are left alone (a
     warning names them, since ingest would load them too).
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
-    if scale <= 0:
-        raise ValueError("scale must be positive")
+    if profile == "messy" and volume is not None:
+        raise ValueError("volume is for the tidy profile only")
+    if scale <= 0 or (volume is not None and volume <= 0):
+        raise ValueError("scale and volume must be positive")
     if days is not None and days < MIN_DAYS:
         raise ValueError(f"days must be at least {MIN_DAYS}")
     landing = Path(landing)
@@ -72,11 +77,12 @@ def generate(landing: Path, scale: float = 1.0, seed: int = 7, end: date = DEFAU
         return _finish(landing, files, params, say, profile, facts=facts)
     days = DEFAULT_DAYS if days is None else days
     timeline = Timeline(end=end, days=int(days))
-    say(f"history {timeline.start} .. {timeline.end} ({days} days), scale {scale}, seed {seed}")
+    say(f"history {timeline.start} .. {timeline.end} ({days} days), scale {scale}"
+        f"{'' if volume is None else f', volume {volume}'}, seed {seed}")
 
     catalogue = build_catalogue(scale, stream(seed, "catalogue"))
     say(f"catalogue: {catalogue.n_skus} SKUs, {len(catalogue.suppliers)} suppliers, {len(catalogue.rows)} offers")
-    demand = simulate_demand(catalogue, timeline, scale, stream(seed, "demand"))
+    demand = simulate_demand(catalogue, timeline, scale, stream(seed, "demand"), volume=volume)
     say(f"demand: {int(demand.units.sum()):,} units over {int(demand.listed.sum())} SKU x market pairs")
     orders = build_orders(catalogue, demand, timeline, stream(seed, "orders"), stream(seed, "pricing"))
     say(f"orders: {len(orders.orders):,} orders, {len(orders.lines):,} lines "
@@ -104,7 +110,7 @@ def generate(landing: Path, scale: float = 1.0, seed: int = 7, end: date = DEFAU
         for d, frame in supply.snapshots.items()
     }
     params = {"scale": scale, "seed": seed, "end": end.isoformat(), "days": int(days),
-              "start": timeline.start.isoformat()}
+              "start": timeline.start.isoformat(), **({} if volume is None else {"volume": volume})}
     return _finish(landing, files, params, say, profile)
 
 
@@ -142,11 +148,13 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"days of history ending at --end (tidy: {DEFAULT_DAYS}; messy: ten years)")
     parser.add_argument("--profile", choices=PROFILES, default="tidy",
                         help="tidy: the 8-market demo merchant; messy: the hard case of demo/messy/ (default tidy)")
+    parser.add_argument("--volume", type=float, default=None,
+                        help="units sold multiplier without more SKUs (tidy only; default = --scale)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
     try:
         summary = generate(args.landing, scale=args.scale, seed=args.seed, end=args.end, days=args.days,
-                           quiet=args.quiet, profile=args.profile)
+                           quiet=args.quiet, profile=args.profile, volume=args.volume)
     except ValueError as exc:
         parser.error(str(exc))
     shown = ("landing", "params", "files_written", "rows", "facts")
