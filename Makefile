@@ -13,6 +13,9 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	# pip 26 stops when replacing an editable install of crossdock in place ("Blocked import of
+	# importlib_metadata._adapters after pip install started"): remove the old one first
+	$(BIN)/python -m pip uninstall --quiet --yes crossdock 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)

@@ -42,7 +42,7 @@ def environment(root: Path) -> dict[str, str]:
 def crossdock(root: Path, *args: str) -> tuple[float, str]:
     """Run `crossdock <args>` on the merchant under `root`; its wall time and stdout (fails loudly)."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "crossdock", *args], env=environment(root), cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "cli", *args], env=environment(root), cwd=ROOT,
                           capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode != 0:

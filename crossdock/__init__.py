@@ -5,6 +5,5 @@ warehouse, the merchant config, calendars, the publish contract, small rules
 two domains share). It imports no domain package; the domain logic lives in
 the sibling packages `feeds`, `demo`, `ml`, `expectations`, `planning`,
 `compliance` and `dashboard`, wired by `orchestration` (.importlinter,
-docs/architecture.md). The command line (`crossdock.cli`) is the exception
-still kept here: it imports every layer.
+docs/architecture.md), and driven by the command line (`cli/`).
 """

@@ -2,7 +2,7 @@
 
 Domain code may wrap a long loop in `track(...)` without knowing about any
 console: nothing is shown unless a front end (the `crossdock` command line,
-crossdock/console.py) has installed a sink, and a run started from the
+cli/console.py) has installed a sink, and a run started from the
 Dagster UI or a test iterates exactly as without it. Keeping this module free
 of rich, Dagster and the terminal is what lets ml/ and feeds/ call it.
 """

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crossdock import cli
+import cli.main as cli
 from crossdock.settings import PROJECT_ROOT
 
 COMMANDS = ["demo", "generate", "run", "summary", "quarantine", "docs", "dashboard"]
@@ -17,7 +17,7 @@ COMMANDS = ["demo", "generate", "run", "summary", "quarantine", "docs", "dashboa
 
 def test_help_lists_every_command_on_one_line():
     out = subprocess.run(
-        [sys.executable, "-m", "crossdock.cli", "--help"], capture_output=True, text=True, check=True,
+        [sys.executable, "-m", "cli.main", "--help"], capture_output=True, text=True, check=True,
         cwd=PROJECT_ROOT, env={"PATH": "/usr/bin:/bin", "COLUMNS": "80"},
     ).stdout
     lines = out.splitlines()

@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 
 from crossdock import progress
-from crossdock.console import (
+from cli.console import (
     KEEP_LOGS,
     LOGGER_RUN_CONFIG,
     RunConsole,

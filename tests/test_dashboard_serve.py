@@ -54,7 +54,7 @@ def test_stopping_the_dashboard_stops_its_streamlit_server(tmp_path, stop):
     env = {**os.environ, "CROSSDOCK_EXPORTS": str(tmp_path / "exports"), "DAGSTER_HOME": str(tmp_path / "dagster_home")}
     # its own session: a signal reaches the launcher only, as from a service manager or `kill`
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "crossdock.cli", "dashboard", "--port", str(port)], env=env, cwd=PROJECT_ROOT,
+        [sys.executable, "-m", "cli.main", "dashboard", "--port", str(port)], env=env, cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:

@@ -245,7 +245,7 @@ def test_cli_writes_the_messy_profile_and_its_config(tmp_path: Path) -> None:
     assert summary["params"]["profile"] == "messy" and summary["params"]["start"] == "2026-01-31"
     assert summary["facts"]["countries"] >= 5 and not (tmp_path / "landing" / "inventory").exists()
 
-    from crossdock import cli
+    import cli.main as cli
     from crossdock.settings import Settings
 
     assert cli.parse_args(["generate", "--profile", "messy"]).profile == "messy"

@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from crossdock.settings import Settings
-from crossdock.summary import collect_summary, format_summary
+from cli.summary import collect_summary, format_summary
 from demo.network import install_demo_config
 from hostile_corpus import SYSTEM_FILE_MARK, Hostile, Merchant, corpus, write
 from light_forecast import use_light_forecast

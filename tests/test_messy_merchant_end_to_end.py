@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from crossdock.settings import Settings
-from crossdock.summary import collect_summary, format_summary
+from cli.summary import collect_summary, format_summary
 from demo.generate import generate
 from demo.network import install_profile_config
 from light_forecast import use_light_forecast

@@ -44,7 +44,7 @@ def crossdock(settings: Settings, *args: str) -> subprocess.CompletedProcess:
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     return subprocess.run(
-        [sys.executable, "-m", "crossdock", *args], env=env, capture_output=True, text=True, timeout=1800
+        [sys.executable, "-m", "cli", *args], env=env, capture_output=True, text=True, timeout=1800
     )
 
 

@@ -246,7 +246,7 @@ def _crossdock(settings: Settings, *args: str, **popen) -> subprocess.Popen:
         "DAGSTER_HOME": str(settings.dagster_home),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "crossdock.cli", *args], env=env, cwd=PROJECT_ROOT, text=True,
+        [sys.executable, "-m", "cli.main", *args], env=env, cwd=PROJECT_ROOT, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, **popen,
     )
 

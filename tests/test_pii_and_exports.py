@@ -252,7 +252,7 @@ def test_the_demo_merchants_may_use_the_demo_salt_and_no_config_is_no_demo(tmp_p
 
 
 def test_the_summary_carries_the_warning(tmp_path, merchant_config, monkeypatch, capsys):
-    from crossdock.summary import print_summary
+    from cli.summary import print_summary
 
     monkeypatch.delenv(PII_SALT_VARIABLE, raising=False)
     settings = Settings.under(tmp_path)

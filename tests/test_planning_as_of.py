@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from crossdock import cli
+import cli.main as cli
 from crossdock.dbt_cli import dbt_executable
 from crossdock.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 from demo.generate import generate
@@ -144,7 +144,7 @@ def cli_environment(settings: Settings) -> dict[str, str]:
 def crossdock(settings: Settings, *args: str) -> subprocess.CompletedProcess:
     """`crossdock <args>` in a subprocess."""
     return subprocess.run(
-        [sys.executable, "-m", "crossdock.cli", *args], capture_output=True, text=True,
+        [sys.executable, "-m", "cli.main", *args], capture_output=True, text=True,
         env={**os.environ, **cli_environment(settings)}, cwd=PROJECT_ROOT, timeout=900,
     )
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from crossdock.settings import DBT_PROJECT_DIR, Settings
-from crossdock.summary import PUBLISHED_TABLES, collect_summary, format_summary, print_summary
+from cli.summary import PUBLISHED_TABLES, collect_summary, format_summary, print_summary
 
 
 def documented_columns() -> dict[tuple[str, str], list[tuple[str, str]]]:

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from crossdock.dbt_cli import generate_docs
 from crossdock.planning_date import parse_as_of
 from crossdock.settings import Settings, export_to_environment, load_settings
-from crossdock.summary import print_summary
+from cli.summary import print_summary
 from dashboard.serve import serve, streamlit_command
 from feeds.contracts import CONTRACTS
 
@@ -112,7 +112,7 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     """
     import dagster as dg
 
-    from crossdock.console import LOGGER_RUN_CONFIG, describe_steps, error_message, run_console, run_log_path
+    from cli.console import LOGGER_RUN_CONFIG, describe_steps, error_message, run_console, run_log_path
     from orchestration.assets.dbt import as_of_run_config, crossdock_dbt_models
     from orchestration.automation import FILES_DATED_TAG, all_landing_files, run_tags_for
     from orchestration.definitions import build_definitions
@@ -385,7 +385,7 @@ def _configure_logging() -> None:
     At INFO, Great Expectations (~230 "Skipping registering function" lines on
     import) and alembic (the instance's SQLite migrations) would print ~240
     lines before the job starts; during a run every library's INFO goes to
-    the run's log file instead (crossdock/console.py).
+    the run's log file instead (cli/console.py).
     """
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     for package in OWN_PACKAGES:

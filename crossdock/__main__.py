@@ -1,5 +1,0 @@
-import sys
-
-from crossdock.cli import main
-
-sys.exit(main())
