@@ -68,8 +68,9 @@ with {''.join(pseudonyms)}typed_rows as (
 ),
 
 file_keys as (
-    select distinct {', '.join(f'{k}' for k in keys)}
-    from typed_rows
+    select distinct {', '.join(f"{typed(contract.column(k), ident(k))} as {ident(contract.column(k).target_name)}" for k in contract.key)}
+    from {ident(checked)}
+    where reason_code is null
 ),
 
 versions as (

@@ -603,6 +603,11 @@ def _flag_unsafe_values(conn: duckdb.DuckDBPyConnection, table: str, header: lis
     flags = ident(flagged_rows_table(table))
     if not header:
         return
+    # one cheap pass first (bytes, not characters: never fewer), as almost every file has no such value;
+    # the lists below, built for every row, cost more than reading the file
+    suspect = " or ".join(f"contains({ident(h)}, chr(0)) or strlen({ident(h)}) > {MAX_VALUE_CHARS}" for h in header)
+    if not conn.execute(f"select exists (select 1 from {ident(table)} where {suspect})").fetchall()[0][0]:
+        return
     nul = [f"case when contains({ident(h)}, chr(0)) then {_sql_string(h)} end" for h in header]
     long = [f"case when length({ident(h)}) > {MAX_VALUE_CHARS} then {_sql_string(h)} end" for h in header]
     conn.execute(
