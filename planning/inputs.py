@@ -6,7 +6,9 @@ check raises ValueError that names the frame and the offending keys.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -184,3 +186,47 @@ def validate_sku_coverage(needed: Iterable[object], skus: pd.DataFrame, lead_tim
     missing_lt = needed - set(lead_times["sku"])
     if missing_lt:
         raise ValueError(f"SKUs missing from `lead_times` (no lead time to plan with): {_names(missing_lt)}")
+
+
+@dataclass(frozen=True)
+class PlanSources:
+    """The warehouse tables a run's plan and its scenarios start from, one frame per table, as read.
+
+    Kept as read (no SKU set aside, no column dropped) so that the one place
+    that decides what is planned is `planning.run`, for the plan and for its
+    scenarios alike, and a test can build one from small frames.
+
+    Attributes:
+        forecast: FORECAST_COLUMNS plus `as_of` (the forecast origin, the plan date).
+        position: sku, node, on_hand, on_order (intermediate.int_stock_position).
+        lead_times: LEAD_TIME_COLUMNS plus lead_time_basis.
+        snapshot_nodes: node: the nodes an inventory snapshot speaks for.
+        skus: SKU_COLUMNS plus cost_basis, weight_kg, primary_supplier_id (marts.dim_sku).
+        market_nodes: MARKET_NODE_COLUMNS.
+        history: sku, market, category, demand_date, units_sold, revenue_eur.
+        arrivals: open PO lines: sku, node, supplier_id, expected_arrival_date, quantity.
+        lanes: reference.node_transfer_lanes.
+        nodes: NODE_COLUMNS.
+        territories: TERRITORY_COLUMNS.
+        sku_hs: SKU_HS_COLUMNS.
+        customs_risk: CUSTOMS_RISK_COLUMNS.
+    """
+
+    forecast: pd.DataFrame
+    position: pd.DataFrame
+    lead_times: pd.DataFrame
+    snapshot_nodes: pd.DataFrame
+    skus: pd.DataFrame
+    market_nodes: pd.DataFrame
+    history: pd.DataFrame
+    arrivals: pd.DataFrame
+    lanes: pd.DataFrame
+    nodes: pd.DataFrame
+    territories: pd.DataFrame
+    sku_hs: pd.DataFrame
+    customs_risk: pd.DataFrame
+
+    @property
+    def as_of(self) -> dt.date:
+        """The plan date: the forecast's origin."""
+        return pd.Timestamp(self.forecast["as_of"].max()).date()

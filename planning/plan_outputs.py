@@ -8,6 +8,7 @@ lead times and method per row), so they cannot disagree with it.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -15,6 +16,45 @@ from planning.demand import node_daily_forecast, node_demand_samples
 from planning.projection import project_inventory
 from planning.stock_policy import stock_targets
 from planning.tradeoff import DEFAULT_LEVELS, service_level_tradeoff
+
+
+@dataclass(frozen=True)
+class PlanOutputs:
+    """What one run of the plan publishes (`planning.run.build_plan`), and what it had to leave out.
+
+    The five tables are as staged (classes and transfers carry the plan date),
+    so the caller writes them without touching them; `not_planned` and
+    `stock_unknown_nodes` are there for the run to say what it did not plan.
+
+    Attributes:
+        as_of: the plan date.
+        plan: one row per SKU x node (`build_inventory_plan`, transfers applied).
+        projection: SKU x node x day, for the nodes whose stock is known.
+        tradeoff: class x service level.
+        classes: SKU x market service classes.
+        transfers: transfer options, recommended or not.
+        not_planned: SKUs held in stock or on order with no terms to plan them with.
+        stock_unknown_nodes: nodes no inventory snapshot speaks for.
+    """
+
+    as_of: dt.date
+    plan: pd.DataFrame
+    projection: pd.DataFrame
+    tradeoff: pd.DataFrame
+    classes: pd.DataFrame
+    transfers: pd.DataFrame
+    not_planned: tuple[str, ...] = ()
+    stock_unknown_nodes: frozenset[str] = frozenset()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The published tables by name (crossdock.published), in the order they are staged."""
+        return {
+            "inventory_plan": self.plan,
+            "inventory_projection": self.projection,
+            "service_level_tradeoff": self.tradeoff,
+            "service_classes": self.classes,
+            "transfer_recommendations": self.transfers,
+        }
 
 
 def plan_projection(

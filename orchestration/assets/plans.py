@@ -1,14 +1,14 @@
-"""The inventory planning assets: call planning/ on warehouse inputs, publish the results.
+"""The inventory planning assets: read the plan's sources, call `planning.run.build_plan`, stage, report.
 
 One multi-asset, five tables: they come from one computation (the classes set
 the service levels, the plan's safety stock draws the projection's line and
-prices the trade-off), so they are always materialized together.
+prices the trade-off), so they are always materialized together. How they are
+composed is planning's (planning/run.py); this module only wires it.
 """
 
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from crossdock.settings import PROJECT_ROOT
@@ -17,12 +17,11 @@ from crossdock.warehouse import read_sql
 from orchestration.assets.dbt import model_key
 from orchestration.column_schemas import documented_table
 from orchestration.resources import WAREHOUSE_POOL
-from planning.inputs import set_aside_skus_without_terms
-from planning.inventory_plan import build_inventory_plan
-from planning.plan_outputs import plan_projection, plan_tradeoff
+from planning.inputs import PlanSources
+from planning.plan_outputs import PlanOutputs
 from planning.policy import PlanningPolicy
-from planning.service_classes import classify_series, load_service_level_config, node_targets
-from planning.transfers import apply_transfers, customs_days, node_pairs, recommend_transfers
+from planning.run import build_plan
+from planning.service_classes import ServiceLevelConfig, load_service_level_config
 
 PLAN = dg.AssetKey(["publish", "inventory_plan"])
 PROJECTION = dg.AssetKey(["publish", "inventory_projection"])
@@ -31,8 +30,8 @@ CLASSES = dg.AssetKey(["publish", "service_classes"])
 TRANSFERS = dg.AssetKey(["publish", "transfer_recommendations"])
 
 
-def read_plan_inputs(conn) -> dict[str, pd.DataFrame]:
-    """The warehouse tables the plan (and its scenarios) start from, by name.
+def read_plan_sources(conn) -> PlanSources:
+    """The warehouse tables the plan (and its scenarios) start from.
 
     The run's own forecast and customs risk (plan_next, not yet published); every
     query sorted, so pandas sums over its rows add in the same order on every run.
@@ -56,24 +55,7 @@ def read_plan_inputs(conn) -> dict[str, pd.DataFrame]:
         "customs_risk": "select origin_node, origin_country, destination_country, hs_chapter, conservative_added_days, "
         f"lane_conservative_added_days from {staged('customs_risk')}",
     }
-    frames = {name: read_sql(conn, f"{sql} order by all") for name, sql in queries.items()}
-    # stock of a SKU with no cost to plan it with is set aside and named, not fatal to every other SKU's plan
-    frames["position"], not_planned = set_aside_skus_without_terms(frames["position"], frames["skus"], frames["lead_times"])
-    frames["arrivals"] = frames["arrivals"][~frames["arrivals"]["sku"].isin(not_planned)].reset_index(drop=True)
-    frames["not_planned"] = pd.DataFrame({"sku": not_planned}, dtype="object")
-    return frames
-
-
-def stock_unknown_nodes(frames: dict[str, pd.DataFrame]) -> set[str]:
-    """Nodes no inventory snapshot speaks for (no inventory feed yet): their stock is unknown, not zero."""
-    nodes = set(frames["market_nodes"]["node"]) | set(frames["position"]["node"])
-    return nodes - set(frames["snapshot_nodes"]["node"])
-
-
-def move_customs_days(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Customs days per SKU x node pair (planning.transfers.customs_days) from `read_plan_inputs` frames."""
-    pairs = node_pairs(frames["nodes"], frames["territories"], frames["lanes"])
-    return customs_days(pairs, frames["sku_hs"], frames["customs_risk"])
+    return PlanSources(**{name: read_sql(conn, f"{sql} order by all") for name, sql in queries.items()})
 
 
 class InventoryPlanConfig(dg.Config):
@@ -86,6 +68,20 @@ class InventoryPlanConfig(dg.Config):
     # a YAML like planning/service_levels.yaml (relative to the project root); empty = the packaged defaults
     service_levels_file: str = ""
     seed: int = 7
+
+    def policy(self) -> PlanningPolicy:
+        return PlanningPolicy(
+            service_level=self.service_level, order_cost_eur=self.order_cost_eur,
+            annual_carrying_rate=self.annual_carrying_rate, review_period_days=self.review_period_days,
+            excess_cover_days=self.excess_cover_days, reorder_soon_days=self.reorder_soon_days,
+        )
+
+    def service_levels(self) -> ServiceLevelConfig:
+        """The file's class targets (a relative path is from the project root), or the packaged defaults."""
+        if not self.service_levels_file:
+            return load_service_level_config(None)
+        path = Path(self.service_levels_file)
+        return load_service_level_config(path if path.is_absolute() else PROJECT_ROOT / path)
 
 
 INPUTS = [
@@ -140,121 +136,82 @@ SPEC_SETTINGS = dict(group_name="plans", kinds={"python", "duckdb"}, owners=["te
 )
 def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanConfig, warehouse: DuckDBResource):
     with warehouse.get_connection() as conn:
-        frames = read_plan_inputs(conn)
-    forecast, position, lead_times, skus, market_nodes, history, arrivals = (
-        frames[k] for k in ("forecast", "position", "lead_times", "skus", "market_nodes", "history", "arrivals")
-    )
-    as_of = pd.Timestamp(forecast["as_of"].max()).date()
-    policy = PlanningPolicy(
-        service_level=config.service_level,
-        order_cost_eur=config.order_cost_eur,
-        annual_carrying_rate=config.annual_carrying_rate,
-        review_period_days=config.review_period_days,
-        excess_cover_days=config.excess_cover_days,
-        reorder_soon_days=config.reorder_soon_days,
-    )
-    levels_file = Path(config.service_levels_file)
-    if config.service_levels_file and not levels_file.is_absolute():
-        levels_file = PROJECT_ROOT / levels_file
-    service_config = load_service_level_config(levels_file if config.service_levels_file else None)
-    classes = classify_series(history, as_of, service_config)
-    unknown_stock = stock_unknown_nodes(frames)
-    set_aside = frames["not_planned"]["sku"].tolist()
+        sources = read_plan_sources(conn)
+    outputs = build_plan(sources, config.policy(), config.service_levels(), config.seed)
+    _log_left_out(context, outputs)
+    with warehouse.get_connection() as conn:
+        rows = {name: stage_table(conn, name, frame, context.run_id) for name, frame in outputs.tables().items()}
+    context.log.info(f"inventory plan: {rows['inventory_plan']} SKU x node rows; actions {dict(outputs.plan['action'].value_counts())}")
+    for key, table in TABLES.items():
+        yield dg.MaterializeResult(asset_key=key, metadata={"dagster/row_count": rows[table], **REPORTS[table](outputs)})
+
+
+def _log_left_out(context: dg.AssetExecutionContext, outputs: PlanOutputs) -> None:
+    set_aside = list(outputs.not_planned)
     if set_aside:
         context.log.warning(
             f"{len(set_aside)} SKU(s) held in stock or on order are in no catalogue and were never sold, so there is no "
             f"cost to plan them with; they are left out of the plan: {', '.join(set_aside[:20])}"
             + (" ..." if len(set_aside) > 20 else "")
         )
-    plan = build_inventory_plan(
-        forecast=forecast.drop(columns=["as_of"]),
-        on_hand=position[["sku", "node", "on_hand"]],
-        open_orders=position[["sku", "node", "on_order"]],
-        lead_times=lead_times,
-        skus=skus,
-        market_nodes=market_nodes,
-        as_of=as_of,
-        policy=policy,
-        classes=node_targets(classes, market_nodes),
-        demand_history=history,
-        arrivals=arrivals,
-        seed=config.seed,
-        stock_unknown_nodes=unknown_stock,
-    )
-    if unknown_stock:
+    if outputs.stock_unknown_nodes:
         context.log.warning(
-            f"no inventory snapshot for node(s) {', '.join(sorted(unknown_stock))}: their stock is unknown, so the plan "
-            "gives targets (safety stock, reorder point, order-up-to) but no reorder verdict or stock-out date there"
+            f"no inventory snapshot for node(s) {', '.join(sorted(outputs.stock_unknown_nodes))}: their stock is unknown, "
+            "so the plan gives targets (safety stock, reorder point, order-up-to) but no reorder verdict or stock-out date there"
         )
-    transfers = recommend_transfers(
-        plan, frames["lanes"], skus[["sku", "weight_kg"]], as_of, policy.order_cost_eur, policy.annual_carrying_rate,
-        customs=move_customs_days(frames),
-    )
-    plan = apply_transfers(plan, transfers, skus)
-    # a projection from unknown stock would draw stock-outs that nobody knows of
-    known = plan[~plan["node"].isin(unknown_stock)]
-    projection = plan_projection(known, forecast.drop(columns=["as_of"]), market_nodes, arrivals, as_of)
-    tradeoff = plan_tradeoff(
-        plan, history, market_nodes, as_of, policy.review_period_days, policy.annual_carrying_rate, config.seed
-    )
-    with warehouse.get_connection() as conn:
-        rows = {
-            PLAN: stage_table(conn, "inventory_plan", plan, context.run_id),
-            PROJECTION: stage_table(conn, "inventory_projection", projection, context.run_id),
-            TRADEOFF: stage_table(conn, "service_level_tradeoff", tradeoff, context.run_id),
-            CLASSES: stage_table(conn, "service_classes", classes.assign(as_of=pd.Timestamp(as_of)), context.run_id),
-            TRANSFERS: stage_table(conn, "transfer_recommendations", transfers.assign(as_of=pd.Timestamp(as_of)), context.run_id),
-        }
+
+
+def _plan_report(outputs: PlanOutputs) -> dict:
+    plan = outputs.plan
     actions = plan["action"].value_counts().rename_axis("action").reset_index(name="sku_nodes")
     by_class = (
         plan.groupby(["abc", "pattern", "ss_method"], dropna=False)
         .agg(rows=("sku", "size"), service_level=("service_level", "first"), safety_stock_value_eur=("safety_stock_value_eur", "sum"))
         .reset_index()
     )
-    context.log.info(f"inventory plan: {rows[PLAN]} SKU x node rows; actions {dict(plan['action'].value_counts())}")
-    yield dg.MaterializeResult(
-        asset_key=PLAN,
-        metadata={
-            "dagster/row_count": rows[PLAN],
-            "as_of": str(as_of),
-            "skus_to_reorder": int(plan["action"].str.startswith("reorder now").sum()),
-            "safety_stock_value_eur": float(plan["safety_stock_value_eur"].sum()),
-            "excess_value_eur": float(plan["excess_value_eur"].sum()),
-            "actions": dg.MetadataValue.md(actions.to_markdown(index=False)),
-            "safety_stock_by_class": dg.MetadataValue.md(by_class.round(3).to_markdown(index=False)),
-            "skus_not_planned": dg.MetadataValue.json(set_aside),
-        },
-    )
-    yield dg.MaterializeResult(asset_key=PROJECTION, metadata={"dagster/row_count": rows[PROJECTION]})
-    current = tradeoff[tradeoff["is_target"]]
-    yield dg.MaterializeResult(
-        asset_key=TRADEOFF,
-        metadata={
-            "dagster/row_count": rows[TRADEOFF],
-            "at_targets": dg.MetadataValue.md(current.round(2).to_markdown(index=False)),
-        },
-    )
+    return {
+        "as_of": str(outputs.as_of),
+        "skus_to_reorder": int(plan["action"].str.startswith("reorder now").sum()),
+        "safety_stock_value_eur": float(plan["safety_stock_value_eur"].sum()),
+        "excess_value_eur": float(plan["excess_value_eur"].sum()),
+        "actions": dg.MetadataValue.md(actions.to_markdown(index=False)),
+        "safety_stock_by_class": dg.MetadataValue.md(by_class.round(3).to_markdown(index=False)),
+        "skus_not_planned": dg.MetadataValue.json(list(outputs.not_planned)),
+    }
+
+
+def _tradeoff_report(outputs: PlanOutputs) -> dict:
+    current = outputs.tradeoff[outputs.tradeoff["is_target"]]
+    return {"at_targets": dg.MetadataValue.md(current.round(2).to_markdown(index=False))}
+
+
+def _transfers_report(outputs: PlanOutputs) -> dict:
+    transfers = outputs.transfers
     recommended = transfers[transfers["recommended"]]
-    yield dg.MaterializeResult(
-        asset_key=TRANSFERS,
-        metadata={
-            "dagster/row_count": rows[TRANSFERS],
-            "recommended_transfers": len(recommended),
-            "units_moved": int(recommended["units"].sum()),
-            "saving_eur": float(recommended["saving_eur"].sum()),
-            "options_delayed_by_customs": int((transfers["customs_days"] > 0).sum()),
-            "customs_basis": dg.MetadataValue.md(
-                transfers["customs_basis"].value_counts().rename_axis("customs_basis").reset_index(name="options")
-                .to_markdown(index=False)
-            ),
-        },
-    )
-    yield dg.MaterializeResult(
-        asset_key=CLASSES,
-        metadata={
-            "dagster/row_count": rows[CLASSES],
-            "series_by_class": dg.MetadataValue.md(
-                classes.groupby(["abc", "pattern"]).size().rename("series").reset_index().to_markdown(index=False)
-            ),
-        },
-    )
+    return {
+        "recommended_transfers": len(recommended),
+        "units_moved": int(recommended["units"].sum()),
+        "saving_eur": float(recommended["saving_eur"].sum()),
+        "options_delayed_by_customs": int((transfers["customs_days"] > 0).sum()),
+        "customs_basis": dg.MetadataValue.md(
+            transfers["customs_basis"].value_counts().rename_axis("customs_basis").reset_index(name="options")
+            .to_markdown(index=False)
+        ),
+    }
+
+
+def _classes_report(outputs: PlanOutputs) -> dict:
+    series = outputs.classes.groupby(["abc", "pattern"]).size().rename("series").reset_index()
+    return {"series_by_class": dg.MetadataValue.md(series.to_markdown(index=False))}
+
+
+# each asset's table, in the order the results are reported, and what its materialization says beyond its rows
+TABLES = {
+    PLAN: "inventory_plan", PROJECTION: "inventory_projection", TRADEOFF: "service_level_tradeoff",
+    TRANSFERS: "transfer_recommendations", CLASSES: "service_classes",
+}
+REPORTS = {
+    "inventory_plan": _plan_report, "inventory_projection": lambda outputs: {},
+    "service_level_tradeoff": _tradeoff_report, "transfer_recommendations": _transfers_report,
+    "service_classes": _classes_report,
+}

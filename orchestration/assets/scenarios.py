@@ -8,11 +8,10 @@ from crossdock.publish import stage_table, staged
 from crossdock.warehouse import read_sql
 from orchestration.assets.dbt import model_key
 from orchestration.column_schemas import documented_table
-from orchestration.assets.plans import CLASSES, INPUTS, PLAN, move_customs_days, read_plan_inputs, stock_unknown_nodes
+from orchestration.assets.plans import CLASSES, INPUTS, PLAN, read_plan_sources
 from orchestration.resources import WAREHOUSE_POOL
-from planning.policy import PlanningPolicy
-from planning.scenarios import ContingencyCosts, PlanInputs, default_scenarios, scenario_impact
-from planning.service_classes import node_targets
+from planning.run import scenario_inputs
+from planning.scenarios import ContingencyCosts, Scenario, default_scenarios, scenario_impact
 
 SCENARIO_IMPACT = dg.AssetKey(["publish", "scenario_impact"])
 
@@ -40,7 +39,7 @@ class ScenarioConfig(dg.Config):
 )
 def scenario_impact_table(context: dg.AssetExecutionContext, config: ScenarioConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as conn:
-        frames = read_plan_inputs(conn)
+        sources = read_plan_sources(conn)
         alternatives = read_sql(
             conn, "select sku, supplier_id, unit_cost_eur, quoted_lead_time_days, is_primary "
             f"from {staged('supplier_risk')} order by all",
@@ -51,42 +50,23 @@ def scenario_impact_table(context: dg.AssetExecutionContext, config: ScenarioCon
             "select sku, market, annual_units, annual_revenue_eur, abc, pattern, target_service_level, ss_method "
             f"from {staged('service_classes')} order by all",
         )
-    forecast, position, skus, market_nodes, history = (
-        frames[k] for k in ("forecast", "position", "skus", "market_nodes", "history")
-    )
-    as_of = pd.Timestamp(forecast["as_of"].max()).date()
-    plan_inputs = PlanInputs(
-        forecast=forecast.drop(columns=["as_of"]),
-        on_hand=position[["sku", "node", "on_hand"]],
-        open_orders=position[["sku", "node", "on_order"]],
-        lead_times=frames["lead_times"],
-        skus=skus.drop(columns="primary_supplier_id"),
-        market_nodes=market_nodes,
-        as_of=as_of,
-        arrivals=frames["arrivals"],
-        primary_supplier=skus[["sku", "primary_supplier_id"]].rename(columns={"primary_supplier_id": "supplier_id"}),
-        alternatives=alternatives,
-        policy=PlanningPolicy(),
-        classes=node_targets(classes, market_nodes),
-        demand_history=history,
-        customs_days=move_customs_days(frames),
-        stock_unknown_nodes=frozenset(stock_unknown_nodes(frames)),
-    )
+    plan_inputs = scenario_inputs(sources, alternatives, classes)
     scenarios = default_scenarios(plan_inputs, config.supplier_out_weeks, config.lane_delay_days, config.demand_uplift)
     costs = ContingencyCosts(expedite_eur_per_kg=config.expedite_eur_per_kg, transfer_eur_per_kg=config.reroute_eur_per_kg)
     impact = scenario_impact(plan_inputs, scenarios, costs)
     with warehouse.get_connection() as conn:
-        rows = stage_table(conn, "scenario_impact", impact.assign(as_of=pd.Timestamp(as_of)), context.run_id)
+        rows = stage_table(conn, "scenario_impact", impact.assign(as_of=pd.Timestamp(plan_inputs.as_of)), context.run_id)
+    context.log.info(f"scenario impact: {rows} SKU x node rows over {len(scenarios)} scenarios")
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, **_report(impact, scenarios)})
+
+
+def _report(impact: pd.DataFrame, scenarios: list[Scenario]) -> dict:
     summary = (
         impact.groupby(["scenario", "contingency"]).agg(rows=("sku", "size"), cost_eur=("contingency_cost_eur", "sum")).reset_index()
         if not impact.empty
         else pd.DataFrame({"scenario": [s.name for s in scenarios]})
     )
-    context.log.info(f"scenario impact: {rows} SKU x node rows over {len(scenarios)} scenarios")
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": rows,
-            "scenarios": dg.MetadataValue.json([s.name for s in scenarios]),
-            "by_scenario": dg.MetadataValue.md(summary.round(2).to_markdown(index=False)),
-        }
-    )
+    return {
+        "scenarios": dg.MetadataValue.json([s.name for s in scenarios]),
+        "by_scenario": dg.MetadataValue.md(summary.round(2).to_markdown(index=False)),
+    }

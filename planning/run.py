@@ -1,0 +1,127 @@
+"""A run's inventory plan from the warehouse tables: the planning steps in the order they depend on each other.
+
+The classes set the service levels, the plan's safety stock draws the
+projection's line and prices the trade-off, and idle stock moves between nodes
+before the plan buys. That order is planning knowledge, so it lives here and
+not in the Dagster asset, which only reads `PlanSources`, calls `build_plan`,
+writes `PlanOutputs` and reports; the composition is tested without Dagster.
+The scenarios start from the same sources through `scenario_inputs`, so what
+is planned (which SKUs, which nodes' stock is known) is decided once.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+
+from planning.inputs import PlanSources, set_aside_skus_without_terms
+from planning.inventory_plan import build_inventory_plan
+from planning.plan_outputs import PlanOutputs, plan_projection, plan_tradeoff
+from planning.policy import PlanningPolicy
+from planning.scenarios import PlanInputs
+from planning.service_classes import ServiceLevelConfig, classify_series, node_targets
+from planning.transfers import apply_transfers, customs_days, node_pairs, recommend_transfers
+
+
+def plannable(sources: PlanSources) -> tuple[PlanSources, tuple[str, ...]]:
+    """The sources without the stock and open orders of SKUs there are no terms for, and those SKUs.
+
+    Stock of a SKU with no cost to plan it with is set aside and named, not
+    fatal to every other SKU's plan (`set_aside_skus_without_terms`).
+    """
+    position, not_planned = set_aside_skus_without_terms(sources.position, sources.skus, sources.lead_times)
+    arrivals = sources.arrivals[~sources.arrivals["sku"].isin(not_planned)].reset_index(drop=True)
+    return dataclasses.replace(sources, position=position, arrivals=arrivals), tuple(not_planned)
+
+
+def stock_unknown_nodes(sources: PlanSources) -> frozenset[str]:
+    """Nodes no inventory snapshot speaks for (no inventory feed yet): their stock is unknown, not zero."""
+    nodes = set(sources.market_nodes["node"]) | set(sources.position["node"])
+    return frozenset(nodes - set(sources.snapshot_nodes["node"]))
+
+
+def move_customs_days(sources: PlanSources) -> pd.DataFrame:
+    """Customs days per SKU x node pair (`planning.transfers.customs_days`) over every pair of nodes."""
+    pairs = node_pairs(sources.nodes, sources.territories, sources.lanes)
+    return customs_days(pairs, sources.sku_hs, sources.customs_risk)
+
+
+def build_plan(
+    sources: PlanSources, policy: PlanningPolicy, service_levels: ServiceLevelConfig, seed: int = 7
+) -> PlanOutputs:
+    """The run's five plan tables: classes, the plan with transfers applied, its projection and trade-off.
+
+    Rows at nodes whose stock is unknown get targets but no projection: a
+    projection from unknown stock would draw stock-outs nobody knows of.
+    """
+    sources, not_planned = plannable(sources)
+    as_of = sources.as_of
+    forecast = sources.forecast.drop(columns=["as_of"])
+    unknown_stock = stock_unknown_nodes(sources)
+    classes = classify_series(sources.history, as_of, service_levels)
+    plan = build_inventory_plan(
+        forecast=forecast,
+        on_hand=sources.position[["sku", "node", "on_hand"]],
+        open_orders=sources.position[["sku", "node", "on_order"]],
+        lead_times=sources.lead_times,
+        skus=sources.skus,
+        market_nodes=sources.market_nodes,
+        as_of=as_of,
+        policy=policy,
+        classes=node_targets(classes, sources.market_nodes),
+        demand_history=sources.history,
+        arrivals=sources.arrivals,
+        seed=seed,
+        stock_unknown_nodes=unknown_stock,
+    )
+    transfers = recommend_transfers(
+        plan, sources.lanes, sources.skus[["sku", "weight_kg"]], as_of, policy.order_cost_eur,
+        policy.annual_carrying_rate, customs=move_customs_days(sources),
+    )
+    plan = apply_transfers(plan, transfers, sources.skus)
+    known = plan[~plan["node"].isin(unknown_stock)]
+    projection = plan_projection(known, forecast, sources.market_nodes, sources.arrivals, as_of)
+    tradeoff = plan_tradeoff(
+        plan, sources.history, sources.market_nodes, as_of, policy.review_period_days, policy.annual_carrying_rate, seed
+    )
+    return PlanOutputs(
+        as_of=as_of,
+        plan=plan,
+        projection=projection,
+        tradeoff=tradeoff,
+        classes=classes.assign(as_of=pd.Timestamp(as_of)),
+        transfers=transfers.assign(as_of=pd.Timestamp(as_of)),
+        not_planned=not_planned,
+        stock_unknown_nodes=unknown_stock,
+    )
+
+
+def scenario_inputs(
+    sources: PlanSources, alternatives: pd.DataFrame, classes: pd.DataFrame, policy: PlanningPolicy = PlanningPolicy()
+) -> PlanInputs:
+    """The plan's inputs for the scenarios (`planning.scenarios`), from the same sources as the plan.
+
+    `classes` are the SKU x market classes the plan was built with (its
+    published service_classes), not a re-classification, so a scenario differs
+    from the plan only by its disruption; `alternatives` are every catalogue
+    offer per SKU (publish.supplier_risk).
+    """
+    sources, _ = plannable(sources)
+    skus = sources.skus
+    return PlanInputs(
+        forecast=sources.forecast.drop(columns=["as_of"]),
+        on_hand=sources.position[["sku", "node", "on_hand"]],
+        open_orders=sources.position[["sku", "node", "on_order"]],
+        lead_times=sources.lead_times,
+        skus=skus.drop(columns="primary_supplier_id"),
+        market_nodes=sources.market_nodes,
+        as_of=sources.as_of,
+        arrivals=sources.arrivals,
+        primary_supplier=skus[["sku", "primary_supplier_id"]].rename(columns={"primary_supplier_id": "supplier_id"}),
+        alternatives=alternatives,
+        policy=policy,
+        classes=node_targets(classes, sources.market_nodes),
+        demand_history=sources.history,
+        customs_days=move_customs_days(sources),
+        stock_unknown_nodes=stock_unknown_nodes(sources),
+    )

@@ -1,0 +1,154 @@
+"""planning.run: a run's plan from its warehouse tables, composed without Dagster.
+
+A small network (markets US and GB served from US-EWR and GB-BHX, a lane
+between them) with two SKUs planned, one held in stock with no terms, and one
+node that no inventory snapshot speaks for.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from planning.inputs import PlanSources
+from planning.policy import PlanningPolicy
+from planning.run import build_plan, plannable, scenario_inputs, stock_unknown_nodes
+from planning.service_classes import load_service_level_config
+
+AS_OF = dt.date(2026, 10, 30)
+HORIZON = 28
+
+
+def sources(snapshot_nodes: tuple[str, ...] = ("US-EWR", "GB-BHX")) -> PlanSources:
+    dates = pd.date_range(pd.Timestamp(AS_OF) + pd.Timedelta(days=1), periods=HORIZON)
+    demand = {("A", "US"): 4.0, ("A", "GB"): 1.0, ("B", "US"): 2.0}
+    forecast = pd.concat(
+        [
+            pd.DataFrame({"sku": s, "market": m, "forecast_date": dates, "p10": v / 2, "p50": v, "p90": 2 * v, "mean": v})
+            for (s, m), v in demand.items()
+        ],
+        ignore_index=True,
+    ).assign(as_of=pd.Timestamp(AS_OF))
+    history_days = pd.date_range(end=pd.Timestamp(AS_OF), periods=120)
+    history = pd.concat(
+        [
+            pd.DataFrame({"sku": s, "market": m, "category": "toys", "demand_date": history_days, "units_sold": v,
+                          "revenue_eur": 20.0 * v})
+            for (s, m), v in demand.items()
+        ],
+        ignore_index=True,
+    )
+    return PlanSources(
+        forecast=forecast,
+        # X is counted at GB-BHX but no catalogue lists it and nobody bought it: no cost to plan it with
+        position=pd.DataFrame(
+            [("A", "US-EWR", 40, 0), ("A", "GB-BHX", 300, 0), ("B", "US-EWR", 10, 20), ("X", "GB-BHX", 5, 3)],
+            columns=["sku", "node", "on_hand", "on_order"],
+        ),
+        lead_times=pd.DataFrame(
+            {"sku": ["A", "B"], "n_receipts": 5, "lead_time_mean_days": [20.0, 10.0], "lead_time_std_days": [2.0, 1.0],
+             "quoted_lead_time_days": [20.0, 10.0], "lead_time_basis": "observed"}
+        ),
+        snapshot_nodes=pd.DataFrame({"node": list(snapshot_nodes)}),
+        skus=pd.DataFrame(
+            {"sku": ["A", "B"], "category": "toys", "unit_cost_eur": [10.0, 5.0], "moq": [0, 10], "pack_size": [1, 5],
+             "cost_basis": "catalogue", "weight_kg": [1.0, 0.5], "primary_supplier_id": ["S1", "S2"]}
+        ),
+        market_nodes=pd.DataFrame({"market": ["US", "GB"], "node": ["US-EWR", "GB-BHX"]}),
+        history=history,
+        arrivals=pd.DataFrame(
+            [("B", "US-EWR", "S2", pd.Timestamp(AS_OF) + pd.Timedelta(days=5), 20),
+             ("X", "GB-BHX", "S9", pd.Timestamp(AS_OF) + pd.Timedelta(days=3), 3)],
+            columns=["sku", "node", "supplier_id", "expected_arrival_date", "quantity"],
+        ),
+        lanes=pd.DataFrame(
+            {"from_node": ["GB-BHX", "US-EWR"], "to_node": ["US-EWR", "GB-BHX"], "mode": "air",
+             "cost_eur_per_kg": 0.5, "fixed_cost_eur": 10.0, "transit_days": 3, "crosses_customs_border": True}
+        ),
+        nodes=pd.DataFrame({"node_code": ["US-EWR", "GB-BHX"], "country": ["US", "GB"]}),
+        territories=pd.DataFrame({"alpha_2": ["US", "GB"], "customs_territory": ["US", "GB"]}),
+        sku_hs=pd.DataFrame({"sku": ["A", "B"], "hs_code": ["950300", "420222"]}),
+        customs_risk=pd.DataFrame(
+            {"origin_node": ["GB-BHX"], "origin_country": ["GB"], "destination_country": ["US"], "hs_chapter": ["95"],
+             "conservative_added_days": [2.0], "lane_conservative_added_days": [1.0]}
+        ),
+    )
+
+
+def run(src: PlanSources | None = None):
+    return build_plan(src or sources(), PlanningPolicy(), load_service_level_config(None), seed=7)
+
+
+def test_the_plan_publishes_five_tables_of_the_planned_skus_on_the_plan_date():
+    out = run()
+    assert out.as_of == AS_OF
+    assert list(out.tables()) == [
+        "inventory_plan", "inventory_projection", "service_level_tradeoff", "service_classes", "transfer_recommendations",
+    ]
+    assert sorted(zip(out.plan["sku"], out.plan["node"])) == [("A", "GB-BHX"), ("A", "US-EWR"), ("B", "US-EWR")]
+    assert set(out.classes["as_of"]) == {pd.Timestamp(AS_OF)} and set(out.transfers["as_of"]) <= {pd.Timestamp(AS_OF)}
+    assert sorted(zip(out.classes["sku"], out.classes["market"])) == [("A", "GB"), ("A", "US"), ("B", "US")]
+    # the projection covers every planned row for every day of the horizon
+    assert out.projection.groupby(["sku", "node"]).size().to_dict() == {
+        ("A", "GB-BHX"): HORIZON, ("A", "US-EWR"): HORIZON, ("B", "US-EWR"): HORIZON,
+    }
+    # the classes set the plan's service levels
+    levels = out.classes.set_index(["sku", "market"])["target_service_level"]
+    plan = out.plan.set_index(["sku", "node"])
+    assert plan.loc[("B", "US-EWR"), "service_level"] == pytest.approx(levels[("B", "US")])
+
+
+def test_idle_stock_moves_before_the_plan_buys():
+    """A at US-EWR: 40 units for 4 a day over a 20-day lead time; 300 idle at GB-BHX one lane away."""
+    out = run()
+    moves = out.transfers[out.transfers["recommended"]]
+    assert list(zip(moves["sku"], moves["from_node"], moves["to_node"])) == [("A", "GB-BHX", "US-EWR")]
+    # the customs delay of A's chapter (95) on the lane into the US is priced in
+    assert moves["customs_days"].item() == pytest.approx(2.0)
+    plan = out.plan.set_index(["sku", "node"])
+    assert plan.loc[("A", "US-EWR"), "transfer_in_units"] == moves["units"].item() > 0
+    assert plan.loc[("A", "GB-BHX"), "transfer_out_units"] == moves["units"].item()
+
+
+def test_stock_without_terms_is_set_aside_and_named_not_fatal():
+    out = run()
+    assert out.not_planned == ("X",)
+    assert "X" not in set(out.plan["sku"]) and "X" not in set(out.projection["sku"])
+    kept, named = plannable(sources())
+    assert named == ("X",) and "X" not in set(kept.position["sku"]) and "X" not in set(kept.arrivals["sku"])
+
+
+def test_a_node_no_snapshot_speaks_for_gets_targets_but_no_projection():
+    src = sources(snapshot_nodes=("US-EWR",))
+    assert stock_unknown_nodes(src) == frozenset({"GB-BHX"})
+    out = run(src)
+    assert out.stock_unknown_nodes == frozenset({"GB-BHX"})
+    assert set(out.projection["node"]) == {"US-EWR"}
+    gb = out.plan.set_index(["sku", "node"]).loc[("A", "GB-BHX")]
+    assert gb["safety_stock"] >= 0 and pd.isna(gb["projected_stockout_date"])
+
+
+def test_the_scenarios_start_from_the_same_planned_skus_and_the_plans_classes():
+    src = sources(snapshot_nodes=("US-EWR",))
+    classes = run(src).classes.drop(columns="as_of")
+    alternatives = pd.DataFrame(
+        {"sku": ["A", "B"], "supplier_id": ["S1", "S2"], "unit_cost_eur": [10.0, 5.0], "quoted_lead_time_days": [20.0, 10.0],
+         "is_primary": True}
+    )
+    inputs = scenario_inputs(src, alternatives, classes)
+    assert inputs.as_of == AS_OF and "as_of" not in inputs.forecast.columns
+    assert "X" not in set(inputs.on_hand["sku"]) and "X" not in set(inputs.arrivals["sku"])
+    assert inputs.primary_supplier.set_index("sku")["supplier_id"].to_dict() == {"A": "S1", "B": "S2"}
+    assert "primary_supplier_id" not in inputs.skus.columns
+    assert inputs.stock_unknown_nodes == frozenset({"GB-BHX"})
+    assert sorted(zip(inputs.classes["sku"], inputs.classes["node"])) == [("A", "GB-BHX"), ("A", "US-EWR"), ("B", "US-EWR")]
+    moves = inputs.customs_days.set_index(["sku", "from_node", "to_node"])["customs_days"]
+    assert moves[("A", "GB-BHX", "US-EWR")] == pytest.approx(2.0)
+
+
+def test_a_sources_frame_without_its_columns_is_named():
+    src = dataclasses.replace(sources(), nodes=pd.DataFrame({"node_code": ["US-EWR"]}))
+    with pytest.raises(ValueError, match="nodes"):
+        run(src)
