@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crossdock.progress import track
 from ml import forecast as fc
 from ml import metrics
 from ml.baselines import seasonal_naive, seasonal_naive_scale
@@ -241,7 +242,8 @@ def backtest(
     )
     H = horizon_days
     preds, per_series, windows = [], [], []
-    for k, origin in zip(range(n_windows, 0, -1), window_origins(end.date(), H, n_windows)):
+    numbered_origins = zip(range(n_windows, 0, -1), window_origins(end.date(), H, n_windows))
+    for k, origin in track(numbered_origins, "backtest windows", total=n_windows):
         tw = time.perf_counter()
         o = full.day_index(origin)
         if o < 0:
