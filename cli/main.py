@@ -110,6 +110,16 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     run would wait on the slot for ever); a failed run, this one or a killed
     one, is written to audit.run_failures here, as no daemon may be running.
     """
+    from orchestration.run_inputs import INPUTS_TAG, inputs_fingerprint, plan_already_made
+
+    fingerprint = inputs_fingerprint(settings.landing, settings.config, as_of)
+    made = None if force else plan_already_made(settings.warehouse, fingerprint)
+    if made:  # decided before Dagster is imported: seconds, not the minutes of a run
+        print(f"nothing new: the published plan is from run {made.run_id} ({made.published_at}) over the same "
+              "landed files, crossdock.yaml, planning date and code; not running again "
+              "(`crossdock run --force` rebuilds it anyway)", flush=True)
+        return True
+
     import dagster as dg
 
     from cli.console import LOGGER_RUN_CONFIG, describe_steps, error_message, run_console, run_log_path
@@ -117,7 +127,6 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     from orchestration.automation import FILES_DATED_TAG, all_landing_files, run_tags_for
     from orchestration.definitions import build_definitions
     from orchestration.recovery import host_tags, recover
-    from orchestration.run_inputs import INPUTS_TAG, inputs_fingerprint, plan_already_made
 
     instance = dg.DagsterInstance.get()
     checked = time.perf_counter()
@@ -126,13 +135,6 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
         print(f"recovery: {len(recovered)} run(s) left behind by a killed process set right in "
               f"{time.perf_counter() - checked:.2f} s", flush=True)
     record_failures(settings, instance, [r.run_id for r in recovered if r.action == "marked failed"])
-    fingerprint = inputs_fingerprint(settings.landing, settings.config, as_of)
-    made = None if force else plan_already_made(instance, settings.warehouse, fingerprint)
-    if made:
-        print(f"nothing new: the published plan is from run {made.run_id} ({made.published_at}) over the same "
-              "landed files, crossdock.yaml, planning date and code; not running again "
-              "(`crossdock run --force` rebuilds it anyway)", flush=True)
-        return True
     job = build_definitions(settings).resolve_job_def("daily_planning")
     landed = all_landing_files(settings.landing)
     tags = {**run_tags_for(landed), **host_tags(), INPUTS_TAG: fingerprint}

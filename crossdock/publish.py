@@ -46,14 +46,21 @@ def _create_table_ddl(schema: str, table: PublishedTable) -> str:
 PLAN_RUNS_DDL = _create_table_ddl(PUBLISH_SCHEMA, published_table(PLAN_RUNS))
 
 
-def _retype_plan_runs(conn: duckdb.DuckDBPyConnection) -> None:
-    """Give a publish.plan_runs from an older release its declared column types (tables was an integer)."""
-    actual = dict(conn.execute(
+def _plan_runs_columns(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(conn.execute(
         "select column_name, lower(data_type) from information_schema.columns where table_schema = ? and table_name = ?",
         [PUBLISH_SCHEMA, PLAN_RUNS],
     ).fetchall())
+
+
+def _retype_plan_runs(conn: duckdb.DuckDBPyConnection) -> None:
+    """Give a publish.plan_runs from an older release its declared columns and types (tables was an integer,
+    inputs did not exist)."""
+    actual = _plan_runs_columns(conn)
     for name, type_ in published_table(PLAN_RUNS).schema:
-        if name in actual and actual[name] != type_:
+        if name not in actual:
+            conn.execute(f'alter table {PUBLISH_SCHEMA}.{PLAN_RUNS} add column "{name}" {type_}')
+        elif actual[name] != type_:
             conn.execute(f'alter table {PUBLISH_SCHEMA}.{PLAN_RUNS} alter column "{name}" set data type {type_}')
 STAGE_LOG_DDL = f"""
 create table if not exists {STAGING_SCHEMA}.{STAGE_LOG} (
@@ -74,6 +81,7 @@ class PublishedPlan:
     as_of: dt.date | None
     published_at: dt.datetime
     rows_by_table: dict[str, int]
+    inputs: str | None = None  # the fingerprint of what the plan was made from (orchestration/run_inputs.py)
 
 
 @dataclass(frozen=True)
@@ -168,7 +176,8 @@ def stage_table(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
 
 
 def publish_plan(
-    conn: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.date | None, tables: tuple[str, ...] = PLAN_TABLES
+    conn: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.date | None, tables: tuple[str, ...] = PLAN_TABLES,
+    inputs: str | None = None,
 ) -> PublishedPlan:
     """Copy every plan_next table into publish and record the run, all in one transaction.
 
@@ -189,28 +198,30 @@ def publish_plan(
         conn.execute(PLAN_RUNS_DDL)
         _retype_plan_runs(conn)
         conn.execute(
-            f"insert into {PUBLISH_SCHEMA}.{PLAN_RUNS} values (?, ?, ?, ?, ?)",
-            [run_id, as_of, published_at, len(rows), json.dumps(rows, sort_keys=True)],
+            f"insert into {PUBLISH_SCHEMA}.{PLAN_RUNS} (run_id, as_of, published_at, tables, rows_by_table, inputs) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [run_id, as_of, published_at, len(rows), json.dumps(rows, sort_keys=True), inputs],
         )
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
         raise
-    return PublishedPlan(run_id, as_of, published_at, rows)
+    return PublishedPlan(run_id, as_of, published_at, rows, inputs)
 
 
 def last_published(conn: duckdb.DuckDBPyConnection) -> PublishedPlan | None:
     """The plan publish holds now (the latest publish.plan_runs row), or None before the first publish."""
     if not table_exists(conn, f"{PUBLISH_SCHEMA}.{PLAN_RUNS}"):
         return None
+    inputs = "inputs" if "inputs" in _plan_runs_columns(conn) else "null"  # a table from before inputs were kept
     row = conn.execute(
-        f"select run_id, as_of, published_at, rows_by_table from {PUBLISH_SCHEMA}.{PLAN_RUNS} "
+        f"select run_id, as_of, published_at, rows_by_table, {inputs} from {PUBLISH_SCHEMA}.{PLAN_RUNS} "
         "order by published_at desc limit 1"
     ).fetchone()
     if row is None:
         return None
-    run_id, as_of, published_at, rows = row
-    return PublishedPlan(run_id, as_of, published_at, json.loads(rows))
+    run_id, as_of, published_at, rows, fingerprint = row
+    return PublishedPlan(run_id, as_of, published_at, json.loads(rows), fingerprint)
 
 
 def unpublished_staging(conn: duckdb.DuckDBPyConnection) -> UnpublishedStaging | None:

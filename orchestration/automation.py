@@ -60,7 +60,7 @@ def daily_planning_schedule(
     warehouse: WarehouseResource,
 ):
     fingerprint = inputs_fingerprint(landing.root, merchant_config.file, as_of=None)
-    made = plan_already_made(context.instance, Path(warehouse.database), fingerprint)
+    made = plan_already_made(Path(warehouse.database), fingerprint)
     if made:
         return dg.SkipReason(f"nothing new since the plan of run {made.run_id} ({made.published_at}): same files, "
                              "config and code")

@@ -2,21 +2,23 @@
 
 A plan is a function of the landed files, the merchant's crossdock.yaml, the
 planning date asked for and the code. The CLI and the daily schedule tag each
-run with a fingerprint of those; when the plan in `publish` came from a
-successful run with the same fingerprint, running again would rebuild the
-same tables, so they say so and stop in seconds (`crossdock run --force`, or
-launching the job from the UI, runs it anyway). The fingerprint reads file
-sizes and modification times, never contents, so it costs milliseconds.
+run with a fingerprint of those, and the publish step writes the run's
+fingerprint beside its plan (publish.plan_runs.inputs). When the published
+plan has the fingerprint a new run would have, running again would rebuild
+the same tables, so they say so and stop in seconds (`crossdock run --force`,
+or launching the job from the UI, runs it anyway). The fingerprint reads file
+sizes and modification times, never contents, so it costs milliseconds; the
+check reads one row of the warehouse and needs no Dagster, so the CLI makes it
+before importing Dagster at all.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
-
-import dagster as dg
 
 from crossdock.publish import last_published
 from crossdock.settings import PROJECT_ROOT
@@ -25,22 +27,28 @@ from feeds.contracts import FEEDS
 from feeds.ingest import landing_files
 
 INPUTS_TAG = "crossdock/inputs"
-PLANNING_JOB = "daily_planning"
 # what the plan's code is: the packages and the dbt project (not its target/ or logs/)
-CODE_FOLDERS = ("crossdock", "feeds", "ml", "planning", "compliance", "expectations", "orchestration", "dbt_project")
+CODE_FOLDERS = ("cli", "crossdock", "feeds", "ml", "planning", "compliance", "expectations", "orchestration", "dbt_project")
 CODE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".csv"}
 SKIPPED_FOLDERS = {"target", "logs", "__pycache__", "dbt_packages"}
 
 
 @functools.cache
 def code_version(root: Path = PROJECT_ROOT) -> str:
-    """A hash of every source file's path, size and modification time: any edit changes it."""
+    """A hash of every source file's path, size and modification time: any edit changes it.
+
+    dbt's target/ and logs/ are not walked: each dbt invocation leaves a folder
+    of compiled SQL there, thousands of files after a few runs.
+    """
     digest = hashlib.sha256()
     for folder in CODE_FOLDERS:
-        for path in sorted((root / folder).rglob("*")):
-            if path.suffix in CODE_SUFFIXES and path.is_file() and not SKIPPED_FOLDERS & set(path.relative_to(root).parts):
-                stat = path.stat()
-                digest.update(f"{path.relative_to(root).as_posix()}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+        for directory, subfolders, files in os.walk(root / folder):
+            subfolders[:] = sorted(d for d in subfolders if d not in SKIPPED_FOLDERS and not d.startswith("."))
+            for name in sorted(files):
+                path = Path(directory) / name
+                if path.suffix in CODE_SUFFIXES and not name.startswith("."):  # not dbt's .user.yml
+                    stat = path.stat()
+                    digest.update(f"{path.relative_to(root).as_posix()}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -67,18 +75,12 @@ class UpToDatePlan:
     published_at: str
 
 
-def plan_already_made(instance: dg.DagsterInstance, warehouse: Path, fingerprint: str) -> UpToDatePlan | None:
-    """The published plan, when it came from a successful run of the same fingerprint; else None."""
+def plan_already_made(warehouse: Path, fingerprint: str) -> UpToDatePlan | None:
+    """The published plan, when it was made from the inputs `fingerprint` describes; else None."""
     if not warehouse.exists():
-        return None
-    records = instance.get_run_records(
-        dg.RunsFilter(job_name=PLANNING_JOB, statuses=[dg.DagsterRunStatus.SUCCESS], tags={INPUTS_TAG: fingerprint}),
-        limit=20,
-    )
-    if not records:
         return None
     with connect(str(warehouse), read_only=True) as conn:
         published = last_published(conn)
-    if published is None or published.run_id not in {r.dagster_run.run_id for r in records}:
+    if published is None or published.inputs != fingerprint:
         return None
     return UpToDatePlan(published.run_id, f"{published.published_at:%Y-%m-%d %H:%M} UTC")

@@ -186,7 +186,7 @@ def test_a_run_with_nothing_new_since_the_published_plan_stops_in_seconds_and_fo
 
     assert cli.run_planning_job(settings) is True
     [run] = instance.get_runs()
-    publish_plan_of(run.run_id, settings.warehouse)  # as the job's publish step would
+    publish_plan_of(run.run_id, settings.warehouse, run.tags["crossdock/inputs"])  # as the job's publish step would
     capsys.readouterr()
 
     assert cli.run_planning_job(settings) is True

@@ -102,65 +102,46 @@ def persistent_instance(folder: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.local_temp(tempdir=str(home))
 
 
-def publish_plan_of(run_id: str, warehouse: Path) -> None:
+def publish_plan_of(run_id: str, warehouse: Path, inputs: str | None) -> None:
+    """As the publish step would: the run's plan in publish, with the fingerprint of its inputs."""
+    from crossdock.publish import publish_plan
+
     with duckdb.connect(str(warehouse)) as conn:
-        conn.execute("create schema if not exists publish")
-        conn.execute("create table if not exists publish.plan_runs (run_id varchar, as_of date, published_at timestamp, "
-                     "tables bigint, rows_by_table varchar)")
-        conn.execute("insert into publish.plan_runs values (?, '2026-03-02', now()::timestamp, 1, '{}')", [run_id])
+        publish_plan(conn, run_id, None, tables=(), inputs=inputs)
 
 
 def test_the_schedule_skips_when_the_published_plan_came_from_the_same_files_config_and_code(tmp_path):
     (tmp_path / "orders").mkdir()
     orders = tmp_path / "orders" / "orders_2026-03-02.csv"
     orders.write_text("x\n")
-    instance = persistent_instance(tmp_path)
-    first = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path, instance)).run_requests[0]
-
-    @dg.asset
-    def plan() -> None: ...
-
-    job = dg.Definitions(assets=[plan], jobs=[dg.define_asset_job("daily_planning")]).resolve_job_def("daily_planning")
-    made = job.execute_in_process(instance=instance, tags=first.tags)
-    publish_plan_of(made.run_id, tmp_path / "warehouse.duckdb")
-    skipped = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path, instance))
-    assert not skipped.run_requests and made.run_id in skipped.skip_message
+    first = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path)).run_requests[0]
+    publish_plan_of("run-one", tmp_path / "warehouse.duckdb", first.tags["crossdock/inputs"])
+    skipped = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path))
+    assert not skipped.run_requests and "run-one" in skipped.skip_message
 
     orders.write_text("x\ny\n")  # a new export of the day: plan again
-    again = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path, instance)).run_requests[0]
+    again = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path)).run_requests[0]
     assert again.tags["crossdock/inputs"] != first.tags["crossdock/inputs"]
 
 
-def test_a_plan_published_by_another_run_is_not_taken_for_the_same_inputs(tmp_path):
+def test_a_plan_published_from_other_inputs_or_without_a_fingerprint_is_not_taken_for_the_same(tmp_path):
     (tmp_path / "orders").mkdir()
     (tmp_path / "orders" / "orders_2026-03-02.csv").write_text("x\n")
-    instance = persistent_instance(tmp_path)
-    first = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path, instance)).run_requests[0]
-
-    @dg.asset
-    def plan() -> None: ...
-
-    job = dg.Definitions(assets=[plan], jobs=[dg.define_asset_job("daily_planning")]).resolve_job_def("daily_planning")
-    job.execute_in_process(instance=instance, tags=first.tags)
-    publish_plan_of("a-later-run-on-other-inputs", tmp_path / "warehouse.duckdb")
-    assert daily_planning_schedule.evaluate_tick(schedule_context(tmp_path, instance)).run_requests
+    publish_plan_of("launched-from-the-ui", tmp_path / "warehouse.duckdb", None)
+    assert daily_planning_schedule.evaluate_tick(schedule_context(tmp_path)).run_requests
+    publish_plan_of("other-inputs", tmp_path / "warehouse.duckdb", "0123456789abcdef")
+    assert daily_planning_schedule.evaluate_tick(schedule_context(tmp_path)).run_requests
 
 
-def test_the_ingest_assets_are_not_partitioned_so_bookkeeping_does_not_grow_with_history():
-    from orchestration.assets.ingest import INGEST_ASSETS
+def test_an_older_plan_runs_table_gains_the_inputs_column_on_the_next_publish(tmp_path):
+    from crossdock.publish import last_published
 
-    assert all(asset.partitions_def is None for asset in INGEST_ASSETS)
-
-
-def test_a_new_file_in_a_source_folder_is_labelled_with_its_day(tmp_path):
-    import os
-
-    landing = LandingFolder(path=str(tmp_path))
-    source = tmp_path / "orders" / "shopify"
-    source.mkdir(parents=True)
-    (source / "mapping.yaml").write_text("extends: shopify_orders\n")
-    export = source / "orders_export.csv"  # no date in the name: the day comes from its modification time
-    export.write_text("x\n")
-    os.utime(export, (1767225600, 1767225600))  # 2026-01-01 UTC
-    request, _ = evaluate(landing, None)
-    assert request.tags["crossdock/files_dated"] == "2026-01-01..2026-01-01"
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        conn.execute("create schema publish")
+        conn.execute("create table publish.plan_runs (run_id varchar, as_of date, published_at timestamp, "
+                     "tables integer, rows_by_table varchar)")
+        conn.execute("insert into publish.plan_runs values ('old', null, '2026-01-01', 0, '{}')")
+        assert last_published(conn).inputs is None
+    publish_plan_of("new", tmp_path / "w.duckdb", "fedcba9876543210")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        assert last_published(conn).inputs == "fedcba9876543210"

@@ -13,6 +13,7 @@ from dagster_duckdb import DuckDBResource
 from crossdock.publish import PLAN_RUNS, PLAN_TABLES, PlanIncomplete, last_published, publish_plan, staged
 from orchestration.column_schemas import documented_table
 from orchestration.resources import WAREHOUSE_POOL
+from orchestration.run_inputs import INPUTS_TAG
 
 PLAN_KEYS = [dg.AssetKey(["publish", table]) for table in PLAN_TABLES]
 PUBLISHED_PLAN = dg.AssetKey(["publish", PLAN_RUNS])
@@ -64,7 +65,7 @@ def published_plan(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
                              "Run daily_planning to rebuild the whole plan.")
         [(as_of,)] = conn.execute(f"select max(as_of)::date from {staged('demand_forecast')}").fetchall()
         try:
-            plan = publish_plan(conn, context.run_id, as_of)
+            plan = publish_plan(conn, context.run_id, as_of, inputs=context.run.tags.get(INPUTS_TAG))
         except PlanIncomplete as error:
             raise dg.Failure(description=f"publish unchanged ({kept}): {error}") from None
         [(runs,)] = conn.execute(f"select count(*) from publish.{PLAN_RUNS}").fetchall()
