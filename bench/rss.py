@@ -30,7 +30,7 @@ def _status(pid: int | str) -> dict[str, int]:
     return {name: int(kb) * KIB for name, kb in _FIELD.findall(text)}
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     """Every descendant of `pid` (children of children too)."""
     found, pending = [], [pid]
     while pending:
@@ -93,8 +93,8 @@ class RssSampler:
             peak = own.get("VmHWM" if self.exact else "VmRSS", 0)
             if self.exact:
                 _reset_peak()
-            children = sum(_status(child).get("VmRSS", 0) for child in _children(pid))
-            sample = Sample(time.time(), peak, children)
+            held = sum(_status(child).get("VmRSS", 0) for child in children(pid))
+            sample = Sample(time.time(), peak, held)
             self.samples.append(sample)
             if self.limit is not None and sample.total > self.limit and not warned and self.on_limit is not None:
                 warned = True

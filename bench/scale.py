@@ -26,9 +26,11 @@ folder is removed unless `--keep`. Timing lives here, not in tests.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,10 +41,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere: python bench/scale.py
 
-from bench.rss import RssSampler, Sample  # noqa: E402
+from bench.rss import RssSampler, Sample, children  # noqa: E402
 
 GB = 1 << 30
-LINES_PER_VOLUME = 350_000  # order lines of the tidy demo at volume 1.0 over 820 days (measured: 1.06M at 3.0)
+LINES_PER_VOLUME = 330_000  # order lines per unit of volume, tidy demo, 820 days, 200 SKUs (measured: 335k at 2.86, 321k at 28.6)
 CONFIG_VARIABLES = ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS", "CROSSDOCK_CONFIG")
 
 
@@ -90,6 +92,11 @@ def run(args: argparse.Namespace, root: Path) -> int:
         print(f"\nMEMORY LIMIT PASSED: {sample.total / GB:.2f} GB > --max-rss-gb {args.max_rss_gb} during step "
               f"{step!r}; stopping", file=sys.stderr, flush=True)
         _print_table(rows)
+        for child in children(os.getpid()):  # dbt, the generator: they would outlive os._exit
+            with contextlib.suppress(OSError):
+                os.kill(child, signal.SIGTERM)
+        if not args.keep:  # os._exit skips the finally that removes it
+            shutil.rmtree(root, ignore_errors=True)
         os._exit(3)
 
     with RssSampler(limit=limit, on_limit=over_limit) as sampler:
