@@ -51,16 +51,20 @@ recent_values as (
 ),
 
 lane_hold_lengths as (
-    -- the lane's timed holds over the parcels whose journey is over, as in customs_risk
+    -- the lane's timed holds over the parcels whose journey is over, as in customs_risk,
+    -- one row per hold length with how many holds lasted so long: a row per hold would
+    -- make the outcomes below grow with the shipments (17 GB at 10 million order lines)
     select
         destination_country as market,
         origin_node,
         customs_hold_days as hold_days,
-        count(*) over (partition by destination_country, origin_node) as lane_timed_holds
+        count(*) as holds,
+        sum(count(*)) over (partition by destination_country, origin_node) as lane_timed_holds
     from {{ ref('int_shipments') }}
     where had_customs_hold
         and customs_hold_days is not null
         and (delivered_at_utc is not null or was_returned)
+    group by destination_country, origin_node, customs_hold_days
 ),
 
 delay_models as (
@@ -95,7 +99,7 @@ delays as (
         delay_models.hs_chapter,
         delay_models.is_lane,
         lane_hold_lengths.hold_days * delay_models.hold_days_factor as delay_days,
-        delay_models.hold_rate / lane_hold_lengths.lane_timed_holds as weight
+        delay_models.hold_rate * lane_hold_lengths.holds / lane_hold_lengths.lane_timed_holds as weight
     from delay_models
     inner join lane_hold_lengths
         on lane_hold_lengths.market = delay_models.market
