@@ -323,6 +323,7 @@ def test_leaving_out_the_undershoot_fails_on_lumpy_demand() -> None:
     assert 0.95 - achieved > TOLERANCE, achieved
 
 
+@pytest.mark.slow  # reruns every proof case and the naive level to print the table: a report more than a test
 def test_print_service_level_table() -> None:
     rows = []
     for case in PROOF_CASES + [("lumpy", 0.95, "normal"), ("lumpy", 0.95, "simulated_no_undershoot")]:
