@@ -7,12 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from feeds.contracts import FEEDS
 from feeds.file_dates import file_date
-from feeds.ingest import landing_files
 from orchestration.resources import LandingFolder, MerchantConfigFile
 from orchestration.retries import WarehouseResource
-from orchestration.run_inputs import INPUTS_TAG, inputs_fingerprint, plan_already_made
+from orchestration.run_inputs import INPUTS_TAG, all_landing_files, inputs_fingerprint, landing_state, plan_already_made
 
 CONFIG_STATE_KEY = "<merchant config>"  # not a landing path: no landing file can be named so
 
@@ -28,10 +26,6 @@ ingest_job = dg.define_asset_job(
     description="Load newly landed feed files into raw.* (contract-checked, idempotent) and the merchant's "
     "crossdock.yaml into config.*.",
 )
-
-def all_landing_files(landing: Path) -> list[Path]:
-    return [path for feed in FEEDS for path in landing_files(landing, feed)]
-
 
 FILES_DATED_TAG = "crossdock/files_dated"
 
@@ -65,19 +59,6 @@ def daily_planning_schedule(
         return dg.SkipReason(f"nothing new since the plan of run {made.run_id} ({made.published_at}): same files, "
                              "config and code")
     return dg.RunRequest(tags={**run_tags_for(all_landing_files(landing.root)), INPUTS_TAG: fingerprint})
-
-
-def landing_state(landing: Path) -> dict[str, list[int]]:
-    """Path under landing -> [size, mtime_ns] of every landing file; cheap, and never opens the warehouse.
-
-    Keys are relative paths (orders/shopify/export.csv), so a file in a source
-    folder maps back to itself, not to a namesake in the feed folder.
-    """
-    state: dict[str, list[int]] = {}
-    for path in all_landing_files(landing):
-        stat = path.stat()
-        state[path.relative_to(landing).as_posix()] = [stat.st_size, stat.st_mtime_ns]
-    return state
 
 
 @dg.sensor(

@@ -52,13 +52,26 @@ def code_version(root: Path = PROJECT_ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
+def all_landing_files(landing: Path) -> list[Path]:
+    return [path for feed in FEEDS for path in landing_files(landing, feed)]
+
+
+def landing_state(landing: Path) -> dict[str, list[int]]:
+    """Path under landing -> [size, mtime_ns] of every landing file; cheap, and never opens the warehouse.
+
+    Keys are relative paths (orders/shopify/export.csv), so a file in a source
+    folder maps back to itself, not to a namesake in the feed folder.
+    """
+    state: dict[str, list[int]] = {}
+    for path in all_landing_files(landing):
+        stat = path.stat()
+        state[path.relative_to(landing).as_posix()] = [stat.st_size, stat.st_mtime_ns]
+    return state
+
+
 def inputs_fingerprint(landing: Path, config_file: Path, as_of: str | None) -> str:
     """The fingerprint of what a run over the `landing` folder and `config_file` as of `as_of` would plan from."""
-    landed = {}
-    for feed in FEEDS:
-        for path in landing_files(landing, feed):
-            stat = path.stat()
-            landed[path.relative_to(landing).as_posix()] = [stat.st_size, stat.st_mtime_ns]
+    landed = landing_state(landing)
     config = config_file.read_bytes() if config_file.is_file() else b""
     state = {
         "landing": landed,
