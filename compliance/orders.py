@@ -42,6 +42,18 @@ DUTY_COLUMNS: tuple[str, ...] = ("sku", "customs_territory", "mfn_rate", "prefer
 __all__ = ["LINE_COLUMNS", "ORDER_COLUMNS", "order_landed_costs"]
 
 
+def _lowest_node_per_order(lines: pd.DataFrame) -> pd.Series:
+    """order_id -> the lowest node code among its lines (orders whose lines name none are absent).
+
+    A sort and one row per order rather than groupby().min(): pandas has no
+    compiled min for text, and its per-group Python fallback took two thirds of
+    the compliance step (70 s of 106 s profiled on the demo's 240,000 orders).
+    """
+    named = lines.loc[lines["ship_from_node"].notna(), ["order_id", "ship_from_node"]]
+    lowest = named.sort_values(["order_id", "ship_from_node"], kind="stable").drop_duplicates("order_id")
+    return lowest.set_index("order_id")["ship_from_node"]
+
+
 def order_landed_costs(
     lines: pd.DataFrame,
     facts: pd.DataFrame,
@@ -66,7 +78,7 @@ def order_landed_costs(
     if "ship_to_country" not in lines.columns:
         lines["ship_to_country"] = lines["market"]
     # an order is one parcel: one node (the lowest code when its lines name several) and one destination
-    lines["ship_from_node"] = lines.groupby("order_id")["ship_from_node"].transform("min")
+    lines["ship_from_node"] = lines["order_id"].map(_lowest_node_per_order(lines))
     lines["ship_to_country"] = lines.groupby("order_id")["ship_to_country"].transform("first")
     lines["units_per_eur"] = pd.to_numeric(lines["units_per_eur"]).astype("float64")
 

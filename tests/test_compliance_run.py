@@ -5,6 +5,7 @@ reads; the composition on hand-made sources.
 """
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -90,6 +91,20 @@ def test_a_nodes_territory_decides_whether_its_orders_cross_a_border():
     out = build_compliance(sources(nodes=[("GB-BHX", "GB", "EU"), ("NL-AMS", "NL", "EU")]), CompliancePolicy())
     assert out.orders.set_index("order_id").loc["O1", "import_flow"] == "cross_border_parcel"
     assert node_territories(sources().nodes)["NL-AMS"] == ("NL", "EU")
+
+
+def test_an_order_whose_lines_name_several_nodes_is_one_parcel_from_the_lowest_code():
+    """O2's second line names GB-BHX and a third names no node: the order ships from GB-BHX, priced once."""
+    src = sources()
+    extra = src.lines[src.lines["order_id"] == "O2"].assign(ship_from_node=["GB-BHX"])
+    unnamed = src.lines[src.lines["order_id"] == "O2"].assign(ship_from_node=[None])
+    lines = pd.concat([src.lines, extra, unnamed], ignore_index=True)
+    out = build_compliance(dataclasses.replace(src, lines=lines), CompliancePolicy())
+    orders = out.orders.set_index("order_id")
+    assert sorted(orders.index) == ["O1", "O2", "O3"]
+    assert orders.loc["O2", "ship_from_node"] == "GB-BHX"
+    assert orders.loc["O2", "import_flow"] == "bulk_import_via_node"
+    assert orders.loc["O2", "lines"] == 3
 
 
 @pytest.fixture
