@@ -164,8 +164,9 @@ def _run_job(settings, sampler: RssSampler, rows: list[Row], state: dict) -> boo
         os.environ.pop(variable, None)
     import dagster as dg
 
-    from orchestration.automation import all_landing_files, run_tags_for
+    from orchestration.defs.automation.jobs import run_tags_for
     from orchestration.definitions import build_definitions
+    from orchestration.lib.run_inputs import all_landing_files
 
     instance = dg.DagsterInstance.ephemeral()
     state["instance"] = instance

@@ -101,7 +101,7 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     """Run daily_planning in this process on the persistent instance, so the UI shows the run.
 
     When the published plan came from a successful run over the same landed
-    files, config, planning date and code (orchestration/run_inputs.py), the
+    files, config, planning date and code (orchestration/lib/run_inputs.py), the
     job is not run again unless `force`: it would rebuild the same tables.
 
     `as_of` (YYYY-MM-DD) plans as of that past day: dbt builds with var('as_of')
@@ -110,7 +110,7 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     run would wait on the slot for ever); a failed run, this one or a killed
     one, is written to audit.run_failures here, as no daemon may be running.
     """
-    from orchestration.run_inputs import INPUTS_TAG, inputs_fingerprint, plan_already_made
+    from orchestration.lib.run_inputs import INPUTS_TAG, inputs_fingerprint, plan_already_made
 
     fingerprint = inputs_fingerprint(settings.landing, settings.config, as_of)
     made = None if force else plan_already_made(settings.warehouse, fingerprint)
@@ -123,10 +123,11 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     import dagster as dg
 
     from cli.console import LOGGER_RUN_CONFIG, describe_steps, error_message, run_console, run_log_path
-    from orchestration.assets.dbt import as_of_run_config, crossdock_dbt_models
-    from orchestration.automation import FILES_DATED_TAG, all_landing_files, run_tags_for
+    from orchestration.defs.dbt.assets import as_of_run_config, crossdock_dbt_models
+    from orchestration.defs.automation.jobs import FILES_DATED_TAG, run_tags_for
+    from orchestration.lib.run_inputs import all_landing_files
     from orchestration.definitions import build_definitions
-    from orchestration.recovery import host_tags, recover
+    from orchestration.defs.automation.recovery import host_tags, recover
 
     instance = dg.DagsterInstance.get()
     checked = time.perf_counter()
@@ -183,7 +184,7 @@ def record_failures(settings: Settings, instance: dg.DagsterInstance, run_ids: l
     if not run_ids:
         return
     from crossdock.warehouse import connect
-    from orchestration.failures import record_failed_run
+    from orchestration.defs.automation.failures import record_failed_run
 
     try:
         with connect(str(settings.warehouse), log=log) as conn:

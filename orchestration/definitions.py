@@ -1,4 +1,4 @@
-"""The one Definitions object crossdock loads (workspace.yaml points here).
+"""The one Definitions object crossdock loads (workspace.yaml points here): it merges the domains of defs/.
 
 Nothing is built at import: Dagster calls `crossdock_definitions` (a
 `@dg.definitions` loader) when it loads the code location, and tests call
@@ -12,30 +12,26 @@ from functools import cache
 import dagster as dg
 
 from crossdock.settings import Settings, load_settings
-from orchestration.assets.bi import bi_publish_copies
-from orchestration.assets.compliance import compliance_tables
-from orchestration.assets.dbt import dbt_model_assets
-from orchestration.assets.forecast import demand_forecast, forecast_accuracy, model_beats_seasonal_naive
-from orchestration.assets.ingest import INGEST_ASSETS
-from orchestration.assets.merchant_config import merchant_network
-from orchestration.assets.plans import inventory_planning
-from orchestration.assets.publish import published_plan
-from orchestration.assets.reference import ecb_fx_rates
-from orchestration.assets.scenarios import scenario_impact_table
-from orchestration.automation import (
-    automated,
-    daily_planning_job,
-    daily_planning_schedule,
-    downstream_refresh_sensor,
-    ingest_job,
-    landing_files_sensor,
-)
-from orchestration.checks import forecast_quality_gate, training_data_quality_gate
-from orchestration.column_schemas import with_documented_columns
-from orchestration.failures import run_failures_to_audit
-from orchestration.pool_wait import install as sleep_while_waiting_for_a_pool
-from orchestration.recovery import recover_killed_runs
-from orchestration.resources import build_resources
+from orchestration.defs.automation.declarative import automated, downstream_refresh_sensor
+from orchestration.defs.automation.failures import run_failures_to_audit
+from orchestration.defs.automation.jobs import daily_planning_job, ingest_job
+from orchestration.defs.automation.recovery import recover_killed_runs
+from orchestration.defs.automation.schedules import daily_planning_schedule
+from orchestration.defs.automation.sensors import landing_files_sensor
+from orchestration.defs.compliance.assets import compliance_tables
+from orchestration.defs.dbt.assets import dbt_model_assets
+from orchestration.defs.forecast.assets import demand_forecast, forecast_accuracy, model_beats_seasonal_naive
+from orchestration.defs.forecast.checks import forecast_quality_gate, training_data_quality_gate
+from orchestration.defs.ingest.assets import INGEST_ASSETS
+from orchestration.defs.ingest.merchant_config import merchant_network
+from orchestration.defs.planning.assets import inventory_planning
+from orchestration.defs.planning.scenarios import scenario_impact_table
+from orchestration.defs.publish.assets import published_plan
+from orchestration.defs.publish.bi import bi_publish_copies
+from orchestration.defs.reference.assets import ecb_fx_rates
+from orchestration.lib.column_schemas import with_documented_columns
+from orchestration.lib.pool_wait import install as sleep_while_waiting_for_a_pool
+from orchestration.lib.resources import build_resources
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
@@ -62,7 +58,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
 
 
 def _documented(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
-    """The Python assets with the column schemas dbt documents for their tables (orchestration/column_schemas.py)."""
+    """The Python assets with the column schemas dbt documents for their tables (lib/column_schemas.py)."""
     return dg.map_asset_specs(with_documented_columns, assets)
 
 

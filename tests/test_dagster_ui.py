@@ -193,7 +193,8 @@ def run_errors(url: str, run_id: str) -> list[str]:
 @pytest.fixture(scope="module")
 def demo_run(dagster_ui):
     """Launch daily_planning over every landed file through GraphQL and wait for it to end."""
-    from orchestration.automation import all_landing_files, run_tags_for
+    from orchestration.defs.automation.jobs import run_tags_for
+    from orchestration.lib.run_inputs import all_landing_files
 
     url = dagster_ui["url"]
     tags = run_tags_for(all_landing_files(dagster_ui["settings"].landing))

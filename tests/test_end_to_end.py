@@ -46,7 +46,8 @@ def platform(tmp_path_factory):
 
 
 def landing_tags(settings: Settings) -> dict[str, str]:
-    from orchestration.automation import all_landing_files, run_tags_for
+    from orchestration.defs.automation.jobs import run_tags_for
+    from orchestration.lib.run_inputs import all_landing_files
 
     return run_tags_for(all_landing_files(settings.landing))
 
@@ -674,7 +675,7 @@ def test_a_run_that_fails_before_its_plan_is_finished_leaves_the_last_good_plan_
     and the summary says so. What the failed run staged in plan_next is also the proof that two runs
     on the same data give identical tables: every table it rebuilt equals the published one exactly
     (no column is left out: no published table holds a run id or a wall-clock time)."""
-    import orchestration.assets.scenarios as scenarios
+    import orchestration.defs.planning.scenarios as scenarios
     from crossdock.publish import PLAN_TABLES
 
     settings = platform["settings"]

@@ -17,7 +17,7 @@ from crossdock.merchant_config import ConfigError, parse_config
 from feeds.file_dates import file_date, future_date_note, utc_today
 from feeds.ingest import ingest_feed
 from feeds.plausibility import HISTORY_FLOOR, Plausibility
-from orchestration.resources import MerchantConfigFile
+from orchestration.lib.resources import MerchantConfigFile
 
 HEADER = "order_id,line_id,ordered_at,channel,customer_id,sku,quantity,unit_price,currency,ship_to_country,fulfilment_node\n"
 DAY = dt.date(2026, 10, 30)

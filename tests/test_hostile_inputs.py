@@ -32,7 +32,7 @@ SALT = "hostile-suite-salt"
 def ingest_everything(settings: Settings) -> None:
     """Ingest every feed of the landing folder the way the job's ingest assets do."""
     from feeds.ingest import ingest_feed
-    from orchestration.resources import MerchantConfigFile
+    from orchestration.lib.resources import MerchantConfigFile
 
     config = MerchantConfigFile(path=str(settings.config))
     with duckdb.connect(str(settings.warehouse)) as conn:
@@ -149,7 +149,8 @@ def _is_number(text: str) -> bool:
 def test_the_whole_job_plans_through_the_whole_corpus(tmp_path_factory):
     """One run with every hostile file beside a small demo merchant: it finishes, publishes, keeps every good line."""
     from demo.generate import generate
-    from orchestration.automation import all_landing_files, run_tags_for
+    from orchestration.defs.automation.jobs import run_tags_for
+    from orchestration.lib.run_inputs import all_landing_files
     from orchestration.definitions import build_definitions
 
     settings = Settings.under(tmp_path_factory.mktemp("hostile_run"))

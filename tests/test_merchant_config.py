@@ -83,7 +83,7 @@ def test_a_missing_file_points_to_crossdock_init(tmp_path: Path):
 
 
 def test_gate_thresholds_pass_through_to_the_gates_table():
-    from orchestration.assets.merchant_config import gate_overrides
+    from orchestration.defs.ingest.merchant_config import gate_overrides
 
     config = parse_config(with_(gates={"stop_probability": 1e-6, "dormant_after_days": 60}))
     row = gate_overrides(config.gates).iloc[0]

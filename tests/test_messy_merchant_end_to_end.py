@@ -30,7 +30,8 @@ def messy(tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS", "CROSSDOCK_CONFIG"):
             env.delenv(var, raising=False)
-        from orchestration.automation import all_landing_files, run_tags_for
+        from orchestration.defs.automation.jobs import run_tags_for
+        from orchestration.lib.run_inputs import all_landing_files
         from orchestration.definitions import build_definitions
 
         job = build_definitions(settings).resolve_job_def("daily_planning")

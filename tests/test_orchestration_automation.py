@@ -6,9 +6,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.automation import daily_planning_schedule, landing_files_sensor
-from orchestration.resources import LandingFolder, MerchantConfigFile
-from orchestration.retries import WarehouseResource
+from orchestration.defs.automation.schedules import daily_planning_schedule
+from orchestration.defs.automation.sensors import landing_files_sensor
+from orchestration.lib.resources import LandingFolder, MerchantConfigFile
+from orchestration.lib.retries import WarehouseResource
 
 
 def evaluate(landing: LandingFolder, cursor: str | None, config: MerchantConfigFile | None = None):

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from dagster_duckdb import DuckDBResource
 
-import orchestration.assets.forecast as forecast_assets
-from orchestration.assets.forecast import ACCURACY, forecast_accuracy, model_beats_seasonal_naive
-from orchestration.resources import MerchantConfigFile
+import orchestration.defs.forecast.assets as forecast_assets
+from orchestration.defs.forecast.assets import ACCURACY, forecast_accuracy, model_beats_seasonal_naive
+from orchestration.lib.resources import MerchantConfigFile
 
 pytestmark = pytest.mark.slow
 

@@ -248,7 +248,7 @@ def _count(conn: duckdb.DuckDBPyConnection, sql: str) -> tuple:
 
 
 def test_the_production_pool_is_the_one_configured_with_one_slot(tmp_path):
-    from orchestration.resources import WAREHOUSE_POOL
+    from orchestration.lib.resources import WAREHOUSE_POOL
 
     assert WAREHOUSE_POOL == POOL
     # a copy of the template: an instance creates its storage beside its dagster.yaml

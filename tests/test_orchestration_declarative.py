@@ -4,7 +4,7 @@ from __future__ import annotations
 import dagster as dg
 
 from crossdock.settings import Settings
-from orchestration.automation import PUBLISHED_FRESHNESS
+from orchestration.defs.automation.declarative import PUBLISHED_FRESHNESS
 
 
 def definitions(tmp_path) -> dg.Definitions:

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from orchestration.assets.forecast import ACCURACY, FORECAST, model_beats_seasonal_naive
-from orchestration.checks import forecast_quality_gate
+from orchestration.defs.forecast.assets import ACCURACY, FORECAST, model_beats_seasonal_naive
+from orchestration.defs.forecast.checks import forecast_quality_gate
 from orchestration.definitions import defs
 
 AS_OF = pd.Timestamp("2026-10-30")
@@ -81,7 +81,7 @@ def test_gates_are_blocking_and_stand_between_the_model_and_the_plans():
     graph = defs.resolve_asset_graph()
     assert ACCURACY in graph.get(FORECAST).parent_keys
     assert FORECAST in graph.get(dg.AssetKey(["publish", "inventory_plan"])).parent_keys
-    from orchestration.checks import training_data_quality_gate
+    from orchestration.defs.forecast.checks import training_data_quality_gate
 
     for check in (model_beats_seasonal_naive, forecast_quality_gate, training_data_quality_gate):
         [spec] = list(check.check_specs)

@@ -2,7 +2,7 @@
 
 A run killed with SIGKILL never writes its end: it stays STARTED and keeps
 its slot of the one-slot "duckdb" pool, so every later warehouse step used
-to wait for ever. orchestration/recovery.py finds such runs by their run
+to wait for ever. orchestration/defs/automation/recovery.py finds such runs by their run
 worker's pid (RUN_START's), marks them failed and frees their slots; the CLI
 does it before each run, a sensor every 30 s under the daemon.
 
@@ -33,8 +33,8 @@ import duckdb
 import pytest
 
 from crossdock.settings import PROJECT_ROOT, Settings
-from orchestration.pool_wait import install as sleep_while_waiting_for_a_pool
-from orchestration.recovery import HOST_TAG, fail_dead_runs, host_tags, process_alive, recover
+from orchestration.lib.pool_wait import install as sleep_while_waiting_for_a_pool
+from orchestration.defs.automation.recovery import HOST_TAG, fail_dead_runs, host_tags, process_alive, recover
 from light_forecast import use_light_forecast
 
 POOL = "duckdb"
@@ -148,7 +148,7 @@ def test_a_killed_run_is_marked_failed_and_its_slot_freed_then_the_next_run_proc
 
 def test_under_the_daemon_the_recovery_sensor_does_the_same_and_is_on_by_default(tmp_path):
     from orchestration.definitions import build_definitions
-    from orchestration.recovery import recover_killed_runs
+    from orchestration.defs.automation.recovery import recover_killed_runs
 
     sensor = build_definitions(Settings.under(tmp_path)).get_sensor_def("recover_killed_runs")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING

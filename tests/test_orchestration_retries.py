@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 import pytest
 from crossdock.warehouse import connect, lock_waits
-from orchestration.retries import WarehouseResource, backoff_seconds, is_transient, retry_if_transient
+from orchestration.lib.retries import WarehouseResource, backoff_seconds, is_transient, retry_if_transient
 
 
 def test_a_duckdb_lock_error_is_transient_even_when_wrapped_and_a_failed_check_is_not():

@@ -5,7 +5,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from orchestration.failures import run_failures_to_audit
+from orchestration.defs.automation.failures import run_failures_to_audit
 
 
 @dg.asset(key=["publish", "fine"])

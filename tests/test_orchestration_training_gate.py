@@ -9,7 +9,7 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from expectations.thresholds import GateThresholds
-from orchestration.checks import gate_thresholds, training_data_quality_gate
+from orchestration.defs.forecast.checks import gate_thresholds, training_data_quality_gate
 
 END = pd.Timestamp("2026-10-31")
 

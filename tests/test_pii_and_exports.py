@@ -299,7 +299,8 @@ def test_the_repository_snapshot_would_show_a_secret_kept_in_a_resource_field():
 
 
 def test_the_salt_is_in_no_run_storage_ui_snapshot_warehouse_or_log(tmp_path, merchant_config, monkeypatch, caplog, capsys):
-    from orchestration.automation import all_landing_files, run_tags_for
+    from orchestration.defs.automation.jobs import run_tags_for
+    from orchestration.lib.run_inputs import all_landing_files
     from orchestration.definitions import build_definitions
 
     salt = f"salt-{uuid.uuid4().hex}"

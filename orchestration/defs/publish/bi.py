@@ -10,8 +10,8 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from crossdock.bi_export import SNAPSHOT_NAME, export_published
-from orchestration.assets.publish import PUBLISHED_PLAN
-from orchestration.resources import WAREHOUSE_POOL, ArtifactFolders
+from orchestration.defs.publish.assets import PUBLISHED_PLAN
+from orchestration.lib.resources import WAREHOUSE_POOL, ArtifactFolders
 
 BI_EXPORTS = dg.AssetKey(["exports", "bi_publish_copies"])
 

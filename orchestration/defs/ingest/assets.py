@@ -17,8 +17,8 @@ from dagster_duckdb import DuckDBResource
 from crossdock.settings import pii_salt_warning
 from feeds.contracts import FEEDS, contracts_for_feed
 from feeds.ingest import FileResult, ingest_feed
-from orchestration.column_schemas import raw_table
-from orchestration.resources import WAREHOUSE_POOL, LandingFolder, MerchantConfigFile
+from orchestration.lib.column_schemas import raw_table
+from orchestration.lib.resources import WAREHOUSE_POOL, LandingFolder, MerchantConfigFile
 
 
 def _summary_metadata(results: list[FileResult], file_dates: dict[str, dt.date]) -> dict[str, dg.MetadataValue]:

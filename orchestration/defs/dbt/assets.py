@@ -20,8 +20,8 @@ from pydantic import Field
 
 from crossdock.planning_date import parse_as_of
 from crossdock.publish import PUBLISH_SCHEMA, STAGING_SCHEMA, record_staging
-from orchestration.retries import retry_if_transient
-from orchestration.resources import WAREHOUSE_POOL, dbt_project
+from orchestration.lib.resources import WAREHOUSE_POOL, dbt_project
+from orchestration.lib.retries import retry_if_transient
 
 GROUP_BY_SCHEMA = {
     "reference": "reference_data",
@@ -132,24 +132,11 @@ def release_dbt_duckdb_handle() -> None:
             DuckDBConnectionManager._ENV = None
 
 
-def model_key(schema: str, name: str) -> dg.AssetKey:
-    return dg.AssetKey([schema, name])
-
-
-PLANNING_CALENDAR = model_key("intermediate", "int_planning_calendar")
-
-
 def as_of_run_config(as_of: str | None) -> dict:
     """The run_config that makes a job with the dbt assets plan as of `as_of` (None: the last order day)."""
     if not as_of:
         return {}
     return {"ops": {DBT_MODELS_OP: {"config": DbtBuildConfig(as_of=as_of).model_dump()}}}
-
-
-def planning_date(conn):
-    """The run's planning date (a datetime.date): the last day of intermediate.int_planning_calendar."""
-    [(as_of,)] = conn.execute(f"select max(calendar_date) from {'.'.join(PLANNING_CALENDAR.path)}").fetchall()
-    return as_of
 
 
 def __getattr__(name: str) -> object:

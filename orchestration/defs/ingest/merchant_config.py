@@ -15,8 +15,8 @@ from dagster_duckdb import DuckDBResource
 
 from crossdock.warehouse import replace_table
 from expectations.thresholds import GateThresholds
-from orchestration.column_schemas import documented_table
-from orchestration.resources import WAREHOUSE_POOL, MerchantConfigFile
+from orchestration.lib.column_schemas import documented_table
+from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
 
 CONFIG_TABLES = {
     "markets": "Markets crossdock plans, one row each (the catch-all market last), as declared in crossdock.yaml.",

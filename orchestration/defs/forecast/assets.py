@@ -32,9 +32,9 @@ from ml.backtest_store import active_shape, last_backtest, save_backtest, stage_
 from ml.forecast import DEFAULT_INACTIVE_AFTER_DAYS, forecast_demand
 from ml.plots import market_forecast_pngs, markdown_image, write_pngs
 from ml.registry import save_model
-from orchestration.assets.dbt import PLANNING_CALENDAR, model_key, planning_date
-from orchestration.column_schemas import documented_table
-from orchestration.resources import WAREHOUSE_POOL, ArtifactFolders, MerchantConfigFile
+from orchestration.lib.column_schemas import documented_table
+from orchestration.lib.dbt_models import PLANNING_CALENDAR, model_key, planning_date
+from orchestration.lib.resources import WAREHOUSE_POOL, ArtifactFolders, MerchantConfigFile
 
 TRAINING_DATA = model_key("marts", "fct_daily_demand")
 MARKETS = model_key("reference", "markets")  # each market's holiday subdivision, for the calendar features

@@ -20,7 +20,7 @@ import dagster as dg
 from crossdock.published import PUBLISH_SOURCE, published_tables
 from feeds.audit import raw_table_columns
 from feeds.contracts import Contract
-from orchestration.resources import dbt_project
+from orchestration.lib.resources import dbt_project
 
 
 @cache

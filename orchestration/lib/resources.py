@@ -16,7 +16,7 @@ from crossdock.dbt_cli import dbt_executable
 from crossdock.merchant_config import MerchantConfig, load_config
 from crossdock.merchant_limits import Plausibility
 from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment, pii_salt
-from orchestration.retries import WarehouseResource
+from orchestration.lib.retries import WarehouseResource
 
 WAREHOUSE_POOL = "duckdb"
 

@@ -4,8 +4,8 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from crossdock.fx_history import FX_TABLE, ecb_rates, history_bytes, history_version, source_label, write_fx_rates
-from orchestration.column_schemas import documented_table
-from orchestration.resources import WAREHOUSE_POOL
+from orchestration.lib.column_schemas import documented_table
+from orchestration.lib.resources import WAREHOUSE_POOL
 
 FX_RATES = dg.AssetKey(["reference", "fx_rates"])
 

@@ -11,9 +11,9 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from crossdock.publish import PLAN_RUNS, PLAN_TABLES, PlanIncomplete, last_published, publish_plan, staged
-from orchestration.column_schemas import documented_table
-from orchestration.resources import WAREHOUSE_POOL
-from orchestration.run_inputs import INPUTS_TAG
+from orchestration.lib.column_schemas import documented_table
+from orchestration.lib.resources import WAREHOUSE_POOL
+from orchestration.lib.run_inputs import INPUTS_TAG
 
 PLAN_KEYS = [dg.AssetKey(["publish", table]) for table in PLAN_TABLES]
 PUBLISHED_PLAN = dg.AssetKey(["publish", PLAN_RUNS])

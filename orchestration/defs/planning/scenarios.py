@@ -6,10 +6,10 @@ from dagster_duckdb import DuckDBResource
 
 from crossdock.publish import stage_table, staged
 from crossdock.warehouse import read_sql
-from orchestration.assets.dbt import model_key
-from orchestration.column_schemas import documented_table
-from orchestration.assets.plans import CLASSES, INPUTS, PLAN, read_plan_sources
-from orchestration.resources import WAREHOUSE_POOL
+from orchestration.defs.planning.assets import CLASSES, INPUTS, PLAN, read_plan_sources
+from orchestration.lib.column_schemas import documented_table
+from orchestration.lib.dbt_models import model_key
+from orchestration.lib.resources import WAREHOUSE_POOL
 from planning.run import scenario_inputs
 from planning.scenarios import ContingencyCosts, Scenario, default_scenarios, scenario_impact
 

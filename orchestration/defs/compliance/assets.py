@@ -16,9 +16,9 @@ from compliance.facts import read_compliance_sources
 from compliance.policy import CompliancePolicy
 from compliance.run import build_compliance
 from crossdock.publish import stage_table, staged
-from orchestration.assets.dbt import model_key, planning_date
-from orchestration.column_schemas import documented_table
-from orchestration.resources import WAREHOUSE_POOL
+from orchestration.lib.column_schemas import documented_table
+from orchestration.lib.dbt_models import model_key, planning_date
+from orchestration.lib.resources import WAREHOUSE_POOL
 
 COMPLIANCE_PLAN = dg.AssetKey(["publish", "compliance_plan"])
 ORDER_LANDED_COST = dg.AssetKey(["publish", "order_landed_cost"])

@@ -20,8 +20,8 @@ from expectations.forecast_gate import validate_forecast
 from expectations.gate import GateResult, validate_training_data
 from expectations.thresholds import GateThresholds
 from ml.forecast import active_series
-from orchestration.assets.forecast import FORECAST, TRAINING_DATA
-from orchestration.resources import WAREHOUSE_POOL
+from orchestration.defs.forecast.assets import FORECAST, TRAINING_DATA
+from orchestration.lib.resources import WAREHOUSE_POOL
 
 
 GATES_TABLE = "config.gates"

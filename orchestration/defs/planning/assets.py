@@ -14,9 +14,9 @@ from dagster_duckdb import DuckDBResource
 from crossdock.settings import PROJECT_ROOT
 from crossdock.publish import stage_table, staged
 from crossdock.warehouse import read_sql
-from orchestration.assets.dbt import model_key
-from orchestration.column_schemas import documented_table
-from orchestration.resources import WAREHOUSE_POOL
+from orchestration.lib.column_schemas import documented_table
+from orchestration.lib.dbt_models import model_key
+from orchestration.lib.resources import WAREHOUSE_POOL
 from planning.inputs import PlanSources
 from planning.plan_outputs import PlanOutputs
 from planning.policy import PlanningPolicy

@@ -1,0 +1,31 @@
+"""The daily planning schedule: 06:00 UTC, skipped when nothing changed since the published plan."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.defs.automation.jobs import daily_planning_job, run_tags_for
+from orchestration.lib.resources import LandingFolder, MerchantConfigFile
+from orchestration.lib.retries import WarehouseResource
+from orchestration.lib.run_inputs import INPUTS_TAG, all_landing_files, inputs_fingerprint, plan_already_made
+
+
+@dg.schedule(
+    name="daily_planning_0600",
+    job=daily_planning_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="The full planning run every morning at 06:00 UTC: ingests whatever landed since the last run and "
+    "plans (turn on in the UI or with `dagster schedule start`).",
+)
+def daily_planning_schedule(
+    context: dg.ScheduleEvaluationContext, landing: LandingFolder, merchant_config: MerchantConfigFile,
+    warehouse: WarehouseResource,
+):
+    fingerprint = inputs_fingerprint(landing.root, merchant_config.file, as_of=None)
+    made = plan_already_made(Path(warehouse.database), fingerprint)
+    if made:
+        return dg.SkipReason(f"nothing new since the plan of run {made.run_id} ({made.published_at}): same files, "
+                             "config and code")
+    return dg.RunRequest(tags={**run_tags_for(all_landing_files(landing.root)), INPUTS_TAG: fingerprint})

@@ -1,0 +1,1 @@
+"""Compliance: the compliance plan and the landed cost of every order."""

@@ -1,0 +1,1 @@
+"""Planning: the inventory plan multi-asset and the scenario impact table."""
