@@ -12,6 +12,12 @@ a warehouse, and callable from any end-to-end fixture:
 
     from published_type_rules import assert_published_types
     assert_published_types(conn)   # conn: a DuckDB connection to a warehouse after a publish
+
+A hugeint is refused beyond schema publish too: the marts and intermediate
+tables are read by the planning code, the dashboard and anyone's BI query, and
+a pandas read of a hugeint gives float64 counts. `wide_integer_breaches` names
+the hugeints of any (table, column, type) list (the yml declarations of every
+dbt model, or a warehouse's every schema via `warehouse_columns`).
 """
 from __future__ import annotations
 
@@ -34,6 +40,8 @@ WHY_NOT = {
     "timestamp with time zone": "instants are published as timestamp (UTC)",
     '"null"': "an all-null pandas column: declare and cast its type",
 }
+WIDE_INTEGERS = frozenset({"hugeint", "uhugeint"})
+"""What DuckDB's sum() of integers returns: never a column type of a table anyone reads."""
 DAY_COLUMNS = ("as_of", "date")
 """Names that always mean a day; so does every name ending in _date."""
 
@@ -54,6 +62,23 @@ def type_rule_breaches(columns: Iterable[tuple[str, str, str]]) -> list[str]:
             seen = "; ".join(f"{kind} in {', '.join(sorted(tables))}" for kind, tables in sorted(kinds.items()))
             breaches.append(f"{column} has {len(kinds)} types across the published tables: {seen}")
     return breaches
+
+
+def wide_integer_breaches(columns: Iterable[tuple[str, str, str]]) -> list[str]:
+    """The hugeint columns of `columns` ((table, column, type) rows), one sentence each; empty when none."""
+    return [
+        f"{table}.{column} is {type_.lower()} ({WHY_NOT[type_.lower()]})"
+        for table, column, type_ in columns
+        if type_.lower() in WIDE_INTEGERS
+    ]
+
+
+def warehouse_columns(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """(schema.table, column, type) of every table and view of the warehouse behind `conn`."""
+    return conn.execute(
+        "select table_schema || '.' || table_name, column_name, lower(data_type) from information_schema.columns "
+        "where table_catalog = current_database() order by table_schema, table_name, ordinal_position"
+    ).fetchall()
 
 
 def published_columns(conn: duckdb.DuckDBPyConnection, schema: str = "publish") -> list[tuple[str, str, str]]:

@@ -17,10 +17,18 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from crossdock.publish import PLAN_RUNS, PLAN_TABLES, DuplicateKey, UndeclaredColumns, stage_table
 from crossdock.published import published_tables
-from published_type_rules import assert_published_types, published_columns, type_rule_breaches
+from crossdock.settings import DBT_PROJECT_DIR
+from published_type_rules import (
+    assert_published_types,
+    published_columns,
+    type_rule_breaches,
+    warehouse_columns,
+    wide_integer_breaches,
+)
 
 PYTHON_TABLES = tuple(name for name, table in published_tables().items() if table.built_by == "python" and name != PLAN_RUNS)
 
@@ -78,6 +86,35 @@ def test_the_rules_name_hugeints_nanosecond_timestamps_and_a_name_with_two_types
         "d.order_date is timestamp: it names a day, so it is a date",
         "as_of has 2 types across the published tables: date in a; timestamp_s in b",
     ]
+
+
+def declared_dbt_columns() -> list[tuple[str, str, str]]:
+    """(model or source table, column, data_type) of every column declared in dbt_project/models/**/*.yml."""
+    columns = []
+    for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.yml")):
+        declared = yaml.safe_load(path.read_text()) or {}
+        tables = [*declared.get("models", []), *(t for s in declared.get("sources", []) for t in s.get("tables", []))]
+        columns += [(t["name"], c["name"], str(c.get("data_type") or "")) for t in tables for c in t.get("columns") or []]
+    return columns
+
+
+def test_no_dbt_model_declares_a_hugeint_in_any_schema():
+    """Not only publish: marts and intermediate are read by the planning code, the dashboard and BI queries
+    (and a pandas read of a hugeint gives float counts). A model's actual types are held to these
+    declarations by tests/test_end_to_end.py::test_every_column_schema_in_the_ui_matches_the_table_the_run_wrote,
+    so a sum() left uncast fails there, or here if its yml follows the warehouse."""
+    declared = declared_dbt_columns()
+    assert {("fct_daily_demand", "units_sold"), ("int_stock_position", "on_order")} <= {(t, c) for t, c, _ in declared}
+    assert wide_integer_breaches(declared) == []
+
+
+def test_a_sum_of_integers_is_named_in_whatever_schema_it_lands(conn):
+    """DuckDB's sum() of bigints is a hugeint; the rule finds it in a marts table as in publish."""
+    conn.execute("create schema marts")
+    conn.execute("create table marts.daily as select sum(q) as units_sold, cast(sum(q) as bigint) as units_cast, "
+                 "count(*) as order_lines from (select 1::bigint as q)")
+    assert wide_integer_breaches(warehouse_columns(conn)) == [
+        "marts.daily.units_sold is hugeint (a count or sum of integers: cast it to bigint)"]
 
 
 def test_every_python_table_is_staged_with_its_declared_types_from_a_pandas_frame(conn):

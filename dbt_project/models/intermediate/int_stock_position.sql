@@ -21,7 +21,7 @@ open_orders as (
     select
         node,
         sku,
-        sum(quantity) as on_order,
+        cast(sum(quantity) as bigint) as on_order,  -- sum() of bigints is a hugeint
         min(promised_date) as next_promised_date
     from {{ ref('stg_purchase_orders') }} as po
     where {{ po_open_on_planning_date('po') }}

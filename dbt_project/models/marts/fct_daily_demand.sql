@@ -17,10 +17,11 @@ daily as (
         sku,
         market,
         order_date as demand_date,
-        sum(case when line_type = 'sale' then quantity else 0 end) as units_sold,
-        sum(case when line_type = 'return' then abs(quantity) else 0 end) as units_returned,
-        sum(case when line_type = 'cancellation' then abs(quantity) else 0 end) as units_cancelled,
-        sum(case when line_type = 'write_off' then abs(quantity) else 0 end) as units_written_off,
+        -- DuckDB's sum() of bigints is a hugeint: units are published as bigint
+        cast(sum(case when line_type = 'sale' then quantity else 0 end) as bigint) as units_sold,
+        cast(sum(case when line_type = 'return' then abs(quantity) else 0 end) as bigint) as units_returned,
+        cast(sum(case when line_type = 'cancellation' then abs(quantity) else 0 end) as bigint) as units_cancelled,
+        cast(sum(case when line_type = 'write_off' then abs(quantity) else 0 end) as bigint) as units_written_off,
         count(*) as order_lines,
         -- money adds exactly (macros/exact_aggregates.sql): the same bits on every run
         {{ exact_sum("case when line_type = 'sale' then line_value_eur else 0 end") }} as revenue_eur,
