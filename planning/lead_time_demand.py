@@ -23,8 +23,14 @@ _QUANTILE_TOLERANCE = 1e-9
 
 
 def _validate_service_level(service_level: ArrayLike, n_series: int) -> NDArray[np.float64]:
-    """Service levels broadcast to [series]; each must lie in the open interval (0, 1)."""
-    csl = np.broadcast_to(np.asarray(service_level, dtype=float), (n_series,)).astype(float)
+    """Service levels as [series, levels]; each must lie in the open interval (0, 1).
+
+    A scalar or a [series] vector is one level per series (one column); a
+    [series, m] matrix asks for m levels of each series.
+    """
+    given = np.asarray(service_level, dtype=float)
+    shape = given.shape if given.ndim == 2 else (n_series,)
+    csl = np.broadcast_to(given, shape).astype(float).reshape(n_series, -1)
     if np.any(~((csl > 0.0) & (csl < 1.0))):
         raise ValueError(f"service_level must be in (0, 1), got {np.unique(csl[~((csl > 0) & (csl < 1))])!r}")
     return csl
@@ -90,7 +96,10 @@ def simulated_reorder_point(
         lead_time_days: [series] mean lead time L, days (> 0).
         lead_time_std_days: [series] lead-time standard deviation σ_L, days
             (>= 0; 0 means a fixed lead time).
-        service_level: target cycle service level in (0, 1), scalar or [series].
+        service_level: target cycle service level in (0, 1), scalar or
+            [series]; or [series, m] for m levels per series, read off the
+            same draws (the service-level trade-off prices a ladder of levels
+            for the cost of one simulation).
         review_period_days: review period R, days (0 = continuous review).
         n_draws: Monte Carlo draws per series.
         seed: seed of the generator. Every series restarts from the same seed
@@ -114,7 +123,8 @@ def simulated_reorder_point(
             points and is about on target for lumpy demand.
 
     Returns:
-        (reorder_point, safety_stock), both [series] in units, with
+        (reorder_point, safety_stock), both [series] in units ([series, m]
+        for a matrix of levels), with
         safety_stock = reorder_point - d̄ (L + R) (so it includes the
         undershoot allowance when that is on). Safety stock can be negative:
         when most protection intervals see no demand at all the quantile can
@@ -176,7 +186,7 @@ def simulated_reorder_point(
     # Index of the inverted-CDF quantile in the sorted draws: smallest j with (j + 1) / n >= q.
     q_index = np.clip(np.ceil(csl * n_draws - _QUANTILE_TOLERANCE).astype(np.int64) - 1, 0, n_draws - 1)
     history_mean = x.mean(axis=1)
-    rop = np.zeros(n_series, dtype=float)
+    rop = np.zeros(csl.shape, dtype=float)
 
     for i in range(n_series):
         if d[i] == 0:
@@ -206,5 +216,7 @@ def simulated_reorder_point(
         sums.sort()
         rop[i] = sums[q_index[i]]
 
-    ss = rop - d * (L + R)
+    ss = rop - (d * (L + R))[:, None]
+    if np.ndim(service_level) < 2:
+        return rop[:, 0], ss[:, 0]
     return rop, ss

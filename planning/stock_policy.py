@@ -39,7 +39,9 @@ def stock_targets(
 
     Args:
         method: per row "normal" or "simulated".
-        service_level: per row target cycle service level in (0, 1).
+        service_level: per row target cycle service level in (0, 1); or
+            [rows, m] for m levels per row, which then shapes both results
+            (the simulated rows are simulated once for all m).
         mean_daily_demand, demand_std_daily: d̄ and σ_d, units/day.
         lead_time_days, lead_time_std_days: L and σ_L, days.
         review_period_days: R, days.
@@ -59,8 +61,9 @@ def stock_targets(
     sd = np.asarray(demand_std_daily, dtype=float)
     L = np.asarray(lead_time_days, dtype=float)
     sL = np.asarray(lead_time_std_days, dtype=float)
-    ss = safety_stock(norm.ppf(sl), L, sd, d, sL, review_period_days)
-    rop = reorder_point(d, L, ss, review_period_days)
+    per_row = (slice(None), None) if sl.ndim == 2 else slice(None)  # a row's inputs against each of its levels
+    ss = safety_stock(norm.ppf(sl), L[per_row], sd[per_row], d[per_row], sL[per_row], review_period_days)
+    rop = reorder_point(d[per_row], L[per_row], ss, review_period_days)
     sim = method == SIMULATED
     if demand_samples is not None and sim.any():
         rop_sim, ss_sim = simulated_reorder_point(

@@ -28,8 +28,9 @@ def service_level_tradeoff(
     Args:
         rows: the plan's SKU x node rows with abc, pattern, unit_cost_eur and
             target_service_level (the class's current target).
-        safety_stock_at: given a service level per row, the safety stock per
-            row (units) by the plan's method for that row.
+        safety_stock_at: given service levels [rows, levels], the safety
+            stock [rows, levels] (units) by the plan's method for each row:
+            one call for the whole ladder, so a simulated row is simulated once.
         annual_carrying_rate: cost of holding stock for a year as a share of
             its value (per year).
         levels: the service levels to price, each in (0, 1).
@@ -49,9 +50,10 @@ def service_level_tradeoff(
     targets = rows["target_service_level"].to_numpy(dtype=float)
     ladder = sorted(set(float(x) for x in levels) | set(np.unique(targets).tolist()))
     cost = rows["unit_cost_eur"].to_numpy(dtype=float)
+    all_ss = np.asarray(safety_stock_at(np.tile(np.asarray(ladder, dtype=float), (len(rows), 1))), dtype=float)
     out = []
-    for level in ladder:
-        ss = np.asarray(safety_stock_at(np.full(len(rows), level)), dtype=float)
+    for column, level in enumerate(ladder):
+        ss = all_ss[:, column]
         frame = rows[CLASS_COLUMNS].assign(ss=ss, value=ss * cost, on_target=np.isclose(targets, level))
         g = frame.groupby(CLASS_COLUMNS, sort=True).agg(
             rows=("ss", "size"), safety_stock_units=("ss", "sum"), safety_stock_value_eur=("value", "sum"),

@@ -199,3 +199,16 @@ def test_rejects_malformed_inputs() -> None:
         simulated_reorder_point(np.ones((1, 10)), [1.0], [5.0], [-1.0], 0.9)
     with pytest.raises(ValueError, match="mean_daily_demand"):
         simulated_reorder_point(np.ones((1, 10)), [-1.0], [5.0], [1.0], 0.9)
+
+
+def test_a_matrix_of_levels_reads_each_level_off_the_same_draws_as_one_call_per_level():
+    rng = np.random.default_rng(3)
+    hist = rng.poisson(0.4, size=(3, 120)).astype(float) * rng.integers(1, 6, size=(3, 120))
+    hist[2] = 0.0  # no history: the Poisson branch
+    d, levels = np.array([0.8, 1.5, 0.6]), [0.8, 0.95, 0.995]
+    rop, ss = simulated_reorder_point(hist, d, np.full(3, 14.0), np.full(3, 4.0), np.tile(levels, (3, 1)))
+    assert rop.shape == ss.shape == (3, 3)
+    for j, level in enumerate(levels):
+        one_rop, one_ss = simulated_reorder_point(hist, d, np.full(3, 14.0), np.full(3, 4.0), level)
+        np.testing.assert_array_equal(rop[:, j], one_rop)
+        np.testing.assert_array_equal(ss[:, j], one_ss)

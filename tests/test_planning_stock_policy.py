@@ -43,3 +43,13 @@ def test_without_history_every_row_falls_back_to_the_normal_formula_and_bad_inpu
         stock_targets(["magic", "normal", "normal"], [0.9] * 3, **_inputs())
     with pytest.raises(ValueError, match="service levels"):
         stock_targets(["normal"] * 3, [0.9, 1.0, 0.9], **_inputs())
+
+
+def test_a_matrix_of_levels_gives_each_column_what_one_call_per_level_gives():
+    x, methods, levels = _inputs(), ["normal", "simulated", "simulated"], [0.8, 0.95, 0.99]
+    ss, rop = stock_targets(methods, np.tile(levels, (3, 1)), **x)
+    assert ss.shape == rop.shape == (3, 3)
+    for j, level in enumerate(levels):
+        one_ss, one_rop = stock_targets(methods, np.full(3, level), **x)
+        np.testing.assert_allclose(ss[:, j], one_ss)
+        np.testing.assert_allclose(rop[:, j], one_rop)

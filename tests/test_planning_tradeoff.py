@@ -21,7 +21,7 @@ def _rows() -> pd.DataFrame:
 
 def test_normal_rows_are_priced_at_z_times_sigma_and_the_curve_is_convex():
     rows = _rows()
-    table = service_level_tradeoff(rows, lambda sl: norm.ppf(sl) * rows["sigma_ltd"].to_numpy(), 0.25)
+    table = service_level_tradeoff(rows, lambda sl: norm.ppf(sl) * rows["sigma_ltd"].to_numpy()[:, None], 0.25)
     a = table[table["abc"] == "A"].set_index("service_level")
     assert list(a.index) == sorted(DEFAULT_LEVELS)  # 0.98 is on the ladder already
     z95 = norm.ppf(0.95)
@@ -42,3 +42,17 @@ def test_bad_levels_and_missing_columns_are_named():
         service_level_tradeoff(rows, lambda sl: sl, 0.25, levels=(0.9, 1.0))
     with pytest.raises(ValueError, match="missing columns \\['abc'\\]"):
         service_level_tradeoff(rows.drop(columns="abc"), lambda sl: sl, 0.25)
+
+
+def test_the_ladder_is_priced_in_one_call_with_a_level_per_row_and_column():
+    """One call for the whole ladder: a simulated row is simulated once, not once per level."""
+    rows, calls = _rows(), []
+
+    def safety_stock_at(levels: np.ndarray) -> np.ndarray:
+        calls.append(levels.shape)
+        return norm.ppf(levels) * rows["sigma_ltd"].to_numpy()[:, None]
+
+    table = service_level_tradeoff(rows, safety_stock_at, 0.25)
+    ladder = sorted(set(DEFAULT_LEVELS) | {0.92})
+    assert calls == [(len(rows), len(ladder))]
+    assert table["service_level"].nunique() == len(ladder)
