@@ -81,7 +81,7 @@ class PublishedPlan:
     as_of: dt.date | None
     published_at: dt.datetime
     rows_by_table: dict[str, int]
-    inputs: str | None = None  # the fingerprint of what the plan was made from (orchestration/run_inputs.py)
+    inputs: str | None = None  # the fingerprint of what the plan was made from (orchestration/lib/run_inputs.py)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """audit.run_failures: one row per failed step of a failed run, so an operator finds failures with SQL.
 
-Written by the run-failure sensor (orchestration/failures.py); kept here as
+Written by the run-failure sensor (orchestration/defs/automation/failures.py); kept here as
 plain DuckDB so it is tested without a Dagster daemon. Recording the same
 run twice replaces its rows: sensors can be re-evaluated after a restart.
 """
