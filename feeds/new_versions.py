@@ -23,7 +23,7 @@ def raw_targets(contract: Contract) -> list[str]:
     return [ident(c.target_name) for c in contract.columns] + [ident(d.name) for d in contract.derived]
 
 
-def new_versions_insert_sql(contract: Contract, checked: str = "checked") -> str:
+def new_versions_insert_sql(contract: Contract, checked: str = "checked", loaded_before: bool = True) -> str:
     """SQL inserting the rows of `checked` without a reason_code that differ from their key's latest loaded version.
 
     Parameters: the file id and the file's as-of date. Each distinct personal
@@ -34,7 +34,9 @@ def new_versions_insert_sql(contract: Contract, checked: str = "checked") -> str
     and a row is compared with it by a left join on the key (a key has one
     latest version): a `not exists` over every column would make DuckDB group
     the file's rows by all their values first.
-    The rows go in as `checked` holds them, in file order.
+    The rows go in as `checked` holds them, in file order. `loaded_before`
+    False (the raw table is empty, as on a merchant's first file) leaves the
+    lookup out: there is no version to compare with.
     """
     if any(contract.column(k).pii for k in contract.key):
         raise ValueError(f"{contract.dataset}: a key column cannot be personal (it is matched as sent)")
@@ -59,13 +61,16 @@ def new_versions_insert_sql(contract: Contract, checked: str = "checked") -> str
     same_file_key = " and ".join(f"loaded.{k} = file_keys.{k}" for k in keys)
     same_key = " and ".join(f"latest.{k} = typed_rows.{k}" for k in keys)
     same_values = " and ".join(f"latest.{t} is not distinct from typed_rows.{t}" for t in targets)
-    return f"""
+    typed_rows = f"""
 insert into {contract.table} ({', '.join(targets)}, _file_id, _file_date, _row_number, _ingested_at)
 with {''.join(pseudonyms)}typed_rows as (
     select {', '.join(f'{v} as {t}' for v, t in zip(values, targets))}, good._row_number
     from {ident(checked)} as good{joins}
     where good.reason_code is null
-),
+)"""
+    if not loaded_before:
+        return f"{typed_rows}\n\nselect {', '.join(f'typed_rows.{t}' for t in targets)}, ?, ?, typed_rows._row_number, now()\nfrom typed_rows\n"
+    return f"""{typed_rows},
 
 file_keys as (
     select distinct {', '.join(f"{typed(contract.column(k), ident(k))} as {ident(contract.column(k).target_name)}" for k in contract.key)}
@@ -95,5 +100,6 @@ where latest._found is null or not ({same_values})
 
 def insert_new_versions(conn: duckdb.DuckDBPyConnection, contract: Contract, file_id: str, as_of: dt.date) -> int:
     """Insert the good rows of temp table `checked` that are new versions; returns how many."""
-    [(inserted,)] = conn.execute(new_versions_insert_sql(contract), [file_id, as_of]).fetchall()
+    [(loaded_before,)] = conn.execute(f"select exists (select 1 from {contract.table})").fetchall()
+    [(inserted,)] = conn.execute(new_versions_insert_sql(contract, loaded_before=bool(loaded_before)), [file_id, as_of]).fetchall()
     return int(inserted)

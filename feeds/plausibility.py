@@ -201,7 +201,12 @@ def order_history_start(
 
 
 def quantity_limit(conn: duckdb.DuckDBPyConnection, configured: int | None = None) -> QuantityLimit:
-    """The limit for the file in temp table `checked`: the configured one, else learned from the lines so far."""
+    """The limit for the file in temp table `checked`: the configured one, else learned from the lines so far.
+
+    The percentile's line is found among the distinct quantities with their
+    counts (a few hundred values), not by sorting every line loaded so far,
+    which grew with the history (a file of the 27th month sorted 27 months).
+    """
     if configured is not None:
         return QuantityLimit(int(configured), "orders.max_abs_quantity in crossdock.yaml")
     [(typical,)] = conn.execute(
@@ -212,14 +217,25 @@ def quantity_limit(conn: duckdb.DuckDBPyConnection, configured: int | None = Non
             select abs(try_cast(quantity as double)) from checked where reason_code is null
         ),
 
-        ranked as (
-            select units, row_number() over (order by units) - 1 as position, count(*) over () as lines
+        counted as (
+            select units, count(*) as lines_with
             from units
             where units is not null
+            group by units
+        ),
+
+        placed as (
+            select units, sum(lines_with) over (order by units) as lines_upto, sum(lines_with) over () as lines
+            from counted
+        ),
+
+        wanted as (
+            select least(floor({PERCENTILE} * (any_value(lines) - 1)), any_value(lines) - 2) as position from placed
         )
 
-        select max(units) from ranked
-        where position = least(floor({PERCENTILE} * (lines - 1)), lines - 2)
+        -- the line at 0-based `position` in the quantities' order: the smallest quantity with more lines up to it
+        select min(units) from placed, wanted
+        where wanted.position >= 0 and lines_upto > wanted.position
         """
     ).fetchall()
     typical = float(typical or 0.0)
