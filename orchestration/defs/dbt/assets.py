@@ -50,7 +50,11 @@ class CrossdockTranslator(DagsterDbtTranslator):
         return ["team:data-platform"]
 
 
-TRANSLATOR = CrossdockTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+# dbt's tests on sources (reference.fx_rates) are asset checks of the source's asset too: without the setting
+# dagster-dbt logged each as an AssetObservation with a warning ("executed due to dbt indirect selection").
+TRANSLATOR = CrossdockTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=True)
+)
 
 
 class DbtBuildConfig(dg.Config):
