@@ -107,33 +107,53 @@ def dbt_model_assets() -> dg.AssetsDefinition:
             context.log.info(f"planning as of {config.as_of} (dbt var as_of)")
         with warehouse.get_connection() as conn:  # closed before dbt opens the file itself
             record_staging(conn, context.run_id, "dbt models")
+        events, failure, invocation = [], None, None
         try:
-            # row counts of the tables (not views), counted once dbt has let go of the DuckDB file
-            yield from dbt.cli(args, context=context).stream().fetch_row_counts()
+            invocation = dbt.cli(args, context=context)
+            for event in invocation.stream():  # kept also when dbt fails half-way: what it built is reported
+                events.append(event)
         except Exception as error:  # dbt opens the warehouse itself: a lock held elsewhere is worth a retry
-            retry_if_transient(context, error)
-        finally:
-            release_dbt_duckdb_handle()
+            failure = error
+        if invocation is not None:
+            yield from with_row_counts(context, events, invocation.manifest, warehouse)
+        if failure is not None:
+            retry_if_transient(context, failure)
 
     return crossdock_dbt_models
 
 
-def release_dbt_duckdb_handle() -> None:
-    """Close the warehouse handle dbt-duckdb keeps in this process after counting rows.
+def with_row_counts(
+    context: dg.AssetExecutionContext, events: list, manifest: Mapping[str, Any], warehouse: DuckDBResource
+) -> list:
+    """`events` with dagster/row_count on each table dbt built (views are not counted), from one query.
 
-    fetch_row_counts opens the warehouse through dbt's adapter, and
-    dbt-duckdb caches that DuckDB instance for the life of the process. In
-    a single-process run (`execute_in_process`, the tests) every later step
-    then fails with "Can't open a connection to same database file with a
-    different configuration". dbt-duckdb has no public call for this; it
-    closes the same object itself when its credentials change.
+    dbt holds the DuckDB file while it runs, so rows are counted once it has
+    exited and the events are handed to Dagster then (as fetch_row_counts did).
+    dagster-dbt's fetch_row_counts opened dbt's adapter in this process and ran
+    one query per table, and its thread pool polled in a loop for the whole
+    dbt build, one core busy beside dbt's two threads; here one
+    `select count(*) ... union all` on the warehouse counts every table.
+    A failed count leaves the events without it and says so: it never fails the run.
     """
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    with DuckDBConnectionManager._LOCK:
-        if DuckDBConnectionManager._ENV is not None:
-            DuckDBConnectionManager._ENV.close()
-            DuckDBConnectionManager._ENV = None
+    tables = {}
+    for index, event in enumerate(events):
+        if isinstance(event, (dg.Output, dg.AssetMaterialization)) and "unique_id" in event.metadata:
+            node = manifest["nodes"].get(event.metadata["unique_id"].value) or {}
+            if node and node.get("config", {}).get("materialized") != "view":
+                tables[index] = f'"{node["schema"]}"."{node.get("alias") or node["name"]}"'
+    if not tables:
+        return events
+    query = " union all ".join(f"select {i} as event, count(*) as row_count from {relation}" for i, relation in tables.items())
+    try:
+        with warehouse.get_connection() as conn:
+            counts = dict(conn.execute(query).fetchall())
+    except Exception as error:  # the row counts are for the UI: the run does not depend on them
+        context.log.warning(f"row counts of the dbt tables not fetched: {error}")
+        return events
+    return [
+        event.with_metadata({**event.metadata, "dagster/row_count": dg.MetadataValue.int(counts[i])}) if i in counts else event
+        for i, event in enumerate(events)
+    ]
 
 
 def as_of_run_config(as_of: str | None) -> dict:
