@@ -4,7 +4,12 @@ Modules, one job each:
 
 - `feeds.contracts`: the written contracts of the landing feeds; `feeds.docs` writes docs/feeds.md from them.
 - `feeds.audit`: DDL of the raw and audit tables.
-- `feeds.readers`: land a file (any format) into a temporary all-text table.
+- `feeds.readers`: land a file (any format) into a temporary all-text table (`land_file`); its parts:
+  `encodings` (the file's encoding, a UTF-8 copy DuckDB reads as exactly that file), `csv_reader` (DuckDB's
+  CSV reader with its rejects, the sniffed dialect, the lines that are no rows and their line numbers),
+  `json_lines` (JSON Lines read line by line), `unsafe_values` (NUL bytes, over-long values, open quotes:
+  flagged and quarantined), `landed` (the landed tables, limits and reason codes they share) and
+  `masked_lines` (personal values hidden in a quarantined bad line).
 - `feeds.row_checks`: the contract as SQL that tags every landed row with what it breaks.
 - `feeds.plausibility`: what a row may plausibly say for this merchant.
 - `feeds.file_dates`: the date a landing file speaks for.

@@ -15,7 +15,7 @@ from feeds.plausibility import (
     REASON_CODES,
     TIME_ZONE_SLACK_DAYS,
 )
-from feeds.readers import LANDING_REASON_CODES, MAX_VALUE_CHARS, SHOWN_CHARS
+from feeds.landed import LANDING_REASON_CODES, MAX_VALUE_CHARS, SHOWN_CHARS
 from feeds.row_checks import column_rules
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "feeds.md"

@@ -25,23 +25,17 @@ import duckdb
 
 from feeds.audit import ensure_schema
 from feeds.contracts import Contract, contract_for_file
+from feeds.csv_reader import landed_delimiter
 from feeds.file_dates import file_date, future_date_note
+from feeds.landed import UnreadableFile, bad_lines_table, display_name, safe_text, shortened_sql
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
+from feeds.masked_lines import masked_line
 from feeds.new_versions import insert_new_versions
 from feeds.plausibility import Plausibility, check_plausibility
-from feeds.readers import (
-    UnreadableFile,
-    bad_lines_table,
-    display_name,
-    land_file,
-    landed_delimiter,
-    masked_line,
-    quarantine_flagged_rows,
-    safe_text,
-    shortened_sql,
-)
+from feeds.readers import land_file
 from feeds.row_checks import checked_rows_sql, mark_repeated_keys, pseudonym, record_json_sql, use_pii_key
 from feeds.sql import ident
+from feeds.unsafe_values import quarantine_flagged_rows
 
 log = logging.getLogger(__name__)
 

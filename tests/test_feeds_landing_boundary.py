@@ -350,16 +350,16 @@ def test_many_ragged_lines_are_each_their_own_row(tmp_path, conn):
 def test_line_and_blank_line_counts_are_exact_across_chunk_boundaries(tmp_path, monkeypatch, chunk):
     import random
 
-    import feeds.readers as readers
+    import feeds.csv_reader as csv_reader
 
-    monkeypatch.setattr(readers, "COUNT_CHUNK_BYTES", chunk)
+    monkeypatch.setattr(csv_reader, "COUNT_CHUNK_BYTES", chunk)
     rng = random.Random(chunk)
     for _ in range(100):
         data = bytes(rng.choice(b"ab\n\r\n\n") for _ in range(rng.randint(0, 60)))
         (tmp_path / "f.csv").write_bytes(data)
         positions = sorted(rng.sample(range(len(data) + 3), k=min(5, len(data) + 3)))
-        expected = [(data[:p].count(b"\n"), len(readers.BLANK_LINE.findall(data[:p]))) for p in positions]
-        assert readers._line_counts_before(tmp_path / "f.csv", positions) == expected, (data, positions)
+        expected = [(data[:p].count(b"\n"), len(csv_reader.BLANK_LINE.findall(data[:p]))) for p in positions]
+        assert csv_reader._line_counts_before(tmp_path / "f.csv", positions) == expected, (data, positions)
 
 
 def test_a_json_file_with_no_object_is_rejected_saying_why(tmp_path, conn):
@@ -370,9 +370,9 @@ def test_a_json_file_with_no_object_is_rejected_saying_why(tmp_path, conn):
 
 
 def test_a_line_beyond_the_longest_read_rejects_the_file_without_a_wrong_line_number(tmp_path, conn, monkeypatch):
-    import feeds.readers
+    import feeds.landed
 
-    monkeypatch.setattr(feeds.readers, "MAX_LINE_BYTES", 1 << 20)
+    monkeypatch.setattr(feeds.landed, "MAX_LINE_BYTES", 1 << 20)
     land(tmp_path, "orders/orders_a.csv", "\n".join([HEADER, good(1), good(90).replace("SKU-1", "H" * (2 << 20)), good(2)]) + "\n")
     result = ingest(conn, tmp_path)
     assert result.status == "rejected"

@@ -77,7 +77,7 @@ from feeds.audit import ensure_schema
 from feeds.contracts import CONTRACTS, ORDERS, Column, Contract, contracts_for_feed
 from feeds.ingest import FileResult, ingest_feed, ingest_file, landing_files
 from feeds.plausibility import REASON_CODES as PLAUSIBILITY_CODES
-from feeds.readers import LANDING_REASON_CODES
+from feeds.landed import LANDING_REASON_CODES
 
 SALT = "prop-salt"
 REASON_CODES = {"missing_value", "bad_type", "missing_timezone", "not_allowed", "out_of_range", "zero_quantity", "duplicate_key",

@@ -1,0 +1,82 @@
+"""A landing file's encoding, and a copy DuckDB reads as exactly that file, in UTF-8."""
+from __future__ import annotations
+
+import codecs
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from feeds.landed import UnreadableFile, display_name
+
+GLOB_CHARACTERS = set("*?[]{}")
+
+
+def detect_encoding(path: Path, chunk_bytes: int = 1 << 20) -> str:
+    """'utf-8' (with or without BOM), 'utf-16' (BOM, either byte order) or 'latin-1'
+    (any 8-bit legacy encoding: read as Windows-1252, else Latin-1).
+
+    Merchants' tools still write Latin-1 (Excel's CSV on Windows); every byte
+    sequence decodes as Latin-1, so it is the fallback once UTF-8 fails. The
+    whole file is checked: one accented name on the last line decides.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        first = handle.read(chunk_bytes)
+        if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        chunk = first
+        try:
+            while chunk:
+                decoder.decode(chunk)
+                chunk = handle.read(chunk_bytes)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "latin-1"
+    return "utf-8"
+
+
+def is_utf8_path(path: Path) -> bool:
+    """False for a name that is not UTF-8 on disk (a Latin-1 name from a Windows share)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def readable_copy(path: Path, encoding: str) -> Iterator[tuple[Path, str]]:
+    """A path DuckDB reads as exactly this one file, and the encoding to read it with.
+
+    DuckDB treats `*?[]{}` in a path as a glob (a file called orders_*.csv
+    would read its neighbours), and it decodes UTF-16 as little-endian only:
+    such files are read through a copy in a private temp folder, UTF-16 ones
+    transcoded to UTF-8.
+    """
+    if encoding == "utf-8" and not (GLOB_CHARACTERS & set(str(path))) and is_utf8_path(path):
+        yield path, encoding
+        return
+    with tempfile.TemporaryDirectory(prefix="crossdock-land-") as folder:
+        copy = Path(folder) / f"file{path.suffix.lower()}"
+        if encoding == "utf-16":
+            try:
+                text = path.read_bytes().decode("utf-16")
+            except UnicodeDecodeError as exc:
+                raise UnreadableFile(f"{display_name(path)} starts with a UTF-16 byte-order mark but is not valid UTF-16: {exc.reason}") from exc
+            copy.write_text(text, encoding="utf-8")
+            encoding = "utf-8"
+        elif encoding == "latin-1":
+            # Excel on Western Windows writes Windows-1252 (euro sign, curly quotes in 0x80-0x9F),
+            # which DuckDB's latin-1 refuses; bytes undefined there fall back to Latin-1
+            raw = path.read_bytes()
+            try:
+                text = raw.decode("cp1252")
+            except UnicodeDecodeError:
+                text = raw.decode("latin-1")
+            copy.write_text(text, encoding="utf-8")
+            encoding = "utf-8"
+        else:
+            shutil.copyfile(path, copy)
+        yield copy, encoding
