@@ -151,6 +151,7 @@ class RunConsole(progress.ProgressSink):
         self._counts: dict[str, int] = {}
         self._loops: dict[object, tuple[int, int | None]] = {}
         self.failed_steps: list[str] = []
+        self._warned: dict[str, list[str]] = {}  # warning line -> the other steps that gave it too
         encoding = getattr(stream, "encoding", None) or "utf-8"
         try:
             "✓✗".encode(encoding)
@@ -178,6 +179,10 @@ class RunConsole(progress.ProgressSink):
         return self
 
     def __exit__(self, *exc: object) -> None:
+        repeated = {message: steps for message, steps in self._warned.items() if steps}
+        for message, steps in repeated.items():  # message: the warning's first line, as printed
+            shown = message if len(message) <= 80 else message[:77] + "..."
+            self.line(f"! also from {', '.join(dict.fromkeys(steps))}: {shown}", "yellow")
         progress.set_sink(self._previous_sink)
         if self._progress is not None:
             self._progress.stop()
@@ -214,7 +219,10 @@ class RunConsole(progress.ProgressSink):
                 message = str(meta.get("orig_message", record.getMessage())).strip()
                 if record.levelno >= logging.ERROR and message.startswith(ABANDONED) and step_key:
                     self.line(f"- {self._label(step_key):<{self._width}}  not run: a step it needs failed", "dim")
+                elif first_line(message) in self._warned:  # e.g. the PII salt warning of every ingest step
+                    self._warned[first_line(message)].append(self._label(step_key))
                 else:
+                    self._warned[first_line(message)] = []
                     self.line(f"! {self._label(step_key)}: {first_line(message)}", "yellow")
             return
         kind = event.event_type

@@ -107,6 +107,29 @@ def test_each_step_is_one_line_with_its_time_and_the_debug_log_goes_to_the_file(
     assert "dbt says hello on stdout" in logged and "a line from a child process" in logged
 
 
+SALT = "customer ids are pseudonymised with the public demo salt: anyone with the warehouse can re-identify them"
+
+
+@dg.asset
+def ingest_a(context: dg.AssetExecutionContext) -> None:
+    context.log.warning(SALT)
+
+
+@dg.asset
+def ingest_b(context: dg.AssetExecutionContext) -> None:
+    context.log.warning(SALT)
+
+
+def test_a_warning_every_step_gives_is_shown_once_and_names_the_others_at_the_end(tmp_path, capfd):
+    run(job_of(ingest_a, ingest_b), tmp_path / "run.log")
+    lines = capfd.readouterr().out.splitlines()
+    assert sum(SALT in line for line in lines) == 1
+    first_step = next(line for line in lines if SALT in line).split(":")[0].removeprefix("! ")
+    other_step = ({"ingest_a", "ingest_b"} - {first_step}).pop()
+    assert lines[-1] == f"! also from {other_step}: {SALT[:77]}..."
+    assert len(lines) == 4  # two steps, the warning once, the note naming the other step
+
+
 def test_a_failure_says_the_assets_own_words(tmp_path, capfd):
     run(job_of(refused), tmp_path / "run.log")
     [line] = capfd.readouterr().out.splitlines()
