@@ -62,16 +62,23 @@ from expectations.gx_runner import (
     collect_failures,
     dataframe_batch,
     date_text,
-    exception_message,
+    example_rows,
+    failure_head,
     gx_context,
+    missing_columns_failure,
     percent_text,
     plain_number,
     plural,
+    suite_subset,
     text_or,
+    unrun_or_missing_text,
+    validate_with_examples,
 )
 
 # Short suite names used in messages ("series: ...; rows: ...").
 FORECAST_SUITE_LABELS: dict[str, str] = {FORECAST_ROWS_SUITE_NAME: "rows", FORECAST_SERIES_SUITE_NAME: "series"}
+# What a failure counts, per suite ("failed on 3 rows"); also that of an expectation GX could not run.
+FORECAST_SUITE_UNITS: dict[str, str] = {FORECAST_ROWS_SUITE_NAME: "rows", FORECAST_SERIES_SUITE_NAME: "series"}
 
 TABLE_LEVEL_TYPES = frozenset(
     {"expect_table_columns_to_match_set", "expect_column_unique_value_count_to_be_between"}
@@ -177,11 +184,6 @@ def _gx_frame(forecast: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _suite_subset(name: str, builder: Any, keep: set[str]) -> gx.ExpectationSuite:
-    # A fresh suite: an expectation object belongs to the suite it was added to.
-    return gx.ExpectationSuite(name=name, expectations=[e for e in builder().expectations if e.description in keep])
-
-
 def _validate_rows(batch: Any, frame: pd.DataFrame, horizon_days: int) -> tuple[gx.ExpectationSuite, Any, list[dict]]:
     """Row-level suite: counts for all (BASIC), example positions for failures (SUMMARY).
 
@@ -198,40 +200,22 @@ def _validate_rows(batch: Any, frame: pd.DataFrame, horizon_days: int) -> tuple[
         else:
             runnable.add(expectation.description)
     builder = lambda: forecast_rows_suite(horizon_days)  # noqa: E731
-    suite = full if not not_run else _suite_subset(FORECAST_ROWS_SUITE_NAME, builder, runnable)
-    result = batch.validate(suite, result_format={"result_format": "BASIC"})
-    failed = {
-        r.expectation_config.description
-        for r in result.results
-        if not r.success and exception_message(r) is None and r.expectation_config.type not in TABLE_LEVEL_TYPES
-    }
-    if failed:
-        retry = _suite_subset(f"{FORECAST_ROWS_SUITE_NAME}_examples", builder, failed)
-        detailed = batch.validate(
-            retry, result_format={"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES}
-        )
-        by_description = {r.expectation_config.description: r for r in detailed.results}
-        for r in result.results:
-            extra = by_description.get(r.expectation_config.description)
-            if extra is not None and extra.result:
-                r.result["partial_unexpected_index_list"] = extra.result.get("partial_unexpected_index_list", [])
-    return full, result, not_run
+    suite = full if not not_run else suite_subset(FORECAST_ROWS_SUITE_NAME, builder, runnable)
+    return full, validate_with_examples(batch, suite, builder, TABLE_LEVEL_TYPES), not_run
 
 
 # ----------------------------------------------------------------------------- failures
 
 
 def _row_failure(result: Any, frame: pd.DataFrame) -> dict:
-    failure = base_failure(FORECAST_ROWS_SUITE_NAME, result, "rows")
-    stats = result.result or {}
     config = result.expectation_config
     kind = config.type
-    columns = failure["columns"]
-
     if kind == "expect_table_columns_to_match_set":
-        missing = [c for c in config.kwargs["column_set"] if c not in frame.columns]
-        failure.update(unit="columns", unexpected_count=len(missing), missing=missing, examples=missing)
-        return failure
+        return missing_columns_failure(FORECAST_ROWS_SUITE_NAME, result, frame)
+
+    failure = base_failure(FORECAST_ROWS_SUITE_NAME, result, "rows")
+    stats = result.result or {}
+    columns = failure["columns"]
 
     if kind == "expect_column_unique_value_count_to_be_between":
         column = config.kwargs["column"]
@@ -246,10 +230,9 @@ def _row_failure(result: Any, frame: pd.DataFrame) -> dict:
         )
         return failure
 
-    positions = [int(i) for i in stats.get("partial_unexpected_index_list") or [] if not isinstance(i, dict)]
-    rows = frame.iloc[positions[:MAX_EXAMPLES]] if positions else frame.iloc[0:0]
+    rows = example_rows(result, frame)
     examples: list[str] = []
-    example_rows: list[dict] = []
+    shown_rows: list[dict] = []
     shown = [c for c in (*KEY_COLUMNS, "forecast_date", *columns) if c in frame.columns]
     if kind == "expect_column_pair_values_to_be_equal":
         shown += [c for c in ("as_of",) if c in frame.columns]
@@ -260,9 +243,9 @@ def _row_failure(result: Any, frame: pd.DataFrame) -> dict:
             label += f" ({detail})"
         if label not in examples:
             examples.append(label)
-        example_rows.append({c: _json_value(row.get(c)) for c in dict.fromkeys(shown)})
+        shown_rows.append({c: _json_value(row.get(c)) for c in dict.fromkeys(shown)})
     failure["examples"] = examples
-    failure["example_rows"] = example_rows
+    failure["example_rows"] = shown_rows
     return failure
 
 
@@ -295,19 +278,11 @@ def _series_failure(result: Any, series: pd.DataFrame, forecast: pd.DataFrame, h
     return failure
 
 
-def _error_failure(suite_name: str, result: Any, error: str) -> dict:
-    failure = base_failure(suite_name, result, "rows" if suite_name == FORECAST_ROWS_SUITE_NAME else "series")
-    failure.update(unexpected_count=None, unexpected_percent=None, error=error)
-    return failure
-
-
 def _describe(failure: dict) -> str:
-    label = FORECAST_SUITE_LABELS.get(failure["suite"], failure["suite"])
-    head = f"{label}: {failure['description']} [{failure['expectation_type']}]"
-    if failure.get("error"):
-        return f"{head} could not run: {failure['error']}"
-    if failure["unit"] == "columns":
-        return f"{head} failed: missing column(s) {', '.join(failure['missing'])}"
+    head = failure_head(failure, FORECAST_SUITE_LABELS)
+    common = unrun_or_missing_text(failure, head)
+    if common is not None:
+        return common
     if failure["unit"] == "distinct values":
         count = failure["unexpected_count"]
         column = failure["column"]
@@ -399,7 +374,7 @@ def validate_forecast(forecast: pd.DataFrame, expected_series: pd.DataFrame, hor
         return _series_failure(res, series, frame, horizon)
 
     # Message order: series failures (what the plan would miss) before row-level ones.
-    failures, evaluated, successful = collect_failures(suites, FORECAST_SERIES_SUITE_NAME, failure_of, _error_failure)
+    failures, evaluated, successful = collect_failures(suites, FORECAST_SERIES_SUITE_NAME, failure_of, FORECAST_SUITE_UNITS)
 
     frame_stats = _frame_statistics(forecast)
     expected_count = int(len(series)) if series is not None else int(len(expected_series_keys(expected_series)))

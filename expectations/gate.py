@@ -47,12 +47,16 @@ from expectations.gx_runner import (
     collect_failures,
     dataframe_batch,
     date_text,
-    exception_message,
+    example_rows,
+    failure_head,
     gx_context,
+    missing_columns_failure,
     percent_text,
     plain_number,
     plural,
     text_or,
+    unrun_or_missing_text,
+    validate_with_examples,
 )
 
 from expectations.market_days import (
@@ -77,6 +81,8 @@ __all__ = ["GateResult", "GateThresholds", "validate_training_data"]
 
 # Short suite names used in messages ("market_days: ...; rows: ...").
 SUITE_LABELS: dict[str, str] = {ROWS_SUITE_NAME: "rows", MARKET_DAYS_SUITE_NAME: "market_days"}
+# What a failure counts, per suite ("failed on 3 rows"); also that of an expectation GX could not run.
+SUITE_UNITS: dict[str, str] = {ROWS_SUITE_NAME: "rows", MARKET_DAYS_SUITE_NAME: "market-days"}
 MESSAGE_MARKETS = 8  # per-market breakdowns shown in the message
 
 
@@ -100,29 +106,9 @@ def _market_day_label(item: dict) -> str:
 def _validate_rows(batch: Any, markets: list[str]) -> tuple[gx.ExpectationSuite, Any]:
     """Row-level suite: counts for all (BASIC), example positions for failures (SUMMARY)."""
     suite = training_data_rows_suite(markets)
-    result = batch.validate(suite, result_format={"result_format": "BASIC"})
-    failed = {
-        r.expectation_config.description
-        for r in result.results
-        if not r.success
-        and exception_message(r) is None
-        and r.expectation_config.type != "expect_table_columns_to_match_set"
-    }
-    if failed:
-        # A fresh suite: an expectation object belongs to the suite it was added to.
-        retry = training_data_rows_suite(markets)
-        retry = gx.ExpectationSuite(
-            name=f"{ROWS_SUITE_NAME}_examples",
-            expectations=[e for e in retry.expectations if e.description in failed],
-        )
-        detailed = batch.validate(
-            retry, result_format={"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES}
-        )
-        by_description = {r.expectation_config.description: r for r in detailed.results}
-        for r in result.results:
-            extra = by_description.get(r.expectation_config.description)
-            if extra is not None and extra.result:
-                r.result["partial_unexpected_index_list"] = extra.result.get("partial_unexpected_index_list", [])
+    result = validate_with_examples(
+        batch, suite, lambda: training_data_rows_suite(markets), {"expect_table_columns_to_match_set"}
+    )
     return suite, result
 
 
@@ -130,19 +116,13 @@ def _validate_rows(batch: Any, markets: list[str]) -> tuple[gx.ExpectationSuite,
 
 
 def _row_failure(result: Any, frame: pd.DataFrame) -> dict:
-    failure = base_failure(ROWS_SUITE_NAME, result, "rows")
-    stats = result.result or {}
     kwargs = result.expectation_config.kwargs
     kind = result.expectation_config.type
-
     if kind == "expect_table_columns_to_match_set":
-        # In the suite's column order (GX reports them sorted).
-        missing = [c for c in kwargs["column_set"] if c not in frame.columns]
-        failure.update(unit="columns", unexpected_count=len(missing), missing=missing, examples=missing)
-        return failure
+        return missing_columns_failure(ROWS_SUITE_NAME, result, frame)
 
-    positions = [int(i) for i in stats.get("partial_unexpected_index_list") or [] if not isinstance(i, dict)]
-    rows = frame.iloc[positions[:MAX_EXAMPLES]] if positions else frame.iloc[0:0]
+    failure = base_failure(ROWS_SUITE_NAME, result, "rows")
+    rows = example_rows(result, frame)
     column = kwargs.get("column")
     examples: list[str] = []
     for _, row in rows.iterrows():
@@ -240,19 +220,11 @@ def _stop_sentence(history: MarketHistory, thresholds: GateThresholds) -> str:
     )
 
 
-def _error_failure(suite_name: str, result: Any, error: str) -> dict:
-    failure = base_failure(suite_name, result, "rows" if suite_name == ROWS_SUITE_NAME else "market-days")
-    failure.update(unexpected_count=None, unexpected_percent=None, error=error)
-    return failure
-
-
 def _describe(failure: dict) -> str:
-    label = SUITE_LABELS.get(failure["suite"], failure["suite"])
-    head = f"{label}: {failure['description']} [{failure['expectation_type']}]"
-    if failure.get("error"):
-        return f"{head} could not run: {failure['error']}"
-    if failure["unit"] == "columns":
-        return f"{head} failed: missing column(s) {', '.join(failure['missing'])}"
+    head = failure_head(failure, SUITE_LABELS)
+    common = unrun_or_missing_text(failure, head)
+    if common is not None:
+        return common
     count = failure["unexpected_count"]
     text = f"{head} failed on {count} {plural(count, failure['unit'])}"
     if failure.get("stopped"):
@@ -368,7 +340,7 @@ def validate_training_data(
         return _market_day_failure(res, market_days, markets, by_market, thresholds)
 
     # Message order: market-day failures (the business symptom) before row-level ones.
-    failures, evaluated, successful = collect_failures(suites, MARKET_DAYS_SUITE_NAME, failure_of, _error_failure)
+    failures, evaluated, successful = collect_failures(suites, MARKET_DAYS_SUITE_NAME, failure_of, SUITE_UNITS)
 
     frame_stats = _frame_statistics(frame)
 

@@ -3,9 +3,11 @@
 The training-data gate (`expectations.gate`) and the forecast gate
 (`expectations.forecast_gate`) validate different frames with different
 suites, but run them the same way: an ephemeral GX context with a pandas
-source, whole-dataframe batches, results walked in the suite's own order, a
-failed expectation turned into a failure dict, and one `GateResult` whose
-message a planner can act on. That machinery lives here, once; each gate
+source, whole-dataframe batches, counts for every expectation and example
+rows only for the failed ones, results walked in the suite's own order, a
+failed expectation turned into a failure dict (missing columns and expectations
+GX could not run worded alike), and one `GateResult` whose message a planner
+can act on. That machinery lives here, once; each gate
 keeps its suites and how it describes its own failures.
 
 GX analytics are switched off (GX_ANALYTICS_ENABLED, unless set) when the
@@ -15,7 +17,7 @@ and importing this module must not change the environment.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,6 +123,49 @@ def dataframe_batch(source: Any, asset_name: str, frame: pd.DataFrame) -> Any:
     return batch_definition.get_batch(batch_parameters={"dataframe": frame})
 
 
+def suite_subset(name: str, build_suite: Callable[[], gx.ExpectationSuite], keep: Collection[str]) -> gx.ExpectationSuite:
+    """The expectations of a freshly built suite whose descriptions are in `keep`, as suite `name`.
+
+    Built anew, not copied: an expectation object belongs to the suite it was added to.
+    """
+    return gx.ExpectationSuite(name=name, expectations=[e for e in build_suite().expectations if e.description in keep])
+
+
+def validate_with_examples(
+    batch: Any,
+    suite: gx.ExpectationSuite,
+    build_suite: Callable[[], gx.ExpectationSuite],
+    without_examples: Collection[str],
+) -> Any:
+    """GX's result for `suite` on `batch`: counts for all, example row positions for the failed ones.
+
+    COMPLETE on a 1M-row frame makes GX list every unexpected row and build an
+    index query (~25 s with failures); BASIC gives the counts in ~1.2 s. So the
+    suite runs once with BASIC, and only the expectations that failed run again
+    (rebuilt by `build_suite`) with SUMMARY, whose `partial_unexpected_index_list`
+    (up to MAX_EXAMPLES positions, the frame having a 0..n-1 index) is copied
+    into the BASIC result. Expectation types in `without_examples` (table-level:
+    no rows to point at) and expectations GX could not run are not run again.
+    """
+    result = batch.validate(suite, result_format={"result_format": "BASIC"})
+    failed = {
+        r.expectation_config.description
+        for r in result.results
+        if not r.success and exception_message(r) is None and r.expectation_config.type not in without_examples
+    }
+    if failed:
+        retry = suite_subset(f"{suite.name}_examples", build_suite, failed)
+        detailed = batch.validate(
+            retry, result_format={"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES}
+        )
+        by_description = {r.expectation_config.description: r for r in detailed.results}
+        for r in result.results:
+            extra = by_description.get(r.expectation_config.description)
+            if extra is not None and extra.result:
+                r.result["partial_unexpected_index_list"] = extra.result.get("partial_unexpected_index_list", [])
+    return result
+
+
 def exception_message(result: Any) -> str | None:
     """The first exception message GX recorded for an expectation, if any."""
     info = result.exception_info or {}
@@ -162,17 +207,33 @@ def base_failure(suite_name: str, result: Any, unit: str) -> dict:
     }
 
 
+def missing_columns_failure(suite_name: str, result: Any, frame: pd.DataFrame) -> dict:
+    """A failed expect_table_columns_to_match_set: the columns `frame` lacks, in the suite's order (GX sorts them)."""
+    missing = [c for c in result.expectation_config.kwargs["column_set"] if c not in frame.columns]
+    failure = base_failure(suite_name, result, "columns")
+    failure.update(unexpected_count=len(missing), missing=missing, examples=missing)
+    return failure
+
+
+def example_rows(result: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `frame` (0..n-1 index) at the positions GX gave as examples of a failure, at most MAX_EXAMPLES."""
+    stats = result.result or {}
+    positions = [int(i) for i in stats.get("partial_unexpected_index_list") or [] if not isinstance(i, dict)]
+    return frame.iloc[positions[:MAX_EXAMPLES]] if positions else frame.iloc[0:0]
+
+
 def collect_failures(
     suites: Iterable[Suite],
     first: str,
     failure_of: Callable[[str, Any], dict],
-    error_failure: Callable[[str, Any, str], dict],
+    units: Mapping[str, str],
 ) -> tuple[list[dict], int, int]:
     """(failures, evaluated, successful) over the suites' results, suite `first` first, each in its suite's order.
 
     GX returns results in its own order; the message follows the suite's, with
     the suite that names the business symptom first. An expectation GX could
-    not run becomes `error_failure`; any other failure `failure_of`.
+    not run becomes a failure with its `error` (counted in its suite's entry of
+    `units`); any other failure is `failure_of(suite_name, result)`.
     """
     failures: list[dict] = []
     evaluated = successful = 0
@@ -184,5 +245,26 @@ def collect_failures(
                 successful += 1
                 continue
             error = exception_message(res)
-            failures.append(error_failure(suite_name, res, error) if error is not None else failure_of(suite_name, res))
+            failures.append(_error_failure(suite_name, res, error, units[suite_name]) if error is not None else failure_of(suite_name, res))
     return failures, evaluated, successful
+
+
+def _error_failure(suite_name: str, result: Any, error: str, unit: str) -> dict:
+    failure = base_failure(suite_name, result, unit)
+    failure.update(unexpected_count=None, unexpected_percent=None, error=error)
+    return failure
+
+
+def failure_head(failure: dict, labels: Mapping[str, str]) -> str:
+    """'rows: p10 <= p50 [expect_...]': the start of every failure's sentence, the suite by its short label."""
+    label = labels.get(failure["suite"], failure["suite"])
+    return f"{label}: {failure['description']} [{failure['expectation_type']}]"
+
+
+def unrun_or_missing_text(failure: dict, head: str) -> str | None:
+    """The sentence for an expectation GX could not run or for missing columns, worded alike by both gates; None otherwise."""
+    if failure.get("error"):
+        return f"{head} could not run: {failure['error']}"
+    if failure["unit"] == "columns":
+        return f"{head} failed: missing column(s) {', '.join(failure['missing'])}"
+    return None
