@@ -33,19 +33,13 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "model_version",
     "as_of",
 )
-NOT_NULL_COLUMNS: tuple[str, ...] = (
-    "sku",
-    "market",
-    "forecast_date",
-    "horizon",
-    "p10",
-    "p50",
-    "p90",
-    "mean",
-    "model_version",
-    "as_of",
-)
+# Every required column but category: a null category is let through.
+NOT_NULL_COLUMNS: tuple[str, ...] = tuple(c for c in REQUIRED_COLUMNS if c != "category")
 QUANTITY_COLUMNS: tuple[str, ...] = ("p10", "p50", "p90", "mean")
+# (lower, upper) quantile pairs that must not cross: p10 <= p50 <= p90.
+ORDERED_QUANTILES: tuple[tuple[str, str], ...] = (("p10", "p50"), ("p50", "p90"))
+# One forecast run: one model and one planning date in the whole table.
+SINGLE_VALUE_COLUMNS: tuple[str, ...] = ("model_version", "as_of")
 KEY_COLUMNS: tuple[str, ...] = ("sku", "market", "horizon")
 SERIES_KEY: tuple[str, ...] = ("sku", "market")
 SERIES_COLUMNS: tuple[str, ...] = (
@@ -94,22 +88,17 @@ def forecast_rows_suite(horizon_days: int) -> gx.ExpectationSuite:
                 for c in QUANTITY_COLUMNS
             ],
             # A null on either side is the not-null expectations' business, not a crossing.
-            E.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="p50",
-                column_B="p10",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                mostly=1.0,
-                description="p10 <= p50",
-            ),
-            E.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="p90",
-                column_B="p50",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                mostly=1.0,
-                description="p50 <= p90",
-            ),
+            *[
+                E.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A=high,
+                    column_B=low,
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                    mostly=1.0,
+                    description=f"{low} <= {high}",
+                )
+                for low, high in ORDERED_QUANTILES
+            ],
             E.ExpectCompoundColumnsToBeUnique(
                 column_list=list(KEY_COLUMNS), mostly=1.0, description="(sku, market, horizon) unique"
             ),
@@ -120,12 +109,12 @@ def forecast_rows_suite(horizon_days: int) -> gx.ExpectationSuite:
                 mostly=1.0,
                 description=f"horizon between 1 and {horizon}",
             ),
-            E.ExpectColumnUniqueValueCountToBeBetween(
-                column="model_version", min_value=1, max_value=1, description="exactly one model_version"
-            ),
-            E.ExpectColumnUniqueValueCountToBeBetween(
-                column="as_of", min_value=1, max_value=1, description="exactly one as_of"
-            ),
+            *[
+                E.ExpectColumnUniqueValueCountToBeBetween(
+                    column=c, min_value=1, max_value=1, description=f"exactly one {c}"
+                )
+                for c in SINGLE_VALUE_COLUMNS
+            ],
             E.ExpectColumnPairValuesToBeEqual(
                 column_A="forecast_date",
                 column_B=EXPECTED_DATE_COLUMN,

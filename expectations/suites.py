@@ -61,12 +61,10 @@ def training_data_rows_suite(expected_markets: Iterable[str]) -> gx.ExpectationS
                 E.ExpectColumnValuesToNotBeNull(column=c, mostly=1.0, description=f"{c} not null")
                 for c in ("sku", "market", "demand_date", "units_sold", "units_returned")
             ],
-            E.ExpectColumnValuesToBeBetween(
-                column="units_sold", min_value=0, mostly=1.0, description="units_sold >= 0"
-            ),
-            E.ExpectColumnValuesToBeBetween(
-                column="units_returned", min_value=0, mostly=1.0, description="units_returned >= 0"
-            ),
+            *[
+                E.ExpectColumnValuesToBeBetween(column=c, min_value=0, mostly=1.0, description=f"{c} >= 0")
+                for c in ("units_sold", "units_returned")
+            ],
             E.ExpectColumnValuesToBeInSet(
                 column="market",
                 value_set=markets,
