@@ -5,26 +5,12 @@ import json
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from feed_files import ORDERS_HEADER, conn, write  # noqa: F401 (conn is a pytest fixture)
 from feeds.contracts import CONTRACTS, ORDERS, contract_for_file
 from feeds.ingest import ingest_feed, ingest_file
 from feeds.plausibility import Plausibility
-
-HEADER = "order_id,line_id,ordered_at,channel,customer_id,sku,quantity,unit_price,currency,ship_to_country,fulfilment_node\n"
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-@pytest.fixture()
-def conn(tmp_path: Path):
-    with duckdb.connect(str(tmp_path / "w.duckdb")) as c:
-        yield c
 
 
 def ledger(conn) -> list[tuple]:
@@ -37,7 +23,7 @@ def ledger(conn) -> list[tuple]:
 def test_rows_that_break_the_contract_are_quarantined_with_reasons(tmp_path, conn):
     write(
         tmp_path / "landing/orders/orders_2025-01.csv",
-        HEADER
+        ORDERS_HEADER
         + "A1,1,2025-01-03T10:00:00+01:00,web,C1,SKU-1,2,19.99,EUR,DE,NL-AMS\n"
         + "A2,1,2025-01-03T10:00:00+01:00,web,C1,SKU-1,1.5,19.99,EUR,DE,NL-AMS\n"
         + "A3,1,2025-01-03T10:00:00,web,C1,SKU-1,1,19.99,EUR,DE,NL-AMS\n"
@@ -60,7 +46,7 @@ def test_rows_that_break_the_contract_are_quarantined_with_reasons(tmp_path, con
 
 
 def test_customer_ids_are_pseudonymised(tmp_path, conn):
-    write(tmp_path / "landing/orders/orders_x.csv", HEADER + "A1,1,2025-01-03T10:00:00Z,web,alice@example.com,S,1,1,EUR,DE,N\n")
+    write(tmp_path / "landing/orders/orders_x.csv", ORDERS_HEADER + "A1,1,2025-01-03T10:00:00Z,web,alice@example.com,S,1,1,EUR,DE,N\n")
     ingest_feed(conn, tmp_path / "landing", "orders", "salt")
     (key,) = conn.execute("select customer_key from raw.orders").fetchall()[0]
     assert "alice" not in key and len(key) == 64
@@ -69,14 +55,14 @@ def test_customer_ids_are_pseudonymised(tmp_path, conn):
 
 
 def test_local_date_and_utc_time_are_both_kept(tmp_path, conn):
-    write(tmp_path / "landing/orders/orders_x.csv", HEADER + "A1,1,2025-01-03T23:30:00-05:00,web,C,S,1,1,USD,US,N\n")
+    write(tmp_path / "landing/orders/orders_x.csv", ORDERS_HEADER + "A1,1,2025-01-03T23:30:00-05:00,web,C,S,1,1,USD,US,N\n")
     ingest_feed(conn, tmp_path / "landing", "orders", "salt")
     order_date, utc_hour = conn.execute("select order_date, hour(ordered_at) from raw.orders").fetchall()[0]
     assert str(order_date) == "2025-01-03" and utc_hour == 4
 
 
 def test_same_content_twice_changes_nothing_even_under_another_name(tmp_path, conn):
-    body = HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\n"
+    body = ORDERS_HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\n"
     write(tmp_path / "landing/orders/orders_a.csv", body)
     ingest_feed(conn, tmp_path / "landing", "orders", "salt")
     write(tmp_path / "landing/orders/orders_b.csv", body)
@@ -89,7 +75,7 @@ def test_same_content_twice_changes_nothing_even_under_another_name(tmp_path, co
 def test_duplicate_key_in_a_file_keeps_the_last_row(tmp_path, conn):
     write(
         tmp_path / "landing/orders/orders_a.csv",
-        HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\nA1,1,2025-01-03T10:00:00Z,web,C,S,5,1,EUR,DE,N\n",
+        ORDERS_HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\nA1,1,2025-01-03T10:00:00Z,web,C,S,5,1,EUR,DE,N\n",
     )
     ingest_feed(conn, tmp_path / "landing", "orders", "salt")
     assert conn.execute("select quantity from raw.orders").fetchall() == [(5,)]
@@ -111,12 +97,12 @@ def test_file_missing_required_columns_is_rejected_whole_and_moved_aside(tmp_pat
 
 def test_overlapping_exports_skip_repeated_rows_and_load_changed_ones_as_new_versions(tmp_path, conn):
     first = "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\nA2,1,2025-01-03T10:00:00Z,web,C,S,2,1,EUR,DE,N\n"
-    write(tmp_path / "landing/orders/orders_day1.csv", HEADER + first)
+    write(tmp_path / "landing/orders/orders_day1.csv", ORDERS_HEADER + first)
     ingest_feed(conn, tmp_path / "landing", "orders", "salt")
     # the next export repeats A1 unchanged, changes A2's quantity and adds A3
     write(
         tmp_path / "landing/orders/orders_day2.csv",
-        HEADER
+        ORDERS_HEADER
         + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\n"
         + "A2,1,2025-01-03T10:00:00Z,web,C,S,3,1,EUR,DE,N\n"
         + "A3,1,2025-01-04T10:00:00Z,web,C,S,1,1,EUR,DE,N\n",
@@ -137,7 +123,7 @@ def test_unreadable_and_unknown_files_are_rejected_not_crashing(tmp_path, conn):
 
 
 def test_ledger_balances_for_every_file(tmp_path, conn):
-    write(tmp_path / "landing/orders/orders_1.csv", HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\nA2,x,bad,web,C,S,1,1,EUR,DE,N\n")
+    write(tmp_path / "landing/orders/orders_1.csv", ORDERS_HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\nA2,x,bad,web,C,S,1,1,EUR,DE,N\n")
     write(tmp_path / "landing/orders/orders_2.csv", "order_id\n1\n")
     ingest_feed(conn, tmp_path / "landing", "orders", "salt")
     for name, _status, received, loaded, quarantined, rejected, duplicate in ledger(conn):
@@ -145,7 +131,7 @@ def test_ledger_balances_for_every_file(tmp_path, conn):
 
 
 def test_a_failure_mid_file_leaves_nothing_behind(tmp_path, conn, monkeypatch):
-    path = write(tmp_path / "landing/orders/orders_1.csv", HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\n")
+    path = write(tmp_path / "landing/orders/orders_1.csv", ORDERS_HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\n")
     ingest_feed(conn, tmp_path / "landing", "orders", "salt")  # creates the schema
     conn.execute("delete from raw.orders; delete from audit.ingest_ledger")
 
@@ -201,7 +187,7 @@ def test_feed_docs_are_generated_from_the_contracts():
     [("utf-8", ",", False), ("utf-8", ";", True), ("latin-1", "\t", False), ("latin-1", "|", False)],
 )
 def test_csv_in_any_delimiter_and_encoding_loads_the_same(tmp_path, conn, encoding, delimiter, bom):
-    rows = [HEADER.strip(), "A1,1,2025-01-03T10:00:00Z,web,Zoë Müller,S-é,1,1,EUR,DE,N"]
+    rows = [ORDERS_HEADER.strip(), "A1,1,2025-01-03T10:00:00Z,web,Zoë Müller,S-é,1,1,EUR,DE,N"]
     text = "\n".join(r.replace(",", delimiter) for r in rows) + "\n"
     path = tmp_path / "landing/orders/orders_enc.csv"
     path.parent.mkdir(parents=True)
@@ -212,8 +198,8 @@ def test_csv_in_any_delimiter_and_encoding_loads_the_same(tmp_path, conn, encodi
 
 
 def test_a_late_arriving_older_export_does_not_undo_a_newer_one(tmp_path, conn):
-    newer = HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,3,1,EUR,DE,N\n"
-    older = HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\n"
+    newer = ORDERS_HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,3,1,EUR,DE,N\n"
+    older = ORDERS_HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\n"
     write(tmp_path / "landing/orders/orders_2025-01-10.csv", newer)
     ingest_feed(conn, tmp_path / "landing", "orders", "salt")
     write(tmp_path / "landing/orders/orders_2025-01-05.csv", older)  # arrives after, speaks for an earlier day
@@ -242,7 +228,7 @@ def test_a_quarantined_row_can_be_exported_fixed_and_resubmitted(tmp_path, conn)
 
     write(
         tmp_path / "landing/orders/orders_2025-01-03.csv",
-        HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\nA2,1,2025-01-03T10:00:00Z,web,C,S,2,1,EUR,Germany,N\n",
+        ORDERS_HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\nA2,1,2025-01-03T10:00:00Z,web,C,S,2,1,EUR,Germany,N\n",
     )
     ingest_feed(conn, tmp_path / "landing", "orders", "salt")
     fix_file = tmp_path / "to_fix.csv"
@@ -308,7 +294,7 @@ def test_a_run_over_a_date_range_ingests_only_the_files_of_those_days(tmp_path, 
     import datetime as dt
 
     for day in ("2025-01-01", "2025-01-02", "2025-01-03"):
-        write(tmp_path / f"landing/orders/orders_{day}.csv", HEADER + f"A{day},1,{day}T10:00:00Z,web,C,S,1,1,EUR,DE,N\n")
+        write(tmp_path / f"landing/orders/orders_{day}.csv", ORDERS_HEADER + f"A{day},1,{day}T10:00:00Z,web,C,S,1,1,EUR,DE,N\n")
     results = ingest_feed(conn, tmp_path / "landing", "orders", "salt", between=(dt.date(2025, 1, 2), dt.date(2025, 1, 2)))
     assert [r.file_name for r in results] == ["orders_2025-01-02.csv"]
     rest = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
@@ -324,7 +310,7 @@ def test_an_order_line_for_a_sku_missing_from_the_catalogue_loads_never_held_bac
     ingest_feed(conn, tmp_path / "landing", "suppliers", "salt")
     write(
         tmp_path / "landing/orders/orders_2025-01-03.csv",
-        HEADER + "A1,1,2025-01-03T10:00:00+01:00,web,C,S,1,1,EUR,DE,N\nA2,1,2025-01-03T10:00:00+01:00,web,C,GHOST,1,1,EUR,DE,N\n",
+        ORDERS_HEADER + "A1,1,2025-01-03T10:00:00+01:00,web,C,S,1,1,EUR,DE,N\nA2,1,2025-01-03T10:00:00+01:00,web,C,GHOST,1,1,EUR,DE,N\n",
     )
     [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
     assert (result.rows_loaded, result.rows_quarantined) == (2, 0)
@@ -335,7 +321,7 @@ def test_an_order_line_for_a_sku_missing_from_the_catalogue_loads_never_held_bac
 def test_a_wholesale_line_and_a_write_off_load_as_sent(tmp_path, conn):
     write(
         tmp_path / "landing/orders/orders_2025-02.csv",
-        HEADER
+        ORDERS_HEADER
         + "B1,1,2025-02-03T10:00:00Z,web,SHOP-9,SKU-1,12000,3.5,EUR,DE,NL-AMS\n"  # a real B2B order, not an error
         + "W1,1,2025-02-03T18:00:00Z,web,,SKU-1,-40,0,EUR,DE,NL-AMS\n",  # damaged stock booked in the export
     )
@@ -386,7 +372,7 @@ def test_the_plausible_quantity_range_is_learned_from_the_merchant_and_configura
     retail = "".join(f"R{i},1,2025-03-01T10:00:00Z,web,C{i},SKU-1,{1 + i % 4},9.5,EUR,DE,N\n" for i in range(200))
     write(
         tmp_path / "landing/orders/orders_2025-03.csv",
-        HEADER + retail
+        ORDERS_HEADER + retail
         + "B1,1,2025-03-02T10:00:00Z,web,SHOP-1,SKU-1,20000,3.5,EUR,DE,N\n"  # a pallet-sized wholesale line
         + "T1,1,2025-03-02T11:00:00Z,web,C9,SKU-1,99999999,9.5,EUR,DE,N\n",  # a slipped keyboard
     )
@@ -397,7 +383,7 @@ def test_the_plausible_quantity_range_is_learned_from_the_merchant_and_configura
     assert "quantity 99999999 is beyond the plausible ±400,000 (100,000 x the 99th percentile of this merchant" in reason
 
     # a merchant who knows better says so in crossdock.yaml (orders.max_abs_quantity)
-    write(tmp_path / "landing/orders/orders_2025-04.csv", HEADER + "B2,1,2025-04-02T10:00:00Z,web,SHOP-1,SKU-1,3500,3.5,EUR,DE,N\n")
+    write(tmp_path / "landing/orders/orders_2025-04.csv", ORDERS_HEADER + "B2,1,2025-04-02T10:00:00Z,web,SHOP-1,SKU-1,3500,3.5,EUR,DE,N\n")
     [_, capped] = ingest_feed(conn, tmp_path / "landing", "orders", "salt", plausibility=Plausibility(max_abs_quantity=1000))
     assert (capped.rows_loaded, capped.rows_quarantined) == (0, 1)
     reason = conn.execute("select reason from audit.quarantine where row_number = 1").fetchall()[0][0]

