@@ -14,7 +14,6 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -22,6 +21,7 @@ from crossdock.settings import Settings
 from cli.summary import collect_summary, format_summary
 from demo.network import install_demo_config
 from hostile_corpus import SYSTEM_FILE_MARK, Hostile, Merchant, corpus, write
+from job_runs import run_daily_planning
 from light_forecast import use_light_forecast
 
 MERCHANT = Merchant(sku="ELA-00001", node="US-EWR", country="US", currency="USD", day=dt.date(2026, 10, 30))
@@ -149,21 +149,12 @@ def _is_number(text: str) -> bool:
 def test_the_whole_job_plans_through_the_whole_corpus(tmp_path_factory):
     """One run with every hostile file beside a small demo merchant: it finishes, publishes, keeps every good line."""
     from demo.generate import generate
-    from orchestration.defs.automation.jobs import run_tags_for
-    from orchestration.lib.run_inputs import all_landing_files
-    from orchestration.definitions import build_definitions
 
     settings = Settings.under(tmp_path_factory.mktemp("hostile_run"))
     generate(settings.landing, scale=0.03, seed=17, quiet=True)
     install_demo_config(settings.config)
     paths = land(settings, FILES)
-    with pytest.MonkeyPatch.context() as env:
-        for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS", "CROSSDOCK_CONFIG"):
-            env.delenv(var, raising=False)
-        job = build_definitions(settings).resolve_job_def("daily_planning")
-        result = job.execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, tags=run_tags_for(all_landing_files(settings.landing)),
-        )
+    result = run_daily_planning(settings)
     failures = [e.step_key for e in result.all_events if e.is_step_failure]
     assert result.success, failures
     for hostile in FILES:

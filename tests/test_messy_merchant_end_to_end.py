@@ -8,7 +8,6 @@ what it assumed and invents nothing about the stock nobody reported.
 """
 from __future__ import annotations
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -16,6 +15,7 @@ from crossdock.settings import Settings
 from cli.summary import collect_summary, format_summary
 from demo.generate import generate
 from demo.network import install_profile_config
+from job_runs import run_daily_planning
 from light_forecast import use_light_forecast
 
 pytestmark = pytest.mark.e2e
@@ -27,18 +27,7 @@ def messy(tmp_path_factory):
     facts = generate(settings.landing, scale=0.05, seed=5, quiet=True, profile="messy")
     install_profile_config(settings.config, "messy")
     use_light_forecast(settings.config)
-    with pytest.MonkeyPatch.context() as env:
-        for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS", "CROSSDOCK_CONFIG"):
-            env.delenv(var, raising=False)
-        from orchestration.defs.automation.jobs import run_tags_for
-        from orchestration.lib.run_inputs import all_landing_files
-        from orchestration.definitions import build_definitions
-
-        job = build_definitions(settings).resolve_job_def("daily_planning")
-        result = job.execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
-            tags=run_tags_for(all_landing_files(settings.landing)),
-        )
+    result = run_daily_planning(settings)
     yield {"settings": settings, "result": result, "facts": facts}
 
 

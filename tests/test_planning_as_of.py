@@ -22,6 +22,7 @@ from crossdock.dbt_cli import dbt_executable
 from crossdock.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 from demo.generate import generate
 from demo.network import install_demo_config
+from job_runs import run_daily_planning
 from light_forecast import use_light_forecast
 
 pytestmark = pytest.mark.e2e
@@ -38,20 +39,10 @@ def planned(tmp_path_factory):
     generate(settings.landing, scale=0.05, seed=5, end=END, quiet=True)
     install_demo_config(settings.config)
     use_light_forecast(settings.config)
-    with pytest.MonkeyPatch.context() as env:
-        for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS", "CROSSDOCK_CONFIG"):
-            env.delenv(var, raising=False)
-        from orchestration.defs.dbt.assets import as_of_run_config
-        from orchestration.defs.automation.jobs import run_tags_for
-        from orchestration.lib.run_inputs import all_landing_files
-        from orchestration.definitions import build_definitions
+    from orchestration.defs.dbt.assets import as_of_run_config
 
-        job = build_definitions(settings).resolve_job_def("daily_planning")
-        result = job.execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
-            tags=run_tags_for(all_landing_files(settings.landing)), run_config=as_of_run_config(AS_OF.isoformat()),
-        )
-        yield settings, result
+    result = run_daily_planning(settings, run_config=as_of_run_config(AS_OF.isoformat()))
+    yield settings, result
 
 
 def query(settings: Settings, sql: str) -> list[tuple]:
