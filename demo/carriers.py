@@ -19,9 +19,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from demo.network import MARKET_BY_CODE, NODE_BY_CODE
+from demo.network import market_by_code, node_by_code
 from demo.clock import SECONDS_PER_DAY, Timeline, utc_iso
-from demo.market_profiles import MARKET_CODES
+from demo.market_profiles import market_codes
 
 TRACKING_MONTHS = 6
 GB_FROM_EU_HUB = 0.05  # share of GB orders shipped from Amsterdam when Birmingham is short
@@ -135,8 +135,9 @@ def build_tracking(orders: pd.DataFrame, timeline: Timeline, rng: np.random.Gene
     cutoff = _epoch(timeline.end) + SECONDS_PER_DAY  # nothing after the end date is known yet
     sel = orders[orders["_utc"] >= _epoch(start)]
     n = len(sel)
-    dest = np.array(MARKET_CODES)[sel["_market"].to_numpy()]
-    origin = np.array([MARKET_BY_CODE[c].node for c in dest], dtype=object)
+    dest = np.array(market_codes())[sel["_market"].to_numpy()]
+    node_of = {code: market.node for code, market in market_by_code().items()}
+    origin = np.array([node_of[c] for c in dest], dtype=object)
     origin[(dest == "GB") & (rng.random(n) < GB_FROM_EU_HUB)] = "NL-AMS"
     placed = sel["_utc"].to_numpy()
     hold_factor = np.ones(n)
@@ -197,7 +198,8 @@ def build_tracking(orders: pd.DataFrame, timeline: Timeline, rng: np.random.Gene
     s_idx, t_idx, at = s_idx[order], t_idx[order], at[order]
 
     shipment_no = np.arange(n) + 1
-    origin_country = np.array([NODE_BY_CODE[o].country for o in origin], dtype=object)
+    country_of = {code: node.country for code, node in node_by_code().items()}
+    origin_country = np.array([country_of[o] for o in origin], dtype=object)
     stamp = utc_iso(at)
     return pd.DataFrame({
         "event_id": [f"EV{k:09d}" for k in range(1, len(at) + 1)],

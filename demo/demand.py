@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 
 from crossdock.calendar import market_calendar
-from demo.network import MARKET_BY_CODE
+from demo.network import market_by_code
 from demo.catalogue import Catalogue
 from demo.catalogue_specs import CATEGORIES
 from demo.clock import Timeline
 from demo.market_profiles import (
-    GROWTH_PER_YEAR, LISTING_RATE, MARKET_CODES, MIN_UNITS_PER_DAY, UNITS_PER_DAY, weekly_pattern,
+    GROWTH_PER_YEAR, LISTING_RATE, MIN_UNITS_PER_DAY, UNITS_PER_DAY, market_codes, weekly_pattern,
 )
 
 # Public holidays: most are a day off (people shop online a bit more); a few shut everything.
@@ -63,7 +63,7 @@ SKU_DRIFT_SD = 0.20
 
 @dataclass(frozen=True)
 class Demand:
-    """Arrays are [sku, market, day] in catalogue and MARKET_CODES order."""
+    """Arrays are [sku, market, day] in catalogue and market_codes() order."""
 
     mu: np.ndarray  # expected units (float64)
     units: np.ndarray  # realised sold units (int32)
@@ -88,27 +88,27 @@ def _seasonality(timeline: Timeline) -> np.ndarray:
     gift = np.where(md == 1223, 0.6, np.where(md == 1224, 0.2, gift))
     gift = np.where((md >= 1225) | (md <= 103), -0.25, gift)
 
-    out = np.empty((len(CATEGORIES), len(MARKET_CODES), timeline.days))
+    out = np.empty((len(CATEGORIES), len(market_codes()), timeline.days))
     for c, cat in enumerate(CATEGORIES):
         vals = np.array(cat.monthly) / np.mean(cat.monthly)
         ys = np.concatenate([[vals[-1]], vals, [vals[0]]])
         north = np.interp(doy, xs, ys)
         south = np.interp((doy + 182.0) % 365.0, xs, ys)
         lift = 1.0 + cat.gift_amplitude * gift
-        for m, code in enumerate(MARKET_CODES):
-            flip = cat.weather_driven and MARKET_BY_CODE[code].southern_hemisphere
+        for m, code in enumerate(market_codes()):
+            flip = cat.weather_driven and market_by_code()[code].southern_hemisphere
             out[c, m] = (south if flip else north) * lift
     return out
 
 
 def _calendar(timeline: Timeline, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Holiday factor [M, D], event uplift [M, D], event occurrence id [M, D] (-1 none), occurrence names."""
-    M, D = len(MARKET_CODES), timeline.days
+    M, D = len(market_codes()), timeline.days
     holiday = np.ones((M, D))
     lift = np.ones((M, D))
     occurrence = np.full((M, D), -1, dtype=np.int32)
     names: list[str] = []
-    for m, code in enumerate(MARKET_CODES):
+    for m, code in enumerate(market_codes()):
         cal = market_calendar(code, timeline.start, timeline.end)
         hol = cal["holiday_name"].to_numpy()
         holiday[m] = [HOLIDAY_EFFECT.get(h, DEFAULT_HOLIDAY_EFFECT) if h is not None else 1.0 for h in hol]
@@ -133,8 +133,8 @@ def _calendar(timeline: Timeline, rng: np.random.Generator) -> tuple[np.ndarray,
 
 def _lifecycle(S: int, D: int, scale: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which SKU x market pairs exist, when they launch and when some are phased out."""
-    M = len(MARKET_CODES)
-    rate = np.array([LISTING_RATE[c] for c in MARKET_CODES])
+    M = len(market_codes())
+    rate = np.array([LISTING_RATE[c] for c in market_codes()])
     listed = rng.random((S, M)) < rate
     listed[~listed.any(axis=1), 0] = True  # every SKU sells somewhere (the US by default)
     launch = np.zeros((S, M), dtype=np.int64)
@@ -232,7 +232,7 @@ def simulate_demand(catalogue: Catalogue, timeline: Timeline, scale: float, rng:
     `volume` (default `scale`) multiplies the units sold without adding SKUs:
     bench/scale.py grows the order lines while the number of series stays put.
     """
-    S, M, D = catalogue.n_skus, len(MARKET_CODES), timeline.days
+    S, M, D = catalogue.n_skus, len(market_codes()), timeline.days
     cat = catalogue.skus["cat_idx"].to_numpy()
 
     listed, launch, stop = _lifecycle(S, D, scale, rng)
@@ -240,16 +240,16 @@ def simulate_demand(catalogue: Catalogue, timeline: Timeline, scale: float, rng:
     holiday, lift, occurrence, names = _calendar(timeline, rng)
     uplift, discount = _events(cat, lift, occurrence, names, rng)
     season = _seasonality(timeline)[cat]  # [S, M, D]
-    weekly = np.stack([weekly_pattern(c)[timeline.weekday] for c in MARKET_CODES])  # [M, D]
+    weekly = np.stack([weekly_pattern(c)[timeline.weekday] for c in market_codes()])  # [M, D]
 
     base = catalogue.skus["popularity"].to_numpy()[:, None] * np.exp(rng.normal(0, 0.45, (S, M)))
-    growth = np.log1p(np.array([GROWTH_PER_YEAR[c] for c in MARKET_CODES]))
+    growth = np.log1p(np.array([GROWTH_PER_YEAR[c] for c in market_codes()]))
     slope = growth[None, :] + rng.normal(SKU_DRIFT_MEAN, SKU_DRIFT_SD, (S, M))  # per-year log trend per SKU x market
     years = (np.arange(D) - D / 2.0) / 365.0
     trend = np.exp(slope[:, :, None] * years[None, None, :])
 
     mu = base[:, :, None] * life * season * weekly[None] * holiday[None] * uplift * trend
-    target = np.array([max(UNITS_PER_DAY[c] * (scale if volume is None else volume), MIN_UNITS_PER_DAY) for c in MARKET_CODES])
+    target = np.array([max(UNITS_PER_DAY[c] * (scale if volume is None else volume), MIN_UNITS_PER_DAY) for c in market_codes()])
     per_day = mu.sum(axis=(0, 2)) / D
     mu *= (target / np.where(per_day > 0, per_day, 1.0))[None, :, None]
 

@@ -7,11 +7,18 @@ order and pricing steps agree on them.
 """
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
-from demo.network import MARKETS
+from demo.network import demo_markets
 
-MARKET_CODES: tuple[str, ...] = tuple(m.code for m in MARKETS)
+
+@cache
+def market_codes() -> tuple[str, ...]:
+    """The demo merchant's market codes in config order: the market axis of the simulation's arrays."""
+    return tuple(m.code for m in demo_markets())
+
 
 # Mean units sold per day over the history at scale 1.0 (US largest, NL/JP smallest).
 # The smallest markets stay above ~20/day so that no market-day is empty.

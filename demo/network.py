@@ -3,20 +3,45 @@
 The generator simulates this one merchant, so it may know its markets and
 nodes; the platform itself learns them from whatever crossdock.yaml it is
 given. `install_demo_config` puts the demo's file where a run will look for it.
+The file is read on first use (`demo_network()`), not when the module is imported.
 """
 from __future__ import annotations
 
 import shutil
+from functools import cache
 from pathlib import Path
 
-from crossdock.merchant_config import Market, Node, load_config
+from crossdock.merchant_config import Market, MerchantConfig, Node, load_config
 
 DEMO_CONFIG = Path(__file__).resolve().with_name("crossdock.yaml")
-DEMO_NETWORK = load_config(DEMO_CONFIG)
-MARKETS: tuple[Market, ...] = DEMO_NETWORK.markets
-NODES: tuple[Node, ...] = DEMO_NETWORK.nodes
-MARKET_BY_CODE: dict[str, Market] = {m.code: m for m in MARKETS}
-NODE_BY_CODE: dict[str, Node] = {n.code: n for n in NODES}
+
+
+@cache
+def demo_network() -> MerchantConfig:
+    """The demo merchant's config, demo/crossdock.yaml (read once per process)."""
+    return load_config(DEMO_CONFIG)
+
+
+def demo_markets() -> tuple[Market, ...]:
+    """The demo merchant's markets, in config order."""
+    return demo_network().markets
+
+
+def demo_nodes() -> tuple[Node, ...]:
+    """The demo merchant's nodes, in config order."""
+    return demo_network().nodes
+
+
+@cache
+def market_by_code() -> dict[str, Market]:
+    """The demo merchant's markets by code."""
+    return {m.code: m for m in demo_markets()}
+
+
+@cache
+def node_by_code() -> dict[str, Node]:
+    """The demo merchant's nodes by code."""
+    return {n.code: n for n in demo_nodes()}
 
 
 def profile_config(profile: str) -> Path:

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from demo.network import MARKET_BY_CODE
+from demo.network import market_by_code
 from demo.arrays import position_in_run
 from demo.catalogue import Catalogue
 from demo.catalogue_specs import CATEGORIES
 from demo.clock import Timeline, day_start_seconds, localize
 from demo.demand import Demand
 from demo.market_profiles import (
-    APP_WEEKEND_LIFT, CHANNEL_MIX, CHANNELS, CURRENCY_DECIMALS, HOURLY_BASE, MARKET_CODES,
+    APP_WEEKEND_LIFT, CHANNEL_MIX, CHANNELS, CURRENCY_DECIMALS, HOURLY_BASE, market_codes,
 )
 from demo.pricing import format_money, market_currencies, round_money, shelf_prices
 
@@ -110,7 +110,7 @@ def _customers(order_market: np.ndarray, order_no: np.ndarray, rng: np.random.Ge
     local = np.empty(n, dtype=np.int64)
     market_of_cust: list[np.ndarray] = []
     offset = 0
-    for m in range(len(MARKET_CODES)):
+    for m in range(len(market_codes())):
         idx = np.flatnonzero(order_market == m)
         idx = idx[np.argsort(order_no[idx], kind="stable")]
         new = rng.random(len(idx)) < NEW_CUSTOMER_P
@@ -136,9 +136,9 @@ def _localize_by_market(local: np.ndarray, market: np.ndarray) -> tuple[np.ndarr
     """ISO text with offset and UTC seconds for local times of each market's storefront."""
     iso = np.empty(len(local), dtype=object)
     utc = np.empty(len(local), dtype=np.int64)
-    for m, code in enumerate(MARKET_CODES):
+    for m, code in enumerate(market_codes()):
         w = market == m
-        iso[w], utc[w] = localize(local[w], MARKET_BY_CODE[code].timezone)
+        iso[w], utc[w] = localize(local[w], market_by_code()[code].timezone)
     return iso, utc
 
 
@@ -147,7 +147,7 @@ def _channels_and_clock(om: np.ndarray, od: np.ndarray, timeline: Timeline,
     """Channel index per order (apps gain at weekends) and local time (evenings, Sun/Mon busiest)."""
     n = len(om)
     weekend = (timeline.weekday[od] >= 5).astype(int)
-    mix = np.array([CHANNEL_MIX[c] for c in MARKET_CODES])[:, None, :].repeat(2, axis=1)
+    mix = np.array([CHANNEL_MIX[c] for c in market_codes()])[:, None, :].repeat(2, axis=1)
     mix[:, 1, 2] *= APP_WEEKEND_LIFT
     cdf = np.cumsum(mix / mix.sum(axis=2, keepdims=True), axis=2)[om, weekend]
     channel = (rng.random(n)[:, None] > cdf[:, :2]).sum(axis=1)
@@ -213,8 +213,8 @@ def build_orders(catalogue: Catalogue, demand: Demand, timeline: Timeline,
         "quantity": np.concatenate([qty, -r_units]).astype(np.int64),
         "unit_price": format_money(np.concatenate([paid, paid[r]]), zero_dec[all_m]),
         "currency": currencies[all_m],
-        "ship_to_country": np.array(MARKET_CODES)[all_m],
-        "fulfilment_node": np.array([MARKET_BY_CODE[c].node for c in MARKET_CODES])[all_m],
+        "ship_to_country": np.array(market_codes())[all_m],
+        "fulfilment_node": np.array([market_by_code()[c].node for c in market_codes()])[all_m],
         "_utc": np.concatenate([utc[oid], r_utc]),
         "_market": all_m,
         "_return": np.r_[np.zeros(len(oid), bool), np.ones(len(r), bool)],

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from demo.network import MARKET_BY_CODE
+from demo.network import market_by_code
 from demo.catalogue import Catalogue
 from demo.clock import Timeline
-from demo.market_profiles import CURRENCY_DECIMALS, FX_PER_EUR, MARKET_CODES, PRICE_INDEX
+from demo.market_profiles import CURRENCY_DECIMALS, FX_PER_EUR, PRICE_INDEX, market_codes
 
 REVISION_RATE = 0.4  # share of SKUs repriced at each new year
 REVISION_MAX = 0.06  # largest yearly increase
 
 
 def market_currencies() -> list[str]:
-    return [MARKET_BY_CODE[c].currency for c in MARKET_CODES]
+    return [market_by_code()[c].currency for c in market_codes()]
 
 
 def shelf_prices(catalogue: Catalogue, timeline: Timeline, rng: np.random.Generator) -> np.ndarray:
@@ -29,8 +29,8 @@ def shelf_prices(catalogue: Catalogue, timeline: Timeline, rng: np.random.Genera
     bump = np.where(rng.random((S, years)) < REVISION_RATE, rng.uniform(0.0, REVISION_MAX, (S, years)), 0.0)
     bump[:, 0] = 0.0
     eur = catalogue.skus["list_price_eur"].to_numpy()[:, None] * np.cumprod(1.0 + bump, axis=1)
-    out = np.empty((S, len(MARKET_CODES), years))
-    for m, (code, cur) in enumerate(zip(MARKET_CODES, market_currencies())):
+    out = np.empty((S, len(market_codes()), years))
+    for m, (code, cur) in enumerate(zip(market_codes(), market_currencies())):
         raw = eur * FX_PER_EUR[cur] * PRICE_INDEX[code]
         if CURRENCY_DECIMALS.get(cur, 2) == 0:
             out[:, m] = np.maximum(np.ceil(raw / 100.0) * 100.0 - 20.0, 80.0)

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from demo.network import MARKET_BY_CODE, NODES
+from demo.network import demo_nodes, market_by_code
 from demo.arrays import position_in_run
 from demo.catalogue import Catalogue
 from demo.clock import Timeline
 from demo.demand import Demand
-from demo.market_profiles import MARKET_CODES
+from demo.market_profiles import market_codes
 
 FORECAST_ALPHA = 1.0 / 28.0  # planner's exponentially smoothed daily demand
 LAUNCH_FORECAST_DAYS = 28  # first weeks after a launch use the launch plan instead
@@ -63,10 +63,10 @@ class _Pairs:
 
 
 def _pairs(catalogue: Catalogue, demand: Demand, D: int) -> _Pairs:
-    node_codes = [n.code for n in NODES]
-    member = np.zeros((len(MARKET_CODES), len(node_codes)))
-    for m, code in enumerate(MARKET_CODES):
-        member[m, node_codes.index(MARKET_BY_CODE[code].node)] = 1.0
+    node_codes = [n.code for n in demo_nodes()]
+    member = np.zeros((len(market_codes()), len(node_codes)))
+    for m, code in enumerate(market_codes()):
+        member[m, node_codes.index(market_by_code()[code].node)] = 1.0
     stocked = (demand.listed.astype(float) @ member) > 0  # [S, N]
     s_idx, n_idx = np.nonzero(stocked)
     units = np.einsum("smd,mn->snd", demand.units, member, optimize=True)[s_idx, n_idx]
@@ -97,6 +97,7 @@ def _order_qty(daily: np.ndarray, days: np.ndarray, moq: np.ndarray, pack: np.nd
 def simulate_supply(catalogue: Catalogue, demand: Demand, timeline: Timeline, rng: np.random.Generator) -> Supply:
     """Run the stock + replenishment simulation over the whole history."""
     D = timeline.days
+    n_nodes = len(demo_nodes())
     p = _pairs(catalogue, demand, D)
     P = len(p.sku)
     sup = catalogue.suppliers
@@ -128,17 +129,17 @@ def simulate_supply(catalogue: Catalogue, demand: Demand, timeline: Timeline, rn
         reorder_point = daily * (p.quoted + SAFETY_DAYS)
         reorder = selling & (d < p.stop_buying) & (daily > 0) & (on_hand + on_order <= reorder_point)
         # Can-order: SKUs of a supplier already being ordered for this node join the PO early.
-        triggered = np.unique(p.supplier[reorder] * len(NODES) + p.node[reorder])
+        triggered = np.unique(p.supplier[reorder] * n_nodes + p.node[reorder])
         joins = (selling & (d < p.stop_buying) & (daily > 0) & (on_hand + on_order <= CAN_ORDER * reorder_point)
-                 & np.isin(p.supplier * len(NODES) + p.node, triggered))
+                 & np.isin(p.supplier * n_nodes + p.node, triggered))
         initial = (~preloaded) & (first_buy == d)
         buy = np.flatnonzero(reorder | joins | initial)
         if len(buy):
             qty = _order_qty(daily[buy], np.where(initial[buy], cover[buy] + SAFETY_DAYS, cover[buy]),
                              p.moq[buy], p.pack[buy])
             # One PO per supplier and node that day; its lines travel together.
-            group, g_inv = np.unique(p.supplier[buy] * len(NODES) + p.node[buy], return_inverse=True)
-            g_sup = group // len(NODES)
+            group, g_inv = np.unique(p.supplier[buy] * n_nodes + p.node[buy], return_inverse=True)
+            g_sup = group // n_nodes
             late = bias[g_sup] + rng.normal(0.0, 1.0, len(group)) * spread[g_sup]
             late += np.where(rng.random(len(group)) < delay_rate[g_sup],
                              rng.integers(LONG_DELAY_DAYS[0], LONG_DELAY_DAYS[1] + 1, len(group)), 0)
@@ -165,7 +166,7 @@ def _po_table(parts: list[tuple[np.ndarray, ...]], p: _Pairs, catalogue: Catalog
     day, pair, qty, quoted, actual, cancelled, cancel_day = (np.concatenate(x) for x in zip(*parts))
     D = timeline.days
     supplier_ids = catalogue.suppliers["supplier_id"].to_numpy()[p.supplier[pair]]
-    node_codes = np.array([n.code for n in NODES])[p.node[pair]]
+    node_codes = np.array([n.code for n in demo_nodes()])[p.node[pair]]
     sku_codes = catalogue.skus["sku"].to_numpy()[p.sku[pair]]
     order = np.lexsort((sku_codes, node_codes, supplier_ids, day))
     day, pair, qty, quoted, actual, cancelled, cancel_day = (
@@ -197,7 +198,7 @@ def _po_table(parts: list[tuple[np.ndarray, ...]], p: _Pairs, catalogue: Catalog
 
 def _snapshot_tables(snaps: dict[int, np.ndarray], p: _Pairs, first_buy: np.ndarray, catalogue: Catalogue,
                      timeline: Timeline) -> dict[str, pd.DataFrame]:
-    node_codes = np.array([n.code for n in NODES])[p.node]
+    node_codes = np.array([n.code for n in demo_nodes()])[p.node]
     sku_codes = catalogue.skus["sku"].to_numpy()[p.sku]
     order = np.lexsort((sku_codes, node_codes))
     handled_from = np.minimum(first_buy, p.launch)  # the node handles the SKU once it is first bought

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from crossdock.calendar import market_calendar
-from demo.network import MARKET_BY_CODE
+from demo.network import market_by_code
 
 MARKET_SIZE = {"US": 1.0, "GB": 0.6, "DE": 0.6, "FR": 0.4, "NL": 0.25, "CA": 0.3, "AU": 0.3, "JP": 0.35}
 EVENT_LIFT = {
@@ -76,7 +76,7 @@ def make_history(
         for j, m in enumerate(markets):
             if rng.random() > coverage and not (k == 0 and j == 0):
                 continue
-            south = MARKET_BY_CODE[m].southern_hemisphere
+            south = market_by_code()[m].southern_hemisphere
             pk = (peak + 182) % 365 if south and cat in ("outdoor", "apparel") else peak
             season = 1 + amp * np.cos(2 * np.pi * (doy - pk) / 365.25)
             q4 = 1 + gift * np.exp(-(((doy - 350) / 18.0) ** 2))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from demo.network import MARKETS
+from demo.network import demo_markets
 from demo.generate import generate
 
 SCALE, DAYS, END = 0.1, 400, date(2026, 10, 30)
@@ -110,8 +110,8 @@ def test_order_values(orders: pd.DataFrame) -> None:
     assert orders["ordered_at"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d").all()
     assert (orders["quantity"] != 0).all()
     assert not orders.duplicated(["order_id", "line_id"]).any()
-    node = {m.code: m.node for m in MARKETS}
-    currency = {m.code: m.currency for m in MARKETS}
+    node = {m.code: m.node for m in demo_markets()}
+    currency = {m.code: m.currency for m in demo_markets()}
     assert (orders["fulfilment_node"] == orders["ship_to_country"].map(node)).all()
     assert (orders["currency"] == orders["ship_to_country"].map(currency)).all()
     jpy = orders["currency"] == "JPY"
@@ -143,7 +143,7 @@ def test_every_market_sells_every_day(orders: pd.DataFrame) -> None:
     sales = orders[orders["quantity"] > 0]
     daily = sales.groupby(["ship_to_country", "local_date"])["quantity"].sum()
     days = [(START + timedelta(days=i)).isoformat() for i in range(DAYS)]
-    full = pd.MultiIndex.from_product([[m.code for m in MARKETS], days])
+    full = pd.MultiIndex.from_product([[m.code for m in demo_markets()], days])
     assert daily.reindex(full).fillna(0).min() > 0
 
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from demo.catalogue_specs import CATEGORIES
-from demo.network import MARKETS
+from demo.network import demo_markets
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "dbt_project" / "seeds"
@@ -57,7 +57,7 @@ def assert_no_overlap(df: pd.DataFrame, key: str) -> None:
 def markets() -> pd.DataFrame:
     """The demo merchant's markets (demo/crossdock.yaml) with their customs territory from the countries seed."""
     territory = read("countries").set_index("alpha_2")["customs_territory"]
-    return pd.DataFrame({"market_code": [m.code for m in MARKETS]}).assign(
+    return pd.DataFrame({"market_code": [m.code for m in demo_markets()]}).assign(
         customs_territory=lambda f: f["market_code"].map(territory)
     )
 
