@@ -29,7 +29,6 @@ PACKAGES = sorted(path.parent.name for path in PROJECT_ROOT.glob("*/__init__.py"
 STILL_READING_AT_IMPORT = {
     "compliance/tables.py": "PLAN_SCHEMA / ORDER_SCHEMA are read from the dbt yml (crossdock.published) at import",
     "crossdock/publish.py": "PLAN_RUNS_DDL is built from the dbt yml (crossdock.published) at import",
-    "demo/network.py": "DEMO_NETWORK / MARKETS / NODES are loaded from demo/crossdock.yaml at import",
 }
 
 pytestmark = pytest.mark.slow
