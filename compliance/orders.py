@@ -27,7 +27,7 @@ from compliance.bulk import bulk_unit_costs
 from compliance.landed_cost import Item, Parcel, parcel_landed_cost
 from compliance.policy import DEFAULT_WEIGHT_KG, CompliancePolicy, prices_include_vat
 from compliance.rulebook import Rulebook
-from compliance.tables import ORDER_COLUMNS, ORDER_SCHEMA, typed
+from compliance.tables import order_columns, order_schema, typed
 from compliance.unknowns import join_unknowns, text
 from crossdock.frames import require_columns
 
@@ -39,7 +39,7 @@ LINE_COLUMNS: tuple[str, ...] = (
 )
 SKU_COLUMNS: tuple[str, ...] = ("sku", "hs_code", "origin_country", "unit_cost_eur", "weight_kg")
 DUTY_COLUMNS: tuple[str, ...] = ("sku", "customs_territory", "mfn_rate", "preferential_agreement", "preferential_rate")
-__all__ = ["LINE_COLUMNS", "ORDER_COLUMNS", "order_landed_costs"]
+__all__ = ["LINE_COLUMNS", "order_columns", "order_landed_costs"]
 
 
 def _lowest_node_per_order(lines: pd.DataFrame) -> pd.Series:
@@ -63,7 +63,7 @@ def order_landed_costs(
     country_territories: Mapping[str, str] | None = None,
     duty_rates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per order (see ORDER_COLUMNS). `node_territories` maps node -> (country, customs territory).
+    """One row per order (see order_columns()). `node_territories` maps node -> (country, customs territory).
 
     `facts` is the compliance facts per SKU x market (int_sku_market_compliance).
     `country_territories` maps every ISO country to its customs territory (the
@@ -73,7 +73,7 @@ def order_landed_costs(
     """
     require_columns(lines, LINE_COLUMNS, "order lines")
     if lines.empty:
-        return typed([], ORDER_SCHEMA)
+        return typed([], order_schema())
     lines = lines.copy()
     if "ship_to_country" not in lines.columns:
         lines["ship_to_country"] = lines["market"]
@@ -101,8 +101,8 @@ def order_landed_costs(
     parcel_orders = _parcel_orders(parcels, rules, policy, node_territories)
     frames = [f for f in (bulk_orders, parcel_orders, _unrouted_orders(unrouted, rules, policy)) if len(f)]
     # typed one by one: concatenating untyped frames makes pandas test every value of their None columns
-    typed_frames = [typed(f, ORDER_SCHEMA) for f in frames]
-    return typed(pd.concat(typed_frames, ignore_index=True), ORDER_SCHEMA).sort_values("order_id").reset_index(drop=True)
+    typed_frames = [typed(f, order_schema()) for f in frames]
+    return typed(pd.concat(typed_frames, ignore_index=True), order_schema()).sort_values("order_id").reset_index(drop=True)
 
 
 def _destination_territories(lines: pd.DataFrame, facts: pd.DataFrame, country_territories: Mapping[str, str] | None) -> pd.Series:

@@ -24,7 +24,7 @@ from compliance.bulk import applied_duty_rate, bulk_unit_costs
 from compliance.landed_cost import FOB_TERRITORIES, Item, Merchant, Parcel, parcel_landed_cost
 from compliance.policy import DEFAULT_WEIGHT_KG, CompliancePolicy, prices_include_vat
 from compliance.rulebook import Rulebook
-from compliance.tables import PLAN_SCHEMA, typed
+from compliance.tables import plan_schema, typed
 from compliance.unknowns import join_unknowns, text
 from crossdock.cost_basis import COST_FROM_CATALOGUE
 from crossdock.frames import require_columns
@@ -65,7 +65,7 @@ def build_compliance_plan(
         require_columns(customs_risk, RISK_COLUMNS, "customs_risk")
     rows = facts.merge(routes, on="market").merge(baskets, on=["sku", "market"], how="left")
     if rows.empty:  # no SKU (no supplier catalogue yet) or no route: an empty plan with every column typed
-        return typed([], PLAN_SCHEMA)
+        return typed([], plan_schema())
     merchant = policy.merchant(routes["node_country"].dropna().unique())
     bulk_rows = bulk_unit_costs(facts, policy)
     bulk = {(r["sku"], text(r["customs_territory"])): r for r in bulk_rows.to_dict("records")}
@@ -73,7 +73,7 @@ def build_compliance_plan(
     rows["hs_chapter"] = hs_chapter(rows["hs_code"]).to_numpy()  # the rule publish.customs_risk is keyed by
     risk = _risk_lookup(customs_risk)
     out = [_plan_row(r, bulk, rules, policy, merchant, as_of, risk) for r in rows.itertuples(index=False)]
-    plan = typed(out, PLAN_SCHEMA)
+    plan = typed(out, plan_schema())
     return plan.sort_values(["market", "sku", "is_primary_route"], ascending=[True, True, False]).reset_index(drop=True)
 
 

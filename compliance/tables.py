@@ -11,16 +11,34 @@ read the same list, so a column is added there, once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cache
 
 import pandas as pd
 import pyarrow as pa
 
 from crossdock.published import published_table
 
-PLAN_SCHEMA: tuple[tuple[str, str], ...] = published_table("compliance_plan").schema
-ORDER_SCHEMA: tuple[tuple[str, str], ...] = published_table("order_landed_cost").schema
-PLAN_COLUMNS: tuple[str, ...] = tuple(name for name, _ in PLAN_SCHEMA)
-ORDER_COLUMNS: tuple[str, ...] = tuple(name for name, _ in ORDER_SCHEMA)
+
+@cache
+def plan_schema() -> tuple[tuple[str, str], ...]:
+    """(column, DuckDB type) of publish.compliance_plan, as declared in dbt's yml (read on first use)."""
+    return published_table("compliance_plan").schema
+
+
+@cache
+def order_schema() -> tuple[tuple[str, str], ...]:
+    """(column, DuckDB type) of publish.order_landed_cost, as declared in dbt's yml (read on first use)."""
+    return published_table("order_landed_cost").schema
+
+
+def plan_columns() -> tuple[str, ...]:
+    """The columns of publish.compliance_plan, in order."""
+    return tuple(name for name, _ in plan_schema())
+
+
+def order_columns() -> tuple[str, ...]:
+    """The columns of publish.order_landed_cost, in order."""
+    return tuple(name for name, _ in order_schema())
 
 
 def typed(rows: pd.DataFrame | Iterable[Mapping], schema: tuple[tuple[str, str], ...]) -> pd.DataFrame:
