@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,24 +9,12 @@ import pytest
 from compliance.orders import order_landed_costs
 from compliance.plan import build_compliance_plan
 from compliance.policy import CompliancePolicy
-from compliance.rulebook import Rulebook
+from compliance_frames import fact, seed_rulebook
 
-SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 FX = pd.DataFrame([("2020-01-01", "GBP", 0.85), ("2020-01-01", "CAD", 1.50), ("2020-01-01", "USD", 1.10)],
                   columns=["calendar_date", "currency", "units_per_eur"])
-RULES = Rulebook(pd.read_csv(SEEDS / "de_minimis.csv"), pd.read_csv(SEEDS / "vat_rates.csv"),
-                 pd.read_csv(SEEDS / "import_fees.csv"), FX)
+RULES = seed_rulebook(FX)
 AS_OF = date(2026, 3, 1)
-
-
-def fact(sku: str, market: str, territory: str, currency: str, **kw) -> dict:
-    row = {
-        "sku": sku, "product_name": sku, "category": "apparel", "hs_code": "610910", "hs_code_valid": True,
-        "origin_country": "VN", "unit_cost_eur": 10.0, "weight_kg": 0.5, "market": market, "customs_territory": territory,
-        "currency": currency, "mfn_rate": 0.12, "preferential_agreement": None, "preferential_rate": None,
-        "restricted_categories": None, "product_rules": None, "restricted_documents": None,
-    }
-    return row | kw
 
 
 FACTS = pd.DataFrame([

@@ -1,0 +1,31 @@
+"""What the compliance tests build their small hand-made inputs from: the shipped rule seeds and a catalogue fact row.
+
+The plan, unknowns and run tests price a few SKUs x markets under the real
+seeds (de minimis, VAT, import fees) with their own FX rates; one definition of
+the rulebook and of a compliance fact keeps them testing the same shapes.
+"""
+from pathlib import Path
+
+import pandas as pd
+
+from compliance.rulebook import Rulebook
+
+SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+
+
+def seed_rulebook(fx: pd.DataFrame) -> Rulebook:
+    """The shipped de minimis, VAT and import-fee seeds with the test's FX rates (calendar_date, currency, units_per_eur)."""
+    return Rulebook(
+        pd.read_csv(SEEDS / "de_minimis.csv"), pd.read_csv(SEEDS / "vat_rates.csv"), pd.read_csv(SEEDS / "import_fees.csv"), fx
+    )
+
+
+def fact(sku: str, market: str, territory: str | None, currency: str | None, **kw) -> dict:
+    """One compliance fact row (a SKU in a market): a VN-made apparel tee at 12% MFN unless `kw` says otherwise."""
+    row = {
+        "sku": sku, "product_name": sku, "category": "apparel", "hs_code": "610910", "hs_code_valid": True,
+        "origin_country": "VN", "unit_cost_eur": 10.0, "weight_kg": 0.5, "market": market, "customs_territory": territory,
+        "currency": currency, "mfn_rate": 0.12, "preferential_agreement": None, "preferential_rate": None,
+        "restricted_categories": None, "product_rules": None, "restricted_documents": None,
+    }
+    return row | kw
