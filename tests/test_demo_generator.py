@@ -17,6 +17,7 @@ import pytest
 
 from demo.network import demo_markets
 from demo.generate import generate
+from landing_files import file_contents, generated_landing, landed_orders, read_as_text
 
 SCALE, DAYS, END = 0.1, 400, date(2026, 10, 30)
 START = END - timedelta(days=DAYS - 1)
@@ -33,25 +34,14 @@ EVENT_KEYS = ["event_id", "shipment_id", "order_id", "carrier", "service", "orig
 INVENTORY_COLUMNS = ["snapshot_date", "node", "sku", "on_hand"]
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    root = tmp_path_factory.mktemp("landing")
-    summary = generate(root, scale=SCALE, seed=7, end=END, days=DAYS, quiet=True)
-    return root, summary
+    return generated_landing(tmp_path_factory, "landing", scale=SCALE, seed=7, end=END, days=DAYS)
 
 
 @pytest.fixture(scope="module")
 def orders(landing: tuple[Path, dict]) -> pd.DataFrame:
-    root, _ = landing
-    frame = pd.concat([_read_csv(p) for p in sorted((root / "orders").glob("orders_*.csv"))], ignore_index=True)
+    frame = landed_orders(landing[0])
     frame["quantity"] = frame["quantity"].astype(int)
     frame["line_id"] = frame["line_id"].astype(int)
     frame["local_date"] = frame["ordered_at"].str.slice(0, 10)
@@ -60,13 +50,13 @@ def orders(landing: tuple[Path, dict]) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def catalogue(landing: tuple[Path, dict]) -> pd.DataFrame:
-    return _read_csv(landing[0] / "suppliers" / f"catalogue_{END.year}.csv")
+    return read_as_text(landing[0] / "suppliers" / f"catalogue_{END.year}.csv")
 
 
 def test_same_arguments_give_identical_bytes(landing: tuple[Path, dict], tmp_path: Path) -> None:
     root, _ = landing
     generate(tmp_path, scale=SCALE, seed=7, end=END, days=DAYS, quiet=True)
-    first, second = _files(root), _files(tmp_path)
+    first, second = file_contents(root), file_contents(tmp_path)
     assert first.keys() == second.keys()
     assert [k for k in first if first[k] != second[k]] == []
 
@@ -84,19 +74,19 @@ def test_layout_and_summary(landing: tuple[Path, dict]) -> None:
     assert sorted(p.name for p in (root / "suppliers").iterdir()) == sorted(
         f"{s}_{END.year}.csv" for s in ("suppliers", "catalogue", "purchase_orders"))
     assert summary["files_written"] == sum(1 for p in root.rglob("*") if p.is_file())
-    assert summary["rows"]["orders"] == sum(len(_read_csv(p)) for p in (root / "orders").iterdir())
+    assert summary["rows"]["orders"] == sum(len(read_as_text(p)) for p in (root / "orders").iterdir())
     assert not list(root.rglob(".*")), "no temporary files left behind"
 
 
 def test_contract_columns(landing: tuple[Path, dict]) -> None:
     root, _ = landing
     for p in (root / "orders").glob("*.csv"):
-        assert list(_read_csv(p).columns) == ORDER_COLUMNS, p.name
-    assert list(_read_csv(root / "suppliers" / f"suppliers_{END.year}.csv").columns) == SUPPLIER_COLUMNS
-    assert list(_read_csv(root / "suppliers" / f"catalogue_{END.year}.csv").columns) == CATALOGUE_COLUMNS
-    assert list(_read_csv(root / "suppliers" / f"purchase_orders_{END.year}.csv").columns) == PO_COLUMNS
+        assert list(read_as_text(p).columns) == ORDER_COLUMNS, p.name
+    assert list(read_as_text(root / "suppliers" / f"suppliers_{END.year}.csv").columns) == SUPPLIER_COLUMNS
+    assert list(read_as_text(root / "suppliers" / f"catalogue_{END.year}.csv").columns) == CATALOGUE_COLUMNS
+    assert list(read_as_text(root / "suppliers" / f"purchase_orders_{END.year}.csv").columns) == PO_COLUMNS
     for p in (root / "inventory").glob("*.csv"):
-        assert list(_read_csv(p).columns) == INVENTORY_COLUMNS, p.name
+        assert list(read_as_text(p).columns) == INVENTORY_COLUMNS, p.name
     for p in (root / "carriers").glob("*.jsonl"):
         with p.open(encoding="utf-8") as fh:
             for line in fh:
@@ -178,7 +168,7 @@ def test_catalogue(catalogue: pd.DataFrame) -> None:
 
 
 def test_suppliers(landing: tuple[Path, dict], catalogue: pd.DataFrame) -> None:
-    suppliers = _read_csv(landing[0] / "suppliers" / f"suppliers_{END.year}.csv")
+    suppliers = read_as_text(landing[0] / "suppliers" / f"suppliers_{END.year}.csv")
     assert suppliers["supplier_id"].is_unique and 12 <= len(suppliers) <= 20
     assert suppliers["country"].nunique() >= 6
     assert set(catalogue["supplier_id"]) <= set(suppliers["supplier_id"])
@@ -188,7 +178,7 @@ def test_suppliers(landing: tuple[Path, dict], catalogue: pd.DataFrame) -> None:
 
 
 def test_purchase_orders_are_consistent(landing: tuple[Path, dict], catalogue: pd.DataFrame) -> None:
-    po = _read_csv(landing[0] / "suppliers" / f"purchase_orders_{END.year}.csv")
+    po = read_as_text(landing[0] / "suppliers" / f"purchase_orders_{END.year}.csv")
     assert len(po) > 0 and not po.duplicated(["po_id", "po_line"]).any()
     assert po["status"].isin({"open", "received", "cancelled"}).all()
     received = po["status"] == "received"
@@ -209,7 +199,7 @@ def test_inventory_snapshots(landing: tuple[Path, dict]) -> None:
     files = sorted((landing[0] / "inventory").glob("inventory_*.csv"))
     assert len(files) == 26
     for p in files:
-        frame = _read_csv(p)
+        frame = read_as_text(p)
         stamp = p.stem.removeprefix("inventory_")
         assert date.fromisoformat(stamp).weekday() == 0 and (frame["snapshot_date"] == stamp).all()
         assert (frame["on_hand"].astype(int) >= 0).all()

@@ -26,6 +26,7 @@ from demo.generate import DEFAULT_END, generate
 from demo.messy import MESSY_CONFIG, write_messy_config
 from feeds.contracts import ORDER_LINE_TYPES, ORDERS
 from feeds.file_dates import file_date
+from landing_files import file_contents, generated_landing, landed_orders, read_as_text
 
 SCALE, SEED = 0.1, 7
 END = DEFAULT_END
@@ -33,24 +34,14 @@ CONFIG = load_config(MESSY_CONFIG)
 BIG_MARKETS = {m.code for m in CONFIG.markets}
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    root = tmp_path_factory.mktemp("messy")
-    summary = generate(root, scale=SCALE, seed=SEED, end=END, quiet=True, profile="messy")
-    return root, summary
+    return generated_landing(tmp_path_factory, "messy", scale=SCALE, seed=SEED, end=END, profile="messy")
 
 
 @pytest.fixture(scope="module")
 def orders(landing: tuple[Path, dict]) -> pd.DataFrame:
-    frame = pd.concat([_read_csv(p) for p in sorted((landing[0] / "orders").glob("orders_*.csv"))], ignore_index=True)
+    frame = landed_orders(landing[0])
     frame["qty"] = frame["quantity"].astype(int)
     frame["price"] = frame["unit_price"].astype(float)
     frame["local_date"] = pd.to_datetime(frame["ordered_at"].str.slice(0, 10))
@@ -60,7 +51,7 @@ def orders(landing: tuple[Path, dict]) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def catalogue(landing: tuple[Path, dict]) -> tuple[Path, pd.DataFrame]:
     [path] = (landing[0] / "suppliers").glob("catalogue_*.csv")
-    return path, _read_csv(path)
+    return path, read_as_text(path)
 
 
 def _sales(orders: pd.DataFrame) -> pd.DataFrame:
@@ -70,11 +61,11 @@ def _sales(orders: pd.DataFrame) -> pd.DataFrame:
 def test_same_arguments_give_identical_bytes_and_another_seed_other_data(landing, tmp_path: Path) -> None:
     root, _ = landing
     generate(tmp_path / "again", scale=SCALE, seed=SEED, end=END, quiet=True, profile="messy")
-    first, second = _files(root), _files(tmp_path / "again")
+    first, second = file_contents(root), file_contents(tmp_path / "again")
     assert first.keys() == second.keys()
     assert [k for k in first if first[k] != second[k]] == []
     generate(tmp_path / "other", scale=SCALE, seed=SEED + 1, end=END, quiet=True, profile="messy")
-    assert _files(tmp_path / "other") != first
+    assert file_contents(tmp_path / "other") != first
 
 
 def test_only_orders_and_a_late_catalogue_land(landing, catalogue) -> None:
@@ -92,7 +83,7 @@ def test_only_orders_and_a_late_catalogue_land(landing, catalogue) -> None:
 def test_orders_files_follow_the_contract(landing, orders: pd.DataFrame) -> None:
     contract = [c.name for c in ORDERS.columns]
     for p in sorted((landing[0] / "orders").glob("orders_*.csv"))[:3]:
-        columns = list(_read_csv(p).columns)
+        columns = list(read_as_text(p).columns)
         assert set(ORDERS.required_columns) <= set(columns) <= set(contract), p.name
     assert orders["channel"].isin({"web", "marketplace", "app"}).all()
     assert orders["ordered_at"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d").all()
@@ -193,7 +184,7 @@ def test_the_catalogue_arrives_late_and_misses_sold_skus(orders: pd.DataFrame, c
     first_sold = orders.groupby("sku")["local_date"].min()
     new = set(first_sold[first_sold > pd.Timestamp(dated)].index)
     assert new and new <= missing  # new SKUs sell that no catalogue has
-    suppliers = _read_csv(next((landing[0] / "suppliers").glob("suppliers_*.csv")))
+    suppliers = read_as_text(next((landing[0] / "suppliers").glob("suppliers_*.csv")))
     assert set(rows["supplier_id"]) == set(suppliers["supplier_id"])
     assert 15 <= len(sold) <= 40  # tens of SKUs at test scale
 
@@ -266,8 +257,8 @@ def test_the_tidy_profile_is_unchanged(tmp_path: Path) -> None:
     summary = generate(tmp_path / "tidy", scale=0.05, seed=3, end=date(2026, 3, 31), days=60, quiet=True,
                        profile="tidy")
     default = generate(tmp_path / "default", scale=0.05, seed=3, end=date(2026, 3, 31), days=60, quiet=True)
-    tidy = _files(tmp_path / "tidy")
-    assert tidy == _files(tmp_path / "default")
+    tidy = file_contents(tmp_path / "tidy")
+    assert tidy == file_contents(tmp_path / "default")
     assert summary["params"] == default["params"] == {
         "scale": 0.05, "seed": 3, "end": "2026-03-31", "days": 60, "start": "2026-01-31"}
     digest = hashlib.sha256()
