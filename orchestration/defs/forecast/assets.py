@@ -34,6 +34,7 @@ from ml.plots import market_forecast_pngs, markdown_image, write_pngs
 from ml.registry import save_model
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import PLANNING_CALENDAR, model_key, planning_date
+from orchestration.lib.gate_checks import blocking_gate, gate_result
 from orchestration.lib.resources import WAREHOUSE_POOL, ArtifactFolders, MerchantConfigFile
 
 TRAINING_DATA = model_key("marts", "fct_daily_demand")
@@ -199,11 +200,9 @@ def forecast_accuracy(
     )
 
 
-@dg.asset_check(
+@blocking_gate(
     asset=ACCURACY,
     name="model_beats_seasonal_naive",
-    blocking=True,
-    pool=WAREHOUSE_POOL,  # it opens the warehouse: queue with the writers
     description="Fails when the model's overall backtest WAPE is worse than the seasonal-naive (7) baseline's, "
     "so a bad model never publishes a forecast or reaches the plans. Reads the run's backtest result, fresh or "
     "reused, and names the planning date it was proven on.",
@@ -215,12 +214,10 @@ def model_beats_seasonal_naive(warehouse: DuckDBResource) -> dg.AssetCheckResult
     proven_on = pd.Timestamp(overall["as_of"].max()).date()
     others = {m: float(overall.loc[m, "wape"]) for m in overall.index if m not in (MODEL, NAIVE)}
     verdict = "beats" if model <= naive else "is worse than"
-    return dg.AssetCheckResult(
-        passed=bool(model <= naive),
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=f"backtest of {proven_on}: WAPE {model:.3f} {verdict} seasonal naive {naive:.3f} "
-        f"(ratio {model / naive:.2f})",
-        metadata={
+    return gate_result(
+        bool(model <= naive),
+        f"backtest of {proven_on}: WAPE {model:.3f} {verdict} seasonal naive {naive:.3f} (ratio {model / naive:.2f})",
+        {
             "proven_on": str(proven_on),
             "wape_model": model,
             "wape_seasonal_naive": naive,

@@ -21,14 +21,14 @@ from expectations.gate import GateResult, validate_training_data
 from expectations.thresholds import GateThresholds
 from ml.forecast import active_series
 from orchestration.defs.forecast.assets import FORECAST, TRAINING_DATA
-from orchestration.lib.resources import WAREHOUSE_POOL
+from orchestration.lib.gate_checks import blocking_gate, gate_result
 
 
 GATES_TABLE = "config.gates"
 
 
 def _check_result(result: GateResult, **extra: dg.MetadataValue) -> dg.AssetCheckResult:
-    """A failed gate is an ERROR: with blocking=True it stops everything downstream in the run."""
+    """The gate's message, failures and statistics (and per-market history) as the check's metadata."""
     metadata = {
         "message": result.message,
         "failures": dg.MetadataValue.json(result.failures),
@@ -37,12 +37,7 @@ def _check_result(result: GateResult, **extra: dg.MetadataValue) -> dg.AssetChec
     if result.markets:
         metadata["markets"] = dg.MetadataValue.json(result.markets)
     metadata.update(extra)
-    return dg.AssetCheckResult(
-        passed=result.passed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=result.message,
-        metadata=metadata,
-    )
+    return gate_result(result.passed, result.message, metadata)
 
 
 def gate_thresholds(conn: duckdb.DuckDBPyConnection) -> GateThresholds:
@@ -62,11 +57,9 @@ def gate_thresholds(conn: duckdb.DuckDBPyConnection) -> GateThresholds:
     return GateThresholds.from_rows(rows, source=GATES_TABLE)
 
 
-@dg.asset_check(
+@blocking_gate(
     asset=TRAINING_DATA,
     name="training_data_quality_gate",
-    blocking=True,
-    pool=WAREHOUSE_POOL,  # it opens the warehouse: queue with the writers
     description="Great Expectations suites on the forecast training data: types and ranges per row, and each "
     "market against its own history: no sales stopped against its weekday pattern, no day of sign-flipped "
     "orders, returns above sales on few selling days. Thresholds from config.gates when present. "
@@ -85,11 +78,9 @@ def training_data_quality_gate(warehouse: DuckDBResource) -> dg.AssetCheckResult
     )
 
 
-@dg.asset_check(
+@blocking_gate(
     asset=FORECAST,
     name="forecast_quality_gate",
-    blocking=True,
-    pool=WAREHOUSE_POOL,  # it opens the warehouse: queue with the writers
     description="Great Expectations suites on the published forecast: non-negative, p10 <= p50 <= p90, one model "
     "version, every active SKU x market present with every day of the horizon. Blocks the inventory plan on failure.",
 )

@@ -1,0 +1,24 @@
+"""What every blocking quality gate of the run shares: how it is declared and how it reports.
+
+A gate (the training-data and forecast Great Expectations suites, the model
+against the seasonal-naive baseline) is an asset check with blocking=True, so a
+failure stops everything downstream of its asset in that run; it reads the
+warehouse, so it queues in the writers' pool like them; and it reports a
+failure at ERROR severity, the level that blocks.
+"""
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import dagster as dg
+
+from orchestration.lib.resources import WAREHOUSE_POOL
+
+
+def blocking_gate(asset: dg.AssetKey, name: str, description: str) -> Callable[..., Any]:
+    """`@dg.asset_check` for a gate on `asset`: blocking, and queued with the warehouse writers (it opens the warehouse)."""
+    return dg.asset_check(asset=asset, name=name, blocking=True, pool=WAREHOUSE_POOL, description=description)
+
+
+def gate_result(passed: bool, description: str, metadata: Mapping[str, Any]) -> dg.AssetCheckResult:
+    """A gate's verdict: a failure is an ERROR, which with blocking=True stops everything downstream in the run."""
+    return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.ERROR, description=description, metadata=metadata)
