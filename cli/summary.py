@@ -17,11 +17,10 @@ import math
 import duckdb
 
 from compliance.documents import flag_counts
-from crossdock.publish import PLAN_TABLES, PublishedPlan, UnpublishedStaging, last_published, unpublished_staging
+from crossdock.publish import PublishedPlan, UnpublishedStaging, last_published, plan_tables, unpublished_staging
 from crossdock.settings import Settings, pii_salt_warning
 from crossdock.warehouse import connect
 
-PUBLISHED_TABLES = PLAN_TABLES
 NA = "n/a"
 
 
@@ -87,7 +86,7 @@ def _assumptions(conn: duckdb.DuckDBPyConnection) -> dict:
 
 def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
     existing = _tables(conn, "publish")
-    summary: dict = {"rows": {t: (_one(conn, f"select count(*) from publish.{t}")[0] if t in existing else None) for t in PUBLISHED_TABLES}}
+    summary: dict = {"rows": {t: (_one(conn, f"select count(*) from publish.{t}")[0] if t in existing else None) for t in plan_tables()}}
     summary["published_plan"] = last_published(conn)
     summary["unpublished"] = unpublished_staging(conn)
     if "forecast_accuracy" in existing:

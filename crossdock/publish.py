@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from functools import cache
 
 import duckdb
 import pandas as pd
@@ -30,12 +31,11 @@ PLAN_RUNS = "plan_runs"  # publish.plan_runs: one row per published plan, the ru
 STAGE_LOG = "stage_log"  # plan_next.stage_log: one row per table (or dbt build) a run staged
 
 
-def _plan_tables() -> tuple[str, ...]:
-    """Every declared publish table but plan_runs, which the publish step itself writes."""
+@cache
+def plan_tables() -> tuple[str, ...]:
+    """The tables a run stages and publishes: every publish table dbt's yml declares but plan_runs, which the
+    publish step itself writes (read on first use)."""
     return tuple(name for name in published_tables() if name != PLAN_RUNS)
-
-
-PLAN_TABLES: tuple[str, ...] = _plan_tables()  # the tables a run stages and publishes, from dbt's yml
 
 
 def _create_table_ddl(schema: str, table: PublishedTable) -> str:
@@ -43,7 +43,10 @@ def _create_table_ddl(schema: str, table: PublishedTable) -> str:
     return f"create table if not exists {schema}.{table.name} ({columns})"
 
 
-PLAN_RUNS_DDL = _create_table_ddl(PUBLISH_SCHEMA, published_table(PLAN_RUNS))
+@cache
+def plan_runs_ddl() -> str:
+    """`create table if not exists publish.plan_runs (...)` with the columns dbt's yml declares (read on first use)."""
+    return _create_table_ddl(PUBLISH_SCHEMA, published_table(PLAN_RUNS))
 
 
 def _plan_runs_columns(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -176,14 +179,16 @@ def stage_table(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
 
 
 def publish_plan(
-    conn: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.date | None, tables: tuple[str, ...] = PLAN_TABLES,
+    conn: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.date | None, tables: tuple[str, ...] | None = None,
     inputs: str | None = None,
 ) -> PublishedPlan:
-    """Copy every plan_next table into publish and record the run, all in one transaction.
+    """Copy every plan_next table (`tables`, default plan_tables()) into publish and record the run, all in one
+    transaction.
 
     Raises PlanIncomplete (publish untouched) when a table is not staged;
     any error inside the transaction rolls it back whole.
     """
+    tables = plan_tables() if tables is None else tables
     missing = [t for t in tables if not table_exists(conn, staged(t))]
     if missing:
         raise PlanIncomplete(f"not staged in {STAGING_SCHEMA}: {', '.join(missing)}")
@@ -195,7 +200,7 @@ def publish_plan(
         for table in tables:
             conn.execute(f"create or replace table {PUBLISH_SCHEMA}.{table} as select * from {staged(table)}")
             rows[table] = conn.execute(f"select count(*) from {PUBLISH_SCHEMA}.{table}").fetchall()[0][0]
-        conn.execute(PLAN_RUNS_DDL)
+        conn.execute(plan_runs_ddl())
         _retype_plan_runs(conn)
         conn.execute(
             f"insert into {PUBLISH_SCHEMA}.{PLAN_RUNS} (run_id, as_of, published_at, tables, rows_by_table, inputs) "

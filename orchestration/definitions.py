@@ -26,7 +26,7 @@ from orchestration.defs.ingest.assets import INGEST_ASSETS
 from orchestration.defs.ingest.merchant_config import merchant_network
 from orchestration.defs.planning.assets import inventory_planning
 from orchestration.defs.planning.scenarios import scenario_impact_table
-from orchestration.defs.publish.assets import published_plan
+from orchestration.defs.publish.assets import published_plan_asset
 from orchestration.defs.publish.bi import bi_publish_copies
 from orchestration.defs.reference.assets import ecb_fx_rates
 from orchestration.lib.column_schemas import with_documented_columns
@@ -45,7 +45,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
                 dbt_model_assets(),
                 *_documented([
                     demand_forecast, forecast_accuracy, inventory_planning, scenario_impact_table,
-                    compliance_tables, published_plan, bi_publish_copies,
+                    compliance_tables, published_plan_asset(), bi_publish_copies,
                 ]),
             ]),
         ],

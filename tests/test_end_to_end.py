@@ -658,12 +658,12 @@ def summary_text(settings: Settings) -> str:
 
 
 def test_the_run_published_its_whole_plan_and_names_itself_in_publish_and_the_bi_copies(platform):
-    from crossdock.publish import PLAN_TABLES
+    from crossdock.publish import plan_tables
 
     settings, result = platform["settings"], platform["result"]
     [(run_id, tables, rows)] = published_plan_runs(settings)
-    assert run_id == result.run_id and tables == len(PLAN_TABLES)
-    assert json.loads(rows) == {t: query(settings, f"select count(*) from publish.{t}")[0][0] for t in PLAN_TABLES}
+    assert run_id == result.run_id and tables == len(plan_tables())
+    assert json.loads(rows) == {t: query(settings, f"select count(*) from publish.{t}")[0][0] for t in plan_tables()}
     with duckdb.connect(str(settings.exports / "bi" / "crossdock_publish.duckdb"), read_only=True) as snap:
         assert snap.execute("select run_id from publish.plan_runs").fetchall() == [(run_id,)]
     assert f"published plan: run {run_id}" in summary_text(settings) and "NOT PUBLISHED" not in summary_text(settings)
@@ -676,7 +676,7 @@ def test_a_run_that_fails_before_its_plan_is_finished_leaves_the_last_good_plan_
     on the same data give identical tables: every table it rebuilt equals the published one exactly
     (no column is left out: no published table holds a run id or a wall-clock time)."""
     import orchestration.defs.planning.scenarios as scenarios
-    from crossdock.publish import PLAN_TABLES
+    from crossdock.publish import plan_tables
 
     settings = platform["settings"]
     published, copies, runs = fingerprints(settings, "publish"), bi_copies(settings), published_plan_runs(settings)
@@ -700,7 +700,7 @@ def test_a_run_that_fails_before_its_plan_is_finished_leaves_the_last_good_plan_
     differing = {
         table: query(settings, f"select (select count(*) from (select * from publish.{table} except all select * from plan_next.{table}))"
                                f" + (select count(*) from (select * from plan_next.{table} except all select * from publish.{table}))")[0][0]
-        for table in PLAN_TABLES if table != "scenario_impact"  # the crash kept the first run's
+        for table in plan_tables() if table != "scenario_impact"  # the crash kept the first run's
     }
     assert {t: n for t, n in differing.items() if n} == {}
 

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from crossdock.settings import DBT_PROJECT_DIR, Settings
-from cli.summary import PUBLISHED_TABLES, collect_summary, format_summary, print_summary
+from cli.summary import collect_summary, format_summary, print_summary
+from crossdock.publish import plan_tables
 
 
 def documented_columns() -> dict[tuple[str, str], list[tuple[str, str]]]:
@@ -60,15 +61,15 @@ def test_summary_of_an_empty_warehouse_says_nothing_is_built(tmp_path, warehouse
     duckdb.connect(str(warehouse)).close()
     out = summary_text(tmp_path, capsys)
     assert "nothing ingested yet" in out
-    assert f"published tables: 0 of {len(PUBLISHED_TABLES)} built" in out
-    assert all(f"publish.{t:<28} not built" in out for t in PUBLISHED_TABLES)
+    assert f"published tables: 0 of {len(plan_tables())} built" in out
+    assert all(f"publish.{t:<28} not built" in out for t in plan_tables())
     assert "nothing published yet" in out
     assert "safety stock" not in out and "transfers" not in out
 
 
 def test_summary_of_empty_tables_counts_zeros_even_in_an_all_varchar_table(tmp_path, warehouse, capsys):
     with duckdb.connect(str(warehouse)) as conn:
-        for table in PUBLISHED_TABLES:
+        for table in plan_tables():
             create_empty(conn, "publish", table, all_varchar=table == "transfer_recommendations")
         create_empty(conn, "audit", "ingest_ledger")
         assert conn.execute(
@@ -76,8 +77,8 @@ def test_summary_of_empty_tables_counts_zeros_even_in_an_all_varchar_table(tmp_p
         ).fetchall() == [("VARCHAR",)]
     out = summary_text(tmp_path, capsys)
     assert "ingest: 0 files, 0 rows received = 0 loaded + 0 quarantined + 0 rejected + 0 duplicates skipped" in out
-    assert f"published tables: {len(PUBLISHED_TABLES)} of {len(PUBLISHED_TABLES)} built" in out
-    assert all(f"publish.{t:<28} 0 rows" in out for t in PUBLISHED_TABLES)
+    assert f"published tables: {len(plan_tables())} of {len(plan_tables())} built" in out
+    assert all(f"publish.{t:<28} 0 rows" in out for t in plan_tables())
     assert "inventory: 0 SKU x node to reorder now; actions none (empty plan)" in out
     assert "safety stock value: EUR 0" in out
     assert "transfers before purchases: 0 recommended, 0 units, saving EUR 0" in out
@@ -120,7 +121,7 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
         ])
     out = summary_text(tmp_path, capsys)
     assert "ingest: 2 files, 1,210 rows received = 1,100 loaded + 60 quarantined + 10 rejected + 40 duplicates skipped" in out
-    assert f"published tables: 5 of {len(PUBLISHED_TABLES)} built" in out
+    assert f"published tables: 5 of {len(plan_tables())} built" in out
     assert "publish.demand_forecast              2 rows" in out
     assert "publish.supply_chain_view            not built" in out
     assert "planning date (forecast origin): 2026-09-30" in out

@@ -5,18 +5,27 @@ Every asset keyed ["publish", <table>] builds its table into plan_next
 one transaction, and records the run in publish.plan_runs. When any plan
 asset fails or a blocking check stops it, this asset does not run, and
 publish keeps the last good plan whole.
+
+The asset depends on every plan table dbt's yml declares, so it is built when
+the definitions are (`published_plan_asset()`), not at import.
 """
+
+from functools import cache
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from crossdock.publish import PLAN_RUNS, PLAN_TABLES, PlanIncomplete, last_published, publish_plan, staged
+from crossdock.publish import PLAN_RUNS, PlanIncomplete, last_published, plan_tables, publish_plan, staged
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.resources import WAREHOUSE_POOL
 from orchestration.lib.run_inputs import INPUTS_TAG
 
-PLAN_KEYS = [dg.AssetKey(["publish", table]) for table in PLAN_TABLES]
 PUBLISHED_PLAN = dg.AssetKey(["publish", PLAN_RUNS])
+
+
+def plan_keys() -> list[dg.AssetKey]:
+    """The asset keys of the plan tables the publish step copies (crossdock.publish.plan_tables)."""
+    return [dg.AssetKey(["publish", table]) for table in plan_tables()]
 
 
 def older_than_their_inputs(context: dg.AssetExecutionContext) -> list[str]:
@@ -30,7 +39,7 @@ def older_than_their_inputs(context: dg.AssetExecutionContext) -> list[str]:
     graph = context.job_def.asset_layer.asset_graph  # set in every run, in process too (the repository is not)
     latest = context.instance.get_latest_materialization_event
     stale = []
-    for key in PLAN_KEYS:
+    for key in plan_keys():
         built = latest(key)
         if built is None:
             stale.append(f"{key.to_user_string()} (never built)")
@@ -42,19 +51,8 @@ def older_than_their_inputs(context: dg.AssetExecutionContext) -> list[str]:
     return stale
 
 
-@dg.asset(
-    key=PUBLISHED_PLAN,
-    deps=PLAN_KEYS,
-    group_name="publish",
-    kinds={"duckdb"},
-    owners=["team:data-platform"],
-    pool=WAREHOUSE_POOL,
-    metadata=documented_table("publish", PLAN_RUNS),
-    description="Publishes the plan: copies every table the run built into plan_next to publish.<table> in one "
-    "transaction and adds the run to publish.plan_runs (run id, planning date, time, rows per table). Runs only "
-    "after every plan asset succeeded, so a failed run leaves publish on the last good plan, whole.",
-)
-def published_plan(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+def publish_the_plan(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    """The body of the publish asset (published_plan_asset)."""
     with warehouse.get_connection() as conn:
         previous = last_published(conn)
         kept = f"last good plan from run {previous.run_id} published at {previous.published_at:%Y-%m-%d %H:%M:%S} UTC" \
@@ -79,3 +77,20 @@ def published_plan(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
         "replaces": previous.run_id if previous else "",
         "rows_by_table": dg.MetadataValue.json(plan.rows_by_table),
     })
+
+
+@cache
+def published_plan_asset() -> dg.AssetsDefinition:
+    """The publish asset, made when the definitions are built: it depends on the plan tables dbt's yml declares."""
+    return dg.asset(
+        key=PUBLISHED_PLAN,
+        deps=plan_keys(),
+        group_name="publish",
+        kinds={"duckdb"},
+        owners=["team:data-platform"],
+        pool=WAREHOUSE_POOL,
+        metadata=documented_table("publish", PLAN_RUNS),
+        description="Publishes the plan: copies every table the run built into plan_next to publish.<table> in one "
+        "transaction and adds the run to publish.plan_runs (run id, planning date, time, rows per table). Runs only "
+        "after every plan asset succeeded, so a failed run leaves publish on the last good plan, whole.",
+    )(publish_the_plan)
