@@ -14,6 +14,7 @@ Modules, one job each:
 - `ml.backtest`: rolling-origin backtest of the model against the baseline.
 - `ml.backtest_cadence`: whether the backtest must run again or its last result still holds.
 - `ml.backtest_store`: the backtest's record and latest result in the warehouse (audit.backtest_*).
+- `ml.backtest_run`: a run's decision: read what was proven last and the data's shape, then run or reuse.
 - `ml.forecast`: the public entry points `active_series` and `forecast_demand`.
 - `ml.bench`: `python -m ml.bench` times and scores both on a full-size history.
 

@@ -24,7 +24,8 @@ counted in planning days (the run's planning date minus the backtest's), not
 wall-clock days: a replay of old data ages the proof as the data does.
 
 This module only decides; `ml.backtest_store` keeps the records in the
-warehouse and the Dagster asset wires the two.
+warehouse, `ml.backtest_run` reads what a run's decision needs and decides,
+and the Dagster asset wires them.
 """
 from __future__ import annotations
 

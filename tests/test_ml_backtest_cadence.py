@@ -9,6 +9,7 @@ import pytest
 from crossdock.publish import stage_table
 from crossdock.published import published_table
 from ml.backtest_cadence import BacktestRecord, Cadence, DataShape, backtest_due, model_fingerprint, next_due, reuse_note
+from ml.backtest_run import decide_backtest, proven
 from ml.backtest_store import RUNS, active_shape, last_backtest, save_backtest, stage_last_backtest
 from ml.model import ModelConfig
 
@@ -172,3 +173,32 @@ def test_the_active_shape_counts_series_with_a_sale_in_the_last_91_days(tmp_path
         conn.execute("create table demand as select sku, market, demand_date::date as demand_date, units_sold from history")
         # B sold on day as_of - 90 (active); C on as_of - 92 (inactive); D only returned (0 sold)
         assert active_shape(conn, "demand", PROVEN, 91) == DataShape(("DE", "US"), 2)
+
+
+def test_decide_backtest_reads_the_markets_last_proof_and_shape_then_decides(tmp_path):
+    """What forecast_accuracy asks before it runs or reuses: the first run backtests, a day later it reuses."""
+    history = pd.DataFrame({"sku": ["A", "B"], "market": ["DE", "US"],
+                            "demand_date": pd.to_datetime(["2026-10-29", "2026-10-30"]), "units_sold": [1, 2]})
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        conn.execute("create schema reference")
+        conn.execute("create table reference.markets as select * from (values ('DE', 'BY'), ('US', null)) "
+                     "as t(market_code, holiday_subdivision)")
+        conn.execute("create table demand as select sku, market, demand_date::date as demand_date, units_sold from history")
+        first = decide_backtest(conn, PROVEN, "demand", horizon_days=56, windows=4, seed=7, cadence=Cadence())
+        assert (first.due, first.reason, first.last) == (True, "no earlier backtest", None)
+        assert first.shape == DataShape(("DE", "US"), 2) and first.holiday_subdivisions == {"DE": "BY", "US": None}
+        assert first.fingerprint == model_fingerprint(56, 4, 7, holiday_subdivisions={"DE": "BY", "US": None})
+        with pytest.raises(ValueError, match="no backtest to reuse"):
+            first.reuse_note()
+
+        record = proven(first.fresh_record("r1"), seconds=12.0, wape_model=0.7, wape_naive=1.0)
+        _stage(conn, "r1", PROVEN, 0.7, days=1)
+        save_backtest(conn, record, first.reason)
+        next_day = decide_backtest(conn, PROVEN + dt.timedelta(days=1), "demand", horizon_days=56, windows=4, seed=7,
+                                   cadence=Cadence())
+        assert not next_day.due and next_day.last.run_id == "r1"
+        assert f"backtest of {PROVEN} still holds" in next_day.reason
+        assert next_day.reuse_note().startswith(f"reused backtest of {PROVEN}, proven 1 day ago")
+        forced = decide_backtest(conn, PROVEN + dt.timedelta(days=1), "demand", horizon_days=56, windows=4, seed=7,
+                                 cadence=Cadence(), force=True)
+        assert forced.due and "force_backtest" in forced.reason

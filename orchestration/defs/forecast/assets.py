@@ -13,7 +13,6 @@ of intermediate.int_planning_calendar: the last order day, or the run's
 `as_of`).
 """
 
-import dataclasses
 import datetime as dt
 import os
 import time
@@ -27,9 +26,10 @@ from crossdock.merchant_config import ForecastSettings
 from crossdock.publish import stage_table, staged
 from crossdock.warehouse import read_sql
 from ml.backtest import MODEL, NAIVE, backtest
-from ml.backtest_cadence import BacktestRecord, Cadence, backtest_due, model_fingerprint, reuse_note
-from ml.backtest_store import active_shape, last_backtest, save_backtest, stage_last_backtest
-from ml.forecast import DEFAULT_INACTIVE_AFTER_DAYS, forecast_demand
+from ml.backtest_cadence import BacktestRecord, Cadence
+from ml.backtest_run import BacktestDecision, decide_backtest, proven
+from ml.backtest_store import save_backtest, stage_last_backtest
+from ml.forecast import forecast_demand
 from ml.plots import market_forecast_pngs, markdown_image, write_pngs
 from ml.registry import save_model
 from orchestration.lib.column_schemas import documented_table
@@ -100,28 +100,25 @@ def _accuracy_metadata(metrics: pd.DataFrame) -> dict[str, object]:
 
 
 def run_backtest(
-    context: dg.AssetExecutionContext, config: ForecastConfig, windows: int, warehouse: DuckDBResource,
-    record: BacktestRecord, reason: str,
+    context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource, decision: BacktestDecision
 ) -> tuple[BacktestRecord, dict[str, int], dict[str, object]]:
     """Run the backtest, stage and store it (ml/backtest_store.py); its record, rows staged and the windows' detail."""
     history, as_of, subdivisions = load_training_data(warehouse)
-    context.log.info(f"backtesting {windows} windows x {config.horizon_days} days before {as_of}: {reason}")
+    context.log.info(f"backtesting {decision.windows} windows x {config.horizon_days} days before {as_of}: {decision.reason}")
     t0 = time.perf_counter()
     result = backtest(
-        history, as_of=as_of, horizon_days=config.horizon_days, n_windows=windows, seed=config.seed,
+        history, as_of=as_of, horizon_days=config.horizon_days, n_windows=decision.windows, seed=config.seed,
         baseline_jobs=config.baseline_jobs, holiday_subdivisions=subdivisions,
     )
     overall = result.overall()
-    record = dataclasses.replace(
-        record, seconds=time.perf_counter() - t0, wape_model=float(overall.loc[MODEL, "wape"]),
-        wape_naive=float(overall.loc[NAIVE, "wape"]),
-    )
+    record = proven(decision.fresh_record(context.run_id), time.perf_counter() - t0,
+                    float(overall.loc[MODEL, "wape"]), float(overall.loc[NAIVE, "wape"]))
     with warehouse.get_connection() as conn:  # staged typed and checked first, then kept with its record
         rows = {
             "forecast_accuracy": stage_table(conn, "forecast_accuracy", result.metrics.assign(as_of=as_of), context.run_id),
             "forecast_backtest": stage_table(conn, "forecast_backtest", result.predictions.assign(as_of=as_of), context.run_id),
         }
-        save_backtest(conn, record, reason)
+        save_backtest(conn, record, decision.reason)
     context.log.info("backtest WAPE: " + ", ".join(f"{m} {overall.loc[m, 'wape']:.3f}" for m in overall.index))
     windows = result.windows.assign(origin=result.windows["origin"].dt.date.astype(str))
     detail = windows[["window", "origin", "n_series", "training_rows", "model_version"]
@@ -153,38 +150,32 @@ def forecast_accuracy(
     context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource, merchant_config: MerchantConfigFile
 ):
     settings = _forecast_settings(merchant_config)
-    cadence, windows = _cadence(settings), config.backtest_windows or settings.backtest_windows
     with warehouse.get_connection() as conn:
         as_of = planning_date(conn)
         if as_of is None:
             raise dg.Failure(description="marts.fct_daily_demand is empty: ingest some orders first (landing/orders/).")
-        as_of = pd.Timestamp(as_of).date()
-        subdivisions = dict(conn.execute("select market_code, holiday_subdivision from reference.markets").fetchall())
-        last = last_backtest(conn)
-        shape = active_shape(conn, ".".join(TRAINING_DATA.path), as_of, DEFAULT_INACTIVE_AFTER_DAYS)
-    fingerprint = model_fingerprint(
-        config.horizon_days, windows, config.seed, holiday_subdivisions=subdivisions
-    )
-    due, reason = backtest_due(last, as_of, fingerprint, shape, cadence, force=config.force_backtest)
-    if due:
-        fresh = BacktestRecord(as_of, fingerprint, shape, 0.0, float("nan"), float("nan"), run_id=context.run_id)
-        proven, rows, extra = run_backtest(context, config, windows, warehouse, fresh, reason)
-        note = f"backtest run on {as_of} ({proven.seconds:.0f}s): {reason}"
+        decision = decide_backtest(
+            conn, pd.Timestamp(as_of).date(), ".".join(TRAINING_DATA.path), horizon_days=config.horizon_days,
+            windows=config.backtest_windows or settings.backtest_windows, seed=config.seed,
+            cadence=_cadence(settings), force=config.force_backtest,
+        )
+    if decision.due:
+        proof, rows, extra = run_backtest(context, config, warehouse, decision)
+        note = f"backtest run on {decision.as_of} ({proof.seconds:.0f}s): {decision.reason}"
     else:
-        proven, extra = last, {}
-        note = reuse_note(last, as_of, cadence)
+        proof, extra, note = decision.last, {}, decision.reuse_note()
         with warehouse.get_connection() as conn:  # this run's staging, like a fresh result
             rows = stage_last_backtest(conn, context.run_id)
     context.log.info(note)
     with warehouse.get_connection() as conn:
         metrics = read_sql(conn, f"select * from {staged('forecast_accuracy')}")
     common = {
-        "as_of": str(as_of),
-        "proven_on": str(proven.as_of),
-        "proven_days_ago": (as_of - proven.as_of).days,
+        "as_of": str(decision.as_of),
+        "proven_on": str(proof.as_of),
+        "proven_days_ago": (decision.as_of - proof.as_of).days,
         "backtest": note,
-        "fingerprint": proven.fingerprint,
-        "windows": windows,
+        "fingerprint": proof.fingerprint,
+        "windows": decision.windows,
     }
     yield dg.MaterializeResult(asset_key=BACKTEST, metadata={"dagster/row_count": rows["forecast_backtest"], **common})
     yield dg.MaterializeResult(
@@ -193,7 +184,7 @@ def forecast_accuracy(
             "dagster/row_count": rows["forecast_accuracy"],
             **common,
             "backtest_rows": rows["forecast_backtest"],
-            "active_series": shape.n_series,
+            "active_series": decision.shape.n_series,
             **_accuracy_metadata(metrics),
             **extra,
         },

@@ -1,0 +1,76 @@
+"""A run's decision about the backtest: what was proven last, what the run would prove now, and whether to run it.
+
+`forecast_accuracy` (the Dagster asset) reads, decides, runs or reuses,
+stages and reports; the deciding is forecasting knowledge, so it lives here
+and is tested without Dagster: the planning date, the holiday calendars and
+the active series' shape are read once, the model's fingerprint is taken,
+and `ml.backtest_cadence.backtest_due` says whether the last proof still
+holds (ml/backtest_store.py keeps the proofs).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+from ml.backtest_cadence import BacktestRecord, Cadence, DataShape, backtest_due, model_fingerprint, reuse_note
+from ml.backtest_store import active_shape, last_backtest
+from ml.forecast import DEFAULT_INACTIVE_AFTER_DAYS
+
+
+@dataclass(frozen=True)
+class BacktestDecision:
+    """What this run does about the backtest, and on what grounds.
+
+    due: run a fresh backtest (reason says why) rather than reuse `last`.
+    fingerprint / shape: the model and the data the run would prove.
+    holiday_subdivisions: each market's holiday subdivision (part of the
+        fingerprint, and the calendar features' input).
+    """
+
+    as_of: dt.date
+    windows: int
+    fingerprint: str
+    shape: DataShape
+    holiday_subdivisions: dict[str, str | None]
+    last: BacktestRecord | None
+    due: bool
+    reason: str
+    cadence: Cadence
+
+    def fresh_record(self, run_id: str) -> BacktestRecord:
+        """The record a fresh backtest starts from; its timing and WAPEs are filled in once it has run."""
+        return BacktestRecord(self.as_of, self.fingerprint, self.shape, 0.0, float("nan"), float("nan"), run_id=run_id)
+
+    def reuse_note(self) -> str:
+        """The line a run that reuses the last backtest logs and reports."""
+        if self.last is None:
+            raise ValueError("there is no backtest to reuse")
+        return reuse_note(self.last, self.as_of, self.cadence)
+
+
+def decide_backtest(
+    conn: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    training_table: str,
+    *,
+    horizon_days: int,
+    windows: int,
+    seed: int,
+    cadence: Cadence,
+    force: bool = False,
+) -> BacktestDecision:
+    """Read what the decision needs from the warehouse (markets, last proof, active series) and decide."""
+    subdivisions = dict(conn.execute("select market_code, holiday_subdivision from reference.markets").fetchall())
+    last = last_backtest(conn)
+    shape = active_shape(conn, training_table, as_of, DEFAULT_INACTIVE_AFTER_DAYS)
+    fingerprint = model_fingerprint(horizon_days, windows, seed, holiday_subdivisions=subdivisions)
+    due, reason = backtest_due(last, as_of, fingerprint, shape, cadence, force=force)
+    return BacktestDecision(as_of, windows, fingerprint, shape, subdivisions, last, due, reason, cadence)
+
+
+def proven(record: BacktestRecord, seconds: float, wape_model: float, wape_naive: float) -> BacktestRecord:
+    """`record` once its backtest has run: how long it took and the two WAPEs the gate compares."""
+    return dataclasses.replace(record, seconds=seconds, wape_model=wape_model, wape_naive=wape_naive)
