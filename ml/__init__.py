@@ -10,13 +10,17 @@ Modules, one job each:
 - `ml.features`: leakage-free direct multi-horizon features and training-row sampling.
 - `ml.model`: one global LightGBM per quantile (p10, p50, p90): train and predict.
 - `ml.baselines`: the seasonal-naive (7 day) baseline.
+- `ml.stat_baselines`: AutoETS and Croston from statsforecast on the backtest's windows.
 - `ml.metrics`: WAPE, bias, MASE, interval coverage, pinball loss.
 - `ml.backtest`: rolling-origin backtest of the model against the baseline.
 - `ml.backtest_cadence`: whether the backtest must run again or its last result still holds.
 - `ml.backtest_store`: the backtest's record and latest result in the warehouse (audit.backtest_*).
 - `ml.backtest_run`: a run's decision: read what was proven last and the data's shape, then run or reuse.
 - `ml.forecast`: the public entry points `active_series` and `forecast_demand`.
-- `ml.bench`: `python -m ml.bench` times and scores both on a full-size history.
+- `ml.registry`: the saved model of each forecast (boosters, features, training window, metrics).
+- `ml.plots`: a forecast chart per market, as PNG bytes for the Dagster UI.
+
+`bench/forecast.py` and `bench/backtest.py` time and score them on a full-size history.
 
 Design notes and measured figures: `ml/README.md`.
 """
