@@ -19,3 +19,25 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     report.sections = [(title, _without_surrogates(content)) for title, content in report.sections]
     if isinstance(report.longrepr, str):
         report.longrepr = _without_surrogates(report.longrepr)
+
+
+_LONGEST_FIRST = ("e2e", "browser", "slow")  # markers of the modules that take minutes, then tens of seconds
+
+
+def _weight(item: pytest.Item) -> int:
+    """0 for a module holding an end-to-end test, 1 for a browser one, 2 for a slow one, 3 for the rest."""
+    marks = {mark.name for mark in item.iter_markers()}
+    return next((rank for rank, name in enumerate(_LONGEST_FIRST) if name in marks), len(_LONGEST_FIRST))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the modules that take longest first, each module's tests still together and in their order.
+
+    `make test` deals whole modules to the cores (pytest-xdist --dist loadfile) in the order they are
+    collected; a module of end-to-end runs dealt last kept one core busy for minutes while the other
+    had finished. Longest first is the classic fix (LPT scheduling).
+    """
+    module_weight: dict[str, int] = {}
+    for item in items:
+        module_weight[item.nodeid.split("::")[0]] = min(module_weight.get(item.nodeid.split("::")[0], 9), _weight(item))
+    items.sort(key=lambda item: module_weight[item.nodeid.split("::")[0]])  # stable: order within a weight kept
