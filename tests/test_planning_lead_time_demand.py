@@ -212,3 +212,22 @@ def test_a_matrix_of_levels_reads_each_level_off_the_same_draws_as_one_call_per_
         one_rop, one_ss = simulated_reorder_point(hist, d, np.full(3, 14.0), np.full(3, 4.0), level)
         np.testing.assert_array_equal(rop[:, j], one_rop)
         np.testing.assert_array_equal(ss[:, j], one_ss)
+
+
+def test_a_series_simulated_once_is_reused_with_the_same_numbers_and_changed_inputs_are_simulated_afresh():
+    """The trade-off ladder and the scenarios ask again for series they already simulated: same draws, no rework."""
+    import planning.lead_time_demand as ltd
+
+    rng = np.random.default_rng(5)
+    hist = rng.poisson(0.7, size=(3, 90)).astype(float)
+    args = (hist, [1.0, 2.0, 0.5], np.full(3, 10.0), np.full(3, 3.0))
+    ltd._SIMULATED.clear()
+    first, _ = simulated_reorder_point(*args, 0.9)
+    assert len(ltd._SIMULATED) == 3
+    again, _ = simulated_reorder_point(*args, 0.97)  # another level of the same series: read off the kept draws
+    assert len(ltd._SIMULATED) == 3
+    ltd._SIMULATED.clear()
+    np.testing.assert_array_equal(simulated_reorder_point(*args, 0.97)[0], again)  # what a fresh simulation gives
+    np.testing.assert_array_equal(simulated_reorder_point(*args, 0.9)[0], first)
+    simulated_reorder_point(hist, [1.0, 2.0, 0.6], np.full(3, 10.0), np.full(3, 3.0), 0.9)  # one mean changed
+    assert len(ltd._SIMULATED) == 4
