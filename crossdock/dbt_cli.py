@@ -31,6 +31,21 @@ def dbt_executable() -> str:
     return str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
 
 
+def prune_invocation_folders(target: Path, prefix: str, keep: int = 10) -> list[Path]:
+    """Remove all but the `keep` newest folders `<target>/<prefix>-*`; the folders removed.
+
+    dagster-dbt gives every dbt invocation its own target folder (its manifest,
+    run results and a debug log, about 10 MB) and never removes one: a daily
+    run left 3.6 GB a year, and the code location's start walked them all.
+    The newest are kept to look into a recent run.
+    """
+    folders = sorted((p for p in target.glob(f"{prefix}-*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = folders[keep:]
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
+
+
 def generate_docs(settings: Settings) -> Path:
     """Write CROSSDOCK_EXPORTS/docs/index.html and return its path; raises with dbt's output on failure."""
     if not settings.warehouse.exists():

@@ -11,6 +11,7 @@ asset downstream plans from it.
 import json
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -18,6 +19,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
+from crossdock.dbt_cli import prune_invocation_folders
 from crossdock.planning_date import parse_as_of
 from crossdock.publish import PUBLISH_SCHEMA, STAGING_SCHEMA, record_staging
 from orchestration.lib.resources import WAREHOUSE_POOL, dbt_project
@@ -116,6 +118,9 @@ def dbt_model_assets() -> dg.AssetsDefinition:
             failure = error
         if invocation is not None:
             yield from with_row_counts(context, events, invocation.manifest, warehouse)
+            removed = prune_invocation_folders(Path(invocation.target_path).parent, DBT_MODELS_OP)
+            if removed:
+                context.log.debug(f"removed {len(removed)} old dbt invocation folders from {removed[0].parent}")
         if failure is not None:
             retry_if_transient(context, failure)
 
