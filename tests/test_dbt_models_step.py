@@ -78,10 +78,9 @@ def test_dbt_source_tests_are_asset_checks_of_the_source_asset():
     from orchestration.defs.dbt.assets import dbt_model_assets
 
     checks = {(k.asset_key.to_user_string(), k.name) for k in dbt_model_assets().check_keys}
-    assert ("reference/fx_rates", "source_not_null_reference_fx_rates_currency") in checks
+    assert ("reference/fx_rates", "source_not_null_columns_reference_fx_rates") in checks
     assert {name for key, name in checks if name.startswith("source_")} == {
-        "source_not_null_reference_fx_rates_currency", "source_not_null_reference_fx_rates_rate_date",
-        "source_not_null_reference_fx_rates_units_per_eur",
+        "source_not_null_columns_reference_fx_rates",
         "source_unique_combination_of_columns_reference_fx_rates_rate_date__currency",
     }
 
