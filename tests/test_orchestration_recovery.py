@@ -89,16 +89,21 @@ def _start_small_run(home: Path, hold_seconds: float, executor: str = "in_proces
     )
 
 
-def _wait_for_a_claimed_slot(instance: dg.DagsterInstance, process: subprocess.Popen, timeout: float) -> str:
-    """The run id holding the pool's slot, once a step of `process`'s run has claimed it."""
+def _wait_for_a_claimed_slot(
+    instance: dg.DagsterInstance, process: subprocess.Popen, timeout: float, step_key: str | None = None
+) -> str:
+    """The run id holding the pool's slot, once a step of `process`'s run (`step_key`, when given) has claimed it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()[1][-3000:]
-        claimed = instance.event_log_storage.get_concurrency_info(POOL).claimed_slots
+        claimed = [
+            slot for slot in instance.event_log_storage.get_concurrency_info(POOL).claimed_slots
+            if step_key is None or slot.step_key == step_key
+        ]
         if claimed:
             return claimed[0].run_id
         time.sleep(0.2)
-    raise AssertionError("the run never claimed the pool's slot")
+    raise AssertionError(f"the run never claimed the pool's slot{f' for {step_key}' if step_key else ''}")
 
 
 def _kill_9(process: subprocess.Popen) -> float:
@@ -260,8 +265,10 @@ def test_kill_9_then_crossdock_run_again_succeeds(tmp_path):
     instance = _instance(settings.dagster_home)
 
     first = _crossdock(settings, "run")
-    killed = _wait_for_a_claimed_slot(instance, first, timeout=600)
-    time.sleep(2.0)  # well inside a warehouse-writing step
+    # the dbt step holds the slot for tens of seconds: a kill 2 s into it lands inside a warehouse writer
+    # (the ingest steps now take well under 2 s each, so a kill timed from the first claim could fall between steps)
+    killed = _wait_for_a_claimed_slot(instance, first, timeout=600, step_key="crossdock_dbt_models")
+    time.sleep(2.0)
     killed_at = _kill_9(first)
     assert instance.get_run_by_id(killed).status == dg.DagsterRunStatus.STARTED
     assert killed in _claimed_run_ids(instance)
