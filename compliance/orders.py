@@ -100,9 +100,10 @@ def order_landed_costs(
     log.info("pricing %s domestic and %s cross-border orders", f"{bulk_orders.shape[0]:,}", f"{parcels['order_id'].nunique():,}")
     parcel_orders = _parcel_orders(parcels, rules, policy, node_territories)
     frames = [f for f in (bulk_orders, parcel_orders, _unrouted_orders(unrouted, rules, policy)) if len(f)]
-    # typed one by one: concatenating untyped frames makes pandas test every value of their None columns
+    # typed one by one: concatenating untyped frames makes pandas test every value of their None columns; frames
+    # of the same columns and dtypes concatenate to those, so the whole is not typed a second time
     typed_frames = [typed(f, order_schema()) for f in frames]
-    return typed(pd.concat(typed_frames, ignore_index=True), order_schema()).sort_values("order_id").reset_index(drop=True)
+    return pd.concat(typed_frames, ignore_index=True).sort_values("order_id").reset_index(drop=True)
 
 
 def _destination_territories(lines: pd.DataFrame, facts: pd.DataFrame, country_territories: Mapping[str, str] | None) -> pd.Series:
