@@ -10,6 +10,7 @@ generate it after a run, not during one (DuckDB allows one writer).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,33 @@ def prune_invocation_folders(target: Path, prefix: str, keep: int = 10) -> list[
     for folder in removed:
         shutil.rmtree(folder, ignore_errors=True)
     return removed
+
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def keep_partial_parse(invocation_target: Path, project_target: Path) -> bool:
+    """Carry a dbt invocation's parse state back to the project's target folder; True when copied.
+
+    dagster-dbt gives each invocation its own target folder and seeds it with
+    `<project target>/partial_parse.msgpack`, but never copies the newer one
+    back. The one in the project target comes from `dbt parse` (orchestration/lib/resources.py),
+    and dbt throws a parse state away when the profile differs (here: the
+    warehouse path, which `dbt parse` did not see), so every run parsed the whole
+    project again: 9 s of CPU against 4.6 s with the state (measured on the demo
+    project). dbt still checks every file's hash, vars and the profile before it
+    trusts the state, so a stale copy costs a full parse, never a wrong build.
+    The copy is written beside the target and renamed, so a concurrent run
+    reads either the old file or the new one.
+    """
+    source = invocation_target / PARTIAL_PARSE
+    if not source.is_file():
+        return False
+    project_target.mkdir(parents=True, exist_ok=True)
+    staged = project_target / f".{PARTIAL_PARSE}.{os.getpid()}"
+    shutil.copyfile(source, staged)
+    os.replace(staged, project_target / PARTIAL_PARSE)
+    return True
 
 
 def generate_docs(settings: Settings) -> Path:

@@ -19,7 +19,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from crossdock.dbt_cli import prune_invocation_folders
+from crossdock.dbt_cli import keep_partial_parse, prune_invocation_folders
 from crossdock.planning_date import parse_as_of
 from crossdock.publish import PUBLISH_SCHEMA, STAGING_SCHEMA, record_staging
 from orchestration.lib.resources import WAREHOUSE_POOL, dbt_project
@@ -118,6 +118,7 @@ def dbt_model_assets() -> dg.AssetsDefinition:
             failure = error
         if invocation is not None:
             yield from with_row_counts(context, events, invocation.manifest, warehouse)
+            keep_partial_parse(Path(invocation.target_path), Path(invocation.target_path).parent)  # the next run parses less
             removed = prune_invocation_folders(Path(invocation.target_path).parent, DBT_MODELS_OP)
             if removed:
                 context.log.debug(f"removed {len(removed)} old dbt invocation folders from {removed[0].parent}")
