@@ -28,7 +28,7 @@ from ml.stat_baselines import FIT_DAYS, STAT_BASELINES, statsforecast_baselines
 
 DEFAULT_WINDOWS = 4
 BASELINE_FIT_DAYS = FIT_DAYS
-METHOD_VERSION = "1"  # bump when windows or scoring change meaning: the cadence (ml.backtest_cadence) then reruns
+METHOD_VERSION = "2"  # 2: AutoETS without a trend (ml.stat_baselines); bump when windows or scoring change meaning: the cadence (ml.backtest_cadence) then reruns
 
 MODEL = "lightgbm"
 NAIVE = "seasonal_naive_7"

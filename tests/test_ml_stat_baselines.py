@@ -2,6 +2,7 @@
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("statsforecast")
@@ -151,3 +152,21 @@ def test_rejects_bad_arguments():
         statsforecast_baselines(Y, first, ORIGIN, H, models=("arima",))
     with pytest.raises(ValueError, match="origin"):
         statsforecast_baselines(Y, first, T, H)
+
+
+def test_auto_ets_is_statsforecasts_autoets_without_a_trend():
+    """The yardstick is statsforecast's own AutoETS(7, "ZNZ") on the series' fit window, not a look-alike."""
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS
+
+    d = np.arange(T)
+    Y = np.random.default_rng(5).poisson((2.0 + 0.1 * d) * PROFILE[d % 7])[None, :].astype(float)  # a trend it must ignore
+    first = _first(Y)
+    fit_days = 112
+    window = Y[0, ORIGIN - fit_days + 1 : ORIGIN + 1]
+    df = pd.DataFrame({"unique_id": 0, "ds": np.arange(ORIGIN - fit_days + 1, ORIGIN + 1), "y": window})
+    expected = StatsForecast(models=[AutoETS(season_length=7, model="ZNZ")], freq=1).forecast(df=df, h=H, level=[80])
+    ours = statsforecast_baselines(Y, first, ORIGIN, H, fit_days=fit_days, models=("auto_ets",))
+    got = ours["auto_ets"]
+    np.testing.assert_allclose(got.p50[0], np.maximum(expected["AutoETS"].to_numpy(), 0.0))
+    np.testing.assert_allclose(got.p90[0], expected["AutoETS-hi-80"].to_numpy())
