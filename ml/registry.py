@@ -7,11 +7,19 @@ format, readable without crossdock), the feature list, the training window,
 the parameters and seed, and the backtest metrics it was published with.
 Writing is atomic (a temp folder renamed into place), so a crash never leaves
 half a model behind, and saving the same version twice is a no-op.
+
+The manifest also says what a later run needs to reuse the model instead of
+training again (`ml.retrain_cadence`): the planning date it was trained as of,
+the fingerprint of its settings, and the market and category values behind
+its categorical codes. `latest_model` finds the newest one from the folder
+names and manifests alone, without loading boosters.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -21,9 +29,10 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from ml.forecast import ForecastResult
+from ml.forecast import MODEL_FAMILY, ForecastResult
 
 MANIFEST = "manifest.json"
+_FOLDER = re.compile(rf"^{re.escape(MODEL_FAMILY)}-(\d{{8}})-[0-9a-f]+$")  # <family>-<as_of YYYYMMDD>-<hash>
 
 
 @dataclass
@@ -79,7 +88,11 @@ def save_model(result: ForecastResult, root: Path, metrics: pd.DataFrame | None 
             files[str(key)] = name
         manifest = {
             "model_version": result.model_version,
-            "as_of": str(result.as_of),
+            "as_of": str(result.trained_on or result.as_of),  # the planning date the boosters were trained as of
+            "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "fingerprint": result.fingerprint,
+            "levels": result.levels,
+            "active_series": int(result.forecast[["sku", "market"]].drop_duplicates().shape[0]),
             "horizon_days": result.horizon_days,
             "training_window": result.training_window,
             "training_rows": result.training_rows,
@@ -113,3 +126,78 @@ def load_model(folder: Path) -> SavedModel:
         parsed: float | str = key if key == "mean" else float(key)
         boosters[parsed] = lgb.Booster(model_file=str(folder / name))
     return SavedModel(boosters=boosters, manifest=manifest)
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """A saved model as its manifest describes it, boosters not loaded.
+
+    trained_on: the planning date it was trained as of (its history's last day).
+    fingerprint / levels: what it must match to be reused (`ml.forecast.forecast_fingerprint`,
+        the market and category values behind its codes); None in a manifest written
+        before models were reused, which is then never reused.
+    trained_at: when it was written (UTC), to order two models of one planning date.
+    """
+
+    folder: Path
+    model_version: str
+    trained_on: dt.date
+    fingerprint: str | None = None
+    levels: dict[str, tuple[str, ...]] | None = None
+    trained_at: dt.datetime | None = None
+    active_series: int | None = None
+
+
+def read_record(folder: Path) -> ModelRecord:
+    """The `ModelRecord` of a folder written by `save_model` (reads manifest.json only)."""
+    folder = Path(folder)
+    manifest_path = folder / MANIFEST
+    if not manifest_path.exists():
+        raise FileNotFoundError(f"{folder} is not a saved crossdock model (no {MANIFEST})")
+    manifest = json.loads(manifest_path.read_text())
+    trained_at = manifest.get("trained_at")
+    levels = manifest.get("levels")
+    return ModelRecord(
+        folder=folder,
+        model_version=manifest["model_version"],
+        trained_on=dt.date.fromisoformat(manifest["as_of"]),
+        fingerprint=manifest.get("fingerprint") or None,
+        levels={k: tuple(v) for k, v in levels.items()} if levels else None,
+        trained_at=dt.datetime.fromisoformat(trained_at) if trained_at else None,
+        active_series=manifest.get("active_series"),
+    )
+
+
+def latest_model(root: Path, on_or_before: dt.date | None = None) -> ModelRecord | None:
+    """The newest saved model under `root` trained as of `on_or_before` or earlier (any date when None).
+
+    Newest by planning date (read from the folder name, so only that day's
+    manifests are opened), then by when it was written. Folders that are not
+    saved models (no manifest, an unreadable one, another name) are passed over.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return None
+    by_day: dict[dt.date, list[Path]] = {}
+    for folder in root.iterdir():
+        match = _FOLDER.match(folder.name)
+        if not match or not folder.is_dir():
+            continue
+        try:
+            day = dt.datetime.strptime(match.group(1), "%Y%m%d").date()
+        except ValueError:
+            continue
+        if on_or_before is None or day <= on_or_before:
+            by_day.setdefault(day, []).append(folder)
+    for day in sorted(by_day, reverse=True):
+        records = []
+        for folder in by_day[day]:
+            try:
+                record = read_record(folder)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue
+            written = record.trained_at or dt.datetime.fromtimestamp((folder / MANIFEST).stat().st_mtime, dt.timezone.utc)
+            records.append((written, record.model_version, record))
+        if records:
+            return max(records, key=lambda r: (r[0], r[1]))[2]
+    return None

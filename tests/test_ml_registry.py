@@ -55,3 +55,35 @@ def test_saved_model_reproduces_the_forecast_and_records_how_it_was_made(tmp_pat
 def test_load_model_names_what_is_wrong(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a saved crossdock model"):
         load_model(tmp_path)
+
+
+def test_the_manifest_says_what_reuse_needs_and_latest_model_finds_the_newest_on_or_before_a_day(tmp_path):
+    from ml.forecast import forecast_fingerprint
+    from ml.registry import latest_model, read_record
+
+    history = make_history(n_skus=4, markets=("US", "DE"), days=300, end=AS_OF, seed=2)
+    assert latest_model(tmp_path / "none") is None and latest_model(tmp_path) is None
+    early = save_model(forecast_demand(history, AS_OF - dt.timedelta(days=5), horizon_days=7, config=FAST), tmp_path)
+    result = forecast_demand(history, AS_OF, horizon_days=7, config=FAST)
+    late = save_model(result, tmp_path)
+    (tmp_path / ".lgbm-quantile-20990101-abc").mkdir()  # a temp folder of a save in progress
+    (tmp_path / "notes").mkdir()
+
+    record = read_record(late)
+    assert record.trained_on == AS_OF and record.fingerprint == forecast_fingerprint(7, config=FAST)
+    assert record.levels == {"market": ("DE", "US"), "category": ("apparel", "gifts", "home", "outdoor")}
+    assert record.trained_at is not None and record.active_series == len(result.forecast[["sku", "market"]].drop_duplicates())
+    assert latest_model(tmp_path).folder == late
+    assert latest_model(tmp_path, on_or_before=AS_OF - dt.timedelta(days=1)).folder == early
+    assert latest_model(tmp_path, on_or_before=AS_OF - dt.timedelta(days=6)) is None
+
+    # a manifest written before reuse (no fingerprint, no levels) is read, and never matched
+    manifest = json.loads((early / MANIFEST).read_text())
+    for key in ("fingerprint", "levels", "trained_at", "active_series"):
+        manifest.pop(key)
+    (early / MANIFEST).write_text(json.dumps(manifest))
+    old = read_record(early)
+    assert old.fingerprint is None and old.levels is None and old.trained_on == AS_OF - dt.timedelta(days=5)
+    # an unreadable newest manifest is passed over for the next older model
+    (late / MANIFEST).write_text("{")
+    assert latest_model(tmp_path).folder == early
