@@ -163,13 +163,16 @@ class OrderSettings(_Strict):
 
 
 class ForecastSettings(_Strict):
-    """How often the forecast's backtest (its proof against seasonal naive) is run again.
+    """How often the forecast's backtest (its proof against seasonal naive) is run again, and its model trained again.
 
     The backtest costs minutes and a day of new data rarely changes what it
     proved, so a run reuses the last one until it is `backtest_every_days`
     planning days old, or sooner when the model, the markets or the number
     of active series (by more than `backtest_series_change_share`) change
-    (ml/backtest_cadence.py; docs/configuration.md).
+    (ml/backtest_cadence.py; docs/configuration.md). The daily forecast
+    predicts with its last trained model until that is `retrain_every_days`
+    planning days old, or sooner when its settings or the markets and
+    categories it knows change (ml/retrain_cadence.py).
     """
 
     backtest_every_days: int = Field(
@@ -185,6 +188,11 @@ class ForecastSettings(_Strict):
         default=0.2, gt=0, le=10,
         description="Run the backtest again when the active series count moves by more than this share "
         "(0.2 = 20%) from the one it was proven on.",
+    )
+    retrain_every_days: int = Field(
+        default=7, ge=1, le=366,
+        description="Planning days the forecast's trained model is reused (predicting from each new day's "
+        "features) before it is trained again; 1 trains it on every new day (ml/retrain_cadence.py).",
     )
 
 
