@@ -12,6 +12,8 @@ publish is unchanged and every figure below is the last good plan's.
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
 
 import duckdb
@@ -193,6 +195,7 @@ def format_summary(settings: Settings, s: dict) -> str:
     if s.get("model_version"):
         plots = sorted((settings.exports / "forecast_plots").glob("*.png"))
         lines.append(f"forecast model: {settings.models / s['model_version']}; {len(plots)} plots in {settings.exports / 'forecast_plots'}")
+        lines += _model_age_lines(settings, s["model_version"], s.get("forecast_as_of"))
     if "actions" in s:
         reorder = sum(n for a, n in s["actions"].items() if a.startswith("reorder now"))
         lines.append(f"inventory: {reorder} SKU x node to reorder now; actions {s['actions'] or 'none (empty plan)'}")
@@ -211,6 +214,34 @@ def format_summary(settings: Settings, s: dict) -> str:
             f"orders landed: {n:,} orders, duty EUR {fmt(duty)}, VAT EUR {fmt(vat)}, fees EUR {fmt(fees)}, landed EUR {fmt(landed)}"
         )
     return "\n".join(lines)
+
+
+def _retrain_every_days(settings: Settings) -> int:
+    """crossdock.yaml's forecast.retrain_every_days, or its default when there is no valid file."""
+    from crossdock.merchant_config import ForecastSettings, load_config
+
+    try:
+        return load_config(settings.config).forecast.retrain_every_days if settings.config.is_file() else ForecastSettings().retrain_every_days
+    except (OSError, ValueError):
+        return ForecastSettings().retrain_every_days
+
+
+def _model_age_lines(settings: Settings, version: str, as_of) -> list[str]:
+    """When the published forecast's model was trained (its manifest's as_of) and when it is trained again.
+
+    The forecast reuses its model between retrains (ml/retrain_cadence.py): a model trained before the
+    planning date is a reused one. Read from the manifest as JSON, so the summary does not load LightGBM.
+    """
+    try:
+        trained = dt.date.fromisoformat(json.loads((settings.models / version / "manifest.json").read_text())["as_of"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    every = _retrain_every_days(settings)
+    if as_of is None:
+        return [f"forecast model trained {trained}; retrains when {every} days old"]
+    age = (as_of - trained).days
+    used = "for this planning date" if age == 0 else f"reused for {age} day{'s' if age != 1 else ''}"
+    return [f"forecast model trained {trained}, {used}; retrains when {every} days old"]
 
 
 def _when(moment) -> str:

@@ -188,3 +188,21 @@ def test_a_merchant_whose_feeds_say_it_all_gets_no_assumption_lines(tmp_path, wa
                                                      "stock_basis": "inventory snapshot", "action": "ok"}])
     text = summary_text(tmp_path, capsys)
     assert "assumed:" not in text and "unknown:" not in text and "NOT PLANNED" not in text
+
+
+def test_summary_says_when_the_forecast_model_was_trained_and_when_it_retrains(tmp_path, warehouse, capsys):
+    settings = Settings.under(tmp_path)
+    with duckdb.connect(str(warehouse)) as conn:
+        create_empty(conn, "publish", "demand_forecast")
+        insert(conn, "publish", "demand_forecast", [{"sku": "A", "market": "US", "model_version": "v1", "as_of": "2026-11-01"}])
+    (settings.models / "v1").mkdir(parents=True)
+    (settings.models / "v1" / "manifest.json").write_text('{"model_version": "v1", "as_of": "2026-10-30"}')
+    assert "forecast model trained 2026-10-30, reused for 2 days; retrains when 7 days old" in summary_text(tmp_path, capsys)
+
+    settings.config.write_text(
+        "nodes: [{code: WH1, country: DE}]\n"
+        "markets: [{code: DE, currency: EUR, timezone: Europe/Berlin, node: WH1}]\n"
+        "forecast: {retrain_every_days: 3}\n"
+    )
+    (settings.models / "v1" / "manifest.json").write_text('{"model_version": "v1", "as_of": "2026-11-01"}')
+    assert "forecast model trained 2026-11-01, for this planning date; retrains when 3 days old" in summary_text(tmp_path, capsys)

@@ -7,7 +7,10 @@ its record live in audit.backtest_* via ml/backtest_store.py), and a run that
 reuses it stages the stored result like a fresh one;
 `demand_forecast` depends on it, so a model that loses to the naive forecast
 never publishes, and its own blocking Great Expectations check keeps a broken
-forecast from the inventory plan. Both read the gated training data
+forecast from the inventory plan. `demand_forecast` always forecasts from the
+planning date with the newest history, but trains its boosters on a cadence
+too (ml/retrain_cadence.py decides): between retrains the last saved model
+predicts. Both read the gated training data
 (marts.fct_daily_demand) and start from the run's planning date (the last day
 of intermediate.int_planning_calendar: the last order day, or the run's
 `as_of`).
@@ -29,9 +32,9 @@ from ml.backtest import MODEL, NAIVE, backtest
 from ml.backtest_cadence import BacktestRecord, Cadence
 from ml.backtest_run import BacktestDecision, decide_backtest, proven
 from ml.backtest_store import save_backtest, stage_last_backtest
-from ml.forecast import forecast_demand
 from ml.plots import market_forecast_pngs, markdown_image, write_pngs
 from ml.registry import save_model
+from ml.retrain_cadence import forecast_or_reuse
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import PLANNING_CALENDAR, model_key, planning_date
 from orchestration.lib.gate_checks import blocking_gate, gate_result
@@ -56,6 +59,7 @@ class ForecastConfig(dg.Config):
     seed: int = SEED
     baseline_jobs: int = min(2, os.cpu_count() or 1)  # processes for the statsforecast baselines
     force_backtest: bool = False  # run the backtest even when the last one still holds (ml/backtest_cadence.py)
+    force_retrain: bool = False  # train the forecast's model even when the last saved one still holds (ml/retrain_cadence.py)
 
 
 def load_training_data(warehouse: DuckDBResource) -> tuple[pd.DataFrame, dt.date, dict[str, str | None]]:
@@ -227,16 +231,27 @@ def model_beats_seasonal_naive(warehouse: DuckDBResource) -> dg.AssetCheckResult
     description="Daily demand forecast per SKU x market for the planning horizon: p10/p50/p90 quantiles and the expected "
     "units (mean) that planning sums, from global LightGBM models; rows carry the model version, whose boosters, "
     "features, training window and backtest metrics are saved under CROSSDOCK_MODELS/<model_version>/. "
+    "Always forecast from the planning date with features of the newest history; the models are trained again "
+    "only every forecast.retrain_every_days (7) planning days, or when none is saved, the settings changed, a series "
+    "is in a market or category the model does not know, or the run config sets force_retrain; other runs predict "
+    "with the last saved model (ml/retrain_cadence.py). "
     "A plot per market is attached and written to CROSSDOCK_EXPORTS/forecast_plots/.",
 )
 def demand_forecast(
-    context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource, artifacts: ArtifactFolders
+    context: dg.AssetExecutionContext,
+    config: ForecastConfig,
+    warehouse: DuckDBResource,
+    artifacts: ArtifactFolders,
+    merchant_config: MerchantConfigFile,
 ) -> dg.MaterializeResult:
     history, as_of, subdivisions = load_training_data(warehouse)
+    settings = _forecast_settings(merchant_config)
     context.log.info(f"forecasting {config.horizon_days} days after {as_of} from {len(history):,} history rows")
-    result = forecast_demand(
-        history, as_of=as_of, horizon_days=config.horizon_days, seed=config.seed, holiday_subdivisions=subdivisions
+    result, decision = forecast_or_reuse(
+        history, as_of, Path(artifacts.models), config.horizon_days, config.seed, holiday_subdivisions=subdivisions,
+        every_days=settings.retrain_every_days, force=config.force_retrain,
     )
+    context.log.info(decision.note())
     frame = result.forecast.assign(as_of=pd.Timestamp(as_of), model_version=result.model_version)
     with warehouse.get_connection() as conn:
         metrics = read_sql(conn, f"select * from {staged('forecast_accuracy')}")
@@ -244,16 +259,23 @@ def demand_forecast(
             conn, f'select * from {staged("forecast_backtest")} where "window" = (select min("window") from {staged("forecast_backtest")})'
         )
         rows = stage_table(conn, "demand_forecast", frame, context.run_id)
-    model_folder = save_model(result, Path(artifacts.models), metrics)
+    # a reused model is already saved (with the backtest metrics it was first published with)
+    model_folder = save_model(result, Path(artifacts.models), metrics) if decision.retrain else decision.last.folder
     pngs = market_forecast_pngs(history, frame, backtest_predictions=last_window)
     files = write_pngs(pngs, Path(artifacts.exports) / PLOTS_FOLDER)
-    context.log.info(f"model saved to {model_folder}; {len(files)} plots in {Path(artifacts.exports) / PLOTS_FOLDER}")
+    saved = "saved to" if decision.retrain else "reused from"
+    context.log.info(f"model {saved} {model_folder}; {len(files)} plots in {Path(artifacts.exports) / PLOTS_FOLDER}")
     by_market = frame.groupby("market")[["p10", "p50", "mean", "p90"]].sum().round(0).reset_index()
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
             "as_of": str(as_of),
             "model_version": result.model_version,
+            "model": decision.note(),
+            "model_retrained": decision.retrain,
+            "model_trained_on": str(decision.trained_on),
+            "model_age_days": decision.model_age_days,
+            "retrain_reason": decision.reason,
             "model_folder": dg.MetadataValue.path(str(model_folder)),
             "series": int(frame[["sku", "market"]].drop_duplicates().shape[0]),
             "horizon_days": config.horizon_days,
