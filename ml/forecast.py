@@ -33,6 +33,7 @@ from ml.panel import Panel, add_planned_series, build_panel, daily_units, to_tim
 MODEL_FAMILY = "lgbm-quantile"
 CODE_VERSION = "2"  # bump when features or sampling change meaning, so model_version changes too
 DEFAULT_INACTIVE_AFTER_DAYS = 91
+RECENT_UNITS_DAYS = 91  # the window of training history a reused model's history is checked on
 
 
 @dataclass
@@ -57,6 +58,9 @@ class ForecastResult:
         codes (code i = the i-th value).
     trained_on: the planning date the models were trained as of: `as_of`
         when this call trained them, earlier when a saved model was reused.
+    recent_units: units sold in the last `RECENT_UNITS_DAYS` days of the
+        training history ({"from", "to", "units"}): a later run checks its
+        history still holds them before reusing the model.
     """
 
     forecast: pd.DataFrame
@@ -72,6 +76,7 @@ class ForecastResult:
     fingerprint: str = ""
     levels: dict = field(default_factory=dict)
     trained_on: dt.date | None = None
+    recent_units: dict = field(default_factory=dict)
 
 
 def active_series(
@@ -253,6 +258,17 @@ class PreparedForecast:
         """The values behind the categorical codes of this panel's features (code i = the i-th value)."""
         return {"market": list(self.ctx.market_levels), "category": list(self.ctx.category_levels)}
 
+    def units_between(self, first: dt.date, last: dt.date) -> float:
+        """Units sold in the panel on days `first`..`last` (inclusive, clipped to the panel)."""
+        lo = max((to_timestamp(first) - self.panel.start).days, 0)
+        hi = min((to_timestamp(last) - self.panel.start).days, self.panel.n_days - 1)
+        return float(self.panel.Y[:, lo : hi + 1].sum()) if hi >= lo else 0.0
+
+    def recent_units(self) -> dict:
+        """Units sold in the last `RECENT_UNITS_DAYS` days up to the origin (what a saved model records)."""
+        first = self.as_of - dt.timedelta(days=RECENT_UNITS_DAYS - 1)
+        return {"from": str(first), "to": str(self.as_of), "units": self.units_between(first, self.as_of)}
+
     def needed_levels(self) -> dict[str, list[str]]:
         """The markets and categories of the series forecast (as the panel codes them)."""
         series = self.panel.series.iloc[self.rows]
@@ -386,7 +402,7 @@ def train_forecast(prep: PreparedForecast) -> ForecastResult:
     version = _model_version(panel, H, seed, prep.params)
     common = dict(
         feature_names=list(FEATURE_NAMES), params=prep.params, as_of=prep.as_of, horizon_days=H,
-        fingerprint=prep.fingerprint, levels=prep.levels(), trained_on=prep.as_of,
+        fingerprint=prep.fingerprint, levels=prep.levels(), trained_on=prep.as_of, recent_units=prep.recent_units(),
     )
     if prep.active.empty:
         progress(f"forecast as_of={prep.as_of}: no active series")
@@ -441,6 +457,7 @@ def forecast_with_models(
     training_rows: int = 0,
     training_window: dict | None = None,
     feature_importance: pd.DataFrame | None = None,
+    recent_units: dict | None = None,
 ) -> ForecastResult:
     """Forecast from `prep`'s origin with models trained earlier (no fit): fresh features, old boosters.
 
@@ -474,6 +491,7 @@ def forecast_with_models(
         fingerprint=prep.fingerprint,
         levels={name: list(values) for name, values in levels.items()},
         trained_on=trained_on,
+        recent_units=dict(recent_units or {}),
     )
 
 

@@ -93,6 +93,7 @@ def save_model(result: ForecastResult, root: Path, metrics: pd.DataFrame | None 
             "fingerprint": result.fingerprint,
             "levels": result.levels,
             "active_series": int(result.forecast[["sku", "market"]].drop_duplicates().shape[0]),
+            "recent_units": result.recent_units,
             "horizon_days": result.horizon_days,
             "training_window": result.training_window,
             "training_rows": result.training_rows,
@@ -137,6 +138,8 @@ class ModelRecord:
         the market and category values behind its codes); None in a manifest written
         before models were reused, which is then never reused.
     trained_at: when it was written (UTC), to order two models of one planning date.
+    recent_units: units sold in the last days of its training history ({"from", "to", "units"}),
+        to check a later history is still the one it learned from.
     """
 
     folder: Path
@@ -146,6 +149,7 @@ class ModelRecord:
     levels: dict[str, tuple[str, ...]] | None = None
     trained_at: dt.datetime | None = None
     active_series: int | None = None
+    recent_units: dict | None = None
 
 
 def read_record(folder: Path) -> ModelRecord:
@@ -165,6 +169,7 @@ def read_record(folder: Path) -> ModelRecord:
         levels={k: tuple(v) for k, v in levels.items()} if levels else None,
         trained_at=dt.datetime.fromisoformat(trained_at) if trained_at else None,
         active_series=manifest.get("active_series"),
+        recent_units=manifest.get("recent_units") or None,
     )
 
 

@@ -19,6 +19,11 @@ of the newest history, but the boosters are trained again only when
   a known market and category is predicted through its features like any
   other, and codes of values that appeared or dropped out elsewhere are
   mapped to the model's own);
+- the history the model learned from is not this one: the units sold in the
+  last 91 days of its training history differ by more than
+  `HISTORY_TOLERANCE` (5%) from this run's history on the same days (a new
+  warehouse beside an old models folder, a rebuilt demo, a large
+  restatement; late order lines for the last few days are not a reason);
 - the model is `every_days` (7, crossdock.yaml `forecast.retrain_every_days`)
   planning days old or older: the same cadence as the backtest's, which
   proves the method the model is trained with;
@@ -57,6 +62,10 @@ from ml.model import ModelConfig
 from ml.registry import ModelRecord, latest_model, load_model
 
 DEFAULT_RETRAIN_EVERY_DAYS = 7  # the backtest's cadence (ml.backtest_cadence.DEFAULT_EVERY_DAYS)
+# Relative difference of the model's recent units that means another history. A merchant whose last
+# days arrive incomplete (filled in by the next day's files) moves 91 days' units by a few percent at
+# most; another merchant's or a rebuilt demo's history differs by far more.
+HISTORY_TOLERANCE = 0.05
 
 
 def _days(n: int) -> str:
@@ -71,13 +80,16 @@ def retrain_due(
     every_days: int = DEFAULT_RETRAIN_EVERY_DAYS,
     force: bool = False,
     newer: ModelRecord | None = None,
+    units_now: float | None = None,
 ) -> tuple[bool, str]:
     """(train again?, why): the first reason in the module docstring's order that applies, or why not.
 
     `last` is the newest saved model trained on or before `as_of` (None when
     there is none; `newer` the newest one at all, when it is later: named in
     the reason). `fingerprint` and `needed_levels` describe this run's
-    forecast (`ml.forecast.PreparedForecast.fingerprint` / `.needed_levels()`).
+    forecast (`ml.forecast.PreparedForecast.fingerprint` / `.needed_levels()`),
+    `units_now` the units this run's history has on the days of `last.recent_units`
+    (None: not checked).
     """
     if every_days < 1:
         raise ValueError("every_days must be >= 1")
@@ -98,12 +110,27 @@ def retrain_due(
     if unknown:
         what = "; ".join(f"{name} {', '.join(values)}" for name, values in unknown.items())
         return True, f"series to forecast are in a {' / '.join(unknown)} the model has no code for ({what})"
+    changed = _history_change(last, units_now)
+    if changed:
+        return True, changed
     age = (as_of - last.trained_on).days
     if age >= every_days:
         return True, f"the model trained {last.trained_on} is {_days(age)} old (retrained every {_days(every_days)})"
     return False, (
         f"the model trained {last.trained_on} still holds: same settings, every market and category known, "
         f"{_days(age)} old (retrained at {_days(every_days)})"
+    )
+
+
+def _history_change(last: ModelRecord, units_now: float | None) -> str | None:
+    if units_now is None or not last.recent_units:
+        return None
+    then = float(last.recent_units["units"])
+    if abs(units_now - then) <= HISTORY_TOLERANCE * max(abs(then), 1.0):
+        return None
+    return (
+        f"the history is not the one the model learned from: {last.recent_units['from']}..{last.recent_units['to']} "
+        f"held {then:,.0f} units sold then, {units_now:,.0f} now (more than {HISTORY_TOLERANCE:.0%} apart)"
     )
 
 
@@ -168,7 +195,13 @@ def decide_retrain(
     """Find the newest saved model under `models_root` and decide for the prepared forecast `prep`."""
     last = latest_model(models_root, on_or_before=prep.as_of)
     newer = latest_model(models_root) if last is None else None
-    retrain, reason = retrain_due(last, prep.as_of, prep.fingerprint, prep.needed_levels(), every_days, force, newer)
+    units_now = None
+    if last is not None and last.recent_units:
+        window = last.recent_units
+        units_now = prep.units_between(dt.date.fromisoformat(window["from"]), dt.date.fromisoformat(window["to"]))
+    retrain, reason = retrain_due(
+        last, prep.as_of, prep.fingerprint, prep.needed_levels(), every_days, force, newer, units_now
+    )
     return RetrainDecision(prep.as_of, prep.fingerprint, last, retrain, reason, every_days)
 
 
@@ -186,6 +219,7 @@ def reuse(prep: PreparedForecast, record: ModelRecord) -> ForecastResult:
         training_rows=int(manifest.get("training_rows") or 0),
         training_window=manifest.get("training_window") or {},
         feature_importance=importance,
+        recent_units=record.recent_units,
     )
 
 

@@ -93,6 +93,15 @@ def test_a_series_in_a_market_or_category_the_model_has_no_code_for_retrains():
     assert not retrain_due(record(), days(1), FP, needed(markets=("US",)))[0]
 
 
+def test_another_history_under_the_same_dates_retrains_a_few_late_lines_do_not():
+    last = dataclasses.replace(record(), recent_units={"from": "2025-04-01", "to": str(AS_OF), "units": 1000.0})
+    assert not retrain_due(last, days(1), FP, needed(), units_now=1000.0)[0]
+    assert not retrain_due(last, days(1), FP, needed(), units_now=1040.0)[0]  # late order lines
+    due, why = retrain_due(last, days(1), FP, needed(), units_now=1500.0)
+    assert due and why.startswith("the history is not the one the model learned from: 2025-04-01..2025-06-30 held 1,000")
+    assert not retrain_due(record(), days(1), FP, needed(), units_now=1500.0)[0]  # nothing recorded: not checked
+
+
 def test_no_model_a_replay_before_the_model_and_force_retrain():
     due, why = retrain_due(None, AS_OF, FP, needed())
     assert due and why == "no saved model yet"
@@ -160,6 +169,7 @@ def test_reused_forecast_is_the_old_model_on_fresh_features_as_of_the_new_day(tm
     manifest = json.loads((tmp_path / first.model_version / MANIFEST).read_text())
     assert manifest["fingerprint"] == forecast_fingerprint(H, 7, config=FAST) and manifest["as_of"] == str(AS_OF)
     assert manifest["levels"] == {"market": ["DE", "US"], "category": ["apparel", "gifts", "home", "outdoor"]}
+    assert manifest["recent_units"]["from"] == str(AS_OF - dt.timedelta(days=90)) and manifest["recent_units"]["units"] > 0
 
     new_day = days(2)
     monkeypatch.setattr(fc, "train_models", lambda *a, **k: pytest.fail("the reused model was trained again"))
@@ -204,7 +214,7 @@ def test_the_model_is_trained_again_when_old_changed_or_forced(tmp_path):
 def test_a_new_sku_in_known_codes_is_reused_a_new_category_or_market_retrains(tmp_path, monkeypatch):
     run(tmp_path, AS_OF)
     monkeypatch.setattr(fc, "train_models", lambda *a, **k: pytest.fail("trained for a SKU in a known category"))
-    known = new_series("SKU-NEW", "DE", "home", days(1))
+    known = new_series("SKU-NEW", "DE", "home", days(1), n=1)  # its first sale after the model's day
     result, decision = run(tmp_path, days(1), history(known))
     assert not decision.retrain
     assert ("SKU-NEW", "DE") in set(zip(result.forecast["sku"], result.forecast["market"]))
@@ -242,6 +252,16 @@ def test_codes_are_mapped_to_the_models_when_a_value_drops_out_of_the_panel(tmp_
     np.testing.assert_allclose(again.forecast["mean"].to_numpy(), saved.predict(mapped)["mean"], rtol=1e-9, atol=1e-12)
     with pytest.raises(ValueError, match="no code for market"):
         recode_levels(X, prep, {"market": ["US"], "category": first.levels["category"]})
+
+
+def test_a_models_folder_beside_another_merchants_history_is_not_reused(tmp_path):
+    run(tmp_path, AS_OF)
+    late = new_series("SKU-0001", "DE", "home", AS_OF - dt.timedelta(days=2), n=1)  # a late line for a past day
+    _, decision = run(tmp_path, days(1), history(late))
+    assert not decision.retrain, decision.reason
+    other = make_history(n_skus=6, markets=("US", "DE"), days=420, end=END, seed=6)  # same dates, other sales
+    _, decision = run(tmp_path, days(1), other)
+    assert decision.retrain and "not the one the model learned from" in decision.reason
 
 
 def test_a_replay_before_the_model_or_a_damaged_model_trains(tmp_path):
