@@ -34,7 +34,8 @@ class ComplianceSources:
         routes: compliance.plan.ROUTE_COLUMNS (`read_routes`).
         baskets: compliance.plan.BASKET_COLUMNS plus unit_price_eur (`read_baskets`).
         customs_risk: compliance.plan.RISK_COLUMNS (`read_customs_risk`).
-        lines: the sale lines to price as orders (intermediate.int_sale_lines_shipped_from).
+        lines: the sale lines to price as orders (`read_sale_lines`); None when read without them (the
+            Dagster asset prices only new or changed orders, compliance/order_store.py, and reads their lines there).
     """
 
     as_of: date
@@ -46,7 +47,7 @@ class ComplianceSources:
     routes: pd.DataFrame
     baskets: pd.DataFrame
     customs_risk: pd.DataFrame
-    lines: pd.DataFrame
+    lines: pd.DataFrame | None
 
 
 def read_rulebook(conn: duckdb.DuckDBPyConnection) -> Rulebook:
@@ -141,12 +142,33 @@ def read_customs_risk(conn: duckdb.DuckDBPyConnection, table: str) -> pd.DataFra
     """)
 
 
+SALE_LINES = "intermediate.int_sale_lines_shipped_from"
+# the columns order pricing reads from a sale line (compliance.orders.LINE_COLUMNS and ship_to_country), in order
+SALE_LINE_COLUMNS: tuple[str, ...] = (
+    "order_id", "order_date", "market", "ship_to_country", "ship_from_node", "carrier", "sku", "quantity", "unit_price",
+    "currency", "units_per_eur",
+)
+
+
+def read_sale_lines(conn: duckdb.DuckDBPyConnection, orders: str | None = None) -> pd.DataFrame:
+    """The sale lines to price as orders, sorted; only those of the order ids in table `orders` when given.
+
+    The same select and sort either way, so an order's lines reach the pricing
+    in the same order (and its sums add in the same order) whether it is priced
+    with every order or alone.
+    """
+    only = f"semi join {orders} as only_orders on only_orders.order_id = lines.order_id" if orders else ""
+    columns = ", ".join(f"lines.{c}" for c in SALE_LINE_COLUMNS)
+    return read_sql(conn, f"select {columns} from {SALE_LINES} as lines {only} order by all")
+
+
 def read_compliance_sources(
-    conn: duckdb.DuckDBPyConnection, as_of: date, basket_days: int, customs_risk_table: str
+    conn: duckdb.DuckDBPyConnection, as_of: date, basket_days: int, customs_risk_table: str, with_lines: bool = True
 ) -> ComplianceSources:
     """All of `ComplianceSources` for the planning date, routes and baskets over the last `basket_days` days.
 
     `customs_risk_table` names the run's publish.customs_risk as staged (`read_customs_risk`).
+    Without `with_lines` the sale lines are not read (`lines` is None).
     """
     return ComplianceSources(
         as_of=as_of,
@@ -165,10 +187,5 @@ def read_compliance_sources(
         routes=read_routes(conn, as_of, basket_days),
         baskets=read_baskets(conn, as_of, basket_days),
         customs_risk=read_customs_risk(conn, customs_risk_table),
-        lines=read_sql(conn, """
-            select order_id, order_date, market, ship_to_country, ship_from_node, carrier, sku, quantity, unit_price,
-                currency, units_per_eur
-            from intermediate.int_sale_lines_shipped_from
-            order by all
-        """),
+        lines=read_sale_lines(conn) if with_lines else None,
     )

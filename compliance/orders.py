@@ -85,7 +85,7 @@ def order_landed_costs(
     sku_facts = facts[list(SKU_COLUMNS)].drop_duplicates("sku")
     enriched = lines.merge(sku_facts, on="sku", how="left", validate="many_to_one")
     enriched["customs_territory"] = _destination_territories(enriched, facts, country_territories)
-    enriched = enriched.merge(_duty_table(facts, duty_rates), on=["sku", "customs_territory"], how="left", validate="many_to_one")
+    enriched = enriched.merge(duty_table(facts, duty_rates), on=["sku", "customs_territory"], how="left", validate="many_to_one")
     routed = enriched["ship_from_node"].isin(list(node_territories))
     enriched["node_country"] = enriched["ship_from_node"].map(lambda n: node_territories.get(n, (None, None))[0])
     enriched["node_territory"] = enriched["ship_from_node"].map(lambda n: node_territories.get(n, (None, None))[1])
@@ -114,7 +114,7 @@ def _destination_territories(lines: pd.DataFrame, facts: pd.DataFrame, country_t
     return lines["market"].map(lambda m: by_market.get(m)).astype(object)
 
 
-def _duty_table(facts: pd.DataFrame, duty_rates: pd.DataFrame | None) -> pd.DataFrame:
+def duty_table(facts: pd.DataFrame, duty_rates: pd.DataFrame | None) -> pd.DataFrame:
     """Duty rates per SKU x customs territory: int_sku_duty_rates where given, else the facts' own territories."""
     dtypes = {c: "float64" if c.endswith("_rate") else object for c in DUTY_COLUMNS}
     frames = [f[list(DUTY_COLUMNS)].astype(dtypes) for f in (duty_rates, facts) if f is not None]

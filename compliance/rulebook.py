@@ -108,6 +108,8 @@ class Rulebook:
         fees: pd.DataFrame | None = None,
         fx: pd.DataFrame | None = None,
     ) -> None:
+        # the frames as given: what the rules were read from (compliance/order_store.py fingerprints them)
+        self.tables: dict[str, pd.DataFrame | None] = {"de_minimis": de_minimis, "vat_rates": vat_rates, "import_fees": fees, "fx": fx}
         self._regimes = _periods(de_minimis, "destination")
         self._vat = _periods(vat_rates, "country_code")
         self._fees = _periods(fees, "destination") if fees is not None else {}

@@ -40,13 +40,34 @@ def node_territories(nodes: pd.DataFrame) -> dict[str, tuple[str, str | None]]:
     return {r.node_code: (r.country, r.customs_territory) for r in nodes.itertuples(index=False)}
 
 
-def build_compliance(sources: ComplianceSources, policy: CompliancePolicy) -> ComplianceOutputs:
-    """The compliance plan on the planning date and every order's landed cost on its own day."""
-    plan = build_compliance_plan(
+def country_territories(countries: pd.DataFrame) -> dict[str, str]:
+    """ISO country -> its customs territory (the countries seed)."""
+    return dict(zip(countries["alpha_2"], countries["customs_territory"]))
+
+
+def build_plan(sources: ComplianceSources, policy: CompliancePolicy) -> pd.DataFrame:
+    """publish.compliance_plan: every SKU x market x route on the planning date."""
+    return build_compliance_plan(
         sources.facts, sources.routes, sources.baskets, sources.rules, policy, sources.as_of, sources.customs_risk
     )
-    orders = order_landed_costs(
-        sources.lines, sources.facts, node_territories(sources.nodes), sources.rules, policy,
-        dict(zip(sources.countries["alpha_2"], sources.countries["customs_territory"])), sources.duty_rates,
+
+
+def price_order_lines(sources: ComplianceSources, policy: CompliancePolicy, lines: pd.DataFrame) -> pd.DataFrame:
+    """The landed cost of the orders whose sale lines are `lines` (all of each order's lines), each on its own day.
+
+    An order's price depends on its own lines and on the sources' rules, catalogue, duty rates, nodes and
+    countries, never on another order: compliance/order_store.py prices only new or changed orders and keeps
+    the rest, and fingerprints exactly these inputs (`order_store.pricing_inputs`); an input added here must
+    be added there.
+    """
+    return order_landed_costs(
+        lines, sources.facts, node_territories(sources.nodes), sources.rules, policy,
+        country_territories(sources.countries), sources.duty_rates,
     )
-    return ComplianceOutputs(plan=plan, orders=orders)
+
+
+def build_compliance(sources: ComplianceSources, policy: CompliancePolicy) -> ComplianceOutputs:
+    """The compliance plan on the planning date and every order's landed cost on its own day (all orders priced)."""
+    if sources.lines is None:
+        raise ValueError("build_compliance prices every order: read the sources with their lines")
+    return ComplianceOutputs(plan=build_plan(sources, policy), orders=price_order_lines(sources, policy, sources.lines))
