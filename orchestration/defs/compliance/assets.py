@@ -5,6 +5,10 @@ facts, compliance/run.py applies the rules; this module reads, calls, stages
 and reports. Both tables are written for any merchant (no catalogue, a
 catch-all market, orders older than the reference data): what cannot be priced
 is null and named in their `unknowns` column, never a failed step.
+
+Orders are priced incrementally (compliance/order_store.py): only those new or
+changed since the last run, or all of them when a rule, rate, node, the
+catalogue, the policy or the code changed; the metadata says which and why.
 """
 
 import dagster as dg
@@ -13,8 +17,9 @@ from dagster_duckdb import DuckDBResource
 
 from compliance.documents import flag_counts
 from compliance.facts import read_compliance_sources
+from compliance.order_store import OrderPricing, OrderTableSummary, price_orders, summarize_orders
 from compliance.policy import CompliancePolicy
-from compliance.run import build_compliance
+from compliance.run import build_plan
 from crossdock.publish import stage_table, staged
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key, planning_date
@@ -83,17 +88,18 @@ class ComplianceConfig(dg.Config):
 def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfig, warehouse: DuckDBResource):
     policy = config.policy()
     with warehouse.get_connection() as conn:
-        sources = read_compliance_sources(conn, planning_date(conn), policy.basket_days, staged("customs_risk"))
-    outputs = build_compliance(sources, policy)
-    context.log.info(
-        f"compliance plan: {len(outputs.plan):,} SKU x market x route rows; priced {len(outputs.orders):,} orders"
-    )
-    _log_unknowns(context, outputs.plan, outputs.orders)
-    with warehouse.get_connection() as conn:
-        for name, frame in outputs.tables().items():
-            stage_table(conn, name, frame, context.run_id)
-    yield dg.MaterializeResult(asset_key=COMPLIANCE_PLAN, metadata=_plan_metadata(outputs.plan))
-    yield dg.MaterializeResult(asset_key=ORDER_LANDED_COST, metadata=_order_metadata(outputs.orders))
+        sources = read_compliance_sources(
+            conn, planning_date(conn), policy.basket_days, staged("customs_risk"), with_lines=False
+        )
+        plan = build_plan(sources, policy)
+        stage_table(conn, "compliance_plan", plan, context.run_id)
+        pricing = price_orders(conn, sources, policy, context.run_id)  # stages order_landed_cost
+        orders = summarize_orders(conn)
+    context.log.info(f"compliance plan: {len(plan):,} SKU x market x route rows; {pricing.summary()}")
+    _log_unknowns(context, "compliance plan rows", _unknown_counts(plan))
+    _log_unknowns(context, "orders", orders.unknowns)
+    yield dg.MaterializeResult(asset_key=COMPLIANCE_PLAN, metadata=_plan_metadata(plan))
+    yield dg.MaterializeResult(asset_key=ORDER_LANDED_COST, metadata=_order_metadata(orders, pricing))
 
 
 def _unknown_counts(frame: pd.DataFrame) -> pd.DataFrame:
@@ -102,11 +108,9 @@ def _unknown_counts(frame: pd.DataFrame) -> pd.DataFrame:
     return names.value_counts().rename_axis("unknown").reset_index(name="rows")
 
 
-def _log_unknowns(context: dg.AssetExecutionContext, plan: pd.DataFrame, orders: pd.DataFrame) -> None:
-    for name, frame in (("compliance plan rows", plan), ("orders", orders)):
-        counts = _unknown_counts(frame)
-        if len(counts):
-            context.log.warning(f"{name} not fully priced: " + ", ".join(f"{r.unknown} unknown in {r.rows:,}" for r in counts.itertuples()))
+def _log_unknowns(context: dg.AssetExecutionContext, name: str, counts: pd.DataFrame) -> None:
+    if len(counts):
+        context.log.warning(f"{name} not fully priced: " + ", ".join(f"{r.unknown} unknown in {r.rows:,}" for r in counts.itertuples()))
 
 
 def _plan_metadata(plan: pd.DataFrame) -> dict:
@@ -124,14 +128,14 @@ def _plan_metadata(plan: pd.DataFrame) -> dict:
     }
 
 
-def _order_metadata(orders: pd.DataFrame) -> dict:
-    by_regime = orders.groupby(["market", orders["import_flow"].fillna("-"), orders["regime"].fillna("-")]).agg(
-        orders=("order_id", "size"), duty_eur=("duty_eur", "sum"), vat_eur=("vat_eur", "sum"), fees_eur=("fees_eur", "sum"),
-        landed_eur=("landed_cost_eur", "sum"),
-    ).reset_index()
+def _order_metadata(orders: OrderTableSummary, pricing: OrderPricing) -> dict:
     return {
-        "dagster/row_count": len(orders),
-        "by_market_and_regime": dg.MetadataValue.md(by_regime.round(0).to_markdown(index=False)),
-        "unknowns": dg.MetadataValue.md(_unknown_counts(orders).to_markdown(index=False)),
-        "orders_with_unknowns": int(orders["unknowns"].notna().sum()),
+        "dagster/row_count": orders.rows,
+        "order_pricing": pricing.summary(),
+        "orders_priced": pricing.priced,
+        "orders_removed": pricing.removed,
+        "repriced_all": pricing.repriced_all,
+        "by_market_and_regime": dg.MetadataValue.md(orders.by_market_and_regime.round(0).to_markdown(index=False)),
+        "unknowns": dg.MetadataValue.md(orders.unknowns.to_markdown(index=False)),
+        "orders_with_unknowns": orders.orders_with_unknowns,
     }
