@@ -27,7 +27,7 @@ from feeds.audit import ensure_schema
 from feeds.contracts import Contract, contract_for_file
 from feeds.csv_reader import landed_delimiter
 from feeds.file_dates import file_date, future_date_note
-from feeds.landed import UnreadableFile, bad_lines_table, display_name, safe_text, shortened_sql
+from feeds.landed import UnreadableFile, bad_lines_table, display_name, has_plain_values, safe_text, shortened_sql
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
 from feeds.masked_lines import masked_line
 from feeds.new_versions import insert_new_versions
@@ -167,7 +167,8 @@ def _load_checked_rows(
 ) -> tuple[int, int, int]:
     """Insert the file's good rows and quarantine the rest; returns (loaded, quarantined, duplicate)."""
     use_pii_key(conn, pii_salt)
-    conn.execute(f"create or replace temp table checked as {checked_rows_sql(contract, header, source)}")
+    plain = source == "landed" and has_plain_values(conn, source)  # a mapped source's values are the mapping's, not the file's
+    conn.execute(f"create or replace temp table checked as {checked_rows_sql(contract, header, source, plain=plain)}")
     mark_repeated_keys(conn, contract)  # the last row of a key wins; earlier ones are quarantined
     quarantine_flagged_rows(conn)  # a NUL byte or an over-long value found on reading
     check_plausibility(conn, contract, as_of, plausibility)  # the merchant's own limits, not the contract's

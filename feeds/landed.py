@@ -95,12 +95,33 @@ def flagged_rows_table(table: str) -> str:
     return f"{table}_flags"
 
 
+def plain_values_table(table: str) -> str:
+    """The one-row temp table (plain boolean) saying that no value of `table` needs cleaning or flagging.
+
+    True only when the reader proved it from the file's bytes (`feeds.plain_csv`):
+    every value is ASCII, neither empty nor holding a quote mark, and neither
+    starts nor ends with a space, so the row checks read the values as landed.
+    """
+    return f"{table}_plain"
+
+
 def create_landing_tables(conn: duckdb.DuckDBPyConnection, table: str) -> None:
     conn.execute(
         f"create or replace temp table {ident(bad_lines_table(table))} "
         "(_row_number bigint, line_number bigint, reason_code varchar, reason varchar, raw_line varchar, raw_length bigint)"
     )
     conn.execute(f"create or replace temp table {ident(flagged_rows_table(table))} (_row_number bigint, reason_code varchar, reason varchar)")
+    mark_plain_values(conn, table, False)
+
+
+def mark_plain_values(conn: duckdb.DuckDBPyConnection, table: str, plain: bool) -> None:
+    conn.execute(f"create or replace temp table {ident(plain_values_table(table))} as select ?::boolean as plain", [plain])
+
+
+def has_plain_values(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """True when the reader of `table` proved that none of its values needs cleaning (`plain_values_table`)."""
+    exists = conn.execute("select 1 from duckdb_tables() where table_name = ? and temporary", [plain_values_table(table)]).fetchall()
+    return bool(exists) and bool(conn.execute(f"select bool_and(plain) from {ident(plain_values_table(table))}").fetchall()[0][0])
 
 
 def landed_header(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:

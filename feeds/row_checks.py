@@ -165,8 +165,12 @@ def column_rules(col: Column) -> list[Rule]:
     return rules
 
 
-def checked_rows_sql(contract: Contract, header: list[str], source: str = "landed") -> str:
+def checked_rows_sql(contract: Contract, header: list[str], source: str = "landed", plain: bool = False) -> str:
     """SQL selecting every row of `source` with its contract columns (trimmed text), reason_code and reason.
+
+    `plain`: the reader proved that no value of `source` needs trimming or is
+    empty text (`feeds.landed.plain_values_table`), so the values are taken as
+    they are, which is what the cleaning would have left of them.
 
     Columns the contract names but the file lacks (optional ones only; a
     missing required column rejects the file before this runs) become null.
@@ -182,7 +186,8 @@ def checked_rows_sql(contract: Contract, header: list[str], source: str = "lande
     trimmed_cols = []
     for col in contract.columns:
         sent = by_lower.get(col.name.lower())
-        trimmed_cols.append(f"{_trimmed(ident(sent)) if sent is not None else 'cast(null as varchar)'} as {ident(col.name)}")
+        value = "cast(null as varchar)" if sent is None else ident(sent) if plain else _trimmed(ident(sent))
+        trimmed_cols.append(f"{value} as {ident(col.name)}")
 
     rules = [r for col in contract.columns for r in column_rules(col)]
     flags = [ident(f"_rule_{i}") for i in range(len(rules))]
@@ -197,7 +202,7 @@ with trimmed as (
 ),
 
 cleaned as (
-    select _row_number, {", ".join(f"nullif({ident(c.name)}, '') as {ident(c.name)}" for c in contract.columns)}
+    select _row_number, {", ".join(f"{ident(c.name)}" if plain else f"nullif({ident(c.name)}, '') as {ident(c.name)}" for c in contract.columns)}
     from trimmed
 ),
 
