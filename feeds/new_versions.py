@@ -10,6 +10,7 @@ million-line file is read once and never copied through Python.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import duckdb
 
@@ -56,7 +57,7 @@ def new_versions_insert_sql(contract: Contract, checked: str = "checked", loaded
     for col in contract.columns:
         values.append(f"pseudonyms_{personal.index(col)}._stored" if col.pii else typed(col, f"good.{ident(col.name)}"))
     sent = {c.name: f"good.{ident(c.name)}" for c in contract.columns}
-    values += [d.sql.format(**sent) for d in contract.derived]
+    values += [_without_trim_of_checked(d.sql.format(**sent), sent.values()) for d in contract.derived]
     keys = [ident(contract.column(k).target_name) for k in contract.key]
     same_file_key = " and ".join(f"loaded.{k} = file_keys.{k}" for k in keys)
     same_key = " and ".join(f"latest.{k} = typed_rows.{k}" for k in keys)
@@ -96,6 +97,15 @@ from typed_rows
 left join latest on {same_key}
 where latest._found is null or not ({same_values})
 """
+
+
+def _without_trim_of_checked(sql: str, values: Iterable[str]) -> str:
+    """A derived column's SQL without its `trim` of a value of `checked`, which is trimmed already
+    (`checked_rows_sql`): trimming it again changes nothing but decodes every value (~0.13 CPU-s
+    per million lines)."""
+    for value in values:
+        sql = sql.replace(f"trim({value})", value)
+    return sql
 
 
 def insert_new_versions(conn: duckdb.DuckDBPyConnection, contract: Contract, file_id: str, as_of: dt.date) -> int:
