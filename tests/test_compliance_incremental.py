@@ -350,3 +350,21 @@ def test_the_summary_counts_orders_amounts_and_unknowns_in_sql(world):
     by_regime = summary.by_market_and_regime
     assert by_regime["orders"].sum() == len(frame)
     assert by_regime["landed_eur"].sum() == pytest.approx(frame["landed_cost_eur"].sum())
+
+
+def test_the_code_digest_covers_every_module_order_pricing_imports():
+    """A compliance module that order pricing imports (directly or not) and the code digest leaves out would let
+    an edit to it keep the old prices."""
+    import ast
+
+    seen, todo = set(), ["compliance.orders", "compliance.order_store"]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        tree = ast.parse((ROOT / (name.replace(".", "/") + ".py")).read_text())
+        todo += [node.module for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("compliance.")]
+    pricing = seen - {"compliance.plan", "compliance.documents"}  # run.py imports the plan for build_plan
+    assert pricing <= set(order_store.CODE_MODULES), sorted(pricing - set(order_store.CODE_MODULES))
