@@ -237,11 +237,12 @@ def _model_age_lines(settings: Settings, version: str, as_of) -> list[str]:
     except (OSError, ValueError, KeyError, TypeError):
         return []
     every = _retrain_every_days(settings)
+    retrains = f"retrains when {every} day{'s' if every != 1 else ''} old"
     if as_of is None:
-        return [f"forecast model trained {trained}; retrains when {every} days old"]
+        return [f"forecast model trained {trained}; {retrains}"]
     age = (as_of - trained).days
     used = "for this planning date" if age == 0 else f"reused for {age} day{'s' if age != 1 else ''}"
-    return [f"forecast model trained {trained}, {used}; retrains when {every} days old"]
+    return [f"forecast model trained {trained}, {used}; {retrains}"]
 
 
 def _when(moment) -> str:

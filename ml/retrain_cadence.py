@@ -144,8 +144,8 @@ def reuse_note(last: ModelRecord, as_of: dt.date, every_days: int = DEFAULT_RETR
     age = (as_of - last.trained_on).days
     return (
         f"model trained {last.trained_on}, reused for {_days(age)}; retrains when {_days(every_days)} old "
-        f"(planning date {next_retrain(last, every_days)}), or sooner if its settings change or a series to "
-        f"forecast is in a market or category it has no code for"
+        f"(planning date {next_retrain(last, every_days)}), or sooner if its settings change, a series to "
+        f"forecast is in a market or category it has no code for, or the history it learned from changes"
     )
 
 
