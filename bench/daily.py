@@ -50,10 +50,22 @@ def crossdock(root: Path, *args: str) -> tuple[float, str]:
     return seconds, done.stdout
 
 
+def _last_day_named(path: Path) -> dt.date:
+    """The last day an export's name covers: orders_2026-10.csv is October, orders_2026-10-31.csv one day.
+
+    By name alone the day file sorts before its month's file, so a second run landed the same day again.
+    """
+    period = path.stem.removeprefix("orders_")
+    if len(period) == len("2026-10-31"):
+        return dt.date.fromisoformat(period)
+    first = dt.date.fromisoformat(f"{period}-01")
+    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
 def land_one_more_day(landing: Path) -> Path:
     """The last order day's lines again, one day later and under new ids, as a new export file."""
-    exports = sorted((landing / "orders").glob("orders_*.csv"))
-    orders = pd.read_csv(exports[-1], dtype=str)
+    exports = (landing / "orders").glob("orders_*.csv")
+    orders = pd.read_csv(max(exports, key=lambda p: (_last_day_named(p), len(p.name))), dtype=str)  # the day file wins a tie
     local_days = pd.to_datetime(orders["ordered_at"].str[:10]).dt.date  # the day as the shop wrote it
     last = orders[local_days == local_days.max()].copy()
     last["ordered_at"] = [

@@ -94,7 +94,7 @@ def order_landed_costs(
     domestic = routed & enriched["customs_territory"].notna() & (enriched["node_territory"] == enriched["customs_territory"])
     unrouted = enriched[~routed]
     if len(unrouted):
-        log.warning("orders ship from nodes crossdock.yaml does not declare, not priced: %s", sorted(set(unrouted["ship_from_node"])))
+        log.warning("orders ship from nodes crossdock.yaml does not declare, not priced: %s", sorted(set(unrouted["ship_from_node"].fillna("(no node)"))))  # one without a node must not crash the sort
     bulk_orders = _domestic_orders(enriched[domestic], rules, policy)
     parcels = enriched[routed & ~domestic]
     log.info("pricing %s domestic and %s cross-border orders", f"{bulk_orders.shape[0]:,}", f"{parcels['order_id'].nunique():,}")
