@@ -44,8 +44,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsforecast import StatsForecast
-from statsforecast.models import AutoETS, CrostonOptimized, HistoricAverage
 
 from ml.model import progress
 
@@ -105,6 +103,9 @@ def _run(model, df: pd.DataFrame, S: int, H: int, n_jobs: int, level: list[int] 
         out["hi"] = np.full((S, H), np.nan)
     if df.empty:
         return out
+    from statsforecast import StatsForecast
+    from statsforecast.models import HistoricAverage
+
     sf = StatsForecast(models=[model], freq=1, n_jobs=n_jobs, fallback_model=HistoricAverage())
     res = sf.forecast(df=df, h=H, level=level)
     uid = res["unique_id"].to_numpy()[::H]
@@ -165,6 +166,10 @@ def statsforecast_baselines(
     S = Yo.shape[0]
     if first.shape != (S,):
         raise ValueError(f"first has shape {first.shape}; expected ({S},)")
+
+    # imported here, not at the top: statsforecast brings statsmodels (2 s), and a run that reuses
+    # the last backtest, or a tool that only imports the wiring, never fits a baseline
+    from statsforecast.models import AutoETS, CrostonOptimized
 
     rows, days, y, n = _windows(Yo, first, origin, fit_days)
     selling = np.bincount(rows, weights=(y > 0).astype(np.float64), minlength=S)

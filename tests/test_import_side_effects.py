@@ -116,3 +116,11 @@ def test_the_modules_still_reading_at_import_are_the_listed_ones(tmp_path):
     readers = {e["file"] for package in ("compliance", "crossdock", "demo") for e in _import_work(package, tmp_path)
                if e["what"].startswith("read ")}
     assert readers == set(STILL_READING_AT_IMPORT)
+
+
+def test_building_the_definitions_does_not_load_statsforecast():
+    """statsforecast brings statsmodels (2 s of every start): only a backtest that fits its baselines loads it."""
+    probe = "import sys, orchestration.definitions, ml.backtest; print(sorted(m for m in ('statsforecast', 'statsmodels') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
