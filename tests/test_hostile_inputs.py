@@ -153,6 +153,7 @@ def test_the_whole_job_plans_through_the_whole_corpus(tmp_path_factory):
     settings = Settings.under(tmp_path_factory.mktemp("hostile_run"))
     generate(settings.landing, scale=0.03, seed=17, quiet=True)
     install_demo_config(settings.config)
+    use_light_forecast(settings.config)  # the test is of the inputs, not of the forecast's accuracy
     paths = land(settings, FILES)
     result = run_daily_planning(settings)
     failures = [e.step_key for e in result.all_events if e.is_step_failure]
