@@ -4,6 +4,7 @@ recommends no transfer writes it), and tiny filled ones where some tables are mi
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,7 @@ from cli.summary import collect_summary, format_summary, print_summary
 from crossdock.publish import plan_tables
 
 
+@functools.cache  # two YAML files of ~120 kB, read for each of the ~20 tables a test creates
 def documented_columns() -> dict[tuple[str, str], list[tuple[str, str]]]:
     """(schema, table) -> [(column, type)] as the dbt docs give them, for every publish and audit table."""
     tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
