@@ -36,7 +36,7 @@ def hold_lock(path: str, seconds: float) -> subprocess.Popen:
     return holder
 
 
-def run_writer(path: str, error: Exception | None = None):
+def run_writer(path: str, error: Exception | None = None, base_seconds: float = 1.0):
     attempts: list[int] = []
 
     @dg.asset
@@ -48,7 +48,7 @@ def run_writer(path: str, error: Exception | None = None):
             with duckdb.connect(path) as conn:
                 conn.execute("create or replace table t as select 1 as x")
         except Exception as exc:
-            retry_if_transient(context, exc, base_seconds=1.0)
+            retry_if_transient(context, exc, base_seconds=base_seconds)
 
     result = dg.materialize([writer], raise_on_error=False)
     return result, attempts
@@ -75,9 +75,10 @@ def test_a_real_failure_is_not_retried(tmp_path):
 
 def test_retries_stop_after_the_limit(tmp_path):
     lock = duckdb.IOException("IO Error: Could not set lock on file: Conflicting lock is held")
-    result, attempts = run_writer(str(tmp_path / "w.duckdb"), error=lock)
+    # the count of retries is the point here, not their waits (backoff_seconds is checked above): 0.1 s doubling
+    result, attempts = run_writer(str(tmp_path / "w.duckdb"), error=lock, base_seconds=0.1)
     assert not result.success
-    assert attempts == [0, 1, 2, 3]  # the first try and MAX_RETRIES = 3 retries (1 + 2 + 4 s of backoff)
+    assert attempts == [0, 1, 2, 3]  # the first try and MAX_RETRIES = 3 retries (0.1 + 0.2 + 0.4 s of backoff)
 
 
 def test_opening_the_warehouse_sleeps_while_another_process_holds_it_then_succeeds(tmp_path):
