@@ -30,6 +30,17 @@ def _weight(item: pytest.Item) -> int:
     return next((rank for rank, name in enumerate(_LONGEST_FIRST) if name in marks), len(_LONGEST_FIRST))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the order below when pytest-xdist deals the modules.
+
+    pytest-xdist (3.x) re-sorts `--dist loadfile` work by each module's number of tests unless
+    told `--no-loadscope-reorder`: the end-to-end modules, which hold few tests each (3 to 8)
+    and take a minute or more each, were dealt last, after every module of many fast tests.
+    """
+    if getattr(config.option, "loadscopereorder", None):
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the modules that take longest first, each module's tests still together and in their order.
 
