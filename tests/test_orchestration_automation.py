@@ -83,9 +83,21 @@ def test_new_files_ask_for_one_run_labelled_with_their_days(tmp_path):
 def test_the_schedule_names_the_days_of_every_waiting_file(tmp_path):
     (tmp_path / "inventory").mkdir()
     (tmp_path / "inventory" / "inventory_2026-03-02.csv").write_text("x\n")
-    request = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path)).run_requests[0]
+    request = tick(tmp_path).run_requests[0]
     assert request.tags["crossdock/files_dated"] == "2026-03-02..2026-03-02"
     assert len(request.tags["crossdock/inputs"]) == 16
+
+
+def tick(landing: Path):
+    """One evaluation of the daily schedule, in a context closed after it as the daemon closes its own.
+
+    The context opens its instance from the persistent one's reference, and that makes the instance
+    Dagster's current defs-state storage until the context is closed: left open, a later test of the
+    same process that loads definitions met the storage of an instance since collected ("Attempted to
+    resolve undefined DagsterInstance weakref", test_orchestration_declarative when it ran next).
+    """
+    with schedule_context(landing) as context:
+        return daily_planning_schedule.evaluate_tick(context)
 
 
 def schedule_context(landing: Path, instance: dg.DagsterInstance | None = None) -> dg.ScheduleEvaluationContext:
@@ -115,13 +127,13 @@ def test_the_schedule_skips_when_the_published_plan_came_from_the_same_files_con
     (tmp_path / "orders").mkdir()
     orders = tmp_path / "orders" / "orders_2026-03-02.csv"
     orders.write_text("x\n")
-    first = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path)).run_requests[0]
+    first = tick(tmp_path).run_requests[0]
     publish_plan_of("run-one", tmp_path / "warehouse.duckdb", first.tags["crossdock/inputs"])
-    skipped = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path))
+    skipped = tick(tmp_path)
     assert not skipped.run_requests and "run-one" in skipped.skip_message
 
     orders.write_text("x\ny\n")  # a new export of the day: plan again
-    again = daily_planning_schedule.evaluate_tick(schedule_context(tmp_path)).run_requests[0]
+    again = tick(tmp_path).run_requests[0]
     assert again.tags["crossdock/inputs"] != first.tags["crossdock/inputs"]
 
 
@@ -129,9 +141,9 @@ def test_a_plan_published_from_other_inputs_or_without_a_fingerprint_is_not_take
     (tmp_path / "orders").mkdir()
     (tmp_path / "orders" / "orders_2026-03-02.csv").write_text("x\n")
     publish_plan_of("launched-from-the-ui", tmp_path / "warehouse.duckdb", None)
-    assert daily_planning_schedule.evaluate_tick(schedule_context(tmp_path)).run_requests
+    assert tick(tmp_path).run_requests
     publish_plan_of("other-inputs", tmp_path / "warehouse.duckdb", "0123456789abcdef")
-    assert daily_planning_schedule.evaluate_tick(schedule_context(tmp_path)).run_requests
+    assert tick(tmp_path).run_requests
 
 
 def test_an_older_plan_runs_table_gains_the_inputs_column_on_the_next_publish(tmp_path):
