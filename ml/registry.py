@@ -115,13 +115,18 @@ def save_model(result: ForecastResult, root: Path, metrics: pd.DataFrame | None 
     return target
 
 
-def load_model(folder: Path) -> SavedModel:
-    """Read a folder written by `save_model`."""
-    folder = Path(folder)
+def _read_manifest(folder: Path) -> dict:
+    """manifest.json of a folder written by `save_model`; a clear error when the folder is not one."""
     manifest_path = folder / MANIFEST
     if not manifest_path.exists():
         raise FileNotFoundError(f"{folder} is not a saved crossdock model (no {MANIFEST})")
-    manifest = json.loads(manifest_path.read_text())
+    return json.loads(manifest_path.read_text())
+
+
+def load_model(folder: Path) -> SavedModel:
+    """Read a folder written by `save_model`."""
+    folder = Path(folder)
+    manifest = _read_manifest(folder)
     boosters: dict[float | str, lgb.Booster] = {}
     for key, name in manifest["boosters"].items():
         parsed: float | str = key if key == "mean" else float(key)
@@ -155,10 +160,7 @@ class ModelRecord:
 def read_record(folder: Path) -> ModelRecord:
     """The `ModelRecord` of a folder written by `save_model` (reads manifest.json only)."""
     folder = Path(folder)
-    manifest_path = folder / MANIFEST
-    if not manifest_path.exists():
-        raise FileNotFoundError(f"{folder} is not a saved crossdock model (no {MANIFEST})")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = _read_manifest(folder)
     trained_at = manifest.get("trained_at")
     levels = manifest.get("levels")
     return ModelRecord(
