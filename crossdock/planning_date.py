@@ -1,7 +1,9 @@
 """The planning date a run may be given (`crossdock run --as-of`, the dbt asset's `as_of` config).
 
 Only its form is checked here; whether it falls within the orders (first to
-last order day) is checked by dbt's `int_planning_calendar`, which knows them.
+last order day) is checked by dbt's `int_planning_calendar`, which knows them,
+and first, before dbt starts, by the dbt asset on the loaded orders
+(orchestration/defs/dbt/assets.py, as_of_outside_the_orders).
 """
 from __future__ import annotations
 

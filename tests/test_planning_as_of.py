@@ -163,9 +163,10 @@ def test_the_calendar_refuses_a_day_before_the_orders(planned, tmp_path):
 
 
 def test_crossdock_run_as_of_a_day_after_the_orders_fails_and_says_why(planned, monkeypatch, capsys):
-    """`crossdock run --as-of` through the command line's own code; runs last, since the failed run rebuilds
-    the dbt models that do not depend on the planning date. The run's instance is an in-memory one: the
-    persistent one the command uses writes an event per ingested day, which takes minutes."""
+    """`crossdock run --as-of` through the command line's own code. The dbt step refuses the day before
+    dbt starts (the loaded orders end earlier), so the user hears why in seconds, and nothing dbt would
+    have rebuilt is touched. The run's instance is an in-memory one: the persistent one the command uses
+    writes an event per ingested day, which takes minutes."""
     settings, _ = planned
     for name, value in cli_environment(settings).items():
         monkeypatch.setenv(name, value)  # the command exports them again; monkeypatch restores them
@@ -174,5 +175,29 @@ def test_crossdock_run_as_of_a_day_after_the_orders_fails_and_says_why(planned, 
     assert cli.main(["run", "--as-of", after.isoformat()]) == 1
     out, err = capsys.readouterr()
     assert f"planning as of {after}" in out and "FAILED" in out
-    assert "STEP FAILED: crossdock_dbt_models" in err and f"as_of {after} is after the last order day {END}" in err
+    # the step's own Failure, not dbt's ("... Invalid Input Error: as_of ..." from int_planning_calendar)
+    assert f"STEP FAILED: crossdock_dbt_models: as_of {after} is after the last order day {END}" in err
+    assert "Invalid Input Error" not in err
     assert [day(d) for (d,) in query(settings, "select distinct as_of from publish.demand_forecast")] == [AS_OF]  # untouched
+
+
+def test_the_dbt_step_checks_the_planning_date_against_the_loaded_orders_first(tmp_path):
+    """The early check says what int_planning_calendar says, on either side of the orders, and leaves
+    a day within them (or a warehouse with no orders loaded) to dbt."""
+    from orchestration.defs.dbt.assets import as_of_outside_the_orders
+
+    first, last = dt.date(2026, 3, 2), dt.date(2026, 3, 9)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        assert as_of_outside_the_orders(conn, first.isoformat()) is None  # no raw.orders: dbt says why
+        conn.execute("create schema raw; create table raw.orders (order_date date)")
+        assert as_of_outside_the_orders(conn, first.isoformat()) is None  # no order loaded
+        future = dt.date.today() + dt.timedelta(days=30)  # quarantined by the ingest, not counted by the calendar
+        conn.execute("insert into raw.orders values (?), (?), (?)", [first, last, future])
+        for inside in (first, last, first + dt.timedelta(days=3)):
+            assert as_of_outside_the_orders(conn, inside.isoformat()) is None, inside
+        after, before = last + dt.timedelta(days=1), first - dt.timedelta(days=1)
+        assert as_of_outside_the_orders(conn, after.isoformat()).startswith(
+            f"as_of {after} is after the last order day {last}: ")
+        assert as_of_outside_the_orders(conn, before.isoformat()) == f"as_of {before} is before the first order day {first}"
+        with pytest.raises(ValueError, match="YYYY-MM-DD"):
+            as_of_outside_the_orders(conn, "30/10/2026")

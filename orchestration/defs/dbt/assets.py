@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
@@ -79,6 +80,35 @@ def dbt_build_args(config: DbtBuildConfig) -> list[str]:
     return ["build", "--vars", json.dumps({"as_of": as_of.isoformat()})]
 
 
+def as_of_outside_the_orders(conn, as_of: str) -> str | None:
+    """Why dbt would refuse to plan as of `as_of`, from the order days loaded in raw.orders; None if it would not.
+
+    Checked before `dbt build` so that a planning date outside the orders fails
+    in a second, not after dbt has parsed the project and built every model
+    that does not depend on it. int_planning_calendar keeps the rule (and says
+    the same): its order days are those of stg_orders, each line's latest
+    version, so they lie within raw's and a day outside raw's is outside
+    theirs too. Only the days the calendar counts are read (not after today +
+    2 days); with no orders table dbt is left to say what is wrong.
+    """
+    day = parse_as_of(as_of)
+    try:
+        [(first_day, last_day)] = conn.execute(
+            "select min(order_date), max(order_date) from raw.orders "
+            "where order_date between cast('1970-01-01' as date) and current_date + 2"
+        ).fetchall()
+    except duckdb.CatalogException:  # no raw.orders yet (no orders feed): int_planning_calendar fails with the reason
+        return None
+    if last_day is None:
+        return None
+    if day > last_day:
+        return (f"as_of {day} is after the last order day {last_day}: plan as of a day the orders reach, "
+                "or leave as_of unset for the last order day")
+    if day < first_day:
+        return f"as_of {day} is before the first order day {first_day}"
+    return None
+
+
 DBT_MODELS_OP = "crossdock_dbt_models"
 """The name of the op that builds every dbt model: run config and step keys address it by this name."""
 
@@ -108,6 +138,9 @@ def dbt_model_assets() -> dg.AssetsDefinition:
         if config.as_of:
             context.log.info(f"planning as of {config.as_of} (dbt var as_of)")
         with warehouse.get_connection() as conn:  # closed before dbt opens the file itself
+            refused = as_of_outside_the_orders(conn, config.as_of) if config.as_of else None
+            if refused:
+                raise dg.Failure(description=refused)
             record_staging(conn, context.run_id, "dbt models")
         events, failure, invocation = [], None, None
         try:
