@@ -37,6 +37,7 @@ C_BACKTEST = "#d62728"
 C_ASOF = "#9a9a9a"
 
 PALETTE_COLORS = 256
+PNG_COMPRESS_LEVEL = 6
 
 TOTAL_NOTE = (
     "Sum of SKU means. Sums of SKU p10/p50/p90 are not quantiles of the total, so no band here "
@@ -73,6 +74,10 @@ def _style(ax, fontsize: float = 8) -> None:
         ax.spines[side].set_visible(False)
     ax.tick_params(labelsize=fontsize, length=3)
     ax.set_ylim(bottom=0)
+    # The axes have no labels; placing them by hand stops each draw from measuring
+    # every tick label only to place an empty one (~10% of a draw).
+    ax.xaxis.set_label_coords(0.5, -0.1)
+    ax.yaxis.set_label_coords(-0.1, 0.5)
     loc = mdates.AutoDateLocator(minticks=4, maxticks=8)
     ax.xaxis.set_major_locator(loc)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, show_offset=False))
@@ -93,7 +98,9 @@ def _render(fig: Figure) -> bytes:
     # time or version chunk, so equal figures give equal bytes.
     img = rgb.quantize(colors=PALETTE_COLORS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=True)
+    # zlib's default level, not optimize=True (level 9): the same pixels, 8% more bytes
+    # (44 -> 48 kB a chart), 6x less time (63 -> 10 ms a chart, measured).
+    img.save(buf, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return buf.getvalue()
 
 
@@ -172,7 +179,9 @@ def _market_figure(
     ax.axvline(as_of, color=C_ASOF, linewidth=0.8, linestyle=":")
     _style(ax, 8)
     ax.set_xlim(hist_idx[0], fc_idx[-1] + pd.Timedelta(days=1))
-    ax.set_title(f"{market} total", fontsize=10, loc="left", fontweight="bold")
+    # y given: left to itself, matplotlib measures every tick label on each draw to
+    # lift a title above top tick labels, and there are none (~15% of a draw)
+    ax.set_title(f"{market} total", fontsize=10, loc="left", fontweight="bold", y=1.0)
     ax.annotate(  # offset in points, so it sits under the tick labels whatever the panel height
         TOTAL_NOTE, xy=(0, 0), xycoords="axes fraction", xytext=(0, -20), textcoords="offset points",
         fontsize=7.5, color="#666666", ha="left", va="top",
@@ -207,7 +216,7 @@ def _market_figure(
             cat = f" ({f['category'].iloc[0]})"
         sax.set_title(
             f"{row.sku}{cat}  ·  last {TOP_SKU_WINDOW_DAYS} d: {_fmt_units(float(row.sold28))} units",
-            fontsize=8.5, loc="left",
+            fontsize=8.5, loc="left", y=1.0,
         )
         if i == 0:
             sax.legend(loc="upper left", fontsize=7, frameon=True, framealpha=0.85, edgecolor="none", ncols=4)
