@@ -103,17 +103,34 @@ def _import_work(package: str, cwd: Path) -> list[dict]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.fixture(scope="module")
+def import_work(tmp_path_factory):
+    """`package` -> (what importing it did, what it left in its empty working folder), probed once per module:
+    the exactness check below reads the same fresh-interpreter probe as the package's own test, instead of
+    importing compliance, crossdock and demo a second time (~3 s)."""
+    probed: dict[str, tuple[list[dict], list[str]]] = {}
+
+    def work(package: str) -> tuple[list[dict], list[str]]:
+        if package not in probed:
+            cwd = tmp_path_factory.mktemp(f"import_{package}")
+            events = _import_work(package, cwd)
+            probed[package] = (events, sorted(p.name for p in cwd.iterdir()))
+        return probed[package]
+
+    return work
+
+
 @pytest.mark.parametrize("package", PACKAGES)
-def test_importing_a_package_does_no_work(package, tmp_path):
-    events = _import_work(package, tmp_path)
-    assert list(tmp_path.iterdir()) == [], "importing wrote into the current directory"
+def test_importing_a_package_does_no_work(package, import_work):
+    events, left_in_cwd = import_work(package)
+    assert left_in_cwd == [], "importing wrote into the current directory"
     unexpected = [e for e in events if not (e["what"].startswith("read ") and e["file"] in STILL_READING_AT_IMPORT)]
     assert unexpected == [], "\n".join(f"{e['file']}:{e['line']}: {e['what']}" for e in unexpected)
 
 
-def test_the_modules_still_reading_at_import_are_the_listed_ones(tmp_path):
+def test_the_modules_still_reading_at_import_are_the_listed_ones(import_work):
     """The list above is exact: a module that stops reading at import leaves it, one that starts is caught."""
-    readers = {e["file"] for package in ("compliance", "crossdock", "demo") for e in _import_work(package, tmp_path)
+    readers = {e["file"] for package in ("compliance", "crossdock", "demo") for e in import_work(package)[0]
                if e["what"].startswith("read ")}
     assert readers == set(STILL_READING_AT_IMPORT)
 
