@@ -27,15 +27,32 @@ from feeds.audit import ensure_schema
 from feeds.contracts import Contract, contract_for_file
 from feeds.csv_reader import landed_delimiter
 from feeds.file_dates import file_date, future_date_note
+from feeds.findings import (
+    CONTRACT_STEP,
+    FLAGGED_STEP,
+    REPEATED_KEY_STEP,
+    add_findings,
+    create_findings,
+    failed_row_count,
+    failed_rows_sql,
+)
 from feeds.landed import UnreadableFile, bad_lines_table, display_name, has_plain_values, safe_text, shortened_sql
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
 from feeds.masked_lines import masked_line
 from feeds.new_versions import insert_new_versions
 from feeds.plausibility import Plausibility, check_plausibility
 from feeds.readers import land_file
-from feeds.row_checks import checked_rows_sql, mark_repeated_keys, pseudonym, record_json_sql, use_pii_key
+from feeds.row_checks import (
+    checked_values_sql,
+    create_checked,
+    failing_rows_sql,
+    pseudonym,
+    record_json_sql,
+    repeated_keys_sql,
+    use_pii_key,
+)
 from feeds.sql import ident
-from feeds.unsafe_values import quarantine_flagged_rows
+from feeds.unsafe_values import flagged_rows_sql
 
 log = logging.getLogger(__name__)
 
@@ -165,12 +182,18 @@ def _load_checked_rows(
     mapping: FeedMapping | None = None,
     plausibility: Plausibility = Plausibility(),
 ) -> tuple[int, int, int]:
-    """Insert the file's good rows and quarantine the rest; returns (loaded, quarantined, duplicate)."""
+    """Insert the file's good rows and quarantine the rest; returns (loaded, quarantined, duplicate).
+
+    The rows as checked are `checked`; each step of the checks adds the rows
+    it fails to `feeds.findings`, and the load reads the rest.
+    """
     use_pii_key(conn, pii_salt)
     plain = source == "landed" and has_plain_values(conn, source)  # a mapped source's values are the mapping's, not the file's
-    conn.execute(f"create or replace temp table checked as {checked_rows_sql(contract, header, source, plain=plain)}")
-    mark_repeated_keys(conn, contract)  # the last row of a key wins; earlier ones are quarantined
-    quarantine_flagged_rows(conn)  # a NUL byte or an over-long value found on reading
+    create_checked(conn, checked_values_sql(contract, header, source, plain=plain), copy=not plain)
+    create_findings(conn)
+    add_findings(conn, CONTRACT_STEP, failing_rows_sql(contract))
+    add_findings(conn, REPEATED_KEY_STEP, repeated_keys_sql(contract))  # the last row of a key wins; earlier ones are quarantined
+    add_findings(conn, FLAGGED_STEP, flagged_rows_sql())  # a NUL byte or an over-long value found on reading
     check_plausibility(conn, contract, as_of, plausibility)  # the merchant's own limits, not the contract's
     loaded = insert_new_versions(conn, contract, file_id, as_of)
     record_table, record_header = record_source or (source, header)
@@ -185,16 +208,17 @@ def _load_checked_rows(
     ) + "))"
     conn.execute(
         "insert into audit.quarantine (file_id, dataset, row_number, reason_code, reason, record, quarantined_at, contract_record) "
-        f"select ?, ?, checked._row_number, checked.reason_code, checked.reason, {record_json_sql(record_header, pii_columns, 'sent')}, "
+        f"select ?, ?, failed._row_number, failed.reason_code, failed.reason, {record_json_sql(record_header, pii_columns, 'sent')}, "
         f"now(), {contract_record} "
-        f"from checked inner join {ident(record_table)} as sent on sent._row_number = checked._row_number "
-        "where checked.reason_code is not null order by checked._row_number",
+        f"from ({failed_rows_sql()}) as failed "
+        "inner join checked on checked._row_number = failed._row_number "
+        f"inner join {ident(record_table)} as sent on sent._row_number = failed._row_number "
+        "order by failed._row_number",
         [file_id, contract.dataset],
     )
-    quarantined, good = conn.execute(
-        "select count(*) filter (where reason_code is not null), count(*) filter (where reason_code is null) from checked"
-    ).fetchall()[0]
-    return int(loaded), int(quarantined), int(good) - int(loaded)
+    quarantined = failed_row_count(conn)
+    [(rows,)] = conn.execute("select count(*) from checked").fetchall()
+    return int(loaded), quarantined, int(rows) - quarantined - int(loaded)
 
 
 def _pii_record_columns(contract: Contract, record_header: list[str], mapping: FeedMapping | None) -> list[str]:

@@ -90,7 +90,7 @@ def flagged_rows_table(table: str) -> str:
 
     Their values in `table` are already made safe (NUL shown as ␀, over-long
     values shortened), so the quarantine record never holds them; the ingest
-    quarantines these rows with the rest of the row checks (`quarantine_flagged_rows`).
+    quarantines these rows with the rest of the row checks (`feeds.unsafe_values.flagged_rows_sql`).
     """
     return f"{table}_flags"
 

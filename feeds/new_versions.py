@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import duckdb
 
 from feeds.contracts import Contract
+from feeds.findings import good_rows_sql
 from feeds.row_checks import stored_pii, typed
 from feeds.sql import ident
 
@@ -25,7 +26,7 @@ def raw_targets(contract: Contract) -> list[str]:
 
 
 def new_versions_insert_sql(contract: Contract, checked: str = "checked", loaded_before: bool = True) -> str:
-    """SQL inserting the rows of `checked` without a reason_code that differ from their key's latest loaded version.
+    """SQL inserting the rows of `checked` without a finding (`feeds.findings`) that differ from their key's latest loaded version.
 
     Parameters: the file id and the file's as-of date. Each distinct personal
     value is hashed once (customers come back: a million lines hold ~120k
@@ -46,7 +47,7 @@ def new_versions_insert_sql(contract: Contract, checked: str = "checked", loaded
     pseudonyms = [
         f"""pseudonyms_{i} as (
     select _sent, {stored_pii('_sent')} as _stored
-    from (select distinct {ident(c.name)} as _sent from {ident(checked)} where reason_code is null) as sent
+    from (select distinct {ident(c.name)} as _sent from {good_rows_sql(checked)} as good) as sent
 ),
 
 """
@@ -66,8 +67,7 @@ def new_versions_insert_sql(contract: Contract, checked: str = "checked", loaded
 insert into {contract.table} ({', '.join(targets)}, _file_id, _file_date, _row_number, _ingested_at)
 with {''.join(pseudonyms)}typed_rows as (
     select {', '.join(f'{v} as {t}' for v, t in zip(values, targets))}, good._row_number
-    from {ident(checked)} as good{joins}
-    where good.reason_code is null
+    from {good_rows_sql(checked)} as good{joins}
 )"""
     if not loaded_before:
         return f"{typed_rows}\n\nselect {', '.join(f'typed_rows.{t}' for t in targets)}, ?, ?, typed_rows._row_number, now()\nfrom typed_rows\n"
@@ -75,8 +75,7 @@ with {''.join(pseudonyms)}typed_rows as (
 
 file_keys as (
     select distinct {', '.join(f"{typed(contract.column(k), ident(k))} as {ident(contract.column(k).target_name)}" for k in contract.key)}
-    from {ident(checked)}
-    where reason_code is null
+    from {good_rows_sql(checked)} as good
 ),
 
 versions as (
@@ -101,7 +100,7 @@ where latest._found is null or not ({same_values})
 
 def _without_trim_of_checked(sql: str, values: Iterable[str]) -> str:
     """A derived column's SQL without its `trim` of a value of `checked`, which is trimmed already
-    (`checked_rows_sql`): trimming it again changes nothing but decodes every value (~0.13 CPU-s
+    (`checked_values_sql`): trimming it again changes nothing but decodes every value (~0.13 CPU-s
     per million lines)."""
     for value in values:
         sql = sql.replace(f"trim({value})", value)
@@ -109,7 +108,7 @@ def _without_trim_of_checked(sql: str, values: Iterable[str]) -> str:
 
 
 def insert_new_versions(conn: duckdb.DuckDBPyConnection, contract: Contract, file_id: str, as_of: dt.date) -> int:
-    """Insert the good rows of temp table `checked` that are new versions; returns how many."""
+    """Insert the rows of `checked` without a finding that are new versions; returns how many."""
     [(loaded_before,)] = conn.execute(f"select exists (select 1 from {contract.table})").fetchall()
     [(inserted,)] = conn.execute(new_versions_insert_sql(contract, loaded_before=bool(loaded_before)), [file_id, as_of]).fetchall()
     return int(inserted)

@@ -44,6 +44,7 @@ how to change it, so the rest of the file loads and the plan runs.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -51,6 +52,7 @@ import duckdb
 
 from crossdock.merchant_limits import Plausibility  # what crossdock.yaml allows; applied here
 from feeds.contracts import CARRIER_EVENTS, INVENTORY_SNAPSHOTS, ORDERS, PURCHASE_ORDERS, Contract
+from feeds.findings import PLAUSIBILITY_STEP, add_findings, good_rows_sql
 from feeds.sql import ident, literal
 
 FACTOR = 100_000
@@ -94,36 +96,31 @@ class EarliestDate:
 def check_plausibility(
     conn: duckdb.DuckDBPyConnection, contract: Contract, as_of: dt.date, plausibility: Plausibility
 ) -> None:
-    """Quarantine the rows of temp table `checked` that this merchant's data cannot plausibly hold.
+    """Add to `feeds.findings` the rows of `checked` that this merchant's data cannot plausibly hold.
 
     Future dates go first, so the history and quantity limits are learned
-    from rows that survived them.
+    from rows that survived them. Each check is a step of its own, in the
+    order they run, so a row's reasons read in that order.
     """
+    steps = itertools.count(PLAUSIBILITY_STEP)
     for column in DATES_UP_TO_FILE_DATE.get(contract.dataset, ()):
-        quarantine_dates_after(conn, contract, column, as_of)
+        quarantine_dates_after(conn, contract, column, as_of, next(steps))
     earliest = (
         order_history_start(conn, as_of, plausibility.earliest_order_date)
         if contract.dataset == ORDERS.dataset
         else EarliestDate(HISTORY_FLOOR, "the earliest date crossdock accepts")
     )
     for column in DATES_UP_TO_FILE_DATE.get(contract.dataset, ()) + DATES_ANY_FUTURE.get(contract.dataset, ()):
-        quarantine_dates_before(conn, contract, column, earliest)
+        quarantine_dates_before(conn, contract, column, earliest, next(steps))
     if contract.dataset == ORDERS.dataset:
-        quarantine_implausible_quantities(conn, quantity_limit(conn, plausibility.max_abs_quantity))
+        quarantine_implausible_quantities(conn, quantity_limit(conn, plausibility.max_abs_quantity), next(steps))
     if contract.dataset in NODE_COLUMNS and plausibility.nodes:
-        quarantine_unknown_nodes(conn, NODE_COLUMNS[contract.dataset], plausibility.nodes)
+        quarantine_unknown_nodes(conn, NODE_COLUMNS[contract.dataset], plausibility.nodes, next(steps))
 
 
-def _quarantine(conn: duckdb.DuckDBPyConnection, code: str, condition: str, message: str) -> None:
-    """Mark rows of `checked` matching `condition` with `code` (unless already marked) and add `message` to their reason."""
-    conn.execute(
-        f"""
-        update checked
-        set reason_code = coalesce(reason_code, {literal(code)}),
-            reason = concat_ws('; ', reason, {message})
-        where {condition}
-        """
-    )
+def _quarantine(conn: duckdb.DuckDBPyConnection, step: int, code: str, condition: str, message: str) -> None:
+    """Add the rows of `checked` matching `condition` to the findings as failing `step`, with `code` and `message`."""
+    add_findings(conn, step, f"select _row_number, {literal(code)} as reason_code, {message} as reason from checked where {condition}")
 
 
 def _day(contract: Contract, column: str) -> str:
@@ -134,11 +131,12 @@ def _day(contract: Contract, column: str) -> str:
     return f"try_cast({value} as date)"
 
 
-def quarantine_dates_after(conn: duckdb.DuckDBPyConnection, contract: Contract, column: str, as_of: dt.date) -> None:
+def quarantine_dates_after(conn: duckdb.DuckDBPyConnection, contract: Contract, column: str, as_of: dt.date, step: int) -> None:
     """implausible_date for a day later than the file's as-of date allows."""
     limit = as_of + dt.timedelta(days=TIME_ZONE_SLACK_DAYS)
     _quarantine(
         conn,
+        step,
         "implausible_date",
         f"{_day(contract, column)} > date '{limit.isoformat()}'",
         f"{literal(column + ' ')} || {ident(column)} || "
@@ -149,10 +147,13 @@ def quarantine_dates_after(conn: duckdb.DuckDBPyConnection, contract: Contract, 
     )
 
 
-def quarantine_dates_before(conn: duckdb.DuckDBPyConnection, contract: Contract, column: str, earliest: EarliestDate) -> None:
+def quarantine_dates_before(
+    conn: duckdb.DuckDBPyConnection, contract: Contract, column: str, earliest: EarliestDate, step: int
+) -> None:
     """implausible_date for a day before the earliest plausible one."""
     _quarantine(
         conn,
+        step,
         "implausible_date",
         f"{_day(contract, column)} < date '{earliest.day.isoformat()}'",
         f"{literal(column + ' ')} || {ident(column)} || {literal(f' is before {earliest.day.isoformat()}, {earliest.basis}')}",
@@ -162,7 +163,8 @@ def quarantine_dates_before(conn: duckdb.DuckDBPyConnection, contract: Contract,
 def order_history_start(
     conn: duckdb.DuckDBPyConnection, as_of: dt.date, configured: dt.date | None = None
 ) -> EarliestDate:
-    """The earliest plausible order day for the file in `checked`: configured, else learned from the order days so far.
+    """The earliest plausible order day for the file in `checked`: configured, else learned from the order days so far
+    (the raw table's and those of the file's rows without a finding yet).
 
     Only days up to the file's own limit count: a line an older release loaded
     with a date in 2999 would otherwise be where the history "starts".
@@ -176,7 +178,7 @@ def order_history_start(
         with order_days as (
             select order_date as day from raw.orders
             union
-            select try_cast(substr(ordered_at, 1, 10) as date) from checked where reason_code is null
+            select try_cast(substr(ordered_at, 1, 10) as date) from {good_rows_sql()} as good
         ),
 
         steps as (
@@ -201,7 +203,8 @@ def order_history_start(
 
 
 def quantity_limit(conn: duckdb.DuckDBPyConnection, configured: int | None = None) -> QuantityLimit:
-    """The limit for the file in temp table `checked`: the configured one, else learned from the lines so far.
+    """The limit for the file in `checked`: the configured one, else learned from the lines so far (the raw table's
+    and the file's rows without a finding yet).
 
     The percentile's line is found among the distinct quantities with their
     counts (a few hundred values), not by sorting every line loaded so far,
@@ -214,7 +217,7 @@ def quantity_limit(conn: duckdb.DuckDBPyConnection, configured: int | None = Non
         with units as (
             select abs(cast(quantity as double)) as units from raw.orders
             union all
-            select abs(try_cast(quantity as double)) from checked where reason_code is null
+            select abs(try_cast(quantity as double)) from {good_rows_sql()} as good
         ),
 
         counted as (
@@ -246,21 +249,23 @@ def quantity_limit(conn: duckdb.DuckDBPyConnection, configured: int | None = Non
     )
 
 
-def quarantine_implausible_quantities(conn: duckdb.DuckDBPyConnection, limit: QuantityLimit) -> None:
-    """Mark rows of `checked` whose quantity is beyond the limit as out_of_range, with the limit and its basis."""
+def quarantine_implausible_quantities(conn: duckdb.DuckDBPyConnection, limit: QuantityLimit, step: int) -> None:
+    """out_of_range for a quantity beyond the limit, with the limit and its basis."""
     _quarantine(
         conn,
+        step,
         "out_of_range",
         f"abs(try_cast(quantity as double)) > {int(limit.max_abs)}",
         f"{literal('quantity ')} || quantity || {literal(f' is beyond the plausible ±{limit.max_abs:,} ({limit.basis})')}",
     )
 
 
-def quarantine_unknown_nodes(conn: duckdb.DuckDBPyConnection, column: str, nodes: frozenset[str]) -> None:
+def quarantine_unknown_nodes(conn: duckdb.DuckDBPyConnection, column: str, nodes: frozenset[str], step: int) -> None:
     """unknown_node for a node crossdock.yaml does not declare, naming the ones it does."""
     declared = sorted(nodes)
     _quarantine(
         conn,
+        step,
         "unknown_node",
         f"{ident(column)} is not null and {ident(column)} not in ({', '.join(literal(n) for n in declared)})",
         f"{literal(column + ' ')} || {ident(column)} || "

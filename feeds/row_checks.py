@@ -1,7 +1,8 @@
-"""Turn a contract into SQL that tags every landed row with what it breaks.
+"""Turn a contract into SQL that finds the landed rows breaking it, and what each one breaks.
 
 Each rule yields a reason code (for machines) and a message (for people); a
-row with no failed rule is loadable. Rules are generated from the contract, so
+row with no failed rule is loadable. Only the failing rows come out, to be
+kept as `feeds.findings`. Rules are generated from the contract, so
 adding a constraint to a column adds its check and its documentation at once.
 """
 from __future__ import annotations
@@ -165,22 +166,16 @@ def column_rules(col: Column) -> list[Rule]:
     return rules
 
 
-def checked_rows_sql(contract: Contract, header: list[str], source: str = "landed", plain: bool = False) -> str:
-    """SQL selecting every row of `source` with its contract columns (trimmed text), reason_code and reason.
+def checked_values_sql(contract: Contract, header: list[str], source: str = "landed", plain: bool = False) -> str:
+    """SQL selecting every row of `source` as the checks read it: _row_number and the contract's columns (text).
 
+    The values are cleaned (unescaped, trimmed, empty text as null), but for
     `plain`: the reader proved that no value of `source` needs trimming or is
     empty text (`feeds.landed.plain_values_table`), so the values are taken as
     they are, which is what the cleaning would have left of them.
 
     Columns the contract names but the file lacks (optional ones only; a
     missing required column rejects the file before this runs) become null.
-    A key repeated within the file is marked on the table this creates
-    (`mark_repeated_keys`).
-
-    One pass over the rows, each rule tested once: its outcome is a boolean
-    column, and reason_code and reason are read from those (a reason is only
-    written for a row that breaks a rule, which few do). The quarantine record
-    is not built here but for the quarantined rows alone (`record_json_sql`).
     """
     by_lower = {h.strip().lstrip("\ufeff").lower(): h for h in header}
     trimmed_cols = []
@@ -188,80 +183,132 @@ def checked_rows_sql(contract: Contract, header: list[str], source: str = "lande
         sent = by_lower.get(col.name.lower())
         value = "cast(null as varchar)" if sent is None else ident(sent) if plain else _trimmed(ident(sent))
         trimmed_cols.append(f"{value} as {ident(col.name)}")
+    if plain:
+        return f"select _row_number, {', '.join(trimmed_cols)}\nfrom {ident(source)}"
+    return f"""
+with trimmed as (
+    select _row_number, {", ".join(trimmed_cols)}
+    from {ident(source)}
+)
 
+select _row_number, {", ".join(f"nullif({ident(c.name)}, '') as {ident(c.name)}" for c in contract.columns)}
+from trimmed
+"""
+
+
+CHECKED_COPY = "checked_values"
+
+
+def create_checked(conn: duckdb.DuckDBPyConnection, values_sql: str, copy: bool) -> None:
+    """Make temp view `checked` the file's rows as the checks read them (`values_sql`, from `checked_values_sql`).
+
+    `copy`: the values are cleaned, which costs per value, so they are
+    computed once into a temp table the view reads. Otherwise (a plain
+    file's values as landed) the view reads the landed rows themselves, and
+    the file's values are not copied before the load: a copy of a million
+    lines cost ~0.35 CPU-s.
+    """
+    if copy:
+        conn.execute(f"create or replace temp table {CHECKED_COPY} as {values_sql}")
+        conn.execute(f"create or replace temp view checked as select * from {CHECKED_COPY}")
+    else:
+        conn.execute(f"drop table if exists {CHECKED_COPY}")  # an earlier file's copy: no use, and it holds its values
+        conn.execute(f"create or replace temp view checked as {values_sql}")
+
+
+def failing_rows_sql(contract: Contract, checked: str = "checked") -> str:
+    """SQL selecting (_row_number, reason_code, reason) for the rows of `checked` that break a rule of the contract.
+
+    `checked` holds the values as `checked_values_sql` selects them. One pass
+    over the rows, each rule tested once: its outcome is a boolean column,
+    rows breaking none are dropped, and reason_code and reason are read from
+    the booleans of the rest (a reason is only written for a row that breaks
+    a rule, which few do). The quarantine record is not built here but for
+    the quarantined rows alone (`record_json_sql`). A key repeated within the
+    file is found after (`mark_repeated_keys`).
+    """
     rules = [r for col in contract.columns for r in column_rules(col)]
     flags = [ident(f"_rule_{i}") for i in range(len(rules))]
     tested = ", ".join(f"coalesce({r.condition}, false) as {flag}" for r, flag in zip(rules, flags))
     code = "coalesce(" + ", ".join(f"case when {flag} then {literal(r.code)} end" for r, flag in zip(rules, flags)) + ")"
     reason = "concat_ws('; ', " + ", ".join(f"case when {flag} then {r.message} end" for r, flag in zip(rules, flags)) + ")"
-    columns = ", ".join(ident(c.name) for c in contract.columns)
     return f"""
-with trimmed as (
-    select _row_number, {", ".join(trimmed_cols)}
-    from {source}
-),
-
-cleaned as (
-    select _row_number, {", ".join(f"{ident(c.name)}" if plain else f"nullif({ident(c.name)}, '') as {ident(c.name)}" for c in contract.columns)}
-    from trimmed
-),
-
-tested as (
+with tested as (
     select *, {tested}
-    from cleaned
+    from {ident(checked)}
 ),
 
-coded as (
-    select *, {code} as _reason_code
+failing as (
+    select *
     from tested
+    where {" or ".join(flags)}
 )
 
-select _row_number, {columns}, _reason_code as reason_code,
-    case when _reason_code is not null then nullif({reason}, '') end as reason
-from coded
+select _row_number, {code} as reason_code, nullif({reason}, '') as reason
+from failing
+"""
+
+
+def checked_rows_sql(contract: Contract, header: list[str], source: str = "landed", plain: bool = False) -> str:
+    """SQL selecting every row of `source` as checked, with its reason_code and reason (null for a loadable row).
+
+    For a person looking at what a mapping makes of a file (docs/mappings.md);
+    the ingest keeps the failing rows alone (`feeds.findings`).
+    """
+    return f"""
+with checked as (
+    {checked_values_sql(contract, header, source, plain)}
+),
+
+failing as (
+    {failing_rows_sql(contract, "checked")}
+)
+
+select checked.*, failing.reason_code, failing.reason
+from checked
+left join failing using (_row_number)
+order by _row_number
 """
 
 
 DUPLICATE_KEY = "duplicate_key"
 
 
-def mark_repeated_keys(conn: duckdb.DuckDBPyConnection, contract: Contract, checked: str = "checked") -> None:
-    """Quarantine, in table `checked` (from `checked_rows_sql`), the rows whose key repeats later in the file.
+def repeated_keys_sql(contract: Contract, checked: str = "checked") -> str:
+    """SQL selecting (_row_number, reason_code, reason) for the rows of `checked` whose key repeats later in the file.
 
     Within a file the last row with a given key wins: earlier ones are
     quarantined as duplicate_key so nothing is counted twice. Keys compare as
     their typed values ('1' and '01' are the same line); keys that do not cast
-    (null) compare equal, as a window's partition would. The rule comes after
-    the contract's own: a row that breaks one keeps that code and the
-    duplicate is added to its reason. Run on the table, not inside the checks'
-    select, so the file is not read twice; a file without repeats costs one
+    (null) compare equal, as a window's partition would. Every row counts,
+    those that break a rule too; the step comes after the contract's rules
+    (`feeds.findings`), so a row that breaks one keeps that code and the
+    duplicate is added to its reason. A file without repeats costs one
     grouping of its keys.
     """
     typed_keys = [typed(contract.column(k), ident(k)) for k in contract.key]
     names = [ident(f"_key_{i}") for i in range(len(contract.key))]
     present = " and ".join(f"{ident(k)} is not null" for k in contract.key)
     same_key = " and ".join(
-        f"{typed(contract.column(k), f'{ident(checked)}.{ident(k)}')} is not distinct from repeated.{name}"
+        f"{typed(contract.column(k), f'candidate.{ident(k)}')} is not distinct from repeated.{name}"
         for k, name in zip(contract.key, names)
     )
     message = literal(f"key ({', '.join(contract.key)}) repeats later in this file; the later row wins")
-    conn.execute(
-        f"""
-        update {ident(checked)}
-        set reason_code = coalesce({ident(checked)}.reason_code, {literal(DUPLICATE_KEY)}),
-            reason = concat_ws('; ', {ident(checked)}.reason, {message})
-        from (
-            select {", ".join(f"{t} as {n}" for t, n in zip(typed_keys, names))}, max(_row_number) as _last_row_number
-            from {ident(checked)}
-            where {present}
-            group by all
-            having count(*) > 1
-        ) as repeated
-        where {" and ".join(f"{ident(checked)}.{ident(k)} is not null" for k in contract.key)}
-            and {same_key}
-            and {ident(checked)}._row_number < repeated._last_row_number
-        """
-    )
+    return f"""
+with repeated as (
+    select {", ".join(f"{t} as {n}" for t, n in zip(typed_keys, names))}, max(_row_number) as _last_row_number
+    from {ident(checked)}
+    where {present}
+    group by all
+    having count(*) > 1
+)
+
+select candidate._row_number, {literal(DUPLICATE_KEY)} as reason_code, {message} as reason
+from {ident(checked)} as candidate
+inner join repeated on {same_key}
+where {" and ".join(f"candidate.{ident(k)} is not null" for k in contract.key)}
+    and candidate._row_number < repeated._last_row_number
+"""
 
 
 def record_json_sql(header: list[str], pii: list[str] | None = None, table: str | None = None) -> str:

@@ -3,7 +3,7 @@
 Found with one scan of the landed rows (`values_to_look_at`), as almost no
 file has any; the rows holding one are listed in `flagged_rows_table` with a
 reason, their values made safe to keep in the quarantine record, and the
-ingest quarantines them with the row checks (`quarantine_flagged_rows`).
+ingest quarantines them with the row checks (`flagged_rows_sql`).
 """
 from __future__ import annotations
 
@@ -69,21 +69,17 @@ def flag_unsafe_values(conn: duckdb.DuckDBPyConnection, table: str, header: list
         conn.execute(f"update {ident(table)} set {safe} where _row_number in (select _row_number from {flags})")
 
 
-def quarantine_flagged_rows(conn: duckdb.DuckDBPyConnection, checked: str = "checked", table: str = "landed") -> None:
-    """Quarantine the rows `land_file` flagged (NUL byte, over-long value) in the row checks' table.
+def flagged_rows_sql(checked: str = "checked", table: str = "landed") -> str:
+    """SQL selecting (_row_number, reason_code, reason) for the rows of `checked` that `land_file` flagged in `table`
+    (NUL byte, over-long value, open quote), one row each.
 
-    Their reason comes first and the contract's own findings follow, so a
-    merchant fixing the line sees every problem at once.
+    Quarantined with the row checks' findings (`feeds.findings`): their reason
+    comes first and the contract's own findings follow, so a merchant fixing
+    the line sees every problem at once.
     """
-    flags = ident(flagged_rows_table(table))
-    conn.execute(
-        f"""
-        update {ident(checked)} set reason_code = flags.reason_code,
-            reason = flags.reason || coalesce('; ' || {ident(checked)}.reason, '')
-        from (
-            select _row_number, min(reason_code) as reason_code, string_agg(reason, '; ' order by reason_code) as reason
-            from {flags} group by _row_number
-        ) as flags
-        where flags._row_number = {ident(checked)}._row_number
-        """
-    )
+    return f"""
+select _row_number, min(reason_code) as reason_code, string_agg(reason, '; ' order by reason_code) as reason
+from {ident(flagged_rows_table(table))}
+where _row_number in (select _row_number from {ident(checked)})
+group by _row_number
+"""
