@@ -19,6 +19,7 @@ import math
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +74,6 @@ def _style(ax, fontsize: float = 8) -> None:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.tick_params(labelsize=fontsize, length=3)
-    ax.set_ylim(bottom=0)
     # The axes have no labels; placing them by hand stops each draw from measuring
     # every tick label only to place an empty one (~10% of a draw).
     ax.xaxis.set_label_coords(0.5, -0.1)
@@ -87,10 +87,8 @@ def _fmt_units(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.1f}"
 
 
-def _render(fig: Figure) -> bytes:
-    """PNG bytes via an explicit Agg canvas (no pyplot), small and byte-identical for the same figure."""
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
+def _png(canvas: FigureCanvasAgg) -> bytes:
+    """PNG bytes of a drawn Agg canvas, small and byte-identical for the same picture."""
     rgb = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
     # A palette PNG is a third of the size of the RGB one (118 kB -> 40 kB measured) and
     # reads the same; octree quantising is deterministic and keeps thin coloured lines
@@ -104,7 +102,49 @@ def _render(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _market_figure(
+@dataclass(frozen=True)
+class _SkuPanel:
+    """What one top SKU's small panel shows."""
+
+    title: str
+    actual: np.ndarray  # units per day over the view's small_idx
+    days: np.ndarray  # forecast dates
+    p10: np.ndarray
+    p50: np.ndarray
+    p90: np.ndarray
+    mean: np.ndarray | None
+    top: float  # y limit
+
+
+@dataclass(frozen=True)
+class _MarketView:
+    """What one market's chart shows, as numbers and text, worked out before anything is drawn.
+
+    Keeping it apart from the figure lets one figure show market after
+    market (see `_Chart`): every value a chart depends on is here.
+    """
+
+    suptitle: str
+    subtitle: str
+    title: str
+    hist_idx: pd.DatetimeIndex
+    actual: np.ndarray
+    fc_idx: pd.DatetimeIndex
+    fc_total: np.ndarray
+    fc_label: str
+    backtest: tuple[pd.DatetimeIndex, np.ndarray, str] | None  # dates, values, legend label
+    top: float  # y limit of the total panel
+    as_of: pd.Timestamp
+    small_idx: pd.DatetimeIndex
+    panels: tuple[_SkuPanel, ...]
+
+    @property
+    def layout(self) -> tuple[int, bool, bool]:
+        """What decides the figure's artists: SKU panels, a backtest line, a mean line."""
+        return len(self.panels), self.backtest is not None, bool(self.panels) and self.panels[0].mean is not None
+
+
+def _market_view(
     market: str,
     as_of: pd.Timestamp,
     hist_m: pd.DataFrame,
@@ -112,9 +152,8 @@ def _market_figure(
     bt_m: pd.DataFrame | None,
     history_days: int,
     top_skus: int,
-    dpi: int,
-) -> Figure:
-    """One market's figure; inputs are already restricted to the market and cleaned."""
+) -> _MarketView:
+    """One market's view; inputs are already restricted to the market and cleaned."""
     hist_idx = pd.date_range(end=as_of, periods=history_days, freq="D")
     fc_idx = pd.DatetimeIndex(np.sort(fc_m["forecast_date"].unique()))
     n_series = int(fc_m[["sku"]].drop_duplicates().shape[0])
@@ -131,36 +170,15 @@ def _market_figure(
     )
     chosen = rank.head(max(int(top_skus), 0))
 
-    n_small = len(chosen)
-    ncols = 2 if n_small > 1 else 1
-    nrows = math.ceil(n_small / ncols) if n_small else 0
-    fig = Figure(figsize=FIG_SIZE_IN, dpi=dpi, facecolor="white")
-    gs = fig.add_gridspec(
-        1 + nrows, ncols, height_ratios=[1.5] + [1.0] * nrows,
-        left=0.07, right=0.985, top=0.895, bottom=0.05, hspace=0.42, wspace=0.14,
-    )
-
     version = ""
     if "model_version" in fc_m and fc_m["model_version"].notna().any():
         version = f"  ·  {fc_m['model_version'].dropna().iloc[0]}"
-    fig.suptitle(
-        f"{market}  ·  forecast as of {as_of:%Y-%m-%d}  ·  {n_series} series  ·  {horizon} days ahead",
-        fontsize=12, fontweight="bold", x=0.07, ha="left", y=0.985,
-    )
-    fig.text(0.07, 0.938, f"units sold per day{version}", fontsize=8, color="#666666", ha="left")
 
-    # --- top panel: market total
-    ax = fig.add_subplot(gs[0, :])
     daily = hist_m.groupby("demand_date")["units_sold"].sum()
     act = _dense(daily, hist_idx)
-    ax.plot(hist_idx, act, color=C_ACTUAL, linewidth=1.0, label=f"actual (last {history_days} d)")
     total_col = "mean" if has_mean else "p50"
-    fc_total = fc_m.groupby("forecast_date")[total_col].sum().reindex(fc_idx)
-    ax.plot(
-        fc_idx, fc_total.to_numpy(),
-        color=C_FORECAST, linewidth=1.6,
-        label=f"forecast {total_col} (next {horizon} d: {_fmt_units(float(fc_total.sum()))} units)",
-    )
+    fc_total = fc_m.groupby("forecast_date")[total_col].sum().reindex(fc_idx).to_numpy()
+    backtest = None
     if bt_m is not None and len(bt_m):
         bt_col = "mean" if "mean" in bt_m else "p50"
         g = bt_m.groupby("forecast_date")[[bt_col, "actual"]].sum().sort_index()
@@ -169,58 +187,149 @@ def _market_figure(
             pred_sum, act_sum = float(g[bt_col].sum()), float(g["actual"].sum())
             bias = f", bias {pred_sum / act_sum - 1:+.0%}" if act_sum > 0 else ""
             origin = pd.Timestamp(bt_m["origin"].iloc[0])
-            ax.plot(
-                g.index, g[bt_col].to_numpy(), color=C_BACKTEST, linewidth=1.3, linestyle=(0, (4, 2)),
-                label=(
-                    f"backtest {bt_col}, origin {origin:%Y-%m-%d} "
-                    f"({_fmt_units(pred_sum)} vs {_fmt_units(act_sum)} actual{bias})"
-                ),
+            backtest = (
+                pd.DatetimeIndex(g.index),
+                g[bt_col].to_numpy(),
+                f"backtest {bt_col}, origin {origin:%Y-%m-%d} ({_fmt_units(pred_sum)} vs {_fmt_units(act_sum)} actual{bias})",
             )
-    ax.axvline(as_of, color=C_ASOF, linewidth=0.8, linestyle=":")
-    _style(ax, 8)
-    ax.set_xlim(hist_idx[0], fc_idx[-1] + pd.Timedelta(days=1))
-    # y given: left to itself, matplotlib measures every tick label on each draw to
-    # lift a title above top tick labels, and there are none (~15% of a draw)
-    ax.set_title(f"{market} total", fontsize=10, loc="left", fontweight="bold", y=1.0)
-    ax.annotate(  # offset in points, so it sits under the tick labels whatever the panel height
-        TOTAL_NOTE, xy=(0, 0), xycoords="axes fraction", xytext=(0, -20), textcoords="offset points",
-        fontsize=7.5, color="#666666", ha="left", va="top",
-    )
-    ax.legend(loc="upper left", fontsize=7.5, frameon=True, framealpha=0.85, edgecolor="none", ncols=1)
-    top = max(np.nanmax(act) if len(act) else 0.0, float(np.nanmax(fc_total.to_numpy())), 1.0)
-    ax.set_ylim(0, top * 1.45)  # head-room for the legend
+    top = max(np.nanmax(act) if len(act) else 0.0, float(np.nanmax(fc_total)), 1.0)
 
-    # --- small panels: top SKUs; 8 weeks of daily actuals at most, more is a blur at this width
+    # small panels: top SKUs; 8 weeks of daily actuals at most, more is a blur at this width
     x_first = as_of - pd.Timedelta(days=min(history_days, 56) - 1)
     small_idx = pd.date_range(x_first, as_of, freq="D")
-    for i, row in enumerate(chosen.itertuples(index=False)):
-        sax = fig.add_subplot(gs[1 + i // ncols, i % ncols])
+    panels = []
+    for row in chosen.itertuples(index=False):
         h = hist_m[hist_m["sku"] == row.sku].groupby("demand_date")["units_sold"].sum()
         a = _dense(h, small_idx)
         f = fc_m[fc_m["sku"] == row.sku].sort_values("forecast_date")
-        fd = f["forecast_date"].to_numpy()
-        sax.fill_between(fd, f["p10"].to_numpy(), f["p90"].to_numpy(), color=C_FORECAST, alpha=0.22,
-                         linewidth=0, label="p10–p90")
-        sax.plot(small_idx, a, color=C_ACTUAL, linewidth=0.9, label="actual")
-        sax.plot(fd, f["p50"].to_numpy(), color=C_FORECAST, linewidth=1.3, label="p50")
-        if "mean" in f:  # shows why p50 sits below the actuals' level on skewed demand
-            sax.plot(fd, f["mean"].to_numpy(), color=C_FORECAST, linewidth=0.9, linestyle=(0, (2, 1.5)),
-                     label="mean")
-        sax.axvline(as_of, color=C_ASOF, linewidth=0.8, linestyle=":")
-        _style(sax, 7.5)
-        sax.set_xlim(small_idx[0], fd[-1] + np.timedelta64(1, "D"))
-        peak = max(float(a.max()) if len(a) else 0.0, float(f["p90"].max()), 1.0)
-        sax.set_ylim(0, peak * 1.12)
-        cat = ""
-        if "category" in f and len(f):
-            cat = f" ({f['category'].iloc[0]})"
-        sax.set_title(
-            f"{row.sku}{cat}  ·  last {TOP_SKU_WINDOW_DAYS} d: {_fmt_units(float(row.sold28))} units",
-            fontsize=8.5, loc="left", y=1.0,
+        cat = f" ({f['category'].iloc[0]})" if "category" in f and len(f) else ""
+        panels.append(
+            _SkuPanel(
+                title=f"{row.sku}{cat}  ·  last {TOP_SKU_WINDOW_DAYS} d: {_fmt_units(float(row.sold28))} units",
+                actual=a,
+                days=f["forecast_date"].to_numpy(),
+                p10=f["p10"].to_numpy(),
+                p50=f["p50"].to_numpy(),
+                p90=f["p90"].to_numpy(),
+                # shows why p50 sits below the actuals' level on skewed demand
+                mean=f["mean"].to_numpy() if "mean" in f else None,
+                top=max(float(a.max()) if len(a) else 0.0, float(f["p90"].max()), 1.0),
+            )
         )
-        if i == 0:
-            sax.legend(loc="upper left", fontsize=7, frameon=True, framealpha=0.85, edgecolor="none", ncols=4)
-    return fig
+    return _MarketView(
+        suptitle=f"{market}  ·  forecast as of {as_of:%Y-%m-%d}  ·  {n_series} series  ·  {horizon} days ahead",
+        subtitle=f"units sold per day{version}",
+        title=f"{market} total",
+        hist_idx=hist_idx,
+        actual=act,
+        fc_idx=fc_idx,
+        fc_total=fc_total,
+        fc_label=f"forecast {total_col} (next {horizon} d: {_fmt_units(float(np.nansum(fc_total)))} units)",
+        backtest=backtest,
+        top=top,
+        as_of=as_of,
+        small_idx=small_idx,
+        panels=tuple(panels),
+    )
+
+
+class _Chart:
+    """A market figure built once per layout and refilled for each market that has it.
+
+    Building the axes, ticks and legends was a quarter of a chart's time and
+    is the same for every market of one layout (SKU panels, backtest line,
+    mean line); one canvas also lets matplotlib reuse its text metrics, which
+    it caches per renderer. `show` sets everything that depends on the
+    market (data, limits, texts), so a chart's bytes do not depend on which
+    market the figure showed before (tests/test_ml_plots.py checks it).
+    """
+
+    def __init__(self, view: _MarketView, history_days: int, dpi: int):
+        n_small, has_backtest, has_mean = view.layout
+        ncols = 2 if n_small > 1 else 1
+        nrows = math.ceil(n_small / ncols) if n_small else 0
+        self.fig = fig = Figure(figsize=FIG_SIZE_IN, dpi=dpi, facecolor="white")
+        self.canvas = FigureCanvasAgg(fig)
+        gs = fig.add_gridspec(
+            1 + nrows, ncols, height_ratios=[1.5] + [1.0] * nrows,
+            left=0.07, right=0.985, top=0.895, bottom=0.05, hspace=0.42, wspace=0.14,
+        )
+        self.suptitle = fig.suptitle(view.suptitle, fontsize=12, fontweight="bold", x=0.07, ha="left", y=0.985)
+        self.subtitle = fig.text(0.07, 0.938, view.subtitle, fontsize=8, color="#666666", ha="left")
+
+        # --- top panel: market total
+        self.ax = ax = fig.add_subplot(gs[0, :])
+        (self.actual,) = ax.plot(view.hist_idx, view.actual, color=C_ACTUAL, linewidth=1.0,
+                                 label=f"actual (last {history_days} d)")
+        (self.forecast,) = ax.plot(view.fc_idx, view.fc_total, color=C_FORECAST, linewidth=1.6, label=view.fc_label)
+        self.backtest = None
+        if has_backtest:
+            dates, values, label = view.backtest
+            (self.backtest,) = ax.plot(dates, values, color=C_BACKTEST, linewidth=1.3, linestyle=(0, (4, 2)),
+                                       label=label)
+        self.as_of = ax.axvline(view.as_of, color=C_ASOF, linewidth=0.8, linestyle=":")
+        _style(ax, 8)
+        # y given: left to itself, matplotlib measures every tick label on each draw to
+        # lift a title above top tick labels, and there are none (~15% of a draw)
+        self.title = ax.set_title(view.title, fontsize=10, loc="left", fontweight="bold", y=1.0)
+        ax.annotate(  # offset in points, so it sits under the tick labels whatever the panel height
+            TOTAL_NOTE, xy=(0, 0), xycoords="axes fraction", xytext=(0, -20), textcoords="offset points",
+            fontsize=7.5, color="#666666", ha="left", va="top",
+        )
+        legend = ax.legend(loc="upper left", fontsize=7.5, frameon=True, framealpha=0.85, edgecolor="none", ncols=1)
+        self.legend_texts = legend.get_texts()
+
+        # --- small panels: top SKUs
+        self.small = []
+        for i in range(n_small):
+            sax = fig.add_subplot(gs[1 + i // ncols, i % ncols])
+            p = view.panels[i]
+            band = sax.fill_between(p.days, p.p10, p.p90, color=C_FORECAST, alpha=0.22, linewidth=0, label="p10–p90")
+            (actual,) = sax.plot(view.small_idx, p.actual, color=C_ACTUAL, linewidth=0.9, label="actual")
+            (p50,) = sax.plot(p.days, p.p50, color=C_FORECAST, linewidth=1.3, label="p50")
+            mean = None
+            if has_mean:
+                (mean,) = sax.plot(p.days, p.mean, color=C_FORECAST, linewidth=0.9, linestyle=(0, (2, 1.5)),
+                                   label="mean")
+            as_of = sax.axvline(view.as_of, color=C_ASOF, linewidth=0.8, linestyle=":")
+            _style(sax, 7.5)
+            title = sax.set_title(p.title, fontsize=8.5, loc="left", y=1.0)
+            if i == 0:
+                sax.legend(loc="upper left", fontsize=7, frameon=True, framealpha=0.85, edgecolor="none", ncols=4)
+            self.small.append((sax, band, actual, p50, mean, as_of, title))
+
+    def show(self, view: _MarketView) -> None:
+        """Put `view`'s data, limits and texts on the figure."""
+        self.suptitle.set_text(view.suptitle)
+        self.subtitle.set_text(view.subtitle)
+        self.title.set_text(view.title)
+        self.actual.set_data(view.hist_idx, view.actual)
+        self.forecast.set_data(view.fc_idx, view.fc_total)
+        labels = [self.actual.get_label(), view.fc_label]
+        if self.backtest is not None:
+            dates, values, label = view.backtest
+            self.backtest.set_data(dates, values)
+            labels.append(label)
+        for text, label in zip(self.legend_texts, labels, strict=True):
+            text.set_text(label)
+        self.as_of.set_xdata([view.as_of, view.as_of])
+        self.ax.set_xlim(view.hist_idx[0], view.fc_idx[-1] + pd.Timedelta(days=1))
+        self.ax.set_ylim(0, view.top * 1.45)  # head-room for the legend
+        for (sax, band, actual, p50, mean, as_of, title), p in zip(self.small, view.panels, strict=True):
+            band.set_data(p.days, p.p10, p.p90)
+            actual.set_data(view.small_idx, p.actual)
+            p50.set_data(p.days, p.p50)
+            if mean is not None:
+                mean.set_data(p.days, p.mean)
+            as_of.set_xdata([view.as_of, view.as_of])
+            sax.set_xlim(view.small_idx[0], p.days[-1] + np.timedelta64(1, "D"))
+            sax.set_ylim(0, p.top * 1.12)
+            title.set_text(p.title)
+
+    def png(self) -> bytes:
+        """PNG bytes via the Agg canvas (no pyplot), small and byte-identical for the same figure."""
+        self.canvas.draw()
+        return _png(self.canvas)
 
 
 def market_forecast_pngs(
@@ -240,7 +349,8 @@ def market_forecast_pngs(
     backtest window (latest origin) is overlaid when given, since fit on days
     the model never saw is the honest plausibility check. Below, the biggest
     SKUs by the last 28 days show the bands a replenishment order would use.
-    Bytes are deterministic for the same input.
+    Bytes are deterministic for the same input, and a market's chart does not
+    depend on the other markets in the call.
     """
     if history_days < 1:
         raise ValueError("history_days must be >= 1")
@@ -263,9 +373,10 @@ def market_forecast_pngs(
         bt["forecast_date"] = _naive_days(bt["forecast_date"])
         bt = bt[bt["origin"] == bt["origin"].max()]
 
+    charts: dict[tuple[int, bool, bool], _Chart] = {}
     out: dict[str, bytes] = {}
     for market in sorted(fc["market"].astype(str).unique()):
-        fig = _market_figure(
+        view = _market_view(
             market,
             as_of,
             h[h["market"].astype(str) == market],
@@ -273,9 +384,12 @@ def market_forecast_pngs(
             None if bt is None else bt[bt["market"].astype(str) == market],
             history_days,
             top_skus,
-            dpi,
         )
-        out[market] = _render(fig)
+        chart = charts.get(view.layout)
+        if chart is None:
+            chart = charts[view.layout] = _Chart(view, history_days, dpi)
+        chart.show(view)
+        out[market] = chart.png()
     return out
 
 

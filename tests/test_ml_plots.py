@@ -17,15 +17,20 @@ AS_OF = pd.Timestamp("2025-06-30")
 H = 28
 
 
-def _frames(seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Sparse history, a forecast and a one-window backtest for US (5 SKUs) and DE (1 SKU)."""
+def _frames(seed: int = 3, series=None, scale=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Sparse history, a forecast and a one-window backtest; by default for US (5 SKUs) and DE (1 SKU).
+
+    `series` lists (sku, market, category); `scale` multiplies a market's demand.
+    """
     rng = np.random.default_rng(seed)
-    series = [(f"SKU-{k}", "US", "home") for k in range(5)] + [("SKU-9", "DE", "gifts")]
+    if series is None:
+        series = [(f"SKU-{k}", "US", "home") for k in range(5)] + [("SKU-9", "DE", "gifts")]
+    scale = scale or {}
     days = pd.date_range(end=AS_OF, periods=200, freq="D")
     hist, fc, bt = [], [], []
     origin = AS_OF - pd.Timedelta(days=H)
     for i, (sku, market, cat) in enumerate(series):
-        level = 0.5 + 2.0 * i
+        level = (0.5 + 2.0 * i) * scale.get(market, 1.0)
         units = rng.poisson(level * rng.gamma(2.0, 0.5, len(days))).astype(float)
         keep = units > 0  # sparse like the mart: a missing day sold 0
         hist.append(pd.DataFrame({"sku": sku, "market": market, "category": cat,
@@ -91,6 +96,21 @@ def test_deterministic_bytes_also_across_threads():
     assert all(r == again for r in runs)
     # a different input gives a different picture
     assert market_forecast_pngs(*_frames(seed=4)[:2]) != market_forecast_pngs(history, forecast)
+
+
+def test_a_market_chart_does_not_depend_on_the_markets_drawn_before_it():
+    # markets of one layout share a figure that is refilled for each: nothing of the
+    # previous market (data, limits, titles, legend texts, tick count) may show through.
+    # Levels far apart give each market other y ticks and legend numbers; BE is drawn
+    # after a smaller market and CH after a bigger one.
+    series = [(f"{m}-{k}", m, cat) for m, cat in (("AT", "home"), ("BE", "toys"), ("CH", "home")) for k in range(3)]
+    history, forecast, backtest = _frames(seed=5, series=series, scale={"AT": 1.0, "BE": 40.0, "CH": 0.2})
+    together = market_forecast_pngs(history, forecast, backtest_predictions=backtest, top_skus=2)
+    assert list(together) == ["AT", "BE", "CH"] and len(set(together.values())) == 3
+    for market in together:
+        alone = market_forecast_pngs(history, forecast[forecast["market"] == market],
+                                     backtest_predictions=backtest, top_skus=2)
+        assert alone[market] == together[market], market
 
 
 def test_dpi_scales_pixels():
