@@ -8,6 +8,7 @@ step runs in tests/test_end_to_end.py (every table's row count, every check).
 """
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from importlib.metadata import version
@@ -23,7 +24,7 @@ from packaging.version import Version
 
 from crossdock.dbt_cli import dbt_executable
 from crossdock.settings import DBT_PROJECT_DIR
-from orchestration.defs.dbt.assets import with_row_counts
+from orchestration.defs.dbt.assets import FAILING_ROWS_SHOWN, with_failing_rows, with_row_counts
 from orchestration.lib.resources import DbtCli
 
 MANIFEST = {"nodes": {
@@ -71,6 +72,54 @@ def test_a_count_that_fails_leaves_the_events_as_dbt_sent_them(warehouse, caplog
     with caplog.at_level(logging.WARNING):
         assert with_row_counts(context(), events, missing, warehouse) == events
     assert "row counts of the dbt tables not fetched" in caplog.text
+
+
+def dbt_check(name: str, passed: bool) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=dg.AssetKey(["marts", "daily"]), check_name=name, passed=passed,
+        metadata={"unique_id": f"test.crossdock.{name}.0"},
+    )
+
+
+def run_results(tmp_path: Path, compiled: dict[str, str]) -> Path:
+    results = [
+        {"unique_id": f"test.crossdock.{name}.0", "message": "Got 2 results, configured to fail if != 0", "compiled_code": sql}
+        for name, sql in compiled.items()
+    ]
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": results}))
+    return tmp_path
+
+
+def test_a_failed_dbt_check_is_described_by_its_failing_rows_and_the_others_are_left_as_they_are(warehouse, tmp_path):
+    """A merged test's check name does not say which column failed; its rows do, in the check's description."""
+    failed, other_failed, passed = dbt_check("ranges", False), dbt_check("unknown", False), dbt_check("fine", True)
+    target = run_results(tmp_path, {
+        "ranges": "select 'day' as column_name, count(*) as failing_rows, min(day) as lowest_value"
+        " from marts.daily where day > 2",
+        "fine": "select * from marts.daily where false",
+    })
+    events = [built("model.crossdock.daily"), failed, other_failed, passed]
+    described = with_failing_rows(context(), events, target, warehouse)
+    assert described[0] is events[0] and described[2:] == [other_failed, passed]
+    assert described[1].description == (
+        "Got 2 results, configured to fail if != 0: column_name=day, failing_rows=2, lowest_value=3"
+    )
+    assert (described[1].check_name, described[1].passed, described[1].metadata) == ("ranges", False, failed.metadata)
+
+
+def test_a_failed_check_quotes_its_first_rows_only(warehouse, tmp_path):
+    target = run_results(tmp_path, {"wide": "select * from range(100) as t(n)"})
+    [described] = with_failing_rows(context(), [dbt_check("wide", False)], target, warehouse)
+    assert described.description.endswith(f"n={FAILING_ROWS_SHOWN - 1}; ...")
+    assert described.description.count("n=") == FAILING_ROWS_SHOWN
+
+
+def test_failing_rows_that_cannot_be_read_leave_the_check_as_dbt_sent_it(warehouse, tmp_path, caplog):
+    events = [dbt_check("gone", False)]
+    target = run_results(tmp_path, {"gone": "select * from marts.no_such_table"})
+    with caplog.at_level(logging.WARNING):
+        assert with_failing_rows(context(), events, target, warehouse) == events
+    assert "failing rows of the failed dbt tests not fetched" in caplog.text
 
 
 def test_dbt_source_tests_are_asset_checks_of_the_source_asset():

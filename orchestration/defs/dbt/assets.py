@@ -150,6 +150,7 @@ def dbt_model_assets() -> dg.AssetsDefinition:
         except Exception as error:  # dbt opens the warehouse itself: a lock held elsewhere is worth a retry
             failure = error
         if invocation is not None:
+            events = with_failing_rows(context, events, Path(invocation.target_path), warehouse)
             yield from with_row_counts(context, events, invocation.manifest, warehouse)
             keep_partial_parse(Path(invocation.target_path), Path(invocation.target_path).parent)  # the next run parses less
             removed = prune_invocation_folders(Path(invocation.target_path).parent, DBT_MODELS_OP)
@@ -193,6 +194,56 @@ def with_row_counts(
         event.with_metadata({**event.metadata, "dagster/row_count": dg.MetadataValue.int(counts[i])}) if i in counts else event
         for i, event in enumerate(events)
     ]
+
+
+FAILING_ROWS_SHOWN = 5
+"""A failed dbt test's check description quotes at most this many of its failing rows, in at most
+FAILING_ROWS_CHARS characters (a test such as expression_is_true returns whole rows of its model)."""
+FAILING_ROWS_CHARS = 1500
+
+
+def with_failing_rows(
+    context: dg.AssetExecutionContext, events: list, target_path: Path, warehouse: DuckDBResource
+) -> list:
+    """`events` with dbt's message and the first failing rows as the description of each failed dbt test's check.
+
+    A model's column rules are one test per model, not per column
+    (not_null_columns, non_negative_columns, accepted_ranges), so the check's
+    name does not say which column failed: the test's rows do (the column, how
+    many rows, the values), but dbt only counts them ("Got 2 results"). They are read here
+    once dbt has exited (it holds the DuckDB file while it runs), with the
+    test's compiled SQL from run_results.json: one query per failed test, none
+    when every test passes. The console and the UI show the description. A
+    query that fails leaves the check as dbt reported it and says so.
+    """
+    failed = {
+        index: event.metadata["unique_id"].value
+        for index, event in enumerate(events)
+        if isinstance(event, dg.AssetCheckResult) and not event.passed and "unique_id" in event.metadata
+    }
+    if not failed:
+        return events
+    try:
+        results = json.loads((target_path / "run_results.json").read_text())["results"]
+        tests = {result["unique_id"]: result for result in results if result.get("compiled_code")}
+        described = {}
+        with warehouse.get_connection() as conn:
+            for index, unique_id in failed.items():
+                if unique_id not in tests:
+                    continue
+                test = tests[unique_id]
+                cursor = conn.execute(f"select * from ({test['compiled_code']}) limit {FAILING_ROWS_SHOWN + 1}")
+                names = [column[0] for column in cursor.description]
+                rows = cursor.fetchall()
+                quoted = [", ".join(f"{name}={value}" for name, value in zip(names, row)) for row in rows[:FAILING_ROWS_SHOWN]]
+                more = "; ..." if len(rows) > FAILING_ROWS_SHOWN else ""
+                text = "; ".join(quoted) + more
+                text = text if len(text) <= FAILING_ROWS_CHARS else text[: FAILING_ROWS_CHARS - 3] + "..."
+                described[index] = f"{test.get('message') or 'failed'}: {text}"
+    except Exception as error:  # the rows explain a failure dbt has already reported: never fail the run for them
+        context.log.warning(f"failing rows of the failed dbt tests not fetched: {error}")
+        return events
+    return [event._replace(description=described[i]) if i in described else event for i, event in enumerate(events)]
 
 
 def as_of_run_config(as_of: str | None) -> dict:
