@@ -36,7 +36,8 @@ def new_versions_insert_sql(contract: Contract, checked: str = "checked", loaded
     and a row is compared with it by a left join on the key (a key has one
     latest version): a `not exists` over every column would make DuckDB group
     the file's rows by all their values first.
-    The rows go in as `checked` holds them, in file order. `loaded_before`
+    The rows go in in the order DuckDB's threads finish them, not the file's
+    (each keeps its `_row_number`, the place in its file). `loaded_before`
     False (the raw table is empty, as on a merchant's first file) leaves the
     lookup out: there is no version to compare with.
     """
