@@ -83,6 +83,11 @@ def _style(ax, fontsize: float = 8) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, show_offset=False))
 
 
+def _by_market(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The frame's rows per market code (as text, as the charts are keyed)."""
+    return {str(k): g for k, g in frame.groupby(frame["market"].astype(str), sort=False)}
+
+
 def _fmt_units(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.1f}"
 
@@ -373,15 +378,17 @@ def market_forecast_pngs(
         bt["forecast_date"] = _naive_days(bt["forecast_date"])
         bt = bt[bt["origin"] == bt["origin"].max()]
 
+    # split once: a mask per market scans every row once per market
+    hist_by, bt_by = _by_market(h), ({} if bt is None else _by_market(bt))
     charts: dict[tuple[int, bool, bool], _Chart] = {}
     out: dict[str, bytes] = {}
-    for market in sorted(fc["market"].astype(str).unique()):
+    for market, fc_m in sorted(_by_market(fc).items()):
         view = _market_view(
             market,
             as_of,
-            h[h["market"].astype(str) == market],
-            fc[fc["market"].astype(str) == market],
-            None if bt is None else bt[bt["market"].astype(str) == market],
+            hist_by.get(market, h.iloc[:0]),
+            fc_m,
+            None if bt is None else bt_by.get(market, bt.iloc[:0]),
             history_days,
             top_skus,
         )
