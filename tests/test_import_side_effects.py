@@ -135,9 +135,16 @@ def test_the_modules_still_reading_at_import_are_the_listed_ones(import_work):
     assert readers == set(STILL_READING_AT_IMPORT)
 
 
-def test_building_the_definitions_does_not_load_statsforecast():
-    """statsforecast brings statsmodels (2 s of every start): only a backtest that fits its baselines loads it."""
-    probe = "import sys, orchestration.definitions, ml.backtest; print(sorted(m for m in ('statsforecast', 'statsmodels') if m in sys.modules))"
+def test_building_the_definitions_does_not_load_statsforecast_nor_great_expectations(tmp_path):
+    """statsforecast brings statsmodels (2 s of every start): only a backtest that fits its baselines loads it.
+    Great Expectations (~3 CPU-s) is loaded by a quality gate when it runs, not by the code server or the CLI
+    building the job."""
+    probe = (
+        "import sys, pathlib, ml.backtest; from orchestration.definitions import build_definitions; "
+        "from crossdock.settings import Settings; "
+        f"build_definitions(Settings.under(pathlib.Path({str(tmp_path)!r}))).resolve_job_def('daily_planning'); "
+        "print(sorted(m for m in ('statsforecast', 'statsmodels', 'great_expectations') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -8,7 +8,13 @@ The training-data gate judges each market against its own history
 (expectations/market_days.py); its thresholds (expectations.thresholds.
 GateThresholds) come from the one-row table config.gates when the merchant
 config wrote one (a column per threshold, null = default), else the defaults.
+
+Great Expectations is imported when a gate runs, not when the definitions
+load: its import is ~3 CPU-s, half of loading the whole project, and the UI's
+code server, `dagster definitions validate`, sensors and every process that
+only builds the definitions never validate anything.
 """
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
@@ -16,18 +22,19 @@ from dagster_duckdb import DuckDBResource
 
 from crossdock.publish import staged
 from crossdock.warehouse import read_sql
-from expectations.forecast_gate import validate_forecast
-from expectations.gate import GateResult, validate_training_data
 from expectations.thresholds import GateThresholds
 from ml.forecast import active_series
 from orchestration.defs.forecast.assets import FORECAST, TRAINING_DATA
 from orchestration.lib.gate_checks import blocking_gate, gate_result
 
+if TYPE_CHECKING:
+    from expectations.gx_runner import GateResult
+
 
 GATES_TABLE = "config.gates"
 
 
-def _check_result(result: GateResult, **extra: dg.MetadataValue) -> dg.AssetCheckResult:
+def _check_result(result: "GateResult", **extra: dg.MetadataValue) -> dg.AssetCheckResult:
     """The gate's message, failures and statistics (and per-market history) as the check's metadata."""
     metadata = {
         "message": result.message,
@@ -66,6 +73,8 @@ def gate_thresholds(conn: duckdb.DuckDBPyConnection) -> GateThresholds:
     "Blocks the forecast on failure.",
 )
 def training_data_quality_gate(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+    from expectations.gate import validate_training_data
+
     with warehouse.get_connection() as conn:
         training = read_sql(conn, "select * from marts.fct_daily_demand")
         markets = [r for (r,) in conn.execute("select market_code from reference.markets order by 1").fetchall()]
@@ -85,6 +94,8 @@ def training_data_quality_gate(warehouse: DuckDBResource) -> dg.AssetCheckResult
     "version, every active SKU x market present with every day of the horizon. Blocks the inventory plan on failure.",
 )
 def forecast_quality_gate(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+    from expectations.forecast_gate import validate_forecast
+
     with warehouse.get_connection() as conn:
         forecast = read_sql(conn, f"select * from {staged('demand_forecast')}")  # this run's, before it is published
         history = read_sql(conn, "select sku, market, category, demand_date, units_sold from marts.fct_daily_demand")
