@@ -126,6 +126,23 @@ def test_an_unknown_node_is_quarantined_once_crossdock_yaml_declares_the_nodes(t
     assert "fulfilment_node XX-NOWHERE is not a node of crossdock.yaml (DE-LEJ, US-EWR)" in reason
 
 
+@pytest.mark.parametrize("sku", ["SKU-1", "SKU-\u00e9"], ids=["plain file", "file with a non-ASCII value"])
+def test_a_line_breaking_every_kind_of_check_is_quarantined_once_with_its_reasons_in_order(tmp_path, conn, sku):
+    """The contract's rule, the repeated key and the plausibility checks each find the line (feeds.findings): one
+    quarantine row whose code is the contract's and whose reasons read in the order the checks run. A plain file's
+    rows are checked as landed, another's from a cleaned copy: both say the same."""
+    bad = f"TWICE,1,2999-12-31T10:00:00+01:00,shop,C1,{sku},1,19.99,EUR,DE,XX-NOWHERE\n"
+    land(tmp_path, f"orders_{DAY}.csv", ORDERS_HEADER + good_lines() + bad + order("TWICE", DAY))
+    [result] = ingest(conn, tmp_path, plausibility=NODES)
+    assert_balanced(result)
+    assert (result.rows_loaded, result.rows_quarantined) == (4, 1)
+    code, reason = quarantined(conn)["TWICE"]
+    assert code == "not_allowed"
+    parts = ["channel not in", "key (order_id, line_id) repeats later", "ordered_at 2999-12-31T10:00:00+01:00 is after", "is not a node"]
+    assert all(part in reason for part in parts), reason
+    assert sorted(parts, key=reason.index) == parts, reason
+
+
 def test_every_node_passes_before_there_is_a_config(tmp_path, conn):
     """`crossdock init` loads the orders before crossdock.yaml exists, to propose its nodes from them."""
     land(tmp_path, f"orders_{DAY}.csv", ORDERS_HEADER + good_lines() + order("NEW", DAY, node="XX-NEW"))
