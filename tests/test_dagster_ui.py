@@ -41,9 +41,7 @@ HOST = "127.0.0.1"
 JOB = "daily_planning"
 GATED_ASSET = ("publish", "demand_forecast")
 GATE_CHECK = "forecast_quality_gate"
-# the smallest demo merchant the whole job passes its gates on (as the kill -9 proof's, same seed): the test is
-# of the UI, the run queue and the pools, not of the data; the dbt step costs the same at any scale
-DEMO_SCALE = 0.03
+DEMO_SCALE = 0.05
 SERVER_START_TIMEOUT_S = 240
 RUN_TIMEOUT_S = 900
 # launchRun answers once the run is stored and its steps planned: seconds, as the ingest is not
