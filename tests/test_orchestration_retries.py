@@ -82,8 +82,9 @@ def test_retries_stop_after_the_limit(tmp_path):
 
 
 def test_opening_the_warehouse_sleeps_while_another_process_holds_it_then_succeeds(tmp_path):
+    """The lock outlasts the first attempt (made at once) but not half the first wait: one sleep, then success."""
     path = str(tmp_path / "w.duckdb")
-    holder = hold_lock(path, seconds=3.0)
+    holder = hold_lock(path, seconds=0.5 * next(lock_waits(60)))
     try:
         started, cpu = time.monotonic(), time.process_time()
         with connect(path, wait_seconds=60) as conn:
@@ -101,11 +102,12 @@ def test_opening_the_warehouse_sleeps_while_another_process_holds_it_then_succee
 def test_opening_the_warehouse_gives_up_after_its_wait_and_other_errors_are_not_retried(tmp_path):
     path = str(tmp_path / "w.duckdb")
     holder = hold_lock(path, seconds=30.0)
+    give_up_after = next(lock_waits(60))  # one wait, then the last attempt: the giving up is the point, not how long
     try:
         started = time.monotonic()
         with pytest.raises(duckdb.IOException, match="Could not set lock on file"):
-            connect(path, read_only=True, wait_seconds=3.0)
-        assert 3.0 <= time.monotonic() - started < 15.0
+            connect(path, read_only=True, wait_seconds=give_up_after)
+        assert give_up_after <= time.monotonic() - started < give_up_after + 12.0
     finally:
         holder.kill()
     started = time.monotonic()
