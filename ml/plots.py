@@ -27,6 +27,7 @@ import pandas as pd
 from matplotlib import dates as mdates
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedFormatter, FixedLocator
 from PIL import Image
 
 FIG_SIZE_IN = (11.25, 8.75)  # 900 x 700 px at the default 80 dpi; dpi scales pixels, not layout
@@ -78,9 +79,22 @@ def _style(ax, fontsize: float = 8) -> None:
     # every tick label only to place an empty one (~10% of a draw).
     ax.xaxis.set_label_coords(0.5, -0.1)
     ax.yaxis.set_label_coords(-0.1, 0.5)
+
+
+def _date_ticks(ax) -> tuple[float, float]:
+    """Fix the x ticks and labels that AutoDateLocator and ConciseDateFormatter pick for the axes' range.
+
+    Left in place, the two work the same ticks out again on every draw, and
+    the range is the same for every market of a chart (~5% of a chart).
+    Returns the range they were worked out for.
+    """
     loc = mdates.AutoDateLocator(minticks=4, maxticks=8)
-    ax.xaxis.set_major_locator(loc)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, show_offset=False))
+    loc.set_axis(ax.xaxis)
+    ticks = loc()
+    labels = mdates.ConciseDateFormatter(loc, show_offset=False).format_ticks(ticks)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FixedFormatter(labels))
+    return ax.get_xlim()
 
 
 def _by_market(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -253,6 +267,7 @@ class _Chart:
         n_small, has_backtest, has_mean = view.layout
         ncols = 2 if n_small > 1 else 1
         nrows = math.ceil(n_small / ncols) if n_small else 0
+        self.date_ticks_for: dict[object, tuple[float, float]] = {}  # axes -> x range its ticks are fixed for
         self.fig = fig = Figure(figsize=FIG_SIZE_IN, dpi=dpi, facecolor="white")
         self.canvas = FigureCanvasAgg(fig)
         gs = fig.add_gridspec(
@@ -330,6 +345,9 @@ class _Chart:
             sax.set_xlim(view.small_idx[0], p.days[-1] + np.timedelta64(1, "D"))
             sax.set_ylim(0, p.top * 1.12)
             title.set_text(p.title)
+        for axes in (self.ax, *(panel[0] for panel in self.small)):
+            if self.date_ticks_for.get(axes) != axes.get_xlim():
+                self.date_ticks_for[axes] = _date_ticks(axes)
 
     def png(self) -> bytes:
         """PNG bytes via the Agg canvas (no pyplot), small and byte-identical for the same figure."""
