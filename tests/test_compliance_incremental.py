@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -109,6 +110,14 @@ class Warehouse:
         self.conn.unregister("_lines")
         self.runs = 0
 
+    @classmethod
+    def copied(cls, template: Path, path: Path, reprice_all: bool, runs: int) -> "Warehouse":
+        """A copy of a closed warehouse file, priced `runs` times already."""
+        shutil.copyfile(template, path)
+        warehouse = cls.__new__(cls)
+        warehouse.conn, warehouse.reprice_all, warehouse.runs = duckdb.connect(str(path)), reprice_all, runs
+        return warehouse
+
     def sql(self, *statements: str) -> None:
         for statement in statements:
             self.conn.execute(statement)
@@ -128,17 +137,34 @@ class Warehouse:
         return self.conn.execute(f"select * from {staged('order_landed_cost')}").df()
 
 
-@pytest.fixture
-def world(tmp_path):
-    """(incremental warehouse, always-full warehouse, sources, policy), both priced once."""
-    fx = fx_rates(LAST_DAY)
-    lines = order_lines(240, fx, (FIRST_DAY, LAST_DAY))
-    incremental = Warehouse(str(tmp_path / "incremental.duckdb"), lines, reprice_all=False)
-    full = Warehouse(str(tmp_path / "full.duckdb"), lines, reprice_all=True)
-    sources, policy = base_sources(fx), CompliancePolicy()
+def first_world() -> tuple[ComplianceSources, CompliancePolicy]:
+    """The sources and policy every test starts from (built afresh for each: a test may change them)."""
+    return base_sources(fx_rates(LAST_DAY)), CompliancePolicy()
+
+
+@pytest.fixture(scope="module")
+def priced_once(tmp_path_factory) -> dict[str, Path]:
+    """The two warehouses, filled and priced once for the module, closed: each test prices copies of them."""
+    folder = tmp_path_factory.mktemp("priced_once")
+    sources, policy = first_world()
+    lines = order_lines(240, fx_rates(LAST_DAY), (FIRST_DAY, LAST_DAY))
+    incremental = Warehouse(str(folder / "incremental.duckdb"), lines, reprice_all=False)
+    full = Warehouse(str(folder / "full.duckdb"), lines, reprice_all=True)
     first = incremental.price(sources, policy)
     full.price(sources, policy)
     assert first.repriced_all and first.reason == "no earlier pricing stored" and first.priced == first.orders == 240
+    incremental.conn.close()
+    full.conn.close()
+    return {"incremental": folder / "incremental.duckdb", "full": folder / "full.duckdb"}
+
+
+@pytest.fixture
+def world(tmp_path, priced_once):
+    """(incremental warehouse, always-full warehouse, sources, policy), both priced once: copies of the module's
+    two priced warehouses (filling and pricing them took ~1 s a test, copying them takes milliseconds)."""
+    incremental = Warehouse.copied(priced_once["incremental"], tmp_path / "incremental.duckdb", reprice_all=False, runs=1)
+    full = Warehouse.copied(priced_once["full"], tmp_path / "full.duckdb", reprice_all=True, runs=1)
+    sources, policy = first_world()
     yield incremental, full, sources, policy
     incremental.conn.close()
     full.conn.close()
