@@ -21,10 +21,16 @@ from crossdock.settings import DBT_PROJECT_DIR
 MACRO = DBT_PROJECT_DIR / "macros" / "tests" / "not_null_columns.sql"
 
 
-def not_null_columns_sql(model: str, columns: list[str]) -> str:
+def not_null_columns_sql(model: str, columns: list[str], config: dict | None = None) -> str:
+    """The test's SQL; the arguments of its config() call go into `config` when given."""
     body = re.search(r"{% test not_null_columns\(model, columns\) %}(.*){% endtest %}", MACRO.read_text(), re.S)
     adapter = SimpleNamespace(quote=lambda name: f'"{name}"')
-    return jinja2.Template(body.group(1)).render(model=model, columns=columns, adapter=adapter)
+
+    def keep_config(**arguments: str) -> str:
+        (config if config is not None else {}).update(arguments)
+        return ""
+
+    return jinja2.Template(body.group(1)).render(model=model, columns=columns, adapter=adapter, config=keep_config)
 
 
 @pytest.fixture
@@ -40,6 +46,14 @@ def conn():
 def test_a_failing_row_names_each_column_with_nulls_and_counts_them(conn):
     sql = not_null_columns_sql("lines", ["id", "sku", "numeric", "source"])
     assert sorted(conn.execute(sql).fetchall()) == [("numeric", 1), ("sku", 2)]
+
+
+def test_dbt_counts_the_null_rows_not_the_columns(conn):
+    """fail_calc: dbt's "Got N results" and Dagster's failed_row_count are null rows, as with one test per column."""
+    config: dict = {}
+    sql = not_null_columns_sql("lines", ["id", "sku", "numeric", "source"], config)
+    assert conn.execute(f"select {config['fail_calc']} from ({sql})").fetchall() == [(3,)]
+    assert conn.execute(f"select {config['fail_calc']} from ({sql}) where false").fetchall() == [(0,)]
 
 
 def test_columns_without_nulls_pass(conn):
