@@ -9,7 +9,9 @@ a picture on the materialization does.
 Only matplotlib's object API with the Agg canvas is used (no pyplot, no
 `matplotlib.use`, no rcParams changes): pyplot keeps global figure state that
 is not thread-safe, and Dagster may run assets in threads of one process on a
-machine without a display.
+machine without a display. Each call draws on figures of its own (one per
+layout, refilled for each of its markets: `_Chart`), so concurrent calls
+share none.
 """
 from __future__ import annotations
 
