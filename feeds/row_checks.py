@@ -225,7 +225,7 @@ def failing_rows_sql(contract: Contract, checked: str = "checked") -> str:
     the booleans of the rest (a reason is only written for a row that breaks
     a rule, which few do). The quarantine record is not built here but for
     the quarantined rows alone (`record_json_sql`). A key repeated within the
-    file is found after (`mark_repeated_keys`).
+    file is found after (`repeated_keys_sql`).
     """
     rules = [r for col in contract.columns for r in column_rules(col)]
     flags = [ident(f"_rule_{i}") for i in range(len(rules))]
