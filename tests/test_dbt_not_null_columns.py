@@ -8,29 +8,15 @@ dbt; the dbt build of tests/test_end_to_end.py runs every one of the tests.
 """
 from __future__ import annotations
 
-import re
-from types import SimpleNamespace
-
 import duckdb
-import jinja2
 import pytest
-import yaml
 
-from crossdock.settings import DBT_PROJECT_DIR
-
-MACRO = DBT_PROJECT_DIR / "macros" / "tests" / "not_null_columns.sql"
+from dbt_generic_tests import declared, render_generic_test
 
 
-def not_null_columns_sql(model: str, columns: list[str], config: dict | None = None) -> str:
-    """The test's SQL; the arguments of its config() call go into `config` when given."""
-    body = re.search(r"{% test not_null_columns\(model, columns\) %}(.*){% endtest %}", MACRO.read_text(), re.S)
-    adapter = SimpleNamespace(quote=lambda name: f'"{name}"')
-
-    def keep_config(**arguments: str) -> str:
-        (config if config is not None else {}).update(arguments)
-        return ""
-
-    return jinja2.Template(body.group(1)).render(model=model, columns=columns, adapter=adapter, config=keep_config)
+def not_null_columns_sql(model: str, columns: list[str]) -> tuple[str, dict]:
+    """The test's SQL on `model` and the config it sets."""
+    return render_generic_test(["not_null_columns.sql"], "not_null_columns", model, columns=columns)
 
 
 @pytest.fixture
@@ -44,32 +30,20 @@ def conn():
 
 
 def test_a_failing_row_names_each_column_with_nulls_and_counts_them(conn):
-    sql = not_null_columns_sql("lines", ["id", "sku", "numeric", "source"])
+    sql, _ = not_null_columns_sql("lines", ["id", "sku", "numeric", "source"])
     assert sorted(conn.execute(sql).fetchall()) == [("numeric", 1), ("sku", 2)]
 
 
 def test_dbt_counts_the_null_rows_not_the_columns(conn):
     """fail_calc: dbt's "Got N results" and Dagster's failed_row_count are null rows, as with one test per column."""
-    config: dict = {}
-    sql = not_null_columns_sql("lines", ["id", "sku", "numeric", "source"], config)
+    sql, config = not_null_columns_sql("lines", ["id", "sku", "numeric", "source"])
     assert conn.execute(f"select {config['fail_calc']} from ({sql})").fetchall() == [(3,)]
     assert conn.execute(f"select {config['fail_calc']} from ({sql}) where false").fetchall() == [(0,)]
 
 
 def test_columns_without_nulls_pass(conn):
-    assert conn.execute(not_null_columns_sql("lines", ["id", "source"])).fetchall() == []
-
-
-def declared() -> list[tuple[str, str, dict]]:
-    """(yml, name, entry) of every model, seed and source table of the dbt project."""
-    entries = []
-    for path in sorted([*DBT_PROJECT_DIR.glob("models/**/*.yml"), *DBT_PROJECT_DIR.glob("seeds/*.yml")]):
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for kind in ("models", "seeds"):
-            entries += [(path.name, entry["name"], entry) for entry in document.get(kind) or []]
-        for source in document.get("sources") or []:
-            entries += [(path.name, f"{source['name']}.{t['name']}", t) for t in source.get("tables") or []]
-    return entries
+    sql, _ = not_null_columns_sql("lines", ["id", "source"])
+    assert conn.execute(sql).fetchall() == []
 
 
 def test_not_null_columns_are_listed_once_per_model_and_name_its_columns():

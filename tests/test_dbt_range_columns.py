@@ -11,43 +11,17 @@ dbt; the dbt build of tests/test_end_to_end.py runs every one of the tests.
 """
 from __future__ import annotations
 
-import re
-from types import SimpleNamespace
-
 import duckdb
-import jinja2
 import pytest
 
-from crossdock.settings import DBT_PROJECT_DIR
-from tests.test_dbt_not_null_columns import declared
+from dbt_generic_tests import CompilerError, declared, render_generic_test
 
-MACROS = [DBT_PROJECT_DIR / "macros" / "tests" / name for name in ("accepted_ranges.sql", "non_negative_columns.sql")]
-
-
-class CompilerError(Exception):
-    pass
-
-
-def raise_compiler_error(message: str):
-    raise CompilerError(message)
+MACROS = ("accepted_ranges.sql", "non_negative_columns.sql")
 
 
 def render(test: str, **arguments) -> tuple[str, dict]:
-    """The SQL of the generic `test` and the config it sets, with dbt's test blocks read as Jinja macros."""
-    source = "\n".join(path.read_text() for path in MACROS)
-    source = re.sub(r"{%\s*test\b", "{% macro", source).replace("{% endtest %}", "{% endmacro %}")
-    config = {}
-    environment = jinja2.Environment(extensions=["jinja2.ext.do"])
-    module = environment.from_string(
-        source,
-        globals={
-            "adapter": SimpleNamespace(quote=lambda name: f'"{name}"'),
-            "exceptions": SimpleNamespace(raise_compiler_error=raise_compiler_error),
-            "config": lambda **kwargs: config.update(kwargs) or "",
-        },
-    ).module
-    sql = str(getattr(module, test)(model="lines", **arguments))
-    return sql, config
+    """The SQL of the generic `test` on table `lines` and the config it sets."""
+    return render_generic_test(MACROS, test, "lines", **arguments)
 
 
 @pytest.fixture
