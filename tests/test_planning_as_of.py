@@ -165,8 +165,8 @@ def test_the_calendar_refuses_a_day_before_the_orders(planned, tmp_path):
 def test_crossdock_run_as_of_a_day_after_the_orders_fails_and_says_why(planned, monkeypatch, capsys):
     """`crossdock run --as-of` through the command line's own code. The dbt step refuses the day before
     dbt starts (the loaded orders end earlier), so the user hears why in seconds, and nothing dbt would
-    have rebuilt is touched. The run's instance is an in-memory one: the persistent one the command uses
-    writes an event per ingested day, which takes minutes."""
+    have rebuilt is touched. The run's instance is an in-memory one, so the test writes nothing under
+    DAGSTER_HOME and each of its events costs no SQLite write."""
     settings, _ = planned
     for name, value in cli_environment(settings).items():
         monkeypatch.setenv(name, value)  # the command exports them again; monkeypatch restores them
