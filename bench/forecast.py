@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 from ml.backtest import MODEL, NAIVE, backtest
-from ml.forecast import active_series, forecast_demand
+from ml.forecast import forecast_demand
 from ml.model import ModelConfig
+from ml.series_selection import active_series
 
 
 def history_from_landing(landing: Path) -> pd.DataFrame:

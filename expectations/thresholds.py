@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# Kept equal to ml.forecast.DEFAULT_INACTIVE_AFTER_DAYS (a test checks it): a
+# Kept equal to ml.series_selection.DEFAULT_INACTIVE_AFTER_DAYS (a test checks it): a
 # market quiet for longer has no series left to forecast. Not imported, so the
 # gate does not load the forecasting stack.
 FORECAST_INACTIVE_AFTER_DAYS = 91

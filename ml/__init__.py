@@ -16,7 +16,8 @@ Modules, one job each:
 - `ml.backtest_cadence`: whether the backtest must run again or its last result still holds.
 - `ml.backtest_store`: the backtest's record and latest result in the warehouse (audit.backtest_*).
 - `ml.backtest_run`: a run's decision: read what was proven last and the data's shape, then run or reuse.
-- `ml.forecast`: the public entry points `active_series` and `forecast_demand` (prepare, train, predict).
+- `ml.series_selection`: which series to forecast (`active_series`, planned launches).
+- `ml.forecast`: the forecast itself, `forecast_demand` (prepare, train, predict).
 - `ml.registry`: the saved model of each forecast (boosters, features, training window, metrics).
 - `ml.retrain_cadence`: whether the daily forecast trains its model again or predicts with the last saved one.
 - `ml.plots`: a forecast chart per market, as PNG bytes for the Dagster UI.

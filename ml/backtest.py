@@ -24,6 +24,7 @@ from ml import metrics
 from ml.baselines import seasonal_naive, seasonal_naive_scale
 from ml.model import ModelConfig, progress
 from ml.panel import build_panel, to_timestamp
+from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS
 from ml.stat_baselines import FIT_DAYS, STAT_BASELINES, statsforecast_baselines
 
 DEFAULT_WINDOWS = 4
@@ -210,7 +211,7 @@ def backtest(
     seed: int = 7,
     *,
     config: ModelConfig | None = None,
-    inactive_after_days: int = fc.DEFAULT_INACTIVE_AFTER_DAYS,
+    inactive_after_days: int = DEFAULT_INACTIVE_AFTER_DAYS,
     baselines: tuple[str, ...] = STAT_BASELINES,
     baseline_fit_days: int = BASELINE_FIT_DAYS,
     baseline_jobs: int = 1,

@@ -40,6 +40,7 @@ from ml import backtest as bt
 from ml import forecast as fc
 from ml.features import CATEGORICAL_FEATURES, FEATURE_NAMES
 from ml.model import QUANTILES, ModelConfig
+from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS
 from ml.stat_baselines import SEASON, STAT_BASELINES
 
 DEFAULT_EVERY_DAYS = 7
@@ -125,7 +126,7 @@ def model_fingerprint(
         "horizon_days": horizon_days,
         "windows": n_windows,
         "seed": seed,
-        "inactive_after_days": fc.DEFAULT_INACTIVE_AFTER_DAYS,
+        "inactive_after_days": DEFAULT_INACTIVE_AFTER_DAYS,
         "baselines": sorted(baselines),
         "baseline_fit_days": baseline_fit_days,
         "baseline_season": SEASON,

@@ -17,7 +17,7 @@ import duckdb
 
 from ml.backtest_cadence import BacktestRecord, Cadence, DataShape, backtest_due, model_fingerprint, reuse_note
 from ml.backtest_store import active_shape, last_backtest
-from ml.forecast import DEFAULT_INACTIVE_AFTER_DAYS
+from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,7 @@ def active_shape(
 ) -> DataShape:
     """The data shape the forecast would see at `as_of`, in SQL without loading the history.
 
-    Active series as `ml.forecast.active_series` defines them: a sale (units
+    Active series as `ml.series_selection.active_series` defines them: a sale (units
     sold > 0) on a day from as_of - `inactive_after_days` to as_of.
     """
     since = as_of - dt.timedelta(days=inactive_after_days)

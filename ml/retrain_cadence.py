@@ -50,7 +50,6 @@ import pandas as pd
 from lightgbm.basic import LightGBMError
 
 from ml.forecast import (
-    DEFAULT_INACTIVE_AFTER_DAYS,
     ForecastResult,
     PreparedForecast,
     forecast_with_models,
@@ -60,6 +59,7 @@ from ml.forecast import (
 )
 from ml.model import ModelConfig
 from ml.registry import ModelRecord, latest_model, load_model
+from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS
 
 DEFAULT_RETRAIN_EVERY_DAYS = 7  # the backtest's cadence (ml.backtest_cadence.DEFAULT_EVERY_DAYS)
 # Relative difference of the model's recent units that means another history. A merchant whose last

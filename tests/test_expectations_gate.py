@@ -498,6 +498,6 @@ def test_thresholds_validate_and_read_config_rows():
 
 def test_dormant_default_follows_the_forecast():
     from expectations.thresholds import FORECAST_INACTIVE_AFTER_DAYS
-    from ml.forecast import DEFAULT_INACTIVE_AFTER_DAYS
+    from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS
 
     assert GateThresholds().dormant_after_days == FORECAST_INACTIVE_AFTER_DAYS == DEFAULT_INACTIVE_AFTER_DAYS

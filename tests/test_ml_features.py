@@ -12,7 +12,7 @@ from ml.features import (
     build_features,
     sample_training_rows,
 )
-from ml.forecast import active_series
+from ml.series_selection import active_series
 from ml.panel import Panel, build_panel
 
 try:

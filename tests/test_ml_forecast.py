@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.forecast import active_series, forecast_demand
+from ml.forecast import forecast_demand
+from ml.series_selection import active_series
 from ml.model import ModelConfig
 
 try:

@@ -23,7 +23,7 @@ from dagster_duckdb import DuckDBResource
 from crossdock.publish import staged
 from crossdock.warehouse import read_sql
 from expectations.thresholds import GateThresholds
-from ml.forecast import active_series
+from ml.series_selection import active_series
 from orchestration.defs.forecast.assets import FORECAST, TRAINING_DATA
 from orchestration.lib.gate_checks import blocking_gate, gate_result
 

@@ -1,0 +1,84 @@
+"""Which series a forecast covers: the sku x market pairs that still sell, and the planned launches.
+
+Kept apart from the forecast itself because more than the model reads it:
+the forecast's quality gate expects exactly these series, and the backtest's
+cadence counts the same series in SQL (`ml.backtest_store.active_shape`) to
+tell when the data's shape has changed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from ml.panel import daily_units, to_timestamp
+
+DEFAULT_INACTIVE_AFTER_DAYS = 91
+
+
+def active_series(
+    history: pd.DataFrame, as_of: dt.date, inactive_after_days: int = DEFAULT_INACTIVE_AFTER_DAYS
+) -> pd.DataFrame:
+    """The series to forecast at `as_of`: sku x market with a sale in the last `inactive_after_days` days.
+
+    Active means units sold > 0 on some day d with as_of - inactive_after_days
+    <= d <= as_of (so a series is dropped once more than `inactive_after_days`
+    days have passed since its last sale: phased out, or out of the range).
+    Only rows on or before `as_of` are read. Columns: sku, market, category
+    (latest), first_sale_date, last_sale_date (datetime64), sorted by sku, market.
+    """
+    cols = ["sku", "market", "category", "first_sale_date", "last_sale_date"]
+    daily = daily_units(history, as_of)
+    daily = daily[daily["units_sold"] > 0]
+    if daily.empty:
+        return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c.endswith("date") else object) for c in cols})
+    g = daily.groupby(["sku", "market"], sort=True).agg(
+        category=("category", "last"),
+        first_sale_date=("demand_date", "min"),
+        last_sale_date=("demand_date", "max"),
+    )
+    cutoff = to_timestamp(as_of) - pd.Timedelta(days=inactive_after_days)
+    g = g[g["last_sale_date"] >= cutoff]
+    return g.reset_index()[cols]
+
+
+def planned_launches(
+    launches: pd.DataFrame | None,
+    history: pd.DataFrame,
+    active: pd.DataFrame,
+    as_of: pd.Timestamp,
+    horizon_days: int,
+    inactive_after_days: int,
+) -> pd.DataFrame:
+    """The planned launches to forecast: sku, market, category, launch_date.
+
+    Kept when the launch falls in (as_of - inactive_after_days, as_of +
+    horizon_days] and the series has not sold yet (once it sells it is an
+    ordinary active series). The category comes from the SKU's history in
+    other markets when the plan does not give one.
+    """
+    cols = ["sku", "market", "category", "launch_date"]
+    if launches is None or launches.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    missing = [c for c in ("sku", "market", "launch_date") if c not in launches.columns]
+    if missing:
+        raise ValueError(f"launches is missing columns {missing}; expected sku, market, launch_date[, category]")
+    plan = launches.assign(
+        sku=launches["sku"].astype(str),
+        market=launches["market"].astype(str),
+        launch_date=pd.to_datetime(launches["launch_date"]).dt.tz_localize(None).dt.normalize(),
+    )
+    known_category = daily_units(history, as_of.date()).groupby("sku")["category"].last()
+    given = plan["category"] if "category" in plan.columns else pd.Series(None, index=plan.index, dtype=object)
+    plan["category"] = given.where(given.notna(), plan["sku"].map(known_category))
+    unknown = plan[plan["category"].isna()]
+    if not unknown.empty:
+        examples = ", ".join(unknown["sku"].head(3))
+        raise ValueError(f"launches: no category for new SKUs {examples}: give a category column for SKUs without history")
+    window = (plan["launch_date"] > as_of - pd.Timedelta(days=inactive_after_days)) & (
+        plan["launch_date"] <= as_of + pd.Timedelta(days=horizon_days)
+    )
+    plan = plan[window].drop_duplicates(["sku", "market"], keep="last")
+    selling = pd.MultiIndex.from_frame(active[["sku", "market"]])
+    plan = plan[~pd.MultiIndex.from_frame(plan[["sku", "market"]]).isin(selling)]
+    return plan[cols].sort_values(["sku", "market"], ignore_index=True)
