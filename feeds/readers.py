@@ -65,8 +65,6 @@ def land_file(conn: duckdb.DuckDBPyConnection, path: Path, table: str = "landed"
         raise UnreadableFile(f"unsupported file type '{suffix}'; expected one of {', '.join(SUPPORTED_SUFFIXES)}")
     encoding = detect_encoding(path) if suffix in CSV_SUFFIXES + JSON_SUFFIXES else "binary"
     create_landing_tables(conn, table)
-    for name in (f"{table}_rejects", f"{table}_reject_scans"):  # DuckDB appends to these on every scan
-        conn.execute(f"drop table if exists {ident(name)}")
     try:
         with readable_copy(path, encoding) as (readable, encoding):
             if suffix in CSV_SUFFIXES:

@@ -378,3 +378,17 @@ def test_a_line_beyond_the_longest_read_rejects_the_file_without_a_wrong_line_nu
     assert result.status == "rejected"
     assert result.message == ("cannot read orders_a.csv: a line is longer than 1 MB, the longest crossdock reads; "
                               "a feed export has one row per line: is it the right file?")
+
+
+def test_a_line_longer_than_the_first_read_allows_is_read_again_and_numbered_in_place(tmp_path, conn, monkeypatch):
+    """A line over FIRST_READ_LINE_BYTES fails DuckDB's first read; the second, allowing MAX_LINE_BYTES,
+    reads the whole file: the long line is a row (quarantined for its over-long value), the others load."""
+    import feeds.landed
+
+    monkeypatch.setattr(feeds.landed, "FIRST_READ_LINE_BYTES", 1 << 20)
+    monkeypatch.setattr(feeds.landed, "MAX_LINE_BYTES", 4 << 20)
+    land(tmp_path, "orders/orders_a.csv", "\n".join([HEADER, good(1), "not,a,row", good(90).replace("SKU-1", "H" * (2 << 20)), good(2)]) + "\n")
+    result = ingest(conn, tmp_path)
+    assert (result.status, result.rows_received, result.rows_loaded, result.rows_quarantined) == ("loaded", 4, 2, 2)
+    assert conn.execute("select _row_number, order_id from raw.orders order by _row_number").fetchall() == [(1, "A1"), (4, "A2")]
+    assert [(row, code) for row, code, *_ in quarantined(conn)] == [(2, "malformed_line"), (3, "value_too_long")]
