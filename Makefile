@@ -34,9 +34,9 @@ PYTEST := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n auto --dist 
 test: $(STAMP)
 	$(PYTEST)
 
-## the inner loop: everything but the end-to-end, browser and slow tests
+## the inner loop: everything but the end-to-end, browser and slow tests, and a quarter of the property examples
 test-fast: $(STAMP)
-	$(PYTEST) -m "not e2e and not browser and not slow"
+	CROSSDOCK_PROPS_EXAMPLES=0.25 $(PYTEST) -m "not e2e and not browser and not slow"
 
 ## the Dagster UI on the same warehouse (http://127.0.0.1:3000)
 ui: $(STAMP)

@@ -983,6 +983,16 @@ def run_landing(feed: str, files: list[GenFile], test_name: str, redeliver: bool
 # Shrinking a failing landing costs minutes (each example is a fresh warehouse), so it is off unless
 # CROSSDOCK_PROPS_SHRINK=1: a failure message lists the whole generated landing anyway.
 PHASES = tuple(p for p in Phase if p is not Phase.shrink or os.environ.get("CROSSDOCK_PROPS_SHRINK") == "1")
+# `make test-fast` sets CROSSDOCK_PROPS_EXAMPLES=0.25: the inner loop runs the first quarter of each
+# property's examples (derandomized, so the same ones every time); `make test` runs them all.
+EXAMPLES_SHARE = float(os.environ.get("CROSSDOCK_PROPS_EXAMPLES", "1"))
+
+
+def examples(count: int) -> int:
+    """`count` examples, or its share under CROSSDOCK_PROPS_EXAMPLES, never fewer than three."""
+    return max(3, round(count * EXAMPLES_SHARE)) if EXAMPLES_SHARE < 1 else count
+
+
 COMMON = dict(
     phases=PHASES,
     deadline=None,
@@ -996,25 +1006,25 @@ COMMON = dict(
 # --------------------------------------------------------------------------------------------
 # The property tests
 # --------------------------------------------------------------------------------------------
-@settings(max_examples=60, **COMMON)
+@settings(max_examples=examples(60), **COMMON)
 @given(landings("orders", ("csv", "csv", "csv", "jsonl")))
 def test_orders_landings_keep_every_invariant(files):
     run_landing("orders", files, "orders", redeliver=True)
 
 
-@settings(max_examples=30, **COMMON)
+@settings(max_examples=examples(30), **COMMON)
 @given(landings("carriers", ("jsonl", "jsonl", "jsonl", "csv")))
 def test_carrier_json_lines_landings_keep_every_invariant(files):
     run_landing("carriers", files, "carriers_jsonl")
 
 
-@settings(max_examples=30, **COMMON)
+@settings(max_examples=examples(30), **COMMON)
 @given(st.sampled_from(["inventory", "suppliers"]).flatmap(lambda feed: landings(feed, ("csv", "jsonl", "parquet"))))
 def test_inventory_and_supplier_landings_keep_every_invariant(files):
     run_landing(files[0].feed, files, "inventory_suppliers")
 
 
-@settings(max_examples=25, **COMMON)
+@settings(max_examples=examples(25), **COMMON)
 @given(
     st.sampled_from(["orders", "carriers", "inventory", "suppliers"]),
     st.lists(
@@ -1037,7 +1047,7 @@ def test_random_bytes_in_any_feed_are_rejected_or_accounted_for(feed, specs):
     run_landing(feed, files, "random_bytes")
 
 
-@settings(max_examples=12, **COMMON)
+@settings(max_examples=examples(12), **COMMON)
 @given(
     st.lists(
         st.tuples(st.integers(1, 500), st.integers(1, 3), st.integers(-5, 20).filter(bool), st.sampled_from(["web", "app", "marketplace"])),
@@ -1107,7 +1117,7 @@ def test_an_overlapping_export_skips_repeats_and_loads_changes_as_new_versions(l
             assert {r.file_name: r.status for r in ingest_feed(conn, landing, "orders", SALT)}["orders_2025-01-04 copy.csv"] == "skipped"
 
 
-@settings(max_examples=8, **COMMON)
+@settings(max_examples=examples(8), **COMMON)
 @given(
     st.lists(st.tuples(st.integers(1, 300), st.integers(1, 3), st.integers(1, 9)), min_size=1, max_size=12, unique_by=lambda t: t[:2]),
     st.data(),
@@ -1156,7 +1166,7 @@ def encodable(text: str, encoding: str) -> bool:
         return False
 
 
-@settings(max_examples=15, **COMMON)
+@settings(max_examples=examples(15), **COMMON)
 @given(
     st.sampled_from(ENCODINGS),
     st.sampled_from([",", ";", "\t", "|"]),
