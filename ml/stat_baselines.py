@@ -21,21 +21,30 @@ compared with the standard statistical methods a planner would otherwise use:
   updates on a sale, so a long run of zeros after the last sale does not lower
   it.
 
-Both are fitted per series on days max(first sale, origin - fit_days + 1) ..
-origin of `Y` (nothing after the origin is read) and forecast days
-origin + 1 .. origin + H, the same windows as `ml.backtest`.
+Both are fitted on the dense, zero-filled series (`ml.panel`: a day without
+a sale is a 0), every series on the same days max(0, origin - fit_days + 1)
+.. origin of `Y`, zeros included, and forecast days origin + 1 .. origin + H,
+the same windows as `ml.backtest`. Nothing after the origin is read, and the
+window never starts at a series' first sale: a series launched the day before
+the origin with one large order is fitted on fit_days - 1 zeros and that
+order, as statsforecast would fit it from the panel, so neither method
+repeats the order on every day of the horizon (fitting only the days since
+the first sale did: a one-day window whose mean is the order).
 
-Fallback. A series is fitted when its window has at least 2 * 7 days and at
-least 2 days with sales; otherwise (launched < 2 weeks before the origin, one
-sale only, nothing sold in the window, never sold or first sale after the
-origin) both methods give the mean method instead: p50 = mean units/day of
-the window's days, and for `auto_ets` the normal 80% band of the mean method,
-mean -/+ 1.2816 * sd * sqrt(1 + 1/n) (sd with ddof 1, 0 for one day), which
-is what statsforecast's HistoricAverage returns. A series with no days at all
-(never sold, or first sale after the origin) gets 0. HistoricAverage is also
-statsforecast's `fallback_model`, so a series on which AutoETS raises gets the
-same rule, and any non-finite model output is replaced by it. Everything is
-clipped at 0 and ordered p10 <= p50 <= p90.
+No minimum length or number of selling days. On a dense window every series
+has the same fit_days days (fewer only when the origin is within fit_days of
+the panel start), and statsforecast's own behaviour on short or sparse
+series is the reference: AutoETS raises on tiny series (one or two days),
+and statsforecast's `fallback_model`, HistoricAverage, is set, so such a
+series gets the mean method (p50 = mean units/day of the window; for
+`auto_ets` the normal 80% band mean -/+ 1.2816 * sd * sqrt(1 + 1/n), sd with
+ddof 1, 0 for one day); CrostonOptimized handles any length itself. The
+one rule kept: a series whose window has no sale (never sold, sold only
+before the window, or launched after the origin) is not fitted and gets 0
+with a 0 band, which is what both models give on an all-zero series, without
+the cost. Any non-finite model output is replaced by the mean method over
+the same dense window. Everything is clipped at 0 and ordered
+p10 <= p50 <= p90.
 """
 from __future__ import annotations
 
@@ -52,9 +61,7 @@ SEASON = 7
 ETS_FORMS = "ZNZ"  # error and season chosen by AICc, no trend (module docstring)
 LEVEL = 80  # p10 / p90 = the ends of the central 80% interval
 _Z80 = 1.2815515655446004  # standard normal quantile 0.9
-_MIN_DAYS = 2 * SEASON
 FIT_DAYS = 112  # days each series is fitted on (2 x the 56-day horizon); see `statsforecast_baselines`
-_MIN_SELLING_DAYS = 2
 
 
 @dataclass
@@ -73,26 +80,17 @@ class BaselineForecast:
     seconds: float
 
 
-def _windows(Yo: np.ndarray, first: np.ndarray, origin: int, fit_days: int):
-    """Long (row, day, y) arrays of every series' fit window, and days per series."""
-    S = Yo.shape[0]
-    sold = (first >= 0) & (first <= origin)
-    start = np.maximum(np.maximum(first, origin - fit_days + 1), 0)
-    n = np.where(sold, origin - start + 1, 0).astype(np.int64)
-    rows = np.repeat(np.arange(S, dtype=np.int64), n)
-    offsets = np.arange(rows.size, dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
-    days = np.repeat(start, n) + offsets
-    return rows, days, Yo[rows, days], n
+def _window(Yo: np.ndarray, origin: int, fit_days: int) -> np.ndarray:
+    """[series, days] dense fit window: days max(0, origin - fit_days + 1) .. origin, the same for all series."""
+    return Yo[:, max(0, origin - fit_days + 1) : origin + 1]
 
 
-def _mean_method(rows: np.ndarray, y: np.ndarray, n: np.ndarray, S: int):
-    """Mean and 80% half-width of the mean method per series (0 for an empty window)."""
-    nn = np.maximum(n, 1)
-    mean = np.bincount(rows, weights=y, minlength=S) / nn
-    ss = np.bincount(rows, weights=(y - mean[rows]) ** 2, minlength=S)
-    sd = np.sqrt(ss / np.maximum(n - 1, 1))
-    half = np.where(n > 0, _Z80 * sd * np.sqrt(1.0 + 1.0 / nn), 0.0)
-    return mean, half
+def _mean_method(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and 80% half-width of the mean method per series over the window `W` (HistoricAverage's)."""
+    n = W.shape[1]
+    mean = W.mean(axis=1)
+    sd = W.std(axis=1, ddof=1) if n > 1 else np.zeros(W.shape[0])
+    return mean, _Z80 * sd * np.sqrt(1.0 + 1.0 / n)
 
 
 def _run(model, df: pd.DataFrame, S: int, H: int, n_jobs: int, level: list[int] | None):
@@ -130,14 +128,18 @@ def statsforecast_baselines(
     """AutoETS(7, no trend) and CrostonOptimized forecasts of days origin + 1 .. origin + H for every row of `Y`.
 
     Y: [series, day] units sold per day (zeros filled), day 0 = panel start.
-    first: [series] day index of the first sale (-1 if never sold).
+    first: [series] day index of the first sale (-1 if never sold). Only its
+        shape is checked: the window is the same dense days for every series,
+        whatever its first sale (kept so callers need not change).
     origin: the last day read; days after it are never looked at.
-    fit_days: days of history (ending at the origin, starting no earlier than
-        the first sale) each series is fitted on. AutoETS per series is the
+    fit_days: days of the dense history ending at the origin that every
+        series is fitted on, zeros included (before a series' first sale
+        too; fewer only when the panel starts later). AutoETS per series is the
         cost and grows with the length. The baselines are the yardstick the
         model must beat, not a forecast anyone publishes, so they get what
         their job needs: 112 days (2 x the 56-day horizon) still show the
-        weekly cycle 16 times and the recent level. Measured by
+        weekly cycle 16 times and the recent level. Measured (when windows
+        still started at the first sale) by
         `bench/backtest.py` on the demo (scale 1, 1,081 series, one window,
         n_jobs=2, 2 cores shared at load average ~10): auto_ets 198.5 s at
         364 days against 67.1 s at 112 (2.96x), its WAPE 0.897 against 0.913
@@ -148,10 +150,10 @@ def statsforecast_baselines(
         call per method; the output does not depend on n_jobs).
     models: a subset of `STAT_BASELINES`.
 
-    Returns {method: BaselineForecast}, rows in `Y` order. Series with too
-    little history get the mean method (see the module docstring); no value
-    is NaN, all are >= 0 and p10 <= p50 <= p90. Deterministic for the same
-    input.
+    Returns {method: BaselineForecast}, rows in `Y` order. A series with no
+    sale in its window gets 0; one AutoETS cannot fit gets the mean method
+    (see the module docstring); no value is NaN, all are >= 0 and
+    p10 <= p50 <= p90. Deterministic for the same input.
     """
     unknown = [m for m in models if m not in STAT_BASELINES]
     if unknown:
@@ -171,12 +173,18 @@ def statsforecast_baselines(
     # the last backtest, or a tool that only imports the wiring, never fits a baseline
     from statsforecast.models import AutoETS, CrostonOptimized
 
-    rows, days, y, n = _windows(Yo, first, origin, fit_days)
-    selling = np.bincount(rows, weights=(y > 0).astype(np.float64), minlength=S)
-    fit = (n >= _MIN_DAYS) & (selling >= _MIN_SELLING_DAYS)
-    mean, half = _mean_method(rows, y, n, S)
-    keep = fit[rows]
-    df = pd.DataFrame({"unique_id": rows[keep], "ds": days[keep], "y": y[keep]})
+    W = _window(Yo, origin, fit_days)
+    n = W.shape[1]
+    fit = (W > 0).any(axis=1)  # an all-zero window forecasts 0 in both models: not worth a fit
+    mean, half = _mean_method(W)
+    rows = np.flatnonzero(fit)
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat(rows, n),
+            "ds": np.tile(np.arange(origin - n + 1, origin + 1), rows.size),
+            "y": W[rows].ravel(),
+        }
+    )
 
     result: dict[str, BaselineForecast] = {}
     for name in STAT_BASELINES:
@@ -207,6 +215,6 @@ def statsforecast_baselines(
     times = " ".join(f"{k} {v.seconds:.1f}s" for k, v in result.items())
     progress(
         f"stat baselines origin={origin} series={S} fitted={int(fit.sum())} "
-        f"mean_method={S - int(fit.sum())} fit_days={fit_days} n_jobs={n_jobs} {times}"
+        f"no_sale_in_window={S - int(fit.sum())} fit_days={n} n_jobs={n_jobs} {times}"
     )
     return result

@@ -1,4 +1,4 @@
-"""statsforecast baselines: shapes, ordering, no look-ahead, fallback, Croston and AutoETS behaviour."""
+"""statsforecast baselines: shapes, ordering, no look-ahead, the dense window against statsforecast's own models, Croston and AutoETS behaviour."""
 from functools import lru_cache
 
 import numpy as np
@@ -16,7 +16,8 @@ PROFILE = np.array([0.6, 0.7, 0.8, 1.0, 1.3, 1.9, 0.7])  # weekly shape, day ind
 Z80 = 1.2815515655446004
 
 # rows of the mixed panel
-SEASONAL, INTERMITTENT, SMOOTH, SHORT, ONE_SALE, ZERO_WINDOW, NEVER, AFTER_ORIGIN = range(8)
+SEASONAL, INTERMITTENT, SMOOTH, SHORT, ONE_SALE, ZERO_WINDOW, NEVER, AFTER_ORIGIN, LAUNCH, QUIET = range(10)
+N_ROWS = 10
 SHORT_VALUES = np.array([2.0, 0.0, 1.0, 3.0, 0.0])
 
 
@@ -29,15 +30,18 @@ def _first(Y: np.ndarray) -> np.ndarray:
 def _panel() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(11)
     d = np.arange(T)
-    Y = np.zeros((8, T))
+    Y = np.zeros((N_ROWS, T))
     Y[SEASONAL] = rng.poisson(12.0 * PROFILE[d % 7])
     Y[INTERMITTENT] = (rng.random(T) < 0.25) * (1 + rng.poisson(2.0, T))
     Y[SMOOTH] = rng.poisson(5.0, T)
     Y[SHORT, ORIGIN - 4 : ORIGIN + 1] = SHORT_VALUES  # launched 5 days before the origin
     Y[SHORT, ORIGIN + 1 :] = 4.0
-    Y[ONE_SALE, ORIGIN - 30] = 6.0  # one sale in a 31-day window
+    Y[ONE_SALE, ORIGIN - 30] = 6.0  # one sale, 30 days before the origin
     Y[ZERO_WINDOW, 3] = 5.0  # sold once, long before the fit window
     Y[AFTER_ORIGIN, ORIGIN + 2 :] = 3.0  # launches after the origin
+    Y[LAUNCH, ORIGIN - 1] = 12096.0  # issue 16: launched the day before the origin with one large order
+    Y[LAUNCH, ORIGIN + 1 :] = 0.0
+    Y[QUIET, : ORIGIN - 15] = rng.poisson(60.0, ORIGIN - 15)  # a big seller with nothing in the 16 days to the origin
     return Y, _first(Y)
 
 
@@ -51,11 +55,11 @@ def test_shapes_non_negative_and_ordered():
     res = _mixed()
     assert tuple(res) == STAT_BASELINES
     for name, f in res.items():
-        assert f.p50.shape == (8, H)
+        assert f.p50.shape == (N_ROWS, H)
         assert np.isfinite(f.p50).all() and (f.p50 >= 0).all()
         assert f.seconds >= 0
     ets, cro = res["auto_ets"], res["croston_optimized"]
-    assert ets.p10.shape == ets.p90.shape == (8, H)
+    assert ets.p10.shape == ets.p90.shape == (N_ROWS, H)
     assert np.isfinite(ets.p10).all() and np.isfinite(ets.p90).all()
     assert (ets.p10 >= 0).all() and (ets.p10 <= ets.p50).all() and (ets.p50 <= ets.p90).all()
     assert cro.p10 is None and cro.p90 is None
@@ -87,20 +91,91 @@ def test_reads_only_the_last_fit_days():
     assert np.array_equal(a["auto_ets"].p90, b["auto_ets"].p90)
 
 
-def test_fallback_for_short_zero_and_never_sold_series():
+def _statsforecast(model, Y: np.ndarray, origin: int, fit_days: int, level: list[int] | None = None) -> pd.DataFrame:
+    """statsforecast's model run directly on the dense, zero-filled long frame of days origin - fit_days + 1 .. origin."""
+    from statsforecast import StatsForecast
+    from statsforecast.models import HistoricAverage
+
+    start = max(0, origin - fit_days + 1)
+    S, n = Y.shape[0], origin - start + 1
+    df = pd.DataFrame(
+        {"unique_id": np.repeat(np.arange(S), n), "ds": np.tile(np.arange(start, origin + 1), S), "y": Y[:, start : origin + 1].ravel()}
+    )
+    res = StatsForecast(models=[model], freq=1, fallback_model=HistoricAverage()).forecast(df=df, h=H, level=level)
+    assert (res["unique_id"].to_numpy()[::H] == np.arange(S)).all()
+    return res
+
+
+def _ours_from(res: pd.DataFrame, column: str) -> np.ndarray:
+    return res[column].to_numpy().reshape(-1, H)
+
+
+def test_auto_ets_is_statsforecasts_on_the_dense_window():
+    """Every row, zeros before a launch included, against AutoETS(7, "ZNZ") and its 80% band on the same days."""
+    from statsforecast.models import AutoETS
+
+    Y, _ = _panel()
+    exp = _statsforecast(AutoETS(season_length=7, model="ZNZ"), Y, ORIGIN, 364, level=[80])
+    mean = np.maximum(_ours_from(exp, "AutoETS"), 0.0)
+    got = _mixed()["auto_ets"]
+    np.testing.assert_allclose(got.p50, mean, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(got.p10, np.clip(_ours_from(exp, "AutoETS-lo-80"), 0.0, mean), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(got.p90, np.maximum(_ours_from(exp, "AutoETS-hi-80"), mean), rtol=1e-9, atol=1e-9)
+
+
+def test_croston_is_statsforecasts_on_the_dense_window():
+    from statsforecast.models import CrostonOptimized
+
+    Y, _ = _panel()
+    exp = _statsforecast(CrostonOptimized(), Y, ORIGIN, 364)
+    np.testing.assert_allclose(_mixed()["croston_optimized"].p50, _ours_from(exp, "CrostonOptimized"), rtol=1e-9, atol=1e-9)
+
+
+def test_one_large_order_the_day_before_the_origin_is_not_repeated():
+    """Issue 16: fitted from its first sale, the series' one-day window repeated the 12,096-unit order on every day."""
+    Y, _ = _panel()
+    order = Y[LAUNCH, ORIGIN - 1]
+    for fit_days in (364, 112):
+        res = statsforecast_baselines(Y[[LAUNCH]], _first(Y[[LAUNCH]]), ORIGIN, H, fit_days=fit_days)
+        ets, cro = res["auto_ets"].p50[0], res["croston_optimized"].p50[0]
+        # Croston: one demand of `order` after an interval of fit_days - 1 zero days, so about order / fit_days a day
+        assert cro.max() < 0.02 * order
+        # AutoETS picks up part of the jump as a new level; far from the order on every day
+        assert ets.max() < 0.5 * order and ets.sum() < 0.5 * order * H
+    # and the values are statsforecast's own on those 112 dense days
+    from statsforecast.models import AutoETS, CrostonOptimized
+
+    exp_ets = _statsforecast(AutoETS(season_length=7, model="ZNZ"), Y[[LAUNCH]], ORIGIN, 112, level=[80])
+    exp_cro = _statsforecast(CrostonOptimized(), Y[[LAUNCH]], ORIGIN, 112)
+    np.testing.assert_allclose(res["auto_ets"].p50[0], np.maximum(exp_ets["AutoETS"].to_numpy(), 0.0))
+    np.testing.assert_allclose(res["croston_optimized"].p50[0], exp_cro["CrostonOptimized"].to_numpy())
+
+
+def test_no_sale_in_the_window_gives_zero():
     res = _mixed()
-    ets, cro = res["auto_ets"], res["croston_optimized"]
-    m, sd = SHORT_VALUES.mean(), SHORT_VALUES.std(ddof=1)
-    half = Z80 * sd * np.sqrt(1 + 1 / SHORT_VALUES.size)
-    for f in (ets, cro):
-        np.testing.assert_allclose(f.p50[SHORT], m)  # mean of the 5 days since launch
-        np.testing.assert_allclose(f.p50[ONE_SALE], 6.0 / 31)  # one sale: mean of its 31 days
+    for f in res.values():
         for row in (ZERO_WINDOW, NEVER, AFTER_ORIGIN):
             assert (f.p50[row] == 0).all()
-    np.testing.assert_allclose(ets.p10[SHORT], max(m - half, 0.0))
-    np.testing.assert_allclose(ets.p90[SHORT], m + half)
+    ets = res["auto_ets"]
     for row in (ZERO_WINDOW, NEVER, AFTER_ORIGIN):
         assert (ets.p10[row] == 0).all() and (ets.p90[row] == 0).all()
+    # a series that sold earlier in the window but not in the last 16 days still gets a forecast
+    assert (res["croston_optimized"].p50[QUIET] > 0).all()
+
+
+def test_window_too_short_for_auto_ets_gets_statsforecasts_fallback():
+    """Origin 1 of the panel: two days, AutoETS raises, statsforecast's HistoricAverage (the mean method) answers."""
+    from statsforecast.models import AutoETS
+
+    Y = np.array([[0.0, 5.0, 9.0], [3.0, 3.0, 9.0], [0.0, 0.0, 9.0]])
+    got = statsforecast_baselines(Y, _first(Y), 1, H, models=("auto_ets",))["auto_ets"]
+    exp = _statsforecast(AutoETS(season_length=7, model="ZNZ"), Y, 1, 112, level=[80])
+    mean = np.maximum(_ours_from(exp, "AutoETS"), 0.0)
+    np.testing.assert_allclose(got.p50, mean)
+    np.testing.assert_allclose(got.p10, np.clip(_ours_from(exp, "AutoETS-lo-80"), 0.0, mean))
+    np.testing.assert_allclose(got.p90, np.maximum(_ours_from(exp, "AutoETS-hi-80"), mean))
+    np.testing.assert_allclose(got.p50[0], 2.5)  # the mean of the two dense days
+    np.testing.assert_allclose(got.p90[0], 2.5 + Z80 * np.std([0.0, 5.0], ddof=1) * np.sqrt(1.5))
 
 
 def test_croston_is_flat_and_near_the_demand_rate():
@@ -143,7 +218,9 @@ def test_deterministic_and_independent_of_n_jobs():
         assert np.array_equal(a[name].p50, b[name].p50)
     assert np.array_equal(a["auto_ets"].p10, b["auto_ets"].p10)
     # rows come back in Y order whatever subset is passed
-    np.testing.assert_allclose(a["auto_ets"].p50[3], SHORT_VALUES.mean())
+    c = statsforecast_baselines(Y[[SHORT]], first[[SHORT]], ORIGIN, H, fit_days=120)
+    for name in STAT_BASELINES:
+        assert np.array_equal(a[name].p50[3], c[name].p50[0])
 
 
 def test_rejects_bad_arguments():
