@@ -93,10 +93,14 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
     summary["unpublished"] = unpublished_staging(conn)
     if "forecast_accuracy" in existing:
         rows = conn.execute(
-            "select model, try_cast(wape as double), try_cast(bias as double), try_cast(coverage_p10_p90 as double) "
+            "select model, try_cast(weekly_wape as double), try_cast(rmsse as double), try_cast(wape as double), "
+            "try_cast(bias as double), try_cast(coverage_p10_p90 as double) "
             "from publish.forecast_accuracy where scope = 'overall'"
         ).fetchall()
-        summary["accuracy"] = {model: {"wape": wape, "bias": bias, "coverage": cov} for model, wape, bias, cov in rows}
+        summary["accuracy"] = {
+            model: {"weekly_wape": weekly, "rmsse": rmsse, "wape": wape, "bias": bias, "coverage": cov}
+            for model, weekly, rmsse, wape, bias, cov in rows
+        }
         # the backtest runs on a cadence (ml/backtest_cadence.py): its as_of is the day it proved the model on
         summary["proven_on"] = _one(conn, "select max(try_cast(as_of as date)) from publish.forecast_accuracy")[0]
     if "demand_forecast" in existing:
@@ -145,6 +149,11 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _ratio(value, base) -> float | None:
+    """value / base, or None when either is unknown or base is 0."""
+    return None if _missing(value) or _missing(base) or not base else value / base
+
+
 def fmt(value, spec: str = ",.0f") -> str:
     """`value` formatted with `spec`, or "n/a" when it is unknown (None or NaN)."""
     return NA if _missing(value) else format(value, spec)
@@ -178,20 +187,20 @@ def format_summary(settings: Settings, s: dict) -> str:
     acc = s.get("accuracy", {})
     model, naive = acc.get("lightgbm"), acc.get("seasonal_naive_7")
     if model and naive:
-        others = {"auto_ets": "AutoETS", "croston_optimized": "Croston"}
-        versus = "".join(f", {label} {fmt(acc[m]['wape'], '.3f')}" for m, label in others.items() if m in acc)
-        ratio = None if _missing(model["wape"]) or _missing(naive["wape"]) or not naive["wape"] else model["wape"] / naive["wape"]
+        others = {"mean_28": "28-day mean", "zero": "zero", "auto_ets": "AutoETS", "croston_optimized": "Croston"}
+        versus = "".join(f", {label} {fmt(acc[m]['weekly_wape'], '.3f')}" for m, label in others.items() if m in acc)
         lines.append(
-            f"forecast backtest WAPE: LightGBM {fmt(model['wape'], '.3f')} vs seasonal naive {fmt(naive['wape'], '.3f')}{versus} "
-            f"(ratio to naive {fmt(ratio, '.2f')}); p50 bias {fmt(model['bias'], '+.3f')}; "
-            f"p10-p90 coverage {fmt(model['coverage'], '.3f')}"
+            f"forecast backtest weekly WAPE: LightGBM {fmt(model['weekly_wape'], '.3f')} vs seasonal naive "
+            f"{fmt(naive['weekly_wape'], '.3f')}{versus} (ratio to naive {fmt(_ratio(model['weekly_wape'], naive['weekly_wape']), '.2f')}); "
+            f"RMSSE {fmt(model['rmsse'], '.3f')} vs {fmt(naive['rmsse'], '.3f')}; daily p50 WAPE {fmt(model['wape'], '.3f')} "
+            f"vs {fmt(naive['wape'], '.3f')}; p50 bias {fmt(model['bias'], '+.3f')}; p10-p90 coverage {fmt(model['coverage'], '.3f')}"
         )
     elif "accuracy" in s:
         lines.append("forecast backtest: no overall LightGBM vs seasonal naive rows")
     if model and naive and s.get("proven_on") is not None:
         ago = (s["forecast_as_of"] - s["proven_on"]).days if s.get("forecast_as_of") is not None else None
-        lines.append(f"forecast last proven {s['proven_on']} ({fmt(ago)} days ago, WAPE {fmt(model['wape'], '.3f')} "
-                     f"vs naive {fmt(naive['wape'], '.3f')})")
+        lines.append(f"forecast last proven {s['proven_on']} ({fmt(ago)} days ago, weekly WAPE {fmt(model['weekly_wape'], '.3f')} "
+                     f"vs naive {fmt(naive['weekly_wape'], '.3f')})")
     if s.get("model_version"):
         plots = sorted((settings.exports / "forecast_plots").glob("*.png"))
         lines.append(f"forecast model: {settings.models / s['model_version']}; {len(plots)} plots in {settings.exports / 'forecast_plots'}")

@@ -57,10 +57,10 @@ def overview_page() -> None:
     cols[3].metric("Compliance flags", data.fmt_int(overview["flags"].sum()))
     show_table(
         overview,
-        {"forecast_units": data.fmt_int, "wape": data.fmt_pct, "wape_ratio_to_naive": lambda v: f"{v:.2f}",
+        {"forecast_units": data.fmt_int, "weekly_wape": data.fmt_pct, "weekly_wape_ratio_to_naive": lambda v: f"{v:.2f}",
          "landed_cost_eur_per_unit": data.fmt_eur, "orders": data.fmt_int, "flags": data.fmt_int},
-        {"market": "Market", "forecast_units": "Forecast units (28 d)", "wape": "Backtest WAPE",
-         "wape_ratio_to_naive": "WAPE ÷ naive", "landed_cost_eur_per_unit": "Landed cost / unit",
+        {"market": "Market", "forecast_units": "Forecast units (28 d)", "weekly_wape": "Backtest weekly WAPE",
+         "weekly_wape_ratio_to_naive": "Weekly WAPE ÷ naive", "landed_cost_eur_per_unit": "Landed cost / unit",
          "orders": "Orders priced", "flags": "Compliance flags"},
         key="market_overview",
     )
@@ -71,14 +71,18 @@ def forecast_page() -> None:
     st.title("Forecast vs actual")
     st.caption(
         "Backtest: the model forecast each window from its start date without seeing what followed. "
-        "WAPE = Σ|actual − p50| ÷ Σ actual; a ratio to naive below 1 beats repeating last week."
+        "Weekly WAPE = Σ|actual − forecast| over each SKU's weeks ÷ Σ actual, with the expected units (a forecast of "
+        "nothing scores 100 %); daily WAPE scores the p50 day by day. A ratio to naive below 1 beats repeating last week."
     )
     show_table(
         data.forecast_accuracy_by_market(conn),
-        {"n_series": data.fmt_int, "actual_units": data.fmt_int, "wape": data.fmt_pct, "naive_wape": data.fmt_pct,
+        {"n_series": data.fmt_int, "actual_units": data.fmt_int, "weekly_wape": data.fmt_pct, "naive_weekly_wape": data.fmt_pct,
+         "weekly_wape_ratio_to_naive": lambda v: f"{v:.2f}", "wape": data.fmt_pct, "naive_wape": data.fmt_pct,
          "wape_ratio_to_naive": lambda v: f"{v:.2f}", "bias": data.fmt_pct},
-        {"market": "Market", "n_series": "Series", "actual_units": "Actual units", "wape": "WAPE (LightGBM)",
-         "naive_wape": "WAPE (naive)", "wape_ratio_to_naive": "Ratio to naive", "bias": "Bias"},
+        {"market": "Market", "n_series": "Series", "actual_units": "Actual units", "weekly_wape": "Weekly WAPE (LightGBM)",
+         "naive_weekly_wape": "Weekly WAPE (naive)", "weekly_wape_ratio_to_naive": "Weekly ratio to naive",
+         "wape": "Daily p50 WAPE (LightGBM)", "naive_wape": "Daily WAPE (naive)", "wape_ratio_to_naive": "Daily ratio to naive",
+         "bias": "Bias"},
         key="forecast_accuracy_by_market",
     )
     daily = data.forecast_vs_actual_daily(conn)

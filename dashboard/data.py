@@ -53,19 +53,21 @@ def plan_source(conn: duckdb.DuckDBPyConnection) -> str:
 
 
 def forecast_accuracy_by_market(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Backtest WAPE and bias of the LightGBM forecast per market, with the naive baseline beside it."""
+    """Backtest accuracy of the LightGBM forecast per market: weekly WAPE (the gate's), daily p50 WAPE, bias, naive beside it."""
     return read_sql(conn, """
         with lightgbm as (
-            select scope_value as market, wape, bias, wape_ratio_to_naive, actual_units, n_series
+            select scope_value as market, weekly_wape, weekly_wape_ratio_to_naive, wape, bias, wape_ratio_to_naive,
+                   actual_units, n_series
             from publish.forecast_accuracy
             where scope = 'market' and model = 'lightgbm'
         ),
         naive as (
-            select scope_value as market, wape as naive_wape
+            select scope_value as market, weekly_wape as naive_weekly_wape, wape as naive_wape
             from publish.forecast_accuracy
             where scope = 'market' and model = 'seasonal_naive_7'
         )
         select lightgbm.market, lightgbm.n_series, lightgbm.actual_units,
+               lightgbm.weekly_wape, naive.naive_weekly_wape, lightgbm.weekly_wape_ratio_to_naive,
                lightgbm.wape, naive.naive_wape, lightgbm.wape_ratio_to_naive, lightgbm.bias
         from lightgbm
         left join naive using (market)
@@ -197,7 +199,7 @@ def compliance_flags_by_market(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def market_overview(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The S&OP one-pager: per market, demand ahead, forecast quality, landed cost and open compliance flags."""
     demand = upcoming_demand_by_market(conn)[["market", "forecast_units"]]
-    accuracy = forecast_accuracy_by_market(conn)[["market", "wape", "wape_ratio_to_naive"]]
+    accuracy = forecast_accuracy_by_market(conn)[["market", "weekly_wape", "weekly_wape_ratio_to_naive"]]
     landed = landed_cost_by_market(conn)[["market", "landed_cost_eur_per_unit", "orders"]]
     flags = compliance_flags_by_market(conn).groupby("market", as_index=False)["flags"].sum()
     overview = demand.merge(accuracy, on="market", how="outer").merge(landed, on="market", how="outer")

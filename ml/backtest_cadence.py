@@ -85,11 +85,17 @@ class BacktestRecord:
     wape_naive: float
     run_id: str = ""
     ran_at: dt.datetime | None = None
+    gate_passed: bool | None = None
 
     @property
     def passed(self) -> bool:
-        """The gate's rule (`model_beats_seasonal_naive`): the model's WAPE is not above seasonal naive's."""
-        return self.wape_model <= self.wape_naive
+        """The gate's verdict (`ml.backtest.gate_verdict`, checked by `model_beats_the_baselines`).
+
+        wape_model / wape_naive are the model's and seasonal naive's weekly
+        WAPE, kept for the log; a record from before the verdict was stored
+        (method 2) falls back on its old rule, WAPE not above seasonal naive's.
+        """
+        return self.gate_passed if self.gate_passed is not None else self.wape_model <= self.wape_naive
 
 
 def model_fingerprint(
@@ -185,8 +191,8 @@ def backtest_due(
         return True, f"the planning date {as_of} is before the last backtest's {last.as_of} (its windows read later days)"
     if not last.passed:
         return True, (
-            f"the last backtest ({last.as_of}) did not beat seasonal naive "
-            f"(WAPE {last.wape_model:.3f} > {last.wape_naive:.3f}); it is run again until one does"
+            f"the last backtest ({last.as_of}) did not beat every baseline the gate compares with "
+            f"(weekly WAPE {last.wape_model:.3f}, seasonal naive's {last.wape_naive:.3f}); it is run again until one does"
         )
     if age >= cadence.every_days:
         return True, f"the last backtest ({last.as_of}) is {age} days old (every {cadence.every_days} days)"

@@ -71,6 +71,6 @@ def decide_backtest(
     return BacktestDecision(as_of, windows, fingerprint, shape, subdivisions, last, due, reason, cadence)
 
 
-def proven(record: BacktestRecord, seconds: float, wape_model: float, wape_naive: float) -> BacktestRecord:
-    """`record` once its backtest has run: how long it took and the two WAPEs the gate compares."""
-    return dataclasses.replace(record, seconds=seconds, wape_model=wape_model, wape_naive=wape_naive)
+def proven(record: BacktestRecord, seconds: float, wape_model: float, wape_naive: float, gate_passed: bool) -> BacktestRecord:
+    """`record` once its backtest has run: how long it took, the weekly WAPEs logged and the gate's verdict."""
+    return dataclasses.replace(record, seconds=seconds, wape_model=wape_model, wape_naive=wape_naive, gate_passed=gate_passed)

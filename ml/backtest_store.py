@@ -42,9 +42,13 @@ create table if not exists {RUNS} (
     wape_model double,
     wape_naive double,
     reason varchar,
-    ran_at timestamp not null
+    ran_at timestamp not null,
+    gate_passed boolean
 )
 """
+# a store from before the gate's verdict was kept (backtest method 2) gets the column, null: its record
+# falls back on the old rule (BacktestRecord.passed), and its fingerprint differs anyway
+RUNS_MIGRATIONS = (f"alter table {RUNS} add column if not exists gate_passed boolean",)
 
 
 def _utc_now() -> dt.datetime:
@@ -60,16 +64,26 @@ def last_backtest(conn: duckdb.DuckDBPyConnection) -> BacktestRecord | None:
         with latest as (
             select * from {RUNS} order by ran_at desc limit 1
         )
-        select as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at from latest
+        select as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at,
+            {"gate_passed" if _has_column(conn, RUNS, "gate_passed") else "null::boolean"}
+        from latest
         """
     ).fetchone()
     if row is None:
         return None
-    as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at = row
+    as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at, gate_passed = row
     return BacktestRecord(
         as_of=as_of, fingerprint=fingerprint, shape=DataShape(tuple(markets), int(n_series)), seconds=float(seconds),
-        wape_model=float(wape_model), wape_naive=float(wape_naive), run_id=run_id, ran_at=ran_at,
+        wape_model=float(wape_model), wape_naive=float(wape_naive), run_id=run_id, ran_at=ran_at, gate_passed=gate_passed,
     )
+
+
+def _has_column(conn: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    schema, name = table.split(".")
+    return bool(conn.execute(
+        "select 1 from information_schema.columns where table_schema = ? and table_name = ? and column_name = ?",
+        [schema, name, column],
+    ).fetchall())
 
 
 def save_backtest(conn: duckdb.DuckDBPyConnection, record: BacktestRecord, reason: str) -> None:
@@ -80,14 +94,17 @@ def save_backtest(conn: duckdb.DuckDBPyConnection, record: BacktestRecord, reaso
     """
     conn.execute(f"create schema if not exists {SCHEMA}")
     conn.execute(RUNS_DDL)
+    for migration in RUNS_MIGRATIONS:
+        conn.execute(migration)
     conn.execute("begin transaction")
     try:
         for stored, table in STAGED_AS.items():
             conn.execute(f"create or replace table {stored} as select * from {staged(table)}")
         conn.execute(
-            f"insert into {RUNS} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {RUNS} (run_id, as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, reason, "
+            "ran_at, gate_passed) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [record.run_id, record.as_of, record.fingerprint, list(record.shape.markets), record.shape.n_series,
-             record.seconds, record.wape_model, record.wape_naive, reason, record.ran_at or _utc_now()],
+             record.seconds, record.wape_model, record.wape_naive, reason, record.ran_at or _utc_now(), record.gate_passed],
         )
         conn.execute("commit")
     except BaseException:

@@ -187,3 +187,13 @@ def mean_rmsse(per_series, weights=None) -> float:
         raise ValueError("weights must be finite and >= 0")
     total = w[ok].sum()
     return float((v[ok] * w[ok]).sum() / total) if total > 0 else float("nan")
+
+
+def selling_weeks(actual, horizon_days: int) -> int:
+    """Series-weeks of the horizon with a sale (`weekly_totals` > 0): how much a backtest knows.
+
+    A gate compares errors summed over these weeks; with a few dozen of them
+    the difference between a forecast and forecasting nothing is noise, so
+    the gate says it cannot judge rather than pretend (ml.backtest.MIN_SELLING_WEEKS).
+    """
+    return int((weekly_totals(actual, horizon_days) > 0).sum())

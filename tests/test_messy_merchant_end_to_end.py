@@ -41,7 +41,7 @@ def test_the_whole_job_succeeds_and_every_gate_passes(messy):
     failures = [e.step_key for e in result.all_events if e.is_step_failure]
     assert result.success, failures
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    for name in ("training_data_quality_gate", "model_beats_seasonal_naive", "forecast_quality_gate"):
+    for name in ("training_data_quality_gate", "model_beats_the_baselines", "forecast_quality_gate"):
         assert checks[name].passed, checks[name].description
 
 

@@ -92,9 +92,13 @@ def test_a_replay_before_the_proof_does_not_reuse_a_result_that_read_later_days(
 
 
 def test_a_failed_proof_is_tried_again_on_every_run():
-    failed = dataclasses.replace(LAST, wape_model=1.05)
+    failed = dataclasses.replace(LAST, wape_model=1.05)  # a record from before the verdict was stored: the old rule
     run, reason = due(last=failed)
-    assert run and "did not beat seasonal naive" in reason
+    assert run and "did not beat every baseline" in reason
+    verdict_failed = dataclasses.replace(LAST, gate_passed=False)  # better than seasonal naive, but the gate said no
+    run, reason = due(last=verdict_failed)
+    assert run and "did not beat every baseline" in reason
+    assert not due(last=dataclasses.replace(LAST, gate_passed=True))[0]
 
 
 def test_the_reuse_note_names_the_date_the_age_and_what_comes_next():
@@ -191,12 +195,12 @@ def test_decide_backtest_reads_the_markets_last_proof_and_shape_then_decides(tmp
         with pytest.raises(ValueError, match="no backtest to reuse"):
             first.reuse_note()
 
-        record = proven(first.fresh_record("r1"), seconds=12.0, wape_model=0.7, wape_naive=1.0)
+        record = proven(first.fresh_record("r1"), seconds=12.0, wape_model=0.7, wape_naive=1.0, gate_passed=True)
         _stage(conn, "r1", PROVEN, 0.7, days=1)
         save_backtest(conn, record, first.reason)
         next_day = decide_backtest(conn, PROVEN + dt.timedelta(days=1), "demand", horizon_days=56, windows=4, seed=7,
                                    cadence=Cadence())
-        assert not next_day.due and next_day.last.run_id == "r1"
+        assert not next_day.due and next_day.last.run_id == "r1" and next_day.last.gate_passed is True
         assert f"backtest of {PROVEN} still holds" in next_day.reason
         assert next_day.reuse_note().startswith(f"reused backtest of {PROVEN}, proven 1 day ago")
         forced = decide_backtest(conn, PROVEN + dt.timedelta(days=1), "demand", horizon_days=56, windows=4, seed=7,

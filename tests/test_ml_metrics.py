@@ -245,3 +245,14 @@ def test_mase_matches_utilsforecast():
     assert finite.sum() == len(first) - 2  # all but the never-sold and the constant series
     np.testing.assert_allclose(ours[finite], theirs.reindex(np.flatnonzero(finite)).to_numpy(), rtol=1e-12)
     assert not np.isfinite(theirs[4]) and np.isnan(ours[4])
+
+
+def test_selling_weeks_counts_series_weeks_with_a_sale_including_a_partial_last_week():
+    actual = np.array([
+        [0, 0, 3, 0, 0, 0, 0, 0, 0, 0],  # week 1 only
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, 1],  # the partial second week (days 8-10) only
+        [0] * 10,
+    ], dtype=float)
+    assert metrics.selling_weeks(actual, 10) == 2
+    assert metrics.selling_weeks(actual.ravel(), 10) == 2
+    assert metrics.selling_weeks(np.ones((3, 10)), 10) == 6

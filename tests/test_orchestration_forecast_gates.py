@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.forecast.assets import ACCURACY, FORECAST, model_beats_seasonal_naive
+from orchestration.defs.forecast.assets import ACCURACY, FORECAST, model_beats_the_28_day_mean, model_beats_the_baselines
 from orchestration.defs.forecast.checks import forecast_quality_gate
 from orchestration.definitions import defs
 
@@ -28,25 +28,64 @@ def _warehouse(tmp_path, **tables: pd.DataFrame) -> DuckDBResource:
     return DuckDBResource(database=str(path))
 
 
-def _accuracy(model_wape: float) -> pd.DataFrame:
-    return pd.DataFrame(
+def _accuracy(weekly_wape: float, rmsse: float = 0.8, drop: str | None = None) -> pd.DataFrame:
+    """Overall rows: the baselines' weekly WAPE (zero's is 1 by definition) and RMSSE, the model's as given."""
+    frame = pd.DataFrame(
         {
             "scope": "overall",
             "scope_value": "all",
-            "model": ["lightgbm", "seasonal_naive_7", "auto_ets", "croston_optimized"],
-            "wape": [model_wape, 1.0, 0.95, 0.97],
+            "model": ["lightgbm", "seasonal_naive_7", "mean_28", "zero", "auto_ets", "croston_optimized"],
+            "weekly_wape": [weekly_wape, 1.2, 0.9, 1.0, 0.95, 0.97],
+            "rmsse": [rmsse, 1.3, 0.95, 1.1, 0.9, 0.92],
             "as_of": AS_OF,  # the planning date the backtest proved the model on
         }
     )
+    return frame[frame["model"] != drop]
 
 
-@pytest.mark.parametrize("model_wape, passed", [(0.72, True), (1.0, True), (1.05, False)])
-def test_model_must_not_lose_to_seasonal_naive(tmp_path, model_wape, passed):
-    result = model_beats_seasonal_naive(warehouse=_warehouse(tmp_path, plan_next__forecast_accuracy=_accuracy(model_wape)))
-    assert result.passed is passed
-    assert ("worse than" in result.description) is not passed
+@pytest.mark.parametrize(
+    "weekly_wape, rmsse, passed, beaten_by, beats_mean_28",
+    [
+        (0.72, 0.80, True, None, True),
+        (0.72, 0.96, True, None, True),  # RMSSE is reported, not gated
+        (0.90, 0.80, True, None, False),  # a tie with the 28-day mean proves nothing: the warning says so
+        (0.95, 0.80, True, None, False),  # beats seasonal naive and zero, not the 28-day mean: published, with a warning
+        (1.00, 0.80, False, "zero", False),  # what forecasting nothing scores
+        (1.25, 0.80, False, "seasonal_naive_7", False),
+    ],
+)
+def test_model_must_beat_seasonal_naive_and_zero_and_is_warned_below_the_28_day_mean(
+    tmp_path, weekly_wape, rmsse, passed, beaten_by, beats_mean_28
+):
+    warehouse = _warehouse(tmp_path, plan_next__forecast_accuracy=_accuracy(weekly_wape, rmsse))
+    result = model_beats_the_baselines(warehouse=warehouse)
+    assert result.passed is passed and result.severity == dg.AssetCheckSeverity.ERROR
     assert result.description.startswith("backtest of 2026-10-30: ") and result.metadata["proven_on"].value == "2026-10-30"
-    assert result.metadata["ratio_to_auto_ets"].value == pytest.approx(model_wape / 0.95)
+    assert ("does not beat" in result.description) is not passed
+    if beaten_by:
+        assert f"does not beat {beaten_by}" in result.description
+    assert result.metadata["weekly_wape_ratio_to_zero"].value == pytest.approx(weekly_wape / 1.0)
+    assert result.metadata["rmsse_auto_ets"].value == pytest.approx(0.9) and result.metadata["rmsse_lightgbm"].value == rmsse
+    warning = model_beats_the_28_day_mean(warehouse=warehouse)
+    assert warning.passed is beats_mean_28 and warning.severity == dg.AssetCheckSeverity.WARN
+    assert warning.metadata["weekly_wape_ratio_to_mean_28"].value == pytest.approx(weekly_wape / 0.9)
+
+
+@pytest.mark.parametrize("weeks, judged", [(44, False), (99, False), (100, True), (5000, True)])
+def test_a_backtest_with_too_few_selling_weeks_is_not_judged_and_says_so(tmp_path, weeks, judged):
+    """The real DataCo sample: 44 units over 47 series, weekly WAPE 1.29 against zero's 1.00."""
+    accuracy = _accuracy(1.29, 0.177).assign(selling_weeks=weeks)
+    result = model_beats_the_baselines(warehouse=_warehouse(tmp_path, plan_next__forecast_accuracy=accuracy))
+    assert result.passed is not judged
+    assert result.description.startswith(
+        "backtest of 2026-10-30: not judged: the backtest scored " f"{weeks} series-weeks with a sale, fewer than the 100"
+    ) is not judged
+    assert "weekly_wape 1.290 does not beat zero 1.000" in result.description  # the comparison is shown either way
+
+
+def test_a_baseline_missing_from_the_backtest_fails_the_gate(tmp_path):
+    result = model_beats_the_baselines(warehouse=_warehouse(tmp_path, plan_next__forecast_accuracy=_accuracy(0.5, 0.5, drop="zero")))
+    assert not result.passed and "weekly_wape 0.500 does not beat zero nan" in result.description
 
 
 def _forecast(series: list[tuple[str, str]]) -> pd.DataFrame:
@@ -83,7 +122,9 @@ def test_gates_are_blocking_and_stand_between_the_model_and_the_plans():
     assert FORECAST in graph.get(dg.AssetKey(["publish", "inventory_plan"])).parent_keys
     from orchestration.defs.forecast.checks import training_data_quality_gate
 
-    for check in (model_beats_seasonal_naive, forecast_quality_gate, training_data_quality_gate):
+    for check in (model_beats_the_baselines, forecast_quality_gate, training_data_quality_gate):
         [spec] = list(check.check_specs)
         assert spec.blocking, spec.name
-    assert {k.name for k in graph.asset_check_keys} >= {"model_beats_seasonal_naive", "forecast_quality_gate"}
+    [warning] = list(model_beats_the_28_day_mean.check_specs)
+    assert not warning.blocking
+    assert {k.name for k in graph.asset_check_keys} >= {"model_beats_the_baselines", "forecast_quality_gate"}

@@ -99,9 +99,11 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
             {"file_id": "b", "rows_received": 10, "rows_loaded": 0, "rows_quarantined": 0, "rows_rejected": 10, "rows_duplicate": 0},
         ])
         insert(conn, "publish", "forecast_accuracy", [
-            {"scope": "overall", "model": "lightgbm", "wape": 0.6, "bias": -0.05, "coverage_p10_p90": 0.81, "as_of": "2026-09-27"},
-            {"scope": "overall", "model": "seasonal_naive_7", "wape": 0.8, "as_of": "2026-09-27"},
-            {"scope": "overall", "model": "auto_ets", "wape": 0.7, "as_of": "2026-09-27"},
+            {"scope": "overall", "model": "lightgbm", "weekly_wape": 0.5, "rmsse": 0.9, "wape": 0.6, "bias": -0.05,
+             "coverage_p10_p90": 0.81, "as_of": "2026-09-27"},
+            {"scope": "overall", "model": "seasonal_naive_7", "weekly_wape": 0.8, "rmsse": 1.2, "wape": 0.8, "as_of": "2026-09-27"},
+            {"scope": "overall", "model": "zero", "weekly_wape": 1.0, "rmsse": 1.1, "wape": 1.0, "as_of": "2026-09-27"},
+            {"scope": "overall", "model": "auto_ets", "weekly_wape": 0.7, "wape": 0.7, "as_of": "2026-09-27"},
             {"scope": "market", "model": "lightgbm", "wape": 9.9, "as_of": "2026-09-27"},
         ])
         insert(conn, "publish", "demand_forecast", [
@@ -127,9 +129,9 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
     assert "publish.demand_forecast              2 rows" in out
     assert "publish.supply_chain_view            not built" in out
     assert "planning date (forecast origin): 2026-09-30" in out
-    assert ("forecast backtest WAPE: LightGBM 0.600 vs seasonal naive 0.800, AutoETS 0.700 (ratio to naive 0.75); "
-            "p50 bias -0.050; p10-p90 coverage 0.810") in out
-    assert "forecast last proven 2026-09-27 (3 days ago, WAPE 0.600 vs naive 0.800)" in out  # a reused backtest
+    assert ("forecast backtest weekly WAPE: LightGBM 0.500 vs seasonal naive 0.800, zero 1.000, AutoETS 0.700 (ratio to naive 0.62); "
+            "RMSSE 0.900 vs 1.200; daily p50 WAPE 0.600 vs 0.800; p50 bias -0.050; p10-p90 coverage 0.810") in out
+    assert "forecast last proven 2026-09-27 (3 days ago, weekly WAPE 0.500 vs naive 0.800)" in out  # a reused backtest
     assert "forecast model: " in out and str(Settings.under(tmp_path).models / "v1") in out
     assert "inventory: 2 SKU x node to reorder now; actions {'ok': 1, 'reorder now': 1, 'reorder now (expedite)': 1}" in out
     assert "safety stock value: EUR 2,234" in out  # the known values; the SKU without a cost adds nothing
@@ -144,12 +146,14 @@ def test_summary_says_n_a_for_what_the_warehouse_cannot_tell(tmp_path, warehouse
         insert(conn, "publish", "inventory_plan", [{"sku": "A", "node": "US-EWR", "action": "ok"}])
         create_empty(conn, "publish", "forecast_accuracy")
         insert(conn, "publish", "forecast_accuracy", [
-            {"scope": "overall", "model": "lightgbm", "wape": 0.5}, {"scope": "overall", "model": "seasonal_naive_7", "wape": 0.0},
+            {"scope": "overall", "model": "lightgbm", "weekly_wape": 0.5, "wape": 0.5},
+            {"scope": "overall", "model": "seasonal_naive_7", "weekly_wape": 0.0, "wape": 0.0},
         ])
         summary = collect_summary(conn)
     out = format_summary(Settings.under(tmp_path), summary)
     assert "safety stock value: EUR n/a" in out
-    assert "LightGBM 0.500 vs seasonal naive 0.000 (ratio to naive n/a); p50 bias n/a; p10-p90 coverage n/a" in out
+    assert ("LightGBM 0.500 vs seasonal naive 0.000 (ratio to naive n/a); RMSSE n/a vs n/a; daily p50 WAPE 0.500 vs 0.000; "
+            "p50 bias n/a; p10-p90 coverage n/a") in out
     assert "forecast last proven" not in out  # no as_of: the date is unknown
 
 

@@ -22,3 +22,13 @@ def blocking_gate(asset: dg.AssetKey, name: str, description: str) -> Callable[.
 def gate_result(passed: bool, description: str, metadata: Mapping[str, Any]) -> dg.AssetCheckResult:
     """A gate's verdict: a failure is an ERROR, which with blocking=True stops everything downstream in the run."""
     return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.ERROR, description=description, metadata=metadata)
+
+
+def warning_check(asset: dg.AssetKey, name: str, description: str) -> Callable[..., Any]:
+    """`@dg.asset_check` that says, without stopping anything downstream, what a gate does not yet require."""
+    return dg.asset_check(asset=asset, name=name, blocking=False, pool=WAREHOUSE_POOL, description=description)
+
+
+def warning_result(passed: bool, description: str, metadata: Mapping[str, Any]) -> dg.AssetCheckResult:
+    """A warning check's verdict: a failure is a WARN, shown in the UI and the logs; the run goes on."""
+    return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.WARN, description=description, metadata=metadata)
