@@ -43,7 +43,7 @@ def _frames(seed: int = 3, series=None, scale=None) -> tuple[pd.DataFrame, pd.Da
         actual = units[-H:]
         bt.append(pd.DataFrame({**frame, "window": 1, "origin": origin,
                                 "forecast_date": origin + pd.to_timedelta(h, unit="D"),
-                                "actual": actual, "naive": actual[::-1]}))
+                                "actual": actual, "seasonal_naive_7": actual[::-1]}))
     return pd.concat(hist, ignore_index=True), pd.concat(fc, ignore_index=True), pd.concat(bt, ignore_index=True)
 
 
