@@ -21,7 +21,7 @@ import duckdb
 from compliance.documents import flag_counts
 from crossdock.publish import PublishedPlan, UnpublishedStaging, last_published, plan_tables, unpublished_staging
 from crossdock.settings import Settings, pii_salt_warning
-from crossdock.warehouse import connect
+from crossdock.warehouse import connect, table_columns
 
 NA = "n/a"
 
@@ -37,12 +37,6 @@ def _tables(conn: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
 
 def _one(conn: duckdb.DuckDBPyConnection, sql: str) -> tuple:
     return conn.execute(sql).fetchall()[0]
-
-
-def _columns(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
-    return {r[0] for r in conn.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ?", [schema, table]
-    ).fetchall()}
 
 
 def _coverage(conn: duckdb.DuckDBPyConnection) -> dict:
@@ -62,9 +56,9 @@ def _coverage(conn: duckdb.DuckDBPyConnection) -> dict:
 def _assumptions(conn: duckdb.DuckDBPyConnection) -> dict:
     """What the plan assumed because a feed is missing: SKUs without catalogue terms or lead times, nodes without stock."""
     out: dict = {}
-    if {"cost_basis"} <= _columns(conn, "marts", "dim_sku"):
+    if {"cost_basis"} <= table_columns(conn, "marts.dim_sku"):
         out["skus_cost_assumed"] = _one(conn, "select count(*) filter (where cost_basis <> 'catalogue') from marts.dim_sku")[0]
-    if {"lead_time_source", "stock_basis"} <= _columns(conn, "publish", "inventory_plan"):
+    if {"lead_time_source", "stock_basis"} <= table_columns(conn, "publish.inventory_plan"):
         out["skus_lead_time_assumed"] = _one(
             conn, "select count(distinct sku) filter (where lead_time_source = 'assumed default') from publish.inventory_plan"
         )[0]

@@ -107,6 +107,14 @@ def _typed_columns(frame: pd.DataFrame) -> str:
     return ", ".join(column(name) for name in frame.columns) if len(frame.columns) else "*"
 
 
+def table_columns(conn: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """The column names of `schema.table` (empty when it does not exist): what an older warehouse's table has."""
+    schema, name = table.split(".")
+    return {row[0] for row in conn.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?", [schema, name]
+    ).fetchall()}
+
+
 def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
     rows = conn.execute(

@@ -196,6 +196,13 @@ def _scope_metrics(
     rows = []
     naive_wape = metrics.wape(a, p[MODEL_COLUMNS[NAIVE].point])
     naive_weekly = metrics.weekly_wape(a, p[MODEL_COLUMNS[NAIVE].point].to_numpy(), h)
+    scope_sizes = {  # the same for every model of the scope
+        "n_series": int(p[["sku", "market"]].drop_duplicates().shape[0]),
+        "n_windows": n_windows,
+        "horizon_days": h,
+        "actual_units": float(a.sum()),
+        "selling_weeks": metrics.selling_weeks(a, h),
+    }
     for model in models:
         cols = MODEL_COLUMNS[model]
         f = _values(p, cols.point)
@@ -225,11 +232,7 @@ def _scope_metrics(
                 "pinball_p90": metrics.pinball(a, hi, 0.9) if has_band else np.nan,
                 "mean_bias": metrics.bias(a, p[cols.mean]) if cols.mean and cols.mean in p else np.nan,
                 "wape_ratio_to_naive": wape / naive_wape if naive_wape else np.nan,
-                "n_series": int(p[["sku", "market"]].drop_duplicates().shape[0]),
-                "n_windows": n_windows,
-                "horizon_days": h,
-                "actual_units": float(a.sum()),
-                "selling_weeks": metrics.selling_weeks(a, h),
+                **scope_sizes,
             }
         )
     return rows

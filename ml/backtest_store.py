@@ -21,7 +21,7 @@ import datetime as dt
 import duckdb
 
 from crossdock.publish import STAGING_SCHEMA, declared_frame, record_staging, staged
-from crossdock.warehouse import table_exists
+from crossdock.warehouse import table_columns, table_exists
 from ml.backtest_cadence import BacktestRecord, DataShape
 
 SCHEMA = "audit"
@@ -65,7 +65,7 @@ def last_backtest(conn: duckdb.DuckDBPyConnection) -> BacktestRecord | None:
             select * from {RUNS} order by ran_at desc limit 1
         )
         select as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at,
-            {"gate_passed" if _has_column(conn, RUNS, "gate_passed") else "null::boolean"}
+            {"gate_passed" if "gate_passed" in table_columns(conn, RUNS) else "null::boolean"}
         from latest
         """
     ).fetchone()
@@ -76,14 +76,6 @@ def last_backtest(conn: duckdb.DuckDBPyConnection) -> BacktestRecord | None:
         as_of=as_of, fingerprint=fingerprint, shape=DataShape(tuple(markets), int(n_series)), seconds=float(seconds),
         wape_model=float(wape_model), wape_naive=float(wape_naive), run_id=run_id, ran_at=ran_at, gate_passed=gate_passed,
     )
-
-
-def _has_column(conn: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    schema, name = table.split(".")
-    return bool(conn.execute(
-        "select 1 from information_schema.columns where table_schema = ? and table_name = ? and column_name = ?",
-        [schema, name, column],
-    ).fetchall())
 
 
 def save_backtest(conn: duckdb.DuckDBPyConnection, record: BacktestRecord, reason: str) -> None:
