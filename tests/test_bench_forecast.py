@@ -1,22 +1,48 @@
-"""bench/forecast.py builds its input like the mart, so its figures speak for the pipeline."""
+"""bench/forecast.py builds its input like the mart and lays both demo merchants side by side, so its figures speak
+for the pipeline on the easy and the hard merchant at once."""
+import glob
 import importlib.util
+import json
+import sys
 
 import pandas as pd
+import pytest
 
 from crossdock.settings import PROJECT_ROOT
 from demo.generate import generate
+
+TINY = ["--scale", "tidy=0.05,messy=0.08", "--days", "300", "--windows", "1", "--horizon", "14", "--seed", "3",
+        "--baseline-jobs", "1", "--no-mlforecast"]
 
 
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_forecast", PROJECT_ROOT / "bench" / "forecast.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
 
 
-def test_history_from_landing_has_the_marts_columns_and_eur_revenue(tmp_path):
+@pytest.fixture(scope="module")
+def bench():
+    return _bench()
+
+
+@pytest.fixture(scope="module")
+def messy_landing(tmp_path_factory):
+    landing = tmp_path_factory.mktemp("messy")
+    generate(landing, scale=0.08, seed=3, days=300, profile="messy", quiet=True)
+    return landing
+
+
+def _orders(landing) -> pd.DataFrame:
+    files = sorted(glob.glob(str(landing / "orders" / "orders_*.csv")))
+    return pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False) for f in files], ignore_index=True)
+
+
+def test_history_from_landing_has_the_marts_columns_and_eur_revenue(tmp_path, bench):
     generate(tmp_path, scale=0.05, seed=3, days=400, quiet=True)
-    history = _bench().history_from_landing(tmp_path)
+    history = bench.history_from_landing(tmp_path, bench.demo_config("tidy"))
     assert {"sku", "market", "category", "demand_date", "units_sold", "units_returned", "revenue_eur"} <= set(history.columns)
     assert not history.duplicated(["sku", "market", "demand_date"]).any()
     sold = history[history["units_sold"] > 0]
@@ -24,3 +50,75 @@ def test_history_from_landing_has_the_marts_columns_and_eur_revenue(tmp_path):
     assert (price > 0).all() and price.median() < 1000  # converted to EUR: JPY prices would be ~100x larger
     assert (history["category"] != "unknown").all()
     assert pd.api.types.is_datetime64_any_dtype(history["demand_date"])
+    assert set(history["market"]) == set(bench.demo_config("tidy").market_codes)
+
+
+def test_messy_history_plans_the_long_tail_in_the_catch_all_and_keeps_every_unit(messy_landing, bench):
+    config = bench.demo_config("messy")
+    history = bench.history_from_landing(messy_landing, config)
+    orders = _orders(messy_landing)
+    qty = orders["quantity"].astype(int)
+    own = {m.code for m in config.markets}
+    assert set(history["market"]) == own | {"ROW"}  # the five markets and the catch-all, no country of the tail
+    assert orders["ship_to_country"].nunique() > len(own) + 10
+
+    blank = orders["line_type"] == ""
+    sale = blank & (qty > 0)
+    write_off = blank & (qty < 0) & (orders["unit_price"].astype(float) == 0) & (orders["customer_id"] == "")
+    returned = blank & (qty < 0) & ~write_off
+    assert history["units_sold"].sum() == qty[sale].sum()  # wholesale lines are sales, as stg_orders infers
+    assert history["units_returned"].sum() == -qty[returned].sum()
+    assert history["units_written_off"].sum() == -qty[write_off].sum() > 0  # kept out of demand
+    assert history["units_cancelled"].sum() == qty[orders["line_type"] == "cancellation"].sum() > 0
+    tail = sale & ~orders["ship_to_country"].isin(own)
+    assert history.loc[history["market"] == "ROW", "units_sold"].sum() == qty[tail].sum() > 0
+    assert history.loc[history["market"] == "DE", "units_sold"].sum() == qty[sale & (orders["ship_to_country"] == "DE")].sum()
+    day = pd.to_datetime(orders["ordered_at"].str[:10])  # the local day as written, not the UTC one
+    assert history["demand_date"].min() == day.min() and history["demand_date"].max() == day.max()
+    assert (history["category"] == "unknown").any() and (history["category"] != "unknown").any()  # a partial catalogue
+    assert (history.loc[history["units_sold"] > 0, "revenue_eur"] > 0).all()
+
+
+def test_per_profile_values_take_one_value_or_pairs(bench):
+    both = ["tidy", "messy"]
+    assert bench.per_profile(None, both, float, bench.DEFAULT_SCALE) == bench.DEFAULT_SCALE
+    assert bench.per_profile("0.5", both, float, bench.DEFAULT_SCALE) == {"tidy": 0.5, "messy": 0.5}
+    assert bench.per_profile("messy=2", both, float, bench.DEFAULT_SCALE) == {"tidy": 1.0, "messy": 2.0}
+    assert bench.per_profile("tidy=400", ["tidy"], int, bench.DEFAULT_DAYS) == {"tidy": 400}
+    with pytest.raises(ValueError):
+        bench.per_profile("tiny=1", both, float, bench.DEFAULT_SCALE)
+    assert bench.parse_profiles("messy, tidy,messy") == ["messy", "tidy"]
+
+
+def test_both_profiles_side_by_side(tmp_path, bench, capsys):
+    out = tmp_path / "bench.json"
+    assert bench.main(TINY + ["--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    figures = json.loads(out.read_text())
+    assert list(figures["inputs"]) == ["tidy", "messy"]
+    table = figures["side_by_side"]
+    models = ["lightgbm", "seasonal_naive_7", "naive_1", "mean_28", "zero", "auto_ets", "croston_optimized"]
+    assert table["index"] == models
+    metrics = ["weekly_wape", "ratio_snaive", "rmsse", "daily_p50_wape", "mean_bias", "below_p10", "above_p90"]
+    assert table["columns"] == [[m, p] for m in metrics for p in ("tidy", "messy")]  # each metric's profiles adjacent
+    values = pd.DataFrame(table["data"], index=models)
+    assert values.iloc[:, 0].notna().all() and values.iloc[:, 1].notna().all()  # weekly WAPE of every model, both
+    assert values.loc["zero"].iloc[:2].tolist() == [1.0, 1.0]  # a zero forecast scores exactly 1 on weekly WAPE
+    messy_markets = {row["scope_value"] for row in figures["inputs"]["messy"]["metrics"] if row["scope"] == "market"}
+    assert "ROW" in messy_markets
+    for profile in ("tidy", "messy"):
+        assert f"[{profile}] gate: " in printed and f"[{profile}] targets (issue 16): " in printed
+    assert "train_predict_s" in printed and "crossdock/mlf" in printed
+
+
+def test_a_single_history_is_one_column(tmp_path, bench, messy_landing, capsys):
+    path = tmp_path / "fct_daily_demand.parquet"
+    bench.history_from_landing(messy_landing, bench.demo_config("messy")).to_parquet(path)
+    out = tmp_path / "bench.json"
+    assert bench.main(["--history", str(path), "--windows", "1", "--horizon", "14", "--baseline-jobs", "1",
+                       "--no-mlforecast", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())
+    assert list(figures["inputs"]) == [path.name]
+    assert {label for _, label in figures["side_by_side"]["columns"]} == {path.name}
+    assert "[fct_daily_demand.parquet] gate: " in capsys.readouterr().out
+
