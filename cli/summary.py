@@ -95,6 +95,11 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
             model: {"weekly_wape": weekly, "rmsse": rmsse, "wape": wape, "bias": bias, "coverage": cov}
             for model, weekly, rmsse, wape, bias, cov in rows
         }
+        if {"bulk_units", "mean_bias", "mean_bias_regular"} <= set(table_columns(conn, "publish.forecast_accuracy")):
+            summary["bulk"] = conn.execute(
+                "select try_cast(actual_units as double), try_cast(bulk_units as double), try_cast(mean_bias as double), "
+                "try_cast(mean_bias_regular as double) from publish.forecast_accuracy where scope = 'overall' and model = 'lightgbm'"
+            ).fetchone()
         # the backtest runs on a cadence (ml/backtest_cadence.py): its as_of is the day it proved the model on
         summary["proven_on"] = _one(conn, "select max(try_cast(as_of as date)) from publish.forecast_accuracy")[0]
     if "demand_forecast" in existing:
@@ -191,6 +196,7 @@ def format_summary(settings: Settings, s: dict) -> str:
         )
     elif "accuracy" in s:
         lines.append("forecast backtest: no overall LightGBM vs seasonal naive rows")
+    lines += _bulk_lines(s.get("bulk"))
     if model and naive and s.get("proven_on") is not None:
         ago = (s["forecast_as_of"] - s["proven_on"]).days if s.get("forecast_as_of") is not None else None
         lines.append(f"forecast last proven {s['proven_on']} ({fmt(ago)} days ago, weekly WAPE {fmt(model['weekly_wape'], '.3f')} "
@@ -217,6 +223,16 @@ def format_summary(settings: Settings, s: dict) -> str:
             f"orders landed: {n:,} orders, duty EUR {fmt(duty)}, VAT EUR {fmt(vat)}, fees EUR {fmt(fees)}, landed EUR {fmt(landed)}"
         )
     return "\n".join(lines)
+
+
+def _bulk_lines(bulk: tuple | None) -> list[str]:
+    """What one-off bulk orders did to the backtest (ml/bulk_orders.py), when there were any."""
+    if not bulk or _missing(bulk[1]) or not bulk[1]:
+        return []
+    actual, units, bias, regular = bulk
+    return [f"forecast backtest: {fmt(units)} of {fmt(actual)} units sold were bulk orders the forecast leaves out "
+            f"({fmt(_ratio(units, actual), '.0%')}; plan them as known orders); mean bias {fmt(bias, '+.3f')} on all that sold, "
+            f"{fmt(regular, '+.3f')} on the regular demand"]
 
 
 def _retrain_every_days(settings: Settings) -> int:

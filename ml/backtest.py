@@ -32,6 +32,8 @@ from crossdock.progress import track
 from ml import forecast as fc
 from ml import metrics
 from ml.baselines import naive, seasonal_naive, seasonal_naive_scale, window_average
+from ml.bulk_orders import regular_demand
+from ml.demand_class import classify
 from ml.model import ModelConfig, progress
 from ml.panel import build_panel, to_timestamp
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS
@@ -40,9 +42,9 @@ from ml.stat_baselines import FIT_DAYS, STAT_BASELINES, statsforecast_baselines
 DEFAULT_WINDOWS = 4
 BASELINE_FIT_DAYS = FIT_DAYS
 # 2: AutoETS without a trend (ml.stat_baselines); 3: baselines on the dense panel, naive 1, mean 28, zero,
-# weekly WAPE and RMSSE, the gate against three baselines. Bump when windows or scoring change meaning:
-# the cadence (ml.backtest_cadence) then reruns.
-METHOD_VERSION = "3"
+# weekly WAPE and RMSSE, the gate against three baselines; 4: scores per demand class. Bump when windows or
+# scoring change meaning: the cadence (ml.backtest_cadence) then reruns.
+METHOD_VERSION = "4"
 
 MODEL = "lightgbm"
 NAIVE = "seasonal_naive_7"
@@ -62,6 +64,10 @@ MIN_SELLING_WEEKS = 100
 errors it compares are sums over those weeks, and over a few dozen of them a forecast and forecasting
 nothing differ by chance (the real DataCo sample scores 44 units in 47 series over 224 days: weekly WAPE
 1.29 against zero's 1.00). The forecast is then published unproven, and the check says so."""
+SCOPES = ("market", "category", "demand_class")
+"""The breakdowns beside the overall row. demand_class is the series' pattern at the window's origin
+(`ml.demand_class`: smooth, erratic, intermittent, lumpy, new, dormant), so quantile calibration and
+accuracy are judged per class, not only on the fast movers that carry the overall figure."""
 GATE_METRICS = ("weekly_wape",)
 """Sum-aware and unitless, and not won by forecasting zeros (module docstring). RMSSE is reported beside it,
 not gated: on daily values it mostly scores noise, and the model's margin over the 28-day mean there was
@@ -121,6 +127,8 @@ METRIC_COLUMNS = [
     "horizon_days",
     "actual_units",
     "selling_weeks",
+    "bulk_units",
+    "mean_bias_regular",
 ]
 
 
@@ -128,7 +136,7 @@ METRIC_COLUMNS = [
 class BacktestResult:
     """Backtest output.
 
-    metrics: one row per scope (overall / market / category) x scope_value x
+    metrics: one row per scope (overall / market / category / demand_class) x scope_value x
         model (lightgbm and the baselines scored), columns `METRIC_COLUMNS`:
         weekly_wape = sum over series and 7-day blocks of the horizon of
             |actual - expected| / sum(actual), expected = the model's mean
@@ -155,9 +163,19 @@ class BacktestResult:
         wape_ratio_to_naive = wape / the seasonal naive's wape in the same scope;
         n_series = distinct series scored; actual_units = units in scope;
         selling_weeks = series-weeks of the scored horizons with a sale (the
-            evidence the gate needs: `MIN_SELLING_WEEKS`).
+            evidence the gate needs: `MIN_SELLING_WEEKS`);
+        bulk_units = units of bulk days (over the series' bulk bound at the
+            window's origin, `ml.bulk_orders`: one-off orders the forecast
+            does not learn from) beyond the series' busy day, inside
+            actual_units;
+        mean_bias_regular = bias of the model's `mean` against the regular
+            demand (actual_regular): what the forecast is for. mean_bias
+            stays the bias against all that sold.
     by_window_series: window x series x model totals, MASE and RMSSE.
-    predictions: window x series x day: actual, p10, p50, p90, mean and one
+    predictions: window x series x day: demand_class (at the window's origin),
+        actual, actual_regular (a bulk day's units replaced by the series'
+        busy day, `ml.bulk_orders.regular_demand`), p10, p50,
+        p90, mean and one
         column per baseline (`MODEL_COLUMNS`; the zero forecast has none).
     windows: one row per window: origin, first/last scored day, training end,
         series scored, training rows, model_version, seconds per model.
@@ -202,6 +220,7 @@ def _scope_metrics(
         "horizon_days": h,
         "actual_units": float(a.sum()),
         "selling_weeks": metrics.selling_weeks(a, h),
+        "bulk_units": float(a.sum() - p["actual_regular"].sum()),
     }
     for model in models:
         cols = MODEL_COLUMNS[model]
@@ -231,6 +250,9 @@ def _scope_metrics(
                 "pinball_p50": metrics.pinball(a, f, 0.5),
                 "pinball_p90": metrics.pinball(a, hi, 0.9) if has_band else np.nan,
                 "mean_bias": metrics.bias(a, p[cols.mean]) if cols.mean and cols.mean in p else np.nan,
+                "mean_bias_regular": (
+                    metrics.bias(p["actual_regular"], p[cols.mean]) if cols.mean and cols.mean in p else np.nan
+                ),
                 "wape_ratio_to_naive": wape / naive_wape if naive_wape else np.nan,
                 **scope_sizes,
             }
@@ -244,7 +266,7 @@ def summarise(
     """The metrics table from day-level predictions and per-series MASE and RMSSE, for every model scored."""
     models = [m for m in MODEL_COLUMNS if m in set(by_window_series["model"])]
     out = _scope_metrics(predictions, by_window_series, models, "overall", "all", n_windows, horizon_days)
-    for scope in ("market", "category"):
+    for scope in SCOPES:
         for value, p in predictions.groupby(scope, sort=True):
             ws = by_window_series[by_window_series[scope] == value]
             out += _scope_metrics(p, ws, models, scope, str(value), n_windows, horizon_days)
@@ -376,8 +398,10 @@ def backtest(
         # forecast rows come series-major, horizon 1..H: the same layout as the matrices below
         Ys = full.Y[rows]
         first = full.series["first_idx"].to_numpy()[rows]
+        classes = classify(Ys, first, o)
         days = o + np.arange(1, H + 1)
         actual = Ys[:, days].ravel()
+        regular = regular_demand(Ys, o)[:, days].ravel()  # bounds learned up to the origin
         scale = seasonal_naive_scale(Ys, first, o)
         squared_scale = metrics.naive_squared_scale(Ys, first, o)
         columns = {  # each reads days <= o only
@@ -392,9 +416,13 @@ def backtest(
             columns[name] = b.p50.ravel()
             if b.p10 is not None and b.p90 is not None:
                 columns[f"{name}_p10"], columns[f"{name}_p90"] = b.p10.ravel(), b.p90.ravel()
-        preds.append(f.assign(window=k, origin=origin, actual=actual, **columns))
+        preds.append(f.assign(
+            window=k, origin=origin, demand_class=np.repeat(classes, H), actual=actual, actual_regular=regular, **columns
+        ))
 
-        base = series.assign(window=k, origin=origin, actual_units=actual.reshape(-1, H).sum(axis=1), mase_scale=scale)
+        base = series.assign(
+            window=k, origin=origin, demand_class=classes, actual_units=actual.reshape(-1, H).sum(axis=1), mase_scale=scale
+        )
         scored = [MODEL, NAIVE, NAIVE_1, MEAN_28, ZERO, *stat]
         for model in scored:
             cols = MODEL_COLUMNS[model]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ml.bulk_orders import BulkSummary, cap_panel
 from ml.calendar_features import EVENT_CODES, OTHER_EVENT_CODE
 from ml.features import (
     CATEGORICAL_FEATURES,
@@ -32,7 +33,8 @@ from ml.panel import Panel, add_planned_series, build_panel, to_timestamp
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS, active_series, planned_launches
 
 MODEL_FAMILY = "lgbm-quantile"
-CODE_VERSION = "2"  # bump when features or sampling change meaning, so model_version changes too
+# bump when features or sampling change meaning, so model_version changes too (3: bulk days capped, ml.bulk_orders)
+CODE_VERSION = "3"
 RECENT_UNITS_DAYS = 91  # the window of training history a reused model's history is checked on
 
 
@@ -61,6 +63,8 @@ class ForecastResult:
     recent_units: units sold in the last `RECENT_UNITS_DAYS` days of the
         training history ({"from", "to", "units"}): a later run checks its
         history still holds them before reusing the model.
+    bulk: the bulk days capped in the history the forecast read
+        (`ml.bulk_orders`): their units are not in the forecast.
     """
 
     forecast: pd.DataFrame
@@ -77,6 +81,7 @@ class ForecastResult:
     levels: dict = field(default_factory=dict)
     trained_on: dt.date | None = None
     recent_units: dict = field(default_factory=dict)
+    bulk: BulkSummary = field(default_factory=lambda: BulkSummary(0, 0.0, 0.0))
 
 
 def _threadless(params: dict) -> dict:
@@ -166,7 +171,8 @@ class PreparedForecast:
 
     Built from history on or before `as_of` only. `active` holds the series
     forecast (the active ones, then planned launches: sku, market, category)
-    and `rows` their rows in the panel. `fingerprint` is
+    and `rows` their rows in the panel, whose bulk days are capped (`bulk`
+    says what that took out, `ml.bulk_orders`). `fingerprint` is
     `forecast_fingerprint` of the settings; `levels()` the market and
     category codes this panel gives, `needed_levels()` the markets and
     categories of the series forecast, which a reused model must know.
@@ -185,6 +191,7 @@ class PreparedForecast:
     params: dict
     fingerprint: str
     seconds: float
+    bulk: BulkSummary
 
     def levels(self) -> dict[str, list[str]]:
         """The values behind the categorical codes of this panel's features (code i = the i-th value)."""
@@ -232,7 +239,8 @@ def prepare_forecast(
     history = history[(pd.to_datetime(history["demand_date"]).dt.tz_localize(None) <= as_of_ts).to_numpy()]
     active = active_series(history, as_of_ts.date(), inactive_after_days)
     planned = planned_launches(launches, history, active, as_of_ts, horizon_days, inactive_after_days)
-    panel = add_planned_series(build_panel(history, as_of_ts.date(), config.max_history_days), planned)
+    regular, bulk = cap_panel(build_panel(history, as_of_ts.date(), config.max_history_days))
+    panel = add_planned_series(regular, planned)
     active = pd.concat([active, planned.drop(columns="launch_date")], ignore_index=True)
     ctx = build_context(panel, horizon_days, holiday_subdivisions)
     key = pd.MultiIndex.from_frame(panel.series[["sku", "market"]])
@@ -256,6 +264,7 @@ def prepare_forecast(
             holiday_subdivisions=holiday_subdivisions,
         ),
         seconds=time.perf_counter() - t0,
+        bulk=bulk,
     )
 
 
@@ -335,6 +344,7 @@ def train_forecast(prep: PreparedForecast) -> ForecastResult:
     common = dict(
         feature_names=list(FEATURE_NAMES), params=prep.params, as_of=prep.as_of, horizon_days=H,
         fingerprint=prep.fingerprint, levels=prep.levels(), trained_on=prep.as_of, recent_units=prep.recent_units(),
+        bulk=prep.bulk,
     )
     if prep.active.empty:
         progress(f"forecast as_of={prep.as_of}: no active series")
@@ -424,6 +434,7 @@ def forecast_with_models(
         levels={name: list(values) for name, values in levels.items()},
         trained_on=trained_on,
         recent_units=dict(recent_units or {}),
+        bulk=prep.bulk,
     )
 
 

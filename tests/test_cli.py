@@ -164,7 +164,10 @@ def test_a_run_with_nothing_new_since_the_published_plan_stops_in_seconds_and_fo
     import dagster as dg
 
     from crossdock.settings import Settings
-    from tests.test_orchestration_automation import persistent_instance, publish_plan_of
+    try:  # tests/ is on sys.path under pytest; a site-packages `tests` (mlforecast ships one) must not shadow it
+        from test_orchestration_automation import persistent_instance, publish_plan_of
+    except ImportError:
+        from tests.test_orchestration_automation import persistent_instance, publish_plan_of
 
     built = []
 

@@ -99,3 +99,20 @@ def test_the_plan_says_what_it_assumed_and_invents_no_stock_verdict(messy):
     assert "in the catch-all market" in text and "NOT PLANNED" not in text
     assert "SKUs are in no supplier catalogue: unit cost = 40% of the median selling price" in text
     assert "unknown: stock at GB-NTH, NL-TIL (no inventory feed)" in text
+
+
+def test_wholesale_pallets_are_kept_out_of_the_forecast_and_said(messy):
+    """Wholesale lines are bulk days (ml/bulk_orders.py): the forecast does not learn them, the backtest and the UI say so."""
+    settings, result = messy["settings"], messy["result"]
+    [forecast] = result.asset_materializations_for_node("publish__demand_forecast")
+    metadata = {k: v.value for k, v in forecast.metadata.items()}
+    assert metadata["bulk_days"] > 0 and metadata["bulk_units_left_out"] > 10_000
+    assert "plan such orders as known orders" in metadata["bulk_orders"]
+    [(actual, bulk, bias_all, bias_regular)] = query(
+        settings, "select actual_units, bulk_units, mean_bias, mean_bias_regular from publish.forecast_accuracy "
+                  "where scope = 'overall' and model = 'lightgbm'",
+    )
+    [(regular,)] = query(settings, 'select sum(actual_regular) from publish.forecast_backtest')
+    assert bulk == pytest.approx(actual - regular)
+    if bulk > 0:  # a pallet in the scored windows: all that sold is under-forecast more than the regular demand
+        assert bias_all < bias_regular

@@ -9,6 +9,7 @@ import pytest
 from ml import backtest as bt
 from ml import metrics
 from ml.baselines import seasonal_naive
+from ml.demand_class import classify
 from ml.model import ModelConfig
 from ml.panel import build_panel
 
@@ -73,7 +74,7 @@ def test_metrics_table_shape_and_definitions():
     m = result.metrics
     assert list(m.columns) == bt.METRIC_COLUMNS
     assert set(m["model"]) == {"lightgbm", "seasonal_naive_7", "naive_1", "mean_28", "zero", "auto_ets", "croston_optimized"}
-    assert set(m["scope"]) == {"overall", "market", "category"}
+    assert set(m["scope"]) == {"overall", "market", "category", "demand_class"}
     assert set(m.loc[m["scope"] == "market", "scope_value"]) == {"US", "GB", "DE", "FR", "AU"}
     for point_only in ("seasonal_naive_7", "naive_1", "mean_28", "zero", "croston_optimized"):
         assert m.loc[m["model"] == point_only, ["coverage_p10_p90", "pinball_p10", "pinball_p90"]].isna().all().all()
@@ -106,6 +107,31 @@ def test_metrics_table_shape_and_definitions():
     us = m[(m["scope"] == "market") & (m["scope_value"] == "US")].set_index("model")
     pu = p[p["market"] == "US"]
     assert us.loc["lightgbm", "wape"] == metrics.wape(pu["actual"], pu["p50"])
+
+
+def test_each_demand_class_is_scored_on_its_own():
+    """The class is the series' pattern at its window's origin, read from history up to it; its rows score alone."""
+    result, _ = _run()
+    p, m, ws = result.predictions, result.metrics, result.by_window_series
+    full = build_panel(_history(), AS_OF)
+    for (k, origin), g in p.groupby(["window", "origin"]):
+        series = g.drop_duplicates(["sku", "market"])
+        rows = full.series.reset_index().set_index(["sku", "market"]).loc[
+            pd.MultiIndex.from_frame(series[["sku", "market"]]), "index"
+        ].to_numpy()
+        expected = classify(full.Y[rows], full.series["first_idx"].to_numpy()[rows], full.day_index(origin))
+        assert list(series["demand_class"]) == list(expected)
+        assert (g.groupby(["sku", "market"])["demand_class"].nunique() == 1).all()
+    by_class = m[m["scope"] == "demand_class"]
+    assert set(by_class["scope_value"]) == set(p["demand_class"])
+    assert set(ws["demand_class"]) == set(p["demand_class"])
+    for value, rows in by_class.groupby("scope_value"):
+        part = p[p["demand_class"] == value]
+        row = rows.set_index("model")
+        assert row.loc["lightgbm", "above_p90"] == pytest.approx(float((part["actual"] > part["p90"]).mean()))
+        assert row.loc["lightgbm", "actual_units"] == part["actual"].sum()
+    # the classes partition the scored rows
+    assert by_class[by_class["model"] == "lightgbm"]["actual_units"].sum() == pytest.approx(p["actual"].sum())
 
 
 def test_actuals_and_naive_match_the_history():

@@ -77,6 +77,11 @@ def test_the_second_run_reuses_the_backtest_and_stages_it_for_its_own_publish(pl
     assert calls == [AS_OF]
     assert first["backtest"].startswith(f"backtest run on {AS_OF}") and "no earlier backtest" in first["backtest"]
     assert check.passed, check.description  # the synthetic history is forecastable
+    # the UI shows the quantiles' calibration per demand class, as forecast_accuracy publishes it
+    staged_classes = _query(path, "select scope_value from plan_next.forecast_accuracy where scope = 'demand_class' "
+                                  "and model = 'lightgbm' order by 1")
+    assert staged_classes and all(f"| {c} " in first["calibration_by_demand_class"] for (c,) in staged_classes)
+    assert "above_p90" in first["calibration_by_demand_class"]
     accuracy_before = _query(path, "select * from plan_next.forecast_accuracy order by all")
 
     second_id, second, check = run()

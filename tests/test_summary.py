@@ -212,3 +212,19 @@ def test_summary_says_when_the_forecast_model_was_trained_and_when_it_retrains(t
     )
     (settings.models / "v1" / "manifest.json").write_text('{"model_version": "v1", "as_of": "2026-11-01"}')
     assert "forecast model trained 2026-11-01, for this planning date; retrains when 3 days old" in summary_text(tmp_path, capsys)
+
+
+def test_the_summary_says_how_much_of_what_sold_were_bulk_orders(tmp_path, warehouse, capsys):
+    with duckdb.connect(str(warehouse)) as conn:
+        create_empty(conn, "publish", "forecast_accuracy")
+        insert(conn, "publish", "forecast_accuracy", [
+            {"scope": "overall", "model": "lightgbm", "weekly_wape": 0.8, "actual_units": 131_328.0, "bulk_units": 69_252.0,
+             "mean_bias": -0.51, "mean_bias_regular": 0.03, "as_of": "2026-09-27"},
+            {"scope": "overall", "model": "seasonal_naive_7", "weekly_wape": 0.9, "as_of": "2026-09-27"},
+        ])
+    out = summary_text(tmp_path, capsys)
+    assert ("forecast backtest: 69,252 of 131,328 units sold were bulk orders the forecast leaves out (53%; plan them as "
+            "known orders); mean bias -0.510 on all that sold, +0.030 on the regular demand") in out
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("update publish.forecast_accuracy set bulk_units = 0")
+    assert "bulk orders" not in summary_text(tmp_path, capsys)

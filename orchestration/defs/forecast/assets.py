@@ -88,7 +88,8 @@ def _cadence(settings: ForecastSettings) -> Cadence:
 
 
 def _accuracy_metadata(metrics: pd.DataFrame) -> dict[str, object]:
-    """What the UI shows of a backtest result: the gate's metrics per model, tables by market and category."""
+    """What the UI shows of a backtest result: the gate's metrics per model, tables by market, category and demand
+    class, and the model's quantile calibration per demand class (below p10 / above p90 should each be <= 0.1)."""
     overall = metrics[metrics["scope"] == "overall"].set_index("model")
     shown = ["model", "weekly_wape", "weekly_wape_ratio_to_naive", "rmsse", "wape", "wape_ratio_to_naive", "bias", "mase",
              "coverage_p10_p90", "pinball_p10", "pinball_p50", "pinball_p90"]
@@ -104,6 +105,12 @@ def _accuracy_metadata(metrics: pd.DataFrame) -> dict[str, object]:
         "coverage_p10_p90": float(overall.loc[MODEL, "coverage_p10_p90"]),
         "overall": _md(overall.reset_index()[shown]),
         "weekly_wape_by_market": _md(by("market")),
+        "weekly_wape_by_demand_class": _md(by("demand_class")),
+        "calibration_by_demand_class": _md(
+            metrics[(metrics["scope"] == "demand_class") & (metrics["model"] == MODEL)][
+                ["scope_value", "n_series", "actual_units", "below_p10", "above_p90", "mean_bias", "weekly_wape_ratio_to_naive"]
+            ].rename(columns={"scope_value": "demand_class"})
+        ),
         "weekly_wape_by_category": _md(by("category")),
     }
 
@@ -275,6 +282,8 @@ def demand_forecast(
         every_days=settings.retrain_every_days, force=config.force_retrain,
     )
     context.log.info(decision.note())
+    if result.bulk.days:  # ml/bulk_orders.py: one-off orders no daily forecast can place
+        context.log.warning(result.bulk.describe())
     frame = result.forecast.assign(as_of=pd.Timestamp(as_of), model_version=result.model_version)
     with warehouse.get_connection() as conn:
         metrics = read_sql(conn, f"select * from {staged('forecast_accuracy')}")
@@ -304,6 +313,9 @@ def demand_forecast(
             "horizon_days": config.horizon_days,
             "training_rows": result.training_rows,
             "training_window": dg.MetadataValue.json(result.training_window),
+            "bulk_orders": result.bulk.describe(),
+            "bulk_days": result.bulk.days,
+            "bulk_units_left_out": round(result.bulk.units, 1),
             "features": dg.MetadataValue.json(list(result.feature_names)),
             "top_features": _md(result.feature_importance.head(12)),
             "units_by_market_over_horizon": dg.MetadataValue.md(by_market.to_markdown(index=False)),
