@@ -138,6 +138,15 @@ def test_wholesale_lines_of_hundreds_to_twenty_thousand_units(orders: pd.DataFra
     assert retail["qty"].max() <= 10
 
 
+def test_a_shorter_history_gets_its_share_of_wholesale_orders_not_all_of_them(tmp_path: Path) -> None:
+    """About one a month at scale 1: 150 lines / 1.3 over the 104 months since March 2018, so 2 years at scale 0.5 hold
+    ~13 orders; before, every history got all 58 of scale 0.5, and wholesale was 90 % of a two-year history's units."""
+    generate(tmp_path, scale=0.5, days=730, profile="messy", quiet=True)
+    orders = pd.concat([read_as_text(f) for f in sorted((tmp_path / "orders").glob("*.csv"))])
+    wholesale = orders[orders["order_id"].str.startswith("WS")]
+    assert 10 <= wholesale["order_id"].nunique() <= 16
+
+
 def test_write_offs_are_negative_lines_at_price_zero_without_customer(orders: pd.DataFrame) -> None:
     free = orders[orders["price"] == 0]
     assert len(free) >= 24
