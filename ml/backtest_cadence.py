@@ -86,6 +86,7 @@ class BacktestRecord:
     run_id: str = ""
     ran_at: dt.datetime | None = None
     gate_passed: bool | None = None
+    reconciliation: str | None = None  # the method the backtest chose for the hierarchy (ml.hierarchy.choose_method)
 
     @property
     def passed(self) -> bool:

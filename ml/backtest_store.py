@@ -43,12 +43,17 @@ create table if not exists {RUNS} (
     wape_naive double,
     reason varchar,
     ran_at timestamp not null,
-    gate_passed boolean
+    gate_passed boolean,
+    reconciliation varchar
 )
 """
 # a store from before the gate's verdict was kept (backtest method 2) gets the column, null: its record
 # falls back on the old rule (BacktestRecord.passed), and its fingerprint differs anyway
-RUNS_MIGRATIONS = (f"alter table {RUNS} add column if not exists gate_passed boolean",)
+# and one from before the hierarchy (method 4) gets reconciliation null: the forecast then sums up (bottom_up)
+RUNS_MIGRATIONS = (
+    f"alter table {RUNS} add column if not exists gate_passed boolean",
+    f"alter table {RUNS} add column if not exists reconciliation varchar",
+)
 
 
 def _utc_now() -> dt.datetime:
@@ -59,22 +64,25 @@ def last_backtest(conn: duckdb.DuckDBPyConnection) -> BacktestRecord | None:
     """The latest backtest that ran and whose result is stored, or None (never ran, or the store was dropped)."""
     if not all(table_exists(conn, t) for t in (RUNS, ACCURACY, PREDICTIONS)):
         return None
+    columns = table_columns(conn, RUNS)
     row = conn.execute(
         f"""
         with latest as (
             select * from {RUNS} order by ran_at desc limit 1
         )
         select as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at,
-            {"gate_passed" if "gate_passed" in table_columns(conn, RUNS) else "null::boolean"}
+            {"gate_passed" if "gate_passed" in columns else "null::boolean"},
+            {"reconciliation" if "reconciliation" in columns else "null::varchar"}
         from latest
         """
     ).fetchone()
     if row is None:
         return None
-    as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at, gate_passed = row
+    as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at, gate_passed, method = row
     return BacktestRecord(
         as_of=as_of, fingerprint=fingerprint, shape=DataShape(tuple(markets), int(n_series)), seconds=float(seconds),
         wape_model=float(wape_model), wape_naive=float(wape_naive), run_id=run_id, ran_at=ran_at, gate_passed=gate_passed,
+        reconciliation=method,
     )
 
 
@@ -94,9 +102,10 @@ def save_backtest(conn: duckdb.DuckDBPyConnection, record: BacktestRecord, reaso
             conn.execute(f"create or replace table {stored} as select * from {staged(table)}")
         conn.execute(
             f"insert into {RUNS} (run_id, as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, reason, "
-            "ran_at, gate_passed) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "ran_at, gate_passed, reconciliation) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [record.run_id, record.as_of, record.fingerprint, list(record.shape.markets), record.shape.n_series,
-             record.seconds, record.wape_model, record.wape_naive, reason, record.ran_at or _utc_now(), record.gate_passed],
+             record.seconds, record.wape_model, record.wape_naive, reason, record.ran_at or _utc_now(), record.gate_passed,
+             record.reconciliation],
         )
         conn.execute("commit")
     except BaseException:

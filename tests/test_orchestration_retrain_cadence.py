@@ -5,7 +5,8 @@ import dagster as dg
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.forecast.assets import FORECAST, demand_forecast, forecast_accuracy
+from ml.hierarchy import METHODS
+from orchestration.defs.forecast.assets import FORECAST, TOTALS, demand_forecast, forecast_accuracy
 from orchestration.lib.resources import ArtifactFolders, MerchantConfigFile
 
 try:
@@ -52,3 +53,38 @@ def test_the_next_planning_day_reuses_the_model_and_a_forced_run_retrains(tmp_pa
     assert forced["model_retrained"] is True and "force_retrain" in forced["retrain_reason"]
     assert forced["model_trained_on"] == str(next_day) and forced["model_version"] != first["model_version"]
     assert sorted(p.name for p in models.iterdir()) == sorted([first["model_version"], forced["model_version"]])
+
+
+def test_the_forecast_publishes_totals_coherent_with_its_skus_by_the_method_the_backtest_chose(tmp_path):
+    path = tmp_path / "w.duckdb"
+    _warehouse(path, AS_OF)
+    resources = {
+        "warehouse": DuckDBResource(database=str(path)),
+        "merchant_config": MerchantConfigFile(path=str(tmp_path / "crossdock.yaml")),
+        "artifacts": ArtifactFolders(exports=str(tmp_path / "exports"), models=str(tmp_path / "models")),
+    }
+    config = {"config": {**SMALL, "backtest_windows": 1}}
+    result = dg.materialize([forecast_accuracy, demand_forecast], resources=resources,
+                            run_config={"ops": {"forecast_accuracy": config, "publish__demand_forecast": config}})
+    assert result.success
+    [(method,)] = _query(path, "select reconciliation from audit.backtest_runs")
+    assert method in METHODS
+    [totals] = [m for m in result.asset_materializations_for_node("publish__demand_forecast") if m.asset_key == TOTALS]
+    assert totals.metadata["method"].value == method
+    [accuracy] = [m for m in result.asset_materializations_for_node("forecast_accuracy") if m.asset_key.path[-1] == "forecast_accuracy"]
+    assert "bottom_up" in accuracy.metadata["reconciliation_scores"].value
+    # every total is the sum of the SKU forecasts below it, day by day; markets carry category 'all'
+    mismatched = _query(path, """
+        with skus as (
+            select market, category, forecast_date, sum(mean) as units from plan_next.demand_forecast group by all
+        ), by_level as (
+            select 'market/category' as level, market, category, forecast_date, units from skus
+            union all
+            select 'market', market, 'all', forecast_date, sum(units) from skus group by all
+        )
+        select count(*) from by_level full join plan_next.forecast_totals t using (level, market, category, forecast_date)
+        where t.mean is null or by_level.units is null or abs(t.mean - by_level.units) > 1e-6
+    """)
+    assert mismatched == [(0,)]
+    [(levels, markets)] = _query(path, "select list(distinct level order by level), count(distinct market) from plan_next.forecast_totals")
+    assert levels == ["market", "market/category"] and markets == 2

@@ -16,6 +16,7 @@ of intermediate.int_planning_calendar: the last order day, or the run's
 `as_of`).
 """
 
+import dataclasses
 import datetime as dt
 import os
 import time
@@ -31,7 +32,8 @@ from crossdock.warehouse import read_sql
 from ml.backtest import GATE_BASELINES, GATE_METRICS, MODEL, NAIVE, WATCHED_BASELINES, GateVerdict, backtest, gate_verdict
 from ml.backtest_cadence import BacktestRecord, Cadence
 from ml.backtest_run import BacktestDecision, decide_backtest, proven
-from ml.backtest_store import save_backtest, stage_last_backtest
+from ml.backtest_store import last_backtest, save_backtest, stage_last_backtest
+from ml.hierarchy import BOTTOM_UP, BOTTOM, choose_method, reconcile
 from ml.plots import market_forecast_pngs, markdown_image, write_pngs
 from ml.registry import save_model
 from ml.retrain_cadence import forecast_or_reuse
@@ -45,6 +47,7 @@ MARKETS = model_key("reference", "markets")  # each market's holiday subdivision
 ACCURACY = dg.AssetKey(["publish", "forecast_accuracy"])
 BACKTEST = dg.AssetKey(["publish", "forecast_backtest"])
 FORECAST = dg.AssetKey(["publish", "demand_forecast"])
+TOTALS = dg.AssetKey(["publish", "forecast_totals"])
 HORIZON_DAYS = 56
 SEED = 7
 PLOTS_FOLDER = "forecast_plots"
@@ -76,6 +79,24 @@ def load_training_data(warehouse: DuckDBResource) -> tuple[pd.DataFrame, dt.date
 
 def _md(frame: pd.DataFrame) -> dg.MetadataValue:
     return dg.MetadataValue.md(frame.round(3).to_markdown(index=False))
+
+
+def _coherent(forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date, method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The SKU forecast and every level's totals, made coherent by `method` (ml/hierarchy.py); nothing to sum: as is."""
+    if forecast.empty:
+        levels = pd.DataFrame({c: pd.Series(dtype=object) for c in ("level", "market", "category", "sku", "forecast_date")})
+        return forecast, levels.assign(horizon=pd.Series(dtype="int64"), base_mean=pd.Series(dtype=float),
+                                       mean=pd.Series(dtype=float))
+    coherent = reconcile(forecast, history, as_of, method)
+    return coherent.forecast.drop(columns="base_mean"), coherent.levels
+
+
+def _totals_frame(levels: pd.DataFrame, method: str, model_version: str, as_of: dt.date) -> pd.DataFrame:
+    """publish.forecast_totals from `ml.hierarchy.Reconciled.levels`: the levels above the SKUs, category 'all' on markets."""
+    totals = levels[levels["level"] != BOTTOM].drop(columns="sku")
+    return totals.assign(
+        category=totals["category"].fillna("all"), method=method, model_version=model_version, as_of=pd.Timestamp(as_of)
+    )
 
 
 def _forecast_settings(merchant_config: MerchantConfigFile) -> ForecastSettings:
@@ -127,8 +148,11 @@ def run_backtest(
         baseline_jobs=config.baseline_jobs, holiday_subdivisions=subdivisions,
     )
     overall = result.overall()
+    choice = choose_method(result.predictions, history)  # how the forecast's totals are made coherent (ml/hierarchy.py)
+    context.log.info(f"hierarchy: {choice.reason}")
     record = proven(decision.fresh_record(context.run_id), time.perf_counter() - t0,
                     float(overall.loc[MODEL, "weekly_wape"]), float(overall.loc[NAIVE, "weekly_wape"]), gate_verdict(overall).passed)
+    record = dataclasses.replace(record, reconciliation=choice.method)
     with warehouse.get_connection() as conn:  # staged typed and checked first, then kept with its record
         rows = {
             "forecast_accuracy": stage_table(conn, "forecast_accuracy", result.metrics.assign(as_of=as_of), context.run_id),
@@ -139,7 +163,8 @@ def run_backtest(
     windows = result.windows.assign(origin=result.windows["origin"].dt.date.astype(str))
     detail = windows[["window", "origin", "n_series", "training_rows", "model_version"]
                      + [c for c in result.windows.columns if c.startswith("seconds_")]]
-    return record, rows, {"windows_detail": _md(detail), "backtest_seconds": round(record.seconds, 1)}
+    return record, rows, {"windows_detail": _md(detail), "backtest_seconds": round(record.seconds, 1),
+                          "reconciliation_scores": _md(choice.scores), "reconciliation_reason": choice.reason}
 
 
 @dg.multi_asset(
@@ -194,6 +219,7 @@ def forecast_accuracy(
         "backtest": note,
         "fingerprint": proof.fingerprint,
         "windows": decision.windows,
+        "reconciliation": proof.reconciliation or BOTTOM_UP,
     }
     yield dg.MaterializeResult(asset_key=BACKTEST, metadata={"dagster/row_count": rows["forecast_backtest"], **common})
     yield dg.MaterializeResult(
@@ -252,20 +278,30 @@ def _verdict_metadata(overall: pd.DataFrame, proven_on: dt.date, verdict: GateVe
     }
 
 
-@dg.asset(
-    key=FORECAST,
-    deps=[TRAINING_DATA, PLANNING_CALENDAR, MARKETS, ACCURACY, BACKTEST],
-    **FORECAST_SPEC_SETTINGS,
+@dg.multi_asset(
+    name="publish__demand_forecast",
+    specs=[
+        dg.AssetSpec(
+            FORECAST, deps=[TRAINING_DATA, PLANNING_CALENDAR, MARKETS, ACCURACY, BACKTEST], **FORECAST_SPEC_SETTINGS,
+            metadata=documented_table("publish", "demand_forecast"),
+            description="Daily demand forecast per SKU x market for the planning horizon: p10/p50/p90 quantiles and the expected "
+            "units (mean) that planning sums, from global LightGBM models; rows carry the model version, whose boosters, "
+            "features, training window and backtest metrics are saved under CROSSDOCK_MODELS/<model_version>/. "
+            "Always forecast from the planning date with features of the newest history; the models are trained again "
+            "only every forecast.retrain_every_days (7) planning days, or when none is saved, the settings changed, a series "
+            "is in a market or category the model does not know, or the run config sets force_retrain; other runs predict "
+            "with the last saved model (ml/retrain_cadence.py). "
+            "A plot per market is attached and written to CROSSDOCK_EXPORTS/forecast_plots/.",
+        ),
+        dg.AssetSpec(
+            TOTALS, deps=[TRAINING_DATA, PLANNING_CALENDAR, MARKETS, ACCURACY, BACKTEST], **FORECAST_SPEC_SETTINGS,
+            metadata=documented_table("publish", "forecast_totals"),
+            description="The forecast's market and category x market totals per day, coherent with the SKU forecasts "
+            "(each the exact sum of the SKUs below it), for S&OP: reconciled by the method the last backtest chose "
+            "(bottom-up, or MinTrace when it beat bottom-up at every total; ml/hierarchy.py).",
+        ),
+    ],
     pool=WAREHOUSE_POOL,
-    metadata=documented_table("publish", "demand_forecast"),
-    description="Daily demand forecast per SKU x market for the planning horizon: p10/p50/p90 quantiles and the expected "
-    "units (mean) that planning sums, from global LightGBM models; rows carry the model version, whose boosters, "
-    "features, training window and backtest metrics are saved under CROSSDOCK_MODELS/<model_version>/. "
-    "Always forecast from the planning date with features of the newest history; the models are trained again "
-    "only every forecast.retrain_every_days (7) planning days, or when none is saved, the settings changed, a series "
-    "is in a market or category the model does not know, or the run config sets force_retrain; other runs predict "
-    "with the last saved model (ml/retrain_cadence.py). "
-    "A plot per market is attached and written to CROSSDOCK_EXPORTS/forecast_plots/.",
 )
 def demand_forecast(
     context: dg.AssetExecutionContext,
@@ -273,7 +309,7 @@ def demand_forecast(
     warehouse: DuckDBResource,
     artifacts: ArtifactFolders,
     merchant_config: MerchantConfigFile,
-) -> dg.MaterializeResult:
+):
     history, as_of, subdivisions = load_training_data(warehouse)
     settings = _forecast_settings(merchant_config)
     context.log.info(f"forecasting {config.horizon_days} days after {as_of} from {len(history):,} history rows")
@@ -284,13 +320,20 @@ def demand_forecast(
     context.log.info(decision.note())
     if result.bulk.days:  # ml/bulk_orders.py: one-off orders no daily forecast can place
         context.log.warning(result.bulk.describe())
-    frame = result.forecast.assign(as_of=pd.Timestamp(as_of), model_version=result.model_version)
+    with warehouse.get_connection() as conn:
+        last = last_backtest(conn)
+    method = (last.reconciliation if last else None) or BOTTOM_UP
+    context.log.info(f"forecast totals: {method} (chosen by the backtest of {last.as_of if last else 'none: no backtest yet'})")
+    forecast, levels = _coherent(result.forecast, history, as_of, method)
+    frame = forecast.assign(as_of=pd.Timestamp(as_of), model_version=result.model_version)
+    totals = _totals_frame(levels, method, result.model_version, as_of)
     with warehouse.get_connection() as conn:
         metrics = read_sql(conn, f"select * from {staged('forecast_accuracy')}")
         last_window = read_sql(
             conn, f'select * from {staged("forecast_backtest")} where "window" = (select min("window") from {staged("forecast_backtest")})'
         )
         rows = stage_table(conn, "demand_forecast", frame, context.run_id)
+        total_rows = stage_table(conn, "forecast_totals", totals, context.run_id)
     # a reused model is already saved (with the backtest metrics it was first published with)
     model_folder = save_model(result, Path(artifacts.models), metrics) if decision.retrain else decision.last.folder
     pngs = market_forecast_pngs(history, frame, backtest_predictions=last_window)
@@ -298,10 +341,25 @@ def demand_forecast(
     saved = "saved to" if decision.retrain else "reused from"
     context.log.info(f"model {saved} {model_folder}; {len(files)} plots in {Path(artifacts.exports) / PLOTS_FOLDER}")
     by_market = frame.groupby("market")[["p10", "p50", "mean", "p90"]].sum().round(0).reset_index()
-    return dg.MaterializeResult(
+    by_market_day = totals[totals["level"] == "market"]
+    yield dg.MaterializeResult(
+        asset_key=TOTALS,
+        metadata={
+            "dagster/row_count": total_rows,
+            "as_of": str(as_of),
+            "method": method,
+            "chosen_by_backtest_of": str(last.as_of) if last else "none (no backtest yet: bottom_up)",
+            "units_by_market_over_horizon": dg.MetadataValue.md(
+                by_market_day.groupby("market")["mean"].sum().round(0).reset_index().to_markdown(index=False)
+            ),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=FORECAST,
         metadata={
             "dagster/row_count": rows,
             "as_of": str(as_of),
+            "reconciliation": method,
             "model_version": result.model_version,
             "model": decision.note(),
             "model_retrained": decision.retrain,
