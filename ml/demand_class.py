@@ -16,19 +16,20 @@ the `window` days up to the origin (only days since the series' first sale):
 - `new` when fewer than `MIN_SALE_DAYS` days sold in the window (ADI and CV2
   mean little on two or three sales) and `dormant` when none did.
 
-Written here rather than taken from a library: the cut-offs are the whole
-method, and none of the installed forecasting packages (statsforecast,
-utilsforecast) ships it; tests check it against hand-worked series.
+The quadrant rule is the platform's one (`crossdock.demand_patterns`, which
+the planning's service classes use too); none of the installed forecasting
+packages (statsforecast, utilsforecast) ships it. Tests check it against
+hand-worked series.
 """
 from __future__ import annotations
 
 import numpy as np
 
-ADI_CUTOFF = 1.32
-CV2_CUTOFF = 0.49
+from crossdock.demand_patterns import PATTERNS, demand_pattern
+
 WINDOW_DAYS = 364
 MIN_SALE_DAYS = 4
-CLASSES: tuple[str, ...] = ("smooth", "erratic", "intermittent", "lumpy", "new", "dormant")
+CLASSES: tuple[str, ...] = (*PATTERNS, "new", "dormant")
 
 
 def demand_statistics(Y: np.ndarray, first: np.ndarray, origin: int, window: int = WINDOW_DAYS
@@ -61,8 +62,5 @@ def demand_statistics(Y: np.ndarray, first: np.ndarray, origin: int, window: int
 def classify(Y: np.ndarray, first: np.ndarray, origin: int, window: int = WINDOW_DAYS) -> np.ndarray:
     """The demand class of every series at `origin` (an object array of `CLASSES` names)."""
     adi, cv2, n_sold = demand_statistics(Y, first, origin, window)
-    frequent = adi < ADI_CUTOFF
-    variable = cv2 >= CV2_CUTOFF
-    out = np.where(frequent, np.where(variable, "erratic", "smooth"), np.where(variable, "lumpy", "intermittent"))
-    out = np.where(n_sold < MIN_SALE_DAYS, "new", out)
+    out = np.where(n_sold < MIN_SALE_DAYS, "new", demand_pattern(adi, cv2))
     return np.where(n_sold == 0, "dormant", out).astype(object)

@@ -30,12 +30,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from crossdock.demand_patterns import PATTERNS, demand_pattern
 from planning.inputs import MARKET_NODE_COLUMNS, _names, require_columns, require_non_null
 
 DEFAULT_CONFIG_PATH: Path = Path(__file__).with_name("service_levels.yaml")
 
 ABC_CLASSES: tuple[str, ...] = ("A", "B", "C")
-PATTERNS: tuple[str, ...] = ("smooth", "erratic", "intermittent", "lumpy")
 NO_DEMAND = "no_demand"
 SS_METHODS: tuple[str, ...] = ("normal", "simulated")
 
@@ -310,14 +310,10 @@ def classify_series(history: pd.DataFrame, as_of: dt.date, config: ServiceLevelC
         size_mean = out["size_mean"].to_numpy(dtype=float)
         cv2 = np.where(has_demand, out["size_var"].to_numpy(dtype=float) / size_mean**2, np.nan)
     sparse = has_demand & (out["demand_days"].to_numpy() < config.min_demand_days)
-    frequent = adi < config.adi_cutoff
-    steady = cv2 < config.cv2_cutoff
     out["adi"] = adi
     out["cv2"] = cv2
     out["pattern"] = np.select(
-        [~has_demand, sparse, frequent & steady, frequent, steady],
-        [NO_DEMAND, "lumpy", "smooth", "erratic", "intermittent"],
-        default="lumpy",
+        [~has_demand, sparse], [NO_DEMAND, "lumpy"], default=demand_pattern(adi, cv2, config.adi_cutoff, config.cv2_cutoff)
     )
     out["sparse_history"] = sparse
     out.loc[~has_demand, "abc"] = "C"

@@ -20,12 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-# Syntetos-Boylan-Croston cut-offs (Syntetos, Boylan & Croston 2005): average
-# inter-demand interval (days) and squared CV of the non-zero demand sizes.
-ADI_CUTOFF: float = 1.32
-CV2_CUTOFF: float = 0.49
-
-PATTERNS: tuple[str, ...] = ("smooth", "erratic", "intermittent", "lumpy")
+# Syntetos-Boylan-Croston cut-offs and patterns, shared with the service classes and the forecast's backtest
+from crossdock.demand_patterns import ADI_CUTOFF, CV2_CUTOFF, PATTERNS, demand_pattern  # noqa: F401 (re-exported)
 
 # Per pattern: probability that a day has demand, and the squared coefficient
 # of variation of the size of a non-zero day. Chosen well inside their SBC
@@ -266,8 +262,4 @@ def classify_demand(demand: ArrayLike) -> str:
     and has no size variation.
     """
     adi, cv2 = demand_pattern_stats(demand)
-    frequent = adi < ADI_CUTOFF
-    steady = not (cv2 >= CV2_CUTOFF)
-    if frequent:
-        return "smooth" if steady else "erratic"
-    return "intermittent" if steady else "lumpy"
+    return str(demand_pattern(adi, cv2)[()])

@@ -91,6 +91,17 @@ def _coherent(forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date, met
     return coherent.forecast.drop(columns="base_mean"), coherent.levels
 
 
+def _totals_metadata(totals: pd.DataFrame, rows: int, last: BacktestRecord | None) -> dict[str, object]:
+    """What the UI shows of the forecast's totals: the method, which backtest chose it, units per market."""
+    per_market = totals[totals["level"] == "market"].groupby("market")["mean"].sum().round(0).reset_index()
+    return {
+        "dagster/row_count": rows,
+        "method": str(totals["method"].iloc[0]) if len(totals) else BOTTOM_UP,
+        "chosen_by_backtest_of": str(last.as_of) if last else "none (no backtest yet: bottom_up)",
+        "units_by_market_over_horizon": dg.MetadataValue.md(per_market.to_markdown(index=False)),
+    }
+
+
 def _totals_frame(levels: pd.DataFrame, method: str, model_version: str, as_of: dt.date) -> pd.DataFrame:
     """publish.forecast_totals from `ml.hierarchy.Reconciled.levels`: the levels above the SKUs, category 'all' on markets."""
     totals = levels[levels["level"] != BOTTOM].drop(columns="sku")
@@ -341,19 +352,7 @@ def demand_forecast(
     saved = "saved to" if decision.retrain else "reused from"
     context.log.info(f"model {saved} {model_folder}; {len(files)} plots in {Path(artifacts.exports) / PLOTS_FOLDER}")
     by_market = frame.groupby("market")[["p10", "p50", "mean", "p90"]].sum().round(0).reset_index()
-    by_market_day = totals[totals["level"] == "market"]
-    yield dg.MaterializeResult(
-        asset_key=TOTALS,
-        metadata={
-            "dagster/row_count": total_rows,
-            "as_of": str(as_of),
-            "method": method,
-            "chosen_by_backtest_of": str(last.as_of) if last else "none (no backtest yet: bottom_up)",
-            "units_by_market_over_horizon": dg.MetadataValue.md(
-                by_market_day.groupby("market")["mean"].sum().round(0).reset_index().to_markdown(index=False)
-            ),
-        },
-    )
+    yield dg.MaterializeResult(asset_key=TOTALS, metadata=_totals_metadata(totals, total_rows, last))
     yield dg.MaterializeResult(
         asset_key=FORECAST,
         metadata={
