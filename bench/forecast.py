@@ -77,7 +77,9 @@ from ml.series_selection import active_series
 PROFILES = ("tidy", "messy")
 DEFAULT_SCALE = {"tidy": 1.0, "messy": 1.0}
 DEFAULT_DAYS = {"tidy": 760, "messy": 760}
-KEY_METRICS = ("weekly_wape", "weekly_wape_ratio_to_naive", "rmsse", "wape", "mean_bias", "below_p10", "above_p90")
+KEY_METRICS = (
+    "weekly_wape", "weekly_wape_ratio_to_naive", "rmsse", "wape", "mean_bias", "mean_bias_regular", "below_p10", "above_p90",
+)
 """The side-by-side table's columns, each once per input: what the gate judges, what the targets name."""
 SHORT_NAMES = {"weekly_wape_ratio_to_naive": "ratio_snaive", "wape": "daily_p50_wape"}
 

@@ -393,6 +393,7 @@ def sample_training_rows(
     inactive_after_days: int,
     rng: np.random.Generator,
     row_sample: float = 1.0,
+    max_rows: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Deterministic (series, origin, horizon, target units) training rows.
 
@@ -401,8 +402,11 @@ def sample_training_rows(
     the series was active at the origin o = t - h (same rule as forecasting,
     so the model learns on the population it is asked about). `row_sample`
     < 1 keeps that share of the rows at random (training cost is linear in
-    rows; neighbouring days carry overlapping information). All targets
-    are <= the panel's last day, so training never sees past the origin.
+    rows; neighbouring days carry overlapping information), and `max_rows`
+    at most that many (the ones drawn first: the sample a smaller
+    `row_sample` would give), so a merchant with ten times the series does
+    not train ten times as long. All targets are <= the panel's last day, so
+    training never sees past the origin.
     """
     T = ctx.panel.n_days - 1
     t_days = np.arange(max(T - train_days + 1, 1), T + 1)
@@ -413,10 +417,13 @@ def sample_training_rows(
     u = rng.random(len(s))  # drawn for every candidate so the sample does not depend on row_sample's value
     o = t - h
     keep = (o >= 0) & (u < row_sample)
-    s, t, h, o = s[keep], t[keep], h[keep], o[keep]
+    s, t, h, o, u = s[keep], t[keep], h[keep], o[keep], u[keep]
     last = ctx.L[s, o]
     keep = (last >= 0) & (o - last <= inactive_after_days)
-    s, o, h, t = s[keep], o[keep], h[keep], t[keep]
+    s, o, h, t, u = s[keep], o[keep], h[keep], t[keep], u[keep]
+    if max_rows is not None and len(s) > max_rows:
+        first_drawn = np.sort(np.argpartition(u, max_rows - 1)[:max_rows])  # keeps the rows' order
+        s, o, h, t = s[first_drawn], o[first_drawn], h[first_drawn], t[first_drawn]
     return s, o, h, ctx.panel.Y[s, t]
 
 

@@ -353,6 +353,7 @@ def train_forecast(prep: PreparedForecast) -> ForecastResult:
     rng = np.random.default_rng(seed)
     s, o, h, y = sample_training_rows(
         ctx, H, config.train_days, config.horizons_per_day, prep.inactive_after_days, rng, config.row_sample,
+        config.max_training_rows,
     )
     if len(y) == 0:
         raise ValueError(f"history up to {prep.as_of} is too short to train on (no origin with a later day)")

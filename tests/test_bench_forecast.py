@@ -99,7 +99,8 @@ def test_both_profiles_side_by_side(tmp_path, bench, capsys):
     table = figures["side_by_side"]
     models = ["lightgbm", "seasonal_naive_7", "naive_1", "mean_28", "zero", "auto_ets", "croston_optimized"]
     assert table["index"] == models
-    metrics = ["weekly_wape", "ratio_snaive", "rmsse", "daily_p50_wape", "mean_bias", "below_p10", "above_p90"]
+    metrics = ["weekly_wape", "ratio_snaive", "rmsse", "daily_p50_wape", "mean_bias", "mean_bias_regular", "below_p10",
+               "above_p90"]
     assert table["columns"] == [[m, p] for m in metrics for p in ("tidy", "messy")]  # each metric's profiles adjacent
     values = pd.DataFrame(table["data"], index=models)
     assert values.iloc[:, 0].notna().all() and values.iloc[:, 1].notna().all()  # weekly WAPE of every model, both

@@ -165,3 +165,25 @@ def test_training_rows_target_on_or_before_panel_end_and_series_active_at_origin
     # same seed, same rows
     s2, o2, h2, _ = sample_training_rows(ctx, 56, 420, 1, 91, np.random.default_rng(7))
     assert np.array_equal(s, s2) and np.array_equal(o, o2) and np.array_equal(h, h2)
+
+
+def test_a_row_cap_keeps_the_rows_a_smaller_sample_would_have_drawn():
+    history = make_history(n_skus=8, days=500, end=END, seed=3)
+    ctx = build_context(build_panel(history, END), 56)
+    full = sample_training_rows(ctx, 56, 420, 1, 91, np.random.default_rng(7), row_sample=0.5)
+    capped = sample_training_rows(ctx, 56, 420, 1, 91, np.random.default_rng(7), row_sample=0.5, max_rows=1000)
+    assert len(capped[0]) == 1000 < len(full[0])
+    rows = {tuple(r) for r in np.column_stack(full[:3]).tolist()}
+    assert all(tuple(r) in rows for r in np.column_stack(capped[:3]).tolist())  # a subset, same targets
+    keys = capped[0] * 10**6 + capped[1] * 100 + capped[2]
+    full_keys = full[0] * 10**6 + full[1] * 100 + full[2]
+    order = {k: i for i, k in enumerate(full_keys.tolist())}
+    assert np.all(np.diff([order[k] for k in keys.tolist()]) > 0)  # in their original order
+    # the cap is what a smaller row_sample gives: the rows whose draw came first
+    n = len(sample_training_rows(ctx, 56, 420, 1, 91, np.random.default_rng(7), row_sample=0.2)[0])
+    smaller = sample_training_rows(ctx, 56, 420, 1, 91, np.random.default_rng(7), row_sample=0.2)
+    same = sample_training_rows(ctx, 56, 420, 1, 91, np.random.default_rng(7), row_sample=0.5, max_rows=n)
+    assert all(np.array_equal(a, b) for a, b in zip(smaller, same))
+    # a cap above the sample changes nothing
+    above = sample_training_rows(ctx, 56, 420, 1, 91, np.random.default_rng(7), row_sample=0.5, max_rows=10**9)
+    assert all(np.array_equal(a, b) for a, b in zip(full, above))
