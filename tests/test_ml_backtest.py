@@ -183,3 +183,20 @@ def test_baselines_see_only_days_up_to_each_origin():
 def test_unknown_baseline_is_refused():
     with pytest.raises(ValueError, match="unknown baselines"):
         bt.backtest(_history(), AS_OF, horizon_days=H, n_windows=1, config=FAST, baselines=("prophet",))
+
+
+def test_the_gate_fails_a_forecast_of_nothing_that_daily_p50_wape_would_have_passed():
+    """Issue 16: an all-zero 'model' scores weekly WAPE exactly 1, which does not beat the zero baseline (a tie proves
+    nothing), while on intermittent series its daily p50 WAPE (1.0) can sit below seasonal naive's, the old gate."""
+    result, _ = _run()
+    p = result.predictions.assign(p10=0.0, p50=0.0, p90=0.0, mean=0.0)
+    # intermittent series only: where "same weekday last week" pays for every sale it repeats
+    intermittent = p[p["demand_class"].isin(["intermittent", "lumpy"])]
+    assert not intermittent.empty
+    ws = result.by_window_series.merge(intermittent[["window", "sku", "market"]].drop_duplicates(), on=["window", "sku", "market"])
+    table = bt.summarise(intermittent, ws, n_windows=3, horizon_days=H)
+    overall = table[table["scope"] == "overall"].set_index("model")
+    assert overall.loc["lightgbm", "weekly_wape"] == pytest.approx(1.0) == overall.loc["zero", "weekly_wape"]
+    verdict = bt.gate_verdict(overall)
+    assert not verdict.passed and "does not beat zero 1.000" in verdict.summary()
+    assert overall.loc["lightgbm", "wape"] < overall.loc["seasonal_naive_7", "wape"]  # the daily p50 WAPE it would pass
