@@ -55,7 +55,8 @@ def test_the_next_planning_day_reuses_the_model_and_a_forced_run_retrains(tmp_pa
     assert sorted(p.name for p in models.iterdir()) == sorted([first["model_version"], forced["model_version"]])
 
 
-def test_the_forecast_publishes_totals_coherent_with_its_skus_by_the_method_the_backtest_chose(tmp_path):
+def _backtest_and_forecast(tmp_path) -> tuple:
+    """A small warehouse, its backtest (one window) and forecast materialized; its path and the run's result."""
     path = tmp_path / "w.duckdb"
     _warehouse(path, AS_OF)
     resources = {
@@ -67,11 +68,21 @@ def test_the_forecast_publishes_totals_coherent_with_its_skus_by_the_method_the_
     result = dg.materialize([forecast_accuracy, demand_forecast], resources=resources,
                             run_config={"ops": {"forecast_accuracy": config, "publish__demand_forecast": config}})
     assert result.success
+    return path, result
+
+
+def _accuracy_event(result):
+    [event] = [m for m in result.asset_materializations_for_node("forecast_accuracy") if m.asset_key.path[-1] == "forecast_accuracy"]
+    return event
+
+
+def test_the_forecast_publishes_totals_coherent_with_its_skus_by_the_method_the_backtest_chose(tmp_path):
+    path, result = _backtest_and_forecast(tmp_path)
     [(method,)] = _query(path, "select reconciliation from audit.backtest_runs")
     assert method in METHODS
     [totals] = [m for m in result.asset_materializations_for_node("publish__demand_forecast") if m.asset_key == TOTALS]
     assert totals.metadata["method"].value == method
-    [accuracy] = [m for m in result.asset_materializations_for_node("forecast_accuracy") if m.asset_key.path[-1] == "forecast_accuracy"]
+    accuracy = _accuracy_event(result)
     assert "bottom_up" in accuracy.metadata["reconciliation_scores"].value
     # every total is the sum of the SKU forecasts below it, day by day; markets carry category 'all'
     mismatched = _query(path, """
@@ -88,3 +99,17 @@ def test_the_forecast_publishes_totals_coherent_with_its_skus_by_the_method_the_
     assert mismatched == [(0,)]
     [(levels, markets)] = _query(path, "select list(distinct level order by level), count(distinct market) from plan_next.forecast_totals")
     assert levels == ["market", "market/category"] and markets == 2
+
+
+def test_a_failing_comparison_of_reconciliations_falls_back_to_summing_up_and_says_so(tmp_path, monkeypatch):
+    import orchestration.defs.forecast.assets as forecast_assets
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("solver failed")
+
+    monkeypatch.setattr(forecast_assets, "choose_method", broken)
+    path, result = _backtest_and_forecast(tmp_path)
+    assert _query(path, "select reconciliation from audit.backtest_runs") == [("bottom_up",)]
+    accuracy = _accuracy_event(result)
+    assert accuracy.metadata["reconciliation_reason"].value == "bottom_up: the comparison failed (solver failed)"
+    assert _query(path, "select distinct method from plan_next.forecast_totals") == [("bottom_up",)]

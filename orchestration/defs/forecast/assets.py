@@ -33,7 +33,7 @@ from ml.backtest import GATE_BASELINES, GATE_METRICS, MODEL, NAIVE, WATCHED_BASE
 from ml.backtest_cadence import BacktestRecord, Cadence
 from ml.backtest_run import BacktestDecision, decide_backtest, proven
 from ml.backtest_store import last_backtest, save_backtest, stage_last_backtest
-from ml.hierarchy import BOTTOM_UP, BOTTOM, choose_method, reconcile
+from ml.hierarchy import BOTTOM, BOTTOM_UP, MethodChoice, choose_method, reconcile
 from ml.plots import market_forecast_pngs, markdown_image, write_pngs
 from ml.registry import save_model
 from ml.retrain_cadence import forecast_or_reuse
@@ -89,6 +89,23 @@ def _coherent(forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date, met
                                        mean=pd.Series(dtype=float))
     coherent = reconcile(forecast, history, as_of, method)
     return coherent.forecast.drop(columns="base_mean"), coherent.levels
+
+
+def _choose_reconciliation(context: dg.AssetExecutionContext, predictions: pd.DataFrame, history: pd.DataFrame
+                           ) -> MethodChoice:
+    """The backtest's choice of reconciliation; bottom-up, said as a warning, when the comparison itself fails.
+
+    Bottom-up leaves the SKU forecasts as the model made them, so a merchant whose
+    totals cannot be compared (a solver or a fit that fails on odd data) still gets
+    its plan, with totals that are the sums of its SKUs.
+    """
+    try:
+        choice = choose_method(predictions, history)
+    except Exception as exc:  # noqa: BLE001 - any failure of the comparison falls back to what needs no proof
+        context.log.warning(f"hierarchy: could not compare the reconciliation methods ({exc}); the totals are summed up")
+        return MethodChoice(BOTTOM_UP, f"bottom_up: the comparison failed ({exc})", pd.DataFrame())
+    context.log.info(f"hierarchy: {choice.reason}")
+    return choice
 
 
 def _totals_metadata(totals: pd.DataFrame, rows: int, last: BacktestRecord | None) -> dict[str, object]:
@@ -159,8 +176,7 @@ def run_backtest(
         baseline_jobs=config.baseline_jobs, holiday_subdivisions=subdivisions,
     )
     overall = result.overall()
-    choice = choose_method(result.predictions, history)  # how the forecast's totals are made coherent (ml/hierarchy.py)
-    context.log.info(f"hierarchy: {choice.reason}")
+    choice = _choose_reconciliation(context, result.predictions, history)
     record = proven(decision.fresh_record(context.run_id), time.perf_counter() - t0,
                     float(overall.loc[MODEL, "weekly_wape"]), float(overall.loc[NAIVE, "weekly_wape"]), gate_verdict(overall).passed)
     record = dataclasses.replace(record, reconciliation=choice.method)
@@ -335,7 +351,14 @@ def demand_forecast(
         last = last_backtest(conn)
     method = (last.reconciliation if last else None) or BOTTOM_UP
     context.log.info(f"forecast totals: {method} (chosen by the backtest of {last.as_of if last else 'none: no backtest yet'})")
-    forecast, levels = _coherent(result.forecast, history, as_of, method)
+    try:
+        forecast, levels = _coherent(result.forecast, history, as_of, method)
+    except Exception as exc:  # noqa: BLE001 - MinTrace failing on today's data must not stop the plan
+        if method == BOTTOM_UP:
+            raise
+        context.log.warning(f"forecast totals: {method} failed ({exc}); summed up (bottom_up) instead")
+        method = BOTTOM_UP
+        forecast, levels = _coherent(result.forecast, history, as_of, method)
     frame = forecast.assign(as_of=pd.Timestamp(as_of), model_version=result.model_version)
     totals = _totals_frame(levels, method, result.model_version, as_of)
     with warehouse.get_connection() as conn:
