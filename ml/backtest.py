@@ -33,6 +33,7 @@ from ml import forecast as fc
 from ml import metrics
 from ml.baselines import naive, seasonal_naive, seasonal_naive_scale, window_average
 from ml.bulk_orders import regular_demand
+from ml.calibration import Scales, apply_scales, fit_scales
 from ml.demand_class import classify
 from ml.model import ModelConfig, progress
 from ml.panel import build_panel, to_timestamp
@@ -42,9 +43,9 @@ from ml.stat_baselines import FIT_DAYS, STAT_BASELINES, statsforecast_baselines
 DEFAULT_WINDOWS = 4
 BASELINE_FIT_DAYS = FIT_DAYS
 # 2: AutoETS without a trend (ml.stat_baselines); 3: baselines on the dense panel, naive 1, mean 28, zero,
-# weekly WAPE and RMSSE, the gate against three baselines; 4: scores per demand class. Bump when windows or
-# scoring change meaning: the cadence (ml.backtest_cadence) then reruns.
-METHOD_VERSION = "4"
+# weekly WAPE and RMSSE, the gate against three baselines; 4: scores per demand class; 5: the band calibrated
+# per class, held out. Bump when windows or scoring change meaning: the cadence (ml.backtest_cadence) then reruns.
+METHOD_VERSION = "5"
 
 MODEL = "lightgbm"
 NAIVE = "seasonal_naive_7"
@@ -129,6 +130,8 @@ METRIC_COLUMNS = [
     "selling_weeks",
     "bulk_units",
     "mean_bias_regular",
+    "below_p10_calibrated",
+    "above_p90_calibrated",
 ]
 
 
@@ -170,21 +173,30 @@ class BacktestResult:
             actual_units;
         mean_bias_regular = bias of the model's `mean` against the regular
             demand (actual_regular): what the forecast is for. mean_bias
-            stays the bias against all that sold.
+            stays the bias against all that sold;
+        below_p10_calibrated / above_p90_calibrated = below_p10 / above_p90
+            of the band the forecast publishes, calibrated per demand class
+            (`ml.calibration`), each window scaled by factors fitted on the
+            other windows only (held out); NaN for the baselines.
     by_window_series: window x series x model totals, MASE and RMSSE.
     predictions: window x series x day: demand_class (at the window's origin),
         actual, actual_regular (a bulk day's units replaced by the series'
         busy day, `ml.bulk_orders.regular_demand`), p10, p50,
-        p90, mean and one
+        p90, mean, p10_calibrated / p90_calibrated (the band scaled by
+        factors fitted on the other windows, `ml.calibration`) and one
         column per baseline (`MODEL_COLUMNS`; the zero forecast has none).
     windows: one row per window: origin, first/last scored day, training end,
         series scored, training rows, model_version, seconds per model.
+    quantile_scales: the factors on p10 / p90 per demand class fitted on
+        all windows (`ml.calibration.fit_scales`): what the published
+        forecast's band is scaled by.
     """
 
     metrics: pd.DataFrame
     by_window_series: pd.DataFrame
     predictions: pd.DataFrame
     windows: pd.DataFrame
+    quantile_scales: Scales | None = None
 
     @property
     def models(self) -> list[str]:
@@ -253,6 +265,8 @@ def _scope_metrics(
                 "mean_bias_regular": (
                     metrics.bias(p["actual_regular"], p[cols.mean]) if cols.mean and cols.mean in p else np.nan
                 ),
+                "below_p10_calibrated": float((a < p["p10_calibrated"]).mean()) if model == MODEL and len(a) else np.nan,
+                "above_p90_calibrated": float((a > p["p90_calibrated"]).mean()) if model == MODEL and len(a) else np.nan,
                 "wape_ratio_to_naive": wape / naive_wape if naive_wape else np.nan,
                 **scope_sizes,
             }
@@ -455,7 +469,7 @@ def backtest(
             f"backtest window {k} origin={origin.date()} series={len(series)} weekly wape {scores} "
             f"({time.perf_counter() - tw:.1f}s)"
         )
-    predictions = pd.concat(preds, ignore_index=True)
+    predictions = _with_held_out_band(pd.concat(preds, ignore_index=True))
     by_window_series = pd.concat(per_series, ignore_index=True)
     table = summarise(predictions, by_window_series, n_windows, H)
     overall = table[table["scope"] == "overall"].set_index("model")
@@ -469,4 +483,15 @@ def backtest(
         by_window_series=by_window_series,
         predictions=predictions,
         windows=pd.DataFrame(windows),
+        quantile_scales=fit_scales(predictions),
     )
+
+
+def _with_held_out_band(predictions: pd.DataFrame) -> pd.DataFrame:
+    """`predictions` with p10_calibrated / p90_calibrated: each window's band scaled by factors fitted on the others."""
+    parts = []
+    for window, rows in predictions.groupby("window", sort=False):
+        others = predictions[predictions["window"] != window]
+        scaled = apply_scales(rows, rows["demand_class"].to_numpy(), fit_scales(others) if len(others) else {})
+        parts.append(scaled[["p10", "p90"]].rename(columns={"p10": "p10_calibrated", "p90": "p90_calibrated"}))
+    return predictions.join(pd.concat(parts))

@@ -87,6 +87,7 @@ class BacktestRecord:
     ran_at: dt.datetime | None = None
     gate_passed: bool | None = None
     reconciliation: str | None = None  # the method the backtest chose for the hierarchy (ml.hierarchy.choose_method)
+    quantile_scales: dict | None = None  # class -> (factor on p10, factor on p90), ml.calibration
 
     @property
     def passed(self) -> bool:

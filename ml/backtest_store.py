@@ -17,6 +17,7 @@ the same either way, and the published tables always carry a result.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 
@@ -44,7 +45,8 @@ create table if not exists {RUNS} (
     reason varchar,
     ran_at timestamp not null,
     gate_passed boolean,
-    reconciliation varchar
+    reconciliation varchar,
+    quantile_scales varchar
 )
 """
 # a store from before the gate's verdict was kept (backtest method 2) gets the column, null: its record
@@ -53,6 +55,7 @@ create table if not exists {RUNS} (
 RUNS_MIGRATIONS = (
     f"alter table {RUNS} add column if not exists gate_passed boolean",
     f"alter table {RUNS} add column if not exists reconciliation varchar",
+    f"alter table {RUNS} add column if not exists quantile_scales varchar",
 )
 
 
@@ -72,17 +75,18 @@ def last_backtest(conn: duckdb.DuckDBPyConnection) -> BacktestRecord | None:
         )
         select as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at,
             {"gate_passed" if "gate_passed" in columns else "null::boolean"},
-            {"reconciliation" if "reconciliation" in columns else "null::varchar"}
+            {"reconciliation" if "reconciliation" in columns else "null::varchar"},
+            {"quantile_scales" if "quantile_scales" in columns else "null::varchar"}
         from latest
         """
     ).fetchone()
     if row is None:
         return None
-    as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at, gate_passed, method = row
+    as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at, gate_passed, method, scales = row
     return BacktestRecord(
         as_of=as_of, fingerprint=fingerprint, shape=DataShape(tuple(markets), int(n_series)), seconds=float(seconds),
         wape_model=float(wape_model), wape_naive=float(wape_naive), run_id=run_id, ran_at=ran_at, gate_passed=gate_passed,
-        reconciliation=method,
+        reconciliation=method, quantile_scales={k: tuple(v) for k, v in json.loads(scales).items()} if scales else None,
     )
 
 
@@ -102,10 +106,10 @@ def save_backtest(conn: duckdb.DuckDBPyConnection, record: BacktestRecord, reaso
             conn.execute(f"create or replace table {stored} as select * from {staged(table)}")
         conn.execute(
             f"insert into {RUNS} (run_id, as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, reason, "
-            "ran_at, gate_passed, reconciliation) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "ran_at, gate_passed, reconciliation, quantile_scales) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [record.run_id, record.as_of, record.fingerprint, list(record.shape.markets), record.shape.n_series,
              record.seconds, record.wape_model, record.wape_naive, reason, record.ran_at or _utc_now(), record.gate_passed,
-             record.reconciliation],
+             record.reconciliation, json.dumps(record.quantile_scales) if record.quantile_scales is not None else None],
         )
         conn.execute("commit")
     except BaseException:

@@ -33,6 +33,7 @@ from ml.backtest import GATE_BASELINES, GATE_METRICS, MODEL, NAIVE, WATCHED_BASE
 from ml.backtest_cadence import BacktestRecord, Cadence
 from ml.backtest_run import BacktestDecision, decide_backtest, proven
 from ml.backtest_store import last_backtest, save_backtest, stage_last_backtest
+from ml.calibration import calibrate_forecast
 from ml.hierarchy import BOTTOM, BOTTOM_UP, MethodChoice, choose_method, reconcile
 from ml.plots import market_forecast_pngs, markdown_image, write_pngs
 from ml.registry import save_model
@@ -157,7 +158,8 @@ def _accuracy_metadata(metrics: pd.DataFrame) -> dict[str, object]:
         "weekly_wape_by_demand_class": _md(by("demand_class")),
         "calibration_by_demand_class": _md(
             metrics[(metrics["scope"] == "demand_class") & (metrics["model"] == MODEL)][
-                ["scope_value", "n_series", "actual_units", "below_p10", "above_p90", "mean_bias", "weekly_wape_ratio_to_naive"]
+                ["scope_value", "n_series", "actual_units", "below_p10", "above_p90", "below_p10_calibrated",
+                 "above_p90_calibrated", "mean_bias", "weekly_wape_ratio_to_naive"]
             ].rename(columns={"scope_value": "demand_class"})
         ),
         "weekly_wape_by_category": _md(by("category")),
@@ -179,7 +181,7 @@ def run_backtest(
     choice = _choose_reconciliation(context, result.predictions, history)
     record = proven(decision.fresh_record(context.run_id), time.perf_counter() - t0,
                     float(overall.loc[MODEL, "weekly_wape"]), float(overall.loc[NAIVE, "weekly_wape"]), gate_verdict(overall).passed)
-    record = dataclasses.replace(record, reconciliation=choice.method)
+    record = dataclasses.replace(record, reconciliation=choice.method, quantile_scales=result.quantile_scales)
     with warehouse.get_connection() as conn:  # staged typed and checked first, then kept with its record
         rows = {
             "forecast_accuracy": stage_table(conn, "forecast_accuracy", result.metrics.assign(as_of=as_of), context.run_id),
@@ -191,7 +193,8 @@ def run_backtest(
     detail = windows[["window", "origin", "n_series", "training_rows", "model_version"]
                      + [c for c in result.windows.columns if c.startswith("seconds_")]]
     return record, rows, {"windows_detail": _md(detail), "backtest_seconds": round(record.seconds, 1),
-                          "reconciliation_scores": _md(choice.scores), "reconciliation_reason": choice.reason}
+                          "reconciliation_scores": _md(choice.scores), "reconciliation_reason": choice.reason,
+                          "quantile_scales": dg.MetadataValue.json(result.quantile_scales or {})}
 
 
 @dg.multi_asset(
@@ -359,7 +362,10 @@ def demand_forecast(
         context.log.warning(f"forecast totals: {method} failed ({exc}); summed up (bottom_up) instead")
         method = BOTTOM_UP
         forecast, levels = _coherent(result.forecast, history, as_of, method)
-    frame = forecast.assign(as_of=pd.Timestamp(as_of), model_version=result.model_version)
+    scales = (last.quantile_scales if last else None) or {}
+    frame = calibrate_forecast(forecast, history, as_of, scales).assign(
+        as_of=pd.Timestamp(as_of), model_version=result.model_version
+    )
     totals = _totals_frame(levels, method, result.model_version, as_of)
     with warehouse.get_connection() as conn:
         metrics = read_sql(conn, f"select * from {staged('forecast_accuracy')}")
@@ -382,6 +388,7 @@ def demand_forecast(
             "dagster/row_count": rows,
             "as_of": str(as_of),
             "reconciliation": method,
+            "quantile_scales": dg.MetadataValue.json({k: list(v) for k, v in scales.items()}),
             "model_version": result.model_version,
             "model": decision.note(),
             "model_retrained": decision.retrain,
