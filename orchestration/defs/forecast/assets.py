@@ -7,7 +7,10 @@ its record live in audit.backtest_* via ml/backtest_store.py), and a run that
 reuses it stages the stored result like a fresh one;
 `demand_forecast` depends on it, so a model that loses to a simple baseline
 never publishes, and its own blocking Great Expectations check keeps a broken
-forecast from the inventory plan. `demand_forecast` always forecasts from the
+forecast from the inventory plan. The backtest also chooses how the forecast
+is made coherent with its totals (ml/hierarchy.py) and fits the band's
+calibration per demand class (ml/calibration.py); `demand_forecast` applies
+both and publishes the totals as `forecast_totals`. `demand_forecast` always forecasts from the
 planning date with the newest history, but trains its boosters on a cadence
 too (ml/retrain_cadence.py decides): between retrains the last saved model
 predicts. Both read the gated training data
@@ -82,7 +85,7 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
     return dg.MetadataValue.md(frame.round(3).to_markdown(index=False))
 
 
-def _coherent(forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date, method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _reconciled(forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date, method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The SKU forecast and every level's totals, made coherent by `method` (ml/hierarchy.py); nothing to sum: as is."""
     if forecast.empty:
         levels = pd.DataFrame({c: pd.Series(dtype=object) for c in ("level", "market", "category", "sku", "forecast_date")})
@@ -90,6 +93,24 @@ def _coherent(forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date, met
                                        mean=pd.Series(dtype=float))
     coherent = reconcile(forecast, history, as_of, method)
     return coherent.forecast.drop(columns="base_mean"), coherent.levels
+
+
+def _coherent(context: dg.AssetExecutionContext, forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date,
+              last: BacktestRecord | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The forecast reconciled by the method the last backtest chose, its totals and the method used.
+
+    A MinTrace that fails on today's data is replaced by summing up, with a
+    warning: the plan is never stopped by its totals.
+    """
+    method = (last.reconciliation if last else None) or BOTTOM_UP
+    context.log.info(f"forecast totals: {method} (chosen by the backtest of {last.as_of if last else 'none: no backtest yet'})")
+    try:
+        return (*_reconciled(forecast, history, as_of, method), method)
+    except Exception as exc:  # noqa: BLE001 - MinTrace failing on today's data must not stop the plan
+        if method == BOTTOM_UP:
+            raise
+        context.log.warning(f"forecast totals: {method} failed ({exc}); summed up (bottom_up) instead")
+        return (*_reconciled(forecast, history, as_of, BOTTOM_UP), BOTTOM_UP)
 
 
 def _choose_reconciliation(context: dg.AssetExecutionContext, predictions: pd.DataFrame, history: pd.DataFrame
@@ -320,7 +341,9 @@ def _verdict_metadata(overall: pd.DataFrame, proven_on: dt.date, verdict: GateVe
             "Always forecast from the planning date with features of the newest history; the models are trained again "
             "only every forecast.retrain_every_days (7) planning days, or when none is saved, the settings changed, a series "
             "is in a market or category the model does not know, or the run config sets force_retrain; other runs predict "
-            "with the last saved model (ml/retrain_cadence.py). "
+            "with the last saved model (ml/retrain_cadence.py). Days of one-off bulk orders are learned as the "
+            "series' busy day (ml/bulk_orders.py), the means are reconciled with their totals (forecast_totals) and "
+            "the p10-p90 band is scaled per demand class by the last backtest's calibration (ml/calibration.py). "
             "A plot per market is attached and written to CROSSDOCK_EXPORTS/forecast_plots/.",
         ),
         dg.AssetSpec(
@@ -352,17 +375,8 @@ def demand_forecast(
         context.log.warning(result.bulk.describe())
     with warehouse.get_connection() as conn:
         last = last_backtest(conn)
-    method = (last.reconciliation if last else None) or BOTTOM_UP
-    context.log.info(f"forecast totals: {method} (chosen by the backtest of {last.as_of if last else 'none: no backtest yet'})")
-    try:
-        forecast, levels = _coherent(result.forecast, history, as_of, method)
-    except Exception as exc:  # noqa: BLE001 - MinTrace failing on today's data must not stop the plan
-        if method == BOTTOM_UP:
-            raise
-        context.log.warning(f"forecast totals: {method} failed ({exc}); summed up (bottom_up) instead")
-        method = BOTTOM_UP
-        forecast, levels = _coherent(result.forecast, history, as_of, method)
-    scales = (last.quantile_scales if last else None) or {}
+    forecast, levels, method = _coherent(context, result.forecast, history, as_of, last)
+    scales = (last.quantile_scales if last else None) or {}  # ml/calibration.py: the band per demand class
     frame = calibrate_forecast(forecast, history, as_of, scales).assign(
         as_of=pd.Timestamp(as_of), model_version=result.model_version
     )
