@@ -10,7 +10,9 @@ Modules, one job each:
   `json_lines` (JSON Lines read line by line), `unsafe_values` (NUL bytes, over-long values, open quotes:
   flagged and quarantined), `landed` (the landed tables, limits and reason codes they share) and
   `masked_lines` (personal values hidden in a quarantined bad line).
+- `feeds.plain_csv`: tell from a CSV's bytes that none of its values needs cleaning (`is_plain_csv`).
 - `feeds.row_checks`: the contract as SQL that tags every landed row with what it breaks.
+- `feeds.findings`: what the checks found wrong with a file's rows (failing rows only) and the rows without.
 - `feeds.plausibility`: what a row may plausibly say for this merchant.
 - `feeds.file_dates`: the date a landing file speaks for.
 - `feeds.new_versions`: insert a file's good rows, skipping repeats of the latest version.
@@ -21,5 +23,6 @@ Modules, one job each:
   `mapping_model` (the rule types), `mapping_load` (YAML and `extends`), `mapping_shipped`
   (feeds/mappings/*.yaml), `mapping_schema` (the keys a file allows), `mapping_checks`
   (error context, setting checks), `mapping_numbers`, `mapping_timestamps`, `mapping_countries`,
-  `mapping_conditions` (one converter or test each, YAML and SQL) and `mapping_sql` (the generated statement).
+  `mapping_conditions` (one converter or test each, YAML and SQL) and `mapping_sql` (the generated statement);
+  `feeds.mappings` holds the shipped mappings (Shopify orders, invoice lines) as YAML.
 """

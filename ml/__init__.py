@@ -9,10 +9,14 @@ Modules, one job each:
 - `ml.calendar_features`: per market x day holiday / sales-event arrays.
 - `ml.features`: leakage-free direct multi-horizon features and training-row sampling.
 - `ml.model`: one global LightGBM per quantile (p10, p50, p90): train and predict.
-- `ml.baselines`: the seasonal-naive (7 day) baseline.
+- `ml.bulk_orders`: one-off bulk days (a wholesaler's pallet), kept out of what the model learns.
+- `ml.baselines`: seasonal naive (7), naive (1), the 28-day mean, on the dense panel.
 - `ml.stat_baselines`: AutoETS and Croston from statsforecast on the backtest's windows.
-- `ml.metrics`: WAPE, bias, MASE, interval coverage, pinball loss.
-- `ml.backtest`: rolling-origin backtest of the model against the baseline.
+- `ml.metrics`: weekly WAPE, RMSSE, WAPE, bias, MASE, interval coverage, pinball loss.
+- `ml.demand_class`: each series' demand pattern (Syntetos-Boylan) at an origin, for scores per class.
+- `ml.calibration`: the p10-p90 band scaled per demand class, fitted on the backtest.
+- `ml.hierarchy`: the forecast made coherent with its category x market and market totals.
+- `ml.backtest`: rolling-origin backtest of the model against the baselines.
 - `ml.backtest_cadence`: whether the backtest must run again or its last result still holds.
 - `ml.backtest_store`: the backtest's record and latest result in the warehouse (audit.backtest_*).
 - `ml.backtest_run`: a run's decision: read what was proven last and the data's shape, then run or reuse.

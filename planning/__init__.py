@@ -28,6 +28,7 @@ Modules, one job each:
   `scenario_contingencies` (expedite, alternative, reroute), `scenario_impact` (the published
   table) and `scenario_defaults` (the scenarios picked from the data).
 - `planning.inventory_plan`: `build_inventory_plan`, the DataFrame-level builder.
+- `planning.run`: a run's plan from the warehouse tables (`build_plan`: the steps in the order they depend on each other).
 """
 from planning.inventory_plan import PLAN_COLUMNS, build_inventory_plan
 from planning.policy import PlanningPolicy
