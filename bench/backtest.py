@@ -13,30 +13,25 @@ seasonal naive are the same in both runs (the lightgbm WAPE must match), so
 the difference is the baselines' cost, and the WAPE columns show what the
 cheaper yardstick gives up or gains.
 
-Same input as `bench/forecast.py` (its quick stand-in for the mart from the
-demo feeds, or `--history` / `--landing`). Timing lives here, not in tests:
+Same input as `bench/forecast.py` (`bench/demand_history.py`: the tidy demo
+merchant's feeds built like the mart, or `--history` / `--landing`). Timing lives here, not in tests:
 the shared machines are too noisy for time assertions.
 """
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from ml.backtest import MODEL, NAIVE, backtest
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere: python bench/backtest.py
 
-
-def _bench_forecast():
-    """bench/forecast.py, for its history builders (bench/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("bench_forecast", Path(__file__).with_name("forecast.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from bench.demand_history import demo_history, history_from_landing  # noqa: E402
+from ml.backtest import MODEL, NAIVE, backtest  # noqa: E402
 
 
 def timed_backtest(history: pd.DataFrame, as_of, args: argparse.Namespace, fit_days: int) -> dict:
@@ -80,14 +75,13 @@ def main(argv: list[str] | None = None) -> int:
 
         args.after = inspect.signature(backtest).parameters["baseline_fit_days"].default
 
-    bench = _bench_forecast()
     t_load = time.perf_counter()
     if args.landing:
-        history = bench.history_from_landing(args.landing)
+        history = history_from_landing(args.landing)
     elif args.history:
         history = pd.read_parquet(args.history) if args.history.suffix == ".parquet" else pd.read_csv(args.history)
     else:
-        history = bench.demo_history(args.scale, args.days, args.seed)
+        history = demo_history("tidy", args.scale, args.days, args.seed)
     history["demand_date"] = pd.to_datetime(history["demand_date"])
     as_of = history["demand_date"].max().date()
     print(f"history: {len(history):,} rows, {history.groupby(['sku', 'market']).ngroups:,} series, as_of {as_of} "
