@@ -68,13 +68,17 @@ def busy_day(Y: np.ndarray, origin: int, window: int = WINDOW_DAYS) -> np.ndarra
     return q
 
 
+def _bounds(busy: np.ndarray) -> np.ndarray:
+    """The bulk bound of each series from its busy day; infinite without one (no sale: nothing to compare with)."""
+    return np.where(np.isfinite(busy), np.maximum(MIN_UNITS, FACTOR * np.nan_to_num(busy)), np.inf)
+
+
 def bulk_bounds(Y: np.ndarray, origin: int, window: int = WINDOW_DAYS) -> np.ndarray:
     """Units per day above which a day of each series is bulk, learned from the `window` days up to `origin`.
 
     Infinite for a series without a sale in the window (nothing to compare with).
     """
-    q = busy_day(Y, origin, window)
-    return np.where(np.isfinite(q), np.maximum(MIN_UNITS, FACTOR * np.nan_to_num(q)), np.inf)
+    return _bounds(busy_day(Y, origin, window))
 
 
 def regular_demand(Y: np.ndarray, origin: int, window: int = WINDOW_DAYS) -> np.ndarray:
@@ -84,9 +88,8 @@ def regular_demand(Y: np.ndarray, origin: int, window: int = WINDOW_DAYS) -> np.
     regular demand of that day except that the SKU sold, and a bound of ten
     busy days would still teach the forecast an order that size.
     """
-    q = busy_day(Y, origin, window)
-    bounds = np.where(np.isfinite(q), np.maximum(MIN_UNITS, FACTOR * np.nan_to_num(q)), np.inf)
-    return np.where(Y > bounds[:, None], np.nan_to_num(q)[:, None], Y)
+    busy = busy_day(Y, origin, window)
+    return np.where(Y > _bounds(busy)[:, None], np.nan_to_num(busy)[:, None], Y)
 
 
 def cap_panel(panel: Panel, window: int = WINDOW_DAYS) -> tuple[Panel, BulkSummary]:

@@ -174,10 +174,15 @@ def build_hierarchy(series: pd.DataFrame) -> Hierarchy:
     return Hierarchy(S=smatrix.to_csr(), nodes=nodes, bottom=bottom, smatrix=smatrix, tags=tags)
 
 
+def _columns_of(h: Hierarchy, frame: pd.DataFrame) -> np.ndarray:
+    """S column of each row of `frame` by sku x market, NaN for a series outside the hierarchy."""
+    col = pd.Series(np.arange(h.n_bottom), index=pd.MultiIndex.from_frame(h.bottom[["sku", "market"]]))
+    return col.reindex(pd.MultiIndex.from_arrays([frame["sku"].astype(str), frame["market"].astype(str)])).to_numpy()
+
+
 def _bottom_positions(h: Hierarchy, frame: pd.DataFrame) -> np.ndarray:
     """S column of each row of `frame` (by sku x market)."""
-    col = pd.Series(np.arange(h.n_bottom), index=pd.MultiIndex.from_frame(h.bottom[["sku", "market"]]))
-    pos = col.reindex(pd.MultiIndex.from_arrays([frame["sku"].astype(str), frame["market"].astype(str)])).to_numpy()
+    pos = _columns_of(h, frame)
     if np.isnan(pos).any():
         raise ValueError("rows for series outside the hierarchy")
     return pos.astype(np.int64)
@@ -209,8 +214,7 @@ def upper_history(h: Hierarchy, history: pd.DataFrame, origin: Day, days: int) -
     Yb = np.zeros((h.n_bottom, days))
     if not recent.empty:
         daily = daily_units(recent, end.date())
-        col = pd.Series(np.arange(h.n_bottom), index=pd.MultiIndex.from_frame(h.bottom[["sku", "market"]]))
-        pos = col.reindex(pd.MultiIndex.from_frame(daily[["sku", "market"]])).to_numpy()
+        pos = _columns_of(h, daily)
         keep = ~np.isnan(pos)
         day = (daily["demand_date"] - start).dt.days.to_numpy()
         np.add.at(Yb, (pos[keep].astype(np.int64), day[keep]), daily["units_sold"].to_numpy()[keep])
