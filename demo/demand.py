@@ -71,6 +71,7 @@ class Demand:
     listed: np.ndarray  # [sku, market] the pair exists at some point
     launch: np.ndarray  # [sku, market] first day the pair can sell
     stop: np.ndarray  # [sku, market] first day without sales (= days when never phased out)
+    momentum: np.ndarray  # [sku, market, day] the AR(1) level factor the realised units drew on (bench/forecast_floor.py)
 
 
 def _seasonality(timeline: Timeline) -> np.ndarray:
@@ -257,7 +258,8 @@ def simulate_demand(catalogue: Catalogue, timeline: Timeline, scale: float, rng:
     # slow-moving momentum (AR(1) in logs: a SKU running hot stays hot for a few weeks).
     shape = rng.uniform(*GAMMA_SHAPE, S)[:, None, None]
     shock = np.exp(rng.normal(-0.5 * MARKET_DAY_NOISE**2, MARKET_DAY_NOISE, (1, M, D)))
-    lam = mu * rng.gamma(shape, 1.0 / shape, (S, M, D)) * shock * _momentum(S, M, D, rng)
+    momentum = _momentum(S, M, D, rng)
+    lam = mu * rng.gamma(shape, 1.0 / shape, (S, M, D)) * shock * momentum
     units = rng.poisson(lam).astype(np.int32)
 
     # A market-day without a single sale would be broken data for the quality gate.
@@ -267,4 +269,4 @@ def simulate_demand(catalogue: Catalogue, timeline: Timeline, scale: float, rng:
         if w.sum() <= 0:
             w = (listed[:, m] & (launch[:, m] <= d) & (stop[:, m] > d)).astype(float) + 1e-9
         units[int(rng.choice(S, p=w / w.sum())), m, d] += 1
-    return Demand(mu=mu, units=units, discount=discount, listed=listed, launch=launch, stop=stop)
+    return Demand(mu=mu, units=units, discount=discount, listed=listed, launch=launch, stop=stop, momentum=momentum)
