@@ -258,8 +258,9 @@ def simulate_demand(catalogue: Catalogue, timeline: Timeline, scale: float, rng:
     # slow-moving momentum (AR(1) in logs: a SKU running hot stays hot for a few weeks).
     shape = rng.uniform(*GAMMA_SHAPE, S)[:, None, None]
     shock = np.exp(rng.normal(-0.5 * MARKET_DAY_NOISE**2, MARKET_DAY_NOISE, (1, M, D)))
+    daily = rng.gamma(shape, 1.0 / shape, (S, M, D))  # drawn before the momentum: the seed's files stay the same
     momentum = _momentum(S, M, D, rng)
-    lam = mu * rng.gamma(shape, 1.0 / shape, (S, M, D)) * shock * momentum
+    lam = mu * daily * shock * momentum
     units = rng.poisson(lam).astype(np.int32)
 
     # A market-day without a single sale would be broken data for the quality gate.
