@@ -2,14 +2,23 @@
 
 Rules are evaluated in priority order and the first that holds wins:
 
-1. 'reorder now': inventory position <= reorder point and an order is
+1. 'expedite or transfer': the stock projection (open purchase orders on
+   their expected day included) runs out before a purchase placed today
+   could arrive (fewer days to the stock-out than the lead time). Ordering
+   cannot save those days; only a faster route or stock from another node can.
+2. 'reorder now': inventory position <= reorder point and an order is
    recommended (the position is already inside the lead-time + safety band).
-2. 'no demand — review stock': d̄ = 0 over the lead time but stock on hand
+3. 'no demand — review stock': d̄ = 0 over the lead time but stock on hand
    (dead or slow stock to sell off, move or write down).
-3. 'reorder soon': the order-by date is within `reorder_soon_days` of as_of.
-4. 'excess': on-hand cover above `excess_cover_days`.
-5. 'ok'.
+4. 'reorder soon': the order-by date is within `reorder_soon_days` of as_of.
+5. 'excess': on-hand cover above `excess_cover_days`.
+6. 'ok'.
 
+'expedite or transfer' comes first because the other verdicts read the
+inventory position, which counts stock on order as if it were on the shelf:
+a row with nothing on hand, a stock-out tomorrow and a purchase order 80
+days out was 'ok' by the position while its own projection ran dry. Its
+recommended order quantity still stands: the order covers what follows.
 'reorder now' outranks 'no demand' because a SKU with no expected demand
 over its lead time (d̄ = 0) can still carry a safety stock (p90 > 0), and an
 order the maths asks for should not be hidden behind a softer label.
@@ -22,13 +31,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+EXPEDITE = "expedite or transfer"
 REORDER_NOW = "reorder now"
 REORDER_SOON = "reorder soon"
 OK = "ok"
 EXCESS = "excess"
 NO_DEMAND = "no demand — review stock"
 
-ACTIONS: tuple[str, ...] = (REORDER_NOW, REORDER_SOON, OK, EXCESS, NO_DEMAND)
+ACTIONS: tuple[str, ...] = (EXPEDITE, REORDER_NOW, REORDER_SOON, OK, EXCESS, NO_DEMAND)
 
 
 def classify_action(
@@ -40,6 +50,8 @@ def classify_action(
     as_of: dt.date,
     reorder_soon_days: int,
     excess_cover_days: float,
+    projected_stockout: pd.DatetimeIndex | pd.Series,
+    lead_time_days: ArrayLike,
 ) -> NDArray[np.object_]:
     """Action per row, by the priority rules in the module docstring.
 
@@ -52,6 +64,9 @@ def classify_action(
         as_of: plan date.
         reorder_soon_days: window (days) for 'reorder soon'.
         excess_cover_days: cover (days) above which stock is 'excess'.
+        projected_stockout: the day the projected stock runs out (NaT = not
+            within the forecast horizon), for rule 1.
+        lead_time_days: days from ordering to arrival, per row.
     """
     now = np.asarray(reorder_now, dtype=bool)
     d = np.asarray(mean_daily_demand, dtype=float)
@@ -62,8 +77,10 @@ def classify_action(
     soon = np.asarray(order_by.notna() & (order_by <= soon_limit), dtype=bool)
     excess = np.nan_to_num(cover, nan=-np.inf) > excess_cover_days
     no_demand = (d == 0) & (oh > 0)
+    days_to_stockout = np.asarray((pd.DatetimeIndex(projected_stockout) - pd.Timestamp(as_of).normalize()).days, dtype=float)
+    before_supply = np.nan_to_num(days_to_stockout, nan=np.inf) < np.asarray(lead_time_days, dtype=float)  # NaT: never
     return np.select(
-        [now, no_demand, soon, excess],
-        [REORDER_NOW, NO_DEMAND, REORDER_SOON, EXCESS],
+        [before_supply, now, no_demand, soon, excess],
+        [EXPEDITE, REORDER_NOW, NO_DEMAND, REORDER_SOON, EXCESS],
         default=OK,
     ).astype(object)

@@ -82,7 +82,9 @@ def test_reorder_now_hand_worked_row() -> None:
     # S - IP = 886.24 - 150 = 736.24 -> 31 packs of 24 = 744
     assert row["recommended_order_qty"] == 744
     assert row["recommended_order_qty"] % 24 == 0 and row["recommended_order_qty"] >= 500
-    assert row["action"] == "reorder now"
+    # 100 on hand last 10 days, an order placed today lands in 30: the order is due, but only a faster
+    # route or another node's stock covers days 10 to 30
+    assert row["action"] == "expedite or transfer"
     assert row["order_by_date"] == pd.Timestamp(AS_OF)
     assert row["days_of_cover"] == pytest.approx(10.0)
     assert row["projected_stockout_date"] == pd.Timestamp("2025-03-11")
@@ -284,7 +286,7 @@ def test_intermittent_sku_with_zero_median_plans_on_mean() -> None:
     assert row["reorder_point"] == pytest.approx(6.4 + ss)
     assert row["reorder_point"] > 4 * Z95  # above what a p50-based d̄ = 0 would give
     assert row["order_quantity"] == 140
-    assert (row["action"], row["recommended_order_qty"]) == ("reorder now", 155)
+    assert (row["action"], row["recommended_order_qty"]) == ("expedite or transfer", 155)  # nothing on hand, 16 days out
     # cover counts in expected units too: 30 on hand / 0.4 per day = 75 days
     row = build_inventory_plan(fc, stock(("I", "NL-AMS", 30)), NO_ORDERS, lt, sk, MARKET_NODES, AS_OF).iloc[0]
     assert row["days_of_cover"] == pytest.approx(75.0)
@@ -309,7 +311,7 @@ def test_very_slow_mover_with_zero_p90_is_active_through_its_mean() -> None:
     row = out.iloc[0]
     assert row["mean_daily_demand"] == pytest.approx(0.05)
     assert row["reorder_point"] == pytest.approx(0.8 + 0.2 * Z95)
-    assert (row["order_quantity"], row["action"], row["recommended_order_qty"]) == (50, "reorder now", 55)
+    assert (row["order_quantity"], row["action"], row["recommended_order_qty"]) == (50, "expedite or transfer", 55)
 
 
 def test_forecast_without_mean_column_is_rejected_with_the_reason() -> None:
@@ -366,8 +368,8 @@ def test_a_node_without_stock_data_keeps_its_targets_and_invents_no_verdict() ->
     fc = pd.concat([flat_forecast("A", "DE", 10.0, 10.0, 10.0, 10.0), flat_forecast("A", "US", 10.0, 10.0, 10.0, 10.0)])
     known = build_inventory_plan(fc, stock(), NO_ORDERS, LT_A, SKU_A, MARKET_NODES, AS_OF)
     out = build_inventory_plan(fc, stock(), NO_ORDERS, LT_A, SKU_A, MARKET_NODES, AS_OF, stock_unknown_nodes={"NL-AMS"})
-    # as if on hand were 0, both nodes would say reorder now with a stock-out at once
-    assert (known["action"] == "reorder now").all() and known["projected_stockout_date"].notna().all()
+    # as if on hand were 0, both nodes would run out at once, before any order could land
+    assert (known["action"] == "expedite or transfer").all() and known["projected_stockout_date"].notna().all()
     by_node = out.set_index("node")
     blind, seen = by_node.loc["NL-AMS"], by_node.loc["US-EWR"]
     assert blind["action"] == "no stock data: targets only"
@@ -379,7 +381,7 @@ def test_a_node_without_stock_data_keeps_its_targets_and_invents_no_verdict() ->
     for col in ("safety_stock", "reorder_point", "order_quantity", "order_up_to"):
         assert blind[col] == known.set_index("node").loc["NL-AMS", col], col
     # the other node is planned as before
-    assert seen["stock_basis"] == "inventory snapshot" and seen["action"] == "reorder now"
+    assert seen["stock_basis"] == "inventory snapshot" and seen["action"] == "expedite or transfer"
     assert seen["recommended_order_qty"] == known.set_index("node").loc["US-EWR", "recommended_order_qty"]
 
 
