@@ -286,7 +286,7 @@ def build_inventory_plan(
             "action": classify_action(
                 reorder_now, d, on_hand_units, order_by, cover, as_of,
                 policy.reorder_soon_days, policy.excess_cover_days,
-                projected_stockout=stockout, lead_time_days=L,
+                projected_stockout=stockout, lead_time_days=L, order_up_to=up_to,
             ),
         }
     )

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planning.actions import EXPEDITE, NO_DEMAND, OK, REORDER_NOW, REORDER_SOON, EXCESS, classify_action
+from planning.actions import EXCESS, EXPEDITE, LONG_COVER, NO_DEMAND, OK, REORDER_NOW, REORDER_SOON, classify_action
 from planning.cover import days_of_cover, order_by_date, projected_stockout_date
 from planning.order_quantity import (
     economic_order_quantity,
@@ -150,20 +150,24 @@ def test_order_by_date() -> None:
 def test_classify_action_priorities() -> None:
     as_of = pd.Timestamp(AS_OF)
     day = pd.Timedelta(days=1)
-    order_by = pd.DatetimeIndex([pd.NaT, as_of, pd.NaT, as_of + 14 * day, as_of + 15 * day, as_of + 170 * day, pd.NaT, pd.NaT])
+    order_by = pd.DatetimeIndex([pd.NaT, as_of, pd.NaT, as_of + 14 * day, as_of + 15 * day, as_of + 170 * day, pd.NaT, pd.NaT,
+                                 as_of + 200 * day])
     got = classify_action(
         # row 0: nothing on hand, a purchase order in the position, the projection runs dry tomorrow, 80 days of lead time;
-        # row 6: the same stock-out on the last day before an order could land; row 7: on the day it lands
-        reorder_now=[False, True, False, False, False, False, True, True],
-        mean_daily_demand=[3, 10, 0, 10, 10, 10, 3, 3],
-        on_hand=[0, 0, 5, 400, 500, 1900, 20, 20],
+        # row 6: the same stock-out on the last day before an order could land; row 7: on the day it lands;
+        # row 5: 1,900 on hand above an order-up-to of 900 is excess; row 8: 400 days of cover, but one order of
+        # the policy's own size (MOQ 150 at 0.5 a day) holds that much: long cover, not excess
+        reorder_now=[False, True, False, False, False, False, True, True, False],
+        mean_daily_demand=[3, 10, 0, 10, 10, 10, 3, 3, 0.5],
+        on_hand=[0, 0, 5, 400, 500, 1900, 20, 20, 200],
         order_by=order_by,
-        days_of_cover=[0, 0, np.nan, 40, 50, 190, 6, 6],
+        days_of_cover=[0, 0, np.nan, 40, 50, 190, 6, 6, 400],
         as_of=AS_OF,
         reorder_soon_days=14,
         excess_cover_days=180,
         projected_stockout=pd.DatetimeIndex([as_of + day, pd.NaT, pd.NaT, as_of + 40 * day, pd.NaT, pd.NaT,
-                                             as_of + 6 * day, as_of + 7 * day]),
-        lead_time_days=[80, 30, 30, 30, 30, 30, 7, 7],
+                                             as_of + 6 * day, as_of + 7 * day, pd.NaT]),
+        lead_time_days=[80, 30, 30, 30, 30, 30, 7, 7, 30],
+        order_up_to=[250, 900, 10, 900, 900, 900, 40, 40, 200.5],
     )
-    assert list(got) == [EXPEDITE, REORDER_NOW, NO_DEMAND, REORDER_SOON, OK, EXCESS, EXPEDITE, REORDER_NOW]
+    assert list(got) == [EXPEDITE, REORDER_NOW, NO_DEMAND, REORDER_SOON, OK, EXCESS, EXPEDITE, REORDER_NOW, LONG_COVER]

@@ -121,10 +121,24 @@ def test_ok_and_stockout_beyond_horizon_is_null() -> None:
 
 
 def test_excess() -> None:
-    row = plan_a(on_hand=2000)  # 200 days of cover > 180
+    row = plan_a(on_hand=2000)  # 200 days of cover > 180, and above the order-up-to level of 886
     assert row["days_of_cover"] == pytest.approx(200.0)
+    assert row["order_up_to"] == pytest.approx(ROP_A + Q_A)
     assert row["action"] == "excess"
     assert plan_a(on_hand=2000, policy=PlanningPolicy(excess_cover_days=250))["action"] == "ok"
+
+
+def test_long_cover_from_the_order_size_is_not_excess() -> None:
+    # the very slow mover of the test below, 0.05 a day: its policy's order alone (50 units, 1,000 days) outlasts
+    # the 180-day limit, so 40 on hand (800 days) is what ordering it leaves, not stock to sell off; 70 (above its
+    # order-up-to of ~51) is more than the policy would ever hold
+    fc = flat_forecast("S", "US", 0.0, 0.0, 0.0, 0.05)
+    lt, sk = lead_times(("S", 0, None, None, 16.0)), skus(("S", "x", 3.0, 10, 5))
+    rows = {n: build_inventory_plan(fc, stock(("S", "US-EWR", n)), NO_ORDERS, lt, sk, MARKET_NODES, AS_OF).iloc[0] for n in (40, 70)}
+    assert rows[40]["days_of_cover"] == pytest.approx(800.0) and rows[40]["on_hand"] <= rows[40]["order_up_to"]
+    assert rows[40]["action"] == "long cover: order size"
+    assert rows[70]["on_hand"] > rows[70]["order_up_to"] and rows[70]["action"] == "excess"
+    assert rows[40]["excess_units"] > 0  # the cash beyond 180 days is still counted: the verdict names its cause
 
 
 def test_on_order_counts_in_inventory_position_and_po_lines_are_summed() -> None:
