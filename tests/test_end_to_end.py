@@ -150,6 +150,39 @@ def test_inventory_plan_covers_every_active_sku_and_node(platform):
     assert plan[0] > 0 and plan[1] == 0
 
 
+def test_the_verdicts_agree_with_the_stock_projection(platform):
+    """Issue 17, item 6, read back from the published plan with SQL of its own: a row that runs out before a purchase
+    could land says 'expedite or transfer' and only such a row does; 'ok' never hides a stock-out before supply or
+    cover beyond the limit; 'excess' is stock above the order-up-to level and 'long cover: order size' is not."""
+    from planning.policy import PlanningPolicy
+
+    limit = PlanningPolicy().excess_cover_days
+    rows = query(
+        platform["settings"],
+        f"""
+        select action,
+            coalesce(date_diff('day', as_of::date, projected_stockout_date::date) < lead_time_days, false) as before_supply,
+            coalesce(days_of_cover > {limit}, false) as long_cover,
+            on_hand > order_up_to as beyond_policy,
+            count(*) as n
+        from publish.inventory_plan
+        where stock_basis = 'inventory snapshot'
+        group by all
+        """,
+    )
+    by_action: dict[str, int] = {}
+    for action, before_supply, long_cover, beyond_policy, n in rows:
+        by_action[action] = by_action.get(action, 0) + n
+        assert before_supply == (action == "expedite or transfer"), (action, before_supply, n)
+        if action == "ok":
+            assert not long_cover, n
+        if action == "excess":
+            assert long_cover and beyond_policy, n
+        if action == "long cover: order size":
+            assert long_cover and not beyond_policy, n
+    assert by_action.get("expedite or transfer", 0) > 0 and by_action.get("long cover: order size", 0) > 0, by_action
+
+
 def test_compliance_plan_has_every_sku_for_every_market_with_duty_and_vat(platform):
     settings = platform["settings"]
     skus, markets, primary, keys, rows = query(
