@@ -10,6 +10,14 @@ worst days coincide it equals the scenario's deepest shortfall minus the
 baseline's; it is larger when a delayed PO later refills the scenario (the
 lost days are still lost), e.g. 100 units short by day 21 with the PO then
 catching up to the baseline's 80 short at the horizon end gives 100, not 30.
+
+The plan itself can run short too: a row whose projected stock runs out
+before a purchase placed today could land says 'expedite or transfer'
+(`planning.actions`). Those rows come first, under the label `AS_PLANNED`,
+each with the units its projection leaves unserved on the days before the
+lead time is up (within the forecast horizon) as what a fix has to bring,
+and the same options priced: a planner reads what the plan already needs
+fixed beside what a disruption would break.
 """
 from __future__ import annotations
 
@@ -18,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from planning.actions import EXPEDITE as STOCKOUT_BEFORE_SUPPLY
 from planning.scenario_contingencies import _contingencies, _context, _spare
 from planning.scenario_definitions import ContingencyCosts, Scenario
 from planning.scenario_inputs import PlanInputs
@@ -77,6 +86,34 @@ def _impacted_rows(
     return rows.sort_values(["scenario_stockout_date", "sku", "node"], kind="mergesort").reset_index(drop=True)
 
 
+AS_PLANNED = "as planned: stock-out before a purchase can land"
+"""The `scenario` label of the plan's own rows that run out before a purchase placed today could land."""
+
+
+def _before_supply_rows(plan: pd.DataFrame, closing: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the plan that say 'expedite or transfer', with the units unserved before a purchase could land.
+
+    Projection day h is as_of + h; an order placed today lands on day L, so
+    the days h < L are the ones only a faster route or another node can serve.
+    """
+    days = np.asarray(closing.columns, dtype=float)[None, :]
+    lead = plan["lead_time_days"].to_numpy(dtype=float)[:, None]
+    unserved = np.where(days < lead, _deficit(closing), 0.0).max(axis=1, initial=0.0)
+    stockout = pd.DatetimeIndex(plan["projected_stockout_date"])
+    rows = pd.DataFrame(
+        {
+            "sku": plan["sku"].to_numpy(),
+            "node": plan["node"].to_numpy(),
+            "baseline_stockout_date": stockout,
+            "scenario_stockout_date": stockout,
+            "baseline_unserved_units": unserved,
+            "scenario_unserved_units": unserved,
+            "shortfall_units": unserved,
+        }
+    )[(plan["action"] == STOCKOUT_BEFORE_SUPPLY).to_numpy() & (unserved > 0)]
+    return rows.sort_values(["scenario_stockout_date", "sku", "node"], kind="mergesort").reset_index(drop=True)
+
+
 def _empty_impact() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -108,9 +145,11 @@ def scenario_impact(
     Runs the baseline plan once and each scenario's plan (`run_plan` on
     `apply_scenario(inputs, scenario)`), compares the projected stock-out
     dates, and prices the contingencies described in `planning.scenario_contingencies`.
-    Returns `IMPACT_COLUMNS`, one row per scenario x SKU x node, scenarios in
-    the order given and, within one, by scenario stock-out date, sku, node.
-    A scenario that changes nothing yields no rows.
+    Returns `IMPACT_COLUMNS`, one row per scenario x SKU x node: first the
+    baseline's own stock-outs before supply (scenario `AS_PLANNED`, both
+    dates the same), then the scenarios in the order given; within one, by
+    scenario stock-out date, sku, node. A scenario that changes nothing
+    yields no rows.
 
     Raises ValueError on duplicate scenario names and (from `apply_scenario`)
     on unknown suppliers, nodes or markets; every scenario is checked before
@@ -120,14 +159,18 @@ def scenario_impact(
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise ValueError(f"scenario names must be unique; repeated: {dup}")
+    if AS_PLANNED in names:
+        raise ValueError(f"{AS_PLANNED!r} labels the plan's own stock-outs; name the scenario otherwise")
     for scenario in scenarios:
         _check_known(scenario, inputs)
-    if not scenarios:
-        return _empty_impact()
 
     base_plan = run_plan(inputs)
     base_closing = _closing(inputs, base_plan)
     frames = []
+    planned = _before_supply_rows(base_plan, base_closing)
+    if not planned.empty:
+        planned = _contingencies(planned, _context(inputs, Scenario(AS_PLANNED), costs), _spare(base_plan, base_closing))
+        frames.append(planned.assign(scenario=AS_PLANNED))
     for scenario in scenarios:
         changed = apply_scenario(inputs, scenario)
         plan = run_plan(changed)

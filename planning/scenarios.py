@@ -26,13 +26,14 @@ from __future__ import annotations
 from planning.scenario_contingencies import ALTERNATIVE, EXPEDITE, NONE_FEASIBLE, REROUTE
 from planning.scenario_defaults import default_scenarios
 from planning.scenario_definitions import DAYS_PER_WEEK, ContingencyCosts, Scenario
-from planning.scenario_impact import IMPACT_COLUMNS, scenario_impact
+from planning.scenario_impact import AS_PLANNED, IMPACT_COLUMNS, scenario_impact
 from planning.scenario_inputs import ALTERNATIVE_COLUMNS, ARRIVAL_COLUMNS, PRIMARY_COLUMNS, PlanInputs
 from planning.scenario_replan import KEY, run_plan
 from planning.scenario_shocks import apply_scenario
 
 __all__ = [
     "ALTERNATIVE",
+    "AS_PLANNED",
     "ALTERNATIVE_COLUMNS",
     "ARRIVAL_COLUMNS",
     "DAYS_PER_WEEK",

@@ -346,19 +346,27 @@ def test_inventory_planning_publishes_classes_projection_and_tradeoff(platform):
 
 
 def test_scenarios_name_what_stocks_out_earlier_and_a_contingency(platform):
+    from planning.scenarios import AS_PLANNED
+
     settings = platform["settings"]
-    scenarios = query(settings, "select count(distinct scenario) from publish.scenario_impact")[0][0]
+    planned = f"scenario = '{AS_PLANNED}'"
+    scenarios = query(settings, f"select count(distinct scenario) from publish.scenario_impact where not {planned}")[0][0]
     rows = query(
         settings,
-        """
+        f"""
         select count(*),
                count(*) filter (where not (scenario_stockout_date < baseline_stockout_date or baseline_stockout_date is null)),
                count(*) filter (where contingency is null or options is null)
         from publish.scenario_impact
+        where not {planned}
         """,
     )[0]
     assert rows[1] == 0 and rows[2] == 0
     assert rows[0] == 0 or scenarios >= 1
+    # the plan's own stock-outs before supply: exactly its 'expedite or transfer' rows, each with a fix weighed
+    fixes = query(settings, f"select sku, node from publish.scenario_impact where {planned} and contingency is not null "
+                            "and options is not null and shortfall_units > 0 order by all")
+    assert fixes and fixes == query(settings, "select sku, node from publish.inventory_plan where action = 'expedite or transfer' order by all")
 
 
 def test_compliance_flags_exactly_the_catalogue_codes_outside_the_hs_nomenclature(platform):

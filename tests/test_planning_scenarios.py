@@ -17,6 +17,7 @@ import pytest
 
 from planning import PLAN_COLUMNS, PlanningPolicy
 from planning.scenarios import (
+    AS_PLANNED,
     IMPACT_COLUMNS,
     NONE_FEASIBLE,
     ContingencyCosts,
@@ -273,13 +274,35 @@ def test_nothing_feasible_names_the_least_bad_option():
     # Transfers take 6 days here (day 6), expedite 7 (day 7), S9 10 (day 10): all late. The least bad is the
     # earliest to land with the whole shortfall: the reroute, although the alternative is cheaper.
     inputs = uplift_case(500, [("A", "S9", 11.0, 10.0)], us_on_hand=60)
-    row = only_row(scenario_impact(inputs, [UPLIFT], ContingencyCosts(transfer_days=6)))
+    out = scenario_impact(inputs, [UPLIFT], ContingencyCosts(transfer_days=6))
+    assert list(out["scenario"]) == [AS_PLANNED, UPLIFT.name]  # the plan itself runs out before its 10 days of lead time
+    row = only_row(out[out["scenario"] == UPLIFT.name])
     assert row["baseline_stockout_date"] == day(7) and row["scenario_stockout_date"] == day(5)
     assert row["shortfall_units"] == pytest.approx(SHORT)
     assert row["contingency"] == NONE_FEASIBLE
     assert row["contingency_detail"] == "least bad: reroute from NL-AMS (140) (lands 1 d after stock-out)"
     assert row["contingency_cost_eur"] == pytest.approx(420.0) and row["contingency_arrival_date"] == day(6)
     assert row["options"].count("- infeasible") == 3
+
+
+def test_the_plans_own_stockouts_before_supply_come_first_with_their_fix_priced():
+    # 60 on hand at 10/day: the plan runs out on day 7, and a purchase placed today lands on day 10 (the primary's
+    # quoted lead time): days 7 to 9 go unserved, 30 units by day 9. NL-AMS has spare to reroute in time.
+    inputs = uplift_case(500, [], us_on_hand=60)
+    plan = run_plan(inputs).set_index(["sku", "node"])
+    assert plan.loc[("A", "US-EWR"), "action"] == "expedite or transfer"
+    out = scenario_impact(inputs, [])  # no scenario at all: the plan's own need still shows
+    row = only_row(out)
+    assert row["scenario"] == AS_PLANNED and row["node"] == "US-EWR"
+    assert row["baseline_stockout_date"] == row["scenario_stockout_date"] == day(7) and row["days_earlier"] == 0
+    assert not row["new_stockout"]
+    assert row["shortfall_units"] == pytest.approx(30)
+    assert row["contingency"] == "reroute" and row["contingency_detail"] == "from NL-AMS (30)"
+    assert row["contingency_cost_eur"] == pytest.approx(30 * WEIGHT * 1.5)
+    # with stock enough to last the lead time, the plan needs nothing fixed
+    assert scenario_impact(uplift_case(500, [], us_on_hand=150), []).empty
+    with pytest.raises(ValueError, match="plan's own stock-outs"):
+        scenario_impact(inputs, [Scenario(AS_PLANNED)])
 
 
 def test_a_donor_spare_is_promised_once_earliest_stockout_first():

@@ -35,7 +35,8 @@ class ScenarioConfig(dg.Config):
     description="Per scenario (a supplier out N weeks, a node's lanes slowed N days, demand +X% in a market) x SKU x "
     "node that would stock out earlier than in the plan: both stock-out dates, the shortfall, and the cheapest "
     "feasible contingency (expedite, alternative supplier, reroute from another node, customs delay of the SKU's "
-    "HS chapter included) with the options weighed.",
+    "HS chapter included) with the options weighed; first, the plan's own rows that run out before a purchase "
+    "placed today could land ('as planned'), their fix priced the same way.",
 )
 def scenario_impact_table(context: dg.AssetExecutionContext, config: ScenarioConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as conn:
