@@ -41,7 +41,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-EXPEDITE = "expedite or transfer"
+from crossdock.plan_labels import EXPEDITE
+
 REORDER_NOW = "reorder now"
 REORDER_SOON = "reorder soon"
 OK = "ok"

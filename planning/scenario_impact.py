@@ -26,7 +26,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from planning.actions import EXPEDITE as STOCKOUT_BEFORE_SUPPLY
+from crossdock.plan_labels import AS_PLANNED
+from crossdock.plan_labels import EXPEDITE as STOCKOUT_BEFORE_SUPPLY
 from planning.scenario_contingencies import _contingencies, _context, _spare
 from planning.scenario_definitions import ContingencyCosts, Scenario
 from planning.scenario_inputs import PlanInputs
@@ -84,10 +85,6 @@ def _impacted_rows(
         }
     )[hit]
     return rows.sort_values(["scenario_stockout_date", "sku", "node"], kind="mergesort").reset_index(drop=True)
-
-
-AS_PLANNED = "as planned: stock-out before a purchase can land"
-"""The `scenario` label of the plan's own rows that run out before a purchase placed today could land."""
 
 
 def _before_supply_rows(plan: pd.DataFrame, closing: pd.DataFrame) -> pd.DataFrame:

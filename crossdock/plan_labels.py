@@ -1,0 +1,13 @@
+"""Words of the published plan that more than one package reads.
+
+The planning writes them (`planning.actions`, `planning.scenario_impact`)
+and the dashboard filters on them; the domains may not import each other,
+so the words live here, once.
+"""
+from __future__ import annotations
+
+EXPEDITE = "expedite or transfer"
+"""The verdict of a plan row whose projected stock runs out before a purchase placed today could land."""
+
+AS_PLANNED = "as planned: stock-out before a purchase can land"
+"""The `scenario` of publish.scenario_impact's rows that price the fix of the plan's own EXPEDITE rows."""
