@@ -1,8 +1,8 @@
 """crossdock's S&OP dashboard (Streamlit): `make dashboard`, then http://127.0.0.1:8501.
 
-Five pages over the BI snapshot of schema `publish` (see dashboard/data.py):
+Six pages over the BI snapshot of schema `publish` (see dashboard/data.py):
 the market overview, forecast vs actual, stock-out risk, the reorder list,
-and landed cost with compliance flags. Tables are rendered as HTML tables of
+landed cost with compliance flags, and one SKU x market at a time. Tables are rendered as HTML tables of
 formatted text so a planner can copy from them and a browser test can read them.
 """
 from __future__ import annotations
@@ -166,12 +166,82 @@ def compliance_page() -> None:
                {"market": "Market", **{c: c for c in by_type.columns}}, key="compliance_flags_by_market")
 
 
+def sku_page() -> None:
+    """One SKU x market: its sales and forecast band, and the stock of the node serving it, day by day.
+
+    The pair comes from the address (`/sku?sku=...&market=...`), so a link or a
+    bookmark opens it, or from the two pickers; the default is the most urgent
+    pair of the plan.
+    """
+    conn = connection()
+    st.title("SKU")
+    pairs = data.sku_markets(conn)
+    if pairs.empty:
+        st.info("The forecast has no SKU yet.")
+        return
+    skus = sorted(pairs["sku"].unique())
+    wanted = st.query_params.get("sku", pairs["sku"].iloc[0])
+    sku = st.selectbox("SKU", skus, index=skus.index(wanted) if wanted in skus else 0)
+    markets = sorted(pairs.loc[pairs["sku"] == sku, "market"])
+    wanted = st.query_params.get("market", markets[0])
+    market = st.selectbox("Market", markets, index=markets.index(wanted) if wanted in markets else 0)
+    st.query_params.update({"sku": sku, "market": market})
+    node = pairs.loc[(pairs["sku"] == sku) & (pairs["market"] == market), "node"].iloc[0]
+    st.caption(f"{sku} in {market}, served from {node if isinstance(node, str) else 'no node on record'}; "
+               f"plan as of {data.as_of(conn)}. Overrides and a consensus plan are not built yet: the forecast is the model's.")
+
+    demand = data.sku_demand(conn, sku, market).set_index("day")
+    st.subheader("Sales and forecast")
+    st.line_chart(demand.rename(columns={"actual_units": "sold", "p10": "p10", "p90": "p90", "mean": "forecast (mean)"})
+                  [["sold", "p10", "forecast (mean)", "p90"]])
+    ahead = demand.loc[demand["mean"].notna()].head(data.RISK_HORIZON_DAYS)
+    cols = st.columns(3)
+    cols[0].metric(f"Sold, last {data.SKU_HISTORY_DAYS} days", data.fmt_int(demand["actual_units"].sum()))
+    if not ahead.empty:
+        cols[1].metric(f"Forecast, next {len(ahead)} days", data.fmt_int(ahead["mean"].sum()))
+        cols[2].metric(f"p10 – p90 per day, next {len(ahead)} days", f"{ahead['p10'].mean():.1f} – {ahead['p90'].mean():.1f}")
+
+    if not isinstance(node, str):
+        return
+    plan = data.sku_plan(conn, sku, node)
+    st.subheader(f"Stock at {node}")
+    if plan.empty:
+        st.info(f"{node} has no plan row for {sku}.")
+        return
+    row = plan.iloc[0]
+    formats = {c: data.fmt_int for c in ("on_hand", "on_order", "safety_stock", "reorder_point", "recommended_order_qty")} | {
+        "mean_daily_demand": lambda v: f"{v:.2f}", "lead_time_days": lambda v: f"{v:.0f}",
+        "days_of_cover": lambda v: f"{v:.0f}", "contingency_cost_eur": data.fmt_eur}
+    labels = {"action": "Plan says", "on_hand": "On hand", "on_order": "On order", "mean_daily_demand": "Units / day",
+              "lead_time_days": "Lead time (days)", "safety_stock": "Safety stock", "reorder_point": "Reorder point",
+              "recommended_order_qty": "Order now", "order_by_date": "Order by", "projected_stockout_date": "Stock-out date",
+              "days_of_cover": "Days of cover", "contingency": "Cheapest fix", "contingency_detail": "Fix",
+              "contingency_cost_eur": "Fix cost"}
+    formats |= {c: lambda v: pd.Timestamp(v).date().isoformat() for c in ("order_by_date", "projected_stockout_date")}
+    shown = [(label, "" if pd.isna(row[c]) else formats.get(c, str)(row[c])) for c, label in labels.items()]
+    show_table(pd.DataFrame(shown, columns=["what", "value"]), {}, {"what": "Plan", "value": f"{sku} at {node}"},
+               key="sku_plan")
+    projection = data.sku_projection(conn, sku, node).set_index("day")
+    if projection.empty:
+        st.info(f"No stock projection for {sku} at {node} ({row['action']}).")
+        return
+    st.line_chart(projection[["closing_on_hand", "safety_stock", "reorder_point"]].rename(columns={
+        "closing_on_hand": "closing stock", "safety_stock": "safety stock", "reorder_point": "reorder point"}))
+    arrivals = projection.loc[projection["arrivals"] > 0, ["arrivals"]].reset_index()
+    if arrivals.empty:
+        st.caption("No purchase order lands within the horizon.")
+    else:
+        show_table(arrivals, {"arrivals": data.fmt_int}, {"day": "Arrives", "arrivals": "Units (open purchase orders)"},
+                   key="sku_arrivals")
+
+
 PAGES = [
     st.Page(overview_page, title="Overview", url_path="overview", default=True),
     st.Page(forecast_page, title="Forecast vs actual", url_path="forecast"),
     st.Page(stockout_page, title="Stock-out risk", url_path="stockout-risk"),
     st.Page(reorder_page, title="Reorder list", url_path="reorder"),
     st.Page(compliance_page, title="Landed cost & compliance", url_path="compliance"),
+    st.Page(sku_page, title="SKU", url_path="sku"),
 ]
 
 st.navigation(PAGES).run()

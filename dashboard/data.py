@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from crossdock.bi_export import SNAPSHOT_NAME
+from crossdock.plan_labels import AS_PLANNED, EXPEDITE
 from crossdock.settings import Settings, load_settings
 from crossdock.warehouse import read_sql
 
@@ -204,6 +205,87 @@ def market_overview(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     flags = compliance_flags_by_market(conn).groupby("market", as_index=False)["flags"].sum()
     overview = demand.merge(accuracy, on="market", how="outer").merge(landed, on="market", how="outer")
     return overview.merge(flags, on="market", how="left").fillna({"flags": 0}).sort_values("market", ignore_index=True)
+
+
+SKU_HISTORY_DAYS = 182  # the SKU page's history: half a year before the plan date
+
+
+def sku_markets(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every SKU x market the forecast covers, with the node that serves it and the plan's verdict there.
+
+    The most urgent first (the plan's own priority: expedite, reorder now,
+    reorder soon), so the SKU page opens on what needs a look.
+    """
+    return read_sql(conn, """
+        with served as (
+            select sku, market, arg_max(fulfilment_node, calendar_date) as node
+            from publish.supply_chain_view
+            group by sku, market
+        ),
+        forecast as (
+            select distinct sku, market
+            from publish.demand_forecast
+        )
+        select forecast.sku, forecast.market, served.node, plan.action
+        from forecast
+        left join served using (sku, market)
+        left join publish.inventory_plan as plan on plan.sku = forecast.sku and plan.node = served.node
+        order by case plan.action when ? then 0 when 'reorder now' then 1 when 'reorder soon' then 2 else 3 end,
+                 forecast.sku, forecast.market
+    """, [EXPEDITE])
+
+
+def sku_demand(conn: duckdb.DuckDBPyConnection, sku: str, market: str) -> pd.DataFrame:
+    """Per day: units sold over the last SKU_HISTORY_DAYS to the plan date, then the forecast's band and mean."""
+    return read_sql(conn, f"""
+        with plan_date as (
+            select max(as_of)::date as as_of from publish.inventory_plan
+        ),
+        history as (
+            select calendar_date as day, sum(units_sold) as actual_units
+            from publish.supply_chain_view, plan_date
+            where sku = ? and market = ? and calendar_date > as_of - {SKU_HISTORY_DAYS} and calendar_date <= as_of
+            group by calendar_date
+        ),
+        forecast as (
+            select forecast_date::date as day, p10, p50, p90, mean
+            from publish.demand_forecast
+            where sku = ? and market = ?
+        )
+        select coalesce(history.day, forecast.day) as day, history.actual_units,
+               forecast.p10, forecast.p50, forecast.p90, forecast.mean
+        from history
+        full join forecast using (day)
+        order by day
+    """, [sku, market, sku, market])
+
+
+def sku_projection(conn: duckdb.DuckDBPyConnection, sku: str, node: str) -> pd.DataFrame:
+    """The node's day-by-day stock for the SKU: opening, arrivals (open purchase orders), demand, closing, SS, ROP."""
+    return read_sql(conn, """
+        select date::date as day, opening_on_hand, arrivals, demand, closing_on_hand, safety_stock, reorder_point
+        from publish.inventory_projection
+        where sku = ? and node = ?
+        order by date
+    """, [sku, node])
+
+
+def sku_plan(conn: duckdb.DuckDBPyConnection, sku: str, node: str) -> pd.DataFrame:
+    """The plan's row for the SKU at the node (none when the node is not planned) and the fix priced for it, if any."""
+    return read_sql(conn, """
+        with fix as (
+            select sku, node, contingency, contingency_detail, contingency_cost_eur
+            from publish.scenario_impact
+            where scenario = ?
+        )
+        select plan.action, plan.on_hand, plan.on_order, plan.mean_daily_demand, plan.lead_time_days,
+               plan.safety_stock, plan.reorder_point, plan.recommended_order_qty, plan.order_by_date::date as order_by_date,
+               plan.projected_stockout_date::date as projected_stockout_date, plan.days_of_cover,
+               fix.contingency, fix.contingency_detail, fix.contingency_cost_eur
+        from publish.inventory_plan as plan
+        left join fix using (sku, node)
+        where plan.sku = ? and plan.node = ?
+    """, [AS_PLANNED, sku, node])
 
 
 def fmt_int(value: float) -> str:

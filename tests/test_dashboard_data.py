@@ -9,30 +9,38 @@ import pytest
 from dashboard import data
 
 
-@pytest.fixture
-def snapshot(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    path = tmp_path / "crossdock_publish.duckdb"
+def _snapshot(path: Path, *statements: str) -> duckdb.DuckDBPyConnection:
+    """A snapshot database holding schema publish made by `statements`, opened as the dashboard opens it."""
     with duckdb.connect(str(path)) as conn:
         conn.execute("create schema publish")
-        conn.execute("""
-            create table publish.inventory_plan as select * from (values
-                ('A', 'US-EWR', 'toys', date '2026-11-01', 5, 5, 2.0, 10, 20.0, 'ok', date '2026-11-05', 65.0, 0, null::date),
-                ('B', 'US-EWR', 'toys', date '2026-11-01', 50, 50, 5.0, 30, 10.0, 'reorder now', date '2026-11-20', 21.0, 40, date '2026-11-02'),
-                ('C', 'NL-AMS', 'toys', date '2026-11-01', 500, 500, 1.0, 10, 500.0, 'excess', null, 30.0, 0, null),
-                ('D', 'NL-AMS', 'toys', date '2026-11-01', 80, 80, 3.0, 20, 40.0, 'reorder soon', date '2026-12-15', 30.0, 12, date '2026-11-10')
-            ) as t(sku, node, category, as_of, on_hand, inventory_position, unit_cost_eur, safety_stock, days_of_cover,
-                   action, projected_stockout_date, lead_time_days, recommended_order_qty, order_by_date)
-        """)
-        conn.execute("alter table publish.inventory_plan add column reorder_point double default 15")
-        conn.execute("""
-            create table publish.compliance_plan as select * from (values
-                ('GB', true, 'restricted: cosmetics; customs_hold_risk', 2),
-                ('GB', false, 'customs_hold_risk', 1),
-                ('US', true, null, 0),
-                ('US', true, 'missing_hs_code; restricted: lithium_battery, flammable', 2)
-            ) as t(market, is_primary_route, flags, flag_count)
-        """)
+        for statement in statements:
+            conn.execute(statement)
     return data.connect(path)
+
+
+@pytest.fixture
+def snapshot(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    return _snapshot(
+        tmp_path / "crossdock_publish.duckdb",
+        """
+        create table publish.inventory_plan as select * from (values
+            ('A', 'US-EWR', 'toys', date '2026-11-01', 5, 5, 2.0, 10, 20.0, 'ok', date '2026-11-05', 65.0, 0, null::date),
+            ('B', 'US-EWR', 'toys', date '2026-11-01', 50, 50, 5.0, 30, 10.0, 'reorder now', date '2026-11-20', 21.0, 40, date '2026-11-02'),
+            ('C', 'NL-AMS', 'toys', date '2026-11-01', 500, 500, 1.0, 10, 500.0, 'excess', null, 30.0, 0, null),
+            ('D', 'NL-AMS', 'toys', date '2026-11-01', 80, 80, 3.0, 20, 40.0, 'reorder soon', date '2026-12-15', 30.0, 12, date '2026-11-10')
+        ) as t(sku, node, category, as_of, on_hand, inventory_position, unit_cost_eur, safety_stock, days_of_cover,
+               action, projected_stockout_date, lead_time_days, recommended_order_qty, order_by_date)
+        """,
+        "alter table publish.inventory_plan add column reorder_point double default 15",
+        """
+        create table publish.compliance_plan as select * from (values
+            ('GB', true, 'restricted: cosmetics; customs_hold_risk', 2),
+            ('GB', false, 'customs_hold_risk', 1),
+            ('US', true, null, 0),
+            ('US', true, 'missing_hs_code; restricted: lithium_battery, flammable', 2)
+        ) as t(market, is_primary_route, flags, flag_count)
+        """,
+    )
 
 
 def test_stock_out_risk_keeps_the_next_28_days_and_marks_what_an_order_cannot_save(snapshot):
@@ -74,3 +82,49 @@ def test_the_overview_names_the_run_the_plan_is_from(snapshot, tmp_path):
             ) as t(run_id, published_at)
         """)
     assert data.plan_source(data.connect(path)) == "run run-2, published 2026-11-02 06:12 UTC"
+
+
+@pytest.fixture
+def sku_snapshot(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    """Two SKUs in US: A served from US-EWR until it moved to US-ONT, B from US-EWR; B is the one to expedite."""
+    return _snapshot(
+        tmp_path / "sku.duckdb",
+        """
+        create table publish.supply_chain_view as select * from (values
+            (date '2026-10-29', 'A', 'US', 'US-EWR', 3), (date '2026-10-30', 'A', 'US', 'US-ONT', 4),
+            (date '2026-10-30', 'B', 'US', 'US-EWR', 1), (date '2026-01-01', 'B', 'US', 'US-EWR', 9)
+        ) as t(calendar_date, sku, market, fulfilment_node, units_sold)
+        """,
+        """
+        create table publish.demand_forecast as select * from (values
+            ('A', 'US', date '2026-10-31', 0.0, 1.0, 3.0, 1.5), ('B', 'US', date '2026-10-31', 0.0, 0.0, 1.0, 0.4),
+            ('B', 'US', date '2026-11-01', 0.0, 0.0, 1.0, 0.6)
+        ) as t(sku, market, forecast_date, p10, p50, p90, mean)
+        """,
+        """
+        create table publish.inventory_plan as select * from (values
+            ('A', 'US-ONT', date '2026-10-30', 'ok', 40, 0, 1.5, 20.0, 5.0, 12.0, 0, null::date, null::date, 26.0),
+            ('B', 'US-EWR', date '2026-10-30', 'expedite or transfer', 1, 50, 0.5, 30.0, 2.0, 5.0, 0, null,
+             date '2026-11-01', 2.0)
+        ) as t(sku, node, as_of, action, on_hand, on_order, mean_daily_demand, lead_time_days, safety_stock,
+               reorder_point, recommended_order_qty, order_by_date, projected_stockout_date, days_of_cover)
+        """,
+        f"""
+        create table publish.scenario_impact as select * from (values
+            ('{data.AS_PLANNED}', 'B', 'US-EWR', 'reroute', 'from US-ONT (14)', 4.2),
+            ('demand +30% in US', 'B', 'US-EWR', 'expedite', 'by air from S1', 90.0)
+        ) as t(scenario, sku, node, contingency, contingency_detail, contingency_cost_eur)
+        """,
+    )
+
+
+def test_the_sku_page_opens_on_the_pair_to_expedite_and_reads_its_node_plan_and_fix(sku_snapshot):
+    pairs = data.sku_markets(sku_snapshot)
+    assert pairs[["sku", "market", "node", "action"]].values.tolist() == [
+        ["B", "US", "US-EWR", "expedite or transfer"], ["A", "US", "US-ONT", "ok"]]  # A's latest node
+    demand = data.sku_demand(sku_snapshot, "B", "US")
+    assert demand["actual_units"].tolist()[:1] == [1] and demand["mean"].dropna().tolist() == [0.4, 0.6]
+    assert len(demand) == 3  # the sale of January is outside the half-year before the plan date
+    [plan] = data.sku_plan(sku_snapshot, "B", "US-EWR").to_dict("records")
+    assert (plan["action"], plan["contingency"], plan["contingency_cost_eur"]) == ("expedite or transfer", "reroute", 4.2)
+    assert data.sku_plan(sku_snapshot, "A", "US-EWR").empty  # A is not planned at its old node

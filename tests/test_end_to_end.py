@@ -663,6 +663,17 @@ def test_the_dashboard_pages_show_the_published_numbers_in_a_browser(platform, t
                     "select market, avg(landed_cost_eur_per_unit) from publish.compliance_plan "
                     "where is_primary_route group by market")],
         }
+        # the SKU page of a row the plan says to expedite: its plan, its priced fix, its next 28 days of forecast
+        sku, node, stockout, fix = pairs(
+            "select plan.sku, plan.node, plan.projected_stockout_date::date, fix.contingency "
+            "from publish.inventory_plan as plan join publish.scenario_impact as fix using (sku, node) "
+            "where plan.action = 'expedite or transfer' and fix.scenario like 'as planned%' order by all limit 1")[0]
+        market = one(f"select market from publish.supply_chain_view where sku = '{sku}' group by market "
+                     f"having arg_max(fulfilment_node, calendar_date) = '{node}' order by market limit 1")
+        ahead = one(f"select sum(mean) from (select mean from publish.demand_forecast where sku = '{sku}' "
+                    f"and market = '{market}' order by forecast_date limit 28)")
+        expected[f"sku?sku={sku}&market={market}"] = [
+            "SKU", f"{sku} at {node}", "expedite or transfer", str(stockout), fix, f"{ahead:,.0f}", "Sales and forecast"]
     assert len(expected["forecast"]) == 1 + 2 * 8 and len(expected["compliance"]) == 1 + 8  # every demo market (weekly and daily WAPE)
 
     port = free_port()
