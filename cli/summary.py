@@ -19,6 +19,7 @@ import math
 import duckdb
 
 from compliance.documents import flag_counts
+from crossdock.plan_labels import AS_PLANNED, NONE_FEASIBLE
 from crossdock.publish import PublishedPlan, UnpublishedStaging, last_published, plan_tables, unpublished_staging
 from crossdock.settings import Settings, pii_salt_warning
 from crossdock.warehouse import connect, table_columns
@@ -111,6 +112,13 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
         summary["actions"] = dict(conn.execute(
             "select coalesce(cast(action as varchar), 'none'), count(*) from publish.inventory_plan group by 1 order by 2 desc, 1"
         ).fetchall())
+    if "scenario_impact" in existing:
+        # the plan's own stock-outs before supply and their cheapest fix (planning/scenario_impact.py)
+        summary["stockout_fixes"] = conn.execute(
+            f"select cast(contingency as varchar), count(*), {_total('shortfall_units')}, {_total('contingency_cost_eur')} "
+            "from publish.scenario_impact where scenario = ? group by 1 order by 2 desc, 1",
+            [AS_PLANNED],
+        ).fetchall()
     if "transfer_recommendations" in existing:
         summary["transfers"] = _one(
             conn,
@@ -209,6 +217,15 @@ def format_summary(settings: Settings, s: dict) -> str:
         reorder = sum(n for a, n in s["actions"].items() if a.startswith("reorder now"))
         lines.append(f"inventory: {reorder} SKU x node to reorder now; actions {s['actions'] or 'none (empty plan)'}")
         lines.append(f"safety stock value: EUR {fmt(s['safety_stock_value_eur'])}")
+    if s.get("stockout_fixes"):
+        fixes = s["stockout_fixes"]
+        cost = sum(c for kind, _, _, c in fixes if kind != NONE_FEASIBLE and not _missing(c))
+        lines.append(
+            f"stock-outs before a purchase can land: {sum(n for _, n, _, _ in fixes):,} SKU x node, "
+            f"{fmt(sum(u for _, _, u, _ in fixes if not _missing(u)))} units short; cheapest fixes "
+            + ", ".join(f"{kind} {n:,}" for kind, n, _, _ in fixes)
+            + f" (EUR {fmt(cost)} for those that land in time; scenario_impact, scenario '{AS_PLANNED}')"
+        )
     if "transfers" in s:
         n, units, saving = s["transfers"]
         lines.append(f"transfers before purchases: {n:,} recommended, {fmt(units)} units, saving EUR {fmt(saving)}")

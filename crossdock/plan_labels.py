@@ -1,8 +1,10 @@
 """Words of the published plan that more than one package reads.
 
-The planning writes them (`planning.actions`, `planning.scenario_impact`)
-and the dashboard filters on them; the domains may not import each other,
-so the words live here, once.
+The planning writes them (`planning.actions`, `planning.scenario_impact`,
+`planning.scenario_contingencies`) and the dashboard and `crossdock summary`
+filter on them; the domains may not import each other, and the command line
+should not load the planning (scipy, ~1.2 s) to print a summary, so the
+words live here, once.
 """
 from __future__ import annotations
 
@@ -11,3 +13,6 @@ EXPEDITE = "expedite or transfer"
 
 AS_PLANNED = "as planned: stock-out before a purchase can land"
 """The `scenario` of publish.scenario_impact's rows that price the fix of the plan's own EXPEDITE rows."""
+
+NONE_FEASIBLE = "none feasible"
+"""The contingency of a publish.scenario_impact row when no option lands in time with the whole shortfall."""

@@ -37,10 +37,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crossdock.plan_labels import NONE_FEASIBLE
 from planning.scenario_definitions import DAYS_PER_WEEK, ContingencyCosts, Scenario
 from planning.scenario_inputs import PlanInputs
 
-NONE_FEASIBLE = "none feasible"
 EXPEDITE = "expedite"
 ALTERNATIVE = "alternative supplier"
 REROUTE = "reroute"

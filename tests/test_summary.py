@@ -11,9 +11,10 @@ import duckdb
 import pytest
 import yaml
 
-from crossdock.settings import DBT_PROJECT_DIR, Settings
 from cli.summary import collect_summary, format_summary, print_summary
+from crossdock.plan_labels import AS_PLANNED
 from crossdock.publish import plan_tables
+from crossdock.settings import DBT_PROJECT_DIR, Settings
 
 
 @functools.cache  # two YAML files of ~120 kB, read for each of the ~20 tables a test creates
@@ -91,7 +92,8 @@ def test_summary_of_empty_tables_counts_zeros_even_in_an_all_varchar_table(tmp_p
 
 def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp_path, warehouse, capsys):
     with duckdb.connect(str(warehouse)) as conn:
-        for table in ("forecast_accuracy", "demand_forecast", "inventory_plan", "transfer_recommendations", "order_landed_cost"):
+        for table in ("forecast_accuracy", "demand_forecast", "inventory_plan", "transfer_recommendations", "order_landed_cost",
+                      "scenario_impact"):
             create_empty(conn, "publish", table)
         create_empty(conn, "audit", "ingest_ledger")
         insert(conn, "audit", "ingest_ledger", [
@@ -119,13 +121,21 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
             {"sku": "A", "units": 40, "saving_eur": 120.5, "recommended": True},
             {"sku": "C", "units": 10, "saving_eur": -3.0, "recommended": False},
         ])
+        insert(conn, "publish", "scenario_impact", [
+            {"scenario": AS_PLANNED, "sku": "A", "node": "US-EWR", "shortfall_units": 30.0, "contingency": "reroute",
+             "contingency_cost_eur": 4.5},
+            {"scenario": AS_PLANNED, "sku": "C", "node": "NL-AMS", "shortfall_units": 10.0, "contingency": "none feasible",
+             "contingency_cost_eur": 50.0},  # the least bad lands too late: not counted as a fix
+            {"scenario": "demand +30% in US", "sku": "B", "node": "US-EWR", "shortfall_units": 99.0, "contingency": "expedite",
+             "contingency_cost_eur": 700.0},  # a what-if, not the plan's own need
+        ])
         insert(conn, "publish", "order_landed_cost", [
             {"order_id": "O1", "duty_eur": 2.0, "vat_eur": 10.0, "fees_eur": None, "landed_cost_eur": 62.0},
             {"order_id": "O2", "duty_eur": None, "vat_eur": 5.0, "fees_eur": None, "landed_cost_eur": 40.0},
         ])
     out = summary_text(tmp_path, capsys)
     assert "ingest: 2 files, 1,210 rows received = 1,100 loaded + 60 quarantined + 10 rejected + 40 duplicates skipped" in out
-    assert f"published tables: 5 of {len(plan_tables())} built" in out
+    assert f"published tables: 6 of {len(plan_tables())} built" in out
     assert "publish.demand_forecast              2 rows" in out
     assert "publish.supply_chain_view            not built" in out
     assert "planning date (forecast origin): 2026-09-30" in out
@@ -136,6 +146,8 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
     assert "inventory: 2 SKU x node to reorder now; actions {'ok': 1, 'reorder now': 1, 'reorder now (expedite)': 1}" in out
     assert "safety stock value: EUR 2,234" in out  # the known values; the SKU without a cost adds nothing
     assert "transfers before purchases: 1 recommended, 40 units, saving EUR 120" in out
+    assert ("stock-outs before a purchase can land: 2 SKU x node, 40 units short; cheapest fixes none feasible 1, reroute 1 "
+            "(EUR 4 for those that land in time;") in out
     assert "orders landed: 2 orders, duty EUR 2, VAT EUR 15, fees EUR n/a, landed EUR 102" in out
     assert "compliance:" not in out  # compliance_plan not built
 
