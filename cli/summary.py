@@ -109,6 +109,9 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
         summary["forecast_as_of"] = _one(conn, "select max(try_cast(as_of as date)) from publish.demand_forecast")[0]
     if "inventory_plan" in existing:
         summary["safety_stock_value_eur"] = _one(conn, f"select {_total('safety_stock_value_eur')} from publish.inventory_plan")[0]
+        summary["orders_due"] = _one(
+            conn, "select count(*) filter (where try_cast(recommended_order_qty as double) > 0) from publish.inventory_plan"
+        )[0] if "recommended_order_qty" in table_columns(conn, "publish.inventory_plan") else None
         summary["actions"] = dict(conn.execute(
             "select coalesce(cast(action as varchar), 'none'), count(*) from publish.inventory_plan group by 1 order by 2 desc, 1"
         ).fetchall())
@@ -214,8 +217,9 @@ def format_summary(settings: Settings, s: dict) -> str:
         lines.append(f"forecast model: {settings.models / s['model_version']}; {len(plots)} plots in {settings.exports / 'forecast_plots'}")
         lines += _model_age_lines(settings, s["model_version"], s.get("forecast_as_of"))
     if "actions" in s:
-        reorder = sum(n for a, n in s["actions"].items() if a.startswith("reorder now"))
-        lines.append(f"inventory: {reorder} SKU x node to reorder now; actions {s['actions'] or 'none (empty plan)'}")
+        # rows with an order to place, whatever their verdict ('expedite or transfer' rows carry one too)
+        lines.append(f"inventory: {fmt(s.get('orders_due'))} SKU x node with an order to place; "
+                     f"actions {s['actions'] or 'none (empty plan)'}")
         lines.append(f"safety stock value: EUR {fmt(s['safety_stock_value_eur'])}")
     if s.get("stockout_fixes"):
         fixes = s["stockout_fixes"]

@@ -82,7 +82,7 @@ def test_summary_of_empty_tables_counts_zeros_even_in_an_all_varchar_table(tmp_p
     assert "ingest: 0 files, 0 rows received = 0 loaded + 0 quarantined + 0 rejected + 0 duplicates skipped" in out
     assert f"published tables: {len(plan_tables())} of {len(plan_tables())} built" in out
     assert all(f"publish.{t:<28} 0 rows" in out for t in plan_tables())
-    assert "inventory: 0 SKU x node to reorder now; actions none (empty plan)" in out
+    assert "inventory: 0 SKU x node with an order to place; actions none (empty plan)" in out
     assert "safety stock value: EUR 0" in out
     assert "transfers before purchases: 0 recommended, 0 units, saving EUR 0" in out
     assert "compliance: 0 flags on 0 SKU x market x route rows {}" in out
@@ -113,9 +113,10 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
             {"sku": "B", "market": "US", "model_version": "v1", "as_of": "2026-09-30"},
         ])
         insert(conn, "publish", "inventory_plan", [
-            {"sku": "A", "node": "US-EWR", "action": "reorder now", "safety_stock_value_eur": 1234.4},
+            {"sku": "A", "node": "US-EWR", "action": "reorder now", "safety_stock_value_eur": 1234.4, "recommended_order_qty": 48},
             {"sku": "B", "node": "US-EWR", "action": "ok", "safety_stock_value_eur": None},  # no unit cost
-            {"sku": "C", "node": "NL-AMS", "action": "reorder now (expedite)", "safety_stock_value_eur": 1000.0},
+            {"sku": "C", "node": "NL-AMS", "action": "expedite or transfer", "safety_stock_value_eur": 1000.0,
+             "recommended_order_qty": 12},  # an order too, beside the faster fix
         ])
         insert(conn, "publish", "transfer_recommendations", [
             {"sku": "A", "units": 40, "saving_eur": 120.5, "recommended": True},
@@ -143,7 +144,7 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
             "RMSSE 0.900 vs 1.200; daily p50 WAPE 0.600 vs 0.800; p50 bias -0.050; p10-p90 coverage 0.810") in out
     assert "forecast last proven 2026-09-27 (3 days ago, weekly WAPE 0.500 vs naive 0.800)" in out  # a reused backtest
     assert "forecast model: " in out and str(Settings.under(tmp_path).models / "v1") in out
-    assert "inventory: 2 SKU x node to reorder now; actions {'ok': 1, 'reorder now': 1, 'reorder now (expedite)': 1}" in out
+    assert "inventory: 2 SKU x node with an order to place; actions {'expedite or transfer': 1, 'ok': 1, 'reorder now': 1}" in out
     assert "safety stock value: EUR 2,234" in out  # the known values; the SKU without a cost adds nothing
     assert "transfers before purchases: 1 recommended, 40 units, saving EUR 120" in out
     assert ("stock-outs before a purchase can land: 2 SKU x node, 40 units short; cheapest fixes none feasible 1, reroute 1 "

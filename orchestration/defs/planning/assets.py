@@ -171,7 +171,8 @@ def _plan_report(outputs: PlanOutputs) -> dict:
     )
     return {
         "as_of": str(outputs.as_of),
-        "skus_to_reorder": int(plan["action"].str.startswith("reorder now").sum()),
+        # rows with an order to place, whatever their verdict: an 'expedite or transfer' row carries one too
+        "skus_to_reorder": int((plan["recommended_order_qty"].fillna(0) > 0).sum()),
         "safety_stock_value_eur": float(plan["safety_stock_value_eur"].sum()),
         "excess_value_eur": float(plan["excess_value_eur"].sum()),
         "actions": dg.MetadataValue.md(actions.to_markdown(index=False)),
