@@ -44,11 +44,9 @@ from demo.catalogue import build_catalogue  # noqa: E402
 from demo.clock import Timeline  # noqa: E402
 from demo.generate import DEFAULT_DAYS, DEFAULT_END  # noqa: E402
 from demo.rng import stream  # noqa: E402
+from ml.baselines import seasonal_naive, window_average  # noqa: E402
 from ml.metrics import weekly_wape  # noqa: E402
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS  # noqa: E402
-
-SEASON = 7
-
 
 def expected_momentum(level_at_origin: np.ndarray, horizon_days: int) -> np.ndarray:
     """E[momentum factor on day origin + h | log level at origin], h = 1 .. H, for the generator's AR(1).
@@ -78,9 +76,8 @@ def floor_scores(demand: generator.Demand, horizon_days: int, n_windows: int) ->
         actual.append(units[active, days])
         forecasts["structural mean"].append(mu[active, days])
         forecasts["+ momentum at origin"].append(mu[active, days] * expected_momentum(log_level[active, origin], horizon_days))
-        last_week = units[active, origin + 1 - SEASON: origin + 1]
-        forecasts["seasonal naive"].append(np.tile(last_week, (1, -(-horizon_days // SEASON)))[:, :horizon_days])
-        forecasts["mean of 28 days"].append(np.repeat(units[active, origin - 27: origin + 1].mean(axis=1, keepdims=True), horizon_days, axis=1))
+        forecasts["seasonal naive"].append(seasonal_naive(units[active], origin, horizon_days))
+        forecasts["mean of 28 days"].append(window_average(units[active], origin, horizon_days))
     a = np.concatenate(actual).ravel()
     return {name: weekly_wape(a, np.concatenate(f).ravel(), horizon_days) for name, f in forecasts.items()}
 
