@@ -70,8 +70,9 @@ def apply_scales(frame: pd.DataFrame, classes: np.ndarray, scales: Mapping[str, 
 
     A class without factors (not seen in the backtest) keeps its band.
     """
-    k10 = np.array([scales.get(str(c), (1.0, 1.0))[0] for c in classes])
-    k90 = np.array([scales.get(str(c), (1.0, 1.0))[1] for c in classes])
+    by_class = pd.Series(classes, dtype=object).astype(str)  # one lookup per class, not a Python call per row
+    k10 = by_class.map({c: k[0] for c, k in scales.items()}).fillna(1.0).to_numpy(dtype=float)
+    k90 = by_class.map({c: k[1] for c, k in scales.items()}).fillna(1.0).to_numpy(dtype=float)
     p50 = frame["p50"].to_numpy(dtype=float)
     return frame.assign(
         p10=np.minimum(frame["p10"].to_numpy(dtype=float) * k10, p50),
