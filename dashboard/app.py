@@ -192,8 +192,7 @@ def sku_page() -> None:
 
     demand = data.sku_demand(conn, sku, market).set_index("day")
     st.subheader("Sales and forecast")
-    st.line_chart(demand.rename(columns={"actual_units": "sold", "p10": "p10", "p90": "p90", "mean": "forecast (mean)"})
-                  [["sold", "p10", "forecast (mean)", "p90"]])
+    st.line_chart(demand.rename(columns={"actual_units": "sold", "mean": "forecast (mean)"})[["sold", "p10", "forecast (mean)", "p90"]])
     ahead = demand.loc[demand["mean"].notna()].head(data.RISK_HORIZON_DAYS)
     cols = st.columns(3)
     cols[0].metric(f"Sold, last {data.SKU_HISTORY_DAYS} days", data.fmt_int(demand["actual_units"].sum()))
@@ -209,15 +208,17 @@ def sku_page() -> None:
         st.info(f"{node} has no plan row for {sku}.")
         return
     row = plan.iloc[0]
-    formats = {c: data.fmt_int for c in ("on_hand", "on_order", "safety_stock", "reorder_point", "recommended_order_qty")} | {
-        "mean_daily_demand": lambda v: f"{v:.2f}", "lead_time_days": lambda v: f"{v:.0f}",
-        "days_of_cover": lambda v: f"{v:.0f}", "contingency_cost_eur": data.fmt_eur}
+    formats = (
+        {c: data.fmt_int for c in ("on_hand", "on_order", "safety_stock", "reorder_point", "recommended_order_qty")}
+        | {c: lambda v: pd.Timestamp(v).date().isoformat() for c in ("order_by_date", "projected_stockout_date")}
+        | {"mean_daily_demand": lambda v: f"{v:.2f}", "lead_time_days": lambda v: f"{v:.0f}",
+           "days_of_cover": lambda v: f"{v:.0f}", "contingency_cost_eur": data.fmt_eur}
+    )
     labels = {"action": "Plan says", "on_hand": "On hand", "on_order": "On order", "mean_daily_demand": "Units / day",
               "lead_time_days": "Lead time (days)", "safety_stock": "Safety stock", "reorder_point": "Reorder point",
               "recommended_order_qty": "Order now", "order_by_date": "Order by", "projected_stockout_date": "Stock-out date",
               "days_of_cover": "Days of cover", "contingency": "Cheapest fix", "contingency_detail": "Fix",
               "contingency_cost_eur": "Fix cost"}
-    formats |= {c: lambda v: pd.Timestamp(v).date().isoformat() for c in ("order_by_date", "projected_stockout_date")}
     shown = [(label, "" if pd.isna(row[c]) else formats.get(c, str)(row[c])) for c, label in labels.items()]
     show_table(pd.DataFrame(shown, columns=["what", "value"]), {}, {"what": "Plan", "value": f"{sku} at {node}"},
                key="sku_plan")

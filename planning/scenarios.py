@@ -33,9 +33,9 @@ from planning.scenario_shocks import apply_scenario
 
 __all__ = [
     "ALTERNATIVE",
-    "AS_PLANNED",
     "ALTERNATIVE_COLUMNS",
     "ARRIVAL_COLUMNS",
+    "AS_PLANNED",
     "DAYS_PER_WEEK",
     "EXPEDITE",
     "IMPACT_COLUMNS",
