@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
+from filelock import FileLock
 from packaging.version import Version
 
 from crossdock.dbt_cli import dbt_executable
@@ -66,13 +67,34 @@ def dbt_project() -> DbtProject:
     wiring must not spawn dbt, so that tests and tools can import it cheaply.
     """
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    if manifest_is_stale(project):
-        subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
-            check=True,
-            cwd=DBT_PROJECT_DIR,
-        )
+    parse_if_stale(project)
     return project
+
+
+MANIFEST_LOCK = ".manifest.lock"  # in target/, beside the manifest it guards
+
+
+def parse_if_stale(project: DbtProject) -> bool:
+    """Parse the project when its manifest is stale; True when this call parsed.
+
+    One process at a time, under a file lock: processes that start together
+    on a fresh checkout (pytest's workers, a code server beside `crossdock
+    run`) each found the manifest missing and ran `dbt parse`, whose writes
+    of manifest.json interleaved into a file no one could read. The one that
+    waited finds the manifest fresh and parses nothing.
+    """
+    target = Path(project.manifest_path).parent
+    target.mkdir(parents=True, exist_ok=True)
+    with FileLock(target / MANIFEST_LOCK):
+        if not manifest_is_stale(project):
+            return False
+        directory = str(project.project_dir)
+        subprocess.run(
+            [dbt_executable(), "parse", "--quiet", "--project-dir", directory, "--profiles-dir", str(project.profiles_dir)],
+            check=True,
+            cwd=directory,
+        )
+        return True
 
 
 class DbtCli(DbtCliResource):
