@@ -28,7 +28,7 @@ from demo.writers import write_by_month, write_csv
 DEFAULT_END = date(2026, 10, 30)
 DEFAULT_DAYS = 820
 MIN_DAYS = 28
-FEED_FOLDERS = ("orders", "suppliers", "carriers", "inventory")
+FEED_FOLDERS = ("orders", "suppliers", "carriers", "inventory", "overrides", "exceptions")
 PROFILES = ("tidy", "messy")
 
 

@@ -1,4 +1,4 @@
-"""The written contracts of the four landing feeds.
+"""The written contracts of the landing feeds.
 
 These objects are the single source of truth: the ingest builds its checks
 from them and `docs/feeds.md` is generated from them, so the documentation and
@@ -55,7 +55,7 @@ class Derived:
 
 @dataclass(frozen=True)
 class Contract:
-    feed: str  # landing sub-folder: orders | suppliers | carriers | inventory
+    feed: str  # landing sub-folder, one of FEEDS
     dataset: str  # raw table name
     file_prefix: str  # file names starting with this belong to the dataset
     description: str
@@ -244,6 +244,76 @@ INVENTORY_SNAPSHOTS = Contract(
     ),
 )
 
+OVERRIDE_BUCKETS = ("week", "month")
+OVERRIDE_REASONS = (
+    "promotion",
+    "marketing",
+    "customer_order",
+    "price_change",
+    "new_listing",
+    "delisting",
+    "supply_constraint",
+    "market_intelligence",
+    "correction",
+    "other",
+)
+
+FORECAST_OVERRIDES = Contract(
+    feed="overrides",
+    dataset="forecast_overrides",
+    file_prefix="overrides",
+    description="Planners' adjustments of the statistical forecast, one row per revision: a later row with the same "
+    "override_id revises it and every revision is kept, so a past consensus can be rebuilt. The level follows from "
+    "what is filled: a sku (SKU x market), a category (category x market) or neither (the whole market). Give "
+    "`units` or `change_pct`, not both. Written by hand, by a spreadsheet, or by the dashboard's form.",
+    key=("override_id", "entered_at"),
+    columns=(
+        Column("override_id", "varchar", "Identifier of the adjustment; a row with a later entered_at revises it."),
+        Column("entered_at", "timestamptz", "When this revision was entered, ISO 8601 with UTC offset; stored in UTC."),
+        Column("author", "varchar", "Planner who entered it."),
+        Column("market", "varchar", "ISO 3166-1 alpha-2 market the adjustment is for.", allowed=ISO_COUNTRIES),
+        Column("category", "varchar", "Merchandise category (as in the catalogue), for a category x market adjustment.", required=False),
+        Column("sku", "varchar", "Stock keeping unit, for a SKU x market adjustment.", required=False),
+        Column("bucket", "varchar", "Period the adjustment is stated for.", allowed=OVERRIDE_BUCKETS),
+        Column("period_start", "date", "First day of the period: a Monday for a week, the 1st for a month."),
+        Column(
+            "units",
+            "double",
+            "The period's total demand the planner expects, split down to SKUs and days in proportion to the "
+            "statistical forecast.",
+            required=False,
+            min_value=0,
+            unit="units",
+        ),
+        Column("change_pct", "double", "Or: the change of the statistical forecast, in percent (-100 = nothing sells).",
+               required=False, min_value=-100, unit="percent"),
+        Column("reason_code", "varchar", "Why: the code forecast value added is reported by.", allowed=OVERRIDE_REASONS),
+        Column("comment", "varchar", "What the planner knows that the forecast does not.", required=False),
+        Column("expires_on", "date", "Last planning date the adjustment applies on; empty: while its period lies ahead.",
+               required=False),
+        Column("withdrawn", "boolean", "True on a revision that withdraws the adjustment.", required=False),
+    ),
+)
+
+EXCEPTION_STATUSES = ("open", "acknowledged", "in_progress", "resolved", "dismissed")
+
+EXCEPTION_UPDATES = Contract(
+    feed="exceptions",
+    dataset="exception_updates",
+    file_prefix="exception_updates",
+    description="What the people who own the plan's exceptions did about them, one row per update; every update is "
+    "kept as the exception's history. Written by the dashboard or by hand.",
+    key=("exception_id", "updated_at"),
+    columns=(
+        Column("exception_id", "varchar", "The exception, as publish.exceptions names it."),
+        Column("updated_at", "timestamptz", "When, ISO 8601 with UTC offset; stored in UTC."),
+        Column("updated_by", "varchar", "Who."),
+        Column("status", "varchar", "The exception's status from now on.", allowed=EXCEPTION_STATUSES),
+        Column("owner", "varchar", "Who owns it from now on; empty: unchanged.", required=False),
+        Column("note", "varchar", "What was done or decided.", required=False),
+    ),
+)
+
 CONTRACTS: tuple[Contract, ...] = (
     ORDERS,
     SUPPLIERS,
@@ -251,8 +321,10 @@ CONTRACTS: tuple[Contract, ...] = (
     PURCHASE_ORDERS,
     CARRIER_EVENTS,
     INVENTORY_SNAPSHOTS,
+    FORECAST_OVERRIDES,
+    EXCEPTION_UPDATES,
 )
-FEEDS: tuple[str, ...] = ("orders", "suppliers", "carriers", "inventory")
+FEEDS: tuple[str, ...] = ("orders", "suppliers", "carriers", "inventory", "overrides", "exceptions")
 
 
 def contracts_for_feed(feed: str) -> tuple[Contract, ...]:

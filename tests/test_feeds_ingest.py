@@ -254,7 +254,7 @@ def test_the_documented_example_files_load_cleanly(tmp_path, conn):
 
     shutil.copytree(EXAMPLES_DIR, tmp_path / "landing")
     results = [r for feed in FEEDS for r in ingest_feed(conn, tmp_path / "landing", feed, "salt")]
-    assert len(results) == 6
+    assert len(results) == 8
     for r in results:
         assert (r.status, r.rows_quarantined) == ("loaded", 0), (r.file_name, r.message)
 

@@ -1,0 +1,8 @@
+"""The S&OP cycle on top of the statistical forecast: planners' overrides, the consensus demand plan, forecast
+value added per stage, the plan's exceptions and the monthly view in money.
+
+Plain pandas, no Dagster: orchestration/defs/sop/ wires it. Modules:
+
+- overrides.py: which revisions of the landed overrides count in a cycle, and why the others do not;
+- consensus.py: the statistical forecast plus the overrides that count, split down to SKU x market x day;
+"""
