@@ -16,6 +16,9 @@
                         nothing new since the published plan: says so and stops
                         (--force runs anyway)
     crossdock summary   print the summary of the published tables
+    crossdock exceptions [--type expedite] [--owner NAME] [--status open] [--all]
+                        the plan's open exceptions by type, with owner and
+                        status; --all adds the closed and the no longer raised
     crossdock quarantine [--dataset orders] [--export fix.csv]
                         quarantined rows per dataset and reason; with --export,
                         write the dataset's open quarantined rows to a CSV to
@@ -44,6 +47,7 @@ from crossdock.planning_date import parse_as_of
 from crossdock.settings import Settings, export_to_environment, load_settings
 from cli.summary import print_summary
 from dashboard.serve import serve, streamlit_command
+from crossdock.plan_labels import EXCEPTION_STATUSES, EXCEPTION_TYPES
 from feeds.contracts import CONTRACTS
 
 if TYPE_CHECKING:
@@ -346,6 +350,17 @@ def build_parser() -> argparse.ArgumentParser:
     command("summary", "print the summary of the published tables",
             "Print what the published tables hold (row counts, forecast accuracy, plan, transfers, compliance, "
             "landed cost), on whatever the warehouse has.")
+    exceptions_command = command(
+        "exceptions", "the plan's open exceptions with owner and status",
+        "List the published plan's exceptions (publish.exceptions): the counts per type, then each open one with its "
+        "owner, status, what is wrong and the priced fix. Owners update them with a CSV in landing/exceptions/ or the "
+        "dashboard's Exceptions page; an update shows after the next run.",
+    )
+    exceptions_command.add_argument("--type", dest="exception_type", choices=EXCEPTION_TYPES, help="only this type")
+    exceptions_command.add_argument("--owner", help="only this owner (a role or a name, any case)")
+    exceptions_command.add_argument("--status", choices=EXCEPTION_STATUSES, help="only this status")
+    exceptions_command.add_argument("--all", dest="everything", action="store_true",
+                                    help="every exception ever raised: resolved, dismissed and no longer raised too")
     quarantine_command = command(
         "quarantine", "quarantined rows per dataset and reason; --export to fix them",
         "List quarantined rows per dataset and reason code; with --export, write one dataset's open quarantined "
@@ -407,6 +422,10 @@ def main(argv: list[str] | None = None) -> int:
         return init(settings, args)
     if args.command == "quarantine":
         return quarantine(settings, args.dataset, args.export)
+    if args.command == "exceptions":
+        from cli.exceptions import print_exceptions
+
+        return print_exceptions(settings, args.exception_type, args.owner, args.status, args.everything)
     if args.command == "docs":
         print(f"data dictionary written to {generate_docs(settings)}", flush=True)
         return 0

@@ -24,6 +24,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crossdock.merchant_limits import Plausibility
+from crossdock.plan_labels import EXCEPTION_TYPES
 
 CONFIG_FILE_NAME = "crossdock.yaml"
 DEFAULT_CATCH_ALL_CODE = "ROW"
@@ -196,6 +197,57 @@ class ForecastSettings(_Strict):
     )
 
 
+DEFAULT_EXCEPTION_OWNERS: dict[str, str] = {
+    "expedite": "supply planner",
+    "below_safety_stock": "supply planner",
+    "excess": "supply planner",
+    "forecast_bias": "demand planner",
+    "negative_fva": "demand planner",
+    "landed_cost_jump": "compliance",
+}
+
+
+class ExceptionSettings(_Strict):
+    """Who owns each type of the plan's exceptions until someone takes one, and where the rules draw the line.
+
+    An owner is a role, not a person: the exception lands on that desk and
+    whoever picks it up writes their name in an update (landing/exceptions/).
+    """
+
+    owners: dict[str, str] = Field(
+        default_factory=dict,
+        description="Default owner per exception type; a type left out keeps its default (DEFAULT_EXCEPTION_OWNERS).",
+    )
+    forecast_bias_share: float = Field(
+        default=0.3, gt=0, le=10,
+        description="|forecast - sold| / sold over the backtest's latest window above which a SKU x market is biased.",
+    )
+    forecast_bias_min_units: float = Field(
+        default=20, ge=0,
+        description="Units a SKU x market must have sold in that window to be judged: a 1-unit series is noise.",
+    )
+    landed_cost_rise_share: float = Field(
+        default=0.1, gt=0, le=10,
+        description="Rise of the landed cost per unit over the previous published plan (0.1 = 10%) that, with a "
+        "duty, VAT or de minimis change, raises a landed_cost_jump.",
+    )
+
+    @field_validator("owners")
+    @classmethod
+    def _known_types(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(EXCEPTION_TYPES))
+        if unknown:
+            raise ValueError(f"unknown exception type(s) {unknown}: the types are {', '.join(EXCEPTION_TYPES)}")
+        blank = sorted(k for k, v in value.items() if not str(v).strip())
+        if blank:
+            raise ValueError(f"empty owner for {blank}: name a role or a person, or leave the type out")
+        return {k: str(v).strip() for k, v in value.items()}
+
+    def owner(self, exception_type: str) -> str:
+        """The default owner of `exception_type`: the file's, else the built-in role."""
+        return self.owners.get(exception_type) or DEFAULT_EXCEPTION_OWNERS[exception_type]
+
+
 class MerchantConfig(_Strict):
     """The whole file. `markets` and `nodes` are required; the rest is optional."""
 
@@ -207,6 +259,7 @@ class MerchantConfig(_Strict):
     assumptions: Assumptions = Assumptions()
     orders: OrderSettings = OrderSettings()
     forecast: ForecastSettings = ForecastSettings()
+    exceptions: ExceptionSettings = ExceptionSettings()
     # the training-data gate's thresholds by name (expectations.thresholds.GateThresholds, which checks
     # names and ranges when the merchant_network asset writes config.gates); absent = the defaults
     gates: dict[str, float] = Field(default_factory=dict)

@@ -16,3 +16,13 @@ AS_PLANNED = "as planned: stock-out before a purchase can land"
 
 NONE_FEASIBLE = "none feasible"
 """The contingency of a publish.scenario_impact row when no option lands in time with the whole shortfall."""
+
+EXCEPTION_TYPES: tuple[str, ...] = (
+    "expedite", "below_safety_stock", "excess", "forecast_bias", "negative_fva", "landed_cost_jump",
+)
+"""The types of publish.exceptions (sop/exceptions.py), in the order they are listed; `crossdock exceptions`
+offers them without loading the merchant config."""
+
+EXCEPTION_STATUSES: tuple[str, ...] = ("open", "acknowledged", "in_progress", "resolved", "dismissed")
+"""The statuses an owner gives an exception (the exceptions feed, feeds.contracts.EXCEPTION_UPDATES); the
+dashboard's form offers them, and resolved or dismissed takes an exception off the open list."""

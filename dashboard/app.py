@@ -1,8 +1,10 @@
 """crossdock's S&OP dashboard (Streamlit): `make dashboard`, then http://127.0.0.1:8501.
 
-Six pages over the BI snapshot of schema `publish` (see dashboard/data.py):
+Seven pages over the BI snapshot of schema `publish` (see dashboard/data.py):
 the market overview, forecast vs actual, stock-out risk, the reorder list,
-landed cost with compliance flags, and one SKU x market at a time. Tables are rendered as HTML tables of
+landed cost with compliance flags, one SKU x market at a time, and the plan's
+exceptions with a form that writes an owner's update into landing/exceptions/
+(dashboard/exception_updates.py; the snapshot stays read-only). Tables are rendered as HTML tables of
 formatted text so a planner can copy from them and a browser test can read them.
 """
 from __future__ import annotations
@@ -11,8 +13,11 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from crossdock.plan_labels import EXCEPTION_STATUSES, EXCEPTION_TYPES
+from crossdock.settings import load_settings
 from crossdock.spreadsheet import spreadsheet_safe
 from dashboard import data
+from dashboard.exception_updates import write_update
 
 MAX_TABLE_ROWS = 200  # longer lists are cut on the page; the download button has them all
 
@@ -236,6 +241,69 @@ def sku_page() -> None:
                    key="sku_arrivals")
 
 
+def exceptions_page() -> None:
+    """The plan's exceptions: counts per type, the list with owner and status, and a form to update one.
+
+    The form writes a file into the landing folder (CROSSDOCK_LANDING/exceptions/), the road every feed
+    takes; the page reads the snapshot, so the update shows after the next run has ingested it and published.
+    """
+    conn = connection()
+    st.title("Exceptions")
+    if not data.has_exceptions(conn):
+        st.info("This snapshot has no exceptions table yet: the next run publishes one.")
+        return
+    st.caption(f"Plan as of {data.as_of(conn)}, from {data.plan_source(conn)}. An exception is open while the plan "
+               "raises it and its owner has not resolved or dismissed it.")
+    counts = data.exception_counts(conn)
+    st.metric("Open exceptions", data.fmt_int(counts["open"].sum()))
+    show_table(counts, {c: data.fmt_int for c in ("open", "raised", "closed", "ever_raised")},
+               {"type": "Type", "open": "Open", "raised": "Raised by the plan", "closed": "Resolved or dismissed",
+                "ever_raised": "Ever raised"}, key="exception_counts")
+    cols = st.columns(3)
+    kind = cols[0].selectbox("Type", ["all", *EXCEPTION_TYPES])
+    owners = sorted(data.exception_list(conn, everything=True)["owner"].dropna().unique())
+    owner = cols[1].selectbox("Owner", ["all", *owners])
+    everything = cols[2].checkbox("Include resolved, dismissed and no longer raised")
+    rows = data.exception_list(conn, None if kind == "all" else kind, None if owner == "all" else owner,
+                               everything=everything)
+    if rows.empty:
+        st.info("No exception matches.")
+    else:
+        show_table(
+            rows,
+            {"value_eur": data.fmt_eur, "fix_cost_eur": data.fmt_eur, "units_affected": data.fmt_int,
+             "first_raised_date": lambda v: pd.Timestamp(v).date().isoformat()},
+            {"exception_id": "Exception", "owner": "Owner", "status": "Status", "problem": "What is wrong",
+             "units_affected": "Units", "value_eur": "Value", "fix": "Fix", "fix_cost_eur": "Fix cost",
+             "first_raised_date": "Raised since", "last_note": "Last note"},
+            key="exceptions",
+        )
+        with_history = rows[rows["updates"] > 0]
+        if not with_history.empty:
+            with st.expander(f"History of the {len(with_history)} exceptions with updates"):
+                show_table(with_history, {}, {"exception_id": "Exception", "history": "Updates, oldest first"},
+                           key="exception_history")
+
+    st.subheader("Update an exception")
+    st.caption("Saving writes a file into the landing folder's exceptions/ (the exceptions feed); the update shows "
+               "here after the next run ingests it.")
+    ids = rows["exception_id"].tolist()
+    with st.form("exception_update", clear_on_submit=False):
+        chosen = st.selectbox("Exception", ids, index=None, placeholder="Pick one of the list above")
+        status = st.selectbox("New status", EXCEPTION_STATUSES)
+        new_owner = st.text_input("Owner (empty: unchanged)")
+        note = st.text_area("Note")
+        author = st.text_input("Your name")
+        saved = st.form_submit_button("Save update")
+    if saved:
+        try:
+            path = write_update(load_settings().landing, chosen or "", status, author, new_owner, note)
+        except ValueError as error:
+            st.error(str(error))
+        else:
+            st.success(f"Saved {path.name} in {path.parent}. It shows here after the next run ingests it.")
+
+
 PAGES = [
     st.Page(overview_page, title="Overview", url_path="overview", default=True),
     st.Page(forecast_page, title="Forecast vs actual", url_path="forecast"),
@@ -243,6 +311,7 @@ PAGES = [
     st.Page(reorder_page, title="Reorder list", url_path="reorder"),
     st.Page(compliance_page, title="Landed cost & compliance", url_path="compliance"),
     st.Page(sku_page, title="SKU", url_path="sku"),
+    st.Page(exceptions_page, title="Exceptions", url_path="exceptions"),
 ]
 
 st.navigation(PAGES).run()

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from crossdock.bi_export import SNAPSHOT_NAME
-from crossdock.plan_labels import AS_PLANNED, EXPEDITE
+from crossdock.plan_labels import AS_PLANNED, EXCEPTION_TYPES, EXPEDITE
 from crossdock.settings import Settings, load_settings
 from crossdock.warehouse import read_sql
 
@@ -286,6 +286,60 @@ def sku_plan(conn: duckdb.DuckDBPyConnection, sku: str, node: str) -> pd.DataFra
         left join fix using (sku, node)
         where plan.sku = ? and plan.node = ?
     """, [AS_PLANNED, sku, node])
+
+
+CLOSED_STATUSES = ("resolved", "dismissed")  # sop.exception_status.CLOSED: off the open list
+
+
+def has_exceptions(conn: duckdb.DuckDBPyConnection) -> bool:
+    """The snapshot has publish.exceptions (a snapshot from before the exceptions were published has not)."""
+    return conn.execute(
+        "select count(*) from information_schema.tables where table_schema = 'publish' and table_name = 'exceptions'"
+    ).fetchall()[0][0] > 0
+
+
+def exception_counts(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per exception type, in the plan's order: open, raised by the plan, closed by their owners, ever raised."""
+    counts = read_sql(conn, """
+        select type,
+               count(*) filter (where is_open) as open,
+               count(*) filter (where raised) as raised,
+               count(*) filter (where status in ('resolved', 'dismissed')) as closed,
+               count(*) as ever_raised
+        from publish.exceptions
+        group by type
+    """).set_index("type")
+    return counts.reindex(list(EXCEPTION_TYPES)).fillna(0).astype("int64").rename_axis("type").reset_index()
+
+
+def exception_list(
+    conn: duckdb.DuckDBPyConnection, type_: str | None = None, owner: str | None = None, status: str | None = None,
+    everything: bool = False,
+) -> pd.DataFrame:
+    """The open exceptions (`everything`: every one ever raised), filtered; by type, then the most EUR first.
+
+    owner matches in any case. A closed `status` (resolved, dismissed) looks at every row: asking for them
+    means wanting them.
+    """
+    where, params = [], []
+    if not everything and status not in CLOSED_STATUSES:
+        where.append("is_open")
+    for column, value in (("type", type_), ("status", status)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if owner is not None:
+        where.append("lower(owner) = lower(?)")
+        params.append(owner)
+    order = " ".join(f"when '{t}' then {i}" for i, t in enumerate(EXCEPTION_TYPES))
+    return read_sql(conn, f"""
+        select exception_id, type, subject, owner, status, raised, first_raised_date::date as first_raised_date,
+               last_seen_date::date as last_seen_date, problem, units_affected, value_eur, fix, fix_cost_eur,
+               last_update_at, last_updated_by, last_note, updates, history
+        from publish.exceptions
+        {"where " + " and ".join(where) if where else ""}
+        order by case type {order} end, value_eur desc nulls last, exception_id
+    """, params)
 
 
 def fmt_int(value: float) -> str:

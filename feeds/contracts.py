@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import pycountry
 
+from crossdock.plan_labels import EXCEPTION_STATUSES  # the dashboard's form writes them too
+
 ISO_COUNTRIES: tuple[str, ...] = tuple(sorted(c.alpha_2 for c in pycountry.countries))
 ISO_CURRENCIES: tuple[str, ...] = tuple(sorted(c.alpha_3 for c in pycountry.currencies))
 
@@ -294,8 +296,6 @@ FORECAST_OVERRIDES = Contract(
         Column("withdrawn", "boolean", "True on a revision that withdraws the adjustment.", required=False),
     ),
 )
-
-EXCEPTION_STATUSES = ("open", "acknowledged", "in_progress", "resolved", "dismissed")
 
 EXCEPTION_UPDATES = Contract(
     feed="exceptions",

@@ -12,7 +12,7 @@ import pytest
 import cli.main as cli
 from crossdock.settings import PROJECT_ROOT
 
-COMMANDS = ["demo", "generate", "run", "summary", "quarantine", "docs", "dashboard"]
+COMMANDS = ["demo", "generate", "run", "summary", "exceptions", "quarantine", "docs", "dashboard"]
 
 
 def test_help_lists_every_command_on_one_line():
@@ -39,6 +39,7 @@ def test_help_lists_every_command_on_one_line():
         ("dashboard", ["--port", "--address"], ["--scale", "--dataset"]),
         ("summary", [], ["--scale", "--port", "--as-of"]),
         ("docs", [], ["--scale", "--port", "--as-of"]),
+        ("exceptions", ["--type", "--owner", "--status", "--all"], ["--scale", "--port", "--dataset"]),
     ],
 )
 def test_each_command_shows_only_its_own_options(command, shown, not_shown, capsys):

@@ -674,6 +674,13 @@ def test_the_dashboard_pages_show_the_published_numbers_in_a_browser(platform, t
                     f"and market = '{market}' order by forecast_date limit 28)")
         expected[f"sku?sku={sku}&market={market}"] = [
             "SKU", f"{sku} at {node}", "expedite or transfer", str(stockout), fix, f"{ahead:,.0f}", "Sales and forecast"]
+        # the Exceptions page: the expedite worth most (its units short at cost) heads the list, its fix priced
+        top_id, fix_cost = pairs(
+            "select 'expedite:' || plan.sku || ':' || plan.node, fix.contingency_cost_eur "
+            "from publish.inventory_plan as plan join publish.scenario_impact as fix using (sku, node) "
+            "where plan.action = 'expedite or transfer' and fix.scenario like 'as planned%' "
+            "and fix.contingency_cost_eur is not null order by fix.shortfall_units * plan.unit_cost_eur desc, 1 limit 1")[0]
+        expected["exceptions"] = ["Exceptions", "Open exceptions", "Update an exception", top_id, f"€{fix_cost:,.2f}"]
     assert len(expected["forecast"]) == 1 + 2 * 8 and len(expected["compliance"]) == 1 + 8  # every demo market (weekly and daily WAPE)
 
     port = free_port()

@@ -1,0 +1,107 @@
+"""The plan's exceptions: read the run's plan tables and the owners' updates, raise, fold, stage, log.
+
+Thin wiring: sop/exceptions.py raises, sop/exception_status.py folds the
+updates and the history in, sop/exception_log.py keeps the history. The asset
+runs after the plan, the scenarios, the forecast and the compliance plan have
+staged their tables (their keys are its deps) and before the publish step,
+which copies publish.exceptions with the rest of the plan.
+"""
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from crossdock.merchant_config import ExceptionSettings
+from crossdock.plan_labels import EXCEPTION_TYPES
+from crossdock.publish import PUBLISH_SCHEMA, stage_table, staged
+from crossdock.warehouse import read_sql, table_exists
+from orchestration.lib.column_schemas import documented_table
+from orchestration.lib.dbt_models import model_key
+from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
+from sop.exception_log import read_log, write_log
+from sop.exception_status import CLOSED, UPDATE_COLUMNS, fold_status, unknown_updates
+from sop.exceptions import BORDER_RULES, raise_exceptions
+
+EXCEPTIONS = dg.AssetKey(["publish", "exceptions"])
+INPUTS = [
+    dg.AssetKey(["publish", "inventory_plan"]),
+    dg.AssetKey(["publish", "scenario_impact"]),
+    dg.AssetKey(["publish", "forecast_backtest"]),
+    dg.AssetKey(["publish", "demand_forecast"]),
+    dg.AssetKey(["publish", "compliance_plan"]),
+    model_key("staging", "stg_exception_updates"),
+]
+COMPLIANCE_COLUMNS = ", ".join(
+    ["sku", "market", "fulfilment_node", "is_primary_route", "landed_cost_eur_per_unit", *BORDER_RULES])
+
+
+def _read(conn) -> dict[str, pd.DataFrame | None]:
+    previous = f"{PUBLISH_SCHEMA}.compliance_plan"  # the published plan, until this run's publish step replaces it
+    return {
+        "plan": read_sql(conn, f"select * from {staged('inventory_plan')} order by sku, node"),
+        "impact": read_sql(conn, f"select * from {staged('scenario_impact')} order by all"),
+        "backtest": read_sql(conn, 'select "window", sku, market, forecast_date, mean, actual_regular '
+                                   f"from {staged('forecast_backtest')} order by all"),
+        "compliance_now": read_sql(conn, f"select {COMPLIANCE_COLUMNS} from {staged('compliance_plan')} order by all"),
+        "compliance_before": read_sql(conn, f"select {COMPLIANCE_COLUMNS} from {previous} order by all")
+        if table_exists(conn, previous) else None,
+        "updates": read_sql(conn, f"select {', '.join(UPDATE_COLUMNS)} from staging.stg_exception_updates "
+                                  "order by exception_id, updated_at_utc"),
+        "log": read_log(conn),
+    }
+
+
+def _settings(merchant_config: MerchantConfigFile) -> ExceptionSettings:
+    return merchant_config.load().exceptions if merchant_config.file.is_file() else ExceptionSettings()
+
+
+@dg.asset(
+    key=EXCEPTIONS,
+    deps=INPUTS,
+    group_name="sop",
+    kinds={"python", "duckdb"},
+    owners=["team:planning"],
+    pool=WAREHOUSE_POOL,
+    metadata=documented_table("publish", "exceptions"),
+    description="The plan's exceptions with an owner, a status and a history: stock-out before a purchase can land "
+    "(the fix priced), below safety stock, excess, forecast bias, negative forecast value added, and a landed-cost "
+    "jump after a border rule change. Status and owner from the owners' updates (landing/exceptions/).",
+)
+def plan_exceptions(
+    context: dg.AssetExecutionContext, warehouse: DuckDBResource, merchant_config: MerchantConfigFile
+) -> dg.MaterializeResult:
+    settings = _settings(merchant_config)
+    with warehouse.get_connection() as conn:
+        frames = _read(conn)
+        [(as_of,)] = conn.execute(f"select max(as_of)::date from {staged('demand_forecast')}").fetchall()
+    # negative_fva waits for publish.forecast_value_added (sop.exceptions.consensus_value_added reads it)
+    raised = raise_exceptions(frames["plan"], frames["impact"], frames["backtest"], frames["compliance_now"],
+                              frames["compliance_before"], None, settings)
+    exceptions, day_rows = fold_status(raised, frames["log"], frames["updates"], as_of, settings)
+    with warehouse.get_connection() as conn:
+        rows = stage_table(conn, "exceptions", exceptions, context.run_id)
+        write_log(conn, day_rows, as_of, context.run_id)
+    strays = unknown_updates(frames["updates"], exceptions)
+    if strays:
+        context.log.warning(f"{len(strays)} exception update(s) name an id no plan raised: {', '.join(strays[:10])}")
+    counts = _counts(exceptions)
+    context.log.info(f"exceptions as of {as_of}: {int(exceptions['is_open'].sum())} open of {rows} ever raised")
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows,
+        "open": int(exceptions["is_open"].sum()),
+        "raised_today": int(exceptions["raised"].sum()),
+        "updates_for_unknown_ids": len(strays),
+        "by_type": dg.MetadataValue.md(counts.to_markdown(index=False)),
+    })
+
+
+def _counts(exceptions: pd.DataFrame) -> pd.DataFrame:
+    """Per type: raised today, open, closed by their owners, and the EUR at stake in the open ones."""
+    grouped = exceptions.groupby("type")
+    counts = pd.DataFrame({
+        "raised": grouped["raised"].sum(),
+        "open": grouped["is_open"].sum(),
+        "resolved_or_dismissed": grouped["status"].agg(lambda s: int(s.isin(CLOSED).sum())),
+        "open_value_eur": exceptions[exceptions["is_open"]].groupby("type")["value_eur"].sum(),
+    }).reindex(list(EXCEPTION_TYPES)).fillna(0)
+    return counts.astype({"raised": int, "open": int, "resolved_or_dismissed": int}).round(2).rename_axis("type").reset_index()

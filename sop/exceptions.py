@@ -1,0 +1,334 @@
+"""The plan's exceptions: the rows of the published plan that need a person, one rule per type.
+
+Each rule reads frames of the plan's own tables and returns the rows it
+raises in one layout (`RAISED_COLUMNS`): a stable `exception_id` (type, then
+the row's key, e.g. `expedite:APP-00019:DE-FRA`), what the row is about, what
+is wrong in plain words, the figures, the priced fix where the plan has one,
+and the type's default owner (crossdock.yaml `exceptions:`). The same row
+raised on the next day has the same id, so an owner's update (landing/
+exceptions/) follows it from run to run; sop/exception_status.py folds those
+updates in.
+
+Types and what their figures mean:
+
+- `expedite`: inventory_plan says 'expedite or transfer' (stock runs out
+  before a purchase placed today could land). units_affected = what the plan leaves
+  unserved before then (scenario_impact 'as planned'), value_eur = those
+  units at cost; fix = the cheapest option that covers them in time, priced.
+- `below_safety_stock`: on hand below the safety stock, SKU x node. A row
+  that already says 'expedite or transfer' is not raised again here: one
+  SKU x node is one exception per type, and the expedite is the graver
+  one. units_affected = safety stock - on hand, value_eur at cost; fix = the plan's
+  order (and transfers in), priced at cost.
+- `excess`: inventory_plan says 'excess'. units_affected = excess_units, value_eur =
+  excess_value_eur; fix = the plan's transfers out, when it moves any.
+- `forecast_bias`: SKU x market whose forecast missed what sold by more
+  than a share in the backtest's latest window, when it sold enough to judge.
+  units_affected = forecast - sold (signed), measure = that / sold.
+- `negative_fva`: an author, reason code, market or category whose consensus
+  changes made the forecast worse than the statistical one in the latest
+  cycle. measure = the forecast value added (negative).
+- `landed_cost_jump`: SKU x market whose landed cost per unit on its primary
+  route rose by more than a share since the previous published plan while
+  its duty rate, VAT rate or de minimis regime changed. value_eur = the rise
+  per unit, measure = the rise as a share. It is an event, not a state: the
+  next plan compares with this one and sees no change, so it stays raised
+  until its owner resolves or dismisses it (sop/exception_status.py).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from crossdock.merchant_config import ExceptionSettings
+from crossdock.plan_labels import AS_PLANNED, EXCEPTION_TYPES, EXPEDITE, NONE_FEASIBLE
+
+EXCESS = "excess"  # planning.actions.EXCESS, the verdict's word in publish.inventory_plan.action
+EVENT_TYPES: frozenset[str] = frozenset({"landed_cost_jump"})
+"""Types raised once, by a change between two plans, and kept raised until someone closes them."""
+FVA_SCOPES: tuple[str, ...] = ("author", "reason_code", "market", "category")
+
+RAISED_COLUMNS: tuple[str, ...] = (
+    "exception_id", "type", "sku", "market", "node", "subject", "problem",
+    "units_affected", "value_eur", "measure", "fix", "fix_cost_eur", "default_owner",
+)
+"""What a rule returns per exception: the id, what it is about, what is wrong and the figures, the fix and the
+default owner. units_affected in units, money in EUR, measure the share the rule compared with its threshold."""
+FIGURES: tuple[str, ...] = ("units_affected", "value_eur", "measure", "fix_cost_eur")
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=float if c in FIGURES else object) for c in RAISED_COLUMNS})
+
+
+def _finish(rows: pd.DataFrame, exception_type: str, settings: ExceptionSettings) -> pd.DataFrame:
+    if rows.empty:
+        return _empty()
+    out = rows.assign(type=exception_type, default_owner=settings.owner(exception_type))
+    for column in RAISED_COLUMNS:
+        if column not in out:
+            out[column] = np.nan if column in FIGURES else None
+    return out.loc[:, list(RAISED_COLUMNS)].sort_values("exception_id", ignore_index=True)
+
+
+def _day(value: object) -> str:
+    return "" if pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+def _known_stock(plan: pd.DataFrame) -> pd.DataFrame:
+    """Plan rows whose stock is known (a node without an inventory feed has on_hand null: no verdict to raise)."""
+    return plan[plan["on_hand"].notna()]
+
+
+def expedite(plan: pd.DataFrame, impact: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
+    """Rows the plan says to expedite or transfer, each with the cheapest fix scenario_impact priced for it.
+
+    `plan`: publish.inventory_plan (sku, node, action, on_hand, projected_stockout_date, lead_time_days,
+    unit_cost_eur); `impact`: publish.scenario_impact (its AS_PLANNED rows are the plan's own).
+    """
+    rows = plan[plan["action"] == EXPEDITE]
+    if rows.empty:
+        return _empty()
+    fixes = impact[impact["scenario"] == AS_PLANNED]
+    rows = rows.merge(fixes, on=["sku", "node"], how="left", suffixes=("", "_fix"))
+    units = rows["shortfall_units"].astype(float)
+
+    def problem(r: pd.Series, short: float) -> str:
+        lead = f" ({float(r['lead_time_days']):.0f} days)" if pd.notna(r["lead_time_days"]) else ""
+        text = f"stock runs out on {_day(r['projected_stockout_date'])}, before a purchase placed today lands{lead}"
+        return text + (f"; {short:,.0f} units go unserved until then" if pd.notna(short) else "")
+
+    def fix(r: pd.Series) -> str | None:
+        if pd.isna(r.get("contingency")):
+            return None
+        if r["contingency"] == NONE_FEASIBLE:
+            return f"none feasible: {r['contingency_detail']}"
+        landing = f", lands {_day(r['contingency_arrival_date'])}" if pd.notna(r["contingency_arrival_date"]) else ""
+        return f"{r['contingency']} {r['contingency_detail']}: {int(r['contingency_units']):,} units{landing}"
+
+    out = pd.DataFrame({
+        "exception_id": "expedite:" + rows["sku"] + ":" + rows["node"],
+        "sku": rows["sku"], "node": rows["node"],
+        "subject": rows["sku"] + " at " + rows["node"],
+        "problem": [problem(r, u) for (_, r), u in zip(rows.iterrows(), units)],
+        "units_affected": units,
+        "value_eur": units * rows["unit_cost_eur"].astype(float),
+        "fix": [fix(r) for _, r in rows.iterrows()],
+        "fix_cost_eur": rows["contingency_cost_eur"].astype(float),
+    })
+    return _finish(out, "expedite", settings)
+
+
+def below_safety_stock(plan: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
+    """SKU x node rows with less on hand than their safety stock, except those already raised as expedite.
+
+    `plan`: publish.inventory_plan (sku, node, action, on_hand, safety_stock, unit_cost_eur,
+    recommended_order_qty, order_by_date, transfer_in_units).
+    """
+    rows = _known_stock(plan)
+    rows = rows[(rows["on_hand"].astype(float) < rows["safety_stock"].astype(float)) & (rows["action"] != EXPEDITE)]
+    if rows.empty:
+        return _empty()
+    short = rows["safety_stock"].astype(float) - rows["on_hand"].astype(float)
+    cost = rows["unit_cost_eur"].astype(float)
+    order = rows["recommended_order_qty"].fillna(0).astype(float)
+    transfer_in = rows["transfer_in_units"].fillna(0).astype(float)
+
+    def fix(qty: float, moved: float, by: object, unit_cost: float) -> str | None:
+        parts = []
+        if moved > 0:
+            parts.append(f"transfer in {moved:,.0f} units")
+        if qty > 0:
+            parts.append(f"order {qty:,.0f} units" + (f" by {_day(by)}" if pd.notna(by) else "")
+                         + (f" (€{qty * unit_cost:,.2f} at cost)" if pd.notna(unit_cost) else ""))
+        return "; ".join(parts) or None
+
+    out = pd.DataFrame({
+        "exception_id": "below_safety_stock:" + rows["sku"] + ":" + rows["node"],
+        "sku": rows["sku"], "node": rows["node"],
+        "subject": rows["sku"] + " at " + rows["node"],
+        "problem": [f"{oh:,.0f} on hand, below the safety stock of {ss:,.0f}"
+                    for oh, ss in zip(rows["on_hand"].astype(float), rows["safety_stock"].astype(float))],
+        "units_affected": short,
+        "value_eur": short * cost,
+        "fix": [fix(q, m, b, c) for q, m, b, c in zip(order, transfer_in, rows["order_by_date"], cost)],
+        "fix_cost_eur": np.where(order > 0, order * cost, np.nan),
+    })
+    return _finish(out, "below_safety_stock", settings)
+
+
+def excess(plan: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
+    """SKU x node rows the plan calls excess: more on hand than the policy would ever hold, and long cover.
+
+    `plan`: publish.inventory_plan (sku, node, action, on_hand, days_of_cover, excess_units, excess_value_eur,
+    transfer_out_units).
+    """
+    rows = plan[plan["action"] == EXCESS]
+    if rows.empty:
+        return _empty()
+    moved = rows["transfer_out_units"].fillna(0).astype(float)
+    out = pd.DataFrame({
+        "exception_id": "excess:" + rows["sku"] + ":" + rows["node"],
+        "sku": rows["sku"], "node": rows["node"],
+        "subject": rows["sku"] + " at " + rows["node"],
+        "problem": [f"{oh:,.0f} on hand cover {cover:,.0f} days; {units:,.0f} units are beyond what the policy holds"
+                    for oh, cover, units in zip(rows["on_hand"].astype(float), rows["days_of_cover"].astype(float),
+                                                rows["excess_units"].astype(float))],
+        "units_affected": rows["excess_units"].astype(float),
+        "value_eur": rows["excess_value_eur"].astype(float),
+        "fix": [f"transfer out {m:,.0f} units (transfer_recommendations)" if m > 0 else None for m in moved],
+    })
+    return _finish(out, "excess", settings)
+
+
+def forecast_bias(backtest: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
+    """SKU x market whose expected units missed what sold by more than `forecast_bias_share` in the latest window.
+
+    `backtest`: publish.forecast_backtest (window, sku, market, forecast_date, mean, actual_regular). The
+    latest window (1) is the model nearest today's; sold is the regular demand the forecast is meant to
+    forecast (a bulk day counted as the series' busy day), so one wholesale order does not raise it. A series
+    that sold fewer than `forecast_bias_min_units` in the window is not judged.
+    """
+    if backtest.empty:
+        return _empty()
+    latest = backtest[backtest["window"] == backtest["window"].min()]
+    series = latest.groupby(["sku", "market"], as_index=False).agg(
+        forecast=("mean", "sum"), sold=("actual_regular", "sum"),
+        first_day=("forecast_date", "min"), last_day=("forecast_date", "max"),
+    )
+    series = series[(series["sold"] >= settings.forecast_bias_min_units) & (series["sold"] > 0)]
+    series = series.assign(share=(series["forecast"] - series["sold"]) / series["sold"])
+    rows = series[series["share"].abs() > settings.forecast_bias_share]
+    if rows.empty:
+        return _empty()
+    out = pd.DataFrame({
+        "exception_id": "forecast_bias:" + rows["sku"] + ":" + rows["market"],
+        "sku": rows["sku"], "market": rows["market"],
+        "subject": rows["sku"] + " in " + rows["market"],
+        "problem": [
+            f"forecast {f:,.0f} units against {s:,.0f} sold from {_day(a)} to {_day(b)} "
+            f"({'over' if x > 0 else 'under'}-forecast by {abs(x):.0%})"
+            for f, s, a, b, x in zip(rows["forecast"], rows["sold"], rows["first_day"], rows["last_day"], rows["share"])
+        ],
+        "units_affected": rows["forecast"] - rows["sold"],
+        "measure": rows["share"],
+    })
+    return _finish(out, "forecast_bias", settings)
+
+
+def negative_fva(fva: pd.DataFrame | None, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
+    """Authors, reason codes, markets and categories whose consensus changes made the latest cycle's forecast worse.
+
+    `fva`: (cycle, scope, scope_value, fva_vs_statistical), the forecast value added of the consensus over the
+    statistical forecast per scope; < 0 means worse. None or empty (no consensus yet): no exception. Only the
+    latest cycle counts: an older cycle's verdict was raised in its own time.
+    """
+    if fva is None or fva.empty:
+        return _empty()
+    latest = fva[fva["cycle"] == fva["cycle"].max()]
+    rows = latest[latest["scope"].isin(FVA_SCOPES) & (latest["fva_vs_statistical"] < 0)]
+    if rows.empty:
+        return _empty()
+    scope_words = rows["scope"].str.replace("_", " ")
+    out = pd.DataFrame({
+        "exception_id": "negative_fva:" + rows["scope"] + ":" + rows["scope_value"].astype(str),
+        "market": np.where(rows["scope"] == "market", rows["scope_value"], None),
+        "subject": scope_words + " " + rows["scope_value"].astype(str),
+        "problem": [f"in cycle {c} the consensus changes of {w} {v} made the forecast worse than the statistical one "
+                    f"(value added {x:+.1%})"
+                    for c, w, v, x in zip(rows["cycle"], scope_words, rows["scope_value"], rows["fva_vs_statistical"])],
+        "measure": rows["fva_vs_statistical"].astype(float),
+    })
+    return _finish(out, "negative_fva", settings)
+
+
+def consensus_value_added(value_added: pd.DataFrame | None) -> pd.DataFrame | None:
+    """publish.forecast_value_added as negative_fva reads it: the consensus stage's value added over the statistical.
+
+    That table scores each cycle's stages per scope (cycle, scope, scope_value, stage, value_added, where
+    value_added is the previous stage's WAPE minus this one's); the consensus row's is what the overrides
+    added. None when there is no such table or it is empty.
+    """
+    if value_added is None or value_added.empty:
+        return None
+    rows = value_added[value_added["stage"] == "consensus"]
+    return rows.rename(columns={"value_added": "fva_vs_statistical"}).loc[
+        :, ["cycle", "scope", "scope_value", "fva_vs_statistical"]].reset_index(drop=True)
+
+
+BORDER_RULES: dict[str, str] = {"duty_rate": "duty rate", "vat_rate": "VAT rate", "de_minimis_regime": "de minimis regime"}
+"""The compliance_plan columns whose change is a border rule change, and their names in words."""
+
+
+def _rule_text(column: str, value: object) -> str:
+    if pd.isna(value):
+        return "none"
+    return f"{float(value):.1%}" if column.endswith("_rate") else str(value)
+
+
+def landed_cost_jump(
+    now: pd.DataFrame, before: pd.DataFrame | None, settings: ExceptionSettings = ExceptionSettings()
+) -> pd.DataFrame:
+    """SKU x market whose landed cost per unit rose more than `landed_cost_rise_share` because a border rule changed.
+
+    `now`: this run's compliance_plan; `before`: the previously published one (None before the first publish).
+    Both: sku, market, fulfilment_node, is_primary_route, landed_cost_eur_per_unit, duty_rate, vat_rate,
+    de_minimis_regime. Compared on the market's primary route of `now`, the same route in `before`. A rise
+    without a rule change (a price, weight or FX move) is not raised: nobody at the border can act on it.
+    """
+    if before is None or before.empty or now.empty:
+        return _empty()
+    key = ["sku", "market", "fulfilment_node"]
+    columns = [*key, "landed_cost_eur_per_unit", *BORDER_RULES]
+    pair = now.loc[now["is_primary_route"].fillna(False).astype(bool), columns].merge(
+        before[columns], on=key, suffixes=("", "_before"))
+    old, new = pair["landed_cost_eur_per_unit_before"].astype(float), pair["landed_cost_eur_per_unit"].astype(float)
+    rise = (new - old) / old.where(old > 0)
+    changed = pd.Series(False, index=pair.index)
+    for column in BORDER_RULES:
+        a, b = pair[f"{column}_before"], pair[column]
+        changed |= ~((a == b) | (a.isna() & b.isna()))
+    pair = pair.assign(rise=rise, old=old, new=new)
+    rows = pair[(rise > settings.landed_cost_rise_share) & changed]
+    if rows.empty:
+        return _empty()
+
+    def cause(r: pd.Series) -> str:
+        return "; ".join(
+            f"{words} {_rule_text(c, r[f'{c}_before'])} -> {_rule_text(c, r[c])}"
+            for c, words in BORDER_RULES.items()
+            if not ((r[f"{c}_before"] == r[c]) or (pd.isna(r[f"{c}_before"]) and pd.isna(r[c])))
+        )
+
+    out = pd.DataFrame({
+        "exception_id": "landed_cost_jump:" + rows["sku"] + ":" + rows["market"],
+        "sku": rows["sku"], "market": rows["market"], "node": rows["fulfilment_node"],
+        "subject": rows["sku"] + " in " + rows["market"],
+        "problem": [f"landed cost per unit €{o:,.2f} -> €{n:,.2f} (+{x:.0%}) since the previous plan: {cause(r)}"
+                    for (_, r), o, n, x in zip(rows.iterrows(), rows["old"], rows["new"], rows["rise"])],
+        "value_eur": rows["new"] - rows["old"],
+        "measure": rows["rise"],
+    })
+    return _finish(out, "landed_cost_jump", settings)
+
+
+def raise_exceptions(
+    plan: pd.DataFrame,
+    impact: pd.DataFrame,
+    backtest: pd.DataFrame,
+    compliance_now: pd.DataFrame,
+    compliance_before: pd.DataFrame | None,
+    fva: pd.DataFrame | None = None,
+    settings: ExceptionSettings = ExceptionSettings(),
+) -> pd.DataFrame:
+    """Every exception the plan raises today, by type in EXCEPTION_TYPES order, then id (RAISED_COLUMNS)."""
+    frames = {
+        "expedite": expedite(plan, impact, settings),
+        "below_safety_stock": below_safety_stock(plan, settings),
+        "excess": excess(plan, settings),
+        "forecast_bias": forecast_bias(backtest, settings),
+        "negative_fva": negative_fva(fva, settings),
+        "landed_cost_jump": landed_cost_jump(compliance_now, compliance_before, settings),
+    }
+    found = [frames[t] for t in EXCEPTION_TYPES if not frames[t].empty]
+    return pd.concat(found, ignore_index=True) if found else _empty()

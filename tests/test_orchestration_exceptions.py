@@ -1,0 +1,101 @@
+"""The plan_exceptions asset on a hand-made warehouse: it reads the run's staged plan, stages publish.exceptions
+with its declared types, and logs each planning day once however often the day is run."""
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import yaml
+from dagster_duckdb import DuckDBResource
+
+from crossdock.plan_labels import AS_PLANNED, EXPEDITE
+from crossdock.published import PUBLISH_MODELS_DIR, published_table
+from orchestration.defs.sop.exceptions import plan_exceptions
+from orchestration.lib.resources import MerchantConfigFile
+from sop.exception_log import LOG_DDL, LOG_TABLE
+
+AS_OF = dt.date(2026, 10, 30)
+
+
+def _warehouse(path, as_of: dt.date = AS_OF, previous_landed: float | None = None) -> None:
+    plan = pd.DataFrame([
+        {"sku": "A", "node": "DE-FRA", "action": EXPEDITE, "on_hand": 3, "safety_stock": 20.0, "unit_cost_eur": 2.0,
+         "lead_time_days": 30.0, "projected_stockout_date": pd.Timestamp("2026-11-04"), "recommended_order_qty": 40,
+         "order_by_date": pd.Timestamp(as_of), "transfer_in_units": 0, "transfer_out_units": 0, "days_of_cover": 3.0,
+         "excess_units": 0.0, "excess_value_eur": 0.0, "as_of": pd.Timestamp(as_of)},
+    ])
+    impact = pd.DataFrame([{
+        "scenario": AS_PLANNED, "sku": "A", "node": "DE-FRA", "shortfall_units": 12.0, "contingency": "expedite",
+        "contingency_detail": "by air from SUP-1", "contingency_cost_eur": 48.0, "contingency_units": 12,
+        "contingency_arrival_date": pd.Timestamp("2026-11-03"), "as_of": pd.Timestamp(as_of)}])
+    backtest = pd.DataFrame({"window": 1, "sku": "A", "market": "DE", "forecast_date": pd.date_range("2026-09-01", periods=4),
+                             "mean": 20.0, "actual_regular": 10.0})
+    compliance = pd.DataFrame([{"sku": "A", "market": "US", "fulfilment_node": "US-EWR", "is_primary_route": True,
+                                "landed_cost_eur_per_unit": 12.5, "duty_rate": 0.1, "vat_rate": 0.0,
+                                "de_minimis_regime": "us_de_minimis_suspended"}])
+    with duckdb.connect(str(path)) as conn:
+        for schema in ("plan_next", "publish", "staging"):
+            conn.execute(f"create schema if not exists {schema}")
+        for name, frame in (("inventory_plan", plan), ("scenario_impact", impact), ("forecast_backtest", backtest),
+                            ("compliance_plan", compliance)):
+            conn.register("frame", frame)
+            conn.execute(f"create or replace table plan_next.{name} as select * from frame")
+            conn.unregister("frame")
+        conn.execute(f"create or replace table plan_next.demand_forecast as select date '{as_of}' as as_of")
+        if previous_landed is not None:
+            conn.execute("create or replace table publish.compliance_plan as select * from plan_next.compliance_plan")
+            conn.execute(f"update publish.compliance_plan set landed_cost_eur_per_unit = {previous_landed}, "
+                         "de_minimis_regime = 'us_de_minimis', duty_rate = 0.0")
+        conn.execute("""
+            create or replace table staging.stg_exception_updates as select * from (values
+                ('expedite:A:DE-FRA', timestamp '2026-10-30 09:00:00', 'ben', 'acknowledged', 'ben', 'asked the forwarder')
+            ) as t(exception_id, updated_at_utc, updated_by, status, owner, note)
+        """)
+
+
+def _materialize(path, tmp_path) -> dict:
+    result = dg.materialize([plan_exceptions], resources={
+        "warehouse": DuckDBResource(database=str(path)),
+        "merchant_config": MerchantConfigFile(path=str(tmp_path / "crossdock.yaml")),  # no file: the defaults
+    })
+    assert result.success
+    [event] = result.asset_materializations_for_node("publish__exceptions")
+    return {k: v.value for k, v in event.metadata.items()}
+
+
+def test_the_asset_stages_the_exceptions_and_logs_a_day_once(tmp_path):
+    path = tmp_path / "w.duckdb"
+    _warehouse(path, previous_landed=10.0)
+    first = _materialize(path, tmp_path)
+    assert (first["dagster/row_count"], first["open"]) == (3, 3)
+    assert "| expedite " in first["by_type"] and "| landed_cost_jump " in first["by_type"]
+    with duckdb.connect(str(path)) as conn:
+        rows = conn.execute("select exception_id, status, owner, fix_cost_eur from plan_next.exceptions order by 1").fetchall()
+        types = conn.execute("select column_name, lower(data_type) from information_schema.columns "
+                             "where table_schema = 'plan_next' and table_name = 'exceptions' order by ordinal_position").fetchall()
+    assert rows == [("expedite:A:DE-FRA", "acknowledged", "ben", 48.0), ("forecast_bias:A:DE", "open", "demand planner", None),
+                    ("landed_cost_jump:A:US", "open", "compliance", None)]
+    assert types == list(published_table("exceptions").schema)
+
+    # the same day again, after the previous plan was published: the jump is no longer seen, but stays raised
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("create or replace table publish.compliance_plan as select * from plan_next.compliance_plan")
+    second = _materialize(path, tmp_path)
+    assert second["open"] == 3
+    with duckdb.connect(str(path)) as conn:
+        logged = conn.execute(f"select as_of, count(*) from {LOG_TABLE} group by all").fetchall()
+    assert logged == [(AS_OF, 3)]
+
+
+def test_the_logs_ddl_is_the_documented_table():
+    document = yaml.safe_load((PUBLISH_MODELS_DIR / "_published_by_dagster.yml").read_text())
+    [audit] = [s for s in document["sources"] if s["name"] == "audit"]
+    [log] = [t for t in audit["tables"] if t["name"] == "exception_log"]
+    with duckdb.connect() as conn:
+        conn.execute("create schema audit")
+        conn.execute(LOG_DDL)
+        actual = conn.execute("select column_name, lower(data_type) from information_schema.columns "
+                              "where table_name = 'exception_log' order by ordinal_position").fetchall()
+    assert actual == [(c["name"], c["data_type"]) for c in log["columns"]]

@@ -1,0 +1,294 @@
+"""The plan's exceptions on hand-made frames: each rule, the status fold and the log."""
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from crossdock.merchant_config import ConfigError, ExceptionSettings, parse_config
+from crossdock.plan_labels import AS_PLANNED, EXPEDITE, NONE_FEASIBLE
+from sop.exception_log import read_log, write_log
+from sop.exception_status import fold_status, latest_updates, unknown_updates
+from sop.exceptions import (
+    RAISED_COLUMNS,
+    below_safety_stock,
+    excess,
+    expedite,
+    forecast_bias,
+    landed_cost_jump,
+    negative_fva,
+    raise_exceptions,
+)
+
+AS_OF = dt.date(2026, 10, 30)
+
+
+def plan_row(sku: str, node: str, action: str, **values) -> dict:
+    row = {
+        "sku": sku, "node": node, "action": action, "on_hand": 100.0, "safety_stock": 20.0, "unit_cost_eur": 2.0,
+        "lead_time_days": 30.0, "projected_stockout_date": pd.NaT, "recommended_order_qty": 0,
+        "order_by_date": pd.NaT, "transfer_in_units": 0, "transfer_out_units": 0, "days_of_cover": 50.0,
+        "excess_units": 0.0, "excess_value_eur": 0.0,
+    }
+    return row | values
+
+
+@pytest.fixture
+def plan() -> pd.DataFrame:
+    return pd.DataFrame([
+        plan_row("A", "DE-FRA", EXPEDITE, on_hand=3.0, projected_stockout_date=pd.Timestamp("2026-11-04")),
+        plan_row("B", "DE-FRA", EXPEDITE, on_hand=30.0, projected_stockout_date=pd.Timestamp("2026-11-20")),
+        plan_row("C", "US-EWR", "reorder now", on_hand=5.0, recommended_order_qty=40,
+                 order_by_date=pd.Timestamp("2026-10-30"), transfer_in_units=10),
+        plan_row("D", "US-EWR", "excess", on_hand=900.0, days_of_cover=400.0, excess_units=600.0,
+                 excess_value_eur=1200.0, transfer_out_units=100),
+        plan_row("E", "US-EWR", "ok", on_hand=20.0),  # at the safety stock, not below
+        plan_row("F", "NL-AMS", "no stock data: targets only", on_hand=np.nan),  # unknown stock: no verdict
+    ])
+
+
+@pytest.fixture
+def impact() -> pd.DataFrame:
+    return pd.DataFrame([
+        {"scenario": AS_PLANNED, "sku": "A", "node": "DE-FRA", "shortfall_units": 12.0, "contingency": "reroute",
+         "contingency_detail": "from GB-BHX (12, customs +2.3 d)", "contingency_cost_eur": 9.0, "contingency_units": 12,
+         "contingency_arrival_date": pd.Timestamp("2026-11-03")},
+        {"scenario": AS_PLANNED, "sku": "B", "node": "DE-FRA", "shortfall_units": 5.0, "contingency": NONE_FEASIBLE,
+         "contingency_detail": "expedite lands 3 d after the stock-out", "contingency_cost_eur": 40.0,
+         "contingency_units": 5, "contingency_arrival_date": pd.Timestamp("2026-11-23")},
+        # a disruption scenario's row for A is not the plan's own fix
+        {"scenario": "SUP-1 out 4 weeks", "sku": "A", "node": "DE-FRA", "shortfall_units": 99.0, "contingency": "expedite",
+         "contingency_detail": "by air", "contingency_cost_eur": 500.0, "contingency_units": 99,
+         "contingency_arrival_date": pd.Timestamp("2026-11-06")},
+    ])
+
+
+def test_expedite_rows_carry_the_cheapest_fix_priced_for_the_plan_itself(plan, impact):
+    rows = expedite(plan, impact).set_index("exception_id")
+    assert list(rows.index) == ["expedite:A:DE-FRA", "expedite:B:DE-FRA"]
+    a = rows.loc["expedite:A:DE-FRA"]
+    assert (a["units_affected"], a["value_eur"], a["fix_cost_eur"]) == (12.0, 24.0, 9.0)
+    assert a["fix"] == "reroute from GB-BHX (12, customs +2.3 d): 12 units, lands 2026-11-03"
+    assert "runs out on 2026-11-04" in a["problem"] and a["default_owner"] == "supply planner"
+    assert rows.loc["expedite:B:DE-FRA", "fix"].startswith("none feasible: expedite lands 3 d after")
+
+
+def test_below_safety_stock_leaves_out_expedite_rows_and_unknown_stock(plan):
+    rows = below_safety_stock(plan)
+    # A is below its safety stock too, but it is an expedite: one exception per SKU x node and type, the graver
+    assert rows["exception_id"].tolist() == ["below_safety_stock:C:US-EWR"]
+    c = rows.iloc[0]
+    assert (c["units_affected"], c["value_eur"], c["fix_cost_eur"]) == (15.0, 30.0, 80.0)
+    assert c["fix"] == "transfer in 10 units; order 40 units by 2026-10-30 (€80.00 at cost)"
+
+
+def test_excess_takes_the_plans_verdict_and_its_transfers_out(plan):
+    rows = excess(plan)
+    assert rows["exception_id"].tolist() == ["excess:D:US-EWR"]
+    assert (rows.iloc[0]["units_affected"], rows.iloc[0]["value_eur"]) == (600.0, 1200.0)
+    assert rows.iloc[0]["fix"] == "transfer out 100 units (transfer_recommendations)"
+
+
+def backtest_rows(sku: str, market: str, window: int, forecast: float, sold: float, days: int = 4) -> list[dict]:
+    return [{"window": window, "sku": sku, "market": market, "forecast_date": pd.Timestamp("2026-09-01") + pd.Timedelta(days=d),
+             "mean": forecast / days, "actual_regular": sold / days} for d in range(days)]
+
+
+def test_forecast_bias_judges_the_latest_window_and_only_series_that_sold_enough():
+    backtest = pd.DataFrame(
+        backtest_rows("A", "DE", 1, forecast=140, sold=100)      # +40 %: raised
+        + backtest_rows("A", "DE", 2, forecast=100, sold=100)    # an older window does not count
+        + backtest_rows("B", "DE", 1, forecast=60, sold=100)     # -40 %: raised
+        + backtest_rows("C", "DE", 1, forecast=125, sold=100)    # +25 %: within the threshold
+        + backtest_rows("D", "DE", 1, forecast=9, sold=3)        # +200 % of 3 units: too few to judge
+    )
+    rows = forecast_bias(backtest).set_index("exception_id")
+    assert list(rows.index) == ["forecast_bias:A:DE", "forecast_bias:B:DE"]
+    assert rows["measure"].round(3).tolist() == [0.4, -0.4]
+    assert rows["units_affected"].tolist() == [40.0, -40.0]
+    assert "over-forecast by 40%" in rows.loc["forecast_bias:A:DE", "problem"]
+    assert rows["default_owner"].unique().tolist() == ["demand planner"]
+    stricter = forecast_bias(backtest, ExceptionSettings(forecast_bias_share=0.2, forecast_bias_min_units=1))
+    assert stricter["exception_id"].tolist() == ["forecast_bias:A:DE", "forecast_bias:B:DE", "forecast_bias:C:DE",
+                                                 "forecast_bias:D:DE"]
+
+
+def test_negative_fva_raises_the_latest_cycles_scopes_that_made_the_forecast_worse():
+    fva = pd.DataFrame([
+        ("2026-10", "author", "ana", -0.05),
+        ("2026-11", "author", "ana", 0.02),
+        ("2026-11", "author", "ben", -0.04),
+        ("2026-11", "market", "DE", -0.01),
+        ("2026-11", "overall", "all", -0.01),  # not a scope anyone owns
+        ("2026-11", "reason_code", "promo", 0.0),
+    ], columns=["cycle", "scope", "scope_value", "fva_vs_statistical"])
+    rows = negative_fva(fva)
+    assert rows["exception_id"].tolist() == ["negative_fva:author:ben", "negative_fva:market:DE"]
+    assert rows["market"].tolist() == [None, "DE"]
+    assert "cycle 2026-11" in rows.iloc[0]["problem"] and "-4.0%" in rows.iloc[0]["problem"]
+    assert negative_fva(None).empty and negative_fva(fva.iloc[0:0]).empty
+    assert list(negative_fva(None).columns) == list(RAISED_COLUMNS)
+
+
+def compliance(landed: float, duty: float | None, regime: str, primary: bool = True, sku: str = "A",
+               market: str = "US", node: str = "US-EWR") -> dict:
+    return {"sku": sku, "market": market, "fulfilment_node": node, "is_primary_route": primary,
+            "landed_cost_eur_per_unit": landed, "duty_rate": duty, "vat_rate": 0.0, "de_minimis_regime": regime}
+
+
+def test_a_landed_cost_jump_needs_a_rise_and_a_border_rule_change():
+    before = pd.DataFrame([
+        compliance(10.0, 0.0, "us_de_minimis"),
+        compliance(10.0, 0.05, "us_de_minimis", sku="B"),
+        compliance(10.0, 0.05, "us_de_minimis", sku="C"),
+        compliance(10.0, 0.0, "us_de_minimis", sku="D", primary=False, node="GB-BHX"),
+    ])
+    now = pd.DataFrame([
+        compliance(12.5, 0.0, "us_de_minimis_suspended"),  # +25 % with the regime change: raised
+        compliance(13.0, 0.05, "us_de_minimis", sku="B"),   # +30 % with no rule change (a price move): not raised
+        compliance(10.5, 0.10, "us_de_minimis", sku="C"),   # a rule change, +5 %: under the threshold
+        compliance(20.0, 0.2, "us_de_minimis_suspended", sku="D", primary=False, node="GB-BHX"),  # not the primary route
+    ])
+    rows = landed_cost_jump(now, before)
+    assert rows["exception_id"].tolist() == ["landed_cost_jump:A:US"]
+    row = rows.iloc[0]
+    assert (row["value_eur"], row["measure"], row["node"]) == (2.5, 0.25, "US-EWR")
+    assert row["problem"] == ("landed cost per unit €10.00 -> €12.50 (+25%) since the previous plan: "
+                              "de minimis regime us_de_minimis -> us_de_minimis_suspended")
+    assert row["default_owner"] == "compliance"
+    assert landed_cost_jump(now, None).empty  # the first plan has nothing to compare with
+    assert landed_cost_jump(now, before, ExceptionSettings(landed_cost_rise_share=0.01))["exception_id"].tolist() == [
+        "landed_cost_jump:A:US", "landed_cost_jump:C:US"]
+
+
+def test_raise_exceptions_lists_every_type_in_order_and_owners_come_from_the_config(plan, impact):
+    settings = parse_config({
+        "nodes": [{"code": "US-EWR", "country": "US"}],
+        "markets": [{"code": "US", "currency": "USD", "timezone": "America/New_York", "node": "US-EWR"}],
+        "exceptions": {"owners": {"excess": "ops lead"}, "forecast_bias_share": 0.5},
+    }).exceptions
+    rows = raise_exceptions(plan, impact, pd.DataFrame(backtest_rows("A", "DE", 1, 140, 100)), pd.DataFrame(), None,
+                            None, settings)
+    assert rows["type"].tolist() == ["expedite", "expedite", "below_safety_stock", "excess"]  # bias 40 % < 50 %
+    assert rows.set_index("type").loc["excess", "default_owner"] == "ops lead"
+    assert rows.set_index("type").loc["below_safety_stock", "default_owner"] == "supply planner"
+    with pytest.raises(ConfigError, match="unknown exception type"):
+        parse_config({"nodes": [{"code": "X", "country": "US"}],
+                      "markets": [{"code": "US", "currency": "USD", "timezone": "UTC", "node": "X"}],
+                      "exceptions": {"owners": {"stockout": "me"}}})
+
+
+def raised(*ids: str, value: float = 1.0) -> pd.DataFrame:
+    rows = []
+    for exception_id in ids:
+        kind, sku, where = exception_id.split(":")
+        rows.append({"exception_id": exception_id, "type": kind, "sku": sku, "market": None, "node": where,
+                     "subject": f"{sku} at {where}", "problem": "p", "units_affected": value, "value_eur": value, "measure": np.nan,
+                     "fix": None, "fix_cost_eur": np.nan, "default_owner": ExceptionSettings().owner(kind)})
+    return pd.DataFrame(rows, columns=list(RAISED_COLUMNS))
+
+
+def updates(*rows: tuple) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["exception_id", "updated_at_utc", "updated_by", "status", "owner", "note"])
+    frame["updated_at_utc"] = pd.to_datetime(frame["updated_at_utc"])
+    return frame
+
+
+def test_the_latest_update_wins_an_empty_owner_keeps_the_last_and_every_update_is_history():
+    trail = updates(
+        ("expedite:A:DE-FRA", "2026-10-30 14:45", "ben", "resolved", None, "air booked"),
+        ("expedite:A:DE-FRA", "2026-10-30 09:02", "ben", "acknowledged", "ben", "asked the forwarder"),
+    )
+    status = latest_updates(trail).set_index("exception_id").loc["expedite:A:DE-FRA"]
+    assert (status["status"], status["owner"], status["updates"], status["last_note"]) == ("resolved", "ben", 2, "air booked")
+    assert status["history"] == ("2026-10-30 09:02 UTC ben: acknowledged, owner ben: asked the forwarder | "
+                                 "2026-10-30 14:45 UTC ben: resolved: air booked")
+
+
+def test_fold_status_keeps_history_of_what_is_no_longer_raised_and_defaults_to_open():
+    day1, day2 = dt.date(2026, 10, 29), dt.date(2026, 10, 30)
+    first, log1 = fold_status(raised("expedite:A:DE-FRA", "excess:D:US-EWR"), None, None, day1)
+    assert first["status"].tolist() == ["open", "open"] and first["is_open"].all()
+    assert first["owner"].tolist() == ["supply planner", "supply planner"]
+    trail = updates(("expedite:A:DE-FRA", "2026-10-29 10:00", "ben", "in_progress", "ben", None),
+                    ("nobody:raised:this", "2026-10-29 10:00", "ben", "open", None, None))
+    # day 2: A is still raised, D is not any more, B is new
+    second, log2 = fold_status(raised("expedite:A:DE-FRA", "expedite:B:DE-FRA", value=7.0), log1, trail, day2)
+    rows = second.set_index("exception_id")
+    assert list(rows.index) == ["expedite:A:DE-FRA", "expedite:B:DE-FRA", "excess:D:US-EWR"]  # open ones first
+    assert rows.loc["expedite:A:DE-FRA", ["status", "owner", "is_open"]].tolist() == ["in_progress", "ben", True]
+    assert rows.loc["expedite:A:DE-FRA", "first_raised_date"] == pd.Timestamp(day1)
+    assert rows.loc["expedite:A:DE-FRA", "last_seen_date"] == pd.Timestamp(day2)
+    assert rows.loc["expedite:A:DE-FRA", "units_affected"] == 7.0  # today's figures
+    gone = rows.loc["excess:D:US-EWR"]
+    assert (gone["raised"], gone["is_open"], gone["status"], gone["units_affected"]) == (False, False, "open", 1.0)
+    assert gone["last_seen_date"] == pd.Timestamp(day1)
+    assert log2["exception_id"].tolist() == ["expedite:A:DE-FRA", "expedite:B:DE-FRA"]
+    assert unknown_updates(trail, second) == ["nobody:raised:this"]
+    # the same day again with its own rows already in the log: the same result
+    again, _ = fold_status(raised("expedite:A:DE-FRA", "expedite:B:DE-FRA", value=7.0),
+                           pd.concat([log1, log2], ignore_index=True), trail, day2)
+    pd.testing.assert_frame_equal(again, second)
+    # resolved: off the open list while the plan still raises it
+    closed, _ = fold_status(raised("expedite:A:DE-FRA"), pd.concat([log1, log2]), pd.concat([trail, updates(
+        ("expedite:A:DE-FRA", "2026-10-30 16:00", "ben", "resolved", None, "done"))]), day2)
+    a = closed.set_index("exception_id").loc["expedite:A:DE-FRA"]
+    assert (a["raised"], a["is_open"], a["status"], a["owner"]) == (True, False, "resolved", "ben")
+
+
+def test_a_landed_cost_jump_stays_raised_until_its_owner_closes_it():
+    jump = raised("excess:X:US").assign(exception_id="landed_cost_jump:X:US", type="landed_cost_jump",
+                                          default_owner="compliance", value_eur=2.5)
+    _, log1 = fold_status(jump, None, None, dt.date(2026, 10, 29))
+    later, log2 = fold_status(raised(), log1, None, dt.date(2026, 10, 30))  # the next plan sees no change
+    row = later.set_index("exception_id").loc["landed_cost_jump:X:US"]
+    assert (row["raised"], row["is_open"], row["value_eur"]) == (True, True, 2.5)
+    assert log2["exception_id"].tolist() == ["landed_cost_jump:X:US"]
+    dismissed = updates(("landed_cost_jump:X:US", "2026-10-30 09:00", "cho", "dismissed", None, "priced in"))
+    after, log3 = fold_status(raised(), pd.concat([log1, log2]), dismissed, dt.date(2026, 10, 31))
+    row = after.set_index("exception_id").loc["landed_cost_jump:X:US"]
+    assert (row["raised"], row["is_open"], row["status"]) == (False, False, "dismissed")
+    assert log3.empty
+
+
+def test_the_log_replaces_a_days_rows_so_running_a_day_again_is_safe(tmp_path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        assert read_log(conn).empty
+        _, day1 = fold_status(raised("expedite:A:DE-FRA", "excess:D:US-EWR"), None, None, dt.date(2026, 10, 29))
+        assert write_log(conn, day1, dt.date(2026, 10, 29), "run-1") == 2
+        _, day1_again = fold_status(raised("expedite:A:DE-FRA"), read_log(conn), None, dt.date(2026, 10, 29))
+        write_log(conn, day1_again, dt.date(2026, 10, 29), "run-2")
+        _, day2 = fold_status(raised("expedite:A:DE-FRA"), read_log(conn), None, dt.date(2026, 10, 30))
+        write_log(conn, day2, dt.date(2026, 10, 30), "run-3")
+        assert conn.execute("select as_of, exception_id, run_id from audit.exception_log order by all").fetchall() == [
+            (dt.date(2026, 10, 29), "expedite:A:DE-FRA", "run-2"), (dt.date(2026, 10, 30), "expedite:A:DE-FRA", "run-3")]
+
+
+def test_the_documented_exceptions_section_is_the_default():
+    """docs/configuration.md shows the defaults: parsed, its section equals ExceptionSettings()'s behaviour."""
+    import yaml
+
+    from crossdock.merchant_config import EXCEPTION_TYPES
+    from crossdock.settings import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "docs" / "configuration.md").read_text()
+    block = text.split("## Keys", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    documented = parse_config(yaml.safe_load(block)).exceptions
+    default = ExceptionSettings()
+    assert [documented.owner(t) for t in EXCEPTION_TYPES] == [default.owner(t) for t in EXCEPTION_TYPES]
+    assert documented.model_dump(exclude={"owners"}) == default.model_dump(exclude={"owners"})
+
+
+def test_the_value_added_table_feeds_negative_fva_through_its_consensus_rows():
+    from sop.exceptions import consensus_value_added
+
+    table = pd.DataFrame([
+        ("2026-11", "author", "ben", "statistical", -0.30),  # the model against seasonal naive: nobody's override
+        ("2026-11", "author", "ben", "consensus", -0.04),
+        ("2026-11", "author", "ana", "consensus", 0.03),
+    ], columns=["cycle", "scope", "scope_value", "stage", "value_added"])
+    assert negative_fva(consensus_value_added(table))["exception_id"].tolist() == ["negative_fva:author:ben"]
+    assert consensus_value_added(None) is None and consensus_value_added(table.iloc[0:0]) is None
