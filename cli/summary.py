@@ -107,6 +107,25 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
         versions = conn.execute("select distinct model_version from publish.demand_forecast").fetchall()
         summary["model_version"] = versions[0][0] if len(versions) == 1 else None
         summary["forecast_as_of"] = _one(conn, "select max(try_cast(as_of as date)) from publish.demand_forecast")[0]
+    if {"demand_plan", "forecast_overrides"} <= existing and "demand_forecast" in existing:
+        summary["cycle"] = conn.execute(
+            f"select cycle, {_total('statistical_mean')}, {_total('mean')} from publish.demand_plan "
+            "where planning_date = (select max(try_cast(as_of as date)) from publish.demand_forecast) group by cycle"
+        ).fetchone()
+        if summary["cycle"]:
+            summary["cycle_overrides"] = dict(conn.execute(
+                "select cast(status as varchar), count(*) from publish.forecast_overrides where cycle = ? group by 1 order by 2 desc, 1",
+                [summary["cycle"][0]],
+            ).fetchall())
+    if "forecast_value_added" in existing:
+        # the latest cycle with actuals, overall: what each stage added (sop/value_added.py)
+        summary["value_added"] = conn.execute(
+            "select cycle, cast(stage as varchar), try_cast(days_scored as bigint), try_cast(horizon_days as bigint), "
+            "try_cast(wape as double), try_cast(value_added as double) from publish.forecast_value_added "
+            "where scope = 'all' and cycle = (select max(cycle) from publish.forecast_value_added "
+            "where stage = 'consensus' and cycle < (select max(cycle) from publish.demand_plan)) "
+            "order by case stage when 'seasonal naive' then 0 when 'statistical' then 1 else 2 end"
+        ).fetchall()
     if "inventory_plan" in existing:
         summary["safety_stock_value_eur"] = _one(conn, f"select {_total('safety_stock_value_eur')} from publish.inventory_plan")[0]
         summary["orders_due"] = _one(
@@ -216,6 +235,7 @@ def format_summary(settings: Settings, s: dict) -> str:
         plots = sorted((settings.exports / "forecast_plots").glob("*.png"))
         lines.append(f"forecast model: {settings.models / s['model_version']}; {len(plots)} plots in {settings.exports / 'forecast_plots'}")
         lines += _model_age_lines(settings, s["model_version"], s.get("forecast_as_of"))
+    lines += _cycle_lines(s.get("cycle"), s.get("cycle_overrides"), s.get("value_added"))
     if "actions" in s:
         # rows with an order to place, whatever their verdict ('expedite or transfer' rows carry one too)
         lines.append(f"inventory: {fmt(s.get('orders_due'))} SKU x node with an order to place; "
@@ -244,6 +264,23 @@ def format_summary(settings: Settings, s: dict) -> str:
             f"orders landed: {n:,} orders, duty EUR {fmt(duty)}, VAT EUR {fmt(vat)}, fees EUR {fmt(fees)}, landed EUR {fmt(landed)}"
         )
     return "\n".join(lines)
+
+
+def _cycle_lines(cycle: tuple | None, overrides: dict | None, scored: list | None) -> list[str]:
+    """The S&OP cycle: overrides weighed, the consensus against the statistical forecast, and the last cycle scored."""
+    lines = []
+    if cycle:
+        name, statistical, consensus = cycle
+        lines.append(
+            f"S&OP cycle {name}: overrides {overrides or 'none'}; consensus {fmt(consensus)} units over the horizon vs "
+            f"statistical {fmt(statistical)} ({fmt(_ratio(consensus, statistical), '.3f')}x); the inventory plan uses the consensus"
+        )
+    if scored:
+        name, _, days, horizon, _, _ = scored[0]
+        stages = ", ".join(f"{stage} {fmt(wape, '.3f')}" + ("" if _missing(added) else f" (value added {added:+.3f})")
+                           for _, stage, _, _, wape, added in scored)
+        lines.append(f"forecast value added, cycle {name} ({days} of {horizon} days with actuals), weekly WAPE: {stages}")
+    return lines
 
 
 def _bulk_lines(bulk: tuple | None) -> list[str]:

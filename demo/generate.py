@@ -20,7 +20,9 @@ from demo.carriers import EVENT_COLUMNS, build_tracking, order_customs_risk, tra
 from demo.catalogue import SUPPLIER_COLUMNS, build_catalogue, catalogue_export
 from demo.clock import Timeline
 from demo.demand import simulate_demand
+from demo.market_profiles import market_codes
 from demo.orders import ORDER_COLUMNS, build_orders
+from demo.overrides import COLUMNS as OVERRIDE_COLUMNS, planner_overrides
 from demo.rng import stream
 from demo.supply import INVENTORY_COLUMNS, PO_COLUMNS, simulate_supply
 from demo.writers import write_by_month, write_csv
@@ -109,6 +111,9 @@ def generate(landing: Path, scale: float = 1.0, seed: int = 7, end: date = DEFAU
         f"inventory_{d}.csv": write_csv(frame, landing / "inventory" / f"inventory_{d}.csv", INVENTORY_COLUMNS)
         for d, frame in supply.snapshots.items()
     }
+    overrides = planner_overrides(demand, catalogue.skus["sku"].tolist(), market_codes(), timeline)
+    files["forecast_overrides"] = {f"overrides_{end}.csv": write_csv(
+        overrides, landing / "overrides" / f"overrides_{end}.csv", OVERRIDE_COLUMNS)}
     params = {"scale": scale, "seed": seed, "end": end.isoformat(), "days": int(days),
               "start": timeline.start.isoformat(), **({} if volume is None else {"volume": volume})}
     return _finish(landing, files, params, say, profile)

@@ -29,6 +29,7 @@ from orchestration.defs.planning.scenarios import scenario_impact_table
 from orchestration.defs.publish.assets import published_plan_asset
 from orchestration.defs.publish.bi import bi_publish_copies
 from orchestration.defs.reference.assets import ecb_fx_rates
+from orchestration.defs.sop.assets import consensus_demand_plan
 from orchestration.defs.sop.exceptions import plan_exceptions
 from orchestration.lib.column_schemas import with_documented_columns
 from orchestration.lib.pool_wait import install as sleep_while_waiting_for_a_pool
@@ -45,7 +46,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             *dg.map_asset_specs(automated, [
                 dbt_model_assets(),
                 *_documented([
-                    demand_forecast, forecast_accuracy, inventory_planning, scenario_impact_table,
+                    demand_forecast, forecast_accuracy, consensus_demand_plan, inventory_planning, scenario_impact_table,
                     compliance_tables, plan_exceptions, published_plan_asset(), bi_publish_copies,
                 ]),
             ]),

@@ -272,7 +272,8 @@ def test_the_tidy_profile_is_unchanged(tmp_path: Path) -> None:
         "scale": 0.05, "seed": 3, "end": "2026-03-31", "days": 60, "start": "2026-01-31"}
     digest = hashlib.sha256()
     for name, payload in tidy.items():
-        digest.update(name.encode() + b"\0" + payload)
+        if not name.startswith("overrides/"):  # the planners' overrides came later, drawn from the same demand
+            digest.update(name.encode() + b"\0" + payload)
     assert digest.hexdigest() == TIDY_DIGEST
     with pytest.raises(ValueError, match="profile"):
         generate(tmp_path / "x", profile="chaotic")

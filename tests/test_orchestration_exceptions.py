@@ -35,11 +35,14 @@ def _warehouse(path, as_of: dt.date = AS_OF, previous_landed: float | None = Non
     compliance = pd.DataFrame([{"sku": "A", "market": "US", "fulfilment_node": "US-EWR", "is_primary_route": True,
                                 "landed_cost_eur_per_unit": 12.5, "duty_rate": 0.1, "vat_rate": 0.0,
                                 "de_minimis_regime": "us_de_minimis_suspended"}])
+    # the consensus made ben's overrides worse in the last cycle scored
+    value_added = pd.DataFrame({"cycle": "2026-09", "scope": ["all", "author"], "scope_value": ["all", "ben"],
+                                "stage": "consensus", "value_added": [0.01, -0.2]})
     with duckdb.connect(str(path)) as conn:
         for schema in ("plan_next", "publish", "staging"):
             conn.execute(f"create schema if not exists {schema}")
         for name, frame in (("inventory_plan", plan), ("scenario_impact", impact), ("forecast_backtest", backtest),
-                            ("compliance_plan", compliance)):
+                            ("compliance_plan", compliance), ("forecast_value_added", value_added)):
             conn.register("frame", frame)
             conn.execute(f"create or replace table plan_next.{name} as select * from frame")
             conn.unregister("frame")
@@ -69,24 +72,25 @@ def test_the_asset_stages_the_exceptions_and_logs_a_day_once(tmp_path):
     path = tmp_path / "w.duckdb"
     _warehouse(path, previous_landed=10.0)
     first = _materialize(path, tmp_path)
-    assert (first["dagster/row_count"], first["open"]) == (3, 3)
+    assert (first["dagster/row_count"], first["open"]) == (4, 4)
     assert "| expedite " in first["by_type"] and "| landed_cost_jump " in first["by_type"]
+    assert "| negative_fva " in first["by_type"]
     with duckdb.connect(str(path)) as conn:
         rows = conn.execute("select exception_id, status, owner, fix_cost_eur from plan_next.exceptions order by 1").fetchall()
         types = conn.execute("select column_name, lower(data_type) from information_schema.columns "
                              "where table_schema = 'plan_next' and table_name = 'exceptions' order by ordinal_position").fetchall()
     assert rows == [("expedite:A:DE-FRA", "acknowledged", "ben", 48.0), ("forecast_bias:A:DE", "open", "demand planner", None),
-                    ("landed_cost_jump:A:US", "open", "compliance", None)]
+                    ("landed_cost_jump:A:US", "open", "compliance", None), ("negative_fva:author:ben", "open", "demand planner", None)]
     assert types == list(published_table("exceptions").schema)
 
     # the same day again, after the previous plan was published: the jump is no longer seen, but stays raised
     with duckdb.connect(str(path)) as conn:
         conn.execute("create or replace table publish.compliance_plan as select * from plan_next.compliance_plan")
     second = _materialize(path, tmp_path)
-    assert second["open"] == 3
+    assert second["open"] == 4
     with duckdb.connect(str(path)) as conn:
         logged = conn.execute(f"select as_of, count(*) from {LOG_TABLE} group by all").fetchall()
-    assert logged == [(AS_OF, 3)]
+    assert logged == [(AS_OF, 4)]
 
 
 def test_the_logs_ddl_is_the_documented_table():

@@ -241,3 +241,30 @@ def test_the_summary_says_how_much_of_what_sold_were_bulk_orders(tmp_path, wareh
     with duckdb.connect(str(warehouse)) as conn:
         conn.execute("update publish.forecast_accuracy set bulk_units = 0")
     assert "bulk orders" not in summary_text(tmp_path, capsys)
+
+
+def test_the_summary_gives_the_s_and_op_cycle_and_the_last_cycle_scored(tmp_path, warehouse, capsys):
+    with duckdb.connect(str(warehouse)) as conn:
+        for table in ("demand_forecast", "demand_plan", "forecast_overrides", "forecast_value_added"):
+            create_empty(conn, "publish", table)
+        insert(conn, "publish", "demand_forecast", [{"sku": "A", "market": "DE", "as_of": "2026-10-30"}])
+        insert(conn, "publish", "demand_plan", [
+            {"cycle": "2026-09", "planning_date": "2026-09-30", "statistical_mean": 5.0, "mean": 9.0},
+            {"cycle": "2026-10", "planning_date": "2026-10-30", "statistical_mean": 100.0, "mean": 80.0},
+            {"cycle": "2026-10", "planning_date": "2026-10-30", "statistical_mean": 100.0, "mean": 100.0},
+        ])
+        insert(conn, "publish", "forecast_overrides", [
+            {"cycle": "2026-10", "override_id": "a", "status": "applied"},
+            {"cycle": "2026-10", "override_id": "b", "status": "expired"},
+            {"cycle": "2026-09", "override_id": "c", "status": "applied"},
+        ])
+        insert(conn, "publish", "forecast_value_added", [
+            {"cycle": "2026-09", "scope": "all", "scope_value": "all", "stage": stage, "days_scored": 30,
+             "horizon_days": 56, "wape": wape, "value_added": added}
+            for stage, wape, added in (("seasonal naive", 0.5, None), ("statistical", 0.4, 0.1), ("consensus", 0.45, -0.05))
+        ])
+    out = summary_text(tmp_path, capsys)
+    assert ("S&OP cycle 2026-10: overrides {'applied': 1, 'expired': 1}; consensus 180 units over the horizon vs "
+            "statistical 200 (0.900x); the inventory plan uses the consensus") in out
+    assert ("forecast value added, cycle 2026-09 (30 of 56 days with actuals), weekly WAPE: seasonal naive 0.500, "
+            "statistical 0.400 (value added +0.100), consensus 0.450 (value added -0.050)") in out

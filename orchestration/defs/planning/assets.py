@@ -37,7 +37,9 @@ def read_plan_sources(conn) -> PlanSources:
     query sorted, so pandas sums over its rows add in the same order on every run.
     """
     queries = {
-        "forecast": f"select sku, market, forecast_date, p10, p50, p90, mean, as_of from {staged('demand_forecast')}",
+        # the current cycle's consensus: the statistical forecast with the planners' overrides (sop/consensus.py)
+        "forecast": "select sku, market, demand_date as forecast_date, p10, p50, p90, mean, planning_date as as_of "
+        f"from {staged('demand_plan')} where planning_date = (select max(as_of) from {staged('demand_forecast')})",
         "position": "select sku, node, on_hand, on_order from intermediate.int_stock_position",
         "lead_times": "select sku, n_receipts, lead_time_mean_days, lead_time_std_days, quoted_lead_time_days, "
         "lead_time_basis from intermediate.int_sku_lead_times",
@@ -86,6 +88,7 @@ class InventoryPlanConfig(dg.Config):
 
 INPUTS = [
     dg.AssetKey(["publish", "demand_forecast"]),
+    dg.AssetKey(["publish", "demand_plan"]),
     model_key("marts", "dim_sku"),
     model_key("marts", "fct_daily_demand"),
     model_key("intermediate", "int_stock_position"),

@@ -20,7 +20,7 @@ from orchestration.lib.dbt_models import model_key
 from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
 from sop.exception_log import read_log, write_log
 from sop.exception_status import CLOSED, UPDATE_COLUMNS, fold_status, unknown_updates
-from sop.exceptions import BORDER_RULES, raise_exceptions
+from sop.exceptions import BORDER_RULES, consensus_value_added, raise_exceptions
 
 EXCEPTIONS = dg.AssetKey(["publish", "exceptions"])
 INPUTS = [
@@ -29,6 +29,7 @@ INPUTS = [
     dg.AssetKey(["publish", "forecast_backtest"]),
     dg.AssetKey(["publish", "demand_forecast"]),
     dg.AssetKey(["publish", "compliance_plan"]),
+    dg.AssetKey(["publish", "forecast_value_added"]),
     model_key("staging", "stg_exception_updates"),
 ]
 COMPLIANCE_COLUMNS = ", ".join(
@@ -47,6 +48,8 @@ def _read(conn) -> dict[str, pd.DataFrame | None]:
         if table_exists(conn, previous) else None,
         "updates": read_sql(conn, f"select {', '.join(UPDATE_COLUMNS)} from staging.stg_exception_updates "
                                   "order by exception_id, updated_at_utc"),
+        "value_added": read_sql(conn, "select cycle, scope, scope_value, stage, value_added "
+                                      f"from {staged('forecast_value_added')} order by all"),
         "log": read_log(conn),
     }
 
@@ -74,9 +77,8 @@ def plan_exceptions(
     with warehouse.get_connection() as conn:
         frames = _read(conn)
         [(as_of,)] = conn.execute(f"select max(as_of)::date from {staged('demand_forecast')}").fetchall()
-    # negative_fva waits for publish.forecast_value_added (sop.exceptions.consensus_value_added reads it)
     raised = raise_exceptions(frames["plan"], frames["impact"], frames["backtest"], frames["compliance_now"],
-                              frames["compliance_before"], None, settings)
+                              frames["compliance_before"], consensus_value_added(frames["value_added"]), settings)
     exceptions, day_rows = fold_status(raised, frames["log"], frames["updates"], as_of, settings)
     with warehouse.get_connection() as conn:
         rows = stage_table(conn, "exceptions", exceptions, context.run_id)

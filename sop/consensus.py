@@ -1,0 +1,129 @@
+"""The consensus demand plan: the statistical forecast with the planners' overrides applied.
+
+An override is stated for a period (a week or a month) at a level (a market,
+a category in a market, or one SKU in a market). It reaches the daily SKU x
+market forecast the plan runs on like this:
+
+- `change_pct` scales every day of every SKU it covers;
+- `units` is the period's total: the days it covers are scaled so that they
+  sum to it, i.e. it is split down in proportion to the forecast. A period
+  that runs past the horizon (or began before it) keeps the share of the
+  units its days within the horizon hold. Where the forecast is zero on every
+  day it covers, the units are spread evenly over those days: the planner
+  knows something the model does not, and the model gives no shape.
+
+Overrides apply coarse to fine (sop/overrides.py application_order), so a
+SKU's own number wins over its market's. The band moves with the mean: each
+day's p10/p50/p90 are scaled by the day's consensus/statistical ratio; a day
+the model gave nothing takes a Poisson band around its consensus mean (the
+only shape one number implies).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import poisson
+
+from crossdock.frames import require_columns
+from sop.overrides import APPLIED, application_order
+
+FORECAST_COLUMNS: tuple[str, ...] = ("sku", "market", "forecast_date", "p10", "p50", "p90", "mean")
+QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
+NO_FORECAST = "nothing to adjust: no forecast for it in the horizon"
+
+
+@dataclass(frozen=True)
+class Consensus:
+    """`plan`: the forecast's rows with `statistical_mean`, the consensus `mean` and band, and `override_ids`
+    (the overrides that moved the day, in the order applied). `overrides`: the cycle's overrides with what
+    each did: `days_covered`, `units_statistical` (the forecast's units it covers), `units_before` and
+    `units_after` (the consensus just before and after it applied)."""
+
+    plan: pd.DataFrame
+    overrides: pd.DataFrame
+
+
+def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides: pd.DataFrame) -> Consensus:
+    """The consensus of `forecast` (daily SKU x market) and the cycle's `overrides` (sop.overrides.cycle_overrides).
+
+    `categories` maps each sku to its category (a SKU without one is in no category override).
+    """
+    require_columns(forecast, FORECAST_COLUMNS, "forecast")
+    require_columns(categories, ("sku", "category"), "categories")
+    plan = forecast.reset_index(drop=True).copy()
+    plan["forecast_date"] = pd.to_datetime(plan["forecast_date"])
+    statistical = plan["mean"].to_numpy(dtype=float)
+    consensus = statistical.copy()
+    category = plan["sku"].map(categories.drop_duplicates("sku").set_index("sku")["category"]).to_numpy(dtype=object)
+    market, sku = plan["market"].to_numpy(dtype=object), plan["sku"].to_numpy(dtype=object)
+    days = plan["forecast_date"].to_numpy(dtype="datetime64[D]")
+    first_day, last_day = (days.min(), days.max()) if len(days) else (None, None)
+    touched_by: list[list[str]] = [[] for _ in range(len(plan))]
+
+    effects = []
+    ordered = application_order(overrides[overrides["status"] == APPLIED]) if len(overrides) else overrides
+    for override in ordered.itertuples(index=False):
+        start, end = np.datetime64(override.period_start, "D"), np.datetime64(override.period_end, "D")
+        covered = (market == override.market) & (days >= start) & (days <= end)
+        if pd.notna(override.sku):
+            covered &= sku == override.sku
+        if pd.notna(override.category):
+            covered &= category == override.category
+        cells = np.flatnonzero(covered)
+        before = float(consensus[cells].sum())
+        if len(cells) and pd.notna(override.change_pct):
+            consensus[cells] *= 1.0 + float(override.change_pct) / 100.0
+        elif len(cells):
+            target = float(override.units) * _share_in_horizon(start, end, first_day, last_day)
+            if before > 0:
+                consensus[cells] *= target / before
+            else:
+                per_day_sku = target / len(cells)
+                consensus[cells] = per_day_sku
+        for cell in cells:
+            touched_by[cell].append(override.override_id)
+        effects.append({
+            "override_id": override.override_id,
+            "days_covered": int(len(cells)),
+            "units_statistical": float(statistical[cells].sum()),
+            "units_before": before,
+            "units_after": float(consensus[cells].sum()),
+            "no_forecast": not len(cells),
+        })
+
+    plan = _with_band(plan, statistical, consensus)
+    plan["override_ids"] = [",".join(ids) if ids else None for ids in touched_by]
+    plan["forecast_date"] = plan["forecast_date"].dt.date
+    return Consensus(plan, _with_effects(overrides, effects))
+
+
+def _share_in_horizon(start: np.datetime64, end: np.datetime64, first: np.datetime64, last: np.datetime64) -> float:
+    """The share of a period's days that lie within the forecast horizon."""
+    inside = (min(end, last) - max(start, first)).astype(int) + 1
+    return max(inside, 0) / ((end - start).astype(int) + 1)
+
+
+def _with_band(plan: pd.DataFrame, statistical: np.ndarray, consensus: np.ndarray) -> pd.DataFrame:
+    plan = plan.rename(columns={"mean": "statistical_mean"})
+    plan["mean"] = consensus
+    moved = ~np.isclose(consensus, statistical)
+    scaled = moved & (statistical > 0)
+    from_nothing = moved & (statistical <= 0)
+    ratio = np.divide(consensus, statistical, out=np.ones_like(consensus), where=scaled)
+    for column, q in QUANTILES.items():
+        band = plan[column].to_numpy(dtype=float) * ratio
+        band[from_nothing] = poisson.ppf(q, consensus[from_nothing])
+        plan[column] = band
+    return plan
+
+
+def _with_effects(overrides: pd.DataFrame, effects: list[dict]) -> pd.DataFrame:
+    columns = ["override_id", "days_covered", "units_statistical", "units_before", "units_after"]
+    done = pd.DataFrame(effects, columns=[*columns, "no_forecast"])
+    out = overrides.merge(done, on="override_id", how="left")
+    out.loc[out["no_forecast"].eq(True), "status"] = NO_FORECAST
+    out["days_covered"] = pd.to_numeric(out["days_covered"]).fillna(0).astype(int)
+    return out.drop(columns="no_forecast")
+

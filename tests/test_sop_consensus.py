@@ -1,0 +1,146 @@
+"""The consensus demand plan: which overrides count in a cycle and how each reaches the daily SKU forecast."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sop.consensus import NO_FORECAST, build_consensus
+from sop.overrides import APPLIED, BEYOND_HORIZON, EXPIRED, OVERRIDE_COLUMNS, WITHDRAWN, cycle_overrides
+
+FIRST = dt.date(2026, 11, 2)  # a Monday
+DAYS = pd.date_range(FIRST, periods=28)  # four weeks, to 2026-11-29
+LAST = DAYS[-1].date()
+
+
+def forecast(rows: dict[tuple[str, str], float]) -> pd.DataFrame:
+    """A flat daily forecast of `mean` units for each (sku, market), with a band of +-50%."""
+    frames = [
+        pd.DataFrame({"sku": sku, "market": market, "forecast_date": DAYS, "mean": mean,
+                      "p10": mean * 0.5, "p50": mean, "p90": mean * 1.5})
+        for (sku, market), mean in rows.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+CATEGORIES = pd.DataFrame({"sku": ["A", "B", "C"], "category": ["shoes", "shoes", "bags"]})
+
+
+def override(override_id: str, **values) -> dict:
+    row = dict.fromkeys(OVERRIDE_COLUMNS)
+    row.update(override_id=override_id, entered_at_utc=pd.Timestamp("2026-11-01 09:00", tz="UTC"), author="ana",
+               market="DE", bucket="week", period_start=FIRST, reason_code="promotion", withdrawn=False)
+    row.update(values)
+    return row
+
+
+def cycle(*rows: dict, cutoff: pd.Timestamp | None = None) -> pd.DataFrame:
+    return cycle_overrides(pd.DataFrame(list(rows), columns=list(OVERRIDE_COLUMNS)), FIRST, LAST, cutoff)
+
+
+def units(plan: pd.DataFrame, sku: str, start: dt.date, days: int, column: str = "mean") -> float:
+    window = plan[(plan["sku"] == sku) & (plan["forecast_date"] >= start)
+                  & (plan["forecast_date"] < start + dt.timedelta(days=days))]
+    return float(window[column].sum())
+
+
+def test_a_skus_week_in_units_is_split_over_its_days_in_proportion_to_the_forecast():
+    base = forecast({("A", "DE"): 2.0, ("B", "DE"): 1.0})
+    base.loc[(base["sku"] == "A") & (base["forecast_date"] == pd.Timestamp(FIRST)), "mean"] = 8.0  # a busy Monday
+    result = build_consensus(base, CATEGORIES, cycle(override("o1", sku="A", units=56.0)))
+    plan = result.plan
+    assert units(plan, "A", FIRST, 7) == pytest.approx(56.0)
+    monday = plan[(plan["sku"] == "A") & (plan["forecast_date"] == FIRST)].iloc[0]
+    assert monday["mean"] == pytest.approx(8.0 * 56.0 / 20.0)  # week was 8 + 6 x 2 = 20 units
+    assert units(plan, "A", FIRST + dt.timedelta(days=7), 21) == pytest.approx(42.0)  # other weeks untouched
+    assert units(plan, "B", FIRST, 28) == pytest.approx(28.0)
+    assert monday["override_ids"] == "o1" and monday["statistical_mean"] == 8.0
+    assert monday["p90"] == pytest.approx(3.0 * 56.0 / 20.0)  # the band moves with the mean: p90 was 3
+    effect = result.overrides.iloc[0]
+    assert (effect["status"], effect["days_covered"]) == (APPLIED, 7)
+    assert (effect["units_before"], effect["units_after"]) == pytest.approx((20.0, 56.0))
+
+
+def test_a_category_month_in_percent_scales_only_that_category_in_that_market():
+    base = forecast({("A", "DE"): 2.0, ("B", "DE"): 1.0, ("C", "DE"): 4.0, ("A", "FR"): 3.0})
+    result = build_consensus(base, CATEGORIES, cycle(override("o1", category="shoes", bucket="month",
+                                                              period_start=dt.date(2026, 11, 1), change_pct=25.0)))
+    plan = result.plan
+    assert units(plan, "A", FIRST, 28) == pytest.approx(2.0 * 28 * 1.25 + 3.0 * 28)  # DE scaled, FR not
+    assert units(plan, "B", FIRST, 28) == pytest.approx(28.0 * 1.25)
+    assert units(plan, "C", FIRST, 28) == pytest.approx(4.0 * 28)
+
+
+def test_a_month_running_past_the_horizon_keeps_the_share_of_its_days_within_it():
+    base = forecast({("A", "DE"): 1.0})
+    # November has 30 days; the horizon holds 2..29 = 28 of them
+    result = build_consensus(base, CATEGORIES, cycle(override("o1", sku="A", bucket="month",
+                                                              period_start=dt.date(2026, 11, 1), units=300.0)))
+    assert units(result.plan, "A", FIRST, 28) == pytest.approx(300.0 * 28 / 30)
+
+
+def test_the_finer_override_has_the_last_word_whatever_the_order_they_were_entered_in():
+    base = forecast({("A", "DE"): 2.0, ("B", "DE"): 2.0})
+    sku_week = override("sku", sku="A", units=70.0, entered_at_utc=pd.Timestamp("2026-10-01", tz="UTC"))
+    market_week = override("mkt", change_pct=100.0, entered_at_utc=pd.Timestamp("2026-10-20", tz="UTC"))
+    plan = build_consensus(base, CATEGORIES, cycle(sku_week, market_week)).plan
+    assert units(plan, "A", FIRST, 7) == pytest.approx(70.0)
+    assert units(plan, "B", FIRST, 7) == pytest.approx(28.0)
+    assert plan.loc[(plan["sku"] == "A") & (plan["forecast_date"] == FIRST), "override_ids"].item() == "mkt,sku"
+
+
+def test_units_on_a_forecast_of_nothing_are_spread_evenly_with_a_poisson_band():
+    base = forecast({("A", "DE"): 0.0})
+    plan = build_consensus(base, CATEGORIES, cycle(override("o1", sku="A", units=14.0))).plan
+    week = plan[plan["forecast_date"] < FIRST + dt.timedelta(days=7)]
+    assert np.allclose(week["mean"], 2.0)
+    assert week[["p10", "p50", "p90"]].drop_duplicates().values.tolist() == [[0.0, 2.0, 4.0]]  # Poisson(2)
+
+
+def test_revisions_count_by_the_cutoff_and_a_withdrawal_undoes_the_override():
+    first = override("o1", sku="A", units=70.0, entered_at_utc=pd.Timestamp("2026-10-01", tz="UTC"))
+    revised = override("o1", sku="A", units=35.0, entered_at_utc=pd.Timestamp("2026-10-10", tz="UTC"))
+    withdrawn = override("o1", sku="A", units=35.0, withdrawn=True, entered_at_utc=pd.Timestamp("2026-10-20", tz="UTC"))
+    base = forecast({("A", "DE"): 2.0})
+    for cutoff, expected in (("2026-10-05", 70.0), ("2026-10-15", 35.0), ("2026-10-25", 14.0), (None, 14.0)):
+        overrides = cycle(first, revised, withdrawn, cutoff=None if cutoff is None else pd.Timestamp(cutoff, tz="UTC"))
+        assert units(build_consensus(base, CATEGORIES, overrides).plan, "A", FIRST, 7) == pytest.approx(expected), cutoff
+    assert cycle(first, revised, withdrawn)["status"].tolist() == [WITHDRAWN]
+
+
+@pytest.mark.parametrize(("values", "status"), [
+    (dict(units=10.0, change_pct=5.0), "invalid: give units or change_pct, not both"),
+    (dict(), "invalid: give units or change_pct"),
+    (dict(units=10.0, sku="A", category="shoes"), "invalid: give a sku or a category, not both"),
+    (dict(units=10.0, period_start=dt.date(2026, 11, 3)), "invalid: a week starts on a Monday, 2026-11-03 is a Tuesday"),
+    (dict(units=10.0, bucket="month", period_start=dt.date(2026, 11, 2)), "invalid: a month starts on the 1st, not on 2026-11-02"),
+    (dict(units=10.0, expires_on=dt.date(2026, 11, 1)), EXPIRED),
+    (dict(units=10.0, period_start=dt.date(2026, 11, 30)), BEYOND_HORIZON),
+    (dict(units=10.0, expires_on=dt.date(2026, 11, 2)), APPLIED),  # expires at the end of its day
+])
+def test_an_override_that_cannot_apply_says_why_and_moves_nothing(values, status):
+    base = forecast({("A", "DE"): 2.0})
+    result = build_consensus(base, CATEGORIES, cycle(override("o1", **values)))
+    assert result.overrides["status"].tolist() == [status]
+    if status != APPLIED:
+        assert result.plan["mean"].tolist() == result.plan["statistical_mean"].tolist()
+
+
+def test_an_override_whose_period_is_over_belongs_to_the_cycles_before():
+    overrides = cycle(override("week_before", units=10.0, period_start=dt.date(2026, 10, 26)),  # to 2026-11-01
+                      override("month_begun", units=10.0, bucket="month", period_start=dt.date(2026, 11, 1)))
+    assert overrides["override_id"].tolist() == ["month_begun"]
+
+
+def test_an_override_for_a_sku_the_forecast_does_not_have_says_so():
+    result = build_consensus(forecast({("A", "DE"): 2.0}), CATEGORIES, cycle(override("o1", sku="ZZ", units=5.0)))
+    assert result.overrides[["status", "days_covered"]].values.tolist() == [[NO_FORECAST, 0]]
+
+
+def test_no_overrides_leave_the_forecast_as_it_is():
+    base = forecast({("A", "DE"): 2.0, ("C", "FR"): 1.5})
+    result = build_consensus(base, CATEGORIES, cycle())
+    assert result.plan["mean"].tolist() == base["mean"].tolist()
+    assert result.plan["override_ids"].isna().all() and result.overrides.empty
