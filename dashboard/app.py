@@ -1,10 +1,12 @@
 """crossdock's S&OP dashboard (Streamlit): `make dashboard`, then http://127.0.0.1:8501.
 
-Seven pages over the BI snapshot of schema `publish` (see dashboard/data.py):
+Eight pages over the BI snapshot of schema `publish` (see dashboard/data.py):
 the market overview, forecast vs actual, stock-out risk, the reorder list,
-landed cost with compliance flags, one SKU x market at a time, and the plan's
-exceptions with a form that writes an owner's update into landing/exceptions/
-(dashboard/exception_updates.py; the snapshot stays read-only). Tables are rendered as HTML tables of
+landed cost with compliance flags, one SKU x market at a time, the S&OP
+cycle (consensus, overrides, forecast value added) with a form that writes a
+planner's override into landing/overrides/ (dashboard/override_entries.py),
+and the plan's exceptions with a form that writes an owner's update into
+landing/exceptions/ (dashboard/exception_updates.py); the snapshot stays read-only. Tables are rendered as HTML tables of
 formatted text so a planner can copy from them and a browser test can read them.
 """
 from __future__ import annotations
@@ -18,6 +20,7 @@ from crossdock.settings import load_settings
 from crossdock.spreadsheet import spreadsheet_safe
 from dashboard import data
 from dashboard.exception_updates import write_update
+from dashboard.override_entries import BUCKETS, REASONS, write_override
 
 MAX_TABLE_ROWS = 200  # longer lists are cut on the page; the download button has them all
 
@@ -192,18 +195,30 @@ def sku_page() -> None:
     market = st.selectbox("Market", markets, index=markets.index(wanted) if wanted in markets else 0)
     st.query_params.update({"sku": sku, "market": market})
     node = pairs.loc[(pairs["sku"] == sku) & (pairs["market"] == market), "node"].iloc[0]
+    cycle = data.current_cycle(conn) if data.has_tables(conn, "demand_plan", "forecast_overrides") else None
     st.caption(f"{sku} in {market}, served from {node if isinstance(node, str) else 'no node on record'}; "
-               f"plan as of {data.as_of(conn)}. Overrides and a consensus plan are not built yet: the forecast is the model's.")
+               f"plan as of {data.as_of(conn)}"
+               + (f", S&OP cycle {cycle}: the plan runs on the consensus (the forecast with the planners' overrides)."
+                  if cycle else ". This snapshot has no consensus demand plan: the plan ran on the model's forecast."))
 
     demand = data.sku_demand(conn, sku, market).set_index("day")
     st.subheader("Sales and forecast")
-    st.line_chart(demand.rename(columns={"actual_units": "sold", "mean": "forecast (mean)"})[["sold", "p10", "forecast (mean)", "p90"]])
+    st.line_chart(demand.rename(columns={"actual_units": "sold", "mean": "forecast (mean)"})[
+        ["sold", "p10", "forecast (mean)", "p90", "consensus"]])
     ahead = demand.loc[demand["mean"].notna()].head(data.RISK_HORIZON_DAYS)
     cols = st.columns(3)
     cols[0].metric(f"Sold, last {data.SKU_HISTORY_DAYS} days", data.fmt_int(demand["actual_units"].sum()))
     if not ahead.empty:
         cols[1].metric(f"Forecast, next {len(ahead)} days", data.fmt_int(ahead["mean"].sum()))
         cols[2].metric(f"p10 – p90 per day, next {len(ahead)} days", f"{ahead['p10'].mean():.1f} – {ahead['p90'].mean():.1f}")
+
+    if cycle:
+        overrides = data.cycle_overrides(conn, cycle, sku, market)
+        if overrides.empty:
+            st.caption(f"No override in cycle {cycle} covers {sku} in {market}: the consensus is the forecast.")
+        else:
+            st.caption(f"Overrides of cycle {cycle} that cover {sku} in {market} (a market's or category's too):")
+            show_override_table(overrides, key="sku_overrides")
 
     if not isinstance(node, str):
         return
@@ -239,6 +254,97 @@ def sku_page() -> None:
     else:
         show_table(arrivals, {"arrivals": data.fmt_int}, {"day": "Arrives", "arrivals": "Units (open purchase orders)"},
                    key="sku_arrivals")
+
+
+def show_override_table(overrides: pd.DataFrame, key: str) -> None:
+    show_table(
+        overrides,
+        {"units_asked": data.fmt_int, "change_pct": lambda v: f"{v:+.0f}%", "units_statistical": data.fmt_int,
+         "units_after": data.fmt_int, "period_start": lambda v: pd.Timestamp(v).date().isoformat()},
+        {"override_id": "Override", "author": "Planner", "level": "Level", "market": "Market", "applies_to": "SKU / category",
+         "bucket": "Bucket", "period_start": "From", "units_asked": "Units asked", "change_pct": "Change",
+         "reason_code": "Reason", "status": "Status", "units_statistical": "Forecast units", "units_after": "Consensus units",
+         "comment": "Comment"},
+        key=key,
+    )
+
+
+def sop_cycle_page() -> None:
+    """The S&OP cycle: the consensus against the statistical forecast, the overrides, forecast value added, and a
+    form that enters an override as a file in the landing folder (never into the warehouse)."""
+    conn = connection()
+    st.title("S&OP cycle")
+    if not data.has_tables(conn, "demand_plan", "forecast_overrides", "forecast_value_added"):
+        st.info("This snapshot has no demand plan yet: the next run publishes one.")
+        return
+    cycle = data.current_cycle(conn)
+    st.caption(f"Cycle {cycle}, plan as of {data.as_of(conn)}, from {data.plan_source(conn)}. The inventory plan runs "
+               "on the consensus: the statistical forecast with the planners' overrides (docs/sop.md).")
+    markets = data.cycle_by_market(conn, cycle)
+    cols = st.columns(3)
+    cols[0].metric("Statistical forecast, horizon", data.fmt_int(markets["statistical_units"].sum()))
+    cols[1].metric("Consensus, horizon", data.fmt_int(markets["consensus_units"].sum()),
+                   data.fmt_int(markets["change_units"].sum()))
+    overrides = data.cycle_overrides(conn, cycle)
+    cols[2].metric("Overrides applied", f"{int((overrides['status'] == 'applied').sum())} of {len(overrides)}")
+    st.line_chart(data.cycle_by_day(conn, cycle).set_index("day"))
+    show_table(markets, {"statistical_units": data.fmt_int, "consensus_units": data.fmt_int, "change_units": data.fmt_int,
+                         "change_share": data.fmt_pct},
+               {"market": "Market", "statistical_units": "Statistical", "consensus_units": "Consensus",
+                "change_units": "Change (units)", "change_share": "Change"}, key="cycle_markets")
+    st.subheader("Overrides")
+    if overrides.empty:
+        st.info("No override in this cycle: the consensus is the statistical forecast.")
+    else:
+        show_override_table(overrides, key="cycle_overrides")
+
+    scored, scores = data.value_added(conn)
+    st.subheader("Forecast value added" + (f", cycle {scored}" if scored else ""))
+    if scores.empty:
+        st.info("No earlier cycle has actuals yet: value added shows once a stored cycle's horizon has sales.")
+    else:
+        first = scores.iloc[0]
+        st.caption(f"Each stage scored on the same SKU x market x weeks: {first['days_scored']} of {first['horizon_days']} "
+                   "days of the cycle's horizon have actuals. Value added = the previous stage's weekly WAPE minus this "
+                   "one's: positive helped. Planner and reason: over the days their overrides moved.")
+        show_table(scores, {"wape": lambda v: f"{v:.3f}", "bias": lambda v: f"{v:+.3f}", "value_added": lambda v: f"{v:+.3f}",
+                            "actual_units": data.fmt_int, "forecast_units": data.fmt_int},
+                   {"scope": "Scope", "scope_value": "Of", "stage": "Stage", "actual_units": "Sold",
+                    "forecast_units": "Forecast", "wape": "Weekly WAPE", "bias": "Bias", "value_added": "Value added"},
+                   key="value_added")
+
+    st.subheader("Enter an override")
+    st.caption("Saving writes a file into the landing folder's overrides/ (the overrides feed); the next run applies it "
+               "to the consensus and lists it above with its status.")
+    choices = data.cycle_choices(conn)
+    with st.form("override_entry", clear_on_submit=False):
+        cols = st.columns(3)
+        market = cols[0].selectbox("Market", choices["market"])
+        category = cols[1].selectbox("Category (empty: the whole market)", ["", *choices["category"]])
+        sku = cols[2].selectbox("SKU (empty: the category or market)", ["", *choices["sku"]])
+        cols = st.columns(3)
+        bucket = cols[0].selectbox("Bucket", BUCKETS)
+        start = cols[1].date_input("Period start (a Monday, or the 1st)", value=None)
+        kind = cols[2].radio("Amount", ["units", "change in percent"], horizontal=True)
+        amount = st.number_input("Units for the period, or the change in percent", value=0.0, step=1.0)
+        cols = st.columns(2)
+        reason = cols[0].selectbox("Reason", REASONS)
+        expires = cols[1].date_input("Expires on (optional)", value=None)
+        comment = st.text_area("What do you know that the forecast does not?")
+        author = st.text_input("Your name")
+        saved = st.form_submit_button("Save override")
+    if saved:
+        try:
+            if start is None:
+                raise ValueError("give the period's first day")
+            path = write_override(load_settings().landing, author, market, bucket, start, reason,
+                                  units=amount if kind == "units" else None,
+                                  change_pct=amount if kind != "units" else None, sku=sku, category=category,
+                                  comment=comment, expires_on=expires)
+        except ValueError as error:
+            st.error(str(error))
+        else:
+            st.success(f"Saved {path.name} in {path.parent}. The next run applies it.")
 
 
 def exceptions_page() -> None:
@@ -311,6 +417,7 @@ PAGES = [
     st.Page(reorder_page, title="Reorder list", url_path="reorder"),
     st.Page(compliance_page, title="Landed cost & compliance", url_path="compliance"),
     st.Page(sku_page, title="SKU", url_path="sku"),
+    st.Page(sop_cycle_page, title="S&OP cycle", url_path="sop-cycle"),
     st.Page(exceptions_page, title="Exceptions", url_path="exceptions"),
 ]
 

@@ -236,7 +236,11 @@ def sku_markets(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def sku_demand(conn: duckdb.DuckDBPyConnection, sku: str, market: str) -> pd.DataFrame:
-    """Per day: units sold over the last SKU_HISTORY_DAYS to the plan date, then the forecast's band and mean."""
+    """Per day: units sold over the last SKU_HISTORY_DAYS to the plan date, then the forecast's band and mean, and
+    the consensus the plan runs on (null throughout on a snapshot from before the demand plan)."""
+    consensus_source = ("publish.demand_plan" if has_tables(conn, "demand_plan") else
+                        "(select null::varchar as sku, null::varchar as market, null::date as demand_date, "
+                        "null::double as mean, null::date as planning_date)")
     return read_sql(conn, f"""
         with plan_date as (
             select max(as_of)::date as as_of from publish.inventory_plan
@@ -251,13 +255,106 @@ def sku_demand(conn: duckdb.DuckDBPyConnection, sku: str, market: str) -> pd.Dat
             select forecast_date::date as day, p10, p50, p90, mean
             from publish.demand_forecast
             where sku = ? and market = ?
+        ),
+        consensus as (
+            select demand_date::date as day, mean as consensus
+            from {consensus_source}, plan_date
+            where sku = ? and market = ? and planning_date = as_of
         )
         select coalesce(history.day, forecast.day) as day, history.actual_units,
-               forecast.p10, forecast.p50, forecast.p90, forecast.mean
+               forecast.p10, forecast.p50, forecast.p90, forecast.mean, consensus.consensus
         from history
         full join forecast using (day)
+        left join consensus on consensus.day = coalesce(history.day, forecast.day)
         order by day
-    """, [sku, market, sku, market])
+    """, [sku, market, sku, market, sku, market])
+
+
+def has_tables(conn: duckdb.DuckDBPyConnection, *tables: str) -> bool:
+    """Whether the snapshot has every one of `tables` in schema publish (an older snapshot may lack newer ones)."""
+    [(found,)] = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = 'publish' and list_contains(?, table_name)",
+        [list(tables)],
+    ).fetchall()
+    return found == len(tables)
+
+
+def current_cycle(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """The S&OP cycle the plan on screen runs on: the demand plan's cycle of the plan date."""
+    row = conn.execute(
+        "select max(cycle) from publish.demand_plan "
+        "where planning_date = (select max(as_of)::date from publish.inventory_plan)"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def cycle_by_market(conn: duckdb.DuckDBPyConnection, cycle: str) -> pd.DataFrame:
+    """Per market: the horizon's units by the statistical forecast and by the consensus, and the change."""
+    return read_sql(conn, """
+        select market, sum(statistical_mean) as statistical_units, sum(mean) as consensus_units,
+               sum(mean) - sum(statistical_mean) as change_units,
+               (sum(mean) - sum(statistical_mean)) / nullif(sum(statistical_mean), 0) as change_share
+        from publish.demand_plan
+        where cycle = ?
+        group by market
+        order by abs(sum(mean) - sum(statistical_mean)) desc, market
+    """, [cycle])
+
+
+def cycle_by_day(conn: duckdb.DuckDBPyConnection, cycle: str) -> pd.DataFrame:
+    """Per day of the cycle's horizon: units by seasonal naive, the statistical forecast and the consensus."""
+    return read_sql(conn, """
+        select demand_date::date as day, sum(naive_mean) as naive, sum(statistical_mean) as statistical,
+               sum(mean) as consensus
+        from publish.demand_plan
+        where cycle = ?
+        group by day
+        order by day
+    """, [cycle])
+
+
+def cycle_overrides(conn: duckdb.DuckDBPyConnection, cycle: str, sku: str | None = None,
+                    market: str | None = None) -> pd.DataFrame:
+    """The overrides the cycle weighed (all, or those covering one SKU x market), applied first, newest first."""
+    return read_sql(conn, """
+        select override_id, author, level, market, coalesce(sku, category, 'all') as applies_to, bucket, period_start,
+               units_asked, change_pct, reason_code, comment, status, units_statistical, units_after, entered_at
+        from publish.forecast_overrides
+        where cycle = ?
+          and (?::varchar is null or (market = ? and (sku = ? or (sku is null and (category is null or category = (
+                select max(category) from publish.demand_plan where sku = ? and market = ?))))))
+        order by status <> 'applied', entered_at desc, override_id
+    """, [cycle, sku, market, sku, sku, market])
+
+
+def value_added(conn: duckdb.DuckDBPyConnection) -> tuple[str | None, pd.DataFrame]:
+    """The latest cycle before the current one with actuals, and its forecast value added per scope and stage."""
+    row = conn.execute(
+        "select max(cycle) from publish.forecast_value_added where cycle < coalesce(("
+        "select max(cycle) from publish.demand_plan where planning_date = (select max(as_of)::date from publish.inventory_plan)"
+        "), '9999')"
+    ).fetchone()
+    cycle = row[0] if row else None
+    scores = read_sql(conn, """
+        select scope, scope_value, stage, days_scored, horizon_days, series, actual_units, forecast_units, wape, bias,
+               value_added
+        from publish.forecast_value_added
+        where cycle = ?
+        order by scope <> 'all', scope, scope_value,
+                 case stage when 'seasonal naive' then 0 when 'statistical' then 1 else 2 end
+    """, [cycle])
+    return cycle, scores
+
+
+def cycle_choices(conn: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The markets, categories and SKU of the current demand plan: what the override form offers."""
+    cycle = current_cycle(conn)
+    choices = {}
+    for column in ("market", "category", "sku"):
+        rows = conn.execute(f"select distinct {column} from publish.demand_plan where cycle = ? and {column} is not null "
+                            f"order by 1", [cycle]).fetchall()
+        choices[column] = [r[0] for r in rows]
+    return choices
 
 
 def sku_projection(conn: duckdb.DuckDBPyConnection, sku: str, node: str) -> pd.DataFrame:

@@ -1,35 +1,27 @@
 """An owner's update of an exception, written as a file into landing/exceptions/ (never into the warehouse).
 
-The dashboard reads a read-only snapshot and must never block or bypass a
-run, so an update takes the same road as any feed: a CSV that follows the
-`exception_updates` contract (docs/feeds.md), picked up by the next run's
-ingest (the landing sensor starts one), checked, and kept in raw as the
-exception's history. It is written under a hidden name first and renamed, so
-an ingest never reads half a file.
+The update takes the road of any feed file (dashboard/landed_csv.py says
+why): a CSV that follows the `exception_updates` contract (docs/feeds.md),
+picked up by the next run's ingest, checked, and kept in raw as the
+exception's history.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import os
-import re
 from pathlib import Path
 
 from crossdock.plan_labels import EXCEPTION_STATUSES
+from dashboard.landed_csv import landed_file_name, write_landed_csv
 
 FEED = "exceptions"
+PREFIX = "exception_updates"
 COLUMNS: tuple[str, ...] = ("exception_id", "updated_at", "updated_by", "status", "owner", "note")
 """feeds.contracts.EXCEPTION_UPDATES' columns, in order (tests/test_dashboard_exceptions.py holds them equal)."""
 
 
-def _slug(author: str) -> str:
-    """The author as a file-name part: letters, digits, '-' and '_' only."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", author.strip()).strip("-")[:40] or "someone"
-
-
 def update_file_name(author: str, at: dt.datetime) -> str:
     """exception_updates_<UTC time>_<author>.csv: the contract's prefix, and a date the ingest reads as the file's."""
-    return f"exception_updates_{at.astimezone(dt.timezone.utc):%Y%m%dT%H%M%SZ}_{_slug(author)}.csv"
+    return landed_file_name(PREFIX, author, at)
 
 
 def write_update(
@@ -49,16 +41,6 @@ def write_update(
     if status not in EXCEPTION_STATUSES:
         raise ValueError(f"status {status!r} is not one of {', '.join(EXCEPTION_STATUSES)}")
     at = at or dt.datetime.now(dt.timezone.utc)
-    folder = landing / FEED
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / update_file_name(updated_by, at)
-    if target.exists():  # two updates by one author in the same second: keep both
-        target = target.with_name(target.stem + f"_{at.astimezone(dt.timezone.utc):%f}.csv")
-    part = folder / f".{target.name}.part"  # hidden: the ingest skips it until the rename
-    with part.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(COLUMNS)
-        writer.writerow([exception_id, at.astimezone(dt.timezone.utc).isoformat(timespec="seconds"), updated_by, status,
-                         (owner or "").strip(), (note or "").strip()])
-    os.replace(part, target)
-    return target
+    row = (exception_id, at.astimezone(dt.timezone.utc).isoformat(timespec="seconds"), updated_by, status,
+           (owner or "").strip(), (note or "").strip())
+    return write_landed_csv(landing, FEED, PREFIX, updated_by, COLUMNS, [row], at)

@@ -681,6 +681,14 @@ def test_the_dashboard_pages_show_the_published_numbers_in_a_browser(platform, t
             "where plan.action = 'expedite or transfer' and fix.scenario like 'as planned%' "
             "and fix.contingency_cost_eur is not null order by fix.shortfall_units * plan.unit_cost_eur desc, 1 limit 1")[0]
         expected["exceptions"] = ["Exceptions", "Open exceptions", "Update an exception", top_id, f"€{fix_cost:,.2f}"]
+        # the S&OP cycle page: the horizon's statistical and consensus units, the override that moved most
+        cycle, statistical, consensus = pairs(
+            "select cycle, sum(statistical_mean), sum(mean) from publish.demand_plan "
+            "where planning_date = (select max(as_of)::date from publish.inventory_plan) group by cycle")[0]
+        moved_most = one(f"select override_id from publish.forecast_overrides where cycle = '{cycle}' and status = 'applied' "
+                         "order by abs(units_after - units_statistical) desc, 1 limit 1")
+        expected["sop-cycle"] = ["S&OP cycle", f"Cycle {cycle}", f"{statistical:,.0f}", f"{consensus:,.0f}", moved_most,
+                                 "Forecast value added", "Enter an override"]
     assert len(expected["forecast"]) == 1 + 2 * 8 and len(expected["compliance"]) == 1 + 8  # every demo market (weekly and daily WAPE)
 
     port = free_port()
