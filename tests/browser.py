@@ -145,3 +145,21 @@ def wait_for_texts(page, expected: list[str], timeout_s: float = 60) -> list[str
             return []
         page.wait_for_timeout(500)
     return missing
+
+
+@contextmanager
+def dashboard_on_snapshot(tmp_path: Path, make_snapshot) -> Iterator[tuple["object", str, Path]]:
+    """The dashboard served on a hand-made BI snapshot (`make_snapshot(path)` writes it), one Chromium page on it:
+    yields (page, base url, the landing folder its forms write into)."""
+    from dashboard.serve import streamlit_command
+
+    require_chromium()
+    exports, landing = tmp_path / "exports", tmp_path / "landing"
+    (exports / "bi").mkdir(parents=True)
+    make_snapshot(exports / "bi" / "crossdock_publish.duckdb")
+    port = free_port()
+    env = {**os.environ, "CROSSDOCK_EXPORTS": str(exports), "CROSSDOCK_LANDING": str(landing)}
+    with served(streamlit_command(port=port, address="127.0.0.1"), f"http://127.0.0.1:{port}/_stcore/health", env,
+                tmp_path / "streamlit.log"):
+        with chromium_page() as page:
+            yield page, f"http://127.0.0.1:{port}", landing

@@ -3,7 +3,6 @@ ingest loads as any exceptions feed file), and the page itself in Chromium on th
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import duckdb
@@ -127,35 +126,26 @@ def test_the_status_fold_reads_what_the_form_wrote(tmp_path):
 def test_the_exceptions_page_lists_them_and_its_form_writes_an_update_in_a_browser(tmp_path):
     """Streamlit on the hand-made snapshot: the page shows the counts and the open list, and saving the form
     writes the update file into the landing folder and says when it will show."""
-    from browser import chromium_page, free_port, require_chromium, served, wait_for_texts
-    from dashboard.serve import streamlit_command
+    from browser import dashboard_on_snapshot, wait_for_texts
 
-    require_chromium()
-    exports, landing = tmp_path / "exports", tmp_path / "landing"
-    (exports / "bi").mkdir(parents=True)
-    make_snapshot(exports / "bi" / "crossdock_publish.duckdb")
-    port = free_port()
-    env = {**os.environ, "CROSSDOCK_EXPORTS": str(exports), "CROSSDOCK_LANDING": str(landing)}
-    with served(streamlit_command(port=port, address="127.0.0.1"), f"http://127.0.0.1:{port}/_stcore/health", env,
-                tmp_path / "streamlit.log"):
-        with chromium_page() as page:
-            page.goto(f"http://127.0.0.1:{port}/exceptions")
-            missing = wait_for_texts(page, ["Exceptions", "Open exceptions", "expedite:A:DE-FRA", "excess:C:US-EWR",
-                                            "Ops Lead", "acknowledged", "€1,200.00", "reroute from GB-BHX (12): 12 units"])
-            assert not missing, f"the page does not show {missing}"
-            assert "expedite:B:DE-FRA" not in page.inner_text("[data-testid='stTable']")  # resolved: not open
-            form = page.locator("[data-testid='stForm']")
-            form.locator("[data-testid='stSelectbox']").first.click()  # the exception: type to filter, Enter picks
-            page.keyboard.type("excess:C")
-            page.get_by_role("option", name="excess:C:US-EWR").wait_for()
-            page.keyboard.press("Enter")
-            form.get_by_label("Your name").fill("cho")
-            form.get_by_label("Note").fill("moving 100 units to GB-BHX")
-            form.get_by_role("button", name="Save update").click()
-            missing = wait_for_texts(page, ["It shows here after the next run ingests it."])
-            page.screenshot(path=str(tmp_path / "exceptions.png"), full_page=True)
-            assert not missing, page.inner_text("body")[:2000]
-            assert page.locator("[data-testid='stException']").count() == 0, page.inner_text("body")[:2000]
+    with dashboard_on_snapshot(tmp_path, make_snapshot) as (page, url, landing):
+        page.goto(f"{url}/exceptions")
+        missing = wait_for_texts(page, ["Exceptions", "Open exceptions", "expedite:A:DE-FRA", "excess:C:US-EWR",
+                                        "Ops Lead", "acknowledged", "€1,200.00", "reroute from GB-BHX (12): 12 units"])
+        assert not missing, f"the page does not show {missing}"
+        assert "expedite:B:DE-FRA" not in page.inner_text("[data-testid='stTable']")  # resolved: not open
+        form = page.locator("[data-testid='stForm']")
+        form.locator("[data-testid='stSelectbox']").first.click()  # the exception: type to filter, Enter picks
+        page.keyboard.type("excess:C")
+        page.get_by_role("option", name="excess:C:US-EWR").wait_for()
+        page.keyboard.press("Enter")
+        form.get_by_label("Your name").fill("cho")
+        form.get_by_label("Note").fill("moving 100 units to GB-BHX")
+        form.get_by_role("button", name="Save update").click()
+        missing = wait_for_texts(page, ["It shows here after the next run ingests it."])
+        page.screenshot(path=str(tmp_path / "exceptions.png"), full_page=True)
+        assert not missing, page.inner_text("body")[:2000]
+        assert page.locator("[data-testid='stException']").count() == 0, page.inner_text("body")[:2000]
     [written] = (landing / "exceptions").glob("exception_updates_*_cho.csv")
     row = pd.read_csv(written).iloc[0]
     assert (row["exception_id"], row["status"], row["updated_by"], row["note"]) == (

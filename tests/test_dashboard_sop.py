@@ -3,7 +3,6 @@ whose form writes an override file into the landing folder."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import duckdb
@@ -106,34 +105,25 @@ def test_value_added_is_the_last_cycle_scored_before_the_current_one(snapshot):
 
 @pytest.mark.browser
 def test_the_sop_cycle_page_shows_the_cycle_and_its_form_writes_an_override_in_a_browser(tmp_path):
-    from browser import chromium_page, free_port, require_chromium, served, wait_for_texts
-    from dashboard.serve import streamlit_command
+    from browser import dashboard_on_snapshot, wait_for_texts
 
-    require_chromium()
-    exports, landing = tmp_path / "exports", tmp_path / "landing"
-    (exports / "bi").mkdir(parents=True)
-    make_snapshot(exports / "bi" / "crossdock_publish.duckdb")
-    port = free_port()
-    env = {**os.environ, "CROSSDOCK_EXPORTS": str(exports), "CROSSDOCK_LANDING": str(landing)}
-    with served(streamlit_command(port=port, address="127.0.0.1"), f"http://127.0.0.1:{port}/_stcore/health", env,
-                tmp_path / "streamlit.log"):
-        with chromium_page() as page:
-            page.goto(f"http://127.0.0.1:{port}/sop-cycle")
-            missing = wait_for_texts(page, ["S&OP cycle", "Cycle 2026-10", "oct-1", "carl", "+50%",
-                                            "Forecast value added, cycle 2026-09", "+0.500", "Enter an override"])
-            assert not missing, f"the page does not show {missing}"
-            form = page.locator("[data-testid='stForm']")
-            # a date field of segments (year, month, day): typing fills one and moves to the next
-            form.get_by_role("spinbutton", name="year, Period start (a Monday, or the 1st)").click()
-            page.keyboard.type("20261109")
-            page.keyboard.press("Tab")
-            form.get_by_label("Units for the period, or the change in percent").fill("30")
-            form.get_by_label("Your name").fill("dana")
-            form.get_by_role("button", name="Save override").click()
-            missing = wait_for_texts(page, ["The next run applies it."])
-            page.screenshot(path=str(tmp_path / "sop_cycle.png"), full_page=True)
-            assert not missing, page.inner_text("body")[:2000]
-            assert page.locator("[data-testid='stException']").count() == 0, page.inner_text("body")[:2000]
+    with dashboard_on_snapshot(tmp_path, make_snapshot) as (page, url, landing):
+        page.goto(f"{url}/sop-cycle")
+        missing = wait_for_texts(page, ["S&OP cycle", "Cycle 2026-10", "oct-1", "carl", "+50%",
+                                        "Forecast value added, cycle 2026-09", "+0.500", "Enter an override"])
+        assert not missing, f"the page does not show {missing}"
+        form = page.locator("[data-testid='stForm']")
+        # a date field of segments (year, month, day): typing fills one and moves to the next
+        form.get_by_role("spinbutton", name="year, Period start (a Monday, or the 1st)").click()
+        page.keyboard.type("20261109")
+        page.keyboard.press("Tab")
+        form.get_by_label("Units for the period, or the change in percent").fill("30")
+        form.get_by_label("Your name").fill("dana")
+        form.get_by_role("button", name="Save override").click()
+        missing = wait_for_texts(page, ["The next run applies it."])
+        page.screenshot(path=str(tmp_path / "sop_cycle.png"), full_page=True)
+        assert not missing, page.inner_text("body")[:2000]
+        assert page.locator("[data-testid='stException']").count() == 0, page.inner_text("body")[:2000]
     [written] = (landing / "overrides").glob("overrides_*_dana.csv")
     row = pd.read_csv(written).iloc[0]
     assert (row["market"], row["bucket"], row["period_start"], row["units"], row["author"]) == (

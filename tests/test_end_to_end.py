@@ -150,6 +150,34 @@ def test_inventory_plan_covers_every_active_sku_and_node(platform):
     assert plan[0] > 0 and plan[1] == 0
 
 
+def test_the_plan_runs_on_the_consensus_demand_plan(platform):
+    """Issue 17, item 2: the demo's overrides move the consensus away from the statistical forecast, and the stock
+    projection's demand is the consensus's, node by node (each market's units at the node that serves it)."""
+    [(cycle, statistical, consensus, applied)] = query(platform["settings"], """
+        select plan.cycle, sum(plan.statistical_mean), sum(plan.mean),
+               (select count(*) from publish.forecast_overrides as o where o.cycle = plan.cycle and o.status = 'applied')
+        from publish.demand_plan as plan
+        where plan.planning_date = (select max(as_of)::date from publish.inventory_plan)
+        group by plan.cycle
+    """)
+    assert applied > 0 and abs(consensus - statistical) > 1.0, (cycle, statistical, consensus, applied)
+    by_node = query(platform["settings"], """
+        with consensus as (
+            select markets.fulfilment_node as node, sum(plan.mean) as units
+            from publish.demand_plan as plan
+            join reference.markets as markets on markets.market_code = plan.market
+            where plan.planning_date = (select max(as_of)::date from publish.inventory_plan)
+              and (plan.sku, markets.fulfilment_node) in (select (sku, node) from publish.inventory_projection)
+            group by all
+        ),
+        projected as (
+            select node, sum(demand) as units from publish.inventory_projection group by node
+        )
+        select node, consensus.units, projected.units from consensus join projected using (node) order by node
+    """)
+    assert by_node and all(abs(c - p) <= 1e-6 * max(c, 1.0) for _, c, p in by_node), by_node
+
+
 def test_the_verdicts_agree_with_the_stock_projection(platform):
     """Issue 17, item 6, read back from the published plan with SQL of its own: a row that runs out before a purchase
     could land says 'expedite or transfer' and only such a row does; 'ok' never hides a stock-out before supply or
