@@ -11,6 +11,9 @@ from __future__ import annotations
 EXPEDITE = "expedite or transfer"
 """The verdict of a plan row whose projected stock runs out before a purchase placed today could land."""
 
+EXCESS = "excess"
+"""The verdict of a plan row with more on hand than the policy's order-up-to level (and cover beyond its limit)."""
+
 AS_PLANNED = "as planned: stock-out before a purchase can land"
 """The `scenario` of publish.scenario_impact's rows that price the fix of the plan's own EXPEDITE rows."""
 

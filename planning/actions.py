@@ -41,12 +41,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from crossdock.plan_labels import EXPEDITE
+from crossdock.plan_labels import EXCESS, EXPEDITE
 
 REORDER_NOW = "reorder now"
 REORDER_SOON = "reorder soon"
 OK = "ok"
-EXCESS = "excess"
 LONG_COVER = "long cover: order size"
 NO_DEMAND = "no demand — review stock"
 

@@ -41,9 +41,8 @@ import numpy as np
 import pandas as pd
 
 from crossdock.merchant_config import ExceptionSettings
-from crossdock.plan_labels import AS_PLANNED, EXCEPTION_TYPES, EXPEDITE, NONE_FEASIBLE
+from crossdock.plan_labels import AS_PLANNED, EXCEPTION_TYPES, EXCESS, EXPEDITE, NONE_FEASIBLE
 
-EXCESS = "excess"  # planning.actions.EXCESS, the verdict's word in publish.inventory_plan.action
 EVENT_TYPES: frozenset[str] = frozenset({"landed_cost_jump"})
 """Types raised once, by a change between two plans, and kept raised until someone closes them."""
 FVA_SCOPES: tuple[str, ...] = ("author", "reason_code", "market", "category")
