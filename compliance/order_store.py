@@ -48,7 +48,7 @@ from compliance.policy import CompliancePolicy
 from compliance.run import country_territories, node_territories, price_order_lines
 from compliance.tables import order_columns, order_schema
 from crossdock.publish import STAGING_SCHEMA, declared_frame, record_staging, staged
-from crossdock.warehouse import table_exists
+from crossdock.warehouse import table_exists, transaction
 
 TABLE = "order_landed_cost"  # the published table the store is staged as
 SCHEMA = "audit"
@@ -246,13 +246,9 @@ def price_orders(
     conn.execute(f"create schema if not exists {SCHEMA}")
     conn.execute(f"create schema if not exists {STAGING_SCHEMA}")
     conn.execute(RUNS_DDL)
-    conn.execute("begin transaction")
     try:
-        pricing = _price_in_transaction(conn, sources, policy, run_id, reprice_all)
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
+        with transaction(conn):
+            pricing = _price_in_transaction(conn, sources, policy, run_id, reprice_all)
     finally:
         with contextlib.suppress(duckdb.Error):  # never hide the error that stopped the run
             for table in (_DIGESTS, _TO_PRICE):

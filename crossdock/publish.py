@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 
 from crossdock.published import PublishedTable, published_table, published_tables
-from crossdock.warehouse import table_exists
+from crossdock.warehouse import table_exists, transaction
 
 STAGING_SCHEMA = "plan_next"
 PUBLISH_SCHEMA = "publish"
@@ -164,14 +164,9 @@ def stage_table(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
     conn.execute(f"create schema if not exists {STAGING_SCHEMA}")
     conn.register("_frame_to_stage", frame)
     try:
-        conn.execute("begin transaction")
-        try:
+        with transaction(conn):
             conn.execute(f"create or replace table {staged(table)} as select {declared_frame(table, frame)} from _frame_to_stage")
             _check_key(conn, table)
-            conn.execute("commit")
-        except BaseException:
-            conn.execute("rollback")
-            raise
     finally:
         conn.unregister("_frame_to_stage")
     record_staging(conn, run_id, table)
@@ -193,8 +188,7 @@ def publish_plan(
     if missing:
         raise PlanIncomplete(f"not staged in {STAGING_SCHEMA}: {', '.join(missing)}")
     published_at = _utc_now()
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         conn.execute(f"create schema if not exists {PUBLISH_SCHEMA}")
         rows: dict[str, int] = {}
         for table in tables:
@@ -207,10 +201,6 @@ def publish_plan(
             "values (?, ?, ?, ?, ?, ?)",
             [run_id, as_of, published_at, len(rows), json.dumps(rows, sort_keys=True), inputs],
         )
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
     return PublishedPlan(run_id, as_of, published_at, rows, inputs)
 
 

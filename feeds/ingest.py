@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from crossdock.warehouse import transaction
 from feeds.audit import ensure_schema
 from feeds.contracts import Contract, contract_for_file
 from feeds.csv_reader import landed_delimiter
@@ -299,8 +300,7 @@ def ingest_file(
             problem = str(exc)
             rejected_rows = exc.rows  # a repeated column, a JSON file without one object: its lines, unread
 
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         if problem is not None:
             result = FileResult(
                 display_name(path), file_id, contract.dataset if contract else None, "rejected",
@@ -309,10 +309,6 @@ def ingest_file(
         else:
             result = _check_and_load(conn, path, file_id, contract, header, mapping, pii_salt, plausibility)
         _write_ledger(conn, path, feed, result)
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
     if result.status == "rejected":
         moved = move_to_rejected(path, result, feed)
         log.warning("%s/%s rejected (moved to %s): %s", feed, display_name(path), moved, result.message)
@@ -392,13 +388,8 @@ def reject_link(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, message:
     result = FileResult(display_name(path), file_id, contract.dataset if contract else None, "rejected", message=message)
     recorded = conn.execute("select 1 from audit.ingest_ledger where file_id = ? limit 1", [file_id]).fetchall()
     if not recorded:
-        conn.execute("begin transaction")
-        try:
+        with transaction(conn):
             _write_ledger(conn, path, feed, result)
-            conn.execute("commit")
-        except BaseException:
-            conn.execute("rollback")
-            raise
     if path.is_symlink():
         try:
             moved = move_to_rejected(path, result, feed)

@@ -22,7 +22,7 @@ import json
 import duckdb
 
 from crossdock.publish import STAGING_SCHEMA, declared_frame, record_staging, staged
-from crossdock.warehouse import table_columns, table_exists
+from crossdock.warehouse import table_columns, table_exists, transaction
 from ml.backtest_cadence import BacktestRecord, DataShape
 
 SCHEMA = "audit"
@@ -100,8 +100,7 @@ def save_backtest(conn: duckdb.DuckDBPyConnection, record: BacktestRecord, reaso
     conn.execute(RUNS_DDL)
     for migration in RUNS_MIGRATIONS:
         conn.execute(migration)
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         for stored, table in STAGED_AS.items():
             conn.execute(f"create or replace table {stored} as select * from {staged(table)}")
         conn.execute(
@@ -111,10 +110,6 @@ def save_backtest(conn: duckdb.DuckDBPyConnection, record: BacktestRecord, reaso
              record.seconds, record.wape_model, record.wape_naive, reason, record.ran_at or _utc_now(), record.gate_passed,
              record.reconciliation, json.dumps(record.quantile_scales) if record.quantile_scales is not None else None],
         )
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
 
 
 def stage_last_backtest(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
@@ -128,16 +123,11 @@ def stage_last_backtest(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[st
     """
     rows: dict[str, int] = {}
     conn.execute(f"create schema if not exists {STAGING_SCHEMA}")
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         for stored, table in STAGED_AS.items():
             columns = conn.execute(f"select * from {stored} limit 0").df()
             conn.execute(f"create or replace table {staged(table)} as select {declared_frame(table, columns)} from {stored}")
             rows[table] = conn.execute(f"select count(*) from {staged(table)}").fetchall()[0][0]
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
     for table in STAGED_AS.values():
         record_staging(conn, run_id, table)
     return rows

@@ -19,6 +19,7 @@ import pandas as pd
 
 from crossdock.publish import declared_frame, record_staging, staged
 from crossdock.published import published_table
+from crossdock.warehouse import transaction
 
 STORES: dict[str, str] = {"demand_plan": "audit.demand_plan_cycles", "forecast_overrides": "audit.override_cycles"}
 
@@ -38,8 +39,7 @@ def save_cycle(conn: duckdb.DuckDBPyConnection, cycle: str, frames: dict[str, pd
     """Replace `cycle`'s rows of each store with `frames` (publish table name -> rows), in one transaction."""
     for table in frames:
         _create(conn, table)
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         for table, frame in frames.items():
             conn.register("_cycle_rows", frame)
             try:
@@ -47,10 +47,6 @@ def save_cycle(conn: duckdb.DuckDBPyConnection, cycle: str, frames: dict[str, pd
                 conn.execute(f"insert into {STORES[table]} select {declared_frame(table, frame)} from _cycle_rows")
             finally:
                 conn.unregister("_cycle_rows")
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
 
 
 def stage_cycles(conn: duckdb.DuckDBPyConnection, table: str, run_id: str) -> int:

@@ -16,7 +16,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from crossdock.warehouse import read_sql, table_exists
+from crossdock.warehouse import read_sql, table_exists, transaction
 from sop.exception_status import LOG_COLUMNS
 
 LOG_TABLE = "audit.exception_log"
@@ -58,15 +58,10 @@ def write_log(conn: duckdb.DuckDBPyConnection, day_rows: pd.DataFrame, as_of: dt
         as_of=pd.Timestamp(as_of), run_id=run_id, logged_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
     conn.register("_exception_log_rows", frame)
     try:
-        conn.execute("begin transaction")
-        try:
+        with transaction(conn):
             conn.execute(f"delete from {LOG_TABLE} where as_of = ?", [as_of])
             columns = ", ".join([*LOG_COLUMNS, "run_id", "logged_at"])
             conn.execute(f"insert into {LOG_TABLE} ({columns}) select {columns} from _exception_log_rows")
-            conn.execute("commit")
-        except BaseException:
-            conn.execute("rollback")
-            raise
     finally:
         conn.unregister("_exception_log_rows")
     return len(frame)
