@@ -141,6 +141,11 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
             "from publish.scenario_impact where scenario = ? group by 1 order by 2 desc, 1",
             [AS_PLANNED],
         ).fetchall()
+    if "exceptions" in existing:
+        summary["exceptions"] = dict(conn.execute(
+            "select cast(type as varchar), count(*) from publish.exceptions "
+            "where coalesce(try_cast(is_open as boolean), false) group by 1 order by 2 desc, 1"
+        ).fetchall())
     if "transfer_recommendations" in existing:
         summary["transfers"] = _one(
             conn,
@@ -250,6 +255,8 @@ def format_summary(settings: Settings, s: dict) -> str:
             + ", ".join(f"{kind} {n:,}" for kind, n, _, _ in fixes)
             + f" (EUR {fmt(cost)} for those that land in time; scenario_impact, scenario '{AS_PLANNED}')"
         )
+    if "exceptions" in s:
+        lines.append(f"exceptions: {sum(s['exceptions'].values()):,} open {s['exceptions'] or ''} (`crossdock exceptions` lists them)")
     if "transfers" in s:
         n, units, saving = s["transfers"]
         lines.append(f"transfers before purchases: {n:,} recommended, {fmt(units)} units, saving EUR {fmt(saving)}")

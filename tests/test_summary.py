@@ -243,10 +243,15 @@ def test_the_summary_says_how_much_of_what_sold_were_bulk_orders(tmp_path, wareh
     assert "bulk orders" not in summary_text(tmp_path, capsys)
 
 
-def test_the_summary_gives_the_s_and_op_cycle_and_the_last_cycle_scored(tmp_path, warehouse, capsys):
+def test_the_summary_gives_the_s_and_op_cycle_the_last_cycle_scored_and_the_open_exceptions(tmp_path, warehouse, capsys):
     with duckdb.connect(str(warehouse)) as conn:
-        for table in ("demand_forecast", "demand_plan", "forecast_overrides", "forecast_value_added"):
+        for table in ("demand_forecast", "demand_plan", "forecast_overrides", "forecast_value_added", "exceptions"):
             create_empty(conn, "publish", table)
+        insert(conn, "publish", "exceptions", [
+            {"exception_id": "expedite:A:X", "type": "expedite", "is_open": True},
+            {"exception_id": "expedite:B:X", "type": "expedite", "is_open": False},
+            {"exception_id": "excess:C:X", "type": "excess", "is_open": True},
+        ])
         insert(conn, "publish", "demand_forecast", [{"sku": "A", "market": "DE", "as_of": "2026-10-30"}])
         insert(conn, "publish", "demand_plan", [
             {"cycle": "2026-09", "planning_date": "2026-09-30", "statistical_mean": 5.0, "mean": 9.0},
@@ -268,3 +273,4 @@ def test_the_summary_gives_the_s_and_op_cycle_and_the_last_cycle_scored(tmp_path
             "statistical 200 (0.900x); the inventory plan uses the consensus") in out
     assert ("forecast value added, cycle 2026-09 (30 of 56 days with actuals), weekly WAPE: seasonal naive 0.500, "
             "statistical 0.400 (value added +0.100), consensus 0.450 (value added -0.050)") in out
+    assert "exceptions: 2 open {'excess': 1, 'expedite': 1} (`crossdock exceptions` lists them)" in out
