@@ -1,11 +1,13 @@
 """The demo merchant's planners: forecast overrides entered before each of the last two S&OP cycles.
 
-Three planners, each with a habit the forecast value added should expose:
+Four planners, each with a habit the forecast value added should expose:
 
 - ana watches what runs hot: the five pairs whose demand level (the
   simulation's momentum) stands highest on the planning date get the next
   week's units at that level, which persists for a few weeks;
 - ben does the same for the five that run coldest (a competitor's lower price);
+- dana knows the launch calendar: a SKU x market listed within the horizon
+  gets its first whole week's units (the model has no row for it at all);
 - carl is an optimist: +30% on the biggest market for the next month, on a
   campaign that does not exist in the data.
 
@@ -68,6 +70,24 @@ def _level_watch(cycle: date, day: int, demand: Demand, skus: list[str], markets
     return rows
 
 
+def _launches(cycle: date, day: int, demand: Demand, skus: list[str], markets: tuple[str, ...],
+              timeline: Timeline) -> list[dict]:
+    """dana's units for the first whole week of each SKU x market launching within the horizon (the history has
+    none of it, so the model has no forecast for it)."""
+    rows = []
+    launching = demand.listed & (demand.launch > day) & (demand.launch <= day + HORIZON_DAYS - 7)
+    for s, m in zip(*np.nonzero(launching)):
+        start = timeline.start + timedelta(days=int(demand.launch[s, m]))
+        week = start if start.weekday() == 0 else _next_monday(start)
+        first = (week - timeline.start).days
+        if first + 7 > demand.mu.shape[2]:
+            continue
+        rows.append(_row(cycle, len(rows) + 1, "dana", market=markets[m], sku=skus[s], bucket="week", period_start=week,
+                         units=round(float(demand.mu[s, m, first:first + 7].sum()), 1), reason_code="new_listing",
+                         comment=f"Listed in {markets[m]} from {start}"))
+    return rows
+
+
 def planner_overrides(demand: Demand, skus: list[str], markets: tuple[str, ...], timeline: Timeline) -> pd.DataFrame:
     """Every revision the demo's planners entered, in entry order (the landing file's rows)."""
     rows: list[dict] = []
@@ -77,6 +97,7 @@ def planner_overrides(demand: Demand, skus: list[str], markets: tuple[str, ...],
             continue
         rows += _level_watch(cycle, day, demand, skus, markets, timeline, hot=True)
         rows += _level_watch(cycle, day, demand, skus, markets, timeline, hot=False)
+        rows += _launches(cycle, day, demand, skus, markets, timeline)
         biggest = markets[int(np.argmax(demand.units[:, :, max(day - 27, 0):day + 1].sum(axis=(0, 2))))]
         next_month = (cycle.replace(day=28) + timedelta(days=4)).replace(day=1)
         rows.append(_row(cycle, 1, "carl", market=biggest, bucket="month", period_start=next_month, change_pct=30.0,

@@ -10,7 +10,9 @@ market forecast the plan runs on like this:
   that runs past the horizon (or began before it) keeps the share of the
   units its days within the horizon hold. Where the forecast is zero on every
   day it covers, the units are spread evenly over those days: the planner
-  knows something the model does not, and the model gives no shape.
+  knows something the model does not, and the model gives no shape. A SKU's
+  units for a market the forecast has no row for (a launch the history
+  cannot show) add that SKU x market to the plan, at zero outside the period.
 
 Overrides apply coarse to fine (sop/overrides.py application_order), so a
 SKU's own number wins over its market's. The band moves with the mean: each
@@ -54,6 +56,8 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
     require_columns(categories, ("sku", "category"), "categories")
     plan = forecast.reset_index(drop=True).copy()
     plan["forecast_date"] = pd.to_datetime(plan["forecast_date"])
+    applied = overrides[overrides["status"] == APPLIED] if len(overrides) else overrides
+    plan = _with_new_listings(plan, categories, applied)
     statistical = plan["mean"].to_numpy(dtype=float)
     consensus = statistical.copy()
     category = plan["sku"].map(categories.drop_duplicates("sku").set_index("sku")["category"]).to_numpy(dtype=object)
@@ -63,7 +67,7 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
     touched_by: list[list[str]] = [[] for _ in range(len(plan))]
 
     effects = []
-    ordered = application_order(overrides[overrides["status"] == APPLIED]) if len(overrides) else overrides
+    ordered = application_order(applied) if len(applied) else applied
     for override in ordered.itertuples(index=False):
         start, end = np.datetime64(override.period_start, "D"), np.datetime64(override.period_end, "D")
         covered = (market == override.market) & (days >= start) & (days <= end)
@@ -97,6 +101,27 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
     plan["override_ids"] = [",".join(ids) if ids else None for ids in touched_by]
     plan["forecast_date"] = plan["forecast_date"].dt.date
     return Consensus(plan, _with_effects(overrides, effects))
+
+
+def _with_new_listings(plan: pd.DataFrame, categories: pd.DataFrame, applied: pd.DataFrame) -> pd.DataFrame:
+    """`plan` with a zero forecast on every day of the horizon for each SKU x market an applied override gives
+    units to but the model has no row for: a listing the planner knows is coming (a launch, a new market), which
+    the history cannot show. The units then spread evenly over the override's days like any zero forecast."""
+    if plan.empty or applied.empty:
+        return plan
+    wanted = applied[applied["sku"].notna() & applied["units"].notna()][["sku", "market"]].drop_duplicates()
+    known = plan[["sku", "market"]].drop_duplicates()
+    new = wanted.merge(known, how="left", indicator=True).query("_merge == 'left_only'")[["sku", "market"]]
+    if new.empty:
+        return plan
+    days = pd.DataFrame({"forecast_date": sorted(plan["forecast_date"].unique())})
+    rows = new.merge(days, how="cross").assign(p10=0.0, p50=0.0, p90=0.0, mean=0.0)
+    if "category" in plan.columns:
+        rows["category"] = rows["sku"].map(categories.drop_duplicates("sku").set_index("sku")["category"]).fillna("unknown")
+    for column in plan.columns.difference(rows.columns):  # the forecast's constant columns (its as_of, its model)
+        values = plan[column].dropna().unique()
+        rows[column] = values[0] if len(values) == 1 else None
+    return pd.concat([plan, rows[plan.columns]], ignore_index=True)
 
 
 def _share_in_horizon(start: np.datetime64, end: np.datetime64, first: np.datetime64, last: np.datetime64) -> float:

@@ -134,9 +134,22 @@ def test_an_override_whose_period_is_over_belongs_to_the_cycles_before():
     assert overrides["override_id"].tolist() == ["month_begun"]
 
 
-def test_an_override_for_a_sku_the_forecast_does_not_have_says_so():
-    result = build_consensus(forecast({("A", "DE"): 2.0}), CATEGORIES, cycle(override("o1", sku="ZZ", units=5.0)))
-    assert result.overrides[["status", "days_covered"]].values.tolist() == [[NO_FORECAST, 0]]
+def test_a_percent_on_a_sku_or_a_category_the_forecast_does_not_have_says_so():
+    result = build_consensus(forecast({("A", "DE"): 2.0}), CATEGORIES, cycle(
+        override("pct", sku="ZZ", change_pct=20.0), override("cat", category="toys", units=5.0)))
+    assert result.overrides[["override_id", "status", "days_covered"]].values.tolist() == [
+        ["cat", NO_FORECAST, 0], ["pct", NO_FORECAST, 0]]
+
+
+def test_units_for_a_listing_the_forecast_has_no_row_for_add_it_to_the_plan():
+    base = forecast({("A", "DE"): 2.0})
+    base["as_of"] = dt.date(2026, 11, 1)
+    result = build_consensus(base, CATEGORIES, cycle(override("launch", sku="C", units=70.0, reason_code="new_listing")))
+    launch = result.plan[(result.plan["sku"] == "C") & (result.plan["market"] == "DE")]
+    assert len(launch) == 28 and launch["statistical_mean"].eq(0.0).all()
+    assert units(result.plan, "C", FIRST, 7) == pytest.approx(70.0) and launch["mean"].sum() == pytest.approx(70.0)
+    assert launch["as_of"].eq(dt.date(2026, 11, 1)).all()
+    assert result.overrides[["status", "days_covered"]].values.tolist() == [[APPLIED, 7]]
 
 
 def test_no_overrides_leave_the_forecast_as_it_is():
