@@ -1,12 +1,13 @@
 """crossdock's S&OP dashboard (Streamlit): `make dashboard`, then http://127.0.0.1:8501.
 
-Eight pages over the BI snapshot of schema `publish` (see dashboard/data.py):
+Nine pages over the BI snapshot of schema `publish` (see dashboard/data.py):
 the market overview, forecast vs actual, stock-out risk, the reorder list,
 landed cost with compliance flags, one SKU x market at a time, the S&OP
 cycle (consensus, overrides, forecast value added) with a form that writes a
 planner's override into landing/overrides/ (dashboard/override_entries.py),
 and the plan's exceptions with a form that writes an owner's update into
-landing/exceptions/ (dashboard/exception_updates.py); the snapshot stays read-only. Tables are rendered as HTML tables of
+landing/exceptions/ (dashboard/exception_updates.py), and the monthly S&OP view in money (family x market x
+month, plan beside last plan and actuals); the snapshot stays read-only. Tables are rendered as HTML tables of
 formatted text so a planner can copy from them and a browser test can read them.
 """
 from __future__ import annotations
@@ -410,6 +411,74 @@ def exceptions_page() -> None:
             st.success(f"Saved {path.name} in {path.parent}. It shows here after the next run ingests it.")
 
 
+def _days(first: object, last: object) -> str:
+    """'1-30', or '31' for one day: the days of a month a row holds."""
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    return f"{first.day}" if first == last else f"{first.day}–{last.day}"
+
+
+def sop_month_page() -> None:
+    """The monthly S&OP view a finance lead reads: per month, this cycle's plan beside the last cycle's and the
+    actuals, in units and money, with the plan's stock, cash and fill rate; filtered to a family and a market."""
+    conn = connection()
+    st.title("S&OP month")
+    if not data.has_tables(conn, "sop_monthly"):
+        st.info("This snapshot has no monthly S&OP view yet: the next run publishes one.")
+        return
+    choices = data.sop_monthly_choices(conn)
+    cols = st.columns(2)
+    family = cols[0].selectbox("Product family", ["all", *choices["category"]])
+    market = cols[1].selectbox("Market", ["all", *choices["market"]])
+    category, market = (None if family == "all" else family), (None if market == "all" else market)
+    months = data.sop_monthly(conn, category, market)
+    if months.empty:
+        st.info("No row for this family and market.")
+        return
+    cycles = months.dropna(subset=["cycle"]).drop_duplicates("version").set_index("version")["cycle"]
+    last = f"the last cycle's ({cycles['last plan']})" if "last plan" in cycles else "no earlier cycle stored"
+    st.caption(
+        f"Cycle {cycles.get('plan', '?')}, plan as of {data.as_of(conn)}, from {data.plan_source(conn)}; beside it "
+        f"{last} and the actuals up to the plan date. Revenue net of VAT at the recent selling price, gross margin after "
+        "the landed cost of each market's primary route; stock and cash at purchase cost at month end, cash with the "
+        "open purchase orders not yet landed; fill rate = projected units served ÷ planned (docs/sop.md).")
+    partial = months[months["days_covered"] < months["days_in_month"]]
+    if not partial.empty:
+        st.caption("Partial months: " + "; ".join(
+            f"{pd.Timestamp(r.month):%b %Y} {r.version} {_days(r.from_date, r.to_date)} "
+            f"({r.days_covered} of {r.days_in_month} days)" for r in partial.itertuples()) + ".")
+    plan = months[months["version"] == "plan"]
+    cols = st.columns(4)
+    cols[0].metric("Plan revenue, horizon", data.fmt_eur(plan["revenue_eur"].sum()))
+    cols[1].metric("Plan gross margin, horizon", data.fmt_eur(plan["gross_margin_eur"].sum()))
+    cols[2].metric("Cash tied up, end of horizon", data.fmt_eur(plan["cash_tied_up_eur"].iloc[-1]))
+    base = plan["fill_base_units"].sum()
+    cols[3].metric("Plan fill rate, horizon", data.fmt_pct(1 - plan["unserved_units"].sum() / base) if base else "–")
+    shown = months.assign(month=months["month"].map(lambda v: f"{pd.Timestamp(v):%Y-%m}"))
+    show_table(
+        shown,
+        {"sales_units": data.fmt_int, "days_covered": data.fmt_int, "margin_pct": lambda v: f"{v:.1f}%",
+         "fill_rate": data.fmt_pct, "rows_with_unknowns": data.fmt_int}
+        | {c: data.fmt_eur for c in ("revenue_eur", "landed_cost_eur", "gross_margin_eur", "inventory_value_eur",
+                                      "cash_tied_up_eur")},
+        {"month": "Month", "version": "Version", "days_covered": "Days", "sales_units": "Units", "revenue_eur": "Revenue",
+         "landed_cost_eur": "Landed cost", "gross_margin_eur": "Gross margin", "margin_pct": "Margin",
+         "inventory_value_eur": "Stock value", "cash_tied_up_eur": "Cash tied up", "fill_rate": "Fill rate",
+         "rows_with_unknowns": "Rows with unknowns"},
+        key="sop_month",
+    )
+    for measure, title in (("sales_units", "Units by month"), ("gross_margin_eur", "Gross margin by month, EUR")):
+        st.subheader(title)
+        chart = shown.pivot(index="month", columns="version", values=measure)
+        st.bar_chart(chart[[v for v in data.SOP_VERSIONS if v in chart.columns]], stack=False)
+    unknowns = data.sop_monthly_unknowns(conn, category, market)
+    if not unknowns.empty:
+        with st.expander(f"{len(unknowns)} rows leave something out"):
+            show_table(unknowns.assign(month=unknowns["month"].map(lambda v: f"{pd.Timestamp(v):%Y-%m}")), {},
+                       {"category": "Family", "market": "Market", "month": "Month", "version": "Version",
+                        "unknowns": "Left out", "cost_basis": "Cost basis", "price_basis": "Price basis"},
+                       key="sop_month_unknowns")
+
+
 PAGES = [
     st.Page(overview_page, title="Overview", url_path="overview", default=True),
     st.Page(forecast_page, title="Forecast vs actual", url_path="forecast"),
@@ -419,6 +488,7 @@ PAGES = [
     st.Page(sku_page, title="SKU", url_path="sku"),
     st.Page(sop_cycle_page, title="S&OP cycle", url_path="sop-cycle"),
     st.Page(exceptions_page, title="Exceptions", url_path="exceptions"),
+    st.Page(sop_month_page, title="S&OP month", url_path="sop-month"),
 ]
 
 st.navigation(PAGES).run()

@@ -439,6 +439,61 @@ def exception_list(
     """, params)
 
 
+SOP_VERSIONS = ("plan", "last plan", "actual")  # sop.monthly_view.VERSIONS: the order the month's rows read in
+
+
+def _family_market(category: str | None, market: str | None) -> tuple[list[str], list[str]]:
+    """The where clauses and parameters of a family and a market filter (None: all)."""
+    chosen = {column: value for column, value in (("category", category), ("market", market)) if value is not None}
+    return ["true", *(f"{column} = ?" for column in chosen)], list(chosen.values())
+
+
+def sop_monthly_choices(conn: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The product families and markets of the monthly S&OP view: what its filters offer."""
+    return {column: [r[0] for r in conn.execute(
+        f"select distinct {column} from publish.sop_monthly where {column} is not null order by 1").fetchall()]
+        for column in ("category", "market")}
+
+
+def sop_monthly(conn: duckdb.DuckDBPyConnection, category: str | None = None, market: str | None = None) -> pd.DataFrame:
+    """Month x version of the monthly S&OP view over one family and market, or all (None).
+
+    Money adds up; the margin is taken again over the sums, and the fill rate
+    is 1 - unserved over the plan units of the markets whose stock is known
+    (the rows with a fill rate). `days_covered` says which months are partial;
+    `rows_with_unknowns` how many family x market rows leave something out.
+    """
+    where, params = _family_market(category, market)
+    return read_sql(conn, f"""
+        select month, version, any_value(cycle) as cycle, max(days_covered) as days_covered,
+               max(days_in_month) as days_in_month, min(from_date) as from_date, max(to_date) as to_date,
+               sum(sales_units) as sales_units, sum(revenue_eur) as revenue_eur, sum(landed_cost_eur) as landed_cost_eur,
+               sum(gross_margin_eur) as gross_margin_eur,
+               100 * sum(gross_margin_eur) / nullif(sum(revenue_eur), 0) as margin_pct,
+               sum(inventory_value_eur) as inventory_value_eur, sum(purchases_landing_eur) as purchases_landing_eur,
+               sum(cash_tied_up_eur) as cash_tied_up_eur,
+               sum(unserved_units) as unserved_units,
+               sum(sales_units) filter (where fill_rate is not null) as fill_base_units,
+               1 - sum(unserved_units) / nullif(sum(sales_units) filter (where fill_rate is not null), 0) as fill_rate,
+               count(unknowns) as rows_with_unknowns
+        from publish.sop_monthly
+        where {" and ".join(where)}
+        group by month, version
+        order by month, case version {" ".join(f"when '{v}' then {i}" for i, v in enumerate(SOP_VERSIONS))} end
+    """, params)
+
+
+def sop_monthly_unknowns(conn: duckdb.DuckDBPyConnection, category: str | None = None,
+                         market: str | None = None) -> pd.DataFrame:
+    """The family x market x month x version rows that leave something out, and what."""
+    where, params = _family_market(category, market)
+    where.append("unknowns is not null")
+    return read_sql(conn, f"""
+        select category, market, month, version, unknowns, cost_basis, price_basis
+        from publish.sop_monthly where {" and ".join(where)} order by all
+    """, params)
+
+
 def fmt_int(value: float) -> str:
     return f"{value:,.0f}"
 

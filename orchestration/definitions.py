@@ -31,6 +31,7 @@ from orchestration.defs.publish.bi import bi_publish_copies
 from orchestration.defs.reference.assets import ecb_fx_rates
 from orchestration.defs.sop.assets import consensus_demand_plan
 from orchestration.defs.sop.exceptions import plan_exceptions
+from orchestration.defs.sop.monthly import sop_monthly
 from orchestration.lib.column_schemas import with_documented_columns
 from orchestration.lib.pool_wait import install as sleep_while_waiting_for_a_pool
 from orchestration.lib.resources import build_resources
@@ -47,7 +48,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
                 dbt_model_assets(),
                 *_documented([
                     demand_forecast, forecast_accuracy, consensus_demand_plan, inventory_planning, scenario_impact_table,
-                    compliance_tables, plan_exceptions, published_plan_asset(), bi_publish_copies,
+                    compliance_tables, plan_exceptions, sop_monthly, published_plan_asset(), bi_publish_copies,
                 ]),
             ]),
         ],

@@ -8,5 +8,6 @@ Plain pandas, no Dagster: orchestration/defs/sop/ wires it. Modules:
 - exceptions.py (a rule per type), exception_status.py (owners' updates folded in), exception_log.py (their history): the plan's exceptions;
 - cycle.py: one cycle's demand plan and override statuses from the run's frames;
 - cycle_store.py: each cycle's snapshot, kept in audit and staged for publish;
-- value_added.py: forecast value added per stage, scored on the weeks with actuals.
+- value_added.py: forecast value added per stage, scored on the weeks with actuals;
+- monthly_view.py: the monthly S&OP view in money, family x market x month, plan beside last plan and actuals.
 """

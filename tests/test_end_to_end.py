@@ -717,6 +717,13 @@ def test_the_dashboard_pages_show_the_published_numbers_in_a_browser(platform, t
                          "order by abs(units_after - units_statistical) desc, 1 limit 1")
         expected["sop-cycle"] = ["S&OP cycle", f"Cycle {cycle}", f"{statistical:,.0f}", f"{consensus:,.0f}", moved_most,
                                  "Forecast value added", "Enter an override"]
+        # the S&OP month page: the plan's units of each month (summed here from the demand plan), its revenue and margin
+        plan_months = pairs(f"select strftime(date_trunc('month', demand_date), '%Y-%m'), sum(mean) from publish.demand_plan "
+                            f"where cycle = '{cycle}' group by 1 order by 1")
+        revenue, margin = pairs("select sum(revenue_eur), sum(gross_margin_eur) from publish.sop_monthly where version = 'plan'")[0]
+        expected["sop-month"] = ["S&OP month", f"Cycle {cycle}", f"€{revenue:,.2f}", f"€{margin:,.2f}", "Units by month",
+                                 "Gross margin by month, EUR",
+                                 *(text for month, units in plan_months for text in (month, f"{units:,.0f}"))]
     assert len(expected["forecast"]) == 1 + 2 * 8 and len(expected["compliance"]) == 1 + 8  # every demo market (weekly and daily WAPE)
 
     port = free_port()

@@ -1,0 +1,89 @@
+"""The monthly S&OP view: read the run's staged plan tables, call sop/monthly_view.py, stage publish.sop_monthly.
+
+Thin wiring: it runs after the consensus (every stored cycle's demand plan),
+the inventory plan and projection and the compliance plan have staged their
+tables, and before the publish step, which copies sop_monthly with the rest.
+"""
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from crossdock.publish import stage_table, staged
+from crossdock.warehouse import read_sql
+from orchestration.lib.column_schemas import documented_table
+from orchestration.lib.dbt_models import model_key
+from orchestration.lib.resources import WAREHOUSE_POOL
+from sop.cycle_store import cycle_of
+from sop.monthly_view import (
+    ACTUAL_COLUMNS, COMPLIANCE_COLUMNS, INVENTORY_COLUMNS, LAST_PLAN, PLAN, PLAN_COLUMNS, PRICE_DAYS, PROJECTION_COLUMNS,
+    monthly_view,
+)
+
+SOP_MONTHLY = dg.AssetKey(["publish", "sop_monthly"])
+INPUTS = [
+    dg.AssetKey(["publish", "demand_plan"]),
+    dg.AssetKey(["publish", "inventory_plan"]),
+    dg.AssetKey(["publish", "inventory_projection"]),
+    dg.AssetKey(["publish", "compliance_plan"]),
+    model_key("marts", "fct_daily_demand"),
+    model_key("reference", "markets"),
+]
+
+
+def _read(conn) -> dict[str, pd.DataFrame]:
+    def columns(names: tuple[str, ...]) -> str:
+        return ", ".join(names)
+
+    [(as_of,)] = conn.execute(f"select max(as_of)::date from {staged('inventory_plan')}").fetchall()
+    return {
+        "as_of": as_of,
+        "plans": read_sql(conn, f"select {columns(PLAN_COLUMNS)} from {staged('demand_plan')} order by all"),
+        # the months the horizon touches begin at most a month before as_of; prices need PRICE_DAYS before it
+        "actuals": read_sql(conn, f"select {columns(ACTUAL_COLUMNS)} from marts.fct_daily_demand "
+                                  f"where demand_date > date '{as_of}' - {PRICE_DAYS + 31} order by all"),
+        "compliance": read_sql(conn, f"select {columns(COMPLIANCE_COLUMNS)} from {staged('compliance_plan')} order by all"),
+        "inventory": read_sql(conn, f"select {columns(INVENTORY_COLUMNS)} from {staged('inventory_plan')} order by all"),
+        "projection": read_sql(conn, f"select {columns(PROJECTION_COLUMNS)} from {staged('inventory_projection')} "
+                                     "order by all"),
+        "markets": read_sql(conn, "select market_code as market, fulfilment_node as node from reference.markets order by all"),
+    }
+
+
+@dg.asset(
+    key=SOP_MONTHLY,
+    deps=INPUTS,
+    group_name="sop",
+    kinds={"python", "duckdb"},
+    owners=["team:planning"],
+    pool=WAREHOUSE_POOL,
+    metadata=documented_table("publish", "sop_monthly"),
+    description="The monthly S&OP view in money: per product family x market x month, this cycle's plan beside the "
+    "last cycle's and the actuals (units, revenue net of VAT, landed cost, gross margin), with the plan's stock "
+    "value, cash tied up and projected fill rate.",
+)
+def sop_monthly(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as conn:
+        frames = _read(conn)
+    as_of = frames.pop("as_of")
+    cycle = cycle_of(as_of)  # the plan runs on its planning date's cycle
+    view = monthly_view(cycle=cycle, as_of=as_of, **frames)
+    with warehouse.get_connection() as conn:
+        rows = stage_table(conn, "sop_monthly", view, context.run_id)
+    totals = view.groupby(["month", "version"], as_index=False)[
+        ["sales_units", "revenue_eur", "gross_margin_eur", "inventory_value_eur", "cash_tied_up_eur"]].sum(min_count=1)
+    totals["month"] = totals["month"].dt.strftime("%Y-%m")
+    with_unknowns = int(view["unknowns"].notna().sum())
+    if with_unknowns:
+        context.log.warning(f"sop_monthly: {with_unknowns} rows leave something out (see their unknowns)")
+    plan = view[view["version"] == PLAN]
+    last = view.loc[view["version"] == LAST_PLAN, "cycle"].dropna()
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows,
+        "cycle": cycle,
+        "last_cycle": last.iloc[0] if len(last) else "none stored",
+        "plan_revenue_eur": float(plan["revenue_eur"].sum()),
+        "plan_gross_margin_eur": float(plan["gross_margin_eur"].sum()),
+        "rows_with_unknowns": with_unknowns,
+        "by_month": dg.MetadataValue.md(totals.to_markdown(index=False, floatfmt=",.0f")),
+    })
