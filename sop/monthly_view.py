@@ -294,7 +294,8 @@ def monthly_view(
     stock = _stock(current, inventory, projection, markets)
     # every family x market the plan or the stock has gets a row per version that has days in the month
     families = pd.concat([money[["category", "market"]], stock[["category", "market"]]]).drop_duplicates()
-    calendar = pd.concat([_calendar(current, PLAN), _calendar(last, LAST_PLAN), _calendar(actual_days, ACTUAL)])
+    calendars = [_calendar(current, PLAN), _calendar(last, LAST_PLAN), _calendar(actual_days, ACTUAL)]
+    calendar = pd.concat([c for c in calendars if len(c)] or calendars[:1])  # no last cycle yet: no empty frame
     rows = families.merge(calendar, how="cross")
     out = rows.merge(money, on=GROUP, how="left").merge(stock, on=GROUP, how="left")
     zero = out["units"].isna()
