@@ -101,6 +101,17 @@ def generate(settings: Settings, scale: float, seed: int, profile: str = "tidy")
               f"{profile_config(profile)} (copy it there to plan its markets)", flush=True)
 
 
+def _plan_the_cycle_before(settings: Settings) -> bool:
+    """The demo's previous S&OP cycle, planned as of its day, before the current one: the worked cycle of
+    docs/sop.md in one command. The demo's last order day is the generator's default end."""
+    from demo.generate import DEFAULT_END
+    from demo.overrides import cycle_days
+
+    before = cycle_days(DEFAULT_END)[0]
+    print(f"planning the S&OP cycle before, as of {before} (--last-cycle) ...", flush=True)
+    return run_planning_job(settings, before.isoformat())
+
+
 def run_planning_job(settings: Settings, as_of: str | None = None, force: bool = False) -> bool:
     """Run daily_planning in this process on the persistent instance, so the UI shows the run.
 
@@ -327,6 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
         "run the daily_planning job (ingest, dbt build, quality gate, forecast, plans, publish) and print the summary.",
     )
     _demo_data_options(demo)
+    demo.add_argument(
+        "--last-cycle", action="store_true",
+        help="first plan the S&OP cycle before (as of the last day of the month before the demo's last order day), "
+        "so the planners' overrides of both cycles apply and forecast value added has a cycle to score (two more runs)",
+    )
     generate_command = command(
         "generate", "(re)write the demo feeds into the landing folder",
         "(Re)write the demo merchant's feed files into the landing folder, and its network config "
@@ -444,7 +460,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "demo" and install_profile_config(settings.config, args.profile):
                 print(f"  the {args.profile} demo merchant's network config written to {settings.config}", flush=True)
     ok = True
-    if args.command in ("demo", "run"):
+    if args.command == "demo" and args.last_cycle:
+        ok = _plan_the_cycle_before(settings)
+    if ok and args.command in ("demo", "run"):
         ok = run_planning_job(settings, getattr(args, "as_of", None), force=getattr(args, "force", False))
     if args.command in ("demo", "run", "summary"):
         print_summary(settings)

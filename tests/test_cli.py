@@ -33,7 +33,7 @@ def test_help_lists_every_command_on_one_line():
     "command, shown, not_shown",
     [
         ("run", ["--as-of"], ["--scale", "--port", "--dataset"]),
-        ("demo", ["--scale", "--seed"], ["--as-of", "--port"]),
+        ("demo", ["--scale", "--seed", "--last-cycle"], ["--as-of", "--port"]),
         ("generate", ["--scale", "--seed"], ["--as-of", "--export"]),
         ("quarantine", ["--dataset", "--export"], ["--scale", "--port"]),
         ("dashboard", ["--port", "--address"], ["--scale", "--dataset"]),
@@ -55,7 +55,8 @@ def test_each_command_shows_only_its_own_options(command, shown, not_shown, caps
 def test_every_documented_invocation_parses():
     """The invocations the Makefile, README and docs use."""
     cases = {
-        ("demo",): {},
+        ("demo",): {"last_cycle": False},
+        ("demo", "--last-cycle"): {"last_cycle": True},
         ("generate", "--scale", "0.5"): {"scale": 0.5, "seed": 7},
         ("run",): {"as_of": None},
         ("run", "--as-of", "2026-09-30"): {"as_of": "2026-09-30"},
