@@ -50,7 +50,8 @@ class Consensus:
 def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides: pd.DataFrame) -> Consensus:
     """The consensus of `forecast` (daily SKU x market) and the cycle's `overrides` (sop.overrides.cycle_overrides).
 
-    `categories` maps each sku to its category (a SKU without one is in no category override).
+    `categories` maps each sku of the catalogue to its category (a SKU without one is in no category override;
+    a SKU outside it cannot be listed by an override: its units are refused as a likely typo).
     """
     require_columns(forecast, FORECAST_COLUMNS, "forecast")
     require_columns(categories, ("sku", "category"), "categories")
@@ -100,7 +101,7 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
     plan = _with_band(plan, statistical, consensus)
     plan["override_ids"] = [",".join(ids) if ids else None for ids in touched_by]
     plan["forecast_date"] = plan["forecast_date"].dt.date
-    return Consensus(plan, _with_effects(overrides, effects))
+    return Consensus(plan, _with_effects(overrides, effects, set(categories["sku"]) | set(plan["sku"])))
 
 
 def _with_new_listings(plan: pd.DataFrame, categories: pd.DataFrame, applied: pd.DataFrame) -> pd.DataFrame:
@@ -109,7 +110,8 @@ def _with_new_listings(plan: pd.DataFrame, categories: pd.DataFrame, applied: pd
     the history cannot show. The units then spread evenly over the override's days like any zero forecast."""
     if plan.empty or applied.empty:
         return plan
-    wanted = applied[applied["sku"].notna() & applied["units"].notna()][["sku", "market"]].drop_duplicates()
+    listed = applied["sku"].notna() & applied["units"].notna() & applied["sku"].isin(categories["sku"])
+    wanted = applied[listed][["sku", "market"]].drop_duplicates()  # a SKU the catalogue lacks is a typo, not a launch
     known = plan[["sku", "market"]].drop_duplicates()
     new = wanted.merge(known, how="left", indicator=True).query("_merge == 'left_only'")[["sku", "market"]]
     if new.empty:
@@ -144,11 +146,14 @@ def _with_band(plan: pd.DataFrame, statistical: np.ndarray, consensus: np.ndarra
     return plan
 
 
-def _with_effects(overrides: pd.DataFrame, effects: list[dict]) -> pd.DataFrame:
+def _with_effects(overrides: pd.DataFrame, effects: list[dict], known_skus: set[str]) -> pd.DataFrame:
     columns = ["override_id", "days_covered", "units_statistical", "units_before", "units_after"]
     done = pd.DataFrame(effects, columns=[*columns, "no_forecast"])
     out = overrides.merge(done, on="override_id", how="left")
-    out.loc[out["no_forecast"].eq(True), "status"] = NO_FORECAST
+    nothing = out["no_forecast"].eq(True)
+    out.loc[nothing, "status"] = NO_FORECAST
+    unknown = nothing & out["sku"].notna() & ~out["sku"].isin(known_skus)
+    out.loc[unknown, "status"] = "invalid: SKU " + out.loc[unknown, "sku"].astype(str) + " is in neither the forecast nor the catalogue"
     out["days_covered"] = pd.to_numeric(out["days_covered"]).fillna(0).astype(int)
     return out.drop(columns="no_forecast")
 

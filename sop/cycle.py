@@ -43,13 +43,17 @@ class CycleFrames:
         return float(self.plan["mean"].sum() - self.plan["statistical_mean"].sum())
 
 
-def build_cycle(forecast: pd.DataFrame, revisions: pd.DataFrame, history: pd.DataFrame) -> CycleFrames:
+def build_cycle(forecast: pd.DataFrame, revisions: pd.DataFrame, history: pd.DataFrame,
+                catalogue: pd.DataFrame | None = None) -> CycleFrames:
     """The cycle of `forecast`'s origin (its `as_of`): the consensus of the forecast and the override `revisions`
-    known to the run, with the seasonal naive stage from `history` (units sold per SKU x market x day)."""
+    known to the run, with the seasonal naive stage from `history` (units sold per SKU x market x day).
+    `catalogue` (sku, category: marts.dim_sku) names the SKUs an override may list in a market the forecast
+    has no row for; without it, only the forecast's SKUs."""
     planning_date = pd.Timestamp(forecast["as_of"].max()).date()
     days = pd.to_datetime(forecast["forecast_date"])
     overrides = cycle_overrides(revisions, days.min().date(), days.max().date())
-    categories = forecast[["sku", "category"]].drop_duplicates("sku")
+    known = [forecast[["sku", "category"]]] + ([] if catalogue is None else [catalogue[["sku", "category"]]])
+    categories = pd.concat(known, ignore_index=True).drop_duplicates("sku")
     consensus = build_consensus(forecast, categories, overrides)
     cycle = cycle_of(planning_date)
     plan = consensus.plan.rename(columns={"forecast_date": "demand_date"})

@@ -136,9 +136,15 @@ def test_an_override_whose_period_is_over_belongs_to_the_cycles_before():
 
 def test_a_percent_on_a_sku_or_a_category_the_forecast_does_not_have_says_so():
     result = build_consensus(forecast({("A", "DE"): 2.0}), CATEGORIES, cycle(
-        override("pct", sku="ZZ", change_pct=20.0), override("cat", category="toys", units=5.0)))
+        override("pct", sku="C", change_pct=20.0), override("cat", category="toys", units=5.0)))  # C: not in DE
     assert result.overrides[["override_id", "status", "days_covered"]].values.tolist() == [
         ["cat", NO_FORECAST, 0], ["pct", NO_FORECAST, 0]]
+
+
+def test_units_for_a_sku_outside_the_catalogue_are_refused_as_a_typo():
+    result = build_consensus(forecast({("A", "DE"): 2.0}), CATEGORIES, cycle(override("typo", sku="AA", units=70.0)))
+    assert result.overrides["status"].tolist() == ["invalid: SKU AA is in neither the forecast nor the catalogue"]
+    assert set(result.plan["sku"]) == {"A"}
 
 
 def test_units_for_a_listing_the_forecast_has_no_row_for_add_it_to_the_plan():

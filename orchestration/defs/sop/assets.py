@@ -29,17 +29,19 @@ INPUTS = [
     dg.AssetKey(["publish", "demand_forecast"]),
     model_key("intermediate", "int_forecast_overrides_known"),
     model_key("marts", "fct_daily_demand"),
+    model_key("marts", "dim_sku"),
 ]
 SPEC_SETTINGS = dict(group_name="sop", kinds={"python", "duckdb"}, owners=["team:planning"], deps=INPUTS)
 
 
-def _read(conn) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _read(conn) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     forecast = read_sql(conn, "select sku, market, category, forecast_date, p10, p50, p90, mean, as_of "
                               f"from {staged('demand_forecast')} order by sku, market, forecast_date")
     revisions = read_sql(conn, "select * from intermediate.int_forecast_overrides_known order by override_id, entered_at_utc")
     history = read_sql(conn, "select sku, market, demand_date, units_sold from marts.fct_daily_demand "
                              f"where demand_date > (select max(as_of) - 7 from {staged('demand_forecast')}) order by all")
-    return forecast, revisions, history
+    catalogue = read_sql(conn, "select sku, category from marts.dim_sku order by sku")
+    return forecast, revisions, history, catalogue
 
 
 def _score(conn, cycle: CycleFrames, run_id: str) -> pd.DataFrame:
@@ -74,8 +76,8 @@ def _score(conn, cycle: CycleFrames, run_id: str) -> pd.DataFrame:
 )
 def consensus_demand_plan(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
     with warehouse.get_connection() as conn:
-        forecast, revisions, history = _read(conn)
-    cycle = build_cycle(forecast, revisions, history)
+        forecast, revisions, history, catalogue = _read(conn)
+    cycle = build_cycle(forecast, revisions, history, catalogue)
     not_applied = cycle.overrides[cycle.overrides["status"] != APPLIED]
     for row in not_applied.itertuples():  # withdrawn or expired is the planner's choice; the others need a fix
         log = context.log.info if row.status in (WITHDRAWN, EXPIRED) else context.log.warning
