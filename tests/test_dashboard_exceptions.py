@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from bi_snapshots import publish_staged
 from crossdock.publish import stage_table
 from dashboard import data
 from dashboard.exception_updates import COLUMNS, update_file_name, write_update
@@ -49,10 +50,7 @@ def make_snapshot(path: Path) -> None:
     exceptions, _ = fold_status(_raised(), None, _updates(), AS_OF)
     with duckdb.connect(str(path)) as conn:
         stage_table(conn, "exceptions", exceptions, "run-1")
-        conn.execute("create schema publish")
-        conn.execute("create table publish.exceptions as select * from plan_next.exceptions")
-        conn.execute("drop schema plan_next cascade")
-        conn.execute(f"create table publish.inventory_plan as select date '{AS_OF}' as as_of")
+        publish_staged(conn, ["exceptions"], AS_OF)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from bi_snapshots import publish_staged
 from crossdock.publish import stage_table
 from dashboard import data
 from sop.cycle import build_cycle
@@ -56,12 +57,7 @@ def make_snapshot(path: Path) -> None:
         scores = value_added(stored_cycles(conn, "demand_plan", list(PLAN_COLUMNS)),
                              stored_cycles(conn, "forecast_overrides", list(SCORED_OVERRIDE_COLUMNS)), sold, OCTOBER)
         stage_table(conn, "forecast_value_added", scores, "run-1")
-        conn.execute("create schema publish")
-        for table in ("demand_plan", "forecast_overrides", "forecast_value_added"):
-            conn.execute(f"create table publish.{table} as select * from plan_next.{table}")
-        conn.execute("drop schema plan_next cascade")
-        conn.execute("drop schema audit cascade")
-        conn.execute(f"create table publish.inventory_plan as select date '{OCTOBER}' as as_of")
+        publish_staged(conn, ["demand_plan", "forecast_overrides", "forecast_value_added"], OCTOBER)
 
 
 @pytest.fixture
