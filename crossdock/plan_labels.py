@@ -29,3 +29,9 @@ offers them without loading the merchant config."""
 EXCEPTION_STATUSES: tuple[str, ...] = ("open", "acknowledged", "in_progress", "resolved", "dismissed")
 """The statuses an owner gives an exception (the exceptions feed, feeds.contracts.EXCEPTION_UPDATES); the
 dashboard's form offers them, and resolved or dismissed takes an exception off the open list."""
+
+CLOSED_STATUSES: tuple[str, ...] = ("resolved", "dismissed")
+"""The statuses that take an exception off the open list (sop/exception_status.py; the dashboard's filters)."""
+
+MONTHLY_VERSIONS: tuple[str, ...] = ("plan", "last plan", "actual")
+"""The versions of publish.sop_monthly (sop/monthly_view.py), in the order a month's rows read."""

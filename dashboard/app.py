@@ -16,7 +16,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from crossdock.plan_labels import EXCEPTION_STATUSES, EXCEPTION_TYPES
+from crossdock.plan_labels import EXCEPTION_STATUSES, EXCEPTION_TYPES, MONTHLY_VERSIONS
 from crossdock.settings import load_settings
 from crossdock.spreadsheet import spreadsheet_safe
 from dashboard import data
@@ -356,7 +356,7 @@ def exceptions_page() -> None:
     """
     conn = connection()
     st.title("Exceptions")
-    if not data.has_exceptions(conn):
+    if not data.has_tables(conn, "exceptions"):
         st.info("This snapshot has no exceptions table yet: the next run publishes one.")
         return
     st.caption(f"Plan as of {data.as_of(conn)}, from {data.plan_source(conn)}. An exception is open while the plan "
@@ -469,7 +469,7 @@ def sop_month_page() -> None:
     for measure, title in (("sales_units", "Units by month"), ("gross_margin_eur", "Gross margin by month, EUR")):
         st.subheader(title)
         chart = shown.pivot(index="month", columns="version", values=measure)
-        st.bar_chart(chart[[v for v in data.SOP_VERSIONS if v in chart.columns]], stack=False)
+        st.bar_chart(chart[[v for v in MONTHLY_VERSIONS if v in chart.columns]], stack=False)
     unknowns = data.sop_monthly_unknowns(conn, category, market)
     if not unknowns.empty:
         with st.expander(f"{len(unknowns)} rows leave something out"):

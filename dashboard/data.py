@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from crossdock.bi_export import SNAPSHOT_NAME
-from crossdock.plan_labels import AS_PLANNED, EXCEPTION_TYPES, EXPEDITE
+from crossdock.plan_labels import AS_PLANNED, CLOSED_STATUSES, EXCEPTION_TYPES, EXPEDITE, MONTHLY_VERSIONS
 from crossdock.settings import Settings, load_settings
 from crossdock.warehouse import read_sql
 
@@ -44,10 +44,7 @@ def as_of(conn: duckdb.DuckDBPyConnection) -> str:
 
 def plan_source(conn: duckdb.DuckDBPyConnection) -> str:
     """Which run the plan on screen is from (publish.plan_runs): after a failed run it is still the last good one."""
-    recorded = conn.execute(
-        "select count(*) from information_schema.tables where table_schema = 'publish' and table_name = 'plan_runs'"
-    ).fetchall()[0][0]
-    row = recorded and conn.execute(
+    row = has_tables(conn, "plan_runs") and conn.execute(
         "select run_id, published_at from publish.plan_runs order by published_at desc limit 1"
     ).fetchone()
     return f"run {row[0]}, published {row[1]:%Y-%m-%d %H:%M} UTC" if row else "a run not recorded (no publish.plan_runs)"
@@ -385,27 +382,17 @@ def sku_plan(conn: duckdb.DuckDBPyConnection, sku: str, node: str) -> pd.DataFra
     """, [AS_PLANNED, sku, node])
 
 
-CLOSED_STATUSES = ("resolved", "dismissed")  # sop.exception_status.CLOSED: off the open list
-
-
-def has_exceptions(conn: duckdb.DuckDBPyConnection) -> bool:
-    """The snapshot has publish.exceptions (a snapshot from before the exceptions were published has not)."""
-    return conn.execute(
-        "select count(*) from information_schema.tables where table_schema = 'publish' and table_name = 'exceptions'"
-    ).fetchall()[0][0] > 0
-
-
 def exception_counts(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per exception type, in the plan's order: open, raised by the plan, closed by their owners, ever raised."""
     counts = read_sql(conn, """
         select type,
                count(*) filter (where is_open) as open,
                count(*) filter (where raised) as raised,
-               count(*) filter (where status in ('resolved', 'dismissed')) as closed,
+               count(*) filter (where list_contains(?, status)) as closed,
                count(*) as ever_raised
         from publish.exceptions
         group by type
-    """).set_index("type")
+    """, [list(CLOSED_STATUSES)]).set_index("type")
     return counts.reindex(list(EXCEPTION_TYPES)).fillna(0).astype("int64").rename_axis("type").reset_index()
 
 
@@ -437,9 +424,6 @@ def exception_list(
         {"where " + " and ".join(where) if where else ""}
         order by case type {order} end, value_eur desc nulls last, exception_id
     """, params)
-
-
-SOP_VERSIONS = ("plan", "last plan", "actual")  # sop.monthly_view.VERSIONS: the order the month's rows read in
 
 
 def _family_market(category: str | None, market: str | None) -> tuple[list[str], list[str]]:
@@ -479,7 +463,7 @@ def sop_monthly(conn: duckdb.DuckDBPyConnection, category: str | None = None, ma
         from publish.sop_monthly
         where {" and ".join(where)}
         group by month, version
-        order by month, case version {" ".join(f"when '{v}' then {i}" for i, v in enumerate(SOP_VERSIONS))} end
+        order by month, case version {" ".join(f"when '{v}' then {i}" for i, v in enumerate(MONTHLY_VERSIONS))} end
     """, params)
 
 

@@ -27,10 +27,10 @@ import datetime as dt
 import pandas as pd
 
 from crossdock.merchant_config import ExceptionSettings
-from crossdock.plan_labels import EXCEPTION_TYPES
+from crossdock.plan_labels import CLOSED_STATUSES, EXCEPTION_TYPES
 from sop.exceptions import EVENT_TYPES, RAISED_COLUMNS
 
-CLOSED: frozenset[str] = frozenset({"resolved", "dismissed"})
+CLOSED: frozenset[str] = frozenset(CLOSED_STATUSES)
 """Statuses that take an exception off the open list (feeds.contracts.EXCEPTION_STATUSES has all five)."""
 OPEN = "open"
 

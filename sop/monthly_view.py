@@ -68,9 +68,10 @@ import numpy as np
 import pandas as pd
 
 from crossdock.frames import require_columns
+from crossdock.plan_labels import MONTHLY_VERSIONS
 
-PLAN, LAST_PLAN, ACTUAL = "plan", "last plan", "actual"
-VERSIONS: tuple[str, ...] = (PLAN, LAST_PLAN, ACTUAL)
+VERSIONS: tuple[str, ...] = MONTHLY_VERSIONS
+PLAN, LAST_PLAN, ACTUAL = VERSIONS
 PRICE_DAYS = 90  # the selling-price window, the compliance plan's basket window
 KNOWN_STOCK = "inventory snapshot"  # inventory_plan.stock_basis of a node whose stock is known
 

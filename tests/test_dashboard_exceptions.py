@@ -73,7 +73,7 @@ def test_counts_per_type_and_the_open_list_most_value_first(snapshot):
     resolved = data.exception_list(snapshot, status="resolved")
     assert resolved["exception_id"].tolist() == ["expedite:B:DE-FRA"]
     assert resolved["history"].iloc[0] == "2026-10-30 09:00 UTC ben: resolved, owner ben: air booked"
-    assert data.has_exceptions(snapshot)
+    assert data.has_tables(snapshot, "exceptions")
 
 
 def test_the_form_writes_a_file_the_ingest_loads_as_an_exceptions_update(tmp_path):
