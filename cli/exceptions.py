@@ -1,7 +1,7 @@
 """`crossdock exceptions`: the plan's exceptions from publish.exceptions, counts per type first, then the list.
 
 Reads the published plan in the warehouse (read-only, as `crossdock summary`
-does) with the dashboard's own queries (dashboard/data.py), so the two list
+does) with the dashboard's own queries (dashboard/sop_data.py), so the two list
 the same rows: what the last published run raised and the updates that run had
 ingested. An update dropped into landing/exceptions/ since shows after the
 next run.
@@ -15,7 +15,7 @@ import pandas as pd
 
 from crossdock.settings import Settings
 from crossdock.warehouse import connect, table_exists
-from dashboard.data import exception_counts, exception_list
+from dashboard.sop_data import exception_counts, exception_list
 
 TABLE = "publish.exceptions"
 

@@ -1,6 +1,6 @@
 """crossdock's S&OP dashboard (Streamlit): `make dashboard`, then http://127.0.0.1:8501.
 
-Nine pages over the BI snapshot of schema `publish` (see dashboard/data.py):
+Nine pages over the BI snapshot of schema `publish` (see dashboard/data.py and dashboard/sop_data.py):
 the market overview, forecast vs actual, stock-out risk, the reorder list,
 landed cost with compliance flags, one SKU x market at a time, the S&OP
 cycle (consensus, overrides, forecast value added) with a form that writes a
@@ -19,7 +19,7 @@ import streamlit as st
 from crossdock.plan_labels import EXCEPTION_STATUSES, EXCEPTION_TYPES, MONTHLY_VERSIONS
 from crossdock.settings import load_settings
 from crossdock.spreadsheet import spreadsheet_safe
-from dashboard import data
+from dashboard import data, sop_data
 from dashboard.exception_updates import write_update
 from dashboard.override_entries import BUCKETS, REASONS, write_override
 
@@ -196,7 +196,7 @@ def sku_page() -> None:
     market = st.selectbox("Market", markets, index=markets.index(wanted) if wanted in markets else 0)
     st.query_params.update({"sku": sku, "market": market})
     node = pairs.loc[(pairs["sku"] == sku) & (pairs["market"] == market), "node"].iloc[0]
-    cycle = data.current_cycle(conn) if data.has_tables(conn, "demand_plan", "forecast_overrides") else None
+    cycle = sop_data.current_cycle(conn) if data.has_tables(conn, "demand_plan", "forecast_overrides") else None
     st.caption(f"{sku} in {market}, served from {node if isinstance(node, str) else 'no node on record'}; "
                f"plan as of {data.as_of(conn)}"
                + (f", S&OP cycle {cycle}: the plan runs on the consensus (the forecast with the planners' overrides)."
@@ -214,7 +214,7 @@ def sku_page() -> None:
         cols[2].metric(f"p10 – p90 per day, next {len(ahead)} days", f"{ahead['p10'].mean():.1f} – {ahead['p90'].mean():.1f}")
 
     if cycle:
-        overrides = data.cycle_overrides(conn, cycle, sku, market)
+        overrides = sop_data.cycle_overrides(conn, cycle, sku, market)
         if overrides.empty:
             st.caption(f"No override in cycle {cycle} covers {sku} in {market}: the consensus is the forecast.")
         else:
@@ -278,17 +278,17 @@ def sop_cycle_page() -> None:
     if not data.has_tables(conn, "demand_plan", "forecast_overrides", "forecast_value_added"):
         st.info("This snapshot has no demand plan yet: the next run publishes one.")
         return
-    cycle = data.current_cycle(conn)
+    cycle = sop_data.current_cycle(conn)
     st.caption(f"Cycle {cycle}, plan as of {data.as_of(conn)}, from {data.plan_source(conn)}. The inventory plan runs "
                "on the consensus: the statistical forecast with the planners' overrides (docs/sop.md).")
-    markets = data.cycle_by_market(conn, cycle)
+    markets = sop_data.cycle_by_market(conn, cycle)
     cols = st.columns(3)
     cols[0].metric("Statistical forecast, horizon", data.fmt_int(markets["statistical_units"].sum()))
     cols[1].metric("Consensus, horizon", data.fmt_int(markets["consensus_units"].sum()),
                    data.fmt_int(markets["change_units"].sum()))
-    overrides = data.cycle_overrides(conn, cycle)
+    overrides = sop_data.cycle_overrides(conn, cycle)
     cols[2].metric("Overrides applied", f"{int((overrides['status'] == 'applied').sum())} of {len(overrides)}")
-    st.line_chart(data.cycle_by_day(conn, cycle).set_index("day"))
+    st.line_chart(sop_data.cycle_by_day(conn, cycle).set_index("day"))
     show_table(markets, {"statistical_units": data.fmt_int, "consensus_units": data.fmt_int, "change_units": data.fmt_int,
                          "change_share": data.fmt_pct},
                {"market": "Market", "statistical_units": "Statistical", "consensus_units": "Consensus",
@@ -299,7 +299,7 @@ def sop_cycle_page() -> None:
     else:
         show_override_table(overrides, key="cycle_overrides")
 
-    scored, scores = data.value_added(conn)
+    scored, scores = sop_data.value_added(conn)
     st.subheader("Forecast value added" + (f", cycle {scored}" if scored else ""))
     if scores.empty:
         st.info("No earlier cycle has actuals yet: value added shows once a stored cycle's horizon has sales.")
@@ -317,7 +317,7 @@ def sop_cycle_page() -> None:
     st.subheader("Enter an override")
     st.caption("Saving writes a file into the landing folder's overrides/ (the overrides feed); the next run applies it "
                "to the consensus and lists it above with its status.")
-    choices = data.cycle_choices(conn)
+    choices = sop_data.cycle_choices(conn)
     with st.form("override_entry", clear_on_submit=False):
         cols = st.columns(3)
         market = cols[0].selectbox("Market", choices["market"])
@@ -361,17 +361,17 @@ def exceptions_page() -> None:
         return
     st.caption(f"Plan as of {data.as_of(conn)}, from {data.plan_source(conn)}. An exception is open while the plan "
                "raises it and its owner has not resolved or dismissed it.")
-    counts = data.exception_counts(conn)
+    counts = sop_data.exception_counts(conn)
     st.metric("Open exceptions", data.fmt_int(counts["open"].sum()))
     show_table(counts, {c: data.fmt_int for c in ("open", "raised", "closed", "ever_raised")},
                {"type": "Type", "open": "Open", "raised": "Raised by the plan", "closed": "Resolved or dismissed",
                 "ever_raised": "Ever raised"}, key="exception_counts")
     cols = st.columns(3)
     kind = cols[0].selectbox("Type", ["all", *EXCEPTION_TYPES])
-    owners = sorted(data.exception_list(conn, everything=True)["owner"].dropna().unique())
+    owners = sorted(sop_data.exception_list(conn, everything=True)["owner"].dropna().unique())
     owner = cols[1].selectbox("Owner", ["all", *owners])
     everything = cols[2].checkbox("Include resolved, dismissed and no longer raised")
-    rows = data.exception_list(conn, None if kind == "all" else kind, None if owner == "all" else owner,
+    rows = sop_data.exception_list(conn, None if kind == "all" else kind, None if owner == "all" else owner,
                                everything=everything)
     if rows.empty:
         st.info("No exception matches.")
@@ -425,12 +425,12 @@ def sop_month_page() -> None:
     if not data.has_tables(conn, "sop_monthly"):
         st.info("This snapshot has no monthly S&OP view yet: the next run publishes one.")
         return
-    choices = data.sop_monthly_choices(conn)
+    choices = sop_data.sop_monthly_choices(conn)
     cols = st.columns(2)
     family = cols[0].selectbox("Product family", ["all", *choices["category"]])
     market = cols[1].selectbox("Market", ["all", *choices["market"]])
     category, market = (None if family == "all" else family), (None if market == "all" else market)
-    months = data.sop_monthly(conn, category, market)
+    months = sop_data.sop_monthly(conn, category, market)
     if months.empty:
         st.info("No row for this family and market.")
         return
@@ -470,7 +470,7 @@ def sop_month_page() -> None:
         st.subheader(title)
         chart = shown.pivot(index="month", columns="version", values=measure)
         st.bar_chart(chart[[v for v in MONTHLY_VERSIONS if v in chart.columns]], stack=False)
-    unknowns = data.sop_monthly_unknowns(conn, category, market)
+    unknowns = sop_data.sop_monthly_unknowns(conn, category, market)
     if not unknowns.empty:
         with st.expander(f"{len(unknowns)} rows leave something out"):
             show_table(unknowns.assign(month=unknowns["month"].map(lambda v: f"{pd.Timestamp(v):%Y-%m}")), {},

@@ -11,7 +11,7 @@ import pytest
 
 from bi_snapshots import publish_staged
 from crossdock.publish import stage_table
-from dashboard import data
+from dashboard import data, sop_data
 from dashboard.exception_updates import COLUMNS, update_file_name, write_update
 from feeds.contracts import EXCEPTION_UPDATES
 from feeds.ingest import ingest_feed
@@ -60,17 +60,17 @@ def snapshot(tmp_path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def test_counts_per_type_and_the_open_list_most_value_first(snapshot):
-    counts = data.exception_counts(snapshot).set_index("type")
+    counts = sop_data.exception_counts(snapshot).set_index("type")
     assert counts.loc["expedite"].tolist() == [1, 2, 1, 2]  # open, raised, closed, ever raised
     assert counts.loc["excess"].tolist() == [1, 1, 0, 1]
     assert counts.loc["landed_cost_jump"].tolist() == [0, 0, 0, 0]
-    rows = data.exception_list(snapshot)
+    rows = sop_data.exception_list(snapshot)
     assert rows["exception_id"].tolist() == ["expedite:A:DE-FRA", "excess:C:US-EWR", "forecast_bias:A:DE"]
     assert rows.set_index("exception_id").loc["excess:C:US-EWR", ["owner", "status"]].tolist() == ["Ops Lead", "acknowledged"]
-    assert data.exception_list(snapshot, owner="ops lead")["exception_id"].tolist() == ["excess:C:US-EWR"]
-    assert data.exception_list(snapshot, type_="expedite", everything=True)["exception_id"].tolist() == [
+    assert sop_data.exception_list(snapshot, owner="ops lead")["exception_id"].tolist() == ["excess:C:US-EWR"]
+    assert sop_data.exception_list(snapshot, type_="expedite", everything=True)["exception_id"].tolist() == [
         "expedite:B:DE-FRA", "expedite:A:DE-FRA"]  # B is worth more
-    resolved = data.exception_list(snapshot, status="resolved")
+    resolved = sop_data.exception_list(snapshot, status="resolved")
     assert resolved["exception_id"].tolist() == ["expedite:B:DE-FRA"]
     assert resolved["history"].iloc[0] == "2026-10-30 09:00 UTC ben: resolved, owner ben: air booked"
     assert data.has_tables(snapshot, "exceptions")

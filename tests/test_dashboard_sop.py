@@ -11,7 +11,7 @@ import pytest
 
 from bi_snapshots import publish_staged
 from crossdock.publish import stage_table
-from dashboard import data
+from dashboard import data, sop_data
 from sop.cycle import build_cycle
 from sop.cycle_store import save_cycle, stage_cycles, stored_cycles
 from sop.overrides import OVERRIDE_COLUMNS
@@ -67,27 +67,27 @@ def snapshot(tmp_path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def test_the_current_cycle_against_the_statistical_forecast_by_market_and_day(snapshot):
-    assert data.current_cycle(snapshot) == "2026-10"
-    markets = data.cycle_by_market(snapshot, "2026-10").set_index("market")
+    assert sop_data.current_cycle(snapshot) == "2026-10"
+    markets = sop_data.cycle_by_market(snapshot, "2026-10").set_index("market")
     # FR: 28 days x 4 units; November's 28 - 1 = 27 of them moved by +50% (October 31 is not November)
     assert markets.loc["FR", "statistical_units"] == pytest.approx(112.0)
     assert markets.loc["FR", "change_units"] == pytest.approx(27 * 4 * 0.5)
     assert markets.loc["DE", "change_units"] == pytest.approx(0.0)
     assert markets.index.tolist() == ["FR", "DE"]  # the most moved first
-    days = data.cycle_by_day(snapshot, "2026-10")
+    days = sop_data.cycle_by_day(snapshot, "2026-10")
     assert len(days) == 28 and days["statistical"].iloc[0] == pytest.approx(7.0)
     assert days["naive"].iloc[0] == pytest.approx(4.0)  # A in DE sold 4 on the same weekday last week
 
 
 def test_the_overrides_of_the_cycle_and_of_one_sku(snapshot):
-    assert data.cycle_overrides(snapshot, "2026-10")["override_id"].tolist() == ["oct-1"]
-    assert data.cycle_overrides(snapshot, "2026-10", "A", "FR")["override_id"].tolist() == ["oct-1"]  # its market's
-    assert data.cycle_overrides(snapshot, "2026-10", "A", "DE").empty
-    assert data.cycle_overrides(snapshot, "2026-09", "A", "DE")["status"].tolist() == ["applied"]
+    assert sop_data.cycle_overrides(snapshot, "2026-10")["override_id"].tolist() == ["oct-1"]
+    assert sop_data.cycle_overrides(snapshot, "2026-10", "A", "FR")["override_id"].tolist() == ["oct-1"]  # its market's
+    assert sop_data.cycle_overrides(snapshot, "2026-10", "A", "DE").empty
+    assert sop_data.cycle_overrides(snapshot, "2026-09", "A", "DE")["status"].tolist() == ["applied"]
 
 
 def test_value_added_is_the_last_cycle_scored_before_the_current_one(snapshot):
-    cycle, scores = data.value_added(snapshot)
+    cycle, scores = sop_data.value_added(snapshot)
     assert cycle == "2026-09"
     overall = scores[scores["scope"] == "all"].set_index("stage")
     assert overall.index.tolist() == ["seasonal naive", "statistical", "consensus"]
@@ -96,7 +96,7 @@ def test_value_added_is_the_last_cycle_scored_before_the_current_one(snapshot):
     # ana's 28 units for the week of 2026-10-05 met the 4 a day A sold: the forecast's 2 a day missed by half
     assert ana.loc["statistical", "wape"] == pytest.approx(0.5)
     assert ana.loc["consensus", "value_added"] == pytest.approx(0.5)
-    assert data.cycle_choices(snapshot) == {"market": ["DE", "FR"], "category": ["bags", "shoes"], "sku": ["A", "B"]}
+    assert sop_data.cycle_choices(snapshot) == {"market": ["DE", "FR"], "category": ["bags", "shoes"], "sku": ["A", "B"]}
 
 
 @pytest.mark.browser

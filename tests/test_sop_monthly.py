@@ -15,7 +15,7 @@ from dagster_duckdb import DuckDBResource
 
 from crossdock.publish import stage_table
 from crossdock.published import published_table
-from dashboard import data
+from dashboard import data, sop_data
 from orchestration.defs.sop.monthly import sop_monthly
 from sop.monthly_view import ACTUAL, LAST_PLAN, PLAN, RESULT_COLUMNS, monthly_view, pair_economics, previous_cycle
 
@@ -252,8 +252,8 @@ def snapshot(tmp_path):
 
 
 def test_the_dashboard_sums_the_months_of_a_family_and_a_market(snapshot):
-    assert data.sop_monthly_choices(snapshot) == {"category": ["toys"], "market": ["DE", "FR", "US"]}
-    months = data.sop_monthly(snapshot)
+    assert sop_data.sop_monthly_choices(snapshot) == {"category": ["toys"], "market": ["DE", "FR", "US"]}
+    months = sop_data.sop_monthly(snapshot)
     assert list(zip(months["month"], months["version"])) == [
         (OCT, PLAN), (OCT, LAST_PLAN), (OCT, ACTUAL), (NOV, PLAN), (NOV, LAST_PLAN)]
     nov = months.iloc[3]
@@ -266,8 +266,8 @@ def test_the_dashboard_sums_the_months_of_a_family_and_a_market(snapshot):
     assert nov["cash_tied_up_eur"] == pytest.approx(41.0)
     assert (nov["days_covered"], nov["days_in_month"]) == (2, 30)
     assert months.iloc[2]["cycle"] is None and pd.isna(months.iloc[2]["fill_rate"])
-    de = data.sop_monthly(snapshot, "toys", "DE").set_index(["month", "version"])
+    de = sop_data.sop_monthly(snapshot, "toys", "DE").set_index(["month", "version"])
     assert de.loc[(OCT, ACTUAL), "revenue_eur"] == pytest.approx(30.0)
     assert de.loc[(NOV, PLAN), "fill_rate"] == pytest.approx(1 - 3.75 / 4)
-    assert data.sop_monthly(snapshot, "games", None).empty
-    assert data.sop_monthly_unknowns(snapshot).empty
+    assert sop_data.sop_monthly(snapshot, "games", None).empty
+    assert sop_data.sop_monthly_unknowns(snapshot).empty
