@@ -58,10 +58,11 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
     plan = forecast.reset_index(drop=True).copy()
     plan["forecast_date"] = pd.to_datetime(plan["forecast_date"])
     applied = overrides[overrides["status"] == APPLIED] if len(overrides) else overrides
-    plan = _with_new_listings(plan, categories, applied)
+    category_of = categories.drop_duplicates("sku").set_index("sku")["category"]
+    plan = _with_new_listings(plan, category_of, applied)
     statistical = plan["mean"].to_numpy(dtype=float)
     consensus = statistical.copy()
-    category = plan["sku"].map(categories.drop_duplicates("sku").set_index("sku")["category"]).to_numpy(dtype=object)
+    category = plan["sku"].map(category_of).to_numpy(dtype=object)
     market, sku = plan["market"].to_numpy(dtype=object), plan["sku"].to_numpy(dtype=object)
     days = plan["forecast_date"].to_numpy(dtype="datetime64[D]")
     first_day, last_day = (days.min(), days.max()) if len(days) else (None, None)
@@ -85,8 +86,7 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
             if before > 0:
                 consensus[cells] *= target / before
             else:
-                per_day_sku = target / len(cells)
-                consensus[cells] = per_day_sku
+                consensus[cells] = target / len(cells)
         for cell in cells:
             touched_by[cell].append(override.override_id)
         effects.append({
@@ -101,16 +101,16 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
     plan = _with_band(plan, statistical, consensus)
     plan["override_ids"] = [",".join(ids) if ids else None for ids in touched_by]
     plan["forecast_date"] = plan["forecast_date"].dt.date
-    return Consensus(plan, _with_effects(overrides, effects, set(categories["sku"]) | set(plan["sku"])))
+    return Consensus(plan, _with_effects(overrides, effects, set(category_of.index) | set(plan["sku"])))
 
 
-def _with_new_listings(plan: pd.DataFrame, categories: pd.DataFrame, applied: pd.DataFrame) -> pd.DataFrame:
+def _with_new_listings(plan: pd.DataFrame, category_of: pd.Series, applied: pd.DataFrame) -> pd.DataFrame:
     """`plan` with a zero forecast on every day of the horizon for each SKU x market an applied override gives
     units to but the model has no row for: a listing the planner knows is coming (a launch, a new market), which
     the history cannot show. The units then spread evenly over the override's days like any zero forecast."""
     if plan.empty or applied.empty:
         return plan
-    listed = applied["sku"].notna() & applied["units"].notna() & applied["sku"].isin(categories["sku"])
+    listed = applied["sku"].notna() & applied["units"].notna() & applied["sku"].isin(category_of.index)
     wanted = applied[listed][["sku", "market"]].drop_duplicates()  # a SKU the catalogue lacks is a typo, not a launch
     known = plan[["sku", "market"]].drop_duplicates()
     new = wanted.merge(known, how="left", indicator=True).query("_merge == 'left_only'")[["sku", "market"]]
@@ -119,7 +119,7 @@ def _with_new_listings(plan: pd.DataFrame, categories: pd.DataFrame, applied: pd
     days = pd.DataFrame({"forecast_date": sorted(plan["forecast_date"].unique())})
     rows = new.merge(days, how="cross").assign(p10=0.0, p50=0.0, p90=0.0, mean=0.0)
     if "category" in plan.columns:
-        rows["category"] = rows["sku"].map(categories.drop_duplicates("sku").set_index("sku")["category"]).fillna("unknown")
+        rows["category"] = rows["sku"].map(category_of).fillna("unknown")
     for column in plan.columns.difference(rows.columns):  # the forecast's constant columns (its as_of, its model)
         values = plan[column].dropna().unique()
         rows[column] = values[0] if len(values) == 1 else None
