@@ -117,13 +117,14 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
                 "select cast(status as varchar), count(*) from publish.forecast_overrides where cycle = ? group by 1 order by 2 desc, 1",
                 [summary["cycle"][0]],
             ).fetchall())
-    if "forecast_value_added" in existing:
+    if {"forecast_value_added", "demand_plan", "demand_forecast"} <= existing:
         # the latest cycle with actuals, overall: what each stage added (sop/value_added.py)
         summary["value_added"] = conn.execute(
             "select cycle, cast(stage as varchar), try_cast(days_scored as bigint), try_cast(horizon_days as bigint), "
             "try_cast(wape as double), try_cast(value_added as double) from publish.forecast_value_added "
             "where scope = 'all' and cycle = (select max(cycle) from publish.forecast_value_added "
-            "where stage = 'consensus' and cycle < (select max(cycle) from publish.demand_plan)) "
+            "where stage = 'consensus' and cycle < coalesce((select max(cycle) from publish.demand_plan where planning_date = "
+            "(select max(try_cast(as_of as date)) from publish.demand_forecast)), '9999')) "
             "order by case stage when 'seasonal naive' then 0 when 'statistical' then 1 else 2 end"
         ).fetchall()
     if "inventory_plan" in existing:
