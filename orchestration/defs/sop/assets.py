@@ -14,6 +14,7 @@ from dagster_duckdb import DuckDBResource
 
 from crossdock.publish import stage_table, staged
 from crossdock.warehouse import read_sql
+from orchestration.defs.sop import SOP_ASSET_SETTINGS
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key
 from orchestration.lib.resources import WAREHOUSE_POOL
@@ -31,7 +32,7 @@ INPUTS = [
     model_key("marts", "fct_daily_demand"),
     model_key("marts", "dim_sku"),
 ]
-SPEC_SETTINGS = dict(group_name="sop", kinds={"python", "duckdb"}, owners=["team:planning"], deps=INPUTS)
+SPEC_SETTINGS = dict(**SOP_ASSET_SETTINGS, deps=INPUTS)
 
 
 def _read(conn) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -15,6 +15,7 @@ from crossdock.merchant_config import ExceptionSettings
 from crossdock.plan_labels import EXCEPTION_TYPES
 from crossdock.publish import PUBLISH_SCHEMA, stage_table, staged
 from crossdock.warehouse import read_sql, table_exists
+from orchestration.defs.sop import SOP_ASSET_SETTINGS
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key
 from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
@@ -61,9 +62,7 @@ def _settings(merchant_config: MerchantConfigFile) -> ExceptionSettings:
 @dg.asset(
     key=EXCEPTIONS,
     deps=INPUTS,
-    group_name="sop",
-    kinds={"python", "duckdb"},
-    owners=["team:planning"],
+    **SOP_ASSET_SETTINGS,
     pool=WAREHOUSE_POOL,
     metadata=documented_table("publish", "exceptions"),
     description="The plan's exceptions with an owner, a status and a history: stock-out before a purchase can land "

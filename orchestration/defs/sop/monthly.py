@@ -11,6 +11,7 @@ from dagster_duckdb import DuckDBResource
 
 from crossdock.publish import stage_table, staged
 from crossdock.warehouse import read_sql
+from orchestration.defs.sop import SOP_ASSET_SETTINGS
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key
 from orchestration.lib.resources import WAREHOUSE_POOL
@@ -53,9 +54,7 @@ def _read(conn) -> dict[str, pd.DataFrame]:
 @dg.asset(
     key=SOP_MONTHLY,
     deps=INPUTS,
-    group_name="sop",
-    kinds={"python", "duckdb"},
-    owners=["team:planning"],
+    **SOP_ASSET_SETTINGS,
     pool=WAREHOUSE_POOL,
     metadata=documented_table("publish", "sop_monthly"),
     description="The monthly S&OP view in money: per product family x market x month, this cycle's plan beside the "
