@@ -8,8 +8,11 @@ another one writes (a sensor run during a backfill) waits for the slot.
 The test is self-contained and fast: two small jobs stand in for the backfill
 and the sensor run. Each run is its own process, as a launched run is, using
 the default multiprocess executor (one process per step) against ONE
-persistent SQLite instance in a temp DAGSTER_HOME; Dagster claims pool slots in
-that instance's index database, which every process shares.
+persistent instance in a temp DAGSTER_HOME; Dagster claims pool slots in that
+instance's storage, which every process shares. The pooled test runs twice: on
+the local default (SQLite files, .dagster_home/dagster.yaml) and on PostgreSQL
+(deploy/dagster-postgres.yaml, a shared deployment's config; tests/postgres_server.py
+provides the server), as the slot claims are different SQL on each.
 
 * `backfill`: `stock_snapshot` (DuckDBResource) holds its write transaction
   until the other run demonstrably contends for the warehouse, then
@@ -37,6 +40,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -44,12 +48,15 @@ import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
+from postgres_server import PostgresDatabase, assert_dagster_storage_in, postgres_database, postgres_server  # noqa: F401
+
 pytestmark = pytest.mark.slow
 
 POOL = "duckdb"
 WAREHOUSE_ENV = "CROSSDOCK_CONCURRENCY_WAREHOUSE"
 SIGNALS_ENV = "CROSSDOCK_CONCURRENCY_SIGNALS"
 TEMPLATE_CONFIG = Path(__file__).resolve().parents[1] / ".dagster_home" / "dagster.yaml"
+POSTGRES_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "dagster-postgres.yaml"
 
 STOCK_ROWS, SKUS, ARRIVAL_ROWS, LANES = 1000, 10, 500, 5
 GRACE = 1.0  # the holder keeps the lock this long after it sees contention
@@ -189,11 +196,38 @@ def _execute(job_name: str, assets: list[str]) -> None:
 # --------------------------------------------------------------------------- the harness
 
 
-def _dagster_home(root: Path, pooled: bool) -> Path:
+@dataclass(frozen=True)
+class Storage:
+    """Where the instance keeps runs, events and pool slots: its config file, and the test database if any."""
+
+    name: str
+    config: Path
+    database: PostgresDatabase | None = None
+
+    def check(self, instance: dg.DagsterInstance, home: Path) -> None:
+        """Fail when the instance is not on this storage (a PostgreSQL config silently ending in SQLite files)."""
+        if self.database is not None:
+            assert_dagster_storage_in(self.database, instance, home)
+        else:
+            assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def storage(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Storage:
+    """The pooled instance on the local default (SQLite) and on PostgreSQL, a shared deployment's storage."""
+    if request.param == "sqlite":
+        return Storage("sqlite", TEMPLATE_CONFIG)
+    database = request.getfixturevalue("postgres_database")
+    for name, value in database.dagster_env().items():  # read by this process's instance and the runs' processes
+        monkeypatch.setenv(name, value)
+    return Storage("postgres", POSTGRES_CONFIG, database)
+
+
+def _dagster_home(root: Path, config: Path | None) -> Path:
+    """A DAGSTER_HOME with a copy of `config`; None: no pool limit (and the default SQLite storage)."""
     home = root / "dagster_home"
     home.mkdir()
-    config = TEMPLATE_CONFIG.read_text() if pooled else "telemetry:\n  enabled: false\n"
-    (home / "dagster.yaml").write_text(config)
+    (home / "dagster.yaml").write_text(config.read_text() if config else "telemetry:\n  enabled: false\n")
     return home
 
 
@@ -213,9 +247,9 @@ def _finish(process: subprocess.Popen) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _overlapping_runs(root: Path, pooled: bool, backfill_assets: tuple[str, ...] = ()):
+def _overlapping_runs(root: Path, config: Path | None, backfill_assets: tuple[str, ...] = ()):
     """Start the backfill, then the sensor run while the backfill holds the warehouse."""
-    home = _dagster_home(root, pooled)
+    home = _dagster_home(root, config)
     signals = root / "signals"
     signals.mkdir()
     env = {
@@ -235,7 +269,7 @@ def _overlapping_runs(root: Path, pooled: bool, backfill_assets: tuple[str, ...]
     runs = {"backfill": _finish(backfill), "sensor": _finish(sensor)}
     timings = {p.stem: json.loads(p.read_text()) for p in signals.glob("*.json")}
     instance = dg.DagsterInstance.from_config(str(home))
-    return instance, runs, timings, time.time() - started
+    return instance, home, runs, timings, time.time() - started
 
 
 def _step_failures(instance: dg.DagsterInstance, run_id: str) -> dict[str, str]:
@@ -247,19 +281,21 @@ def _count(conn: duckdb.DuckDBPyConnection, sql: str) -> tuple:
     return conn.execute(sql).fetchone()
 
 
-def test_the_production_pool_is_the_one_configured_with_one_slot(tmp_path):
+def test_the_production_pool_is_the_one_configured_with_one_slot(tmp_path, storage):
     from orchestration.lib.resources import WAREHOUSE_POOL
 
     assert WAREHOUSE_POOL == POOL
-    # a copy of the template: an instance creates its storage beside its dagster.yaml
-    with dg.DagsterInstance.from_config(str(_dagster_home(tmp_path, pooled=True))) as instance:
+    # a copy of the config: an instance creates its SQLite storage beside its dagster.yaml
+    home = _dagster_home(tmp_path, storage.config)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        storage.check(instance, home)
         assert instance.global_op_concurrency_default_limit == 1
         assert instance.event_log_storage.supports_global_concurrency_limits
 
 
 def test_without_a_pool_limit_overlapping_writers_hit_the_duckdb_lock(tmp_path):
     # only the first backfill step: the point is what the sensor run meets while it holds the file
-    instance, runs, timings, elapsed = _overlapping_runs(tmp_path, pooled=False, backfill_assets=("stock_snapshot",))
+    instance, _, runs, timings, elapsed = _overlapping_runs(tmp_path, config=None, backfill_assets=("stock_snapshot",))
     print(f"\nwithout pool: {elapsed:.1f}s; timings {json.dumps(timings)}")
 
     assert timings["backfill.stock_snapshot"]["reason"] == "file lock"
@@ -279,14 +315,16 @@ def test_without_a_pool_limit_overlapping_writers_hit_the_duckdb_lock(tmp_path):
     assert "arrival_lanes" not in tables  # the warehouse is left incomplete
 
 
-def test_shared_pool_queues_overlapping_runs_and_both_finish(tmp_path):
-    instance, runs, timings, elapsed = _overlapping_runs(tmp_path, pooled=True)
-    print(f"\nwith pool: {elapsed:.1f}s; timings {json.dumps(timings)}")
+def test_shared_pool_queues_overlapping_runs_and_both_finish(tmp_path, storage):
+    instance, home, runs, timings, elapsed = _overlapping_runs(tmp_path, storage.config)
+    print(f"\nwith pool on {storage.name}: {elapsed:.1f}s; timings {json.dumps(timings)}")
+    storage.check(instance, home)  # the runs' own processes read the same dagster.yaml and environment
 
     # the sensor run really overlapped the backfill: it queued on the pool while the backfill wrote
     assert timings["backfill.stock_snapshot"]["reason"] == "pool"
     assert runs["backfill"]["success"] and runs["sensor"]["success"]
     for run in runs.values():
+        assert instance.get_run_by_id(run["run_id"]).status == dg.DagsterRunStatus.SUCCESS  # recorded where we read
         assert _step_failures(instance, run["run_id"]) == {}
     blocked = [
         e.message
@@ -322,7 +360,7 @@ def test_shared_pool_queues_overlapping_runs_and_both_finish(tmp_path):
             10 * ARRIVAL_ROWS,
         )
         assert _count(conn, "select count(*), count(distinct lane) from arrival_lanes") == (LANES, LANES)
-    print(f"pool: both runs succeeded in {elapsed:.1f}s")
+    print(f"pool on {storage.name}: both runs succeeded in {elapsed:.1f}s")
 
 
 if __name__ == "__main__":
