@@ -14,7 +14,11 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
 from dataclasses import fields
 from pathlib import Path
@@ -33,6 +37,7 @@ from packaging.specifiers import SpecifierSet
 import helm_values
 from crossdock import settings as crossdock_settings
 from orchestration.lib.resources import WAREHOUSE_POOL
+from orchestration.lib.run_inputs import CODE_FOLDERS
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
@@ -137,6 +142,11 @@ def test_dockerignore_keeps_data_and_environments_out_and_the_source_in():
             ".dagster_home/dagster.yaml", *(f"{package}/__init__.py" for package in packages)]
     assert [p for p in left_out if not dockerignored(p, patterns)] == []
     assert [p for p in kept if dockerignored(p, patterns)] == []
+    # every tracked file of the code and the dbt project (orchestration/lib/run_inputs.py CODE_FOLDERS): a dbt
+    # macro left out would only show when a run's dbt build fails in the cluster
+    tracked = subprocess.run(["git", "ls-files", *CODE_FOLDERS, "demo"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert len(tracked) > 100 and [p for p in tracked if dockerignored(p, patterns)] == []
 
 
 def test_the_values_module_loads_the_project_definitions():
@@ -271,3 +281,53 @@ def test_no_secret_is_in_the_values():
     secrets = {"postgresqlPassword", "DAGSTER_PG_PASSWORD", crossdock_settings.PII_SALT_VARIABLE}
     assert keys(VALUES) & secrets == set(), "a secret in a values file ends up in the chart's ConfigMaps: use a Secret"
     assert DEPLOYMENT["envSecrets"], "CROSSDOCK_PII_SALT comes from a Secret"
+
+
+def copy_build_context(destination: Path) -> int:
+    """Copy what `docker build .` would send (the repository less .dockerignore's patterns); the number of files."""
+    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    copied = 0
+    for folder, subfolders, files in os.walk(ROOT):
+        relative = Path(folder).relative_to(ROOT)
+        subfolders[:] = [d for d in subfolders if not dockerignored((relative / d).as_posix(), patterns)]
+        for name in files:
+            path = (relative / name).as_posix()
+            if not dockerignored(path, patterns):
+                (destination / path).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / path, destination / path)
+                copied += 1
+    return copied
+
+
+@pytest.mark.slow
+def test_the_build_context_alone_parses_and_loads_the_code_location(tmp_path):
+    """The image holds enough: the Dockerfile's own parse step, then the code server's load, in a copy of the
+    build context with the data paths of the values (under a temporary folder). The project's environment
+    stands in for the image's pip install; the Debian layer and the user are not tried."""
+    context, data = tmp_path / "app", tmp_path / "data"
+    assert copy_build_context(context) > 100
+    env = {**os.environ, "PYTHONPATH": str(context), "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+           **{name: value.replace("/data", str(data)) for name, value in DEPLOYMENT["env"].items()}}
+    (parse_step,) = [step for step in instruction("RUN") if "dbt_project()" in step]
+    subprocess.run(parse_step, shell=True, cwd=context, env=env, check=True)
+    manifest = context / "dbt_project" / "target" / "manifest.json"
+    parsed_at = manifest.stat().st_mtime_ns
+    probe = (
+        "import json, pathlib, crossdock.settings as s, orchestration.definitions as d\n"
+        f"assert s.PROJECT_ROOT == pathlib.Path({str(context)!r}), s.PROJECT_ROOT\n"
+        "graph = d.defs.resolve_asset_graph()\n"
+        "print(json.dumps({'assets': sorted(k.to_user_string() for k in graph.get_all_asset_keys()),\n"
+        "                  'jobs': sorted(job.name for job in d.defs.jobs)}))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=context, env=env, capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    from orchestration.definitions import defs
+
+    here = defs.resolve_asset_graph()
+    assert json.loads(loaded.stdout.splitlines()[-1]) == {
+        "assets": sorted(key.to_user_string() for key in here.get_all_asset_keys()),
+        "jobs": sorted(job.name for job in defs.jobs),
+    }, "the image's code location has other assets than the checkout's"
+    assert manifest.stat().st_mtime_ns == parsed_at, "the code location parsed again: the built manifest was stale"
+    assert (data / "warehouse").is_dir()  # the warehouse's folder made on the volume, not in the image
