@@ -27,6 +27,10 @@
                         to exports/docs/index.html
     crossdock dashboard [--port 8501] [--address 127.0.0.1]
                         serve the S&OP dashboard on the BI snapshot
+    crossdock spark-build
+                        build the same dbt project (seeds, models, tests) on
+                        a local Spark session from the warehouse's sources
+                        (docs/spark.md)
 
 `crossdock <command> --help` shows a command's options.
 """
@@ -284,7 +288,7 @@ class _OneLineCommands(argparse.HelpFormatter):
     """`crossdock --help` with each command and its summary on one line."""
 
     def __init__(self, prog: str) -> None:
-        super().__init__(prog, max_help_position=16)
+        super().__init__(prog, max_help_position=18)
 
     def add_argument(self, action: argparse.Action) -> None:
         super().add_argument(action)
@@ -396,6 +400,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dashboard.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
     dashboard.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 shares it, with no login)")
+    command(
+        "spark-build", "build the dbt project on Spark from the warehouse's sources",
+        "Copy the tables the dbt models read (raw.*, config.*, reference.fx_rates) from the DuckDB warehouse into a "
+        "local Spark session, its tables and catalogue under CROSSDOCK_SPARK_HOME (default warehouse/spark), and run "
+        "`dbt build --target spark` there: the same seeds, models and tests as on DuckDB, the published models in "
+        "schema publish. Needs pyspark and dbt-spark (pip install -e '.[spark]') and Java 17 (docs/spark.md).",
+    )
     return parser
 
 
@@ -445,6 +456,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "docs":
         print(f"data dictionary written to {generate_docs(settings)}", flush=True)
         return 0
+    if args.command == "spark-build":
+        from cli.spark import spark_build
+
+        return spark_build(settings)
     if args.command == "dashboard":
         print(f"S&OP dashboard on http://{args.address}:{args.port} (Ctrl-C stops it)", flush=True)
         return serve(streamlit_command(args.port, args.address))

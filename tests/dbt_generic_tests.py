@@ -2,7 +2,8 @@
 
 A generic test's SQL is rendered from the macro files' own text as plain
 Jinja (each `{% test %}` block read as a macro), with the few dbt names the
-macros use (`adapter.quote`, `exceptions.raise_compiler_error`, `config`), so
+macros use (`adapter.quote`, `adapter.dispatch` to the DuckDB variant of
+macros/cross_database.sql, `exceptions.raise_compiler_error`, `config`), so
 the tests can run it on DuckDB and read the config (fail_calc) it sets.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ import yaml
 from crossdock.settings import DBT_PROJECT_DIR
 
 GENERIC_TESTS = DBT_PROJECT_DIR / "macros" / "tests"
+CROSS_DATABASE = DBT_PROJECT_DIR / "macros" / "cross_database.sql"  # the DuckDB spelling of what Spark spells otherwise
 
 
 class CompilerError(Exception):
@@ -29,18 +31,24 @@ def _raise_compiler_error(message: str):
 
 def render_generic_test(files: Sequence[str], test: str, model: str, **arguments) -> tuple[str, dict]:
     """The SQL of generic `test` (defined in `files` of macros/tests/) on `model`, and the config it sets."""
-    source = "\n".join((GENERIC_TESTS / name).read_text() for name in files)
+    source = "\n".join([*((GENERIC_TESTS / name).read_text() for name in files), CROSS_DATABASE.read_text()])
     source = re.sub(r"{%\s*test\b", "{% macro", source).replace("{% endtest %}", "{% endmacro %}")
     config: dict = {}
+    rendered: list = []  # the module, once made: adapter.dispatch picks DuckDB's default__ variant from it
     environment = jinja2.Environment(extensions=["jinja2.ext.do"])
     module = environment.from_string(
         source,
         globals={
-            "adapter": SimpleNamespace(quote=lambda name: f'"{name}"'),
+            "adapter": SimpleNamespace(
+                quote=lambda name: f'"{name}"',
+                dispatch=lambda name, package: getattr(rendered[0], f"default__{name}"),
+            ),
             "exceptions": SimpleNamespace(raise_compiler_error=_raise_compiler_error),
             "config": lambda **kwargs: config.update(kwargs) or "",
+            "return": lambda value: value,
         },
     ).module
+    rendered.append(module)
     return str(getattr(module, test)(model=model, **arguments)), config
 
 

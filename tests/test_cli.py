@@ -78,7 +78,7 @@ def test_the_commands_the_docs_name_exist():
     [commands] = [a.choices for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
     assert set(COMMANDS) <= set(commands)
     texts = [PROJECT_ROOT / "Makefile", PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
-    pattern = r"bin/crossdock (\w+)|`crossdock (\w+)"
+    pattern = r"bin/crossdock (\w[\w-]*)|`crossdock (\w[\w-]*)"
     used = {name for path in texts for match in re.findall(pattern, path.read_text()) for name in match if name}
     assert used and used <= set(commands), used - set(commands)
 

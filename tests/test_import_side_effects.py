@@ -107,9 +107,13 @@ def import_work(tmp_path_factory) -> dict[str, tuple[list[dict], list[str]]]:
     """`package` -> (what its own lines did while every package was imported, what the imports left in their
     empty working folder), from one fresh interpreter for all the packages."""
     cwd = tmp_path_factory.mktemp("imports")
+    # a script, not `python -c`: with no __file__ on __main__, pyspark (imported by Great Expectations when it
+    # is installed) takes the run for its own doctests and exits 0 in the middle of the imports
+    probe = tmp_path_factory.mktemp("probe") / "probe.py"
+    probe.write_text(PROBE)
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, str(PROJECT_ROOT), *PACKAGES],
+        [sys.executable, str(probe), str(PROJECT_ROOT), *PACKAGES],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -7,21 +7,24 @@
     exact change detection saw changes that were not there. These add the
     values as decimal(38, 9) instead (exact, so in any order the same; nine
     decimals keep a thousandth of a cent, far below anything published) and
-    return a double, the type the columns are documented with. -#}
+    return a double, the type the columns are documented with. The casts to
+    double are DuckDB's own implicit ones written out, so Spark, whose decimal
+    division keeps only six decimals, computes the same doubles. -#}
 
 {% macro exact_sum(expression) -%}
     cast(sum(cast({{ expression }} as decimal(38, 9))) as double)
 {%- endmacro %}
 
 {% macro exact_avg(expression) -%}
-    avg(cast({{ expression }} as decimal(38, 9)))
+    cast(avg(cast({{ expression }} as decimal(38, 9))) as double)
 {%- endmacro %}
 
 {#- the sample standard deviation of whole numbers (days) from exact integer sums, null
     below two values like stddev_samp (whose running update merges thread states in any order) -#}
 {% macro exact_stddev_samp_of_integers(expression) -%}
-    {%- set x = "cast(" ~ expression ~ " as hugeint)" -%}
+    {%- set x = "cast(" ~ expression ~ " as " ~ type_wide_integer() ~ ")" -%}
     case when count({{ expression }}) > 1 then sqrt(greatest(0,
-        (sum({{ x }} * {{ x }}) - sum({{ x }}) * sum({{ x }}) / count({{ expression }})) / (count({{ expression }}) - 1)
+        (cast(sum({{ x }} * {{ x }}) as double) - cast(sum({{ x }}) * sum({{ x }}) as double) / count({{ expression }}))
+        / (count({{ expression }}) - 1)
     )) end
 {%- endmacro %}

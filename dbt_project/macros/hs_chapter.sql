@@ -8,7 +8,7 @@
 
 {% macro hs_chapter(hs_code) -%}
     case
-        when length({{ hs_code }}) >= 6 and regexp_matches({{ hs_code }}, '^[0-9]{2}') then left({{ hs_code }}, 2)
+        when length({{ hs_code }}) >= 6 and {{ regex_matches(hs_code, '^[0-9]{2}') }} then left({{ hs_code }}, 2)
         else 'unknown'
     end
 {%- endmacro %}

@@ -44,7 +44,7 @@ select
             then 'the ECB has never published a rate for ' || unvalued_lines.currency_without_rate
         when unvalued_lines.order_date < quoted_currencies.first_rate_date
             then 'before the first ECB rate for ' || unvalued_lines.currency_without_rate
-                || ' (' || cast(quoted_currencies.first_rate_date as varchar) || ')'
+                || ' (' || cast(quoted_currencies.first_rate_date as string) || ')'
         else 'the ECB publication in force that day does not quote ' || unvalued_lines.currency_without_rate
             || ' (it stopped or suspended quoting it)'
     end as reason

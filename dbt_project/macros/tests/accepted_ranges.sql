@@ -35,12 +35,12 @@ with out_of_range as (
             {%- set outside = column ~ " < " ~ min_value ~ " or " ~ column ~ " > " ~ max_value %}
             {%- set accepted = "between " ~ min_value ~ " and " ~ max_value %}
         {%- endif %}
-        {
-            accepted: '{{ accepted | replace("'", "''") }}',
-            failing_rows: count(*) filter (where {{ outside }}),
-            lowest_value: cast(min({{ column }}) filter (where {{ outside }}) as varchar),
-            highest_value: cast(max({{ column }}) filter (where {{ outside }}) as varchar)
-        } as {{ column }}{{ "," if not loop.last }}
+        {{ struct_of([
+            ("accepted", string_literal(accepted)),
+            ("failing_rows", "count(*) filter (where " ~ outside ~ ")"),
+            ("lowest_value", "cast(min(" ~ column ~ ") filter (where " ~ outside ~ ") as string)"),
+            ("highest_value", "cast(max(" ~ column ~ ") filter (where " ~ outside ~ ") as string)"),
+        ]) }} as {{ column }}{{ "," if not loop.last }}
     {%- endfor %}
     from {{ model }}
 )

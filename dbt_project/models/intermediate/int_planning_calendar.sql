@@ -18,11 +18,11 @@ order_range as (
         {% if var('as_of', none) %}
         case
             when cast('{{ var("as_of") }}' as date) > last_day then error(
-                'as_of {{ var("as_of") }} is after the last order day ' || cast(last_day as varchar)
+                'as_of {{ var("as_of") }} is after the last order day ' || cast(last_day as string)
                 || ': plan as of a day the orders reach, or leave as_of unset for the last order day'
             )
             when cast('{{ var("as_of") }}' as date) < first_day then error(
-                'as_of {{ var("as_of") }} is before the first order day ' || cast(first_day as varchar)
+                'as_of {{ var("as_of") }} is before the first order day ' || cast(first_day as string)
             )
             else cast('{{ var("as_of") }}' as date)
         end

@@ -28,6 +28,6 @@ select
     origin_country || '-' || destination_country as lane,
     origin_country <> destination_country as is_cross_border,
     customs_hold_at_utc is not null as had_customs_hold,
-    {{ dbt.datediff('picked_up_at_utc', 'delivered_at_utc', 'hour') }} / 24.0 as transit_days,
-    {{ dbt.datediff('customs_hold_at_utc', 'customs_cleared_at_utc', 'hour') }} / 24.0 as customs_hold_days
+    {{ hours_between('picked_up_at_utc', 'delivered_at_utc') }} / 24 as transit_days,
+    {{ hours_between('customs_hold_at_utc', 'customs_cleared_at_utc') }} / 24 as customs_hold_days
 from milestones

@@ -13,13 +13,13 @@ territories as (
     -- the catch-all market has no territory (NULL): its countries' own are among duty_rates' destinations
     select customs_territory from {{ ref('markets') }} where customs_territory is not null
     union
-    select cast(destination as varchar) from {{ ref('duty_rates') }}
+    select cast(destination as string) from {{ ref('duty_rates') }}
 ),
 
 rates as (
     select
-        cast(hs_heading as varchar) as hs_heading,
-        cast(hs6 as varchar) as hs6,
+        cast(hs_heading as string) as hs_heading,
+        cast(hs6 as string) as hs6,
         destination,
         agreement,
         mfn_rate,

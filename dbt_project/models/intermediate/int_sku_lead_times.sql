@@ -27,7 +27,7 @@ stats as (
         count(receipts.lead_time_days) as n_receipts,
         avg(receipts.lead_time_days) as lead_time_mean_days,
         {{ exact_stddev_samp_of_integers('receipts.lead_time_days') }} as lead_time_std_days,  -- the same bits every run
-        avg(case when receipts.days_late > 0 then 1.0 else 0.0 end) as late_share
+        avg(case when receipts.days_late > 0 then 1 else 0 end) as late_share
     from primary_lines
     left join receipts
         on receipts.sku = primary_lines.sku
@@ -42,7 +42,7 @@ sold_skus as (
 assumed as (
     select
         sold_skus.sku,
-        cast(null as varchar) as supplier_id,
+        cast(null as string) as supplier_id,
         cast(assumptions.lead_time_days as bigint) as quoted_lead_time_days,
         cast(0 as bigint) as n_receipts,
         cast(null as double) as lead_time_mean_days,

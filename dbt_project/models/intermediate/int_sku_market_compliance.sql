@@ -22,13 +22,13 @@ matched_rules as (
     from {{ ref('dim_sku') }} as skus
     cross join markets
     inner join {{ ref('restricted_goods') }} as restricted
-        on skus.hs_code like cast(restricted.hs_prefix as varchar) || '%'
+        on skus.hs_code like cast(restricted.hs_prefix as string) || '%'
         and restricted.destination in ('*', markets.market, markets.customs_territory)
 ),
 
 blocking_controls as (
     -- controls that can stop a shipment are flags
-    select sku, market, {{ dbt.listagg('category', "', '", 'order by category') }} as restricted_categories
+    select sku, market, {{ sorted_listagg('category', ', ') }} as restricted_categories
     from (
         select distinct sku, market, category
         from matched_rules
@@ -39,7 +39,7 @@ blocking_controls as (
 
 category_rules as (
     -- labelling and product-safety rules bind every seller of the category: listed, not flagged
-    select sku, market, {{ dbt.listagg('category', "', '", 'order by category') }} as product_rules
+    select sku, market, {{ sorted_listagg('category', ', ') }} as product_rules
     from (
         select distinct sku, market, category
         from matched_rules
@@ -49,7 +49,7 @@ category_rules as (
 ),
 
 rule_documents as (
-    select sku, market, {{ dbt.listagg('documents_required', "'; '", 'order by documents_required') }} as restricted_documents
+    select sku, market, {{ sorted_listagg('documents_required', '; ') }} as restricted_documents
     from (select distinct sku, market, documents_required from matched_rules) as documents
     group by sku, market
 )

@@ -55,7 +55,7 @@ settled as (
 order_chapters as (
     select distinct
         lines.order_id,
-        coalesce(skus.hs_chapter, {{ hs_chapter('cast(null as varchar)') }}) as hs_chapter
+        coalesce(skus.hs_chapter, {{ hs_chapter('cast(null as string)') }}) as hs_chapter
     from {{ ref('int_order_lines_eur') }} as lines
     left join {{ ref('dim_sku') }} as skus on skus.sku = lines.sku
     where lines.quantity > 0
@@ -77,7 +77,7 @@ lanes as (
         destination_country,
         count(*) as lane_shipments,
         count(*) filter (where had_customs_hold) as lane_holds,
-        avg(case when had_customs_hold then 1.0 else 0.0 end) as lane_hold_rate,
+        avg(case when had_customs_hold then 1 else 0 end) as lane_hold_rate,
         {{ exact_avg('hold_days') }} as lane_mean_hold_days
     from settled
     group by origin_node, origin_country, destination_country
@@ -189,7 +189,7 @@ select
     delay_models.hs_chapter,
     delay_models.shipments,
     delay_models.holds,
-    delay_models.holds * 1.0 / delay_models.shipments as hold_rate,
+    delay_models.holds / delay_models.shipments as hold_rate,
     delay_models.smoothed_hold_rate,
     delay_models.mean_hold_days,
     delay_models.p90_hold_days,

@@ -47,7 +47,7 @@ achieved as (
     select
         promises.market,
         promises.origin_node,
-        avg(case when recent.order_to_door_days <= promises.promise_days then 1.0 else 0.0 end) as achieved_share
+        avg(case when recent.order_to_door_days <= promises.promise_days then 1 else 0 end) as achieved_share
     from promises
     inner join recent on recent.market = promises.market and recent.origin_node = promises.origin_node
     group by promises.market, promises.origin_node

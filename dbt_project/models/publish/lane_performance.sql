@@ -51,10 +51,10 @@ lanes as (
         percentile_cont(0.5) within group (order by case when is_delivered then transit_days end) as p50_transit_days,
         percentile_cont(0.9) within group (order by case when is_delivered then transit_days end) as p90_transit_days,
         {{ exact_avg('case when is_delivered then transit_days end') }} as mean_transit_days,
-        avg(case when had_customs_hold then 1.0 else 0.0 end) as customs_hold_rate,
+        avg(case when had_customs_hold then 1 else 0 end) as customs_hold_rate,
         {{ exact_avg('customs_hold_days') }} as mean_customs_hold_days,
-        avg(case when had_exception then 1.0 else 0.0 end) as exception_rate,
-        avg(case when was_returned then 1.0 else 0.0 end) as return_rate,
+        avg(case when had_exception then 1 else 0 end) as exception_rate,
+        avg(case when was_returned then 1 else 0 end) as return_rate,
         count(*) filter (where in_recent_window) as recent_delivered,
         count(*) filter (where in_prior_window) as prior_delivered,
         percentile_cont(0.5) within group (order by case when in_recent_window then transit_days end) as recent_p50_transit_days,
@@ -77,7 +77,7 @@ promise_kept as (
         windowed.service,
         max(promises.promise_days) as promise_days,
         avg(
-            case when windowed.transit_days + {{ var('promise_handling_days') }} <= promises.promise_days then 1.0 else 0.0 end
+            case when windowed.transit_days + {{ var('promise_handling_days') }} <= promises.promise_days then 1 else 0 end
         ) as on_time_rate
     from windowed
     inner join promises

@@ -1,0 +1,114 @@
+"""The Spark side of the warehouse: one local session configured like dbt's `spark` target.
+
+crossdock's tables live in one DuckDB file by default. When one machine is not
+enough the same dbt project builds on Spark (`dbt build --target spark`,
+docs/spark.md). A local session keeps its tables and its catalogue (Hive's
+Derby metastore) under CROSSDOCK_SPARK_HOME, so a session opened here and the
+one dbt-spark opens in its own process see the same databases.
+
+The session's settings are read from the `spark` output of
+dbt_project/profiles.yml rather than written twice: a table written here with
+other settings (another warehouse dir, another time zone) would be invisible
+to dbt or read differently.
+
+pyspark is imported when a session is made, never at import time: it is a test
+and deployment dependency the DuckDB path does not need.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyspark.sql import SparkSession
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROFILES = PROJECT_ROOT / "dbt_project" / "profiles.yml"
+SPARK_HOME_VARIABLE = "CROSSDOCK_SPARK_HOME"
+_ENV_VAR = re.compile(r"\{\{\s*env_var\('([A-Z_]+)',\s*'([^']*)'\)\s*\}\}")
+
+
+def _render(value: str) -> str:
+    """The profile's `{{ env_var('NAME', 'default') }}` placeholders, filled the way dbt fills them."""
+    return _ENV_VAR.sub(lambda match: os.environ.get(match.group(1), match.group(2)), value)
+
+
+def spark_home() -> Path:
+    """Where a local session keeps its tables and catalogue: CROSSDOCK_SPARK_HOME, default warehouse/spark.
+
+    A relative path is taken from the project root, as crossdock.settings does
+    for the DuckDB file; the session and dbt's profile must both see it whole.
+    """
+    path = Path(os.environ.get(SPARK_HOME_VARIABLE) or "warehouse/spark")
+    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+
+
+def spark_parameters() -> dict[str, str]:
+    """The session settings of dbt's `spark` target, rendered with this process's environment.
+
+    dbt-spark adds `spark.sql.ansi.enabled=false` to every session it opens (so
+    a cast that fails is null, as in DuckDB); this session does the same.
+    """
+    output = yaml.safe_load(PROFILES.read_text())["crossdock"]["outputs"]["spark"]
+    parameters = {str(key): _render(str(value)) for key, value in output.get("server_side_parameters", {}).items()}
+    parameters["spark.sql.ansi.enabled"] = "false"
+    return parameters
+
+
+def spark_session() -> SparkSession:
+    """The local session dbt's `spark` target uses (one per process: Spark hands back the running one)."""
+    from pyspark.sql import SparkSession
+
+    os.environ[SPARK_HOME_VARIABLE] = str(spark_home())  # dbt-spark renders its profile with the same path
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in spark_parameters().items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def quoted(name: str) -> str:
+    """A Spark identifier in backticks (a column may be called `date` or `order`)."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+def database_names(session: SparkSession) -> set[str]:
+    """The databases (dbt's schemas) the session's catalogue holds."""
+    return {row.name for row in session.catalog.listDatabases()}
+
+
+def table_rows(session: SparkSession, table: str) -> int:
+    """Rows of `schema.table`."""
+    schema, name = table.split(".")
+    return int(session.sql(f"select count(*) as n from {quoted(schema)}.{quoted(name)}").collect()[0]["n"])
+
+
+def replace_spark_table(session: SparkSession, table: str, frame: Any) -> int:
+    """Write an Arrow table or pandas frame as `schema.table` (a Parquet table), replacing it; returns its rows.
+
+    Written through Arrow so dates stay dates and decimals keep their scale.
+    """
+    import pyarrow as pa
+
+    schema, name = table.split(".")
+    session.sql(f"create database if not exists {quoted(schema)}")
+    arrow = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    data = session.createDataFrame(arrow)
+    data.write.mode("overwrite").format("parquet").saveAsTable(f"{quoted(schema)}.{quoted(name)}")
+    return arrow.num_rows
+
+
+def copy_tables_from_duckdb(conn: Any, session: SparkSession, tables: list[str]) -> dict[str, int]:
+    """Copy DuckDB tables (`schema.table`) into Spark under the same names; returns rows per table.
+
+    How a merchant's warehouse moves to Spark, and how the tests give the dbt
+    project on Spark exactly the inputs it had on DuckDB.
+    """
+    rows = {}
+    for table in tables:
+        arrow = conn.sql(f"select * from {table}").fetch_arrow_table()
+        rows[table] = replace_spark_table(session, table, arrow)
+    return rows
