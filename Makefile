@@ -30,9 +30,9 @@ demo: $(STAMP)
 # a module-scoped end-to-end run is made once.
 PYTEST := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n auto --dist loadfile
 
-## the whole test suite
+## the whole test suite (and its 15 slowest tests, so CI shows where the time goes)
 test: $(STAMP)
-	$(PYTEST)
+	$(PYTEST) --durations=15
 
 ## the inner loop: everything but the end-to-end, browser and slow tests, and a quarter of the property examples
 test-fast: $(STAMP)

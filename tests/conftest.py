@@ -21,11 +21,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         report.longrepr = _without_surrogates(report.longrepr)
 
 
-_LONGEST_FIRST = ("e2e", "browser", "slow")  # markers of the modules that take minutes, then tens of seconds
+_LONGEST_FIRST = ("spark", "e2e", "browser", "slow")  # markers of the modules that take minutes, then tens of seconds
 
 
 def _weight(item: pytest.Item) -> int:
-    """0 for a module holding an end-to-end test, 1 for a browser one, 2 for a slow one, 3 for the rest."""
+    """0 for the Spark module (minutes of JVM work), 1 for a module holding an end-to-end test, 2 for a browser one,
+    3 for a slow one, 4 for the rest."""
     marks = {mark.name for mark in item.iter_markers()}
     return next((rank for rank, name in enumerate(_LONGEST_FIRST) if name in marks), len(_LONGEST_FIRST))
 
