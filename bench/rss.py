@@ -35,7 +35,11 @@ def children(pid: int) -> list[int]:
     found, pending = [], [pid]
     while pending:
         parent = pending.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
+        try:
+            tasks = list(Path(f"/proc/{parent}/task").iterdir())
+        except OSError:  # it ended since its parent listed it
+            continue
+        for task in tasks:
             try:
                 kids = [int(k) for k in (task / "children").read_text().split()]
             except OSError:
@@ -43,6 +47,11 @@ def children(pid: int) -> list[int]:
             found += kids
             pending += kids
     return found
+
+
+def tree_resident(pid: int) -> int:
+    """Resident bytes of `pid` and all its descendants at this moment (0 once they are gone)."""
+    return sum(_status(process).get("VmRSS", 0) for process in [pid, *children(pid)])
 
 
 def _reset_peak() -> bool:

@@ -1,0 +1,413 @@
+"""dbt on DuckDB beside dbt on Spark local mode at N order lines, time and peak memory per step: `python bench/engines.py`.
+
+    nice -n 10 .venv/bin/python bench/engines.py                                   # 1,000,000 order lines
+    nice -n 10 .venv/bin/python bench/engines.py --lines 1000000,10000000 --max-rss-gb 18
+
+For each size (issue 18, item 5):
+
+1. Generates the tidy demo merchant the way bench/scale.py does (its
+   generator call and lines per unit of volume), into a fresh temp folder.
+2. Ingests it into a DuckDB warehouse with the project's own Dagster assets,
+   only those writing the sources the dbt models read (the list comes from
+   dbt's manifest, as `crossdock spark-build` reads it), in this process.
+3. Runs `dbt build --target local` on that warehouse in a subprocess (DuckDB,
+   the threads of profiles.yml), with its own --target-path.
+4. Runs `crossdock spark-build` in a subprocess, its Spark home in the temp
+   folder: a local Spark session (a JVM child of the Python process), the
+   sources copied from DuckDB, then `dbt build --target spark` in the same
+   process. Its per-step seconds are read from the line it prints
+   ("session N s, copy sources N s, dbt build N s").
+5. Samples each subprocess tree's resident memory every 0.2 s (bench/rss.py:
+   the Python process and every descendant, the JVM included). A tree over
+   `--max-rss-gb` is stopped and its engine marked STOPPED.
+
+Both builds publish into schema publish (`--vars "{plan_schema: publish}"`),
+so they build the same nodes. Prints a row per step with the 1-minute load
+average at its end, the slowest nodes of each engine (from run_results.json),
+the Spark / DuckDB ratios of the dbt build, and where the two would cross
+over: only measured, or extrapolated from a falling ratio over two sizes.
+The temp folder is removed unless `--keep`. Timing lives here, not in tests.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from anywhere: python bench/engines.py
+
+from bench.rss import RssSampler, children, tree_resident  # noqa: E402
+from bench.scale import CONFIG_VARIABLES, GB, LINES_PER_VOLUME, _count_lines, _folder_mb, _generate, _memory_gb  # noqa: E402
+
+DBT_VARS = "{plan_schema: publish}"
+# "  session 12 s, copy sources 40 s, dbt build 300 s": cli/spark.py's last timing line
+_STEP = r"[a-z][a-z ]*? \d+(?:\.\d+)? s"
+_STEP_LINE = re.compile(rf"\s*{_STEP}(?:, {_STEP})*\s*")
+_DBT_START = "Running with dbt="  # dbt logs it at the start of every invocation (parse, then build)
+
+
+@dataclass
+class Row:
+    size: int  # order lines
+    engine: str
+    step: str
+    seconds: float
+    peak_bytes: int | None
+    load: float  # 1-minute load average at the end of the step
+    status: str = "ok"
+
+
+@dataclass
+class Measured:
+    """A subprocess run to its end: its output lines with arrival times and its tree's memory samples."""
+
+    returncode: int
+    start: float
+    end: float
+    lines: list[tuple[float, str]] = field(default_factory=list)
+    samples: list[tuple[float, int]] = field(default_factory=list)
+    max_rss: int = 0  # the kernel's ru_maxrss of the process (its largest single process), bytes
+    stopped: bool = False
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+    @property
+    def output(self) -> str:
+        return "".join(line for _, line in self.lines)
+
+    def peak_between(self, start: float, end: float) -> int:
+        inside = [total for at, total in self.samples if start <= at <= end]
+        after = next((total for at, total in self.samples if at > end), None)
+        return max(inside + ([after] if after is not None else []), default=0)
+
+    def first_line_at(self, text: str, occurrence: int = 1) -> float | None:
+        found = [at for at, line in self.lines if text in line]
+        return found[occurrence - 1] if len(found) >= occurrence else None
+
+
+def step_seconds(output: str) -> dict[str, float]:
+    """The per-step seconds `crossdock spark-build` prints last ("session 12 s, copy sources 40 s, dbt build 300 s")."""
+    for line in reversed(output.splitlines()):
+        if _STEP_LINE.fullmatch(line) and "dbt build" in line:
+            steps = {}
+            for part in line.strip().split(", "):
+                name, seconds, _unit = part.rsplit(" ", 2)
+                steps[name] = float(seconds)
+            return steps
+    return {}
+
+
+def slowest_nodes(run_results: dict, count: int = 5) -> list[tuple[str, float]]:
+    """The `count` nodes of a dbt run_results.json that took longest, as (resource_type.name, seconds)."""
+    timed = [(_short(result["unique_id"]), float(result.get("execution_time") or 0.0)) for result in run_results["results"]]
+    return sorted(timed, key=lambda item: item[1], reverse=True)[:count]
+
+
+def seconds_by_kind(run_results: dict) -> dict[str, tuple[int, float]]:
+    """Nodes and summed execution seconds per resource type (model, test, seed) of a run_results.json."""
+    kinds: dict[str, tuple[int, float]] = {}
+    for result in run_results["results"]:
+        kind = result["unique_id"].split(".")[0]
+        nodes, seconds = kinds.get(kind, (0, 0.0))
+        kinds[kind] = (nodes + 1, seconds + float(result.get("execution_time") or 0.0))
+    return kinds
+
+
+def crossover(points: list[tuple[int, float]]) -> str:
+    """Where Spark's dbt build would match DuckDB's, from (order lines, Spark seconds / DuckDB seconds) per size.
+
+    Said from the measurements only: a size where Spark was faster, or, with
+    two sizes or more and a ratio falling with size, the lines where a power
+    law through the two largest reaches 1 (an extrapolation, flagged as one).
+    """
+    points = sorted(points)
+    if not points:
+        return "no size measured"
+    if won := [lines for lines, ratio in points if ratio <= 1]:
+        return f"Spark was as fast or faster from {won[0]:,} lines (measured)"
+    largest, ratio = points[-1]
+    if len(points) < 2:
+        return (f"not reached: Spark {ratio:.1f}x slower at {largest:,} lines; one size measured, so no trend to "
+                "extrapolate from")
+    (small, small_ratio), (large, large_ratio) = points[-2], points[-1]
+    if large_ratio >= small_ratio:
+        return (f"not reached, and no trend toward it: the ratio went {small_ratio:.1f}x -> {large_ratio:.1f}x from "
+                f"{small:,} to {large:,} lines")
+    slope = math.log(large_ratio / small_ratio) / math.log(large / small)  # < 0: ratio ~ lines ** slope
+    lines = large * large_ratio ** (-1 / slope)
+    return (f"not reached: Spark {small_ratio:.1f}x slower at {small:,} lines, {large_ratio:.1f}x at {large:,}; "
+            f"extrapolated (a power law through those two points, not measured) the ratio reaches 1 near "
+            f"{lines:,.0f} lines")
+
+
+def run_measured(command: list[str], env: dict[str, str], limit: int | None, interval: float = 0.2) -> Measured:
+    """Run `command` to its end, sampling the resident memory of its process tree; stop the tree past `limit` bytes."""
+    start = time.time()
+    child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             bufsize=1)
+    measured = Measured(returncode=-1, start=start, end=start)
+
+    def read() -> None:
+        for line in child.stdout:
+            measured.lines.append((time.time(), line))
+
+    reader = threading.Thread(target=read, name="output-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                measured.end = time.time()
+                measured.returncode = os.waitstatus_to_exitcode(status)
+                measured.max_rss = usage.ru_maxrss * 1024
+                child.returncode = measured.returncode  # reaped here, not by Popen
+                break
+            total = tree_resident(child.pid)
+            measured.samples.append((time.time(), total))
+            if limit is not None and total > limit and not measured.stopped:
+                measured.stopped = True
+                print(f"MEMORY LIMIT PASSED: {total / GB:.2f} GB; stopping {command[0]} ...", file=sys.stderr, flush=True)
+                _stop_tree(child.pid)
+            time.sleep(interval)
+    except BaseException:  # the bench itself stopped (Ctrl-C, an error): leave no JVM behind
+        _stop_tree(child.pid)
+        raise
+    reader.join(timeout=10)
+    return measured
+
+
+def _stop_tree(pid: int) -> None:
+    for process in [*children(pid), pid]:
+        with contextlib.suppress(OSError):
+            os.kill(process, signal.SIGTERM)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", default="1000000", help="order lines to generate (about), comma-separated sizes")
+    parser.add_argument("--sku-scale", type=float, default=1.0, help="catalogue size (demo --scale): 1.0 = 200 SKUs")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--max-rss-gb", type=float, default=18.0, help="stop an engine's process tree past this much memory")
+    parser.add_argument("--spark-driver-memory", help="the Spark driver JVM's heap instead of the profile's "
+                        "spark.driver.memory (2g), e.g. 8g: passed as PYSPARK_SUBMIT_ARGS --driver-memory")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "crossdock-engines")
+    parser.add_argument("--keep", action="store_true", help="keep each size's landing folder, warehouse and Spark tables")
+    args = parser.parse_args(argv)
+    sizes = [int(size.replace("_", "")) for size in args.lines.split(",")]
+
+    print(f"environment: {len(os.sched_getaffinity(0))} usable cores, {_memory_gb():.1f} GB RAM, "
+          f"{_versions()}; load average before {_load()}", flush=True)
+    rows: list[Row] = []
+    ratios: list[tuple[int, float]] = []
+    ok = True
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    for size in sizes:
+        root = Path(tempfile.mkdtemp(prefix=f"engines-{size}-", dir=args.workdir))
+        try:
+            ok &= run_size(args, size, root, rows, ratios)
+        finally:
+            if args.keep:
+                print(f"kept {root}", flush=True)
+            else:
+                shutil.rmtree(root, ignore_errors=True)
+    _print_table(rows)
+    for size, ratio in ratios:
+        process = _ratio(rows, size, "process, start to exit")
+        print(f"{size:,} lines: Spark / DuckDB, dbt build {ratio:.1f}x"
+              + (f"; whole process (Spark's session and source copy included) {process:.1f}x" if process else ""))
+    print(f"cross-over: {crossover(ratios)}")
+    print(f"load average after: {_load()}", flush=True)
+    return 0 if ok else 1
+
+
+def run_size(args: argparse.Namespace, size: int, root: Path, rows: list[Row], ratios: list[tuple[int, float]]) -> bool:
+    from crossdock.settings import Settings
+
+    settings = Settings.under(root)
+    spark_home = root / "spark"
+    limit = int(args.max_rss_gb * GB)
+    print(f"\n== {size:,} order lines ({root})", flush=True)
+
+    with RssSampler() as sampler:  # this process and its children: the generator, then the in-process ingest
+        generated = _generate(settings, args, size / LINES_PER_VOLUME, sampler)
+        rows.append(Row(size, "-", "generate (demo feeds, child process)", generated.seconds, generated.peak_bytes, _load1()))
+        lines = _count_lines(settings.landing / "orders")
+        print(f"input: {lines:,} order lines in {len(list((settings.landing / 'orders').glob('*.csv')))} files, "
+              f"{_folder_mb(settings.landing / 'orders'):,.0f} MB", flush=True)
+        start = time.time()
+        sources = _ingest_sources(settings)
+        end = time.time()
+    rows.append(Row(size, "duckdb", f"ingest {len(sources)} sources (Dagster assets, this process)", end - start,
+                    sampler.peak_between(start, end), _load1()))
+    _print_row(rows[-1])
+
+    env = {
+        **os.environ, "PYTHONUNBUFFERED": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "CROSSDOCK_WAREHOUSE": str(settings.warehouse), "CROSSDOCK_LANDING": str(settings.landing),
+        "CROSSDOCK_EXPORTS": str(settings.exports), "CROSSDOCK_MODELS": str(settings.models),
+        "CROSSDOCK_CONFIG": str(settings.config), "DAGSTER_HOME": str(settings.dagster_home),
+        "CROSSDOCK_SPARK_HOME": str(spark_home),
+    }
+    if args.spark_driver_memory:  # spark-submit's --driver-memory comes after the profile's --conf, so it wins
+        env["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {args.spark_driver_memory} pyspark-shell"
+    from crossdock.dbt_cli import dbt_executable
+    from crossdock.settings import DBT_PROJECT_DIR
+
+    duck_target = root / "duckdb_target"
+    duck = run_measured(
+        [dbt_executable(), "build", "--target", "local", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+         str(DBT_PROJECT_DIR), "--target-path", str(duck_target), "--vars", DBT_VARS], env, limit)
+    duck_status = _status(duck)
+    duck_results = _run_results(duck_target)
+    rows.append(Row(size, "duckdb", "process, start to exit", duck.seconds, max(duck.peak_between(duck.start, duck.end), duck.max_rss),
+                    _load1(), duck_status))
+    _print_row(rows[-1])
+    if duck_results:
+        rows.append(Row(size, "duckdb", "dbt build (run_results elapsed)", duck_results["elapsed_time"], None, _load1(), duck_status))
+        _print_row(rows[-1])
+    if duck_status != "ok":
+        print(duck.output[-3000:], file=sys.stderr, flush=True)
+
+    spark = run_measured([sys.executable, "-m", "cli", "spark-build"], env, limit)
+    spark_status = _status(spark)
+    print("".join(line for _, line in spark.lines if line.startswith("  ")), end="", flush=True)  # cli/spark.py's summary
+    spark_results = _run_results(spark_home / "dbt_target")
+    for row in _spark_rows(size, spark, spark_status, spark_results):
+        rows.append(row)
+        _print_row(row)
+    if spark_status != "ok":
+        print(spark.output[-3000:], file=sys.stderr, flush=True)
+
+    for engine, results in (("duckdb", duck_results), ("spark", spark_results)):
+        if results:
+            kinds = "; ".join(f"{n} {kind}s {s:.0f} s" for kind, (n, s) in sorted(seconds_by_kind(results).items()))
+            print(f"{engine} nodes: {kinds}; slowest: "
+                  + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in slowest_nodes(results)), flush=True)
+    if duck_status == spark_status == "ok" and duck_results and spark_results:
+        ratios.append((size, spark_results["elapsed_time"] / duck_results["elapsed_time"]))
+    return duck_status == spark_status == "ok"
+
+
+def _spark_rows(size: int, spark: Measured, status: str, results: dict | None) -> list[Row]:
+    """The whole process, then session / copy sources / dbt build with the memory of each step's window.
+
+    The windows come from the output's arrival times: cli/spark.py prints
+    "building the dbt project on Spark" before the session starts, dbt logs
+    "Running with dbt=" when the parse (timed with the copy) and the build
+    start, and the summary follows the build.
+    """
+    rows = [Row(size, "spark", "process, start to exit", spark.seconds,
+                max(spark.peak_between(spark.start, spark.end), spark.max_rss), _load1(), status)]
+    seconds = step_seconds(spark.output)
+    marks = [spark.first_line_at("building the dbt project on Spark"), spark.first_line_at(_DBT_START, 1),
+             spark.first_line_at(_DBT_START, 2), spark.first_line_at("sources copied from DuckDB")]
+    windows = list(zip(marks, marks[1:], strict=False))
+    for (step, step_s), (begin, end) in zip(seconds.items(), windows, strict=False):
+        peak = spark.peak_between(begin, end) if begin is not None and end is not None else None
+        rows.append(Row(size, "spark", step, step_s, peak, _load1(), status))
+    if results:
+        rows.append(Row(size, "spark", "dbt build (run_results elapsed)", results["elapsed_time"], None, _load1(), status))
+    return rows
+
+
+def _ingest_sources(settings) -> list[str]:
+    """Materialize the assets that write the models' sources (and the multi-assets they belong to), as tests/test_dbt_spark.py does."""
+    for variable in CONFIG_VARIABLES:
+        os.environ.pop(variable, None)
+    import dagster as dg
+
+    from crossdock.spark_build import model_sources
+    from orchestration.defs.automation.jobs import run_tags_for
+    from orchestration.definitions import build_definitions
+    from orchestration.lib.resources import dbt_project
+    from orchestration.lib.run_inputs import all_landing_files
+
+    sources = model_sources(json.loads(dbt_project().manifest_path.read_text()))
+    definitions = build_definitions(settings)
+    selection = dg.AssetSelection.assets(*(dg.AssetKey(table.split(".")) for table in sources))
+    keys = selection.required_multi_asset_neighbors().resolve(definitions.resolve_asset_graph())
+    result = definitions.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), asset_selection=list(keys),
+        tags=run_tags_for(all_landing_files(settings.landing)),
+    )
+    if not result.success:
+        raise SystemExit("ingesting the dbt sources failed")
+    return sources
+
+
+def _run_results(target: Path) -> dict | None:
+    path = target / "run_results.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _status(measured: Measured) -> str:
+    return "STOPPED (memory)" if measured.stopped else ("ok" if measured.returncode == 0 else f"FAILED (exit {measured.returncode})")
+
+
+def _ratio(rows: list[Row], size: int, step: str) -> float | None:
+    found = {row.engine: row.seconds for row in rows if row.size == size and row.step == step and row.status == "ok"}
+    return found["spark"] / found["duckdb"] if {"spark", "duckdb"} <= found.keys() else None
+
+
+def _short(unique_id: str) -> str:
+    kind, _project, *rest = unique_id.split(".")
+    return f"{kind} {rest[-1] if kind != 'test' else '.'.join(rest)}"
+
+
+def _versions() -> str:
+    import duckdb
+
+    versions = [f"DuckDB {duckdb.__version__}"]
+    with contextlib.suppress(ImportError):
+        import pyspark
+
+        versions.append(f"pyspark {pyspark.__version__}")
+    java = shutil.which("java")
+    if java:
+        banner = subprocess.run([java, "-version"], capture_output=True, text=True).stderr.splitlines()
+        versions.append(banner[0] if banner else "java")
+    return ", ".join(versions)
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _load1() -> float:
+    return os.getloadavg()[0]
+
+
+def _gb(value: int | None) -> str:
+    return "-" if value is None else f"{value / GB:.2f}"
+
+
+def _print_row(row: Row) -> None:
+    print(f"step: {row.engine:<6} {row.step:<52} {row.seconds:9.1f} s  peak {_gb(row.peak_bytes):>6} GB  "
+          f"load {row.load:4.1f}  {row.status}", flush=True)
+
+
+def _print_table(rows: list[Row]) -> None:
+    print(f"\n{'lines':>11}  {'engine':<6}  {'step':<52} {'seconds':>9}  {'peak GB':>7}  {'load':>4}  status")
+    for row in rows:
+        print(f"{row.size:>11,}  {row.engine:<6}  {row.step:<52} {row.seconds:9.1f}  {_gb(row.peak_bytes):>7}  "
+              f"{row.load:4.1f}  {row.status}")
+    print(flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
