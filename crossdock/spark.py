@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,40 +76,30 @@ def quoted(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def database_names(session: SparkSession) -> set[str]:
-    """The databases (dbt's schemas) the session's catalogue holds."""
-    return {row.name for row in session.catalog.listDatabases()}
-
-
-def table_rows(session: SparkSession, table: str) -> int:
-    """Rows of `schema.table`."""
-    schema, name = table.split(".")
-    return int(session.sql(f"select count(*) as n from {quoted(schema)}.{quoted(name)}").collect()[0]["n"])
-
-
-def replace_spark_table(session: SparkSession, table: str, frame: Any) -> int:
-    """Write an Arrow table or pandas frame as `schema.table` (a Parquet table), replacing it; returns its rows.
-
-    Written through Arrow so dates stay dates and decimals keep their scale.
-    """
-    import pyarrow as pa
-
-    schema, name = table.split(".")
-    session.sql(f"create database if not exists {quoted(schema)}")
-    arrow = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
-    data = session.createDataFrame(arrow)
-    data.write.mode("overwrite").format("parquet").saveAsTable(f"{quoted(schema)}.{quoted(name)}")
-    return arrow.num_rows
-
-
 def copy_tables_from_duckdb(conn: Any, session: SparkSession, tables: list[str]) -> dict[str, int]:
     """Copy DuckDB tables (`schema.table`) into Spark under the same names; returns rows per table.
 
     How a merchant's warehouse moves to Spark, and how the tests give the dbt
-    project on Spark exactly the inputs it had on DuckDB.
+    project on Spark exactly the inputs it had on DuckDB. Each table goes
+    through a Parquet file that DuckDB writes and Spark reads back in parts:
+    handed over in memory (Arrow), 10 million order lines did not fit the
+    driver's 2 GB heap (bench/README.md).
     """
+    staging = spark_home() / "staging"
     rows = {}
-    for table in tables:
-        arrow = conn.sql(f"select * from {table}").fetch_arrow_table()
-        rows[table] = replace_spark_table(session, table, arrow)
+    try:
+        for table in tables:
+            schema, name = table.split(".")
+            folder = staging / table
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            [(rows[table],)] = conn.execute(
+                f"copy (select * from {table}) to '{folder / 'part.parquet'}' (format parquet)"
+            ).fetchall()
+            session.sql(f"create database if not exists {quoted(schema)}")
+            session.read.parquet(str(folder)).write.mode("overwrite").format("parquet").saveAsTable(
+                f"{quoted(schema)}.{quoted(name)}"
+            )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return rows
