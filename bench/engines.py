@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_size(args: argparse.Namespace, size: int, root: Path, rows: list[Row], ratios: list[tuple[int, float]]) -> bool:
-    from crossdock.settings import Settings
+    from crossdock.settings import Settings, settings_variables
 
     settings = Settings.under(root)
     spark_home = root / "spark"
@@ -258,9 +258,7 @@ def run_size(args: argparse.Namespace, size: int, root: Path, rows: list[Row], r
 
     env = {
         **os.environ, "PYTHONUNBUFFERED": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "CROSSDOCK_WAREHOUSE": str(settings.warehouse), "CROSSDOCK_LANDING": str(settings.landing),
-        "CROSSDOCK_EXPORTS": str(settings.exports), "CROSSDOCK_MODELS": str(settings.models),
-        "CROSSDOCK_CONFIG": str(settings.config), "DAGSTER_HOME": str(settings.dagster_home),
+        **settings_variables(settings), "DAGSTER_HOME": str(settings.dagster_home),
         "CROSSDOCK_SPARK_HOME": str(spark_home),
     }
     if args.spark_driver_memory:  # spark-submit's --driver-memory comes after the profile's --conf, so it wins

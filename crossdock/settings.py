@@ -23,7 +23,8 @@ MIN_PII_SALT_LENGTH = 16
 DEMO_CONFIGS = (PROJECT_ROOT / "demo" / "crossdock.yaml", PROJECT_ROOT / "demo" / "messy" / "crossdock.yaml")
 
 
-def _path(var: str, default: str) -> Path:
+def path_from_environment(var: str, default: str) -> Path:
+    """The path in environment variable `var` (or `default`); a relative one is taken from the project root."""
     value = os.environ.get(var) or default
     path = Path(value)
     return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
@@ -64,12 +65,12 @@ class Settings:
 def load_settings() -> Settings:
     """Read the settings from the environment (call again after changing it)."""
     return Settings(
-        warehouse=_path("CROSSDOCK_WAREHOUSE", "warehouse/crossdock.duckdb"),
-        landing=_path("CROSSDOCK_LANDING", "landing"),
-        exports=_path("CROSSDOCK_EXPORTS", "exports"),
-        models=_path("CROSSDOCK_MODELS", "models"),
-        dagster_home=_path("DAGSTER_HOME", ".dagster_home"),
-        config=_path("CROSSDOCK_CONFIG", "crossdock.yaml"),
+        warehouse=path_from_environment("CROSSDOCK_WAREHOUSE", "warehouse/crossdock.duckdb"),
+        landing=path_from_environment("CROSSDOCK_LANDING", "landing"),
+        exports=path_from_environment("CROSSDOCK_EXPORTS", "exports"),
+        models=path_from_environment("CROSSDOCK_MODELS", "models"),
+        dagster_home=path_from_environment("DAGSTER_HOME", ".dagster_home"),
+        config=path_from_environment("CROSSDOCK_CONFIG", "crossdock.yaml"),
         reporting_currency=os.environ.get("CROSSDOCK_REPORTING_CURRENCY", "EUR"),
     )
 
@@ -120,17 +121,24 @@ def pii_salt_warning(config: Path) -> str | None:
     return None
 
 
+def settings_variables(settings: Settings) -> dict[str, str]:
+    """The environment variables that give a process started by this one the same settings (DAGSTER_HOME aside)."""
+    return {
+        "CROSSDOCK_WAREHOUSE": str(settings.warehouse),
+        "CROSSDOCK_LANDING": str(settings.landing),
+        "CROSSDOCK_EXPORTS": str(settings.exports),
+        "CROSSDOCK_MODELS": str(settings.models),
+        "CROSSDOCK_CONFIG": str(settings.config),
+        "CROSSDOCK_REPORTING_CURRENCY": settings.reporting_currency,
+    }
+
+
 def export_to_environment(settings: Settings) -> None:
     """Publish the resolved paths to os.environ for the tools we spawn.
 
     dbt runs as a subprocess and reads CROSSDOCK_WAREHOUSE from its profile;
     it must see the same absolute path the Python assets use.
     """
-    os.environ["CROSSDOCK_WAREHOUSE"] = str(settings.warehouse)
-    os.environ["CROSSDOCK_LANDING"] = str(settings.landing)
-    os.environ["CROSSDOCK_EXPORTS"] = str(settings.exports)
-    os.environ["CROSSDOCK_MODELS"] = str(settings.models)
-    os.environ["CROSSDOCK_CONFIG"] = str(settings.config)
-    os.environ["CROSSDOCK_REPORTING_CURRENCY"] = settings.reporting_currency
+    os.environ.update(settings_variables(settings))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")

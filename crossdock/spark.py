@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from crossdock.settings import DBT_PROJECT_DIR, path_from_environment
+
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import SparkSession
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-PROFILES = PROJECT_ROOT / "dbt_project" / "profiles.yml"
+PROFILES = DBT_PROJECT_DIR / "profiles.yml"
 SPARK_HOME_VARIABLE = "CROSSDOCK_SPARK_HOME"
 _ENV_VAR = re.compile(r"\{\{\s*env_var\('([A-Z_]+)',\s*'([^']*)'\)\s*\}\}")
 
@@ -41,11 +42,10 @@ def _render(value: str) -> str:
 def spark_home() -> Path:
     """Where a local session keeps its tables and catalogue: CROSSDOCK_SPARK_HOME, default warehouse/spark.
 
-    A relative path is taken from the project root, as crossdock.settings does
-    for the DuckDB file; the session and dbt's profile must both see it whole.
+    A relative path is taken from the project root, as for the DuckDB file; the
+    session and dbt's profile must both see it whole.
     """
-    path = Path(os.environ.get(SPARK_HOME_VARIABLE) or "warehouse/spark")
-    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+    return path_from_environment(SPARK_HOME_VARIABLE, "warehouse/spark")
 
 
 def spark_parameters() -> dict[str, str]:

@@ -17,6 +17,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from crossdock.settings import DBT_PROJECT_DIR, Settings
@@ -36,22 +37,24 @@ class SparkBuild:
 
     @property
     def ok(self) -> bool:
-        return bool(self.statuses) and all(status in ("success", "pass") for status in self.statuses.values())
+        return bool(self.statuses) and not self.failed()
 
     def failed(self) -> list[str]:
         return sorted(node for node, status in self.statuses.items() if status not in ("success", "pass"))
 
 
-def dbt_arguments(command: str) -> list[str]:
-    """A dbt command on the Spark target, with publish models built into schema publish.
+def dbt_target_path() -> Path:
+    """The Spark build's own dbt target folder, beside its tables: the DuckDB manifest names the published
+    models plan_next.*, this one publish.*."""
+    return spark_home() / "dbt_target"
 
-    Its own target folder beside the Spark tables: the DuckDB manifest names
-    the published models plan_next.*, this one publish.*.
-    """
+
+def dbt_arguments(command: str) -> list[str]:
+    """A dbt command on the Spark target, with publish models built into schema publish."""
     return [
         command, "--target", "spark",
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(spark_home() / "dbt_target"), "--vars", "{plan_schema: publish}",
+        "--target-path", str(dbt_target_path()), "--vars", "{plan_schema: publish}",
     ]
 
 
@@ -86,7 +89,7 @@ def build_on_spark(settings: Settings) -> SparkBuild:
     runner = dbtRunner()
     started = time.perf_counter()
     _invoke(runner, dbt_arguments("parse"))
-    tables = model_sources(json.loads((spark_home() / "dbt_target" / "manifest.json").read_text()))
+    tables = model_sources(json.loads((dbt_target_path() / "manifest.json").read_text()))
     log.info("copying %d source tables from %s into Spark", len(tables), settings.warehouse)
     with connect(str(settings.warehouse), read_only=True) as conn:
         build.sources = copy_tables_from_duckdb(conn, session, tables)

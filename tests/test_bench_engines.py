@@ -1,11 +1,9 @@
 """bench/engines.py reads Spark's step times from `crossdock spark-build`'s output and states the cross-over only
 from what it measured (issue 18, item 5). Pure logic; the bench itself is timed by hand, never here."""
-import importlib.util
-import sys
 
 import pytest
+from bench_modules import load_bench
 
-from crossdock.settings import PROJECT_ROOT
 
 SPARK_BUILD_OUTPUT = """building the dbt project on Spark (tables and catalogue in /tmp/x/spark)
 Running with dbt=1.11.2
@@ -19,11 +17,7 @@ Running with dbt=1.11.2
 
 @pytest.fixture(scope="module")
 def engines():
-    spec = importlib.util.spec_from_file_location("bench_engines", PROJECT_ROOT / "bench" / "engines.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("engines")
 
 
 def test_the_step_line_is_read_into_seconds_per_step(engines):

@@ -1,26 +1,20 @@
 """bench/forecast.py builds its input like the mart and lays both demo merchants side by side, so its figures speak
 for the pipeline on the easy and the hard merchant at once."""
 import glob
-import importlib.util
 import json
-import sys
 
 import pandas as pd
 import pytest
 
-from crossdock.settings import PROJECT_ROOT
 from demo.generate import generate
+from bench_modules import load_bench
 
 TINY = ["--scale", "tidy=0.05,messy=0.08", "--days", "300", "--windows", "1", "--horizon", "14", "--seed", "3",
         "--baseline-jobs", "1", "--no-mlforecast"]
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_forecast", PROJECT_ROOT / "bench" / "forecast.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("forecast")
 
 
 @pytest.fixture(scope="module")

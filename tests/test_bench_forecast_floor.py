@@ -1,26 +1,20 @@
 """bench/forecast_floor.py: the best forecast of the mean the demo generator allows, so a ratio target can be
 checked against what the data permits before a model is blamed for missing it."""
-import importlib.util
-import sys
 
 import numpy as np
 import pytest
 
-from crossdock.settings import PROJECT_ROOT
 from demo import demand as generator
 from demo.catalogue import build_catalogue
 from demo.clock import Timeline
 from demo.generate import DEFAULT_END
 from demo.rng import stream
+from bench_modules import load_bench
 
 
 @pytest.fixture(scope="module")
 def floor():
-    spec = importlib.util.spec_from_file_location("bench_forecast_floor", PROJECT_ROOT / "bench" / "forecast_floor.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("forecast_floor")
 
 
 def test_the_momentum_expectation_is_the_generators_conditional_mean(floor):

@@ -29,7 +29,7 @@ from urllib.parse import quote, urlparse
 
 import pytest
 
-from crossdock.settings import PROJECT_ROOT, Settings
+from crossdock.settings import PROJECT_ROOT, Settings, settings_variables
 from demo.generate import generate
 from demo.network import install_demo_config
 from browser import chromium_page, free_port, log_tail, require_chromium, served, wait_for_texts
@@ -114,11 +114,7 @@ def dagster_ui(tmp_path_factory):
         **os.environ,
         "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",  # dbt runs as a subprocess
         "DAGSTER_HOME": str(settings.dagster_home),
-        "CROSSDOCK_WAREHOUSE": str(settings.warehouse),
-        "CROSSDOCK_LANDING": str(settings.landing),
-        "CROSSDOCK_EXPORTS": str(settings.exports),
-        "CROSSDOCK_MODELS": str(settings.models),
-        "CROSSDOCK_CONFIG": str(settings.config),
+        **settings_variables(settings),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "GX_ANALYTICS_ENABLED": "False",
     }

@@ -27,7 +27,7 @@ import duckdb
 import pytest
 
 from crossdock.dbt_cli import dbt_executable
-from crossdock.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
+from crossdock.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings, settings_variables
 from demo.generate import generate
 from demo.network import install_demo_config
 from job_runs import PATH_VARIABLES
@@ -68,10 +68,7 @@ def _ingest_sources(settings: Settings, tables: list[str]) -> None:
 
 def _environment(settings: Settings, spark_home: Path) -> dict[str, str]:
     return {
-        **os.environ,
-        "CROSSDOCK_WAREHOUSE": str(settings.warehouse), "CROSSDOCK_LANDING": str(settings.landing),
-        "CROSSDOCK_EXPORTS": str(settings.exports), "CROSSDOCK_MODELS": str(settings.models),
-        "CROSSDOCK_CONFIG": str(settings.config), "DAGSTER_HOME": str(settings.dagster_home),
+        **os.environ, **settings_variables(settings), "DAGSTER_HOME": str(settings.dagster_home),
         "CROSSDOCK_SPARK_HOME": str(spark_home), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
 

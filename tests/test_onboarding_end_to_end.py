@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from crossdock.merchant_config import load_config
-from crossdock.settings import Settings
+from crossdock.settings import Settings, settings_variables
 from light_forecast import use_light_forecast
 
 DATACO = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "dataco_sample.csv"
@@ -35,11 +35,7 @@ pytestmark = [
 def crossdock(settings: Settings, *args: str) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
-        "CROSSDOCK_CONFIG": str(settings.config),
-        "CROSSDOCK_WAREHOUSE": str(settings.warehouse),
-        "CROSSDOCK_LANDING": str(settings.landing),
-        "CROSSDOCK_EXPORTS": str(settings.exports),
-        "CROSSDOCK_MODELS": str(settings.models),
+        **settings_variables(settings),
         "DAGSTER_HOME": str(settings.dagster_home),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
