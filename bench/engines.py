@@ -17,14 +17,20 @@ For each size (issue 18, item 5):
    sources copied from DuckDB, then `dbt build --target spark` in the same
    process. Its per-step seconds are read from the line it prints
    ("session N s, copy sources N s, dbt build N s").
-5. Samples each subprocess tree's resident memory every 0.2 s (bench/rss.py:
+5. Unless `--no-plan-steps`, runs the Python plan steps on each engine in a
+   subprocess, one after the other (`crossdock spark-plan --engine duckdb`,
+   then `--engine spark`): backtest, forecast and their checks, consensus,
+   inventory plan and scenarios, through the warehouse interface, each engine
+   with its own model folder so neither reuses the other's boosters.
+6. Samples each subprocess tree's resident memory every 0.2 s (bench/rss.py:
    the Python process and every descendant, the JVM included). A tree over
    `--max-rss-gb` is stopped and its engine marked STOPPED.
 
-Both builds publish into schema publish (`--vars "{plan_schema: publish}"`),
-so they build the same nodes. Prints a row per step with the 1-minute load
+Both builds stage the published models in plan_next (`--vars "{plan_schema:
+plan_next}"`), as a run of the job does, so they build the same nodes and the
+plan steps find their inputs. Prints a row per step with the 1-minute load
 average at its end, the slowest nodes of each engine (from run_results.json),
-the Spark / DuckDB ratios of the dbt build, and where the two would cross
+the Spark / DuckDB ratios of the dbt build and of the plan steps, and where the two would cross
 over: only measured, or extrapolated from a falling ratio over two sizes.
 The temp folder is removed unless `--keep`. Timing lives here, not in tests.
 """
@@ -52,7 +58,8 @@ sys.path.insert(0, str(ROOT))  # run from anywhere: python bench/engines.py
 from bench.rss import RssSampler, children, tree_resident  # noqa: E402
 from bench.scale import CONFIG_VARIABLES, GB, LINES_PER_VOLUME, _count_lines, _folder_mb, _generate, _memory_gb  # noqa: E402
 
-DBT_VARS = "{plan_schema: publish}"
+DBT_VARS = "{plan_schema: plan_next}"
+PLAN_STEPS = "plan steps (forecast, consensus, plans, scenarios)"
 # "  session 12 s, copy sources 40 s, dbt build 300 s": cli/spark.py's last timing line
 _STEP = r"[a-z][a-z ]*? \d+(?:\.\d+)? s"
 _STEP_LINE = re.compile(rf"\s*{_STEP}(?:, {_STEP})*\s*")
@@ -207,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
                         "spark.driver.memory (2g), e.g. 8g: passed as PYSPARK_SUBMIT_ARGS --driver-memory")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "crossdock-engines")
     parser.add_argument("--keep", action="store_true", help="keep each size's landing folder, warehouse and Spark tables")
+    parser.add_argument("--no-plan-steps", dest="plan_steps", action="store_false",
+                        help="only the dbt builds, not the Python plan steps after them")
     args = parser.parse_args(argv)
     sizes = [int(size.replace("_", "")) for size in args.lines.split(",")]
 
@@ -228,8 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     _print_table(rows)
     for size, ratio in ratios:
         process = _ratio(rows, size, "process, start to exit")
+        steps = _ratio(rows, size, PLAN_STEPS)
         print(f"{size:,} lines: Spark / DuckDB, dbt build {ratio:.1f}x"
-              + (f"; whole process (Spark's session and source copy included) {process:.1f}x" if process else ""))
+              + (f"; whole process (Spark's session and source copy included) {process:.1f}x" if process else "")
+              + (f"; plan steps {steps:.1f}x" if steps else ""))
     print(f"cross-over: {crossover(ratios)}")
     print(f"load average after: {_load()}", flush=True)
     return 0 if ok else 1
@@ -281,7 +292,7 @@ def run_size(args: argparse.Namespace, size: int, root: Path, rows: list[Row], r
     if duck_status != "ok":
         print(duck.output[-3000:], file=sys.stderr, flush=True)
 
-    spark = run_measured([sys.executable, "-m", "cli", "spark-build"], env, limit)
+    spark = run_measured([sys.executable, "-m", "cli", "spark-build", "--plan-schema", "plan_next"], env, limit)
     spark_status = _status(spark)
     print("".join(line for _, line in spark.lines if line.startswith("  ")), end="", flush=True)  # cli/spark.py's summary
     spark_results = _run_results(spark_home / "dbt_target")
@@ -298,7 +309,24 @@ def run_size(args: argparse.Namespace, size: int, root: Path, rows: list[Row], r
                   + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in slowest_nodes(results)), flush=True)
     if duck_status == spark_status == "ok" and duck_results and spark_results:
         ratios.append((size, spark_results["elapsed_time"] / duck_results["elapsed_time"]))
-    return duck_status == spark_status == "ok"
+    ok = duck_status == spark_status == "ok"
+    if ok and args.plan_steps:
+        for engine in ("duckdb", "spark"):
+            ok &= _plan_steps(size, engine, root, env, limit, rows)
+    return ok
+
+
+def _plan_steps(size: int, engine: str, root: Path, env: dict[str, str], limit: int, rows: list[Row]) -> bool:
+    """`crossdock spark-plan --engine <engine>` measured: the plan steps on one engine, its own model folder."""
+    folders = {"CROSSDOCK_MODELS": str(root / engine / "models"), "CROSSDOCK_EXPORTS": str(root / engine / "exports")}
+    steps = run_measured([sys.executable, "-m", "cli", "spark-plan", "--engine", engine], {**env, **folders}, limit)
+    status = _status(steps)
+    rows.append(Row(size, engine, PLAN_STEPS, steps.seconds, max(steps.peak_between(steps.start, steps.end),
+                                                                 steps.max_rss), _load1(), status))
+    _print_row(rows[-1])
+    if status != "ok":
+        print(steps.output[-3000:], file=sys.stderr, flush=True)
+    return status == "ok"
 
 
 def _spark_rows(size: int, spark: Measured, status: str, results: dict | None) -> list[Row]:

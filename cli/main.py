@@ -27,10 +27,14 @@
                         to exports/docs/index.html
     crossdock dashboard [--port 8501] [--address 127.0.0.1]
                         serve the S&OP dashboard on the BI snapshot
-    crossdock spark-build
+    crossdock spark-build [--plan-schema publish|plan_next]
                         build the same dbt project (seeds, models, tests) on
                         a local Spark session from the warehouse's sources
                         (docs/spark.md)
+    crossdock spark-plan
+                        run the forecast, consensus, inventory plan and
+                        scenarios on that Spark session (after spark-build
+                        --plan-schema plan_next)
 
 `crossdock <command> --help` shows a command's options.
 """
@@ -400,13 +404,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dashboard.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
     dashboard.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 shares it, with no login)")
-    command(
+    spark = command(
         "spark-build", "build the dbt project on Spark from the warehouse's sources",
         "Copy the tables the dbt models read (raw.*, config.*, reference.fx_rates) from the DuckDB warehouse into a "
         "local Spark session, its tables and catalogue under CROSSDOCK_SPARK_HOME (default warehouse/spark), and run "
         "`dbt build --target spark` there: the same seeds, models and tests as on DuckDB, the published models in "
         "schema publish. Needs pyspark and dbt-spark (pip install -e '.[spark]') and Java 17 (docs/spark.md).",
     )
+    spark.add_argument("--plan-schema", default="publish", choices=("publish", "plan_next"),
+                       help="where the published models go: publish (default), or plan_next, as a run of the job "
+                       "stages them, for the Python steps on Spark to read and publish (docs/spark.md)")
+    spark_plan = command(
+        "spark-plan", "run the plan steps on the Spark session",
+        "Materialize the Python steps that run on Spark (backtest and forecast with their checks, consensus demand "
+        "plan, inventory plan, scenarios) with the warehouse on the local Spark session of CROSSDOCK_SPARK_HOME, "
+        "reading the tables `crossdock spark-build --plan-schema plan_next` built and staging theirs in plan_next. "
+        "Compliance, exceptions and publishing do not run on Spark yet (docs/spark.md).",
+    )
+    spark_plan.add_argument("--engine", default="spark", choices=("spark", "duckdb"),
+                            help="spark (default), or duckdb: the same steps on the DuckDB file, to compare with")
     return parser
 
 
@@ -459,7 +475,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "spark-build":
         from cli.spark import spark_build
 
-        return spark_build(settings)
+        return spark_build(settings, args.plan_schema)
+    if args.command == "spark-plan":
+        from cli.spark import spark_plan
+
+        return spark_plan(settings, args.engine)
     if args.command == "dashboard":
         print(f"S&OP dashboard on http://{args.address}:{args.port} (Ctrl-C stops it)", flush=True)
         return serve(streamlit_command(args.port, args.address))

@@ -1,6 +1,8 @@
 """`crossdock spark-build`: print what building the dbt project on Spark did."""
 from __future__ import annotations
 
+import json
+
 from crossdock.settings import Settings
 
 INSTALL_HINT = (
@@ -9,7 +11,7 @@ INSTALL_HINT = (
 )
 
 
-def spark_build(settings: Settings) -> int:
+def spark_build(settings: Settings, plan_schema: str = "publish") -> int:
     """Build on Spark and print the sources copied, dbt's result per kind of node and the time of each step."""
     try:
         import pyspark  # noqa: F401
@@ -24,8 +26,9 @@ def spark_build(settings: Settings) -> int:
     from crossdock.spark import spark_home
     from crossdock.spark_build import build_on_spark
 
-    print(f"building the dbt project on Spark (tables and catalogue in {spark_home()})", flush=True)
-    build = build_on_spark(settings)
+    print(f"building the dbt project on Spark (tables and catalogue in {spark_home()}; published models in "
+          f"{plan_schema})", flush=True)
+    build = build_on_spark(settings, plan_schema)
     rows = sum(build.sources.values())
     print(f"  sources copied from DuckDB: {len(build.sources)} tables, {rows:,} rows", flush=True)
     by_kind: dict[str, dict[str, int]] = {}
@@ -38,3 +41,67 @@ def spark_build(settings: Settings) -> int:
     for node in build.failed():
         print(f"  ! {node}: {build.statuses[node]}", flush=True)
     return 0 if build.ok else 1
+
+
+def run_plan_steps(settings: Settings, engine: str) -> dict[str, object]:
+    """Materialize the Python plan steps that are on the warehouse interface, on `engine`, in this process.
+
+    The backtest and forecast (with their checks), the consensus demand plan,
+    the inventory plan and the scenarios, from the definitions the product
+    loads, with the warehouse resource on `engine`: they read the tables the
+    dbt build left there (on Spark: `crossdock spark-build --plan-schema
+    plan_next`) and stage theirs beside them. Returns whether the run
+    succeeded, the tables materialized, each check's verdict and the seconds.
+    """
+    import time
+
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.forecast.assets import ACCURACY, BACKTEST, FORECAST, TOTALS
+    from orchestration.defs.planning.assets import TABLES as PLAN_TABLES
+    from orchestration.defs.sop.assets import DEMAND_PLAN, OVERRIDES, VALUE_ADDED
+    from orchestration.lib.resources import build_resources
+    from orchestration.lib.retries import WarehouseResource
+
+    steps = [ACCURACY, BACKTEST, FORECAST, TOTALS, DEMAND_PLAN, OVERRIDES, VALUE_ADDED, *PLAN_TABLES,
+             dg.AssetKey(["publish", "scenario_impact"])]
+    started = time.perf_counter()
+    definitions = build_definitions(settings)
+    warehouse = WarehouseResource(database=str(settings.warehouse), engine=engine)
+    result = dg.materialize(
+        [*definitions.assets, *definitions.asset_checks], selection=steps,
+        resources={**build_resources(settings), "warehouse": warehouse},
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+    )
+    return {
+        "success": result.success,
+        "materialized": sorted(event.asset_key.to_user_string() for event in result.get_asset_materialization_events()),
+        "checks": {f"{check.asset_key.to_user_string()}:{check.check_name}": check.passed
+                   for check in result.get_asset_check_evaluations()},
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def spark_plan(settings: Settings, engine: str = "spark") -> int:
+    """Run the plan steps on Spark (or DuckDB, to compare) and print what they staged and how their checks judged it."""
+    if engine == "spark":
+        try:
+            import pyspark  # noqa: F401
+        except ImportError as missing:
+            print(f"crossdock spark-plan: {missing}; {INSTALL_HINT}", flush=True)
+            return 2
+        from crossdock.spark import spark_home
+
+        where = f"Spark (tables in {spark_home()})"
+    else:
+        where = f"DuckDB ({settings.warehouse})"
+    print(f"running the plan steps on {where}, staged in plan_next", flush=True)
+    outcome = run_plan_steps(settings, engine)
+    print(f"  staged: {', '.join(outcome['materialized']) or 'nothing'}", flush=True)
+    for check, passed in sorted(outcome["checks"].items()):
+        print(f"  check {check}: {'passed' if passed else 'FAILED'}", flush=True)
+    print(f"  plan steps {outcome['seconds']:.0f} s; {'done' if outcome['success'] else 'a step failed: see the log above'}",
+          flush=True)
+    print(json.dumps(outcome), flush=True)  # the whole outcome, for scripts (tests/test_dbt_spark.py, bench/engines.py)
+    return 0 if outcome["success"] else 1

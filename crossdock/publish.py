@@ -22,8 +22,10 @@ from functools import cache
 import duckdb
 import pandas as pd
 
+from crossdock.engine import Warehouse, as_warehouse, first_row
 from crossdock.published import PublishedTable, published_table, published_tables
-from crossdock.warehouse import table_exists, transaction
+
+WarehouseLike = Warehouse | duckdb.DuckDBPyConnection  # a connection is wrapped (crossdock.engine.as_warehouse)
 
 STAGING_SCHEMA = "plan_next"
 PUBLISH_SCHEMA = "publish"
@@ -49,22 +51,20 @@ def plan_runs_ddl() -> str:
     return _create_table_ddl(PUBLISH_SCHEMA, published_table(PLAN_RUNS))
 
 
-def _plan_runs_columns(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    return dict(conn.execute(
+def _retype_plan_runs(warehouse: Warehouse) -> None:
+    """Give a publish.plan_runs from an older release its declared columns and types (tables was an integer,
+    inputs did not exist). Those releases wrote DuckDB only, and a Spark table is made with the declared ones."""
+    if warehouse.engine != "duckdb":
+        return
+    actual = dict(warehouse.rows(
         "select column_name, lower(data_type) from information_schema.columns where table_schema = ? and table_name = ?",
         [PUBLISH_SCHEMA, PLAN_RUNS],
-    ).fetchall())
-
-
-def _retype_plan_runs(conn: duckdb.DuckDBPyConnection) -> None:
-    """Give a publish.plan_runs from an older release its declared columns and types (tables was an integer,
-    inputs did not exist)."""
-    actual = _plan_runs_columns(conn)
+    ))
     for name, type_ in published_table(PLAN_RUNS).schema:
         if name not in actual:
-            conn.execute(f'alter table {PUBLISH_SCHEMA}.{PLAN_RUNS} add column "{name}" {type_}')
+            warehouse.execute(f'alter table {PUBLISH_SCHEMA}.{PLAN_RUNS} add column "{name}" {type_}')
         elif actual[name] != type_:
-            conn.execute(f'alter table {PUBLISH_SCHEMA}.{PLAN_RUNS} alter column "{name}" set data type {type_}')
+            warehouse.execute(f'alter table {PUBLISH_SCHEMA}.{PLAN_RUNS} alter column "{name}" set data type {type_}')
 STAGE_LOG_DDL = f"""
 create table if not exists {STAGING_SCHEMA}.{STAGE_LOG} (
     run_id varchar not null,
@@ -105,11 +105,12 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
-def record_staging(conn: duckdb.DuckDBPyConnection, run_id: str, what: str) -> None:
+def record_staging(target: WarehouseLike, run_id: str, what: str) -> None:
     """Note in plan_next.stage_log that `run_id` staged `what` (a table, or the dbt build) now."""
-    conn.execute(f"create schema if not exists {STAGING_SCHEMA}")
-    conn.execute(STAGE_LOG_DDL)
-    conn.execute(f"insert into {STAGING_SCHEMA}.{STAGE_LOG} values (?, ?, ?)", [run_id, what, _utc_now()])
+    warehouse = as_warehouse(target)
+    warehouse.execute(f"create schema if not exists {STAGING_SCHEMA}")
+    warehouse.execute(STAGE_LOG_DDL)
+    warehouse.execute(f"insert into {STAGING_SCHEMA}.{STAGE_LOG} values (?, ?, ?)", [run_id, what, _utc_now()])
 
 
 class UndeclaredColumns(ValueError):
@@ -143,60 +144,62 @@ def declared_frame(table: str, frame: pd.DataFrame) -> str:
     return ", ".join(f"cast({_quoted(name)} as {type_}) as {_quoted(name)}" for name, type_ in declared.schema)
 
 
-def _check_key(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+def _check_key(warehouse: Warehouse, table: str) -> None:
     key = published_table(table).key
     if not key:
         return
     columns = ", ".join(_quoted(c) for c in key)
-    duplicate = conn.execute(
-        f"select {columns}, count(*) from {staged(table)} group by all having count(*) > 1 limit 1"
-    ).fetchone()
+    duplicate = first_row(
+        warehouse, f"select {columns}, count(*) from {staged(table)} group by all having count(*) > 1 limit 1"
+    )
     if duplicate:
         raise DuplicateKey(f"publish.{table}: {duplicate[-1]} rows share the key ({', '.join(key)}) = {duplicate[:-1]}")
 
 
-def stage_table(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, run_id: str) -> int:
+def stage_table(target: WarehouseLike, table: str, frame: pd.DataFrame, run_id: str) -> int:
     """Write `frame` as plan_next.`table`, typed and checked as declared, for the next publish; returns the row count.
 
-    Raises UndeclaredColumns or DuplicateKey (nothing staged for the table, the run stops) when the frame
+    Raises UndeclaredColumns or DuplicateKey (the run stops; on DuckDB nothing is staged for the table, on
+    Spark, which has no transactions, the staged table is left for the next run to replace) when the frame
     and the declaration disagree.
     """
-    conn.execute(f"create schema if not exists {STAGING_SCHEMA}")
-    conn.register("_frame_to_stage", frame)
-    try:
-        with transaction(conn):
-            conn.execute(f"create or replace table {staged(table)} as select {declared_frame(table, frame)} from _frame_to_stage")
-            _check_key(conn, table)
-    finally:
-        conn.unregister("_frame_to_stage")
-    record_staging(conn, run_id, table)
+    warehouse = as_warehouse(target)
+    select_list = declared_frame(table, frame)
+    with warehouse.transaction():
+        warehouse.write_frame(staged(table), frame, select_list)
+        _check_key(warehouse, table)
+    record_staging(warehouse, run_id, table)
     return len(frame)
 
 
 def publish_plan(
-    conn: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.date | None, tables: tuple[str, ...] | None = None,
+    target: WarehouseLike, run_id: str, as_of: dt.date | None, tables: tuple[str, ...] | None = None,
     inputs: str | None = None,
 ) -> PublishedPlan:
     """Copy every plan_next table (`tables`, default plan_tables()) into publish and record the run, all in one
     transaction.
 
     Raises PlanIncomplete (publish untouched) when a table is not staged;
-    any error inside the transaction rolls it back whole.
+    any error inside the transaction rolls it back whole. On Spark, which has
+    no transactions, the tables are copied one by one and the run is recorded
+    last: publish.plan_runs still names the previous plan until every table is
+    in (docs/spark.md).
     """
+    warehouse = as_warehouse(target)
     tables = plan_tables() if tables is None else tables
-    missing = [t for t in tables if not table_exists(conn, staged(t))]
+    missing = [t for t in tables if not warehouse.exists(staged(t))]
     if missing:
         raise PlanIncomplete(f"not staged in {STAGING_SCHEMA}: {', '.join(missing)}")
     published_at = _utc_now()
-    with transaction(conn):
-        conn.execute(f"create schema if not exists {PUBLISH_SCHEMA}")
+    with warehouse.transaction():
+        warehouse.execute(f"create schema if not exists {PUBLISH_SCHEMA}")
         rows: dict[str, int] = {}
         for table in tables:
-            conn.execute(f"create or replace table {PUBLISH_SCHEMA}.{table} as select * from {staged(table)}")
-            rows[table] = conn.execute(f"select count(*) from {PUBLISH_SCHEMA}.{table}").fetchall()[0][0]
-        conn.execute(plan_runs_ddl())
-        _retype_plan_runs(conn)
-        conn.execute(
+            warehouse.create_table_as(f"{PUBLISH_SCHEMA}.{table}", f"select * from {staged(table)}")
+            [(rows[table],)] = warehouse.rows(f"select count(*) from {PUBLISH_SCHEMA}.{table}")
+        warehouse.execute(plan_runs_ddl())
+        _retype_plan_runs(warehouse)
+        warehouse.execute(
             f"insert into {PUBLISH_SCHEMA}.{PLAN_RUNS} (run_id, as_of, published_at, tables, rows_by_table, inputs) "
             "values (?, ?, ?, ?, ?, ?)",
             [run_id, as_of, published_at, len(rows), json.dumps(rows, sort_keys=True), inputs],
@@ -204,28 +207,31 @@ def publish_plan(
     return PublishedPlan(run_id, as_of, published_at, rows, inputs)
 
 
-def last_published(conn: duckdb.DuckDBPyConnection) -> PublishedPlan | None:
+def last_published(target: WarehouseLike) -> PublishedPlan | None:
     """The plan publish holds now (the latest publish.plan_runs row), or None before the first publish."""
-    if not table_exists(conn, f"{PUBLISH_SCHEMA}.{PLAN_RUNS}"):
+    warehouse = as_warehouse(target)
+    table = f"{PUBLISH_SCHEMA}.{PLAN_RUNS}"
+    if not warehouse.exists(table):
         return None
-    inputs = "inputs" if "inputs" in _plan_runs_columns(conn) else "null"  # a table from before inputs were kept
-    row = conn.execute(
-        f"select run_id, as_of, published_at, rows_by_table, {inputs} from {PUBLISH_SCHEMA}.{PLAN_RUNS} "
+    inputs = "inputs" if "inputs" in warehouse.columns(table) else "null"  # a table from before inputs were kept
+    row = first_row(
+        warehouse, f"select run_id, as_of, published_at, rows_by_table, {inputs} from {table} "
         "order by published_at desc limit 1"
-    ).fetchone()
+    )
     if row is None:
         return None
     run_id, as_of, published_at, rows, fingerprint = row
     return PublishedPlan(run_id, as_of, published_at, json.loads(rows), fingerprint)
 
 
-def unpublished_staging(conn: duckdb.DuckDBPyConnection) -> UnpublishedStaging | None:
+def unpublished_staging(target: WarehouseLike) -> UnpublishedStaging | None:
     """The latest run that staged tables after the last publish without publishing them, or None."""
-    if not table_exists(conn, f"{STAGING_SCHEMA}.{STAGE_LOG}"):
+    warehouse = as_warehouse(target)
+    if not warehouse.exists(f"{STAGING_SCHEMA}.{STAGE_LOG}"):
         return None
-    published = last_published(conn)
+    published = last_published(warehouse)
     since = published.published_at if published else dt.datetime.min
-    row = conn.execute(
+    row = first_row(warehouse, 
         f"""
         with after_publish as (
             select run_id, staged, staged_at from {STAGING_SCHEMA}.{STAGE_LOG}
@@ -240,8 +246,8 @@ def unpublished_staging(conn: duckdb.DuckDBPyConnection) -> UnpublishedStaging |
         group by run_id
         """,
         [since, published.run_id if published else ""],
-    ).fetchone()
+    )
     if row is None:
         return None
     run_id, staged_at, names = row
-    return UnpublishedStaging(run_id, staged_at, tuple(names))
+    return UnpublishedStaging(run_id, staged_at, tuple(sorted(names)))  # Spark's collect_list keeps no order

@@ -8,8 +8,9 @@ the DuckDB warehouse, which is also how a merchant moves its history over.
 
 dbt runs in this process (dbtRunner) so it shares the JVM of the session that
 copied the sources: a local session's Derby catalogue admits one JVM at a time.
-The published models are built into schema publish directly (var plan_schema):
-on Spark there is no DuckDB plan_next to swap from.
+The published models are built into schema publish directly (var plan_schema),
+or into plan_next, where a run of the job stages them, when the Python steps
+follow on Spark and publish the whole plan (docs/spark.md).
 """
 from __future__ import annotations
 
@@ -49,12 +50,12 @@ def dbt_target_path() -> Path:
     return spark_home() / "dbt_target"
 
 
-def dbt_arguments(command: str) -> list[str]:
-    """A dbt command on the Spark target, with publish models built into schema publish."""
+def dbt_arguments(command: str, plan_schema: str = "publish") -> list[str]:
+    """A dbt command on the Spark target, with publish models built into `plan_schema`."""
     return [
         command, "--target", "spark",
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(dbt_target_path()), "--vars", "{plan_schema: publish}",
+        "--target-path", str(dbt_target_path()), "--vars", f"{{plan_schema: {plan_schema}}}",
     ]
 
 
@@ -76,7 +77,7 @@ def _invoke(runner: Any, arguments: list[str]) -> Any:
     return result.result
 
 
-def build_on_spark(settings: Settings) -> SparkBuild:
+def build_on_spark(settings: Settings, plan_schema: str = "publish") -> SparkBuild:
     """Copy the models' sources from the DuckDB warehouse into Spark, then `dbt build` there (seeds, models, tests)."""
     from dbt.cli.main import dbtRunner
 
@@ -88,7 +89,7 @@ def build_on_spark(settings: Settings) -> SparkBuild:
 
     runner = dbtRunner()
     started = time.perf_counter()
-    _invoke(runner, dbt_arguments("parse"))
+    _invoke(runner, dbt_arguments("parse", plan_schema))
     tables = model_sources(json.loads((dbt_target_path() / "manifest.json").read_text()))
     log.info("copying %d source tables from %s into Spark", len(tables), settings.warehouse)
     with connect(str(settings.warehouse), read_only=True) as conn:
@@ -96,7 +97,7 @@ def build_on_spark(settings: Settings) -> SparkBuild:
     build.seconds["copy sources"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    results = _invoke(runner, dbt_arguments("build"))
+    results = _invoke(runner, dbt_arguments("build", plan_schema))
     build.statuses = {result.node.unique_id: str(result.status) for result in results.results}
     build.seconds["dbt build"] = time.perf_counter() - started
     return build

@@ -13,8 +13,8 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-import duckdb
-
+from crossdock.engine import as_warehouse
+from crossdock.publish import WarehouseLike
 from ml.backtest_cadence import BacktestRecord, Cadence, DataShape, backtest_due, model_fingerprint, reuse_note
 from ml.backtest_store import active_shape, last_backtest
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS
@@ -52,7 +52,7 @@ class BacktestDecision:
 
 
 def decide_backtest(
-    conn: duckdb.DuckDBPyConnection,
+    target: WarehouseLike,
     as_of: dt.date,
     training_table: str,
     *,
@@ -63,9 +63,10 @@ def decide_backtest(
     force: bool = False,
 ) -> BacktestDecision:
     """Read what the decision needs from the warehouse (markets, last proof, active series) and decide."""
-    subdivisions = dict(conn.execute("select market_code, holiday_subdivision from reference.markets").fetchall())
-    last = last_backtest(conn)
-    shape = active_shape(conn, training_table, as_of, DEFAULT_INACTIVE_AFTER_DAYS)
+    warehouse = as_warehouse(target)
+    subdivisions = dict(warehouse.rows("select market_code, holiday_subdivision from reference.markets"))
+    last = last_backtest(warehouse)
+    shape = active_shape(warehouse, training_table, as_of, DEFAULT_INACTIVE_AFTER_DAYS)
     fingerprint = model_fingerprint(horizon_days, windows, seed, holiday_subdivisions=subdivisions)
     due, reason = backtest_due(last, as_of, fingerprint, shape, cadence, force=force)
     return BacktestDecision(as_of, windows, fingerprint, shape, subdivisions, last, due, reason, cadence)

@@ -19,10 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import duckdb
-
-from crossdock.publish import STAGING_SCHEMA, declared_frame, record_staging, staged
-from crossdock.warehouse import table_columns, table_exists, transaction
+from crossdock.engine import Warehouse, as_warehouse, first_row
+from crossdock.publish import WarehouseLike, declared_frame, record_staging, staged
 from ml.backtest_cadence import BacktestRecord, DataShape
 
 SCHEMA = "audit"
@@ -63,12 +61,14 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
-def last_backtest(conn: duckdb.DuckDBPyConnection) -> BacktestRecord | None:
+def last_backtest(target: WarehouseLike) -> BacktestRecord | None:
     """The latest backtest that ran and whose result is stored, or None (never ran, or the store was dropped)."""
-    if not all(table_exists(conn, t) for t in (RUNS, ACCURACY, PREDICTIONS)):
+    warehouse = as_warehouse(target)
+    if not all(warehouse.exists(t) for t in (RUNS, ACCURACY, PREDICTIONS)):
         return None
-    columns = table_columns(conn, RUNS)
-    row = conn.execute(
+    columns = warehouse.columns(RUNS)
+    row = first_row(
+        warehouse,
         f"""
         with latest as (
             select * from {RUNS} order by ran_at desc limit 1
@@ -78,8 +78,8 @@ def last_backtest(conn: duckdb.DuckDBPyConnection) -> BacktestRecord | None:
             {"reconciliation" if "reconciliation" in columns else "null::varchar"},
             {"quantile_scales" if "quantile_scales" in columns else "null::varchar"}
         from latest
-        """
-    ).fetchone()
+        """,
+    )
     if row is None:
         return None
     as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at, gate_passed, method, scales = row
@@ -90,20 +90,29 @@ def last_backtest(conn: duckdb.DuckDBPyConnection) -> BacktestRecord | None:
     )
 
 
-def save_backtest(conn: duckdb.DuckDBPyConnection, record: BacktestRecord, reason: str) -> None:
+def _migrate_runs(warehouse: Warehouse) -> None:
+    """Give audit.backtest_runs the columns later releases added: on DuckDB, the one engine those releases wrote."""
+    if warehouse.engine != "duckdb":
+        return
+    for migration in RUNS_MIGRATIONS:
+        warehouse.execute(migration)
+
+
+def save_backtest(target: WarehouseLike, record: BacktestRecord, reason: str) -> None:
     """Keep the backtest this run just staged (plan_next, typed and key-checked by stage_table) with its record.
 
     Copies plan_next.forecast_accuracy / forecast_backtest into the store and
-    adds the record row, in one transaction.
+    adds the record row, in one transaction (on Spark, which has none, the
+    record row is written last, so it never names a result not yet stored).
     """
-    conn.execute(f"create schema if not exists {SCHEMA}")
-    conn.execute(RUNS_DDL)
-    for migration in RUNS_MIGRATIONS:
-        conn.execute(migration)
-    with transaction(conn):
+    warehouse = as_warehouse(target)
+    warehouse.execute(f"create schema if not exists {SCHEMA}")
+    warehouse.execute(RUNS_DDL)
+    _migrate_runs(warehouse)
+    with warehouse.transaction():
         for stored, table in STAGED_AS.items():
-            conn.execute(f"create or replace table {stored} as select * from {staged(table)}")
-        conn.execute(
+            warehouse.create_table_as(stored, f"select * from {staged(table)}")
+        warehouse.execute(
             f"insert into {RUNS} (run_id, as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, reason, "
             "ran_at, gate_passed, reconciliation, quantile_scales) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [record.run_id, record.as_of, record.fingerprint, list(record.shape.markets), record.shape.n_series,
@@ -112,7 +121,7 @@ def save_backtest(conn: duckdb.DuckDBPyConnection, record: BacktestRecord, reaso
         )
 
 
-def stage_last_backtest(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
+def stage_last_backtest(target: WarehouseLike, run_id: str) -> dict[str, int]:
     """Stage the stored result as plan_next.forecast_accuracy / forecast_backtest for `run_id`; rows per table.
 
     Cast to the tables' declared types as `stage_table` does (its key was
@@ -121,28 +130,26 @@ def stage_last_backtest(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[st
     fingerprint (`ml.backtest_cadence.model_fingerprint`) holds the declared
     layout, so such a change runs the backtest instead of reaching here.
     """
+    warehouse = as_warehouse(target)
     rows: dict[str, int] = {}
-    conn.execute(f"create schema if not exists {STAGING_SCHEMA}")
-    with transaction(conn):
+    with warehouse.transaction():
         for stored, table in STAGED_AS.items():
-            columns = conn.execute(f"select * from {stored} limit 0").df()
-            conn.execute(f"create or replace table {staged(table)} as select {declared_frame(table, columns)} from {stored}")
-            rows[table] = conn.execute(f"select count(*) from {staged(table)}").fetchall()[0][0]
+            columns = warehouse.query(f"select * from {stored} limit 0")
+            warehouse.create_table_as(staged(table), f"select {declared_frame(table, columns)} from {stored}")
+            [(rows[table],)] = warehouse.rows(f"select count(*) from {staged(table)}")
     for table in STAGED_AS.values():
-        record_staging(conn, run_id, table)
+        record_staging(warehouse, run_id, table)
     return rows
 
 
-def active_shape(
-    conn: duckdb.DuckDBPyConnection, demand_table: str, as_of: dt.date, inactive_after_days: int
-) -> DataShape:
+def active_shape(target: WarehouseLike, demand_table: str, as_of: dt.date, inactive_after_days: int) -> DataShape:
     """The data shape the forecast would see at `as_of`, in SQL without loading the history.
 
     Active series as `ml.series_selection.active_series` defines them: a sale (units
     sold > 0) on a day from as_of - `inactive_after_days` to as_of.
     """
     since = as_of - dt.timedelta(days=inactive_after_days)
-    markets, n_series = conn.execute(
+    [(markets, n_series)] = as_warehouse(target).rows(
         f"""
         with selling_days as (
             select sku, market from {demand_table}
@@ -154,5 +161,5 @@ def active_shape(
         select coalesce(list(distinct market order by market), []), count(*) from active
         """,
         [since, as_of],
-    ).fetchone()
-    return DataShape(tuple(markets), int(n_series))
+    )
+    return DataShape(tuple(sorted(markets)), int(n_series))  # Spark's collect_list keeps no order

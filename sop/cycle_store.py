@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pandas as pd
 
-from crossdock.publish import declared_frame, record_staging, staged
+from crossdock.engine import Warehouse, as_warehouse
+from crossdock.publish import WarehouseLike, declared_frame, record_staging, staged
 from crossdock.published import published_table
-from crossdock.warehouse import transaction
 
 STORES: dict[str, str] = {"demand_plan": "audit.demand_plan_cycles", "forecast_overrides": "audit.override_cycles"}
 
@@ -29,39 +28,36 @@ def cycle_of(planning_date: dt.date) -> str:
     return f"{planning_date:%Y-%m}"
 
 
-def _create(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+def _create(warehouse: Warehouse, table: str) -> None:
     columns = ", ".join(f'"{name}" {type_}' for name, type_ in published_table(table).schema)
-    conn.execute("create schema if not exists audit")
-    conn.execute(f"create table if not exists {STORES[table]} ({columns})")
+    warehouse.execute("create schema if not exists audit")
+    warehouse.execute(f"create table if not exists {STORES[table]} ({columns})")
 
 
-def save_cycle(conn: duckdb.DuckDBPyConnection, cycle: str, frames: dict[str, pd.DataFrame]) -> None:
+def save_cycle(target: WarehouseLike, cycle: str, frames: dict[str, pd.DataFrame]) -> None:
     """Replace `cycle`'s rows of each store with `frames` (publish table name -> rows), in one transaction."""
+    warehouse = as_warehouse(target)
     for table in frames:
-        _create(conn, table)
-    with transaction(conn):
+        _create(warehouse, table)
+    with warehouse.transaction():
         for table, frame in frames.items():
-            conn.register("_cycle_rows", frame)
-            try:
-                conn.execute(f"delete from {STORES[table]} where cycle = ?", [cycle])
-                conn.execute(f"insert into {STORES[table]} select {declared_frame(table, frame)} from _cycle_rows")
-            finally:
-                conn.unregister("_cycle_rows")
+            warehouse.replace_rows(STORES[table], "cycle = ?", [cycle], frame, declared_frame(table, frame))
 
 
-def stage_cycles(conn: duckdb.DuckDBPyConnection, table: str, run_id: str) -> int:
+def stage_cycles(target: WarehouseLike, table: str, run_id: str) -> int:
     """Stage every stored cycle of `table` for the next publish; returns the row count."""
-    _create(conn, table)
+    warehouse = as_warehouse(target)
+    _create(warehouse, table)
     key = ", ".join(published_table(table).key)
-    conn.execute(f"create schema if not exists {staged(table).split('.')[0]}")
-    conn.execute(f"create or replace table {staged(table)} as select * from {STORES[table]} order by {key}")
-    record_staging(conn, run_id, table)
-    [(rows,)] = conn.execute(f"select count(*) from {staged(table)}").fetchall()
+    warehouse.create_table_as(staged(table), f"select * from {STORES[table]} order by {key}")
+    record_staging(warehouse, run_id, table)
+    [(rows,)] = warehouse.rows(f"select count(*) from {staged(table)}")
     return int(rows)
 
 
-def stored_cycles(conn: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> pd.DataFrame:
+def stored_cycles(target: WarehouseLike, table: str, columns: list[str]) -> pd.DataFrame:
     """`columns` of every stored cycle of `table`."""
-    _create(conn, table)
+    warehouse = as_warehouse(target)
+    _create(warehouse, table)
     names = ", ".join(f'"{c}"' for c in columns)
-    return conn.execute(f"select {names} from {STORES[table]} order by all").df()
+    return warehouse.query(f"select {names} from {STORES[table]} order by all")

@@ -19,7 +19,7 @@ import dagster as dg
 import duckdb
 import pytest
 from dagster_dbt import DbtCliResource
-from dagster_duckdb import DuckDBResource
+from orchestration.lib.retries import WarehouseResource
 from packaging.version import Version
 
 from crossdock.dbt_cli import dbt_executable
@@ -46,7 +46,7 @@ def warehouse(tmp_path):
         conn.execute("create table marts.daily as select range as day from range(5)")
         conn.execute("create table reference.codes as select 'x' as code")
         conn.execute("create view staging.stg as select * from marts.daily")
-    return DuckDBResource(database=str(path))
+    return WarehouseResource(database=str(path))
 
 
 def context():

@@ -5,7 +5,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
-from dagster_duckdb import DuckDBResource
+from orchestration.lib.retries import WarehouseResource
 
 import orchestration.defs.forecast.assets as forecast_assets
 from orchestration.defs.forecast.assets import ACCURACY, forecast_accuracy, model_beats_the_baselines
@@ -55,7 +55,7 @@ def platform(tmp_path, monkeypatch):
         """Materialize the backtest and its gate; the gate's verdict is returned, not required (tests of the cadence)."""
         result = dg.materialize(
             [forecast_accuracy, model_beats_the_baselines],
-            resources={"warehouse": DuckDBResource(database=str(path)), "merchant_config": MerchantConfigFile(path=str(config))},
+            resources={"warehouse": WarehouseResource(database=str(path)), "merchant_config": MerchantConfigFile(path=str(config))},
             run_config={"ops": {"forecast_accuracy": {"config": {**SMALL, **config_values}}}},
             raise_on_error=False,
         )

@@ -8,7 +8,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 import yaml
-from dagster_duckdb import DuckDBResource
+from orchestration.lib.retries import WarehouseResource
 
 from crossdock.plan_labels import AS_PLANNED, EXPEDITE
 from crossdock.published import PUBLISH_MODELS_DIR, published_table
@@ -60,7 +60,7 @@ def _warehouse(path, as_of: dt.date = AS_OF, previous_landed: float | None = Non
 
 def _materialize(path, tmp_path) -> dict:
     result = dg.materialize([plan_exceptions], resources={
-        "warehouse": DuckDBResource(database=str(path)),
+        "warehouse": WarehouseResource(database=str(path)),
         "merchant_config": MerchantConfigFile(path=str(tmp_path / "crossdock.yaml")),  # no file: the defaults
     })
     assert result.success

@@ -6,7 +6,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from dagster_duckdb import DuckDBResource
+from orchestration.lib.retries import WarehouseResource
 
 from orchestration.defs.forecast.assets import ACCURACY, FORECAST, model_beats_the_28_day_mean, model_beats_the_baselines
 from orchestration.defs.forecast.checks import forecast_quality_gate
@@ -16,7 +16,7 @@ AS_OF = pd.Timestamp("2026-10-30")
 H = 7
 
 
-def _warehouse(tmp_path, **tables: pd.DataFrame) -> DuckDBResource:
+def _warehouse(tmp_path, **tables: pd.DataFrame) -> WarehouseResource:
     path = tmp_path / "w.duckdb"
     with duckdb.connect(str(path)) as conn:
         for name, frame in tables.items():
@@ -25,7 +25,7 @@ def _warehouse(tmp_path, **tables: pd.DataFrame) -> DuckDBResource:
             conn.register("f", frame)
             conn.execute(f"create table {schema}.{table} as select * from f")
             conn.unregister("f")
-    return DuckDBResource(database=str(path))
+    return WarehouseResource(database=str(path))
 
 
 def _accuracy(weekly_wape: float, rmsse: float = 0.8, drop: str | None = None) -> pd.DataFrame:

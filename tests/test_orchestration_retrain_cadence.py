@@ -4,7 +4,7 @@ import json
 
 import dagster as dg
 import pytest
-from dagster_duckdb import DuckDBResource
+from orchestration.lib.retries import WarehouseResource
 
 from ml.hierarchy import METHODS
 from orchestration.defs.forecast.assets import FORECAST, TOTALS, demand_forecast, forecast_accuracy
@@ -22,7 +22,7 @@ def test_the_next_planning_day_reuses_the_model_and_a_forced_run_retrains(tmp_pa
     path, models = tmp_path / "w.duckdb", tmp_path / "models"
     _warehouse(path, AS_OF)
     resources = {
-        "warehouse": DuckDBResource(database=str(path)),
+        "warehouse": WarehouseResource(database=str(path)),
         "merchant_config": MerchantConfigFile(path=str(tmp_path / "crossdock.yaml")),  # no file: the defaults
         "artifacts": ArtifactFolders(exports=str(tmp_path / "exports"), models=str(models)),
     }
@@ -61,7 +61,7 @@ def _backtest_and_forecast(tmp_path) -> tuple:
     path = tmp_path / "w.duckdb"
     _warehouse(path, AS_OF)
     resources = {
-        "warehouse": DuckDBResource(database=str(path)),
+        "warehouse": WarehouseResource(database=str(path)),
         "merchant_config": MerchantConfigFile(path=str(tmp_path / "crossdock.yaml")),
         "artifacts": ArtifactFolders(exports=str(tmp_path / "exports"), models=str(tmp_path / "models")),
     }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dagster as dg
 import duckdb
-from dagster_duckdb import DuckDBResource
+from orchestration.lib.retries import WarehouseResource
 
 from orchestration.defs.automation.failures import run_failures_to_audit
 
@@ -38,7 +38,7 @@ def evaluate(instance, result, database: str) -> None:
         dagster_instance=instance,
         dagster_run=result.dagster_run,
         dagster_event=result.get_run_failure_event(),
-        resources={"warehouse": DuckDBResource(database=database)},
+        resources={"warehouse": WarehouseResource(database=database)},
     ).for_run_failure()
     run_failures_to_audit(context)
 

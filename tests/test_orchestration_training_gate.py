@@ -6,7 +6,7 @@ import gc
 import duckdb
 import pandas as pd
 import pytest
-from dagster_duckdb import DuckDBResource
+from orchestration.lib.retries import WarehouseResource
 
 from expectations.thresholds import GateThresholds
 from orchestration.defs.forecast.checks import gate_thresholds, training_data_quality_gate
@@ -53,7 +53,7 @@ def _warehouse(tmp_path, demand: pd.DataFrame, markets: list[str], gates: pd.Dat
             conn.register("f", frame)
             conn.execute(f"create table {name} as select * from f")
             conn.unregister("f")
-    return DuckDBResource(database=str(path))
+    return WarehouseResource(database=str(path))
 
 
 def test_declared_market_without_orders_passes_with_default_thresholds(tmp_path):

@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
-from dagster_duckdb import DuckDBResource
+from orchestration.lib.retries import WarehouseResource
 
 from crossdock.publish import stage_table
 from crossdock.published import published_table
@@ -218,7 +218,7 @@ def _warehouse(path) -> None:
 def test_the_asset_stages_the_view_with_its_declared_types(tmp_path):
     path = tmp_path / "w.duckdb"
     _warehouse(path)
-    result = dg.materialize([sop_monthly], resources={"warehouse": DuckDBResource(database=str(path))})
+    result = dg.materialize([sop_monthly], resources={"warehouse": WarehouseResource(database=str(path))})
     assert result.success
     [event] = result.asset_materializations_for_node("publish__sop_monthly")
     metadata = {k: v.value for k, v in event.metadata.items()}

@@ -5,7 +5,12 @@ translator keys them so); the domains read their inputs by these keys without
 importing the dbt assets.
 """
 
+import datetime as dt
+
 import dagster as dg
+
+from crossdock.engine import as_warehouse
+from crossdock.publish import WarehouseLike
 
 
 def model_key(schema: str, name: str) -> dg.AssetKey:
@@ -15,7 +20,7 @@ def model_key(schema: str, name: str) -> dg.AssetKey:
 PLANNING_CALENDAR = model_key("intermediate", "int_planning_calendar")
 
 
-def planning_date(conn):
-    """The run's planning date (a datetime.date): the last day of intermediate.int_planning_calendar."""
-    [(as_of,)] = conn.execute(f"select max(calendar_date) from {'.'.join(PLANNING_CALENDAR.path)}").fetchall()
+def planning_date(target: WarehouseLike) -> dt.date | None:
+    """The run's planning date: the last day of intermediate.int_planning_calendar (None while it is empty)."""
+    [(as_of,)] = as_warehouse(target).rows(f"select max(calendar_date) from {'.'.join(PLANNING_CALENDAR.path)}")
     return as_of

@@ -27,11 +27,8 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
-
 from crossdock.merchant_config import ForecastSettings
 from crossdock.publish import stage_table, staged
-from crossdock.warehouse import read_sql
 from ml.backtest import GATE_BASELINES, GATE_METRICS, MODEL, NAIVE, WATCHED_BASELINES, GateVerdict, backtest, gate_verdict
 from ml.backtest_cadence import BacktestRecord, Cadence
 from ml.backtest_run import BacktestDecision, decide_backtest, proven
@@ -45,6 +42,7 @@ from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import PLANNING_CALENDAR, model_key, planning_date
 from orchestration.lib.gate_checks import blocking_gate, gate_result, warning_check, warning_result
 from orchestration.lib.resources import WAREHOUSE_POOL, ArtifactFolders, MerchantConfigFile
+from orchestration.lib.retries import WarehouseResource
 
 TRAINING_DATA = model_key("marts", "fct_daily_demand")
 MARKETS = model_key("reference", "markets")  # each market's holiday subdivision, for the calendar features
@@ -69,12 +67,12 @@ class ForecastConfig(dg.Config):
     force_retrain: bool = False  # train the forecast's model even when the last saved one still holds (ml/retrain_cadence.py)
 
 
-def load_training_data(warehouse: DuckDBResource) -> tuple[pd.DataFrame, dt.date, dict[str, str | None]]:
+def load_training_data(warehouse: WarehouseResource) -> tuple[pd.DataFrame, dt.date, dict[str, str | None]]:
     """The demand history, the planning date (the forecast's origin) and each market's holiday subdivision."""
-    with warehouse.get_connection() as conn:
-        history = read_sql(conn, f"select * from {'.'.join(TRAINING_DATA.path)} order by sku, market, demand_date")
-        as_of = planning_date(conn)
-        subdivisions = dict(conn.execute("select market_code, holiday_subdivision from reference.markets").fetchall())
+    with warehouse.open() as tables:
+        history = tables.query(f"select * from {'.'.join(TRAINING_DATA.path)} order by sku, market, demand_date")
+        as_of = planning_date(tables)
+        subdivisions = dict(tables.rows("select market_code, holiday_subdivision from reference.markets"))
     if history.empty or as_of is None:
         raise dg.Failure(description="marts.fct_daily_demand is empty: ingest some orders first (landing/orders/).")
     history["demand_date"] = pd.to_datetime(history["demand_date"])
@@ -188,7 +186,7 @@ def _accuracy_metadata(metrics: pd.DataFrame) -> dict[str, object]:
 
 
 def run_backtest(
-    context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource, decision: BacktestDecision
+    context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource, decision: BacktestDecision
 ) -> tuple[BacktestRecord, dict[str, int], dict[str, object]]:
     """Run the backtest, stage and store it (ml/backtest_store.py); its record, rows staged and the windows' detail."""
     history, as_of, subdivisions = load_training_data(warehouse)
@@ -203,12 +201,12 @@ def run_backtest(
     record = proven(decision.fresh_record(context.run_id), time.perf_counter() - t0,
                     float(overall.loc[MODEL, "weekly_wape"]), float(overall.loc[NAIVE, "weekly_wape"]), gate_verdict(overall).passed)
     record = dataclasses.replace(record, reconciliation=choice.method, quantile_scales=result.quantile_scales)
-    with warehouse.get_connection() as conn:  # staged typed and checked first, then kept with its record
+    with warehouse.open() as tables:  # staged typed and checked first, then kept with its record
         rows = {
-            "forecast_accuracy": stage_table(conn, "forecast_accuracy", result.metrics.assign(as_of=as_of), context.run_id),
-            "forecast_backtest": stage_table(conn, "forecast_backtest", result.predictions.assign(as_of=as_of), context.run_id),
+            "forecast_accuracy": stage_table(tables, "forecast_accuracy", result.metrics.assign(as_of=as_of), context.run_id),
+            "forecast_backtest": stage_table(tables, "forecast_backtest", result.predictions.assign(as_of=as_of), context.run_id),
         }
-        save_backtest(conn, record, decision.reason)
+        save_backtest(tables, record, decision.reason)
     context.log.info("backtest weekly WAPE: " + ", ".join(f"{m} {overall.loc[m, 'weekly_wape']:.3f}" for m in overall.index))
     windows = result.windows.assign(origin=result.windows["origin"].dt.date.astype(str))
     detail = windows[["window", "origin", "n_series", "training_rows", "model_version"]
@@ -241,15 +239,15 @@ def run_backtest(
     pool=WAREHOUSE_POOL,
 )
 def forecast_accuracy(
-    context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBResource, merchant_config: MerchantConfigFile
+    context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource, merchant_config: MerchantConfigFile
 ):
     settings = _forecast_settings(merchant_config)
-    with warehouse.get_connection() as conn:
-        as_of = planning_date(conn)
+    with warehouse.open() as tables:
+        as_of = planning_date(tables)
         if as_of is None:
             raise dg.Failure(description="marts.fct_daily_demand is empty: ingest some orders first (landing/orders/).")
         decision = decide_backtest(
-            conn, pd.Timestamp(as_of).date(), ".".join(TRAINING_DATA.path), horizon_days=config.horizon_days,
+            tables, pd.Timestamp(as_of).date(), ".".join(TRAINING_DATA.path), horizon_days=config.horizon_days,
             windows=config.backtest_windows or settings.backtest_windows, seed=config.seed,
             cadence=_cadence(settings), force=config.force_backtest,
         )
@@ -258,11 +256,11 @@ def forecast_accuracy(
         note = f"backtest run on {decision.as_of} ({proof.seconds:.0f}s): {decision.reason}"
     else:
         proof, extra, note = decision.last, {}, decision.reuse_note()
-        with warehouse.get_connection() as conn:  # this run's staging, like a fresh result
-            rows = stage_last_backtest(conn, context.run_id)
+        with warehouse.open() as tables:  # this run's staging, like a fresh result
+            rows = stage_last_backtest(tables, context.run_id)
     context.log.info(note)
-    with warehouse.get_connection() as conn:
-        metrics = read_sql(conn, f"select * from {staged('forecast_accuracy')}")
+    with warehouse.open() as tables:
+        metrics = tables.query(f"select * from {staged('forecast_accuracy')}")
     common = {
         "as_of": str(decision.as_of),
         "proven_on": str(proof.as_of),
@@ -295,7 +293,7 @@ def forecast_accuracy(
     "forecast or reaches the plans. RMSSE and daily p50 WAPE are in the metadata, not gated. Reads the run's "
     "backtest result, fresh or reused, and names the planning date it was proven on.",
 )
-def model_beats_the_baselines(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+def model_beats_the_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     overall, proven_on = _overall_backtest(warehouse)
     verdict = gate_verdict(overall)
     return gate_result(verdict.passed, f"backtest of {proven_on}: {verdict.summary()}", _verdict_metadata(overall, proven_on, verdict))
@@ -307,16 +305,16 @@ def model_beats_the_baselines(warehouse: DuckDBResource) -> dg.AssetCheckResult:
     description=f"Warns when the model's overall weekly WAPE is not below {', '.join(WATCHED_BASELINES)}'s (the mean "
     "of the last 28 days, every day). Not blocking yet: ml/backtest.py WATCHED_BASELINES says why.",
 )
-def model_beats_the_28_day_mean(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+def model_beats_the_28_day_mean(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     overall, proven_on = _overall_backtest(warehouse)
     verdict = gate_verdict(overall, WATCHED_BASELINES)
     return warning_result(verdict.passed, f"backtest of {proven_on}: {verdict.summary()}", _verdict_metadata(overall, proven_on, verdict))
 
 
-def _overall_backtest(warehouse: DuckDBResource) -> tuple[pd.DataFrame, dt.date]:
+def _overall_backtest(warehouse: WarehouseResource) -> tuple[pd.DataFrame, dt.date]:
     """The run's staged backtest, overall rows by model, and the planning date it was proven on."""
-    with warehouse.get_connection() as conn:
-        overall = read_sql(conn, f"select * from {staged('forecast_accuracy')} where scope = 'overall'").set_index("model")
+    with warehouse.open() as tables:
+        overall = tables.query(f"select * from {staged('forecast_accuracy')} where scope = 'overall'").set_index("model")
     return overall, pd.Timestamp(overall["as_of"].max()).date()
 
 
@@ -359,7 +357,7 @@ def _verdict_metadata(overall: pd.DataFrame, proven_on: dt.date, verdict: GateVe
 def demand_forecast(
     context: dg.AssetExecutionContext,
     config: ForecastConfig,
-    warehouse: DuckDBResource,
+    warehouse: WarehouseResource,
     artifacts: ArtifactFolders,
     merchant_config: MerchantConfigFile,
 ):
@@ -373,21 +371,21 @@ def demand_forecast(
     context.log.info(decision.note())
     if result.bulk.days:  # ml/bulk_orders.py: one-off orders no daily forecast can place
         context.log.warning(result.bulk.describe())
-    with warehouse.get_connection() as conn:
-        last = last_backtest(conn)
+    with warehouse.open() as tables:
+        last = last_backtest(tables)
     forecast, levels, method = _coherent(context, result.forecast, history, as_of, last)
     scales = (last.quantile_scales if last else None) or {}  # ml/calibration.py: the band per demand class
     frame = calibrate_forecast(forecast, history, as_of, scales).assign(
         as_of=pd.Timestamp(as_of), model_version=result.model_version
     )
     totals = _totals_frame(levels, method, result.model_version, as_of)
-    with warehouse.get_connection() as conn:
-        metrics = read_sql(conn, f"select * from {staged('forecast_accuracy')}")
-        last_window = read_sql(
-            conn, f'select * from {staged("forecast_backtest")} where "window" = (select min("window") from {staged("forecast_backtest")})'
+    with warehouse.open() as tables:
+        metrics = tables.query(f"select * from {staged('forecast_accuracy')}")
+        last_window = tables.query(
+            f'select * from {staged("forecast_backtest")} where "window" = (select min("window") from {staged("forecast_backtest")})'
         )
-        rows = stage_table(conn, "demand_forecast", frame, context.run_id)
-        total_rows = stage_table(conn, "forecast_totals", totals, context.run_id)
+        rows = stage_table(tables, "demand_forecast", frame, context.run_id)
+        total_rows = stage_table(tables, "forecast_totals", totals, context.run_id)
     # a reused model is already saved (with the backtest metrics it was first published with)
     model_folder = save_model(result, Path(artifacts.models), metrics) if decision.retrain else decision.last.folder
     pngs = market_forecast_pngs(history, frame, backtest_predictions=last_window)

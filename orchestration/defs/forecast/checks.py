@@ -17,15 +17,14 @@ only builds the definitions never validate anything.
 from typing import TYPE_CHECKING
 
 import dagster as dg
-import duckdb
-from dagster_duckdb import DuckDBResource
 
-from crossdock.publish import staged
-from crossdock.warehouse import read_sql
+from crossdock.engine import as_warehouse
+from crossdock.publish import WarehouseLike, staged
 from expectations.thresholds import GateThresholds
 from ml.series_selection import active_series
 from orchestration.defs.forecast.assets import FORECAST, TRAINING_DATA
 from orchestration.lib.gate_checks import blocking_gate, gate_result
+from orchestration.lib.retries import WarehouseResource
 
 if TYPE_CHECKING:
     from expectations.gx_runner import GateResult
@@ -47,20 +46,16 @@ def _check_result(result: "GateResult", **extra: dg.MetadataValue) -> dg.AssetCh
     return gate_result(result.passed, result.message, metadata)
 
 
-def gate_thresholds(conn: duckdb.DuckDBPyConnection) -> GateThresholds:
+def gate_thresholds(target: WarehouseLike) -> GateThresholds:
     """The training-data gate's thresholds: `config.gates` (one row, a column per
     GateThresholds field, null = default) when the merchant config wrote it, else the defaults.
 
     Raises ValueError on an unknown column, more than one row or an out-of-range value.
     """
-    schema, table = GATES_TABLE.split(".")
-    exists = conn.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()[0]
-    if not exists:
+    warehouse = as_warehouse(target)
+    if not warehouse.exists(GATES_TABLE):
         return GateThresholds()
-    rows = read_sql(conn, f"select * from {GATES_TABLE}").to_dict("records")
+    rows = warehouse.query(f"select * from {GATES_TABLE}").to_dict("records")
     return GateThresholds.from_rows(rows, source=GATES_TABLE)
 
 
@@ -72,13 +67,13 @@ def gate_thresholds(conn: duckdb.DuckDBPyConnection) -> GateThresholds:
     "orders, returns above sales on few selling days. Thresholds from config.gates when present. "
     "Blocks the forecast on failure.",
 )
-def training_data_quality_gate(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+def training_data_quality_gate(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     from expectations.gate import validate_training_data
 
-    with warehouse.get_connection() as conn:
-        training = read_sql(conn, "select * from marts.fct_daily_demand")
-        markets = [r for (r,) in conn.execute("select market_code from reference.markets order by 1").fetchall()]
-        thresholds = gate_thresholds(conn)
+    with warehouse.open() as tables:
+        training = tables.query("select * from marts.fct_daily_demand")
+        markets = [r for (r,) in tables.rows("select market_code from reference.markets order by 1")]
+        thresholds = gate_thresholds(tables)
     result = validate_training_data(training, expected_markets=markets, thresholds=thresholds)
     return _check_result(
         result,
@@ -93,12 +88,12 @@ def training_data_quality_gate(warehouse: DuckDBResource) -> dg.AssetCheckResult
     description="Great Expectations suites on the published forecast: non-negative, p10 <= p50 <= p90, one model "
     "version, every active SKU x market present with every day of the horizon. Blocks the inventory plan on failure.",
 )
-def forecast_quality_gate(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+def forecast_quality_gate(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     from expectations.forecast_gate import validate_forecast
 
-    with warehouse.get_connection() as conn:
-        forecast = read_sql(conn, f"select * from {staged('demand_forecast')}")  # this run's, before it is published
-        history = read_sql(conn, "select sku, market, category, demand_date, units_sold from marts.fct_daily_demand")
+    with warehouse.open() as tables:
+        forecast = tables.query(f"select * from {staged('demand_forecast')}")  # this run's, before it is published
+        history = tables.query("select sku, market, category, demand_date, units_sold from marts.fct_daily_demand")
     as_of = forecast["as_of"].max() if not forecast.empty else history["demand_date"].max()
     expected = active_series(history, as_of)
     horizon = int(forecast["horizon"].max()) if not forecast.empty else 0

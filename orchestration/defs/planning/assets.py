@@ -9,14 +9,14 @@ composed is planning's (planning/run.py); this module only wires it.
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
+from crossdock.engine import Warehouse
 from crossdock.settings import PROJECT_ROOT
 from crossdock.publish import stage_table, staged
-from crossdock.warehouse import read_sql
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key
 from orchestration.lib.resources import WAREHOUSE_POOL
+from orchestration.lib.retries import WarehouseResource
 from planning.inputs import PlanSources
 from planning.plan_outputs import PlanOutputs
 from planning.policy import PlanningPolicy
@@ -30,7 +30,7 @@ CLASSES = dg.AssetKey(["publish", "service_classes"])
 TRANSFERS = dg.AssetKey(["publish", "transfer_recommendations"])
 
 
-def read_plan_sources(conn) -> PlanSources:
+def read_plan_sources(warehouse: Warehouse) -> PlanSources:
     """The warehouse tables the plan (and its scenarios) start from.
 
     The run's own forecast and customs risk (plan_next, not yet published); every
@@ -57,7 +57,7 @@ def read_plan_sources(conn) -> PlanSources:
         "customs_risk": "select origin_node, origin_country, destination_country, hs_chapter, conservative_added_days, "
         f"lane_conservative_added_days from {staged('customs_risk')}",
     }
-    return PlanSources(**{name: read_sql(conn, f"{sql} order by all") for name, sql in queries.items()})
+    return PlanSources(**{name: warehouse.query(f"{sql} order by all") for name, sql in queries.items()})
 
 
 class InventoryPlanConfig(dg.Config):
@@ -137,13 +137,13 @@ SPEC_SETTINGS = dict(group_name="plans", kinds={"python", "duckdb"}, owners=["te
     ],
     pool=WAREHOUSE_POOL,
 )
-def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanConfig, warehouse: DuckDBResource):
-    with warehouse.get_connection() as conn:
-        sources = read_plan_sources(conn)
+def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanConfig, warehouse: WarehouseResource):
+    with warehouse.open() as tables:
+        sources = read_plan_sources(tables)
     outputs = build_plan(sources, config.policy(), config.service_levels(), config.seed)
     _log_left_out(context, outputs)
-    with warehouse.get_connection() as conn:
-        rows = {name: stage_table(conn, name, frame, context.run_id) for name, frame in outputs.tables().items()}
+    with warehouse.open() as tables:
+        rows = {name: stage_table(tables, name, frame, context.run_id) for name, frame in outputs.tables().items()}
     context.log.info(f"inventory plan: {rows['inventory_plan']} SKU x node rows; actions {dict(outputs.plan['action'].value_counts())}")
     for key, table in TABLES.items():
         yield dg.MaterializeResult(asset_key=key, metadata={"dagster/row_count": rows[table], **REPORTS[table](outputs)})

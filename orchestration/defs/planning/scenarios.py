@@ -2,14 +2,13 @@
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from crossdock.publish import stage_table, staged
-from crossdock.warehouse import read_sql
 from orchestration.defs.planning.assets import CLASSES, INPUTS, PLAN, read_plan_sources
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key
 from orchestration.lib.resources import WAREHOUSE_POOL
+from orchestration.lib.retries import WarehouseResource
 from planning.run import scenario_inputs
 from planning.scenarios import ContingencyCosts, Scenario, default_scenarios, scenario_impact
 
@@ -38,16 +37,15 @@ class ScenarioConfig(dg.Config):
     "HS chapter included) with the options weighed; first, the plan's own rows that run out before a purchase "
     "placed today could land ('as planned'), their fix priced the same way.",
 )
-def scenario_impact_table(context: dg.AssetExecutionContext, config: ScenarioConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
-    with warehouse.get_connection() as conn:
-        sources = read_plan_sources(conn)
-        alternatives = read_sql(
-            conn, "select sku, supplier_id, unit_cost_eur, quoted_lead_time_days, is_primary "
+def scenario_impact_table(context: dg.AssetExecutionContext, config: ScenarioConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.open() as tables:
+        sources = read_plan_sources(tables)
+        alternatives = tables.query(
+            "select sku, supplier_id, unit_cost_eur, quoted_lead_time_days, is_primary "
             f"from {staged('supplier_risk')} order by all",
         )
         # the classes the plan was built with (its service_levels_file included), not a re-classification
-        classes = read_sql(
-            conn,
+        classes = tables.query(
             "select sku, market, annual_units, annual_revenue_eur, abc, pattern, target_service_level, ss_method "
             f"from {staged('service_classes')} order by all",
         )
@@ -55,8 +53,8 @@ def scenario_impact_table(context: dg.AssetExecutionContext, config: ScenarioCon
     scenarios = default_scenarios(plan_inputs, config.supplier_out_weeks, config.lane_delay_days, config.demand_uplift)
     costs = ContingencyCosts(expedite_eur_per_kg=config.expedite_eur_per_kg, transfer_eur_per_kg=config.reroute_eur_per_kg)
     impact = scenario_impact(plan_inputs, scenarios, costs)
-    with warehouse.get_connection() as conn:
-        rows = stage_table(conn, "scenario_impact", impact.assign(as_of=pd.Timestamp(plan_inputs.as_of)), context.run_id)
+    with warehouse.open() as tables:
+        rows = stage_table(tables, "scenario_impact", impact.assign(as_of=pd.Timestamp(plan_inputs.as_of)), context.run_id)
     context.log.info(f"scenario impact: {rows} SKU x node rows over {len(scenarios)} scenarios")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, **_report(impact, scenarios)})
 

@@ -10,14 +10,14 @@ reads the current cycle's consensus from it.
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
+from crossdock.engine import Warehouse
 from crossdock.publish import stage_table, staged
-from crossdock.warehouse import read_sql
 from orchestration.defs.sop import SOP_ASSET_SETTINGS
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key
 from orchestration.lib.resources import WAREHOUSE_POOL
+from orchestration.lib.retries import WarehouseResource
 from sop.cycle import CycleFrames, build_cycle
 from sop.cycle_store import save_cycle, stage_cycles, stored_cycles
 from sop.overrides import APPLIED, EXPIRED, WITHDRAWN
@@ -35,24 +35,24 @@ INPUTS = [
 SPEC_SETTINGS = dict(**SOP_ASSET_SETTINGS, deps=INPUTS)
 
 
-def _read(conn) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    forecast = read_sql(conn, "select sku, market, category, forecast_date, p10, p50, p90, mean, as_of "
+def _read(tables: Warehouse) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    forecast = tables.query("select sku, market, category, forecast_date, p10, p50, p90, mean, as_of "
                               f"from {staged('demand_forecast')} order by sku, market, forecast_date")
-    revisions = read_sql(conn, "select * from intermediate.int_forecast_overrides_known order by override_id, entered_at_utc")
-    history = read_sql(conn, "select sku, market, demand_date, units_sold from marts.fct_daily_demand "
-                             f"where demand_date > (select max(as_of) - 7 from {staged('demand_forecast')}) order by all")
-    catalogue = read_sql(conn, "select sku, category from marts.dim_sku order by sku")
+    revisions = tables.query("select * from intermediate.int_forecast_overrides_known order by override_id, entered_at_utc")
+    history = tables.query("select sku, market, demand_date, units_sold from marts.fct_daily_demand "
+                           f"where demand_date > (select max(as_of) - 7 from {staged('demand_forecast')}) order by all")
+    catalogue = tables.query("select sku, category from marts.dim_sku order by sku")
     return forecast, revisions, history, catalogue
 
 
-def _score(conn, cycle: CycleFrames, run_id: str) -> pd.DataFrame:
+def _score(tables: Warehouse, cycle: CycleFrames, run_id: str) -> pd.DataFrame:
     """Every stored cycle's stages against the actuals up to this cycle's planning date, staged."""
-    plans = stored_cycles(conn, "demand_plan", list(PLAN_COLUMNS))
-    overrides = stored_cycles(conn, "forecast_overrides", list(OVERRIDE_COLUMNS))
-    actuals = read_sql(conn, "select sku, market, demand_date, units_sold from marts.fct_daily_demand "
-                             "where demand_date > (select min(planning_date) from audit.demand_plan_cycles) order by all")
+    plans = stored_cycles(tables, "demand_plan", list(PLAN_COLUMNS))
+    overrides = stored_cycles(tables, "forecast_overrides", list(OVERRIDE_COLUMNS))
+    actuals = tables.query("select sku, market, demand_date, units_sold from marts.fct_daily_demand "
+                           "where demand_date > (select min(planning_date) from audit.demand_plan_cycles) order by all")
     scores = value_added(plans, overrides, actuals, cycle.planning_date)
-    stage_table(conn, "forecast_value_added", scores, run_id)
+    stage_table(tables, "forecast_value_added", scores, run_id)
     return scores
 
 
@@ -75,18 +75,18 @@ def _score(conn, cycle: CycleFrames, run_id: str) -> pd.DataFrame:
     ],
     pool=WAREHOUSE_POOL,
 )
-def consensus_demand_plan(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
-    with warehouse.get_connection() as conn:
-        forecast, revisions, history, catalogue = _read(conn)
+def consensus_demand_plan(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    with warehouse.open() as tables:
+        forecast, revisions, history, catalogue = _read(tables)
     cycle = build_cycle(forecast, revisions, history, catalogue)
     not_applied = cycle.overrides[cycle.overrides["status"] != APPLIED]
     for row in not_applied.itertuples():  # withdrawn or expired is the planner's choice; the others need a fix
         log = context.log.info if row.status in (WITHDRAWN, EXPIRED) else context.log.warning
         log(f"override {row.override_id} ({row.author}) not applied in cycle {cycle.cycle}: {row.status}")
-    with warehouse.get_connection() as conn:
-        save_cycle(conn, cycle.cycle, {"demand_plan": cycle.plan, "forecast_overrides": cycle.overrides})
-        rows = {table: stage_cycles(conn, table, context.run_id) for table in ("demand_plan", "forecast_overrides")}
-        scores = _score(conn, cycle, context.run_id)
+    with warehouse.open() as tables:
+        save_cycle(tables, cycle.cycle, {"demand_plan": cycle.plan, "forecast_overrides": cycle.overrides})
+        rows = {table: stage_cycles(tables, table, context.run_id) for table in ("demand_plan", "forecast_overrides")}
+        scores = _score(tables, cycle, context.run_id)
     context.log.info(f"cycle {cycle.cycle}: {cycle.applied} of {len(cycle.overrides)} overrides applied, "
                      f"{cycle.units_moved:+,.0f} units against the statistical forecast")
     yield dg.MaterializeResult(asset_key=DEMAND_PLAN, metadata={

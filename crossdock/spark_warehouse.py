@@ -1,0 +1,132 @@
+"""The Warehouse of crossdock/engine.py on a Spark session: the Python steps' tables on Spark.
+
+The steps write DuckDB's dialect; each statement is translated to Spark SQL by
+sqlglot (`read="duckdb", write="spark"`): `"window"` becomes a backticked
+name, `x::date` a cast, `varchar` Spark's `string`, `timestamp` Spark's
+`timestamp_ntz` (DuckDB's timestamps carry no zone either), and an ascending
+`order by` gains the `nulls last` DuckDB means by it.
+
+What a translation cannot give is done here:
+- Spark's file tables cannot be replaced by `create or replace table ... as`,
+  so a table is dropped and created again (a reader between the two finds no
+  table; a step never reads a table it replaces); nor can rows be deleted
+  from them, so replacing some rows writes the table anew beside the old one
+  (the rows kept and the new ones) and swaps the two by name;
+- they have no transactions, so `transaction()` runs the block's statements
+  as they come: a failure half-way leaves what was written (docs/spark.md);
+- a pandas frame reaches Spark as a Parquet file DuckDB writes, so a column
+  is typed as on the DuckDB path (pandas' all-null text columns) and a large
+  frame never has to fit the driver's heap whole; nanosecond timestamps go
+  as microseconds, the finest Spark reads;
+- a result comes back through Arrow and DuckDB's own conversion to pandas, so
+  a step gets the same dtypes from either engine.
+"""
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pandas as pd
+import sqlglot
+
+from crossdock.spark import quoted, spark_home
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyspark.sql import DataFrame, SparkSession
+
+
+@lru_cache(maxsize=512)
+def spark_sql(sql: str) -> str:
+    """One DuckDB-dialect statement in Spark's dialect."""
+    [statement] = sqlglot.transpile(sql, read="duckdb", write="spark")
+    return statement
+
+
+def _qualified(table: str) -> str:
+    return ".".join(quoted(part) for part in table.split("."))
+
+
+def _microseconds(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with nanosecond timestamps as microseconds: Spark reads no Parquet timestamp finer than that."""
+    finer = {name: str(dtype).replace("[ns", "[us") for name, dtype in frame.dtypes.items()
+             if str(dtype).startswith("datetime64[ns")}
+    return frame.astype(finer) if finer else frame
+
+
+class SparkWarehouse:
+    """A Warehouse on a Spark session (crossdock.spark.spark_session for the local one dbt's `spark` target uses)."""
+
+    engine = "spark"
+
+    def __init__(self, session: SparkSession, staging: Path | None = None):
+        self.session = session
+        self.staging = staging or spark_home() / "frames"  # where frames wait as Parquet until Spark has read them
+
+    def _run(self, sql: str, params: Sequence[object]) -> DataFrame:
+        return self.session.sql(spark_sql(sql), args=list(params) or None)
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        return duckdb.from_arrow(self._run(sql, params).toArrow()).df()
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        return [tuple(row) for row in self._run(sql, params).collect()]
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> None:
+        self._run(sql, params)
+
+    def create_table_as(self, table: str, select: str) -> None:
+        self.session.sql(f"create database if not exists {quoted(table.split('.')[0])}")
+        self.session.sql(f"drop table if exists {_qualified(table)}")
+        self.session.sql(f"create table {_qualified(table)} using parquet as {spark_sql(select)}")
+
+    @contextmanager
+    def _frame_view(self, frame: pd.DataFrame) -> Iterator[str]:
+        """`frame` as a temporary view of this session, by its name, until the block ends."""
+        name = f"_frame_{uuid.uuid4().hex}"
+        folder = self.staging / name
+        folder.mkdir(parents=True)
+        try:
+            local = duckdb.connect()
+            local.register("frame", _microseconds(frame))
+            local.execute(f"copy (select * from frame) to '{folder / 'part.parquet'}' (format parquet)")
+            local.close()
+            self.session.read.parquet(str(folder)).createOrReplaceTempView(name)
+            try:
+                yield name
+            finally:
+                self.session.catalog.dropTempView(name)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def write_frame(self, table: str, frame: pd.DataFrame, select_list: str = "*") -> int:
+        with self._frame_view(frame) as view:
+            self.create_table_as(table, f"select {select_list} from {view}")
+        return len(frame)
+
+    def replace_rows(self, table: str, where: str, params: Sequence[object], frame: pd.DataFrame,
+                     select_list: str = "*") -> int:
+        replacing = f"{table}__replacing"
+        with self._frame_view(frame) as view:
+            kept = self._run(f"select * from {table} where not coalesce(({where}), false)", params)  # as delete keeps nulls
+            kept.unionByName(self.session.sql(spark_sql(f"select {select_list} from {view}"))).write.mode(
+                "overwrite").format("parquet").saveAsTable(_qualified(replacing))
+        self.session.sql(f"drop table {_qualified(table)}")
+        self.session.sql(f"alter table {_qualified(replacing)} rename to {_qualified(table)}")
+        return len(frame)
+
+    def exists(self, table: str) -> bool:
+        return self.session.catalog.tableExists(table)
+
+    def columns(self, table: str) -> set[str]:
+        if not self.exists(table):
+            return set()
+        return {column.name for column in self.session.catalog.listColumns(table)}
+
+    def transaction(self) -> AbstractContextManager[object]:
+        return nullcontext(self)

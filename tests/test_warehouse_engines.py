@@ -1,0 +1,157 @@
+"""The warehouse interface (crossdock/engine.py) means the same on DuckDB and on Spark (issue 18, item 2).
+
+Every test runs against both implementations: DuckDB on a temporary file, and
+Spark on a local session under a temporary CROSSDOCK_SPARK_HOME (one session
+for the module: Spark allows one per process). The Spark cases are marked
+`spark` and skip without Java, except under CI (CROSSDOCK_REQUIRE_SPARK=1).
+The staging of a plan (crossdock/publish.py), which every Python step uses,
+is run through both as the steps run it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+
+import duckdb
+import pandas as pd
+import pytest
+
+from crossdock.engine import DuckDBWarehouse, Warehouse, as_warehouse, scalar
+from crossdock.publish import DuplicateKey, last_published, publish_plan, stage_table, staged, unpublished_staging
+
+
+@pytest.fixture(scope="module")
+def spark_session(tmp_path_factory):
+    if shutil.which("java") is None:
+        message = "no Java on PATH: the Spark warehouse needs Java 17 (Debian: openjdk-17-jre-headless)"
+        if os.environ.get("CROSSDOCK_REQUIRE_SPARK") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    pytest.importorskip("pyspark")
+    from crossdock.spark import spark_session as make_session
+
+    home = tmp_path_factory.mktemp("spark_home")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CROSSDOCK_SPARK_HOME", str(home))
+        session = make_session()
+    yield session
+    session.stop()
+
+
+@pytest.fixture(params=["duckdb", pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.slow])])
+def warehouse(request, tmp_path) -> Warehouse:
+    if request.param == "spark":
+        from crossdock.spark_warehouse import SparkWarehouse
+
+        session = request.getfixturevalue("spark_session")
+        for (schema,) in session.sql("show databases").collect():
+            if schema != "default":
+                session.sql(f"drop database `{schema}` cascade")
+        yield SparkWarehouse(session, staging=tmp_path / "frames")
+        return
+    conn = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    yield DuckDBWarehouse(conn)
+    conn.close()
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "sku": ["A", "B", "C"],
+        "window": [1, 2, 2],  # a name both dialects reserve
+        "units": [1.5, None, 3.0],
+        "day": [dt.date(2026, 1, 1), dt.date(2026, 1, 2), None],
+        "at": pd.to_datetime(["2026-01-01 10:00:00", "2026-01-02 00:00:00", None]),
+        "note": [None, None, None],  # pandas' all-null text column
+    })
+
+
+def test_a_frame_written_reads_back_with_the_same_values_and_dtypes(warehouse):
+    assert warehouse.write_frame("plan_next.t", _frame(), 'sku, "window", units, day, "at", cast(note as varchar) as note') == 3
+    back = warehouse.query('select * from plan_next.t order by sku')
+    assert list(back.columns) == ["sku", "window", "units", "day", "at", "note"]
+    assert back["sku"].tolist() == ["A", "B", "C"]
+    assert back["window"].tolist() == [1, 2, 2]
+    assert back["units"].isna().tolist() == [False, True, False] and back["units"].sum() == 4.5
+    assert back["at"].dtype.kind == "M" and back["at"].iloc[0] == pd.Timestamp("2026-01-01 10:00:00")
+    assert back["note"].isna().all()
+    assert warehouse.columns("plan_next.t") == {"sku", "window", "units", "day", "at", "note"}
+
+
+def test_a_table_is_replaced_not_appended_and_missing_ones_say_so(warehouse):
+    warehouse.write_frame("plan_next.t", _frame())
+    warehouse.write_frame("plan_next.t", _frame().head(1))
+    assert scalar(warehouse, "select count(*) from plan_next.t") == 1
+    warehouse.create_table_as("other.copy", 'select sku, "window" from plan_next.t where "window" = 1')
+    assert warehouse.rows("select sku, \"window\" from other.copy") == [("A", 1)]
+    assert warehouse.exists("other.copy") and not warehouse.exists("other.nothing")
+    assert warehouse.columns("other.nothing") == set()
+
+
+def test_duckdb_dialect_reads_the_same_on_both(warehouse):
+    warehouse.write_frame("plan_next.t", _frame())
+    assert warehouse.rows(
+        "select sku, max(day)::date, count(*) from plan_next.t where units > ? group by all order by all", [1.0]
+    ) == [("A", dt.date(2026, 1, 1), 1), ("C", None, 1)]
+    assert warehouse.rows('select min("window") from plan_next.t where sku <> ?', ["A"]) == [(2,)]
+    warehouse.execute("create table if not exists plan_next.log (run_id varchar not null, logged timestamp not null)")
+    warehouse.execute("insert into plan_next.log values (?, ?)", ["r1", dt.datetime(2026, 1, 1, 5)])
+    assert warehouse.rows("select run_id, logged from plan_next.log") == [("r1", dt.datetime(2026, 1, 1, 5))]
+
+
+def test_replacing_some_rows_keeps_the_others_and_a_rerun_changes_nothing(warehouse):
+    warehouse.execute("create schema if not exists audit")
+    warehouse.execute("create table if not exists audit.cycles (cycle varchar, sku varchar, units double)")
+    first = pd.DataFrame({"cycle": ["2026-10", "2026-10"], "sku": ["A", "B"], "units": [1.0, 2.0]})
+    second = pd.DataFrame({"cycle": ["2026-11"], "sku": ["A"], "units": [5.0]})
+    warehouse.replace_rows("audit.cycles", "cycle = ?", ["2026-10"], first)
+    warehouse.replace_rows("audit.cycles", "cycle = ?", ["2026-11"], second)
+    warehouse.replace_rows("audit.cycles", "cycle = ?", ["2026-11"], second.assign(units=6.0))
+    assert warehouse.rows("select cycle, sku, units from audit.cycles order by all") == [
+        ("2026-10", "A", 1.0), ("2026-10", "B", 2.0), ("2026-11", "A", 6.0)]
+
+
+def _forecast(skus: list[str]) -> pd.DataFrame:
+    days = pd.date_range("2026-02-01", periods=2)
+    rows = [(sku, "DE", "c", day, h + 1, 1.0, 2.0, 3.0, 2.1) for sku in skus for h, day in enumerate(days)]
+    frame = pd.DataFrame(rows, columns=["sku", "market", "category", "forecast_date", "horizon", "p10", "p50", "p90", "mean"])
+    return frame.assign(as_of=pd.Timestamp("2026-01-31"), model_version="m1")
+
+
+def test_a_plan_is_staged_typed_checked_and_published_through_either_engine(warehouse):
+    assert stage_table(warehouse, "demand_forecast", _forecast(["A", "B"]), "run-1") == 4
+    types = warehouse.query(f"select * from {staged('demand_forecast')}").dtypes
+    assert types["forecast_date"].kind == "M" and types["horizon"].kind == "i"
+    with pytest.raises(DuplicateKey):
+        stage_table(warehouse, "demand_forecast", pd.concat([_forecast(["A"]), _forecast(["A"])]), "run-1")
+    stage_table(warehouse, "demand_forecast", _forecast(["A", "B", "C"]), "run-1")
+    pending = unpublished_staging(warehouse)
+    assert pending is not None and pending.run_id == "run-1" and "demand_forecast" in pending.staged
+
+    plan = publish_plan(warehouse, "run-1", dt.date(2026, 1, 31), tables=("demand_forecast",), inputs="fp")
+    assert plan.rows_by_table == {"demand_forecast": 6}
+    assert scalar(warehouse, "select count(distinct sku) from publish.demand_forecast") == 3
+    published = last_published(warehouse)
+    assert (published.run_id, published.as_of, published.inputs) == ("run-1", dt.date(2026, 1, 31), "fp")
+    assert unpublished_staging(warehouse) is None
+
+
+def test_a_duckdb_connection_is_taken_as_a_warehouse(tmp_path):
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    assert as_warehouse(conn).engine == "duckdb"
+    wrapped = DuckDBWarehouse(conn)
+    assert as_warehouse(wrapped) is wrapped
+
+
+def test_the_resource_hands_steps_the_interface_and_keeps_duckdb_only_steps_off_spark(tmp_path):
+    import dagster as dg
+
+    from orchestration.lib.retries import WarehouseResource
+
+    with WarehouseResource(database=str(tmp_path / "w.duckdb")).open() as tables:
+        assert isinstance(tables, DuckDBWarehouse)
+        tables.write_frame("plan_next.t", _frame().head(1))
+    on_spark = WarehouseResource(database=str(tmp_path / "w.duckdb"), engine="spark")
+    with pytest.raises(dg.Failure, match="DuckDB file only, and the warehouse engine is spark"):
+        with on_spark.get_connection():
+            pass
