@@ -419,7 +419,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Materialize the Python steps that run on Spark (backtest and forecast with their checks, consensus demand "
         "plan, inventory plan, scenarios) with the warehouse on the local Spark session of CROSSDOCK_SPARK_HOME, "
         "reading the tables `crossdock spark-build --plan-schema plan_next` built and staging theirs in plan_next. "
-        "Compliance, exceptions and publishing do not run on Spark yet (docs/spark.md).",
+        "Ingest and the compliance plan (which the exceptions, the monthly view and publishing need) do not run on Spark "
+        "yet (docs/spark.md).",
     )
     spark_plan.add_argument("--engine", default="spark", choices=("spark", "duckdb"),
                             help="spark (default), or duckdb: the same steps on the DuckDB file, to compare with")

@@ -59,8 +59,9 @@ class Warehouse(Protocol):
 
     def replace_rows(self, table: str, where: str, params: Sequence[object], frame: pd.DataFrame,
                      select_list: str = "*") -> int:
-        """Replace the rows of `table` that match `where` with `frame` (through `select {select_list}`), keeping
-        the others: a store of snapshots where a re-run replaces its own. The row count written."""
+        """Replace the rows of `table` that match `where` with `frame` (through `select {select_list}`, whose
+        columns are matched to the table's by name), keeping the others: a store of snapshots where a re-run
+        replaces its own. The row count written."""
         ...
 
     def exists(self, table: str) -> bool:
@@ -113,7 +114,7 @@ class DuckDBWarehouse:
         try:
             with self.transaction():
                 self.conn.execute(f"delete from {table} where {where}", list(params))
-                self.conn.execute(f"insert into {table} select {select_list} from {view}")
+                self.conn.execute(f"insert into {table} by name select {select_list} from {view}")
         finally:
             self.conn.unregister(view)
         return len(frame)
@@ -138,7 +139,10 @@ class DuckDBWarehouse:
             self._open_transactions -= 1
 
 
-def as_warehouse(target: Warehouse | duckdb.DuckDBPyConnection) -> Warehouse:
+WarehouseLike = Warehouse | duckdb.DuckDBPyConnection  # what the shared functions take: a connection is wrapped
+
+
+def as_warehouse(target: WarehouseLike) -> Warehouse:
     """`target` as a Warehouse: a DuckDB connection is wrapped, a Warehouse passes as it is."""
     if isinstance(target, duckdb.DuckDBPyConnection):
         return DuckDBWarehouse(target)

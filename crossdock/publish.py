@@ -19,13 +19,10 @@ import json
 from dataclasses import dataclass
 from functools import cache
 
-import duckdb
 import pandas as pd
 
-from crossdock.engine import Warehouse, as_warehouse, first_row
+from crossdock.engine import Warehouse, WarehouseLike, as_warehouse, first_row
 from crossdock.published import PublishedTable, published_table, published_tables
-
-WarehouseLike = Warehouse | duckdb.DuckDBPyConnection  # a connection is wrapped (crossdock.engine.as_warehouse)
 
 STAGING_SCHEMA = "plan_next"
 PUBLISH_SCHEMA = "publish"

@@ -13,8 +13,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from crossdock.engine import as_warehouse
-from crossdock.publish import WarehouseLike
+from crossdock.engine import WarehouseLike, as_warehouse
 from ml.backtest_cadence import BacktestRecord, Cadence, DataShape, backtest_due, model_fingerprint, reuse_note
 from ml.backtest_store import active_shape, last_backtest
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS

@@ -19,8 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from crossdock.engine import Warehouse, as_warehouse, first_row
-from crossdock.publish import WarehouseLike, declared_frame, record_staging, staged
+from crossdock.engine import Warehouse, WarehouseLike, as_warehouse, first_row
+from crossdock.publish import declared_frame, record_staging, staged
 from ml.backtest_cadence import BacktestRecord, DataShape
 
 SCHEMA = "audit"

@@ -16,8 +16,8 @@ import datetime as dt
 
 import pandas as pd
 
-from crossdock.engine import Warehouse, as_warehouse
-from crossdock.publish import WarehouseLike, declared_frame, record_staging, staged
+from crossdock.engine import Warehouse, WarehouseLike, as_warehouse
+from crossdock.publish import declared_frame, record_staging, staged
 from crossdock.published import published_table
 
 STORES: dict[str, str] = {"demand_plan": "audit.demand_plan_cycles", "forecast_overrides": "audit.override_cycles"}

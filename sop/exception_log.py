@@ -13,55 +13,49 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pandas as pd
 
-from crossdock.warehouse import read_sql, table_exists, transaction
+from crossdock.engine import WarehouseLike, as_warehouse
 from sop.exception_status import LOG_COLUMNS
 
 LOG_TABLE = "audit.exception_log"
 
-LOG_DDL = f"""
-create table if not exists {LOG_TABLE} (
-    exception_id varchar not null,
-    type varchar not null,
-    sku varchar,
-    market varchar,
-    node varchar,
-    subject varchar,
-    problem varchar,
-    units_affected double,
-    value_eur double,
-    measure double,
-    fix varchar,
-    fix_cost_eur double,
-    default_owner varchar,
-    as_of date not null,
-    run_id varchar not null,
-    logged_at timestamp not null
+LOG_TYPES: tuple[tuple[str, str], ...] = (
+    ("exception_id", "varchar not null"),
+    ("type", "varchar not null"),
+    ("sku", "varchar"),
+    ("market", "varchar"),
+    ("node", "varchar"),
+    ("subject", "varchar"),
+    ("problem", "varchar"),
+    ("units_affected", "double"),
+    ("value_eur", "double"),
+    ("measure", "double"),
+    ("fix", "varchar"),
+    ("fix_cost_eur", "double"),
+    ("default_owner", "varchar"),
+    ("as_of", "date not null"),
+    ("run_id", "varchar not null"),
+    ("logged_at", "timestamp not null"),
 )
-"""
+LOG_DDL = f"create table if not exists {LOG_TABLE} ({', '.join(f'{name} {kind}' for name, kind in LOG_TYPES)})"
+# a frame's columns cast to the table's types, so Spark's rewrite of the table keeps them (crossdock/engine.py)
+_LOG_SELECT = ", ".join(f"cast({name} as {kind.removesuffix(' not null')}) as {name}" for name, kind in LOG_TYPES)
 
 
-def read_log(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def read_log(target: WarehouseLike) -> pd.DataFrame:
     """Every logged day's exceptions (LOG_COLUMNS), oldest day first; empty before the first run."""
-    if not table_exists(conn, LOG_TABLE):
+    warehouse = as_warehouse(target)
+    if not warehouse.exists(LOG_TABLE):
         return pd.DataFrame(columns=list(LOG_COLUMNS))
-    return read_sql(conn, f"select {', '.join(LOG_COLUMNS)} from {LOG_TABLE} order by as_of, exception_id")
+    return warehouse.query(f"select {', '.join(LOG_COLUMNS)} from {LOG_TABLE} order by as_of, exception_id")
 
 
-def write_log(conn: duckdb.DuckDBPyConnection, day_rows: pd.DataFrame, as_of: dt.date, run_id: str) -> int:
+def write_log(target: WarehouseLike, day_rows: pd.DataFrame, as_of: dt.date, run_id: str) -> int:
     """Replace the rows of planning day `as_of` with `day_rows` (LOG_COLUMNS); returns the rows written."""
-    conn.execute("create schema if not exists audit")
-    conn.execute(LOG_DDL)
+    warehouse = as_warehouse(target)
+    warehouse.execute("create schema if not exists audit")
+    warehouse.execute(LOG_DDL)
     frame = day_rows.loc[:, list(LOG_COLUMNS)].assign(
         as_of=pd.Timestamp(as_of), run_id=run_id, logged_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
-    conn.register("_exception_log_rows", frame)
-    try:
-        with transaction(conn):
-            conn.execute(f"delete from {LOG_TABLE} where as_of = ?", [as_of])
-            columns = ", ".join([*LOG_COLUMNS, "run_id", "logged_at"])
-            conn.execute(f"insert into {LOG_TABLE} ({columns}) select {columns} from _exception_log_rows")
-    finally:
-        conn.unregister("_exception_log_rows")
-    return len(frame)
+    return warehouse.replace_rows(LOG_TABLE, "as_of = ?", [as_of], frame, _LOG_SELECT)

@@ -155,3 +155,20 @@ def test_the_resource_hands_steps_the_interface_and_keeps_duckdb_only_steps_off_
     with pytest.raises(dg.Failure, match="DuckDB file only, and the warehouse engine is spark"):
         with on_spark.get_connection():
             pass
+
+
+def test_the_exception_log_replaces_its_day_and_keeps_its_types_on_either_engine(warehouse):
+    from sop.exception_log import read_log, write_log
+    from sop.exception_status import LOG_COLUMNS
+
+    def day(ids: list[str], value: float) -> pd.DataFrame:
+        rows = pd.DataFrame({column: [None] * len(ids) for column in LOG_COLUMNS})
+        return rows.assign(exception_id=ids, type="excess", value_eur=value)
+
+    write_log(warehouse, day(["x1", "x2"], 10.0), dt.date(2026, 3, 1), "run-1")
+    write_log(warehouse, day(["x1"], 20.0), dt.date(2026, 3, 2), "run-2")
+    write_log(warehouse, day(["x1"], 30.0), dt.date(2026, 3, 2), "run-3")  # the same day again: replaced
+    log = read_log(warehouse)
+    assert log[["exception_id", "value_eur"]].values.tolist() == [["x1", 10.0], ["x2", 10.0], ["x1", 30.0]]
+    assert sorted(set(log["as_of"].astype(str))) == ["2026-03-01", "2026-03-02"]
+    assert warehouse.rows("select distinct run_id from audit.exception_log where as_of = date '2026-03-02'") == [("run-3",)]

@@ -9,8 +9,7 @@ import datetime as dt
 
 import dagster as dg
 
-from crossdock.engine import as_warehouse
-from crossdock.publish import WarehouseLike
+from crossdock.engine import WarehouseLike, as_warehouse
 
 
 def model_key(schema: str, name: str) -> dg.AssetKey:

@@ -94,7 +94,7 @@ class WarehouseResource(DuckDBResource):
         if self.engine != "duckdb":
             raise dg.Failure(description=(
                 f"this step reads and writes the DuckDB file only, and the warehouse engine is {self.engine}: "
-                "ingest, compliance, exceptions, the monthly view and publishing are not on Spark yet (docs/spark.md)"
+                "ingest, the compliance plan and the BI copies are not on Spark yet (docs/spark.md)"
             ))
         conn = connect(
             self.database,

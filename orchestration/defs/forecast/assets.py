@@ -27,6 +27,7 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+
 from crossdock.merchant_config import ForecastSettings
 from crossdock.publish import stage_table, staged
 from ml.backtest import GATE_BASELINES, GATE_METRICS, MODEL, NAIVE, WATCHED_BASELINES, GateVerdict, backtest, gate_verdict

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from crossdock.engine import as_warehouse
-from crossdock.publish import WarehouseLike, staged
+from crossdock.engine import WarehouseLike, as_warehouse
+from crossdock.publish import staged
 from expectations.thresholds import GateThresholds
 from ml.series_selection import active_series
 from orchestration.defs.forecast.assets import FORECAST, TRAINING_DATA

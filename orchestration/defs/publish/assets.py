@@ -13,11 +13,11 @@ the definitions are (`published_plan_asset()`), not at import.
 from functools import cache
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from crossdock.publish import PLAN_RUNS, PlanIncomplete, last_published, plan_tables, publish_plan, staged
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.resources import WAREHOUSE_POOL
+from orchestration.lib.retries import WarehouseResource
 from orchestration.lib.run_inputs import INPUTS_TAG
 
 PUBLISHED_PLAN = dg.AssetKey(["publish", PLAN_RUNS])
@@ -54,22 +54,22 @@ def older_than_their_inputs(context: dg.AssetExecutionContext) -> list[str]:
     return stale
 
 
-def publish_the_plan(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+def publish_the_plan(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The body of the publish asset (published_plan_asset)."""
-    with warehouse.get_connection() as conn:
-        previous = last_published(conn)
+    with warehouse.open() as tables:
+        previous = last_published(tables)
         kept = f"last good plan from run {previous.run_id} published at {previous.published_at:%Y-%m-%d %H:%M:%S} UTC" \
             if previous else "nothing published yet"
         stale = older_than_their_inputs(context)
         if stale:
             raise dg.Failure(description=f"publish unchanged ({kept}): plan_next is not one plan: {'; '.join(stale)}. "
                              "Run daily_planning to rebuild the whole plan.")
-        [(as_of,)] = conn.execute(f"select max(as_of)::date from {staged('demand_forecast')}").fetchall()
+        [(as_of,)] = tables.rows(f"select max(as_of)::date from {staged('demand_forecast')}")
         try:
-            plan = publish_plan(conn, context.run_id, as_of, inputs=context.run.tags.get(INPUTS_TAG))
+            plan = publish_plan(tables, context.run_id, as_of, inputs=context.run.tags.get(INPUTS_TAG))
         except PlanIncomplete as error:
             raise dg.Failure(description=f"publish unchanged ({kept}): {error}") from None
-        [(runs,)] = conn.execute(f"select count(*) from publish.{PLAN_RUNS}").fetchall()
+        [(runs,)] = tables.rows(f"select count(*) from publish.{PLAN_RUNS}")
     context.log.info(f"published the plan of run {plan.run_id} as of {plan.as_of}: {sum(plan.rows_by_table.values()):,} "
                      f"rows in {len(plan.rows_by_table)} tables (replaces: {kept})")
     return dg.MaterializeResult(metadata={

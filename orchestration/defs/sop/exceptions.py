@@ -9,16 +9,16 @@ which copies publish.exceptions with the rest of the plan.
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
+from crossdock.engine import Warehouse
 from crossdock.merchant_config import ExceptionSettings
 from crossdock.plan_labels import EXCEPTION_TYPES
 from crossdock.publish import PUBLISH_SCHEMA, stage_table, staged
-from crossdock.warehouse import read_sql, table_exists
 from orchestration.defs.sop import SOP_ASSET_SETTINGS
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key
 from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
+from orchestration.lib.retries import WarehouseResource
 from sop.exception_log import read_log, write_log
 from sop.exception_status import CLOSED, UPDATE_COLUMNS, fold_status, unknown_updates
 from sop.exceptions import BORDER_RULES, consensus_value_added, raise_exceptions
@@ -37,21 +37,21 @@ COMPLIANCE_COLUMNS = ", ".join(
     ["sku", "market", "fulfilment_node", "is_primary_route", "landed_cost_eur_per_unit", *BORDER_RULES])
 
 
-def _read(conn) -> dict[str, pd.DataFrame | None]:
+def _read(tables: Warehouse) -> dict[str, pd.DataFrame | None]:
     previous = f"{PUBLISH_SCHEMA}.compliance_plan"  # the published plan, until this run's publish step replaces it
     return {
-        "plan": read_sql(conn, f"select * from {staged('inventory_plan')} order by sku, node"),
-        "impact": read_sql(conn, f"select * from {staged('scenario_impact')} order by all"),
-        "backtest": read_sql(conn, 'select "window", sku, market, forecast_date, mean, actual_regular '
-                                   f"from {staged('forecast_backtest')} order by all"),
-        "compliance_now": read_sql(conn, f"select {COMPLIANCE_COLUMNS} from {staged('compliance_plan')} order by all"),
-        "compliance_before": read_sql(conn, f"select {COMPLIANCE_COLUMNS} from {previous} order by all")
-        if table_exists(conn, previous) else None,
-        "updates": read_sql(conn, f"select {', '.join(UPDATE_COLUMNS)} from staging.stg_exception_updates "
-                                  "order by exception_id, updated_at_utc"),
-        "value_added": read_sql(conn, "select cycle, scope, scope_value, stage, value_added "
-                                      f"from {staged('forecast_value_added')} order by all"),
-        "log": read_log(conn),
+        "plan": tables.query(f"select * from {staged('inventory_plan')} order by sku, node"),
+        "impact": tables.query(f"select * from {staged('scenario_impact')} order by all"),
+        "backtest": tables.query('select "window", sku, market, forecast_date, mean, actual_regular '
+                                 f"from {staged('forecast_backtest')} order by all"),
+        "compliance_now": tables.query(f"select {COMPLIANCE_COLUMNS} from {staged('compliance_plan')} order by all"),
+        "compliance_before": tables.query(f"select {COMPLIANCE_COLUMNS} from {previous} order by all")
+        if tables.exists(previous) else None,
+        "updates": tables.query(f"select {', '.join(UPDATE_COLUMNS)} from staging.stg_exception_updates "
+                                "order by exception_id, updated_at_utc"),
+        "value_added": tables.query("select cycle, scope, scope_value, stage, value_added "
+                                    f"from {staged('forecast_value_added')} order by all"),
+        "log": read_log(tables),
     }
 
 
@@ -70,18 +70,18 @@ def _settings(merchant_config: MerchantConfigFile) -> ExceptionSettings:
     "jump after a border rule change. Status and owner from the owners' updates (landing/exceptions/).",
 )
 def plan_exceptions(
-    context: dg.AssetExecutionContext, warehouse: DuckDBResource, merchant_config: MerchantConfigFile
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, merchant_config: MerchantConfigFile
 ) -> dg.MaterializeResult:
     settings = _settings(merchant_config)
-    with warehouse.get_connection() as conn:
-        frames = _read(conn)
-        [(as_of,)] = conn.execute(f"select max(as_of)::date from {staged('demand_forecast')}").fetchall()
+    with warehouse.open() as tables:
+        frames = _read(tables)
+        [(as_of,)] = tables.rows(f"select max(as_of)::date from {staged('demand_forecast')}")
     raised = raise_exceptions(frames["plan"], frames["impact"], frames["backtest"], frames["compliance_now"],
                               frames["compliance_before"], consensus_value_added(frames["value_added"]), settings)
     exceptions, day_rows = fold_status(raised, frames["log"], frames["updates"], as_of, settings)
-    with warehouse.get_connection() as conn:
-        rows = stage_table(conn, "exceptions", exceptions, context.run_id)
-        write_log(conn, day_rows, as_of, context.run_id)
+    with warehouse.open() as tables:
+        rows = stage_table(tables, "exceptions", exceptions, context.run_id)
+        write_log(tables, day_rows, as_of, context.run_id)
     strays = unknown_updates(frames["updates"], exceptions)
     if strays:
         context.log.warning(f"{len(strays)} exception update(s) name an id no plan raised: {', '.join(strays[:10])}")

@@ -7,14 +7,14 @@ tables, and before the publish step, which copies sop_monthly with the rest.
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
+from crossdock.engine import Warehouse
 from crossdock.publish import stage_table, staged
-from crossdock.warehouse import read_sql
 from orchestration.defs.sop import SOP_ASSET_SETTINGS
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key
 from orchestration.lib.resources import WAREHOUSE_POOL
+from orchestration.lib.retries import WarehouseResource
 from sop.cycle_store import cycle_of
 from sop.monthly_view import (
     ACTUAL_COLUMNS, COMPLIANCE_COLUMNS, INVENTORY_COLUMNS, LAST_PLAN, PLAN, PLAN_COLUMNS, PRICE_DAYS, PROJECTION_COLUMNS,
@@ -32,22 +32,22 @@ INPUTS = [
 ]
 
 
-def _read(conn) -> dict[str, pd.DataFrame]:
+def _read(tables: Warehouse) -> dict[str, pd.DataFrame]:
     def columns(names: tuple[str, ...]) -> str:
         return ", ".join(names)
 
-    [(as_of,)] = conn.execute(f"select max(as_of)::date from {staged('inventory_plan')}").fetchall()
+    [(as_of,)] = tables.rows(f"select max(as_of)::date from {staged('inventory_plan')}")
     return {
         "as_of": as_of,
-        "plans": read_sql(conn, f"select {columns(PLAN_COLUMNS)} from {staged('demand_plan')} order by all"),
+        "plans": tables.query(f"select {columns(PLAN_COLUMNS)} from {staged('demand_plan')} order by all"),
         # the months the horizon touches begin at most a month before as_of; prices need PRICE_DAYS before it
-        "actuals": read_sql(conn, f"select {columns(ACTUAL_COLUMNS)} from marts.fct_daily_demand "
-                                  f"where demand_date > date '{as_of}' - {PRICE_DAYS + 31} order by all"),
-        "compliance": read_sql(conn, f"select {columns(COMPLIANCE_COLUMNS)} from {staged('compliance_plan')} order by all"),
-        "inventory": read_sql(conn, f"select {columns(INVENTORY_COLUMNS)} from {staged('inventory_plan')} order by all"),
-        "projection": read_sql(conn, f"select {columns(PROJECTION_COLUMNS)} from {staged('inventory_projection')} "
-                                     "order by all"),
-        "markets": read_sql(conn, "select market_code as market, fulfilment_node as node from reference.markets order by all"),
+        "actuals": tables.query(f"select {columns(ACTUAL_COLUMNS)} from marts.fct_daily_demand "
+                                f"where demand_date > date '{as_of}' - {PRICE_DAYS + 31} order by all"),
+        "compliance": tables.query(f"select {columns(COMPLIANCE_COLUMNS)} from {staged('compliance_plan')} order by all"),
+        "inventory": tables.query(f"select {columns(INVENTORY_COLUMNS)} from {staged('inventory_plan')} order by all"),
+        "projection": tables.query(f"select {columns(PROJECTION_COLUMNS)} from {staged('inventory_projection')} "
+                                   "order by all"),
+        "markets": tables.query("select market_code as market, fulfilment_node as node from reference.markets order by all"),
     }
 
 
@@ -61,14 +61,14 @@ def _read(conn) -> dict[str, pd.DataFrame]:
     "last cycle's and the actuals (units, revenue net of VAT, landed cost, gross margin), with the plan's stock "
     "value, cash tied up and projected fill rate.",
 )
-def sop_monthly(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
-    with warehouse.get_connection() as conn:
-        frames = _read(conn)
+def sop_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.open() as tables:
+        frames = _read(tables)
     as_of = frames.pop("as_of")
     cycle = cycle_of(as_of)  # the plan runs on its planning date's cycle
     view = monthly_view(cycle=cycle, as_of=as_of, **frames)
-    with warehouse.get_connection() as conn:
-        rows = stage_table(conn, "sop_monthly", view, context.run_id)
+    with warehouse.open() as tables:
+        rows = stage_table(tables, "sop_monthly", view, context.run_id)
     totals = view.groupby(["month", "version"], as_index=False)[
         ["sales_units", "revenue_eur", "gross_margin_eur", "inventory_value_eur", "cash_tied_up_eur"]].sum(min_count=1)
     totals["month"] = totals["month"].dt.strftime("%Y-%m")
