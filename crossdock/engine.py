@@ -49,8 +49,9 @@ class Warehouse(Protocol):
         """A statement that returns nothing: DDL, insert, delete."""
         ...
 
-    def create_table_as(self, table: str, select: str) -> None:
-        """Replace `table` (its schema made when missing) with the result of `select`, which must not read it."""
+    def create_table_as(self, table: str, select: str) -> int:
+        """Replace `table` (its schema made when missing) with the result of `select`, which must not read it;
+        the row count."""
         ...
 
     def write_frame(self, table: str, frame: pd.DataFrame, select_list: str = "*") -> int:
@@ -94,29 +95,31 @@ class DuckDBWarehouse:
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
         self.conn.execute(sql, list(params))
 
-    def create_table_as(self, table: str, select: str) -> None:
+    def create_table_as(self, table: str, select: str) -> int:
         self.conn.execute(f"create schema if not exists {table.split('.')[0]}")
-        self.conn.execute(f"create or replace table {table} as {select}")
+        [(rows,)] = self.conn.execute(f"create or replace table {table} as {select}").fetchall()  # DuckDB's count
+        return rows
 
-    def write_frame(self, table: str, frame: pd.DataFrame, select_list: str = "*") -> int:
+    @contextmanager
+    def _frame_view(self, frame: pd.DataFrame) -> Iterator[str]:
+        """`frame` as a view of this connection, by its name, until the block ends."""
         view = f"_frame_{uuid.uuid4().hex}"
         self.conn.register(view, frame)
         try:
-            self.create_table_as(table, f"select {select_list} from {view}")
+            yield view
         finally:
             self.conn.unregister(view)
+
+    def write_frame(self, table: str, frame: pd.DataFrame, select_list: str = "*") -> int:
+        with self._frame_view(frame) as view:
+            self.create_table_as(table, f"select {select_list} from {view}")
         return len(frame)
 
     def replace_rows(self, table: str, where: str, params: Sequence[object], frame: pd.DataFrame,
                      select_list: str = "*") -> int:
-        view = f"_frame_{uuid.uuid4().hex}"
-        self.conn.register(view, frame)
-        try:
-            with self.transaction():
-                self.conn.execute(f"delete from {table} where {where}", list(params))
-                self.conn.execute(f"insert into {table} by name select {select_list} from {view}")
-        finally:
-            self.conn.unregister(view)
+        with self._frame_view(frame) as view, self.transaction():
+            self.conn.execute(f"delete from {table} where {where}", list(params))
+            self.conn.execute(f"insert into {table} by name select {select_list} from {view}")
         return len(frame)
 
     def exists(self, table: str) -> bool:

@@ -192,8 +192,7 @@ def publish_plan(
         warehouse.execute(f"create schema if not exists {PUBLISH_SCHEMA}")
         rows: dict[str, int] = {}
         for table in tables:
-            warehouse.create_table_as(f"{PUBLISH_SCHEMA}.{table}", f"select * from {staged(table)}")
-            [(rows[table],)] = warehouse.rows(f"select count(*) from {PUBLISH_SCHEMA}.{table}")
+            rows[table] = warehouse.create_table_as(f"{PUBLISH_SCHEMA}.{table}", f"select * from {staged(table)}")
         warehouse.execute(plan_runs_ddl())
         _retype_plan_runs(warehouse)
         warehouse.execute(
@@ -228,7 +227,8 @@ def unpublished_staging(target: WarehouseLike) -> UnpublishedStaging | None:
         return None
     published = last_published(warehouse)
     since = published.published_at if published else dt.datetime.min
-    row = first_row(warehouse, 
+    row = first_row(
+        warehouse,
         f"""
         with after_publish as (
             select run_id, staged, staged_at from {STAGING_SCHEMA}.{STAGE_LOG}

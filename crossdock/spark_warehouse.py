@@ -80,7 +80,11 @@ class SparkWarehouse:
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
         self._run(sql, params)
 
-    def create_table_as(self, table: str, select: str) -> None:
+    def create_table_as(self, table: str, select: str) -> int:
+        self._replace(table, select)
+        return self.session.table(_qualified(table)).count()  # Spark's create-as-select does not say
+
+    def _replace(self, table: str, select: str) -> None:
         self.session.sql(f"create database if not exists {quoted(table.split('.')[0])}")
         self.session.sql(f"drop table if exists {_qualified(table)}")
         self.session.sql(f"create table {_qualified(table)} using parquet as {spark_sql(select)}")
@@ -106,7 +110,7 @@ class SparkWarehouse:
 
     def write_frame(self, table: str, frame: pd.DataFrame, select_list: str = "*") -> int:
         with self._frame_view(frame) as view:
-            self.create_table_as(table, f"select {select_list} from {view}")
+            self._replace(table, f"select {select_list} from {view}")
         return len(frame)
 
     def replace_rows(self, table: str, where: str, params: Sequence[object], frame: pd.DataFrame,

@@ -135,8 +135,7 @@ def stage_last_backtest(target: WarehouseLike, run_id: str) -> dict[str, int]:
     with warehouse.transaction():
         for stored, table in STAGED_AS.items():
             columns = warehouse.query(f"select * from {stored} limit 0")
-            warehouse.create_table_as(staged(table), f"select {declared_frame(table, columns)} from {stored}")
-            [(rows[table],)] = warehouse.rows(f"select count(*) from {staged(table)}")
+            rows[table] = warehouse.create_table_as(staged(table), f"select {declared_frame(table, columns)} from {stored}")
     for table in STAGED_AS.values():
         record_staging(warehouse, run_id, table)
     return rows

@@ -49,9 +49,8 @@ def stage_cycles(target: WarehouseLike, table: str, run_id: str) -> int:
     warehouse = as_warehouse(target)
     _create(warehouse, table)
     key = ", ".join(published_table(table).key)
-    warehouse.create_table_as(staged(table), f"select * from {STORES[table]} order by {key}")
+    rows = warehouse.create_table_as(staged(table), f"select * from {STORES[table]} order by {key}")
     record_staging(warehouse, run_id, table)
-    [(rows,)] = warehouse.rows(f"select count(*) from {staged(table)}")
     return int(rows)
 
 
