@@ -37,60 +37,31 @@
                         --plan-schema plan_next)
 
 `crossdock <command> --help` shows a command's options.
+
+This module parses the command line and dispatches; the bodies of the longer
+commands live in their own modules (cli/run.py for run and demo's job,
+cli/init.py, cli/exceptions.py, cli/spark.py, cli/summary.py).
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import logging
-import os
 import sys
 import time
-import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from crossdock.dbt_cli import generate_docs
 from crossdock.planning_date import parse_as_of
 from crossdock.settings import Settings, export_to_environment, load_settings
+from cli.init import init
+from cli.run import plan_the_cycle_before, prepare_dagster_home, run_planning_job
 from cli.summary import print_summary
 from dashboard.serve import serve, streamlit_command
 from crossdock.plan_labels import EXCEPTION_STATUSES, EXCEPTION_TYPES
 from feeds.contracts import CONTRACTS
 
-if TYPE_CHECKING:
-    import dagster as dg  # imported when a job runs: the other commands start without it
-
 log = logging.getLogger("crossdock")
-
-
-def _prepare_dagster_home(settings: Settings) -> None:
-    """Use the project's instance config (telemetry off, one warehouse writer) in any DAGSTER_HOME."""
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    config = settings.dagster_home / "dagster.yaml"
-    template = Path(__file__).resolve().parents[1] / ".dagster_home" / "dagster.yaml"
-    if not config.exists() and template.exists() and template != config:
-        config.write_text(template.read_text())
-    elif template.exists() and template != config:
-        _warn_if_recovery_settings_differ(config, template)
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-
-
-def _warn_if_recovery_settings_differ(config: Path, template: Path) -> None:
-    """Say so when an instance config copied from an older template lacks the current pool and recovery settings.
-
-    The copy is never overwritten (it may hold the merchant's storage settings),
-    so without this an old DAGSTER_HOME would silently keep an old behaviour.
-    """
-    import yaml
-
-    def settings_of(path: Path) -> dict:
-        loaded = yaml.safe_load(path.read_text()) or {}
-        return {key: loaded.get(key) for key in ("concurrency", "run_monitoring")}
-
-    if settings_of(config) != settings_of(template):
-        log.warning(f"{config}: its concurrency / run_monitoring settings differ from {template} (the pool slot and "
-                    "the recovery of killed runs rely on them): copy those sections over")
 
 
 def generate(settings: Settings, scale: float, seed: int, profile: str = "tidy") -> None:
@@ -107,152 +78,6 @@ def generate(settings: Settings, scale: float, seed: int, profile: str = "tidy")
     elif settings.config.read_bytes() != profile_config(profile).read_bytes():
         print(f"  kept the network config already at {settings.config}; the {profile} demo merchant's is "
               f"{profile_config(profile)} (copy it there to plan its markets)", flush=True)
-
-
-def _plan_the_cycle_before(settings: Settings) -> bool:
-    """The demo's previous S&OP cycle, planned as of its day, before the current one: the worked cycle of
-    docs/sop.md in one command. The demo's last order day is the generator's default end."""
-    from demo.generate import DEFAULT_END
-    from demo.overrides import cycle_days
-
-    before = cycle_days(DEFAULT_END)[0]
-    print(f"planning the S&OP cycle before, as of {before} (--last-cycle) ...", flush=True)
-    return run_planning_job(settings, before.isoformat())
-
-
-def run_planning_job(settings: Settings, as_of: str | None = None, force: bool = False) -> bool:
-    """Run daily_planning in this process on the persistent instance, so the UI shows the run.
-
-    When the published plan came from a successful run over the same landed
-    files, config, planning date and code (orchestration/lib/run_inputs.py), the
-    job is not run again unless `force`: it would rebuild the same tables.
-
-    `as_of` (YYYY-MM-DD) plans as of that past day: dbt builds with var('as_of')
-    and the forecast and plans start from it. Before it starts, runs left
-    behind by a killed process are failed and their pool slots freed (else this
-    run would wait on the slot for ever); a failed run, this one or a killed
-    one, is written to audit.run_failures here, as no daemon may be running.
-    """
-    from orchestration.lib.run_inputs import INPUTS_TAG, inputs_fingerprint, plan_already_made
-
-    fingerprint = inputs_fingerprint(settings.landing, settings.config, as_of)
-    made = None if force else plan_already_made(settings.warehouse, fingerprint)
-    if made:  # decided before Dagster is imported: seconds, not the minutes of a run
-        print(f"nothing new: the published plan is from run {made.run_id} ({made.published_at}) over the same "
-              "landed files, crossdock.yaml, planning date and code; not running again "
-              "(`crossdock run --force` rebuilds it anyway)", flush=True)
-        return True
-
-    import dagster as dg
-
-    from cli.console import LOGGER_RUN_CONFIG, describe_steps, error_message, run_console, run_log_path
-    from orchestration.defs.dbt.assets import as_of_run_config, crossdock_dbt_models
-    from orchestration.defs.automation.jobs import FILES_DATED_TAG, run_tags_for
-    from orchestration.lib.run_inputs import all_landing_files
-    from orchestration.definitions import build_definitions
-    from orchestration.defs.automation.recovery import host_tags, recover
-
-    instance = dg.DagsterInstance.get()
-    checked = time.perf_counter()
-    recovered = recover(instance, log)
-    if recovered:
-        print(f"recovery: {len(recovered)} run(s) left behind by a killed process set right in "
-              f"{time.perf_counter() - checked:.2f} s", flush=True)
-    record_failures(settings, instance, [r.run_id for r in recovered if r.action == "marked failed"])
-    job = build_definitions(settings).resolve_job_def("daily_planning")
-    landed = all_landing_files(settings.landing)
-    tags = {**run_tags_for(landed), **host_tags(), INPUTS_TAG: fingerprint}
-    print(
-        f"running the daily_planning job on {len(landed)} landed files"
-        f"{' dated ' + tags[FILES_DATED_TAG] if FILES_DATED_TAG in tags else ''} (warehouse {settings.warehouse})"
-        f"{f', planning as of {as_of}' if as_of else ''} ...",
-        flush=True,
-    )
-    run_id = str(uuid.uuid4())  # known before the run starts, so the log file can carry it
-    log_path = run_log_path(settings.exports / "logs", run_id)
-    print(f"full log of the run (every Dagster event, dbt's output): {log_path}", flush=True)
-    steps = describe_steps(job, labels={crossdock_dbt_models.op.name: ("dbt build", "models+tests")})
-    try:
-        with run_console(job, log_path, steps) as (job_with_console, _):
-            result = job_with_console.execute_in_process(
-                instance=instance, raise_on_error=False, tags=tags, run_id=run_id,
-                run_config={**as_of_run_config(as_of), **LOGGER_RUN_CONFIG},
-            )
-    except BaseException:
-        print(f"the run stopped with an error; its log so far: {log_path}", file=sys.stderr, flush=True)
-        raise
-    failed_checks = [
-        evaluation
-        for evaluation in result.get_asset_check_evaluations()
-        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
-    ]
-    for evaluation in failed_checks:
-        print(f"\nQUALITY GATE FAILED: {evaluation.asset_key.to_user_string()} / {evaluation.check_name}", file=sys.stderr)
-        print(f"  {evaluation.description}", file=sys.stderr)
-    for event in result.all_events:
-        if event.is_step_failure:
-            print(f"\nSTEP FAILED: {event.step_key}: {error_message(event.event_specific_data.error)}", file=sys.stderr)
-    if not result.success:
-        record_failures(settings, instance, [result.run_id])
-    print(f"run {result.run_id}: {'success' if result.success and not failed_checks else 'FAILED'}", flush=True)
-    print(f"full log: {log_path}", flush=True)
-    return result.success and not failed_checks
-
-
-def record_failures(settings: Settings, instance: dg.DagsterInstance, run_ids: list[str]) -> None:
-    """Write failed runs to audit.run_failures, as the daemon's sensor would (it may not be running).
-
-    A failure to record is reported, never raised: the run's own outcome is what the command must say.
-    """
-    if not run_ids:
-        return
-    from crossdock.warehouse import connect
-    from orchestration.defs.automation.failures import record_failed_run
-
-    try:
-        with connect(str(settings.warehouse), log=log) as conn:
-            for run_id in run_ids:
-                written = record_failed_run(instance, instance.get_run_by_id(run_id), conn)
-                print(f"run {run_id}: {written} row(s) written to audit.run_failures", flush=True)
-    except Exception as error:  # noqa: BLE001 - the run's result matters more than its audit row
-        print(f"could not record failed run(s) {', '.join(run_ids)} in audit.run_failures: {error}", file=sys.stderr)
-
-
-def init(settings: Settings, args: argparse.Namespace) -> int:
-    """Load the landed orders (the job's own ingest: loading twice changes nothing) and propose a crossdock.yaml."""
-    from crossdock.onboarding import country_profile, propose_config
-    from crossdock.warehouse import connect
-    from feeds.ingest import ingest_feed
-
-    target = args.output or settings.config
-    if target.exists() and not args.force:
-        print(
-            f"{target} already exists: edit it, or run `crossdock init --force` to replace it with a new proposal "
-            "(or --output another path to compare)",
-            file=sys.stderr,
-        )
-        return 1
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    print(f"loading the orders in {settings.landing / 'orders'} into {settings.warehouse} ...", flush=True)
-    with connect(str(settings.warehouse), log=log) as conn:
-        results = ingest_feed(conn, settings.landing, "orders", settings.pii_salt)
-        for r in results:
-            if r.status != "skipped":
-                print(f"  {r.file_name}: {r.status}, {r.rows_loaded:,} loaded, {r.rows_quarantined:,} quarantined"
-                      f"{'; ' + r.message if r.message else ''}", flush=True)
-        countries = country_profile(conn)
-    if countries.empty:
-        print(f"no sale lines loaded from {settings.landing / 'orders'}: land an orders export first "
-              "(docs/mappings.md for an export in its own layout)", file=sys.stderr)
-        return 1
-    proposal = propose_config(
-        countries, merchant=args.merchant, min_share=args.min_share, min_active_days=args.min_active_days
-    )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(proposal.text, encoding="utf-8")
-    print(proposal.report())
-    print(f"proposed network written to {target}: check the lines marked 'guess', then `crossdock run`", flush=True)
-    return 0
 
 
 def quarantine(settings: Settings, dataset: str | None, export: Path | None) -> int:
@@ -460,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings()
     export_to_environment(settings)
-    _prepare_dagster_home(settings)
+    prepare_dagster_home(settings)
     started = time.perf_counter()
     if args.command == "init":
         return init(settings, args)
@@ -497,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  the {args.profile} demo merchant's network config written to {settings.config}", flush=True)
     ok = True
     if args.command == "demo" and args.last_cycle:
-        ok = _plan_the_cycle_before(settings)
+        ok = plan_the_cycle_before(settings)
     if ok and args.command in ("demo", "run"):
         ok = run_planning_job(settings, getattr(args, "as_of", None), force=getattr(args, "force", False))
     if args.command in ("demo", "run", "summary"):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import cli.main as cli
+import cli.run as cli_run
 from crossdock.settings import PROJECT_ROOT
 
 COMMANDS = ["demo", "generate", "run", "summary", "exceptions", "quarantine", "docs", "dashboard"]
@@ -112,10 +113,10 @@ def test_an_old_instance_config_is_kept_and_its_missing_recovery_settings_are_na
     old.dagster_home.mkdir(parents=True)
     (old.dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
 
-    cli._prepare_dagster_home(fresh)
+    cli_run.prepare_dagster_home(fresh)
     assert (fresh.dagster_home / "dagster.yaml").read_text() == (PROJECT_ROOT / ".dagster_home" / "dagster.yaml").read_text()
     assert "run_monitoring" not in caplog.text
-    cli._prepare_dagster_home(old)
+    cli_run.prepare_dagster_home(old)
     assert (old.dagster_home / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"
     assert "concurrency / run_monitoring settings differ" in caplog.text
 
@@ -145,7 +146,7 @@ def test_a_run_prints_one_line_per_step_and_where_its_full_log_is(tmp_path, monk
     settings = Settings.under(tmp_path)
     settings.warehouse.parent.mkdir(parents=True)
 
-    assert cli.run_planning_job(settings) is False
+    assert cli_run.run_planning_job(settings) is False
     out, err = capsys.readouterr()
     lines = out.splitlines()
     assert lines[0].startswith("running the daily_planning job on 0 landed files")
@@ -189,14 +190,14 @@ def test_a_run_with_nothing_new_since_the_published_plan_stops_in_seconds_and_fo
     monkeypatch.setitem(sys.modules, "orchestration.definitions", types.SimpleNamespace(build_definitions=build_definitions))
     monkeypatch.setattr(dg.DagsterInstance, "get", staticmethod(lambda: instance))
 
-    assert cli.run_planning_job(settings) is True
+    assert cli_run.run_planning_job(settings) is True
     [run] = instance.get_runs()
     publish_plan_of(run.run_id, settings.warehouse, run.tags["crossdock/inputs"])  # as the job's publish step would
     capsys.readouterr()
 
-    assert cli.run_planning_job(settings) is True
+    assert cli_run.run_planning_job(settings) is True
     assert len(built) == 1 and len(instance.get_runs()) == 1
     assert f"nothing new: the published plan is from run {run.run_id}" in capsys.readouterr().out
 
-    assert cli.run_planning_job(settings, force=True) is True
+    assert cli_run.run_planning_job(settings, force=True) is True
     assert len(built) == 2 and len(instance.get_runs()) == 2

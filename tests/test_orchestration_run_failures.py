@@ -71,7 +71,7 @@ def test_the_failure_sensor_is_part_of_the_definitions_and_on_by_default(tmp_pat
 
 def test_crossdock_run_records_its_failed_run_itself_when_no_daemon_runs(tmp_path, capsys):
     """`crossdock run` executes in process: its failed run is written by the CLI, the sensor may never see it."""
-    from cli.main import record_failures
+    from cli.run import record_failures
     from crossdock.settings import Settings
 
     settings = Settings.under(tmp_path)
