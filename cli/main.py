@@ -32,9 +32,9 @@
                         a local Spark session from the warehouse's sources
                         (docs/spark.md)
     crossdock spark-plan
-                        run the forecast, consensus, inventory plan and
-                        scenarios on that Spark session (after spark-build
-                        --plan-schema plan_next)
+                        run every step after dbt (forecast, plans,
+                        compliance, exceptions) on that Spark session and
+                        publish (after spark-build --plan-schema plan_next)
 
 `crossdock <command> --help` shows a command's options.
 
@@ -241,11 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "stages them, for the Python steps on Spark to read and publish (docs/spark.md)")
     spark_plan = command(
         "spark-plan", "run the plan steps on the Spark session",
-        "Materialize the Python steps that run on Spark (backtest and forecast with their checks, consensus demand "
-        "plan, inventory plan, scenarios) with the warehouse on the local Spark session of CROSSDOCK_SPARK_HOME, "
-        "reading the tables `crossdock spark-build --plan-schema plan_next` built and staging theirs in plan_next. "
-        "Ingest and the compliance plan (which the exceptions, the monthly view and publishing need) do not run on Spark "
-        "yet (docs/spark.md).",
+        "Materialize every Python step after dbt (backtest and forecast with their checks, consensus demand plan, "
+        "inventory plan, scenarios, compliance plan and orders' landed cost, exceptions, the monthly S&OP view) with "
+        "the warehouse on the local Spark session of CROSSDOCK_SPARK_HOME, reading the tables `crossdock spark-build "
+        "--plan-schema plan_next` built and staging theirs in plan_next, then publish the plan. Ingest and the BI "
+        "copies do not run on Spark yet (docs/spark.md).",
     )
     spark_plan.add_argument("--engine", default="spark", choices=("spark", "duckdb"),
                             help="spark (default), or duckdb: the same steps on the DuckDB file, to compare with")

@@ -44,35 +44,48 @@ def spark_build(settings: Settings, plan_schema: str = "publish") -> int:
 
 
 def run_plan_steps(settings: Settings, engine: str) -> dict[str, object]:
-    """Materialize the Python plan steps that are on the warehouse interface, on `engine`, in this process.
+    """Materialize every Python step after dbt, on `engine`, in this process, and publish the plan.
 
     The backtest and forecast (with their checks), the consensus demand plan,
-    the inventory plan and the scenarios, from the definitions the product
-    loads, with the warehouse resource on `engine`: they read the tables the
-    dbt build left there (on Spark: `crossdock spark-build --plan-schema
-    plan_next`) and stage theirs beside them. Returns whether the run
-    succeeded, the tables materialized, each check's verdict and the seconds.
+    the inventory plan, the scenarios, the compliance plan with the orders'
+    landed cost, the exceptions, the monthly S&OP view and the publish step,
+    from the definitions the product loads, with the warehouse resource on
+    `engine`: they read the tables the dbt build left there (on Spark:
+    `crossdock spark-build --plan-schema plan_next`), stage theirs beside them,
+    and the publish step copies the whole plan into schema publish. The dbt
+    models are recorded as built before this run in its (ephemeral) instance,
+    so the publish step's check that plan_next is one plan sees them.
+    Returns whether the run succeeded, the tables materialized, each check's
+    verdict and the seconds.
     """
     import time
 
     import dagster as dg
 
     from orchestration.definitions import build_definitions
+    from orchestration.defs.compliance.assets import COMPLIANCE_PLAN, ORDER_LANDED_COST
+    from orchestration.defs.dbt.assets import dbt_model_assets
     from orchestration.defs.forecast.assets import ACCURACY, BACKTEST, FORECAST, TOTALS
     from orchestration.defs.planning.assets import TABLES as PLAN_TABLES
+    from orchestration.defs.publish.assets import PUBLISHED_PLAN
     from orchestration.defs.sop.assets import DEMAND_PLAN, OVERRIDES, VALUE_ADDED
+    from orchestration.defs.sop.exceptions import EXCEPTIONS
+    from orchestration.defs.sop.monthly import SOP_MONTHLY
     from orchestration.lib.resources import build_resources
     from orchestration.lib.retries import WarehouseResource
 
     steps = [ACCURACY, BACKTEST, FORECAST, TOTALS, DEMAND_PLAN, OVERRIDES, VALUE_ADDED, *PLAN_TABLES,
-             dg.AssetKey(["publish", "scenario_impact"])]
+             dg.AssetKey(["publish", "scenario_impact"]), COMPLIANCE_PLAN, ORDER_LANDED_COST, EXCEPTIONS, SOP_MONTHLY,
+             PUBLISHED_PLAN]
     started = time.perf_counter()
     definitions = build_definitions(settings)
     warehouse = WarehouseResource(database=str(settings.warehouse), engine=engine)
+    instance = dg.DagsterInstance.ephemeral()
+    for key in dbt_model_assets().keys:
+        instance.report_runless_asset_event(dg.AssetMaterialization(key, description="built by dbt before the plan steps"))
     result = dg.materialize(
         [*definitions.assets, *definitions.asset_checks], selection=steps,
-        resources={**build_resources(settings), "warehouse": warehouse},
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+        resources={**build_resources(settings), "warehouse": warehouse}, instance=instance, raise_on_error=False,
     )
     return {
         "success": result.success,
@@ -84,7 +97,8 @@ def run_plan_steps(settings: Settings, engine: str) -> dict[str, object]:
 
 
 def spark_plan(settings: Settings, engine: str = "spark") -> int:
-    """Run the plan steps on Spark (or DuckDB, to compare) and print what they staged and how their checks judged it."""
+    """Run the plan steps on Spark (or DuckDB, to compare) and publish: print what they staged and how their checks
+    judged it."""
     if engine == "spark":
         try:
             import pyspark  # noqa: F401
@@ -96,7 +110,7 @@ def spark_plan(settings: Settings, engine: str = "spark") -> int:
         where = f"Spark (tables in {spark_home()})"
     else:
         where = f"DuckDB ({settings.warehouse})"
-    print(f"running the plan steps on {where}, staged in plan_next", flush=True)
+    print(f"running the plan steps on {where}, staged in plan_next, then published", flush=True)
     outcome = run_plan_steps(settings, engine)
     print(f"  staged: {', '.join(outcome['materialized']) or 'nothing'}", flush=True)
     for check, passed in sorted(outcome["checks"].items()):

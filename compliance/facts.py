@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import duckdb
 import pandas as pd
 
 from compliance.rulebook import Rulebook
-from crossdock.warehouse import read_sql
+from crossdock.engine import WarehouseLike, as_warehouse
 
 
 @dataclass(frozen=True)
@@ -50,23 +49,24 @@ class ComplianceSources:
     lines: pd.DataFrame | None
 
 
-def read_rulebook(conn: duckdb.DuckDBPyConnection) -> Rulebook:
+def read_rulebook(target: WarehouseLike) -> Rulebook:
     """The reference seeds the rules come from, and the ECB rates in force on each day."""
+    warehouse = as_warehouse(target)
     return Rulebook(
-        de_minimis=read_sql(conn, "select * from reference.de_minimis order by all"),
-        vat_rates=read_sql(conn, "select * from reference.vat_rates order by all"),
-        fees=read_sql(conn, "select * from reference.import_fees order by all"),
-        fx=read_sql(conn, "select calendar_date, currency, units_per_eur from intermediate.int_fx_daily order by all"),
+        de_minimis=warehouse.query("select * from reference.de_minimis order by all"),
+        vat_rates=warehouse.query("select * from reference.vat_rates order by all"),
+        fees=warehouse.query("select * from reference.import_fees order by all"),
+        fx=warehouse.query("select calendar_date, currency, units_per_eur from intermediate.int_fx_daily order by all"),
     )
 
 
-def read_routes(conn: duckdb.DuckDBPyConnection, as_of: date, days: int) -> pd.DataFrame:
+def read_routes(target: WarehouseLike, as_of: date, days: int) -> pd.DataFrame:
     """Each market's own node plus every node that shipped there in the last `days` days, with its share of orders.
 
     A node the config does not declare is no route; a node's country need not
     be a market (its customs territory then comes from reference.countries).
     """
-    return read_sql(conn, f"""
+    return as_warehouse(target).query(f"""
         with recent_orders as (
             select market, ship_from_node as node, count(distinct order_id) as orders
             from intermediate.int_sale_lines_shipped_from
@@ -91,7 +91,7 @@ def read_routes(conn: duckdb.DuckDBPyConnection, as_of: date, days: int) -> pd.D
     """, [as_of])
 
 
-def read_baskets(conn: duckdb.DuckDBPyConnection, as_of: date, days: int) -> pd.DataFrame:
+def read_baskets(target: WarehouseLike, as_of: date, days: int) -> pd.DataFrame:
     """The SKU's usual units per order line and price in the market; SKUs not sold there take their price elsewhere.
 
     unit_price_local is null when the market has no currency (a catch-all may
@@ -99,7 +99,7 @@ def read_baskets(conn: duckdb.DuckDBPyConnection, as_of: date, days: int) -> pd.
     Prices are averaged as decimal(38, 9): DuckDB adds doubles in thread order,
     which changed their last bits from run to run (see macros/exact_aggregates.sql).
     """
-    return read_sql(conn, f"""
+    return as_warehouse(target).query(f"""
         with recent_lines as (
             select l.sku, l.market, l.quantity, l.unit_price_eur, l.unit_price, l.currency = m.currency as in_market_currency
             from intermediate.int_order_lines_eur as l
@@ -129,13 +129,13 @@ def read_baskets(conn: duckdb.DuckDBPyConnection, as_of: date, days: int) -> pd.
     """, [as_of, as_of, as_of])
 
 
-def read_customs_risk(conn: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
+def read_customs_risk(target: WarehouseLike, table: str) -> pd.DataFrame:
     """Customs-hold risk per origin country x destination x HS chapter, the worst of its lanes' nodes.
 
     `table` is the run's own customs_risk (the caller knows where the run
     stages it: crossdock.publish.staged).
     """
-    return read_sql(conn, f"""
+    return as_warehouse(target).query(f"""
         select origin_country, destination_country, hs_chapter,
             max(smoothed_hold_rate) as hold_rate, max(expected_added_days) as added_days
         from {table} group by all order by all
@@ -150,7 +150,7 @@ SALE_LINE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def read_sale_lines(conn: duckdb.DuckDBPyConnection, orders: str | None = None) -> pd.DataFrame:
+def read_sale_lines(target: WarehouseLike, orders: str | None = None) -> pd.DataFrame:
     """The sale lines to price as orders, sorted; only those of the order ids in table `orders` when given.
 
     The same select and sort either way, so an order's lines reach the pricing
@@ -159,33 +159,34 @@ def read_sale_lines(conn: duckdb.DuckDBPyConnection, orders: str | None = None) 
     """
     only = f"semi join {orders} as only_orders on only_orders.order_id = lines.order_id" if orders else ""
     columns = ", ".join(f"lines.{c}" for c in SALE_LINE_COLUMNS)
-    return read_sql(conn, f"select {columns} from {SALE_LINES} as lines {only} order by all")
+    return as_warehouse(target).query(f"select {columns} from {SALE_LINES} as lines {only} order by all")
 
 
 def read_compliance_sources(
-    conn: duckdb.DuckDBPyConnection, as_of: date, basket_days: int, customs_risk_table: str, with_lines: bool = True
+    target: WarehouseLike, as_of: date, basket_days: int, customs_risk_table: str, with_lines: bool = True
 ) -> ComplianceSources:
     """All of `ComplianceSources` for the planning date, routes and baskets over the last `basket_days` days.
 
     `customs_risk_table` names the run's publish.customs_risk as staged (`read_customs_risk`).
     Without `with_lines` the sale lines are not read (`lines` is None).
     """
+    warehouse = as_warehouse(target)
     return ComplianceSources(
         as_of=as_of,
-        rules=read_rulebook(conn),
-        facts=read_sql(conn, "select * from intermediate.int_sku_market_compliance order by all"),
-        duty_rates=read_sql(conn, """
+        rules=read_rulebook(warehouse),
+        facts=warehouse.query("select * from intermediate.int_sku_market_compliance order by all"),
+        duty_rates=warehouse.query("""
             select sku, customs_territory, mfn_rate, preferential_agreement, preferential_rate
             from intermediate.int_sku_duty_rates order by all
         """),
-        countries=read_sql(conn, "select alpha_2, customs_territory from reference.countries order by all"),
-        nodes=read_sql(conn, """
+        countries=warehouse.query("select alpha_2, customs_territory from reference.countries order by all"),
+        nodes=warehouse.query("""
             select nodes.node_code, nodes.country, countries.customs_territory
             from reference.nodes as nodes left join reference.countries as countries on countries.alpha_2 = nodes.country
             order by all
         """),
-        routes=read_routes(conn, as_of, basket_days),
-        baskets=read_baskets(conn, as_of, basket_days),
-        customs_risk=read_customs_risk(conn, customs_risk_table),
-        lines=read_sale_lines(conn) if with_lines else None,
+        routes=read_routes(warehouse, as_of, basket_days),
+        baskets=read_baskets(warehouse, as_of, basket_days),
+        customs_risk=read_customs_risk(warehouse, customs_risk_table),
+        lines=read_sale_lines(warehouse) if with_lines else None,
     )

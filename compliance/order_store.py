@@ -22,6 +22,11 @@ order (compliance.run.price_order_lines), never of another order, so:
 One transaction updates the store, adds the run's row and stages
 plan_next.order_landed_cost from the store: a run killed half-way leaves the
 previous store, record and staged table whole, and a re-run finds nothing new.
+Everything is read and written through the warehouse interface
+(crossdock/engine.py), so the same pricing runs on Spark, which has no
+transactions: there a run killed half-way may leave the store ahead of its
+record, and the next run, finding the record's digests behind, prices every
+order again (docs/spark.md).
 The staged table is the same, row for row and bit for bit, as pricing every
 order again (tests/test_compliance_incremental.py).
 """
@@ -47,18 +52,19 @@ from compliance.orders import SKU_COLUMNS, duty_table
 from compliance.policy import CompliancePolicy
 from compliance.run import country_territories, node_territories, price_order_lines
 from compliance.tables import order_columns, order_schema
-from crossdock.publish import STAGING_SCHEMA, declared_frame, record_staging, staged
-from crossdock.warehouse import table_exists, transaction
+from crossdock.engine import Warehouse, WarehouseLike, as_warehouse, first_row
+from crossdock.publish import declared_frame, record_staging, staged
 
 TABLE = "order_landed_cost"  # the published table the store is staged as
 SCHEMA = "audit"
 STORE = f"{SCHEMA}.priced_orders"
 RUNS = f"{SCHEMA}.order_pricing_runs"
 DIGEST = "line_digest"
-# this run's temporary tables: every order's line digest, and the orders to price
-_DIGESTS = "_order_line_digests"
-_TO_PRICE = "_orders_to_price"
-_PRICED = "_priced_orders"
+DIGEST_TYPE = "decimal(38,0)"  # a sum of 64-bit hashes, as wide on Spark as on DuckDB
+# this run's work tables, dropped when it ends: every order's line digest, the orders to price, those priced
+_DIGESTS = f"{SCHEMA}._order_line_digests"
+_TO_PRICE = f"{SCHEMA}._orders_to_price"
+_PRICED = f"{SCHEMA}._priced_orders"
 
 RUNS_DDL = f"""
 create table if not exists {RUNS} (
@@ -200,67 +206,66 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
-def _store_layout() -> list[tuple[str, str]]:
-    return [*order_schema(), (DIGEST, "hugeint")]
+def _store_columns() -> set[str]:
+    return {*(name for name, _ in order_schema()), DIGEST}
 
 
-def _stored_state(conn: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dt.date | None] | str:
-    """The latest pricing's input digests and FX day, or why there is none to build on."""
-    if not (table_exists(conn, STORE) and table_exists(conn, RUNS)):
+def _stored_state(warehouse: Warehouse) -> tuple[dict[str, str], dt.date | None] | str:
+    """The latest pricing's input digests and FX day, or why there is none to build on.
+
+    The store's columns are held to the declared ones by name; a declared type
+    that changes is a change of `layout`, one of the inputs, so it re-prices too.
+    """
+    if not (warehouse.exists(STORE) and warehouse.exists(RUNS)):
         return "no earlier pricing stored"
-    columns = conn.execute(
-        "select column_name, lower(data_type) from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position", STORE.split("."),
-    ).fetchall()
-    if [tuple(c) for c in columns] != _store_layout():
+    if warehouse.columns(STORE) != _store_columns():
         return f"{STORE} does not have the declared columns"
-    row = conn.execute(f"select inputs, fx_through from {RUNS} order by priced_at desc limit 1").fetchone()
+    row = first_row(warehouse, f"select inputs, fx_through from {RUNS} order by priced_at desc limit 1")
     if row is None:
         return "no earlier pricing stored"
     return json.loads(row[0]), row[1]
 
 
-def _digest_lines(conn: duckdb.DuckDBPyConnection) -> None:
-    """Every order's line digest (order-free: a sum of its lines' hashes) and last day, as a temporary table.
+def _digest_lines(warehouse: Warehouse) -> None:
+    """Every order's line digest (order-free: a sum of its lines' hashes) and last day, as a work table.
 
     An order id that is null names no order and is not priced.
     """
     lines = ", ".join(c for c in SALE_LINE_COLUMNS if c != "order_id")
-    conn.execute(f"""
-        create or replace temp table {_DIGESTS} as
-        select order_id, sum(hash({lines})) as {DIGEST}, max(order_date) as last_day
+    warehouse.create_table_as(_DIGESTS, f"""
+        select order_id, sum(cast(hash({lines}) as {DIGEST_TYPE})) as {DIGEST}, max(order_date) as last_day
         from {SALE_LINES} where order_id is not null group by order_id
     """)
 
 
 def price_orders(
-    conn: duckdb.DuckDBPyConnection, sources: ComplianceSources, policy: CompliancePolicy, run_id: str,
+    target: WarehouseLike, sources: ComplianceSources, policy: CompliancePolicy, run_id: str,
     reprice_all: bool = False,
 ) -> OrderPricing:
     """Price the new and changed orders (all of them when an input changed or `reprice_all`), keep them, and
     stage plan_next.order_landed_cost: every order, sorted by order_id, as pricing them all would.
 
     The sale lines are read from the warehouse (`sources.lines` is not used).
-    Everything is read and written in one transaction.
+    Everything is read and written in one transaction where the engine has them.
     """
-    conn.execute(f"create schema if not exists {SCHEMA}")
-    conn.execute(f"create schema if not exists {STAGING_SCHEMA}")
-    conn.execute(RUNS_DDL)
+    warehouse = as_warehouse(target)
+    warehouse.execute(f"create schema if not exists {SCHEMA}")
+    warehouse.execute(RUNS_DDL)
     try:
-        with transaction(conn):
-            pricing = _price_in_transaction(conn, sources, policy, run_id, reprice_all)
+        with warehouse.transaction():
+            pricing = _price_in_transaction(warehouse, sources, policy, run_id, reprice_all)
     finally:
-        with contextlib.suppress(duckdb.Error):  # never hide the error that stopped the run
-            for table in (_DIGESTS, _TO_PRICE):
-                conn.execute(f"drop table if exists temp.{table}")
-    record_staging(conn, run_id, TABLE)
+        with contextlib.suppress(Exception):  # never hide the error that stopped the run
+            for table in (_DIGESTS, _TO_PRICE, _PRICED):
+                warehouse.execute(f"drop table if exists {table}")
+    record_staging(warehouse, run_id, TABLE)
     return pricing
 
 
 def _price_in_transaction(
-    conn: duckdb.DuckDBPyConnection, sources: ComplianceSources, policy: CompliancePolicy, run_id: str, reprice_all: bool,
+    warehouse: Warehouse, sources: ComplianceSources, policy: CompliancePolicy, run_id: str, reprice_all: bool,
 ) -> OrderPricing:
-    state = _stored_state(conn)
+    state = _stored_state(warehouse)
     inputs = pricing_inputs(sources, policy, None if isinstance(state, str) else state[1])
     if reprice_all:
         reason = "asked to re-price every order"
@@ -270,68 +275,59 @@ def _price_in_transaction(
         reason = ", ".join(INPUT_NAMES.get(n, f"{n} changed") for n in changed_inputs(state[0], inputs))
     repriced_all = bool(reason)
 
-    _digest_lines(conn)
+    _digest_lines(warehouse)
     if repriced_all:
-        conn.execute(f"create or replace temp table {_TO_PRICE} as select order_id from {_DIGESTS}")
+        to_price = warehouse.create_table_as(_TO_PRICE, f"select order_id from {_DIGESTS}")
         removed = 0
     else:
-        conn.execute(f"""
-            create or replace temp table {_TO_PRICE} as
+        to_price = warehouse.create_table_as(_TO_PRICE, f"""
             select d.order_id from {_DIGESTS} as d
             anti join {STORE} as s on s.order_id = d.order_id and s.{DIGEST} = d.{DIGEST}
         """)
-        [(removed,)] = conn.execute(
+        [(removed,)] = warehouse.rows(
             f"select count(*) from {STORE} as s anti join {_DIGESTS} as d on d.order_id = s.order_id"
-        ).fetchall()
-    [(to_price,)] = conn.execute(f"select count(*) from {_TO_PRICE}").fetchall()
+        )
 
-    priced = price_order_lines(sources, policy, read_sale_lines(conn, _TO_PRICE)) if to_price else None
+    priced = price_order_lines(sources, policy, read_sale_lines(warehouse, _TO_PRICE)) if to_price else None
     if priced is not None and len(priced) != to_price:
         raise RuntimeError(f"priced {len(priced):,} rows for {to_price:,} orders: order pricing must give one row per order")
-    _write_store(conn, priced, repriced_all)
+    _write_store(warehouse, priced, repriced_all)
 
-    [(orders, duplicates, fx_through)] = conn.execute(
+    [(orders, duplicates, fx_through)] = warehouse.rows(
         f"select count(*), count(*) - count(distinct order_id), (select max(last_day) from {_DIGESTS}) from {STORE}"
-    ).fetchall()
+    )
     if duplicates:
         raise RuntimeError(f"{STORE} would hold {duplicates:,} orders twice")
     pricing = OrderPricing(
         orders=orders, priced=to_price, removed=int(removed), repriced_all=repriced_all, reason=reason or UNCHANGED,
     )
-    conn.execute(
+    warehouse.execute(
         f"insert into {RUNS} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [run_id, _utc_now(), json.dumps(inputs | {"fx": fx_digest(sources, fx_through)}, sort_keys=True), fx_through,
          pricing.orders, pricing.priced, pricing.removed, pricing.repriced_all, pricing.reason],
     )
     columns = ", ".join(f'"{c}"' for c in order_columns())
-    conn.execute(f"create or replace table {staged(TABLE)} as select {columns} from {STORE} order by order_id")
+    warehouse.create_table_as(staged(TABLE), f"select {columns} from {STORE} order by order_id")
     return pricing
 
 
-def _write_store(conn: duckdb.DuckDBPyConnection, priced: pd.DataFrame | None, replace: bool) -> None:
+def _write_store(warehouse: Warehouse, priced: pd.DataFrame | None, replace: bool) -> None:
     """Drop the stored orders that changed or are gone and add those just priced, typed as declared, with
     their line digests (all of it replaced when `replace`)."""
     if priced is None:
         priced = pd.DataFrame({c: pd.Series(dtype=object) for c in order_columns()})
-    conn.register(_PRICED, priced)
-    try:
-        rows = f"""
-            select casted.*, d.{DIGEST} from (select {declared_frame(TABLE, priced)} from {_PRICED}) as casted
-            inner join {_DIGESTS} as d on d.order_id = casted.order_id
-        """
-        if replace:
-            conn.execute(f"create or replace table {STORE} as {rows}")
-        else:
-            conn.execute(f"""
-                delete from {STORE} where order_id in (
-                    select order_id from {_TO_PRICE}
-                    union all
-                    select s.order_id from {STORE} as s anti join {_DIGESTS} as d on d.order_id = s.order_id
-                )
-            """)
-            conn.execute(f"insert into {STORE} {rows}")
-    finally:
-        conn.unregister(_PRICED)
+    warehouse.write_frame(_PRICED, priced, declared_frame(TABLE, priced))
+    rows = f"select priced.*, d.{DIGEST} from {_PRICED} as priced inner join {_DIGESTS} as d on d.order_id = priced.order_id"
+    if replace:
+        warehouse.create_table_as(STORE, rows)
+        return
+    warehouse.replace_where(STORE, f"""
+        order_id in (
+            select order_id from {_TO_PRICE}
+            union all
+            select s.order_id from {STORE} as s anti join {_DIGESTS} as d on d.order_id = s.order_id
+        )
+    """, (), rows)
 
 
 @dataclass(frozen=True)
@@ -344,31 +340,33 @@ class OrderTableSummary:
     unknowns: pd.DataFrame
 
 
-def summarize_orders(conn: duckdb.DuckDBPyConnection, table: str | None = None) -> OrderTableSummary:
+def summarize_orders(target: WarehouseLike, table: str | None = None) -> OrderTableSummary:
     """Orders and amounts per market x import flow x regime ('-' for none), and rows per unknown."""
+    warehouse = as_warehouse(target)
     table = table or staged(TABLE)
-    [(rows, with_unknowns)] = conn.execute(f"select count(*), count(unknowns) from {table}").fetchall()
-    by_regime = conn.execute(f"""
+    [(rows, with_unknowns)] = warehouse.rows(f"select count(*), count(unknowns) from {table}")
+    by_regime = warehouse.query(f"""
         select market, coalesce(import_flow, '-') as import_flow, coalesce(regime, '-') as regime, count(*) as orders,
             coalesce(sum(duty_eur), 0) as duty_eur, coalesce(sum(vat_eur), 0) as vat_eur,
             coalesce(sum(fees_eur), 0) as fees_eur, coalesce(sum(landed_cost_eur), 0) as landed_eur
         from {table} where market is not null group by all order by all
-    """).df()
-    unknowns = conn.execute(f"""
+    """)
+    unknowns = warehouse.query(f"""
         select unknown, count(*) as rows
         from (select unnest(string_split(unknowns, ',')) as unknown from {table} where unknowns is not null)
         group by unknown order by rows desc, unknown
-    """).df()
+    """)
     return OrderTableSummary(int(rows), int(with_unknowns), by_regime, unknowns)
 
 
-def last_pricing(conn: duckdb.DuckDBPyConnection) -> dict | None:
+def last_pricing(target: WarehouseLike) -> dict | None:
     """The latest row of audit.order_pricing_runs as a dict, or None before the first pricing."""
-    if not table_exists(conn, RUNS):
+    warehouse = as_warehouse(target)
+    if not warehouse.exists(RUNS):
         return None
-    cursor = conn.execute(f"select * from {RUNS} order by priced_at desc limit 1")
-    row = cursor.fetchone()
-    return None if row is None else dict(zip((d[0] for d in cursor.description), row))
+    names = warehouse.query(f"select * from {RUNS} limit 0").columns
+    row = first_row(warehouse, f"select * from {RUNS} order by priced_at desc limit 1")
+    return None if row is None else dict(zip(names, row))
 
 
 __all__ = [

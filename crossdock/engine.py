@@ -65,6 +65,11 @@ class Warehouse(Protocol):
         replaces its own. The row count written."""
         ...
 
+    def replace_where(self, table: str, where: str, params: Sequence[object], select: str) -> None:
+        """Replace the rows of `table` that match `where` (which may read other tables, and `table` itself)
+        with the rows of `select` (matched to the table's columns by name), keeping the others."""
+        ...
+
     def exists(self, table: str) -> bool:
         ...
 
@@ -117,10 +122,14 @@ class DuckDBWarehouse:
 
     def replace_rows(self, table: str, where: str, params: Sequence[object], frame: pd.DataFrame,
                      select_list: str = "*") -> int:
-        with self._frame_view(frame) as view, self.transaction():
-            self.conn.execute(f"delete from {table} where {where}", list(params))
-            self.conn.execute(f"insert into {table} by name select {select_list} from {view}")
+        with self._frame_view(frame) as view:
+            self.replace_where(table, where, params, f"select {select_list} from {view}")
         return len(frame)
+
+    def replace_where(self, table: str, where: str, params: Sequence[object], select: str) -> None:
+        with self.transaction():
+            self.conn.execute(f"delete from {table} where {where}", list(params))
+            self.conn.execute(f"insert into {table} by name {select}")
 
     def exists(self, table: str) -> bool:
         return table_exists(self.conn, table)

@@ -4,7 +4,8 @@ The steps write DuckDB's dialect; each statement is translated to Spark SQL by
 sqlglot (`read="duckdb", write="spark"`): `"window"` becomes a backticked
 name, `x::date` a cast, `varchar` Spark's `string`, `timestamp` Spark's
 `timestamp_ntz` (DuckDB's timestamps carry no zone either), and an ascending
-`order by` gains the `nulls last` DuckDB means by it.
+`order by` gains the `nulls last` DuckDB means by it, and DuckDB's 64-bit
+`hash` becomes Spark's `xxhash64` (Spark's `hash` is 32 bits).
 
 What a translation cannot give is done here:
 - Spark's file tables cannot be replaced by `create or replace table ... as`,
@@ -15,7 +16,8 @@ What a translation cannot give is done here:
 - they have no transactions, so `transaction()` runs the block's statements
   as they come: a failure half-way leaves what was written (docs/spark.md);
 - a pandas frame reaches Spark as a Parquet file DuckDB writes, so a column
-  is typed as on the DuckDB path (pandas' all-null text columns) and a large
+  is typed as on the DuckDB path (a text column of nothing but nulls as
+  text, crossdock.warehouse.typed_columns) and a large
   frame never has to fit the driver's heap whole; nanosecond timestamps go
   as microseconds, the finest Spark reads;
 - a result comes back through Arrow and DuckDB's own conversion to pandas, so
@@ -34,18 +36,26 @@ from typing import TYPE_CHECKING
 import duckdb
 import pandas as pd
 import sqlglot
+from sqlglot import exp
 
 from crossdock.spark import quoted, spark_home
+from crossdock.warehouse import typed_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import DataFrame, SparkSession
 
 
+def _spark_function(node: exp.Expression) -> exp.Expression:
+    """DuckDB's `hash` is 64 bits wide and Spark's 32: its peer on Spark is `xxhash64`."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "hash":
+        return exp.Anonymous(this="xxhash64", expressions=node.expressions)
+    return node
+
+
 @lru_cache(maxsize=512)
 def spark_sql(sql: str) -> str:
     """One DuckDB-dialect statement in Spark's dialect."""
-    [statement] = sqlglot.transpile(sql, read="duckdb", write="spark")
-    return statement
+    return sqlglot.parse_one(sql, read="duckdb").transform(_spark_function).sql(dialect="spark")
 
 
 def _qualified(table: str) -> str:
@@ -98,7 +108,7 @@ class SparkWarehouse:
         try:
             local = duckdb.connect()
             local.register("frame", _microseconds(frame))
-            local.execute(f"copy (select * from frame) to '{folder / 'part.parquet'}' (format parquet)")
+            local.execute(f"copy (select {typed_columns(frame)} from frame) to '{folder / 'part.parquet'}' (format parquet)")
             local.close()
             self.session.read.parquet(str(folder)).createOrReplaceTempView(name)
             try:
@@ -115,14 +125,16 @@ class SparkWarehouse:
 
     def replace_rows(self, table: str, where: str, params: Sequence[object], frame: pd.DataFrame,
                      select_list: str = "*") -> int:
-        replacing = f"{table}__replacing"
         with self._frame_view(frame) as view:
-            kept = self._run(f"select * from {table} where not coalesce(({where}), false)", params)  # as delete keeps nulls
-            kept.unionByName(self.session.sql(spark_sql(f"select {select_list} from {view}"))).write.mode(
-                "overwrite").format("parquet").saveAsTable(_qualified(replacing))
+            self.replace_where(table, where, params, f"select {select_list} from {view}")
+        return len(frame)
+
+    def replace_where(self, table: str, where: str, params: Sequence[object], select: str) -> None:
+        replacing = f"{table}__replacing"
+        kept = self._run(f"select * from {table} where not coalesce(({where}), false)", params)  # as delete keeps nulls
+        kept.unionByName(self._run(select, ())).write.mode("overwrite").format("parquet").saveAsTable(_qualified(replacing))
         self.session.sql(f"drop table {_qualified(table)}")
         self.session.sql(f"alter table {_qualified(replacing)} rename to {_qualified(table)}")
-        return len(frame)
 
     def exists(self, table: str) -> bool:
         return self.session.catalog.tableExists(table)

@@ -99,13 +99,13 @@ def replace_table(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFra
     conn.execute(f"create schema if not exists {schema}")
     conn.register("_frame_to_publish", frame)
     try:
-        conn.execute(f"create or replace table {table} as select {_typed_columns(frame)} from _frame_to_publish")
+        conn.execute(f"create or replace table {table} as select {typed_columns(frame)} from _frame_to_publish")
     finally:
         conn.unregister("_frame_to_publish")
     return len(frame)
 
 
-def _typed_columns(frame: pd.DataFrame) -> str:
+def typed_columns(frame: pd.DataFrame) -> str:
     """The select list, with text columns that hold only nulls cast to varchar.
 
     DuckDB types an object column of nothing but None as NULL, which Parquet

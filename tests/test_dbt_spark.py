@@ -10,11 +10,12 @@ rounding. Spark's managed tables are Parquet folders, so DuckDB reads both
 sides and no second JVM is needed.
 
 Both builds stage the published models in plan_next, as a run of the job does.
-Then the Python plan steps (backtest, forecast and their checks, consensus,
-inventory plan, scenarios) run from the product's definitions on each engine
-(`crossdock spark-plan --engine spark|duckdb`, the warehouse resource's `engine`): they read
-the tables each engine built and stage theirs there, and every staged table
-must agree as well.
+Then every Python step after dbt (backtest, forecast and their checks,
+consensus, inventory plan, scenarios, compliance plan and orders' landed cost,
+exceptions, the monthly view) runs from the product's definitions on each
+engine (`crossdock spark-plan --engine spark|duckdb`, the warehouse resource's
+`engine`): they read the tables each engine built and stage theirs there, and
+every staged table must agree as well; then each engine publishes the plan.
 
 Spark needs Java: without it the module skips, except under CI
 (CROSSDOCK_REQUIRE_SPARK=1, set by .ci/run), where a missing JVM fails.
@@ -114,6 +115,7 @@ PLAN_STEP_TABLES = (
     "demand_plan", "forecast_overrides", "forecast_value_added",  # the consensus
     "inventory_plan", "inventory_projection", "service_level_tradeoff", "transfer_recommendations", "service_classes",
     "scenario_impact",
+    "compliance_plan", "order_landed_cost", "exceptions", "sop_monthly",  # compliance and S&OP
 )
 
 
@@ -215,7 +217,7 @@ def test_every_table_dbt_builds_on_spark_equals_duckdbs(both_engines):
 
 
 def test_the_plan_steps_run_on_spark_as_on_duckdb(plan_steps):
-    expected = sorted(f"publish/{table}" for table in PLAN_STEP_TABLES)
+    expected = sorted(f"publish/{table}" for table in (*PLAN_STEP_TABLES, "plan_runs"))
     for engine, outcome in plan_steps.items():
         assert outcome["success"] and outcome["materialized"] == expected, (engine, outcome)
     assert plan_steps["spark"]["checks"] == plan_steps["duckdb"]["checks"]
@@ -235,3 +237,21 @@ def test_the_tables_the_plan_steps_stage_on_spark_equal_duckdbs(both_engines, pl
     assert not mismatches, json.dumps(mismatches, indent=1, default=str)
     # value added stays empty until a cycle has actuals; the others hold this run's plan
     assert all(rows[table] > 0 for table in ("demand_forecast", "demand_plan", "inventory_plan", "scenario_impact")), rows
+
+
+def test_each_engine_publishes_the_whole_plan_it_staged(both_engines, plan_steps):
+    """publish.plan_runs names one plan on each engine, and every plan table is in schema publish as staged."""
+    from crossdock.publish import plan_tables
+
+    spark_tables = both_engines["spark_home"] / "tables"
+    with duckdb.connect(str(both_engines["settings"].warehouse), read_only=True) as conn:
+        def rows(relation: str) -> int:
+            return conn.execute(f"select count(*) from {relation}").fetchone()[0]
+
+        def on_spark(schema: str, table: str) -> int:
+            return rows(f"read_parquet('{spark_tables / f'{schema}.db' / table}/*.parquet')")
+
+        assert on_spark("publish", "plan_runs") == rows("publish.plan_runs") == 1
+        for table in plan_tables():
+            staged_rows = rows(f"plan_next.{table}")
+            assert on_spark("publish", table) == on_spark("plan_next", table) == rows(f"publish.{table}") == staged_rows, table

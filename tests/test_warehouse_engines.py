@@ -172,3 +172,33 @@ def test_the_exception_log_replaces_its_day_and_keeps_its_types_on_either_engine
     assert log[["exception_id", "value_eur"]].values.tolist() == [["x1", 10.0], ["x2", 10.0], ["x1", 30.0]]
     assert sorted(set(log["as_of"].astype(str))) == ["2026-03-01", "2026-03-02"]
     assert warehouse.rows("select distinct run_id from audit.exception_log where as_of = date '2026-03-02'") == [("run-3",)]
+
+
+def test_orders_are_priced_incrementally_and_as_pricing_them_all_would_on_either_engine(warehouse):
+    """compliance.order_store through the interface: the digests (DuckDB's `hash`, Spark's `xxhash64`), the anti
+    joins and the rows replaced in the store give the same staged table as pricing every order at once."""
+    from compliance.facts import read_sale_lines
+    from compliance.order_store import last_pricing, price_orders, summarize_orders
+    from compliance.run import price_order_lines
+    from test_compliance_incremental import FIRST_DAY, LAST_DAY, first_world, fx_rates, order_lines
+
+    sources, policy = first_world()
+    lines = "intermediate.int_sale_lines_shipped_from"
+    days = {"order_date": lambda f: f["order_date"].dt.date}  # a date, as dbt's model has it
+    warehouse.write_frame(lines, order_lines(60, fx_rates(LAST_DAY), (FIRST_DAY, LAST_DAY)).assign(**days))
+    first = price_orders(warehouse, sources, policy, "run-1")
+    assert (first.priced, first.orders, first.repriced_all) == (60, 60, True)
+    assert price_orders(warehouse, sources, policy, "run-2").priced == 0
+
+    kept = warehouse.query(f"select * from {lines} where order_id not in ('O00003', 'O00020')")
+    changed = warehouse.query(f"select * from {lines} where order_id = 'O00003'").assign(quantity=lambda f: f["quantity"] + 5)
+    warehouse.write_frame(lines, pd.concat([kept, changed]).assign(**days))
+    again = price_orders(warehouse, sources, policy, "run-3")
+    assert (again.priced, again.removed, again.orders, again.repriced_all) == (1, 1, 59, False)
+    assert last_pricing(warehouse)["priced"] == 1 and summarize_orders(warehouse).rows == 59
+
+    staged_orders = warehouse.query(f"select * from {staged('order_landed_cost')} order by order_id")
+    plain = price_order_lines(sources, policy, read_sale_lines(warehouse)).sort_values("order_id", ignore_index=True)
+    assert staged_orders["order_id"].tolist() == plain["order_id"].tolist()
+    for column in ("units", "landed_cost_eur", "duty_eur", "vat_eur", "regime", "unknowns"):
+        pd.testing.assert_series_equal(staged_orders[column], plain[column], check_dtype=False, check_exact=False)

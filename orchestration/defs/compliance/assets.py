@@ -13,7 +13,6 @@ catalogue, the policy or the code changed; the metadata says which and why.
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from compliance.documents import flag_counts
 from compliance.facts import read_compliance_sources
@@ -24,6 +23,7 @@ from crossdock.publish import stage_table, staged
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key, planning_date
 from orchestration.lib.resources import WAREHOUSE_POOL
+from orchestration.lib.retries import WarehouseResource
 
 COMPLIANCE_PLAN = dg.AssetKey(["publish", "compliance_plan"])
 ORDER_LANDED_COST = dg.AssetKey(["publish", "order_landed_cost"])
@@ -85,16 +85,16 @@ class ComplianceConfig(dg.Config):
     ],
     pool=WAREHOUSE_POOL,
 )
-def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfig, warehouse: DuckDBResource):
+def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfig, warehouse: WarehouseResource):
     policy = config.policy()
-    with warehouse.get_connection() as conn:
+    with warehouse.open() as tables:
         sources = read_compliance_sources(
-            conn, planning_date(conn), policy.basket_days, staged("customs_risk"), with_lines=False
+            tables, planning_date(tables), policy.basket_days, staged("customs_risk"), with_lines=False
         )
         plan = build_plan(sources, policy)
-        stage_table(conn, "compliance_plan", plan, context.run_id)
-        pricing = price_orders(conn, sources, policy, context.run_id)  # stages order_landed_cost
-        orders = summarize_orders(conn)
+        stage_table(tables, "compliance_plan", plan, context.run_id)
+        pricing = price_orders(tables, sources, policy, context.run_id)  # stages order_landed_cost
+        orders = summarize_orders(tables)
     context.log.info(f"compliance plan: {len(plan):,} SKU x market x route rows; {pricing.summary()}")
     _log_unknowns(context, "compliance plan rows", _unknown_counts(plan))
     _log_unknowns(context, "orders", orders.unknowns)
