@@ -352,28 +352,17 @@ def _spark_rows(size: int, spark: Measured, status: str, results: dict | None) -
 
 
 def _ingest_sources(settings) -> list[str]:
-    """Materialize the assets that write the models' sources (and the multi-assets they belong to), as tests/test_dbt_spark.py does."""
+    """Materialize the steps before dbt on DuckDB (`cli.spark.run_ingest_steps`, as tests/test_dbt_spark.py does);
+    the models' sources they wrote."""
     for variable in CONFIG_VARIABLES:
         os.environ.pop(variable, None)
-    import dagster as dg
-
+    from cli.spark import run_ingest_steps
     from crossdock.spark_build import model_sources
-    from orchestration.defs.automation.jobs import run_tags_for
-    from orchestration.definitions import build_definitions
     from orchestration.lib.resources import dbt_project
-    from orchestration.lib.run_inputs import all_landing_files
 
-    sources = model_sources(json.loads(dbt_project().manifest_path.read_text()))
-    definitions = build_definitions(settings)
-    selection = dg.AssetSelection.assets(*(dg.AssetKey(table.split(".")) for table in sources))
-    keys = selection.required_multi_asset_neighbors().resolve(definitions.resolve_asset_graph())
-    result = definitions.resolve_implicit_global_asset_job_def().execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), asset_selection=list(keys),
-        tags=run_tags_for(all_landing_files(settings.landing)),
-    )
-    if not result.success:
+    if not run_ingest_steps(settings, "duckdb")["success"]:
         raise SystemExit("ingesting the dbt sources failed")
-    return sources
+    return model_sources(json.loads(dbt_project().manifest_path.read_text()))
 
 
 def _run_results(target: Path) -> dict | None:

@@ -35,6 +35,9 @@
                         run every step after dbt (forecast, plans,
                         compliance, exceptions) on that Spark session and
                         publish (after spark-build --plan-schema plan_next)
+    crossdock spark-run
+                        the whole job on a local Spark session from the
+                        landing folder: ingest, dbt, the plan, publish
 
 `crossdock <command> --help` shows a command's options.
 
@@ -244,11 +247,18 @@ def build_parser() -> argparse.ArgumentParser:
         "Materialize every Python step after dbt (backtest and forecast with their checks, consensus demand plan, "
         "inventory plan, scenarios, compliance plan and orders' landed cost, exceptions, the monthly S&OP view) with "
         "the warehouse on the local Spark session of CROSSDOCK_SPARK_HOME, reading the tables `crossdock spark-build "
-        "--plan-schema plan_next` built and staging theirs in plan_next, then publish the plan. Ingest and the BI "
-        "copies do not run on Spark yet (docs/spark.md).",
+        "--plan-schema plan_next` built and staging theirs in plan_next, then publish the plan and make the BI copies "
+        "(docs/spark.md).",
     )
     spark_plan.add_argument("--engine", default="spark", choices=("spark", "duckdb"),
                             help="spark (default), or duckdb: the same steps on the DuckDB file, to compare with")
+    command(
+        "spark-run", "run the whole job on the Spark session",
+        "Ingest the landing folder into the local Spark session of CROSSDOCK_SPARK_HOME (each file read and checked "
+        "by DuckDB, what it loads kept on Spark: feeds/kept_rows.py), build the dbt project there (published models "
+        "in plan_next), run every Python step after dbt, publish the plan and make the BI copies, all in this "
+        "process (docs/spark.md).",
+    )
     return parser
 
 
@@ -306,6 +316,10 @@ def main(argv: list[str] | None = None) -> int:
         from cli.spark import spark_plan
 
         return spark_plan(settings, args.engine)
+    if args.command == "spark-run":
+        from cli.spark import spark_run
+
+        return spark_run(settings)
     if args.command == "dashboard":
         print(f"S&OP dashboard on http://{args.address}:{args.port} (Ctrl-C stops it)", flush=True)
         return serve(streamlit_command(args.port, args.address))

@@ -1,4 +1,4 @@
-"""`crossdock spark-build`: print what building the dbt project on Spark did."""
+"""`crossdock spark-build`, `spark-plan` and `spark-run`: the job, or parts of it, on a local Spark session."""
 from __future__ import annotations
 
 import json
@@ -52,37 +52,61 @@ def run_plan_steps(settings: Settings, engine: str) -> dict[str, object]:
     from the definitions the product loads, with the warehouse resource on
     `engine`: they read the tables the dbt build left there (on Spark:
     `crossdock spark-build --plan-schema plan_next`), stage theirs beside them,
-    and the publish step copies the whole plan into schema publish. The dbt
+    the publish step copies the whole plan into schema publish, and the BI
+    copies are made from it (CROSSDOCK_EXPORTS/bi). The dbt
     models are recorded as built before this run in its (ephemeral) instance,
     so the publish step's check that plan_next is one plan sees them.
     Returns whether the run succeeded, the tables materialized, each check's
     verdict and the seconds.
     """
+    import dagster as dg
+
+    from orchestration.defs.compliance.assets import COMPLIANCE_PLAN, ORDER_LANDED_COST
+    from orchestration.defs.forecast.assets import ACCURACY, BACKTEST, FORECAST, TOTALS
+    from orchestration.defs.planning.assets import TABLES as PLAN_TABLES
+    from orchestration.defs.publish.assets import PUBLISHED_PLAN
+    from orchestration.defs.publish.bi import BI_EXPORTS
+    from orchestration.defs.sop.assets import DEMAND_PLAN, OVERRIDES, VALUE_ADDED
+    from orchestration.defs.sop.exceptions import EXCEPTIONS
+    from orchestration.defs.sop.monthly import SOP_MONTHLY
+
+    steps = [ACCURACY, BACKTEST, FORECAST, TOTALS, DEMAND_PLAN, OVERRIDES, VALUE_ADDED, *PLAN_TABLES,
+             dg.AssetKey(["publish", "scenario_impact"]), COMPLIANCE_PLAN, ORDER_LANDED_COST, EXCEPTIONS, SOP_MONTHLY,
+             PUBLISHED_PLAN, BI_EXPORTS]
+    return _materialize(settings, engine, steps, dbt_built_before=True)
+
+
+def run_ingest_steps(settings: Settings, engine: str) -> dict[str, object]:
+    """Materialize the steps before dbt on `engine`: every feed's ingest, the merchant's config and the ECB rates."""
+    import dagster as dg
+
+    from orchestration.defs.ingest.assets import INGEST_ASSETS
+    from orchestration.defs.ingest.merchant_config import merchant_network
+    from orchestration.defs.reference.assets import FX_RATES
+
+    steps = [key for assets in (*INGEST_ASSETS, merchant_network) for key in assets.keys] + [FX_RATES]
+    # without checks: dbt's tests of its sources (reference.fx_rates) are checks of these assets, and dbt runs them
+    return _materialize(settings, engine, dg.AssetSelection.assets(*steps).without_checks(), dbt_built_before=False)
+
+
+def _materialize(settings: Settings, engine: str, steps: object, dbt_built_before: bool) -> dict[str, object]:
+    """Materialize `steps` (asset keys, or an AssetSelection) from the product's definitions with the warehouse on `engine`, in this process."""
     import time
 
     import dagster as dg
 
     from orchestration.definitions import build_definitions
-    from orchestration.defs.compliance.assets import COMPLIANCE_PLAN, ORDER_LANDED_COST
     from orchestration.defs.dbt.assets import dbt_model_assets
-    from orchestration.defs.forecast.assets import ACCURACY, BACKTEST, FORECAST, TOTALS
-    from orchestration.defs.planning.assets import TABLES as PLAN_TABLES
-    from orchestration.defs.publish.assets import PUBLISHED_PLAN
-    from orchestration.defs.sop.assets import DEMAND_PLAN, OVERRIDES, VALUE_ADDED
-    from orchestration.defs.sop.exceptions import EXCEPTIONS
-    from orchestration.defs.sop.monthly import SOP_MONTHLY
     from orchestration.lib.resources import build_resources
     from orchestration.lib.retries import WarehouseResource
 
-    steps = [ACCURACY, BACKTEST, FORECAST, TOTALS, DEMAND_PLAN, OVERRIDES, VALUE_ADDED, *PLAN_TABLES,
-             dg.AssetKey(["publish", "scenario_impact"]), COMPLIANCE_PLAN, ORDER_LANDED_COST, EXCEPTIONS, SOP_MONTHLY,
-             PUBLISHED_PLAN]
     started = time.perf_counter()
     definitions = build_definitions(settings)
     warehouse = WarehouseResource(database=str(settings.warehouse), engine=engine)
     instance = dg.DagsterInstance.ephemeral()
-    for key in dbt_model_assets().keys:
-        instance.report_runless_asset_event(dg.AssetMaterialization(key, description="built by dbt before the plan steps"))
+    if dbt_built_before:
+        for key in dbt_model_assets().keys:
+            instance.report_runless_asset_event(dg.AssetMaterialization(key, description="built by dbt before the plan steps"))
     result = dg.materialize(
         [*definitions.assets, *definitions.asset_checks], selection=steps,
         resources={**build_resources(settings), "warehouse": warehouse}, instance=instance, raise_on_error=False,
@@ -94,6 +118,47 @@ def run_plan_steps(settings: Settings, engine: str) -> dict[str, object]:
                    for check in result.get_asset_check_evaluations()},
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def spark_run(settings: Settings) -> int:
+    """The whole job on the local Spark session, from the landing folder: ingest, dbt, every step after it, publish.
+
+    One process, so dbt and the steps share the session's JVM (a local Derby
+    catalogue admits one). Prints each stage and ends with a JSON line.
+    """
+    try:
+        import pyspark  # noqa: F401
+        from dbt.adapters import spark as _spark_adapter  # noqa: F401
+    except ImportError as missing:
+        print(f"crossdock spark-run: {missing}; {INSTALL_HINT}", flush=True)
+        return 2
+    from crossdock.spark import spark_home
+    from crossdock.spark_build import build_on_spark
+
+    print(f"running the whole job on Spark (tables and catalogue in {spark_home()}) from {settings.landing}", flush=True)
+    ingest = run_ingest_steps(settings, "spark")
+    print(f"  ingest: {len(ingest['materialized'])} tables in {ingest['seconds']:.0f} s"
+          f"{'' if ingest['success'] else '; a step failed: see the log above'}", flush=True)
+    outcome: dict[str, object] = {"ingest": ingest}
+    if ingest["success"]:
+        build = build_on_spark(settings, "plan_next", copy_sources=False)
+        outcome["dbt"] = {"ok": build.ok, "failed": build.failed(), "seconds": round(build.seconds["dbt build"], 1)}
+        print(f"  dbt build: {len(build.statuses)} nodes, {len(build.failed())} failed, "
+              f"{build.seconds['dbt build']:.0f} s", flush=True)
+        if build.ok:
+            plan = run_plan_steps(settings, "spark")
+            outcome["plan"] = plan
+            _print_plan(plan)
+    print(json.dumps(outcome), flush=True)
+    return 0 if outcome.get("plan", {}).get("success") else 1
+
+
+def _print_plan(outcome: dict[str, object]) -> None:
+    print(f"  staged: {', '.join(outcome['materialized']) or 'nothing'}", flush=True)
+    for check, passed in sorted(outcome["checks"].items()):
+        print(f"  check {check}: {'passed' if passed else 'FAILED'}", flush=True)
+    print(f"  plan steps {outcome['seconds']:.0f} s; {'done' if outcome['success'] else 'a step failed: see the log above'}",
+          flush=True)
 
 
 def spark_plan(settings: Settings, engine: str = "spark") -> int:
@@ -112,10 +177,6 @@ def spark_plan(settings: Settings, engine: str = "spark") -> int:
         where = f"DuckDB ({settings.warehouse})"
     print(f"running the plan steps on {where}, staged in plan_next, then published", flush=True)
     outcome = run_plan_steps(settings, engine)
-    print(f"  staged: {', '.join(outcome['materialized']) or 'nothing'}", flush=True)
-    for check, passed in sorted(outcome["checks"].items()):
-        print(f"  check {check}: {'passed' if passed else 'FAILED'}", flush=True)
-    print(f"  plan steps {outcome['seconds']:.0f} s; {'done' if outcome['success'] else 'a step failed: see the log above'}",
-          flush=True)
+    _print_plan(outcome)
     print(json.dumps(outcome), flush=True)  # the whole outcome, for scripts (tests/test_dbt_spark.py, bench/engines.py)
     return 0 if outcome["success"] else 1

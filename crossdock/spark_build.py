@@ -2,9 +2,10 @@
 
 The models and seeds are the same files as on DuckDB (the few SQL spellings
 the engines do not share are dispatch macros in dbt_project/macros/); only the
-target differs. Until ingest writes to Spark itself (issue 18, item 2), the
-sources the models read (raw.*, config.*, reference.fx_rates) are copied from
-the DuckDB warehouse, which is also how a merchant moves its history over.
+target differs. `crossdock spark-build` copies the sources the models read
+(raw.*, config.*, reference.fx_rates) from the DuckDB warehouse, which is how
+a merchant moves its history over; `crossdock spark-run` ingests them on
+Spark itself and builds without copying.
 
 dbt runs in this process (dbtRunner) so it shares the JVM of the session that
 copied the sources: a local session's Derby catalogue admits one JVM at a time.
@@ -77,8 +78,11 @@ def _invoke(runner: Any, arguments: list[str]) -> Any:
     return result.result
 
 
-def build_on_spark(settings: Settings, plan_schema: str = "publish") -> SparkBuild:
-    """Copy the models' sources from the DuckDB warehouse into Spark, then `dbt build` there (seeds, models, tests)."""
+def build_on_spark(settings: Settings, plan_schema: str = "publish", copy_sources: bool = True) -> SparkBuild:
+    """Copy the models' sources from the DuckDB warehouse into Spark, then `dbt build` there (seeds, models, tests).
+
+    Without `copy_sources` the sources are those the ingest wrote on Spark (`crossdock spark-run`).
+    """
     from dbt.cli.main import dbtRunner
 
     build = SparkBuild()
@@ -88,13 +92,14 @@ def build_on_spark(settings: Settings, plan_schema: str = "publish") -> SparkBui
     build.seconds["session"] = time.perf_counter() - started
 
     runner = dbtRunner()
-    started = time.perf_counter()
-    _invoke(runner, dbt_arguments("parse", plan_schema))
-    tables = model_sources(json.loads((dbt_target_path() / "manifest.json").read_text()))
-    log.info("copying %d source tables from %s into Spark", len(tables), settings.warehouse)
-    with connect(str(settings.warehouse), read_only=True) as conn:
-        build.sources = copy_tables_from_duckdb(conn, session, tables)
-    build.seconds["copy sources"] = time.perf_counter() - started
+    if copy_sources:
+        started = time.perf_counter()
+        _invoke(runner, dbt_arguments("parse", plan_schema))
+        tables = model_sources(json.loads((dbt_target_path() / "manifest.json").read_text()))
+        log.info("copying %d source tables from %s into Spark", len(tables), settings.warehouse)
+        with connect(str(settings.warehouse), read_only=True) as conn:
+            build.sources = copy_tables_from_duckdb(conn, session, tables)
+        build.seconds["copy sources"] = time.perf_counter() - started
 
     started = time.perf_counter()
     results = _invoke(runner, dbt_arguments("build", plan_schema))

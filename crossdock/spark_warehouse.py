@@ -5,7 +5,8 @@ sqlglot (`read="duckdb", write="spark"`): `"window"` becomes a backticked
 name, `x::date` a cast, `varchar` Spark's `string`, `timestamp` Spark's
 `timestamp_ntz` (DuckDB's timestamps carry no zone either), and an ascending
 `order by` gains the `nulls last` DuckDB means by it, and DuckDB's 64-bit
-`hash` becomes Spark's `xxhash64` (Spark's `hash` is 32 bits).
+`hash` becomes Spark's `xxhash64` (Spark's `hash` is 32 bits), a `json`
+column Spark's `string`.
 
 What a translation cannot give is done here:
 - Spark's file tables cannot be replaced by `create or replace table ... as`,
@@ -20,6 +21,9 @@ What a translation cannot give is done here:
   text, crossdock.warehouse.typed_columns) and a large
   frame never has to fit the driver's heap whole; nanosecond timestamps go
   as microseconds, the finest Spark reads;
+- rows a DuckDB connection hands over (`append_from`: what the ingest loaded)
+  come as a Parquet file that connection writes, so decimals, zoned
+  timestamps and JSON text keep their types;
 - a result comes back through Arrow and DuckDB's own conversion to pandas, so
   a step gets the same dtypes from either engine.
 """
@@ -35,6 +39,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
@@ -46,9 +51,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _spark_function(node: exp.Expression) -> exp.Expression:
-    """DuckDB's `hash` is 64 bits wide and Spark's 32: its peer on Spark is `xxhash64`."""
+    """DuckDB's `hash` is 64 bits wide and Spark's 32: its peer on Spark is `xxhash64`; DuckDB's `json` columns
+    hold text, which Spark keeps as `string`."""
     if isinstance(node, exp.Anonymous) and node.name.lower() == "hash":
         return exp.Anonymous(this="xxhash64", expressions=node.expressions)
+    if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.JSON:
+        return exp.DataType.build("string")
     return node
 
 
@@ -83,6 +91,9 @@ class SparkWarehouse:
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         return duckdb.from_arrow(self._run(sql, params).toArrow()).df()
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self._run(sql, ()).toArrow()
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         return [tuple(row) for row in self._run(sql, params).collect()]
@@ -135,6 +146,23 @@ class SparkWarehouse:
         kept.unionByName(self._run(select, ())).write.mode("overwrite").format("parquet").saveAsTable(_qualified(replacing))
         self.session.sql(f"drop table {_qualified(table)}")
         self.session.sql(f"alter table {_qualified(replacing)} rename to {_qualified(table)}")
+
+    def append_from(self, table: str, source: duckdb.DuckDBPyConnection, select: str) -> int:
+        folder = self.staging / f"rows_{uuid.uuid4().hex}"
+        folder.mkdir(parents=True)
+        try:
+            [(rows,)] = source.execute(f"copy ({select}) to '{folder / 'part.parquet'}' (format parquet)").fetchall()
+            if rows:
+                view = folder.name
+                self.session.read.parquet(str(folder)).createOrReplaceTempView(view)
+                try:
+                    columns = ", ".join(quoted(c.name) for c in self.session.catalog.listColumns(table))
+                    self.session.sql(f"insert into {_qualified(table)} select {columns} from {view}")
+                finally:
+                    self.session.catalog.dropTempView(view)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return rows
 
     def exists(self, table: str) -> bool:
         return self.session.catalog.tableExists(table)

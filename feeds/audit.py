@@ -1,8 +1,7 @@
 """DDL of the raw tables (from the contracts) and of the audit tables."""
 from __future__ import annotations
 
-import duckdb
-
+from crossdock.engine import WarehouseLike, as_warehouse
 from feeds.contracts import CONTRACTS, Contract
 from feeds.sql import ident
 
@@ -82,13 +81,18 @@ def raw_table_ddl(contract: Contract) -> str:
     return f"create table if not exists {contract.table} (\n    " + ",\n    ".join(cols) + "\n)"
 
 
-def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw and audit tables if missing; safe to call on every run."""
-    conn.execute("create schema if not exists raw")
-    conn.execute("create schema if not exists audit")
-    conn.execute(LEDGER_DDL)
-    conn.execute(QUARANTINE_DDL)
-    for migration in QUARANTINE_MIGRATIONS:
-        conn.execute(migration)
+def ensure_schema(target: WarehouseLike) -> None:
+    """Create the raw and audit tables if missing; safe to call on every run.
+
+    The migrations are DuckDB's: a warehouse on Spark is younger than the columns they add.
+    """
+    warehouse = as_warehouse(target)
+    warehouse.execute("create schema if not exists raw")
+    warehouse.execute("create schema if not exists audit")
+    warehouse.execute(LEDGER_DDL)
+    warehouse.execute(QUARANTINE_DDL)
+    if warehouse.engine == "duckdb":
+        for migration in QUARANTINE_MIGRATIONS:
+            warehouse.execute(migration)
     for contract in CONTRACTS:
-        conn.execute(raw_table_ddl(contract))
+        warehouse.execute(raw_table_ddl(contract))

@@ -20,6 +20,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -54,6 +55,9 @@ from feeds.row_checks import (
 )
 from feeds.sql import ident
 from feeds.unsafe_values import flagged_rows_sql
+
+if TYPE_CHECKING:  # pragma: no cover
+    from feeds.kept_rows import KeptRows
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +133,10 @@ def mapping_for(path: Path, feed: str) -> Path | None:
     return candidate if path.parent.name != feed and candidate.exists() else None
 
 
-def _already_loaded(conn: duckdb.DuckDBPyConnection, file_id: str) -> bool:
+def _already_loaded(conn: duckdb.DuckDBPyConnection, file_id: str, kept: KeptRows | None = None) -> bool:
     # fetchall, not fetchone: DuckDB 2 refuses new work while a result is half-read.
     rows = conn.execute("select 1 from audit.ingest_ledger where file_id = ? and status = 'loaded' limit 1", [file_id]).fetchall()
-    return bool(rows)
+    return bool(rows) or (kept is not None and kept.recorded(file_id))
 
 
 def _write_ledger(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, result: FileResult) -> None:
@@ -182,6 +186,7 @@ def _load_checked_rows(
     record_source: tuple[str, list[str]] | None = None,
     mapping: FeedMapping | None = None,
     plausibility: Plausibility = Plausibility(),
+    kept: KeptRows | None = None,
 ) -> tuple[int, int, int]:
     """Insert the file's good rows and quarantine the rest; returns (loaded, quarantined, duplicate).
 
@@ -196,7 +201,7 @@ def _load_checked_rows(
     add_findings(conn, REPEATED_KEY_STEP, repeated_keys_sql(contract))  # the last row of a key wins; earlier ones are quarantined
     add_findings(conn, FLAGGED_STEP, flagged_rows_sql())  # a NUL byte or an over-long value found on reading
     check_plausibility(conn, contract, as_of, plausibility)  # the merchant's own limits, not the contract's
-    loaded = insert_new_versions(conn, contract, file_id, as_of)
+    loaded = insert_new_versions(conn, contract, file_id, as_of, kept)
     record_table, record_header = record_source or (source, header)
     pii_columns = _pii_record_columns(contract, record_header, mapping)
     # the record: the values as sent (from the file's own layout when it was mapped); the contract record: the
@@ -267,12 +272,16 @@ def move_to_rejected(path: Path, result: FileResult, feed: str) -> Path:
 
 
 def ingest_file(
-    conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt: str, plausibility: Plausibility = Plausibility()
+    conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt: str, plausibility: Plausibility = Plausibility(),
+    kept: KeptRows | None = None,
 ) -> FileResult:
-    """Ingest one file in one transaction; a failure leaves no trace of it but the exception."""
+    """Ingest one file in one transaction; a failure leaves no trace of it but the exception.
+
+    `kept`: the warehouse the rows are kept in when it is not `conn` (feeds/kept_rows.py).
+    """
     outside = _outside_problem(path, feed)
     if outside is not None:
-        return reject_link(conn, path, feed, outside)
+        return reject_link(conn, path, feed, outside, kept)
     file_id = file_sha256(path)
     name = display_name(path)  # undecodable bytes of a non-UTF-8 name as \xNN: safe to store and print
     mapping_path = mapping_for(path, feed)
@@ -288,7 +297,7 @@ def ingest_file(
         except MappingError as exc:
             problem = f"bad mapping {mapping_path}: {exc}"
     contract = mapping.contract if mapping is not None else contract_for_file(feed, path.name)
-    if _already_loaded(conn, file_id):
+    if _already_loaded(conn, file_id, kept):
         return FileResult(display_name(path), file_id, contract.dataset if contract else None, "skipped", message="same content already loaded")
     if problem is None and contract is None:
         problem = f"no {feed} contract matches the file name '{name}'"
@@ -307,7 +316,7 @@ def ingest_file(
                 rows_received=rejected_rows, rows_rejected=rejected_rows, message=problem,
             )
         else:
-            result = _check_and_load(conn, path, file_id, contract, header, mapping, pii_salt, plausibility)
+            result = _check_and_load(conn, path, file_id, contract, header, mapping, pii_salt, plausibility, kept)
         _write_ledger(conn, path, feed, result)
     if result.status == "rejected":
         moved = move_to_rejected(path, result, feed)
@@ -377,7 +386,9 @@ def _outside_problem(path: Path, feed: str) -> str | None:
     return None
 
 
-def reject_link(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, message: str) -> FileResult:
+def reject_link(
+    conn: duckdb.DuckDBPyConnection, path: Path, feed: str, message: str, kept: KeptRows | None = None
+) -> FileResult:
     """Record a link (or a path out of landing) once as rejected and move the link itself to landing/rejected/.
 
     Its id is a hash of its path, not of the content: the target is never
@@ -387,7 +398,7 @@ def reject_link(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, message:
     contract = contract_for_file(feed, path.name)
     result = FileResult(display_name(path), file_id, contract.dataset if contract else None, "rejected", message=message)
     recorded = conn.execute("select 1 from audit.ingest_ledger where file_id = ? limit 1", [file_id]).fetchall()
-    if not recorded:
+    if not recorded and not (kept is not None and kept.recorded(file_id, loaded_only=False)):
         with transaction(conn):
             _write_ledger(conn, path, feed, result)
     if path.is_symlink():
@@ -414,6 +425,7 @@ def _check_and_load(
     mapping: FeedMapping | None,
     pii_salt: str,
     plausibility: Plausibility = Plausibility(),
+    kept: KeptRows | None = None,
 ) -> FileResult:
     """Map (if the source has a mapping), check the header, then check and load the rows of `landed`
     and quarantine the lines that were no rows (`land_file`'s bad lines)."""
@@ -431,7 +443,7 @@ def _check_and_load(
         return FileResult(display_name(path), file_id, contract.dataset, "rejected", rows_received=received, rows_rejected=received, message=problem)
     loaded, quarantined, duplicate = _load_checked_rows(
         conn, contract, header, file_id, file_date(path), pii_salt, source=source, record_source=record_source, mapping=mapping,
-        plausibility=plausibility,
+        plausibility=plausibility, kept=kept,
     )
     quarantined += _quarantine_bad_lines(conn, contract, file_id, file_header, mapping, pii_salt)
     return FileResult(
@@ -447,6 +459,7 @@ def ingest_feed(
     pii_salt: str,
     between: tuple[dt.date, dt.date] | None = None,
     plausibility: Plausibility = Plausibility(),
+    kept: KeptRows | None = None,
 ) -> list[FileResult]:
     """Ingest every file of one feed that has not been ingested yet.
 
@@ -455,10 +468,16 @@ def ingest_feed(
     `plausibility` holds crossdock.yaml's limits (quantities, earliest order
     date, nodes); the default, before there is a file, learns them from the
     merchant's lines and lets every node pass (feeds.plausibility).
+    `kept`: the warehouse the rows are kept in when it is not `conn` (Spark:
+    feeds/kept_rows.py); what the feed's files loaded goes there at the end.
     """
     ensure_schema(conn)
-    links = [reject_link(conn, link, feed, _outside_problem(link, feed) or "") for link in landing_links(landing, feed)]
+    links = [reject_link(conn, link, feed, _outside_problem(link, feed) or "", kept) for link in landing_links(landing, feed)]
     paths = landing_files(landing, feed)
     if between is not None:
         paths = [p for p in paths if between[0] <= file_date(p) <= between[1]]
-    return links + [ingest_file(conn, path, feed, pii_salt, plausibility) for path in paths]
+    results = links + [ingest_file(conn, path, feed, pii_salt, plausibility, kept) for path in paths]
+    if kept is not None:
+        kept.keep(feed, [r.file_id for r in results if r.status == "loaded"],
+                  [r.file_id for r in results if r.status in ("loaded", "rejected")])
+    return results

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -18,6 +19,9 @@ from feeds.contracts import Contract
 from feeds.findings import good_rows_sql
 from feeds.row_checks import stored_pii, typed
 from feeds.sql import ident
+
+if TYPE_CHECKING:  # pragma: no cover
+    from feeds.kept_rows import KeptRows
 
 
 def raw_targets(contract: Contract) -> list[str]:
@@ -75,8 +79,7 @@ with {''.join(pseudonyms)}typed_rows as (
     return f"""{typed_rows},
 
 file_keys as (
-    select distinct {', '.join(f"{typed(contract.column(k), ident(k))} as {ident(contract.column(k).target_name)}" for k in contract.key)}
-    from {good_rows_sql(checked)} as good
+    {file_keys_sql(contract, checked)}
 ),
 
 versions as (
@@ -99,6 +102,12 @@ where latest._found is null or not ({same_values})
 """
 
 
+def file_keys_sql(contract: Contract, checked: str = "checked") -> str:
+    """The distinct keys of the rows of `checked` without a finding, typed and named as in the raw table."""
+    keys = ", ".join(f"{typed(contract.column(k), ident(k))} as {ident(contract.column(k).target_name)}" for k in contract.key)
+    return f"select distinct {keys}\n    from {good_rows_sql(checked)} as good"
+
+
 def _without_trim_of_checked(sql: str, values: Iterable[str]) -> str:
     """A derived column's SQL without its `trim` of a value of `checked`, which is trimmed already
     (`checked_values_sql`): trimming it again changes nothing but decodes every value (~0.13 CPU-s
@@ -108,8 +117,23 @@ def _without_trim_of_checked(sql: str, values: Iterable[str]) -> str:
     return sql
 
 
-def insert_new_versions(conn: duckdb.DuckDBPyConnection, contract: Contract, file_id: str, as_of: dt.date) -> int:
-    """Insert the rows of `checked` without a finding that are new versions; returns how many."""
+def insert_new_versions(
+    conn: duckdb.DuckDBPyConnection, contract: Contract, file_id: str, as_of: dt.date, kept: KeptRows | None = None,
+) -> int:
+    """Insert the rows of `checked` without a finding that are new versions; returns how many.
+
+    With `kept` (the warehouse is not `conn`: feeds/kept_rows.py), the kept versions of the file's keys are
+    brought into `conn` first.
+    """
+    if kept is not None:
+        kept.bring_versions(contract)
+    inserted = _insert_new_versions(conn, contract, file_id, as_of)
+    if kept is not None:
+        kept.forget_versions(contract)
+    return inserted
+
+
+def _insert_new_versions(conn: duckdb.DuckDBPyConnection, contract: Contract, file_id: str, as_of: dt.date) -> int:
     [(loaded_before,)] = conn.execute(f"select exists (select 1 from {contract.table})").fetchall()
     [(inserted,)] = conn.execute(new_versions_insert_sql(contract, loaded_before=bool(loaded_before)), [file_id, as_of]).fetchall()
     return int(inserted)

@@ -1,21 +1,21 @@
-"""The same dbt project, and the same forecast steps, on Spark build the same tables as on DuckDB (issue 18).
+"""The whole job on Spark builds the same tables as on DuckDB (issue 18).
 
-One small generated merchant is ingested by the real Dagster assets into a
-DuckDB warehouse (its sources only). dbt then builds the project twice from
-those sources: on DuckDB (`--target local`) and, through `crossdock
-spark-build`, on a local Spark session (`--target spark`). Every table dbt
-builds (seeds, reference, intermediate, marts, publish) must agree: the same
-rows, the same nulls and distinct values per column, and the same sums to
-rounding. Spark's managed tables are Parquet folders, so DuckDB reads both
-sides and no second JVM is needed.
+One small generated merchant runs twice, at once. On Spark, `crossdock
+spark-run` does the whole job in one process: every feed ingested (each file
+read and checked by DuckDB, what it loads kept on Spark), the dbt project
+built with `--target spark`, every Python step after dbt (backtest, forecast
+and their checks, consensus, inventory plan, scenarios, compliance plan and
+orders' landed cost, exceptions, the monthly view) and the publish. On
+DuckDB, the same steps one by one: the ingest assets, `dbt build --target
+local`, `crossdock spark-plan --engine duckdb`. Both stage the published
+models in plan_next, as a run of the job does.
 
-Both builds stage the published models in plan_next, as a run of the job does.
-Then every Python step after dbt (backtest, forecast and their checks,
-consensus, inventory plan, scenarios, compliance plan and orders' landed cost,
-exceptions, the monthly view) runs from the product's definitions on each
-engine (`crossdock spark-plan --engine spark|duckdb`, the warehouse resource's
-`engine`): they read the tables each engine built and stage theirs there, and
-every staged table must agree as well; then each engine publishes the plan.
+Every source the ingest kept, every table dbt builds (seeds, reference,
+intermediate, marts, publish) and every table the Python steps stage must
+agree: the same rows, the same nulls and distinct values per column, and the
+same sums to rounding. Spark's managed tables are Parquet folders, so DuckDB
+reads both sides and no second JVM is needed. Then each engine has published
+the whole plan.
 
 Spark needs Java: without it the module skips, except under CI
 (CROSSDOCK_REQUIRE_SPARK=1, set by .ci/run), where a missing JVM fails.
@@ -30,12 +30,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
 from crossdock.dbt_cli import dbt_executable
 from crossdock.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings, settings_variables
+from crossdock.spark_build import model_sources
 from demo.generate import generate
 from demo.network import install_demo_config
 from job_runs import PATH_VARIABLES
@@ -54,24 +54,15 @@ def _java_or_skip() -> None:
         pytest.skip(message)
 
 
-def _ingest_sources(settings: Settings, tables: list[str]) -> None:
-    """Materialize only the assets that write the dbt sources, with the project's own definitions."""
-    from orchestration.defs.automation.jobs import run_tags_for
-    from orchestration.definitions import build_definitions
-    from orchestration.lib.run_inputs import all_landing_files
+def _ingest_on_duckdb(settings: Settings) -> None:
+    """The steps before dbt on the DuckDB file, from the project's own definitions (`cli.spark.run_ingest_steps`)."""
+    from cli.spark import run_ingest_steps
 
     with pytest.MonkeyPatch.context() as env:
         for var in PATH_VARIABLES:
             env.delenv(var, raising=False)
-        definitions = build_definitions(settings)
-        selection = dg.AssetSelection.assets(*(dg.AssetKey(table.split(".")) for table in tables))
-        keys = selection.required_multi_asset_neighbors().resolve(definitions.resolve_asset_graph())
-        result = definitions.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(),
-            asset_selection=list(keys),
-            tags=run_tags_for(all_landing_files(settings.landing)),
-        )
-    assert result.success
+        outcome = run_ingest_steps(settings, "duckdb")
+    assert outcome["success"], outcome
 
 
 def _environment(settings: Settings, spark_home: Path) -> dict[str, str]:
@@ -81,33 +72,49 @@ def _environment(settings: Settings, spark_home: Path) -> dict[str, str]:
     }
 
 
+def _own_folders(root: Path, engine: str) -> dict[str, str]:
+    """Each engine's model and plot folders: the two plans run at once."""
+    return {"CROSSDOCK_MODELS": str(root / engine / "models"), "CROSSDOCK_EXPORTS": str(root / engine / "exports")}
+
+
+def _last_json(out: str) -> dict:
+    return json.loads(out.strip().splitlines()[-1])
+
+
 @pytest.fixture(scope="module")
 def both_engines(tmp_path_factory):
+    """The whole job on Spark (`crossdock spark-run`: ingest, dbt, the plan, publish) and, at the same time, the
+    same steps on DuckDB (the ingest, `dbt build --target local`, `crossdock spark-plan --engine duckdb`)."""
     _java_or_skip()
     root = tmp_path_factory.mktemp("spark")
     settings, spark_home = Settings.under(root), root / "spark"
     generate(settings.landing, scale=0.05, seed=11)
     install_demo_config(settings.config)
-    from crossdock.spark_build import model_sources
-    from orchestration.lib.resources import dbt_project
-
-    sources = model_sources(json.loads(dbt_project().manifest_path.read_text()))
-    _ingest_sources(settings, sources)
     environment = _environment(settings, spark_home)
-
-    duckdb_target = root / "duckdb_target"
-    built = subprocess.run(
-        [dbt_executable(), "build", "--target", "local", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(duckdb_target)],
-        env=environment, capture_output=True, text=True, cwd=PROJECT_ROOT,
+    spark_landing = root / "spark_landing"  # its own copy: an ingest moves the files it rejects
+    shutil.copytree(settings.landing, spark_landing)
+    spark = subprocess.Popen(
+        [sys.executable, "-m", "cli", "spark-run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**environment, **_own_folders(root, "spark"), "CROSSDOCK_LANDING": str(spark_landing)}, cwd=PROJECT_ROOT,
     )
-    assert built.returncode == 0, built.stdout[-3000:]
-
-    spark = subprocess.run([sys.executable, "-m", "cli", "spark-build", "--plan-schema", "plan_next"], env=environment, capture_output=True,
-                           text=True, cwd=PROJECT_ROOT)
+    try:
+        _ingest_on_duckdb(settings)
+        built = subprocess.run(
+            [dbt_executable(), "build", "--target", "local", "--project-dir", str(DBT_PROJECT_DIR),
+             "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(root / "duckdb_target")],
+            env=environment, capture_output=True, text=True, cwd=PROJECT_ROOT,
+        )
+        assert built.returncode == 0, built.stdout[-3000:]
+        duck = subprocess.run([sys.executable, "-m", "cli", "spark-plan", "--engine", "duckdb"], capture_output=True,
+                              text=True, env={**environment, **_own_folders(root, "duckdb")}, cwd=PROJECT_ROOT)
+        assert duck.returncode == 0, duck.stdout[-3000:] + duck.stderr[-6000:]
+        out, err = spark.communicate(timeout=1500)
+    finally:
+        spark.kill()
     manifest = json.loads((spark_home / "dbt_target" / "manifest.json").read_text())
-    return {"settings": settings, "spark_home": spark_home, "spark": spark, "manifest": manifest, "sources": sources,
-            "environment": environment, "root": root}
+    return {"settings": settings, "root": root, "spark_home": spark_home, "manifest": manifest, "spark_returncode": spark.returncode,
+            "spark_out": out, "spark_err": err, "spark": _last_json(out) if spark.returncode in (0, 1) else {},
+            "duckdb": _last_json(duck.stdout)}
 
 
 PLAN_STEP_TABLES = (
@@ -121,23 +128,9 @@ PLAN_STEP_TABLES = (
 
 @pytest.fixture(scope="module")
 def plan_steps(both_engines):
-    """The plan steps run on each engine at once (two processes), each with its own model and plot folders."""
-    assert both_engines["spark"].returncode == 0, "the Spark build failed: see the test of spark-build"
-    runs = {}
-    for engine in ("duckdb", "spark"):
-        folders = {"CROSSDOCK_MODELS": str(both_engines["root"] / engine / "models"),
-                   "CROSSDOCK_EXPORTS": str(both_engines["root"] / engine / "exports")}
-        runs[engine] = subprocess.Popen(
-            [sys.executable, "-m", "cli", "spark-plan", "--engine", engine],
-            env={**both_engines["environment"], **folders}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            cwd=PROJECT_ROOT,
-        )
-    outcomes = {}
-    for engine, run in runs.items():
-        out, err = run.communicate(timeout=1200)
-        assert run.returncode == 0, f"{engine}: {out[-3000:]}{err[-6000:]}"
-        outcomes[engine] = json.loads(out.strip().splitlines()[-1])
-    return outcomes
+    """What the steps after dbt did on each engine: materialized, checks, seconds."""
+    assert both_engines["spark_returncode"] == 0, both_engines["spark_out"][-3000:] + both_engines["spark_err"][-6000:]
+    return {"duckdb": both_engines["duckdb"], "spark": both_engines["spark"]["plan"]}
 
 
 def _tables(manifest: dict) -> list[tuple[str, str]]:
@@ -192,14 +185,35 @@ def _differences(duck: dict, spark: dict) -> list[str]:
     return found
 
 
-def test_spark_build_copies_the_sources_and_every_seed_model_and_test_passes(both_engines):
-    spark = both_engines["spark"]
-    assert spark.returncode == 0, spark.stdout[-4000:] + spark.stderr[-4000:]
-    assert f"sources copied from DuckDB: {len(both_engines['sources'])} tables" in spark.stdout
+def test_spark_run_ingests_builds_every_seed_model_and_test_and_publishes(both_engines):
+    assert both_engines["spark_returncode"] == 0, both_engines["spark_out"][-4000:] + both_engines["spark_err"][-6000:]
+    outcome = both_engines["spark"]
+    assert outcome["ingest"]["success"] and outcome["dbt"]["ok"] and outcome["plan"]["success"], outcome
+    assert not outcome["dbt"]["failed"]
     nodes = both_engines["manifest"]["nodes"].values()
-    for kind, status in (("seed", "success"), ("model", "success"), ("test", "pass")):
-        count = sum(node["resource_type"] == kind for node in nodes)
-        assert f"dbt {kind}s: {count} {status}\n" in spark.stdout, spark.stdout
+    assert sum(node["resource_type"] in ("seed", "model", "test") for node in nodes) > 100
+
+
+def test_the_sources_ingested_on_spark_equal_duckdbs(both_engines):
+    """What the ingest keeps on Spark (feeds/kept_rows.py) is what it keeps in the DuckDB file, but the load time."""
+    sources = model_sources(both_engines["manifest"])
+    assert "raw.orders" in sources and "config.markets" in sources and "reference.fx_rates" in sources
+    mismatches = {}
+    with duckdb.connect(str(both_engines["settings"].warehouse), read_only=True) as conn:
+        for table in [*sources, "audit.ingest_ledger", "audit.quarantine"]:
+            schema, name = table.split(".")
+            folder = both_engines["spark_home"] / "tables" / f"{schema}.db" / name
+            duck_profile = _profile(conn, table)
+            if not any(folder.glob("*.parquet")):  # a table Spark never wrote a row to has no file
+                assert duck_profile["rows"] == 0, f"{table}: {duck_profile['rows']} rows on DuckDB, none on Spark"
+                continue
+            spark_profile = _profile(conn, f"read_parquet('{folder}/*.parquet')")
+            # when it was loaded, and from where: each engine reads its own copy of the landing folder
+            for column in ("_ingested_at", "ingested_at", "quarantined_at", "file_path"):
+                spark_profile.pop(column, None), duck_profile.pop(column, None)
+            if found := _differences(duck_profile, spark_profile):
+                mismatches[table] = found
+    assert not mismatches, json.dumps(mismatches, indent=1, default=str)
 
 
 def test_every_table_dbt_builds_on_spark_equals_duckdbs(both_engines):
@@ -217,7 +231,7 @@ def test_every_table_dbt_builds_on_spark_equals_duckdbs(both_engines):
 
 
 def test_the_plan_steps_run_on_spark_as_on_duckdb(plan_steps):
-    expected = sorted(f"publish/{table}" for table in (*PLAN_STEP_TABLES, "plan_runs"))
+    expected = sorted([*(f"publish/{table}" for table in (*PLAN_STEP_TABLES, "plan_runs")), "exports/bi_publish_copies"])
     for engine, outcome in plan_steps.items():
         assert outcome["success"] and outcome["materialized"] == expected, (engine, outcome)
     assert plan_steps["spark"]["checks"] == plan_steps["duckdb"]["checks"]
@@ -255,3 +269,16 @@ def test_each_engine_publishes_the_whole_plan_it_staged(both_engines, plan_steps
         for table in plan_tables():
             staged_rows = rows(f"plan_next.{table}")
             assert on_spark("publish", table) == on_spark("plan_next", table) == rows(f"publish.{table}") == staged_rows, table
+
+
+def test_each_engine_copies_the_published_plan_for_bi_alike(both_engines, plan_steps):
+    """The BI copies (crossdock/bi_export.py) from Spark have the tables, rows and column types of DuckDB's."""
+    copies = {engine: both_engines["root"] / engine / "exports" / "bi" / "parquet" for engine in ("duckdb", "spark")}
+    assert sorted(p.name for p in copies["spark"].glob("*.parquet")) == sorted(p.name for p in copies["duckdb"].glob("*.parquet"))
+    differing = {}
+    for parquet in sorted(copies["duckdb"].glob("*.parquet")):
+        described = [duckdb.sql(f"describe select * from '{folder / parquet.name}'").fetchall() for folder in copies.values()]
+        counts = [duckdb.sql(f"select count(*) from '{folder / parquet.name}'").fetchall()[0][0] for folder in copies.values()]
+        if described[0] != described[1] or counts[0] != counts[1]:
+            differing[parquet.stem] = {"rows": counts, "types": [d for d in described[0] if d not in described[1]]}
+    assert not differing, differing

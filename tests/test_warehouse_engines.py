@@ -202,3 +202,96 @@ def test_orders_are_priced_incrementally_and_as_pricing_them_all_would_on_either
     assert staged_orders["order_id"].tolist() == plain["order_id"].tolist()
     for column in ("units", "landed_cost_eur", "duty_eur", "vat_eur", "regime", "unknowns"):
         pd.testing.assert_series_equal(staged_orders[column], plain[column], check_dtype=False, check_exact=False)
+
+
+def _ingest_all(conn: duckdb.DuckDBPyConnection, landing, kept=None) -> list:
+    from feeds.contracts import FEEDS
+    from feeds.ingest import ingest_feed
+
+    return [r for feed in FEEDS for r in ingest_feed(conn, landing, feed, "salt", kept=kept)]
+
+
+def _raw_rows(read, table: str) -> list[tuple]:
+    """Every row of a raw table but its load time, sorted: what the ingest kept."""
+    frame = read(f"select * from {table}").drop(columns="_ingested_at")
+    return sorted(map(tuple, frame.astype(str).to_numpy().tolist()))
+
+
+def _a_later_export(landing) -> None:
+    """A later orders file overlapping the first: 10 lines as they were (duplicates), 5 with another quantity
+    (new versions), one line whose quantity is no number (quarantined)."""
+    [month] = sorted((landing / "orders").glob("orders_*.csv"))
+    header, *lines = month.read_text().splitlines()[:17]
+    changed = [",".join(f if i != 6 else str(int(f) + 1) for i, f in enumerate(line.split(","))) for line in lines[10:15]]
+    bad = ",".join(f if i != 6 else "two" for i, f in enumerate(lines[15].split(",")))
+    next_month = pd.Period(month.stem.split("_")[1], "M") + 1
+    later = month.with_name(f"orders_{next_month.strftime('%Y-%m')}-01.csv")
+    later.write_text("\n".join([header, *lines[:10], *changed, bad]) + "\n")
+
+
+def test_files_read_by_their_own_duckdb_are_kept_on_the_warehouse_as_if_loaded_there(warehouse, tmp_path):
+    """feeds/kept_rows.py: a messy merchant ingested by an in-memory DuckDB into the warehouse keeps the same raw
+    rows, quarantine and ledger as the ingest straight into a DuckDB file; a re-run finds nothing new, and a run
+    that died before writing its ledger rows loads its files again without storing a row or a quarantined line twice."""
+    from demo.generate import generate
+    from feeds.contracts import CONTRACTS
+    from feeds.kept_rows import KeptRows
+
+    landing = tmp_path / "landing"
+    generate(landing, scale=0.02, days=30, seed=3, quiet=True)
+    _a_later_export(landing)
+    shutil.copytree(landing, tmp_path / "landing_copy")  # rejected files move: each ingest gets its own folder
+    direct = duckdb.connect(str(tmp_path / "direct.duckdb"))
+    expected = _ingest_all(direct, tmp_path / "landing_copy")
+
+    files = duckdb.connect()
+    kept = KeptRows(warehouse, files)
+    results = _ingest_all(files, landing, kept)
+    assert [(r.file_name, r.status, r.rows_loaded, r.rows_quarantined, r.rows_duplicate) for r in results] == [
+        (r.file_name, r.status, r.rows_loaded, r.rows_quarantined, r.rows_duplicate) for r in expected]
+    assert sum(r.rows_loaded for r in results) > 1000
+    assert [(r.rows_loaded, r.rows_duplicate, r.rows_quarantined) for r in results if r.file_name.endswith("-01.csv")] == [
+        (5, 10, 1)]
+    tables = [c.table for c in CONTRACTS]
+    for table in tables:
+        assert _raw_rows(warehouse.query, table) == _raw_rows(lambda sql: direct.execute(sql).df(), table), table
+    counts = "select (select count(*) from audit.quarantine), (select count(*) from audit.ingest_ledger)"
+    assert warehouse.rows(counts) == direct.execute(counts).fetchall()
+
+    files = duckdb.connect()
+    assert {r.status for r in _ingest_all(files, landing, KeptRows(warehouse, files))} == {"skipped"}
+
+    # a run killed after the rows went to the warehouse but before its ledger rows: the files load again
+    orders_file = next(r.file_id for r in results if r.dataset == "orders" and r.rows_quarantined)
+    warehouse.replace_where("audit.ingest_ledger", "file_id = ?", [orders_file], "select * from audit.ingest_ledger where false")
+    files = duckdb.connect()
+    rerun = [r for r in _ingest_all(files, landing, KeptRows(warehouse, files)) if r.status != "skipped"]
+    assert [(r.file_id, r.rows_loaded) for r in rerun] == [(orders_file, 0)] and rerun[0].rows_duplicate > 0
+    assert _raw_rows(warehouse.query, "raw.orders") == _raw_rows(lambda sql: direct.execute(sql).df(), "raw.orders")
+    assert warehouse.rows(counts) == direct.execute(counts).fetchall()
+
+
+def test_the_bi_copies_have_the_same_rows_and_types_from_either_engine(warehouse, tmp_path):
+    """crossdock/bi_export.py: a published table copied for BI from Spark (read as Arrow) is the table copied
+    from the DuckDB file, column types included (a decimal stays a decimal)."""
+    from crossdock.bi_export import SNAPSHOT_NAME, export_published
+
+    frame = _forecast(["A", "B"]).assign(units=1.5)
+    for day in ("forecast_date", "as_of"):  # dates, as published: no nanosecond timestamps for BI
+        frame[day] = frame[day].dt.date
+    select = "*, cast(units as decimal(18, 4)) as unit_cost, cast(horizon as bigint) as days"
+    warehouse.write_frame("publish.demand_forecast", frame, select)
+    expected = duckdb.connect()
+    DuckDBWarehouse(expected).write_frame("publish.demand_forecast", frame, select)
+
+    for source, folder in ((warehouse, tmp_path / "bi"), (expected, tmp_path / "bi_duckdb")):
+        assert export_published(source, folder, ("demand_forecast",)) == {"demand_forecast": 4}
+    copies = [duckdb.connect(str(tmp_path / name / SNAPSHOT_NAME), read_only=True) for name in ("bi", "bi_duckdb")]
+    described = [c.execute("describe publish.demand_forecast").fetchall() for c in copies]
+    parquet = [duckdb.sql(f"describe select * from '{tmp_path / name}/parquet/demand_forecast.parquet'").fetchall()
+               for name in ("bi", "bi_duckdb")]
+    types = {name: kind for name, kind, *_ in described[1]}
+    assert types["unit_cost"] == "DECIMAL(18,4)" and types["days"] == "BIGINT" and types["forecast_date"] == "DATE"
+    assert described[0] == described[1] and parquet[0] == parquet[1]
+    rows = "select * from publish.demand_forecast order by sku, horizon"
+    assert copies[0].execute(rows).fetchall() == copies[1].execute(rows).fetchall()

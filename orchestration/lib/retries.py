@@ -94,7 +94,8 @@ class WarehouseResource(DuckDBResource):
         if self.engine != "duckdb":
             raise dg.Failure(description=(
                 f"this step reads and writes the DuckDB file only, and the warehouse engine is {self.engine}: "
-                "ingest, the compliance plan and the BI copies are not on Spark yet (docs/spark.md)"
+                "the dbt step (on Spark: crossdock spark-run) and the record of failed runs are not on Spark yet "
+                "(docs/spark.md)"
             ))
         conn = connect(
             self.database,

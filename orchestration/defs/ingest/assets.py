@@ -12,13 +12,14 @@ import datetime as dt
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from crossdock.settings import pii_salt_warning
 from feeds.contracts import FEEDS, contracts_for_feed
 from feeds.ingest import FileResult, ingest_feed
+from feeds.kept_rows import file_engine
 from orchestration.lib.column_schemas import raw_table
 from orchestration.lib.resources import WAREHOUSE_POOL, LandingFolder, MerchantConfigFile
+from orchestration.lib.retries import WarehouseResource
 
 
 def _summary_metadata(results: list[FileResult], file_dates: dict[str, dt.date]) -> dict[str, dg.MetadataValue]:
@@ -58,21 +59,21 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
     )
     def _ingest(
-        context: dg.AssetExecutionContext, warehouse: DuckDBResource, landing: LandingFolder, merchant_config: MerchantConfigFile
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingFolder, merchant_config: MerchantConfigFile
     ):
         context.log.info(f"ingesting the {feed} files not loaded yet from {landing.root / feed}")
         salt_warning = pii_salt_warning(merchant_config.file)
         if salt_warning:
             context.log.warning(salt_warning)
-        with warehouse.get_connection() as conn:
+        with warehouse.open() as tables, file_engine(tables) as (files, kept):
             results = ingest_feed(
-                conn, landing.root, feed, landing.pii_salt, plausibility=merchant_config.plausibility()
+                files, landing.root, feed, landing.pii_salt, plausibility=merchant_config.plausibility(), kept=kept
             )
-            loaded = [r.file_id for r in results if r.status == "loaded"]
-            file_dates = dict(conn.execute(
-                "select file_id, file_date from audit.ingest_ledger where list_contains(?::varchar[], file_id)", [loaded]
-            ).fetchall())
-            table_rows = {c.dataset: conn.execute(f"select count(*) from {c.table}").fetchall()[0][0] for c in contracts}
+            loaded = {r.file_id for r in results if r.status == "loaded"}
+            file_dates = {file_id: day for file_id, day in tables.rows(
+                "select file_id, file_date from audit.ingest_ledger where status = 'loaded'") if file_id in loaded}
+            [counts] = tables.rows("select " + ", ".join(f"(select count(*) from {c.table})" for c in contracts))
+            table_rows = {c.dataset: rows for c, rows in zip(contracts, counts)}
         for r in results:
             if r.status == "rejected":
                 context.log.warning(f"rejected {feed}/{r.file_name}: {r.message}")

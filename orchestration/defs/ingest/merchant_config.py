@@ -11,12 +11,12 @@ import hashlib
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
-from crossdock.warehouse import replace_table
+from crossdock.warehouse import typed_columns
 from expectations.thresholds import GateThresholds
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
+from orchestration.lib.retries import WarehouseResource
 
 CONFIG_TABLES = {
     "markets": "Markets crossdock plans, one row each (the catch-all market last), as declared in crossdock.yaml.",
@@ -53,7 +53,7 @@ def gate_overrides(gates: dict[str, float]) -> pd.DataFrame:
     ],
     pool=WAREHOUSE_POOL,
 )
-def merchant_network(context: dg.AssetExecutionContext, warehouse: DuckDBResource, merchant_config: MerchantConfigFile):
+def merchant_network(context: dg.AssetExecutionContext, warehouse: WarehouseResource, merchant_config: MerchantConfigFile):
     config = merchant_config.load()
     try:  # a misspelt or out-of-range threshold fails here, naming it, not in the gate later
         GateThresholds.from_mapping(config.gates)
@@ -68,9 +68,9 @@ def merchant_network(context: dg.AssetExecutionContext, warehouse: DuckDBResourc
     }
     # same file, same data version: the UI shows when the network last really changed
     version = hashlib.sha256(merchant_config.file.read_bytes()).hexdigest()[:16]
-    with warehouse.get_connection() as conn:
+    with warehouse.open() as tables:
         for table, frame in frames.items():
-            replace_table(conn, f"config.{table}", frame)
+            tables.write_frame(f"config.{table}", frame, typed_columns(frame))
     context.log.info(
         f"merchant network from {merchant_config.file}: {len(config.markets)} markets"
         f"{' + catch-all ' + config.catch_all.code if config.catch_all else ''}, {len(config.nodes)} nodes, "

