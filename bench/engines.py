@@ -22,7 +22,11 @@ For each size (issue 18, item 5):
    then `--engine spark`): backtest, forecast and their checks, consensus,
    inventory plan and scenarios, through the warehouse interface, each engine
    with its own model folder so neither reuses the other's boosters.
-6. Samples each subprocess tree's resident memory every 0.2 s (bench/rss.py:
+6. With `--spark-run`, runs `crossdock spark-run` (the whole job on Spark from
+   its own copy of the landing folder: ingest with feeds/kept_rows.py, dbt,
+   the plan steps, publish, BI copies) and reads its stages' seconds from the
+   JSON line it ends with.
+7. Samples each subprocess tree's resident memory every 0.2 s (bench/rss.py:
    the Python process and every descendant, the JVM included). A tree over
    `--max-rss-gb` is stopped and its engine marked STOPPED.
 
@@ -56,10 +60,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere: python bench/engines.py
 
 from bench.rss import RssSampler, children, tree_resident  # noqa: E402
-from bench.scale import CONFIG_VARIABLES, GB, LINES_PER_VOLUME, _count_lines, _folder_mb, _generate, _memory_gb  # noqa: E402
+from bench.scale import GB, LINES_PER_VOLUME, _count_lines, _folder_mb, _generate, _memory_gb  # noqa: E402
+from crossdock.settings import PATH_VARIABLES  # noqa: E402
 
 DBT_VARS = "{plan_schema: plan_next}"
 PLAN_STEPS = "plan steps (forecast, consensus, plans, scenarios)"
+SPARK_INGEST = "spark-run: ingest on Spark (feeds/kept_rows.py)"
 # "  session 12 s, copy sources 40 s, dbt build 300 s": cli/spark.py's last timing line
 _STEP = r"[a-z][a-z ]*? \d+(?:\.\d+)? s"
 _STEP_LINE = re.compile(rf"\s*{_STEP}(?:, {_STEP})*\s*")
@@ -216,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep each size's landing folder, warehouse and Spark tables")
     parser.add_argument("--no-plan-steps", dest="plan_steps", action="store_false",
                         help="only the dbt builds, not the Python plan steps after them")
+    parser.add_argument("--no-spark-build", dest="spark_build", action="store_false",
+                        help="skip `crossdock spark-build` (and the plan steps after it): with --spark-run, the whole "
+                        "job on Spark beside DuckDB's ingest and dbt build only")
+    parser.add_argument("--spark-run", action="store_true",
+                        help="also the whole job on Spark from the landing folder (`crossdock spark-run`: ingest on "
+                        "Spark, dbt, the plan steps, publish, BI copies), its stages beside DuckDB's")
     args = parser.parse_args(argv)
     sizes = [int(size.replace("_", "")) for size in args.lines.split(",")]
 
@@ -241,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{size:,} lines: Spark / DuckDB, dbt build {ratio:.1f}x"
               + (f"; whole process (Spark's session and source copy included) {process:.1f}x" if process else "")
               + (f"; plan steps {steps:.1f}x" if steps else ""))
+    for size in sizes:
+        if ingest := _ingest_ratio(rows, size):
+            print(f"{size:,} lines: ingest on Spark / on DuckDB {ingest:.1f}x (the same steps: feeds, config, ECB rates)")
     print(f"cross-over: {crossover(ratios)}")
     print(f"load average after: {_load()}", flush=True)
     return 0 if ok else 1
@@ -292,6 +307,9 @@ def run_size(args: argparse.Namespace, size: int, root: Path, rows: list[Row], r
     if duck_status != "ok":
         print(duck.output[-3000:], file=sys.stderr, flush=True)
 
+    if not args.spark_build:
+        ok = duck_status == "ok"
+        return ok and (not args.spark_run or _spark_run(size, settings, root, env, limit, rows))
     spark = run_measured([sys.executable, "-m", "cli", "spark-build", "--plan-schema", "plan_next"], env, limit)
     spark_status = _status(spark)
     print("".join(line for _, line in spark.lines if line.startswith("  ")), end="", flush=True)  # cli/spark.py's summary
@@ -313,7 +331,37 @@ def run_size(args: argparse.Namespace, size: int, root: Path, rows: list[Row], r
     if ok and args.plan_steps:
         for engine in ("duckdb", "spark"):
             ok &= _plan_steps(size, engine, root, env, limit, rows)
+    if ok and args.spark_run:
+        ok &= _spark_run(size, settings, root, env, limit, rows)
     return ok
+
+
+def spark_run_rows(size: int, outcome: dict) -> list[Row]:
+    """The stages `crossdock spark-run` timed itself (its last line, JSON): ingest, dbt build, the plan steps."""
+    stages = [(SPARK_INGEST, outcome.get("ingest")),
+              ("spark-run: dbt build", outcome.get("dbt")),
+              (f"spark-run: {PLAN_STEPS}, publish, BI copies", outcome.get("plan"))]
+    return [Row(size, "spark", step, stage["seconds"], None, _load1()) for step, stage in stages if stage]
+
+
+def _spark_run(size: int, settings, root: Path, env: dict[str, str], limit: int, rows: list[Row]) -> bool:
+    """`crossdock spark-run` measured, from its own copy of the landing folder and its own Spark home."""
+    landing = root / "spark_run_landing"  # an ingest moves the files it rejects
+    shutil.copytree(settings.landing, landing)
+    folders = {"CROSSDOCK_LANDING": str(landing), "CROSSDOCK_SPARK_HOME": str(root / "spark_run"),
+               "CROSSDOCK_MODELS": str(root / "spark_run" / "models"), "CROSSDOCK_EXPORTS": str(root / "spark_run" / "exports")}
+    run = run_measured([sys.executable, "-m", "cli", "spark-run"], {**env, **folders}, limit)
+    status = _status(run)
+    rows.append(Row(size, "spark", "spark-run, start to exit", run.seconds, max(run.peak_between(run.start, run.end),
+                                                                            run.max_rss), _load1(), status))
+    _print_row(rows[-1])
+    if status != "ok":
+        print(run.output[-3000:], file=sys.stderr, flush=True)
+        return False
+    for row in spark_run_rows(size, json.loads(run.output.strip().splitlines()[-1])):
+        rows.append(row)
+        _print_row(row)
+    return True
 
 
 def _plan_steps(size: int, engine: str, root: Path, env: dict[str, str], limit: int, rows: list[Row]) -> bool:
@@ -354,7 +402,7 @@ def _spark_rows(size: int, spark: Measured, status: str, results: dict | None) -
 def _ingest_sources(settings) -> list[str]:
     """Materialize the steps before dbt on DuckDB (`cli.spark.run_ingest_steps`, as tests/test_dbt_spark.py does);
     the models' sources they wrote."""
-    for variable in CONFIG_VARIABLES:
+    for variable in PATH_VARIABLES:
         os.environ.pop(variable, None)
     from cli.spark import run_ingest_steps
     from crossdock.spark_build import model_sources
@@ -377,6 +425,12 @@ def _status(measured: Measured) -> str:
 def _ratio(rows: list[Row], size: int, step: str) -> float | None:
     found = {row.engine: row.seconds for row in rows if row.size == size and row.step == step and row.status == "ok"}
     return found["spark"] / found["duckdb"] if {"spark", "duckdb"} <= found.keys() else None
+
+
+def _ingest_ratio(rows: list[Row], size: int) -> float | None:
+    spark = [row.seconds for row in rows if row.size == size and row.step == SPARK_INGEST]
+    duck = [row.seconds for row in rows if row.size == size and row.engine == "duckdb" and row.step.startswith("ingest ")]
+    return spark[0] / duck[0] if spark and duck else None
 
 
 def _short(unique_id: str) -> str:

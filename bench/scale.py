@@ -42,10 +42,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere: python bench/scale.py
 
 from bench.rss import RssSampler, Sample, children  # noqa: E402
+from crossdock.settings import PATH_VARIABLES  # noqa: E402
 
 GB = 1 << 30
 LINES_PER_VOLUME = 330_000  # order lines per unit of volume, tidy demo, 820 days, 200 SKUs (measured: 335k at 2.86, 321k at 28.6)
-CONFIG_VARIABLES = ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS", "CROSSDOCK_CONFIG")
 
 
 @dataclass
@@ -160,7 +160,7 @@ def _read_csv_baseline(settings, root: Path, sampler: RssSampler) -> Row:
 
 def _run_job(settings, sampler: RssSampler, rows: list[Row], state: dict) -> bool:
     """daily_planning in this process; one Row per step from the run's STEP_START/STEP_SUCCESS events."""
-    for variable in CONFIG_VARIABLES:
+    for variable in PATH_VARIABLES:
         os.environ.pop(variable, None)
     import dagster as dg
 

@@ -121,16 +121,18 @@ def pii_salt_warning(config: Path) -> str | None:
     return None
 
 
+PATH_VARIABLES: tuple[str, ...] = (
+    "CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS", "CROSSDOCK_CONFIG",
+)
+"""The variables that place a merchant's files (settings_variables' paths, in its order): what a test or a bench
+clears so that a run reads its own folders, not the shell's."""
+
+
 def settings_variables(settings: Settings) -> dict[str, str]:
     """The environment variables that give a process started by this one the same settings (DAGSTER_HOME aside)."""
-    return {
-        "CROSSDOCK_WAREHOUSE": str(settings.warehouse),
-        "CROSSDOCK_LANDING": str(settings.landing),
-        "CROSSDOCK_EXPORTS": str(settings.exports),
-        "CROSSDOCK_MODELS": str(settings.models),
-        "CROSSDOCK_CONFIG": str(settings.config),
-        "CROSSDOCK_REPORTING_CURRENCY": settings.reporting_currency,
-    }
+    paths = (settings.warehouse, settings.landing, settings.exports, settings.models, settings.config)
+    return {**{name: str(path) for name, path in zip(PATH_VARIABLES, paths, strict=True)},
+            "CROSSDOCK_REPORTING_CURRENCY": settings.reporting_currency}
 
 
 def export_to_environment(settings: Settings) -> None:

@@ -10,9 +10,8 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from crossdock.settings import Settings
+from crossdock.settings import PATH_VARIABLES, Settings
 
-PATH_VARIABLES = ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS", "CROSSDOCK_CONFIG")
 
 
 def run_daily_planning(settings: Settings, run_config: dict[str, Any] | None = None) -> dg.ExecuteInProcessResult:

@@ -55,3 +55,14 @@ def test_a_falling_ratio_is_extrapolated_through_the_two_largest_sizes_and_says_
     text = engines.crossover([(100_000, 50.0), (1_000_000, 8.0), (10_000_000, 4.0)])
     assert "extrapolated" in text and "not measured" in text
     assert "1,000,000,000 lines" in text
+
+
+def test_the_stages_spark_run_timed_become_rows_and_the_ingest_ratio_is_read_from_them(engines):
+    outcome = {"ingest": {"success": True, "seconds": 90.0}, "dbt": {"ok": True, "seconds": 120.0},
+               "plan": {"success": True, "seconds": 150.0}}
+    rows = engines.spark_run_rows(1_000_000, outcome)
+    assert [(row.engine, row.seconds) for row in rows] == [("spark", 90.0), ("spark", 120.0), ("spark", 150.0)]
+    duck = engines.Row(1_000_000, "duckdb", "ingest 13 sources (Dagster assets, this process)", 30.0, None, 1.0)
+    assert engines._ingest_ratio([duck, *rows], 1_000_000) == 3.0
+    assert engines._ingest_ratio(rows, 1_000_000) is None  # no DuckDB ingest measured: no ratio
+    assert engines.spark_run_rows(1_000_000, {"ingest": {"success": False, "seconds": 4.0}})[0].seconds == 4.0

@@ -34,11 +34,10 @@ import duckdb
 import pytest
 
 from crossdock.dbt_cli import dbt_executable
-from crossdock.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings, settings_variables
+from crossdock.settings import DBT_PROJECT_DIR, PATH_VARIABLES, PROJECT_ROOT, Settings, settings_variables
 from crossdock.spark_build import model_sources
 from demo.generate import generate
 from demo.network import install_demo_config
-from job_runs import PATH_VARIABLES
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 

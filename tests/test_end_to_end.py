@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from crossdock.settings import PROJECT_ROOT, Settings
+from crossdock.settings import PATH_VARIABLES, PROJECT_ROOT, Settings
 from demo.generate import generate
 from demo.network import install_demo_config
 
@@ -34,7 +34,7 @@ def platform(tmp_path_factory):
     generate(settings.landing, scale=0.1, seed=11)
     install_demo_config(settings.config)
     with pytest.MonkeyPatch.context() as env:
-        for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS", "CROSSDOCK_CONFIG"):
+        for var in PATH_VARIABLES:
             env.delenv(var, raising=False)
         from orchestration.definitions import build_definitions
 

@@ -25,12 +25,11 @@ import dagster as dg
 import pytest
 import yaml
 
-from crossdock.settings import PROJECT_ROOT, Settings
+from crossdock.settings import PATH_VARIABLES, PROJECT_ROOT, Settings
 from postgres_server import PostgresDatabase, assert_dagster_storage_in, postgres_database, postgres_server  # noqa: F401
 
 LOCAL_CONFIG = PROJECT_ROOT / ".dagster_home" / "dagster.yaml"
 POSTGRES_CONFIG = PROJECT_ROOT / "deploy" / "dagster-postgres.yaml"
-PATH_VARIABLES = ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS", "CROSSDOCK_CONFIG")
 POOL = "duckdb"
 
 

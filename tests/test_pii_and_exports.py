@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from crossdock.settings import DEMO_CONFIGS, DEMO_PII_SALT, PII_SALT_VARIABLE, Settings, pii_salt_warning
+from crossdock.settings import DEMO_CONFIGS, DEMO_PII_SALT, PATH_VARIABLES, PII_SALT_VARIABLE, Settings, pii_salt_warning
 from crossdock.spreadsheet import escape_cell, spreadsheet_safe, unescape_cell
 from feed_files import ORDERS_HEADER, conn, write  # noqa: F401 (conn is a pytest fixture)
 from feeds.ingest import ingest_feed
@@ -293,7 +293,7 @@ def test_the_salt_is_in_no_run_storage_ui_snapshot_warehouse_or_log(tmp_path, me
 
     salt = f"salt-{uuid.uuid4().hex}"
     monkeypatch.setenv(PII_SALT_VARIABLE, salt)
-    for var in ("CROSSDOCK_WAREHOUSE", "CROSSDOCK_LANDING", "CROSSDOCK_EXPORTS", "CROSSDOCK_MODELS", "CROSSDOCK_CONFIG"):
+    for var in PATH_VARIABLES:
         monkeypatch.delenv(var, raising=False)
     root = tmp_path / "merchant"
     settings = Settings.under(root)
