@@ -11,13 +11,21 @@ INSTALL_HINT = (
 )
 
 
-def spark_build(settings: Settings, plan_schema: str = "publish") -> int:
-    """Build on Spark and print the sources copied, dbt's result per kind of node and the time of each step."""
+def _without_spark(command: str, with_dbt: bool = True) -> bool:
+    """Whether pyspark (and dbt-spark, which the dbt builds need) is missing; says what to install when it is."""
     try:
         import pyspark  # noqa: F401
-        from dbt.adapters import spark as _spark_adapter  # noqa: F401
+        if with_dbt:
+            from dbt.adapters import spark as _spark_adapter  # noqa: F401
     except ImportError as missing:
-        print(f"crossdock spark-build: {missing}; {INSTALL_HINT}", flush=True)
+        print(f"crossdock {command}: {missing}; {INSTALL_HINT}", flush=True)
+        return True
+    return False
+
+
+def spark_build(settings: Settings, plan_schema: str = "publish") -> int:
+    """Build on Spark and print the sources copied, dbt's result per kind of node and the time of each step."""
+    if _without_spark("spark-build"):
         return 2
     if not settings.warehouse.exists():
         print(f"crossdock spark-build: no warehouse at {settings.warehouse}: run `crossdock run` first, "
@@ -126,11 +134,7 @@ def spark_run(settings: Settings) -> int:
     One process, so dbt and the steps share the session's JVM (a local Derby
     catalogue admits one). Prints each stage and ends with a JSON line.
     """
-    try:
-        import pyspark  # noqa: F401
-        from dbt.adapters import spark as _spark_adapter  # noqa: F401
-    except ImportError as missing:
-        print(f"crossdock spark-run: {missing}; {INSTALL_HINT}", flush=True)
+    if _without_spark("spark-run"):
         return 2
     from crossdock.spark import spark_home
     from crossdock.spark_build import build_on_spark
@@ -165,10 +169,7 @@ def spark_plan(settings: Settings, engine: str = "spark") -> int:
     """Run the plan steps on Spark (or DuckDB, to compare) and publish: print what they staged and how their checks
     judged it."""
     if engine == "spark":
-        try:
-            import pyspark  # noqa: F401
-        except ImportError as missing:
-            print(f"crossdock spark-plan: {missing}; {INSTALL_HINT}", flush=True)
+        if _without_spark("spark-plan", with_dbt=False):
             return 2
         from crossdock.spark import spark_home
 

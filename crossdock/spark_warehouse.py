@@ -107,13 +107,14 @@ class SparkWarehouse:
         # zone; as microseconds marked UTC they come back zoned, as through Arrow (the tables' own files keep
         # the session's setting: dbt writes them)
         written = self.session.conf.get(_TIMESTAMP_TYPE)
-        self.session.conf.set(_TIMESTAMP_TYPE, "TIMESTAMP_MICROS")
         try:
-            self._run(sql, params).write.parquet(str(folder))
-            self.session.conf.set(_TIMESTAMP_TYPE, written)
+            self.session.conf.set(_TIMESTAMP_TYPE, "TIMESTAMP_MICROS")
+            try:
+                self._run(sql, params).write.parquet(str(folder))
+            finally:
+                self.session.conf.set(_TIMESTAMP_TYPE, written)
             yield duckdb.read_parquet(str(folder / "*.parquet"))
         finally:
-            self.session.conf.set(_TIMESTAMP_TYPE, written)
             shutil.rmtree(folder, ignore_errors=True)
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
