@@ -166,6 +166,7 @@ def _run_job(settings, sampler: RssSampler, rows: list[Row], state: dict) -> boo
 
     from orchestration.defs.automation.jobs import run_tags_for
     from orchestration.definitions import build_definitions
+    from orchestration.lib.market_partitions import every_market_tags
     from orchestration.lib.run_inputs import all_landing_files
 
     instance = dg.DagsterInstance.ephemeral()
@@ -201,7 +202,8 @@ def _run_job(settings, sampler: RssSampler, rows: list[Row], state: dict) -> boo
     reporter = threading.Thread(target=report_steps, name="step-reporter", daemon=True)
     reporter.start()
     try:
-        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=run_tags_for(all_landing_files(settings.landing)))
+        tags = {**run_tags_for(all_landing_files(settings.landing)), **every_market_tags(instance, settings.config)}
+        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags)
     finally:
         total = time.time() - start
         time.sleep(0.5)  # the sampler's reading after the last step

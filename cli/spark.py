@@ -105,6 +105,7 @@ def _materialize(settings: Settings, engine: str, steps: object, dbt_built_befor
 
     from orchestration.definitions import build_definitions
     from orchestration.defs.dbt.assets import dbt_model_assets
+    from orchestration.lib.market_partitions import every_market_tags
     from orchestration.lib.resources import build_resources
     from orchestration.lib.retries import WarehouseResource
 
@@ -118,10 +119,12 @@ def _materialize(settings: Settings, engine: str, steps: object, dbt_built_befor
     result = dg.materialize(
         [*definitions.assets, *definitions.asset_checks], selection=steps,
         resources={**build_resources(settings), "warehouse": warehouse}, instance=instance, raise_on_error=False,
+        tags=every_market_tags(instance, settings.config),
     )
     return {
         "success": result.success,
-        "materialized": sorted(event.asset_key.to_user_string() for event in result.get_asset_materialization_events()),
+        # a set: the forecast is materialized once per market partition
+        "materialized": sorted({event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}),
         "checks": {f"{check.asset_key.to_user_string()}:{check.check_name}": check.passed
                    for check in result.get_asset_check_evaluations()},
         "seconds": round(time.perf_counter() - started, 1),

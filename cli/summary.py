@@ -21,7 +21,7 @@ import duckdb
 from compliance.documents import flag_counts
 from crossdock.plan_labels import AS_PLANNED, NONE_FEASIBLE
 from crossdock.publish import PublishedPlan, UnpublishedStaging, last_published, plan_tables, unpublished_staging
-from crossdock.settings import Settings, pii_salt_warning
+from crossdock.settings import MARKET_MODELS_FOLDER, Settings, pii_salt_warning
 from crossdock.warehouse import connect, table_columns
 
 NA = "n/a"
@@ -106,6 +106,7 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
     if "demand_forecast" in existing:
         versions = conn.execute("select distinct model_version from publish.demand_forecast").fetchall()
         summary["model_version"] = versions[0][0] if len(versions) == 1 else None
+        summary["model_versions"] = len(versions)
         summary["forecast_as_of"] = _one(conn, "select max(try_cast(as_of as date)) from publish.demand_forecast")[0]
     if {"demand_plan", "forecast_overrides"} <= existing and "demand_forecast" in existing:
         summary["cycle"] = conn.execute(
@@ -241,6 +242,9 @@ def format_summary(settings: Settings, s: dict) -> str:
         plots = sorted((settings.exports / "forecast_plots").glob("*.png"))
         lines.append(f"forecast model: {settings.models / s['model_version']}; {len(plots)} plots in {settings.exports / 'forecast_plots'}")
         lines += _model_age_lines(settings, s["model_version"], s.get("forecast_as_of"))
+    elif s.get("model_versions", 0) > 1:  # runs over some of the markets trained their own (market partitions)
+        lines.append(f"forecast models: {s['model_versions']}, one per run over some markets "
+                     f"(saved under {settings.models / MARKET_MODELS_FOLDER})")
     lines += _cycle_lines(s.get("cycle"), s.get("cycle_overrides"), s.get("value_added"))
     if "actions" in s:
         # rows with an order to place, whatever their verdict ('expedite or transfer' rows carry one too)

@@ -21,6 +21,9 @@ DEMO_PII_SALT = "crossdock-demo-salt"
 MIN_PII_SALT_LENGTH = 16
 # The shipped demo merchants' configs: with one of these, the demo salt is expected, not a mistake.
 DEMO_CONFIGS = (PROJECT_ROOT / "demo" / "crossdock.yaml", PROJECT_ROOT / "demo" / "messy" / "crossdock.yaml")
+# Under Settings.models: the models of runs over some of the markets, a folder per set of markets, so such runs do
+# not take the all-markets model (or each other's) for theirs; ml.registry.latest_model passes over it.
+MARKET_MODELS_FOLDER = "by_market"
 
 
 def path_from_environment(var: str, default: str) -> Path:
@@ -39,6 +42,10 @@ class Settings:
     dagster_home: Path  # Dagster instance storage (DAGSTER_HOME)
     config: Path = PROJECT_ROOT / "crossdock.yaml"  # the merchant's network (CROSSDOCK_CONFIG)
     reporting_currency: str = "EUR"
+    # How a backfill of several market partitions of the forecast runs (CROSSDOCK_FORECAST_RUNS):
+    # "pooled", one run and one model for them all; "per_market", a run and a model each (a pod each on a
+    # cluster; docs/spark.md says what they share). The daily job covers every market in one run either way.
+    forecast_runs: str = "pooled"
 
     @property
     def pii_salt(self) -> str:
@@ -72,6 +79,7 @@ def load_settings() -> Settings:
         dagster_home=path_from_environment("DAGSTER_HOME", ".dagster_home"),
         config=path_from_environment("CROSSDOCK_CONFIG", "crossdock.yaml"),
         reporting_currency=os.environ.get("CROSSDOCK_REPORTING_CURRENCY", "EUR"),
+        forecast_runs=os.environ.get("CROSSDOCK_FORECAST_RUNS", "pooled"),
     )
 
 

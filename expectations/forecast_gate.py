@@ -10,7 +10,7 @@ Two suites, built as code in `expectations.forecast_suites`:
 - `demand_forecast_rows` on the forecast itself (one row per sku, market,
   horizon): columns, nulls, non-negative finite quantities, ordered quantiles
   (p10 <= p50 <= p90), the (sku, market, horizon) key, the horizon range, one
-  model_version and one as_of, and forecast_date == as_of + horizon days. The
+  model_version per market and one as_of, and forecast_date == as_of + horizon days. The
   last one compares `forecast_date` with a derived column
   `expected_forecast_date` (as_of + horizon days) that the gate adds to its copy
   of the frame: GX has no date-arithmetic expectation.
@@ -44,6 +44,7 @@ import pandas as pd
 from expectations.forecast_suites import (
     DERIVED_SOURCES,
     EXPECTED_DATE_COLUMN,
+    MODELS_IN_MARKET_COLUMN,
     FORECAST_ROWS_SUITE_NAME,
     FORECAST_SERIES_SUITE_NAME,
     KEY_COLUMNS,
@@ -142,6 +143,8 @@ def _row_detail(kind: str, columns: list[str], row: pd.Series) -> str:
         )
     if kind == "expect_compound_columns_to_be_unique":
         return ""
+    if columns == [MODELS_IN_MARKET_COLUMN]:
+        return f"model_version={_value(row.get('model_version'))}, one of {_value(row.get(MODELS_IN_MARKET_COLUMN))} in its market"
     return ", ".join(f"{c}={_value(row.get(c))}" for c in columns if c not in KEY_COLUMNS)
 
 
@@ -172,7 +175,8 @@ def _source_columns(expectation: Any) -> list[str]:
 
 
 def _gx_frame(forecast: pd.DataFrame) -> pd.DataFrame:
-    """The caller's frame with a 0..n-1 index and expected_forecast_date (caller's frame untouched)."""
+    """The caller's frame with a 0..n-1 index, expected_forecast_date and model_versions_in_market (caller's frame
+    untouched)."""
     frame = forecast.reset_index(drop=True)
     if "as_of" in frame.columns and "horizon" in frame.columns:
         try:
@@ -181,6 +185,8 @@ def _gx_frame(forecast: pd.DataFrame) -> pd.DataFrame:
             frame[EXPECTED_DATE_COLUMN] = as_of + days
         except (TypeError, ValueError, OverflowError):
             frame[EXPECTED_DATE_COLUMN] = pd.NaT
+    if "market" in frame.columns and "model_version" in frame.columns:
+        frame[MODELS_IN_MARKET_COLUMN] = frame.groupby("market", dropna=False)["model_version"].transform("nunique")
     return frame
 
 
@@ -398,7 +404,9 @@ def validate_forecast(forecast: pd.DataFrame, expected_series: pd.DataFrame, hor
             f"{plural(horizon, 'days')}"
         )
         if frame_stats["model_versions"] and frame_stats["as_of"]:
-            message += f" (model_version {frame_stats['model_versions'][0]}, as_of {frame_stats['as_of']})"
+            versions = frame_stats["model_versions"]
+            models = f"model_version {versions[0]}" if len(versions) == 1 else f"model_versions {', '.join(versions)}"
+            message += f" ({models}, as_of {frame_stats['as_of']})"
     else:
         parts = [_describe(f) for f in failures] + notes
         message = f"forecast: failed {len(failures)} of {evaluated} expectations: " + "; ".join(parts)

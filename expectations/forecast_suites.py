@@ -38,8 +38,9 @@ NOT_NULL_COLUMNS: tuple[str, ...] = tuple(c for c in REQUIRED_COLUMNS if c != "c
 QUANTITY_COLUMNS: tuple[str, ...] = ("p10", "p50", "p90", "mean")
 # (lower, upper) quantile pairs that must not cross: p10 <= p50 <= p90.
 ORDERED_QUANTILES: tuple[tuple[str, str], ...] = (("p10", "p50"), ("p50", "p90"))
-# One forecast run: one model and one planning date in the whole table.
-SINGLE_VALUE_COLUMNS: tuple[str, ...] = ("model_version", "as_of")
+# One planning date in the whole table. Runs over some of the markets train their own model
+# (orchestration/lib/market_partitions.py), so the model is one per market.
+SINGLE_VALUE_COLUMNS: tuple[str, ...] = ("as_of",)
 KEY_COLUMNS: tuple[str, ...] = ("sku", "market", "horizon")
 SERIES_KEY: tuple[str, ...] = ("sku", "market")
 SERIES_COLUMNS: tuple[str, ...] = (
@@ -52,7 +53,12 @@ SERIES_COLUMNS: tuple[str, ...] = (
 )
 # Added to the gate's copy of the frame: as_of + horizon days.
 EXPECTED_DATE_COLUMN = "expected_forecast_date"
-DERIVED_SOURCES: dict[str, tuple[str, ...]] = {EXPECTED_DATE_COLUMN: ("as_of", "horizon")}
+# Added to the gate's copy of the frame: how many model versions the row's market has.
+MODELS_IN_MARKET_COLUMN = "model_versions_in_market"
+DERIVED_SOURCES: dict[str, tuple[str, ...]] = {
+    EXPECTED_DATE_COLUMN: ("as_of", "horizon"),
+    MODELS_IN_MARKET_COLUMN: ("market", "model_version"),
+}
 # Largest finite float: `<= FINITE_MAX` rejects +inf (GX ignores NaN; the not-null expectations catch it).
 FINITE_MAX = sys.float_info.max
 
@@ -115,6 +121,10 @@ def forecast_rows_suite(horizon_days: int) -> gx.ExpectationSuite:
                 )
                 for c in SINGLE_VALUE_COLUMNS
             ],
+            E.ExpectColumnValuesToBeBetween(
+                column=MODELS_IN_MARKET_COLUMN, min_value=1, max_value=1, mostly=1.0,
+                description="one model_version per market",
+            ),
             E.ExpectColumnPairValuesToBeEqual(
                 column_A="forecast_date",
                 column_B=EXPECTED_DATE_COLUMN,

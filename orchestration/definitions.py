@@ -33,6 +33,7 @@ from orchestration.defs.sop.assets import consensus_demand_plan
 from orchestration.defs.sop.exceptions import plan_exceptions
 from orchestration.defs.sop.monthly import sop_monthly
 from orchestration.lib.column_schemas import with_documented_columns
+from orchestration.lib.market_partitions import with_forecast_runs
 from orchestration.lib.pool_wait import install as sleep_while_waiting_for_a_pool
 from orchestration.lib.resources import build_resources
 
@@ -40,14 +41,15 @@ from orchestration.lib.resources import build_resources
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """Definitions bound to `settings` (default: from the environment); tests pass their own."""
     sleep_while_waiting_for_a_pool()  # every process that runs our jobs loads these definitions
-    resources = build_resources(settings or load_settings())  # first: it exports the paths dbt's parse reads
+    settings = settings or load_settings()
+    resources = build_resources(settings)  # first: it exports the paths dbt's parse reads
     return dg.Definitions(
         assets=[
             *_documented([*INGEST_ASSETS, ecb_fx_rates, merchant_network]),
             *dg.map_asset_specs(automated, [
                 dbt_model_assets(),
                 *_documented([
-                    demand_forecast, forecast_accuracy, consensus_demand_plan, inventory_planning, scenario_impact_table,
+                    with_forecast_runs(demand_forecast, settings.forecast_runs), forecast_accuracy, consensus_demand_plan, inventory_planning, scenario_impact_table,
                     compliance_tables, plan_exceptions, sop_monthly, published_plan_asset(), bi_publish_copies,
                 ]),
             ]),

@@ -18,15 +18,17 @@ def run_daily_planning(settings: Settings, run_config: dict[str, Any] | None = N
     """daily_planning over every landing file of `settings`, on an ephemeral instance; a failed step does not raise."""
     from orchestration.defs.automation.jobs import run_tags_for
     from orchestration.definitions import build_definitions
+    from orchestration.lib.market_partitions import every_market_tags
     from orchestration.lib.run_inputs import all_landing_files
 
     with pytest.MonkeyPatch.context() as env:
         for var in PATH_VARIABLES:
             env.delenv(var, raising=False)
         job = build_definitions(settings).resolve_job_def("daily_planning")
+        instance = dg.DagsterInstance.ephemeral()
         return job.execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(),
+            instance=instance,
             raise_on_error=False,
-            tags=run_tags_for(all_landing_files(settings.landing)),
+            tags={**run_tags_for(all_landing_files(settings.landing)), **every_market_tags(instance, settings.config)},
             run_config=run_config,
         )

@@ -41,15 +41,17 @@ def platform(tmp_path_factory):
         defs = build_definitions(settings)
         instance = dg.DagsterInstance.ephemeral()
         job = defs.resolve_job_def("daily_planning")
-        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=landing_tags(settings))
+        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=landing_tags(settings, instance))
         yield {"settings": settings, "defs": defs, "instance": instance, "job": job, "result": result}
 
 
-def landing_tags(settings: Settings) -> dict[str, str]:
+def landing_tags(settings: Settings, instance: dg.DagsterInstance) -> dict[str, str]:
+    """The tags `crossdock run` gives a run: the landed files' dates and every market of the config in one run."""
     from orchestration.defs.automation.jobs import run_tags_for
+    from orchestration.lib.market_partitions import every_market_tags
     from orchestration.lib.run_inputs import all_landing_files
 
-    return run_tags_for(all_landing_files(settings.landing))
+    return {**run_tags_for(all_landing_files(settings.landing)), **every_market_tags(instance, settings.config)}
 
 
 def query(settings: Settings, sql: str) -> list[tuple]:
@@ -78,8 +80,12 @@ def test_forecast_gates_pass_and_the_forecast_is_reproducible_and_pictured(platf
     markets = [m for (m,) in query(settings, "select distinct market from publish.demand_forecast order by 1")]
     pngs = sorted(p.name for p in (settings.exports / "forecast_plots").glob("*.png"))
     assert pngs == [f"forecast_{m}.png" for m in markets]
-    [event] = [e for e in result.get_asset_materialization_events() if e.asset_key == FORECAST]
-    metadata = event.materialization.metadata
+    # one materialization per market partition, from this one run over them all
+    events = [e for e in result.get_asset_materialization_events() if e.asset_key == FORECAST]
+    assert sorted(e.partition for e in events) == sorted(markets)
+    metadata = events[0].materialization.metadata
+    assert metadata["markets"].value == "every market"
+    assert metadata["rows_by_market"].value == dict(query(settings, "select market, count(*) from publish.demand_forecast group by 1"))
     assert all(metadata[f"plot_{m}"].value.startswith(f"![{m} forecast](data:image/png;base64,") for m in markets)
     windows = query(settings, "select count(distinct \"window\") from publish.forecast_backtest")
     assert windows == [(4,)]
@@ -104,7 +110,7 @@ def test_rerunning_ingest_changes_nothing(platform):
     settings = platform["settings"]
     before = query(settings, "select (select count(*) from raw.orders), (select count(*) from audit.ingest_ledger)")
     ingest = platform["defs"].resolve_job_def("ingest_feeds").execute_in_process(
-        instance=platform["instance"], tags=landing_tags(settings)
+        instance=platform["instance"], tags=landing_tags(settings, platform["instance"])
     )
     assert ingest.success
     assert query(settings, "select (select count(*) from raw.orders), (select count(*) from audit.ingest_ledger)") == before
@@ -789,7 +795,7 @@ def test_a_run_that_fails_before_its_plan_is_finished_leaves_the_last_good_plan_
         raise RuntimeError("scenario engine crashed (injected by the test)")
 
     monkeypatch.setattr(scenarios, "scenario_impact", crash)
-    result = platform["job"].execute_in_process(instance=platform["instance"], raise_on_error=False, tags=landing_tags(settings))
+    result = platform["job"].execute_in_process(instance=platform["instance"], raise_on_error=False, tags=landing_tags(settings, platform["instance"]))
     assert not result.success
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     rebuilt = {dg.AssetKey(["publish", t]) for t in ("supply_chain_view", "demand_forecast", "inventory_plan", "order_landed_cost")}
@@ -825,7 +831,7 @@ def test_a_broken_feed_trips_the_gate_and_the_forecast_is_not_materialized(platf
         writer.writerows(broken)
 
     published, copies = fingerprints(settings, "publish"), bi_copies(settings)
-    result = platform["job"].execute_in_process(instance=platform["instance"], raise_on_error=False, tags=landing_tags(settings))
+    result = platform["job"].execute_in_process(instance=platform["instance"], raise_on_error=False, tags=landing_tags(settings, platform["instance"]))
     [gate] = [e for e in result.get_asset_check_evaluations() if e.check_name == "training_data_quality_gate"]
     assert not gate.passed
     assert "units_sold" in gate.description and last_day in gate.description

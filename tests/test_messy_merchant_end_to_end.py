@@ -104,8 +104,8 @@ def test_the_plan_says_what_it_assumed_and_invents_no_stock_verdict(messy):
 def test_wholesale_pallets_are_kept_out_of_the_forecast_and_said(messy):
     """Wholesale lines are bulk days (ml/bulk_orders.py): the forecast does not learn them, the backtest and the UI say so."""
     settings, result = messy["settings"], messy["result"]
-    [forecast] = [m for m in result.asset_materializations_for_node("publish__demand_forecast")
-                  if m.asset_key.path[-1] == "demand_forecast"]
+    forecast, *_other_markets = [m for m in result.asset_materializations_for_node("publish__demand_forecast")
+                                 if m.asset_key.path[-1] == "demand_forecast"]
     metadata = {k: v.value for k, v in forecast.metadata.items()}
     assert metadata["bulk_days"] > 0 and metadata["bulk_units_left_out"] > 10_000
     assert "plan such orders as known orders" in metadata["bulk_orders"]

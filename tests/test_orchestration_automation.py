@@ -158,3 +158,27 @@ def test_an_older_plan_runs_table_gains_the_inputs_column_on_the_next_publish(tm
     publish_plan_of("new", tmp_path / "w.duckdb", "fedcba9876543210")
     with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
         assert last_published(conn).inputs == "fedcba9876543210"
+
+
+def test_the_schedule_runs_every_market_of_the_config_in_one_run(tmp_path):
+    """The forecast is partitioned by market: the schedule's run covers every market of crossdock.yaml, which it
+    first makes the instance's partitions (a market added to the file is forecast on the next morning)."""
+    from crossdock.merchant_config import load_config
+    from demo.network import install_demo_config
+    from orchestration.lib.market_partitions import MARKET_PARTITIONS_NAME, RANGE_END_TAG, RANGE_START_TAG
+
+    (tmp_path / "orders").mkdir()
+    (tmp_path / "orders" / "orders_2026-03-02.csv").write_text("x\n")
+    install_demo_config(tmp_path / "crossdock.yaml")
+    markets = load_config(tmp_path / "crossdock.yaml").market_codes
+    instance = persistent_instance(tmp_path)
+    instance.add_dynamic_partitions(MARKET_PARTITIONS_NAME, ["XX"])  # a market since taken out of the file
+    context = dg.build_schedule_context(instance=instance, resources={
+        "landing": LandingFolder(path=str(tmp_path)),
+        "merchant_config": MerchantConfigFile(path=str(tmp_path / "crossdock.yaml")),
+        "warehouse": WarehouseResource(database=str(tmp_path / "warehouse.duckdb")),
+    })
+    with context:
+        [request] = daily_planning_schedule.evaluate_tick(context).run_requests
+    assert instance.get_dynamic_partitions(MARKET_PARTITIONS_NAME) == markets and len(markets) > 3
+    assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == (markets[0], markets[-1])

@@ -9,7 +9,8 @@ import pytest
 from orchestration.lib.retries import WarehouseResource
 
 from orchestration.defs.forecast.assets import ACCURACY, FORECAST, model_beats_the_28_day_mean, model_beats_the_baselines
-from orchestration.defs.forecast.checks import forecast_quality_gate
+from orchestration.defs.forecast.checks import forecast_quality_gate, judge_forecast
+from orchestration.lib.market_partitions import MarketScope
 from orchestration.definitions import defs
 
 AS_OF = pd.Timestamp("2026-10-30")
@@ -105,15 +106,20 @@ def _history(series: list[tuple[str, str]]) -> pd.DataFrame:
 
 def test_forecast_gate_passes_a_complete_forecast_and_names_a_missing_series(tmp_path):
     series = [("A", "US"), ("B", "US"), ("A", "DE")]
-    ok = forecast_quality_gate(
+    ok = judge_forecast(
         warehouse=_warehouse(tmp_path, plan_next__demand_forecast=_forecast(series), marts__fct_daily_demand=_history(series))
     )
     assert ok.passed, ok.description
     (tmp_path / "w.duckdb").unlink()
-    bad = forecast_quality_gate(
+    bad = judge_forecast(
         warehouse=_warehouse(tmp_path, plan_next__demand_forecast=_forecast(series[:2]), marts__fct_daily_demand=_history(series))
     )
     assert not bad.passed and "A DE" in bad.description
+    # a run over US alone answers for US: DE's missing series are another run's to stage
+    (tmp_path / "w.duckdb").unlink()
+    warehouse = _warehouse(tmp_path, plan_next__demand_forecast=_forecast(series[:2]), marts__fct_daily_demand=_history(series))
+    assert judge_forecast(warehouse, MarketScope(("US",), every=False)).passed
+    assert not judge_forecast(warehouse, MarketScope(("DE",), every=False)).passed
 
 
 def test_gates_are_blocking_and_stand_between_the_model_and_the_plans():

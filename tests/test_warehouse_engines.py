@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from crossdock.engine import DuckDBWarehouse, Warehouse, as_warehouse, scalar
-from crossdock.publish import DuplicateKey, last_published, publish_plan, stage_table, staged, unpublished_staging
+from crossdock.publish import DuplicateKey, last_published, publish_plan, stage_rows, stage_table, staged, unpublished_staging
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +134,23 @@ def test_a_plan_is_staged_typed_checked_and_published_through_either_engine(ware
     published = last_published(warehouse)
     assert (published.run_id, published.as_of, published.inputs) == ("run-1", dt.date(2026, 1, 31), "fp")
     assert unpublished_staging(warehouse) is None
+
+
+def test_a_run_over_one_market_stages_its_rows_and_keeps_the_others_on_either_engine(warehouse):
+    germany = _forecast(["A", "B"])
+    stage_rows(warehouse, "demand_forecast", germany, "run-de", "market", ("DE",))  # nothing staged yet: the table
+    france = _forecast(["A", "C"]).assign(market="FR", model_version="m2")
+    assert stage_rows(warehouse, "demand_forecast", france, "run-fr", "market", ("FR",)) == 4
+    again = _forecast(["B"]).assign(model_version="m3")  # DE again, one SKU fewer
+    stage_rows(warehouse, "demand_forecast", again, "run-de2", "market", ("DE",))
+    assert warehouse.rows(f"select market, sku, model_version, count(*) from {staged('demand_forecast')} group by all "
+                          "order by all") == [("DE", "B", "m3", 2), ("FR", "A", "m2", 2), ("FR", "C", "m2", 2)]
+    types = warehouse.query(f"select * from {staged('demand_forecast')}").dtypes
+    assert types["forecast_date"].kind == "M" and types["horizon"].kind == "i"  # typed as declared, as stage_table
+    with pytest.raises(ValueError, match="rows of market \\['FR'\\] staged by a run over \\['DE'\\]"):
+        stage_rows(warehouse, "demand_forecast", france, "run-x", "market", ("DE",))
+    with pytest.raises(DuplicateKey):
+        stage_rows(warehouse, "demand_forecast", pd.concat([again, again]), "run-x", "market", ("DE",))
 
 
 def test_a_duckdb_connection_is_taken_as_a_warehouse(tmp_path):

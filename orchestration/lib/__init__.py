@@ -1,1 +1,2 @@
-"""Shared pieces every domain of defs/ may use (resources, retries, column schemas, run inputs); never imports defs/."""
+"""Shared pieces every domain of defs/ may use (resources, retries, column schemas, run inputs, the markets as
+the forecast's partitions); never imports defs/."""

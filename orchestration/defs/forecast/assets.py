@@ -13,7 +13,9 @@ calibration per demand class (ml/calibration.py); `demand_forecast` applies
 both and publishes the totals as `forecast_totals`. `demand_forecast` always forecasts from the
 planning date with the newest history, but trains its boosters on a cadence
 too (ml/retrain_cadence.py decides): between retrains the last saved model
-predicts. Both read the gated training data
+predicts. `demand_forecast` is partitioned by market
+(orchestration/lib/market_partitions.py): the daily run covers every market
+with one model; a run over some markets trains on, and stages, theirs alone. Both read the gated training data
 (marts.fct_daily_demand) and start from the run's planning date (the last day
 of intermediate.int_planning_calendar: the last order day, or the run's
 `as_of`).
@@ -28,8 +30,11 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from crossdock.engine import WarehouseLike
 from crossdock.merchant_config import ForecastSettings
-from crossdock.publish import stage_table, staged
+from crossdock.publish import stage_rows, stage_table, staged
+from crossdock.published import published_table
+from crossdock.settings import MARKET_MODELS_FOLDER
 from ml.backtest import GATE_BASELINES, GATE_METRICS, MODEL, NAIVE, WATCHED_BASELINES, GateVerdict, backtest, gate_verdict
 from ml.backtest_cadence import BacktestRecord, Cadence
 from ml.backtest_run import BacktestDecision, decide_backtest, proven
@@ -42,6 +47,7 @@ from ml.retrain_cadence import forecast_or_reuse
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import PLANNING_CALENDAR, model_key, planning_date
 from orchestration.lib.gate_checks import blocking_gate, gate_result, warning_check, warning_result
+from orchestration.lib.market_partitions import MARKET_PARTITIONS, MarketScope, scope_of_run
 from orchestration.lib.resources import WAREHOUSE_POOL, ArtifactFolders, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
@@ -146,6 +152,31 @@ def _totals_frame(levels: pd.DataFrame, method: str, model_version: str, as_of: 
     return totals.assign(
         category=totals["category"].fillna("all"), method=method, model_version=model_version, as_of=pd.Timestamp(as_of)
     )
+
+
+def _stage(tables: WarehouseLike, table: str, frame: pd.DataFrame, run_id: str, scope: MarketScope) -> int:
+    """Stage the run's forecast table: whole when the run covers every market, else its markets' rows only."""
+    if scope.every:
+        return stage_table(tables, table, frame, run_id)
+    return stage_rows(tables, table, frame, run_id, "market", scope.markets)
+
+
+def models_root(models: Path, scope: MarketScope) -> Path:
+    """Where the run's models are saved and looked up: a run over some of the markets keeps its own, so
+    per-market runs do not take each other's model for theirs (ml/retrain_cadence.py would retrain each time)."""
+    return models if scope.every else models / MARKET_MODELS_FOLDER / "-".join(scope.markets)
+
+
+def _nothing_to_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseResource, scope: MarketScope,
+                         as_of: dt.date):
+    """A run over markets without demand history (new in crossdock.yaml): their staged rows are emptied, and said."""
+    context.log.warning(f"{scope.describe()}: no demand history before {as_of}; nothing to forecast")
+    with warehouse.open() as tables:
+        rows = {name: _stage(tables, name, pd.DataFrame(columns=list(published_table(name).column_names)),
+                             context.run_id, scope) for name in ("demand_forecast", "forecast_totals")}
+    note = {"markets": scope.describe(), "as_of": str(as_of), "forecast": "no demand history in these markets"}
+    yield dg.MaterializeResult(asset_key=TOTALS, metadata={"dagster/row_count": rows["forecast_totals"], **note})
+    yield dg.MaterializeResult(asset_key=FORECAST, metadata={"dagster/row_count": rows["demand_forecast"], **note})
 
 
 def _forecast_settings(merchant_config: MerchantConfigFile) -> ForecastSettings:
@@ -343,7 +374,9 @@ def _verdict_metadata(overall: pd.DataFrame, proven_on: dt.date, verdict: GateVe
             "with the last saved model (ml/retrain_cadence.py). Days of one-off bulk orders are learned as the "
             "series' busy day (ml/bulk_orders.py), the means are reconciled with their totals (forecast_totals) and "
             "the p10-p90 band is scaled per demand class by the last backtest's calibration (ml/calibration.py). "
-            "A plot per market is attached and written to CROSSDOCK_EXPORTS/forecast_plots/.",
+            "A plot per market is attached and written to CROSSDOCK_EXPORTS/forecast_plots/. Partitioned by market: "
+            "the daily run covers every market in one run with one model; a run over some markets trains on and "
+            "replaces only theirs (orchestration/lib/market_partitions.py).",
         ),
         dg.AssetSpec(
             TOTALS, deps=[TRAINING_DATA, PLANNING_CALENDAR, MARKETS, ACCURACY, BACKTEST], **FORECAST_SPEC_SETTINGS,
@@ -354,6 +387,8 @@ def _verdict_metadata(overall: pd.DataFrame, proven_on: dt.date, verdict: GateVe
         ),
     ],
     pool=WAREHOUSE_POOL,
+    partitions_def=MARKET_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),  # markets in one run share one model (CROSSDOCK_FORECAST_RUNS)
 )
 def demand_forecast(
     context: dg.AssetExecutionContext,
@@ -363,10 +398,16 @@ def demand_forecast(
     merchant_config: MerchantConfigFile,
 ):
     history, as_of, subdivisions = load_training_data(warehouse)
+    scope = scope_of_run(context.instance, context.run.tags)
+    if not scope.every:
+        history = history[history["market"].isin(scope.markets)].reset_index(drop=True)
+        if history.empty:
+            yield from _nothing_to_forecast(context, warehouse, scope, as_of)
+            return
     settings = _forecast_settings(merchant_config)
-    context.log.info(f"forecasting {config.horizon_days} days after {as_of} from {len(history):,} history rows")
+    context.log.info(f"forecasting {scope.describe()} {config.horizon_days} days after {as_of} from {len(history):,} history rows")
     result, decision = forecast_or_reuse(
-        history, as_of, Path(artifacts.models), config.horizon_days, config.seed, holiday_subdivisions=subdivisions,
+        history, as_of, models_root(Path(artifacts.models), scope), config.horizon_days, config.seed, holiday_subdivisions=subdivisions,
         every_days=settings.retrain_every_days, force=config.force_retrain,
     )
     context.log.info(decision.note())
@@ -385,10 +426,11 @@ def demand_forecast(
         last_window = tables.query(
             f'select * from {staged("forecast_backtest")} where "window" = (select min("window") from {staged("forecast_backtest")})'
         )
-        rows = stage_table(tables, "demand_forecast", frame, context.run_id)
-        total_rows = stage_table(tables, "forecast_totals", totals, context.run_id)
+        rows = _stage(tables, "demand_forecast", frame, context.run_id, scope)
+        total_rows = _stage(tables, "forecast_totals", totals, context.run_id, scope)
     # a reused model is already saved (with the backtest metrics it was first published with)
-    model_folder = save_model(result, Path(artifacts.models), metrics) if decision.retrain else decision.last.folder
+    model_folder = save_model(result, models_root(Path(artifacts.models), scope), metrics) if decision.retrain \
+        else decision.last.folder
     pngs = market_forecast_pngs(history, frame, backtest_predictions=last_window)
     files = write_pngs(pngs, Path(artifacts.exports) / PLOTS_FOLDER)
     saved = "saved to" if decision.retrain else "reused from"
@@ -400,6 +442,9 @@ def demand_forecast(
         metadata={
             "dagster/row_count": rows,
             "as_of": str(as_of),
+            "markets": scope.describe(),
+            # a run over several markets records the same metadata on each market's materialization
+            "rows_by_market": dg.MetadataValue.json({str(m): int(n) for m, n in frame.groupby("market").size().items()}),
             "reconciliation": method,
             "quantile_scales": dg.MetadataValue.json({k: list(v) for k, v in scales.items()}),
             "model_version": result.model_version,

@@ -15,6 +15,7 @@ import pandas as pd
 from crossdock.warehouse import typed_columns
 from expectations.thresholds import GateThresholds
 from orchestration.lib.column_schemas import documented_table
+from orchestration.lib.market_partitions import sync_market_partitions
 from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
@@ -76,6 +77,8 @@ def merchant_network(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         f"{' + catch-all ' + config.catch_all.code if config.catch_all else ''}, {len(config.nodes)} nodes, "
         f"{len(config.routes)} routes"
     )
+    # the forecast's market partitions follow the file, so the UI offers a run per market (lib/market_partitions.py)
+    sync_market_partitions(context.instance, config.market_codes)
     for table, frame in frames.items():
         yield dg.MaterializeResult(
             asset_key=["config", table],
