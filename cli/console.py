@@ -61,7 +61,8 @@ def describe_steps(job: dg.JobDefinition, labels: Mapping[str, tuple[str, str]] 
 
     An asset step is named by the table it writes (publish.demand_forecast), a
     check step by its check ("check forecast quality gate"), a multi-asset by
-    its op name ("ingest orders"); `labels` maps an op name to (label, unit)
+    its op name ("ingest orders"), or by its first table when the op is named
+    after it ("publish.demand_forecast (+1)"); `labels` maps an op name to (label, unit)
     where that is not telling enough (the dbt op: "dbt build", "models+tests").
     """
     labels = labels or {}
@@ -72,12 +73,12 @@ def describe_steps(job: dg.JobDefinition, labels: Mapping[str, tuple[str, str]] 
         name = assets_def.node_def.name
         keys = [*assets_def.keys, *assets_def.check_keys]
         label, unit = labels.get(name, (name.replace("_", " "), "assets+checks"))
-        if name not in labels and len(keys) == 1:
-            [key] = keys
-            if isinstance(key, dg.AssetCheckKey):
-                label = f"check {key.name.replace('_', ' ')}"
-            elif name == "__".join(key.path):  # an op named after its asset: the table's name says more
-                label = ".".join(key.path)
+        named_after = [key for key in assets_def.keys if name == "__".join(key.path)]
+        if name not in labels and len(keys) == 1 and isinstance(keys[0], dg.AssetCheckKey):
+            label = f"check {keys[0].name.replace('_', ' ')}"
+        elif name not in labels and named_after:  # an op named after its (first) asset: the table's name says more
+            others = len(assets_def.keys) - 1
+            label = ".".join(named_after[0].path) + (f" (+{others})" if others else "")
         steps[name] = StepInfo(label, len(keys) if len(keys) >= BAR_MIN_TOTAL else None, unit)
     return steps
 

@@ -143,20 +143,21 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     return result.success and not failed_checks
 
 
-def record_failures(settings: Settings, instance: dg.DagsterInstance, run_ids: list[str]) -> None:
-    """Write failed runs to audit.run_failures, as the daemon's sensor would (it may not be running).
+def record_failures(settings: Settings, instance: dg.DagsterInstance, run_ids: list[str], engine: str = "duckdb") -> None:
+    """Write failed runs to audit.run_failures of the warehouse on `engine`, as the daemon's sensor would (it may
+    not be running).
 
     A failure to record is reported, never raised: the run's own outcome is what the command must say.
     """
     if not run_ids:
         return
-    from crossdock.warehouse import connect
     from orchestration.defs.automation.failures import record_failed_run
+    from orchestration.lib.retries import WarehouseResource
 
     try:
-        with connect(str(settings.warehouse), log=log) as conn:
+        with WarehouseResource(database=str(settings.warehouse), engine=engine).open() as tables:
             for run_id in run_ids:
-                written = record_failed_run(instance, instance.get_run_by_id(run_id), conn)
+                written = record_failed_run(instance, instance.get_run_by_id(run_id), tables)
                 print(f"run {run_id}: {written} row(s) written to audit.run_failures", flush=True)
     except Exception as error:  # noqa: BLE001 - the run's result matters more than its audit row
         print(f"could not record failed run(s) {', '.join(run_ids)} in audit.run_failures: {error}", file=sys.stderr)

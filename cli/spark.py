@@ -103,6 +103,7 @@ def _materialize(settings: Settings, engine: str, steps: object, dbt_built_befor
 
     import dagster as dg
 
+    from cli.run import record_failures
     from orchestration.definitions import build_definitions
     from orchestration.defs.dbt.assets import dbt_model_assets
     from orchestration.lib.market_partitions import every_market_tags
@@ -121,6 +122,8 @@ def _materialize(settings: Settings, engine: str, steps: object, dbt_built_befor
         resources={**build_resources(settings), "warehouse": warehouse}, instance=instance, raise_on_error=False,
         tags=every_market_tags(instance, settings.config),
     )
+    if not result.success:  # in the warehouse the steps ran on, as `crossdock run` records its failed runs
+        record_failures(settings, instance, [result.run_id], engine)
     return {
         "success": result.success,
         # a set: the forecast is materialized once per market partition

@@ -170,25 +170,30 @@ def stage_table(target: WarehouseLike, table: str, frame: pd.DataFrame, run_id: 
 
 
 def stage_rows(target: WarehouseLike, table: str, frame: pd.DataFrame, run_id: str, column: str,
-               values: tuple[str, ...]) -> int:
-    """Replace in plan_next.`table` the rows whose `column` is one of `values` with `frame`, keeping the others;
-    returns the row count staged.
+               values: tuple[str, ...], known: tuple[str, ...] | None = None) -> int:
+    """Replace in plan_next.`table` the rows whose `column` is one of `values` with `frame`, keeping the others
+    (those of `known` values only, when given: a market taken out of crossdock.yaml has no run that would
+    replace its rows); returns the row count staged.
 
     How a run over some of the markets stages its share of a table that runs
     over the other markets fill too (orchestration/lib/market_partitions.py).
     Typed and checked as `stage_table`; a frame row outside `values` is a
     ValueError, since the next run over its market would delete it unseen.
     """
+    if not values:
+        raise ValueError(f"publish.{table}: no {column} to stage rows of")
     warehouse = as_warehouse(target)
     outside = sorted(set(frame[column].astype(str)) - set(values)) if column in frame.columns else []
     if outside:
         raise ValueError(f"publish.{table}: rows of {column} {outside} staged by a run over {list(values)}")
     if not warehouse.exists(staged(table)):
         return stage_table(warehouse, table, frame, run_id)
-    placeholders = ", ".join("?" for _ in values)
+    where, params = f"{_quoted(column)} in ({', '.join('?' for _ in values)})", list(values)
+    if known:
+        where += f" or {_quoted(column)} not in ({', '.join('?' for _ in known)})"
+        params += list(known)
     with warehouse.transaction():
-        warehouse.replace_rows(staged(table), f"{_quoted(column)} in ({placeholders})", list(values), frame,
-                               declared_frame(table, frame))
+        warehouse.replace_rows(staged(table), where, params, frame, declared_frame(table, frame))
         _check_key(warehouse, table)
     record_staging(warehouse, run_id, table)
     return len(frame)

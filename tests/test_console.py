@@ -237,3 +237,15 @@ def test_track_is_a_no_op_without_a_console_and_reports_to_one():
         ("start", "files", 2), ("advance", "h"), ("advance", "h"), ("stop", "h"),
         ("start", "windows", 3), ("stop", "h"),
     ]
+
+
+def test_a_multi_asset_named_after_its_first_table_is_labelled_by_it():
+    @dg.multi_asset(name="publish__forecast", specs=[dg.AssetSpec(["publish", "forecast"]), dg.AssetSpec(["publish", "totals"])])
+    def forecast_and_totals():
+        yield dg.MaterializeResult(asset_key=["publish", "forecast"])
+        yield dg.MaterializeResult(asset_key=["publish", "totals"])
+
+    steps = describe_steps(dg.Definitions(assets=[forecast_and_totals, fine], jobs=[
+        dg.define_asset_job("j", selection=dg.AssetSelection.all())]).resolve_job_def("j"))
+    assert steps["publish__forecast"].label == "publish.forecast (+1)"
+    assert steps["fine"].label == "fine"

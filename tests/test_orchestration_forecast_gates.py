@@ -122,6 +122,23 @@ def test_forecast_gate_passes_a_complete_forecast_and_names_a_missing_series(tmp
     assert not judge_forecast(warehouse, MarketScope(("DE",), every=False)).passed
 
 
+def test_the_forecast_gate_fails_a_table_of_mixed_planning_dates_and_a_pooled_run_of_two_models(tmp_path):
+    series = [("A", "US"), ("B", "US"), ("A", "DE")]
+    two_models = _forecast(series)
+    two_models.loc[two_models["market"] == "DE", "model_version"] = "v2"  # DE forecast by a run of its own
+    warehouse = _warehouse(tmp_path, plan_next__demand_forecast=two_models, marts__fct_daily_demand=_history(series))
+    assert judge_forecast(warehouse, MarketScope(("DE",), every=False)).passed
+    pooled = judge_forecast(warehouse)
+    assert not pooled.passed and "2 model versions, not one: v1, v2" in pooled.description
+
+    (tmp_path / "w.duckdb").unlink()
+    older = _forecast(series)
+    older.loc[older["market"] == "DE", "as_of"] = AS_OF - pd.Timedelta(days=1)  # yesterday's DE run
+    warehouse = _warehouse(tmp_path, plan_next__demand_forecast=older, marts__fct_daily_demand=_history(series))
+    mixed = judge_forecast(warehouse, MarketScope(("US",), every=False))
+    assert not mixed.passed and "mixes planning dates" in mixed.description and "['DE']" in mixed.description
+
+
 def test_gates_are_blocking_and_stand_between_the_model_and_the_plans():
     graph = defs.resolve_asset_graph()
     assert ACCURACY in graph.get(FORECAST).parent_keys

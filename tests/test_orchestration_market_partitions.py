@@ -13,6 +13,7 @@ import pytest
 from orchestration.defs.forecast.assets import FORECAST, TOTALS, demand_forecast, forecast_accuracy
 from orchestration.defs.forecast.checks import forecast_quality_gate
 from orchestration.lib.market_partitions import (
+    EVERY_MARKET_TAG,
     MARKET_PARTITIONS_NAME,
     RANGE_END_TAG,
     RANGE_START_TAG,
@@ -112,6 +113,9 @@ def test_a_market_without_orders_yet_forecasts_nothing_and_says_so(platform):
 
     scope = scope_of_run(instance, {RANGE_START_TAG: "US", RANGE_END_TAG: "DE"})
     assert scope.markets == ("US", "DE") and not scope.every  # JP is a partition now: US..DE is no longer all
+    assert scope_of_run(instance, {RANGE_START_TAG: "US", RANGE_END_TAG: "DE", EVERY_MARKET_TAG: "every"}).every
+    with pytest.raises(ValueError, match="not a market partition"):
+        scope_of_run(instance, {"dagster/partition": "FR"})
     sync_market_partitions(instance, ["US", "DE"])  # JP taken out of the file again
     assert scope_of_run(instance, {RANGE_START_TAG: "US", RANGE_END_TAG: "DE"}).every
     assert scope_of_run(instance, {}).every  # a run launched without partitions forecasts every market

@@ -15,7 +15,7 @@ from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializa
 from dagster._core.events.log import EventLogEntry
 
 from crossdock.settings import Settings
-from orchestration.defs.publish.assets import older_than_their_inputs, plan_keys
+from orchestration.defs.publish.assets import behind_this_run, older_than_their_inputs, plan_keys
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +73,28 @@ def test_an_input_rebuilt_by_a_later_run_makes_the_tables_built_from_it_stale(gr
         stale = guard(graph, instance)
     assert sorted(line.split(" (")[0] for line in stale) == readers
     assert all(f"(older than {parent.to_user_string()} of run run-b)" in line for line in stale)
+
+
+def behind(graph, instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    context = SimpleNamespace(job_def=SimpleNamespace(asset_layer=SimpleNamespace(asset_graph=graph)), instance=instance,
+                              run_id=run_id)
+    return behind_this_run(context)
+
+
+def test_the_forecast_behind_inputs_this_run_rebuilt_is_waited_for_and_behind_another_runs_is_not(graph):
+    """Declarative automation runs the market-partitioned forecast after its inputs' run: that run's publish waits."""
+    training = dg.AssetKey(["marts", "fct_daily_demand"])
+    partitioned = sorted(key.to_user_string() for key in plan_keys() if graph.get(key).is_partitioned)
+    assert partitioned == ["publish/demand_forecast", "publish/forecast_totals"]
+    with dg.instance_for_test() as instance:
+        a_whole_run(graph, instance, "run-a")
+        assert behind(graph, instance, "run-a") == []
+        time.sleep(0.01)
+        # the automation's first run: the inputs and every plan table but the market-partitioned forecast
+        inputs = {parent for key in plan_keys() for parent in graph.get(key).parent_keys} - set(plan_keys())
+        for key in [training, *sorted(inputs - {training}), *(k for k in plan_keys() if not graph.get(k).is_partitioned)]:
+            materialized(instance, key, "run-b")
+        stale = guard(graph, instance)
+        assert {line.split(" (")[0] for line in stale} == set(partitioned)  # only the forecast is behind
+        assert sorted(behind(graph, instance, "run-b")) == partitioned  # run-b's publish waits for it
+        assert behind(graph, instance, "run-c") == []  # a later run that did not rebuild them: the guard fails it

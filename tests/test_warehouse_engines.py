@@ -147,10 +147,30 @@ def test_a_run_over_one_market_stages_its_rows_and_keeps_the_others_on_either_en
                           "order by all") == [("DE", "B", "m3", 2), ("FR", "A", "m2", 2), ("FR", "C", "m2", 2)]
     types = warehouse.query(f"select * from {staged('demand_forecast')}").dtypes
     assert types["forecast_date"].kind == "M" and types["horizon"].kind == "i"  # typed as declared, as stage_table
+    stage_rows(warehouse, "demand_forecast", again, "run-de3", "market", ("DE",), known=("DE", "US"))  # FR left the config
+    assert warehouse.rows(f"select distinct market from {staged('demand_forecast')}") == [("DE",)]
     with pytest.raises(ValueError, match="rows of market \\['FR'\\] staged by a run over \\['DE'\\]"):
         stage_rows(warehouse, "demand_forecast", france, "run-x", "market", ("DE",))
     with pytest.raises(DuplicateKey):
         stage_rows(warehouse, "demand_forecast", pd.concat([again, again]), "run-x", "market", ("DE",))
+
+
+def test_a_failed_run_is_recorded_once_however_often_on_either_engine(warehouse):
+    from crossdock.run_failures import RUN_LEVEL, StepFailure, record_run_failure
+
+    failed_at = dt.datetime(2026, 12, 4, 6, 30, tzinfo=dt.timezone.utc)
+    assert record_run_failure(warehouse, "run-1", "daily_planning", failed_at, [], "lost its worker") == 1
+    steps = [StepFailure("publish__demand_forecast", ("publish/demand_forecast", "publish/forecast_totals"),
+                         "ValueError", "no history"), StepFailure("dbt_build", (), None, None)]
+    record_run_failure(warehouse, "run-2", "daily_planning", failed_at, steps)
+    record_run_failure(warehouse, "run-2", "daily_planning", failed_at, steps)  # a re-evaluated sensor
+    assert warehouse.rows("select run_id, step_key, asset_keys, error_type, failed_at from audit.run_failures "
+                          "order by run_id, step_key") == [
+        ("run-1", RUN_LEVEL, None, None, dt.datetime(2026, 12, 4, 6, 30)),
+        ("run-2", "dbt_build", None, None, dt.datetime(2026, 12, 4, 6, 30)),
+        ("run-2", "publish__demand_forecast", "publish/demand_forecast, publish/forecast_totals", "ValueError",
+         dt.datetime(2026, 12, 4, 6, 30)),
+    ]
 
 
 def test_a_duckdb_connection_is_taken_as_a_warehouse(tmp_path):

@@ -27,6 +27,10 @@ MARKET_PARTITIONS = dg.DynamicPartitionsDefinition(name=MARKET_PARTITIONS_NAME)
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 PARTITION_TAG = "dagster/partition"
+# Set by every_market_tags: the run covers every market, whatever partitions are added or taken out while it
+# runs (its merchant-network step syncs them to a crossdock.yaml that may have changed since the launch).
+EVERY_MARKET_TAG = "crossdock/markets"
+EVERY_MARKET = "every"
 
 
 def sync_market_partitions(instance: dg.DagsterInstance, markets: Sequence[str]) -> list[str]:
@@ -54,7 +58,7 @@ def every_market_tags(instance: dg.DagsterInstance, config_file: Path) -> dict[s
     except ValueError:  # a wrong file: the merchant-network step fails on it with the place to fix
         return {}
     keys = sync_market_partitions(instance, markets)
-    return {RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]} if keys else {}
+    return {RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1], EVERY_MARKET_TAG: EVERY_MARKET} if keys else {}
 
 
 FORECAST_RUNS = {
@@ -81,27 +85,31 @@ class MarketScope:
 
     markets: tuple[str, ...]
     every: bool
+    known: tuple[str, ...] = ()  # every market partition when the run started its step
 
     def describe(self) -> str:
         return "every market" if self.every else f"market{'s' if len(self.markets) > 1 else ''} {', '.join(self.markets)}"
 
 
 def scope_of_run(instance: dg.DagsterInstance, tags: Mapping[str, str]) -> MarketScope:
-    """The markets of a run with these tags: its partition (key or key range), or every market when it has none.
+    """The markets of a run with these tags: its partition (key or key range); every market when it has none or
+    was launched with `every_market_tags`. A key that is not a partition is a ValueError.
 
     From the tags rather than an asset's context, so an asset check of the
     run, which has no partition of its own, judges the same markets.
     """
-    known = instance.get_dynamic_partitions(MARKET_PARTITIONS_NAME)
+    known = tuple(instance.get_dynamic_partitions(MARKET_PARTITIONS_NAME))
+    if tags.get(EVERY_MARKET_TAG) == EVERY_MARKET or not (PARTITION_TAG in tags or RANGE_START_TAG in tags):
+        return MarketScope(known, every=True, known=known)
     if PARTITION_TAG in tags:
-        keys: tuple[str, ...] = (tags[PARTITION_TAG],)
-    elif RANGE_START_TAG in tags and RANGE_END_TAG in tags:
-        start, end = tags[RANGE_START_TAG], tags[RANGE_END_TAG]
-        unknown = [key for key in (start, end) if key not in known]
-        if unknown:
-            raise ValueError(f"the run's market range {start}..{end} names {unknown}, not a market partition "
-                             f"(the partitions are {known}: crossdock.yaml's markets)")
-        keys = tuple(known[known.index(start):known.index(end) + 1])  # a range of dynamic keys is in their order
+        start = end = tags[PARTITION_TAG]
     else:
-        return MarketScope(tuple(known), every=True)
-    return MarketScope(keys, every=set(known) <= set(keys))
+        start, end = tags[RANGE_START_TAG], tags.get(RANGE_END_TAG, tags[RANGE_START_TAG])
+    unknown = [key for key in (start, end) if key not in known]
+    if unknown:
+        raise ValueError(f"the run's markets {start}..{end} name {unknown}, not a market partition "
+                         f"(the partitions are {list(known)}: crossdock.yaml's markets)")
+    keys = known[known.index(start):known.index(end) + 1]  # a range of dynamic keys is in their order
+    if not keys:
+        raise ValueError(f"the run's market range {start}..{end} is empty (the partitions are {list(known)})")
+    return MarketScope(keys, every=set(known) <= set(keys), known=known)

@@ -94,8 +94,7 @@ class WarehouseResource(DuckDBResource):
         if self.engine != "duckdb":
             raise dg.Failure(description=(
                 f"this step reads and writes the DuckDB file only, and the warehouse engine is {self.engine}: "
-                "the dbt step (on Spark: crossdock spark-run) and the record of failed runs are not on Spark yet "
-                "(docs/spark.md)"
+                "the dbt step is not on Spark as a Dagster step yet: use crossdock spark-run (docs/spark.md)"
             ))
         conn = connect(
             self.database,

@@ -3,10 +3,10 @@
 import datetime as dt
 
 import dagster as dg
-import duckdb
-from dagster_duckdb import DuckDBResource
 
+from crossdock.engine import WarehouseLike
 from crossdock.run_failures import StepFailure, record_run_failure
+from orchestration.lib.retries import WarehouseResource
 
 
 def planned_assets_by_step(instance: dg.DagsterInstance, run_id: str) -> dict[str, list[str]]:
@@ -49,7 +49,7 @@ def run_failure_message(instance: dg.DagsterInstance, run_id: str) -> str | None
     return records[-1].event_log_entry.dagster_event.message if records else None
 
 
-def record_failed_run(instance: dg.DagsterInstance, run: dg.DagsterRun, conn: duckdb.DuckDBPyConnection) -> int:
+def record_failed_run(instance: dg.DagsterInstance, run: dg.DagsterRun, warehouse: WarehouseLike) -> int:
     """Write a failed run's rows to audit.run_failures; returns the rows written.
 
     Shared by the sensor (runs launched by the daemon) and `crossdock run`,
@@ -60,7 +60,7 @@ def record_failed_run(instance: dg.DagsterInstance, run: dg.DagsterRun, conn: du
     ended = stats.end_time if stats and stats.end_time else dt.datetime.now(dt.timezone.utc).timestamp()
     failed_at = dt.datetime.fromtimestamp(ended, tz=dt.timezone.utc)
     return record_run_failure(
-        conn, run.run_id, run.job_name, failed_at, step_failures(instance, run.run_id),
+        warehouse, run.run_id, run.job_name, failed_at, step_failures(instance, run.run_id),
         run_failure_message(instance, run.run_id),
     )
 
@@ -72,8 +72,8 @@ def record_failed_run(instance: dg.DagsterInstance, run: dg.DagsterRun, conn: du
     description="Records every failed run in audit.run_failures: the job, each failed step with its assets, the "
     "error and the time. Re-execute a failed run from failure in the UI (Runs > the run > Re-execute > From failure).",
 )
-def run_failures_to_audit(context: dg.RunFailureSensorContext, warehouse: DuckDBResource):
+def run_failures_to_audit(context: dg.RunFailureSensorContext, warehouse: WarehouseResource):
     run = context.dagster_run
-    with warehouse.get_connection() as conn:
-        written = record_failed_run(context.instance, run, conn)
+    with warehouse.open() as tables:  # the warehouse's engine, DuckDB or Spark
+        written = record_failed_run(context.instance, run, tables)
     context.log.info(f"recorded {written} failure row(s) of run {run.run_id} ({run.job_name})")

@@ -158,7 +158,7 @@ def _stage(tables: WarehouseLike, table: str, frame: pd.DataFrame, run_id: str, 
     """Stage the run's forecast table: whole when the run covers every market, else its markets' rows only."""
     if scope.every:
         return stage_table(tables, table, frame, run_id)
-    return stage_rows(tables, table, frame, run_id, "market", scope.markets)
+    return stage_rows(tables, table, frame, run_id, "market", scope.markets, known=scope.known)
 
 
 def models_root(models: Path, scope: MarketScope) -> Path:

@@ -17,6 +17,7 @@ only builds the definitions never validate anything.
 from typing import TYPE_CHECKING
 
 import dagster as dg
+import pandas as pd
 
 from crossdock.engine import WarehouseLike, as_warehouse
 from crossdock.publish import staged
@@ -94,6 +95,21 @@ def forecast_quality_gate(context: dg.AssetCheckExecutionContext, warehouse: War
     return judge_forecast(warehouse, scope_of_run(context.instance, context.run.tags))
 
 
+def _mixed(forecast: pd.DataFrame, one_model: bool) -> str | None:
+    """What is mixed in the whole staged table, whatever markets the run covers: planning dates (runs over some
+    markets made on other days), or models when the run forecast every market with one."""
+    dates = sorted(str(pd.Timestamp(d).date()) for d in forecast["as_of"].dropna().unique())
+    if len(dates) > 1:
+        by_date = forecast.groupby(forecast["as_of"].astype(str))["market"].unique()
+        return (f"plan_next.demand_forecast mixes planning dates {', '.join(dates)} "
+                f"({'; '.join(f'{d[:10]}: {sorted(m)}' for d, m in by_date.items())}): forecast every market "
+                "again (daily_planning) or the markets of the older dates")
+    models = forecast["model_version"].dropna().unique()
+    if one_model and len(models) > 1:
+        return f"a run over every market staged {len(models)} model versions, not one: {', '.join(sorted(models))}"
+    return None
+
+
 def judge_forecast(warehouse: WarehouseResource, scope: MarketScope | None = None) -> dg.AssetCheckResult:
     """The forecast gate's verdict on the staged forecast: of `scope`'s markets, or of every market (None)."""
     from expectations.forecast_gate import validate_forecast
@@ -103,6 +119,9 @@ def judge_forecast(warehouse: WarehouseResource, scope: MarketScope | None = Non
         history = tables.query("select sku, market, category, demand_date, units_sold from marts.fct_daily_demand")
     # the horizon the run forecast: of the whole table, so a scope whose rows are missing is judged on it too
     horizon = int(forecast["horizon"].max()) if not forecast.empty else 1
+    mixed = _mixed(forecast, one_model=scope is None or scope.every)
+    if mixed:
+        return gate_result(False, mixed, {"markets": scope.describe() if scope else "every market"})
     if scope is not None and not scope.every:  # a run over some markets answers for theirs; the other markets' rows are other runs'
         forecast = forecast[forecast["market"].isin(scope.markets)]
         history = history[history["market"].isin(scope.markets)]
