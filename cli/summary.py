@@ -15,10 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from pathlib import Path
 
 import duckdb
 
 from compliance.documents import flag_counts
+from compliance.staleness import stale_rules, summary_line
 from crossdock.plan_labels import AS_PLANNED, NONE_FEASIBLE
 from crossdock.publish import PublishedPlan, UnpublishedStaging, last_published, plan_tables, unpublished_staging
 from crossdock.settings import MARKET_MODELS_FOLDER, Settings, pii_salt_warning
@@ -30,6 +32,9 @@ NA = "n/a"
 def _total(column: str, sql_type: str = "double") -> str:
     """SQL for the sum of `column` as `sql_type`: 0 over no rows, NULL when every value is NULL (unknown)."""
     return f"case when count(*) = 0 then 0 else sum(try_cast({column} as {sql_type})) end"
+
+
+RULE_SEEDS = ("de_minimis", "vat_rates", "import_fees", "duty_rates", "restricted_goods")
 
 
 def _tables(conn: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
@@ -162,6 +167,11 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
         )
         counts = flag_counts(conn.execute("select cast(flags as varchar) as flags from publish.compliance_plan").df())
         summary["compliance_flags_by_type"] = dict(zip(counts["flag"], counts["rows"].astype(int)))
+    plan = summary["published_plan"]
+    if plan is not None and plan.as_of is not None and set(RULE_SEEDS) <= _tables(conn, "reference"):
+        # what aged among the border rules on the plan's date (compliance/staleness.py; the check in the UI says the same)
+        seeds = {name: conn.execute(f"select * from reference.{name}").df() for name in RULE_SEEDS}
+        summary["border_rules"] = summary_line(stale_rules(seeds, plan.as_of), plan.as_of)
     if "order_landed_cost" in existing:
         summary["order_costs"] = _one(
             conn,
@@ -240,11 +250,12 @@ def format_summary(settings: Settings, s: dict) -> str:
                      f"vs naive {fmt(naive['weekly_wape'], '.3f')})")
     if s.get("model_version"):
         plots = sorted((settings.exports / "forecast_plots").glob("*.png"))
-        lines.append(f"forecast model: {settings.models / s['model_version']}; {len(plots)} plots in {settings.exports / 'forecast_plots'}")
+        lines.append(f"forecast model: {_model_folder(settings, s['model_version'])}; {len(plots)} plots in "
+                     f"{settings.exports / 'forecast_plots'}")
         lines += _model_age_lines(settings, s["model_version"], s.get("forecast_as_of"))
     elif s.get("model_versions", 0) > 1:  # runs over some of the markets trained their own (market partitions)
-        lines.append(f"forecast models: {s['model_versions']}, one per run over some markets "
-                     f"(saved under {settings.models / MARKET_MODELS_FOLDER})")
+        lines.append(f"forecast models: {s['model_versions']}, from runs over some of the markets (their models in "
+                     f"{settings.models / MARKET_MODELS_FOLDER}, one over them all in {settings.models})")
     lines += _cycle_lines(s.get("cycle"), s.get("cycle_overrides"), s.get("value_added"))
     if "actions" in s:
         # rows with an order to place, whatever their verdict ('expedite or transfer' rows carry one too)
@@ -270,6 +281,8 @@ def format_summary(settings: Settings, s: dict) -> str:
             f"compliance: {fmt(s['compliance_flags'])} flags on {s['compliance_rows_flagged']:,} SKU x market x route rows "
             f"{s['compliance_flags_by_type']}"
         )
+    if "border_rules" in s:
+        lines.append(s["border_rules"])
     if "order_costs" in s:
         n, duty, vat, fees, landed = s["order_costs"]
         lines.append(
@@ -315,6 +328,15 @@ def _retrain_every_days(settings: Settings) -> int:
         return ForecastSettings().retrain_every_days
 
 
+def _model_folder(settings: Settings, version: str) -> Path:
+    """The folder of a saved model: under the models folder, or under by_market/ when a run over some markets
+    trained it."""
+    folder = settings.models / version
+    if folder.is_dir():
+        return folder
+    return next(iter(sorted((settings.models / MARKET_MODELS_FOLDER).glob(f"*/{version}"))), folder)
+
+
 def _model_age_lines(settings: Settings, version: str, as_of) -> list[str]:
     """When the published forecast's model was trained (its manifest's as_of) and when it is trained again.
 
@@ -322,7 +344,7 @@ def _model_age_lines(settings: Settings, version: str, as_of) -> list[str]:
     planning date is a reused one. Read from the manifest as JSON, so the summary does not load LightGBM.
     """
     try:
-        trained = dt.date.fromisoformat(json.loads((settings.models / version / "manifest.json").read_text())["as_of"])
+        trained = dt.date.fromisoformat(json.loads((_model_folder(settings, version) / "manifest.json").read_text())["as_of"])
     except (OSError, ValueError, KeyError, TypeError):
         return []
     every = _retrain_every_days(settings)

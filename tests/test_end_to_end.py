@@ -861,3 +861,12 @@ def test_amounts_keep_their_currency_and_convert_at_the_ecb_rate_of_the_order_da
     assert reporting == "EUR" and abs(value_reporting - value_eur) < 1e-9
     utc = query(settings, "select count(*) from raw.orders where ordered_at is null")
     assert utc == [(0,)]
+
+
+def test_border_rules_that_aged_are_a_warning_check_that_does_not_stop_the_plan(platform):
+    """Issue 19: the US processing-fee rows end 2026-09-30, before the demo's planning date; the UI says so."""
+    result = platform["result"]
+    [check] = [c for c in result.get_asset_check_evaluations() if c.check_name == "border_rules_are_current"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN and result.success
+    assert "import_fees US us_mpf_informal (ended 2026-09-30)" in check.description
+    assert check.metadata["ended"].value >= 2

@@ -11,6 +11,8 @@ changed since the last run, or all of them when a rule, rate, node, the
 catalogue, the policy or the code changed; the metadata says which and why.
 """
 
+import datetime as dt
+
 import dagster as dg
 import pandas as pd
 
@@ -19,6 +21,7 @@ from compliance.facts import read_compliance_sources
 from compliance.order_store import OrderPricing, OrderTableSummary, price_orders, summarize_orders
 from compliance.policy import CompliancePolicy
 from compliance.run import build_plan
+from compliance.staleness import DEFAULT_MAX_SOURCE_AGE_DAYS, findings_frame, stale_rules, summary_line
 from crossdock.publish import stage_table, staged
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key, planning_date
@@ -26,6 +29,8 @@ from orchestration.lib.resources import WAREHOUSE_POOL
 from orchestration.lib.retries import WarehouseResource
 
 COMPLIANCE_PLAN = dg.AssetKey(["publish", "compliance_plan"])
+RULES_CURRENT = "border_rules_are_current"
+SOURCED_SEEDS = ("duty_rates", "restricted_goods")  # read for their sources only: the rulebook has the others
 ORDER_LANDED_COST = dg.AssetKey(["publish", "order_landed_cost"])
 
 INPUTS = [
@@ -51,6 +56,7 @@ class ComplianceConfig(dg.Config):
     customs_hold_flag_rate: float = CompliancePolicy.customs_hold_flag_rate
     postal_carriers: list[str] = list(CompliancePolicy.postal_carriers)
     basket_days: int = CompliancePolicy.basket_days
+    max_rule_age_days: int = DEFAULT_MAX_SOURCE_AGE_DAYS  # a rule source older than this on the planning date warns
 
     def policy(self) -> CompliancePolicy:
         for market, term in {"default": self.default_incoterm, **self.incoterms}.items():
@@ -83,6 +89,12 @@ class ComplianceConfig(dg.Config):
             "who collects it, fees, what the shopper pays at the door).",
         ),
     ],
+    check_specs=[dg.AssetCheckSpec(
+        RULES_CURRENT, asset=COMPLIANCE_PLAN, blocking=False,
+        description="Warns when a border rule has aged on the planning date (compliance/staleness.py): a fee, "
+        "regime or VAT rate whose last period ended with nothing after it (so it is no longer applied), a "
+        "source older than max_rule_age_days (365), duty rows of confidence low. Never changes a price.",
+    )],
     pool=WAREHOUSE_POOL,
 )
 def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfig, warehouse: WarehouseResource):
@@ -91,6 +103,7 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
         sources = read_compliance_sources(
             tables, planning_date(tables), policy.basket_days, staged("customs_risk"), with_lines=False
         )
+        seeds = {name: tables.query(f"select * from reference.{name}") for name in SOURCED_SEEDS}
         plan = build_plan(sources, policy)
         stage_table(tables, "compliance_plan", plan, context.run_id)
         pricing = price_orders(tables, sources, policy, context.run_id)  # stages order_landed_cost
@@ -99,7 +112,25 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
     _log_unknowns(context, "compliance plan rows", _unknown_counts(plan))
     _log_unknowns(context, "orders", orders.unknowns)
     yield dg.MaterializeResult(asset_key=COMPLIANCE_PLAN, metadata=_plan_metadata(plan))
+    yield _rules_current(context, {**sources.rules.tables, **seeds}, sources.as_of, config.max_rule_age_days)
     yield dg.MaterializeResult(asset_key=ORDER_LANDED_COST, metadata=_order_metadata(orders, pricing))
+
+
+def _rules_current(context: dg.AssetExecutionContext, seeds: dict[str, pd.DataFrame], as_of: dt.date, max_age_days: int
+                   ) -> dg.AssetCheckResult:
+    """The warning check border_rules_are_current: what aged among the rule seeds on the planning date."""
+    found = stale_rules({name: frame for name, frame in seeds.items() if name != "fx"}, as_of, max_age_days)
+    line = summary_line(found, as_of)
+    if found:
+        context.log.warning(line)
+    frame = findings_frame(found)
+    return dg.AssetCheckResult(
+        check_name=RULES_CURRENT, asset_key=COMPLIANCE_PLAN, passed=not found, severity=dg.AssetCheckSeverity.WARN,
+        description=line,
+        metadata={**{f"{kind}": int((frame["kind"] == kind).sum()) for kind in ("ended", "old_source", "low_confidence")},
+                  "findings": dg.MetadataValue.md(frame.to_markdown(index=False) if len(frame) else "none"),
+                  "planning_date": str(as_of), "max_rule_age_days": max_age_days},
+    )
 
 
 def _unknown_counts(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,85 @@
+"""Border rules that aged are listed, never applied or dropped silently (compliance/staleness.py, issue 19 item 2)."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from compliance.staleness import (
+    ENDED,
+    LOW_CONFIDENCE,
+    OLD_SOURCE,
+    ended_rules,
+    low_confidence_duties,
+    old_sources,
+    stale_rules,
+    summary_line,
+)
+
+SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+DAY = dt.date(2026, 10, 30)
+
+
+def fees(*rows: tuple) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["destination", "fee_code", "effective_from", "effective_to", "source", "as_of"])
+
+
+def test_a_fee_whose_last_period_ended_is_listed_and_one_replaced_or_open_or_not_yet_started_is_not():
+    frame = fees(
+        ("US", "mpf", "2024-10-01", "2025-09-30", "CBP FY25", "2025-01-01"),
+        ("US", "mpf", "2025-10-01", "2026-09-30", "CBP FY26", "2026-01-01"),  # nothing for FY27: ended
+        ("AU", "ipc", "2020-01-01", None, "ABF", "2026-01-01"),  # open-ended
+        ("NO", "voec_fee", "2025-01-01", "2026-06-30", "Posten", "2026-01-01"),
+        ("NO", "voec_fee", "2026-07-01", "2026-12-31", "Posten", "2026-01-01"),  # replaced
+        ("GB", "new_fee", "2027-01-01", None, "HMRC", "2026-01-01"),  # announced, not yet in force: not stale
+    )
+    [found] = ended_rules(frame, "import_fees", DAY)
+    assert (found.table, found.rule, found.kind) == ("import_fees", "US mpf", ENDED)
+    assert found.detail == "ended 2026-09-30, nothing in force on 2026-10-30"
+    assert ended_rules(frame, "import_fees", dt.date(2026, 9, 30)) == []  # its last day
+
+
+def test_a_territory_whose_regime_changes_name_is_one_rule_continued():
+    regimes = pd.DataFrame(
+        [("EU", "eu_ioss", "2021-07-01", "2026-06-30"), ("EU", "eu_ioss_flat_duty", "2026-07-01", None),
+         ("XX", "old_regime", "2020-01-01", "2025-12-31")],
+        columns=["destination", "regime", "effective_from", "effective_to"],
+    )
+    assert [f.rule for f in ended_rules(regimes, "de_minimis", DAY)] == ["XX"]
+
+
+def test_sources_older_than_the_age_are_listed_by_their_newest_check():
+    frame = fees(
+        ("US", "mpf", "2024-10-01", None, "CBP notice", "2024-07-22"),
+        ("US", "mpf2", "2024-10-01", None, "CBP notice", "2026-01-10"),  # the same source, checked again since
+        ("GB", "fee", "2020-01-01", None, "Royal Mail", "2018-03-01"),
+    )
+    [found] = old_sources(frame, "import_fees", DAY, max_age_days=365)
+    assert (found.rule, found.kind) == ("Royal Mail", OLD_SOURCE)
+    assert found.detail == "as of 2018-03-01: 3165 days before 2026-10-30, more than 365"
+    assert old_sources(frame, "import_fees", DAY, max_age_days=4000) == []
+
+
+def test_low_confidence_duty_rows_are_counted_per_destination():
+    duties = pd.DataFrame([("6109", "EU", "low"), ("6110", "EU", "low"), ("6109", "US", "high")],
+                          columns=["hs_heading", "destination", "confidence"])
+    [found] = low_confidence_duties(duties)
+    assert (found.rule, found.kind) == ("EU", LOW_CONFIDENCE) and found.detail.startswith("2 rows of confidence low")
+
+
+def test_the_shipped_seeds_on_the_demo_planning_date_name_the_rules_the_issue_found_aged():
+    """The US processing-fee rows end 2026-09-30 and the AU biosecurity charges 2025-06-30: both are listed."""
+    seeds = {name: pd.read_csv(SEEDS / f"{name}.csv", dtype=str)
+             for name in ("de_minimis", "vat_rates", "import_fees", "duty_rates", "restricted_goods")}
+    found = stale_rules(seeds, DAY)
+    ended = {f.rule for f in found if f.kind == ENDED}
+    assert {"US us_mpf_formal", "US us_mpf_informal", "AU au_biosecurity_fid_air", "AU au_biosecurity_fid_sea"} <= ended
+    assert not any(f.table == "de_minimis" for f in found if f.kind == ENDED)  # EU's and US's regimes continue
+    line = summary_line(found, DAY)
+    assert line.startswith("border rules on 2026-10-30: ") and "US us_mpf_informal (ended 2026-09-30)" in line
+
+
+def test_nothing_aged_says_so():
+    assert summary_line([], DAY) == "border rules on 2026-10-30: every rule in force, every source checked within its age"
+    assert stale_rules({"import_fees": fees(("US", "mpf", "2024-10-01", None, "CBP", "2026-10-01")), "fx": None}, DAY) == []
