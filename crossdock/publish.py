@@ -178,7 +178,9 @@ def stage_rows(target: WarehouseLike, table: str, frame: pd.DataFrame, run_id: s
     How a run over some of the markets stages its share of a table that runs
     over the other markets fill too (orchestration/lib/market_partitions.py).
     Typed and checked as `stage_table`; a frame row outside `values` is a
-    ValueError, since the next run over its market would delete it unseen.
+    ValueError, since the next run over its market would delete it unseen. A
+    staged table of another layout (staged by an older release) is rebuilt in
+    the declared one, its kept rows carried over (a new column null in them).
     """
     if not values:
         raise ValueError(f"publish.{table}: no {column} to stage rows of")
@@ -192,8 +194,14 @@ def stage_rows(target: WarehouseLike, table: str, frame: pd.DataFrame, run_id: s
     if known:
         where += f" or {_quoted(column)} not in ({', '.join('?' for _ in known)})"
         params += list(known)
+    select_list = declared_frame(table, frame)  # first: a frame of undeclared columns fails before any write
+    declared = list(published_table(table).column_names)
+    if warehouse.columns(staged(table)) != set(declared):
+        kept = warehouse.query(f"select * from {staged(table)} where not coalesce(({where}), false)", params)
+        stage_table(warehouse, table, pd.concat([kept.reindex(columns=declared), frame[declared]], ignore_index=True), run_id)
+        return len(frame)
     with warehouse.transaction():
-        warehouse.replace_rows(staged(table), where, params, frame, declared_frame(table, frame))
+        warehouse.replace_rows(staged(table), where, params, frame, select_list)
         _check_key(warehouse, table)
     record_staging(warehouse, run_id, table)
     return len(frame)

@@ -27,6 +27,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
+import dagster as dg
 import pytest
 
 from crossdock.settings import PROJECT_ROOT, Settings, settings_variables
@@ -188,12 +189,14 @@ def run_errors(url: str, run_id: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def demo_run(dagster_ui):
-    """Launch daily_planning over every landed file through GraphQL and wait for it to end."""
+    """Launch daily_planning over every landed file and every market through GraphQL and wait for it to end."""
     from orchestration.defs.automation.jobs import run_tags_for
+    from orchestration.lib.market_partitions import every_market_tags
     from orchestration.lib.run_inputs import all_landing_files
 
-    url = dagster_ui["url"]
-    tags = run_tags_for(all_landing_files(dagster_ui["settings"].landing))
+    url, settings = dagster_ui["url"], dagster_ui["settings"]
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:  # the UI's own instance
+        tags = {**run_tags_for(all_landing_files(settings.landing)), **every_market_tags(instance, settings.config)}
     started = time.monotonic()
     run_id = launch_run(url, dagster_ui["location"], tags)
     query = "query Run($runId: ID!) { runOrError(runId: $runId) { __typename ... on Run { status } } }"
@@ -255,6 +258,19 @@ def test_the_server_listens_on_the_loopback_only_and_serves_every_asset(dagster_
 def test_the_demo_materializes_through_the_graphql_api(dagster_ui, demo_run):
     require_success(dagster_ui, demo_run)
     assert demo_run["statuses"][-1] == "SUCCESS"
+
+
+def test_the_run_forecast_every_market_partition_the_config_names(dagster_ui, demo_run):
+    """The forecast is partitioned by market: one run over all of them materializes each (lib/market_partitions.py)."""
+    from crossdock.merchant_config import load_config
+
+    require_success(dagster_ui, demo_run)
+    settings = dagster_ui["settings"]
+    markets = load_config(settings.config).market_codes
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        forecast = dg.AssetKey(["publish", "demand_forecast"])
+        assert instance.get_materialized_partitions(forecast) == set(markets)
+        assert instance.get_dynamic_partitions("market") == markets
 
 
 # --- the lineage in the browser -------------------------------------------
@@ -399,6 +415,7 @@ def test_the_gated_asset_page_shows_its_check_and_latest_materialization(dagster
         assert not missing, f"the checks tab does not show {missing}:\n{page.inner_text('body')[:3000]}"
 
         page.goto(f"{page_url}?view=events")
-        missing = wait_for_texts(page, [f"Materialized in run {run_id[:8]}", "model_version"])
+        # one event per market partition, listed by market; the first one's detail: "Partition AU materialized in run ..."
+        missing = wait_for_texts(page, [f"materialized in run {run_id[:8]}", "model_version", "every market"])
         page.screenshot(path=str(dagster_ui["root"] / "demand_forecast_events.png"), full_page=True)
         assert not missing, f"the events tab does not show {missing}:\n{page.inner_text('body')[:3000]}"

@@ -155,6 +155,15 @@ def test_a_run_over_one_market_stages_its_rows_and_keeps_the_others_on_either_en
         stage_rows(warehouse, "demand_forecast", pd.concat([again, again]), "run-x", "market", ("DE",))
 
 
+def test_a_staged_table_of_an_older_layout_is_rebuilt_in_the_declared_one_keeping_the_other_markets(warehouse):
+    older = _forecast(["A"]).assign(market="FR").drop(columns=["category"])  # staged before `category` was declared
+    warehouse.write_frame(staged("demand_forecast"), older)
+    stage_rows(warehouse, "demand_forecast", _forecast(["B"]), "run-de", "market", ("DE",))
+    assert warehouse.columns(staged("demand_forecast")) == {*_forecast(["B"]).columns}
+    assert warehouse.rows(f"select market, sku, category from {staged('demand_forecast')} order by all") == [
+        ("DE", "B", "c"), ("DE", "B", "c"), ("FR", "A", None), ("FR", "A", None)]
+
+
 def test_a_failed_run_is_recorded_once_however_often_on_either_engine(warehouse):
     from crossdock.run_failures import RUN_LEVEL, StepFailure, record_run_failure
 
