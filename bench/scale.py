@@ -164,9 +164,8 @@ def _run_job(settings, sampler: RssSampler, rows: list[Row], state: dict) -> boo
         os.environ.pop(variable, None)
     import dagster as dg
 
-    from orchestration.defs.automation.jobs import run_tags_for
+    from orchestration.defs.automation.jobs import planning_run_tags
     from orchestration.definitions import build_definitions
-    from orchestration.lib.market_partitions import every_market_tags
     from orchestration.lib.run_inputs import all_landing_files
 
     instance = dg.DagsterInstance.ephemeral()
@@ -202,7 +201,7 @@ def _run_job(settings, sampler: RssSampler, rows: list[Row], state: dict) -> boo
     reporter = threading.Thread(target=report_steps, name="step-reporter", daemon=True)
     reporter.start()
     try:
-        tags = {**run_tags_for(all_landing_files(settings.landing)), **every_market_tags(instance, settings.config)}
+        tags = planning_run_tags(instance, all_landing_files(settings.landing), settings.config)
         result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags)
     finally:
         total = time.time() - start

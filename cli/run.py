@@ -90,8 +90,7 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
 
     from cli.console import LOGGER_RUN_CONFIG, describe_steps, error_message, run_console, run_log_path
     from orchestration.defs.dbt.assets import as_of_run_config, crossdock_dbt_models
-    from orchestration.defs.automation.jobs import FILES_DATED_TAG, run_tags_for
-    from orchestration.lib.market_partitions import every_market_tags
+    from orchestration.defs.automation.jobs import FILES_DATED_TAG, planning_run_tags
     from orchestration.lib.run_inputs import all_landing_files
     from orchestration.definitions import build_definitions
     from orchestration.defs.automation.recovery import host_tags, recover
@@ -105,7 +104,7 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     record_failures(settings, instance, [r.run_id for r in recovered if r.action == "marked failed"])
     job = build_definitions(settings).resolve_job_def("daily_planning")
     landed = all_landing_files(settings.landing)
-    tags = {**run_tags_for(landed), **host_tags(), INPUTS_TAG: fingerprint, **every_market_tags(instance, settings.config)}
+    tags = {**planning_run_tags(instance, landed, settings.config), **host_tags(), INPUTS_TAG: fingerprint}
     print(
         f"running the daily_planning job on {len(landed)} landed files"
         f"{' dated ' + tags[FILES_DATED_TAG] if FILES_DATED_TAG in tags else ''} (warehouse {settings.warehouse})"

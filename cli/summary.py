@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from compliance.documents import flag_counts
-from compliance.staleness import stale_rules, summary_line
+from compliance.staleness import RULE_SEEDS, stale_rules, summary_line
 from crossdock.plan_labels import AS_PLANNED, NONE_FEASIBLE
 from crossdock.publish import PublishedPlan, UnpublishedStaging, last_published, plan_tables, unpublished_staging
 from crossdock.settings import MARKET_MODELS_FOLDER, Settings, pii_salt_warning
@@ -32,9 +32,6 @@ NA = "n/a"
 def _total(column: str, sql_type: str = "double") -> str:
     """SQL for the sum of `column` as `sql_type`: 0 over no rows, NULL when every value is NULL (unknown)."""
     return f"case when count(*) = 0 then 0 else sum(try_cast({column} as {sql_type})) end"
-
-
-RULE_SEEDS = ("de_minimis", "vat_rates", "import_fees", "duty_rates", "restricted_goods")
 
 
 def _tables(conn: duckdb.DuckDBPyConnection, schema: str) -> set[str]:

@@ -25,6 +25,8 @@ PERIOD_KEYS: dict[str, tuple[str, ...]] = {
     "vat_rates": ("country_code",),
     "import_fees": ("destination", "fee_code"),
 }
+SOURCE_ONLY_SEEDS = ("duty_rates", "restricted_goods")  # rows without periods: judged by their sources' age only
+RULE_SEEDS = (*PERIOD_KEYS, *SOURCE_ONLY_SEEDS)  # every seed a border rule comes from
 DEFAULT_MAX_SOURCE_AGE_DAYS = 365  # a tariff or fee schedule not checked for a year is due a look
 MAX_NAMED = 8  # rules named in one line; the check's metadata lists them all
 
@@ -33,12 +35,14 @@ ENDED, OLD_SOURCE, LOW_CONFIDENCE = "ended", "old_source", "low_confidence"
 
 @dataclass(frozen=True)
 class StaleRule:
-    """One finding: the seed, the rule (or source), what aged and how."""
+    """One finding: the seed, the rule (or source), what aged, how, and since when (the end of the rule's last
+    period, or the source's newest as_of; None for low-confidence duties)."""
 
     table: str
     rule: str
     kind: str
     detail: str
+    since: dt.date | None = None
 
 
 def _day(value: object) -> dt.date | None:
@@ -56,7 +60,7 @@ def ended_rules(frame: pd.DataFrame, table: str, day: dt.date) -> list[StaleRule
             continue
         last = max(ends)
         name = " ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
-        found.append(StaleRule(table, name, ENDED, f"ended {last}, nothing in force on {day}"))
+        found.append(StaleRule(table, name, ENDED, f"ended {last}, nothing in force on {day}", last))
     return found
 
 
@@ -70,7 +74,7 @@ def old_sources(frame: pd.DataFrame, table: str, day: dt.date, max_age_days: int
         age = (day - as_of).days
         if age > max_age_days:
             found.append(StaleRule(table, str(source), OLD_SOURCE, f"as of {as_of}: {age} days before {day}, "
-                                                                   f"more than {max_age_days}"))
+                                                                   f"more than {max_age_days}", as_of))
     return found
 
 
@@ -101,7 +105,7 @@ def stale_rules(tables: Mapping[str, pd.DataFrame | None], day: dt.date,
 
 
 def findings_frame(found: list[StaleRule]) -> pd.DataFrame:
-    return pd.DataFrame([vars(f) for f in found], columns=["table", "rule", "kind", "detail"])
+    return pd.DataFrame([vars(f) for f in found], columns=["table", "rule", "kind", "detail", "since"])
 
 
 def summary_line(found: list[StaleRule], day: dt.date) -> str:
@@ -109,14 +113,14 @@ def summary_line(found: list[StaleRule], day: dt.date) -> str:
     if not found:
         return f"border rules on {day}: every rule in force, every source checked within its age"
     parts = []
-    ended = [f"{f.table} {f.rule} ({f.detail.split(',')[0]})" for f in found if f.kind == ENDED]
+    ended = [f"{f.table} {f.rule} (ended {f.since})" for f in found if f.kind == ENDED]
     if ended:
         parts.append(f"{len(ended)} ended with nothing after them: {', '.join(ended[:MAX_NAMED])}"
                      f"{', ...' if len(ended) > MAX_NAMED else ''}")
     old = [f for f in found if f.kind == OLD_SOURCE]
     if old:
         by_table = pd.Series([f.table for f in old]).value_counts().sort_index()
-        oldest = min(f.detail.split(":")[0].removeprefix("as of ") for f in old)
+        oldest = min(f.since for f in old)
         parts.append(f"{len(old)} sources older than their age ({', '.join(f'{t} {n}' for t, n in by_table.items())}; "
                      f"oldest as of {oldest})")
     low = [f.rule for f in found if f.kind == LOW_CONFIDENCE]

@@ -16,9 +16,8 @@ from crossdock.settings import PATH_VARIABLES, Settings
 
 def run_daily_planning(settings: Settings, run_config: dict[str, Any] | None = None) -> dg.ExecuteInProcessResult:
     """daily_planning over every landing file of `settings`, on an ephemeral instance; a failed step does not raise."""
-    from orchestration.defs.automation.jobs import run_tags_for
+    from orchestration.defs.automation.jobs import planning_run_tags
     from orchestration.definitions import build_definitions
-    from orchestration.lib.market_partitions import every_market_tags
     from orchestration.lib.run_inputs import all_landing_files
 
     with pytest.MonkeyPatch.context() as env:
@@ -29,6 +28,6 @@ def run_daily_planning(settings: Settings, run_config: dict[str, Any] | None = N
         return job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            tags={**run_tags_for(all_landing_files(settings.landing)), **every_market_tags(instance, settings.config)},
+            tags=planning_run_tags(instance, all_landing_files(settings.landing), settings.config),
             run_config=run_config,
         )

@@ -190,13 +190,12 @@ def run_errors(url: str, run_id: str) -> list[str]:
 @pytest.fixture(scope="module")
 def demo_run(dagster_ui):
     """Launch daily_planning over every landed file and every market through GraphQL and wait for it to end."""
-    from orchestration.defs.automation.jobs import run_tags_for
-    from orchestration.lib.market_partitions import every_market_tags
+    from orchestration.defs.automation.jobs import planning_run_tags
     from orchestration.lib.run_inputs import all_landing_files
 
     url, settings = dagster_ui["url"], dagster_ui["settings"]
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:  # the UI's own instance
-        tags = {**run_tags_for(all_landing_files(settings.landing)), **every_market_tags(instance, settings.config)}
+        tags = planning_run_tags(instance, all_landing_files(settings.landing), settings.config)
     started = time.monotonic()
     run_id = launch_run(url, dagster_ui["location"], tags)
     query = "query Run($runId: ID!) { runOrError(runId: $runId) { __typename ... on Run { status } } }"

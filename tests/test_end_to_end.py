@@ -47,11 +47,10 @@ def platform(tmp_path_factory):
 
 def landing_tags(settings: Settings, instance: dg.DagsterInstance) -> dict[str, str]:
     """The tags `crossdock run` gives a run: the landed files' dates and every market of the config in one run."""
-    from orchestration.defs.automation.jobs import run_tags_for
-    from orchestration.lib.market_partitions import every_market_tags
+    from orchestration.defs.automation.jobs import planning_run_tags
     from orchestration.lib.run_inputs import all_landing_files
 
-    return {**run_tags_for(all_landing_files(settings.landing)), **every_market_tags(instance, settings.config)}
+    return planning_run_tags(instance, all_landing_files(settings.landing), settings.config)
 
 
 def query(settings: Settings, sql: str) -> list[tuple]:

@@ -15,7 +15,7 @@ from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializa
 from dagster._core.events.log import EventLogEntry
 
 from crossdock.settings import Settings
-from orchestration.defs.publish.assets import behind_this_run, older_than_their_inputs, plan_keys
+from orchestration.defs.publish.assets import behind_this_run, older_than_their_inputs, plan_keys, stale_plan_tables
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_an_input_rebuilt_by_a_later_run_makes_the_tables_built_from_it_stale(gr
 def behind(graph, instance: dg.DagsterInstance, run_id: str) -> list[str]:
     context = SimpleNamespace(job_def=SimpleNamespace(asset_layer=SimpleNamespace(asset_graph=graph)), instance=instance,
                               run_id=run_id)
-    return behind_this_run(context)
+    return behind_this_run(context, stale_plan_tables(context))
 
 
 def test_the_forecast_behind_inputs_this_run_rebuilt_is_waited_for_and_behind_another_runs_is_not(graph):

@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from feeds.file_dates import file_date
+from orchestration.lib.market_partitions import every_market_tags
 
 daily_planning_job = dg.define_asset_job(
     name="daily_planning",
@@ -30,3 +31,9 @@ def run_tags_for(paths: list[Path]) -> dict[str, str]:
     """
     days = sorted(file_date(p) for p in paths)
     return {FILES_DATED_TAG: f"{days[0].isoformat()}..{days[-1].isoformat()}"} if days else {}
+
+
+def planning_run_tags(instance: dg.DagsterInstance, landed: list[Path], config: Path) -> dict[str, str]:
+    """The tags of a daily_planning run: the dates of the `landed` files (all_landing_files), and every market of
+    `config` in this one run (which syncs the instance's market partitions to the file first)."""
+    return {**run_tags_for(landed), **every_market_tags(instance, config)}

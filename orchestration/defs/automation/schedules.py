@@ -4,8 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.automation.jobs import daily_planning_job, run_tags_for
-from orchestration.lib.market_partitions import every_market_tags
+from orchestration.defs.automation.jobs import daily_planning_job, planning_run_tags
 from orchestration.lib.resources import LandingFolder, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 from orchestration.lib.run_inputs import INPUTS_TAG, all_landing_files, inputs_fingerprint, plan_already_made
@@ -30,6 +29,5 @@ def daily_planning_schedule(
         return dg.SkipReason(f"nothing new since the plan of run {made.run_id} ({made.published_at}): same files, "
                              "config and code")
     return dg.RunRequest(tags={
-        **run_tags_for(all_landing_files(landing.root)), INPUTS_TAG: fingerprint,
-        **every_market_tags(context.instance, merchant_config.file),  # every market in this one run
+        **planning_run_tags(context.instance, all_landing_files(landing.root), merchant_config.file), INPUTS_TAG: fingerprint,
     })

@@ -21,7 +21,17 @@ from compliance.facts import read_compliance_sources
 from compliance.order_store import OrderPricing, OrderTableSummary, price_orders, summarize_orders
 from compliance.policy import CompliancePolicy
 from compliance.run import build_plan
-from compliance.staleness import DEFAULT_MAX_SOURCE_AGE_DAYS, findings_frame, stale_rules, summary_line
+from compliance.staleness import (
+    DEFAULT_MAX_SOURCE_AGE_DAYS,
+    ENDED,
+    LOW_CONFIDENCE,
+    OLD_SOURCE,
+    RULE_SEEDS,
+    SOURCE_ONLY_SEEDS,
+    findings_frame,
+    stale_rules,
+    summary_line,
+)
 from crossdock.publish import stage_table, staged
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key, planning_date
@@ -30,7 +40,6 @@ from orchestration.lib.retries import WarehouseResource
 
 COMPLIANCE_PLAN = dg.AssetKey(["publish", "compliance_plan"])
 RULES_CURRENT = "border_rules_are_current"
-SOURCED_SEEDS = ("duty_rates", "restricted_goods")  # read for their sources only: the rulebook has the others
 ORDER_LANDED_COST = dg.AssetKey(["publish", "order_landed_cost"])
 
 INPUTS = [
@@ -103,7 +112,7 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
         sources = read_compliance_sources(
             tables, planning_date(tables), policy.basket_days, staged("customs_risk"), with_lines=False
         )
-        seeds = {name: tables.query(f"select * from reference.{name}") for name in SOURCED_SEEDS}
+        seeds = {name: tables.query(f"select * from reference.{name}") for name in SOURCE_ONLY_SEEDS}  # the rulebook has the others
         plan = build_plan(sources, policy)
         stage_table(tables, "compliance_plan", plan, context.run_id)
         pricing = price_orders(tables, sources, policy, context.run_id)  # stages order_landed_cost
@@ -119,7 +128,7 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
 def _rules_current(context: dg.AssetExecutionContext, seeds: dict[str, pd.DataFrame], as_of: dt.date, max_age_days: int
                    ) -> dg.AssetCheckResult:
     """The warning check border_rules_are_current: what aged among the rule seeds on the planning date."""
-    found = stale_rules({name: frame for name, frame in seeds.items() if name != "fx"}, as_of, max_age_days)
+    found = stale_rules({name: seeds.get(name) for name in RULE_SEEDS}, as_of, max_age_days)
     line = summary_line(found, as_of)
     if found:
         context.log.warning(line)
@@ -127,7 +136,7 @@ def _rules_current(context: dg.AssetExecutionContext, seeds: dict[str, pd.DataFr
     return dg.AssetCheckResult(
         check_name=RULES_CURRENT, asset_key=COMPLIANCE_PLAN, passed=not found, severity=dg.AssetCheckSeverity.WARN,
         description=line,
-        metadata={**{f"{kind}": int((frame["kind"] == kind).sum()) for kind in ("ended", "old_source", "low_confidence")},
+        metadata={**{kind: int((frame["kind"] == kind).sum()) for kind in (ENDED, OLD_SOURCE, LOW_CONFIDENCE)},
                   "findings": dg.MetadataValue.md(frame.to_markdown(index=False) if len(frame) else "none"),
                   "planning_date": str(as_of), "max_rule_age_days": max_age_days},
     )

@@ -406,8 +406,9 @@ def demand_forecast(
             return
     settings = _forecast_settings(merchant_config)
     context.log.info(f"forecasting {scope.describe()} {config.horizon_days} days after {as_of} from {len(history):,} history rows")
+    models = models_root(Path(artifacts.models), scope)
     result, decision = forecast_or_reuse(
-        history, as_of, models_root(Path(artifacts.models), scope), config.horizon_days, config.seed, holiday_subdivisions=subdivisions,
+        history, as_of, models, config.horizon_days, config.seed, holiday_subdivisions=subdivisions,
         every_days=settings.retrain_every_days, force=config.force_retrain,
     )
     context.log.info(decision.note())
@@ -429,8 +430,7 @@ def demand_forecast(
         rows = _stage(tables, "demand_forecast", frame, context.run_id, scope)
         total_rows = _stage(tables, "forecast_totals", totals, context.run_id, scope)
     # a reused model is already saved (with the backtest metrics it was first published with)
-    model_folder = save_model(result, models_root(Path(artifacts.models), scope), metrics) if decision.retrain \
-        else decision.last.folder
+    model_folder = save_model(result, models, metrics) if decision.retrain else decision.last.folder
     pngs = market_forecast_pngs(history, frame, backtest_predictions=last_window)
     files = write_pngs(pngs, Path(artifacts.exports) / PLOTS_FOLDER)
     saved = "saved to" if decision.retrain else "reused from"

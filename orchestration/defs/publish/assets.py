@@ -10,6 +10,7 @@ The asset depends on every plan table dbt's yml declares, so it is built when
 the definitions are (`published_plan_asset()`), not at import.
 """
 
+from dataclasses import dataclass
 from functools import cache
 
 import dagster as dg
@@ -28,7 +29,22 @@ def plan_keys() -> list[dg.AssetKey]:
     return [dg.AssetKey(["publish", table]) for table in plan_tables()]
 
 
-def older_than_their_inputs(context: dg.AssetExecutionContext) -> list[str]:
+@dataclass(frozen=True)
+class StaleTable:
+    """A plan table older than its inputs: `parent` rebuilt since by `runs`, or never built (`parent` None; `runs`
+    then the runs that built its inputs last)."""
+
+    table: dg.AssetKey
+    parent: dg.AssetKey | None
+    runs: frozenset[str]
+
+    def __str__(self) -> str:
+        if self.parent is None:
+            return f"{self.table.to_user_string()} (never built)"
+        return f"{self.table.to_user_string()} (older than {self.parent.to_user_string()} of run {min(self.runs)})"
+
+
+def stale_plan_tables(context: dg.AssetExecutionContext) -> list[StaleTable]:
     """Plan tables whose last build is older than an input rebuilt by another run since.
 
     Such a plan_next mixes two plans (say, a run rebuilt the dbt models and
@@ -45,17 +61,23 @@ def older_than_their_inputs(context: dg.AssetExecutionContext) -> list[str]:
     for key, upstreams in parents.items():
         built = latest.get(key)
         if built is None:
-            stale.append(f"{key.to_user_string()} (never built)")
+            stale.append(StaleTable(key, None, frozenset(latest[p].run_id for p in upstreams if latest.get(p))))
             continue
         for parent in upstreams:
             upstream = latest.get(parent)
             if upstream and upstream.run_id != built.run_id and upstream.timestamp > built.timestamp:
-                stale.append(f"{key.to_user_string()} (older than {parent.to_user_string()} of run {upstream.run_id})")
+                stale.append(StaleTable(key, parent, frozenset([upstream.run_id])))
     return stale
 
 
-def behind_this_run(context: dg.AssetExecutionContext) -> list[str]:
-    """Partitioned plan tables (the forecast, by market) older than an input this run rebuilt.
+def older_than_their_inputs(context: dg.AssetExecutionContext) -> list[str]:
+    """`stale_plan_tables`, as the lines the publish step's failure names."""
+    return [str(stale) for stale in stale_plan_tables(context)]
+
+
+def behind_this_run(context: dg.AssetExecutionContext, stale: list[StaleTable]) -> list[str]:
+    """The partitioned plan tables (the forecast, by market) among `stale` that are older than an input this run
+    rebuilt.
 
     Dagster does not run a partitioned step in the run of its unpartitioned
     inputs when declarative automation launches them: the forecast follows in
@@ -63,19 +85,8 @@ def behind_this_run(context: dg.AssetExecutionContext) -> list[str]:
     the first run then waits for them rather than failing.
     """
     graph = context.job_def.asset_layer.asset_graph
-    partitioned = [key for key in plan_keys() if graph.get(key).is_partitioned]
-    latest = context.instance.get_latest_materialization_events({*partitioned, *(p for k in partitioned for p in graph.get(k).parent_keys)})
-    behind = []
-    for key in partitioned:
-        built = latest.get(key)
-        if built is not None and built.run_id == context.run_id:
-            continue
-        rebuilt_here = [parent for parent in graph.get(key).parent_keys
-                        if (event := latest.get(parent)) and event.run_id == context.run_id
-                        and (built is None or event.timestamp > built.timestamp)]
-        if rebuilt_here:
-            behind.append(key.to_user_string())
-    return behind
+    return sorted({entry.table.to_user_string() for entry in stale
+                   if graph.get(entry.table).is_partitioned and context.run_id in entry.runs})
 
 
 def publish_the_plan(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -85,14 +96,14 @@ def publish_the_plan(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         previous = last_published(tables)
         kept = f"last good plan from run {previous.run_id} published at {previous.published_at:%Y-%m-%d %H:%M:%S} UTC" \
             if previous else "nothing published yet"
-        stale = older_than_their_inputs(context)
-        behind = behind_this_run(context) if stale else []
-        if behind and all(line.split(" (")[0] in behind for line in stale):
+        stale = stale_plan_tables(context)
+        behind = behind_this_run(context, stale)
+        if behind and {entry.table.to_user_string() for entry in stale} <= set(behind):
             context.log.warning(f"publish waits ({kept}): {', '.join(behind)} is partitioned by market and follows in "
                                 "its own run, after the inputs this run rebuilt; the plans after it publish then")
             return
         if stale:
-            raise dg.Failure(description=f"publish unchanged ({kept}): plan_next is not one plan: {'; '.join(stale)}. "
+            raise dg.Failure(description=f"publish unchanged ({kept}): plan_next is not one plan: {'; '.join(map(str, stale))}. "
                              "Run daily_planning to rebuild the whole plan.")
         [(as_of,)] = tables.rows(f"select max(as_of)::date from {staged('demand_forecast')}")
         try:
