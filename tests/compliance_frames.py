@@ -20,6 +20,20 @@ def seed_rulebook(fx: pd.DataFrame) -> Rulebook:
     )
 
 
+def seed_countries() -> pd.DataFrame:
+    """The shipped countries seed as text: every ISO country's customs territory ('NA' is Namibia, not a null)."""
+    return pd.read_csv(SEEDS / "countries.csv", dtype=str, keep_default_na=False)
+
+
+ORDER_LINE_COLUMNS = ["order_id", "order_date", "market", "ship_to_country", "ship_from_node", "carrier", "sku", "quantity",
+                      "unit_price", "currency", "units_per_eur"]
+
+
+def order_lines(rows: list[tuple]) -> pd.DataFrame:
+    """Sale lines as compliance.orders prices them, from tuples in ORDER_LINE_COLUMNS order."""
+    return pd.DataFrame(rows, columns=ORDER_LINE_COLUMNS).assign(order_date=lambda f: pd.to_datetime(f["order_date"]))
+
+
 def fact(sku: str, market: str, territory: str | None, currency: str | None, **kw) -> dict:
     """One compliance fact row (a SKU in a market): a VN-made apparel tee at 12% MFN unless `kw` says otherwise."""
     row = {
