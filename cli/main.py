@@ -27,6 +27,12 @@
                         to exports/docs/index.html
     crossdock dashboard [--port 8501] [--address 127.0.0.1]
                         serve the S&OP dashboard on the BI snapshot
+    crossdock tariff load FILE --source uk|us|eu [--as-of YYYY-MM-DD]
+                        load an official tariff file into the reference
+                        data (docs/tariffs.md); the next run prices duty with it
+    crossdock tariff coverage
+                        the HS codes sold that each loaded tariff covers,
+                        and those it does not
     crossdock spark-build [--plan-schema publish|plan_next]
                         build the same dbt project (seeds, models, tests) on
                         a local Spark session from the warehouse's sources
@@ -252,6 +258,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     spark_plan.add_argument("--engine", default="spark", choices=("spark", "duckdb"),
                             help="spark (default), or duckdb: the same steps on the DuckDB file, to compare with")
+    tariff = command(
+        "tariff", "load an official tariff file; list the HS codes it covers",
+        "Load a tariff file downloaded from its official source into the reference data "
+        "(reference.tariff_file_rates): `tariff load FILE --source uk|us|eu` reads the UK Trade Tariff's "
+        "measures-on-declarable-commodities CSV, the USITC HTS export (CSV or JSON) or the EU TARIC 'Duties Import' "
+        "workbook, keeps the duties in force on the file's date and replaces that border's earlier file; the next run "
+        "prices duty with it before the duty_rates seed. `tariff coverage` lists, per loaded border, the HS codes "
+        "the merchant sells that the file covers and those it does not (docs/tariffs.md).",
+    )
+    tariff_actions = tariff.add_subparsers(dest="tariff_action", required=True, metavar="<action>")
+    tariff_load = tariff_actions.add_parser("load", help="load one tariff file",
+                                            description="Load one official tariff file (docs/tariffs.md).")
+    tariff_load.add_argument("file", type=Path, help="the downloaded file")
+    tariff_load.add_argument("--source", required=True, choices=("uk", "us", "eu"),
+                             help="uk: UK Trade Tariff CSV; us: USITC HTS export (CSV or JSON); eu: TARIC Duties "
+                             "Import (.xlsx or CSV)")
+    tariff_load.add_argument("--as-of", type=_as_of, metavar="YYYY-MM-DD",
+                             help="the file's date (default: a date in the file name, else the day it was saved)")
+    tariff_actions.add_parser("coverage", help="the HS codes sold that each loaded file covers, and those it does not",
+                              description="List, per loaded tariff, the merchant's HS codes it covers and those it "
+                              "does not (their duty comes from the duty_rates seed, or is unknown).")
     command(
         "spark-run", "run the whole job on the Spark session",
         "Ingest the landing folder into the local Spark session of CROSSDOCK_SPARK_HOME (each file read and checked "
@@ -308,6 +335,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "docs":
         print(f"data dictionary written to {generate_docs(settings)}", flush=True)
         return 0
+    if args.command == "tariff":
+        from cli.tariff import coverage_command, load_command
+
+        if args.tariff_action == "load":
+            return load_command(settings, args.file, args.source, dt.date.fromisoformat(args.as_of) if args.as_of else None)
+        return coverage_command(settings)
     if args.command == "spark-build":
         from cli.spark import spark_build
 

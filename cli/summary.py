@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from compliance.documents import flag_counts
-from compliance.staleness import RULE_SEEDS, stale_rules, summary_line
+from compliance.staleness import RULE_SEEDS, TARIFF_FILES, stale_rules, summary_line
 from crossdock.plan_labels import AS_PLANNED, NONE_FEASIBLE
 from crossdock.publish import PublishedPlan, UnpublishedStaging, last_published, plan_tables, unpublished_staging
 from crossdock.settings import MARKET_MODELS_FOLDER, Settings, pii_salt_warning
@@ -167,7 +167,8 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
     plan = summary["published_plan"]
     if plan is not None and plan.as_of is not None and set(RULE_SEEDS) <= _tables(conn, "reference"):
         # what aged among the border rules on the plan's date (compliance/staleness.py; the check in the UI says the same)
-        seeds = {name: conn.execute(f"select * from reference.{name}").df() for name in RULE_SEEDS}
+        loaded = (TARIFF_FILES,) if TARIFF_FILES in _tables(conn, "reference") else ()
+        seeds = {name: conn.execute(f"select * from reference.{name}").df() for name in (*RULE_SEEDS, *loaded)}
         summary["border_rules"] = summary_line(stale_rules(seeds, plan.as_of), plan.as_of)
     if "order_landed_cost" in existing:
         summary["order_costs"] = _one(

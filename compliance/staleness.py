@@ -6,8 +6,9 @@ rate becomes unknown. That is right when the rule was repealed and wrong when
 nobody added the row that replaces it, and the two look the same in the
 prices. So the compliance step lists, for its planning date, every rule whose
 last period ended before that day, every source (the `source` and `as_of`
-columns every seed carries) older than a set age, and the duty rows marked
-`confidence = low` that wait for a check, and reports them as a warning check
+columns every seed carries) older than a set age, the duty rows marked
+`confidence = low` that wait for a check, and the rows of a loaded tariff
+file (compliance/tariffs/) whose measure ended before that day, and reports them as a warning check
 and a line of the summary. Nothing here changes a price.
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ PERIOD_KEYS: dict[str, tuple[str, ...]] = {
 }
 SOURCE_ONLY_SEEDS = ("duty_rates", "restricted_goods")  # rows without periods: judged by their sources' age only
 RULE_SEEDS = (*PERIOD_KEYS, *SOURCE_ONLY_SEEDS)  # every seed a border rule comes from
+TARIFF_FILES = "tariff_file_rates"  # the tariffs loaded with `crossdock tariff load`, when any (compliance/tariffs/)
 DEFAULT_MAX_SOURCE_AGE_DAYS = 365  # a tariff or fee schedule not checked for a year is due a look
 MAX_NAMED = 8  # rules named in one line; the check's metadata lists them all
 
@@ -89,6 +91,20 @@ def low_confidence_duties(duty_rates: pd.DataFrame) -> list[StaleRule]:
             for destination, rows in low.groupby("destination", sort=True)]
 
 
+def ended_tariff_rows(frame: pd.DataFrame, day: dt.date) -> list[StaleRule]:
+    """Per loaded tariff, its rows whose measure ended before `day`: the file is older than the tariff in force."""
+    found = []
+    ends = frame["effective_to"].map(_day)
+    ended = frame[[e is not None and e < day for e in ends]]
+    for destination, rows in ended.groupby("destination", sort=True):
+        last = max(rows["effective_to"].map(_day))
+        codes = sorted(set(rows["hs6"].fillna(rows["hs_heading"]).astype(str)))
+        found.append(StaleRule(TARIFF_FILES, str(destination), ENDED,
+                               f"{len(rows)} duty rows ended by {last} (codes {', '.join(codes[:5])}"
+                               f"{', ...' if len(codes) > 5 else ''}): load a newer file", last))
+    return found
+
+
 def stale_rules(tables: Mapping[str, pd.DataFrame | None], day: dt.date,
                 max_age_days: int = DEFAULT_MAX_SOURCE_AGE_DAYS) -> list[StaleRule]:
     """Every finding for `day` over the seeds in `tables` (by seed name; a missing one is passed over)."""
@@ -101,6 +117,8 @@ def stale_rules(tables: Mapping[str, pd.DataFrame | None], day: dt.date,
         found += old_sources(frame, table, day, max_age_days)
         if table == "duty_rates":
             found += low_confidence_duties(frame)
+        if table == TARIFF_FILES:
+            found += ended_tariff_rows(frame, day)
     return found
 
 

@@ -4,18 +4,23 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from compliance.staleness import (
     ENDED,
     LOW_CONFIDENCE,
     OLD_SOURCE,
+    TARIFF_FILES,
     ended_rules,
     low_confidence_duties,
     old_sources,
     stale_rules,
     summary_line,
 )
+from compliance.tariffs import eu_taric
+from compliance.tariffs.load import load_tariff
+from compliance.tariffs.store import loaded
 
 SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 DAY = dt.date(2026, 10, 30)
@@ -83,3 +88,17 @@ def test_the_shipped_seeds_on_the_demo_planning_date_name_the_rules_the_issue_fo
 def test_nothing_aged_says_so():
     assert summary_line([], DAY) == "border rules on 2026-10-30: every rule in force, every source checked within its age"
     assert stale_rules({"import_fees": fees(("US", "mpf", "2024-10-01", None, "CBP", "2026-10-01")), "fx": None}, DAY) == []
+
+
+def test_a_loaded_tariff_whose_measures_ended_or_that_is_old_is_named(tmp_path):
+    fixture = Path(__file__).parent / "fixtures" / "tariffs" / "taric_duties_import_2026-11-01.csv"
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        load_tariff(conn, fixture, "eu", as_of=dt.date(2025, 6, 30))  # the 2% headphones measure ends 2025-12-31
+        rows = loaded(conn)
+    on_its_day = stale_rules({TARIFF_FILES: rows}, dt.date(2025, 7, 1))
+    assert on_its_day == []
+    later = stale_rules({TARIFF_FILES: rows}, dt.date(2026, 11, 30))
+    assert [(f.table, f.rule, f.kind, f.since) for f in later] == [
+        (TARIFF_FILES, eu_taric.SOURCE, OLD_SOURCE, dt.date(2025, 6, 30)), (TARIFF_FILES, "EU", ENDED, dt.date(2025, 12, 31))]
+    assert "1 duty rows ended by 2025-12-31 (codes 851830): load a newer file" in later[1].detail
+    assert "tariff_file_rates EU (ended 2025-12-31)" in summary_line(later, dt.date(2026, 11, 30))

@@ -1,41 +1,96 @@
 -- the duty rate each SKU meets in each customs territory: the MFN rate of its
 -- HS subheading (or heading), and the best preferential rate its origin
--- qualifies for under a trade agreement. The territories are the markets'
--- (NULL rates where duty_rates has none) and every territory duty_rates
--- covers, so an order to a country the catch-all market groups is priced
--- under its own border's rates.
+-- qualifies for under a trade agreement. A tariff file the merchant loaded
+-- (crossdock tariff load: reference.tariff_file_rates) comes first, the
+-- hand-kept duty_rates seed fills what no file covers. The territories are
+-- the markets' (NULL rates where nothing covers the code) and every territory
+-- a file or the seed covers, so an order to a country the catch-all market
+-- groups is priced under its own border's rates.
+{%- set tariff_files = optional_relation('reference', 'tariff_file_rates') %}
+
 with skus as (
     select sku, hs_code, substr(hs_code, 1, 4) as hs_heading, substr(hs_code, 1, 6) as hs6, origin_country
     from {{ ref('dim_sku') }}
 ),
 
+file_rates as (
+    {%- if tariff_files is not none %}
+    select
+        cast(hs_heading as {{ dbt.type_string() }}) as hs_heading,
+        cast(hs6 as {{ dbt.type_string() }}) as hs6,
+        cast(destination as {{ dbt.type_string() }}) as destination,
+        cast(agreement as {{ dbt.type_string() }}) as agreement,
+        mfn_rate,
+        preferential_rate,
+        qualifying_origins,
+        source,
+        as_of
+    from {{ tariff_files }}
+    {%- else %}
+    select
+        cast(null as {{ dbt.type_string() }}) as hs_heading,
+        cast(null as {{ dbt.type_string() }}) as hs6,
+        cast(null as {{ dbt.type_string() }}) as destination,
+        cast(null as {{ dbt.type_string() }}) as agreement,
+        cast(null as double) as mfn_rate,
+        cast(null as double) as preferential_rate,
+        cast(null as {{ dbt.type_string() }}) as qualifying_origins,
+        cast(null as {{ dbt.type_string() }}) as source,
+        cast(null as date) as as_of
+    where 1 = 0
+    {%- endif %}
+),
+
 territories as (
-    -- the catch-all market has no territory (NULL): its countries' own are among duty_rates' destinations
+    -- the catch-all market has no territory (NULL): its countries' own are among the rates' destinations
     select customs_territory from {{ ref('markets') }} where customs_territory is not null
     union
-    select cast(destination as string) from {{ ref('duty_rates') }}
+    select cast(destination as {{ dbt.type_string() }}) from {{ ref('duty_rates') }}
+    union
+    select destination from file_rates
 ),
 
 rates as (
+    -- source_rank 1: a loaded tariff file; 2: the hand-kept seed
     select
-        cast(hs_heading as string) as hs_heading,
-        cast(hs6 as string) as hs6,
+        1 as source_rank,
+        hs_heading,
+        hs6,
         destination,
         agreement,
-        mfn_rate,
-        preferential_rate,
-        ' ' || coalesce(qualifying_origins, '') || ' ' as qualifying_origins_padded
+        cast(mfn_rate as decimal(6, 4)) as mfn_rate,
+        cast(preferential_rate as decimal(6, 4)) as preferential_rate,
+        ' ' || coalesce(qualifying_origins, '') || ' ' as qualifying_origins_padded,
+        source,
+        as_of
+    from file_rates
+    union all
+    select
+        2 as source_rank,
+        cast(hs_heading as {{ dbt.type_string() }}) as hs_heading,
+        cast(hs6 as {{ dbt.type_string() }}) as hs6,
+        cast(destination as {{ dbt.type_string() }}) as destination,
+        cast(agreement as {{ dbt.type_string() }}) as agreement,
+        cast(mfn_rate as decimal(6, 4)) as mfn_rate,
+        cast(preferential_rate as decimal(6, 4)) as preferential_rate,
+        ' ' || coalesce(qualifying_origins, '') || ' ' as qualifying_origins_padded,
+        cast(source as {{ dbt.type_string() }}) as source,
+        cast(as_of as date) as as_of
     from {{ ref('duty_rates') }}
 ),
 
 mfn_candidates as (
+    -- a file's row wins over the seed's, then a subheading's over its heading's; a file's row without a
+    -- rate (a duty that is not ad valorem) wins too: its rate stays unknown rather than the seed's guess
     select
         skus.sku,
         territories.customs_territory,
         rates.mfn_rate,
+        rates.source,
+        rates.as_of,
         row_number() over (
             partition by skus.sku, territories.customs_territory
-            order by case when rates.hs6 = skus.hs6 then 0 else 1 end
+            order by rates.source_rank, case when rates.hs6 = skus.hs6 then 0 else 1 end
         ) as specificity
     from skus
     cross join territories
@@ -54,7 +109,8 @@ preferential_candidates as (
         rates.preferential_rate,
         row_number() over (
             partition by skus.sku, territories.customs_territory
-            order by rates.preferential_rate, rates.agreement
+            order by rates.source_rank, case when rates.hs6 = skus.hs6 then 0 else 1 end,
+                rates.preferential_rate, rates.agreement
         ) as best
     from skus
     cross join territories
@@ -62,6 +118,7 @@ preferential_candidates as (
         on rates.destination = territories.customs_territory
         and rates.hs_heading = skus.hs_heading
         and rates.agreement <> 'MFN'
+        and (rates.hs6 is null or rates.hs6 = skus.hs6)
         and rates.preferential_rate is not null
         and rates.qualifying_origins_padded like '% ' || skus.origin_country || ' %'
 )
@@ -71,7 +128,9 @@ select
     territories.customs_territory,
     mfn.mfn_rate,
     pref.agreement as preferential_agreement,
-    pref.preferential_rate
+    pref.preferential_rate,
+    mfn.source as duty_source,
+    mfn.as_of as duty_as_of
 from skus
 cross join territories
 left join mfn_candidates as mfn

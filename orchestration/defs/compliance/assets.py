@@ -28,6 +28,7 @@ from compliance.staleness import (
     OLD_SOURCE,
     RULE_SEEDS,
     SOURCE_ONLY_SEEDS,
+    TARIFF_FILES,
     findings_frame,
     stale_rules,
     summary_line,
@@ -113,6 +114,8 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
             tables, planning_date(tables), policy.basket_days, staged("customs_risk"), with_lines=False
         )
         seeds = {name: tables.query(f"select * from reference.{name}") for name in SOURCE_ONLY_SEEDS}  # the rulebook has the others
+        if tables.exists(f"reference.{TARIFF_FILES}"):
+            seeds[TARIFF_FILES] = tables.query(f"select * from reference.{TARIFF_FILES}")
         plan = build_plan(sources, policy)
         stage_table(tables, "compliance_plan", plan, context.run_id)
         pricing = price_orders(tables, sources, policy, context.run_id)  # stages order_landed_cost
@@ -128,7 +131,7 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
 def _rules_current(context: dg.AssetExecutionContext, seeds: dict[str, pd.DataFrame], as_of: dt.date, max_age_days: int
                    ) -> dg.AssetCheckResult:
     """The warning check border_rules_are_current: what aged among the rule seeds on the planning date."""
-    found = stale_rules({name: seeds.get(name) for name in RULE_SEEDS}, as_of, max_age_days)
+    found = stale_rules({name: seeds.get(name) for name in (*RULE_SEEDS, TARIFF_FILES)}, as_of, max_age_days)
     line = summary_line(found, as_of)
     if found:
         context.log.warning(line)

@@ -1,0 +1,46 @@
+"""`crossdock tariff load` and `crossdock tariff coverage`: official tariff files into the reference data.
+
+The bodies of the two commands: open the warehouse, call compliance/tariffs,
+print what was done. The next run (`crossdock run`) prices with the loaded
+rates; the coverage report reads the SKUs the last run built (marts.dim_sku).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from compliance.tariffs.coverage import coverage, coverage_lines
+from compliance.tariffs.load import load_tariff
+from compliance.tariffs.store import loaded
+from crossdock.settings import Settings
+from crossdock.warehouse import connect, table_exists
+
+
+def load_command(settings: Settings, path: Path, source: str, as_of: dt.date | None) -> int:
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with connect(str(settings.warehouse)) as conn:
+            report = load_tariff(conn, path, source, as_of)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"tariff not loaded: {error}")
+        return 1
+    print("\n".join(report.lines()))
+    print("the next `crossdock run` prices duty with it; `crossdock tariff coverage` lists the codes it does not cover")
+    return 0
+
+
+def coverage_command(settings: Settings) -> int:
+    if not settings.warehouse.exists():
+        print(f"no warehouse at {settings.warehouse} yet: run `crossdock run` first")
+        return 1
+    with connect(str(settings.warehouse), read_only=True) as conn:
+        rows = loaded(conn)
+        if not table_exists(conn, "marts.dim_sku"):
+            print("no SKUs yet (marts.dim_sku): run `crossdock run` first, then ask again")
+            return 1
+        skus = conn.sql("select hs_code from marts.dim_sku").df()["hs_code"]
+        seed = (conn.sql("select destination, hs_heading, hs6, agreement, mfn_rate from reference.duty_rates").df()
+                if table_exists(conn, "reference.duty_rates") else None)
+    without_code = int(sum(1 for code in skus if code is None or len(str(code)) < 6))
+    print("\n".join(coverage_lines(coverage(skus, rows, seed), without_code)))
+    return 0

@@ -1,0 +1,71 @@
+"""The UK Trade Tariff's open data: the measures on every declarable commodity code, as CSV.
+
+Where: the Department for Business and Trade's data API publishes the UK
+tariff as the dataset `uk-tariff-2021-01-01`; its table
+`measures-on-declarable-commodities` (one row per measure on each declarable
+10-digit code, inherited measures included) downloads as CSV from
+https://data.api.trade.gov.uk/v1/datasets/uk-tariff-2021-01-01/versions/latest/tables/measures-on-declarable-commodities/data?format=csv
+(linked from https://www.trade-tariff.service.gov.uk). Licence: Open
+Government Licence v3.0 (https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/).
+
+Read: measure type 103 (third country duty) for the whole world (geographical
+area 1011, ERGA OMNES) as the MFN rate, and type 142 (tariff preference) for
+a single country as that country's preference. Left out and counted: quota
+measures (an order number), measures that depend on an additional code,
+preferences for groups of countries (their members are not in this file),
+and every other measure type (suspensions, remedies, controls).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from compliance.tariffs.lines import MFN, TariffFile, day, lines_frame
+
+DESTINATION = "GB"
+SOURCE = ("UK Trade Tariff open data (Department for Business and Trade / HMRC), "
+          "measures-on-declarable-commodities; Open Government Licence v3.0")
+THIRD_COUNTRY_DUTY, TARIFF_PREFERENCE = "103", "142"
+ERGA_OMNES = "1011"
+REQUIRED = ("commodity__code", "measure__type__id", "measure__duty_expression", "measure__effective_start_date",
+            "measure__effective_end_date", "measure__geographical_area__id")
+
+
+def read(path: Path) -> TariffFile:
+    """The MFN and single-country preference lines of a measures-on-declarable-commodities CSV."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in REQUIRED if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path.name} is not the UK Trade Tariff's measures-on-declarable-commodities CSV: "
+                         f"no column {', '.join(missing)}")
+    skipped: Counter = Counter()
+    records = []
+    for row in table.itertuples(index=False):
+        measure_type, area = str(row.measure__type__id).strip(), str(row.measure__geographical_area__id).strip()
+        if measure_type not in (THIRD_COUNTRY_DUTY, TARIFF_PREFERENCE):
+            skipped["another measure type"] += 1
+            continue
+        if getattr(row, "measure__quota__order_number", "").strip():
+            skipped["quota"] += 1
+            continue
+        if getattr(row, "measure__additional_code__code", "").strip():
+            skipped["needs an additional code"] += 1
+            continue
+        if measure_type == THIRD_COUNTRY_DUTY and area != ERGA_OMNES:
+            skipped["third country duty for some origins only"] += 1
+            continue
+        if measure_type == TARIFF_PREFERENCE and not (len(area) == 2 and area.isalpha()):
+            skipped["preference for a group of countries"] += 1
+            continue
+        mfn = measure_type == THIRD_COUNTRY_DUTY
+        records.append({
+            "destination": DESTINATION, "code": str(row.commodity__code),
+            "agreement": MFN if mfn else f"UK preference {area.upper()}",
+            "qualifying_origins": None if mfn else area.upper(),
+            "duty_expression": str(row.measure__duty_expression).strip(),
+            "effective_from": day(row.measure__effective_start_date),
+            "effective_to": day(row.measure__effective_end_date),
+        })
+    return TariffFile(lines_frame(records), SOURCE, skipped)
