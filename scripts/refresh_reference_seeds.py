@@ -49,6 +49,9 @@ sys.path.insert(0, str(REPO_ROOT))
 #: Countries outside the EU-27 that are inside the customs territory of the Union
 #: (Union Customs Code, Regulation (EU) 952/2013, art. 4: Monaco is part of it).
 EXTRA_EU_CUSTOMS_TERRITORY = {"MC"}
+#: Countries inside another country's customs territory by treaty: Liechtenstein is in Switzerland's
+#: (Customs Treaty of 29 March 1923), so Swiss duty and the Swiss low-value rules apply at its border.
+OTHER_CUSTOMS_UNIONS = {"LI": "CH"}
 
 #: ISO 4217 (List One) minor units that differ from 2. Currencies not listed
 #: have 2; "N.A." entries (precious metals, funds, testing codes) are left empty.
@@ -216,7 +219,9 @@ def _eu_members() -> set[str]:
 
 
 def _customs_territory(alpha_2: str, eu: set[str]) -> str:
-    return "EU" if alpha_2 in eu or alpha_2 in EXTRA_EU_CUSTOMS_TERRITORY else alpha_2
+    if alpha_2 in eu or alpha_2 in EXTRA_EU_CUSTOMS_TERRITORY:
+        return "EU"
+    return OTHER_CUSTOMS_UNIONS.get(alpha_2, alpha_2)
 
 
 # ---------------------------------------------------------------------------

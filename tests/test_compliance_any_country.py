@@ -99,6 +99,9 @@ def test_the_rulebook_reads_each_added_countrys_rate_from_its_start_day_and_noth
     assert {c: TERRITORY[c] for c in MARKETS} == {"PL": "EU", "IS": "IS", "TR": "TR", "RS": "RS", "BR": "BR", "MC": "EU"}
     assert RULES.regime("EU", AS_OF).code == "eu_ioss_flat_duty"
     assert all(RULES.regime(t, AS_OF) is None for t in ("IS", "TR", "RS", "BR"))
+    # Liechtenstein is inside Switzerland's customs territory (1923 treaty): the Swiss regime, its own VAT row
+    assert TERRITORY["LI"] == "CH" and RULES.regime(TERRITORY["LI"], AS_OF).code == "ch_low_value"
+    assert RULES.vat_rate("LI", AS_OF) == RULES.vat_rate("CH", AS_OF) == 0.081
 
 
 def test_every_market_and_route_gets_a_plan_row(outputs):
