@@ -27,7 +27,7 @@
                         to exports/docs/index.html
     crossdock dashboard [--port 8501] [--address 127.0.0.1]
                         serve the S&OP dashboard on the BI snapshot
-    crossdock tariff load FILE --source uk|us|eu [--as-of YYYY-MM-DD]
+    crossdock tariff load FILE --source uk|us|eu [--as-of YYYY-MM-DD] [--engine spark]
                         load an official tariff file into the reference
                         data (docs/tariffs.md); the next run prices duty with it
     crossdock tariff coverage
@@ -276,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "Import (.xlsx or CSV)")
     tariff_load.add_argument("--as-of", type=_as_of, metavar="YYYY-MM-DD",
                              help="the file's date (default: a date in the file name, else the day it was saved)")
+    tariff_load.add_argument("--engine", default="duckdb", choices=("duckdb", "spark"),
+                             help="duckdb (default): the warehouse file; spark: the local Spark session of "
+                             "CROSSDOCK_SPARK_HOME, for `crossdock spark-run` (spark-build copies a DuckDB load)")
     tariff_actions.add_parser("coverage", help="the HS codes sold that each loaded file covers, and those it does not",
                               description="List, per loaded tariff, the merchant's HS codes it covers and those it "
                               "does not (their duty comes from the duty_rates seed, or is unknown).")
@@ -339,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         from cli.tariff import coverage_command, load_command
 
         if args.tariff_action == "load":
-            return load_command(settings, args.file, args.source, dt.date.fromisoformat(args.as_of) if args.as_of else None)
+            as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
+            return load_command(settings, args.file, args.source, as_of, args.engine)
         return coverage_command(settings)
     if args.command == "spark-build":
         from cli.spark import spark_build

@@ -10,23 +10,40 @@ import datetime as dt
 from pathlib import Path
 
 from compliance.tariffs.coverage import coverage, coverage_lines
-from compliance.tariffs.load import load_tariff
+from compliance.tariffs.load import LoadReport, load_tariff
 from compliance.tariffs.store import loaded
 from crossdock.settings import Settings
 from crossdock.warehouse import connect, table_exists
 
 
-def load_command(settings: Settings, path: Path, source: str, as_of: dt.date | None) -> int:
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+def load_command(settings: Settings, path: Path, source: str, as_of: dt.date | None, engine: str = "duckdb") -> int:
     try:
-        with connect(str(settings.warehouse)) as conn:
-            report = load_tariff(conn, path, source, as_of)
+        if engine == "spark":
+            report = _load_on_spark(path, source, as_of)
+            if report is None:
+                return 2
+        else:
+            settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+            with connect(str(settings.warehouse)) as conn:
+                report = load_tariff(conn, path, source, as_of)
     except (ValueError, FileNotFoundError) as error:
         print(f"tariff not loaded: {error}")
         return 1
     print("\n".join(report.lines()))
     print("the next `crossdock run` prices duty with it; `crossdock tariff coverage` lists the codes it does not cover")
     return 0
+
+
+def _load_on_spark(path: Path, source: str, as_of: dt.date | None) -> LoadReport | None:
+    """The load into the local Spark session's warehouse (CROSSDOCK_SPARK_HOME), for `spark-run` to price with."""
+    from cli.spark import _without_spark
+
+    if _without_spark("tariff load --engine spark", with_dbt=False):
+        return None
+    from crossdock.spark import spark_session
+    from crossdock.spark_warehouse import SparkWarehouse
+
+    return load_tariff(SparkWarehouse(spark_session()), path, source, as_of)
 
 
 def coverage_command(settings: Settings) -> int:

@@ -24,7 +24,11 @@ from typing import Any
 
 from crossdock.settings import DBT_PROJECT_DIR, Settings
 from crossdock.spark import copy_tables_from_duckdb, spark_home, spark_session
-from crossdock.warehouse import connect
+from crossdock.warehouse import connect, table_exists
+
+# tables a model reads only when they exist (dbt macro optional_relation), copied when the warehouse has them:
+# the tariff files a merchant loaded with `crossdock tariff load` (compliance/tariffs/store.py)
+OPTIONAL_SOURCES = ("reference.tariff_file_rates",)
 
 log = logging.getLogger("crossdock.spark")
 
@@ -96,8 +100,9 @@ def build_on_spark(settings: Settings, plan_schema: str = "publish", copy_source
         started = time.perf_counter()
         _invoke(runner, dbt_arguments("parse", plan_schema))
         tables = model_sources(json.loads((dbt_target_path() / "manifest.json").read_text()))
-        log.info("copying %d source tables from %s into Spark", len(tables), settings.warehouse)
         with connect(str(settings.warehouse), read_only=True) as conn:
+            tables += [table for table in OPTIONAL_SOURCES if table_exists(conn, table)]
+            log.info("copying %d source tables from %s into Spark", len(tables), settings.warehouse)
             build.sources = copy_tables_from_duckdb(conn, session, tables)
         build.seconds["copy sources"] = time.perf_counter() - started
 

@@ -182,6 +182,23 @@ def test_a_failed_run_is_recorded_once_however_often_on_either_engine(warehouse)
     ]
 
 
+def test_a_tariff_file_is_loaded_and_replaced_the_same_on_either_engine(warehouse, tmp_path):
+    from pathlib import Path
+
+    from compliance.tariffs.load import load_tariff
+    from compliance.tariffs.store import TABLE
+
+    fixtures = Path(__file__).parent / "fixtures" / "tariffs"
+    uk = load_tariff(warehouse, fixtures / "uk_measures-on-declarable-commodities_2026-11-30.csv", "uk")
+    load_tariff(warehouse, fixtures / "taric_duties_import_2026-11-01.csv", "eu")
+    again = load_tariff(warehouse, fixtures / "uk_measures-on-declarable-commodities_2026-11-30.csv", "uk")
+    assert uk.rows_stored == again.rows_stored == 7
+    assert warehouse.rows(f"select destination, count(*), min(as_of) from {TABLE} group by all order by 1") == [
+        ("EU", 7, dt.date(2026, 11, 1)), ("GB", 7, dt.date(2026, 11, 30))]
+    assert warehouse.rows(f"select mfn_rate, rate_min, national_lines, effective_from from {TABLE} "
+                          "where destination = 'GB' and hs6 = '640399'") == [(0.08, 0.04, 2, dt.date(2021, 1, 1))]
+
+
 def test_a_duckdb_connection_is_taken_as_a_warehouse(tmp_path):
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
     assert as_warehouse(conn).engine == "duckdb"
