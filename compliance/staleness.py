@@ -7,9 +7,11 @@ nobody added the row that replaces it, and the two look the same in the
 prices. So the compliance step lists, for its planning date, every rule whose
 last period ended before that day, every source (the `source` and `as_of`
 columns every seed carries) older than a set age, the duty rows marked
-`confidence = low` that wait for a check, and the rows of a loaded tariff
-file (compliance/tariffs/) whose measure ended before that day, and reports them as a warning check
-and a line of the summary. Nothing here changes a price.
+`confidence = low` that wait for a check, and the rows without periods
+(duty rates, restricted goods, a loaded tariff file: compliance/tariffs/)
+whose `effective_to` is before that day (the dbt models no longer apply
+them), and reports them as a warning check and a line of the summary.
+Nothing here changes a price.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ PERIOD_KEYS: dict[str, tuple[str, ...]] = {
     "vat_rates": ("country_code",),
     "import_fees": ("destination", "fee_code"),
 }
-SOURCE_ONLY_SEEDS = ("duty_rates", "restricted_goods")  # rows without periods: judged by their sources' age only
+SOURCE_ONLY_SEEDS = ("duty_rates", "restricted_goods")  # rows without periods, each with its own end (effective_to)
 RULE_SEEDS = (*PERIOD_KEYS, *SOURCE_ONLY_SEEDS)  # every seed a border rule comes from
 TARIFF_FILES = "tariff_file_rates"  # the tariffs loaded with `crossdock tariff load`, when any (compliance/tariffs/)
 DEFAULT_MAX_SOURCE_AGE_DAYS = 365  # a tariff or fee schedule not checked for a year is due a look
@@ -91,17 +93,22 @@ def low_confidence_duties(duty_rates: pd.DataFrame) -> list[StaleRule]:
             for destination, rows in low.groupby("destination", sort=True)]
 
 
-def ended_tariff_rows(frame: pd.DataFrame, day: dt.date) -> list[StaleRule]:
-    """Per loaded tariff, its rows whose measure ended before `day`: the file is older than the tariff in force."""
-    found = []
+def ended_rows(frame: pd.DataFrame, table: str, day: dt.date) -> list[StaleRule]:
+    """Per destination, the rows of a table without periods (duty rates, restricted goods, a loaded tariff file)
+    whose `effective_to` is before `day`: they are no longer applied, so the codes they priced fall back or are
+    unknown."""
+    if "effective_to" not in frame.columns or frame.empty:
+        return []
     ends = frame["effective_to"].map(_day)
     ended = frame[[e is not None and e < day for e in ends]]
+    found = []
     for destination, rows in ended.groupby("destination", sort=True):
         last = max(rows["effective_to"].map(_day))
-        codes = sorted(set(rows["hs6"].fillna(rows["hs_heading"]).astype(str)))
-        found.append(StaleRule(TARIFF_FILES, str(destination), ENDED,
-                               f"{len(rows)} duty rows ended by {last} (codes {', '.join(codes[:5])}"
-                               f"{', ...' if len(codes) > 5 else ''}): load a newer file", last))
+        codes = sorted(set((rows["hs6"].fillna(rows["hs_heading"]) if "hs6" in rows else rows["hs_prefix"]).astype(str)))
+        advice = "load a newer file" if table == TARIFF_FILES else "add the rows that replace them"
+        found.append(StaleRule(table, str(destination), ENDED,
+                               f"{len(rows)} rows ended by {last} (codes {', '.join(codes[:5])}"
+                               f"{', ...' if len(codes) > 5 else ''}): {advice}", last))
     return found
 
 
@@ -112,13 +119,10 @@ def stale_rules(tables: Mapping[str, pd.DataFrame | None], day: dt.date,
     for table, frame in tables.items():
         if frame is None:
             continue
-        if table in PERIOD_KEYS:
-            found += ended_rules(frame, table, day)
+        found += ended_rules(frame, table, day) if table in PERIOD_KEYS else ended_rows(frame, table, day)
         found += old_sources(frame, table, day, max_age_days)
         if table == "duty_rates":
             found += low_confidence_duties(frame)
-        if table == TARIFF_FILES:
-            found += ended_tariff_rows(frame, day)
     return found
 
 

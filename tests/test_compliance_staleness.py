@@ -99,6 +99,19 @@ def test_a_loaded_tariff_whose_measures_ended_or_that_is_old_is_named(tmp_path):
     assert on_its_day == []
     later = stale_rules({TARIFF_FILES: rows}, dt.date(2026, 11, 30))
     assert [(f.table, f.rule, f.kind, f.since) for f in later] == [
-        (TARIFF_FILES, eu_taric.SOURCE, OLD_SOURCE, dt.date(2025, 6, 30)), (TARIFF_FILES, "EU", ENDED, dt.date(2025, 12, 31))]
-    assert "1 duty rows ended by 2025-12-31 (codes 851830): load a newer file" in later[1].detail
+        (TARIFF_FILES, "EU", ENDED, dt.date(2025, 12, 31)), (TARIFF_FILES, eu_taric.SOURCE, OLD_SOURCE, dt.date(2025, 6, 30))]
+    assert "1 rows ended by 2025-12-31 (codes 851830): load a newer file" in later[0].detail
     assert "tariff_file_rates EU (ended 2025-12-31)" in summary_line(later, dt.date(2026, 11, 30))
+
+
+def test_duty_and_restricted_goods_rows_past_their_end_are_named_and_open_ones_are_not():
+    duty = pd.DataFrame({"destination": ["GB", "GB", "US"], "hs_heading": ["6109", "4202", "6109"],
+                         "hs6": [None, None, "610990"], "effective_to": [None, "2026-06-30", "2026-12-31"],
+                         "source": "hand-kept", "as_of": "2026-06-01"})
+    restricted = pd.DataFrame({"destination": ["EU"], "hs_prefix": ["8507"], "effective_to": ["2026-01-31"],
+                               "source": "Batteries Regulation", "as_of": "2026-06-01"})
+    found = stale_rules({"duty_rates": duty, "restricted_goods": restricted}, DAY)
+    assert [(f.table, f.rule, f.kind, f.since) for f in found] == [
+        ("duty_rates", "GB", ENDED, dt.date(2026, 6, 30)), ("restricted_goods", "EU", ENDED, dt.date(2026, 1, 31))]
+    assert found[0].detail == "1 rows ended by 2026-06-30 (codes 4202): add the rows that replace them"
+    assert all(f.kind != ENDED for f in stale_rules({"duty_rates": duty.assign(effective_to=None)}, DAY))

@@ -6,6 +6,7 @@ fixture tariff loaded by `compliance.tariffs`.
 """
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -17,16 +18,19 @@ from compliance.tariffs.uk_trade_tariff import SOURCE as UK_SOURCE
 from tests.test_fx_history import dbt
 
 UK = Path(__file__).parent / "fixtures" / "tariffs" / "uk_measures-on-declarable-commodities_2026-11-30.csv"
+PLANNING_DATE = dt.date(2026, 11, 30)
 SKUS = [  # sku, hs_code, origin_country
     ("TEE-JP", "610910", "JP"),  # in the file, with a UK preference for Japan
     ("TEE-CN", "610910", "CN"),  # in the file, no preference
     ("BEEF", "020110", "AU"),  # in the file with a duty per 100 kg: no rate
     ("BAG", "420292", "CN"),  # not in the file; the seed has heading 4202 for GB
     ("PART", "870899", "CN"),  # in neither (car parts)
+    ("EARBUDS", "851830", "CN"),  # in the file: 2% until 2025-12-31, 0% from 2026-01-01
 ]
 
 
-def build(tmp_path: Path, with_tariff: bool) -> pd.DataFrame:
+def build(tmp_path: Path, with_tariff: bool, tariff_day: dt.date | None = None, seed_changes: tuple[str, ...] = ()
+          ) -> pd.DataFrame:
     warehouse = tmp_path / "warehouse.duckdb"
     done = dbt(warehouse, "seed", "--select", "duty_rates")
     assert done.returncode == 0, done.stdout[-3000:]
@@ -35,8 +39,13 @@ def build(tmp_path: Path, with_tariff: bool) -> pd.DataFrame:
         conn.register("skus", pd.DataFrame(SKUS, columns=["sku", "hs_code", "origin_country"]))
         conn.execute("create table marts.dim_sku as select * from skus")
         conn.execute("create table reference.markets as select 'GB' as customs_territory")
+        conn.execute("create schema if not exists intermediate")
+        conn.execute(f"create table intermediate.int_planning_calendar as "
+                     f"select date '{PLANNING_DATE}' - range::int as calendar_date from range(3)")
         if with_tariff:
-            load_tariff(conn, UK, "uk")
+            load_tariff(conn, UK, "uk", as_of=tariff_day)
+        for statement in seed_changes:
+            conn.execute(statement)
     done = dbt(warehouse, "run", "--select", "int_sku_duty_rates")
     assert done.returncode == 0, done.stdout[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as conn:
@@ -73,3 +82,18 @@ def test_without_a_loaded_file_the_model_builds_from_the_seed_alone(tmp_path, wi
     seed_only = build(tmp_path, with_tariff=False)
     assert seed_only.loc["BAG"].equals(with_file.loc["BAG"])
     assert seed_only.loc["TEE-CN", "duty_source"] != UK_SOURCE
+
+
+def test_rows_that_ended_before_the_planning_date_are_not_applied(tmp_path):
+    """A file loaded as of 2025-06-30 holds the earbuds' 2% measure that ended 2025-12-31; a seed row ended on
+    2026-06-30: on the planning date neither applies, so the earbuds fall back to the seed and the bag is unknown."""
+    ended = build(tmp_path, with_tariff=True, tariff_day=dt.date(2025, 6, 30), seed_changes=(
+        "update reference.duty_rates set effective_to = date '2026-06-30' "
+        "where destination = 'GB' and hs_heading = '4202'",))
+    assert ended.loc["EARBUDS", "duty_source"] != UK_SOURCE
+    assert pd.isna(ended.loc["BAG", "mfn_rate"]) and pd.isna(ended.loc["BAG", "duty_source"])
+    assert float(ended.loc["TEE-CN", "mfn_rate"]) == 0.12  # an open-ended measure of the same file still applies
+
+
+def test_the_current_file_prices_the_measure_in_force(with_file):
+    assert float(with_file.loc["EARBUDS", "mfn_rate"]) == 0.0 and with_file.loc["EARBUDS", "duty_source"] == UK_SOURCE

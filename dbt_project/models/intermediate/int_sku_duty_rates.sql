@@ -5,10 +5,15 @@
 -- hand-kept duty_rates seed fills what no file covers. The territories are
 -- the markets' (NULL rates where nothing covers the code) and every territory
 -- a file or the seed covers, so an order to a country the catch-all market
--- groups is priced under its own border's rates.
+-- groups is priced under its own border's rates. A row whose effective_to is
+-- before the planning date is not applied (border_rules_are_current lists it).
 {%- set tariff_files = optional_relation('reference', 'tariff_file_rates') %}
 
-with skus as (
+with planning as (
+    select max(calendar_date) as as_of from {{ ref('int_planning_calendar') }}
+),
+
+skus as (
     select sku, hs_code, substr(hs_code, 1, 4) as hs_heading, substr(hs_code, 1, 6) as hs6, origin_country
     from {{ ref('dim_sku') }}
 ),
@@ -24,7 +29,8 @@ file_rates as (
         preferential_rate,
         qualifying_origins,
         source,
-        as_of
+        as_of,
+        effective_to
     from {{ tariff_files }}
     {%- else %}
     select
@@ -36,7 +42,8 @@ file_rates as (
         cast(null as double) as preferential_rate,
         cast(null as {{ dbt.type_string() }}) as qualifying_origins,
         cast(null as {{ dbt.type_string() }}) as source,
-        cast(null as date) as as_of
+        cast(null as date) as as_of,
+        cast(null as date) as effective_to
     where 1 = 0
     {%- endif %}
 ),
@@ -50,7 +57,7 @@ territories as (
     select destination from file_rates
 ),
 
-rates as (
+all_rates as (
     -- source_rank 1: a loaded tariff file; 2: the hand-kept seed
     select
         1 as source_rank,
@@ -62,7 +69,8 @@ rates as (
         cast(preferential_rate as decimal(6, 4)) as preferential_rate,
         ' ' || coalesce(qualifying_origins, '') || ' ' as qualifying_origins_padded,
         source,
-        as_of
+        as_of,
+        effective_to
     from file_rates
     union all
     select
@@ -75,8 +83,16 @@ rates as (
         cast(preferential_rate as decimal(6, 4)) as preferential_rate,
         ' ' || coalesce(qualifying_origins, '') || ' ' as qualifying_origins_padded,
         cast(source as {{ dbt.type_string() }}) as source,
-        cast(as_of as date) as as_of
+        cast(as_of as date) as as_of,
+        cast(effective_to as date) as effective_to
     from {{ ref('duty_rates') }}
+),
+
+rates as (
+    select all_rates.*
+    from all_rates
+    cross join planning
+    where all_rates.effective_to is null or all_rates.effective_to >= planning.as_of
 ),
 
 mfn_candidates as (

@@ -8,6 +8,10 @@ with hs_subheadings as (
     select hs_code from {{ ref('hs_codes') }} where level = 6
 ),
 
+planning as (
+    select max(calendar_date) as as_of from {{ ref('int_planning_calendar') }}
+),
+
 markets as (
     select market_code as market, customs_territory, currency from {{ ref('markets') }}
 ),
@@ -24,6 +28,9 @@ matched_rules as (
     inner join {{ ref('restricted_goods') }} as restricted
         on skus.hs_code like cast(restricted.hs_prefix as string) || '%'
         and restricted.destination in ('*', markets.market, markets.customs_territory)
+    cross join planning
+    -- a rule that ended before the planning date no longer binds (border_rules_are_current lists it)
+    where restricted.effective_to is null or restricted.effective_to >= planning.as_of
 ),
 
 blocking_controls as (
