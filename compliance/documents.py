@@ -88,8 +88,9 @@ def hs_flags(hs_code: str | None, hs_code_valid: bool, has_rate: bool, heading_t
     if not hs_code_valid:
         flags.append(Flag("invalid_hs_code", f"HS code {hs_code} is not an HS 2022 subheading (invalid or retired): reclassify the SKU."))
     if not has_rate and heading_territory is not None:
-        flags.append(Flag("no_duty_rate", f"No duty rate for heading {hs_code[:4]} into {heading_territory}: "
-                                          "add it to the duty_rates seed or your tariff file."))
+        flags.append(Flag("no_duty_rate", f"No duty rate for heading {hs_code[:4]} into {heading_territory}: where duty is due, "
+                                          "its duty and landed cost are not priced until a rate is added; add it to the "
+                                          "duty_rates seed or load your tariff file with `crossdock tariff load`."))
     return flags
 
 

@@ -28,6 +28,14 @@ A parcel whose regime or VAT rate the seeds do not know on its day (a country
 they do not list, a day before a rule's first known date, a destination with
 no single customs territory) is not priced: its customs value, duty, VAT and
 fees are None, `unknowns` names what was missing, and `reasons` says why.
+
+A parcel whose regime is known but one of whose dutiable items has no duty
+rate is assessed (thresholds, treatments, customs value) but its duty is None,
+and so is every amount built on it: the import VAT of that item, the fees that
+depend on whether anything is collected at the border, the landed cost and
+what the shopper pays at the door (`unknowns` = duty_rate). An item that pays
+no duty (relief under a threshold, the EU's flat duty, Swiss industrial goods)
+does not need a rate, so a parcel of them stays priced.
 """
 from __future__ import annotations
 
@@ -121,13 +129,15 @@ class ParcelCost:
     collected_at_door: float | None
     registration_needed: str | None
     preference_unclaimed_saving: float | None
-    missing_duty_rate: bool
+    missing_duty_rate: bool  # a dutiable item had no duty rate: duty and the amounts built on it are None
     reasons: list[str] = field(default_factory=list)
-    unknowns: tuple[str, ...] = ()  # compliance.unknowns names; non-empty but for duty_rate = not priced
+    unknowns: tuple[str, ...] = ()  # compliance.unknowns names of what the None amounts needed
 
     @property
-    def priced(self) -> bool:
-        return self.duty is not None
+    def assessed(self) -> bool:
+        """The regime, VAT rate and FX of the day were known, so each item's treatment is (amounts may still
+        be None for want of a duty rate)."""
+        return self.duty_treatment is not None
 
     @property
     def landed_cost(self) -> float | None:
@@ -258,13 +268,23 @@ def _jp(ctx: _Context) -> list[ItemTreatment]:
     return treatments
 
 
+def duty_free_from(territory: str | None, hs_code: str | None) -> date | None:
+    """The day from which the territory charges no duty at all on these goods, whatever their heading's rate, so
+    that no duty rate is needed: Swiss industrial goods (chapters 25-97) from 2024-01-01. None: duty is charged."""
+    chapter = _chapter(hs_code)
+    return CH_INDUSTRIAL_TARIFF_END if territory == "CH" and chapter is not None and chapter >= 25 else None
+
+
+def no_tariff_on(territory: str | None, hs_code: str | None, day: date) -> bool:
+    """Whether the territory charges no duty on these goods on `day` (duty_free_from); parcels and pallets alike."""
+    start = duty_free_from(territory, hs_code)
+    return start is not None and day >= start
+
+
 def _ch(ctx: _Context) -> list[ItemTreatment]:
     r = ctx.regime
-    treatments = []
-    for item in ctx.parcel.items:
-        chapter = _chapter(item.hs_code)
-        industrial = chapter is not None and chapter >= 25 and ctx.parcel.day >= CH_INDUSTRIAL_TARIFF_END
-        treatments.append(ItemTreatment("none" if industrial else "tariff", "at_import"))
+    treatments = [ItemTreatment("none" if no_tariff_on("CH", item.hs_code, ctx.parcel.day) else "tariff", "at_import")
+                  for item in ctx.parcel.items]
     if SALE_SCHEME["CH"] in ctx.merchant.registrations:
         ctx.reasons.append(f"{r.code}: seller registered for Swiss VAT (mail-order rule): VAT charged at sale")
         for t in treatments:
@@ -352,39 +372,56 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
     value_share = PERSONAL_USE_VALUE_SHARE.get(parcel.territory, 1.0)
     customs_values = [value_share * g + (shipping * s if cif else 0.0) for g, s in zip(item_goods, shares)]
 
-    duty_items, saving, missing_rate = [], 0.0, False
+    # an item that pays the tariff without a known rate has an unknown duty (None), never 0: the rate may be anything
+    duty_items: list[float | None] = []
+    saving, unrated = 0.0, []
     flat_subheadings = {(item.hs_code or item.sku)[:6] for item, t in zip(parcel.items, treatments) if t.duty == "flat"}
     for item, t, value in zip(parcel.items, treatments, customs_values):
         if t.duty != "tariff":
             duty_items.append(0.0)
             continue
         rate, pref_gap = _duty_rate(item, merchant)
-        missing_rate |= rate is None
-        duty_items.append((rate or 0.0) * value)
+        if rate is None:
+            unrated.append(item)
+        duty_items.append(None if rate is None else rate * value)
         saving += pref_gap * value
     flat_duty = len(flat_subheadings) * (regime.flat_duty_per_item or 0.0)
     if flat_duty:
         reasons.append(f"flat duty: {len(flat_subheadings)} tariff subheading(s) x {_money(regime.flat_duty_per_item, currency)}")
-    duty = sum(duty_items) + flat_duty
+    if unrated:
+        reasons.append(_no_rate_reason(unrated, parcel.territory))
+    duty = _total([*duty_items, flat_duty])
 
-    vat_items = []
-    for t, g, s, d in zip(treatments, item_goods, shares, duty_items):
-        flat_share = flat_duty * s
+    def item_vat(t: ItemTreatment, g: float, s: float, d: float | None) -> float | None:
         if t.vat == "at_sale":
-            vat_items.append(vat_rate * (g + shipping * s))
-        elif t.vat == "at_import":
-            base = value_share * g + d + flat_share + (0.0 if parcel.territory in IMPORT_TAX_WITHOUT_SHIPPING else shipping * s)
-            vat_items.append(vat_rate * base)
-        else:
-            vat_items.append(0.0)
-    vat = sum(vat_items)
-    modes = {t.vat for t in treatments}
+            return vat_rate * (g + shipping * s)
+        if t.vat != "at_import":
+            return 0.0
+        if d is None:  # import VAT is charged on the duty too
+            return None
+        base = value_share * g + d + flat_duty * s + (0.0 if parcel.territory in IMPORT_TAX_WITHOUT_SHIPPING else shipping * s)
+        return vat_rate * base
 
-    border_import_vat = sum(v for v, t in zip(vat_items, treatments) if t.vat == "at_import")
-    collected_at_border = duty + border_import_vat > 0
-    collected_at_door = parcel.incoterm == "DAP" and collected_at_border
-    fees = _fees(parcel, regime, rules, goods, sum(customs_values), collected_at_border, collected_at_door, upe)
-    at_door = duty + border_import_vat + fees if collected_at_door else 0.0
+    vat_items = [item_vat(t, g, s, d) for t, g, s, d in zip(treatments, item_goods, shares, duty_items)]
+    vat = _total(vat_items)
+    modes = {t.vat for t in treatments}
+    at_import = [t.vat == "at_import" for t in treatments]
+    border_import_vat = _total([v for v, imported in zip(vat_items, at_import) if imported])
+
+    collected_at_border: bool | None
+    if duty is not None and border_import_vat is not None:
+        collected_at_border = duty + border_import_vat > 0
+    else:
+        # with the unknown duties at their least (0): something is collected anyway, or it depends on the missing rate
+        floor = sum(d for d in duty_items if d is not None) + flat_duty + sum(
+            item_vat(t, g, s, d or 0.0) for t, g, s, d, imported in zip(treatments, item_goods, shares, duty_items, at_import)
+            if imported)
+        collected_at_border = True if floor > 0 else None
+    fees = _fees_known(parcel, regime, rules, goods, sum(customs_values), collected_at_border, upe)
+    if parcel.incoterm != "DAP" or collected_at_border is False:
+        at_door: float | None = 0.0
+    else:
+        at_door = _total([duty, border_import_vat, fees])
 
     return ParcelCost(
         parcel_id=parcel.parcel_id,
@@ -406,9 +443,9 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
         collected_at_door=at_door,
         registration_needed=registration,
         preference_unclaimed_saving=saving,
-        missing_duty_rate=missing_rate,
+        missing_duty_rate=bool(unrated),
         reasons=reasons,
-        unknowns=("duty_rate",) if missing_rate else (),
+        unknowns=("duty_rate",) if unrated else (),
     )
 
 
@@ -433,7 +470,9 @@ def _unpriced(parcel: Parcel, regime: Regime | None, vat_rate: float | None, rul
         goods = gross
     else:
         goods = None if vat_rate is None else gross / (1 + vat_rate)
-    missing_rate = any(_duty_rate(item, merchant)[0] is None for item in parcel.items)
+    # without its regime, whether an item would pay the tariff is unknown: one without a rate is named too
+    missing_rate = any(_duty_rate(item, merchant)[0] is None and not no_tariff_on(parcel.territory, item.hs_code, parcel.day)
+                       for item in parcel.items)
     if missing_rate:
         unknowns.append("duty_rate")
     return ParcelCost(
@@ -443,6 +482,30 @@ def _unpriced(parcel: Parcel, regime: Regime | None, vat_rate: float | None, rul
         collected_at_door=None, registration_needed=None, preference_unclaimed_saving=None, missing_duty_rate=missing_rate,
         reasons=["not priced: " + "; ".join(reasons)], unknowns=tuple(unknowns),
     )
+
+
+def _total(parts: list[float | None]) -> float | None:
+    """The sum, or None when a part is unknown (a partial sum would understate it)."""
+    return None if any(p is None for p in parts) else sum(parts)
+
+
+def _no_rate_reason(items: list[Item], territory: str | None) -> str:
+    what = ", ".join(f"{i.sku} (heading {i.hs_code[:4]})" if i.hs_code else f"{i.sku} (no HS code)" for i in items)
+    return (f"no duty rate into {territory} for {what}: its duty, the import VAT on it and the landed cost are not priced "
+            "until a rate is added (duty_rates seed or `crossdock tariff load`)")
+
+
+def _fees_known(parcel: Parcel, regime: Regime, rules: Rulebook, goods: float, customs_value: float,
+                collected_at_border: bool | None, upe: float) -> float | None:
+    """The parcel's fees; when whether anything is collected at the border is unknown (a missing duty rate), the fees
+    that are the same either way, else None."""
+    def fees(border: bool) -> float:
+        return _fees(parcel, regime, rules, goods, customs_value, border, parcel.incoterm == "DAP" and border, upe)
+
+    if collected_at_border is not None:
+        return fees(collected_at_border)
+    charged, not_charged = fees(True), fees(False)
+    return charged if charged == not_charged else None
 
 
 def _fees(parcel: Parcel, regime: Regime, rules: Rulebook, goods: float, customs_value: float,

@@ -12,8 +12,12 @@ Each order is priced under the rules of its own ship-to country, so an order
 planned in the catch-all market is priced like any other where the seeds
 know its country. What the seeds or the catalogue do not know on the order's
 day (a VAT rate, a low-value regime, a duty rate, a purchase cost, the node
-it left from) is named in `unknowns`, and the amounts that need it are null
-(a missing duty rate counts as 0 and sets missing_duty_rate, as before).
+it left from) is named in `unknowns`, and the amounts that need it are null.
+A duty rate is needed only where duty is due: a line without one that pays
+the tariff (every bulk import, a parcel above its duty-free threshold) leaves
+the order's duty, landed cost and what is built on them null and sets
+missing_duty_rate; a parcel under a duty-free threshold, or goods its
+territory charges no duty on, needs none and stays priced.
 """
 from __future__ import annotations
 
@@ -145,11 +149,14 @@ def _domestic_orders(lines: pd.DataFrame, rules: Rulebook, policy: CompliancePol
     """Orders served from stock already imported in bulk: bulk duty per unit, sales VAT of the day."""
     if lines.empty:
         return pd.DataFrame()
-    bulk = bulk_unit_costs(lines, policy)[["sku", "customs_territory", "bulk_duty_rate", "bulk_duty_eur", "bulk_customs_value_eur"]]
-    x = _sale_amounts(lines.merge(bulk, on=["sku", "customs_territory"], how="left"), rules)
+    # the duty was paid when the stock entered; the order's day stands in for that day (the rules of a territory's day)
+    lines = lines.assign(day=lines["order_date"])
+    bulk = bulk_unit_costs(lines, policy, None)[
+        ["sku", "customs_territory", "day", "bulk_rate_missing", "bulk_duty_eur", "bulk_customs_value_eur"]]
+    x = _sale_amounts(lines.merge(bulk, on=["sku", "customs_territory", "day"], how="left"), rules)
     x["duty_eur"] = x["quantity"] * x["bulk_duty_eur"]
     x["customs_value_eur"] = x["quantity"] * x["bulk_customs_value_eur"]
-    x["missing_rate"] = x["bulk_duty_rate"].isna()
+    x["missing_rate"] = x["bulk_rate_missing"].astype(bool)
     x["no_hs"] = x["missing_rate"] & x["hs_missing"]
     x["no_cost"] = pd.to_numeric(x["unit_cost_eur"]).isna()
     for column in ("goods_eur", "duty_eur", "customs_value_eur", "units_per_eur"):
@@ -174,9 +181,11 @@ def _domestic_orders(lines: pd.DataFrame, rules: Rulebook, policy: CompliancePol
     orders["landed_cost_local"] = orders["landed_cost_eur"] * orders["units_per_eur"]
     vat_unknown = orders["vat_rate"].isna()
     rule = "domestic sale of stock imported in bulk: duty paid at the node's border on the purchase cost"
+    unrated = _unrated_skus(x)
     orders["rule_applied"] = [
         rule + (f"; no VAT rate for {country} on {pd.Timestamp(day).date()} in the vat_rates seed: VAT unknown" if unknown else "")
-        for country, day, unknown in zip(orders["ship_to_country"], orders["order_date"], vat_unknown)
+        + unrated.get(order_id, "")
+        for order_id, country, day, unknown in zip(orders["order_id"], orders["ship_to_country"], orders["order_date"], vat_unknown)
     ]
     orders["unknowns"] = [
         join_unknowns(["vat_rate" if v else None, "hs_code" if h else None, "duty_rate" if r else None,
@@ -187,6 +196,20 @@ def _domestic_orders(lines: pd.DataFrame, rules: Rulebook, policy: CompliancePol
         import_flow="bulk_import_via_node", regime=None, incoterm="n/a", vat_collected="domestic_sale",
         collected_at_door_eur=0.0, registration_needed=None, preference_unclaimed_saving_eur=0.0,
     )
+
+
+def _unrated_skus(x: pd.DataFrame) -> dict[object, str]:
+    """order_id -> the rule_applied words for its lines whose bulk duty has no rate (only orders that have one)."""
+    missing = x[x["missing_rate"]]
+    if missing.empty:
+        return {}
+    by_order = missing.groupby("order_id", sort=False).agg(
+        territory=("customs_territory", "first"), skus=("sku", lambda s: ", ".join(sorted(set(map(str, s))))))
+    return {
+        order_id: f"; no duty rate into {territory} for {skus}: duty and landed cost not priced until a rate is added "
+                  "(duty_rates seed or `crossdock tariff load`)"
+        for order_id, territory, skus in zip(by_order.index, by_order["territory"], by_order["skus"])
+    }
 
 
 def _parcel_orders(lines: pd.DataFrame, rules: Rulebook, policy: CompliancePolicy,

@@ -10,8 +10,10 @@ price in the market) and gives the merchant's landed cost of one unit.
 What the plan does not know it does not price: a market without a VAT rate or
 low-value regime on the plan date (a country the seeds do not list, a day
 before a rule's first known date), the catch-all market (many countries, no
-single border), a SKU without a purchase cost or price. The amounts that need
-it are null and `unknowns` names what was missing (compliance/unknowns.py).
+single border), a SKU without a purchase cost or price, a duty rate where duty
+is due (a bulk import of goods its territory charges duty on, a parcel above
+its duty-free threshold). The amounts that need it are null and `unknowns`
+names what was missing (compliance/unknowns.py).
 """
 from __future__ import annotations
 
@@ -67,7 +69,7 @@ def build_compliance_plan(
     if rows.empty:  # no SKU (no supplier catalogue yet) or no route: an empty plan with every column typed
         return typed([], plan_schema())
     merchant = policy.merchant(routes["node_country"].dropna().unique())
-    bulk_rows = bulk_unit_costs(facts, policy)
+    bulk_rows = bulk_unit_costs(facts, policy, as_of)
     bulk = {(r["sku"], text(r["customs_territory"])): r for r in bulk_rows.to_dict("records")}
     rows["applied_rate"] = applied_duty_rate(rows, policy)
     rows["hs_chapter"] = hs_chapter(rows["hs_code"]).to_numpy()  # the rule publish.customs_risk is keyed by
@@ -101,7 +103,7 @@ def _plan_row(r, bulk: dict, rules: Rulebook, policy: CompliancePolicy, merchant
         "vat_rate" if vat_rate is None else None,
         "low_value_regime" if flow == "cross_border_parcel" and regime is None else None,
         "hs_code" if hs_code is None or len(hs_code) < 6 else None,
-        "duty_rate" if pd.isna(rate) else None,
+        "duty_rate" if basket.pop("rate_needed") else None,
         "unit_cost" if pd.isna(r.unit_cost_eur) else None,
         "typical_price" if basket["unit_price_eur"] is None else None,
         "currency" if currency is None else None,
@@ -198,9 +200,10 @@ def _price_basket(r, flow, regime, vat_rate, upe, weight, incoterm, home, node_b
     gross_eur = _basket_price_eur(r, upe)
     if gross_eur is None:
         per_unit = _f(home["bulk_landed_eur"]) if flow == "bulk_import_via_node" else None
+        # pallets need the destination's rate; a parcel not priced cannot tell whether its duty would be due: named too
         return {k: None for k in _BASKET_KEYS} | {"units": units, "landed_per_unit": per_unit, "duty_per_unit": _f(home["bulk_duty_eur"]),
                                                   "saving_per_unit": None, "price_basis": "no price", "at_door_eur": None,
-                                                  "unknowns": ()}
+                                                  "unknowns": (), "rate_needed": bool(home["bulk_rate_missing"])}
     if flow == "bulk_import_via_node":
         if prices_include_vat(r.customs_territory):
             goods = None if vat_rate is None else units * gross_eur / (1 + vat_rate)
@@ -218,6 +221,7 @@ def _price_basket(r, flow, regime, vat_rate, upe, weight, incoterm, home, node_b
             "registration_needed": None, "customs_value_per_unit": _f(home["bulk_customs_value_eur"]),
             "duty_per_unit": _f(home["bulk_duty_eur"]), "vat_per_unit": None if vat is None else vat / units,
             "landed_per_unit": _f(home["bulk_landed_eur"]), "saving_per_unit": None, "unknowns": (),
+            "rate_needed": bool(home["bulk_rate_missing"]),
         }
     # a price known in EUR only (no rate for the market's currency) is priced in EUR: the rules convert it
     local = upe is not None and pd.notna(r.unit_price_local)
@@ -227,26 +231,29 @@ def _price_basket(r, flow, regime, vat_rate, upe, weight, incoterm, home, node_b
     parcel = Parcel(f"{r.sku}/{r.market}/{r.node}", as_of, r.market, text(r.customs_territory), r.node_country, currency,
                     shipping_eur * to_parcel, (item,), incoterm=incoterm, prices_include_vat=prices_include_vat(r.customs_territory))
     cost = parcel_landed_cost(parcel, rules, merchant)
-    if not cost.priced:
+    # landing the unit at the shipping node needs that territory's rate too (a bulk import always pays the tariff)
+    node_rate_needed = bool(node_bulk["bulk_rate_missing"])
+    if not cost.assessed:
         return {k: None for k in _BASKET_KEYS} | {
             "units": units, "price_basis": r.price_basis, "unit_price_eur": gross_eur, "goods_eur": cost.eur(cost.goods_value),
             "shipping_eur": shipping_eur, "rule": "; ".join(cost.reasons), "landed_per_unit": None, "duty_per_unit": None,
-            "saving_per_unit": None, "at_door_eur": None, "unknowns": cost.unknowns,
+            "saving_per_unit": None, "at_door_eur": None, "unknowns": cost.unknowns, "rate_needed": node_rate_needed,
         }
     fees_paid = cost.eur(cost.fees) if incoterm == "DDP" else 0.0
     node_landed = _f(node_bulk["bulk_landed_eur"])
+    # the parcel's own shipping, duty and fees come on top of landing the unit at the shipping node
+    on_top = _sum(cost.eur(cost.shipping), cost.eur(cost.duty), fees_paid)
     return {
         "units": units, "price_basis": r.price_basis, "unit_price_eur": gross_eur, "goods_eur": cost.eur(cost.goods_value),
         "goods_local": cost.goods_value, "shipping_eur": cost.eur(cost.shipping), "customs_value_eur": cost.eur(cost.customs_value),
         "duty_eur": cost.eur(cost.duty), "vat_eur": cost.eur(cost.vat), "vat_collected": cost.vat_collected,
         "fees_eur": cost.eur(cost.fees), "landed_eur": cost.eur(cost.landed_cost), "at_door_eur": cost.eur(cost.collected_at_door),
         "rule": "; ".join(cost.reasons), "registration_needed": cost.registration_needed,
-        "customs_value_per_unit": cost.eur(cost.customs_value) / units,
-        "duty_per_unit": cost.eur(cost.duty) / units, "vat_per_unit": cost.eur(cost.vat) / units,
-        # the parcel's own duty and fees come on top of landing the unit at the shipping node
-        "landed_per_unit": None if node_landed is None else node_landed + (cost.eur(cost.shipping + cost.duty) + fees_paid) / units,
+        "customs_value_per_unit": _per(cost.eur(cost.customs_value), units),
+        "duty_per_unit": _per(cost.eur(cost.duty), units), "vat_per_unit": _per(cost.eur(cost.vat), units),
+        "landed_per_unit": _sum(node_landed, _per(on_top, units)),
         "saving_per_unit": cost.eur(cost.preference_unclaimed_saving) / units,
-        "unknowns": cost.unknowns,
+        "unknowns": cost.unknowns, "rate_needed": node_rate_needed,
     }
 
 
@@ -264,6 +271,10 @@ def _times(a: float | None, b: float | None) -> float | None:
 
 def _sum(*parts: float | None) -> float | None:
     return None if any(p is None for p in parts) else sum(parts)
+
+
+def _per(amount: float | None, units: int) -> float | None:
+    return None if amount is None else amount / units
 
 
 _BASKET_KEYS = (

@@ -2,9 +2,12 @@
 
 The plan prices what it knows and says what it does not. An amount that
 depends on something unknown is null, never a guess from another country or
-period, with one exception kept from the start: a dutiable line without a
-duty rate counts its duty as 0 (a lower bound, flagged no_duty_rate /
-missing_duty_rate), so `duty_rate` in `unknowns` means "duty understated".
+period. A duty rate too: a dutiable line without one has a null duty, and so
+is everything built on it (import VAT on the duty, the fees that depend on
+whether anything is collected at the border, the landed cost, the amount
+collected at the door), flagged no_duty_rate / missing_duty_rate. A line that
+pays no duty (under a duty-free threshold, goods its territory does not tax)
+needs no rate and stays priced.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ UNKNOWN_NAMES: tuple[str, ...] = (
     "vat_rate",  # no vat_rates row for the country on the day
     "low_value_regime",  # no de_minimis row for the territory on the day (parcels only)
     "hs_code",  # no 6-digit HS code for the SKU
-    "duty_rate",  # no duty rate for the SKU's heading into the territory: duty counted as 0
+    "duty_rate",  # no duty rate for the SKU's heading into the territory where duty is due
     "unit_cost",  # no purchase cost for the SKU (bulk duty and the merchant's landed cost per unit)
     "typical_price",  # the SKU sold nowhere in the basket window (plan only)
     "currency",  # the market declares no currency (a catch-all may not)

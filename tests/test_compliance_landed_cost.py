@@ -142,6 +142,28 @@ def test_uk_order_over_135_pays_duty_and_import_vat_at_the_border():
     assert cost.landed_cost == pytest.approx(273.552)
 
 
+def test_uk_parcel_over_135_with_an_item_without_a_duty_rate_has_no_duty_import_vat_or_landed_cost():
+    """The GBP 200 parcel above with no rate for the shoes (6403.99): 200 > 135, so they pay the tariff at a rate nobody
+    knows. Duty = 19.68 + unknown, import VAT = 20% x (200 + 5 + duty): both unknown, and so is the landed cost. The goods
+    (200) and the customs value (200 + 5 = 205) do not need the rate."""
+    shoes = Item("FTW-1", "640399", "VN", 1, 48.00)
+    cost = gb_parcel((tshirt(2, 96.00), shoes))
+    assert cost.duty_treatment == "tariff" and cost.vat_collected == "at_import"
+    assert cost.goods_value == pytest.approx(200.0) and cost.customs_value == pytest.approx(205.0)
+    assert cost.duty is None and cost.vat is None and cost.landed_cost is None
+    assert cost.unknowns == ("duty_rate",) and cost.missing_duty_rate
+    assert any("no duty rate into GB for FTW-1 (heading 6403)" in reason for reason in cost.reasons)
+
+
+def test_the_same_item_without_a_rate_in_a_uk_parcel_under_135_needs_none():
+    """1 T-shirt at GBP 96.00 (80 net) + the shoes without a rate at GBP 48.00 (40 net) = GBP 120 <= 135: duty relief, so
+    no rate is needed. VAT at sale 20% x (120 + 5) = 25.00; landed = 120 + 5 + 25 = GBP 150.00; nothing unknown."""
+    cost = gb_parcel((tshirt(1, 96.00), Item("FTW-1", "640399", "VN", 1, 48.00)))
+    assert cost.duty == 0.0 and cost.duty_treatment == "relief"
+    assert cost.vat == pytest.approx(25.00) and cost.landed_cost == pytest.approx(150.00)
+    assert cost.unknowns == () and not cost.missing_duty_rate
+
+
 def us_parcel(day: date, origin: str = "VN"):
     """A UK warehouse ships 1 T-shirt (6109.10, US MFN 16.5%) at USD 60.00 to a US shopper; shipping USD 8.
 
@@ -277,6 +299,20 @@ def test_switzerland_collects_no_import_vat_of_chf_5_or_less_and_no_duty_on_indu
     assert large.vat == pytest.approx(8.91) and large.duty == 0.0
 
 
+def test_swiss_industrial_goods_need_no_duty_rate_from_2024_and_before_it_their_duty_is_unknown():
+    """A T-shirt (chapter 61) without a Swiss rate at CHF 108.10 (100 net): since 2024-01-01 no duty on industrial goods,
+    so no rate is needed: import VAT 8.1% x (100 + 10) = 8.91, landed 118.91. On 2023-12-31 it paid the tariff at an
+    unknown rate: duty, import VAT (7.7% on a base with the duty) and landed cost unknown."""
+    def ch(day: date):
+        parcel = Parcel("CH-2", day, "CH", "CH", "DE", "CHF", 10.0, (tshirt(1, 108.10, mfn_rate=None),), prices_include_vat=True)
+        return parcel_landed_cost(parcel, RULES)
+
+    after, before = ch(date(2024, 1, 1)), ch(date(2023, 12, 31))
+    assert after.duty == 0.0 and after.vat == pytest.approx(8.91) and after.landed_cost == pytest.approx(118.91)
+    assert after.unknowns == ()
+    assert before.duty is None and before.vat is None and before.landed_cost is None and before.unknowns == ("duty_rate",)
+
+
 def test_norway_voec_charges_vat_at_sale_per_item_under_nok_3000():
     """NO 25%. Item at NOK 1,250 incl. VAT = 1,000 net < 3,000: VAT at sale 25% x (1,000 + 100 shipping) = 275 (VOEC)."""
     parcel = Parcel("NO-1", date(2026, 3, 1), "NO", "NO", "GB", "NOK", 100.0, (tshirt(1, 1250.0, mfn_rate=0.0),), prices_include_vat=True)
@@ -314,6 +350,22 @@ def test_us_informal_entry_pays_the_merchandise_processing_fee_of_its_fiscal_yea
     assert us(date(2025, 8, 15)).fees == 0.0  # duty-free under USD 800: nothing collected, no entry fee
 
 
+def test_a_us_parcel_without_a_duty_rate_cannot_tell_whether_the_processing_fee_is_due():
+    """A USD 60 T-shirt without a US rate. 2025-10-15 (no de minimis): duty unknown, and with no US import VAT whether
+    anything is collected at the border, hence the USD 2.69 informal-entry MPF, depends on the rate (0 is a rate too):
+    fees unknown. 2025-08-15 (USD 60 <= 800, duty-free) needs no rate: no fee, landed 60 + 8 = 68."""
+    item = tshirt(1, 60.00, origin="VN", mfn_rate=None)
+
+    def us(day: date):
+        return parcel_landed_cost(Parcel("US-3", day, "US", "US", "GB", "USD", 8.0, (item,)), FEES)
+
+    suspended = us(date(2025, 10, 15))
+    assert suspended.duty is None and suspended.vat == 0.0 and suspended.fees is None and suspended.landed_cost is None
+    assert suspended.unknowns == ("duty_rate",)
+    free = us(date(2025, 8, 15))
+    assert free.fees == 0.0 and free.landed_cost == pytest.approx(68.00) and free.unknowns == ()
+
+
 def test_uk_parcel_over_135_sent_dap_adds_the_carriers_handling_fee_at_the_door():
     """The GBP 200 parcel of the UK test, DAP: Royal Mail's GBP 8 handling fee joins duty 22.96 and VAT 45.592.
 
@@ -326,6 +378,18 @@ def test_uk_parcel_over_135_sent_dap_adds_the_carriers_handling_fee_at_the_door(
     assert cost.fees == pytest.approx(8.0)
     assert cost.collected_at_door == pytest.approx(76.552)
     assert cost.landed_cost == pytest.approx(281.552)
+
+
+def test_a_uk_dap_parcel_with_an_item_without_a_rate_keeps_the_fee_that_does_not_depend_on_it():
+    """The GBP 200 DAP parcel above with no rate for the shoes: import VAT is collected at the border whatever the rate,
+    so Royal Mail's GBP 8 handling fee is due and priced; the duty, and so what the shopper pays at the door and the
+    landed cost, are unknown."""
+    shoes = Item("FTW-1", "640399", "VN", 1, 48.00)
+    parcel = Parcel("GB-3", date(2026, 3, 1), "GB", "GB", "NL", "GBP", 5.0, (tshirt(2, 96.00), shoes),
+                    incoterm="DAP", prices_include_vat=True)
+    cost = parcel_landed_cost(parcel, FEES, Merchant(registrations=frozenset({"GB_VAT"})))
+    assert cost.fees == pytest.approx(8.0)
+    assert cost.duty is None and cost.collected_at_door is None and cost.landed_cost is None
 
 
 def test_australian_import_declaration_pays_the_processing_charge_and_the_biosecurity_charge_of_its_year():

@@ -77,11 +77,15 @@ def test_without_a_uk_node_or_registration_the_parcel_route_is_flagged():
     assert parcel["action"].startswith("Register for UK VAT")
 
 
-def test_missing_hs_code_is_the_first_action_and_the_row_still_has_a_landed_cost():
+def test_missing_hs_code_is_the_first_action_and_the_row_has_no_duty_or_landed_cost_until_it_is_added():
+    """Without an HS code there is no rate: the bulk duty of GB-BHX's pallets is unknown, not 0, and so is the landed cost
+    per unit (10.60 + an unknown duty); freight and the customs value do not need the rate."""
     missing = row(plan(), "NOHS", "GB", "GB-BHX")
     assert missing["flags"].split("; ")[0] == "missing_hs_code"
     assert missing["action"].startswith("Add a 6-digit HS code")
-    assert missing["landed_cost_eur_per_unit"] == pytest.approx(10.60)  # no rate: no duty, and flagged
+    assert missing["unknowns"] == "hs_code,duty_rate,typical_price"
+    assert pd.isna(missing["duty_eur_per_unit"]) and pd.isna(missing["landed_cost_eur_per_unit"])
+    assert missing["customs_value_eur"] == pytest.approx(10.60) and missing["freight_eur_per_unit"] == pytest.approx(0.60)
 
 
 def test_an_available_preference_is_flagged_with_its_saving_until_its_proof_is_on_file():
@@ -161,3 +165,73 @@ def test_an_order_from_a_node_crossdock_yaml_does_not_declare_is_not_priced_and_
     assert order["import_flow"] is None and pd.isna(order["landed_cost_eur"]) and pd.isna(order["duty_eur"])
     assert order["goods_value_eur"] == pytest.approx(20 / 0.85 / 1.2)
     assert "XX-001" in order["rule_applied"]
+
+
+NO_GB_RATE = pd.DataFrame([fact("TEE", "GB", "GB", "GBP", mfn_rate=None), fact("TEE", "NL", "EU", "EUR"),
+                           fact("SOCK", "GB", "GB", "GBP")])
+
+
+def test_a_bulk_route_without_a_duty_rate_has_no_bulk_duty_or_landed_cost_per_unit():
+    """TEE has an HS code but no GB rate. GB-BHX's pallets always pay the tariff: the bulk duty and the landed cost per
+    unit (10 + 0.60 + unknown) are unknown, and so are the basket's duty and landed cost; its goods and sales VAT are not
+    (24 / 0.85 / 1.2 net, 20% x (net + 4)).
+
+    The parcel route from NL-AMS needs no GB rate: GBP 24 (20 net) <= 135 is duty relief, VAT at sale (the GB node gives
+    the registration). Its landed cost per unit lands the unit in the EU (10 + 0.60 + 12% x 10.60 = 11.872) and adds the
+    parcel's shipping, 4.00: 15.872. The flag stays on both rows: a larger parcel would need the rate.
+    """
+    routes = pd.DataFrame([("GB", "GB-BHX", "GB", "GB", True, 0.9), ("GB", "NL-AMS", "NL", "EU", False, 0.1),
+                           ("NL", "NL-AMS", "NL", "EU", True, 1.0)], columns=ROUTES.columns)
+    baskets = pd.DataFrame([("TEE", "GB", 1, 24.0, "market"), ("TEE", "NL", 1, 31.0, "market"),
+                            ("SOCK", "GB", 1, 24.0, "market")], columns=BASKETS.columns)
+    p = build_compliance_plan(NO_GB_RATE, routes, baskets, RULES, CompliancePolicy(), AS_OF)
+    bulk = row(p, "TEE", "GB", "GB-BHX")
+    assert bulk["unknowns"] == "duty_rate" and bulk["flags"] == "no_duty_rate" and pd.isna(bulk["duty_rate"])
+    assert bulk["action"] == ("No duty rate for heading 6109 into GB: where duty is due, its duty and landed cost are not "
+                              "priced until a rate is added; add it to the duty_rates seed or load your tariff file with "
+                              "`crossdock tariff load`.")
+    for column in ("duty_eur_per_unit", "landed_cost_eur_per_unit", "landed_cost_local_per_unit", "basket_duty_eur",
+                   "basket_landed_cost_eur"):
+        assert pd.isna(bulk[column]), column
+    net = 24.0 / 0.85 / 1.2
+    assert bulk["basket_goods_eur"] == pytest.approx(net) and bulk["basket_vat_eur"] == pytest.approx(0.2 * (net + 4.0))
+    assert bulk["customs_value_eur"] == pytest.approx(10.60)
+    parcel = row(p, "TEE", "GB", "NL-AMS")
+    assert parcel["unknowns"] is None and parcel["flags"] == "no_duty_rate"
+    assert parcel["basket_duty_eur"] == 0.0 and parcel["basket_landed_cost_eur"] == pytest.approx(1.2 * (net + 4.0))
+    assert parcel["landed_cost_eur_per_unit"] == pytest.approx(15.872)
+    assert row(p, "SOCK", "GB", "GB-BHX")["landed_cost_eur_per_unit"] == pytest.approx(11.872)  # a rated SKU beside it
+
+
+def test_a_domestic_order_of_a_sku_without_a_duty_rate_has_no_duty_or_landed_cost():
+    """From GB-BHX's bulk stock: order A has a TEE (no GB rate) and a SOCK (12%: 1.272 a unit), order B a SOCK only.
+    A's duty is 1.272 + unknown: null, and so its landed cost; its goods, shipping and sales VAT are priced. B is priced."""
+    orders = order_landed_costs(lines([
+        ("A", "2026-03-01", "GB", "GB-BHX", None, "TEE", 1, 24.0, "GBP", 0.85),
+        ("A", "2026-03-01", "GB", "GB-BHX", None, "SOCK", 1, 24.0, "GBP", 0.85),
+        ("B", "2026-03-01", "GB", "GB-BHX", None, "SOCK", 1, 24.0, "GBP", 0.85),
+    ]), NO_GB_RATE, NODES, RULES, CompliancePolicy()).set_index("order_id")
+    a, b = orders.loc["A"], orders.loc["B"]
+    net = 2 * 24.0 / 0.85 / 1.2
+    assert a["import_flow"] == "bulk_import_via_node" and a["unknowns"] == "duty_rate" and a["missing_duty_rate"]
+    assert pd.isna(a["duty_eur"]) and pd.isna(a["landed_cost_eur"]) and pd.isna(a["landed_cost_local"])
+    assert a["goods_value_eur"] == pytest.approx(net) and a["vat_eur"] == pytest.approx(0.2 * (net + 4.0))
+    assert a["customs_value_eur"] == pytest.approx(2 * 10.60)
+    assert "no duty rate into GB for TEE: duty and landed cost not priced until a rate is added" in a["rule_applied"]
+    assert b["unknowns"] is None and not b["missing_duty_rate"] and b["duty_eur"] == pytest.approx(1.272)
+
+
+def test_a_swiss_node_needs_no_rate_for_industrial_goods_from_2024():
+    """Bulk stock at a Swiss node of a T-shirt (chapter 61) without a Swiss rate. From 2024-01-01 Switzerland charges no
+    duty on industrial goods: duty 0, priced. On 2023-12-31 the pallets paid the tariff at an unknown rate: duty and
+    landed cost unknown. CHF 54.05 incl. VAT (8.1% in 2024, 7.7% in 2023), 0.95 CHF/EUR."""
+    orders = order_landed_costs(lines([
+        ("A", "2023-12-31", "CH", "CH-ZRH", None, "TEE", 1, 54.05, "CHF", 0.95),
+        ("B", "2024-01-01", "CH", "CH-ZRH", None, "TEE", 1, 54.05, "CHF", 0.95),
+    ]), pd.DataFrame([fact("TEE", "CH", "CH", "CHF", mfn_rate=None)]), {"CH-ZRH": ("CH", "CH")}, RULES,
+        CompliancePolicy()).set_index("order_id")
+    a, b = orders.loc["A"], orders.loc["B"]
+    assert a["unknowns"] == "duty_rate" and pd.isna(a["duty_eur"]) and pd.isna(a["landed_cost_eur"])
+    assert b["unknowns"] is None and b["duty_eur"] == 0.0 and not b["missing_duty_rate"]
+    net = 54.05 / 0.95 / 1.081
+    assert b["landed_cost_eur"] == pytest.approx(net + 4.0 + 0.081 * (net + 4.0))

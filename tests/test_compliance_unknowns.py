@@ -81,19 +81,22 @@ def test_no_catalogue_gives_an_empty_plan_with_every_documented_column_and_type(
 
 def test_orders_of_skus_no_catalogue_describes_are_priced_as_far_as_the_rules_go():
     """GB order from GB-BHX, GBP 24 incl. 20% VAT (0.85 GBP/EUR): goods 24 / 0.85 / 1.2 = 23.53, shipping 4 (0.5 kg assumed),
-    VAT 20% x 27.53 = 5.51. No HS code and no cost: the duty rate is unknown (counted 0), the customs value is null."""
+    VAT 20% x 27.53 = 5.51. No HS code and no cost: the bulk duty (rate and value unknown), the customs value and the
+    landed cost are null; the sales VAT does not need them."""
     orders = order_landed_costs(lines([("O", "2026-03-01", "GB", "GB", "GB-BHX", None, "NEW", 1, 24.0, "GBP", 0.85)]),
                                 pd.DataFrame(columns=list(FACT_COLUMNS)), NODES, RULES, CompliancePolicy(), COUNTRIES)
     [o] = orders.to_dict("records")
     goods = 24 / 0.85 / 1.2
     assert o["import_flow"] == "bulk_import_via_node" and o["unknowns"] == "hs_code,duty_rate,unit_cost"
     assert o["goods_value_eur"] == pytest.approx(goods) and o["vat_eur"] == pytest.approx(0.2 * (goods + 4.0))
-    assert o["duty_eur"] == 0.0 and o["missing_duty_rate"] and pd.isna(o["customs_value_eur"])
-    assert o["landed_cost_eur"] == pytest.approx(goods + 4.0 + 0.2 * (goods + 4.0))
+    assert pd.isna(o["duty_eur"]) and o["missing_duty_rate"] and pd.isna(o["customs_value_eur"])
+    assert pd.isna(o["landed_cost_eur"]) and pd.isna(o["landed_cost_local"])
+    assert "no duty rate into GB for NEW" in o["rule_applied"]
 
 
 def test_a_sku_without_hs_code_or_cost_has_no_landed_cost_per_unit_and_says_what_to_add():
-    """The basket still prices (VAT known, duty counted 0); the merchant's cost per unit needs the purchase cost."""
+    """The basket's goods and sales VAT price (they need neither); its duty and landed cost need the rate, the merchant's
+    cost per unit the rate and the purchase cost."""
     p = plan([fact("NEW", "GB", "GB", "GBP", hs_code=None, hs_code_valid=False, mfn_rate=None, unit_cost_eur=None)],
              [("GB", "GB-BHX", "GB", "GB", True, 1.0)], [("NEW", "GB", 1, 24.0, "market", None)])
     [r] = p.to_dict("records")
@@ -101,7 +104,8 @@ def test_a_sku_without_hs_code_or_cost_has_no_landed_cost_per_unit_and_says_what
     assert r["flags"] == "missing_hs_code; missing_unit_cost"
     assert pd.isna(r["landed_cost_eur_per_unit"]) and pd.isna(r["customs_value_eur"])
     goods = 24 / 0.85 / 1.2
-    assert r["basket_landed_cost_eur"] == pytest.approx(goods + 4.0 + 0.2 * (goods + 4.0))
+    assert r["basket_goods_eur"] == pytest.approx(goods) and r["basket_vat_eur"] == pytest.approx(0.2 * (goods + 4.0))
+    assert pd.isna(r["basket_duty_eur"]) and pd.isna(r["basket_landed_cost_eur"])
 
 
 # (b) days before a rule's first known date ---------------------------------------------------------------------------

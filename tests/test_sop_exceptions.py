@@ -164,6 +164,15 @@ def test_a_landed_cost_jump_needs_a_rise_and_a_border_rule_change():
         "landed_cost_jump:A:US", "landed_cost_jump:C:US"]
 
 
+def test_a_landed_cost_that_became_unknown_is_not_read_as_a_jump():
+    """A duty rate that left the seeds makes the landed cost null (unknown), not 0 or a number: there is no rise to
+    measure, so nothing is raised; the compliance plan's own unknowns and flags name the missing rate."""
+    before = pd.DataFrame([compliance(10.0, 0.12, "us_de_minimis_suspended")])
+    now = pd.DataFrame([compliance(None, None, "us_de_minimis_suspended")])
+    assert landed_cost_jump(now, before).empty
+    assert landed_cost_jump(before, now).empty  # nor from an unknown one to a known one
+
+
 def test_raise_exceptions_lists_every_type_in_order_and_owners_come_from_the_config(plan, impact):
     settings = parse_config({
         "nodes": [{"code": "US-EWR", "country": "US"}],

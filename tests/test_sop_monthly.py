@@ -13,6 +13,9 @@ import pandas as pd
 import pytest
 from orchestration.lib.retries import WarehouseResource
 
+from compliance.plan import ROUTE_COLUMNS, build_compliance_plan
+from compliance.policy import CompliancePolicy
+from compliance_frames import fact, seed_rulebook
 from crossdock.publish import stage_table
 from crossdock.published import published_table
 from dashboard import data, sop_data
@@ -107,6 +110,23 @@ def test_a_pair_without_landed_cost_is_costed_at_its_unit_cost_and_says_so():
     pairs = pair_economics(_frames()["actuals"], _frames()["compliance"], AS_OF).set_index(["sku", "market"])
     assert pairs.loc[("B", "US"), "cost_basis"] == "unit cost"
     assert pairs.loc[("A", "DE"), ["price_eur", "cost_eur"]].tolist() == pytest.approx([13.0, 4.0])
+
+
+def test_a_pair_whose_duty_rate_is_missing_is_costed_at_its_unit_cost_and_says_so():
+    """The compliance plan leaves the landed cost per unit of a SKU without a duty rate null (its bulk duty is unknown),
+    never its cost without the duty: the view takes B's unit cost, 4.0, as for any pair without a landed cost, and
+    cost_basis says so; nothing is costed at 0."""
+    facts = pd.DataFrame([fact("B", "US", "US", "USD", mfn_rate=None, unit_cost_eur=4.0)])
+    routes = pd.DataFrame([("US", "US-EWR", "US", "US", True, 1.0)], columns=list(ROUTE_COLUMNS))
+    baskets = pd.DataFrame([("B", "US", 1, 11.0, "market")], columns=["sku", "market", "basket_units", "unit_price_local", "price_basis"])
+    fx = pd.DataFrame([("2020-01-01", "USD", 1.10)], columns=["calendar_date", "currency", "units_per_eur"])
+    plan = build_compliance_plan(facts, routes, baskets, seed_rulebook(fx), CompliancePolicy(), AS_OF)
+    assert plan.loc[0, "unknowns"] == "duty_rate" and pd.isna(plan.loc[0, "landed_cost_eur_per_unit"])
+    frames = _frames()
+    frames["compliance"] = pd.concat([frames["compliance"][frames["compliance"]["sku"] != "B"],
+                                      plan[list(frames["compliance"].columns)]], ignore_index=True)
+    us = _row(monthly_view(**frames), "US", OCT, PLAN)
+    assert us["landed_cost_eur"] == pytest.approx(4.0) and us["cost_basis"] == "unit cost" and us["unknowns"] is None
 
 
 def test_partial_months_say_which_days_they_hold():
