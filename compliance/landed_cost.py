@@ -152,6 +152,12 @@ def _chapter(hs_code: str | None) -> int | None:
     return int(hs_code[:2]) if hs_code and hs_code[:2].isdigit() else None
 
 
+def to_cents(amount: float) -> float:
+    """An amount as customs compares it with a threshold: to the cent. A net price worked back from a gross one
+    (5 x 35.70 / 1.19) carries float noise (150.00000000000003), which must not tip a parcel over EUR 150.00."""
+    return round(amount, 2)
+
+
 def _money(value: float, currency: str) -> str:
     return f"{currency} {value:,.2f}"
 
@@ -175,7 +181,7 @@ class _Context:
         return [ItemTreatment(duty, vat) for _ in self.parcel.items]
 
     def within(self, threshold: float | None) -> bool:
-        return threshold is not None and self.goods <= threshold
+        return threshold is not None and to_cents(self.goods) <= threshold
 
     def money(self, value: float | None) -> str:
         return _money(value or 0.0, self.regime.currency)
@@ -256,7 +262,7 @@ def _ca(ctx: _Context) -> list[ItemTreatment]:
 def _jp(ctx: _Context) -> list[ItemTreatment]:
     r = ctx.regime
     taxable = PERSONAL_USE_VALUE_SHARE["JP"] * ctx.goods
-    if taxable > (r.duty_threshold or 0):
+    if to_cents(taxable) > (r.duty_threshold or 0):
         ctx.reasons.append(f"{r.code}: taxable value 60% x {ctx.money(ctx.goods)} = {ctx.money(taxable)} > {ctx.money(r.duty_threshold)}: duty and consumption tax")
         return ctx.all_items("tariff", "at_import")
     treatments = []
@@ -292,7 +298,7 @@ def _ch(ctx: _Context) -> list[ItemTreatment]:
         return treatments
     # import VAT is not collected when it would be CHF 5 or less (duty-free industrial goods: VAT on value + shipping)
     tax = ctx.vat_rate * (ctx.goods + ctx.shipping)
-    if tax <= CH_TAX_MINIMUM:
+    if to_cents(tax) <= CH_TAX_MINIMUM:
         ctx.reasons.append(f"{r.code}: import VAT {ctx.money(tax)} <= {ctx.money(CH_TAX_MINIMUM)}: not collected")
         for t in treatments:
             t.vat = "exempt"
@@ -512,7 +518,7 @@ def _fees(parcel: Parcel, regime: Regime, rules: Rulebook, goods: float, customs
           collected_at_border: bool, collected_at_door: bool, upe: float) -> float:
     """The fees of the clearance the parcel goes through, and the carrier's fee for collecting at the door (DAP)."""
     threshold = regime.formal_entry_threshold if regime.formal_entry_threshold is not None else regime.low_value_ceiling
-    formal = threshold is not None and goods > threshold
+    formal = threshold is not None and to_cents(goods) > threshold
     total = 0.0
     for fee in rules.fees(parcel.territory, parcel.day):
         clearance = (

@@ -291,8 +291,6 @@ def test_the_eur_3_applies_up_to_an_intrinsic_value_of_eur_150_and_the_tariff_ab
     assert over.duty_treatment == "tariff" and over.duty == pytest.approx(22.32)
 
 
-@pytest.mark.xfail(strict=True, reason="landed_cost compares the float value with the ceiling: 5 x 35.70 / 1.19 is "
-                   "150.00000000000003 > 150, so a parcel of exactly EUR 150.00 pays the tariff (reported, not fixed here)")
 def test_a_parcel_of_exactly_eur_150_to_the_cent_is_a_low_value_consignment():
     """5 T-shirts at EUR 35.70 (30.00 net each) = EUR 150.00: within the ceiling, so EUR 3, not 12% of 156."""
     cost = eu((tshirt(5, 35.70),))
