@@ -152,15 +152,17 @@ def reorder_page() -> None:
 def compliance_page() -> None:
     conn = connection()
     st.title("Landed cost and compliance")
-    st.caption("Per unit on each market's primary route (compliance plan); totals over every order priced.")
+    st.caption("Per unit on each market's primary route (compliance plan); totals over every order priced. "
+               "What could not be priced (an unknown rule or fact, see the plan's `unknowns`) is left out and counted.")
     show_table(
         data.landed_cost_by_market(conn),
         {c: data.fmt_eur for c in ("landed_cost_eur_per_unit", "duty_eur_per_unit", "vat_eur_per_unit",
                                     "goods_value_eur", "duty_eur", "vat_eur", "fees_eur", "landed_cost_eur")}
-        | {"orders": data.fmt_int},
+        | {c: data.fmt_int for c in ("orders", "skus_not_priced", "orders_not_priced")},
         {"market": "Market", "landed_cost_eur_per_unit": "Landed / unit", "duty_eur_per_unit": "Duty / unit",
-         "vat_eur_per_unit": "VAT / unit", "orders": "Orders", "goods_value_eur": "Goods value",
-         "duty_eur": "Duty", "vat_eur": "VAT", "fees_eur": "Fees", "landed_cost_eur": "Landed cost"},
+         "vat_eur_per_unit": "VAT / unit", "skus_not_priced": "SKUs not priced", "orders": "Orders",
+         "goods_value_eur": "Goods value", "duty_eur": "Duty", "vat_eur": "VAT", "fees_eur": "Fees",
+         "landed_cost_eur": "Landed cost", "orders_not_priced": "Orders not priced"},
         key="landed_cost_by_market",
     )
     flags = data.compliance_flags_by_market(conn)

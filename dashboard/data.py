@@ -148,13 +148,18 @@ def reorder_list(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def landed_cost_by_market(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per market, on the primary route: what a unit costs landed and what all orders paid at the border."""
+    """Per market, on the primary route: what a unit costs landed and what all orders paid at the border.
+
+    Averages and sums skip what could not be priced (a null: an unknown rule or fact), so each says how much it
+    left out: the SKUs without a landed cost per unit and the orders without a landed cost.
+    """
     return read_sql(conn, """
         with plan as (
             select market,
                    avg(landed_cost_eur_per_unit) as landed_cost_eur_per_unit,
                    avg(duty_eur_per_unit) as duty_eur_per_unit,
-                   avg(vat_eur_per_unit) as vat_eur_per_unit
+                   avg(vat_eur_per_unit) as vat_eur_per_unit,
+                   count(*) filter (where landed_cost_eur_per_unit is null) as skus_not_priced
             from publish.compliance_plan
             where is_primary_route
             group by market
@@ -162,12 +167,13 @@ def landed_cost_by_market(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         orders as (
             select market, count(*) as orders, sum(goods_value_eur) as goods_value_eur,
                    sum(duty_eur) as duty_eur, sum(vat_eur) as vat_eur, sum(fees_eur) as fees_eur,
-                   sum(landed_cost_eur) as landed_cost_eur
+                   sum(landed_cost_eur) as landed_cost_eur,
+                   count(*) filter (where landed_cost_eur is null) as orders_not_priced
             from publish.order_landed_cost
             group by market
         )
         select plan.*, orders.orders, orders.goods_value_eur, orders.duty_eur, orders.vat_eur,
-               orders.fees_eur, orders.landed_cost_eur
+               orders.fees_eur, orders.landed_cost_eur, orders.orders_not_priced
         from plan
         left join orders using (market)
         order by plan.market
