@@ -43,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from compliance.rulebook import Regime, Rulebook
+from compliance.rulebook import Fee, Regime, Rulebook
 
 # Territories that value imports FOB (goods only); the others value CIF.
 FOB_TERRITORIES: frozenset[str] = frozenset({"US", "CA", "AU"})
@@ -514,13 +514,20 @@ def _fees_known(parcel: Parcel, regime: Regime, rules: Rulebook, goods: float, c
     return charged if charged == not_charged else None
 
 
+def _fees_in_force(parcel: Parcel, rules: Rulebook) -> list[Fee]:
+    """The territory's fees, plus a national charge of the ship-to country when it is one country of a territory
+    of several (Italy's contribution on low-value consignments inside the EU customs territory)."""
+    national = rules.fees(parcel.destination, parcel.day) if parcel.destination != parcel.territory else []
+    return [*rules.fees(parcel.territory, parcel.day), *national]
+
+
 def _fees(parcel: Parcel, regime: Regime, rules: Rulebook, goods: float, customs_value: float,
           collected_at_border: bool, collected_at_door: bool, upe: float) -> float:
     """The fees of the clearance the parcel goes through, and the carrier's fee for collecting at the door (DAP)."""
     threshold = regime.formal_entry_threshold if regime.formal_entry_threshold is not None else regime.low_value_ceiling
     formal = threshold is not None and to_cents(goods) > threshold
     total = 0.0
-    for fee in rules.fees(parcel.territory, parcel.day):
+    for fee in _fees_in_force(parcel, rules):
         clearance = (
             fee.applies_when == "always"
             or (fee.applies_when == "formal_entry" and formal)

@@ -404,3 +404,27 @@ def test_australian_import_declaration_pays_the_processing_charge_and_the_biosec
 
     assert au(date(2025, 3, 1)).fees == pytest.approx(95.0)
     assert au(date(2026, 3, 1)).fees == pytest.approx(50.0)
+
+
+def test_a_parcel_to_italy_pays_its_national_eur_2_contribution_up_to_eur_150_from_2026():
+    """Italy's contribution (Legge 199/2025 art. 1 c. 126-128): EUR 2 per consignment of customs value <= EUR 150
+    from outside the EU, from 2026-01-01, on top of the EU's rules; a parcel to Germany does not pay it.
+
+    The eu_parcel's goods to IT, shipped DAP from the UK without IOSS on 2026-03-02 (before the EUR 3 duty):
+    Italian prices include 22% VAT, so 2 x 35.70 / 1.22 + 23.80 / 1.22 = 78.03 net; customs value 78.03 + 6 = 84.03
+    <= 150: relief, import VAT 22% x 84.03 = 18.49, fees 2.00 (Italy) + 6.00 (the EU's default carrier fee at the
+    door), all of it collected at the door.
+    """
+    def to(country: str, day: date, scale: float = 1.0):
+        items = (tshirt(2, 35.70 * scale), lipstick(1, 23.80 * scale))
+        return parcel_landed_cost(Parcel(f"{country}-1", day, country, "EU", "GB", "EUR", 6.0, items, incoterm="DAP",
+                                         prices_include_vat=True), FEES, Merchant())
+
+    italy = to("IT", date(2026, 3, 2))
+    assert italy.goods_value == pytest.approx(78.03, abs=0.01) and italy.vat == pytest.approx(18.49, abs=0.01)
+    assert italy.fees == pytest.approx(8.0)
+    assert italy.collected_at_door == pytest.approx(italy.vat + 8.0)
+    assert to("DE", date(2026, 3, 2)).fees == pytest.approx(6.0)  # Germany: the carrier's fee only
+    assert to("IT", date(2025, 12, 31)).fees == pytest.approx(6.0)  # before the contribution
+    dearer = to("IT", date(2026, 3, 2), scale=2.0)  # customs value 2 x 78.03 + 6 = 162.07 > 150
+    assert dearer.fees == pytest.approx(6.0)
