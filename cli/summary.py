@@ -19,8 +19,10 @@ from pathlib import Path
 
 import duckdb
 
+from cli.tariff import read_coverage
 from compliance.documents import flag_counts
 from compliance.staleness import RULE_SEEDS, TARIFF_FILES, stale_rules, summary_line
+from compliance.tariffs.coverage import coverage_summary
 from crossdock.plan_labels import AS_PLANNED, NONE_FEASIBLE
 from crossdock.publish import PublishedPlan, UnpublishedStaging, last_published, plan_tables, unpublished_staging
 from crossdock.settings import MARKET_MODELS_FOLDER, Settings, pii_salt_warning
@@ -170,6 +172,9 @@ def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
         loaded = (TARIFF_FILES,) if TARIFF_FILES in _tables(conn, "reference") else ()
         seeds = {name: conn.execute(f"select * from reference.{name}").df() for name in (*RULE_SEEDS, *loaded)}
         summary["border_rules"] = summary_line(stale_rules(seeds, plan.as_of), plan.as_of)
+        found = read_coverage(conn) if loaded else None
+        if found is not None and not found[0].empty:
+            summary["tariff_coverage"] = coverage_summary(found[0])
     if "order_landed_cost" in existing:
         summary["order_costs"] = _one(
             conn,
@@ -281,6 +286,8 @@ def format_summary(settings: Settings, s: dict) -> str:
         )
     if "border_rules" in s:
         lines.append(s["border_rules"])
+    if "tariff_coverage" in s:
+        lines.append(s["tariff_coverage"])
     if "order_costs" in s:
         n, duty, vat, fees, landed = s["order_costs"]
         lines.append(

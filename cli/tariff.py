@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
+import pandas as pd
+
 from compliance.tariffs.coverage import coverage, coverage_lines
 from compliance.tariffs.load import LoadReport, load_tariff
 from compliance.tariffs.store import loaded
@@ -46,18 +49,26 @@ def _load_on_spark(path: Path, source: str, as_of: dt.date | None) -> LoadReport
     return load_tariff(SparkWarehouse(spark_session()), path, source, as_of)
 
 
+def read_coverage(conn: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, int] | None:
+    """Per loaded tariff, the status of each HS code the merchant sells, and the SKUs without a code; None before
+    a run has built the SKUs (marts.dim_sku)."""
+    if not table_exists(conn, "marts.dim_sku"):
+        return None
+    skus = conn.sql("select hs_code from marts.dim_sku").df()["hs_code"]
+    seed = (conn.sql("select destination, hs_heading, hs6, agreement, mfn_rate from reference.duty_rates").df()
+            if table_exists(conn, "reference.duty_rates") else None)
+    without_code = int(sum(1 for code in skus if code is None or len(str(code)) < 6))
+    return coverage(skus, loaded(conn), seed), without_code
+
+
 def coverage_command(settings: Settings) -> int:
     if not settings.warehouse.exists():
         print(f"no warehouse at {settings.warehouse} yet: run `crossdock run` first")
         return 1
     with connect(str(settings.warehouse), read_only=True) as conn:
-        rows = loaded(conn)
-        if not table_exists(conn, "marts.dim_sku"):
-            print("no SKUs yet (marts.dim_sku): run `crossdock run` first, then ask again")
-            return 1
-        skus = conn.sql("select hs_code from marts.dim_sku").df()["hs_code"]
-        seed = (conn.sql("select destination, hs_heading, hs6, agreement, mfn_rate from reference.duty_rates").df()
-                if table_exists(conn, "reference.duty_rates") else None)
-    without_code = int(sum(1 for code in skus if code is None or len(str(code)) < 6))
-    print("\n".join(coverage_lines(coverage(skus, rows, seed), without_code)))
+        found = read_coverage(conn)
+    if found is None:
+        print("no SKUs yet (marts.dim_sku): run `crossdock run` first, then ask again")
+        return 1
+    print("\n".join(coverage_lines(*found)))
     return 0

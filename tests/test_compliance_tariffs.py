@@ -18,7 +18,16 @@ import pytest
 
 from cli.main import main
 from compliance.tariffs import eu_taric, uk_trade_tariff, us_hts
-from compliance.tariffs.coverage import IN_FILE, NOT_AD_VALOREM, NOT_COVERED, SEED_ONLY, coverage, coverage_lines
+from cli.tariff import read_coverage
+from compliance.tariffs.coverage import (
+    IN_FILE,
+    NOT_AD_VALOREM,
+    NOT_COVERED,
+    SEED_ONLY,
+    coverage,
+    coverage_lines,
+    coverage_summary,
+)
 from compliance.tariffs.duty_expressions import ad_valorem_rate
 from compliance.tariffs.lines import collapse, in_force, significant_code
 from compliance.tariffs.load import file_date, load_tariff
@@ -183,3 +192,18 @@ def test_the_command_loads_a_file_and_reports_it(tmp_path, monkeypatch, capsys):
     assert "run `crossdock run` first" in capsys.readouterr().out
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as conn:
         assert conn.execute(f"select count(distinct destination) from {TABLE}").fetchone() == (1,)
+
+
+def test_the_summary_line_counts_what_each_file_covers_from_the_warehouse(tmp_path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        assert read_coverage(conn) is None  # no SKUs before a run
+        conn.execute("create schema marts; create schema reference")
+        conn.execute("create table marts.dim_sku as select * from (values ('A', '610910'), ('B', '691200'), "
+                     "('C', '420292'), ('D', null)) as t(sku, hs_code)")
+        conn.execute("create table reference.duty_rates as select 'GB' as destination, '4202' as hs_heading, "
+                     "cast(null as varchar) as hs6, 'MFN' as agreement, 0.04 as mfn_rate")
+        load_tariff(conn, UK, "uk")
+        found, without_code = read_coverage(conn)
+    assert without_code == 1
+    assert coverage_summary(found) == ("tariff files: GB covers 1 of 3 HS codes sold (1 from the seed, 1 not covered, "
+                                       "0 not ad valorem) (`crossdock tariff coverage` lists the codes)")

@@ -62,3 +62,14 @@ def coverage_lines(found: pd.DataFrame, skus_without_code: int = 0) -> list[str]
     if skus_without_code:
         out.append(f"{skus_without_code} SKUs have no 6-digit HS code: no tariff can cover them (missing_hs_code)")
     return out
+
+
+def coverage_summary(found: pd.DataFrame) -> str:
+    """One line for `crossdock summary`: per loaded tariff, the codes it covers, those from the seed, those unknown."""
+    parts = []
+    for destination, rows in found.groupby("destination", sort=True):
+        counts = rows["status"].value_counts()
+        parts.append(f"{destination} covers {counts.get(IN_FILE, 0) + counts.get(NOT_AD_VALOREM, 0)} of {len(rows)} "
+                     f"HS codes sold ({counts.get(SEED_ONLY, 0)} from the seed, {counts.get(NOT_COVERED, 0)} not "
+                     f"covered, {counts.get(NOT_AD_VALOREM, 0)} not ad valorem)")
+    return "tariff files: " + "; ".join(parts) + " (`crossdock tariff coverage` lists the codes)"
