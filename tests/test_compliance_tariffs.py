@@ -68,8 +68,10 @@ def test_the_uk_file_gives_the_world_rate_and_single_country_preferences_in_forc
     rows = rows_of(UK, uk_trade_tariff.read)
     tshirts = rows.loc[("6109", "610910", "MFN")]
     assert (tshirts["mfn_rate"], tshirts["national_lines"], tshirts["destination"]) == (0.12, 2, "GB")
+    # the Japan preference is on one of the two T-shirt lines: a Japanese T-shirt could be on the other, at 12%
     japan = rows.loc[("6109", "610910", "UK preference JP")]
-    assert (japan["preferential_rate"], japan["qualifying_origins"]) == (0.0, "JP")
+    assert (japan["preferential_rate"], japan["rate_min"], japan["national_lines"], japan["qualifying_origins"]) == (
+        0.12, 0.0, 2, "JP")
     # footwear: two national lines at 8% and 4%: the subheading takes the highest, and says how low it goes
     shoes = rows.loc[("6403", "640399", "MFN")]
     assert (shoes["mfn_rate"], shoes["rate_min"], shoes["national_lines"]) == (0.08, 0.04, 2)

@@ -61,8 +61,9 @@ def test_the_loaded_file_prices_first_and_names_itself(with_file):
     assert float(with_file.loc["TEE-CN", "mfn_rate"]) == 0.12
     assert with_file.loc["TEE-CN", "duty_source"] == UK_SOURCE
     assert str(with_file.loc["TEE-CN", "duty_as_of"])[:10] == "2026-11-30"
+    # the file's Japan preference covers one of the subheading's two lines: at worst a Japanese T-shirt pays 12%
     assert with_file.loc["TEE-JP", "preferential_agreement"] == "UK preference JP"
-    assert float(with_file.loc["TEE-JP", "preferential_rate"]) == 0.0
+    assert float(with_file.loc["TEE-JP", "preferential_rate"]) == 0.12
     assert pd.isna(with_file.loc["TEE-CN", "preferential_agreement"])
 
 
@@ -97,3 +98,20 @@ def test_rows_that_ended_before_the_planning_date_are_not_applied(tmp_path):
 
 def test_the_current_file_prices_the_measure_in_force(with_file):
     assert float(with_file.loc["EARBUDS", "mfn_rate"]) == 0.0 and with_file.loc["EARBUDS", "duty_source"] == UK_SOURCE
+
+
+def test_a_seed_rate_that_changes_is_a_new_row_from_its_first_day(tmp_path):
+    """The bag's GB row ends 2026-06-30 and a new 5% row starts 2026-07-01: on the planning date the new row
+    applies; a row that starts after the planning date does not yet."""
+    changed = build(tmp_path, with_tariff=False, seed_changes=(
+        "update reference.duty_rates set effective_to = date '2026-06-30' "
+        "where destination = 'GB' and hs_heading = '4202' and agreement = 'MFN'",
+        "insert into reference.duty_rates by name select * replace (0.05 as mfn_rate, date '2026-07-01' as "
+        "effective_from, null as effective_to, 'a later review' as source) from reference.duty_rates "
+        "where destination = 'GB' and hs_heading = '4202' and agreement = 'MFN'",
+        "insert into reference.duty_rates by name select * replace (0.30 as mfn_rate, date '2027-01-01' as "
+        "effective_from, 'a future rate' as source) from reference.duty_rates "
+        "where destination = 'GB' and hs_heading = '6109' and agreement = 'MFN'",
+    ))
+    assert float(changed.loc["BAG", "mfn_rate"]) == 0.05 and changed.loc["BAG", "duty_source"] == "a later review"
+    assert changed.loc["TEE-CN", "duty_source"] != "a future rate"

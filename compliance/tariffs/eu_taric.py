@@ -71,7 +71,7 @@ def read(path: Path) -> TariffFile:
             continue
         mfn = measure_type == THIRD_COUNTRY_DUTY
         records.append({
-            "destination": DESTINATION, "code": str(row["Goods code"]).strip()[:10],
+            "destination": DESTINATION, "code": str(row["Goods code"]).strip().split(" ")[0],  # "0101210000 80": the code, then its suffix
             "agreement": MFN if mfn else f"EU preference {origin.upper()}",
             "qualifying_origins": None if mfn else origin.upper(),
             "duty_expression": str(row["Duty"]).strip(),

@@ -32,6 +32,7 @@ LINE_COLUMNS: tuple[str, ...] = (
     "effective_to",  # the measure's last day; None when open-ended
 )
 _DIGITS = re.compile(r"\D")
+_FLOAT_CELL = re.compile(r"\d+\.0")  # a code a spreadsheet stored as a number
 
 
 @dataclass
@@ -47,9 +48,16 @@ def significant_code(code: object) -> str | None:
     """The code's digits without the zero pairs that pad it to 10 digits, kept to at least a heading (4 digits).
 
     '6109100010' -> '6109100010', '6109100000' -> '610910', '6912000000' -> '6912'; a chapter-level code
-    ('6100000000') or anything shorter than a heading is None.
+    ('6100000000') or anything shorter than a heading is None. Every tariff code has an even number of digits,
+    so an odd count is a leading zero lost on the way (a spreadsheet that read 0901210000 as a number):
+    '901210000' and 901210000.0 are '090121'.
     """
-    digits = _DIGITS.sub("", str(code or ""))
+    text = str(code or "").strip()
+    if _FLOAT_CELL.fullmatch(text):
+        text = text[:-2]
+    digits = _DIGITS.sub("", text)
+    if len(digits) % 2:
+        digits = "0" + digits
     if len(digits) < 4:
         return None
     while len(digits) > 4 and digits.endswith("00"):
@@ -83,39 +91,74 @@ def in_force(lines: pd.DataFrame, on: dt.date) -> pd.DataFrame:
     return lines[keep]
 
 
+KEYS = ["destination", "hs_heading", "hs6_key", "agreement", "qualifying_origins"]
+
+
 def collapse(lines: pd.DataFrame) -> pd.DataFrame:
-    """One row per destination x heading or subheading x agreement x origins, as the table stores them."""
+    """One row per destination x heading or subheading x agreement x origins, as the table stores them.
+
+    A preference that covers only some of its subheading's lines does not lower the others: the lines it does
+    not cover count at their MFN rate, so the row's rate is the highest a SKU of the subheading could pay under
+    the preference (a SKU on an uncovered line pays MFN).
+    """
+    frame = _prepared(lines)
+    mfn, preferences = frame[frame["agreement"] == MFN], frame[frame["agreement"] != MFN]
+    rows = pd.concat([_aggregate(mfn), _aggregate(_with_uncovered_lines(preferences, mfn))], ignore_index=True)
+    return rows.sort_values(["destination", "hs_heading", "hs6", "agreement"], na_position="first",
+                            ignore_index=True)[list(COLLAPSED_COLUMNS)]
+
+
+def _prepared(lines: pd.DataFrame) -> pd.DataFrame:
     frame = lines.assign(significant=lines["code"].map(significant_code)).dropna(subset=["significant"])
-    frame = frame.assign(
+    return frame.assign(
         hs_heading=frame["significant"].str.slice(0, 4),
-        hs6=frame["significant"].map(lambda code: code[:6] if len(code) >= 6 else None),
-        rate=frame["duty_expression"].map(ad_valorem_rate),
+        hs6_key=frame["significant"].map(lambda code: code[:6] if len(code) >= 6 else ""),
+        rate=frame["duty_expression"].map(ad_valorem_rate).astype("float64"),
         qualifying_origins=frame["qualifying_origins"].fillna(""),
-        hs6_key=lambda f: f["hs6"].fillna(""),
     )
-    rows = []
-    keys = ["destination", "hs_heading", "hs6_key", "agreement", "qualifying_origins"]
-    for (destination, heading, hs6, agreement, origins), group in frame.groupby(keys, sort=True):
-        rates = group["rate"]
-        priced = rates.notna().all()
-        highest = float(rates.max()) if priced else None
-        unpriced = sorted(set(group.loc[rates.isna(), "duty_expression"].astype(str)))
-        expression = (group.loc[rates.idxmax(), "duty_expression"] if priced
-                      else "; ".join(unpriced[:3]) + ("; ..." if len(unpriced) > 3 else ""))
-        ends = [e for e in group["effective_to"] if e is not None]
-        starts = [s for s in group["effective_from"] if s is not None]
-        rows.append({
-            "destination": destination, "hs_heading": heading, "hs6": hs6 or None, "agreement": agreement,
-            "qualifying_origins": origins or None,
-            "mfn_rate": highest if agreement == MFN else None,
-            "preferential_rate": highest if agreement != MFN else None,
-            "rate_min": float(rates.min()) if priced else None,
-            "national_lines": int(group["code"].nunique()),
-            "duty_expression": str(expression),
-            "effective_from": max(starts) if starts else None,
-            "effective_to": min(ends) if ends else None,
-        })
-    return pd.DataFrame(rows, columns=COLLAPSED_COLUMNS)
+
+
+def _with_uncovered_lines(preferences: pd.DataFrame, mfn: pd.DataFrame) -> pd.DataFrame:
+    """Each preference group, plus the MFN lines of its heading or subheading that none of its lines covers (a
+    line covers the lines whose code starts with its own), at their MFN rate."""
+    if preferences.empty:
+        return preferences
+    mfn_lines = {key: group[["code", "significant", "rate", "duty_expression"]].to_dict("records")
+                 for key, group in mfn.groupby(["destination", "hs_heading", "hs6_key"], sort=False)}
+    added = []
+    for key, group in preferences.groupby(KEYS, sort=False):
+        covering = group["significant"].tolist()
+        for line in mfn_lines.get(key[:3], []):
+            if not any(line["significant"].startswith(code) for code in covering):
+                added.append({**group.iloc[0].to_dict(), **line})
+    return pd.concat([preferences, pd.DataFrame(added)], ignore_index=True) if added else preferences
+
+
+def _aggregate(frame: pd.DataFrame) -> pd.DataFrame:
+    """The collapse of each group: the highest rate (none when a line is not ad valorem), the lowest, the lines,
+    the expression that sets the rate, and the period every line of the group is in force."""
+    if frame.empty:
+        return pd.DataFrame(columns=list(COLLAPSED_COLUMNS))
+    ordered = frame.assign(
+        missing=frame["rate"].isna(),
+        starts=pd.to_datetime(frame["effective_from"]), ends=pd.to_datetime(frame["effective_to"]),
+    ).sort_values("rate", ascending=False, na_position="first")  # first in a group: its unpriced or its highest line
+    grouped = ordered.groupby(KEYS, sort=True)
+    out = grouped.agg(highest=("rate", "max"), rate_min=("rate", "min"), missing=("missing", "any"),
+                      national_lines=("code", "nunique"), duty_expression=("duty_expression", "first"),
+                      starts=("starts", "max"), ends=("ends", "min")).reset_index()
+    rate = out["highest"].where(~out["missing"])
+    mfn = out["agreement"] == MFN
+    return pd.DataFrame({
+        "destination": out["destination"], "hs_heading": out["hs_heading"],
+        "hs6": out["hs6_key"].replace("", None), "agreement": out["agreement"],
+        "qualifying_origins": out["qualifying_origins"].replace("", None),
+        "mfn_rate": rate.where(mfn), "preferential_rate": rate.where(~mfn),
+        "rate_min": out["rate_min"].where(~out["missing"]), "national_lines": out["national_lines"].astype(int),
+        "duty_expression": out["duty_expression"].astype(str),
+        "effective_from": [None if pd.isna(d) else d.date() for d in out["starts"]],
+        "effective_to": [None if pd.isna(d) else d.date() for d in out["ends"]],
+    })
 
 
 COLLAPSED_COLUMNS: tuple[str, ...] = (

@@ -5,8 +5,9 @@
 -- hand-kept duty_rates seed fills what no file covers. The territories are
 -- the markets' (NULL rates where nothing covers the code) and every territory
 -- a file or the seed covers, so an order to a country the catch-all market
--- groups is priced under its own border's rates. A row whose effective_to is
--- before the planning date is not applied (border_rules_are_current lists it).
+-- groups is priced under its own border's rates. Only the rows in force on the
+-- planning date apply (effective_from .. effective_to); one that ended before
+-- it is listed by border_rules_are_current.
 {%- set tariff_files = optional_relation('reference', 'tariff_file_rates') %}
 
 with planning as (
@@ -30,6 +31,7 @@ file_rates as (
         qualifying_origins,
         source,
         as_of,
+        effective_from,
         effective_to
     from {{ tariff_files }}
     {%- else %}
@@ -43,6 +45,7 @@ file_rates as (
         cast(null as {{ dbt.type_string() }}) as qualifying_origins,
         cast(null as {{ dbt.type_string() }}) as source,
         cast(null as date) as as_of,
+        cast(null as date) as effective_from,
         cast(null as date) as effective_to
     where 1 = 0
     {%- endif %}
@@ -70,6 +73,7 @@ all_rates as (
         ' ' || coalesce(qualifying_origins, '') || ' ' as qualifying_origins_padded,
         source,
         as_of,
+        effective_from,
         effective_to
     from file_rates
     union all
@@ -84,6 +88,7 @@ all_rates as (
         ' ' || coalesce(qualifying_origins, '') || ' ' as qualifying_origins_padded,
         cast(source as {{ dbt.type_string() }}) as source,
         cast(as_of as date) as as_of,
+        cast(effective_from as date) as effective_from,
         cast(effective_to as date) as effective_to
     from {{ ref('duty_rates') }}
 ),
@@ -92,7 +97,8 @@ rates as (
     select all_rates.*
     from all_rates
     cross join planning
-    where all_rates.effective_to is null or all_rates.effective_to >= planning.as_of
+    where (all_rates.effective_from is null or all_rates.effective_from <= planning.as_of)
+        and (all_rates.effective_to is null or all_rates.effective_to >= planning.as_of)
 ),
 
 mfn_candidates as (
@@ -118,6 +124,8 @@ mfn_candidates as (
 ),
 
 preferential_candidates as (
+    -- as for MFN, a file's row wins over the seed's even without a rate (a preference that is not ad valorem):
+    -- the SKU then has no preferential rate rather than the seed's
     select
         skus.sku,
         territories.customs_territory,
@@ -126,7 +134,7 @@ preferential_candidates as (
         row_number() over (
             partition by skus.sku, territories.customs_territory
             order by rates.source_rank, case when rates.hs6 = skus.hs6 then 0 else 1 end,
-                rates.preferential_rate, rates.agreement
+                case when rates.preferential_rate is null then 1 else 0 end, rates.preferential_rate, rates.agreement
         ) as best
     from skus
     cross join territories
@@ -135,7 +143,6 @@ preferential_candidates as (
         and rates.hs_heading = skus.hs_heading
         and rates.agreement <> 'MFN'
         and (rates.hs6 is null or rates.hs6 = skus.hs6)
-        and rates.preferential_rate is not null
         and rates.qualifying_origins_padded like '% ' || skus.origin_country || ' %'
 )
 
@@ -143,7 +150,7 @@ select
     skus.sku,
     territories.customs_territory,
     mfn.mfn_rate,
-    pref.agreement as preferential_agreement,
+    case when pref.preferential_rate is not null then pref.agreement end as preferential_agreement,
     pref.preferential_rate,
     mfn.source as duty_source,
     mfn.as_of as duty_as_of

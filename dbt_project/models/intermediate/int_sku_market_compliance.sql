@@ -29,8 +29,9 @@ matched_rules as (
         on skus.hs_code like cast(restricted.hs_prefix as string) || '%'
         and restricted.destination in ('*', markets.market, markets.customs_territory)
     cross join planning
-    -- a rule that ended before the planning date no longer binds (border_rules_are_current lists it)
-    where restricted.effective_to is null or restricted.effective_to >= planning.as_of
+    -- only the rules in force on the planning date bind (one that ended is listed by border_rules_are_current)
+    where (restricted.effective_from is null or restricted.effective_from <= planning.as_of)
+        and (restricted.effective_to is null or restricted.effective_to >= planning.as_of)
 ),
 
 blocking_controls as (
