@@ -27,7 +27,7 @@
                         to exports/docs/index.html
     crossdock dashboard [--port 8501] [--address 127.0.0.1]
                         serve the S&OP dashboard on the BI snapshot
-    crossdock tariff load FILE --source uk|us|eu [--as-of YYYY-MM-DD] [--engine spark]
+    crossdock tariff load FILE [FILE ...] --source uk|us|eu [--as-of YYYY-MM-DD] [--engine spark]
                         load an official tariff file into the reference
                         data (docs/tariffs.md); the next run prices duty with it
     crossdock tariff coverage
@@ -270,7 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     tariff_actions = tariff.add_subparsers(dest="tariff_action", required=True, metavar="<action>")
     tariff_load = tariff_actions.add_parser("load", help="load one tariff file",
                                             description="Load one official tariff file (docs/tariffs.md).")
-    tariff_load.add_argument("file", type=Path, help="the downloaded file")
+    tariff_load.add_argument("files", type=Path, nargs="+", metavar="FILE",
+                             help="the downloaded file, or the files of one export (its chapters)")
     tariff_load.add_argument("--source", required=True, choices=("uk", "us", "eu"),
                              help="uk: UK Trade Tariff CSV; us: USITC HTS export (CSV or JSON); eu: TARIC Duties "
                              "Import (.xlsx or CSV)")
@@ -343,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.tariff_action == "load":
             as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
-            return load_command(settings, args.file, args.source, as_of, args.engine)
+            return load_command(settings, args.files, args.source, as_of, args.engine)
         return coverage_command(settings)
     if args.command == "spark-build":
         from cli.spark import spark_build

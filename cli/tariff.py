@@ -19,16 +19,17 @@ from crossdock.settings import Settings
 from crossdock.warehouse import connect, table_exists
 
 
-def load_command(settings: Settings, path: Path, source: str, as_of: dt.date | None, engine: str = "duckdb") -> int:
+def load_command(settings: Settings, paths: list[Path], source: str, as_of: dt.date | None, engine: str = "duckdb"
+                 ) -> int:
     try:
         if engine == "spark":
-            report = _load_on_spark(path, source, as_of)
+            report = _load_on_spark(paths, source, as_of)
             if report is None:
                 return 2
         else:
             settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
             with connect(str(settings.warehouse)) as conn:
-                report = load_tariff(conn, path, source, as_of)
+                report = load_tariff(conn, paths, source, as_of)
     except (ValueError, FileNotFoundError) as error:
         print(f"tariff not loaded: {error}")
         return 1
@@ -37,7 +38,7 @@ def load_command(settings: Settings, path: Path, source: str, as_of: dt.date | N
     return 0
 
 
-def _load_on_spark(path: Path, source: str, as_of: dt.date | None) -> LoadReport | None:
+def _load_on_spark(paths: list[Path], source: str, as_of: dt.date | None) -> LoadReport | None:
     """The load into the local Spark session's warehouse (CROSSDOCK_SPARK_HOME), for `spark-run` to price with."""
     from cli.spark import _without_spark
 
@@ -46,7 +47,7 @@ def _load_on_spark(path: Path, source: str, as_of: dt.date | None) -> LoadReport
     from crossdock.spark import spark_session
     from crossdock.spark_warehouse import SparkWarehouse
 
-    return load_tariff(SparkWarehouse(spark_session()), path, source, as_of)
+    return load_tariff(SparkWarehouse(spark_session()), paths, source, as_of)
 
 
 def read_coverage(conn: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, int] | None:

@@ -108,7 +108,7 @@ def test_the_eu_sheet_reads_the_same_from_the_workbook_and_from_csv(tmp_path):
         workbook, index=False, engine="openpyxl")  # the workbook's headers start with a space
     from_csv, from_xlsx = rows_of(EU_CSV, eu_taric.read), rows_of(workbook, eu_taric.read)
     pd.testing.assert_frame_equal(from_csv, from_xlsx)
-    assert from_csv.loc[("6403", None, "MFN")]["mfn_rate"] == 0.08  # set on the heading: every subheading of 6403
+    assert from_csv.loc[("6912", None, "MFN")]["mfn_rate"] == 0.035  # set on the heading: every subheading of 6912
     assert from_csv.loc[("6403", "640399", "MFN")][["mfn_rate", "rate_min"]].tolist() == [0.08, 0.07]
     assert from_csv.loc[("6109", "610910", "EU preference JP")]["preferential_rate"] == 0.0
     assert "reuse" in eu_taric.read(EU_CSV).source
@@ -209,3 +209,51 @@ def test_the_summary_line_counts_what_each_file_covers_from_the_warehouse(tmp_pa
     assert without_code == 1
     assert coverage_summary(found) == ("tariff files: GB covers 1 of 3 HS codes sold (1 from the seed, 1 not covered, "
                                        "0 not ad valorem) (`crossdock tariff coverage` lists the codes)")
+
+
+def test_a_workbook_with_numeric_codes_and_date_cells_keeps_leading_zeros(tmp_path):
+    """Excel stores a goods code it can read as a number as one (0901210000 -> 901210000) and dates as dates."""
+    workbook = tmp_path / "Duties Import 01-99.xlsx"
+    pd.DataFrame({
+        "Goods code": [901210000, 6109100010], "Add code": [None, None], "Order No.": [None, None],
+        "Start date": [dt.datetime(2000, 1, 1), dt.datetime(2000, 1, 1)], "End date": [None, None],
+        "Red. Ind.": [None, None], "Origin": ["ERGA OMNES", "ERGA OMNES"],
+        " Measure type": ["Third country duty"] * 2, "Legal base": ["R2204/99"] * 2,
+        "Duty": ["7.500 %", "12.000 %"], "Origin code": [1011, 1011], " Meas. type code": [103, 103],
+    }).to_excel(workbook, index=False, engine="openpyxl")
+    rows = rows_of(workbook, eu_taric.read)
+    assert rows.loc[("0901", "090121", "MFN")]["mfn_rate"] == 0.075  # coffee, not heading 9012 (microscopes)
+    assert rows.loc[("6109", "610910", "MFN")]["effective_from"] == dt.date(2000, 1, 1)
+
+
+def test_the_chapters_of_one_export_load_together_and_a_lone_chapter_is_warned_about(tmp_path):
+    chapters = []
+    table = pd.read_csv(US_CSV, dtype=str, keep_default_na=False)
+    for chapter in ("61", "64", "85"):
+        path = tmp_path / f"hts_chapter_{chapter}.csv"
+        table[table["HTS Number"].str.startswith(chapter)].to_csv(path, index=False)
+        chapters.append(path)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        both = load_tariff(conn, chapters, "us", as_of=DAY)
+        assert set(loaded(conn)["hs_heading"]) == {"6109", "6403", "8518"}
+        assert both.file == "hts_chapter_61.csv, hts_chapter_64.csv, hts_chapter_85.csv"
+        alone = load_tariff(conn, chapters[1], "us", as_of=DAY)
+        assert set(loaded(conn)["hs_heading"]) == {"6403"}  # a load replaces the border's tariff: say so
+        whole = load_tariff(conn, US_CSV, "us", as_of=DAY)
+    assert not any("warning" in line for line in both.lines() + whole.lines())
+    assert "the earlier US tariff covered 3 headings, this one covers 1" in alone.lines()[-1]
+
+
+def test_the_us_special_chapters_are_left_out_and_a_bad_date_names_its_file(tmp_path):
+    extra = tmp_path / "hts_with_99.csv"
+    table = pd.read_csv(US_CSV, dtype=str, keep_default_na=False)
+    chapter_99 = {"HTS Number": "9903.88.15", "General Rate of Duty": "The duty provided in the applicable "
+                  "subheading + 7.5%", "Special Rate of Duty": ""}
+    pd.concat([table, pd.DataFrame([chapter_99])]).fillna("").to_csv(extra, index=False)
+    assert us_hts.read(extra).skipped["chapter 98 or 99 (special provisions, additional duties)"] == 1
+    bad = tmp_path / "uk_bad_date.csv"
+    uk = pd.read_csv(UK, dtype=str, keep_default_na=False)
+    uk.loc[0, "measure__effective_start_date"] = "first of January"
+    uk.to_csv(bad, index=False)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn, pytest.raises(ValueError, match="uk_bad_date.csv: not a date"):
+        load_tariff(conn, bad, "uk")

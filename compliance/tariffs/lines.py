@@ -101,19 +101,30 @@ def collapse(lines: pd.DataFrame) -> pd.DataFrame:
     not cover count at their MFN rate, so the row's rate is the highest a SKU of the subheading could pay under
     the preference (a SKU on an uncovered line pays MFN).
     """
+    if lines.empty:
+        return pd.DataFrame(columns=list(COLLAPSED_COLUMNS))
     frame = _prepared(lines)
     mfn, preferences = frame[frame["agreement"] == MFN], frame[frame["agreement"] != MFN]
-    rows = pd.concat([_aggregate(mfn), _aggregate(_with_uncovered_lines(preferences, mfn))], ignore_index=True)
+    parts = [part for part in (_aggregate(mfn), _aggregate(_with_uncovered_lines(preferences, mfn))) if not part.empty]
+    if not parts:
+        return pd.DataFrame(columns=list(COLLAPSED_COLUMNS))
+    rows = pd.concat(parts, ignore_index=True)
     return rows.sort_values(["destination", "hs_heading", "hs6", "agreement"], na_position="first",
                             ignore_index=True)[list(COLLAPSED_COLUMNS)]
 
 
+def _once_per_value(column: pd.Series, function) -> pd.Series:
+    """`function` of each value, computed once per distinct value (a tariff repeats its codes and expressions)."""
+    values = column.unique()
+    return column.map(dict(zip(values, map(function, values))))
+
+
 def _prepared(lines: pd.DataFrame) -> pd.DataFrame:
-    frame = lines.assign(significant=lines["code"].map(significant_code)).dropna(subset=["significant"])
+    frame = lines.assign(significant=_once_per_value(lines["code"], significant_code)).dropna(subset=["significant"])
     return frame.assign(
         hs_heading=frame["significant"].str.slice(0, 4),
         hs6_key=frame["significant"].map(lambda code: code[:6] if len(code) >= 6 else ""),
-        rate=frame["duty_expression"].map(ad_valorem_rate).astype("float64"),
+        rate=_once_per_value(frame["duty_expression"], ad_valorem_rate).astype("float64"),
         qualifying_origins=frame["qualifying_origins"].fillna(""),
     )
 
@@ -121,17 +132,19 @@ def _prepared(lines: pd.DataFrame) -> pd.DataFrame:
 def _with_uncovered_lines(preferences: pd.DataFrame, mfn: pd.DataFrame) -> pd.DataFrame:
     """Each preference group, plus the MFN lines of its heading or subheading that none of its lines covers (a
     line covers the lines whose code starts with its own), at their MFN rate."""
-    if preferences.empty:
+    if preferences.empty or mfn.empty:
         return preferences
-    mfn_lines = {key: group[["code", "significant", "rate", "duty_expression"]].to_dict("records")
-                 for key, group in mfn.groupby(["destination", "hs_heading", "hs6_key"], sort=False)}
-    added = []
-    for key, group in preferences.groupby(KEYS, sort=False):
-        covering = group["significant"].tolist()
-        for line in mfn_lines.get(key[:3], []):
-            if not any(line["significant"].startswith(code) for code in covering):
-                added.append({**group.iloc[0].to_dict(), **line})
-    return pd.concat([preferences, pd.DataFrame(added)], ignore_index=True) if added else preferences
+    line_columns = ["code", "significant", "rate", "duty_expression", "effective_from", "effective_to"]
+    pairs = preferences[KEYS].drop_duplicates().merge(
+        mfn[["destination", "hs_heading", "hs6_key", *line_columns]], on=["destination", "hs_heading", "hs6_key"])
+    covering = preferences[[*KEYS, "significant"]].drop_duplicates()
+    covered = pd.Series(False, index=pairs.index)
+    for length in sorted(covering["significant"].str.len().unique()):
+        prefixes = covering[covering["significant"].str.len() == length].rename(columns={"significant": "prefix"})
+        hit = pairs.assign(prefix=pairs["significant"].str.slice(0, length)).merge(
+            prefixes.assign(hit=True), on=[*KEYS, "prefix"], how="left")["hit"]
+        covered |= hit.notna().to_numpy()
+    return pd.concat([preferences, pairs[~covered]], ignore_index=True)
 
 
 def _aggregate(frame: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,6 @@ seed: the official tariff wins, the hand-kept seed fills what the file lacks.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
 
@@ -31,10 +30,10 @@ def table_ddl() -> str:
     return f"create table if not exists {TABLE} ({', '.join(f'{name} {type_}' for name, type_ in SCHEMA)})"
 
 
-def tariff_rows(tariff: TariffFile, file: Path, as_of: dt.date) -> pd.DataFrame:
-    """The rows one file adds: its lines in force on `as_of`, collapsed, with their source and date."""
+def tariff_rows(tariff: TariffFile, files: str, as_of: dt.date) -> pd.DataFrame:
+    """The rows a load adds: its lines in force on `as_of`, collapsed, with their source, file names and date."""
     rows = collapse(in_force(tariff.lines, as_of))
-    return rows.assign(source=tariff.source, source_file=file.name, as_of=as_of,
+    return rows.assign(source=tariff.source, source_file=files, as_of=as_of,
                        loaded_at=pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s"))
 
 

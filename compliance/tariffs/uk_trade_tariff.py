@@ -13,7 +13,9 @@ area 1011, ERGA OMNES) as the MFN rate, and type 142 (tariff preference) for
 a single country as that country's preference. Left out and counted: quota
 measures (an order number), measures that depend on an additional code,
 preferences for groups of countries (their members are not in this file),
-and every other measure type (suspensions, remedies, controls).
+and every other measure type (suspensions, remedies, controls). The UK's
+preference for the European Union is a group (area 1013) and is left out with
+the other groups: the hand-kept seed's EU-UK TCA rows still apply to it.
 """
 from __future__ import annotations
 
@@ -31,26 +33,29 @@ THIRD_COUNTRY_DUTY, TARIFF_PREFERENCE = "103", "142"
 ERGA_OMNES = "1011"
 REQUIRED = ("commodity__code", "measure__type__id", "measure__duty_expression", "measure__effective_start_date",
             "measure__effective_end_date", "measure__geographical_area__id")
+OPTIONAL = ("measure__quota__order_number", "measure__additional_code__code")
 
 
 def read(path: Path) -> TariffFile:
     """The MFN and single-country preference lines of a measures-on-declarable-commodities CSV."""
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    # the real table has every measure type and ~23 columns: keep the columns read, then the two measure types
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                        usecols=lambda column: column in (*REQUIRED, *OPTIONAL))
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
         raise ValueError(f"{path.name} is not the UK Trade Tariff's measures-on-declarable-commodities CSV: "
                          f"no column {', '.join(missing)}")
     skipped: Counter = Counter()
+    wanted = table["measure__type__id"].str.strip().isin((THIRD_COUNTRY_DUTY, TARIFF_PREFERENCE))
+    skipped["another measure type"] = int((~wanted).sum())
+    table = table[wanted].assign(**{c: "" for c in OPTIONAL if c not in table.columns})
     records = []
     for row in table.itertuples(index=False):
         measure_type, area = str(row.measure__type__id).strip(), str(row.measure__geographical_area__id).strip()
-        if measure_type not in (THIRD_COUNTRY_DUTY, TARIFF_PREFERENCE):
-            skipped["another measure type"] += 1
-            continue
-        if getattr(row, "measure__quota__order_number", "").strip():
+        if row.measure__quota__order_number.strip():
             skipped["quota"] += 1
             continue
-        if getattr(row, "measure__additional_code__code", "").strip():
+        if row.measure__additional_code__code.strip():
             skipped["needs an additional code"] += 1
             continue
         if measure_type == THIRD_COUNTRY_DUTY and area != ERGA_OMNES:

@@ -13,7 +13,8 @@ is already read), and from the special column the programs that name one
 free trade partner (or USMCA's two), listed in PROGRAM_ORIGINS. Left out and
 counted: programs for many beneficiaries (GSP, AGOA, CBERA, ...). The
 additional duties of Chapter 99 (Section 301, 232, the 2025 reciprocal
-tariffs) are not in these columns and are not loaded.
+tariffs) are rows of chapter 99, which is left out with chapter 98 (special
+classification provisions): neither is an HS chapter.
 """
 from __future__ import annotations
 
@@ -37,12 +38,13 @@ PROGRAM_ORIGINS: dict[str, str] = {
     "P": "CR DO GT HN NI SV", "P+": "CR DO GT HN NI SV",  # CAFTA-DR
 }
 _SPECIAL_GROUP = re.compile(r"([^()]+?)\s*\(([^)]*)\)")
+SPECIAL_CHAPTERS = ("98", "99")  # not HS: special classification provisions and temporary additional duties
 CSV_COLUMNS = {"HTS Number": "htsno", "General Rate of Duty": "general", "Special Rate of Duty": "special"}
 
 
 def _table(path: Path) -> pd.DataFrame:
     if path.suffix.lower() == ".json":
-        records = json.loads(path.read_text(encoding="utf-8"))
+        records = json.loads(path.read_text(encoding="utf-8-sig"))
         table = pd.DataFrame(records, dtype=str)
     else:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig").rename(columns=CSV_COLUMNS)
@@ -67,6 +69,9 @@ def read(path: Path) -> TariffFile:
     for row in _table(path).itertuples(index=False):
         code, general = str(row.htsno).strip(), str(row.general).strip()
         if not code:
+            continue
+        if code[:2] in SPECIAL_CHAPTERS:
+            skipped["chapter 98 or 99 (special provisions, additional duties)"] += 1
             continue
         if not general:
             skipped["no rate on the line (a heading or a statistical suffix)"] += 1
