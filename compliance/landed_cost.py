@@ -152,6 +152,9 @@ def _chapter(hs_code: str | None) -> int | None:
     return int(hs_code[:2]) if hs_code and hs_code[:2].isdigit() else None
 
 
+SELLER_PER_SUBHEADING = "seller_per_subheading"  # import_fees.applies_when of a levy the seller owes per subheading
+
+
 def to_cents(amount: float) -> float:
     """An amount as customs compares it with a threshold: to the cent. A net price worked back from a gross one
     (5 x 35.70 / 1.19) carries float noise (150.00000000000003), which must not tip a parcel over EUR 150.00."""
@@ -423,11 +426,15 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
             item_vat(t, g, s, d or 0.0) for t, g, s, d, imported in zip(treatments, item_goods, shares, duty_items, at_import)
             if imported)
         collected_at_border = True if floor > 0 else None
-    fees = _fees_known(parcel, regime, rules, goods, sum(customs_values), collected_at_border, upe)
+    border_fees = _fees_known(parcel, regime, rules, goods, sum(customs_values), collected_at_border, upe)
+    levies = _seller_levies(parcel, rules, sum(customs_values), upe)
+    if levies:
+        reasons.append(f"seller's levy {_money(levies, currency)} (per distinct tariff subheading)")
+    fees = None if border_fees is None else border_fees + levies
     if parcel.incoterm != "DAP" or collected_at_border is False:
         at_door: float | None = 0.0
     else:
-        at_door = _total([duty, border_import_vat, fees])
+        at_door = _total([duty, border_import_vat, border_fees])  # the seller's levies are never collected there
 
     return ParcelCost(
         parcel_id=parcel.parcel_id,
@@ -519,6 +526,18 @@ def _fees_in_force(parcel: Parcel, rules: Rulebook) -> list[Fee]:
     of several (Italy's contribution on low-value consignments inside the EU customs territory)."""
     national = rules.fees(parcel.destination, parcel.day) if parcel.destination != parcel.territory else []
     return [*rules.fees(parcel.territory, parcel.day), *national]
+
+
+def _seller_levies(parcel: Parcel, rules: Rulebook, customs_value: float, upe: float) -> float:
+    """Charges the seller owes per distinct tariff subheading of a low-value parcel (France's taxe sur les petits
+    colis): part of the landed cost whatever the incoterm, never collected from the shopper at the door."""
+    subheadings = len({(item.hs_code or item.sku)[:6] for item in parcel.items})
+    total = 0.0
+    for fee in _fees_in_force(parcel, rules):
+        to_fee = rules.units_per_eur(fee.currency, parcel.day) / upe
+        if fee.applies_when == SELLER_PER_SUBHEADING and fee.covers(customs_value * to_fee):
+            total += subheadings * fee.charge(customs_value * to_fee) / to_fee
+    return total
 
 
 def _fees(parcel: Parcel, regime: Regime, rules: Rulebook, goods: float, customs_value: float,

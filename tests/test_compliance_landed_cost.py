@@ -428,3 +428,23 @@ def test_a_parcel_to_italy_pays_its_national_eur_2_contribution_up_to_eur_150_fr
     assert to("IT", date(2025, 12, 31)).fees == pytest.approx(6.0)  # before the contribution
     dearer = to("IT", date(2026, 3, 2), scale=2.0)  # customs value 2 x 78.03 + 6 = 162.07 > 150
     assert dearer.fees == pytest.approx(6.0)
+
+
+def test_a_parcel_to_france_carries_the_sellers_eur_2_per_category_levy_never_collected_at_the_door():
+    """France's taxe sur les petits colis from 2026-03-01: EUR 2 per distinct customs category (6-digit subheading
+    here) of a consignment up to EUR 150 from outside the EU, owed by the seller. The eu_parcel's goods (two
+    T-shirts of one subheading, one lipstick) to FR, DAP without IOSS: 2 categories -> EUR 4 in the fees and the
+    landed cost, not in what the shopper pays at the door (VAT 20% of the CIF value + the carrier's EUR 6)."""
+    def to(country: str, day: date, scale: float = 1.0):
+        items = (tshirt(2, 36.00 * scale), lipstick(1, 24.00 * scale))
+        return parcel_landed_cost(Parcel(f"{country}-1", day, country, "EU", "GB", "EUR", 6.0, items, incoterm="DAP",
+                                         prices_include_vat=True), FEES, Merchant())
+
+    france = to("FR", date(2026, 3, 2))
+    assert france.goods_value == pytest.approx(80.0) and france.vat == pytest.approx(17.20)  # 20% x (80 + 6)
+    assert france.fees == pytest.approx(6.0 + 4.0)
+    assert france.collected_at_door == pytest.approx(17.20 + 6.0)
+    assert france.landed_cost == pytest.approx(80 + 6 + 17.20 + 10.0)
+    assert to("MC", date(2026, 3, 2)).fees == pytest.approx(10.0)  # Monaco: the same tax
+    assert to("FR", date(2026, 2, 28)).fees == pytest.approx(6.0)  # before it
+    assert to("FR", date(2026, 3, 2), scale=2.0).fees == pytest.approx(6.0)  # customs value 166 > 150
