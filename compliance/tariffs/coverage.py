@@ -42,16 +42,22 @@ def coverage(hs_codes: pd.Series, loaded: pd.DataFrame, seed: pd.DataFrame | Non
     return pd.DataFrame(rows, columns=["destination", "hs6", "status"])
 
 
+def _counts(rows: pd.DataFrame) -> tuple[int, int, int, int]:
+    """A border's codes: covered by the file, of them not ad valorem, from the seed, not covered."""
+    counts = rows["status"].value_counts()
+    return (int(counts.get(IN_FILE, 0) + counts.get(NOT_AD_VALOREM, 0)), int(counts.get(NOT_AD_VALOREM, 0)),
+            int(counts.get(SEED_ONLY, 0)), int(counts.get(NOT_COVERED, 0)))
+
+
 def coverage_lines(found: pd.DataFrame, skus_without_code: int = 0) -> list[str]:
     """Per destination: how many of the codes the file covers, and the codes it does not, by name."""
     if found.empty:
         return ["no tariff file loaded (crossdock tariff load): duty rates come from the duty_rates seed"]
     out = []
     for destination, rows in found.groupby("destination", sort=True):
-        counts = rows["status"].value_counts()
-        out.append(f"{destination}: the tariff file covers {counts.get(IN_FILE, 0) + counts.get(NOT_AD_VALOREM, 0)} "
-                   f"of {len(rows)} HS codes sold ({counts.get(NOT_AD_VALOREM, 0)} with a duty that is not ad "
-                   f"valorem, rate unknown)")
+        covered, not_ad_valorem, _, _ = _counts(rows)
+        out.append(f"{destination}: the tariff file covers {covered} of {len(rows)} HS codes sold ({not_ad_valorem} "
+                   "with a duty that is not ad valorem, rate unknown)")
         for status in (SEED_ONLY, NOT_COVERED):
             listed = sorted(rows.loc[rows["status"] == status, "hs6"])
             if listed:
@@ -68,8 +74,7 @@ def coverage_summary(found: pd.DataFrame) -> str:
     """One line for `crossdock summary`: per loaded tariff, the codes it covers, those from the seed, those unknown."""
     parts = []
     for destination, rows in found.groupby("destination", sort=True):
-        counts = rows["status"].value_counts()
-        parts.append(f"{destination} covers {counts.get(IN_FILE, 0) + counts.get(NOT_AD_VALOREM, 0)} of {len(rows)} "
-                     f"HS codes sold ({counts.get(SEED_ONLY, 0)} from the seed, {counts.get(NOT_COVERED, 0)} not "
-                     f"covered, {counts.get(NOT_AD_VALOREM, 0)} not ad valorem)")
+        covered, not_ad_valorem, seed, missing = _counts(rows)
+        parts.append(f"{destination} covers {covered} of {len(rows)} HS codes sold ({seed} from the seed, {missing} "
+                     f"not covered, {not_ad_valorem} not ad valorem)")
     return "tariff files: " + "; ".join(parts) + " (`crossdock tariff coverage` lists the codes)"

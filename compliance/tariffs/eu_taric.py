@@ -21,12 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from compliance.tariffs.lines import MFN, TariffFile, day, lines_frame
+from compliance.tariffs.lines import TariffFile, lines_frame, measure_line
 
 DESTINATION = "EU"
 SOURCE = "EU TARIC extraction (European Commission, DG TAXUD), Duties Import; reuse under Decision 2011/833/EU"
-THIRD_COUNTRY_DUTY, TARIFF_PREFERENCE = "103", "142"
-ERGA_OMNES = "1011"
 REQUIRED = ("Goods code", "Start date", "End date", "Duty", "Origin code", "Meas. type code")
 
 
@@ -53,28 +51,10 @@ def read(path: Path) -> TariffFile:
     skipped: Counter = Counter()
     records = []
     for row in _table(path).to_dict("records"):
-        measure_type, origin = _code(row["Meas. type code"]), _code(row["Origin code"])
-        if measure_type not in (THIRD_COUNTRY_DUTY, TARIFF_PREFERENCE):
-            skipped["another measure type"] += 1
-            continue
-        if _code(row.get("Order No.", "")):
-            skipped["quota"] += 1
-            continue
-        if _code(row.get("Add code", "")):
-            skipped["needs an additional code"] += 1
-            continue
-        if measure_type == THIRD_COUNTRY_DUTY and origin != ERGA_OMNES:
-            skipped["third country duty for some origins only"] += 1
-            continue
-        if measure_type == TARIFF_PREFERENCE and not (len(origin) == 2 and origin.isalpha()):
-            skipped["preference for a group of countries"] += 1
-            continue
-        mfn = measure_type == THIRD_COUNTRY_DUTY
-        records.append({
-            "destination": DESTINATION, "code": str(row["Goods code"]).strip().split(" ")[0],  # "0101210000 80": the code, then its suffix
-            "agreement": MFN if mfn else f"EU preference {origin.upper()}",
-            "qualifying_origins": None if mfn else origin.upper(),
-            "duty_expression": str(row["Duty"]).strip(),
-            "effective_from": day(row["Start date"]), "effective_to": day(row["End date"]),
-        })
+        line = measure_line(
+            DESTINATION, "EU", str(row["Goods code"]).strip().split(" ")[0],  # "0101210000 80": the code, its suffix
+            _code(row["Meas. type code"]), _code(row["Origin code"]), _code(row.get("Order No.", "")),
+            _code(row.get("Add code", "")), str(row["Duty"]), row["Start date"], row["End date"], skipped)
+        if line is not None:
+            records.append(line)
     return TariffFile(lines_frame(records), SOURCE, skipped)

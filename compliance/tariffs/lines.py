@@ -22,6 +22,8 @@ import pandas as pd
 from compliance.tariffs.duty_expressions import ad_valorem_rate
 
 MFN = "MFN"
+THIRD_COUNTRY_DUTY, TARIFF_PREFERENCE = "103", "142"  # TARIC measure types, kept by the UK tariff
+ERGA_OMNES = "1011"  # TARIC geographical area: the whole world
 LINE_COLUMNS: tuple[str, ...] = (
     "destination",  # the customs territory the tariff is of: GB, US, EU
     "code",  # the line's commodity code, digits only (4 to 10)
@@ -42,6 +44,33 @@ class TariffFile:
     lines: pd.DataFrame
     source: str  # the publisher, the file's kind and its licence, written on every loaded row
     skipped: Counter = field(default_factory=Counter)  # reason -> lines left out
+
+
+def measure_line(destination: str, label: str, code: str, measure_type: str, area: str, quota: str,
+                 additional_code: str, expression: str, start: object, end: object, skipped: Counter) -> dict | None:
+    """One measure of a TARIC-shaped tariff (the EU's, and the UK's that grew out of it) as a tariff line, or None
+    (counted in `skipped` with the reason): type 103 for ERGA OMNES (area 1011) is the MFN rate, type 142 for
+    one country that country's preference; quotas, measures needing an additional code, groups and other
+    types are left out."""
+    if measure_type not in (THIRD_COUNTRY_DUTY, TARIFF_PREFERENCE):
+        skipped["another measure type"] += 1
+        return None
+    if quota:
+        skipped["quota"] += 1
+        return None
+    if additional_code:
+        skipped["needs an additional code"] += 1
+        return None
+    if measure_type == THIRD_COUNTRY_DUTY and area != ERGA_OMNES:
+        skipped["third country duty for some origins only"] += 1
+        return None
+    if measure_type == TARIFF_PREFERENCE and not (len(area) == 2 and area.isalpha()):
+        skipped["preference for a group of countries"] += 1
+        return None
+    mfn = measure_type == THIRD_COUNTRY_DUTY
+    return {"destination": destination, "code": code, "agreement": MFN if mfn else f"{label} preference {area.upper()}",
+            "qualifying_origins": None if mfn else area.upper(), "duty_expression": expression.strip(),
+            "effective_from": day(start), "effective_to": day(end)}
 
 
 def significant_code(code: object) -> str | None:

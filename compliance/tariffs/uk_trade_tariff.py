@@ -24,13 +24,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from compliance.tariffs.lines import MFN, TariffFile, day, lines_frame
+from compliance.tariffs.lines import TARIFF_PREFERENCE, THIRD_COUNTRY_DUTY, TariffFile, lines_frame, measure_line
 
 DESTINATION = "GB"
 SOURCE = ("UK Trade Tariff open data (Department for Business and Trade / HMRC), "
           "measures-on-declarable-commodities; Open Government Licence v3.0")
-THIRD_COUNTRY_DUTY, TARIFF_PREFERENCE = "103", "142"
-ERGA_OMNES = "1011"
 REQUIRED = ("commodity__code", "measure__type__id", "measure__duty_expression", "measure__effective_start_date",
             "measure__effective_end_date", "measure__geographical_area__id")
 OPTIONAL = ("measure__quota__order_number", "measure__additional_code__code")
@@ -51,26 +49,11 @@ def read(path: Path) -> TariffFile:
     table = table[wanted].assign(**{c: "" for c in OPTIONAL if c not in table.columns})
     records = []
     for row in table.itertuples(index=False):
-        measure_type, area = str(row.measure__type__id).strip(), str(row.measure__geographical_area__id).strip()
-        if row.measure__quota__order_number.strip():
-            skipped["quota"] += 1
-            continue
-        if row.measure__additional_code__code.strip():
-            skipped["needs an additional code"] += 1
-            continue
-        if measure_type == THIRD_COUNTRY_DUTY and area != ERGA_OMNES:
-            skipped["third country duty for some origins only"] += 1
-            continue
-        if measure_type == TARIFF_PREFERENCE and not (len(area) == 2 and area.isalpha()):
-            skipped["preference for a group of countries"] += 1
-            continue
-        mfn = measure_type == THIRD_COUNTRY_DUTY
-        records.append({
-            "destination": DESTINATION, "code": str(row.commodity__code),
-            "agreement": MFN if mfn else f"UK preference {area.upper()}",
-            "qualifying_origins": None if mfn else area.upper(),
-            "duty_expression": str(row.measure__duty_expression).strip(),
-            "effective_from": day(row.measure__effective_start_date),
-            "effective_to": day(row.measure__effective_end_date),
-        })
+        line = measure_line(
+            DESTINATION, "UK", str(row.commodity__code), str(row.measure__type__id).strip(),
+            str(row.measure__geographical_area__id).strip(), row.measure__quota__order_number.strip(),
+            row.measure__additional_code__code.strip(), str(row.measure__duty_expression),
+            row.measure__effective_start_date, row.measure__effective_end_date, skipped)
+        if line is not None:
+            records.append(line)
     return TariffFile(lines_frame(records), SOURCE, skipped)
