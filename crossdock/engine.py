@@ -76,6 +76,13 @@ class Warehouse(Protocol):
         with the rows of `select` (matched to the table's columns by name), keeping the others."""
         ...
 
+    def replace_partitions(self, table: str, column: str, values: Sequence[str], frame: pd.DataFrame,
+                           select_list: str = "*", keep: Sequence[str] | None = None) -> int:
+        """Replace the rows of `table` whose `column` is one of `values` with `frame` (every frame row has one of
+        them), and drop those whose `column` is not in `keep` when given; the rows written. Runs that replace
+        different values may do so side by side: how the forecast's market partitions stage their rows."""
+        ...
+
     def append_from(self, table: str, source: duckdb.DuckDBPyConnection, select: str) -> int:
         """Add to `table` (which exists) the rows of `select` run on the DuckDB connection `source`, matched to
         the table's columns by name, types kept: how the ingest's file engine hands over what it loaded. The
@@ -146,6 +153,12 @@ class DuckDBWarehouse:
             self.conn.execute(f"delete from {table} where {where}", list(params))
             self.conn.execute(f"insert into {table} by name {select}")
 
+    def replace_partitions(self, table: str, column: str, values: Sequence[str], frame: pd.DataFrame,
+                           select_list: str = "*", keep: Sequence[str] | None = None) -> int:
+        # one writer at a time holds a DuckDB file: a delete and an insert in one transaction is the whole story
+        where, params = partition_filter(column, values, keep)
+        return self.replace_rows(table, where, params, frame, select_list)
+
     def append_from(self, table: str, source: duckdb.DuckDBPyConnection, select: str) -> int:
         if source is self.conn:
             [(rows,)] = self.conn.execute(f"insert into {table} by name {select}").fetchall()
@@ -177,6 +190,17 @@ class DuckDBWarehouse:
                 yield self
         finally:
             self._open_transactions -= 1
+
+
+def partition_filter(column: str, values: Sequence[str], keep: Sequence[str] | None = None
+                     ) -> tuple[str, list[object]]:
+    """The where clause (and its parameters) of the rows replace_partitions replaces or drops."""
+    name = '"' + column.replace('"', '""') + '"'
+    where, params = f"{name} in ({', '.join('?' for _ in values)})", list(values)
+    if keep:
+        where += f" or {name} not in ({', '.join('?' for _ in keep)})"
+        params += list(keep)
+    return where, params
 
 
 WarehouseLike = Warehouse | duckdb.DuckDBPyConnection  # what the shared functions take: a connection is wrapped

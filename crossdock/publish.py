@@ -21,7 +21,7 @@ from functools import cache
 
 import pandas as pd
 
-from crossdock.engine import Warehouse, WarehouseLike, as_warehouse, first_row
+from crossdock.engine import Warehouse, WarehouseLike, as_warehouse, first_row, partition_filter
 from crossdock.published import PublishedTable, published_table, published_tables
 
 STAGING_SCHEMA = "plan_next"
@@ -190,18 +190,15 @@ def stage_rows(target: WarehouseLike, table: str, frame: pd.DataFrame, run_id: s
         raise ValueError(f"publish.{table}: rows of {column} {outside} staged by a run over {list(values)}")
     if not warehouse.exists(staged(table)):
         return stage_table(warehouse, table, frame, run_id)
-    where, params = f"{_quoted(column)} in ({', '.join('?' for _ in values)})", list(values)
-    if known:
-        where += f" or {_quoted(column)} not in ({', '.join('?' for _ in known)})"
-        params += list(known)
     select_list = declared_frame(table, frame)  # first: a frame of undeclared columns fails before any write
     declared = list(published_table(table).column_names)
     if warehouse.columns(staged(table)) != set(declared):
+        where, params = partition_filter(column, values, known)
         kept = warehouse.query(f"select * from {staged(table)} where not coalesce(({where}), false)", params)
         stage_table(warehouse, table, pd.concat([kept.reindex(columns=declared), frame[declared]], ignore_index=True), run_id)
         return len(frame)
     with warehouse.transaction():
-        warehouse.replace_rows(staged(table), where, params, frame, select_list)
+        warehouse.replace_partitions(staged(table), column, values, frame, select_list, keep=known)
         _check_key(warehouse, table)
     record_staging(warehouse, run_id, table)
     return len(frame)

@@ -31,6 +31,7 @@ What a translation cannot give is done here:
 from __future__ import annotations
 
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -68,6 +69,8 @@ def spark_sql(sql: str) -> str:
 
 
 _TIMESTAMP_TYPE = "spark.sql.parquet.outputTimestampType"
+_OVERWRITE_MODE = "spark.sql.sources.partitionOverwriteMode"
+_PARTITIONING = threading.Lock()
 
 
 def _qualified(table: str) -> str:
@@ -176,6 +179,48 @@ class SparkWarehouse:
         kept.unionByName(self._run(select, ())).write.mode("overwrite").format("parquet").saveAsTable(_qualified(replacing))
         self.session.sql(f"drop table {_qualified(table)}")
         self.session.sql(f"alter table {_qualified(replacing)} rename to {_qualified(table)}")
+
+    def replace_partitions(self, table: str, column: str, values: Sequence[str], frame: pd.DataFrame,
+                           select_list: str = "*", keep: Sequence[str] | None = None) -> int:
+        """A table partitioned by `column` whose partitions are overwritten one by one: two runs over different
+        values write different folders and catalogue entries, where replace_where's rewrite of the whole table
+        would let the later run drop the earlier one's rows (or find the table gone mid-swap)."""
+        with _PARTITIONING:  # a table first staged whole is rebuilt partitioned once, by the first of the runs
+            self._partition_by(table, column)
+        present = set(frame[column].astype(str)) if len(frame) else set()
+        for value in sorted(set(values) - present):  # a value staged with no rows now: its old rows go
+            self._drop_partition(table, column, value)
+        if present:
+            # only the partitions the rows fall in are overwritten (no other statement here overwrites partitions)
+            self.session.conf.set(_OVERWRITE_MODE, "dynamic")
+            columns = [c.name for c in self.session.catalog.listColumns(table)]  # by position: the partition last
+            with self._frame_view(frame) as view:
+                self.session.sql(f"insert overwrite table {_qualified(table)} partition ({quoted(column)}) "
+                                 f"select {', '.join(quoted(c) for c in columns)} from "
+                                 f"({spark_sql(f'select {select_list} from {view}')})")
+        if keep:
+            for value in sorted(self._partitions(table, column) - set(keep)):
+                self._drop_partition(table, column, value)
+        return len(frame)
+
+    def _partition_by(self, table: str, column: str) -> None:
+        """Rebuild `table` partitioned by `column` unless it is (once: a table first staged whole)."""
+        if [c.name for c in self.session.catalog.listColumns(table) if c.isPartition] == [column]:
+            return
+        rebuilt = f"{table}__partitioned"
+        self.session.sql(f"drop table if exists {_qualified(rebuilt)}")
+        self.session.sql(f"create table {_qualified(rebuilt)} using parquet partitioned by ({quoted(column)}) "
+                         f"as select * from {_qualified(table)}")
+        self.session.sql(f"drop table {_qualified(table)}")
+        self.session.sql(f"alter table {_qualified(rebuilt)} rename to {_qualified(table)}")
+
+    def _partitions(self, table: str, column: str) -> set[str]:
+        return {row[0].split("=", 1)[1] for row in self.session.sql(f"show partitions {_qualified(table)}").collect()
+                if row[0].startswith(f"{column}=")}
+
+    def _drop_partition(self, table: str, column: str, value: str) -> None:
+        escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+        self.session.sql(f"alter table {_qualified(table)} drop if exists partition ({quoted(column)} = '{escaped}')")
 
     def append_from(self, table: str, source: duckdb.DuckDBPyConnection, select: str) -> int:
         folder = self.staging / f"rows_{uuid.uuid4().hex}"

@@ -155,6 +155,30 @@ def test_a_run_over_one_market_stages_its_rows_and_keeps_the_others_on_either_en
         stage_rows(warehouse, "demand_forecast", pd.concat([again, again]), "run-x", "market", ("DE",))
 
 
+def test_runs_over_different_markets_stage_side_by_side_without_losing_a_row(warehouse):
+    """Four market runs, twice each, at once on Spark (threads on one session, as runs on a cluster share the
+    catalogue); on DuckDB one after another, as its single writer makes them. Every market ends with exactly its
+    last run's rows: none is lost to a neighbour's write, none is doubled."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    markets = ("DE", "FR", "GB", "US")
+    stage_table(warehouse, "demand_forecast", _forecast(["OLD"]).assign(market="FR"), "run-0")  # staged whole first
+
+    def run(market: str, round_: int) -> int:
+        frame = _forecast([f"{market}-{round_}-{n}" for n in range(3)]).assign(market=market)
+        return stage_rows(warehouse, "demand_forecast", frame, f"run-{market}-{round_}", "market", (market,),
+                          known=markets)
+
+    for round_ in (1, 2):
+        if warehouse.engine == "spark":
+            with ThreadPoolExecutor(len(markets)) as pool:
+                assert list(pool.map(run, markets, [round_] * len(markets))) == [6] * len(markets)
+        else:
+            assert [run(market, round_) for market in markets] == [6] * len(markets)
+    assert warehouse.rows(f"select market, count(*), count(distinct sku), min(sku) from {staged('demand_forecast')} "
+                          "group by all order by all") == [(m, 6, 3, f"{m}-2-0") for m in markets]
+
+
 def test_a_staged_table_of_an_older_layout_is_rebuilt_in_the_declared_one_keeping_the_other_markets(warehouse):
     older = _forecast(["A"]).assign(market="FR").drop(columns=["category"])  # staged before `category` was declared
     warehouse.write_frame(staged("demand_forecast"), older)

@@ -155,10 +155,15 @@ def _totals_frame(levels: pd.DataFrame, method: str, model_version: str, as_of: 
 
 
 def _stage(tables: WarehouseLike, table: str, frame: pd.DataFrame, run_id: str, scope: MarketScope) -> int:
-    """Stage the run's forecast table: whole when the run covers every market, else its markets' rows only."""
-    if scope.every:
+    """Stage the run's forecast table by market: a run over every market replaces them all (and drops markets no
+    longer known), a run over some replaces theirs; on Spark the table stays partitioned by market either way,
+    so runs over different markets can stage side by side."""
+    if not scope.every:
+        return stage_rows(tables, table, frame, run_id, "market", scope.markets, known=scope.known)
+    markets = tuple(sorted({*scope.markets, *frame["market"].astype(str)}))
+    if not markets:  # nothing to forecast anywhere: an empty table, as before
         return stage_table(tables, table, frame, run_id)
-    return stage_rows(tables, table, frame, run_id, "market", scope.markets, known=scope.known)
+    return stage_rows(tables, table, frame, run_id, "market", markets, known=markets)  # the others' rows go
 
 
 def models_root(models: Path, scope: MarketScope) -> Path:
