@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -141,13 +142,15 @@ def declared_frame(table: str, frame: pd.DataFrame) -> str:
     return ", ".join(f"cast({_quoted(name)} as {type_}) as {_quoted(name)}" for name, type_ in declared.schema)
 
 
-def _check_key(warehouse: Warehouse, table: str) -> None:
+def _check_key(warehouse: Warehouse, table: str, where: str = "true", params: Sequence[object] = ()) -> None:
+    """No two rows (of those matching `where`) share the declared key."""
     key = published_table(table).key
     if not key:
         return
     columns = ", ".join(_quoted(c) for c in key)
     duplicate = first_row(
-        warehouse, f"select {columns}, count(*) from {staged(table)} group by all having count(*) > 1 limit 1"
+        warehouse, f"select {columns}, count(*) from {staged(table)} where {where} group by all "
+        "having count(*) > 1 limit 1", params,
     )
     if duplicate:
         raise DuplicateKey(f"publish.{table}: {duplicate[-1]} rows share the key ({', '.join(key)}) = {duplicate[:-1]}")
@@ -199,7 +202,10 @@ def stage_rows(target: WarehouseLike, table: str, frame: pd.DataFrame, run_id: s
         return len(frame)
     with warehouse.transaction():
         warehouse.replace_partitions(staged(table), column, values, frame, select_list, keep=known)
-        _check_key(warehouse, table)
+        # its own rows only when the key holds `column` (two runs' rows can then never share a key): the others'
+        # are another run's, which may be replacing them right now (on Spark)
+        own, params = partition_filter(column, values) if column in published_table(table).key else ("true", [])
+        _check_key(warehouse, table, own, params)
     record_staging(warehouse, run_id, table)
     return len(frame)
 

@@ -30,8 +30,10 @@ What a translation cannot give is done here:
 """
 from __future__ import annotations
 
+import random
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -71,6 +73,15 @@ def spark_sql(sql: str) -> str:
 _TIMESTAMP_TYPE = "spark.sql.parquet.outputTimestampType"
 _OVERWRITE_MODE = "spark.sql.sources.partitionOverwriteMode"
 _PARTITIONING = threading.Lock()
+_APPEND_ATTEMPTS = 4
+
+
+def _lost_commit_race(sql: str, error: Exception) -> bool:
+    """Whether an insert failed because another job committed into the same table at the same moment: Hadoop's
+    FileOutputCommitter gives every job of a table the folder `_temporary/0`, and the first to finish removes it
+    under the other (two runs noting their staging in plan_next.stage_log at once). Such an insert of a few rows
+    is tried again; a partition overwrite (replace_partitions) has a folder of its own and never collides."""
+    return sql.lstrip().lower().startswith("insert into") and "_temporary" in str(error)
 
 
 def _qualified(table: str) -> str:
@@ -132,7 +143,14 @@ class SparkWarehouse:
         return [tuple(row) for row in self._run(sql, params).collect()]
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
-        self._run(sql, params)
+        for attempt in range(_APPEND_ATTEMPTS):
+            try:
+                self._run(sql, params)
+                return
+            except Exception as error:  # py4j's error: its Java message says what collided
+                if attempt + 1 == _APPEND_ATTEMPTS or not _lost_commit_race(sql, error):
+                    raise
+                time.sleep(random.uniform(0.2, 1.0) * (attempt + 1))
 
     def create_table_as(self, table: str, select: str) -> int:
         self._replace(table, select)
