@@ -43,7 +43,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from compliance.rulebook import Fee, Regime, Rulebook
+from compliance.parcel_fees import border_fees, seller_levies
+from compliance.rulebook import Regime, Rulebook
 
 # Territories that value imports FOB (goods only); the others value CIF.
 FOB_TERRITORIES: frozenset[str] = frozenset({"US", "CA", "AU"})
@@ -150,9 +151,6 @@ class ParcelCost:
 
 def _chapter(hs_code: str | None) -> int | None:
     return int(hs_code[:2]) if hs_code and hs_code[:2].isdigit() else None
-
-
-SELLER_PER_SUBHEADING = "seller_per_subheading"  # import_fees.applies_when of a levy the seller owes per subheading
 
 
 def to_cents(amount: float) -> float:
@@ -384,7 +382,7 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
     # an item that pays the tariff without a known rate has an unknown duty (None), never 0: the rate may be anything
     duty_items: list[float | None] = []
     saving, unrated = 0.0, []
-    flat_subheadings = {(item.hs_code or item.sku)[:6] for item, t in zip(parcel.items, treatments) if t.duty == "flat"}
+    flat_subheadings = {_subheading(item) for item, t in zip(parcel.items, treatments) if t.duty == "flat"}
     for item, t, value in zip(parcel.items, treatments, customs_values):
         if t.duty != "tariff":
             duty_items.append(0.0)
@@ -426,15 +424,16 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
             item_vat(t, g, s, d or 0.0) for t, g, s, d, imported in zip(treatments, item_goods, shares, duty_items, at_import)
             if imported)
         collected_at_border = True if floor > 0 else None
-    border_fees = _fees_known(parcel, regime, rules, goods, sum(customs_values), collected_at_border, upe)
-    levies = _seller_levies(parcel, rules, sum(customs_values), upe)
+    customs_value = sum(customs_values)
+    at_border = border_fees(parcel, rules, customs_value, _formal_entry(regime, goods), collected_at_border, upe)
+    levies = seller_levies(parcel, rules, customs_value, len({_subheading(item) for item in parcel.items}), upe)
     if levies:
         reasons.append(f"seller's levy {_money(levies, currency)} (per distinct tariff subheading)")
-    fees = None if border_fees is None else border_fees + levies
+    fees = None if at_border is None else at_border + levies
     if parcel.incoterm != "DAP" or collected_at_border is False:
         at_door: float | None = 0.0
     else:
-        at_door = _total([duty, border_import_vat, border_fees])  # the seller's levies are never collected there
+        at_door = _total([duty, border_import_vat, at_border])  # the seller's levies are never collected there
 
     return ParcelCost(
         parcel_id=parcel.parcel_id,
@@ -446,7 +445,7 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
         vat_rate=vat_rate,
         goods_value=goods,
         shipping=shipping,
-        customs_value=sum(customs_values),
+        customs_value=customs_value,
         duty=duty,
         vat=vat,
         fees=fees,
@@ -508,52 +507,13 @@ def _no_rate_reason(items: list[Item], territory: str | None) -> str:
             "until a rate is added (duty_rates seed or `crossdock tariff load`)")
 
 
-def _fees_known(parcel: Parcel, regime: Regime, rules: Rulebook, goods: float, customs_value: float,
-                collected_at_border: bool | None, upe: float) -> float | None:
-    """The parcel's fees; when whether anything is collected at the border is unknown (a missing duty rate), the fees
-    that are the same either way, else None."""
-    def fees(border: bool) -> float:
-        return _fees(parcel, regime, rules, goods, customs_value, border, parcel.incoterm == "DAP" and border, upe)
-
-    if collected_at_border is not None:
-        return fees(collected_at_border)
-    charged, not_charged = fees(True), fees(False)
-    return charged if charged == not_charged else None
-
-
-def _fees_in_force(parcel: Parcel, rules: Rulebook) -> list[Fee]:
-    """The territory's fees, plus a national charge of the ship-to country when it is one country of a territory
-    of several (Italy's contribution on low-value consignments inside the EU customs territory)."""
-    national = rules.fees(parcel.destination, parcel.day) if parcel.destination != parcel.territory else []
-    return [*rules.fees(parcel.territory, parcel.day), *national]
-
-
-def _seller_levies(parcel: Parcel, rules: Rulebook, customs_value: float, upe: float) -> float:
-    """Charges the seller owes per distinct tariff subheading of a low-value parcel (France's taxe sur les petits
-    colis): part of the landed cost whatever the incoterm, never collected from the shopper at the door."""
-    subheadings = len({(item.hs_code or item.sku)[:6] for item in parcel.items})
-    total = 0.0
-    for fee in _fees_in_force(parcel, rules):
-        to_fee = rules.units_per_eur(fee.currency, parcel.day) / upe
-        if fee.applies_when == SELLER_PER_SUBHEADING and fee.covers(customs_value * to_fee):
-            total += subheadings * fee.charge(customs_value * to_fee) / to_fee
-    return total
-
-
-def _fees(parcel: Parcel, regime: Regime, rules: Rulebook, goods: float, customs_value: float,
-          collected_at_border: bool, collected_at_door: bool, upe: float) -> float:
-    """The fees of the clearance the parcel goes through, and the carrier's fee for collecting at the door (DAP)."""
+def _formal_entry(regime: Regime, goods: float) -> bool:
+    """Whether the parcel is a formal entry: above the formal-entry threshold (else the low-value ceiling)."""
     threshold = regime.formal_entry_threshold if regime.formal_entry_threshold is not None else regime.low_value_ceiling
-    formal = threshold is not None and to_cents(goods) > threshold
-    total = 0.0
-    for fee in _fees_in_force(parcel, rules):
-        clearance = (
-            fee.applies_when == "always"
-            or (fee.applies_when == "formal_entry" and formal)
-            or (fee.applies_when == "informal_entry" and collected_at_border and not formal)
-        )
-        at_door = fee.applies_when == "dap_collection" and collected_at_door
-        to_fee = rules.units_per_eur(fee.currency, parcel.day) / upe
-        if (clearance or at_door) and fee.covers(customs_value * to_fee):
-            total += fee.charge(customs_value * to_fee) / to_fee
-    return total
+    return threshold is not None and to_cents(goods) > threshold
+
+
+def _subheading(item: Item) -> str:
+    """The tariff subheading an item counts as for a per-subheading charge (its SKU's first six characters when it
+    has no HS code: each such SKU counts once)."""
+    return (item.hs_code or item.sku)[:6]
