@@ -3,10 +3,15 @@
 dbt builds the model on a small warehouse: the duty_rates seed, two tables
 standing in for marts.dim_sku and reference.markets, and (or not) the UK
 fixture tariff loaded by `compliance.tariffs`.
+
+Every case is built at one warehouse path, from one seeded copy: dbt keys its
+partial parse on the profile, which holds the path, so a new path per case
+would parse the whole project again (about 5 s each).
 """
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -29,11 +34,20 @@ SKUS = [  # sku, hs_code, origin_country
 ]
 
 
-def build(tmp_path: Path, with_tariff: bool, tariff_day: dt.date | None = None, seed_changes: tuple[str, ...] = ()
-          ) -> pd.DataFrame:
-    warehouse = tmp_path / "warehouse.duckdb"
-    done = dbt(warehouse, "seed", "--select", "duty_rates")
+@pytest.fixture(scope="module")
+def workbench(tmp_path_factory) -> Path:
+    """A folder whose warehouse.duckdb each case rebuilds from `seeded.duckdb` (the duty_rates seed, seeded once)."""
+    folder = tmp_path_factory.mktemp("tariff")
+    done = dbt(folder / "warehouse.duckdb", "seed", "--select", "duty_rates")
     assert done.returncode == 0, done.stdout[-3000:]
+    shutil.copyfile(folder / "warehouse.duckdb", folder / "seeded.duckdb")
+    return folder
+
+
+def build(workbench: Path, with_tariff: bool, tariff_day: dt.date | None = None, seed_changes: tuple[str, ...] = ()
+          ) -> pd.DataFrame:
+    warehouse = workbench / "warehouse.duckdb"
+    shutil.copyfile(workbench / "seeded.duckdb", warehouse)
     with duckdb.connect(str(warehouse)) as conn:
         conn.execute("create schema if not exists marts")
         conn.register("skus", pd.DataFrame(SKUS, columns=["sku", "hs_code", "origin_country"]))
@@ -53,8 +67,8 @@ def build(tmp_path: Path, with_tariff: bool, tariff_day: dt.date | None = None, 
 
 
 @pytest.fixture(scope="module")
-def with_file(tmp_path_factory) -> pd.DataFrame:
-    return build(tmp_path_factory.mktemp("tariff"), with_tariff=True)
+def with_file(workbench) -> pd.DataFrame:
+    return build(workbench, with_tariff=True)
 
 
 def test_the_loaded_file_prices_first_and_names_itself(with_file):
@@ -79,16 +93,16 @@ def test_the_seed_fills_what_the_file_lacks_and_nothing_is_invented(with_file, t
     assert pd.isna(with_file.loc["PART", "mfn_rate"]) and pd.isna(with_file.loc["PART", "duty_source"])
 
 
-def test_without_a_loaded_file_the_model_builds_from_the_seed_alone(tmp_path, with_file):
-    seed_only = build(tmp_path, with_tariff=False)
+def test_without_a_loaded_file_the_model_builds_from_the_seed_alone(workbench, with_file):
+    seed_only = build(workbench, with_tariff=False)
     assert seed_only.loc["BAG"].equals(with_file.loc["BAG"])
     assert seed_only.loc["TEE-CN", "duty_source"] != UK_SOURCE
 
 
-def test_rows_that_ended_before_the_planning_date_are_not_applied(tmp_path):
+def test_rows_that_ended_before_the_planning_date_are_not_applied(workbench):
     """A file loaded as of 2025-06-30 holds the earbuds' 2% measure that ended 2025-12-31; a seed row ended on
     2026-06-30: on the planning date neither applies, so the earbuds fall back to the seed and the bag is unknown."""
-    ended = build(tmp_path, with_tariff=True, tariff_day=dt.date(2025, 6, 30), seed_changes=(
+    ended = build(workbench, with_tariff=True, tariff_day=dt.date(2025, 6, 30), seed_changes=(
         "update reference.duty_rates set effective_to = date '2026-06-30' "
         "where destination = 'GB' and hs_heading = '4202'",))
     assert ended.loc["EARBUDS", "duty_source"] != UK_SOURCE
@@ -100,10 +114,10 @@ def test_the_current_file_prices_the_measure_in_force(with_file):
     assert float(with_file.loc["EARBUDS", "mfn_rate"]) == 0.0 and with_file.loc["EARBUDS", "duty_source"] == UK_SOURCE
 
 
-def test_a_seed_rate_that_changes_is_a_new_row_from_its_first_day(tmp_path):
+def test_a_seed_rate_that_changes_is_a_new_row_from_its_first_day(workbench):
     """The bag's GB row ends 2026-06-30 and a new 5% row starts 2026-07-01: on the planning date the new row
     applies; a row that starts after the planning date does not yet."""
-    changed = build(tmp_path, with_tariff=False, seed_changes=(
+    changed = build(workbench, with_tariff=False, seed_changes=(
         "update reference.duty_rates set effective_to = date '2026-06-30' "
         "where destination = 'GB' and hs_heading = '4202' and agreement = 'MFN'",
         "insert into reference.duty_rates by name select * replace (0.05 as mfn_rate, date '2026-07-01' as "
