@@ -18,7 +18,11 @@ import math
 import numpy as np
 import pytest
 
-stockpyl = pytest.importorskip("stockpyl")
+try:
+    import stockpyl  # noqa: F401
+except ImportError as missing:  # a hard error, not a skip: the reference values are the point of this file
+    raise ImportError("stockpyl is not installed: `make install` installs it (pip install --no-deps stockpyl==1.0.2; "
+                      "see the test extra in pyproject.toml)") from missing
 
 from stockpyl.demand_source import DemandSource  # noqa: E402
 from stockpyl.eoq import economic_order_quantity as sp_eoq  # noqa: E402
