@@ -22,6 +22,8 @@ from compliance.tariffs.load import load_tariff
 from compliance.tariffs.uk_trade_tariff import SOURCE as UK_SOURCE
 from tests.test_fx_history import dbt
 
+pytestmark = pytest.mark.slow  # dbt runs in subprocesses: about 30 s for the module, kept out of make test-fast
+
 UK = Path(__file__).parent / "fixtures" / "tariffs" / "uk_measures-on-declarable-commodities_2026-11-30.csv"
 PLANNING_DATE = dt.date(2026, 11, 30)
 SKUS = [  # sku, hs_code, origin_country
