@@ -21,8 +21,8 @@ import pytest
 try:
     import stockpyl  # noqa: F401
 except ImportError as missing:  # a hard error, not a skip: the reference values are the point of this file
-    raise ImportError("stockpyl is not installed: `make install` installs it (pip install --no-deps stockpyl==1.0.2; "
-                      "see the test extra in pyproject.toml)") from missing
+    raise ImportError("stockpyl is not installed: `make install` installs it, without its dependencies "
+                      "(the Makefile pins it; the test extra in pyproject.toml says why)") from missing
 
 from stockpyl.demand_source import DemandSource  # noqa: E402
 from stockpyl.eoq import economic_order_quantity as sp_eoq  # noqa: E402
