@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from ml import backtest as bt
-from ml.bulk_orders import FACTOR, MIN_UNITS, bulk_bounds, cap_panel
+from ml.bulk_orders import FACTOR, MIN_UNITS, QUANTILE, WINDOW_DAYS, bulk_bounds, busy_day, cap_panel
 from ml.forecast import forecast_demand
 from ml.model import ModelConfig
 from ml.panel import Panel
@@ -20,6 +20,23 @@ except ImportError:  # tests/ imported as a package
 
 AS_OF = dt.date(2025, 6, 30)
 FAST = ModelConfig(num_boost_round=30, num_leaves=15, min_data_in_leaf=50, row_sample=0.5)
+
+
+@pytest.mark.parametrize("days", [1, 30, 900])
+def test_the_busy_day_is_numpys_quantile_of_the_selling_days_in_the_window(days):
+    """The sorted-window quantile gives exactly what np.nanquantile gives over each series' selling days."""
+    rng = np.random.default_rng(days)
+    Y = rng.random((300, days)) * rng.integers(0, 2, (300, days)) * rng.gamma(0.5, 10, (300, 1))
+    Y[:5] = 0.0  # never sold
+    Y[5:10] = 0.0
+    Y[5:10, -1] = [1.0, 2.5, 7.0, 0.5, 3.0]  # one selling day
+    for origin in sorted({0, days // 2, days - 1}):
+        window = Y[:, max(origin - WINDOW_DAYS + 1, 0) : origin + 1]
+        expected = np.full(len(Y), np.nan)
+        sold = (window > 0).any(axis=1)
+        if sold.any():
+            expected[sold] = np.nanquantile(np.where(window > 0, window, np.nan)[sold], QUANTILE, axis=1)
+        assert np.array_equal(busy_day(Y, origin), expected, equal_nan=True)
 
 
 def _panel(Y: list[list[float]], revenue_per_unit: float = 2.0) -> Panel:
