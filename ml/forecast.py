@@ -25,16 +25,16 @@ from ml.features import (
     FeatureContext,
     build_context,
     build_features,
-    sample_launch_rows,
-    sample_training_rows,
+    sample_rows,
 )
 from ml.model import MEAN, QUANTILES, ModelConfig, predict, progress, train_models
 from ml.panel import Panel, add_planned_series, build_panel, to_timestamp
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS, active_series, planned_launches
 
 MODEL_FAMILY = "lgbm-quantile"
-# bump when features or sampling change meaning, so model_version changes too (3: bulk days capped, ml.bulk_orders)
-CODE_VERSION = "3"
+# bump when features or sampling change meaning, so model_version changes too (3: bulk days capped, ml.bulk_orders;
+# 4: launch rows inside max_training_rows, ml.features.sample_rows)
+CODE_VERSION = "4"
 RECENT_UNITS_DAYS = 91  # the window of training history a reused model's history is checked on
 
 
@@ -351,14 +351,12 @@ def train_forecast(prep: PreparedForecast) -> ForecastResult:
         return ForecastResult(_empty_forecast(prep), version, training_rows=0, **common)
 
     rng = np.random.default_rng(seed)
-    s, o, h, y = sample_training_rows(
+    s, o, h, y = sample_rows(
         ctx, H, config.train_days, config.horizons_per_day, prep.inactive_after_days, rng, config.row_sample,
         config.max_training_rows,
     )
     if len(y) == 0:
         raise ValueError(f"history up to {prep.as_of} is too short to train on (no origin with a later day)")
-    ls, lo, lh, ly = sample_launch_rows(ctx, H, rng)
-    s, o, h, y = np.concatenate([s, ls]), np.concatenate([o, lo]), np.concatenate([h, lh]), np.concatenate([y, ly])
     X = build_features(ctx, s, o, h)
     t1 = time.perf_counter()
     models = train_models(X, y, config, seed)

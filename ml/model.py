@@ -42,7 +42,9 @@ class ModelConfig:
     horizons_per_day: horizons drawn per series x target day (direct
         multi-horizon rows).
     row_sample: share of those rows kept (random, seeded): the speed knob.
-    max_training_rows: at most this many of them (the first drawn), so the
+    max_training_rows: at most this many training rows, the launches' rows
+        included (`ml.features.sample_rows`: each kind keeps its share, the
+        first drawn), so the
         training time stops growing with the merchant's series count: the
         demo's 1,100 series give ~180,000 rows and are not touched; 10,000
         series gave 1.67 million and took 49 s to train (ml/README.md has

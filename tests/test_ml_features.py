@@ -10,6 +10,8 @@ from ml.features import (
     MAX_HORIZON_DAYS,
     build_context,
     build_features,
+    sample_launch_rows,
+    sample_rows,
     sample_training_rows,
 )
 from ml.series_selection import active_series
@@ -187,3 +189,26 @@ def test_a_row_cap_keeps_the_rows_a_smaller_sample_would_have_drawn():
     # a cap above the sample changes nothing
     above = sample_training_rows(ctx, 56, 420, 1, 91, np.random.default_rng(7), row_sample=0.5, max_rows=10**9)
     assert all(np.array_equal(a, b) for a, b in zip(full, above))
+
+
+def test_launch_rows_share_the_row_cap_and_a_history_under_it_keeps_every_row():
+    history = make_history(n_skus=8, days=500, end=END, seed=3)  # has a late launch (day ~300 of 500)
+    ctx = build_context(build_panel(history, END), 56)
+    args = (ctx, 56, 420, 1, 91)
+    rng = np.random.default_rng(7)
+    regular = sample_training_rows(*args, rng, row_sample=0.5)
+    launch = sample_launch_rows(ctx, 56, rng)
+    assert len(launch[0]) > 0
+    under = sample_rows(*args, np.random.default_rng(7), row_sample=0.5, max_rows=10**9)
+    assert all(np.array_equal(a, np.concatenate([r, lr])) for a, r, lr in zip(under, regular, launch))
+
+    total = len(regular[0]) + len(launch[0])
+    cap = total // 3
+    capped = sample_rows(*args, np.random.default_rng(7), row_sample=0.5, max_rows=cap)
+    n_launch = round(cap * len(launch[0]) / total)
+    assert len(capped[0]) == cap and n_launch > 0
+    first_drawn = sample_training_rows(*args, np.random.default_rng(7), row_sample=0.5, max_rows=cap - n_launch)
+    assert all(np.array_equal(a[: cap - n_launch], b) for a, b in zip(capped, first_drawn))
+    launch_keys = {tuple(r) for r in np.column_stack(launch).tolist()}
+    kept = np.column_stack([a[cap - n_launch :] for a in capped]).tolist()
+    assert len(kept) == n_launch and all(tuple(r) in launch_keys for r in kept)  # a share of the launch rows
