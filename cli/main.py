@@ -44,6 +44,9 @@
     crossdock spark-run
                         the whole job on a local Spark session from the
                         landing folder: ingest, dbt, the plan, publish
+    crossdock spark-serve [--port 9083]
+                        serve the Spark catalogue to every process at once
+                        (CROSSDOCK_SPARK_METASTORE_URI; docs/spark.md)
 
 `crossdock <command> --help` shows a command's options.
 
@@ -290,6 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
         "in plan_next), run every Python step after dbt, publish the plan and make the BI copies, all in this "
         "process (docs/spark.md).",
     )
+    metastore = command(
+        "spark-serve", "serve the Spark catalogue to many processes (Hive metastore)",
+        "Run Hive's metastore service (from pyspark's jars) over the Spark catalogue of CROSSDOCK_SPARK_HOME until "
+        "stopped, so that processes with CROSSDOCK_SPARK_METASTORE_URI=thrift://<host>:<port> (dbt, the Python "
+        "steps) work on it at the same time; without it one process at a time opens it (docs/spark.md).",
+    )
+    metastore.add_argument("--port", type=int, default=9083, help="port to serve on, every interface (default 9083)")
     return parser
 
 
@@ -358,6 +368,17 @@ def main(argv: list[str] | None = None) -> int:
         from cli.spark import spark_run
 
         return spark_run(settings)
+    if args.command == "spark-serve":
+        from cli.spark import INSTALL_HINT
+        from crossdock.spark_metastore import serve_metastore
+
+        try:
+            serve_metastore(args.port)  # this process becomes the service: returns only when it cannot start
+        except ImportError as missing:
+            print(f"crossdock spark-serve: {missing}; {INSTALL_HINT}", file=sys.stderr)
+        except RuntimeError as error:
+            print(f"crossdock spark-serve: {error}", file=sys.stderr)
+        return 2
     if args.command == "dashboard":
         print(f"S&OP dashboard on http://{args.address}:{args.port} (Ctrl-C stops it)", flush=True)
         return serve(streamlit_command(args.port, args.address))

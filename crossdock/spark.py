@@ -4,7 +4,9 @@ crossdock's tables live in one DuckDB file by default. When one machine is not
 enough the same dbt project builds on Spark (`dbt build --target spark`,
 docs/spark.md). A local session keeps its tables and its catalogue (Hive's
 Derby metastore) under CROSSDOCK_SPARK_HOME, so a session opened here and the
-one dbt-spark opens in its own process see the same databases.
+one dbt-spark opens see the same databases: one process at a time (Derby
+inside a JVM admits that one), or at the same time when every process asks
+one metastore service (CROSSDOCK_SPARK_METASTORE_URI, crossdock/spark_metastore.py).
 
 The session's settings are read from the `spark` output of
 dbt_project/profiles.yml rather than written twice: a table written here with
@@ -61,12 +63,20 @@ def spark_parameters() -> dict[str, str]:
 
 
 def spark_session() -> SparkSession:
-    """The local session dbt's `spark` target uses (one per process: Spark hands back the running one)."""
+    """The local session dbt's `spark` target uses (one per process: Spark hands back the running one).
+
+    With a metastore service named, one that does not answer fails here,
+    saying how to start it, rather than after Hive's client has retried.
+    """
     from pyspark.sql import SparkSession
 
+    from crossdock.spark_metastore import check_metastore
+
     os.environ[SPARK_HOME_VARIABLE] = str(spark_home())  # dbt-spark renders its profile with the same path
+    parameters = spark_parameters()
+    check_metastore(parameters)
     builder = SparkSession.builder.enableHiveSupport()
-    for key, value in spark_parameters().items():
+    for key, value in parameters.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 
