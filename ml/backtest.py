@@ -38,7 +38,7 @@ from ml.demand_class import classify
 from ml.model import ModelConfig, progress
 from ml.panel import build_panel, to_timestamp
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS
-from ml.stat_baselines import FIT_DAYS, STAT_BASELINES, statsforecast_baselines
+from ml.stat_baselines import FIT_DAYS, STAT_BASELINES, BaselinesAhead
 
 DEFAULT_WINDOWS = 4
 BASELINE_FIT_DAYS = FIT_DAYS
@@ -393,82 +393,83 @@ def backtest(
     )
     H = horizon_days
     preds, per_series, windows = [], [], []
-    numbered_origins = zip(range(n_windows, 0, -1), window_origins(end.date(), H, n_windows))
-    for k, origin in track(numbered_origins, "backtest windows", total=n_windows):
-        tw = time.perf_counter()
-        o = full.day_index(origin)
-        if o < 0:
-            raise ValueError(f"history starts after the origin {origin.date()} of window {k}")
-        res = fc.forecast_demand(
-            history[dates <= origin.to_datetime64()], origin.date(), H, seed,
-            config=config, inactive_after_days=inactive_after_days, holiday_subdivisions=holiday_subdivisions,
-        )
-        model_seconds = time.perf_counter() - tw
-        f = res.forecast
-        if not np.array_equal(f["horizon"].to_numpy(), np.tile(np.arange(1, H + 1), len(f) // H)):
-            raise RuntimeError("forecast rows are not series-major with horizons 1..H")
-        series = f.drop_duplicates(["sku", "market"])[["sku", "market", "category"]].reset_index(drop=True)
-        rows = row_of.reindex(pd.MultiIndex.from_frame(series[["sku", "market"]])).to_numpy(dtype=np.int64)
-        # forecast rows come series-major, horizon 1..H: the same layout as the matrices below
-        Ys = full.Y[rows]
-        first = full.series["first_idx"].to_numpy()[rows]
-        classes = classify(Ys, first, o)
-        days = o + np.arange(1, H + 1)
-        actual = Ys[:, days].ravel()
-        regular = regular_demand(Ys, o)[:, days].ravel()  # bounds learned up to the origin
-        scale = seasonal_naive_scale(Ys, first, o)
-        squared_scale = metrics.naive_squared_scale(Ys, first, o)
-        columns = {  # each reads days <= o only
-            MODEL_COLUMNS[NAIVE].point: seasonal_naive(Ys, o, H).ravel(),
-            MODEL_COLUMNS[NAIVE_1].point: naive(Ys, o, H).ravel(),
-            MODEL_COLUMNS[MEAN_28].point: window_average(Ys, o, H, window=28).ravel(),
-        }
-        stat = statsforecast_baselines(
-            Ys, first, o, H, fit_days=baseline_fit_days, n_jobs=baseline_jobs, models=baselines
-        ) if baselines else {}
-        for name, b in stat.items():
-            columns[name] = b.p50.ravel()
-            if b.p10 is not None and b.p90 is not None:
-                columns[f"{name}_p10"], columns[f"{name}_p90"] = b.p10.ravel(), b.p90.ravel()
-        preds.append(f.assign(
-            window=k, origin=origin, demand_class=np.repeat(classes, H), actual=actual, actual_regular=regular, **columns
-        ))
-
-        base = series.assign(
-            window=k, origin=origin, demand_class=classes, actual_units=actual.reshape(-1, H).sum(axis=1), mase_scale=scale
-        )
-        scored = [MODEL, NAIVE, NAIVE_1, MEAN_28, ZERO, *stat]
-        for model in scored:
-            cols = MODEL_COLUMNS[model]
-            frame = preds[-1]
-            per_series.append(
-                _series_scores(
-                    base, model, actual, _values(frame, cols.point), _values(frame, cols.expected()), scale, squared_scale,
-                    frame[cols.lower].to_numpy() if cols.lower else None,
-                    frame[cols.upper].to_numpy() if cols.upper else None, H,
-                )
+    origins = window_origins(end.date(), H, n_windows)
+    ahead = BaselinesAhead(full.Y, [max(full.day_index(origin), 0) for origin in origins], H,
+                           fit_days=baseline_fit_days, n_jobs=baseline_jobs, models=baselines)
+    with ahead:
+        for k, origin in track(zip(range(n_windows, 0, -1), origins), "backtest windows", total=n_windows):
+            tw = time.perf_counter()
+            o = full.day_index(origin)
+            if o < 0:
+                raise ValueError(f"history starts after the origin {origin.date()} of window {k}")
+            res = fc.forecast_demand(
+                history[dates <= origin.to_datetime64()], origin.date(), H, seed,
+                config=config, inactive_after_days=inactive_after_days, holiday_subdivisions=holiday_subdivisions,
             )
-        windows.append(
-            {
-                "window": k,
-                "origin": origin,
-                "train_end": res.as_of,
-                "first_scored_day": origin + pd.Timedelta(days=1),
-                "last_scored_day": origin + pd.Timedelta(days=H),
-                "n_series": len(series),
-                "training_rows": res.training_rows,
-                "model_version": res.model_version,
-                f"seconds_{MODEL}": model_seconds,
-                **{f"seconds_{name}": b.seconds for name, b in stat.items()},
+            model_seconds = time.perf_counter() - tw
+            f = res.forecast
+            if not np.array_equal(f["horizon"].to_numpy(), np.tile(np.arange(1, H + 1), len(f) // H)):
+                raise RuntimeError("forecast rows are not series-major with horizons 1..H")
+            series = f.drop_duplicates(["sku", "market"])[["sku", "market", "category"]].reset_index(drop=True)
+            rows = row_of.reindex(pd.MultiIndex.from_frame(series[["sku", "market"]])).to_numpy(dtype=np.int64)
+            # forecast rows come series-major, horizon 1..H: the same layout as the matrices below
+            Ys = full.Y[rows]
+            first = full.series["first_idx"].to_numpy()[rows]
+            classes = classify(Ys, first, o)
+            days = o + np.arange(1, H + 1)
+            actual = Ys[:, days].ravel()
+            regular = regular_demand(Ys, o)[:, days].ravel()  # bounds learned up to the origin
+            scale = seasonal_naive_scale(Ys, first, o)
+            squared_scale = metrics.naive_squared_scale(Ys, first, o)
+            columns = {  # each reads days <= o only
+                MODEL_COLUMNS[NAIVE].point: seasonal_naive(Ys, o, H).ravel(),
+                MODEL_COLUMNS[NAIVE_1].point: naive(Ys, o, H).ravel(),
+                MODEL_COLUMNS[MEAN_28].point: window_average(Ys, o, H, window=28).ravel(),
             }
-        )
-        scores = " ".join(
-            f"{m}={metrics.weekly_wape(actual, _values(preds[-1], MODEL_COLUMNS[m].expected()), H):.3f}" for m in scored
-        )
-        progress(
-            f"backtest window {k} origin={origin.date()} series={len(series)} weekly wape {scores} "
-            f"({time.perf_counter() - tw:.1f}s)"
-        )
+            stat = ahead.fitted(o, rows)
+            for name, b in stat.items():
+                columns[name] = b.p50.ravel()
+                if b.p10 is not None and b.p90 is not None:
+                    columns[f"{name}_p10"], columns[f"{name}_p90"] = b.p10.ravel(), b.p90.ravel()
+            preds.append(f.assign(
+                window=k, origin=origin, demand_class=np.repeat(classes, H), actual=actual, actual_regular=regular, **columns
+            ))
+
+            base = series.assign(
+                window=k, origin=origin, demand_class=classes, actual_units=actual.reshape(-1, H).sum(axis=1), mase_scale=scale
+            )
+            scored = [MODEL, NAIVE, NAIVE_1, MEAN_28, ZERO, *stat]
+            for model in scored:
+                cols = MODEL_COLUMNS[model]
+                frame = preds[-1]
+                per_series.append(
+                    _series_scores(
+                        base, model, actual, _values(frame, cols.point), _values(frame, cols.expected()), scale, squared_scale,
+                        frame[cols.lower].to_numpy() if cols.lower else None,
+                        frame[cols.upper].to_numpy() if cols.upper else None, H,
+                    )
+                )
+            windows.append(
+                {
+                    "window": k,
+                    "origin": origin,
+                    "train_end": res.as_of,
+                    "first_scored_day": origin + pd.Timedelta(days=1),
+                    "last_scored_day": origin + pd.Timedelta(days=H),
+                    "n_series": len(series),
+                    "training_rows": res.training_rows,
+                    "model_version": res.model_version,
+                    f"seconds_{MODEL}": model_seconds,
+                    **{f"seconds_{name}": b.seconds for name, b in stat.items()},
+                }
+            )
+            scores = " ".join(
+                f"{m}={metrics.weekly_wape(actual, _values(preds[-1], MODEL_COLUMNS[m].expected()), H):.3f}" for m in scored
+            )
+            progress(
+                f"backtest window {k} origin={origin.date()} series={len(series)} weekly wape {scores} "
+                f"({time.perf_counter() - tw:.1f}s)"
+            )
     predictions = _with_held_out_band(pd.concat(preds, ignore_index=True))
     by_window_series = pd.concat(per_series, ignore_index=True)
     table = summarise(predictions, by_window_series, n_windows, H)

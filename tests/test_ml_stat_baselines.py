@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("statsforecast")
 
-from ml.stat_baselines import STAT_BASELINES, BaselineForecast, statsforecast_baselines  # noqa: E402
+from ml.stat_baselines import STAT_BASELINES, BaselineForecast, BaselinesAhead, statsforecast_baselines  # noqa: E402
 
 H = 21
 T = 400
@@ -221,6 +221,24 @@ def test_deterministic_and_independent_of_n_jobs():
     c = statsforecast_baselines(Y[[SHORT]], first[[SHORT]], ORIGIN, H, fit_days=120)
     for name in STAT_BASELINES:
         assert np.array_equal(a[name].p50[3], c[name].p50[0])
+
+
+def test_fitted_ahead_in_a_background_process_is_what_fitting_the_rows_asked_for_gives():
+    """Every series with a sale in the window is fitted ahead; a window then hands back the rows it asks for."""
+    Y, first = _panel()
+    rows = np.array([QUIET, SEASONAL, LAUNCH, SHORT, ZERO_WINDOW])  # any order, a subset
+    origins = [ORIGIN - 60, ORIGIN]
+    with BaselinesAhead(Y, origins, H, fit_days=112) as ahead:
+        fitted = {origin: ahead.fitted(origin, rows) for origin in origins}
+    for origin in origins:
+        alone = statsforecast_baselines(Y[rows], first[rows], origin, H, fit_days=112)
+        assert tuple(fitted[origin]) == tuple(alone) == STAT_BASELINES
+        for name, f in alone.items():
+            for band in ("p10", "p50", "p90"):
+                if getattr(f, band) is None:
+                    assert getattr(fitted[origin][name], band) is None
+                else:
+                    np.testing.assert_array_equal(getattr(fitted[origin][name], band), getattr(f, band))
 
 
 def test_rejects_bad_arguments():
