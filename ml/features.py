@@ -385,16 +385,44 @@ def active_at(ctx: FeatureContext, o: np.ndarray, inactive_after_days: int) -> n
     return (last >= 0) & (o[None, :] - last <= inactive_after_days)
 
 
-def _training_candidates(
+def _first_drawn(draws: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the `n` smallest draws, in their original order (all of them when there are no more)."""
+    if n >= len(draws):
+        return np.arange(len(draws))
+    return np.sort(np.argpartition(draws, n - 1)[:n]) if n > 0 else np.arange(0)
+
+
+def sample_rows(
     ctx: FeatureContext,
     horizon_days: int,
     train_days: int,
     horizons_per_day: int,
     inactive_after_days: int,
     rng: np.random.Generator,
-    row_sample: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(series, origin, horizon, target day, draw) of every sampled row of the series active at its origin."""
+    row_sample: float = 1.0,
+    max_rows: int | None = None,
+    *,
+    launches: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Deterministic (series, origin, horizon, target units) training rows: the active series', then the launches'.
+
+    For every target day t in the last `train_days` days of the panel and
+    every series, draw `horizons_per_day` horizons in 1..H; keep the row when
+    the series was active at the origin o = t - h (same rule as forecasting,
+    so the model learns on the population it is asked about). `row_sample`
+    < 1 keeps that share of the rows at random (training cost is linear in
+    rows; neighbouring days carry overlapping information). All targets are
+    <= the panel's last day, so training never sees past the origin. With
+    `launches`, the rows asked before a launch follow (`sample_launch_rows`).
+
+    `max_rows` bounds all of them, so a merchant with ten times the series
+    does not train ten times as long; each kind keeps its share of the rows
+    it would have had without the bound (launch rows were once added on top:
+    146,000 beside 600,000 at 10,000 series, a fifth more training time). The
+    active series' rows kept are the ones drawn first, the sample a smaller
+    `row_sample` would give; the launch rows kept are drawn after all other
+    draws, so a history under the bound gets exactly the rows it had.
+    """
     T = ctx.panel.n_days - 1
     t_days = np.arange(max(T - train_days + 1, 1), T + 1)
     S = ctx.panel.n_series
@@ -407,70 +435,10 @@ def _training_candidates(
     s, t, h, o, u = s[keep], t[keep], h[keep], o[keep], u[keep]
     last = ctx.L[s, o]
     keep = (last >= 0) & (o - last <= inactive_after_days)
-    return s[keep], o[keep], h[keep], t[keep], u[keep]
-
-
-def _first_drawn(draws: np.ndarray, n: int) -> np.ndarray:
-    """Positions of the `n` smallest draws, in their original order (all of them when there are no more)."""
-    if n >= len(draws):
-        return np.arange(len(draws))
-    return np.sort(np.argpartition(draws, n - 1)[:n]) if n > 0 else np.arange(0)
-
-
-def sample_training_rows(
-    ctx: FeatureContext,
-    horizon_days: int,
-    train_days: int,
-    horizons_per_day: int,
-    inactive_after_days: int,
-    rng: np.random.Generator,
-    row_sample: float = 1.0,
-    max_rows: int | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Deterministic (series, origin, horizon, target units) training rows.
-
-    For every target day t in the last `train_days` days of the panel and
-    every series, draw `horizons_per_day` horizons in 1..H; keep the row when
-    the series was active at the origin o = t - h (same rule as forecasting,
-    so the model learns on the population it is asked about). `row_sample`
-    < 1 keeps that share of the rows at random (training cost is linear in
-    rows; neighbouring days carry overlapping information), and `max_rows`
-    at most that many (the ones drawn first: the sample a smaller
-    `row_sample` would give), so a merchant with ten times the series does
-    not train ten times as long. All targets are <= the panel's last day, so
-    training never sees past the origin.
-    """
-    s, o, h, t, u = _training_candidates(
-        ctx, horizon_days, train_days, horizons_per_day, inactive_after_days, rng, row_sample
-    )
-    if max_rows is not None:
-        kept = _first_drawn(u, max_rows)
-        s, o, h, t = s[kept], o[kept], h[kept], t[kept]
-    return s, o, h, ctx.panel.Y[s, t]
-
-
-def sample_rows(
-    ctx: FeatureContext,
-    horizon_days: int,
-    train_days: int,
-    horizons_per_day: int,
-    inactive_after_days: int,
-    rng: np.random.Generator,
-    row_sample: float = 1.0,
-    max_rows: int | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """All training rows, the active series' (`sample_training_rows`) then the launches' (`sample_launch_rows`).
-
-    `max_rows` bounds the two together, each kind keeping its share of the
-    rows it would have had without the bound (launch rows were once added
-    on top: 146,000 of them beside 600,000 at 10,000 series, a fifth more
-    training time). The active series' rows kept are the ones drawn first,
-    as in `sample_training_rows`; the launch rows kept are drawn after all
-    other draws, so a history under the bound gets exactly the rows it had.
-    """
-    s, o, h, t, u = _training_candidates(
-        ctx, horizon_days, train_days, horizons_per_day, inactive_after_days, rng, row_sample
-    )
+    s, o, h, t, u = s[keep], o[keep], h[keep], t[keep], u[keep]
+    if not launches:
+        kept = _first_drawn(u, len(u) if max_rows is None else max_rows)
+        return s[kept], o[kept], h[kept], ctx.panel.Y[s[kept], t[kept]]
     ls, lo, lh, ly = sample_launch_rows(ctx, horizon_days, rng)
     total = len(s) + len(ls)
     if max_rows is not None and total > max_rows:

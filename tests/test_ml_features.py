@@ -12,7 +12,6 @@ from ml.features import (
     build_features,
     sample_launch_rows,
     sample_rows,
-    sample_training_rows,
 )
 from ml.series_selection import active_series
 from ml.panel import Panel, build_panel
@@ -151,6 +150,11 @@ def test_features_ignore_everything_after_the_origin():
     assert np.isfinite(X1[is_active, FEATURE_NAMES.index("price_28")]).mean() > 0.5
     assert np.isnan(X1[~is_active, FEATURE_NAMES.index("mean_28")]).all()  # no own history before launch
     assert np.isfinite(X1[~is_active, FEATURE_NAMES.index("sku_mean_28")]).all()  # the SKU elsewhere speaks
+
+
+def sample_training_rows(*args, **kwargs):
+    """The active series' rows alone."""
+    return sample_rows(*args, launches=False, **kwargs)
 
 
 def test_training_rows_target_on_or_before_panel_end_and_series_active_at_origin():
