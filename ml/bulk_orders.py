@@ -7,7 +7,8 @@ the next pallet order or when, and a model trained on them spreads them as
 extra expected units over every series that ever had one (+40 to +60 % on the
 regular demand of the backtest windows that followed). Demand planning tools
 call this outlier correction: the statistical forecast learns the regular
-demand, and the bulk orders are planned as what they are, known orders.
+demand, and the bulk orders are planned as what they are, known orders (in
+crossdock a planner's override with reason_code customer_order, docs/sop.md).
 
 A day is bulk when its units exceed the series' bound: `FACTOR` times its
 busy day (the 95th percentile of its selling days in the `WINDOW_DAYS` up to
@@ -50,7 +51,8 @@ class BulkSummary:
             return "no bulk days: the forecast learned from every unit sold"
         return (f"{self.days} bulk day(s) in the last {WINDOW_DAYS} days (over {FACTOR:g}x their series' busy day): "
                 f"{self.units:,.0f} of {self.total_units:,.0f} units ({self.share:.0%}) are left out of what the forecast "
-                "learns; plan such orders as known orders")
+                "learns; plan such orders as known orders (an override with reason_code customer_order for the "
+                "week they ship: docs/sop.md)")
 
 
 def busy_day(Y: np.ndarray, origin: int, window: int = WINDOW_DAYS) -> np.ndarray:

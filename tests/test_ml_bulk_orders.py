@@ -74,6 +74,7 @@ def test_a_pallet_order_becomes_a_busy_day_and_its_revenue_keeps_the_price() -> 
     assert summary.units == pytest.approx(5000.0 - panel.Y[0, 50])
     assert summary.total_units == pytest.approx(sum(days) + 120)
     assert "1 bulk day(s)" in summary.describe() and "known orders" in summary.describe()
+    assert "reason_code customer_order" in summary.describe()  # says how: a planner's override (docs/sop.md)
 
 
 def test_regular_big_orders_are_the_series_own_demand_and_stay() -> None:
