@@ -29,7 +29,7 @@ from ml.features import (
 )
 from ml.model import MEAN, QUANTILES, ModelConfig, predict, progress, train_models
 from ml.panel import Panel, add_planned_series, build_panel, to_timestamp
-from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS, active_series, planned_launches
+from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS, active_in_panel, planned_launches
 
 MODEL_FAMILY = "lgbm-quantile"
 # bump when features or sampling change meaning, so model_version changes too (3: bulk days capped, ml.bulk_orders;
@@ -237,9 +237,10 @@ def prepare_forecast(
     t0 = time.perf_counter()
     as_of_ts = to_timestamp(as_of)
     history = history[(pd.to_datetime(history["demand_date"]).dt.tz_localize(None) <= as_of_ts).to_numpy()]
-    active = active_series(history, as_of_ts.date(), inactive_after_days)
+    built = build_panel(history, as_of_ts.date(), config.max_history_days)
+    active = active_in_panel(built, inactive_after_days)
     planned = planned_launches(launches, history, active, as_of_ts, horizon_days, inactive_after_days)
-    regular, bulk = cap_panel(build_panel(history, as_of_ts.date(), config.max_history_days))
+    regular, bulk = cap_panel(built)
     panel = add_planned_series(regular, planned)
     active = pd.concat([active, planned.drop(columns="launch_date")], ignore_index=True)
     ctx = build_context(panel, horizon_days, holiday_subdivisions)

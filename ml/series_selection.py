@@ -11,7 +11,7 @@ import datetime as dt
 
 import pandas as pd
 
-from ml.panel import daily_units, to_timestamp
+from ml.panel import Panel, daily_units, to_timestamp
 
 DEFAULT_INACTIVE_AFTER_DAYS = 91
 
@@ -40,6 +40,19 @@ def active_series(
     cutoff = to_timestamp(as_of) - pd.Timedelta(days=inactive_after_days)
     g = g[g["last_sale_date"] >= cutoff]
     return g.reset_index()[cols]
+
+
+def active_in_panel(panel: Panel, inactive_after_days: int = DEFAULT_INACTIVE_AFTER_DAYS) -> pd.DataFrame:
+    """`active_series` read off a panel whose last day is the forecast's as_of: sku, market, category.
+
+    The same series, in the same order, with the same category (tested), for
+    a panel built by `ml.panel.build_panel` from the same history over more
+    than `inactive_after_days` days; the forecast has that panel already, and
+    `active_series` groups the whole history again (1.4 s at 10,000 series).
+    """
+    last = panel.series["last_idx"].to_numpy()
+    selling = (last >= 0) & (last >= panel.n_days - 1 - inactive_after_days)
+    return panel.series.loc[selling, ["sku", "market", "category"]].reset_index(drop=True)
 
 
 def planned_launches(

@@ -13,7 +13,7 @@ from ml.features import (
     sample_launch_rows,
     sample_rows,
 )
-from ml.series_selection import active_series
+from ml.series_selection import active_in_panel, active_series
 from ml.panel import Panel, build_panel
 
 try:
@@ -71,6 +71,20 @@ def test_active_series_window_is_inclusive():
     assert a["sku"].tolist() == ["A", "C"]
     assert list(a.columns) == ["sku", "market", "category", "first_sale_date", "last_sale_date"]
     assert a.loc[a["sku"] == "A", "first_sale_date"].iloc[0] == pd.Timestamp(as_of - dt.timedelta(days=300))
+    panel = build_panel(h, as_of, 1100)
+    pd.testing.assert_frame_equal(active_in_panel(panel), a[["sku", "market", "category"]])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_active_series_read_off_the_panel_are_active_series(seed):
+    """The forecast reads its series off its panel: the same rows, order and category as `active_series`."""
+    history = make_history(n_skus=12, days=700, end=END, seed=seed, phase_out_share=0.3, coverage=0.7)
+    recategorised = history["sku"] == history["sku"].iloc[0]
+    history.loc[recategorised & (history["demand_date"] > history["demand_date"].median()), "category"] = "moved"
+    for as_of, days in [(END, 91), (END - dt.timedelta(days=200), 91), (END, 30), (END - dt.timedelta(days=400), 182)]:
+        expected = active_series(history, as_of, days)[["sku", "market", "category"]]
+        assert len(expected) > 0
+        pd.testing.assert_frame_equal(active_in_panel(build_panel(history, as_of, 1100), days), expected)
 
 
 def _constant_panel(days=400, units=2.0):
