@@ -490,9 +490,10 @@ def backtest(
 
 def _with_held_out_band(predictions: pd.DataFrame) -> pd.DataFrame:
     """`predictions` with p10_calibrated / p90_calibrated: each window's band scaled by factors fitted on the others."""
+    band = predictions[["window", "demand_class", "actual", "p10", "p50", "p90"]]  # what scaling reads, not 20+ columns
     parts = []
-    for window, rows in predictions.groupby("window", sort=False):
-        others = predictions[predictions["window"] != window]
+    for window, rows in band.groupby("window", sort=False):
+        others = band[band["window"] != window]
         scaled = apply_scales(rows, rows["demand_class"].to_numpy(), fit_scales(others) if len(others) else {})
         parts.append(scaled[["p10", "p90"]].rename(columns={"p10": "p10_calibrated", "p90": "p90_calibrated"}))
     return predictions.join(pd.concat(parts))
