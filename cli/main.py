@@ -197,7 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = command(
         "run", "run the planning job on what has landed, print the summary",
         "Run the daily_planning job on the files in the landing folder and print the summary. The plan is made "
-        "as of the last order day unless --as-of names an earlier one.",
+        "as of the last order day unless --as-of names an earlier one. With CROSSDOCK_WAREHOUSE_ENGINE=spark the "
+        "same job runs on the local Spark session, its catalogue served by `crossdock spark-serve` "
+        "(CROSSDOCK_SPARK_METASTORE_URI; docs/spark.md).",
     )
     run.add_argument(
         "--force", action="store_true",
@@ -393,6 +395,13 @@ def main(argv: list[str] | None = None) -> int:
 
             if args.command == "demo" and install_profile_config(settings.config, args.profile):
                 print(f"  the {args.profile} demo merchant's network config written to {settings.config}", flush=True)
+    if args.command == "run":
+        from crossdock.spark import warehouse_engine
+
+        if warehouse_engine() == "spark":  # CROSSDOCK_WAREHOUSE_ENGINE: the same job on Spark (docs/spark.md)
+            from cli.spark import run_job_on_spark
+
+            return run_job_on_spark(settings, args.as_of)
     ok = True
     if args.command == "demo" and args.last_cycle:
         ok = plan_the_cycle_before(settings)

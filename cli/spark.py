@@ -1,7 +1,9 @@
-"""`crossdock spark-build`, `spark-plan` and `spark-run`: the job, or parts of it, on a local Spark session."""
+"""`crossdock spark-build`, `spark-plan` and `spark-run`: the job, or parts of it, on a local Spark session; and
+`crossdock run` with CROSSDOCK_WAREHOUSE_ENGINE=spark: the Dagster job itself on Spark."""
 from __future__ import annotations
 
 import json
+import sys
 
 from crossdock.settings import Settings
 
@@ -187,3 +189,33 @@ def spark_plan(settings: Settings, engine: str = "spark") -> int:
     _print_plan(outcome)
     print(json.dumps(outcome), flush=True)  # the whole outcome, for scripts (tests/test_dbt_spark.py, bench/engines.py)
     return 0 if outcome["success"] else 1
+
+
+def run_job_on_spark(settings: Settings, as_of: str | None) -> int:
+    """`crossdock run` with CROSSDOCK_WAREHOUSE_ENGINE=spark: the Dagster job daily_planning on Spark, in this process.
+
+    The same job and definitions as on DuckDB, every step on the warehouse
+    resource's Spark session and the dbt step on `--target spark`. Its dbt
+    step runs dbt-spark in a subprocess beside this process's session, so a
+    metastore service must serve the catalogue: checked here first, so a run
+    without one fails in a second and not after the ingest. Always runs: the
+    up-to-date check of `crossdock run` reads the DuckDB file's plan, and so
+    does its summary, which is not printed.
+    """
+    if _without_spark("run"):
+        return 2
+    from crossdock.spark import spark_home
+    from crossdock.spark_metastore import require_metastore
+
+    try:
+        uri = require_metastore("the job's dbt step runs dbt-spark in a process of its own beside this one's Spark session")
+    except (RuntimeError, ValueError) as error:
+        print(f"crossdock run: {error}", file=sys.stderr, flush=True)
+        return 2
+    from cli.run import run_planning_job
+
+    print(f"the daily_planning job on Spark: tables in {spark_home()}, catalogue served at {uri}", flush=True)
+    ok = run_planning_job(settings, as_of, force=True)
+    print(f"the plan is published on Spark, in schema publish ({spark_home() / 'tables' / 'publish.db'}); "
+          "`crossdock summary` reads the DuckDB file" if ok else "the run on Spark failed: see the log above", flush=True)
+    return 0 if ok else 1

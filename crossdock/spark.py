@@ -33,12 +33,28 @@ if TYPE_CHECKING:  # pragma: no cover
 
 PROFILES = DBT_PROJECT_DIR / "profiles.yml"
 SPARK_HOME_VARIABLE = "CROSSDOCK_SPARK_HOME"
+ENGINE_VARIABLE = "CROSSDOCK_WAREHOUSE_ENGINE"
+ENGINES = ("duckdb", "spark")
 _ENV_VAR = re.compile(r"\{\{\s*env_var\('([A-Z_]+)',\s*'([^']*)'\)\s*\}\}")
 
 
 def _render(value: str) -> str:
     """The profile's `{{ env_var('NAME', 'default') }}` placeholders, filled the way dbt fills them."""
     return _ENV_VAR.sub(lambda match: os.environ.get(match.group(1), match.group(2)), value)
+
+
+def warehouse_engine() -> str:
+    """The engine the Dagster job's tables live on: CROSSDOCK_WAREHOUSE_ENGINE, `duckdb` (default) or `spark`.
+
+    One switch for the whole job: the Python steps' warehouse resource and the
+    dbt step's target both follow it (orchestration/lib/resources.py), so a
+    run never builds dbt on one engine and plans on the other (docs/spark.md).
+    Read here, without Dagster, so the command line can ask it cheaply.
+    """
+    engine = os.environ.get(ENGINE_VARIABLE, "").strip() or "duckdb"
+    if engine not in ENGINES:
+        raise ValueError(f"{ENGINE_VARIABLE}={engine!r}: write one of {', '.join(ENGINES)}")
+    return engine
 
 
 def spark_home() -> Path:

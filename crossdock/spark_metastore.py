@@ -75,6 +75,26 @@ def check_metastore(parameters: dict[str, str]) -> None:
         )
 
 
+def require_metastore(why: str) -> str:
+    """The metastore service a process needs when Spark also runs in another process at the same time (`why`).
+
+    Raises, saying what to start, when none is named or the one named does not
+    answer: without a service the second JVM fails on Derby's lock with an
+    error that names neither (the Dagster job's dbt step runs dbt-spark in a
+    subprocess while the step's process holds its session).
+    """
+    uri = os.environ.get(METASTORE_URI_VARIABLE, "").strip()
+    if not uri:
+        raise RuntimeError(
+            f"{why}, and the local Spark catalogue (Derby) admits one process: start "
+            f"`crossdock spark-serve --port {DEFAULT_PORT}` (same CROSSDOCK_SPARK_HOME) and set "
+            f"{METASTORE_URI_VARIABLE}=thrift://127.0.0.1:{DEFAULT_PORT} in this process's environment, "
+            "or run `crossdock spark-run`, which needs no service (docs/spark.md)"
+        )
+    check_metastore({URIS_PARAMETER: uri})
+    return uri
+
+
 def _jars() -> Path:
     """pyspark's jars: Spark's own, with Hive's metastore, Derby and DataNucleus among them."""
     import pyspark

@@ -21,9 +21,12 @@ from crossdock.dbt_cli import dbt_executable
 from crossdock.merchant_config import MerchantConfig, load_config
 from crossdock.merchant_limits import Plausibility
 from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment, pii_salt
+from crossdock.spark import warehouse_engine
 from orchestration.lib.retries import WarehouseResource
 
 WAREHOUSE_POOL = "duckdb"
+# the dbt profile's output each warehouse engine builds on; None: the profile's default target (`local`, DuckDB)
+DBT_TARGETS: dict[str, str | None] = {"duckdb": None, "spark": "spark"}
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
@@ -166,13 +169,17 @@ class ArtifactFolders(dg.ConfigurableResource):
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
+    """The resources, on the engine CROSSDOCK_WAREHOUSE_ENGINE names (crossdock.spark.warehouse_engine)."""
     # dbt runs as a subprocess and finds the warehouse through the environment.
     export_to_environment(settings)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    engine = warehouse_engine()
     return {
-        "warehouse": WarehouseResource(database=str(settings.warehouse)),  # waits out another process's lock
+        # waits out another process's lock on DuckDB; on Spark, the process's session
+        "warehouse": WarehouseResource(database=str(settings.warehouse), engine=engine),
         "landing": LandingFolder(path=str(settings.landing)),
         "merchant_config": MerchantConfigFile(path=str(settings.config)),
         "artifacts": ArtifactFolders(exports=str(settings.exports), models=str(settings.models)),
-        "dbt": DbtCli(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()),
+        "dbt": DbtCli(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable(),
+                      target=DBT_TARGETS[engine]),
     }

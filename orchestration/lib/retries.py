@@ -70,8 +70,8 @@ class WarehouseResource(DuckDBResource):
     """
 
     lock_wait_seconds: float = LOCK_WAIT_SECONDS
-    # where the steps on the warehouse interface (crossdock/engine.py) read and write: the DuckDB file, or the
-    # Spark session of dbt's `spark` target (crossdock/spark.py); steps not on it yet always use the file
+    # where the steps read and write through the warehouse interface (crossdock/engine.py): the DuckDB file, or
+    # the Spark session of dbt's `spark` target (crossdock/spark.py); CROSSDOCK_WAREHOUSE_ENGINE sets it
     engine: Literal["duckdb", "spark"] = "duckdb"
 
     @contextmanager
@@ -89,12 +89,13 @@ class WarehouseResource(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The DuckDB file, for the steps not on the warehouse interface yet; refused when the engine is Spark, so
-        such a step never reads DuckDB's tables in a run whose other steps read Spark's."""
+        """The DuckDB file itself, for code that needs DuckDB's connection rather than the warehouse interface;
+        refused when the engine is Spark, so such code never reads DuckDB's tables in a run whose steps read
+        Spark's."""
         if self.engine != "duckdb":
             raise dg.Failure(description=(
-                f"this step reads and writes the DuckDB file only, and the warehouse engine is {self.engine}: "
-                "the dbt step is not on Spark as a Dagster step yet: use crossdock spark-run (docs/spark.md)"
+                f"this step reads and writes the DuckDB file only, and the warehouse engine is {self.engine} "
+                "(docs/spark.md)"
             ))
         conn = connect(
             self.database,

@@ -15,16 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
-from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from crossdock.dbt_cli import keep_partial_parse, prune_invocation_folders
+from crossdock.engine import WarehouseLike, as_warehouse
 from crossdock.planning_date import parse_as_of
 from crossdock.publish import PUBLISH_SCHEMA, STAGING_SCHEMA, record_staging
-from orchestration.lib.resources import WAREHOUSE_POOL, dbt_project
-from orchestration.lib.retries import retry_if_transient
+from orchestration.lib.resources import DBT_TARGETS, WAREHOUSE_POOL, dbt_project
+from orchestration.lib.retries import WarehouseResource, retry_if_transient
 
 GROUP_BY_SCHEMA = {
     "reference": "reference_data",
@@ -80,7 +79,7 @@ def dbt_build_args(config: DbtBuildConfig) -> list[str]:
     return ["build", "--vars", json.dumps({"as_of": as_of.isoformat()})]
 
 
-def as_of_outside_the_orders(conn, as_of: str) -> str | None:
+def as_of_outside_the_orders(conn: WarehouseLike, as_of: str) -> str | None:
     """Why dbt would refuse to plan as of `as_of`, from the order days loaded in raw.orders; None if it would not.
 
     Checked before `dbt build` so that a planning date outside the orders fails
@@ -92,13 +91,13 @@ def as_of_outside_the_orders(conn, as_of: str) -> str | None:
     2 days); with no orders table dbt is left to say what is wrong.
     """
     day = parse_as_of(as_of)
-    try:
-        [(first_day, last_day)] = conn.execute(
-            "select min(order_date), max(order_date) from raw.orders "
-            "where order_date between cast('1970-01-01' as date) and current_date + 2"
-        ).fetchall()
-    except duckdb.CatalogException:  # no raw.orders yet (no orders feed): int_planning_calendar fails with the reason
+    tables = as_warehouse(conn)
+    if not tables.exists("raw.orders"):  # no orders feed yet: int_planning_calendar fails with the reason
         return None
+    [(first_day, last_day)] = tables.rows(
+        "select min(order_date), max(order_date) from raw.orders "
+        "where order_date between cast('1970-01-01' as date) and current_date + 2"
+    )
     if last_day is None:
         return None
     if day > last_day:
@@ -131,17 +130,18 @@ def dbt_model_assets() -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
     )
     def crossdock_dbt_models(
-        context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource, warehouse: DuckDBResource
+        context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource, warehouse: WarehouseResource
     ):
         """Seeds, staging, intermediate, marts and the dbt-built published tables (into plan_next until the publish)."""
         args = dbt_build_args(config)
         if config.as_of:
             context.log.info(f"planning as of {config.as_of} (dbt var as_of)")
-        with warehouse.get_connection() as conn:  # closed before dbt opens the file itself
-            refused = as_of_outside_the_orders(conn, config.as_of) if config.as_of else None
+        refuse_another_engine(dbt, warehouse)
+        with warehouse.open() as tables:  # on DuckDB closed before dbt opens the file itself
+            refused = as_of_outside_the_orders(tables, config.as_of) if config.as_of else None
             if refused:
                 raise dg.Failure(description=refused)
-            record_staging(conn, context.run_id, "dbt models")
+            record_staging(tables, context.run_id, "dbt models")
         events, failure, invocation = [], None, None
         try:
             invocation = dbt.cli(args, context=context)
@@ -162,8 +162,31 @@ def dbt_model_assets() -> dg.AssetsDefinition:
     return crossdock_dbt_models
 
 
+def refuse_another_engine(dbt: DbtCliResource, warehouse: WarehouseResource) -> None:
+    """Fail unless dbt builds on the warehouse's engine, and, on Spark, unless dbt's process can reach the catalogue.
+
+    Both resources follow CROSSDOCK_WAREHOUSE_ENGINE (orchestration/lib/resources.py);
+    one replaced alone would build dbt's tables where the steps after it do not
+    read. On Spark dbt-spark runs in its own process beside this one's
+    session, which a local Derby catalogue does not admit: a metastore service
+    must serve it (crossdock/spark_metastore.py).
+    """
+    target = DBT_TARGETS[warehouse.engine]
+    if (dbt.target or None) != target:
+        raise dg.Failure(description=f"the dbt resource builds target {dbt.target or 'local (the default)'} and the "
+                         f"warehouse engine is {warehouse.engine} (target {target or 'local'}): set both with "
+                         "CROSSDOCK_WAREHOUSE_ENGINE (docs/spark.md)")
+    if warehouse.engine == "spark":
+        from crossdock.spark_metastore import require_metastore
+
+        try:
+            require_metastore("the dbt step runs dbt-spark in a process of its own beside this one's Spark session")
+        except (RuntimeError, ValueError) as error:
+            raise dg.Failure(description=str(error)) from None
+
+
 def with_row_counts(
-    context: dg.AssetExecutionContext, events: list, manifest: Mapping[str, Any], warehouse: DuckDBResource
+    context: dg.AssetExecutionContext, events: list, manifest: Mapping[str, Any], warehouse: WarehouseResource
 ) -> list:
     """`events` with dagster/row_count on each table dbt built (views are not counted), from one query.
 
@@ -185,8 +208,8 @@ def with_row_counts(
         return events
     query = " union all ".join(f"select {i} as event, count(*) as row_count from {relation}" for i, relation in tables.items())
     try:
-        with warehouse.get_connection() as conn:
-            counts = dict(conn.execute(query).fetchall())
+        with warehouse.open() as opened:
+            counts = dict(opened.rows(query))
     except Exception as error:  # the row counts are for the UI: the run does not depend on them
         context.log.warning(f"row counts of the dbt tables not fetched: {error}")
         return events
@@ -203,7 +226,7 @@ FAILING_ROWS_CHARS = 1500
 
 
 def with_failing_rows(
-    context: dg.AssetExecutionContext, events: list, target_path: Path, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext, events: list, target_path: Path, warehouse: WarehouseResource
 ) -> list:
     """`events` with dbt's message and the first failing rows as the description of each failed dbt test's check.
 
@@ -227,14 +250,14 @@ def with_failing_rows(
         results = json.loads((target_path / "run_results.json").read_text())["results"]
         tests = {result["unique_id"]: result for result in results if result.get("compiled_code")}
         described = {}
-        with warehouse.get_connection() as conn:
+        with warehouse.open() as tables:
             for index, unique_id in failed.items():
                 if unique_id not in tests:
                     continue
                 test = tests[unique_id]
-                cursor = conn.execute(f"select * from ({test['compiled_code']}) limit {FAILING_ROWS_SHOWN + 1}")
-                names = [column[0] for column in cursor.description]
-                rows = cursor.fetchall()
+                failing = f"select * from ({test['compiled_code']}) as failing"
+                names = list(tables.query(f"{failing} limit 0").columns)
+                rows = tables.rows(f"{failing} limit {FAILING_ROWS_SHOWN + 1}")
                 quoted = [", ".join(f"{name}={value}" for name, value in zip(names, row)) for row in rows[:FAILING_ROWS_SHOWN]]
                 more = "; ..." if len(rows) > FAILING_ROWS_SHOWN else ""
                 text = "; ".join(quoted) + more
