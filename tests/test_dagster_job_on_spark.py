@@ -24,8 +24,6 @@ Spark needs Java: without it the module skips, except under CI
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -39,23 +37,14 @@ from crossdock.settings import PROJECT_ROOT, Settings, settings_variables
 from demo.generate import generate
 from demo.network import install_demo_config
 
+try:
+    from spark_support import free_port, java_or_skip
+except ImportError:  # tests/ imported as a package
+    from tests.spark_support import free_port, java_or_skip
+
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 ENGINE = {"CROSSDOCK_WAREHOUSE_ENGINE": "spark"}
-
-
-def _java_or_skip() -> None:
-    if shutil.which("java") is None:
-        message = "no Java on PATH: the Spark target needs Java 17 (Debian: openjdk-17-jre-headless)"
-        if os.environ.get("CROSSDOCK_REQUIRE_SPARK") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _environment(settings: Settings, spark_home: Path) -> dict[str, str]:
@@ -75,7 +64,7 @@ def _crossdock_run(environment: dict[str, str], timeout: float) -> subprocess.Co
 @pytest.fixture(scope="module")
 def job_on_spark(tmp_path_factory) -> Iterator[dict]:
     """A metastore service over a throwaway Spark home, and `crossdock run` of a small merchant with the engine spark."""
-    _java_or_skip()
+    java_or_skip()
     from crossdock.spark_metastore import METASTORE_URI_VARIABLE, start_metastore, stop_metastore
 
     root = tmp_path_factory.mktemp("job_on_spark")
@@ -83,7 +72,7 @@ def job_on_spark(tmp_path_factory) -> Iterator[dict]:
     generate(settings.landing, scale=0.05, seed=11)
     install_demo_config(settings.config)
     environment = _environment(settings, spark_home)
-    port = _free_port()
+    port = free_port()
     started = time.perf_counter()
     with pytest.MonkeyPatch.context() as env:
         env.setenv("CROSSDOCK_SPARK_HOME", str(spark_home))
@@ -127,7 +116,7 @@ def test_the_dbt_step_refuses_another_engine_than_the_warehouses_and_spark_witho
     monkeypatch.delenv("CROSSDOCK_SPARK_METASTORE_URI", raising=False)
     with pytest.raises(dg.Failure, match="crossdock spark-serve.*CROSSDOCK_SPARK_METASTORE_URI"):
         refuse_another_engine(dbt("spark"), spark)
-    monkeypatch.setenv("CROSSDOCK_SPARK_METASTORE_URI", f"thrift://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("CROSSDOCK_SPARK_METASTORE_URI", f"thrift://127.0.0.1:{free_port()}")
     with pytest.raises(dg.Failure, match="no Spark metastore answers"):
         refuse_another_engine(dbt("spark"), spark)
 

@@ -39,18 +39,15 @@ from crossdock.spark_build import model_sources
 from demo.generate import generate
 from demo.network import install_demo_config
 
+try:
+    from spark_support import java_or_skip
+except ImportError:  # tests/ imported as a package
+    from tests.spark_support import java_or_skip
+
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 REL_TOLERANCE = 1e-9  # sums of doubles added in another order
 ABS_TOLERANCE = 1e-6
-
-
-def _java_or_skip() -> None:
-    if shutil.which("java") is None:
-        message = "no Java on PATH: the Spark target needs Java 17 (Debian: openjdk-17-jre-headless)"
-        if os.environ.get("CROSSDOCK_REQUIRE_SPARK") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 def _ingest_on_duckdb(settings: Settings) -> None:
@@ -84,7 +81,7 @@ def _last_json(out: str) -> dict:
 def both_engines(tmp_path_factory):
     """The whole job on Spark (`crossdock spark-run`: ingest, dbt, the plan, publish) and, at the same time, the
     same steps on DuckDB (the ingest, `dbt build --target local`, `crossdock spark-plan --engine duckdb`)."""
-    _java_or_skip()
+    java_or_skip()
     root = tmp_path_factory.mktemp("spark")
     settings, spark_home = Settings.under(root), root / "spark"
     generate(settings.landing, scale=0.05, seed=11)

@@ -10,7 +10,6 @@ is run through both as the steps run it.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 
 import duckdb
@@ -20,14 +19,15 @@ import pytest
 from crossdock.engine import DuckDBWarehouse, Warehouse, as_warehouse, scalar
 from crossdock.publish import DuplicateKey, last_published, publish_plan, stage_rows, stage_table, staged, unpublished_staging
 
+try:
+    from spark_support import java_or_skip
+except ImportError:  # tests/ imported as a package
+    from tests.spark_support import java_or_skip
+
 
 @pytest.fixture(scope="module")
 def spark_session(tmp_path_factory):
-    if shutil.which("java") is None:
-        message = "no Java on PATH: the Spark warehouse needs Java 17 (Debian: openjdk-17-jre-headless)"
-        if os.environ.get("CROSSDOCK_REQUIRE_SPARK") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    java_or_skip()
     pytest.importorskip("pyspark")
     from crossdock.spark import spark_session as make_session
 
