@@ -4,8 +4,13 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from pathlib import Path
 
 import pytest
+
+from crossdock.settings import Settings
+from demo.generate import generate
+from demo.network import install_demo_config
 
 
 def java_or_skip() -> None:
@@ -22,3 +27,11 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def small_merchant(root: Path) -> tuple[Settings, Path]:
+    """The Spark tests' merchant under `root` (the demo generator at scale 0.05, seed 11), and its Spark home."""
+    settings = Settings.under(root)
+    generate(settings.landing, scale=0.05, seed=11)
+    install_demo_config(settings.config)
+    return settings, root / "spark"

@@ -34,13 +34,11 @@ import duckdb
 import pytest
 
 from crossdock.settings import PROJECT_ROOT, Settings, settings_variables
-from demo.generate import generate
-from demo.network import install_demo_config
 
 try:
-    from spark_support import free_port, java_or_skip
+    from spark_support import free_port, java_or_skip, small_merchant
 except ImportError:  # tests/ imported as a package
-    from tests.spark_support import free_port, java_or_skip
+    from tests.spark_support import free_port, java_or_skip, small_merchant
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
@@ -68,9 +66,7 @@ def job_on_spark(tmp_path_factory) -> Iterator[dict]:
     from crossdock.spark_metastore import METASTORE_URI_VARIABLE, start_metastore, stop_metastore
 
     root = tmp_path_factory.mktemp("job_on_spark")
-    settings, spark_home = Settings.under(root), root / "spark"
-    generate(settings.landing, scale=0.05, seed=11)
-    install_demo_config(settings.config)
+    settings, spark_home = small_merchant(root)
     environment = _environment(settings, spark_home)
     port = free_port()
     started = time.perf_counter()

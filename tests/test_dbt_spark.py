@@ -36,13 +36,11 @@ import pytest
 from crossdock.dbt_cli import dbt_executable
 from crossdock.settings import DBT_PROJECT_DIR, PATH_VARIABLES, PROJECT_ROOT, Settings, settings_variables
 from crossdock.spark_build import model_sources
-from demo.generate import generate
-from demo.network import install_demo_config
 
 try:
-    from spark_support import java_or_skip
+    from spark_support import java_or_skip, small_merchant
 except ImportError:  # tests/ imported as a package
-    from tests.spark_support import java_or_skip
+    from tests.spark_support import java_or_skip, small_merchant
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
@@ -83,9 +81,7 @@ def both_engines(tmp_path_factory):
     same steps on DuckDB (the ingest, `dbt build --target local`, `crossdock spark-plan --engine duckdb`)."""
     java_or_skip()
     root = tmp_path_factory.mktemp("spark")
-    settings, spark_home = Settings.under(root), root / "spark"
-    generate(settings.landing, scale=0.05, seed=11)
-    install_demo_config(settings.config)
+    settings, spark_home = small_merchant(root)
     environment = _environment(settings, spark_home)
     spark_landing = root / "spark_landing"  # its own copy: an ingest moves the files it rejects
     shutil.copytree(settings.landing, spark_landing)
