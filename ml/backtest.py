@@ -373,7 +373,8 @@ def backtest(
     the statsforecast models named in `baselines` (AutoETS, CrostonOptimized),
     each fitted on the last `baseline_fit_days` days up to the origin (112,
     2 x the horizon: a yardstick needs no year; `ml.stat_baselines` has the
-    measurement), in `baseline_jobs` processes (AutoETS is the slow part).
+    measurement), in `baseline_jobs` processes (AutoETS is the slow part), every
+    window's ahead in a background process while the model trains (`BaselinesAhead`).
     Only history <= `as_of` is read. Each window's model sees history <= its
     origin only (the history frame is cut before the forecast is called).
     """
