@@ -395,14 +395,14 @@ def backtest(
     H = horizon_days
     preds, per_series, windows = [], [], []
     origins = window_origins(end.date(), H, n_windows)
-    ahead = BaselinesAhead(full.Y, [max(full.day_index(origin), 0) for origin in origins], H,
+    if full.day_index(origins[0]) < 0:  # the oldest origin: checked before any baseline is fitted ahead
+        raise ValueError(f"history starts after the origin {origins[0].date()} of window {n_windows}")
+    ahead = BaselinesAhead(full.Y, [full.day_index(origin) for origin in origins], H,
                            fit_days=baseline_fit_days, n_jobs=baseline_jobs, models=baselines)
     with ahead:
         for k, origin in track(zip(range(n_windows, 0, -1), origins), "backtest windows", total=n_windows):
             tw = time.perf_counter()
             o = full.day_index(origin)
-            if o < 0:
-                raise ValueError(f"history starts after the origin {origin.date()} of window {k}")
             res = fc.forecast_demand(
                 history[dates <= origin.to_datetime64()], origin.date(), H, seed,
                 config=config, inactive_after_days=inactive_after_days, holiday_subdivisions=holiday_subdivisions,
