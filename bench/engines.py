@@ -2,14 +2,15 @@
 
     nice -n 10 .venv/bin/python bench/engines.py                                   # 1,000,000 order lines
     nice -n 10 .venv/bin/python bench/engines.py --lines 1000000,10000000 --max-rss-gb 18
+    nice -n 10 .venv/bin/python bench/engines.py --lines 1000000 --job                  # and the whole job on each
 
 For each size (issue 18, item 5):
 
 1. Generates the tidy demo merchant the way bench/scale.py does (its
    generator call and lines per unit of volume), into a fresh temp folder.
-2. Ingests it into a DuckDB warehouse with the project's own Dagster assets,
-   only those writing the sources the dbt models read (the list comes from
-   dbt's manifest, as `crossdock spark-build` reads it), in this process.
+2. Ingests it into a DuckDB warehouse in this process with the project's
+   own Dagster assets that run before dbt: every feed, the merchant's config,
+   the ECB rates (`cli.spark.run_ingest_steps`).
 3. Runs `dbt build --target local` on that warehouse in a subprocess (DuckDB,
    the threads of profiles.yml), with its own --target-path.
 4. Runs `crossdock spark-build` in a subprocess, its Spark home in the temp
@@ -17,37 +18,43 @@ For each size (issue 18, item 5):
    sources copied from DuckDB, then `dbt build --target spark` in the same
    process. Its per-step seconds are read from the line it prints
    ("session N s, copy sources N s, dbt build N s").
-5. Unless `--no-plan-steps`, runs the Python plan steps on each engine in a
-   subprocess, one after the other (`crossdock spark-plan --engine duckdb`,
-   then `--engine spark`): backtest, forecast and their checks, consensus,
-   inventory plan and scenarios, through the warehouse interface, each engine
-   with its own model folder so neither reuses the other's boosters.
-6. With `--spark-run`, runs `crossdock spark-run` (the whole job on Spark from
-   its own copy of the landing folder: ingest with feeds/kept_rows.py, dbt,
-   the plan steps, publish, BI copies) and reads its stages' seconds from the
-   JSON line it ends with.
-7. Samples each subprocess tree's resident memory every 0.2 s (bench/rss.py:
+5. With `--job`, runs the whole Dagster job daily_planning through
+   `python -m cli run` (the in-process executor) on each engine, one after
+   the other, each from its own copy of the landing folder made before the
+   ingest of 2 (an ingest moves the files it rejects), with its own DuckDB
+   file, DAGSTER_HOME, model and export folders: first on DuckDB, then with
+   CROSSDOCK_WAREHOUSE_ENGINE=spark, its own CROSSDOCK_SPARK_HOME and a Hive
+   metastore service the bench starts on a free port for that run and stops
+   after it (the job's dbt step runs dbt-spark in a process of its own beside
+   the job's session). The service's start-up is a row of its own, and its
+   JVM's memory counts in the Spark job's tree. Each step's seconds are read
+   from the line the run's console prints as the step ends
+   ("✓ dbt build   48.2 s", cli/console.py); its peak memory is the tree's
+   over that window.
+6. Samples each subprocess tree's resident memory every 0.2 s (bench/rss.py:
    the Python process and every descendant, the JVM included). A tree over
    `--max-rss-gb` is stopped and its engine marked STOPPED.
 
 Both builds stage the published models in plan_next (`--vars "{plan_schema:
-plan_next}"`), as a run of the job does, so they build the same nodes and the
-plan steps find their inputs. Prints a row per step with the 1-minute load
-average at its end, the slowest nodes of each engine (from run_results.json),
-the Spark / DuckDB ratios of the dbt build and of the plan steps, and where the two would cross
-over: only measured, or extrapolated from a falling ratio over two sizes.
-The temp folder is removed unless `--keep`. Timing lives here, not in tests.
+plan_next}"`), as a run of the job does, so both build the nodes a run
+builds. Prints a row per step with the 1-minute load average at its end, the
+slowest nodes of each engine (from run_results.json), the Spark / DuckDB
+ratios of the dbt build, of the whole job, of its dbt step and of its ingest
+steps, and where the two dbt builds would cross over: only measured, or
+extrapolated from a falling ratio over two sizes. The temp folder is removed unless `--keep`. Timing lives here, not in tests.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -61,11 +68,23 @@ sys.path.insert(0, str(ROOT))  # run from anywhere: python bench/engines.py
 
 from bench.rss import RssSampler, children, tree_resident  # noqa: E402
 from bench.scale import GB, LINES_PER_VOLUME, _count_lines, _folder_mb, _generate, _memory_gb  # noqa: E402
-from crossdock.settings import PATH_VARIABLES  # noqa: E402
+from crossdock.settings import PATH_VARIABLES, Settings, settings_variables  # noqa: E402
+from crossdock.spark import ENGINE_VARIABLE, SPARK_HOME_VARIABLE  # noqa: E402  (pyspark is imported by a session only)
+from crossdock.spark_metastore import METASTORE_URI_VARIABLE, start_metastore, stop_metastore  # noqa: E402
 
 DBT_VARS = "{plan_schema: plan_next}"
-PLAN_STEPS = "plan steps (forecast, consensus, plans, scenarios)"
-SPARK_INGEST = "spark-run: ingest on Spark (feeds/kept_rows.py)"
+ENGINES = ("duckdb", "spark")  # the job runs on each, in this order
+PROCESS = "process, start to exit"
+JOB = "job: process, start to exit"  # `crossdock run`, the whole daily_planning job
+JOB_STEP = "job: "  # before each step's label in its row
+METASTORE_START = "metastore service start-up (for the job)"
+# the job's steps before dbt: cli.spark.run_ingest_steps' selection (every feed, the config, the ECB rates)
+INGEST_LABELS = ("ingest ", "merchant network", "reference.fx_rates")
+# "✓ dbt build        48.2 s", "✗ ingest orders   3 min 05 s  FAILED: why": cli/console.py's line as a step ends
+# ("+" and "x" on a stream that cannot encode the ticks)
+_JOB_STEP_LINE = re.compile(r"(?P<mark>[✓✗+x]) (?P<label>\S.*?) {2,}(?P<time>\d+(?:\.\d+)? s|\d+ min \d+ s)"
+                            r"(?:  FAILED: .*)?")
+_FULL_LOG = re.compile(r"full log(?: of the run \(.*\))?: (?P<path>\S.*)")  # cli/run.py prints it before and after
 # "  session 12 s, copy sources 40 s, dbt build 300 s": cli/spark.py's last timing line
 _STEP = r"[a-z][a-z ]*? \d+(?:\.\d+)? s"
 _STEP_LINE = re.compile(rf"\s*{_STEP}(?:, {_STEP})*\s*")
@@ -92,6 +111,7 @@ class Measured:
     end: float
     lines: list[tuple[float, str]] = field(default_factory=list)
     samples: list[tuple[float, int]] = field(default_factory=list)
+    loads: list[tuple[float, float]] = field(default_factory=list)  # the 1-minute load average, with each sample
     max_rss: int = 0  # the kernel's ru_maxrss of the process (its largest single process), bytes
     stopped: bool = False
 
@@ -112,6 +132,19 @@ class Measured:
         found = [at for at, line in self.lines if text in line]
         return found[occurrence - 1] if len(found) >= occurrence else None
 
+    def load_at(self, at: float) -> float | None:
+        """The load average sampled last at or before `at`: a step's row says how busy the machine was as it ended."""
+        return next((load for when, load in reversed(self.loads) if when <= at), None)
+
+
+@dataclass(frozen=True)
+class JobStep:
+    """A step of the job as `crossdock run`'s console reported it when it ended."""
+
+    label: str  # the console's name for it: "dbt build", "ingest orders", "publish.demand_forecast (+1)"
+    seconds: float
+    ok: bool
+
 
 def step_seconds(output: str) -> dict[str, float]:
     """The per-step seconds `crossdock spark-build` prints last ("session 12 s, copy sources 40 s, dbt build 300 s")."""
@@ -123,6 +156,37 @@ def step_seconds(output: str) -> dict[str, float]:
                 steps[name] = float(seconds)
             return steps
     return {}
+
+
+def console_seconds(text: str) -> float:
+    """cli/console.py's `seconds` read back: "12.4 s" is 12.4, "3 min 05 s" is 185."""
+    if " min " in text:
+        minutes, rest = text.removesuffix(" s").split(" min ")
+        return int(minutes) * 60 + float(rest)
+    return float(text.removesuffix(" s"))
+
+
+def job_step(line: str) -> JobStep | None:
+    """The step a line of `crossdock run`'s console says ended ("✓ dbt build   48.2 s"), or None for any other line.
+
+    A step that did not run ("- ... skipped", "not run") took no time, so it is
+    no step here; a failed one is, with its seconds, as it held the run that long.
+    """
+    found = _JOB_STEP_LINE.fullmatch(line.rstrip("\n"))
+    if found is None:
+        return None
+    return JobStep(found["label"].rstrip(), console_seconds(found["time"]), ok=found["mark"] in "✓+")
+
+
+def job_steps(output: str) -> list[JobStep]:
+    """Every step `crossdock run` reported ended, in the order they ended."""
+    return [step for line in output.splitlines() if (step := job_step(line))]
+
+
+def full_log(output: str) -> Path | None:
+    """The run's full log (every Dagster event, dbt's output) that `crossdock run` names: where a failure is told."""
+    paths = [found["path"].strip() for line in output.splitlines() if (found := _FULL_LOG.fullmatch(line.strip()))]
+    return Path(paths[-1]) if paths else None
 
 
 def slowest_nodes(run_results: dict, count: int = 5) -> list[tuple[str, float]]:
@@ -168,8 +232,13 @@ def crossover(points: list[tuple[int, float]]) -> str:
             f"{lines:,.0f} lines")
 
 
-def run_measured(command: list[str], env: dict[str, str], limit: int | None, interval: float = 0.2) -> Measured:
-    """Run `command` to its end, sampling the resident memory of its process tree; stop the tree past `limit` bytes."""
+def run_measured(command: list[str], env: dict[str, str], limit: int | None, interval: float = 0.2,
+                 beside: tuple[int, ...] = ()) -> Measured:
+    """Run `command` to its end, sampling the resident memory of its process tree; stop the tree past `limit` bytes.
+
+    The trees of the processes `beside` (a service the command needs, started
+    by this one) count in every sample: the memory the command needs at once.
+    """
     start = time.time()
     child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              bufsize=1)
@@ -190,8 +259,9 @@ def run_measured(command: list[str], env: dict[str, str], limit: int | None, int
                 measured.max_rss = usage.ru_maxrss * 1024
                 child.returncode = measured.returncode  # reaped here, not by Popen
                 break
-            total = tree_resident(child.pid)
+            total = tree_resident(child.pid) + sum(tree_resident(pid) for pid in beside)
             measured.samples.append((time.time(), total))
+            measured.loads.append((time.time(), _load1()))
             if limit is not None and total > limit and not measured.stopped:
                 measured.stopped = True
                 print(f"MEMORY LIMIT PASSED: {total / GB:.2f} GB; stopping {command[0]} ...", file=sys.stderr, flush=True)
@@ -220,14 +290,12 @@ def main(argv: list[str] | None = None) -> int:
                         "spark.driver.memory (2g), e.g. 8g: passed as PYSPARK_SUBMIT_ARGS --driver-memory")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "crossdock-engines")
     parser.add_argument("--keep", action="store_true", help="keep each size's landing folder, warehouse and Spark tables")
-    parser.add_argument("--no-plan-steps", dest="plan_steps", action="store_false",
-                        help="only the dbt builds, not the Python plan steps after them")
     parser.add_argument("--no-spark-build", dest="spark_build", action="store_false",
-                        help="skip `crossdock spark-build` (and the plan steps after it): with --spark-run, the whole "
-                        "job on Spark beside DuckDB's ingest and dbt build only")
-    parser.add_argument("--spark-run", action="store_true",
-                        help="also the whole job on Spark from the landing folder (`crossdock spark-run`: ingest on "
-                        "Spark, dbt, the plan steps, publish, BI copies), its stages beside DuckDB's")
+                        help="skip `crossdock spark-build`: with --job, the job on both engines beside DuckDB's dbt "
+                        "build only")
+    parser.add_argument("--job", action="store_true",
+                        help="also the whole daily_planning job (`crossdock run`) on DuckDB, then on Spark with a "
+                        "metastore service, each from its own copy of the landing folder; a row per step")
     args = parser.parse_args(argv)
     sizes = [int(size.replace("_", "")) for size in args.lines.split(",")]
 
@@ -247,23 +315,30 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 shutil.rmtree(root, ignore_errors=True)
     _print_table(rows)
-    for size, ratio in ratios:
-        process = _ratio(rows, size, "process, start to exit")
-        steps = _ratio(rows, size, PLAN_STEPS)
-        print(f"{size:,} lines: Spark / DuckDB, dbt build {ratio:.1f}x"
-              + (f"; whole process (Spark's session and source copy included) {process:.1f}x" if process else "")
-              + (f"; plan steps {steps:.1f}x" if steps else ""))
     for size in sizes:
-        if ingest := _ingest_ratio(rows, size):
-            print(f"{size:,} lines: ingest on Spark / on DuckDB {ingest:.1f}x (the same steps: feeds, config, ECB rates)")
-    print(f"cross-over: {crossover(ratios)}")
+        if said := ratios_line(rows, size, dict(ratios).get(size)):
+            print(said)
+    print(f"cross-over of the dbt builds: {crossover(ratios)}")
     print(f"load average after: {_load()}", flush=True)
     return 0 if ok else 1
 
 
-def run_size(args: argparse.Namespace, size: int, root: Path, rows: list[Row], ratios: list[tuple[int, float]]) -> bool:
-    from crossdock.settings import Settings, settings_variables
+def ratios_line(rows: list[Row], size: int, dbt_build: float | None) -> str | None:
+    """Spark / DuckDB at one size, of what both engines measured: the dbt builds, the processes, the job."""
+    parts = [(f"dbt build {dbt_build:.1f}x" if dbt_build else None),
+             _said(_ratio(rows, size, PROCESS), "whole dbt process (Spark's session and source copy included)"),
+             _said(_ratio(rows, size, JOB), "whole job (`crossdock run`)"),
+             _said(_ratio(rows, size, f"{JOB_STEP}dbt build"), "the job's dbt step"),
+             _said(_ingest_ratio(rows, size), "the job's ingest steps (feeds, config, ECB rates)")]
+    said = [part for part in parts if part]
+    return f"{size:,} lines: Spark / DuckDB, " + "; ".join(said) if said else None
 
+
+def _said(ratio: float | None, what: str) -> str | None:
+    return f"{what} {ratio:.1f}x" if ratio else None
+
+
+def run_size(args: argparse.Namespace, size: int, root: Path, rows: list[Row], ratios: list[tuple[int, float]]) -> bool:
     settings = Settings.under(root)
     spark_home = root / "spark"
     limit = int(args.max_rss_gb * GB)
@@ -275,6 +350,9 @@ def run_size(args: argparse.Namespace, size: int, root: Path, rows: list[Row], r
         lines = _count_lines(settings.landing / "orders")
         print(f"input: {lines:,} order lines in {len(list((settings.landing / 'orders').glob('*.csv')))} files, "
               f"{_folder_mb(settings.landing / 'orders'):,.0f} MB", flush=True)
+        if args.job:  # before the ingest below, which moves the files it rejects
+            for engine in ENGINES:
+                shutil.copytree(settings.landing, job_settings(root, engine, settings.config).landing)
         start = time.time()
         sources = _ingest_sources(settings)
         end = time.time()
@@ -298,7 +376,7 @@ def run_size(args: argparse.Namespace, size: int, root: Path, rows: list[Row], r
          str(DBT_PROJECT_DIR), "--target-path", str(duck_target), "--vars", DBT_VARS], env, limit)
     duck_status = _status(duck)
     duck_results = _run_results(duck_target)
-    rows.append(Row(size, "duckdb", "process, start to exit", duck.seconds, max(duck.peak_between(duck.start, duck.end), duck.max_rss),
+    rows.append(Row(size, "duckdb", PROCESS, duck.seconds, max(duck.peak_between(duck.start, duck.end), duck.max_rss),
                     _load1(), duck_status))
     _print_row(rows[-1])
     if duck_results:
@@ -308,8 +386,7 @@ def run_size(args: argparse.Namespace, size: int, root: Path, rows: list[Row], r
         print(duck.output[-3000:], file=sys.stderr, flush=True)
 
     if not args.spark_build:
-        ok = duck_status == "ok"
-        return ok and (not args.spark_run or _spark_run(size, settings, root, env, limit, rows))
+        return duck_status == "ok" and (not args.job or run_jobs(size, root, settings.config, env, limit, rows))
     spark = run_measured([sys.executable, "-m", "cli", "spark-build", "--plan-schema", "plan_next"], env, limit)
     spark_status = _status(spark)
     print("".join(line for _, line in spark.lines if line.startswith("  ")), end="", flush=True)  # cli/spark.py's summary
@@ -328,53 +405,115 @@ def run_size(args: argparse.Namespace, size: int, root: Path, rows: list[Row], r
     if duck_status == spark_status == "ok" and duck_results and spark_results:
         ratios.append((size, spark_results["elapsed_time"] / duck_results["elapsed_time"]))
     ok = duck_status == spark_status == "ok"
-    if ok and args.plan_steps:
-        for engine in ("duckdb", "spark"):
-            ok &= _plan_steps(size, engine, root, env, limit, rows)
-    if ok and args.spark_run:
-        ok &= _spark_run(size, settings, root, env, limit, rows)
+    return ok and (not args.job or run_jobs(size, root, settings.config, env, limit, rows))
+
+
+def job_settings(root: Path, engine: str, config: Path) -> Settings:
+    """The folders of the job's run on `engine` (landing, warehouse file, DAGSTER_HOME, models, exports): its own,
+    so neither run nor the dbt-only comparison reuses another's tables, boosters or run history."""
+    return dataclasses.replace(Settings.under(root / f"job_{engine}"), config=config)
+
+
+def job_spark_home(root: Path, engine: str) -> Path:
+    """The Spark home (tables, catalogue, the service's logs) of the job's run on `engine`."""
+    return root / f"job_{engine}" / "spark"
+
+
+def job_environment(env: dict[str, str], root: Path, engine: str, config: Path) -> dict[str, str]:
+    """`env` pointed at one job run's folders, with the engine switch set for Spark and unset (DuckDB) otherwise."""
+    settings = job_settings(root, engine, config)
+    variables = {**env, **settings_variables(settings), "DAGSTER_HOME": str(settings.dagster_home),
+                 SPARK_HOME_VARIABLE: str(job_spark_home(root, engine))}
+    variables.pop(METASTORE_URI_VARIABLE, None)  # the bench names its own service, for the Spark run only
+    variables.pop(ENGINE_VARIABLE, None)
+    if engine == "spark":
+        variables[ENGINE_VARIABLE] = "spark"
+    return variables
+
+
+def job_rows(size: int, engine: str, run: Measured, status: str) -> list[Row]:
+    """The whole `crossdock run`, then a row per step its console reported, with the tree's peak over the step.
+
+    A step's window ends when its line arrived and starts its seconds before:
+    the in-process executor runs one step at a time.
+    """
+    rows = [Row(size, engine, JOB, run.seconds, max(run.peak_between(run.start, run.end), run.max_rss),
+                run.load_at(run.end) or _load1(), status)]
+    for at, line in run.lines:
+        if step := job_step(line):
+            rows.append(Row(size, engine, f"{JOB_STEP}{step.label}", step.seconds,
+                            run.peak_between(at - step.seconds, at), run.load_at(at) or _load1(),
+                            "ok" if step.ok else "FAILED"))
+    return rows
+
+
+def run_jobs(size: int, root: Path, config: Path, env: dict[str, str], limit: int, rows: list[Row]) -> bool:
+    """`crossdock run` on DuckDB, then on Spark, one after the other; both run whatever the first's outcome."""
+    ok = True
+    for engine in ENGINES:
+        ok &= _run_job(size, engine, root, job_environment(env, root, engine, config), limit, rows)
     return ok
 
 
-def spark_run_rows(size: int, outcome: dict) -> list[Row]:
-    """The stages `crossdock spark-run` timed itself (its last line, JSON): ingest, dbt build, the plan steps."""
-    stages = [(SPARK_INGEST, outcome.get("ingest")),
-              ("spark-run: dbt build", outcome.get("dbt")),
-              (f"spark-run: {PLAN_STEPS}, publish, BI copies", outcome.get("plan"))]
-    return [Row(size, "spark", step, stage["seconds"], None, _load1()) for step, stage in stages if stage]
-
-
-def _spark_run(size: int, settings, root: Path, env: dict[str, str], limit: int, rows: list[Row]) -> bool:
-    """`crossdock spark-run` measured, from its own copy of the landing folder and its own Spark home."""
-    landing = root / "spark_run_landing"  # an ingest moves the files it rejects
-    shutil.copytree(settings.landing, landing)
-    folders = {"CROSSDOCK_LANDING": str(landing), "CROSSDOCK_SPARK_HOME": str(root / "spark_run"),
-               "CROSSDOCK_MODELS": str(root / "spark_run" / "models"), "CROSSDOCK_EXPORTS": str(root / "spark_run" / "exports")}
-    run = run_measured([sys.executable, "-m", "cli", "spark-run"], {**env, **folders}, limit)
-    status = _status(run)
-    rows.append(Row(size, "spark", "spark-run, start to exit", run.seconds, max(run.peak_between(run.start, run.end),
-                                                                            run.max_rss), _load1(), status))
-    _print_row(rows[-1])
-    if status != "ok":
-        print(run.output[-3000:], file=sys.stderr, flush=True)
+def _run_job(size: int, engine: str, root: Path, variables: dict[str, str], limit: int, rows: list[Row]) -> bool:
+    """One engine's `crossdock run` measured; on Spark beside a metastore service started for it and stopped after."""
+    console = root / f"job_{engine}" / "console.txt"
+    if engine != "spark":
+        return _measure_job(size, engine, variables, limit, rows, console)
+    started = time.time()
+    port = _free_port()
+    try:
+        service = _start_service(Path(variables[SPARK_HOME_VARIABLE]), port)
+    except (ImportError, RuntimeError) as error:  # no pyspark, no java, or the service did not listen
+        rows.append(Row(size, engine, METASTORE_START, time.time() - started, None, _load1(), "FAILED"))
+        _print_row(rows[-1])
+        print(f"the metastore service did not start: {error}", file=sys.stderr, flush=True)
         return False
-    for row in spark_run_rows(size, json.loads(run.output.strip().splitlines()[-1])):
+    try:
+        rows.append(Row(size, engine, METASTORE_START, time.time() - started, tree_resident(service.pid), _load1()))
+        _print_row(rows[-1])
+        variables[METASTORE_URI_VARIABLE] = f"thrift://127.0.0.1:{port}"
+        return _measure_job(size, engine, variables, limit, rows, console, beside=(service.pid,))
+    finally:
+        stop_metastore(service)
+
+
+def _start_service(spark_home: Path, port: int) -> subprocess.Popen:
+    """Hive's metastore over `spark_home`'s catalogue; start_metastore reads the Spark home from this process's
+    environment, so it is set for the call and put back after."""
+    before = os.environ.get(SPARK_HOME_VARIABLE)
+    os.environ[SPARK_HOME_VARIABLE] = str(spark_home)
+    try:
+        return start_metastore(port)
+    finally:
+        if before is None:
+            os.environ.pop(SPARK_HOME_VARIABLE, None)
+        else:
+            os.environ[SPARK_HOME_VARIABLE] = before
+
+
+def _measure_job(size: int, engine: str, env: dict[str, str], limit: int, rows: list[Row], console: Path,
+                 beside: tuple[int, ...] = ()) -> bool:
+    """`crossdock run` measured; what it printed is kept in `console` (with --keep, the steps' lines as they came)."""
+    run = run_measured([sys.executable, "-m", "cli", "run"], env, limit, beside=beside)
+    console.write_text(run.output)
+    status = _status(run)
+    for row in job_rows(size, engine, run, status):
         rows.append(row)
         _print_row(row)
-    return True
-
-
-def _plan_steps(size: int, engine: str, root: Path, env: dict[str, str], limit: int, rows: list[Row]) -> bool:
-    """`crossdock spark-plan --engine <engine>` measured: the plan steps on one engine, its own model folder."""
-    folders = {"CROSSDOCK_MODELS": str(root / engine / "models"), "CROSSDOCK_EXPORTS": str(root / engine / "exports")}
-    steps = run_measured([sys.executable, "-m", "cli", "spark-plan", "--engine", engine], {**env, **folders}, limit)
-    status = _status(steps)
-    rows.append(Row(size, engine, PLAN_STEPS, steps.seconds, max(steps.peak_between(steps.start, steps.end),
-                                                                 steps.max_rss), _load1(), status))
-    _print_row(rows[-1])
     if status != "ok":
-        print(steps.output[-3000:], file=sys.stderr, flush=True)
+        print(run.output[-3000:], file=sys.stderr, flush=True)
+        log = full_log(run.output)
+        if log is not None and log.exists():  # the temp folder goes unless --keep: quote the log's end now
+            print(f"--- the end of {log}:\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr, flush=True)
     return status == "ok"
+
+
+def _free_port() -> int:
+    """A loopback port nothing listens on now (for the metastore service)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _spark_rows(size: int, spark: Measured, status: str, results: dict | None) -> list[Row]:
@@ -385,7 +524,7 @@ def _spark_rows(size: int, spark: Measured, status: str, results: dict | None) -
     "Running with dbt=" when the parse (timed with the copy) and the build
     start, and the summary follows the build.
     """
-    rows = [Row(size, "spark", "process, start to exit", spark.seconds,
+    rows = [Row(size, "spark", PROCESS, spark.seconds,
                 max(spark.peak_between(spark.start, spark.end), spark.max_rss), _load1(), status)]
     seconds = step_seconds(spark.output)
     marks = [spark.first_line_at("building the dbt project on Spark"), spark.first_line_at(_DBT_START, 1),
@@ -428,9 +567,18 @@ def _ratio(rows: list[Row], size: int, step: str) -> float | None:
 
 
 def _ingest_ratio(rows: list[Row], size: int) -> float | None:
-    spark = [row.seconds for row in rows if row.size == size and row.step == SPARK_INGEST]
-    duck = [row.seconds for row in rows if row.size == size and row.engine == "duckdb" and row.step.startswith("ingest ")]
-    return spark[0] / duck[0] if spark and duck else None
+    """Spark / DuckDB of the job's steps before dbt, summed; None unless both ran the same ones, all ok."""
+    steps: dict[str, dict[str, float]] = {engine: {} for engine in ENGINES}
+    failed = False
+    for row in rows:
+        label = row.step.removeprefix(JOB_STEP)
+        if row.size == size and row.engine in steps and row.step.startswith(JOB_STEP) and label.startswith(INGEST_LABELS):
+            steps[row.engine][label] = row.seconds
+            failed |= row.status != "ok"
+    spark, duck = steps["spark"], steps["duckdb"]
+    if failed or spark.keys() != duck.keys() or sum(duck.values()) <= 0:
+        return None
+    return sum(spark.values()) / sum(duck.values())
 
 
 def _short(unique_id: str) -> str:
