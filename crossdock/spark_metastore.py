@@ -25,6 +25,8 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -89,10 +91,37 @@ def require_metastore(why: str) -> str:
             f"{why}, and the local Spark catalogue (Derby) admits one process: start "
             f"`crossdock spark-serve --port {DEFAULT_PORT}` (same CROSSDOCK_SPARK_HOME) and set "
             f"{METASTORE_URI_VARIABLE}=thrift://127.0.0.1:{DEFAULT_PORT} in this process's environment, "
-            "or run `crossdock spark-run`, which needs no service (docs/spark.md)"
+            "or run the job with `crossdock run`, which serves the catalogue for its own run (docs/spark.md)"
         )
     check_metastore({URIS_PARAMETER: uri})
     return uri
+
+
+@contextmanager
+def metastore_for_this_process(why: str) -> Iterator[str]:
+    """The metastore service this process and its subprocesses use while the block runs; yields its URI.
+
+    The one CROSSDOCK_SPARK_METASTORE_URI names, which must answer
+    (`require_metastore`); when none is named, one started here on a free
+    loopback port over CROSSDOCK_SPARK_HOME's catalogue, its URI set in this
+    process's environment (so dbt's subprocess asks it too), and stopped when
+    the block ends. So one command needs no service of the user's, and a
+    deployment's own service is used as it is.
+    """
+    if os.environ.get(METASTORE_URI_VARIABLE, "").strip():
+        yield require_metastore(why)
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    service = start_metastore(port)
+    uri = f"thrift://127.0.0.1:{port}"
+    os.environ[METASTORE_URI_VARIABLE] = uri
+    try:
+        yield uri
+    finally:
+        os.environ.pop(METASTORE_URI_VARIABLE, None)
+        stop_metastore(service)
 
 
 def _jars() -> Path:

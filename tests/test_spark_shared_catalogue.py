@@ -10,6 +10,9 @@ would retry, then fail without naming the setting.
 """
 from __future__ import annotations
 
+import os
+import socket
+
 import pytest
 
 try:
@@ -31,3 +34,22 @@ def test_a_session_pointed_at_no_service_says_how_to_start_it(tmp_path, monkeypa
     monkeypatch.setenv(METASTORE_URI_VARIABLE, "127.0.0.1:9083")
     with pytest.raises(ValueError, match="write it thrift://host:port"):
         spark_session()
+
+
+def test_a_process_uses_the_service_named_as_it_is_and_refuses_one_that_does_not_answer(monkeypatch):
+    """`crossdock run` on Spark: a deployment's own service is used, never replaced by one of the run's (that one
+    is started only when none is named, which tests/test_dagster_job_on_spark.py runs)."""
+    from crossdock.spark_metastore import METASTORE_URI_VARIABLE, metastore_for_this_process
+
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        uri = f"thrift://127.0.0.1:{listening.getsockname()[1]}"
+        monkeypatch.setenv(METASTORE_URI_VARIABLE, uri)
+        with metastore_for_this_process("a test") as used:
+            assert used == uri
+        assert os.environ[METASTORE_URI_VARIABLE] == uri  # left as the deployment set it
+    monkeypatch.setenv(METASTORE_URI_VARIABLE, f"thrift://127.0.0.1:{free_port()}")
+    with pytest.raises(RuntimeError, match="no Spark metastore answers .*spark-serve"):
+        with metastore_for_this_process("a test"):
+            pass
