@@ -539,7 +539,7 @@ def _spark_rows(size: int, spark: Measured, status: str, results: dict | None) -
 
 
 def _ingest_sources(settings) -> list[str]:
-    """Materialize the steps before dbt on DuckDB (`cli.spark.run_ingest_steps`, as tests/test_dbt_spark.py does);
+    """Materialize the steps before dbt on DuckDB (`cli.spark.run_ingest_steps`: the job's own assets);
     the models' sources they wrote."""
     for variable in PATH_VARIABLES:
         os.environ.pop(variable, None)

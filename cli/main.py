@@ -37,13 +37,6 @@
                         build the same dbt project (seeds, models, tests) on
                         a local Spark session from the warehouse's sources
                         (docs/spark.md)
-    crossdock spark-plan
-                        run every step after dbt (forecast, plans,
-                        compliance, exceptions) on that Spark session and
-                        publish (after spark-build --plan-schema plan_next)
-    crossdock spark-run
-                        the whole job on a local Spark session from the
-                        landing folder: ingest, dbt, the plan, publish
     crossdock spark-serve [--port 9083]
                         serve the Spark catalogue to every process at once
                         (CROSSDOCK_SPARK_METASTORE_URI; docs/spark.md)
@@ -252,17 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     spark.add_argument("--plan-schema", default="publish", choices=("publish", "plan_next"),
                        help="where the published models go: publish (default), or plan_next, as a run of the job "
-                       "stages them, for the Python steps on Spark to read and publish (docs/spark.md)")
-    spark_plan = command(
-        "spark-plan", "run the plan steps on the Spark session",
-        "Materialize every Python step after dbt (backtest and forecast with their checks, consensus demand plan, "
-        "inventory plan, scenarios, compliance plan and orders' landed cost, exceptions, the monthly S&OP view) with "
-        "the warehouse on the local Spark session of CROSSDOCK_SPARK_HOME, reading the tables `crossdock spark-build "
-        "--plan-schema plan_next` built and staging theirs in plan_next, then publish the plan and make the BI copies "
-        "(docs/spark.md).",
-    )
-    spark_plan.add_argument("--engine", default="spark", choices=("spark", "duckdb"),
-                            help="spark (default), or duckdb: the same steps on the DuckDB file, to compare with")
+                       "stages them (to compare with a DuckDB build of the same; docs/spark.md)")
     tariff = command(
         "tariff", "load an official tariff file; list the HS codes it covers",
         "Load a tariff file downloaded from its official source into the reference data "
@@ -284,17 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
                              help="the file's date (default: a date in the file name, else the day it was saved)")
     tariff_load.add_argument("--engine", default="duckdb", choices=("duckdb", "spark"),
                              help="duckdb (default): the warehouse file; spark: the local Spark session of "
-                             "CROSSDOCK_SPARK_HOME, for `crossdock spark-run` (spark-build copies a DuckDB load)")
+                             "CROSSDOCK_SPARK_HOME, for `crossdock run` on Spark (spark-build copies a DuckDB load)")
     tariff_actions.add_parser("coverage", help="the HS codes sold that each loaded file covers, and those it does not",
                               description="List, per loaded tariff, the merchant's HS codes it covers and those it "
                               "does not (their duty comes from the duty_rates seed, or is unknown).")
-    command(
-        "spark-run", "run the whole job on the Spark session",
-        "Ingest the landing folder into the local Spark session of CROSSDOCK_SPARK_HOME (each file read and checked "
-        "by DuckDB, what it loads kept on Spark: feeds/kept_rows.py), build the dbt project there (published models "
-        "in plan_next), run every Python step after dbt, publish the plan and make the BI copies, all in this "
-        "process (docs/spark.md).",
-    )
     metastore = command(
         "spark-serve", "serve the Spark catalogue to many processes (Hive metastore)",
         "Run Hive's metastore service (from pyspark's jars) over the Spark catalogue of CROSSDOCK_SPARK_HOME until "
@@ -362,14 +338,6 @@ def main(argv: list[str] | None = None) -> int:
         from cli.spark import spark_build
 
         return spark_build(settings, args.plan_schema)
-    if args.command == "spark-plan":
-        from cli.spark import spark_plan
-
-        return spark_plan(settings, args.engine)
-    if args.command == "spark-run":
-        from cli.spark import spark_run
-
-        return spark_run(settings)
     if args.command == "spark-serve":
         from cli.spark import INSTALL_HINT
         from crossdock.spark_metastore import serve_metastore
@@ -401,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         if warehouse_engine() == "spark":  # CROSSDOCK_WAREHOUSE_ENGINE: the same job on Spark (docs/spark.md)
             from cli.spark import run_job_on_spark
 
-            return run_job_on_spark(settings, args.as_of)
+            return run_job_on_spark(settings, args.as_of, args.force)
     ok = True
     if args.command == "demo" and args.last_cycle:
         ok = plan_the_cycle_before(settings)

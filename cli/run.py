@@ -76,10 +76,11 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     run would wait on the slot for ever); a failed run, this one or a killed
     one, is written to audit.run_failures here, as no daemon may be running.
     """
+    from crossdock.spark import warehouse_engine
     from orchestration.lib.run_inputs import INPUTS_TAG, inputs_fingerprint, plan_already_made
 
     fingerprint = inputs_fingerprint(settings.landing, settings.config, as_of)
-    made = None if force else plan_already_made(settings.warehouse, fingerprint)
+    made = None if force else plan_already_made(settings.warehouse, fingerprint, warehouse_engine())
     if made:  # decided before Dagster is imported: seconds, not the minutes of a run
         print(f"nothing new: the published plan is from run {made.run_id} ({made.published_at}) over the same "
               "landed files, crossdock.yaml, planning date and code; not running again "
@@ -89,6 +90,7 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     import dagster as dg
 
     from cli.console import LOGGER_RUN_CONFIG, describe_steps, error_message, run_console, run_log_path
+    from crossdock.spark import spark_home
     from orchestration.defs.dbt.assets import as_of_run_config, crossdock_dbt_models
     from orchestration.defs.automation.jobs import FILES_DATED_TAG, planning_run_tags
     from orchestration.lib.run_inputs import all_landing_files
@@ -101,13 +103,15 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     if recovered:
         print(f"recovery: {len(recovered)} run(s) left behind by a killed process set right in "
               f"{time.perf_counter() - checked:.2f} s", flush=True)
-    record_failures(settings, instance, [r.run_id for r in recovered if r.action == "marked failed"])
+    engine = warehouse_engine()  # a run on Spark records its failures there, and never makes the DuckDB file
+    record_failures(settings, instance, [r.run_id for r in recovered if r.action == "marked failed"], engine)
     job = build_definitions(settings).resolve_job_def("daily_planning")
     landed = all_landing_files(settings.landing)
     tags = {**planning_run_tags(instance, landed, settings.config), **host_tags(), INPUTS_TAG: fingerprint}
+    where = f"warehouse {settings.warehouse}" if engine == "duckdb" else f"warehouse on Spark, {spark_home()}"
     print(
         f"running the daily_planning job on {len(landed)} landed files"
-        f"{' dated ' + tags[FILES_DATED_TAG] if FILES_DATED_TAG in tags else ''} (warehouse {settings.warehouse})"
+        f"{' dated ' + tags[FILES_DATED_TAG] if FILES_DATED_TAG in tags else ''} ({where})"
         f"{f', planning as of {as_of}' if as_of else ''} ...",
         flush=True,
     )
@@ -136,7 +140,7 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
         if event.is_step_failure:
             print(f"\nSTEP FAILED: {event.step_key}: {error_message(event.event_specific_data.error)}", file=sys.stderr)
     if not result.success:
-        record_failures(settings, instance, [result.run_id])
+        record_failures(settings, instance, [result.run_id], engine)
     print(f"run {result.run_id}: {'success' if result.success and not failed_checks else 'FAILED'}", flush=True)
     print(f"full log: {log_path}", flush=True)
     return result.success and not failed_checks

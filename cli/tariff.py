@@ -39,7 +39,7 @@ def load_command(settings: Settings, paths: list[Path], source: str, as_of: dt.d
 
 
 def _load_on_spark(paths: list[Path], source: str, as_of: dt.date | None) -> LoadReport | None:
-    """The load into the local Spark session's warehouse (CROSSDOCK_SPARK_HOME), for `spark-run` to price with."""
+    """The load into the local Spark session's warehouse (CROSSDOCK_SPARK_HOME), for `crossdock run` on Spark to price with."""
     from cli.spark import _without_spark
 
     if _without_spark("tariff load --engine spark", with_dbt=False):

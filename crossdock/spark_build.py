@@ -4,8 +4,8 @@ The models and seeds are the same files as on DuckDB (the few SQL spellings
 the engines do not share are dispatch macros in dbt_project/macros/); only the
 target differs. `crossdock spark-build` copies the sources the models read
 (raw.*, config.*, reference.fx_rates) from the DuckDB warehouse, which is how
-a merchant moves its history over; `crossdock spark-run` ingests them on
-Spark itself and builds without copying.
+a merchant moves its history over, or compares dbt alone on both engines
+(bench/engines.py); the Dagster job on Spark ingests them on Spark itself.
 
 dbt runs in this process (dbtRunner) so it shares the JVM of the session that
 copied the sources: a local session's Derby catalogue admits one JVM at a time.
@@ -82,11 +82,8 @@ def _invoke(runner: Any, arguments: list[str]) -> Any:
     return result.result
 
 
-def build_on_spark(settings: Settings, plan_schema: str = "publish", copy_sources: bool = True) -> SparkBuild:
-    """Copy the models' sources from the DuckDB warehouse into Spark, then `dbt build` there (seeds, models, tests).
-
-    Without `copy_sources` the sources are those the ingest wrote on Spark (`crossdock spark-run`).
-    """
+def build_on_spark(settings: Settings, plan_schema: str = "publish") -> SparkBuild:
+    """Copy the models' sources from the DuckDB warehouse into Spark, then `dbt build` there (seeds, models, tests)."""
     from dbt.cli.main import dbtRunner
 
     build = SparkBuild()
@@ -96,15 +93,14 @@ def build_on_spark(settings: Settings, plan_schema: str = "publish", copy_source
     build.seconds["session"] = time.perf_counter() - started
 
     runner = dbtRunner()
-    if copy_sources:
-        started = time.perf_counter()
-        _invoke(runner, dbt_arguments("parse", plan_schema))
-        tables = model_sources(json.loads((dbt_target_path() / "manifest.json").read_text()))
-        with connect(str(settings.warehouse), read_only=True) as conn:
-            tables += [table for table in OPTIONAL_SOURCES if table_exists(conn, table)]
-            log.info("copying %d source tables from %s into Spark", len(tables), settings.warehouse)
-            build.sources = copy_tables_from_duckdb(conn, session, tables)
-        build.seconds["copy sources"] = time.perf_counter() - started
+    started = time.perf_counter()
+    _invoke(runner, dbt_arguments("parse", plan_schema))
+    tables = model_sources(json.loads((dbt_target_path() / "manifest.json").read_text()))
+    with connect(str(settings.warehouse), read_only=True) as conn:
+        tables += [table for table in OPTIONAL_SOURCES if table_exists(conn, table)]
+        log.info("copying %d source tables from %s into Spark", len(tables), settings.warehouse)
+        build.sources = copy_tables_from_duckdb(conn, session, tables)
+    build.seconds["copy sources"] = time.perf_counter() - started
 
     started = time.perf_counter()
     results = _invoke(runner, dbt_arguments("build", plan_schema))

@@ -88,12 +88,23 @@ class UpToDatePlan:
     published_at: str
 
 
-def plan_already_made(warehouse: Path, fingerprint: str) -> UpToDatePlan | None:
-    """The published plan, when it was made from the inputs `fingerprint` describes; else None."""
-    if not warehouse.exists():
-        return None
-    with connect(str(warehouse), read_only=True) as conn:
-        published = last_published(conn)
+def plan_already_made(warehouse: Path, fingerprint: str, engine: str = "duckdb") -> UpToDatePlan | None:
+    """The published plan, when it was made from the inputs `fingerprint` describes; else None.
+
+    On `engine` spark the plan is read from the Spark session's publish schema
+    (its catalogue served, as the job on Spark needs it); the session started
+    here is the one the job's steps use next, so the check costs a query, not a JVM.
+    """
+    if engine == "spark":
+        from crossdock.spark import spark_session
+        from crossdock.spark_warehouse import SparkWarehouse
+
+        published = last_published(SparkWarehouse(spark_session()))
+    else:
+        if not warehouse.exists():
+            return None
+        with connect(str(warehouse), read_only=True) as conn:
+            published = last_published(conn)
     if published is None or published.inputs != fingerprint:
         return None
     return UpToDatePlan(published.run_id, f"{published.published_at:%Y-%m-%d %H:%M} UTC")
