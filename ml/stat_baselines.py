@@ -55,6 +55,7 @@ import multiprocessing
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
@@ -272,7 +273,14 @@ class BaselinesAhead:
         """The baselines from `origin` (one of the origins given) of the series at `rows` of `Y`."""
         if not self._ahead:
             return {}
-        result = self._ahead.pop(origin).result()
+        try:
+            result = self._ahead.pop(origin).result()
+        except BrokenProcessPool as died:  # concurrent.futures says only "terminated abruptly"
+            raise RuntimeError(
+                f"the background process fitting the backtest's baselines (AutoETS, Croston) died before it fitted "
+                f"the window ending on day {origin}: it was killed, most often by the system for want of memory "
+                "(see `dmesg`); the backtest cannot score the model against its baselines without it"
+            ) from died
         _report(result, origin, self._windows.pop(origin), self._n_jobs)
         return {name: b.rows(rows) for name, b in result.items()}
 

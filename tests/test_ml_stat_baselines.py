@@ -1,4 +1,6 @@
 """statsforecast baselines: shapes, ordering, no look-ahead, the dense window against statsforecast's own models, Croston and AutoETS behaviour."""
+import os
+import signal
 from functools import lru_cache
 
 import numpy as np
@@ -239,6 +241,21 @@ def test_fitted_ahead_in_a_background_process_is_what_fitting_the_rows_asked_for
                     assert getattr(fitted[origin][name], band) is None
                 else:
                     np.testing.assert_array_equal(getattr(fitted[origin][name], band), getattr(f, band))
+
+
+def _killed(*_args, **_kwargs):
+    """A fit whose process dies as an out-of-memory kill ends it: no exception, no result."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_background_process_that_dies_is_named_with_its_likely_cause(monkeypatch):
+    import ml.stat_baselines
+
+    Y, _first = _panel()
+    monkeypatch.setattr(ml.stat_baselines, "fit_window", _killed)  # the forked child runs the patched function
+    with BaselinesAhead(Y, [ORIGIN], H, fit_days=112) as ahead:
+        with pytest.raises(RuntimeError, match=f"baselines .* died before it fitted the window ending on day {ORIGIN}.*memory"):
+            ahead.fitted(ORIGIN, np.array([QUIET]))
 
 
 def test_rejects_bad_arguments():
