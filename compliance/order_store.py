@@ -38,6 +38,7 @@ import datetime as dt
 import hashlib
 import importlib
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -55,16 +56,26 @@ from compliance.tables import order_columns, order_schema
 from crossdock.engine import Warehouse, WarehouseLike, as_warehouse, first_row
 from crossdock.publish import declared_frame, record_staging, staged
 
+log = logging.getLogger(__name__)
+
 TABLE = "order_landed_cost"  # the published table the store is staged as
 SCHEMA = "audit"
 STORE = f"{SCHEMA}.priced_orders"
 RUNS = f"{SCHEMA}.order_pricing_runs"
 DIGEST = "line_digest"
 DIGEST_TYPE = "decimal(38,0)"  # a sum of 64-bit hashes, as wide on Spark as on DuckDB
-# this run's work tables, dropped when it ends: every order's line digest, the orders to price, those priced
+# this run's work tables, dropped when it ends: every order's line digest, the orders to price (numbered into
+# batches), one batch's orders, those priced, one batch's priced orders
 _DIGESTS = f"{SCHEMA}._order_line_digests"
 _TO_PRICE = f"{SCHEMA}._orders_to_price"
+_BATCH = f"{SCHEMA}._orders_to_price_batch"
 _PRICED = f"{SCHEMA}._priced_orders"
+_PRICED_BATCH = f"{SCHEMA}._priced_orders_batch"
+WORK_TABLES = (_DIGESTS, _TO_PRICE, _BATCH, _PRICED, _PRICED_BATCH)
+ORDERS_PER_BATCH = 500_000
+"""Orders priced together. Pricing is pandas, and its frames grow with the orders priced at once: every order of a
+10M-line history (about 7 million) at once peaked at 15.9 GB (bench/README.md). An order's price never depends on
+another's, so batches stage the same table."""
 
 RUNS_DDL = f"""
 create table if not exists {RUNS} (
@@ -257,7 +268,7 @@ def price_orders(
             pricing = _price_in_transaction(warehouse, sources, policy, run_id, reprice_all)
     finally:
         with contextlib.suppress(Exception):  # never hide the error that stopped the run
-            for table in (_DIGESTS, _TO_PRICE, _PRICED):
+            for table in WORK_TABLES:
                 warehouse.execute(f"drop table if exists {table}")
     record_staging(warehouse, run_id, TABLE)
     return pricing
@@ -278,21 +289,21 @@ def _price_in_transaction(
 
     _digest_lines(warehouse)
     if repriced_all:
-        to_price = warehouse.create_table_as(_TO_PRICE, f"select order_id from {_DIGESTS}")
+        to_price = warehouse.create_table_as(_TO_PRICE, _numbered(f"select order_id from {_DIGESTS}"))
         removed = 0
     else:
-        to_price = warehouse.create_table_as(_TO_PRICE, f"""
+        to_price = warehouse.create_table_as(_TO_PRICE, _numbered(f"""
             select d.order_id from {_DIGESTS} as d
             anti join {STORE} as s on s.order_id = d.order_id and s.{DIGEST} = d.{DIGEST}
-        """)
+        """))
         [(removed,)] = warehouse.rows(
             f"select count(*) from {STORE} as s anti join {_DIGESTS} as d on d.order_id = s.order_id"
         )
 
-    priced = price_order_lines(sources, policy, read_sale_lines(warehouse, _TO_PRICE)) if to_price else None
-    if priced is not None and len(priced) != to_price:
-        raise RuntimeError(f"priced {len(priced):,} rows for {to_price:,} orders: order pricing must give one row per order")
-    _write_store(warehouse, priced, repriced_all)
+    priced = _price_in_batches(warehouse, sources, policy, to_price)
+    if priced != to_price:
+        raise RuntimeError(f"priced {priced:,} rows for {to_price:,} orders: order pricing must give one row per order")
+    _write_store(warehouse, repriced_all)
 
     [(orders, duplicates, fx_through)] = warehouse.rows(
         f"select count(*), count(*) - count(distinct order_id), (select max(last_day) from {_DIGESTS}) from {STORE}"
@@ -312,12 +323,37 @@ def _price_in_transaction(
     return pricing
 
 
-def _write_store(warehouse: Warehouse, priced: pd.DataFrame | None, replace: bool) -> None:
-    """Drop the stored orders that changed or are gone and add those just priced, typed as declared, with
-    their line digests (all of it replaced when `replace`)."""
-    if priced is None:
-        priced = pd.DataFrame({c: pd.Series(dtype=object) for c in order_columns()})
-    warehouse.write_frame(_PRICED, priced, declared_frame(TABLE, priced))
+def _numbered(orders: str) -> str:
+    """The orders of the select `orders`, each with the batch it is priced in: `ORDERS_PER_BATCH` a batch, by
+    order id."""
+    return f"""
+        with orders as ({orders})
+        select order_id, cast(floor((row_number() over (order by order_id) - 1) / {ORDERS_PER_BATCH}) as bigint) as batch
+        from orders
+    """
+
+
+def _price_in_batches(warehouse: Warehouse, sources: ComplianceSources, policy: CompliancePolicy, to_price: int) -> int:
+    """Price the orders of the work table of orders to price into the work table of priced orders, typed as
+    declared, one batch at a time (`ORDERS_PER_BATCH`); the rows priced."""
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in order_columns()})
+    warehouse.write_frame(_PRICED, empty, declared_frame(TABLE, empty))
+    batches = -(-to_price // ORDERS_PER_BATCH)
+    priced = 0
+    for batch in range(batches):
+        warehouse.create_table_as(_BATCH, f"select order_id from {_TO_PRICE} where batch = {batch}")
+        frame = price_order_lines(sources, policy, read_sale_lines(warehouse, _BATCH))
+        warehouse.write_frame(_PRICED_BATCH, frame, declared_frame(TABLE, frame))
+        warehouse.execute(f"insert into {_PRICED} select * from {_PRICED_BATCH}")
+        priced += len(frame)
+        if batches > 1:
+            log.info("priced batch %d of %d: %s orders", batch + 1, batches, f"{len(frame):,}")
+    return priced
+
+
+def _write_store(warehouse: Warehouse, replace: bool) -> None:
+    """Drop the stored orders that changed or are gone and add those just priced, with their line digests (all of
+    it replaced when `replace`)."""
     rows = f"select priced.*, d.{DIGEST} from {_PRICED} as priced inner join {_DIGESTS} as d on d.order_id = priced.order_id"
     if replace:
         warehouse.create_table_as(STORE, rows)

@@ -200,6 +200,25 @@ def test_the_first_run_prices_every_order_like_the_full_pricing_did(world):
     assert price_both(world).priced == 0
 
 
+def test_orders_priced_in_batches_stage_the_table_pricing_them_at_once_does(world, monkeypatch, caplog):
+    """Every order again in batches of 7 (240 orders: 35 batches, the last one short), then one new day's orders
+    in batches: the same staged table, row for row and in the same order, and no work table left behind."""
+    incremental, full, sources, policy = world
+    monkeypatch.setattr(order_store, "ORDERS_PER_BATCH", 7)
+    with caplog.at_level("INFO", logger="compliance.order_store"):
+        done = price_orders(incremental.conn, sources, policy, "in-batches", reprice_all=True)
+    assert (done.priced, done.repriced_all) == (240, True)
+    assert "priced batch 35 of 35: 2 orders" in caplog.text
+    pd.testing.assert_frame_equal(incremental.staged(), full.staged(), check_exact=True)
+    next_day = LAST_DAY + timedelta(days=1)
+    fx = fx_rates(next_day)
+    for warehouse in world[:2]:
+        warehouse.add(order_lines(25, fx, (next_day, next_day), prefix="N", seed=11))
+    assert price_both(world, dataclasses.replace(sources, rules=seed_rulebook(fx), as_of=next_day), policy).priced == 25
+    left = incremental.conn.execute("select table_name from information_schema.tables where table_name like '\\_%' escape '\\'").fetchall()
+    assert not left, left
+
+
 def test_after_one_new_day_only_its_orders_are_priced(world):
     incremental, _, sources, policy = world
     next_day = LAST_DAY + timedelta(days=1)

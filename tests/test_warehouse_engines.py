@@ -261,13 +261,16 @@ def test_the_exception_log_replaces_its_day_and_keeps_its_types_on_either_engine
     assert warehouse.rows("select distinct run_id from audit.exception_log where as_of = date '2026-03-02'") == [("run-3",)]
 
 
-def test_orders_are_priced_incrementally_and_as_pricing_them_all_would_on_either_engine(warehouse):
+def test_orders_are_priced_incrementally_and_as_pricing_them_all_would_on_either_engine(warehouse, monkeypatch):
     """compliance.order_store through the interface: the digests (DuckDB's `hash`, Spark's `xxhash64`), the anti
-    joins and the rows replaced in the store give the same staged table as pricing every order at once."""
+    joins, the batches and the rows replaced in the store give the same staged table as pricing every order at once."""
+    import compliance.order_store
     from compliance.facts import read_sale_lines
     from compliance.order_store import last_pricing, price_orders, summarize_orders
     from compliance.run import price_order_lines
     from test_compliance_incremental import FIRST_DAY, LAST_DAY, first_world, fx_rates, order_lines
+
+    monkeypatch.setattr(compliance.order_store, "ORDERS_PER_BATCH", 25)  # the first pricing in 3 batches
 
     sources, policy = first_world()
     lines = "intermediate.int_sale_lines_shipped_from"
