@@ -54,6 +54,7 @@ from compliance.policy import CompliancePolicy
 from compliance.run import country_territories, node_territories, price_order_lines
 from compliance.tables import order_columns, order_schema
 from crossdock.engine import Warehouse, WarehouseLike, as_warehouse, first_row
+from crossdock.progress import track
 from crossdock.publish import declared_frame, record_staging, staged
 
 log = logging.getLogger(__name__)
@@ -340,7 +341,7 @@ def _price_in_batches(warehouse: Warehouse, sources: ComplianceSources, policy: 
     warehouse.write_frame(_PRICED, empty, declared_frame(TABLE, empty))
     batches = -(-to_price // ORDERS_PER_BATCH)
     priced = 0
-    for batch in range(batches):
+    for batch in track(range(batches), f"orders priced, {ORDERS_PER_BATCH:,} a batch"):
         warehouse.create_table_as(_BATCH, f"select order_id from {_TO_PRICE} where batch = {batch}")
         frame = price_order_lines(sources, policy, read_sale_lines(warehouse, _BATCH))
         warehouse.write_frame(_PRICED_BATCH, frame, declared_frame(TABLE, frame))

@@ -31,6 +31,7 @@ from compliance.order_store import INPUT_NAMES, OrderPricing, last_pricing, pric
 from compliance.policy import CompliancePolicy
 from compliance.rulebook import Rulebook
 from compliance.run import price_order_lines
+from crossdock import progress
 from compliance_frames import SEEDS, fact, seed_rulebook
 from crossdock.publish import stage_table, staged
 
@@ -200,15 +201,39 @@ def test_the_first_run_prices_every_order_like_the_full_pricing_did(world):
     assert price_both(world).priced == 0
 
 
+class Shown:
+    """A progress sink that keeps each loop's description, total and items advanced."""
+
+    def __init__(self) -> None:
+        self.loops: list[tuple[str, int | None, int]] = []
+
+    def start(self, description: str, total: int | None) -> int:
+        self.loops.append((description, total, 0))
+        return len(self.loops) - 1
+
+    def advance(self, handle: int, steps: int = 1) -> None:
+        description, total, done = self.loops[handle]
+        self.loops[handle] = (description, total, done + steps)
+
+    def stop(self, handle: int) -> None:
+        pass
+
+
 def test_orders_priced_in_batches_stage_the_table_pricing_them_at_once_does(world, monkeypatch, caplog):
     """Every order again in batches of 7 (240 orders: 35 batches, the last one short), then one new day's orders
     in batches: the same staged table, row for row and in the same order, and no work table left behind."""
     incremental, full, sources, policy = world
     monkeypatch.setattr(order_store, "ORDERS_PER_BATCH", 7)
-    with caplog.at_level("INFO", logger="compliance.order_store"):
-        done = price_orders(incremental.conn, sources, policy, "in-batches", reprice_all=True)
+    shown = Shown()
+    previous = progress.set_sink(shown)  # what `crossdock run`'s console shows as a bar
+    try:
+        with caplog.at_level("INFO", logger="compliance.order_store"):
+            done = price_orders(incremental.conn, sources, policy, "in-batches", reprice_all=True)
+    finally:
+        progress.set_sink(previous)
     assert (done.priced, done.repriced_all) == (240, True)
     assert "priced batch 35 of 35: 2 orders" in caplog.text
+    assert shown.loops == [("orders priced, 7 a batch", 35, 35)]
     pd.testing.assert_frame_equal(incremental.staged(), full.staged(), check_exact=True)
     next_day = LAST_DAY + timedelta(days=1)
     fx = fx_rates(next_day)
