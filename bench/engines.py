@@ -54,7 +54,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -70,7 +69,7 @@ from bench.rss import RssSampler, children, tree_resident  # noqa: E402
 from bench.scale import GB, LINES_PER_VOLUME, _count_lines, _folder_mb, _generate, _memory_gb  # noqa: E402
 from crossdock.settings import PATH_VARIABLES, Settings, settings_variables  # noqa: E402
 from crossdock.spark import ENGINE_VARIABLE, SPARK_HOME_VARIABLE  # noqa: E402  (pyspark is imported by a session only)
-from crossdock.spark_metastore import METASTORE_URI_VARIABLE, start_metastore, stop_metastore  # noqa: E402
+from crossdock.spark_metastore import METASTORE_URI_VARIABLE, free_port, start_metastore, stop_metastore  # noqa: E402
 
 DBT_VARS = "{plan_schema: plan_next}"
 ENGINES = ("duckdb", "spark")  # the job runs on each, in this order
@@ -461,7 +460,7 @@ def _run_job(size: int, engine: str, root: Path, variables: dict[str, str], limi
     if engine != "spark":
         return _measure_job(size, engine, variables, limit, rows, console)
     started = time.time()
-    port = _free_port()
+    port = free_port()
     try:
         service = _start_service(Path(variables[SPARK_HOME_VARIABLE]), port)
     except (ImportError, RuntimeError) as error:  # no pyspark, no java, or the service did not listen
@@ -507,13 +506,6 @@ def _measure_job(size: int, engine: str, env: dict[str, str], limit: int, rows: 
         if log is not None and log.exists():  # the temp folder goes unless --keep: quote the log's end now
             print(f"--- the end of {log}:\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr, flush=True)
     return status == "ok"
-
-
-def _free_port() -> int:
-    """A loopback port nothing listens on now (for the metastore service)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _spark_rows(size: int, spark: Measured, status: str, results: dict | None) -> list[Row]:

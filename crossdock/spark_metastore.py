@@ -58,6 +58,13 @@ def answers(host: str, port: int, timeout: float = 2.0) -> bool:
         return False
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a service of this machine's."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def check_metastore(parameters: dict[str, str]) -> None:
     """Fail at once, saying what to start, when the session's settings name a metastore that does not answer.
 
@@ -111,9 +118,7 @@ def metastore_for_this_process(why: str) -> Iterator[str]:
     if os.environ.get(METASTORE_URI_VARIABLE, "").strip():
         yield require_metastore(why)
         return
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     service = start_metastore(port)
     uri = f"thrift://127.0.0.1:{port}"
     os.environ[METASTORE_URI_VARIABLE] = uri

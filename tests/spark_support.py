@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
 from crossdock.settings import Settings
+from crossdock.spark_metastore import free_port  # noqa: F401 - the Spark tests' free port
 from demo.generate import generate
 from demo.network import install_demo_config
 
@@ -20,13 +20,6 @@ def java_or_skip() -> None:
         if os.environ.get("CROSSDOCK_REQUIRE_SPARK") == "1":
             pytest.fail(message)
         pytest.skip(message)
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def small_merchant(root: Path) -> tuple[Settings, Path]:
