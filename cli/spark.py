@@ -14,7 +14,7 @@ INSTALL_HINT = (
 )
 
 
-def _without_spark(command: str, with_dbt: bool = True) -> bool:
+def without_spark(command: str, with_dbt: bool = True) -> bool:
     """Whether pyspark (and dbt-spark, which the dbt builds need) is missing; says what to install when it is."""
     try:
         import pyspark  # noqa: F401
@@ -28,7 +28,7 @@ def _without_spark(command: str, with_dbt: bool = True) -> bool:
 
 def spark_build(settings: Settings, plan_schema: str = "publish") -> int:
     """Build on Spark and print the sources copied, dbt's result per kind of node and the time of each step."""
-    if _without_spark("spark-build"):
+    if without_spark("spark-build"):
         return 2
     if not settings.warehouse.exists():
         print(f"crossdock spark-build: no warehouse at {settings.warehouse}: run `crossdock run` first, "
@@ -104,12 +104,13 @@ def run_job_on_spark(settings: Settings, as_of: str | None, force: bool = False)
     CROSSDOCK_SPARK_METASTORE_URI names (checked first, so a run whose service
     is down fails in a second, not after the ingest), else one served for this
     run alone. As on DuckDB, a plan already published on Spark from the same
-    inputs is not made again unless `force`. The summary is not printed: `crossdock summary` reads the
-    DuckDB file.
+    inputs is not made again unless `force`. The summary is read from the tables on Spark while the
+    catalogue is still served, as `crossdock summary` reads them later.
     """
-    if _without_spark("run"):
+    if without_spark("run"):
         return 2
     from cli.run import run_planning_job
+    from cli.summary import print_summary
     from crossdock.spark import spark_home
     from crossdock.spark_metastore import METASTORE_URI_VARIABLE, metastore_for_this_process
 
@@ -125,6 +126,7 @@ def run_job_on_spark(settings: Settings, as_of: str | None, force: bool = False)
             return 2
         print(f"the daily_planning job on Spark: tables in {spark_home()}, catalogue served at {uri}", flush=True)
         ok = run_planning_job(settings, as_of, force)
-    print(f"the plan is published on Spark, in schema publish ({spark_home() / 'tables' / 'publish.db'}); "
-          "`crossdock summary` reads the DuckDB file" if ok else "the run on Spark failed: see the log above", flush=True)
+        print_summary(settings)  # what publish holds: this run's plan, or the last good one when it failed
+    print(f"the plan is published on Spark, in schema publish ({spark_home() / 'tables' / 'publish.db'})"
+          if ok else "the run on Spark failed: see the log above", flush=True)
     return 0 if ok else 1

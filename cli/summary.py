@@ -9,6 +9,10 @@ and `sum(varchar)` fails), and a figure the warehouse cannot give prints as
 It says first which run the published plan is from (publish.plan_runs) and
 when a later run staged a plan it did not publish (a failed run): then
 publish is unchanged and every figure below is the last good plan's.
+
+It reads through the warehouse interface (crossdock/engine.py), so the same
+queries give the same summary from the DuckDB file and from the tables on
+Spark (CROSSDOCK_WAREHOUSE_ENGINE=spark).
 """
 from __future__ import annotations
 
@@ -17,16 +21,16 @@ import json
 import math
 from pathlib import Path
 
-import duckdb
-
 from cli.tariff import read_coverage
 from compliance.documents import flag_counts
 from compliance.staleness import RULE_SEEDS, TARIFF_FILES, stale_rules, summary_line
 from compliance.tariffs.coverage import coverage_summary
+from crossdock.engine import Warehouse, WarehouseLike, as_warehouse, first_row
 from crossdock.plan_labels import AS_PLANNED, NONE_FEASIBLE
 from crossdock.publish import PublishedPlan, UnpublishedStaging, last_published, plan_tables, unpublished_staging
 from crossdock.settings import MARKET_MODELS_FOLDER, Settings, pii_salt_warning
-from crossdock.warehouse import connect, table_columns
+from crossdock.spark import spark_home, warehouse_engine
+from crossdock.warehouse import connect
 
 NA = "n/a"
 
@@ -36,157 +40,155 @@ def _total(column: str, sql_type: str = "double") -> str:
     return f"case when count(*) = 0 then 0 else sum(try_cast({column} as {sql_type})) end"
 
 
-def _tables(conn: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
-    return {r[0] for r in conn.execute("select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()}
+def _one(warehouse: Warehouse, sql: str) -> tuple:
+    return warehouse.rows(sql)[0]
 
 
-def _one(conn: duckdb.DuckDBPyConnection, sql: str) -> tuple:
-    return conn.execute(sql).fetchall()[0]
-
-
-def _coverage(conn: duckdb.DuckDBPyConnection) -> dict:
+def _coverage(warehouse: Warehouse) -> dict:
     """Countries and units per coverage (market, catch_all, not_covered), and the uncovered countries, biggest first."""
     by = {
         coverage: (countries, units)
-        for coverage, countries, units in conn.execute(
+        for coverage, countries, units in warehouse.rows(
             f"select coverage, count(*), {_total('units_sold', 'bigint')} from publish.market_coverage group by 1"
-        ).fetchall()
+        )
     }
-    left_out = [c for (c,) in conn.execute(
+    left_out = [c for (c,) in warehouse.rows(
         "select country from publish.market_coverage where coverage = 'not_covered' order by units_sold desc, country"
-    ).fetchall()]
+    )]
     return {"by": by, "not_covered": left_out}
 
 
-def _assumptions(conn: duckdb.DuckDBPyConnection) -> dict:
+def _assumptions(warehouse: Warehouse) -> dict:
     """What the plan assumed because a feed is missing: SKUs without catalogue terms or lead times, nodes without stock."""
     out: dict = {}
-    if {"cost_basis"} <= table_columns(conn, "marts.dim_sku"):
-        out["skus_cost_assumed"] = _one(conn, "select count(*) filter (where cost_basis <> 'catalogue') from marts.dim_sku")[0]
-    if {"lead_time_source", "stock_basis"} <= table_columns(conn, "publish.inventory_plan"):
+    if {"cost_basis"} <= warehouse.columns("marts.dim_sku"):
+        out["skus_cost_assumed"] = _one(warehouse, "select count(*) filter (where cost_basis <> 'catalogue') from marts.dim_sku")[0]
+    if {"lead_time_source", "stock_basis"} <= warehouse.columns("publish.inventory_plan"):
         out["skus_lead_time_assumed"] = _one(
-            conn, "select count(distinct sku) filter (where lead_time_source = 'assumed default') from publish.inventory_plan"
+            warehouse, "select count(distinct sku) filter (where lead_time_source = 'assumed default') from publish.inventory_plan"
         )[0]
-        out["nodes_without_stock"] = [n for (n,) in conn.execute(
+        out["nodes_without_stock"] = [n for (n,) in warehouse.rows(
             "select distinct node from publish.inventory_plan where stock_basis like 'unknown%' order by 1"
-        ).fetchall()]
-    if "int_stock_position" in _tables(conn, "intermediate") and "dim_sku" in _tables(conn, "marts"):
+        )]
+    if warehouse.exists("intermediate.int_stock_position") and warehouse.exists("marts.dim_sku"):
         # the plan leaves these out (planning.inputs.set_aside_skus_without_terms): no cost to plan them with
-        out["skus_not_planned"] = [s for (s,) in conn.execute(
+        out["skus_not_planned"] = [s for (s,) in warehouse.rows(
             "select distinct sku from intermediate.int_stock_position "
             "where sku not in (select sku from marts.dim_sku) order by 1"
-        ).fetchall()]
-    if "order_lines_without_fx_rate" in _tables(conn, "audit"):
-        out["lines_without_fx_rate"] = _one(conn, "select count(*) from audit.order_lines_without_fx_rate")[0]
-    if "assumptions" in _tables(conn, "config"):
-        cursor = conn.execute("select * from config.assumptions limit 1")
-        row = cursor.fetchone()
-        out["values"] = dict(zip([d[0] for d in cursor.description], row)) if row else {}
+        )]
+    if warehouse.exists("audit.order_lines_without_fx_rate"):
+        out["lines_without_fx_rate"] = _one(warehouse, "select count(*) from audit.order_lines_without_fx_rate")[0]
+    if warehouse.exists("config.assumptions"):
+        first = warehouse.query("select * from config.assumptions limit 1").astype(object)
+        out["values"] = first.where(first.notna(), None).iloc[0].to_dict() if len(first) else {}
     return out
 
 
-def collect_summary(conn: duckdb.DuckDBPyConnection) -> dict:
-    existing = _tables(conn, "publish")
-    summary: dict = {"rows": {t: (_one(conn, f"select count(*) from publish.{t}")[0] if t in existing else None) for t in plan_tables()}}
-    summary["published_plan"] = last_published(conn)
-    summary["unpublished"] = unpublished_staging(conn)
+def collect_summary(target: WarehouseLike) -> dict:
+    """The summary's figures, read from the DuckDB file or from the tables on Spark (`target`)."""
+    warehouse = as_warehouse(target)
+    existing = {table for table in plan_tables() if warehouse.exists(f"publish.{table}")}
+    summary: dict = {"rows": {t: (_one(warehouse, f"select count(*) from publish.{t}")[0] if t in existing else None) for t in plan_tables()}}
+    summary["engine"] = warehouse.engine
+    summary["published_plan"] = last_published(warehouse)
+    summary["unpublished"] = unpublished_staging(warehouse)
     if "forecast_accuracy" in existing:
-        rows = conn.execute(
+        rows = warehouse.rows(
             "select model, try_cast(weekly_wape as double), try_cast(rmsse as double), try_cast(wape as double), "
             "try_cast(bias as double), try_cast(coverage_p10_p90 as double) "
             "from publish.forecast_accuracy where scope = 'overall'"
-        ).fetchall()
+        )
         summary["accuracy"] = {
             model: {"weekly_wape": weekly, "rmsse": rmsse, "wape": wape, "bias": bias, "coverage": cov}
             for model, weekly, rmsse, wape, bias, cov in rows
         }
-        if {"bulk_units", "mean_bias", "mean_bias_regular"} <= set(table_columns(conn, "publish.forecast_accuracy")):
-            summary["bulk"] = conn.execute(
-                "select try_cast(actual_units as double), try_cast(bulk_units as double), try_cast(mean_bias as double), "
+        if {"bulk_units", "mean_bias", "mean_bias_regular"} <= set(warehouse.columns("publish.forecast_accuracy")):
+            summary["bulk"] = first_row(
+                warehouse, "select try_cast(actual_units as double), try_cast(bulk_units as double), try_cast(mean_bias as double), "
                 "try_cast(mean_bias_regular as double) from publish.forecast_accuracy where scope = 'overall' and model = 'lightgbm'"
-            ).fetchone()
+            )
         # the backtest runs on a cadence (ml/backtest_cadence.py): its as_of is the day it proved the model on
-        summary["proven_on"] = _one(conn, "select max(try_cast(as_of as date)) from publish.forecast_accuracy")[0]
+        summary["proven_on"] = _one(warehouse, "select max(try_cast(as_of as date)) from publish.forecast_accuracy")[0]
     if "demand_forecast" in existing:
-        versions = conn.execute("select distinct model_version from publish.demand_forecast").fetchall()
+        versions = warehouse.rows("select distinct model_version from publish.demand_forecast")
         summary["model_version"] = versions[0][0] if len(versions) == 1 else None
         summary["model_versions"] = len(versions)
-        summary["forecast_as_of"] = _one(conn, "select max(try_cast(as_of as date)) from publish.demand_forecast")[0]
+        summary["forecast_as_of"] = _one(warehouse, "select max(try_cast(as_of as date)) from publish.demand_forecast")[0]
     if {"demand_plan", "forecast_overrides"} <= existing and "demand_forecast" in existing:
-        summary["cycle"] = conn.execute(
-            f"select cycle, {_total('statistical_mean')}, {_total('mean')} from publish.demand_plan "
+        summary["cycle"] = first_row(
+            warehouse, f"select cycle, {_total('statistical_mean')}, {_total('mean')} from publish.demand_plan "
             "where planning_date = (select max(try_cast(as_of as date)) from publish.demand_forecast) group by cycle"
-        ).fetchone()
+        )
         if summary["cycle"]:
-            summary["cycle_overrides"] = dict(conn.execute(
+            summary["cycle_overrides"] = dict(warehouse.rows(
                 "select cast(status as varchar), count(*) from publish.forecast_overrides where cycle = ? group by 1 order by 2 desc, 1",
                 [summary["cycle"][0]],
-            ).fetchall())
+            ))
     if {"forecast_value_added", "demand_plan", "demand_forecast"} <= existing:
         # the latest cycle with actuals, overall: what each stage added (sop/value_added.py)
-        summary["value_added"] = conn.execute(
+        summary["value_added"] = warehouse.rows(
             "select cycle, cast(stage as varchar), try_cast(days_scored as bigint), try_cast(horizon_days as bigint), "
             "try_cast(wape as double), try_cast(value_added as double) from publish.forecast_value_added "
             "where scope = 'all' and cycle = (select max(cycle) from publish.forecast_value_added "
             "where stage = 'consensus' and cycle < coalesce((select max(cycle) from publish.demand_plan where planning_date = "
             "(select max(try_cast(as_of as date)) from publish.demand_forecast)), '9999')) "
             "order by case stage when 'seasonal naive' then 0 when 'statistical' then 1 else 2 end"
-        ).fetchall()
+        )
     if "inventory_plan" in existing:
-        summary["safety_stock_value_eur"] = _one(conn, f"select {_total('safety_stock_value_eur')} from publish.inventory_plan")[0]
+        summary["safety_stock_value_eur"] = _one(warehouse, f"select {_total('safety_stock_value_eur')} from publish.inventory_plan")[0]
         summary["orders_due"] = _one(
-            conn, "select count(*) filter (where try_cast(recommended_order_qty as double) > 0) from publish.inventory_plan"
-        )[0] if "recommended_order_qty" in table_columns(conn, "publish.inventory_plan") else None
-        summary["actions"] = dict(conn.execute(
+            warehouse, "select count(*) filter (where try_cast(recommended_order_qty as double) > 0) from publish.inventory_plan"
+        )[0] if "recommended_order_qty" in warehouse.columns("publish.inventory_plan") else None
+        summary["actions"] = dict(warehouse.rows(
             "select coalesce(cast(action as varchar), 'none'), count(*) from publish.inventory_plan group by 1 order by 2 desc, 1"
-        ).fetchall())
+        ))
     if "scenario_impact" in existing:
         # the plan's own stock-outs before supply and their cheapest fix (planning/scenario_impact.py)
-        summary["stockout_fixes"] = conn.execute(
+        summary["stockout_fixes"] = warehouse.rows(
             f"select cast(contingency as varchar), count(*), {_total('shortfall_units')}, {_total('contingency_cost_eur')} "
             "from publish.scenario_impact where scenario = ? group by 1 order by 2 desc, 1",
             [AS_PLANNED],
-        ).fetchall()
+        )
     if "exceptions" in existing:
-        summary["exceptions"] = dict(conn.execute(
+        summary["exceptions"] = dict(warehouse.rows(
             "select cast(type as varchar), count(*) from publish.exceptions "
             "where coalesce(try_cast(is_open as boolean), false) group by 1 order by 2 desc, 1"
-        ).fetchall())
+        ))
     if "transfer_recommendations" in existing:
         summary["transfers"] = _one(
-            conn,
+            warehouse,
             f"select count(*), {_total('units', 'bigint')}, {_total('saving_eur')} from publish.transfer_recommendations "
             "where coalesce(try_cast(recommended as boolean), false)",
         )
     if "compliance_plan" in existing:
         summary["compliance_flags"], summary["compliance_rows_flagged"] = _one(
-            conn,
+            warehouse,
             f"select {_total('flag_count', 'bigint')}, count(*) filter (where try_cast(flag_count as bigint) > 0) "
             "from publish.compliance_plan",
         )
-        counts = flag_counts(conn.execute("select cast(flags as varchar) as flags from publish.compliance_plan").df())
+        counts = flag_counts(warehouse.query("select cast(flags as varchar) as flags from publish.compliance_plan"))
         summary["compliance_flags_by_type"] = dict(zip(counts["flag"], counts["rows"].astype(int)))
     plan = summary["published_plan"]
-    if plan is not None and plan.as_of is not None and set(RULE_SEEDS) <= _tables(conn, "reference"):
+    if plan is not None and plan.as_of is not None and all(warehouse.exists(f"reference.{name}") for name in RULE_SEEDS):
         # what aged among the border rules on the plan's date (compliance/staleness.py; the check in the UI says the same)
-        loaded = (TARIFF_FILES,) if TARIFF_FILES in _tables(conn, "reference") else ()
-        seeds = {name: conn.execute(f"select * from reference.{name}").df() for name in (*RULE_SEEDS, *loaded)}
+        loaded = (TARIFF_FILES,) if warehouse.exists(f"reference.{TARIFF_FILES}") else ()
+        seeds = {name: warehouse.query(f"select * from reference.{name}") for name in (*RULE_SEEDS, *loaded)}
         summary["border_rules"] = summary_line(stale_rules(seeds, plan.as_of), plan.as_of)
-        found = read_coverage(conn) if loaded else None
+        found = read_coverage(warehouse) if loaded else None
         if found is not None and not found[0].empty:
             summary["tariff_coverage"] = coverage_summary(found[0])
     if "order_landed_cost" in existing:
         summary["order_costs"] = _one(
-            conn,
+            warehouse,
             f"select count(*), {_total('duty_eur')}, {_total('vat_eur')}, {_total('fees_eur')}, {_total('landed_cost_eur')} "
             "from publish.order_landed_cost",
         )
     if "market_coverage" in existing:
-        summary["coverage"] = _coverage(conn)
-    summary["assumptions"] = _assumptions(conn)
-    if "ingest_ledger" in _tables(conn, "audit"):
+        summary["coverage"] = _coverage(warehouse)
+    summary["assumptions"] = _assumptions(warehouse)
+    if warehouse.exists("audit.ingest_ledger"):
         summary["ingest"] = _one(
-            conn,
+            warehouse,
             "select count(*), "
             + ", ".join(_total(c, "bigint") for c in ("rows_received", "rows_loaded", "rows_quarantined", "rows_rejected", "rows_duplicate"))
             + " from audit.ingest_ledger",
@@ -210,7 +212,8 @@ def fmt(value, spec: str = ",.0f") -> str:
 
 def format_summary(settings: Settings, s: dict) -> str:
     """The summary's text from `collect_summary`'s figures."""
-    lines = ["", "=== crossdock summary ===", f"warehouse: {settings.warehouse}  (schema publish.* is the BI contract)"]
+    where = f"on Spark, {spark_home()}" if s.get("engine") == "spark" else settings.warehouse
+    lines = ["", "=== crossdock summary ===", f"warehouse: {where}  (schema publish.* is the BI contract)"]
     salt_warning = pii_salt_warning(settings.config)
     if salt_warning:
         lines.append(f"WARNING: {salt_warning}")
@@ -433,9 +436,32 @@ def _assumption_lines(a: dict) -> list[str]:
 
 
 def print_summary(settings: Settings) -> None:
+    """The summary of the warehouse CROSSDOCK_WAREHOUSE_ENGINE names: the DuckDB file, or the tables on Spark.
+
+    On Spark it reads through this process's session: the one a run on Spark
+    has just used (its catalogue still served), or one started here on the
+    Spark home's own catalogue, which needs no service when nothing else holds it.
+    """
+    if warehouse_engine() == "spark":
+        _print_spark_summary(settings)
+        return
     if not settings.warehouse.exists():
         print(f"no warehouse at {settings.warehouse} yet: run `crossdock demo` first")
         return
     with connect(str(settings.warehouse), read_only=True) as conn:  # waits out a run writing the warehouse
         s = collect_summary(conn)
     print(format_summary(settings, s))
+
+
+def _print_spark_summary(settings: Settings) -> None:
+    from cli.spark import without_spark
+
+    if not (spark_home() / "metastore_db").exists():  # no catalogue: nothing ever ran there, and no JVM for that
+        print(f"no tables on Spark at {spark_home()} yet: run `crossdock run` with CROSSDOCK_WAREHOUSE_ENGINE=spark first")
+        return
+    if without_spark("summary", with_dbt=False):
+        return
+    from crossdock.spark import spark_session
+    from crossdock.spark_warehouse import SparkWarehouse
+
+    print(format_summary(settings, collect_summary(SparkWarehouse(spark_session()))))

@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from compliance.tariffs.coverage import coverage, coverage_lines
 from compliance.tariffs.load import LoadReport, load_tariff
 from compliance.tariffs.store import loaded
+from crossdock.engine import WarehouseLike, as_warehouse
 from crossdock.settings import Settings
-from crossdock.warehouse import connect, table_exists
+from crossdock.warehouse import connect
 
 
 def load_command(settings: Settings, paths: list[Path], source: str, as_of: dt.date | None, engine: str = "duckdb"
@@ -40,9 +40,9 @@ def load_command(settings: Settings, paths: list[Path], source: str, as_of: dt.d
 
 def _load_on_spark(paths: list[Path], source: str, as_of: dt.date | None) -> LoadReport | None:
     """The load into the local Spark session's warehouse (CROSSDOCK_SPARK_HOME), for `crossdock run` on Spark to price with."""
-    from cli.spark import _without_spark
+    from cli.spark import without_spark
 
-    if _without_spark("tariff load --engine spark", with_dbt=False):
+    if without_spark("tariff load --engine spark", with_dbt=False):
         return None
     from crossdock.spark import spark_session
     from crossdock.spark_warehouse import SparkWarehouse
@@ -50,16 +50,17 @@ def _load_on_spark(paths: list[Path], source: str, as_of: dt.date | None) -> Loa
     return load_tariff(SparkWarehouse(spark_session()), paths, source, as_of)
 
 
-def read_coverage(conn: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, int] | None:
+def read_coverage(target: WarehouseLike) -> tuple[pd.DataFrame, int] | None:
     """Per loaded tariff, the status of each HS code the merchant sells, and the SKUs without a code; None before
     a run has built the SKUs (marts.dim_sku)."""
-    if not table_exists(conn, "marts.dim_sku"):
+    warehouse = as_warehouse(target)
+    if not warehouse.exists("marts.dim_sku"):
         return None
-    skus = conn.sql("select hs_code from marts.dim_sku").df()["hs_code"]
-    seed = (conn.sql("select destination, hs_heading, hs6, agreement, mfn_rate from reference.duty_rates").df()
-            if table_exists(conn, "reference.duty_rates") else None)
+    skus = warehouse.query("select hs_code from marts.dim_sku")["hs_code"]
+    seed = (warehouse.query("select destination, hs_heading, hs6, agreement, mfn_rate from reference.duty_rates")
+            if warehouse.exists("reference.duty_rates") else None)
     without_code = int(sum(1 for code in skus if code is None or len(str(code)) < 6))
-    return coverage(skus, loaded(conn), seed), without_code
+    return coverage(skus, loaded(warehouse), seed), without_code
 
 
 def coverage_command(settings: Settings) -> int:

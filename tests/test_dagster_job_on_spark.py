@@ -33,6 +33,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -225,6 +226,19 @@ def _mismatches(both_engines: dict, tables: list[tuple[str, str]], ignored: tupl
     return found
 
 
+def _summary(out: str, roots: tuple[Path, ...]) -> list[str]:
+    """The lines of the summary a command printed, with what differs by run rather than by plan made neutral: the
+    run's id and time, and each side's own folders."""
+    lines = out.splitlines()
+    start = lines.index("=== crossdock summary ===")
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith(("done in ", "the plan is published")))
+    text = "\n".join(lines[start + 2:end])  # from the line after "warehouse: ...", which names the engine
+    for root in roots:
+        text = text.replace(str(root), "<root>")
+    text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<run>", text)
+    return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "<time>", text).splitlines()
+
+
 def test_crossdock_run_on_spark_with_a_service_named_that_does_not_answer_says_what_to_start(tmp_path):
     """Before any JVM starts: the dbt step's dbt-spark could not open the catalogue the job's session holds."""
     environment = _environment(Settings.under(tmp_path), tmp_path / "spark", "spark")
@@ -316,6 +330,19 @@ def test_each_engine_publishes_the_whole_plan_it_staged(both_engines, runs):
     assert not both_engines["on_spark"].warehouse.exists(), "a step opened the DuckDB file in a run on Spark"
 
 
+def test_crossdock_run_prints_the_same_summary_on_both_engines(both_engines, runs):
+    """The summary reads through the warehouse interface: the same figures from the tables on Spark as from the
+    DuckDB file, and the header names where they are."""
+    outs = {engine: out for engine, (_, out, _) in both_engines["runs"].items()}
+    assert f"warehouse: on Spark, {both_engines['spark_home']}" in outs["spark"]
+    assert f"warehouse: {both_engines['duck'].warehouse}" in outs["duckdb"]
+    roots = (both_engines["on_spark"].models.parent, both_engines["duck"].models.parent, both_engines["root"])
+    summaries = {engine: _summary(out, roots) for engine, out in outs.items()}
+    assert any(line.startswith("forecast backtest weekly WAPE: LightGBM") for line in summaries["duckdb"])
+    assert any(line.startswith("compliance: ") for line in summaries["duckdb"]), summaries["duckdb"]
+    assert summaries["spark"] == summaries["duckdb"]
+
+
 def test_each_engine_copies_the_published_plan_for_bi_alike(both_engines, runs):
     """The BI copies (crossdock/bi_export.py) from Spark have the tables, rows and column types of DuckDB's."""
     copies = {engine: settings.exports / "bi" / "parquet"
@@ -349,9 +376,21 @@ def test_a_run_on_spark_with_nothing_new_reads_the_plan_published_there_and_stop
         stop_metastore(service)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "nothing new" in again.stdout and "serving the catalogue" not in again.stdout, again.stdout
+    assert "=== crossdock summary ===" in again.stdout and "publish.inventory_plan" in again.stdout, again.stdout
     instance = dg.DagsterInstance.from_config(str(on_spark.dagster_home))
     try:
         assert len(instance.get_runs()) == 1
     finally:
         instance.dispose()
     assert not on_spark.warehouse.exists()
+
+
+def test_crossdock_summary_on_spark_reads_the_catalogue_with_no_service(both_engines, runs):
+    """`crossdock summary` alone, nothing else holding the Spark home's catalogue: its own session opens it."""
+    environment = _environment(both_engines["on_spark"], both_engines["spark_home"], "spark")
+    shown = subprocess.run([sys.executable, "-m", "cli", "summary"], env=environment, cwd=PROJECT_ROOT,
+                           capture_output=True, text=True, timeout=600)
+    assert shown.returncode == 0, shown.stdout[-3000:] + shown.stderr[-3000:]
+    _, out, _ = both_engines["runs"]["spark"]
+    roots = (both_engines["on_spark"].models.parent,)
+    assert _summary(shown.stdout, roots) == _summary(out, roots)

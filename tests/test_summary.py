@@ -60,6 +60,16 @@ def test_summary_without_a_warehouse_says_so(tmp_path, capsys):
     assert "no warehouse at" in summary_text(tmp_path, capsys)
 
 
+def test_summary_on_spark_before_any_run_there_says_so_without_a_jvm(tmp_path, capsys, monkeypatch):
+    """The tables on Spark are read only when the Spark home has a catalogue (the figures themselves are compared
+    with DuckDB's in tests/test_dagster_job_on_spark.py)."""
+    monkeypatch.setenv("CROSSDOCK_WAREHOUSE_ENGINE", "spark")
+    monkeypatch.setenv("CROSSDOCK_SPARK_HOME", str(tmp_path / "spark"))
+    monkeypatch.setattr("crossdock.spark.spark_session", lambda: pytest.fail("a Spark session was started"))
+    out = summary_text(tmp_path, capsys)
+    assert f"no tables on Spark at {tmp_path / 'spark'} yet" in out and "CROSSDOCK_WAREHOUSE_ENGINE=spark" in out
+
+
 def test_summary_of_an_empty_warehouse_says_nothing_is_built(tmp_path, warehouse, capsys):
     duckdb.connect(str(warehouse)).close()
     out = summary_text(tmp_path, capsys)
