@@ -59,6 +59,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         schedules=[daily_planning_schedule],
         sensors=[landing_files_sensor, run_failures_to_audit, recover_killed_runs, downstream_refresh_sensor],
         resources=resources,
+        # on Spark every step shares the run process's one session: a process per step would start a JVM for each
+        executor=dg.in_process_executor if resources["warehouse"].engine == "spark" else None,
     )
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
 from orchestration.defs.automation.schedules import daily_planning_schedule
 from orchestration.defs.automation.sensors import landing_files_sensor
@@ -146,6 +147,53 @@ def test_a_plan_published_from_other_inputs_or_without_a_fingerprint_is_not_take
     assert tick(tmp_path).run_requests
 
 
+def planning_run(instance: dg.DagsterInstance, tags: dict[str, str], fails: bool = False) -> str:
+    """A finished run of a job named as the planning job, in `instance`'s history: what the schedule reads on Spark."""
+    @dg.op
+    def plan() -> None:
+        if fails:
+            raise RuntimeError("the run failed")
+
+    @dg.job(name="daily_planning")
+    def daily_planning():
+        plan()
+
+    return daily_planning.execute_in_process(instance=instance, tags=tags, raise_on_error=False).run_id
+
+
+def test_on_spark_the_schedule_reads_the_last_planning_run_not_the_warehouse(tmp_path, monkeypatch):
+    """No JVM in the daemon's tick: the latest successful planning run's inputs stand for the published plan's."""
+    monkeypatch.setattr("crossdock.spark.spark_session", lambda: pytest.fail("the tick started a Spark session"))
+    (tmp_path / "orders").mkdir()
+    orders = tmp_path / "orders" / "orders_2026-03-02.csv"
+    orders.write_text("x\n")
+    instance = persistent_instance(tmp_path)
+
+    def spark_tick():
+        context = dg.build_schedule_context(instance=instance, resources={
+            "landing": LandingFolder(path=str(tmp_path)),
+            "merchant_config": MerchantConfigFile(path=str(tmp_path / "no-such-crossdock.yaml")),
+            "warehouse": WarehouseResource(database=str(tmp_path / "unused.duckdb"), engine="spark"),
+        })
+        with context:
+            return daily_planning_schedule.evaluate_tick(context)
+
+    first = spark_tick().run_requests[0]
+    inputs = first.tags["crossdock/inputs"]
+    planned = planning_run(instance, {"crossdock/inputs": inputs})
+    skipped = spark_tick()
+    assert not skipped.run_requests and planned in skipped.skip_message
+
+    planning_run(instance, {"crossdock/inputs": inputs}, fails=True)  # a failed run publishes nothing
+    assert not spark_tick().run_requests
+    planning_run(instance, {})  # launched from the UI: its inputs unknown, so the published plan's too
+    assert spark_tick().run_requests
+    planning_run(instance, {"crossdock/inputs": inputs})
+    orders.write_text("x\ny\n")  # a new export of the day: plan again
+    assert spark_tick().run_requests[0].tags["crossdock/inputs"] != inputs
+    assert not (tmp_path / "unused.duckdb").exists()
+
+
 def test_an_older_plan_runs_table_gains_the_inputs_column_on_the_next_publish(tmp_path):
     from crossdock.publish import last_published
 
@@ -182,3 +230,16 @@ def test_the_schedule_runs_every_market_of_the_config_in_one_run(tmp_path):
         [request] = daily_planning_schedule.evaluate_tick(context).run_requests
     assert instance.get_dynamic_partitions(MARKET_PARTITIONS_NAME) == markets and len(markets) > 3
     assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == (markets[0], markets[-1])
+
+
+@pytest.mark.parametrize("engine, executor", [("duckdb", "multi_or_in_process_executor"), ("spark", "in_process")])
+def test_every_run_on_spark_executes_its_steps_in_one_process(tmp_path, monkeypatch, engine, executor):
+    """Launched from the UI, the schedule or a sensor, a run on Spark shares one session across its steps as
+    `crossdock run` does; on DuckDB a run from the UI keeps Dagster's default, a process per step."""
+    from crossdock.settings import Settings
+    from orchestration.definitions import build_definitions
+
+    monkeypatch.setenv("CROSSDOCK_WAREHOUSE_ENGINE", engine)
+    definitions = build_definitions(Settings.under(tmp_path))
+    for job in ("daily_planning", "ingest_feeds"):
+        assert definitions.resolve_job_def(job).executor_def.name == executor
