@@ -60,7 +60,7 @@ from crossdock.dbt_cli import generate_docs
 from crossdock.planning_date import parse_as_of
 from crossdock.settings import Settings, export_to_environment, load_settings
 from cli.init import init
-from cli.run import plan_the_cycle_before, prepare_dagster_home, run_planning_job
+from cli.run import make_the_plan, prepare_dagster_home
 from cli.summary import print_summary
 from dashboard.serve import serve, streamlit_command
 from crossdock.plan_labels import EXCEPTION_STATUSES, EXCEPTION_TYPES
@@ -191,8 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
         "run", "run the planning job on what has landed, print the summary",
         "Run the daily_planning job on the files in the landing folder and print the summary. The plan is made "
         "as of the last order day unless --as-of names an earlier one. With CROSSDOCK_WAREHOUSE_ENGINE=spark the "
-        "same job runs on the local Spark session, its catalogue served by `crossdock spark-serve` "
-        "(CROSSDOCK_SPARK_METASTORE_URI; docs/spark.md).",
+        "same job runs on a local Spark session, its catalogue served for the run (or by the service "
+        "CROSSDOCK_SPARK_METASTORE_URI names: `crossdock spark-serve`; docs/spark.md).",
     )
     run.add_argument(
         "--force", action="store_true",
@@ -363,18 +363,16 @@ def main(argv: list[str] | None = None) -> int:
 
             if args.command == "demo" and install_profile_config(settings.config, args.profile):
                 print(f"  the {args.profile} demo merchant's network config written to {settings.config}", flush=True)
-    if args.command == "run":
+    ok = True
+    if args.command in ("demo", "run"):
         from crossdock.spark import warehouse_engine
 
+        plan = (settings, getattr(args, "as_of", None), getattr(args, "force", False), getattr(args, "last_cycle", False))
         if warehouse_engine() == "spark":  # CROSSDOCK_WAREHOUSE_ENGINE: the same job on Spark (docs/spark.md)
             from cli.spark import run_job_on_spark
 
-            return run_job_on_spark(settings, args.as_of, args.force)
-    ok = True
-    if args.command == "demo" and args.last_cycle:
-        ok = plan_the_cycle_before(settings)
-    if ok and args.command in ("demo", "run"):
-        ok = run_planning_job(settings, getattr(args, "as_of", None), force=getattr(args, "force", False))
+            return run_job_on_spark(*plan)
+        ok = make_the_plan(*plan)
     if args.command in ("demo", "run", "summary"):
         print_summary(settings)
     print(f"done in {time.perf_counter() - started:.0f} s", flush=True)

@@ -63,6 +63,14 @@ def plan_the_cycle_before(settings: Settings) -> bool:
     return run_planning_job(settings, before.isoformat())
 
 
+def make_the_plan(settings: Settings, as_of: str | None = None, force: bool = False, last_cycle: bool = False) -> bool:
+    """The runs of `crossdock run` and `crossdock demo`: with `last_cycle`, the demo's S&OP cycle before first
+    (plan_the_cycle_before), then the plan (as of `as_of`, or the last order day); whether all succeeded."""
+    if last_cycle and not plan_the_cycle_before(settings):
+        return False
+    return run_planning_job(settings, as_of, force)
+
+
 def run_planning_job(settings: Settings, as_of: str | None = None, force: bool = False) -> bool:
     """Run daily_planning in this process on the persistent instance, so the UI shows the run.
 

@@ -94,8 +94,9 @@ def run_ingest_steps(settings: Settings, engine: str) -> dict[str, object]:
     }
 
 
-def run_job_on_spark(settings: Settings, as_of: str | None, force: bool = False) -> int:
-    """`crossdock run` with CROSSDOCK_WAREHOUSE_ENGINE=spark: the Dagster job daily_planning on Spark, in this process.
+def run_job_on_spark(settings: Settings, as_of: str | None, force: bool = False, last_cycle: bool = False) -> int:
+    """`crossdock run` (and `crossdock demo`, `last_cycle` its --last-cycle) with CROSSDOCK_WAREHOUSE_ENGINE=spark:
+    the Dagster job daily_planning on Spark, in this process.
 
     The same job and definitions as on DuckDB, every step on the warehouse
     resource's Spark session and the dbt step on `--target spark`. Its dbt
@@ -109,7 +110,7 @@ def run_job_on_spark(settings: Settings, as_of: str | None, force: bool = False)
     """
     if without_spark("run"):
         return 2
-    from cli.run import run_planning_job
+    from cli.run import make_the_plan
     from cli.summary import print_summary
     from crossdock.spark import spark_home
     from crossdock.spark_metastore import METASTORE_URI_VARIABLE, metastore_for_this_process
@@ -125,7 +126,7 @@ def run_job_on_spark(settings: Settings, as_of: str | None, force: bool = False)
             print(f"crossdock run: {error}", file=sys.stderr, flush=True)
             return 2
         print(f"the daily_planning job on Spark: tables in {spark_home()}, catalogue served at {uri}", flush=True)
-        ok = run_planning_job(settings, as_of, force)
+        ok = make_the_plan(settings, as_of, force, last_cycle)
         print_summary(settings)  # what publish holds: this run's plan, or the last good one when it failed
     print(f"the plan is published on Spark, in schema publish ({spark_home() / 'tables' / 'publish.db'})"
           if ok else "the run on Spark failed: see the log above", flush=True)

@@ -201,3 +201,28 @@ def test_a_run_with_nothing_new_since_the_published_plan_stops_in_seconds_and_fo
 
     assert cli_run.run_planning_job(settings, force=True) is True
     assert len(built) == 2 and len(instance.get_runs()) == 2
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_demo_and_run_make_the_plan_on_the_engine_set(tmp_path, monkeypatch, engine):
+    """`crossdock demo` and `crossdock run` take the same way on Spark: inside the catalogue served for the run
+    (cli.spark.run_job_on_spark, which prints the summary before the service stops), --last-cycle included."""
+    from crossdock.settings import Settings, settings_variables
+
+    settings = Settings.under(tmp_path)
+    for name, value in {**settings_variables(settings), "DAGSTER_HOME": str(settings.dagster_home),
+                        "CROSSDOCK_WAREHOUSE_ENGINE": engine}.items():
+        monkeypatch.setenv(name, value)
+    (settings.landing / "orders").mkdir(parents=True)
+    (settings.landing / "orders" / "orders_2026-03-02.csv").write_text("x\n")  # landed: the demo generates nothing
+    calls: list[tuple] = []
+    monkeypatch.setattr(cli, "make_the_plan", lambda _settings, *plan: calls.append(("here", *plan)) or True)
+    monkeypatch.setattr("cli.spark.run_job_on_spark", lambda _settings, *plan: calls.append(("spark", *plan)) or 0)
+    monkeypatch.setattr(cli, "print_summary", lambda _settings: calls.append(("summary",)))
+    assert cli.main(["demo", "--last-cycle"]) == 0
+    assert cli.main(["run", "--as-of", "2026-09-30", "--force"]) == 0
+    demo, run = (None, False, True), ("2026-09-30", True, False)
+    if engine == "spark":
+        assert calls == [("spark", *demo), ("spark", *run)]
+    else:
+        assert calls == [("here", *demo), ("summary",), ("here", *run), ("summary",)]
