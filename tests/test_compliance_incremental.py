@@ -220,10 +220,10 @@ class Shown:
 
 
 def test_orders_priced_in_batches_stage_the_table_pricing_them_at_once_does(world, monkeypatch, caplog):
-    """Every order again in batches of 7 (240 orders: 35 batches, the last one short), then one new day's orders
-    in batches: the same staged table, row for row and in the same order, and no work table left behind."""
+    """Every order again in batches of 23 (240 orders: 11 batches, the last one short), then one new day's 25 orders
+    in 2: the same staged table, row for row and in the same order, and no work table left behind."""
     incremental, full, sources, policy = world
-    monkeypatch.setattr(order_store, "ORDERS_PER_BATCH", 7)
+    monkeypatch.setattr(order_store, "ORDERS_PER_BATCH", 23)
     shown = Shown()
     previous = progress.set_sink(shown)  # what `crossdock run`'s console shows as a bar
     try:
@@ -232,14 +232,17 @@ def test_orders_priced_in_batches_stage_the_table_pricing_them_at_once_does(worl
     finally:
         progress.set_sink(previous)
     assert (done.priced, done.repriced_all) == (240, True)
-    assert "priced batch 35 of 35: 2 orders" in caplog.text
-    assert shown.loops == [("orders priced, 7 a batch", 35, 35)]
+    assert "priced batch 11 of 11: 10 orders" in caplog.text
+    assert shown.loops == [("orders priced, 23 a batch", 11, 11)]
     pd.testing.assert_frame_equal(incremental.staged(), full.staged(), check_exact=True)
     next_day = LAST_DAY + timedelta(days=1)
     fx = fx_rates(next_day)
     for warehouse in world[:2]:
         warehouse.add(order_lines(25, fx, (next_day, next_day), prefix="N", seed=11))
-    assert price_both(world, dataclasses.replace(sources, rules=seed_rulebook(fx), as_of=next_day), policy).priced == 25
+    caplog.clear()
+    with caplog.at_level("INFO", logger="compliance.order_store"):
+        assert price_both(world, dataclasses.replace(sources, rules=seed_rulebook(fx), as_of=next_day), policy).priced == 25
+    assert "priced batch 2 of 2: 2 orders" in caplog.text
     left = incremental.conn.execute("select table_name from information_schema.tables where table_name like '\\_%' escape '\\'").fetchall()
     assert not left, left
 
