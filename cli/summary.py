@@ -462,6 +462,12 @@ def _print_spark_summary(settings: Settings) -> None:
     if without_spark("summary", with_dbt=False):
         return
     from crossdock.spark import spark_session
+    from crossdock.spark_metastore import refuse_a_catalogue_in_use
     from crossdock.spark_warehouse import SparkWarehouse
 
+    try:
+        refuse_a_catalogue_in_use("crossdock summary", unless_served=True)
+    except RuntimeError as error:
+        print(error)
+        return
     print(format_summary(settings, collect_summary(SparkWarehouse(spark_session()))))

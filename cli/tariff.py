@@ -45,8 +45,14 @@ def _load_on_spark(paths: list[Path], source: str, as_of: dt.date | None) -> Loa
     if without_spark("tariff load --engine spark", with_dbt=False):
         return None
     from crossdock.spark import spark_session
+    from crossdock.spark_metastore import refuse_a_catalogue_in_use
     from crossdock.spark_warehouse import SparkWarehouse
 
+    try:
+        refuse_a_catalogue_in_use("crossdock tariff load --engine spark", unless_served=True)
+    except RuntimeError as error:
+        print(error)
+        return None
     return load_tariff(SparkWarehouse(spark_session()), paths, source, as_of)
 
 

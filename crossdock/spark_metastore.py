@@ -21,6 +21,7 @@ schema change (issue 18); behind one service, Derby has one JVM, as it needs.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -36,6 +37,7 @@ METASTORE_URI_VARIABLE = "CROSSDOCK_SPARK_METASTORE_URI"
 DEFAULT_PORT = 9083  # Hive's usual metastore port
 URIS_PARAMETER = "spark.hadoop.hive.metastore.uris"
 _SERVICE = "org.apache.hadoop.hive.metastore.HiveMetaStore"
+DERBY_LOCK = "dbex.lck"  # Derby holds an OS lock on this file while a JVM has the database booted
 
 
 def metastore_addresses(uri: str) -> list[tuple[str, int]]:
@@ -81,6 +83,52 @@ def check_metastore(parameters: dict[str, str]) -> None:
             f"no Spark metastore answers at {uri} ({METASTORE_URI_VARIABLE}): start it with "
             f"`crossdock spark-serve --port {port}` on {host} (same CROSSDOCK_SPARK_HOME), or unset "
             f"{METASTORE_URI_VARIABLE} to open the local catalogue in this process alone (docs/spark.md)"
+        )
+
+
+def derby_database() -> Path | None:
+    """The folder of the local catalogue's Derby database, as the `spark` profile names it; None when the
+    profile names another database."""
+    os.environ[SPARK_HOME_VARIABLE] = str(spark_home())  # the profile's paths, rendered whole
+    url = spark_parameters().get("spark.hadoop.javax.jdo.option.ConnectionURL", "")
+    found = re.search(r"^jdbc:derby:.*databaseName=([^;]+)", url)
+    return Path(found.group(1)) if found else None
+
+
+def catalogue_in_use(database: Path) -> bool:
+    """Whether a JVM has the Derby `database` open now.
+
+    Derby holds an OS lock on its dbex.lck while a JVM has the database
+    booted, so asking for that lock answers without starting a JVM. Ask it
+    before this process starts one: its own session's JVM holds the lock too.
+    """
+    import fcntl  # POSIX: where crossdock runs (Linux, macOS, the container)
+
+    try:
+        with open(database / DERBY_LOCK, "r+b") as lock:
+            try:
+                fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.lockf(lock, fcntl.LOCK_UN)
+    except FileNotFoundError:  # never booted, or not a Derby database
+        return False
+    return False
+
+
+def refuse_a_catalogue_in_use(what: str, unless_served: bool = False) -> None:
+    """Raise, saying what to do, when another process has the local catalogue open and this one would open it
+    too (`what`): Derby admits one JVM, and its own refusal surfaces as Hive's "Unable to instantiate
+    SessionHiveMetaStoreClient", which names neither the catalogue nor the other process. With
+    `unless_served`, a process told to ask a service (CROSSDOCK_SPARK_METASTORE_URI) is never refused."""
+    if unless_served and os.environ.get(METASTORE_URI_VARIABLE, "").strip():
+        return
+    database = derby_database()
+    if database is not None and catalogue_in_use(database):
+        raise RuntimeError(
+            f"{what}: the Spark catalogue {database} is open in another process (a `crossdock spark-serve`, a run "
+            f"or the UI on Spark) and admits one; set {METASTORE_URI_VARIABLE} to that process's service "
+            "(thrift://host:port), or wait for it to end (docs/spark.md)"
         )
 
 
@@ -171,6 +219,7 @@ def start_metastore(port: int = DEFAULT_PORT, timeout: float = 120.0) -> subproc
     """
     if answers("127.0.0.1", port):
         raise RuntimeError(f"port {port} is taken: stop what listens there or choose another port")
+    refuse_a_catalogue_in_use(f"the Spark metastore cannot serve on port {port}")
     command = metastore_command(port)
     logs = spark_home() / "logs"
     logs.mkdir(parents=True, exist_ok=True)

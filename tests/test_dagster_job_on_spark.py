@@ -372,8 +372,12 @@ def test_a_run_on_spark_with_nothing_new_reads_the_plan_published_there_and_stop
     try:
         again = _crossdock_run({**_environment(on_spark, both_engines["spark_home"], "spark"),
                                 METASTORE_URI_VARIABLE: f"thrift://127.0.0.1:{port}"}, timeout=600)
+        # not told of the service, a process that would open the catalogue itself is told what to do, without a JVM
+        alone = subprocess.run([sys.executable, "-m", "cli", "summary"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                               env=_environment(on_spark, both_engines["spark_home"], "spark"), timeout=120)
     finally:
         stop_metastore(service)
+    assert "is open in another process" in alone.stdout and METASTORE_URI_VARIABLE in alone.stdout, alone.stdout
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "nothing new" in again.stdout and "serving the catalogue" not in again.stdout, again.stdout
     assert "=== crossdock summary ===" in again.stdout and "publish.inventory_plan" in again.stdout, again.stdout

@@ -53,3 +53,45 @@ def test_a_process_uses_the_service_named_as_it_is_and_refuses_one_that_does_not
     with pytest.raises(RuntimeError, match="no Spark metastore answers .*spark-serve"):
         with metastore_for_this_process("a test"):
             pass
+
+
+def test_a_catalogue_another_process_has_open_is_refused_with_what_to_do(tmp_path, monkeypatch):
+    """Derby's OS lock on metastore_db/dbex.lck says another JVM has the catalogue open, read without a JVM; that a
+    real service holds it is checked in tests/test_dagster_job_on_spark.py."""
+    import fcntl
+    import multiprocessing
+
+    from crossdock.spark_metastore import METASTORE_URI_VARIABLE, catalogue_in_use, derby_database, refuse_a_catalogue_in_use
+
+    monkeypatch.setenv("CROSSDOCK_SPARK_HOME", str(tmp_path / "spark"))
+    monkeypatch.delenv(METASTORE_URI_VARIABLE, raising=False)
+    database = derby_database()
+    assert database == tmp_path / "spark" / "metastore_db"
+    assert not catalogue_in_use(database)  # never booted
+    database.mkdir(parents=True)
+    (database / "dbex.lck").write_bytes(b"")
+    assert not catalogue_in_use(database)  # left by a JVM that has ended
+    refuse_a_catalogue_in_use("crossdock summary")
+
+    locked, release = multiprocessing.get_context("fork").Event(), multiprocessing.get_context("fork").Event()
+
+    def hold() -> None:
+        with open(database / "dbex.lck", "r+b") as lock:
+            fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            locked.set()
+            release.wait(30)
+
+    holder = multiprocessing.get_context("fork").Process(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        assert catalogue_in_use(database)
+        with pytest.raises(RuntimeError, match=f"crossdock summary: the Spark catalogue {database} is open in another "
+                                               f"process .*set {METASTORE_URI_VARIABLE}"):
+            refuse_a_catalogue_in_use("crossdock summary")
+        monkeypatch.setenv(METASTORE_URI_VARIABLE, "thrift://127.0.0.1:9083")
+        refuse_a_catalogue_in_use("crossdock summary", unless_served=True)  # told to ask the service
+    finally:
+        release.set()
+        holder.join(30)
+    assert not catalogue_in_use(database)
