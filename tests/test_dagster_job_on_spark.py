@@ -380,7 +380,9 @@ def test_a_run_on_spark_with_nothing_new_reads_the_plan_published_there_and_stop
     assert "is open in another process" in alone.stdout and METASTORE_URI_VARIABLE in alone.stdout, alone.stdout
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "nothing new" in again.stdout and "serving the catalogue" not in again.stdout, again.stdout
-    assert "=== crossdock summary ===" in again.stdout and "publish.inventory_plan" in again.stdout, again.stdout
+    _, first, _ = both_engines["runs"]["spark"]
+    roots = (on_spark.models.parent,)
+    assert _summary(again.stdout, roots) == _summary(first, roots)  # read again through the deployment's service
     instance = dg.DagsterInstance.from_config(str(on_spark.dagster_home))
     try:
         assert len(instance.get_runs()) == 1
@@ -388,13 +390,3 @@ def test_a_run_on_spark_with_nothing_new_reads_the_plan_published_there_and_stop
         instance.dispose()
     assert not on_spark.warehouse.exists()
 
-
-def test_crossdock_summary_on_spark_reads_the_catalogue_with_no_service(both_engines, runs):
-    """`crossdock summary` alone, nothing else holding the Spark home's catalogue: its own session opens it."""
-    environment = _environment(both_engines["on_spark"], both_engines["spark_home"], "spark")
-    shown = subprocess.run([sys.executable, "-m", "cli", "summary"], env=environment, cwd=PROJECT_ROOT,
-                           capture_output=True, text=True, timeout=600)
-    assert shown.returncode == 0, shown.stdout[-3000:] + shown.stderr[-3000:]
-    _, out, _ = both_engines["runs"]["spark"]
-    roots = (both_engines["on_spark"].models.parent,)
-    assert _summary(shown.stdout, roots) == _summary(out, roots)
