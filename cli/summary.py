@@ -455,14 +455,15 @@ def print_summary(settings: Settings) -> None:
 
 def _print_spark_summary(settings: Settings) -> None:
     from cli.spark import without_spark
+    from crossdock.spark_metastore import derby_database, refuse_a_catalogue_in_use
 
-    if not (spark_home() / "metastore_db").exists():  # no catalogue: nothing ever ran there, and no JVM for that
+    catalogue = derby_database()
+    if catalogue is not None and not catalogue.exists():  # nothing ever ran there, and no JVM for that
         print(f"no tables on Spark at {spark_home()} yet: run `crossdock run` with CROSSDOCK_WAREHOUSE_ENGINE=spark first")
         return
     if without_spark("summary", with_dbt=False):
         return
     from crossdock.spark import spark_session
-    from crossdock.spark_metastore import refuse_a_catalogue_in_use
     from crossdock.spark_warehouse import SparkWarehouse
 
     try:

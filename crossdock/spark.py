@@ -38,9 +38,10 @@ ENGINES = ("duckdb", "spark")
 _ENV_VAR = re.compile(r"\{\{\s*env_var\('([A-Z_]+)',\s*'([^']*)'\)\s*\}\}")
 
 
-def _render(value: str) -> str:
-    """The profile's `{{ env_var('NAME', 'default') }}` placeholders, filled the way dbt fills them."""
-    return _ENV_VAR.sub(lambda match: os.environ.get(match.group(1), match.group(2)), value)
+def _render(value: str, fixed: dict[str, str]) -> str:
+    """The profile's `{{ env_var('NAME', 'default') }}` placeholders, filled the way dbt fills them, but the
+    variables `fixed` gives."""
+    return _ENV_VAR.sub(lambda match: fixed.get(match.group(1), os.environ.get(match.group(1), match.group(2))), value)
 
 
 def warehouse_engine() -> str:
@@ -67,13 +68,15 @@ def spark_home() -> Path:
 
 
 def spark_parameters() -> dict[str, str]:
-    """The session settings of dbt's `spark` target, rendered with this process's environment.
+    """The session settings of dbt's `spark` target, rendered with this process's environment and the Spark
+    home whole (`spark_home`: a relative CROSSDOCK_SPARK_HOME is taken from the project root).
 
     dbt-spark adds `spark.sql.ansi.enabled=false` to every session it opens (so
     a cast that fails is null, as in DuckDB); this session does the same.
     """
     output = yaml.safe_load(PROFILES.read_text())["crossdock"]["outputs"]["spark"]
-    parameters = {str(key): _render(str(value)) for key, value in output.get("server_side_parameters", {}).items()}
+    home = {SPARK_HOME_VARIABLE: str(spark_home())}
+    parameters = {str(key): _render(str(value), home) for key, value in output.get("server_side_parameters", {}).items()}
     parameters["spark.sql.ansi.enabled"] = "false"
     return parameters
 

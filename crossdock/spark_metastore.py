@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
-from crossdock.spark import SPARK_HOME_VARIABLE, spark_home, spark_parameters
+from crossdock.spark import spark_home, spark_parameters
 
 METASTORE_URI_VARIABLE = "CROSSDOCK_SPARK_METASTORE_URI"
 DEFAULT_PORT = 9083  # Hive's usual metastore port
@@ -89,7 +89,6 @@ def check_metastore(parameters: dict[str, str]) -> None:
 def derby_database() -> Path | None:
     """The folder of the local catalogue's Derby database, as the `spark` profile names it; None when the
     profile names another database."""
-    os.environ[SPARK_HOME_VARIABLE] = str(spark_home())  # the profile's paths, rendered whole
     url = spark_parameters().get("spark.hadoop.javax.jdo.option.ConnectionURL", "")
     found = re.search(r"^jdbc:derby:.*databaseName=([^;]+)", url)
     return Path(found.group(1)) if found else None
@@ -194,7 +193,6 @@ def metastore_command(port: int) -> list[str]:
     java = shutil.which("java")
     if java is None:
         raise RuntimeError("no java on PATH: the Spark metastore needs Java 17 (Debian: openjdk-17-jre-headless)")
-    os.environ[SPARK_HOME_VARIABLE] = str(spark_home())  # the profile's paths, rendered whole
     parameters = spark_parameters()
     logs = spark_home() / "logs"
     settings = {
