@@ -12,7 +12,8 @@ from datetime import date
 
 import pandas as pd
 
-from compliance.landed_cost import FOB_TERRITORIES, duty_free_from
+from compliance.landed_cost import FOB_TERRITORIES
+from compliance.regime_rules import duty_free_from
 from compliance.policy import DEFAULT_WEIGHT_KG, CompliancePolicy
 from compliance.unknowns import text
 

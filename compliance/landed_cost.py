@@ -21,8 +21,10 @@ destination's VAT where prices include it; an item that ends up exempt from
 VAT keeps its full price (the seller keeps what would have been the tax).
 
 Amounts are in the regime's currency (the destination's), with EUR beside.
-Each regime's mechanics are a small function below; its thresholds and dates
-come from the de_minimis seed, so a user can move a threshold without code.
+Each regime's mechanics are a small function in `compliance.regime_rules`;
+its thresholds and dates come from the de_minimis seed, so a user can move a
+threshold without code. The parcel and its priced result are
+`compliance.parcel`'s types.
 
 A parcel whose regime or VAT rate the seeds do not know on its day (a country
 they do not list, a day before a rule's first known date, a destination with
@@ -39,301 +41,15 @@ does not need a rate, so a parcel of them stays priced.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
-
+from compliance.parcel import Item, ItemTreatment, Merchant, Parcel, ParcelCost, money_text, to_cents
 from compliance.parcel_fees import border_fees, seller_levies
+from compliance.regime_rules import PERSONAL_USE_VALUE_SHARE, REGIME_RULES, RegimeContext, no_tariff_on
 from compliance.rulebook import Regime, Rulebook
 
 # Territories that value imports FOB (goods only); the others value CIF.
 FOB_TERRITORIES: frozenset[str] = frozenset({"US", "CA", "AU"})
-# Japan values goods imported for personal use at 60% of the overseas retail price.
-PERSONAL_USE_VALUE_SHARE: dict[str, float] = {"JP": 0.6}
 # Canada's GST on imports is on the value for duty (FOB) plus duty, without transport.
 IMPORT_TAX_WITHOUT_SHIPPING: frozenset[str] = frozenset({"CA"})
-# The registration that lets a seller charge the destination's VAT at checkout.
-SALE_SCHEME: dict[str, str] = {"EU": "IOSS", "GB": "GB_VAT", "NO": "VOEC", "AU": "AU_GST", "CH": "CH_VAT"}
-# Where charging VAT at sale is the law for low-value goods (the seller must register), not an option.
-MANDATORY_SALE_SCHEME: frozenset[str] = frozenset({"GB", "NO", "AU"})
-# Switzerland abolished duty on industrial goods (HS chapters 25-97) on 2024-01-01.
-CH_INDUSTRIAL_TARIFF_END = date(2024, 1, 1)
-# Swiss import VAT is not collected when it amounts to CHF 5 or less.
-CH_TAX_MINIMUM = 5.0
-
-
-@dataclass(frozen=True)
-class Item:
-    """One line of a parcel. `unit_price` is what the shopper paid per unit, in the parcel's currency."""
-
-    sku: str
-    hs_code: str | None
-    origin_country: str | None
-    quantity: int
-    unit_price: float
-    mfn_rate: float | None = None
-    preferential_agreement: str | None = None
-    preferential_rate: float | None = None
-
-
-@dataclass(frozen=True)
-class Parcel:
-    """A consignment to one shopper: `shipping` is the carriage charged, net of VAT, in `currency`."""
-
-    parcel_id: str
-    day: date
-    destination: str
-    territory: str | None  # None: no single customs territory (a catch-all market); the parcel is not priced
-    shipper_country: str
-    currency: str | None
-    shipping: float
-    items: tuple[Item, ...]
-    incoterm: str = "DDP"
-    courier: bool = True
-    prices_include_vat: bool = False
-
-
-@dataclass(frozen=True)
-class Merchant:
-    """What the seller holds: VAT-at-sale registrations and the origin proofs on file."""
-
-    registrations: frozenset[str] = frozenset()
-    claimed_agreements: frozenset[str] = frozenset()
-
-
-@dataclass
-class ItemTreatment:
-    duty: str = "tariff"  # relief | tariff | flat | none
-    vat: str = "at_import"  # at_sale | at_import | exempt | none
-
-
-@dataclass
-class ParcelCost:
-    """The priced parcel. Amounts in `currency` (the regime's); `*_eur` at the day's ECB rate."""
-
-    parcel_id: str
-    day: date
-    destination: str
-    regime: str | None
-    currency: str
-    units_per_eur: float | None
-    vat_rate: float | None
-    goods_value: float | None
-    shipping: float
-    customs_value: float | None
-    duty: float | None
-    vat: float | None
-    fees: float | None
-    vat_collected: str | None
-    duty_treatment: str | None
-    incoterm: str
-    collected_at_door: float | None
-    registration_needed: str | None
-    preference_unclaimed_saving: float | None
-    missing_duty_rate: bool  # a dutiable item had no duty rate: duty and the amounts built on it are None
-    reasons: list[str] = field(default_factory=list)
-    unknowns: tuple[str, ...] = ()  # compliance.unknowns names of what the None amounts needed
-
-    @property
-    def assessed(self) -> bool:
-        """The regime, VAT rate and FX of the day were known, so each item's treatment is (amounts may still
-        be None for want of a duty rate)."""
-        return self.duty_treatment is not None
-
-    @property
-    def landed_cost(self) -> float | None:
-        parts = (self.goods_value, self.shipping, self.duty, self.vat, self.fees)
-        return None if any(p is None for p in parts) else sum(parts)
-
-    def eur(self, amount: float | None) -> float | None:
-        return None if amount is None or self.units_per_eur is None else amount / self.units_per_eur
-
-
-def _chapter(hs_code: str | None) -> int | None:
-    return int(hs_code[:2]) if hs_code and hs_code[:2].isdigit() else None
-
-
-def to_cents(amount: float) -> float:
-    """An amount as customs compares it with a threshold: to the cent. A net price worked back from a gross one
-    (5 x 35.70 / 1.19) carries float noise (150.00000000000003), which must not tip a parcel over EUR 150.00."""
-    return round(amount, 2)
-
-
-def _money(value: float, currency: str) -> str:
-    return f"{currency} {value:,.2f}"
-
-
-class _Context:
-    """The facts a regime decides on, in the regime's currency."""
-
-    def __init__(self, parcel: Parcel, regime: Regime, merchant: Merchant, vat_rate: float, goods: float,
-                 shipping: float, unit_values: list[float]):
-        self.parcel = parcel
-        self.shipping = shipping
-        self.regime = regime
-        self.merchant = merchant
-        self.vat_rate = vat_rate
-        self.goods = goods
-        self.unit_values = unit_values
-        self.reasons: list[str] = []
-        self.registration_needed: str | None = None
-
-    def all_items(self, duty: str, vat: str) -> list[ItemTreatment]:
-        return [ItemTreatment(duty, vat) for _ in self.parcel.items]
-
-    def within(self, threshold: float | None) -> bool:
-        return threshold is not None and to_cents(self.goods) <= threshold
-
-    def money(self, value: float | None) -> str:
-        return _money(value or 0.0, self.regime.currency)
-
-
-def _sale_vat(ctx: _Context, territory: str) -> str:
-    """VAT at sale when the seller holds the scheme; else at import, noting the registration."""
-    scheme = SALE_SCHEME[territory]
-    if scheme in ctx.merchant.registrations:
-        return "at_sale"
-    ctx.registration_needed = scheme
-    return "at_sale" if territory in MANDATORY_SALE_SCHEME else "at_import"
-
-
-def _eu(ctx: _Context) -> list[ItemTreatment]:
-    r = ctx.regime
-    if not ctx.within(r.low_value_ceiling):
-        ctx.reasons.append(f"{r.code}: intrinsic value {ctx.money(ctx.goods)} > {ctx.money(r.low_value_ceiling)}: tariff duty and import VAT")
-        return ctx.all_items("tariff", "at_import")
-    vat = _sale_vat(ctx, "EU")
-    duty = "flat" if r.flat_duty_per_item else "relief"
-    ctx.reasons.append(
-        f"{r.code}: intrinsic value {ctx.money(ctx.goods)} <= {ctx.money(r.low_value_ceiling)}: "
-        + ("VAT charged at sale (IOSS)" if vat == "at_sale" else "no IOSS number, so VAT is collected at import")
-        + ("; flat duty " + ctx.money(r.flat_duty_per_item) + " per tariff subheading" if duty == "flat" else "; duty relief")
-    )
-    return ctx.all_items(duty, vat)
-
-
-def _sale_below_ceiling(territory: str, value: str, above: str, below: str) -> Callable[[_Context], list[ItemTreatment]]:
-    """UK and Australia: at or below the ceiling no duty and VAT/GST charged at sale; above it, the border collects both."""
-
-    def rule(ctx: _Context) -> list[ItemTreatment]:
-        r = ctx.regime
-        if not ctx.within(r.low_value_ceiling):
-            ctx.reasons.append(f"{r.code}: {value} {ctx.money(ctx.goods)} > {ctx.money(r.low_value_ceiling)}: {above}")
-            return ctx.all_items("tariff", "at_import")
-        vat = _sale_vat(ctx, territory)
-        ctx.reasons.append(f"{r.code}: {value} {ctx.money(ctx.goods)} <= {ctx.money(r.low_value_ceiling)}: {below}")
-        return ctx.all_items("relief", vat)
-
-    return rule
-
-
-def _us(ctx: _Context) -> list[ItemTreatment]:
-    r = ctx.regime
-    under = ctx.within(r.duty_threshold) and (r.duty_threshold or 0) > 0
-    treatments = []
-    for item in ctx.parcel.items:
-        excluded = (item.origin_country or "") in r.excluded_origins
-        treatments.append(ItemTreatment("relief" if under and not excluded else "tariff", "none"))
-    if r.duty_threshold == 0:
-        ctx.reasons.append(f"{r.code}: no de minimis on {ctx.parcel.day}: duty on every shipment")
-    elif under:
-        ctx.reasons.append(f"{r.code}: value {ctx.money(ctx.goods)} <= {ctx.money(r.duty_threshold)}: duty-free"
-                           + (f" except goods of {' '.join(sorted(r.excluded_origins))} origin" if r.excluded_origins else ""))
-    else:
-        ctx.reasons.append(f"{r.code}: value {ctx.money(ctx.goods)} > {ctx.money(r.duty_threshold)}: duty due")
-    return treatments
-
-
-def _ca(ctx: _Context) -> list[ItemTreatment]:
-    r = ctx.regime
-    fta = ctx.parcel.courier and ctx.parcel.shipper_country in r.courier_fta_origins
-    duty_threshold = r.courier_fta_duty_threshold if fta else r.duty_threshold
-    tax_threshold = r.courier_fta_vat_threshold if fta else r.vat_threshold
-    duty = "relief" if ctx.within(duty_threshold) else "tariff"
-    vat = "exempt" if ctx.within(tax_threshold) else "at_import"
-    route = f"courier from {ctx.parcel.shipper_country} (CUSMA thresholds)" if fta else "postal / non-CUSMA"
-    ctx.reasons.append(
-        f"{r.code}: {route}, value for duty {ctx.money(ctx.goods)}: duty "
-        + ("free" if duty == "relief" else "due") + f" (threshold {ctx.money(duty_threshold)}), GST/HST "
-        + ("free" if vat == "exempt" else "due") + f" (threshold {ctx.money(tax_threshold)})"
-    )
-    return ctx.all_items(duty, vat)
-
-
-def _jp(ctx: _Context) -> list[ItemTreatment]:
-    r = ctx.regime
-    taxable = PERSONAL_USE_VALUE_SHARE["JP"] * ctx.goods
-    if to_cents(taxable) > (r.duty_threshold or 0):
-        ctx.reasons.append(f"{r.code}: taxable value 60% x {ctx.money(ctx.goods)} = {ctx.money(taxable)} > {ctx.money(r.duty_threshold)}: duty and consumption tax")
-        return ctx.all_items("tariff", "at_import")
-    treatments = []
-    for item in ctx.parcel.items:
-        excluded = any((item.hs_code or "").startswith(p) for p in r.duty_exclusion_hs_prefixes)
-        treatments.append(ItemTreatment("tariff", "at_import") if excluded else ItemTreatment("relief", "exempt"))
-    ctx.reasons.append(f"{r.code}: taxable value {ctx.money(taxable)} <= {ctx.money(r.duty_threshold)}: exempt"
-                       + (" except goods that are never exempt" if any(t.duty == "tariff" for t in treatments) else ""))
-    return treatments
-
-
-def duty_free_from(territory: str | None, hs_code: str | None) -> date | None:
-    """The day from which the territory charges no duty at all on these goods, whatever their heading's rate, so
-    that no duty rate is needed: Swiss industrial goods (chapters 25-97) from 2024-01-01. None: duty is charged."""
-    chapter = _chapter(hs_code)
-    return CH_INDUSTRIAL_TARIFF_END if territory == "CH" and chapter is not None and chapter >= 25 else None
-
-
-def no_tariff_on(territory: str | None, hs_code: str | None, day: date) -> bool:
-    """Whether the territory charges no duty on these goods on `day` (duty_free_from); parcels and pallets alike."""
-    start = duty_free_from(territory, hs_code)
-    return start is not None and day >= start
-
-
-def _ch(ctx: _Context) -> list[ItemTreatment]:
-    r = ctx.regime
-    treatments = [ItemTreatment("none" if no_tariff_on("CH", item.hs_code, ctx.parcel.day) else "tariff", "at_import")
-                  for item in ctx.parcel.items]
-    if SALE_SCHEME["CH"] in ctx.merchant.registrations:
-        ctx.reasons.append(f"{r.code}: seller registered for Swiss VAT (mail-order rule): VAT charged at sale")
-        for t in treatments:
-            t.vat = "at_sale"
-        return treatments
-    # import VAT is not collected when it would be CHF 5 or less (duty-free industrial goods: VAT on value + shipping)
-    tax = ctx.vat_rate * (ctx.goods + ctx.shipping)
-    if to_cents(tax) <= CH_TAX_MINIMUM:
-        ctx.reasons.append(f"{r.code}: import VAT {ctx.money(tax)} <= {ctx.money(CH_TAX_MINIMUM)}: not collected")
-        for t in treatments:
-            t.vat = "exempt"
-    else:
-        ctx.reasons.append(f"{r.code}: import VAT {ctx.money(tax)} > {ctx.money(CH_TAX_MINIMUM)}: collected at import")
-    return treatments
-
-
-def _no(ctx: _Context) -> list[ItemTreatment]:
-    r = ctx.regime
-    treatments = []
-    for value in ctx.unit_values:
-        if value < (r.low_value_ceiling or 0):
-            treatments.append(ItemTreatment("tariff", _sale_vat(ctx, "NO")))
-        else:
-            treatments.append(ItemTreatment("tariff", "at_import"))
-    ctx.reasons.append(f"{r.code}: items under {ctx.money(r.low_value_ceiling)} carry VAT charged at sale (VOEC); dearer items pay import VAT")
-    return treatments
-
-
-REGIME_RULES: dict[str, Callable[[_Context], list[ItemTreatment]]] = {
-    "eu_ioss": _eu,
-    "eu_ioss_flat_duty": _eu,
-    "uk_low_value": _sale_below_ceiling("GB", "consignment", "duty and import VAT at the border",
-                                        "duty relief, VAT charged at sale by the seller"),
-    "us_section_321": _us,
-    "us_de_minimis_suspended": _us,
-    "ca_cusma_courier": _ca,
-    "au_low_value_gst": _sale_below_ceiling("AU", "customs value", "import declaration, duty and GST at the border",
-                                            "no duty, GST charged at sale"),
-    "jp_small_value": _jp,
-    "ch_low_value": _ch,
-    "no_voec": _no,
-}
 
 
 def _duty_rate(item: Item, merchant: Merchant) -> tuple[float | None, float]:
@@ -363,7 +79,7 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
     goods = sum(item_goods)
     shipping = parcel.shipping * to_customs
 
-    ctx = _Context(parcel, regime, merchant, vat_rate, goods, shipping, unit_values)
+    ctx = RegimeContext(parcel, regime, merchant, vat_rate, goods, shipping, unit_values)
     treatments = REGIME_RULES[regime.code](ctx)
     reasons, registration = ctx.reasons, ctx.registration_needed
     if vat_rate == 0:
@@ -394,7 +110,7 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
         saving += pref_gap * value
     flat_duty = len(flat_subheadings) * (regime.flat_duty_per_item or 0.0)
     if flat_duty:
-        reasons.append(f"flat duty: {len(flat_subheadings)} tariff subheading(s) x {_money(regime.flat_duty_per_item, currency)}")
+        reasons.append(f"flat duty: {len(flat_subheadings)} tariff subheading(s) x {money_text(regime.flat_duty_per_item, currency)}")
     if unrated:
         reasons.append(_no_rate_reason(unrated, parcel.territory))
     duty = _total([*duty_items, flat_duty])
@@ -428,7 +144,7 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
     at_border = border_fees(parcel, rules, customs_value, _formal_entry(regime, goods), collected_at_border, upe)
     levies = seller_levies(parcel, rules, customs_value, len({_subheading(item) for item in parcel.items}), upe)
     if levies:
-        reasons.append(f"seller's levy {_money(levies, currency)} (per distinct tariff subheading)")
+        reasons.append(f"seller's levy {money_text(levies, currency)} (per distinct tariff subheading)")
     fees = None if at_border is None else at_border + levies
     if parcel.incoterm != "DAP" or collected_at_border is False:
         at_door: float | None = 0.0

@@ -110,9 +110,9 @@ INPUT_NAMES: dict[str, str] = {
 }
 # the modules whose code prices an order: an edit to any of them prices every order again
 CODE_MODULES: tuple[str, ...] = (
-    "compliance.orders", "compliance.landed_cost", "compliance.parcel_fees", "compliance.bulk", "compliance.rulebook",
-    "compliance.policy", "compliance.unknowns", "compliance.tables", "compliance.run", "compliance.facts",
-    "compliance.order_store",
+    "compliance.orders", "compliance.landed_cost", "compliance.parcel", "compliance.regime_rules", "compliance.parcel_fees",
+    "compliance.bulk", "compliance.rulebook", "compliance.policy", "compliance.unknowns", "compliance.tables", "compliance.run",
+    "compliance.facts", "compliance.order_store",
 )
 
 

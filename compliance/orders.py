@@ -28,7 +28,8 @@ from datetime import date
 import pandas as pd
 
 from compliance.bulk import bulk_unit_costs
-from compliance.landed_cost import Item, Parcel, parcel_landed_cost
+from compliance.landed_cost import parcel_landed_cost
+from compliance.parcel import Item, Parcel
 from compliance.policy import DEFAULT_WEIGHT_KG, CompliancePolicy, prices_include_vat
 from compliance.rulebook import Rulebook
 from compliance.tables import order_columns, order_schema, typed

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from compliance.rulebook import Fee, Rulebook
 
 if TYPE_CHECKING:
-    from compliance.landed_cost import Parcel
+    from compliance.parcel import Parcel
 
 SELLER_PER_SUBHEADING = "seller_per_subheading"  # import_fees.applies_when of a levy the seller owes per subheading
 

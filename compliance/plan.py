@@ -23,7 +23,8 @@ import pandas as pd
 
 from compliance import documents as docs
 from compliance.bulk import applied_duty_rate, bulk_unit_costs
-from compliance.landed_cost import FOB_TERRITORIES, Item, Merchant, Parcel, parcel_landed_cost
+from compliance.landed_cost import FOB_TERRITORIES, parcel_landed_cost
+from compliance.parcel import Item, Merchant, Parcel
 from compliance.policy import DEFAULT_WEIGHT_KG, CompliancePolicy, prices_include_vat
 from compliance.rulebook import Rulebook
 from compliance.tables import plan_schema, typed

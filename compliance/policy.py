@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from compliance.landed_cost import Merchant
+from compliance.parcel import Merchant
 
 # Consumer prices exclude sales tax in these customs territories; elsewhere
 # price-indication law makes shop prices VAT/GST-inclusive.

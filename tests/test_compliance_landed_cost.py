@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from compliance.landed_cost import Item, Merchant, Parcel, parcel_landed_cost
+from compliance.landed_cost import parcel_landed_cost
+from compliance.parcel import Item, Merchant, Parcel
 from compliance.rulebook import Rulebook
 
 SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"

@@ -31,7 +31,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from compliance.landed_cost import Item, Merchant, Parcel, ParcelCost, parcel_landed_cost
+from compliance.landed_cost import parcel_landed_cost
+from compliance.parcel import Item, Merchant, Parcel, ParcelCost
 from test_compliance_landed_cost import FEES, IOSS, SEEDS, lipstick, tshirt
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "compliance.md"
