@@ -33,6 +33,7 @@ from orchestration.defs.sop.assets import consensus_demand_plan
 from orchestration.defs.sop.exceptions import plan_exceptions
 from orchestration.defs.sop.monthly import sop_monthly
 from orchestration.lib.column_schemas import with_documented_columns
+from orchestration.lib.executors import IN_PROCESS_UNLESS_ASKED
 from orchestration.lib.market_partitions import with_forecast_runs
 from orchestration.lib.pool_wait import install as sleep_while_waiting_for_a_pool
 from orchestration.lib.resources import build_resources
@@ -59,8 +60,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         schedules=[daily_planning_schedule],
         sensors=[landing_files_sensor, run_failures_to_audit, recover_killed_runs, downstream_refresh_sensor],
         resources=resources,
-        # on Spark every step shares the run process's one session: a process per step would start a JVM for each
-        executor=dg.in_process_executor if resources["warehouse"].engine == "spark" else None,
+        # every step in the run's process (orchestration/lib/executors.py); on Spark always, for its one session
+        executor=dg.in_process_executor if resources["warehouse"].engine == "spark" else IN_PROCESS_UNLESS_ASKED,
     )
 
 

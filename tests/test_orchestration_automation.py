@@ -1,6 +1,7 @@
 """The landing sensor asks for one run per batch of new files, with a stable key."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -9,6 +10,7 @@ import pytest
 
 from orchestration.defs.automation.schedules import daily_planning_schedule
 from orchestration.defs.automation.sensors import landing_files_sensor
+from orchestration.lib.executors import IN_PROCESS_UNLESS_ASKED
 from orchestration.lib.resources import LandingFolder, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
@@ -232,10 +234,10 @@ def test_the_schedule_runs_every_market_of_the_config_in_one_run(tmp_path):
     assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == (markets[0], markets[-1])
 
 
-@pytest.mark.parametrize("engine, executor", [("duckdb", "multi_or_in_process_executor"), ("spark", "in_process")])
-def test_every_run_on_spark_executes_its_steps_in_one_process(tmp_path, monkeypatch, engine, executor):
-    """Launched from the UI, the schedule or a sensor, a run on Spark shares one session across its steps as
-    `crossdock run` does; on DuckDB a run from the UI keeps Dagster's default, a process per step."""
+@pytest.mark.parametrize("engine, executor", [("duckdb", "in_process_unless_asked"), ("spark", "in_process")])
+def test_every_run_executes_its_steps_in_one_process(tmp_path, monkeypatch, engine, executor):
+    """Launched from the UI, the schedule or a sensor, a run executes its steps in its own process as `crossdock
+    run` does: on Spark always (one session), on DuckDB unless the launchpad asks for a process per step."""
     from crossdock.settings import Settings
     from orchestration.definitions import build_definitions
 
@@ -243,3 +245,27 @@ def test_every_run_on_spark_executes_its_steps_in_one_process(tmp_path, monkeypa
     definitions = build_definitions(Settings.under(tmp_path))
     for job in ("daily_planning", "ingest_feeds"):
         assert definitions.resolve_job_def(job).executor_def.name == executor
+
+
+@dg.op
+def _step_pid() -> int:
+    return os.getpid()
+
+
+@dg.job(executor_def=IN_PROCESS_UNLESS_ASKED)
+def two_steps() -> None:
+    _step_pid.alias("first")()
+    _step_pid.alias("second")()
+
+
+def test_a_launched_run_executes_in_its_process_unless_the_launchpad_asks_for_a_process_per_step():
+    """A run launched as the UI launches one (a reconstructable job on an instance) runs both steps in the run's
+    process; the launchpad's `multiprocess` choice and its options stay valid run config, anything else is refused."""
+    with dg.instance_for_test() as instance, dg.execute_job(dg.reconstructable(two_steps), instance=instance) as result:
+        assert result.success
+        assert {result.output_for_node(step) for step in ("first", "second")} == {os.getpid()}
+    for choice in ({"multiprocess": {}}, {"multiprocess": {"max_concurrent": 2, "start_method": {"forkserver": {}}}},
+                   {"in_process": {}}):
+        dg.validate_run_config(two_steps, {"execution": {"config": choice}})
+    with pytest.raises(dg.DagsterInvalidConfigError):
+        dg.validate_run_config(two_steps, {"execution": {"config": {"threads": {}}}})

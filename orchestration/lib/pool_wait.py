@@ -6,7 +6,7 @@ pool claims' interval from `InstanceConcurrencyContext.interval_to_next_pending_
 that returns `min([0, ...])`, never more than 0 (dagster-io/dagster#20367 was
 closed unmerged). So the in-process executor (`crossdock run`) never sleeps
 while a step is "blocked by limit for pool duckdb", and the multiprocess
-executor (runs launched from the UI) has no sleep in its loop at all when no
+executor (a process per step, when a launchpad asks) has no sleep in its loop at all when no
 step is in flight: either burns a full core for as long as the other run
 holds the slot (or, for a step waiting to retry, for its whole backoff).
 
