@@ -14,11 +14,14 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import lightgbm as lgb
 import numpy as np
 
 from ml.features import CATEGORICAL_FEATURES, FEATURE_NAMES
+
+if TYPE_CHECKING:  # LightGBM is imported where a booster is built or read, not when the code location loads
+    import lightgbm as lgb
 
 QUANTILES: tuple[float, float, float] = (0.1, 0.5, 0.9)
 QUANTILE_COLUMNS: tuple[str, str, str] = ("p10", "p50", "p90")
@@ -131,6 +134,8 @@ def _binned(X: np.ndarray, y: np.ndarray, params: dict, config: ModelConfig, pat
     identical to binning it again (tests/test_ml_model.py), on a Dataset of
     its own: boosters trained concurrently still share nothing mutable.
     """
+    import lightgbm as lgb
+
     lgb.Dataset(
         X, label=y, params=_dataset_params(params, config), free_raw_data=False, **_FEATURES
     ).construct().save_binary(str(path))
@@ -145,6 +150,8 @@ _FEATURES = {"feature_name": list(FEATURE_NAMES), "categorical_feature": list(CA
 
 
 def _fit_one(binned: Path, params: dict, config: ModelConfig) -> lgb.Booster:
+    import lightgbm as lgb
+
     data = lgb.Dataset(str(binned), params=_dataset_params(params, config), **_FEATURES)
     return lgb.train(params, data, num_boost_round=config.num_boost_round)
 

@@ -24,12 +24,15 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from ml.forecast import MODEL_FAMILY, ForecastResult
+
+if TYPE_CHECKING:  # imported where boosters are read (load_model), not when the code location loads
+    import lightgbm as lgb
 
 MANIFEST = "manifest.json"
 _FOLDER = re.compile(rf"^{re.escape(MODEL_FAMILY)}-(\d{{8}})-[0-9a-f]+$")  # <family>-<as_of YYYYMMDD>-<hash>
@@ -125,6 +128,8 @@ def _read_manifest(folder: Path) -> dict:
 
 def load_model(folder: Path) -> SavedModel:
     """Read a folder written by `save_model`."""
+    import lightgbm as lgb
+
     folder = Path(folder)
     manifest = _read_manifest(folder)
     boosters: dict[float | str, lgb.Booster] = {}

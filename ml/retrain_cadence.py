@@ -47,7 +47,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from lightgbm.basic import LightGBMError
 
 from ml.forecast import (
     ForecastResult,
@@ -251,6 +250,8 @@ def forecast_or_reuse(
     )
     decision = decide_retrain(models_root, prep, every_days, force)
     if not decision.retrain:
+        from lightgbm.basic import LightGBMError  # here, not when the code location loads: 0.9 s of every start
+
         assert decision.last is not None
         try:
             return reuse(prep, decision.last), decision

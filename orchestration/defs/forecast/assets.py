@@ -41,7 +41,6 @@ from ml.backtest_run import BacktestDecision, decide_backtest, proven
 from ml.backtest_store import last_backtest, save_backtest, stage_last_backtest
 from ml.calibration import calibrate_forecast
 from ml.hierarchy import BOTTOM, BOTTOM_UP, MethodChoice, choose_method, reconcile
-from ml.plots import market_forecast_pngs, markdown_image, write_pngs
 from ml.registry import save_model
 from ml.retrain_cadence import forecast_or_reuse
 from orchestration.lib.column_schemas import documented_table
@@ -436,6 +435,8 @@ def demand_forecast(
         total_rows = _stage(tables, "forecast_totals", totals, context.run_id, scope)
     # a reused model is already saved (with the backtest metrics it was first published with)
     model_folder = save_model(result, models, metrics) if decision.retrain else decision.last.folder
+    from ml.plots import market_forecast_pngs, markdown_image, write_pngs  # matplotlib: not when the code location loads
+
     pngs = market_forecast_pngs(history, frame, backtest_predictions=last_window)
     files = write_pngs(pngs, Path(artifacts.exports) / PLOTS_FOLDER)
     saved = "saved to" if decision.retrain else "reused from"
