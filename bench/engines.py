@@ -462,7 +462,7 @@ def _run_job(size: int, engine: str, root: Path, variables: dict[str, str], limi
     started = time.time()
     port = free_port()
     try:
-        service = _start_service(Path(variables[SPARK_HOME_VARIABLE]), port)
+        service = start_metastore(port, home=Path(variables[SPARK_HOME_VARIABLE]))
     except (ImportError, RuntimeError) as error:  # no pyspark, no java, or the service did not listen
         rows.append(Row(size, engine, METASTORE_START, time.time() - started, None, _load1(), "FAILED"))
         _print_row(rows[-1])
@@ -475,20 +475,6 @@ def _run_job(size: int, engine: str, root: Path, variables: dict[str, str], limi
         return _measure_job(size, engine, variables, limit, rows, console, beside=(service.pid,))
     finally:
         stop_metastore(service)
-
-
-def _start_service(spark_home: Path, port: int) -> subprocess.Popen:
-    """Hive's metastore over `spark_home`'s catalogue; start_metastore reads the Spark home from this process's
-    environment, so it is set for the call and put back after."""
-    before = os.environ.get(SPARK_HOME_VARIABLE)
-    os.environ[SPARK_HOME_VARIABLE] = str(spark_home)
-    try:
-        return start_metastore(port)
-    finally:
-        if before is None:
-            os.environ.pop(SPARK_HOME_VARIABLE, None)
-        else:
-            os.environ[SPARK_HOME_VARIABLE] = before
 
 
 def _measure_job(size: int, engine: str, env: dict[str, str], limit: int, rows: list[Row], console: Path,

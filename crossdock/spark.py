@@ -67,16 +67,16 @@ def spark_home() -> Path:
     return path_from_environment(SPARK_HOME_VARIABLE, "warehouse/spark")
 
 
-def spark_parameters() -> dict[str, str]:
+def spark_parameters(home: Path | None = None) -> dict[str, str]:
     """The session settings of dbt's `spark` target, rendered with this process's environment and the Spark
-    home whole (`spark_home`: a relative CROSSDOCK_SPARK_HOME is taken from the project root).
+    home whole: `home`, default `spark_home()` (a relative CROSSDOCK_SPARK_HOME is taken from the project root).
 
     dbt-spark adds `spark.sql.ansi.enabled=false` to every session it opens (so
     a cast that fails is null, as in DuckDB); this session does the same.
     """
     output = yaml.safe_load(PROFILES.read_text())["crossdock"]["outputs"]["spark"]
-    home = {SPARK_HOME_VARIABLE: str(spark_home())}
-    parameters = {str(key): _render(str(value), home) for key, value in output.get("server_side_parameters", {}).items()}
+    fixed = {SPARK_HOME_VARIABLE: str(home or spark_home())}
+    parameters = {str(key): _render(str(value), fixed) for key, value in output.get("server_side_parameters", {}).items()}
     parameters["spark.sql.ansi.enabled"] = "false"
     return parameters
 

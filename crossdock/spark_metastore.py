@@ -86,10 +86,10 @@ def check_metastore(parameters: dict[str, str]) -> None:
         )
 
 
-def derby_database() -> Path | None:
-    """The folder of the local catalogue's Derby database, as the `spark` profile names it; None when the
-    profile names another database."""
-    url = spark_parameters().get("spark.hadoop.javax.jdo.option.ConnectionURL", "")
+def derby_database(home: Path | None = None) -> Path | None:
+    """The folder of the local catalogue's Derby database under the Spark `home` (default `spark_home()`), as
+    the `spark` profile names it; None when the profile names another database."""
+    url = spark_parameters(home).get("spark.hadoop.javax.jdo.option.ConnectionURL", "")
     found = re.search(r"^jdbc:derby:.*databaseName=([^;]+)", url)
     return Path(found.group(1)) if found else None
 
@@ -115,14 +115,15 @@ def catalogue_in_use(database: Path) -> bool:
     return False
 
 
-def refuse_a_catalogue_in_use(what: str, unless_served: bool = False) -> None:
+def refuse_a_catalogue_in_use(what: str, unless_served: bool = False, home: Path | None = None) -> None:
     """Raise, saying what to do, when another process has the local catalogue open and this one would open it
     too (`what`): Derby admits one JVM, and its own refusal surfaces as Hive's "Unable to instantiate
     SessionHiveMetaStoreClient", which names neither the catalogue nor the other process. With
-    `unless_served`, a process told to ask a service (CROSSDOCK_SPARK_METASTORE_URI) is never refused."""
+    `unless_served`, a process told to ask a service (CROSSDOCK_SPARK_METASTORE_URI) is never refused. `home`:
+    the Spark home whose catalogue it is, default `spark_home()`."""
     if unless_served and os.environ.get(METASTORE_URI_VARIABLE, "").strip():
         return
-    database = derby_database()
+    database = derby_database(home)
     if database is not None and catalogue_in_use(database):
         raise RuntimeError(
             f"{what}: the Spark catalogue {database} is open in another process (a `crossdock spark-serve`, a run "
@@ -183,8 +184,9 @@ def _jars() -> Path:
     return Path(pyspark.__file__).parent / "jars"
 
 
-def metastore_command(port: int) -> list[str]:
-    """The java command of the service, serving the catalogue the `spark` profile names under CROSSDOCK_SPARK_HOME.
+def metastore_command(port: int, home: Path | None = None) -> list[str]:
+    """The java command of the service, serving the catalogue the `spark` profile names under the Spark `home`
+    (default `spark_home()`: CROSSDOCK_SPARK_HOME).
 
     Hive reads its settings from system properties; its log goes to
     `<spark home>/logs/` rather than to the temp folder. Async logging is off
@@ -193,8 +195,8 @@ def metastore_command(port: int) -> list[str]:
     java = shutil.which("java")
     if java is None:
         raise RuntimeError("no java on PATH: the Spark metastore needs Java 17 (Debian: openjdk-17-jre-headless)")
-    parameters = spark_parameters()
-    logs = spark_home() / "logs"
+    parameters = spark_parameters(home)
+    logs = (home or spark_home()) / "logs"
     settings = {
         "javax.jdo.option.ConnectionURL": parameters["spark.hadoop.javax.jdo.option.ConnectionURL"],
         "hive.metastore.warehouse.dir": parameters["spark.sql.warehouse.dir"],
@@ -208,8 +210,9 @@ def metastore_command(port: int) -> list[str]:
             _SERVICE, "-p", str(port)]
 
 
-def start_metastore(port: int = DEFAULT_PORT, timeout: float = 120.0) -> subprocess.Popen:
-    """Start the service in the background and return once it accepts connections.
+def start_metastore(port: int = DEFAULT_PORT, timeout: float = 120.0, home: Path | None = None) -> subprocess.Popen:
+    """Start the service over the catalogue of the Spark `home` (default `spark_home()`) in the background and
+    return once it accepts connections.
 
     Its console output goes to `<spark home>/logs/metastore.out`; a service
     that exits before it listens (the port taken, the catalogue open in a
@@ -217,9 +220,9 @@ def start_metastore(port: int = DEFAULT_PORT, timeout: float = 120.0) -> subproc
     """
     if answers("127.0.0.1", port):
         raise RuntimeError(f"port {port} is taken: stop what listens there or choose another port")
-    refuse_a_catalogue_in_use(f"the Spark metastore cannot serve on port {port}")
-    command = metastore_command(port)
-    logs = spark_home() / "logs"
+    refuse_a_catalogue_in_use(f"the Spark metastore cannot serve on port {port}", home=home)
+    command = metastore_command(port, home)
+    logs = (home or spark_home()) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     with open(logs / "metastore.out", "ab") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=logs)

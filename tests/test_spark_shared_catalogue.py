@@ -11,6 +11,7 @@ would retry, then fail without naming the setting.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 
 import pytest
@@ -95,3 +96,20 @@ def test_a_catalogue_another_process_has_open_is_refused_with_what_to_do(tmp_pat
         release.set()
         holder.join(30)
     assert not catalogue_in_use(database)
+
+
+def test_a_service_started_for_another_spark_home_serves_that_home_whatever_the_environment_names(tmp_path, monkeypatch):
+    """bench/engines.py starts a service per size over a Spark home of its own while CROSSDOCK_SPARK_HOME names
+    another: the catalogue, the tables' folder and the logs all come from the home passed, without a JVM here."""
+    from crossdock.spark_metastore import derby_database, metastore_command
+
+    monkeypatch.setenv("CROSSDOCK_SPARK_HOME", str(tmp_path / "the_environments"))
+    own = tmp_path / "own"
+    assert derby_database(own) == own / "metastore_db"
+    assert derby_database() == tmp_path / "the_environments" / "metastore_db"
+    if shutil.which("java") is None:
+        pytest.skip("no java on PATH: metastore_command needs it")
+    command = " ".join(metastore_command(9083, own))
+    assert f"databaseName={own / 'metastore_db'};" in command
+    assert f"-Dhive.metastore.warehouse.dir={own / 'tables'} " in command and f"-Dhive.log.dir={own / 'logs'} " in command
+    assert "the_environments" not in command
