@@ -29,7 +29,7 @@ For each size (issue 18, item 5):
    the job's session). The service's start-up is a row of its own, and its
    JVM's memory counts in the Spark job's tree. Each step's seconds are read
    from the line the run's console prints as the step ends
-   ("✓ dbt build   48.2 s", cli/console.py); its peak memory is the tree's
+   ("✓ dbt build   48.2 s", cli/console.py; read by bench/console_lines.py); its peak memory is the tree's
    over that window.
 6. Samples each subprocess tree's resident memory every 0.2 s (bench/rss.py:
    the Python process and every descendant, the JVM included). A tree over
@@ -51,7 +51,6 @@ import dataclasses
 import json
 import math
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -65,6 +64,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere: python bench/engines.py
 
+from bench.console_lines import full_log, job_step, step_seconds  # noqa: E402
 from bench.rss import RssSampler, children, tree_resident  # noqa: E402
 from bench.scale import GB, LINES_PER_VOLUME, _count_lines, _folder_mb, _generate, _memory_gb  # noqa: E402
 from crossdock.settings import PATH_VARIABLES, Settings, settings_variables  # noqa: E402
@@ -79,14 +79,6 @@ JOB_STEP = "job: "  # before each step's label in its row
 METASTORE_START = "metastore service start-up (for the job)"
 # the job's steps before dbt: cli.spark.run_ingest_steps' selection (every feed, the config, the ECB rates)
 INGEST_LABELS = ("ingest ", "merchant network", "reference.fx_rates")
-# "✓ dbt build        48.2 s", "✗ ingest orders   3 min 05 s  FAILED: why": cli/console.py's line as a step ends
-# ("+" and "x" on a stream that cannot encode the ticks)
-_JOB_STEP_LINE = re.compile(r"(?P<mark>[✓✗+x]) (?P<label>\S.*?) {2,}(?P<time>\d+(?:\.\d+)? s|\d+ min \d+ s)"
-                            r"(?:  FAILED: .*)?")
-_FULL_LOG = re.compile(r"full log(?: of the run \(.*\))?: (?P<path>\S.*)")  # cli/run.py prints it before and after
-# "  session 12 s, copy sources 40 s, dbt build 300 s": cli/spark.py's last timing line
-_STEP = r"[a-z][a-z ]*? \d+(?:\.\d+)? s"
-_STEP_LINE = re.compile(rf"\s*{_STEP}(?:, {_STEP})*\s*")
 _DBT_START = "Running with dbt="  # dbt logs it at the start of every invocation (parse, then build)
 
 
@@ -134,58 +126,6 @@ class Measured:
     def load_at(self, at: float) -> float | None:
         """The load average sampled last at or before `at`: a step's row says how busy the machine was as it ended."""
         return next((load for when, load in reversed(self.loads) if when <= at), None)
-
-
-@dataclass(frozen=True)
-class JobStep:
-    """A step of the job as `crossdock run`'s console reported it when it ended."""
-
-    label: str  # the console's name for it: "dbt build", "ingest orders", "publish.demand_forecast (+1)"
-    seconds: float
-    ok: bool
-
-
-def step_seconds(output: str) -> dict[str, float]:
-    """The per-step seconds `crossdock spark-build` prints last ("session 12 s, copy sources 40 s, dbt build 300 s")."""
-    for line in reversed(output.splitlines()):
-        if _STEP_LINE.fullmatch(line) and "dbt build" in line:
-            steps = {}
-            for part in line.strip().split(", "):
-                name, seconds, _unit = part.rsplit(" ", 2)
-                steps[name] = float(seconds)
-            return steps
-    return {}
-
-
-def console_seconds(text: str) -> float:
-    """cli/console.py's `seconds` read back: "12.4 s" is 12.4, "3 min 05 s" is 185."""
-    if " min " in text:
-        minutes, rest = text.removesuffix(" s").split(" min ")
-        return int(minutes) * 60 + float(rest)
-    return float(text.removesuffix(" s"))
-
-
-def job_step(line: str) -> JobStep | None:
-    """The step a line of `crossdock run`'s console says ended ("✓ dbt build   48.2 s"), or None for any other line.
-
-    A step that did not run ("- ... skipped", "not run") took no time, so it is
-    no step here; a failed one is, with its seconds, as it held the run that long.
-    """
-    found = _JOB_STEP_LINE.fullmatch(line.rstrip("\n"))
-    if found is None:
-        return None
-    return JobStep(found["label"].rstrip(), console_seconds(found["time"]), ok=found["mark"] in "✓+")
-
-
-def job_steps(output: str) -> list[JobStep]:
-    """Every step `crossdock run` reported ended, in the order they ended."""
-    return [step for line in output.splitlines() if (step := job_step(line))]
-
-
-def full_log(output: str) -> Path | None:
-    """The run's full log (every Dagster event, dbt's output) that `crossdock run` names: where a failure is told."""
-    paths = [found["path"].strip() for line in output.splitlines() if (found := _FULL_LOG.fullmatch(line.strip()))]
-    return Path(paths[-1]) if paths else None
 
 
 def slowest_nodes(run_results: dict, count: int = 5) -> list[tuple[str, float]]:

@@ -1,6 +1,6 @@
 """bench/engines.py reads Spark's step times from `crossdock spark-build`'s output, the job's from `crossdock run`'s
-console, and states the cross-over only from what it measured (issue 18, item 5). Pure logic; the bench itself is
-timed by hand, never here."""
+console (both through bench/console_lines.py), and states the cross-over only from what it measured (issue 18,
+item 5). Pure logic; the bench itself is timed by hand, never here."""
 
 import pytest
 from bench_modules import load_bench
@@ -65,14 +65,20 @@ def engines():
     return load_bench("engines")
 
 
-def test_the_step_line_is_read_into_seconds_per_step(engines):
-    assert engines.step_seconds(SPARK_BUILD_OUTPUT) == {"session": 6.0, "copy sources": 29.0, "dbt build": 258.0}
+@pytest.fixture(scope="module")
+def console():
+    """bench/console_lines.py: the readers of what the commands print."""
+    return load_bench("console_lines")
 
 
-def test_no_step_line_reads_as_no_steps(engines):
+def test_the_step_line_is_read_into_seconds_per_step(console):
+    assert console.step_seconds(SPARK_BUILD_OUTPUT) == {"session": 6.0, "copy sources": 29.0, "dbt build": 258.0}
+
+
+def test_no_step_line_reads_as_no_steps(console):
     failed = SPARK_BUILD_OUTPUT.replace("  session 6 s, copy sources 29 s, dbt build 258 s\n", "")
-    assert engines.step_seconds(failed) == {}
-    assert engines.step_seconds("  dbt models: 3 success\n") == {}
+    assert console.step_seconds(failed) == {}
+    assert console.step_seconds("  dbt models: 3 success\n") == {}
 
 
 def test_run_results_give_the_slowest_nodes_and_seconds_per_kind(engines):
@@ -102,8 +108,8 @@ def test_a_falling_ratio_is_extrapolated_through_the_two_largest_sizes_and_says_
     assert "1,000,000,000 lines" in text
 
 
-def test_the_console_of_crossdock_run_is_read_into_its_steps_in_order(engines):
-    steps = engines.job_steps(CROSSDOCK_RUN_OUTPUT)
+def test_the_console_of_crossdock_run_is_read_into_its_steps_in_order(console):
+    steps = console.job_steps(CROSSDOCK_RUN_OUTPUT)
     assert [step.label for step in steps[:3]] == ["ingest carriers", "ingest exceptions", "ingest inventory"]
     assert len(steps) == 23 and all(step.ok for step in steps)  # the warnings, summary and paths are no steps
     by_label = {step.label: step.seconds for step in steps}
@@ -113,30 +119,30 @@ def test_the_console_of_crossdock_run_is_read_into_its_steps_in_order(engines):
     assert by_label["exports.bi_publish_copies"] == 1.6
 
 
-def test_a_failed_step_is_a_step_and_a_step_that_did_not_run_is_none(engines):
-    failed = engines.job_step("✗ dbt build                          2 min 03 s  FAILED: dbt: Database Error in model x\n")
-    assert failed == engines.JobStep("dbt build", 123.0, ok=False)
-    assert engines.job_step("x ingest orders   4.0 s  FAILED: no such file") == engines.JobStep("ingest orders", 4.0, False)
-    assert engines.job_step("+ ingest orders                           4.0 s") == engines.JobStep("ingest orders", 4.0, True)
-    assert engines.job_step("- publish.plan_runs                       skipped") is None
-    assert engines.job_step("- consensus demand plan                   not run: a step it needs failed") is None
-    assert engines.job_step("  publish.sop_monthly                224 rows") is None
-    assert engines.job_steps(SPARK_BUILD_OUTPUT) == []
+def test_a_failed_step_is_a_step_and_a_step_that_did_not_run_is_none(console):
+    failed = console.job_step("✗ dbt build                          2 min 03 s  FAILED: dbt: Database Error in model x\n")
+    assert failed == console.JobStep("dbt build", 123.0, ok=False)
+    assert console.job_step("x ingest orders   4.0 s  FAILED: no such file") == console.JobStep("ingest orders", 4.0, False)
+    assert console.job_step("+ ingest orders                           4.0 s") == console.JobStep("ingest orders", 4.0, True)
+    assert console.job_step("- publish.plan_runs                       skipped") is None
+    assert console.job_step("- consensus demand plan                   not run: a step it needs failed") is None
+    assert console.job_step("  publish.sop_monthly                224 rows") is None
+    assert console.job_steps(SPARK_BUILD_OUTPUT) == []
 
 
 @pytest.mark.parametrize("elapsed", [0.04, 9.96, 48.2, 59.9, 60.0, 185.4, 3725.0])
-def test_the_consoles_own_seconds_read_back(engines, elapsed):
+def test_the_consoles_own_seconds_read_back(console, elapsed):
     """Bound to cli/console.py's formatter, so a change of its format fails here and not in an hour-long bench."""
-    assert engines.console_seconds(console_format(elapsed)) == pytest.approx(elapsed, abs=0.5 if elapsed >= 60 else 0.05)
-    assert engines.job_step(f"✓ {'dbt build':<44}  {console_format(elapsed):>10}").label == "dbt build"
+    assert console.console_seconds(console_format(elapsed)) == pytest.approx(elapsed, abs=0.5 if elapsed >= 60 else 0.05)
+    assert console.job_step(f"✓ {'dbt build':<44}  {console_format(elapsed):>10}").label == "dbt build"
 
 
-def test_the_full_log_is_the_path_the_run_names(engines):
-    assert str(engines.full_log(CROSSDOCK_RUN_OUTPUT)) == (
+def test_the_full_log_is_the_path_the_run_names(console):
+    assert str(console.full_log(CROSSDOCK_RUN_OUTPUT)) == (
         "/tmp/engines/engines-20000-x/job_duckdb/exports/logs/run-20261205-105910-190ee3a6.log")
     head = CROSSDOCK_RUN_OUTPUT.split("✓ ingest carriers")[0]  # a run killed before its end named it once
-    assert engines.full_log(head).name == "run-20261205-105910-190ee3a6.log"
-    assert engines.full_log(SPARK_BUILD_OUTPUT) is None
+    assert console.full_log(head).name == "run-20261205-105910-190ee3a6.log"
+    assert console.full_log(SPARK_BUILD_OUTPUT) is None
 
 
 def _measured(engines, lines, samples):
