@@ -87,6 +87,9 @@ def main() -> None:
     args = parser.parse_args()
 
     root = args.workdir or Path(tempfile.mkdtemp(prefix="crossdock-daily-"))
+    if args.workdir is not None and not (root / "warehouse" / "crossdock.duckdb").exists():
+        sys.exit(f"--workdir {root}: no planned merchant there (no warehouse/crossdock.duckdb); leave --workdir out "
+                 "to generate one and plan it first, or point it at a folder `make demo` or `--keep` left")
     times: dict[str, float] = {}
     if args.workdir is None:
         print(f"generating the demo merchant (scale {args.scale}) in {root} ...", flush=True)
