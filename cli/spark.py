@@ -26,6 +26,20 @@ def without_spark(command: str, with_dbt: bool = True) -> bool:
     return False
 
 
+def catalogue_held_elsewhere(command: str) -> bool:
+    """Whether another process has the local Spark catalogue open, so `crossdock <command>`'s own session could not
+    open it; says what to do when it has (`refuse_a_catalogue_in_use`). A process told to ask a metastore service
+    is never held back."""
+    from crossdock.spark_metastore import refuse_a_catalogue_in_use
+
+    try:
+        refuse_a_catalogue_in_use(f"crossdock {command}", unless_served=True)
+    except RuntimeError as error:
+        print(error, flush=True)
+        return True
+    return False
+
+
 def spark_build(settings: Settings, plan_schema: str = "publish") -> int:
     """Build on Spark and print the sources copied, dbt's result per kind of node and the time of each step."""
     if without_spark("spark-build"):

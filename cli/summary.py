@@ -454,8 +454,8 @@ def print_summary(settings: Settings) -> None:
 
 
 def _print_spark_summary(settings: Settings) -> None:
-    from cli.spark import without_spark
-    from crossdock.spark_metastore import derby_database, refuse_a_catalogue_in_use
+    from cli.spark import catalogue_held_elsewhere, without_spark
+    from crossdock.spark_metastore import derby_database
 
     catalogue = derby_database()
     if catalogue is not None and not catalogue.exists():  # nothing ever ran there, and no JVM for that
@@ -466,9 +466,6 @@ def _print_spark_summary(settings: Settings) -> None:
     from crossdock.spark import spark_session
     from crossdock.spark_warehouse import SparkWarehouse
 
-    try:
-        refuse_a_catalogue_in_use("crossdock summary", unless_served=True)
-    except RuntimeError as error:
-        print(error)
+    if catalogue_held_elsewhere("summary"):
         return
     print(format_summary(settings, collect_summary(SparkWarehouse(spark_session()))))

@@ -40,18 +40,14 @@ def load_command(settings: Settings, paths: list[Path], source: str, as_of: dt.d
 
 def _load_on_spark(paths: list[Path], source: str, as_of: dt.date | None) -> LoadReport | None:
     """The load into the local Spark session's warehouse (CROSSDOCK_SPARK_HOME), for `crossdock run` on Spark to price with."""
-    from cli.spark import without_spark
+    from cli.spark import catalogue_held_elsewhere, without_spark
 
     if without_spark("tariff load --engine spark", with_dbt=False):
         return None
     from crossdock.spark import spark_session
-    from crossdock.spark_metastore import refuse_a_catalogue_in_use
     from crossdock.spark_warehouse import SparkWarehouse
 
-    try:
-        refuse_a_catalogue_in_use("crossdock tariff load --engine spark", unless_served=True)
-    except RuntimeError as error:
-        print(error)
+    if catalogue_held_elsewhere("tariff load --engine spark"):
         return None
     return load_tariff(SparkWarehouse(spark_session()), paths, source, as_of)
 

@@ -220,9 +220,10 @@ def start_metastore(port: int = DEFAULT_PORT, timeout: float = 120.0, home: Path
     """
     if answers("127.0.0.1", port):
         raise RuntimeError(f"port {port} is taken: stop what listens there or choose another port")
+    home = home or spark_home()
     refuse_a_catalogue_in_use(f"the Spark metastore cannot serve on port {port}", home=home)
     command = metastore_command(port, home)
-    logs = (home or spark_home()) / "logs"
+    logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     with open(logs / "metastore.out", "ab") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=logs)

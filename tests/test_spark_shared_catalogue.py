@@ -56,12 +56,13 @@ def test_a_process_uses_the_service_named_as_it_is_and_refuses_one_that_does_not
             pass
 
 
-def test_a_catalogue_another_process_has_open_is_refused_with_what_to_do(tmp_path, monkeypatch):
+def test_a_catalogue_another_process_has_open_is_refused_with_what_to_do(tmp_path, monkeypatch, capsys):
     """Derby's OS lock on metastore_db/dbex.lck says another JVM has the catalogue open, read without a JVM; that a
     real service holds it is checked in tests/test_dagster_job_on_spark.py."""
     import fcntl
     import multiprocessing
 
+    from cli.spark import catalogue_held_elsewhere
     from crossdock.spark_metastore import METASTORE_URI_VARIABLE, catalogue_in_use, derby_database, refuse_a_catalogue_in_use
 
     monkeypatch.setenv("CROSSDOCK_SPARK_HOME", str(tmp_path / "spark"))
@@ -90,8 +91,12 @@ def test_a_catalogue_another_process_has_open_is_refused_with_what_to_do(tmp_pat
         with pytest.raises(RuntimeError, match=f"crossdock summary: the Spark catalogue {database} is open in another "
                                                f"process .*set {METASTORE_URI_VARIABLE}"):
             refuse_a_catalogue_in_use("crossdock summary")
+        assert catalogue_held_elsewhere("tariff load --engine spark")  # the commands' way: said, not raised
+        said = capsys.readouterr().out
+        assert said.startswith(f"crossdock tariff load --engine spark: the Spark catalogue {database} is open"), said
         monkeypatch.setenv(METASTORE_URI_VARIABLE, "thrift://127.0.0.1:9083")
         refuse_a_catalogue_in_use("crossdock summary", unless_served=True)  # told to ask the service
+        assert not catalogue_held_elsewhere("summary") and capsys.readouterr().out == ""
     finally:
         release.set()
         holder.join(30)
