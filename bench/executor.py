@@ -81,23 +81,22 @@ def main() -> None:
         generate(source.landing, scale=args.scale, seed=args.seed)
         install_demo_config(source.config)
         print(f"merchant: demo scale {args.scale}, seed {args.seed}, under {workdir}", flush=True)
-        seconds: dict[str, float] = {}
+        runs: list[tuple[str, list[str]]] = []
         for index, (label, execution) in enumerate(RUN_CONFIGS.items()):
-            settings = dataclasses.replace(Settings.under(workdir / f"run{index}"), config=source.config)
-            shutil.copytree(source.landing, settings.landing)
             command = [sys.executable, "-m", "dagster", "job", "execute", "-m", "orchestration.definitions",
                        "-j", "daily_planning"]
             if execution is not None:
                 run_config = workdir / f"run{index}.yaml"
                 run_config.write_text(yaml.safe_dump({"execution": {"config": execution}}))
                 command += ["-c", str(run_config)]
+            runs.append((label, command))
+        runs.append(("crossdock run (in-process executor)", [sys.executable, "-m", "cli", "run"]))
+        seconds: dict[str, float] = {}
+        for index, (label, command) in enumerate(runs):
+            settings = dataclasses.replace(Settings.under(workdir / f"run{index}"), config=source.config)
+            shutil.copytree(source.landing, settings.landing)
             seconds[label] = _timed(command, settings)
             print(f"{label:<45} {seconds[label]:7.1f} s", flush=True)
-        settings = dataclasses.replace(Settings.under(workdir / "run_cli"), config=source.config)
-        shutil.copytree(source.landing, settings.landing)
-        label = "crossdock run (in-process executor)"
-        seconds[label] = _timed([sys.executable, "-m", "cli", "run"], settings)
-        print(f"{label:<45} {seconds[label]:7.1f} s", flush=True)
         baseline = next(iter(seconds.values()))
         for label, value in seconds.items():
             print(f"ratio to a spawned process per step: {label:<45} {value / baseline:.2f}x", flush=True)
