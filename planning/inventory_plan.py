@@ -38,7 +38,6 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from crossdock.cost_basis import COST_FROM_CATALOGUE  # skus without a cost_basis column: every term is the catalogue's
 from planning.actions import classify_action
@@ -49,7 +48,7 @@ from planning.lead_time import resolve_lead_times
 from planning.order_quantity import orderable_quantity, order_quantity
 from planning.policy import PlanningPolicy
 from planning.projection import project_inventory
-from planning.safety_stock import protection_interval_demand
+from planning.safety_stock import protection_interval_demand, standard_normal_quantile
 from planning.stock_policy import NORMAL, stock_targets
 from planning.demand import node_demand_samples
 
@@ -265,7 +264,7 @@ def build_inventory_plan(
             "pattern": plan["pattern"],
             "ss_method": plan["ss_method"],
             "service_level": service,
-            "z": norm.ppf(service),
+            "z": standard_normal_quantile(service),
             "lead_time_demand": protection_interval_demand(d, L, R),
             "safety_stock": ss,
             "reorder_point": rop,

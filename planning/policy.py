@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scipy.stats import norm
+from planning.safety_stock import standard_normal_quantile
 
 
 @dataclass(frozen=True)
@@ -59,4 +59,4 @@ class PlanningPolicy:
     @property
     def z(self) -> float:
         """Safety factor z = Φ⁻¹(service_level), dimensionless (1.6449 at 95 %)."""
-        return float(norm.ppf(self.service_level))
+        return float(standard_normal_quantile(self.service_level))

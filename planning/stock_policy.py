@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import norm
 
 from planning.lead_time_demand import simulated_reorder_point
-from planning.safety_stock import reorder_point, safety_stock
+from planning.safety_stock import reorder_point, safety_stock, standard_normal_quantile
 
 NORMAL = "normal"
 SIMULATED = "simulated"
@@ -62,7 +61,7 @@ def stock_targets(
     L = np.asarray(lead_time_days, dtype=float)
     sL = np.asarray(lead_time_std_days, dtype=float)
     per_row = (slice(None), None) if sl.ndim == 2 else slice(None)  # a row's inputs against each of its levels
-    ss = safety_stock(norm.ppf(sl), L[per_row], sd[per_row], d[per_row], sL[per_row], review_period_days)
+    ss = safety_stock(standard_normal_quantile(sl), L[per_row], sd[per_row], d[per_row], sL[per_row], review_period_days)
     rop = reorder_point(d[per_row], L[per_row], ss, review_period_days)
     sim = method == SIMULATED
     if demand_samples is not None and sim.any():

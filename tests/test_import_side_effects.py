@@ -141,14 +141,15 @@ def test_the_modules_still_reading_at_import_are_the_listed_ones(import_work):
 def test_building_the_definitions_does_not_load_the_libraries_only_a_step_needs(tmp_path):
     """statsforecast brings statsmodels (2 s of every start): only a backtest that fits its baselines loads it.
     Great Expectations (~3 CPU-s) is loaded by a quality gate when it runs, LightGBM (with scikit-learn, 0.9 s)
-    where a booster is trained or read, matplotlib (0.6 s) where the forecast's charts are drawn: not by the
-    code server, a run's process or the CLI building the job."""
+    where a booster is trained or read, matplotlib (0.6 s) where the forecast's charts are drawn, scipy.stats
+    (0.6-1 s) where an override raises a forecast of nothing: not by the code server, a run's process or the CLI
+    building the job."""
     probe = (
         "import sys, pathlib, ml.backtest; from orchestration.definitions import build_definitions; "
         "from crossdock.settings import Settings; "
         f"build_definitions(Settings.under(pathlib.Path({str(tmp_path)!r}))).resolve_job_def('daily_planning'); "
         "print(sorted(m for m in ('statsforecast', 'statsmodels', 'great_expectations', 'lightgbm', 'sklearn', "
-        "'matplotlib') if m in sys.modules))"
+        "'matplotlib', 'scipy.stats') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]

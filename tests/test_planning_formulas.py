@@ -17,7 +17,13 @@ from planning.order_quantity import (
     round_up_to_pack,
 )
 from planning.policy import PlanningPolicy
-from planning.safety_stock import reorder_point, safety_stock, sigma_from_p10_p90, z_for_service_level
+from planning.safety_stock import (
+    reorder_point,
+    safety_stock,
+    sigma_from_p10_p90,
+    standard_normal_quantile,
+    z_for_service_level,
+)
 
 Z95 = 1.6448536269514722  # Φ⁻¹(0.95)
 
@@ -28,6 +34,17 @@ Z95 = 1.6448536269514722  # Φ⁻¹(0.95)
 def test_z_for_95_percent_service_level() -> None:
     assert z_for_service_level(0.95) == pytest.approx(1.6449, abs=1e-4)
     assert PlanningPolicy().z == pytest.approx(Z95)
+
+
+def test_the_normal_quantile_is_scipy_stats_norm_ppf_at_every_level_and_edge() -> None:
+    """The plan takes z from scipy.special (scipy.stats is slow to import): it must be norm.ppf, bit for bit."""
+    from scipy.stats import norm
+
+    levels = np.concatenate([np.linspace(0.0, 1.0, 10_001), [1e-12, 0.5 - 1e-15, 1 - 1e-12, -0.1, 1.1, np.nan]])
+    np.testing.assert_array_equal(standard_normal_quantile(levels), norm.ppf(levels))
+    grid = levels[:12].reshape(3, 4)  # a row's levels against each of its targets (stock_policy)
+    np.testing.assert_array_equal(standard_normal_quantile(grid), norm.ppf(grid))
+    assert standard_normal_quantile(0.95) == norm.ppf(0.95)
 
 
 @pytest.mark.parametrize("bad", [0.0, 1.0, 1.5, -0.1])
