@@ -33,7 +33,7 @@ from ml import forecast as fc
 from ml import metrics
 from ml.baselines import naive, seasonal_naive, seasonal_naive_scale, window_average
 from ml.bulk_orders import regular_demand
-from ml.calibration import Scales, apply_scales, fit_scales
+from ml.calibration import Scales, apply_scales, fit_scales, held_out_scales
 from ml.demand_class import classify
 from ml.model import ModelConfig, progress
 from ml.panel import build_panel, to_timestamp
@@ -492,9 +492,11 @@ def backtest(
 def _with_held_out_band(predictions: pd.DataFrame) -> pd.DataFrame:
     """`predictions` with p10_calibrated / p90_calibrated: each window's band scaled by factors fitted on the others."""
     band = predictions[["window", "demand_class", "actual", "p10", "p50", "p90"]]  # what scaling reads, not 20+ columns
-    parts = []
-    for window, rows in band.groupby("window", sort=False):
-        others = band[band["window"] != window]
-        scaled = apply_scales(rows, rows["demand_class"].to_numpy(), fit_scales(others) if len(others) else {})
-        parts.append(scaled[["p10", "p90"]].rename(columns={"p10": "p10_calibrated", "p90": "p90_calibrated"}))
-    return predictions.join(pd.concat(parts))
+    windows = band["window"].to_numpy()
+    p10, p90 = np.empty(len(band)), np.empty(len(band))
+    for window, scales in held_out_scales(band).items():
+        at = np.flatnonzero(windows == window)
+        rows = band.iloc[at]
+        scaled = apply_scales(rows, rows["demand_class"].to_numpy(), scales)
+        p10[at], p90[at] = scaled["p10"].to_numpy(), scaled["p90"].to_numpy()
+    return predictions.assign(p10_calibrated=p10, p90_calibrated=p90)

@@ -8,7 +8,16 @@ import pandas as pd
 import pytest
 
 from ml import backtest as bt
-from ml.calibration import MIN_ROWS, TARGET_TAIL, apply_scales, calibrate_forecast, fit_scales
+from ml.calibration import (
+    FACTORS,
+    MIN_ROWS,
+    P10_FACTORS,
+    TARGET_TAIL,
+    apply_scales,
+    calibrate_forecast,
+    fit_scales,
+    held_out_scales,
+)
 from ml.demand_class import classify
 from ml.model import ModelConfig
 from ml.panel import build_panel
@@ -45,6 +54,49 @@ def test_a_band_too_narrow_is_widened_and_one_too_wide_narrowed_until_a_tenth_is
         assert (frame.loc[part.index, "actual"] > k * frame.loc[part.index, "p90"]).mean() > TARGET_TAIL
         assert ((part["actual"] < part["p10"]).mean()) <= TARGET_TAIL
     assert (scaled["p10"] <= scaled["p50"]).all() and (scaled["p50"] <= scaled["p90"]).all()
+
+
+def _by_definition(frame: pd.DataFrame) -> dict:
+    """The factors as the module docstring defines them, one share per factor and class."""
+    scales = {}
+    for cls, rows in frame.groupby("demand_class"):
+        if len(rows) < MIN_ROWS:
+            scales[cls] = (1.0, 1.0)
+            continue
+        a, p10, p90 = rows["actual"].to_numpy(), rows["p10"].to_numpy(), rows["p90"].to_numpy()
+        ok90 = [k for k in FACTORS if (a > k * p90).mean() <= TARGET_TAIL]
+        ok10 = [k for k in P10_FACTORS if (a < k * p10).mean() <= TARGET_TAIL]
+        scales[cls] = (float(max(ok10)) if ok10 else 0.0, float(min(ok90)) if ok90 else float(FACTORS[-1]))
+    return scales
+
+
+def _windows_of_bands(seed: int) -> pd.DataFrame:
+    """Four windows of whole-unit actuals against bands on a 0.05 grid: many rows sit exactly on k x p90."""
+    rng = np.random.default_rng(seed)
+    n = 24_000
+    frame = pd.DataFrame({
+        "window": rng.integers(1, 5, n),
+        "demand_class": rng.choice(["smooth", "erratic", "intermittent", "lumpy", "new"], n, p=[0.3, 0.3, 0.3, 0.07, 0.03]),
+        "actual": rng.poisson(rng.choice([0.3, 2.0, 9.0], n)).astype(float),
+        "p90": rng.integers(0, 60, n) * 0.25,
+    })
+    frame.loc[(frame["demand_class"] == "new") & (frame["window"] == 2), "demand_class"] = "only_in_window_2"
+    return frame.assign(p10=frame["p90"] * rng.choice([0.0, 0.2, 0.5], n), p50=frame["p90"] * 0.6)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_factors_from_summed_counts_are_the_factors_by_definition_and_held_out_ones_those_of_the_rest(seed):
+    """fit_scales counts each row once and sums the counts; the held-out factors of a window are then those of
+    the other windows' rows alone, ties on k x p90 included, and a class the rest never saw is not in them."""
+    frame = _windows_of_bands(seed)
+    assert fit_scales(frame) == _by_definition(frame)
+    assert fit_scales(frame)["smooth"] != (1.0, 1.0)  # enough rows to move: the comparison is not vacuous
+    held_out = held_out_scales(frame)
+    assert sorted(held_out) == [1, 2, 3, 4]
+    for window, scales in held_out.items():
+        assert scales == _by_definition(frame[frame["window"] != window])
+    assert "only_in_window_2" not in held_out[2] and "only_in_window_2" in held_out[1]
+    assert held_out_scales(frame[frame["window"] == 3]) == {3: {}}
 
 
 def test_a_class_the_backtest_never_saw_keeps_its_band():
