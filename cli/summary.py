@@ -149,6 +149,13 @@ def collect_summary(target: WarehouseLike) -> dict:
             "from publish.scenario_impact where scenario = ? group by 1 order by 2 desc, 1",
             [AS_PLANNED],
         )
+    if "scenario_summary" in existing:
+        # one line per scenario the run stressed, whether it broke anything or not (planning/scenario_summary.py)
+        summary["scenarios"] = warehouse.rows(
+            "select cast(scenario as varchar), cast(outcome as varchar) from publish.scenario_summary where scenario <> ? "
+            "order by starts_with(cast(outcome as varchar), 'not run'), 1",
+            [AS_PLANNED],
+        )
     if "exceptions" in existing:
         summary["exceptions"] = dict(warehouse.rows(
             "select cast(type as varchar), count(*) from publish.exceptions "
@@ -277,6 +284,8 @@ def format_summary(settings: Settings, s: dict) -> str:
             + ", ".join(f"{kind} {n:,}" for kind, n, _, _ in fixes)
             + f" (EUR {fmt(cost)} for those that land in time; scenario_impact, scenario '{AS_PLANNED}')"
         )
+    for scenario, outcome in s.get("scenarios", []):
+        lines.append(f"scenario {scenario}: {outcome}")
     if "exceptions" in s:
         lines.append(f"exceptions: {sum(s['exceptions'].values()):,} open {s['exceptions'] or ''} (`crossdock exceptions` lists them)")
     if "transfers" in s:

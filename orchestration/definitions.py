@@ -25,7 +25,7 @@ from orchestration.defs.forecast.checks import forecast_quality_gate, training_d
 from orchestration.defs.ingest.assets import INGEST_ASSETS
 from orchestration.defs.ingest.merchant_config import merchant_network
 from orchestration.defs.planning.assets import inventory_planning
-from orchestration.defs.planning.scenarios import scenario_impact_table
+from orchestration.defs.planning.scenarios import scenario_tables
 from orchestration.defs.publish.assets import published_plan_asset
 from orchestration.defs.publish.bi import bi_publish_copies
 from orchestration.defs.reference.assets import ecb_fx_rates
@@ -50,7 +50,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             *dg.map_asset_specs(automated, [
                 dbt_model_assets(),
                 *_documented([
-                    with_forecast_runs(demand_forecast, settings.forecast_runs), forecast_accuracy, consensus_demand_plan, inventory_planning, scenario_impact_table,
+                    with_forecast_runs(demand_forecast, settings.forecast_runs), forecast_accuracy, consensus_demand_plan, inventory_planning, scenario_tables,
                     compliance_tables, plan_exceptions, sop_monthly, published_plan_asset(), bi_publish_copies,
                 ]),
             ]),

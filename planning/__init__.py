@@ -26,7 +26,8 @@ Modules, one job each:
   Its parts: `scenario_definitions` (`Scenario`, `ContingencyCosts`), `scenario_inputs` (`PlanInputs`),
   `scenario_shocks` (`apply_scenario`), `scenario_replan` (`run_plan`, daily closing stock),
   `scenario_contingencies` (expedite, alternative, reroute), `scenario_impact` (the published
-  table) and `scenario_defaults` (the scenarios picked from the data).
+  table), `scenario_summary` (one row per scenario run) and `scenario_defaults` (the scenarios
+  picked from the data).
 - `planning.inventory_plan`: `build_inventory_plan`, the DataFrame-level builder.
 - `planning.run`: a run's plan from the warehouse tables (`build_plan`: the steps in the order they depend on each other).
 """

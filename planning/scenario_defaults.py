@@ -26,46 +26,63 @@ def default_scenarios(
       horizon (ties: name).
 
     A scenario whose data is missing (no primary suppliers, no open lines, no
-    forecast) is left out rather than invented.
+    forecast) is left out rather than invented; `scenarios_left_out` says which and why.
     """
-    out: list[Scenario] = []
+    return [pick for pick in _picks(inputs, supplier_weeks, lane_days, uplift) if isinstance(pick, Scenario)]
+
+
+def scenarios_left_out(
+    inputs: PlanInputs, supplier_weeks: int = 4, lane_days: int = 7, uplift: float = 0.3
+) -> dict[str, str]:
+    """The default scenarios `default_scenarios` could not pick from the data: what each would have been -> why not."""
+    return dict(pick for pick in _picks(inputs, supplier_weeks, lane_days, uplift) if not isinstance(pick, Scenario))
+
+
+def _picks(inputs: PlanInputs, supplier_weeks: int, lane_days: int, uplift: float) -> list[Scenario | tuple[str, str]]:
+    return [_supplier_out(inputs, supplier_weeks), _slowest_inbound(inputs, lane_days), _largest_market(inputs, uplift)]
+
+
+def _supplier_out(inputs: PlanInputs, weeks: int) -> Scenario | tuple[str, str]:
     prim = inputs.primary_supplier.dropna(subset=["supplier_id"])
-    if not prim.empty:
-        units = inputs.arrivals.groupby("supplier_id")["quantity"].sum()
-        ranked = (
-            prim.groupby("supplier_id")["sku"].nunique().rename("skus").to_frame()
-            .assign(units=lambda f: units.reindex(f.index).fillna(0.0))
-            .reset_index()
-            .sort_values(["skus", "units", "supplier_id"], ascending=[False, False, True])
-        )
-        top = ranked.iloc[0]
-        out.append(
-            Scenario(
-                name=f"{top['supplier_id']} out {supplier_weeks} weeks (primary of {int(top['skus'])} SKUs)",
-                supplier_out={str(top["supplier_id"]): supplier_weeks},
-            )
-        )
+    if prim.empty:
+        return f"the primary supplier of the most SKUs out {weeks} weeks", "no SKU has a primary supplier"
+    units = inputs.arrivals.groupby("supplier_id")["quantity"].sum()
+    ranked = (
+        prim.groupby("supplier_id")["sku"].nunique().rename("skus").to_frame()
+        .assign(units=lambda f: units.reindex(f.index, fill_value=0.0).astype(float))
+        .reset_index()
+        .sort_values(["skus", "units", "supplier_id"], ascending=[False, False, True])
+    )
+    top = ranked.iloc[0]
+    return Scenario(
+        name=f"{top['supplier_id']} out {weeks} weeks (primary of {int(top['skus'])} SKUs)",
+        supplier_out={str(top["supplier_id"]): weeks},
+    )
+
+
+def _slowest_inbound(inputs: PlanInputs, days: int) -> Scenario | tuple[str, str]:
+    left_out = f"the slowest inbound node +{days} days"
     lines = inputs.arrivals
-    if not lines.empty:
-        lt = resolve_lead_times(inputs.lead_times).set_index("sku")["lead_time_days"]
-        frame = lines.assign(L=lines["sku"].map(lt), q=pd.to_numeric(lines["quantity"]).astype(float)).dropna(subset=["L"])
-        if not frame.empty and frame["q"].sum() > 0:
-            by_node = (
-                frame.assign(Lq=frame["L"] * frame["q"]).groupby("node")[["Lq", "q"]].sum()
-                .assign(L=lambda f: f["Lq"] / f["q"]).reset_index()
-                .sort_values(["L", "q", "node"], ascending=[False, False, True])
-            )
-            top = by_node.iloc[0]
-            out.append(
-                Scenario(
-                    name=f"{top['node']} inbound +{lane_days} days (slowest inbound, L {top['L']:.0f} d)",
-                    lane_delay_days={str(top["node"]): lane_days},
-                )
-            )
+    if lines.empty:
+        return left_out, "no open purchase order line to weigh the nodes' lead times by"
+    lt = resolve_lead_times(inputs.lead_times).set_index("sku")["lead_time_days"]
+    frame = lines.assign(L=lines["sku"].map(lt), q=pd.to_numeric(lines["quantity"]).astype(float)).dropna(subset=["L"])
+    if frame.empty or frame["q"].sum() <= 0:
+        return left_out, "no open purchase order line with units and a known lead time"
+    by_node = frame.assign(Lq=frame["L"] * frame["q"]).groupby("node")[["Lq", "q"]].sum()
+    by_node["L"] = by_node["Lq"] / by_node["q"]  # the lead time of the node's open units, quantity-weighted
+    top = by_node.reset_index().sort_values(["L", "q", "node"], ascending=[False, False, True]).iloc[0]
+    return Scenario(
+        name=f"{top['node']} inbound +{days} days (slowest inbound, L {top['L']:.0f} d)",
+        lane_delay_days={str(top["node"]): days},
+    )
+
+
+def _largest_market(inputs: PlanInputs, uplift: float) -> Scenario | tuple[str, str]:
     fc = inputs.forecast
     fc = fc[pd.to_datetime(fc["forecast_date"]) >= pd.Timestamp(inputs.as_of)]
-    if not fc.empty:
-        volume = fc.groupby("market")["mean"].sum().reset_index().sort_values(["mean", "market"], ascending=[False, True])
-        market = str(volume.iloc[0]["market"])
-        out.append(Scenario(name=f"demand +{uplift:.0%} in {market}", demand_uplift={market: uplift}))
-    return out
+    if fc.empty:
+        return f"demand +{uplift:.0%} in the largest market", "no forecast from the planning date on"
+    volume = fc.groupby("market")["mean"].sum().reset_index().sort_values(["mean", "market"], ascending=[False, True])
+    market = str(volume.iloc[0]["market"])
+    return Scenario(name=f"demand +{uplift:.0%} in {market}", demand_uplift={market: uplift})

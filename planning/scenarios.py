@@ -19,17 +19,19 @@ with one job each:
 - `planning.scenario_replan`: `run_plan` with node lead-time delays, and the daily closing stock.
 - `planning.scenario_contingencies`: expedite, alternative supplier, reroute: priced and chosen.
 - `planning.scenario_impact`: `scenario_impact` and its shortfall, the published table.
+- `planning.scenario_summary`: `scenario_summary`, one row per scenario run, broken anything or not.
 - `planning.scenario_defaults`: `default_scenarios`, picked from the data.
 """
 from __future__ import annotations
 
 from planning.scenario_contingencies import ALTERNATIVE, EXPEDITE, NONE_FEASIBLE, REROUTE
-from planning.scenario_defaults import default_scenarios
+from planning.scenario_defaults import default_scenarios, scenarios_left_out
 from planning.scenario_definitions import DAYS_PER_WEEK, ContingencyCosts, Scenario
 from planning.scenario_impact import AS_PLANNED, IMPACT_COLUMNS, scenario_impact
 from planning.scenario_inputs import ALTERNATIVE_COLUMNS, ARRIVAL_COLUMNS, PRIMARY_COLUMNS, PlanInputs
 from planning.scenario_replan import KEY, run_plan
 from planning.scenario_shocks import apply_scenario
+from planning.scenario_summary import SUMMARY_COLUMNS, scenario_summary
 
 __all__ = [
     "ALTERNATIVE",
@@ -43,6 +45,7 @@ __all__ = [
     "NONE_FEASIBLE",
     "PRIMARY_COLUMNS",
     "REROUTE",
+    "SUMMARY_COLUMNS",
     "ContingencyCosts",
     "PlanInputs",
     "Scenario",
@@ -50,4 +53,6 @@ __all__ = [
     "default_scenarios",
     "run_plan",
     "scenario_impact",
+    "scenario_summary",
+    "scenarios_left_out",
 ]

@@ -61,7 +61,7 @@ PLAN_STEP_TABLES = (
     "forecast_accuracy", "forecast_backtest", "demand_forecast", "forecast_totals",  # the forecast
     "demand_plan", "forecast_overrides", "forecast_value_added",  # the consensus
     "inventory_plan", "inventory_projection", "service_level_tradeoff", "transfer_recommendations", "service_classes",
-    "scenario_impact",
+    "scenario_impact", "scenario_summary",
     "compliance_plan", "order_landed_cost", "exceptions", "sop_monthly",  # compliance and S&OP
 )
 

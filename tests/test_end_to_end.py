@@ -400,6 +400,17 @@ def test_scenarios_name_what_stocks_out_earlier_and_a_contingency(platform):
     fixes = query(settings, f"select sku, node from publish.scenario_impact where {planned} and contingency is not null "
                             "and options is not null and shortfall_units > 0 order by all")
     assert fixes and fixes == query(settings, "select sku, node from publish.inventory_plan where action = 'expedite or transfer' order by all")
+    # one summary row per scenario the run stressed (the demo has data for all three defaults), broken anything or
+    # not, whose totals are its impact rows'
+    summary = query(settings, "select scenario, sku_nodes_earlier, round(shortfall_units, 6), outcome from publish.scenario_summary "
+                              "order by all")
+    assert len(summary) == 4 and AS_PLANNED in {row[0] for row in summary}
+    assert not any(row[3].startswith("not run") for row in summary)
+    totals = dict(query(settings, "select scenario, count(*) from publish.scenario_impact group by 1"))
+    assert {row[0]: row[1] for row in summary} == {row[0]: totals.get(row[0], 0) for row in summary}
+    assert summary == query(settings, "select s.scenario, s.sku_nodes_earlier, round(coalesce(sum(i.shortfall_units), 0), 6), "
+                                      "s.outcome from publish.scenario_summary as s left join publish.scenario_impact as i "
+                                      "using (scenario) group by all order by all")
 
 
 def test_compliance_flags_exactly_the_catalogue_codes_outside_the_hs_nomenclature(platform):
@@ -809,7 +820,7 @@ def test_a_run_that_fails_before_its_plan_is_finished_leaves_the_last_good_plan_
     differing = {
         table: query(settings, f"select (select count(*) from (select * from publish.{table} except all select * from plan_next.{table}))"
                                f" + (select count(*) from (select * from plan_next.{table} except all select * from publish.{table}))")[0][0]
-        for table in plan_tables() if table != "scenario_impact"  # the crash kept the first run's
+        for table in plan_tables() if table not in ("scenario_impact", "scenario_summary")  # the crash kept the first run's
     }
     assert {t: n for t, n in differing.items() if n} == {}
 

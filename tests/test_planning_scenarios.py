@@ -20,6 +20,7 @@ from planning.scenarios import (
     AS_PLANNED,
     IMPACT_COLUMNS,
     NONE_FEASIBLE,
+    SUMMARY_COLUMNS,
     ContingencyCosts,
     PlanInputs,
     Scenario,
@@ -27,6 +28,8 @@ from planning.scenarios import (
     default_scenarios,
     run_plan,
     scenario_impact,
+    scenario_summary,
+    scenarios_left_out,
 )
 
 AS_OF = dt.date(2026, 10, 30)
@@ -391,3 +394,71 @@ def test_default_scenarios_follow_the_data():
     assert scenarios[2].demand_uplift == {"US": 0.3} and scenarios[2].name == "demand +30% in US"
     assert len({s.name for s in scenarios}) == 3
     scenario_impact(inputs, scenarios)  # they run
+
+
+# --------------------------------------------------------------------------- the summary: one row per scenario run
+
+
+def test_the_summary_has_a_row_for_every_scenario_run_and_says_when_it_broke_nothing():
+    # The plan itself runs short at US-EWR before supply (60 on hand at 10/day); +50 % in US and GB breaks two
+    # SKU x node; a supplier out for 0 weeks changes nothing: without the summary it would leave no trace.
+    inputs = make_inputs(
+        demand={("A", "US"): 10.0, ("A", "GB"): 10.0, ("A", "DE"): 1.0},
+        on_hand={("A", "US-EWR"): 200, ("A", "GB-BHX"): 150, ("A", "NL-AMS"): 228},
+    )
+    surge = Scenario("US and GB +50%", demand_uplift={"US": 0.5, "GB": 0.5})
+    quiet = Scenario("S1 out 0 weeks", supplier_out={"S1": 0})
+    impact = scenario_impact(inputs, [surge, quiet])
+    summary = scenario_summary(impact, [surge, quiet]).set_index("scenario")
+    assert list(summary.reset_index().columns) == list(SUMMARY_COLUMNS)
+    assert summary.index.tolist() == [AS_PLANNED, surge.name, quiet.name]
+    hit = impact[impact["scenario"] == surge.name]
+    row = summary.loc[surge.name]
+    assert row["sku_nodes_earlier"] == len(hit) == 2
+    assert row["new_stockouts"] == int(hit["new_stockout"].sum())
+    assert row["shortfall_units"] == pytest.approx(hit["shortfall_units"].sum())
+    assert row["contingency_cost_eur"] == pytest.approx(hit["contingency_cost_eur"].sum())
+    assert row["without_feasible_fix"] == int((hit["contingency"] == NONE_FEASIBLE).sum())
+    assert row["changes"] == "demand in GB +50%; demand in US +50%"
+    assert row["outcome"].startswith("2 SKU x node stock out earlier than in the plan")
+    for name in (AS_PLANNED, quiet.name):  # no rows in the impact: zeros, and the sentence says so
+        assert summary.loc[name, ["sku_nodes_earlier", "new_stockouts", "without_feasible_fix"]].tolist() == [0, 0, 0]
+        assert summary.loc[name, "shortfall_units"] == 0.0 and summary.loc[name, "contingency_cost_eur"] == 0.0
+    assert summary.loc[quiet.name, "outcome"] == "no SKU x node stocks out earlier than in the plan"
+    assert summary.loc[quiet.name, "changes"] == "supplier S1 out 0 weeks"
+    assert summary.loc[AS_PLANNED, "outcome"] == "no SKU x node runs out before a purchase placed today could land"
+    assert summary["sku_nodes_earlier"].dtype == "int64"
+
+
+def test_the_summary_counts_the_plans_own_shortfalls_and_the_rows_without_a_fix():
+    inputs = uplift_case(500, [], us_on_hand=60)  # the plan runs out on day 7, a purchase lands on day 10
+    impact = scenario_impact(inputs, [])
+    unfixable = impact.assign(contingency=NONE_FEASIBLE, contingency_cost_eur=np.nan)
+    summary = scenario_summary(unfixable, []).set_index("scenario")
+    assert summary.index.tolist() == [AS_PLANNED]
+    assert summary.loc[AS_PLANNED, "sku_nodes_earlier"] == 1 and summary.loc[AS_PLANNED, "without_feasible_fix"] == 1
+    assert summary.loc[AS_PLANNED, "contingency_cost_eur"] == 0.0  # nothing priced: no fix to pay for
+    assert summary.loc[AS_PLANNED, "outcome"] == (
+        "1 SKU x node run out before a purchase placed today could land; 1 without a feasible fix"
+    )
+    assert summary.loc[AS_PLANNED, "changes"] == "nothing: the plan as it stands"
+    with pytest.raises(ValueError, match="scenarios not given"):
+        scenario_summary(impact.assign(scenario="somebody else's"), [])
+
+
+def test_a_default_scenario_the_data_cannot_give_is_a_summary_row_that_says_why_with_unknown_totals():
+    inputs = make_inputs(demand={("A", "US"): 10.0}, on_hand={("A", "US-EWR"): 400})  # no open purchase order line
+    scenarios = default_scenarios(inputs)
+    assert [s.name for s in scenarios] == ["S1 out 4 weeks (primary of 1 SKUs)", "demand +30% in US"]
+    left_out = scenarios_left_out(inputs)
+    assert left_out == {"the slowest inbound node +7 days": "no open purchase order line to weigh the nodes' lead times by"}
+    summary = scenario_summary(scenario_impact(inputs, scenarios), scenarios, left_out)
+    assert summary["scenario"].tolist() == [AS_PLANNED, *(s.name for s in scenarios), *left_out]
+    not_run = summary.iloc[-1]
+    assert not_run["outcome"] == "not run: no open purchase order line to weigh the nodes' lead times by"
+    assert not_run["changes"] == "nothing: not run"
+    assert all(pd.isna(not_run[c]) for c in ("sku_nodes_earlier", "new_stockouts", "shortfall_units", "contingency_cost_eur",
+                                              "without_feasible_fix"))
+    assert summary["sku_nodes_earlier"].iloc[:-1].notna().all() and str(summary["sku_nodes_earlier"].dtype) == "Int64"
+    with pytest.raises(ValueError, match="both run and left out"):
+        scenario_summary(scenario_impact(inputs, scenarios), scenarios, {scenarios[0].name: "why"})

@@ -103,7 +103,7 @@ def test_summary_of_empty_tables_counts_zeros_even_in_an_all_varchar_table(tmp_p
 def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp_path, warehouse, capsys):
     with duckdb.connect(str(warehouse)) as conn:
         for table in ("forecast_accuracy", "demand_forecast", "inventory_plan", "transfer_recommendations", "order_landed_cost",
-                      "scenario_impact"):
+                      "scenario_impact", "scenario_summary"):
             create_empty(conn, "publish", table)
         create_empty(conn, "audit", "ingest_ledger")
         insert(conn, "audit", "ingest_ledger", [
@@ -140,13 +140,20 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
             {"scenario": "demand +30% in US", "sku": "B", "node": "US-EWR", "shortfall_units": 99.0, "contingency": "expedite",
              "contingency_cost_eur": 700.0},  # a what-if, not the plan's own need
         ])
+        insert(conn, "publish", "scenario_summary", [
+            {"scenario": "the slowest inbound node +7 days", "outcome": "not run: no open purchase order line"},
+            {"scenario": AS_PLANNED, "outcome": "2 SKU x node run out before a purchase placed today could land"},
+            {"scenario": "demand +30% in US", "outcome": "1 SKU x node stock out earlier than in the plan (0 of them "
+                                                        "newly); each has a feasible fix"},
+            {"scenario": "S1 out 4 weeks", "outcome": "no SKU x node stocks out earlier than in the plan"},
+        ])
         insert(conn, "publish", "order_landed_cost", [
             {"order_id": "O1", "duty_eur": 2.0, "vat_eur": 10.0, "fees_eur": None, "landed_cost_eur": 62.0},
             {"order_id": "O2", "duty_eur": None, "vat_eur": 5.0, "fees_eur": None, "landed_cost_eur": 40.0},
         ])
     out = summary_text(tmp_path, capsys)
     assert "ingest: 2 files, 1,210 rows received = 1,100 loaded + 60 quarantined + 10 rejected + 40 duplicates skipped" in out
-    assert f"published tables: 6 of {len(plan_tables())} built" in out
+    assert f"published tables: 7 of {len(plan_tables())} built" in out
     assert "publish.demand_forecast              2 rows" in out
     assert "publish.supply_chain_view            not built" in out
     assert "planning date (forecast origin): 2026-09-30" in out
@@ -160,6 +167,12 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
     assert ("stock-outs before a purchase can land: 2 SKU x node, 40 units short; cheapest fixes none feasible 1, reroute 1 "
             "(EUR 4 for those that land in time;") in out
     assert "orders landed: 2 orders, duty EUR 2, VAT EUR 15, fees EUR n/a, landed EUR 102" in out
+    # every scenario the run stressed, the plan's own line above, those not run last
+    assert ("scenario S1 out 4 weeks: no SKU x node stocks out earlier than in the plan\n"
+            "scenario demand +30% in US: 1 SKU x node stock out earlier than in the plan (0 of them newly); "
+            "each has a feasible fix\n"
+            "scenario the slowest inbound node +7 days: not run: no open purchase order line\n") in out
+    assert f"scenario {AS_PLANNED}" not in out
     assert "compliance:" not in out  # compliance_plan not built
 
 

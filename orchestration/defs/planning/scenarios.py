@@ -1,4 +1,5 @@
-"""The scenario asset: re-run the inventory plan under disruptions and publish what breaks and the cheapest fix."""
+"""The scenario assets: re-run the inventory plan under disruptions and publish what breaks, the cheapest fix, and
+one line per scenario run."""
 
 import dagster as dg
 import pandas as pd
@@ -10,9 +11,17 @@ from orchestration.lib.dbt_models import model_key
 from orchestration.lib.resources import WAREHOUSE_POOL
 from orchestration.lib.retries import WarehouseResource
 from planning.run import scenario_inputs
-from planning.scenarios import ContingencyCosts, Scenario, default_scenarios, scenario_impact
+from planning.scenarios import (
+    ContingencyCosts,
+    Scenario,
+    default_scenarios,
+    scenario_impact,
+    scenario_summary,
+    scenarios_left_out,
+)
 
 SCENARIO_IMPACT = dg.AssetKey(["publish", "scenario_impact"])
+SCENARIO_SUMMARY = dg.AssetKey(["publish", "scenario_summary"])
 
 
 class ScenarioConfig(dg.Config):
@@ -23,21 +32,35 @@ class ScenarioConfig(dg.Config):
     reroute_eur_per_kg: float = ContingencyCosts.transfer_eur_per_kg
 
 
-@dg.asset(
-    key=SCENARIO_IMPACT,
-    deps=[PLAN, CLASSES, *INPUTS, model_key("publish", "supplier_risk")],
-    group_name="plans",
-    kinds={"python", "duckdb"},
-    owners=["team:planning"],
+def _published(key: dg.AssetKey, description: str) -> dg.AssetSpec:
+    """The spec of the published table `key` (publish/<table>), after the plan and its inputs."""
+    return dg.AssetSpec(
+        key, deps=[PLAN, CLASSES, *INPUTS, model_key("publish", "supplier_risk")], group_name="plans",
+        kinds={"python", "duckdb"}, owners=["team:planning"], metadata=documented_table(*key.path), description=description,
+    )
+
+
+@dg.multi_asset(
+    name="scenarios",
+    specs=[
+        _published(
+            SCENARIO_IMPACT,
+            "Per scenario (a supplier out N weeks, a node's lanes slowed N days, demand +X% in a market) x SKU x node "
+            "that would stock out earlier than in the plan: both stock-out dates, the shortfall, and the cheapest "
+            "feasible contingency (expedite, alternative supplier, reroute from another node, customs delay of the "
+            "SKU's HS chapter included) with the options weighed; first, the plan's own rows that run out before a "
+            "purchase placed today could land ('as planned'), their fix priced the same way.",
+        ),
+        _published(
+            SCENARIO_SUMMARY,
+            "One row per scenario the run stressed, whether it broke anything or not: what it changes, how many SKU x "
+            "node stock out earlier (and newly), the units short, the cost of the cheapest fixes and how many have none, "
+            "in one sentence too; a default scenario the data could not give says why it did not run.",
+        ),
+    ],
     pool=WAREHOUSE_POOL,
-    metadata=documented_table("publish", "scenario_impact"),
-    description="Per scenario (a supplier out N weeks, a node's lanes slowed N days, demand +X% in a market) x SKU x "
-    "node that would stock out earlier than in the plan: both stock-out dates, the shortfall, and the cheapest "
-    "feasible contingency (expedite, alternative supplier, reroute from another node, customs delay of the SKU's "
-    "HS chapter included) with the options weighed; first, the plan's own rows that run out before a purchase "
-    "placed today could land ('as planned'), their fix priced the same way.",
 )
-def scenario_impact_table(context: dg.AssetExecutionContext, config: ScenarioConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def scenario_tables(context: dg.AssetExecutionContext, config: ScenarioConfig, warehouse: WarehouseResource):
     with warehouse.open() as tables:
         sources = read_plan_sources(tables)
         alternatives = tables.query(
@@ -50,13 +73,22 @@ def scenario_impact_table(context: dg.AssetExecutionContext, config: ScenarioCon
             f"from {staged('service_classes')} order by all",
         )
     plan_inputs = scenario_inputs(sources, alternatives, classes)
-    scenarios = default_scenarios(plan_inputs, config.supplier_out_weeks, config.lane_delay_days, config.demand_uplift)
+    sizes = (config.supplier_out_weeks, config.lane_delay_days, config.demand_uplift)
+    scenarios = default_scenarios(plan_inputs, *sizes)
     costs = ContingencyCosts(expedite_eur_per_kg=config.expedite_eur_per_kg, transfer_eur_per_kg=config.reroute_eur_per_kg)
     impact = scenario_impact(plan_inputs, scenarios, costs)
+    summary = scenario_summary(impact, scenarios, scenarios_left_out(plan_inputs, *sizes))
+    as_of = pd.Timestamp(plan_inputs.as_of)
     with warehouse.open() as tables:
-        rows = stage_table(tables, "scenario_impact", impact.assign(as_of=pd.Timestamp(plan_inputs.as_of)), context.run_id)
-    context.log.info(f"scenario impact: {rows} SKU x node rows over {len(scenarios)} scenarios")
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, **_report(impact, scenarios)})
+        rows = stage_table(tables, "scenario_impact", impact.assign(as_of=as_of), context.run_id)
+        stage_table(tables, "scenario_summary", summary.assign(as_of=as_of), context.run_id)
+    for line in summary.itertuples():
+        context.log.info(f"scenario {line.scenario}: {line.outcome}")
+    yield dg.MaterializeResult(asset_key=SCENARIO_IMPACT, metadata={"dagster/row_count": rows, **_report(impact, scenarios)})
+    yield dg.MaterializeResult(asset_key=SCENARIO_SUMMARY, metadata={
+        "dagster/row_count": len(summary),
+        "by_scenario": dg.MetadataValue.md(summary[["scenario", "outcome"]].to_markdown(index=False)),
+    })
 
 
 def _report(impact: pd.DataFrame, scenarios: list[Scenario]) -> dict:
