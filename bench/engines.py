@@ -31,7 +31,7 @@ For each size (issue 18, item 5):
    from the line the run's console prints as the step ends
    ("✓ dbt build   48.2 s", cli/console.py; read by bench/console_lines.py); its peak memory is the tree's
    over that window.
-6. Samples each subprocess tree's resident memory every 0.2 s (bench/rss.py:
+6. Samples each subprocess tree's resident memory every 0.2 s (bench/measured_run.py, bench/rss.py:
    the Python process and every descendant, the JVM included). A tree over
    `--max-rss-gb` is stopped and its engine marked STOPPED.
 
@@ -52,20 +52,19 @@ import json
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere: python bench/engines.py
 
 from bench.console_lines import full_log, job_step, step_seconds  # noqa: E402
-from bench.rss import RssSampler, children, tree_resident  # noqa: E402
+from bench.measured_run import Measured, run_measured  # noqa: E402
+from bench.rss import RssSampler, tree_resident  # noqa: E402
 from bench.scale import GB, LINES_PER_VOLUME, _count_lines, _folder_mb, _generate, _memory_gb  # noqa: E402
 from crossdock.settings import PATH_VARIABLES, Settings, settings_variables  # noqa: E402
 from crossdock.spark import ENGINE_VARIABLE, SPARK_HOME_VARIABLE  # noqa: E402  (pyspark is imported by a session only)
@@ -91,41 +90,6 @@ class Row:
     peak_bytes: int | None
     load: float  # 1-minute load average at the end of the step
     status: str = "ok"
-
-
-@dataclass
-class Measured:
-    """A subprocess run to its end: its output lines with arrival times and its tree's memory samples."""
-
-    returncode: int
-    start: float
-    end: float
-    lines: list[tuple[float, str]] = field(default_factory=list)
-    samples: list[tuple[float, int]] = field(default_factory=list)
-    loads: list[tuple[float, float]] = field(default_factory=list)  # the 1-minute load average, with each sample
-    max_rss: int = 0  # the kernel's ru_maxrss of the process (its largest single process), bytes
-    stopped: bool = False
-
-    @property
-    def seconds(self) -> float:
-        return self.end - self.start
-
-    @property
-    def output(self) -> str:
-        return "".join(line for _, line in self.lines)
-
-    def peak_between(self, start: float, end: float) -> int:
-        inside = [total for at, total in self.samples if start <= at <= end]
-        after = next((total for at, total in self.samples if at > end), None)
-        return max(inside + ([after] if after is not None else []), default=0)
-
-    def first_line_at(self, text: str, occurrence: int = 1) -> float | None:
-        found = [at for at, line in self.lines if text in line]
-        return found[occurrence - 1] if len(found) >= occurrence else None
-
-    def load_at(self, at: float) -> float | None:
-        """The load average sampled last at or before `at`: a step's row says how busy the machine was as it ended."""
-        return next((load for when, load in reversed(self.loads) if when <= at), None)
 
 
 def slowest_nodes(run_results: dict, count: int = 5) -> list[tuple[str, float]]:
@@ -169,54 +133,6 @@ def crossover(points: list[tuple[int, float]]) -> str:
     return (f"not reached: Spark {small_ratio:.1f}x slower at {small:,} lines, {large_ratio:.1f}x at {large:,}; "
             f"extrapolated (a power law through those two points, not measured) the ratio reaches 1 near "
             f"{lines:,.0f} lines")
-
-
-def run_measured(command: list[str], env: dict[str, str], limit: int | None, interval: float = 0.2,
-                 beside: tuple[int, ...] = ()) -> Measured:
-    """Run `command` to its end, sampling the resident memory of its process tree; stop the tree past `limit` bytes.
-
-    The trees of the processes `beside` (a service the command needs, started
-    by this one) count in every sample: the memory the command needs at once.
-    """
-    start = time.time()
-    child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             bufsize=1)
-    measured = Measured(returncode=-1, start=start, end=start)
-
-    def read() -> None:
-        for line in child.stdout:
-            measured.lines.append((time.time(), line))
-
-    reader = threading.Thread(target=read, name="output-reader", daemon=True)
-    reader.start()
-    try:
-        while True:
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-            if pid:
-                measured.end = time.time()
-                measured.returncode = os.waitstatus_to_exitcode(status)
-                measured.max_rss = usage.ru_maxrss * 1024
-                child.returncode = measured.returncode  # reaped here, not by Popen
-                break
-            total = tree_resident(child.pid) + sum(tree_resident(pid) for pid in beside)
-            measured.samples.append((time.time(), total))
-            measured.loads.append((time.time(), _load1()))
-            if limit is not None and total > limit and not measured.stopped:
-                measured.stopped = True
-                print(f"MEMORY LIMIT PASSED: {total / GB:.2f} GB; stopping {command[0]} ...", file=sys.stderr, flush=True)
-                _stop_tree(child.pid)
-            time.sleep(interval)
-    except BaseException:  # the bench itself stopped (Ctrl-C, an error): leave no JVM behind
-        _stop_tree(child.pid)
-        raise
-    reader.join(timeout=10)
-    return measured
-
-
-def _stop_tree(pid: int) -> None:
-    for process in [*children(pid), pid]:
-        with contextlib.suppress(OSError):
-            os.kill(process, signal.SIGTERM)
 
 
 def main(argv: list[str] | None = None) -> int:
