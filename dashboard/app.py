@@ -127,6 +127,23 @@ def stockout_page() -> None:
          "recommended_order_qty": "Order now", "action": "Plan says"},
         key="stockout_risk",
     )
+    st.subheader("What if")
+    st.caption(
+        "Each scenario the plan was stressed with (a supplier out, a node's lanes slowed, more demand in a market): the "
+        "SKU × node that would stock out earlier than planned and what the cheapest fixes cost (publish.scenario_summary; "
+        "the rows themselves are in publish.scenario_impact)."
+    )
+    outcomes = data.scenario_outcomes(conn)
+    if outcomes.empty:
+        st.info("No scenario summary in this snapshot: run the plan again to make one.")
+        return
+    counts = ("sku_nodes_earlier", "new_stockouts", "shortfall_units", "without_feasible_fix")
+    show_table(
+        outcomes, {**dict.fromkeys(counts, data.fmt_int), "contingency_cost_eur": data.fmt_eur},
+        {"scenario": "Scenario", "outcome": "Outcome", "sku_nodes_earlier": "SKU × node earlier", "new_stockouts": "Newly",
+         "shortfall_units": "Units short", "contingency_cost_eur": "Cheapest fixes", "without_feasible_fix": "No fix"},
+        key="scenario_outcomes",
+    )
 
 
 def reorder_page() -> None:

@@ -131,6 +131,22 @@ def stockout_risk_by_node(conn: duckdb.DuckDBPyConnection, within_days: int = RI
     )
 
 
+SCENARIO_COLUMNS = ["scenario", "changes", "sku_nodes_earlier", "new_stockouts", "shortfall_units", "contingency_cost_eur",
+                    "without_feasible_fix", "outcome"]
+
+
+def scenario_outcomes(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every scenario the plan was stressed with and what it broke (publish.scenario_summary): the plan as it stands
+    first, the scenarios run, then those the data could not give; none from a snapshot older than the table."""
+    if not has_tables(conn, "scenario_summary"):
+        return pd.DataFrame(columns=SCENARIO_COLUMNS)
+    return read_sql(conn, f"""
+        select {", ".join(SCENARIO_COLUMNS)}
+        from publish.scenario_summary
+        order by scenario <> ?, starts_with(outcome, 'not run'), scenario
+    """, [AS_PLANNED])
+
+
 def reorder_list(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """What to buy: every SKU × node whose plan says to order, most urgent first."""
     return read_sql(conn, """

@@ -66,6 +66,29 @@ def test_flags_are_counted_by_type_and_agree_with_flag_count(snapshot):
     assert flags["flags"].sum() == snapshot.execute("select sum(flag_count) from publish.compliance_plan").fetchall()[0][0]
 
 
+def test_what_if_lists_the_plan_first_then_the_scenarios_run_then_those_not_run(tmp_path):
+    from crossdock.plan_labels import AS_PLANNED
+
+    conn = _snapshot(tmp_path / "crossdock_publish.duckdb", f"""
+        create table publish.scenario_summary as select * from (values
+            ('the slowest inbound node +7 days', 'nothing: not run', null, null, null, null, null, 'not run: no open purchase order line'),
+            ('demand +30% in US', 'demand in US +30%', 4, 1, 37.5, 120.0, 0, '4 SKU x node stock out earlier'),
+            ('{AS_PLANNED}', 'nothing: the plan as it stands', 2, 0, 10.0, 30.0, 1, '2 SKU x node run out'),
+            ('S1 out 4 weeks', 'supplier S1 out 4 weeks', 0, 0, 0.0, 0.0, 0, 'no SKU x node stocks out earlier')
+        ) as t(scenario, changes, sku_nodes_earlier, new_stockouts, shortfall_units, contingency_cost_eur,
+               without_feasible_fix, outcome)
+    """)
+    outcomes = data.scenario_outcomes(conn)
+    assert outcomes["scenario"].tolist() == [AS_PLANNED, "S1 out 4 weeks", "demand +30% in US",
+                                             "the slowest inbound node +7 days"]
+    assert list(outcomes.columns) == data.SCENARIO_COLUMNS and outcomes["sku_nodes_earlier"].isna().tolist()[-1]
+
+
+def test_what_if_is_empty_on_a_snapshot_older_than_the_scenario_summary(snapshot):
+    outcomes = data.scenario_outcomes(snapshot)
+    assert outcomes.empty and list(outcomes.columns) == data.SCENARIO_COLUMNS
+
+
 def test_a_missing_snapshot_says_how_to_make_one(tmp_path):
     with pytest.raises(data.SnapshotMissing, match="make demo"):
         data.connect(tmp_path / "nothing.duckdb")

@@ -698,7 +698,8 @@ def test_the_dashboard_pages_show_the_published_numbers_in_a_browser(platform, t
                     "where scope = 'market' and model = 'lightgbm'") for wape in (weekly, daily)],
             "stockout-risk": ["Stock-out risk"] + [sku for (sku,) in pairs(
                 "select sku from publish.inventory_plan where projected_stockout_date::date "
-                f"<= {as_of} + interval 28 day")],
+                f"<= {as_of} + interval 28 day")] + ["What if"] + [
+                outcome for (outcome,) in pairs("select outcome from publish.scenario_summary")],
             "reorder": ["Reorder list",
                         f"{one('select sum(recommended_order_qty) from publish.inventory_plan'):,.0f}",
                         f"€{one('select sum(recommended_order_qty * unit_cost_eur) from publish.inventory_plan'):,.2f}"],
