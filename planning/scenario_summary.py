@@ -7,7 +7,7 @@ says it for every scenario, with the totals of its rows: how many SKU x node
 stock out earlier (and how many that did not before), the units short, what
 the cheapest fixes cost, and how many have no feasible fix. The plan's own
 stock-outs before supply (`AS_PLANNED`) come first, as in scenario_impact;
-a default scenario the data could not give (`scenarios_left_out`) comes last,
+a default scenario the data could not give (`pick_default_scenarios`) comes last,
 with its totals unknown (null, not 0) and the reason it did not run.
 """
 from __future__ import annotations
@@ -58,7 +58,7 @@ def scenario_summary(
 
     `impact` is `planning.scenario_impact.scenario_impact(inputs, scenarios)`;
     a scenario without rows there gets zeros and says it broke nothing.
-    `left_out` maps a scenario not run to why (`scenarios_left_out`): its
+    `left_out` maps a scenario not run to why (`pick_default_scenarios`): its
     counts and sums are null and its outcome says why.
     """
     names = [AS_PLANNED, *(s.name for s in scenarios)]
@@ -95,6 +95,6 @@ def scenario_summary(
         not_run = pd.DataFrame({
             "scenario": list(left_out), "changes": "nothing: not run", "outcome": [f"not run: {why}" for why in left_out.values()],
         })
-        out = pd.concat([out.astype({c: "Int64" for c in counts}), not_run], ignore_index=True)
-        out[counts] = out[counts].astype("Int64")
+        out = pd.concat([out, not_run], ignore_index=True)
+        out[counts] = out[counts].astype("Int64")  # a count, or null where the scenario did not run
     return out.loc[:, list(SUMMARY_COLUMNS)]
