@@ -5,6 +5,8 @@ largest market; one whose data is missing is left out rather than invented.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from planning.lead_time import resolve_lead_times
@@ -26,20 +28,28 @@ def default_scenarios(
       horizon (ties: name).
 
     A scenario whose data is missing (no primary suppliers, no open lines, no
-    forecast) is left out rather than invented; `scenarios_left_out` says which and why.
+    forecast) is left out rather than invented; `pick_default_scenarios` also says which and why.
     """
-    return [pick for pick in _picks(inputs, supplier_weeks, lane_days, uplift) if isinstance(pick, Scenario)]
+    return pick_default_scenarios(inputs, supplier_weeks, lane_days, uplift).run
 
 
-def scenarios_left_out(
+@dataclass(frozen=True)
+class DefaultScenarios:
+    """The default scenarios the data gave (`run`), and those it could not: what each would have been -> why not."""
+
+    run: list[Scenario]
+    left_out: dict[str, str]
+
+
+def pick_default_scenarios(
     inputs: PlanInputs, supplier_weeks: int = 4, lane_days: int = 7, uplift: float = 0.3
-) -> dict[str, str]:
-    """The default scenarios `default_scenarios` could not pick from the data: what each would have been -> why not."""
-    return dict(pick for pick in _picks(inputs, supplier_weeks, lane_days, uplift) if not isinstance(pick, Scenario))
-
-
-def _picks(inputs: PlanInputs, supplier_weeks: int, lane_days: int, uplift: float) -> list[Scenario | tuple[str, str]]:
-    return [_supplier_out(inputs, supplier_weeks), _slowest_inbound(inputs, lane_days), _largest_market(inputs, uplift)]
+) -> DefaultScenarios:
+    """`default_scenarios` and the ones it left out, picked once."""
+    picks = [_supplier_out(inputs, supplier_weeks), _slowest_inbound(inputs, lane_days), _largest_market(inputs, uplift)]
+    return DefaultScenarios(
+        run=[pick for pick in picks if isinstance(pick, Scenario)],
+        left_out=dict(pick for pick in picks if not isinstance(pick, Scenario)),
+    )
 
 
 def _supplier_out(inputs: PlanInputs, weeks: int) -> Scenario | tuple[str, str]:

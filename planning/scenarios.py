@@ -20,12 +20,12 @@ with one job each:
 - `planning.scenario_contingencies`: expedite, alternative supplier, reroute: priced and chosen.
 - `planning.scenario_impact`: `scenario_impact` and its shortfall, the published table.
 - `planning.scenario_summary`: `scenario_summary`, one row per scenario run, broken anything or not.
-- `planning.scenario_defaults`: `default_scenarios`, picked from the data.
+- `planning.scenario_defaults`: `default_scenarios`, picked from the data (`pick_default_scenarios`: and those left out).
 """
 from __future__ import annotations
 
 from planning.scenario_contingencies import ALTERNATIVE, EXPEDITE, NONE_FEASIBLE, REROUTE
-from planning.scenario_defaults import default_scenarios, scenarios_left_out
+from planning.scenario_defaults import DefaultScenarios, default_scenarios, pick_default_scenarios
 from planning.scenario_definitions import DAYS_PER_WEEK, ContingencyCosts, Scenario
 from planning.scenario_impact import AS_PLANNED, IMPACT_COLUMNS, scenario_impact
 from planning.scenario_inputs import ALTERNATIVE_COLUMNS, ARRIVAL_COLUMNS, PRIMARY_COLUMNS, PlanInputs
@@ -47,12 +47,13 @@ __all__ = [
     "REROUTE",
     "SUMMARY_COLUMNS",
     "ContingencyCosts",
+    "DefaultScenarios",
     "PlanInputs",
     "Scenario",
     "apply_scenario",
     "default_scenarios",
+    "pick_default_scenarios",
     "run_plan",
     "scenario_impact",
     "scenario_summary",
-    "scenarios_left_out",
 ]

@@ -28,8 +28,8 @@ from planning.scenarios import (
     default_scenarios,
     run_plan,
     scenario_impact,
+    pick_default_scenarios,
     scenario_summary,
-    scenarios_left_out,
 )
 
 AS_OF = dt.date(2026, 10, 30)
@@ -450,7 +450,9 @@ def test_a_default_scenario_the_data_cannot_give_is_a_summary_row_that_says_why_
     inputs = make_inputs(demand={("A", "US"): 10.0}, on_hand={("A", "US-EWR"): 400})  # no open purchase order line
     scenarios = default_scenarios(inputs)
     assert [s.name for s in scenarios] == ["S1 out 4 weeks (primary of 1 SKUs)", "demand +30% in US"]
-    left_out = scenarios_left_out(inputs)
+    picked = pick_default_scenarios(inputs)
+    assert picked.run == scenarios
+    left_out = picked.left_out
     assert left_out == {"the slowest inbound node +7 days": "no open purchase order line to weigh the nodes' lead times by"}
     summary = scenario_summary(scenario_impact(inputs, scenarios), scenarios, left_out)
     assert summary["scenario"].tolist() == [AS_PLANNED, *(s.name for s in scenarios), *left_out]

@@ -14,10 +14,9 @@ from planning.run import scenario_inputs
 from planning.scenarios import (
     ContingencyCosts,
     Scenario,
-    default_scenarios,
+    pick_default_scenarios,
     scenario_impact,
     scenario_summary,
-    scenarios_left_out,
 )
 
 SCENARIO_IMPACT = dg.AssetKey(["publish", "scenario_impact"])
@@ -73,11 +72,11 @@ def scenario_tables(context: dg.AssetExecutionContext, config: ScenarioConfig, w
             f"from {staged('service_classes')} order by all",
         )
     plan_inputs = scenario_inputs(sources, alternatives, classes)
-    sizes = (config.supplier_out_weeks, config.lane_delay_days, config.demand_uplift)
-    scenarios = default_scenarios(plan_inputs, *sizes)
+    picked = pick_default_scenarios(plan_inputs, config.supplier_out_weeks, config.lane_delay_days, config.demand_uplift)
+    scenarios = picked.run
     costs = ContingencyCosts(expedite_eur_per_kg=config.expedite_eur_per_kg, transfer_eur_per_kg=config.reroute_eur_per_kg)
     impact = scenario_impact(plan_inputs, scenarios, costs)
-    summary = scenario_summary(impact, scenarios, scenarios_left_out(plan_inputs, *sizes))
+    summary = scenario_summary(impact, scenarios, picked.left_out)
     as_of = pd.Timestamp(plan_inputs.as_of)
     with warehouse.open() as tables:
         rows = stage_table(tables, "scenario_impact", impact.assign(as_of=as_of), context.run_id)
