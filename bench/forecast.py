@@ -64,7 +64,8 @@ from bench.demand_history import (  # noqa: E402  (the tests read them from this
     warehouse_history,
 )
 from crossdock.merchant_config import load_config  # noqa: E402
-from ml.backtest import MODEL, MODEL_COLUMNS, NAIVE, WATCHED_BASELINES, BacktestResult, backtest, gate_verdict
+from ml.backtest import MODEL, MODEL_COLUMNS, NAIVE, BacktestResult, backtest
+from ml.backtest_gate import WATCHED_BASELINES, gate_verdict
 from ml.forecast import forecast_demand
 from ml.model import ModelConfig
 from ml.series_selection import active_series

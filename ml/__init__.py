@@ -17,6 +17,7 @@ Modules, one job each:
 - `ml.calibration`: the p10-p90 band scaled per demand class, fitted on the backtest.
 - `ml.hierarchy`: the forecast made coherent with its category x market and market totals.
 - `ml.backtest`: rolling-origin backtest of the model against the baselines.
+- `ml.backtest_gate`: the backtest's verdict for the checks: does the model beat the baselines it must (and should)?
 - `ml.backtest_cadence`: whether the backtest must run again or its last result still holds.
 - `ml.backtest_store`: the backtest's record and latest result in the warehouse (audit.backtest_*).
 - `ml.backtest_run`: a run's decision: read what was proven last and the data's shape, then run or reuse.

@@ -10,13 +10,10 @@ statsforecast would (`ml.baselines`, `ml.stat_baselines`): seasonal naive 7,
 naive 1 (the origin day repeated), the mean of the last 28 days, nothing at
 all (zero), AutoETS and CrostonOptimized. So the ratios compare like with like.
 
-What the gate reads (`gate_verdict`) is chosen so that forecasting nothing
-cannot pass on intermittent demand: the weekly WAPE of the expected units per
-series (a zero forecast scores exactly 1), which the model must beat for
-seasonal naive and the zero forecast (blocking) and should beat for the
-28-day mean (a warning: `WATCHED_BASELINES` says why). The mean RMSSE (M5's
-scaled error) is reported beside it, and daily p50 WAPE too: on a series that
-sells on one day in three it rewards a median of 0.
+Each window is scored by weekly WAPE of the expected units per series (a
+zero forecast scores exactly 1), the mean RMSSE (M5's scaled error) and
+daily p50 WAPE, overall and per scope; `ml.backtest_gate` reads the overall
+rows for the checks that publish or warn.
 """
 from __future__ import annotations
 
@@ -52,27 +49,10 @@ NAIVE = "seasonal_naive_7"
 NAIVE_1 = "naive_1"
 MEAN_28 = "mean_28"
 ZERO = "zero"
-GATE_BASELINES = (NAIVE, ZERO)
-"""What the model must beat to publish (the blocking check): "same weekday last week" and forecasting nothing."""
-WATCHED_BASELINES = (MEAN_28,)
-"""What the model should beat, said by a warning check that does not stop the plan. Issue 16 asks the
-blocking check to require the 28-day mean too; the LightGBM forecast does not beat it yet on small tidy
-merchants (weekly WAPE 0.358 against 0.350 on the demo at scale 0.1; 0.434 against 0.459 at scale 1), and
-a check that stopped their plans for it would leave them with none. Moved into GATE_BASELINES once the
-forecast beats it there (ml/README.md, "Baselines, metrics and the gate")."""
-MIN_SELLING_WEEKS = 100
-"""Fewer series-weeks with a sale in the scored windows than this, and the gate does not judge: the
-errors it compares are sums over those weeks, and over a few dozen of them a forecast and forecasting
-nothing differ by chance (the real DataCo sample scores 44 units in 47 series over 224 days: weekly WAPE
-1.29 against zero's 1.00). The forecast is then published unproven, and the check says so."""
 SCOPES = ("market", "category", "demand_class")
 """The breakdowns beside the overall row. demand_class is the series' pattern at the window's origin
 (`ml.demand_class`: smooth, erratic, intermittent, lumpy, new, dormant), so quantile calibration and
 accuracy are judged per class, not only on the fast movers that carry the overall figure."""
-GATE_METRICS = ("weekly_wape",)
-"""Sum-aware and unitless, and not won by forecasting zeros (module docstring). RMSSE is reported beside it,
-not gated: on daily values it mostly scores noise, and the model's margin over the 28-day mean there was
-1-2 % on the demo and the messy merchant (ml/README.md), too thin for a check that stops the plan."""
 
 
 @dataclass(frozen=True)
@@ -166,7 +146,7 @@ class BacktestResult:
         wape_ratio_to_naive = wape / the seasonal naive's wape in the same scope;
         n_series = distinct series scored; actual_units = units in scope;
         selling_weeks = series-weeks of the scored horizons with a sale (the
-            evidence the gate needs: `MIN_SELLING_WEEKS`);
+            evidence the gate needs: `ml.backtest_gate.MIN_SELLING_WEEKS`);
         bulk_units = units of bulk days (over the series' bulk bound at the
             window's origin, `ml.bulk_orders`: one-off orders the forecast
             does not learn from) beyond the series' busy day, inside
@@ -285,48 +265,6 @@ def summarise(
             ws = by_window_series[by_window_series[scope] == value]
             out += _scope_metrics(p, ws, models, scope, str(value), n_windows, horizon_days)
     return pd.DataFrame(out, columns=METRIC_COLUMNS)
-
-
-@dataclass(frozen=True)
-class GateVerdict:
-    """A check's reading of a backtest's overall rows: passed, one line per comparison, and whether it judged at all."""
-
-    passed: bool
-    lines: list[str]
-    ratios: dict[str, float]
-    judged: bool = True
-
-    def summary(self) -> str:
-        return "; ".join(self.lines)
-
-
-def gate_verdict(overall: pd.DataFrame, baselines: tuple[str, ...] = GATE_BASELINES) -> GateVerdict:
-    """Does the model beat every one of `baselines` on every `GATE_METRICS`? `overall` is indexed by model.
-
-    Strictly lower is required: on intermittent demand a model that forecasts
-    nothing ties the zero forecast, and a tie proves nothing. A baseline that
-    was not scored, or a metric that is undefined (nothing sold in the
-    windows), fails the gate: what is unknown is not proven. With fewer than
-    `MIN_SELLING_WEEKS` selling series-weeks the comparisons are made and
-    shown but not judged: the verdict passes, `judged` is False and its first
-    line says why.
-    """
-    passed, lines, ratios = True, [], {}
-    for metric in GATE_METRICS:
-        model = float(overall.loc[MODEL, metric]) if MODEL in overall.index else float("nan")
-        for baseline in baselines:
-            other = float(overall.loc[baseline, metric]) if baseline in overall.index else float("nan")
-            ok = bool(np.isfinite(model) and np.isfinite(other) and model < other)
-            passed &= ok
-            ratio = model / other if np.isfinite(other) and other else float("nan")
-            ratios[f"{metric}_ratio_to_{baseline}"] = ratio
-            lines.append(f"{metric} {model:.3f} {'beats' if ok else 'does not beat'} {baseline} {other:.3f} (ratio {ratio:.2f})")
-    weeks = overall.loc[MODEL, "selling_weeks"] if MODEL in overall.index and "selling_weeks" in overall.columns else None
-    if weeks is not None and np.isfinite(weeks) and weeks < MIN_SELLING_WEEKS:
-        why = (f"not judged: the backtest scored {int(weeks)} series-weeks with a sale, fewer than the {MIN_SELLING_WEEKS} "
-               f"needed to tell the forecast from {' or '.join(baselines)}; it is published unproven")
-        return GateVerdict(True, [why, *lines], ratios, judged=False)
-    return GateVerdict(passed, lines, ratios)
 
 
 def _series_scores(

@@ -91,7 +91,7 @@ class BacktestRecord:
 
     @property
     def passed(self) -> bool:
-        """The gate's verdict (`ml.backtest.gate_verdict`, checked by `model_beats_the_baselines`).
+        """The gate's verdict (`ml.backtest_gate.gate_verdict`, checked by `model_beats_the_baselines`).
 
         wape_model / wape_naive are the model's and seasonal naive's weekly
         WAPE, kept for the log; a record from before the verdict was stored

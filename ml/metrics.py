@@ -194,6 +194,6 @@ def selling_weeks(actual, horizon_days: int) -> int:
 
     A gate compares errors summed over these weeks; with a few dozen of them
     the difference between a forecast and forecasting nothing is noise, so
-    the gate says it cannot judge rather than pretend (ml.backtest.MIN_SELLING_WEEKS).
+    the gate says it cannot judge rather than pretend (ml.backtest_gate.MIN_SELLING_WEEKS).
     """
     return int((weekly_totals(actual, horizon_days) > 0).sum())

@@ -8,6 +8,7 @@ import pytest
 
 from ml import backtest as bt
 from ml import metrics
+from ml.backtest_gate import gate_verdict
 from ml.baselines import seasonal_naive
 from ml.demand_class import classify
 from ml.model import ModelConfig
@@ -197,6 +198,6 @@ def test_the_gate_fails_a_forecast_of_nothing_that_daily_p50_wape_would_have_pas
     table = bt.summarise(intermittent, ws, n_windows=3, horizon_days=H)
     overall = table[table["scope"] == "overall"].set_index("model")
     assert overall.loc["lightgbm", "weekly_wape"] == pytest.approx(1.0) == overall.loc["zero", "weekly_wape"]
-    verdict = bt.gate_verdict(overall)
+    verdict = gate_verdict(overall)
     assert not verdict.passed and "does not beat zero 1.000" in verdict.summary()
     assert overall.loc["lightgbm", "wape"] < overall.loc["seasonal_naive_7", "wape"]  # the daily p50 WAPE it would pass

@@ -35,8 +35,9 @@ from crossdock.merchant_config import ForecastSettings
 from crossdock.publish import stage_rows, stage_table, staged
 from crossdock.published import published_table
 from crossdock.settings import MARKET_MODELS_FOLDER
-from ml.backtest import GATE_BASELINES, GATE_METRICS, MODEL, NAIVE, WATCHED_BASELINES, GateVerdict, backtest, gate_verdict
+from ml.backtest import MODEL, NAIVE, backtest
 from ml.backtest_cadence import BacktestRecord, Cadence
+from ml.backtest_gate import GATE_BASELINES, GATE_METRICS, WATCHED_BASELINES, GateVerdict, gate_verdict
 from ml.backtest_run import BacktestDecision, decide_backtest, proven
 from ml.backtest_store import last_backtest, save_backtest, stage_last_backtest
 from ml.calibration import calibrate_forecast
@@ -339,7 +340,7 @@ def model_beats_the_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResu
     asset=ACCURACY,
     name="model_beats_the_28_day_mean",
     description=f"Warns when the model's overall weekly WAPE is not below {', '.join(WATCHED_BASELINES)}'s (the mean "
-    "of the last 28 days, every day). Not blocking yet: ml/backtest.py WATCHED_BASELINES says why.",
+    "of the last 28 days, every day). Not blocking yet: ml/backtest_gate.py WATCHED_BASELINES says why.",
 )
 def model_beats_the_28_day_mean(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     overall, proven_on = _overall_backtest(warehouse)
