@@ -33,6 +33,12 @@ demo: $(STAMP)
 # a module-scoped end-to-end run is made once.
 PYTEST := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n auto --dist loadfile
 
+# Every worker collects every test module, rewriting its asserts, and the tests start
+# processes that import the project again: keep the compiled and rewritten modules
+# (__pycache__, ignored by git) even where the environment says not to write bytecode.
+# make test-fast's collection went from 10.4 s to 6.5 s a worker with them.
+test test-fast: export PYTHONDONTWRITEBYTECODE :=
+
 ## the whole test suite (and its 15 slowest tests, so CI shows where the time goes)
 test: $(STAMP)
 	$(PYTEST) --durations=15
