@@ -25,7 +25,7 @@ from demo.orders import ORDER_COLUMNS, build_orders
 from demo.overrides import COLUMNS as OVERRIDE_COLUMNS, planner_overrides
 from demo.rng import stream
 from demo.supply import INVENTORY_COLUMNS, PO_COLUMNS, simulate_supply
-from demo.writers import write_by_month, write_csv
+from demo.writers import date_export, write_by_month, write_csv
 
 DEFAULT_END = date(2026, 10, 30)
 DEFAULT_DAYS = 820
@@ -114,6 +114,8 @@ def generate(landing: Path, scale: float = 1.0, seed: int = 7, end: date = DEFAU
     overrides = planner_overrides(demand, catalogue.skus["sku"].tolist(), market_codes(), timeline)
     files["forecast_overrides"] = {f"overrides_{end}.csv": write_csv(
         overrides, landing / "overrides" / f"overrides_{end}.csv", OVERRIDE_COLUMNS)}
+    for name in (*files["suppliers"], *files["supplier_catalogue"], *files["purchase_orders"]):
+        date_export(landing / "suppliers" / name, end)  # their names give the year only
     params = {"scale": scale, "seed": seed, "end": end.isoformat(), "days": int(days),
               "start": timeline.start.isoformat(), **({} if volume is None else {"volume": volume})}
     return _finish(landing, files, params, say, profile)

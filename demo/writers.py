@@ -8,6 +8,7 @@ always the same bytes, and the same content hash at ingest.
 from __future__ import annotations
 
 import os
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,18 @@ def _replace_atomically(path: Path, payload: bytes) -> None:
     tmp = path.with_name(f".{path.name}.partial")
     tmp.write_bytes(payload)
     os.replace(tmp, path)
+
+
+def date_export(path: Path, day: date) -> None:
+    """Set the modification time of a file whose name gives no date to noon UTC of `day`, the day it speaks for.
+
+    The ingest dates such a file by its modification time (feeds/file_dates.py):
+    written today, the tidy demo's supplier files (`catalogue_2026.csv`) said
+    they were exported today, weeks after the last order day, and the run's
+    "files dated" range ended on the day the demo was generated.
+    """
+    noon = datetime.combine(day, time(12), tzinfo=timezone.utc).timestamp()
+    os.utime(path, (noon, noon))
 
 
 def write_csv(frame: pd.DataFrame, path: Path, columns: list[str]) -> int:

@@ -67,6 +67,16 @@ def test_another_seed_gives_other_data(landing: tuple[Path, dict], tmp_path: Pat
     assert (tmp_path / name).read_bytes() != (landing[0] / name).read_bytes()
 
 
+def test_every_file_speaks_for_a_day_of_the_history_not_the_day_it_was_generated(landing: tuple[Path, dict]) -> None:
+    """The supplier files' names give the year only, so the ingest dates them by their modification time."""
+    from feeds.file_dates import file_date
+
+    dates = {p.relative_to(landing[0]).as_posix(): file_date(p) for p in landing[0].rglob("*") if p.is_file()}
+    assert {name: day for name, day in dates.items() if name.startswith("suppliers/")} == {
+        f"suppliers/{s}_{END.year}.csv": END for s in ("suppliers", "catalogue", "purchase_orders")}
+    assert max(dates.values()) == pd.Period(END, freq="M").end_time.date()  # the last month's orders file: its month's end
+
+
 def test_layout_and_summary(landing: tuple[Path, dict]) -> None:
     root, summary = landing
     months = pd.period_range(START, END, freq="M").strftime("%Y-%m").tolist()
