@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
+from crossdock.ports import answers, free_port
 from crossdock.spark import spark_home, spark_parameters
 
 METASTORE_URI_VARIABLE = "CROSSDOCK_SPARK_METASTORE_URI"
@@ -49,22 +49,6 @@ def metastore_addresses(uri: str) -> list[tuple[str, int]]:
             raise ValueError(f"{METASTORE_URI_VARIABLE}={uri!r} is not a metastore URI: write it thrift://host:port")
         addresses.append((parsed.hostname, parsed.port))
     return addresses
-
-
-def answers(host: str, port: int, timeout: float = 2.0) -> bool:
-    """Whether something accepts connections at host:port."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now, for a service of this machine's."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def check_metastore(parameters: dict[str, str]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -19,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from crossdock.ports import free_port
 
 CHROMIUM = os.environ.get("CROSSDOCK_CHROMIUM", "/usr/bin/chromium")
 
@@ -60,13 +61,6 @@ def chromium_page(width: int = 1600, height: int = 1000) -> Iterator["object"]:
             yield page
         finally:
             browser.close()
-
-
-def free_port() -> int:
-    """A port nothing listens on now, on the loopback interface only."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_http(url: str, timeout_s: float, process=None) -> None:

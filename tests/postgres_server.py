@@ -23,7 +23,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -33,6 +32,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from crossdock.ports import free_port
 
 URL_ENV = "CROSSDOCK_TEST_POSTGRES_URL"
 REQUIRE_ENV = "CROSSDOCK_REQUIRE_POSTGRES"
@@ -83,12 +84,6 @@ def binaries() -> Path | None:
     return max(versions, key=lambda p: int(p.parent.name), default=None)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class LocalServer:
     """A PostgreSQL server in a temp folder on a free loopback port, trusting loopback connections.
 
@@ -125,7 +120,7 @@ class LocalServer:
         if done.returncode:
             raise RuntimeError(f"initdb failed: {done.stderr.strip()}")
         for _ in range(3):  # another worker may take the free port between our check and the server's bind
-            self.port = _free_port()
+            self.port = free_port()
             options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
                        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
             done = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-o", options,

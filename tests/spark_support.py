@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crossdock.settings import Settings
-from crossdock.spark_metastore import free_port  # noqa: F401 - the Spark tests' free port
+from crossdock.ports import free_port  # noqa: F401 - the Spark tests' free port
 from demo.generate import generate
 from demo.network import install_demo_config
 

@@ -33,7 +33,8 @@ import pytest
 from crossdock.settings import PROJECT_ROOT, Settings, settings_variables
 from demo.generate import generate
 from demo.network import install_demo_config
-from browser import chromium_page, free_port, log_tail, require_chromium, served, wait_for_texts
+from browser import chromium_page, log_tail, require_chromium, served, wait_for_texts
+from crossdock.ports import free_port
 from light_forecast import use_light_forecast
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]

@@ -11,15 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from crossdock.ports import free_port
 from crossdock.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the server's process in /proc")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _children(pid: int) -> list[int]:
@@ -50,7 +45,7 @@ def _gone(pid: int) -> bool:
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_stopping_the_dashboard_stops_its_streamlit_server(tmp_path, stop):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CROSSDOCK_EXPORTS": str(tmp_path / "exports"), "DAGSTER_HOME": str(tmp_path / "dagster_home")}
     # its own session: a signal reaches the launcher only, as from a service manager or `kill`
     launcher = subprocess.Popen(

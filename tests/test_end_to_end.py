@@ -675,7 +675,8 @@ def test_the_dashboard_pages_show_the_published_numbers_in_a_browser(platform, t
     The expected figures are computed here with their own SQL on the snapshot,
     not with the dashboard's queries, so a wrong query fails the test too.
     """
-    from browser import chromium_page, free_port, require_chromium, served, wait_for_texts
+    from browser import chromium_page, require_chromium, served, wait_for_texts
+    from crossdock.ports import free_port
     from dashboard.serve import streamlit_command
 
     require_chromium()
