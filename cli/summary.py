@@ -153,7 +153,7 @@ def collect_summary(target: WarehouseLike) -> dict:
         # one line per scenario the run stressed, whether it broke anything or not (planning/scenario_summary.py)
         summary["scenarios"] = warehouse.rows(
             "select cast(scenario as varchar), cast(outcome as varchar) from publish.scenario_summary where scenario <> ? "
-            "order by starts_with(cast(outcome as varchar), 'not run'), 1",
+            "order by sku_nodes_earlier is null, 1",  # a scenario not run has no totals: last
             [AS_PLANNED],
         )
     if "exceptions" in existing:

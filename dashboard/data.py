@@ -143,7 +143,7 @@ def scenario_outcomes(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return read_sql(conn, f"""
         select {", ".join(SCENARIO_COLUMNS)}
         from publish.scenario_summary
-        order by scenario <> ?, starts_with(outcome, 'not run'), scenario
+        order by scenario <> ?, sku_nodes_earlier is null, scenario  -- a scenario not run has no totals
     """, [AS_PLANNED])
 
 

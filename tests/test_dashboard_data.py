@@ -71,7 +71,7 @@ def test_what_if_lists_the_plan_first_then_the_scenarios_run_then_those_not_run(
 
     conn = _snapshot(tmp_path / "crossdock_publish.duckdb", f"""
         create table publish.scenario_summary as select * from (values
-            ('the slowest inbound node +7 days', 'nothing: not run', null, null, null, null, null, 'not run: no open purchase order line'),
+            ('NL-AMS inbound +7 days', 'nothing: not run', null, null, null, null, null, 'not run: no open purchase order line'),
             ('demand +30% in US', 'demand in US +30%', 4, 1, 37.5, 120.0, 0, '4 SKU x node stock out earlier'),
             ('{AS_PLANNED}', 'nothing: the plan as it stands', 2, 0, 10.0, 30.0, 1, '2 SKU x node run out'),
             ('S1 out 4 weeks', 'supplier S1 out 4 weeks', 0, 0, 0.0, 0.0, 0, 'no SKU x node stocks out earlier')
@@ -80,7 +80,7 @@ def test_what_if_lists_the_plan_first_then_the_scenarios_run_then_those_not_run(
     """)
     outcomes = data.scenario_outcomes(conn)
     assert outcomes["scenario"].tolist() == [AS_PLANNED, "S1 out 4 weeks", "demand +30% in US",
-                                             "the slowest inbound node +7 days"]
+                                             "NL-AMS inbound +7 days"]  # first by name, last as not run
     assert list(outcomes.columns) == data.SCENARIO_COLUMNS and outcomes["sku_nodes_earlier"].isna().tolist()[-1]
 
 

@@ -141,11 +141,13 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
              "contingency_cost_eur": 700.0},  # a what-if, not the plan's own need
         ])
         insert(conn, "publish", "scenario_summary", [
-            {"scenario": "the slowest inbound node +7 days", "outcome": "not run: no open purchase order line"},
-            {"scenario": AS_PLANNED, "outcome": "2 SKU x node run out before a purchase placed today could land"},
-            {"scenario": "demand +30% in US", "outcome": "1 SKU x node stock out earlier than in the plan (0 of them "
-                                                        "newly); each has a feasible fix"},
-            {"scenario": "S1 out 4 weeks", "outcome": "no SKU x node stocks out earlier than in the plan"},
+            {"scenario": "NL-AMS inbound +7 days", "sku_nodes_earlier": None,  # first by name, last as not run
+             "outcome": "not run: no open purchase order line"},
+            {"scenario": AS_PLANNED, "sku_nodes_earlier": 2,
+             "outcome": "2 SKU x node run out before a purchase placed today could land"},
+            {"scenario": "demand +30% in US", "sku_nodes_earlier": 1,
+             "outcome": "1 SKU x node stock out earlier than in the plan (0 of them newly); each has a feasible fix"},
+            {"scenario": "S1 out 4 weeks", "sku_nodes_earlier": 0, "outcome": "no SKU x node stocks out earlier than in the plan"},
         ])
         insert(conn, "publish", "order_landed_cost", [
             {"order_id": "O1", "duty_eur": 2.0, "vat_eur": 10.0, "fees_eur": None, "landed_cost_eur": 62.0},
@@ -171,7 +173,7 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
     assert ("scenario S1 out 4 weeks: no SKU x node stocks out earlier than in the plan\n"
             "scenario demand +30% in US: 1 SKU x node stock out earlier than in the plan (0 of them newly); "
             "each has a feasible fix\n"
-            "scenario the slowest inbound node +7 days: not run: no open purchase order line\n") in out
+            "scenario NL-AMS inbound +7 days: not run: no open purchase order line\n") in out
     assert f"scenario {AS_PLANNED}" not in out
     assert "compliance:" not in out  # compliance_plan not built
 
