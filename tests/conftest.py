@@ -1,6 +1,8 @@
 """Suite-wide hooks."""
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 
@@ -53,3 +55,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         module_weight[item.nodeid.split("::")[0]] = min(module_weight.get(item.nodeid.split("::")[0], 9), _weight(item))
     items.sort(key=lambda item: module_weight[item.nodeid.split("::")[0]])  # stable: order within a weight kept
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Move what collection made (every imported module, class and function: half a million objects and more
+    in a worker) out of the garbage collector's sight: they live as long as the process.
+
+    Each full collection walked them again (0.25 s each with the job's libraries imported), and so did the
+    interpreter's exit: 1.6 s for a process that imported Great Expectations and the definitions, 0.16 s
+    with them frozen. Objects the tests make after this are collected as before.
+    """
+    gc.freeze()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Spare the interpreter's exit a last walk over everything the tests left (see above)."""
+    gc.freeze()
