@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -226,3 +227,20 @@ def test_demo_and_run_make_the_plan_on_the_engine_set(tmp_path, monkeypatch, eng
         assert calls == [("spark", *demo), ("spark", *run)]
     else:
         assert calls == [("here", *demo), ("summary",), ("here", *run), ("summary",)]
+
+
+def test_a_command_leaves_its_heap_frozen_for_the_exit_and_a_caller_in_the_same_process_untouched(tmp_path):
+    """The interpreter's exit would walk every object the command left (2 s after a run of the job)."""
+    from crossdock.settings import Settings, settings_variables
+
+    probe = (
+        "import atexit, gc\n"
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))  # runs after main's (LIFO)\n"
+        "from cli.main import main\n"
+        "main(['summary']); main(['summary'])\n"
+        "print('frozen after main:', gc.get_freeze_count() > 0)\n"
+    )
+    env = {**os.environ, **settings_variables(Settings.under(tmp_path)), "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
+                         timeout=120).stdout
+    assert "frozen after main: False\n" in out and out.endswith("frozen at exit: True\n"), out
