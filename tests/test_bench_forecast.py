@@ -94,7 +94,7 @@ def test_both_profiles_side_by_side(tmp_path, bench, capsys):
     models = ["lightgbm", "seasonal_naive_7", "naive_1", "mean_28", "zero", "auto_ets", "croston_optimized"]
     assert table["index"] == models
     metrics = ["weekly_wape", "ratio_snaive", "rmsse", "daily_p50_wape", "mean_bias", "mean_bias_regular", "below_p10",
-               "above_p90"]
+               "above_p90", "below_p10_published", "above_p90_published"]
     assert table["columns"] == [[m, p] for m in metrics for p in ("tidy", "messy")]  # each metric's profiles adjacent
     values = pd.DataFrame(table["data"], index=models)
     assert values.iloc[:, 0].notna().all() and values.iloc[:, 1].notna().all()  # weekly WAPE of every model, both
@@ -104,6 +104,45 @@ def test_both_profiles_side_by_side(tmp_path, bench, capsys):
     for profile in ("tidy", "messy"):
         assert f"[{profile}] gate: " in printed and f"[{profile}] targets (issue 16): " in printed
     assert "train_predict_s" in printed and "crossdock/mlf" in printed
+    assert list(figures["targets"]) == ["tidy", "messy"]  # one seed each: no summary rows
+
+
+def test_the_targets_judge_the_published_band_not_the_boosters_raw_one(bench):
+    overall = pd.DataFrame(
+        {"weekly_wape": [0.4, 0.5], "wape": [0.7, 1.0], "mean_bias": [-0.2, None], "mean_bias_regular": [-0.05, None],
+         "below_p10": [0.0, None], "above_p90": [0.06, None], "below_p10_calibrated": [0.02, None],
+         "above_p90_calibrated": [0.09, None]},
+        index=["lightgbm", "seasonal_naive_7"],
+    )
+    targets = bench.Targets.of(overall)
+    assert (targets.above_p90, targets.above_p90_raw) == (0.09, 0.06)
+    assert targets.met() == {"weekly_ratio": True, "daily_ratio": True, "mean_bias": False, "mean_bias_regular": True,
+                             "below_p10": True, "above_p90": True}
+    assert "above p90 0.090 (0.08-0.12: yes)" in targets.line()
+
+
+def test_several_data_seeds_are_one_input_each_and_summarised_per_merchant(tmp_path, bench, capsys):
+    out = tmp_path / "bench.json"
+    argv = ["--profiles", "messy", "--scale", "0.08", "--days", "300", "--windows", "1", "--horizon", "14", "--seed", "3",
+            "--data-seeds", "3,4,3", "--baseline-jobs", "1", "--no-mlforecast", "--json", str(out)]
+    assert bench.main(argv) == 0
+    printed = capsys.readouterr().out
+    figures = json.loads(out.read_text())
+    assert list(figures["inputs"]) == ["messy/s3", "messy/s4"]  # a seed given twice is run once
+    assert figures["inputs"]["messy/s3"]["series"] != figures["inputs"]["messy/s4"]["series"]  # two draws, not one
+    targets = pd.DataFrame(figures["targets"]).T
+    draws = targets.loc[["messy/s3", "messy/s4"]]
+    assert targets.loc["messy: mean of 2 seeds", "weekly_ratio"] == pytest.approx(draws["weekly_ratio"].mean())
+    assert targets.loc["messy: lowest", "mean_bias"] == draws["mean_bias"].min()
+    assert targets.loc["messy: highest", "above_p90"] == draws["above_p90"].max()
+    assert "[messy/s4] targets (issue 16): " in printed and "published band by demand class" in printed
+    assert bench.parse_seeds("7, 11,7") == [7, 11]
+    blocks = bench.metric_blocks(8)
+    assert all(len(block) * 8 <= 16 for block in blocks) and sum(blocks, []) == [
+        bench.SHORT_NAMES.get(m, m) for m in bench.KEY_METRICS]  # every metric printed once, in order
+    assert bench.metric_blocks(40) == [[bench.SHORT_NAMES.get(m, m)] for m in bench.KEY_METRICS]
+    with pytest.raises(ValueError, match="--data-seeds"):
+        bench.parse_seeds("7,eleven")
 
 
 def test_a_single_history_is_one_column(tmp_path, bench, messy_landing, capsys):
