@@ -123,7 +123,7 @@ def test_the_targets_judge_the_published_band_not_the_boosters_raw_one(bench):
 
 def test_several_data_seeds_are_one_input_each_and_summarised_per_merchant(tmp_path, bench, capsys):
     out = tmp_path / "bench.json"
-    argv = ["--profiles", "messy", "--scale", "0.08", "--days", "300", "--windows", "1", "--horizon", "14", "--seed", "3",
+    argv = ["--profiles", "messy", "--scale", "0.05", "--days", "200", "--windows", "1", "--horizon", "7", "--seed", "3",
             "--data-seeds", "3,4,3", "--baseline-jobs", "1", "--no-mlforecast", "--json", str(out)]
     assert bench.main(argv) == 0
     printed = capsys.readouterr().out
