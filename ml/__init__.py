@@ -15,6 +15,7 @@ Modules, one job each:
 - `ml.metrics`: weekly WAPE, RMSSE, WAPE, bias, MASE, interval coverage, pinball loss.
 - `ml.demand_class`: each series' demand pattern (Syntetos-Boylan) at an origin, for scores per class.
 - `ml.calibration`: the p10-p90 band scaled per demand class, fitted on the backtest.
+- `ml.blend`: the published mean, the model's blended with each series' regular 28-day level, weight proven held out.
 - `ml.hierarchy`: the forecast made coherent with its category x market and market totals.
 - `ml.backtest`: rolling-origin backtest of the model against the baselines.
 - `ml.backtest_gate`: the backtest's verdict for the checks: does the model beat the baselines it must (and should)?

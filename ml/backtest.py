@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,7 @@ from crossdock.progress import track
 from ml import forecast as fc
 from ml import metrics
 from ml.baselines import naive, seasonal_naive, seasonal_naive_scale, window_average
+from ml.blend import BlendErrors, blend, blend_errors, fit_weight, held_out_weights, level_from_regular
 from ml.bulk_orders import regular_demand
 from ml.calibration import Scales, apply_scales, fit_scales, held_out_scales
 from ml.demand_class import classify
@@ -41,8 +43,9 @@ DEFAULT_WINDOWS = 4
 BASELINE_FIT_DAYS = FIT_DAYS
 # 2: AutoETS without a trend (ml.stat_baselines); 3: baselines on the dense panel, naive 1, mean 28, zero,
 # weekly WAPE and RMSSE, the gate against three baselines; 4: scores per demand class; 5: the band calibrated
-# per class, held out. Bump when windows or scoring change meaning: the cadence (ml.backtest_cadence) then reruns.
-METHOD_VERSION = "5"
+# per class, held out; 6: the model's mean blended with the regular 28-day level, held out (ml.blend). Bump when
+# windows or scoring change meaning: the cadence (ml.backtest_cadence) then reruns.
+METHOD_VERSION = "6"
 
 MODEL = "lightgbm"
 NAIVE = "seasonal_naive_7"
@@ -162,14 +165,21 @@ class BacktestResult:
     predictions: window x series x day: demand_class (at the window's origin),
         actual, actual_regular (a bulk day's units replaced by the series'
         busy day, `ml.bulk_orders.regular_demand`), p10, p50,
-        p90, mean, p10_calibrated / p90_calibrated (the band scaled by
-        factors fitted on the other windows, `ml.calibration`) and one
-        column per baseline (`MODEL_COLUMNS`; the zero forecast has none).
+        p90, mean (the published expected units: mean_model blended with
+        level_28 by the weight fitted on the other windows, `ml.blend`),
+        mean_model (the boosters' own), level_28 (the series' regular units
+        per day over the 28 days up to the origin), p10_calibrated /
+        p90_calibrated (the band scaled by factors fitted on the other
+        windows, `ml.calibration`) and one column per baseline
+        (`MODEL_COLUMNS`; the zero forecast has none).
     windows: one row per window: origin, first/last scored day, training end,
-        series scored, training rows, model_version, seconds per model.
+        series scored, training rows, model_version, mean_weight (the blend's
+        held-out weight on the model), seconds per model.
     quantile_scales: the factors on p10 / p90 per demand class fitted on
         all windows (`ml.calibration.fit_scales`): what the published
         forecast's band is scaled by.
+    mean_weight: the blend's weight on the model fitted on all windows
+        (`ml.blend.fit_weight`): what the published forecast's mean is blended by.
     """
 
     metrics: pd.DataFrame
@@ -177,6 +187,7 @@ class BacktestResult:
     predictions: pd.DataFrame
     windows: pd.DataFrame
     quantile_scales: Scales | None = None
+    mean_weight: float = 1.0
 
     @property
     def models(self) -> list[str]:
@@ -331,7 +342,7 @@ def backtest(
         np.arange(full.n_series), index=pd.MultiIndex.from_frame(full.series[["sku", "market"]])
     )
     H = horizon_days
-    preds, per_series, windows = [], [], []
+    preds, scorers, windows, errors = [], {}, [], {}
     origins = window_origins(end.date(), H, n_windows)
     if full.day_index(origins[0]) < 0:  # the oldest origin: checked before any baseline is fitted ahead
         raise ValueError(f"history starts after the origin {origins[0].date()} of window {n_windows}")
@@ -357,7 +368,8 @@ def backtest(
             classes = classify(Ys, first, o)
             days = o + np.arange(1, H + 1)
             actual = Ys[:, days].ravel()
-            regular = regular_demand(Ys, o)[:, days].ravel()  # bounds learned up to the origin
+            R = regular_demand(Ys, o)  # bounds learned up to the origin
+            regular, level = R[:, days].ravel(), level_from_regular(R, o)
             scale = seasonal_naive_scale(Ys, first, o)
             squared_scale = metrics.naive_squared_scale(Ys, first, o)
             columns = {  # each reads days <= o only
@@ -370,6 +382,9 @@ def backtest(
                 columns[name] = b.p50.ravel()
                 if b.p10 is not None and b.p90 is not None:
                     columns[f"{name}_p10"], columns[f"{name}_p90"] = b.p10.ravel(), b.p90.ravel()
+            if "mean" in f:  # the blend (ml.blend) is weighed once every window is in
+                errors[k] = blend_errors(actual, f["mean"].to_numpy(dtype=float), level, H)
+                f = f.assign(mean_model=f["mean"], level_28=np.repeat(level, H))
             preds.append(f.assign(
                 window=k, origin=origin, demand_class=np.repeat(classes, H), actual=actual, actual_regular=regular, **columns
             ))
@@ -378,16 +393,8 @@ def backtest(
                 window=k, origin=origin, demand_class=classes, actual_units=actual.reshape(-1, H).sum(axis=1), mase_scale=scale
             )
             scored = [MODEL, NAIVE, NAIVE_1, MEAN_28, ZERO, *stat]
-            for model in scored:
-                cols = MODEL_COLUMNS[model]
-                frame = preds[-1]
-                per_series.append(
-                    _series_scores(
-                        base, model, actual, _values(frame, cols.point), _values(frame, cols.expected()), scale, squared_scale,
-                        frame[cols.lower].to_numpy() if cols.lower else None,
-                        frame[cols.upper].to_numpy() if cols.upper else None, H,
-                    )
-                )
+            # scored once every window is in: the model's mean is blended by the other windows' weight (below)
+            scorers[k] = (partial(_series_scores, base, actual=actual, scale=scale, squared_scale=squared_scale, H=H), scored)
             windows.append(
                 {
                     "window": k,
@@ -409,8 +416,15 @@ def backtest(
                 f"backtest window {k} origin={origin.date()} series={len(series)} weekly wape {scores} "
                 f"({time.perf_counter() - tw:.1f}s)"
             )
-    predictions = _with_held_out_band(pd.concat(preds, ignore_index=True))
-    by_window_series = pd.concat(per_series, ignore_index=True)
+    predictions, weights = _with_held_out_blend(pd.concat(preds, ignore_index=True), errors)
+    predictions = _with_held_out_band(predictions)
+    ends = np.cumsum([len(p) for p in preds])  # each window's rows, series-major, one block after another
+    by_window_series = pd.concat(
+        [_score_model(score, predictions.iloc[end - len(p): end], m)
+         for p, end, (score, models) in zip(preds, ends, scorers.values()) for m in models],
+        ignore_index=True,
+    )
+    windows = [{**w, "mean_weight": weights.get(w["window"], 1.0)} for w in windows]
     table = summarise(predictions, by_window_series, n_windows, H)
     overall = table[table["scope"] == "overall"].set_index("model")
     progress(
@@ -424,7 +438,28 @@ def backtest(
         predictions=predictions,
         windows=pd.DataFrame(windows),
         quantile_scales=fit_scales(predictions),
+        mean_weight=fit_weight(errors),
     )
+
+
+def _score_model(score: Callable[..., pd.DataFrame], frame: pd.DataFrame, model: str) -> pd.DataFrame:
+    """One window's per-series scores of `model` from its columns in `frame` (`score`: `_series_scores` bound to the window)."""
+    cols = MODEL_COLUMNS[model]
+    return score(
+        model=model, point=_values(frame, cols.point), expected=_values(frame, cols.expected()),
+        lower=frame[cols.lower].to_numpy() if cols.lower else None,
+        upper=frame[cols.upper].to_numpy() if cols.upper else None,
+    )
+
+
+def _with_held_out_blend(predictions: pd.DataFrame, errors: dict[int, BlendErrors]) -> tuple[pd.DataFrame, dict[int, float]]:
+    """`predictions` with each window's `mean` blended by the weight fitted on the other windows (`ml.blend`)."""
+    if not errors:
+        return predictions, {}
+    weights = held_out_weights(errors)
+    weight = predictions["window"].map(weights).to_numpy(dtype=float)
+    mean = blend(predictions["mean_model"].to_numpy(dtype=float), predictions["level_28"].to_numpy(dtype=float), weight)
+    return predictions.assign(mean=mean), weights
 
 
 def _with_held_out_band(predictions: pd.DataFrame) -> pd.DataFrame:

@@ -88,6 +88,7 @@ class BacktestRecord:
     gate_passed: bool | None = None
     reconciliation: str | None = None  # the method the backtest chose for the hierarchy (ml.hierarchy.choose_method)
     quantile_scales: dict | None = None  # class -> (factor on p10, factor on p90), ml.calibration
+    mean_weight: float | None = None  # the published mean's weight on the model, ml.blend (None: the model alone)
 
     @property
     def passed(self) -> bool:

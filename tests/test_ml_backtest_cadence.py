@@ -132,11 +132,13 @@ def test_the_store_keeps_the_latest_record_with_its_result_and_stages_it_again(t
         assert last_backtest(conn) is None
         _stage(conn, "r1", PROVEN, 0.7, days=2)
         save_backtest(conn, LAST, "first")
-        later = dataclasses.replace(LAST, as_of=PROVEN + dt.timedelta(days=7), wape_model=0.8, run_id="r2")
+        assert last_backtest(conn).mean_weight is None  # saved without a blend: the forecast keeps the model's mean
+        later = dataclasses.replace(LAST, as_of=PROVEN + dt.timedelta(days=7), wape_model=0.8, run_id="r2", mean_weight=0.75)
         _stage(conn, "r2", later.as_of, 0.8, days=3)
         save_backtest(conn, later, "7 days")
         got = last_backtest(conn)
         assert (got.as_of, got.run_id, got.shape, got.wape_model, got.passed) == (later.as_of, "r2", SHAPE, 0.8, True)
+        assert got.mean_weight == 0.75
         assert conn.execute(f"select run_id, reason from {RUNS} order by ran_at").fetchall() == [("r1", "first"), ("r2", "7 days")]
 
         conn.execute("drop table plan_next.forecast_accuracy")  # staging is not the store

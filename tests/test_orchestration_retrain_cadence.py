@@ -79,13 +79,16 @@ def _accuracy_event(result):
 
 def test_the_forecast_publishes_totals_coherent_with_its_skus_by_the_method_the_backtest_chose(tmp_path):
     path, result = _backtest_and_forecast(tmp_path)
-    [(method, scales)] = _query(path, "select reconciliation, quantile_scales from audit.backtest_runs")
+    [(method, scales, weight)] = _query(path, "select reconciliation, quantile_scales, mean_weight from audit.backtest_runs")
     assert method in METHODS
     # the band's factors per demand class are kept with the backtest and the forecast says which it applied
     classes = {c for (c,) in _query(path, "select distinct demand_class from plan_next.forecast_backtest")}
     assert set(json.loads(scales)) == classes
     [forecast] = [m for m in result.asset_materializations_for_node("publish__demand_forecast") if m.asset_key == FORECAST]
     assert forecast.metadata["quantile_scales"].value == json.loads(scales)
+    # one window proves no blend held out (ml/blend.py): the model's mean, stored and said so
+    assert weight == 1.0 and forecast.metadata["mean_weight"].value == 1.0
+    assert _accuracy_event(result).metadata["mean_weight"].value == 1.0
     assert _query(path, "select count(*) from plan_next.demand_forecast where not (p10 <= p50 and p50 <= p90)") == [(0,)]
     [totals] = [m for m in result.asset_materializations_for_node("publish__demand_forecast") if m.asset_key == TOTALS]
     assert totals.metadata["method"].value == method

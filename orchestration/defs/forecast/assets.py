@@ -40,6 +40,7 @@ from ml.backtest_cadence import BacktestRecord, Cadence
 from ml.backtest_gate import GATE_BASELINES, GATE_METRICS, WATCHED_BASELINES, GateVerdict, gate_verdict
 from ml.backtest_run import BacktestDecision, decide_backtest, proven
 from ml.backtest_store import last_backtest, save_backtest, stage_last_backtest
+from ml.blend import blend_forecast
 from ml.calibration import calibrate_forecast
 from ml.hierarchy import BOTTOM, BOTTOM_UP, MethodChoice, choose_method, reconcile
 from ml.registry import save_model
@@ -237,7 +238,8 @@ def run_backtest(
     choice = _choose_reconciliation(context, result.predictions, history)
     record = proven(decision.fresh_record(context.run_id), time.perf_counter() - t0,
                     float(overall.loc[MODEL, "weekly_wape"]), float(overall.loc[NAIVE, "weekly_wape"]), gate_verdict(overall).passed)
-    record = dataclasses.replace(record, reconciliation=choice.method, quantile_scales=result.quantile_scales)
+    record = dataclasses.replace(record, reconciliation=choice.method, quantile_scales=result.quantile_scales,
+                                 mean_weight=result.mean_weight)
     with warehouse.open() as tables:  # staged typed and checked first, then kept with its record
         rows = {
             "forecast_accuracy": stage_table(tables, "forecast_accuracy", result.metrics.assign(as_of=as_of), context.run_id),
@@ -246,11 +248,12 @@ def run_backtest(
         save_backtest(tables, record, decision.reason)
     context.log.info("backtest weekly WAPE: " + ", ".join(f"{m} {overall.loc[m, 'weekly_wape']:.3f}" for m in overall.index))
     windows = result.windows.assign(origin=result.windows["origin"].dt.date.astype(str))
-    detail = windows[["window", "origin", "n_series", "training_rows", "model_version"]
+    detail = windows[["window", "origin", "n_series", "training_rows", "model_version", "mean_weight"]
                      + [c for c in result.windows.columns if c.startswith("seconds_")]]
     return record, rows, {"windows_detail": _md(detail), "backtest_seconds": round(record.seconds, 1),
                           "reconciliation_scores": _md(choice.scores), "reconciliation_reason": choice.reason,
-                          "quantile_scales": dg.MetadataValue.json(result.quantile_scales or {})}
+                          "quantile_scales": dg.MetadataValue.json(result.quantile_scales or {}),
+                          "mean_weight": result.mean_weight}
 
 
 @dg.multi_asset(
@@ -377,7 +380,8 @@ def _verdict_metadata(overall: pd.DataFrame, proven_on: dt.date, verdict: GateVe
             "only every forecast.retrain_every_days (7) planning days, or when none is saved, the settings changed, a series "
             "is in a market or category the model does not know, or the run config sets force_retrain; other runs predict "
             "with the last saved model (ml/retrain_cadence.py). Days of one-off bulk orders are learned as the "
-            "series' busy day (ml/bulk_orders.py), the means are reconciled with their totals (forecast_totals) and "
+            "series' busy day (ml/bulk_orders.py), the mean is blended with the series' regular 28-day level by the "
+            "weight the last backtest proved held out (ml/blend.py), the means are reconciled with their totals (forecast_totals) and "
             "the p10-p90 band is scaled per demand class by the last backtest's calibration (ml/calibration.py). "
             "A plot per market is attached and written to CROSSDOCK_EXPORTS/forecast_plots/. Partitioned by market: "
             "the daily run covers every market in one run with one model; a run over some markets trains on and "
@@ -421,7 +425,9 @@ def demand_forecast(
         context.log.warning(result.bulk.describe())
     with warehouse.open() as tables:
         last = last_backtest(tables)
-    forecast, levels, method = _coherent(context, result.forecast, history, as_of, last)
+    weight = last.mean_weight if last else None  # ml/blend.py: the model's mean with the series' regular level
+    blended = blend_forecast(result.forecast, history, as_of, weight)
+    forecast, levels, method = _coherent(context, blended, history, as_of, last)
     scales = (last.quantile_scales if last else None) or {}  # ml/calibration.py: the band per demand class
     frame = calibrate_forecast(forecast, history, as_of, scales).assign(
         as_of=pd.Timestamp(as_of), model_version=result.model_version
@@ -454,6 +460,7 @@ def demand_forecast(
             "rows_by_market": dg.MetadataValue.json({str(m): int(n) for m, n in frame.groupby("market").size().items()}),
             "reconciliation": method,
             "quantile_scales": dg.MetadataValue.json({k: list(v) for k, v in scales.items()}),
+            "mean_weight": weight if weight is not None else 1.0,
             "model_version": result.model_version,
             "model": decision.note(),
             "model_retrained": decision.retrain,

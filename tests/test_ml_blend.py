@@ -1,0 +1,108 @@
+"""The published mean is the model's blended with the series' regular 28-day level, by a weight proven held out."""
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml import backtest as bt
+from ml import metrics
+from ml.blend import (
+    MODEL_ALONE, WEIGHTS, BlendErrors, blend, blend_errors, blend_forecast, fit_weight, held_out_weights, regular_level,
+)
+from ml.bulk_orders import regular_demand
+from ml.model import ModelConfig
+from ml.panel import build_panel
+
+try:
+    from ml_synthetic import make_history
+except ImportError:  # tests/ imported as a package
+    from tests.ml_synthetic import make_history
+
+AS_OF = dt.date(2025, 6, 30)
+FAST = ModelConfig(num_boost_round=60, num_leaves=15, min_data_in_leaf=50, row_sample=0.5)
+
+
+def test_the_level_is_the_regular_units_of_the_last_28_days_zeros_included():
+    Y = np.zeros((2, 60))
+    Y[0, 40:] = 2.0  # two a day over the last 20 days
+    Y[1, 10:] = 1.0
+    Y[1, 55] = 500.0  # a pallet order: counted as the series' busy day, not as 500
+    level = regular_level(Y, 59)
+    assert level[0] == pytest.approx(40 / 28)
+    busy = regular_demand(Y, 59)[1, 55]
+    assert busy == 1.0 and level[1] == pytest.approx(28 / 28)
+
+
+def test_the_weight_with_the_least_weekly_error_wins_and_a_tie_keeps_the_model():
+    H = 14
+    actual = np.tile(np.r_[np.full(7, 1.0), np.full(7, 3.0)], 2)
+    level = np.array([2.0, 2.0])
+    exact = blend_errors(actual, actual, level, H)  # the model is right: weight 1
+    assert exact.abs_error[WEIGHTS.index(1.0)] == 0 and exact.best() == 1.0
+    steady = np.full(28, 2.0)
+    flat = blend_errors(steady, np.full(28, 0.0), level, H)  # the model says nothing, the level is right
+    assert flat.best() == 0.0 and np.all(np.diff(flat.abs_error) < 0)
+    between = blend_errors(actual, np.full(28, 0.0), level, H)  # weeks of 7 and 21 against the level's 14 and 14:
+    assert between.abs_error.tolist() == [56.0, 42.0, 28.0, 28.0, 28.0] and between.best() == 0.5  # ties: larger weight
+    same = blend_errors(actual, np.full(28, 2.0), level, H)  # model and level agree: every weight ties
+    assert np.ptp(same.abs_error) == 0 and same.best() == MODEL_ALONE
+    # the summed error is weekly WAPE's numerator
+    for w, e in zip(WEIGHTS, between.abs_error):
+        assert e / actual.sum() == pytest.approx(metrics.weekly_wape(actual, blend(np.zeros(28), np.repeat(level, H), w), H))
+
+
+def test_each_window_gets_the_weight_of_the_others_and_one_window_keeps_the_model():
+    errors = {
+        1: BlendErrors(np.array([5.0, 4.0, 3.0, 4.0, 5.0])),
+        2: BlendErrors(np.array([1.0, 2.0, 3.0, 4.0, 5.0])),
+        3: BlendErrors(np.array([9.0, 4.0, 8.0, 8.0, 9.0])),
+    }
+    assert held_out_weights(errors) == {1: WEIGHTS[1], 2: WEIGHTS[1], 3: WEIGHTS[0]}  # 2+3, 1+3, 1+2
+    assert fit_weight(errors) == WEIGHTS[1]
+    assert held_out_weights({1: errors[1]}) == {1: MODEL_ALONE} and fit_weight({1: errors[1]}) == MODEL_ALONE
+    assert blend(np.array([4.0]), np.array([0.0]), 0.25).tolist() == [1.0]
+
+
+def test_the_backtest_scores_the_mean_blended_by_the_other_windows_weight():
+    history = make_history(n_skus=10, markets=("US", "GB", "DE"), days=520, end=AS_OF, seed=5)
+    result = bt.backtest(history, AS_OF, horizon_days=28, n_windows=3, seed=7, config=FAST, baselines=())
+    p, windows = result.predictions, result.windows.set_index("window")
+    panel = build_panel(history, AS_OF)
+    keys = pd.MultiIndex.from_frame(panel.series[["sku", "market"]])
+    errors = {}
+    for window, rows in p.groupby("window"):
+        o = panel.day_index(rows["origin"].iloc[0])
+        level = pd.Series(regular_level(panel.Y, o), index=keys)
+        np.testing.assert_allclose(rows["level_28"], level.reindex(pd.MultiIndex.from_frame(rows[["sku", "market"]])))
+        errors[window] = blend_errors(rows["actual"].to_numpy(), rows["mean_model"].to_numpy(),
+                                      rows["level_28"].to_numpy(), 28)
+    for window, rows in p.groupby("window"):
+        weight = held_out_weights(errors)[window]
+        assert windows.loc[window, "mean_weight"] == weight
+        np.testing.assert_allclose(rows["mean"], blend(rows["mean_model"], rows["level_28"], weight))
+    assert result.mean_weight == fit_weight(errors)
+    overall = result.overall()
+    scored = [metrics.weekly_wape(r["actual"].to_numpy(), r["mean"].to_numpy(), 28) for _, r in p.groupby("window")]
+    units = [r["actual"].sum() for _, r in p.groupby("window")]
+    assert overall.loc["lightgbm", "weekly_wape"] == pytest.approx(np.average(scored, weights=units))
+    per_series = result.by_window_series[result.by_window_series["model"] == "lightgbm"]
+    assert per_series["forecast_units"].sum() == pytest.approx(p["mean"].sum())
+
+
+def test_the_published_mean_is_blended_with_each_series_level_and_a_launch_keeps_the_models():
+    history = make_history(n_skus=4, markets=("US", "DE"), days=200, end=AS_OF, seed=3)
+    panel = build_panel(history, AS_OF)
+    series = panel.series[["sku", "market"]].iloc[:2]
+    days = pd.date_range(pd.Timestamp(AS_OF) + pd.Timedelta(days=1), periods=3)
+    forecast = pd.DataFrame({
+        "sku": np.r_[np.repeat(series["sku"].to_numpy(), 3), ["NEW"] * 3],
+        "market": np.r_[np.repeat(series["market"].to_numpy(), 3), ["US"] * 3],
+        "forecast_date": np.tile(days, 3), "mean": 4.0, "p50": 3.0,
+    })
+    out = blend_forecast(forecast, history, AS_OF, 0.75)
+    level = regular_level(panel.Y, panel.n_days - 1)[:2]
+    np.testing.assert_allclose(out["mean"].to_numpy()[:6], 0.75 * 4.0 + 0.25 * np.repeat(level, 3))
+    assert out["mean"].tolist()[6:] == [4.0] * 3 and out["p50"].tolist() == [3.0] * 9
+    assert blend_forecast(forecast, history, AS_OF, None) is forecast  # no backtest yet: the model's mean
+    assert blend_forecast(forecast, history, AS_OF, 1.0) is forecast
