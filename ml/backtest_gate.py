@@ -37,7 +37,6 @@ not gated: on daily values it mostly scores noise, and the model's margin over t
 1-2 % on the demo and the messy merchant (ml/README.md), too thin for a check that stops the plan."""
 
 
-
 @dataclass(frozen=True)
 class GateVerdict:
     """A check's reading of a backtest's overall rows: passed, one line per comparison, and whether it judged at all."""
