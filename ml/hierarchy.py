@@ -271,7 +271,7 @@ class Reconciled:
     """A reconciled forecast.
 
     forecast: the input forecast frame (same rows and order) with `mean`
-        reconciled and `base_mean` the LightGBM mean it started from;
+        reconciled and `base_mean` the mean it started from (the blended mean, `ml.blend`);
         p10 / p50 / p90 are left as they were (quantiles do not add up across
         series, so they are not reconciled).
     levels: one row per node x horizon of every level: level, market,
