@@ -409,8 +409,9 @@ def backtest(
                     **{f"seconds_{name}": b.seconds for name, b in stat.items()},
                 }
             )
-            scores = " ".join(
-                f"{m}={metrics.weekly_wape(actual, _values(preds[-1], MODEL_COLUMNS[m].expected()), H):.3f}" for m in scored
+            scores = " ".join(  # the model's mean before the blend: its weight needs the other windows
+                f"{m}{'_unblended' if m == MODEL and k in errors else ''}="
+                f"{metrics.weekly_wape(actual, _values(preds[-1], MODEL_COLUMNS[m].expected()), H):.3f}" for m in scored
             )
             progress(
                 f"backtest window {k} origin={origin.date()} series={len(series)} weekly wape {scores} "
