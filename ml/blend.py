@@ -27,7 +27,7 @@ import pandas as pd
 
 from ml.bulk_orders import regular_demand
 from ml.metrics import weekly_totals
-from ml.panel import build_panel, to_timestamp
+from ml.panel import Panel
 
 WEIGHTS: tuple[float, ...] = (1.0, 0.75, 0.5, 0.25, 0.0)
 """Model weights tried, the model alone first: a tie keeps the larger weight."""
@@ -63,16 +63,11 @@ def level_from_regular(R: np.ndarray, origin: int, days: int = LEVEL_DAYS) -> np
 
 
 def blend_errors(actual: np.ndarray, model_mean: np.ndarray, level: np.ndarray, horizon_days: int) -> BlendErrors:
-    """The weekly absolute error of every weight's blend, for series-major rows with horizons 1..`horizon_days`.
-
-    `level` is one value per series, or one per row.
-    """
+    """The weekly absolute error of every weight's blend, for series-major rows with horizons 1..`horizon_days` and
+    one `level` per series."""
     a = weekly_totals(actual, horizon_days)
     m = weekly_totals(model_mean, horizon_days)
-    per_row = np.asarray(level, dtype=float)
-    if per_row.size != np.asarray(actual).size:
-        per_row = np.repeat(per_row, horizon_days)
-    lvl = weekly_totals(per_row, horizon_days)
+    lvl = weekly_totals(np.repeat(np.asarray(level, dtype=float), horizon_days), horizon_days)
     return BlendErrors(np.array([np.abs(a - (w * m + (1 - w) * lvl)).sum() for w in WEIGHTS]))
 
 
@@ -98,17 +93,18 @@ def blend(model_mean: np.ndarray, level: np.ndarray, weight: float) -> np.ndarra
     return np.clip(weight * np.asarray(model_mean, dtype=float) + (1 - weight) * np.asarray(level, dtype=float), 0.0, None)
 
 
-def blend_forecast(forecast: pd.DataFrame, history: pd.DataFrame, as_of: object, weight: float | None) -> pd.DataFrame:
-    """A published forecast (sku, market, forecast_date, mean, ...) with `mean` blended with each series' level at `as_of`.
+def blend_forecast(forecast: pd.DataFrame, panel: Panel, weight: float | None) -> pd.DataFrame:
+    """A published forecast (sku, market, forecast_date, mean, ...) with `mean` blended with each series' level at the
+    planning date.
 
-    The level is read from `history` up to `as_of` as the backtest read it at
-    each window's origin. A series without history there (a planned launch)
-    keeps the model's mean, and so does every series when `weight` is None or
-    1 (no backtest yet, or the model alone proved best).
+    The level is read from `panel`, the history up to the planning date
+    (`ml.panel.build_panel`), as the backtest read it at each window's
+    origin. A series without history there (a planned launch) keeps the
+    model's mean, and so does every series when `weight` is None or 1 (no
+    backtest yet, or the model alone proved best).
     """
     if forecast.empty or weight is None or weight == MODEL_ALONE or "mean" not in forecast:
         return forecast
-    panel = build_panel(history, to_timestamp(as_of).date())
     level = pd.Series(
         regular_level(panel.Y, panel.n_days - 1), index=pd.MultiIndex.from_frame(panel.series[["sku", "market"]])
     )

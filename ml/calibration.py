@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ml.demand_class import classify
-from ml.panel import build_panel, to_timestamp
+from ml.panel import Panel
 
 TARGET_TAIL = 0.10
 FACTORS = np.round(np.arange(0.5, 3.0001, 0.05), 2)
@@ -133,17 +133,16 @@ def apply_scales(frame: pd.DataFrame, classes: np.ndarray, scales: Mapping[str, 
     )
 
 
-def calibrate_forecast(forecast: pd.DataFrame, history: pd.DataFrame, as_of: object, scales: Mapping[str, tuple[float, float]]
-                       ) -> pd.DataFrame:
-    """A published forecast (sku, market, p10, p50, p90, ...) with each series' band scaled by its class at `as_of`.
+def calibrate_forecast(forecast: pd.DataFrame, panel: Panel, scales: Mapping[str, tuple[float, float]]) -> pd.DataFrame:
+    """A published forecast (sku, market, p10, p50, p90, ...) with each series' band scaled by its class at the
+    planning date.
 
-    The class is read from `history` up to `as_of` as the backtest read it at
-    each window's origin; a series without history there (a planned launch)
-    keeps its band.
+    The class is read from `panel`, the history up to the planning date
+    (`ml.panel.build_panel`), as the backtest read it at each window's origin;
+    a series without history there (a planned launch) keeps its band.
     """
     if forecast.empty or not scales:
         return forecast
-    panel = build_panel(history, to_timestamp(as_of).date())
     classes = classify(panel.Y, panel.series["first_idx"].to_numpy(), panel.n_days - 1)
     by_series = pd.Series(classes, index=pd.MultiIndex.from_frame(panel.series[["sku", "market"]]))
     rows = by_series.reindex(pd.MultiIndex.from_frame(forecast[["sku", "market"]])).fillna("").to_numpy()

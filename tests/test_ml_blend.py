@@ -76,7 +76,7 @@ def test_the_backtest_scores_the_mean_blended_by_the_other_windows_weight():
         level = pd.Series(regular_level(panel.Y, o), index=keys)
         np.testing.assert_allclose(rows["level_28"], level.reindex(pd.MultiIndex.from_frame(rows[["sku", "market"]])))
         errors[window] = blend_errors(rows["actual"].to_numpy(), rows["mean_model"].to_numpy(),
-                                      rows["level_28"].to_numpy(), 28)
+                                      rows["level_28"].to_numpy()[::28], 28)  # one level per series
     for window, rows in p.groupby("window"):
         weight = held_out_weights(errors)[window]
         assert windows.loc[window, "mean_weight"] == weight
@@ -100,9 +100,9 @@ def test_the_published_mean_is_blended_with_each_series_level_and_a_launch_keeps
         "market": np.r_[np.repeat(series["market"].to_numpy(), 3), ["US"] * 3],
         "forecast_date": np.tile(days, 3), "mean": 4.0, "p50": 3.0,
     })
-    out = blend_forecast(forecast, history, AS_OF, 0.75)
+    out = blend_forecast(forecast, panel, 0.75)
     level = regular_level(panel.Y, panel.n_days - 1)[:2]
     np.testing.assert_allclose(out["mean"].to_numpy()[:6], 0.75 * 4.0 + 0.25 * np.repeat(level, 3))
     assert out["mean"].tolist()[6:] == [4.0] * 3 and out["p50"].tolist() == [3.0] * 9
-    assert blend_forecast(forecast, history, AS_OF, None) is forecast  # no backtest yet: the model's mean
-    assert blend_forecast(forecast, history, AS_OF, 1.0) is forecast
+    assert blend_forecast(forecast, panel, None) is forecast  # no backtest yet: the model's mean
+    assert blend_forecast(forecast, panel, 1.0) is forecast

@@ -128,7 +128,7 @@ def test_the_published_band_is_scaled_by_each_series_class_at_the_planning_date(
     launch = pd.DataFrame({"sku": ["NEW-1"], "market": ["US"], "demand_class": ["?"]})
     forecast = pd.concat([series, launch], ignore_index=True).assign(p10=1.0, p50=2.0, p90=3.0)
     scales = {cls: (0.5, 1.0 + i) for i, cls in enumerate(sorted(set(classes)))}
-    out = calibrate_forecast(forecast.drop(columns="demand_class"), history, AS_OF, scales)
+    out = calibrate_forecast(forecast.drop(columns="demand_class"), panel, scales)
     for (_, row), cls in zip(out.iterrows(), forecast["demand_class"]):
         k10, k90 = scales.get(cls, (1.0, 1.0))
         assert row["p90"] == pytest.approx(max(3.0 * k90, 2.0)) and row["p10"] == pytest.approx(min(1.0 * k10, 2.0))

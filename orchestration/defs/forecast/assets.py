@@ -43,6 +43,7 @@ from ml.backtest_store import last_backtest, save_backtest, stage_last_backtest
 from ml.blend import blend_forecast
 from ml.calibration import calibrate_forecast
 from ml.hierarchy import BOTTOM, BOTTOM_UP, MethodChoice, choose_method, reconcile
+from ml.panel import build_panel
 from ml.registry import save_model
 from ml.retrain_cadence import forecast_or_reuse
 from orchestration.lib.column_schemas import documented_table
@@ -425,11 +426,12 @@ def demand_forecast(
         context.log.warning(result.bulk.describe())
     with warehouse.open() as tables:
         last = last_backtest(tables)
+    panel = build_panel(history, as_of)  # the series' level and demand class on the planning date, read once
     weight = last.mean_weight if last else None  # ml/blend.py: the model's mean with the series' regular level
-    blended = blend_forecast(result.forecast, history, as_of, weight)
+    blended = blend_forecast(result.forecast, panel, weight)
     forecast, levels, method = _coherent(context, blended, history, as_of, last)
     scales = (last.quantile_scales if last else None) or {}  # ml/calibration.py: the band per demand class
-    frame = calibrate_forecast(forecast, history, as_of, scales).assign(
+    frame = calibrate_forecast(forecast, panel, scales).assign(
         as_of=pd.Timestamp(as_of), model_version=result.model_version
     )
     totals = _totals_frame(levels, method, result.model_version, as_of)
