@@ -30,7 +30,7 @@ from crossdock.progress import track
 from ml import forecast as fc
 from ml import metrics
 from ml.baselines import naive, seasonal_naive, seasonal_naive_scale, window_average
-from ml.blend import BlendErrors, blend, blend_errors, fit_weight, held_out_weights, level_from_regular
+from ml.blend import BlendErrors, blend, blend_errors, fit_weight, held_out_weights, level_from_regular, with_mean
 from ml.bulk_orders import regular_demand
 from ml.calibration import Scales, apply_scales, fit_scales, held_out_scales
 from ml.demand_class import classify
@@ -43,9 +43,10 @@ DEFAULT_WINDOWS = 4
 BASELINE_FIT_DAYS = FIT_DAYS
 # 2: AutoETS without a trend (ml.stat_baselines); 3: baselines on the dense panel, naive 1, mean 28, zero,
 # weekly WAPE and RMSSE, the gate against three baselines; 4: scores per demand class; 5: the band calibrated
-# per class, held out; 6: the model's mean blended with the regular 28-day level, held out (ml.blend). Bump when
-# windows or scoring change meaning: the cadence (ml.backtest_cadence) then reruns.
-METHOD_VERSION = "6"
+# per class, held out; 6: the model's mean blended with the regular 28-day level, held out (ml.blend); 7: p50 the
+# median of a count with the mean (ml.count_median). Bump when windows or scoring change meaning: the cadence
+# (ml.backtest_cadence) then reruns.
+METHOD_VERSION = "7"
 
 MODEL = "lightgbm"
 NAIVE = "seasonal_naive_7"
@@ -454,13 +455,14 @@ def _score_model(score: Callable[..., pd.DataFrame], frame: pd.DataFrame, model:
 
 
 def _with_held_out_blend(predictions: pd.DataFrame, errors: dict[int, BlendErrors]) -> tuple[pd.DataFrame, dict[int, float]]:
-    """`predictions` with each window's `mean` blended by the weight fitted on the other windows (`ml.blend`)."""
+    """`predictions` with each window's `mean` blended by the weight fitted on the other windows (`ml.blend`), p50
+    following it."""
     if not errors:
         return predictions, {}
     weights = held_out_weights(errors)
     weight = predictions["window"].map(weights).to_numpy(dtype=float)
     mean = blend(predictions["mean_model"].to_numpy(dtype=float), predictions["level_28"].to_numpy(dtype=float), weight)
-    return predictions.assign(mean=mean), weights
+    return with_mean(predictions, mean), weights
 
 
 def _with_held_out_band(predictions: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,7 @@ expected units (the gate's metric, `ml.metrics.weekly_wape`), ties going to
 the larger weight; each window is scored with the weight fitted on the other
 windows, and the published forecast uses the one fitted on all of them. A
 backtest of one window proves nothing held out and keeps the model (w = 1).
+The median p50 follows the published mean (`ml.count_median`).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ml.bulk_orders import regular_demand
+from ml.count_median import with_count_median
 from ml.metrics import weekly_totals
 from ml.panel import Panel
 
@@ -93,6 +95,12 @@ def blend(model_mean: np.ndarray, level: np.ndarray, weight: float) -> np.ndarra
     return np.clip(weight * np.asarray(model_mean, dtype=float) + (1 - weight) * np.asarray(level, dtype=float), 0.0, None)
 
 
+def with_mean(frame: pd.DataFrame, mean: np.ndarray) -> pd.DataFrame:
+    """`frame` (p10, p50, p90, mean per row) with `mean` in place of its own and p50 the median of a count with it."""
+    p10, p50, p90 = with_count_median(frame["p10"].to_numpy(dtype=float), mean, frame["p90"].to_numpy(dtype=float))
+    return frame.assign(mean=mean, p10=p10, p50=p50, p90=p90)
+
+
 def blend_forecast(forecast: pd.DataFrame, panel: Panel, weight: float | None) -> pd.DataFrame:
     """A published forecast (sku, market, forecast_date, mean, ...) with `mean` blended with each series' level at the
     planning date.
@@ -101,7 +109,7 @@ def blend_forecast(forecast: pd.DataFrame, panel: Panel, weight: float | None) -
     (`ml.panel.build_panel`), as the backtest read it at each window's
     origin. A series without history there (a planned launch) keeps the
     model's mean, and so does every series when `weight` is None or 1 (no
-    backtest yet, or the model alone proved best).
+    backtest yet, or the model alone proved best). p50 follows the blended mean.
     """
     if forecast.empty or weight is None or weight == MODEL_ALONE or "mean" not in forecast:
         return forecast
@@ -111,4 +119,4 @@ def blend_forecast(forecast: pd.DataFrame, panel: Panel, weight: float | None) -
     rows = level.reindex(pd.MultiIndex.from_frame(forecast[["sku", "market"]])).to_numpy(dtype=float)
     model_mean = forecast["mean"].to_numpy(dtype=float)
     blended = blend(model_mean, np.nan_to_num(rows), weight)
-    return forecast.assign(mean=np.where(np.isnan(rows), model_mean, blended))
+    return with_mean(forecast, np.where(np.isnan(rows), model_mean, blended))

@@ -45,9 +45,10 @@ class ForecastResult:
     forecast: one row per active series per day 1..H after the origin:
         sku, market, category, forecast_date (datetime64, the day forecast),
         horizon (days after as_of, 1..H), p10, p50, p90 (units sold that day,
-        float >= 0, p10 <= p50 <= p90), mean (expected units that day, from
-        the Tweedie model; present unless the config turns it off; use it,
-        not p50, for sums over days), model_version.
+        float >= 0, p10 <= p50 <= p90; p50 a whole number, the median of a
+        count with the mean, `ml.count_median`), mean (expected units that
+        day, from the Tweedie model; use it, not p50, for sums over days),
+        model_version.
     model_version: short deterministic id of code version, origin, horizon,
         seed, parameters, feature list and the training data itself.
     training_rows: number of (series, origin, horizon) rows the models saw.
@@ -301,8 +302,7 @@ def recode_levels(X: np.ndarray, prep: PreparedForecast, levels: Mapping[str, li
 
 
 def _empty_forecast(prep: PreparedForecast) -> pd.DataFrame:
-    columns = ["sku", "market", "category", "forecast_date", "horizon", "p10", "p50", "p90"]
-    columns += [MEAN] if prep.config.with_mean else []
+    columns = ["sku", "market", "category", "forecast_date", "horizon", "p10", "p50", "p90", MEAN]
     return pd.DataFrame({c: pd.Series(dtype=object) for c in columns + ["model_version"]})
 
 
@@ -329,10 +329,9 @@ def _predict_forecast(
             "p10": P["p10"],
             "p50": P["p50"],
             "p90": P["p90"],
+            "mean": P[MEAN],
         }
     )
-    if MEAN in P:
-        forecast["mean"] = P[MEAN]
     forecast["model_version"] = version
     return forecast
 

@@ -1,10 +1,12 @@
-"""One global LightGBM per quantile: training and prediction.
+"""Global LightGBM boosters for the band's p10 and p90 and for the expected units: training and prediction.
 
 Global (all series in one model) because most series are short or
 intermittent and borrow strength from the others through the features;
-one booster per quantile (pinball loss) because the planner needs p10/p90,
-not just a point. Native `lightgbm.train` API: scikit-learn is not a
-dependency.
+one booster per band quantile (pinball loss) because the planner needs
+p10/p90, not just a point, and a Tweedie booster for the expected units
+(`mean`), which sums to totals. The median, p50, is not a booster of its
+own: it is the median of a count with that mean (`ml.count_median`).
+Native `lightgbm.train` API: scikit-learn is not a dependency.
 """
 from __future__ import annotations
 
@@ -18,13 +20,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ml.count_median import with_count_median
 from ml.features import CATEGORICAL_FEATURES, FEATURE_NAMES
 
 if TYPE_CHECKING:  # LightGBM is imported where a booster is built or read, not when the code location loads
     import lightgbm as lgb
 
-QUANTILES: tuple[float, float, float] = (0.1, 0.5, 0.9)
-QUANTILE_COLUMNS: tuple[str, str, str] = ("p10", "p50", "p90")
+QUANTILES: tuple[float, float] = (0.1, 0.9)
+"""The band's quantiles, one booster each; p50 comes from the mean (`ml.count_median`)."""
 MEAN = "mean"
 
 _log = logging.getLogger("ml")
@@ -56,9 +59,6 @@ class ModelConfig:
         to fit in 3 minutes: the same weekly WAPE to 0.001 (ml/README.md).
     max_history_days: history older than this before the origin is not read
         (the oldest training row's features reach 391 days before its origin).
-    with_mean: also fit a Tweedie model of the expected units (the `mean`
-        column): sums of medians under-state totals of skewed demand, and
-        lead-time demand is a sum.
     num_threads: cores to use. Boosters are trained in parallel, one thread
         each, rather than one after another with `num_threads` threads:
         LightGBM's OpenMP barriers stall badly when a core is shared with
@@ -90,7 +90,6 @@ class ModelConfig:
     row_sample: float = 0.4
     max_training_rows: int = 400_000
     max_history_days: int = 1100
-    with_mean: bool = True
     tweedie_variance_power: float = 1.2
 
     def booster_params(self, target: float | str, seed: int) -> dict:
@@ -119,7 +118,7 @@ class ModelConfig:
         return params
 
     def targets(self) -> tuple[float | str, ...]:
-        return QUANTILES + ((MEAN,) if self.with_mean else ())
+        return QUANTILES + (MEAN,)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -159,7 +158,7 @@ def _fit_one(binned: Path, params: dict, config: ModelConfig) -> lgb.Booster:
 def train_models(
     X: np.ndarray, y: np.ndarray, config: ModelConfig, seed: int
 ) -> dict[float | str, lgb.Booster]:
-    """Fit one booster per quantile (and the mean model), keyed 0.1 / 0.5 / 0.9 / "mean".
+    """Fit one booster per band quantile and the mean model, keyed 0.1 / 0.9 / "mean".
 
     A fixed number of rounds, no early stopping: stopping on the evaluation
     window would leak it into the model. LightGBM releases the GIL, so a
@@ -180,17 +179,16 @@ def _predict(model: lgb.Booster, X: np.ndarray) -> np.ndarray:
 
 
 def predict(models: dict[float | str, lgb.Booster], X: np.ndarray, num_threads: int = 2) -> dict[str, np.ndarray]:
-    """p10, p50, p90 (and mean when fitted) in units per day, keyed by column name.
+    """p10, p50, p90 and mean in units per day, keyed by column name.
 
-    Separately trained quantile models can cross; sorting each row restores
-    p10 <= p50 <= p90 (the sorted vector is never worse in pinball loss), and
-    demand cannot be negative, so everything is clipped at 0.
+    Demand cannot be negative, so everything is clipped at 0. The two band
+    boosters can cross; sorting each row restores p10 <= p90 (the sorted
+    pair is never worse in pinball loss). p50 is the median of a count with
+    the mean, the band widened where it would not hold it (`ml.count_median`).
     """
     with ThreadPoolExecutor(max_workers=max(1, num_threads)) as pool:
         raw = dict(zip(models, pool.map(lambda m: _predict(m, X), models.values())))
-    Q = np.sort(np.column_stack([raw[a] for a in QUANTILES]), axis=1)
-    Q = np.clip(Q, 0.0, None)
-    out = {name: Q[:, i] for i, name in enumerate(QUANTILE_COLUMNS)}
-    if MEAN in raw:
-        out[MEAN] = np.clip(raw[MEAN], 0.0, None)
-    return out
+    band = np.clip(np.sort(np.column_stack([raw[q] for q in QUANTILES]), axis=1), 0.0, None)
+    mean = np.clip(raw[MEAN], 0.0, None)
+    p10, p50, p90 = with_count_median(band[:, 0], mean, band[:, 1])
+    return {"p10": p10, "p50": p50, "p90": p90, MEAN: mean}

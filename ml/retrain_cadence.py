@@ -1,6 +1,6 @@
 """When the daily forecast trains its models again, and when it predicts with the last saved ones.
 
-Training the four boosters is most of the forecast's time, while a daily run
+Training the boosters is most of the forecast's time, while a daily run
 adds one day of data, which moves a model trained on 420 days very little.
 So the forecast is always made as of the run's planning date, from features
 of the newest history, but the boosters are trained again only when

@@ -176,7 +176,8 @@ def test_baselines_see_only_days_up_to_each_origin():
     key = ["sku", "market", "forecast_date"]
     merged = both.merge(alone, on=key, suffixes=("", "_alone"))
     assert len(merged) == len(both)
-    for col in ("auto_ets", "auto_ets_p10", "auto_ets_p90", "croston_optimized", "seasonal_naive_7", "naive_1", "mean_28", "p50"):
+    for col in ("auto_ets", "auto_ets_p10", "auto_ets_p90", "croston_optimized", "seasonal_naive_7", "naive_1", "mean_28",
+                "mean_model"):  # the model's own mean: the published one is blended by the other windows' weight
         np.testing.assert_allclose(merged[col], merged[f"{col}_alone"], rtol=1e-9)
     np.testing.assert_array_equal(merged["actual_alone"], 3 * merged["actual"])
 

@@ -11,6 +11,7 @@ from ml.blend import (
     MODEL_ALONE, WEIGHTS, BlendErrors, blend, blend_errors, blend_forecast, fit_weight, held_out_weights, regular_level,
 )
 from ml.bulk_orders import regular_demand
+from ml.count_median import poisson_median
 from ml.model import ModelConfig
 from ml.panel import build_panel
 
@@ -64,6 +65,10 @@ def test_each_window_gets_the_weight_of_the_others_and_one_window_keeps_the_mode
     assert blend(np.array([4.0]), np.array([0.0]), 0.25).tolist() == [1.0]
 
 
+def overall_wape(result: bt.BacktestResult) -> float:
+    return result.overall().loc["lightgbm", "wape"]
+
+
 def test_the_backtest_scores_the_mean_blended_by_the_other_windows_weight():
     history = make_history(n_skus=10, markets=("US", "GB", "DE"), days=520, end=AS_OF, seed=5)
     result = bt.backtest(history, AS_OF, horizon_days=28, n_windows=3, seed=7, config=FAST, baselines=())
@@ -81,7 +86,9 @@ def test_the_backtest_scores_the_mean_blended_by_the_other_windows_weight():
         weight = held_out_weights(errors)[window]
         assert windows.loc[window, "mean_weight"] == weight
         np.testing.assert_allclose(rows["mean"], blend(rows["mean_model"], rows["level_28"], weight))
+        np.testing.assert_array_equal(rows["p50"], poisson_median(rows["mean"].to_numpy()))  # the median scored
     assert result.mean_weight == fit_weight(errors)
+    assert overall_wape(result) == pytest.approx(metrics.wape(p["actual"], poisson_median(p["mean"].to_numpy())))
     overall = result.overall()
     scored = [metrics.weekly_wape(r["actual"].to_numpy(), r["mean"].to_numpy(), 28) for _, r in p.groupby("window")]
     units = [r["actual"].sum() for _, r in p.groupby("window")]
@@ -98,11 +105,15 @@ def test_the_published_mean_is_blended_with_each_series_level_and_a_launch_keeps
     forecast = pd.DataFrame({
         "sku": np.r_[np.repeat(series["sku"].to_numpy(), 3), ["NEW"] * 3],
         "market": np.r_[np.repeat(series["market"].to_numpy(), 3), ["US"] * 3],
-        "forecast_date": np.tile(days, 3), "mean": 4.0, "p50": 3.0,
+        "forecast_date": np.tile(days, 3), "mean": 4.0, "p10": 1.0, "p50": 4.0, "p90": 7.0,
     })
     out = blend_forecast(forecast, panel, 0.75)
     level = regular_level(panel.Y, panel.n_days - 1)[:2]
     np.testing.assert_allclose(out["mean"].to_numpy()[:6], 0.75 * 4.0 + 0.25 * np.repeat(level, 3))
-    assert out["mean"].tolist()[6:] == [4.0] * 3 and out["p50"].tolist() == [3.0] * 9
+    assert out["mean"].tolist()[6:] == [4.0] * 3
+    # the median follows the blended mean; the band holds it
+    np.testing.assert_array_equal(out["p50"], poisson_median(out["mean"].to_numpy()))
+    assert (out["p10"] <= out["p50"]).all() and (out["p50"] <= out["p90"]).all()
+    assert (out["p50"].to_numpy()[:6] > 4.0).all() and out["p50"].tolist()[6:] == [4.0] * 3  # levels of 8 and 14
     assert blend_forecast(forecast, panel, None) is forecast  # no backtest yet: the model's mean
     assert blend_forecast(forecast, panel, 1.0) is forecast

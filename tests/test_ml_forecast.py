@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml.count_median import poisson_median
 from ml.forecast import forecast_demand
 from ml.series_selection import active_series
 from ml.model import ModelConfig
@@ -69,6 +70,12 @@ def test_quantiles_ordered_non_negative_and_finite():
     assert np.isfinite(q).all() and (q >= 0).all()
     assert (f["p10"] <= f["p50"]).all() and (f["p50"] <= f["p90"]).all()
     assert f["p90"].sum() > f["p50"].sum() > f["p10"].sum()  # the band is not degenerate
+
+
+def test_the_median_is_the_poisson_median_of_the_mean():
+    res = _result()
+    np.testing.assert_array_equal(res.forecast["p50"], poisson_median(res.forecast["mean"].to_numpy()))
+    assert set(res.models) == {0.1, 0.9, "mean"}  # no booster of its own
 
 
 def test_deterministic_for_a_seed():

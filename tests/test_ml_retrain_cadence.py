@@ -272,6 +272,6 @@ def test_a_replay_before_the_model_or_a_damaged_model_trains(tmp_path):
     _, decision = run(tmp_path, days(-1))
     assert not decision.retrain and decision.last.trained_on == days(-3)
 
-    (tmp_path / first.model_version / "p50.txt").unlink()
+    (tmp_path / first.model_version / "p90.txt").unlink()
     result, decision = run(tmp_path, days(1))
     assert decision.retrain and "could not be read" in decision.reason and result.trained_on == days(1)
