@@ -9,10 +9,10 @@ seasonal naive's, mean of four) and within 0.001 of it on the messy
 merchant (held out, `ml/README.md`), so it is no longer trained: the band's p10 and p90 come from their boosters,
 p50 from the mean.
 
-Poisson rather than a wider count such as the negative binomial: the
-overdispersed data measured (the messy merchant, the negative-binomial
-synthetic history) gain with it already, and a dispersion per series would
-be one more thing to estimate on short histories.
+Poisson rather than a wider count such as the negative binomial: with one
+dispersion for every series, from 0.05 to 0.5, the negative binomial's
+median moved daily WAPE by at most 0.0004 at the demo's scale and 0.005 on
+a tenth of it (`ml/README.md`), not worth a parameter to fit.
 """
 from __future__ import annotations
 
