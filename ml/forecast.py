@@ -1,4 +1,4 @@
-"""The forecast: prepare a history, train the quantile models, predict every active series.
+"""The forecast: prepare a history, train the models, predict every active series.
 
 `forecast_demand` reads only history on or before `as_of` (the origin); the
 backtest calls the same function with earlier origins, so what is scored is
@@ -450,9 +450,10 @@ def forecast_demand(
 ) -> ForecastResult:
     """Daily p10/p50/p90 units sold for every active series, days 1..`horizon_days` after `as_of`.
 
-    Trains one global LightGBM per quantile on history <= `as_of` (direct
-    multi-horizon rows, see `ml.features`) and predicts from the origin
-    `as_of`. Deterministic for a given input, `seed` and `config`.
+    Trains global LightGBM boosters for p10, p90 and the expected units on
+    history <= `as_of` (direct multi-horizon rows, see `ml.features`) and
+    predicts from the origin `as_of`; p50 is the median of a count with the
+    expected units (`ml.count_median`). Deterministic for a given input, `seed` and `config`.
 
     `launches` (sku, market, launch_date[, category]) adds series that have
     not sold yet (cold start): they are forecast from the SKU's sales in its
