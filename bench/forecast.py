@@ -12,7 +12,7 @@ For each input it runs `forecast_demand` (train + predict, as the pipeline
 does) and the rolling-origin `backtest` with its baselines (seasonal naive 7,
 naive 1, the 28-day mean, zero, statsforecast AutoETS and CrostonOptimized),
 and, when mlforecast is installed (`pip install -e .[bench]`), times
-mlforecast fitting the same four LightGBM objectives with the same booster
+mlforecast fitting the same LightGBM objectives (p10, p90, the mean) with the same booster
 settings on comparable lags and rolling means. Then it prints, per model,
 the key metrics of every input in adjacent columns (weekly WAPE of the
 expected units, the gate's metric; its ratio to seasonal naive; RMSSE; daily
@@ -76,7 +76,7 @@ from crossdock.merchant_config import load_config  # noqa: E402
 from ml.backtest import MODEL, MODEL_COLUMNS, NAIVE, BacktestResult, backtest
 from ml.backtest_gate import WATCHED_BASELINES, gate_verdict
 from ml.forecast import forecast_demand
-from ml.model import ModelConfig
+from ml.model import QUANTILES, ModelConfig
 from ml.series_selection import active_series
 
 PROFILES = ("tidy", "messy")
@@ -135,7 +135,8 @@ class InputRun:
 # --- running one input ------------------------------------------------------------------------------------------
 
 def time_mlforecast(history: pd.DataFrame, as_of: pd.Timestamp, horizon: int, config: ModelConfig, seed: int) -> dict | None:
-    """Fit + predict the same four LightGBM objectives with mlforecast, or None when it is not installed.
+    """Fit + predict the same LightGBM objectives (`ml.model.QUANTILES` and the mean) with mlforecast, or None when
+    it is not installed.
 
     Same booster settings (rounds, leaves, learning rate, min rows per leaf,
     bagging, bins, seed), lags 1/7/14/28/364 and rolling means 7/28/91 of
@@ -171,7 +172,7 @@ def time_mlforecast(history: pd.DataFrame, as_of: pd.Timestamp, horizon: int, co
     def pipeline(rounds: int) -> MLForecast:
         models = {
             f"p{round(a * 100)}": lgb.LGBMRegressor(objective="quantile", alpha=a, n_estimators=rounds, **common)
-            for a in (0.1, 0.5, 0.9)
+            for a in QUANTILES
         }
         models["mean"] = lgb.LGBMRegressor(objective="tweedie", tweedie_variance_power=config.tweedie_variance_power,
                                            n_estimators=rounds, **common)

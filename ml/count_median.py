@@ -17,7 +17,6 @@ a tenth of it (`ml/README.md`), not worth a parameter to fit.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import pdtr
 
 
 def poisson_median(mean: np.ndarray) -> np.ndarray:
@@ -29,6 +28,8 @@ def poisson_median(mean: np.ndarray) -> np.ndarray:
     1994), so of m = floor(mean + 1/3) and m - 1 one cumulative probability
     decides. A mean of 0 has median 0.
     """
+    from scipy.special import pdtr  # here, not at the top: the Dagster definitions import this module's callers
+
     lam = np.clip(np.asarray(mean, dtype=float), 0.0, None)
     upper = np.floor(lam + 1.0 / 3.0)
     lower = upper - 1.0

@@ -92,7 +92,7 @@ MISSING_MEAN_MESSAGE = (
     "`forecast` has no `mean` column: the forecast must carry `mean` (expected units per day, "
     "the Tweedie model in ml.forecast; a forecast made elsewhere must provide it too). The plan sums "
     "`mean` for lead-time demand, days of cover and order quantities; p50 is the median, which for "
-    "intermittent, skewed demand sits well below the mean (summed p50 is about 40% below actual "
+    "intermittent, skewed demand sits well below the mean (summed p50 is 40-45% below actual "
     "demand in the demo's backtests), so it cannot stand in."
 )
 

@@ -10,7 +10,7 @@ order-by date still divide by d̄).
 
 Demand is the node's daily `mean` (expected units) by default, not p50: the
 median of intermittent demand is far below its mean, so a p50 projection
-would run out weeks late (p50 sums are ~45% under actual demand in the
+would run out weeks late (p50 sums are 40-45% under actual demand in the
 backtests). `demand_column="p50"` is there for a planner who wants the
 median path.
 

@@ -31,7 +31,9 @@ from crossdock.frames import require_columns
 from sop.overrides import APPLIED, application_order
 
 FORECAST_COLUMNS: tuple[str, ...] = ("sku", "market", "forecast_date", "p10", "p50", "p90", "mean")
-QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
+QUANTILES = {"p10": 0.1, "p90": 0.9}
+"""The band, scaled with the mean; p50 is the median of a Poisson count with the mean, as in the forecast
+(`ml.count_median`)."""
 NO_FORECAST = "nothing to adjust: no forecast for it in the horizon"
 
 
@@ -146,11 +148,15 @@ def _with_band(plan: pd.DataFrame, statistical: np.ndarray, consensus: np.ndarra
     scaled = moved & (statistical > 0)
     from_nothing = moved & (statistical <= 0)
     ratio = np.divide(consensus, statistical, out=np.ones_like(consensus), where=scaled)
+    p50 = plan["p50"].to_numpy(dtype=float).copy()
+    if moved.any():
+        p50[moved] = _poisson_quantile(0.5, consensus[moved])
+    plan["p50"] = p50
     for column, q in QUANTILES.items():
         band = plan[column].to_numpy(dtype=float) * ratio
         if from_nothing.any():
             band[from_nothing] = _poisson_quantile(q, consensus[from_nothing])
-        plan[column] = band
+        plan[column] = np.minimum(band, p50) if column == "p10" else np.maximum(band, p50)
     return plan
 
 

@@ -88,6 +88,7 @@ def test_the_backtest_scores_the_mean_blended_by_the_other_windows_weight():
         np.testing.assert_allclose(rows["mean"], blend(rows["mean_model"], rows["level_28"], weight))
         np.testing.assert_array_equal(rows["p50"], poisson_median(rows["mean"].to_numpy()))  # the median scored
     assert result.mean_weight == fit_weight(errors)
+    assert (windows["mean_weight"] < 1).any()  # a blend was scored, so the columns above could tell a missing one
     assert overall_wape(result) == pytest.approx(metrics.wape(p["actual"], poisson_median(p["mean"].to_numpy())))
     overall = result.overall()
     scored = [metrics.weekly_wape(r["actual"].to_numpy(), r["mean"].to_numpy(), 28) for _, r in p.groupby("window")]

@@ -48,7 +48,8 @@ def units(plan: pd.DataFrame, sku: str, start: dt.date, days: int, column: str =
 
 def test_a_skus_week_in_units_is_split_over_its_days_in_proportion_to_the_forecast():
     base = forecast({("A", "DE"): 2.0, ("B", "DE"): 1.0})
-    base.loc[(base["sku"] == "A") & (base["forecast_date"] == pd.Timestamp(FIRST)), "mean"] = 8.0  # a busy Monday
+    monday_rows = (base["sku"] == "A") & (base["forecast_date"] == pd.Timestamp(FIRST))
+    base.loc[monday_rows, ["mean", "p10", "p50", "p90"]] = [8.0, 4.0, 8.0, 12.0]  # a busy Monday
     result = build_consensus(base, CATEGORIES, cycle(override("o1", sku="A", units=56.0)))
     plan = result.plan
     assert units(plan, "A", FIRST, 7) == pytest.approx(56.0)
@@ -57,7 +58,7 @@ def test_a_skus_week_in_units_is_split_over_its_days_in_proportion_to_the_foreca
     assert units(plan, "A", FIRST + dt.timedelta(days=7), 21) == pytest.approx(42.0)  # other weeks untouched
     assert units(plan, "B", FIRST, 28) == pytest.approx(28.0)
     assert monday["override_ids"] == "o1" and monday["statistical_mean"] == 8.0
-    assert monday["p90"] == pytest.approx(3.0 * 56.0 / 20.0)  # the band moves with the mean: p90 was 3
+    assert monday["p90"] == pytest.approx(12.0 * 56.0 / 20.0)  # the band moves with the mean: p90 was 12
     effect = result.overrides.iloc[0]
     assert (effect["status"], effect["days_covered"]) == (APPLIED, 7)
     assert (effect["units_before"], effect["units_after"]) == pytest.approx((20.0, 56.0))
@@ -71,6 +72,20 @@ def test_a_category_month_in_percent_scales_only_that_category_in_that_market():
     assert units(plan, "A", FIRST, 28) == pytest.approx(2.0 * 28 * 1.25 + 3.0 * 28)  # DE scaled, FR not
     assert units(plan, "B", FIRST, 28) == pytest.approx(28.0 * 1.25)
     assert units(plan, "C", FIRST, 28) == pytest.approx(4.0 * 28)
+
+
+def test_a_moved_days_median_is_the_poisson_median_of_the_consensus_mean_as_the_forecasts_is():
+    base = forecast({("A", "DE"): 0.6, ("C", "DE"): 4.0})
+    base.loc[base["sku"] == "A", ["p10", "p50", "p90"]] = [0.0, 0.0, 1.0]  # a slow seller: median 0, as Poisson(0.6)'s
+    result = build_consensus(base, CATEGORIES, cycle(override("o1", sku="A", change_pct=900.0)))  # 0.6 -> 6 a day
+    week_two = FIRST + dt.timedelta(days=7)
+    moved = result.plan[(result.plan["sku"] == "A") & (result.plan["forecast_date"] < week_two)]
+    assert moved["mean"].round(9).unique().tolist() == [6.0]
+    assert moved["p50"].unique().tolist() == [6.0]  # Poisson(6)'s median, not 0 x 10
+    assert (moved["p10"] <= moved["p50"]).all() and (moved["p90"] >= moved["p50"]).all()
+    assert moved["p90"].unique().tolist() == [10.0]  # the scaled p90 held it already
+    later = result.plan[(result.plan["sku"] == "A") & (result.plan["forecast_date"] >= week_two)]
+    assert later["p50"].unique().tolist() == [0.0]  # a day no override moved keeps the forecast's
 
 
 def test_a_month_running_past_the_horizon_keeps_the_share_of_its_days_within_it():
