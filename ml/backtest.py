@@ -383,9 +383,9 @@ def backtest(
                 columns[name] = b.p50.ravel()
                 if b.p10 is not None and b.p90 is not None:
                     columns[f"{name}_p10"], columns[f"{name}_p90"] = b.p10.ravel(), b.p90.ravel()
-            if "mean" in f:  # the blend (ml.blend) is weighed once every window is in
-                errors[k] = blend_errors(actual, f["mean"].to_numpy(dtype=float), level, H)
-                f = f.assign(mean_model=f["mean"], level_28=np.repeat(level, H))
+            # the blend (ml.blend) is weighed once every window is in
+            errors[k] = blend_errors(actual, f["mean"].to_numpy(dtype=float), level, H)
+            f = f.assign(mean_model=f["mean"], level_28=np.repeat(level, H))
             preds.append(f.assign(
                 window=k, origin=origin, demand_class=np.repeat(classes, H), actual=actual, actual_regular=regular, **columns
             ))
@@ -411,7 +411,7 @@ def backtest(
                 }
             )
             scores = " ".join(  # the model's mean before the blend: its weight needs the other windows
-                f"{m}{'_unblended' if m == MODEL and k in errors else ''}="
+                f"{m}{'_unblended' if m == MODEL else ''}="
                 f"{metrics.weekly_wape(actual, _values(preds[-1], MODEL_COLUMNS[m].expected()), H):.3f}" for m in scored
             )
             progress(
@@ -457,8 +457,6 @@ def _score_model(score: Callable[..., pd.DataFrame], frame: pd.DataFrame, model:
 def _with_held_out_blend(predictions: pd.DataFrame, errors: dict[int, BlendErrors]) -> tuple[pd.DataFrame, dict[int, float]]:
     """`predictions` with each window's `mean` blended by the weight fitted on the other windows (`ml.blend`), p50
     following it."""
-    if not errors:
-        return predictions, {}
     weights = held_out_weights(errors)
     weight = predictions["window"].map(weights).to_numpy(dtype=float)
     mean = blend(predictions["mean_model"].to_numpy(dtype=float), predictions["level_28"].to_numpy(dtype=float), weight)
