@@ -6,8 +6,8 @@ LightGBM booster trained on the pinball loss at 0.5 gave a continuous
 median that scored worse on daily WAPE than the median of a Poisson count
 with the published `mean` on every draw of the demo (0.707 -> 0.698x
 seasonal naive's, mean of four) and within 0.001 of it on the messy
-merchant (held out, `ml/README.md`), so it is no longer trained: the band's p10 and p90 come from their boosters,
-p50 from the mean.
+merchant (held out, `ml/README.md`), so it is no longer trained: the
+band's p10 and p90 come from their boosters, p50 from the mean.
 
 Poisson rather than a wider count such as the negative binomial: with one
 dispersion for every series, from 0.05 to 0.5, the negative binomial's

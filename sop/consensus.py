@@ -134,8 +134,9 @@ def _share_in_horizon(start: np.datetime64, end: np.datetime64, first: np.dateti
 
 
 def _poisson_quantile(q: float, mean: np.ndarray) -> np.ndarray:
-    """The q-quantile of Poisson(mean): scipy.stats is imported here, as only an override that raises a
-    forecast of nothing needs it, and it costs every process that builds the definitions 0.6-1 s."""
+    """The q-quantile of Poisson(mean): scipy.stats is imported here, as only an override that moves a day needs it
+    (its median, and its band where the forecast gave nothing), and it costs every process that builds the
+    definitions 0.6-1 s."""
     from scipy.stats import poisson
 
     return poisson.ppf(q, mean)
