@@ -426,7 +426,7 @@ def backtest(
          for p, end, (score, models) in zip(preds, ends, scorers.values()) for m in models],
         ignore_index=True,
     )
-    windows = [{**w, "mean_weight": weights.get(w["window"], 1.0)} for w in windows]
+    windows = [{**w, "mean_weight": weights[w["window"]]} for w in windows]
     table = summarise(predictions, by_window_series, n_windows, H)
     overall = table[table["scope"] == "overall"].set_index("model")
     progress(

@@ -111,7 +111,7 @@ def blend_forecast(forecast: pd.DataFrame, panel: Panel, weight: float | None) -
     model's mean, and so does every series when `weight` is None or 1 (no
     backtest yet, or the model alone proved best). p50 follows the blended mean.
     """
-    if forecast.empty or weight is None or weight == MODEL_ALONE or "mean" not in forecast:
+    if forecast.empty or weight is None or weight == MODEL_ALONE:
         return forecast
     level = pd.Series(
         regular_level(panel.Y, panel.n_days - 1), index=pd.MultiIndex.from_frame(panel.series[["sku", "market"]])
