@@ -29,21 +29,39 @@ def _history() -> pd.DataFrame:
     return make_history(n_skus=10, markets=("US", "GB", "DE", "FR", "AU"), days=520, end=AS_OF, seed=5)
 
 
-@lru_cache(maxsize=1)
-def _run():
+def _spied_backtest(history: pd.DataFrame, as_of: dt.date, n_windows: int):
+    """The backtest, and what each window's forecast was given and gave: (last history day, origin) and the forecast
+    per origin, as the model made it (before the backtest blends its mean with the level)."""
     seen: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+    forecasts: dict[pd.Timestamp, pd.DataFrame] = {}
     original = bt.fc.forecast_demand
 
     def spy(history, as_of, *args, **kwargs):
         seen.append((pd.to_datetime(history["demand_date"]).max(), pd.Timestamp(as_of)))
-        return original(history, as_of, *args, **kwargs)
+        res = original(history, as_of, *args, **kwargs)
+        forecasts[pd.Timestamp(as_of)] = res.forecast.copy()
+        return res
 
     bt.fc.forecast_demand = spy
     try:
-        result = bt.backtest(_history(), AS_OF, horizon_days=H, n_windows=3, seed=7, config=FAST)
+        result = bt.backtest(history, as_of, horizon_days=H, n_windows=n_windows, seed=7, config=FAST)
     finally:
         bt.fc.forecast_demand = original
+    return result, seen, forecasts
+
+
+@lru_cache(maxsize=1)
+def _spied_run():
+    return _spied_backtest(_history(), AS_OF, n_windows=3)
+
+
+def _run():
+    result, seen, _ = _spied_run()
     return result, seen
+
+
+def _model_forecasts() -> dict[pd.Timestamp, pd.DataFrame]:
+    return _spied_run()[2]
 
 
 def test_windows_tile_the_last_days_without_overlap():
@@ -162,8 +180,9 @@ def test_model_beats_seasonal_naive_and_zero():
     assert 0.6 < overall.loc["lightgbm", "coverage_p10_p90"] < 1.0
 
 
-def test_baselines_see_only_days_up_to_each_origin():
-    """Triple the units sold in the first window's scored days: its forecasts must not move, its actuals must."""
+def test_a_window_sees_only_days_up_to_its_origin():
+    """Triple the units sold in the first window's scored days: its forecasts (the baselines', the model's whole one) must not move,
+    its actuals must."""
     result, _ = _run()
     first = result.windows.sort_values("origin").iloc[0]
     h = _history().copy()
@@ -171,7 +190,8 @@ def test_baselines_see_only_days_up_to_each_origin():
     scored = (days > first["origin"]) & (days <= first["last_scored_day"])
     h.loc[scored, "units_sold"] *= 3
     h = h[days <= first["last_scored_day"]]
-    alone = bt.backtest(h, first["last_scored_day"].date(), horizon_days=H, n_windows=1, seed=7, config=FAST).predictions
+    result_alone, _, forecasts_alone = _spied_backtest(h, first["last_scored_day"].date(), n_windows=1)
+    alone = result_alone.predictions
     both = result.predictions[result.predictions["window"] == first["window"]]
     key = ["sku", "market", "forecast_date"]
     merged = both.merge(alone, on=key, suffixes=("", "_alone"))
@@ -180,6 +200,13 @@ def test_baselines_see_only_days_up_to_each_origin():
                 "mean_model"):  # the model's own mean: the published one is blended by the other windows' weight
         np.testing.assert_allclose(merged[col], merged[f"{col}_alone"], rtol=1e-9)
     np.testing.assert_array_equal(merged["actual_alone"], 3 * merged["actual"])
+    # the model's whole forecast of that window, its band included, as the model made it: the published band is
+    # widened around the blended median and scaled by the other windows' factors, so it is compared here instead
+    model_both = _model_forecasts()[first["origin"]]
+    [model_alone] = forecasts_alone.values()
+    pd.testing.assert_frame_equal(model_both.reset_index(drop=True), model_alone.reset_index(drop=True),
+                                  check_exact=False, rtol=1e-9)
+    assert (model_both["p90"] > model_both["p10"]).any()  # a band, not a point, was compared
 
 
 def test_unknown_baseline_is_refused():
