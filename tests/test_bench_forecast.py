@@ -6,6 +6,7 @@ import json
 import pandas as pd
 import pytest
 
+from bench import forecast_report as report
 from demo.generate import generate
 from bench_modules import load_bench
 
@@ -107,14 +108,14 @@ def test_both_profiles_side_by_side(tmp_path, bench, capsys):
     assert list(figures["targets"]) == ["tidy", "messy"]  # one seed each: no summary rows
 
 
-def test_the_targets_judge_the_published_band_not_the_boosters_raw_one(bench):
+def test_the_targets_judge_the_published_band_not_the_boosters_raw_one():
     overall = pd.DataFrame(
         {"weekly_wape": [0.4, 0.5], "wape": [0.7, 1.0], "mean_bias": [-0.2, None], "mean_bias_regular": [-0.05, None],
          "below_p10": [0.0, None], "above_p90": [0.06, None], "below_p10_calibrated": [0.02, None],
          "above_p90_calibrated": [0.09, None]},
         index=["lightgbm", "seasonal_naive_7"],
     )
-    targets = bench.Targets.of(overall)
+    targets = report.Targets.of(overall)
     assert (targets.above_p90, targets.above_p90_raw) == (0.09, 0.06)
     assert targets.met() == {"weekly_ratio": True, "daily_ratio": True, "mean_bias": False, "mean_bias_regular": True,
                              "below_p10": True, "above_p90": True}
@@ -137,10 +138,10 @@ def test_several_data_seeds_are_one_input_each_and_summarised_per_merchant(tmp_p
     assert targets.loc["messy: highest", "above_p90"] == draws["above_p90"].max()
     assert "[messy/s4] targets (issue 16): " in printed and "published band by demand class" in printed
     assert bench.parse_seeds("7, 11,7") == [7, 11]
-    blocks = bench.metric_blocks(8)
+    blocks = report.metric_blocks(8)
     assert all(len(block) * 8 <= 16 for block in blocks) and sum(blocks, []) == [
-        bench.SHORT_NAMES.get(m, m) for m in bench.KEY_METRICS]  # every metric printed once, in order
-    assert bench.metric_blocks(40) == [[bench.SHORT_NAMES.get(m, m)] for m in bench.KEY_METRICS]
+        report.SHORT_NAMES.get(m, m) for m in report.KEY_METRICS]  # every metric printed once, in order
+    assert report.metric_blocks(40) == [[report.SHORT_NAMES.get(m, m)] for m in report.KEY_METRICS]
     with pytest.raises(ValueError, match="--data-seeds"):
         bench.parse_seeds("7,eleven")
 
