@@ -2,6 +2,7 @@
 for the pipeline on the easy and the hard merchant at once."""
 import glob
 import json
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -157,3 +158,21 @@ def test_a_single_history_is_one_column(tmp_path, bench, messy_landing, capsys):
     assert {label for _, label in figures["side_by_side"]["columns"]} == {path.name}
     assert "[fct_daily_demand.parquet] gate: " in capsys.readouterr().out
 
+
+
+def test_each_class_says_on_what_share_of_days_it_sold_and_when_that_caps_its_p90_under_the_floor():
+    """A count's p90 is exceeded only on a day that sold: a class selling on 2 % of days cannot reach 8 %."""
+    metrics = pd.DataFrame({
+        "scope": ["demand_class", "demand_class", "overall"], "scope_value": ["intermittent", "new", "all"],
+        "model": ["lightgbm"] * 3, "n_series": [10, 5, 15],
+        "below_p10_calibrated": [0.01, 0.0, 0.01], "above_p90_calibrated": [0.09, 0.02, 0.07],
+    })
+    actual = [1.0] * 25 + [0.0] * 75 + [2.0] * 2 + [0.0] * 98  # intermittent sells on 25 % of days, new on 2 %
+    p90 = [0.5] * 9 + [1.0] * 16 + [0.5] * 75 + [0.5] * 100  # 9 of intermittent's 100 days above their p90
+    predictions = pd.DataFrame({"demand_class": ["intermittent"] * 100 + ["new"] * 100, "actual": actual,
+                                "p90_calibrated": p90})
+    run = SimpleNamespace(label="m", backtest_result=SimpleNamespace(metrics=metrics, predictions=predictions))
+    line = report.class_band_line(run)
+    assert "intermittent (10 series, sold on 0.250 of days) 0.010 / 0.090" in line
+    assert "new (5 series, sold on 0.020 of days, the most any p90 can be exceeded, under the 0.08 floor) 0.000 / 0.020" in line
+    assert line.endswith("; above p90 on the classes that sold on 0.08 of days or more: 0.090")  # new's days left out
