@@ -70,7 +70,7 @@ class ModelConfig:
         (Poisson), the more the model's total is held to the data's. 1.1
         since 2026-12-06 (1.2 before): the messy merchant's bias against its
         regular demand came inside +-10 % on all six draws measured (two
-        were at -0.106 and -0.111), weekly WAPE within 0.006 of 1.2's
+        were at -0.106 and -0.111), the weekly WAPE ratio within 0.006 of 1.2's
         (ml/README.md, "The mean's variance power").
 
     Boosters: 100 rounds at learning rate 0.09 with 31 leaves, since issue 15

@@ -159,7 +159,6 @@ def test_a_single_history_is_one_column(tmp_path, bench, messy_landing, capsys):
     assert "[fct_daily_demand.parquet] gate: " in capsys.readouterr().out
 
 
-
 def test_each_class_says_on_what_share_of_days_it_sold_and_when_that_caps_its_p90_under_the_floor():
     """A count's p90 is exceeded only on a day that sold: a class selling on 2 % of days cannot reach 8 %."""
     metrics = pd.DataFrame({

@@ -170,7 +170,7 @@ def test_actuals_and_naive_match_the_history():
 
 def test_model_beats_seasonal_naive_and_zero():
     """The light model on three short synthetic windows: well ahead of seasonal naive and of nothing.
-    It does not beat the 28-day mean's weekly totals here (0.44 against 0.42), which the gate only warns about."""
+    It only draws level with the 28-day mean's weekly totals here (0.417 each), which the gate only warns about."""
     result, _ = _run()
     overall = result.metrics[result.metrics["scope"] == "overall"].set_index("model")
     assert overall.loc["lightgbm", "weekly_wape"] < 0.95 * overall.loc["seasonal_naive_7", "weekly_wape"]
