@@ -5,6 +5,7 @@
     python bench/forecast.py --scale tidy=2,messy=1 --days 760 --json out.json
     python bench/forecast.py --data-seeds 7,11,23,42          # four draws of each demo merchant, and their range
     python bench/forecast.py --history fct_daily_demand.parquet
+    python bench/forecast.py --model-setting tweedie_variance_power=1.2   # a ModelConfig field set for the run
     python bench/forecast.py --warehouse warehouse/crossdock.duckdb   # a merchant's marts.fct_daily_demand
     python bench/forecast.py --landing DIR [--config crossdock.yaml]  # a landing folder's orders files
 
@@ -154,14 +155,16 @@ def run_input(label: str, history: pd.DataFrame, subdivisions: Mapping[str, str 
     print(f"[{label}] history: {len(history):,} rows, {history.groupby(['sku', 'market']).ngroups:,} series, "
           f"{history['market'].nunique()} markets, as_of {as_of.date()} (built in {build_seconds:.1f}s)", flush=True)
     t0 = time.perf_counter()
-    fc = forecast_demand(history, as_of.date(), settings.horizon, settings.seed, holiday_subdivisions=subdivisions)
+    config = ModelConfig(**settings.model)
+    fc = forecast_demand(history, as_of.date(), settings.horizon, settings.seed, config=config,
+                         holiday_subdivisions=subdivisions)
     t1 = time.perf_counter()
     print(f"[{label}] forecast: train + predict {t1 - t0:.1f}s; backtesting {settings.windows} windows", flush=True)
-    bt = backtest(history, as_of.date(), settings.horizon, settings.windows, settings.seed,
+    bt = backtest(history, as_of.date(), settings.horizon, settings.windows, settings.seed, config=config,
                   baseline_jobs=settings.baseline_jobs, holiday_subdivisions=subdivisions)
     t2 = time.perf_counter()
     print(f"[{label}] backtest: {t2 - t1:.1f}s", flush=True)
-    ml = time_mlforecast(history, as_of, settings.horizon, ModelConfig(), settings.seed) if settings.mlforecast else None
+    ml = time_mlforecast(history, as_of, settings.horizon, config, settings.seed) if settings.mlforecast else None
     return InputRun(
         label=label, history=history, as_of=as_of, build_seconds=build_seconds, forecast_seconds=t1 - t0,
         backtest_seconds=t2 - t1, active_series=fc.forecast[["sku", "market"]].drop_duplicates().shape[0],
@@ -207,6 +210,27 @@ def parse_seeds(text: str) -> list[int]:
     return list(dict.fromkeys(seeds))
 
 
+def parse_model_settings(pairs: list[str]) -> dict[str, float | int]:
+    """`--model-setting name=value` pairs as `ml.model.ModelConfig` fields, each cast to its default's type.
+
+    So a setting is compared on the same inputs and draws without a copy of the code per value (a worktree each,
+    as the variance power's comparison was made, ml/README.md).
+    """
+    defaults = ModelConfig().as_dict()
+    settings: dict[str, float | int] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        name = name.strip()
+        if not sep or name not in defaults:
+            raise ValueError(f"--model-setting {pair!r}: expected name=value with name one of {', '.join(defaults)}")
+        try:
+            settings[name] = type(defaults[name])(text.strip())
+        except ValueError:
+            raise ValueError(f"--model-setting {pair!r}: {text.strip()!r} is not a {type(defaults[name]).__name__}, "
+                             f"like the default {defaults[name]!r}") from None
+    return settings
+
+
 def single_input(args: argparse.Namespace) -> tuple[str, pd.DataFrame, dict[str, str | None] | None]:
     """The one history named by --warehouse, --landing or --history, its label and holiday subdivisions."""
     if args.warehouse:
@@ -236,10 +260,17 @@ def main(argv: list[str] | None = None) -> int:
                         "and the targets' mean, lowest and highest per merchant")
     parser.add_argument("--baseline-jobs", type=int, default=min(2, os.cpu_count() or 1), help="processes for AutoETS")
     parser.add_argument("--no-mlforecast", action="store_true", help="skip the mlforecast timing")
+    parser.add_argument("--model-setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="an ml.model.ModelConfig field for every forecast and backtest of the run, e.g. "
+                        "tweedie_variance_power=1.2 (repeatable)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
+    try:
+        model = parse_model_settings(args.model_setting)
+    except ValueError as exc:
+        parser.error(str(exc))
     settings = Settings(horizon=args.horizon, windows=args.windows, seed=args.seed,
-                        baseline_jobs=args.baseline_jobs, mlforecast=not args.no_mlforecast)
+                        baseline_jobs=args.baseline_jobs, mlforecast=not args.no_mlforecast, model=model)
 
     runs = []
     if args.history or args.landing or args.warehouse:

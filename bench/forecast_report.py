@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ class Settings:
     seed: int = 7
     baseline_jobs: int = 1
     mlforecast: bool = True
+    model: dict[str, float | int] = field(default_factory=dict)  # ModelConfig fields set on the command line
 
 
 @dataclass
@@ -246,6 +247,9 @@ def report(runs: list[InputRun], settings: Settings) -> None:
     with pd.option_context("display.width", 250, "display.max_columns", 40):
         print(f"\noverall, {settings.windows} windows x {settings.horizon} days (ratio_snaive = weekly WAPE / "
               f"seasonal naive's; daily_p50_wape = WAPE of the daily p50 point)")
+        if settings.model:
+            print("the model's settings changed from ml.model.ModelConfig's defaults: "
+                  + ", ".join(f"{name}={value}" for name, value in settings.model.items()))
         table = side_by_side(runs).round(3)
         for metrics in metric_blocks(len(runs)):
             print(table.loc[:, metrics].to_string())

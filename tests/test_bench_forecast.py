@@ -175,3 +175,29 @@ def test_each_class_says_on_what_share_of_days_it_sold_and_when_that_caps_its_p9
     assert "intermittent (10 series, sold on 0.250 of days) 0.010 / 0.090" in line
     assert "new (5 series, sold on 0.020 of days, the most any p90 can be exceeded, under the 0.08 floor) 0.000 / 0.020" in line
     assert line.endswith("; above p90 on the classes that sold on 0.08 of days or more: 0.090")  # new's days left out
+
+
+def test_model_settings_reach_every_forecast_and_backtest_and_a_bad_one_is_refused(tmp_path, bench, messy_landing,
+                                                                                     monkeypatch, capsys):
+    """`--model-setting name=value` sets a ModelConfig field for the run, cast to the default's type, and says so."""
+    assert bench.parse_model_settings(["tweedie_variance_power=1.2", " num_boost_round = 20"]) == {
+        "tweedie_variance_power": 1.2, "num_boost_round": 20}
+    with pytest.raises(ValueError, match="name one of .*tweedie_variance_power"):
+        bench.parse_model_settings(["tweedie_power=1.2"])
+    with pytest.raises(ValueError, match="'many' is not a int, like the default 100"):
+        bench.parse_model_settings(["num_boost_round=many"])
+    seen = []
+    for name in ("forecast_demand", "backtest"):
+        original = getattr(bench, name)
+        monkeypatch.setattr(bench, name, lambda *a, _original=original, **k: seen.append(k["config"]) or _original(*a, **k))
+    path = tmp_path / "fct_daily_demand.parquet"
+    bench.history_from_landing(messy_landing, bench.demo_config("messy")).to_parquet(path)
+    out = tmp_path / "bench.json"
+    assert bench.main(["--history", str(path), "--windows", "1", "--horizon", "14", "--baseline-jobs", "1", "--no-mlforecast",
+                       "--model-setting", "num_boost_round=20", "--model-setting", "tweedie_variance_power=1.3",
+                       "--json", str(out)]) == 0
+    assert len(seen) == 2 and all((c.num_boost_round, c.tweedie_variance_power) == (20, 1.3) for c in seen)
+    assert json.loads(out.read_text())["settings"]["model"] == {"num_boost_round": 20, "tweedie_variance_power": 1.3}
+    assert "changed from ml.model.ModelConfig's defaults: num_boost_round=20, tweedie_variance_power=1.3" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        bench.main(["--history", str(path), "--model-setting", "rounds"])
