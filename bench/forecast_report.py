@@ -164,16 +164,15 @@ def class_band_line(run: InputRun) -> str | None:
     p = run.backtest_result.predictions
     sold = (p["actual"] > 0).groupby(p["demand_class"]).mean()
     floor = ABOVE_P90_TARGET[0]
+    capped = set(sold.index[sold < floor])
     parts = []
     for r in rows.itertuples():
-        share = sold.get(r.scope_value, np.nan)
-        capped = f", the most any p90 can be exceeded, under the {floor:.2f} floor" if share < floor else ""
-        parts.append(f"{r.scope_value} ({r.n_series} series, sold on {share:.3f} of days{capped}) "
-                     f"{r.below_p10_calibrated:.3f} / {r.above_p90_calibrated:.3f}")
+        note = f", the most any p90 can be exceeded, under the {floor:.2f} floor" if r.scope_value in capped else ""
+        parts.append(f"{r.scope_value} ({r.n_series} series, sold on {sold.get(r.scope_value, np.nan):.3f} of days"
+                     f"{note}) {r.below_p10_calibrated:.3f} / {r.above_p90_calibrated:.3f}")
     line = f"[{run.label}] published band by demand class, below p10 / above p90: " + "; ".join(parts)
-    capped_classes = sold.index[sold < floor]
-    if len(capped_classes) and "p90_calibrated" in p:
-        reachable = ~p["demand_class"].isin(capped_classes)
+    if capped:
+        reachable = ~p["demand_class"].isin(capped)
         above = (p.loc[reachable, "actual"] > p.loc[reachable, "p90_calibrated"]).mean()
         line += f"; above p90 on the classes that sold on {floor:.2f} of days or more: {above:.3f}"
     return line
