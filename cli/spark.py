@@ -126,7 +126,7 @@ def run_job_on_spark(settings: Settings, as_of: str | None, force: bool = False,
         return 2
     from cli.run import make_the_plan
     from cli.summary import print_summary
-    from crossdock.spark import spark_home
+    from crossdock.spark import spark_home, spark_log
     from crossdock.spark_metastore import METASTORE_URI_VARIABLE, metastore_for_this_process
 
     if not os.environ.get(METASTORE_URI_VARIABLE, "").strip():
@@ -139,7 +139,8 @@ def run_job_on_spark(settings: Settings, as_of: str | None, force: bool = False,
         except (RuntimeError, ValueError) as error:  # a service named that does not answer, or one that would not start
             print(f"crossdock run: {error}", file=sys.stderr, flush=True)
             return 2
-        print(f"the daily_planning job on Spark: tables in {spark_home()}, catalogue served at {uri}", flush=True)
+        print(f"the daily_planning job on Spark: tables in {spark_home()}, catalogue served at {uri}; "
+              f"Spark's own warnings go to {spark_log()}", flush=True)
         ok = make_the_plan(settings, as_of, force, last_cycle)
         print_summary(settings)  # what publish holds: this run's plan, or the last good one when it failed
     print(f"the plan is published on Spark, in schema publish ({spark_home() / 'tables' / 'publish.db'})"

@@ -35,6 +35,8 @@ PROFILES = DBT_PROJECT_DIR / "profiles.yml"
 SPARK_HOME_VARIABLE = "CROSSDOCK_SPARK_HOME"
 ENGINE_VARIABLE = "CROSSDOCK_WAREHOUSE_ENGINE"
 ENGINES = ("duckdb", "spark")
+LOG_CONFIG = Path(__file__).with_name("spark_log4j2.properties")
+_JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 _ENV_VAR = re.compile(r"\{\{\s*env_var\('([A-Z_]+)',\s*'([^']*)'\)\s*\}\}")
 
 
@@ -81,11 +83,26 @@ def spark_parameters(home: Path | None = None) -> dict[str, str]:
     return parameters
 
 
+def spark_log(home: Path | None = None) -> Path:
+    """The file a local session's JVM logs its warnings to: `<Spark home>/logs/spark.log` (LOG_CONFIG)."""
+    return (home or spark_home()) / "logs" / "spark.log"
+
+
+def with_spark_log(parameters: dict[str, str], home: Path | None = None) -> dict[str, str]:
+    """`parameters` with the driver JVM told to log through LOG_CONFIG into `spark_log(home)`, after any Java
+    options the profile already gives."""
+    options = f"-Dlog4j2.configurationFile={LOG_CONFIG} -Dcrossdock.spark.log={spark_log(home)}"
+    given = parameters.get(_JAVA_OPTIONS, "").strip()
+    return {**parameters, _JAVA_OPTIONS: f"{given} {options}" if given else options}
+
+
 def spark_session() -> SparkSession:
     """The local session dbt's `spark` target uses (one per process: Spark hands back the running one).
 
     With a metastore service named, one that does not answer fails here,
     saying how to start it, rather than after Hive's client has retried.
+    Spark's warnings go to `spark_log()`, not to the console between the
+    steps' lines; its errors still reach the console.
     """
     from pyspark.sql import SparkSession
 
@@ -94,6 +111,7 @@ def spark_session() -> SparkSession:
     os.environ[SPARK_HOME_VARIABLE] = str(spark_home())  # dbt-spark renders its profile with the same path
     parameters = spark_parameters()
     check_metastore(parameters)
+    parameters = with_spark_log(parameters)
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in parameters.items():
         builder = builder.config(key, value)

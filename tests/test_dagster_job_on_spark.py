@@ -358,6 +358,19 @@ def test_each_engine_copies_the_published_plan_for_bi_alike(both_engines, runs):
     assert not differing, differing
 
 
+_SPARK_LOG_LINE = re.compile(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d (WARN|INFO) ", re.MULTILINE)
+
+
+def test_spark_keeps_its_warnings_in_its_own_log_whose_path_the_run_prints(both_engines, runs):
+    """Spark's default profile printed ~200 warnings between the steps' lines ("Namespace raw was created
+    concurrently"); they go to <Spark home>/logs/spark.log now (crossdock/spark_log4j2.properties)."""
+    _code, out, err = both_engines["runs"]["spark"]
+    assert not _SPARK_LOG_LINE.findall(out + err)
+    log = both_engines["spark_home"] / "logs" / "spark.log"
+    assert f"Spark's own warnings go to {log}" in out
+    assert _SPARK_LOG_LINE.search(log.read_text())
+
+
 def test_a_run_on_spark_with_nothing_new_reads_the_plan_published_there_and_stops(both_engines, runs):
     """The up-to-date check of `crossdock run` reads Spark's publish.plan_runs (through a service the deployment
     runs, here started by the test), so nothing is run again and the DuckDB file is still never made."""
