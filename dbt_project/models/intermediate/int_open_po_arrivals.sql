@@ -11,7 +11,6 @@ with open_lines as (
 supplier_delay as (
     select
         supplier_id,
-        count(*) as n_receipts,
         avg({{ dbt.datediff('promised_date', 'received_date', 'day') }}) as mean_days_late
     from {{ ref('stg_purchase_orders') }} as po
     where {{ po_received_by_planning_date('po') }}
@@ -21,8 +20,7 @@ supplier_delay as (
 expected as (
     select
         open_lines.*,
-        coalesce(greatest(round(supplier_delay.mean_days_late), 0), 0)::integer as expected_delay_days,
-        coalesce(supplier_delay.n_receipts, 0) as supplier_receipts
+        coalesce(greatest(round(supplier_delay.mean_days_late), 0), 0)::integer as expected_delay_days
     from open_lines
     left join supplier_delay on supplier_delay.supplier_id = open_lines.supplier_id
 )
@@ -36,7 +34,5 @@ select
     quantity,
     ordered_date,
     promised_date,
-    expected_delay_days,
-    supplier_receipts,
     {{ dbt.dateadd('day', 'expected_delay_days', 'promised_date') }}::date as expected_arrival_date
 from expected

@@ -24,9 +24,18 @@ milestones as (
 )
 
 select
-    *,
+    shipment_id,
+    order_id,
+    carrier,
+    service,
+    origin_node,
+    origin_country,
+    destination_country,
+    picked_up_at_utc,
+    delivered_at_utc,
+    had_exception,
+    was_returned,
     origin_country || '-' || destination_country as lane,
-    origin_country <> destination_country as is_cross_border,
     customs_hold_at_utc is not null as had_customs_hold,
     {{ hours_between('picked_up_at_utc', 'delivered_at_utc') }} / 24 as transit_days,
     {{ hours_between('customs_hold_at_utc', 'customs_cleared_at_utc') }} / 24 as customs_hold_days

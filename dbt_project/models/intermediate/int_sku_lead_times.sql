@@ -13,8 +13,7 @@ receipts as (
     select
         po.sku,
         po.supplier_id,
-        {{ dbt.datediff('po.ordered_date', 'po.received_date', 'day') }} as lead_time_days,
-        {{ dbt.datediff('po.promised_date', 'po.received_date', 'day') }} as days_late
+        {{ dbt.datediff('po.ordered_date', 'po.received_date', 'day') }} as lead_time_days
     from {{ ref('stg_purchase_orders') }} as po
     where {{ po_received_by_planning_date('po') }}
 ),
@@ -26,8 +25,7 @@ stats as (
         primary_lines.quoted_lead_time_days,
         count(receipts.lead_time_days) as n_receipts,
         avg(receipts.lead_time_days) as lead_time_mean_days,
-        {{ exact_stddev_samp_of_integers('receipts.lead_time_days') }} as lead_time_std_days,  -- the same bits every run
-        avg(case when receipts.days_late > 0 then 1 else 0 end) as late_share
+        {{ exact_stddev_samp_of_integers('receipts.lead_time_days') }} as lead_time_std_days  -- the same bits every run
     from primary_lines
     left join receipts
         on receipts.sku = primary_lines.sku
@@ -46,8 +44,7 @@ assumed as (
         cast(assumptions.lead_time_days as bigint) as quoted_lead_time_days,
         cast(0 as bigint) as n_receipts,
         cast(null as double) as lead_time_mean_days,
-        cast(null as double) as lead_time_std_days,
-        0.0 as late_share
+        cast(null as double) as lead_time_std_days
     from sold_skus
     cross join {{ source('config', 'assumptions') }} as assumptions
     left join stats on stats.sku = sold_skus.sku

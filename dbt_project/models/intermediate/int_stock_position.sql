@@ -21,8 +21,7 @@ open_orders as (
     select
         node,
         sku,
-        cast(sum(quantity) as bigint) as on_order,  -- sum() of bigints is a hugeint
-        min(promised_date) as next_promised_date
+        cast(sum(quantity) as bigint) as on_order  -- sum() of bigints is a hugeint
     from {{ ref('stg_purchase_orders') }} as po
     where {{ po_open_on_planning_date('po') }}
     group by node, sku
@@ -33,8 +32,7 @@ select
     coalesce(on_hand.sku, open_orders.sku) as sku,
     on_hand.snapshot_date,
     coalesce(on_hand.on_hand, 0) as on_hand,
-    coalesce(open_orders.on_order, 0) as on_order,
-    open_orders.next_promised_date
+    coalesce(open_orders.on_order, 0) as on_order
 from on_hand
 full outer join open_orders
     on open_orders.node = on_hand.node

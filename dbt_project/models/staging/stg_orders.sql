@@ -7,7 +7,6 @@ with latest as (
 select
     order_id,
     line_id,
-    ordered_at as ordered_at_utc,
     order_date,
     channel,
     customer_key,
@@ -26,6 +25,5 @@ select
     cast(unit_price as double) as unit_price,
     currency,
     ship_to_country,
-    fulfilment_node,
-    _file_id as source_file_id
+    fulfilment_node
 from latest
