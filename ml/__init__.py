@@ -8,8 +8,8 @@ Modules, one job each:
 - `ml.panel`: sparse long history -> dense series x day matrix of units sold.
 - `ml.calendar_features`: per market x day holiday / sales-event arrays.
 - `ml.features`: leakage-free direct multi-horizon features and training-row sampling.
-- `ml.model`: global LightGBM boosters for p10, p90 and the expected units: train and predict.
-- `ml.count_median`: p50, the median of a count with the expected units.
+- `ml.model`: global LightGBM boosters for p10, p90 and the expected units: train and predict
+  (p50 is the median of a count with the expected units: `crossdock.count_median`).
 - `ml.bulk_orders`: one-off bulk days (a wholesaler's pallet), kept out of what the model learns.
 - `ml.baselines`: seasonal naive (7), naive (1), the 28-day mean, on the dense panel.
 - `ml.stat_baselines`: AutoETS and Croston from statsforecast on the backtest's windows.

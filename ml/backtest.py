@@ -44,7 +44,7 @@ BASELINE_FIT_DAYS = FIT_DAYS
 # 2: AutoETS without a trend (ml.stat_baselines); 3: baselines on the dense panel, naive 1, mean 28, zero,
 # weekly WAPE and RMSSE, the gate against three baselines; 4: scores per demand class; 5: the band calibrated
 # per class, held out; 6: the model's mean blended with the regular 28-day level, held out (ml.blend); 7: p50 the
-# median of a count with the mean (ml.count_median). Bump when windows or scoring change meaning: the cadence
+# median of a count with the mean (crossdock.count_median). Bump when windows or scoring change meaning: the cadence
 # (ml.backtest_cadence) then reruns.
 METHOD_VERSION = "7"
 

@@ -16,7 +16,7 @@ expected units (the gate's metric, `ml.metrics.weekly_wape`), ties going to
 the larger weight; each window is scored with the weight fitted on the other
 windows, and the published forecast uses the one fitted on all of them. A
 backtest of one window proves nothing held out and keeps the model (w = 1).
-The median p50 follows the published mean (`ml.count_median`).
+The median p50 follows the published mean (`crossdock.count_median`).
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ml.bulk_orders import regular_demand
-from ml.count_median import with_count_median
+from crossdock.count_median import with_count_median
 from ml.metrics import weekly_totals
 from ml.panel import Panel
 

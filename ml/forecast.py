@@ -46,7 +46,7 @@ class ForecastResult:
         sku, market, category, forecast_date (datetime64, the day forecast),
         horizon (days after as_of, 1..H), p10, p50, p90 (units sold that day,
         float >= 0, p10 <= p50 <= p90; p50 a whole number, the median of a
-        count with the mean, `ml.count_median`), mean (expected units that
+        count with the mean, `crossdock.count_median`), mean (expected units that
         day, from the Tweedie model; use it, not p50, for sums over days),
         model_version.
     model_version: short deterministic id of code version, origin, horizon,
@@ -453,7 +453,7 @@ def forecast_demand(
     Trains global LightGBM boosters for p10, p90 and the expected units on
     history <= `as_of` (direct multi-horizon rows, see `ml.features`) and
     predicts from the origin `as_of`; p50 is the median of a count with the
-    expected units (`ml.count_median`). Deterministic for a given input, `seed` and `config`.
+    expected units (`crossdock.count_median`). Deterministic for a given input, `seed` and `config`.
 
     `launches` (sku, market, launch_date[, category]) adds series that have
     not sold yet (cold start): they are forecast from the SKU's sales in its

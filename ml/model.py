@@ -5,7 +5,7 @@ intermittent and borrow strength from the others through the features;
 one booster per band quantile (pinball loss) because the planner needs
 p10/p90, not just a point, and a Tweedie booster for the expected units
 (`mean`), which sums to totals. The median, p50, is not a booster of its
-own: it is the median of a count with that mean (`ml.count_median`).
+own: it is the median of a count with that mean (`crossdock.count_median`).
 Native `lightgbm.train` API: scikit-learn is not a dependency.
 """
 from __future__ import annotations
@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ml.count_median import with_count_median
+from crossdock.count_median import with_count_median
 from ml.features import CATEGORICAL_FEATURES, FEATURE_NAMES
 
 if TYPE_CHECKING:  # LightGBM is imported where a booster is built or read, not when the code location loads
     import lightgbm as lgb
 
 QUANTILES: tuple[float, float] = (0.1, 0.9)
-"""The band's quantiles, one booster each; p50 comes from the mean (`ml.count_median`)."""
+"""The band's quantiles, one booster each; p50 comes from the mean (`crossdock.count_median`)."""
 MEAN = "mean"
 
 _log = logging.getLogger("ml")
@@ -191,7 +191,7 @@ def predict(models: dict[float | str, lgb.Booster], X: np.ndarray, num_threads: 
     Demand cannot be negative, so everything is clipped at 0. The two band
     boosters can cross; sorting each row restores p10 <= p90 (the sorted
     pair is never worse in pinball loss). p50 is the median of a count with
-    the mean, the band widened where it would not hold it (`ml.count_median`).
+    the mean, the band widened where it would not hold it (`crossdock.count_median`).
     """
     with ThreadPoolExecutor(max_workers=max(1, num_threads)) as pool:
         raw = dict(zip(models, pool.map(lambda m: _predict(m, X), models.values())))

@@ -27,13 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crossdock.count_median import poisson_median
 from crossdock.frames import require_columns
 from sop.overrides import APPLIED, application_order
 
 FORECAST_COLUMNS: tuple[str, ...] = ("sku", "market", "forecast_date", "p10", "p50", "p90", "mean")
 QUANTILES = {"p10": 0.1, "p90": 0.9}
 """The band, scaled with the mean; p50 is the median of a Poisson count with the mean, as in the forecast
-(`ml.count_median`)."""
+(`crossdock.count_median`)."""
 NO_FORECAST = "nothing to adjust: no forecast for it in the horizon"
 
 
@@ -134,9 +135,8 @@ def _share_in_horizon(start: np.datetime64, end: np.datetime64, first: np.dateti
 
 
 def _poisson_quantile(q: float, mean: np.ndarray) -> np.ndarray:
-    """The q-quantile of Poisson(mean): scipy.stats is imported here, as only an override that moves a day needs it
-    (its median, and its band where the forecast gave nothing), and it costs every process that builds the
-    definitions 0.6-1 s."""
+    """The q-quantile of Poisson(mean), for the band of a day the forecast gave nothing: scipy.stats is imported
+    here, as only such an override needs it, and it costs every process that builds the definitions 0.6-1 s."""
     from scipy.stats import poisson
 
     return poisson.ppf(q, mean)
@@ -151,7 +151,7 @@ def _with_band(plan: pd.DataFrame, statistical: np.ndarray, consensus: np.ndarra
     ratio = np.divide(consensus, statistical, out=np.ones_like(consensus), where=scaled)
     p50 = plan["p50"].to_numpy(dtype=float).copy()
     if moved.any():
-        p50[moved] = _poisson_quantile(0.5, consensus[moved])
+        p50[moved] = poisson_median(consensus[moved])
     plan["p50"] = p50
     for column, q in QUANTILES.items():
         band = plan[column].to_numpy(dtype=float) * ratio

@@ -11,7 +11,7 @@ from ml.blend import (
     MODEL_ALONE, WEIGHTS, BlendErrors, blend, blend_errors, blend_forecast, fit_weight, held_out_weights, regular_level,
 )
 from ml.bulk_orders import regular_demand
-from ml.count_median import poisson_median
+from crossdock.count_median import poisson_median
 from ml.model import ModelConfig
 from ml.panel import build_panel
 

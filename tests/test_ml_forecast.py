@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.count_median import poisson_median
+from crossdock.count_median import poisson_median
 from ml.forecast import forecast_demand
 from ml.series_selection import active_series
 from ml.model import ModelConfig

@@ -1,5 +1,9 @@
 """The published p50: the median of a count of units whose mean is the forecast's expected units.
 
+In the shared core because two domains publish it: the forecast (`ml.model`,
+`ml.blend`) and the consensus plan, whose overrides move a day's mean
+(`sop.consensus`).
+
 Units sold in a day are a count, so the day's median is a whole number, and
 a model of the expected units already carries what a median needs. A
 LightGBM booster trained on the pinball loss at 0.5 gave a continuous
@@ -23,7 +27,7 @@ def poisson_median(mean: np.ndarray) -> np.ndarray:
     """The median of a Poisson count with each `mean` (floats >= 0), as floats.
 
     The smallest k with P(X <= k) >= 1/2, as `scipy.stats.poisson.ppf(0.5,
-    mean)` (tests/test_ml_count_median.py checks it against that) at about a
+    mean)` (tests/test_count_median.py checks it against that) at about a
     tenth of its cost: the median lies in [mean - ln 2, mean + 1/3) (Choi,
     1994), so of m = floor(mean + 1/3) and m - 1 one cumulative probability
     decides. A mean of 0 has median 0.

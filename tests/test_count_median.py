@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ml.count_median import poisson_median, with_count_median
+from crossdock.count_median import poisson_median, with_count_median
 
 
 def test_the_median_is_scipys_poisson_median_for_every_mean():
