@@ -12,11 +12,15 @@ columns every seed carries) older than a set age, the duty rows marked
 whose `effective_to` is before that day (the dbt models no longer apply
 them), and reports them as a warning check and a line of the summary.
 Nothing here changes a price.
+
+Only the rules of the places the merchant ships to or from count
+(`places`, `compliance.facts.read_places_served`): a merchant selling inside
+the EU is not told about an Australian fee that ended.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -28,6 +32,7 @@ PERIOD_KEYS: dict[str, tuple[str, ...]] = {
     "vat_rates": ("country_code",),
     "import_fees": ("destination", "fee_code"),
 }
+PLACE_COLUMNS: dict[str, str] = {"vat_rates": "country_code"}  # where a rule applies; every other table names its destination
 SOURCE_ONLY_SEEDS = ("duty_rates", "restricted_goods")  # rows without periods, each with its own end (effective_to)
 RULE_SEEDS = (*PERIOD_KEYS, *SOURCE_ONLY_SEEDS)  # every seed a border rule comes from
 TARIFF_FILES = "tariff_file_rates"  # the tariffs loaded with `crossdock tariff load`, when any (compliance/tariffs/)
@@ -112,13 +117,31 @@ def ended_rows(frame: pd.DataFrame, table: str, day: dt.date) -> list[StaleRule]
     return found
 
 
+def places_served(countries: Iterable[str], territories: Mapping[str, str | None]) -> frozenset[str]:
+    """The codes a border rule may name for `countries` (ISO alpha-2): each country and its customs territory
+    (`territories`: DE -> EU), since a fee or regime may be set for either (FR's fees, the EU's low-value regime)."""
+    served = {str(country) for country in countries if country is not None and not pd.isna(country)}
+    return frozenset(served | {str(territories[c]) for c in served if territories.get(c) is not None
+                               and not pd.isna(territories[c])})
+
+
+def in_scope(frame: pd.DataFrame, table: str, places: Collection[str] | None) -> pd.DataFrame:
+    """The rows of `table` that apply to one of `places` (all rows when `places` is None)."""
+    column = PLACE_COLUMNS.get(table, "destination")
+    if places is None or column not in frame.columns:
+        return frame
+    return frame[frame[column].astype(str).isin(places)]
+
+
 def stale_rules(tables: Mapping[str, pd.DataFrame | None], day: dt.date,
-                max_age_days: int = DEFAULT_MAX_SOURCE_AGE_DAYS) -> list[StaleRule]:
-    """Every finding for `day` over the seeds in `tables` (by seed name; a missing one is passed over)."""
+                max_age_days: int = DEFAULT_MAX_SOURCE_AGE_DAYS, places: Collection[str] | None = None) -> list[StaleRule]:
+    """Every finding for `day` over the seeds in `tables` (by seed name; a missing one is passed over), on the rules
+    of `places` only when given (`places_served`)."""
     found: list[StaleRule] = []
     for table, frame in tables.items():
         if frame is None:
             continue
+        frame = in_scope(frame, table, places)
         found += ended_rules(frame, table, day) if table in PERIOD_KEYS else ended_rows(frame, table, day)
         found += old_sources(frame, table, day, max_age_days)
         if table == "duty_rates":

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from compliance.facts import read_places_served
 from compliance.staleness import (
     ENDED,
     LOW_CONFIDENCE,
@@ -15,6 +16,7 @@ from compliance.staleness import (
     ended_rules,
     low_confidence_duties,
     old_sources,
+    places_served,
     stale_rules,
     summary_line,
 )
@@ -83,6 +85,38 @@ def test_the_shipped_seeds_on_the_demo_planning_date_name_the_rules_the_issue_fo
     assert not any(f.table == "de_minimis" for f in found if f.kind == ENDED)  # EU's and US's regimes continue
     line = summary_line(found, DAY)
     assert line.startswith("border rules on 2026-10-30: ") and "US us_mpf_informal (ended 2026-09-30)" in line
+
+
+def test_a_merchant_is_told_only_about_the_rules_of_the_places_it_ships_to_or_from():
+    """An EU and GB merchant hears nothing of the AU and US fees that ended, nor of Norway's or Switzerland's sources;
+    its own territories' findings are the ones the unscoped list has for them."""
+    seeds = {name: pd.read_csv(SEEDS / f"{name}.csv", dtype=str)
+             for name in ("de_minimis", "vat_rates", "import_fees", "duty_rates", "restricted_goods")}
+    places = places_served(["DE", "FR", "NL", "GB"], {"DE": "EU", "FR": "EU", "NL": "EU", "GB": "GB"})
+    assert places == {"DE", "FR", "NL", "GB", "EU"}
+    everything, scoped = stale_rules(seeds, DAY), stale_rules(seeds, DAY, places=places)
+    assert {f.rule.split()[0] for f in everything if f.kind == ENDED} >= {"AU", "US"}
+    assert not [f for f in scoped if f.kind == ENDED and f.rule.split()[0] in ("AU", "US")]
+    assert {f.rule for f in scoped if f.kind == LOW_CONFIDENCE} == (
+        {f.rule for f in everything if f.kind == LOW_CONFIDENCE} & places)
+    assert set(scoped) < set(everything)  # nothing found that the unscoped list lacks; something left out
+    vat = pd.DataFrame([("DE", "2020-01-01", None, "old", "2019-01-01"), ("NO", "2020-01-01", None, "older", "2018-01-01")],
+                       columns=["country_code", "effective_from", "effective_to", "source", "as_of"])
+    assert [f.rule for f in stale_rules({"vat_rates": vat}, DAY, places=places)] == ["old"]  # VAT by its country
+    assert stale_rules({"vat_rates": vat}, DAY, places=frozenset()) == []
+
+
+def test_the_places_served_are_where_sale_lines_ship_the_markets_and_the_nodes_with_their_territories():
+    with duckdb.connect() as conn:
+        conn.execute("create schema intermediate; create schema reference")
+        conn.execute("create table intermediate.int_sale_lines_shipped_from as "
+                     "select * from (values ('DE'), ('DE'), ('BR'), (null)) as t(ship_to_country)")
+        conn.execute("create table reference.markets as "
+                     "select * from (values ('DE', false), ('GB', false), ('ROW', true)) as t(market_code, is_catch_all)")
+        conn.execute("create table reference.nodes as select * from (values ('CN')) as t(country)")
+        conn.execute("create table reference.countries as select * from (values ('DE', 'EU'), ('GB', 'GB'), "
+                     "('BR', 'BR'), ('CN', 'CN'), ('AU', 'AU')) as t(alpha_2, customs_territory)")
+        assert read_places_served(conn) == {"DE", "EU", "GB", "BR", "CN"}  # no AU: nothing ships there
 
 
 def test_nothing_aged_says_so():

@@ -882,3 +882,5 @@ def test_border_rules_that_aged_are_a_warning_check_that_does_not_stop_the_plan(
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN and result.success
     assert "import_fees US us_mpf_informal (ended 2026-09-30)" in check.description
     assert check.metadata["ended"].value >= 2
+    places = set(check.metadata["places_served"].value.split(", "))  # the demo's markets and nodes, the EU for three
+    assert {"US", "DE", "EU", "JP"} <= places and not places & {"CH", "NO", "BR"}

@@ -17,7 +17,7 @@ import dagster as dg
 import pandas as pd
 
 from compliance.documents import flag_counts
-from compliance.facts import read_compliance_sources
+from compliance.facts import read_compliance_sources, read_places_served
 from compliance.order_store import OrderPricing, OrderTableSummary, price_orders, summarize_orders
 from compliance.policy import CompliancePolicy
 from compliance.run import build_plan
@@ -101,9 +101,10 @@ class ComplianceConfig(dg.Config):
     ],
     check_specs=[dg.AssetCheckSpec(
         RULES_CURRENT, asset=COMPLIANCE_PLAN, blocking=False,
-        description="Warns when a border rule has aged on the planning date (compliance/staleness.py): a fee, "
-        "regime or VAT rate whose last period ended with nothing after it (so it is no longer applied), a "
-        "source older than max_rule_age_days (365), duty rows of confidence low. Never changes a price.",
+        description="Warns when a border rule of a place the merchant ships to or from has aged on the planning date "
+        "(compliance/staleness.py): a fee, regime or VAT rate whose last period ended with nothing after it (so it "
+        "is no longer applied), a source older than max_rule_age_days (365), duty rows of confidence low. Never "
+        "changes a price.",
     )],
     pool=WAREHOUSE_POOL,
 )
@@ -116,6 +117,7 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
         seeds = {name: tables.query(f"select * from reference.{name}") for name in SOURCE_ONLY_SEEDS}  # the rulebook has the others
         if tables.exists(f"reference.{TARIFF_FILES}"):
             seeds[TARIFF_FILES] = tables.query(f"select * from reference.{TARIFF_FILES}")
+        places = read_places_served(tables)
         plan = build_plan(sources, policy)
         stage_table(tables, "compliance_plan", plan, context.run_id)
         pricing = price_orders(tables, sources, policy, context.run_id)  # stages order_landed_cost
@@ -124,14 +126,14 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
     _log_unknowns(context, "compliance plan rows", _unknown_counts(plan))
     _log_unknowns(context, "orders", orders.unknowns)
     yield dg.MaterializeResult(asset_key=COMPLIANCE_PLAN, metadata=_plan_metadata(plan))
-    yield _rules_current(context, {**sources.rules.tables, **seeds}, sources.as_of, config.max_rule_age_days)
+    yield _rules_current(context, {**sources.rules.tables, **seeds}, sources.as_of, config.max_rule_age_days, places)
     yield dg.MaterializeResult(asset_key=ORDER_LANDED_COST, metadata=_order_metadata(orders, pricing))
 
 
-def _rules_current(context: dg.AssetExecutionContext, seeds: dict[str, pd.DataFrame], as_of: dt.date, max_age_days: int
-                   ) -> dg.AssetCheckResult:
-    """The warning check border_rules_are_current: what aged among the rule seeds on the planning date."""
-    found = stale_rules({name: seeds.get(name) for name in (*RULE_SEEDS, TARIFF_FILES)}, as_of, max_age_days)
+def _rules_current(context: dg.AssetExecutionContext, seeds: dict[str, pd.DataFrame], as_of: dt.date, max_age_days: int,
+                   places: frozenset[str]) -> dg.AssetCheckResult:
+    """The warning check border_rules_are_current: what aged among the rules of the places served on the planning date."""
+    found = stale_rules({name: seeds.get(name) for name in (*RULE_SEEDS, TARIFF_FILES)}, as_of, max_age_days, places)
     line = summary_line(found, as_of)
     if found:
         context.log.warning(line)
@@ -141,7 +143,8 @@ def _rules_current(context: dg.AssetExecutionContext, seeds: dict[str, pd.DataFr
         description=line,
         metadata={**{kind: int((frame["kind"] == kind).sum()) for kind in (ENDED, OLD_SOURCE, LOW_CONFIDENCE)},
                   "findings": dg.MetadataValue.md(frame.to_markdown(index=False) if len(frame) else "none"),
-                  "planning_date": str(as_of), "max_rule_age_days": max_age_days},
+                  "planning_date": str(as_of), "max_rule_age_days": max_age_days,
+                  "places_served": ", ".join(sorted(places))},
     )
 
 
