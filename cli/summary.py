@@ -23,7 +23,7 @@ from pathlib import Path
 
 from cli.tariff import read_coverage
 from compliance.documents import flag_counts
-from compliance.facts import read_places_served
+from compliance.facts import PLACES_TABLES, read_places_served
 from compliance.staleness import RULE_SEEDS, TARIFF_FILES, stale_rules, summary_line
 from compliance.tariffs.coverage import coverage_summary
 from crossdock.engine import Warehouse, WarehouseLike, as_warehouse, first_row
@@ -181,7 +181,8 @@ def collect_summary(target: WarehouseLike) -> dict:
         # what aged among the border rules on the plan's date (compliance/staleness.py; the check in the UI says the same)
         loaded = (TARIFF_FILES,) if warehouse.exists(f"reference.{TARIFF_FILES}") else ()
         seeds = {name: warehouse.query(f"select * from reference.{name}") for name in (*RULE_SEEDS, *loaded)}
-        summary["border_rules"] = summary_line(stale_rules(seeds, plan.as_of, places=read_places_served(warehouse)), plan.as_of)
+        places = read_places_served(warehouse) if all(warehouse.exists(t) for t in PLACES_TABLES) else None
+        summary["border_rules"] = summary_line(stale_rules(seeds, plan.as_of, places=places), plan.as_of)
         found = read_coverage(warehouse) if loaded else None
         if found is not None and not found[0].empty:
             summary["tariff_coverage"] = coverage_summary(found[0])

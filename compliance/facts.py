@@ -163,6 +163,9 @@ def read_sale_lines(target: WarehouseLike, orders: str | None = None) -> pd.Data
     return as_warehouse(target).query(f"select {columns} from {SALE_LINES} as lines {only} order by all")
 
 
+PLACES_TABLES = (SALE_LINES, "reference.markets", "reference.nodes", "reference.countries")  # what read_places_served reads
+
+
 def read_places_served(target: WarehouseLike) -> frozenset[str]:
     """Where the merchant's border rules apply: the countries its sale lines ship to, its markets' countries (a
     market may have no order yet) and its nodes' countries (stock imported there), each with its customs

@@ -33,6 +33,7 @@ PERIOD_KEYS: dict[str, tuple[str, ...]] = {
     "import_fees": ("destination", "fee_code"),
 }
 PLACE_COLUMNS: dict[str, str] = {"vat_rates": "country_code"}  # where a rule applies; every other table names its destination
+EVERYWHERE = "*"  # a destination that is every place (restricted_goods: lithium batteries, flammables)
 SOURCE_ONLY_SEEDS = ("duty_rates", "restricted_goods")  # rows without periods, each with its own end (effective_to)
 RULE_SEEDS = (*PERIOD_KEYS, *SOURCE_ONLY_SEEDS)  # every seed a border rule comes from
 TARIFF_FILES = "tariff_file_rates"  # the tariffs loaded with `crossdock tariff load`, when any (compliance/tariffs/)
@@ -126,11 +127,11 @@ def places_served(countries: Iterable[str], territories: Mapping[str, str | None
 
 
 def in_scope(frame: pd.DataFrame, table: str, places: Collection[str] | None) -> pd.DataFrame:
-    """The rows of `table` that apply to one of `places` (all rows when `places` is None)."""
+    """The rows of `table` that apply to one of `places` or everywhere (all rows when `places` is None)."""
     column = PLACE_COLUMNS.get(table, "destination")
     if places is None or column not in frame.columns:
         return frame
-    return frame[frame[column].astype(str).isin(places)]
+    return frame[frame[column].astype(str).isin({*places, EVERYWHERE})]
 
 
 def stale_rules(tables: Mapping[str, pd.DataFrame | None], day: dt.date,

@@ -90,8 +90,9 @@ def spark_log(home: Path | None = None) -> Path:
 
 def with_spark_log(parameters: dict[str, str], home: Path | None = None) -> dict[str, str]:
     """`parameters` with the driver JVM told to log through LOG_CONFIG into `spark_log(home)`, after any Java
-    options the profile already gives."""
-    options = f"-Dlog4j2.configurationFile={LOG_CONFIG} -Dcrossdock.spark.log={spark_log(home)}"
+    options the profile already gives (so a log4j2 configuration of the profile's own is replaced). The paths are
+    quoted: Spark splits the options on spaces, and honours double quotes."""
+    options = f'-Dlog4j2.configurationFile="{LOG_CONFIG}" -Dcrossdock.spark.log="{spark_log(home)}"'
     given = parameters.get(_JAVA_OPTIONS, "").strip()
     return {**parameters, _JAVA_OPTIONS: f"{given} {options}" if given else options}
 

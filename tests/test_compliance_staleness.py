@@ -88,8 +88,8 @@ def test_the_shipped_seeds_on_the_demo_planning_date_name_the_rules_the_issue_fo
 
 
 def test_a_merchant_is_told_only_about_the_rules_of_the_places_it_ships_to_or_from():
-    """An EU and GB merchant hears nothing of the AU and US fees that ended, nor of Norway's or Switzerland's sources;
-    its own territories' findings are the ones the unscoped list has for them."""
+    """An EU and GB merchant hears nothing of the AU and US fees that ended, nor of Posten Norge's old source; its own
+    territories' findings are the ones the unscoped list has for them, and a rule for every destination ('*') counts."""
     seeds = {name: pd.read_csv(SEEDS / f"{name}.csv", dtype=str)
              for name in ("de_minimis", "vat_rates", "import_fees", "duty_rates", "restricted_goods")}
     places = places_served(["DE", "FR", "NL", "GB"], {"DE": "EU", "FR": "EU", "NL": "EU", "GB": "GB"})
@@ -100,6 +100,11 @@ def test_a_merchant_is_told_only_about_the_rules_of_the_places_it_ships_to_or_fr
     assert {f.rule for f in scoped if f.kind == LOW_CONFIDENCE} == (
         {f.rule for f in everything if f.kind == LOW_CONFIDENCE} & places)
     assert set(scoped) < set(everything)  # nothing found that the unscoped list lacks; something left out
+    norway = {f.rule for f in everything if f.kind == OLD_SOURCE and f.rule.startswith("Posten Norge")}
+    assert norway and not norway & {f.rule for f in scoped}
+    everywhere = pd.DataFrame([("8507", "*", "UN 38.3", "2019-01-01"), ("8507", "AU", "ABF", "2019-01-01")],
+                              columns=["hs_prefix", "destination", "source", "as_of"])
+    assert [f.rule for f in stale_rules({"restricted_goods": everywhere}, DAY, places=places)] == ["UN 38.3"]
     vat = pd.DataFrame([("DE", "2020-01-01", None, "old", "2019-01-01"), ("NO", "2020-01-01", None, "older", "2018-01-01")],
                        columns=["country_code", "effective_from", "effective_to", "source", "as_of"])
     assert [f.rule for f in stale_rules({"vat_rates": vat}, DAY, places=places)] == ["old"]  # VAT by its country

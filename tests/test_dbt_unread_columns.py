@@ -2,9 +2,11 @@
 
 A column a model writes and nothing reads costs every run and tells the next
 reader it matters. The rule is lenient on purpose: a column counts as read
-when its name appears as a word anywhere outside its own model's SQL and the
-dbt yml that declares it: in another model or macro, the product's Python, a
-test, a bench script or the docs. A generic name (`sku`) always passes; a
+when its name appears as a word in a .py, .sql or .md file other than its
+own model's SQL: another model or macro, the product's Python, a test, a
+bench script or the docs. yml files are declarations, not readers, and are
+not read. A column an upstream model names passes here too (a `select *`
+carries it on, and the first model to declare it is the one that fails). A generic name (`sku`) always passes; a
 column carried along and forgotten (a timestamp kept "in case", a ratio no
 step uses) does not. Before this test, nine did: stg_orders' ordered_at_utc
 and source_file_id, int_shipments' customs timestamps and is_cross_border,
