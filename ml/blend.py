@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.bulk_orders import regular_demand
 from crossdock.count_median import with_count_median
+from ml.bulk_orders import regular_demand
 from ml.metrics import weekly_totals
 from ml.panel import Panel
 

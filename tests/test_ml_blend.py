@@ -5,13 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crossdock.count_median import poisson_median
 from ml import backtest as bt
 from ml import metrics
 from ml.blend import (
     MODEL_ALONE, WEIGHTS, BlendErrors, blend, blend_errors, blend_forecast, fit_weight, held_out_weights, regular_level,
 )
 from ml.bulk_orders import regular_demand
-from crossdock.count_median import poisson_median
 from ml.model import ModelConfig
 from ml.panel import build_panel
 
