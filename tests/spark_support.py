@@ -12,6 +12,11 @@ from crossdock.ports import free_port  # noqa: F401 - the Spark tests' free port
 from demo.generate import generate
 from demo.network import install_demo_config
 
+try:
+    from light_forecast import use_light_forecast
+except ImportError:  # tests/ imported as a package
+    from tests.light_forecast import use_light_forecast
+
 
 def java_or_skip() -> None:
     """Skip without Java on PATH, except under CI (CROSSDOCK_REQUIRE_SPARK=1, set by .ci/run), where it fails."""
@@ -23,8 +28,10 @@ def java_or_skip() -> None:
 
 
 def small_merchant(root: Path) -> tuple[Settings, Path]:
-    """The Spark tests' merchant under `root` (the demo generator at scale 0.05, seed 11), and its Spark home."""
+    """The Spark tests' merchant under `root` (the demo generator at scale 0.05, seed 11, the light forecast: the
+    engines are compared, not the forecast's accuracy), and its Spark home."""
     settings = Settings.under(root)
     generate(settings.landing, scale=0.05, seed=11)
     install_demo_config(settings.config)
+    use_light_forecast(settings.config)
     return settings, root / "spark"
