@@ -23,8 +23,7 @@ from pathlib import Path
 
 from cli.tariff import read_coverage
 from compliance.documents import flag_counts
-from compliance.facts import PLACES_TABLES, read_places_served
-from compliance.staleness import RULE_SEEDS, TARIFF_FILES, stale_rules, summary_line
+from compliance.staleness import PLACES_TABLES, RULE_SEEDS, TARIFF_FILES, read_places_served, stale_rules, summary_line
 from compliance.tariffs.coverage import coverage_summary
 from crossdock.engine import Warehouse, WarehouseLike, as_warehouse, first_row
 from crossdock.plan_labels import AS_PLANNED, NONE_FEASIBLE

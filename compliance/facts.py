@@ -16,7 +16,6 @@ from datetime import date
 import pandas as pd
 
 from compliance.rulebook import Rulebook
-from compliance.staleness import places_served
 from crossdock.engine import WarehouseLike, as_warehouse
 
 
@@ -161,28 +160,6 @@ def read_sale_lines(target: WarehouseLike, orders: str | None = None) -> pd.Data
     only = f"semi join {orders} as only_orders on only_orders.order_id = lines.order_id" if orders else ""
     columns = ", ".join(f"lines.{c}" for c in SALE_LINE_COLUMNS)
     return as_warehouse(target).query(f"select {columns} from {SALE_LINES} as lines {only} order by all")
-
-
-PLACES_TABLES = (SALE_LINES, "reference.markets", "reference.nodes", "reference.countries")  # what read_places_served reads
-
-
-def read_places_served(target: WarehouseLike) -> frozenset[str]:
-    """Where the merchant's border rules apply: the countries its sale lines ship to, its markets' countries (a
-    market may have no order yet) and its nodes' countries (stock imported there), each with its customs
-    territory (`compliance.staleness.places_served`)."""
-    served = as_warehouse(target).query(f"""
-        with countries_served as (
-            select ship_to_country as country from {SALE_LINES}
-            union
-            select market_code from reference.markets where not is_catch_all
-            union
-            select country from reference.nodes
-        )
-        select countries_served.country, countries.customs_territory
-        from countries_served
-        left join reference.countries as countries on countries.alpha_2 = countries_served.country
-    """)
-    return places_served(served["country"], dict(zip(served["country"], served["customs_territory"])))
 
 
 def read_compliance_sources(

@@ -14,7 +14,7 @@ them), and reports them as a warning check and a line of the summary.
 Nothing here changes a price.
 
 Only the rules of the places the merchant ships to or from count
-(`places`, `compliance.facts.read_places_served`): a merchant selling inside
+(`places`, `read_places_served`): a merchant selling inside
 the EU is not told about an Australian fee that ended.
 """
 from __future__ import annotations
@@ -24,6 +24,9 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
+
+from compliance.facts import SALE_LINES
+from crossdock.engine import WarehouseLike, as_warehouse
 
 # the seeds whose rows are periods, and the columns that name one rule (its periods follow each other; a
 # territory's low-value regime is one rule whose successive periods may carry other regime names)
@@ -124,6 +127,28 @@ def places_served(countries: Iterable[str], territories: Mapping[str, str | None
     served = {str(country) for country in countries if country is not None and not pd.isna(country)}
     return frozenset(served | {str(territories[c]) for c in served if territories.get(c) is not None
                                and not pd.isna(territories[c])})
+
+
+PLACES_TABLES = (SALE_LINES, "reference.markets", "reference.nodes", "reference.countries")  # what read_places_served reads
+
+
+def read_places_served(target: WarehouseLike) -> frozenset[str]:
+    """Where the merchant's border rules apply: the countries its sale lines ship to, its markets' countries (a
+    market may have no order yet) and its nodes' countries (stock imported there), each with its customs
+    territory (`places_served`)."""
+    served = as_warehouse(target).query(f"""
+        with countries_served as (
+            select ship_to_country as country from {SALE_LINES}
+            union
+            select market_code from reference.markets where not is_catch_all
+            union
+            select country from reference.nodes
+        )
+        select countries_served.country, countries.customs_territory
+        from countries_served
+        left join reference.countries as countries on countries.alpha_2 = countries_served.country
+    """)
+    return places_served(served["country"], dict(zip(served["country"], served["customs_territory"])))
 
 
 def in_scope(frame: pd.DataFrame, table: str, places: Collection[str] | None) -> pd.DataFrame:

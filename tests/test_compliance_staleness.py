@@ -7,7 +7,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from compliance.facts import read_places_served
 from compliance.staleness import (
     ENDED,
     LOW_CONFIDENCE,
@@ -17,6 +16,7 @@ from compliance.staleness import (
     low_confidence_duties,
     old_sources,
     places_served,
+    read_places_served,
     stale_rules,
     summary_line,
 )

@@ -17,7 +17,7 @@ import dagster as dg
 import pandas as pd
 
 from compliance.documents import flag_counts
-from compliance.facts import read_compliance_sources, read_places_served
+from compliance.facts import read_compliance_sources
 from compliance.order_store import OrderPricing, OrderTableSummary, price_orders, summarize_orders
 from compliance.policy import CompliancePolicy
 from compliance.run import build_plan
@@ -30,6 +30,7 @@ from compliance.staleness import (
     SOURCE_ONLY_SEEDS,
     TARIFF_FILES,
     findings_frame,
+    read_places_served,
     stale_rules,
     summary_line,
 )
