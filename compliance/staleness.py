@@ -13,9 +13,11 @@ whose `effective_to` is before that day (the dbt models no longer apply
 them), and reports them as a warning check and a line of the summary.
 Nothing here changes a price.
 
-Only the rules of the places the merchant ships to or from count
-(`places`, `read_places_served`): a merchant selling inside
-the EU is not told about an Australian fee that ended.
+Only the rules of the places the merchant ships to or from count: the
+countries its sale lines ship to, its markets' and its nodes', read from the
+warehouse by `read_places_served` (the tables in `PLACES_TABLES`). A
+merchant selling inside the EU is not told about an Australian fee that
+ended.
 """
 from __future__ import annotations
 
