@@ -24,6 +24,7 @@ from crossdock.planning_date import parse_as_of
 from crossdock.publish import PUBLISH_SCHEMA, STAGING_SCHEMA, record_staging
 from orchestration.lib.resources import DBT_TARGETS, WAREHOUSE_POOL, dbt_project
 from orchestration.lib.retries import WarehouseResource, retry_if_transient
+from orchestration.lib.warm_imports import warm_imports
 
 GROUP_BY_SCHEMA = {
     "reference": "reference_data",
@@ -143,12 +144,15 @@ def dbt_model_assets() -> dg.AssetsDefinition:
                 raise dg.Failure(description=refused)
             record_staging(tables, context.run_id, "dbt models")
         events, failure, invocation = [], None, None
+        warming = warm_imports()  # this process mostly waits on dbt's: import what the later steps need meanwhile
         try:
             invocation = dbt.cli(args, context=context)
             for event in invocation.stream():  # kept also when dbt fails half-way: what it built is reported
                 events.append(event)
         except Exception as error:  # dbt opens the warehouse itself: a lock held elsewhere is worth a retry
             failure = error
+        finally:
+            warming.join()  # no step after this one imports beside it
         if invocation is not None:
             events = with_failing_rows(context, events, Path(invocation.target_path), warehouse)
             yield from with_row_counts(context, events, invocation.manifest, warehouse)
