@@ -31,6 +31,8 @@ from crossdock.publish import PublishedPlan, UnpublishedStaging, last_published,
 from crossdock.settings import MARKET_MODELS_FOLDER, Settings, pii_salt_warning
 from crossdock.spark import spark_home, warehouse_engine
 from crossdock.warehouse import connect
+from ml.backtest import MODEL
+from ml.backtest_gate import GATE_METRICS, GateVerdict, gate_verdict
 
 NA = "n/a"
 
@@ -84,6 +86,20 @@ def _assumptions(warehouse: Warehouse) -> dict:
     return out
 
 
+def _published_verdict(warehouse: Warehouse) -> GateVerdict | None:
+    """The blocking check's reading of the published backtest (ml/backtest_gate.py), so the summary says "proven"
+    only of a forecast the check judged and passed: one with too few selling weeks to judge is published unproven."""
+    columns = set(warehouse.columns("publish.forecast_accuracy"))
+    if not {"model", "scope", *GATE_METRICS} <= columns:
+        return None
+    measured = [*GATE_METRICS, *(["selling_weeks"] if "selling_weeks" in columns else [])]
+    overall = warehouse.query(
+        f"select model, {', '.join(f'try_cast({m} as double) as {m}' for m in measured)} "
+        "from publish.forecast_accuracy where scope = 'overall'"
+    ).set_index("model")
+    return gate_verdict(overall) if MODEL in overall.index else None
+
+
 def collect_summary(target: WarehouseLike) -> dict:
     """The summary's figures, read from the DuckDB file or from the tables on Spark (`target`)."""
     warehouse = as_warehouse(target)
@@ -109,6 +125,7 @@ def collect_summary(target: WarehouseLike) -> dict:
             )
         # the backtest runs on a cadence (ml/backtest_cadence.py): its as_of is the day it proved the model on
         summary["proven_on"] = _one(warehouse, "select max(try_cast(as_of as date)) from publish.forecast_accuracy")[0]
+        summary["verdict"] = _published_verdict(warehouse)
     if "demand_forecast" in existing:
         versions = warehouse.rows("select distinct model_version from publish.demand_forecast")
         summary["model_version"] = versions[0][0] if len(versions) == 1 else None
@@ -258,7 +275,12 @@ def format_summary(settings: Settings, s: dict) -> str:
     elif "accuracy" in s:
         lines.append("forecast backtest: no overall LightGBM vs seasonal naive rows")
     lines += _bulk_lines(s.get("bulk"))
-    if model and naive and s.get("proven_on") is not None:
+    verdict = s.get("verdict")
+    if model and naive and s.get("proven_on") is not None and verdict is not None and not verdict.judged:
+        lines.append(f"forecast not proven by the backtest of {s['proven_on']}: {verdict.lines[0].removeprefix('not judged: ')}")
+    elif model and naive and s.get("proven_on") is not None and verdict is not None and not verdict.passed:
+        lines.append(f"forecast did not beat the baselines in the backtest of {s['proven_on']}: {verdict.summary()}")
+    elif model and naive and s.get("proven_on") is not None:
         ago = (s["forecast_as_of"] - s["proven_on"]).days if s.get("forecast_as_of") is not None else None
         lines.append(f"forecast last proven {s['proven_on']} ({fmt(ago)} days ago, weekly WAPE {fmt(model['weekly_wape'], '.3f')} "
                      f"vs naive {fmt(naive['weekly_wape'], '.3f')})")

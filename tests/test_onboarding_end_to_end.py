@@ -71,6 +71,8 @@ def test_init_proposes_a_valid_config_with_a_catch_all_and_run_publishes_the_pla
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-6000:]
     for table in ("demand_forecast", "inventory_plan", "compliance_plan", "order_landed_cost", "market_coverage"):
         assert query(settings, f"select count(*) from publish.{table}")[0][0] > 0, table
+    # too few selling weeks to tell the forecast from forecasting nothing: published, and not called proven
+    assert "forecast not proven by the backtest of" in run.stdout and "forecast last proven" not in run.stdout, run.stdout[-3000:]
 
 
 def test_the_ledger_balances_and_every_line_is_loaded(merchant):

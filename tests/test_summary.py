@@ -195,6 +195,29 @@ def test_summary_says_n_a_for_what_the_warehouse_cannot_tell(tmp_path, warehouse
     assert "forecast last proven" not in out  # no as_of: the date is unknown
 
 
+@pytest.mark.parametrize(("selling_weeks", "model_wape", "said"), [
+    (44, 1.29, "forecast not proven by the backtest of 2018-01-31: the backtest scored 44 series-weeks with a sale, "
+               "fewer than the 100 needed to tell the forecast from seasonal_naive_7 or zero; it is published unproven"),
+    (500, 0.5, "forecast last proven 2018-01-31"),
+    (500, 1.29, "forecast did not beat the baselines in the backtest of 2018-01-31: weekly_wape 1.290 does not beat "
+                "seasonal_naive_7 0.800"),
+])
+def test_the_summary_calls_a_forecast_proven_only_when_the_check_judged_and_passed_it(
+    tmp_path, warehouse, capsys, selling_weeks, model_wape, said
+):
+    """A sparse merchant's forecast is published unproven (too few selling weeks to judge): it is not "proven"."""
+    with duckdb.connect(str(warehouse)) as conn:
+        create_empty(conn, "publish", "forecast_accuracy")
+        insert(conn, "publish", "forecast_accuracy", [
+            {"scope": "overall", "model": model, "weekly_wape": wape, "wape": wape, "selling_weeks": selling_weeks,
+             "as_of": "2018-01-31"}
+            for model, wape in (("lightgbm", model_wape), ("seasonal_naive_7", 0.8), ("zero", 1.0))
+        ])
+    out = summary_text(tmp_path, capsys)
+    assert said in out
+    assert ("forecast last proven" in out) == (said.startswith("forecast last proven"))
+
+
 def test_the_summary_says_what_the_plan_leaves_out_and_what_it_assumes(tmp_path, warehouse, capsys):
     with duckdb.connect(str(warehouse)) as conn:
         create_empty(conn, "publish", "market_coverage")
