@@ -162,6 +162,7 @@ def render() -> str:
         "| `not_allowed` | the value is not in the allowed set |",
         "| `out_of_range` | a number is below the minimum or above the maximum |",
         "| `zero_quantity` | a quantity of 0 (neither a sale nor a return) |",
+        *(f"| `{rule.code}` | {rule.meaning} |" for contract in CONTRACTS for rule in contract.row_rules),
         "| `duplicate_key` | the key repeats later in the same file; the later row wins |",
         *(f"| `{code}` | {meaning} |" for code, meaning in LANDING_REASON_CODES.items()),
         *(f"| `{code}` | {meaning} |" for code, meaning in REASON_CODES.items()),
@@ -204,6 +205,7 @@ def render() -> str:
                 lines.append(f"| `{derived.name}` (added) | {derived.type} | | | | {derived.description} |")
             checks = sorted(
                 {r.code for col in contract.columns for r in column_rules(col)}
+                | {r.code for r in contract.row_rules}
                 | {"duplicate_key"}
             )
             lines += ["", f"Checks applied: {', '.join(f'`{c}`' for c in checks)}.", *_plausibility_lines(contract), ""]

@@ -166,6 +166,11 @@ def column_rules(col: Column) -> list[Rule]:
     return rules
 
 
+def row_rules(contract: Contract) -> list[Rule]:
+    """The contract's rules over several columns of a row (`Contract.row_rules`), on the values as sent."""
+    return [Rule(r.code, r.sql(ident), literal(r.message)) for r in contract.row_rules]
+
+
 def checked_values_sql(contract: Contract, header: list[str], source: str = "landed", plain: bool = False) -> str:
     """SQL selecting every row of `source` as the checks read it: _row_number and the contract's columns (text).
 
@@ -227,7 +232,7 @@ def failing_rows_sql(contract: Contract, checked: str = "checked") -> str:
     the quarantined rows alone (`record_json_sql`). A key repeated within the
     file is found after (`repeated_keys_sql`).
     """
-    rules = [r for col in contract.columns for r in column_rules(col)]
+    rules = [r for col in contract.columns for r in column_rules(col)] + row_rules(contract)
     flags = [ident(f"_rule_{i}") for i in range(len(rules))]
     tested = ", ".join(f"coalesce({r.condition}, false) as {flag}" for r, flag in zip(rules, flags))
     code = "coalesce(" + ", ".join(f"case when {flag} then {literal(r.code)} end" for r, flag in zip(rules, flags)) + ")"

@@ -45,6 +45,26 @@ def test_rows_that_break_the_contract_are_quarantined_with_reasons(tmp_path, con
     assert conn.execute("select quantity from raw.orders where order_id = 'A7'").fetchall() == [(-1,)]
 
 
+def test_a_sale_of_a_negative_quantity_is_quarantined_and_returns_of_either_spelling_load(tmp_path, conn):
+    """One such line would make units sold negative and the mart's test stop the whole plan (DataCo: a status
+    mapped to sale on a line of -3 units)."""
+    write(
+        tmp_path / "landing/orders/orders_2025-01.csv",
+        ORDERS_HEADER.rstrip("\n") + ",line_type\n"
+        + "B1,1,2025-01-03T10:00:00Z,web,C1,SKU-1,-3,19.99,EUR,DE,NL-AMS,sale\n"
+        + "B2,1,2025-01-03T10:00:00Z,web,C1,SKU-1,-1,19.99,EUR,DE,NL-AMS,return\n"
+        + "B3,1,2025-01-03T10:00:00Z,web,C1,SKU-1,-2,19.99,EUR,DE,NL-AMS,\n"
+        + "B4,1,2025-01-03T10:00:00Z,web,C1,SKU-1,4,19.99,EUR,DE,NL-AMS,sale\n"
+        + "B5,1,2025-01-03T10:00:00Z,web,C1,SKU-1,-5,19.99,EUR,DE,NL-AMS,cancellation\n",
+    )
+    [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert (result.rows_received, result.rows_loaded, result.rows_quarantined) == (5, 4, 1)
+    [(row, code, reason)] = conn.execute("select row_number, reason_code, reason from audit.quarantine").fetchall()
+    assert (row, code) == (1, "negative_sale") and "a return has line_type return" in reason
+    loaded = conn.execute("select order_id, quantity, line_type from raw.orders order by order_id").fetchall()
+    assert loaded == [("B2", -1, "return"), ("B3", -2, None), ("B4", 4, "sale"), ("B5", -5, "cancellation")]
+
+
 def test_customer_ids_are_pseudonymised(tmp_path, conn):
     write(tmp_path / "landing/orders/orders_x.csv", ORDERS_HEADER + "A1,1,2025-01-03T10:00:00Z,web,alice@example.com,S,1,1,EUR,DE,N\n")
     ingest_feed(conn, tmp_path / "landing", "orders", "salt")

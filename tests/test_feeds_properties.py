@@ -81,7 +81,7 @@ from feeds.plausibility import REASON_CODES as PLAUSIBILITY_CODES
 from feeds.landed import LANDING_REASON_CODES
 
 SALT = "prop-salt"
-REASON_CODES = {"missing_value", "bad_type", "missing_timezone", "not_allowed", "out_of_range", "zero_quantity", "duplicate_key",
+REASON_CODES = {"missing_value", "bad_type", "missing_timezone", "not_allowed", "out_of_range", "zero_quantity", "negative_sale", "duplicate_key",
                 *PLAUSIBILITY_CODES, *LANDING_REASON_CODES}
 GLOB_CHARS = ("*", "?", "[")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -569,6 +569,11 @@ def check_loaded_rows(conn, contract: Contract, gen: GenFile, file_id: str, text
                     note_bug("integer_overflow_loaded_as_null", failures, message)
                 else:
                     failures.append(message)
+    for rule in contract.row_rules:  # and its rules over several columns
+        stored = rule.sql(lambda name: f'"{contract.column(name).target_name}"')
+        bad = conn.execute(f"select count(*) from {table} where {where} and {stored}", [file_id]).fetchall()[0][0]
+        if bad:
+            failures.append(f"{gen.name!r}: {bad} loaded rows break {rule.code}")
     for derived in contract.derived:
         bad = conn.execute(f'select count(*) from {table} where {where} and "{derived.name}" is null', [file_id]).fetchall()[0][0]
         if bad:
