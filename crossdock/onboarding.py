@@ -146,8 +146,9 @@ def propose_config(
     c["quiet_days"] = (pd.to_datetime(c["last_day"]).max() - pd.to_datetime(c["last_day"])).dt.days
     c["stopped"] = _quiet_chance(c) < STOPPED_PROBABILITY
     own = (c["share"] >= min_share) & (c["active_days"] >= min_active_days) & ~c["stopped"]
-    if not own.any():  # every country is thin: the biggest one still gets a market of its own
-        own.iloc[0] = True
+    if not own.any():  # every country is thin: the biggest one still selling gets a market of its own
+        selling = c.index[~c["stopped"]]  # one that stopped would fail the training-data gate's stop check
+        own.loc[selling[0] if len(selling) else c.index[0]] = True
     c["role"] = ["market" if o else "catch_all" for o in own]
 
     named_nodes = [n for n in c["node"].dropna().unique()]

@@ -220,6 +220,12 @@ def _stop_sentence(history: MarketHistory, thresholds: GateThresholds) -> str:
     )
 
 
+STOPPED_WHAT_TO_DO = (
+    "If the export stops short, land the missing days; if the market really stopped selling, take it out of "
+    "crossdock.yaml's markets (its countries then plan in the catch-all) or raise gates.stop_probability"
+)
+
+
 def _describe(failure: dict) -> str:
     head = failure_head(failure, SUITE_LABELS)
     common = unrun_or_missing_text(failure, head)
@@ -228,7 +234,7 @@ def _describe(failure: dict) -> str:
     count = failure["unexpected_count"]
     text = f"{head} failed on {count} {plural(count, failure['unit'])}"
     if failure.get("stopped"):
-        return f"{text}: " + "; ".join(failure["stopped"][:MESSAGE_MARKETS])
+        return f"{text}: " + "; ".join(failure["stopped"][:MESSAGE_MARKETS]) + f". {STOPPED_WHAT_TO_DO}"
     if failure.get("unexpected_percent") is not None:
         text += f" ({percent_text(failure['unexpected_percent'])})"
     if failure.get("unexpected_values"):

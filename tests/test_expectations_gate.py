@@ -179,6 +179,7 @@ def test_market_vanishing_for_last_ten_days_fails_naming_market():
     assert "market DE sold nothing on 2026-10-22..2026-10-31 (10 days)" in result.message
     assert "before that it sold on 100% of its days (51 of 51;" in result.message
     assert "limit 1e-04" in result.message
+    assert "take it out of crossdock.yaml's markets" in result.message and "land the missing days" in result.message
     de = next(m for m in result.markets if m["market"] == "DE")
     assert de["quiet_run_days"] == 10 and de["quiet_run_probability"] < 1e-8
 

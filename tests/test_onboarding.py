@@ -69,6 +69,19 @@ def test_when_every_country_is_thin_the_biggest_is_still_a_market():
     assert [m.code for m in config.markets] == ["JP"] and config.catch_all.code == "ROW"
 
 
+def test_when_every_country_is_thin_the_biggest_still_selling_is_the_market_not_one_that_stopped():
+    """The DataCo export's first half: the US, the only country of any size, had stopped 26 days before its end;
+    proposed as the market, it failed the training-data gate's stop check on the first run."""
+    countries = profile([
+        ("US", 60, 300, 50, "2016-01-01", "2016-08-25", "USD", None),  # sold most days, then 26 quiet
+        ("FR", 20, 40, 18, "2016-01-03", "2016-09-20", "EUR", None),  # thin, and selling to the end
+        ("DE", 15, 30, 12, "2016-02-01", "2016-09-18", "EUR", None),
+    ])
+    proposal = propose_config(countries, today=dt.date(2016, 10, 1))
+    assert [m.code for m in proposal.config.markets] == ["FR"]
+    assert proposal.config.market_for_country("US") == "ROW"
+
+
 def test_a_big_country_whose_sales_stopped_goes_to_the_catch_all_with_a_note():
     countries = profile([
         ("DE", 900, 5000, 600, "2024-01-01", "2025-12-31", "EUR", "DE-LEJ"),  # sells most days, to the end
