@@ -255,7 +255,10 @@ def format_summary(settings: Settings, s: dict) -> str:
     lines.append(f"published tables: {len(built)} of {len(s['rows'])} built")
     for table, rows in s["rows"].items():
         lines.append(f"  publish.{table:<28} {'not built' if rows is None else f'{rows:,} rows'}")
-    if not built:
+    if not built and s.get("unpublished"):
+        lines.append("nothing published yet: the run above stopped before publishing; its console and log say which "
+                     "step or check failed and what to change, then `crossdock run` again")
+    elif not built:
         lines.append("nothing published yet: run `crossdock run` (or `crossdock demo`)")
     lines += _coverage_lines(s.get("coverage"))
     lines += _assumption_lines(s.get("assumptions", {}))

@@ -87,6 +87,15 @@ def test_a_copy_that_fails_half_way_rolls_every_table_back(conn):
     assert last_published(conn).run_id == "run-1"
 
 
+def test_a_first_run_that_stopped_before_publishing_is_not_told_to_run_again_as_if_none_had(conn, tmp_path):
+    """The DataCo export's first run failed the forecast's gate: 'nothing published yet: run crossdock run' only
+    repeated the failure."""
+    stage_dbt_table(conn, "supply_chain_view", pd.DataFrame({"sku": ["A"], "units": [7]}), "run-1")
+    out = format_summary(Settings.under(tmp_path), collect_summary(conn))
+    assert "NOT PUBLISHED: run run-1 staged a new plan" in out
+    assert "nothing published yet: the run above stopped before publishing" in out and "(or `crossdock demo`)" not in out
+
+
 def test_a_run_that_staged_and_did_not_publish_is_named_beside_the_last_good_plan(conn, tmp_path):
     stage_plan(conn, "run-1", units=5)
     publish_plan(conn, "run-1", pd.Timestamp("2026-10-30").date(), TABLES)
