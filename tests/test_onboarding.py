@@ -1,7 +1,9 @@
 """`crossdock init` proposes a crossdock.yaml from the orders alone: learned, checked, and honest about guesses."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -92,6 +94,30 @@ def test_a_big_country_whose_sales_stopped_goes_to_the_catch_all_with_a_note():
     assert [m.code for m in proposal.config.markets] == ["DE", "CH"]
     assert proposal.config.market_for_country("AT") == "ROW"
     assert "#   AT: 20.3% of units, nothing sold in the last 92 days (since 2025-09-30)" in proposal.text
+
+
+@pytest.mark.skipif(not DATACO.exists(), reason="../shared/data/real/dataco_sample.csv is not beside the project")
+def test_a_quarantined_dataco_line_keeps_the_shoppers_name_and_street_only_as_pseudonyms(tmp_path):
+    """docs/mappings.md points merchants at this mapping: a line it quarantines must not keep who the shopper is."""
+    source = tmp_path / "landing" / "orders" / "dataco"
+    source.mkdir(parents=True)
+    header, first, *_ = DATACO.read_text(encoding="utf-8").splitlines()
+    columns = next(csv.reader([header]))
+    bad = next(csv.reader([first]))
+    bad[columns.index("order date (DateOrders)")] = "not a date"
+    with open(source / "dataco_2018-01.csv", "w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([columns, bad])
+    shutil.copy(DATACO_MAPPING, source / "mapping.yaml")
+    conn = duckdb.connect()
+    [result] = ingest_feed(conn, tmp_path / "landing", "orders", "test-salt")
+    assert result.rows_quarantined == 1
+    [(record,)] = conn.execute("select record from audit.quarantine").fetchall()
+    kept = json.loads(record)
+    personal = yaml.safe_load(DATACO_MAPPING.read_text())["personal"]
+    for column in personal:
+        assert str(kept[column]).startswith("sha256:"), (column, kept[column])
+        assert bad[columns.index(column)] not in record, column
+    assert kept["Product Name"] == bad[columns.index("Product Name")]  # what is not personal is kept as sent
 
 
 def test_no_orders_is_a_clear_error():
