@@ -103,7 +103,7 @@ def quarantine(settings: Settings, dataset: str | None, export: Path | None) -> 
             return 0
         rows = export_quarantine(conn, dataset, export)
     feed = next(c.feed for c in CONTRACTS if c.dataset == dataset)
-    target = settings.landing / feed / fix_file_name(dataset, dt.date.today())
+    target = settings.landing / feed / fix_file_name(dataset, dt.date.today(), settings.landing / feed)
     print(
         f"wrote {rows} open quarantined {dataset} rows to {export}, in the {dataset} contract's layout (each line keeps "
         f"its order and line ids); fix the values and save the file as {target} (the feed's own folder, not a "

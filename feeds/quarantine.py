@@ -22,8 +22,9 @@ from feeds.contracts import CONTRACTS
 
 
 def quarantine_summary(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Quarantined rows per dataset and reason code, newest first."""
-    return conn.execute(
+    """Quarantined rows per dataset and reason code, newest first: how many, and how many are still open (not
+    resolved by a later load of their key, as `open_quarantine` and the export count them)."""
+    summary = conn.execute(
         """
         select dataset, reason_code, count(*) as rows, max(quarantined_at) as last_seen, any_value(reason) as example
         from audit.quarantine
@@ -31,20 +32,30 @@ def quarantine_summary(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         order by last_seen desc, rows desc
         """
     ).df()
+    datasets = {c.dataset for c in CONTRACTS}
+    open_rows = {
+        dataset: open_quarantine(conn, dataset).get("_quarantine_code", pd.Series(dtype=object)).value_counts()
+        for dataset in summary["dataset"].unique() if dataset in datasets
+    }
+    summary.insert(3, "open", [
+        int(open_rows[d].get(code, 0)) if d in open_rows else rows  # no contract, no key: nothing resolves it
+        for d, code, rows in zip(summary["dataset"], summary["reason_code"], summary["rows"])
+    ])
+    return summary
 
 
 def open_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFrame:
     """Quarantined rows of `dataset` not resolved by a later load of the same key.
 
     Returns one row per quarantined record: the values as sent, plus
-    _quarantine_reason and _source_file so the person fixing them sees why.
+    _quarantine_reason, _quarantine_code and _source_file so the person fixing them sees why.
     """
     contract = next((c for c in CONTRACTS if c.dataset == dataset), None)
     if contract is None:
         raise ValueError(f"unknown dataset {dataset!r}; one of {', '.join(c.dataset for c in CONTRACTS)}")
     rows = conn.execute(
         """
-        select coalesce(q.contract_record, q.record), q.reason, l.file_name, q.quarantined_at
+        select coalesce(q.contract_record, q.record), q.reason, q.reason_code, l.file_name, q.quarantined_at
         from audit.quarantine as q
         left join audit.ingest_ledger as l on l.file_id = q.file_id
         where q.dataset = ?
@@ -53,9 +64,10 @@ def open_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFra
         [dataset],
     ).fetchall()
     records = []
-    for record, reason, file_name, quarantined_at in rows:
+    for record, reason, code, file_name, quarantined_at in rows:
         values = json.loads(record)
         values["_quarantine_reason"] = reason
+        values["_quarantine_code"] = code
         values["_source_file"] = file_name
         values["_quarantined_at"] = quarantined_at
         records.append(values)
@@ -84,16 +96,23 @@ def _resolved(conn: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...],
     return merged["_loaded"].notna().set_axis(frame.index)
 
 
-def fix_file_name(dataset: str, day: dt.date) -> str:
-    """A name the ingest gives to `dataset` (its contract's prefix) and dates `day`, so fixes win over older exports."""
+def fix_file_name(dataset: str, day: dt.date, folder: Path | None = None) -> str:
+    """A name the ingest gives to `dataset` (its contract's prefix) and dates `day`, so fixes win over older exports;
+    with `folder`, one no file there has yet (`_2`, `_3`, ... after the date): saving a second fix of the day under
+    the first one's name would take that fix out of the landing folder, which `raw` is rebuilt from."""
     contract = next(c for c in CONTRACTS if c.dataset == dataset)
-    return f"{contract.file_prefix}_fix_{day.isoformat()}.csv"
+    stem = f"{contract.file_prefix}_fix_{day.isoformat()}"
+    name, n = f"{stem}.csv", 1
+    while folder is not None and (folder / name).exists():
+        n += 1
+        name = f"{stem}_{n}.csv"
+    return name
 
 
 def export_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str, out: Path) -> int:
     """Write the open quarantined rows of `dataset` to a CSV to fix; returns the row count.
 
-    The _quarantine_reason, _source_file and _quarantined_at columns are for the
+    The _quarantine_reason, _quarantine_code, _source_file and _quarantined_at columns are for the
     reader; the ingest ignores columns the contract does not name. The file is
     opened in a spreadsheet, so a value that would run as a formula there is
     escaped with a leading quote (crossdock.spreadsheet), which the ingest removes

@@ -11,6 +11,7 @@ from feed_files import ORDERS_HEADER, conn, write  # noqa: F401 (conn is a pytes
 from feeds.contracts import CONTRACTS, ORDERS, contract_for_file
 from feeds.ingest import ingest_feed, ingest_file
 from feeds.plausibility import Plausibility
+from feeds.quarantine import export_quarantine, fix_file_name, open_quarantine, quarantine_summary
 
 
 def ledger(conn) -> list[tuple]:
@@ -244,8 +245,6 @@ def test_file_dates_come_from_the_name_or_the_modification_time(tmp_path):
 
 
 def test_a_quarantined_row_can_be_exported_fixed_and_resubmitted(tmp_path, conn):
-    from feeds.quarantine import export_quarantine, open_quarantine
-
     write(
         tmp_path / "landing/orders/orders_2025-01-03.csv",
         ORDERS_HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\nA2,1,2025-01-03T10:00:00Z,web,C,S,2,1,EUR,Germany,N\n",
@@ -258,12 +257,30 @@ def test_a_quarantined_row_can_be_exported_fixed_and_resubmitted(tmp_path, conn)
 
     fixed = pd.read_csv(fix_file, dtype=str)
     assert fixed.loc[0, "_quarantine_reason"].startswith("ship_to_country not in")
+    assert fixed.loc[0, "_quarantine_code"] == "not_allowed"
+    [before] = quarantine_summary(conn)[["reason_code", "rows", "open"]].itertuples(index=False)
+    assert tuple(before) == ("not_allowed", 1, 1)
     fixed.loc[0, "ship_to_country"] = "DE"
     fixed.to_csv(tmp_path / "landing/orders/orders_2025-01-04_fixed.csv", index=False)
     [_, result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
     assert (result.status, result.rows_loaded) == ("loaded", 1)
     assert open_quarantine(conn, "orders").empty  # resolved by the later load
+    [after] = quarantine_summary(conn)[["reason_code", "rows", "open"]].itertuples(index=False)
+    assert tuple(after) == ("not_allowed", 1, 0)  # the listing says so too, as the export does
     assert conn.execute("select count(*) from raw.orders").fetchall() == [(2,)]
+
+
+def test_a_second_fix_of_the_day_is_offered_a_name_of_its_own(tmp_path):
+    """Saved under the first fix's name, it would replace that fix in the landing folder, which raw is rebuilt from."""
+    from feeds.file_dates import file_date
+
+    folder = tmp_path / "landing" / "orders"
+    assert fix_file_name("orders", date(2026, 12, 6), folder) == "orders_fix_2026-12-06.csv"
+    write(folder / "orders_fix_2026-12-06.csv", ORDERS_HEADER)
+    assert fix_file_name("orders", date(2026, 12, 6), folder) == "orders_fix_2026-12-06_2.csv"
+    write(folder / "orders_fix_2026-12-06_2.csv", ORDERS_HEADER)
+    assert fix_file_name("orders", date(2026, 12, 6), folder) == "orders_fix_2026-12-06_3.csv"
+    assert file_date(folder / "orders_fix_2026-12-06_3.csv") == date(2026, 12, 6)
 
 
 def test_the_documented_example_files_load_cleanly(tmp_path, conn):
@@ -355,8 +372,6 @@ def test_a_wholesale_line_and_a_write_off_load_as_sent(tmp_path, conn):
 def test_the_fix_loop_round_trips_a_mapped_source_keeping_each_line_identity(tmp_path, conn):
     """A mapping that numbers lines within an invoice: the fixed row must come back as its own line, not as line 1."""
     import pandas as pd
-
-    from feeds.quarantine import export_quarantine, fix_file_name, open_quarantine
 
     source = tmp_path / "landing/orders/erp"
     source.mkdir(parents=True)
