@@ -75,7 +75,7 @@ docs/mappings.md) are kept as `sha256:<pseudonym>`, in the record and in the exp
 
 `crossdock quarantine --dataset orders --export fix.csv` writes the open rows in the
 contract's layout, to be fixed in a spreadsheet and saved as the file the command names
-(a name no file of the folder has yet: a second fix of the day is `..._fix_<day>_2.csv`).
+(a name no file of the folder has yet: a second fix of the day is `..._fix_<day>_02.csv`).
 A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
 as a formula, so (as OWASP advises against CSV injection) such a text value is written
 with a single quote in front: `=HYPERLINK(...)` becomes `'=HYPERLINK(...)` and a SKU

@@ -45,7 +45,8 @@ def quarantine_summary(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def open_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFrame:
-    """Quarantined rows of `dataset` not resolved by a later load of the same key.
+    """Quarantined rows of `dataset` not resolved by a load of the same key, later or by the same file (the row
+    that won over a duplicate_key one: exported and sent back, the superseded row would win in its turn).
 
     Returns one row per quarantined record: the values as sent, plus
     _quarantine_reason, _quarantine_code and _source_file so the person fixing them sees why.
@@ -88,7 +89,7 @@ def _resolved(conn: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...],
         join = " and ".join(f"cast(r.{k} as varchar) = q.{k}" for k in key)
         loaded = conn.execute(
             f"select distinct {', '.join('q.' + k for k in key)} from _quarantined_keys q "
-            f"join {table} r on {join} and r._ingested_at > q._quarantined_at"
+            f"join {table} r on {join} and r._ingested_at >= q._quarantined_at"
         ).df()
     finally:
         conn.unregister("_quarantined_keys")
@@ -98,14 +99,14 @@ def _resolved(conn: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...],
 
 def fix_file_name(dataset: str, day: dt.date, folder: Path | None = None) -> str:
     """A name the ingest gives to `dataset` (its contract's prefix) and dates `day`, so fixes win over older exports;
-    with `folder`, one no file there has yet (`_2`, `_3`, ... after the date): saving a second fix of the day under
+    with `folder`, one no file there has yet (`_02`, `_03`, ... after the date): saving a second fix of the day under
     the first one's name would take that fix out of the landing folder, which `raw` is rebuilt from."""
     contract = next(c for c in CONTRACTS if c.dataset == dataset)
     stem = f"{contract.file_prefix}_fix_{day.isoformat()}"
     name, n = f"{stem}.csv", 1
     while folder is not None and (folder / name).exists():
         n += 1
-        name = f"{stem}_{n}.csv"
+        name = f"{stem}_{n:02d}.csv"  # zero-padded: files of one date load in name order, so _10 after _09
     return name
 
 

@@ -270,6 +270,20 @@ def test_a_quarantined_row_can_be_exported_fixed_and_resubmitted(tmp_path, conn)
     assert conn.execute("select count(*) from raw.orders").fetchall() == [(2,)]
 
 
+def test_a_row_superseded_by_a_later_line_of_its_own_file_is_not_open_to_fix(tmp_path, conn):
+    """The later line of a key repeated in one file wins; the earlier one (duplicate_key) needs no fix, and sent back
+    it would replace the line that won."""
+    write(
+        tmp_path / "landing/orders/orders_2025-01-03.csv",
+        ORDERS_HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\nA1,1,2025-01-03T10:00:00Z,web,C,S,2,1,EUR,DE,N\n",
+    )
+    ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert conn.execute("select reason_code from audit.quarantine").fetchall() == [("duplicate_key",)]
+    assert open_quarantine(conn, "orders").empty
+    assert export_quarantine(conn, "orders", tmp_path / "fix.csv") == 0
+    assert quarantine_summary(conn)[["reason_code", "rows", "open"]].values.tolist() == [["duplicate_key", 1, 0]]
+
+
 def test_a_second_fix_of_the_day_is_offered_a_name_of_its_own(tmp_path):
     """Saved under the first fix's name, it would replace that fix in the landing folder, which raw is rebuilt from."""
     from feeds.file_dates import file_date
@@ -277,10 +291,13 @@ def test_a_second_fix_of_the_day_is_offered_a_name_of_its_own(tmp_path):
     folder = tmp_path / "landing" / "orders"
     assert fix_file_name("orders", date(2026, 12, 6), folder) == "orders_fix_2026-12-06.csv"
     write(folder / "orders_fix_2026-12-06.csv", ORDERS_HEADER)
-    assert fix_file_name("orders", date(2026, 12, 6), folder) == "orders_fix_2026-12-06_2.csv"
-    write(folder / "orders_fix_2026-12-06_2.csv", ORDERS_HEADER)
-    assert fix_file_name("orders", date(2026, 12, 6), folder) == "orders_fix_2026-12-06_3.csv"
-    assert file_date(folder / "orders_fix_2026-12-06_3.csv") == date(2026, 12, 6)
+    assert fix_file_name("orders", date(2026, 12, 6), folder) == "orders_fix_2026-12-06_02.csv"
+    for n in range(2, 10):
+        write(folder / f"orders_fix_2026-12-06_{n:02d}.csv", ORDERS_HEADER)
+    tenth = fix_file_name("orders", date(2026, 12, 6), folder)
+    assert tenth == "orders_fix_2026-12-06_10.csv" and file_date(folder / tenth) == date(2026, 12, 6)
+    # files of one date load in name order: each fix after the ones before it
+    assert max([p.name for p in folder.iterdir()] + [tenth]) == tenth
 
 
 def test_the_documented_example_files_load_cleanly(tmp_path, conn):
