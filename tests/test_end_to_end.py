@@ -36,13 +36,17 @@ def platform(tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         for var in PATH_VARIABLES:
             env.delenv(var, raising=False)
+        import orchestration.defs.dbt.assets as dbt_assets
         from orchestration.definitions import build_definitions
+        from orchestration.lib.warm_imports import warm_imports
 
+        warmed = []  # the threads the dbt step started to import the later steps' libraries
+        env.setattr(dbt_assets, "warm_imports", lambda: warmed.append(warm_imports()) or warmed[-1])
         defs = build_definitions(settings)
         instance = dg.DagsterInstance.ephemeral()
         job = defs.resolve_job_def("daily_planning")
         result = job.execute_in_process(instance=instance, raise_on_error=False, tags=landing_tags(settings, instance))
-        yield {"settings": settings, "defs": defs, "instance": instance, "job": job, "result": result}
+        yield {"settings": settings, "defs": defs, "instance": instance, "job": job, "result": result, "warmed": warmed}
 
 
 def landing_tags(settings: Settings, instance: dg.DagsterInstance) -> dict[str, str]:
@@ -65,6 +69,11 @@ def test_the_whole_job_succeeds_and_the_gate_passes(platform):
     assert gate.passed, gate.description
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert {FORECAST, ACCURACY, dg.AssetKey(["publish", "inventory_plan"]), dg.AssetKey(["publish", "compliance_plan"])} <= materialized
+
+
+def test_the_dbt_step_warmed_the_later_steps_imports_once_and_joined_the_thread(platform):
+    [thread] = platform["warmed"]  # orchestration/lib/warm_imports.py: started beside dbt's subprocess
+    assert not thread.is_alive()
 
 
 def test_forecast_gates_pass_and_the_forecast_is_reproducible_and_pictured(platform):
