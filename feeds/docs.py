@@ -51,8 +51,8 @@ the warehouse.
   in the environment of every `crossdock` and `dagster` command, keep it like a password,
   and never change it: a new key gives every shopper a new `customer_key` from then on.
 - Unset, the public demo salt is used. That is fine for the demo merchants (their
-  customers are invented); for any other `crossdock.yaml` every ingest logs a warning,
-  puts `pii_salt_warning` on the raw assets' materializations and `crossdock summary`
+  customers are invented); for any other `crossdock.yaml` every ingest of a feed with files logs a
+  warning, puts `pii_salt_warning` on the raw assets' materializations and `crossdock summary`
   (and so `crossdock run`) prints a `WARNING:` line. The run is not refused, so
   `crossdock init` and a first run still work before the secret is set. A key shorter
   than 16 characters is warned about too: it could be guessed from a few known ids.
