@@ -32,7 +32,7 @@ from crossdock.settings import MARKET_MODELS_FOLDER, Settings, pii_salt_warning
 from crossdock.spark import spark_home, warehouse_engine
 from crossdock.warehouse import connect
 from ml.backtest import MODEL
-from ml.backtest_gate import GATE_METRICS, GateVerdict, gate_verdict
+from ml.backtest_gate import gate_verdict
 
 NA = "n/a"
 
@@ -86,20 +86,6 @@ def _assumptions(warehouse: Warehouse) -> dict:
     return out
 
 
-def _published_verdict(warehouse: Warehouse) -> GateVerdict | None:
-    """The blocking check's reading of the published backtest (ml/backtest_gate.py), so the summary says "proven"
-    only of a forecast the check judged and passed: one with too few selling weeks to judge is published unproven."""
-    columns = set(warehouse.columns("publish.forecast_accuracy"))
-    if not {"model", "scope", *GATE_METRICS} <= columns:
-        return None
-    measured = [*GATE_METRICS, *(["selling_weeks"] if "selling_weeks" in columns else [])]
-    overall = warehouse.query(
-        f"select model, {', '.join(f'try_cast({m} as double) as {m}' for m in measured)} "
-        "from publish.forecast_accuracy where scope = 'overall'"
-    ).set_index("model")
-    return gate_verdict(overall) if MODEL in overall.index else None
-
-
 def collect_summary(target: WarehouseLike) -> dict:
     """The summary's figures, read from the DuckDB file or from the tables on Spark (`target`)."""
     warehouse = as_warehouse(target)
@@ -109,23 +95,25 @@ def collect_summary(target: WarehouseLike) -> dict:
     summary["published_plan"] = last_published(warehouse)
     summary["unpublished"] = unpublished_staging(warehouse)
     if "forecast_accuracy" in existing:
-        rows = warehouse.rows(
-            "select model, try_cast(weekly_wape as double), try_cast(rmsse as double), try_cast(wape as double), "
-            "try_cast(bias as double), try_cast(coverage_p10_p90 as double) "
-            "from publish.forecast_accuracy where scope = 'overall'"
-        )
-        summary["accuracy"] = {
-            model: {"weekly_wape": weekly, "rmsse": rmsse, "wape": wape, "bias": bias, "coverage": cov}
-            for model, weekly, rmsse, wape, bias, cov in rows
-        }
-        if {"bulk_units", "mean_bias", "mean_bias_regular"} <= set(warehouse.columns("publish.forecast_accuracy")):
+        columns = warehouse.columns("publish.forecast_accuracy")
+        measured = {"weekly_wape": "weekly_wape", "rmsse": "rmsse", "wape": "wape", "bias": "bias",
+                    "coverage": "coverage_p10_p90", **({"selling_weeks": "selling_weeks"} if "selling_weeks" in columns else {})}
+        overall = warehouse.query(
+            "select model, " + ", ".join(f"try_cast({column} as double) as {name}" for name, column in measured.items())
+            + " from publish.forecast_accuracy where scope = 'overall'"
+        ).set_index("model")
+        overall = overall[~overall.index.duplicated(keep="last")]  # one row a model, the last as a dict of them kept
+        summary["accuracy"] = overall.to_dict("index")
+        # the blocking check's reading (ml/backtest_gate.py): "proven" only of a forecast it judged and passed; one
+        # with too few selling weeks to judge is published unproven
+        summary["verdict"] = gate_verdict(overall) if MODEL in overall.index else None
+        if {"bulk_units", "mean_bias", "mean_bias_regular"} <= columns:
             summary["bulk"] = first_row(
                 warehouse, "select try_cast(actual_units as double), try_cast(bulk_units as double), try_cast(mean_bias as double), "
                 "try_cast(mean_bias_regular as double) from publish.forecast_accuracy where scope = 'overall' and model = 'lightgbm'"
             )
         # the backtest runs on a cadence (ml/backtest_cadence.py): its as_of is the day it proved the model on
         summary["proven_on"] = _one(warehouse, "select max(try_cast(as_of as date)) from publish.forecast_accuracy")[0]
-        summary["verdict"] = _published_verdict(warehouse)
     if "demand_forecast" in existing:
         versions = warehouse.rows("select distinct model_version from publish.demand_forecast")
         summary["model_version"] = versions[0][0] if len(versions) == 1 else None
@@ -278,15 +266,16 @@ def format_summary(settings: Settings, s: dict) -> str:
     elif "accuracy" in s:
         lines.append("forecast backtest: no overall LightGBM vs seasonal naive rows")
     lines += _bulk_lines(s.get("bulk"))
-    verdict = s.get("verdict")
-    if model and naive and s.get("proven_on") is not None and verdict is not None and not verdict.judged:
-        lines.append(f"forecast not proven by the backtest of {s['proven_on']}: {verdict.lines[0].removeprefix('not judged: ')}")
-    elif model and naive and s.get("proven_on") is not None and verdict is not None and not verdict.passed:
-        lines.append(f"forecast did not beat the baselines in the backtest of {s['proven_on']}: {verdict.summary()}")
-    elif model and naive and s.get("proven_on") is not None:
-        ago = (s["forecast_as_of"] - s["proven_on"]).days if s.get("forecast_as_of") is not None else None
-        lines.append(f"forecast last proven {s['proven_on']} ({fmt(ago)} days ago, weekly WAPE {fmt(model['weekly_wape'], '.3f')} "
-                     f"vs naive {fmt(naive['weekly_wape'], '.3f')})")
+    verdict, proven_on = s.get("verdict"), s.get("proven_on")
+    if model and naive and proven_on is not None:
+        if verdict is not None and not verdict.judged:
+            lines.append(f"forecast not proven by the backtest of {proven_on}: {verdict.lines[0].removeprefix('not judged: ')}")
+        elif verdict is not None and not verdict.passed:
+            lines.append(f"forecast did not beat the baselines in the backtest of {proven_on}: {verdict.summary()}")
+        else:
+            ago = (s["forecast_as_of"] - proven_on).days if s.get("forecast_as_of") is not None else None
+            lines.append(f"forecast last proven {proven_on} ({fmt(ago)} days ago, weekly WAPE {fmt(model['weekly_wape'], '.3f')} "
+                         f"vs naive {fmt(naive['weekly_wape'], '.3f')})")
     if s.get("model_version"):
         plots = sorted((settings.exports / "forecast_plots").glob("*.png"))
         lines.append(f"forecast model: {_model_folder(settings, s['model_version'])}; {len(plots)} plots in "
