@@ -17,6 +17,7 @@ Modules, one job each:
 - `ml.demand_class`: each series' demand pattern (Syntetos-Boylan) at an origin, for scores per class.
 - `ml.calibration`: the p10-p90 band scaled per demand class, fitted on the backtest.
 - `ml.blend`: the published mean, the model's blended with each series' regular 28-day level, weight proven held out.
+- `ml.stopped_series`: series whose quiet run is too long for their own rate of selling days (forecast 0 when proven).
 - `ml.hierarchy`: the forecast made coherent with its category x market and market totals.
 - `ml.backtest`: rolling-origin backtest of the model against the baselines.
 - `ml.backtest_gate`: the backtest's verdict for the checks: does the model beat the baselines it must (and should)?

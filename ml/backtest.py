@@ -30,7 +30,7 @@ from crossdock.progress import track
 from ml import forecast as fc
 from ml import metrics
 from ml.baselines import naive, seasonal_naive, seasonal_naive_scale, window_average
-from ml.blend import BlendErrors, blend, blend_errors, fit_weight, held_out_weights, level_from_regular, with_mean
+from ml.blend import BlendErrors, MeanChoice, blend, blend_errors, fit_choice, held_out_choices, level_from_regular, with_mean
 from ml.bulk_orders import regular_demand
 from ml.calibration import Scales, apply_scales, fit_scales, held_out_scales
 from ml.demand_class import classify
@@ -38,15 +38,17 @@ from ml.model import ModelConfig, progress
 from ml.panel import build_panel, to_timestamp
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS
 from ml.stat_baselines import FIT_DAYS, STAT_BASELINES, BaselinesAhead
+from ml.stopped_series import stopped
 
 DEFAULT_WINDOWS = 4
 BASELINE_FIT_DAYS = FIT_DAYS
 # 2: AutoETS without a trend (ml.stat_baselines); 3: baselines on the dense panel, naive 1, mean 28, zero,
 # weekly WAPE and RMSSE, the gate against three baselines; 4: scores per demand class; 5: the band calibrated
 # per class, held out; 6: the model's mean blended with the regular 28-day level, held out (ml.blend); 7: p50 the
-# median of a count with the mean (crossdock.count_median). Bump when windows or scoring change meaning: the cadence
-# (ml.backtest_cadence) then reruns.
-METHOD_VERSION = "7"
+# median of a count with the mean (crossdock.count_median); 8: series that stopped selling forecast 0 when that proves
+# better held out (ml.stopped_series). Bump when windows or scoring change meaning: the cadence (ml.backtest_cadence)
+# then reruns.
+METHOD_VERSION = "8"
 
 MODEL = "lightgbm"
 NAIVE = "seasonal_naive_7"
@@ -167,20 +169,26 @@ class BacktestResult:
         actual, actual_regular (a bulk day's units replaced by the series'
         busy day, `ml.bulk_orders.regular_demand`), p10, p50,
         p90, mean (the published expected units: mean_model blended with
-        level_28 by the weight fitted on the other windows, `ml.blend`),
+        level_28 by the weight fitted on the other windows, `ml.blend`,
+        and 0 with its band where the series had stopped selling and the
+        other windows proved that better, `ml.stopped_series`),
         mean_model (the boosters' own), level_28 (the series' regular units
-        per day over the 28 days up to the origin), p10_calibrated /
+        per day over the 28 days up to the origin), stopped (the series had
+        stopped selling at the origin, `ml.stopped_series`), p10_calibrated /
         p90_calibrated (the band scaled by factors fitted on the other
         windows, `ml.calibration`) and one column per baseline
         (`MODEL_COLUMNS`; the zero forecast has none).
     windows: one row per window: origin, first/last scored day, training end,
         series scored, training rows, model_version, mean_weight (the blend's
-        held-out weight on the model), seconds per model.
+        held-out weight on the model), zero_stopped (whether the window's
+        stopped series were forecast 0, held out), seconds per model.
     quantile_scales: the factors on p10 / p90 per demand class fitted on
         all windows (`ml.calibration.fit_scales`): what the published
         forecast's band is scaled by.
     mean_weight: the blend's weight on the model fitted on all windows
-        (`ml.blend.fit_weight`): what the published forecast's mean is blended by.
+        (`ml.blend.fit_choice`): what the published forecast's mean is blended by.
+    zero_stopped: whether the published forecast puts the series that
+        stopped selling at 0, fitted on all windows with the weight.
     """
 
     metrics: pd.DataFrame
@@ -189,6 +197,7 @@ class BacktestResult:
     windows: pd.DataFrame
     quantile_scales: Scales | None = None
     mean_weight: float = 1.0
+    zero_stopped: bool = False
 
     @property
     def models(self) -> list[str]:
@@ -384,8 +393,9 @@ def backtest(
                 if b.p10 is not None and b.p90 is not None:
                     columns[f"{name}_p10"], columns[f"{name}_p90"] = b.p10.ravel(), b.p90.ravel()
             # the blend (ml.blend) is weighed once every window is in
-            errors[k] = blend_errors(actual, f["mean"].to_numpy(dtype=float), level, H)
-            f = f.assign(mean_model=f["mean"], level_28=np.repeat(level, H))
+            stop = stopped(Ys, first, o)
+            errors[k] = blend_errors(actual, f["mean"].to_numpy(dtype=float), level, H, stop)
+            f = f.assign(mean_model=f["mean"], level_28=np.repeat(level, H), stopped=np.repeat(stop, H))
             preds.append(f.assign(
                 window=k, origin=origin, demand_class=np.repeat(classes, H), actual=actual, actual_regular=regular, **columns
             ))
@@ -418,7 +428,7 @@ def backtest(
                 f"backtest window {k} origin={origin.date()} series={len(series)} weekly wape {scores} "
                 f"({time.perf_counter() - tw:.1f}s)"
             )
-    predictions, weights = _with_held_out_blend(pd.concat(preds, ignore_index=True), errors)
+    predictions, choices = _with_held_out_blend(pd.concat(preds, ignore_index=True), errors)
     predictions = _with_held_out_band(predictions)
     ends = np.cumsum([len(p) for p in preds])  # each window's rows, series-major, one block after another
     by_window_series = pd.concat(
@@ -426,7 +436,8 @@ def backtest(
          for p, end, (score, models) in zip(preds, ends, scorers.values()) for m in models],
         ignore_index=True,
     )
-    windows = [{**w, "mean_weight": weights[w["window"]]} for w in windows]
+    windows = [{**w, "mean_weight": choices[w["window"]].weight, "zero_stopped": choices[w["window"]].zero_stopped}
+               for w in windows]
     table = summarise(predictions, by_window_series, n_windows, H)
     overall = table[table["scope"] == "overall"].set_index("model")
     progress(
@@ -440,7 +451,8 @@ def backtest(
         predictions=predictions,
         windows=pd.DataFrame(windows),
         quantile_scales=fit_scales(predictions),
-        mean_weight=fit_weight(errors),
+        mean_weight=fit_choice(errors).weight,
+        zero_stopped=fit_choice(errors).zero_stopped,
     )
 
 
@@ -454,13 +466,16 @@ def _score_model(score: Callable[..., pd.DataFrame], frame: pd.DataFrame, model:
     )
 
 
-def _with_held_out_blend(predictions: pd.DataFrame, errors: dict[int, BlendErrors]) -> tuple[pd.DataFrame, dict[int, float]]:
-    """`predictions` with each window's `mean` blended by the weight fitted on the other windows (`ml.blend`), p50
-    following it."""
-    weights = held_out_weights(errors)
-    weight = predictions["window"].map(weights).to_numpy(dtype=float)
+def _with_held_out_blend(predictions: pd.DataFrame, errors: dict[int, BlendErrors]
+                         ) -> tuple[pd.DataFrame, dict[int, MeanChoice]]:
+    """`predictions` with each window's `mean` made by the choice fitted on the other windows (`ml.blend`): blended by
+    its weight, and 0 with the band for stopped series when it says so; p50 following it."""
+    choices = held_out_choices(errors)
+    window = predictions["window"]
+    weight = window.map({k: c.weight for k, c in choices.items()}).to_numpy(dtype=float)
+    zero = window.map({k: c.zero_stopped for k, c in choices.items()}).to_numpy(dtype=bool) & predictions["stopped"].to_numpy()
     mean = blend(predictions["mean_model"].to_numpy(dtype=float), predictions["level_28"].to_numpy(dtype=float), weight)
-    return with_mean(predictions, mean), weights
+    return with_mean(predictions, mean, zero), choices
 
 
 def _with_held_out_band(predictions: pd.DataFrame) -> pd.DataFrame:

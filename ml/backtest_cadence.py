@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from crossdock.published import published_table
 from ml import backtest as bt
 from ml import forecast as fc
+from ml.blend import MODEL_ALONE, MeanChoice
 from ml.features import CATEGORICAL_FEATURES, FEATURE_NAMES
 from ml.model import QUANTILES, ModelConfig
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS
@@ -89,6 +90,11 @@ class BacktestRecord:
     reconciliation: str | None = None  # the method the backtest chose for the hierarchy (ml.hierarchy.choose_method)
     quantile_scales: dict | None = None  # class -> (factor on p10, factor on p90), ml.calibration
     mean_weight: float | None = None  # the published mean's weight on the model, ml.blend (None: the model alone)
+    zero_stopped: bool | None = None  # whether stopped series are forecast 0, ml.blend (None: kept, a record from before)
+
+    def mean_choice(self) -> MeanChoice:
+        """How the forecast makes its published mean from this backtest (`ml.blend`)."""
+        return MeanChoice(self.mean_weight if self.mean_weight is not None else MODEL_ALONE, bool(self.zero_stopped))
 
     @property
     def passed(self) -> bool:

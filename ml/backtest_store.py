@@ -45,18 +45,21 @@ create table if not exists {RUNS} (
     gate_passed boolean,
     reconciliation varchar,
     quantile_scales varchar,
-    mean_weight double
+    mean_weight double,
+    zero_stopped boolean
 )
 """
 # a store from before the gate's verdict was kept (backtest method 2) gets the column, null: its record
 # falls back on the old rule (BacktestRecord.passed), and its fingerprint differs anyway
 # and one from before the hierarchy (method 4) gets reconciliation null: the forecast then sums up (bottom_up);
-# one from before the blend (method 6) gets mean_weight null: the forecast then publishes the model's mean
+# one from before the blend (method 6) gets mean_weight null: the forecast then publishes the model's mean;
+# one from before the stopped rule (method 8) gets zero_stopped null: the forecast then keeps stopped series
 RUNS_MIGRATIONS = (
     f"alter table {RUNS} add column if not exists gate_passed boolean",
     f"alter table {RUNS} add column if not exists reconciliation varchar",
     f"alter table {RUNS} add column if not exists quantile_scales varchar",
     f"alter table {RUNS} add column if not exists mean_weight double",
+    f"alter table {RUNS} add column if not exists zero_stopped boolean",
 )
 
 
@@ -80,18 +83,19 @@ def last_backtest(target: WarehouseLike) -> BacktestRecord | None:
             {"gate_passed" if "gate_passed" in columns else "null::boolean"},
             {"reconciliation" if "reconciliation" in columns else "null::varchar"},
             {"quantile_scales" if "quantile_scales" in columns else "null::varchar"},
-            {"mean_weight" if "mean_weight" in columns else "null::double"}
+            {"mean_weight" if "mean_weight" in columns else "null::double"},
+            {"zero_stopped" if "zero_stopped" in columns else "null::boolean"}
         from latest
         """,
     )
     if row is None:
         return None
-    as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at, gate_passed, method, scales, weight = row
+    as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at, gate_passed, method, scales, weight, zero = row
     return BacktestRecord(
         as_of=as_of, fingerprint=fingerprint, shape=DataShape(tuple(markets), int(n_series)), seconds=float(seconds),
         wape_model=float(wape_model), wape_naive=float(wape_naive), run_id=run_id, ran_at=ran_at, gate_passed=gate_passed,
         reconciliation=method, quantile_scales={k: tuple(v) for k, v in json.loads(scales).items()} if scales else None,
-        mean_weight=float(weight) if weight is not None else None,
+        mean_weight=float(weight) if weight is not None else None, zero_stopped=zero,
     )
 
 
@@ -119,11 +123,12 @@ def save_backtest(target: WarehouseLike, record: BacktestRecord, reason: str) ->
             warehouse.create_table_as(stored, f"select * from {staged(table)}")
         warehouse.execute(
             f"insert into {RUNS} (run_id, as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, reason, "
-            "ran_at, gate_passed, reconciliation, quantile_scales, mean_weight) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "ran_at, gate_passed, reconciliation, quantile_scales, mean_weight, zero_stopped) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [record.run_id, record.as_of, record.fingerprint, list(record.shape.markets), record.shape.n_series,
              record.seconds, record.wape_model, record.wape_naive, reason, record.ran_at or _utc_now(), record.gate_passed,
              record.reconciliation, json.dumps(record.quantile_scales) if record.quantile_scales is not None else None,
-             record.mean_weight],
+             record.mean_weight, record.zero_stopped],
         )
 
 

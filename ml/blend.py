@@ -17,6 +17,11 @@ the larger weight; each window is scored with the weight fitted on the other
 windows, and the published forecast uses the one fitted on all of them. A
 backtest of one window proves nothing held out and keeps the model (w = 1).
 The median p50 follows the published mean (`crossdock.count_median`).
+
+The same held-out choice decides whether a series that has stopped selling
+(`ml.stopped_series`) is forecast 0, band and all: the choices tried are
+every weight with the rule off, then every weight with it on, so a tie keeps
+the rule off and then the larger weight.
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ from crossdock.count_median import with_count_median
 from ml.bulk_orders import regular_demand
 from ml.metrics import weekly_totals
 from ml.panel import Panel
+from ml.stopped_series import stopped
 
 WEIGHTS: tuple[float, ...] = (1.0, 0.75, 0.5, 0.25, 0.0)
 """Model weights tried, the model alone first: a tie keeps the larger weight."""
@@ -38,20 +44,33 @@ MODEL_ALONE = 1.0
 
 
 @dataclass(frozen=True)
+class MeanChoice:
+    """How the published mean is made: the model's weight in the blend, and whether stopped series are forecast 0."""
+
+    weight: float = MODEL_ALONE
+    zero_stopped: bool = False
+
+
+CHOICES: tuple[MeanChoice, ...] = tuple(MeanChoice(w, z) for z in (False, True) for w in WEIGHTS)
+"""Every weight with the stopped rule off, then on: the first of tied choices wins."""
+MODEL_ONLY = MeanChoice()
+
+
+@dataclass(frozen=True)
 class BlendErrors:
-    """One window's (or several windows') summed weekly absolute error for each weight in `WEIGHTS`.
+    """One window's (or several windows') summed weekly absolute error for each choice in `CHOICES`.
 
     Sums rather than WAPEs so that windows add up; the WAPE's denominator,
     the units sold, is the same for every weight and does not change the choice.
     """
 
-    abs_error: np.ndarray  # [len(WEIGHTS)]
+    abs_error: np.ndarray  # [len(CHOICES)]
 
     def __add__(self, other: BlendErrors) -> BlendErrors:
         return BlendErrors(self.abs_error + other.abs_error)
 
-    def best(self) -> float:
-        return WEIGHTS[int(np.argmin(self.abs_error))]  # argmin takes the first minimum: the larger weight
+    def best(self) -> MeanChoice:
+        return CHOICES[int(np.argmin(self.abs_error))]  # argmin takes the first minimum: the rule off, the larger weight
 
 
 def regular_level(Y: np.ndarray, origin: int, days: int = LEVEL_DAYS) -> np.ndarray:
@@ -64,28 +83,33 @@ def level_from_regular(R: np.ndarray, origin: int, days: int = LEVEL_DAYS) -> np
     return R[:, max(origin - days + 1, 0): origin + 1].sum(axis=1) / days
 
 
-def blend_errors(actual: np.ndarray, model_mean: np.ndarray, level: np.ndarray, horizon_days: int) -> BlendErrors:
-    """The weekly absolute error of every weight's blend, for series-major rows with horizons 1..`horizon_days` and
-    one `level` per series."""
+def blend_errors(actual: np.ndarray, model_mean: np.ndarray, level: np.ndarray, horizon_days: int,
+                 stopped_series: np.ndarray | None = None) -> BlendErrors:
+    """The weekly absolute error of every choice's mean, for series-major rows with horizons 1..`horizon_days`, one
+    `level` and one `stopped_series` flag (none stopped when None) per series."""
     a = weekly_totals(actual, horizon_days)
     m = weekly_totals(model_mean, horizon_days)
     lvl = weekly_totals(np.repeat(np.asarray(level, dtype=float), horizon_days), horizon_days)
-    return BlendErrors(np.array([np.abs(a - (w * m + (1 - w) * lvl)).sum() for w in WEIGHTS]))
+    flags = np.zeros(len(level), dtype=bool) if stopped_series is None else np.asarray(stopped_series, dtype=bool)
+    off = weekly_totals(np.repeat(flags, horizon_days).astype(float), horizon_days) > 0
+    return BlendErrors(np.array([
+        np.abs(a - np.where(off & c.zero_stopped, 0.0, c.weight * m + (1 - c.weight) * lvl)).sum() for c in CHOICES
+    ]))
 
 
-def fit_weight(errors: Mapping[object, BlendErrors]) -> float:
-    """The weight fitted on every window's errors; the model alone with fewer than two windows (nothing held out)."""
+def fit_choice(errors: Mapping[object, BlendErrors]) -> MeanChoice:
+    """The choice fitted on every window's errors; the model alone with fewer than two windows (nothing held out)."""
     if len(errors) < 2:
-        return MODEL_ALONE
-    return sum(errors.values(), BlendErrors(np.zeros(len(WEIGHTS)))).best()
+        return MODEL_ONLY
+    return sum(errors.values(), BlendErrors(np.zeros(len(CHOICES)))).best()
 
 
-def held_out_weights(errors: Mapping[object, BlendErrors]) -> dict[object, float]:
-    """For each window, the weight fitted on the other windows' errors; the model alone when there is no other."""
+def held_out_choices(errors: Mapping[object, BlendErrors]) -> dict[object, MeanChoice]:
+    """For each window, the choice fitted on the other windows' errors; the model alone when there is no other."""
     if len(errors) < 2:
-        return {window: MODEL_ALONE for window in errors}
+        return {window: MODEL_ONLY for window in errors}
     return {
-        window: sum((e for other, e in errors.items() if other != window), BlendErrors(np.zeros(len(WEIGHTS)))).best()
+        window: sum((e for other, e in errors.items() if other != window), BlendErrors(np.zeros(len(CHOICES)))).best()
         for window in errors
     }
 
@@ -95,28 +119,44 @@ def blend(model_mean: np.ndarray, level: np.ndarray, weight: float) -> np.ndarra
     return np.clip(weight * np.asarray(model_mean, dtype=float) + (1 - weight) * np.asarray(level, dtype=float), 0.0, None)
 
 
-def with_mean(frame: pd.DataFrame, mean: np.ndarray) -> pd.DataFrame:
-    """`frame` (p10, p50, p90, mean per row) with `mean` in place of its own and p50 the median of a count with it."""
-    p10, p50, p90 = with_count_median(frame["p10"].to_numpy(dtype=float), mean, frame["p90"].to_numpy(dtype=float))
+def with_mean(frame: pd.DataFrame, mean: np.ndarray, zero: np.ndarray | None = None) -> pd.DataFrame:
+    """`frame` (p10, p50, p90, mean per row) with `mean` in place of its own and p50 the median of a count with it;
+    rows where `zero` is true forecast 0, band and all."""
+    p10, p90 = frame["p10"].to_numpy(dtype=float), frame["p90"].to_numpy(dtype=float)
+    if zero is not None:
+        mean, p10, p90 = (np.where(zero, 0.0, column) for column in (mean, p10, p90))
+    p10, p50, p90 = with_count_median(p10, mean, p90)
     return frame.assign(mean=mean, p10=p10, p50=p50, p90=p90)
 
 
-def blend_forecast(forecast: pd.DataFrame, panel: Panel, weight: float | None) -> pd.DataFrame:
+def blend_forecast(forecast: pd.DataFrame, panel: Panel, choice: MeanChoice | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A published forecast (sku, market, forecast_date, mean, ...) with `mean` blended with each series' level at the
-    planning date.
+    planning date, and the series that stopped selling there forecast 0 when `choice` says so; and those series
+    (sku, market, last_sale_date, quiet_days), empty when none is.
 
-    The level is read from `panel`, the history up to the planning date
-    (`ml.panel.build_panel`), as the backtest read it at each window's
-    origin. A series without history there (a planned launch) keeps the
-    model's mean, and so does every series when `weight` is None or 1 (no
-    backtest yet, or the model alone proved best). p50 follows the blended mean.
+    The level and the stop are read from `panel`, the history up to the
+    planning date (`ml.panel.build_panel`), as the backtest read them at each
+    window's origin. A series without history there (a planned launch) keeps
+    the model's mean, and so does every series when `choice` is None (no
+    backtest yet) or the model alone proved best. p50 follows the mean.
     """
-    if forecast.empty or weight is None or weight == MODEL_ALONE:
-        return forecast
-    level = pd.Series(
-        regular_level(panel.Y, panel.n_days - 1), index=pd.MultiIndex.from_frame(panel.series[["sku", "market"]])
-    )
-    rows = level.reindex(pd.MultiIndex.from_frame(forecast[["sku", "market"]])).to_numpy(dtype=float)
+    stopped_rows = pd.DataFrame(columns=["sku", "market", "last_sale_date", "quiet_days"])
+    if forecast.empty or choice is None or choice == MODEL_ONLY:
+        return forecast, stopped_rows
+    origin = panel.n_days - 1
+    keys = pd.MultiIndex.from_frame(panel.series[["sku", "market"]])
+    where = keys.get_indexer(pd.MultiIndex.from_frame(forecast[["sku", "market"]]))
+    known = where >= 0
+    level = regular_level(panel.Y, origin)[np.maximum(where, 0)]
     model_mean = forecast["mean"].to_numpy(dtype=float)
-    blended = blend(model_mean, np.nan_to_num(rows), weight)
-    return with_mean(forecast, np.where(np.isnan(rows), model_mean, blended))
+    mean = np.where(known, blend(model_mean, level, choice.weight), model_mean)
+    if not choice.zero_stopped:
+        return with_mean(forecast, mean), stopped_rows
+    flags = stopped(panel.Y, panel.series["first_idx"].to_numpy(), origin)
+    zero = known & flags[np.maximum(where, 0)]
+    flags &= np.isin(np.arange(panel.n_series), where[known])  # the series forecast, not those long gone
+    last_idx = panel.series["last_idx"].to_numpy()
+    stopped_rows = panel.series.loc[flags, ["sku", "market"]].assign(
+        last_sale_date=panel.start + pd.to_timedelta(last_idx[flags], unit="D"), quiet_days=origin - last_idx[flags]
+    ).reset_index(drop=True)
+    return with_mean(forecast, mean, zero), stopped_rows

@@ -128,3 +128,21 @@ def test_no_stock_out_or_reorder_verdict_is_invented(merchant):
     out = merchant["run"].stdout
     assert "assumed:" in out and "SKUs are in no supplier catalogue" in out and "no supplier lead time" in out
     assert "unknown: stock at MAIN (no inventory feed)" in out
+
+
+def test_the_default_backtest_proves_the_forecast_once_stopped_series_are_forecast_zero(merchant):
+    """The export's biggest SKUs stopped selling weeks before its end: forecast at their old pace, the default
+    backtest (4 windows x 56 days) lost to seasonal naive and to zero (weekly WAPE 1.12); zeroed where the other
+    windows prove it (ml/stopped_series.py), it beats both."""
+    from ml.backtest import backtest
+    from ml.backtest_gate import gate_verdict
+    from ml.panel import to_timestamp
+
+    with duckdb.connect(str(merchant["settings"].warehouse), read_only=True) as conn:
+        history = conn.execute("select * from marts.fct_daily_demand").df()
+    as_of = to_timestamp(history["demand_date"].max()).date()
+    result = backtest(history, as_of, baselines=())
+    verdict = gate_verdict(result.overall())
+    assert verdict.passed and verdict.judged, verdict
+    assert result.zero_stopped and result.windows["zero_stopped"].all()
+    assert result.predictions["stopped"].any()

@@ -115,7 +115,7 @@ def _forecast(skus: list[str]) -> pd.DataFrame:
     days = pd.date_range("2026-02-01", periods=2)
     rows = [(sku, "DE", "c", day, h + 1, 1.0, 2.0, 3.0, 2.1) for sku in skus for h, day in enumerate(days)]
     frame = pd.DataFrame(rows, columns=["sku", "market", "category", "forecast_date", "horizon", "p10", "p50", "p90", "mean"])
-    return frame.assign(as_of=pd.Timestamp("2026-01-31"), model_version="m1")
+    return frame.assign(as_of=pd.Timestamp("2026-01-31"), model_version="m1", stopped=False)
 
 
 def test_a_plan_is_staged_typed_checked_and_published_through_either_engine(warehouse):

@@ -102,6 +102,14 @@ def _reconciled(forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date, m
     return coherent.forecast.drop(columns="base_mean"), coherent.levels
 
 
+def _stopped_note(stopped: pd.DataFrame) -> str:
+    """The warning for the series forecast 0 because they stopped selling (ml/stopped_series.py)."""
+    examples = ", ".join(f"{r.sku} in {r.market} ({r.quiet_days} days)" for r in stopped.sort_values("quiet_days").head(5).itertuples())
+    return (f"{len(stopped)} series stopped selling and are forecast 0, as the last backtest proved better than their "
+            f"old pace: {examples}. A series that is only out of stock will sell again: its next sale brings it back; "
+            "until then the plan orders none of it (ml/stopped_series.py)")
+
+
 def _coherent(context: dg.AssetExecutionContext, forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date,
               last: BacktestRecord | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """The forecast reconciled by the method the last backtest chose, its totals and the method used.
@@ -240,7 +248,7 @@ def run_backtest(
     record = proven(decision.fresh_record(context.run_id), time.perf_counter() - t0,
                     float(overall.loc[MODEL, "weekly_wape"]), float(overall.loc[NAIVE, "weekly_wape"]), gate_verdict(overall).passed)
     record = dataclasses.replace(record, reconciliation=choice.method, quantile_scales=result.quantile_scales,
-                                 mean_weight=result.mean_weight)
+                                 mean_weight=result.mean_weight, zero_stopped=result.zero_stopped)
     with warehouse.open() as tables:  # staged typed and checked first, then kept with its record
         rows = {
             "forecast_accuracy": stage_table(tables, "forecast_accuracy", result.metrics.assign(as_of=as_of), context.run_id),
@@ -249,12 +257,12 @@ def run_backtest(
         save_backtest(tables, record, decision.reason)
     context.log.info("backtest weekly WAPE: " + ", ".join(f"{m} {overall.loc[m, 'weekly_wape']:.3f}" for m in overall.index))
     windows = result.windows.assign(origin=result.windows["origin"].dt.date.astype(str))
-    detail = windows[["window", "origin", "n_series", "training_rows", "model_version", "mean_weight"]
+    detail = windows[["window", "origin", "n_series", "training_rows", "model_version", "mean_weight", "zero_stopped"]
                      + [c for c in result.windows.columns if c.startswith("seconds_")]]
     return record, rows, {"windows_detail": _md(detail), "backtest_seconds": round(record.seconds, 1),
                           "reconciliation_scores": _md(choice.scores), "reconciliation_reason": choice.reason,
                           "quantile_scales": dg.MetadataValue.json(result.quantile_scales or {}),
-                          "mean_weight": result.mean_weight}
+                          "mean_weight": result.mean_weight, "zero_stopped": result.zero_stopped}
 
 
 @dg.multi_asset(
@@ -427,12 +435,15 @@ def demand_forecast(
     with warehouse.open() as tables:
         last = last_backtest(tables)
     panel = build_panel(history, as_of)  # the series' level and demand class on the planning date, read once
-    weight = last.mean_weight if last else None  # ml/blend.py: the model's mean with the series' regular level
-    blended = blend_forecast(result.forecast, panel, weight)
+    choice = last.mean_choice() if last else None  # ml/blend.py: the model's mean with the series' regular level
+    blended, stopped = blend_forecast(result.forecast, panel, choice)
+    if len(stopped):
+        context.log.warning(_stopped_note(stopped))
     forecast, levels, method = _coherent(context, blended, history, as_of, last)
     scales = (last.quantile_scales if last else None) or {}  # ml/calibration.py: the band per demand class
     frame = calibrate_forecast(forecast, panel, scales).assign(
-        as_of=pd.Timestamp(as_of), model_version=result.model_version
+        as_of=pd.Timestamp(as_of), model_version=result.model_version,
+        stopped=lambda f: pd.MultiIndex.from_frame(f[["sku", "market"]]).isin(pd.MultiIndex.from_frame(stopped[["sku", "market"]])),
     )
     totals = _totals_frame(levels, method, result.model_version, as_of)
     with warehouse.open() as tables:
@@ -462,7 +473,9 @@ def demand_forecast(
             "rows_by_market": dg.MetadataValue.json({str(m): int(n) for m, n in frame.groupby("market").size().items()}),
             "reconciliation": method,
             "quantile_scales": dg.MetadataValue.json({k: list(v) for k, v in scales.items()}),
-            "mean_weight": weight if weight is not None else 1.0,
+            "mean_weight": choice.weight if choice else 1.0,
+            "stopped_series": len(stopped),
+            "stopped_series_forecast_zero": _md(stopped.sort_values("quiet_days").head(20)),
             "model_version": result.model_version,
             "model": decision.note(),
             "model_retrained": decision.retrain,

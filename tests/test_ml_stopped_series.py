@@ -1,0 +1,125 @@
+"""Series that stopped selling: judged on their own rate, forecast 0 only where the backtest proved it held out."""
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml import backtest as bt
+from ml.blend import MeanChoice, blend, blend_errors, blend_forecast, fit_choice, held_out_choices
+from ml.model import ModelConfig
+from ml.panel import build_panel
+from ml.stopped_series import MIN_QUIET_DAYS, quiet_run_probability, stopped
+
+try:
+    from bench_modules import load_bench
+    from ml_synthetic import make_history
+except ImportError:  # tests/ imported as a package
+    from tests.bench_modules import load_bench
+    from tests.ml_synthetic import make_history
+
+AS_OF = dt.date(2025, 6, 30)
+FAST = ModelConfig(num_boost_round=60, num_leaves=15, min_data_in_leaf=50, row_sample=0.5)
+
+
+def test_a_young_daily_seller_is_judged_with_the_prior_days():
+    # sold on its first 10 days: rate 10 / (10 + 28); (28/38)^q < 0.05 from q = 10 quiet days
+    Y = np.zeros((1, 40))
+    Y[0, 5:15] = 2.0
+    probability, quiet = quiet_run_probability(Y, np.array([5]), 14 + 9)
+    assert quiet[0] == 9 and probability[0] == pytest.approx((28 / 38) ** 9)
+    assert not stopped(Y, np.array([5]), 14 + 9)[0] and stopped(Y, np.array([5]), 14 + 10)[0]
+
+
+def test_a_long_daily_seller_stops_after_a_week_not_over_a_long_weekend():
+    Y = np.ones((1, 400))
+    Y[0, 390:] = 0.0  # last sale on day 389
+    assert not stopped(Y, np.array([0]), 389 + MIN_QUIET_DAYS - 1)[0]  # P ~ 1e-8, but under a week
+    assert stopped(Y, np.array([0]), 389 + MIN_QUIET_DAYS)[0]
+
+
+def test_a_slow_seller_needs_a_longer_quiet_run_and_no_sale_at_all_is_not_judged():
+    Y = np.zeros((2, 400))
+    Y[0, 0:300:10] = 1.0  # one day in ten, last sale on day 290: rate 30 / (291 + 28), from day 0 (within 364 days)
+    rate = 30 / (291 + 28)
+    needed = int(np.ceil(np.log(0.05) / np.log(1 - rate)))
+    assert not stopped(Y, np.array([0, 0]), 290 + needed - 1)[0] and stopped(Y, np.array([0, 0]), 290 + needed)[0]
+    probability, quiet = quiet_run_probability(Y, np.array([0, 0]), 399)
+    assert probability[1] == 1.0 and quiet[1] == -1 and not stopped(Y, np.array([0, 0]), 399)[1]
+
+
+def stopping_history() -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """A synthetic history whose four most regular series stop 70 days before AS_OF: quiet in windows 2 and 1 of three."""
+    history = make_history(n_skus=10, markets=("US", "GB", "DE"), days=520, end=AS_OF, seed=5, phase_out_share=0.0)
+    selling_days = history[history["units_sold"] > 0].groupby(["sku", "market"]).size().sort_values()
+    gone = list(selling_days.index[-4:])
+    cut = pd.Timestamp(AS_OF) - pd.Timedelta(days=70)
+    key = pd.MultiIndex.from_frame(history[["sku", "market"]])
+    late = key.isin(gone) & (pd.to_datetime(history["demand_date"]) > cut)
+    return history[~late].reset_index(drop=True), gone
+
+
+def test_the_backtest_forecasts_stopped_series_zero_when_the_other_windows_prove_it():
+    history, gone = stopping_history()
+    result = bt.backtest(history, AS_OF, horizon_days=28, n_windows=3, seed=7, config=FAST, baselines=())
+    p, windows = result.predictions, result.windows.set_index("window")
+    panel = build_panel(history, AS_OF)
+    first = panel.series["first_idx"].to_numpy()
+    keys = pd.MultiIndex.from_frame(panel.series[["sku", "market"]])
+    for window, rows in p.groupby("window"):
+        flags = pd.Series(stopped(panel.Y, first, panel.day_index(rows["origin"].iloc[0])), index=keys)
+        row_keys = pd.MultiIndex.from_frame(rows[["sku", "market"]])
+        np.testing.assert_array_equal(rows["stopped"].to_numpy(), flags.reindex(row_keys).to_numpy())
+        zero = rows["stopped"].to_numpy() & bool(windows.loc[window, "zero_stopped"])
+        expected = np.where(zero, 0.0, blend(rows["mean_model"], rows["level_28"], windows.loc[window, "mean_weight"]))
+        np.testing.assert_allclose(rows["mean"], expected)
+        assert (rows.loc[zero, ["p10", "p50", "p90"]] == 0).all().all()
+    stopped_rows = p[p["stopped"]]
+    gone_rows = p[pd.MultiIndex.from_frame(p[["sku", "market"]]).isin(gone)]
+    # stopped 70 days before AS_OF: after window 3's origin (84 days), before window 2's (56)
+    assert gone_rows.groupby("window")["stopped"].all().to_dict() == {1: True, 2: True, 3: False}
+    errors = {window: blend_errors(rows["actual"].to_numpy(), rows["mean_model"].to_numpy(), rows["level_28"].to_numpy()[::28],
+                                   28, rows["stopped"].to_numpy()[::28]) for window, rows in p.groupby("window")}
+    for window, choice in held_out_choices(errors).items():
+        assert (windows.loc[window, "mean_weight"], windows.loc[window, "zero_stopped"]) == (choice.weight, choice.zero_stopped)
+    assert result.zero_stopped == fit_choice(errors).zero_stopped
+    assert windows["zero_stopped"].any()  # proven on some window, so the zeros below are the rule's
+    zeroed = stopped_rows[stopped_rows["window"].map(windows["zero_stopped"]).astype(bool)]
+    assert len(zeroed) and (zeroed[["mean", "p90"]].to_numpy() == 0).all()
+    assert (gone_rows.loc[gone_rows["window"] < 3, "mean_model"] > 0).any()  # the model had kept them selling
+
+
+def test_the_published_forecast_zeroes_stopped_series_and_names_them():
+    history, gone = stopping_history()
+    panel = build_panel(history, AS_OF)
+    series = panel.series[["sku", "market"]]
+    forecast = series.loc[series.index.repeat(2)].reset_index(drop=True).assign(
+        forecast_date=pd.Timestamp(AS_OF) + pd.Timedelta(days=1), mean=3.0, p10=1.0, p50=3.0, p90=6.0
+    )
+    out, named = blend_forecast(forecast, panel, MeanChoice(1.0, zero_stopped=True))
+    flags = stopped(panel.Y, panel.series["first_idx"].to_numpy(), panel.n_days - 1)
+    judged = set(map(tuple, series[flags].to_numpy()))
+    assert set(gone) <= judged and set(map(tuple, named[["sku", "market"]].to_numpy())) == judged
+    is_stopped = pd.MultiIndex.from_frame(out[["sku", "market"]]).isin(list(judged))
+    assert (out.loc[is_stopped, ["mean", "p10", "p50", "p90"]] == 0).all().all()
+    assert (out.loc[~is_stopped, "mean"] == 3.0).all() and (out.loc[~is_stopped, "p90"] == 6.0).all()
+    named_gone = named[pd.MultiIndex.from_frame(named[["sku", "market"]]).isin(gone)]
+    assert (named_gone["quiet_days"] >= 70).all() and len(named_gone) == len(gone)
+    last_sale = panel.start + pd.to_timedelta(panel.n_days - 1 - named["quiet_days"], unit="D")
+    assert (named["last_sale_date"] == last_sale).all()
+    kept, none_named = blend_forecast(forecast, panel, MeanChoice(1.0, zero_stopped=False))
+    assert (kept["mean"] == 3.0).all() and none_named.empty
+
+
+def test_the_bench_scores_the_rule_against_never_using_it():
+    scores = load_bench("stopped_series").scores
+    history, _ = stopping_history()
+    result = bt.backtest(history, AS_OF, horizon_days=28, n_windows=3, seed=7, config=FAST, baselines=())
+    proven = scores(result, 28)
+    assert proven["chosen"] == pytest.approx(result.overall().loc["lightgbm", "weekly_wape"])
+    assert proven["chosen"] < proven["never"]  # the four stopped series, forecast 0 where the others proved it
+    before = make_history(n_skus=10, markets=("US", "GB", "DE"), days=520, end=AS_OF, seed=5, phase_out_share=0.0)
+    untouched = bt.backtest(before, AS_OF, horizon_days=28, n_windows=3, seed=7, config=FAST, baselines=())
+    assert not untouched.windows["zero_stopped"].any()  # the same series still selling: no window chooses the rule
+    same = scores(untouched, 28)
+    assert same["chosen"] == pytest.approx(same["never"])
