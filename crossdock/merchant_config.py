@@ -202,6 +202,7 @@ DEFAULT_EXCEPTION_OWNERS: dict[str, str] = {
     "below_safety_stock": "supply planner",
     "excess": "supply planner",
     "forecast_bias": "demand planner",
+    "stopped_selling": "demand planner",
     "negative_fva": "demand planner",
     "landed_cost_jump": "compliance",
 }

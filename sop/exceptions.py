@@ -25,6 +25,10 @@ Types and what their figures mean:
 - `forecast_bias`: SKU x market whose forecast missed what sold by more
   than a share in the backtest's latest window, when it sold enough to judge.
   units_affected = forecast - sold (signed), measure = that / sold.
+- `stopped_selling`: SKU x market that stopped selling and is forecast 0
+  (`publish.demand_forecast.stopped`, ml/stopped_series.py), so the plan
+  orders none of it. Someone should know whether it was delisted or is out
+  of stock; measure = days since its last sale.
 - `negative_fva`: an author, reason code, market or category whose consensus
   changes made the forecast worse than the statistical one in the latest
   cycle. measure = the forecast value added (negative).
@@ -54,6 +58,11 @@ RAISED_COLUMNS: tuple[str, ...] = (
 """What a rule returns per exception: the id, what it is about, what is wrong and the figures, the fix and the
 default owner. units_affected in units, money in EUR, measure the share the rule compared with its threshold."""
 FIGURES: tuple[str, ...] = ("units_affected", "value_eur", "measure", "fix_cost_eur")
+
+
+def _no_stopped() -> pd.DataFrame:
+    return pd.DataFrame({"sku": pd.Series(dtype=object), "market": pd.Series(dtype=object),
+                         "last_sale_date": pd.Series(dtype="datetime64[ns]"), "quiet_days": pd.Series(dtype=float)})
 
 
 def _empty() -> pd.DataFrame:
@@ -215,6 +224,29 @@ def forecast_bias(backtest: pd.DataFrame, settings: ExceptionSettings = Exceptio
     return _finish(out, "forecast_bias", settings)
 
 
+def stopped_selling(stopped: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
+    """SKU x market the forecast puts at 0 because it stopped selling.
+
+    `stopped`: sku, market, last_sale_date, quiet_days (days from the last
+    sale to the planning date), one row per series `publish.demand_forecast`
+    marks stopped. The rule that zeroed it cannot tell a product taken off
+    sale from one out of stock; a person can, and a stock-out forecast at 0
+    is never reordered until it sells again.
+    """
+    if stopped.empty:
+        return _empty()
+    out = pd.DataFrame({
+        "exception_id": "stopped_selling:" + stopped["sku"] + ":" + stopped["market"],
+        "sku": stopped["sku"], "market": stopped["market"],
+        "subject": stopped["sku"] + " in " + stopped["market"],
+        "problem": [f"no sale since {_day(day)} ({days:.0f} days): forecast 0, so the plan orders none of it"
+                    for day, days in zip(stopped["last_sale_date"], stopped["quiet_days"])],
+        "measure": stopped["quiet_days"].astype(float),
+        "fix": "none if it was taken off sale; if it is out of stock, restock it: its next sale brings its forecast back",
+    })
+    return _finish(out, "stopped_selling", settings)
+
+
 def negative_fva(fva: pd.DataFrame | None, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
     """Authors, reason codes, markets and categories whose consensus changes made the latest cycle's forecast worse.
 
@@ -319,6 +351,7 @@ def raise_exceptions(
     compliance_before: pd.DataFrame | None,
     fva: pd.DataFrame | None = None,
     settings: ExceptionSettings = ExceptionSettings(),
+    stopped: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every exception the plan raises today, by type in EXCEPTION_TYPES order, then id (RAISED_COLUMNS)."""
     frames = {
@@ -326,6 +359,7 @@ def raise_exceptions(
         "below_safety_stock": below_safety_stock(plan, settings),
         "excess": excess(plan, settings),
         "forecast_bias": forecast_bias(backtest, settings),
+        "stopped_selling": stopped_selling(stopped if stopped is not None else _no_stopped(), settings),
         "negative_fva": negative_fva(fva, settings),
         "landed_cost_jump": landed_cost_jump(compliance_now, compliance_before, settings),
     }

@@ -46,7 +46,12 @@ def _warehouse(path, as_of: dt.date = AS_OF, previous_landed: float | None = Non
             conn.register("frame", frame)
             conn.execute(f"create or replace table plan_next.{name} as select * from frame")
             conn.unregister("frame")
-        conn.execute(f"create or replace table plan_next.demand_forecast as select date '{as_of}' as as_of")
+        conn.execute("create schema if not exists marts")
+        conn.execute(f"""create or replace table plan_next.demand_forecast as select * from (values
+            ('A', 'DE', date '{as_of}', false), ('B', 'US', date '{as_of}', true)) as t(sku, market, as_of, stopped)""")
+        conn.execute("""create or replace table marts.fct_daily_demand as select * from (values
+            ('B', 'US', date '2026-09-20', 3.0), ('B', 'US', date '2026-09-25', 0.0), ('A', 'DE', date '2026-10-01', 2.0)
+        ) as t(sku, market, demand_date, units_sold)""")
         if previous_landed is not None:
             conn.execute("create or replace table publish.compliance_plan as select * from plan_next.compliance_plan")
             conn.execute(f"update publish.compliance_plan set landed_cost_eur_per_unit = {previous_landed}, "
@@ -72,7 +77,7 @@ def test_the_asset_stages_the_exceptions_and_logs_a_day_once(tmp_path):
     path = tmp_path / "w.duckdb"
     _warehouse(path, previous_landed=10.0)
     first = _materialize(path, tmp_path)
-    assert (first["dagster/row_count"], first["open"]) == (4, 4)
+    assert (first["dagster/row_count"], first["open"]) == (5, 5)
     assert "| expedite " in first["by_type"] and "| landed_cost_jump " in first["by_type"]
     assert "| negative_fva " in first["by_type"]
     with duckdb.connect(str(path)) as conn:
@@ -80,17 +85,21 @@ def test_the_asset_stages_the_exceptions_and_logs_a_day_once(tmp_path):
         types = conn.execute("select column_name, lower(data_type) from information_schema.columns "
                              "where table_schema = 'plan_next' and table_name = 'exceptions' order by ordinal_position").fetchall()
     assert rows == [("expedite:A:DE-FRA", "acknowledged", "ben", 48.0), ("forecast_bias:A:DE", "open", "demand planner", None),
-                    ("landed_cost_jump:A:US", "open", "compliance", None), ("negative_fva:author:ben", "open", "demand planner", None)]
+                    ("landed_cost_jump:A:US", "open", "compliance", None), ("negative_fva:author:ben", "open", "demand planner", None),
+                    ("stopped_selling:B:US", "open", "demand planner", None)]
     assert types == list(published_table("exceptions").schema)
+    with duckdb.connect(str(path)) as conn:
+        [(problem,)] = conn.execute("select problem from plan_next.exceptions where type = 'stopped_selling'").fetchall()
+    assert problem.startswith("no sale since 2026-09-20 (")  # its last day with units sold, not its last row
 
     # the same day again, after the previous plan was published: the jump is no longer seen, but stays raised
     with duckdb.connect(str(path)) as conn:
         conn.execute("create or replace table publish.compliance_plan as select * from plan_next.compliance_plan")
     second = _materialize(path, tmp_path)
-    assert second["open"] == 4
+    assert second["open"] == 5
     with duckdb.connect(str(path)) as conn:
         logged = conn.execute(f"select as_of, count(*) from {LOG_TABLE} group by all").fetchall()
-    assert logged == [(AS_OF, 4)]
+    assert logged == [(AS_OF, 5)]
 
 
 def test_the_logs_ddl_is_the_documented_table():

@@ -21,6 +21,7 @@ from sop.exceptions import (
     landed_cost_jump,
     negative_fva,
     raise_exceptions,
+    stopped_selling,
 )
 
 AS_OF = dt.date(2026, 10, 30)
@@ -116,6 +117,18 @@ def test_forecast_bias_judges_the_latest_window_and_only_series_that_sold_enough
                                                  "forecast_bias:D:DE"]
 
 
+def test_a_series_forecast_zero_because_it_stopped_selling_is_raised_with_its_last_sale():
+    stopped = pd.DataFrame({"sku": ["B", "A"], "market": ["DE", "US"],
+                            "last_sale_date": pd.to_datetime(["2026-08-20", "2026-07-01"]), "quiet_days": [12.0, 62.0]})
+    rows = stopped_selling(stopped).set_index("exception_id")
+    assert list(rows.index) == ["stopped_selling:A:US", "stopped_selling:B:DE"]
+    assert rows.loc["stopped_selling:B:DE", "problem"] == "no sale since 2026-08-20 (12 days): forecast 0, so the plan orders none of it"
+    assert rows["measure"].tolist() == [62.0, 12.0] and rows["market"].tolist() == ["US", "DE"]
+    assert rows["units_affected"].isna().all() and rows["default_owner"].unique().tolist() == ["demand planner"]
+    assert "out of stock" in rows.iloc[0]["fix"]
+    assert stopped_selling(stopped.iloc[:0]).empty
+
+
 def test_negative_fva_raises_the_latest_cycles_scopes_that_made_the_forecast_worse():
     fva = pd.DataFrame([
         ("2026-10", "author", "ana", -0.05),
@@ -179,9 +192,11 @@ def test_raise_exceptions_lists_every_type_in_order_and_owners_come_from_the_con
         "markets": [{"code": "US", "currency": "USD", "timezone": "America/New_York", "node": "US-EWR"}],
         "exceptions": {"owners": {"excess": "ops lead"}, "forecast_bias_share": 0.5},
     }).exceptions
+    stopped = pd.DataFrame({"sku": ["A"], "market": ["DE"], "last_sale_date": [pd.Timestamp("2026-08-01")],
+                            "quiet_days": [30.0]})
     rows = raise_exceptions(plan, impact, pd.DataFrame(backtest_rows("A", "DE", 1, 140, 100)), pd.DataFrame(), None,
-                            None, settings)
-    assert rows["type"].tolist() == ["expedite", "expedite", "below_safety_stock", "excess"]  # bias 40 % < 50 %
+                            None, settings, stopped)
+    assert rows["type"].tolist() == ["expedite", "expedite", "below_safety_stock", "excess", "stopped_selling"]  # bias 40 % < 50 %
     assert rows.set_index("type").loc["excess", "default_owner"] == "ops lead"
     assert rows.set_index("type").loc["below_safety_stock", "default_owner"] == "supply planner"
     with pytest.raises(ConfigError, match="unknown exception type"):

@@ -32,6 +32,7 @@ INPUTS = [
     dg.AssetKey(["publish", "compliance_plan"]),
     dg.AssetKey(["publish", "forecast_value_added"]),
     model_key("staging", "stg_exception_updates"),
+    model_key("marts", "fct_daily_demand"),
 ]
 COMPLIANCE_COLUMNS = ", ".join(
     ["sku", "market", "fulfilment_node", "is_primary_route", "landed_cost_eur_per_unit", *BORDER_RULES])
@@ -52,7 +53,27 @@ def _read(tables: Warehouse) -> dict[str, pd.DataFrame | None]:
         "value_added": tables.query("select cycle, scope, scope_value, stage, value_added "
                                     f"from {staged('forecast_value_added')} order by all"),
         "log": read_log(tables),
+        "stopped": _stopped_series(tables),
     }
+
+
+def _stopped_series(tables: Warehouse) -> pd.DataFrame:
+    """The series the forecast put at 0 because they stopped selling, with their last sale and the days since."""
+    stopped = tables.query(f"""
+        with stopped_series as (
+            select distinct sku, market, as_of from {staged('demand_forecast')} where stopped
+        ),
+        last_sales as (
+            select sku, market, max(demand_date) as last_sale_date
+            from marts.fct_daily_demand where units_sold > 0 group by sku, market
+        )
+        select stopped_series.sku, stopped_series.market, stopped_series.as_of, last_sales.last_sale_date
+        from stopped_series left join last_sales
+            on stopped_series.sku = last_sales.sku and stopped_series.market = last_sales.market
+        order by 1, 2
+    """)
+    days = (pd.to_datetime(stopped["as_of"]) - pd.to_datetime(stopped["last_sale_date"])).dt.days
+    return stopped.drop(columns="as_of").assign(quiet_days=days.astype(float))
 
 
 def _settings(merchant_config: MerchantConfigFile) -> ExceptionSettings:
@@ -66,7 +87,8 @@ def _settings(merchant_config: MerchantConfigFile) -> ExceptionSettings:
     pool=WAREHOUSE_POOL,
     metadata=documented_table("publish", "exceptions"),
     description="The plan's exceptions with an owner, a status and a history: stock-out before a purchase can land "
-    "(the fix priced), below safety stock, excess, forecast bias, negative forecast value added, and a landed-cost "
+    "(the fix priced), below safety stock, excess, forecast bias, a series forecast 0 because it stopped selling, "
+    "negative forecast value added, and a landed-cost "
     "jump after a border rule change. Status and owner from the owners' updates (landing/exceptions/).",
 )
 def plan_exceptions(
@@ -77,7 +99,8 @@ def plan_exceptions(
         frames = _read(tables)
         [(as_of,)] = tables.rows(f"select max(as_of)::date from {staged('demand_forecast')}")
     raised = raise_exceptions(frames["plan"], frames["impact"], frames["backtest"], frames["compliance_now"],
-                              frames["compliance_before"], consensus_value_added(frames["value_added"]), settings)
+                              frames["compliance_before"], consensus_value_added(frames["value_added"]), settings,
+                              frames["stopped"])
     exceptions, day_rows = fold_status(raised, frames["log"], frames["updates"], as_of, settings)
     with warehouse.open() as tables:
         rows = stage_table(tables, "exceptions", exceptions, context.run_id)
