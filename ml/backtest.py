@@ -429,7 +429,10 @@ def backtest(
                 f"({time.perf_counter() - tw:.1f}s)"
             )
     predictions, choices = _with_held_out_blend(pd.concat(preds, ignore_index=True), errors)
-    predictions = _with_held_out_band(predictions)
+    # a zeroed row's band is 0 whatever the factor: no evidence on how far to scale the bands of series still selling
+    zeroed = predictions["stopped"].to_numpy() & predictions["window"].map(
+        {k: c.zero_stopped for k, c in choices.items()}).to_numpy(dtype=bool)
+    predictions = _with_held_out_band(predictions, zeroed)
     ends = np.cumsum([len(p) for p in preds])  # each window's rows, series-major, one block after another
     by_window_series = pd.concat(
         [_score_model(score, predictions.iloc[end - len(p): end], m)
@@ -450,7 +453,7 @@ def backtest(
         by_window_series=by_window_series,
         predictions=predictions,
         windows=pd.DataFrame(windows),
-        quantile_scales=fit_scales(predictions),
+        quantile_scales=fit_scales(predictions[~zeroed]),
         mean_weight=fit_choice(errors).weight,
         zero_stopped=fit_choice(errors).zero_stopped,
     )
@@ -478,12 +481,15 @@ def _with_held_out_blend(predictions: pd.DataFrame, errors: dict[int, BlendError
     return with_mean(predictions, mean, zero), choices
 
 
-def _with_held_out_band(predictions: pd.DataFrame) -> pd.DataFrame:
-    """`predictions` with p10_calibrated / p90_calibrated: each window's band scaled by factors fitted on the others."""
+def _with_held_out_band(predictions: pd.DataFrame, zeroed: np.ndarray) -> pd.DataFrame:
+    """`predictions` with p10_calibrated / p90_calibrated: each window's band scaled by factors fitted on the others'
+    rows that were not `zeroed` (forecast 0 as stopped, ml.stopped_series)."""
     band = predictions[["window", "demand_class", "actual", "p10", "p50", "p90"]]  # what scaling reads, not 20+ columns
     windows = band["window"].to_numpy()
+    fitted = held_out_scales(band[~zeroed])
     p10, p90 = np.empty(len(band)), np.empty(len(band))
-    for window, scales in held_out_scales(band).items():
+    for window in pd.unique(windows):
+        scales = fitted.get(window, {})  # every row of the window zeroed: nothing to scale
         at = np.flatnonzero(windows == window)
         rows = band.iloc[at]
         scaled = apply_scales(rows, rows["demand_class"].to_numpy(), scales)

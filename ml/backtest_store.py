@@ -54,12 +54,12 @@ create table if not exists {RUNS} (
 # and one from before the hierarchy (method 4) gets reconciliation null: the forecast then sums up (bottom_up);
 # one from before the blend (method 6) gets mean_weight null: the forecast then publishes the model's mean;
 # one from before the stopped rule (method 8) gets zero_stopped null: the forecast then keeps stopped series
-RUNS_MIGRATIONS = (
-    f"alter table {RUNS} add column if not exists gate_passed boolean",
-    f"alter table {RUNS} add column if not exists reconciliation varchar",
-    f"alter table {RUNS} add column if not exists quantile_scales varchar",
-    f"alter table {RUNS} add column if not exists mean_weight double",
-    f"alter table {RUNS} add column if not exists zero_stopped boolean",
+ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("gate_passed", "boolean"),
+    ("reconciliation", "varchar"),
+    ("quantile_scales", "varchar"),
+    ("mean_weight", "double"),
+    ("zero_stopped", "boolean"),
 )
 
 
@@ -100,11 +100,12 @@ def last_backtest(target: WarehouseLike) -> BacktestRecord | None:
 
 
 def _migrate_runs(warehouse: Warehouse) -> None:
-    """Give audit.backtest_runs the columns later releases added: on DuckDB, the one engine those releases wrote."""
-    if warehouse.engine != "duckdb":
-        return
-    for migration in RUNS_MIGRATIONS:
-        warehouse.execute(migration)
+    """Give an audit.backtest_runs of an older release the columns added since, null in its rows, on either
+    engine: Spark stores were written by releases before the blend's weight too."""
+    have = warehouse.columns(RUNS)
+    for name, type_ in ADDED_COLUMNS:
+        if name not in have:
+            warehouse.execute(f"alter table {RUNS} add column {name} {type_}")
 
 
 def save_backtest(target: WarehouseLike, record: BacktestRecord, reason: str) -> None:

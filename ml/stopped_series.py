@@ -25,7 +25,8 @@ Whether forecasting a stopped series at 0 is better than the model's mean is
 not assumed: the backtest decides it held out, with the blend's weight
 (`ml.blend`), and a merchant whose quiet runs are stock-outs rather than
 stops keeps the model's forecast. A daily seller quiet for a week, P about
-1e-8, is judged stopped; one that sells on one day in ten needs 29 quiet days.
+1e-8, is judged stopped; one that has sold on one day in ten for a year needs
+31 quiet days (its rate is 36 / (364 + 28)).
 """
 from __future__ import annotations
 

@@ -93,10 +93,12 @@ def test_the_published_forecast_zeroes_stopped_series_and_names_them():
     history, gone = stopping_history()
     panel = build_panel(history, AS_OF)
     series = panel.series[["sku", "market"]]
-    forecast = series.loc[series.index.repeat(2)].reset_index(drop=True).assign(
+    launch = pd.DataFrame({"sku": ["NEW"], "market": ["US"]})  # a planned launch: no history, nothing to judge
+    forecast = pd.concat([series, launch], ignore_index=True).loc[lambda f: f.index.repeat(2)].reset_index(drop=True).assign(
         forecast_date=pd.Timestamp(AS_OF) + pd.Timedelta(days=1), mean=3.0, p10=1.0, p50=3.0, p90=6.0
     )
     out, named = blend_forecast(forecast, panel, MeanChoice(1.0, zero_stopped=True))
+    assert out.loc[out["sku"] == "NEW", "mean"].tolist() == [3.0, 3.0]
     flags = stopped(panel.Y, panel.series["first_idx"].to_numpy(), panel.n_days - 1)
     judged = set(map(tuple, series[flags].to_numpy()))
     assert set(gone) <= judged and set(map(tuple, named[["sku", "market"]].to_numpy())) == judged

@@ -385,3 +385,29 @@ def test_the_bi_copies_have_the_same_rows_and_types_from_either_engine(warehouse
     assert described[0] == described[1] and parquet[0] == parquet[1]
     rows = "select * from publish.demand_forecast order by sku, horizon"
     assert copies[0].execute(rows).fetchall() == copies[1].execute(rows).fetchall()
+
+
+def test_a_backtest_store_of_an_older_release_takes_the_new_record_on_either_engine(warehouse):
+    """audit.backtest_runs as releases before the gate's verdict wrote it: the columns added since are added, null
+    in its rows, so saving the next backtest never fails on a column it lacks (ml/backtest_store.py)."""
+    from crossdock.published import published_table
+    from ml.backtest_cadence import BacktestRecord, DataShape
+    from ml.backtest_store import RUNS, last_backtest, save_backtest
+
+    warehouse.execute("create schema if not exists audit")
+    warehouse.execute(f"""create table {RUNS} (run_id varchar not null, as_of date not null, fingerprint varchar not null,
+        markets varchar[] not null, n_series integer not null, seconds double not null, wape_model double,
+        wape_naive double, reason varchar, ran_at timestamp not null)""")
+    warehouse.execute(f"insert into {RUNS} values ('r0', date '2026-10-01', 'f0', ['DE'], 1, 1.0, 0.5, 1.0, 'old', "
+                      "timestamp '2026-10-01 06:00:00')")
+    value = {"varchar": "A", "double": 1.0, "bigint": 1, "boolean": False, "date": pd.Timestamp("2026-10-30")}
+    for table in ("forecast_accuracy", "forecast_backtest"):  # one row of the declared types, as a backtest stages
+        row = {name: value[type_] for name, type_ in published_table(table).schema}
+        stage_table(warehouse, table, pd.DataFrame([row]), "r1")
+    record = BacktestRecord(dt.date(2026, 10, 30), "f1", DataShape(("DE",), 1), seconds=2.0, wape_model=0.6, wape_naive=1.0,
+                            run_id="r1", ran_at=dt.datetime(2026, 10, 30, 6), gate_passed=True, mean_weight=0.5, zero_stopped=True)
+    save_backtest(warehouse, record, "fresh")
+    got = last_backtest(warehouse)
+    assert (got.run_id, got.mean_weight, got.zero_stopped, got.gate_passed) == ("r1", 0.5, True, True)
+    assert warehouse.rows(f"select run_id, zero_stopped, mean_weight from {RUNS} order by run_id") == [
+        ("r0", None, None), ("r1", True, 0.5)]
