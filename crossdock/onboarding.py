@@ -103,16 +103,22 @@ def _main_timezone(country: str, on: dt.date) -> tuple[str, int]:
     """A zone for the country's order days, and how many zones it has.
 
     Only the UTC offset matters for an order's day, so the pick is the first
-    zone (tz database order) with the offset most of the country's zones share
-    on `on` (Brazil: -03:00, not Noronha's -02:00).
+    zone (tz database order) with the offsets most of the country's zones
+    share in the year around `on`, winter and summer: Brazil's -03:00, not
+    Noronha's -02:00; Australia's +10:00 / +11:00 with daylight saving, not
+    Lord Howe's half-hour shift, which shares +11:00 only in the southern
+    summer. A research station (Antarctica/...) shares a country's code, not
+    its shoppers: it is taken only when nothing else has the offsets.
     """
     zones = pytz.country_timezones.get(country, [])
     if not zones:
         return "UTC", 0
-    moment = dt.datetime.combine(on, dt.time(12))
-    offsets = [pytz.timezone(z).utcoffset(moment) for z in zones]
+    moments = [dt.datetime.combine(on.replace(month=month, day=15), dt.time(12)) for month in (1, 7)]
+    offsets = [tuple(pytz.timezone(z).utcoffset(m) for m in moments) for z in zones]
     usual = max(set(offsets), key=lambda o: (offsets.count(o), -offsets.index(o)))
-    return zones[offsets.index(usual)], len(zones)
+    candidates = [z for z, o in zip(zones, offsets) if o == usual]
+    settled = [z for z in candidates if not z.startswith("Antarctica/")]
+    return (settled or candidates)[0], len(zones)
 
 
 def _quiet_chance(c: pd.DataFrame) -> pd.Series:

@@ -62,6 +62,18 @@ def test_orders_without_a_node_get_one_assumed_node_said_to_be_a_guess():
     assert {m.code: m.timezone for m in proposal.config.markets}["BR"] != "America/Noronha"
 
 
+def test_a_countrys_zone_keeps_its_usual_offset_in_winter_and_summer():
+    """In the southern summer Lord Howe Island shares Sydney's +11:00; in winter it is half an hour off, so a zone
+    picked on one summer day put a half-year of Australian orders on the wrong day around midnight."""
+    import pytz
+
+    countries = profile([("AU", 100, 1000, 200, "2017-02-01", "2018-01-31", "AUD", "AU-SYD")])
+    zone = {m.code: m.timezone for m in propose_config(countries, today=dt.date(2018, 2, 1)).config.markets}["AU"]
+    for day in (dt.datetime(2018, 1, 15, 12), dt.datetime(2018, 7, 15, 12)):
+        assert pytz.timezone(zone).utcoffset(day) == pytz.timezone("Australia/Sydney").utcoffset(day), (zone, day)
+    assert not zone.startswith("Antarctica/")
+
+
 def test_when_every_country_is_thin_the_biggest_is_still_a_market():
     countries = profile([
         ("JP", 3, 9, 3, "2026-01-01", "2026-01-10", "JPY", "JP-HND"),
