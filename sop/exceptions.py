@@ -79,6 +79,12 @@ def _finish(rows: pd.DataFrame, exception_type: str, settings: ExceptionSettings
     return out.loc[:, list(RAISED_COLUMNS)].sort_values("exception_id", ignore_index=True)
 
 
+def _about_series(exception_type: str, rows: pd.DataFrame) -> dict[str, pd.Series]:
+    """The id, key and subject of exceptions about SKU x market series (`rows`: sku, market)."""
+    return {"exception_id": f"{exception_type}:" + rows["sku"] + ":" + rows["market"], "sku": rows["sku"],
+            "market": rows["market"], "subject": rows["sku"] + " in " + rows["market"]}
+
+
 def _day(value: object) -> str:
     return "" if pd.isna(value) else pd.Timestamp(value).date().isoformat()
 
@@ -210,9 +216,7 @@ def forecast_bias(backtest: pd.DataFrame, settings: ExceptionSettings = Exceptio
     if rows.empty:
         return _empty()
     out = pd.DataFrame({
-        "exception_id": "forecast_bias:" + rows["sku"] + ":" + rows["market"],
-        "sku": rows["sku"], "market": rows["market"],
-        "subject": rows["sku"] + " in " + rows["market"],
+        **_about_series("forecast_bias", rows),
         "problem": [
             f"forecast {f:,.0f} units against {s:,.0f} sold from {_day(a)} to {_day(b)} "
             f"({'over' if x > 0 else 'under'}-forecast by {abs(x):.0%})"
@@ -236,9 +240,7 @@ def stopped_selling(stopped: pd.DataFrame, settings: ExceptionSettings = Excepti
     if stopped.empty:
         return _empty()
     out = pd.DataFrame({
-        "exception_id": "stopped_selling:" + stopped["sku"] + ":" + stopped["market"],
-        "sku": stopped["sku"], "market": stopped["market"],
-        "subject": stopped["sku"] + " in " + stopped["market"],
+        **_about_series("stopped_selling", stopped),
         "problem": [f"no sale since {_day(day)} ({days:.0f} days): forecast 0, so the plan orders none of it"
                     for day, days in zip(stopped["last_sale_date"], stopped["quiet_days"])],
         "measure": stopped["quiet_days"].astype(float),
@@ -332,9 +334,7 @@ def landed_cost_jump(
         )
 
     out = pd.DataFrame({
-        "exception_id": "landed_cost_jump:" + rows["sku"] + ":" + rows["market"],
-        "sku": rows["sku"], "market": rows["market"], "node": rows["fulfilment_node"],
-        "subject": rows["sku"] + " in " + rows["market"],
+        **_about_series("landed_cost_jump", rows), "node": rows["fulfilment_node"],
         "problem": [f"landed cost per unit €{o:,.2f} -> €{n:,.2f} (+{x:.0%}) since the previous plan: {cause(r)}"
                     for (_, r), o, n, x in zip(rows.iterrows(), rows["old"], rows["new"], rows["rise"])],
         "value_eur": rows["new"] - rows["old"],
