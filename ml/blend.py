@@ -129,18 +129,22 @@ def with_mean(frame: pd.DataFrame, mean: np.ndarray, zero: np.ndarray | None = N
     return frame.assign(mean=mean, p10=p10, p50=p50, p90=p90)
 
 
-def blend_forecast(forecast: pd.DataFrame, panel: Panel, choice: MeanChoice | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def blend_forecast(forecast: pd.DataFrame, panel: Panel, choice: MeanChoice | None,
+                   out_of_stock: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A published forecast (sku, market, forecast_date, mean, ...) with `mean` blended with each series' level at the
-    planning date, and the series that stopped selling there forecast 0 when `choice` says so; and those series
-    (sku, market, last_sale_date, quiet_days), empty when none is.
+    planning date, and the series that stopped selling there forecast 0 when `choice` says so; and the series judged
+    stopped (sku, market, last_sale_date, quiet_days, out_of_stock), empty when none is.
 
     The level and the stop are read from `panel`, the history up to the
     planning date (`ml.panel.build_panel`), as the backtest read them at each
     window's origin. A series without history there (a planned launch) keeps
     the model's mean, and so does every series when `choice` is None (no
-    backtest yet) or the model alone proved best. p50 follows the mean.
+    backtest yet) or the model alone proved best. A stopped series named in
+    `out_of_stock` (sku, market: `ml.stopped_series.out_of_stock`) keeps its
+    forecast too: its quiet run says nothing about its demand. p50 follows the
+    mean.
     """
-    stopped_rows = pd.DataFrame(columns=["sku", "market", "last_sale_date", "quiet_days"])
+    stopped_rows = pd.DataFrame(columns=["sku", "market", "last_sale_date", "quiet_days", "out_of_stock"])
     if forecast.empty or choice is None or choice == MODEL_ONLY:
         return forecast, stopped_rows
     origin = panel.n_days - 1
@@ -153,10 +157,13 @@ def blend_forecast(forecast: pd.DataFrame, panel: Panel, choice: MeanChoice | No
     if not choice.zero_stopped:
         return with_mean(forecast, mean), stopped_rows
     flags = stopped(panel.Y, panel.series["first_idx"].to_numpy(), origin)
-    zero = known & flags[np.maximum(where, 0)]
     flags &= np.isin(np.arange(panel.n_series), where[known])  # the series forecast, not those long gone
+    short = (np.zeros(panel.n_series, dtype=bool) if out_of_stock is None or out_of_stock.empty
+             else keys.isin(pd.MultiIndex.from_frame(out_of_stock[["sku", "market"]])))
+    zero = known & (flags & ~short)[np.maximum(where, 0)]
     last_idx = panel.series["last_idx"].to_numpy()
     stopped_rows = panel.series.loc[flags, ["sku", "market"]].assign(
-        last_sale_date=panel.start + pd.to_timedelta(last_idx[flags], unit="D"), quiet_days=origin - last_idx[flags]
+        last_sale_date=panel.start + pd.to_timedelta(last_idx[flags], unit="D"), quiet_days=origin - last_idx[flags],
+        out_of_stock=short[flags],
     ).reset_index(drop=True)
     return with_mean(forecast, mean, zero), stopped_rows

@@ -21,6 +21,13 @@ for one series rather than one market, on a series' own history:
   A week at least, so a shop closed over Christmas or a long weekend does not
   stop its daily sellers: the forecast's weekly pattern covers a shorter gap.
 
+A series out of stock at its market's node in the latest inventory snapshot
+is never judged stopped in the published forecast (`out_of_stock`): it sells
+nothing whether or not anyone wants it, and a forecast of 0 would keep the
+plan from ever reordering it. Without an inventory feed that is not known,
+and each series forecast 0 is raised for a person to check
+(`sop.exceptions.stopped_selling`).
+
 Whether forecasting a stopped series at 0 is better than the model's mean is
 not assumed: the backtest decides it held out, with the blend's weight
 (`ml.blend`), and a merchant whose quiet runs are stock-outs rather than
@@ -30,7 +37,10 @@ stops keeps the model's forecast. A daily seller quiet for a week, P about
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
+import pandas as pd
 
 STOP_PROBABILITY = 0.05
 MIN_QUIET_DAYS = 7
@@ -66,3 +76,17 @@ def stopped(Y: np.ndarray, first: np.ndarray, origin: int) -> np.ndarray:
     """Which series have stopped selling at `origin` (a bool per series), by the rule above."""
     probability, quiet = quiet_run_probability(Y, first, origin)
     return (quiet >= MIN_QUIET_DAYS) & (probability < STOP_PROBABILITY)
+
+
+def out_of_stock(series: pd.DataFrame, market_nodes: Mapping[str, str], stock: pd.DataFrame) -> np.ndarray:
+    """Which `series` (sku, market) hold no stock at their market's fulfilment node (`market_nodes`), a bool each.
+
+    `stock`: sku, node, on_hand of each node's latest inventory snapshot
+    (`intermediate.int_stock_position` rows with a snapshot). A node absent
+    from it has no inventory feed, so its series are not known to be out of
+    stock; a SKU absent at a node that has a snapshot holds none there.
+    """
+    node = series["market"].map(dict(market_nodes))
+    held = stock.groupby(["sku", "node"])["on_hand"].sum()
+    on_hand = held.reindex(pd.MultiIndex.from_arrays([series["sku"], node])).fillna(0.0).to_numpy(dtype=float)
+    return (node.isin(set(stock["node"])).to_numpy() & (on_hand <= 0))

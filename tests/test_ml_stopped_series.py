@@ -9,7 +9,7 @@ from ml import backtest as bt
 from ml.blend import MeanChoice, blend, blend_errors, blend_forecast, fit_choice, held_out_choices
 from ml.model import ModelConfig
 from ml.panel import build_panel
-from ml.stopped_series import MIN_QUIET_DAYS, quiet_run_probability, stopped
+from ml.stopped_series import MIN_QUIET_DAYS, out_of_stock, quiet_run_probability, stopped
 
 try:
     from bench_modules import load_bench
@@ -125,3 +125,27 @@ def test_the_bench_scores_the_rule_against_never_using_it():
     assert not untouched.windows["zero_stopped"].any()  # the same series still selling: no window chooses the rule
     same = scores(untouched, 28)
     assert same["chosen"] == pytest.approx(same["never"])
+
+
+def test_a_series_is_out_of_stock_only_where_its_nodes_snapshot_says_so():
+    series = pd.DataFrame({"sku": ["A", "B", "C", "A"], "market": ["DE", "DE", "DE", "US"]})
+    stock = pd.DataFrame({"sku": ["A", "B"], "node": ["DE-FRA", "DE-FRA"], "on_hand": [0, 12]})
+    # A at DE-FRA holds 0, B 12, C is not in DE-FRA's snapshot (none held); US-EWR has no inventory feed: unknown
+    assert out_of_stock(series, {"DE": "DE-FRA", "US": "US-EWR"}, stock).tolist() == [True, False, True, False]
+    assert not out_of_stock(series, {"DE": "DE-FRA", "US": "US-EWR"}, stock.iloc[:0]).any()  # no feed at all
+
+
+def test_a_stopped_series_out_of_stock_keeps_its_forecast_and_is_named_as_such():
+    history, gone = stopping_history()
+    panel = build_panel(history, AS_OF)
+    series = panel.series[["sku", "market"]]
+    forecast = series.loc[series.index.repeat(2)].reset_index(drop=True).assign(
+        forecast_date=pd.Timestamp(AS_OF) + pd.Timedelta(days=1), mean=3.0, p10=1.0, p50=3.0, p90=6.0
+    )
+    short = pd.DataFrame([gone[0]], columns=["sku", "market"])
+    out, judged = blend_forecast(forecast, panel, MeanChoice(1.0, zero_stopped=True), short)
+    row = pd.MultiIndex.from_frame(out[["sku", "market"]])
+    assert (out.loc[row.isin([gone[0]]), "mean"] == 3.0).all()  # out of stock: its quiet run says nothing of demand
+    assert (out.loc[row.isin(gone[1:]), "mean"] == 0.0).all()
+    named = judged.set_index(["sku", "market"])["out_of_stock"]
+    assert named[gone[0]] and not named[list(gone[1:])].any()

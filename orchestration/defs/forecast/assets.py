@@ -41,6 +41,7 @@ from ml.backtest_gate import GATE_BASELINES, GATE_METRICS, WATCHED_BASELINES, Ga
 from ml.backtest_run import BacktestDecision, decide_backtest, proven
 from ml.backtest_store import last_backtest, save_backtest, stage_last_backtest
 from ml.blend import blend_forecast
+from ml.stopped_series import out_of_stock
 from ml.calibration import calibrate_forecast
 from ml.hierarchy import BOTTOM, BOTTOM_UP, MethodChoice, choose_method, reconcile
 from ml.panel import build_panel
@@ -55,6 +56,7 @@ from orchestration.lib.retries import WarehouseResource
 
 TRAINING_DATA = model_key("marts", "fct_daily_demand")
 MARKETS = model_key("reference", "markets")  # each market's holiday subdivision, for the calendar features
+STOCK_POSITION = model_key("intermediate", "int_stock_position")  # a series out of stock is never forecast 0 as stopped
 ACCURACY = dg.AssetKey(["publish", "forecast_accuracy"])
 BACKTEST = dg.AssetKey(["publish", "forecast_backtest"])
 FORECAST = dg.AssetKey(["publish", "demand_forecast"])
@@ -102,12 +104,25 @@ def _reconciled(forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date, m
     return coherent.forecast.drop(columns="base_mean"), coherent.levels
 
 
+def _out_of_stock(warehouse: WarehouseResource, series: pd.DataFrame) -> pd.DataFrame:
+    """The series (sku, market) out of stock at their market's fulfilment node in its latest inventory snapshot; none
+    when the stock position was not built (a warehouse the dbt step has not run on: nothing known)."""
+    position = ".".join(STOCK_POSITION.path)
+    with warehouse.open() as tables:
+        if not tables.exists(position):
+            return series.iloc[:0][["sku", "market"]]
+        stock = tables.query(f"select sku, node, on_hand from {position} where snapshot_date is not null")
+        nodes = dict(tables.rows("select market_code, fulfilment_node from reference.markets"))
+    return series.loc[out_of_stock(series, nodes, stock), ["sku", "market"]]
+
+
 def _stopped_note(stopped: pd.DataFrame) -> str:
     """The warning for the series forecast 0 because they stopped selling (ml/stopped_series.py)."""
     examples = ", ".join(f"{r.sku} in {r.market} ({r.quiet_days} days)" for r in stopped.sort_values("quiet_days").head(5).itertuples())
     return (f"{len(stopped)} series stopped selling and are forecast 0, as the last backtest proved better than their "
-            f"old pace: {examples}. A series that is only out of stock will sell again: its next sale brings it back; "
-            "until then the plan orders none of it (ml/stopped_series.py)")
+            f"old pace: {examples}. The plan orders none of them until they sell again; each is raised as a "
+            "stopped_selling exception, since without stock at their node in an inventory snapshot a product taken "
+            "off sale cannot be told from one out of stock (ml/stopped_series.py)")
 
 
 def _coherent(context: dg.AssetExecutionContext, forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date,
@@ -380,7 +395,7 @@ def _verdict_metadata(overall: pd.DataFrame, proven_on: dt.date, verdict: GateVe
     name="publish__demand_forecast",
     specs=[
         dg.AssetSpec(
-            FORECAST, deps=[TRAINING_DATA, PLANNING_CALENDAR, MARKETS, ACCURACY, BACKTEST], **FORECAST_SPEC_SETTINGS,
+            FORECAST, deps=[TRAINING_DATA, PLANNING_CALENDAR, MARKETS, ACCURACY, BACKTEST, STOCK_POSITION], **FORECAST_SPEC_SETTINGS,
             metadata=documented_table("publish", "demand_forecast"),
             description="Daily demand forecast per SKU x market for the planning horizon: p10/p50/p90 quantiles and the expected "
             "units (mean) that planning sums, from global LightGBM models; rows carry the model version, whose boosters, "
@@ -438,9 +453,13 @@ def demand_forecast(
         last = last_backtest(tables)
     panel = build_panel(history, as_of)  # the series' level and demand class on the planning date, read once
     choice = last.mean_choice() if last else None  # ml/blend.py: the model's mean with the series' regular level
-    blended, stopped = blend_forecast(result.forecast, panel, choice)
+    blended, judged = blend_forecast(result.forecast, panel, choice, _out_of_stock(warehouse, panel.series))
+    stopped, short = judged[~judged["out_of_stock"].astype(bool)], judged[judged["out_of_stock"].astype(bool)]
     if len(stopped):
         context.log.warning(_stopped_note(stopped))
+    if len(short):
+        context.log.info(f"{len(short)} series look stopped but are out of stock at their market's node: their forecast "
+                         f"is kept (ml/stopped_series.py): {', '.join(f'{r.sku} in {r.market}' for r in short.head(5).itertuples())}")
     forecast, levels, method = _coherent(context, blended, history, as_of, last)
     scales = (last.quantile_scales if last else None) or {}  # ml/calibration.py: the band per demand class
     frame = calibrate_forecast(forecast, panel, scales).assign(
@@ -477,6 +496,7 @@ def demand_forecast(
             "quantile_scales": dg.MetadataValue.json({k: list(v) for k, v in scales.items()}),
             "mean_weight": choice.weight if choice else 1.0,
             "stopped_series": len(stopped),
+            "stopped_looking_series_out_of_stock": len(short),
             "stopped_series_forecast_zero": _md(stopped.sort_values("quiet_days").head(20)),
             "model_version": result.model_version,
             "model": decision.note(),
