@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from pathlib import Path
 
+from crossdock.merchant_config import ISO_COUNTRIES
 from dashboard.landed_csv import author_slug, write_landed_csv
 
 FEED = "overrides"
@@ -33,11 +35,14 @@ def bucket_start(day: dt.date, bucket: str) -> dt.date:
 
 
 def _problem(author: str, market: str, bucket: str, period_start: dt.date, units: float | None,
-             change_pct: float | None, reason_code: str, sku: str, category: str) -> str | None:
+             change_pct: float | None, reason_code: str, sku: str, category: str,
+             markets: Collection[str] | None) -> str | None:
     if not author.strip():
         return "say who you are: the author is empty"
-    if len(market.strip()) != 2:
-        return f"market {market!r} is not an ISO 3166-1 alpha-2 code"
+    if markets and market.strip().upper() not in markets:
+        return f"market {market!r} is not planned: choose one of {', '.join(sorted(markets))}"
+    if not markets and market.strip().upper() not in ISO_COUNTRIES:
+        return f"market {market!r} is not an ISO 3166-1 alpha-2 code (a catch-all market needs the planned markets)"
     if bucket not in BUCKETS:
         return f"bucket {bucket!r} is not one of {', '.join(BUCKETS)}"
     if period_start != bucket_start(period_start, bucket):
@@ -59,15 +64,17 @@ def write_override(
     landing: Path, author: str, market: str, bucket: str, period_start: dt.date, reason_code: str,
     units: float | None = None, change_pct: float | None = None, sku: str = "", category: str = "",
     comment: str = "", expires_on: dt.date | None = None, override_id: str | None = None, withdrawn: bool = False,
-    at: dt.datetime | None = None,
+    at: dt.datetime | None = None, markets: Collection[str] | None = None,
 ) -> Path:
     """Write one override revision as a new file in `landing`/overrides/; returns its path.
 
     A new override gets an id of its author and time; pass `override_id` to
     revise (or, with `withdrawn`, withdraw) an existing one. Raises
-    ValueError, writing nothing, with what to fix.
+    ValueError, writing nothing, with what to fix. `markets`, the planned
+    ones (the form's choices), are the codes a market may have, the catch-all
+    market's among them; without them only a country's code is accepted.
     """
-    problem = _problem(author, market, bucket, period_start, units, change_pct, reason_code, sku, category)
+    problem = _problem(author, market, bucket, period_start, units, change_pct, reason_code, sku, category, markets)
     if problem:
         raise ValueError(problem)
     at = at or dt.datetime.now(dt.timezone.utc)

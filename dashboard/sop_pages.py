@@ -86,7 +86,7 @@ def sop_cycle_page() -> None:
             path = write_override(load_settings().landing, author, market, bucket, start, reason,
                                   units=amount if kind == "units" else None,
                                   change_pct=amount if kind != "units" else None, sku=sku, category=category,
-                                  comment=comment, expires_on=expires)
+                                  comment=comment, expires_on=expires, markets=choices["market"])
         except ValueError as error:
             st.error(str(error))
         else:

@@ -306,7 +306,10 @@ FORECAST_OVERRIDES = Contract(
         Column("override_id", "varchar", "Identifier of the adjustment; a row with a later entered_at revises it."),
         Column("entered_at", "timestamptz", "When this revision was entered, ISO 8601 with UTC offset; stored in UTC."),
         Column("author", "varchar", "Planner who entered it."),
-        Column("market", "varchar", "ISO 3166-1 alpha-2 market the adjustment is for.", allowed=ISO_COUNTRIES),
+        # any code: a catch-all market (ROW) is no country, and which markets exist is the merchant's crossdock.yaml;
+        # the consensus says which override names no planned market (sop/consensus.py)
+        Column("market", "varchar", "Market the adjustment is for, as crossdock.yaml names it: a country's ISO 3166-1 "
+               "alpha-2 code, or the catch-all market's code (e.g. ROW) for the countries planned in it."),
         Column("category", "varchar", "Merchandise category (as in the catalogue), for a category x market adjustment.", required=False),
         Column("sku", "varchar", "Stock keeping unit, for a SKU x market adjustment.", required=False),
         Column("bucket", "varchar", "Period the adjustment is stated for.", allowed=OVERRIDE_BUCKETS),

@@ -103,7 +103,7 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
     plan = _with_band(plan, statistical, consensus)
     plan["override_ids"] = [",".join(ids) if ids else None for ids in touched_by]
     plan["forecast_date"] = plan["forecast_date"].dt.date
-    return Consensus(plan, _with_effects(overrides, effects, set(category_of.index) | set(plan["sku"])))
+    return Consensus(plan, _with_effects(overrides, effects, set(category_of.index) | set(plan["sku"]), set(plan["market"])))
 
 
 def _with_new_listings(plan: pd.DataFrame, category_of: pd.Series, applied: pd.DataFrame) -> pd.DataFrame:
@@ -161,7 +161,7 @@ def _with_band(plan: pd.DataFrame, statistical: np.ndarray, consensus: np.ndarra
     return plan
 
 
-def _with_effects(overrides: pd.DataFrame, effects: list[dict], known_skus: set[str]) -> pd.DataFrame:
+def _with_effects(overrides: pd.DataFrame, effects: list[dict], known_skus: set[str], markets: set[str]) -> pd.DataFrame:
     columns = ["override_id", "days_covered", "units_statistical", "units_before", "units_after"]
     done = pd.DataFrame(effects, columns=[*columns, "no_forecast"])
     out = overrides.merge(done, on="override_id", how="left")
@@ -169,6 +169,11 @@ def _with_effects(overrides: pd.DataFrame, effects: list[dict], known_skus: set[
     out.loc[nothing, "status"] = NO_FORECAST
     unknown = nothing & out["sku"].notna() & ~out["sku"].isin(known_skus)
     out.loc[unknown, "status"] = "invalid: SKU " + out.loc[unknown, "sku"].astype(str) + " is in neither the forecast nor the catalogue"
+    elsewhere = nothing & ~out["market"].isin(markets)
+    out.loc[elsewhere, "status"] = (
+        "invalid: market " + out.loc[elsewhere, "market"].astype(str) + " is not planned (the forecast's markets: "
+        + ", ".join(sorted(markets)) + "; a country of the catch-all market is adjusted under its code)"
+    )
     out["days_covered"] = pd.to_numeric(out["days_covered"]).fillna(0).astype(int)
     return out.drop(columns="no_forecast")
 

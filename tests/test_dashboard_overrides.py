@@ -47,6 +47,7 @@ def test_an_override_and_its_withdrawal_load_through_the_ingest_as_two_revisions
     (dict(units=10.0, reason_code="hunch"), "reason 'hunch' is not one of"),
     (dict(units=10.0, sku="A", category="shoes"), "give a SKU or a category, not both"),
     (dict(units=10.0, market="Germany"), "market 'Germany' is not an ISO 3166-1 alpha-2 code"),
+    (dict(units=10.0, market="FR", markets=["DE", "ROW"]), "market 'FR' is not planned: choose one of DE, ROW"),
 ])
 def test_the_form_refuses_what_the_run_could_not_apply_and_writes_nothing(tmp_path, values, problem):
     arguments = dict(author="ana", market="DE", bucket="week", period_start=dt.date(2026, 11, 2),
@@ -59,3 +60,13 @@ def test_the_form_refuses_what_the_run_could_not_apply_and_writes_nothing(tmp_pa
 def test_bucket_start_is_the_monday_or_the_first():
     assert bucket_start(dt.date(2026, 11, 5), "week") == dt.date(2026, 11, 2)
     assert bucket_start(dt.date(2026, 11, 5), "month") == dt.date(2026, 11, 1)
+
+
+def test_the_form_writes_an_override_for_the_catch_all_market_it_offers(tmp_path):
+    """The catch-all market (ROW) is no country, but it is planned: an override for it loads."""
+    path = write_override(tmp_path, "ana", "ROW", "week", dt.date(2026, 11, 2), "promotion", units=30.0, at=AT,
+                          markets=["DE", "ROW"])
+    conn = duckdb.connect()
+    [result] = ingest_feed(conn, tmp_path, "overrides", "salt")
+    assert (result.status, result.rows_loaded, result.rows_quarantined) == ("loaded", 1, 0), path
+    assert conn.execute("select market, units from raw.forecast_overrides").fetchall() == [("ROW", 30.0)]

@@ -162,6 +162,19 @@ def test_units_for_a_sku_outside_the_catalogue_are_refused_as_a_typo():
     assert set(result.plan["sku"]) == {"A"}
 
 
+def test_an_override_for_a_market_nobody_plans_says_so_and_one_for_the_catch_all_applies():
+    base = forecast({("A", "DE"): 2.0, ("A", "ROW"): 1.0})
+    result = build_consensus(base, CATEGORIES, cycle(override("fr", market="FR", change_pct=50.0),
+                                                     override("row", market="ROW", change_pct=50.0)))
+    status = dict(result.overrides[["override_id", "status"]].values.tolist())
+    assert status["row"] == APPLIED
+    assert status["fr"] == ("invalid: market FR is not planned (the forecast's markets: DE, ROW; a country of the "
+                            "catch-all market is adjusted under its code)")
+    moved = result.plan["override_ids"].notna()
+    assert set(result.plan.loc[moved, "market"]) == {"ROW"}
+    np.testing.assert_allclose(result.plan.loc[moved, "mean"], 1.5 * result.plan.loc[moved, "statistical_mean"])
+
+
 def test_units_for_a_listing_the_forecast_has_no_row_for_add_it_to_the_plan():
     base = forecast({("A", "DE"): 2.0})
     base["as_of"] = dt.date(2026, 11, 1)
