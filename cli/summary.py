@@ -274,7 +274,8 @@ def format_summary(settings: Settings, s: dict) -> str:
             lines.append(f"forecast did not beat the baselines in the backtest of {proven_on}: {verdict.summary()}")
         else:
             ago = (s["forecast_as_of"] - proven_on).days if s.get("forecast_as_of") is not None else None
-            lines.append(f"forecast last proven {proven_on} ({fmt(ago)} days ago, weekly WAPE {fmt(model['weekly_wape'], '.3f')} "
+            lines.append(f"forecast last proven {proven_on} ({fmt(ago)} day{'' if ago == 1 else 's'} ago, "
+                         f"weekly WAPE {fmt(model['weekly_wape'], '.3f')} "
                          f"vs naive {fmt(naive['weekly_wape'], '.3f')})")
     if s.get("model_version"):
         plots = sorted((settings.exports / "forecast_plots").glob("*.png"))

@@ -241,8 +241,9 @@ def stopped_selling(stopped: pd.DataFrame, settings: ExceptionSettings = Excepti
         return _empty()
     out = pd.DataFrame({
         **_about_series("stopped_selling", stopped),
-        "problem": [f"no sale since {_day(day)} ({days:.0f} days): forecast 0, so the plan orders none of it"
-                    for day, days in zip(stopped["last_sale_date"], stopped["quiet_days"])],
+        "problem": [f"no sale since {_day(day)} ({days:.0f} days): forecast 0 in {market}, so the plan orders "
+                    f"nothing for its demand there" for day, days, market in
+                    zip(stopped["last_sale_date"], stopped["quiet_days"], stopped["market"])],
         "measure": stopped["quiet_days"].astype(float),
         "fix": "none if it was taken off sale; if it is out of stock, restock it: its next sale brings its forecast back",
     })

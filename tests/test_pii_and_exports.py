@@ -9,6 +9,8 @@ export is safe to open in a spreadsheet, and a fixed file still comes back.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import hashlib
 import hmac
 import json
@@ -303,6 +305,9 @@ def test_the_salt_is_in_no_run_storage_ui_snapshot_warehouse_or_log(tmp_path, me
     source.mkdir(parents=True)
     shutil.copy(SHOPIFY_EXPORT, source / "orders_export_2024-03.csv")
     (source / "mapping.yaml").write_text("extends: shopify_orders\ncolumns:\n  fulfilment_node: {constant: NL-AMS}\n")
+    from dashboard.override_entries import write_override  # a feed with files and no customer id: nothing to warn of
+
+    write_override(settings.landing, "ana", "NL", "week", dt.date(2024, 3, 4), "promotion", units=5.0)
     caplog.set_level(logging.DEBUG)
 
     defs = build_definitions(settings)
@@ -327,7 +332,8 @@ def test_the_salt_is_in_no_run_storage_ui_snapshot_warehouse_or_log(tmp_path, me
         [orders] = [m for m in unsalted.asset_materializations_for_node("ingest_orders") if m.asset_key.path == ["raw", "orders"]]
         assert "public demo salt" in orders.metadata["pii_salt_warning"].value
         warned = {e.step_key for e in instance.all_logs(unsalted.run_id) if "public demo salt" in (e.message or "")}
-        assert warned == {"ingest_orders"}  # the feed with files (skipped, already loaded), not the empty ones
+        assert warned == {"ingest_orders"}  # the feed with files (skipped, already loaded), not the empty ones,
+        assert unsalted.asset_materializations_for_node("ingest_overrides")  # nor the overrides' files (no customer id)
         assert all("pii_salt_warning" not in m.metadata for m in unsalted.asset_materializations_for_node("ingest_carriers"))
     stored = [p for p in home.rglob("*") if p.is_file() and salt.encode() in p.read_bytes()]
     assert stored == []

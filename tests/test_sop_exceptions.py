@@ -122,7 +122,7 @@ def test_a_series_forecast_zero_because_it_stopped_selling_is_raised_with_its_la
                             "last_sale_date": pd.to_datetime(["2026-08-20", "2026-07-01"]), "quiet_days": [12.0, 62.0]})
     rows = stopped_selling(stopped).set_index("exception_id")
     assert list(rows.index) == ["stopped_selling:A:US", "stopped_selling:B:DE"]
-    assert rows.loc["stopped_selling:B:DE", "problem"] == "no sale since 2026-08-20 (12 days): forecast 0, so the plan orders none of it"
+    assert rows.loc["stopped_selling:B:DE", "problem"] == ("no sale since 2026-08-20 (12 days): forecast 0 in DE, so the plan orders nothing for its demand there")
     assert rows["measure"].tolist() == [62.0, 12.0] and rows["market"].tolist() == ["US", "DE"]
     assert rows["units_affected"].isna().all() and rows["default_owner"].unique().tolist() == ["demand planner"]
     assert "out of stock" in rows.iloc[0]["fix"]

@@ -119,8 +119,10 @@ def _out_of_stock(warehouse: WarehouseResource, series: pd.DataFrame) -> pd.Data
 def _stopped_note(stopped: pd.DataFrame) -> str:
     """The warning for the series forecast 0 because they stopped selling (ml/stopped_series.py)."""
     examples = ", ".join(f"{r.sku} in {r.market} ({r.quiet_days} days)" for r in stopped.sort_values("quiet_days").head(5).itertuples())
+    more = f" and {len(stopped) - 5} more" if len(stopped) > 5 else ""
     return (f"{len(stopped)} series stopped selling and are forecast 0, as the last backtest proved better than their "
-            f"old pace: {examples}. The plan orders none of them until they sell again; each is raised as a "
+            f"old pace: {examples}{more}. The plan orders nothing for their demand in those markets until they sell "
+            "again; each is raised as a "
             "stopped_selling exception, since without stock at their node in an inventory snapshot a product taken "
             "off sale cannot be told from one out of stock (ml/stopped_series.py)")
 

@@ -42,6 +42,7 @@ def _summary_metadata(results: list[FileResult], file_dates: dict[str, dt.date])
 
 def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
     contracts = contracts_for_feed(feed)
+    keyed = any(column.pii for c in contracts for column in c.columns)  # a column the salt pseudonymises
 
     @dg.multi_asset(
         name=f"ingest_{feed}",
@@ -71,8 +72,9 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
                 "select file_id, file_date from audit.ingest_ledger where status = 'loaded'") if file_id in loaded}
             [counts] = tables.rows("select " + ", ".join(f"(select count(*) from {c.table})" for c in contracts))
             table_rows = {c.dataset: rows for c, rows in zip(contracts, counts)}
-        # said by the feeds with files, whose rows the key pseudonymises: not by a feed the merchant has not
-        salt_warning = pii_salt_warning(merchant_config.file) if results else None
+        # said by the feeds with files whose rows the key pseudonymises: not by a feed the merchant has not, nor by
+        # one without customer ids (the planners' overrides, the exception updates)
+        salt_warning = pii_salt_warning(merchant_config.file) if results and keyed else None
         if salt_warning:
             context.log.warning(salt_warning)
         for r in results:
