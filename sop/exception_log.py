@@ -44,11 +44,12 @@ _LOG_SELECT = ", ".join(f"cast({name} as {kind.removesuffix(' not null')}) as {n
 
 
 def read_log(target: WarehouseLike) -> pd.DataFrame:
-    """Every logged day's exceptions (LOG_COLUMNS), oldest day first; empty before the first run."""
+    """Every logged day's exceptions (LOG_COLUMNS and logged_at, when its run wrote them), oldest day first; empty
+    before the first run."""
     warehouse = as_warehouse(target)
     if not warehouse.exists(LOG_TABLE):
-        return pd.DataFrame(columns=list(LOG_COLUMNS))
-    return warehouse.query(f"select {', '.join(LOG_COLUMNS)} from {LOG_TABLE} order by as_of, exception_id")
+        return pd.DataFrame(columns=[*LOG_COLUMNS, "logged_at"])
+    return warehouse.query(f"select {', '.join(LOG_COLUMNS)}, logged_at from {LOG_TABLE} order by as_of, exception_id")
 
 
 def write_log(target: WarehouseLike, day_rows: pd.DataFrame, as_of: dt.date, run_id: str) -> int:

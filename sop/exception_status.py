@@ -10,7 +10,10 @@ exception ever raised:
   owner empty keeps the one before; without an update, 'open' and the type's
   default owner. The latest update wins even when it is older than the plan:
   a resolved expedite the next plan still shows stays resolved until someone
-  opens it again (its `raised` says the plan still sees it).
+  opens it again (its `raised` says the plan still sees it). But one that a
+  plan run after the update no longer raised and today's raises again is a
+  new occurrence of the same problem (a product dismissed as delisted, back
+  on sale, stopped again): it is open again, its history says when.
 - raised: today's plan raises it. An event type (EVENT_TYPES: a landed-cost
   jump is seen once, when the rule changes) stays raised, with the figures
   of the day it was seen, until its status is resolved or dismissed.
@@ -77,6 +80,30 @@ def latest_updates(updates: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _utc(times: pd.Series) -> pd.Series:
+    """Times in UTC without a zone: the updates' are zoned (timestamptz), the log's are UTC without one."""
+    return pd.to_datetime(times, utc=True).dt.tz_convert(None)
+
+
+def raised_again(raised_ids: set[str], earlier: pd.DataFrame, status: pd.DataFrame) -> set[str]:
+    """Closed exceptions raised today that a plan run logged after their last update did not raise.
+
+    `earlier`: the log's rows of other days with logged_at (`sop.exception_log.read_log`; without it nothing is
+    known and nothing reopens). A day whose plan raised no exception at all leaves no row, so a gap on such a
+    day is not seen.
+    """
+    if earlier.empty or "logged_at" not in earlier.columns:
+        return set()
+    closed = status[status["status"].isin(CLOSED) & status["exception_id"].isin(raised_ids)]
+    runs = earlier.assign(logged_at=_utc(earlier["logged_at"])).groupby("as_of")["logged_at"].max()
+    again = set()
+    for exception_id, updated_at in zip(closed["exception_id"], _utc(closed["last_update_at"])):
+        after = set(runs.index[runs > updated_at])
+        if after - set(earlier.loc[earlier["exception_id"] == exception_id, "as_of"]):
+            again.add(exception_id)
+    return again
+
+
 def carried_events(raised: pd.DataFrame, log: pd.DataFrame, status: pd.DataFrame) -> pd.DataFrame:
     """Event exceptions an earlier plan raised, not raised today, and not closed: they stay raised, as last logged."""
     if log is None or log.empty:
@@ -113,6 +140,9 @@ def fold_status(
     log = pd.DataFrame(columns=list(LOG_COLUMNS)) if log is None else log
     earlier = log[pd.to_datetime(log["as_of"]).dt.date != as_of] if not log.empty else log
     status = latest_updates(updates)
+    again = status["exception_id"].isin(raised_again(set(raised["exception_id"]), earlier, status))
+    status.loc[again, "history"] = status.loc[again, "history"] + f" | raised again on {as_of} after it was gone: open"
+    status.loc[again, "status"] = OPEN
     today = _stack(raised, carried_events(raised, log, status))
     today_log = today.assign(as_of=pd.Timestamp(as_of))
     seen = _stack(today_log, earlier.loc[:, list(LOG_COLUMNS)])

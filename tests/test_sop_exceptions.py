@@ -263,6 +263,32 @@ def test_fold_status_keeps_history_of_what_is_no_longer_raised_and_defaults_to_o
     assert (a["raised"], a["is_open"], a["status"], a["owner"]) == (True, False, "resolved", "ben")
 
 
+def test_a_closed_exception_the_plan_stopped_raising_and_raises_again_is_open_again():
+    """Dismissed as delisted, gone from the next plan, back later: a new occurrence, not the dismissed one."""
+    def logged(frame: pd.DataFrame, at: str) -> pd.DataFrame:
+        return frame.assign(logged_at=pd.Timestamp(at))
+
+    x, other = "stopped_selling:A:DE", "excess:D:US-EWR"
+    days = [dt.date(2026, 10, d) for d in (29, 30, 31)]
+    _, log1 = fold_status(raised(x, other), None, None, days[0])
+    dismissed = updates((x, "2026-10-29 12:00", "ana", "dismissed", None, "delisted"))
+    dismissed["updated_at_utc"] = pd.to_datetime(dismissed["updated_at_utc"]).dt.tz_localize("UTC")  # as staged
+    _, log2 = fold_status(raised(other), logged(log1, "2026-10-29 06:00"), dismissed, days[1])  # gone from the plan
+    log = pd.concat([logged(log1, "2026-10-29 06:00"), logged(log2, "2026-10-30 06:00")], ignore_index=True)
+    back, _ = fold_status(raised(x, other), log, dismissed, days[2])
+    row = back.set_index("exception_id").loc[x]
+    assert (row["status"], row["is_open"], row["raised"]) == ("open", True, True)
+    assert row["history"].endswith("dismissed: delisted | raised again on 2026-10-31 after it was gone: open")
+    # raised on every run since the dismissal: it stays dismissed
+    steady = pd.concat([logged(log1, "2026-10-29 06:00"),
+                        logged(fold_status(raised(x, other), log1, dismissed, days[1])[1], "2026-10-30 06:00")])
+    kept, _ = fold_status(raised(x, other), steady, dismissed, days[2])
+    assert kept.set_index("exception_id").loc[x, "status"] == "dismissed"
+    # a day logged before the dismissal that lacked it says nothing about this occurrence
+    early = pd.concat([logged(log1.iloc[0:0], "2026-10-28 06:00"), logged(log2, "2026-10-28 06:00")])
+    assert fold_status(raised(x, other), early, dismissed, days[2])[0].set_index("exception_id").loc[x, "status"] == "dismissed"
+
+
 def test_a_landed_cost_jump_stays_raised_until_its_owner_closes_it():
     jump = raised("excess:X:US").assign(exception_id="landed_cost_jump:X:US", type="landed_cost_jump",
                                           default_owner="compliance", value_eur=2.5)
