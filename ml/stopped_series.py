@@ -79,14 +79,19 @@ def stopped(Y: np.ndarray, first: np.ndarray, origin: int) -> np.ndarray:
 
 
 def out_of_stock(series: pd.DataFrame, market_nodes: Mapping[str, str], stock: pd.DataFrame) -> np.ndarray:
-    """Which `series` (sku, market) hold no stock at their market's fulfilment node (`market_nodes`), a bool each.
+    """Which `series` (sku, market, last_sale_date) hold no stock at their market's fulfilment node (`market_nodes`)
+    in a snapshot taken since their last sale, a bool each.
 
-    `stock`: sku, node, on_hand of each node's latest inventory snapshot
-    (`intermediate.int_stock_position` rows with a snapshot). A node absent
-    from it has no inventory feed, so its series are not known to be out of
-    stock; a SKU absent at a node that has a snapshot holds none there.
+    `stock`: sku, node, on_hand, snapshot_date of each node's latest
+    inventory snapshot (`intermediate.int_stock_position` rows with a
+    snapshot). A node absent from it has no inventory feed, so its series are
+    not known to be out of stock; a SKU absent at a node that has a snapshot
+    holds none there. A snapshot older than the series' last sale says
+    nothing of its quiet run: the series sold after it.
     """
     node = series["market"].map(dict(market_nodes))
     held = stock.groupby(["sku", "node"])["on_hand"].sum()
     on_hand = held.reindex(pd.MultiIndex.from_arrays([series["sku"], node])).fillna(0.0).to_numpy(dtype=float)
-    return (node.isin(set(stock["node"])).to_numpy() & (on_hand <= 0))
+    taken = node.map(pd.to_datetime(stock["snapshot_date"]).groupby(stock["node"]).max())
+    recent = (taken >= pd.to_datetime(series["last_sale_date"])).to_numpy()
+    return node.isin(set(stock["node"])).to_numpy() & (on_hand <= 0) & recent

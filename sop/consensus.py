@@ -22,6 +22,7 @@ only shape one number implies).
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,16 +50,20 @@ class Consensus:
     overrides: pd.DataFrame
 
 
-def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides: pd.DataFrame) -> Consensus:
+def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides: pd.DataFrame,
+                    markets: Collection[str] | None = None) -> Consensus:
     """The consensus of `forecast` (daily SKU x market) and the cycle's `overrides` (sop.overrides.cycle_overrides).
 
     `categories` maps each sku of the catalogue to its category (a SKU without one is in no category override;
-    a SKU outside it cannot be listed by an override: its units are refused as a likely typo).
+    a SKU outside it cannot be listed by an override: its units are refused as a likely typo). `markets` are the
+    merchant's (crossdock.yaml's, the catch-all's code among them; default: the forecast's): an override naming
+    another is refused, since no node plans it.
     """
     require_columns(forecast, FORECAST_COLUMNS, "forecast")
     require_columns(categories, ("sku", "category"), "categories")
     plan = forecast.reset_index(drop=True).copy()
     plan["forecast_date"] = pd.to_datetime(plan["forecast_date"])
+    overrides = _refuse_unplanned(overrides, set(markets) if markets is not None else set(plan["market"]))
     applied = overrides[overrides["status"] == APPLIED] if len(overrides) else overrides
     category_of = categories.drop_duplicates("sku").set_index("sku")["category"]
     plan = _with_new_listings(plan, category_of, applied)
@@ -103,7 +108,17 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
     plan = _with_band(plan, statistical, consensus)
     plan["override_ids"] = [",".join(ids) if ids else None for ids in touched_by]
     plan["forecast_date"] = plan["forecast_date"].dt.date
-    return Consensus(plan, _with_effects(overrides, effects, set(category_of.index) | set(plan["sku"]), set(plan["market"])))
+    return Consensus(plan, _with_effects(overrides, effects, set(category_of.index) | set(plan["sku"])))
+
+
+def _refuse_unplanned(overrides: pd.DataFrame, markets: set[str]) -> pd.DataFrame:
+    """`overrides` with those that would apply but name a market the merchant does not plan marked invalid."""
+    if overrides.empty:
+        return overrides
+    unplanned = (overrides["status"] == APPLIED) & ~overrides["market"].isin(markets)
+    reason = ("invalid: market " + overrides["market"].astype(str) + " is not planned (the markets: "
+              + ", ".join(sorted(markets)) + "; a country of the catch-all market is adjusted under its code)")
+    return overrides.assign(status=overrides["status"].mask(unplanned, reason))
 
 
 def _with_new_listings(plan: pd.DataFrame, category_of: pd.Series, applied: pd.DataFrame) -> pd.DataFrame:
@@ -161,7 +176,7 @@ def _with_band(plan: pd.DataFrame, statistical: np.ndarray, consensus: np.ndarra
     return plan
 
 
-def _with_effects(overrides: pd.DataFrame, effects: list[dict], known_skus: set[str], markets: set[str]) -> pd.DataFrame:
+def _with_effects(overrides: pd.DataFrame, effects: list[dict], known_skus: set[str]) -> pd.DataFrame:
     columns = ["override_id", "days_covered", "units_statistical", "units_before", "units_after"]
     done = pd.DataFrame(effects, columns=[*columns, "no_forecast"])
     out = overrides.merge(done, on="override_id", how="left")
@@ -169,11 +184,6 @@ def _with_effects(overrides: pd.DataFrame, effects: list[dict], known_skus: set[
     out.loc[nothing, "status"] = NO_FORECAST
     unknown = nothing & out["sku"].notna() & ~out["sku"].isin(known_skus)
     out.loc[unknown, "status"] = "invalid: SKU " + out.loc[unknown, "sku"].astype(str) + " is in neither the forecast nor the catalogue"
-    elsewhere = nothing & ~out["market"].isin(markets)
-    out.loc[elsewhere, "status"] = (
-        "invalid: market " + out.loc[elsewhere, "market"].astype(str) + " is not planned (the forecast's markets: "
-        + ", ".join(sorted(markets)) + "; a country of the catch-all market is adjusted under its code)"
-    )
     out["days_covered"] = pd.to_numeric(out["days_covered"]).fillna(0).astype(int)
     return out.drop(columns="no_forecast")
 

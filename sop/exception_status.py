@@ -85,22 +85,32 @@ def _utc(times: pd.Series) -> pd.Series:
     return pd.to_datetime(times, utc=True).dt.tz_convert(None)
 
 
-def raised_again(raised_ids: set[str], earlier: pd.DataFrame, status: pd.DataFrame) -> set[str]:
-    """Closed exceptions raised today that a plan run logged after their last update did not raise.
+def raised_again(raised_ids: set[str], earlier: pd.DataFrame, status: pd.DataFrame, as_of: dt.date) -> dict[str, dt.date]:
+    """Closed exceptions raised on `as_of` that a plan of a day between their first raising and `as_of`, run after
+    their last update, did not raise: {id: the planning day they were raised again after that gap}.
 
     `earlier`: the log's rows of other days with logged_at (`sop.exception_log.read_log`; without it nothing is
-    known and nothing reopens). A day whose plan raised no exception at all leaves no row, so a gap on such a
-    day is not seen.
+    known and nothing reopens). Planning days order the gap, so a backfill of a day before the exception existed,
+    or a re-run of a past day, sees no gap that came later; the run's time only says whether the plan that left
+    it out came after the owner's update. A day whose plan raised no exception at all leaves no row, so a gap on
+    such a day is not seen.
     """
     if earlier.empty or "logged_at" not in earlier.columns:
-        return set()
+        return {}
+    day = pd.Timestamp(as_of)
+    log = earlier.assign(as_of=pd.to_datetime(earlier["as_of"]), logged_at=_utc(earlier["logged_at"]))
+    log = log[log["as_of"] < day]
+    runs = log.groupby("as_of")["logged_at"].max()
     closed = status[status["status"].isin(CLOSED) & status["exception_id"].isin(raised_ids)]
-    runs = earlier.assign(logged_at=_utc(earlier["logged_at"])).groupby("as_of")["logged_at"].max()
-    again = set()
+    again = {}
     for exception_id, updated_at in zip(closed["exception_id"], _utc(closed["last_update_at"])):
-        after = set(runs.index[runs > updated_at])
-        if after - set(earlier.loc[earlier["exception_id"] == exception_id, "as_of"]):
-            again.add(exception_id)
+        mine = set(log.loc[log["exception_id"] == exception_id, "as_of"])
+        if not mine:
+            continue
+        gaps = [d for d in runs.index if d > min(mine) and runs[d] > updated_at and d not in mine]
+        if gaps:
+            back = min((d for d in mine if d > max(gaps)), default=day)
+            again[exception_id] = back.date()
     return again
 
 
@@ -140,8 +150,10 @@ def fold_status(
     log = pd.DataFrame(columns=list(LOG_COLUMNS)) if log is None else log
     earlier = log[pd.to_datetime(log["as_of"]).dt.date != as_of] if not log.empty else log
     status = latest_updates(updates)
-    again = status["exception_id"].isin(raised_again(set(raised["exception_id"]), earlier, status))
-    status.loc[again, "history"] = status.loc[again, "history"] + f" | raised again on {as_of} after it was gone: open"
+    back_on = status["exception_id"].map(raised_again(set(raised["exception_id"]), earlier, status, as_of))
+    again = back_on.notna()
+    status.loc[again, "history"] = (status.loc[again, "history"] + " | raised again on " + back_on[again].astype(str)
+                                    + " after it was gone: open")
     status.loc[again, "status"] = OPEN
     today = _stack(raised, carried_events(raised, log, status))
     today_log = today.assign(as_of=pd.Timestamp(as_of))

@@ -127,12 +127,16 @@ def test_the_bench_scores_the_rule_against_never_using_it():
     assert same["chosen"] == pytest.approx(same["never"])
 
 
-def test_a_series_is_out_of_stock_only_where_its_nodes_snapshot_says_so():
-    series = pd.DataFrame({"sku": ["A", "B", "C", "A"], "market": ["DE", "DE", "DE", "US"]})
-    stock = pd.DataFrame({"sku": ["A", "B"], "node": ["DE-FRA", "DE-FRA"], "on_hand": [0, 12]})
-    # A at DE-FRA holds 0, B 12, C is not in DE-FRA's snapshot (none held); US-EWR has no inventory feed: unknown
-    assert out_of_stock(series, {"DE": "DE-FRA", "US": "US-EWR"}, stock).tolist() == [True, False, True, False]
-    assert not out_of_stock(series, {"DE": "DE-FRA", "US": "US-EWR"}, stock.iloc[:0]).any()  # no feed at all
+def test_a_series_is_out_of_stock_only_where_its_nodes_snapshot_since_its_last_sale_says_so():
+    series = pd.DataFrame({"sku": ["A", "B", "C", "A", "D"], "market": ["DE", "DE", "DE", "US", "DE"],
+                           "last_sale_date": pd.to_datetime(["2026-10-01"] * 4 + ["2026-10-20"])})
+    stock = pd.DataFrame({"sku": ["A", "B"], "node": ["DE-FRA", "DE-FRA"], "on_hand": [0, 12],
+                          "snapshot_date": pd.to_datetime(["2026-10-12"] * 2)})
+    # A at DE-FRA holds 0, B 12, C is not in DE-FRA's snapshot (none held); US-EWR has no inventory feed: unknown;
+    # D sold after the snapshot that lacks it: the snapshot is older than its quiet run
+    nodes = {"DE": "DE-FRA", "US": "US-EWR"}
+    assert out_of_stock(series, nodes, stock).tolist() == [True, False, True, False, False]
+    assert not out_of_stock(series, nodes, stock.iloc[:0]).any()  # no feed at all
 
 
 def test_a_stopped_series_out_of_stock_keeps_its_forecast_and_is_named_as_such():

@@ -164,14 +164,19 @@ def test_units_for_a_sku_outside_the_catalogue_are_refused_as_a_typo():
 
 def test_an_override_for_a_market_nobody_plans_says_so_and_one_for_the_catch_all_applies():
     base = forecast({("A", "DE"): 2.0, ("A", "ROW"): 1.0})
-    result = build_consensus(base, CATEGORIES, cycle(override("fr", market="FR", change_pct=50.0),
-                                                     override("row", market="ROW", change_pct=50.0)))
+    result = build_consensus(base, CATEGORIES, cycle(
+        override("fr", market="FR", change_pct=50.0), override("row", market="ROW", change_pct=50.0),
+        override("listing", market="fr", sku="A", units=30.0),  # units for a SKU: would list it, in no planned market
+        override("new", market="US", sku="A", units=30.0),  # a market of crossdock.yaml without sales yet: listed
+    ), markets=["DE", "ROW", "US"])
     status = dict(result.overrides[["override_id", "status"]].values.tolist())
-    assert status["row"] == APPLIED
-    assert status["fr"] == ("invalid: market FR is not planned (the forecast's markets: DE, ROW; a country of the "
+    assert status["row"] == APPLIED and status["new"] == APPLIED
+    assert status["fr"] == ("invalid: market FR is not planned (the markets: DE, ROW, US; a country of the "
                             "catch-all market is adjusted under its code)")
-    moved = result.plan["override_ids"].notna()
-    assert set(result.plan.loc[moved, "market"]) == {"ROW"}
+    assert status["listing"].startswith("invalid: market fr is not planned")
+    assert set(result.plan["market"]) == {"DE", "ROW", "US"}
+    moved = result.plan["override_ids"].notna() & (result.plan["market"] == "ROW")
+    assert moved.any()
     np.testing.assert_allclose(result.plan.loc[moved, "mean"], 1.5 * result.plan.loc[moved, "statistical_mean"])
 
 

@@ -284,9 +284,18 @@ def test_a_closed_exception_the_plan_stopped_raising_and_raises_again_is_open_ag
                         logged(fold_status(raised(x, other), log1, dismissed, days[1])[1], "2026-10-30 06:00")])
     kept, _ = fold_status(raised(x, other), steady, dismissed, days[2])
     assert kept.set_index("exception_id").loc[x, "status"] == "dismissed"
-    # a day logged before the dismissal that lacked it says nothing about this occurrence
-    early = pd.concat([logged(log1.iloc[0:0], "2026-10-28 06:00"), logged(log2, "2026-10-28 06:00")])
-    assert fold_status(raised(x, other), early, dismissed, days[2])[0].set_index("exception_id").loc[x, "status"] == "dismissed"
+    # still back on the next day: the history keeps the day it came back
+    _, log3 = fold_status(raised(x, other), log, dismissed, days[2])
+    later, _ = fold_status(raised(x, other), pd.concat([log, logged(log3, "2026-10-31 06:00")]), dismissed,
+                           dt.date(2026, 11, 1))
+    assert later.set_index("exception_id").loc[x, "history"].endswith("raised again on 2026-10-31 after it was gone: open")
+    # a backfill of a day before it existed, run after the dismissal, is no gap of this occurrence
+    _, before = fold_status(raised(other), None, None, dt.date(2026, 10, 20))
+    backfilled = pd.concat([steady, logged(before, "2026-10-30 07:00")])
+    assert fold_status(raised(x, other), backfilled, dismissed, days[2])[0].set_index("exception_id").loc[x, "status"] == "dismissed"
+    # nor is a later gap for a re-run of the day it was dismissed on
+    rerun, _ = fold_status(raised(x, other), log, dismissed, days[0])
+    assert rerun.set_index("exception_id").loc[x, "status"] == "dismissed"
 
 
 def test_a_landed_cost_jump_stays_raised_until_its_owner_closes_it():

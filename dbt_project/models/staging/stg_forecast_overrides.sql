@@ -7,7 +7,7 @@ select
     override_id,
     entered_at as entered_at_utc,
     author,
-    market,
+    upper(trim(market)) as market,  -- as crossdock.yaml's codes are kept: upper case
     nullif(trim(category), '') as category,
     nullif(trim(sku), '') as sku,
     bucket,

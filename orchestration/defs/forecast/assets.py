@@ -104,16 +104,17 @@ def _reconciled(forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date, m
     return coherent.forecast.drop(columns="base_mean"), coherent.levels
 
 
-def _out_of_stock(warehouse: WarehouseResource, series: pd.DataFrame) -> pd.DataFrame:
+def _out_of_stock(warehouse: WarehouseResource, series: pd.DataFrame, panel_start: pd.Timestamp) -> pd.DataFrame:
     """The series (sku, market) out of stock at their market's fulfilment node in its latest inventory snapshot; none
     when the stock position was not built (a warehouse the dbt step has not run on: nothing known)."""
     position = ".".join(STOCK_POSITION.path)
     with warehouse.open() as tables:
         if not tables.exists(position):
             return series.iloc[:0][["sku", "market"]]
-        stock = tables.query(f"select sku, node, on_hand from {position} where snapshot_date is not null")
+        stock = tables.query(f"select sku, node, on_hand, snapshot_date from {position} where snapshot_date is not null")
         nodes = dict(tables.rows("select market_code, fulfilment_node from reference.markets"))
-    return series.loc[out_of_stock(series, nodes, stock), ["sku", "market"]]
+    last_sales = series.assign(last_sale_date=panel_start + pd.to_timedelta(series["last_idx"], unit="D"))
+    return series.loc[out_of_stock(last_sales, nodes, stock), ["sku", "market"]]
 
 
 def _stopped_note(stopped: pd.DataFrame) -> str:
@@ -455,7 +456,7 @@ def demand_forecast(
         last = last_backtest(tables)
     panel = build_panel(history, as_of)  # the series' level and demand class on the planning date, read once
     choice = last.mean_choice() if last else None  # ml/blend.py: the model's mean with the series' regular level
-    blended, judged = blend_forecast(result.forecast, panel, choice, _out_of_stock(warehouse, panel.series))
+    blended, judged = blend_forecast(result.forecast, panel, choice, _out_of_stock(warehouse, panel.series, panel.start))
     stopped, short = judged[~judged["out_of_stock"].astype(bool)], judged[judged["out_of_stock"].astype(bool)]
     if len(stopped):
         context.log.warning(_stopped_note(stopped))

@@ -78,7 +78,8 @@ def _score(tables: Warehouse, cycle: CycleFrames, run_id: str) -> pd.DataFrame:
 def consensus_demand_plan(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     with warehouse.open() as tables:
         forecast, revisions, history, catalogue = _read(tables)
-    cycle = build_cycle(forecast, revisions, history, catalogue)
+        markets = [code for (code,) in tables.rows("select market_code from reference.markets")]
+    cycle = build_cycle(forecast, revisions, history, catalogue, markets)
     not_applied = cycle.overrides[cycle.overrides["status"] != APPLIED]
     for row in not_applied.itertuples():  # withdrawn or expired is the planner's choice; the others need a fix
         log = context.log.info if row.status in (WITHDRAWN, EXPIRED) else context.log.warning
