@@ -95,3 +95,27 @@ def planned_launches(
     selling = pd.MultiIndex.from_frame(active[["sku", "market"]])
     plan = plan[~pd.MultiIndex.from_frame(plan[["sku", "market"]]).isin(selling)]
     return plan[cols].sort_values(["sku", "market"], ignore_index=True)
+
+
+DROPPED_WINDOW_DAYS = 364
+
+
+def dropped_series(panel: Panel, inactive_after_days: int = DEFAULT_INACTIVE_AFTER_DAYS,
+                   window: int = DROPPED_WINDOW_DAYS) -> tuple[pd.DataFrame, float]:
+    """The series that sold in the last `window` days of a panel ending on the forecast's as_of but not in its last
+    `inactive_after_days`: no longer forecast, so no longer planned. sku, market, last_sale_date, units (sold in the
+    window), biggest first; and their share of every unit sold in the window.
+
+    A phased-out product is meant to leave the plan; the biggest sellers of a
+    merchant leaving it at once (the DataCo export's nine SKUs, most of its
+    units) is news a planner must hear, since nothing else will say it: the
+    forecast, the plan and the exceptions only know the series still selling.
+    """
+    origin = panel.n_days - 1
+    last = panel.series["last_idx"].to_numpy()
+    units = panel.Y[:, max(origin - window + 1, 0): origin + 1].sum(axis=1)
+    gone = (last >= 0) & (last < origin - inactive_after_days) & (units > 0)
+    frame = panel.series.loc[gone, ["sku", "market"]].assign(
+        last_sale_date=panel.start + pd.to_timedelta(last[gone], unit="D"), units=units[gone],
+    ).sort_values("units", ascending=False, ignore_index=True)
+    return frame, float(units[gone].sum() / units.sum()) if units.sum() > 0 else 0.0

@@ -41,12 +41,13 @@ from ml.backtest_gate import GATE_BASELINES, GATE_METRICS, WATCHED_BASELINES, Ga
 from ml.backtest_run import BacktestDecision, decide_backtest, proven
 from ml.backtest_store import last_backtest, save_backtest, stage_last_backtest
 from ml.blend import blend_forecast
-from ml.stopped_series import out_of_stock
 from ml.calibration import calibrate_forecast
 from ml.hierarchy import BOTTOM, BOTTOM_UP, MethodChoice, choose_method, reconcile
 from ml.panel import build_panel
 from ml.registry import save_model
 from ml.retrain_cadence import forecast_or_reuse
+from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS, DROPPED_WINDOW_DAYS, dropped_series
+from ml.stopped_series import out_of_stock
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import PLANNING_CALENDAR, model_key, planning_date
 from orchestration.lib.gate_checks import blocking_gate, gate_result, warning_check, warning_result
@@ -57,6 +58,7 @@ from orchestration.lib.retries import WarehouseResource
 TRAINING_DATA = model_key("marts", "fct_daily_demand")
 MARKETS = model_key("reference", "markets")  # each market's holiday subdivision, for the calendar features
 STOCK_POSITION = model_key("intermediate", "int_stock_position")  # a series out of stock is never forecast 0 as stopped
+DROPPED_SHARE_WARNING = 0.1  # series leaving the forecast with a tenth of a year's units or more: a warning, not a note
 ACCURACY = dg.AssetKey(["publish", "forecast_accuracy"])
 BACKTEST = dg.AssetKey(["publish", "forecast_backtest"])
 FORECAST = dg.AssetKey(["publish", "demand_forecast"])
@@ -115,6 +117,16 @@ def _out_of_stock(warehouse: WarehouseResource, series: pd.DataFrame, panel_star
         nodes = dict(tables.rows("select market_code, fulfilment_node from reference.markets"))
     last_sales = series.assign(last_sale_date=panel_start + pd.to_timedelta(series["last_idx"], unit="D"))
     return series.loc[out_of_stock(last_sales, nodes, stock), ["sku", "market"]]
+
+
+def _dropped_note(dropped: pd.DataFrame, share: float) -> str:
+    """What the forecast says of the series that sold in the last year but no longer (ml/series_selection.py)."""
+    examples = ", ".join(f"{r.sku} in {r.market} ({r.units:,.0f} units, last sale {r.last_sale_date.date()})"
+                         for r in dropped.head(5).itertuples())
+    more = f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+    return (f"{len(dropped)} series that sold {share:.0%} of the last {DROPPED_WINDOW_DAYS} days' units have not sold "
+            f"for over {DEFAULT_INACTIVE_AFTER_DAYS} days and are no longer forecast or planned: {examples}{more}. "
+            "Taken off sale, or are their orders missing from the feed?")
 
 
 def _stopped_note(stopped: pd.DataFrame) -> str:
@@ -460,6 +472,10 @@ def demand_forecast(
     stopped, short = judged[~judged["out_of_stock"].astype(bool)], judged[judged["out_of_stock"].astype(bool)]
     if len(stopped):
         context.log.warning(_stopped_note(stopped))
+    dropped, dropped_share = dropped_series(panel)
+    if len(dropped):
+        note = _dropped_note(dropped, dropped_share)
+        (context.log.warning if dropped_share >= DROPPED_SHARE_WARNING else context.log.info)(note)
     if len(short):
         context.log.info(f"{len(short)} series look stopped but are out of stock at their market's node: their forecast "
                          f"is kept (ml/stopped_series.py): {', '.join(f'{r.sku} in {r.market}' for r in short.head(5).itertuples())}")
@@ -500,6 +516,8 @@ def demand_forecast(
             "mean_weight": choice.weight if choice else 1.0,
             "stopped_series": len(stopped),
             "stopped_looking_series_out_of_stock": len(short),
+            "series_no_longer_forecast": len(dropped),
+            "their_share_of_last_364_days_units": round(dropped_share, 4),
             "stopped_series_forecast_zero": _md(stopped.sort_values("quiet_days").head(20)),
             "model_version": result.model_version,
             "model": decision.note(),
