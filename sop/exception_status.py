@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from crossdock.merchant_config import ExceptionSettings
@@ -86,32 +87,38 @@ def _utc(times: pd.Series) -> pd.Series:
 
 
 def raised_again(raised_ids: set[str], earlier: pd.DataFrame, status: pd.DataFrame, as_of: dt.date) -> dict[str, dt.date]:
-    """Closed exceptions raised on `as_of` that a plan of a day between their first raising and `as_of`, run after
-    their last update, did not raise: {id: the planning day they were raised again after that gap}.
+    """Closed exceptions raised on `as_of` that were gone from a plan since the occurrence their owner closed:
+    {id: the planning day they were raised again after that gap}.
 
     `earlier`: the log's rows of other days with logged_at (`sop.exception_log.read_log`; without it nothing is
-    known and nothing reopens). Planning days order the gap, so a backfill of a day before the exception existed,
-    or a re-run of a past day, sees no gap that came later; the run's time only says whether the plan that left
-    it out came after the owner's update. A day whose plan raised no exception at all leaves no row, so a gap on
-    such a day is not seen.
+    known and nothing reopens). A gap is a planning day before `as_of` and after the last day a plan run before
+    the update raised it (the occurrence the owner saw), whose plan ran after the update and did not raise it.
+    Planning days order the gap, so a backfill or a re-run of an earlier day is none; the runs' times say only
+    what the owner had seen. A day whose plan raised no exception at all leaves no row, so a gap on such a day
+    is not seen.
     """
     if earlier.empty or "logged_at" not in earlier.columns:
         return {}
-    day = pd.Timestamp(as_of)
-    log = earlier.assign(as_of=pd.to_datetime(earlier["as_of"]), logged_at=_utc(earlier["logged_at"]))
-    log = log[log["as_of"] < day]
-    runs = log.groupby("as_of")["logged_at"].max()
     closed = status[status["status"].isin(CLOSED) & status["exception_id"].isin(raised_ids)]
-    again = {}
-    for exception_id, updated_at in zip(closed["exception_id"], _utc(closed["last_update_at"])):
-        mine = set(log.loc[log["exception_id"] == exception_id, "as_of"])
-        if not mine:
-            continue
-        gaps = [d for d in runs.index if d > min(mine) and runs[d] > updated_at and d not in mine]
-        if gaps:
-            back = min((d for d in mine if d > max(gaps)), default=day)
-            again[exception_id] = back.date()
-    return again
+    log = earlier.assign(as_of=pd.to_datetime(earlier["as_of"]), logged_at=_utc(earlier["logged_at"]))
+    log = log[log["as_of"] < pd.Timestamp(as_of)]
+    if closed.empty or log.empty:
+        return {}
+    runs = log.groupby("as_of")["logged_at"].max().sort_index()
+    days, ran = runs.index.to_numpy(), runs.to_numpy()
+    ids = closed["exception_id"].to_numpy()
+    mine = log[log["exception_id"].isin(ids)]
+    raised_on = np.zeros((len(ids), len(days)), dtype=bool)  # exception x planning day: logged as raised
+    raised_on[pd.Index(ids).get_indexer(mine["exception_id"]), days.searchsorted(mine["as_of"].to_numpy())] = True
+    updated = _utc(closed["last_update_at"]).to_numpy()[:, None]
+    seen = raised_on & (ran[None, :] <= updated)  # raised by a run the owner could have seen before the update
+    column = np.arange(len(days))[None, :]
+    last_seen = np.where(seen.any(axis=1), np.where(seen, column, -1).max(axis=1), -1)[:, None]
+    gap = ~raised_on & (ran[None, :] > updated) & (column > last_seen)
+    last_gap = np.where(gap, column, -1).max(axis=1)[:, None]
+    back = np.where(raised_on & (column > last_gap), column, len(days)).min(axis=1)
+    return {exception_id: pd.Timestamp(days[b] if b < len(days) else as_of).date()
+            for exception_id, b, g in zip(ids, back, gap.any(axis=1)) if g}
 
 
 def carried_events(raised: pd.DataFrame, log: pd.DataFrame, status: pd.DataFrame) -> pd.DataFrame:

@@ -296,6 +296,16 @@ def test_a_closed_exception_the_plan_stopped_raising_and_raises_again_is_open_ag
     # nor is a later gap for a re-run of the day it was dismissed on
     rerun, _ = fold_status(raised(x, other), log, dismissed, days[0])
     assert rerun.set_index("exception_id").loc[x, "status"] == "dismissed"
+    # nor a re-run, after the dismissal, of a gap the owner had seen before dismissing it
+    seen_gap = pd.concat([logged(log1, "2026-10-29 06:00"),
+                          logged(fold_status(raised(other), None, None, dt.date(2026, 10, 28))[1], "2026-10-30 08:00"),
+                          logged(fold_status(raised(x, other), None, None, dt.date(2026, 10, 27))[1], "2026-10-27 06:00"),
+                          logged(fold_status(raised(x, other), None, None, days[1])[1], "2026-10-30 06:00")])
+    assert fold_status(raised(x, other), seen_gap, dismissed, days[2])[0].set_index("exception_id").loc[x, "status"] == "dismissed"
+    # a log that starts after the occurrence the owner closed: days after the update without it are a gap
+    no_history = logged(log2, "2026-10-30 06:00")
+    reopened = fold_status(raised(x, other), no_history, dismissed, days[2])[0].set_index("exception_id").loc[x]
+    assert reopened["status"] == "open" and reopened["history"].endswith("raised again on 2026-10-31 after it was gone: open")
 
 
 def test_a_landed_cost_jump_stays_raised_until_its_owner_closes_it():

@@ -474,7 +474,7 @@ def demand_forecast(
         context.log.warning(_stopped_note(stopped))
     dropped, dropped_share = dropped_series(panel)
     if len(dropped):
-        note = _dropped_note(dropped, dropped_share)
+        note = _dropped_note(dropped, dropped_share) if scope.every else f"{scope.describe()}: {_dropped_note(dropped, dropped_share)}"
         (context.log.warning if dropped_share >= DROPPED_SHARE_WARNING else context.log.info)(note)
     if len(short):
         context.log.info(f"{len(short)} series look stopped but are out of stock at their market's node: their forecast "
