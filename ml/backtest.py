@@ -428,10 +428,8 @@ def backtest(
                 f"backtest window {k} origin={origin.date()} series={len(series)} weekly wape {scores} "
                 f"({time.perf_counter() - tw:.1f}s)"
             )
-    predictions, choices = _with_held_out_blend(pd.concat(preds, ignore_index=True), errors)
+    predictions, choices, zeroed = _with_held_out_blend(pd.concat(preds, ignore_index=True), errors)
     # a zeroed row's band is 0 whatever the factor: no evidence on how far to scale the bands of series still selling
-    zeroed = predictions["stopped"].to_numpy() & predictions["window"].map(
-        {k: c.zero_stopped for k, c in choices.items()}).to_numpy(dtype=bool)
     predictions = _with_held_out_band(predictions, zeroed)
     ends = np.cumsum([len(p) for p in preds])  # each window's rows, series-major, one block after another
     by_window_series = pd.concat(
@@ -442,6 +440,7 @@ def backtest(
     windows = [{**w, "mean_weight": choices[w["window"]].weight, "zero_stopped": choices[w["window"]].zero_stopped}
                for w in windows]
     table = summarise(predictions, by_window_series, n_windows, H)
+    published = fit_choice(errors)
     overall = table[table["scope"] == "overall"].set_index("model")
     progress(
         "backtest done: weekly wape "
@@ -454,8 +453,8 @@ def backtest(
         predictions=predictions,
         windows=pd.DataFrame(windows),
         quantile_scales=fit_scales(predictions[~zeroed]),
-        mean_weight=fit_choice(errors).weight,
-        zero_stopped=fit_choice(errors).zero_stopped,
+        mean_weight=published.weight,
+        zero_stopped=published.zero_stopped,
     )
 
 
@@ -470,15 +469,16 @@ def _score_model(score: Callable[..., pd.DataFrame], frame: pd.DataFrame, model:
 
 
 def _with_held_out_blend(predictions: pd.DataFrame, errors: dict[int, BlendErrors]
-                         ) -> tuple[pd.DataFrame, dict[int, MeanChoice]]:
+                         ) -> tuple[pd.DataFrame, dict[int, MeanChoice], np.ndarray]:
     """`predictions` with each window's `mean` made by the choice fitted on the other windows (`ml.blend`): blended by
-    its weight, and 0 with the band for stopped series when it says so; p50 following it."""
+    its weight, and 0 with the band for stopped series when it says so; p50 following it. Also the choices, and
+    which rows were zeroed."""
     choices = held_out_choices(errors)
     window = predictions["window"]
     weight = window.map({k: c.weight for k, c in choices.items()}).to_numpy(dtype=float)
     zero = window.map({k: c.zero_stopped for k, c in choices.items()}).to_numpy(dtype=bool) & predictions["stopped"].to_numpy()
     mean = blend(predictions["mean_model"].to_numpy(dtype=float), predictions["level_28"].to_numpy(dtype=float), weight)
-    return with_mean(predictions, mean, zero), choices
+    return with_mean(predictions, mean, zero), choices, zero
 
 
 def _with_held_out_band(predictions: pd.DataFrame, zeroed: np.ndarray) -> pd.DataFrame:

@@ -91,7 +91,7 @@ def blend_errors(actual: np.ndarray, model_mean: np.ndarray, level: np.ndarray, 
     m = weekly_totals(model_mean, horizon_days)
     lvl = weekly_totals(np.repeat(np.asarray(level, dtype=float), horizon_days), horizon_days)
     flags = np.zeros(len(level), dtype=bool) if stopped_series is None else np.asarray(stopped_series, dtype=bool)
-    off = weekly_totals(np.repeat(flags, horizon_days).astype(float), horizon_days) > 0
+    off = flags[:, None]  # weekly totals are [series, week]
     return BlendErrors(np.array([
         np.abs(a - np.where(off & c.zero_stopped, 0.0, c.weight * m + (1 - c.weight) * lvl)).sum() for c in CHOICES
     ]))
