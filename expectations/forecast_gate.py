@@ -41,6 +41,7 @@ import great_expectations as gx
 import numpy as np
 import pandas as pd
 
+from crossdock.wording import listed
 from expectations.forecast_suites import (
     DERIVED_SOURCES,
     EXPECTED_DATE_COLUMN,
@@ -295,8 +296,7 @@ def _describe(failure: dict) -> str:
         values = failure["examples"]
         text = f"{head} failed: {count} distinct {column} {plural(count, 'values')}"
         if values:
-            more = f" and {len(values) - MESSAGE_EXAMPLES} more" if len(values) > MESSAGE_EXAMPLES else ""
-            text += f": {', '.join(values[:MESSAGE_EXAMPLES])}{more}"
+            text += f": {listed(values, MESSAGE_EXAMPLES)}"
         return text
 
     count = failure["unexpected_count"]

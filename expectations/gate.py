@@ -39,6 +39,7 @@ from typing import Any
 import great_expectations as gx
 import pandas as pd
 
+from crossdock.wording import listed
 from expectations.gx_runner import (
     MAX_EXAMPLES,
     MESSAGE_EXAMPLES,
@@ -239,9 +240,7 @@ def _describe(failure: dict) -> str:
         text += f" ({percent_text(failure['unexpected_percent'])})"
     if failure.get("unexpected_values"):
         values = list(failure["unexpected_values"].items())
-        shown = ", ".join(f"{v} ({n} rows)" for v, n in values[:MESSAGE_MARKETS])
-        more = f" and {len(values) - MESSAGE_MARKETS} more" if len(values) > MESSAGE_MARKETS else ""
-        text += f"; unexpected values {shown}{more}"
+        text += f"; unexpected values {listed([f'{v} ({n} rows)' for v, n in values], MESSAGE_MARKETS)}"
     if failure.get("by_market"):
         parts = []
         for market, entry in list(failure["by_market"].items())[:MESSAGE_MARKETS]:

@@ -11,6 +11,7 @@ import datetime as dt
 
 import pandas as pd
 
+from crossdock.wording import listed
 from ml.panel import Panel, daily_units, to_timestamp
 
 DEFAULT_INACTIVE_AFTER_DAYS = 91
@@ -119,3 +120,13 @@ def dropped_series(panel: Panel, inactive_after_days: int = DEFAULT_INACTIVE_AFT
         last_sale_date=panel.start + pd.to_timedelta(last[gone], unit="D"), units=units[gone],
     ).sort_values("units", ascending=False, ignore_index=True)
     return frame, float(units[gone].sum() / units.sum()) if units.sum() > 0 else 0.0
+
+
+def dropped_note(dropped: pd.DataFrame, share: float, inactive_after_days: int = DEFAULT_INACTIVE_AFTER_DAYS,
+                 window: int = DROPPED_WINDOW_DAYS) -> str:
+    """What the forecast says of `dropped_series`: how many, their share of the window's units, the biggest."""
+    examples = [f"{r.sku} in {r.market} ({r.units:,.0f} units, last sale {r.last_sale_date.date()})"
+                for r in dropped.itertuples()]
+    return (f"{len(dropped)} series that sold {share:.0%} of the last {window} days' units have not sold "
+            f"for over {inactive_after_days} days and are no longer forecast or planned: {listed(examples, 5)}. "
+            "Taken off sale, or are their orders missing from the feed?")

@@ -42,6 +42,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from crossdock.wording import listed
+
 STOP_PROBABILITY = 0.05
 MIN_QUIET_DAYS = 7
 PRIOR_DAYS = 28
@@ -95,3 +97,12 @@ def out_of_stock(series: pd.DataFrame, market_nodes: Mapping[str, str], stock: p
     taken = node.map(pd.to_datetime(stock["snapshot_date"]).groupby(stock["node"]).max())
     recent = (taken >= pd.to_datetime(series["last_sale_date"])).to_numpy()
     return node.isin(set(stock["node"])).to_numpy() & (on_hand <= 0) & recent
+
+
+def stopped_note(stopped: pd.DataFrame) -> str:
+    """The warning for the series forecast 0 because they stopped selling (sku, market, quiet_days)."""
+    examples = [f"{r.sku} in {r.market} ({r.quiet_days} days)" for r in stopped.sort_values("quiet_days").itertuples()]
+    return (f"{len(stopped)} series stopped selling and are forecast 0, as the last backtest proved better than their "
+            f"old pace: {listed(examples, 5)}. The plan orders nothing for their demand in those markets until they sell "
+            "again; each is raised as a stopped_selling exception, since without stock at their node in an inventory "
+            "snapshot a product taken off sale cannot be told from one out of stock (ml/stopped_series.py)")

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from ml.panel import build_panel
-from ml.series_selection import active_in_panel, dropped_series
+from ml.series_selection import active_in_panel, dropped_note, dropped_series
 
 AS_OF = dt.date(2026, 10, 30)
 
@@ -36,3 +36,6 @@ def test_the_series_that_stopped_over_91_days_ago_within_the_year_are_named_with
     # exactly the series the forecast leaves out among those that sold in the year
     active = set(map(tuple, active_in_panel(panel)[["sku", "market"]].to_numpy()))
     assert active == {("LIVE", "DE"), ("QUIET", "US")}
+    note = dropped_note(dropped, share)
+    assert note.startswith(f"1 series that sold {share:.0%} of the last 364 days' units have not sold for over 91 days")
+    assert f"BIG in DE ({in_window['BIG']:,.0f} units, last sale 2026-07-01). Taken off sale" in note

@@ -9,7 +9,7 @@ from ml import backtest as bt
 from ml.blend import MeanChoice, blend, blend_errors, blend_forecast, fit_choice, held_out_choices
 from ml.model import ModelConfig
 from ml.panel import build_panel
-from ml.stopped_series import MIN_QUIET_DAYS, out_of_stock, quiet_run_probability, stopped
+from ml.stopped_series import MIN_QUIET_DAYS, out_of_stock, quiet_run_probability, stopped, stopped_note
 
 try:
     from bench_modules import load_bench
@@ -153,3 +153,10 @@ def test_a_stopped_series_out_of_stock_keeps_its_forecast_and_is_named_as_such()
     assert (out.loc[row.isin(gone[1:]), "mean"] == 0.0).all()
     named = judged.set_index(["sku", "market"])["out_of_stock"]
     assert named[gone[0]] and not named[list(gone[1:])].any()
+
+
+def test_the_warning_names_the_freshest_stops_first_and_counts_the_rest():
+    stopped_rows = pd.DataFrame({"sku": [f"S{i}" for i in range(7)], "market": "DE", "quiet_days": [30, 8, 9, 10, 11, 12, 13]})
+    note = stopped_note(stopped_rows)
+    assert note.startswith("7 series stopped selling and are forecast 0")
+    assert "S1 in DE (8 days), S2 in DE (9 days), S3 in DE (10 days), S4 in DE (11 days), S5 in DE (12 days) and 2 more." in note

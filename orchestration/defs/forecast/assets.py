@@ -35,6 +35,7 @@ from crossdock.merchant_config import ForecastSettings
 from crossdock.publish import stage_rows, stage_table, staged
 from crossdock.published import published_table
 from crossdock.settings import MARKET_MODELS_FOLDER
+from crossdock.wording import listed
 from ml.backtest import MODEL, NAIVE, backtest
 from ml.backtest_cadence import BacktestRecord, Cadence
 from ml.backtest_gate import GATE_BASELINES, GATE_METRICS, WATCHED_BASELINES, GateVerdict, gate_verdict
@@ -46,8 +47,8 @@ from ml.hierarchy import BOTTOM, BOTTOM_UP, MethodChoice, choose_method, reconci
 from ml.panel import build_panel
 from ml.registry import save_model
 from ml.retrain_cadence import forecast_or_reuse
-from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS, DROPPED_WINDOW_DAYS, dropped_series
-from ml.stopped_series import out_of_stock
+from ml.series_selection import dropped_note, dropped_series
+from ml.stopped_series import out_of_stock, stopped_note
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import PLANNING_CALENDAR, model_key, planning_date
 from orchestration.lib.gate_checks import blocking_gate, gate_result, warning_check, warning_result
@@ -117,27 +118,6 @@ def _out_of_stock(warehouse: WarehouseResource, series: pd.DataFrame, panel_star
         nodes = dict(tables.rows("select market_code, fulfilment_node from reference.markets"))
     last_sales = series.assign(last_sale_date=panel_start + pd.to_timedelta(series["last_idx"], unit="D"))
     return series.loc[out_of_stock(last_sales, nodes, stock), ["sku", "market"]]
-
-
-def _dropped_note(dropped: pd.DataFrame, share: float) -> str:
-    """What the forecast says of the series that sold in the last year but no longer (ml/series_selection.py)."""
-    examples = ", ".join(f"{r.sku} in {r.market} ({r.units:,.0f} units, last sale {r.last_sale_date.date()})"
-                         for r in dropped.head(5).itertuples())
-    more = f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
-    return (f"{len(dropped)} series that sold {share:.0%} of the last {DROPPED_WINDOW_DAYS} days' units have not sold "
-            f"for over {DEFAULT_INACTIVE_AFTER_DAYS} days and are no longer forecast or planned: {examples}{more}. "
-            "Taken off sale, or are their orders missing from the feed?")
-
-
-def _stopped_note(stopped: pd.DataFrame) -> str:
-    """The warning for the series forecast 0 because they stopped selling (ml/stopped_series.py)."""
-    examples = ", ".join(f"{r.sku} in {r.market} ({r.quiet_days} days)" for r in stopped.sort_values("quiet_days").head(5).itertuples())
-    more = f" and {len(stopped) - 5} more" if len(stopped) > 5 else ""
-    return (f"{len(stopped)} series stopped selling and are forecast 0, as the last backtest proved better than their "
-            f"old pace: {examples}{more}. The plan orders nothing for their demand in those markets until they sell "
-            "again; each is raised as a "
-            "stopped_selling exception, since without stock at their node in an inventory snapshot a product taken "
-            "off sale cannot be told from one out of stock (ml/stopped_series.py)")
 
 
 def _coherent(context: dg.AssetExecutionContext, forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date,
@@ -471,14 +451,14 @@ def demand_forecast(
     blended, judged = blend_forecast(result.forecast, panel, choice, _out_of_stock(warehouse, panel.series, panel.start))
     stopped, short = judged[~judged["out_of_stock"].astype(bool)], judged[judged["out_of_stock"].astype(bool)]
     if len(stopped):
-        context.log.warning(_stopped_note(stopped))
+        context.log.warning(stopped_note(stopped))
     dropped, dropped_share = dropped_series(panel)
     if len(dropped):
-        note = _dropped_note(dropped, dropped_share) if scope.every else f"{scope.describe()}: {_dropped_note(dropped, dropped_share)}"
+        note = dropped_note(dropped, dropped_share) if scope.every else f"{scope.describe()}: {dropped_note(dropped, dropped_share)}"
         (context.log.warning if dropped_share >= DROPPED_SHARE_WARNING else context.log.info)(note)
     if len(short):
         context.log.info(f"{len(short)} series look stopped but are out of stock at their market's node: their forecast "
-                         f"is kept (ml/stopped_series.py): {', '.join(f'{r.sku} in {r.market}' for r in short.head(5).itertuples())}")
+                         f"is kept (ml/stopped_series.py): {listed([f'{r.sku} in {r.market}' for r in short.itertuples()], 5)}")
     forecast, levels, method = _coherent(context, blended, history, as_of, last)
     scales = (last.quantile_scales if last else None) or {}  # ml/calibration.py: the band per demand class
     frame = calibrate_forecast(forecast, panel, scales).assign(
