@@ -17,6 +17,12 @@ import pandas as pd
 
 from crossdock.calendar import market_calendar
 from demo.network import market_by_code
+from ml.model import ModelConfig
+
+DEFAULT_END = dt.date(2025, 6, 30)
+"""The last day of a synthetic history unless a test says otherwise."""
+FAST_BACKTEST = ModelConfig(num_boost_round=60, num_leaves=15, min_data_in_leaf=50, row_sample=0.5)
+"""A light model for tests of the backtest's mechanics (windows, blend, stopped series), not of its accuracy."""
 
 MARKET_SIZE = {"US": 1.0, "GB": 0.6, "DE": 0.6, "FR": 0.4, "NL": 0.25, "CA": 0.3, "AU": 0.3, "JP": 0.35}
 EVENT_LIFT = {
@@ -41,7 +47,7 @@ def make_history(
     n_skus: int = 8,
     markets: tuple[str, ...] = ("US", "GB", "DE", "FR", "AU"),
     days: int = 500,
-    end: dt.date = dt.date(2025, 6, 30),
+    end: dt.date = DEFAULT_END,
     seed: int = 0,
     late_launch_share: float = 0.15,
     phase_out_share: float = 0.1,
@@ -118,7 +124,7 @@ def make_history(
     return pd.concat(frames, ignore_index=True)
 
 
-def full_scale_history(seed: int = 1, end: dt.date = dt.date(2025, 6, 30), truth: list | None = None) -> pd.DataFrame:
+def full_scale_history(seed: int = 1, end: dt.date = DEFAULT_END, truth: list | None = None) -> pd.DataFrame:
     """~200 SKUs x 8 markets (about 1,200 series) x 820 days, for timing and tuning."""
     return make_history(
         n_skus=200,

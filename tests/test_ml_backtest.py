@@ -11,17 +11,18 @@ from ml import metrics
 from ml.backtest_gate import gate_verdict
 from ml.baselines import seasonal_naive
 from ml.demand_class import classify
-from ml.model import ModelConfig
 from ml.panel import build_panel
 
 try:
+    from ml_synthetic import DEFAULT_END as AS_OF
+    from ml_synthetic import FAST_BACKTEST as FAST
     from ml_synthetic import make_history
 except ImportError:  # tests/ imported as a package
+    from tests.ml_synthetic import DEFAULT_END as AS_OF
+    from tests.ml_synthetic import FAST_BACKTEST as FAST
     from tests.ml_synthetic import make_history
 
-AS_OF = dt.date(2025, 6, 30)
 H = 28
-FAST = ModelConfig(num_boost_round=60, num_leaves=15, min_data_in_leaf=50, row_sample=0.5)
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,4 @@
 """The published mean is the model's blended with the series' regular 28-day level, by a weight proven held out."""
-import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -13,16 +12,17 @@ from ml.blend import (
     held_out_choices, regular_level,
 )
 from ml.bulk_orders import regular_demand
-from ml.model import ModelConfig
 from ml.panel import build_panel
 
 try:
+    from ml_synthetic import DEFAULT_END as AS_OF
+    from ml_synthetic import FAST_BACKTEST as FAST
     from ml_synthetic import make_history
 except ImportError:  # tests/ imported as a package
+    from tests.ml_synthetic import DEFAULT_END as AS_OF
+    from tests.ml_synthetic import FAST_BACKTEST as FAST
     from tests.ml_synthetic import make_history
 
-AS_OF = dt.date(2025, 6, 30)
-FAST = ModelConfig(num_boost_round=60, num_leaves=15, min_data_in_leaf=50, row_sample=0.5)
 
 
 def test_the_level_is_the_regular_units_of_the_last_28_days_zeros_included():

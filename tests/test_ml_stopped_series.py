@@ -1,5 +1,4 @@
 """Series that stopped selling: judged on their own rate, forecast 0 only where the backtest proved it held out."""
-import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -7,19 +6,20 @@ import pytest
 
 from ml import backtest as bt
 from ml.blend import MeanChoice, blend, blend_errors, blend_forecast, fit_choice, held_out_choices
-from ml.model import ModelConfig
 from ml.panel import build_panel
 from ml.stopped_series import MIN_QUIET_DAYS, out_of_stock, quiet_run_probability, stopped, stopped_note
 
 try:
     from bench_modules import load_bench
+    from ml_synthetic import DEFAULT_END as AS_OF
+    from ml_synthetic import FAST_BACKTEST as FAST
     from ml_synthetic import make_history
 except ImportError:  # tests/ imported as a package
     from tests.bench_modules import load_bench
+    from tests.ml_synthetic import DEFAULT_END as AS_OF
+    from tests.ml_synthetic import FAST_BACKTEST as FAST
     from tests.ml_synthetic import make_history
 
-AS_OF = dt.date(2025, 6, 30)
-FAST = ModelConfig(num_boost_round=60, num_leaves=15, min_data_in_leaf=50, row_sample=0.5)
 
 
 def test_a_young_daily_seller_is_judged_with_the_prior_days():
