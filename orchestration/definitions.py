@@ -20,8 +20,11 @@ from orchestration.defs.automation.schedules import daily_planning_schedule
 from orchestration.defs.automation.sensors import landing_files_sensor
 from orchestration.defs.compliance.assets import compliance_tables
 from orchestration.defs.dbt.assets import dbt_model_assets
-from orchestration.defs.forecast.assets import demand_forecast, forecast_accuracy, model_beats_the_28_day_mean, model_beats_the_baselines
-from orchestration.defs.forecast.checks import forecast_quality_gate, training_data_quality_gate
+from orchestration.defs.forecast.assets import demand_forecast
+from orchestration.defs.forecast.backtest import forecast_accuracy
+from orchestration.defs.forecast.checks import (
+    forecast_quality_gate, model_beats_the_28_day_mean, model_beats_the_baselines, training_data_quality_gate,
+)
 from orchestration.defs.ingest.assets import INGEST_ASSETS
 from orchestration.defs.ingest.merchant_config import merchant_network
 from orchestration.defs.planning.assets import inventory_planning

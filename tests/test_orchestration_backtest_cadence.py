@@ -7,8 +7,10 @@ import pandas as pd
 import pytest
 from orchestration.lib.retries import WarehouseResource
 
-import orchestration.defs.forecast.assets as forecast_assets
-from orchestration.defs.forecast.assets import ACCURACY, forecast_accuracy, model_beats_the_baselines
+import orchestration.defs.forecast.backtest as forecast_backtest
+from orchestration.defs.forecast.backtest import forecast_accuracy
+from orchestration.defs.forecast.checks import model_beats_the_baselines
+from orchestration.defs.forecast.inputs import ACCURACY
 from orchestration.lib.resources import MerchantConfigFile
 
 pytestmark = pytest.mark.slow
@@ -42,13 +44,13 @@ def platform(tmp_path, monkeypatch):
     path = tmp_path / "w.duckdb"
     _warehouse(path, AS_OF)
     calls: list[dt.date] = []
-    original = forecast_assets.backtest
+    original = forecast_backtest.backtest
 
     def counting(history, as_of, **kwargs):
         calls.append(as_of)
         return original(history, as_of=as_of, **kwargs)
 
-    monkeypatch.setattr(forecast_assets, "backtest", counting)
+    monkeypatch.setattr(forecast_backtest, "backtest", counting)
     config = tmp_path / "crossdock.yaml"
 
     def run(**config_values):

@@ -1,15 +1,14 @@
 """The forecast's two blocking gates, run against a small warehouse, and where they sit in the graph."""
-import datetime as dt
-
 import dagster as dg
 import duckdb
-import numpy as np
 import pandas as pd
 import pytest
-from orchestration.lib.retries import WarehouseResource
 
-from orchestration.defs.forecast.assets import ACCURACY, FORECAST, model_beats_the_28_day_mean, model_beats_the_baselines
-from orchestration.defs.forecast.checks import forecast_quality_gate, judge_forecast
+from orchestration.defs.forecast.checks import (
+    forecast_quality_gate, judge_forecast, model_beats_the_28_day_mean, model_beats_the_baselines,
+)
+from orchestration.defs.forecast.inputs import ACCURACY, FORECAST
+from orchestration.lib.retries import WarehouseResource
 from orchestration.lib.market_partitions import MarketScope
 from orchestration.definitions import defs
 

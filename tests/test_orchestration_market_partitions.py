@@ -10,7 +10,9 @@ adds before it has orders forecasts nothing and says so.
 import dagster as dg
 import pytest
 
-from orchestration.defs.forecast.assets import FORECAST, TOTALS, demand_forecast, forecast_accuracy
+from orchestration.defs.forecast.assets import demand_forecast
+from orchestration.defs.forecast.backtest import forecast_accuracy
+from orchestration.defs.forecast.inputs import FORECAST, TOTALS
 from orchestration.defs.forecast.checks import forecast_quality_gate
 from orchestration.lib.market_partitions import (
     EVERY_MARKET_TAG,

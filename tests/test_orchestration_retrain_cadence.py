@@ -7,7 +7,9 @@ import pytest
 from orchestration.lib.retries import WarehouseResource
 
 from ml.hierarchy import METHODS
-from orchestration.defs.forecast.assets import FORECAST, TOTALS, demand_forecast, forecast_accuracy
+from orchestration.defs.forecast.assets import demand_forecast
+from orchestration.defs.forecast.backtest import forecast_accuracy
+from orchestration.defs.forecast.inputs import FORECAST, TOTALS
 from orchestration.lib.resources import ArtifactFolders, MerchantConfigFile
 
 try:
@@ -112,12 +114,12 @@ def test_the_forecast_publishes_totals_coherent_with_its_skus_by_the_method_the_
 
 
 def test_a_failing_comparison_of_reconciliations_falls_back_to_summing_up_and_says_so(tmp_path, monkeypatch):
-    import orchestration.defs.forecast.assets as forecast_assets
+    import orchestration.defs.forecast.backtest as forecast_backtest
 
     def broken(*args, **kwargs):
         raise RuntimeError("solver failed")
 
-    monkeypatch.setattr(forecast_assets, "choose_method", broken)
+    monkeypatch.setattr(forecast_backtest, "choose_method", broken)
     path, result = _backtest_and_forecast(tmp_path)
     assert _query(path, "select reconciliation from audit.backtest_runs") == [("bottom_up",)]
     accuracy = _accuracy_event(result)

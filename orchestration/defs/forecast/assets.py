@@ -1,100 +1,54 @@
-"""Forecast assets: backtest accuracy first, then the published forecast.
+"""The published forecast: `demand_forecast` and its coherent totals, from the planning date with the newest history.
 
-Order matters for the gates: `forecast_accuracy` backtests the model against
-its baselines and carries the blocking check "model beats the baselines";
-the backtest runs on a cadence (ml/backtest_cadence.py decides, the result and
-its record live in audit.backtest_* via ml/backtest_store.py), and a run that
-reuses it stages the stored result like a fresh one;
-`demand_forecast` depends on it, so a model that loses to a simple baseline
-never publishes, and its own blocking Great Expectations check keeps a broken
-forecast from the inventory plan. The backtest also chooses how the forecast
-is made coherent with its totals (ml/hierarchy.py) and fits the band's
-calibration per demand class (ml/calibration.py); `demand_forecast` applies
-both and publishes the totals as `forecast_totals`. `demand_forecast` always forecasts from the
-planning date with the newest history, but trains its boosters on a cadence
-too (ml/retrain_cadence.py decides): between retrains the last saved model
-predicts. `demand_forecast` is partitioned by market
-(orchestration/lib/market_partitions.py): the daily run covers every market
-with one model; a run over some markets trains on, and stages, theirs alone. Both read the gated training data
-(marts.fct_daily_demand) and start from the run's planning date (the last day
-of intermediate.int_planning_calendar: the last order day, or the run's
-`as_of`).
+It depends on the backtest (backtest.py), so a model that loses to a simple
+baseline never publishes, and its own blocking Great Expectations check
+(checks.py) keeps a broken forecast from the inventory plan. It applies what
+the last backtest chose: the blend of the mean with the series' regular level
+and the zeroing of series that stopped selling (ml/blend.py), the
+reconciliation with its totals (ml/hierarchy.py, published as
+`forecast_totals`) and the band's calibration per demand class
+(ml/calibration.py). It always forecasts from the planning date with the
+newest history, but trains its boosters on a cadence (ml/retrain_cadence.py
+decides): between retrains the last saved model predicts. It is partitioned
+by market (orchestration/lib/market_partitions.py): the daily run covers
+every market with one model; a run over some markets trains on, and stages,
+theirs alone.
 """
 
-import dataclasses
 import datetime as dt
-import os
-import time
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
 from crossdock.engine import WarehouseLike
-from crossdock.merchant_config import ForecastSettings
 from crossdock.publish import stage_rows, stage_table, staged
 from crossdock.published import published_table
 from crossdock.settings import MARKET_MODELS_FOLDER
 from crossdock.wording import listed
-from ml.backtest import MODEL, NAIVE, backtest
-from ml.backtest_cadence import BacktestRecord, Cadence
-from ml.backtest_gate import GATE_BASELINES, GATE_METRICS, WATCHED_BASELINES, GateVerdict, gate_verdict
-from ml.backtest_run import BacktestDecision, decide_backtest, proven
-from ml.backtest_store import last_backtest, save_backtest, stage_last_backtest
+from ml.backtest_cadence import BacktestRecord
+from ml.backtest_store import last_backtest
 from ml.blend import blend_forecast
 from ml.calibration import calibrate_forecast
-from ml.hierarchy import BOTTOM, BOTTOM_UP, MethodChoice, choose_method, reconcile
+from ml.hierarchy import BOTTOM, BOTTOM_UP, reconcile
 from ml.panel import build_panel
 from ml.registry import save_model
 from ml.retrain_cadence import forecast_or_reuse
 from ml.series_selection import dropped_note, dropped_series
 from ml.stopped_series import out_of_stock, stopped_note
+from orchestration.defs.forecast.inputs import (
+    ACCURACY, BACKTEST, FORECAST, FORECAST_SPEC_SETTINGS, MARKETS, TOTALS, TRAINING_DATA, ForecastConfig,
+    forecast_settings, load_training_data, md_table,
+)
 from orchestration.lib.column_schemas import documented_table
-from orchestration.lib.dbt_models import PLANNING_CALENDAR, model_key, planning_date
-from orchestration.lib.gate_checks import blocking_gate, gate_result, warning_check, warning_result
+from orchestration.lib.dbt_models import PLANNING_CALENDAR, model_key
 from orchestration.lib.market_partitions import MARKET_PARTITIONS, MarketScope, scope_of_run
 from orchestration.lib.resources import WAREHOUSE_POOL, ArtifactFolders, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
-TRAINING_DATA = model_key("marts", "fct_daily_demand")
-MARKETS = model_key("reference", "markets")  # each market's holiday subdivision, for the calendar features
 STOCK_POSITION = model_key("intermediate", "int_stock_position")  # a series out of stock is never forecast 0 as stopped
 DROPPED_SHARE_WARNING = 0.1  # series leaving the forecast with a tenth of a year's units or more: a warning, not a note
-ACCURACY = dg.AssetKey(["publish", "forecast_accuracy"])
-BACKTEST = dg.AssetKey(["publish", "forecast_backtest"])
-FORECAST = dg.AssetKey(["publish", "demand_forecast"])
-TOTALS = dg.AssetKey(["publish", "forecast_totals"])
-HORIZON_DAYS = 56
-SEED = 7
 PLOTS_FOLDER = "forecast_plots"
-
-# both forecast assets read the gated training data and write the warehouse
-FORECAST_SPEC_SETTINGS = dict(group_name="forecast", kinds={"python", "lightgbm", "duckdb"}, owners=["team:planning"])
-
-
-class ForecastConfig(dg.Config):
-    horizon_days: int = HORIZON_DAYS
-    backtest_windows: int | None = None  # None: crossdock.yaml's forecast.backtest_windows (default 4)
-    seed: int = SEED
-    baseline_jobs: int = min(2, os.cpu_count() or 1)  # processes for the statsforecast baselines
-    force_backtest: bool = False  # run the backtest even when the last one still holds (ml/backtest_cadence.py)
-    force_retrain: bool = False  # train the forecast's model even when the last saved one still holds (ml/retrain_cadence.py)
-
-
-def load_training_data(warehouse: WarehouseResource) -> tuple[pd.DataFrame, dt.date, dict[str, str | None]]:
-    """The demand history, the planning date (the forecast's origin) and each market's holiday subdivision."""
-    with warehouse.open() as tables:
-        history = tables.query(f"select * from {'.'.join(TRAINING_DATA.path)} order by sku, market, demand_date")
-        as_of = planning_date(tables)
-        subdivisions = dict(tables.rows("select market_code, holiday_subdivision from reference.markets"))
-    if history.empty or as_of is None:
-        raise dg.Failure(description="marts.fct_daily_demand is empty: ingest some orders first (landing/orders/).")
-    history["demand_date"] = pd.to_datetime(history["demand_date"])
-    return history, pd.Timestamp(as_of).date(), subdivisions
-
-
-def _md(frame: pd.DataFrame) -> dg.MetadataValue:
-    return dg.MetadataValue.md(frame.round(3).to_markdown(index=False))
 
 
 def _reconciled(forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date, method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -136,23 +90,6 @@ def _coherent(context: dg.AssetExecutionContext, forecast: pd.DataFrame, history
             raise
         context.log.warning(f"forecast totals: {method} failed ({exc}); summed up (bottom_up) instead")
         return (*_reconciled(forecast, history, as_of, BOTTOM_UP), BOTTOM_UP)
-
-
-def _choose_reconciliation(context: dg.AssetExecutionContext, predictions: pd.DataFrame, history: pd.DataFrame
-                           ) -> MethodChoice:
-    """The backtest's choice of reconciliation; bottom-up, said as a warning, when the comparison itself fails.
-
-    Bottom-up leaves the SKU forecasts as the model made them, so a merchant whose
-    totals cannot be compared (a solver or a fit that fails on odd data) still gets
-    its plan, with totals that are the sums of its SKUs.
-    """
-    try:
-        choice = choose_method(predictions, history)
-    except Exception as exc:  # noqa: BLE001 - any failure of the comparison falls back to what needs no proof
-        context.log.warning(f"hierarchy: could not compare the reconciliation methods ({exc}); the totals are summed up")
-        return MethodChoice(BOTTOM_UP, f"bottom_up: the comparison failed ({exc})", pd.DataFrame())
-    context.log.info(f"hierarchy: {choice.reason}")
-    return choice
 
 
 def _totals_metadata(totals: pd.DataFrame, rows: int, last: BacktestRecord | None) -> dict[str, object]:
@@ -204,188 +141,6 @@ def _nothing_to_forecast(context: dg.AssetExecutionContext, warehouse: Warehouse
     yield dg.MaterializeResult(asset_key=FORECAST, metadata={"dagster/row_count": rows["demand_forecast"], **note})
 
 
-def _forecast_settings(merchant_config: MerchantConfigFile) -> ForecastSettings:
-    """crossdock.yaml's `forecast:` section; the defaults while there is no file."""
-    return merchant_config.load().forecast if merchant_config.file.is_file() else ForecastSettings()
-
-
-def _cadence(settings: ForecastSettings) -> Cadence:
-    return Cadence(settings.backtest_every_days, settings.backtest_series_change_share)
-
-
-def _accuracy_metadata(metrics: pd.DataFrame) -> dict[str, object]:
-    """What the UI shows of a backtest result: the gate's metrics per model, tables by market, category and demand
-    class, and the model's quantile calibration per demand class (below p10 / above p90 should each be <= 0.1)."""
-    overall = metrics[metrics["scope"] == "overall"].set_index("model")
-    shown = ["model", "weekly_wape", "weekly_wape_ratio_to_naive", "rmsse", "wape", "wape_ratio_to_naive", "bias", "mase",
-             "coverage_p10_p90", "pinball_p10", "pinball_p50", "pinball_p90"]
-
-    def by(scope: str) -> pd.DataFrame:
-        return metrics[metrics["scope"] == scope].pivot(index="scope_value", columns="model", values="weekly_wape").reset_index()
-
-    return {
-        **{f"weekly_wape_{m}": float(overall.loc[m, "weekly_wape"]) for m in overall.index},
-        **{f"rmsse_{m}": float(overall.loc[m, "rmsse"]) for m in overall.index},
-        "weekly_wape_ratio_to_naive": float(overall.loc[MODEL, "weekly_wape_ratio_to_naive"]),
-        "daily_p50_wape_ratio_to_naive": float(overall.loc[MODEL, "wape_ratio_to_naive"]),
-        "coverage_p10_p90": float(overall.loc[MODEL, "coverage_p10_p90"]),
-        "overall": _md(overall.reset_index()[shown]),
-        "weekly_wape_by_market": _md(by("market")),
-        "weekly_wape_by_demand_class": _md(by("demand_class")),
-        "calibration_by_demand_class": _md(
-            metrics[(metrics["scope"] == "demand_class") & (metrics["model"] == MODEL)][
-                ["scope_value", "n_series", "actual_units", "below_p10", "above_p90", "below_p10_calibrated",
-                 "above_p90_calibrated", "mean_bias", "weekly_wape_ratio_to_naive"]
-            ].rename(columns={"scope_value": "demand_class"})
-        ),
-        "weekly_wape_by_category": _md(by("category")),
-    }
-
-
-def run_backtest(
-    context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource, decision: BacktestDecision
-) -> tuple[BacktestRecord, dict[str, int], dict[str, object]]:
-    """Run the backtest, stage and store it (ml/backtest_store.py); its record, rows staged and the windows' detail."""
-    history, as_of, subdivisions = load_training_data(warehouse)
-    context.log.info(f"backtesting {decision.windows} windows x {config.horizon_days} days before {as_of}: {decision.reason}")
-    t0 = time.perf_counter()
-    result = backtest(
-        history, as_of=as_of, horizon_days=config.horizon_days, n_windows=decision.windows, seed=config.seed,
-        baseline_jobs=config.baseline_jobs, holiday_subdivisions=subdivisions,
-    )
-    overall = result.overall()
-    choice = _choose_reconciliation(context, result.predictions, history)
-    record = proven(decision.fresh_record(context.run_id), time.perf_counter() - t0,
-                    float(overall.loc[MODEL, "weekly_wape"]), float(overall.loc[NAIVE, "weekly_wape"]), gate_verdict(overall).passed)
-    record = dataclasses.replace(record, reconciliation=choice.method, quantile_scales=result.quantile_scales,
-                                 mean_weight=result.mean_weight, zero_stopped=result.zero_stopped)
-    with warehouse.open() as tables:  # staged typed and checked first, then kept with its record
-        rows = {
-            "forecast_accuracy": stage_table(tables, "forecast_accuracy", result.metrics.assign(as_of=as_of), context.run_id),
-            "forecast_backtest": stage_table(tables, "forecast_backtest", result.predictions.assign(as_of=as_of), context.run_id),
-        }
-        save_backtest(tables, record, decision.reason)
-    context.log.info("backtest weekly WAPE: " + ", ".join(f"{m} {overall.loc[m, 'weekly_wape']:.3f}" for m in overall.index))
-    windows = result.windows.assign(origin=result.windows["origin"].dt.date.astype(str))
-    detail = windows[["window", "origin", "n_series", "training_rows", "model_version", "mean_weight", "zero_stopped"]
-                     + [c for c in result.windows.columns if c.startswith("seconds_")]]
-    return record, rows, {"windows_detail": _md(detail), "backtest_seconds": round(record.seconds, 1),
-                          "reconciliation_scores": _md(choice.scores), "reconciliation_reason": choice.reason,
-                          "quantile_scales": dg.MetadataValue.json(result.quantile_scales or {}),
-                          "mean_weight": result.mean_weight, "zero_stopped": result.zero_stopped}
-
-
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            ACCURACY, deps=[TRAINING_DATA, PLANNING_CALENDAR, MARKETS], **FORECAST_SPEC_SETTINGS, metadata=documented_table("publish", "forecast_accuracy"),
-            description="Rolling-origin backtest (4 windows of the planning horizon) of the LightGBM forecast against "
-            "seasonal naive (7), naive (1), the mean of the last 28 days, a zero forecast, AutoETS and CrostonOptimized "
-            "on the same series and days of the dense, zero-filled panel: weekly WAPE of the expected units, RMSSE, "
-            "daily p50 WAPE, bias, MASE, pinball loss per quantile and p10-p90 coverage, overall and per market and "
-            "category. Run on a cadence "
-            "(ml/backtest_cadence.py): when none was run, when the model or the data's shape changed, or every "
-            "forecast.backtest_every_days (7) planning days; other runs reuse the last result, whose as_of is the "
-            "day it was proven on. Force one with the run config force_backtest.",
-        ),
-        dg.AssetSpec(
-            BACKTEST, deps=[TRAINING_DATA, PLANNING_CALENDAR, MARKETS], **FORECAST_SPEC_SETTINGS, metadata=documented_table("publish", "forecast_backtest"),
-            description="The backtest day by day: per SKU x market x window x day, what sold and what LightGBM "
-            "(p10/p50/p90/mean) and each baseline forecast from the window's origin. Feeds forecast-vs-actual charts. "
-            "Rebuilt with forecast_accuracy, on its cadence.",
-        ),
-    ],
-    pool=WAREHOUSE_POOL,
-)
-def forecast_accuracy(
-    context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource, merchant_config: MerchantConfigFile
-):
-    settings = _forecast_settings(merchant_config)
-    with warehouse.open() as tables:
-        as_of = planning_date(tables)
-        if as_of is None:
-            raise dg.Failure(description="marts.fct_daily_demand is empty: ingest some orders first (landing/orders/).")
-        decision = decide_backtest(
-            tables, pd.Timestamp(as_of).date(), ".".join(TRAINING_DATA.path), horizon_days=config.horizon_days,
-            windows=config.backtest_windows or settings.backtest_windows, seed=config.seed,
-            cadence=_cadence(settings), force=config.force_backtest,
-        )
-    if decision.due:
-        proof, rows, extra = run_backtest(context, config, warehouse, decision)
-        note = f"backtest run on {decision.as_of} ({proof.seconds:.0f}s): {decision.reason}"
-    else:
-        proof, extra, note = decision.last, {}, decision.reuse_note()
-        with warehouse.open() as tables:  # this run's staging, like a fresh result
-            rows = stage_last_backtest(tables, context.run_id)
-    context.log.info(note)
-    with warehouse.open() as tables:
-        metrics = tables.query(f"select * from {staged('forecast_accuracy')}")
-    common = {
-        "as_of": str(decision.as_of),
-        "proven_on": str(proof.as_of),
-        "proven_days_ago": (decision.as_of - proof.as_of).days,
-        "backtest": note,
-        "fingerprint": proof.fingerprint,
-        "windows": decision.windows,
-        "reconciliation": proof.reconciliation or BOTTOM_UP,
-    }
-    yield dg.MaterializeResult(asset_key=BACKTEST, metadata={"dagster/row_count": rows["forecast_backtest"], **common})
-    yield dg.MaterializeResult(
-        asset_key=ACCURACY,
-        metadata={
-            "dagster/row_count": rows["forecast_accuracy"],
-            **common,
-            "backtest_rows": rows["forecast_backtest"],
-            "active_series": decision.shape.n_series,
-            **_accuracy_metadata(metrics),
-            **extra,
-        },
-    )
-
-
-@blocking_gate(
-    asset=ACCURACY,
-    name="model_beats_the_baselines",
-    description=f"Fails unless the model's overall backtest beats {' and '.join(GATE_BASELINES)} on "
-    f"{' and '.join(GATE_METRICS)} (the WAPE of weekly totals of the expected units per SKU x market, which a "
-    "forecast of nothing cannot win on intermittent demand: it scores 1), so a bad model never publishes a "
-    "forecast or reaches the plans. RMSSE and daily p50 WAPE are in the metadata, not gated. Reads the run's "
-    "backtest result, fresh or reused, and names the planning date it was proven on.",
-)
-def model_beats_the_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    overall, proven_on = _overall_backtest(warehouse)
-    verdict = gate_verdict(overall)
-    return gate_result(verdict.passed, f"backtest of {proven_on}: {verdict.summary()}", _verdict_metadata(overall, proven_on, verdict))
-
-
-@warning_check(
-    asset=ACCURACY,
-    name="model_beats_the_28_day_mean",
-    description=f"Warns when the model's overall weekly WAPE is not below {', '.join(WATCHED_BASELINES)}'s (the mean "
-    "of the last 28 days, every day). Not blocking yet: ml/backtest_gate.py WATCHED_BASELINES says why.",
-)
-def model_beats_the_28_day_mean(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    overall, proven_on = _overall_backtest(warehouse)
-    verdict = gate_verdict(overall, WATCHED_BASELINES)
-    return warning_result(verdict.passed, f"backtest of {proven_on}: {verdict.summary()}", _verdict_metadata(overall, proven_on, verdict))
-
-
-def _overall_backtest(warehouse: WarehouseResource) -> tuple[pd.DataFrame, dt.date]:
-    """The run's staged backtest, overall rows by model, and the planning date it was proven on."""
-    with warehouse.open() as tables:
-        overall = tables.query(f"select * from {staged('forecast_accuracy')} where scope = 'overall'").set_index("model")
-    return overall, pd.Timestamp(overall["as_of"].max()).date()
-
-
-def _verdict_metadata(overall: pd.DataFrame, proven_on: dt.date, verdict: GateVerdict) -> dict[str, object]:
-    return {
-        "proven_on": str(proven_on),
-        **{f"{metric}_{model}": float(overall.loc[model, metric])
-           for metric in (*GATE_METRICS, "rmsse", "wape") for model in overall.index if metric in overall.columns},
-        **verdict.ratios,
-    }
-
-
 @dg.multi_asset(
     name="publish__demand_forecast",
     specs=[
@@ -434,7 +189,7 @@ def demand_forecast(
         if history.empty:
             yield from _nothing_to_forecast(context, warehouse, scope, as_of)
             return
-    settings = _forecast_settings(merchant_config)
+    settings = forecast_settings(merchant_config)
     context.log.info(f"forecasting {scope.describe()} {config.horizon_days} days after {as_of} from {len(history):,} history rows")
     models = models_root(Path(artifacts.models), scope)
     result, decision = forecast_or_reuse(
@@ -498,7 +253,7 @@ def demand_forecast(
             "stopped_looking_series_out_of_stock": len(short),
             "series_no_longer_forecast": len(dropped),
             "their_share_of_last_364_days_units": round(dropped_share, 4),
-            "stopped_series_forecast_zero": _md(stopped.sort_values("quiet_days").head(20)),
+            "stopped_series_forecast_zero": md_table(stopped.sort_values("quiet_days").head(20)),
             "model_version": result.model_version,
             "model": decision.note(),
             "model_retrained": decision.retrain,
@@ -514,7 +269,7 @@ def demand_forecast(
             "bulk_days": result.bulk.days,
             "bulk_units_left_out": round(result.bulk.units, 1),
             "features": dg.MetadataValue.json(list(result.feature_names)),
-            "top_features": _md(result.feature_importance.head(12)),
+            "top_features": md_table(result.feature_importance.head(12)),
             "units_by_market_over_horizon": dg.MetadataValue.md(by_market.to_markdown(index=False)),
             "plots_folder": dg.MetadataValue.path(str(Path(artifacts.exports) / PLOTS_FOLDER)),
             **{f"plot_{market}": dg.MetadataValue.md(markdown_image(png, f"{market} forecast")) for market, png in pngs.items()},

@@ -1,8 +1,10 @@
-"""The quality gates: Great Expectations on the forecast's training data and on the forecast itself.
+"""The forecast's gates: Great Expectations on its training data and on the forecast, the backtest's against baselines.
 
 Blocking: when the training-data gate fails, the forecast assets downstream
 of marts.fct_daily_demand are not materialized in that run, so bad data never
-reaches the plans; when the forecast gate fails, the inventory plan is not.
+reaches the plans; when the backtest does not beat its baselines
+(`model_beats_the_baselines`), no forecast publishes; when the forecast gate
+fails, the inventory plan is not made.
 
 The training-data gate judges each market against its own history
 (expectations/market_days.py); its thresholds (expectations.thresholds.
@@ -14,6 +16,7 @@ load: its import is ~3 CPU-s, half of loading the whole project, and the UI's
 code server, `dagster definitions validate`, sensors and every process that
 only builds the definitions never validate anything.
 """
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -22,9 +25,10 @@ import pandas as pd
 from crossdock.engine import WarehouseLike, as_warehouse
 from crossdock.publish import staged
 from expectations.thresholds import GateThresholds
+from ml.backtest_gate import GATE_BASELINES, GATE_METRICS, WATCHED_BASELINES, GateVerdict, gate_verdict
 from ml.series_selection import active_series
-from orchestration.defs.forecast.assets import FORECAST, TRAINING_DATA
-from orchestration.lib.gate_checks import blocking_gate, gate_result
+from orchestration.defs.forecast.inputs import ACCURACY, FORECAST, TRAINING_DATA
+from orchestration.lib.gate_checks import blocking_gate, gate_result, warning_check, warning_result
 from orchestration.lib.market_partitions import MarketScope, scope_of_run
 from orchestration.lib.retries import WarehouseResource
 
@@ -130,3 +134,46 @@ def judge_forecast(warehouse: WarehouseResource, scope: MarketScope | None = Non
     as_of = forecast["as_of"].max() if not forecast.empty else history["demand_date"].max()
     expected = active_series(history, as_of)
     return _check_result(validate_forecast(forecast, expected[["sku", "market"]], horizon))
+
+
+@blocking_gate(
+    asset=ACCURACY,
+    name="model_beats_the_baselines",
+    description=f"Fails unless the model's overall backtest beats {' and '.join(GATE_BASELINES)} on "
+    f"{' and '.join(GATE_METRICS)} (the WAPE of weekly totals of the expected units per SKU x market, which a "
+    "forecast of nothing cannot win on intermittent demand: it scores 1), so a bad model never publishes a "
+    "forecast or reaches the plans. RMSSE and daily p50 WAPE are in the metadata, not gated. Reads the run's "
+    "backtest result, fresh or reused, and names the planning date it was proven on.",
+)
+def model_beats_the_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    overall, proven_on = _overall_backtest(warehouse)
+    verdict = gate_verdict(overall)
+    return gate_result(verdict.passed, f"backtest of {proven_on}: {verdict.summary()}", _verdict_metadata(overall, proven_on, verdict))
+
+
+@warning_check(
+    asset=ACCURACY,
+    name="model_beats_the_28_day_mean",
+    description=f"Warns when the model's overall weekly WAPE is not below {', '.join(WATCHED_BASELINES)}'s (the mean "
+    "of the last 28 days, every day). Not blocking yet: ml/backtest_gate.py WATCHED_BASELINES says why.",
+)
+def model_beats_the_28_day_mean(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    overall, proven_on = _overall_backtest(warehouse)
+    verdict = gate_verdict(overall, WATCHED_BASELINES)
+    return warning_result(verdict.passed, f"backtest of {proven_on}: {verdict.summary()}", _verdict_metadata(overall, proven_on, verdict))
+
+
+def _overall_backtest(warehouse: WarehouseResource) -> tuple[pd.DataFrame, dt.date]:
+    """The run's staged backtest, overall rows by model, and the planning date it was proven on."""
+    with warehouse.open() as tables:
+        overall = tables.query(f"select * from {staged('forecast_accuracy')} where scope = 'overall'").set_index("model")
+    return overall, pd.Timestamp(overall["as_of"].max()).date()
+
+
+def _verdict_metadata(overall: pd.DataFrame, proven_on: dt.date, verdict: GateVerdict) -> dict[str, object]:
+    return {
+        "proven_on": str(proven_on),
+        **{f"{metric}_{model}": float(overall.loc[model, metric])
+           for metric in (*GATE_METRICS, "rmsse", "wape") for model in overall.index if metric in overall.columns},
+        **verdict.ratios,
+    }

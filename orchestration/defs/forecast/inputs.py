@@ -1,0 +1,63 @@
+"""What both forecast assets read and share: their asset keys, run config and the gated training data.
+
+`forecast_accuracy` (backtest.py) proves the model against its baselines on a
+cadence; `demand_forecast` (assets.py) publishes the forecast from the planning
+date with what that backtest chose; the gates on both are in checks.py. Both
+read the gated training data (marts.fct_daily_demand) and start from the run's
+planning date (the last day of intermediate.int_planning_calendar: the last
+order day, or the run's `as_of`).
+"""
+
+import datetime as dt
+import os
+
+import dagster as dg
+import pandas as pd
+
+from crossdock.merchant_config import ForecastSettings
+from orchestration.lib.dbt_models import model_key, planning_date
+from orchestration.lib.resources import MerchantConfigFile
+from orchestration.lib.retries import WarehouseResource
+
+TRAINING_DATA = model_key("marts", "fct_daily_demand")
+MARKETS = model_key("reference", "markets")  # each market's holiday subdivision, for the calendar features
+ACCURACY = dg.AssetKey(["publish", "forecast_accuracy"])
+BACKTEST = dg.AssetKey(["publish", "forecast_backtest"])
+FORECAST = dg.AssetKey(["publish", "demand_forecast"])
+TOTALS = dg.AssetKey(["publish", "forecast_totals"])
+HORIZON_DAYS = 56
+SEED = 7
+
+# both forecast assets read the gated training data and write the warehouse
+FORECAST_SPEC_SETTINGS = dict(group_name="forecast", kinds={"python", "lightgbm", "duckdb"}, owners=["team:planning"])
+
+
+class ForecastConfig(dg.Config):
+    horizon_days: int = HORIZON_DAYS
+    backtest_windows: int | None = None  # None: crossdock.yaml's forecast.backtest_windows (default 4)
+    seed: int = SEED
+    baseline_jobs: int = min(2, os.cpu_count() or 1)  # processes for the statsforecast baselines
+    force_backtest: bool = False  # run the backtest even when the last one still holds (ml/backtest_cadence.py)
+    force_retrain: bool = False  # train the forecast's model even when the last saved one still holds (ml/retrain_cadence.py)
+
+
+def load_training_data(warehouse: WarehouseResource) -> tuple[pd.DataFrame, dt.date, dict[str, str | None]]:
+    """The demand history, the planning date (the forecast's origin) and each market's holiday subdivision."""
+    with warehouse.open() as tables:
+        history = tables.query(f"select * from {'.'.join(TRAINING_DATA.path)} order by sku, market, demand_date")
+        as_of = planning_date(tables)
+        subdivisions = dict(tables.rows("select market_code, holiday_subdivision from reference.markets"))
+    if history.empty or as_of is None:
+        raise dg.Failure(description="marts.fct_daily_demand is empty: ingest some orders first (landing/orders/).")
+    history["demand_date"] = pd.to_datetime(history["demand_date"])
+    return history, pd.Timestamp(as_of).date(), subdivisions
+
+
+def md_table(frame: pd.DataFrame) -> dg.MetadataValue:
+    """A frame as a Markdown table for the UI, numbers to three decimals."""
+    return dg.MetadataValue.md(frame.round(3).to_markdown(index=False))
+
+
+def forecast_settings(merchant_config: MerchantConfigFile) -> ForecastSettings:
+    """crossdock.yaml's `forecast:` section; the defaults while there is no file."""
+    return merchant_config.load().forecast if merchant_config.file.is_file() else ForecastSettings()
