@@ -1,4 +1,4 @@
-"""Lists of examples in the platform's messages: the first few, then how many more."""
+"""Words in the platform's messages: lists of examples (the first few, then how many more) and counted nouns."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -9,3 +9,9 @@ def listed(items: Sequence[str], limit: int) -> str:
     many, and says how many it left out."""
     more = f" and {len(items) - limit} more" if len(items) > limit else ""
     return ", ".join(items[:limit]) + more
+
+
+def counted(number: float, noun: str) -> str:
+    """`number` (whole, thousands separated) and `noun`, plural unless it is 1: "1 unit", "1,234 units"."""
+    whole = f"{number:,.0f}"
+    return f"{whole} {noun}" if whole == "1" else f"{whole} {noun}s"

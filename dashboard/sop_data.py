@@ -108,7 +108,8 @@ def exception_list(
     conn: duckdb.DuckDBPyConnection, type_: str | None = None, owner: str | None = None, status: str | None = None,
     everything: bool = False,
 ) -> pd.DataFrame:
-    """The open exceptions (`everything`: every one ever raised), filtered; by type, then the most EUR first.
+    """The open exceptions (`everything`: every one ever raised), filtered; by type, then the most EUR, then the most
+    units first (a type priced in neither, by id).
 
     owner matches in any case. A closed `status` (resolved, dismissed) looks at every row: asking for them
     means wanting them.
@@ -130,7 +131,7 @@ def exception_list(
                last_update_at, last_updated_by, last_note, updates, history
         from publish.exceptions
         {"where " + " and ".join(where) if where else ""}
-        order by case type {order} end, value_eur desc nulls last, exception_id
+        order by case type {order} end, value_eur desc nulls last, abs(units_affected) desc nulls last, exception_id
     """, params)
 
 

@@ -27,8 +27,10 @@ Types and what their figures mean:
   units_affected = forecast - sold (signed), measure = that / sold.
 - `stopped_selling`: SKU x market that stopped selling and is forecast 0
   (`publish.demand_forecast.stopped`, ml/stopped_series.py), so the plan
-  orders none of it. Someone should know whether it was delisted or is out
-  of stock; measure = days since its last sale.
+  orders nothing for its demand there. Someone should know whether it was
+  delisted or is out of stock. units_affected = what it sold in the
+  forecast's horizon of days up to its last sale: the demand left out of
+  the plan if it is out of stock; measure = days since its last sale.
 - `negative_fva`: an author, reason code, market or category whose consensus
   changes made the forecast worse than the statistical one in the latest
   cycle. measure = the forecast value added (negative).
@@ -46,6 +48,7 @@ import pandas as pd
 
 from crossdock.merchant_config import ExceptionSettings
 from crossdock.plan_labels import AS_PLANNED, EXCEPTION_TYPES, EXCESS, EXPEDITE, NONE_FEASIBLE
+from crossdock.wording import counted
 
 EVENT_TYPES: frozenset[str] = frozenset({"landed_cost_jump"})
 """Types raised once, by a change between two plans, and kept raised until someone closes them."""
@@ -62,7 +65,8 @@ FIGURES: tuple[str, ...] = ("units_affected", "value_eur", "measure", "fix_cost_
 
 def _no_stopped() -> pd.DataFrame:
     return pd.DataFrame({"sku": pd.Series(dtype=object), "market": pd.Series(dtype=object),
-                         "last_sale_date": pd.Series(dtype="datetime64[ns]"), "quiet_days": pd.Series(dtype=float)})
+                         "last_sale_date": pd.Series(dtype="datetime64[ns]"), "quiet_days": pd.Series(dtype=float),
+                         "horizon_days": pd.Series(dtype="int64"), "units_before": pd.Series(dtype=float)})
 
 
 def _empty() -> pd.DataFrame:
@@ -228,22 +232,46 @@ def forecast_bias(backtest: pd.DataFrame, settings: ExceptionSettings = Exceptio
     return _finish(out, "forecast_bias", settings)
 
 
+def stopped_series_figures(selling_days: pd.DataFrame) -> pd.DataFrame:
+    """Per stopped series: its last sale, the days from it to the planning date, and the units it sold in the
+    forecast's horizon of days up to that sale, what `stopped_selling` reads.
+
+    `selling_days`: sku, market, as_of (the planning date), horizon_days (the
+    forecast's days), demand_date and units_sold of each of its days with a
+    sale (both null for a series with none in the history). The units rank the
+    exceptions: a planner looks first at the series whose stop, if it is a
+    stock-out, leaves the most demand out of the plan.
+    """
+    days = selling_days.assign(demand_date=pd.to_datetime(selling_days["demand_date"]),
+                               units_sold=selling_days["units_sold"].astype(float))
+    last = days.groupby(["sku", "market"], sort=True)["demand_date"].transform("max")
+    recent = days["demand_date"] > last - pd.to_timedelta(days["horizon_days"].astype("int64"), unit="D")
+    out = days.assign(units_before=days["units_sold"].where(recent, 0.0)).groupby(["sku", "market"], as_index=False).agg(
+        as_of=("as_of", "max"), horizon_days=("horizon_days", "max"), last_sale_date=("demand_date", "max"),
+        units_before=("units_before", "sum"),
+    )
+    quiet = (pd.to_datetime(out["as_of"]) - out["last_sale_date"]).dt.days.astype(float)
+    return out.drop(columns="as_of").assign(quiet_days=quiet)[list(_no_stopped().columns)]
+
+
 def stopped_selling(stopped: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
     """SKU x market the forecast puts at 0 because it stopped selling.
 
-    `stopped`: sku, market, last_sale_date, quiet_days (days from the last
-    sale to the planning date), one row per series `publish.demand_forecast`
-    marks stopped. The rule that zeroed it cannot tell a product taken off
-    sale from one out of stock; a person can, and a stock-out forecast at 0
-    is never reordered until it sells again.
+    `stopped`: `stopped_series_figures`' columns, one row per series
+    `publish.demand_forecast` marks stopped. The rule that zeroed it cannot
+    tell a product taken off sale from one out of stock; a person can, and a
+    stock-out forecast at 0 is never reordered until it sells again.
     """
     if stopped.empty:
         return _empty()
+    units = stopped["units_before"].astype(float)
     out = pd.DataFrame({
         **_about_series("stopped_selling", stopped),
-        "problem": [f"no sale since {_day(day)} ({days:.0f} days): forecast 0 in {market}, so the plan orders "
-                    f"nothing for its demand there" for day, days, market in
-                    zip(stopped["last_sale_date"], stopped["quiet_days"], stopped["market"])],
+        "problem": [f"no sale since {_day(day)} ({counted(days, 'day')}): forecast 0 in {market}, so the plan orders "
+                    f"nothing for its demand there; it sold {counted(sold, 'unit')} in the {horizon:.0f} days before"
+                    for day, days, market, sold, horizon in
+                    zip(stopped["last_sale_date"], stopped["quiet_days"], stopped["market"], units, stopped["horizon_days"])],
+        "units_affected": units,
         "measure": stopped["quiet_days"].astype(float),
         "fix": "none if it was taken off sale; if it is out of stock, restock it: its next sale brings its forecast back",
     })

@@ -28,6 +28,8 @@ def _raised() -> pd.DataFrame:
         ("expedite:B:DE-FRA", "expedite", "B", None, "DE-FRA", 5.0, 50.0, None, None, "supply planner"),
         ("excess:C:US-EWR", "excess", "C", None, "US-EWR", 600.0, 1200.0, None, None, "supply planner"),
         ("forecast_bias:A:DE", "forecast_bias", "A", "DE", None, 40.0, None, None, None, "demand planner"),
+        ("stopped_selling:A:US", "stopped_selling", "A", "US", None, 3.0, None, None, None, "demand planner"),
+        ("stopped_selling:B:US", "stopped_selling", "B", "US", None, 90.0, None, None, None, "demand planner"),
     ]
     frame = pd.DataFrame(rows, columns=["exception_id", "type", "sku", "market", "node", "units_affected", "value_eur",
                                         "fix", "fix_cost_eur", "default_owner"])
@@ -65,7 +67,8 @@ def test_counts_per_type_and_the_open_list_most_value_first(snapshot):
     assert counts.loc["excess"].tolist() == [1, 1, 0, 1]
     assert counts.loc["landed_cost_jump"].tolist() == [0, 0, 0, 0]
     rows = sop_data.exception_list(snapshot)
-    assert rows["exception_id"].tolist() == ["expedite:A:DE-FRA", "excess:C:US-EWR", "forecast_bias:A:DE"]
+    assert rows["exception_id"].tolist() == ["expedite:A:DE-FRA", "excess:C:US-EWR", "forecast_bias:A:DE",
+                                             "stopped_selling:B:US", "stopped_selling:A:US"]  # unpriced: most units first
     assert rows.set_index("exception_id").loc["excess:C:US-EWR", ["owner", "status"]].tolist() == ["Ops Lead", "acknowledged"]
     assert sop_data.exception_list(snapshot, owner="ops lead")["exception_id"].tolist() == ["excess:C:US-EWR"]
     assert sop_data.exception_list(snapshot, type_="expedite", everything=True)["exception_id"].tolist() == [

@@ -48,9 +48,11 @@ def _warehouse(path, as_of: dt.date = AS_OF, previous_landed: float | None = Non
             conn.unregister("frame")
         conn.execute("create schema if not exists marts")
         conn.execute(f"""create or replace table plan_next.demand_forecast as select * from (values
-            ('A', 'DE', date '{as_of}', false), ('B', 'US', date '{as_of}', true)) as t(sku, market, as_of, stopped)""")
+            ('A', 'DE', date '{as_of}', date '{as_of}' + 1, false), ('B', 'US', date '{as_of}', date '{as_of}' + 1, true),
+            ('B', 'US', date '{as_of}', date '{as_of}' + 2, true)) as t(sku, market, as_of, forecast_date, stopped)""")
         conn.execute("""create or replace table marts.fct_daily_demand as select * from (values
-            ('B', 'US', date '2026-09-20', 3.0), ('B', 'US', date '2026-09-25', 0.0), ('A', 'DE', date '2026-10-01', 2.0)
+            ('B', 'US', date '2026-09-18', 5.0), ('B', 'US', date '2026-09-19', 1.0), ('B', 'US', date '2026-09-20', 3.0),
+            ('B', 'US', date '2026-09-25', 0.0), ('A', 'DE', date '2026-10-01', 2.0)
         ) as t(sku, market, demand_date, units_sold)""")
         if previous_landed is not None:
             conn.execute("create or replace table publish.compliance_plan as select * from plan_next.compliance_plan")
@@ -89,8 +91,10 @@ def test_the_asset_stages_the_exceptions_and_logs_a_day_once(tmp_path):
                     ("stopped_selling:B:US", "open", "demand planner", None)]
     assert types == list(published_table("exceptions").schema)
     with duckdb.connect(str(path)) as conn:
-        [(problem,)] = conn.execute("select problem from plan_next.exceptions where type = 'stopped_selling'").fetchall()
+        [(problem, units)] = conn.execute(
+            "select problem, units_affected from plan_next.exceptions where type = 'stopped_selling'").fetchall()
     assert problem.startswith("no sale since 2026-09-20 (")  # its last day with units sold, not its last row
+    assert units == 4.0 and problem.endswith("it sold 4 units in the 2 days before")  # the forecast's 2 days: 09-19, 09-20
 
     # the same day again, after the previous plan was published: the jump is no longer seen, but stays raised
     with duckdb.connect(str(path)) as conn:

@@ -22,6 +22,7 @@ from sop.exceptions import (
     negative_fva,
     raise_exceptions,
     stopped_selling,
+    stopped_series_figures,
 )
 
 AS_OF = dt.date(2026, 10, 30)
@@ -117,16 +118,25 @@ def test_forecast_bias_judges_the_latest_window_and_only_series_that_sold_enough
                                                  "forecast_bias:D:DE"]
 
 
-def test_a_series_forecast_zero_because_it_stopped_selling_is_raised_with_its_last_sale():
-    stopped = pd.DataFrame({"sku": ["B", "A"], "market": ["DE", "US"],
-                            "last_sale_date": pd.to_datetime(["2026-08-20", "2026-07-01"]), "quiet_days": [12.0, 62.0]})
+def test_a_series_forecast_zero_because_it_stopped_selling_is_raised_with_its_last_sale_and_what_it_sold_before():
+    as_of, horizon = pd.Timestamp("2026-09-01"), 10
+    selling_days = pd.DataFrame({
+        "sku": ["B", "B", "B", "A", "A"], "market": ["DE", "DE", "DE", "US", "US"], "as_of": as_of, "horizon_days": horizon,
+        # B's last sale 2026-08-20: its horizon's days are 08-11..08-20, so 08-10 is outside
+        "demand_date": pd.to_datetime(["2026-08-10", "2026-08-11", "2026-08-20", "2026-06-01", "2026-07-01"]),
+        "units_sold": [100, 3, 4, 7, 2],
+    })
+    stopped = stopped_series_figures(selling_days)
+    assert stopped[["sku", "quiet_days", "units_before"]].values.tolist() == [["A", 62.0, 2.0], ["B", 12.0, 7.0]]
     rows = stopped_selling(stopped).set_index("exception_id")
     assert list(rows.index) == ["stopped_selling:A:US", "stopped_selling:B:DE"]
-    assert rows.loc["stopped_selling:B:DE", "problem"] == ("no sale since 2026-08-20 (12 days): forecast 0 in DE, so the plan orders nothing for its demand there")
+    assert rows.loc["stopped_selling:B:DE", "problem"] == (
+        "no sale since 2026-08-20 (12 days): forecast 0 in DE, so the plan orders nothing for its demand there; "
+        "it sold 7 units in the 10 days before")
     assert rows["measure"].tolist() == [62.0, 12.0] and rows["market"].tolist() == ["US", "DE"]
-    assert rows["units_affected"].isna().all() and rows["default_owner"].unique().tolist() == ["demand planner"]
+    assert rows["units_affected"].tolist() == [2.0, 7.0] and rows["default_owner"].unique().tolist() == ["demand planner"]
     assert "out of stock" in rows.iloc[0]["fix"]
-    assert stopped_selling(stopped.iloc[:0]).empty
+    assert stopped_selling(stopped.iloc[:0]).empty and stopped_series_figures(selling_days.iloc[:0]).empty
 
 
 def test_negative_fva_raises_the_latest_cycles_scopes_that_made_the_forecast_worse():
@@ -193,7 +203,7 @@ def test_raise_exceptions_lists_every_type_in_order_and_owners_come_from_the_con
         "exceptions": {"owners": {"excess": "ops lead"}, "forecast_bias_share": 0.5},
     }).exceptions
     stopped = pd.DataFrame({"sku": ["A"], "market": ["DE"], "last_sale_date": [pd.Timestamp("2026-08-01")],
-                            "quiet_days": [30.0]})
+                            "quiet_days": [30.0], "horizon_days": [56], "units_before": [12.0]})
     rows = raise_exceptions(plan, impact, pd.DataFrame(backtest_rows("A", "DE", 1, 140, 100)), pd.DataFrame(), None,
                             None, settings, stopped)
     assert rows["type"].tolist() == ["expedite", "expedite", "below_safety_stock", "excess", "stopped_selling"]  # bias 40 % < 50 %

@@ -21,7 +21,7 @@ from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 from sop.exception_log import read_log, write_log
 from sop.exception_status import CLOSED, UPDATE_COLUMNS, fold_status, unknown_updates
-from sop.exceptions import BORDER_RULES, consensus_value_added, raise_exceptions
+from sop.exceptions import BORDER_RULES, consensus_value_added, raise_exceptions, stopped_series_figures
 
 EXCEPTIONS = dg.AssetKey(["publish", "exceptions"])
 INPUTS = [
@@ -58,22 +58,21 @@ def _read(tables: Warehouse) -> dict[str, pd.DataFrame | None]:
 
 
 def _stopped_series(tables: Warehouse) -> pd.DataFrame:
-    """The series the forecast put at 0 because they stopped selling, with their last sale and the days since."""
-    stopped = tables.query(f"""
+    """The series the forecast put at 0 because they stopped selling: their last sale, the days since, and the units
+    they sold in the forecast's horizon of days up to that sale (the demand a zero forecast leaves out of the plan
+    if they are out of stock rather than off sale)."""
+    selling_days = tables.query(f"""
         with stopped_series as (
-            select distinct sku, market, as_of from {staged('demand_forecast')} where stopped
-        ),
-        last_sales as (
-            select sku, market, max(demand_date) as last_sale_date
-            from marts.fct_daily_demand where units_sold > 0 group by sku, market
+            select sku, market, max(as_of) as as_of, count(distinct forecast_date) as horizon_days
+            from {staged('demand_forecast')} where stopped group by sku, market
         )
-        select stopped_series.sku, stopped_series.market, stopped_series.as_of, last_sales.last_sale_date
-        from stopped_series left join last_sales
-            on stopped_series.sku = last_sales.sku and stopped_series.market = last_sales.market
-        order by 1, 2
+        select stopped_series.sku, stopped_series.market, stopped_series.as_of, stopped_series.horizon_days,
+            demand.demand_date, demand.units_sold
+        from stopped_series left join marts.fct_daily_demand as demand
+            on stopped_series.sku = demand.sku and stopped_series.market = demand.market and demand.units_sold > 0
+        order by 1, 2, 5
     """)
-    days = (pd.to_datetime(stopped["as_of"]) - pd.to_datetime(stopped["last_sale_date"])).dt.days
-    return stopped.drop(columns="as_of").assign(quiet_days=days.astype(float))
+    return stopped_series_figures(selling_days)
 
 
 def _settings(merchant_config: MerchantConfigFile) -> ExceptionSettings:
