@@ -97,7 +97,9 @@ def collect_summary(target: WarehouseLike) -> dict:
     if "forecast_accuracy" in existing:
         columns = warehouse.columns("publish.forecast_accuracy")
         measured = {"weekly_wape": "weekly_wape", "rmsse": "rmsse", "wape": "wape", "bias": "bias",
-                    "coverage": "coverage_p10_p90", **({"selling_weeks": "selling_weeks"} if "selling_weeks" in columns else {})}
+                    "coverage": "coverage_p10_p90",
+                    # the gate's intervals (ml/backtest_gate.py), in the tables of releases that made them
+                    **{c: c for c in ("model_ratio_low", "model_ratio_high") if c in columns}}
         overall = warehouse.query(
             "select model, " + ", ".join(f"try_cast({column} as double) as {name}" for name, column in measured.items())
             + " from publish.forecast_accuracy where scope = 'overall'"
@@ -105,7 +107,7 @@ def collect_summary(target: WarehouseLike) -> dict:
         overall = overall[~overall.index.duplicated(keep="last")]  # one row a model, the last as a dict of them kept
         summary["accuracy"] = overall.to_dict("index")
         # the blocking check's reading (ml/backtest_gate.py): "proven" only of a forecast it judged and passed; one
-        # with too few selling weeks to judge is published unproven
+        # its backtest's series cannot tell from a baseline is published unproven
         summary["verdict"] = gate_verdict(overall) if MODEL in overall.index else None
         if {"bulk_units", "mean_bias", "mean_bias_regular"} <= columns:
             summary["bulk"] = first_row(

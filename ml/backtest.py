@@ -46,9 +46,10 @@ BASELINE_FIT_DAYS = FIT_DAYS
 # weekly WAPE and RMSSE, the gate against three baselines; 4: scores per demand class; 5: the band calibrated
 # per class, held out; 6: the model's mean blended with the regular 28-day level, held out (ml.blend); 7: p50 the
 # median of a count with the mean (crossdock.count_median); 8: series that stopped selling forecast 0 when that proves
-# better held out (ml.stopped_series). Bump when windows or scoring change meaning: the cadence (ml.backtest_cadence)
-# then reruns.
-METHOD_VERSION = "8"
+# better held out (ml.stopped_series); 9: the interval of the model's weekly WAPE over each other model's,
+# resampling series (the gate does not judge a comparison whose interval holds 1). Bump when windows or scoring
+# change meaning: the cadence (ml.backtest_cadence) then reruns.
+METHOD_VERSION = "9"
 
 MODEL = "lightgbm"
 NAIVE = "seasonal_naive_7"
@@ -118,7 +119,13 @@ METRIC_COLUMNS = [
     "mean_bias_regular",
     "below_p10_calibrated",
     "above_p90_calibrated",
+    "model_ratio_low",
+    "model_ratio_high",
 ]
+RATIO_CONFIDENCE = 0.9
+"""How sure the interval of the model's weekly WAPE over each other model's is (`model_ratio_low` / `_high`)."""
+RATIO_DRAWS = 500
+RATIO_SEED = 0  # the same data gives the same interval, run after run
 
 
 @dataclass
@@ -151,8 +158,8 @@ class BacktestResult:
             units), the figure that matters when forecasts are summed;
         wape_ratio_to_naive = wape / the seasonal naive's wape in the same scope;
         n_series = distinct series scored; actual_units = units in scope;
-        selling_weeks = series-weeks of the scored horizons with a sale (the
-            evidence the gate needs: `ml.backtest_gate.MIN_SELLING_WEEKS`);
+        selling_weeks = series-weeks of the scored horizons with a sale (how
+            much the backtest knows);
         bulk_units = units of bulk days (over the series' bulk bound at the
             window's origin, `ml.bulk_orders`: one-off orders the forecast
             does not learn from) beyond the series' busy day, inside
@@ -163,7 +170,13 @@ class BacktestResult:
         below_p10_calibrated / above_p90_calibrated = below_p10 / above_p90
             of the band the forecast publishes, calibrated per demand class
             (`ml.calibration`), each window scaled by factors fitted on the
-            other windows only (held out); NaN for the baselines.
+            other windows only (held out); NaN for the baselines;
+        model_ratio_low / model_ratio_high = the central `RATIO_CONFIDENCE`
+            interval of the model's weekly_wape divided by this row's, over
+            `RATIO_DRAWS` resamples of the series with replacement
+            (`ml.metrics.weekly_ratio_interval`), overall rows only (NaN in
+            the others): the gate (`ml.backtest_gate`) does not judge a
+            comparison whose interval holds 1.
     by_window_series: window x series x model totals, MASE and RMSSE.
     predictions: window x series x day: demand_class (at the window's origin),
         actual, actual_regular (a bulk day's units replaced by the series'
@@ -235,10 +248,13 @@ def _scope_metrics(
         "selling_weeks": metrics.selling_weeks(a, h),
         "bulk_units": float(a.sum() - p["actual_regular"].sum()),
     }
+    errors, resamples = _series_errors(p, models, h) if scope == "overall" else ({}, None)
     for model in models:
         cols = MODEL_COLUMNS[model]
         f = _values(p, cols.point)
         expected = _values(p, cols.expected())
+        low, high = (metrics.weekly_ratio_interval(errors[MODEL], errors[model], resamples, RATIO_CONFIDENCE)
+                     if resamples is not None and MODEL in errors else (np.nan, np.nan))
         lo = p[cols.lower].to_numpy() if cols.lower else None
         hi = p[cols.upper].to_numpy() if cols.upper else None
         has_band = lo is not None and hi is not None and len(a) > 0
@@ -270,9 +286,22 @@ def _scope_metrics(
                 "above_p90_calibrated": float((a > p["p90_calibrated"]).mean()) if model == MODEL and len(a) else np.nan,
                 "wape_ratio_to_naive": wape / naive_wape if naive_wape else np.nan,
                 **scope_sizes,
+                "model_ratio_low": low,
+                "model_ratio_high": high,
             }
         )
     return rows
+
+
+def _series_errors(p: pd.DataFrame, models: list[str], h: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Each model's weekly errors summed per series (its windows together), and the resamples of the series the
+    intervals are drawn from (`ml.metrics.weekly_ratio_interval`)."""
+    starts = p.iloc[::h]
+    series, _ = pd.factorize(starts["sku"].astype(str) + "\x1f" + starts["market"].astype(str))
+    n = int(series.max()) + 1 if len(series) else 0
+    a = p["actual"].to_numpy()
+    errors = {m: metrics.weekly_errors_by_group(a, _values(p, MODEL_COLUMNS[m].expected()), h, series, n) for m in models}
+    return errors, metrics.group_resamples(n, RATIO_DRAWS, RATIO_SEED)
 
 
 def summarise(

@@ -127,6 +127,13 @@ def test_metrics_table_shape_and_definitions():
     us = m[(m["scope"] == "market") & (m["scope_value"] == "US")].set_index("model")
     pu = p[p["market"] == "US"]
     assert us.loc["lightgbm", "wape"] == metrics.wape(pu["actual"], pu["p50"])
+    # the interval of the model's weekly WAPE over each model's, resampling series: around the point ratio,
+    # exactly 1 against itself, overall only
+    ratio = overall["weekly_wape"].loc["lightgbm"] / overall["weekly_wape"]
+    assert (overall["model_ratio_low"] <= ratio + 1e-12).all() and (ratio <= overall["model_ratio_high"] + 1e-12).all()
+    assert overall.loc["lightgbm", ["model_ratio_low", "model_ratio_high"]].tolist() == [1.0, 1.0]
+    assert overall.loc["zero", "model_ratio_high"] < 1.0  # the model beats nothing beyond doubt here
+    assert m.loc[m["scope"] != "overall", ["model_ratio_low", "model_ratio_high"]].isna().all().all()
 
 
 def test_each_demand_class_is_scored_on_its_own():

@@ -71,16 +71,29 @@ def test_model_must_beat_seasonal_naive_and_zero_and_is_warned_below_the_28_day_
     assert warning.metadata["weekly_wape_ratio_to_mean_28"].value == pytest.approx(weekly_wape / 0.9)
 
 
-@pytest.mark.parametrize("weeks, judged", [(44, False), (99, False), (100, True), (5000, True)])
-def test_a_backtest_with_too_few_selling_weeks_is_not_judged_and_says_so(tmp_path, weeks, judged):
-    """The real DataCo sample: 44 units over 47 series, weekly WAPE 1.29 against zero's 1.00."""
-    accuracy = _accuracy(1.29, 0.177).assign(selling_weeks=weeks)
+def _with_intervals(accuracy: pd.DataFrame, **intervals: tuple[float, float]) -> pd.DataFrame:
+    """The overall rows with the interval of the model's ratio to each baseline named (NaN for the others)."""
+    low = accuracy["model"].map({m: lo for m, (lo, _) in intervals.items()})
+    high = accuracy["model"].map({m: hi for m, (_, hi) in intervals.items()})
+    return accuracy.assign(model_ratio_low=low.astype(float), model_ratio_high=high.astype(float))
+
+
+@pytest.mark.parametrize("weekly_wape, intervals, passed, judged, said", [
+    # the real DataCo export cut two weeks early: 1.007 against zero, but its series cannot tell them apart
+    (1.007, {"seasonal_naive_7": (0.70, 0.95), "zero": (0.85, 1.20)}, True, False,
+     "not judged: over the backtest's series the forecast cannot be told from zero (the interval of their ratio holds 1)"),
+    (1.29, {"seasonal_naive_7": (0.9, 1.4), "zero": (1.1, 1.5)}, False, True, "does not beat zero 1.000 (ratio 1.29, 90% interval 1.10-1.50)"),
+    (0.72, {"seasonal_naive_7": (0.5, 0.7), "zero": (0.6, 0.9)}, True, True, "beats zero 1.000 (ratio 0.72, 90% interval 0.60-0.90)"),
+    (1.0, {"seasonal_naive_7": (0.7, 0.9), "zero": (1.0, 1.0)}, False, True, "does not beat zero"),  # a tie: forecasting nothing
+    (0.72, {}, True, True, "beats zero 1.000 (ratio 0.72)"),  # a backtest stored without intervals: the point values
+])
+def test_a_comparison_the_backtests_series_cannot_decide_is_not_judged_and_says_so(
+    tmp_path, weekly_wape, intervals, passed, judged, said
+):
+    accuracy = _with_intervals(_accuracy(weekly_wape, 0.177), **intervals)
     result = model_beats_the_baselines(warehouse=_warehouse(tmp_path, plan_next__forecast_accuracy=accuracy))
-    assert result.passed is not judged
-    assert result.description.startswith(
-        "backtest of 2026-10-30: not judged: the backtest scored " f"{weeks} series-weeks with a sale, fewer than the 100"
-    ) is not judged
-    assert "weekly_wape 1.290 does not beat zero 1.000" in result.description  # the comparison is shown either way
+    assert result.passed is passed and said in result.description
+    assert result.description.startswith("backtest of 2026-10-30: not judged:") is not judged
 
 
 def test_a_baseline_missing_from_the_backtest_fails_the_gate(tmp_path):

@@ -195,23 +195,25 @@ def test_summary_says_n_a_for_what_the_warehouse_cannot_tell(tmp_path, warehouse
     assert "forecast last proven" not in out  # no as_of: the date is unknown
 
 
-@pytest.mark.parametrize(("selling_weeks", "model_wape", "said"), [
-    (44, 1.29, "forecast not proven by the backtest of 2018-01-31: the backtest scored 44 series-weeks with a sale, "
-               "fewer than the 100 needed to tell the forecast from seasonal_naive_7 or zero; it is published unproven"),
-    (500, 0.5, "forecast last proven 2018-01-31"),
-    (500, 1.29, "forecast did not beat the baselines in the backtest of 2018-01-31: weekly_wape 1.290 does not beat "
-                "seasonal_naive_7 0.800"),
+@pytest.mark.parametrize(("naive_interval", "zero_interval", "model_wape", "said"), [
+    ((0.9, 2.0), (0.85, 1.5), 1.29, "forecast not proven by the backtest of 2018-01-31: over the backtest's series the "
+     "forecast cannot be told from seasonal_naive_7 or zero (the interval of their ratio holds 1); it is published unproven"),
+    ((0.5, 0.9), (0.4, 0.6), 0.5, "forecast last proven 2018-01-31"),
+    ((1.2, 2.0), (1.1, 1.5), 1.29, "forecast did not beat the baselines in the backtest of 2018-01-31: weekly_wape 1.290 "
+     "does not beat seasonal_naive_7 0.800"),
 ])
 def test_the_summary_calls_a_forecast_proven_only_when_the_check_judged_and_passed_it(
-    tmp_path, warehouse, capsys, selling_weeks, model_wape, said
+    tmp_path, warehouse, capsys, naive_interval, zero_interval, model_wape, said
 ):
-    """A sparse merchant's forecast is published unproven (too few selling weeks to judge): it is not "proven"."""
+    """A sparse merchant's forecast is published unproven (its series cannot tell it from a baseline): it is not
+    "proven"."""
     with duckdb.connect(str(warehouse)) as conn:
         create_empty(conn, "publish", "forecast_accuracy")
         insert(conn, "publish", "forecast_accuracy", [
-            {"scope": "overall", "model": model, "weekly_wape": wape, "wape": wape, "selling_weeks": selling_weeks,
-             "as_of": "2018-01-31"}
-            for model, wape in (("lightgbm", model_wape), ("seasonal_naive_7", 0.8), ("zero", 1.0))
+            {"scope": "overall", "model": model, "weekly_wape": wape, "wape": wape, "model_ratio_low": low,
+             "model_ratio_high": high, "as_of": "2018-01-31"}
+            for model, wape, (low, high) in (("lightgbm", model_wape, (1.0, 1.0)), ("seasonal_naive_7", 0.8, naive_interval),
+                                              ("zero", 1.0, zero_interval))
         ])
     out = summary_text(tmp_path, capsys)
     assert said in out
