@@ -74,6 +74,7 @@ class FileResult:
     rows_rejected: int = 0
     rows_duplicate: int = 0
     message: str = ""
+    copy_of: str | None = None  # skipped: the name its same bytes were loaded under, when that is another name
 
 
 def file_sha256(path: Path) -> str:
@@ -133,10 +134,14 @@ def mapping_for(path: Path, feed: str) -> Path | None:
     return candidate if path.parent.name != feed and candidate.exists() else None
 
 
-def _already_loaded(conn: duckdb.DuckDBPyConnection, file_id: str, kept: KeptRows | None = None) -> bool:
+def _loaded_as(conn: duckdb.DuckDBPyConnection, file_id: str, kept: KeptRows | None = None) -> str | None:
+    """The name a file of these bytes was loaded under ('' when only the kept warehouse records it), None if none was."""
     # fetchall, not fetchone: DuckDB 2 refuses new work while a result is half-read.
-    rows = conn.execute("select 1 from audit.ingest_ledger where file_id = ? and status = 'loaded' limit 1", [file_id]).fetchall()
-    return bool(rows) or (kept is not None and kept.recorded(file_id))
+    rows = conn.execute("select file_name from audit.ingest_ledger where file_id = ? and status = 'loaded' "
+                        "order by ingested_at limit 1", [file_id]).fetchall()
+    if rows:
+        return rows[0][0]
+    return "" if kept is not None and kept.recorded(file_id) else None
 
 
 def _write_ledger(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, result: FileResult) -> None:
@@ -297,8 +302,11 @@ def ingest_file(
         except MappingError as exc:
             problem = f"bad mapping {mapping_path}: {exc}"
     contract = mapping.contract if mapping is not None else contract_for_file(feed, path.name)
-    if _already_loaded(conn, file_id, kept):
-        return FileResult(display_name(path), file_id, contract.dataset if contract else None, "skipped", message="same content already loaded")
+    loaded_as = _loaded_as(conn, file_id, kept)
+    if loaded_as is not None:  # every run sees the files it loaded before; a copy under another name is said
+        copy_of = loaded_as if loaded_as and loaded_as != name else None
+        message = f"the same bytes as {copy_of}, already loaded: nothing added" if copy_of else "same content already loaded"
+        return FileResult(name, file_id, contract.dataset if contract else None, "skipped", message=message, copy_of=copy_of)
     if problem is None and contract is None:
         problem = f"no {feed} contract matches the file name '{name}'"
     if problem is None:
@@ -450,6 +458,21 @@ def _check_and_load(
         display_name(path), file_id, contract.dataset, "loaded", received, loaded, quarantined, rows_duplicate=duplicate,
         message=future_date_note(path) or "",
     )
+
+
+def file_warnings(feed: str, results: list[FileResult]) -> list[str]:
+    """What a person should hear of a run's files: each file rejected, each with rows quarantined, each copy of a
+    file already loaded (its rows are not loaded twice, and nothing else says it was not read)."""
+    warnings = []
+    for r in results:
+        if r.status == "rejected":
+            warnings.append(f"rejected {feed}/{r.file_name}: {r.message}")
+        elif r.status == "loaded" and r.rows_quarantined:
+            warnings.append(f"{feed}/{r.file_name}: {r.rows_quarantined:,} of {r.rows_received:,} rows quarantined; "
+                            f"`crossdock quarantine --dataset {r.dataset}` lists them with their reasons")
+        elif r.status == "skipped" and r.copy_of:
+            warnings.append(f"skipped {feed}/{r.file_name}: {r.message} (remove the copy from the landing folder)")
+    return warnings
 
 
 def ingest_feed(

@@ -9,7 +9,7 @@ import pytest
 
 from feed_files import ORDERS_HEADER, conn, write  # noqa: F401 (conn is a pytest fixture)
 from feeds.contracts import CONTRACTS, ORDERS, contract_for_file
-from feeds.ingest import ingest_feed, ingest_file
+from feeds.ingest import file_warnings, ingest_feed, ingest_file
 from feeds.plausibility import Plausibility
 from feeds.quarantine import export_quarantine, fix_file_name, open_quarantine, quarantine_summary
 
@@ -440,3 +440,23 @@ def test_the_plausible_quantity_range_is_learned_from_the_merchant_and_configura
     assert (capped.rows_loaded, capped.rows_quarantined) == (0, 1)
     reason = conn.execute("select reason from audit.quarantine where row_number = 1").fetchall()[0][0]
     assert "beyond the plausible ±1,000 (orders.max_abs_quantity in crossdock.yaml)" in reason
+
+
+def test_a_run_warns_of_quarantined_rows_rejected_files_and_copies_but_not_of_files_it_loaded_before(tmp_path, conn):
+    landing = tmp_path / "landing"
+    good = ORDERS_HEADER + "C1,1,2025-01-03T10:00:00Z,web,C1,SKU-1,2,19.99,EUR,DE,NL-AMS\n"
+    write(landing / "orders/orders_2025-01-03.csv", good)
+    write(landing / "orders/orders_2025-01-04.csv",
+          ORDERS_HEADER + "C2,1,2025-01-04T10:00:00Z,web,C1,SKU-1,2,19.99,EUR,DE,NL-AMS\n"
+          + "C3,1,2025-01-04T10:00:00Z,fax,C1,SKU-1,1,19.99,EUR,DE,NL-AMS\n")
+    first = file_warnings("orders", ingest_feed(conn, landing, "orders", "salt"))
+    assert first == ["orders/orders_2025-01-04.csv: 1 of 2 rows quarantined; `crossdock quarantine --dataset orders` "
+                     "lists them with their reasons"]
+    write(landing / "orders/orders_2025-01-03_resent.csv", good)  # the same bytes under another name
+    again = ingest_feed(conn, landing, "orders", "salt")
+    assert file_warnings("orders", again) == [
+        "skipped orders/orders_2025-01-03_resent.csv: the same bytes as orders_2025-01-03.csv, already loaded: nothing "
+        "added (remove the copy from the landing folder)"]
+    assert {r.file_name: r.status for r in again} == {"orders_2025-01-03.csv": "skipped", "orders_2025-01-04.csv": "skipped",
+                                                      "orders_2025-01-03_resent.csv": "skipped"}
+    assert conn.execute("select count(*) from raw.orders where order_id = 'C1'").fetchall() == [(1,)]

@@ -15,7 +15,7 @@ import pandas as pd
 
 from crossdock.settings import pii_salt_warning
 from feeds.contracts import FEEDS, contracts_for_feed
-from feeds.ingest import FileResult, ingest_feed
+from feeds.ingest import FileResult, file_warnings, ingest_feed
 from feeds.kept_rows import file_engine
 from orchestration.lib.column_schemas import raw_table
 from orchestration.lib.resources import WAREHOUSE_POOL, LandingFolder, MerchantConfigFile
@@ -77,9 +77,8 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
         salt_warning = pii_salt_warning(merchant_config.file) if results and keyed else None
         if salt_warning:
             context.log.warning(salt_warning)
-        for r in results:
-            if r.status == "rejected":
-                context.log.warning(f"rejected {feed}/{r.file_name}: {r.message}")
+        for warning in file_warnings(feed, results):
+            context.log.warning(warning)
         for contract in contracts:
             mine = [r for r in results if r.dataset == contract.dataset]
             yield dg.MaterializeResult(
