@@ -271,7 +271,8 @@ def format_summary(settings: Settings, s: dict) -> str:
     verdict, proven_on = s.get("verdict"), s.get("proven_on")
     if model and naive and proven_on is not None:
         if verdict is not None and not verdict.judged:
-            lines.append(f"forecast not proven by the backtest of {proven_on}: {verdict.lines[0].removeprefix('not judged: ')}")
+            # the reason, then each comparison with its ratio and interval: "cannot be told" is not a coin toss
+            lines.append(f"forecast not proven by the backtest of {proven_on}: {verdict.summary().removeprefix('not judged: ')}")
         elif verdict is not None and not verdict.passed:
             lines.append(f"forecast did not beat the baselines in the backtest of {proven_on}: {verdict.summary()}")
         else:

@@ -47,7 +47,7 @@ BASELINE_FIT_DAYS = FIT_DAYS
 # per class, held out; 6: the model's mean blended with the regular 28-day level, held out (ml.blend); 7: p50 the
 # median of a count with the mean (crossdock.count_median); 8: series that stopped selling forecast 0 when that proves
 # better held out (ml.stopped_series); 9: the interval of the model's weekly WAPE over each other model's,
-# resampling series (the gate does not judge a comparison whose interval holds 1). Bump when windows or scoring
+# resampling the scored weeks (the gate does not judge a comparison whose interval holds 1). Bump when windows or scoring
 # change meaning: the cadence (ml.backtest_cadence) then reruns.
 METHOD_VERSION = "9"
 
@@ -173,8 +173,9 @@ class BacktestResult:
             other windows only (held out); NaN for the baselines;
         model_ratio_low / model_ratio_high = the central `RATIO_CONFIDENCE`
             interval of the model's weekly_wape divided by this row's, over
-            `RATIO_DRAWS` resamples of the series with replacement
-            (`ml.metrics.weekly_ratio_interval`), overall rows only (NaN in
+            `RATIO_DRAWS` resamples with replacement of the scored weeks
+            (each window's weeks 1-7, 8-14, ..., every series in them;
+            `ml.metrics.weekly_ratio_interval`), overall rows only (NaN in
             the others): the gate (`ml.backtest_gate`) does not judge a
             comparison whose interval holds 1.
     by_window_series: window x series x model totals, MASE and RMSSE.
@@ -248,7 +249,7 @@ def _scope_metrics(
         "selling_weeks": metrics.selling_weeks(a, h),
         "bulk_units": float(a.sum() - p["actual_regular"].sum()),
     }
-    errors, resamples = _series_errors(p, models, h) if scope == "overall" else ({}, None)
+    errors, resamples = _slot_errors(p, models, h) if scope == "overall" else ({}, None)
     for model in models:
         cols = MODEL_COLUMNS[model]
         f = _values(p, cols.point)
@@ -293,15 +294,17 @@ def _scope_metrics(
     return rows
 
 
-def _series_errors(p: pd.DataFrame, models: list[str], h: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Each model's weekly errors summed per series (its windows together), and the resamples of the series the
-    intervals are drawn from (`ml.metrics.weekly_ratio_interval`)."""
-    starts = p.iloc[::h]
-    series, _ = pd.factorize(starts["sku"].astype(str) + "\x1f" + starts["market"].astype(str))
-    n = int(series.max()) + 1 if len(series) else 0
+def _slot_errors(p: pd.DataFrame, models: list[str], h: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Each model's weekly errors summed per slot (a week of one window, every series in it), and the resamples of
+    the slots the intervals are drawn from (`ml.metrics.weekly_ratio_interval`)."""
+    window, _ = pd.factorize(p["window"].to_numpy()[::h])  # each series' h days are one block of a window
+    weeks = -(-h // 7)
+    slots = (window[:, None] * weeks + np.arange(weeks)[None, :]).ravel()
+    n = (int(window.max()) + 1) * weeks if len(window) else 0
     a = p["actual"].to_numpy()
-    errors = {m: metrics.weekly_errors_by_group(a, _values(p, MODEL_COLUMNS[m].expected()), h, series, n) for m in models}
-    return errors, metrics.group_resamples(n, RATIO_DRAWS, RATIO_SEED)
+    errors = {m: np.bincount(slots, weights=metrics.weekly_abs_errors(a, _values(p, MODEL_COLUMNS[m].expected()), h).ravel(),
+                             minlength=n) for m in models}
+    return errors, metrics.slot_resamples(n, RATIO_DRAWS, RATIO_SEED)
 
 
 def summarise(

@@ -27,12 +27,14 @@ demo draws at scale 0.1), and a backtest of one window publishes the model alone
 draws (1.014x): a check that stopped such merchants' plans would leave them with none. Moved into
 GATE_BASELINES once the margin holds (ml/README.md, "Baselines, metrics and the gate")."""
 LOW, HIGH = "model_ratio_low", "model_ratio_high"
-"""The interval of the model's weekly WAPE over a baseline's, on the baseline's row (`ml.backtest`): when it holds
-1 the backtest's series cannot tell the two apart, and the gate does not judge that comparison. Over a few dozen
-selling weeks a forecast and forecasting nothing differ by chance; on the real DataCo export (84 series) the
-model's ratio to the zero forecast was 0.73 with its interval 0.63-0.96, and 1.01 on the same export cut two
-weeks earlier, so a fixed verdict flipped between publishing and not from one day to the next. An interval
-that does not hold 1 is judged as before, by the point values."""
+"""The interval of the model's weekly WAPE over a baseline's, on the baseline's row (`ml.backtest`), from resampling
+the weeks the backtest scored: when it holds 1, those weeks cannot tell the two apart, and the gate does not judge
+that comparison. Run day by day on the real DataCo export, the model's ratio to the zero forecast went 1.007,
+0.999 and 1.18 as the windows moved by days, and a verdict on the point values flipped between publishing and not.
+An interval that does not hold 1 is judged by the point values."""
+TIE = 0.01
+"""Within this of a ratio of 1 the model does not beat a baseline, whatever the interval says: a forecast of
+0.001 units a day beats forecasting nothing in every week, and proves nothing (a tie proves nothing)."""
 GATE_METRICS = ("weekly_wape",)
 """Sum-aware and unitless, and not won by forecasting zeros (module docstring). RMSSE is reported beside it,
 not gated: on daily values it mostly scores noise, and the model's margin over the 28-day mean there was
@@ -55,15 +57,20 @@ class GateVerdict:
 def gate_verdict(overall: pd.DataFrame, baselines: tuple[str, ...] = GATE_BASELINES) -> GateVerdict:
     """Does the model beat every one of `baselines` on every `GATE_METRICS`? `overall` is indexed by model.
 
-    Strictly lower is required: on intermittent demand a model that forecasts
-    nothing ties the zero forecast, and a tie proves nothing (its interval is
-    exactly 1, so it is judged, and fails). A baseline that was not scored,
-    or a metric that is undefined (nothing sold in the windows), fails the
-    gate: what is unknown is not proven. A comparison whose interval holds 1
-    (`LOW`, `HIGH`) is shown but not judged: with none that fails, the
-    verdict passes, `judged` is False and its first line says which baselines
-    the backtest could not tell the model from. A backtest without the
-    intervals (stored by an older release) is judged by the point values.
+    A comparison beats when the model's ratio to the baseline is under 1 - `TIE`
+    and its interval (`LOW`, `HIGH`) is under 1. It is not judged when the
+    interval holds 1 (strictly between its ends) and is wider than the tie
+    band 1 +- `TIE`: the weeks scored cannot tell the two apart. Anything else
+    does not beat: an interval at or above 1 (the model was worse in resample
+    after resample), a tie (the ratio, and its interval, within `TIE` of 1:
+    forecasting nothing ties the zero forecast exactly), a ratio under 1 by
+    less than `TIE`, a baseline that was not scored, an undefined metric
+    (nothing sold in the windows): what is unknown is not proven. The verdict
+    fails when a comparison does not beat; else it passes, and with one not
+    judged `judged` is False and its first line names the baselines the
+    backtest could not tell the model from: the forecast is published
+    unproven. A backtest without the intervals (stored by an older release) is
+    judged by the point values.
     """
     passed, undecided, lines, ratios = True, [], [], {}
     for metric in GATE_METRICS:
@@ -74,17 +81,20 @@ def gate_verdict(overall: pd.DataFrame, baselines: tuple[str, ...] = GATE_BASELI
             ratios[f"{metric}_ratio_to_{baseline}"] = ratio
             low, high = (float(overall.loc[baseline, c]) if baseline in overall.index and c in overall.columns
                          else float("nan") for c in (LOW, HIGH))
-            interval = f", {RATIO_CONFIDENCE:.0%} interval {low:.2f}-{high:.2f}" if np.isfinite(low) and np.isfinite(high) else ""
-            if np.isfinite(model) and np.isfinite(other) and low < 1.0 < high:
+            known = np.isfinite(low) and np.isfinite(high)
+            shown = f"ratio {ratio:.3f}" + (f", {RATIO_CONFIDENCE:.0%} interval {low:.3f}-{high:.3f}" if known else "")
+            # a tie: the ratio within TIE of 1, and its interval too when there is one
+            tie = bool(abs(ratio - 1.0) <= TIE and (not known or (low >= 1.0 - TIE and high <= 1.0 + TIE)))
+            if np.isfinite(ratio) and known and low < 1.0 < high and not tie:
                 undecided.append(baseline)
-                lines.append(f"{metric} {model:.3f} cannot be told from {baseline} {other:.3f} (ratio {ratio:.2f}{interval})")
+                lines.append(f"{metric} {model:.3f} cannot be told from {baseline} {other:.3f} ({shown})")
                 continue
-            ok = bool(np.isfinite(model) and np.isfinite(other) and model < other)
+            ok = bool(np.isfinite(ratio) and ratio < 1.0 - TIE and (not known or high < 1.0))
             passed &= ok
-            lines.append(f"{metric} {model:.3f} {'beats' if ok else 'does not beat'} {baseline} {other:.3f} "
-                         f"(ratio {ratio:.2f}{interval})")
+            verb = "beats" if ok else "ties" if tie else "does not beat"
+            lines.append(f"{metric} {model:.3f} {verb} {baseline} {other:.3f} ({shown})")
     if passed and undecided:
-        why = (f"not judged: over the backtest's series the forecast cannot be told from {' or '.join(undecided)} "
+        why = (f"not judged: the weeks the backtest scored cannot tell the forecast from {' or '.join(undecided)} "
                "(the interval of their ratio holds 1); it is published unproven")
         return GateVerdict(True, [why, *lines], ratios, judged=False)
     return GateVerdict(passed, lines, ratios)

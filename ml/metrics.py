@@ -199,37 +199,39 @@ def selling_weeks(actual, horizon_days: int) -> int:
     return int((weekly_totals(actual, horizon_days) > 0).sum())
 
 
-def weekly_errors_by_group(actual, forecast, horizon_days: int, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per group (`groups`: one label in 0..n_groups-1 per series' horizon), the sum of |actual - forecast| over its
-    weekly totals: the numerator of `weekly_wape` split by group, so that the groups can be resampled."""
-    err = np.abs(weekly_totals(actual, horizon_days) - weekly_totals(forecast, horizon_days)).sum(axis=1)
-    return np.bincount(groups, weights=err, minlength=n_groups)
+def weekly_abs_errors(actual, forecast, horizon_days: int) -> np.ndarray:
+    """[S, ceil(H / 7)] |actual - forecast| of each series' weekly totals: the numerator of `weekly_wape`, kept per
+    series and week so that the weeks can be resampled (`weekly_ratio_interval`)."""
+    return np.abs(weekly_totals(actual, horizon_days) - weekly_totals(forecast, horizon_days))
 
 
-def group_resamples(n_groups: int, draws: int, seed: int) -> np.ndarray:
-    """[draws, n_groups] group indices drawn with replacement: the bootstrap samples `weekly_ratio_interval` sums over."""
-    return np.random.default_rng(seed).integers(0, n_groups, size=(draws, n_groups), dtype=np.int32)
+def slot_resamples(n_slots: int, draws: int, seed: int) -> np.ndarray:
+    """[draws, n_slots] slot indices drawn with replacement: the bootstrap samples `weekly_ratio_interval` sums over."""
+    return np.random.default_rng(seed).integers(0, n_slots, size=(draws, n_slots), dtype=np.int32)
 
 
 def weekly_ratio_interval(errors: np.ndarray, other_errors: np.ndarray, resamples: np.ndarray,
                           confidence: float) -> tuple[float, float]:
-    """The central `confidence` interval of weekly_wape(forecast) / weekly_wape(other) over `resamples` of the groups.
+    """The central `confidence` interval of weekly_wape(forecast) / weekly_wape(other) over `resamples` of the slots.
 
-    Both WAPEs divide by the same units sold, so their ratio is the ratio of
-    the error sums (`weekly_errors_by_group`). Groups are series, resampled
-    whole, because a series' weeks and windows are errors of one forecast
-    of one product and move together. An interval holding 1 says the two
-    cannot be told apart on these series: on the real DataCo export's 84
-    series the model's ratio to the zero forecast was 0.73, with an interval
-    of 0.63 to 0.96; on the same export cut two weeks earlier it was 1.01,
-    and the gate's verdict flipped with it. Identical errors give exactly 1
-    in every resample: a tie, not an open question. NaN without groups.
+    `errors` / `other_errors`: each forecast's weekly errors summed per slot,
+    a week of one backtest window with every series in it. Both WAPEs divide
+    by the same units sold, so their ratio is the ratio of the error sums.
+    Weeks are resampled, not series: the merchant's products are the ones it
+    plans, its best seller always among them, while which weeks the windows
+    happened to score is chance. Run day by day on the real DataCo export,
+    the model's ratio to the zero forecast went 1.007, 0.999, 1.18 as the
+    windows moved by days, and the gate's verdict with it. An interval
+    holding 1 says the weeks scored cannot tell the two apart. NaN when a
+    forecast is undefined somewhere (a baseline that failed) or there are no
+    slots; a resample where only the other forecast is exact gives an
+    infinite ratio, which the quantiles keep (`inverted_cdf`: no inf - inf).
     """
-    if resamples.shape[1] == 0:
+    if resamples.shape[1] == 0 or not (np.isfinite(errors).all() and np.isfinite(other_errors).all()):
         return float("nan"), float("nan")
     mine, theirs = errors[resamples].sum(axis=1), other_errors[resamples].sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(theirs > 0, mine / theirs, np.where(mine > 0, np.inf, 1.0))
     tail = (1.0 - confidence) / 2
-    low, high = np.quantile(ratio, [tail, 1.0 - tail])
+    low, high = np.quantile(ratio, [tail, 1.0 - tail], method="inverted_cdf")
     return float(low), float(high)

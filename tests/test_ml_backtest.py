@@ -127,7 +127,7 @@ def test_metrics_table_shape_and_definitions():
     us = m[(m["scope"] == "market") & (m["scope_value"] == "US")].set_index("model")
     pu = p[p["market"] == "US"]
     assert us.loc["lightgbm", "wape"] == metrics.wape(pu["actual"], pu["p50"])
-    # the interval of the model's weekly WAPE over each model's, resampling series: around the point ratio,
+    # the interval of the model's weekly WAPE over each model's, resampling the weeks scored: around the point ratio,
     # exactly 1 against itself, overall only
     ratio = overall["weekly_wape"].loc["lightgbm"] / overall["weekly_wape"]
     assert (overall["model_ratio_low"] <= ratio + 1e-12).all() and (ratio <= overall["model_ratio_high"] + 1e-12).all()
@@ -235,5 +235,5 @@ def test_the_gate_fails_a_forecast_of_nothing_that_daily_p50_wape_would_have_pas
     overall = table[table["scope"] == "overall"].set_index("model")
     assert overall.loc["lightgbm", "weekly_wape"] == pytest.approx(1.0) == overall.loc["zero", "weekly_wape"]
     verdict = gate_verdict(overall)
-    assert not verdict.passed and "does not beat zero 1.000" in verdict.summary()
+    assert not verdict.passed and "ties zero 1.000 (ratio 1.000, 90% interval 1.000-1.000)" in verdict.summary()
     assert overall.loc["lightgbm", "wape"] < overall.loc["seasonal_naive_7", "wape"]  # the daily p50 WAPE it would pass

@@ -258,25 +258,30 @@ def test_selling_weeks_counts_series_weeks_with_a_sale_including_a_partial_last_
     assert metrics.selling_weeks(np.ones((3, 10)), 10) == 6
 
 
-def test_weekly_errors_split_by_group_add_up_to_the_weekly_wape_numerator():
-    actual = np.array([[1, 0, 0, 0, 0, 0, 0, 5], [0, 0, 0, 0, 0, 0, 0, 0], [2, 2, 0, 0, 0, 0, 0, 0]], dtype=float)
+def test_weekly_abs_errors_are_the_weekly_wape_numerator_per_series_and_week():
+    actual = np.array([[1, 0, 0, 0, 0, 0, 0, 5], [2, 2, 0, 0, 0, 0, 0, 0]], dtype=float)
     forecast = np.full_like(actual, 0.5)
-    groups = np.array([0, 1, 0])  # the first and third horizons are one series' two windows
-    errors = metrics.weekly_errors_by_group(actual, forecast, 8, groups, 2)
-    assert errors.tolist() == [abs(1 - 3.5) + abs(5 - 0.5) + abs(4 - 3.5) + abs(0 - 0.5), 3.5 + 0.5]
+    errors = metrics.weekly_abs_errors(actual, forecast, 8)
+    assert errors.tolist() == [[abs(1 - 3.5), abs(5 - 0.5)], [abs(4 - 3.5), 0.5]]
     assert errors.sum() / actual.sum() == pytest.approx(metrics.weekly_wape(actual, forecast, 8))
 
 
-def test_the_ratio_interval_holds_1_when_the_series_disagree_and_not_when_they_agree():
-    resamples = metrics.group_resamples(40, 500, seed=0)
-    assert resamples.shape == (500, 40) and metrics.group_resamples(40, 500, seed=0).tolist() == resamples.tolist()
-    better_everywhere = metrics.weekly_ratio_interval(np.full(40, 1.0), np.full(40, 2.0), resamples, 0.9)
-    assert better_everywhere == (0.5, 0.5)
-    # the same total ratio (0.95), but half the series much better and half much worse: chance can flip it
+def test_the_ratio_interval_holds_1_when_the_weeks_disagree_and_not_when_they_agree():
+    resamples = metrics.slot_resamples(40, 500, seed=0)
+    assert resamples.shape == (500, 40) and metrics.slot_resamples(40, 500, seed=0).tolist() == resamples.tolist()
+    better_every_week = metrics.weekly_ratio_interval(np.full(40, 1.0), np.full(40, 2.0), resamples, 0.9)
+    assert better_every_week == (0.5, 0.5)
+    # the same total ratio (0.95), but half the weeks much better and half much worse: chance can flip it
     mixed_mine, mixed_theirs = np.tile([1.0, 9.0], 20), np.tile([5.0, 5.0], 20)
     low, high = metrics.weekly_ratio_interval(mixed_mine * 0.95, mixed_theirs, resamples, 0.9)
     assert low < 1.0 < high
     assert metrics.weekly_ratio_interval(np.full(40, 3.0), np.full(40, 3.0), resamples, 0.9) == (1.0, 1.0)  # a tie
     assert metrics.weekly_ratio_interval(np.zeros(40), np.zeros(40), resamples, 0.9) == (1.0, 1.0)  # nothing to tell
-    empty = metrics.weekly_ratio_interval(np.zeros(0), np.zeros(0), metrics.group_resamples(0, 10, 0), 0.9)
+    # the other exact in all weeks but one, absent from a third of the resamples: infinite ratios, kept, never NaN
+    exact_mostly = np.where(np.arange(40) < 39, 0.0, 1.0)
+    assert metrics.weekly_ratio_interval(np.full(40, 1.0), exact_mostly, resamples, 0.9)[1] == np.inf
+    undefined = np.full(40, 1.0)
+    undefined[3] = np.nan  # a baseline that failed on a series
+    assert all(np.isnan(metrics.weekly_ratio_interval(np.full(40, 1.0), undefined, resamples, 0.9)))
+    empty = metrics.weekly_ratio_interval(np.zeros(0), np.zeros(0), metrics.slot_resamples(0, 10, 0), 0.9)
     assert all(np.isnan(empty))

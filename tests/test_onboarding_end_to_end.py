@@ -130,7 +130,7 @@ def test_no_stock_out_or_reorder_verdict_is_invented(merchant):
 def test_the_default_backtest_proves_the_forecast_once_stopped_series_are_forecast_zero(merchant):
     """The export's biggest SKUs stopped selling weeks before its end: forecast at their old pace, the default
     backtest (4 windows x 56 days) lost to seasonal naive and to zero (weekly WAPE 1.12); zeroed where the other
-    windows prove it (ml/stopped_series.py), it beats both, beyond what resampling its series moves."""
+    windows prove it (ml/stopped_series.py), it beats both, beyond what resampling the weeks scored moves."""
     from ml.backtest_gate import gate_verdict
 
     settings = merchant["settings"]

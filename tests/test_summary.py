@@ -196,8 +196,9 @@ def test_summary_says_n_a_for_what_the_warehouse_cannot_tell(tmp_path, warehouse
 
 
 @pytest.mark.parametrize(("naive_interval", "zero_interval", "model_wape", "said"), [
-    ((0.9, 2.0), (0.85, 1.5), 1.29, "forecast not proven by the backtest of 2018-01-31: over the backtest's series the "
-     "forecast cannot be told from seasonal_naive_7 or zero (the interval of their ratio holds 1); it is published unproven"),
+    ((0.9, 2.0), (0.85, 1.5), 1.29, "forecast not proven by the backtest of 2018-01-31: the weeks the backtest scored "
+     "cannot tell the forecast from seasonal_naive_7 or zero (the interval of their ratio holds 1); it is published "
+     "unproven; weekly_wape 1.290 cannot be told from seasonal_naive_7 0.800 (ratio 1.613, 90% interval 0.900-2.000)"),
     ((0.5, 0.9), (0.4, 0.6), 0.5, "forecast last proven 2018-01-31"),
     ((1.2, 2.0), (1.1, 1.5), 1.29, "forecast did not beat the baselines in the backtest of 2018-01-31: weekly_wape 1.290 "
      "does not beat seasonal_naive_7 0.800"),

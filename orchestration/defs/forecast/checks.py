@@ -25,7 +25,8 @@ import pandas as pd
 from crossdock.engine import WarehouseLike, as_warehouse
 from crossdock.publish import staged
 from expectations.thresholds import GateThresholds
-from ml.backtest_gate import GATE_BASELINES, GATE_METRICS, WATCHED_BASELINES, GateVerdict, gate_verdict
+from ml.backtest import MODEL
+from ml.backtest_gate import GATE_BASELINES, GATE_METRICS, HIGH, LOW, WATCHED_BASELINES, GateVerdict, gate_verdict
 from ml.series_selection import active_series
 from orchestration.defs.forecast.inputs import ACCURACY, FORECAST, TRAINING_DATA
 from orchestration.lib.gate_checks import blocking_gate, gate_result, warning_check, warning_result
@@ -141,9 +142,12 @@ def judge_forecast(warehouse: WarehouseResource, scope: MarketScope | None = Non
     name="model_beats_the_baselines",
     description=f"Fails unless the model's overall backtest beats {' and '.join(GATE_BASELINES)} on "
     f"{' and '.join(GATE_METRICS)} (the WAPE of weekly totals of the expected units per SKU x market, which a "
-    "forecast of nothing cannot win on intermittent demand: it scores 1), so a bad model never publishes a "
-    "forecast or reaches the plans. RMSSE and daily p50 WAPE are in the metadata, not gated. Reads the run's "
-    "backtest result, fresh or reused, and names the planning date it was proven on.",
+    "forecast of nothing cannot win on intermittent demand: it scores 1, and a ratio within 1 % of a baseline's is "
+    "a tie), so a model worse than a baseline never publishes a forecast or reaches the plans. A comparison the "
+    "weeks the backtest scored cannot decide (the 90 % interval of the ratio from resampling them holds 1) is not "
+    "judged: the forecast is then published unproven, and the check says so (judged = false). RMSSE and daily p50 "
+    "WAPE are in the metadata, not gated. Reads the run's backtest result, fresh or reused, and names the planning "
+    "date it was proven on.",
 )
 def model_beats_the_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     overall, proven_on = _overall_backtest(warehouse)
@@ -171,8 +175,12 @@ def _overall_backtest(warehouse: WarehouseResource) -> tuple[pd.DataFrame, dt.da
 
 
 def _verdict_metadata(overall: pd.DataFrame, proven_on: dt.date, verdict: GateVerdict) -> dict[str, object]:
+    intervals = {f"{column}_{model}": float(overall.loc[model, column]) for column in (LOW, HIGH) if column in overall.columns
+                 for model in overall.index if model != MODEL}
     return {
         "proven_on": str(proven_on),
+        "judged": verdict.judged,  # false: published unproven, the weeks scored could not tell it from a baseline
+        **intervals,
         **{f"{metric}_{model}": float(overall.loc[model, metric])
            for metric in (*GATE_METRICS, "rmsse", "wape") for model in overall.index if metric in overall.columns},
         **verdict.ratios,
