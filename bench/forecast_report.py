@@ -181,9 +181,10 @@ def class_band_line(run: InputRun) -> str | None:
 def verdict_lines(run: InputRun) -> list[str]:
     """The gate's verdict, the warning check's (the 28-day mean) and issue 16's targets, for one input."""
     overall = run.overall
-    gate, watched = gate_verdict(overall), gate_verdict(overall, WATCHED_BASELINES)
+    gate, watched = gate_verdict(overall), gate_verdict(overall, WATCHED_BASELINES, unjudged="no warning")
+    said = ("passes" if gate.judged else "passes unproven") if gate.passed else "FAILS"
     lines = [
-        f"[{run.label}] gate: {'passes' if gate.passed else 'FAILS'}: {gate.summary()}",
+        f"[{run.label}] gate: {said}: {gate.summary()}",
         f"[{run.label}] warning check: {'passes' if watched.passed else 'warns'}: {watched.summary()}",
         f"[{run.label}] targets (issue 16): {Targets.of(overall).line()}",
     ]
@@ -276,7 +277,8 @@ def to_json(runs: list[InputRun], settings: Settings) -> dict:
             r.label: {
                 "as_of": str(r.as_of.date()), "series": r.series, "days": r.days,
                 "forecast_seconds": round(r.forecast_seconds, 2), "backtest_seconds": round(r.backtest_seconds, 2),
-                "gate_passed": gate_verdict(r.overall).passed, "mlforecast": r.mlforecast,
+                "gate_passed": gate_verdict(r.overall).passed, "gate_judged": gate_verdict(r.overall).judged,
+                "mlforecast": r.mlforecast,
                 "metrics": json.loads(r.backtest_result.metrics.to_json(orient="records")),
             }
             for r in runs

@@ -107,7 +107,7 @@ def collect_summary(target: WarehouseLike) -> dict:
         overall = overall[~overall.index.duplicated(keep="last")]  # one row a model, the last as a dict of them kept
         summary["accuracy"] = overall.to_dict("index")
         # the blocking check's reading (ml/backtest_gate.py): "proven" only of a forecast it judged and passed; one
-        # its backtest's series cannot tell from a baseline is published unproven
+        # the weeks its backtest scored cannot tell from a baseline is published unproven
         summary["verdict"] = gate_verdict(overall) if MODEL in overall.index else None
         if {"bulk_units", "mean_bias", "mean_bias_regular"} <= columns:
             summary["bulk"] = first_row(

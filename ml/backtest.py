@@ -47,9 +47,10 @@ BASELINE_FIT_DAYS = FIT_DAYS
 # per class, held out; 6: the model's mean blended with the regular 28-day level, held out (ml.blend); 7: p50 the
 # median of a count with the mean (crossdock.count_median); 8: series that stopped selling forecast 0 when that proves
 # better held out (ml.stopped_series); 9: the interval of the model's weekly WAPE over each other model's,
-# resampling the scored weeks (the gate does not judge a comparison whose interval holds 1). Bump when windows or scoring
-# change meaning: the cadence (ml.backtest_cadence) then reruns.
-METHOD_VERSION = "9"
+# resampling series (the gate does not judge a comparison whose interval holds 1); 10: resampling the scored weeks
+# instead, and a ratio within 1 % a tie. Bump when windows or scoring change meaning: the cadence
+# (ml.backtest_cadence) then reruns.
+METHOD_VERSION = "10"
 
 MODEL = "lightgbm"
 NAIVE = "seasonal_naive_7"
@@ -297,7 +298,7 @@ def _scope_metrics(
 def _slot_errors(p: pd.DataFrame, models: list[str], h: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Each model's weekly errors summed per slot (a week of one window, every series in it), and the resamples of
     the slots the intervals are drawn from (`ml.metrics.weekly_ratio_interval`)."""
-    window, _ = pd.factorize(p["window"].to_numpy()[::h])  # each series' h days are one block of a window
+    window, _ = pd.factorize(p["window"].to_numpy()[::h], sort=True)  # each series' h days are one block of a window
     weeks = -(-h // 7)
     slots = (window[:, None] * weeks + np.arange(weeks)[None, :]).ravel()
     n = (int(window.max()) + 1) * weeks if len(window) else 0

@@ -31,7 +31,7 @@ LOW, HIGH = "model_ratio_low", "model_ratio_high"
 the weeks the backtest scored: when it holds 1, those weeks cannot tell the two apart, and the gate does not judge
 that comparison. Run day by day on the real DataCo export, the model's ratio to the zero forecast went 1.007,
 0.999 and 1.18 as the windows moved by days, and a verdict on the point values flipped between publishing and not.
-An interval that does not hold 1 is judged by the point values."""
+An interval that does not hold 1 is judged: it beats when under 1 with a ratio under 1 - `TIE`, else it does not."""
 TIE = 0.01
 """Within this of a ratio of 1 the model does not beat a baseline, whatever the interval says: a forecast of
 0.001 units a day beats forecasting nothing in every week, and proves nothing (a tie proves nothing)."""
@@ -54,7 +54,8 @@ class GateVerdict:
         return "; ".join(self.lines)
 
 
-def gate_verdict(overall: pd.DataFrame, baselines: tuple[str, ...] = GATE_BASELINES) -> GateVerdict:
+def gate_verdict(overall: pd.DataFrame, baselines: tuple[str, ...] = GATE_BASELINES,
+                 unjudged: str = "it is published unproven") -> GateVerdict:
     """Does the model beat every one of `baselines` on every `GATE_METRICS`? `overall` is indexed by model.
 
     A comparison beats when the model's ratio to the baseline is under 1 - `TIE`
@@ -68,9 +69,10 @@ def gate_verdict(overall: pd.DataFrame, baselines: tuple[str, ...] = GATE_BASELI
     (nothing sold in the windows): what is unknown is not proven. The verdict
     fails when a comparison does not beat; else it passes, and with one not
     judged `judged` is False and its first line names the baselines the
-    backtest could not tell the model from: the forecast is published
-    unproven. A backtest without the intervals (stored by an older release) is
-    judged by the point values.
+    backtest could not tell the model from, then what follows (`unjudged`: for
+    the blocking check, the forecast is published unproven). A backtest
+    without the intervals (stored by an older release) is judged by the point
+    values.
     """
     passed, undecided, lines, ratios = True, [], [], {}
     for metric in GATE_METRICS:
@@ -81,10 +83,10 @@ def gate_verdict(overall: pd.DataFrame, baselines: tuple[str, ...] = GATE_BASELI
             ratios[f"{metric}_ratio_to_{baseline}"] = ratio
             low, high = (float(overall.loc[baseline, c]) if baseline in overall.index and c in overall.columns
                          else float("nan") for c in (LOW, HIGH))
-            known = np.isfinite(low) and np.isfinite(high)
+            known = not (np.isnan(low) or np.isnan(high))  # an end may be infinite: a baseline exact in the weeks drawn
             shown = f"ratio {ratio:.3f}" + (f", {RATIO_CONFIDENCE:.0%} interval {low:.3f}-{high:.3f}" if known else "")
             # a tie: the ratio within TIE of 1, and its interval too when there is one
-            tie = bool(abs(ratio - 1.0) <= TIE and (not known or (low >= 1.0 - TIE and high <= 1.0 + TIE)))
+            tie = bool(1.0 - TIE <= ratio <= 1.0 + TIE and (not known or (1.0 - TIE <= low and high <= 1.0 + TIE)))
             if np.isfinite(ratio) and known and low < 1.0 < high and not tie:
                 undecided.append(baseline)
                 lines.append(f"{metric} {model:.3f} cannot be told from {baseline} {other:.3f} ({shown})")
@@ -95,6 +97,6 @@ def gate_verdict(overall: pd.DataFrame, baselines: tuple[str, ...] = GATE_BASELI
             lines.append(f"{metric} {model:.3f} {verb} {baseline} {other:.3f} ({shown})")
     if passed and undecided:
         why = (f"not judged: the weeks the backtest scored cannot tell the forecast from {' or '.join(undecided)} "
-               "(the interval of their ratio holds 1); it is published unproven")
+               f"(the interval of their ratio holds 1); {unjudged}")
         return GateVerdict(True, [why, *lines], ratios, judged=False)
     return GateVerdict(passed, lines, ratios)

@@ -75,13 +75,32 @@ def test_a_model_worse_than_zero_on_the_series_that_sell_most_is_not_published()
     assert not verdict.passed
 
 
-def test_the_interval_is_not_nan_when_a_baseline_is_exact_on_some_series():
-    """Two series, the zero forecast exact on one (it sold nothing): a quarter of the resamples draw it twice,
-    the ratio is inf there, and np.quantile's interpolation between two infs is NaN."""
+def test_an_interval_with_an_infinite_end_holds_1_and_is_not_proof():
+    """One window of a small merchant: two series selling in weeks 2 and 6 only, the model a little every day and
+    nearly right in those weeks. Forecasting nothing is exact in 6 of the 8 weeks, so a tenth of the resamples draw
+    only those: the interval's high end is infinite, never NaN, and the comparison is not judged."""
     actual = np.zeros((2, H))
-    actual[1, ::7] = 4.0
-    mean = np.full_like(actual, 0.1)
-    mean[1] = 0.5
+    actual[:, 7:14] = actual[:, 35:42] = 3.0
+    mean = np.full_like(actual, 0.05)
+    mean[:, 7:14] = mean[:, 35:42] = 2.9
     overall = _overall(actual, mean)
     low, high = overall.loc["zero", ["model_ratio_low", "model_ratio_high"]]
-    assert np.isfinite(low) and not np.isnan(high)
+    assert low < 1.0 and high == np.inf
+    verdict = gate_verdict(overall)
+    assert verdict.passed and not verdict.judged and "cannot be told from zero" in verdict.summary()
+
+
+def test_a_ratio_at_the_edge_of_the_tie_band_is_a_tie():
+    overall = pd.DataFrame({"weekly_wape": [0.99, 1.2, 1.0], "model_ratio_low": [np.nan, 0.7, 0.99],
+                            "model_ratio_high": [np.nan, 0.9, 0.995]}, index=["lightgbm", "seasonal_naive_7", "zero"])
+    verdict = gate_verdict(overall)
+    assert not verdict.passed and "ties zero 1.000 (ratio 0.990, 90% interval 0.990-0.995)" in verdict.summary()
+    below = overall.assign(model_ratio_low=[np.nan, 0.7, 0.985])  # 1 % better at most, not inside the band: no tie
+    assert "does not beat zero 1.000 (ratio 0.990, 90% interval 0.985-0.995)" in gate_verdict(below).summary()
+
+
+def test_the_warning_checks_unjudged_line_does_not_speak_of_publishing():
+    overall = pd.DataFrame({"weekly_wape": [0.95, 1.0], "model_ratio_low": [np.nan, 0.8],
+                            "model_ratio_high": [np.nan, 1.1]}, index=["lightgbm", "mean_28"])
+    verdict = gate_verdict(overall, ("mean_28",), unjudged="no warning")
+    assert verdict.passed and not verdict.judged and verdict.lines[0].endswith("holds 1); no warning")
