@@ -33,6 +33,7 @@ from crossdock.spark import spark_home, warehouse_engine
 from crossdock.warehouse import connect
 from ml.backtest import MODEL
 from ml.backtest_gate import gate_verdict
+from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS, DROPPED_SHARE_WARNING, DROPPED_WINDOW_DAYS
 
 NA = "n/a"
 
@@ -84,6 +85,37 @@ def _assumptions(warehouse: Warehouse) -> dict:
         first = warehouse.query("select * from config.assumptions limit 1").astype(object)
         out["values"] = first.where(first.notna(), None).iloc[0].to_dict() if len(first) else {}
     return out
+
+
+def _not_forecast(warehouse: Warehouse) -> tuple[int, float, float] | None:
+    """Series that sold in the `DROPPED_WINDOW_DAYS` up to the planning date but are not in the published forecast:
+    how many, their units, and all units sold in those days. None before a forecast is published.
+
+    Read from the tables, not from the forecast's log, so the summary says it
+    on every run (ml/series_selection.py: a series without a sale in its last
+    DEFAULT_INACTIVE_AFTER_DAYS is no longer forecast, so no longer planned).
+    """
+    if not (warehouse.exists("publish.demand_forecast") and warehouse.exists("marts.fct_daily_demand")):
+        return None
+    [as_of] = _one(warehouse, "select max(as_of) from publish.demand_forecast")
+    if as_of is None:
+        return None
+    as_of = as_of.date() if isinstance(as_of, dt.datetime) else as_of
+    since = as_of - dt.timedelta(days=DROPPED_WINDOW_DAYS)
+    count, units, total = _one(warehouse, f"""
+        with planned as (
+            select distinct sku, market from publish.demand_forecast
+        ),
+        sold as (
+            select sku, market, sum(units_sold) as units from marts.fct_daily_demand
+            where demand_date > date '{since}' and demand_date <= date '{as_of}' group by sku, market
+        )
+        select sum(case when planned.sku is null then 1 else 0 end),
+            sum(case when planned.sku is null then sold.units else 0 end), sum(sold.units)
+        from sold left join planned on sold.sku = planned.sku and sold.market = planned.market
+        where sold.units > 0
+    """)
+    return (int(count or 0), float(units or 0.0), float(total or 0.0))
 
 
 def collect_summary(target: WarehouseLike) -> dict:
@@ -201,6 +233,7 @@ def collect_summary(target: WarehouseLike) -> dict:
     if "market_coverage" in existing:
         summary["coverage"] = _coverage(warehouse)
     summary["assumptions"] = _assumptions(warehouse)
+    summary["not_forecast"] = _not_forecast(warehouse)
     if warehouse.exists("audit.ingest_ledger"):
         summary["ingest"] = _one(
             warehouse,
@@ -252,6 +285,7 @@ def format_summary(settings: Settings, s: dict) -> str:
         lines.append("nothing published yet: run `crossdock run` (or `crossdock demo`)")
     lines += _coverage_lines(s.get("coverage"))
     lines += _assumption_lines(s.get("assumptions", {}))
+    lines += _not_forecast_lines(s.get("not_forecast"))
     if s.get("forecast_as_of") is not None:
         lines.append(f"planning date (forecast origin): {s['forecast_as_of']}")
     acc = s.get("accuracy", {})
@@ -461,6 +495,18 @@ def _assumption_lines(a: dict) -> list[str]:
             "verdict or stock-out date there (inventory_plan.stock_basis)"
         )
     return lines
+
+
+def _not_forecast_lines(not_forecast: tuple[int, float, float] | None) -> list[str]:
+    """The series the forecast left out, loud when they carried a large share of the units (DROPPED_SHARE_WARNING)."""
+    if not not_forecast or not not_forecast[0]:
+        return []
+    count, units, total = not_forecast
+    share = units / total if total else 0.0
+    label = "NOT FORECAST" if share >= DROPPED_SHARE_WARNING else "not forecast"
+    return [f"{label}: {count:,} series that sold {fmt(units)} units ({share:.0%} of the last {DROPPED_WINDOW_DAYS} days') "
+            f"have not sold in the last {DEFAULT_INACTIVE_AFTER_DAYS} days, so they are not forecast and nothing is "
+            "planned for them; the forecast's warning names the biggest (ml/series_selection.py)"]
 
 
 def print_summary(settings: Settings) -> None:

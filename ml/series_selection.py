@@ -99,6 +99,7 @@ def planned_launches(
 
 
 DROPPED_WINDOW_DAYS = 364
+DROPPED_SHARE_WARNING = 0.1  # series leaving the forecast with a tenth of the window's units or more: a warning, not a note
 
 
 def dropped_series(panel: Panel, inactive_after_days: int = DEFAULT_INACTIVE_AFTER_DAYS,

@@ -325,3 +325,33 @@ def test_the_summary_gives_the_s_and_op_cycle_the_last_cycle_scored_and_the_open
     assert ("forecast value added, cycle 2026-09 (30 of 56 days with actuals), weekly WAPE: seasonal naive 0.500, "
             "statistical 0.400 (value added +0.100), consensus 0.450 (value added -0.050)") in out
     assert "exceptions: 2 open {'excess': 1, 'expedite': 1} (`crossdock exceptions` lists them)" in out
+
+
+@pytest.mark.parametrize(("gone_units", "said"), [
+    (900, "NOT FORECAST: 1 series that sold 900 units (90% of the last 364 days') have not sold in the last 91 days"),
+    (5, "not forecast: 1 series that sold 5 units (5% of the last 364 days')"),  # under a tenth: said quietly
+])
+def test_the_summary_says_how_much_of_the_years_units_left_the_forecast(tmp_path, warehouse, capsys, gone_units, said):
+    """The DataCo export's biggest sellers stopped months before its end: 93 % of the year's units in series no
+    longer forecast, said once in the run's log; the summary says it on every run, from the tables."""
+    with duckdb.connect(str(warehouse)) as conn:
+        create_empty(conn, "publish", "demand_forecast")
+        insert(conn, "publish", "demand_forecast", [{"sku": "KEPT", "market": "DE", "as_of": "2018-01-31",
+                                                    "forecast_date": "2018-02-01", "horizon": 1}])
+        conn.execute("create schema marts")
+        conn.execute("create table marts.fct_daily_demand (sku varchar, market varchar, demand_date date, units_sold double)")
+        conn.execute("insert into marts.fct_daily_demand values ('KEPT', 'DE', date '2018-01-30', 100), "
+                     "('GONE', 'DE', date '2017-09-01', ?), ('OLD', 'DE', date '2016-01-01', 5000), "
+                     "('LATER', 'DE', date '2018-02-03', 7000)", [gone_units])  # OLD: over a year ago; LATER: after
+    out = summary_text(tmp_path, capsys)
+    assert said in out and "so they are not forecast and nothing is planned for them" in out
+
+
+def test_nothing_is_said_of_series_leaving_the_forecast_when_none_did(tmp_path, warehouse, capsys):
+    with duckdb.connect(str(warehouse)) as conn:
+        create_empty(conn, "publish", "demand_forecast")
+        insert(conn, "publish", "demand_forecast", [{"sku": "KEPT", "market": "DE", "as_of": "2018-01-31"}])
+        conn.execute("create schema marts")
+        conn.execute("create table marts.fct_daily_demand as select 'KEPT' as sku, 'DE' as market, "
+                     "date '2018-01-30' as demand_date, 3.0 as units_sold")
+    assert "not forecast" not in summary_text(tmp_path, capsys).lower()

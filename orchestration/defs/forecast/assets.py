@@ -34,7 +34,7 @@ from ml.hierarchy import BOTTOM, BOTTOM_UP, reconcile
 from ml.panel import build_panel
 from ml.registry import save_model
 from ml.retrain_cadence import forecast_or_reuse
-from ml.series_selection import dropped_note, dropped_series
+from ml.series_selection import DROPPED_SHARE_WARNING, dropped_note, dropped_series
 from ml.stopped_series import out_of_stock, stopped_note
 from orchestration.defs.forecast.inputs import (
     ACCURACY, BACKTEST, FORECAST, FORECAST_SPEC_SETTINGS, MARKETS, TOTALS, TRAINING_DATA, ForecastConfig,
@@ -47,7 +47,6 @@ from orchestration.lib.resources import WAREHOUSE_POOL, ArtifactFolders, Merchan
 from orchestration.lib.retries import WarehouseResource
 
 STOCK_POSITION = model_key("intermediate", "int_stock_position")  # a series out of stock is never forecast 0 as stopped
-DROPPED_SHARE_WARNING = 0.1  # series leaving the forecast with a tenth of a year's units or more: a warning, not a note
 PLOTS_FOLDER = "forecast_plots"
 
 
