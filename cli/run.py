@@ -101,6 +101,7 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     from crossdock.spark import spark_home
     from orchestration.defs.dbt.assets import as_of_run_config, crossdock_dbt_models
     from orchestration.defs.automation.jobs import FILES_DATED_TAG, planning_run_tags
+    from orchestration.lib.gate_checks import WHAT_TO_DO
     from orchestration.lib.run_inputs import all_landing_files
     from orchestration.definitions import build_definitions
     from orchestration.defs.automation.recovery import host_tags, recover
@@ -144,6 +145,8 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     for evaluation in failed_checks:
         print(f"\nQUALITY GATE FAILED: {evaluation.asset_key.to_user_string()} / {evaluation.check_name}", file=sys.stderr)
         print(f"  {evaluation.description}", file=sys.stderr)
+        if WHAT_TO_DO in evaluation.metadata:  # the check's own advice (orchestration/lib/gate_checks.py)
+            print(f"  what to do: {evaluation.metadata[WHAT_TO_DO].value}", file=sys.stderr)
     for event in result.all_events:
         if event.is_step_failure:
             print(f"\nSTEP FAILED: {event.step_key}: {error_message(event.event_specific_data.error)}", file=sys.stderr)

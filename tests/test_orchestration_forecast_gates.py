@@ -63,6 +63,9 @@ def test_model_must_beat_seasonal_naive_and_zero_and_is_warned_below_the_28_day_
     assert result.passed is passed and result.severity == dg.AssetCheckSeverity.ERROR
     assert result.description.startswith("backtest of 2026-10-30: ") and result.metadata["proven_on"].value == "2026-10-30"
     assert ("does not beat" in result.description or " ties " in result.description) is not passed
+    assert ("what_to_do" in result.metadata) is not passed  # a failed gate says what follows and what helps
+    if not passed:
+        assert result.metadata["what_to_do"].value.startswith("The last good plan stays published.")
     if beaten_by:
         assert f"does not beat {beaten_by}" in result.description or f"ties {beaten_by}" in result.description
     assert result.metadata["weekly_wape_ratio_to_zero"].value == pytest.approx(weekly_wape / 1.0)

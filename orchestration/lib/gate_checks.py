@@ -19,6 +19,10 @@ def blocking_gate(asset: dg.AssetKey, name: str, description: str) -> Callable[.
     return dg.asset_check(asset=asset, name=name, blocking=True, pool=WAREHOUSE_POOL, description=description)
 
 
+WHAT_TO_DO = "what_to_do"
+"""The metadata key of a failed gate's advice in plain words, which `crossdock run` prints under the failure."""
+
+
 def gate_result(passed: bool, description: str, metadata: Mapping[str, Any]) -> dg.AssetCheckResult:
     """A gate's verdict: a failure is an ERROR, which with blocking=True stops everything downstream in the run."""
     return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.ERROR, description=description, metadata=metadata)

@@ -29,7 +29,7 @@ from ml.backtest import MODEL
 from ml.backtest_gate import GATE_BASELINES, GATE_METRICS, HIGH, LOW, WATCHED_BASELINES, GateVerdict, gate_verdict
 from ml.series_selection import active_series
 from orchestration.defs.forecast.inputs import ACCURACY, FORECAST, TRAINING_DATA
-from orchestration.lib.gate_checks import blocking_gate, gate_result, warning_check, warning_result
+from orchestration.lib.gate_checks import WHAT_TO_DO, blocking_gate, gate_result, warning_check, warning_result
 from orchestration.lib.market_partitions import MarketScope, scope_of_run
 from orchestration.lib.retries import WarehouseResource
 
@@ -137,6 +137,14 @@ def judge_forecast(warehouse: WarehouseResource, scope: MarketScope | None = Non
     return _check_result(validate_forecast(forecast, expected[["sku", "market"]], horizon))
 
 
+LOST_TO_A_BASELINE = (
+    "The last good plan stays published. The backtest runs again on every run until the model beats its baselines, "
+    "so a few more days of orders can be enough; crossdock.yaml `forecast: backtest_windows` (default 4) scores more "
+    "weeks with more windows, and ml/README.md ('Baselines, metrics and the gate') says how the check judges."
+)
+"""What `crossdock run` tells a planner under the failed gate: the check names the comparisons, this what follows."""
+
+
 @blocking_gate(
     asset=ACCURACY,
     name="model_beats_the_baselines",
@@ -152,7 +160,11 @@ def judge_forecast(warehouse: WarehouseResource, scope: MarketScope | None = Non
 def model_beats_the_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     overall, proven_on = _overall_backtest(warehouse)
     verdict = gate_verdict(overall)
-    return gate_result(verdict.passed, f"backtest of {proven_on}: {verdict.summary()}", _verdict_metadata(overall, proven_on, verdict))
+    metadata = _verdict_metadata(overall, proven_on, verdict)
+    if not verdict.passed:
+        metadata[WHAT_TO_DO] = LOST_TO_A_BASELINE
+    return gate_result(verdict.passed, f"backtest of {proven_on}: {verdict.summary()}", metadata)
+
 
 
 @warning_check(
