@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from ml.backtest import MODEL, MODEL_COLUMNS, NAIVE, BacktestResult
-from ml.backtest_gate import WATCHED_BASELINES, gate_verdict
+from ml.backtest_gate import WATCHED_BASELINES, GateVerdict, gate_verdict
 
 KEY_METRICS = (
     "weekly_wape", "weekly_wape_ratio_to_naive", "rmsse", "wape", "mean_bias", "mean_bias_regular", "below_p10", "above_p90",
@@ -70,6 +71,11 @@ class InputRun:
     @property
     def overall(self) -> pd.DataFrame:
         return self.backtest_result.overall()
+
+    @cached_property
+    def gate(self) -> GateVerdict:
+        """The blocking check's verdict on this input's backtest (ml/backtest_gate.py), read by the report and the JSON."""
+        return gate_verdict(self.overall)
 
 
 def side_by_side(runs: list[InputRun]) -> pd.DataFrame:
@@ -181,7 +187,7 @@ def class_band_line(run: InputRun) -> str | None:
 def verdict_lines(run: InputRun) -> list[str]:
     """The gate's verdict, the warning check's (the 28-day mean) and issue 16's targets, for one input."""
     overall = run.overall
-    gate, watched = gate_verdict(overall), gate_verdict(overall, WATCHED_BASELINES, unjudged="no warning")
+    gate, watched = run.gate, gate_verdict(overall, WATCHED_BASELINES, unjudged="no warning")
     said = ("passes" if gate.judged else "passes unproven") if gate.passed else "FAILS"
     lines = [
         f"[{run.label}] gate: {said}: {gate.summary()}",
@@ -277,8 +283,7 @@ def to_json(runs: list[InputRun], settings: Settings) -> dict:
             r.label: {
                 "as_of": str(r.as_of.date()), "series": r.series, "days": r.days,
                 "forecast_seconds": round(r.forecast_seconds, 2), "backtest_seconds": round(r.backtest_seconds, 2),
-                "gate_passed": gate_verdict(r.overall).passed, "gate_judged": gate_verdict(r.overall).judged,
-                "mlforecast": r.mlforecast,
+                "gate_passed": r.gate.passed, "gate_judged": r.gate.judged, "mlforecast": r.mlforecast,
                 "metrics": json.loads(r.backtest_result.metrics.to_json(orient="records")),
             }
             for r in runs
