@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from crossdock.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import dagster as dg  # imported when a job runs: the other commands start without it
 
 log = logging.getLogger("crossdock")
@@ -101,7 +103,6 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     from crossdock.spark import spark_home
     from orchestration.defs.dbt.assets import as_of_run_config, crossdock_dbt_models
     from orchestration.defs.automation.jobs import FILES_DATED_TAG, planning_run_tags
-    from orchestration.lib.gate_checks import WHAT_TO_DO
     from orchestration.lib.run_inputs import all_landing_files
     from orchestration.definitions import build_definitions
     from orchestration.defs.automation.recovery import host_tags, recover
@@ -137,16 +138,9 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     except BaseException:
         print(f"the run stopped with an error; its log so far: {log_path}", file=sys.stderr, flush=True)
         raise
-    failed_checks = [
-        evaluation
-        for evaluation in result.get_asset_check_evaluations()
-        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
-    ]
-    for evaluation in failed_checks:
-        print(f"\nQUALITY GATE FAILED: {evaluation.asset_key.to_user_string()} / {evaluation.check_name}", file=sys.stderr)
-        print(f"  {evaluation.description}", file=sys.stderr)
-        if WHAT_TO_DO in evaluation.metadata:  # the check's own advice (orchestration/lib/gate_checks.py)
-            print(f"  what to do: {evaluation.metadata[WHAT_TO_DO].value}", file=sys.stderr)
+    failed_checks, said = failed_checks_said(result.get_asset_check_evaluations())
+    for line in said:
+        print(line, file=sys.stderr)
     for event in result.all_events:
         if event.is_step_failure:
             print(f"\nSTEP FAILED: {event.step_key}: {error_message(event.event_specific_data.error)}", file=sys.stderr)
@@ -155,6 +149,29 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     print(f"run {result.run_id}: {'success' if result.success and not failed_checks else 'FAILED'}", flush=True)
     print(f"full log: {log_path}", flush=True)
     return result.success and not failed_checks
+
+
+def failed_checks_said(evaluations: Iterable[dg.AssetCheckEvaluation]) -> tuple[list[dg.AssetCheckEvaluation], list[str]]:
+    """The failed gates of a run (ERROR: they stopped something, the run failed) and what the console says of them
+    and of the failed warning checks that carry advice (WARN: the plan went on past them, e.g. a forecast from a
+    baseline because the model lost its backtest), each with the check's own `what to do`."""
+    import dagster as dg
+
+    from orchestration.lib.gate_checks import WHAT_TO_DO
+
+    failed, said = [], []
+    for evaluation in evaluations:
+        if evaluation.passed:
+            continue
+        gate = evaluation.severity == dg.AssetCheckSeverity.ERROR
+        if not gate and WHAT_TO_DO not in evaluation.metadata:
+            continue  # a warning without advice is in the log and the UI
+        failed += [evaluation] if gate else []
+        heading = "QUALITY GATE FAILED" if gate else "CHECK FAILED, THE PLAN WENT ON"
+        said += [f"\n{heading}: {evaluation.asset_key.to_user_string()} / {evaluation.check_name}", f"  {evaluation.description}"]
+        if WHAT_TO_DO in evaluation.metadata:  # the check's own advice (orchestration/lib/gate_checks.py)
+            said.append(f"  what to do: {evaluation.metadata[WHAT_TO_DO].value}")
+    return failed, said
 
 
 def record_failures(settings: Settings, instance: dg.DagsterInstance, run_ids: list[str], engine: str = "duckdb") -> None:

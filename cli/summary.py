@@ -33,6 +33,7 @@ from crossdock.spark import spark_home, warehouse_engine
 from crossdock.warehouse import connect
 from ml.backtest import MODEL
 from ml.backtest_gate import gate_verdict
+from ml.fallback_forecast import is_fallback
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS, DROPPED_SHARE_WARNING, DROPPED_WINDOW_DAYS
 
 NA = "n/a"
@@ -138,7 +139,7 @@ def collect_summary(target: WarehouseLike) -> dict:
         ).set_index("model")
         overall = overall[~overall.index.duplicated(keep="last")]  # one row a model, the last as a dict of them kept
         summary["accuracy"] = overall.to_dict("index")
-        # the blocking check's reading (ml/backtest_gate.py): "proven" only of a forecast it judged and passed; one
+        # the check's reading (ml/backtest_gate.py): "proven" only of a forecast it judged and passed; one
         # the weeks its backtest scored cannot tell from a baseline is published unproven
         summary["verdict"] = gate_verdict(overall) if MODEL in overall.index else None
         if {"bulk_units", "mean_bias", "mean_bias_regular"} <= columns:
@@ -314,7 +315,10 @@ def format_summary(settings: Settings, s: dict) -> str:
             lines.append(f"forecast last proven {proven_on} ({fmt(ago)} day{'' if ago == 1 else 's'} ago, "
                          f"weekly WAPE {fmt(model['weekly_wape'], '.3f')} "
                          f"vs naive {fmt(naive['weekly_wape'], '.3f')})")
-    if s.get("model_version"):
+    if is_fallback(s.get("model_version")):  # the model lost the backtest: a baseline's forecast in its place
+        lines.append(f"FORECAST FROM A BASELINE: {s['model_version']} (ml/fallback_forecast.py), not the model, which "
+                     "did not beat the baselines; the model's forecast comes back once it does")
+    elif s.get("model_version"):
         plots = sorted((settings.exports / "forecast_plots").glob("*.png"))
         lines.append(f"forecast model: {_model_folder(settings, s['model_version'])}; {len(plots)} plots in "
                      f"{settings.exports / 'forecast_plots'}")

@@ -24,6 +24,7 @@ Modules, one job each:
 - `ml.backtest_cadence`: whether the backtest must run again or its last result still holds.
 - `ml.backtest_store`: the backtest's record and latest result in the warehouse (audit.backtest_*).
 - `ml.backtest_run`: a run's decision: read what was proven last and the data's shape, then run or reuse.
+- `ml.fallback_forecast`: the best baseline's forecast, published in the model's place when the model lost.
 - `ml.series_selection`: which series to forecast (`active_series`, planned launches).
 - `ml.forecast`: the forecast itself, `forecast_demand` (prepare, train, predict).
 - `ml.registry`: the saved model of each forecast (boosters, features, training window, metrics).

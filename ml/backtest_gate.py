@@ -18,7 +18,8 @@ import pandas as pd
 from ml.backtest import MEAN_28, MODEL, NAIVE, RATIO_CONFIDENCE, ZERO
 
 GATE_BASELINES = (NAIVE, ZERO)
-"""What the model must beat to publish (the blocking check): "same weekday last week" and forecasting nothing."""
+"""What the model must beat to publish its forecast (else the best baseline's is published, ml/fallback_forecast.py):
+"same weekday last week" and forecasting nothing."""
 WATCHED_BASELINES = (MEAN_28,)
 """What the model should beat, said by a warning check that does not stop the plan. Issue 16 asks the
 blocking check to require the 28-day mean too. The published mean, blended with each series' level
@@ -70,7 +71,7 @@ def gate_verdict(overall: pd.DataFrame, baselines: tuple[str, ...] = GATE_BASELI
     fails when a comparison does not beat; else it passes, and with one not
     judged `judged` is False and its first line names the baselines the
     backtest could not tell the model from, then what follows (`unjudged`: for
-    the blocking check, the forecast is published unproven). A backtest
+    the gate, the forecast is published unproven). A backtest
     without the intervals (stored by an older release) is judged by the point
     values.
     """

@@ -244,3 +244,27 @@ def test_a_command_leaves_its_heap_frozen_for_the_exit_and_a_caller_in_the_same_
     out = subprocess.run([sys.executable, "-c", probe], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
                          timeout=120).stdout
     assert "frozen after main: False\n" in out and out.endswith("frozen at exit: True\n"), out
+
+
+def test_failed_gates_stop_the_run_and_a_failed_check_with_advice_is_said_beside_them():
+    """A gate (ERROR) fails the run; a check the plan went on past (WARN: a forecast from a baseline because the model
+    lost its backtest) is printed with its advice, and does not; a warning without advice is left to the log."""
+    import dagster as dg
+
+    def evaluation(name: str, passed: bool, severity: dg.AssetCheckSeverity, **metadata: str) -> dg.AssetCheckEvaluation:
+        return dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey(["publish", "forecast_accuracy"]), check_name=name, passed=passed, severity=severity,
+            description=f"{name} said", metadata={k: dg.MetadataValue.text(v) for k, v in metadata.items()},
+        )
+
+    gate = evaluation("a_gate", False, dg.AssetCheckSeverity.ERROR)
+    lost = evaluation("model_beats_the_baselines", False, dg.AssetCheckSeverity.WARN, what_to_do="This run's forecast is X.")
+    quiet = evaluation("model_beats_the_28_day_mean", False, dg.AssetCheckSeverity.WARN)
+    passed = evaluation("fine", True, dg.AssetCheckSeverity.ERROR, what_to_do="never said")
+    failed, said = cli_run.failed_checks_said([gate, lost, quiet, passed])
+    assert failed == [gate]
+    assert said == [
+        "\nQUALITY GATE FAILED: publish/forecast_accuracy / a_gate", "  a_gate said",
+        "\nCHECK FAILED, THE PLAN WENT ON: publish/forecast_accuracy / model_beats_the_baselines",
+        "  model_beats_the_baselines said", "  what to do: This run's forecast is X.",
+    ]

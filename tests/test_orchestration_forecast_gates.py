@@ -60,12 +60,15 @@ def test_model_must_beat_seasonal_naive_and_zero_and_is_warned_below_the_28_day_
 ):
     warehouse = _warehouse(tmp_path, plan_next__forecast_accuracy=_accuracy(weekly_wape, rmsse))
     result = model_beats_the_baselines(warehouse=warehouse)
-    assert result.passed is passed and result.severity == dg.AssetCheckSeverity.ERROR
+    # a model that loses is not published, the best baseline is: the plan goes on, and the check warns
+    assert result.passed is passed and result.severity == dg.AssetCheckSeverity.WARN
     assert result.description.startswith("backtest of 2026-10-30: ") and result.metadata["proven_on"].value == "2026-10-30"
     assert ("does not beat" in result.description or " ties " in result.description) is not passed
-    assert ("what_to_do" in result.metadata) is not passed  # a failed gate says what follows and what helps
-    if not passed:
-        assert result.metadata["what_to_do"].value.startswith("The last good plan stays published.")
+    assert ("what_to_do" in result.metadata) is not passed  # a failed check says what the plan was made with
+    if not passed:  # _accuracy's best baseline is mean_28 (0.9): zero scores 1.0, and it is never planned on
+        assert result.metadata["what_to_do"].value.startswith(
+            "This run's forecast is the mean_28 baseline, the best forecast the backtest scored after the model lost")
+        assert "The backtest runs again on every run" in result.metadata["what_to_do"].value
     if beaten_by:
         assert f"does not beat {beaten_by}" in result.description or f"ties {beaten_by}" in result.description
     assert result.metadata["weekly_wape_ratio_to_zero"].value == pytest.approx(weekly_wape / 1.0)
@@ -160,13 +163,16 @@ def test_the_forecast_gate_fails_a_table_of_mixed_planning_dates_and_a_pooled_ru
 
 def test_gates_are_blocking_and_stand_between_the_model_and_the_plans():
     graph = defs.resolve_asset_graph()
-    assert ACCURACY in graph.get(FORECAST).parent_keys
+    assert ACCURACY in graph.get(FORECAST).parent_keys  # the forecast reads the backtest's verdict itself
     assert FORECAST in graph.get(dg.AssetKey(["publish", "inventory_plan"])).parent_keys
     from orchestration.defs.forecast.checks import training_data_quality_gate
 
-    for check in (model_beats_the_baselines, forecast_quality_gate, training_data_quality_gate):
+    for check in (forecast_quality_gate, training_data_quality_gate):
         [spec] = list(check.check_specs)
         assert spec.blocking, spec.name
-    [warning] = list(model_beats_the_28_day_mean.check_specs)
-    assert not warning.blocking
+    # a model that loses publishes the best baseline in its place (ml/fallback_forecast.py), so the checks on the
+    # backtest stop nothing: they say what the plan was made with
+    for check in (model_beats_the_baselines, model_beats_the_28_day_mean):
+        [warning] = list(check.check_specs)
+        assert not warning.blocking, warning.name
     assert {k.name for k in graph.asset_check_keys} >= {"model_beats_the_baselines", "forecast_quality_gate"}

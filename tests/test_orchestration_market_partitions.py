@@ -32,7 +32,7 @@ except ImportError:  # tests/ imported as a package
 
 pytestmark = pytest.mark.slow
 
-CONFIG = {"config": {**SMALL, "backtest_windows": 1}}
+CONFIG = {"config": SMALL}
 
 
 def _staged(path) -> dict[str, tuple]:

@@ -221,6 +221,18 @@ def test_the_summary_calls_a_forecast_proven_only_when_the_check_judged_and_pass
     assert ("forecast last proven" in out) == (said.startswith("forecast last proven"))
 
 
+def test_the_summary_says_when_the_forecast_is_a_baselines(tmp_path, warehouse, capsys):
+    """A model that lost its backtest is replaced by the best baseline (ml/fallback_forecast.py): said loudly, with no
+    model folder to point at."""
+    with duckdb.connect(str(warehouse)) as conn:
+        create_empty(conn, "publish", "demand_forecast")
+        insert(conn, "publish", "demand_forecast", [
+            {"sku": "A", "market": "US", "model_version": "baseline-mean_28-20180126", "as_of": "2018-01-26", "mean": 1.0},
+        ])
+    out = summary_text(tmp_path, capsys)
+    assert "FORECAST FROM A BASELINE: baseline-mean_28-20180126" in out and "forecast model:" not in out
+
+
 def test_the_summary_says_what_the_plan_leaves_out_and_what_it_assumes(tmp_path, warehouse, capsys):
     with duckdb.connect(str(warehouse)) as conn:
         create_empty(conn, "publish", "market_coverage")

@@ -1,10 +1,11 @@
 """What every blocking quality gate of the run shares: how it is declared and how it reports.
 
-A gate (the training-data and forecast Great Expectations suites, the model
-against the seasonal-naive baseline) is an asset check with blocking=True, so a
-failure stops everything downstream of its asset in that run; it reads the
-warehouse, so it queues in the writers' pool like them; and it reports a
-failure at ERROR severity, the level that blocks.
+A gate (the training-data and forecast Great Expectations suites) is an asset
+check with blocking=True, so a failure stops everything downstream of its
+asset in that run; it reads the warehouse, so it queues in the writers' pool
+like them; and it reports a failure at ERROR severity, the level that blocks.
+A warning check (the model against its baselines, whose loss the forecast
+answers with the best baseline's forecast) reports at WARN and stops nothing.
 """
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -20,7 +21,7 @@ def blocking_gate(asset: dg.AssetKey, name: str, description: str) -> Callable[.
 
 
 WHAT_TO_DO = "what_to_do"
-"""The metadata key of a failed gate's advice in plain words, which `crossdock run` prints under the failure."""
+"""The metadata key of a failed check's advice in plain words, which `crossdock run` prints under the failure."""
 
 
 def gate_result(passed: bool, description: str, metadata: Mapping[str, Any]) -> dg.AssetCheckResult:

@@ -1,8 +1,9 @@
 """The published forecast: `demand_forecast` and its coherent totals, from the planning date with the newest history.
 
 It depends on the backtest (backtest.py), so a model that loses to a simple
-baseline never publishes, and its own blocking Great Expectations check
-(checks.py) keeps a broken forecast from the inventory plan. It applies what
+baseline never publishes: the best baseline's forecast is published in its
+place (ml/fallback_forecast.py; no model is trained) and the plan goes on. Its
+own blocking Great Expectations check (checks.py) keeps a broken forecast from the inventory plan. It applies what
 the last backtest chose: the blend of the mean with the series' regular level
 and the zeroing of series that stopped selling (ml/blend.py), the
 reconciliation with its totals (ml/hierarchy.py, published as
@@ -28,8 +29,10 @@ from crossdock.settings import MARKET_MODELS_FOLDER
 from crossdock.wording import listed
 from ml.backtest_cadence import BacktestRecord
 from ml.backtest_store import last_backtest
+from ml.backtest_gate import gate_verdict
 from ml.blend import blend_forecast
 from ml.calibration import calibrate_forecast
+from ml.fallback_forecast import choose_fallback, fallback_forecast, fallback_version
 from ml.hierarchy import BOTTOM, BOTTOM_UP, reconcile
 from ml.panel import build_panel
 from ml.registry import save_model
@@ -140,6 +143,55 @@ def _nothing_to_forecast(context: dg.AssetExecutionContext, warehouse: Warehouse
     yield dg.MaterializeResult(asset_key=FORECAST, metadata={"dagster/row_count": rows["demand_forecast"], **note})
 
 
+def _lost_the_backtest(warehouse: WarehouseResource) -> tuple[pd.DataFrame, str] | None:
+    """The staged backtest's overall rows and the gate's verdict when the model lost to a baseline; else None.
+
+    The same reading as the check model_beats_the_baselines (checks.py), from the same staged table.
+    """
+    with warehouse.open() as tables:
+        overall = tables.query(f"select * from {staged('forecast_accuracy')} where scope = 'overall'").set_index("model")
+    verdict = gate_verdict(overall)
+    return None if verdict.passed else (overall, verdict.summary())
+
+
+def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource,
+              artifacts: ArtifactFolders, scope: MarketScope, history: pd.DataFrame, as_of: dt.date,
+              overall: pd.DataFrame, verdict: str):
+    """Stage the best baseline's forecast in the model's place (ml/fallback_forecast.py), summed up to its totals."""
+    choice = choose_fallback(overall)
+    context.log.warning(f"the model lost the backtest ({verdict}); the plan goes on with {choice.describe()}")
+    with warehouse.open() as tables:
+        backtest_rows = tables.query(f"select * from {staged('forecast_backtest')}")
+    made = fallback_forecast(history, as_of, config.horizon_days, choice.baseline, backtest_rows)
+    version = fallback_version(choice.baseline, as_of)
+    forecast, levels = _reconciled(made.forecast, history, as_of, BOTTOM_UP)
+    frame = forecast.assign(as_of=pd.Timestamp(as_of), model_version=version)
+    totals = _totals_frame(levels, BOTTOM_UP, version, as_of)
+    with warehouse.open() as tables:
+        rows = _stage(tables, "demand_forecast", frame, context.run_id, scope)
+        total_rows = _stage(tables, "forecast_totals", totals, context.run_id, scope)
+    from ml.plots import market_forecast_pngs, markdown_image, write_pngs  # matplotlib: not when the code location loads
+
+    pngs = market_forecast_pngs(history, frame)
+    write_pngs(pngs, Path(artifacts.exports) / PLOTS_FOLDER)
+    by_market = frame.groupby("market")[["p10", "p50", "mean", "p90"]].sum().round(0).reset_index()
+    yield dg.MaterializeResult(asset_key=TOTALS, metadata=_totals_metadata(totals, total_rows, None))
+    yield dg.MaterializeResult(asset_key=FORECAST, metadata={
+        "dagster/row_count": rows,
+        "as_of": str(as_of),
+        "markets": scope.describe(),
+        "model_version": version,
+        "fallback": choice.describe(),
+        "model_lost": verdict,
+        "fallback_baseline": choice.baseline,
+        "quantile_scales": dg.MetadataValue.json({k: list(v) for k, v in made.scales.items()}),
+        "series": int(frame[["sku", "market"]].drop_duplicates().shape[0]),
+        "horizon_days": config.horizon_days,
+        "units_by_market_over_horizon": dg.MetadataValue.md(by_market.to_markdown(index=False)),
+        **{f"plot_{market}": dg.MetadataValue.md(markdown_image(png, f"{market} forecast")) for market, png in pngs.items()},
+    })
+
+
 @dg.multi_asset(
     name="publish__demand_forecast",
     specs=[
@@ -188,6 +240,10 @@ def demand_forecast(
         if history.empty:
             yield from _nothing_to_forecast(context, warehouse, scope, as_of)
             return
+    lost = _lost_the_backtest(warehouse)
+    if lost is not None:  # a model worse than a baseline never reaches the plans; the best baseline does
+        yield from _fallback(context, config, warehouse, artifacts, scope, history, as_of, *lost)
+        return
     settings = forecast_settings(merchant_config)
     context.log.info(f"forecasting {scope.describe()} {config.horizon_days} days after {as_of} from {len(history):,} history rows")
     models = models_root(Path(artifacts.models), scope)

@@ -1,0 +1,172 @@
+"""The forecast published when the model loses to a baseline: the best baseline's, with a calibrated band.
+
+A model that does not beat its baselines in the backtest never reaches the
+plans (`ml.backtest_gate`). Before, that left the last good plan published,
+and a merchant on its first runs, with no good plan yet, had none at all: the
+real DataCo export cut at 2018-01-26 lost to seasonal naive in resample
+after resample and got no inventory or compliance plan. A merchant still has
+to order stock, and the backtest has just scored every baseline on the same
+series and weeks, so the plan goes on with the one that scored best.
+
+- **Which baseline.** The lowest overall weekly WAPE of the expected units
+  among the baselines the backtest scored (`FALLBACK_CANDIDATES`). Never the
+  zero forecast, even when it scored best: a plan of nothing orders nothing,
+  and on intermittent demand forecasting nothing wins on error alone (it is
+  in the gate to be beaten, not to be planned on).
+- **Which series.** Those the forecast's quality gate expects: every
+  SKU x market that sold in the last 91 days (`ml.series_selection`).
+- **The band.** A baseline gives a rate per day, not a spread. The rows get
+  the spread of a count with that rate (Poisson p10 and p90, p50 its median,
+  as the model's p50: `crossdock.count_median`), then each demand class's
+  band is scaled by the factors that bring the baseline's own backtest days
+  within it (`ml.calibration`, split conformal by class): the same promise
+  as the model's band, at most a tenth of days above p90 and below p10.
+  Sales are overdispersed next to a Poisson count, so the factors mostly
+  widen it.
+
+Everything reads history up to the planning date only, as the baselines did
+in each backtest window.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from crossdock.count_median import with_count_median
+from ml.backtest import MEAN_28, MODEL, NAIVE, NAIVE_1, ZERO
+from ml.baselines import naive, seasonal_naive, window_average
+from ml.calibration import Scales, calibrate_forecast, fit_scales
+from ml.panel import Panel, build_panel, to_timestamp
+from ml.series_selection import active_in_panel
+from ml.stat_baselines import FIT_DAYS, STAT_BASELINES, statsforecast_baselines
+
+FALLBACK_CANDIDATES: tuple[str, ...] = (NAIVE, NAIVE_1, MEAN_28, *STAT_BASELINES)
+"""The baselines a plan may fall back on: every one the backtest scores but the zero forecast (module docstring)."""
+VERSION_PREFIX = "baseline"
+
+
+def fallback_version(baseline: str, as_of: dt.date) -> str:
+    """The model_version of a fallback forecast: `baseline-<name>-<as_of YYYYMMDD>`, never a saved model's name."""
+    return f"{VERSION_PREFIX}-{baseline}-{to_timestamp(as_of):%Y%m%d}"
+
+
+def is_fallback(model_version: str | None) -> bool:
+    """Is `model_version` a baseline's forecast published in the model's place (`fallback_version`)?"""
+    return bool(model_version) and str(model_version).startswith(f"{VERSION_PREFIX}-")
+
+
+@dataclass(frozen=True)
+class FallbackChoice:
+    """The baseline a plan falls back on, its weekly WAPE in the backtest, and the model's."""
+
+    baseline: str
+    weekly_wape: float
+    model_weekly_wape: float
+    zero_weekly_wape: float
+
+    def describe(self) -> str:
+        """The choice in a planner's words: which baseline, by what score, and what it beat."""
+        note = (f"the {self.baseline} baseline, the best forecast the backtest scored after the model lost to a "
+                f"baseline (weekly WAPE {self.weekly_wape:.3f}; the model {self.model_weekly_wape:.3f})")
+        if np.isfinite(self.zero_weekly_wape) and self.zero_weekly_wape < self.weekly_wape:
+            note += (f"; forecasting nothing scored {self.zero_weekly_wape:.3f}, but a plan of nothing orders nothing, "
+                     "so it is never the fallback")
+        return note
+
+
+def choose_fallback(overall: pd.DataFrame) -> FallbackChoice:
+    """The candidate with the lowest weekly WAPE in a backtest's overall rows (indexed by model).
+
+    Raises ValueError when the backtest scored none of `FALLBACK_CANDIDATES` with a finite weekly WAPE (a
+    backtest over windows where nothing sold): then no baseline is proven better than another either.
+    """
+    scores = pd.to_numeric(overall["weekly_wape"], errors="coerce")
+    candidates = scores.reindex([m for m in FALLBACK_CANDIDATES if m in scores.index]).dropna()
+    candidates = candidates[np.isfinite(candidates)]
+    if candidates.empty:
+        raise ValueError(f"the backtest scored none of the fallback baselines ({', '.join(FALLBACK_CANDIDATES)}) "
+                         "with a finite weekly WAPE: nothing sold in its windows")
+    best = str(candidates.idxmin())  # the first of FALLBACK_CANDIDATES on a tie: the simplest
+    return FallbackChoice(best, float(candidates[best]), float(scores.get(MODEL, np.nan)),
+                          float(scores.get(ZERO, np.nan)))
+
+
+def baseline_rates(panel: Panel, rows: np.ndarray, baseline: str, horizon_days: int) -> np.ndarray:
+    """[len(rows), horizon] units per day `baseline` forecasts after the panel's last day, for the panel rows given.
+
+    The same functions, windows and fit days as the backtest scored them with (`ml.backtest`).
+    """
+    Y, origin = panel.Y[rows], panel.n_days - 1
+    if baseline == NAIVE:
+        return seasonal_naive(Y, origin, horizon_days)
+    if baseline == NAIVE_1:
+        return naive(Y, origin, horizon_days)
+    if baseline == MEAN_28:
+        return window_average(Y, origin, horizon_days, window=28)
+    if baseline in STAT_BASELINES:
+        first = panel.series["first_idx"].to_numpy()[rows]
+        fitted = statsforecast_baselines(Y, first, origin, horizon_days, fit_days=FIT_DAYS, models=(baseline,))
+        return fitted[baseline].p50
+    raise ValueError(f"no fallback forecast for {baseline!r}; choose from {list(FALLBACK_CANDIDATES)}")
+
+
+def count_band(rates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(p10, p50, p90) of a Poisson count with each rate: its 10 % and 90 % quantiles, its median."""
+    from scipy.stats import poisson  # here, not at the top: the Dagster definitions import this module's callers
+
+    rates = np.clip(np.asarray(rates, dtype=float), 0.0, None)
+    return with_count_median(poisson.ppf(0.1, rates), rates, poisson.ppf(0.9, rates))
+
+
+def band_scales(backtest_rows: pd.DataFrame, baseline: str) -> Scales:
+    """The factors per demand class that calibrate `count_band` of `baseline`'s backtest forecasts to its actuals.
+
+    `backtest_rows`: the backtest's predictions (publish.forecast_backtest: actual, demand_class and a column per
+    baseline). None when the baseline has no column there (a backtest stored before it was scored).
+    """
+    if baseline not in backtest_rows.columns or backtest_rows.empty:
+        return {}
+    rows = backtest_rows.dropna(subset=[baseline, "actual", "demand_class"])
+    p10, _, p90 = count_band(rows[baseline].to_numpy(dtype=float))
+    return fit_scales(pd.DataFrame({"demand_class": rows["demand_class"].astype(str).to_numpy(),
+                                    "actual": rows["actual"].to_numpy(dtype=float), "p10": p10, "p90": p90}))
+
+
+@dataclass(frozen=True)
+class FallbackForecast:
+    """A baseline's forecast in the published forecast's columns, and what was left out of it."""
+
+    forecast: pd.DataFrame
+    scales: Scales
+    panel: Panel
+
+
+def fallback_forecast(history: pd.DataFrame, as_of: dt.date, horizon_days: int, baseline: str,
+                      backtest_rows: pd.DataFrame) -> FallbackForecast:
+    """`baseline`'s forecast of every active series, days 1..horizon after `as_of`, with a calibrated band.
+
+    Columns as the model's forecast before it is staged: sku, market, category, forecast_date, horizon, p10, p50,
+    p90, mean (the baseline's rate: what plans sum), stopped (False: only the model's backtest proves stopping).
+    """
+    panel = build_panel(history, as_of)
+    active = active_in_panel(panel)
+    row_of = pd.Series(np.arange(panel.n_series), index=pd.MultiIndex.from_frame(panel.series[["sku", "market"]]))
+    rows = row_of.reindex(pd.MultiIndex.from_frame(active[["sku", "market"]])).to_numpy(dtype=np.int64)
+    H = int(horizon_days)
+    rates = baseline_rates(panel, rows, baseline, H).ravel()
+    p10, p50, p90 = count_band(rates)
+    days = np.tile(np.arange(1, H + 1), len(active))
+    frame = pd.DataFrame({
+        "sku": np.repeat(active["sku"].to_numpy(), H),
+        "market": np.repeat(active["market"].to_numpy(), H),
+        "category": np.repeat(active["category"].to_numpy(), H),
+        "forecast_date": to_timestamp(as_of) + pd.to_timedelta(days, unit="D"),
+        "horizon": days.astype("int64"),
+        "p10": p10, "p50": p50, "p90": p90, "mean": rates,
+        "stopped": False,
+    })
+    scales = band_scales(backtest_rows, baseline)
+    return FallbackForecast(calibrate_forecast(frame, panel, scales), scales, panel)

@@ -1,0 +1,88 @@
+"""The forecast a plan falls back on when the model loses its backtest: which baseline, which series, which band."""
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.backtest import MEAN_28, MODEL, NAIVE, NAIVE_1, ZERO
+from ml.baselines import seasonal_naive, window_average
+from ml.fallback_forecast import (
+    FALLBACK_CANDIDATES, band_scales, choose_fallback, count_band, fallback_forecast, fallback_version, is_fallback,
+)
+from ml.panel import build_panel
+from ml.series_selection import active_series
+
+AS_OF = dt.date(2025, 6, 30)
+
+
+def _overall(**weekly_wape: float) -> pd.DataFrame:
+    return pd.DataFrame({"weekly_wape": weekly_wape}).rename_axis("model")
+
+
+def test_the_best_baseline_is_chosen_and_never_the_zero_forecast():
+    choice = choose_fallback(_overall(**{MODEL: 1.3, NAIVE: 1.2, NAIVE_1: 1.5, MEAN_28: 0.95, ZERO: 0.9,
+                                         "auto_ets": 0.97, "croston_optimized": 0.96}))
+    assert choice.baseline == MEAN_28 and choice.weekly_wape == 0.95 and choice.model_weekly_wape == 1.3
+    assert "forecasting nothing scored 0.900" in choice.describe() and "never the fallback" in choice.describe()
+    # a baseline not scored (the stat baselines switched off) or undefined is passed over
+    choice = choose_fallback(_overall(**{MODEL: 1.3, NAIVE: 1.1, MEAN_28: float("nan"), ZERO: 1.0}))
+    assert choice.baseline == NAIVE and "forecasting nothing" in choice.describe()
+    assert ZERO not in FALLBACK_CANDIDATES
+
+
+def test_no_scored_baseline_is_a_clear_error():
+    with pytest.raises(ValueError, match="nothing sold in its windows"):
+        choose_fallback(_overall(**{MODEL: float("nan"), NAIVE: float("nan"), ZERO: 1.0}))
+
+
+def test_the_version_says_it_is_a_baseline():
+    assert fallback_version(MEAN_28, AS_OF) == "baseline-mean_28-20250630"
+    assert is_fallback("baseline-mean_28-20250630") and not is_fallback("lgbm-quantile-20250630-abc") and not is_fallback(None)
+
+
+def test_the_count_band_is_ordered_and_zero_for_a_zero_rate():
+    p10, p50, p90 = count_band(np.array([0.0, 0.1, 0.5, 2.0, 10.0]))
+    assert (p10 <= p50).all() and (p50 <= p90).all()
+    assert list(p90) == [0.0, 0.0, 1.0, 4.0, 14.0] and list(p50) == [0.0, 0.0, 0.0, 2.0, 10.0]
+
+
+def _history() -> pd.DataFrame:
+    """Two series selling (one every day, one on Mondays), one that stopped 120 days ago."""
+    days = pd.date_range(AS_OF - dt.timedelta(days=199), AS_OF, freq="D")
+    rows = [("A", "US", "home", d, 3.0 + (d.dayofweek == 5)) for d in days]
+    rows += [("B", "DE", "toys", d, 2.0) for d in days if d.dayofweek == 0]
+    rows += [("C", "US", "home", d, 1.0) for d in days[:60]]
+    return pd.DataFrame(rows, columns=["sku", "market", "category", "demand_date", "units_sold"])
+
+
+def test_the_fallback_forecasts_every_active_series_with_the_baseline_as_its_mean():
+    history = _history()
+    made = fallback_forecast(history, AS_OF, 14, NAIVE, pd.DataFrame())
+    f = made.forecast
+    expected = active_series(history, AS_OF)[["sku", "market"]]
+    assert f[["sku", "market"]].drop_duplicates().reset_index(drop=True).equals(expected)  # C stopped: not forecast
+    assert len(f) == 2 * 14 and list(f["horizon"][:14]) == list(range(1, 15))
+    assert f["forecast_date"].iloc[0] == pd.Timestamp(AS_OF) + pd.Timedelta(days=1)
+    panel = build_panel(history, AS_OF)
+    a, b = (panel.series.index[panel.series["sku"] == sku][0] for sku in ("A", "B"))
+    assert np.allclose(f.loc[f["sku"] == "A", "mean"], seasonal_naive(panel.Y[[a]], panel.n_days - 1, 14).ravel())
+    assert (f["p10"] <= f["p50"]).all() and (f["p50"] <= f["p90"]).all() and not f["stopped"].any()
+    mean_28 = fallback_forecast(history, AS_OF, 14, MEAN_28, pd.DataFrame()).forecast
+    assert np.allclose(mean_28.loc[mean_28["sku"] == "B", "mean"], window_average(panel.Y[[b]], panel.n_days - 1, 14).ravel())
+    assert mean_28.loc[mean_28["sku"] == "B", "mean"].iloc[0] == pytest.approx(8 / 28)
+
+
+def test_the_band_is_calibrated_on_the_baselines_own_backtest_days():
+    """Actuals far more spread than a Poisson count with the baseline's rate: the class's band widens to hold 90 %."""
+    rng = np.random.default_rng(0)
+    n = 5_000
+    rate = np.full(n, 2.0)
+    actual = rng.choice([0.0, 0.0, 1.0, 9.0], size=n)  # mean 2.5, far heavier tail than Poisson(2)
+    rows = pd.DataFrame({"demand_class": "erratic", "actual": actual, NAIVE: rate})
+    scales = band_scales(rows, NAIVE)
+    k10, k90 = scales["erratic"]
+    _, _, p90 = count_band(rate)
+    assert (actual > p90).mean() > 0.2 and k90 > 1
+    assert (actual > k90 * p90).mean() <= 0.10
+    assert band_scales(rows, "auto_ets") == {}  # a baseline the backtest did not store: no scaling
