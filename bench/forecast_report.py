@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ml.backtest import MODEL, MODEL_COLUMNS, NAIVE, BacktestResult
-from ml.backtest_gate import WATCHED_BASELINES, GateVerdict, gate_verdict
+from ml.backtest_gate import GateVerdict, gate_verdict
 
 KEY_METRICS = (
     "weekly_wape", "weekly_wape_ratio_to_naive", "rmsse", "wape", "mean_bias", "mean_bias_regular", "below_p10", "above_p90",
@@ -74,7 +74,7 @@ class InputRun:
 
     @cached_property
     def gate(self) -> GateVerdict:
-        """The blocking check's verdict on this input's backtest (ml/backtest_gate.py), read by the report and the JSON."""
+        """The gate's verdict on this input's backtest (ml/backtest_gate.py), read by the report and the JSON."""
         return gate_verdict(self.overall)
 
 
@@ -185,13 +185,12 @@ def class_band_line(run: InputRun) -> str | None:
 
 
 def verdict_lines(run: InputRun) -> list[str]:
-    """The gate's verdict, the warning check's (the 28-day mean) and issue 16's targets, for one input."""
+    """The gate's verdict and issue 16's targets, for one input."""
     overall = run.overall
-    gate, watched = run.gate, gate_verdict(overall, WATCHED_BASELINES, unjudged="no warning")
+    gate = run.gate
     said = ("passes" if gate.judged else "passes unproven") if gate.passed else "FAILS"
     lines = [
         f"[{run.label}] gate: {said}: {gate.summary()}",
-        f"[{run.label}] warning check: {'passes' if watched.passed else 'warns'}: {watched.summary()}",
         f"[{run.label}] targets (issue 16): {Targets.of(overall).line()}",
     ]
     if (by_class := class_band_line(run)) is not None:

@@ -153,8 +153,8 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
 
 def failed_checks_said(evaluations: Iterable[dg.AssetCheckEvaluation]) -> tuple[list[dg.AssetCheckEvaluation], list[str]]:
     """The failed gates of a run (ERROR: they stopped something, the run failed) and what the console says of them
-    and of the failed warning checks that carry advice (WARN: the plan went on past them, e.g. a forecast from a
-    baseline because the model lost its backtest), each with the check's own `what to do`."""
+    and of the failed warning checks that carry advice (WARN: they stop nothing, e.g. the model lost its backtest and
+    the forecast is a baseline's), each with the check's own `what to do`."""
     import dagster as dg
 
     from orchestration.lib.gate_checks import WHAT_TO_DO
@@ -167,7 +167,7 @@ def failed_checks_said(evaluations: Iterable[dg.AssetCheckEvaluation]) -> tuple[
         if not gate and WHAT_TO_DO not in evaluation.metadata:
             continue  # a warning without advice is in the log and the UI
         failed += [evaluation] if gate else []
-        heading = "QUALITY GATE FAILED" if gate else "CHECK FAILED, THE PLAN WENT ON"
+        heading = "QUALITY GATE FAILED" if gate else "CHECK FAILED (it stops nothing; what the plan did instead is below)"
         said += [f"\n{heading}: {evaluation.asset_key.to_user_string()} / {evaluation.check_name}", f"  {evaluation.description}"]
         if WHAT_TO_DO in evaluation.metadata:  # the check's own advice (orchestration/lib/gate_checks.py)
             said.append(f"  what to do: {evaluation.metadata[WHAT_TO_DO].value}")

@@ -315,11 +315,12 @@ def format_summary(settings: Settings, s: dict) -> str:
             lines.append(f"forecast last proven {proven_on} ({fmt(ago)} day{'' if ago == 1 else 's'} ago, "
                          f"weekly WAPE {fmt(model['weekly_wape'], '.3f')} "
                          f"vs naive {fmt(naive['weekly_wape'], '.3f')})")
+    plots = sorted((settings.exports / "forecast_plots").glob("*.png"))
     if is_fallback(s.get("model_version")):  # the model lost the backtest: a baseline's forecast in its place
         lines.append(f"FORECAST FROM A BASELINE: {s['model_version']} (ml/fallback_forecast.py), not the model, which "
-                     "did not beat the baselines; the model's forecast comes back once it does")
+                     f"did not beat the baselines; the model's forecast comes back once it does; {len(plots)} plots in "
+                     f"{settings.exports / 'forecast_plots'}")
     elif s.get("model_version"):
-        plots = sorted((settings.exports / "forecast_plots").glob("*.png"))
         lines.append(f"forecast model: {_model_folder(settings, s['model_version'])}; {len(plots)} plots in "
                      f"{settings.exports / 'forecast_plots'}")
         lines += _model_age_lines(settings, s["model_version"], s.get("forecast_as_of"))

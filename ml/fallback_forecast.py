@@ -9,20 +9,28 @@ to order stock, and the backtest has just scored every baseline on the same
 series and weeks, so the plan goes on with the one that scored best.
 
 - **Which baseline.** The lowest overall weekly WAPE of the expected units
-  among the baselines the backtest scored (`FALLBACK_CANDIDATES`). Never the
-  zero forecast, even when it scored best: a plan of nothing orders nothing,
-  and on intermittent demand forecasting nothing wins on error alone (it is
-  in the gate to be beaten, not to be planned on).
+  among the baselines the backtest scored (`FALLBACK_CANDIDATES`), if it is
+  below the model's. Never the zero forecast, even when it scored best: a
+  plan of nothing orders nothing, and on intermittent demand forecasting
+  nothing wins on error alone (it is in the gate to be beaten, not to be
+  planned on). So a model that lost to the zero forecast alone (or tied it)
+  and beat every baseline that plans stock stays the forecast, unproven: no
+  fallback would be better (`choose_fallback` returns None).
 - **Which series.** Those the forecast's quality gate expects: every
   SKU x market that sold in the last 91 days (`ml.series_selection`).
-- **The band.** A baseline gives a rate per day, not a spread. The rows get
-  the spread of a count with that rate (Poisson p10 and p90, p50 its median,
-  as the model's p50: `crossdock.count_median`), then each demand class's
-  band is scaled by the factors that bring the baseline's own backtest days
-  within it (`ml.calibration`, split conformal by class): the same promise
-  as the model's band, at most a tenth of days above p90 and below p10.
-  Sales are overdispersed next to a Poisson count, so the factors mostly
-  widen it.
+- **The band.** A baseline gives a rate per day, not a spread. p50 is the
+  median of a count at the baseline's rate (as the model's p50:
+  `crossdock.count_median`); p10 and p90 are the Poisson quantiles at the
+  larger of that rate and the series' rate over its last 28 days, because a
+  baseline's 0 (seasonal naive after a quiet weekday) is a point, not a
+  certainty. Each demand class's band is then scaled by the factors that
+  bring the baseline's own backtest days within it (`ml.calibration`, split
+  conformal by class, classes with 2,000 days or more): the same promise as
+  the model's band, at most a tenth of days above p90 and below p10, capped
+  like it (a factor of at most 3). Sales are overdispersed next to a Poisson
+  count, so the factors widen it; they never narrow it, as they could where
+  most of a class's p90s are 0 (a count that sells on fewer than a tenth of
+  its days) and already meet the promise whatever the others do.
 
 Everything reads history up to the planning date only, as the baselines did
 in each backtest window.
@@ -69,16 +77,18 @@ class FallbackChoice:
 
     def describe(self) -> str:
         """The choice in a planner's words: which baseline, by what score, and what it beat."""
-        note = (f"the {self.baseline} baseline, the best forecast the backtest scored after the model lost to a "
-                f"baseline (weekly WAPE {self.weekly_wape:.3f}; the model {self.model_weekly_wape:.3f})")
+        note = (f"the {self.baseline} baseline's forecast, in place of the model's: of the forecasts that plan stock it "
+                f"scored best in the backtest (weekly WAPE {self.weekly_wape:.3f}, the model {self.model_weekly_wape:.3f})")
         if np.isfinite(self.zero_weekly_wape) and self.zero_weekly_wape < self.weekly_wape:
-            note += (f"; forecasting nothing scored {self.zero_weekly_wape:.3f}, but a plan of nothing orders nothing, "
-                     "so it is never the fallback")
+            note += (f"; forecasting nothing scored {self.zero_weekly_wape:.3f}, but a plan of nothing orders nothing "
+                     "and is never published")
         return note
 
 
-def choose_fallback(overall: pd.DataFrame) -> FallbackChoice:
-    """The candidate with the lowest weekly WAPE in a backtest's overall rows (indexed by model).
+def choose_fallback(overall: pd.DataFrame) -> FallbackChoice | None:
+    """The candidate with the lowest weekly WAPE in a backtest's overall rows (indexed by model), when it is below
+    the model's; None when the model scored best of every forecast that plans stock (it lost to the zero forecast
+    alone, or tied it): a fallback would be worse than the model.
 
     Raises ValueError when the backtest scored none of `FALLBACK_CANDIDATES` with a finite weekly WAPE (a
     backtest over windows where nothing sold): then no baseline is proven better than another either.
@@ -90,14 +100,22 @@ def choose_fallback(overall: pd.DataFrame) -> FallbackChoice:
         raise ValueError(f"the backtest scored none of the fallback baselines ({', '.join(FALLBACK_CANDIDATES)}) "
                          "with a finite weekly WAPE: nothing sold in its windows")
     best = str(candidates.idxmin())  # the first of FALLBACK_CANDIDATES on a tie: the simplest
-    return FallbackChoice(best, float(candidates[best]), float(scores.get(MODEL, np.nan)),
-                          float(scores.get(ZERO, np.nan)))
+    model = float(scores.get(MODEL, np.nan))
+    if np.isfinite(model) and model <= candidates[best]:
+        return None
+    return FallbackChoice(best, float(candidates[best]), model, float(scores.get(ZERO, np.nan)))
 
 
-def baseline_rates(panel: Panel, rows: np.ndarray, baseline: str, horizon_days: int) -> np.ndarray:
+KEPT_MODEL = ("the model's forecast is published unproven: no baseline that plans stock scored better in the backtest "
+              "(the model lost to forecasting nothing alone, which orders nothing, or tied a baseline)")
+"""What is said when the model stays the forecast although it failed the check (`choose_fallback` None)."""
+
+
+def baseline_rates(panel: Panel, rows: np.ndarray, baseline: str, horizon_days: int, n_jobs: int = 1) -> np.ndarray:
     """[len(rows), horizon] units per day `baseline` forecasts after the panel's last day, for the panel rows given.
 
-    The same functions, windows and fit days as the backtest scored them with (`ml.backtest`).
+    The same functions, windows and fit days as the backtest scored them with (`ml.backtest`); AutoETS and
+    Croston fitted in `n_jobs` processes.
     """
     Y, origin = panel.Y[rows], panel.n_days - 1
     if baseline == NAIVE:
@@ -108,31 +126,42 @@ def baseline_rates(panel: Panel, rows: np.ndarray, baseline: str, horizon_days: 
         return window_average(Y, origin, horizon_days, window=28)
     if baseline in STAT_BASELINES:
         first = panel.series["first_idx"].to_numpy()[rows]
-        fitted = statsforecast_baselines(Y, first, origin, horizon_days, fit_days=FIT_DAYS, models=(baseline,))
+        fitted = statsforecast_baselines(Y, first, origin, horizon_days, fit_days=FIT_DAYS, n_jobs=n_jobs,
+                                         models=(baseline,))
         return fitted[baseline].p50
     raise ValueError(f"no fallback forecast for {baseline!r}; choose from {list(FALLBACK_CANDIDATES)}")
 
 
-def count_band(rates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(p10, p50, p90) of a Poisson count with each rate: its 10 % and 90 % quantiles, its median."""
+def count_band(rates: np.ndarray, band_rates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(p10, p50, p90): the median of a count at each rate, the 10 % and 90 % quantiles of one at each band rate
+    (the rates themselves when None), widened where they would not hold the median."""
     from scipy.stats import poisson  # here, not at the top: the Dagster definitions import this module's callers
 
     rates = np.clip(np.asarray(rates, dtype=float), 0.0, None)
-    return with_count_median(poisson.ppf(0.1, rates), rates, poisson.ppf(0.9, rates))
+    spread = rates if band_rates is None else np.clip(np.asarray(band_rates, dtype=float), 0.0, None)
+    return with_count_median(poisson.ppf(0.1, spread), rates, poisson.ppf(0.9, spread))
+
+
+def band_rates(rates: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """The rate each row's band is drawn at: the baseline's, or the series' last-28-day rate `level` when larger."""
+    return np.maximum(np.asarray(rates, dtype=float), np.asarray(level, dtype=float))
 
 
 def band_scales(backtest_rows: pd.DataFrame, baseline: str) -> Scales:
-    """The factors per demand class that calibrate `count_band` of `baseline`'s backtest forecasts to its actuals.
+    """The factors per demand class that calibrate the band of `baseline`'s backtest forecasts to their actuals.
 
-    `backtest_rows`: the backtest's predictions (publish.forecast_backtest: actual, demand_class and a column per
-    baseline). None when the baseline has no column there (a backtest stored before it was scored).
+    `backtest_rows`: the backtest's predictions (publish.forecast_backtest: actual, demand_class, mean_28 and a
+    column per baseline). Empty when the baseline has no column there (a backtest stored before it was scored).
     """
-    if baseline not in backtest_rows.columns or backtest_rows.empty:
+    if backtest_rows.empty or not {baseline, MEAN_28, "actual", "demand_class"} <= set(backtest_rows.columns):
         return {}
-    rows = backtest_rows.dropna(subset=[baseline, "actual", "demand_class"])
-    p10, _, p90 = count_band(rows[baseline].to_numpy(dtype=float))
-    return fit_scales(pd.DataFrame({"demand_class": rows["demand_class"].astype(str).to_numpy(),
-                                    "actual": rows["actual"].to_numpy(dtype=float), "p10": p10, "p90": p90}))
+    rows = backtest_rows.dropna(subset=[baseline, MEAN_28, "actual", "demand_class"])
+    rates = rows[baseline].to_numpy(dtype=float)
+    p10, _, p90 = count_band(rates, band_rates(rates, rows[MEAN_28].to_numpy(dtype=float)))
+    scales = fit_scales(pd.DataFrame({"demand_class": rows["demand_class"].astype(str).to_numpy(),
+                                      "actual": rows["actual"].to_numpy(dtype=float), "p10": p10, "p90": p90}))
+    # never narrower than a count's: where most p90s are 0 (no factor moves them) the fit would shrink the rest
+    return {cls: (min(k10, 1.0), max(k90, 1.0)) for cls, (k10, k90) in scales.items()}
 
 
 @dataclass(frozen=True)
@@ -145,7 +174,7 @@ class FallbackForecast:
 
 
 def fallback_forecast(history: pd.DataFrame, as_of: dt.date, horizon_days: int, baseline: str,
-                      backtest_rows: pd.DataFrame) -> FallbackForecast:
+                      backtest_rows: pd.DataFrame, n_jobs: int = 1) -> FallbackForecast:
     """`baseline`'s forecast of every active series, days 1..horizon after `as_of`, with a calibrated band.
 
     Columns as the model's forecast before it is staged: sku, market, category, forecast_date, horizon, p10, p50,
@@ -156,8 +185,9 @@ def fallback_forecast(history: pd.DataFrame, as_of: dt.date, horizon_days: int, 
     row_of = pd.Series(np.arange(panel.n_series), index=pd.MultiIndex.from_frame(panel.series[["sku", "market"]]))
     rows = row_of.reindex(pd.MultiIndex.from_frame(active[["sku", "market"]])).to_numpy(dtype=np.int64)
     H = int(horizon_days)
-    rates = baseline_rates(panel, rows, baseline, H).ravel()
-    p10, p50, p90 = count_band(rates)
+    rates = baseline_rates(panel, rows, baseline, H, n_jobs).ravel()
+    level = window_average(panel.Y[rows], panel.n_days - 1, H, window=28).ravel()
+    p10, p50, p90 = count_band(rates, band_rates(rates, level))
     days = np.tile(np.arange(1, H + 1), len(active))
     frame = pd.DataFrame({
         "sku": np.repeat(active["sku"].to_numpy(), H),

@@ -23,7 +23,7 @@ from orchestration.defs.dbt.assets import dbt_model_assets
 from orchestration.defs.forecast.assets import demand_forecast
 from orchestration.defs.forecast.backtest import forecast_accuracy
 from orchestration.defs.forecast.checks import (
-    forecast_quality_gate, model_beats_the_28_day_mean, model_beats_the_baselines, training_data_quality_gate,
+    forecast_quality_gate, model_beats_the_baselines, training_data_quality_gate,
 )
 from orchestration.defs.ingest.assets import INGEST_ASSETS
 from orchestration.defs.ingest.merchant_config import merchant_network
@@ -58,7 +58,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
                 ]),
             ]),
         ],
-        asset_checks=[training_data_quality_gate, model_beats_the_baselines, model_beats_the_28_day_mean, forecast_quality_gate],
+        asset_checks=[training_data_quality_gate, model_beats_the_baselines, forecast_quality_gate],
         jobs=[daily_planning_job, ingest_job],
         schedules=[daily_planning_schedule],
         sensors=[landing_files_sensor, run_failures_to_audit, recover_killed_runs, downstream_refresh_sensor],

@@ -259,12 +259,13 @@ def test_failed_gates_stop_the_run_and_a_failed_check_with_advice_is_said_beside
 
     gate = evaluation("a_gate", False, dg.AssetCheckSeverity.ERROR)
     lost = evaluation("model_beats_the_baselines", False, dg.AssetCheckSeverity.WARN, what_to_do="This run's forecast is X.")
-    quiet = evaluation("model_beats_the_28_day_mean", False, dg.AssetCheckSeverity.WARN)
+    quiet = evaluation("a_warning", False, dg.AssetCheckSeverity.WARN)
     passed = evaluation("fine", True, dg.AssetCheckSeverity.ERROR, what_to_do="never said")
     failed, said = cli_run.failed_checks_said([gate, lost, quiet, passed])
     assert failed == [gate]
     assert said == [
         "\nQUALITY GATE FAILED: publish/forecast_accuracy / a_gate", "  a_gate said",
-        "\nCHECK FAILED, THE PLAN WENT ON: publish/forecast_accuracy / model_beats_the_baselines",
+        "\nCHECK FAILED (it stops nothing; what the plan did instead is below): publish/forecast_accuracy / "
+        "model_beats_the_baselines",
         "  model_beats_the_baselines said", "  what to do: This run's forecast is X.",
     ]

@@ -7,8 +7,10 @@ import pytest
 
 from ml.backtest import MEAN_28, MODEL, NAIVE, NAIVE_1, ZERO
 from ml.baselines import seasonal_naive, window_average
+from ml.demand_class import classify
 from ml.fallback_forecast import (
-    FALLBACK_CANDIDATES, band_scales, choose_fallback, count_band, fallback_forecast, fallback_version, is_fallback,
+    FALLBACK_CANDIDATES, band_rates, band_scales, choose_fallback, count_band, fallback_forecast, fallback_version,
+    is_fallback,
 )
 from ml.panel import build_panel
 from ml.series_selection import active_series
@@ -24,11 +26,18 @@ def test_the_best_baseline_is_chosen_and_never_the_zero_forecast():
     choice = choose_fallback(_overall(**{MODEL: 1.3, NAIVE: 1.2, NAIVE_1: 1.5, MEAN_28: 0.95, ZERO: 0.9,
                                          "auto_ets": 0.97, "croston_optimized": 0.96}))
     assert choice.baseline == MEAN_28 and choice.weekly_wape == 0.95 and choice.model_weekly_wape == 1.3
-    assert "forecasting nothing scored 0.900" in choice.describe() and "never the fallback" in choice.describe()
+    assert "forecasting nothing scored 0.900" in choice.describe() and "never published" in choice.describe()
     # a baseline not scored (the stat baselines switched off) or undefined is passed over
     choice = choose_fallback(_overall(**{MODEL: 1.3, NAIVE: 1.1, MEAN_28: float("nan"), ZERO: 1.0}))
     assert choice.baseline == NAIVE and "forecasting nothing" in choice.describe()
     assert ZERO not in FALLBACK_CANDIDATES
+
+
+def test_a_model_that_lost_to_the_zero_forecast_alone_is_not_replaced_by_a_worse_baseline():
+    """It ties forecasting nothing (the check fails) but beats everything that plans stock: no fallback is better."""
+    overall = _overall(**{MODEL: 1.005, NAIVE: 1.29, MEAN_28: 1.10, ZERO: 1.0, "auto_ets": 1.08, "croston_optimized": 1.07})
+    assert choose_fallback(overall) is None
+    assert choose_fallback(_overall(**{MODEL: float("nan"), MEAN_28: 1.1, ZERO: 1.0})).baseline == MEAN_28  # unscored
 
 
 def test_no_scored_baseline_is_a_clear_error():
@@ -45,6 +54,10 @@ def test_the_count_band_is_ordered_and_zero_for_a_zero_rate():
     p10, p50, p90 = count_band(np.array([0.0, 0.1, 0.5, 2.0, 10.0]))
     assert (p10 <= p50).all() and (p50 <= p90).all()
     assert list(p90) == [0.0, 0.0, 1.0, 4.0, 14.0] and list(p50) == [0.0, 0.0, 0.0, 2.0, 10.0]
+    # a baseline's 0 (seasonal naive after a quiet weekday) on a series selling 2 a day lately: a point, not a certainty
+    rates = np.array([0.0, 3.0])
+    p10, p50, p90 = count_band(rates, band_rates(rates, np.array([2.0, 1.0])))
+    assert list(p50) == [0.0, 3.0] and list(p90) == [4.0, 5.0] and list(p10) == [0.0, 1.0]
 
 
 def _history() -> pd.DataFrame:
@@ -79,10 +92,28 @@ def test_the_band_is_calibrated_on_the_baselines_own_backtest_days():
     n = 5_000
     rate = np.full(n, 2.0)
     actual = rng.choice([0.0, 0.0, 1.0, 9.0], size=n)  # mean 2.5, far heavier tail than Poisson(2)
-    rows = pd.DataFrame({"demand_class": "erratic", "actual": actual, NAIVE: rate})
+    rows = pd.DataFrame({"demand_class": "erratic", "actual": actual, NAIVE: rate, MEAN_28: rate / 2})
     scales = band_scales(rows, NAIVE)
     k10, k90 = scales["erratic"]
     _, _, p90 = count_band(rate)
     assert (actual > p90).mean() > 0.2 and k90 > 1
     assert (actual > k90 * p90).mean() <= 0.10
     assert band_scales(rows, "auto_ets") == {}  # a baseline the backtest did not store: no scaling
+
+
+def test_the_published_band_is_scaled_by_its_class_factor():
+    history = _history()
+    panel = build_panel(history, AS_OF)
+    classes = dict(zip(panel.series["sku"], classify(panel.Y, panel.series["first_idx"].to_numpy(), panel.n_days - 1)))
+    rng = np.random.default_rng(1)
+    n = 3_000  # above ml.calibration.MIN_ROWS: the class is scaled
+    rows = pd.DataFrame({"demand_class": classes["A"], "actual": rng.choice([0.0, 3.0, 12.0], size=n),
+                         NAIVE: 3.0, MEAN_28: 3.0})
+    [(k10, k90)] = band_scales(rows, NAIVE).values()
+    assert k90 > 1
+    raw = fallback_forecast(history, AS_OF, 7, NAIVE, pd.DataFrame()).forecast
+    scaled = fallback_forecast(history, AS_OF, 7, NAIVE, rows).forecast
+    a = raw["sku"] == "A"
+    assert np.allclose(scaled.loc[a, "p90"], np.maximum(raw.loc[a, "p90"] * k90, raw.loc[a, "p50"]))
+    assert np.allclose(scaled.loc[a, "p10"], np.minimum(raw.loc[a, "p10"] * k10, raw.loc[a, "p50"]))
+    assert scaled.loc[~a, ["p10", "p90"]].equals(raw.loc[~a, ["p10", "p90"]]) or classes["B"] == classes["A"]

@@ -24,9 +24,9 @@ AS_OF = dt.date(2025, 6, 30)
 SMALL = {"horizon_days": 14, "backtest_windows": 2, "baseline_jobs": 1}
 
 
-def _warehouse(path, as_of: dt.date) -> None:
+def _warehouse(path, as_of: dt.date, n_skus: int = 6) -> None:
     """marts.fct_daily_demand, the planning calendar up to `as_of` and reference.markets: what the asset reads."""
-    history = make_history(n_skus=6, markets=("US", "DE"), days=420, end=AS_OF, seed=3)
+    history = make_history(n_skus=n_skus, markets=("US", "DE"), days=420, end=AS_OF, seed=3)
     calendar = pd.DataFrame({"calendar_date": pd.date_range("2024-01-01", as_of, freq="D").date})
     markets = pd.DataFrame({"market_code": ["US", "DE"], "holiday_subdivision": [None, None]}).astype("string")
     with duckdb.connect(str(path)) as conn:
@@ -39,10 +39,24 @@ def _warehouse(path, as_of: dt.date) -> None:
         conn.execute("alter table marts.fct_daily_demand alter demand_date type date")
 
 
+FORECASTABLE = 8
+"""SKUs of a synthetic merchant whose model beats its baselines in the backtest (with 6, it loses to the 28-day mean)."""
+
+
+@pytest.fixture
+def model_passes_its_backtest(monkeypatch):
+    """For tests of the model's path (its retrain cadence, its partitions): this small synthetic merchant's model
+    loses to the 28-day mean, and its forecast would be the best baseline's (tests/test_orchestration_fallback_forecast.py
+    tests that path)."""
+    import orchestration.defs.forecast.assets as forecast_assets
+
+    monkeypatch.setattr(forecast_assets, "_lost_the_backtest", lambda warehouse: None)
+
+
 @pytest.fixture
 def platform(tmp_path, monkeypatch):
     path = tmp_path / "w.duckdb"
-    _warehouse(path, AS_OF)
+    _warehouse(path, AS_OF, FORECASTABLE)
     calls: list[dt.date] = []
     original = forecast_backtest.backtest
 
@@ -78,7 +92,7 @@ def test_the_second_run_reuses_the_backtest_and_stages_it_for_its_own_publish(pl
     first_id, first, check = run()
     assert calls == [AS_OF]
     assert first["backtest"].startswith(f"backtest run on {AS_OF}") and "no earlier backtest" in first["backtest"]
-    assert check.passed, check.description  # the synthetic history is forecastable
+    assert check.passed, check.description  # this synthetic history is forecastable
     # the UI shows the quantiles' calibration per demand class, as forecast_accuracy publishes it
     staged_classes = _query(path, "select scope_value from plan_next.forecast_accuracy where scope = 'demand_class' "
                                   "and model = 'lightgbm' order by 1")
@@ -104,7 +118,7 @@ def test_the_second_run_reuses_the_backtest_and_stages_it_for_its_own_publish(pl
 def test_the_cadence_comes_from_crossdock_yaml_and_counts_planning_days(platform, tmp_path):
     path, run, calls, config = platform
     run()
-    _warehouse(path, AS_OF + dt.timedelta(days=1))  # one more planning day (no new sales)
+    _warehouse(path, AS_OF + dt.timedelta(days=1), FORECASTABLE)  # one more planning day (no new sales)
     _, reused, _ = run()
     assert calls == [AS_OF] and "proven 1 day ago" in reused["backtest"]
 

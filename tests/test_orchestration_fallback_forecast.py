@@ -2,7 +2,7 @@
 import dagster as dg
 import pytest
 
-from ml.fallback_forecast import choose_fallback, is_fallback
+from ml.fallback_forecast import choose_fallback, fallback_forecast, is_fallback
 from orchestration.defs.forecast.assets import demand_forecast
 from orchestration.defs.forecast.backtest import forecast_accuracy
 from orchestration.defs.forecast.checks import judge_forecast, model_beats_the_baselines
@@ -18,7 +18,9 @@ except ImportError:  # tests/ imported as a package
     from tests.test_orchestration_backtest_cadence import AS_OF, SMALL, _query, _warehouse
 
 
-def test_a_model_that_lost_its_backtest_is_replaced_by_the_best_baseline(tmp_path):
+def _backtest_then(tmp_path, *updates: str) -> tuple:
+    """A small warehouse and its backtest (one window), then `updates` to the staged result: the warehouse, the
+    forecast's resources and run config, and the staged overall rows."""
     path, models = tmp_path / "w.duckdb", tmp_path / "models"
     _warehouse(path, AS_OF)
     warehouse = WarehouseResource(database=str(path))
@@ -29,22 +31,34 @@ def test_a_model_that_lost_its_backtest_is_replaced_by_the_best_baseline(tmp_pat
     }
     config = {"config": {**SMALL, "backtest_windows": 1}}
     assert dg.materialize([forecast_accuracy], resources=resources, run_config={"ops": {"forecast_accuracy": config}}).success
-    # the synthetic model wins; make it lose to every baseline, decisively, as the DataCo export cut at 2018-01-26 did
     with warehouse.open() as tables:
-        tables.execute("update plan_next.forecast_accuracy set weekly_wape = 9.0 where scope = 'overall' and model = 'lightgbm'")
-        tables.execute("update plan_next.forecast_accuracy set model_ratio_low = 2.0, model_ratio_high = 3.0 "
-                       "where scope = 'overall' and model <> 'lightgbm'")
+        for update in updates:
+            tables.execute(f"update plan_next.forecast_accuracy set {update}")
         overall = tables.query("select * from plan_next.forecast_accuracy where scope = 'overall'").set_index("model")
+    return warehouse, resources, {"ops": {"publish__demand_forecast": config}}, overall
+
+
+def _forecast(resources, run_config) -> dict:
+    result = dg.materialize([demand_forecast], resources=resources, run_config=run_config)
+    assert result.success
+    return {m.asset_key: {k: v.value for k, v in m.metadata.items()}
+            for m in result.asset_materializations_for_node("publish__demand_forecast")}
+
+
+def test_a_model_that_lost_its_backtest_is_replaced_by_the_best_baseline(tmp_path):
+    # the model loses to every baseline, decisively, as on the DataCo export cut at 2018-01-26
+    warehouse, resources, run_config, overall = _backtest_then(
+        tmp_path, "weekly_wape = 9.0 where scope = 'overall' and model = 'lightgbm'",
+        "model_ratio_low = 2.0, model_ratio_high = 3.0 where scope = 'overall' and model <> 'lightgbm'",
+    )
+    path, models = tmp_path / "w.duckdb", tmp_path / "models"
     best = choose_fallback(overall).baseline
 
     check = model_beats_the_baselines(warehouse=warehouse)
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert check.metadata["what_to_do"].value.startswith(f"This run's forecast is the {best} baseline")
 
-    result = dg.materialize([demand_forecast], resources=resources, run_config={"ops": {"publish__demand_forecast": config}})
-    assert result.success
-    events = {m.asset_key: {k: v.value for k, v in m.metadata.items()}
-              for m in result.asset_materializations_for_node("publish__demand_forecast")}
+    events = _forecast(resources, run_config)
     forecast = events[FORECAST]
     assert forecast["fallback_baseline"] == best and is_fallback(forecast["model_version"])
     assert forecast["model_version"] == f"baseline-{best}-{AS_OF:%Y%m%d}" and "does not beat" in forecast["model_lost"]
@@ -56,6 +70,11 @@ def test_a_model_that_lost_its_backtest_is_replaced_by_the_best_baseline(tmp_pat
     rows, series, first, last, ordered, stopped, units = staged[0]
     assert rows == series * SMALL["horizon_days"] and (first, last) == (1, SMALL["horizon_days"]) and units > 0
     assert ordered and not stopped
+    with warehouse.open() as tables:  # the chosen baseline's forecast, as ml/fallback_forecast.py makes it
+        history = tables.query("select * from marts.fct_daily_demand")
+        backtest_rows = tables.query("select * from plan_next.forecast_backtest")
+    expected = fallback_forecast(history, AS_OF, SMALL["horizon_days"], best, backtest_rows).forecast
+    assert units == pytest.approx(expected["mean"].sum()) and len(expected) == rows
     assert forecast["series"] == series and forecast["dagster/row_count"] == rows
     # the totals are the sums of the SKUs, and the forecast passes its own quality gate before any plan reads it
     [(gap,)] = _query(path, "select max(abs(t.mean - s.mean)) from plan_next.forecast_totals t join (select market, "
@@ -64,3 +83,17 @@ def test_a_model_that_lost_its_backtest_is_replaced_by_the_best_baseline(tmp_pat
     assert gap < 1e-6
     gate = judge_forecast(warehouse)
     assert gate.passed, gate.description
+
+
+def test_a_model_that_lost_to_the_zero_forecast_alone_stays_the_forecast(tmp_path):
+    """It beat every baseline that plans stock: replacing it would publish a worse forecast (ml/fallback_forecast.py)."""
+    warehouse, resources, run_config, _ = _backtest_then(
+        tmp_path, "weekly_wape = 2.0 where scope = 'overall' and model not in ('lightgbm', 'zero')",
+        "weekly_wape = 1.5 where scope = 'overall' and model = 'lightgbm'",
+        "model_ratio_low = 1.2, model_ratio_high = 1.8 where scope = 'overall' and model = 'zero'",
+    )
+    check = model_beats_the_baselines(warehouse=warehouse)
+    assert not check.passed and "does not beat zero" in check.description
+    assert check.metadata["what_to_do"].value.startswith("This run's forecast: the model's forecast is published unproven")
+    forecast = _forecast(resources, run_config)[FORECAST]
+    assert forecast["model_version"].startswith("lgbm-quantile-") and "fallback_baseline" not in forecast

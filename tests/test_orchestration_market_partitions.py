@@ -26,13 +26,13 @@ from orchestration.lib.resources import ArtifactFolders, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
 try:
-    from test_orchestration_backtest_cadence import AS_OF, SMALL, _query, _warehouse
+    from test_orchestration_backtest_cadence import AS_OF, SMALL, _query, _warehouse, model_passes_its_backtest  # noqa: F401 (a fixture)
 except ImportError:  # tests/ imported as a package
-    from tests.test_orchestration_backtest_cadence import AS_OF, SMALL, _query, _warehouse
+    from tests.test_orchestration_backtest_cadence import AS_OF, SMALL, _query, _warehouse, model_passes_its_backtest  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("model_passes_its_backtest")]
 
-CONFIG = {"config": SMALL}
+CONFIG = {"config": {**SMALL, "backtest_windows": 1}}
 
 
 def _staged(path) -> dict[str, tuple]:

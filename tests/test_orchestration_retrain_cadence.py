@@ -13,11 +13,11 @@ from orchestration.defs.forecast.inputs import FORECAST, TOTALS
 from orchestration.lib.resources import ArtifactFolders, MerchantConfigFile
 
 try:
-    from test_orchestration_backtest_cadence import AS_OF, SMALL, _query, _warehouse
+    from test_orchestration_backtest_cadence import AS_OF, SMALL, _query, _warehouse, model_passes_its_backtest  # noqa: F401 (a fixture)
 except ImportError:  # tests/ imported as a package
-    from tests.test_orchestration_backtest_cadence import AS_OF, SMALL, _query, _warehouse
+    from tests.test_orchestration_backtest_cadence import AS_OF, SMALL, _query, _warehouse, model_passes_its_backtest  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("model_passes_its_backtest")]
 
 
 def test_the_next_planning_day_reuses_the_model_and_a_forced_run_retrains(tmp_path):
@@ -30,7 +30,7 @@ def test_the_next_planning_day_reuses_the_model_and_a_forced_run_retrains(tmp_pa
     }
 
     def run(**config_values) -> dict:
-        config = {"config": {**SMALL, **config_values}}
+        config = {"config": {**SMALL, "backtest_windows": 1, **config_values}}
         result = dg.materialize([forecast_accuracy, demand_forecast], resources=resources,
                                 run_config={"ops": {"forecast_accuracy": config, "publish__demand_forecast": config}})
         assert result.success
@@ -67,7 +67,7 @@ def _backtest_and_forecast(tmp_path) -> tuple:
         "merchant_config": MerchantConfigFile(path=str(tmp_path / "crossdock.yaml")),
         "artifacts": ArtifactFolders(exports=str(tmp_path / "exports"), models=str(tmp_path / "models")),
     }
-    config = {"config": SMALL}
+    config = {"config": {**SMALL, "backtest_windows": 1}}
     result = dg.materialize([forecast_accuracy, demand_forecast], resources=resources,
                             run_config={"ops": {"forecast_accuracy": config, "publish__demand_forecast": config}})
     assert result.success
@@ -88,9 +88,9 @@ def test_the_forecast_publishes_totals_coherent_with_its_skus_by_the_method_the_
     assert set(json.loads(scales)) == classes
     [forecast] = [m for m in result.asset_materializations_for_node("publish__demand_forecast") if m.asset_key == FORECAST]
     assert forecast.metadata["quantile_scales"].value == json.loads(scales)
-    # the blend's weight the backtest proved held out (ml/blend.py) is stored, applied and said
-    assert 0.0 <= weight <= 1.0 and forecast.metadata["mean_weight"].value == weight
-    assert _accuracy_event(result).metadata["mean_weight"].value == weight
+    # one window proves no blend held out (ml/blend.py): the model's mean, stored and said so
+    assert weight == 1.0 and forecast.metadata["mean_weight"].value == 1.0
+    assert _accuracy_event(result).metadata["mean_weight"].value == 1.0
     assert _query(path, "select count(*) from plan_next.demand_forecast where not (p10 <= p50 and p50 <= p90)") == [(0,)]
     [totals] = [m for m in result.asset_materializations_for_node("publish__demand_forecast") if m.asset_key == TOTALS]
     assert totals.metadata["method"].value == method

@@ -115,6 +115,7 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
              "coverage_p10_p90": 0.81, "as_of": "2026-09-27"},
             {"scope": "overall", "model": "seasonal_naive_7", "weekly_wape": 0.8, "rmsse": 1.2, "wape": 0.8, "as_of": "2026-09-27"},
             {"scope": "overall", "model": "zero", "weekly_wape": 1.0, "rmsse": 1.1, "wape": 1.0, "as_of": "2026-09-27"},
+            {"scope": "overall", "model": "mean_28", "weekly_wape": 0.75, "wape": 0.75, "as_of": "2026-09-27"},
             {"scope": "overall", "model": "auto_ets", "weekly_wape": 0.7, "wape": 0.7, "as_of": "2026-09-27"},
             {"scope": "market", "model": "lightgbm", "wape": 9.9, "as_of": "2026-09-27"},
         ])
@@ -159,7 +160,8 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
     assert "publish.demand_forecast              2 rows" in out
     assert "publish.supply_chain_view            not built" in out
     assert "planning date (forecast origin): 2026-09-30" in out
-    assert ("forecast backtest weekly WAPE: LightGBM 0.500 vs seasonal naive 0.800, zero 1.000, AutoETS 0.700 (ratio to naive 0.62); "
+    assert ("forecast backtest weekly WAPE: LightGBM 0.500 vs seasonal naive 0.800, 28-day mean 0.750, zero 1.000, AutoETS 0.700 "
+            "(ratio to naive 0.62); "
             "RMSSE 0.900 vs 1.200; daily p50 WAPE 0.600 vs 0.800; p50 bias -0.050; p10-p90 coverage 0.810") in out
     assert "forecast last proven 2026-09-27 (3 days ago, weekly WAPE 0.500 vs naive 0.800)" in out  # a reused backtest
     assert "forecast model: " in out and str(Settings.under(tmp_path).models / "v1") in out
@@ -197,7 +199,7 @@ def test_summary_says_n_a_for_what_the_warehouse_cannot_tell(tmp_path, warehouse
 
 @pytest.mark.parametrize(("naive_interval", "zero_interval", "model_wape", "said"), [
     ((0.9, 2.0), (0.85, 1.5), 1.29, "forecast not proven by the backtest of 2018-01-31: the weeks the backtest scored "
-     "cannot tell the forecast from seasonal_naive_7 or zero (the interval of their ratio holds 1); it is published "
+     "cannot tell the forecast from seasonal_naive_7 or mean_28 or zero (the interval of their ratio holds 1); it is published "
      "unproven; weekly_wape 1.290 cannot be told from seasonal_naive_7 0.800 (ratio 1.613, 90% interval 0.900-2.000)"),
     ((0.5, 0.9), (0.4, 0.6), 0.5, "forecast last proven 2018-01-31"),
     ((1.2, 2.0), (1.1, 1.5), 1.29, "forecast did not beat the baselines in the backtest of 2018-01-31: weekly_wape 1.290 "
@@ -214,7 +216,7 @@ def test_the_summary_calls_a_forecast_proven_only_when_the_check_judged_and_pass
             {"scope": "overall", "model": model, "weekly_wape": wape, "wape": wape, "model_ratio_low": low,
              "model_ratio_high": high, "as_of": "2018-01-31"}
             for model, wape, (low, high) in (("lightgbm", model_wape, (1.0, 1.0)), ("seasonal_naive_7", 0.8, naive_interval),
-                                              ("zero", 1.0, zero_interval))
+                                              ("mean_28", 0.8, naive_interval), ("zero", 1.0, zero_interval))
         ])
     out = summary_text(tmp_path, capsys)
     assert said in out

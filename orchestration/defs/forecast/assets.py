@@ -32,9 +32,9 @@ from ml.backtest_store import last_backtest
 from ml.backtest_gate import gate_verdict
 from ml.blend import blend_forecast
 from ml.calibration import calibrate_forecast
-from ml.fallback_forecast import choose_fallback, fallback_forecast, fallback_version
+from ml.fallback_forecast import KEPT_MODEL, FallbackChoice, choose_fallback, fallback_forecast, fallback_version
 from ml.hierarchy import BOTTOM, BOTTOM_UP, reconcile
-from ml.panel import build_panel
+from ml.panel import Panel, build_panel
 from ml.registry import save_model
 from ml.retrain_cadence import forecast_or_reuse
 from ml.series_selection import DROPPED_SHARE_WARNING, dropped_note, dropped_series
@@ -143,6 +143,16 @@ def _nothing_to_forecast(context: dg.AssetExecutionContext, warehouse: Warehouse
     yield dg.MaterializeResult(asset_key=FORECAST, metadata={"dagster/row_count": rows["demand_forecast"], **note})
 
 
+def _say_dropped(context: dg.AssetExecutionContext, panel: Panel, scope: MarketScope) -> tuple[pd.DataFrame, float]:
+    """The series that left the forecast and their share of the year's units (ml/series_selection.py), said: as a
+    warning from a tenth of those units."""
+    dropped, share = dropped_series(panel)
+    if len(dropped):
+        note = dropped_note(dropped, share) if scope.every else f"{scope.describe()}: {dropped_note(dropped, share)}"
+        (context.log.warning if share >= DROPPED_SHARE_WARNING else context.log.info)(note)
+    return dropped, share
+
+
 def _lost_the_backtest(warehouse: WarehouseResource) -> tuple[pd.DataFrame, str] | None:
     """The staged backtest's overall rows and the gate's verdict when the model lost to a baseline; else None.
 
@@ -156,13 +166,15 @@ def _lost_the_backtest(warehouse: WarehouseResource) -> tuple[pd.DataFrame, str]
 
 def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource,
               artifacts: ArtifactFolders, scope: MarketScope, history: pd.DataFrame, as_of: dt.date,
-              overall: pd.DataFrame, verdict: str):
+              choice: FallbackChoice, verdict: str):
     """Stage the best baseline's forecast in the model's place (ml/fallback_forecast.py), summed up to its totals."""
-    choice = choose_fallback(overall)
-    context.log.warning(f"the model lost the backtest ({verdict}); the plan goes on with {choice.describe()}")
+    context.log.warning(f"the model lost its backtest (check model_beats_the_baselines); the plan goes on with "
+                        f"{choice.describe()}")
     with warehouse.open() as tables:
         backtest_rows = tables.query(f"select * from {staged('forecast_backtest')}")
-    made = fallback_forecast(history, as_of, config.horizon_days, choice.baseline, backtest_rows)
+        last = last_backtest(tables)
+    made = fallback_forecast(history, as_of, config.horizon_days, choice.baseline, backtest_rows, config.baseline_jobs)
+    dropped, dropped_share = _say_dropped(context, made.panel, scope)
     version = fallback_version(choice.baseline, as_of)
     forecast, levels = _reconciled(made.forecast, history, as_of, BOTTOM_UP)
     frame = forecast.assign(as_of=pd.Timestamp(as_of), model_version=version)
@@ -175,7 +187,7 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
     pngs = market_forecast_pngs(history, frame)
     write_pngs(pngs, Path(artifacts.exports) / PLOTS_FOLDER)
     by_market = frame.groupby("market")[["p10", "p50", "mean", "p90"]].sum().round(0).reset_index()
-    yield dg.MaterializeResult(asset_key=TOTALS, metadata=_totals_metadata(totals, total_rows, None))
+    yield dg.MaterializeResult(asset_key=TOTALS, metadata=_totals_metadata(totals, total_rows, last))
     yield dg.MaterializeResult(asset_key=FORECAST, metadata={
         "dagster/row_count": rows,
         "as_of": str(as_of),
@@ -184,6 +196,10 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
         "fallback": choice.describe(),
         "model_lost": verdict,
         "fallback_baseline": choice.baseline,
+        "rows_by_market": dg.MetadataValue.json({str(m): int(n) for m, n in frame.groupby("market").size().items()}),
+        "plots_folder": dg.MetadataValue.path(str(Path(artifacts.exports) / PLOTS_FOLDER)),
+        "series_no_longer_forecast": len(dropped),
+        "their_share_of_last_364_days_units": round(dropped_share, 4),
         "quantile_scales": dg.MetadataValue.json({k: list(v) for k, v in made.scales.items()}),
         "series": int(frame[["sku", "market"]].drop_duplicates().shape[0]),
         "horizon_days": config.horizon_days,
@@ -210,7 +226,10 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
             "backtest proved it better (column stopped, ml/stopped_series.py), the means are reconciled with their totals "
             "(forecast_totals) and "
             "the p10-p90 band is scaled per demand class by the last backtest's calibration (ml/calibration.py). "
-            "A plot per market is attached and written to CROSSDOCK_EXPORTS/forecast_plots/. Partitioned by market: "
+            "A plot per market is attached and written to CROSSDOCK_EXPORTS/forecast_plots/. When the model lost its "
+            "backtest (check model_beats_the_baselines), the forecast is the best baseline's instead, with a count's "
+            "band calibrated per demand class, model_version baseline-<name>-<as_of> and no model trained "
+            "(ml/fallback_forecast.py). Partitioned by market: "
             "the daily run covers every market in one run with one model; a run over some markets trains on and "
             "replaces only theirs (orchestration/lib/market_partitions.py).",
         ),
@@ -242,8 +261,12 @@ def demand_forecast(
             return
     lost = _lost_the_backtest(warehouse)
     if lost is not None:  # a model worse than a baseline never reaches the plans; the best baseline does
-        yield from _fallback(context, config, warehouse, artifacts, scope, history, as_of, *lost)
-        return
+        overall, verdict = lost
+        choice = choose_fallback(overall)
+        if choice is not None:
+            yield from _fallback(context, config, warehouse, artifacts, scope, history, as_of, choice, verdict)
+            return
+        context.log.warning(f"the model lost its backtest (check model_beats_the_baselines); {KEPT_MODEL}")
     settings = forecast_settings(merchant_config)
     context.log.info(f"forecasting {scope.describe()} {config.horizon_days} days after {as_of} from {len(history):,} history rows")
     models = models_root(Path(artifacts.models), scope)
@@ -262,10 +285,7 @@ def demand_forecast(
     stopped, short = judged[~judged["out_of_stock"].astype(bool)], judged[judged["out_of_stock"].astype(bool)]
     if len(stopped):
         context.log.warning(stopped_note(stopped))
-    dropped, dropped_share = dropped_series(panel)
-    if len(dropped):
-        note = dropped_note(dropped, dropped_share) if scope.every else f"{scope.describe()}: {dropped_note(dropped, dropped_share)}"
-        (context.log.warning if dropped_share >= DROPPED_SHARE_WARNING else context.log.info)(note)
+    dropped, dropped_share = _say_dropped(context, panel, scope)
     if len(short):
         context.log.info(f"{len(short)} series look stopped but are out of stock at their market's node: their forecast "
                          f"is kept (ml/stopped_series.py): {listed([f'{r.sku} in {r.market}' for r in short.itertuples()], 5)}")
