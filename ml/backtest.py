@@ -224,6 +224,23 @@ class BacktestResult:
         return self.metrics[self.metrics["scope"] == "overall"].set_index("model")
 
 
+MIN_TRAINING_DAYS = 28
+"""Days of history a backtest window's model sees before its origin at least: each weekday four times."""
+
+
+def windows_that_fit(first_day: dt.date | None, as_of: dt.date, horizon_days: int, n_windows: int) -> int:
+    """How many of `n_windows` rolling origins (`window_origins`) leave `MIN_TRAINING_DAYS` of history from
+    `first_day` (the first day with a sale; None: no sale at all) before the oldest one.
+
+    A merchant with four months of history gets one 56-day window, not an error; with under
+    horizon + `MIN_TRAINING_DAYS` days, none: nothing can be proven yet.
+    """
+    if first_day is None:
+        return 0
+    days = (to_timestamp(as_of) - to_timestamp(first_day)).days + 1
+    return max(0, min(n_windows, (days - MIN_TRAINING_DAYS) // horizon_days))
+
+
 def window_origins(as_of: dt.date, horizon_days: int, n_windows: int) -> list[pd.Timestamp]:
     """Origins as_of - k * H for k = n_windows .. 1 (oldest first)."""
     end = to_timestamp(as_of)

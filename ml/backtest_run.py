@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from crossdock.engine import WarehouseLike, as_warehouse
 from ml.backtest_cadence import BacktestRecord, Cadence, DataShape, backtest_due, model_fingerprint, reuse_note
-from ml.backtest_store import active_shape, last_backtest
+from ml.backtest import MIN_TRAINING_DAYS, windows_that_fit
+from ml.backtest_store import active_shape, first_sale_day, last_backtest
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS
 
 
@@ -30,7 +31,7 @@ class BacktestDecision:
     """
 
     as_of: dt.date
-    windows: int
+    windows: int  # the windows that fit in the history (`ml.backtest.windows_that_fit`), 0: none
     fingerprint: str
     shape: DataShape
     holiday_subdivisions: dict[str, str | None]
@@ -38,6 +39,20 @@ class BacktestDecision:
     due: bool
     reason: str
     cadence: Cadence
+    windows_asked: int = 0
+    first_sale: dt.date | None = None
+    horizon_days: int = 56
+
+    def short_history_note(self) -> str | None:
+        """What the run says when the history holds fewer windows than asked: how many fit, and when more do."""
+        if self.windows >= self.windows_asked:
+            return None
+        needs = MIN_TRAINING_DAYS + (self.windows + 1) * self.horizon_days
+        since = f"since {self.first_sale}" if self.first_sale else "with no sale"
+        fit = f"{self.windows} of the {self.windows_asked} backtest windows fit" if self.windows else "no backtest window fits"
+        return (f"{fit} in the history {since} (a window takes {self.horizon_days} days, and its model needs "
+                f"{MIN_TRAINING_DAYS} days before it); {'another' if self.windows else 'one'} fits once the history "
+                f"covers {needs} days")
 
     def fresh_record(self, run_id: str) -> BacktestRecord:
         """The record a fresh backtest starts from; its timing and WAPEs are filled in once it has run."""
@@ -66,9 +81,12 @@ def decide_backtest(
     subdivisions = dict(warehouse.rows("select market_code, holiday_subdivision from reference.markets"))
     last = last_backtest(warehouse)
     shape = active_shape(warehouse, training_table, as_of, DEFAULT_INACTIVE_AFTER_DAYS)
-    fingerprint = model_fingerprint(horizon_days, windows, seed, holiday_subdivisions=subdivisions)
+    first_sale = first_sale_day(warehouse, training_table, as_of)
+    fit = windows_that_fit(first_sale, as_of, horizon_days, windows)
+    fingerprint = model_fingerprint(horizon_days, fit, seed, holiday_subdivisions=subdivisions)
     due, reason = backtest_due(last, as_of, fingerprint, shape, cadence, force=force)
-    return BacktestDecision(as_of, windows, fingerprint, shape, subdivisions, last, due, reason, cadence)
+    return BacktestDecision(as_of, fit, fingerprint, shape, subdivisions, last, due and fit > 0, reason, cadence,
+                            windows, first_sale, horizon_days)
 
 
 def proven(record: BacktestRecord, seconds: float, wape_model: float, wape_naive: float, gate_passed: bool) -> BacktestRecord:

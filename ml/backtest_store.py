@@ -153,6 +153,15 @@ def stage_last_backtest(target: WarehouseLike, run_id: str) -> dict[str, int]:
     return rows
 
 
+def first_sale_day(target: WarehouseLike, demand_table: str, as_of: dt.date) -> dt.date | None:
+    """The first day with units sold on or before `as_of` (where `ml.panel.build_panel` starts), None when none."""
+    [(first,)] = as_warehouse(target).rows(
+        f"select min(demand_date) from {demand_table} where units_sold > 0 and demand_date <= ?", [as_of])
+    if first is None or isinstance(first, dt.date) and not isinstance(first, dt.datetime):
+        return first
+    return first.date() if isinstance(first, dt.datetime) else dt.date.fromisoformat(str(first)[:10])
+
+
 def active_shape(target: WarehouseLike, demand_table: str, as_of: dt.date, inactive_after_days: int) -> DataShape:
     """The data shape the forecast would see at `as_of`, in SQL without loading the history.
 

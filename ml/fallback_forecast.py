@@ -77,6 +77,9 @@ class FallbackChoice:
 
     def describe(self) -> str:
         """The choice in a planner's words: which baseline, by what score, and what it beat."""
+        if not np.isfinite(self.weekly_wape):
+            return (f"the {self.baseline} baseline's forecast (each series' rate over its last 28 days), in place of "
+                    f"the model's: {UNPROVEN}")
         note = (f"the {self.baseline} baseline's forecast, in place of the model's: of the forecasts that plan stock it "
                 f"scored best in the backtest (weekly WAPE {self.weekly_wape:.3f}, the model {self.model_weekly_wape:.3f})")
         if np.isfinite(self.zero_weekly_wape) and self.zero_weekly_wape < self.weekly_wape:
@@ -85,20 +88,23 @@ class FallbackChoice:
         return note
 
 
+UNPROVEN = ("no backtest has scored any forecast yet (too little history for one window, or no sale in its windows), "
+            "and a run rate is what a planner would order by")
+
+
 def choose_fallback(overall: pd.DataFrame) -> FallbackChoice | None:
     """The candidate with the lowest weekly WAPE in a backtest's overall rows (indexed by model), when it is below
     the model's; None when the model scored best of every forecast that plans stock (it lost to the zero forecast
     alone, or tied it): a fallback would be worse than the model.
 
-    Raises ValueError when the backtest scored none of `FALLBACK_CANDIDATES` with a finite weekly WAPE (a
-    backtest over windows where nothing sold): then no baseline is proven better than another either.
+    When the backtest scored none of `FALLBACK_CANDIDATES` (no backtest: too little history for one window; or
+    no sale in its windows), the 28-day mean, unproven (`UNPROVEN`): nothing is proven better than a run rate.
     """
-    scores = pd.to_numeric(overall["weekly_wape"], errors="coerce")
+    scores = pd.to_numeric(overall["weekly_wape"], errors="coerce") if "weekly_wape" in overall else pd.Series(dtype=float)
     candidates = scores.reindex([m for m in FALLBACK_CANDIDATES if m in scores.index]).dropna()
     candidates = candidates[np.isfinite(candidates)]
     if candidates.empty:
-        raise ValueError(f"the backtest scored none of the fallback baselines ({', '.join(FALLBACK_CANDIDATES)}) "
-                         "with a finite weekly WAPE: nothing sold in its windows")
+        return FallbackChoice(MEAN_28, float("nan"), float(scores.get(MODEL, np.nan)), float(scores.get(ZERO, np.nan)))
     best = str(candidates.idxmin())  # the first of FALLBACK_CANDIDATES on a tie: the simplest
     model = float(scores.get(MODEL, np.nan))
     if np.isfinite(model) and model <= candidates[best]:

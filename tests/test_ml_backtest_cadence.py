@@ -9,6 +9,7 @@ import pytest
 from crossdock.publish import stage_table
 from crossdock.published import published_table
 from ml.backtest_cadence import BacktestRecord, Cadence, DataShape, backtest_due, model_fingerprint, next_due, reuse_note
+from ml.backtest import window_origins, windows_that_fit
 from ml.backtest_run import decide_backtest, proven
 from ml.backtest_store import RUNS, active_shape, last_backtest, save_backtest, stage_last_backtest
 from ml.model import ModelConfig
@@ -183,8 +184,8 @@ def test_the_active_shape_counts_series_with_a_sale_in_the_last_91_days(tmp_path
 
 def test_decide_backtest_reads_the_markets_last_proof_and_shape_then_decides(tmp_path):
     """What forecast_accuracy asks before it runs or reuses: the first run backtests, a day later it reuses."""
-    history = pd.DataFrame({"sku": ["A", "B"], "market": ["DE", "US"],
-                            "demand_date": pd.to_datetime(["2026-10-29", "2026-10-30"]), "units_sold": [1, 2]})
+    history = pd.DataFrame({"sku": ["A", "B", "A"], "market": ["DE", "US", "DE"],
+                            "demand_date": pd.to_datetime(["2026-10-29", "2026-10-30", "2025-10-30"]), "units_sold": [1, 2, 1]})
     with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
         conn.execute("create schema reference")
         conn.execute("create table reference.markets as select * from (values ('DE', 'BY'), ('US', null)) "
@@ -208,3 +209,33 @@ def test_decide_backtest_reads_the_markets_last_proof_and_shape_then_decides(tmp
         forced = decide_backtest(conn, PROVEN + dt.timedelta(days=1), "demand", horizon_days=56, windows=4, seed=7,
                                  cadence=Cadence(), force=True)
         assert forced.due and "force_backtest" in forced.reason
+
+
+@pytest.mark.parametrize("first_sale, windows, said", [
+    ("2025-10-30", 4, None),  # a year: every window asked fits
+    ("2026-07-09", 1, "1 of the 4 backtest windows fit in the history since 2026-07-09 (a window takes 56 days, and its "
+                      "model needs 28 days before it); another fits once the history covers 140 days"),
+    ("2026-08-09", 0, "no backtest window fits in the history since 2026-08-09 (a window takes 56 days, and its model "
+                      "needs 28 days before it); one fits once the history covers 84 days"),
+])
+def test_a_short_history_is_backtested_on_the_windows_that_fit_and_none_is_said(tmp_path, first_sale, windows, said):
+    """A merchant with four months of orders gets one window, not an error; with under 84 days, none (and no rerun)."""
+    history = pd.DataFrame({"sku": ["A", "A"], "market": ["US", "US"], "units_sold": [1, 2],
+                            "demand_date": pd.to_datetime([first_sale, "2026-10-29"])})
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        conn.execute("create schema reference")
+        conn.execute("create table reference.markets as select 'US' as market_code, null::varchar as holiday_subdivision")
+        conn.execute("create table demand as select sku, market, demand_date::date as demand_date, units_sold from history")
+        decision = decide_backtest(conn, PROVEN, "demand", horizon_days=56, windows=4, seed=7, cadence=Cadence())
+    assert decision.windows == windows and decision.short_history_note() == said
+    assert decision.due is (windows > 0) and decision.fingerprint == model_fingerprint(56, windows, 7,
+                                                                                        holiday_subdivisions={"US": None})
+
+
+def test_the_windows_that_fit_leave_four_weeks_before_the_oldest_origin():
+    as_of = dt.date(2026, 10, 30)
+    first = as_of - dt.timedelta(days=28 + 56 - 1)  # exactly 84 days of history
+    assert windows_that_fit(first, as_of, 56, 4) == 1 and windows_that_fit(first + dt.timedelta(days=1), as_of, 56, 4) == 0
+    assert windows_that_fit(None, as_of, 56, 4) == 0 and windows_that_fit(dt.date(2020, 1, 1), as_of, 56, 4) == 4
+    [origin] = window_origins(as_of, 56, 1)
+    assert (origin.date() - first).days + 1 == 28  # the model of that window sees its four weeks, origin included

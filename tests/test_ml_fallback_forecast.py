@@ -40,9 +40,12 @@ def test_a_model_that_lost_to_the_zero_forecast_alone_is_not_replaced_by_a_worse
     assert choose_fallback(_overall(**{MODEL: float("nan"), MEAN_28: 1.1, ZERO: 1.0})).baseline == MEAN_28  # unscored
 
 
-def test_no_scored_baseline_is_a_clear_error():
-    with pytest.raises(ValueError, match="nothing sold in its windows"):
-        choose_fallback(_overall(**{MODEL: float("nan"), NAIVE: float("nan"), ZERO: 1.0}))
+def test_without_a_scored_baseline_the_plan_runs_on_the_28_day_mean_unproven():
+    """No backtest (too little history for one window) or no sale in its windows: nothing beats a run rate."""
+    for overall in (_overall(**{MODEL: float("nan"), NAIVE: float("nan"), ZERO: 1.0}),
+                    pd.DataFrame(columns=["weekly_wape"]).rename_axis("model")):
+        choice = choose_fallback(overall)
+        assert choice.baseline == MEAN_28 and "no backtest has scored any forecast yet" in choice.describe()
 
 
 def test_the_version_says_it_is_a_baseline():

@@ -24,9 +24,11 @@ AS_OF = dt.date(2025, 6, 30)
 SMALL = {"horizon_days": 14, "backtest_windows": 2, "baseline_jobs": 1}
 
 
-def _warehouse(path, as_of: dt.date, n_skus: int = 6) -> None:
-    """marts.fct_daily_demand, the planning calendar up to `as_of` and reference.markets: what the asset reads."""
+def _warehouse(path, as_of: dt.date, n_skus: int = 6, days: int = 420) -> None:
+    """marts.fct_daily_demand (its last `days` days), the planning calendar up to `as_of` and reference.markets:
+    what the asset reads."""
     history = make_history(n_skus=n_skus, markets=("US", "DE"), days=420, end=AS_OF, seed=3)
+    history = history[pd.to_datetime(history["demand_date"]) > pd.Timestamp(AS_OF) - pd.Timedelta(days=days)]
     calendar = pd.DataFrame({"calendar_date": pd.date_range("2024-01-01", as_of, freq="D").date})
     markets = pd.DataFrame({"market_code": ["US", "DE"], "holiday_subdivision": [None, None]}).astype("string")
     with duckdb.connect(str(path)) as conn:

@@ -6,7 +6,7 @@ from ml.fallback_forecast import choose_fallback, fallback_forecast, is_fallback
 from orchestration.defs.forecast.assets import demand_forecast
 from orchestration.defs.forecast.backtest import forecast_accuracy
 from orchestration.defs.forecast.checks import judge_forecast, model_beats_the_baselines
-from orchestration.defs.forecast.inputs import FORECAST, TOTALS
+from orchestration.defs.forecast.inputs import ACCURACY, FORECAST, TOTALS
 from orchestration.lib.resources import ArtifactFolders, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
@@ -97,3 +97,31 @@ def test_a_model_that_lost_to_the_zero_forecast_alone_stays_the_forecast(tmp_pat
     assert check.metadata["what_to_do"].value.startswith("This run's forecast: the model's forecast is published unproven")
     forecast = _forecast(resources, run_config)[FORECAST]
     assert forecast["model_version"].startswith("lgbm-quantile-") and "fallback_baseline" not in forecast
+
+
+def test_a_history_too_short_for_one_window_is_planned_on_the_28_day_mean_unproven(tmp_path):
+    """35 days against a 14-day horizon and the four weeks a window's model needs: nothing can be backtested."""
+    path = tmp_path / "w.duckdb"
+    _warehouse(path, AS_OF, days=35)
+    warehouse = WarehouseResource(database=str(path))
+    resources = {
+        "warehouse": warehouse,
+        "merchant_config": MerchantConfigFile(path=str(tmp_path / "crossdock.yaml")),
+        "artifacts": ArtifactFolders(exports=str(tmp_path / "exports"), models=str(tmp_path / "models")),
+    }
+    config = {"config": SMALL}
+    result = dg.materialize([forecast_accuracy, demand_forecast], resources=resources,
+                            run_config={"ops": {"forecast_accuracy": config, "publish__demand_forecast": config}})
+    assert result.success
+    [accuracy] = [m for m in result.asset_materializations_for_node("forecast_accuracy") if m.asset_key == ACCURACY]
+    assert accuracy.metadata["backtest"].value.startswith("no backtest: no backtest window fits in the history since ")
+    assert _query(path, "select count(*) from plan_next.forecast_accuracy") == [(0,)]
+    # nothing proven, nothing stored to reuse
+    assert _query(path, "select count(*) from information_schema.tables where table_name = 'backtest_runs'") == [(0,)]
+    check = model_beats_the_baselines(warehouse=warehouse)
+    assert not check.passed and check.description.startswith("no backtest")
+    assert "each series' rate over its last 28 days" in check.metadata["what_to_do"].value
+    [forecast] = [m for m in result.asset_materializations_for_node("publish__demand_forecast") if m.asset_key == FORECAST]
+    assert forecast.metadata["model_version"].value == f"baseline-mean_28-{AS_OF:%Y%m%d}"
+    assert _query(path, "select count(*) > 0, bool_and(p10 <= p50 and p50 <= p90) from plan_next.demand_forecast") == [(True, True)]
+    assert judge_forecast(warehouse).passed

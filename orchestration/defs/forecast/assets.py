@@ -160,16 +160,18 @@ def _lost_the_backtest(warehouse: WarehouseResource) -> tuple[pd.DataFrame, str]
     """
     with warehouse.open() as tables:
         overall = tables.query(f"select * from {staged('forecast_accuracy')} where scope = 'overall'").set_index("model")
+    if overall.empty:
+        return overall, "no backtest: too little history for one window"
     verdict = gate_verdict(overall)
     return None if verdict.passed else (overall, verdict.summary())
 
 
 def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource,
               artifacts: ArtifactFolders, scope: MarketScope, history: pd.DataFrame, as_of: dt.date,
-              choice: FallbackChoice, verdict: str):
+              choice: FallbackChoice, verdict: str, overall_empty: bool):
     """Stage the best baseline's forecast in the model's place (ml/fallback_forecast.py), summed up to its totals."""
-    context.log.warning(f"the model lost its backtest (check model_beats_the_baselines); the plan goes on with "
-                        f"{choice.describe()}")
+    why = "no backtest could prove the model" if overall_empty else "the model lost its backtest"
+    context.log.warning(f"{why} (check model_beats_the_baselines); the plan goes on with {choice.describe()}")
     with warehouse.open() as tables:
         backtest_rows = tables.query(f"select * from {staged('forecast_backtest')}")
         last = last_backtest(tables)
@@ -264,7 +266,8 @@ def demand_forecast(
         overall, verdict = lost
         choice = choose_fallback(overall)
         if choice is not None:
-            yield from _fallback(context, config, warehouse, artifacts, scope, history, as_of, choice, verdict)
+            yield from _fallback(context, config, warehouse, artifacts, scope, history, as_of, choice, verdict,
+                                 overall.empty)
             return
         context.log.warning(f"the model lost its backtest (check model_beats_the_baselines); {KEPT_MODEL}")
     settings = forecast_settings(merchant_config)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from crossdock.merchant_config import ForecastSettings
 from crossdock.publish import stage_table, staged
+from crossdock.published import published_table
 from ml.backtest import MODEL, NAIVE, backtest
 from ml.backtest_cadence import BacktestRecord, Cadence
 from ml.backtest_gate import gate_verdict
@@ -119,11 +120,26 @@ def run_backtest(
                           "mean_weight": result.mean_weight, "zero_stopped": result.zero_stopped}
 
 
+def _no_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, decision: BacktestDecision):
+    """Stage empty backtest tables when no window fits in the history, and say why: nothing is proven, and
+    demand_forecast publishes the 28-day mean's forecast (ml/fallback_forecast.py) until a window fits."""
+    note = f"no backtest: {decision.short_history_note()}"
+    context.log.warning(note)
+    with warehouse.open() as tables:
+        rows = {name: stage_table(tables, name, pd.DataFrame(columns=list(published_table(name).column_names)),
+                                  context.run_id) for name in ("forecast_backtest", "forecast_accuracy")}
+    common = {"as_of": str(decision.as_of), "backtest": note, "windows": 0}
+    yield dg.MaterializeResult(asset_key=BACKTEST, metadata={"dagster/row_count": rows["forecast_backtest"], **common})
+    yield dg.MaterializeResult(asset_key=ACCURACY, metadata={"dagster/row_count": rows["forecast_accuracy"], **common})
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
             ACCURACY, deps=[TRAINING_DATA, PLANNING_CALENDAR, MARKETS], **FORECAST_SPEC_SETTINGS, metadata=documented_table("publish", "forecast_accuracy"),
-            description="Rolling-origin backtest (4 windows of the planning horizon) of the LightGBM forecast against "
+            description="Rolling-origin backtest (4 windows of the planning horizon, or those a short history holds: "
+            "none under the horizon + 28 days, the tables then empty and the forecast the 28-day mean's) of the "
+            "LightGBM forecast against "
             "seasonal naive (7), naive (1), the mean of the last 28 days, a zero forecast, AutoETS and CrostonOptimized "
             "on the same series and days of the dense, zero-filled panel: weekly WAPE of the expected units, RMSSE, "
             "daily p50 WAPE, bias, MASE, pinball loss per quantile and p10-p90 coverage, overall and per market and "
@@ -154,6 +170,11 @@ def forecast_accuracy(
             windows=config.backtest_windows or settings.backtest_windows, seed=config.seed,
             cadence=_cadence(settings), force=config.force_backtest,
         )
+    if decision.windows == 0:  # too little history to prove anything: the forecast is the 28-day mean's, unproven
+        yield from _no_backtest(context, warehouse, decision)
+        return
+    if (short := decision.short_history_note()) is not None:
+        context.log.warning(short)
     if decision.due:
         proof, rows, extra = run_backtest(context, config, warehouse, decision)
         note = f"backtest run on {decision.as_of} ({proof.seconds:.0f}s): {decision.reason}"

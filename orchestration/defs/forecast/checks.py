@@ -24,6 +24,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from crossdock.engine import WarehouseLike, as_warehouse
@@ -150,17 +151,19 @@ LOST_TO_A_BASELINE = (
 """What `crossdock run` tells a planner under the failed check, after what the plan was made with instead."""
 
 
+NO_BACKTEST = ("The backtest runs once the history covers a window of the horizon and four weeks before it "
+               "(forecast_accuracy's metadata says when); until then no forecast can be proven.")
+
+
 def _fallback_note(overall: pd.DataFrame) -> str:
     """What this run's plan is made with while the model loses: the best baseline (ml/fallback_forecast.py), or the
     model when it beat every baseline that plans stock."""
-    try:
-        choice = choose_fallback(overall)
-    except ValueError as no_baseline:
-        return f"No baseline to plan on either ({no_baseline}): the forecast step fails and the last good plan stays published. "
+    choice = choose_fallback(overall)
     if choice is None:
         return f"This run's forecast: {KEPT_MODEL}. "
-    return (f"This run's forecast is {choice.describe()}. Its band is a count's at the larger of its rate and the "
-            "series' last 28 days', widened per demand class where the backtest's days say so. ")
+    band = ("Its band is a count's at the larger of its rate and the series' last 28 days', widened per demand class "
+            "where the backtest's days say so. " if np.isfinite(choice.weekly_wape) else "")
+    return f"This run's forecast is {choice.describe()}. {band}"
 
 
 @warning_check(
@@ -178,6 +181,9 @@ def _fallback_note(overall: pd.DataFrame) -> str:
 )
 def model_beats_the_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     overall, proven_on = _overall_backtest(warehouse)
+    if proven_on is None:  # no window fit in the history (forecast_accuracy's metadata says how long it must be)
+        return warning_result(False, "no backtest: too little history for one window, so nothing is proven yet",
+                              {WHAT_TO_DO: _fallback_note(overall) + NO_BACKTEST})
     verdict = gate_verdict(overall)
     metadata = _verdict_metadata(overall, proven_on, verdict)
     if not verdict.passed:
@@ -185,11 +191,11 @@ def model_beats_the_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResu
     return warning_result(verdict.passed, f"backtest of {proven_on}: {verdict.summary()}", metadata)
 
 
-def _overall_backtest(warehouse: WarehouseResource) -> tuple[pd.DataFrame, dt.date]:
-    """The run's staged backtest, overall rows by model, and the planning date it was proven on."""
+def _overall_backtest(warehouse: WarehouseResource) -> tuple[pd.DataFrame, dt.date | None]:
+    """The run's staged backtest, overall rows by model, and the planning date it was proven on (None: no backtest)."""
     with warehouse.open() as tables:
         overall = tables.query(f"select * from {staged('forecast_accuracy')} where scope = 'overall'").set_index("model")
-    return overall, pd.Timestamp(overall["as_of"].max()).date()
+    return overall, None if overall.empty else pd.Timestamp(overall["as_of"].max()).date()
 
 
 def _verdict_metadata(overall: pd.DataFrame, proven_on: dt.date, verdict: GateVerdict) -> dict[str, object]:
