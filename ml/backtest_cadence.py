@@ -15,9 +15,9 @@ longer describes the forecast being published. So the backtest runs when
   `Cadence.series_change_share` (20% by default) either way;
 - the planning date moved back before the proof's (its windows would score
   days after the planning date: a replay must not read the future);
-- the last backtest failed the gate (the model's forecast is not published
-  until one passes, the best baseline's is, so it is tried again on every run
-  rather than once a week);
+- the last backtest failed the gate (until one passes the best baseline's
+  forecast is published in the model's place, or the model's unproven, so it
+  is tried again on every run rather than once a week);
 - or the proof is `Cadence.every_days` (7) planning days old or older.
 
 Otherwise the last result is reused as it is, with its own date. Age is

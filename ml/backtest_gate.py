@@ -34,7 +34,7 @@ TIE = 0.01
 GATE_METRICS = ("weekly_wape",)
 """Sum-aware and unitless, and not won by forecasting zeros (module docstring). RMSSE is reported beside it,
 not gated: on daily values it mostly scores noise, and the model's margin over the 28-day mean there was
-1-2 % on the demo and the messy merchant (ml/README.md), too thin for a check that stops the plan."""
+1-2 % on the demo and the messy merchant (ml/README.md), too thin to decide which forecast is published."""
 
 
 @dataclass(frozen=True)

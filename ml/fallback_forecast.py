@@ -1,7 +1,7 @@
 """The forecast published when the model loses to a baseline: the best baseline's, with a calibrated band.
 
-A model that does not beat its baselines in the backtest never reaches the
-plans (`ml.backtest_gate`). Before, that left the last good plan published,
+A model that does not beat its baselines in the backtest (`ml.backtest_gate`)
+does not reach the plans when a baseline that plans stock scored better. Before, that left the last good plan published,
 and a merchant on its first runs, with no good plan yet, had none at all: the
 real DataCo export cut at 2018-01-26 lost to seasonal naive in resample
 after resample and got no inventory or compliance plan. A merchant still has

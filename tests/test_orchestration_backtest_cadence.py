@@ -134,3 +134,20 @@ def test_the_cadence_comes_from_crossdock_yaml_and_counts_planning_days(platform
     assert calls == [AS_OF, AS_OF + dt.timedelta(days=1)]
     assert "1 days old (every 1 days)" in fresh["backtest"]
     assert f"backtest of {AS_OF + dt.timedelta(days=1)}" in check.description
+
+
+def test_a_short_history_is_backtested_on_the_windows_it_holds(tmp_path):
+    """60 days against 14-day windows and the 28 days a window's model needs: 2 of the 4 asked, run for real."""
+    path = tmp_path / "w.duckdb"
+    _warehouse(path, AS_OF, days=60)
+    result = dg.materialize(
+        [forecast_accuracy],
+        resources={"warehouse": WarehouseResource(database=str(path)),
+                   "merchant_config": MerchantConfigFile(path=str(tmp_path / "crossdock.yaml"))},
+        run_config={"ops": {"forecast_accuracy": {"config": {**SMALL, "backtest_windows": 4}}}},
+    )
+    assert result.success
+    [accuracy] = [m for m in result.asset_materializations_for_node("forecast_accuracy") if m.asset_key == ACCURACY]
+    assert accuracy.metadata["windows"].value == 2
+    assert _query(path, 'select count(distinct "window") from plan_next.forecast_backtest') == [(2,)]
+    assert _query(path, "select count(*) from audit.backtest_runs") == [(1,)]  # proven on what fits, and kept

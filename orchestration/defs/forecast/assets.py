@@ -1,8 +1,9 @@
 """The published forecast: `demand_forecast` and its coherent totals, from the planning date with the newest history.
 
 It depends on the backtest (backtest.py), so a model that loses to a simple
-baseline never publishes: the best baseline's forecast is published in its
-place (ml/fallback_forecast.py; no model is trained) and the plan goes on. Its
+baseline that plans stock never publishes: the best baseline's forecast is
+published in its place (ml/fallback_forecast.py; no model is trained) and
+the plan goes on. Its
 own blocking Great Expectations check (checks.py) keeps a broken forecast from the inventory plan. It applies what
 the last backtest chose: the blend of the mean with the series' regular level
 and the zeroing of series that stopped selling (ml/blend.py), the
@@ -174,7 +175,6 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
     context.log.warning(f"{why} (check model_beats_the_baselines); the plan goes on with {choice.describe()}")
     with warehouse.open() as tables:
         backtest_rows = tables.query(f"select * from {staged('forecast_backtest')}")
-        last = last_backtest(tables)
     made = fallback_forecast(history, as_of, config.horizon_days, choice.baseline, backtest_rows, config.baseline_jobs)
     dropped, dropped_share = _say_dropped(context, made.panel, scope)
     version = fallback_version(choice.baseline, as_of)
@@ -189,7 +189,8 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
     pngs = market_forecast_pngs(history, frame)
     write_pngs(pngs, Path(artifacts.exports) / PLOTS_FOLDER)
     by_market = frame.groupby("market")[["p10", "p50", "mean", "p90"]].sum().round(0).reset_index()
-    yield dg.MaterializeResult(asset_key=TOTALS, metadata=_totals_metadata(totals, total_rows, last))
+    yield dg.MaterializeResult(asset_key=TOTALS, metadata={
+        **_totals_metadata(totals, total_rows, None), "chosen_by_backtest_of": "none: a baseline's forecast is summed up"})
     yield dg.MaterializeResult(asset_key=FORECAST, metadata={
         "dagster/row_count": rows,
         "as_of": str(as_of),
@@ -262,7 +263,7 @@ def demand_forecast(
             yield from _nothing_to_forecast(context, warehouse, scope, as_of)
             return
     lost = _lost_the_backtest(warehouse)
-    if lost is not None:  # a model worse than a baseline never reaches the plans; the best baseline does
+    if lost is not None:  # a model worse than a baseline that plans stock never reaches the plans; that baseline does
         overall, verdict = lost
         choice = choose_fallback(overall)
         if choice is not None:

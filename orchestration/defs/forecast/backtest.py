@@ -3,7 +3,7 @@
 `forecast_accuracy` backtests the model against its baselines and carries the
 check "model beats the baselines" (checks.py); `demand_forecast` (assets.py)
 depends on it and reads the same verdict, so a model that loses to a simple
-baseline never publishes: the best baseline's forecast does. The backtest runs on a cadence (ml/backtest_cadence.py decides, the
+baseline that plans stock never publishes: the best baseline's forecast does. The backtest runs on a cadence (ml/backtest_cadence.py decides, the
 result and its record live in audit.backtest_* via ml/backtest_store.py), and
 a run that reuses it stages the stored result like a fresh one. It also
 chooses what the published forecast applies: how it is made coherent with its

@@ -4,10 +4,10 @@ Blocking: when the training-data gate fails, the forecast assets downstream
 of marts.fct_daily_demand are not materialized in that run, so bad data never
 reaches the plans; when the forecast gate fails, the inventory plan is not
 made. When the model does not beat its baselines in the backtest
-(`model_beats_the_baselines`), the model's forecast is not published: the
-forecast asset publishes the best baseline's in its place
-(ml/fallback_forecast.py), so the plan goes on, and the check fails as a
-warning that says so. It used to block, and a merchant whose model lost its
+(`model_beats_the_baselines`), the forecast asset publishes the best
+baseline's forecast in its place when one scored below the model
+(ml/fallback_forecast.py; else the model's, unproven), so the plan goes on,
+and the check fails as a warning that says which. It used to block, and a merchant whose model lost its
 first backtests had no plan at all.
 
 The training-data gate judges each market against its own history
@@ -145,7 +145,8 @@ def judge_forecast(warehouse: WarehouseResource, scope: MarketScope | None = Non
 
 LOST_TO_A_BASELINE = (
     "The backtest runs again on every run until the model beats its baselines, so a few more days of orders can be "
-    "enough; crossdock.yaml `forecast: backtest_windows` (default 4) scores more weeks with more windows, and "
+    "enough; crossdock.yaml `forecast: backtest_windows` (default 4) scores more weeks with more windows, as many as "
+    "the history holds (forecast_accuracy's log says when it holds another), and "
     "ml/README.md ('Baselines, metrics and the gate') says how the check judges."
 )
 """What `crossdock run` tells a planner under the failed check, after what the plan was made with instead."""
@@ -172,9 +173,10 @@ def _fallback_note(overall: pd.DataFrame) -> str:
     description=f"Fails unless the model's overall backtest beats {', '.join(GATE_BASELINES[:-1])} and {GATE_BASELINES[-1]} on "
     f"{' and '.join(GATE_METRICS)} (the WAPE of weekly totals of the expected units per SKU x market, which a "
     "forecast of nothing cannot win on intermittent demand: it scores 1, and a ratio within 1 % of a baseline's is "
-    "a tie). A model that fails never reaches the plans: demand_forecast publishes the best baseline's forecast "
-    "(never the zero forecast) in its place, with a calibrated band (ml/fallback_forecast.py), and this check fails "
-    "as a warning saying which. A comparison the weeks the backtest scored cannot decide (the 90 % interval of the "
+    "a tie). When the model fails, demand_forecast publishes the best baseline's forecast (never the zero forecast) "
+    "in its place, with a calibrated band, if one scored below the model; else (the model lost to forecasting nothing "
+    "alone, or tied a baseline) the model's, unproven (ml/fallback_forecast.py). This check then fails as a warning "
+    "saying which; with no backtest (too little history for one window) it fails and the forecast is the 28-day mean's. A comparison the weeks the backtest scored cannot decide (the 90 % interval of the "
     "ratio from resampling them holds 1) is not judged: the model's forecast is then published unproven, and the "
     "check says so (judged = false). RMSSE and daily p50 WAPE are in the metadata, not gated. Reads the run's "
     "backtest result, fresh or reused, and names the planning date it was proven on.",
