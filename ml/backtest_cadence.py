@@ -192,7 +192,8 @@ def backtest_due(
     if last is None:
         return True, "no earlier backtest"
     if last.fingerprint != fingerprint:
-        return True, f"the model changed (fingerprint {last.fingerprint} -> {fingerprint})"
+        return True, (f"the model or its windows changed (fingerprint {last.fingerprint} -> {fingerprint}; a short "
+                      "history gains a window as it grows)")
     changed = _shape_change(last.shape, shape, cadence.series_change_share)
     if changed:
         return True, changed
