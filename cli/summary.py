@@ -26,14 +26,13 @@ from compliance.documents import flag_counts
 from compliance.staleness import PLACES_TABLES, RULE_SEEDS, TARIFF_FILES, read_places_served, stale_rules, summary_line
 from compliance.tariffs.coverage import coverage_summary
 from crossdock.engine import Warehouse, WarehouseLike, as_warehouse, first_row
-from crossdock.plan_labels import AS_PLANNED, NONE_FEASIBLE
+from crossdock.plan_labels import AS_PLANNED, NONE_FEASIBLE, is_fallback_version
 from crossdock.publish import PublishedPlan, UnpublishedStaging, last_published, plan_tables, unpublished_staging
 from crossdock.settings import MARKET_MODELS_FOLDER, Settings, pii_salt_warning
 from crossdock.spark import spark_home, warehouse_engine
 from crossdock.warehouse import connect
 from ml.backtest import MODEL
 from ml.backtest_gate import gate_verdict
-from ml.fallback_forecast import is_fallback
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS, DROPPED_SHARE_WARNING, DROPPED_WINDOW_DAYS
 
 NA = "n/a"
@@ -316,7 +315,7 @@ def format_summary(settings: Settings, s: dict) -> str:
                          f"weekly WAPE {fmt(model['weekly_wape'], '.3f')} "
                          f"vs naive {fmt(naive['weekly_wape'], '.3f')})")
     plots = sorted((settings.exports / "forecast_plots").glob("*.png"))
-    if is_fallback(s.get("model_version")):  # the model lost the backtest: a baseline's forecast in its place
+    if is_fallback_version(s.get("model_version")):  # the model lost the backtest: a baseline's forecast in its place
         why = ("did not beat the baselines" if s.get("accuracy") else
                "no backtest has proven yet (too little history for one window)")
         lines.append(f"FORECAST FROM A BASELINE: {s['model_version']} (ml/fallback_forecast.py), not the model, which "

@@ -8,6 +8,16 @@ words live here, once.
 """
 from __future__ import annotations
 
+FALLBACK_VERSION_PREFIX = "baseline-"
+"""How publish.demand_forecast.model_version starts when the forecast is a baseline's, published in the model's
+place because the model lost its backtest or none could run (ml/fallback_forecast.py): baseline-<name>-<as_of>."""
+
+
+def is_fallback_version(model_version: object) -> bool:
+    """Is `model_version` a baseline's forecast published in the model's place (`FALLBACK_VERSION_PREFIX`)?"""
+    return isinstance(model_version, str) and model_version.startswith(FALLBACK_VERSION_PREFIX)
+
+
 EXPEDITE = "expedite or transfer"
 """The verdict of a plan row whose projected stock runs out before a purchase placed today could land."""
 

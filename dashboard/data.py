@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from crossdock.bi_export import SNAPSHOT_NAME
-from crossdock.plan_labels import AS_PLANNED, EXPEDITE
+from crossdock.plan_labels import AS_PLANNED, EXPEDITE, FALLBACK_VERSION_PREFIX, is_fallback_version
 from crossdock.settings import Settings, load_settings
 from crossdock.warehouse import read_sql
 
@@ -48,6 +48,20 @@ def plan_source(conn: duckdb.DuckDBPyConnection) -> str:
         "select run_id, published_at from publish.plan_runs order by published_at desc limit 1"
     ).fetchone()
     return f"run {row[0]}, published {row[1]:%Y-%m-%d %H:%M} UTC" if row else "a run not recorded (no publish.plan_runs)"
+
+
+def forecast_source(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """The published forecast's source in a planner's words when it is not the model's: a baseline's, published in the
+    model's place (ml/fallback_forecast.py); None for the model's (or a snapshot without a forecast)."""
+    if not has_tables(conn, "demand_forecast"):
+        return None
+    versions = [v for (v,) in conn.execute("select distinct model_version from publish.demand_forecast").fetchall()]
+    baselines = sorted(v for v in versions if is_fallback_version(v))
+    if not baselines:
+        return None
+    names = ", ".join(v.removeprefix(FALLBACK_VERSION_PREFIX).rsplit("-", 1)[0] for v in baselines)
+    return (f"the forecast is the {names} baseline's, not the model's: the model lost its backtest, or the history "
+            "is too short for one (`crossdock summary` says which)")
 
 
 def forecast_accuracy_by_market(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -37,6 +37,8 @@ def overview_page() -> None:
 def forecast_page() -> None:
     conn = connection()
     st.title("Forecast vs actual")
+    if (source := data.forecast_source(conn)) is not None:
+        st.warning(f"The plan's {source}. The backtest below scores the model against the baselines.")
     st.caption(
         "Backtest: the model forecast each window from its start date without seeing what followed. "
         "Weekly WAPE = Σ|actual − forecast| over each SKU's weeks ÷ Σ actual, with the expected units (a forecast of "
@@ -178,7 +180,8 @@ def sku_page() -> None:
     st.caption(f"{sku} in {market}, served from {node if isinstance(node, str) else 'no node on record'}; "
                f"plan as of {data.as_of(conn)}"
                + (f", S&OP cycle {cycle}: the plan runs on the consensus (the forecast with the planners' overrides)."
-                  if cycle else ". This snapshot has no consensus demand plan: the plan ran on the model's forecast."))
+                  if cycle else ". This snapshot has no consensus demand plan: the plan ran on the statistical forecast.")
+               + (f" Note: {source}." if (source := data.forecast_source(conn)) else ""))
 
     demand = data.sku_demand(conn, sku, market).set_index("day")
     st.subheader("Sales and forecast")

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from crossdock.count_median import with_count_median
+from crossdock.plan_labels import FALLBACK_VERSION_PREFIX
 from ml.backtest import MEAN_28, MODEL, NAIVE, NAIVE_1, ZERO
 from ml.baselines import naive, seasonal_naive, window_average
 from ml.calibration import Scales, calibrate_forecast, fit_scales
@@ -53,17 +54,9 @@ from ml.stat_baselines import FIT_DAYS, STAT_BASELINES, statsforecast_baselines
 
 FALLBACK_CANDIDATES: tuple[str, ...] = (NAIVE, NAIVE_1, MEAN_28, *STAT_BASELINES)
 """The baselines a plan may fall back on: every one the backtest scores but the zero forecast (module docstring)."""
-VERSION_PREFIX = "baseline"
-
-
 def fallback_version(baseline: str, as_of: dt.date) -> str:
     """The model_version of a fallback forecast: `baseline-<name>-<as_of YYYYMMDD>`, never a saved model's name."""
-    return f"{VERSION_PREFIX}-{baseline}-{to_timestamp(as_of):%Y%m%d}"
-
-
-def is_fallback(model_version: str | None) -> bool:
-    """Is `model_version` a baseline's forecast published in the model's place (`fallback_version`)?"""
-    return bool(model_version) and str(model_version).startswith(f"{VERSION_PREFIX}-")
+    return f"{FALLBACK_VERSION_PREFIX}{baseline}-{to_timestamp(as_of):%Y%m%d}"
 
 
 @dataclass(frozen=True)

@@ -151,3 +151,12 @@ def test_the_sku_page_opens_on_the_pair_to_expedite_and_reads_its_node_plan_and_
     [plan] = data.sku_plan(sku_snapshot, "B", "US-EWR").to_dict("records")
     assert (plan["action"], plan["contingency"], plan["contingency_cost_eur"]) == ("expedite or transfer", "reroute", 4.2)
     assert data.sku_plan(sku_snapshot, "A", "US-EWR").empty  # A is not planned at its old node
+
+
+def test_a_forecast_from_a_baseline_is_named_and_the_models_is_not(tmp_path):
+    model = _snapshot(tmp_path / "model.duckdb", "create table publish.demand_forecast as select 'lgbm-quantile-20261101-ab' as model_version")
+    assert data.forecast_source(model) is None
+    assert data.forecast_source(_snapshot(tmp_path / "none.duckdb")) is None
+    fallback = _snapshot(tmp_path / "fallback.duckdb",
+                         "create table publish.demand_forecast as select 'baseline-seasonal_naive_7-20261101' as model_version")
+    assert data.forecast_source(fallback).startswith("the forecast is the seasonal_naive_7 baseline's, not the model's")

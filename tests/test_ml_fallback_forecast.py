@@ -10,8 +10,8 @@ from ml.baselines import seasonal_naive, window_average
 from ml.demand_class import classify
 from ml.fallback_forecast import (
     FALLBACK_CANDIDATES, band_rates, band_scales, choose_fallback, count_band, fallback_forecast, fallback_version,
-    is_fallback,
 )
+from crossdock.plan_labels import is_fallback_version
 from ml.panel import build_panel
 from ml.series_selection import active_series
 
@@ -50,7 +50,8 @@ def test_without_a_scored_baseline_the_plan_runs_on_the_28_day_mean_unproven():
 
 def test_the_version_says_it_is_a_baseline():
     assert fallback_version(MEAN_28, AS_OF) == "baseline-mean_28-20250630"
-    assert is_fallback("baseline-mean_28-20250630") and not is_fallback("lgbm-quantile-20250630-abc") and not is_fallback(None)
+    assert is_fallback_version(fallback_version(MEAN_28, AS_OF))
+    assert not is_fallback_version("lgbm-quantile-20250630-abc") and not is_fallback_version(None)
 
 
 def test_the_count_band_is_ordered_and_zero_for_a_zero_rate():

@@ -2,7 +2,8 @@
 import dagster as dg
 import pytest
 
-from ml.fallback_forecast import choose_fallback, fallback_forecast, is_fallback
+from crossdock.plan_labels import is_fallback_version
+from ml.fallback_forecast import choose_fallback, fallback_forecast
 from orchestration.defs.forecast.assets import demand_forecast
 from orchestration.defs.forecast.backtest import forecast_accuracy
 from orchestration.defs.forecast.checks import judge_forecast, model_beats_the_baselines
@@ -60,7 +61,7 @@ def test_a_model_that_lost_its_backtest_is_replaced_by_the_best_baseline(tmp_pat
 
     events = _forecast(resources, run_config)
     forecast = events[FORECAST]
-    assert forecast["fallback_baseline"] == best and is_fallback(forecast["model_version"])
+    assert forecast["fallback_baseline"] == best and is_fallback_version(forecast["model_version"])
     assert forecast["model_version"] == f"baseline-{best}-{AS_OF:%Y%m%d}" and "does not beat" in forecast["model_lost"]
     assert events[TOTALS]["method"] == "bottom_up"
     assert not models.exists()  # no model was trained for a forecast that would not be published
