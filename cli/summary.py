@@ -33,6 +33,7 @@ from crossdock.spark import spark_home, warehouse_engine
 from crossdock.warehouse import connect
 from ml.backtest import MODEL
 from ml.backtest_gate import gate_verdict
+from ml.fallback_forecast import KEPT_MODEL
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS, DROPPED_SHARE_WARNING, DROPPED_WINDOW_DAYS
 
 NA = "n/a"
@@ -309,6 +310,8 @@ def format_summary(settings: Settings, s: dict) -> str:
             lines.append(f"forecast not proven by the backtest of {proven_on}: {verdict.summary().removeprefix('not judged: ')}")
         elif verdict is not None and not verdict.passed:
             lines.append(f"forecast did not beat the baselines in the backtest of {proven_on}: {verdict.summary()}")
+            if s.get("model_version") and not is_fallback_version(s["model_version"]):  # ml/fallback_forecast.py
+                lines.append(f"forecast kept: {KEPT_MODEL}")
         else:
             ago = (s["forecast_as_of"] - proven_on).days if s.get("forecast_as_of") is not None else None
             lines.append(f"forecast last proven {proven_on} ({fmt(ago)} day{'' if ago == 1 else 's'} ago, "

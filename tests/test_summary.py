@@ -223,6 +223,22 @@ def test_the_summary_calls_a_forecast_proven_only_when_the_check_judged_and_pass
     assert ("forecast last proven" in out) == (said.startswith("forecast last proven"))
 
 
+def test_the_summary_says_why_a_model_that_failed_its_check_is_still_the_forecast(tmp_path, warehouse, capsys):
+    """It lost to forecasting nothing alone: no baseline that plans stock scored better (ml/fallback_forecast.py)."""
+    with duckdb.connect(str(warehouse)) as conn:
+        create_empty(conn, "publish", "forecast_accuracy")
+        insert(conn, "publish", "forecast_accuracy", [
+            {"scope": "overall", "model": model, "weekly_wape": wape, "wape": wape, "as_of": "2018-01-31"}
+            for model, wape in (("lightgbm", 1.2), ("seasonal_naive_7", 1.5), ("mean_28", 1.4), ("zero", 1.0))
+        ])
+        create_empty(conn, "publish", "demand_forecast")
+        insert(conn, "publish", "demand_forecast", [{"sku": "A", "market": "US", "model_version": "lgbm-quantile-20180131-ab",
+                                                      "as_of": "2018-01-31", "mean": 1.0}])
+    out = summary_text(tmp_path, capsys)
+    assert "forecast did not beat the baselines in the backtest of 2018-01-31" in out
+    assert "forecast kept: the model's forecast is published unproven: no baseline that plans stock scored better" in out
+
+
 def test_the_summary_says_when_the_forecast_is_a_baselines(tmp_path, warehouse, capsys):
     """A model that lost its backtest is replaced by the best baseline (ml/fallback_forecast.py): said loudly, with no
     model folder to point at."""
@@ -233,6 +249,7 @@ def test_the_summary_says_when_the_forecast_is_a_baselines(tmp_path, warehouse, 
         ])
     out = summary_text(tmp_path, capsys)
     assert "FORECAST FROM A BASELINE: baseline-mean_28-20180126" in out and "forecast model:" not in out
+    assert "forecast kept" not in out
 
 
 def test_the_summary_says_what_the_plan_leaves_out_and_what_it_assumes(tmp_path, warehouse, capsys):
