@@ -153,6 +153,7 @@ class RunConsole(progress.ProgressSink):
         self._loops: dict[object, tuple[int, int | None]] = {}
         self.failed_steps: list[str] = []
         self._warned: dict[str, list[str]] = {}  # warning line -> the other steps that gave it too
+        self._checks_warned: set[str | None] = set()  # steps whose checks failed without stopping anything
         encoding = getattr(stream, "encoding", None) or "utf-8"
         try:
             "✓✗".encode(encoding)
@@ -230,6 +231,9 @@ class RunConsole(progress.ProgressSink):
         if kind == dg.DagsterEventType.STEP_START:
             self._started.setdefault(step_key, record.created)
             self._start_task(step_key)
+        elif kind == dg.DagsterEventType.STEP_SUCCESS and step_key in self._checks_warned:
+            # it ran, but a check of it failed without stopping anything: not a green tick under a warning
+            self.line(f"! {self._finished(step_key, record.created)}  (a check failed: above)", "yellow")
         elif kind == dg.DagsterEventType.STEP_SUCCESS:
             self.line(f"{self._ok} {self._finished(step_key, record.created)}", "green")
         elif kind == dg.DagsterEventType.STEP_FAILURE:
@@ -241,15 +245,16 @@ class RunConsole(progress.ProgressSink):
         elif kind in (dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION):
             self._advance_step(step_key)
             if kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-                self._check(event.event_specific_data)
+                self._check(event.event_specific_data, step_key)
         elif kind == dg.DagsterEventType.RUN_FAILURE:
             error = getattr(event.event_specific_data, "error", None)
             if error is not None and not self.failed_steps:  # a run that failed outside its steps
                 self.line(f"{self._failed} run FAILED: {plain_error(error)}", "bold red")
 
-    def _check(self, evaluation: Any) -> None:
+    def _check(self, evaluation: Any, step_key: str | None) -> None:
         if evaluation.passed:
             return
+        self._checks_warned.add(step_key)
         where = f"{'.'.join(evaluation.asset_key.path)} / {evaluation.check_name}"
         blocking = evaluation.severity == dg.AssetCheckSeverity.ERROR
         said = f": {evaluation.description}" if getattr(evaluation, "description", None) else ""

@@ -322,7 +322,7 @@ def format_summary(settings: Settings, s: dict) -> str:
         why = ("did not beat the baselines" if s.get("accuracy") else
                "no backtest has proven yet (too little history for one window)")
         lines.append(f"FORECAST FROM A BASELINE: {s['model_version']} (ml/fallback_forecast.py), not the model, which "
-                     f"{why}; the model's forecast comes back once it beats them; {len(plots)} plots in "
+                     f"{why}; the model's forecast comes back once it beats the baselines; {len(plots)} plots in "
                      f"{settings.exports / 'forecast_plots'}")
     elif s.get("model_version"):
         lines.append(f"forecast model: {_model_folder(settings, s['model_version'])}; {len(plots)} plots in "

@@ -18,6 +18,13 @@ def is_fallback_version(model_version: object) -> bool:
     return isinstance(model_version, str) and model_version.startswith(FALLBACK_VERSION_PREFIX)
 
 
+def fallback_baseline(model_version: object) -> str | None:
+    """The baseline a fallback `model_version` names (its publish.forecast_backtest column), None for a model's."""
+    if not is_fallback_version(model_version):
+        return None
+    return str(model_version).removeprefix(FALLBACK_VERSION_PREFIX).rsplit("-", 1)[0]
+
+
 EXPEDITE = "expedite or transfer"
 """The verdict of a plan row whose projected stock runs out before a purchase placed today could land."""
 

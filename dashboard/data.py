@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from crossdock.bi_export import SNAPSHOT_NAME
-from crossdock.plan_labels import AS_PLANNED, EXPEDITE, FALLBACK_VERSION_PREFIX, is_fallback_version
+from crossdock.plan_labels import AS_PLANNED, EXPEDITE, fallback_baseline, is_fallback_version
 from crossdock.settings import Settings, load_settings
 from crossdock.warehouse import read_sql
 
@@ -59,7 +59,7 @@ def forecast_source(conn: duckdb.DuckDBPyConnection) -> str | None:
     baselines = sorted(v for v in versions if is_fallback_version(v))
     if not baselines:
         return None
-    names = ", ".join(v.removeprefix(FALLBACK_VERSION_PREFIX).rsplit("-", 1)[0] for v in baselines)
+    names = ", ".join(str(fallback_baseline(v)) for v in baselines)
     return (f"the forecast is the {names} baseline's, not the model's: the model lost its backtest, or the history "
             "is too short for one (`crossdock summary` says which)")
 

@@ -202,8 +202,9 @@ def backtest_due(
         return True, f"the planning date {as_of} is before the last backtest's {last.as_of} (its windows read later days)"
     if not last.passed:
         return True, (
-            f"the last backtest ({last.as_of}) did not beat every baseline the gate compares with "
-            f"(weekly WAPE {last.wape_model:.3f}, seasonal naive's {last.wape_naive:.3f}); it is run again until one does"
+            f"the last backtest ({last.as_of}) did not beat every baseline the gate compares with (the model's "
+            f"weekly WAPE {last.wape_model:.3f}; crossdock summary names the baseline it lost to); it is run again "
+            "until one does"
         )
     if age >= cadence.every_days:
         return True, f"the last backtest ({last.as_of}) is {age} days old (every {cadence.every_days} days)"

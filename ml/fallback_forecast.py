@@ -71,8 +71,8 @@ class FallbackChoice:
     def describe(self) -> str:
         """The choice in a planner's words: which baseline, by what score, and what it beat."""
         if not np.isfinite(self.weekly_wape):
-            return (f"the {self.baseline} baseline's forecast (each series' rate over its last 28 days), in place of "
-                    f"the model's: {UNPROVEN}")
+            return (f"the {self.baseline} baseline's forecast (each series' rate over its last 28 days, or the days "
+                    f"it has), in place of the model's: {UNPROVEN}")
         note = (f"the {self.baseline} baseline's forecast, in place of the model's: of the forecasts that plan stock it "
                 f"scored best in the backtest (weekly WAPE {self.weekly_wape:.3f}, the model {self.model_weekly_wape:.3f})")
         if np.isfinite(self.zero_weekly_wape) and self.zero_weekly_wape < self.weekly_wape:

@@ -130,6 +130,27 @@ def test_a_warning_every_step_gives_is_shown_once_and_names_the_others_at_the_en
     assert len(lines) == 4  # two steps, the warning once, the note naming the other step
 
 
+@dg.asset
+def scored() -> int:
+    return 1
+
+
+@dg.asset_check(asset=scored, blocking=False)
+def scored_loses() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, description="the model lost")
+
+
+def test_a_check_step_whose_warning_check_failed_gets_no_green_tick(tmp_path, capfd):
+    """Say it once as a warning, then the step's line marked as such: not a check that warns followed by a tick."""
+    job = dg.Definitions(assets=[scored], asset_checks=[scored_loses], jobs=[dg.define_asset_job("planning")]
+                         ).resolve_job_def("planning")
+    assert run(job, tmp_path / "run.log").success
+    lines = capfd.readouterr().out.splitlines()
+    assert "! check warns: scored / scored_loses: the model lost" in lines
+    assert re.fullmatch(r"! check scored loses +\d+\.\d s  \(a check failed: above\)", lines[-1]), lines
+    assert not any(line.startswith("✓ check") for line in lines)
+
+
 def test_a_failure_says_the_assets_own_words(tmp_path, capfd):
     run(job_of(refused), tmp_path / "run.log")
     [line] = capfd.readouterr().out.splitlines()

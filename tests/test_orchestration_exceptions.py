@@ -116,3 +116,21 @@ def test_the_logs_ddl_is_the_documented_table():
         actual = conn.execute("select column_name, lower(data_type) from information_schema.columns "
                               "where table_name = 'exception_log' order by ordinal_position").fetchall()
     assert actual == [(c["name"], c["data_type"]) for c in log["columns"]]
+
+
+def test_forecast_bias_judges_the_forecast_the_plan_runs_on(tmp_path):
+    """A baseline's forecast published in the model's place (ml/fallback_forecast.py) is the one judged, not the model's
+    backtest mean the plan never used."""
+    from crossdock.engine import as_warehouse
+    from orchestration.defs.sop.exceptions import published_mean
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        conn.execute("create schema plan_next")
+        conn.execute("create table plan_next.forecast_backtest as select 1.0 as mean, 2.0 as mean_28, 3.0 as actual_regular")
+        conn.execute("create table plan_next.demand_forecast as select 'lgbm-quantile-20261030-ab' as model_version")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        assert published_mean(as_warehouse(conn)) == "mean"
+        conn.execute("update plan_next.demand_forecast set model_version = 'baseline-mean_28-20261030'")
+        assert published_mean(as_warehouse(conn)) == '"mean_28"'
+        conn.execute("update plan_next.demand_forecast set model_version = 'baseline-auto_ets-20261030'")
+        assert published_mean(as_warehouse(conn)) == "mean"  # a backtest that did not store that baseline: the model's, as before

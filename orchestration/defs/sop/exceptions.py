@@ -12,7 +12,7 @@ import pandas as pd
 
 from crossdock.engine import Warehouse
 from crossdock.merchant_config import ExceptionSettings
-from crossdock.plan_labels import EXCEPTION_TYPES
+from crossdock.plan_labels import EXCEPTION_TYPES, fallback_baseline
 from crossdock.publish import PUBLISH_SCHEMA, stage_table, staged
 from orchestration.defs.sop import SOP_ASSET_SETTINGS
 from orchestration.lib.column_schemas import documented_table
@@ -43,8 +43,8 @@ def _read(tables: Warehouse) -> dict[str, pd.DataFrame | None]:
     return {
         "plan": tables.query(f"select * from {staged('inventory_plan')} order by sku, node"),
         "impact": tables.query(f"select * from {staged('scenario_impact')} order by all"),
-        "backtest": tables.query('select "window", sku, market, forecast_date, mean, actual_regular '
-                                 f"from {staged('forecast_backtest')} order by all"),
+        "backtest": tables.query(f'select "window", sku, market, forecast_date, {published_mean(tables)} as mean, '
+                                 f"actual_regular from {staged('forecast_backtest')} order by all"),
         "compliance_now": tables.query(f"select {COMPLIANCE_COLUMNS} from {staged('compliance_plan')} order by all"),
         "compliance_before": tables.query(f"select {COMPLIANCE_COLUMNS} from {previous} order by all")
         if tables.exists(previous) else None,
@@ -55,6 +55,17 @@ def _read(tables: Warehouse) -> dict[str, pd.DataFrame | None]:
         "log": read_log(tables),
         "stopped": _stopped_series(tables),
     }
+
+
+def published_mean(tables: Warehouse) -> str:
+    """The forecast_backtest column of the forecast the plan runs on, which forecast_bias judges: the model's mean,
+    or the baseline's published in its place (ml/fallback_forecast.py), so an exception never blames a forecast the
+    plan does not use."""
+    if "model_version" not in tables.columns(staged("demand_forecast")):
+        return "mean"
+    names = {fallback_baseline(v) for (v,) in tables.rows(f"select distinct model_version from {staged('demand_forecast')}")}
+    name = names.pop() if len(names) == 1 else None
+    return f'"{name}"' if name is not None and name in tables.columns(staged("forecast_backtest")) else "mean"
 
 
 def _stopped_series(tables: Warehouse) -> pd.DataFrame:
