@@ -59,9 +59,15 @@ def forecast_source(conn: duckdb.DuckDBPyConnection) -> str | None:
     baselines = sorted(v for v in versions if is_fallback_version(v))
     if not baselines:
         return None
-    names = ", ".join(str(fallback_baseline(v)) for v in baselines)
-    return (f"the forecast is the {names} baseline's, not the model's: the model lost its backtest, or the history "
-            "is too short for one (`crossdock summary` says which)")
+    names = [str(fallback_baseline(v)) for v in baselines]
+    scores = dict(conn.execute(
+        "select model, weekly_wape from publish.forecast_accuracy where scope = 'overall' and list_contains(?, model)",
+        [[*names, "lightgbm"]]).fetchall()) if has_tables(conn, "forecast_accuracy") else {}
+    scored = "".join(f"; backtest weekly WAPE {name} {scores[name]:.3f}" for name in names if scores.get(name) is not None)
+    if scored and scores.get("lightgbm") is not None:
+        scored += f", the model {scores['lightgbm']:.3f}"
+    return (f"the forecast is the {', '.join(names)} baseline's, not the model's: the model lost its backtest, or the "
+            f"history is too short for one (`crossdock summary` says which){scored}")
 
 
 def forecast_accuracy_by_market(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -157,6 +157,10 @@ def test_a_forecast_from_a_baseline_is_named_and_the_models_is_not(tmp_path):
     model = _snapshot(tmp_path / "model.duckdb", "create table publish.demand_forecast as select 'lgbm-quantile-20261101-ab' as model_version")
     assert data.forecast_source(model) is None
     assert data.forecast_source(_snapshot(tmp_path / "none.duckdb")) is None
-    fallback = _snapshot(tmp_path / "fallback.duckdb",
-                         "create table publish.demand_forecast as select 'baseline-seasonal_naive_7-20261101' as model_version")
-    assert data.forecast_source(fallback).startswith("the forecast is the seasonal_naive_7 baseline's, not the model's")
+    fallback = "create table publish.demand_forecast as select 'baseline-seasonal_naive_7-20261101' as model_version"
+    source = data.forecast_source(_snapshot(tmp_path / "fallback.duckdb", fallback))
+    assert source.startswith("the forecast is the seasonal_naive_7 baseline's, not the model's") and "WAPE" not in source
+    scored = _snapshot(tmp_path / "scored.duckdb", fallback, "create table publish.forecast_accuracy as select * from "
+                       "(values ('overall', 'lightgbm', 1.2), ('overall', 'seasonal_naive_7', 0.9), "
+                       "('market', 'seasonal_naive_7', 0.1)) as t(scope, model, weekly_wape)")
+    assert data.forecast_source(scored).endswith("; backtest weekly WAPE seasonal_naive_7 0.900, the model 1.200")
