@@ -16,9 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from crossdock.settings import DBT_PROJECT_DIR
 
@@ -49,6 +52,12 @@ class PublishedTable:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    def empty(self) -> pd.DataFrame:
+        """The table with no rows, its declared columns in order: what a run with nothing to write stages."""
+        import pandas as pd  # here: reading the declarations needs no pandas
+
+        return pd.DataFrame(columns=list(self.column_names))
 
 
 def _model_key(model: dict[str, Any]) -> tuple[str, ...]:

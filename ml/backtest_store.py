@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pandas as pd
+
 from crossdock.engine import Warehouse, WarehouseLike, as_warehouse, first_row
 from crossdock.publish import declared_frame, record_staging, staged
 from ml.backtest_cadence import BacktestRecord, DataShape
@@ -157,9 +159,7 @@ def first_sale_day(target: WarehouseLike, demand_table: str, as_of: dt.date) -> 
     """The first day with units sold on or before `as_of` (where `ml.panel.build_panel` starts), None when none."""
     [(first,)] = as_warehouse(target).rows(
         f"select min(demand_date) from {demand_table} where units_sold > 0 and demand_date <= ?", [as_of])
-    if first is None or isinstance(first, dt.date) and not isinstance(first, dt.datetime):
-        return first
-    return first.date() if isinstance(first, dt.datetime) else dt.date.fromisoformat(str(first)[:10])
+    return None if first is None else pd.Timestamp(first).date()
 
 
 def active_shape(target: WarehouseLike, demand_table: str, as_of: dt.date, inactive_after_days: int) -> DataShape:

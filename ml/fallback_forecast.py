@@ -1,8 +1,9 @@
 """The forecast published when the model loses to a baseline: the best baseline's, with a calibrated band.
 
 A model that does not beat its baselines in the backtest (`ml.backtest_gate`)
-does not reach the plans when a baseline that plans stock scored better. Before, that left the last good plan published,
-and a merchant on its first runs, with no good plan yet, had none at all: the
+does not reach the plans when a baseline that plans stock scored better.
+Before, a failed backtest left the last good plan published, and a merchant
+on its first runs, with no good plan yet, had none at all: the
 real DataCo export cut at 2018-01-26 lost to seasonal naive in resample
 after resample and got no inventory or compliance plan. A merchant still has
 to order stock, and the backtest has just scored every baseline on the same
@@ -54,6 +55,8 @@ from ml.stat_baselines import FIT_DAYS, STAT_BASELINES, statsforecast_baselines
 
 FALLBACK_CANDIDATES: tuple[str, ...] = (NAIVE, NAIVE_1, MEAN_28, *STAT_BASELINES)
 """The baselines a plan may fall back on: every one the backtest scores but the zero forecast (module docstring)."""
+
+
 def fallback_version(baseline: str, as_of: dt.date) -> str:
     """The model_version of a fallback forecast: `baseline-<name>-<as_of YYYYMMDD>`, never a saved model's name."""
     return f"{FALLBACK_VERSION_PREFIX}{baseline}-{to_timestamp(as_of):%Y%m%d}"
@@ -68,9 +71,14 @@ class FallbackChoice:
     model_weekly_wape: float
     zero_weekly_wape: float
 
+    @property
+    def proven(self) -> bool:
+        """Did a backtest score this baseline? Not when none could run (`UNPROVEN`)."""
+        return bool(np.isfinite(self.weekly_wape))
+
     def describe(self) -> str:
         """The choice in a planner's words: which baseline, by what score, and what it beat."""
-        if not np.isfinite(self.weekly_wape):
+        if not self.proven:
             return (f"the {self.baseline} baseline's forecast (each series' rate over its last 28 days, or the days "
                     f"it has), in place of the model's: {UNPROVEN}")
         note = (f"the {self.baseline} baseline's forecast, in place of the model's: of the forecasts that plan stock it "

@@ -3,8 +3,8 @@
 It depends on the backtest (backtest.py), so a model that loses to a simple
 baseline that plans stock never publishes: the best baseline's forecast is
 published in its place (ml/fallback_forecast.py; no model is trained) and
-the plan goes on. Its
-own blocking Great Expectations check (checks.py) keeps a broken forecast from the inventory plan. It applies what
+the plan goes on. Its own blocking Great Expectations check (checks.py)
+keeps a broken forecast from the inventory plan. It applies what
 the last backtest chose: the blend of the mean with the series' regular level
 and the zeroing of series that stopped selling (ml/blend.py), the
 reconciliation with its totals (ml/hierarchy.py, published as
@@ -42,7 +42,7 @@ from ml.series_selection import DROPPED_SHARE_WARNING, dropped_note, dropped_ser
 from ml.stopped_series import out_of_stock, stopped_note
 from orchestration.defs.forecast.inputs import (
     ACCURACY, BACKTEST, FORECAST, FORECAST_SPEC_SETTINGS, MARKETS, TOTALS, TRAINING_DATA, ForecastConfig,
-    forecast_settings, load_training_data, md_table,
+    forecast_settings, load_training_data, md_table, staged_overall_backtest,
 )
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import PLANNING_CALENDAR, model_key
@@ -137,11 +137,29 @@ def _nothing_to_forecast(context: dg.AssetExecutionContext, warehouse: Warehouse
     """A run over markets without demand history (new in crossdock.yaml): their staged rows are emptied, and said."""
     context.log.warning(f"{scope.describe()}: no demand history before {as_of}; nothing to forecast")
     with warehouse.open() as tables:
-        rows = {name: _stage(tables, name, pd.DataFrame(columns=list(published_table(name).column_names)),
+        rows = {name: _stage(tables, name, published_table(name).empty(),
                              context.run_id, scope) for name in ("demand_forecast", "forecast_totals")}
     note = {"markets": scope.describe(), "as_of": str(as_of), "forecast": "no demand history in these markets"}
     yield dg.MaterializeResult(asset_key=TOTALS, metadata={"dagster/row_count": rows["forecast_totals"], **note})
     yield dg.MaterializeResult(asset_key=FORECAST, metadata={"dagster/row_count": rows["demand_forecast"], **note})
+
+
+def _pictured(history: pd.DataFrame, frame: pd.DataFrame, artifacts: ArtifactFolders,
+              backtest_predictions: pd.DataFrame | None = None) -> tuple[int, dict[str, object]]:
+    """Write a plot per market of the staged forecast `frame`; how many, and what the UI shows of it: rows and units
+    by market, the plots folder and each plot (a run over several markets records it on each market's event)."""
+    from ml.plots import market_forecast_pngs, markdown_image, write_pngs  # matplotlib: not when the code location loads
+
+    folder = Path(artifacts.exports) / PLOTS_FOLDER
+    pngs = market_forecast_pngs(history, frame, backtest_predictions=backtest_predictions)
+    files = write_pngs(pngs, folder)
+    by_market = frame.groupby("market")[["p10", "p50", "mean", "p90"]].sum().round(0).reset_index()
+    return len(files), {
+        "rows_by_market": dg.MetadataValue.json({str(m): int(n) for m, n in frame.groupby("market").size().items()}),
+        "units_by_market_over_horizon": dg.MetadataValue.md(by_market.to_markdown(index=False)),
+        "plots_folder": dg.MetadataValue.path(str(folder)),
+        **{f"plot_{market}": dg.MetadataValue.md(markdown_image(png, f"{market} forecast")) for market, png in pngs.items()},
+    }
 
 
 def _say_dropped(context: dg.AssetExecutionContext, panel: Panel, scope: MarketScope) -> tuple[pd.DataFrame, float]:
@@ -159,8 +177,7 @@ def _lost_the_backtest(warehouse: WarehouseResource) -> tuple[pd.DataFrame, str]
 
     The same reading as the check model_beats_the_baselines (checks.py), from the same staged table.
     """
-    with warehouse.open() as tables:
-        overall = tables.query(f"select * from {staged('forecast_accuracy')} where scope = 'overall'").set_index("model")
+    overall = staged_overall_backtest(warehouse)
     if overall.empty:
         return overall, "no backtest: too little history for one window"
     verdict = gate_verdict(overall)
@@ -184,11 +201,7 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
     with warehouse.open() as tables:
         rows = _stage(tables, "demand_forecast", frame, context.run_id, scope)
         total_rows = _stage(tables, "forecast_totals", totals, context.run_id, scope)
-    from ml.plots import market_forecast_pngs, markdown_image, write_pngs  # matplotlib: not when the code location loads
-
-    pngs = market_forecast_pngs(history, frame)
-    write_pngs(pngs, Path(artifacts.exports) / PLOTS_FOLDER)
-    by_market = frame.groupby("market")[["p10", "p50", "mean", "p90"]].sum().round(0).reset_index()
+    _, pictured = _pictured(history, frame, artifacts)
     yield dg.MaterializeResult(asset_key=TOTALS, metadata={
         **_totals_metadata(totals, total_rows, None), "chosen_by_backtest_of": "none: a baseline's forecast is summed up"})
     yield dg.MaterializeResult(asset_key=FORECAST, metadata={
@@ -199,15 +212,12 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
         "fallback": choice.describe(),
         "model_lost": verdict,
         "fallback_baseline": choice.baseline,
-        "rows_by_market": dg.MetadataValue.json({str(m): int(n) for m, n in frame.groupby("market").size().items()}),
-        "plots_folder": dg.MetadataValue.path(str(Path(artifacts.exports) / PLOTS_FOLDER)),
         "series_no_longer_forecast": len(dropped),
         "their_share_of_last_364_days_units": round(dropped_share, 4),
         "quantile_scales": dg.MetadataValue.json({k: list(v) for k, v in made.scales.items()}),
         "series": int(frame[["sku", "market"]].drop_duplicates().shape[0]),
         "horizon_days": config.horizon_days,
-        "units_by_market_over_horizon": dg.MetadataValue.md(by_market.to_markdown(index=False)),
-        **{f"plot_{market}": dg.MetadataValue.md(markdown_image(png, f"{market} forecast")) for market, png in pngs.items()},
+        **pictured,
     })
 
 
@@ -309,13 +319,9 @@ def demand_forecast(
         total_rows = _stage(tables, "forecast_totals", totals, context.run_id, scope)
     # a reused model is already saved (with the backtest metrics it was first published with)
     model_folder = save_model(result, models, metrics) if decision.retrain else decision.last.folder
-    from ml.plots import market_forecast_pngs, markdown_image, write_pngs  # matplotlib: not when the code location loads
-
-    pngs = market_forecast_pngs(history, frame, backtest_predictions=last_window)
-    files = write_pngs(pngs, Path(artifacts.exports) / PLOTS_FOLDER)
+    plots, pictured = _pictured(history, frame, artifacts, backtest_predictions=last_window)
     saved = "saved to" if decision.retrain else "reused from"
-    context.log.info(f"model {saved} {model_folder}; {len(files)} plots in {Path(artifacts.exports) / PLOTS_FOLDER}")
-    by_market = frame.groupby("market")[["p10", "p50", "mean", "p90"]].sum().round(0).reset_index()
+    context.log.info(f"model {saved} {model_folder}; {plots} plots in {Path(artifacts.exports) / PLOTS_FOLDER}")
     yield dg.MaterializeResult(asset_key=TOTALS, metadata=_totals_metadata(totals, total_rows, last))
     yield dg.MaterializeResult(
         asset_key=FORECAST,
@@ -323,8 +329,6 @@ def demand_forecast(
             "dagster/row_count": rows,
             "as_of": str(as_of),
             "markets": scope.describe(),
-            # a run over several markets records the same metadata on each market's materialization
-            "rows_by_market": dg.MetadataValue.json({str(m): int(n) for m, n in frame.groupby("market").size().items()}),
             "reconciliation": method,
             "quantile_scales": dg.MetadataValue.json({k: list(v) for k, v in scales.items()}),
             "mean_weight": choice.weight if choice else 1.0,
@@ -349,8 +353,6 @@ def demand_forecast(
             "bulk_units_left_out": round(result.bulk.units, 1),
             "features": dg.MetadataValue.json(list(result.feature_names)),
             "top_features": md_table(result.feature_importance.head(12)),
-            "units_by_market_over_horizon": dg.MetadataValue.md(by_market.to_markdown(index=False)),
-            "plots_folder": dg.MetadataValue.path(str(Path(artifacts.exports) / PLOTS_FOLDER)),
-            **{f"plot_{market}": dg.MetadataValue.md(markdown_image(png, f"{market} forecast")) for market, png in pngs.items()},
+            **pictured,
         }
     )

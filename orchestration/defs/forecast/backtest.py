@@ -3,8 +3,9 @@
 `forecast_accuracy` backtests the model against its baselines and carries the
 check "model beats the baselines" (checks.py); `demand_forecast` (assets.py)
 depends on it and reads the same verdict, so a model that loses to a simple
-baseline that plans stock never publishes: the best baseline's forecast does. The backtest runs on a cadence (ml/backtest_cadence.py decides, the
-result and its record live in audit.backtest_* via ml/backtest_store.py), and
+baseline that plans stock never publishes: the best baseline's forecast does.
+The backtest runs on a cadence (ml/backtest_cadence.py decides, the result
+and its record live in audit.backtest_* via ml/backtest_store.py), and
 a run that reuses it stages the stored result like a fresh one. It also
 chooses what the published forecast applies: how it is made coherent with its
 totals (ml/hierarchy.py), the band's calibration per demand class
@@ -126,8 +127,8 @@ def _no_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     note = f"no backtest: {decision.short_history_note()}"
     context.log.warning(note)
     with warehouse.open() as tables:
-        rows = {name: stage_table(tables, name, pd.DataFrame(columns=list(published_table(name).column_names)),
-                                  context.run_id) for name in ("forecast_backtest", "forecast_accuracy")}
+        rows = {name: stage_table(tables, name, published_table(name).empty(), context.run_id)
+                for name in ("forecast_backtest", "forecast_accuracy")}
     common = {"as_of": str(decision.as_of), "backtest": note, "windows": 0}
     yield dg.MaterializeResult(asset_key=BACKTEST, metadata={"dagster/row_count": rows["forecast_backtest"], **common})
     yield dg.MaterializeResult(asset_key=ACCURACY, metadata={"dagster/row_count": rows["forecast_accuracy"], **common})

@@ -7,8 +7,8 @@ made. When the model does not beat its baselines in the backtest
 (`model_beats_the_baselines`), the forecast asset publishes the best
 baseline's forecast in its place when one scored below the model
 (ml/fallback_forecast.py; else the model's, unproven), so the plan goes on,
-and the check fails as a warning that says which. It used to block, and a merchant whose model lost its
-first backtests had no plan at all.
+and the check fails as a warning that says which. It used to block, and a
+merchant whose model lost its first backtests had no plan at all.
 
 The training-data gate judges each market against its own history
 (expectations/market_days.py); its thresholds (expectations.thresholds.
@@ -24,7 +24,6 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from crossdock.engine import WarehouseLike, as_warehouse
@@ -34,7 +33,7 @@ from ml.backtest import MODEL
 from ml.backtest_gate import GATE_BASELINES, GATE_METRICS, HIGH, LOW, GateVerdict, gate_verdict
 from ml.fallback_forecast import KEPT_MODEL, choose_fallback
 from ml.series_selection import active_series
-from orchestration.defs.forecast.inputs import ACCURACY, FORECAST, TRAINING_DATA
+from orchestration.defs.forecast.inputs import ACCURACY, FORECAST, TRAINING_DATA, staged_overall_backtest
 from orchestration.lib.gate_checks import WHAT_TO_DO, blocking_gate, gate_result, warning_check, warning_result
 from orchestration.lib.market_partitions import MarketScope, scope_of_run
 from orchestration.lib.retries import WarehouseResource
@@ -163,7 +162,7 @@ def _fallback_note(overall: pd.DataFrame) -> str:
     if choice is None:
         return f"This run's forecast: {KEPT_MODEL}. "
     band = ("Its band is a count's at the larger of its rate and the series' last 28 days', widened per demand class "
-            "where the backtest's days say so. " if np.isfinite(choice.weekly_wape) else "")
+            "where the backtest's days say so. " if choice.proven else "")
     return f"This run's forecast is {choice.describe()}. {band}"
 
 
@@ -176,8 +175,9 @@ def _fallback_note(overall: pd.DataFrame) -> str:
     "a tie). When the model fails, demand_forecast publishes the best baseline's forecast (never the zero forecast) "
     "in its place, with a calibrated band, if one scored below the model; else (the model lost to forecasting nothing "
     "alone, or tied a baseline) the model's, unproven (ml/fallback_forecast.py). This check then fails as a warning "
-    "saying which; with no backtest (too little history for one window) it fails and the forecast is the 28-day mean's. A comparison the weeks the backtest scored cannot decide (the 90 % interval of the "
-    "ratio from resampling them holds 1) is not judged: the model's forecast is then published unproven, and the "
+    "saying which; with no backtest (too little history for one window) it fails and the forecast is the 28-day "
+    "mean's. A comparison the weeks the backtest scored cannot decide (the 90 % interval of the ratio from "
+    "resampling them holds 1) is not judged: the model's forecast is then published unproven, and the "
     "check says so (judged = false). RMSSE and daily p50 WAPE are in the metadata, not gated. Reads the run's "
     "backtest result, fresh or reused, and names the planning date it was proven on.",
 )
@@ -195,8 +195,7 @@ def model_beats_the_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResu
 
 def _overall_backtest(warehouse: WarehouseResource) -> tuple[pd.DataFrame, dt.date | None]:
     """The run's staged backtest, overall rows by model, and the planning date it was proven on (None: no backtest)."""
-    with warehouse.open() as tables:
-        overall = tables.query(f"select * from {staged('forecast_accuracy')} where scope = 'overall'").set_index("model")
+    overall = staged_overall_backtest(warehouse)
     return overall, None if overall.empty else pd.Timestamp(overall["as_of"].max()).date()
 
 

@@ -15,6 +15,7 @@ import dagster as dg
 import pandas as pd
 
 from crossdock.merchant_config import ForecastSettings
+from crossdock.publish import staged
 from orchestration.lib.dbt_models import model_key, planning_date
 from orchestration.lib.resources import MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
@@ -39,6 +40,12 @@ class ForecastConfig(dg.Config):
     baseline_jobs: int = min(2, os.cpu_count() or 1)  # processes for the statsforecast baselines
     force_backtest: bool = False  # run the backtest even when the last one still holds (ml/backtest_cadence.py)
     force_retrain: bool = False  # train the forecast's model even when the last saved one still holds (ml/retrain_cadence.py)
+
+
+def staged_overall_backtest(warehouse: WarehouseResource) -> pd.DataFrame:
+    """The run's staged backtest (fresh or reused), its overall rows by model: what the check and the forecast judge."""
+    with warehouse.open() as tables:
+        return tables.query(f"select * from {staged('forecast_accuracy')} where scope = 'overall'").set_index("model")
 
 
 def load_training_data(warehouse: WarehouseResource) -> tuple[pd.DataFrame, dt.date, dict[str, str | None]]:
