@@ -61,12 +61,17 @@ from expectations.gx_runner import (
 )
 
 from expectations.market_days import (
+    JUDGED,
+    SHORT_HISTORY,
     SOURCE_COLUMNS,
     WEEKDAYS,
     MarketHistory,
+    failing_markets,
     judged_market_days,
     market_day_frame,
     market_histories,
+    markets_to_hold_back,
+    recent_unit_shares,
 )
 from expectations.suites import (
     FLIP_DESCRIPTION,
@@ -279,6 +284,30 @@ def _frame_statistics(frame: pd.DataFrame) -> dict:
     return stats
 
 
+def _held_back(
+    failures: list[dict], market_days: pd.DataFrame | None, histories: Sequence[MarketHistory], thresholds: GateThresholds,
+) -> list[str]:
+    """The markets to hold back, when the failures are all market-days of some markets: those markets, as
+    `markets_to_hold_back` allows. Any row-level failure, or a failure Great Expectations and
+    `failing_markets` name differently, stops the whole forecast instead."""
+    if market_days is None or any(f["suite"] != MARKET_DAYS_SUITE_NAME or not f.get("by_market") for f in failures):
+        return []
+    named = list(dict.fromkeys(m for f in failures for m in f["by_market"]))
+    judged = failing_markets(market_days, histories, thresholds)
+    if set(named) != set(judged):
+        return []
+    return markets_to_hold_back(judged, histories, recent_unit_shares(market_days), thresholds)
+
+
+def _held_back_text(held_back: Sequence[str], histories: Sequence[MarketHistory]) -> str:
+    others = [h.market for h in histories if h.status in (JUDGED, SHORT_HISTORY) and h.market not in held_back]
+    return (
+        f"HELD BACK {', '.join(held_back)}: the forecast and the plan go on without "
+        f"{'it' if len(held_back) == 1 else 'them'} (planning {', '.join(others)}); "
+        f"{'its' if len(held_back) == 1 else 'their'} own failures follow."
+    )
+
+
 def _notes(histories: Sequence[MarketHistory], thresholds: GateThresholds) -> str:
     notes = [n for n in (h.note(thresholds) for h in histories) if n]
     if not notes:
@@ -368,6 +397,7 @@ def validate_training_data(
     }
 
     passed = not failures and skipped_note is None
+    held_back = _held_back(failures, market_days, histories, thresholds) if not passed and skipped_note is None else []
     if passed:
         message = (
             f"All {evaluated} expectations passed on {frame_stats['rows']} {plural(frame_stats['rows'], 'rows')} "
@@ -381,6 +411,8 @@ def validate_training_data(
         if skipped_note:
             parts.append(skipped_note)
         message = f"Training data failed {len(failures)} of {evaluated} expectations: " + "; ".join(parts) + "."
+        if held_back:
+            message = _held_back_text(held_back, histories) + " " + message
     message += _notes(histories, thresholds)
     return GateResult(
         passed=passed,
@@ -388,4 +420,5 @@ def validate_training_data(
         failures=failures,
         statistics=statistics,
         markets=[h.as_dict() for h in histories],
+        held_back=held_back,
     )

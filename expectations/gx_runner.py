@@ -50,6 +50,10 @@ class GateResult:
     markets: the training-data gate's per-market history (MarketHistory.as_dict:
         status, selling days, weekday shares, quiet run and its probability,
         flip limits, return days and allowance); empty for other gates.
+    held_back: the markets whose own failures are all that failed, and that
+        the forecast leaves out so the other markets' plan goes on
+        (`expectations.market_days.markets_to_hold_back`); empty when the
+        gate passed or must stop the whole forecast.
     """
 
     passed: bool
@@ -57,6 +61,7 @@ class GateResult:
     failures: list[dict] = field(default_factory=list)
     statistics: dict = field(default_factory=dict)
     markets: list[dict] = field(default_factory=list)
+    held_back: list[str] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- words of the message

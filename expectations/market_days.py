@@ -389,3 +389,62 @@ def judged_market_days(market_days: pd.DataFrame, histories: Sequence[MarketHist
             probability[run] = history.quiet_run_probability
     frame["quiet_run_probability"] = probability
     return frame.loc[:, [*MARKET_DAY_COLUMNS, *JUDGED_COLUMNS]]
+
+
+def failing_markets(judged: pd.DataFrame, histories: Sequence[MarketHistory], thresholds: GateThresholds) -> list[str]:
+    """The markets the `training_data_market_days` suite fails, read off `judged_market_days`'s frame as its
+    expectations read it (a test holds the two to the same answer), in the histories' order.
+
+    A market fails on a trailing quiet run improbable by its own weekday pattern, on a sign-flipped day, or on
+    more selling days with returns above sales than it is allowed.
+    """
+    stopped = judged["quiet_run_probability"] < thresholds.stop_probability
+    broad_returns = judged["returning_skus"] >= judged["flip_sku_floor"]
+    flipped = broad_returns & (judged["units_returned"] > judged["returns_ceiling"])
+    by_frame = set(judged.loc[stopped | flipped, "market"])
+    by_returns = {h.market for h in histories
+                  if h.judged and h.return_days_allowed is not None and h.return_days > h.return_days_allowed}
+    return [h.market for h in histories if h.market in by_frame | by_returns]
+
+
+SHARE_WINDOW_DAYS = 364  # the year a market's share of units is counted over: every season once
+
+
+def recent_unit_shares(market_days: pd.DataFrame) -> dict[str, float]:
+    """Each market's share of the units sold in the data's last `SHARE_WINDOW_DAYS` days."""
+    if market_days.empty:
+        return {}
+    recent = market_days[market_days["demand_date"] > market_days["demand_date"].max() - pd.Timedelta(days=SHARE_WINDOW_DAYS)]
+    units = recent.groupby("market", sort=False)["units_sold"].sum().astype("float64")
+    total = float(units.sum())
+    return {str(m): (float(u) / total if total > 0 else 0.0) for m, u in units.items()}
+
+
+def markets_to_hold_back(
+    failing: Sequence[str], histories: Sequence[MarketHistory], shares: dict[str, float], thresholds: GateThresholds,
+) -> list[str]:
+    """The failing markets the plan goes on without, or none (the gate then stops the forecast).
+
+    A market's own failure (its feed stopped, a day of its orders came in as returns) says its history cannot
+    be trusted today, not that the other markets' cannot: holding it back keeps their plan fresh, where
+    stopping the whole forecast kept every market's last plan. But a held-back market has no forecast in the
+    new plan, so this is done only while the failing markets sold at most `max_held_back_share` of the last
+    year's units and another market still has sales to forecast; a feed broken in the main market, or
+    everywhere, still stops the forecast and keeps the last good plan whole.
+    """
+    failing = list(dict.fromkeys(failing))
+    healthy = [h.market for h in histories if h.status in (JUDGED, SHORT_HISTORY) and h.market not in failing]
+    failing_share = sum(shares.get(m, 0.0) for m in failing)
+    if not failing or not healthy or failing_share > thresholds.max_held_back_share:
+        return []
+    return failing
+
+
+def held_back_markets(df: pd.DataFrame, expected_markets: Sequence[str], thresholds: GateThresholds) -> list[str]:
+    """The markets the training-data gate holds back from `df` (`marts.fct_daily_demand`): what the forecast
+    leaves out, worked out from the data as the gate does, so the forecast needs no word from the check."""
+    market_days = market_day_frame(df, expected_markets)
+    histories = market_histories(market_days, expected_markets, thresholds)
+    judged = judged_market_days(market_days, histories)
+    failing = failing_markets(judged, histories, thresholds)
+    return markets_to_hold_back(failing, histories, recent_unit_shares(market_days), thresholds)

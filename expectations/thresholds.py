@@ -49,6 +49,11 @@ class GateThresholds:
         return is not a flip)...
     min_flip_units: ...and by more than this many units, so a few-unit return
         in a market that sells a few units a day is not taken for a flip.
+    max_held_back_share: markets that fail are held back (the plan goes on
+        without them) while together they sold at most this share of the units
+        of the data's last 364 days; above it, or when no market would be left,
+        the gate stops the forecast and the last good plan stays whole. 0 stops
+        it on any failing market.
     """
 
     stop_probability: float = 1e-4
@@ -58,6 +63,7 @@ class GateThresholds:
     return_days_probability: float = 1e-4
     flip_share_of_usual_sales: float = 0.5
     min_flip_units: float = 5
+    max_held_back_share: float = 0.5
 
     def __post_init__(self) -> None:
         # Whole numbers written as floats (56.0, from YAML via a float mapping or SQL) count as days.
@@ -70,6 +76,8 @@ class GateThresholds:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0 < value < 1):
                 problems.append(f"{name} must be a probability strictly between 0 and 1, not {value!r}")
+        if not (isinstance(self.max_held_back_share, (int, float)) and 0 <= self.max_held_back_share <= 1):
+            problems.append(f"max_held_back_share must be a share in [0, 1], not {self.max_held_back_share!r}")
         if not (isinstance(self.max_return_share_of_days, (int, float)) and 0 <= self.max_return_share_of_days < 1):
             problems.append(
                 f"max_return_share_of_days must be a share in [0, 1), not {self.max_return_share_of_days!r}"

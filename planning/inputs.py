@@ -203,7 +203,7 @@ class PlanSources:
         snapshot_nodes: node: the nodes an inventory snapshot speaks for.
         skus: SKU_COLUMNS plus cost_basis, weight_kg, primary_supplier_id (marts.dim_sku).
         market_nodes: MARKET_NODE_COLUMNS.
-        history: sku, market, category, demand_date, units_sold, revenue_eur.
+        history: sku, market, category, demand_date, units_sold, units_returned, revenue_eur.
         arrivals: open PO lines: sku, node, supplier_id, expected_arrival_date, quantity.
         lanes: reference.node_transfer_lanes.
         nodes: NODE_COLUMNS.

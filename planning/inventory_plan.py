@@ -40,7 +40,8 @@ import numpy as np
 import pandas as pd
 
 from crossdock.cost_basis import COST_FROM_CATALOGUE  # skus without a cost_basis column: every term is the catalogue's
-from planning.actions import classify_action
+from crossdock.plan_labels import EXCESS
+from planning.actions import LONG_COVER, NO_DEMAND, OK, classify_action
 from planning.cover import days_of_cover, order_by_date, projected_stockout_date
 from planning.demand import lead_time_demand_stats, lead_time_window_days, node_daily_forecast
 from planning.inputs import validate_inputs, validate_sku_coverage
@@ -319,4 +320,25 @@ def _without_unknown_stock(plan: pd.DataFrame, unknown_nodes: set[str]) -> pd.Da
     for col in STOCK_DEPENDENT_DATES:
         plan.loc[unknown, col] = pd.NaT
     plan.loc[unknown, "action"] = NO_STOCK_DATA
+    return plan
+
+
+MARKET_HELD_BACK = "market held back: no forecast for part of its demand"
+# what a node's demand must be whole to say: a verdict that its stock is idle (excess, none needed, enough)
+_IDLE_VERDICTS = (EXCESS, LONG_COVER, NO_DEMAND, OK)
+
+
+def without_held_back_demand(plan: pd.DataFrame, nodes: Iterable[str]) -> pd.DataFrame:
+    """Rows at nodes serving a market the training-data gate held back: that market is not in the forecast, so
+    the node's demand is partly unknown, not zero. Its excess and obsolete stock are unknown (null: never offered
+    to another node as idle), and a verdict that its stock is idle becomes `MARKET_HELD_BACK`; a need the known
+    demand already shows (expedite, reorder) stands, as the least the node needs."""
+    held = plan["node"].isin(set(nodes)).to_numpy()
+    if not held.any():
+        return plan
+    plan = plan.copy()
+    for col in ("excess_units", "excess_value_eur", "obsolete_units"):
+        plan.loc[held, col] = np.nan
+    idle = held & plan["action"].isin(_IDLE_VERDICTS).to_numpy()
+    plan.loc[idle, "action"] = MARKET_HELD_BACK
     return plan

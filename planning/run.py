@@ -11,11 +11,12 @@ is planned (which SKUs, which nodes' stock is known) is decided once.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 import pandas as pd
 
 from planning.inputs import PlanSources, set_aside_skus_without_terms
-from planning.inventory_plan import build_inventory_plan
+from planning.inventory_plan import build_inventory_plan, without_held_back_demand
 from planning.plan_outputs import PlanOutputs, plan_projection, plan_tradeoff
 from planning.policy import PlanningPolicy
 from planning.scenarios import PlanInputs
@@ -47,12 +48,16 @@ def move_customs_days(sources: PlanSources) -> pd.DataFrame:
 
 
 def build_plan(
-    sources: PlanSources, policy: PlanningPolicy, service_levels: ServiceLevelConfig, seed: int = 7
+    sources: PlanSources, policy: PlanningPolicy, service_levels: ServiceLevelConfig, seed: int = 7,
+    held_back_markets: Iterable[str] = (),
 ) -> PlanOutputs:
     """The run's five plan tables: classes, the plan with transfers applied, its projection and trade-off.
 
     Rows at nodes whose stock is unknown get targets but no projection: a
-    projection from unknown stock would draw stock-outs nobody knows of.
+    projection from unknown stock would draw stock-outs nobody knows of. Rows
+    at nodes serving a market the training-data gate held back (not in the
+    forecast) get no projection either, no idle stock to move and no idle
+    verdict: part of their demand is unknown, not zero.
     """
     sources, not_planned = plannable(sources)
     as_of = sources.as_of
@@ -74,12 +79,14 @@ def build_plan(
         seed=seed,
         stock_unknown_nodes=unknown_stock,
     )
+    held_back_nodes = nodes_of(sources.market_nodes, held_back_markets)
+    plan = without_held_back_demand(plan, held_back_nodes)
     transfers = recommend_transfers(
         plan, sources.lanes, sources.skus[["sku", "weight_kg"]], as_of, policy.order_cost_eur,
         policy.annual_carrying_rate, customs=move_customs_days(sources),
     )
     plan = apply_transfers(plan, transfers, sources.skus)
-    known = plan[~plan["node"].isin(unknown_stock)]
+    known = plan[~plan["node"].isin(unknown_stock | held_back_nodes)]
     projection = plan_projection(known, forecast, sources.market_nodes, sources.arrivals, as_of)
     tradeoff = plan_tradeoff(
         plan, sources.history, sources.market_nodes, as_of, policy.review_period_days, policy.annual_carrying_rate, seed
@@ -93,7 +100,13 @@ def build_plan(
         transfers=transfers.assign(as_of=pd.Timestamp(as_of)),
         not_planned=not_planned,
         stock_unknown_nodes=unknown_stock,
+        held_back_nodes=held_back_nodes,
     )
+
+
+def nodes_of(market_nodes: pd.DataFrame, markets: Iterable[str]) -> frozenset[str]:
+    """The fulfilment nodes of `markets` (MARKET_NODE_COLUMNS: market, node)."""
+    return frozenset(market_nodes.loc[market_nodes["market"].isin(set(markets)), "node"].dropna())
 
 
 def scenario_inputs(

@@ -100,7 +100,11 @@ def test_day_of_sign_flipped_orders_in_us_and_ca_fails_naming_markets_and_date()
     )
     # One quiet day in the middle is not a stop, and one day is within any market's share of return days.
     assert [f["description"] for f in result.failures] == [FLIP]
-    assert result.message.startswith(f"Training data failed 1 of 21 expectations: market_days: {FLIP}")
+    # two of eight like-sized markets: held back, the six others planned without them
+    assert result.held_back == ["US", "CA"]
+    assert result.message.startswith("HELD BACK US, CA: the forecast and the plan go on without them (planning GB, DE, "
+                                     f"FR, NL, AU, JP); their own failures follow. Training data failed 1 of 21 "
+                                     f"expectations: market_days: {FLIP}")
 
 
 def test_sign_flipped_last_day_fails_as_a_flip_not_a_stop():
@@ -494,7 +498,10 @@ def test_thresholds_validate_and_read_config_rows():
         "return_days_probability",
         "flip_share_of_usual_sales",
         "min_flip_units",
+        "max_held_back_share",
     ]
+    with pytest.raises(ValueError, match="max_held_back_share"):
+        GateThresholds(max_held_back_share=1.2)
 
 
 def test_dormant_default_follows_the_forecast():
@@ -502,3 +509,75 @@ def test_dormant_default_follows_the_forecast():
     from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS
 
     assert GateThresholds().dormant_after_days == FORECAST_INACTIVE_AFTER_DAYS == DEFAULT_INACTIVE_AFTER_DAYS
+
+
+# ----------------------------------------------------------------------------- markets held back
+
+
+def _stopped(df: pd.DataFrame, market: str, days: int = 10) -> pd.DataFrame:
+    return df[~((df["market"] == market) & (df["demand_date"] > END - pd.Timedelta(days=days)))]
+
+
+def _flipped_returns(df: pd.DataFrame, market: str) -> pd.DataFrame:
+    df = df.copy()
+    hit = (df["market"] == market) & (df["demand_date"] > END - pd.Timedelta(days=20))
+    df.loc[hit, "units_returned"] = df.loc[hit, "units_sold"] + 5
+    return df
+
+
+SCENARIOS = {  # what breaks -> (the data, its markets)
+    "DE's feed stopped": (lambda: _stopped(clean_frame(), "DE"), MARKETS),
+    "FR returns above sales for 20 days": (lambda: _flipped_returns(clean_frame(), "FR"), MARKETS),
+    "a day of US and CA orders came in as returns": (lambda: _flipped_on(clean_frame(), ["US", "CA"], BAD_DAY), MARKETS),
+    "the Saturday-closed DE stopped": (
+        lambda: _stopped(merchant_frame({"US": every_day, "DE": closed_on_saturdays}), "DE", 6), ["US", "DE"]),
+    "every market stopped": (lambda: clean_frame()[lambda f: f["demand_date"] <= END - pd.Timedelta(days=10)]
+                             .pipe(lambda f: pd.concat([f, clean_frame(["XX"])])), [*MARKETS, "XX"]),
+    "nothing broke": (clean_frame, MARKETS),
+}
+
+
+def _flipped_on(df: pd.DataFrame, markets: list[str], day: pd.Timestamp) -> pd.DataFrame:
+    hit = df["market"].isin(markets) & (df["demand_date"] == day)
+    df.loc[hit, "units_returned"] = df.loc[hit, "units_sold"]
+    df.loc[hit, "units_sold"] = 0
+    return df
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_the_markets_the_forecast_holds_back_are_those_great_expectations_failed(scenario):
+    """The forecast works out the held-back markets in pandas (no word from the check): it must name the markets
+    Great Expectations failed, and hold back what the gate holds back."""
+    from expectations.market_days import failing_markets, held_back_markets, judged_market_days, market_day_frame, market_histories
+
+    make, markets = SCENARIOS[scenario]
+    df = make()
+    result = validate_training_data(df, markets)
+    named_by_gx = {m for f in result.failures for m in f.get("by_market", {})}
+    market_days = market_day_frame(df, markets)
+    histories = market_histories(market_days, markets, GateThresholds())
+    assert set(failing_markets(judged_market_days(market_days, histories), histories, GateThresholds())) == named_by_gx
+    assert held_back_markets(df, markets, GateThresholds()) == result.held_back
+
+
+def test_a_small_market_whose_feed_stopped_is_held_back_and_a_main_one_stops_the_forecast():
+    # DE sells a tenth of US's units: its stop holds DE back; US's stops everything (the last good plan stays whole)
+    df = merchant_frame({"US": every_day, "DE": every_day}, start=YEAR_START, seed=5)
+    df.loc[df["market"] == "DE", "units_sold"] = (df.loc[df["market"] == "DE", "units_sold"] // 10).clip(lower=1)
+    small = validate_training_data(_stopped(df, "DE"), ["US", "DE"])
+    assert not small.passed and small.held_back == ["DE"]
+    assert small.message.startswith("HELD BACK DE: the forecast and the plan go on without it (planning US)")
+    assert "market DE sold nothing on 2026-10-22..2026-10-31 (10 days)" in small.message
+    main = validate_training_data(_stopped(df, "US"), ["US", "DE"])
+    assert not main.passed and main.held_back == [] and "HELD BACK" not in main.message
+    # the share is the merchant's to set: 0 stops the forecast on any failing market
+    assert validate_training_data(_stopped(df, "DE"), ["US", "DE"], GateThresholds(max_held_back_share=0)).held_back == []
+
+
+def test_a_market_is_never_held_back_beside_a_row_level_failure_or_when_no_market_would_be_left():
+    df = _stopped(clean_frame(), "DE")
+    df.loc[df.index[0], "units_sold"] = -3  # a row the whole table fails on
+    result = validate_training_data(df, MARKETS)
+    assert not result.passed and result.held_back == []
+    only = _stopped(clean_frame(["DE"]), "DE")
+    assert validate_training_data(only, ["DE"]).held_back == []

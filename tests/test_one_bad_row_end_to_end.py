@@ -12,10 +12,17 @@ lines it could judge, and price the order from the unknown node as unknown.
 Two more such lines are written straight into raw.orders, as a warehouse
 loaded by a release before these checks holds them: they must not move the
 planning calendar either.
+
+One market's export also stops two weeks short (STOPPED), as a growing
+merchant's small market did: the training-data gate failed on it and stopped
+every market's plan. Now the gate holds that market back as a warning, and the
+plan goes on without it, saying so (orchestration/lib/held_back.py).
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -30,7 +37,22 @@ from light_forecast import use_light_forecast
 pytestmark = pytest.mark.e2e
 
 END = dt.date(2026, 10, 30)  # the generator's last order day
+STOPPED, QUIET_DAYS = "AU", 14  # a market whose orders stop two weeks before the others'
+STOPPED_NODE = "AU-SYD"
 HEADER = "order_id,line_id,ordered_at,channel,customer_id,sku,quantity,unit_price,currency,ship_to_country,fulfilment_node\n"
+
+
+def stop_market(orders: Path) -> None:
+    """Drop STOPPED's order lines of the last QUIET_DAYS days from every orders file."""
+    since = str(END - dt.timedelta(days=QUIET_DAYS))
+    for path in orders.glob("*.csv"):
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        kept = [r for r in rows if not (r["ship_to_country"] == STOPPED and r["ordered_at"][:10] > since)]
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(kept)
 
 
 def line(order_id: str, day: str, node: str = "US-EWR") -> str:
@@ -42,6 +64,7 @@ def planned(tmp_path_factory):
     settings = Settings.under(tmp_path_factory.mktemp("bad_rows"))
     generate(settings.landing, scale=0.05, seed=5, end=END, quiet=True)
     orders = settings.landing / "orders"
+    stop_market(orders)
     (orders / f"orders_bad_{END}.csv").write_text(
         HEADER + line("BAD-2999", "2999-12-31") + line("BAD-1900", "1900-01-01")
         + line("BEFORE-CONFIG", str(END - dt.timedelta(days=1)), node="XX-NOWHERE") + line("GOOD", str(END)),
@@ -101,3 +124,23 @@ def test_the_order_from_a_node_the_config_does_not_know_is_priced_as_unknown(pla
         settings, "select ship_from_node, unknowns, rule_applied from publish.order_landed_cost where order_id = 'BEFORE-CONFIG'"
     )
     assert node == "XX-NOWHERE" and "ship_from_node" in unknowns and "not declared in crossdock.yaml" in rule
+
+
+def test_a_market_whose_export_stopped_is_held_back_and_the_others_are_planned(planned):
+    settings, result = planned
+    [gate] = [e for e in result.get_asset_check_evaluations() if e.check_name == "training_data_quality_gate"]
+    assert not gate.passed and gate.severity == dg.AssetCheckSeverity.WARN  # it stopped nothing
+    assert gate.metadata["held_back"].value == [STOPPED]
+    assert f"market {STOPPED} sold nothing on" in gate.description
+    forecast = dict(query(settings, "select market, count(*) from publish.demand_forecast group by 1"))
+    assert STOPPED not in forecast and len(forecast) >= 5  # every other market that sells is forecast
+    # its node's stock is not called idle nor moved to another node on a demand the plan does not know
+    actions = {a for (a,) in query(settings, f"select distinct action from publish.inventory_plan where node = '{STOPPED_NODE}'")}
+    assert actions and actions <= {"market held back: no forecast for part of its demand", "expedite or transfer",
+                                   "reorder now", "reorder soon"}
+    assert query(settings, f"select count(*) from publish.transfer_recommendations where from_node = '{STOPPED_NODE}'") == [(0,)]
+    from cli.summary import collect_summary, format_summary
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+        summary = format_summary(settings, collect_summary(conn))
+    assert f"HELD BACK {STOPPED}: " in summary and f"the training-data gate held {STOPPED} back" in summary

@@ -17,7 +17,10 @@ H = 7
 
 
 def _warehouse(tmp_path, **tables: pd.DataFrame) -> WarehouseResource:
+    """The tables given; reference.markets from the demand history's markets, as dbt's seeds would have it."""
     path = tmp_path / "w.duckdb"
+    if "marts__fct_daily_demand" in tables and "reference__markets" not in tables:
+        tables["reference__markets"] = pd.DataFrame({"market_code": sorted(set(tables["marts__fct_daily_demand"]["market"]))})
     with duckdb.connect(str(path)) as conn:
         for name, frame in tables.items():
             schema, table = name.split("__")
@@ -122,8 +125,8 @@ def _forecast(series: list[tuple[str, str]]) -> pd.DataFrame:
 
 def _history(series: list[tuple[str, str]]) -> pd.DataFrame:
     return pd.DataFrame(
-        [(sku, market, "home", AS_OF - pd.Timedelta(days=3), 2.0) for sku, market in series],
-        columns=["sku", "market", "category", "demand_date", "units_sold"],
+        [(sku, market, "home", AS_OF - pd.Timedelta(days=3), 2.0, 0.0) for sku, market in series],
+        columns=["sku", "market", "category", "demand_date", "units_sold", "units_returned"],
     )
 
 

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import gc
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
 from orchestration.lib.retries import WarehouseResource
 
 from expectations.thresholds import GateThresholds
-from orchestration.defs.forecast.checks import gate_thresholds, training_data_quality_gate
+from orchestration.defs.forecast.checks import training_data_quality_gate
+from orchestration.lib.held_back import gate_thresholds
 
 END = pd.Timestamp("2026-10-31")
 
@@ -68,9 +70,11 @@ def test_declared_market_without_orders_passes_with_default_thresholds(tmp_path)
 
 def test_stopped_feed_fails_and_config_gates_overrides_thresholds(tmp_path):
     demand = _demand({"US": 0, "DE": 10})
-    failed = training_data_quality_gate(warehouse=_warehouse(tmp_path, demand, ["US", "DE"]))
-    assert not failed.passed
+    gates = pd.DataFrame({"max_held_back_share": [0.0]})  # any failing market stops the forecast
+    failed = training_data_quality_gate(warehouse=_warehouse(tmp_path, demand, ["US", "DE"], gates))
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR  # blocks what reads the data
     assert "market DE sold nothing on 2026-10-22..2026-10-31 (10 days)" in failed.description
+    assert "held_back" not in failed.metadata
 
     (tmp_path / "w.duckdb").unlink()
     gates = pd.DataFrame(
@@ -81,6 +85,17 @@ def test_stopped_feed_fails_and_config_gates_overrides_thresholds(tmp_path):
     assert passed.passed, passed.description
     assert "DE (82 selling days, fewer than 200)" in passed.description
     assert passed.metadata["thresholds_overridden"].value == {"min_history_days": 200}
+
+
+def test_a_market_whose_feed_stopped_is_held_back_as_a_warning_while_the_others_sold_most(tmp_path):
+    # US sold 92 days, DE 82 before it stopped: DE sold under half the year's units, so the plan goes on without it
+    held = training_data_quality_gate(warehouse=_warehouse(tmp_path, _demand({"US": 0, "DE": 10}), ["US", "DE"]))
+    assert not held.passed and held.severity == dg.AssetCheckSeverity.WARN  # stops nothing downstream
+    assert held.description.startswith("HELD BACK DE: the forecast and the plan go on without it (planning US)")
+    assert held.metadata["held_back"].value == ["DE"]
+    assert held.metadata["what_to_do"].value.startswith("The plan was made without DE: no forecast")
+    assert [f["by_market"] for f in held.metadata["failures"].value] == [{"DE": {"count": 10, "first": "2026-10-22",
+                                                                              "last": "2026-10-31"}}]
 
 
 def test_config_gates_with_an_unknown_column_is_an_error(tmp_path):

@@ -4,6 +4,7 @@ recommends no transfer writes it), and tiny filled ones where some tables are mi
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from pathlib import Path
 
@@ -358,6 +359,18 @@ def test_the_summary_gives_the_s_and_op_cycle_the_last_cycle_scored_and_the_open
     assert "exceptions: 2 open {'excess': 1, 'expedite': 1} (`crossdock exceptions` lists them)" in out
 
 
+def forecast_and_history(warehouse, forecast: tuple[str, str, str], history: list[tuple[str, str, str, float]]) -> None:
+    """A published forecast of one series (sku, market, as_of) on its first day, and the demand history's rows."""
+    sku, market, as_of = forecast
+    with duckdb.connect(str(warehouse)) as conn:
+        create_empty(conn, "publish", "demand_forecast")
+        insert(conn, "publish", "demand_forecast", [{"sku": sku, "market": market, "as_of": as_of, "horizon": 1,
+                                                    "forecast_date": str(dt.date.fromisoformat(as_of) + dt.timedelta(days=1))}])
+        conn.execute("create schema marts")
+        conn.execute("create table marts.fct_daily_demand (sku varchar, market varchar, demand_date date, units_sold double)")
+        conn.executemany("insert into marts.fct_daily_demand values (?, ?, ?::date, ?)", history)
+
+
 @pytest.mark.parametrize(("gone_units", "said"), [
     (900, "NOT FORECAST: 1 series that sold 900 units (90% of the last 364 days') have not sold in the last 91 days"),
     (5, "not forecast: 1 series that sold 5 units (5% of the last 364 days')"),  # under a tenth: said quietly
@@ -365,15 +378,9 @@ def test_the_summary_gives_the_s_and_op_cycle_the_last_cycle_scored_and_the_open
 def test_the_summary_says_how_much_of_the_years_units_left_the_forecast(tmp_path, warehouse, capsys, gone_units, said):
     """The DataCo export's biggest sellers stopped months before its end: 93 % of the year's units in series no
     longer forecast, said once in the run's log; the summary says it on every run, from the tables."""
-    with duckdb.connect(str(warehouse)) as conn:
-        create_empty(conn, "publish", "demand_forecast")
-        insert(conn, "publish", "demand_forecast", [{"sku": "KEPT", "market": "DE", "as_of": "2018-01-31",
-                                                    "forecast_date": "2018-02-01", "horizon": 1}])
-        conn.execute("create schema marts")
-        conn.execute("create table marts.fct_daily_demand (sku varchar, market varchar, demand_date date, units_sold double)")
-        conn.execute("insert into marts.fct_daily_demand values ('KEPT', 'DE', date '2018-01-30', 100), "
-                     "('GONE', 'DE', date '2017-09-01', ?), ('OLD', 'DE', date '2016-01-01', 5000), "
-                     "('LATER', 'DE', date '2018-02-03', 7000)", [gone_units])  # OLD: over a year ago; LATER: after
+    forecast_and_history(warehouse, ("KEPT", "DE", "2018-01-31"), [
+        ("KEPT", "DE", "2018-01-30", 100), ("GONE", "DE", "2017-09-01", gone_units),
+        ("OLD", "DE", "2016-01-01", 5000), ("LATER", "DE", "2018-02-03", 7000)])  # OLD: over a year ago; LATER: after
     out = summary_text(tmp_path, capsys)
     assert said in out and "so they are not forecast and nothing is planned for them" in out
 
@@ -386,3 +393,15 @@ def test_nothing_is_said_of_series_leaving_the_forecast_when_none_did(tmp_path, 
         conn.execute("create table marts.fct_daily_demand as select 'KEPT' as sku, 'DE' as market, "
                      "date '2018-01-30' as demand_date, 3.0 as units_sold")
     assert "not forecast" not in summary_text(tmp_path, capsys).lower()
+
+
+def test_the_summary_says_which_market_the_training_data_gate_held_back(tmp_path, warehouse, capsys):
+    """A market whose series sold lately but are not in the published forecast was held back by the gate (the
+    forecast gate asks for every other series that sold lately): said by market, apart from the stopped series."""
+    forecast_and_history(warehouse, ("A", "US", "2026-10-30"), [
+        ("A", "US", "2026-10-30", 100), ("A", "AU", "2026-10-10", 30), ("B", "AU", "2026-10-01", 12),
+        ("C", "US", "2026-03-01", 4)])  # C: stopped selling in March, no longer forecast
+    out = summary_text(tmp_path, capsys)
+    assert ("HELD BACK AU: 2 series that sold 42 units in the last 364 days are not in the published forecast, and no "
+            "stock is planned for them: the training-data gate held AU back") in out
+    assert "not forecast: 1 series that sold 4 units (3% of the last 364 days') have not sold in the last 91 days" in out

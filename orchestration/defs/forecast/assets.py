@@ -46,6 +46,7 @@ from orchestration.defs.forecast.inputs import (
 )
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import PLANNING_CALENDAR, model_key
+from orchestration.lib.held_back import held_back_markets
 from orchestration.lib.market_partitions import MARKET_PARTITIONS, MarketScope, scope_of_run
 from orchestration.lib.resources import WAREHOUSE_POOL, ArtifactFolders, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
@@ -186,7 +187,7 @@ def _lost_the_backtest(warehouse: WarehouseResource) -> tuple[pd.DataFrame, str]
 
 def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource,
               artifacts: ArtifactFolders, scope: MarketScope, history: pd.DataFrame, as_of: dt.date,
-              choice: FallbackChoice, verdict: str, overall_empty: bool):
+              choice: FallbackChoice, verdict: str, overall_empty: bool, held_back: list[str]):
     """Stage the best baseline's forecast in the model's place (ml/fallback_forecast.py), summed up to its totals."""
     why = "no backtest could prove the model" if overall_empty else "the model lost its backtest"
     context.log.warning(f"{why} (check model_beats_the_baselines); the plan goes on with {choice.describe()}")
@@ -208,6 +209,7 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
         "dagster/row_count": rows,
         "as_of": str(as_of),
         "markets": scope.describe(),
+        "held_back_markets": dg.MetadataValue.json(held_back),
         "model_version": version,
         "fallback": choice.describe(),
         "model_lost": verdict,
@@ -266,6 +268,11 @@ def demand_forecast(
     merchant_config: MerchantConfigFile,
 ):
     history, as_of, subdivisions = load_training_data(warehouse)
+    with warehouse.open() as tables:
+        held_back = held_back_markets(tables, history)
+    if held_back:  # the training-data gate's warning names why
+        context.log.warning(f"held back by the training-data gate, not forecast in this run: {', '.join(held_back)}")
+        history = history[~history["market"].isin(held_back)].reset_index(drop=True)
     scope = scope_of_run(context.instance, context.run.tags)
     if not scope.every:
         history = history[history["market"].isin(scope.markets)].reset_index(drop=True)
@@ -278,7 +285,7 @@ def demand_forecast(
         choice = choose_fallback(overall)
         if choice is not None:
             yield from _fallback(context, config, warehouse, artifacts, scope, history, as_of, choice, verdict,
-                                 overall.empty)
+                                 overall.empty, held_back)
             return
         context.log.warning(f"the model lost its backtest (check model_beats_the_baselines); {KEPT_MODEL}")
     settings = forecast_settings(merchant_config)
@@ -329,6 +336,7 @@ def demand_forecast(
             "dagster/row_count": rows,
             "as_of": str(as_of),
             "markets": scope.describe(),
+            "held_back_markets": dg.MetadataValue.json(held_back),
             "reconciliation": method,
             "quantile_scales": dg.MetadataValue.json({k: list(v) for k, v in scales.items()}),
             "mean_weight": choice.weight if choice else 1.0,

@@ -14,6 +14,12 @@ The training-data gate judges each market against its own history
 (expectations/market_days.py); its thresholds (expectations.thresholds.
 GateThresholds) come from the one-row table config.gates when the merchant
 config wrote one (a column per threshold, null = default), else the defaults.
+When what failed is some markets' own history (a feed that stopped, a day of
+orders come in as returns) and the other markets sold most of the last year's
+units, the gate fails as a warning instead: those markets are held back, the
+forecast, its gate and the inventory plan go on without them
+(orchestration/lib/held_back.py works them out from the data, as the gate
+does), and the check says so.
 
 Great Expectations is imported when a gate runs, not when the definitions
 load: its import is ~3 CPU-s, half of loading the whole project, and the UI's
@@ -26,15 +32,14 @@ from typing import TYPE_CHECKING
 import dagster as dg
 import pandas as pd
 
-from crossdock.engine import WarehouseLike, as_warehouse
 from crossdock.publish import staged
-from expectations.thresholds import GateThresholds
 from ml.backtest import MODEL
 from ml.backtest_gate import GATE_BASELINES, GATE_METRICS, HIGH, LOW, GateVerdict, gate_verdict
 from ml.fallback_forecast import KEPT_MODEL, choose_fallback
 from ml.series_selection import active_series
 from orchestration.defs.forecast.inputs import ACCURACY, FORECAST, TRAINING_DATA, staged_overall_backtest
 from orchestration.lib.gate_checks import WHAT_TO_DO, blocking_gate, gate_result, warning_check, warning_result
+from orchestration.lib.held_back import gate_thresholds, held_back_markets
 from orchestration.lib.market_partitions import MarketScope, scope_of_run
 from orchestration.lib.retries import WarehouseResource
 
@@ -42,7 +47,12 @@ if TYPE_CHECKING:
     from expectations.gx_runner import GateResult
 
 
-GATES_TABLE = "config.gates"
+
+HELD_BACK_WHAT_TO_DO = (
+    "The plan was made without {markets}: no forecast and no stock planned for it in this run. If its export "
+    "stops short, land the missing days; if it really stopped selling, take it out of crossdock.yaml's markets "
+    "(its countries then plan in the catch-all); gates.max_held_back_share: 0 stops the whole forecast instead"
+)
 
 
 def _check_result(result: "GateResult", **extra: dg.MetadataValue) -> dg.AssetCheckResult:
@@ -58,26 +68,15 @@ def _check_result(result: "GateResult", **extra: dg.MetadataValue) -> dg.AssetCh
     return gate_result(result.passed, result.message, metadata)
 
 
-def gate_thresholds(target: WarehouseLike) -> GateThresholds:
-    """The training-data gate's thresholds: `config.gates` (one row, a column per
-    GateThresholds field, null = default) when the merchant config wrote it, else the defaults.
-
-    Raises ValueError on an unknown column, more than one row or an out-of-range value.
-    """
-    warehouse = as_warehouse(target)
-    if not warehouse.exists(GATES_TABLE):
-        return GateThresholds()
-    rows = warehouse.query(f"select * from {GATES_TABLE}").to_dict("records")
-    return GateThresholds.from_rows(rows, source=GATES_TABLE)
-
-
 @blocking_gate(
     asset=TRAINING_DATA,
     name="training_data_quality_gate",
     description="Great Expectations suites on the forecast training data: types and ranges per row, and each "
     "market against its own history: no sales stopped against its weekday pattern, no day of sign-flipped "
     "orders, returns above sales on few selling days. Thresholds from config.gates when present. "
-    "Blocks the forecast on failure.",
+    "Blocks the forecast on failure, unless what failed is some markets' own history and the others sold most "
+    "of the last year's units: those markets are then held back (not forecast, not planned) and the check fails "
+    "as a warning naming them.",
 )
 def training_data_quality_gate(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     from expectations.gate import validate_training_data
@@ -87,11 +86,14 @@ def training_data_quality_gate(warehouse: WarehouseResource) -> dg.AssetCheckRes
         markets = [r for (r,) in tables.rows("select market_code from reference.markets order by 1")]
         thresholds = gate_thresholds(tables)
     result = validate_training_data(training, expected_markets=markets, thresholds=thresholds)
-    return _check_result(
-        result,
-        thresholds=dg.MetadataValue.json(thresholds.as_dict()),
-        thresholds_overridden=dg.MetadataValue.json(thresholds.overridden()),
-    )
+    extra = {"thresholds": dg.MetadataValue.json(thresholds.as_dict()),
+             "thresholds_overridden": dg.MetadataValue.json(thresholds.overridden())}
+    if result.held_back:  # their own failures: the forecast goes on without them (demand_forecast drops them too)
+        return warning_result(False, result.message, {
+            **_check_result(result).metadata, **extra, "held_back": dg.MetadataValue.json(result.held_back),
+            WHAT_TO_DO: HELD_BACK_WHAT_TO_DO.format(markets=", ".join(result.held_back)),
+        })
+    return _check_result(result, **extra)
 
 
 @blocking_gate(
@@ -126,7 +128,9 @@ def judge_forecast(warehouse: WarehouseResource, scope: MarketScope | None = Non
 
     with warehouse.open() as tables:
         forecast = tables.query(f"select * from {staged('demand_forecast')}")  # this run's, before it is published
-        history = tables.query("select sku, market, category, demand_date, units_sold from marts.fct_daily_demand")
+        history = tables.query("select sku, market, category, demand_date, units_sold, units_returned from marts.fct_daily_demand")
+        held_back = held_back_markets(tables, history)
+    history = history[~history["market"].isin(held_back)]  # not forecast: the training-data gate held them back
     # the horizon the run forecast: of the whole table, so a scope whose rows are missing is judged on it too
     horizon = int(forecast["horizon"].max()) if not forecast.empty else 1
     mixed = _mixed(forecast, one_model=scope is None or scope.every)

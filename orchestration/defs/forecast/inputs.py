@@ -68,3 +68,4 @@ def md_table(frame: pd.DataFrame) -> dg.MetadataValue:
 def forecast_settings(merchant_config: MerchantConfigFile) -> ForecastSettings:
     """crossdock.yaml's `forecast:` section; the defaults while there is no file."""
     return merchant_config.load().forecast if merchant_config.file.is_file() else ForecastSettings()
+

@@ -15,6 +15,7 @@ from crossdock.settings import PROJECT_ROOT
 from crossdock.publish import stage_table, staged
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key
+from orchestration.lib.held_back import held_back_markets
 from orchestration.lib.resources import WAREHOUSE_POOL
 from orchestration.lib.retries import WarehouseResource
 from planning.inputs import PlanSources
@@ -48,7 +49,7 @@ def read_plan_sources(warehouse: Warehouse) -> PlanSources:
         "skus": "select sku, category, unit_cost_eur, moq, pack_size, cost_basis, weight_kg, primary_supplier_id "
         "from marts.dim_sku",
         "market_nodes": "select market_code as market, fulfilment_node as node from reference.markets",
-        "history": "select sku, market, category, demand_date, units_sold, revenue_eur from marts.fct_daily_demand",
+        "history": "select sku, market, category, demand_date, units_sold, units_returned, revenue_eur from marts.fct_daily_demand",
         "arrivals": "select sku, node, supplier_id, expected_arrival_date, quantity from intermediate.int_open_po_arrivals",
         "lanes": "select * from reference.node_transfer_lanes",
         "nodes": "select node_code, country from reference.nodes",
@@ -140,7 +141,8 @@ SPEC_SETTINGS = dict(group_name="plans", kinds={"python", "duckdb"}, owners=["te
 def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanConfig, warehouse: WarehouseResource):
     with warehouse.open() as tables:
         sources = read_plan_sources(tables)
-    outputs = build_plan(sources, config.policy(), config.service_levels(), config.seed)
+        held_back = held_back_markets(tables, sources.history)
+    outputs = build_plan(sources, config.policy(), config.service_levels(), config.seed, held_back_markets=held_back)
     _log_left_out(context, outputs)
     with warehouse.open() as tables:
         rows = {name: stage_table(tables, name, frame, context.run_id) for name, frame in outputs.tables().items()}
@@ -156,6 +158,11 @@ def _log_left_out(context: dg.AssetExecutionContext, outputs: PlanOutputs) -> No
             f"{len(set_aside)} SKU(s) held in stock or on order are in no catalogue and were never sold, so there is no "
             f"cost to plan them with; they are left out of the plan: {', '.join(set_aside[:20])}"
             + (" ..." if len(set_aside) > 20 else "")
+        )
+    if outputs.held_back_nodes:
+        context.log.warning(
+            f"node(s) {', '.join(sorted(outputs.held_back_nodes))} serve a market the training-data gate held back: part "
+            "of their demand is not forecast, so no stock there is called idle or moved away, and no projection is drawn"
         )
     if outputs.stock_unknown_nodes:
         context.log.warning(

@@ -1,0 +1,40 @@
+"""The markets the training-data gate holds back, for every step that must go on without them.
+
+When what fails the gate is some markets' own history (a feed that stopped, a
+day of orders come in as returns) and the others sold most of the last year's
+units, the gate fails as a warning and holds those markets back
+(expectations/market_days.py). The forecast, its gate and the inventory plan
+then work the same markets out from the same data, so none needs a word from
+the check, and a step materialized alone in the UI leaves out what a whole run
+would. The thresholds are the merchant's (config.gates), as the gate reads them.
+"""
+import pandas as pd
+
+from crossdock.engine import WarehouseLike, as_warehouse
+from expectations.market_days import held_back_markets as markets_held_back
+from expectations.thresholds import GateThresholds
+
+GATES_TABLE = "config.gates"
+
+
+def gate_thresholds(target: WarehouseLike) -> GateThresholds:
+    """The training-data gate's thresholds: `config.gates` (one row, a column per
+    GateThresholds field, null = default) when the merchant config wrote it, else the defaults.
+
+    Raises ValueError on an unknown column, more than one row or an out-of-range value.
+    """
+    warehouse = as_warehouse(target)
+    if not warehouse.exists(GATES_TABLE):
+        return GateThresholds()
+    rows = warehouse.query(f"select * from {GATES_TABLE}").to_dict("records")
+    return GateThresholds.from_rows(rows, source=GATES_TABLE)
+
+
+def held_back_markets(target: WarehouseLike, history: pd.DataFrame) -> list[str]:
+    """The markets the training-data gate holds back from `history` (expectations/market_days.py): their own
+    feed stopped or broke while the others' did not, so the forecast and its gate go on without them. Worked
+    out from the data as the gate does (cheap: a market-day frame), so the forecast needs no word from the check."""
+    tables = as_warehouse(target)
+    markets = [str(m).strip().upper() for (m,) in tables.rows("select market_code from reference.markets order by 1")]
+    thresholds = gate_thresholds(tables)
+    return markets_held_back(history, markets, thresholds) if markets and not history.empty else []
