@@ -782,7 +782,8 @@ def bi_copies(settings: Settings) -> dict[str, bytes]:
 
 
 def summary_text(settings: Settings) -> str:
-    from cli.summary import collect_summary, format_summary
+    from cli.summary import collect_summary
+    from cli.summary_lines import format_summary
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
         return format_summary(settings, collect_summary(conn))

@@ -18,7 +18,8 @@ import duckdb
 import pytest
 
 from crossdock.settings import Settings
-from cli.summary import collect_summary, format_summary
+from cli.summary import collect_summary
+from cli.summary_lines import format_summary
 from demo.network import install_demo_config
 from hostile_corpus import SYSTEM_FILE_MARK, Hostile, Merchant, corpus, write
 from job_runs import run_daily_planning

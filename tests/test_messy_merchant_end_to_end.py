@@ -12,7 +12,8 @@ import duckdb
 import pytest
 
 from crossdock.settings import Settings
-from cli.summary import collect_summary, format_summary
+from cli.summary import collect_summary
+from cli.summary_lines import format_summary
 from demo.generate import generate
 from demo.network import install_profile_config
 from job_runs import run_daily_planning

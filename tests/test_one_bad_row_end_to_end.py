@@ -139,7 +139,8 @@ def test_a_market_whose_export_stopped_is_held_back_and_the_others_are_planned(p
     assert actions and actions <= {"market held back: no forecast for part of its demand", "expedite or transfer",
                                    "reorder now", "reorder soon"}
     assert query(settings, f"select count(*) from publish.transfer_recommendations where from_node = '{STOPPED_NODE}'") == [(0,)]
-    from cli.summary import collect_summary, format_summary
+    from cli.summary import collect_summary
+    from cli.summary_lines import format_summary
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
         summary = format_summary(settings, collect_summary(conn))

@@ -18,7 +18,8 @@ from crossdock.publish import (
     unpublished_staging,
 )
 from crossdock.settings import Settings
-from cli.summary import collect_summary, format_summary
+from cli.summary import collect_summary
+from cli.summary_lines import format_summary
 
 # dbt-built tables the summary only counts, so small tables stand for them
 TABLES = ("lane_performance", "customs_risk", "supply_chain_view")

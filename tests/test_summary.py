@@ -12,7 +12,8 @@ import duckdb
 import pytest
 import yaml
 
-from cli.summary import collect_summary, format_summary, print_summary
+from cli.summary import collect_summary, print_summary
+from cli.summary_lines import format_summary
 from crossdock.plan_labels import AS_PLANNED
 from crossdock.publish import plan_tables
 from crossdock.settings import DBT_PROJECT_DIR, Settings
