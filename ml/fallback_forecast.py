@@ -16,7 +16,10 @@ series and weeks, so the plan goes on with the one that scored best.
   nothing wins on error alone (it is in the gate to be beaten, not to be
   planned on). So a model that lost to the zero forecast alone (or tied it)
   and beat every baseline that plans stock stays the forecast, unproven: no
-  fallback would be better (`choose_fallback` returns None).
+  fallback would be better (`choose_fallback` returns None). The last
+  published plan's baseline is kept while it scores within the gate's tie
+  band (1 %) of the best and below the model: scores a point apart moved a
+  growing merchant's plan between three baselines in six days.
 - **Which series.** Those the forecast's quality gate expects: every
   SKU x market that sold in the last 91 days (`ml.series_selection`).
 - **The band.** A baseline gives a rate per day, not a spread. p50 is the
@@ -47,6 +50,7 @@ import pandas as pd
 from crossdock.count_median import with_count_median
 from crossdock.plan_labels import FALLBACK_VERSION_PREFIX
 from ml.backtest import MEAN_28, MODEL, NAIVE, NAIVE_1, ZERO
+from ml.backtest_gate import TIE
 from ml.baselines import naive, seasonal_naive, window_average
 from ml.calibration import Scales, calibrate_forecast, fit_scales
 from ml.panel import Panel, build_panel, to_timestamp
@@ -70,6 +74,8 @@ class FallbackChoice:
     weekly_wape: float
     model_weekly_wape: float
     zero_weekly_wape: float
+    best: str | None = None  # the best-scoring candidate, when the last plan's baseline was kept within a tie of it
+    best_weekly_wape: float = float("nan")
 
     @property
     def proven(self) -> bool:
@@ -81,8 +87,14 @@ class FallbackChoice:
         if not self.proven:
             return (f"the {self.baseline} baseline's forecast (each series' rate over its last 28 days, or the days "
                     f"it has), in place of the model's: {UNPROVEN}")
-        note = (f"the {self.baseline} baseline's forecast, in place of the model's: of the forecasts that plan stock it "
-                f"scored best in the backtest (weekly WAPE {self.weekly_wape:.3f}, the model {self.model_weekly_wape:.3f})")
+        if self.best is None:
+            note = (f"the {self.baseline} baseline's forecast, in place of the model's: of the forecasts that plan stock "
+                    f"it scored best in the backtest (weekly WAPE {self.weekly_wape:.3f}, the model {self.model_weekly_wape:.3f})")
+        else:
+            note = (f"the {self.baseline} baseline's forecast, in place of the model's, as in the last plan: it scored "
+                    f"within {TIE:.0%} of the best, {self.best} (weekly WAPE {self.weekly_wape:.3f} against "
+                    f"{self.best_weekly_wape:.3f}, the model {self.model_weekly_wape:.3f}), and a tie is no reason to "
+                    "change the forecast a plan runs on")
         if np.isfinite(self.zero_weekly_wape) and self.zero_weekly_wape < self.weekly_wape:
             note += (f"; forecasting nothing scored {self.zero_weekly_wape:.3f}, but a plan of nothing orders nothing "
                      "and is never published")
@@ -93,10 +105,15 @@ UNPROVEN = ("no backtest has scored any forecast yet (too little history for one
             "and a run rate is what a planner would order by")
 
 
-def choose_fallback(overall: pd.DataFrame) -> FallbackChoice | None:
+def choose_fallback(overall: pd.DataFrame, last: str | None = None) -> FallbackChoice | None:
     """The candidate with the lowest weekly WAPE in a backtest's overall rows (indexed by model), when it is below
     the model's; None when the model scored best of every forecast that plans stock (it lost to the zero forecast
     alone, or tied it): a fallback would be worse than the model.
+
+    `last` is the baseline the last published plan ran on, if any. It is kept while it still scores below the
+    model and within the gate's tie band (`TIE`, 1 %) of the best: two baselines a point apart are a tie the
+    weeks scored cannot tell apart, and switching on it moved a growing merchant's plan between three
+    baselines in six days (23 to 42 inventory rows).
 
     When the backtest scored none of `FALLBACK_CANDIDATES` (no backtest: too little history for one window; or
     no sale in its windows), the 28-day mean, unproven (`UNPROVEN`): nothing is proven better than a run rate.
@@ -107,10 +124,13 @@ def choose_fallback(overall: pd.DataFrame) -> FallbackChoice | None:
     if candidates.empty:
         return FallbackChoice(MEAN_28, float("nan"), float(scores.get(MODEL, np.nan)), float(scores.get(ZERO, np.nan)))
     best = str(candidates.idxmin())  # the first of FALLBACK_CANDIDATES on a tie: the simplest
-    model = float(scores.get(MODEL, np.nan))
+    model, zero = float(scores.get(MODEL, np.nan)), float(scores.get(ZERO, np.nan))
     if np.isfinite(model) and model <= candidates[best]:
         return None
-    return FallbackChoice(best, float(candidates[best]), model, float(scores.get(ZERO, np.nan)))
+    kept = last if last is not None and last != best and last in candidates.index else None
+    if kept is not None and candidates[kept] <= candidates[best] * (1 + TIE) and not (np.isfinite(model) and model <= candidates[kept]):
+        return FallbackChoice(kept, float(candidates[kept]), model, zero, best=best, best_weekly_wape=float(candidates[best]))
+    return FallbackChoice(best, float(candidates[best]), model, zero)
 
 
 KEPT_MODEL = ("the model's forecast is published unproven: no baseline that plans stock scored better in the backtest "

@@ -33,6 +33,22 @@ def test_the_best_baseline_is_chosen_and_never_the_zero_forecast():
     assert ZERO not in FALLBACK_CANDIDATES
 
 
+def test_the_last_plans_baseline_is_kept_within_a_tie_of_the_best():
+    """A growing merchant's plan moved between three baselines in six days on scores a point apart: the last plan's
+    baseline stays while it scores within the gate's tie band (1 %) of the best and below the model."""
+    overall = _overall(**{MODEL: 1.3, NAIVE: 1.2, MEAN_28: 0.901, ZERO: 1.0, "auto_ets": 0.905})
+    kept = choose_fallback(overall, last="auto_ets")
+    assert (kept.baseline, kept.weekly_wape, kept.best, kept.best_weekly_wape) == ("auto_ets", 0.905, MEAN_28, 0.901)
+    assert "as in the last plan: it scored within 1% of the best, mean_28 (weekly WAPE 0.905 against 0.901" in kept.describe()
+    assert choose_fallback(overall, last=NAIVE).baseline == MEAN_28  # 1.2 against 0.901: not a tie
+    assert choose_fallback(overall, last=MEAN_28) == choose_fallback(overall)  # the best already: as without a last
+    assert choose_fallback(overall, last="croston_optimized").baseline == MEAN_28  # not scored this time
+    assert choose_fallback(overall, last="lightgbm").baseline == MEAN_28  # a model is never a last baseline
+    # a kept baseline must still beat the model
+    close = _overall(**{MODEL: 0.904, MEAN_28: 0.901, ZERO: 1.0, "auto_ets": 0.905})
+    assert choose_fallback(close, last="auto_ets").baseline == MEAN_28
+
+
 def test_a_model_that_lost_to_the_zero_forecast_alone_is_not_replaced_by_a_worse_baseline():
     """It ties forecasting nothing (the check fails) but beats everything that plans stock: no fallback is better."""
     overall = _overall(**{MODEL: 1.005, NAIVE: 1.29, MEAN_28: 1.10, ZERO: 1.0, "auto_ets": 1.08, "croston_optimized": 1.07})

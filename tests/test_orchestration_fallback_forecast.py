@@ -126,3 +126,27 @@ def test_a_history_too_short_for_one_window_is_planned_on_the_28_day_mean_unprov
     assert forecast.metadata["model_version"].value == f"baseline-mean_28-{AS_OF:%Y%m%d}"
     assert _query(path, "select count(*) > 0, bool_and(p10 <= p50 and p50 <= p90) from plan_next.demand_forecast") == [(True, True)]
     assert judge_forecast(warehouse).passed
+
+
+def test_the_last_plans_baseline_is_kept_while_it_ties_the_best(tmp_path):
+    """The published plan ran on seasonal naive; this backtest scores the 28-day mean a hair better (within the
+    1 % tie band): the forecast and the check's advice both keep seasonal naive, and say why."""
+    warehouse, resources, run_config, _ = _backtest_then(
+        tmp_path, "weekly_wape = 9.0 where scope = 'overall' and model = 'lightgbm'",
+        "weekly_wape = 2.0 where scope = 'overall' and model not in ('lightgbm', 'zero')",
+        "weekly_wape = 0.901 where scope = 'overall' and model = 'mean_28'",
+        "weekly_wape = 0.905 where scope = 'overall' and model = 'seasonal_naive_7'",
+        "model_ratio_low = 2.0, model_ratio_high = 3.0 where scope = 'overall' and model <> 'lightgbm'",
+    )
+    with warehouse.open() as tables:
+        tables.execute("create schema if not exists publish")
+        tables.execute("create table publish.demand_forecast as select 'A' as sku, 'US' as market, "
+                       "'baseline-seasonal_naive_7-20250623' as model_version")
+    check = model_beats_the_baselines(warehouse=warehouse)
+    assert "the seasonal_naive_7 baseline's forecast, in place of the model's, as in the last plan" in (
+        check.metadata["what_to_do"].value)
+    forecast = _forecast(resources, run_config)[FORECAST]
+    assert forecast["fallback_baseline"] == "seasonal_naive_7" and "within 1% of the best, mean_28" in forecast["fallback"]
+    with warehouse.open() as tables:  # a model's published plan (or none) keeps nothing: the best is chosen
+        tables.execute("update publish.demand_forecast set model_version = 'lgbm-quantile-20250623-abc'")
+    assert _forecast(resources, run_config)[FORECAST]["fallback_baseline"] == "mean_28"

@@ -42,7 +42,7 @@ from ml.series_selection import DROPPED_SHARE_WARNING, dropped_note, dropped_ser
 from ml.stopped_series import out_of_stock, stopped_note
 from orchestration.defs.forecast.inputs import (
     ACCURACY, BACKTEST, FORECAST, FORECAST_SPEC_SETTINGS, MARKETS, TOTALS, TRAINING_DATA, ForecastConfig,
-    forecast_settings, load_training_data, md_table, staged_overall_backtest,
+    forecast_settings, last_fallback, load_training_data, md_table, staged_overall_backtest,
 )
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import PLANNING_CALENDAR, model_key
@@ -282,7 +282,7 @@ def demand_forecast(
     lost = _lost_the_backtest(warehouse)
     if lost is not None:  # a model worse than a baseline that plans stock never reaches the plans; that baseline does
         overall, verdict = lost
-        choice = choose_fallback(overall)
+        choice = choose_fallback(overall, last=last_fallback(warehouse))
         if choice is not None:
             yield from _fallback(context, config, warehouse, artifacts, scope, history, as_of, choice, verdict,
                                  overall.empty, held_back)

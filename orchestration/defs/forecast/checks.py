@@ -37,7 +37,7 @@ from ml.backtest import MODEL
 from ml.backtest_gate import GATE_BASELINES, GATE_METRICS, HIGH, LOW, GateVerdict, gate_verdict
 from ml.fallback_forecast import KEPT_MODEL, choose_fallback
 from ml.series_selection import active_series
-from orchestration.defs.forecast.inputs import ACCURACY, FORECAST, TRAINING_DATA, staged_overall_backtest
+from orchestration.defs.forecast.inputs import ACCURACY, FORECAST, TRAINING_DATA, last_fallback, staged_overall_backtest
 from orchestration.lib.gate_checks import WHAT_TO_DO, blocking_gate, gate_result, warning_check, warning_result
 from orchestration.lib.held_back import gate_thresholds, held_back_markets
 from orchestration.lib.market_partitions import MarketScope, scope_of_run
@@ -159,10 +159,10 @@ NO_BACKTEST = ("The backtest runs once the history covers a window of the horizo
                "(forecast_accuracy's metadata says when); until then no forecast can be proven.")
 
 
-def _fallback_note(overall: pd.DataFrame) -> str:
+def _fallback_note(overall: pd.DataFrame, last: str | None) -> str:
     """What this run's plan is made with while the model loses: the best baseline (ml/fallback_forecast.py), or the
-    model when it beat every baseline that plans stock."""
-    choice = choose_fallback(overall)
+    last plan's within a tie of it, or the model when it beat every baseline that plans stock."""
+    choice = choose_fallback(overall, last=last)
     if choice is None:
         return f"This run's forecast: {KEPT_MODEL}. "
     band = ("Its band is a count's at the larger of its rate and the series' last 28 days', widened per demand class "
@@ -189,11 +189,11 @@ def model_beats_the_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResu
     overall, proven_on = _overall_backtest(warehouse)
     if proven_on is None:  # no window fit in the history (forecast_accuracy's metadata says how long it must be)
         return warning_result(False, "no backtest: too little history for one window, so nothing is proven yet",
-                              {WHAT_TO_DO: _fallback_note(overall) + NO_BACKTEST})
+                              {WHAT_TO_DO: _fallback_note(overall, last_fallback(warehouse)) + NO_BACKTEST})
     verdict = gate_verdict(overall)
     metadata = _verdict_metadata(overall, proven_on, verdict)
     if not verdict.passed:
-        metadata[WHAT_TO_DO] = _fallback_note(overall) + LOST_TO_A_BASELINE
+        metadata[WHAT_TO_DO] = _fallback_note(overall, last_fallback(warehouse)) + LOST_TO_A_BASELINE
     return warning_result(verdict.passed, f"backtest of {proven_on}: {verdict.summary()}", metadata)
 
 

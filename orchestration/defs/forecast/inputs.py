@@ -15,7 +15,8 @@ import dagster as dg
 import pandas as pd
 
 from crossdock.merchant_config import ForecastSettings
-from crossdock.publish import staged
+from crossdock.plan_labels import fallback_baseline
+from crossdock.publish import PUBLISH_SCHEMA, staged
 from orchestration.lib.dbt_models import model_key, planning_date
 from orchestration.lib.resources import MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
@@ -46,6 +47,18 @@ def staged_overall_backtest(warehouse: WarehouseResource) -> pd.DataFrame:
     """The run's staged backtest (fresh or reused), its overall rows by model: what the check and the forecast judge."""
     with warehouse.open() as tables:
         return tables.query(f"select * from {staged('forecast_accuracy')} where scope = 'overall'").set_index("model")
+
+
+def last_fallback(warehouse: WarehouseResource) -> str | None:
+    """The baseline the published plan's forecast is (ml/fallback_forecast.py), None when it is a model's, mixes
+    baselines or none is published: what a lost backtest keeps within a tie (`choose_fallback`'s `last`)."""
+    table = f"{PUBLISH_SCHEMA}.demand_forecast"
+    with warehouse.open() as tables:
+        if not tables.exists(table):
+            return None
+        versions = [v for (v,) in tables.rows(f"select distinct model_version from {table}")]
+    baselines = {fallback_baseline(v) for v in versions}
+    return baselines.pop() if len(baselines) == 1 else None
 
 
 def load_training_data(warehouse: WarehouseResource) -> tuple[pd.DataFrame, dt.date, dict[str, str | None]]:
