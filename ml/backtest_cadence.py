@@ -17,7 +17,9 @@ longer describes the forecast being published. So the backtest runs when
   days after the planning date: a replay must not read the future);
 - the last backtest failed the gate (until one passes the best baseline's
   forecast is published in the model's place, or the model's unproven, so it
-  is tried again on every run rather than once a week);
+  is tried again on every run rather than once a week), unless this run has
+  the very same planning date and data (`DataShape.digest`): a `--force` run
+  on the same day would only pay the backtest again for the same scores;
 - or the proof is `Cadence.every_days` (7) planning days old or older.
 
 Otherwise the last result is reused as it is, with its own date. Age is
@@ -34,7 +36,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crossdock.published import published_table
 from ml import backtest as bt
@@ -66,10 +68,13 @@ class Cadence:
 
 @dataclass(frozen=True)
 class DataShape:
-    """What the backtest was scored on, coarsely: the markets of the active series and how many series there are."""
+    """What the backtest was scored on, coarsely: the markets of the active series and how many series there are;
+    and `digest`, the history's rows and units up to the planning date hashed (`ml.backtest_store.active_shape`),
+    which tells a run on the very same data ("" when unknown: a record of an older release)."""
 
     markets: tuple[str, ...]
     n_series: int
+    digest: str = field(default="", compare=False)  # compared on its own (`backtest_due`), not as a shape
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "markets", tuple(sorted(self.markets)))
@@ -200,6 +205,12 @@ def backtest_due(
     age = (as_of - last.as_of).days
     if age < 0:
         return True, f"the planning date {as_of} is before the last backtest's {last.as_of} (its windows read later days)"
+    if not last.passed and age == 0 and last.shape.digest and last.shape.digest == shape.digest:
+        return False, (
+            f"the last backtest ({last.as_of}) did not beat every baseline the gate compares with, on this same "
+            "planning date and data: run again it would score the same. It runs again with the next day of orders, "
+            "a corrected export, a changed model, or force_backtest"
+        )
     if not last.passed:
         return True, (
             f"the last backtest ({last.as_of}) did not beat every baseline the gate compares with (the model's "

@@ -17,6 +17,7 @@ the same either way, and the published tables always carry a result.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 
 import pandas as pd
@@ -48,7 +49,8 @@ create table if not exists {RUNS} (
     reconciliation varchar,
     quantile_scales varchar,
     mean_weight double,
-    zero_stopped boolean
+    zero_stopped boolean,
+    data_digest varchar
 )
 """
 # a store from before the gate's verdict was kept (backtest method 2) gets the column, null: its record
@@ -62,6 +64,7 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("quantile_scales", "varchar"),
     ("mean_weight", "double"),
     ("zero_stopped", "boolean"),
+    ("data_digest", "varchar"),
 )
 
 
@@ -86,15 +89,16 @@ def last_backtest(target: WarehouseLike) -> BacktestRecord | None:
             {"reconciliation" if "reconciliation" in columns else "null::varchar"},
             {"quantile_scales" if "quantile_scales" in columns else "null::varchar"},
             {"mean_weight" if "mean_weight" in columns else "null::double"},
-            {"zero_stopped" if "zero_stopped" in columns else "null::boolean"}
+            {"zero_stopped" if "zero_stopped" in columns else "null::boolean"},
+            {"data_digest" if "data_digest" in columns else "null::varchar"}
         from latest
         """,
     )
     if row is None:
         return None
-    as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at, gate_passed, method, scales, weight, zero = row
+    as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, run_id, ran_at, gate_passed, method, scales, weight, zero, digest = row
     return BacktestRecord(
-        as_of=as_of, fingerprint=fingerprint, shape=DataShape(tuple(markets), int(n_series)), seconds=float(seconds),
+        as_of=as_of, fingerprint=fingerprint, shape=DataShape(tuple(markets), int(n_series), digest or ""), seconds=float(seconds),
         wape_model=float(wape_model), wape_naive=float(wape_naive), run_id=run_id, ran_at=ran_at, gate_passed=gate_passed,
         reconciliation=method, quantile_scales={k: tuple(v) for k, v in json.loads(scales).items()} if scales else None,
         mean_weight=float(weight) if weight is not None else None, zero_stopped=zero,
@@ -126,12 +130,12 @@ def save_backtest(target: WarehouseLike, record: BacktestRecord, reason: str) ->
             warehouse.create_table_as(stored, f"select * from {staged(table)}")
         warehouse.execute(
             f"insert into {RUNS} (run_id, as_of, fingerprint, markets, n_series, seconds, wape_model, wape_naive, reason, "
-            "ran_at, gate_passed, reconciliation, quantile_scales, mean_weight, zero_stopped) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "ran_at, gate_passed, reconciliation, quantile_scales, mean_weight, zero_stopped, data_digest) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [record.run_id, record.as_of, record.fingerprint, list(record.shape.markets), record.shape.n_series,
              record.seconds, record.wape_model, record.wape_naive, reason, record.ran_at or _utc_now(), record.gate_passed,
              record.reconciliation, json.dumps(record.quantile_scales) if record.quantile_scales is not None else None,
-             record.mean_weight, record.zero_stopped],
+             record.mean_weight, record.zero_stopped, record.shape.digest or None],
         )
 
 
@@ -182,4 +186,9 @@ def active_shape(target: WarehouseLike, demand_table: str, as_of: dt.date, inact
         """,
         [since, as_of],
     )
-    return DataShape(tuple(sorted(markets)), int(n_series))  # Spark's collect_list keeps no order
+    # the units the backtest reads (units_sold) up to as_of; rounded: either engine sums the doubles in its own order
+    [(rows, sold, first)] = as_warehouse(target).rows(
+        f"select count(*), sum(units_sold), min(demand_date) from {demand_table} where demand_date <= ?", [as_of])
+    content = f"{rows}|{float(sold or 0):.6f}|{first}"
+    digest = hashlib.sha256(content.encode()).hexdigest()[:16]
+    return DataShape(tuple(sorted(markets)), int(n_series), digest)  # Spark's collect_list keeps no order

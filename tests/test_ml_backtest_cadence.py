@@ -102,6 +102,19 @@ def test_a_failed_proof_is_tried_again_on_every_run():
     assert not due(last=dataclasses.replace(LAST, gate_passed=True))[0]
 
 
+def test_a_failed_proof_is_not_run_again_on_the_same_day_and_data():
+    """`crossdock run --force` on the day and data the backtest failed on would pay it again for the same scores; a
+    corrected export the same day (another digest), the next day, or a record without a digest runs it."""
+    failed = dataclasses.replace(LAST, gate_passed=False, shape=dataclasses.replace(LAST.shape, digest="abc"))
+    same = dataclasses.replace(LAST.shape, digest="abc")
+    run, reason = due(last=failed, shape=same, as_of=PROVEN)
+    assert not run and "on this same planning date and data" in reason
+    assert due(last=failed, shape=dataclasses.replace(same, digest="abd"), as_of=PROVEN)[0]
+    assert due(last=failed, shape=same, as_of=PROVEN + dt.timedelta(days=1))[0]
+    assert due(last=dataclasses.replace(failed, shape=LAST.shape), shape=LAST.shape, as_of=PROVEN)[0]  # no digest: unknown
+    assert due(last=failed, shape=same, as_of=PROVEN, force=True)[0]
+
+
 def test_the_reuse_note_names_the_date_the_age_and_what_comes_next():
     note = reuse_note(LAST, PROVEN + dt.timedelta(days=3))
     assert note.startswith(f"reused backtest of {PROVEN}, proven 3 days ago, reason next run: ")
@@ -209,6 +222,29 @@ def test_decide_backtest_reads_the_markets_last_proof_and_shape_then_decides(tmp
         forced = decide_backtest(conn, PROVEN + dt.timedelta(days=1), "demand", horizon_days=56, windows=4, seed=7,
                                  cadence=Cadence(), force=True)
         assert forced.due and "force_backtest" in forced.reason
+        assert next_day.last.shape.digest == first.shape.digest != ""  # stored with the record, read back
+
+
+def test_a_failed_backtest_is_reused_on_the_same_data_and_run_again_on_a_corrected_export(tmp_path):
+    history = pd.DataFrame({"sku": ["A", "B", "A"], "market": ["DE", "US", "DE"], "units_sold": [1, 2, 1],
+                            "demand_date": pd.to_datetime(["2026-10-29", "2026-10-30", "2025-10-30"])})
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        conn.execute("create schema reference")
+        conn.execute("create table reference.markets as select * from (values ('DE', null), ('US', null)) "
+                     "as t(market_code, holiday_subdivision)")
+        conn.execute("create table demand as select sku, market, demand_date::date as demand_date, units_sold from history")
+
+        def decide():
+            return decide_backtest(conn, PROVEN, "demand", horizon_days=56, windows=4, seed=7, cadence=Cadence())
+
+        first = decide()
+        _stage(conn, "r1", PROVEN, 1.2, days=1)
+        save_backtest(conn, proven(first.fresh_record("r1"), seconds=12.0, wape_model=1.2, wape_naive=1.0,
+                                   gate_passed=False), first.reason)
+        again = decide()
+        assert not again.due and "on this same planning date and data" in again.reason
+        conn.execute("update demand set units_sold = 3 where sku = 'B'")  # a corrected re-export, the same day
+        assert decide().due
 
 
 @pytest.mark.parametrize("first_sale, windows, said", [
