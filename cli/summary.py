@@ -88,9 +88,9 @@ def _not_forecast(warehouse: Warehouse) -> dict | None:
     """Series that sold in the `DROPPED_WINDOW_DAYS` up to the planning date but are not in the published forecast.
     None before a forecast is published; else `dropped` (count, units, all units sold in those days): those
     without a sale in the last DEFAULT_INACTIVE_AFTER_DAYS, no longer forecast (ml/series_selection.py); and
-    `held_back` {market: (series, units)}: markets whose series sold lately and are not forecast, which only the
-    training-data gate does (it held the market back: expectations/market_days.py; the forecast gate asks for
-    every other series that sold lately).
+    `held_back` {market: (series, units)}: markets whose series sold lately and are not forecast: the
+    training-data gate held the market back (expectations/market_days.py; the forecast gate asks for every other
+    series that sold lately), or, on a merchant planned by market, no run has forecast it yet.
 
     Read from the tables, not from the forecast's log, so the summary says it on every run.
     """

@@ -285,9 +285,10 @@ def _not_forecast_lines(not_forecast: dict | None) -> list[str]:
     large share of the units (DROPPED_SHARE_WARNING)."""
     if not not_forecast:
         return []
-    lines = [f"HELD BACK {market}: {series:,} series that sold {fmt(units)} units in the last {DROPPED_WINDOW_DAYS} days "
-             f"are not in the published forecast, and no stock is planned for them: the training-data gate held "
-             f"{market} back (its own history failed: `crossdock run` printed why, and what to do)"
+    lines = [f"NOT FORECAST {market}: {series:,} series that sold in the last {DEFAULT_INACTIVE_AFTER_DAYS} days "
+             f"({fmt(units)} units in the last {DROPPED_WINDOW_DAYS}) are not in the published forecast: the "
+             f"training-data gate held {market} back, its own history having failed (`crossdock run` printed why and "
+             "what to do), or no run has forecast this market yet"
              for market, (series, units) in not_forecast["held_back"].items()]
     count, units, total = not_forecast["dropped"]
     if count:

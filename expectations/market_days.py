@@ -435,8 +435,8 @@ def markets_to_hold_back(
     failing = list(dict.fromkeys(failing))
     healthy = [h.market for h in histories if h.status in (JUDGED, SHORT_HISTORY) and h.market not in failing]
     failing_share = sum(shares.get(m, 0.0) for m in failing)
-    if not failing or not healthy or failing_share > thresholds.max_held_back_share:
-        return []
+    if not failing or not healthy or thresholds.max_held_back_share == 0 or failing_share > thresholds.max_held_back_share:
+        return []  # 0: never (a market with no sale, only returns, has a share of 0 too)
     return failing
 
 

@@ -324,16 +324,23 @@ def _without_unknown_stock(plan: pd.DataFrame, unknown_nodes: set[str]) -> pd.Da
 
 
 MARKET_HELD_BACK = "market held back: no forecast for part of its demand"
-# what a node's demand must be whole to say: a verdict that its stock is idle (excess, none needed, enough)
+# what a row's demand must be whole to say: a verdict that its stock is idle (excess, none needed, enough)
 _IDLE_VERDICTS = (EXCESS, LONG_COVER, NO_DEMAND, OK)
 
 
-def without_held_back_demand(plan: pd.DataFrame, nodes: Iterable[str]) -> pd.DataFrame:
-    """Rows at nodes serving a market the training-data gate held back: that market is not in the forecast, so
-    the node's demand is partly unknown, not zero. Its excess and obsolete stock are unknown (null: never offered
-    to another node as idle), and a verdict that its stock is idle becomes `MARKET_HELD_BACK`; a need the known
-    demand already shows (expedite, reorder) stands, as the least the node needs."""
-    held = plan["node"].isin(set(nodes)).to_numpy()
+def held_back_rows(plan: pd.DataFrame, pairs: Iterable[tuple[str, str]]) -> np.ndarray:
+    """Which of the plan's rows are the SKU x node `pairs` (bool per row)."""
+    keys = pd.MultiIndex.from_frame(plan[["sku", "node"]])
+    return keys.isin(list(pairs)) if len(plan) else np.zeros(0, dtype=bool)
+
+
+def without_held_back_demand(plan: pd.DataFrame, pairs: Iterable[tuple[str, str]]) -> pd.DataFrame:
+    """Rows whose SKU sold lately in a market the training-data gate held back, at that market's node: that
+    market is not in the forecast, so the row's demand is partly unknown, not zero. Its excess and obsolete
+    stock are unknown (null: never offered to another node as idle), and a verdict that its stock is idle
+    becomes `MARKET_HELD_BACK`; a need the known demand already shows (expedite, reorder) stands, as the
+    least the row needs. The node's other SKUs, sold in markets that were forecast, keep their plan."""
+    held = held_back_rows(plan, pairs)
     if not held.any():
         return plan
     plan = plan.copy()

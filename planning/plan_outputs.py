@@ -35,7 +35,7 @@ class PlanOutputs:
         transfers: transfer options, recommended or not.
         not_planned: SKUs held in stock or on order with no terms to plan them with.
         stock_unknown_nodes: nodes no inventory snapshot speaks for.
-        held_back_nodes: nodes serving a market the training-data gate held back (not forecast).
+        held_back_pairs: SKU x node rows whose demand a market the training-data gate held back belongs to.
     """
 
     as_of: dt.date
@@ -46,7 +46,7 @@ class PlanOutputs:
     transfers: pd.DataFrame
     not_planned: tuple[str, ...] = ()
     stock_unknown_nodes: frozenset[str] = frozenset()
-    held_back_nodes: frozenset[str] = frozenset()
+    held_back_pairs: frozenset[tuple[str, str]] = frozenset()
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The published tables by name (crossdock.published), in the order they are staged."""

@@ -11,12 +11,11 @@ is planned (which SKUs, which nodes' stock is known) is decided once.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 
 import pandas as pd
 
 from planning.inputs import PlanSources, set_aside_skus_without_terms
-from planning.inventory_plan import build_inventory_plan, without_held_back_demand
+from planning.inventory_plan import build_inventory_plan, held_back_rows, without_held_back_demand
 from planning.plan_outputs import PlanOutputs, plan_projection, plan_tradeoff
 from planning.policy import PlanningPolicy
 from planning.scenarios import PlanInputs
@@ -49,15 +48,16 @@ def move_customs_days(sources: PlanSources) -> pd.DataFrame:
 
 def build_plan(
     sources: PlanSources, policy: PlanningPolicy, service_levels: ServiceLevelConfig, seed: int = 7,
-    held_back_markets: Iterable[str] = (),
+    held_back_series: pd.DataFrame | None = None,
 ) -> PlanOutputs:
     """The run's five plan tables: classes, the plan with transfers applied, its projection and trade-off.
 
     Rows at nodes whose stock is unknown get targets but no projection: a
-    projection from unknown stock would draw stock-outs nobody knows of. Rows
-    at nodes serving a market the training-data gate held back (not in the
-    forecast) get no projection either, no idle stock to move and no idle
-    verdict: part of their demand is unknown, not zero.
+    projection from unknown stock would draw stock-outs nobody knows of. The
+    SKU x node rows of `held_back_series` (sku, market: the series of markets
+    the training-data gate held back, which the forecast left out) get no
+    projection either, no idle stock to move and no idle verdict: part of
+    their demand is unknown, not zero.
     """
     sources, not_planned = plannable(sources)
     as_of = sources.as_of
@@ -79,14 +79,14 @@ def build_plan(
         seed=seed,
         stock_unknown_nodes=unknown_stock,
     )
-    held_back_nodes = nodes_of(sources.market_nodes, held_back_markets)
-    plan = without_held_back_demand(plan, held_back_nodes)
+    held_back = held_back_pairs(held_back_series, sources.market_nodes)
+    plan = without_held_back_demand(plan, held_back)
     transfers = recommend_transfers(
         plan, sources.lanes, sources.skus[["sku", "weight_kg"]], as_of, policy.order_cost_eur,
         policy.annual_carrying_rate, customs=move_customs_days(sources),
     )
     plan = apply_transfers(plan, transfers, sources.skus)
-    known = plan[~plan["node"].isin(unknown_stock | held_back_nodes)]
+    known = plan[~plan["node"].isin(unknown_stock) & ~held_back_rows(plan, held_back)]
     projection = plan_projection(known, forecast, sources.market_nodes, sources.arrivals, as_of)
     tradeoff = plan_tradeoff(
         plan, sources.history, sources.market_nodes, as_of, policy.review_period_days, policy.annual_carrying_rate, seed
@@ -100,17 +100,21 @@ def build_plan(
         transfers=transfers.assign(as_of=pd.Timestamp(as_of)),
         not_planned=not_planned,
         stock_unknown_nodes=unknown_stock,
-        held_back_nodes=held_back_nodes,
+        held_back_pairs=held_back,
     )
 
 
-def nodes_of(market_nodes: pd.DataFrame, markets: Iterable[str]) -> frozenset[str]:
-    """The fulfilment nodes of `markets` (MARKET_NODE_COLUMNS: market, node)."""
-    return frozenset(market_nodes.loc[market_nodes["market"].isin(set(markets)), "node"].dropna())
+def held_back_pairs(series: pd.DataFrame | None, market_nodes: pd.DataFrame) -> frozenset[tuple[str, str]]:
+    """The SKU x node rows whose demand a held-back series (sku, market) belongs to: at its market's node."""
+    if series is None or series.empty:
+        return frozenset()
+    rows = series[["sku", "market"]].merge(market_nodes, on="market").dropna(subset=["node"])
+    return frozenset(zip(rows["sku"].astype(str), rows["node"].astype(str)))
 
 
 def scenario_inputs(
-    sources: PlanSources, alternatives: pd.DataFrame, classes: pd.DataFrame, policy: PlanningPolicy = PlanningPolicy()
+    sources: PlanSources, alternatives: pd.DataFrame, classes: pd.DataFrame, policy: PlanningPolicy = PlanningPolicy(),
+    held_back_series: pd.DataFrame | None = None,
 ) -> PlanInputs:
     """The plan's inputs for the scenarios (`planning.scenarios`), from the same sources as the plan.
 
@@ -137,4 +141,5 @@ def scenario_inputs(
         demand_history=sources.history,
         customs_days=move_customs_days(sources),
         stock_unknown_nodes=stock_unknown_nodes(sources),
+        held_back_pairs=held_back_pairs(held_back_series, sources.market_nodes),
     )

@@ -210,13 +210,14 @@ def _choose(options: list[_Option], stockout: pd.Timestamp) -> tuple[str, _Optio
     return NONE_FEASIBLE, least
 
 
-def _spare(plan: pd.DataFrame, closing: pd.DataFrame) -> dict[tuple[str, str], int]:
-    """Units each SKU x node can give: floor(min(on_hand - reorder point, lowest projected closing)), if > 0."""
+def _spare(plan: pd.DataFrame, closing: pd.DataFrame, held_back: frozenset[tuple[str, str]] = frozenset()) -> dict[tuple[str, str], int]:
+    """Units each SKU x node can give: floor(min(on_hand - reorder point, lowest projected closing)), if > 0;
+    none from a `held_back` row, whose demand (a market the training-data gate held back) is unknown."""
     lowest = closing.to_numpy(dtype=float).min(axis=1)
     above_rop = plan["on_hand"].to_numpy(dtype=float) - plan["reorder_point"].to_numpy(dtype=float)
     spare = np.floor(np.minimum(above_rop, lowest) + 1e-9)
     ok = spare > 0
-    return {(s, n): int(q) for s, n, q in zip(plan["sku"][ok], plan["node"][ok], spare[ok])}
+    return {(s, n): int(q) for s, n, q in zip(plan["sku"][ok], plan["node"][ok], spare[ok]) if (s, n) not in held_back}
 
 
 def _contingencies(rows: pd.DataFrame, ctx: _Context, spare: dict[tuple[str, str], int]) -> pd.DataFrame:

@@ -166,7 +166,7 @@ def scenario_impact(
     frames = []
     planned = _before_supply_rows(base_plan, base_closing)
     if not planned.empty:
-        planned = _contingencies(planned, _context(inputs, Scenario(AS_PLANNED), costs), _spare(base_plan, base_closing))
+        planned = _contingencies(planned, _context(inputs, Scenario(AS_PLANNED), costs), _spare(base_plan, base_closing, inputs.held_back_pairs))
         frames.append(planned.assign(scenario=AS_PLANNED))
     for scenario in scenarios:
         changed = apply_scenario(inputs, scenario)
@@ -175,7 +175,7 @@ def scenario_impact(
         rows = _impacted_rows(base_plan, base_closing, plan, closing)
         if rows.empty:
             continue
-        rows = _contingencies(rows, _context(inputs, scenario, costs), _spare(plan, closing))
+        rows = _contingencies(rows, _context(inputs, scenario, costs), _spare(plan, closing, inputs.held_back_pairs))
         frames.append(rows.assign(scenario=scenario.name))
     if not frames:
         return _empty_impact()

@@ -55,6 +55,9 @@ class PlanInputs:
         stock_unknown_nodes: nodes with no inventory data, planned with
             targets only (see `build_inventory_plan`): no scenario can say
             when stock there runs out.
+        held_back_pairs: SKU x node rows whose demand a market the
+            training-data gate held back belongs to (`planning.run`): their
+            stock is never spare for a reroute, its demand being unknown.
 
     Reroute needs no other frame: stock per SKU x node is `on_hand`, and a
     donor's spare comes from the scenario plan's reorder point.
@@ -77,6 +80,7 @@ class PlanInputs:
     seed: int = 7
     customs_days: pd.DataFrame | None = None
     stock_unknown_nodes: frozenset[str] = frozenset()
+    held_back_pairs: frozenset[tuple[str, str]] = frozenset()
 
     def __post_init__(self) -> None:
         # The plan checks its own frames; these are the scenario-only ones.

@@ -144,4 +144,4 @@ def test_a_market_whose_export_stopped_is_held_back_and_the_others_are_planned(p
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
         summary = format_summary(settings, collect_summary(conn))
-    assert f"HELD BACK {STOPPED}: " in summary and f"the training-data gate held {STOPPED} back" in summary
+    assert f"NOT FORECAST {STOPPED}: " in summary and f"the training-data gate held {STOPPED} back" in summary

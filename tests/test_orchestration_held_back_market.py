@@ -48,6 +48,8 @@ def test_the_forecast_and_its_gate_go_on_without_a_small_market_whose_feed_stopp
     assert forecast.metadata["held_back_markets"].value == ["DE"]
     markets = _query(tmp_path / "w.duckdb", "select distinct market from plan_next.demand_forecast")
     assert markets == [("US",)]  # DE is not forecast from a history its own gate failed
+    # nor backtested: its quiet days would be scored as demand, and the verdict, blend and band read them
+    assert _query(tmp_path / "w.duckdb", "select distinct market from plan_next.forecast_backtest") == [("US",)]
     # the forecast's own gate asks for the active series of the markets planned, not DE's
     assert judge_forecast(warehouse).passed
 

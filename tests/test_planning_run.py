@@ -130,27 +130,35 @@ def test_a_node_no_snapshot_speaks_for_gets_targets_but_no_projection():
     assert gb["safety_stock"] >= 0 and pd.isna(gb["projected_stockout_date"])
 
 
-def test_stock_at_a_node_whose_market_was_held_back_is_not_called_idle_nor_moved_away():
+def test_stock_whose_market_was_held_back_is_not_called_idle_nor_moved_away():
     """GB was held back by the training-data gate: its forecast rows are gone, so GB-BHX's 300 units of A look
-    idle to the maths beside IE's trickle. They are not moved to US-EWR, not called excess, and no projection is drawn from a demand
-    the plan does not know."""
+    idle to the maths beside IE's trickle. They are not moved to US-EWR, not called excess, not a reroute's donor
+    in the scenarios, and no projection is drawn from a demand the plan does not know; B at GB-BHX, sold in IE
+    alone, keeps its plan."""
     src = sources()
     ireland = src.forecast[src.forecast["market"] == "GB"].assign(market="IE", p10=0.0, p50=0.0, p90=0.5, mean=0.2)
     src = dataclasses.replace(  # GB-BHX also serves IE, whose small demand the node's forecast keeps
-        src, forecast=pd.concat([src.forecast[src.forecast["market"] != "GB"], ireland], ignore_index=True),
+        src, forecast=pd.concat([src.forecast[src.forecast["market"] != "GB"], ireland,
+                                 ireland.assign(sku="B")], ignore_index=True),
         market_nodes=pd.concat([src.market_nodes, pd.DataFrame({"market": ["IE"], "node": ["GB-BHX"]})], ignore_index=True),
+        position=pd.concat([src.position, pd.DataFrame([("B", "GB-BHX", 4, 0)], columns=list(src.position.columns))]),
     )
     blind = build_plan(src, PlanningPolicy(), load_service_level_config(None), seed=7)  # as before: GB's stock is idle
     assert blind.plan.set_index(["sku", "node"]).loc[("A", "GB-BHX"), "action"] == "excess"
     assert blind.transfers["recommended"].any()
-    out = build_plan(src, PlanningPolicy(), load_service_level_config(None), seed=7, held_back_markets=["GB"])
-    assert out.held_back_nodes == frozenset({"GB-BHX"})
-    gb = out.plan.set_index(["sku", "node"]).loc[("A", "GB-BHX")]
-    assert gb["action"] == "market held back: no forecast for part of its demand" and pd.isna(gb["excess_units"])
-    assert not out.transfers["recommended"].any() and set(out.projection["node"]) == {"US-EWR"}
-    # the US node's own verdicts stand
-    assert out.plan.set_index(["sku", "node"]).loc[("A", "US-EWR"), "action"] == blind.plan.set_index(
-        ["sku", "node"]).loc[("A", "US-EWR"), "action"]
+    held = pd.DataFrame({"sku": ["A"], "market": ["GB"]})
+    out = build_plan(src, PlanningPolicy(), load_service_level_config(None), seed=7, held_back_series=held)
+    assert out.held_back_pairs == frozenset({("A", "GB-BHX")})
+    plan = out.plan.set_index(["sku", "node"])
+    assert plan.loc[("A", "GB-BHX"), "action"] == "market held back: no forecast for part of its demand"
+    assert pd.isna(plan.loc[("A", "GB-BHX"), "excess_units"]) and not out.transfers["recommended"].any()
+    assert set(zip(out.projection["sku"], out.projection["node"])) == {("A", "US-EWR"), ("B", "US-EWR"), ("B", "GB-BHX")}
+    # the other rows' verdicts stand
+    for row in (("A", "US-EWR"), ("B", "GB-BHX")):
+        assert plan.loc[row, "action"] == blind.plan.set_index(["sku", "node"]).loc[row, "action"]
+    inputs = scenario_inputs(src, pd.DataFrame(columns=["sku", "supplier_id", "unit_cost_eur", "quoted_lead_time_days",
+                                                        "is_primary"]), out.classes, held_back_series=held)
+    assert inputs.held_back_pairs == frozenset({("A", "GB-BHX")})
 
 
 def test_the_scenarios_start_from_the_same_planned_skus_and_the_plans_classes():

@@ -234,6 +234,14 @@ def test_reroute_wins_when_a_node_has_spare():
     assert "expedite by air from S1: EUR 2,240.00, lands 2026-11-06 (in time) - feasible" in row["options"]
 
 
+def test_stock_whose_market_was_held_back_is_never_a_reroutes_donor():
+    """NL-AMS's A sells in DE, which the training-data gate held back: its demand is unknown, not the trickle left
+    in the forecast, so its 500 units are not spare; the expedite is the fix."""
+    inputs = dataclasses.replace(uplift_case(500, [("A", "S9", 11.0, 30.0)]), held_back_pairs=frozenset({("A", "NL-AMS")}))
+    row = only_row(scenario_impact(inputs, [UPLIFT]))
+    assert row["contingency"] == "expedite" and "reroute: no other node with spare stock" in row["options"]
+
+
 def test_a_reroute_waits_at_customs_and_loses_when_that_makes_it_late():
     # NL-AMS -> US-EWR crosses a customs border: the reroute lands on day 5 + ceil(customs days).
     def with_customs(days: float) -> PlanInputs:

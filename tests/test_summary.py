@@ -403,6 +403,6 @@ def test_the_summary_says_which_market_the_training_data_gate_held_back(tmp_path
         ("A", "US", "2026-10-30", 100), ("A", "AU", "2026-10-10", 30), ("B", "AU", "2026-10-01", 12),
         ("C", "US", "2026-03-01", 4)])  # C: stopped selling in March, no longer forecast
     out = summary_text(tmp_path, capsys)
-    assert ("HELD BACK AU: 2 series that sold 42 units in the last 364 days are not in the published forecast, and no "
-            "stock is planned for them: the training-data gate held AU back") in out
+    assert ("NOT FORECAST AU: 2 series that sold in the last 91 days (42 units in the last 364) are not in the published "
+            "forecast: the training-data gate held AU back, its own history having failed") in out
     assert "not forecast: 1 series that sold 4 units (3% of the last 364 days') have not sold in the last 91 days" in out

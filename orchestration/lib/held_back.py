@@ -8,11 +8,14 @@ then work the same markets out from the same data, so none needs a word from
 the check, and a step materialized alone in the UI leaves out what a whole run
 would. The thresholds are the merchant's (config.gates), as the gate reads them.
 """
+import datetime as dt
+
 import pandas as pd
 
 from crossdock.engine import WarehouseLike, as_warehouse
 from expectations.market_days import held_back_markets as markets_held_back
 from expectations.thresholds import GateThresholds
+from ml.series_selection import active_series
 
 GATES_TABLE = "config.gates"
 
@@ -38,3 +41,12 @@ def held_back_markets(target: WarehouseLike, history: pd.DataFrame) -> list[str]
     markets = [str(m).strip().upper() for (m,) in tables.rows("select market_code from reference.markets order by 1")]
     thresholds = gate_thresholds(tables)
     return markets_held_back(history, markets, thresholds) if markets and not history.empty else []
+
+
+def held_back_series(target: WarehouseLike, history: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The series (sku, market) the forecast left out because the gate held their market back: those markets'
+    active series (`ml.series_selection`), whose stock the plan must not call idle (planning/run.py)."""
+    held = held_back_markets(target, history)
+    if not held:
+        return pd.DataFrame({"sku": pd.Series(dtype=object), "market": pd.Series(dtype=object)})
+    return active_series(history[history["market"].isin(held)], as_of)[["sku", "market"]]

@@ -134,13 +134,16 @@ def models_root(models: Path, scope: MarketScope) -> Path:
 
 
 def _nothing_to_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseResource, scope: MarketScope,
-                         as_of: dt.date):
-    """A run over markets without demand history (new in crossdock.yaml): their staged rows are emptied, and said."""
-    context.log.warning(f"{scope.describe()}: no demand history before {as_of}; nothing to forecast")
+                         as_of: dt.date, held_back: list[str]):
+    """A run over markets without demand history (new in crossdock.yaml), or only markets the training-data gate
+    held back: their staged rows are emptied, and said."""
+    why = (f"held back by the training-data gate ({', '.join(held_back)})" if set(scope.markets) <= set(held_back)
+           else f"no demand history before {as_of}")
+    context.log.warning(f"{scope.describe()}: {why}; nothing to forecast")
     with warehouse.open() as tables:
         rows = {name: _stage(tables, name, published_table(name).empty(),
                              context.run_id, scope) for name in ("demand_forecast", "forecast_totals")}
-    note = {"markets": scope.describe(), "as_of": str(as_of), "forecast": "no demand history in these markets"}
+    note = {"markets": scope.describe(), "as_of": str(as_of), "forecast": f"nothing to forecast: {why}"}
     yield dg.MaterializeResult(asset_key=TOTALS, metadata={"dagster/row_count": rows["forecast_totals"], **note})
     yield dg.MaterializeResult(asset_key=FORECAST, metadata={"dagster/row_count": rows["demand_forecast"], **note})
 
@@ -244,7 +247,9 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
             "A plot per market is attached and written to CROSSDOCK_EXPORTS/forecast_plots/. When the model lost its "
             "backtest (check model_beats_the_baselines), the forecast is the best baseline's instead, with a count's "
             "band calibrated per demand class, model_version baseline-<name>-<as_of> and no model trained "
-            "(ml/fallback_forecast.py). Partitioned by market: "
+            "(ml/fallback_forecast.py; the last plan's baseline is kept while it ties the best). Markets the "
+            "training-data gate held back (their own feed stopped or broke) are not forecast "
+            "(orchestration/lib/held_back.py). Partitioned by market: "
             "the daily run covers every market in one run with one model; a run over some markets trains on and "
             "replaces only theirs (orchestration/lib/market_partitions.py).",
         ),
@@ -277,7 +282,7 @@ def demand_forecast(
     if not scope.every:
         history = history[history["market"].isin(scope.markets)].reset_index(drop=True)
         if history.empty:
-            yield from _nothing_to_forecast(context, warehouse, scope, as_of)
+            yield from _nothing_to_forecast(context, warehouse, scope, as_of, held_back)
             return
     lost = _lost_the_backtest(warehouse)
     if lost is not None:  # a model worse than a baseline that plans stock never reaches the plans; that baseline does

@@ -34,6 +34,7 @@ from orchestration.defs.forecast.inputs import (
 )
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import PLANNING_CALENDAR, planning_date
+from orchestration.lib.held_back import held_back_markets
 from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
@@ -93,6 +94,11 @@ def run_backtest(
 ) -> tuple[BacktestRecord, dict[str, int], dict[str, object]]:
     """Run the backtest, stage and store it (ml/backtest_store.py); its record, rows staged and the windows' detail."""
     history, as_of, subdivisions = load_training_data(warehouse)
+    with warehouse.open() as tables:
+        held_back = held_back_markets(tables, history)
+    if held_back:  # their days since their feed stopped would be scored as demand: the forecast leaves them out too
+        context.log.warning(f"held back by the training-data gate, not backtested in this run: {', '.join(held_back)}")
+        history = history[~history["market"].isin(held_back)].reset_index(drop=True)
     context.log.info(f"backtesting {decision.windows} windows x {config.horizon_days} days before {as_of}: {decision.reason}")
     t0 = time.perf_counter()
     result = backtest(

@@ -49,7 +49,8 @@ if TYPE_CHECKING:
 
 
 HELD_BACK_WHAT_TO_DO = (
-    "The plan was made without {markets}: no forecast and no stock planned for it in this run. If its export "
+    "The plan was made without {markets}: not forecast, and its SKUs' stock neither called idle nor moved, in this "
+    "run. If its export "
     "stops short, land the missing days; if it really stopped selling, take it out of crossdock.yaml's markets "
     "(its countries then plan in the catch-all); gates.max_held_back_share: 0 stops the whole forecast instead"
 )
@@ -101,7 +102,7 @@ def training_data_quality_gate(warehouse: WarehouseResource) -> dg.AssetCheckRes
     name="forecast_quality_gate",
     description="Great Expectations suites on the published forecast: non-negative, p10 <= p50 <= p90, one model "
     "version per market, every active SKU x market present with every day of the horizon (of the run's markets, "
-    "when it covers some). Blocks the inventory plan on failure.",
+    "when it covers some; not of the markets the training-data gate held back). Blocks the inventory plan on failure.",
 )
 def forecast_quality_gate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
     return judge_forecast(warehouse, scope_of_run(context.instance, context.run.tags))
@@ -140,7 +141,8 @@ def judge_forecast(warehouse: WarehouseResource, scope: MarketScope | None = Non
         forecast = forecast[forecast["market"].isin(scope.markets)]
         history = history[history["market"].isin(scope.markets)]
         if history.empty and forecast.empty:
-            return gate_result(True, f"{scope.describe()}: no demand history, nothing to forecast", {"markets": scope.describe()})
+            why = "held back by the training-data gate" if set(scope.markets) <= set(held_back) else "no demand history"
+            return gate_result(True, f"{scope.describe()}: {why}, nothing to forecast", {"markets": scope.describe()})
     as_of = forecast["as_of"].max() if not forecast.empty else history["demand_date"].max()
     expected = active_series(history, as_of)
     return _check_result(validate_forecast(forecast, expected[["sku", "market"]], horizon))

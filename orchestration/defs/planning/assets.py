@@ -15,7 +15,7 @@ from crossdock.settings import PROJECT_ROOT
 from crossdock.publish import stage_table, staged
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key
-from orchestration.lib.held_back import held_back_markets
+from orchestration.lib.held_back import held_back_series
 from orchestration.lib.resources import WAREHOUSE_POOL
 from orchestration.lib.retries import WarehouseResource
 from planning.inputs import PlanSources
@@ -141,8 +141,8 @@ SPEC_SETTINGS = dict(group_name="plans", kinds={"python", "duckdb"}, owners=["te
 def inventory_planning(context: dg.AssetExecutionContext, config: InventoryPlanConfig, warehouse: WarehouseResource):
     with warehouse.open() as tables:
         sources = read_plan_sources(tables)
-        held_back = held_back_markets(tables, sources.history)
-    outputs = build_plan(sources, config.policy(), config.service_levels(), config.seed, held_back_markets=held_back)
+        held_back = held_back_series(tables, sources.history, sources.as_of)
+    outputs = build_plan(sources, config.policy(), config.service_levels(), config.seed, held_back_series=held_back)
     _log_left_out(context, outputs)
     with warehouse.open() as tables:
         rows = {name: stage_table(tables, name, frame, context.run_id) for name, frame in outputs.tables().items()}
@@ -159,10 +159,12 @@ def _log_left_out(context: dg.AssetExecutionContext, outputs: PlanOutputs) -> No
             f"cost to plan them with; they are left out of the plan: {', '.join(set_aside[:20])}"
             + (" ..." if len(set_aside) > 20 else "")
         )
-    if outputs.held_back_nodes:
+    if outputs.held_back_pairs:
+        nodes = sorted({node for _, node in outputs.held_back_pairs})
         context.log.warning(
-            f"node(s) {', '.join(sorted(outputs.held_back_nodes))} serve a market the training-data gate held back: part "
-            "of their demand is not forecast, so no stock there is called idle or moved away, and no projection is drawn"
+            f"{len(outputs.held_back_pairs)} SKU x node row(s) at {', '.join(nodes)} sell in a market the training-data "
+            "gate held back: part of their demand is not forecast, so their stock is not called idle or moved away, "
+            "and no projection is drawn for them"
         )
     if outputs.stock_unknown_nodes:
         context.log.warning(

@@ -8,6 +8,7 @@ from crossdock.publish import stage_table, staged
 from orchestration.defs.planning.assets import CLASSES, INPUTS, PLAN, read_plan_sources
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key
+from orchestration.lib.held_back import held_back_series
 from orchestration.lib.resources import WAREHOUSE_POOL
 from orchestration.lib.retries import WarehouseResource
 from planning.run import scenario_inputs
@@ -71,7 +72,8 @@ def scenario_tables(context: dg.AssetExecutionContext, config: ScenarioConfig, w
             "select sku, market, annual_units, annual_revenue_eur, abc, pattern, target_service_level, ss_method "
             f"from {staged('service_classes')} order by all",
         )
-    plan_inputs = scenario_inputs(sources, alternatives, classes)
+        held_back = held_back_series(tables, sources.history, sources.as_of)  # their stock is never a reroute's donor
+    plan_inputs = scenario_inputs(sources, alternatives, classes, held_back_series=held_back)
     picked = pick_default_scenarios(plan_inputs, config.supplier_out_weeks, config.lane_delay_days, config.demand_uplift)
     scenarios = picked.run
     costs = ContingencyCosts(expedite_eur_per_kg=config.expedite_eur_per_kg, transfer_eur_per_kg=config.reroute_eur_per_kg)
