@@ -186,9 +186,24 @@ def active_shape(target: WarehouseLike, demand_table: str, as_of: dt.date, inact
         """,
         [since, as_of],
     )
-    # the units the backtest reads (units_sold) up to as_of; rounded: either engine sums the doubles in its own order
-    [(rows, sold, first)] = as_warehouse(target).rows(
-        f"select count(*), sum(units_sold), min(demand_date) from {demand_table} where demand_date <= ?", [as_of])
-    content = f"{rows}|{float(sold or 0):.6f}|{first}"
-    digest = hashlib.sha256(content.encode()).hexdigest()[:16]
-    return DataShape(tuple(sorted(markets)), int(n_series), digest)  # Spark's collect_list keeps no order
+    return DataShape(tuple(sorted(markets)), int(n_series), history_digest(target, demand_table, as_of))  # Spark's collect_list keeps no order
+
+
+def history_digest(target: WarehouseLike, demand_table: str, as_of: dt.date) -> str:
+    """A hash of what the backtest reads up to `as_of`: per series (sku, market, category), its days, units sold
+    and units weighted by their day, so a corrected export (a unit moved, a SKU recoded, a category changed)
+    hashes apart. One row per series is read; rounded, as either engine sums the doubles in its own order."""
+    per_series = as_warehouse(target).query(
+        f"""
+        select sku, market, category, count(*) as days, sum(units_sold) as units,
+            sum(units_sold * (year(demand_date) * 1000 + dayofyear(demand_date))) as unit_days
+        from {demand_table} where demand_date <= ? group by sku, market, category
+        """,
+        [as_of],
+    )
+    if per_series.empty:
+        return hashlib.sha256(b"").hexdigest()[:16]
+    per_series = per_series.astype({"sku": str, "market": str, "category": str}).sort_values(["sku", "market", "category"])
+    lines = (f"{r.sku}|{r.market}|{r.category}|{int(r.days)}|{float(r.units or 0):.6f}|{float(r.unit_days or 0):.3f}"
+             for r in per_series.itertuples(index=False))
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]

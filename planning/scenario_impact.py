@@ -134,6 +134,14 @@ def _empty_impact() -> pd.DataFrame:
     )
 
 
+def _known_demand(rows: pd.DataFrame, held_back: frozenset[tuple[str, str]]) -> pd.DataFrame:
+    """`rows` but the SKU x node whose demand a held-back market's is part of: the plan draws them no projection
+    (planning/run.py), so no scenario dates their stock-out either."""
+    if rows.empty or not held_back:
+        return rows
+    return rows[~pd.MultiIndex.from_frame(rows[["sku", "node"]]).isin(list(held_back))]
+
+
 def scenario_impact(
     inputs: PlanInputs, scenarios: Sequence[Scenario], costs: ContingencyCosts = ContingencyCosts()
 ) -> pd.DataFrame:
@@ -164,7 +172,7 @@ def scenario_impact(
     base_plan = run_plan(inputs)
     base_closing = _closing(inputs, base_plan)
     frames = []
-    planned = _before_supply_rows(base_plan, base_closing)
+    planned = _known_demand(_before_supply_rows(base_plan, base_closing), inputs.held_back_pairs)
     if not planned.empty:
         planned = _contingencies(planned, _context(inputs, Scenario(AS_PLANNED), costs), _spare(base_plan, base_closing, inputs.held_back_pairs))
         frames.append(planned.assign(scenario=AS_PLANNED))
@@ -172,7 +180,7 @@ def scenario_impact(
         changed = apply_scenario(inputs, scenario)
         plan = run_plan(changed)
         closing = _closing(changed, plan)
-        rows = _impacted_rows(base_plan, base_closing, plan, closing)
+        rows = _known_demand(_impacted_rows(base_plan, base_closing, plan, closing), inputs.held_back_pairs)
         if rows.empty:
             continue
         rows = _contingencies(rows, _context(inputs, scenario, costs), _spare(plan, closing, inputs.held_back_pairs))

@@ -190,7 +190,7 @@ def test_the_active_shape_counts_series_with_a_sale_in_the_last_91_days(tmp_path
         "units_sold": [1, 3, 2, 5, 0],
     })
     with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
-        conn.execute("create table demand as select sku, market, demand_date::date as demand_date, units_sold from history")
+        conn.execute("create table demand as select sku, market, 'toys' as category, demand_date::date as demand_date, units_sold from history")
         # B sold on day as_of - 90 (active); C on as_of - 92 (inactive); D only returned (0 sold)
         assert active_shape(conn, "demand", PROVEN, 91) == DataShape(("DE", "US"), 2)
 
@@ -203,7 +203,7 @@ def test_decide_backtest_reads_the_markets_last_proof_and_shape_then_decides(tmp
         conn.execute("create schema reference")
         conn.execute("create table reference.markets as select * from (values ('DE', 'BY'), ('US', null)) "
                      "as t(market_code, holiday_subdivision)")
-        conn.execute("create table demand as select sku, market, demand_date::date as demand_date, units_sold from history")
+        conn.execute("create table demand as select sku, market, 'toys' as category, demand_date::date as demand_date, units_sold from history")
         first = decide_backtest(conn, PROVEN, "demand", horizon_days=56, windows=4, seed=7, cadence=Cadence())
         assert (first.due, first.reason, first.last) == (True, "no earlier backtest", None)
         assert first.shape == DataShape(("DE", "US"), 2) and first.holiday_subdivisions == {"DE": "BY", "US": None}
@@ -232,7 +232,7 @@ def test_a_failed_backtest_is_reused_on_the_same_data_and_run_again_on_a_correct
         conn.execute("create schema reference")
         conn.execute("create table reference.markets as select * from (values ('DE', null), ('US', null)) "
                      "as t(market_code, holiday_subdivision)")
-        conn.execute("create table demand as select sku, market, demand_date::date as demand_date, units_sold from history")
+        conn.execute("create table demand as select sku, market, 'toys' as category, demand_date::date as demand_date, units_sold from history")
 
         def decide():
             return decide_backtest(conn, PROVEN, "demand", horizon_days=56, windows=4, seed=7, cadence=Cadence())
@@ -243,8 +243,13 @@ def test_a_failed_backtest_is_reused_on_the_same_data_and_run_again_on_a_correct
                                    gate_passed=False), first.reason)
         again = decide()
         assert not again.due and "on this same planning date and data" in again.reason
-        conn.execute("update demand set units_sold = 3 where sku = 'B'")  # a corrected re-export, the same day
-        assert decide().due
+        for correction in ("update demand set demand_date = date '2026-10-28' where sku = 'A' and demand_date = date '2026-10-29'",
+                           "update demand set category = 'games' where sku = 'B'",  # a corrected catalogue
+                           "update demand set units_sold = 3 where sku = 'B'"):  # a corrected re-export, the same day
+            conn.execute(correction)
+            assert decide().due, correction
+            conn.execute("update audit.backtest_runs set data_digest = ?", [decide().shape.digest])  # as if failed on it
+            assert not decide().due
 
 
 @pytest.mark.parametrize("first_sale, windows, said", [
@@ -261,7 +266,7 @@ def test_a_short_history_is_backtested_on_the_windows_that_fit_and_none_is_said(
     with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
         conn.execute("create schema reference")
         conn.execute("create table reference.markets as select 'US' as market_code, null::varchar as holiday_subdivision")
-        conn.execute("create table demand as select sku, market, demand_date::date as demand_date, units_sold from history")
+        conn.execute("create table demand as select sku, market, 'toys' as category, demand_date::date as demand_date, units_sold from history")
         decision = decide_backtest(conn, PROVEN, "demand", horizon_days=56, windows=4, seed=7, cadence=Cadence())
     assert decision.windows == windows and decision.short_history_note() == said
     assert decision.due is (windows > 0) and decision.fingerprint == model_fingerprint(56, windows, 7,

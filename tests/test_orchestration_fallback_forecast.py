@@ -6,8 +6,9 @@ from crossdock.plan_labels import is_fallback_version
 from ml.fallback_forecast import choose_fallback, fallback_forecast
 from orchestration.defs.forecast.assets import demand_forecast
 from orchestration.defs.forecast.backtest import forecast_accuracy
-from orchestration.defs.forecast.checks import judge_forecast, model_beats_the_baselines
-from orchestration.defs.forecast.inputs import ACCURACY, FORECAST, TOTALS
+from orchestration.defs.forecast.checks import judge_backtest, judge_forecast
+from orchestration.defs.forecast.inputs import ACCURACY, FORECAST, TOTALS, last_fallback
+from orchestration.lib.market_partitions import MarketScope
 from orchestration.lib.resources import ArtifactFolders, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
@@ -55,7 +56,7 @@ def test_a_model_that_lost_its_backtest_is_replaced_by_the_best_baseline(tmp_pat
     path, models = tmp_path / "w.duckdb", tmp_path / "models"
     best = choose_fallback(overall).baseline
 
-    check = model_beats_the_baselines(warehouse=warehouse)
+    check = judge_backtest(warehouse)
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert check.metadata["what_to_do"].value.startswith(f"This run's forecast is the {best} baseline")
 
@@ -93,7 +94,7 @@ def test_a_model_that_lost_to_the_zero_forecast_alone_stays_the_forecast(tmp_pat
         "weekly_wape = 1.5 where scope = 'overall' and model = 'lightgbm'",
         "model_ratio_low = 1.2, model_ratio_high = 1.8 where scope = 'overall' and model = 'zero'",
     )
-    check = model_beats_the_baselines(warehouse=warehouse)
+    check = judge_backtest(warehouse)
     assert not check.passed and "does not beat zero" in check.description
     assert check.metadata["what_to_do"].value.startswith("This run's forecast: the model's forecast is published unproven")
     forecast = _forecast(resources, run_config)[FORECAST]
@@ -119,7 +120,7 @@ def test_a_history_too_short_for_one_window_is_planned_on_the_28_day_mean_unprov
     assert _query(path, "select count(*) from plan_next.forecast_accuracy") == [(0,)]
     # nothing proven, nothing stored to reuse
     assert _query(path, "select count(*) from information_schema.tables where table_name = 'backtest_runs'") == [(0,)]
-    check = model_beats_the_baselines(warehouse=warehouse)
+    check = judge_backtest(warehouse)
     assert not check.passed and check.description.startswith("no backtest")
     assert "each series' rate over its last 28 days" in check.metadata["what_to_do"].value
     [forecast] = [m for m in result.asset_materializations_for_node("publish__demand_forecast") if m.asset_key == FORECAST]
@@ -142,11 +143,15 @@ def test_the_last_plans_baseline_is_kept_while_it_ties_the_best(tmp_path):
         tables.execute("create schema if not exists publish")
         tables.execute("create table publish.demand_forecast as select 'A' as sku, 'US' as market, "
                        "'baseline-seasonal_naive_7-20250623' as model_version")
-    check = model_beats_the_baselines(warehouse=warehouse)
+    check = judge_backtest(warehouse)
     assert "the seasonal_naive_7 baseline's forecast, in place of the model's, as in the last plan" in (
         check.metadata["what_to_do"].value)
     forecast = _forecast(resources, run_config)[FORECAST]
     assert forecast["fallback_baseline"] == "seasonal_naive_7" and "within 1% of the best, mean_28" in forecast["fallback"]
+    with warehouse.open() as tables:  # per-market runs publish at other times: a run reads its own markets' baseline
+        tables.execute("insert into publish.demand_forecast values ('A', 'DE', 'baseline-auto_ets-20250616')")
+    assert last_fallback(warehouse) is None and last_fallback(warehouse, ["US"]) == "seasonal_naive_7"
+    assert "as in the last plan" in judge_backtest(warehouse, MarketScope(("US",), every=False, known=("US", "DE"))).metadata["what_to_do"].value
     with warehouse.open() as tables:  # a model's published plan (or none) keeps nothing: the best is chosen
         tables.execute("update publish.demand_forecast set model_version = 'lgbm-quantile-20250623-abc'")
     assert _forecast(resources, run_config)[FORECAST]["fallback_baseline"] == "mean_28"

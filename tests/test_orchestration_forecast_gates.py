@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from orchestration.defs.forecast.checks import (
-    forecast_quality_gate, judge_forecast, model_beats_the_baselines,
+    forecast_quality_gate, judge_backtest, judge_forecast, model_beats_the_baselines,
 )
 from orchestration.defs.forecast.inputs import ACCURACY, FORECAST
 from orchestration.lib.retries import WarehouseResource
@@ -60,7 +60,7 @@ def _accuracy(weekly_wape: float, rmsse: float = 0.8, drop: str | None = None) -
 )
 def test_model_must_beat_seasonal_naive_the_28_day_mean_and_zero(tmp_path, weekly_wape, rmsse, passed, beaten_by):
     warehouse = _warehouse(tmp_path, plan_next__forecast_accuracy=_accuracy(weekly_wape, rmsse))
-    result = model_beats_the_baselines(warehouse=warehouse)
+    result = judge_backtest(warehouse)
     # a model that loses is not published, the best baseline is: the plan goes on, and the check warns
     assert result.passed is passed and result.severity == dg.AssetCheckSeverity.WARN
     assert result.description.startswith("backtest of 2026-10-30: ") and result.metadata["proven_on"].value == "2026-10-30"
@@ -105,13 +105,13 @@ def test_a_comparison_the_backtests_series_cannot_decide_is_not_judged_and_says_
     tmp_path, weekly_wape, intervals, passed, judged, said
 ):
     accuracy = _with_intervals(_accuracy(weekly_wape, 0.177), **intervals)
-    result = model_beats_the_baselines(warehouse=_warehouse(tmp_path, plan_next__forecast_accuracy=accuracy))
+    result = judge_backtest(_warehouse(tmp_path, plan_next__forecast_accuracy=accuracy))
     assert result.passed is passed and said in result.description
     assert result.description.startswith("backtest of 2026-10-30: not judged:") is not judged
 
 
 def test_a_baseline_missing_from_the_backtest_fails_the_gate(tmp_path):
-    result = model_beats_the_baselines(warehouse=_warehouse(tmp_path, plan_next__forecast_accuracy=_accuracy(0.5, 0.5, drop="zero")))
+    result = judge_backtest(_warehouse(tmp_path, plan_next__forecast_accuracy=_accuracy(0.5, 0.5, drop="zero")))
     assert not result.passed and "weekly_wape 0.500 does not beat zero nan" in result.description
 
 

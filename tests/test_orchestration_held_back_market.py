@@ -1,11 +1,13 @@
 """A market whose own feed stopped is held back by the training-data gate, and the forecast goes on without it."""
 import dagster as dg
+import pandas as pd
 import pytest
 
 from orchestration.defs.forecast.assets import demand_forecast
 from orchestration.defs.forecast.backtest import forecast_accuracy
 from orchestration.defs.forecast.checks import judge_forecast, training_data_quality_gate
 from orchestration.defs.forecast.inputs import FORECAST
+from orchestration.lib.held_back import held_back_series
 from orchestration.lib.resources import ArtifactFolders, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
@@ -59,3 +61,30 @@ def test_a_main_market_whose_feed_stopped_still_stops_the_forecast(tmp_path):
     gate = training_data_quality_gate(warehouse=warehouse)
     assert not gate.passed and gate.severity == dg.AssetCheckSeverity.ERROR and "held_back" not in gate.metadata
     assert "market US sold nothing" in gate.description
+
+
+def test_a_held_back_market_with_the_oldest_history_leaves_the_backtest_the_windows_the_rest_holds(tmp_path):
+    """DE, held back, sold for 420 days; US for 50: two 14-day windows fit in the whole history, one in US's. The
+    backtest runs on US with that one window rather than fail on a window US's history cannot train."""
+    warehouse, resources = _merchant(tmp_path, stopped="DE")
+    with warehouse.open() as tables:
+        tables.execute(f"delete from marts.fct_daily_demand where market = 'US' and demand_date <= date '{AS_OF}' - interval 50 day")
+    config = {"config": {**SMALL, "backtest_windows": 2}}
+    result = dg.materialize([forecast_accuracy], resources=resources, run_config={"ops": {"forecast_accuracy": config}})
+    assert result.success
+    assert _query(tmp_path / "w.duckdb", 'select distinct market, "window" from plan_next.forecast_backtest') == [("US", 1)]
+
+
+def test_the_held_back_series_are_those_active_when_their_market_last_sold(tmp_path):
+    """A slow mover DE last sold 100 days before the planning date, 86 before its feed stopped: the plan must not
+    call its stock idle, since the data has been blind to DE for the last 14 days."""
+    warehouse, _ = _merchant(tmp_path, stopped="DE")
+    with warehouse.open() as tables:
+        history = tables.query("select * from marts.fct_daily_demand")
+    slow = history[(history["market"] == "DE")].iloc[:1].assign(sku="SLOW", units_sold=1,
+                                                                 demand_date=pd.Timestamp(AS_OF) - pd.Timedelta(days=100))
+    history = pd.concat([history, slow], ignore_index=True)
+    history["demand_date"] = pd.to_datetime(history["demand_date"])
+    with warehouse.open() as tables:
+        series = held_back_series(tables, history, AS_OF)
+    assert set(series["market"]) == {"DE"} and "SLOW" in set(series["sku"])

@@ -240,6 +240,9 @@ def test_stock_whose_market_was_held_back_is_never_a_reroutes_donor():
     inputs = dataclasses.replace(uplift_case(500, [("A", "S9", 11.0, 30.0)]), held_back_pairs=frozenset({("A", "NL-AMS")}))
     row = only_row(scenario_impact(inputs, [UPLIFT]))
     assert row["contingency"] == "expedite" and "reroute: no other node with spare stock" in row["options"]
+    # and a held-back row's own stock-out is not dated: the plan draws it no projection
+    blind = dataclasses.replace(inputs, held_back_pairs=frozenset({("A", "US-EWR")}))
+    assert scenario_impact(blind, [UPLIFT]).empty
 
 
 def test_a_reroute_waits_at_customs_and_loses_when_that_makes_it_late():

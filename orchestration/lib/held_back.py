@@ -45,8 +45,13 @@ def held_back_markets(target: WarehouseLike, history: pd.DataFrame) -> list[str]
 
 def held_back_series(target: WarehouseLike, history: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """The series (sku, market) the forecast left out because the gate held their market back: those markets'
-    active series (`ml.series_selection`), whose stock the plan must not call idle (planning/run.py)."""
-    held = held_back_markets(target, history)
-    if not held:
-        return pd.DataFrame({"sku": pd.Series(dtype=object), "market": pd.Series(dtype=object)})
-    return active_series(history[history["market"].isin(held)], as_of)[["sku", "market"]]
+    active series (`ml.series_selection`), whose stock the plan must not call idle (planning/run.py). Active as of
+    each market's own last sale, not `as_of`: since its feed stopped the data is blind to it, so a slow mover
+    last sold there 100 days ago, before a 54-day stop, is not taken for one that stopped selling."""
+    series = [pd.DataFrame({"sku": pd.Series(dtype=object), "market": pd.Series(dtype=object)})]
+    for market in held_back_markets(target, history):
+        rows = history[history["market"] == market]
+        last_sale = rows.loc[rows["units_sold"] > 0, "demand_date"].max()
+        if pd.notna(last_sale):
+            series.append(active_series(rows, min(pd.Timestamp(last_sale).date(), as_of))[["sku", "market"]])
+    return pd.concat(series, ignore_index=True)

@@ -287,7 +287,7 @@ def demand_forecast(
     lost = _lost_the_backtest(warehouse)
     if lost is not None:  # a model worse than a baseline that plans stock never reaches the plans; that baseline does
         overall, verdict = lost
-        choice = choose_fallback(overall, last=last_fallback(warehouse))
+        choice = choose_fallback(overall, last=last_fallback(warehouse, None if scope.every else scope.markets))
         if choice is not None:
             yield from _fallback(context, config, warehouse, artifacts, scope, history, as_of, choice, verdict,
                                  overall.empty, held_back)

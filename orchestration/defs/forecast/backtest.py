@@ -14,6 +14,7 @@ selling are forecast 0 (ml/blend.py).
 """
 
 import dataclasses
+import datetime as dt
 import time
 
 import dagster as dg
@@ -22,7 +23,7 @@ import pandas as pd
 from crossdock.merchant_config import ForecastSettings
 from crossdock.publish import stage_table, staged
 from crossdock.published import published_table
-from ml.backtest import MODEL, NAIVE, backtest
+from ml.backtest import MODEL, NAIVE, backtest, windows_that_fit
 from ml.backtest_cadence import BacktestRecord, Cadence
 from ml.backtest_gate import gate_verdict
 from ml.backtest_run import BacktestDecision, decide_backtest, proven
@@ -89,20 +90,38 @@ def _accuracy_metadata(metrics: pd.DataFrame) -> dict[str, object]:
     }
 
 
+def _without_held_back(context: dg.AssetExecutionContext, warehouse: WarehouseResource, history: pd.DataFrame,
+                       as_of: dt.date, horizon_days: int, windows: int) -> tuple[pd.DataFrame, int]:
+    """The history to backtest and its windows: without the markets the training-data gate held back (their days
+    since their feed stopped would be scored as demand; the forecast leaves them out too), on the windows the rest
+    of the history holds. When it holds none (the held-back market was the oldest), they are kept: a backtest with
+    them is better than none."""
+    with warehouse.open() as tables:
+        held_back = held_back_markets(tables, history)
+    if not held_back:
+        return history, windows
+    kept = history[~history["market"].isin(held_back)].reset_index(drop=True)
+    selling = kept.loc[kept["units_sold"] > 0, "demand_date"]
+    fit = windows_that_fit(selling.min().date() if len(selling) else None, as_of, horizon_days, windows)
+    if fit == 0:
+        context.log.warning(f"held back by the training-data gate, but backtested: without {', '.join(held_back)} no "
+                            "window fits in the history")
+        return history, windows
+    context.log.warning(f"held back by the training-data gate, not backtested in this run: {', '.join(held_back)}"
+                        + (f" ({fit} of {windows} windows fit without them)" if fit < windows else ""))
+    return kept, fit
+
+
 def run_backtest(
     context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource, decision: BacktestDecision
 ) -> tuple[BacktestRecord, dict[str, int], dict[str, object]]:
     """Run the backtest, stage and store it (ml/backtest_store.py); its record, rows staged and the windows' detail."""
     history, as_of, subdivisions = load_training_data(warehouse)
-    with warehouse.open() as tables:
-        held_back = held_back_markets(tables, history)
-    if held_back:  # their days since their feed stopped would be scored as demand: the forecast leaves them out too
-        context.log.warning(f"held back by the training-data gate, not backtested in this run: {', '.join(held_back)}")
-        history = history[~history["market"].isin(held_back)].reset_index(drop=True)
-    context.log.info(f"backtesting {decision.windows} windows x {config.horizon_days} days before {as_of}: {decision.reason}")
+    history, windows = _without_held_back(context, warehouse, history, as_of, config.horizon_days, decision.windows)
+    context.log.info(f"backtesting {windows} windows x {config.horizon_days} days before {as_of}: {decision.reason}")
     t0 = time.perf_counter()
     result = backtest(
-        history, as_of=as_of, horizon_days=config.horizon_days, n_windows=decision.windows, seed=config.seed,
+        history, as_of=as_of, horizon_days=config.horizon_days, n_windows=windows, seed=config.seed,
         baseline_jobs=config.baseline_jobs, holiday_subdivisions=subdivisions,
     )
     overall = result.overall()
@@ -186,7 +205,9 @@ def forecast_accuracy(
         proof, rows, extra = run_backtest(context, config, warehouse, decision)
         note = f"backtest run on {decision.as_of} ({proof.seconds:.0f}s): {decision.reason}"
     else:
-        proof, extra, note = decision.last, {}, decision.reuse_note()
+        # a failed proof reused on the same day and data says why, not when a passed one would be due
+        proof, extra = decision.last, {}
+        note = decision.reuse_note() if decision.last.passed else decision.reason
         with warehouse.open() as tables:  # this run's staging, like a fresh result
             rows = stage_last_backtest(tables, context.run_id)
     context.log.info(note)

@@ -149,8 +149,8 @@ def judge_forecast(warehouse: WarehouseResource, scope: MarketScope | None = Non
 
 
 LOST_TO_A_BASELINE = (
-    "The backtest runs again on every run until the model beats its baselines, so a few more days of orders can be "
-    "enough; crossdock.yaml `forecast: backtest_windows` (default 4) scores more weeks with more windows, as many as "
+    "The backtest runs again on every run with new data (a day of orders, a corrected export) until the model beats "
+    "its baselines, so a few more days of orders can be enough; crossdock.yaml `forecast: backtest_windows` (default 4) scores more weeks with more windows, as many as "
     "the history holds (forecast_accuracy's log says when it holds another), and "
     "ml/README.md ('Baselines, metrics and the gate') says how the check judges."
 )
@@ -187,15 +187,22 @@ def _fallback_note(overall: pd.DataFrame, last: str | None) -> str:
     "check says so (judged = false). RMSSE and daily p50 WAPE are in the metadata, not gated. Reads the run's "
     "backtest result, fresh or reused, and names the planning date it was proven on.",
 )
-def model_beats_the_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def model_beats_the_baselines(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    return judge_backtest(warehouse, scope_of_run(context.instance, context.run.tags))
+
+
+def judge_backtest(warehouse: WarehouseResource, scope: MarketScope | None = None) -> dg.AssetCheckResult:
+    """The check's verdict on the run's staged backtest, and what the forecast of `scope`'s markets (None: every
+    market) does about it: it keeps the baseline those markets' published plan ran on within a tie."""
+    last = last_fallback(warehouse, None if scope is None or scope.every else scope.markets)
     overall, proven_on = _overall_backtest(warehouse)
     if proven_on is None:  # no window fit in the history (forecast_accuracy's metadata says how long it must be)
         return warning_result(False, "no backtest: too little history for one window, so nothing is proven yet",
-                              {WHAT_TO_DO: _fallback_note(overall, last_fallback(warehouse)) + NO_BACKTEST})
+                              {WHAT_TO_DO: _fallback_note(overall, last) + NO_BACKTEST})
     verdict = gate_verdict(overall)
     metadata = _verdict_metadata(overall, proven_on, verdict)
     if not verdict.passed:
-        metadata[WHAT_TO_DO] = _fallback_note(overall, last_fallback(warehouse)) + LOST_TO_A_BASELINE
+        metadata[WHAT_TO_DO] = _fallback_note(overall, last) + LOST_TO_A_BASELINE
     return warning_result(verdict.passed, f"backtest of {proven_on}: {verdict.summary()}", metadata)
 
 

@@ -10,6 +10,7 @@ order day, or the run's `as_of`).
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 
 import dagster as dg
 import pandas as pd
@@ -49,14 +50,16 @@ def staged_overall_backtest(warehouse: WarehouseResource) -> pd.DataFrame:
         return tables.query(f"select * from {staged('forecast_accuracy')} where scope = 'overall'").set_index("model")
 
 
-def last_fallback(warehouse: WarehouseResource) -> str | None:
-    """The baseline the published plan's forecast is (ml/fallback_forecast.py), None when it is a model's, mixes
-    baselines or none is published: what a lost backtest keeps within a tie (`choose_fallback`'s `last`)."""
+def last_fallback(warehouse: WarehouseResource, markets: Sequence[str] | None = None) -> str | None:
+    """The baseline the published plan's forecast of `markets` (None: every market) is (ml/fallback_forecast.py),
+    None when it is a model's, mixes baselines or none is published: what a lost backtest keeps within a tie
+    (`choose_fallback`'s `last`). A run over some markets reads theirs: per-market runs publish at other times."""
     table = f"{PUBLISH_SCHEMA}.demand_forecast"
+    where = f" where market in ({', '.join('?' for _ in markets)})" if markets else ""
     with warehouse.open() as tables:
         if not tables.exists(table):
             return None
-        versions = [v for (v,) in tables.rows(f"select distinct model_version from {table}")]
+        versions = [v for (v,) in tables.rows(f"select distinct model_version from {table}{where}", list(markets or ()))]
     baselines = {fallback_baseline(v) for v in versions}
     return baselines.pop() if len(baselines) == 1 else None
 
