@@ -93,7 +93,11 @@ def test_a_market_whose_feed_stopped_is_held_back_as_a_warning_while_the_others_
     assert not held.passed and held.severity == dg.AssetCheckSeverity.WARN  # stops nothing downstream
     assert held.description.startswith("HELD BACK DE: the forecast and the plan go on without it (planning US)")
     assert held.metadata["held_back"].value == ["DE"]
-    assert held.metadata["what_to_do"].value.startswith("The plan was made without DE: not forecast")
+    assert held.metadata["what_to_do"].value.startswith("The plan was made without DE: not forecast, and its SKUs'")
+    from orchestration.defs.forecast.checks import held_back_what_to_do
+
+    assert "without BR, MX: not forecast, and their SKUs' stock" in held_back_what_to_do(["BR", "MX"])
+    assert "take them out of crossdock.yaml's markets (their countries" in held_back_what_to_do(["BR", "MX"])
     assert [f["by_market"] for f in held.metadata["failures"].value] == [{"DE": {"count": 10, "first": "2026-10-22",
                                                                               "last": "2026-10-31"}}]
 

@@ -48,12 +48,14 @@ if TYPE_CHECKING:
 
 
 
-HELD_BACK_WHAT_TO_DO = (
-    "The plan was made without {markets}: not forecast, and its SKUs' stock neither called idle nor moved, in this "
-    "run. If its export "
-    "stops short, land the missing days; if it really stopped selling, take it out of crossdock.yaml's markets "
-    "(its countries then plan in the catch-all); gates.max_held_back_share: 0 stops the whole forecast instead"
-)
+def held_back_what_to_do(markets: list[str]) -> str:
+    """What a planner does about held-back markets, in the run's words (one market or several)."""
+    one = len(markets) == 1
+    it, its = ("it", "its") if one else ("them", "their")
+    return (f"The plan was made without {', '.join(markets)}: not forecast, and {its} SKUs' stock neither called idle "
+            f"nor moved, in this run. If {its} export stops short, land the missing days; if {'it' if one else 'they'} "
+            f"really stopped selling, take {it} out of crossdock.yaml's markets ({its} countries then plan in the "
+            f"catch-all); gates.max_held_back_share: 0 stops the whole forecast instead")
 
 
 def _check_result(result: "GateResult", **extra: dg.MetadataValue) -> dg.AssetCheckResult:
@@ -92,7 +94,7 @@ def training_data_quality_gate(warehouse: WarehouseResource) -> dg.AssetCheckRes
     if result.held_back:  # their own failures: the forecast goes on without them (demand_forecast drops them too)
         return warning_result(False, result.message, {
             **_check_result(result).metadata, **extra, "held_back": dg.MetadataValue.json(result.held_back),
-            WHAT_TO_DO: HELD_BACK_WHAT_TO_DO.format(markets=", ".join(result.held_back)),
+            WHAT_TO_DO: held_back_what_to_do(result.held_back),
         })
     return _check_result(result, **extra)
 
