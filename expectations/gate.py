@@ -61,8 +61,6 @@ from expectations.gx_runner import (
 )
 
 from expectations.market_days import (
-    JUDGED,
-    SHORT_HISTORY,
     SOURCE_COLUMNS,
     WEEKDAYS,
     MarketHistory,
@@ -70,6 +68,7 @@ from expectations.market_days import (
     judged_market_days,
     market_day_frame,
     market_histories,
+    markets_still_planned,
     markets_to_hold_back,
     recent_unit_shares,
 )
@@ -300,7 +299,7 @@ def _held_back(
 
 
 def _held_back_text(held_back: Sequence[str], histories: Sequence[MarketHistory]) -> str:
-    others = [h.market for h in histories if h.status in (JUDGED, SHORT_HISTORY) and h.market not in held_back]
+    others = markets_still_planned(histories, held_back)
     return (
         f"HELD BACK {', '.join(held_back)}: the forecast and the plan go on without "
         f"{'it' if len(held_back) == 1 else 'them'} (planning {', '.join(others)}); "

@@ -420,6 +420,11 @@ def recent_unit_shares(market_days: pd.DataFrame) -> dict[str, float]:
     return {str(m): (float(u) / total if total > 0 else 0.0) for m, u in units.items()}
 
 
+def markets_still_planned(histories: Sequence[MarketHistory], held_back: Sequence[str]) -> list[str]:
+    """The markets with sales to forecast (judged, or too short a history to judge) that are not `held_back`."""
+    return [h.market for h in histories if h.status in (JUDGED, SHORT_HISTORY) and h.market not in held_back]
+
+
 def markets_to_hold_back(
     failing: Sequence[str], histories: Sequence[MarketHistory], shares: dict[str, float], thresholds: GateThresholds,
 ) -> list[str]:
@@ -433,7 +438,7 @@ def markets_to_hold_back(
     everywhere, still stops the forecast and keeps the last good plan whole.
     """
     failing = list(dict.fromkeys(failing))
-    healthy = [h.market for h in histories if h.status in (JUDGED, SHORT_HISTORY) and h.market not in failing]
+    healthy = markets_still_planned(histories, failing)
     failing_share = sum(shares.get(m, 0.0) for m in failing)
     if not failing or not healthy or thresholds.max_held_back_share == 0 or failing_share > thresholds.max_held_back_share:
         return []  # 0: never (a market with no sale, only returns, has a share of 0 too)

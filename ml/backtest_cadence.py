@@ -69,8 +69,9 @@ class Cadence:
 @dataclass(frozen=True)
 class DataShape:
     """What the backtest was scored on, coarsely: the markets of the active series and how many series there are;
-    and `digest`, the history's rows and units up to the planning date hashed (`ml.backtest_store.active_shape`),
-    which tells a run on the very same data ("" when unknown: a record of an older release)."""
+    and `digest`, a hash of the history the backtest reads up to the planning date, per series
+    (`ml.backtest_store.history_digest`), which tells a run on the very same data ("" when unknown: a record of
+    an older release)."""
 
     markets: tuple[str, ...]
     n_series: int

@@ -28,6 +28,7 @@ import pandas as pd
 
 from crossdock.plan_labels import AS_PLANNED
 from crossdock.plan_labels import EXPEDITE as STOCKOUT_BEFORE_SUPPLY
+from planning.inventory_plan import held_back_rows
 from planning.scenario_contingencies import _contingencies, _context, _spare
 from planning.scenario_definitions import ContingencyCosts, Scenario
 from planning.scenario_inputs import PlanInputs
@@ -137,9 +138,7 @@ def _empty_impact() -> pd.DataFrame:
 def _known_demand(rows: pd.DataFrame, held_back: frozenset[tuple[str, str]]) -> pd.DataFrame:
     """`rows` but the SKU x node whose demand a held-back market's is part of: the plan draws them no projection
     (planning/run.py), so no scenario dates their stock-out either."""
-    if rows.empty or not held_back:
-        return rows
-    return rows[~pd.MultiIndex.from_frame(rows[["sku", "node"]]).isin(list(held_back))]
+    return rows[~held_back_rows(rows, held_back)] if held_back else rows
 
 
 def scenario_impact(

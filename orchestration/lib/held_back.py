@@ -43,6 +43,12 @@ def held_back_markets(target: WarehouseLike, history: pd.DataFrame) -> list[str]
     return markets_held_back(history, markets, thresholds) if markets and not history.empty else []
 
 
+def without_held_back(target: WarehouseLike, history: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """`history` without the markets the gate holds back, and those markets: what the forecast and its gate read."""
+    held = held_back_markets(target, history)
+    return (history[~history["market"].isin(held)].reset_index(drop=True) if held else history), held
+
+
 def held_back_series(target: WarehouseLike, history: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """The series (sku, market) the forecast left out because the gate held their market back: those markets'
     active series (`ml.series_selection`), whose stock the plan must not call idle (planning/run.py). Active as of

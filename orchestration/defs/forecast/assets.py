@@ -46,7 +46,7 @@ from orchestration.defs.forecast.inputs import (
 )
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import PLANNING_CALENDAR, model_key
-from orchestration.lib.held_back import held_back_markets
+from orchestration.lib.held_back import without_held_back
 from orchestration.lib.market_partitions import MARKET_PARTITIONS, MarketScope, scope_of_run
 from orchestration.lib.resources import WAREHOUSE_POOL, ArtifactFolders, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
@@ -274,10 +274,9 @@ def demand_forecast(
 ):
     history, as_of, subdivisions = load_training_data(warehouse)
     with warehouse.open() as tables:
-        held_back = held_back_markets(tables, history)
+        history, held_back = without_held_back(tables, history)
     if held_back:  # the training-data gate's warning names why
         context.log.warning(f"held back by the training-data gate, not forecast in this run: {', '.join(held_back)}")
-        history = history[~history["market"].isin(held_back)].reset_index(drop=True)
     scope = scope_of_run(context.instance, context.run.tags)
     if not scope.every:
         history = history[history["market"].isin(scope.markets)].reset_index(drop=True)

@@ -35,7 +35,7 @@ from orchestration.defs.forecast.inputs import (
 )
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import PLANNING_CALENDAR, planning_date
-from orchestration.lib.held_back import held_back_markets
+from orchestration.lib.held_back import without_held_back
 from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
@@ -97,10 +97,9 @@ def _without_held_back(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     of the history holds. When it holds none (the held-back market was the oldest), they are kept: a backtest with
     them is better than none."""
     with warehouse.open() as tables:
-        held_back = held_back_markets(tables, history)
+        kept, held_back = without_held_back(tables, history)
     if not held_back:
         return history, windows
-    kept = history[~history["market"].isin(held_back)].reset_index(drop=True)
     selling = kept.loc[kept["units_sold"] > 0, "demand_date"]
     fit = windows_that_fit(selling.min().date() if len(selling) else None, as_of, horizon_days, windows)
     if fit == 0:

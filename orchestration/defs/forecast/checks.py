@@ -39,13 +39,12 @@ from ml.fallback_forecast import KEPT_MODEL, choose_fallback
 from ml.series_selection import active_series
 from orchestration.defs.forecast.inputs import ACCURACY, FORECAST, TRAINING_DATA, last_fallback, staged_overall_backtest
 from orchestration.lib.gate_checks import WHAT_TO_DO, blocking_gate, gate_result, warning_check, warning_result
-from orchestration.lib.held_back import gate_thresholds, held_back_markets
+from orchestration.lib.held_back import gate_thresholds, without_held_back
 from orchestration.lib.market_partitions import MarketScope, scope_of_run
 from orchestration.lib.retries import WarehouseResource
 
 if TYPE_CHECKING:
     from expectations.gx_runner import GateResult
-
 
 
 def held_back_what_to_do(markets: list[str]) -> str:
@@ -132,8 +131,7 @@ def judge_forecast(warehouse: WarehouseResource, scope: MarketScope | None = Non
     with warehouse.open() as tables:
         forecast = tables.query(f"select * from {staged('demand_forecast')}")  # this run's, before it is published
         history = tables.query("select sku, market, category, demand_date, units_sold, units_returned from marts.fct_daily_demand")
-        held_back = held_back_markets(tables, history)
-    history = history[~history["market"].isin(held_back)]  # not forecast: the training-data gate held them back
+        history, held_back = without_held_back(tables, history)  # not forecast: the training-data gate held them back
     # the horizon the run forecast: of the whole table, so a scope whose rows are missing is judged on it too
     horizon = int(forecast["horizon"].max()) if not forecast.empty else 1
     mixed = _mixed(forecast, one_model=scope is None or scope.every)
@@ -152,8 +150,9 @@ def judge_forecast(warehouse: WarehouseResource, scope: MarketScope | None = Non
 
 LOST_TO_A_BASELINE = (
     "The backtest runs again on every run with new data (a day of orders, a corrected export) until the model beats "
-    "its baselines, so a few more days of orders can be enough; crossdock.yaml `forecast: backtest_windows` (default 4) scores more weeks with more windows, as many as "
-    "the history holds (forecast_accuracy's log says when it holds another), and "
+    "its baselines, so a few more days of orders can be enough; crossdock.yaml `forecast: backtest_windows` "
+    "(default 4) scores more weeks with more windows, as many as the history holds (forecast_accuracy's log says "
+    "when it holds another), and "
     "ml/README.md ('Baselines, metrics and the gate') says how the check judges."
 )
 """What `crossdock run` tells a planner under the failed check, after what the plan was made with instead."""
