@@ -71,6 +71,7 @@ from expectations.market_days import (
     markets_still_planned,
     markets_to_hold_back,
     recent_unit_shares,
+    why_not_held_back,
 )
 from expectations.suites import (
     FLIP_DESCRIPTION,
@@ -285,17 +286,18 @@ def _frame_statistics(frame: pd.DataFrame) -> dict:
 
 def _held_back(
     failures: list[dict], market_days: pd.DataFrame | None, histories: Sequence[MarketHistory], thresholds: GateThresholds,
-) -> list[str]:
+) -> tuple[list[str], str | None]:
     """The markets to hold back, when the failures are all market-days of some markets: those markets, as
-    `markets_to_hold_back` allows. Any row-level failure, or a failure Great Expectations and
-    `failing_markets` name differently, stops the whole forecast instead."""
+    `markets_to_hold_back` allows, or why not (`why_not_held_back`). Any row-level failure, or a failure Great
+    Expectations and `failing_markets` name differently, stops the whole forecast instead."""
     if market_days is None or any(f["suite"] != MARKET_DAYS_SUITE_NAME or not f.get("by_market") for f in failures):
-        return []
+        return [], None
     named = list(dict.fromkeys(m for f in failures for m in f["by_market"]))
     judged = failing_markets(market_days, histories, thresholds)
     if set(named) != set(judged):
-        return []
-    return markets_to_hold_back(judged, histories, recent_unit_shares(market_days), thresholds)
+        return [], None
+    shares = recent_unit_shares(market_days)
+    return markets_to_hold_back(judged, histories, shares, thresholds), why_not_held_back(judged, histories, shares, thresholds)
 
 
 def _held_back_text(held_back: Sequence[str], histories: Sequence[MarketHistory]) -> str:
@@ -396,7 +398,8 @@ def validate_training_data(
     }
 
     passed = not failures and skipped_note is None
-    held_back = _held_back(failures, market_days, histories, thresholds) if not passed and skipped_note is None else []
+    held_back, not_held_back = (_held_back(failures, market_days, histories, thresholds) if not passed and skipped_note is None
+                                else ([], None))
     if passed:
         message = (
             f"All {evaluated} expectations passed on {frame_stats['rows']} {plural(frame_stats['rows'], 'rows')} "
@@ -412,6 +415,8 @@ def validate_training_data(
         message = f"Training data failed {len(failures)} of {evaluated} expectations: " + "; ".join(parts) + "."
         if held_back:
             message = _held_back_text(held_back, histories) + " " + message
+        elif not_held_back:
+            message += f" {not_held_back}."
     message += _notes(histories, thresholds)
     return GateResult(
         passed=passed,

@@ -155,9 +155,24 @@ def market_day_frame(df: pd.DataFrame, expected_markets: Iterable[str]) -> pd.Da
         active_skus=("units_sold", "size"),
         returning_skus=("returning", "sum"),
     )
-    first_day = activity.groupby("market", sort=False)["demand_date"].min()
+    return dense_market_days(daily.reset_index(), markets, end)
+
+
+def dense_market_days(daily: pd.DataFrame, expected_markets: Iterable[str], end: pd.Timestamp) -> pd.DataFrame:
+    """`daily` (`MARKET_DAY_COLUMNS`, one row per market and day with activity) zero-filled from each expected
+    market's first day to `end`, other markets dropped: the second half of `market_day_frame`, for a caller
+    that sums the days where the data lives (`orchestration.lib.held_back.held_back_markets_in`)."""
+    markets = list(dict.fromkeys(expected_markets))
+    if daily.empty or not markets:
+        return _empty()
+    daily = daily.assign(demand_date=pd.to_datetime(daily["demand_date"]).astype("datetime64[ns]"))
+    first_day = daily.groupby("market", sort=False)["demand_date"].min()
+    end = pd.Timestamp(end).normalize()
+    daily = daily.set_index(["market", "demand_date"])[list(MARKET_DAY_COLUMNS[2:])]
 
     spans = [(m, pd.date_range(first_day[m], end, freq="D")) for m in markets if m in first_day.index]
+    if not spans:
+        return _empty()
     grid = pd.MultiIndex.from_arrays(
         [
             np.concatenate([np.full(len(days), m, dtype=object) for m, days in spans]),
@@ -438,17 +453,37 @@ def markets_to_hold_back(
     everywhere, still stops the forecast and keeps the last good plan whole.
     """
     failing = list(dict.fromkeys(failing))
-    healthy = markets_still_planned(histories, failing)
+    return failing if failing and why_not_held_back(failing, histories, shares, thresholds) is None else []
+
+
+def why_not_held_back(
+    failing: Sequence[str], histories: Sequence[MarketHistory], shares: dict[str, float], thresholds: GateThresholds,
+) -> str | None:
+    """Why `markets_to_hold_back` keeps the failing markets in, so their failure stops the whole forecast, in the
+    planner's words; None when they are held back."""
+    failing = list(dict.fromkeys(failing))
+    named = ", ".join(failing)
+    if thresholds.max_held_back_share == 0:  # 0: never (a market with no sale, only returns, has a share of 0 too)
+        return f"{named} not held back: gates.max_held_back_share is 0, so a market's own failure stops the whole forecast"
+    if not markets_still_planned(histories, failing):
+        return f"{named} not held back: no other market has sales to forecast"
     failing_share = sum(shares.get(m, 0.0) for m in failing)
-    if not failing or not healthy or thresholds.max_held_back_share == 0 or failing_share > thresholds.max_held_back_share:
-        return []  # 0: never (a market with no sale, only returns, has a share of 0 too)
-    return failing
+    if failing_share > thresholds.max_held_back_share:
+        return (f"{named} not held back: {'it' if len(failing) == 1 else 'they'} sold {failing_share:.0%} of the last "
+                f"{SHARE_WINDOW_DAYS} days' units, more than gates.max_held_back_share ({thresholds.max_held_back_share:.0%}) "
+                "lets the plan go on without")
+    return None
 
 
 def held_back_markets(df: pd.DataFrame, expected_markets: Sequence[str], thresholds: GateThresholds) -> list[str]:
     """The markets the training-data gate holds back from `df` (`marts.fct_daily_demand`): what the forecast
     leaves out, worked out from the data as the gate does, so the forecast needs no word from the check."""
-    market_days = market_day_frame(df, expected_markets)
+    return held_back_in_market_days(market_day_frame(df, expected_markets), expected_markets, thresholds)
+
+
+def held_back_in_market_days(market_days: pd.DataFrame, expected_markets: Sequence[str], thresholds: GateThresholds
+                             ) -> list[str]:
+    """`held_back_markets` from a market-day frame already made (`market_day_frame` or `dense_market_days`)."""
     histories = market_histories(market_days, expected_markets, thresholds)
     judged = judged_market_days(market_days, histories)
     failing = failing_markets(judged, histories, thresholds)

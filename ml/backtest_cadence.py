@@ -71,11 +71,13 @@ class DataShape:
     """What the backtest was scored on, coarsely: the markets of the active series and how many series there are;
     and `digest`, a hash of the history the backtest reads up to the planning date, per series
     (`ml.backtest_store.history_digest`), which tells a run on the very same data ("" when unknown: a record of
-    an older release)."""
+    an older release). The markets the training-data gate holds back are not in any of them, as the backtest
+    leaves them out: `held_back` names them, so a change can be told in the planner's words."""
 
     markets: tuple[str, ...]
     n_series: int
     digest: str = field(default="", compare=False)  # compared on its own (`backtest_due`), not as a shape
+    held_back: tuple[str, ...] = field(default=(), compare=False)  # not stored: this run's, for the reason's words
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "markets", tuple(sorted(self.markets)))
@@ -163,7 +165,10 @@ def _shape_change(last: DataShape, now: DataShape, share: float) -> str | None:
     added = sorted(set(now.markets) - set(last.markets))
     dropped = sorted(set(last.markets) - set(now.markets))
     if added or dropped:
-        parts = ([f"added {', '.join(added)}"] if added else []) + ([f"dropped {', '.join(dropped)}"] if dropped else [])
+        held = [m for m in dropped if m in now.held_back]
+        gone = [m for m in dropped if m not in now.held_back]
+        parts = ([f"added {', '.join(added)}"] if added else []) + ([f"dropped {', '.join(gone)}"] if gone else []) + (
+            [f"{', '.join(held)} held back by the training-data gate"] if held else [])
         return f"the markets changed ({'; '.join(parts)})"
     if last.n_series == 0:
         return None if now.n_series == 0 else f"active series went from 0 to {now.n_series:,}"

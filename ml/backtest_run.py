@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from crossdock.engine import WarehouseLike, as_warehouse
@@ -75,12 +76,17 @@ def decide_backtest(
     seed: int,
     cadence: Cadence,
     force: bool = False,
+    held_back: Sequence[str] = (),
 ) -> BacktestDecision:
-    """Read what the decision needs from the warehouse (markets, last proof, active series) and decide."""
+    """Read what the decision needs from the warehouse (markets, last proof, active series) and decide.
+
+    `held_back`: the markets the training-data gate holds back, which the backtest leaves out; its shape does
+    too, so a market held back, or back from it, is a change of markets that runs the backtest again.
+    """
     warehouse = as_warehouse(target)
     subdivisions = dict(warehouse.rows("select market_code, holiday_subdivision from reference.markets"))
     last = last_backtest(warehouse)
-    shape = active_shape(warehouse, training_table, as_of, DEFAULT_INACTIVE_AFTER_DAYS)
+    shape = active_shape(warehouse, training_table, as_of, DEFAULT_INACTIVE_AFTER_DAYS, held_back)
     first_sale = first_sale_day(warehouse, training_table, as_of)
     fit = windows_that_fit(first_sale, as_of, horizon_days, windows)
     fingerprint = model_fingerprint(horizon_days, fit, seed, holiday_subdivisions=subdivisions)

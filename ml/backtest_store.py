@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -166,40 +167,52 @@ def first_sale_day(target: WarehouseLike, demand_table: str, as_of: dt.date) -> 
     return None if first is None else pd.Timestamp(first).date()
 
 
-def active_shape(target: WarehouseLike, demand_table: str, as_of: dt.date, inactive_after_days: int) -> DataShape:
-    """The data shape the forecast would see at `as_of`, in SQL without loading the history.
+def _outside(held_back: Sequence[str]) -> tuple[str, list[str]]:
+    """A SQL condition leaving out the `held_back` markets' rows, and its parameters."""
+    if not held_back:
+        return "true", []
+    return f"market not in ({', '.join('?' for _ in held_back)})", list(held_back)
+
+
+def active_shape(target: WarehouseLike, demand_table: str, as_of: dt.date, inactive_after_days: int,
+                 held_back: Sequence[str] = ()) -> DataShape:
+    """The data shape the backtest would see at `as_of`, in SQL without loading the history.
 
     Active series as `ml.series_selection.active_series` defines them: a sale (units
-    sold > 0) on a day from as_of - `inactive_after_days` to as_of.
+    sold > 0) on a day from as_of - `inactive_after_days` to as_of; outside the markets the
+    training-data gate holds back, which the backtest leaves out.
     """
     since = as_of - dt.timedelta(days=inactive_after_days)
+    outside, markets_held = _outside(held_back)
     [(markets, n_series)] = as_warehouse(target).rows(
         f"""
         with selling_days as (
             select sku, market from {demand_table}
-            where units_sold > 0 and demand_date between ? and ?
+            where units_sold > 0 and demand_date between ? and ? and {outside}
         ),
         active as (
             select distinct sku, market from selling_days
         )
         select coalesce(list(distinct market order by market), []), count(*) from active
         """,
-        [since, as_of],
+        [since, as_of, *markets_held],
     )
-    return DataShape(tuple(sorted(markets)), int(n_series), history_digest(target, demand_table, as_of))  # Spark's collect_list keeps no order
+    digest = history_digest(target, demand_table, as_of, held_back)
+    return DataShape(tuple(sorted(markets)), int(n_series), digest, tuple(held_back))  # Spark's collect_list keeps no order
 
 
-def history_digest(target: WarehouseLike, demand_table: str, as_of: dt.date) -> str:
+def history_digest(target: WarehouseLike, demand_table: str, as_of: dt.date, held_back: Sequence[str] = ()) -> str:
     """A hash of what the backtest reads up to `as_of`: per series (sku, market, category), its days, units sold
     and units weighted by their day, so a corrected export (a unit moved, a SKU recoded, a category changed)
     hashes apart. One row per series is read; rounded, as either engine sums the doubles in its own order."""
+    outside, markets_held = _outside(held_back)
     per_series = as_warehouse(target).query(
         f"""
         select sku, market, category, count(*) as days, sum(units_sold) as units,
             sum(units_sold * (year(demand_date) * 1000 + dayofyear(demand_date))) as unit_days
-        from {demand_table} where demand_date <= ? group by sku, market, category
+        from {demand_table} where demand_date <= ? and {outside} group by sku, market, category
         """,
-        [as_of],
+        [as_of, *markets_held],
     )
     if per_series.empty:
         return hashlib.sha256(b"").hexdigest()[:16]

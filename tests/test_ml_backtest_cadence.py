@@ -78,6 +78,8 @@ def test_the_fingerprint_follows_what_the_proof_depends_on_and_nothing_else():
         (DataShape(("DE", "US"), 639), "active series moved 20%"),
         (DataShape(("DE", "FR", "US"), 800), "added FR"),
         (DataShape(("US",), 800), "dropped DE"),
+        (DataShape(("US",), 800, held_back=("DE",)), "the markets changed (DE held back by the training-data gate)"),
+        (DataShape(("US",), 800, held_back=("FR",)), "the markets changed (dropped DE)"),
     ],
 )
 def test_a_changed_data_shape_backtests_again(shape, expected):
@@ -193,6 +195,10 @@ def test_the_active_shape_counts_series_with_a_sale_in_the_last_91_days(tmp_path
         conn.execute("create table demand as select sku, market, 'toys' as category, demand_date::date as demand_date, units_sold from history")
         # B sold on day as_of - 90 (active); C on as_of - 92 (inactive); D only returned (0 sold)
         assert active_shape(conn, "demand", PROVEN, 91) == DataShape(("DE", "US"), 2)
+        # the markets the training-data gate holds back are left out, as the backtest leaves them out
+        without_de = active_shape(conn, "demand", PROVEN, 91, held_back=["DE"])
+        assert without_de == DataShape(("US",), 1) and without_de.held_back == ("DE",)
+        assert without_de.digest != active_shape(conn, "demand", PROVEN, 91).digest
 
 
 def test_decide_backtest_reads_the_markets_last_proof_and_shape_then_decides(tmp_path):

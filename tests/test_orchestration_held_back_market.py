@@ -7,7 +7,7 @@ from orchestration.defs.forecast.assets import demand_forecast
 from orchestration.defs.forecast.backtest import forecast_accuracy
 from orchestration.defs.forecast.checks import judge_forecast, training_data_quality_gate
 from orchestration.defs.forecast.inputs import FORECAST
-from orchestration.lib.held_back import held_back_series
+from orchestration.lib.held_back import held_back_markets, held_back_markets_in, held_back_series
 from orchestration.lib.resources import ArtifactFolders, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
@@ -22,14 +22,16 @@ QUIET_DAYS = 14
 
 
 def _merchant(tmp_path, stopped: str) -> tuple[WarehouseResource, dict]:
-    """US and a DE a quarter its size; `stopped` sold nothing in the last QUIET_DAYS days."""
+    """US and a DE a quarter its size; `stopped` sold nothing in the last QUIET_DAYS days (its rows of those days
+    kept in main.quiet_days, to land them again)."""
     path = tmp_path / "w.duckdb"
     _warehouse(path, AS_OF, FORECASTABLE)
     warehouse = WarehouseResource(database=str(path))
     with warehouse.open() as tables:
         tables.execute("update marts.fct_daily_demand set units_sold = units_sold // 4 where market = 'DE'")
-        tables.execute(f"delete from marts.fct_daily_demand where market = '{stopped}' "
-                       f"and demand_date > date '{AS_OF}' - interval {QUIET_DAYS} day")
+        quiet = f"market = '{stopped}' and demand_date > date '{AS_OF}' - interval {QUIET_DAYS} day"
+        tables.execute(f"create table main.quiet_days as select * from marts.fct_daily_demand where {quiet}")
+        tables.execute(f"delete from marts.fct_daily_demand where {quiet}")
     return warehouse, {
         "warehouse": warehouse,
         "merchant_config": MerchantConfigFile(path=str(tmp_path / "crossdock.yaml")),
@@ -41,6 +43,9 @@ def test_the_forecast_and_its_gate_go_on_without_a_small_market_whose_feed_stopp
     warehouse, resources = _merchant(tmp_path, stopped="DE")
     gate = training_data_quality_gate(warehouse=warehouse)
     assert gate.severity == dg.AssetCheckSeverity.WARN and gate.metadata["held_back"].value == ["DE"]
+    with warehouse.open() as tables:  # the backtest's decision sums the market-days in SQL: the same verdict
+        history = tables.query("select * from marts.fct_daily_demand")
+        assert held_back_markets_in(tables, "marts.fct_daily_demand") == held_back_markets(tables, history) == ["DE"]
 
     config = {"config": {**SMALL, "backtest_windows": 1}}
     result = dg.materialize([forecast_accuracy, demand_forecast], resources=resources, run_config={
@@ -61,6 +66,32 @@ def test_a_main_market_whose_feed_stopped_still_stops_the_forecast(tmp_path):
     gate = training_data_quality_gate(warehouse=warehouse)
     assert not gate.passed and gate.severity == dg.AssetCheckSeverity.ERROR and "held_back" not in gate.metadata
     assert "market US sold nothing" in gate.description
+    with warehouse.open() as tables:
+        assert held_back_markets_in(tables, "marts.fct_daily_demand") == []
+
+
+def test_a_backtest_made_without_a_held_back_market_is_run_again_when_it_comes_back(tmp_path):
+    """The proof made while DE was held back scored US alone: once DE's late orders land, the same planning date
+    backtests again, with DE, rather than reuse it for up to a week."""
+    warehouse, resources = _merchant(tmp_path, stopped="DE")
+    config = {"config": {**SMALL, "backtest_windows": 1}}
+
+    def backtest() -> None:
+        result = dg.materialize([forecast_accuracy], resources=resources, run_config={"ops": {"forecast_accuracy": config}})
+        assert result.success
+
+    backtest()
+    runs = "select markets, reason from audit.backtest_runs order by ran_at"
+    [(markets, _)] = _query(tmp_path / "w.duckdb", runs)
+    assert markets == ["US"]
+    backtest()  # the same data: the proof holds
+    assert len(_query(tmp_path / "w.duckdb", runs)) == 1
+    with warehouse.open() as tables:
+        tables.execute("insert into marts.fct_daily_demand select * from main.quiet_days")
+    backtest()
+    [_, (markets, reason)] = _query(tmp_path / "w.duckdb", runs)
+    assert markets == ["DE", "US"] and "the markets changed (added DE)" in reason, reason
+    assert _query(tmp_path / "w.duckdb", "select distinct market from plan_next.forecast_backtest order by 1") == [("DE",), ("US",)]
 
 
 def test_a_held_back_market_with_the_oldest_history_leaves_the_backtest_the_windows_the_rest_holds(tmp_path):

@@ -13,6 +13,7 @@ import datetime as dt
 import pandas as pd
 
 from crossdock.engine import WarehouseLike, as_warehouse
+from expectations.market_days import dense_market_days, held_back_in_market_days
 from expectations.market_days import held_back_markets as markets_held_back
 from expectations.thresholds import GateThresholds
 from ml.series_selection import active_series
@@ -33,14 +34,42 @@ def gate_thresholds(target: WarehouseLike) -> GateThresholds:
     return GateThresholds.from_rows(rows, source=GATES_TABLE)
 
 
+def _markets(tables) -> list[str]:
+    return [str(m).strip().upper() for (m,) in tables.rows("select market_code from reference.markets order by 1")]
+
+
 def held_back_markets(target: WarehouseLike, history: pd.DataFrame) -> list[str]:
     """The markets the training-data gate holds back from `history` (expectations/market_days.py): their own
     feed stopped or broke while the others' did not, so the forecast and its gate go on without them. Worked
     out from the data as the gate does (cheap: a market-day frame), so the forecast needs no word from the check."""
     tables = as_warehouse(target)
-    markets = [str(m).strip().upper() for (m,) in tables.rows("select market_code from reference.markets order by 1")]
-    thresholds = gate_thresholds(tables)
-    return markets_held_back(history, markets, thresholds) if markets and not history.empty else []
+    markets = _markets(tables)
+    return markets_held_back(history, markets, gate_thresholds(tables)) if markets and not history.empty else []
+
+
+def held_back_markets_in(target: WarehouseLike, demand_table: str) -> list[str]:
+    """`held_back_markets` of the whole `demand_table`, its market-days summed where the data lives: the
+    backtest's decision reads it on every run, most of which reuse the last proof and never load the history."""
+    tables = as_warehouse(target)
+    markets = _markets(tables)
+    daily = tables.query(
+        f"""
+        with demand_rows as (
+            select market, demand_date, coalesce(units_sold, 0) as units_sold, coalesce(units_returned, 0) as units_returned
+            from {demand_table} where demand_date is not null
+        ),
+        market_days as (
+            select market, demand_date, sum(units_sold) as units_sold, sum(units_returned) as units_returned,
+                count(*) as active_skus, sum(case when units_returned > units_sold then 1 else 0 end) as returning_skus
+            from demand_rows group by market, demand_date
+        )
+        select * from market_days
+        """
+    )
+    if not markets or daily.empty:
+        return []
+    end = pd.to_datetime(daily["demand_date"]).max()  # every market's days run to the data's last, as the gate's do
+    return held_back_in_market_days(dense_market_days(daily, markets, end), markets, gate_thresholds(tables))
 
 
 def without_held_back(target: WarehouseLike, history: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

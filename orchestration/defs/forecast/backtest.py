@@ -35,7 +35,7 @@ from orchestration.defs.forecast.inputs import (
 )
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import PLANNING_CALENDAR, planning_date
-from orchestration.lib.held_back import without_held_back
+from orchestration.lib.held_back import held_back_markets_in, without_held_back
 from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
@@ -194,6 +194,7 @@ def forecast_accuracy(
             tables, pd.Timestamp(as_of).date(), ".".join(TRAINING_DATA.path), horizon_days=config.horizon_days,
             windows=config.backtest_windows or settings.backtest_windows, seed=config.seed,
             cadence=_cadence(settings), force=config.force_backtest,
+            held_back=held_back_markets_in(tables, ".".join(TRAINING_DATA.path)),
         )
     if decision.windows == 0:  # too little history to prove anything: the forecast is the 28-day mean's, unproven
         yield from _no_backtest(context, warehouse, decision)
