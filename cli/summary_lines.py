@@ -58,7 +58,7 @@ def format_summary(settings: Settings, s: dict) -> str:
                      "step or check failed and what to change, then `crossdock run` again")
     elif not built:
         lines.append("nothing published yet: run `crossdock run` (or `crossdock demo`)")
-    lines += _coverage_lines(s.get("coverage"))
+    lines += _coverage_lines(s.get("coverage"), sorted(((s.get("not_forecast") or {}).get("held_back") or {})))
     lines += _assumption_lines(s.get("assumptions", {}))
     lines += _not_forecast_lines(s.get("not_forecast"))
     if s.get("forecast_as_of") is not None:
@@ -227,11 +227,14 @@ def _plan_lines(plan: PublishedPlan | None, unpublished: UnpublishedStaging | No
     return lines
 
 
-def _coverage_lines(coverage: dict | None) -> list[str]:
+def _coverage_lines(coverage: dict | None, not_forecast: list[str]) -> list[str]:
+    """What crossdock.yaml's markets cover of the countries sold to; `not_forecast`: own markets this plan has no
+    forecast for (named, the NOT FORECAST line says why)."""
     if not coverage:
         return []
     by = coverage["by"]
-    parts = [f"{by['market'][0]} countries planned as their own market"] if "market" in by else []
+    aside = f" ({', '.join(not_forecast)} not forecast in this plan: see NOT FORECAST)" if not_forecast else ""
+    parts = [f"{by['market'][0]} countries planned as their own market{aside}"] if "market" in by else []
     if "catch_all" in by:
         parts.append(f"{by['catch_all'][0]} in the catch-all market ({fmt(by['catch_all'][1])} units sold)")
     lines = ["markets: " + ("; ".join(parts) or "no country of the orders is planned")]

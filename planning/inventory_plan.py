@@ -89,6 +89,7 @@ PLAN_COLUMNS: tuple[str, ...] = (
     "excess_value_eur",
     "obsolete_units",
     "stock_basis",
+    "demand_basis",
     "action",
 )
 """Output columns, in order. Units: quantities in units, demand in units/day,
@@ -291,6 +292,7 @@ def build_inventory_plan(
         }
     )
     out["as_of"] = out["as_of"].astype("datetime64[ns]")
+    out["demand_basis"] = DEMAND_FROM_FORECAST  # `without_held_back_demand` says where part of it is unknown
     out = _without_unknown_stock(out, set(stock_unknown_nodes))
     return out.loc[:, list(PLAN_COLUMNS)]
 
@@ -324,6 +326,8 @@ def _without_unknown_stock(plan: pd.DataFrame, unknown_nodes: set[str]) -> pd.Da
 
 
 MARKET_HELD_BACK = "market held back: no forecast for part of its demand"
+DEMAND_FROM_FORECAST = "forecast"
+DEMAND_PARTLY_UNKNOWN = "partly unknown: a market the training-data gate held back sells this SKU here"
 # what a row's demand must be whole to say: a verdict that its stock is idle (excess, none needed, enough)
 _IDLE_VERDICTS = (EXCESS, LONG_COVER, NO_DEMAND, OK)
 
@@ -339,11 +343,13 @@ def without_held_back_demand(plan: pd.DataFrame, pairs: Iterable[tuple[str, str]
     market is not in the forecast, so the row's demand is partly unknown, not zero. Its excess and obsolete
     stock are unknown (null: never offered to another node as idle), and a verdict that its stock is idle
     becomes `MARKET_HELD_BACK`; a need the known demand already shows (expedite, reorder) stands, as the
-    least the row needs. The node's other SKUs, sold in markets that were forecast, keep their plan."""
+    least the row needs, and `demand_basis` says the demand it was planned on is partly unknown. The node's
+    other SKUs, sold in markets that were forecast, keep their plan."""
     held = held_back_rows(plan, pairs)
     if not held.any():
         return plan
     plan = plan.copy()
+    plan.loc[held, "demand_basis"] = DEMAND_PARTLY_UNKNOWN
     for col in ("excess_units", "excess_value_eur", "obsolete_units"):
         plan.loc[held, col] = np.nan
     idle = held & plan["action"].isin(_IDLE_VERDICTS).to_numpy()

@@ -139,6 +139,11 @@ def test_a_market_whose_export_stopped_is_held_back_and_the_others_are_planned(p
     assert actions and actions <= {"market held back: no forecast for part of its demand", "expedite or transfer",
                                    "reorder now", "reorder soon"}
     assert query(settings, f"select count(*) from publish.transfer_recommendations where from_node = '{STOPPED_NODE}'") == [(0,)]
+    # and every row planned on a demand the held-back market's share of is missing says so
+    bases = dict(query(settings, "select demand_basis, count(*) from publish.inventory_plan group by 1"))
+    assert set(bases) == {"forecast", "partly unknown: a market the training-data gate held back sells this SKU here"}
+    assert query(settings, "select count(*) from publish.inventory_plan where action like 'market held back%' "
+                           "and demand_basis = 'forecast'") == [(0,)]
     from cli.summary import collect_summary
     from cli.summary_lines import format_summary
 

@@ -153,9 +153,12 @@ def test_stock_whose_market_was_held_back_is_not_called_idle_nor_moved_away():
     assert plan.loc[("A", "GB-BHX"), "action"] == "market held back: no forecast for part of its demand"
     assert pd.isna(plan.loc[("A", "GB-BHX"), "excess_units"]) and not out.transfers["recommended"].any()
     assert set(zip(out.projection["sku"], out.projection["node"])) == {("A", "US-EWR"), ("B", "US-EWR"), ("B", "GB-BHX")}
-    # the other rows' verdicts stand
+    # the other rows' verdicts stand, planned on the forecast; the held-back row says its demand is partly unknown
     for row in (("A", "US-EWR"), ("B", "GB-BHX")):
         assert plan.loc[row, "action"] == blind.plan.set_index(["sku", "node"]).loc[row, "action"]
+        assert plan.loc[row, "demand_basis"] == "forecast"
+    assert plan.loc[("A", "GB-BHX"), "demand_basis"].startswith("partly unknown: a market the training-data gate held back")
+    assert set(blind.plan["demand_basis"]) == {"forecast"}
     inputs = scenario_inputs(src, pd.DataFrame(columns=["sku", "supplier_id", "unit_cost_eur", "quoted_lead_time_days",
                                                         "is_primary"]), out.classes, held_back_series=held)
     assert inputs.held_back_pairs == frozenset({("A", "GB-BHX")})

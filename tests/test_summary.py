@@ -402,7 +402,12 @@ def test_the_summary_says_which_market_the_training_data_gate_held_back(tmp_path
     forecast_and_history(warehouse, ("A", "US", "2026-10-30"), [
         ("A", "US", "2026-10-30", 100), ("A", "AU", "2026-10-10", 30), ("B", "AU", "2026-10-01", 12),
         ("C", "US", "2026-03-01", 4)])  # C: stopped selling in March, no longer forecast
+    with duckdb.connect(str(warehouse)) as conn:
+        create_empty(conn, "publish", "market_coverage")
+        insert(conn, "publish", "market_coverage", [{"country": c, "coverage": "market", "market": c, "units_sold": 1}
+                                                    for c in ("AU", "US")])
     out = summary_text(tmp_path, capsys)
+    assert "markets: 2 countries planned as their own market (AU not forecast in this plan: see NOT FORECAST)" in out
     assert ("NOT FORECAST AU: 2 series that sold in the last 91 days (42 units in the last 364) are not in the published "
             "forecast: the training-data gate held AU back, its own history having failed") in out
     assert "not forecast: 1 series that sold 4 units (3% of the last 364 days') have not sold in the last 91 days" in out
