@@ -13,9 +13,10 @@ prices both options:
 A transfer is recommended when it is cheaper and arrives no later than a new
 purchase would (transit days, plus the customs delay on a lane that crosses a
 customs border, <= the destination's lead time). Only a
-source's excess is offered (stock above its excess cover plus its safety
-stock, as the plan computes it), so a transfer never creates a new shortage
-at the source. Needs are served most urgent first (earliest projected
+source's idle stock is offered: its excess (stock above its excess cover plus
+its safety stock, as the plan computes it) and its obsolete stock (all of it
+where nothing is expected to sell), so a transfer never creates a new shortage
+at the source. A row whose stock or demand is unknown (null) offers nothing. Needs are served most urgent first (earliest projected
 stock-out), each from its cheapest lane per unit.
 
 Customs: a bulk move across a customs border can be held like a parcel, and
@@ -153,7 +154,7 @@ def recommend_transfers(
 
     Args:
         plan: `build_inventory_plan` output (needs sku, node, recommended_order_qty,
-            order_up_to, inventory_position, excess_units, unit_cost_eur,
+            order_up_to, inventory_position, excess_units, obsolete_units, unit_cost_eur,
             lead_time_days, projected_stockout_date).
         lanes: from_node, to_node, mode, cost_eur_per_kg, fixed_cost_eur, transit_days.
         weights: sku, weight_kg (kg per unit; a missing weight counts as 0 kg
@@ -177,9 +178,7 @@ def recommend_transfers(
         need=lambda f: np.maximum(f["order_up_to"] - f["inventory_position"], 0.0)
     )
     needs = needs[needs["need"] > 0].sort_values(["projected_stockout_date", "sku", "node"], na_position="last")
-    spare = plan.loc[plan["excess_units"] >= 1, ["sku", "node", "excess_units", "unit_cost_eur"]].copy()
-    spare["left"] = np.floor(spare["excess_units"])
-    spare = spare.set_index(["sku", "node"])
+    spare = _idle_stock(plan)
     rows = []
     as_of_ts = pd.Timestamp(as_of).normalize()
     for need in needs.itertuples(index=False):
@@ -261,6 +260,17 @@ def _with_customs(
 def _whole_days(days: float) -> int:
     """Days to a landing date: a part day of customs still costs the day (float noise ignored)."""
     return int(math.ceil(float(days) - 1e-9))
+
+
+def _idle_stock(plan: pd.DataFrame) -> pd.DataFrame:
+    """Whole idle units per sku x node that has at least one (column `left`): excess plus obsolete stock. Both
+    are null where the stock or the demand is unknown (no inventory feed, a held-back market), so none is offered."""
+    def units(column: str) -> np.ndarray:
+        return pd.to_numeric(plan[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+    idle = np.floor(units("excess_units") + units("obsolete_units") + 1e-9)
+    has = idle >= 1
+    return plan.loc[has, ["sku", "node"]].assign(left=idle[has]).set_index(["sku", "node"])
 
 
 def apply_transfers(plan: pd.DataFrame, transfers: pd.DataFrame, skus: pd.DataFrame) -> pd.DataFrame:

@@ -21,10 +21,10 @@ SKUS = pd.DataFrame({"sku": ["A", "B"], "moq": [50, 1], "pack_size": [10, 1]})
 WEIGHTS = pd.DataFrame({"sku": ["A", "B"], "weight_kg": [2.0, 1.0]})
 
 
-def _plan(rows):
+def _plan(rows, obsolete=None):
     cols = ["sku", "node", "recommended_order_qty", "order_up_to", "inventory_position", "excess_units",
             "unit_cost_eur", "lead_time_days", "projected_stockout_date"]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=cols).assign(obsolete_units=obsolete or 0.0)
 
 
 def test_idle_stock_elsewhere_is_moved_and_priced_against_buying():
@@ -80,3 +80,21 @@ def test_most_urgent_need_is_served_first_from_a_scarce_source():
     lanes = pd.concat([LANES, LANES.iloc[[0]].assign(to_node="US-EWR", transit_days=20)])
     t = recommend_transfers(plan, lanes, WEIGHTS, AS_OF, 50.0, 0.25)
     assert list(zip(t["to_node"], t["units"])) == [("US-EWR", 15)]  # all 15 spare go to the earlier stock-out
+
+
+def test_stock_where_nothing_is_expected_to_sell_is_offered_before_buying():
+    """NL-AMS holds 80 units of A and expects no demand for them (obsolete, not excess: the plan counts them once);
+    GB-BHX needs 60. Before, only excess was offered and GB-BHX bought while NL-AMS's stock sat idle."""
+    plan = _plan(
+        [
+            ("A", "GB-BHX", 60, 60.0, 0.0, 0.0, 10.0, 30.0, pd.Timestamp("2026-11-05")),
+            ("A", "NL-AMS", 0, 0.0, 80.0, 0.0, 10.0, 30.0, pd.NaT),
+            ("A", "US-EWR", 0, 0.0, 80.0, float("nan"), 10.0, 30.0, pd.NaT),  # unknown: offers nothing
+        ],
+        obsolete=[0.0, 80.0, float("nan")],
+    )
+    t = recommend_transfers(plan, LANES, WEIGHTS, AS_OF, order_cost_eur=50.0, annual_carrying_rate=0.25)
+    assert list(zip(t["from_node"], t["units"], t["recommended"])) == [("NL-AMS", 60, True)]
+    after = apply_transfers(plan, t, SKUS).set_index(["sku", "node"])
+    assert after.loc[("A", "GB-BHX"), "purchase_after_transfers"] == 0
+    assert after.loc[("A", "NL-AMS"), "transfer_out_units"] == 60
