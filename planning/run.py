@@ -20,7 +20,7 @@ from planning.plan_outputs import PlanOutputs, plan_projection, plan_tradeoff
 from planning.policy import PlanningPolicy
 from planning.scenarios import PlanInputs
 from planning.service_classes import ServiceLevelConfig, classify_series, node_targets
-from planning.transfers import apply_transfers, customs_days, node_pairs, recommend_transfers
+from planning.transfers import apply_transfers, customs_days, horizon_demand, node_pairs, recommend_transfers
 
 
 def plannable(sources: PlanSources) -> tuple[PlanSources, tuple[str, ...]]:
@@ -84,6 +84,7 @@ def build_plan(
     transfers = recommend_transfers(
         plan, sources.lanes, sources.skus[["sku", "weight_kg"]], as_of, policy.order_cost_eur,
         policy.annual_carrying_rate, customs=move_customs_days(sources),
+        horizon_demand=horizon_demand(forecast, sources.market_nodes, plan["node"], as_of),
     )
     plan = apply_transfers(plan, transfers, sources.skus)
     known = plan[~plan["node"].isin(unknown_stock) & ~held_back_rows(plan, held_back)]

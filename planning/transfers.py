@@ -13,10 +13,14 @@ prices both options:
 A transfer is recommended when it is cheaper and arrives no later than a new
 purchase would (transit days, plus the customs delay on a lane that crosses a
 customs border, <= the destination's lead time). Only a
-source's idle stock is offered: its excess (stock above its excess cover plus
-its safety stock, as the plan computes it) and its obsolete stock (all of it
-where nothing is expected to sell), so a transfer never creates a new shortage
-at the source. A row whose stock or demand is unknown (null) offers nothing. Needs are served most urgent first (earliest projected
+source's idle stock is offered, so a transfer never creates a new shortage at
+the source: its excess (stock above its excess cover plus its safety stock, as
+the plan computes it) and its obsolete stock (no demand over the lead time)
+less what the node's forecast still expects later in the horizon (a launch
+after the lead time). Obsolete stock is offered only where that forecast is
+known: every market the node serves is in the forecast (`horizon_demand`); a
+market no run has forecast yet leaves its node's demand unknown, not zero. A
+row whose stock or demand is unknown (null) offers nothing. Needs are served most urgent first (earliest projected
 stock-out), each from its cheapest lane per unit.
 
 Customs: a bulk move across a customs border can be held like a parcel, and
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -149,6 +154,7 @@ def recommend_transfers(
     order_cost_eur: float,
     annual_carrying_rate: float,
     customs: pd.DataFrame | None = None,
+    horizon_demand: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Transfer options for the plan's rows that need an order now, cheapest source first.
 
@@ -156,6 +162,8 @@ def recommend_transfers(
         plan: `build_inventory_plan` output (needs sku, node, recommended_order_qty,
             order_up_to, inventory_position, excess_units, obsolete_units, unit_cost_eur,
             lead_time_days, projected_stockout_date).
+        horizon_demand: `horizon_demand` output (sku, node, units): the forecast's units over the horizon at the
+            nodes whose demand is known; obsolete stock is offered only there, less those units. None: not offered.
         lanes: from_node, to_node, mode, cost_eur_per_kg, fixed_cost_eur, transit_days.
         weights: sku, weight_kg (kg per unit; a missing weight counts as 0 kg
             and only the fixed cost is charged).
@@ -178,7 +186,7 @@ def recommend_transfers(
         need=lambda f: np.maximum(f["order_up_to"] - f["inventory_position"], 0.0)
     )
     needs = needs[needs["need"] > 0].sort_values(["projected_stockout_date", "sku", "node"], na_position="last")
-    spare = _idle_stock(plan)
+    spare = _idle_stock(plan, horizon_demand)
     rows = []
     as_of_ts = pd.Timestamp(as_of).normalize()
     for need in needs.itertuples(index=False):
@@ -262,13 +270,42 @@ def _whole_days(days: float) -> int:
     return int(math.ceil(float(days) - 1e-9))
 
 
-def _idle_stock(plan: pd.DataFrame) -> pd.DataFrame:
-    """Whole idle units per sku x node that has at least one (column `left`): excess plus obsolete stock. Both
-    are null where the stock or the demand is unknown (no inventory feed, a held-back market), so none is offered."""
+HORIZON_DEMAND_COLUMNS: tuple[str, ...] = ("sku", "node", "units")
+
+
+def horizon_demand(forecast: pd.DataFrame, market_nodes: pd.DataFrame, nodes: Iterable[str], as_of: dt.date
+                   ) -> pd.DataFrame:
+    """Per SKU x node, the units the forecast (`mean`) expects from `as_of` to its horizon's end, at the `nodes`
+    whose demand it knows: every market the node serves is in the forecast (a node serving none, a warehouse
+    that only supplies others, expects nothing). A SKU with no row at such a node expects 0 there."""
+    forecast_markets = set(forecast["market"])
+    served = market_nodes.groupby("node")["market"].agg(set).to_dict()
+    known = [n for n in dict.fromkeys(nodes) if served.get(n, set()) <= forecast_markets]
+    ahead = forecast[pd.to_datetime(forecast["forecast_date"]) >= pd.Timestamp(as_of)]
+    units = (ahead.merge(market_nodes[["market", "node"]].drop_duplicates(), on="market")
+             .groupby(["sku", "node"], as_index=False)["mean"].sum().rename(columns={"mean": "units"}))
+    units = units[units["node"].isin(known)]
+    # a known node without any forecast row still belongs: one row with no SKU marks it known
+    bare = [n for n in known if n not in set(units["node"])]
+    return pd.concat([units, pd.DataFrame({"sku": [None] * len(bare), "node": bare, "units": 0.0})],
+                     ignore_index=True).loc[:, list(HORIZON_DEMAND_COLUMNS)]
+
+
+def _idle_stock(plan: pd.DataFrame, horizon: pd.DataFrame | None) -> pd.DataFrame:
+    """Whole idle units per sku x node that has at least one (column `left`): its excess, plus its obsolete stock
+    beyond what its forecast expects later in the horizon where that is known (`horizon_demand`). Both are null
+    where the stock or the demand is unknown (no inventory feed, a held-back market), so none is offered."""
     def units(column: str) -> np.ndarray:
         return pd.to_numeric(plan[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
-    idle = np.floor(units("excess_units") + units("obsolete_units") + 1e-9)
+    obsolete = units("obsolete_units")
+    if horizon is None:
+        spare_obsolete = np.where(np.isnan(obsolete), np.nan, 0.0)
+    else:
+        later = plan[["sku", "node"]].merge(horizon, on=["sku", "node"], how="left")["units"].fillna(0.0).to_numpy()
+        known = plan["node"].isin(set(horizon["node"])).to_numpy()
+        spare_obsolete = np.where(known, np.maximum(obsolete - later, 0.0), np.where(np.isnan(obsolete), np.nan, 0.0))
+    idle = np.floor(units("excess_units") + spare_obsolete + 1e-9)
     has = idle >= 1
     return plan.loc[has, ["sku", "node"]].assign(left=idle[has]).set_index(["sku", "node"])
 

@@ -371,16 +371,16 @@ def test_inventory_planning_publishes_classes_projection_and_tradeoff(platform):
         "select abc, pattern, count(*) filter (where is_target), min(extra_cost_per_point_eur) from publish.service_level_tradeoff group by 1, 2",
     )
     assert tradeoff and all(targets == 1 for _, _, targets, _ in tradeoff)
-    # transfers only move a source's excess, and the plan shows what is still bought
+    # transfers only move a source's idle stock (excess, or obsolete), and the plan shows what is still bought
     over = query(
         settings,
         """
         select count(*) from (
-            select t.sku, t.from_node, sum(t.units) as moved, min(p.excess_units) as excess
+            select t.sku, t.from_node, sum(t.units) as moved, min(p.excess_units + p.obsolete_units) as idle
             from publish.transfer_recommendations t
             join publish.inventory_plan p on p.sku = t.sku and p.node = t.from_node
             group by 1, 2
-        ) where moved > excess
+        ) where moved > idle
         """,
     )
     assert over == [(0,)]

@@ -4,7 +4,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from planning.transfers import apply_transfers, recommend_transfers
+from planning.transfers import apply_transfers, horizon_demand, recommend_transfers
 
 AS_OF = dt.date(2026, 10, 30)
 LANES = pd.DataFrame(
@@ -93,8 +93,41 @@ def test_stock_where_nothing_is_expected_to_sell_is_offered_before_buying():
         ],
         obsolete=[0.0, 80.0, float("nan")],
     )
-    t = recommend_transfers(plan, LANES, WEIGHTS, AS_OF, order_cost_eur=50.0, annual_carrying_rate=0.25)
+    known = pd.DataFrame({"sku": [None, None], "node": ["NL-AMS", "US-EWR"], "units": [0.0, 0.0]})
+    t = recommend_transfers(plan, LANES, WEIGHTS, AS_OF, order_cost_eur=50.0, annual_carrying_rate=0.25,
+                            horizon_demand=known)
     assert list(zip(t["from_node"], t["units"], t["recommended"])) == [("NL-AMS", 60, True)]
     after = apply_transfers(plan, t, SKUS).set_index(["sku", "node"])
     assert after.loc[("A", "GB-BHX"), "purchase_after_transfers"] == 0
     assert after.loc[("A", "NL-AMS"), "transfer_out_units"] == 60
+    # without the horizon's demand, obsolete stock is not offered (what a node expects later is not known)
+    assert recommend_transfers(plan, LANES, WEIGHTS, AS_OF, 50.0, 0.25).empty
+
+
+def _forecast(rows):
+    return pd.DataFrame(rows, columns=["sku", "market", "forecast_date", "mean"]).assign(
+        forecast_date=lambda f: pd.to_datetime(f["forecast_date"]))
+
+
+def test_obsolete_stock_a_node_needs_later_in_the_horizon_or_of_an_unforecast_market_stays():
+    """NL-AMS sells nothing of A over its 30-day lead time (obsolete), but DE launches A on day 31 at 20 a day:
+    only what the horizon's 26 later days leave (600 - 520 = 80) may go. FR-CDG serves FR, which no run has
+    forecast yet: its stock's demand is unknown, not zero. GB-BHX needs 200."""
+    market_nodes = pd.DataFrame({"market": ["DE", "GB", "FR"], "node": ["NL-AMS", "GB-BHX", "FR-CDG"]})
+    days = pd.date_range(AS_OF, periods=56)
+    forecast = _forecast([("A", "DE", day, 0.0 if i < 30 else 20.0) for i, day in enumerate(days)]
+                         + [("A", "GB", day, 5.0) for day in days])
+    demand = horizon_demand(forecast, market_nodes, ["GB-BHX", "NL-AMS", "FR-CDG", "HUB"], AS_OF)
+    assert set(demand["node"]) == {"GB-BHX", "NL-AMS", "HUB"}  # HUB serves no market: it expects nothing
+    assert demand.set_index(["sku", "node"]).loc[("A", "NL-AMS"), "units"] == 520.0
+    plan = _plan(
+        [
+            ("A", "GB-BHX", 200, 200.0, 0.0, 0.0, 10.0, 30.0, pd.Timestamp("2026-11-05")),
+            ("A", "NL-AMS", 0, 0.0, 600.0, 0.0, 10.0, 30.0, pd.NaT),
+            ("A", "FR-CDG", 0, 0.0, 300.0, 0.0, 10.0, 30.0, pd.NaT),
+        ],
+        obsolete=[0.0, 600.0, 300.0],
+    )
+    lanes = pd.concat([LANES, LANES.iloc[[0]].assign(from_node="FR-CDG")])
+    t = recommend_transfers(plan, lanes, WEIGHTS, AS_OF, 50.0, 0.25, horizon_demand=demand)
+    assert list(zip(t["from_node"], t["units"])) == [("NL-AMS", 80)]

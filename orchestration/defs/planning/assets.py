@@ -125,8 +125,8 @@ SPEC_SETTINGS = dict(group_name="plans", kinds={"python", "duckdb"}, owners=["te
         ),
         dg.AssetSpec(
             TRANSFERS, **SPEC_SETTINGS, metadata=documented_table("publish", "transfer_recommendations"),
-            description="Stock to move between nodes before buying: per SKU short at a node, the idle stock (excess) at "
-            "other nodes on the transfer lanes, cheapest first, with its freight cost against the order and carrying "
+            description="Stock to move between nodes before buying: per SKU short at a node, the idle stock (excess, and "
+            "obsolete stock beyond what the node's forecast still expects) at other nodes on the transfer lanes, cheapest first, with its freight cost against the order and carrying "
             "cost it saves, the customs delay of the SKU's HS chapter on lanes crossing a customs border "
             "(publish.customs_risk), arrival date, and whether it is recommended (cheaper and, customs included, no "
             "slower than a purchase).",
