@@ -233,10 +233,11 @@ def _coverage_lines(coverage: dict | None, not_forecast: list[str]) -> list[str]
     if not coverage:
         return []
     by = coverage["by"]
-    aside = f" ({', '.join(not_forecast)} not forecast in this plan: see NOT FORECAST)" if not_forecast else ""
-    parts = [f"{by['market'][0]} countries planned as their own market{aside}"] if "market" in by else []
+    parts = [f"{by['market'][0]} countries planned as their own market"] if "market" in by else []
     if "catch_all" in by:
         parts.append(f"{by['catch_all'][0]} in the catch-all market ({fmt(by['catch_all'][1])} units sold)")
+    if not_forecast:
+        parts.append(f"{', '.join(not_forecast)} not forecast in this plan (see NOT FORECAST)")
     lines = ["markets: " + ("; ".join(parts) or "no country of the orders is planned")]
     if "not_covered" in by:
         countries, units = by["not_covered"]

@@ -469,8 +469,8 @@ def why_not_held_back(
         return f"{named} not held back: no other market has sales to forecast"
     failing_share = sum(shares.get(m, 0.0) for m in failing)
     if failing_share > thresholds.max_held_back_share:
-        return (f"{named} not held back: {'it' if len(failing) == 1 else 'they'} sold {failing_share:.0%} of the last "
-                f"{SHARE_WINDOW_DAYS} days' units, more than gates.max_held_back_share ({thresholds.max_held_back_share:.0%}) "
+        return (f"{named} not held back: {'it' if len(failing) == 1 else 'they'} sold {failing_share:.1%} of the last "
+                f"{SHARE_WINDOW_DAYS} days' units, more than gates.max_held_back_share ({thresholds.max_held_back_share:.1%}) "
                 "lets the plan go on without")
     return None
 

@@ -571,7 +571,7 @@ def test_a_small_market_whose_feed_stopped_is_held_back_and_a_main_one_stops_the
     main = validate_training_data(_stopped(df, "US"), ["US", "DE"])
     assert not main.passed and main.held_back == [] and "HELD BACK" not in main.message
     assert main.message.split(" Market ")[0].endswith(  # before the notes on each market: why US stops everything
-        "US not held back: it sold 88% of the last 364 days' units, more than gates.max_held_back_share (50%) lets the "
+        "US not held back: it sold 88.0% of the last 364 days' units, more than gates.max_held_back_share (50.0%) lets the "
         "plan go on without."), main.message
     # the share is the merchant's to set: 0 stops the forecast on any failing market, and says so
     never = validate_training_data(_stopped(df, "DE"), ["US", "DE"], GateThresholds(max_held_back_share=0))

@@ -407,7 +407,7 @@ def test_the_summary_says_which_market_the_training_data_gate_held_back(tmp_path
         insert(conn, "publish", "market_coverage", [{"country": c, "coverage": "market", "market": c, "units_sold": 1}
                                                     for c in ("AU", "US")])
     out = summary_text(tmp_path, capsys)
-    assert "markets: 2 countries planned as their own market (AU not forecast in this plan: see NOT FORECAST)" in out
+    assert "markets: 2 countries planned as their own market; AU not forecast in this plan (see NOT FORECAST)" in out
     assert ("NOT FORECAST AU: 2 series that sold in the last 91 days (42 units in the last 364) are not in the published "
             "forecast: the training-data gate held AU back, its own history having failed") in out
     assert "not forecast: 1 series that sold 4 units (3% of the last 364 days') have not sold in the last 91 days" in out
