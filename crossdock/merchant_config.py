@@ -198,6 +198,7 @@ class ForecastSettings(_Strict):
 
 
 DEFAULT_EXCEPTION_OWNERS: dict[str, str] = {
+    "market_held_back": "demand planner",
     "expedite": "supply planner",
     "below_safety_stock": "supply planner",
     "excess": "supply planner",

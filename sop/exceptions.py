@@ -11,6 +11,13 @@ updates in.
 
 Types and what their figures mean:
 
+- `market_held_back`: a market the training-data gate held back (its own
+  history failed: a feed that stopped, a day of orders come in as returns),
+  so this plan has no forecast for it, while every other market's plan went
+  on and the run exited 0. Raised on every run it lasts, so it does not go
+  unseen for weeks. units_affected = the units it sold in the last 364 days
+  (the demand the plan leaves out), measure = their share of all markets'
+  units; fix = land its missing days or take it out of the markets.
 - `expedite`: inventory_plan says 'expedite or transfer' (stock runs out
   before a purchase placed today could land). units_affected = what the plan leaves
   unserved before then (scenario_impact 'as planned'), value_eur = those
@@ -61,6 +68,18 @@ RAISED_COLUMNS: tuple[str, ...] = (
 """What a rule returns per exception: the id, what it is about, what is wrong and the figures, the fix and the
 default owner. units_affected in units, money in EUR, measure the share the rule compared with its threshold."""
 FIGURES: tuple[str, ...] = ("units_affected", "value_eur", "measure", "fix_cost_eur")
+
+
+HELD_BACK_COLUMNS: tuple[str, ...] = ("market", "last_sale_date", "quiet_days", "units_year", "share_year")
+"""What `market_held_back` reads per held-back market: its last sale, the days from it to the planning date, and the
+units it sold in the last 364 days and their share of every market's."""
+
+
+def no_held_back() -> pd.DataFrame:
+    """No market held back, in `HELD_BACK_COLUMNS`."""
+    return pd.DataFrame({"market": pd.Series(dtype=object), "last_sale_date": pd.Series(dtype="datetime64[ns]"),
+                         "quiet_days": pd.Series(dtype=float), "units_year": pd.Series(dtype=float),
+                         "share_year": pd.Series(dtype=float)})
 
 
 def _no_stopped() -> pd.DataFrame:
@@ -254,6 +273,34 @@ def stopped_series_figures(selling_days: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns="as_of").assign(quiet_days=quiet)[list(_no_stopped().columns)]
 
 
+def market_held_back(held: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
+    """Markets the training-data gate held back (`HELD_BACK_COLUMNS`, one row per market).
+
+    The run goes on without them and exits 0, its check failing only as a warning: an unattended schedule would
+    plan without a market for weeks with no one told. Raised while it lasts, on the owner's list.
+    """
+    if held.empty:
+        return _empty()
+    market = held["market"].astype(str)
+    units = held["units_year"].astype(float)
+    out = pd.DataFrame({
+        "exception_id": "market_held_back:" + market,
+        "market": market,
+        "subject": "market " + market,
+        "problem": [f"the training-data gate held {m} back (its own order history failed the gate: the run's check "
+                    f"names the days): this plan has no forecast for {m}, its {counted(u, 'unit')} of the last 364 "
+                    f"days ({share:.0%} of all markets') are not planned and its stock is neither called idle nor "
+                    f"moved; last sale {_day(day) or 'never'}" + (f", {counted(q, 'day')} ago" if pd.notna(q) else "")
+                    for m, u, share, day, q in zip(market, units, held["share_year"].astype(float),
+                                                   held["last_sale_date"], held["quiet_days"])],
+        "units_affected": units,
+        "measure": held["share_year"].astype(float),
+        "fix": [f"land {m}'s missing or corrected orders (landing/orders/); if {m} really stopped selling, take it out "
+                "of crossdock.yaml's markets (its countries then plan in the catch-all)" for m in market],
+    })
+    return _finish(out, "market_held_back", settings)
+
+
 def stopped_selling(stopped: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
     """SKU x market the forecast puts at 0 because it stopped selling.
 
@@ -381,9 +428,11 @@ def raise_exceptions(
     fva: pd.DataFrame | None = None,
     settings: ExceptionSettings = ExceptionSettings(),
     stopped: pd.DataFrame | None = None,
+    held_back: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every exception the plan raises today, by type in EXCEPTION_TYPES order, then id (RAISED_COLUMNS)."""
     frames = {
+        "market_held_back": market_held_back(held_back if held_back is not None else no_held_back(), settings),
         "expedite": expedite(plan, impact, settings),
         "below_safety_stock": below_safety_stock(plan, settings),
         "excess": excess(plan, settings),

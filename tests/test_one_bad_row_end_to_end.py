@@ -139,6 +139,10 @@ def test_a_market_whose_export_stopped_is_held_back_and_the_others_are_planned(p
     assert actions and actions <= {"market held back: no forecast for part of its demand", "expedite or transfer",
                                    "reorder now", "reorder soon"}
     assert query(settings, f"select count(*) from publish.transfer_recommendations where from_node = '{STOPPED_NODE}'") == [(0,)]
+    # the run exits 0, so the planners' list says it: one exception for the market, open, with the demand left out
+    [(units, share, is_open)] = query(settings, "select units_affected, measure, is_open from publish.exceptions "
+                                                f"where exception_id = 'market_held_back:{STOPPED}'")
+    assert units > 0 and 0 < share <= 0.5 and is_open
     # and every row planned on a demand the held-back market's share of is missing says so
     bases = dict(query(settings, "select demand_basis, count(*) from publish.inventory_plan group by 1"))
     assert set(bases) == {"forecast", "partly unknown: a market the training-data gate held back sells this SKU here"}

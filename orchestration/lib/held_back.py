@@ -35,6 +35,9 @@ def gate_thresholds(target: WarehouseLike) -> GateThresholds:
 
 
 def _markets(tables) -> list[str]:
+    """The merchant's markets (none before dbt has built reference.markets: nothing to hold back then)."""
+    if not tables.exists("reference.markets"):
+        return []
     return [str(m).strip().upper() for (m,) in tables.rows("select market_code from reference.markets order by 1")]
 
 
@@ -52,6 +55,8 @@ def held_back_markets_in(target: WarehouseLike, demand_table: str) -> list[str]:
     backtest's decision reads it on every run, most of which reuse the last proof and never load the history."""
     tables = as_warehouse(target)
     markets = _markets(tables)
+    if not markets:
+        return []
     daily = tables.query(
         f"""
         with demand_rows as (
@@ -66,7 +71,7 @@ def held_back_markets_in(target: WarehouseLike, demand_table: str) -> list[str]:
         select * from market_days
         """
     )
-    if not markets or daily.empty:
+    if daily.empty:
         return []
     end = pd.to_datetime(daily["demand_date"]).max()  # every market's days run to the data's last, as the gate's do
     return held_back_in_market_days(dense_market_days(daily, markets, end), markets, gate_thresholds(tables))

@@ -17,11 +17,14 @@ from crossdock.publish import PUBLISH_SCHEMA, stage_table, staged
 from orchestration.defs.sop import SOP_ASSET_SETTINGS
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key
+from orchestration.lib.held_back import held_back_markets_in
 from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 from sop.exception_log import read_log, write_log
 from sop.exception_status import CLOSED, UPDATE_COLUMNS, fold_status, unknown_updates
-from sop.exceptions import BORDER_RULES, consensus_value_added, raise_exceptions, stopped_series_figures
+from sop.exceptions import (
+    BORDER_RULES, HELD_BACK_COLUMNS, consensus_value_added, no_held_back, raise_exceptions, stopped_series_figures,
+)
 
 EXCEPTIONS = dg.AssetKey(["publish", "exceptions"])
 INPUTS = [
@@ -86,6 +89,35 @@ def _stopped_series(tables: Warehouse) -> pd.DataFrame:
     return stopped_series_figures(selling_days)
 
 
+def _held_back_markets(tables: Warehouse, as_of: object) -> pd.DataFrame:
+    """The markets the training-data gate held back (worked out from the data as the forecast does), with their
+    last sale, the days since, and their units of the 364 days to `as_of` and those units' share of all markets'."""
+    held = held_back_markets_in(tables, "marts.fct_daily_demand")
+    if not held or as_of is None:
+        return no_held_back()
+    as_of = pd.Timestamp(as_of)
+    figures = tables.query(
+        """
+        with demand_to_the_planning_date as (
+            select market, demand_date, units_sold from marts.fct_daily_demand where demand_date <= ?
+        ),
+        per_market as (
+            select market,
+                max(case when units_sold > 0 then demand_date end) as last_sale_date,
+                sum(case when demand_date > ? then units_sold else 0 end) as units_year
+            from demand_to_the_planning_date group by market
+        )
+        select market, last_sale_date, units_year, units_year / nullif(sum(units_year) over (), 0) as share_year
+        from per_market
+        """,
+        [as_of.date(), (as_of - pd.Timedelta(days=364)).date()],
+    )
+    figures = figures[figures["market"].isin(held)].reset_index(drop=True)
+    figures["last_sale_date"] = pd.to_datetime(figures["last_sale_date"])
+    figures["quiet_days"] = (as_of - figures["last_sale_date"]).dt.days.astype(float)
+    return figures.loc[:, list(HELD_BACK_COLUMNS)]
+
+
 def _settings(merchant_config: MerchantConfigFile) -> ExceptionSettings:
     return merchant_config.load().exceptions if merchant_config.file.is_file() else ExceptionSettings()
 
@@ -96,7 +128,8 @@ def _settings(merchant_config: MerchantConfigFile) -> ExceptionSettings:
     **SOP_ASSET_SETTINGS,
     pool=WAREHOUSE_POOL,
     metadata=documented_table("publish", "exceptions"),
-    description="The plan's exceptions with an owner, a status and a history: stock-out before a purchase can land "
+    description="The plan's exceptions with an owner, a status and a history: a market the training-data gate "
+    "held back (no forecast for it in this plan), stock-out before a purchase can land "
     "(the fix priced), below safety stock, excess, forecast bias, a series forecast 0 because it stopped selling, "
     "negative forecast value added, and a landed-cost "
     "jump after a border rule change. Status and owner from the owners' updates (landing/exceptions/).",
@@ -108,9 +141,10 @@ def plan_exceptions(
     with warehouse.open() as tables:
         frames = _read(tables)
         [(as_of,)] = tables.rows(f"select max(as_of)::date from {staged('demand_forecast')}")
+        held_back = _held_back_markets(tables, as_of)
     raised = raise_exceptions(frames["plan"], frames["impact"], frames["backtest"], frames["compliance_now"],
                               frames["compliance_before"], consensus_value_added(frames["value_added"]), settings,
-                              frames["stopped"])
+                              frames["stopped"], held_back)
     exceptions, day_rows = fold_status(raised, frames["log"], frames["updates"], as_of, settings)
     with warehouse.open() as tables:
         rows = stage_table(tables, "exceptions", exceptions, context.run_id)
