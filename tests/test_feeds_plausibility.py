@@ -58,6 +58,8 @@ def test_an_order_dated_2999_is_quarantined_and_the_rest_of_the_file_loads(tmp_p
     code, reason = quarantined(conn)["BAD"]
     assert code == "implausible_date"
     assert "ordered_at 2999-12-31T10:00:00+01:00 is after 2026-11-01, the file's as-of date 2026-10-30 plus 2 days" in reason
+    assert "name a file covering a longer period by its last day, e.g. orders_2015-04-30.csv" in reason
+    assert "`crossdock quarantine --dataset orders --export fix.csv`" in reason
     assert conn.execute("select max(order_date) from raw.orders").fetchall() == [(DAY,)]
 
 
