@@ -145,7 +145,7 @@ def quarantine_dates_after(conn: duckdb.DuckDBPyConnection, contract: Contract, 
             "for time zones: an export cannot know a later day (the as-of date is the latest date in the file's name, "
             "a month read as its last day, else its modification time: name a file covering a longer period by its "
             f"last day, e.g. {contract.file_prefix}_2015-04-30.csv; rows quarantined so come back with `crossdock "
-            f"quarantine --dataset {contract.dataset} --export fix.csv`, the fix landed in landing/)"
+            f"quarantine --dataset {contract.dataset} --export fix.csv`, saved under the name it prints)"
         ),
     )
 

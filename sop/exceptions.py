@@ -70,16 +70,20 @@ default owner. units_affected in units, money in EUR, measure the share the rule
 FIGURES: tuple[str, ...] = ("units_affected", "value_eur", "measure", "fix_cost_eur")
 
 
-HELD_BACK_COLUMNS: tuple[str, ...] = ("market", "last_sale_date", "quiet_days", "units_year", "share_year")
-"""What `market_held_back` reads per held-back market: its last sale, the days from it to the planning date, and the
-units it sold in the last 364 days and their share of every market's."""
+HELD_BACK_COLUMNS: tuple[str, ...] = (
+    "market", "last_sale_date", "quiet_days", "units_year", "share_year", "is_catch_all", "catch_all_exists",
+)
+"""What `market_held_back` reads per held-back market: its last sale, the days from it to the planning date, the
+units it sold in the last 364 days and their share of every market's, whether it is the catch-all market and
+whether the merchant has one (what taking it out of the markets would do)."""
 
 
 def no_held_back() -> pd.DataFrame:
     """No market held back, in `HELD_BACK_COLUMNS`."""
     return pd.DataFrame({"market": pd.Series(dtype=object), "last_sale_date": pd.Series(dtype="datetime64[ns]"),
                          "quiet_days": pd.Series(dtype=float), "units_year": pd.Series(dtype=float),
-                         "share_year": pd.Series(dtype=float)})
+                         "share_year": pd.Series(dtype=float), "is_catch_all": pd.Series(dtype=bool),
+                         "catch_all_exists": pd.Series(dtype=bool)})
 
 
 def _no_stopped() -> pd.DataFrame:
@@ -289,16 +293,26 @@ def market_held_back(held: pd.DataFrame, settings: ExceptionSettings = Exception
         "subject": "market " + market,
         "problem": [f"the training-data gate held {m} back (its own order history failed the gate: the run's check "
                     f"names the days): this plan has no forecast for {m}, its {counted(u, 'unit')} of the last 364 "
-                    f"days ({share:.0%} of all markets') are not planned and its stock is neither called idle nor "
+                    f"days ({share:.1%} of all markets') are not planned and its stock is neither called idle nor "
                     f"moved; last sale {_day(day) or 'never'}" + (f", {counted(q, 'day')} ago" if pd.notna(q) else "")
                     for m, u, share, day, q in zip(market, units, held["share_year"].astype(float),
                                                    held["last_sale_date"], held["quiet_days"])],
         "units_affected": units,
         "measure": held["share_year"].astype(float),
-        "fix": [f"land {m}'s missing or corrected orders (landing/orders/); if {m} really stopped selling, take it out "
-                "of crossdock.yaml's markets (its countries then plan in the catch-all)" for m in market],
+        "fix": [_held_back_fix(m, bool(catch_all), bool(exists))
+                for m, catch_all, exists in zip(market, held["is_catch_all"], held["catch_all_exists"])],
     })
     return _finish(out, "market_held_back", settings)
+
+
+def _held_back_fix(market: str, is_catch_all: bool, catch_all_exists: bool) -> str:
+    """What to do about a held-back market: land what is missing, or, if it stopped selling, what taking it out does."""
+    land = f"land {market}'s missing or corrected orders (landing/orders/)"
+    if is_catch_all:
+        return f"{land}: {market} is the catch-all market, the countries crossdock.yaml does not name"
+    then = ("its countries then plan in the catch-all market" if catch_all_exists
+            else "with no catch-all market its countries then go unplanned: publish.market_coverage lists them")
+    return f"{land}; if {market} really stopped selling, take it out of crossdock.yaml's markets ({then})"
 
 
 def stopped_selling(stopped: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:

@@ -380,7 +380,7 @@ def test_inventory_planning_publishes_classes_projection_and_tradeoff(platform):
             from publish.transfer_recommendations t
             join publish.inventory_plan p on p.sku = t.sku and p.node = t.from_node
             group by 1, 2
-        ) where moved > idle
+        ) where moved > coalesce(idle, 0)
         """,
     )
     assert over == [(0,)]

@@ -143,18 +143,24 @@ def test_a_series_forecast_zero_because_it_stopped_selling_is_raised_with_its_la
 
 def test_a_market_held_back_by_the_training_data_gate_is_raised_with_the_demand_the_plan_leaves_out():
     """The run exits 0 and the check only warns: without an exception, a schedule would plan without AU for weeks."""
-    held = pd.DataFrame({"market": ["AU", "SV"], "last_sale_date": [pd.Timestamp("2026-10-16"), pd.NaT],
-                         "quiet_days": [14.0, np.nan], "units_year": [2738.0, 0.0], "share_year": [0.061, 0.0]})
+    held = pd.DataFrame({"market": ["AU", "SV", "ROW"], "last_sale_date": [pd.Timestamp("2026-10-16"), pd.NaT, pd.NaT],
+                         "quiet_days": [14.0, np.nan, np.nan], "units_year": [2738.0, 0.0, 0.0],
+                         "share_year": [0.061, 0.0, 0.0], "is_catch_all": [False, False, True], "catch_all_exists": True})
     rows = market_held_back(held).set_index("exception_id")
-    assert list(rows.index) == ["market_held_back:AU", "market_held_back:SV"]
+    assert list(rows.index) == ["market_held_back:AU", "market_held_back:ROW", "market_held_back:SV"]
     au = rows.loc["market_held_back:AU"]
     assert au["problem"] == (
         "the training-data gate held AU back (its own order history failed the gate: the run's check names the days): "
-        "this plan has no forecast for AU, its 2,738 units of the last 364 days (6% of all markets') are not planned "
+        "this plan has no forecast for AU, its 2,738 units of the last 364 days (6.1% of all markets') are not planned "
         "and its stock is neither called idle nor moved; last sale 2026-10-16, 14 days ago")
     assert (au["market"], au["subject"], au["units_affected"], au["measure"]) == ("AU", "market AU", 2738.0, 0.061)
     assert pd.isna(au["sku"]) and pd.isna(au["node"]) and au["default_owner"] == "demand planner"
-    assert au["fix"].startswith("land AU's missing or corrected orders (landing/orders/)")
+    assert au["fix"] == ("land AU's missing or corrected orders (landing/orders/); if AU really stopped selling, take "
+                         "it out of crossdock.yaml's markets (its countries then plan in the catch-all market)")
+    assert rows.loc["market_held_back:ROW", "fix"].endswith("ROW is the catch-all market, the countries crossdock.yaml "
+                                                           "does not name")
+    alone = market_held_back(held.iloc[:1].assign(catch_all_exists=False)).iloc[0]
+    assert alone["fix"].endswith("with no catch-all market its countries then go unplanned: publish.market_coverage lists them)")
     assert rows.loc["market_held_back:SV", "problem"].endswith("last sale never")  # only returns there
     assert market_held_back(no_held_back()).empty
 
@@ -225,7 +231,7 @@ def test_raise_exceptions_lists_every_type_in_order_and_owners_come_from_the_con
     stopped = pd.DataFrame({"sku": ["A"], "market": ["DE"], "last_sale_date": [pd.Timestamp("2026-08-01")],
                             "quiet_days": [30.0], "horizon_days": [56], "units_before": [12.0]})
     held = pd.DataFrame({"market": ["AU"], "last_sale_date": [pd.Timestamp("2026-08-01")], "quiet_days": [14.0],
-                         "units_year": [2738.0], "share_year": [0.061]})
+                         "units_year": [2738.0], "share_year": [0.061], "is_catch_all": False, "catch_all_exists": False})
     rows = raise_exceptions(plan, impact, pd.DataFrame(backtest_rows("A", "DE", 1, 140, 100)), pd.DataFrame(), None,
                             None, settings, stopped, held)
     assert rows["type"].tolist() == ["market_held_back", "expedite", "expedite", "below_safety_stock", "excess",

@@ -27,9 +27,8 @@ from ml.backtest import MODEL, NAIVE, backtest, windows_that_fit
 from ml.backtest_cadence import BacktestRecord, Cadence
 from ml.backtest_gate import gate_verdict
 from ml.backtest_run import BacktestDecision, decide_backtest, proven
-from ml.backtest_store import active_shape, save_backtest, stage_last_backtest
+from ml.backtest_store import save_backtest, stage_last_backtest
 from ml.hierarchy import BOTTOM_UP, MethodChoice, choose_method
-from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS
 from orchestration.defs.forecast.inputs import (
     ACCURACY, BACKTEST, FORECAST_SPEC_SETTINGS, MARKETS, TRAINING_DATA, ForecastConfig, forecast_settings,
     load_training_data, md_table,
@@ -105,7 +104,8 @@ def _without_held_back(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     fit = windows_that_fit(selling.min().date() if len(selling) else None, as_of, horizon_days, windows)
     if fit == 0:
         context.log.warning(f"held back by the training-data gate, but backtested: without {', '.join(held_back)} no "
-                            "window fits in the history (the backtest's record counts them too)")
+                            "window fits in the history (its record leaves them out, as the next run's shape "
+                            "will: their return runs it again)")
         return history, windows
     context.log.warning(f"held back by the training-data gate, not backtested in this run: {', '.join(held_back)}"
                         + (f" ({fit} of {windows} windows fit without them)" if fit < windows else ""))
@@ -118,10 +118,6 @@ def run_backtest(
     """Run the backtest, stage and store it (ml/backtest_store.py); its record, rows staged and the windows' detail."""
     history, as_of, subdivisions = load_training_data(warehouse)
     history, windows = _without_held_back(context, warehouse, history, as_of, config.horizon_days, decision.windows)
-    if decision.shape.held_back and history["market"].isin(decision.shape.held_back).any():
-        with warehouse.open() as tables:  # kept after all: the record describes what was scored
-            decision = dataclasses.replace(decision, shape=active_shape(
-                tables, ".".join(TRAINING_DATA.path), decision.as_of, DEFAULT_INACTIVE_AFTER_DAYS))
     context.log.info(f"backtesting {windows} windows x {config.horizon_days} days before {as_of}: {decision.reason}")
     t0 = time.perf_counter()
     result = backtest(

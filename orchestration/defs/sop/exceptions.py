@@ -113,6 +113,9 @@ def _held_back_markets(tables: Warehouse, as_of: object) -> pd.DataFrame:
         [as_of.date(), (as_of - pd.Timedelta(days=364)).date()],
     )
     figures = figures[figures["market"].isin(held)].reset_index(drop=True)
+    catch_all = {str(m).strip().upper() for (m,) in tables.rows("select market_code from reference.markets where is_catch_all")}
+    figures["is_catch_all"] = figures["market"].isin(catch_all)
+    figures["catch_all_exists"] = bool(catch_all)
     figures["last_sale_date"] = pd.to_datetime(figures["last_sale_date"])
     figures["quiet_days"] = (as_of - figures["last_sale_date"]).dt.days.astype(float)
     return figures.loc[:, list(HELD_BACK_COLUMNS)]
