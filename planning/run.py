@@ -84,7 +84,8 @@ def build_plan(
     transfers = recommend_transfers(
         plan, sources.lanes, sources.skus[["sku", "weight_kg"]], as_of, policy.order_cost_eur,
         policy.annual_carrying_rate, customs=move_customs_days(sources),
-        horizon_demand=horizon_demand(forecast, sources.market_nodes, plan["node"], as_of),
+        horizon_demand=horizon_demand(forecast, sources.market_nodes, plan["node"], as_of,
+                                      held_back=[] if held_back_series is None else held_back_series["market"]),
     )
     plan = apply_transfers(plan, transfers, sources.skus)
     known = plan[~plan["node"].isin(unknown_stock) & ~held_back_rows(plan, held_back)]

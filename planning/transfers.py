@@ -273,12 +273,14 @@ def _whole_days(days: float) -> int:
 HORIZON_DEMAND_COLUMNS: tuple[str, ...] = ("sku", "node", "units")
 
 
-def horizon_demand(forecast: pd.DataFrame, market_nodes: pd.DataFrame, nodes: Iterable[str], as_of: dt.date
-                   ) -> pd.DataFrame:
+def horizon_demand(forecast: pd.DataFrame, market_nodes: pd.DataFrame, nodes: Iterable[str], as_of: dt.date,
+                   held_back: Iterable[str] = ()) -> pd.DataFrame:
     """Per SKU x node, the units the forecast (`mean`) expects from `as_of` to its horizon's end, at the `nodes`
     whose demand it knows: every market the node serves is in the forecast (a node serving none, a warehouse
-    that only supplies others, expects nothing). A SKU with no row at such a node expects 0 there."""
-    forecast_markets = set(forecast["market"])
+    that only supplies others, expects nothing), or `held_back` by the training-data gate, whose SKUs' rows the
+    plan already marks unknown (`without_held_back_demand`) while its other SKUs did not sell there. A SKU with
+    no row at such a node expects 0 there."""
+    forecast_markets = set(forecast["market"]) | set(held_back)
     served = market_nodes.groupby("node")["market"].agg(set).to_dict()
     known = [n for n in dict.fromkeys(nodes) if served.get(n, set()) <= forecast_markets]
     ahead = forecast[pd.to_datetime(forecast["forecast_date"]) >= pd.Timestamp(as_of)]

@@ -119,6 +119,8 @@ def test_obsolete_stock_a_node_needs_later_in_the_horizon_or_of_an_unforecast_ma
                          + [("A", "GB", day, 5.0) for day in days])
     demand = horizon_demand(forecast, market_nodes, ["GB-BHX", "NL-AMS", "FR-CDG", "HUB"], AS_OF)
     assert set(demand["node"]) == {"GB-BHX", "NL-AMS", "HUB"}  # HUB serves no market: it expects nothing
+    # FR held back by the training-data gate: its SKUs' rows are unknown in the plan, its other SKUs did not sell
+    assert "FR-CDG" in set(horizon_demand(forecast, market_nodes, ["FR-CDG"], AS_OF, held_back=["FR"])["node"])
     assert demand.set_index(["sku", "node"]).loc[("A", "NL-AMS"), "units"] == 520.0
     plan = _plan(
         [
