@@ -76,6 +76,12 @@ def _assumptions(warehouse: Warehouse) -> dict:
             "select distinct sku from intermediate.int_stock_position "
             "where sku not in (select sku from marts.dim_sku) order by 1"
         )]
+    if warehouse.exists("publish.transfer_recommendations") and "weight_kg" in warehouse.columns("marts.dim_sku"):
+        # recommend_transfers charges a missing weight no freight per kg: the lane's fixed cost only
+        out["transfer_skus_without_weight"] = _one(warehouse, """
+            select count(distinct transfers.sku) from publish.transfer_recommendations as transfers
+            left join marts.dim_sku as skus on skus.sku = transfers.sku where skus.weight_kg is null
+        """)[0]
     if warehouse.exists("audit.order_lines_without_fx_rate"):
         out["lines_without_fx_rate"] = _one(warehouse, "select count(*) from audit.order_lines_without_fx_rate")[0]
     if warehouse.exists("config.assumptions"):
@@ -90,12 +96,16 @@ def _not_forecast(warehouse: Warehouse) -> dict | None:
     without a sale in the last DEFAULT_INACTIVE_AFTER_DAYS, no longer forecast (ml/series_selection.py); and
     `held_back` {market: (series, units)}: markets whose series sold lately and are not forecast: the
     training-data gate held the market back (expectations/market_days.py; the forecast gate asks for every other
-    series that sold lately), or, on a merchant planned by market, no run has forecast it yet.
+    series that sold lately), or, on a merchant planned by market, no run has forecast it yet; `held_back_raised`:
+    those the plan's exceptions say the gate held back (market_held_back raised), which is then no guess.
 
     Read from the tables, not from the forecast's log, so the summary says it on every run.
     """
     if not (warehouse.exists("publish.demand_forecast") and warehouse.exists("marts.fct_daily_demand")):
         return None
+    confirmed = ({str(m) for (m,) in warehouse.rows(
+        "select market from publish.exceptions where type = 'market_held_back' and raised")}
+        if "raised" in warehouse.columns("publish.exceptions") else set())
     [as_of] = _one(warehouse, "select max(as_of) from publish.demand_forecast")
     if as_of is None:
         return None
@@ -119,7 +129,8 @@ def _not_forecast(warehouse: Warehouse) -> dict | None:
     gone = missing[~missing["planned"].astype(bool)]
     dropped, held = gone[~gone["sold_lately"].astype(bool)], gone[gone["sold_lately"].astype(bool)]
     held_back = {str(market): (len(rows), float(rows["units"].sum())) for market, rows in held.groupby("market")}
-    return {"dropped": (len(dropped), float(dropped["units"].sum()), float(missing["units"].sum())), "held_back": held_back}
+    return {"dropped": (len(dropped), float(dropped["units"].sum()), float(missing["units"].sum())), "held_back": held_back,
+            "held_back_raised": sorted(confirmed & set(held_back))}
 
 
 def collect_summary(target: WarehouseLike) -> dict:

@@ -264,6 +264,12 @@ def _assumption_lines(a: dict) -> list[str]:
             f"assumed: {a['skus_lead_time_assumed']:,} SKUs have no supplier lead time: {values.get('lead_time_days', NA)} days "
             "(inventory_plan.lead_time_source = 'assumed default')"
         )
+    if a.get("transfer_skus_without_weight"):
+        lines.append(
+            f"assumed: {a['transfer_skus_without_weight']:,} SKUs in publish.transfer_recommendations have no weight "
+            "(marts.dim_sku.weight_kg): their transfers are priced at the lane's fixed cost only, no freight per kg, "
+            "so their saving is overstated (send weights in the supplier catalogue)"
+        )
     if a.get("skus_not_planned"):
         shown = a["skus_not_planned"]
         lines.append(
@@ -289,10 +295,12 @@ def _not_forecast_lines(not_forecast: dict | None) -> list[str]:
     large share of the units (DROPPED_SHARE_WARNING)."""
     if not not_forecast:
         return []
+    raised = set(not_forecast.get("held_back_raised", ()))
     lines = [f"NOT FORECAST {market}: {series:,} series that sold in the last {DEFAULT_INACTIVE_AFTER_DAYS} days "
              f"({fmt(units)} units in the last {DROPPED_WINDOW_DAYS}) are not in the published forecast: the "
              f"training-data gate held {market} back, its own history having failed (`crossdock run` printed why and "
-             "what to do), or no run has forecast this market yet"
+             "what to do" + (f"; exception market_held_back:{market})" if market in raised
+                             else "), or no run has forecast this market yet")
              for market, (series, units) in not_forecast["held_back"].items()]
     count, units, total = not_forecast["dropped"]
     if count:

@@ -386,6 +386,18 @@ def test_the_summary_says_how_much_of_the_years_units_left_the_forecast(tmp_path
     assert said in out and "so they are not forecast and nothing is planned for them" in out
 
 
+def test_transfers_of_skus_without_a_weight_are_said_to_be_priced_without_freight_per_kg(tmp_path, warehouse, capsys):
+    with duckdb.connect(str(warehouse)) as conn:
+        create_empty(conn, "publish", "transfer_recommendations")
+        insert(conn, "publish", "transfer_recommendations", [
+            {"sku": sku, "from_node": "A", "to_node": "B", "units": 3} for sku in ("LIGHT", "UNKNOWN", "UNKNOWN")])
+        conn.execute("create schema marts")
+        conn.execute("create table marts.dim_sku as select * from (values ('LIGHT', 0.5), ('UNKNOWN', null)) "
+                     "as t(sku, weight_kg)")
+    assert ("assumed: 1 SKUs in publish.transfer_recommendations have no weight (marts.dim_sku.weight_kg): their "
+            "transfers are priced at the lane's fixed cost only") in summary_text(tmp_path, capsys)
+
+
 def test_nothing_is_said_of_series_leaving_the_forecast_when_none_did(tmp_path, warehouse, capsys):
     with duckdb.connect(str(warehouse)) as conn:
         create_empty(conn, "publish", "demand_forecast")
@@ -408,6 +420,14 @@ def test_the_summary_says_which_market_the_training_data_gate_held_back(tmp_path
                                                     for c in ("AU", "US")])
     out = summary_text(tmp_path, capsys)
     assert "markets: 2 countries planned as their own market; AU not forecast in this plan (see NOT FORECAST)" in out
+    assert "or no run has forecast this market yet" in out  # no exception says so: it may be a per-market run's gap
+    with duckdb.connect(str(warehouse)) as conn:
+        create_empty(conn, "publish", "exceptions")
+        insert(conn, "publish", "exceptions", [{"exception_id": "market_held_back:AU", "type": "market_held_back",
+                                                "market": "AU", "raised": True}])
+    out = summary_text(tmp_path, capsys)
+    assert ("the training-data gate held AU back, its own history having failed (`crossdock run` printed why and what "
+            "to do; exception market_held_back:AU)") in out and "or no run has forecast this market yet" not in out
     assert ("NOT FORECAST AU: 2 series that sold in the last 91 days (42 units in the last 364) are not in the published "
             "forecast: the training-data gate held AU back, its own history having failed") in out
     assert "not forecast: 1 series that sold 4 units (3% of the last 364 days') have not sold in the last 91 days" in out
