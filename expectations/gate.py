@@ -415,8 +415,8 @@ def validate_training_data(
         message = f"Training data failed {len(failures)} of {evaluated} expectations: " + "; ".join(parts) + "."
         if held_back:
             message = _held_back_text(held_back, histories) + " " + message
-        elif not_held_back:
-            message += f" {not_held_back}."
+        elif not_held_back:  # first, as HELD BACK is: the planner reads why the whole forecast stops before the days
+            message = f"{not_held_back}; the forecast stops and the last good plan, if any, stays published. {message}"
     message += _notes(histories, thresholds)
     return GateResult(
         passed=passed,

@@ -464,12 +464,12 @@ def why_not_held_back(
     failing = list(dict.fromkeys(failing))
     named = ", ".join(failing)
     if thresholds.max_held_back_share == 0:  # 0: never (a market with no sale, only returns, has a share of 0 too)
-        return f"{named} not held back: gates.max_held_back_share is 0, so a market's own failure stops the whole forecast"
+        return f"NOT HELD BACK {named}: gates.max_held_back_share is 0, so a market's own failure stops the whole forecast"
     if not markets_still_planned(histories, failing):
-        return f"{named} not held back: no other market has sales to forecast"
+        return f"NOT HELD BACK {named}: no other market has sales to forecast"
     failing_share = sum(shares.get(m, 0.0) for m in failing)
     if failing_share > thresholds.max_held_back_share:
-        return (f"{named} not held back: {'it' if len(failing) == 1 else 'they'} sold {failing_share:.1%} of the last "
+        return (f"NOT HELD BACK {named}: {'it' if len(failing) == 1 else 'they'} sold {failing_share:.1%} of the last "
                 f"{SHARE_WINDOW_DAYS} days' units, more than gates.max_held_back_share ({thresholds.max_held_back_share:.1%}) "
                 "lets the plan go on without")
     return None
