@@ -16,6 +16,7 @@ selling are forecast 0 (ml/blend.py).
 import dataclasses
 import datetime as dt
 import time
+from collections.abc import Sequence
 
 import dagster as dg
 import pandas as pd
@@ -35,7 +36,7 @@ from orchestration.defs.forecast.inputs import (
 )
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import PLANNING_CALENDAR, planning_date
-from orchestration.lib.held_back import held_back_markets_in, without_held_back
+from orchestration.lib.held_back import held_back_markets_in
 from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
@@ -90,16 +91,16 @@ def _accuracy_metadata(metrics: pd.DataFrame) -> dict[str, object]:
     }
 
 
-def _without_held_back(context: dg.AssetExecutionContext, warehouse: WarehouseResource, history: pd.DataFrame,
+def _without_held_back(context: dg.AssetExecutionContext, history: pd.DataFrame, held_back: Sequence[str],
                        as_of: dt.date, horizon_days: int, windows: int) -> tuple[pd.DataFrame, int]:
     """The history to backtest and its windows: without the markets the training-data gate held back (their days
     since their feed stopped would be scored as demand; the forecast leaves them out too), on the windows the rest
     of the history holds. When it holds none (the held-back market was the oldest), they are kept: a backtest with
-    them is better than none."""
-    with warehouse.open() as tables:
-        kept, held_back = without_held_back(tables, history)
+    them is better than none. `held_back` is the decision's (`BacktestDecision.shape`), so the backtest scores
+    what its record describes."""
     if not held_back:
         return history, windows
+    kept = history[~history["market"].isin(held_back)].reset_index(drop=True)
     selling = kept.loc[kept["units_sold"] > 0, "demand_date"]
     fit = windows_that_fit(selling.min().date() if len(selling) else None, as_of, horizon_days, windows)
     if fit == 0:
@@ -117,7 +118,8 @@ def run_backtest(
 ) -> tuple[BacktestRecord, dict[str, int], dict[str, object]]:
     """Run the backtest, stage and store it (ml/backtest_store.py); its record, rows staged and the windows' detail."""
     history, as_of, subdivisions = load_training_data(warehouse)
-    history, windows = _without_held_back(context, warehouse, history, as_of, config.horizon_days, decision.windows)
+    history, windows = _without_held_back(context, history, decision.shape.held_back, as_of, config.horizon_days,
+                                          decision.windows)
     context.log.info(f"backtesting {windows} windows x {config.horizon_days} days before {as_of}: {decision.reason}")
     t0 = time.perf_counter()
     result = backtest(
