@@ -292,7 +292,7 @@ def build_inventory_plan(
         }
     )
     out["as_of"] = out["as_of"].astype("datetime64[ns]")
-    out["demand_basis"] = DEMAND_FROM_FORECAST  # `without_held_back_demand` says where part of it is unknown
+    out["demand_basis"] = DEMAND_FROM_FORECAST  # `without_held_back_demand` says where it is partly or wholly unknown
     out = _without_unknown_stock(out, set(stock_unknown_nodes))
     return out.loc[:, list(PLAN_COLUMNS)]
 
@@ -326,8 +326,10 @@ def _without_unknown_stock(plan: pd.DataFrame, unknown_nodes: set[str]) -> pd.Da
 
 
 MARKET_HELD_BACK = "market held back: no forecast for part of its demand"
+MARKET_HELD_BACK_ALL = "market held back: no forecast for its demand"
 DEMAND_FROM_FORECAST = "forecast"
 DEMAND_PARTLY_UNKNOWN = "partly unknown: a market the training-data gate held back sells this SKU here"
+DEMAND_UNKNOWN = "unknown: the training-data gate held back every market that sells this SKU here"
 # what a row's demand must be whole to say: a verdict that its stock is idle (excess, none needed, enough)
 _IDLE_VERDICTS = (EXCESS, LONG_COVER, NO_DEMAND, OK)
 
@@ -338,20 +340,27 @@ def held_back_rows(plan: pd.DataFrame, pairs: Iterable[tuple[str, str]]) -> np.n
     return keys.isin(list(pairs)) if len(plan) else np.zeros(0, dtype=bool)
 
 
-def without_held_back_demand(plan: pd.DataFrame, pairs: Iterable[tuple[str, str]]) -> pd.DataFrame:
+def without_held_back_demand(
+    plan: pd.DataFrame, pairs: Iterable[tuple[str, str]], forecast_pairs: Iterable[tuple[str, str]] = (),
+) -> pd.DataFrame:
     """Rows whose SKU sold lately in a market the training-data gate held back, at that market's node: that
-    market is not in the forecast, so the row's demand is partly unknown, not zero. Its excess and obsolete
+    market is not in the forecast, so the row's demand is unknown, not zero. Its excess and obsolete
     stock are unknown (null: never offered to another node as idle), and a verdict that its stock is idle
     becomes `MARKET_HELD_BACK`; a need the known demand already shows (expedite, reorder) stands, as the
-    least the row needs, and `demand_basis` says the demand it was planned on is partly unknown. The node's
-    other SKUs, sold in markets that were forecast, keep their plan."""
+    least the row needs. `demand_basis` says how much of the demand it was planned on is known: partly, where
+    the forecast has the SKU at that node from another market (`forecast_pairs`: SKU x node), not at all
+    where it has none. The node's other SKUs, sold in markets that were forecast, keep their plan."""
     held = held_back_rows(plan, pairs)
     if not held.any():
         return plan
     plan = plan.copy()
-    plan.loc[held, "demand_basis"] = DEMAND_PARTLY_UNKNOWN
+    partly = held & held_back_rows(plan, forecast_pairs)
+    wholly = held & ~partly
+    plan.loc[partly, "demand_basis"] = DEMAND_PARTLY_UNKNOWN
+    plan.loc[wholly, "demand_basis"] = DEMAND_UNKNOWN
     for col in ("excess_units", "excess_value_eur", "obsolete_units"):
         plan.loc[held, col] = np.nan
-    idle = held & plan["action"].isin(_IDLE_VERDICTS).to_numpy()
-    plan.loc[idle, "action"] = MARKET_HELD_BACK
+    idle = plan["action"].isin(_IDLE_VERDICTS).to_numpy()
+    plan.loc[partly & idle, "action"] = MARKET_HELD_BACK
+    plan.loc[wholly & idle, "action"] = MARKET_HELD_BACK_ALL
     return plan

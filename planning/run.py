@@ -80,7 +80,8 @@ def build_plan(
         stock_unknown_nodes=unknown_stock,
     )
     held_back = held_back_pairs(held_back_series, sources.market_nodes)
-    plan = without_held_back_demand(plan, held_back)
+    if held_back:
+        plan = without_held_back_demand(plan, held_back, forecast_pairs=sku_node_pairs(forecast, sources.market_nodes))
     transfers = recommend_transfers(
         plan, sources.lanes, sources.skus[["sku", "weight_kg"]], as_of, policy.order_cost_eur,
         policy.annual_carrying_rate, customs=move_customs_days(sources),
@@ -110,7 +111,12 @@ def held_back_pairs(series: pd.DataFrame | None, market_nodes: pd.DataFrame) -> 
     """The SKU x node rows whose demand a held-back series (sku, market) belongs to: at its market's node."""
     if series is None or series.empty:
         return frozenset()
-    rows = series[["sku", "market"]].merge(market_nodes, on="market").dropna(subset=["node"])
+    return sku_node_pairs(series, market_nodes)
+
+
+def sku_node_pairs(series: pd.DataFrame, market_nodes: pd.DataFrame) -> frozenset[tuple[str, str]]:
+    """The SKU x node rows that rows of series (sku, market) belong to: at each market's node."""
+    rows = series[["sku", "market"]].drop_duplicates().merge(market_nodes, on="market").dropna(subset=["node"])
     return frozenset(zip(rows["sku"].astype(str), rows["node"].astype(str)))
 
 

@@ -37,6 +37,8 @@ QUANTILES = {"p10": 0.1, "p90": 0.9}
 """The band, scaled with the mean; p50 is the median of a Poisson count with the mean, as in the forecast
 (`crossdock.count_median`)."""
 NO_FORECAST = "nothing to adjust: no forecast for it in the horizon"
+HELD_BACK = "waiting: market {market} is held back by the training-data gate this run (its own orders stopped or broke), " \
+    "so it has no forecast to adjust; the override applies again once {market} is forecast"
 
 
 @dataclass(frozen=True)
@@ -51,19 +53,22 @@ class Consensus:
 
 
 def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides: pd.DataFrame,
-                    markets: Collection[str] | None = None) -> Consensus:
+                    markets: Collection[str] | None = None, held_back: Collection[str] = ()) -> Consensus:
     """The consensus of `forecast` (daily SKU x market) and the cycle's `overrides` (sop.overrides.cycle_overrides).
 
     `categories` maps each sku of the catalogue to its category (a SKU without one is in no category override;
     a SKU outside it cannot be listed by an override: its units are refused as a likely typo). `markets` are the
     merchant's (crossdock.yaml's, the catch-all's code among them; default: the forecast's): an override naming
-    another is refused, since no node plans it.
+    another is refused, since no node plans it. An override naming a market the training-data gate `held_back`
+    waits (`HELD_BACK`): that market's demand is unknown this run, not zero, and a SKU's units for it would
+    otherwise list the SKU there as a launch, at zero on every day outside the override's period.
     """
     require_columns(forecast, FORECAST_COLUMNS, "forecast")
     require_columns(categories, ("sku", "category"), "categories")
     plan = forecast.reset_index(drop=True).copy()
     plan["forecast_date"] = pd.to_datetime(plan["forecast_date"])
     overrides = _refuse_unplanned(overrides, set(markets) if markets is not None else set(plan["market"]))
+    overrides = _waiting_for_held_back(overrides, set(held_back))
     applied = overrides[overrides["status"] == APPLIED] if len(overrides) else overrides
     category_of = categories.drop_duplicates("sku").set_index("sku")["category"]
     plan = _with_new_listings(plan, category_of, applied)
@@ -119,6 +124,15 @@ def _refuse_unplanned(overrides: pd.DataFrame, markets: set[str]) -> pd.DataFram
     reason = ("invalid: market " + overrides["market"].astype(str) + " is not planned (the markets: "
               + ", ".join(sorted(markets)) + "; a country of the catch-all market is adjusted under its code)")
     return overrides.assign(status=overrides["status"].mask(unplanned, reason))
+
+
+def _waiting_for_held_back(overrides: pd.DataFrame, held_back: set[str]) -> pd.DataFrame:
+    """`overrides` with those that would apply to a market the training-data gate held back marked `HELD_BACK`."""
+    if overrides.empty or not held_back:
+        return overrides
+    waiting = (overrides["status"] == APPLIED) & overrides["market"].isin(held_back)
+    reason = overrides["market"].astype(str).map(lambda market: HELD_BACK.format(market=market))
+    return overrides.assign(status=overrides["status"].mask(waiting, reason))
 
 
 def _with_new_listings(plan: pd.DataFrame, category_of: pd.Series, applied: pd.DataFrame) -> pd.DataFrame:

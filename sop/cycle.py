@@ -45,18 +45,20 @@ class CycleFrames:
 
 
 def build_cycle(forecast: pd.DataFrame, revisions: pd.DataFrame, history: pd.DataFrame,
-                catalogue: pd.DataFrame | None = None, markets: Collection[str] | None = None) -> CycleFrames:
+                catalogue: pd.DataFrame | None = None, markets: Collection[str] | None = None,
+                held_back: Collection[str] = ()) -> CycleFrames:
     """The cycle of `forecast`'s origin (its `as_of`): the consensus of the forecast and the override `revisions`
     known to the run, with the seasonal naive stage from `history` (units sold per SKU x market x day).
     `catalogue` (sku, category: marts.dim_sku) names the SKUs an override may list in a market the forecast
     has no row for; without it, only the forecast's SKUs. `markets`: the merchant's (reference.markets), the
-    codes an override may name; without them, the forecast's."""
+    codes an override may name; without them, the forecast's. `held_back`: the markets the training-data gate
+    held back, whose overrides wait (`sop.consensus.HELD_BACK`)."""
     planning_date = pd.Timestamp(forecast["as_of"].max()).date()
     days = pd.to_datetime(forecast["forecast_date"])
     overrides = cycle_overrides(revisions, days.min().date(), days.max().date())
     known = [forecast[["sku", "category"]]] + ([] if catalogue is None else [catalogue[["sku", "category"]]])
     categories = pd.concat(known, ignore_index=True).drop_duplicates("sku")
-    consensus = build_consensus(forecast, categories, overrides, markets)
+    consensus = build_consensus(forecast, categories, overrides, markets, held_back)
     cycle = cycle_of(planning_date)
     plan = consensus.plan.rename(columns={"forecast_date": "demand_date"})
     plan["naive_mean"] = seasonal_naive(history, plan, planning_date)

@@ -136,16 +136,20 @@ def test_a_market_whose_export_stopped_is_held_back_and_the_others_are_planned(p
     assert STOPPED not in forecast and len(forecast) >= 5  # every other market that sells is forecast
     # its node's stock is not called idle nor moved to another node on a demand the plan does not know
     actions = {a for (a,) in query(settings, f"select distinct action from publish.inventory_plan where node = '{STOPPED_NODE}'")}
-    assert actions and actions <= {"market held back: no forecast for part of its demand", "expedite or transfer",
+    assert actions and actions <= {"market held back: no forecast for its demand", "expedite or transfer",
                                    "reorder now", "reorder soon"}
     assert query(settings, f"select count(*) from publish.transfer_recommendations where from_node = '{STOPPED_NODE}'") == [(0,)]
     # the run exits 0, so the planners' list says it: one exception for the market, open, with the demand left out
     [(units, share, is_open)] = query(settings, "select units_affected, measure, is_open from publish.exceptions "
                                                 f"where exception_id = 'market_held_back:{STOPPED}'")
     assert units > 0 and 0 < share <= 0.5 and is_open
-    # and every row planned on a demand the held-back market's share of is missing says so
+    # and every row planned without the held-back market's demand says so: all of it, as STOPPED_NODE serves no other
     bases = dict(query(settings, "select demand_basis, count(*) from publish.inventory_plan group by 1"))
-    assert set(bases) == {"forecast", "partly unknown: a market the training-data gate held back sells this SKU here"}
+    assert set(bases) == {"forecast", "unknown: the training-data gate held back every market that sells this SKU here"}
+    # the demo's planners adjusted STOPPED: their overrides wait rather than list its SKUs at zero outside their week
+    statuses = {s for (s,) in query(settings, f"select distinct status from publish.forecast_overrides where market = '{STOPPED}'")}
+    assert statuses and all(s.startswith(f"waiting: market {STOPPED} is held back") for s in statuses)
+    assert query(settings, f"select count(*) from publish.demand_plan where market = '{STOPPED}'") == [(0,)]
     assert query(settings, "select count(*) from publish.inventory_plan where action like 'market held back%' "
                            "and demand_basis = 'forecast'") == [(0,)]
     from cli.summary import collect_summary

@@ -164,6 +164,22 @@ def test_stock_whose_market_was_held_back_is_not_called_idle_nor_moved_away():
     assert inputs.held_back_pairs == frozenset({("A", "GB-BHX")})
 
 
+def test_a_node_whose_only_market_of_a_sku_was_held_back_says_its_demand_is_unknown_not_partly():
+    """GB-BHX serves GB alone: with GB held back no forecast market sells A there, so none of the row's demand is
+    known; the words say so instead of 'partly unknown', and its stock is still not called idle or moved."""
+    src = sources()
+    src = dataclasses.replace(src, forecast=src.forecast[src.forecast["market"] != "GB"])
+    out = build_plan(src, PlanningPolicy(), load_service_level_config(None), seed=7,
+                     held_back_series=pd.DataFrame({"sku": ["A"], "market": ["GB"]}))
+    plan = out.plan.set_index(["sku", "node"])
+    row = plan.loc[("A", "GB-BHX")]
+    assert row["demand_basis"] == "unknown: the training-data gate held back every market that sells this SKU here"
+    assert row["action"] == "market held back: no forecast for its demand"
+    assert pd.isna(row["excess_units"]) and pd.isna(row["obsolete_units"])
+    assert not out.transfers["recommended"].any()
+    assert plan.loc[("A", "US-EWR"), "demand_basis"] == "forecast"
+
+
 def test_the_scenarios_start_from_the_same_planned_skus_and_the_plans_classes():
     src = sources(snapshot_nodes=("US-EWR",))
     classes = run(src).classes.drop(columns="as_of")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop.consensus import NO_FORECAST, build_consensus
+from sop.consensus import HELD_BACK, NO_FORECAST, build_consensus
 from sop.overrides import APPLIED, BEYOND_HORIZON, EXPIRED, OVERRIDE_COLUMNS, WITHDRAWN, cycle_overrides
 
 FIRST = dt.date(2026, 11, 2)  # a Monday
@@ -189,6 +189,20 @@ def test_units_for_a_listing_the_forecast_has_no_row_for_add_it_to_the_plan():
     assert units(result.plan, "C", FIRST, 7) == pytest.approx(70.0) and launch["mean"].sum() == pytest.approx(70.0)
     assert launch["as_of"].eq(dt.date(2026, 11, 1)).all()
     assert result.overrides[["status", "days_covered"]].values.tolist() == [[APPLIED, 7]]
+
+
+def test_an_override_for_a_market_the_gate_held_back_waits_and_lists_nothing_there():
+    """GB's feed broke, so the forecast has no GB rows: units for a SKU there would list it as a launch, at zero on
+    every other day of the horizon, a demand invented for a market whose demand is unknown. It waits instead."""
+    base = forecast({("A", "DE"): 2.0})
+    overrides = cycle(override("gb", sku="A", market="GB", units=14.0), override("de", sku="A", units=28.0))
+    result = build_consensus(base, CATEGORIES, overrides, markets=["DE", "GB"], held_back=["GB"])
+    assert set(result.plan["market"]) == {"DE"} and len(result.plan) == len(base)
+    status = result.overrides.set_index("override_id")["status"]
+    assert status["gb"] == HELD_BACK.format(market="GB") and status["de"] == APPLIED
+    assert status["gb"].startswith("waiting: market GB is held back by the training-data gate")
+    listed = build_consensus(base, CATEGORIES, overrides, markets=["DE", "GB"])  # not held back: a launch, as before
+    assert set(listed.plan["market"]) == {"DE", "GB"}
 
 
 def test_no_overrides_leave_the_forecast_as_it_is():

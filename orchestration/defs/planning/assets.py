@@ -19,7 +19,7 @@ from orchestration.lib.held_back import held_back_series
 from orchestration.lib.resources import WAREHOUSE_POOL
 from orchestration.lib.retries import WarehouseResource
 from planning.inputs import PlanSources
-from planning.inventory_plan import held_back_rows
+from planning.inventory_plan import DEMAND_UNKNOWN, held_back_rows
 from planning.plan_outputs import PlanOutputs
 from planning.policy import PlanningPolicy
 from planning.run import build_plan
@@ -162,12 +162,14 @@ def _log_left_out(context: dg.AssetExecutionContext, outputs: PlanOutputs) -> No
         )
     if outputs.held_back_pairs:
         nodes = sorted({node for _, node in outputs.held_back_pairs})
-        planned = int(held_back_rows(outputs.plan, outputs.held_back_pairs).sum())
+        basis = outputs.plan.loc[held_back_rows(outputs.plan, outputs.held_back_pairs), "demand_basis"]
+        planned, wholly = len(basis), int((basis == DEMAND_UNKNOWN).sum())
         unplanned = len(outputs.held_back_pairs) - planned
         context.log.warning(
             f"{planned} SKU x node row(s) of the plan at {', '.join(nodes)} sell in a market the training-data gate held "
-            "back: part of their demand is not forecast, so their stock is not called idle or moved away, and no "
-            "projection is drawn for them"
+            "back: part of their demand is not forecast"
+            + (f" (all of it for {wholly}: no forecast market sells the SKU there)" if wholly else "")
+            + ", so their stock is not called idle or moved away, and no projection is drawn for them"
             + (f"; {unplanned} more sell there and have neither stock nor other demand, so they are not in this plan"
                if unplanned else "")
         )
