@@ -31,7 +31,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere: python bench/backtest.py
 
 from bench.demand_history import demo_history, history_from_landing  # noqa: E402
-from ml.backtest import MODEL, NAIVE, backtest  # noqa: E402
+from ml.backtest import backtest  # noqa: E402
+from ml.backtest_scores import MODEL, NAIVE  # noqa: E402
 
 
 def timed_backtest(history: pd.DataFrame, as_of, args: argparse.Namespace, fit_days: int) -> dict:

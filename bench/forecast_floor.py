@@ -85,7 +85,8 @@ def floor_scores(demand: generator.Demand, horizon_days: int, n_windows: int) ->
 def crossdock_scores(scale: float, days: int, seed: int, horizon_days: int, n_windows: int) -> dict[str, float]:
     """crossdock's backtest on the same merchant's feeds: weekly WAPE of the model and of seasonal naive."""
     from bench.demand_history import demo_history
-    from ml.backtest import MODEL, NAIVE, backtest
+    from ml.backtest import backtest
+    from ml.backtest_scores import MODEL, NAIVE
 
     history = demo_history("tidy", scale, days, seed)
     as_of = history["demand_date"].max().date()

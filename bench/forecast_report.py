@@ -17,7 +17,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ml.backtest import MODEL, MODEL_COLUMNS, NAIVE, BacktestResult
+from ml.backtest_scores import MODEL, MODEL_COLUMNS, NAIVE, BacktestResult
 from ml.backtest_gate import GateVerdict, gate_verdict
 
 KEY_METRICS = (

@@ -10,7 +10,7 @@ This prints what that costs and what it buys, on the same history:
 
 - accuracy: the rolling-origin backtest (`ml.backtest.backtest`, the gate's
   metrics) of the pooled model, and of one model per market, whose
-  predictions are scored together (`ml.backtest.summarise`) over the same
+  predictions are scored together (`ml.backtest_scores.summarise`) over the same
   series and days;
 - time: training + predicting the daily forecast (`ml.forecast.forecast_demand`)
   pooled, against per market, summed (one machine running the markets one
@@ -32,7 +32,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 from bench.demand_history import demo_config, demo_history, holiday_subdivisions  # noqa: E402
-from ml.backtest import MODEL, NAIVE, BacktestResult, backtest, summarise  # noqa: E402
+from ml.backtest import backtest  # noqa: E402
+from ml.backtest_scores import MODEL, NAIVE, BacktestResult, summarise  # noqa: E402
 from ml.forecast import forecast_demand  # noqa: E402
 
 HORIZON = 56

@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 from bench.demand_history import demo_config, holiday_subdivisions, warehouse_history  # noqa: E402
 from bench.forecast import demo_history  # noqa: E402
 from ml import metrics  # noqa: E402
-from ml.backtest import BacktestResult, backtest  # noqa: E402
+from ml.backtest import backtest  # noqa: E402
+from ml.backtest_scores import BacktestResult  # noqa: E402
 from ml.blend import blend, blend_errors, held_out_choices  # noqa: E402
 
 

@@ -30,7 +30,7 @@ from crossdock.publish import last_published, plan_tables, unpublished_staging
 from crossdock.settings import Settings
 from crossdock.spark import spark_home, warehouse_engine
 from crossdock.warehouse import connect
-from ml.backtest import MODEL
+from ml.backtest_scores import MODEL
 from ml.backtest_gate import gate_verdict
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS, DROPPED_WINDOW_DAYS
 

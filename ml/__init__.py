@@ -20,6 +20,7 @@ Modules, one job each:
 - `ml.stopped_series`: series whose quiet run is too long for their own rate of selling days (forecast 0 when proven).
 - `ml.hierarchy`: the forecast made coherent with its category x market and market totals.
 - `ml.backtest`: rolling-origin backtest of the model against the baselines.
+- `ml.backtest_scores`: the models the backtest compares, their columns, and the metrics table it scores them in.
 - `ml.backtest_gate`: the backtest's verdict for the checks: does the model beat the baselines it must (and should)?
 - `ml.backtest_cadence`: whether the backtest must run again or its last result still holds.
 - `ml.backtest_store`: the backtest's record and latest result in the warehouse (audit.backtest_*).

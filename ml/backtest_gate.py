@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.backtest import MEAN_28, MODEL, NAIVE, RATIO_CONFIDENCE, ZERO
+from ml.backtest_scores import MEAN_28, MODEL, NAIVE, RATIO_CONFIDENCE, ZERO
 
 GATE_BASELINES = (NAIVE, MEAN_28, ZERO)
 """What the model must beat to publish its forecast (else the best baseline's is published, ml/fallback_forecast.py):

@@ -49,7 +49,7 @@ import pandas as pd
 
 from crossdock.count_median import with_count_median
 from crossdock.plan_labels import FALLBACK_VERSION_PREFIX
-from ml.backtest import MEAN_28, MODEL, NAIVE, NAIVE_1, ZERO
+from ml.backtest_scores import MEAN_28, MODEL, NAIVE, NAIVE_1, ZERO
 from ml.backtest_gate import TIE
 from ml.baselines import naive, seasonal_naive, window_average
 from ml.calibration import Scales, calibrate_forecast, fit_scales

@@ -69,7 +69,7 @@ def _jsonable(metrics: pd.DataFrame | None) -> list[dict]:
 def save_model(result: ForecastResult, root: Path, metrics: pd.DataFrame | None = None) -> Path:
     """Write `result`'s model under `root/<model_version>/` and return that folder.
 
-    `metrics` is the backtest table (`ml.backtest.BacktestResult.metrics`) the
+    `metrics` is the backtest table (`ml.backtest_scores.BacktestResult.metrics`) the
     model was judged by. An existing folder for the same version is kept as
     it is: the version id is a hash of the data and settings, so it is the
     same model.

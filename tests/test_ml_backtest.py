@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from ml import backtest as bt
+from ml import backtest_scores as bs
 from ml import metrics
 from ml.backtest_gate import gate_verdict
 from ml.baselines import seasonal_naive
@@ -92,7 +93,7 @@ def test_each_window_trains_only_on_data_up_to_its_origin():
 def test_metrics_table_shape_and_definitions():
     result, _ = _run()
     m = result.metrics
-    assert list(m.columns) == bt.METRIC_COLUMNS
+    assert list(m.columns) == bs.METRIC_COLUMNS
     assert set(m["model"]) == {"lightgbm", "seasonal_naive_7", "naive_1", "mean_28", "zero", "auto_ets", "croston_optimized"}
     assert set(m["scope"]) == {"overall", "market", "category", "demand_class"}
     assert set(m.loc[m["scope"] == "market", "scope_value"]) == {"US", "GB", "DE", "FR", "AU"}
@@ -231,7 +232,7 @@ def test_the_gate_fails_a_forecast_of_nothing_that_daily_p50_wape_would_have_pas
     intermittent = p[p["demand_class"].isin(["intermittent", "lumpy"])]
     assert not intermittent.empty
     ws = result.by_window_series.merge(intermittent[["window", "sku", "market"]].drop_duplicates(), on=["window", "sku", "market"])
-    table = bt.summarise(intermittent, ws, n_windows=3, horizon_days=H)
+    table = bs.summarise(intermittent, ws, n_windows=3, horizon_days=H)
     overall = table[table["scope"] == "overall"].set_index("model")
     assert overall.loc["lightgbm", "weekly_wape"] == pytest.approx(1.0) == overall.loc["zero", "weekly_wape"]
     verdict = gate_verdict(overall)

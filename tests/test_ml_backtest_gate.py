@@ -1,10 +1,10 @@
-"""The forecast's gate on the intervals of its ratios, through ml.backtest.summarise and ml.backtest_gate.gate_verdict:
+"""The forecast's gate on the intervals of its ratios, through ml.backtest_scores.summarise and ml.backtest_gate.gate_verdict:
 what must fail fails, whatever the resampling of the weeks says."""
 import numpy as np
 import pandas as pd
 import pytest
 
-from ml.backtest import summarise
+from ml.backtest_scores import summarise
 from ml.backtest_gate import gate_verdict
 
 H = 56

@@ -7,6 +7,7 @@ import pytest
 from crossdock.count_median import poisson_median
 from ml import backtest as bt
 from ml import metrics
+from ml.backtest_scores import BacktestResult
 from ml.blend import (
     CHOICES, MODEL_ONLY, WEIGHTS, BlendErrors, MeanChoice, blend, blend_errors, blend_forecast, fit_choice,
     held_out_choices, regular_level,
@@ -84,7 +85,7 @@ def test_each_window_gets_the_choice_of_the_others_and_one_window_keeps_the_mode
     assert blend(np.array([4.0]), np.array([0.0]), 0.25).tolist() == [1.0]
 
 
-def overall_wape(result: bt.BacktestResult) -> float:
+def overall_wape(result: BacktestResult) -> float:
     return result.overall().loc["lightgbm", "wape"]
 
 

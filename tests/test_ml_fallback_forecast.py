@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.backtest import MEAN_28, MODEL, NAIVE, NAIVE_1, ZERO
+from ml.backtest_scores import MEAN_28, MODEL, NAIVE, NAIVE_1, ZERO
 from ml.baselines import seasonal_naive, window_average
 from ml.demand_class import classify
 from ml.fallback_forecast import (

@@ -24,7 +24,8 @@ import pandas as pd
 from crossdock.merchant_config import ForecastSettings
 from crossdock.publish import stage_table, staged
 from crossdock.published import published_table
-from ml.backtest import MODEL, NAIVE, backtest, windows_that_fit
+from ml.backtest import backtest, windows_that_fit
+from ml.backtest_scores import MODEL, NAIVE
 from ml.backtest_cadence import BacktestRecord, Cadence
 from ml.backtest_gate import gate_verdict
 from ml.backtest_run import BacktestDecision, decide_backtest, proven

@@ -33,7 +33,7 @@ import dagster as dg
 import pandas as pd
 
 from crossdock.publish import staged
-from ml.backtest import MODEL
+from ml.backtest_scores import MODEL
 from ml.backtest_gate import GATE_BASELINES, GATE_METRICS, HIGH, LOW, GateVerdict, gate_verdict
 from ml.fallback_forecast import KEPT_MODEL, choose_fallback
 from ml.series_selection import active_series
