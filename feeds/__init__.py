@@ -17,6 +17,7 @@ Modules, one job each:
 - `feeds.file_dates`: the date a landing file speaks for.
 - `feeds.new_versions`: insert a file's good rows, skipping repeats of the latest version.
 - `feeds.ingest`: load landing files into `raw.*`, one file per transaction.
+- `feeds.landing_folder`: the landing folder as a boundary: the files waiting, what may be read, where a rejected file goes.
 - `feeds.kept_rows`: the ingest on a warehouse that is not the DuckDB reading the files (Spark): what it loads kept there.
 - `feeds.quarantine`: get quarantined rows back out to fix and re-submit.
 - `feeds.sql`: quoting helpers (headers and values are data, never SQL).

@@ -8,7 +8,8 @@ rows_duplicate. A row whose key was loaded before is a new version of it (the
 latest wins downstream, earlier versions stay in raw as history); a row that
 repeats the latest version exactly, as overlapping exports do, is counted as a
 duplicate and not stored again. A rejected file is moved to
-landing/rejected/<feed>/ with a .reason.txt beside it.
+landing/rejected/<feed>/ with a .reason.txt beside it; which files wait and
+what may be read is the landing folder's own module (`feeds.landing_folder`).
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ import hashlib
 import hmac
 import logging
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +39,7 @@ from feeds.findings import (
     failed_rows_sql,
 )
 from feeds.landed import UnreadableFile, bad_lines_table, display_name, has_plain_values, safe_text, shortened_sql
+from feeds.landing_folder import MAPPING_FILE, landing_files, landing_links, link_date, mapping_for, move_to_rejected, outside_problem
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
 from feeds.masked_lines import masked_line
 from feeds.new_versions import insert_new_versions
@@ -85,55 +86,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-MAPPING_FILE = "mapping.yaml"
-REJECTED_FOLDER = "rejected"
-
-
-def landing_files(landing: Path, feed: str) -> list[Path]:
-    """Files waiting in landing/<feed>/ and its source folders, in path order.
-
-    A source folder (landing/<feed>/<source>/) holds one merchant system's
-    exports and the mapping.yaml that translates them; the mapping files
-    themselves are not feed files. Rejected files live in landing/rejected/.
-    Symbolic links are never listed nor followed (`landing_links` lists them).
-    """
-    folder = landing / feed
-    if folder.is_symlink() or not folder.is_dir():
-        return []
-    candidates = [p for p in folder.iterdir() if p.is_file() and not p.is_symlink()]
-    for source in sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()):
-        candidates += [p for p in source.iterdir() if p.is_file() and not p.is_symlink() and p.name != MAPPING_FILE]
-    return sorted(p for p in candidates if _waiting(p))
-
-
-def landing_links(landing: Path, feed: str) -> list[Path]:
-    """Symbolic links where landing/<feed>/ would read a file or a source folder, in path order.
-
-    Landing is a boundary: a link could bring in a file from anywhere on the
-    machine (a system file, another merchant's export). Each link is
-    rejected once, without being followed, and moved to landing/rejected/.
-    """
-    folder = landing / feed
-    if folder.is_symlink():
-        return [folder]
-    if not folder.is_dir():
-        return []
-    links = [p for p in folder.iterdir() if p.is_symlink()]
-    for source in sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()):
-        links += [p for p in source.iterdir() if p.is_symlink()]
-    return sorted(p for p in links if _waiting(p))
-
-
-def _waiting(path: Path) -> bool:
-    return not path.name.startswith(".") and not path.name.endswith(".reason.txt")
-
-
-def mapping_for(path: Path, feed: str) -> Path | None:
-    """The mapping.yaml of the file's source folder, if it lives in one."""
-    candidate = path.parent / MAPPING_FILE
-    return candidate if path.parent.name != feed and candidate.exists() else None
-
-
 def _loaded_as(conn: duckdb.DuckDBPyConnection, file_id: str, kept: KeptRows | None = None) -> str | None:
     """The name a file of these bytes was loaded under ('' when only the kept warehouse records it), None if none was."""
     # fetchall, not fetchone: DuckDB 2 refuses new work while a result is half-read.
@@ -153,7 +105,7 @@ def _write_ledger(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, result
             result.dataset,
             display_name(path),
             str(path.parent / display_name(path)),
-            file_date(path) if not path.is_symlink() else _link_date(path),
+            file_date(path) if not path.is_symlink() else link_date(path),
             path.lstat().st_size if not path.is_symlink() else 0,  # never the target's size
             result.rows_received,
             result.rows_loaded,
@@ -244,38 +196,6 @@ def _pii_record_columns(contract: Contract, record_header: list[str], mapping: F
     return [h for h in record_header if h.strip().lstrip("\ufeff").lower() in pii]
 
 
-def rejected_folder(path: Path, feed: str) -> Path:
-    """landing/rejected/<feed>[/<source>]/ for a file of landing/<feed>[/<source>]/.
-
-    Outside the feed folders, so nothing there is read again, and a landed
-    file that happens to be called "rejected" cannot collide with it.
-    """
-    feed_folder = next((p for p in path.parents if p.name == feed), path.parent)
-    relative = path.parent.relative_to(feed_folder)
-    return feed_folder.parent / REJECTED_FOLDER / feed / relative
-
-
-def move_to_rejected(path: Path, result: FileResult, feed: str) -> Path:
-    """Move a rejected file out of the landing folder, with its reason beside it."""
-    folder = rejected_folder(path, feed)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / path.name
-    if target.exists():
-        target = folder / f"{path.stem}.{result.file_id[:8]}{path.suffix}"
-        if len(os.fsencode(target.name)) > 240:  # the longer name would not fit a file name
-            target = folder / f"{result.file_id[:16]}{path.suffix[:16]}"
-    shutil.move(str(path), target)
-    reason_name = target.name + ".reason.txt"
-    if len(os.fsencode(reason_name)) > 240:  # longer than a file name may be
-        reason_name = f"{result.file_id[:16]}.reason.txt"
-    (folder / reason_name).write_text(
-        f"file: {display_name(path)}\nsha256: {result.file_id}\nrejected because: {safe_text(result.message)}\n"
-        "Fix the file and drop it into the landing folder again.\n",
-        encoding="utf-8",
-    )
-    return target
-
-
 def ingest_file(
     conn: duckdb.DuckDBPyConnection, path: Path, feed: str, pii_salt: str, plausibility: Plausibility = Plausibility(),
     kept: KeptRows | None = None,
@@ -284,7 +204,7 @@ def ingest_file(
 
     `kept`: the warehouse the rows are kept in when it is not `conn` (feeds/kept_rows.py).
     """
-    outside = _outside_problem(path, feed)
+    outside = outside_problem(path, feed)
     if outside is not None:
         return reject_link(conn, path, feed, outside, kept)
     file_id = file_sha256(path)
@@ -327,7 +247,7 @@ def ingest_file(
             result = _check_and_load(conn, path, file_id, contract, header, mapping, pii_salt, plausibility, kept)
         _write_ledger(conn, path, feed, result)
     if result.status == "rejected":
-        moved = move_to_rejected(path, result, feed)
+        moved = move_to_rejected(path, result.file_id, result.message, feed)
         log.warning("%s/%s rejected (moved to %s): %s", feed, display_name(path), moved, result.message)
     else:
         log.info(
@@ -376,24 +296,6 @@ def _quarantine_bad_lines(
     return int(count)
 
 
-def _outside_problem(path: Path, feed: str) -> str | None:
-    """Why `path` must not be read, or None: it is a link, lies in a linked folder, or leads out of the landing folder.
-
-    Decided on the path alone, before anything is opened; the reason never
-    names where a link points, so nothing of the target reaches the ledger,
-    the reason file, the run storage or the logs.
-    """
-    feed_folder = next((p for p in path.parents if p.name == feed), None)
-    inside = [p for p in path.parents if feed_folder is not None and (p == feed_folder or feed_folder in p.parents)]
-    if path.is_symlink():
-        return f"{display_name(path)} is a symbolic link; crossdock reads only files inside the landing folder, so it was not followed"
-    if any(p.is_symlink() for p in inside):
-        return f"{display_name(path)} lies in a linked folder; crossdock reads only files inside the landing folder, so it was not followed"
-    if feed_folder is not None and not path.resolve().is_relative_to(feed_folder.parent.resolve()):
-        return f"{display_name(path)} leads outside the landing folder; crossdock reads only files inside it"
-    return None
-
-
 def reject_link(
     conn: duckdb.DuckDBPyConnection, path: Path, feed: str, message: str, kept: KeptRows | None = None
 ) -> FileResult:
@@ -411,17 +313,12 @@ def reject_link(
             _write_ledger(conn, path, feed, result)
     if path.is_symlink():
         try:
-            moved = move_to_rejected(path, result, feed)
+            moved = move_to_rejected(path, result.file_id, result.message, feed)
         except OSError as exc:  # a link that cannot be moved must not stop the feed's other files: it stays, recorded once
             log.warning("%s/%s rejected, but the link could not be moved (%s): %s", feed, display_name(path), exc.strerror, message)
         else:
             log.warning("%s/%s rejected (the link moved to %s): %s", feed, display_name(path), moved, message)
     return result
-
-
-def _link_date(path: Path) -> dt.date:
-    """The day a link was put in landing (its own modification time): a link's target is never looked at."""
-    return dt.datetime.fromtimestamp(path.lstat().st_mtime, tz=dt.timezone.utc).date()
 
 
 def _check_and_load(
@@ -495,7 +392,7 @@ def ingest_feed(
     feeds/kept_rows.py); what the feed's files loaded goes there at the end.
     """
     ensure_schema(conn)
-    links = [reject_link(conn, link, feed, _outside_problem(link, feed) or "", kept) for link in landing_links(landing, feed)]
+    links = [reject_link(conn, link, feed, outside_problem(link, feed) or "", kept) for link in landing_links(landing, feed)]
     paths = landing_files(landing, feed)
     if between is not None:
         paths = [p for p in paths if between[0] <= file_date(p) <= between[1]]

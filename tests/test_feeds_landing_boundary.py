@@ -14,7 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from feeds.ingest import ingest_feed, landing_files, landing_links
+from feeds.ingest import ingest_feed
+from feeds.landing_folder import landing_files, landing_links
 
 HEADER = "order_id,line_id,ordered_at,channel,customer_id,sku,quantity,unit_price,currency,ship_to_country,fulfilment_node"
 SYSTEM_FILE = Path("/etc/passwd")

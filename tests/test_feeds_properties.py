@@ -76,7 +76,8 @@ from hypothesis import strategies as st
 
 from feeds.audit import ensure_schema
 from feeds.contracts import CONTRACTS, ORDERS, Column, Contract, contracts_for_feed
-from feeds.ingest import FileResult, ingest_feed, ingest_file, landing_files
+from feeds.ingest import FileResult, ingest_feed, ingest_file
+from feeds.landing_folder import landing_files
 from feeds.plausibility import REASON_CODES as PLAUSIBILITY_CODES
 from feeds.landed import LANDING_REASON_CODES
 

@@ -24,7 +24,7 @@ from crossdock.publish import last_published
 from crossdock.settings import PROJECT_ROOT
 from crossdock.warehouse import connect
 from feeds.contracts import FEEDS
-from feeds.ingest import landing_files
+from feeds.landing_folder import landing_files
 
 INPUTS_TAG = "crossdock/inputs"
 # what the plan's code is: the packages and the dbt project (not its target/ or logs/)
