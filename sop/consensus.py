@@ -53,22 +53,24 @@ class Consensus:
 
 
 def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides: pd.DataFrame,
-                    markets: Collection[str] | None = None, held_back: Collection[str] = ()) -> Consensus:
+                    markets: Collection[str] | None = None, held_back: pd.DataFrame | None = None) -> Consensus:
     """The consensus of `forecast` (daily SKU x market) and the cycle's `overrides` (sop.overrides.cycle_overrides).
 
     `categories` maps each sku of the catalogue to its category (a SKU without one is in no category override;
     a SKU outside it cannot be listed by an override: its units are refused as a likely typo). `markets` are the
     merchant's (crossdock.yaml's, the catch-all's code among them; default: the forecast's): an override naming
-    another is refused, since no node plans it. An override naming a market the training-data gate `held_back`
-    waits (`HELD_BACK`): that market's demand is unknown this run, not zero, and a SKU's units for it would
-    otherwise list the SKU there as a launch, at zero on every day outside the override's period.
+    another is refused, since no node plans it. `held_back`: the series (sku, market) the forecast left out
+    because the training-data gate held their market back (orchestration/lib/held_back.py). An override of such
+    a market, or of one of those series, waits (`HELD_BACK`): their demand is unknown this run, not zero, and a
+    series' units would otherwise list it as a launch, at zero on every day outside the override's period. A
+    SKU's units for a SKU that market has not sold lately still list it there: a launch is the planner's to know.
     """
     require_columns(forecast, FORECAST_COLUMNS, "forecast")
     require_columns(categories, ("sku", "category"), "categories")
     plan = forecast.reset_index(drop=True).copy()
     plan["forecast_date"] = pd.to_datetime(plan["forecast_date"])
     overrides = _refuse_unplanned(overrides, set(markets) if markets is not None else set(plan["market"]))
-    overrides = _waiting_for_held_back(overrides, set(held_back))
+    overrides = _waiting_for_held_back(overrides, held_back)
     applied = overrides[overrides["status"] == APPLIED] if len(overrides) else overrides
     category_of = categories.drop_duplicates("sku").set_index("sku")["category"]
     plan = _with_new_listings(plan, category_of, applied)
@@ -126,11 +128,15 @@ def _refuse_unplanned(overrides: pd.DataFrame, markets: set[str]) -> pd.DataFram
     return overrides.assign(status=overrides["status"].mask(unplanned, reason))
 
 
-def _waiting_for_held_back(overrides: pd.DataFrame, held_back: set[str]) -> pd.DataFrame:
-    """`overrides` with those that would apply to a market the training-data gate held back marked `HELD_BACK`."""
-    if overrides.empty or not held_back:
+def _waiting_for_held_back(overrides: pd.DataFrame, held_back: pd.DataFrame | None) -> pd.DataFrame:
+    """`overrides` with those that would apply to a held-back market as a whole (a market or category override) or
+    to one of its held-back series (a SKU's) marked `HELD_BACK`."""
+    if overrides.empty or held_back is None or held_back.empty:
         return overrides
-    waiting = (overrides["status"] == APPLIED) & overrides["market"].isin(held_back)
+    series = pd.MultiIndex.from_frame(held_back[["sku", "market"]].astype(str))
+    whole_market = overrides["sku"].isna() & overrides["market"].isin(set(held_back["market"]))
+    one_series = pd.MultiIndex.from_arrays([overrides["sku"].astype(str), overrides["market"].astype(str)]).isin(series)
+    waiting = (overrides["status"] == APPLIED) & (whole_market | one_series)
     reason = overrides["market"].astype(str).map(lambda market: HELD_BACK.format(market=market))
     return overrides.assign(status=overrides["status"].mask(waiting, reason))
 

@@ -46,13 +46,13 @@ class CycleFrames:
 
 def build_cycle(forecast: pd.DataFrame, revisions: pd.DataFrame, history: pd.DataFrame,
                 catalogue: pd.DataFrame | None = None, markets: Collection[str] | None = None,
-                held_back: Collection[str] = ()) -> CycleFrames:
+                held_back: pd.DataFrame | None = None) -> CycleFrames:
     """The cycle of `forecast`'s origin (its `as_of`): the consensus of the forecast and the override `revisions`
     known to the run, with the seasonal naive stage from `history` (units sold per SKU x market x day).
     `catalogue` (sku, category: marts.dim_sku) names the SKUs an override may list in a market the forecast
     has no row for; without it, only the forecast's SKUs. `markets`: the merchant's (reference.markets), the
-    codes an override may name; without them, the forecast's. `held_back`: the markets the training-data gate
-    held back, whose overrides wait (`sop.consensus.HELD_BACK`)."""
+    codes an override may name; without them, the forecast's. `held_back`: the series (sku, market) the forecast left
+    out because the training-data gate held their market back, whose overrides wait (`sop.consensus.HELD_BACK`)."""
     planning_date = pd.Timestamp(forecast["as_of"].max()).date()
     days = pd.to_datetime(forecast["forecast_date"])
     overrides = cycle_overrides(revisions, days.min().date(), days.max().date())

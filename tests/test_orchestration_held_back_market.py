@@ -7,7 +7,7 @@ from orchestration.defs.forecast.assets import demand_forecast
 from orchestration.defs.forecast.backtest import forecast_accuracy
 from orchestration.defs.forecast.checks import judge_forecast, training_data_quality_gate
 from orchestration.defs.forecast.inputs import FORECAST
-from orchestration.lib.held_back import held_back_markets, held_back_markets_in, held_back_series
+from orchestration.lib.held_back import held_back_markets, held_back_markets_in, held_back_series, held_back_series_in
 from orchestration.lib.resources import ArtifactFolders, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
@@ -136,3 +136,9 @@ def test_the_held_back_series_are_those_active_when_their_market_last_sold(tmp_p
     with warehouse.open() as tables:
         series = held_back_series(tables, history, AS_OF)
     assert set(series["market"]) == {"DE"} and "SLOW" in set(series["sku"])
+    with warehouse.open() as tables:  # the consensus reads the same series from the table, loading DE's rows alone
+        in_table = held_back_series_in(tables, "marts.fct_daily_demand", AS_OF)
+        from_frame = held_back_series(tables, tables.query("select * from marts.fct_daily_demand"), AS_OF)
+    assert len(in_table) > 0 and set(in_table["market"]) == {"DE"}
+    assert in_table.sort_values(["sku", "market"]).reset_index(drop=True).equals(
+        from_frame.sort_values(["sku", "market"]).reset_index(drop=True))

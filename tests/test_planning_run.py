@@ -178,6 +178,10 @@ def test_a_node_whose_only_market_of_a_sku_was_held_back_says_its_demand_is_unkn
     assert pd.isna(row["excess_units"]) and pd.isna(row["obsolete_units"])
     assert not out.transfers["recommended"].any()
     assert plan.loc[("A", "US-EWR"), "demand_basis"] == "forecast"
+    # GB's own rows, left by a run before it was held back (a partition run keeps the others'), know nothing of it
+    stale = build_plan(sources(), PlanningPolicy(), load_service_level_config(None), seed=7,
+                       held_back_series=pd.DataFrame({"sku": ["A"], "market": ["GB"]}))
+    assert stale.plan.set_index(["sku", "node"]).loc[("A", "GB-BHX"), "demand_basis"] == row["demand_basis"]
 
 
 def test_the_scenarios_start_from_the_same_planned_skus_and_the_plans_classes():

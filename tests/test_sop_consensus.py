@@ -192,17 +192,23 @@ def test_units_for_a_listing_the_forecast_has_no_row_for_add_it_to_the_plan():
 
 
 def test_an_override_for_a_market_the_gate_held_back_waits_and_lists_nothing_there():
-    """GB's feed broke, so the forecast has no GB rows: units for a SKU there would list it as a launch, at zero on
-    every other day of the horizon, a demand invented for a market whose demand is unknown. It waits instead."""
+    """GB's feed broke, so the forecast has no GB rows: units for A, which GB sold lately, would list it as a launch,
+    at zero on every other day of the horizon, a demand invented for a series whose demand is unknown. It waits, as
+    does an override of GB as a whole; units for C, which GB has not sold lately, still list C there (a launch the
+    planner knows of, its stock planned on them); a typo stays a typo."""
     base = forecast({("A", "DE"): 2.0})
-    overrides = cycle(override("gb", sku="A", market="GB", units=14.0), override("de", sku="A", units=28.0))
-    result = build_consensus(base, CATEGORIES, overrides, markets=["DE", "GB"], held_back=["GB"])
-    assert set(result.plan["market"]) == {"DE"} and len(result.plan) == len(base)
+    overrides = cycle(override("gb", sku="A", market="GB", units=14.0), override("de", sku="A", units=28.0),
+                      override("gb_all", market="GB", change_pct=10.0), override("launch", sku="C", market="GB", units=7.0),
+                      override("typo", sku="ZZ9", market="GB", units=7.0))
+    held = pd.DataFrame({"sku": ["A"], "market": ["GB"]})
+    result = build_consensus(base, CATEGORIES, overrides, markets=["DE", "GB"], held_back=held)
     status = result.overrides.set_index("override_id")["status"]
-    assert status["gb"] == HELD_BACK.format(market="GB") and status["de"] == APPLIED
+    assert status["gb"] == status["gb_all"] == HELD_BACK.format(market="GB")
     assert status["gb"].startswith("waiting: market GB is held back by the training-data gate")
-    listed = build_consensus(base, CATEGORIES, overrides, markets=["DE", "GB"])  # not held back: a launch, as before
-    assert set(listed.plan["market"]) == {"DE", "GB"}
+    assert status["de"] == status["launch"] == APPLIED and status["typo"].startswith("invalid: SKU ZZ9")
+    assert set(zip(result.plan["sku"], result.plan["market"])) == {("A", "DE"), ("C", "GB")}
+    listed = build_consensus(base, CATEGORIES, overrides, markets=["DE", "GB"])  # not held back: A listed too
+    assert set(zip(listed.plan["sku"], listed.plan["market"])) == {("A", "DE"), ("A", "GB"), ("C", "GB")}
 
 
 def test_no_overrides_leave_the_forecast_as_it_is():

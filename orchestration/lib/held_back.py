@@ -88,8 +88,26 @@ def held_back_series(target: WarehouseLike, history: pd.DataFrame, as_of: dt.dat
     active series (`ml.series_selection`), whose stock the plan must not call idle (planning/run.py). Active as of
     each market's own last sale, not `as_of`: since its feed stopped the data is blind to it, so a slow mover
     last sold there 100 days ago, before a 54-day stop, is not taken for one that stopped selling."""
+    return _active_at_last_sale(history, held_back_markets(target, history), as_of)
+
+
+def held_back_series_in(target: WarehouseLike, demand_table: str, as_of: dt.date) -> pd.DataFrame:
+    """`held_back_series` of the whole `demand_table`, loading only the held-back markets' rows (most runs: none),
+    for a step that does not read the whole history itself (the consensus: sop/consensus.py)."""
+    tables = as_warehouse(target)
+    markets = held_back_markets_in(tables, demand_table)
+    if not markets:
+        return _active_at_last_sale(pd.DataFrame(), [], as_of)
+    listed = ", ".join("?" for _ in markets)
+    history = tables.query(f"select sku, market, category, demand_date, units_sold from {demand_table} "
+                           f"where market in ({listed}) order by all", list(markets))
+    return _active_at_last_sale(history, markets, as_of)
+
+
+def _active_at_last_sale(history: pd.DataFrame, markets: list[str], as_of: dt.date) -> pd.DataFrame:
+    """The active series (sku, market) of each of `markets` in `history`, as of that market's last sale."""
     series = [pd.DataFrame({"sku": pd.Series(dtype=object), "market": pd.Series(dtype=object)})]
-    for market in held_back_markets(target, history):
+    for market in markets:
         rows = history[history["market"] == market]
         last_sale = rows.loc[rows["units_sold"] > 0, "demand_date"].max()
         if pd.notna(last_sale):

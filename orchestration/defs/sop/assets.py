@@ -16,7 +16,7 @@ from crossdock.publish import stage_table, staged
 from orchestration.defs.sop import SOP_ASSET_SETTINGS
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key
-from orchestration.lib.held_back import held_back_markets_in
+from orchestration.lib.held_back import held_back_series_in
 from orchestration.lib.resources import WAREHOUSE_POOL
 from orchestration.lib.retries import WarehouseResource
 from sop.cycle import CycleFrames, build_cycle
@@ -80,7 +80,7 @@ def consensus_demand_plan(context: dg.AssetExecutionContext, warehouse: Warehous
     with warehouse.open() as tables:
         forecast, revisions, history, catalogue = _read(tables)
         markets = [code for (code,) in tables.rows("select market_code from reference.markets")]
-        held_back = held_back_markets_in(tables, "marts.fct_daily_demand")
+        held_back = held_back_series_in(tables, "marts.fct_daily_demand", pd.Timestamp(forecast["as_of"].max()).date())
     cycle = build_cycle(forecast, revisions, history, catalogue, markets, held_back)
     not_applied = cycle.overrides[cycle.overrides["status"] != APPLIED]
     for row in not_applied.itertuples():  # withdrawn or expired is the planner's choice; the others need a fix
