@@ -17,8 +17,9 @@ market forecast the plan runs on like this:
 Overrides apply coarse to fine (sop/overrides.py application_order), so a
 SKU's own number wins over its market's. The band moves with the mean: each
 day's p10/p50/p90 are scaled by the day's consensus/statistical ratio; a day
-the model gave nothing takes a Poisson band around its consensus mean (the
-only shape one number implies).
+the model gave nothing, or raised more than tenfold (`BAND_SCALE_LIMIT`),
+takes a Poisson band around its consensus mean (the only shape one number
+implies).
 """
 from __future__ import annotations
 
@@ -34,6 +35,10 @@ from sop.overrides import APPLIED, application_order
 
 FORECAST_COLUMNS: tuple[str, ...] = ("sku", "market", "forecast_date", "p10", "p50", "p90", "mean")
 QUANTILES = {"p10": 0.1, "p90": 0.9}
+BAND_SCALE_LIMIT = 10.0
+"""The most a day's band is scaled by the consensus / statistical ratio. Beyond a tenfold rise the model's band
+says nothing of the planner's number (a statistical mean of 1e-8 a day raised to 3.35 scaled a p90 of 1.68 to
+168 million): the day takes the Poisson band of its consensus mean, as a day the model gave nothing does."""
 """The band, scaled with the mean; p50 is the median of a Poisson count with the mean, as in the forecast
 (`crossdock.count_median`)."""
 NO_FORECAST = "nothing to adjust: no forecast for it in the horizon"
@@ -181,8 +186,8 @@ def _with_band(plan: pd.DataFrame, statistical: np.ndarray, consensus: np.ndarra
     plan = plan.rename(columns={"mean": "statistical_mean"})
     plan["mean"] = consensus
     moved = ~np.isclose(consensus, statistical)
-    scaled = moved & (statistical > 0)
-    from_nothing = moved & (statistical <= 0)
+    scaled = moved & (statistical * BAND_SCALE_LIMIT >= consensus) & (statistical > 0)
+    from_nothing = moved & ~scaled
     ratio = np.divide(consensus, statistical, out=np.ones_like(consensus), where=scaled)
     p50 = plan["p50"].to_numpy(dtype=float).copy()
     if moved.any():

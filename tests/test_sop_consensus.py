@@ -114,6 +114,19 @@ def test_units_on_a_forecast_of_nothing_are_spread_evenly_with_a_poisson_band():
     assert week[["p10", "p50", "p90"]].drop_duplicates().values.tolist() == [[0.0, 2.0, 4.0]]  # Poisson(2)
 
 
+def test_units_on_a_forecast_of_almost_nothing_take_the_poisson_band_not_a_ratio_of_millions():
+    """A planner's 14 units on a week the model gave 1e-8 a day: scaling its band by the ratio (2e8) put p90 in the
+    hundreds of millions, and the plan's demand deviation with it. Beyond a tenfold rise the band is Poisson's."""
+    base = forecast({("A", "DE"): 1e-8, ("B", "DE"): 1.0})
+    base.loc[base["sku"] == "A", "p90"] = 1.68
+    plan = build_consensus(base, CATEGORIES, cycle(override("o1", sku="A", units=14.0),
+                                                   override("o2", sku="B", units=70.0))).plan
+    week = plan[plan["forecast_date"] < FIRST + dt.timedelta(days=7)]
+    a, b = week[week["sku"] == "A"], week[week["sku"] == "B"]
+    assert np.allclose(a["mean"], 2.0) and a[["p10", "p50", "p90"]].drop_duplicates().values.tolist() == [[0.0, 2.0, 4.0]]
+    assert np.allclose(b["mean"], 10.0) and np.allclose(b["p90"], 15.0)  # tenfold: still the model's band, scaled
+
+
 def test_revisions_count_by_the_cutoff_and_a_withdrawal_undoes_the_override():
     first = override("o1", sku="A", units=70.0, entered_at_utc=pd.Timestamp("2026-10-01", tz="UTC"))
     revised = override("o1", sku="A", units=35.0, entered_at_utc=pd.Timestamp("2026-10-10", tz="UTC"))
