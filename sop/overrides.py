@@ -26,6 +26,7 @@ APPLIED = "applied"
 WITHDRAWN = "withdrawn"
 EXPIRED = "expired"
 BEYOND_HORIZON = "period beyond the forecast horizon"
+PERIOD_PAST = "period already past"
 
 
 def level_of(overrides: pd.DataFrame) -> pd.Series:
@@ -76,31 +77,40 @@ def _problem(row: pd.Series) -> str | None:
 def cycle_overrides(
     revisions: pd.DataFrame, first_day: dt.date, last_day: dt.date, cutoff: pd.Timestamp | None = None
 ) -> pd.DataFrame:
-    """Every override known by `cutoff` whose period has not ended before `first_day`: its latest revision, with
-    `level`, `period_end` and `status`.
+    """Every override known by `cutoff` whose period has not ended before `first_day`, or that was entered this
+    cycle for a period already over: its latest revision, with `level`, `period_end` and `status`.
 
-    `first_day`..`last_day` is the forecast's horizon. `status` is APPLIED for
-    the overrides the consensus applies, else the reason it does not. An
-    override whose period is over belongs to the cycles before: leaving it out
-    keeps a cycle's list to what it weighed, not every override ever entered.
-    Whether an applied override finds any forecast to adjust is the
-    consensus's to say (sop/consensus.py).
+    `first_day`..`last_day` is the forecast's horizon; the planning date is the
+    day before `first_day`. `status` is APPLIED for the overrides the consensus
+    applies, else the reason it does not. An override whose period ended
+    before it was last revised, in this cycle's month, is a late entry or a
+    wrong date: it is listed as PERIOD_PAST so the planner sees it was not
+    applied. Any other override whose period is over belongs to the cycles
+    before: leaving it out keeps a cycle's list to what it weighed, not every
+    override ever entered. `expires_on` is the last planning date an override
+    applies on. Whether an applied override finds any forecast to adjust is
+    the consensus's to say (sop/consensus.py).
     """
     latest = latest_revisions(revisions, cutoff)
     latest["level"] = level_of(latest)
     start = pd.to_datetime(latest["period_start"])
     end = period_end(latest["period_start"], latest["bucket"])
+    planning_date = pd.Timestamp(first_day) - pd.Timedelta(days=1)
+    entered = pd.to_datetime(latest["entered_at_utc"], utc=True).dt.tz_convert(None).dt.normalize()
+    over = end < pd.Timestamp(first_day)
+    late = over & (entered > end) & (entered >= planning_date.replace(day=1))
     status = pd.Series([_problem(row) for _, row in latest.iterrows()], index=latest.index, dtype=object)
     flags = (
         (start > pd.Timestamp(last_day), BEYOND_HORIZON),
-        (pd.to_datetime(latest["expires_on"]) < pd.Timestamp(first_day), EXPIRED),
+        (late, PERIOD_PAST),
+        (pd.to_datetime(latest["expires_on"]) < planning_date, EXPIRED),
         (latest["withdrawn"].astype("boolean").fillna(False).astype(bool), WITHDRAWN),
     )
     for flagged, reason in flags:  # the last rule written wins: a withdrawal says most
         status = status.mask(flagged, reason)
     latest["status"] = status.fillna(APPLIED)
     latest["period_start"], latest["period_end"] = start.dt.date, end.dt.date
-    return latest[(end >= pd.Timestamp(first_day)).to_numpy()].reset_index(drop=True)
+    return latest[(~over | late).to_numpy()].reset_index(drop=True)
 
 
 def application_order(overrides: pd.DataFrame) -> pd.DataFrame:

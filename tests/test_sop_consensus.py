@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from sop.consensus import HELD_BACK, NO_FORECAST, build_consensus
-from sop.overrides import APPLIED, BEYOND_HORIZON, EXPIRED, OVERRIDE_COLUMNS, WITHDRAWN, cycle_overrides
+from sop.overrides import APPLIED, BEYOND_HORIZON, EXPIRED, OVERRIDE_COLUMNS, PERIOD_PAST, WITHDRAWN, cycle_overrides
 
 FIRST = dt.date(2026, 11, 2)  # a Monday
 DAYS = pd.date_range(FIRST, periods=28)  # four weeks, to 2026-11-29
@@ -144,9 +144,9 @@ def test_revisions_count_by_the_cutoff_and_a_withdrawal_undoes_the_override():
     (dict(units=10.0, sku="A", category="shoes"), "invalid: give a sku or a category, not both"),
     (dict(units=10.0, period_start=dt.date(2026, 11, 3)), "invalid: a week starts on a Monday, 2026-11-03 is a Tuesday"),
     (dict(units=10.0, bucket="month", period_start=dt.date(2026, 11, 2)), "invalid: a month starts on the 1st, not on 2026-11-02"),
-    (dict(units=10.0, expires_on=dt.date(2026, 11, 1)), EXPIRED),
+    (dict(units=10.0, expires_on=dt.date(2026, 10, 31)), EXPIRED),
     (dict(units=10.0, period_start=dt.date(2026, 11, 30)), BEYOND_HORIZON),
-    (dict(units=10.0, expires_on=dt.date(2026, 11, 2)), APPLIED),  # expires at the end of its day
+    (dict(units=10.0, expires_on=dt.date(2026, 11, 1)), APPLIED),  # the planning date: the last it applies on
 ])
 def test_an_override_that_cannot_apply_says_why_and_moves_nothing(values, status):
     base = forecast({("A", "DE"): 2.0})
@@ -158,8 +158,19 @@ def test_an_override_that_cannot_apply_says_why_and_moves_nothing(values, status
 
 def test_an_override_whose_period_is_over_belongs_to_the_cycles_before():
     overrides = cycle(override("week_before", units=10.0, period_start=dt.date(2026, 10, 26)),  # to 2026-11-01
-                      override("month_begun", units=10.0, bucket="month", period_start=dt.date(2026, 11, 1)))
+                      override("month_begun", units=10.0, bucket="month", period_start=dt.date(2026, 11, 1)),
+                      override("last_cycles_late", units=10.0, period_start=dt.date(2026, 10, 12),
+                               entered_at_utc=pd.Timestamp("2026-10-20 09:00", tz="UTC")))
     assert overrides["override_id"].tolist() == ["month_begun"]
+
+
+def test_an_override_entered_this_cycle_for_a_period_already_over_is_listed_as_past_not_dropped():
+    """Entered on the planning date for the week of 19 October: a late entry or a wrong date, which the planner must
+    see was not applied (it vanished from the cycle before)."""
+    result = build_consensus(forecast({("A", "DE"): 2.0}), CATEGORIES, cycle(
+        override("late", sku="A", units=10.0, period_start=dt.date(2026, 10, 19))))
+    assert result.overrides[["override_id", "status", "days_covered"]].values.tolist() == [["late", PERIOD_PAST, 0]]
+    assert result.plan["mean"].tolist() == result.plan["statistical_mean"].tolist()
 
 
 def test_a_percent_on_a_sku_or_a_category_the_forecast_does_not_have_says_so():
