@@ -5,7 +5,10 @@ consensus in `audit.demand_plan_cycles` (and the overrides it weighed in
 `audit.override_cycles`), replacing that cycle's rows: a re-run of the same
 day changes nothing, a later run in the month brings the cycle up to date, and
 once the month is over its snapshot stays as it was, to be scored against the
-actuals (sop/value_added.py). The publish tables of the same names are copies
+actuals (sop/value_added.py). A run back-dated before the day a cycle was last
+agreed (`crossdock run --as-of`) never replaces it (`later_snapshot`): it
+stages its own view of that cycle for its own plan, and the next run publishes
+the agreed snapshot again. The publish tables of the same names are copies
 of these, staged like every other plan table (crossdock/publish.py); the audit
 tables carry the declared columns of their publish twins, so one declaration
 types both.
@@ -34,6 +37,17 @@ def _create(warehouse: Warehouse, table: str) -> None:
     warehouse.execute(f"create table if not exists {STORES[table]} ({columns})")
 
 
+def later_snapshot(target: WarehouseLike, cycle: str, planning_date: dt.date) -> dt.date | None:
+    """The planning date of `cycle`'s stored snapshot when it is later than `planning_date`, else None."""
+    warehouse = as_warehouse(target)
+    _create(warehouse, "demand_plan")
+    [(stored,)] = warehouse.rows(f"select max(planning_date) from {STORES['demand_plan']} where cycle = ?", [cycle])
+    if stored is None or pd.isna(stored):
+        return None
+    stored = pd.Timestamp(stored).date()
+    return stored if stored > planning_date else None
+
+
 def save_cycle(target: WarehouseLike, cycle: str, frames: dict[str, pd.DataFrame]) -> None:
     """Replace `cycle`'s rows of each store with `frames` (publish table name -> rows), in one transaction."""
     warehouse = as_warehouse(target)
@@ -44,12 +58,17 @@ def save_cycle(target: WarehouseLike, cycle: str, frames: dict[str, pd.DataFrame
             warehouse.replace_rows(STORES[table], "cycle = ?", [cycle], frame, declared_frame(table, frame))
 
 
-def stage_cycles(target: WarehouseLike, table: str, run_id: str) -> int:
-    """Stage every stored cycle of `table` for the next publish; returns the row count."""
+def stage_cycles(target: WarehouseLike, table: str, run_id: str, instead: tuple[str, pd.DataFrame] | None = None) -> int:
+    """Stage every stored cycle of `table` for the next publish, with `instead` (cycle, rows) in place of that
+    cycle's stored rows (a back-dated run's own view: `later_snapshot`); returns the row count."""
     warehouse = as_warehouse(target)
     _create(warehouse, table)
     key = ", ".join(published_table(table).key)
     rows = warehouse.create_table_as(staged(table), f"select * from {STORES[table]} order by {key}")
+    if instead is not None:
+        cycle, frame = instead
+        warehouse.replace_rows(staged(table), "cycle = ?", [cycle], frame, declared_frame(table, frame))
+        [(rows,)] = warehouse.rows(f"select count(*) from {staged(table)}")
     record_staging(warehouse, run_id, table)
     return int(rows)
 

@@ -10,7 +10,7 @@ import pytest
 
 from ml.baselines import seasonal_naive as panel_seasonal_naive
 from sop.cycle import build_cycle
-from sop.cycle_store import STORES, save_cycle, stage_cycles, stored_cycles
+from sop.cycle_store import STORES, later_snapshot, save_cycle, stage_cycles, stored_cycles
 from sop.overrides import OVERRIDE_COLUMNS
 from sop.value_added import seasonal_naive
 
@@ -86,6 +86,25 @@ def test_a_cycle_stored_twice_is_stored_once_and_other_cycles_stay():
     assert conn.execute("select count(*) from plan_next.demand_plan").fetchall() == [(84,)]
     stored = stored_cycles(conn, "forecast_overrides", ["cycle", "override_id", "status"])
     assert stored.values.tolist() == [["2026-10", "o1", "applied"], ["2026-10", "o2", "applied"]]
+
+
+def test_a_back_dated_run_never_replaces_the_snapshot_its_cycle_was_agreed_on_later():
+    """Cycle 2026-09 agreed as of 30 September; a replay as of 15 September (`crossdock run --as-of`) plans on its
+    own view of the cycle, staged for its plan, but the store keeps the agreed one (it had silently replaced it, and
+    with it the cycle's forecast value added and the exceptions raised on it)."""
+    conn = duckdb.connect()
+    agreed = build_cycle(forecast(dt.date(2026, 9, 30)), REVISIONS.iloc[:0], history(dt.date(2026, 9, 30)))
+    save_cycle(conn, agreed.cycle, {"demand_plan": agreed.plan, "forecast_overrides": agreed.overrides})
+    replay = build_cycle(forecast(dt.date(2026, 9, 15)), REVISIONS.iloc[:0], history(dt.date(2026, 9, 15)))
+    assert replay.cycle == agreed.cycle
+    assert later_snapshot(conn, replay.cycle, replay.planning_date) == dt.date(2026, 9, 30)
+    assert later_snapshot(conn, agreed.cycle, agreed.planning_date) is None  # the same day again: replaced, safely
+    assert later_snapshot(conn, "2026-10", dt.date(2026, 10, 1)) is None  # a cycle not stored yet
+    stage_cycles(conn, "demand_plan", "run-2", instead=(replay.cycle, replay.plan))
+    staged_dates = conn.execute("select distinct planning_date from plan_next.demand_plan").fetchall()
+    assert [d.date() if hasattr(d, "date") else d for (d,) in staged_dates] == [dt.date(2026, 9, 15)]
+    stored_dates = stored_cycles(conn, "demand_plan", ["planning_date"])["planning_date"].unique()
+    assert [pd.Timestamp(d).date() for d in stored_dates] == [dt.date(2026, 9, 30)]
 
 
 def test_a_past_consensus_is_rebuilt_from_the_revisions_entered_by_its_cut_off():

@@ -20,7 +20,7 @@ from orchestration.lib.held_back import held_back_series_in
 from orchestration.lib.resources import WAREHOUSE_POOL
 from orchestration.lib.retries import WarehouseResource
 from sop.cycle import CycleFrames, build_cycle
-from sop.cycle_store import save_cycle, stage_cycles, stored_cycles
+from sop.cycle_store import later_snapshot, save_cycle, stage_cycles, stored_cycles
 from sop.overrides import APPLIED, EXPIRED, WITHDRAWN
 from sop.value_added import OVERRIDE_COLUMNS, PLAN_COLUMNS, value_added
 
@@ -86,9 +86,18 @@ def consensus_demand_plan(context: dg.AssetExecutionContext, warehouse: Warehous
     for row in not_applied.itertuples():  # withdrawn or expired is the planner's choice; the others need a fix
         log = context.log.info if row.status in (WITHDRAWN, EXPIRED) else context.log.warning
         log(f"override {row.override_id} ({row.author}) not applied in cycle {cycle.cycle}: {row.status}")
+    frames = {"demand_plan": cycle.plan, "forecast_overrides": cycle.overrides}
     with warehouse.open() as tables:
-        save_cycle(tables, cycle.cycle, {"demand_plan": cycle.plan, "forecast_overrides": cycle.overrides})
-        rows = {table: stage_cycles(tables, table, context.run_id) for table in ("demand_plan", "forecast_overrides")}
+        agreed = later_snapshot(tables, cycle.cycle, cycle.planning_date)
+        if agreed is None:
+            save_cycle(tables, cycle.cycle, frames)
+        else:
+            context.log.warning(
+                f"cycle {cycle.cycle} was agreed as of {agreed}, later than this run's planning date "
+                f"{cycle.planning_date}: its snapshot is kept as agreed, and this run's consensus is published for "
+                "its own plan only (the next run publishes the agreed one again)")
+        rows = {table: stage_cycles(tables, table, context.run_id, None if agreed is None else (cycle.cycle, frame))
+                for table, frame in frames.items()}
         scores = _score(tables, cycle, context.run_id)
     context.log.info(f"cycle {cycle.cycle}: {cycle.applied} of {len(cycle.overrides)} overrides applied, "
                      f"{cycle.units_moved:+,.0f} units against the statistical forecast")
