@@ -20,9 +20,12 @@ how to change it, so the rest of the file loads and the plan runs.
 - Dates after the file's. An export cannot know a day after the one it
   speaks for (feeds/file_dates.py, never later than today): an order, a
   tracking event, a stock count, a PO placed or received after it is
-  quarantined. Local days around the world span 26 hours, so a line may be
-  dated up to two days after the file's as-of date. A promised receipt day
-  is a promise about the future and is not bounded.
+  quarantined. So is a forecast override or an exception update entered
+  after it: the latest revision wins, so a typo'd year (2027 for 2026) would
+  win over every correction entered since. Local days around the world span
+  26 hours, so a line may be dated up to two days after the file's as-of
+  date. A promised receipt day is a promise about the future and is not
+  bounded.
 - Dates before the merchant's history. Real merchants load ten years and
   more, so no fixed window fits either. An order line is quarantined when it
   lies before 1990-01-01 or before a gap of more than two years in the
@@ -51,7 +54,9 @@ from dataclasses import dataclass
 import duckdb
 
 from crossdock.merchant_limits import Plausibility  # what crossdock.yaml allows; applied here
-from feeds.contracts import CARRIER_EVENTS, INVENTORY_SNAPSHOTS, ORDERS, PURCHASE_ORDERS, Contract
+from feeds.contracts import (
+    CARRIER_EVENTS, EXCEPTION_UPDATES, FORECAST_OVERRIDES, INVENTORY_SNAPSHOTS, ORDERS, PURCHASE_ORDERS, Contract,
+)
 from feeds.findings import PLAUSIBILITY_STEP, add_findings, good_rows_sql
 from feeds.sql import ident, literal
 
@@ -68,6 +73,8 @@ DATES_UP_TO_FILE_DATE: dict[str, tuple[str, ...]] = {
     PURCHASE_ORDERS.dataset: ("ordered_at", "received_at"),
     CARRIER_EVENTS.dataset: ("event_at",),
     INVENTORY_SNAPSHOTS.dataset: ("snapshot_date",),
+    FORECAST_OVERRIDES.dataset: ("entered_at",),
+    EXCEPTION_UPDATES.dataset: ("updated_at",),
 }
 DATES_ANY_FUTURE: dict[str, tuple[str, ...]] = {PURCHASE_ORDERS.dataset: ("promised_at",)}
 NODE_COLUMNS: dict[str, str] = {

@@ -182,6 +182,27 @@ def test_stock_and_purchase_orders_are_checked_for_dates_and_nodes_tracking_for_
                      ("purchase_orders", "unknown_node", 1)]
 
 
+def test_an_override_or_an_exception_update_entered_after_its_file_is_quarantined(tmp_path, conn):
+    """The latest revision wins: an override entered '2027-06-01' by a slipped key would win over every correction
+    entered since (a planner's test: +50 % stayed applied after a +5 % correction). It is quarantined instead."""
+    override_header = ("override_id,entered_at,author,market,category,sku,bucket,period_start,units,change_pct,"
+                       "reason_code,comment,expires_on,withdrawn\n")
+    land(tmp_path, f"overrides_{DAY}.csv", override_header
+         + f"m8,{DAY}T09:00:00+00:00,ana,GB,,,week,2026-11-02,,5,promotion,,,\n"
+         + "m8,2027-06-01T09:00:00+00:00,ana,GB,,,week,2026-11-02,,50,promotion,,,\n", feed="overrides")
+    land(tmp_path, f"exception_updates_{DAY}_ben.csv", "exception_id,updated_at,updated_by,status,owner,note\n"
+         f"expedite:A:DE-LEJ,{DAY}T10:00:00+01:00,ben,acknowledged,,\n"
+         "expedite:A:DE-LEJ,2027-10-30T10:00:00+01:00,ben,dismissed,,\n", feed="exceptions")
+    [overrides] = ingest(conn, tmp_path, "overrides")
+    [updates] = ingest(conn, tmp_path, "exceptions")
+    for result in (overrides, updates):
+        assert_balanced(result)
+        assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    reasons = conn.execute("select dataset, reason from audit.quarantine order by 1").fetchall()
+    assert [dataset for dataset, _ in reasons] == ["exception_updates", "forecast_overrides"]
+    assert all("is after 2026-11-01, the file's as-of date 2026-10-30" in reason for _, reason in reasons)
+
+
 def test_a_file_named_for_a_future_date_is_taken_as_of_today_and_the_ledger_says_so(tmp_path, conn):
     today = utc_today()
     path = land(tmp_path, "orders_2099-01.csv", ORDERS_HEADER + order("F1", today - dt.timedelta(days=1)))
