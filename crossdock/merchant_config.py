@@ -228,6 +228,15 @@ class ExceptionSettings(_Strict):
         default=20, ge=0,
         description="Units a SKU x market must have sold in that window to be judged: a 1-unit series is noise.",
     )
+    fva_min_days: int = Field(
+        default=7, ge=1,
+        description="Days of a cycle's horizon with actuals before its forecast value added can raise negative_fva: "
+        "value added is measured on weekly WAPE, and one day of sales is noise.",
+    )
+    fva_min_units: float = Field(
+        default=20, ge=0,
+        description="Units a scope (author, reason code, market, category) must have sold on those days to be judged.",
+    )
     landed_cost_rise_share: float = Field(
         default=0.1, gt=0, le=10,
         description="Rise of the landed cost per unit over the previous published plan (0.1 = 10%) that, with a "

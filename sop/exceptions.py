@@ -40,7 +40,9 @@ Types and what their figures mean:
   the plan if it is out of stock; measure = days since its last sale.
 - `negative_fva`: an author, reason code, market or category whose consensus
   changes made the forecast worse than the statistical one in the latest
-  cycle. measure = the forecast value added (negative).
+  cycle scored on enough days and units to judge (`fva_min_days`,
+  `fva_min_units`). measure = the forecast value added (negative, in weekly
+  WAPE).
 - `landed_cost_jump`: SKU x market whose landed cost per unit on its primary
   route rose by more than a share since the previous published plan while
   its duty rate, VAT rate or de minimis regime changed. value_eur = the rise
@@ -342,13 +344,16 @@ def stopped_selling(stopped: pd.DataFrame, settings: ExceptionSettings = Excepti
 def negative_fva(fva: pd.DataFrame | None, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
     """Authors, reason codes, markets and categories whose consensus changes made the latest cycle's forecast worse.
 
-    `fva`: (cycle, scope, scope_value, fva_vs_statistical), the forecast value added of the consensus over the
-    statistical forecast per scope; < 0 means worse. None or empty (no consensus yet): no exception. Only the
-    latest cycle counts: an older cycle's verdict was raised in its own time.
+    `fva`: (cycle, scope, scope_value, fva_vs_statistical, days_scored, horizon_days, actual_units), the forecast
+    value added of the consensus over the statistical forecast per scope, in weekly WAPE; < 0 means worse. None or
+    empty (no consensus yet): no exception. A scope is judged once its cycle has `fva_min_days` days of actuals
+    and it sold `fva_min_units` on them (a cycle scored on its first day raised six exceptions on one unit sold);
+    of those, only the latest cycle counts: an older cycle's verdict was raised in its own time.
     """
     if fva is None or fva.empty:
         return _empty()
-    latest = fva[fva["cycle"] == fva["cycle"].max()]
+    judged = fva[(fva["days_scored"] >= settings.fva_min_days) & (fva["actual_units"] >= settings.fva_min_units)]
+    latest = judged[judged["cycle"] == judged["cycle"].max()]
     rows = latest[latest["scope"].isin(FVA_SCOPES) & (latest["fva_vs_statistical"] < 0)]
     if rows.empty:
         return _empty()
@@ -358,8 +363,9 @@ def negative_fva(fva: pd.DataFrame | None, settings: ExceptionSettings = Excepti
         "market": np.where(rows["scope"] == "market", rows["scope_value"], None),
         "subject": scope_words + " " + rows["scope_value"].astype(str),
         "problem": [f"in cycle {c} the consensus changes of {w} {v} made the forecast worse than the statistical one "
-                    f"(value added {x:+.1%})"
-                    for c, w, v, x in zip(rows["cycle"], scope_words, rows["scope_value"], rows["fva_vs_statistical"])],
+                    f"(value added {x:+.3f} in weekly WAPE, scored on {d} of the horizon's {h} days)"
+                    for c, w, v, x, d, h in zip(rows["cycle"], scope_words, rows["scope_value"], rows["fva_vs_statistical"],
+                                                rows["days_scored"], rows["horizon_days"])],
         "measure": rows["fva_vs_statistical"].astype(float),
     })
     return _finish(out, "negative_fva", settings)
@@ -376,7 +382,8 @@ def consensus_value_added(value_added: pd.DataFrame | None) -> pd.DataFrame | No
         return None
     rows = value_added[value_added["stage"] == "consensus"]
     return rows.rename(columns={"value_added": "fva_vs_statistical"}).loc[
-        :, ["cycle", "scope", "scope_value", "fva_vs_statistical"]].reset_index(drop=True)
+        :, ["cycle", "scope", "scope_value", "fva_vs_statistical", "days_scored", "horizon_days", "actual_units"]
+    ].reset_index(drop=True)
 
 
 BORDER_RULES: dict[str, str] = {"duty_rate": "duty rate", "vat_rate": "VAT rate", "de_minimis_regime": "de minimis regime"}

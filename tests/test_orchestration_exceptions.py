@@ -37,7 +37,8 @@ def _warehouse(path, as_of: dt.date = AS_OF, previous_landed: float | None = Non
                                 "de_minimis_regime": "us_de_minimis_suspended"}])
     # the consensus made ben's overrides worse in the last cycle scored
     value_added = pd.DataFrame({"cycle": "2026-09", "scope": ["all", "author"], "scope_value": ["all", "ben"],
-                                "stage": "consensus", "value_added": [0.01, -0.2]})
+                                "stage": "consensus", "value_added": [0.01, -0.2], "days_scored": 30, "horizon_days": 56,
+                                "actual_units": [400.0, 120.0]})
     with duckdb.connect(str(path)) as conn:
         for schema in ("plan_next", "publish", "staging"):
             conn.execute(f"create schema if not exists {schema}")

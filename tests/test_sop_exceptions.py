@@ -165,21 +165,41 @@ def test_a_market_held_back_by_the_training_data_gate_is_raised_with_the_demand_
     assert market_held_back(no_held_back()).empty
 
 
+def fva_rows(*rows: tuple, days: int = 30, units: float = 100.0) -> pd.DataFrame:
+    return pd.DataFrame([(*row, days, 56, units) for row in rows],
+                        columns=["cycle", "scope", "scope_value", "fva_vs_statistical", "days_scored", "horizon_days",
+                                 "actual_units"])
+
+
 def test_negative_fva_raises_the_latest_cycles_scopes_that_made_the_forecast_worse():
-    fva = pd.DataFrame([
+    fva = fva_rows(
         ("2026-10", "author", "ana", -0.05),
         ("2026-11", "author", "ana", 0.02),
         ("2026-11", "author", "ben", -0.04),
         ("2026-11", "market", "DE", -0.01),
         ("2026-11", "overall", "all", -0.01),  # not a scope anyone owns
         ("2026-11", "reason_code", "promo", 0.0),
-    ], columns=["cycle", "scope", "scope_value", "fva_vs_statistical"])
+    )
     rows = negative_fva(fva)
     assert rows["exception_id"].tolist() == ["negative_fva:author:ben", "negative_fva:market:DE"]
     assert rows["market"].tolist() == [None, "DE"]
-    assert "cycle 2026-11" in rows.iloc[0]["problem"] and "-4.0%" in rows.iloc[0]["problem"]
+    assert "cycle 2026-11" in rows.iloc[0]["problem"]
+    assert "(value added -0.040 in weekly WAPE, scored on 30 of the horizon's 56 days)" in rows.iloc[0]["problem"]
     assert negative_fva(None).empty and negative_fva(fva.iloc[0:0]).empty
     assert list(negative_fva(None).columns) == list(RAISED_COLUMNS)
+
+
+def test_negative_fva_waits_for_a_week_of_actuals_and_enough_units_to_judge():
+    """A cycle scored on its first day raised six exceptions, one on a single unit sold (a planner's test): until the
+    new cycle has a week of actuals the last judged cycle's verdicts stand; a scope that sold too little is not judged."""
+    older = fva_rows(("2026-10", "author", "ana", -0.05))
+    first_day = fva_rows(("2026-11", "author", "ben", -0.30), ("2026-11", "category", "toys", -0.33), days=1, units=40)
+    assert negative_fva(pd.concat([older, first_day]))["exception_id"].tolist() == ["negative_fva:author:ana"]
+    week = fva_rows(("2026-11", "author", "ben", -0.30), ("2026-11", "category", "toys", -0.33), days=7, units=40)
+    week.loc[1, "actual_units"] = 1.0
+    assert negative_fva(pd.concat([older, week]))["exception_id"].tolist() == ["negative_fva:author:ben"]
+    strict = ExceptionSettings(fva_min_days=14)
+    assert negative_fva(pd.concat([older, week]), strict)["exception_id"].tolist() == ["negative_fva:author:ana"]
 
 
 def compliance(landed: float, duty: float | None, regime: str, primary: bool = True, sku: str = "A",
@@ -394,9 +414,9 @@ def test_the_value_added_table_feeds_negative_fva_through_its_consensus_rows():
     from sop.exceptions import consensus_value_added
 
     table = pd.DataFrame([
-        ("2026-11", "author", "ben", "statistical", -0.30),  # the model against seasonal naive: nobody's override
-        ("2026-11", "author", "ben", "consensus", -0.04),
-        ("2026-11", "author", "ana", "consensus", 0.03),
-    ], columns=["cycle", "scope", "scope_value", "stage", "value_added"])
+        ("2026-11", "author", "ben", "statistical", -0.30, 30, 56, 100.0),  # the model against naive: nobody's override
+        ("2026-11", "author", "ben", "consensus", -0.04, 30, 56, 100.0),
+        ("2026-11", "author", "ana", "consensus", 0.03, 30, 56, 100.0),
+    ], columns=["cycle", "scope", "scope_value", "stage", "value_added", "days_scored", "horizon_days", "actual_units"])
     assert negative_fva(consensus_value_added(table))["exception_id"].tolist() == ["negative_fva:author:ben"]
     assert consensus_value_added(None) is None and consensus_value_added(table.iloc[0:0]) is None

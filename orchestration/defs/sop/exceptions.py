@@ -53,7 +53,8 @@ def _read(tables: Warehouse) -> dict[str, pd.DataFrame | None]:
         if tables.exists(previous) else None,
         "updates": tables.query(f"select {', '.join(UPDATE_COLUMNS)} from staging.stg_exception_updates "
                                 "order by exception_id, updated_at_utc"),
-        "value_added": tables.query("select cycle, scope, scope_value, stage, value_added "
+        "value_added": tables.query("select cycle, scope, scope_value, stage, value_added, days_scored, horizon_days, "
+                                    "actual_units "
                                     f"from {staged('forecast_value_added')} order by all"),
         "log": read_log(tables),
         "stopped": _stopped_series(tables),
