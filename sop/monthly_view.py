@@ -9,7 +9,9 @@ cost per unit into one row per category x market x month x version:
 - `last plan`: the previous stored cycle's consensus, on the months the current
   plan touches (its days in them, which may differ from the plan's);
 - `actual`: units sold and revenue (marts.fct_daily_demand) on the days of those
-  months up to the planning date.
+  months, and of the planning date's own, up to the planning date: planned on
+  a month's last day, the month just closed is shown with its actuals and the
+  last plan's days in it, not left out because the plan starts the day after.
 
 What each figure rests on:
 
@@ -275,7 +277,7 @@ def monthly_view(
     current = plans[plans["cycle"] == cycle]
     if current.empty:
         raise ValueError(f"no demand plan for cycle {cycle}")
-    months = set(_month(current["demand_date"]))
+    months = set(_month(current["demand_date"])) | {pd.Timestamp(as_of).to_period("M").to_timestamp()}
     last_cycle = previous_cycle(plans["cycle"], cycle)
     last = plans[(plans["cycle"] == last_cycle) & _month(plans["demand_date"]).isin(months)]
     day = pd.to_datetime(actuals["demand_date"])

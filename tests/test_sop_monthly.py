@@ -157,6 +157,19 @@ def test_last_plan_and_actuals_beside_the_plan():
     assert not ((view["version"] == ACTUAL) & (view["month"] == NOV)).any()  # November has no actual day yet
 
 
+def test_planned_on_a_months_last_day_that_month_keeps_its_actuals_and_last_plan():
+    """The plan of 31 October starts on 1 November: October, just closed, was left out of the view with its actuals
+    (a planner's test: the 31 August run had no actual row). It stays, beside the last plan's days in it."""
+    frames = _frames()
+    frames["plans"] = frames["plans"].assign(
+        demand_date=lambda f: f["demand_date"].where(f["cycle"] != "2026-10", f["demand_date"] + pd.Timedelta(days=1)))
+    view = monthly_view(**{**frames, "as_of": dt.date(2026, 10, 31)})
+    assert not ((view["version"] == PLAN) & (view["month"] == OCT)).any()  # the plan has no October day
+    actual = _row(view, "DE", OCT, ACTUAL)
+    assert actual["sales_units"] == 3.0 and actual["to_date"] == pd.Timestamp("2026-10-31")
+    assert _row(view, "DE", OCT, LAST_PLAN)["sales_units"] == 3.0  # the last cycle's 29-31 October
+
+
 def test_a_node_serving_two_markets_splits_stock_by_demand_and_unserved_units_by_day():
     view = monthly_view(**_frames())
     de_oct, fr_oct = _row(view, "DE", OCT, PLAN), _row(view, "FR", OCT, PLAN)
