@@ -91,3 +91,31 @@ def test_the_command_parses_its_options():
     assert (args.exception_type, args.owner, args.status, args.everything) == (None, None, None, False)
     with pytest.raises(SystemExit):
         cli.parse_args(["exceptions", "--type", "stockout"])
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path):
+    """`crossdock exceptions | head -1` printed a BrokenPipeError traceback once head had its line: the list here is
+    longer than a pipe holds, so the command is still writing when its reader goes."""
+    import os
+    import subprocess
+    import sys
+
+    from crossdock.settings import PROJECT_ROOT, settings_variables
+
+    settings = Settings.under(tmp_path)
+    settings.warehouse.parent.mkdir(parents=True)
+    frame = pd.DataFrame([exception(f"expedite:SKU-{n:05d}:DE-FRA", fix="x" * 80) for n in range(3000)],
+                         columns=list(EXCEPTION_COLUMNS))
+    with duckdb.connect(str(settings.warehouse)) as conn:
+        stage_table(conn, "exceptions", frame, "run-1")
+        conn.execute("create schema publish")
+        conn.execute("create table publish.exceptions as select * from plan_next.exceptions")
+    env = {**os.environ, **settings_variables(settings), "DAGSTER_HOME": str(settings.dagster_home),
+           "PYTHONPATH": str(PROJECT_ROOT)}
+    command = subprocess.Popen([sys.executable, "-m", "cli", "exceptions"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=env, cwd=PROJECT_ROOT)
+    first = command.stdout.readline()
+    command.stdout.close()  # head -1 exits
+    err = command.stderr.read().decode()
+    assert command.wait(timeout=60) in (0, 141) and first.startswith(b"exceptions of the plan")
+    assert "Traceback" not in err and "BrokenPipe" not in err, err[-2000:]
