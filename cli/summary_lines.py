@@ -150,7 +150,7 @@ def _cycle_lines(cycle: tuple | None, overrides: dict | None, scored: list | Non
     if cycle:
         name, statistical, consensus = cycle
         lines.append(
-            f"S&OP cycle {name}: overrides {overrides or 'none'}; consensus {fmt(consensus)} units over the horizon vs "
+            f"S&OP cycle {name}: overrides {_override_counts(overrides)}; consensus {fmt(consensus)} units over the horizon vs "
             f"statistical {fmt(statistical)} ({fmt(_ratio(consensus, statistical), '.3f')}x); the inventory plan uses the consensus"
         )
     if scored:
@@ -159,6 +159,19 @@ def _cycle_lines(cycle: tuple | None, overrides: dict | None, scored: list | Non
                            for _, stage, _, _, wape, added in scored)
         lines.append(f"forecast value added, cycle {name} ({days} of {horizon} days with actuals), weekly WAPE: {stages}")
     return lines
+
+
+def _override_counts(statuses: dict | None) -> str:
+    """'1 applied, 2 invalid (publish.forecast_overrides says why)': each status by its first words, a reason's
+    detail (after its colon) left to the table, which a line cannot hold."""
+    if not statuses:
+        return "none"
+    counts: dict[str, int] = {}
+    for status, count in statuses.items():
+        kind = str(status).split(":")[0]
+        counts[kind] = counts.get(kind, 0) + int(count)
+    text = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+    return text if set(counts) == {"applied"} else f"{text} (publish.forecast_overrides says why)"
 
 
 def _bulk_lines(bulk: tuple | None) -> list[str]:

@@ -353,7 +353,7 @@ def test_the_summary_gives_the_s_and_op_cycle_the_last_cycle_scored_and_the_open
             for stage, wape, added in (("seasonal naive", 0.5, None), ("statistical", 0.4, 0.1), ("consensus", 0.45, -0.05))
         ])
     out = summary_text(tmp_path, capsys)
-    assert ("S&OP cycle 2026-10: overrides {'applied': 1, 'expired': 1}; consensus 180 units over the horizon vs "
+    assert ("S&OP cycle 2026-10: overrides 1 applied, 1 expired (publish.forecast_overrides says why); consensus 180 units over the horizon vs "
             "statistical 200 (0.900x); the inventory plan uses the consensus") in out
     assert ("forecast value added, cycle 2026-09 (30 of 56 days with actuals), weekly WAPE: seasonal naive 0.500, "
             "statistical 0.400 (value added +0.100), consensus 0.450 (value added -0.050)") in out
@@ -431,3 +431,12 @@ def test_the_summary_says_which_market_the_training_data_gate_held_back(tmp_path
     assert ("NOT FORECAST AU: 2 series that sold in the last 91 days (42 units in the last 364) are not in the published "
             "forecast: the training-data gate held AU back, its own history having failed") in out
     assert "not forecast: 1 series that sold 4 units (3% of the last 364 days') have not sold in the last 91 days" in out
+
+
+def test_the_cycle_line_counts_override_statuses_by_their_first_words_not_as_a_dict():
+    from cli.summary_lines import _override_counts
+
+    statuses = {"applied": 11, "invalid: market XX is not planned (the markets: DE, FR; ...)": 2,
+                "invalid: SKU AA is in neither the forecast nor the catalogue": 1, "withdrawn": 1}
+    assert _override_counts(statuses) == "11 applied, 3 invalid, 1 withdrawn (publish.forecast_overrides says why)"
+    assert _override_counts({"applied": 2}) == "2 applied" and _override_counts({}) == "none"
