@@ -120,7 +120,8 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
     plan = _with_band(plan, statistical, consensus)
     plan["override_ids"] = [",".join(ids) if ids else None for ids in touched_by]
     plan["forecast_date"] = plan["forecast_date"].dt.date
-    return Consensus(plan, _with_effects(overrides, effects, set(category_of.index) | set(plan["sku"])))
+    known_categories = set(category_of.dropna()) | (set(plan["category"].dropna()) if "category" in plan else set())
+    return Consensus(plan, _with_effects(overrides, effects, set(category_of.index) | set(plan["sku"]), known_categories))
 
 
 def _refuse_unplanned(overrides: pd.DataFrame, markets: set[str]) -> pd.DataFrame:
@@ -201,14 +202,28 @@ def _with_band(plan: pd.DataFrame, statistical: np.ndarray, consensus: np.ndarra
     return plan
 
 
-def _with_effects(overrides: pd.DataFrame, effects: list[dict], known_skus: set[str]) -> pd.DataFrame:
+def _with_effects(overrides: pd.DataFrame, effects: list[dict], known_skus: set[str],
+                  known_categories: set[str] = frozenset()) -> pd.DataFrame:
+    """`overrides` with what each did; one that found nothing to adjust because it names a SKU or a category nobody
+    knows is called a likely typo, with the known name it most likely meant when only its letter case differs."""
     columns = ["override_id", "days_covered", "units_statistical", "units_before", "units_after"]
     done = pd.DataFrame(effects, columns=[*columns, "no_forecast"])
     out = overrides.merge(done, on="override_id", how="left")
     nothing = out["no_forecast"].eq(True)
     out.loc[nothing, "status"] = NO_FORECAST
     unknown = nothing & out["sku"].notna() & ~out["sku"].isin(known_skus)
-    out.loc[unknown, "status"] = "invalid: SKU " + out.loc[unknown, "sku"].astype(str) + " is in neither the forecast nor the catalogue"
+    out.loc[unknown, "status"] = [f"invalid: SKU {sku} is in neither the forecast nor the catalogue{_meant(sku, known_skus)}"
+                                  for sku in out.loc[unknown, "sku"].astype(str)]
+    no_category = nothing & out["category"].notna() & ~out["category"].isin(known_categories)
+    out.loc[no_category, "status"] = [
+        f"invalid: category {category} is no SKU's in the catalogue{_meant(category, known_categories)}"
+        for category in out.loc[no_category, "category"].astype(str)]
     out["days_covered"] = pd.to_numeric(out["days_covered"]).fillna(0).astype(int)
     return out.drop(columns="no_forecast")
+
+
+def _meant(name: str, known: set[str]) -> str:
+    """'; did you mean X?' when exactly one known name differs from `name` only in letter case."""
+    same = [k for k in known if isinstance(k, str) and k.casefold() == name.casefold()]
+    return f"; did you mean {same[0]}?" if len(same) == 1 else ""
 

@@ -175,9 +175,20 @@ def test_an_override_entered_this_cycle_for_a_period_already_over_is_listed_as_p
 
 def test_a_percent_on_a_sku_or_a_category_the_forecast_does_not_have_says_so():
     result = build_consensus(forecast({("A", "DE"): 2.0}), CATEGORIES, cycle(
-        override("pct", sku="C", change_pct=20.0), override("cat", category="toys", units=5.0)))  # C: not in DE
+        override("pct", sku="C", change_pct=20.0), override("cat", category="bags", units=5.0)))  # C, bags: not in DE
     assert result.overrides[["override_id", "status", "days_covered"]].values.tolist() == [
         ["cat", NO_FORECAST, 0], ["pct", NO_FORECAST, 0]]
+
+
+def test_a_misspelt_category_or_a_skus_letter_case_is_called_a_typo_with_what_was_meant():
+    result = build_consensus(forecast({("A", "DE"): 2.0}), CATEGORIES, cycle(
+        override("cat", category="shose", change_pct=10.0), override("case", sku="a", units=7.0),
+        override("bags", category="bags", change_pct=10.0), override("CASE", category="SHOES", change_pct=10.0)))
+    status = result.overrides.set_index("override_id")["status"]
+    assert status["cat"] == "invalid: category shose is no SKU's in the catalogue"
+    assert status["case"] == "invalid: SKU a is in neither the forecast nor the catalogue; did you mean A?"
+    assert status["CASE"] == "invalid: category SHOES is no SKU's in the catalogue; did you mean shoes?"
+    assert status["bags"] == NO_FORECAST  # a real category with no SKU forecast in DE: nothing to adjust, no typo
 
 
 def test_units_for_a_sku_outside_the_catalogue_are_refused_as_a_typo():
