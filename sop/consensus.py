@@ -35,6 +35,9 @@ from sop.overrides import APPLIED, application_order
 
 FORECAST_COLUMNS: tuple[str, ...] = ("sku", "market", "forecast_date", "p10", "p50", "p90", "mean")
 QUANTILES = {"p10": 0.1, "p90": 0.9}
+SUPERSEDED = "superseded: override "
+"""The status of an override whose days a later override set anew in units (the same SKU, market and period
+entered again under another id): it moves nothing, and forecast value added does not credit it."""
 BAND_SCALE_LIMIT = 10.0
 """The most a day's band is scaled by the consensus / statistical ratio. Beyond a tenfold rise the model's band
 says nothing of the planner's number (a statistical mean of 1e-8 a day raised to 3.35 scaled a p90 of 1.68 to
@@ -86,8 +89,9 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
     days = plan["forecast_date"].to_numpy(dtype="datetime64[D]")
     first_day, last_day = (days.min(), days.max()) if len(days) else (None, None)
     touched_by: list[list[str]] = [[] for _ in range(len(plan))]
+    superseded: dict[str, str] = {}  # override id -> the later units override that set exactly its days again
 
-    effects = []
+    effects, cells_of = [], {}
     ordered = application_order(applied) if len(applied) else applied
     for override in ordered.itertuples(index=False):
         start, end = np.datetime64(override.period_start, "D"), np.datetime64(override.period_end, "D")
@@ -106,6 +110,14 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
                 consensus[cells] *= target / before
             else:
                 consensus[cells] = target / len(cells)
+        if pd.notna(override.units) and len(cells):  # units set these days anew: an earlier override of exactly
+            for earlier, their in cells_of.items():  # these days no longer moves them
+                if np.array_equal(their, cells):
+                    superseded[earlier] = override.override_id
+                    for cell in cells:
+                        touched_by[cell].remove(earlier)
+            cells_of = {k: v for k, v in cells_of.items() if k not in superseded}
+        cells_of[override.override_id] = cells
         for cell in cells:
             touched_by[cell].append(override.override_id)
         effects.append({
@@ -121,7 +133,10 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
     plan["override_ids"] = [",".join(ids) if ids else None for ids in touched_by]
     plan["forecast_date"] = plan["forecast_date"].dt.date
     known_categories = set(category_of.dropna()) | (set(plan["category"].dropna()) if "category" in plan else set())
-    return Consensus(plan, _with_effects(overrides, effects, set(category_of.index) | set(plan["sku"]), known_categories))
+    out = _with_effects(overrides, effects, set(category_of.index) | set(plan["sku"]), known_categories)
+    later = out["override_id"].map(superseded)
+    out["status"] = out["status"].mask(later.notna(), SUPERSEDED + later.astype(str) + " set the same days again")
+    return Consensus(plan, out)
 
 
 def _refuse_unplanned(overrides: pd.DataFrame, markets: set[str]) -> pd.DataFrame:

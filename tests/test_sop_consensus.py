@@ -246,6 +246,25 @@ def test_an_override_for_a_market_the_gate_held_back_waits_and_lists_nothing_the
     assert set(zip(listed.plan["sku"], listed.plan["market"])) == {("A", "DE"), ("A", "GB"), ("C", "GB")}
 
 
+def test_an_override_whose_days_a_later_one_set_again_in_units_is_superseded_and_not_credited():
+    """Two planners set A's week in DE: 100, then 50 under another id. The first moves nothing in the end, so it is
+    not 'applied' and forecast value added (which reads override_ids) does not credit its author for those days."""
+    base = forecast({("A", "DE"): 2.0, ("B", "DE"): 1.0})
+    first = override("t09a", sku="A", units=100.0, entered_at_utc=pd.Timestamp("2026-11-01 09:00", tz="UTC"))
+    second = override("t09b", sku="A", units=50.0, author="ben", entered_at_utc=pd.Timestamp("2026-11-01 10:00", tz="UTC"))
+    market = override("mkt", change_pct=10.0)  # the market's week covers more days than A's: it still moves them
+    result = build_consensus(base, CATEGORIES, cycle(first, second, market))
+    status = result.overrides.set_index("override_id")["status"]
+    assert status["t09a"] == "superseded: override t09b set the same days again"
+    assert status["t09b"] == status["mkt"] == APPLIED
+    assert units(result.plan, "A", FIRST, 7) == pytest.approx(50.0)
+    week = result.plan[(result.plan["forecast_date"] < FIRST + dt.timedelta(days=7)) & (result.plan["sku"] == "A")]
+    assert set(week["override_ids"]) == {"mkt,t09b"}
+    # a market week of A alone is exactly A's days: A's units set them again, so it too moves nothing there
+    alone = build_consensus(forecast({("A", "DE"): 2.0}), CATEGORIES, cycle(market, second)).overrides
+    assert alone.set_index("override_id")["status"]["mkt"] == "superseded: override t09b set the same days again"
+
+
 def test_no_overrides_leave_the_forecast_as_it_is():
     base = forecast({("A", "DE"): 2.0, ("C", "FR"): 1.5})
     result = build_consensus(base, CATEGORIES, cycle())

@@ -19,6 +19,7 @@ from orchestration.lib.dbt_models import model_key
 from orchestration.lib.held_back import held_back_series_in
 from orchestration.lib.resources import WAREHOUSE_POOL
 from orchestration.lib.retries import WarehouseResource
+from sop.consensus import SUPERSEDED
 from sop.cycle import CycleFrames, build_cycle
 from sop.cycle_store import later_snapshot, save_cycle, stage_cycles, stored_cycles
 from sop.overrides import APPLIED, EXPIRED, WITHDRAWN
@@ -84,7 +85,7 @@ def consensus_demand_plan(context: dg.AssetExecutionContext, warehouse: Warehous
     cycle = build_cycle(forecast, revisions, history, catalogue, markets, held_back)
     not_applied = cycle.overrides[cycle.overrides["status"] != APPLIED]
     for row in not_applied.itertuples():  # withdrawn or expired is the planner's choice; the others need a fix
-        log = context.log.info if row.status in (WITHDRAWN, EXPIRED) else context.log.warning
+        log = context.log.info if row.status in (WITHDRAWN, EXPIRED) or row.status.startswith(SUPERSEDED) else context.log.warning
         log(f"override {row.override_id} ({row.author}) not applied in cycle {cycle.cycle}: {row.status}")
     frames = {"demand_plan": cycle.plan, "forecast_overrides": cycle.overrides}
     with warehouse.open() as tables:
