@@ -17,9 +17,9 @@ market forecast the plan runs on like this:
 Overrides apply coarse to fine (sop/overrides.py application_order), so a
 SKU's own number wins over its market's. The band moves with the mean: each
 day's p10/p50/p90 are scaled by the day's consensus/statistical ratio; a day
-the model gave nothing, or raised more than tenfold (`BAND_SCALE_LIMIT`),
-takes a Poisson band around its consensus mean (the only shape one number
-implies).
+the model gave (next to) nothing takes a Poisson band around its consensus
+mean (the only shape one number implies), and beyond a tenfold rise the
+band's spread stops growing with the mean (`SPREAD_SCALE_LIMIT`).
 """
 from __future__ import annotations
 
@@ -38,10 +38,13 @@ QUANTILES = {"p10": 0.1, "p90": 0.9}
 SUPERSEDED = "superseded: override "
 """The status of an override whose days a later override set anew in units (the same SKU, market and period
 entered again under another id): it moves nothing, and forecast value added does not credit it."""
-BAND_SCALE_LIMIT = 10.0
-"""The most a day's band is scaled by the consensus / statistical ratio. Beyond a tenfold rise the model's band
-says nothing of the planner's number (a statistical mean of 1e-8 a day raised to 3.35 scaled a p90 of 1.68 to
-168 million): the day takes the Poisson band of its consensus mean, as a day the model gave nothing does."""
+NOTHING = 0.01
+"""Units a day below which the model gave nothing: its band is no shape to scale (a mean of 1e-8 a day with a p90
+of 1.68, raised to 3.35 by a planner, put p90 at 168 million). Such a day takes the Poisson band of its consensus."""
+SPREAD_SCALE_LIMIT = 10.0
+"""The most a band's spread around its mean is scaled by the consensus / statistical ratio. Up to tenfold the band
+is scaled with the mean; beyond, the spread stops growing (never narrower than a Poisson count's), so a bigger
+number never narrows the band and a fortyfold promotion does not stretch it fortyfold."""
 """The band, scaled with the mean; p50 is the median of a Poisson count with the mean, as in the forecast
 (`crossdock.count_median`)."""
 NO_FORECAST = "nothing to adjust: no forecast for it in the horizon"
@@ -202,17 +205,24 @@ def _with_band(plan: pd.DataFrame, statistical: np.ndarray, consensus: np.ndarra
     plan = plan.rename(columns={"mean": "statistical_mean"})
     plan["mean"] = consensus
     moved = ~np.isclose(consensus, statistical)
-    scaled = moved & (statistical * BAND_SCALE_LIMIT >= consensus) & (statistical > 0)
-    from_nothing = moved & ~scaled
+    from_nothing = moved & (statistical < NOTHING)
+    scaled = moved & ~from_nothing
     ratio = np.divide(consensus, statistical, out=np.ones_like(consensus), where=scaled)
+    spread = np.minimum(ratio, SPREAD_SCALE_LIMIT)  # = ratio up to tenfold: the band scaled with the mean
+    capped = scaled & (ratio > SPREAD_SCALE_LIMIT)
     p50 = plan["p50"].to_numpy(dtype=float).copy()
     if moved.any():
         p50[moved] = poisson_median(consensus[moved])
     plan["p50"] = p50
     for column, q in QUANTILES.items():
-        band = plan[column].to_numpy(dtype=float) * ratio
-        if from_nothing.any():
-            band[from_nothing] = _poisson_quantile(q, consensus[from_nothing])
+        stated = plan[column].to_numpy(dtype=float)
+        band = np.where(scaled, np.maximum(consensus + (stated - statistical) * spread, 0.0), stated)
+        poisson = from_nothing | capped
+        if poisson.any():
+            counts = _poisson_quantile(q, consensus[poisson])
+            band[from_nothing] = counts[from_nothing[poisson]]
+            widest = np.minimum if column == "p10" else np.maximum
+            band[capped] = widest(band[capped], counts[capped[poisson]])
         plan[column] = np.minimum(band, p50) if column == "p10" else np.maximum(band, p50)
     return plan
 

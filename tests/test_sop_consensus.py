@@ -116,7 +116,8 @@ def test_units_on_a_forecast_of_nothing_are_spread_evenly_with_a_poisson_band():
 
 def test_units_on_a_forecast_of_almost_nothing_take_the_poisson_band_not_a_ratio_of_millions():
     """A planner's 14 units on a week the model gave 1e-8 a day: scaling its band by the ratio (2e8) put p90 in the
-    hundreds of millions, and the plan's demand deviation with it. Beyond a tenfold rise the band is Poisson's."""
+    hundreds of millions, and the plan's demand deviation with it. A model that gave next to nothing has no band to
+    scale: the day's band is Poisson's."""
     base = forecast({("A", "DE"): 1e-8, ("B", "DE"): 1.0})
     base.loc[base["sku"] == "A", "p90"] = 1.68
     plan = build_consensus(base, CATEGORIES, cycle(override("o1", sku="A", units=14.0),
@@ -125,6 +126,22 @@ def test_units_on_a_forecast_of_almost_nothing_take_the_poisson_band_not_a_ratio
     a, b = week[week["sku"] == "A"], week[week["sku"] == "B"]
     assert np.allclose(a["mean"], 2.0) and a[["p10", "p50", "p90"]].drop_duplicates().values.tolist() == [[0.0, 2.0, 4.0]]
     assert np.allclose(b["mean"], 10.0) and np.allclose(b["p90"], 15.0)  # tenfold: still the model's band, scaled
+
+
+def test_past_a_tenfold_rise_the_band_stops_widening_but_never_narrows_as_the_number_grows():
+    """Mean 5 a day with p10 0 and p90 12: at 9.9x the band is scaled (p90 118.8); it switched to Poisson's at 10.1x
+    (p90 60, a review found), so a slightly bigger promotion lost most of its safety stock. The spread now stops
+    growing at tenfold, and p90 only grows with the number."""
+    base = forecast({("A", "DE"): 5.0})
+    base["p10"], base["p90"] = 0.0, 12.0
+    p90 = []
+    for units in (5.0 * 7 * 9.9, 5.0 * 7 * 10.1, 5.0 * 7 * 40):
+        plan = build_consensus(base, CATEGORIES, cycle(override("o1", sku="A", units=units))).plan
+        day = plan[plan["forecast_date"] == FIRST].iloc[0]
+        p90.append(day["p90"])
+        assert day["p10"] <= day["p50"] <= day["p90"] and day["p10"] >= 0
+    assert p90[0] == pytest.approx(118.8) and p90[1] == pytest.approx(5.0 * 10.1 + 7.0 * 10)
+    assert p90[0] < p90[1] < p90[2] < 12.0 * 40  # continuous, growing, not stretched fortyfold
 
 
 def test_revisions_count_by_the_cutoff_and_a_withdrawal_undoes_the_override():
