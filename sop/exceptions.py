@@ -347,12 +347,15 @@ def negative_fva(fva: pd.DataFrame | None, settings: ExceptionSettings = Excepti
     `fva`: (cycle, scope, scope_value, fva_vs_statistical, days_scored, horizon_days, actual_units), the forecast
     value added of the consensus over the statistical forecast per scope, in weekly WAPE; < 0 means worse. None or
     empty (no consensus yet): no exception. A scope is judged once its cycle has `fva_min_days` days of actuals
-    and it sold `fva_min_units` on them (a cycle scored on its first day raised six exceptions on one unit sold);
+    (its widest scope's `days_scored`) and the scope sold `fva_min_units` on its days (a cycle scored on its first day raised six exceptions on one unit sold);
     of those, only the latest cycle counts: an older cycle's verdict was raised in its own time.
     """
     if fva is None or fva.empty:
         return _empty()
-    judged = fva[(fva["days_scored"] >= settings.fva_min_days) & (fva["actual_units"] >= settings.fva_min_units)]
+    # the cycle's days with actuals (its widest scope's): an author's own days are those their overrides moved, which
+    # a week begun before the horizon keeps under seven however long the cycle has been scored
+    cycle_days = fva.groupby("cycle")["days_scored"].transform("max")
+    judged = fva[(cycle_days >= settings.fva_min_days) & (fva["actual_units"] >= settings.fva_min_units)]
     latest = judged[judged["cycle"] == judged["cycle"].max()]
     rows = latest[latest["scope"].isin(FVA_SCOPES) & (latest["fva_vs_statistical"] < 0)]
     if rows.empty:
@@ -363,7 +366,7 @@ def negative_fva(fva: pd.DataFrame | None, settings: ExceptionSettings = Excepti
         "market": np.where(rows["scope"] == "market", rows["scope_value"], None),
         "subject": scope_words + " " + rows["scope_value"].astype(str),
         "problem": [f"in cycle {c} the consensus changes of {w} {v} made the forecast worse than the statistical one "
-                    f"(value added {x:+.3f} in weekly WAPE, scored on {d} of the horizon's {h} days)"
+                    f"(value added {x:+.3f} in weekly WAPE, on {d} scored days of the horizon's {h})"
                     for c, w, v, x, d, h in zip(rows["cycle"], scope_words, rows["scope_value"], rows["fva_vs_statistical"],
                                                 rows["days_scored"], rows["horizon_days"])],
         "measure": rows["fva_vs_statistical"].astype(float),

@@ -184,7 +184,7 @@ def test_negative_fva_raises_the_latest_cycles_scopes_that_made_the_forecast_wor
     assert rows["exception_id"].tolist() == ["negative_fva:author:ben", "negative_fva:market:DE"]
     assert rows["market"].tolist() == [None, "DE"]
     assert "cycle 2026-11" in rows.iloc[0]["problem"]
-    assert "(value added -0.040 in weekly WAPE, scored on 30 of the horizon's 56 days)" in rows.iloc[0]["problem"]
+    assert "(value added -0.040 in weekly WAPE, on 30 scored days of the horizon's 56)" in rows.iloc[0]["problem"]
     assert negative_fva(None).empty and negative_fva(fva.iloc[0:0]).empty
     assert list(negative_fva(None).columns) == list(RAISED_COLUMNS)
 
@@ -200,6 +200,10 @@ def test_negative_fva_waits_for_a_week_of_actuals_and_enough_units_to_judge():
     assert negative_fva(pd.concat([older, week]))["exception_id"].tolist() == ["negative_fva:author:ben"]
     strict = ExceptionSettings(fva_min_days=14)
     assert negative_fva(pd.concat([older, week]), strict)["exception_id"].tolist() == ["negative_fva:author:ana"]
+    # an author whose week began before the horizon moved 4 of its days: the cycle's 28 days count, not their 4
+    late_week = pd.concat([fva_rows(("2026-11", "all", "all", 0.01), days=28),
+                           fva_rows(("2026-11", "author", "ben", -0.64), days=4, units=60)])
+    assert negative_fva(late_week)["exception_id"].tolist() == ["negative_fva:author:ben"]
 
 
 def compliance(landed: float, duty: float | None, regime: str, primary: bool = True, sku: str = "A",
