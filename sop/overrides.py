@@ -27,6 +27,7 @@ WITHDRAWN = "withdrawn"
 EXPIRED = "expired"
 BEYOND_HORIZON = "period beyond the forecast horizon"
 PERIOD_PAST = "period already past"
+LATE_ENTRY_DAYS = 7  # how far back a late entry is still listed when the planning date's month has just begun
 
 
 def level_of(overrides: pd.DataFrame) -> pd.Series:
@@ -82,10 +83,11 @@ def cycle_overrides(
 
     `first_day`..`last_day` is the forecast's horizon; the planning date is the
     day before `first_day`. `status` is APPLIED for the overrides the consensus
-    applies, else the reason it does not. An override whose period ended
-    before it was last revised, in this cycle's month, is a late entry or a
-    wrong date: it is listed as PERIOD_PAST so the planner sees it was not
-    applied. Any other override whose period is over belongs to the cycles
+    applies, else the reason it does not. An override last revised on or
+    after its period's last day, recently (this cycle's month or the
+    LATE_ENTRY_DAYS before the planning date), is a late entry or a wrong
+    date: no run could apply it, so it is listed as PERIOD_PAST for the
+    planner to see. Any other override whose period is over belongs to the cycles
     before: leaving it out keeps a cycle's list to what it weighed, not every
     override ever entered. `expires_on` is the last planning date an override
     applies on. Whether an applied override finds any forecast to adjust is
@@ -98,7 +100,10 @@ def cycle_overrides(
     planning_date = pd.Timestamp(first_day) - pd.Timedelta(days=1)
     entered = pd.to_datetime(latest["entered_at_utc"], utc=True).dt.tz_convert(None).dt.normalize()
     over = end < pd.Timestamp(first_day)
-    late = over & (entered > end) & (entered >= planning_date.replace(day=1))
+    # entered on or after its period's last day (a UTC day: a planner east of UTC may still be on the next):
+    # no run could apply it; listed while it is recent, in this cycle's month or the week before it
+    recent = entered >= min(planning_date.replace(day=1), planning_date - pd.Timedelta(days=LATE_ENTRY_DAYS))
+    late = over & (entered >= end) & recent
     status = pd.Series([_problem(row) for _, row in latest.iterrows()], index=latest.index, dtype=object)
     flags = (
         (start > pd.Timestamp(last_day), BEYOND_HORIZON),

@@ -174,11 +174,22 @@ def test_an_override_that_cannot_apply_says_why_and_moves_nothing(values, status
 
 
 def test_an_override_whose_period_is_over_belongs_to_the_cycles_before():
-    overrides = cycle(override("week_before", units=10.0, period_start=dt.date(2026, 10, 26)),  # to 2026-11-01
+    overrides = cycle(override("week_before", units=10.0, period_start=dt.date(2026, 10, 26),  # to 2026-11-01
+                               entered_at_utc=pd.Timestamp("2026-10-25 09:00", tz="UTC")),
                       override("month_begun", units=10.0, bucket="month", period_start=dt.date(2026, 11, 1)),
-                      override("last_cycles_late", units=10.0, period_start=dt.date(2026, 10, 12),
+                      override("last_cycles_late", units=10.0, period_start=dt.date(2026, 10, 5),
                                entered_at_utc=pd.Timestamp("2026-10-20 09:00", tz="UTC")))
     assert overrides["override_id"].tolist() == ["month_begun"]
+
+
+@pytest.mark.parametrize(("period_start", "entered"), [
+    (dt.date(2026, 10, 26), "2026-11-01 09:00"),  # on the week's last day, the planning date: no run could apply it
+    (dt.date(2026, 10, 26), "2026-11-01 22:00"),  # Monday 08:00 in Sydney is still Sunday in UTC
+    (dt.date(2026, 10, 19), "2026-10-31 18:00"),  # after October's last run, seen by the first November one
+])
+def test_a_late_entry_is_listed_as_past_on_its_periods_last_day_and_across_the_month_end(period_start, entered):
+    overrides = cycle(override("late", units=10.0, period_start=period_start, entered_at_utc=pd.Timestamp(entered, tz="UTC")))
+    assert overrides[["override_id", "status"]].values.tolist() == [["late", PERIOD_PAST]]
 
 
 def test_an_override_entered_this_cycle_for_a_period_already_over_is_listed_as_past_not_dropped():
