@@ -5,10 +5,10 @@ consensus in `audit.demand_plan_cycles` (and the overrides it weighed in
 `audit.override_cycles`), replacing that cycle's rows: a re-run of the same
 day changes nothing, a later run in the month brings the cycle up to date, and
 once the month is over its snapshot stays as it was, to be scored against the
-actuals (sop/value_added.py). A run back-dated before the day a cycle was last
-agreed (`crossdock run --as-of`) never replaces it (`later_snapshot`): it
-stages its own view of that cycle for its own plan, and the next run publishes
-the agreed snapshot again. The publish tables of the same names are copies
+actuals (sop/value_added.py). A back-dated run (`crossdock run --as-of`, with
+a plan of a later day stored) never replaces a stored cycle (`later_snapshot`):
+it stages its own view of that cycle for its own plan, and the next run
+publishes the agreed snapshot again. The publish tables of the same names are copies
 of these, staged like every other plan table (crossdock/publish.py); the audit
 tables carry the declared columns of their publish twins, so one declaration
 types both.
@@ -38,14 +38,16 @@ def _create(warehouse: Warehouse, table: str) -> None:
 
 
 def later_snapshot(target: WarehouseLike, cycle: str, planning_date: dt.date) -> dt.date | None:
-    """The planning date of `cycle`'s stored snapshot when it is later than `planning_date`, else None."""
+    """The planning date of `cycle`'s stored snapshot when a run of `planning_date` must keep it: the store holds a
+    plan of a later day (in this cycle or a later one), so this run is back-dated. None: store this run's cycle
+    (a new cycle, or the latest run's own)."""
     warehouse = as_warehouse(target)
     _create(warehouse, "demand_plan")
-    [(stored,)] = warehouse.rows(f"select max(planning_date) from {STORES['demand_plan']} where cycle = ?", [cycle])
+    [(stored, latest)] = warehouse.rows(
+        f"select max(case when cycle = ? then planning_date end), max(planning_date) from {STORES['demand_plan']}", [cycle])
     if stored is None or pd.isna(stored):
         return None
-    stored = pd.Timestamp(stored).date()
-    return stored if stored > planning_date else None
+    return pd.Timestamp(stored).date() if pd.Timestamp(latest).date() > planning_date else None
 
 
 def save_cycle(target: WarehouseLike, cycle: str, frames: dict[str, pd.DataFrame]) -> None:

@@ -100,11 +100,18 @@ def test_a_back_dated_run_never_replaces_the_snapshot_its_cycle_was_agreed_on_la
     assert later_snapshot(conn, replay.cycle, replay.planning_date) == dt.date(2026, 9, 30)
     assert later_snapshot(conn, agreed.cycle, agreed.planning_date) is None  # the same day again: replaced, safely
     assert later_snapshot(conn, "2026-10", dt.date(2026, 10, 1)) is None  # a cycle not stored yet
+    october = build_cycle(forecast(), REVISIONS.iloc[:0], history())  # planned 30 October: September is closed
+    save_cycle(conn, october.cycle, {"demand_plan": october.plan, "forecast_overrides": october.overrides})
+    # a replay of a September day after its last run still may not rewrite the closed cycle
+    assert later_snapshot(conn, "2026-09", dt.date(2026, 9, 30)) == dt.date(2026, 9, 30)
+    assert later_snapshot(conn, "2026-10", october.planning_date) is None  # the latest run's own cycle: stored
     stage_cycles(conn, "demand_plan", "run-2", instead=(replay.cycle, replay.plan))
-    staged_dates = conn.execute("select distinct planning_date from plan_next.demand_plan").fetchall()
-    assert [d.date() if hasattr(d, "date") else d for (d,) in staged_dates] == [dt.date(2026, 9, 15)]
-    stored_dates = stored_cycles(conn, "demand_plan", ["planning_date"])["planning_date"].unique()
-    assert [pd.Timestamp(d).date() for d in stored_dates] == [dt.date(2026, 9, 30)]
+    staged = conn.execute("select distinct cycle, planning_date from plan_next.demand_plan order by 1").fetchall()
+    assert [(c, pd.Timestamp(d).date()) for c, d in staged] == [("2026-09", dt.date(2026, 9, 15)),
+                                                                ("2026-10", dt.date(2026, 10, 30))]
+    stored = stored_cycles(conn, "demand_plan", ["cycle", "planning_date"]).drop_duplicates()
+    assert [(c, pd.Timestamp(d).date()) for c, d in stored.values] == [("2026-09", dt.date(2026, 9, 30)),
+                                                                       ("2026-10", dt.date(2026, 10, 30))]
 
 
 def test_a_past_consensus_is_rebuilt_from_the_revisions_entered_by_its_cut_off():

@@ -94,9 +94,9 @@ def consensus_demand_plan(context: dg.AssetExecutionContext, warehouse: Warehous
             save_cycle(tables, cycle.cycle, frames)
         else:
             context.log.warning(
-                f"cycle {cycle.cycle} was agreed as of {agreed}, later than this run's planning date "
-                f"{cycle.planning_date}: its snapshot is kept as agreed, and this run's consensus is published for "
-                "its own plan only (the next run publishes the agreed one again)")
+                f"cycle {cycle.cycle} was agreed as of {agreed} and a later plan is stored, so this run, back-dated to "
+                f"{cycle.planning_date}, keeps that snapshot as agreed: its own consensus is published for its own plan "
+                "only (the next run publishes the agreed one again)")
         rows = {table: stage_cycles(tables, table, context.run_id, None if agreed is None else (cycle.cycle, frame))
                 for table, frame in frames.items()}
         scores = _score(tables, cycle, context.run_id)
