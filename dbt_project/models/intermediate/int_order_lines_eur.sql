@@ -4,11 +4,20 @@
 -- market it is planned in (crossdock.yaml via reference.country_markets); lines
 -- to a country the config does not cover are left out here and counted in
 -- publish.market_coverage. A line whose export names no fulfilment node is
--- taken as shipped by its market's node, and marked so.
+-- taken as shipped by its market's node, and marked so. Only the days of the
+-- planning calendar: a run back-dated with `crossdock run --as-of` sees the
+-- lines up to its planning date, as that day knew them (the later ones had no
+-- rate on its calendar and warned of thousands of lines without a EUR value).
 {% set reporting_currency = env_var('CROSSDOCK_REPORTING_CURRENCY', 'EUR') | upper %}
 
-with order_lines as (
-    select * from {{ ref('stg_orders') }}
+with planning_days as (
+    select min(calendar_date) as first_day, max(calendar_date) as as_of from {{ ref('int_planning_calendar') }}
+),
+
+order_lines as (
+    select stg_orders.*
+    from {{ ref('stg_orders') }} as stg_orders
+    inner join planning_days on stg_orders.order_date between planning_days.first_day and planning_days.as_of
 ),
 
 planned_markets as (
