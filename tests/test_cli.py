@@ -203,6 +203,23 @@ def test_a_run_with_nothing_new_since_the_published_plan_stops_in_seconds_and_fo
     assert cli_run.run_planning_job(settings, force=True) is True
     assert len(built) == 2 and len(instance.get_runs()) == 2
 
+    # a tariff loaded since the published plan (`crossdock tariff load`): the next run is not "nothing new" (it was,
+    # and the loaded rates waited for --force, a planner's test found)
+    import duckdb
+
+    from compliance.tariffs.store import TABLE, table_ddl
+
+    [latest] = [r for r in instance.get_runs() if r.run_id != run.run_id]
+    publish_plan_of(latest.run_id, settings.warehouse, latest.tags["crossdock/inputs"])
+    assert cli_run.run_planning_job(settings) is True and len(instance.get_runs()) == 2  # nothing new again
+    with duckdb.connect(str(settings.warehouse)) as conn:
+        conn.execute("create schema if not exists reference")
+        conn.execute(table_ddl())
+        conn.execute(f"insert into {TABLE} (destination, hs_heading, loaded_at) values "
+                     "('GB', '6912', now()::timestamptz at time zone 'UTC' + interval 1 second)")
+    assert cli_run.run_planning_job(settings) is True
+    assert len(built) == 3 and len(instance.get_runs()) == 3
+
 
 @pytest.mark.parametrize("engine", ["duckdb", "spark"])
 def test_demo_and_run_make_the_plan_on_the_engine_set(tmp_path, monkeypatch, engine):

@@ -54,3 +54,13 @@ def loaded(target: WarehouseLike) -> pd.DataFrame:
     if not warehouse.exists(TABLE):
         return pd.DataFrame(columns=[name for name, _ in SCHEMA])
     return warehouse.query(f"select * from {TABLE} order by destination, hs_heading, hs6, agreement")
+
+
+def last_loaded_at(target: WarehouseLike) -> dt.datetime | None:
+    """When a tariff was last loaded (UTC), or None if none ever was: a plan published before it prices duty
+    without it, so a run with nothing else new is not "nothing new" (orchestration/lib/run_inputs.py)."""
+    warehouse = as_warehouse(target)
+    if not warehouse.exists(TABLE):
+        return None
+    [(at,)] = warehouse.rows(f"select max(loaded_at) from {TABLE}")
+    return None if at is None or pd.isna(at) else pd.Timestamp(at).to_pydatetime()

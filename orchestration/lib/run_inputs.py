@@ -1,7 +1,9 @@
 """What a planning run was made from, so a run with nothing new is not made again.
 
 A plan is a function of the landed files, the merchant's crossdock.yaml, the
-planning date asked for and the code. The CLI and the daily schedule tag each
+planning date asked for, the code, and the tariff files loaded into the
+warehouse (`crossdock tariff load`: a plan published before the last load is
+not up to date, whatever its fingerprint). The CLI and the daily schedule tag each
 run with a fingerprint of those, and the publish step writes the run's
 fingerprint beside its plan (publish.plan_runs.inputs). When the published
 plan has the fingerprint a new run would have, running again would rebuild
@@ -20,6 +22,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from compliance.tariffs.store import last_loaded_at
 from crossdock.publish import last_published
 from crossdock.settings import PROJECT_ROOT
 from crossdock.warehouse import connect
@@ -99,12 +102,15 @@ def plan_already_made(warehouse: Path, fingerprint: str, engine: str = "duckdb")
         from crossdock.spark import spark_session
         from crossdock.spark_warehouse import SparkWarehouse
 
-        published = last_published(SparkWarehouse(spark_session()))
+        tables = SparkWarehouse(spark_session())
+        published, tariffs_loaded = last_published(tables), last_loaded_at(tables)
     else:
         if not warehouse.exists():
             return None
         with connect(str(warehouse), read_only=True) as conn:
-            published = last_published(conn)
+            published, tariffs_loaded = last_published(conn), last_loaded_at(conn)
     if published is None or published.inputs != fingerprint:
+        return None
+    if tariffs_loaded is not None and tariffs_loaded > published.published_at:  # `crossdock tariff load` since
         return None
     return UpToDatePlan(published.run_id, f"{published.published_at:%Y-%m-%d %H:%M} UTC")
