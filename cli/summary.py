@@ -74,7 +74,7 @@ def _assumptions(warehouse: Warehouse) -> dict:
         # the plan leaves these out (planning.inputs.set_aside_skus_without_terms): no cost to plan them with
         out["skus_not_planned"] = [s for (s,) in warehouse.rows(
             "select distinct sku from intermediate.int_stock_position "
-            "where sku not in (select sku from marts.dim_sku) order by 1"
+            "where sku not in (select sku from marts.dim_sku where unit_cost_eur > 0) order by 1"
         )]
     if warehouse.exists("publish.transfer_recommendations") and "weight_kg" in warehouse.columns("marts.dim_sku"):
         # recommend_transfers charges a missing weight no freight per kg: the lane's fixed cost only

@@ -286,9 +286,9 @@ def _assumption_lines(a: dict) -> list[str]:
     if a.get("skus_not_planned"):
         shown = a["skus_not_planned"]
         lines.append(
-            f"NOT PLANNED: {len(shown):,} SKUs held in stock or on order are in no catalogue and were never sold, so "
-            f"there is no cost to plan them with: {', '.join(shown[:10])}{' ...' if len(shown) > 10 else ''} "
-            "(send their catalogue lines)"
+            f"NOT PLANNED: {len(shown):,} SKUs held in stock or on order have no catalogue cost (none, 0 or in a "
+            f"currency without an ECB rate) and were never sold, so there is no cost to plan them with: "
+            f"{', '.join(shown[:10])}{' ...' if len(shown) > 10 else ''} (send their catalogue lines with a cost)"
         )
     if a.get("lines_without_fx_rate"):
         lines.append(

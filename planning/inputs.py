@@ -152,12 +152,14 @@ def set_aside_skus_without_terms(
 
     A SKU held in stock or on order that no catalogue describes and nobody
     has bought has no cost to assume (marts.dim_sku assumes one from a selling
-    price), so it cannot be planned. One such stock-count line must not stop
+    price), so it cannot be planned; nor can one whose catalogue cost is 0 or
+    has no EUR rate, if it never sold. One such stock-count line must not stop
     every other SKU's plan: its rows are set aside and the SKUs named, for the
     run's log, metadata and summary to say. A SKU with demand but no terms
     still fails `validate_sku_coverage`, since dim_sku covers every SKU sold.
     """
-    known = set(skus["sku"]) & set(lead_times["sku"])
+    costed = skus.loc[pd.to_numeric(skus["unit_cost_eur"]).gt(0), "sku"]
+    known = set(costed) & set(lead_times["sku"])
     held = position["sku"].isin(known)
     return position.loc[held].reset_index(drop=True), sorted(str(s) for s in position.loc[~held, "sku"].unique())
 

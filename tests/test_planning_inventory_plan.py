@@ -411,10 +411,15 @@ def test_stock_of_a_sku_with_no_terms_is_set_aside_and_named_not_fatal():
     from planning.inputs import set_aside_skus_without_terms
 
     position = pd.DataFrame({"sku": ["A", "GHOST", "B"], "node": ["N1", "N1", "N2"], "on_hand": [5, 7, 0], "on_order": [0, 0, 3]})
-    skus = pd.DataFrame({"sku": ["A", "B"]})
+    skus = pd.DataFrame({"sku": ["A", "B"], "unit_cost_eur": [2.0, 3.0]})
     lead_times = pd.DataFrame({"sku": ["A", "B"]})
     kept, set_aside = set_aside_skus_without_terms(position, skus, lead_times)
     assert set_aside == ["GHOST"]
     assert kept["sku"].tolist() == ["A", "B"] and kept["on_hand"].tolist() == [5, 0]
     kept, set_aside = set_aside_skus_without_terms(position, skus, lead_times[lead_times["sku"] == "A"])
     assert set_aside == ["B", "GHOST"]
+    # a catalogue cost of 0, or one without an EUR rate, on a SKU never sold (dim_sku has no price to assume from):
+    # no cost to plan with, so set aside, where it stopped every SKU's plan (a planner's test)
+    costless = skus.assign(unit_cost_eur=[0.0, None])
+    kept, set_aside = set_aside_skus_without_terms(position, costless, lead_times)
+    assert set_aside == ["A", "B", "GHOST"] and kept.empty

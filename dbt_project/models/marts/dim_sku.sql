@@ -2,7 +2,10 @@
 -- A SKU sold but in no catalogue (no catalogue yet, or a new SKU) is here too,
 -- never held back: its unit cost is the assumed share of its median selling
 -- price and its MOQ and pack size the assumed ones (config.assumptions), and
--- cost_basis says so.
+-- cost_basis says so. So is a catalogue SKU whose cost is no cost to plan with
+-- (0, or in a currency with no ECB rate on the planning date): its other terms
+-- and customs identity stay the catalogue's. One such line stopped every SKU's
+-- plan (order quantities and carrying cost need a cost above 0).
 with catalogue as (
     select * from {{ ref('stg_supplier_catalogue') }}
 ),
@@ -33,7 +36,7 @@ catalogue_skus as (
         primary_lines.supplier_id as primary_supplier_id,
         primary_lines.unit_cost,
         primary_lines.cost_currency,
-        primary_lines.unit_cost / as_of_fx.units_per_eur as unit_cost_eur,
+        primary_lines.unit_cost / as_of_fx.units_per_eur as catalogue_cost_eur,
         primary_lines.moq,
         primary_lines.pack_size,
         primary_lines.quoted_lead_time_days,
@@ -64,9 +67,34 @@ sold_only as (
 )
 
 select
-    catalogue_skus.*,
-    'catalogue' as cost_basis
+    catalogue_skus.sku,
+    catalogue_skus.product_name,
+    catalogue_skus.category,
+    catalogue_skus.hs_code,
+    catalogue_skus.hs_chapter,
+    catalogue_skus.origin_country,
+    catalogue_skus.primary_supplier_id,
+    catalogue_skus.unit_cost,
+    catalogue_skus.cost_currency,
+    case
+        when catalogue_skus.catalogue_cost_eur > 0 then catalogue_skus.catalogue_cost_eur
+        else sold_prices.median_price_eur * assumptions.unit_cost_share_of_price
+    end as unit_cost_eur,
+    catalogue_skus.moq,
+    catalogue_skus.pack_size,
+    catalogue_skus.quoted_lead_time_days,
+    catalogue_skus.weight_kg,
+    case
+        when catalogue_skus.catalogue_cost_eur > 0 then 'catalogue'
+        else 'assumed: share of median selling price (the catalogue''s cost, '
+            || coalesce(cast(catalogue_skus.unit_cost as string), 'none') || ' '
+            || coalesce(catalogue_skus.cost_currency, '')
+            || case when catalogue_skus.catalogue_cost_eur is null then ', has no EUR rate' else ', is no cost' end
+            || ' to plan with)'
+    end as cost_basis
 from catalogue_skus
+left join sold_prices on sold_prices.sku = catalogue_skus.sku
+cross join assumptions
 
 union all
 

@@ -156,8 +156,9 @@ def _log_left_out(context: dg.AssetExecutionContext, outputs: PlanOutputs) -> No
     set_aside = list(outputs.not_planned)
     if set_aside:
         context.log.warning(
-            f"{len(set_aside)} SKU(s) held in stock or on order are in no catalogue and were never sold, so there is no "
-            f"cost to plan them with; they are left out of the plan: {', '.join(set_aside[:20])}"
+            f"{len(set_aside)} SKU(s) held in stock or on order have no catalogue cost (none, 0 or in a currency without "
+            f"an ECB rate) and were never sold, so there is no cost to plan them with; they are left out of the plan: "
+            f"{', '.join(set_aside[:20])}"
             + (" ..." if len(set_aside) > 20 else "")
         )
     if outputs.held_back_pairs:
