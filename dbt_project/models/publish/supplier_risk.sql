@@ -13,8 +13,10 @@ catalogue as (
 ),
 
 primary_lines as (
-    -- dim_sku's primary (the catalogue flag, lowest supplier id if several are flagged)
-    select sku, primary_supplier_id, unit_cost_eur, quoted_lead_time_days
+    -- dim_sku's primary (the catalogue flag, lowest supplier id if several are flagged), at its catalogue cost:
+    -- dim_sku's unit_cost_eur is an assumed one where that cost cannot be planned with (0, no EUR rate)
+    select sku, primary_supplier_id, unit_cost as primary_unit_cost, cost_currency as primary_cost_currency,
+        quoted_lead_time_days
     from {{ ref('dim_sku') }}
 ),
 
@@ -77,7 +79,8 @@ offers as (
         catalogue.unit_cost,
         catalogue.cost_currency,
         catalogue.unit_cost / fx_as_of.units_per_eur as unit_cost_eur,
-        catalogue.unit_cost / fx_as_of.units_per_eur - primary_lines.unit_cost_eur as cost_diff_vs_primary_eur,
+        catalogue.unit_cost / fx_as_of.units_per_eur
+            - primary_lines.primary_unit_cost / primary_fx.units_per_eur as cost_diff_vs_primary_eur,
         catalogue.quoted_lead_time_days,
         catalogue.quoted_lead_time_days - primary_lines.quoted_lead_time_days as lead_time_diff_vs_primary_days,
         coalesce(supplier_delivery.receipts, 0) as receipts,
@@ -92,6 +95,7 @@ offers as (
     left join primary_lines on primary_lines.sku = catalogue.sku
     left join {{ ref('stg_suppliers') }} as suppliers on suppliers.supplier_id = catalogue.supplier_id
     left join fx_as_of on fx_as_of.currency = catalogue.cost_currency
+    left join fx_as_of as primary_fx on primary_fx.currency = primary_lines.primary_cost_currency
     left join supplier_delivery on supplier_delivery.supplier_id = catalogue.supplier_id
     left join sku_receipts on sku_receipts.supplier_id = catalogue.supplier_id and sku_receipts.sku = catalogue.sku
     left join open_orders on open_orders.supplier_id = catalogue.supplier_id and open_orders.sku = catalogue.sku
