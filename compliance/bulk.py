@@ -2,7 +2,9 @@
 
 Bulk imports are valued on the purchase cost (+ inbound freight where the
 territory values CIF) and always pay the tariff: low-value regimes are for
-parcels to consumers, not for pallets. Import VAT on a bulk import is
+parcels to consumers, not for pallets. Goods made inside the territory
+(origin_customs_territory: German-made goods stocked in the Netherlands) are
+never imported into it and pay no duty. Import VAT on a bulk import is
 recovered by the VAT-registered importer, so it is not a cost; the VAT that
 matters is the sales VAT on each order.
 """
@@ -57,6 +59,9 @@ def bulk_unit_costs(facts: pd.DataFrame, policy: CompliancePolicy, day: date | N
     unit_cost = pd.to_numeric(rows["unit_cost_eur"]).astype("float64")
     customs_value = unit_cost + freight.where(cif, 0.0)
     rate = applied_duty_rate(rows, policy)
+    origin = rows["origin_customs_territory"] if "origin_customs_territory" in rows else pd.Series(None, index=rows.index)
+    own_goods = origin.notna() & (origin == rows["customs_territory"])
+    free = free | own_goods
     # NaN x value stays NaN: a missing rate leaves the duty unknown, never 0
     duty = (rate * customs_value).where((rate != 0.0) & ~free, 0.0)
     out = pd.DataFrame({
@@ -68,6 +73,7 @@ def bulk_unit_costs(facts: pd.DataFrame, policy: CompliancePolicy, day: date | N
         "bulk_rate_missing": rate.isna() & ~free,
         "bulk_duty_eur": duty,
         "bulk_landed_eur": unit_cost + freight + duty,
+        "bulk_no_import": own_goods,
     })
     if day is None:
         out.insert(2, "day", rows["day"])

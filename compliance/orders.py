@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 LINE_COLUMNS: tuple[str, ...] = (
     "order_id", "order_date", "market", "ship_from_node", "carrier", "sku", "quantity", "unit_price", "currency", "units_per_eur",
 )
-SKU_COLUMNS: tuple[str, ...] = ("sku", "hs_code", "origin_country", "unit_cost_eur", "weight_kg")
+SKU_COLUMNS: tuple[str, ...] = ("sku", "hs_code", "origin_country", "origin_customs_territory", "unit_cost_eur", "weight_kg")
 DUTY_COLUMNS: tuple[str, ...] = ("sku", "customs_territory", "mfn_rate", "preferential_agreement", "preferential_rate")
 __all__ = ["LINE_COLUMNS", "order_columns", "order_landed_costs"]
 
@@ -153,7 +153,7 @@ def _domestic_orders(lines: pd.DataFrame, rules: Rulebook, policy: CompliancePol
     # the duty was paid when the stock entered; the order's day stands in for that day (the rules of a territory's day)
     lines = lines.assign(day=lines["order_date"])
     bulk = bulk_unit_costs(lines, policy, None)[
-        ["sku", "customs_territory", "day", "bulk_rate_missing", "bulk_duty_eur", "bulk_customs_value_eur"]]
+        ["sku", "customs_territory", "day", "bulk_rate_missing", "bulk_duty_eur", "bulk_customs_value_eur", "bulk_no_import"]]
     x = _sale_amounts(lines.merge(bulk, on=["sku", "customs_territory", "day"], how="left"), rules)
     x["duty_eur"] = x["quantity"] * x["bulk_duty_eur"]
     x["customs_value_eur"] = x["quantity"] * x["bulk_customs_value_eur"]
@@ -181,12 +181,16 @@ def _domestic_orders(lines: pd.DataFrame, rules: Rulebook, policy: CompliancePol
     orders["landed_cost_eur"] = orders["goods_value_eur"] + orders["shipping_eur"] + orders["duty_eur"] + orders["vat_eur"]
     orders["landed_cost_local"] = orders["landed_cost_eur"] * orders["units_per_eur"]
     vat_unknown = orders["vat_rate"].isna()
-    rule = "domestic sale of stock imported in bulk: duty paid at the node's border on the purchase cost"
+    imported = "domestic sale of stock imported in bulk: duty paid at the node's border on the purchase cost"
+    own_goods = x.groupby("order_id", sort=False)["bulk_no_import"].all().reindex(orders["order_id"]).to_numpy()
     unrated = _unrated_skus(x)
     orders["rule_applied"] = [
-        rule + (f"; no VAT rate for {country} on {pd.Timestamp(day).date()} in the vat_rates seed: VAT unknown" if unknown else "")
+        (f"domestic sale of goods made in {territory}: never imported into it, no duty" if own else imported)
+        + (f"; no VAT rate for {country} on {pd.Timestamp(day).date()} in the vat_rates seed: VAT unknown" if unknown else "")
         + unrated.get(order_id, "")
-        for order_id, country, day, unknown in zip(orders["order_id"], orders["ship_to_country"], orders["order_date"], vat_unknown)
+        for order_id, country, day, unknown, own, territory in zip(
+            orders["order_id"], orders["ship_to_country"], orders["order_date"], vat_unknown, own_goods,
+            x.groupby("order_id", sort=False)["customs_territory"].first().reindex(orders["order_id"]).to_numpy())
     ]
     orders["unknowns"] = [
         join_unknowns(["vat_rate" if v else None, "hs_code" if h else None, "duty_rate" if r else None,

@@ -34,7 +34,8 @@ from crossdock.frames import require_columns
 from crossdock.hs_codes import hs_chapter
 
 FACT_COLUMNS: tuple[str, ...] = (
-    "sku", "product_name", "category", "hs_code", "hs_code_valid", "origin_country", "unit_cost_eur", "weight_kg",
+    "sku", "product_name", "category", "hs_code", "hs_code_valid", "origin_country", "origin_customs_territory",
+    "unit_cost_eur", "weight_kg",
     "market", "customs_territory", "currency", "mfn_rate", "preferential_agreement", "preferential_rate",
     "restricted_categories", "product_rules", "restricted_documents",
 )

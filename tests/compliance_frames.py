@@ -38,7 +38,7 @@ def fact(sku: str, market: str, territory: str | None, currency: str | None, **k
     """One compliance fact row (a SKU in a market): a VN-made apparel tee at 12% MFN unless `kw` says otherwise."""
     row = {
         "sku": sku, "product_name": sku, "category": "apparel", "hs_code": "610910", "hs_code_valid": True,
-        "origin_country": "VN", "unit_cost_eur": 10.0, "weight_kg": 0.5, "market": market, "customs_territory": territory,
+        "origin_country": "VN", "origin_customs_territory": "VN", "unit_cost_eur": 10.0, "weight_kg": 0.5, "market": market, "customs_territory": territory,
         "currency": currency, "mfn_rate": 0.12, "preferential_agreement": None, "preferential_rate": None,
         "restricted_categories": None, "product_rules": None, "restricted_documents": None,
     }

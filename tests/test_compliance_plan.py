@@ -6,6 +6,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from compliance.bulk import bulk_unit_costs
 from compliance.orders import order_landed_costs
 from compliance.plan import build_compliance_plan
 from compliance.policy import CompliancePolicy
@@ -155,6 +156,23 @@ def test_the_same_domestic_order_before_and_after_a_vat_rate_change_pays_each_da
     assert orders.loc["B", "vat_eur"] == pytest.approx(0.24 * (25.0 + 4))
     assert orders["duty_eur"].tolist() == pytest.approx([1.272, 1.272])
     assert set(orders["import_flow"]) == {"bulk_import_via_node"}
+
+
+def test_goods_made_inside_the_territory_are_never_imported_into_it_and_pay_no_duty():
+    """A German-made mug stocked in Tallinn and sold in Estonia never crossed the EU's border: no EU duty (a trade
+    analyst's test found 3.5 % charged on every such order); a Vietnamese-made tee beside it still pays 12 %."""
+    facts = pd.DataFrame([fact("MUG", "EE", "EU", "EUR", origin_country="DE", origin_customs_territory="EU"),
+                          fact("TEE", "EE", "EU", "EUR")])
+    orders = order_landed_costs(lines([
+        ("A", "2025-07-01", "EE", "EE-TLL", None, "MUG", 1, 31.0, "EUR", 1.0),
+        ("B", "2025-07-01", "EE", "EE-TLL", None, "TEE", 1, 31.0, "EUR", 1.0),
+    ]), facts, {"EE-TLL": ("EE", "EU")}, RULES, CompliancePolicy()).set_index("order_id")
+    assert orders.loc["A", "duty_eur"] == 0.0 and orders.loc["B", "duty_eur"] == pytest.approx(1.272)
+    assert orders.loc["A", "rule_applied"].startswith("domestic sale of goods made in EU: never imported into it, no duty")
+    assert orders.loc["B", "rule_applied"].startswith("domestic sale of stock imported in bulk")
+    bulk = bulk_unit_costs(facts, CompliancePolicy(), date(2025, 7, 1)).set_index("sku")
+    assert bulk.loc["MUG", "bulk_duty_eur"] == 0.0 and not bulk.loc["MUG", "bulk_rate_missing"]
+    assert bulk.loc["MUG", "bulk_landed_eur"] == pytest.approx(10.0 + bulk.loc["MUG", "inbound_freight_eur"])
 
 
 def test_an_order_from_a_node_crossdock_yaml_does_not_declare_is_not_priced_and_says_why():

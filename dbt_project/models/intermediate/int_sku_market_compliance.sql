@@ -16,6 +16,10 @@ markets as (
     select market_code as market, customs_territory, currency from {{ ref('markets') }}
 ),
 
+origin_territories as (
+    select alpha_2, customs_territory from {{ ref('countries') }}
+),
+
 matched_rules as (
     select distinct
         skus.sku,
@@ -69,6 +73,7 @@ select
     skus.hs_code,
     coalesce(length(skus.hs_code) >= 6 and hs_subheadings.hs_code is not null, false) as hs_code_valid,
     skus.origin_country,
+    origin_territories.customs_territory as origin_customs_territory,
     skus.unit_cost_eur,
     skus.cost_basis,
     skus.weight_kg,
@@ -83,6 +88,7 @@ select
     rule_documents.restricted_documents
 from {{ ref('dim_sku') }} as skus
 cross join markets
+left join origin_territories on origin_territories.alpha_2 = skus.origin_country
 left join hs_subheadings on hs_subheadings.hs_code = left(skus.hs_code, 6)
 left join {{ ref('int_sku_duty_rates') }} as duty
     on duty.sku = skus.sku and duty.customs_territory = markets.customs_territory
