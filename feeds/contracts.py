@@ -219,7 +219,8 @@ SUPPLIER_CATALOGUE = Contract(
         Column("pack_size", "integer", "Units per case; orders are whole cases.", min_value=1, unit="units"),
         Column("quoted_lead_time_days", "integer", "Lead time the supplier quotes, order to receipt.", min_value=0, max_value=365, unit="days"),
         Column("origin_country", "varchar", "ISO 3166-1 alpha-2 country of origin (customs).", allowed=ISO_COUNTRIES),
-        Column("hs_code", "varchar", "Harmonized System code (6+ digits); may be missing, the compliance plan flags it.", required=False),
+        Column("hs_code", "varchar", "Harmonized System code (6+ digits; dots, spaces and dashes are dropped: 8211.92.00); "
+               "may be missing, the compliance plan flags it.", required=False),
         Column("weight_kg", "double", "Shipping weight per unit.", min_value=0, unit="kg", required=False),
         Column("is_primary", "boolean", "True for the SKU's preferred supplier."),
     ),

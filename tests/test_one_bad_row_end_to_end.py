@@ -80,6 +80,14 @@ def planned(tmp_path_factory):
             )
     install_demo_config(settings.config)
     use_light_forecast(settings.config)
+    # catalogue lines as merchants write them: an HS code with dots, a free sample's cost of 0 (it stopped every plan)
+    suppliers = settings.landing / "suppliers"
+    [catalogue] = sorted(suppliers.glob("catalogue_*.csv"))
+    header, first = catalogue.read_text(encoding="utf-8").splitlines()[:2]
+    supplier = first.split(",")[0]
+    (suppliers / f"catalogue_bad_{END}.csv").write_text(
+        header + "\n" + f"{supplier},ZZ-DOTTED,Paring knife,home_kitchen,5.0,EUR,10,1,30,CN,8211.92.00,0.2,true\n"
+        + f"{supplier},ZZ-FREE,Free sample,home_kitchen,0,EUR,10,1,30,CN,821192,0.2,true\n", encoding="utf-8")
     (orders / f"orders_late_{END}.csv").write_text(HEADER + line("AFTER-CONFIG", str(END), node="XX-NOWHERE"), encoding="utf-8")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("CROSSDOCK_CONFIG", str(settings.config))
@@ -108,6 +116,17 @@ def test_the_job_succeeds_and_plans_as_of_the_last_real_order_day(planned):
     assert query(settings, "select max(calendar_date), min(calendar_date) >= date '2020-01-01' "
                            "from intermediate.int_planning_calendar") == [(END, True)]
     assert query(settings, "select count(*) from publish.compliance_plan")[0][0] > 0
+
+
+def test_catalogue_lines_as_merchants_write_them_are_read_not_fatal(planned):
+    settings, _ = planned
+    skus = {sku: row for sku, *row in query(
+        settings, "select sku, hs_code, hs_chapter, unit_cost_eur, cost_basis from marts.dim_sku where sku like 'ZZ-%'")}
+    assert skus["ZZ-DOTTED"][:2] == ["82119200", "82"]  # the digits of 8211.92.00: a valid HS 2022 subheading
+    flags = query(settings, "select distinct flags from publish.compliance_plan where sku = 'ZZ-DOTTED'")
+    assert flags and not any("hs_code" in (f or "") for (f,) in flags)
+    assert skus["ZZ-FREE"][2] is None  # never sold: no price to assume a cost from, and the plan went on
+    assert skus["ZZ-FREE"][3].startswith("assumed: share of median selling price (the catalogue's cost, 0.0 EUR, is no cost")
 
 
 def test_the_lines_it_could_judge_are_quarantined_with_their_reason(planned):

@@ -13,7 +13,8 @@ select
     pack_size,
     quoted_lead_time_days,
     origin_country,
-    hs_code,
+    -- written with separators in many catalogues (8211.92.00, 6109 10): the digits are the code
+    nullif(replace(replace(replace(trim(hs_code), '.', ''), ' ', ''), '-', ''), '') as hs_code,
     weight_kg,
     is_primary
 from latest
