@@ -149,7 +149,7 @@ def _plan_row(r, bulk: dict, rules: Rulebook, policy: CompliancePolicy, merchant
         "preferential_agreement": r.preferential_agreement,
         "preferential_rate": _f(r.preferential_rate),
         "preference_claimed": claimed,
-        "duty_rate": _f(rate),
+        "duty_rate": 0.0 if flow == "bulk_import_via_node" and bool(home["bulk_no_import"]) else _f(rate),
         "vat_rate": vat_rate,
         "de_minimis_regime": regime.code if regime else None,
         "de_minimis_duty_threshold": regime.duty_threshold if regime else None,
@@ -219,7 +219,8 @@ def _price_basket(r, flow, regime, vat_rate, upe, weight, incoterm, home, node_b
             "customs_value_eur": _times(units, _f(home["bulk_customs_value_eur"])),
             "duty_eur": duty, "vat_eur": vat, "vat_collected": "domestic_sale", "fees_eur": 0.0,
             "landed_eur": _sum(goods, shipping_eur, duty, vat), "at_door_eur": 0.0,
-            "rule": "bulk import: tariff on the purchase cost at the node's border",
+            "rule": (f"goods made in {text(r.customs_territory)}: never imported into it, no duty"
+                     if bool(home["bulk_no_import"]) else "bulk import: tariff on the purchase cost at the node's border"),
             "registration_needed": None, "customs_value_per_unit": _f(home["bulk_customs_value_eur"]),
             "duty_per_unit": _f(home["bulk_duty_eur"]), "vat_per_unit": None if vat is None else vat / units,
             "landed_per_unit": _f(home["bulk_landed_eur"]), "saving_per_unit": None, "unknowns": (),

@@ -173,6 +173,11 @@ def test_goods_made_inside_the_territory_are_never_imported_into_it_and_pay_no_d
     bulk = bulk_unit_costs(facts, CompliancePolicy(), date(2025, 7, 1)).set_index("sku")
     assert bulk.loc["MUG", "bulk_duty_eur"] == 0.0 and not bulk.loc["MUG", "bulk_rate_missing"]
     assert bulk.loc["MUG", "bulk_landed_eur"] == pytest.approx(10.0 + bulk.loc["MUG", "inbound_freight_eur"])
+    # the plan says so too: no rate applied, and why (it showed 12 % and 'bulk import: tariff ...' beside 0 duty)
+    gb_made = pd.DataFrame([fact("TEE", "GB", "GB", "GBP", origin_country="GB", origin_customs_territory="GB")])
+    route = row(build_compliance_plan(gb_made, ROUTES, BASKETS, RULES, CompliancePolicy(), AS_OF), "TEE", "GB", "GB-BHX")
+    assert (route["duty_rate"], route["duty_eur_per_unit"], route["mfn_rate"]) == (0.0, 0.0, 0.12)
+    assert route["regime_applied"].startswith("goods made in GB: never imported into it, no duty")
 
 
 def test_an_order_from_a_node_crossdock_yaml_does_not_declare_is_not_priced_and_says_why():
