@@ -86,10 +86,10 @@ select
     catalogue_skus.weight_kg,
     case
         when catalogue_skus.catalogue_cost_eur > 0 then 'catalogue'
-        else 'assumed: share of median selling price (the catalogue''s cost, '
+        else 'assumed: share of median selling price (catalogue cost '
             || coalesce(cast(catalogue_skus.unit_cost as string), 'none') || ' '
             || coalesce(catalogue_skus.cost_currency, '')
-            || case when catalogue_skus.catalogue_cost_eur is null then ', has no EUR rate' else ', is no cost' end
+            || case when catalogue_skus.catalogue_cost_eur is null then ' has no EUR rate' else ' is no cost' end
             || ' to plan with)'
     end as cost_basis
 from catalogue_skus
