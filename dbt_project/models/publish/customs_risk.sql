@@ -52,6 +52,13 @@ settled as (
         and (shipments.delivered_at_utc is not null or shipments.was_returned)
 ),
 
+later_orders as (
+    -- orders after the planning date (a back-dated run): what their parcels met was not known that day, and their
+    -- lines, cut at the planning date, would leave them under chapter 'unknown'
+    select distinct order_id from {{ ref('stg_orders') }}
+    where order_date > (select max(calendar_date) from {{ ref('int_planning_calendar') }})
+),
+
 order_chapters as (
     select distinct
         lines.order_id,
@@ -68,6 +75,8 @@ shipment_chapters as (
         coalesce(order_chapters.hs_chapter, 'unknown') as hs_chapter
     from settled
     left join order_chapters on order_chapters.order_id = settled.order_id
+    left join later_orders on later_orders.order_id = settled.order_id
+    where later_orders.order_id is null
 ),
 
 lanes as (
