@@ -61,8 +61,12 @@ def _coverage(warehouse: Warehouse) -> dict:
 def _assumptions(warehouse: Warehouse) -> dict:
     """What the plan assumed because a feed is missing: SKUs without catalogue terms or lead times, nodes without stock."""
     out: dict = {}
-    if {"cost_basis"} <= warehouse.columns("marts.dim_sku"):
-        out["skus_cost_assumed"] = _one(warehouse, "select count(*) filter (where cost_basis <> 'catalogue') from marts.dim_sku")[0]
+    if {"cost_basis", "primary_supplier_id", "unit_cost_eur"} <= warehouse.columns("marts.dim_sku"):
+        # a SKU in no catalogue, and one whose catalogue cost is no cost to plan with (0, no EUR rate) but sold
+        out["skus_cost_assumed"], out["skus_catalogue_cost_unusable"] = _one(
+            warehouse, "select count(*) filter (where primary_supplier_id is null), "
+            "count(*) filter (where cost_basis <> 'catalogue' and primary_supplier_id is not null "
+            "and unit_cost_eur is not null) from marts.dim_sku")
     if {"lead_time_source", "stock_basis"} <= warehouse.columns("publish.inventory_plan"):
         out["skus_lead_time_assumed"] = _one(
             warehouse, "select count(distinct sku) filter (where lead_time_source = 'assumed default') from publish.inventory_plan"

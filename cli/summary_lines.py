@@ -272,6 +272,12 @@ def _assumption_lines(a: dict) -> list[str]:
             f"{fmt(values.get('unit_cost_share_of_price'), '.0%')} of the median selling price, MOQ {values.get('moq', NA)}, "
             f"pack size {values.get('pack_size', NA)} (marts.dim_sku.cost_basis)"
         )
+    if a.get("skus_catalogue_cost_unusable"):
+        lines.append(
+            f"assumed: {a['skus_catalogue_cost_unusable']:,} SKUs have a catalogue cost that cannot be planned with (0, or "
+            f"in a currency without an ECB rate): unit cost = {fmt(values.get('unit_cost_share_of_price'), '.0%')} of the "
+            "median selling price, their other terms the catalogue's (marts.dim_sku.cost_basis)"
+        )
     if a.get("skus_lead_time_assumed"):
         lines.append(
             f"assumed: {a['skus_lead_time_assumed']:,} SKUs have no supplier lead time: {values.get('lead_time_days', NA)} days "

@@ -271,8 +271,13 @@ def test_the_summary_says_what_the_plan_leaves_out_and_what_it_assumes(tmp_path,
              "stock_basis": "unknown: no inventory feed for this node", "action": "no stock data: targets only"},
         ])
         conn.execute("create schema marts")
-        conn.execute("create table marts.dim_sku as select * from (values ('A', 'assumed: share of median selling price'), "
-                     "('B', 'catalogue')) as t(sku, cost_basis)")
+        conn.execute("create table marts.dim_sku as select * from (values "
+                     "('A', 'assumed: share of median selling price', null, 4.0), ('B', 'catalogue', 'SUP-1', 3.0), "
+                     "('C', 'assumed: share of median selling price (catalogue cost 0.0 EUR is no cost to plan with)', "
+                     "'SUP-1', 5.0), "  # in a catalogue, sold: its cost assumed, its MOQ and pack the catalogue's
+                     "('D', 'assumed: share of median selling price (catalogue cost 0.0 EUR is no cost to plan with)', "
+                     "'SUP-1', null)"  # never sold: no cost at all (NOT PLANNED if held), not an assumed one
+                     ") as t(sku, cost_basis, primary_supplier_id, unit_cost_eur)")
         conn.execute("create schema config")
         conn.execute("create table config.assumptions as select 45 as lead_time_days, 0.4 as unit_cost_share_of_price, "
                      "1 as moq, 6 as pack_size")
@@ -280,6 +285,8 @@ def test_the_summary_says_what_the_plan_leaves_out_and_what_it_assumes(tmp_path,
     assert "markets: 1 countries planned as their own market; 1 in the catch-all market (40 units sold)" in text
     assert "NOT PLANNED: 85 units sold to 2 countries crossdock.yaml does not cover (MX, BR)" in text
     assert "assumed: 1 SKUs are in no supplier catalogue: unit cost = 40% of the median selling price, MOQ 1, pack size 6" in text
+    assert ("assumed: 1 SKUs have a catalogue cost that cannot be planned with (0, or in a currency without an ECB rate): "
+            "unit cost = 40% of the median selling price, their other terms the catalogue's") in text
     assert "assumed: 1 SKUs have no supplier lead time: 45 days" in text
     assert "unknown: stock at DE-LEJ (no inventory feed): targets only" in text
 

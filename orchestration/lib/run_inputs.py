@@ -111,6 +111,7 @@ def plan_already_made(warehouse: Path, fingerprint: str, engine: str = "duckdb")
             published, tariffs_loaded = last_published(conn), last_loaded_at(conn)
     if published is None or published.inputs != fingerprint:
         return None
-    if tariffs_loaded is not None and tariffs_loaded > published.published_at:  # `crossdock tariff load` since
+    # `crossdock tariff load` since (its time kept to the second: a load in the publish's own second counts as after)
+    if tariffs_loaded is not None and tariffs_loaded >= published.published_at.replace(microsecond=0):
         return None
     return UpToDatePlan(published.run_id, f"{published.published_at:%Y-%m-%d %H:%M} UTC")
