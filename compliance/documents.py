@@ -131,7 +131,9 @@ def documents_required(import_flow: str, territory: str, vat_collected: str, for
                        agreement: str | None, restricted_documents: str | None) -> str:
     """The papers a shipment on this route needs, '; '-separated, most basic first."""
     docs = ["commercial invoice"]
-    if import_flow == "bulk_import_via_node":
+    if import_flow == "domestic_goods":  # made inside the territory it is stocked and sold in: nothing crosses a border
+        docs += ["packing list"]
+    elif import_flow == "bulk_import_via_node":
         docs += ["packing list", "bill of lading or air waybill", "import declaration at the node's border"]
     else:
         docs.append("import declaration (formal entry)" if formal_entry else "postal CN22/CN23 or courier low-value declaration")

@@ -112,7 +112,9 @@ def _plan_row(r, bulk: dict, rules: Rulebook, policy: CompliancePolicy, merchant
         "fx_rate" if currency is not None and upe is None else None,
         *basket.pop("unknowns"),
     ])
-    if saving_per_unit is None and pd.notna(r.mfn_rate) and pd.notna(r.preferential_rate) and not claimed:
+    # goods made inside the market's territory, stocked there: never imported, so no tariff, preference or import papers
+    own_goods = flow == "bulk_import_via_node" and bool(home["bulk_no_import"])
+    if saving_per_unit is None and pd.notna(r.mfn_rate) and pd.notna(r.preferential_rate) and not claimed and not own_goods:
         saving_per_unit = _f((r.mfn_rate - r.preferential_rate) * home["bulk_customs_value_eur"])
 
     chapter = r.hs_chapter
@@ -121,12 +123,12 @@ def _plan_row(r, bulk: dict, rules: Rulebook, policy: CompliancePolicy, merchant
                   and basket["goods_local"] > regime.formal_entry_threshold)
     flags = (
         docs.rules_unknown_flag(market, unknowns, as_of)
-        + docs.hs_flags(hs_code, bool(r.hs_code_valid), pd.notna(r.mfn_rate), territory)
+        + docs.hs_flags(hs_code, bool(r.hs_code_valid), pd.notna(r.mfn_rate) or own_goods, territory)
         + docs.unit_cost_flag(unknowns)
         + docs.restriction_flag(market, r.restricted_categories, r.restricted_documents)
         + docs.registration_flag(basket["registration_needed"])
-        + docs.preference_flag(r.origin_country, text(r.preferential_agreement), _f(r.mfn_rate), _f(r.preferential_rate),
-                               claimed, saving_per_unit or 0.0)
+        + ([] if own_goods else docs.preference_flag(r.origin_country, text(r.preferential_agreement), _f(r.mfn_rate),
+                                                      _f(r.preferential_rate), claimed, saving_per_unit or 0.0))
         + docs.door_flag(incoterm, basket["at_door_eur"] or 0.0)
         + docs.customs_hold_flag(f"{r.node_country}->{market}", chapter, hold_rate, added_days, policy.customs_hold_flag_rate)
     )
@@ -184,7 +186,8 @@ def _plan_row(r, bulk: dict, rules: Rulebook, policy: CompliancePolicy, merchant
         "flags": docs.join_flags(flags),
         "flag_count": len(flags),
         "documents_required": docs.documents_required(
-            flow, territory, basket["vat_collected"] or "", formal, text(r.preferential_agreement), text(r.restricted_documents)
+            "domestic_goods" if own_goods else flow, territory, basket["vat_collected"] or "", formal,
+            None if own_goods else text(r.preferential_agreement), text(r.restricted_documents)
         ),
         "action": " ".join(f.action for f in flags) or "No action.",
         "unknowns": unknowns,

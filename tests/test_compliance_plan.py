@@ -178,6 +178,17 @@ def test_goods_made_inside_the_territory_are_never_imported_into_it_and_pay_no_d
     route = row(build_compliance_plan(gb_made, ROUTES, BASKETS, RULES, CompliancePolicy(), AS_OF), "TEE", "GB", "GB-BHX")
     assert (route["duty_rate"], route["duty_eur_per_unit"], route["mfn_rate"]) == (0.0, 0.0, 0.12)
     assert route["regime_applied"].startswith("goods made in GB: never imported into it, no duty")
+    # nor a preference to claim, a missing rate to add, or import papers to keep (a review found all three)
+    with_preference = pd.DataFrame([fact("TEE", "GB", "GB", "GBP", origin_country="GB", origin_customs_territory="GB",
+                                         preferential_agreement="UK preference XX", preferential_rate=0.0)])
+    without_rate = pd.DataFrame([fact("TEE", "GB", "GB", "GBP", origin_country="GB", origin_customs_territory="GB",
+                                      mfn_rate=None)])
+    for facts_of_own_goods in (with_preference, without_rate):
+        route = row(build_compliance_plan(facts_of_own_goods, ROUTES, BASKETS, RULES, CompliancePolicy(), AS_OF),
+                    "TEE", "GB", "GB-BHX")
+        assert route["flags"] is None or not any(f in route["flags"] for f in ("preference_unclaimed", "no_duty_rate"))
+        assert route["preference_saving_eur_per_unit"] in (0.0, None) or pd.isna(route["preference_saving_eur_per_unit"])
+        assert "import declaration" not in route["documents_required"] and route["duty_eur_per_unit"] == 0.0
 
 
 def test_an_order_from_a_node_crossdock_yaml_does_not_declare_is_not_priced_and_says_why():
