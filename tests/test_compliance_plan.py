@@ -134,9 +134,13 @@ def test_an_order_by_post_to_canada_gets_cad_20_and_by_courier_cad_150():
     orders = order_landed_costs(lines([
         ("O1", "2026-03-01", "CA", "US-EWR", "UPS", "TEE", 2, 45.0, "CAD", 1.5),
         ("O2", "2026-03-01", "CA", "US-EWR", "USPS", "TEE", 2, 45.0, "CAD", 1.5),
+        ("O3", "2026-03-01", "CA", "US-EWR", None, "TEE", 2, 45.0, "CAD", 1.5),  # no tracking event for it
     ]), FACTS, NODES, RULES, CompliancePolicy()).set_index("order_id")
-    assert orders.loc["O1", "duty_eur"] == 0.0
+    assert orders.loc["O1", "duty_eur"] == 0.0 == orders.loc["O3", "duty_eur"]
     assert orders.loc["O2", "duty_eur"] == pytest.approx(16.20 / 1.5)
+    # the assumption behind O3's duty-free price is said (a trade analyst found 3,259 such orders priced silently)
+    assert "no carrier known for the order (no tracking event): cleared as a courier parcel" in orders.loc["O3", "rule_applied"]
+    assert "no carrier known" not in orders.loc["O1", "rule_applied"] + orders.loc["O2", "rule_applied"]
     assert set(orders["import_flow"]) == {"cross_border_parcel"}
 
 
