@@ -259,6 +259,51 @@ class ExceptionSettings(_Strict):
         return self.owners.get(exception_type) or DEFAULT_EXCEPTION_OWNERS[exception_type]
 
 
+INCOTERMS = ("DDP", "DAP")
+REGISTRATION_SCHEMES = ("IOSS", "GB_VAT", "VOEC", "AU_GST", "CH_VAT")  # compliance/documents.py REGISTRATION_ACTION
+
+
+class ComplianceSettings(_Strict):
+    """How the merchant ships and what it holds at the borders: what the compliance plan prices parcels under.
+
+    Without it every merchant was priced DDP with no IOSS and no origin proof on file, and only a Dagster run
+    config could say otherwise (a trade analyst's test)."""
+
+    default_incoterm: str = Field(default="DDP", description="DDP (the seller pays duty and tax) or DAP (the shopper "
+                                  "pays at the door), for every market not under incoterms.")
+    incoterms: dict[str, str] = Field(default_factory=dict, description="Incoterm per market code, e.g. {CA: DAP}.")
+    registrations: tuple[str, ...] = Field(default=(), description="Schemes held beyond those a node's country "
+                                           "gives: " + ", ".join(REGISTRATION_SCHEMES) + ".")
+    claimed_agreements: tuple[str, ...] = Field(default=(), description="Trade agreements whose origin proof is on "
+                                                "file, named as publish.compliance_plan.preferential_agreement names them.")
+
+    @field_validator("default_incoterm")
+    @classmethod
+    def _default_term(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value not in INCOTERMS:
+            raise ValueError(f"{value!r} is not an incoterm crossdock prices: use {' or '.join(INCOTERMS)}")
+        return value
+
+    @field_validator("incoterms")
+    @classmethod
+    def _terms(cls, value: dict[str, str]) -> dict[str, str]:
+        terms = {str(market).strip().upper(): str(term).strip().upper() for market, term in value.items()}
+        wrong = sorted(f"{market}: {term}" for market, term in terms.items() if term not in INCOTERMS)
+        if wrong:
+            raise ValueError(f"incoterms must be {' or '.join(INCOTERMS)}; not {', '.join(wrong)}")
+        return terms
+
+    @field_validator("registrations")
+    @classmethod
+    def _schemes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        schemes = tuple(str(v).strip().upper() for v in value)
+        unknown = sorted(set(schemes) - set(REGISTRATION_SCHEMES))
+        if unknown:
+            raise ValueError(f"unknown registration {', '.join(unknown)}: crossdock knows {', '.join(REGISTRATION_SCHEMES)}")
+        return schemes
+
+
 class MerchantConfig(_Strict):
     """The whole file. `markets` and `nodes` are required; the rest is optional."""
 
@@ -271,6 +316,7 @@ class MerchantConfig(_Strict):
     orders: OrderSettings = OrderSettings()
     forecast: ForecastSettings = ForecastSettings()
     exceptions: ExceptionSettings = ExceptionSettings()
+    compliance: ComplianceSettings = ComplianceSettings()
     # the training-data gate's thresholds by name (expectations.thresholds.GateThresholds, which checks
     # names and ranges when the merchant_network asset writes config.gates); absent = the defaults
     gates: dict[str, float] = Field(default_factory=dict)

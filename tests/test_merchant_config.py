@@ -66,6 +66,9 @@ def test_codes_are_normalised_to_upper_case():
         (with_(forecast={"backtest_every_days": 0}), "forecast.backtest_every_days: Input should be greater than or equal to 1"),
         (with_(forecast={"backtest_windows": 0}), "forecast.backtest_windows: Input should be greater than or equal to 1"),
         (with_(forecast={"backtest_every_day": 3}), "forecast.backtest_every_day: Extra inputs are not permitted"),
+        (with_(compliance={"default_incoterm": "EXW"}), "compliance.default_incoterm: 'EXW' is not an incoterm crossdock prices: use DDP or DAP"),
+        (with_(compliance={"incoterms": {"ca": "FOB"}}), "incoterms must be DDP or DAP; not CA: FOB"),
+        (with_(compliance={"registrations": ["IOS"]}), "unknown registration IOS: crossdock knows IOSS, GB_VAT"),
     ],
 )
 def test_a_wrong_file_says_where_and_what_to_fix(data, expected):
@@ -97,3 +100,18 @@ def test_the_forecast_section_sets_the_backtest_cadence_and_defaults_to_a_week()
     assert (forecast.backtest_every_days, forecast.backtest_series_change_share) == (1, 0.5)
     assert parse_config(MINIMAL).forecast.backtest_windows == 4
     assert parse_config(with_(forecast={"backtest_windows": 1})).forecast.backtest_windows == 1
+
+
+def test_the_compliance_section_reaches_the_policy_the_run_config_adds_to():
+    """`crossdock run` had no way to say DAP, IOSS or an origin proof on file (a trade analyst's test): only the
+    Dagster launchpad did. The file's section is the policy; a run config adds registrations and wins per market."""
+    from orchestration.defs.compliance.assets import ComplianceConfig
+
+    settings = parse_config(with_(compliance={"default_incoterm": "dap", "incoterms": {"gb": "DDP"},
+                                              "registrations": ["ioss"], "claimed_agreements": ["CUSMA"]})).compliance
+    policy = ComplianceConfig().policy(settings)
+    assert (policy.default_incoterm, policy.incoterm("GB"), policy.incoterm("US")) == ("DAP", "DDP", "DAP")
+    assert policy.registrations == frozenset({"IOSS"}) and policy.claimed_agreements == frozenset({"CUSMA"})
+    launched = ComplianceConfig(incoterms={"GB": "DAP"}, registrations=["GB_VAT"]).policy(settings)
+    assert launched.incoterm("GB") == "DAP" and launched.registrations == frozenset({"IOSS", "GB_VAT"})
+    assert ComplianceConfig().policy().default_incoterm == "DDP"  # no file section: the defaults, as before

@@ -34,10 +34,11 @@ from compliance.staleness import (
     stale_rules,
     summary_line,
 )
+from crossdock.merchant_config import ComplianceSettings
 from crossdock.publish import stage_table, staged
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key, planning_date
-from orchestration.lib.resources import WAREHOUSE_POOL
+from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
 COMPLIANCE_PLAN = dg.AssetKey(["publish", "compliance_plan"])
@@ -69,15 +70,20 @@ class ComplianceConfig(dg.Config):
     basket_days: int = CompliancePolicy.basket_days
     max_rule_age_days: int = DEFAULT_MAX_SOURCE_AGE_DAYS  # a rule source older than this on the planning date warns
 
-    def policy(self) -> CompliancePolicy:
-        for market, term in {"default": self.default_incoterm, **self.incoterms}.items():
+    def policy(self, merchant: ComplianceSettings = ComplianceSettings()) -> CompliancePolicy:
+        """The policy of crossdock.yaml's `compliance:` section (`merchant`), with this run config's on top: its
+        incoterms win per market, its default incoterm wins when it is not DDP, and registrations and claimed
+        agreements add up."""
+        default = self.default_incoterm if self.default_incoterm != CompliancePolicy.default_incoterm else merchant.default_incoterm
+        incoterms = {**merchant.incoterms, **self.incoterms}
+        for market, term in {"default": default, **incoterms}.items():
             if term not in ("DDP", "DAP"):
                 raise ValueError(f"incoterm for {market} is {term!r}: use DDP or DAP")
         return CompliancePolicy(
             parcel_eur_per_kg=self.parcel_eur_per_kg, parcel_min_eur=self.parcel_min_eur,
-            inbound_eur_per_kg=self.inbound_eur_per_kg, default_incoterm=self.default_incoterm,
-            incoterms=dict(self.incoterms), registrations=frozenset(self.registrations),
-            claimed_agreements=frozenset(self.claimed_agreements),
+            inbound_eur_per_kg=self.inbound_eur_per_kg, default_incoterm=default,
+            incoterms=incoterms, registrations=frozenset(self.registrations) | frozenset(merchant.registrations),
+            claimed_agreements=frozenset(self.claimed_agreements) | frozenset(merchant.claimed_agreements),
             customs_hold_flag_rate=self.customs_hold_flag_rate, basket_days=self.basket_days,
             postal_carriers=frozenset(self.postal_carriers),
         )
@@ -109,12 +115,14 @@ class ComplianceConfig(dg.Config):
     )],
     pool=WAREHOUSE_POOL,
 )
-def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfig, warehouse: WarehouseResource):
-    policy = config.policy()
+def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfig, warehouse: WarehouseResource,
+                      merchant_config: MerchantConfigFile):
+    policy = config.policy(merchant_config.load().compliance if merchant_config.file.is_file() else ComplianceSettings())
     with warehouse.open() as tables:
         sources = read_compliance_sources(
             tables, planning_date(tables), policy.basket_days, staged("customs_risk"), with_lines=False
         )
+        _warn_unknown_agreements(context, policy, sources.facts)
         seeds = {name: tables.query(f"select * from reference.{name}") for name in SOURCE_ONLY_SEEDS}  # the rulebook has the others
         if tables.exists(f"reference.{TARIFF_FILES}"):
             seeds[TARIFF_FILES] = tables.query(f"select * from reference.{TARIFF_FILES}")
@@ -129,6 +137,16 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
     yield dg.MaterializeResult(asset_key=COMPLIANCE_PLAN, metadata=_plan_metadata(plan))
     yield _rules_current(context, {**sources.rules.tables, **seeds}, sources.as_of, config.max_rule_age_days, places)
     yield dg.MaterializeResult(asset_key=ORDER_LANDED_COST, metadata=_order_metadata(orders, pricing))
+
+
+def _warn_unknown_agreements(context: dg.AssetExecutionContext, policy: CompliancePolicy, facts: pd.DataFrame) -> None:
+    """A claimed agreement no duty rate names claims nothing: most likely a name written another way."""
+    named = set(facts["preferential_agreement"].dropna())
+    unknown = sorted(set(policy.claimed_agreements) - named)
+    if unknown:
+        context.log.warning(
+            f"claimed agreements that no preferential rate names, so they claim nothing: {', '.join(unknown)} "
+            f"(the names in use: {', '.join(sorted(named)) or 'none'})")
 
 
 def _rules_current(context: dg.AssetExecutionContext, seeds: dict[str, pd.DataFrame], as_of: dt.date, max_age_days: int,
