@@ -82,10 +82,14 @@ def unit_cost_flag(unknowns: str | None) -> list[Flag]:
 
 def hs_flags(hs_code: str | None, hs_code_valid: bool, has_rate: bool, heading_territory: str | None) -> list[Flag]:
     """HS code problems; no_duty_rate only for a known territory (the catch-all's is flagged as rules_unknown)."""
-    if hs_code is None or len(hs_code) < 6:
+    if hs_code is None or len(hs_code) < 4:
         return [Flag("missing_hs_code", "Add a 6-digit HS code to the catalogue: duty and restrictions cannot be assessed without it.")]
     flags = []
-    if not hs_code_valid:
+    if len(hs_code) < 6:  # a heading: the seed's duty rates are per heading, so its duty is priced; what it cannot tell is said
+        flags.append(Flag("incomplete_hs_code", f"HS code {hs_code} names its heading {hs_code[:4]} only: its duty is priced at "
+                                                "the heading's rate, but restricted goods and rates set per subheading cannot "
+                                                "be checked; add the 6-digit subheading to the catalogue."))
+    elif not hs_code_valid:
         flags.append(Flag("invalid_hs_code", f"HS code {hs_code} is not an HS 2022 subheading (invalid or retired): reclassify the SKU."))
     if not has_rate and heading_territory is not None:
         flags.append(Flag("no_duty_rate", f"No duty rate for heading {hs_code[:4]} into {heading_territory}: where duty is due, "

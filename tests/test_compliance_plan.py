@@ -78,6 +78,18 @@ def test_without_a_uk_node_or_registration_the_parcel_route_is_flagged():
     assert parcel["action"].startswith("Register for UK VAT")
 
 
+def test_a_heading_of_four_or_five_digits_is_priced_at_its_rate_and_called_incomplete_not_missing():
+    """62014 and 9401 name headings 6201 and 9401, whose seed rates priced their duty, while the flag said 'missing:
+    duty cannot be assessed' (a trade analyst's test). The flag now says what the heading leaves unchecked."""
+    from compliance.documents import hs_flags
+
+    [flag] = hs_flags("9401", False, True, "GB")
+    assert flag.code == "incomplete_hs_code" and "its duty is priced at the heading's rate" in flag.action
+    assert [f.code for f in hs_flags("62014", False, False, "GB")] == ["incomplete_hs_code", "no_duty_rate"]
+    assert [f.code for f in hs_flags("940", False, True, "GB")] == ["missing_hs_code"]
+    assert [f.code for f in hs_flags("999999", False, True, "GB")] == ["invalid_hs_code"]
+
+
 def test_missing_hs_code_is_the_first_action_and_the_row_has_no_duty_or_landed_cost_until_it_is_added():
     """Without an HS code there is no rate: the bulk duty of GB-BHX's pallets is unknown, not 0, and so is the landed cost
     per unit (10.60 + an unknown duty); freight and the customs value do not need the rate."""
