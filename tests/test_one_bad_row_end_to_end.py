@@ -87,7 +87,8 @@ def planned(tmp_path_factory):
     supplier = first.split(",")[0]
     (suppliers / f"catalogue_bad_{END}.csv").write_text(
         header + "\n" + f"{supplier},ZZ-DOTTED,Paring knife,home_kitchen,5.0,EUR,10,1,30,CN,8211.92.00,0.2,true\n"
-        + f"{supplier},ZZ-FREE,Free sample,home_kitchen,0,EUR,10,1,30,CN,821192,0.2,true\n", encoding="utf-8")
+        + f"{supplier},ZZ-FREE,Free sample,home_kitchen,0,EUR,10,1,30,CN,821192,0.2,true\n"
+        + f"{supplier},ZZ-UNFLAGGED,Cake tin,home_kitchen,4.0,EUR,10,1,30,CN,761510,0.3,false\n", encoding="utf-8")
     (orders / f"orders_late_{END}.csv").write_text(HEADER + line("AFTER-CONFIG", str(END), node="XX-NOWHERE"), encoding="utf-8")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("CROSSDOCK_CONFIG", str(settings.config))
@@ -127,6 +128,12 @@ def test_catalogue_lines_as_merchants_write_them_are_read_not_fatal(planned):
     assert flags and not any("hs_code" in (f or "") for (f,) in flags)
     assert skus["ZZ-FREE"][2] is None  # never sold: no price to assume a cost from, and the plan went on
     assert skus["ZZ-FREE"][3].startswith("assumed: share of median selling price (catalogue cost 0.0 EUR is no cost")
+    # a SKU whose only line is not flagged primary keeps that line's terms and customs identity, and a check says so
+    assert skus["ZZ-UNFLAGGED"] == ["761510", "76", 4.0, "catalogue"]
+    names = [e.check_name for e in planned[1].get_asset_check_evaluations()]
+    assert "skus_without_a_primary_line" in names, names
+    [check] = [e for e in planned[1].get_asset_check_evaluations() if e.check_name == "skus_without_a_primary_line"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
 
 
 def test_the_lines_it_could_judge_are_quarantined_with_their_reason(planned):
