@@ -30,8 +30,8 @@ def applied_duty_rate(facts: pd.DataFrame, policy: CompliancePolicy) -> pd.Serie
 def bulk_unit_costs(facts: pd.DataFrame, policy: CompliancePolicy, day: date | None) -> pd.DataFrame:
     """Per SKU x customs territory: inbound freight, customs value, duty and landed cost of one unit in EUR.
 
-    `facts` has sku, customs_territory, hs_code, unit_cost_eur, weight_kg, mfn_rate,
-    preferential_agreement, preferential_rate (one row per SKU x territory wins).
+    `facts` has sku, customs_territory, origin_customs_territory, hs_code, unit_cost_eur, weight_kg,
+    mfn_rate, preferential_agreement, preferential_rate (one row per SKU x territory wins).
     `day`: the day the stock enters (the plan's date). None: each row's own
     `day` column (an order's day, the nearest known to when its stock entered),
     and the result has one row per SKU x territory x day.
@@ -59,7 +59,7 @@ def bulk_unit_costs(facts: pd.DataFrame, policy: CompliancePolicy, day: date | N
     unit_cost = pd.to_numeric(rows["unit_cost_eur"]).astype("float64")
     customs_value = unit_cost + freight.where(cif, 0.0)
     rate = applied_duty_rate(rows, policy)
-    origin = rows["origin_customs_territory"] if "origin_customs_territory" in rows else pd.Series(None, index=rows.index)
+    origin = rows["origin_customs_territory"]
     own_goods = origin.notna() & (origin == rows["customs_territory"])
     free = free | own_goods
     # NaN x value stays NaN: a missing rate leaves the duty unknown, never 0

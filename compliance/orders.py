@@ -170,7 +170,7 @@ def _domestic_orders(lines: pd.DataFrame, rules: Rulebook, policy: CompliancePol
         vat_rate=("vat_rate", "first"), units_per_eur=("units_per_eur", "first"), local_currency=("currency", "first"),
         missing_duty_rate=("missing_rate", "any"), no_hs=("no_hs", "any"), no_cost=("no_cost", "any"),
         goods_na=("goods_eur_na", "any"), duty_na=("duty_eur_na", "any"), customs_na=("customs_value_eur_na", "any"),
-        fx_na=("units_per_eur_na", "any"),
+        fx_na=("units_per_eur_na", "any"), own_goods=("bulk_no_import", "all"), territory=("customs_territory", "first"),
     ).reset_index()
     # a sum over lines is unknown when one of its lines is (pandas would skip the NaN and understate it)
     for column, unknown in (("goods_value_eur", "goods_na"), ("duty_eur", "duty_na"), ("customs_value_eur", "customs_na")):
@@ -182,15 +182,14 @@ def _domestic_orders(lines: pd.DataFrame, rules: Rulebook, policy: CompliancePol
     orders["landed_cost_local"] = orders["landed_cost_eur"] * orders["units_per_eur"]
     vat_unknown = orders["vat_rate"].isna()
     imported = "domestic sale of stock imported in bulk: duty paid at the node's border on the purchase cost"
-    own_goods = x.groupby("order_id", sort=False)["bulk_no_import"].all().reindex(orders["order_id"]).to_numpy()
     unrated = _unrated_skus(x)
     orders["rule_applied"] = [
         (f"domestic sale of goods made in {territory}: never imported into it, no duty" if own else imported)
         + (f"; no VAT rate for {country} on {pd.Timestamp(day).date()} in the vat_rates seed: VAT unknown" if unknown else "")
         + unrated.get(order_id, "")
         for order_id, country, day, unknown, own, territory in zip(
-            orders["order_id"], orders["ship_to_country"], orders["order_date"], vat_unknown, own_goods,
-            x.groupby("order_id", sort=False)["customs_territory"].first().reindex(orders["order_id"]).to_numpy())
+            orders["order_id"], orders["ship_to_country"], orders["order_date"], vat_unknown, orders["own_goods"],
+            orders["territory"])
     ]
     orders["unknowns"] = [
         join_unknowns(["vat_rate" if v else None, "hs_code" if h else None, "duty_rate" if r else None,

@@ -151,7 +151,7 @@ def _plan_row(r, bulk: dict, rules: Rulebook, policy: CompliancePolicy, merchant
         "preferential_agreement": r.preferential_agreement,
         "preferential_rate": _f(r.preferential_rate),
         "preference_claimed": claimed,
-        "duty_rate": 0.0 if flow == "bulk_import_via_node" and bool(home["bulk_no_import"]) else _f(rate),
+        "duty_rate": 0.0 if own_goods else _f(rate),
         "vat_rate": vat_rate,
         "de_minimis_regime": regime.code if regime else None,
         "de_minimis_duty_threshold": regime.duty_threshold if regime else None,

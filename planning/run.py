@@ -81,8 +81,8 @@ def build_plan(
     )
     held_back = held_back_pairs(held_back_series, sources.market_nodes)
     if held_back:  # a held-back market's own rows, left by an earlier run of its partition, know nothing of today
-        known = forecast[~forecast["market"].isin(set(held_back_series["market"]))]
-        plan = without_held_back_demand(plan, held_back, forecast_pairs=sku_node_pairs(known, sources.market_nodes))
+        forecast_known = forecast[~forecast["market"].isin(set(held_back_series["market"]))]
+        plan = without_held_back_demand(plan, held_back, forecast_pairs=sku_node_pairs(forecast_known, sources.market_nodes))
     transfers = recommend_transfers(
         plan, sources.lanes, sources.skus[["sku", "weight_kg"]], as_of, policy.order_cost_eur,
         policy.annual_carrying_rate, customs=move_customs_days(sources),

@@ -35,6 +35,8 @@ from sop.overrides import APPLIED, application_order
 
 FORECAST_COLUMNS: tuple[str, ...] = ("sku", "market", "forecast_date", "p10", "p50", "p90", "mean")
 QUANTILES = {"p10": 0.1, "p90": 0.9}
+"""The band, scaled with the mean; p50 is the median of a Poisson count with the mean, as in the forecast
+(`crossdock.count_median`)."""
 SUPERSEDED = "superseded: override "
 """The status of an override whose days a later override set anew in units (the same SKU, market and period
 entered again under another id): it moves nothing, and forecast value added does not credit it."""
@@ -45,8 +47,6 @@ SPREAD_SCALE_LIMIT = 10.0
 """The most a band's spread around its mean is scaled by the consensus / statistical ratio. Up to tenfold the band
 is scaled with the mean; beyond, the spread stops growing (never narrower than a Poisson count's), so a bigger
 number never narrows the band and a fortyfold promotion does not stretch it fortyfold."""
-"""The band, scaled with the mean; p50 is the median of a Poisson count with the mean, as in the forecast
-(`crossdock.count_median`)."""
 NO_FORECAST = "nothing to adjust: no forecast for it in the horizon"
 HELD_BACK = "waiting: market {market} is held back by the training-data gate this run (its own orders stopped or broke), " \
     "so it has no forecast to adjust; the override applies again once {market} is forecast"
