@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -26,17 +27,22 @@ def test_a_duckdb_lock_error_is_transient_even_when_wrapped_and_a_failed_check_i
     assert [backoff_seconds(n, 30) for n in range(3)] == [30, 60, 120]
 
 
-def hold_lock(path: str, seconds: float) -> subprocess.Popen:
-    """Another process that holds the warehouse's write lock for `seconds`, like a shell left open on it."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({path!r}); print('held', flush=True); time.sleep({seconds})"],
-        stdout=subprocess.PIPE, text=True,
+def hold_lock(path: str, seconds: float, until_created: str | None = None) -> subprocess.Popen:
+    """Another process that holds the warehouse's write lock for `seconds`, like a shell left open on it.
+
+    With `until_created`, it lets go as soon as that file exists (at most `seconds` later): a test then
+    releases the lock right after meeting it, however long the step took to start.
+    """
+    script = (
+        f"import duckdb, os, time; c = duckdb.connect({path!r}); print('held', flush=True); end = time.monotonic() + {seconds}\n"
+        f"while time.monotonic() < end and not ({until_created!r} and os.path.exists({until_created!r})): time.sleep(0.02)"
     )
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     return holder
 
 
-def run_writer(path: str, error: Exception | None = None, base_seconds: float = 1.0):
+def run_writer(path: str, error: Exception | None = None, base_seconds: float = 1.0, failed_flag: Path | None = None):
     attempts: list[int] = []
 
     @dg.asset
@@ -48,6 +54,8 @@ def run_writer(path: str, error: Exception | None = None, base_seconds: float = 
             with duckdb.connect(path) as conn:
                 conn.execute("create or replace table t as select 1 as x")
         except Exception as exc:
+            if failed_flag is not None:
+                failed_flag.touch()
             retry_if_transient(context, exc, base_seconds=base_seconds)
 
     result = dg.materialize([writer], raise_on_error=False)
@@ -56,13 +64,14 @@ def run_writer(path: str, error: Exception | None = None, base_seconds: float = 
 
 def test_a_step_blocked_by_a_lock_retries_with_backoff_and_succeeds(tmp_path):
     path = str(tmp_path / "w.duckdb")
-    holder = hold_lock(path, seconds=2.0)
+    failed = tmp_path / "first_attempt_failed"
+    holder = hold_lock(path, seconds=30.0, until_created=str(failed))  # let go once the step has met it
     try:
-        result, attempts = run_writer(path)
+        result, attempts = run_writer(path, base_seconds=0.25, failed_flag=failed)
     finally:
         holder.wait()
     assert result.success
-    assert attempts[0] == 0 and len(attempts) >= 2  # failed on the lock, then retried (1 s, 2 s, ...)
+    assert attempts[0] == 0 and len(attempts) >= 2  # failed on the lock, then retried (0.25 s, 0.5 s, ...)
     with duckdb.connect(path, read_only=True) as conn:
         assert conn.execute("select x from t").fetchall() == [(1,)]
 
@@ -118,7 +127,7 @@ def test_opening_the_warehouse_gives_up_after_its_wait_and_other_errors_are_not_
 
 
 def test_every_python_writer_opens_the_warehouse_through_the_waiting_resource(tmp_path):
-    """The Definitions' warehouse resource waits out a lock: an asset using it succeeds past a 3 s lock."""
+    """The Definitions' warehouse resource waits out a lock: an asset using it succeeds past a 1 s lock."""
     from crossdock.settings import Settings
     from orchestration.definitions import build_definitions
 
@@ -130,7 +139,7 @@ def test_every_python_writer_opens_the_warehouse_through_the_waiting_resource(tm
             conn.execute("create or replace table t as select 1 as x")
 
     path = str(tmp_path / "w.duckdb")
-    holder = hold_lock(path, seconds=3.0)
+    holder = hold_lock(path, seconds=1.0)
     try:
         result = dg.materialize([writer], resources={"warehouse": WarehouseResource(database=path, lock_wait_seconds=60)})
     finally:
