@@ -163,6 +163,16 @@ class OrderSettings(_Strict):
     )
 
 
+class CatalogueSettings(_Strict):
+    """What a supplier catalogue line may plausibly say for this merchant."""
+
+    max_weight_kg: float | None = Field(
+        default=None, gt=0,
+        description="Heaviest plausible weight_kg of one unit; left out, it is learned from the merchant's own "
+        "catalogue lines (feeds/plausibility.py: 100 x their 99th percentile, at least 1,000 kg).",
+    )
+
+
 class ForecastSettings(_Strict):
     """How often the forecast's backtest (its proof against seasonal naive) is run again, and its model trained again.
 
@@ -314,6 +324,7 @@ class MerchantConfig(_Strict):
     routes: tuple[Route, ...] = ()
     assumptions: Assumptions = Assumptions()
     orders: OrderSettings = OrderSettings()
+    catalogue: CatalogueSettings = CatalogueSettings()
     forecast: ForecastSettings = ForecastSettings()
     exceptions: ExceptionSettings = ExceptionSettings()
     compliance: ComplianceSettings = ComplianceSettings()
@@ -347,11 +358,12 @@ class MerchantConfig(_Strict):
         return self
 
     def plausibility(self) -> Plausibility:
-        """What the ingest may accept for this merchant: the orders' limits and the declared nodes."""
+        """What the ingest may accept for this merchant: the orders' and catalogue's limits and the declared nodes."""
         return Plausibility(
             max_abs_quantity=self.orders.max_abs_quantity,
             earliest_order_date=self.orders.earliest_order_date,
             nodes=frozenset(n.code for n in self.nodes),
+            max_weight_kg=self.catalogue.max_weight_kg,
         )
 
     @property

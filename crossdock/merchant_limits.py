@@ -18,3 +18,4 @@ class Plausibility:
     max_abs_quantity: int | None = None
     earliest_order_date: dt.date | None = None
     nodes: frozenset[str] | None = None  # None or empty: every node passes
+    max_weight_kg: float | None = None

@@ -17,6 +17,13 @@ how to change it, so the rest of the file loads and the plan runs.
   typo never sets its own limit, even in a first file of five lines. Pallets
   load; a slipped keyboard (99,999,999 for 9) does not.
   crossdock.yaml's `orders: {max_abs_quantity: N}` sets it.
+- Unit weight. A catalogue's weight_kg prices every parcel of its SKU (the
+  shipping and the weight-based duties), so one slipped keyboard (a jacket
+  of 62,014 kg) once put an order at EUR 10.8 bn. The limit is learned as
+  the quantity's is: 100 x the 99th percentile of the merchant's catalogue
+  weights, never below 1,000 kg (a sofa-and-machinery merchant's limit
+  grows with its goods). crossdock.yaml's `catalogue: {max_weight_kg: N}`
+  sets it.
 - Dates after the file's. An export cannot know a day after the one it
   speaks for (feeds/file_dates.py, never later than today): an order, a
   tracking event, a stock count, a PO placed or received after it is
@@ -55,7 +62,8 @@ import duckdb
 
 from crossdock.merchant_limits import Plausibility  # what crossdock.yaml allows; applied here
 from feeds.contracts import (
-    CARRIER_EVENTS, EXCEPTION_UPDATES, FORECAST_OVERRIDES, INVENTORY_SNAPSHOTS, ORDERS, PURCHASE_ORDERS, Contract,
+    CARRIER_EVENTS, EXCEPTION_UPDATES, FORECAST_OVERRIDES, INVENTORY_SNAPSHOTS, ORDERS, PURCHASE_ORDERS,
+    SUPPLIER_CATALOGUE, Contract,
 )
 from feeds.findings import PLAUSIBILITY_STEP, add_findings, good_rows_sql
 from feeds.sql import ident, literal
@@ -63,6 +71,8 @@ from feeds.sql import ident, literal
 FACTOR = 100_000
 FLOOR = 10_000
 PERCENTILE = 0.99
+WEIGHT_FACTOR = 100
+WEIGHT_FLOOR_KG = 1_000.0
 TIME_ZONE_SLACK_DAYS = 2
 HISTORY_FLOOR = dt.date(1990, 1, 1)
 HISTORY_GAP_YEARS = 2
@@ -95,6 +105,12 @@ class QuantityLimit:
 
 
 @dataclass(frozen=True)
+class WeightLimit:
+    max_kg: float
+    basis: str  # said in the quarantine reason
+
+
+@dataclass(frozen=True)
 class EarliestDate:
     day: dt.date
     basis: str  # said in the quarantine reason
@@ -121,6 +137,8 @@ def check_plausibility(
         quarantine_dates_before(conn, contract, column, earliest, next(steps))
     if contract.dataset == ORDERS.dataset:
         quarantine_implausible_quantities(conn, quantity_limit(conn, plausibility.max_abs_quantity), next(steps))
+    if contract.dataset == SUPPLIER_CATALOGUE.dataset:
+        quarantine_implausible_weights(conn, weight_limit(conn, plausibility.max_weight_kg), next(steps))
     if contract.dataset in NODE_COLUMNS and plausibility.nodes:
         quarantine_unknown_nodes(conn, NODE_COLUMNS[contract.dataset], plausibility.nodes, next(steps))
 
@@ -212,50 +230,78 @@ def order_history_start(
     )
 
 
-def quantity_limit(conn: duckdb.DuckDBPyConnection, configured: int | None = None) -> QuantityLimit:
-    """The limit for the file in `checked`: the configured one, else learned from the lines so far (the raw table's
-    and the file's rows without a finding yet).
+def _low_percentile(conn: duckdb.DuckDBPyConnection, values_sql: str) -> float:
+    """The value at rank PERCENTILE (n - 1) of `values_sql`'s non-null `value`s, never the largest; 0.0 for fewer than two.
 
-    The percentile's line is found among the distinct quantities with their
-    counts (a few hundred values), not by sorting every line loaded so far,
-    which grew with the history (a file of the 27th month sorted 27 months).
+    The rank's value is found among the distinct values with their counts (a
+    few hundred), not by sorting every row loaded so far, which grew with the
+    history (a file of the 27th month sorted 27 months). Taking it low, and
+    never the largest, keeps a few big rows from moving it and a typo from
+    setting its own limit, even in a first file of five rows.
     """
-    if configured is not None:
-        return QuantityLimit(int(configured), "orders.max_abs_quantity in crossdock.yaml")
     [(typical,)] = conn.execute(
         f"""
-        with units as (
-            select abs(cast(quantity as double)) as units from raw.orders
-            union all
-            select abs(try_cast(quantity as double)) from {good_rows_sql()} as good
-        ),
-
-        counted as (
-            select units, count(*) as lines_with
-            from units
-            where units is not null
-            group by units
+        with counted as (
+            select value, count(*) as rows_with
+            from ({values_sql}) as values_so_far
+            where value is not null
+            group by value
         ),
 
         placed as (
-            select units, sum(lines_with) over (order by units) as lines_upto, sum(lines_with) over () as lines
+            select value, sum(rows_with) over (order by value) as rows_upto, sum(rows_with) over () as total_rows
             from counted
         ),
 
         wanted as (
-            select least(floor({PERCENTILE} * (any_value(lines) - 1)), any_value(lines) - 2) as position from placed
+            select least(floor({PERCENTILE} * (any_value(total_rows) - 1)), any_value(total_rows) - 2) as position from placed
         )
 
-        -- the line at 0-based `position` in the quantities' order: the smallest quantity with more lines up to it
-        select min(units) from placed, wanted
-        where wanted.position >= 0 and lines_upto > wanted.position
+        -- the row at 0-based `position` in the values' order: the smallest value with more rows up to it
+        select min(value) from placed, wanted
+        where wanted.position >= 0 and rows_upto > wanted.position
         """
     ).fetchall()
-    typical = float(typical or 0.0)
+    return float(typical or 0.0)
+
+
+def quantity_limit(conn: duckdb.DuckDBPyConnection, configured: int | None = None) -> QuantityLimit:
+    """The limit for the file in `checked`: the configured one, else learned from the lines so far (the raw table's
+    and the file's rows without a finding yet)."""
+    if configured is not None:
+        return QuantityLimit(int(configured), "orders.max_abs_quantity in crossdock.yaml")
+    typical = _low_percentile(
+        conn,
+        f"""
+        select abs(cast(quantity as double)) as value from raw.orders
+        union all
+        select abs(try_cast(quantity as double)) from {good_rows_sql()} as good
+        """,
+    )
     return QuantityLimit(
         max(FLOOR, math.ceil(FACTOR * typical)),
         f"{FACTOR:,} x the {round(PERCENTILE * 100)}th percentile of this merchant's line quantities ({typical:g}), "
         f"at least {FLOOR:,}; set orders.max_abs_quantity in crossdock.yaml to change it",
+    )
+
+
+def weight_limit(conn: duckdb.DuckDBPyConnection, configured: float | None = None) -> WeightLimit:
+    """The heaviest plausible unit for the catalogue file in `checked`: configured, else learned from the catalogue
+    lines so far (the raw table's and the file's rows without a finding yet)."""
+    if configured is not None:
+        return WeightLimit(float(configured), "catalogue.max_weight_kg in crossdock.yaml")
+    typical = _low_percentile(
+        conn,
+        f"""
+        select cast(weight_kg as double) as value from {SUPPLIER_CATALOGUE.table}
+        union all
+        select try_cast(weight_kg as double) from {good_rows_sql()} as good
+        """,
+    )
+    return WeightLimit(
+        max(WEIGHT_FLOOR_KG, WEIGHT_FACTOR * typical),
+        f"{WEIGHT_FACTOR} x the {round(PERCENTILE * 100)}th percentile of this merchant's catalogue weights "
+        f"({typical:g} kg), at least {WEIGHT_FLOOR_KG:,g} kg; set catalogue.max_weight_kg in crossdock.yaml to change it",
     )
 
 
@@ -267,6 +313,17 @@ def quarantine_implausible_quantities(conn: duckdb.DuckDBPyConnection, limit: Qu
         "out_of_range",
         f"abs(try_cast(quantity as double)) > {int(limit.max_abs)}",
         f"{literal('quantity ')} || quantity || {literal(f' is beyond the plausible ±{limit.max_abs:,} ({limit.basis})')}",
+    )
+
+
+def quarantine_implausible_weights(conn: duckdb.DuckDBPyConnection, limit: WeightLimit, step: int) -> None:
+    """out_of_range for a unit weight beyond the limit: it would price every parcel of the SKU by it."""
+    _quarantine(
+        conn,
+        step,
+        "out_of_range",
+        f"try_cast(weight_kg as double) > {limit.max_kg!r}",
+        f"{literal('weight_kg ')} || weight_kg || {literal(f' is beyond the plausible {limit.max_kg:,g} kg a unit ({limit.basis})')}",
     )
 
 

@@ -233,8 +233,11 @@ def test_crossdock_yaml_gives_the_ingest_its_nodes_and_limits():
         "nodes": [{"code": "DE-LEJ", "country": "DE"}, {"code": "US-EWR", "country": "US"}],
         "markets": [{"code": "DE", "currency": "EUR", "timezone": "Europe/Berlin", "node": "DE-LEJ"}],
         "orders": {"max_abs_quantity": 500, "earliest_order_date": dt.date(2012, 1, 1)},
+        "catalogue": {"max_weight_kg": 40},
     })
-    assert config.plausibility() == Plausibility(500, dt.date(2012, 1, 1), frozenset({"DE-LEJ", "US-EWR"}))
+    assert config.plausibility() == Plausibility(500, dt.date(2012, 1, 1), frozenset({"DE-LEJ", "US-EWR"}), 40.0)
+    with pytest.raises(ConfigError, match="catalogue.max_weight_kg"):
+        parse_config({"nodes": [{"code": "N", "country": "DE"}], "catch_all": {"node": "N"}, "catalogue": {"max_weight_kg": 0}})
     with pytest.raises(ConfigError, match="orders.earliest_order_date"):
         parse_config({"nodes": [{"code": "N", "country": "DE"}], "catch_all": {"node": "N"},
                       "orders": {"earliest_order_date": "1969-12-31"}})
@@ -270,3 +273,48 @@ def test_a_line_dated_2999_that_an_older_release_loaded_does_not_hold_back_every
     land(tmp_path, f"orders_{DAY + dt.timedelta(days=1)}.csv", ORDERS_HEADER + order("NEXT", DAY + dt.timedelta(days=1)))
     [_, result] = ingest(conn, tmp_path)
     assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
+
+
+CATALOGUE_HEADER = "supplier_id,sku,product_name,category,unit_cost,currency,moq,pack_size,quoted_lead_time_days,origin_country,hs_code,weight_kg,is_primary\n"
+
+
+def catalogue_line(sku: str, weight_kg: float | str) -> str:
+    return f"SUP-1,{sku},Thing,apparel,10.00,EUR,1,1,30,CN,620193,{weight_kg},true\n"
+
+
+def quarantined_lines(conn) -> dict[str, tuple[str, str]]:
+    """sku -> (reason_code, reason) of every quarantined catalogue line."""
+    rows = conn.execute("select record, reason_code, reason from audit.quarantine").fetchall()
+    return {json.loads(r)["sku"]: (code, reason) for r, code, reason in rows}
+
+
+def test_a_jacket_of_62014_kg_is_quarantined_and_the_rest_of_the_catalogue_loads(tmp_path, conn):
+    """A unit weight prices every parcel of the SKU: one slipped keyboard once put an order at EUR 10.8 bn."""
+    lines = "".join(catalogue_line(f"APP-{i}", w) for i, w in enumerate([0.6, 0.8, 1.2, 2.5, 0.4]))
+    land(tmp_path, f"catalogue_{DAY}.csv", CATALOGUE_HEADER + lines + catalogue_line("HEAVY", 62014), feed="suppliers")
+    [result] = ingest(conn, tmp_path, feed="suppliers")
+    assert_balanced(result)
+    assert (result.rows_loaded, result.rows_quarantined) == (5, 1)
+    [(code, reason)] = quarantined_lines(conn).values()
+    assert code == "out_of_range"
+    assert reason == (  # the typo itself is never the percentile's line
+        "weight_kg 62014 is beyond the plausible 1,000 kg a unit (100 x the 99th percentile of this merchant's "
+        "catalogue weights (2.5 kg), at least 1,000 kg; set catalogue.max_weight_kg in crossdock.yaml to change it)"
+    )
+    assert conn.execute("select max(weight_kg) from raw.supplier_catalogue").fetchall() == [(2.5,)]
+
+
+def test_a_merchant_of_heavy_goods_learns_a_higher_limit_and_crossdock_yaml_sets_its_own(tmp_path, conn):
+    """Machinery at 200-900 kg a unit makes 90 t plausible; a configured 500 kg holds back what is heavier."""
+    heavy = "".join(catalogue_line(f"MAC-{i}", w) for i, w in enumerate([200, 350, 600, 900, 450]))
+    land(tmp_path, f"catalogue_{DAY}.csv", CATALOGUE_HEADER + heavy + catalogue_line("CRANE", 4000), feed="suppliers")
+    [result] = ingest(conn, tmp_path, feed="suppliers")
+    assert (result.rows_loaded, result.rows_quarantined) == (6, 0)
+    later = DAY + dt.timedelta(days=1)
+    land(tmp_path, f"catalogue_{later}.csv", CATALOGUE_HEADER + heavy, feed="suppliers")
+    [_, result] = ingest(conn, tmp_path, feed="suppliers", plausibility=Plausibility(max_weight_kg=500))
+    assert (result.rows_quarantined, result.rows_duplicate) == (2, 3)  # the lighter three are as loaded before
+    assert quarantined_lines(conn) == {
+        sku: ("out_of_range", f"weight_kg {kg} is beyond the plausible 500 kg a unit (catalogue.max_weight_kg in crossdock.yaml)")
+        for sku, kg in (("MAC-2", 600), ("MAC-3", 900))
+    }
