@@ -58,6 +58,8 @@ def test_only_a_plain_ad_valorem_rate_or_free_is_a_rate(expression, rate):
 @pytest.mark.parametrize("code, significant", [
     ("6109100010", "6109100010"), ("6109100000", "610910"), ("6109.10.00", "610910"), ("6912000000", "6912"),
     ("0101210000", "010121"), ("9503.00.00", "9503"), ("6100000000", None), ("61", None),
+    ("901210000", "090121"), ("901210000.0", "090121"),  # a leading zero a spreadsheet dropped
+    ("620193100", None),  # no lost zero explains it: chapter 06 has no heading 0620, so a digit is missing
 ])
 def test_a_code_keeps_its_digits_down_to_a_heading(code, significant):
     assert significant_code(code) == significant
@@ -132,6 +134,18 @@ def test_loading_replaces_that_borders_tariff_only_and_twice_is_once(tmp_path):
         assert set(now.loc[now["destination"] == "GB", "as_of"]) == {pd.Timestamp(2025, 6, 30)}
         assert older.rows_stored == (now["destination"] == "GB").sum()
         assert len(now[now["destination"] == "EU"]) == eu.rows_stored
+
+
+def test_a_code_that_no_lost_leading_zero_explains_is_left_out_and_said(tmp_path):
+    """A 9-digit 620193100 is not chapter 06 (live plants): the load leaves it out and says so."""
+    lines = UK.read_text().splitlines(keepends=True)
+    cut = tmp_path / UK.name
+    cut.write_text("".join(lines) + lines[1].replace("90001,6109100010,", "90099,620193100,", 1))
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        report = load_tariff(conn, cut, "uk")
+        assert not loaded(conn)["hs_heading"].str.startswith("06").any()
+    assert ("  left out: 1 lines whose code has an odd number of digits that no lost leading zero explains "
+            "(a digit missing?)") in report.lines()
 
 
 def test_a_file_that_is_not_the_layout_says_what_is_missing_and_changes_nothing(tmp_path):

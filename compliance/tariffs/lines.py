@@ -33,6 +33,7 @@ LINE_COLUMNS: tuple[str, ...] = (
     "effective_from",  # the measure's first day; None when the file gives none
     "effective_to",  # the measure's last day; None when open-ended
 )
+LAST_HEADING_OF_CHAPTERS_1_TO_9 = 14  # HS 2022: 0106, 0210, 0309, 0410, 0511, 0604, 0714, 0814, 0910
 _DIGITS = re.compile(r"\D")
 _FLOAT_CELL = re.compile(r"\d+\.0")  # a code a spreadsheet stored as a number
 
@@ -79,13 +80,13 @@ def significant_code(code: object) -> str | None:
     '6109100010' -> '6109100010', '6109100000' -> '610910', '6912000000' -> '6912'; a chapter-level code
     ('6100000000') or anything shorter than a heading is None. Every tariff code has an even number of digits,
     so an odd count is a leading zero lost on the way (a spreadsheet that read 0901210000 as a number):
-    '901210000' and 901210000.0 are '090121'.
+    '901210000' and 901210000.0 are '090121'. Unless no such code exists: chapters 01-09 have no heading
+    beyond 14, so '620193100' is a digit missing, not chapter 06's heading 0620, and is None.
     """
-    text = str(code or "").strip()
-    if _FLOAT_CELL.fullmatch(text):
-        text = text[:-2]
-    digits = _DIGITS.sub("", text)
+    digits = _code_digits(code)
     if len(digits) % 2:
+        if lost_zero_unexplained(digits):
+            return None
         digits = "0" + digits
     if len(digits) < 4:
         return None
@@ -94,6 +95,20 @@ def significant_code(code: object) -> str | None:
     if len(digits) == 4 and digits.endswith("00"):
         return None
     return digits if len(digits) != 5 else digits + "0"
+
+
+def lost_zero_unexplained(code: object) -> bool:
+    """True for a code of an odd number of digits (3 or more) that a lost leading zero cannot explain: read with
+    it, its heading would be beyond chapters 01-09's last (0714, 0814: none passes 14)."""
+    digits = _code_digits(code)
+    return len(digits) % 2 == 1 and len(digits) >= 3 and int(digits[1:3]) > LAST_HEADING_OF_CHAPTERS_1_TO_9
+
+
+def _code_digits(code: object) -> str:
+    text = str(code or "").strip()
+    if _FLOAT_CELL.fullmatch(text):
+        text = text[:-2]
+    return _DIGITS.sub("", text)
 
 
 def day(value: object) -> dt.date | None:
