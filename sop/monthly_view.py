@@ -26,9 +26,14 @@ What each figure rests on:
   `price_basis` says for how many SKUs). Both are then netted with the
   compliance plan's own split of that pair's price (primary route:
   basket_goods_eur / (basket_units x typical_unit_price_eur), i.e. 1 / (1 + VAT)
-  where prices include VAT, 1 where they do not). Without that split, or
-  without any price, the pair's revenue is unknown (left out of revenue and
-  margin, named in `unknowns`), never guessed.
+  where prices include VAT, 1 where they do not). A pair the compliance plan
+  does not split, as every pair of the catch-all market (it has no one
+  border), takes its market's split as learned from the orders
+  publish.order_landed_cost priced, each under its own country's rules, over
+  the same PRICE_DAYS days: their goods net of VAT over what their shoppers
+  paid (`price_basis` says for how many SKUs). Without any split, or without
+  any price, the pair's revenue is unknown (left out of revenue and margin,
+  named in `unknowns`), never guessed.
 - **landed_cost_eur**: units x the pair's landed_cost_eur_per_unit on its
   primary route (compliance plan: purchase cost, inbound freight, duty; VAT
   excluded) at today's rules, for actuals too. A pair without one falls back
@@ -83,6 +88,9 @@ COMPLIANCE_COLUMNS: tuple[str, ...] = (
     "sku", "market", "is_primary_route", "typical_unit_price_eur", "basket_units", "basket_goods_eur",
     "unit_cost_eur", "landed_cost_eur_per_unit",
 )
+ORDER_COLUMNS: tuple[str, ...] = ("order_id", "order_date", "market", "goods_value_eur")  # publish.order_landed_cost
+ORDER_VALUE_COLUMNS: tuple[str, ...] = ("order_id", "sale_value_eur")  # what each order's shopper paid, EUR
+LEARNED_SPLIT = "market orders"  # a pair's net_basis when its VAT split is its market's, learned from the orders
 INVENTORY_COLUMNS: tuple[str, ...] = ("sku", "node", "category", "unit_cost_eur", "on_order", "stock_basis")
 PROJECTION_COLUMNS: tuple[str, ...] = ("sku", "node", "date", "opening_on_hand", "arrivals", "demand", "closing_on_hand")
 MARKET_COLUMNS: tuple[str, ...] = ("market", "node")
@@ -104,9 +112,31 @@ def _month(dates: pd.Series) -> pd.Series:
     return pd.to_datetime(dates).dt.to_period("M").dt.to_timestamp()
 
 
-def pair_economics(actuals: pd.DataFrame, compliance: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Per SKU x market: gross price (EUR per unit, as charged), its basis, the net-of-VAT share of it, and the cost
-    per unit with its basis (see the module's docstring)."""
+def market_net_shares(orders: pd.DataFrame, order_values: pd.DataFrame, as_of: dt.date) -> pd.Series:
+    """Per market: the share of what its shoppers paid that is net of VAT, over the PRICE_DAYS days' priced orders.
+
+    The compliance plan splits a pair's price at its market's one border; a
+    catch-all market has none, so its pairs' revenue was unknown (27 % of the
+    messy merchant's units). publish.order_landed_cost prices each of its
+    orders under its own ship-to country's rules, so those orders say what
+    share of the market's takings is VAT, country mix included. Orders whose
+    VAT rate is unknown (goods_value_eur null) are left out of both sums.
+    """
+    require_columns(orders, ORDER_COLUMNS, "order_landed_cost")
+    require_columns(order_values, ORDER_VALUE_COLUMNS, "int_order_lines_eur")
+    day = pd.to_datetime(orders["order_date"])
+    recent = orders[(day > pd.Timestamp(as_of) - pd.Timedelta(days=PRICE_DAYS)) & (day <= pd.Timestamp(as_of))
+                    & orders["goods_value_eur"].notna()]
+    paid = recent.merge(order_values, on="order_id", how="inner")
+    paid = paid[paid["sale_value_eur"] > 0]
+    sums = paid.groupby("market")[["goods_value_eur", "sale_value_eur"]].sum()
+    return (sums["goods_value_eur"] / sums["sale_value_eur"]).rename("net_share")
+
+
+def pair_economics(actuals: pd.DataFrame, compliance: pd.DataFrame, as_of: dt.date,
+                   market_shares: pd.Series | None = None) -> pd.DataFrame:
+    """Per SKU x market: gross price (EUR per unit, as charged), its basis, the net-of-VAT share of it with its
+    basis, and the cost per unit with its basis (see the module's docstring). `market_shares`: market_net_shares."""
     require_columns(actuals, ACTUAL_COLUMNS, "fct_daily_demand")
     require_columns(compliance, COMPLIANCE_COLUMNS, "compliance_plan")
     day = pd.to_datetime(actuals["demand_date"])
@@ -126,10 +156,15 @@ def pair_economics(actuals: pd.DataFrame, compliance: pd.DataFrame, as_of: dt.da
     pairs["price_eur"] = pairs["sales_price"].fillna(pairs["plan_price"])
     pairs["price_basis"] = np.where(pairs["sales_price"].notna(), "recent sales",
                                     np.where(pairs["plan_price"].notna(), "other markets", None))
+    learned = pd.Series(pairs.index.get_level_values("market"), index=pairs.index).map(
+        market_shares if market_shares is not None else {}).astype("float64")
+    pairs["net_basis"] = np.where(pairs["net_share"].notna(), "route", np.where(learned.notna(), LEARNED_SPLIT, None))
+    pairs["net_share"] = pairs["net_share"].fillna(learned)
     pairs["cost_eur"] = pairs["landed"].fillna(pairs["unit_cost"])
     pairs["cost_basis"] = np.where(pairs["landed"].notna(), "landed",
                                    np.where(pairs["unit_cost"].notna(), "unit cost", None))
-    return pairs[["price_eur", "price_basis", "net_share", "cost_eur", "cost_basis"]].rename_axis(["sku", "market"]).reset_index()
+    return pairs[["price_eur", "price_basis", "net_share", "net_basis", "cost_eur", "cost_basis"]].rename_axis(
+        ["sku", "market"]).reset_index()
 
 
 def _priced(days: pd.DataFrame, pairs: pd.DataFrame, version: str) -> pd.DataFrame:
@@ -164,11 +199,13 @@ def _money(days: pd.DataFrame) -> pd.DataFrame:
     fallback = _skus_with(days, days["cost_basis"] == "unit cost").reindex(out.index, fill_value=0)
     no_price = _skus_with(days, days["revenue_eur"].isna()).reindex(out.index, fill_value=0)
     no_cost = _skus_with(days, days["cost_eur"].isna()).reindex(out.index, fill_value=0)
+    split = _skus_with(days, days["net_basis"] == LEARNED_SPLIT).reindex(out.index, fill_value=0)
     actual = grouped["price_basis"].agg(lambda bases: bool((bases == "sold").any()))
     out["price_basis"] = [
-        "sold" if sold else "recent sales" if n == 0 else "other markets' price" if n == m
-        else f"recent sales; other markets' price for {n} of {m} SKUs"
-        for sold, n, m in zip(actual, other, skus)
+        ("sold" if sold else "recent sales" if n == 0 else "other markets' price" if n == m
+         else f"recent sales; other markets' price for {n} of {m} SKUs")
+        + ("" if k == 0 else "; VAT split of the market's priced orders" + ("" if k == m else f" for {k} of {m} SKUs"))
+        for sold, n, k, m in zip(actual, other, split, skus)
     ]
     out["cost_basis"] = [
         "landed cost" if n == 0 else "unit cost" if n == m else f"landed cost; unit cost for {n} of {m} SKUs"
@@ -264,12 +301,17 @@ def monthly_view(
     projection: pd.DataFrame,
     markets: pd.DataFrame,
     as_of: dt.date,
+    orders: pd.DataFrame | None = None,
+    order_values: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The monthly S&OP view of `cycle` (RESULT_COLUMNS), one row per category x market x month x version.
 
     `plans`: the stored cycles' demand plans (PLAN_COLUMNS); `actuals`: fct_daily_demand; `compliance`: the
     compliance plan; `inventory` and `projection`: the plan's inventory_plan and inventory_projection;
-    `markets`: market -> serving node; `as_of`: the planning date, the last day of actuals.
+    `markets`: market -> serving node; `as_of`: the planning date, the last day of actuals; `orders` and
+    `order_values`: the priced orders (ORDER_COLUMNS) and what their shoppers paid (ORDER_VALUE_COLUMNS), which
+    split the price of the pairs the compliance plan does not (market_net_shares); without them those pairs'
+    revenue is unknown.
     """
     for frame, columns, name in ((plans, PLAN_COLUMNS, "demand_plan"), (inventory, INVENTORY_COLUMNS, "inventory_plan"),
                                  (projection, PROJECTION_COLUMNS, "inventory_projection"), (markets, MARKET_COLUMNS, "markets")):
@@ -286,7 +328,8 @@ def monthly_view(
     actual_days = pd.DataFrame({"demand_date": pd.date_range(first_actual_day, pd.Timestamp(as_of))}) \
         if first_actual_day is not None else pd.DataFrame({"demand_date": pd.Series(dtype="datetime64[ns]")})
 
-    pairs = pair_economics(actuals, compliance, as_of)
+    shares = market_net_shares(orders, order_values, as_of) if orders is not None and order_values is not None else None
+    pairs = pair_economics(actuals, compliance, as_of, shares)
     days = pd.concat([
         _priced(current.rename(columns={"mean": "units"}).assign(revenue_eur=np.nan), pairs, PLAN),
         _priced(last.rename(columns={"mean": "units"}).assign(revenue_eur=np.nan), pairs, LAST_PLAN),

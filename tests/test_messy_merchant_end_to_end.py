@@ -71,6 +71,15 @@ def test_the_long_tail_is_planned_in_the_catch_all_market_and_nothing_is_left_ou
     assert coverage["catch_all"] >= 25 and "not_covered" not in coverage
     markets = {m for (m,) in query(settings, "select distinct market from publish.demand_forecast")}
     assert "ROW" in markets
+    # the S&OP view has its money too: the catch-all has no one border, its priced orders give its VAT split
+    [(units, revenue, bases, with_revenue_unknown)] = query(
+        settings,
+        "select sum(sales_units), sum(revenue_eur), string_agg(distinct price_basis, ' | '), "
+        "count(*) filter (where unknowns like '%revenue%') "
+        "from publish.sop_monthly where market = 'ROW' and version = 'plan' and sales_units > 0",
+    )
+    assert units > 0 and revenue > 0, (units, revenue)
+    assert "VAT split of the market's priced orders" in bases and with_revenue_unknown == 0, bases
 
 
 def test_ten_years_of_history_are_valued_at_each_day_rate(messy):

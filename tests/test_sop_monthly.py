@@ -76,8 +76,13 @@ def _frames() -> dict:
     ], columns=["sku", "node", "date", "opening_on_hand", "arrivals", "demand", "closing_on_hand"])
     projection["date"] = pd.to_datetime(projection["date"])
     markets = pd.DataFrame({"market": ["DE", "FR", "NL", "US"], "node": ["NL-AMS", "NL-AMS", "NL-AMS", "US-EWR"]})
+    # the priced orders: DE's and US's pairs have their compliance plan's split, so these change nothing here
+    orders = pd.DataFrame([("O1", "2026-10-29", "DE", 20.0), ("O2", "2026-10-05", "US", 40.0)],
+                          columns=["order_id", "order_date", "market", "goods_value_eur"])
+    orders["order_date"] = pd.to_datetime(orders["order_date"])
+    order_values = pd.DataFrame({"order_id": ["O1", "O2"], "sale_value_eur": [24.0, 40.0]})
     return dict(plans=plans, cycle="2026-10", actuals=actuals, compliance=compliance, inventory=inventory,
-                projection=projection, markets=markets, as_of=AS_OF)
+                projection=projection, markets=markets, as_of=AS_OF, orders=orders, order_values=order_values)
 
 
 def _row(view: pd.DataFrame, market: str, month: pd.Timestamp, version: str) -> pd.Series:
@@ -225,6 +230,36 @@ def test_a_pair_without_a_price_or_cost_is_left_out_and_named():
     assert fr["unknowns"] == "revenue of 1 SKU, cost of 1 SKU"
 
 
+def test_the_catch_all_markets_revenue_is_netted_by_the_vat_its_priced_orders_paid():
+    """ROW has no one border, so no compliance row splits its price: its orders, each priced by its own country, do."""
+    frames = _frames()
+    frames["plans"] = pd.concat([frames["plans"], _plan_rows("2026-10", [("C", "ROW", "2026-11-01", 3.0)])])
+    frames["actuals"] = pd.concat([frames["actuals"], pd.DataFrame([
+        ("C", "ROW", pd.Timestamp("2026-10-20"), 3, 66.0, "games")], columns=frames["actuals"].columns)])
+    frames["markets"] = pd.concat([frames["markets"], pd.DataFrame({"market": ["ROW"], "node": ["NL-AMS"]})])
+    orders = pd.DataFrame([
+        ("R1", "2026-10-20", "ROW", 40.0),  # a Norwegian order: 50 paid, 25 % VAT
+        ("R2", "2026-10-21", "ROW", 18.0),  # a Swiss one: 19.458 paid, 8.1 % VAT
+        ("R3", "2026-10-22", "ROW", None),  # a VAT rate crossdock lacks: left out of both sums
+        ("R4", "2026-06-01", "ROW", 1.0),  # before the 90 days
+    ], columns=["order_id", "order_date", "market", "goods_value_eur"]).assign(
+        order_date=lambda f: pd.to_datetime(f["order_date"]))
+    values = pd.DataFrame({"order_id": ["R1", "R2", "R3", "R4"], "sale_value_eur": [50.0, 19.458, 500.0, 100.0]})
+    frames["orders"] = pd.concat([frames["orders"], orders])
+    frames["order_values"] = pd.concat([frames["order_values"], values])
+    share = 58.0 / 69.458
+    view = monthly_view(**frames)
+    row = _row(view, "ROW", NOV, PLAN)
+    assert row["revenue_eur"] == pytest.approx(3 * 22.0 * share)  # 3 units at the 22 EUR they sold for, net
+    assert row["price_basis"] == "recent sales; VAT split of the market's priced orders"
+    assert row["unknowns"] is None or "revenue" not in row["unknowns"]
+    assert _row(view, "ROW", OCT, ACTUAL)["revenue_eur"] == pytest.approx(66.0 * share)
+    # without the priced orders, the revenue stays unknown and named, never guessed
+    blind = monthly_view(**{**frames, "orders": None, "order_values": None})
+    assert pd.isna(_row(blind, "ROW", NOV, PLAN)["revenue_eur"])
+    assert "revenue of 1 SKU" in _row(blind, "ROW", NOV, PLAN)["unknowns"]
+
+
 def test_previous_cycle_is_the_latest_stored_before():
     cycles = pd.Series(["2026-08", "2026-10", "2026-09", "2026-11"])
     assert previous_cycle(cycles, "2026-10") == "2026-09"
@@ -237,10 +272,13 @@ def _warehouse(path) -> None:
     staged = {"demand_plan": frames["plans"], "compliance_plan": frames["compliance"],
               "inventory_plan": frames["inventory"].assign(as_of=pd.Timestamp(AS_OF)),
               "inventory_projection": frames["projection"]}
+    staged["order_landed_cost"] = frames["orders"]
     other = {"marts.fct_daily_demand": frames["actuals"],
+             "intermediate.int_order_lines_eur": frames["order_values"].rename(columns={"sale_value_eur": "line_value_eur"})
+             .assign(line_type="sale", order_date=frames["orders"]["order_date"]),
              "reference.markets": frames["markets"].rename(columns={"market": "market_code", "node": "fulfilment_node"})}
     with duckdb.connect(str(path)) as conn:
-        for schema in ("plan_next", "marts", "reference"):
+        for schema in ("plan_next", "marts", "reference", "intermediate"):
             conn.execute(f"create schema {schema}")
         for name, frame in [*((f"plan_next.{t}", f) for t, f in staged.items()), *other.items()]:
             conn.register("frame", frame)

@@ -17,8 +17,8 @@ from orchestration.lib.resources import WAREHOUSE_POOL
 from orchestration.lib.retries import WarehouseResource
 from sop.cycle_store import cycle_of
 from sop.monthly_view import (
-    ACTUAL_COLUMNS, COMPLIANCE_COLUMNS, INVENTORY_COLUMNS, LAST_PLAN, PLAN, PLAN_COLUMNS, PRICE_DAYS, PROJECTION_COLUMNS,
-    monthly_view,
+    ACTUAL_COLUMNS, COMPLIANCE_COLUMNS, INVENTORY_COLUMNS, LAST_PLAN, ORDER_COLUMNS, PLAN, PLAN_COLUMNS, PRICE_DAYS,
+    PROJECTION_COLUMNS, monthly_view,
 )
 
 SOP_MONTHLY = dg.AssetKey(["publish", "sop_monthly"])
@@ -27,7 +27,9 @@ INPUTS = [
     dg.AssetKey(["publish", "inventory_plan"]),
     dg.AssetKey(["publish", "inventory_projection"]),
     dg.AssetKey(["publish", "compliance_plan"]),
+    dg.AssetKey(["publish", "order_landed_cost"]),
     model_key("marts", "fct_daily_demand"),
+    model_key("intermediate", "int_order_lines_eur"),
     model_key("reference", "markets"),
 ]
 
@@ -48,6 +50,13 @@ def _read(tables: Warehouse) -> dict[str, pd.DataFrame]:
         "projection": tables.query(f"select {columns(PROJECTION_COLUMNS)} from {staged('inventory_projection')} "
                                    "order by all"),
         "markets": tables.query("select market_code as market, fulfilment_node as node from reference.markets order by all"),
+        # the priced orders of the price window and what their shoppers paid: the VAT split of the pairs the
+        # compliance plan does not split (sop/monthly_view.market_net_shares)
+        "orders": tables.query(f"select {columns(ORDER_COLUMNS)} from {staged('order_landed_cost')} "
+                               f"where order_date > date '{as_of}' - {PRICE_DAYS} order by all"),
+        "order_values": tables.query(
+            "select order_id, sum(line_value_eur) as sale_value_eur from intermediate.int_order_lines_eur "
+            f"where line_type = 'sale' and order_date > date '{as_of}' - {PRICE_DAYS} group by order_id order by all"),
     }
 
 
