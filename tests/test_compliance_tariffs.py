@@ -59,7 +59,8 @@ def test_only_a_plain_ad_valorem_rate_or_free_is_a_rate(expression, rate):
     ("6109100010", "6109100010"), ("6109100000", "610910"), ("6109.10.00", "610910"), ("6912000000", "6912"),
     ("0101210000", "010121"), ("9503.00.00", "9503"), ("6100000000", None), ("61", None),
     ("901210000", "090121"), ("901210000.0", "090121"),  # a leading zero a spreadsheet dropped
-    ("620193100", None),  # no lost zero explains it: chapter 06 has no heading 0620, so a digit is missing
+    ("620193100", None), ("610910000", None),  # chapter 06's last heading is 0604: a digit is missing, no zero lost
+    ("71420", "071420"), ("71500", None),  # 0714 is chapter 07's last heading
 ])
 def test_a_code_keeps_its_digits_down_to_a_heading(code, significant):
     assert significant_code(code) == significant

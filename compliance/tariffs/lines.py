@@ -33,7 +33,8 @@ LINE_COLUMNS: tuple[str, ...] = (
     "effective_from",  # the measure's first day; None when the file gives none
     "effective_to",  # the measure's last day; None when open-ended
 )
-LAST_HEADING_OF_CHAPTERS_1_TO_9 = 14  # HS 2022: 0106, 0210, 0309, 0410, 0511, 0604, 0714, 0814, 0910
+# each of chapters 01-09's last heading (HS 2022): what a lost leading zero can make of an odd-digit code
+LAST_HEADING_OF_CHAPTER: dict[str, int] = {"1": 6, "2": 10, "3": 9, "4": 10, "5": 11, "6": 4, "7": 14, "8": 14, "9": 10}
 _DIGITS = re.compile(r"\D")
 _FLOAT_CELL = re.compile(r"\d+\.0")  # a code a spreadsheet stored as a number
 
@@ -80,8 +81,8 @@ def significant_code(code: object) -> str | None:
     '6109100010' -> '6109100010', '6109100000' -> '610910', '6912000000' -> '6912'; a chapter-level code
     ('6100000000') or anything shorter than a heading is None. Every tariff code has an even number of digits,
     so an odd count is a leading zero lost on the way (a spreadsheet that read 0901210000 as a number):
-    '901210000' and 901210000.0 are '090121'. Unless no such code exists: chapters 01-09 have no heading
-    beyond 14, so '620193100' is a digit missing, not chapter 06's heading 0620, and is None.
+    '901210000' and 901210000.0 are '090121'. Unless no such heading exists: chapter 06's last is 0604, so
+    '620193100' and '610910000' are a digit missing, not headings 0620 and 0610, and are None.
     """
     digits = _code_digits(code)
     if len(digits) % 2:
@@ -99,9 +100,11 @@ def significant_code(code: object) -> str | None:
 
 def lost_zero_unexplained(code: object) -> bool:
     """True for a code of an odd number of digits (3 or more) that a lost leading zero cannot explain: read with
-    it, its heading would be beyond chapters 01-09's last (0714, 0814: none passes 14)."""
+    it, its heading would be beyond its chapter's last (LAST_HEADING_OF_CHAPTER), or its chapter 00."""
     digits = _code_digits(code)
-    return len(digits) % 2 == 1 and len(digits) >= 3 and int(digits[1:3]) > LAST_HEADING_OF_CHAPTERS_1_TO_9
+    if len(digits) % 2 == 0 or len(digits) < 3:
+        return False
+    return not 1 <= int(digits[1:3]) <= LAST_HEADING_OF_CHAPTER.get(digits[0], 0)
 
 
 def _code_digits(code: object) -> str:
