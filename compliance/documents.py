@@ -80,8 +80,12 @@ def unit_cost_flag(unknowns: str | None) -> list[Flag]:
                                       "its landed cost per unit and bulk duty cannot be priced without it.")]
 
 
-def hs_flags(hs_code: str | None, hs_code_valid: bool, has_rate: bool, heading_territory: str | None) -> list[Flag]:
-    """HS code problems; no_duty_rate only for a known territory (the catch-all's is flagged as rules_unknown)."""
+def hs_flags(hs_code: str | None, hs_code_valid: bool, has_rate: bool, heading_territory: str | None,
+             rate_source: str | None = None) -> list[Flag]:
+    """HS code problems; no_duty_rate only for a known territory (the catch-all's is flagged as rules_unknown).
+
+    `rate_source` names the tariff whose row the heading met without a rate (a duty per kg, per item or compound):
+    adding a rate cannot help there, as a loaded file's row wins over the seed's."""
     if hs_code is None or len(hs_code) < 4:
         return [Flag("missing_hs_code", "Add a 6-digit HS code to the catalogue: duty and restrictions cannot be assessed without it.")]
     flags = []
@@ -91,7 +95,12 @@ def hs_flags(hs_code: str | None, hs_code_valid: bool, has_rate: bool, heading_t
                                                 "be checked; add the 6-digit subheading to the catalogue."))
     elif not hs_code_valid:
         flags.append(Flag("invalid_hs_code", f"HS code {hs_code} is not an HS 2022 subheading (invalid or retired): reclassify the SKU."))
-    if not has_rate and heading_territory is not None:
+    if not has_rate and heading_territory is not None and rate_source is not None:
+        flags.append(Flag("no_duty_rate", f"The duty for heading {hs_code[:4]} into {heading_territory} in {rate_source} "
+                                          "is not a plain ad valorem rate (per kg, per item or compound), which crossdock "
+                                          "does not price: where duty is due, its duty and landed cost are not priced; "
+                                          "work them out from that tariff line."))
+    elif not has_rate and heading_territory is not None:
         flags.append(Flag("no_duty_rate", f"No duty rate for heading {hs_code[:4]} into {heading_territory}: where duty is due, "
                                           "its duty and landed cost are not priced until a rate is added; add it to the "
                                           "duty_rates seed or load your tariff file with `crossdock tariff load`."))

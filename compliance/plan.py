@@ -36,7 +36,7 @@ from crossdock.hs_codes import hs_chapter
 FACT_COLUMNS: tuple[str, ...] = (
     "sku", "product_name", "category", "hs_code", "hs_code_valid", "origin_country", "origin_customs_territory",
     "unit_cost_eur", "weight_kg",
-    "market", "customs_territory", "currency", "mfn_rate", "preferential_agreement", "preferential_rate",
+    "market", "customs_territory", "currency", "mfn_rate", "duty_source", "preferential_agreement", "preferential_rate",
     "restricted_categories", "product_rules", "restricted_documents",
 )
 ROUTE_COLUMNS: tuple[str, ...] = ("market", "node", "node_country", "node_territory", "is_primary_route", "route_share")
@@ -123,7 +123,7 @@ def _plan_row(r, bulk: dict, rules: Rulebook, policy: CompliancePolicy, merchant
                   and basket["goods_local"] > regime.formal_entry_threshold)
     flags = (
         docs.rules_unknown_flag(market, unknowns, as_of)
-        + docs.hs_flags(hs_code, bool(r.hs_code_valid), pd.notna(r.mfn_rate) or own_goods, territory)
+        + docs.hs_flags(hs_code, bool(r.hs_code_valid), pd.notna(r.mfn_rate) or own_goods, territory, text(r.duty_source))
         + docs.unit_cost_flag(unknowns)
         + docs.restriction_flag(market, r.restricted_categories, r.restricted_documents)
         + docs.registration_flag(basket["registration_needed"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -251,6 +252,20 @@ def test_a_bulk_route_without_a_duty_rate_has_no_bulk_duty_or_landed_cost_per_un
     assert parcel["basket_duty_eur"] == 0.0 and parcel["basket_landed_cost_eur"] == pytest.approx(1.2 * (net + 4.0))
     assert parcel["landed_cost_eur_per_unit"] == pytest.approx(15.872)
     assert row(p, "SOCK", "GB", "GB-BHX")["landed_cost_eur_per_unit"] == pytest.approx(11.872)  # a rated SKU beside it
+
+
+def test_a_duty_the_loaded_tariff_gives_per_kg_is_said_so_not_sent_to_load_a_tariff():
+    """A loaded tariff's row wins over the seed's even without a rate: 'load your tariff file' cannot help there."""
+    facts = NO_GB_RATE.assign(duty_source=lambda f: np.where(f["mfn_rate"].isna(), "UK Trade Tariff 2026-11-30", None))
+    routes = pd.DataFrame([("GB", "GB-BHX", "GB", "GB", True, 1.0), ("NL", "NL-AMS", "NL", "EU", True, 1.0)],
+                          columns=ROUTES.columns)
+    baskets = pd.DataFrame([("TEE", "GB", 1, 24.0, "market"), ("TEE", "NL", 1, 31.0, "market"),
+                            ("SOCK", "GB", 1, 24.0, "market")], columns=BASKETS.columns)
+    bulk = row(build_compliance_plan(facts, routes, baskets, RULES, CompliancePolicy(), AS_OF), "TEE", "GB", "GB-BHX")
+    assert bulk["flags"] == "no_duty_rate" and pd.isna(bulk["duty_rate"])
+    assert bulk["action"] == ("The duty for heading 6109 into GB in UK Trade Tariff 2026-11-30 is not a plain ad valorem "
+                              "rate (per kg, per item or compound), which crossdock does not price: where duty is due, "
+                              "its duty and landed cost are not priced; work them out from that tariff line.")
 
 
 def test_a_domestic_order_of_a_sku_without_a_duty_rate_has_no_duty_or_landed_cost():

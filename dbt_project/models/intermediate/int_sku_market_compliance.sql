@@ -81,6 +81,7 @@ select
     markets.customs_territory,
     markets.currency,
     duty.mfn_rate,
+    duty.duty_source,
     duty.preferential_agreement,
     duty.preferential_rate,
     blocking_controls.restricted_categories,
