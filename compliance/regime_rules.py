@@ -110,8 +110,13 @@ def _us(ctx: RegimeContext) -> list[ItemTreatment]:
     if r.duty_threshold == 0:
         ctx.reasons.append(f"{r.code}: no de minimis on {ctx.parcel.day}: duty on every shipment")
     elif under:
-        ctx.reasons.append(f"{r.code}: value {ctx.money(ctx.goods)} <= {ctx.money(r.duty_threshold)}: duty-free"
-                           + (f" except goods of {' '.join(sorted(r.excluded_origins))} origin" if r.excluded_origins else ""))
+        barred = sorted({item.origin_country for item in ctx.parcel.items if (item.origin_country or "") in r.excluded_origins})
+        if barred:  # the parcel's own goods that de minimis excludes, not the list of every origin it excludes
+            outcome = f"duty-free but for its goods of {' '.join(barred)} origin, which de minimis excludes: duty due on them"
+        else:
+            outcome = "duty-free" + (f" (goods of {' '.join(sorted(r.excluded_origins))} origin would not be)"
+                                     if r.excluded_origins else "")
+        ctx.reasons.append(f"{r.code}: value {ctx.money(ctx.goods)} <= {ctx.money(r.duty_threshold)}: {outcome}")
     else:
         ctx.reasons.append(f"{r.code}: value {ctx.money(ctx.goods)} > {ctx.money(r.duty_threshold)}: duty due")
     return treatments

@@ -197,7 +197,12 @@ def test_us_order_from_2025_08_29_pays_duty_on_the_fob_value():
 
 def test_us_order_of_chinese_goods_lost_de_minimis_on_2025_05_02():
     """2025-06-01, us_section_321 with CN excluded: the same USD 60 T-shirt made in CN pays 9.90; a day before the cut-off it did not."""
-    assert us_parcel(date(2025, 6, 1), origin="CN").duty == pytest.approx(9.90)
+    chinese = us_parcel(date(2025, 6, 1), origin="CN")
+    assert chinese.duty == pytest.approx(9.90)
+    # the reason names this parcel's excluded goods, not "duty-free" beside a duty
+    assert any("duty-free but for its goods of CN origin, which de minimis excludes: duty due on them" in reason
+               for reason in chinese.reasons), chinese.reasons
+    assert any(reason.endswith("duty-free (goods of CN HK origin would not be)") for reason in us_parcel(date(2025, 6, 1)).reasons)
     assert us_parcel(date(2025, 5, 1), origin="CN").duty == 0.0
 
 
