@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 
 from compliance.unknowns import split_unknowns
+from crossdock.hs_codes import UNKNOWN_CHAPTER
 
 # The origin proof each agreement accepts (certificate, statement or certification of origin).
 ORIGIN_PROOF: dict[str, str] = {
@@ -136,7 +137,8 @@ def door_flag(incoterm: str, at_door_eur: float) -> list[Flag]:
 def customs_hold_flag(lane: str, chapter: str, hold_rate: float | None, added_days: float | None, threshold: float) -> list[Flag]:
     if hold_rate is None or hold_rate < threshold:
         return []
-    return [Flag("customs_hold_risk", f"{hold_rate:.0%} of {lane} parcels with chapter {chapter} goods are held at customs "
+    goods = "goods of no known HS chapter" if chapter == UNKNOWN_CHAPTER else f"chapter {chapter} goods"
+    return [Flag("customs_hold_risk", f"{hold_rate:.0%} of {lane} parcels with {goods} are held at customs "
                                       f"(+{added_days or 0:.1f} days expected): promise the longer time and send complete documents.")]
 
 

@@ -300,3 +300,12 @@ def test_a_swiss_node_needs_no_rate_for_industrial_goods_from_2024():
     assert b["unknowns"] is None and b["duty_eur"] == 0.0 and not b["missing_duty_rate"]
     net = 54.05 / 0.95 / 1.081
     assert b["landed_cost_eur"] == pytest.approx(net + 4.0 + 0.081 * (net + 4.0))
+
+
+def test_a_hold_risk_of_goods_without_a_chapter_reads_as_such():
+    from compliance.documents import customs_hold_flag
+
+    [unknown] = customs_hold_flag("CN->US", "unknown", 0.4, 2.0, 0.1)
+    assert unknown.action.startswith("40% of CN->US parcels with goods of no known HS chapter are held at customs")
+    [known] = customs_hold_flag("CN->US", "61", 0.4, 2.0, 0.1)
+    assert known.action.startswith("40% of CN->US parcels with chapter 61 goods are held")
