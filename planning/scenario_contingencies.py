@@ -102,7 +102,10 @@ def _context(inputs: PlanInputs, scenario: Scenario, costs: ContingencyCosts) ->
     alts["supplier_id"] = alts["supplier_id"].astype(str)
     is_primary = alts["is_primary"].fillna(False).astype(bool) | (alts["supplier_id"] == alts["sku"].map(primary))
     primary_cost = pd.to_numeric(skus.set_index("sku")["unit_cost_eur"], errors="coerce").to_dict()
-    primary_cost.update(alts[is_primary].dropna(subset=["unit_cost_eur"]).groupby("sku")["unit_cost_eur"].first().to_dict())
+    # the primary's own catalogue cost, when it has one to plan with: a cost of 0 is none (dim_sku then plans at an
+    # assumed cost, which skus carries), and offers measured against 0 would all look dear
+    priced = alts[is_primary & (alts["unit_cost_eur"] > 0)]
+    primary_cost.update(priced.groupby("sku")["unit_cost_eur"].first().to_dict())
     offers: dict[str, list[tuple[str, float, float]]] = {}
     for row in alts[~is_primary].sort_values(["sku", "supplier_id"]).itertuples(index=False):
         offers.setdefault(row.sku, []).append((row.supplier_id, row.unit_cost_eur, row.quoted_lead_time_days))

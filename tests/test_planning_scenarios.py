@@ -274,6 +274,15 @@ def test_alternative_supplier_wins_when_it_lands_in_time_and_no_node_has_spare()
     assert cheap["contingency_cost_eur"] == pytest.approx(PlanningPolicy().order_cost_eur)
 
 
+def test_an_alternative_is_priced_against_the_plans_cost_when_the_primarys_catalogue_cost_is_0():
+    """A catalogue cost of 0 is no cost to plan with: dim_sku plans at an assumed one (skus: 10.0 here), and S9's
+    offer at 11 costs 140 x (11 - 10) + 50 = 190 against it, not 140 x 11 + 50 against nothing."""
+    inputs = uplift_case(None, [("A", "S9", 11.0, 10.0)])
+    alternatives = inputs.alternatives.assign(unit_cost_eur=lambda f: f["unit_cost_eur"].where(~f["is_primary"], 0.0))
+    row = only_row(scenario_impact(dataclasses.replace(inputs, alternatives=alternatives), [UPLIFT]))
+    assert row["contingency"] == "alternative supplier" and row["contingency_cost_eur"] == pytest.approx(190.0)
+
+
 def test_only_expedite_is_feasible_when_the_spare_is_short_and_the_alternative_late():
     # NL-AMS holds 60: spare min(60 - 10, 60 - 28) = 32 < 140, a partial reroute; S9 lands day 30.
     row = only_row(scenario_impact(uplift_case(60, [("A", "S9", 11.0, 30.0)]), [UPLIFT]))
