@@ -167,9 +167,9 @@ class CatalogueSettings(_Strict):
     """What a supplier catalogue line may plausibly say for this merchant."""
 
     max_weight_kg: float | None = Field(
-        default=None, gt=0,
+        default=None, gt=0, allow_inf_nan=False,
         description="Heaviest plausible weight_kg of one unit; left out, it is learned from the merchant's own "
-        "catalogue lines (feeds/plausibility.py: 100 x their 99th percentile, at least 1,000 kg).",
+        "catalogue lines (feeds/plausibility.py: 1,000 x their median, at least 1,000 kg).",
     )
 
 

@@ -19,11 +19,11 @@ how to change it, so the rest of the file loads and the plan runs.
   crossdock.yaml's `orders: {max_abs_quantity: N}` sets it.
 - Unit weight. A catalogue's weight_kg prices every parcel of its SKU (the
   shipping and the weight-based duties), so one slipped keyboard (a jacket
-  of 62,014 kg) once put an order at EUR 10.8 bn. The limit is learned as
-  the quantity's is: 100 x the 99th percentile of the merchant's catalogue
-  weights, never below 1,000 kg (a sofa-and-machinery merchant's limit
+  of 62,014 kg) once put an order at EUR 10.8 bn. The limit is learned
+  from the catalogue as this file leaves it: 1,000 x the median weight of
+  its lines, never below 1,000 kg (a sofa-and-machinery merchant's limit
   grows with its goods). crossdock.yaml's `catalogue: {max_weight_kg: N}`
-  sets it.
+  sets it. A weight that is no number (nan, inf) is quarantined too.
 - Dates after the file's. An export cannot know a day after the one it
   speaks for (feeds/file_dates.py, never later than today): an order, a
   tracking event, a stock count, a PO placed or received after it is
@@ -71,7 +71,7 @@ from feeds.sql import ident, literal
 FACTOR = 100_000
 FLOOR = 10_000
 PERCENTILE = 0.99
-WEIGHT_FACTOR = 100
+WEIGHT_FACTOR = 1_000
 WEIGHT_FLOOR_KG = 1_000.0
 TIME_ZONE_SLACK_DAYS = 2
 HISTORY_FLOOR = dt.date(1990, 1, 1)
@@ -287,21 +287,42 @@ def quantity_limit(conn: duckdb.DuckDBPyConnection, configured: int | None = Non
 
 def weight_limit(conn: duckdb.DuckDBPyConnection, configured: float | None = None) -> WeightLimit:
     """The heaviest plausible unit for the catalogue file in `checked`: configured, else learned from the catalogue
-    lines so far (the raw table's and the file's rows without a finding yet)."""
+    as it would stand with this file: each line's latest loaded version, unless the file sends its key again, and
+    the file's rows without a finding yet.
+
+    A catalogue is a line per SKU and supplier, a few hundred values where an
+    order history has millions, so a high percentile there is the second
+    largest value and one typo already loaded would let the next one through.
+    The median is what the merchant sells; only half the catalogue gone wrong
+    could move it. Old versions of a line are left out so a corrected typo no
+    longer counts, and a line re-sent counts once.
+    """
     if configured is not None:
         return WeightLimit(float(configured), "catalogue.max_weight_kg in crossdock.yaml")
-    typical = _low_percentile(
-        conn,
+    key = ", ".join(ident(column) for column in SUPPLIER_CATALOGUE.key)
+    [(typical,)] = conn.execute(
         f"""
-        select cast(weight_kg as double) as value from {SUPPLIER_CATALOGUE.table}
-        union all
-        select try_cast(weight_kg as double) from {good_rows_sql()} as good
-        """,
-    )
+        with latest_loaded as (
+            select {key}, weight_kg
+            from {SUPPLIER_CATALOGUE.table}
+            qualify row_number() over (partition by {key} order by _file_date desc, _ingested_at desc, _row_number desc) = 1
+        ),
+
+        catalogue_with_this_file as (
+            select weight_kg as value from latest_loaded
+            anti join (select {key} from {good_rows_sql()} as sent_again) as sent_again using ({key})
+            union all
+            select try_cast(weight_kg as double) from {good_rows_sql()} as good
+        )
+
+        select median(value) from catalogue_with_this_file where isfinite(value)
+        """
+    ).fetchall()
+    typical = float(typical or 0.0)
     return WeightLimit(
         max(WEIGHT_FLOOR_KG, WEIGHT_FACTOR * typical),
-        f"{WEIGHT_FACTOR} x the {round(PERCENTILE * 100)}th percentile of this merchant's catalogue weights "
-        f"({typical:g} kg), at least {WEIGHT_FLOOR_KG:,g} kg; set catalogue.max_weight_kg in crossdock.yaml to change it",
+        f"{WEIGHT_FACTOR:,} x the median of this merchant's catalogue weights ({typical:g} kg), at least "
+        f"{WEIGHT_FLOOR_KG:,g} kg; set catalogue.max_weight_kg in crossdock.yaml to change it",
     )
 
 
@@ -317,13 +338,17 @@ def quarantine_implausible_quantities(conn: duckdb.DuckDBPyConnection, limit: Qu
 
 
 def quarantine_implausible_weights(conn: duckdb.DuckDBPyConnection, limit: WeightLimit, step: int) -> None:
-    """out_of_range for a unit weight beyond the limit: it would price every parcel of the SKU by it."""
+    """out_of_range for a unit weight beyond the limit, or no number at all (nan, inf): it would price every parcel
+    of the SKU by it."""
+    weight = "try_cast(weight_kg as double)"
     _quarantine(
         conn,
         step,
         "out_of_range",
-        f"try_cast(weight_kg as double) > {limit.max_kg!r}",
-        f"{literal('weight_kg ')} || weight_kg || {literal(f' is beyond the plausible {limit.max_kg:,g} kg a unit ({limit.basis})')}",
+        f"not isfinite({weight}) or {weight} > cast({literal(repr(float(limit.max_kg)))} as double)",
+        f"{literal('weight_kg ')} || weight_kg || case when isfinite({weight}) "
+        f"then {literal(f' is beyond the plausible {limit.max_kg:,g} kg a unit ({limit.basis})')} "
+        f"else {literal(' is not a weight: give the kilograms of one unit, or leave it empty')} end",
     )
 
 

@@ -236,8 +236,10 @@ def test_crossdock_yaml_gives_the_ingest_its_nodes_and_limits():
         "catalogue": {"max_weight_kg": 40},
     })
     assert config.plausibility() == Plausibility(500, dt.date(2012, 1, 1), frozenset({"DE-LEJ", "US-EWR"}), 40.0)
-    with pytest.raises(ConfigError, match="catalogue.max_weight_kg"):
-        parse_config({"nodes": [{"code": "N", "country": "DE"}], "catch_all": {"node": "N"}, "catalogue": {"max_weight_kg": 0}})
+    for refused in (0, float("inf")):
+        with pytest.raises(ConfigError, match="catalogue.max_weight_kg"):
+            parse_config({"nodes": [{"code": "N", "country": "DE"}], "catch_all": {"node": "N"},
+                          "catalogue": {"max_weight_kg": refused}})
     with pytest.raises(ConfigError, match="orders.earliest_order_date"):
         parse_config({"nodes": [{"code": "N", "country": "DE"}], "catch_all": {"node": "N"},
                       "orders": {"earliest_order_date": "1969-12-31"}})
@@ -298,14 +300,14 @@ def test_a_jacket_of_62014_kg_is_quarantined_and_the_rest_of_the_catalogue_loads
     [(code, reason)] = quarantined_lines(conn).values()
     assert code == "out_of_range"
     assert reason == (  # the typo itself is never the percentile's line
-        "weight_kg 62014 is beyond the plausible 1,000 kg a unit (100 x the 99th percentile of this merchant's "
-        "catalogue weights (2.5 kg), at least 1,000 kg; set catalogue.max_weight_kg in crossdock.yaml to change it)"
+        "weight_kg 62014 is beyond the plausible 1,000 kg a unit (1,000 x the median of this merchant's "
+        "catalogue weights (1 kg), at least 1,000 kg; set catalogue.max_weight_kg in crossdock.yaml to change it)"
     )
     assert conn.execute("select max(weight_kg) from raw.supplier_catalogue").fetchall() == [(2.5,)]
 
 
 def test_a_merchant_of_heavy_goods_learns_a_higher_limit_and_crossdock_yaml_sets_its_own(tmp_path, conn):
-    """Machinery at 200-900 kg a unit makes 90 t plausible; a configured 500 kg holds back what is heavier."""
+    """Machinery at 200-900 kg a unit makes 450 t plausible; a configured 500 kg holds back what is heavier."""
     heavy = "".join(catalogue_line(f"MAC-{i}", w) for i, w in enumerate([200, 350, 600, 900, 450]))
     land(tmp_path, f"catalogue_{DAY}.csv", CATALOGUE_HEADER + heavy + catalogue_line("CRANE", 4000), feed="suppliers")
     [result] = ingest(conn, tmp_path, feed="suppliers")
@@ -318,3 +320,22 @@ def test_a_merchant_of_heavy_goods_learns_a_higher_limit_and_crossdock_yaml_sets
         sku: ("out_of_range", f"weight_kg {kg} is beyond the plausible 500 kg a unit (catalogue.max_weight_kg in crossdock.yaml)")
         for sku, kg in (("MAC-2", 600), ("MAC-3", 900))
     }
+
+
+def test_a_typo_loaded_before_and_corrected_since_does_not_let_the_next_one_through(tmp_path, conn):
+    """The limit is learned from each line's latest version and the file's: an old typo, since corrected, is no
+    evidence of heavy goods, and a line sent again counts once."""
+    lines = "".join(catalogue_line(f"APP-{i}", w) for i, w in enumerate([0.6, 0.8, 1.2, 2.5, 0.4]))
+    land(tmp_path, f"catalogue_{DAY}.csv", CATALOGUE_HEADER + lines + catalogue_line("HEAVY", 62014), feed="suppliers")
+    ingest(conn, tmp_path, feed="suppliers", plausibility=Plausibility(max_weight_kg=1e9))  # as a release before the limit
+    fixed = DAY + dt.timedelta(days=1)
+    land(tmp_path, f"catalogue_{fixed}.csv", CATALOGUE_HEADER + lines + catalogue_line("HEAVY", 0.9), feed="suppliers")
+    later = DAY + dt.timedelta(days=2)
+    land(tmp_path, f"catalogue_{later}.csv", CATALOGUE_HEADER + lines + catalogue_line("HEAVY", 0.9)
+         + catalogue_line("TYPO", 45000) + catalogue_line("NAN", "nan") + catalogue_line("INF", "inf"), feed="suppliers")
+    results = ingest(conn, tmp_path, feed="suppliers")
+    assert [r.rows_quarantined for r in results[1:]] == [0, 3]
+    lines_held = quarantined_lines(conn)
+    assert lines_held["TYPO"][1].startswith("weight_kg 45000 is beyond the plausible 1,000 kg a unit (1,000 x the median")
+    assert lines_held["NAN"] == ("out_of_range", "weight_kg nan is not a weight: give the kilograms of one unit, or leave it empty")
+    assert lines_held["INF"][1] == "weight_kg inf is not a weight: give the kilograms of one unit, or leave it empty"
