@@ -27,15 +27,16 @@ def test_a_duckdb_lock_error_is_transient_even_when_wrapped_and_a_failed_check_i
     assert [backoff_seconds(n, 30) for n in range(3)] == [30, 60, 120]
 
 
-def hold_lock(path: str, seconds: float, until_created: str | None = None) -> subprocess.Popen:
+def hold_lock(path: str, seconds: float, until_created: str | None = None, then: float = 0.0) -> subprocess.Popen:
     """Another process that holds the warehouse's write lock for `seconds`, like a shell left open on it.
 
-    With `until_created`, it lets go as soon as that file exists (at most `seconds` later): a test then
-    releases the lock right after meeting it, however long the step took to start.
+    With `until_created`, it lets go `then` seconds after that file exists (at most `seconds` in all): a test
+    releases the lock right after the step met it, however long the step took to start.
     """
     script = (
         f"import duckdb, os, time; c = duckdb.connect({path!r}); print('held', flush=True); end = time.monotonic() + {seconds}\n"
-        f"while time.monotonic() < end and not ({until_created!r} and os.path.exists({until_created!r})): time.sleep(0.02)"
+        f"while time.monotonic() < end and not ({until_created!r} and os.path.exists({until_created!r})): time.sleep(0.02)\n"
+        f"time.sleep(min({then}, max(0.0, end - time.monotonic())))"
     )
     holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
@@ -127,21 +128,28 @@ def test_opening_the_warehouse_gives_up_after_its_wait_and_other_errors_are_not_
 
 
 def test_every_python_writer_opens_the_warehouse_through_the_waiting_resource(tmp_path):
-    """The Definitions' warehouse resource waits out a lock: an asset using it succeeds past a 1 s lock."""
+    """The Definitions' warehouse resource waits out a lock: an asset using it succeeds past a lock it met."""
     from crossdock.settings import Settings
     from orchestration.definitions import build_definitions
 
     assert isinstance(build_definitions(Settings.under(tmp_path)).resources["warehouse"], WarehouseResource)
 
+    opening = tmp_path / "opening"
+    waited: list[float] = []
+
     @dg.asset
     def writer(warehouse: WarehouseResource) -> None:
+        opening.touch()  # the lock is held until 0.5 s after this: the first attempt meets it
+        started = time.monotonic()
         with warehouse.get_connection() as conn:
+            waited.append(time.monotonic() - started)
             conn.execute("create or replace table t as select 1 as x")
 
     path = str(tmp_path / "w.duckdb")
-    holder = hold_lock(path, seconds=1.0)
+    holder = hold_lock(path, seconds=30.0, until_created=str(opening), then=0.5)
     try:
         result = dg.materialize([writer], resources={"warehouse": WarehouseResource(database=path, lock_wait_seconds=60)})
     finally:
         holder.wait()
     assert result.success
+    assert waited[0] >= next(lock_waits(60))  # it met the lock and slept its first wait
