@@ -97,7 +97,7 @@ def hs_flags(hs_code: str | None, hs_code_valid: bool, has_rate: bool, heading_t
     elif not hs_code_valid:
         flags.append(Flag("invalid_hs_code", f"HS code {hs_code} is not an HS 2022 subheading (invalid or retired): reclassify the SKU."))
     if not has_rate and heading_territory is not None and rate_source is not None:
-        flags.append(Flag("no_duty_rate", f"The duty for heading {hs_code[:4]} into {heading_territory} in {rate_source} "
+        flags.append(Flag("no_duty_rate", f"The duty for HS code {hs_code} into {heading_territory} in {rate_source} "
                                           "is not a plain ad valorem rate (per kg, per item or compound), which crossdock "
                                           "does not price: where duty is due, its duty and landed cost are not priced; "
                                           "work them out from that tariff line."))

@@ -211,7 +211,8 @@ def _unrated_skus(x: pd.DataFrame) -> dict[object, str]:
         territory=("customs_territory", "first"), skus=("sku", lambda s: ", ".join(sorted(set(map(str, s))))))
     return {
         order_id: f"; no duty rate into {territory} for {skus}: duty and landed cost not priced until a rate is added "
-                  "(duty_rates seed or `crossdock tariff load`)"
+                  "(duty_rates seed or `crossdock tariff load`), or at all where a loaded tariff sets the duty per kg, "
+                  "per item or compound (the compliance plan's action says which)"
         for order_id, territory, skus in zip(by_order.index, by_order["territory"], by_order["skus"])
     }
 

@@ -111,8 +111,10 @@ def _us(ctx: RegimeContext) -> list[ItemTreatment]:
         ctx.reasons.append(f"{r.code}: no de minimis on {ctx.parcel.day}: duty on every shipment")
     elif under:
         barred = sorted({item.origin_country for item in ctx.parcel.items if (item.origin_country or "") in r.excluded_origins})
-        if barred:  # the parcel's own goods that de minimis excludes, not the list of every origin it excludes
-            outcome = f"duty-free but for its goods of {' '.join(barred)} origin, which de minimis excludes: duty due on them"
+        if barred and all(t.duty == "tariff" for t in treatments):  # the parcel's own excluded goods, not every origin
+            outcome = f"no relief: its goods are of {' '.join(barred)} origin, which de minimis excludes; the tariff applies"
+        elif barred:
+            outcome = f"duty-free but for its goods of {' '.join(barred)} origin, which de minimis excludes: the tariff applies to them"
         else:
             outcome = "duty-free" + (f" (goods of {' '.join(sorted(r.excluded_origins))} origin would not be)"
                                      if r.excluded_origins else "")

@@ -200,9 +200,15 @@ def test_us_order_of_chinese_goods_lost_de_minimis_on_2025_05_02():
     chinese = us_parcel(date(2025, 6, 1), origin="CN")
     assert chinese.duty == pytest.approx(9.90)
     # the reason names this parcel's excluded goods, not "duty-free" beside a duty
-    assert any("duty-free but for its goods of CN origin, which de minimis excludes: duty due on them" in reason
-               for reason in chinese.reasons), chinese.reasons
+    assert any(reason.endswith("<= USD 800.00: no relief: its goods are of CN origin, which de minimis excludes; "
+                               "the tariff applies") for reason in chinese.reasons), chinese.reasons
     assert any(reason.endswith("duty-free (goods of CN HK origin would not be)") for reason in us_parcel(date(2025, 6, 1)).reasons)
+    mixed = Parcel("US-2", date(2025, 6, 1), "US", "US", "GB", "USD", 8.0,
+                   (tshirt(1, 30.00, origin="CN", mfn_rate=0.165), tshirt(1, 30.00, origin="VN", mfn_rate=0.165)))
+    cost = parcel_landed_cost(mixed, RULES)
+    assert cost.duty == pytest.approx(0.165 * 30.00)  # the Chinese tee's only
+    assert any(reason.endswith("duty-free but for its goods of CN origin, which de minimis excludes: the tariff applies "
+                               "to them") for reason in cost.reasons), cost.reasons
     assert us_parcel(date(2025, 5, 1), origin="CN").duty == 0.0
 
 

@@ -263,7 +263,7 @@ def test_a_duty_the_loaded_tariff_gives_per_kg_is_said_so_not_sent_to_load_a_tar
                             ("SOCK", "GB", 1, 24.0, "market")], columns=BASKETS.columns)
     bulk = row(build_compliance_plan(facts, routes, baskets, RULES, CompliancePolicy(), AS_OF), "TEE", "GB", "GB-BHX")
     assert bulk["flags"] == "no_duty_rate" and pd.isna(bulk["duty_rate"])
-    assert bulk["action"] == ("The duty for heading 6109 into GB in UK Trade Tariff 2026-11-30 is not a plain ad valorem "
+    assert bulk["action"] == ("The duty for HS code 610910 into GB in UK Trade Tariff 2026-11-30 is not a plain ad valorem "
                               "rate (per kg, per item or compound), which crossdock does not price: where duty is due, "
                               "its duty and landed cost are not priced; work them out from that tariff line.")
 

@@ -105,7 +105,8 @@ def load_tariff(target: WarehouseLike, path: Path | Sequence[Path], source: str,
     files = [_read(p, source) for p in paths]
     lines = pd.concat([f.lines for f in files], ignore_index=True)
     skipped = sum((f.skipped for f in files), Counter())
-    unexplained = int(lines["code"].map(lost_zero_unexplained).sum())
+    codes = lines["code"].value_counts(dropna=False)  # a tariff repeats its codes: judge each once
+    unexplained = int(codes[[lost_zero_unexplained(code) for code in codes.index]].sum())
     if unexplained:
         skipped["lines whose code has an odd number of digits that no lost leading zero explains (a digit missing?)"] += unexplained
     tariff = TariffFile(lines, files[0].source, skipped)
