@@ -120,7 +120,9 @@ def market_net_shares(orders: pd.DataFrame, order_values: pd.DataFrame, as_of: d
     messy merchant's units). publish.order_landed_cost prices each of its
     orders under its own ship-to country's rules, so those orders say what
     share of the market's takings is VAT, country mix included. Orders whose
-    VAT rate is unknown (goods_value_eur null) are left out of both sums.
+    VAT rate is unknown (goods_value_eur null) are left out of both sums, so
+    the share is that of the countries whose VAT is known; a SKU at a reduced
+    or zero rate takes the market's average.
     """
     require_columns(orders, ORDER_COLUMNS, "order_landed_cost")
     require_columns(order_values, ORDER_VALUE_COLUMNS, "int_order_lines_eur")
@@ -280,7 +282,8 @@ def _stock(plan: pd.DataFrame, inventory: pd.DataFrame, projection: pd.DataFrame
     stock = grouped[values].sum(min_count=1)
     stock["no_unit_cost"] = split[split["unit_cost_eur"].isna()].groupby(["category", "market", "month"])["sku"].nunique()
     out = stock.join(service, how="outer")
-    out["fill_rate"] = 1 - out["unserved_units"] / out["mean"].where(out["mean"] > 0)
+    # to a millionth: 1 - 96.93 / 96.93 in floats is 2.5e-09, a fill rate nobody has
+    out["fill_rate"] = (1 - out["unserved_units"] / out["mean"].where(out["mean"] > 0)).round(6)
     return out.drop(columns="mean").reset_index().assign(version=PLAN)
 
 
