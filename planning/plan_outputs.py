@@ -22,7 +22,7 @@ from planning.tradeoff import DEFAULT_LEVELS, service_level_tradeoff
 class PlanOutputs:
     """What one run of the plan publishes (`planning.run.build_plan`), and what it had to leave out.
 
-    The five tables are as staged (classes and transfers carry the plan date),
+    The five tables are as staged (each carries the plan date, as_of),
     so the caller writes them without touching them; `not_planned` and
     `stock_unknown_nodes` are there for the run to say what it did not plan.
 

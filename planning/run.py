@@ -98,8 +98,8 @@ def build_plan(
     return PlanOutputs(
         as_of=as_of,
         plan=plan,
-        projection=projection,
-        tradeoff=tradeoff,
+        projection=projection.assign(as_of=pd.Timestamp(as_of)),
+        tradeoff=tradeoff.assign(as_of=pd.Timestamp(as_of)),
         classes=classes.assign(as_of=pd.Timestamp(as_of)),
         transfers=transfers.assign(as_of=pd.Timestamp(as_of)),
         not_planned=not_planned,

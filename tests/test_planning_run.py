@@ -89,6 +89,8 @@ def test_the_plan_publishes_five_tables_of_the_planned_skus_on_the_plan_date():
     ]
     assert sorted(zip(out.plan["sku"], out.plan["node"])) == [("A", "GB-BHX"), ("A", "US-EWR"), ("B", "US-EWR")]
     assert set(out.classes["as_of"]) == {pd.Timestamp(AS_OF)} and set(out.transfers["as_of"]) <= {pd.Timestamp(AS_OF)}
+    # every table says its plan date, so a BI tool appending plans can tell them apart
+    assert all(set(table["as_of"]) == {pd.Timestamp(AS_OF)} for table in (out.projection, out.tradeoff))
     assert sorted(zip(out.classes["sku"], out.classes["market"])) == [("A", "GB"), ("A", "US"), ("B", "US")]
     # the projection covers every planned row for every day of the horizon
     assert out.projection.groupby(["sku", "node"]).size().to_dict() == {
