@@ -123,6 +123,33 @@ def test_stock_and_purchase_orders_are_those_of_the_as_of_day(planned):
     assert receipts == received_by_then
 
 
+def test_carrier_and_supplier_statistics_are_those_of_the_as_of_day(planned):
+    """Lanes, promises, customs risk and supplier risk learn from the events and receipts up to as_of only."""
+    settings, _ = planned
+    [(events_later, last_event, last_pickup, shipments, shipped_by_then)] = query(settings, f"""
+        select (select count(*) from staging.stg_carrier_events where cast(event_at_utc as date) > date '{AS_OF}'),
+               (select max(coalesce(delivered_at_utc, picked_up_at_utc)) from intermediate.int_shipments),
+               (select max(last_pickup_date) from publish.lane_performance),
+               (select sum(shipments) from publish.lane_performance),
+               (select count(distinct shipment_id) from staging.stg_carrier_events
+                where cast(event_at_utc as date) <= date '{AS_OF}')
+    """)
+    assert events_later > 0  # later events exist and were left out
+    assert day(last_event) <= AS_OF and day(last_pickup) <= AS_OF
+    assert shipments <= shipped_by_then
+    [(receipts, received_by_then, open_units, open_then)] = query(settings, f"""
+        select (select sum(receipts) from (select supplier_id, max(receipts) as receipts
+                                           from publish.supplier_risk group by supplier_id)),
+               (select count(*) from staging.stg_purchase_orders
+                where status = 'received' and received_date <= date '{AS_OF}'
+                  and supplier_id in (select supplier_id from publish.supplier_risk)),
+               (select sum(open_po_units) from publish.supplier_risk),
+               (select sum(quantity) from intermediate.int_open_po_arrivals
+                where (supplier_id, sku) in (select (supplier_id, sku) from publish.supplier_risk))
+    """)
+    assert receipts == received_by_then and open_units == open_then
+
+
 def cli_environment(settings: Settings) -> dict[str, str]:
     """The variables that point the command line (and dbt) at the test's own install."""
     paths = {

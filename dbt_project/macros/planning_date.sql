@@ -26,6 +26,17 @@
     {%- endif -%}
 {% endmacro %}
 
+{% macro known_by_planning_date(timestamp_utc) %}
+    {#- an event the plan may know: any, or with as_of one on or before that day (its UTC day: the feeds'
+        instants are UTC, and a day's last hours west of it fall on the next) -#}
+    {%- set as_of = planning_as_of() -%}
+    {%- if as_of -%}
+        cast({{ timestamp_utc }} as date) <= {{ as_of }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{% endmacro %}
+
 {% macro po_received_by_planning_date(po) %}
     {#- a received purchase-order line the plan may learn lead times from -#}
     {%- set as_of = planning_as_of() -%}

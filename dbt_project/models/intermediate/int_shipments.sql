@@ -1,7 +1,11 @@
 -- one row per shipment: its lane, the first pickup, the delivery, and whether
--- and how long customs held it.
+-- and how long customs held it. With var('as_of'), only the events up to that
+-- day: a parcel delivered later is still in transit then, and the lane and
+-- customs statistics, delivery promises and transfers' customs days are those
+-- the plan could have known.
 with events as (
     select * from {{ ref('stg_carrier_events') }}
+    where {{ known_by_planning_date('event_at_utc') }}
 ),
 
 milestones as (

@@ -39,8 +39,8 @@ receipts as (
         case when received_date <= promised_date then 1 else 0 end as on_time,
         {{ dbt.datediff('promised_date', 'received_date', 'day') }} as days_late,
         {{ dbt.datediff('ordered_date', 'received_date', 'day') }} as lead_time_days
-    from {{ ref('stg_purchase_orders') }}
-    where status = 'received' and received_date is not null
+    from {{ ref('stg_purchase_orders') }} as po
+    where {{ po_received_by_planning_date('po') }}
 ),
 
 supplier_delivery as (
@@ -63,8 +63,8 @@ sku_receipts as (
 
 open_orders as (
     select supplier_id, sku, cast(sum(quantity) as bigint) as open_po_units
-    from {{ ref('stg_purchase_orders') }}
-    where status = 'open'
+    from {{ ref('stg_purchase_orders') }} as po
+    where {{ po_open_on_planning_date('po') }}
     group by supplier_id, sku
 ),
 
