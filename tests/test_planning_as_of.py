@@ -47,6 +47,7 @@ def planned(tmp_path_factory):
 
 def query(settings: Settings, sql: str) -> list[tuple]:
     with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+        conn.execute("set TimeZone = 'UTC'")  # the days of UTC instants, as dbt's profile reads them
         return conn.execute(sql).fetchall()
 
 
@@ -137,6 +138,17 @@ def test_carrier_and_supplier_statistics_are_those_of_the_as_of_day(planned):
     assert events_later > 0  # later events exist and were left out
     assert day(last_event) <= AS_OF and day(last_pickup) <= AS_OF
     assert shipments <= shipped_by_then
+    # a parcel picked up by then and delivered later was in transit that day: no delivery, counted as not delivered
+    [(in_transit, delivered_later)] = query(settings, f"""
+        with later as (
+            select shipment_id from staging.stg_carrier_events group by shipment_id
+            having min(case when event_type = 'picked_up' then cast(event_at_utc as date) end) <= date '{AS_OF}'
+               and max(case when event_type = 'delivered' then cast(event_at_utc as date) end) > date '{AS_OF}'
+        )
+        select count(*) filter (where s.delivered_at_utc is null), count(*)
+        from later join intermediate.int_shipments as s using (shipment_id)
+    """)
+    assert delivered_later > 0 and in_transit == delivered_later
     [(receipts, received_by_then, open_units, open_then)] = query(settings, f"""
         select (select sum(receipts) from (select supplier_id, max(receipts) as receipts
                                            from publish.supplier_risk group by supplier_id)),
@@ -148,6 +160,8 @@ def test_carrier_and_supplier_statistics_are_those_of_the_as_of_day(planned):
                 where (supplier_id, sku) in (select (supplier_id, sku) from publish.supplier_risk))
     """)
     assert receipts == received_by_then and open_units == open_then
+    assert received_by_then < query(settings, "select count(*) from staging.stg_purchase_orders where status = 'received' "
+                                              "and supplier_id in (select supplier_id from publish.supplier_risk)")[0][0]
 
 
 def cli_environment(settings: Settings) -> dict[str, str]:

@@ -202,7 +202,7 @@ def _plan_report(outputs: PlanOutputs) -> dict:
 
 
 def _tradeoff_report(outputs: PlanOutputs) -> dict:
-    current = outputs.tradeoff[outputs.tradeoff["is_target"]]
+    current = outputs.tradeoff[outputs.tradeoff["is_target"]].drop(columns="as_of")  # the run's date, said once
     return {"at_targets": dg.MetadataValue.md(current.round(2).to_markdown(index=False))}
 
 
