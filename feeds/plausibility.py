@@ -230,54 +230,46 @@ def order_history_start(
     )
 
 
-def _low_percentile(conn: duckdb.DuckDBPyConnection, values_sql: str) -> float:
-    """The value at rank PERCENTILE (n - 1) of `values_sql`'s non-null `value`s, never the largest; 0.0 for fewer than two.
+def quantity_limit(conn: duckdb.DuckDBPyConnection, configured: int | None = None) -> QuantityLimit:
+    """The limit for the file in `checked`: the configured one, else learned from the lines so far (the raw table's
+    and the file's rows without a finding yet).
 
-    The rank's value is found among the distinct values with their counts (a
-    few hundred), not by sorting every row loaded so far, which grew with the
-    history (a file of the 27th month sorted 27 months). Taking it low, and
-    never the largest, keeps a few big rows from moving it and a typo from
-    setting its own limit, even in a first file of five rows.
+    The percentile's line is found among the distinct quantities with their
+    counts (a few hundred values), not by sorting every line loaded so far,
+    which grew with the history (a file of the 27th month sorted 27 months).
     """
+    if configured is not None:
+        return QuantityLimit(int(configured), "orders.max_abs_quantity in crossdock.yaml")
     [(typical,)] = conn.execute(
         f"""
-        with counted as (
-            select value, count(*) as rows_with
-            from ({values_sql}) as values_so_far
-            where value is not null
-            group by value
+        with units as (
+            select abs(cast(quantity as double)) as units from raw.orders
+            union all
+            select abs(try_cast(quantity as double)) from {good_rows_sql()} as good
+        ),
+
+        counted as (
+            select units, count(*) as lines_with
+            from units
+            where units is not null
+            group by units
         ),
 
         placed as (
-            select value, sum(rows_with) over (order by value) as rows_upto, sum(rows_with) over () as total_rows
+            select units, sum(lines_with) over (order by units) as lines_upto, sum(lines_with) over () as lines
             from counted
         ),
 
         wanted as (
-            select least(floor({PERCENTILE} * (any_value(total_rows) - 1)), any_value(total_rows) - 2) as position from placed
+            select least(floor({PERCENTILE} * (any_value(lines) - 1)), any_value(lines) - 2) as position from placed
         )
 
-        -- the row at 0-based `position` in the values' order: the smallest value with more rows up to it
-        select min(value) from placed, wanted
-        where wanted.position >= 0 and rows_upto > wanted.position
+        -- the line at 0-based `position` in the quantities' order: the smallest quantity with more lines up to it
+        select min(units) from placed, wanted
+        where wanted.position >= 0 and lines_upto > wanted.position
         """
     ).fetchall()
-    return float(typical or 0.0)
-
-
-def quantity_limit(conn: duckdb.DuckDBPyConnection, configured: int | None = None) -> QuantityLimit:
-    """The limit for the file in `checked`: the configured one, else learned from the lines so far (the raw table's
-    and the file's rows without a finding yet)."""
-    if configured is not None:
-        return QuantityLimit(int(configured), "orders.max_abs_quantity in crossdock.yaml")
-    typical = _low_percentile(
-        conn,
-        f"""
-        select abs(cast(quantity as double)) as value from raw.orders
-        union all
-        select abs(try_cast(quantity as double)) from {good_rows_sql()} as good
-        """,
-    )
+    typical = float(typical or 0.0)
     return QuantityLimit(
         max(FLOOR, math.ceil(FACTOR * typical)),
         f"{FACTOR:,} x the {round(PERCENTILE * 100)}th percentile of this merchant's line quantities ({typical:g}), "
