@@ -92,7 +92,7 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
     days = plan["forecast_date"].to_numpy(dtype="datetime64[D]")
     first_day, last_day = (days.min(), days.max()) if len(days) else (None, None)
     touched_by: list[list[str]] = [[] for _ in range(len(plan))]
-    superseded: dict[str, str] = {}  # override id -> the later units override that set exactly its days again
+    superseded: dict[str, str] = {}  # override id -> the later units override that set the last of its days again
 
     effects, cells_of = [], {}
     ordered = application_order(applied) if len(applied) else applied
@@ -113,13 +113,17 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
                 consensus[cells] *= target / before
             else:
                 consensus[cells] = target / len(cells)
-        if pd.notna(override.units) and len(cells):  # units set these days anew: an earlier override of exactly
-            for earlier, their in cells_of.items():  # these days no longer moves them
-                if np.array_equal(their, cells):
-                    superseded[earlier] = override.override_id
+        if pd.notna(override.units) and len(cells):
+            # units set these days' total anew, keeping their shape: an earlier override of all of them (and maybe
+            # more) scaled them alike, so it no longer moves them; one of some of them still shapes them and stays
+            for earlier, their in list(cells_of.items()):
+                if np.isin(cells, their).all():
                     for cell in cells:
                         touched_by[cell].remove(earlier)
-            cells_of = {k: v for k, v in cells_of.items() if k not in superseded}
+                    cells_of[earlier] = np.setdiff1d(their, cells)
+                    if not len(cells_of[earlier]):
+                        superseded[earlier] = override.override_id
+                        del cells_of[earlier]
         cells_of[override.override_id] = cells
         for cell in cells:
             touched_by[cell].append(override.override_id)
@@ -138,7 +142,7 @@ def build_consensus(forecast: pd.DataFrame, categories: pd.DataFrame, overrides:
     known_categories = set(category_of.dropna()) | (set(plan["category"].dropna()) if "category" in plan else set())
     out = _with_effects(overrides, effects, set(category_of.index) | set(plan["sku"]), known_categories)
     later = out["override_id"].map(superseded)
-    out["status"] = out["status"].mask(later.notna(), SUPERSEDED + later.astype(str) + " set the same days again")
+    out["status"] = out["status"].mask(later.notna(), SUPERSEDED + later.astype(str) + " set its days again")
     return Consensus(plan, out)
 
 

@@ -103,7 +103,8 @@ def test_the_finer_override_has_the_last_word_whatever_the_order_they_were_enter
     plan = build_consensus(base, CATEGORIES, cycle(sku_week, market_week)).plan
     assert units(plan, "A", FIRST, 7) == pytest.approx(70.0)
     assert units(plan, "B", FIRST, 7) == pytest.approx(28.0)
-    assert plan.loc[(plan["sku"] == "A") & (plan["forecast_date"] == FIRST), "override_ids"].item() == "mkt,sku"
+    # A's week is the SKU's 70 whatever the market's +100 % did: only the SKU's override moves it now
+    assert plan.loc[(plan["sku"] == "A") & (plan["forecast_date"] == FIRST), "override_ids"].item() == "sku"
 
 
 def test_units_on_a_forecast_of_nothing_are_spread_evenly_with_a_poisson_band():
@@ -280,17 +281,40 @@ def test_an_override_whose_days_a_later_one_set_again_in_units_is_superseded_and
     base = forecast({("A", "DE"): 2.0, ("B", "DE"): 1.0})
     first = override("t09a", sku="A", units=100.0, entered_at_utc=pd.Timestamp("2026-11-01 09:00", tz="UTC"))
     second = override("t09b", sku="A", units=50.0, author="ben", entered_at_utc=pd.Timestamp("2026-11-01 10:00", tz="UTC"))
-    market = override("mkt", change_pct=10.0)  # the market's week covers more days than A's: it still moves them
+    market = override("mkt", change_pct=10.0)  # the market's week covers B's days too: it still moves those
     result = build_consensus(base, CATEGORIES, cycle(first, second, market))
     status = result.overrides.set_index("override_id")["status"]
-    assert status["t09a"] == "superseded: override t09b set the same days again"
+    assert status["t09a"] == "superseded: override t09b set its days again"
     assert status["t09b"] == status["mkt"] == APPLIED
     assert units(result.plan, "A", FIRST, 7) == pytest.approx(50.0)
-    week = result.plan[(result.plan["forecast_date"] < FIRST + dt.timedelta(days=7)) & (result.plan["sku"] == "A")]
-    assert set(week["override_ids"]) == {"mkt,t09b"}
+    week = result.plan[result.plan["forecast_date"] < FIRST + dt.timedelta(days=7)]
+    assert set(week.loc[week["sku"] == "A", "override_ids"]) == {"t09b"}
+    assert set(week.loc[week["sku"] == "B", "override_ids"]) == {"mkt"}
     # a market week of A alone is exactly A's days: A's units set them again, so it too moves nothing there
     alone = build_consensus(forecast({("A", "DE"): 2.0}), CATEGORIES, cycle(market, second)).overrides
-    assert alone.set_index("override_id")["status"]["mkt"] == "superseded: override t09b set the same days again"
+    assert alone.set_index("override_id")["status"]["mkt"] == "superseded: override t09b set its days again"
+
+
+def test_a_coarser_override_whose_days_later_units_set_again_is_credited_only_where_it_still_moves_them():
+    """The market's +10 % for November, then units for A's first week: that week's total is A's units, whatever the
+    10 % did, so only the units are credited there; the 10 % still moves B and A's later days. Once units set every
+    day it moved, it is superseded."""
+    base = forecast({("A", "DE"): 2.0, ("B", "DE"): 1.0})
+    month = dict(bucket="month", period_start=dt.date(2026, 11, 1))
+    market = override("mkt", change_pct=10.0, **month)
+    week = override("a1", sku="A", units=50.0, author="ben", entered_at_utc=pd.Timestamp("2026-11-01 10:00", tz="UTC"))
+    result = build_consensus(base, CATEGORIES, cycle(market, week))
+    status = result.overrides.set_index("override_id")["status"]
+    assert status["mkt"] == status["a1"] == APPLIED
+    by_day = result.plan.set_index(["sku", "forecast_date"])["override_ids"]
+    assert by_day[("A", FIRST)] == "a1" and by_day[("A", FIRST + dt.timedelta(days=7))] == "mkt"
+    assert by_day[("B", FIRST)] == "mkt"
+    assert units(result.plan, "A", FIRST, 7) == pytest.approx(50.0)
+    # units for A's and B's November: nothing of the 10 % is left
+    rest = [override("a_month", sku="A", units=300.0, entered_at_utc=pd.Timestamp("2026-11-01 11:00", tz="UTC"), **month),
+            override("b_month", sku="B", units=20.0, entered_at_utc=pd.Timestamp("2026-11-01 12:00", tz="UTC"), **month)]
+    status = build_consensus(base, CATEGORIES, cycle(market, week, *rest)).overrides.set_index("override_id")["status"]
+    assert status["mkt"].startswith("superseded: override ") and status["mkt"].endswith(" set its days again")
 
 
 def test_no_overrides_leave_the_forecast_as_it_is():
