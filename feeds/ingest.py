@@ -337,6 +337,10 @@ def _check_and_load(
     received = conn.execute(f"select (select count(*) from landed) + (select count(*) from {bad_lines_table('landed')})").fetchall()[0][0]
     file_header = header
     source, record_source = "landed", None
+    if path.stat().st_size == 0:  # DuckDB reads it as one column 'column0': say what it is, not that columns are missing
+        return FileResult(display_name(path), file_id, contract.dataset, "rejected", rows_received=received, rows_rejected=received,
+                          message="the file is empty (0 bytes): an export that failed or was still being written; "
+                                  "land it again once it is whole")
     if mapping is not None:
         try:
             mapped_header = apply_mapping(conn, mapping, source_table="landed", target_table="mapped")

@@ -231,4 +231,12 @@ class PlanSources:
     @property
     def as_of(self) -> dt.date:
         """The plan date: the forecast's origin."""
-        return pd.Timestamp(self.forecast["as_of"].max()).date()
+        origin = pd.Timestamp(self.forecast["as_of"].max())
+        if pd.isna(origin):  # read before this run's consensus was staged: the plan has nothing to start from
+            raise ValueError(
+                "no consensus demand plan for the latest forecast: plan_next.demand_plan has no rows of the date "
+                "plan_next.demand_forecast was made for. Materialize publish.demand_plan after the forecast, then "
+                "the plans (a refresh that started the plans before the demand plan finished meets this; the next "
+                "one plans)"
+            )
+        return origin.date()

@@ -140,6 +140,8 @@ def test_unreadable_and_unknown_files_are_rejected_not_crashing(tmp_path, conn):
     write(tmp_path / "landing/orders/notes.csv", "a,b\n1,2\n")
     results = {r.file_name: r for r in ingest_feed(conn, tmp_path / "landing", "orders", "salt")}
     assert results["orders_empty.csv"].status == "rejected"
+    # said as what it is (an operations engineer's test found "missing required columns ...; unexpected columns: column0")
+    assert results["orders_empty.csv"].message.startswith("the file is empty (0 bytes)")
     assert "no orders contract matches" in results["notes.csv"].message
 
 

@@ -208,3 +208,11 @@ def test_a_sources_frame_without_its_columns_is_named():
     src = dataclasses.replace(sources(), nodes=pd.DataFrame({"node_code": ["US-EWR"]}))
     with pytest.raises(ValueError, match="nodes"):
         run(src)
+
+
+def test_a_plan_read_before_its_consensus_was_staged_says_so():
+    """A refresh that started the plans before the demand plan finished read no consensus rows: it had crashed on
+    `'NaTType' object has no attribute 'normalize'` (an operations engineer's test)."""
+    src = sources()
+    with pytest.raises(ValueError, match="no consensus demand plan for the latest forecast: .* Materialize publish.demand_plan"):
+        run(dataclasses.replace(src, forecast=src.forecast.iloc[0:0]))
