@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -9,13 +10,23 @@ import duckdb
 import pytest
 
 from orchestration.defs.automation.schedules import daily_planning_schedule
-from orchestration.defs.automation.sensors import landing_files_sensor
+from orchestration.defs.automation.sensors import SETTLE_SECONDS, landing_files_sensor
 from orchestration.lib.executors import IN_PROCESS_UNLESS_ASKED
 from orchestration.lib.resources import LandingFolder, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
 
-def evaluate(landing: LandingFolder, cursor: str | None, config: MerchantConfigFile | None = None):
+def settled(root: Path) -> None:
+    """Every file under `root` as if written longer ago than the sensor waits for a file to stop changing."""
+    for path in root.rglob("*"):
+        if path.is_file() and time.time() - path.stat().st_mtime < SETTLE_SECONDS:
+            old = path.stat().st_mtime - SETTLE_SECONDS - 1
+            os.utime(path, (old, old))
+
+
+def evaluate(landing: LandingFolder, cursor: str | None, config: MerchantConfigFile | None = None, settle: bool = True):
+    if settle:
+        settled(landing.root)
     config = config or MerchantConfigFile(path=str(landing.root / "no-such-crossdock.yaml"))
     context = dg.build_sensor_context(cursor=cursor, resources={"landing": landing, "merchant_config": config})
     return landing_files_sensor(context), context.cursor
@@ -39,6 +50,18 @@ def test_new_files_start_one_run_and_the_same_files_do_not_start_another(tmp_pat
     assert isinstance(second, dg.RunRequest)
     assert second.run_key != first.run_key
     assert second.tags["crossdock/new_files"] == "1"
+
+
+def test_a_file_still_being_written_waits_a_tick(tmp_path):
+    """An operations engineer's half-written export was ingested within the minute: its cut line quarantined."""
+    landing = LandingFolder(path=str(tmp_path))
+    (tmp_path / "orders").mkdir()
+    (tmp_path / "orders" / "orders_2026-01.csv").write_text("order_id\n1\n")
+    waiting, cursor = evaluate(landing, None, settle=False)
+    assert isinstance(waiting, dg.SkipReason) and "waiting for orders/orders_2026-01.csv to stop changing" in waiting.skip_message
+    assert cursor is None  # not taken yet
+    request, _ = evaluate(landing, cursor)  # unchanged for longer than the wait
+    assert isinstance(request, dg.RunRequest)
 
 
 def test_the_run_key_depends_only_on_the_files(tmp_path):

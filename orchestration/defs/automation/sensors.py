@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import time
 
 import dagster as dg
 
@@ -10,6 +11,9 @@ from orchestration.lib.resources import LandingFolder, MerchantConfigFile
 from orchestration.lib.run_inputs import landing_state
 
 CONFIG_STATE_KEY = "<merchant config>"  # not a landing path: no landing file can be named so
+# a file changed more recently than this may still be being written (an export copied in, a sync): its ingest
+# would load the lines written so far and quarantine the cut one, so the batch waits a tick
+SETTLE_SECONDS = 30
 
 
 @dg.sensor(
@@ -29,6 +33,11 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingFo
     changed = sorted(name for name, sig in current.items() if seen.get(name) != sig)
     if not changed:
         return dg.SkipReason(f"no new files in {landing.root} and no change to {merchant_config.file}")
+    settling = [name for name in changed if name != CONFIG_STATE_KEY
+                and time.time_ns() - current[name][1] < SETTLE_SECONDS * 1_000_000_000]
+    if settling:
+        return dg.SkipReason(f"waiting for {', '.join(settling)} to stop changing (changed in the last {SETTLE_SECONDS} s: "
+                             "an export may still be writing it); the next tick ingests it")
     batch = json.dumps({name: current[name] for name in changed}, sort_keys=True)
     run_key = hashlib.sha256(batch.encode()).hexdigest()[:16]
     context.update_cursor(json.dumps(current, sort_keys=True))
