@@ -38,8 +38,8 @@ QUANTILES = {"p10": 0.1, "p90": 0.9}
 """The band, scaled with the mean; p50 is the median of a Poisson count with the mean, as in the forecast
 (`crossdock.count_median`)."""
 SUPERSEDED = "superseded: override "
-"""The status of an override whose days a later override set anew in units (the same SKU, market and period
-entered again under another id): it moves nothing, and forecast value added does not credit it."""
+"""The status of an override every day of which later overrides set anew in units (their totals reset, whatever it
+did): it moves nothing, and forecast value added does not credit it."""
 NOTHING = 0.01
 """Units a day below which the model gave nothing: its band is no shape to scale (a mean of 1e-8 a day with a p90
 of 1.68, raised to 3.35 by a planner, put p90 at 168 million). Such a day takes the Poisson band of its consensus."""
@@ -218,10 +218,10 @@ def _with_band(plan: pd.DataFrame, statistical: np.ndarray, consensus: np.ndarra
     if moved.any():
         p50[moved] = poisson_median(consensus[moved])
     plan["p50"] = p50
+    poisson = from_nothing | capped
     for column, q in QUANTILES.items():
         stated = plan[column].to_numpy(dtype=float)
         band = np.where(scaled, np.maximum(consensus + (stated - statistical) * spread, 0.0), stated)
-        poisson = from_nothing | capped
         if poisson.any():
             counts = _poisson_quantile(q, consensus[poisson])
             band[from_nothing] = counts[from_nothing[poisson]]

@@ -112,6 +112,12 @@ def _month(dates: pd.Series) -> pd.Series:
     return pd.to_datetime(dates).dt.to_period("M").dt.to_timestamp()
 
 
+def _in_price_window(dates: pd.Series, as_of: dt.date) -> pd.Series:
+    """Whether each date is one of the PRICE_DAYS days up to `as_of`, the window prices and VAT splits are taken over."""
+    day = pd.to_datetime(dates)
+    return (day > pd.Timestamp(as_of) - pd.Timedelta(days=PRICE_DAYS)) & (day <= pd.Timestamp(as_of))
+
+
 def market_net_shares(orders: pd.DataFrame, order_values: pd.DataFrame, as_of: dt.date) -> pd.Series:
     """Per market: the share of what its shoppers paid that is net of VAT, over the PRICE_DAYS days' priced orders.
 
@@ -126,9 +132,7 @@ def market_net_shares(orders: pd.DataFrame, order_values: pd.DataFrame, as_of: d
     """
     require_columns(orders, ORDER_COLUMNS, "order_landed_cost")
     require_columns(order_values, ORDER_VALUE_COLUMNS, "int_order_lines_eur")
-    day = pd.to_datetime(orders["order_date"])
-    recent = orders[(day > pd.Timestamp(as_of) - pd.Timedelta(days=PRICE_DAYS)) & (day <= pd.Timestamp(as_of))
-                    & orders["goods_value_eur"].notna()]
+    recent = orders[_in_price_window(orders["order_date"], as_of) & orders["goods_value_eur"].notna()]
     paid = recent.merge(order_values, on="order_id", how="inner")
     paid = paid[paid["sale_value_eur"] > 0]
     sums = paid.groupby("market")[["goods_value_eur", "sale_value_eur"]].sum()
@@ -141,9 +145,7 @@ def pair_economics(actuals: pd.DataFrame, compliance: pd.DataFrame, as_of: dt.da
     basis, and the cost per unit with its basis (see the module's docstring). `market_shares`: market_net_shares."""
     require_columns(actuals, ACTUAL_COLUMNS, "fct_daily_demand")
     require_columns(compliance, COMPLIANCE_COLUMNS, "compliance_plan")
-    day = pd.to_datetime(actuals["demand_date"])
-    recent = actuals[(day > pd.Timestamp(as_of) - pd.Timedelta(days=PRICE_DAYS)) & (day <= pd.Timestamp(as_of))
-                     & actuals["revenue_eur"].notna()]
+    recent = actuals[_in_price_window(actuals["demand_date"], as_of) & actuals["revenue_eur"].notna()]
     sold = recent.groupby(["sku", "market"])[["revenue_eur", "units_sold"]].sum()
     sold = sold[sold["units_sold"] > 0]
     sales_price = (sold["revenue_eur"] / sold["units_sold"]).rename("sales_price")
