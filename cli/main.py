@@ -80,7 +80,8 @@ def generate(settings: Settings, scale: float, seed: int, profile: str = "tidy")
 
     print(f"generating {profile} demo feeds (scale {scale}, seed {seed}) into {settings.landing} ...", flush=True)
     summary = generate_feeds(settings.landing, scale=scale, seed=seed, profile=profile)
-    print(f"  {summary}", flush=True)
+    rows = ", ".join(f"{feed} {count:,}" for feed, count in summary["rows"].items())
+    print(f"  {summary['files_written']} files, rows per feed: {rows}", flush=True)
     if install_profile_config(settings.config, profile):
         print(f"  the {profile} demo merchant's network config written to {settings.config}", flush=True)
     elif settings.config.read_bytes() != profile_config(profile).read_bytes():

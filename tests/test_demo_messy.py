@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -235,7 +236,7 @@ def test_two_months_ingest_without_quarantine(landing, orders: pd.DataFrame, tmp
     conn.close()
 
 
-def test_cli_writes_the_messy_profile_and_its_config(tmp_path: Path) -> None:
+def test_cli_writes_the_messy_profile_and_its_config(tmp_path: Path, capsys) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "demo.generate", "--landing", str(tmp_path / "landing"), "--profile", "messy",
          "--scale", "0.05", "--days", "60", "--end", "2026-03-31", "--seed", "3", "--quiet"],
@@ -254,6 +255,8 @@ def test_cli_writes_the_messy_profile_and_its_config(tmp_path: Path) -> None:
     settings = Settings.under(tmp_path / "root")
     cli.generate(settings, 0.02, 3, "messy")
     assert settings.config.read_bytes() == MESSY_CONFIG.read_bytes()
+    printed = capsys.readouterr().out  # a line per step, not the generator's dict of every file written
+    assert re.search(r"^  \d+ files, rows per feed: orders [\d,]+, ", printed, re.M) and "{" not in printed
     assert not (settings.landing / "inventory").exists()
 
 
