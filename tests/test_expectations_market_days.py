@@ -9,8 +9,6 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 from expectations.market_days import (  # noqa: E402
     JUDGED_COLUMNS,
     MARKET_DAY_COLUMNS,

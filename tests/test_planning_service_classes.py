@@ -16,7 +16,6 @@ from planning.service_classes import (
     CLASS_COLUMNS,
     DEFAULT_CONFIG_PATH,
     NODE_TARGET_COLUMNS,
-    ServiceLevelConfig,
     classify_series,
     load_service_level_config,
     node_targets,

@@ -18,7 +18,9 @@ from filelock import FileLock
 from packaging.version import Version
 
 from crossdock.dbt_cli import dbt_executable
-from crossdock.merchant_config import MerchantConfig, load_config
+from crossdock.merchant_config import (
+    ComplianceSettings, ExceptionSettings, ForecastSettings, MerchantConfig, load_config,
+)
 from crossdock.merchant_limits import Plausibility
 from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment, pii_salt
 from crossdock.spark import warehouse_engine
@@ -156,9 +158,23 @@ class MerchantConfigFile(dg.ConfigurableResource):
     def load(self) -> MerchantConfig:
         return load_config(self.file)
 
+    # Each section below is the file's, or its defaults while there is no file yet: the steps that read them
+    # (ingest, forecast, compliance, exceptions) run before a merchant has written one.
     def plausibility(self) -> Plausibility:
-        """The ingest's limits from the file, or the learned defaults while there is no file yet: ingest needs no config."""
+        """The ingest's limits (orders, catalogue, nodes)."""
         return self.load().plausibility() if self.file.is_file() else Plausibility()
+
+    def forecast(self) -> ForecastSettings:
+        """The `forecast:` section."""
+        return self.load().forecast if self.file.is_file() else ForecastSettings()
+
+    def compliance(self) -> ComplianceSettings:
+        """The `compliance:` section."""
+        return self.load().compliance if self.file.is_file() else ComplianceSettings()
+
+    def exceptions(self) -> ExceptionSettings:
+        """The `exceptions:` section."""
+        return self.load().exceptions if self.file.is_file() else ExceptionSettings()
 
 
 class ArtifactFolders(dg.ConfigurableResource):

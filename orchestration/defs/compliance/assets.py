@@ -117,7 +117,7 @@ class ComplianceConfig(dg.Config):
 )
 def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfig, warehouse: WarehouseResource,
                       merchant_config: MerchantConfigFile):
-    policy = config.policy(merchant_config.load().compliance if merchant_config.file.is_file() else ComplianceSettings())
+    policy = config.policy(merchant_config.compliance())
     with warehouse.open() as tables:
         sources = read_compliance_sources(
             tables, planning_date(tables), policy.basket_days, staged("customs_risk"), with_lines=False

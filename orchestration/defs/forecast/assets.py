@@ -42,7 +42,7 @@ from ml.series_selection import DROPPED_SHARE_WARNING, dropped_note, dropped_ser
 from ml.stopped_series import out_of_stock, stopped_note
 from orchestration.defs.forecast.inputs import (
     ACCURACY, BACKTEST, FORECAST, FORECAST_SPEC_SETTINGS, MARKETS, TOTALS, TRAINING_DATA, ForecastConfig,
-    forecast_settings, last_fallback, load_training_data, md_table, staged_overall_backtest,
+    last_fallback, load_training_data, md_table, staged_overall_backtest,
 )
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import PLANNING_CALENDAR, model_key
@@ -292,7 +292,7 @@ def demand_forecast(
                                  overall.empty, held_back)
             return
         context.log.warning(f"the model lost its backtest (check model_beats_the_baselines); {KEPT_MODEL}")
-    settings = forecast_settings(merchant_config)
+    settings = merchant_config.forecast()
     context.log.info(f"forecasting {scope.describe()} {config.horizon_days} days after {as_of} from {len(history):,} history rows")
     models = models_root(Path(artifacts.models), scope)
     result, decision = forecast_or_reuse(

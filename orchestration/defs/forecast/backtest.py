@@ -32,7 +32,7 @@ from ml.backtest_run import BacktestDecision, decide_backtest, proven
 from ml.backtest_store import save_backtest, stage_last_backtest
 from ml.hierarchy import BOTTOM_UP, MethodChoice, choose_method
 from orchestration.defs.forecast.inputs import (
-    ACCURACY, BACKTEST, FORECAST_SPEC_SETTINGS, MARKETS, TRAINING_DATA, ForecastConfig, forecast_settings,
+    ACCURACY, BACKTEST, FORECAST_SPEC_SETTINGS, MARKETS, TRAINING_DATA, ForecastConfig,
     load_training_data, md_table,
 )
 from orchestration.lib.column_schemas import documented_table
@@ -189,7 +189,7 @@ def _no_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 def forecast_accuracy(
     context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource, merchant_config: MerchantConfigFile
 ):
-    settings = forecast_settings(merchant_config)
+    settings = merchant_config.forecast()
     with warehouse.open() as tables:
         as_of = planning_date(tables)
         if as_of is None:

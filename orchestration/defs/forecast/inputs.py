@@ -15,11 +15,9 @@ from collections.abc import Sequence
 import dagster as dg
 import pandas as pd
 
-from crossdock.merchant_config import ForecastSettings
 from crossdock.plan_labels import fallback_baseline
 from crossdock.publish import PUBLISH_SCHEMA, staged
 from orchestration.lib.dbt_models import model_key, planning_date
-from orchestration.lib.resources import MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
 TRAINING_DATA = model_key("marts", "fct_daily_demand")
@@ -79,9 +77,3 @@ def load_training_data(warehouse: WarehouseResource) -> tuple[pd.DataFrame, dt.d
 def md_table(frame: pd.DataFrame) -> dg.MetadataValue:
     """A frame as a Markdown table for the UI, numbers to three decimals."""
     return dg.MetadataValue.md(frame.round(3).to_markdown(index=False))
-
-
-def forecast_settings(merchant_config: MerchantConfigFile) -> ForecastSettings:
-    """crossdock.yaml's `forecast:` section; the defaults while there is no file."""
-    return merchant_config.load().forecast if merchant_config.file.is_file() else ForecastSettings()
-

@@ -11,7 +11,6 @@ import dagster as dg
 import pandas as pd
 
 from crossdock.engine import Warehouse
-from crossdock.merchant_config import ExceptionSettings
 from crossdock.plan_labels import EXCEPTION_TYPES, fallback_baseline
 from crossdock.publish import PUBLISH_SCHEMA, stage_table, staged
 from orchestration.defs.sop import SOP_ASSET_SETTINGS
@@ -122,10 +121,6 @@ def _held_back_markets(tables: Warehouse, as_of: object) -> pd.DataFrame:
     return figures.loc[:, list(HELD_BACK_COLUMNS)]
 
 
-def _settings(merchant_config: MerchantConfigFile) -> ExceptionSettings:
-    return merchant_config.load().exceptions if merchant_config.file.is_file() else ExceptionSettings()
-
-
 @dg.asset(
     key=EXCEPTIONS,
     deps=INPUTS,
@@ -141,7 +136,7 @@ def _settings(merchant_config: MerchantConfigFile) -> ExceptionSettings:
 def plan_exceptions(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, merchant_config: MerchantConfigFile
 ) -> dg.MaterializeResult:
-    settings = _settings(merchant_config)
+    settings = merchant_config.exceptions()
     with warehouse.open() as tables:
         frames = _read(tables)
         [(as_of,)] = tables.rows(f"select max(as_of)::date from {staged('demand_forecast')}")
