@@ -174,6 +174,7 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
         missing_duty_rate=bool(unrated),
         reasons=reasons,
         unknowns=("duty_rate",) if unrated else (),
+        carrier_decided=ctx.carrier_decided,
     )
 
 

@@ -29,7 +29,7 @@ import pandas as pd
 
 from compliance.bulk import bulk_unit_costs
 from compliance.landed_cost import parcel_landed_cost
-from compliance.parcel import Item, Parcel
+from compliance.parcel import Item, Parcel, ParcelCost
 from compliance.policy import DEFAULT_WEIGHT_KG, CompliancePolicy, prices_include_vat
 from compliance.rulebook import Rulebook
 from compliance.tables import order_columns, order_schema, typed
@@ -260,17 +260,17 @@ def _parcel_orders(lines: pd.DataFrame, rules: Rulebook, policy: CompliancePolic
             "local_currency": first["currency"],
             "registration_needed": cost.registration_needed,
             "preference_unclaimed_saving_eur": cost.eur(cost.preference_unclaimed_saving),
-            "missing_duty_rate": cost.missing_duty_rate, "rule_applied": _with_carrier_assumed(cost.reasons, first["carrier"]),
+            "missing_duty_rate": cost.missing_duty_rate, "rule_applied": _with_carrier_assumed(cost, first["carrier"]),
             "unknowns": join_unknowns([*cost.unknowns, "hs_code" if no_hs else None]),
         })
     return pd.DataFrame(rows)
 
 
-def _with_carrier_assumed(reasons: list[str], carrier: object) -> str:
+def _with_carrier_assumed(cost: ParcelCost, carrier: object) -> str:
     """The rules applied, and, where the clearance depends on the carrier and none is known (no tracking event for
     the order), that it was cleared as a courier parcel: Canada's thresholds are CAD 150 by courier, CAD 20 by post."""
-    applied = "; ".join(reasons)
-    if text(carrier) is None and "courier" in applied:
+    applied = "; ".join(cost.reasons)
+    if text(carrier) is None and cost.carrier_decided:
         applied += "; no carrier known for the order (no tracking event): cleared as a courier parcel, as the plan's routes assume"
     return applied
 

@@ -83,6 +83,7 @@ class ParcelCost:
     missing_duty_rate: bool  # a dutiable item had no duty rate: duty and the amounts built on it are None
     reasons: list[str] = field(default_factory=list)
     unknowns: tuple[str, ...] = ()  # compliance.unknowns names of what the None amounts needed
+    carrier_decided: bool = False  # courier or post clearance changed the regime's outcome (Parcel.courier)
 
     @property
     def assessed(self) -> bool:

@@ -50,6 +50,7 @@ class RegimeContext:
         self.unit_values = unit_values
         self.reasons: list[str] = []
         self.registration_needed: str | None = None
+        self.carrier_decided = False  # a rule whose outcome depends on courier or post clearance sets it
 
     def all_items(self, duty: str, vat: str) -> list[ItemTreatment]:
         return [ItemTreatment(duty, vat) for _ in self.parcel.items]
@@ -126,7 +127,8 @@ def _us(ctx: RegimeContext) -> list[ItemTreatment]:
 
 def _ca(ctx: RegimeContext) -> list[ItemTreatment]:
     r = ctx.regime
-    fta = ctx.parcel.courier and ctx.parcel.shipper_country in r.courier_fta_origins
+    ctx.carrier_decided = ctx.parcel.shipper_country in r.courier_fta_origins  # by post, the general thresholds
+    fta = ctx.parcel.courier and ctx.carrier_decided
     duty_threshold = r.courier_fta_duty_threshold if fta else r.duty_threshold
     tax_threshold = r.courier_fta_vat_threshold if fta else r.vat_threshold
     duty = "relief" if ctx.within(duty_threshold) else "tariff"

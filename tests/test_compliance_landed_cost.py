@@ -248,6 +248,17 @@ def test_canada_by_post_uses_cad_20_and_the_cusma_rate_only_with_origin_proof():
     assert unclaimed.vat == pytest.approx(5.31)
 
 
+def test_only_a_rule_whose_outcome_courier_or_post_changes_says_the_carrier_decided():
+    """A parcel from a CUSMA origin into Canada clears at CAD 150 by courier and CAD 20 by post: the carrier decided,
+    whichever it was (the orders say so when no carrier is known and courier is assumed). From Germany, or into
+    Australia, the same thresholds apply either way."""
+    assert ca_parcel(courier=True).carrier_decided and ca_parcel(courier=False).carrier_decided
+    hoodie = Item("APP-2", "611020", "DE", 2, 45.00, mfn_rate=0.18)
+    from_germany = parcel_landed_cost(Parcel("CA-2", date(2026, 3, 1), "CA", "CA", "DE", "CAD", 12.0, (hoodie,)), RULES)
+    assert from_germany.regime is not None and not from_germany.carrier_decided
+    assert not au_parcel(110.0).carrier_decided
+
+
 def au_parcel(price: float):
     """A UK warehouse ships to an Australian shopper; AU prices include 10% GST. Shipping AUD 15. Seller GST-registered."""
     parcel = Parcel("AU-1", date(2026, 3, 1), "AU", "AU", "GB", "AUD", 15.0, (tshirt(1, price, mfn_rate=0.05),), prices_include_vat=True)
