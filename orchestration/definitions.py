@@ -12,7 +12,7 @@ from functools import cache
 import dagster as dg
 
 from crossdock.settings import Settings, load_settings
-from orchestration.defs.automation.declarative import automated, downstream_refresh_sensor
+from orchestration.defs.automation.freshness import with_freshness
 from orchestration.defs.automation.failures import run_failures_to_audit
 from orchestration.defs.automation.jobs import daily_planning_job, ingest_job
 from orchestration.defs.automation.recovery import recover_killed_runs
@@ -50,7 +50,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             *_documented([*INGEST_ASSETS, ecb_fx_rates, merchant_network]),
-            *dg.map_asset_specs(automated, [
+            *dg.map_asset_specs(with_freshness, [
                 dbt_model_assets(),
                 *_documented([
                     with_forecast_runs(demand_forecast, settings.forecast_runs), forecast_accuracy, consensus_demand_plan, inventory_planning, scenario_tables,
@@ -61,7 +61,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         asset_checks=[training_data_quality_gate, model_beats_the_baselines, forecast_quality_gate],
         jobs=[daily_planning_job, ingest_job],
         schedules=[daily_planning_schedule],
-        sensors=[landing_files_sensor, run_failures_to_audit, recover_killed_runs, downstream_refresh_sensor],
+        sensors=[landing_files_sensor, run_failures_to_audit, recover_killed_runs],
         resources=resources,
         # every step in the run's process (orchestration/lib/executors.py); on Spark always, for its one session
         executor=dg.in_process_executor if resources["warehouse"].engine == "spark" else IN_PROCESS_UNLESS_ASKED,

@@ -28,7 +28,8 @@ def evaluate(landing: LandingFolder, cursor: str | None, config: MerchantConfigF
     if settle:
         settled(landing.root)
     config = config or MerchantConfigFile(path=str(landing.root / "no-such-crossdock.yaml"))
-    context = dg.build_sensor_context(cursor=cursor, resources={"landing": landing, "merchant_config": config})
+    context = dg.build_sensor_context(cursor=cursor, instance=dg.DagsterInstance.ephemeral(),
+                                      resources={"landing": landing, "merchant_config": config})
     return landing_files_sensor(context), context.cursor
 
 
@@ -217,6 +218,75 @@ def test_on_spark_the_schedule_reads_the_last_planning_run_not_the_warehouse(tmp
     orders.write_text("x\ny\n")  # a new export of the day: plan again
     assert spark_tick().run_requests[0].tags["crossdock/inputs"] != inputs
     assert not (tmp_path / "unused.duckdb").exists()
+
+
+def sensor_tick(landing: Path, instance: dg.DagsterInstance, cursor: str | None = None):
+    settled(landing)
+    context = dg.build_sensor_context(cursor=cursor, instance=instance, resources={
+        "landing": LandingFolder(path=str(landing)),
+        "merchant_config": MerchantConfigFile(path=str(landing / "no-such-crossdock.yaml"))})
+    return landing_files_sensor(context), context.cursor
+
+
+def test_the_sensor_tags_its_run_with_its_inputs_and_starts_none_over_inputs_already_planned(tmp_path):
+    """An operations engineer's test: the sensor's plans had no fingerprint, so the schedule re-planned each morning
+    after them, and a sensor turned on over a folder already planned ran again. It reads the run history, never the
+    warehouse (a tick must not wait on a run's DuckDB lock)."""
+    (tmp_path / "orders").mkdir()
+    orders = tmp_path / "orders" / "orders_2026-03-02.csv"
+    orders.write_text("x\n")
+    instance = persistent_instance(tmp_path)
+    request, _ = sensor_tick(tmp_path, instance)
+    inputs = request.tags["crossdock/inputs"]
+    assert inputs == tick(tmp_path).run_requests[0].tags["crossdock/inputs"]  # what the schedule would tag
+    assert request.tags["crossdock/planning"] == "plan"
+
+    planned = planning_run(instance, {"crossdock/inputs": inputs})  # as `crossdock run` or the sensor's run
+    skipped, cursor = sensor_tick(tmp_path, instance)  # turned on with no cursor: every file is new to it
+    assert isinstance(skipped, dg.SkipReason) and planned in skipped.skip_message
+    orders.write_text("x\ny\n")  # a new export of the day
+    again, _ = sensor_tick(tmp_path, instance, cursor)
+    assert isinstance(again, dg.RunRequest) and again.tags["crossdock/inputs"] != inputs
+    assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_neither_the_sensor_nor_the_schedule_starts_a_run_over_inputs_a_planning_run_has_underway(tmp_path):
+    """The schedule at 06:00 and the sensor's tick after it meet the same files: one run plans them."""
+    @dg.op
+    def plan() -> None: ...
+
+    @dg.job(name="daily_planning")
+    def daily_planning():
+        plan()
+
+    (tmp_path / "orders").mkdir()
+    (tmp_path / "orders" / "orders_2026-03-02.csv").write_text("x\n")
+    settled(tmp_path)  # the file's time is in the fingerprint: the sensor's tick would move it
+    instance = persistent_instance(tmp_path)
+    inputs = tick(tmp_path).run_requests[0].tags["crossdock/inputs"]
+    going = instance.create_run_for_job(daily_planning, status=dg.DagsterRunStatus.STARTED,
+                                        tags={"crossdock/inputs": inputs})
+    skipped, _ = sensor_tick(tmp_path, instance)
+    assert isinstance(skipped, dg.SkipReason) and going.run_id in skipped.skip_message
+    with schedule_context(tmp_path, instance) as context:
+        result = daily_planning_schedule.evaluate_tick(context)
+    assert not result.run_requests and going.run_id in result.skip_message
+    instance.report_run_failed(going)
+    assert isinstance(sensor_tick(tmp_path, instance)[0], dg.RunRequest)  # a failed run planned nothing
+
+
+@pytest.mark.parametrize("config", [".dagster_home/dagster.yaml", "deploy/dagster-postgres.yaml", "deploy/helm/values.yaml"])
+def test_the_instance_queues_planning_runs_one_at_a_time(config):
+    """Every planning run carries the tag the instance limits to one run at a time (their steps stage into one
+    plan_next schema): the sensor's and the schedule's runs never interleave."""
+    import yaml
+
+    from orchestration.defs.automation.jobs import PLANNING_TAG, planning_run_tags
+
+    document = yaml.safe_load((Path(__file__).resolve().parents[1] / config).read_text())
+    concurrency = (document.get("additionalInstanceConfig") or document)["concurrency"]
+    assert {"key": PLANNING_TAG, "limit": 1} in concurrency["runs"]["tag_concurrency_limits"]
+    assert PLANNING_TAG in planning_run_tags(dg.DagsterInstance.ephemeral(), [], Path("no-such-crossdock.yaml"))
 
 
 def test_an_older_plan_runs_table_gains_the_inputs_column_on_the_next_publish(tmp_path):

@@ -1,11 +1,19 @@
-"""Declarative automation: new orders refresh what depends on orders, and nothing refreshes when nothing changed."""
+"""A landing starts one planning run, never a cascade: no asset carries an automation condition, and the landing
+sensor asks for daily_planning over every market (declarative automation split it into ~10 runs, some started before
+their inputs' run ended, one publishing the plan of the day before)."""
 from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
 
 import dagster as dg
 
+from crossdock.merchant_config import load_config
 from crossdock.settings import Settings
-from orchestration.defs.automation.declarative import PUBLISHED_FRESHNESS
-from orchestration.lib.market_partitions import sync_market_partitions
+from orchestration.defs.automation.freshness import PUBLISHED_FRESHNESS
+from orchestration.defs.automation.sensors import landing_files_sensor
+from orchestration.lib.resources import LandingFolder, MerchantConfigFile
 
 
 def definitions(tmp_path) -> dg.Definitions:
@@ -14,43 +22,39 @@ def definitions(tmp_path) -> dg.Definitions:
     return build_definitions(Settings.under(tmp_path))
 
 
-def requested(result) -> set[str]:
-    return {key.to_user_string() for key in (r.key for r in result.results) if result.get_num_requested(key) > 0}
-
-
-def test_new_orders_refresh_their_downstream_and_nothing_runs_when_nothing_changed(tmp_path):
+def test_nothing_is_started_by_declarative_automation(tmp_path):
     defs = definitions(tmp_path)
-    instance = dg.DagsterInstance.ephemeral()
     graph = defs.resolve_asset_graph()
+    assert not [k for k in graph.get_all_asset_keys() if graph.get(k).automation_condition]
+    # so Dagster adds no default_automation_condition_sensor either
+    assert {s.name for s in defs.get_repository_def().sensor_defs} == {
+        "landing_files_sensor", "run_failures_to_audit", "recover_killed_runs"}
+    instance = dg.DagsterInstance.ephemeral()
     first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
-    assert requested(first) == set()  # turning the sensor on does not start a rebuild by itself
-
-    sync_market_partitions(instance, ["US", "DE"])  # the forecast's market partitions (crossdock.yaml's markets)
-    for key in graph.get_all_asset_keys():  # as if the daily job had built everything, every market of the forecast
-        if key.path[0] != "raw":
-            partitions = ["US", "DE"] if graph.get(key).is_partitioned else [None]
-            for partition in partitions:
-                instance.report_runless_asset_event(dg.AssetMaterialization(key, partition=partition))
-    built = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
-    quiet = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=built.cursor)
-    assert requested(built) == requested(quiet) == set()  # nothing changed, nothing runs
-
     instance.report_runless_asset_event(dg.AssetMaterialization(dg.AssetKey(["raw", "orders"])))
-    orders = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=quiet.cursor)
-    after_orders = requested(orders)
-    assert {"staging/stg_orders", "marts/fct_daily_demand", "publish/inventory_plan",
-            "publish/order_landed_cost", "exports/bi_publish_copies"} <= after_orders
-    assert not any(key.startswith("reference/") for key in after_orders)  # seeds do not depend on orders
-    assert "staging/stg_suppliers" not in after_orders
+    assert dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor).total_requested == 0
 
-    # The forecast is partitioned by market and its inputs are not, so Dagster cannot run them together: it
-    # follows on the next tick, once the models it reads are rebuilt, every market of it.
-    assert "publish/demand_forecast" not in after_orders
-    for key in (dg.AssetKey(["marts", "fct_daily_demand"]), dg.AssetKey(["intermediate", "int_planning_calendar"])):
-        instance.report_runless_asset_event(dg.AssetMaterialization(key))
-    next_tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=orders.cursor)
-    forecast = dg.AssetKey(["publish", "demand_forecast"])
-    assert next_tick.get_num_requested(forecast) == 2  # US and DE
+
+def test_a_landing_asks_for_one_planning_run_over_every_market(tmp_path):
+    (tmp_path / "landing" / "orders").mkdir(parents=True)
+    config = tmp_path / "crossdock.yaml"
+    config.write_text((Path(__file__).resolve().parents[1] / "demo" / "crossdock.yaml").read_text())
+    landed = tmp_path / "landing" / "orders" / "orders_2026-10-30.csv"
+    landed.write_text("order_id\n1\n")
+    old = time.time() - 120
+    for path in (landed, config):
+        os.utime(path, (old, old))
+    instance = dg.DagsterInstance.ephemeral()
+    context = dg.build_sensor_context(instance=instance, resources={
+        "landing": LandingFolder(path=str(tmp_path / "landing")), "merchant_config": MerchantConfigFile(path=str(config))})
+    request = landing_files_sensor(context)
+    assert isinstance(request, dg.RunRequest)
+    assert landing_files_sensor.job_name == "daily_planning"  # ingest, models, forecast, plans, publish: one run
+    markets = load_config(config).market_codes
+    assert instance.get_dynamic_partitions("market") == markets  # synced to the file by the tick
+    assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) == (
+        markets[0], markets[-1])
+    assert request.tags["crossdock/files_dated"] == "2026-10-30..2026-10-30"
 
 
 def test_published_tables_carry_the_daily_freshness_policy(tmp_path):

@@ -2,7 +2,7 @@
 
 deploy/dagster-postgres.yaml is what an operator copies to $DAGSTER_HOME: the
 local config (.dagster_home/dagster.yaml) with a PostgreSQL `storage`. Here a
-real crossdock job, `ingest_feeds` (what the landing sensor launches) on a
+real crossdock job, `ingest_feeds` (the first part of what the landing sensor launches) on a
 small demo merchant, runs in process as `crossdock run` runs its job, on that
 config against a fresh database (tests/postgres_server.py); the run, its
 events, its materializations and the pool are then read straight from

@@ -1,1 +1,1 @@
-"""Automation: jobs, the daily schedule, the sensors (landing files, declarative refresh, run failures, killed runs)."""
+"""Automation: jobs, the daily schedule, the sensors (landing files, run failures, killed runs), the published tables' freshness."""

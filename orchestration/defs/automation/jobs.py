@@ -1,11 +1,14 @@
-"""The jobs: the daily planning run (everything) and the ingest run (feeds and merchant config), and a run's tags."""
+"""The jobs: the daily planning run (everything) and the ingest run (feeds and merchant config), a run's tags, and
+which planning run already covers a set of inputs."""
 
+import datetime as dt
 from pathlib import Path
 
 import dagster as dg
 
 from feeds.file_dates import file_date
 from orchestration.lib.market_partitions import every_market_tags
+from orchestration.lib.run_inputs import INPUTS_TAG, UpToDatePlan
 
 daily_planning_job = dg.define_asset_job(
     name="daily_planning",
@@ -21,6 +24,11 @@ ingest_job = dg.define_asset_job(
 )
 
 FILES_DATED_TAG = "crossdock/files_dated"
+# On every planning run; the instance's dagster.yaml queues the daemon's runs that carry it one at a time, so a
+# landing's run and the schedule's (or two landings') never interleave their steps on the one plan_next schema.
+PLANNING_TAG = "crossdock/planning"
+UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+              dg.DagsterRunStatus.STARTED]
 
 
 def run_tags_for(paths: list[Path]) -> dict[str, str]:
@@ -36,4 +44,36 @@ def run_tags_for(paths: list[Path]) -> dict[str, str]:
 def planning_run_tags(instance: dg.DagsterInstance, landed: list[Path], config: Path) -> dict[str, str]:
     """The tags of a daily_planning run: the dates of the `landed` files (all_landing_files), and every market of
     `config` in this one run (which syncs the instance's market partitions to the file first)."""
-    return {**run_tags_for(landed), **every_market_tags(instance, config)}
+    return {**run_tags_for(landed), **every_market_tags(instance, config), PLANNING_TAG: "plan"}
+
+
+def last_planning_run_from(instance: dg.DagsterInstance, fingerprint: str) -> UpToDatePlan | None:
+    """The latest successful planning run, when it was tagged with the inputs `fingerprint` describes; else None.
+
+    What the landing sensor asks, and the schedule on Spark, instead of the
+    published plan: a sensor tick must not wait on the DuckDB lock of a run
+    writing the warehouse, and reading publish.plan_runs on Spark would start a
+    JVM in the daemon's tick (seconds, and a 2 GB heap kept by the code
+    server). `crossdock run` tags its runs alike. A run that succeeded published
+    its plan, so the latest one's inputs are the published plan's; a run
+    launched from the UI carries no fingerprint, and the next tick plans again.
+    Unlike the DuckDB check it cannot see a warehouse emptied by hand:
+    `crossdock run --force` or a launch from the UI rebuilds it.
+    """
+    records = instance.get_run_records(
+        dg.RunsFilter(job_name=daily_planning_job.name, statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1,
+    )
+    if not records or records[0].dagster_run.tags.get(INPUTS_TAG) != fingerprint:
+        return None
+    ended = records[0].end_time
+    published_at = dt.datetime.fromtimestamp(ended, dt.timezone.utc) if ended else records[0].update_timestamp
+    return UpToDatePlan(records[0].dagster_run.run_id, f"{published_at:%Y-%m-%d %H:%M} UTC")
+
+
+def planning_run_underway(instance: dg.DagsterInstance, fingerprint: str) -> str | None:
+    """The id of a planning run queued or running over the inputs `fingerprint` describes, if any: a sensor tick
+    and the schedule that meet the same files must not plan them twice."""
+    records = instance.get_run_records(
+        dg.RunsFilter(job_name=daily_planning_job.name, statuses=UNFINISHED, tags={INPUTS_TAG: fingerprint}), limit=1,
+    )
+    return records[0].dagster_run.run_id if records else None

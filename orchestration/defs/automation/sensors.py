@@ -1,4 +1,10 @@
-"""The landing-folder sensor: an ingest run when feed files land or change, or the merchant's crossdock.yaml does."""
+"""The landing-folder sensor: a planning run when feed files land or change, or the merchant's crossdock.yaml does.
+
+One run of the whole daily_planning job, as `crossdock run` makes it, tagged
+with the fingerprint of its inputs (files, config, code): its published plan
+says what it was made from, so the schedule and `crossdock run` know it is up
+to date, and a sensor turned on over a folder already planned starts nothing.
+"""
 
 import hashlib
 import json
@@ -6,9 +12,11 @@ import time
 
 import dagster as dg
 
-from orchestration.defs.automation.jobs import ingest_job, run_tags_for
+from orchestration.defs.automation.jobs import (
+    daily_planning_job, last_planning_run_from, planning_run_tags, planning_run_underway,
+)
 from orchestration.lib.resources import LandingFolder, MerchantConfigFile
-from orchestration.lib.run_inputs import landing_state
+from orchestration.lib.run_inputs import INPUTS_TAG, inputs_fingerprint, landing_state
 
 CONFIG_STATE_KEY = "<merchant config>"  # not a landing path: no landing file can be named so
 # a file changed more recently than this may still be being written (an export copied in, a sync): its ingest
@@ -18,11 +26,11 @@ SETTLE_SECONDS = 30
 
 @dg.sensor(
     name="landing_files_sensor",
-    job=ingest_job,
+    job=daily_planning_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Starts an ingest run when files are added to or changed in the landing folder, or when the "
-    "merchant's crossdock.yaml changes.",
+    description="Starts a daily_planning run (ingest, models, forecast of every market, plans, publish: one run) when "
+    "files are added to or changed in the landing folder, or when the merchant's crossdock.yaml changes.",
 )
 def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingFolder, merchant_config: MerchantConfigFile):
     seen = json.loads(context.cursor) if context.cursor else {}
@@ -41,5 +49,15 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingFo
     batch = json.dumps({name: current[name] for name in changed}, sort_keys=True)
     run_key = hashlib.sha256(batch.encode()).hexdigest()[:16]
     context.update_cursor(json.dumps(current, sort_keys=True))
+    # the run history, not the warehouse: a tick must not wait on the lock of a run writing it
+    fingerprint = inputs_fingerprint(landing.root, merchant_config.file, as_of=None)
+    if made := last_planning_run_from(context.instance, fingerprint):
+        return dg.SkipReason(f"{len(changed)} file(s) new to this sensor, but the plan of run {made.run_id} "
+                             f"({made.published_at}) was made from these same files, config and code")
+    if underway := planning_run_underway(context.instance, fingerprint):
+        return dg.SkipReason(f"run {underway} is already planning these same files, config and code")
     new_paths = [landing.root / name for name in changed if name != CONFIG_STATE_KEY]
-    return dg.RunRequest(run_key=run_key, tags={"crossdock/new_files": str(len(changed)), **run_tags_for(new_paths)})
+    return dg.RunRequest(run_key=run_key, tags={
+        "crossdock/new_files": str(len(changed)), **planning_run_tags(context.instance, new_paths, merchant_config.file),
+        INPUTS_TAG: fingerprint,
+    })

@@ -79,10 +79,11 @@ def behind_this_run(context: dg.AssetExecutionContext, stale: list[StaleTable]) 
     """The partitioned plan tables (the forecast, by market) among `stale` that are older than an input this run
     rebuilt.
 
-    Dagster does not run a partitioned step in the run of its unpartitioned
-    inputs when declarative automation launches them: the forecast follows in
-    a run of its own, and the plans after it in a third. The publish step of
-    the first run then waits for them rather than failing.
+    A run can rebuild the forecast's inputs without the forecast: a
+    selection materialized from the UI, or a backfill whose markets run each
+    in a run of their own (CROSSDOCK_FORECAST_RUNS). The forecast then follows
+    in its own run, and the plans after it; the publish step of the first run
+    waits for them rather than failing.
     """
     graph = context.job_def.asset_layer.asset_graph
     return sorted({entry.table.to_user_string() for entry in stale
