@@ -83,3 +83,33 @@ def test_crossdock_run_records_its_failed_run_itself_when_no_daemon_runs(tmp_pat
         rows = conn.execute("select run_id, step_key, error_type from audit.run_failures").fetchall()
     assert rows == [(result.run_id, "publish__broken", "ValueError")]
     assert f"run {result.run_id}: 1 row(s) written to audit.run_failures" in capsys.readouterr().out
+
+
+def test_the_sensor_under_a_code_location_records_a_failed_run_that_has_none(tmp_path):
+    """A platform engineer's test: `crossdock run` executes in process, so its runs carry no code location, and a
+    run-status sensor sees only runs of its own location by default: a killed `crossdock run` that the daemon's
+    recover_killed_runs failed never reached audit.run_failures. The tick here runs as the daemon's does, under the
+    code location `crossdock` (an origin built by hand: build_sensor_context cannot give one)."""
+    from dagster._core.remote_origin import InProcessCodeLocationOrigin
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    instance = dg.DagsterInstance.local_temp(tempdir=str(home))
+    database = str(tmp_path / "warehouse.duckdb")
+    origin = InProcessCodeLocationOrigin(LoadableTargetOrigin(python_file=__file__), location_name="crossdock")
+
+    def tick(cursor: str | None):
+        return run_failures_to_audit.evaluate_tick(dg.SensorEvaluationContext(
+            instance_ref=None, last_tick_completion_time=None, last_run_key=None, cursor=cursor, log_key=None,
+            repository_name="__repository__", instance=instance, code_location_origin=origin,
+            resources={"warehouse": WarehouseResource(database=database)}))
+
+    started = tick(None)  # the first tick only sets the sensor's cursor
+    job = dg.define_asset_job("nightly", selection=dg.AssetSelection.all())
+    result = dg.Definitions(assets=[fine, broken, after_broken], jobs=[job]).resolve_job_def("nightly").execute_in_process(
+        instance=instance, raise_on_error=False)
+    assert result.dagster_run.remote_job_origin is None  # as `crossdock run`'s runs
+    tick(started.cursor)
+    with duckdb.connect(database, read_only=True) as conn:
+        assert conn.execute("select run_id from audit.run_failures").fetchall() == [(result.run_id,)]

@@ -68,6 +68,9 @@ def record_failed_run(instance: dg.DagsterInstance, run: dg.DagsterRun, warehous
 @dg.run_failure_sensor(
     name="run_failures_to_audit",
     default_status=dg.DefaultSensorStatus.RUNNING,
+    # every run of the instance: `crossdock run`'s runs execute in process and carry no code location, so the
+    # sensor's default (runs of its own location) never saw them, a killed one that recover_killed_runs failed included
+    monitor_all_code_locations=True,
     minimum_interval_seconds=30,
     description="Records every failed run in audit.run_failures: the job, each failed step with its assets, the "
     "error and the time. Re-execute a failed run from failure in the UI (Runs > the run > Re-execute > From failure).",
