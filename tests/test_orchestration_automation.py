@@ -289,6 +289,38 @@ def test_the_instance_queues_planning_runs_one_at_a_time(config):
     assert PLANNING_TAG in planning_run_tags(dg.DagsterInstance.ephemeral(), [], Path("no-such-crossdock.yaml"))
 
 
+def test_a_schedule_tick_meeting_a_locked_warehouse_reads_the_run_history_within_its_time(tmp_path, monkeypatch):
+    """A platform engineer's test: with a run writing the warehouse, the tick waited on the lock for up to 300 s,
+    Dagster gave up on it at 60 s, and the morning went unplanned."""
+    try:
+        from test_orchestration_retries import hold_lock
+    except ImportError:  # tests/ imported as a package
+        from tests.test_orchestration_retries import hold_lock
+
+    monkeypatch.setattr("orchestration.defs.automation.schedules.TICK_LOCK_WAIT_SECONDS", 1.0)
+    (tmp_path / "orders").mkdir()
+    (tmp_path / "orders" / "orders_2026-03-02.csv").write_text("x\n")
+    instance = persistent_instance(tmp_path)
+    inputs = tick(tmp_path).run_requests[0].tags["crossdock/inputs"]
+    duckdb.connect(str(tmp_path / "warehouse.duckdb")).close()
+    holder = hold_lock(str(tmp_path / "warehouse.duckdb"), seconds=60.0)
+    try:
+        def locked_tick():
+            started = time.monotonic()
+            with schedule_context(tmp_path, instance) as context:
+                result = daily_planning_schedule.evaluate_tick(context)
+            assert time.monotonic() - started < 15
+            return result
+
+        assert locked_tick().run_requests  # no planning run of these inputs: plan
+        planned = planning_run(instance, {"crossdock/inputs": inputs})
+        skipped = locked_tick()
+        assert not skipped.run_requests and planned in skipped.skip_message
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_an_older_plan_runs_table_gains_the_inputs_column_on_the_next_publish(tmp_path):
     from crossdock.publish import last_published
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from compliance.tariffs.store import last_loaded_at
 from crossdock.publish import last_published
 from crossdock.settings import PROJECT_ROOT
-from crossdock.warehouse import connect
+from crossdock.warehouse import LOCK_WAIT_SECONDS, connect
 from feeds.contracts import FEEDS
 from feeds.landing_folder import landing_files
 
@@ -91,12 +91,14 @@ class UpToDatePlan:
     published_at: str
 
 
-def plan_already_made(warehouse: Path, fingerprint: str, engine: str = "duckdb") -> UpToDatePlan | None:
+def plan_already_made(warehouse: Path, fingerprint: str, engine: str = "duckdb",
+                      wait_seconds: float = LOCK_WAIT_SECONDS) -> UpToDatePlan | None:
     """The published plan, when it was made from the inputs `fingerprint` describes; else None.
 
     On `engine` spark the plan is read from the Spark session's publish schema
     (its catalogue served, as the job on Spark needs it); the session started
     here is the one the job's steps use next, so the check costs a query, not a JVM.
+    On DuckDB, a lock another process still holds after `wait_seconds` is raised.
     """
     if engine == "spark":
         from crossdock.spark import spark_session
@@ -107,7 +109,7 @@ def plan_already_made(warehouse: Path, fingerprint: str, engine: str = "duckdb")
     else:
         if not warehouse.exists():
             return None
-        with connect(str(warehouse), read_only=True) as conn:
+        with connect(str(warehouse), read_only=True, wait_seconds=wait_seconds) as conn:
             published, tariffs_loaded = last_published(conn), last_loaded_at(conn)
     if published is None or published.inputs != fingerprint:
         return None

@@ -3,7 +3,9 @@
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
+from crossdock.warehouse import is_lock_conflict
 from orchestration.defs.automation.jobs import (
     daily_planning_job, last_planning_run_from, planning_run_tags, planning_run_underway,
 )
@@ -12,6 +14,10 @@ from orchestration.lib.retries import WarehouseResource
 from orchestration.lib.run_inputs import (
     INPUTS_TAG, all_landing_files, inputs_fingerprint, plan_already_made,
 )
+
+# Dagster gives a schedule's tick 60 s: a run writing the warehouse is waited out this long, then the run
+# history stands in for the published plan (the tick timed out and the day went unplanned when it waited 300 s)
+TICK_LOCK_WAIT_SECONDS = 20
 
 
 @dg.schedule(
@@ -28,15 +34,22 @@ def daily_planning_schedule(
     warehouse: WarehouseResource,
 ):
     fingerprint = inputs_fingerprint(landing.root, merchant_config.file, as_of=None)
+    if underway := planning_run_underway(context.instance, fingerprint):
+        return dg.SkipReason(f"run {underway} is already planning these same files, config and code")
     if warehouse.engine == "spark":
         made = last_planning_run_from(context.instance, fingerprint)
     else:
-        made = plan_already_made(Path(warehouse.database), fingerprint)
+        try:
+            made = plan_already_made(Path(warehouse.database), fingerprint, wait_seconds=TICK_LOCK_WAIT_SECONDS)
+        except duckdb.Error as error:
+            if not is_lock_conflict(error):
+                raise
+            context.log.warning(f"the warehouse is locked by another process after {TICK_LOCK_WAIT_SECONDS} s; the "
+                                "last planning run stands in for the published plan")
+            made = last_planning_run_from(context.instance, fingerprint)
     if made:
         return dg.SkipReason(f"nothing new since the plan of run {made.run_id} ({made.published_at}): same files, "
                              "config and code")
-    if underway := planning_run_underway(context.instance, fingerprint):
-        return dg.SkipReason(f"run {underway} is already planning these same files, config and code")
     return dg.RunRequest(tags={
         **planning_run_tags(context.instance, all_landing_files(landing.root), merchant_config.file), INPUTS_TAG: fingerprint,
     })
