@@ -65,6 +65,20 @@ def plan_the_cycle_before(settings: Settings) -> bool:
     return run_planning_job(settings, before.isoformat())
 
 
+def storage_unreachable(error: BaseException) -> str | None:
+    """What to fix when the Dagster instance's storage cannot be reached (a PostgreSQL server down, a wrong
+    password or host): one line instead of a traceback of retries; None for any other error."""
+    names = {type(e).__name__ for e in (error, error.__cause__, error.__context__) if e is not None}
+    if not names & {"DagsterPostgresException", "OperationalError"}:
+        return None
+    home = os.environ.get("DAGSTER_HOME", "(DAGSTER_HOME not set)")
+    cause = error.__cause__ or error.__context__ or error
+    detail = next((line.strip() for line in str(cause).splitlines() if line.strip()), type(cause).__name__)
+    return (f"cannot reach the Dagster instance's storage: {detail}. It is configured in {home}/dagster.yaml; "
+            "for PostgreSQL (deploy/dagster-postgres.yaml) check the CROSSDOCK_DAGSTER_PG_* variables it reads and "
+            "that the server is up (docs/deploy.md). Nothing was run.")
+
+
 def make_the_plan(settings: Settings, as_of: str | None = None, force: bool = False, last_cycle: bool = False) -> bool:
     """The runs of `crossdock run` and `crossdock demo`: with `last_cycle`, the demo's S&OP cycle before first
     (plan_the_cycle_before), then the plan (as of `as_of`, or the last order day); whether all succeeded."""
@@ -107,9 +121,15 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     from orchestration.definitions import build_definitions
     from orchestration.defs.automation.recovery import host_tags, recover
 
-    instance = dg.DagsterInstance.get()
-    checked = time.perf_counter()
-    recovered = recover(instance, log)
+    try:
+        instance = dg.DagsterInstance.get()
+        checked = time.perf_counter()
+        recovered = recover(instance, log)
+    except Exception as error:  # noqa: BLE001 - only a storage that cannot be reached is said in one line
+        if (unreachable := storage_unreachable(error)) is None:
+            raise
+        print(unreachable, file=sys.stderr, flush=True)
+        return False
     if recovered:
         print(f"recovery: {len(recovered)} run(s) left behind by a killed process set right in "
               f"{time.perf_counter() - checked:.2f} s", flush=True)

@@ -286,3 +286,27 @@ def test_failed_gates_stop_the_run_and_a_failed_check_with_advice_is_said_beside
         "model_beats_the_baselines",
         "  model_beats_the_baselines said", "  what to do: This run's forecast is X.",
     ]
+
+
+def test_a_dagster_storage_that_cannot_be_reached_is_one_line_saying_where_it_is_configured(monkeypatch):
+    """A platform engineer's test: PostgreSQL down or a wrong password gave 181 lines of retries and traceback
+    naming neither dagster.yaml nor the CROSSDOCK_DAGSTER_PG_* variables."""
+    import sqlalchemy.exc
+    from dagster_postgres.utils import DagsterPostgresException
+
+    from cli.run import storage_unreachable
+
+    monkeypatch.setenv("DAGSTER_HOME", "/srv/dagster")
+    refused = sqlalchemy.exc.OperationalError(
+        "select 1", {}, Exception('connection to server at "127.0.0.1", port 1 failed: Connection refused\n\tIs it up?'))
+    try:
+        try:
+            raise refused
+        except sqlalchemy.exc.OperationalError as error:
+            raise DagsterPostgresException("too many retries for DB connection") from error
+    except DagsterPostgresException as error:
+        said = storage_unreachable(error)
+    assert said is not None and "\n" not in said
+    assert 'port 1 failed: Connection refused' in said and "/srv/dagster/dagster.yaml" in said
+    assert "CROSSDOCK_DAGSTER_PG_" in said
+    assert storage_unreachable(ValueError("a bug of ours")) is None  # any other error keeps its traceback
