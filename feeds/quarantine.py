@@ -46,7 +46,12 @@ def quarantine_summary(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def open_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFrame:
     """Quarantined rows of `dataset` not resolved by a load of the same key, later or by the same file (the row
-    that won over a duplicate_key one: exported and sent back, the superseded row would win in its turn).
+    that won over a duplicate_key one: exported and sent back, the superseded row would win in its turn), nor
+    by a later version of their file loaded since.
+
+    A file sent again whole says again what it says: a line still bad in it is quarantined again under the new
+    version, and the earlier version's rows would only repeat it. A line that was bad because the file was
+    still being written (cut short, keyless) never has a key to be resolved by, and would stay open for ever.
 
     Returns one row per quarantined record: the values as sent, plus
     _quarantine_reason, _quarantine_code and _source_file so the person fixing them sees why.
@@ -56,10 +61,21 @@ def open_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFra
         raise ValueError(f"unknown dataset {dataset!r}; one of {', '.join(c.dataset for c in CONTRACTS)}")
     rows = conn.execute(
         """
-        select coalesce(q.contract_record, q.record), q.reason, q.reason_code, l.file_name, q.quarantined_at
-        from audit.quarantine as q
-        left join audit.ingest_ledger as l on l.file_id = q.file_id
-        where q.dataset = ?
+        with quarantined as (
+            select q.*, l.file_name, l.file_path, l.ingested_at
+            from audit.quarantine as q
+            left join audit.ingest_ledger as l on l.file_id = q.file_id
+            where q.dataset = ?
+        ),
+        later_versions as (
+            select file_path, file_id, ingested_at from audit.ingest_ledger where status = 'loaded'
+        )
+        select coalesce(q.contract_record, q.record), q.reason, q.reason_code, q.file_name, q.quarantined_at
+        from quarantined as q
+        where not exists (
+            select 1 from later_versions as v
+            where v.file_path = q.file_path and v.file_id <> q.file_id and v.ingested_at > q.ingested_at
+        )
         order by q.quarantined_at, q.row_number
         """,
         [dataset],

@@ -272,6 +272,31 @@ def test_a_quarantined_row_can_be_exported_fixed_and_resubmitted(tmp_path, conn)
     assert conn.execute("select count(*) from raw.orders").fetchall() == [(2,)]
 
 
+def test_a_later_version_of_a_file_settles_what_its_earlier_version_quarantined(tmp_path, conn):
+    """An operations engineer's test: an export ingested while still being written had its cut line quarantined,
+    keyless, and open for ever after the whole file loaded. A file sent again says again what it says: a line still
+    bad in it is quarantined under the new version, once, and its earlier version's rows are settled."""
+    import time
+
+    good = "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\n"
+    bad = "A2,1,2025-01-03T10:00:00Z,web,C,S,2,1,EUR,Germany,N\n"
+    whole = ORDERS_HEADER + good + "A3,1,2025-01-03T10:00:00Z,web,C,S,2,1,EUR,FR,N\n" + bad
+    export = tmp_path / "landing/orders/orders_2025-01-03.csv"
+    write(export, whole[: whole.index("A3,1") + 20])  # cut mid-line, as a copy still going
+    ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert open_quarantine(conn, "orders")["_quarantine_code"].tolist() == ["malformed_line"]
+
+    time.sleep(0.01)
+    write(export, whole)
+    [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)  # A3 new, A1 a repeat, A2 bad again
+    still_open = open_quarantine(conn, "orders")
+    assert still_open["_quarantine_code"].tolist() == ["not_allowed"]  # the cut line settled, A2 open once
+    assert quarantine_summary(conn).set_index("reason_code")["open"].to_dict() == {"not_allowed": 1, "malformed_line": 0}
+    assert export_quarantine(conn, "orders", tmp_path / "fix.csv") == 1
+    assert conn.execute("select count(*) from audit.quarantine").fetchall() == [(2,)]  # the audit trail is kept
+
+
 def test_a_row_superseded_by_a_later_line_of_its_own_file_is_not_open_to_fix(tmp_path, conn):
     """The later line of a key repeated in one file wins; the earlier one (duplicate_key) needs no fix, and sent back
     it would replace the line that won."""
