@@ -10,7 +10,7 @@ Modules, one job each:
 - `ml.features`: leakage-free direct multi-horizon features and training-row sampling.
 - `ml.model`: global LightGBM boosters for p10, p90 and the expected units: train and predict
   (p50 is the median of a count with the expected units: `crossdock.count_median`).
-- `ml.bulk_orders`: one-off bulk days (a wholesaler's pallet), kept out of what the model learns.
+- `ml.bulk_orders`: what the model trains on once bulk days (`crossdock.bulk_days`, a wholesaler's pallet) are capped.
 - `ml.baselines`: seasonal naive (7), naive (1), the 28-day mean, on the dense panel.
 - `ml.stat_baselines`: AutoETS and Croston from statsforecast on the backtest's windows.
 - `ml.metrics`: weekly WAPE, RMSSE, WAPE, bias, MASE, interval coverage, pinball loss.

@@ -34,7 +34,7 @@ from ml.backtest_scores import (
 )
 from ml.baselines import naive, seasonal_naive, seasonal_naive_scale, window_average
 from ml.blend import BlendErrors, MeanChoice, blend, blend_errors, fit_choice, held_out_choices, level_from_regular, with_mean
-from ml.bulk_orders import regular_demand
+from crossdock.bulk_days import regular_demand
 from ml.calibration import apply_scales, fit_scales, held_out_scales
 from ml.demand_class import classify
 from ml.model import ModelConfig, progress

@@ -151,7 +151,7 @@ class BacktestResult:
     by_window_series: window x series x model totals, MASE and RMSSE.
     predictions: window x series x day: demand_class (at the window's origin),
         actual, actual_regular (a bulk day's units replaced by the series'
-        busy day, `ml.bulk_orders.regular_demand`), p10, p50,
+        busy day, `crossdock.bulk_days.regular_demand`), p10, p50,
         p90, mean (the published expected units: mean_model blended with
         level_28 by the weight fitted on the other windows, `ml.blend`,
         and 0 with its band where the series had stopped selling and the

@@ -7,7 +7,7 @@ of similar accuracy whose errors differ combine into one better than either,
 the oldest result of forecast combination (Bates and Granger, 1969), so the
 published `mean` is `w x model + (1 - w) x level` with the level the mean of
 the series' regular demand over the `LEVEL_DAYS` days up to the origin
-(`ml.bulk_orders.regular_demand`: a wholesale day counts as its series' busy
+(`crossdock.bulk_days.regular_demand`: a wholesale day counts as its series' busy
 day, so a pallet order is never carried into the horizon).
 
 `w` is chosen like the band's factors (`ml.calibration`): from the backtest's
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from crossdock.count_median import with_count_median
-from ml.bulk_orders import regular_demand
+from crossdock.bulk_days import regular_demand
 from ml.metrics import weekly_totals
 from ml.panel import Panel
 from ml.stopped_series import stopped

@@ -12,7 +12,7 @@ from ml.blend import (
     CHOICES, MODEL_ONLY, WEIGHTS, BlendErrors, MeanChoice, blend, blend_errors, blend_forecast, fit_choice,
     held_out_choices, regular_level,
 )
-from ml.bulk_orders import regular_demand
+from crossdock.bulk_days import regular_demand
 from ml.panel import build_panel
 
 try:

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from ml import backtest as bt
-from ml.bulk_orders import FACTOR, MIN_UNITS, QUANTILE, WINDOW_DAYS, bulk_bounds, busy_day, cap_panel
+from crossdock.bulk_days import FACTOR, MIN_UNITS, QUANTILE, WINDOW_DAYS, bulk_bounds, busy_day
+from ml.bulk_orders import cap_panel
 from ml.forecast import forecast_demand
 from ml.model import ModelConfig
 from ml.panel import Panel

@@ -91,3 +91,24 @@ def test_node_demand_samples_pool_markets_to_their_node_and_keep_the_window():
     keys = pd.DataFrame({"sku": ["A", "B"], "node": ["US-EWR", "US-EWR"]})
     s = node_demand_samples(history, nodes, keys, AS_OF, days=5)
     assert s.tolist() == [[0, 0, 1, 0, 5], [0, 0, 0, 0, 0]]
+
+
+def test_node_demand_samples_take_a_bulk_day_as_its_series_busy_day():
+    """An onboarding merchant's one 300-unit wholesale line, drawn into the safety stock's bootstrap, set a safety
+    stock of 330 on a SKU selling 0.8 a day. The samples hold the regular demand the forecast learns from: the
+    bulk day (over 10x the series' busy day) counts as the busy day, in its own market before pooling."""
+    from crossdock.bulk_days import busy_day
+    from planning.demand import node_demand_samples
+
+    days = pd.date_range(end=pd.Timestamp(AS_OF), periods=120)
+    units = [(1 + i % 3) if i % 2 else 0 for i in range(120)]  # 1-3 units every other day
+    units[-10] = 300  # the wholesale line
+    history = pd.DataFrame({"sku": "A", "market": "PL", "demand_date": days, "units_sold": units})
+    history = pd.concat([history, pd.DataFrame({"sku": ["A"], "market": ["DE"], "demand_date": [days[-10]],
+                                                "units_sold": [4]})])
+    nodes = pd.DataFrame({"market": ["PL", "DE"], "node": ["WAW-1", "WAW-1"]})
+    keys = pd.DataFrame({"sku": ["A"], "node": ["WAW-1"]})
+    [samples] = node_demand_samples(history, nodes, keys, AS_OF, days=30)
+    pl = np.array(units, dtype=float)[None, :]
+    assert samples[-10] == busy_day(pl, 119)[0] + 4 < 10  # PL's busy day, plus DE's own 4 units that day
+    assert samples.sum() == sum(units[-30:]) - 300 + samples[-10]  # every other day as sold

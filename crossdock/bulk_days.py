@@ -1,0 +1,74 @@
+"""Bulk days: one-off orders far above a series' normal days, told apart from its regular demand.
+
+A merchant that also sells wholesale has days when one SKU in one market
+sells 20,000 units against a usual 2. No daily forecast can say which SKU
+gets the next pallet order or when, and a safety stock drawn from days that
+hold one would keep a pallet on the shelf for a shopper who never comes.
+Demand planning tools call this outlier correction: the forecast (ml/) and
+the simulated safety stock (planning/) both use the regular demand, and the
+bulk orders are planned as what they are, known orders (a planner's override
+with reason_code customer_order, docs/sop.md).
+
+A day is bulk when its units exceed the series' bound: `FACTOR` times its
+busy day (the 95th percentile of its selling days in the `WINDOW_DAYS` up to
+the origin), and at least `MIN_UNITS`. Learned per series from its own
+history, so a merchant whose wholesale orders are regular (more than one
+selling day in twenty) has them inside its percentile and nothing is cut.
+Shared by two domains, so it lives in the core.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+FACTOR = 10.0
+QUANTILE = 0.95
+MIN_UNITS = 10.0
+WINDOW_DAYS = 728
+
+
+def busy_day(Y: np.ndarray, origin: int, window: int = WINDOW_DAYS) -> np.ndarray:
+    """Each series' busy selling day: the `QUANTILE` of its days with a sale in the `window` days up to `origin`.
+
+    NaN for a series without a sale in the window. The same values as
+    `np.nanquantile` over the selling days (its default linear method), in
+    one sort of the whole window: `nanquantile` along an axis loops over the
+    series in Python, 1.3 s at 10,000 series where this takes a tenth of it.
+    """
+    if origin < 0 or origin >= Y.shape[1]:
+        raise ValueError("origin outside the history")
+    W = Y[:, max(origin - window + 1, 0) : origin + 1]
+    selling = np.sort(np.where(W > 0, W, np.inf), axis=1)  # each series' selling days first, ascending
+    n = (W > 0).sum(axis=1)
+    position = (np.maximum(n, 1) - 1) * QUANTILE
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, np.maximum(n - 1, 0))
+    rows = np.arange(len(W))
+    low, high, weight = selling[rows, below], selling[rows, above], position - below
+    with np.errstate(invalid="ignore"):  # inf - inf on series without a sale, masked below
+        step = high - low
+        q = np.where(weight >= 0.5, high - step * (1 - weight), low + step * weight)  # numpy's own lerp, bit for bit
+    return np.where(n > 0, q, np.nan)
+
+
+def bounds_of(busy: np.ndarray) -> np.ndarray:
+    """The bulk bound of each series from its busy day; infinite without one (no sale: nothing to compare with)."""
+    return np.where(np.isfinite(busy), np.maximum(MIN_UNITS, FACTOR * np.nan_to_num(busy)), np.inf)
+
+
+def bulk_bounds(Y: np.ndarray, origin: int, window: int = WINDOW_DAYS) -> np.ndarray:
+    """Units per day above which a day of each series is bulk, learned from the `window` days up to `origin`.
+
+    Infinite for a series without a sale in the window (nothing to compare with).
+    """
+    return bounds_of(busy_day(Y, origin, window))
+
+
+def regular_demand(Y: np.ndarray, origin: int, window: int = WINDOW_DAYS) -> np.ndarray:
+    """`Y` with every bulk day (by the bounds learned up to `origin`) replaced by its series' busy day.
+
+    The busy day, not the bound: a pallet order tells nothing about the
+    regular demand of that day except that the SKU sold, and a bound of ten
+    busy days would still teach the forecast an order that size.
+    """
+    busy = busy_day(Y, origin, window)
+    return np.where(Y > bounds_of(busy)[:, None], np.nan_to_num(busy)[:, None], Y)
