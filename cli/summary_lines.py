@@ -14,6 +14,7 @@ from crossdock.publish import PublishedPlan, UnpublishedStaging
 from crossdock.settings import MARKET_MODELS_FOLDER, Settings, pii_salt_warning
 from crossdock.spark import spark_home
 from ml.fallback_forecast import KEPT_MODEL
+from planning.lead_time import MIN_RECEIPTS
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS, DROPPED_SHARE_WARNING, DROPPED_WINDOW_DAYS
 
 NA = "n/a"
@@ -281,7 +282,8 @@ def _assumption_lines(a: dict) -> list[str]:
     if a.get("skus_lead_time_assumed"):
         lines.append(
             f"assumed: {a['skus_lead_time_assumed']:,} SKUs have no supplier lead time: {values.get('lead_time_days', NA)} days "
-            "(inventory_plan.lead_time_source = 'assumed default')"
+            f"(no catalogue quote and fewer than {MIN_RECEIPTS} received purchase-order lines; "
+            "inventory_plan.lead_time_source = 'assumed default')"
         )
     if a.get("transfer_skus_without_weight"):
         lines.append(

@@ -45,7 +45,7 @@ from planning.actions import LONG_COVER, NO_DEMAND, OK, classify_action
 from planning.cover import days_of_cover, order_by_date, projected_stockout_date
 from planning.demand import lead_time_demand_stats, lead_time_window_days, node_daily_forecast
 from planning.inputs import validate_inputs, validate_sku_coverage
-from planning.lead_time import resolve_lead_times
+from planning.lead_time import SOURCE_RECEIPTS, resolve_lead_times
 from planning.order_quantity import orderable_quantity, order_quantity
 from planning.policy import PlanningPolicy
 from planning.projection import project_inventory
@@ -186,8 +186,10 @@ def build_inventory_plan(
     )
     plan = plan.merge(resolve_lead_times(lead_times), on="sku", how="left")
     if "lead_time_basis" in lead_times.columns:  # no supplier data: a configured default, said so
-        assumed = lead_times.loc[lead_times["lead_time_basis"] == "assumed", "sku"]
-        plan.loc[plan["sku"].isin(assumed), "lead_time_source"] = LEAD_TIME_ASSUMED
+        basis = plan["sku"].map(lead_times.drop_duplicates("sku").set_index("sku")["lead_time_basis"])
+        # a SKU only purchase orders describe plans with the default as its quote until it has enough receipts
+        assumed = (basis == "assumed") | ((basis == "purchase orders") & (plan["lead_time_source"] != SOURCE_RECEIPTS))
+        plan.loc[assumed, "lead_time_source"] = LEAD_TIME_ASSUMED
     plan = plan.sort_values(["sku", "node"], kind="mergesort").reset_index(drop=True)
 
     plan["window_days"] = lead_time_window_days(plan["lead_time_days"], node_fc.horizon_days)
