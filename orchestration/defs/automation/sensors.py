@@ -9,9 +9,11 @@ to date, and a sensor turned on over a folder already planned starts nothing.
 import hashlib
 import json
 import time
+from pathlib import Path
 
 import dagster as dg
 
+from feeds.landing_folder import MAPPING_FILE
 from orchestration.defs.automation.jobs import (
     daily_planning_job, last_planning_run_from, planning_run_tags, planning_run_underway,
 )
@@ -56,7 +58,7 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingFo
                              f"({made.published_at}) was made from these same files, config and code")
     if underway := planning_run_underway(context.instance, fingerprint):
         return dg.SkipReason(f"run {underway} is already planning these same files, config and code")
-    new_paths = [landing.root / name for name in changed if name != CONFIG_STATE_KEY]
+    new_paths = [landing.root / name for name in changed if name != CONFIG_STATE_KEY and Path(name).name != MAPPING_FILE]
     return dg.RunRequest(run_key=run_key, tags={
         "crossdock/new_files": str(len(changed)), **planning_run_tags(context.instance, new_paths, merchant_config.file),
         INPUTS_TAG: fingerprint,
