@@ -149,11 +149,15 @@ def column_rules(col: Column) -> list[Rule]:
         # instead of up to 250 comparisons per row, ~7x faster on a million lines; a short one (a few
         # channels or line types) is cheaper compared than joined
         allowed_set = f"({allowed_sql})" if len(col.allowed) <= SHORT_LIST else f"(select unnest([{allowed_sql}]))"
+        # the ISO codes: a name sent instead is what a person will fix, and the mapping is where
+        hint = "" if len(col.allowed) <= 12 else (
+            " (a country name? a source folder's mapping.yaml reads names in other languages with "
+            "country: {languages: [..]}, or a value_map: docs/mappings.md)")
         rules.append(
             Rule(
                 "not_allowed",
                 f"{v} is not null and {v} not in {allowed_set}",
-                f"{literal(f'{name} not in ({shown}): ')} || {v}",
+                f"{literal(f'{name} not in ({shown}): ')} || {v}" + (f" || {literal(hint)}" if hint else ""),
             )
         )
     numeric = f"try_cast({v} as double)"
