@@ -260,6 +260,10 @@ def collect_summary(target: WarehouseLike) -> dict:
             + ", ".join(_total(c, "bigint") for c in ("rows_received", "rows_loaded", "rows_quarantined", "rows_rejected", "rows_duplicate"))
             + " from audit.ingest_ledger",
         )
+        if warehouse.engine == "duckdb" and warehouse.exists("audit.quarantine"):
+            from feeds.quarantine import quarantine_summary  # the open count the export and `crossdock quarantine` give
+
+            summary["quarantine_open"] = int(quarantine_summary(warehouse.conn)["open"].sum())
     return summary
 
 

@@ -47,6 +47,9 @@ def format_summary(settings: Settings, s: dict) -> str:
             f"ingest: {files:,} files, {fmt(received)} rows received = {fmt(loaded)} loaded + {fmt(quarantined)} quarantined"
             f" + {fmt(rejected)} rejected + {fmt(duplicate)} duplicates skipped"
         )
+        if quarantined and "quarantine_open" in s:  # a fixed row is received twice: quarantined, then loaded
+            lines.append(f"  quarantine: {s['quarantine_open']:,} of {fmt(quarantined)} rows still open (the rest loaded "
+                         "since, fixed or re-sent); `crossdock quarantine` lists them")
     else:
         lines.append("ingest: nothing ingested yet (no audit.ingest_ledger)")
     lines += _plan_lines(s.get("published_plan"), s.get("unpublished"))
