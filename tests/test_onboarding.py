@@ -162,3 +162,27 @@ def test_the_real_dataco_export_is_read_through_its_mapping_and_every_country_is
     assert "#   DE: 5.6% of units, nothing sold in the last 82 days (since 2017-11-10)" in proposal.text
     assert proposal.config.catch_all is not None
     assert [n.code for n in proposal.config.nodes] == [ASSUMED_NODE]  # the export names no warehouse
+
+
+def test_init_says_its_shares_leave_out_the_quarantined_lines(tmp_path, capsys):
+    """An onboarding merchant's test: with 17 % of the lines quarantined ('Polska'), init proposed PL at 23.6 % of
+    the units, 29.4 % once they were fixed, and said nothing of the lines it had not counted."""
+    import argparse
+
+    from cli.init import init
+    from crossdock.settings import Settings
+
+    try:
+        from feed_files import ORDERS_HEADER, write
+    except ImportError:  # tests/ imported as a package
+        from tests.feed_files import ORDERS_HEADER, write
+
+    settings = Settings.under(tmp_path)
+    write(settings.landing / "orders/orders_2025-01-03.csv", ORDERS_HEADER + "".join(
+        f"A{i},1,2025-01-0{1 + i % 3}T10:00:00Z,web,C,S,1,1,EUR,{country},N\n"
+        for i, country in enumerate(["DE", "DE", "Polska", "Polska", "PL"])))
+    args = argparse.Namespace(output=None, force=False, merchant=None, min_share=0.05, min_active_days=1)
+    assert init(settings, args) == 0
+    out = capsys.readouterr().out
+    assert "note: 2 order lines are quarantined and not in the shares above" in out
+    assert "`crossdock quarantine`" in out and "mapping.yaml" in out
