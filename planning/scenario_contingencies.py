@@ -235,8 +235,8 @@ def _contingencies(rows: pd.DataFrame, ctx: _Context, spare: dict[tuple[str, str
         if label == REROUTE:
             for d_node, qty in draws:
                 spare[(row.sku, d_node)] -= qty
-        if chosen is None:
-            detail = "no option could be priced"
+        if chosen is None:  # say what each option lacked: that is what the merchant can send or declare
+            detail = "no option could be priced: " + "; ".join(o.describe(stockout) for o in options)
         elif label == NONE_FEASIBLE:
             late = (chosen.arrival - stockout).days
             when = f"lands {late} d after stock-out" if late > 0 else f"covers only {chosen.units} of {units} units"

@@ -292,6 +292,19 @@ def test_only_expedite_is_feasible_when_the_spare_is_short_and_the_alternative_l
     assert "reroute from NL-AMS (32): EUR 96.00, lands 2026-11-04 (in time, covers only 32 units) - infeasible" in row["options"]
 
 
+def test_when_no_option_can_be_priced_the_detail_says_what_each_lacked():
+    """An onboarding merchant's expedite exception read 'fix: none feasible: no option could be priced', and nothing
+    said what to send or declare for one to be priced."""
+    inputs = supplier_case()
+    inputs = dataclasses.replace(inputs, skus=inputs.skus.assign(weight_kg=np.nan))
+    row = only_row(scenario_impact(inputs, [Scenario("S1 out 2 weeks", supplier_out={"S1": 2})]))
+    assert row["contingency"] == NONE_FEASIBLE and pd.isna(row["contingency_cost_eur"])
+    detail = row["contingency_detail"]
+    assert detail.startswith("no option could be priced: ")
+    for lacking in ("no other node with spare stock", "no other supplier in the catalogue", "no weight_kg to price it"):
+        assert lacking in detail
+
+
 def test_nothing_feasible_names_the_least_bad_option():
     # 60 on hand: baseline short on day 7 (70 > 60), scenario on day 5 (75 > 60). Gap 5d -> 140 on day 28.
     # Transfers take 6 days here (day 6), expedite 7 (day 7), S9 10 (day 10): all late. The least bad is the
