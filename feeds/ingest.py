@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,7 +73,7 @@ class FileResult:
     file_name: str
     file_id: str
     dataset: str | None
-    status: str  # loaded | rejected | skipped (already ingested)
+    status: str  # loaded | rejected | skipped (already ingested) | waiting (still changing: left for a later run)
     rows_received: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -376,6 +377,8 @@ def file_warnings(feed: str, results: list[FileResult]) -> list[str]:
         elif r.status == "loaded" and r.rows_quarantined:
             warnings.append(f"{feed}/{r.file_name}: {r.rows_quarantined:,} of {r.rows_received:,} rows quarantined; "
                             f"`crossdock quarantine --dataset {r.dataset}` lists them with their reasons")
+        elif r.status == "waiting":
+            warnings.append(f"waiting {feed}/{r.file_name}: {r.message}")
         elif r.status == "skipped" and r.copy_of:
             warnings.append(f"skipped {feed}/{r.file_name}: {r.message} (remove the copy from the landing folder)")
     return warnings
@@ -389,6 +392,7 @@ def ingest_feed(
     between: tuple[dt.date, dt.date] | None = None,
     plausibility: Plausibility = Plausibility(),
     kept: KeptRows | None = None,
+    settle_seconds: float = 0.0,
 ) -> list[FileResult]:
     """Ingest every file of one feed that has not been ingested yet.
 
@@ -399,13 +403,22 @@ def ingest_feed(
     merchant's lines and lets every node pass (feeds.plausibility).
     `kept`: the warehouse the rows are kept in when it is not `conn` (Spark:
     feeds/kept_rows.py); what the feed's files loaded goes there at the end.
+    `settle_seconds`: a file changed more recently than this may still be
+    being written (an export copied in); it is left waiting, untouched, for a
+    later run. The runs the daemon starts set it; a person's run does not.
     """
     ensure_schema(conn)
     links = [reject_link(conn, link, feed, outside_problem(link, feed) or "", kept) for link in landing_links(landing, feed)]
     paths = landing_files(landing, feed)
     if between is not None:
         paths = [p for p in paths if between[0] <= file_date(p) <= between[1]]
-    results = links + [ingest_file(conn, path, feed, pii_salt, plausibility, kept) for path in paths]
+    now = time.time()
+    changing = {p for p in paths if settle_seconds > 0 and now - p.stat().st_mtime < settle_seconds}
+    waiting = [FileResult(display_name(p), "", getattr(contract_for_file(feed, p.name), "dataset", None), "waiting",
+                          message=f"changed {now - p.stat().st_mtime:.0f} s ago: it may still be being written; a later "
+                          "run ingests it") for p in paths if p in changing]
+    results = links + waiting + [ingest_file(conn, path, feed, pii_salt, plausibility, kept)
+                                 for path in paths if path not in changing]
     if kept is not None:
         kept.keep(feed, [r.file_id for r in results if r.status == "loaded"],
                   [r.file_id for r in results if r.status in ("loaded", "rejected")])

@@ -519,3 +519,23 @@ def test_a_run_warns_of_quarantined_rows_rejected_files_and_copies_but_not_of_fi
     assert {r.file_name: r.status for r in again} == {"orders_2025-01-03.csv": "skipped", "orders_2025-01-04.csv": "skipped",
                                                       "orders_2025-01-03_resent.csv": "skipped"}
     assert conn.execute("select count(*) from raw.orders where order_id = 'C1'").fetchall() == [(1,)]
+
+
+def test_a_daemon_run_leaves_a_file_still_being_written_for_a_later_run(tmp_path, conn):
+    """A daemon test: a run queued behind another started after a new export landed, and loaded it, still being
+    copied or not. The runs the daemon starts (settle_seconds) leave a file changed in the last seconds untouched."""
+    import os
+    import time
+
+    path = write(tmp_path / "landing/orders/orders_2025-01-03.csv",
+                 ORDERS_HEADER + "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\n")
+    [waiting] = ingest_feed(conn, tmp_path / "landing", "orders", "salt", settle_seconds=30)
+    assert (waiting.status, waiting.dataset) == ("waiting", "orders") and "a later run ingests it" in waiting.message
+    assert file_warnings("orders", [waiting]) == [f"waiting orders/orders_2025-01-03.csv: {waiting.message}"]
+    assert conn.execute("select count(*) from audit.ingest_ledger").fetchall() == [(0,)]  # untouched, not ledgered
+    old = time.time() - 31
+    os.utime(path, (old, old))
+    [loaded] = ingest_feed(conn, tmp_path / "landing", "orders", "salt", settle_seconds=30)
+    assert (loaded.status, loaded.rows_loaded) == ("loaded", 1)
+    write(tmp_path / "landing/orders/orders_2025-01-04.csv", ORDERS_HEADER + "A2,1,2025-01-04T10:00:00Z,web,C,S,1,1,EUR,DE,N\n")
+    assert [r.status for r in ingest_feed(conn, tmp_path / "landing", "orders", "salt")] == ["skipped", "loaded"]  # a person's run

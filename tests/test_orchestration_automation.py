@@ -59,10 +59,28 @@ def test_a_file_still_being_written_waits_a_tick(tmp_path):
     (tmp_path / "orders").mkdir()
     (tmp_path / "orders" / "orders_2026-01.csv").write_text("order_id\n1\n")
     waiting, cursor = evaluate(landing, None, settle=False)
-    assert isinstance(waiting, dg.SkipReason) and "waiting for orders/orders_2026-01.csv to stop changing" in waiting.skip_message
+    assert isinstance(waiting, dg.SkipReason)
+    assert "waiting: orders/orders_2026-01.csv changed in the last 30 s" in waiting.skip_message
     assert cursor is None  # not taken yet
-    request, _ = evaluate(landing, cursor)  # unchanged for longer than the wait
+    request, cursor = evaluate(landing, cursor)  # unchanged for longer than the wait
     assert isinstance(request, dg.RunRequest)
+    assert request.tags["crossdock/settle_seconds"] == "30"  # its ingest leaves a file still changing too
+
+
+def test_a_file_still_being_written_does_not_hold_back_the_files_before_it(tmp_path):
+    """A daemon test: a batch waited while any of its files was settling, so files landing under 30 s apart could
+    hold back every run. The settled ones are planned; the one still changing stays new to the next tick."""
+    landing = LandingFolder(path=str(tmp_path))
+    (tmp_path / "orders").mkdir()
+    (tmp_path / "orders" / "orders_2026-01.csv").write_text("order_id\n1\n")
+    settled(tmp_path)
+    (tmp_path / "orders" / "orders_2026-02.csv").write_text("order_id\n2\n")  # still being copied
+    first, cursor = evaluate(landing, None, settle=False)
+    assert isinstance(first, dg.RunRequest) and first.tags["crossdock/files_dated"] == "2026-01-31..2026-01-31"
+    second, cursor = evaluate(landing, cursor)  # February has settled since
+    assert isinstance(second, dg.RunRequest) and second.tags["crossdock/files_dated"] == "2026-02-28..2026-02-28"
+    assert second.run_key != first.run_key
+    assert isinstance(evaluate(landing, cursor)[0], dg.SkipReason)
 
 
 def test_the_run_key_depends_only_on_the_files(tmp_path):

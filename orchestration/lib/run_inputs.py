@@ -30,6 +30,11 @@ from feeds.contracts import FEEDS
 from feeds.landing_folder import landing_files, mapping_files
 
 INPUTS_TAG = "crossdock/inputs"
+# A landing file changed more recently than this may still be being written (an export copied in, a sync): the
+# runs the daemon starts leave it for a later run (the landing sensor, and the ingest of a run it or the schedule
+# starts, which carries the tag: a run queued behind another would otherwise load a file landing meanwhile).
+SETTLE_SECONDS = 30
+SETTLE_TAG = "crossdock/settle_seconds"
 # what the plan's code is: the packages and the dbt project (not its target/ or logs/)
 CODE_FOLDERS = ("cli", "crossdock", "feeds", "ml", "planning", "compliance", "expectations", "orchestration", "dbt_project")
 CODE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".csv"}

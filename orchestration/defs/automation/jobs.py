@@ -10,10 +10,16 @@ from feeds.file_dates import file_date
 from orchestration.lib.market_partitions import every_market_tags
 from orchestration.lib.run_inputs import INPUTS_TAG, UpToDatePlan
 
+# On every planning run, whoever launches it (the UI, `dagster job launch`, a backfill, the sensor, the schedule):
+# the instance's dagster.yaml queues the daemon's runs that carry it one at a time, so two runs never interleave
+# their steps on the one plan_next schema. The run requests carry it too (planning_run_tags), to be seen in them.
+PLANNING_TAG = "crossdock/planning"
+
 daily_planning_job = dg.define_asset_job(
     name="daily_planning",
     selection=dg.AssetSelection.all(),
     description="Ingest new feed files, build the dbt models, gate, forecast and publish the plans.",
+    tags={PLANNING_TAG: "plan"},
 )
 
 ingest_job = dg.define_asset_job(
@@ -24,9 +30,6 @@ ingest_job = dg.define_asset_job(
 )
 
 FILES_DATED_TAG = "crossdock/files_dated"
-# On every planning run; the instance's dagster.yaml queues the daemon's runs that carry it one at a time, so a
-# landing's run and the schedule's (or two landings') never interleave their steps on the one plan_next schema.
-PLANNING_TAG = "crossdock/planning"
 UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
               dg.DagsterRunStatus.STARTED]
 

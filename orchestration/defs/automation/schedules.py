@@ -12,7 +12,7 @@ from orchestration.defs.automation.jobs import (
 from orchestration.lib.resources import LandingFolder, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 from orchestration.lib.run_inputs import (
-    INPUTS_TAG, all_landing_files, inputs_fingerprint, plan_already_made,
+    INPUTS_TAG, SETTLE_SECONDS, SETTLE_TAG, all_landing_files, inputs_fingerprint, plan_already_made,
 )
 
 # Dagster gives a schedule's tick 60 s: a run writing the warehouse is waited out this long, then the run
@@ -52,4 +52,5 @@ def daily_planning_schedule(
                              "config and code")
     return dg.RunRequest(tags={
         **planning_run_tags(context.instance, all_landing_files(landing.root), merchant_config.file), INPUTS_TAG: fingerprint,
+        SETTLE_TAG: str(SETTLE_SECONDS),  # a file landing at 06:00 may still be being written
     })

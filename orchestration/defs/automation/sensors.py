@@ -18,12 +18,11 @@ from orchestration.defs.automation.jobs import (
     daily_planning_job, last_planning_run_from, planning_run_tags, planning_run_underway,
 )
 from orchestration.lib.resources import LandingFolder, MerchantConfigFile
-from orchestration.lib.run_inputs import INPUTS_TAG, inputs_fingerprint, landing_state
+from orchestration.lib.run_inputs import (
+    INPUTS_TAG, SETTLE_SECONDS, SETTLE_TAG, inputs_fingerprint, landing_state,
+)
 
 CONFIG_STATE_KEY = "<merchant config>"  # not a landing path: no landing file can be named so
-# a file changed more recently than this may still be being written (an export copied in, a sync): its ingest
-# would load the lines written so far and quarantine the cut one, so the batch waits a tick
-SETTLE_SECONDS = 30
 
 
 @dg.sensor(
@@ -45,21 +44,31 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingFo
         return dg.SkipReason(f"no new files in {landing.root} and no change to {merchant_config.file}")
     settling = [name for name in changed if name != CONFIG_STATE_KEY
                 and time.time_ns() - current[name][1] < SETTLE_SECONDS * 1_000_000_000]
-    if settling:
-        return dg.SkipReason(f"waiting for {', '.join(settling)} to stop changing (changed in the last {SETTLE_SECONDS} s: "
-                             "an export may still be writing it); the next tick ingests it")
-    batch = json.dumps({name: current[name] for name in changed}, sort_keys=True)
-    run_key = hashlib.sha256(batch.encode()).hexdigest()[:16]
-    context.update_cursor(json.dumps(current, sort_keys=True))
+    ready = [name for name in changed if name not in settling]
+    waiting = (f"{', '.join(settling)} changed in the last {SETTLE_SECONDS} s (an export may still be writing it): "
+               "the next tick takes it") if settling else ""
+    if not ready:
+        return dg.SkipReason(f"waiting: {waiting}")
+    # files still changing stay new to the next tick, and the run's ingest leaves them too (SETTLE_TAG): files landing
+    # less than 30 s apart no longer hold back the ones before them
+    context.update_cursor(json.dumps(
+        {**{name: sig for name, sig in current.items() if name not in settling},
+         **{name: seen[name] for name in settling if name in seen}}, sort_keys=True))
+    landed = [name for name in ready if name != CONFIG_STATE_KEY]
+    what = f"{len(landed)} file(s)" + (" and crossdock.yaml" if CONFIG_STATE_KEY in ready else "")
     # the run history, not the warehouse: a tick must not wait on the lock of a run writing it
     fingerprint = inputs_fingerprint(landing.root, merchant_config.file, as_of=None)
     if made := last_planning_run_from(context.instance, fingerprint):
-        return dg.SkipReason(f"{len(changed)} file(s) new to this sensor, but the plan of run {made.run_id} "
-                             f"({made.published_at}) was made from these same files, config and code")
+        return dg.SkipReason(f"{what} new to this sensor, but the plan of run {made.run_id} ({made.published_at}) was "
+                             "made from these same files, config and code")
     if underway := planning_run_underway(context.instance, fingerprint):
         return dg.SkipReason(f"run {underway} is already planning these same files, config and code")
-    new_paths = [landing.root / name for name in changed if name != CONFIG_STATE_KEY and Path(name).name != MAPPING_FILE]
-    return dg.RunRequest(run_key=run_key, tags={
-        "crossdock/new_files": str(len(changed)), **planning_run_tags(context.instance, new_paths, merchant_config.file),
-        INPUTS_TAG: fingerprint,
+    batch = json.dumps({name: current[name] for name in ready}, sort_keys=True)
+    if waiting:
+        context.log.info(f"planning {what}; {waiting}")
+    return dg.RunRequest(run_key=hashlib.sha256(batch.encode()).hexdigest()[:16], tags={
+        "crossdock/new_files": str(len(ready)),  # crossdock.yaml counted, as a change to plan from
+        **planning_run_tags(context.instance, [landing.root / n for n in landed if Path(n).name != MAPPING_FILE],
+                            merchant_config.file),
+        INPUTS_TAG: fingerprint, SETTLE_TAG: str(SETTLE_SECONDS),
     })

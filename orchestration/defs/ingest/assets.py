@@ -20,6 +20,7 @@ from feeds.kept_rows import file_engine
 from orchestration.lib.column_schemas import raw_table
 from orchestration.lib.resources import WAREHOUSE_POOL, LandingFolder, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
+from orchestration.lib.run_inputs import SETTLE_TAG
 
 
 def _summary_metadata(results: list[FileResult], file_dates: dict[str, dt.date]) -> dict[str, dg.MetadataValue]:
@@ -63,9 +64,11 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingFolder, merchant_config: MerchantConfigFile
     ):
         context.log.info(f"ingesting the {feed} files not loaded yet from {landing.root / feed}")
+        settle = float(context.run.tags.get(SETTLE_TAG, 0))  # runs the daemon starts leave files still being written
         with warehouse.open() as tables, file_engine(tables) as (files, kept):
             results = ingest_feed(
-                files, landing.root, feed, landing.pii_salt, plausibility=merchant_config.plausibility(), kept=kept
+                files, landing.root, feed, landing.pii_salt, plausibility=merchant_config.plausibility(), kept=kept,
+                settle_seconds=settle,
             )
             loaded = {r.file_id for r in results if r.status == "loaded"}
             file_dates = {file_id: day for file_id, day in tables.rows(
