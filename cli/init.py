@@ -51,7 +51,7 @@ def init(settings: Settings, args: argparse.Namespace) -> int:
     print(proposal.report())
     if still_open:  # the shares above count loaded lines only
         print(f"note: {still_open:,} order lines are quarantined and not in the shares above: `crossdock quarantine` says "
-              "why; a country name in another language is fixed in the source folder's mapping.yaml, then run "
-              "`crossdock init --force` again", flush=True)
+              "why, and `crossdock quarantine --dataset orders --export FILE` gives them back to fix and land again; "
+              "then `crossdock init --force`", flush=True)
     print(f"proposed network written to {target}: check the lines marked 'guess', then `crossdock run`", flush=True)
     return 0

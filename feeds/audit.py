@@ -17,7 +17,7 @@ WAREHOUSE_TYPES = {
 
 LEDGER_DDL = """
 create table if not exists audit.ingest_ledger (
-    file_id varchar not null,        -- sha256 of the file's bytes (and of its mapping's, in a source folder)
+    file_id varchar not null,        -- sha256 of the file's bytes
     feed varchar not null,
     dataset varchar,                 -- null when no contract matches the file name
     file_name varchar not null,

@@ -1,10 +1,7 @@
 """Load landing files into `raw.*`, one file per transaction, each file once.
 
 A file is identified by the SHA-256 of its bytes, so loading the same content
-again (even under another name) changes nothing; a file of a source folder by
-its bytes and what its mapping says, so an edited mapping (a value_map added
-to fix quarantined rows) reads the folder's files again: rows it now maps the
-same are duplicates, rows it fixes load and settle their quarantine. Every row ends in its raw
+again (even under another name) changes nothing. Every row ends in its raw
 table or in `audit.quarantine` with a reason, and `audit.ingest_ledger` records
 per file: rows_received = rows_loaded + rows_quarantined + rows_rejected +
 rows_duplicate. A row whose key was loaded before is a new version of it (the
@@ -45,7 +42,6 @@ from feeds.findings import (
 from feeds.landed import UnreadableFile, bad_lines_table, display_name, has_plain_values, safe_text, shortened_sql
 from feeds.landing_folder import MAPPING_FILE, landing_files, landing_links, link_date, mapping_for, move_to_rejected, outside_problem
 from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
-from feeds.mapping_load import mapping_digest
 from feeds.masked_lines import masked_line
 from feeds.new_versions import insert_new_versions
 from feeds.plausibility import Plausibility, check_plausibility
@@ -212,7 +208,7 @@ def ingest_file(
     outside = outside_problem(path, feed)
     if outside is not None:
         return reject_link(conn, path, feed, outside, kept)
-    file_id = file_sha256(path)  # with a mapping, the bytes read through it (below)
+    file_id = file_sha256(path)
     name = display_name(path)  # undecodable bytes of a non-UTF-8 name as \xNN: safe to store and print
     mapping_path = mapping_for(path, feed)
     mapping: FeedMapping | None = None
@@ -224,7 +220,6 @@ def ingest_file(
     if mapping_path is not None:
         try:
             mapping = load_mapping(mapping_path)
-            file_id = hashlib.sha256(f"{file_id}:{mapping_digest(mapping_path)}".encode()).hexdigest()
         except MappingError as exc:
             problem = f"bad mapping {mapping_path}: {exc}"
     contract = mapping.contract if mapping is not None else contract_for_file(feed, path.name)

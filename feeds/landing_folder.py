@@ -38,15 +38,6 @@ def landing_files(landing: Path, feed: str) -> list[Path]:
     return sorted(p for p in candidates if _waiting(p))
 
 
-def mapping_files(landing: Path, feed: str) -> list[Path]:
-    """The mapping.yaml of each source folder of landing/<feed>/, in path order: an edited one reads its files again."""
-    folder = landing / feed
-    if folder.is_symlink() or not folder.is_dir():
-        return []
-    return sorted(p / MAPPING_FILE for p in folder.iterdir()
-                  if p.is_dir() and not p.is_symlink() and (p / MAPPING_FILE).is_file() and not (p / MAPPING_FILE).is_symlink())
-
-
 def landing_links(landing: Path, feed: str) -> list[Path]:
     """Symbolic links where landing/<feed>/ would read a file or a source folder, in path order.
 

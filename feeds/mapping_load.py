@@ -5,8 +5,6 @@ merchant's file that extends a shipped mapping overrides it key by key.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -130,13 +128,6 @@ def load_mapping(path: Path) -> FeedMapping:
     path = Path(path)
     data = _raw_with_extends(path)
     return _build(path, data)
-
-
-def mapping_digest(path: Path) -> str:
-    """SHA-256 of what the mapping at `path` says, the shipped mapping it extends included: a file read through
-    an edited mapping is another load (feeds/ingest.py), so a value_map added to fix quarantined rows reaches them."""
-    text = json.dumps(_raw_with_extends(Path(path)), sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def shipped_mapping(name: str) -> FeedMapping:

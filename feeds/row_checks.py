@@ -151,8 +151,9 @@ def column_rules(col: Column) -> list[Rule]:
         allowed_set = f"({allowed_sql})" if len(col.allowed) <= SHORT_LIST else f"(select unnest([{allowed_sql}]))"
         # the ISO codes: a name sent instead is what a person will fix, and the mapping is where
         hint = "" if len(col.allowed) <= 12 else (
-            " (a country name? a source folder's mapping.yaml reads names in other languages with "
-            "country: {languages: [..]}, or a value_map: docs/mappings.md)")
+            " (a country name? a source folder's mapping.yaml reads names in other languages for the files "
+            "landing next, country: {languages: [..]} or a value_map; `crossdock quarantine --export` fixes "
+            "these: docs/mappings.md)")
         rules.append(
             Rule(
                 "not_allowed",

@@ -413,38 +413,6 @@ def test_a_wholesale_line_and_a_write_off_load_as_sent(tmp_path, conn):
     ]
 
 
-def test_an_edited_mapping_reads_its_source_folder_again_and_fixes_what_it_quarantined(tmp_path, conn):
-    """An onboarding merchant's test: `Polska` and `Deutschland` were quarantined, the docs said a mapping's
-    value_map fixes them, and the edited mapping did nothing: the file was known by its bytes alone, 'same content
-    already loaded'. A file of a source folder is its bytes read through its mapping: edited, it loads again, the
-    rows it maps as before are duplicates, the ones it fixes load and settle their quarantine."""
-    from orchestration.lib.run_inputs import landing_state
-
-    source = tmp_path / "landing/orders/erp"
-    source.mkdir(parents=True)
-    mapping = source / "mapping.yaml"
-    mapping.write_text("extends: invoice_lines\ncolumns:\n  fulfilment_node: {constant: WAW-1}\n")
-    (source / "invoices_2025-01.csv").write_text(
-        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
-        "536365,85123A,Heart,6,12/1/2010 8:26,2.55,17850,Germany\n"
-        "536366,71053,Lantern,6,12/1/2010 8:26,3.39,17851,Polska\n"
-    )
-    [first] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
-    assert (first.rows_loaded, first.rows_quarantined) == (1, 1)
-    assert ingest_feed(conn, tmp_path / "landing", "orders", "salt")[0].status == "skipped"  # nothing changed
-    state = landing_state(tmp_path / "landing")
-    assert "orders/erp/mapping.yaml" in state  # the landing sensor and the run's fingerprint see an edit
-
-    mapping.write_text("extends: invoice_lines\ncolumns:\n  fulfilment_node: {constant: WAW-1}\n"
-                       "  ship_to_country: {from: Country, country: {languages: [pl]}}\n")
-    [again] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
-    assert (again.status, again.rows_loaded, again.rows_duplicate, again.rows_quarantined) == ("loaded", 1, 1, 0)
-    assert conn.execute("select order_id, ship_to_country from raw.orders order by 1").fetchall() == [
-        ("536365", "DE"), ("536366", "PL")]
-    assert open_quarantine(conn, "orders").empty
-    assert landing_state(tmp_path / "landing")["orders/erp/mapping.yaml"] != state["orders/erp/mapping.yaml"]
-
-
 def test_the_fix_loop_round_trips_a_mapped_source_keeping_each_line_identity(tmp_path, conn):
     """A mapping that numbers lines within an invoice: the fixed row must come back as its own line, not as line 1."""
     import pandas as pd

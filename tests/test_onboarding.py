@@ -185,4 +185,4 @@ def test_init_says_its_shares_leave_out_the_quarantined_lines(tmp_path, capsys):
     assert init(settings, args) == 0
     out = capsys.readouterr().out
     assert "note: 2 order lines are quarantined and not in the shares above" in out
-    assert "`crossdock quarantine`" in out and "mapping.yaml" in out
+    assert "`crossdock quarantine`" in out and "--export" in out

@@ -27,7 +27,7 @@ from crossdock.publish import last_published
 from crossdock.settings import PROJECT_ROOT
 from crossdock.warehouse import LOCK_WAIT_SECONDS, connect
 from feeds.contracts import FEEDS
-from feeds.landing_folder import landing_files, mapping_files
+from feeds.landing_folder import landing_files
 
 INPUTS_TAG = "crossdock/inputs"
 # A landing file changed more recently than this may still be being written (an export copied in, a sync): the
@@ -65,14 +65,13 @@ def all_landing_files(landing: Path) -> list[Path]:
 
 
 def landing_state(landing: Path) -> dict[str, list[int]]:
-    """Path under landing -> [size, mtime_ns] of every landing file and source folder's mapping.yaml (an edited
-    mapping reads its folder's files again); cheap, and never opens the warehouse.
+    """Path under landing -> [size, mtime_ns] of every landing file; cheap, and never opens the warehouse.
 
     Keys are relative paths (orders/shopify/export.csv), so a file in a source
     folder maps back to itself, not to a namesake in the feed folder.
     """
     state: dict[str, list[int]] = {}
-    for path in [*all_landing_files(landing), *(m for feed in FEEDS for m in mapping_files(landing, feed))]:
+    for path in all_landing_files(landing):
         stat = path.stat()
         state[path.relative_to(landing).as_posix()] = [stat.st_size, stat.st_mtime_ns]
     return state

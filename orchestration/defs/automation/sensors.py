@@ -9,11 +9,9 @@ to date, and a sensor turned on over a folder already planned starts nothing.
 import hashlib
 import json
 import time
-from pathlib import Path
 
 import dagster as dg
 
-from feeds.landing_folder import MAPPING_FILE
 from orchestration.defs.automation.jobs import (
     daily_planning_job, last_planning_run_from, planning_run_tags, planning_run_underway,
 )
@@ -68,7 +66,6 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingFo
         context.log.info(f"planning {what}; {waiting}")
     return dg.RunRequest(run_key=hashlib.sha256(batch.encode()).hexdigest()[:16], tags={
         "crossdock/new_files": str(len(ready)),  # crossdock.yaml counted, as a change to plan from
-        **planning_run_tags(context.instance, [landing.root / n for n in landed if Path(n).name != MAPPING_FILE],
-                            merchant_config.file),
+        **planning_run_tags(context.instance, [landing.root / n for n in landed], merchant_config.file),
         INPUTS_TAG: fingerprint, SETTLE_TAG: str(SETTLE_SECONDS),
     })
