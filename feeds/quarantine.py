@@ -47,11 +47,14 @@ def quarantine_summary(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def open_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFrame:
     """Quarantined rows of `dataset` not resolved by a load of the same key, later or by the same file (the row
     that won over a duplicate_key one: exported and sent back, the superseded row would win in its turn), nor
-    by a later version of their file loaded since.
+    settled by a later version of their file (the same path, other bytes) loaded since:
 
-    A file sent again whole says again what it says: a line still bad in it is quarantined again under the new
-    version, and the earlier version's rows would only repeat it. A line that was bad because the file was
-    still being written (cut short, keyless) never has a key to be resolved by, and would stay open for ever.
+    - a keyless row (a line cut short while the file was being written) has no key to be resolved by, and would
+      stay open for ever once the whole file loaded;
+    - a keyed row the later version quarantined again stands for it: listed once, as the later version says it.
+
+    A keyed row the later version does not repeat stays open: an export overwritten daily with a moving
+    window drops old lines, fixed or not.
 
     Returns one row per quarantined record: the values as sent, plus
     _quarantine_reason, _quarantine_code and _source_file so the person fixing them sees why.
@@ -67,31 +70,52 @@ def open_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFra
             left join audit.ingest_ledger as l on l.file_id = q.file_id
             where q.dataset = ?
         ),
-        later_versions as (
+        loaded_versions as (
             select file_path, file_id, ingested_at from audit.ingest_ledger where status = 'loaded'
         )
-        select coalesce(q.contract_record, q.record), q.reason, q.reason_code, q.file_name, q.quarantined_at
+        select
+            coalesce(q.contract_record, q.record), q.reason, q.reason_code, q.file_name, q.quarantined_at,
+            q.file_path, q.ingested_at,
+            exists (
+                select 1 from loaded_versions as v
+                where v.file_path = q.file_path and v.file_id <> q.file_id and v.ingested_at > q.ingested_at
+            ) as has_later_version
         from quarantined as q
-        where not exists (
-            select 1 from later_versions as v
-            where v.file_path = q.file_path and v.file_id <> q.file_id and v.ingested_at > q.ingested_at
-        )
         order by q.quarantined_at, q.row_number
         """,
         [dataset],
     ).fetchall()
     records = []
-    for record, reason, code, file_name, quarantined_at in rows:
+    for record, reason, code, file_name, quarantined_at, file_path, loaded_at, later in rows:
         values = json.loads(record)
         values["_quarantine_reason"] = reason
         values["_quarantine_code"] = code
         values["_source_file"] = file_name
         values["_quarantined_at"] = quarantined_at
-        records.append(values)
-    frame = pd.DataFrame(records)
+        records.append((values, file_path, loaded_at, later))
+    frame = pd.DataFrame([values for values, *_ in records])
     if frame.empty:
         return frame
+    settled = _settled_by_a_later_version(frame, contract.key, [r[1:] for r in records])
+    frame = frame[~settled].reset_index(drop=True)
     return frame[~_resolved(conn, contract.table, contract.key, frame)].reset_index(drop=True)
+
+
+def _settled_by_a_later_version(frame: pd.DataFrame, key: tuple[str, ...], files: list[tuple]) -> pd.Series:
+    """Rows a later version of their file settles (open_quarantine): keyless ones, and keyed ones a later version
+    quarantined again. `files`: (file_path, the version's ingested_at, has_later_version) per row of `frame`."""
+    lowered = {c.lower().strip(): c for c in frame.columns}
+    columns = [lowered.get(k) for k in key]
+    keys = [None if None in columns or any(pd.isna(row[c]) for c in columns) else tuple(str(row[c]) for c in columns)
+            for _, row in frame.iterrows()]
+    last_quarantined: dict[tuple, object] = {}  # (path, key) -> when the latest version quarantining it loaded
+    for row_key, (path, loaded_at, _) in zip(keys, files):
+        if row_key is not None and loaded_at is not None:
+            last_quarantined[(path, row_key)] = max(loaded_at, last_quarantined.get((path, row_key), loaded_at))
+    return pd.Series([
+        bool(later) and (row_key is None or last_quarantined.get((path, row_key), loaded_at) > loaded_at)
+        for row_key, (path, loaded_at, later) in zip(keys, files)
+    ], index=frame.index)
 
 
 def _resolved(conn: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], frame: pd.DataFrame) -> pd.Series:

@@ -297,6 +297,26 @@ def test_a_later_version_of_a_file_settles_what_its_earlier_version_quarantined(
     assert conn.execute("select count(*) from audit.quarantine").fetchall() == [(2,)]  # the audit trail is kept
 
 
+def test_an_export_overwritten_with_a_moving_window_leaves_its_dropped_bad_lines_open(tmp_path, conn):
+    """A review's case: orders_export.csv is overwritten daily with the last days. A line quarantined on day 1
+    and quarantined again on day 2 is listed once; on day 3 the window has moved past it, unfixed: it stays open."""
+    import time
+
+    header = ORDERS_HEADER
+    a1 = "A1,1,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\n"
+    a2 = "A2,1,2025-01-03T10:00:00Z,web,C,S,2,1,EUR,Germany,N\n"
+    a3 = "A3,1,2025-01-04T10:00:00Z,web,C,S,2,1,EUR,FR,N\n"
+    a4 = "A4,1,2025-01-05T10:00:00Z,web,C,S,2,1,EUR,FR,N\n"
+    export = tmp_path / "landing/orders/orders_export.csv"
+    for day, lines in enumerate([a1 + a2, a1 + a2 + a3, a3 + a4]):
+        write(export, header + lines)
+        ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+        time.sleep(0.01)
+        still_open = open_quarantine(conn, "orders")
+        assert still_open["order_id"].tolist() == ["A2"], day  # once, on every day
+    assert conn.execute("select count(*) from audit.quarantine").fetchall() == [(2,)]
+
+
 def test_a_row_superseded_by_a_later_line_of_its_own_file_is_not_open_to_fix(tmp_path, conn):
     """The later line of a key repeated in one file wins; the earlier one (duplicate_key) needs no fix, and sent back
     it would replace the line that won."""
