@@ -116,7 +116,7 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     from cli.console import LOGGER_RUN_CONFIG, describe_steps, error_message, run_console, run_log_path
     from crossdock.spark import spark_home
     from orchestration.defs.dbt.assets import as_of_run_config, crossdock_dbt_models
-    from orchestration.defs.automation.jobs import FILES_DATED_TAG, planning_run_tags
+    from orchestration.defs.automation.jobs import FILES_DATED_TAG, planning_run_in_flight, planning_run_tags
     from orchestration.lib.run_inputs import all_landing_files
     from orchestration.definitions import build_definitions
     from orchestration.defs.automation.recovery import host_tags, recover
@@ -135,6 +135,11 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
               f"{time.perf_counter() - checked:.2f} s", flush=True)
     engine = warehouse_engine()  # a run on Spark records its failures there, and never makes the DuckDB file
     record_failures(settings, instance, [r.run_id for r in recovered if r.action == "marked failed"], engine)
+    if in_flight := planning_run_in_flight(instance):  # the daemon's queue does not see a run in this process
+        print(f"run {in_flight} (daily_planning) is planning now, started by the landing sensor, the schedule or the "
+              "UI: one plan at a time, or the two runs' steps would interleave on plan_next. Wait for it to end "
+              "(`dagster run list`, or Runs in the UI), then `crossdock run` again.", file=sys.stderr, flush=True)
+        return False
     job = build_definitions(settings).resolve_job_def("daily_planning")
     landed = all_landing_files(settings.landing)
     tags = {**planning_run_tags(instance, landed, settings.config), **host_tags(), INPUTS_TAG: fingerprint}

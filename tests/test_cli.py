@@ -310,3 +310,39 @@ def test_a_dagster_storage_that_cannot_be_reached_is_one_line_saying_where_it_is
     assert 'port 1 failed: Connection refused' in said and "/srv/dagster/dagster.yaml" in said
     assert "CROSSDOCK_DAGSTER_PG_" in said
     assert storage_unreachable(ValueError("a bug of ours")) is None  # any other error keeps its traceback
+
+
+def test_crossdock_run_refuses_while_a_planning_run_is_going(tmp_path, monkeypatch, capsys):
+    """A review's case: the sensor's run had started, a merchant typed `crossdock run`, and the two runs' steps
+    interleaved on plan_next; the daemon's queue limits the runs it starts, not one in a person's process."""
+    import types
+
+    import dagster as dg
+
+    from crossdock.settings import Settings
+    try:
+        from test_orchestration_automation import persistent_instance
+    except ImportError:
+        from tests.test_orchestration_automation import persistent_instance
+
+    @dg.asset
+    def plan() -> None:
+        pass
+
+    job = dg.define_asset_job("daily_planning")
+    settings = Settings.under(tmp_path)
+    settings.warehouse.parent.mkdir(parents=True)
+    (settings.landing / "orders").mkdir(parents=True)
+    (settings.landing / "orders" / "orders_2026-03-02.csv").write_text("x\n")
+    instance = persistent_instance(tmp_path)
+    definitions = dg.Definitions(assets=[plan], jobs=[job])
+    monkeypatch.setitem(sys.modules, "orchestration.definitions",
+                        types.SimpleNamespace(build_definitions=lambda settings: definitions))
+    monkeypatch.setattr(dg.DagsterInstance, "get", staticmethod(lambda: instance))
+    going = instance.create_run_for_job(definitions.resolve_job_def("daily_planning"), status=dg.DagsterRunStatus.STARTED)
+
+    assert cli_run.run_planning_job(settings) is False
+    assert f"run {going.run_id} (daily_planning) is planning now" in capsys.readouterr().err
+    assert len(instance.get_runs()) == 1  # nothing started
+    instance.report_run_failed(going)
+    assert cli_run.run_planning_job(settings) is True and len(instance.get_runs()) == 2

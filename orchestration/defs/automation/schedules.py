@@ -15,8 +15,8 @@ from orchestration.lib.run_inputs import (
     INPUTS_TAG, SETTLE_SECONDS, SETTLE_TAG, all_landing_files, inputs_fingerprint, plan_already_made,
 )
 
-# Dagster gives a schedule's tick 60 s: a run writing the warehouse is waited out this long, then the run
-# history stands in for the published plan (the tick timed out and the day went unplanned when it waited 300 s)
+# Dagster gives a schedule's tick 60 s: a run writing the warehouse is waited out this long, then the day is
+# planned (the tick timed out and the morning went unplanned when it waited 300 s)
 TICK_LOCK_WAIT_SECONDS = 20
 
 
@@ -44,9 +44,10 @@ def daily_planning_schedule(
         except duckdb.Error as error:
             if not is_lock_conflict(error):
                 raise
-            context.log.warning(f"the warehouse is locked by another process after {TICK_LOCK_WAIT_SECONDS} s; the "
-                                "last planning run stands in for the published plan")
-            made = last_planning_run_from(context.instance, fingerprint)
+            # the run history cannot see a tariff loaded since: plan (the run waits its turn for the warehouse)
+            context.log.warning(f"the warehouse is locked by another process after {TICK_LOCK_WAIT_SECONDS} s: "
+                                "whether the published plan is up to date cannot be read; planning")
+            made = None
     if made:
         return dg.SkipReason(f"nothing new since the plan of run {made.run_id} ({made.published_at}): same files, "
                              "config and code")

@@ -13,7 +13,7 @@ import time
 import dagster as dg
 
 from orchestration.defs.automation.jobs import (
-    daily_planning_job, last_planning_run_from, planning_run_tags, planning_run_underway,
+    daily_planning_job, last_planning_run_from, planning_run_in_flight, planning_run_tags,
 )
 from orchestration.lib.resources import LandingFolder, MerchantConfigFile
 from orchestration.lib.run_inputs import (
@@ -47,6 +47,10 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingFo
                "the next tick takes it") if settling else ""
     if not ready:
         return dg.SkipReason(f"waiting: {waiting}")
+    # one planning run at a time, and none queued behind it for each batch landing meanwhile (five batches overnight
+    # were five full runs): the files stay new to this sensor, and one run is asked for once it has ended
+    if in_flight := planning_run_in_flight(context.instance):
+        return dg.SkipReason(f"run {in_flight} is planning (queued or going): the files new since wait for it to end")
     # files still changing stay new to the next tick, and the run's ingest leaves them too (SETTLE_TAG): files landing
     # less than 30 s apart no longer hold back the ones before them
     context.update_cursor(json.dumps(
@@ -59,8 +63,6 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingFo
     if made := last_planning_run_from(context.instance, fingerprint):
         return dg.SkipReason(f"{what} new to this sensor, but the plan of run {made.run_id} ({made.published_at}) was "
                              "made from these same files, config and code")
-    if underway := planning_run_underway(context.instance, fingerprint):
-        return dg.SkipReason(f"run {underway} is already planning these same files, config and code")
     batch = json.dumps({name: current[name] for name in ready}, sort_keys=True)
     if waiting:
         context.log.info(f"planning {what}; {waiting}")
