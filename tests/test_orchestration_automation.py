@@ -268,8 +268,8 @@ def test_the_sensor_tags_its_run_with_its_inputs_and_starts_none_over_inputs_alr
     assert not (tmp_path / "warehouse.duckdb").exists()
 
 
-def test_neither_the_sensor_nor_the_schedule_starts_a_run_over_inputs_a_planning_run_has_underway(tmp_path):
-    """The schedule at 06:00 and the sensor's tick after it meet the same files: one run plans them."""
+def planning_run_going(instance: dg.DagsterInstance, tags: dict[str, str]) -> dg.DagsterRun:
+    """A run of a job named as the planning job, STARTED in `instance`'s history (its worker never seen)."""
     @dg.op
     def plan() -> None: ...
 
@@ -277,13 +277,17 @@ def test_neither_the_sensor_nor_the_schedule_starts_a_run_over_inputs_a_planning
     def daily_planning():
         plan()
 
+    return instance.create_run_for_job(daily_planning, status=dg.DagsterRunStatus.STARTED, tags=tags)
+
+
+def test_neither_the_sensor_nor_the_schedule_starts_a_run_over_inputs_a_planning_run_has_underway(tmp_path):
+    """The schedule at 06:00 and the sensor's tick after it meet the same files: one run plans them."""
     (tmp_path / "orders").mkdir()
     (tmp_path / "orders" / "orders_2026-03-02.csv").write_text("x\n")
     settled(tmp_path)  # the file's time is in the fingerprint: the sensor's tick would move it
     instance = persistent_instance(tmp_path)
     inputs = tick(tmp_path).run_requests[0].tags["crossdock/inputs"]
-    going = instance.create_run_for_job(daily_planning, status=dg.DagsterRunStatus.STARTED,
-                                        tags={"crossdock/inputs": inputs})
+    going = planning_run_going(instance, {"crossdock/inputs": inputs})
     skipped, _ = sensor_tick(tmp_path, instance)
     assert isinstance(skipped, dg.SkipReason) and going.run_id in skipped.skip_message
     with schedule_context(tmp_path, instance) as context:
@@ -297,17 +301,9 @@ def test_batches_landing_while_a_planning_run_is_going_wait_for_one_run_after_it
     """A review's case: five batches landing overnight queued five full planning runs behind each other, although
     the first to start ingests every file there is. The sensor asks for none while one is queued or going, keeps the
     files new, and asks for one run once it has ended."""
-    @dg.op
-    def plan() -> None: ...
-
-    @dg.job(name="daily_planning")
-    def daily_planning():
-        plan()
-
     (tmp_path / "orders").mkdir()
     instance = persistent_instance(tmp_path)
-    going = instance.create_run_for_job(daily_planning, status=dg.DagsterRunStatus.STARTED,
-                                        tags={"crossdock/inputs": "an earlier landing"})
+    going = planning_run_going(instance, {"crossdock/inputs": "an earlier landing"})
     cursor = None
     for day in (1, 2, 3):
         (tmp_path / "orders" / f"orders_2026-03-0{day}.csv").write_text(f"x\n{day}\n")
