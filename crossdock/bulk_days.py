@@ -19,6 +19,7 @@ Shared by two domains, so it lives in the core.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 FACTOR = 10.0
 QUANTILE = 0.95
@@ -72,3 +73,38 @@ def regular_demand(Y: np.ndarray, origin: int, window: int = WINDOW_DAYS) -> np.
     """
     busy = busy_day(Y, origin, window)
     return np.where(Y > bounds_of(busy)[:, None], np.nan_to_num(busy)[:, None], Y)
+
+
+def regular_daily_sales(history: pd.DataFrame, as_of: pd.Timestamp, days: int) -> pd.DataFrame:
+    """The `days` days up to `as_of` of a daily sales frame (sku, market, demand_date, units_sold, and revenue_eur
+    when present), one row per series and day that sold, each bulk day (bounds learned per sku x market from the
+    `WINDOW_DAYS` up to `as_of`) replaced by its series' busy day, its revenue scaled with its units.
+
+    For the planning maths that read daily history rather than the forecast: the simulated safety stock and the
+    service classes take the regular demand the forecast learns, not a wholesaler's pallet.
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    span = max(days, WINDOW_DAYS)
+    start = as_of - pd.Timedelta(days=span - 1)
+    columns = [c for c in ("sku", "market", "demand_date", "units_sold", "revenue_eur") if c in history.columns]
+    h = history.loc[:, columns].copy()
+    h["demand_date"] = pd.to_datetime(h["demand_date"]).dt.normalize()
+    h = h[(h["demand_date"] >= start) & (h["demand_date"] <= as_of)]
+    for column in ("units_sold", "revenue_eur"):
+        if column in h.columns:
+            h[column] = pd.to_numeric(h[column]).astype(float)
+    if h.empty:
+        return h.reset_index(drop=True)
+    daily = h.groupby(["sku", "market", "demand_date"], as_index=False, sort=False).sum(numeric_only=True)
+    series = pd.MultiIndex.from_frame(daily[["sku", "market"]])
+    row = series.unique().get_indexer(series)
+    col = (daily["demand_date"] - start).dt.days.to_numpy()
+    Y = np.zeros((len(series.unique()), span))
+    Y[row, col] = daily["units_sold"].to_numpy(dtype=float)
+    regular = regular_demand(Y, span - 1)[row, col]
+    units = daily["units_sold"].to_numpy(dtype=float)
+    if "revenue_eur" in daily.columns:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            daily["revenue_eur"] = np.where(regular != units, daily["revenue_eur"] * regular / units, daily["revenue_eur"])
+    daily["units_sold"] = regular
+    return daily[daily["demand_date"] > as_of - pd.Timedelta(days=days)].reset_index(drop=True)

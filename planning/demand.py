@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crossdock.bulk_days import WINDOW_DAYS, regular_demand
+from crossdock.bulk_days import regular_daily_sales
 from planning.safety_stock import sigma_from_p10_p90
 
 
@@ -158,30 +158,20 @@ def node_demand_samples(
     are pooled to their node like the forecast. Days after `as_of` are ignored.
 
     Regular units, as the forecast learns them: a bulk day of a SKU in a market
-    (crossdock/bulk_days.py, learned from its own `WINDOW_DAYS` up to `as_of`)
+    (crossdock/bulk_days.py, learned from its own two years up to `as_of`)
     counts as the series' busy day. A merchant's one 300-unit wholesale line
     drawn into the bootstrap set a safety stock of 330 on a SKU selling 0.8 a
     day, half the plan's safety stock value; a known order is planned as one
     (an override with reason_code customer_order), not held in stock for ever.
     """
     as_of_ts = pd.Timestamp(as_of).normalize()
-    span = max(days, WINDOW_DAYS)  # the bulk bounds learn from more days than the samples keep
-    start = as_of_ts - pd.Timedelta(days=span - 1)
-    h = history.loc[:, ["sku", "market", "demand_date", "units_sold"]].copy()
-    h["demand_date"] = pd.to_datetime(h["demand_date"]).dt.normalize()
-    h = h[(h["demand_date"] >= start) & (h["demand_date"] <= as_of_ts)]
+    start = as_of_ts - pd.Timedelta(days=days - 1)
+    h = regular_daily_sales(history.loc[:, ["sku", "market", "demand_date", "units_sold"]], as_of_ts, days)
+    h["node"] = h["market"].map(market_nodes.drop_duplicates("market").set_index("market")["node"])
+    h = h.dropna(subset=["node"])
     out = np.zeros((len(keys), days))
-    if h.empty:
-        return out
-    series = pd.MultiIndex.from_frame(h[["sku", "market"]]).unique()
-    Y = np.zeros((len(series), span))
-    np.add.at(Y, (series.get_indexer(pd.MultiIndex.from_frame(h[["sku", "market"]])), (h["demand_date"] - start).dt.days.to_numpy()),
-              pd.to_numeric(h["units_sold"]).to_numpy(dtype=float))
-    regular = regular_demand(Y, span - 1)[:, span - days:]
-    node_of = market_nodes.drop_duplicates("market").set_index("market")["node"]
-    nodes = series.get_level_values("market").map(node_of)
-    row = pd.MultiIndex.from_frame(keys[["sku", "node"]]).get_indexer(
-        pd.MultiIndex.from_arrays([series.get_level_values("sku"), nodes]))
-    ok = (row >= 0) & nodes.notna()
-    np.add.at(out, row[ok], regular[ok])
+    row = pd.MultiIndex.from_frame(keys[["sku", "node"]]).get_indexer(pd.MultiIndex.from_frame(h[["sku", "node"]]))
+    ok = row >= 0
+    col = (h["demand_date"] - start).dt.days.to_numpy()
+    np.add.at(out, (row[ok], col[ok]), h["units_sold"].to_numpy(dtype=float)[ok])
     return out

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from crossdock.bulk_days import regular_daily_sales
 from crossdock.demand_patterns import PATTERNS, demand_pattern
 from planning.inputs import MARKET_NODE_COLUMNS, _names, require_columns, require_non_null
 
@@ -281,8 +282,9 @@ def classify_series(history: pd.DataFrame, as_of: dt.date, config: ServiceLevelC
     # for a series that sold before the window, quiet days opening it are gaps.
     up_to = h[(h["demand_date"] <= as_of_ts) & (h["units_sold"] > 0)]
     first_sale = up_to.groupby(["sku", "market"], as_index=False).agg(first_sale=("demand_date", "min"))
-    in_window = h[(h["demand_date"] >= window_start) & (h["demand_date"] <= as_of_ts)]
-    daily = in_window.groupby(["sku", "market", "demand_date"], as_index=False)[["units_sold", "revenue_eur"]].sum()
+    # the regular demand, as the forecast learns it: a wholesaler's one pallet does not make a SKU class A nor
+    # its pattern lumpy (it is planned as a known order, docs/sop.md)
+    daily = regular_daily_sales(h, as_of_ts, WINDOW_DAYS)  # the window's days only
     totals = daily.groupby(["sku", "market"], as_index=False).agg(
         annual_units=("units_sold", "sum"), annual_revenue_eur=("revenue_eur", "sum")
     )

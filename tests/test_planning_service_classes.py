@@ -420,3 +420,22 @@ def test_node_targets_rejects_unmapped_and_ambiguous_markets() -> None:
         node_targets(classes, two_homes)
     with pytest.raises(ValueError, match=r"`market_nodes` is missing columns \['node'\]"):
         node_targets(classes, MARKET_NODES[["market"]])
+
+
+def test_a_wholesale_pallet_makes_a_series_neither_class_a_nor_lumpy() -> None:
+    """An onboarding merchant's one 300-unit line made a SKU selling 0.8 a day class A in its market (310 of its
+    units that year): the classes, as the safety stock and the forecast, take the regular demand."""
+    steady = {d: 2.0 for d in range(0, 200, 2)}  # 2 units every other day: EUR 2,000
+    trickle = {d: 1.0 for d in range(0, 200, 10)}  # 1 unit every ten days: EUR 200
+    history = pd.concat([
+        series("STEADY-1", steady), series("STEADY-2", steady), series("STEADY-3", steady),
+        series("PALLET", {**trickle, 41: 300.0}),  # the trickle, and one pallet (EUR 3,000 as sent)
+        series("TRICKLE", trickle),  # the same without the pallet
+    ], ignore_index=True)
+    classes = classify_series(history, AS_OF, CONFIG)
+    pallet, trickle_row = row(classes, "PALLET"), row(classes, "TRICKLE")
+    assert pallet["annual_units"] == 20 + 1  # the pallet day counts as its busy day, 1 unit
+    assert pallet["annual_revenue_eur"] == 21 * 10.0  # its revenue scaled with its units
+    assert pallet["abc"] != "A"  # as sent, its EUR 3,210 would rank it first of all
+    assert pallet["pattern"] == trickle_row["pattern"]
+    assert pallet["cv2"] == trickle_row["cv2"] == 0.0  # not lumpy: every selling day one unit
