@@ -136,9 +136,12 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     engine = warehouse_engine()  # a run on Spark records its failures there, and never makes the DuckDB file
     record_failures(settings, instance, [r.run_id for r in recovered if r.action == "marked failed"], engine)
     if in_flight := planning_run_in_flight(instance):  # the daemon's queue does not see a run in this process
-        print(f"run {in_flight} (daily_planning) is planning now, started by the landing sensor, the schedule or the "
-              "UI: one plan at a time, or the two runs' steps would interleave on plan_next. Wait for it to end "
-              "(`dagster run list`, or Runs in the UI), then `crossdock run` again.", file=sys.stderr, flush=True)
+        status = instance.get_run_by_id(in_flight).status.value
+        queued = (" A queued run starts only under the Dagster daemon: with none running, terminate it in the UI "
+                  "(Runs) or `dagster run delete " + in_flight + "`.") if status in ("QUEUED", "NOT_STARTED") else ""
+        print(f"run {in_flight} (daily_planning, {status}) is planning now, started by the landing sensor, the schedule "
+              "or the UI: one plan at a time, or the two runs' steps would interleave on plan_next. Wait for it to end "
+              f"(`dagster run list`, or Runs in the UI), then `crossdock run` again.{queued}", file=sys.stderr, flush=True)
         return False
     job = build_definitions(settings).resolve_job_def("daily_planning")
     landed = all_landing_files(settings.landing)

@@ -342,7 +342,12 @@ def test_crossdock_run_refuses_while_a_planning_run_is_going(tmp_path, monkeypat
     going = instance.create_run_for_job(definitions.resolve_job_def("daily_planning"), status=dg.DagsterRunStatus.STARTED)
 
     assert cli_run.run_planning_job(settings) is False
-    assert f"run {going.run_id} (daily_planning) is planning now" in capsys.readouterr().err
+    assert f"run {going.run_id} (daily_planning, STARTED) is planning now" in capsys.readouterr().err
     assert len(instance.get_runs()) == 1  # nothing started
     instance.report_run_failed(going)
+    waiting = instance.create_run_for_job(definitions.resolve_job_def("daily_planning"),
+                                          status=dg.DagsterRunStatus.NOT_STARTED)  # asked for, no daemon to start it
+    assert cli_run.run_planning_job(settings) is False
+    assert f"`dagster run delete {waiting.run_id}`" in capsys.readouterr().err
+    instance.delete_run(waiting.run_id)
     assert cli_run.run_planning_job(settings) is True and len(instance.get_runs()) == 2
