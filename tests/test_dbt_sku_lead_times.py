@@ -19,6 +19,8 @@ pytestmark = pytest.mark.slow  # dbt runs in a subprocess: kept out of make test
 CATALOGUE = [  # sku, supplier_id, quoted_lead_time_days, is_primary
     ("LISTED", "S1", 20, True),
     ("LISTED", "S2", 5, False),
+    ("UNFLAGGED", "S7", 12, False),  # no line flagged primary: the lowest supplier id's, as dim_sku plans with
+    ("UNFLAGGED", "S6", 15, False),
 ]
 PURCHASE_ORDERS = [  # sku, supplier_id, ordered_date, received_date, status
     ("LISTED", "S1", "2026-01-01", "2026-01-15", "received"),
@@ -30,7 +32,7 @@ PURCHASE_ORDERS = [  # sku, supplier_id, ordered_date, received_date, status
     ("UNLISTED", "S4", "2026-06-01", None, "open"),
     ("ONE_RECEIPT", "S5", "2026-05-01", "2026-05-09", "received"),
 ]
-SOLD = ["LISTED", "UNLISTED", "ONE_RECEIPT", "NEVER_BOUGHT"]
+SOLD = ["LISTED", "UNLISTED", "ONE_RECEIPT", "NEVER_BOUGHT", "UNFLAGGED"]
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +60,13 @@ def test_a_catalogued_sku_takes_its_primary_suppliers_quote_and_receipts(lead_ti
     row = lead_times.loc["LISTED"]
     assert (row["supplier_id"], row["quoted_lead_time_days"], row["n_receipts"]) == ("S1", 20, 1)
     assert row["lead_time_mean_days"] == 14 and row["lead_time_basis"] == "supplier"
+
+
+def test_a_sku_whose_catalogue_flags_no_primary_line_keeps_the_quote_dim_sku_plans_with(lead_times):
+    """A review's nit: a SKU with only non-primary catalogue lines fell to 'no catalogue' (the assumed 30 days), while
+    dim_sku planned it with its lowest supplier id's cost."""
+    row = lead_times.loc["UNFLAGGED"]
+    assert (row["supplier_id"], row["quoted_lead_time_days"], row["lead_time_basis"]) == ("S6", 15, "supplier")
 
 
 def test_an_uncatalogued_sku_takes_the_receipts_of_the_supplier_it_was_last_ordered_from(lead_times):

@@ -1,4 +1,4 @@
--- observed supplier lead time per SKU from its primary supplier's receipts;
+-- observed supplier lead time per SKU from its primary supplier's receipts (dim_sku's pick);
 -- the planning maths falls back to the quoted lead time when receipts are few.
 -- With var('as_of'), only receipts up to that day (macros/planning_date.sql).
 -- A SKU that no catalogue describes but that was received on purchase orders
@@ -6,10 +6,19 @@
 -- assumed lead time (config.assumptions) standing in for a quote:
 -- lead_time_basis = 'purchase orders'. A SKU sold with neither gets the
 -- assumed lead time, lead_time_basis = 'assumed'.
-with primary_lines as (
-    select sku, supplier_id, quoted_lead_time_days
+with ranked_lines as (
+    -- the line dim_sku plans with: the one flagged primary (the lowest supplier id if several are), else the
+    -- lowest supplier id's, so a SKU whose catalogue flags no line keeps its quote (and its cost in dim_sku)
+    select
+        sku,
+        supplier_id,
+        quoted_lead_time_days,
+        row_number() over (partition by sku order by case when is_primary then 0 else 1 end, supplier_id) as pick
     from {{ ref('stg_supplier_catalogue') }}
-    where is_primary
+),
+
+primary_lines as (
+    select sku, supplier_id, quoted_lead_time_days from ranked_lines where pick = 1
 ),
 
 receipts as (
