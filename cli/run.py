@@ -116,7 +116,7 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
     from cli.console import LOGGER_RUN_CONFIG, describe_steps, error_message, run_console, run_log_path
     from crossdock.spark import spark_home
     from orchestration.defs.dbt.assets import as_of_run_config, crossdock_dbt_models
-    from orchestration.defs.automation.jobs import FILES_DATED_TAG, planning_run_in_flight, planning_run_tags
+    from orchestration.defs.automation.jobs import FILES_DATED_TAG, planning_run_tags, unfinished_planning_run
     from orchestration.lib.run_inputs import all_landing_files
     from orchestration.definitions import build_definitions
     from orchestration.defs.automation.recovery import host_tags, recover
@@ -135,11 +135,11 @@ def run_planning_job(settings: Settings, as_of: str | None = None, force: bool =
               f"{time.perf_counter() - checked:.2f} s", flush=True)
     engine = warehouse_engine()  # a run on Spark records its failures there, and never makes the DuckDB file
     record_failures(settings, instance, [r.run_id for r in recovered if r.action == "marked failed"], engine)
-    if in_flight := planning_run_in_flight(instance):  # the daemon's queue does not see a run in this process
-        status = instance.get_run_by_id(in_flight).status.value
+    if in_flight := unfinished_planning_run(instance):  # the daemon's queue does not see a run in this process
+        status = in_flight.status.value
         queued = (" A queued run starts only under the Dagster daemon: with none running, terminate it in the UI "
-                  "(Runs) or `dagster run delete " + in_flight + "`.") if status in ("QUEUED", "NOT_STARTED") else ""
-        print(f"run {in_flight} (daily_planning, {status}) is planning now, started by the landing sensor, the schedule "
+                  f"(Runs) or `dagster run delete {in_flight.run_id}`.") if status in ("QUEUED", "NOT_STARTED") else ""
+        print(f"run {in_flight.run_id} (daily_planning, {status}) is planning now, started by the landing sensor, the schedule "
               "or the UI: one plan at a time, or the two runs' steps would interleave on plan_next. Wait for it to end "
               f"(`dagster run list`, or Runs in the UI), then `crossdock run` again.{queued}", file=sys.stderr, flush=True)
         return False

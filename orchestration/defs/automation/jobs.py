@@ -73,17 +73,14 @@ def last_planning_run_from(instance: dg.DagsterInstance, fingerprint: str) -> Up
     return UpToDatePlan(records[0].dagster_run.run_id, f"{published_at:%Y-%m-%d %H:%M} UTC")
 
 
-def planning_run_in_flight(instance: dg.DagsterInstance) -> str | None:
-    """The id of a planning run queued or going, whatever its inputs: it reads the whole landing folder when it
-    ingests, so files landing meanwhile are planned by it or by the one run asked for after it ends."""
-    records = instance.get_run_records(dg.RunsFilter(job_name=daily_planning_job.name, statuses=UNFINISHED), limit=1)
-    return records[0].dagster_run.run_id if records else None
+def unfinished_planning_run(instance: dg.DagsterInstance, fingerprint: str | None = None) -> dg.DagsterRun | None:
+    """A planning run queued or going, over the inputs `fingerprint` describes when given, else whatever its inputs.
 
-
-def planning_run_underway(instance: dg.DagsterInstance, fingerprint: str) -> str | None:
-    """The id of a planning run queued or running over the inputs `fingerprint` describes, if any: a sensor tick
-    and the schedule that meet the same files must not plan them twice."""
-    records = instance.get_run_records(
-        dg.RunsFilter(job_name=daily_planning_job.name, statuses=UNFINISHED, tags={INPUTS_TAG: fingerprint}), limit=1,
-    )
-    return records[0].dagster_run.run_id if records else None
+    With a fingerprint: the schedule that meets files a run is already planning does not plan them twice. Without:
+    such a run reads the whole landing folder when it ingests, so the sensor leaves files landing meanwhile to it
+    (or to the one run asked for after it ends), and `crossdock run` does not start beside it.
+    """
+    records = instance.get_run_records(dg.RunsFilter(
+        job_name=daily_planning_job.name, statuses=UNFINISHED, tags={INPUTS_TAG: fingerprint} if fingerprint else {},
+    ), limit=1)
+    return records[0].dagster_run if records else None

@@ -7,7 +7,7 @@ import duckdb
 
 from crossdock.warehouse import is_lock_conflict
 from orchestration.defs.automation.jobs import (
-    daily_planning_job, last_planning_run_from, planning_run_tags, planning_run_underway,
+    daily_planning_job, last_planning_run_from, planning_run_tags, unfinished_planning_run,
 )
 from orchestration.lib.resources import LandingFolder, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
@@ -34,8 +34,8 @@ def daily_planning_schedule(
     warehouse: WarehouseResource,
 ):
     fingerprint = inputs_fingerprint(landing.root, merchant_config.file, as_of=None)
-    if underway := planning_run_underway(context.instance, fingerprint):
-        return dg.SkipReason(f"run {underway} is already planning these same files, config and code")
+    if underway := unfinished_planning_run(context.instance, fingerprint):
+        return dg.SkipReason(f"run {underway.run_id} is already planning these same files, config and code")
     if warehouse.engine == "spark":
         made = last_planning_run_from(context.instance, fingerprint)
     else:

@@ -13,7 +13,7 @@ import time
 import dagster as dg
 
 from orchestration.defs.automation.jobs import (
-    daily_planning_job, last_planning_run_from, planning_run_in_flight, planning_run_tags,
+    daily_planning_job, last_planning_run_from, planning_run_tags, unfinished_planning_run,
 )
 from orchestration.lib.resources import LandingFolder, MerchantConfigFile
 from orchestration.lib.run_inputs import (
@@ -49,8 +49,8 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingFo
         return dg.SkipReason(f"waiting: {waiting}")
     # one planning run at a time, and none queued behind it for each batch landing meanwhile (five batches overnight
     # were five full runs): the files stay new to this sensor, and one run is asked for once it has ended
-    if in_flight := planning_run_in_flight(context.instance):
-        return dg.SkipReason(f"run {in_flight} is planning (queued or going): the files new since wait for it to end")
+    if in_flight := unfinished_planning_run(context.instance):
+        return dg.SkipReason(f"run {in_flight.run_id} is planning (queued or going): the files new since wait for it to end")
     # files still changing stay new to the next tick, and the run's ingest leaves them too (SETTLE_TAG): files landing
     # less than 30 s apart no longer hold back the ones before them
     context.update_cursor(json.dumps(
