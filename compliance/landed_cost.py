@@ -218,11 +218,14 @@ def _total(parts: list[float | None]) -> float | None:
     return None if any(p is None for p in parts) else sum(parts)
 
 
+# what prices a duty without a rate, said by a parcel's reasons and an order's (compliance/orders.py)
+UNTIL_A_RATE = ("until a rate is added (duty_rates seed or `crossdock tariff load`), or at all where a loaded tariff "
+                "sets the duty per kg, per item or compound (the compliance plan's action says which)")
+
+
 def _no_rate_reason(items: list[Item], territory: str | None) -> str:
     what = ", ".join(f"{i.sku} (heading {i.hs_code[:4]})" if i.hs_code else f"{i.sku} (no HS code)" for i in items)
-    return (f"no duty rate into {territory} for {what}: its duty, the import VAT on it and the landed cost are not priced "
-            "until a rate is added (duty_rates seed or `crossdock tariff load`), or at all where a loaded tariff sets the "
-            "duty per kg, per item or compound (the compliance plan's action says which)")
+    return f"no duty rate into {territory} for {what}: its duty, the import VAT on it and the landed cost are not priced {UNTIL_A_RATE}"
 
 
 def _formal_entry(regime: Regime, goods: float) -> bool:

@@ -28,7 +28,7 @@ from datetime import date
 import pandas as pd
 
 from compliance.bulk import bulk_unit_costs
-from compliance.landed_cost import parcel_landed_cost
+from compliance.landed_cost import UNTIL_A_RATE, parcel_landed_cost
 from compliance.parcel import Item, Parcel, ParcelCost
 from compliance.policy import DEFAULT_WEIGHT_KG, CompliancePolicy, prices_include_vat
 from compliance.rulebook import Rulebook
@@ -210,9 +210,7 @@ def _unrated_skus(x: pd.DataFrame) -> dict[object, str]:
     by_order = missing.groupby("order_id", sort=False).agg(
         territory=("customs_territory", "first"), skus=("sku", lambda s: ", ".join(sorted(set(map(str, s))))))
     return {
-        order_id: f"; no duty rate into {territory} for {skus}: duty and landed cost not priced until a rate is added "
-                  "(duty_rates seed or `crossdock tariff load`), or at all where a loaded tariff sets the duty per kg, "
-                  "per item or compound (the compliance plan's action says which)"
+        order_id: f"; no duty rate into {territory} for {skus}: duty and landed cost not priced {UNTIL_A_RATE}"
         for order_id, territory, skus in zip(by_order.index, by_order["territory"], by_order["skus"])
     }
 

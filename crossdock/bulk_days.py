@@ -97,9 +97,10 @@ def regular_daily_sales(history: pd.DataFrame, as_of: pd.Timestamp, days: int) -
         return h.reset_index(drop=True)
     daily = h.groupby(["sku", "market", "demand_date"], as_index=False, sort=False).sum(numeric_only=True)
     series = pd.MultiIndex.from_frame(daily[["sku", "market"]])
-    row = series.unique().get_indexer(series)
+    each = series.unique()
+    row = each.get_indexer(series)
     col = (daily["demand_date"] - start).dt.days.to_numpy()
-    Y = np.zeros((len(series.unique()), span))
+    Y = np.zeros((len(each), span))
     Y[row, col] = daily["units_sold"].to_numpy(dtype=float)
     regular = regular_demand(Y, span - 1)[row, col]
     units = daily["units_sold"].to_numpy(dtype=float)

@@ -408,10 +408,10 @@ def ingest_feed(
     if between is not None:
         paths = [p for p in paths if between[0] <= file_date(p) <= between[1]]
     now = time.time()
-    changing = {p for p in paths if settle_seconds > 0 and now - p.stat().st_mtime < settle_seconds}
+    changing = {p: age for p in paths if settle_seconds > 0 and (age := now - p.stat().st_mtime) < settle_seconds}
     waiting = [FileResult(display_name(p), "", getattr(contract_for_file(feed, p.name), "dataset", None), "waiting",
-                          message=f"changed {now - p.stat().st_mtime:.0f} s ago: it may still be being written; a later "
-                          "run ingests it") for p in paths if p in changing]
+                          message=f"changed {age:.0f} s ago: it may still be being written; a later run ingests it")
+               for p, age in changing.items()]
     results = links + waiting + [ingest_file(conn, path, feed, pii_salt, plausibility, kept)
                                  for path in paths if path not in changing]
     if kept is not None:

@@ -104,10 +104,12 @@ def open_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFra
 def _settled_by_a_later_version(frame: pd.DataFrame, key: tuple[str, ...], files: list[tuple]) -> pd.Series:
     """Rows a later version of their file settles (open_quarantine): keyless ones, and keyed ones a later version
     quarantined again. `files`: (file_path, the version's ingested_at, has_later_version) per row of `frame`."""
-    lowered = {c.lower().strip(): c for c in frame.columns}
-    columns = [lowered.get(k) for k in key]
-    keys = [None if None in columns or any(pd.isna(row[c]) for c in columns) else tuple(str(row[c]) for c in columns)
-            for _, row in frame.iterrows()]
+    columns = _key_columns(frame, key)
+    if columns is None:  # no record has the key: each is keyless
+        keys: list[tuple | None] = [None] * len(frame)
+    else:
+        keyed = frame[columns].notna().all(axis=1)
+        keys = [k if has else None for k, has in zip(zip(*(frame[c].astype(str) for c in columns)), keyed)]
     last_quarantined: dict[tuple, object] = {}  # (path, key) -> when the latest version quarantining it loaded
     for row_key, (path, loaded_at, _) in zip(keys, files):
         if row_key is not None and loaded_at is not None:
@@ -118,11 +120,17 @@ def _settled_by_a_later_version(frame: pd.DataFrame, key: tuple[str, ...], files
     ], index=frame.index)
 
 
-def _resolved(conn: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], frame: pd.DataFrame) -> pd.Series:
+def _key_columns(frame: pd.DataFrame, key: tuple[str, ...]) -> list[str] | None:
+    """The frame's columns holding the contract's `key`, matched as a person wrote the header; None without all."""
     lowered = {c.lower().strip(): c for c in frame.columns}
-    if not all(k in lowered for k in key):
+    return [lowered[k] for k in key] if all(k in lowered for k in key) else None
+
+
+def _resolved(conn: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], frame: pd.DataFrame) -> pd.Series:
+    columns = _key_columns(frame, key)
+    if columns is None:
         return pd.Series(False, index=frame.index)  # a record without the key columns cannot be matched
-    keys = frame[[lowered[k] for k in key]].astype(str).set_axis(list(key), axis=1)
+    keys = frame[columns].astype(str).set_axis(list(key), axis=1)
     keys["_quarantined_at"] = frame["_quarantined_at"]
     conn.register("_quarantined_keys", keys)
     try:
