@@ -20,8 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crossdock.bulk_days import regular_daily_sales
+from crossdock.bulk_days import RegularSales, regular_sales
 from planning.safety_stock import sigma_from_p10_p90
+
+
+SAMPLE_DAYS = 364  # the year of daily demand the simulated safety stock bootstraps from
 
 
 @dataclass(frozen=True)
@@ -147,15 +150,17 @@ def lead_time_demand_stats(node_forecast: NodeForecast, keys: pd.DataFrame) -> p
 
 
 def node_demand_samples(
-    history: pd.DataFrame, market_nodes: pd.DataFrame, keys: pd.DataFrame, as_of: dt.date, days: int = 364
+    history: pd.DataFrame | RegularSales, market_nodes: pd.DataFrame, keys: pd.DataFrame, as_of: dt.date,
+    days: int = SAMPLE_DAYS,
 ) -> np.ndarray:
     """Recent daily regular units sold per sku × node, zeros filled: [len(keys), days], oldest day first.
 
     The simulated safety stock bootstraps lead-time demand from these days:
     they carry the shape (how often a SKU sells, how lumpy an order is) that
     the forecast's mean and quantiles do not. `history` is shaped like
-    marts.fct_daily_demand (sku, market, demand_date, units_sold); markets
-    are pooled to their node like the forecast. Days after `as_of` are ignored.
+    marts.fct_daily_demand (sku, market, demand_date, units_sold), or is
+    the plan's sales capped once (`RegularSales`); markets are pooled to
+    their node like the forecast. Days after `as_of` are ignored.
 
     Regular units, as the forecast learns them: a bulk day of a SKU in a market
     (crossdock/bulk_days.py, learned from its own two years up to `as_of`)
@@ -166,7 +171,9 @@ def node_demand_samples(
     """
     as_of_ts = pd.Timestamp(as_of).normalize()
     start = as_of_ts - pd.Timedelta(days=days - 1)
-    h = regular_daily_sales(history.loc[:, ["sku", "market", "demand_date", "units_sold"]], as_of_ts, days)
+    if not isinstance(history, RegularSales):
+        history = history.loc[:, ["sku", "market", "demand_date", "units_sold"]]
+    h = regular_sales(history, as_of_ts, days)
     h["node"] = h["market"].map(market_nodes.drop_duplicates("market").set_index("market")["node"])
     h = h.dropna(subset=["node"])
     out = np.zeros((len(keys), days))

@@ -39,6 +39,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from crossdock.bulk_days import RegularSales
 from crossdock.cost_basis import COST_FROM_CATALOGUE  # skus without a cost_basis column: every term is the catalogue's
 from crossdock.plan_labels import EXCESS
 from planning.actions import LONG_COVER, NO_DEMAND, OK, classify_action
@@ -117,7 +118,7 @@ def build_inventory_plan(
     policy: PlanningPolicy = PlanningPolicy(),
     *,
     classes: pd.DataFrame | None = None,
-    demand_history: pd.DataFrame | None = None,
+    demand_history: pd.DataFrame | RegularSales | None = None,
     arrivals: pd.DataFrame | None = None,
     seed: int = 7,
     stock_unknown_nodes: Iterable[str] = (),
@@ -145,8 +146,9 @@ def build_inventory_plan(
             ss_method (`planning.service_classes.node_targets`); rows without
             a class use policy.service_level and the normal method.
         demand_history: optional marts.fct_daily_demand rows (sku, market,
-            demand_date, units_sold) for the simulated method; without it
-            every row uses the normal formula.
+            demand_date, units_sold), or sales capped once for the plan
+            (`crossdock.bulk_days.RegularSales`), for the simulated method;
+            without it every row uses the normal formula.
         arrivals: optional open PO lines (sku, node, expected_arrival_date,
             quantity) for the day-by-day projection's stock-out and
             below-safety-stock dates; without them the stock-out date is

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from crossdock.bulk_days import RegularSales
 from planning.demand import node_daily_forecast, node_demand_samples
 from planning.projection import project_inventory
 from planning.stock_policy import stock_targets
@@ -76,7 +77,7 @@ def plan_projection(
 
 def plan_tradeoff(
     plan: pd.DataFrame,
-    demand_history: pd.DataFrame | None,
+    demand_history: pd.DataFrame | RegularSales | None,
     market_nodes: pd.DataFrame,
     as_of: dt.date,
     review_period_days: float,

@@ -14,11 +14,14 @@ import dataclasses
 
 import pandas as pd
 
+from crossdock.bulk_days import RegularSales
+from planning.demand import SAMPLE_DAYS
 from planning.inputs import PlanSources, set_aside_skus_without_terms
 from planning.inventory_plan import build_inventory_plan, held_back_rows, without_held_back_demand
 from planning.plan_outputs import PlanOutputs, plan_projection, plan_tradeoff
 from planning.policy import PlanningPolicy
 from planning.scenarios import PlanInputs
+from planning.service_classes import WINDOW_DAYS as CLASS_WINDOW_DAYS
 from planning.service_classes import ServiceLevelConfig, classify_series, node_targets
 from planning.transfers import apply_transfers, customs_days, horizon_demand, node_pairs, recommend_transfers
 
@@ -46,6 +49,12 @@ def move_customs_days(sources: PlanSources) -> pd.DataFrame:
     return customs_days(pairs, sources.sku_hs, sources.customs_risk)
 
 
+def plan_regular_sales(sources: PlanSources) -> RegularSales:
+    """The sales history's regular demand over the longest window a plan reads, capped once: the classes read
+    its year, the simulated safety stock (of the plan, its trade-off and each scenario) its last 364 days."""
+    return RegularSales.of(sources.history, pd.Timestamp(sources.as_of), max(CLASS_WINDOW_DAYS, SAMPLE_DAYS))
+
+
 def build_plan(
     sources: PlanSources, policy: PlanningPolicy, service_levels: ServiceLevelConfig, seed: int = 7,
     held_back_series: pd.DataFrame | None = None,
@@ -63,7 +72,8 @@ def build_plan(
     as_of = sources.as_of
     forecast = sources.forecast.drop(columns=["as_of"])
     unknown_stock = stock_unknown_nodes(sources)
-    classes = classify_series(sources.history, as_of, service_levels)
+    regular = plan_regular_sales(sources)
+    classes = classify_series(sources.history, as_of, service_levels, regular=regular)
     plan = build_inventory_plan(
         forecast=forecast,
         on_hand=sources.position[["sku", "node", "on_hand"]],
@@ -74,7 +84,7 @@ def build_plan(
         as_of=as_of,
         policy=policy,
         classes=node_targets(classes, sources.market_nodes),
-        demand_history=sources.history,
+        demand_history=regular,
         arrivals=sources.arrivals,
         seed=seed,
         stock_unknown_nodes=unknown_stock,
@@ -93,7 +103,7 @@ def build_plan(
     known = plan[~plan["node"].isin(unknown_stock) & ~held_back_rows(plan, held_back)]
     projection = plan_projection(known, forecast, sources.market_nodes, sources.arrivals, as_of)
     tradeoff = plan_tradeoff(
-        plan, sources.history, sources.market_nodes, as_of, policy.review_period_days, policy.annual_carrying_rate, seed
+        plan, regular, sources.market_nodes, as_of, policy.review_period_days, policy.annual_carrying_rate, seed
     )
     return PlanOutputs(
         as_of=as_of,
@@ -147,7 +157,7 @@ def scenario_inputs(
         alternatives=alternatives,
         policy=policy,
         classes=node_targets(classes, sources.market_nodes),
-        demand_history=sources.history,
+        demand_history=plan_regular_sales(sources),
         customs_days=move_customs_days(sources),
         stock_unknown_nodes=stock_unknown_nodes(sources),
         held_back_pairs=held_back_pairs(held_back_series, sources.market_nodes),

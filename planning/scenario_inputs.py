@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from crossdock.bulk_days import RegularSales
 from planning.inputs import CUSTOMS_DAYS_COLUMNS, require_columns, require_unique
 from planning.policy import PlanningPolicy
 from planning.scenario_definitions import _whole_non_negative
@@ -75,7 +76,7 @@ class PlanInputs:
     alternatives: pd.DataFrame
     policy: PlanningPolicy = PlanningPolicy()
     classes: pd.DataFrame | None = None
-    demand_history: pd.DataFrame | None = None
+    demand_history: pd.DataFrame | RegularSales | None = None
     node_extra_lead_time_days: Mapping[str, int] = field(default_factory=dict)
     seed: int = 7
     customs_days: pd.DataFrame | None = None

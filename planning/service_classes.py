@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from crossdock.bulk_days import regular_daily_sales
+from crossdock.bulk_days import RegularSales, regular_daily_sales
 from crossdock.demand_patterns import PATTERNS, demand_pattern
 from planning.inputs import MARKET_NODE_COLUMNS, _names, require_columns, require_non_null
 
@@ -226,7 +226,9 @@ def _mapping(value: object, key: str, path: Path) -> Mapping[Any, Any]:
     return value
 
 
-def classify_series(history: pd.DataFrame, as_of: dt.date, config: ServiceLevelConfig) -> pd.DataFrame:
+def classify_series(
+    history: pd.DataFrame, as_of: dt.date, config: ServiceLevelConfig, regular: RegularSales | None = None
+) -> pd.DataFrame:
     """ABC class, demand pattern and target CSL per SKU × market.
 
     Args:
@@ -235,6 +237,8 @@ def classify_series(history: pd.DataFrame, as_of: dt.date, config: ServiceLevelC
             Sparse: a missing day sold nothing. Duplicate days are summed.
         as_of: last day of the window; only demand_date in
             (as_of - 365 days, as_of] counts.
+        regular: the regular sales of `history` when the caller capped them
+            once for several readers (`build_plan`); else capped here.
         config: thresholds and targets (`load_service_level_config`).
 
     Returns one row per SKU × market with any row in `history` (CLASS_COLUMNS),
@@ -284,7 +288,8 @@ def classify_series(history: pd.DataFrame, as_of: dt.date, config: ServiceLevelC
     first_sale = up_to.groupby(["sku", "market"], as_index=False).agg(first_sale=("demand_date", "min"))
     # the regular demand, as the forecast learns it: a wholesaler's one pallet does not make a SKU class A nor
     # its pattern lumpy (it is planned as a known order, docs/sop.md)
-    daily = regular_daily_sales(h, as_of_ts, WINDOW_DAYS)  # the window's days only
+    daily = (regular.window(as_of_ts, WINDOW_DAYS) if regular is not None
+             else regular_daily_sales(h, as_of_ts, WINDOW_DAYS))  # the window's days only
     totals = daily.groupby(["sku", "market"], as_index=False).agg(
         annual_units=("units_sold", "sum"), annual_revenue_eur=("revenue_eur", "sum")
     )

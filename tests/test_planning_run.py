@@ -9,13 +9,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from crossdock import bulk_days
+from planning import service_classes
+from planning.demand import node_demand_samples
 from planning.inputs import PlanSources
 from planning.policy import PlanningPolicy
-from planning.run import build_plan, plannable, scenario_inputs, stock_unknown_nodes
-from planning.service_classes import load_service_level_config
+from planning.run import build_plan, plan_regular_sales, plannable, scenario_inputs, stock_unknown_nodes
+from planning.service_classes import classify_series, load_service_level_config
 
 AS_OF = dt.date(2026, 10, 30)
 HORIZON = 28
@@ -216,3 +220,48 @@ def test_a_plan_read_before_its_consensus_was_staged_says_so():
     src = sources()
     with pytest.raises(ValueError, match="no consensus demand plan for the latest forecast: .* Materialize publish.demand_plan"):
         run(dataclasses.replace(src, forecast=src.forecast.iloc[0:0]))
+
+
+def lumpy_sources() -> PlanSources:
+    """`sources()` with two years of intermittent sales and one wholesale day: the simulated method and the cap at work."""
+    src = sources()
+    rng = np.random.default_rng(3)
+    days = pd.date_range(end=pd.Timestamp(AS_OF), periods=730)
+    frames = []
+    for (sku, market), rate in {("A", "US"): 0.6, ("A", "GB"): 0.2, ("B", "US"): 0.3}.items():
+        units = rng.poisson(rate * 3, len(days)) * (rng.random(len(days)) < rate)
+        frames.append(pd.DataFrame({"sku": sku, "market": market, "category": "toys", "demand_date": days,
+                                    "units_sold": units.astype(float), "revenue_eur": 20.0 * units}))
+    history = pd.concat(frames, ignore_index=True)
+    history = history[history["units_sold"] > 0].reset_index(drop=True)
+    history.loc[len(history) - 40, "units_sold"] = 300.0  # a pallet for a wholesaler
+    return dataclasses.replace(src, history=history)
+
+
+def test_a_plan_caps_its_sales_once_and_each_reader_gets_what_capping_itself_would(monkeypatch):
+    src = lumpy_sources()
+    real = bulk_days.regular_daily_sales
+    calls = []
+    monkeypatch.setattr(bulk_days, "regular_daily_sales", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
+    monkeypatch.setattr(service_classes, "regular_daily_sales", bulk_days.regular_daily_sales)
+    out = run(src)
+    assert calls == [365]  # the classes, the safety stock and the trade-off read one capping
+    assert set(out.plan["ss_method"]) >= {"simulated"}
+    monkeypatch.undo()
+
+    once = plan_regular_sales(src)
+    assert once.daily["units_sold"].max() < 300  # the pallet counts as its series' busy day
+    config = load_service_level_config(None)
+    pd.testing.assert_frame_equal(classify_series(src.history, AS_OF, config, regular=once),
+                                  classify_series(src.history, AS_OF, config))
+    keys = out.plan[["sku", "node"]]
+    np.testing.assert_array_equal(node_demand_samples(once, src.market_nodes, keys, AS_OF),
+                                  node_demand_samples(src.history, src.market_nodes, keys, AS_OF))
+    # the scenarios get the same capped sales, not another capping per re-plan
+    alternatives = pd.DataFrame({"sku": ["A", "B"], "supplier_id": ["S1", "S2"], "unit_cost_eur": [10.0, 5.0],
+                                 "quoted_lead_time_days": [20.0, 10.0], "is_primary": True})
+    inputs = scenario_inputs(src, alternatives, out.classes.drop(columns="as_of"))
+    assert isinstance(inputs.demand_history, bulk_days.RegularSales)
+    pd.testing.assert_frame_equal(inputs.demand_history.daily, once.daily)
+    with pytest.raises(ValueError, match="capped for the 365 days up to 2026-10-30, asked for the 400 days"):
+        once.window(pd.Timestamp(AS_OF), 400)
