@@ -96,3 +96,22 @@ def ensure_schema(target: WarehouseLike) -> None:
             warehouse.execute(migration)
     for contract in CONTRACTS:
         warehouse.execute(raw_table_ddl(contract))
+    add_contract_columns(warehouse)
+
+
+def add_contract_columns(target: WarehouseLike) -> list[str]:
+    """Add the columns a contract gained since its raw table was made (null on the rows loaded before); their names.
+
+    A release whose contract reads one more column would otherwise fail every
+    ingest into a warehouse an older release made ("table orders does not have
+    a column promo_code").
+    """
+    warehouse = as_warehouse(target)
+    added = []
+    for contract in CONTRACTS:
+        have = warehouse.columns(contract.table)
+        for name, type_, _ in raw_table_columns(contract):
+            if name not in have:
+                warehouse.execute(f"alter table {contract.table} add column {ident(name)} {type_}")
+                added.append(f"{contract.table}.{name}")
+    return added

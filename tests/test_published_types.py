@@ -68,6 +68,19 @@ def test_the_declared_published_tables_follow_the_type_rules():
     assert type_rule_breaches(declared) == []
 
 
+def test_every_published_table_declares_its_key():
+    """A BI tool joins and deduplicates on the key, and staging refuses a frame that repeats it: a table declared
+    without one staged duplicates unsaid. dbt models take it from their uniqueness test, Python tables from meta."""
+    from crossdock.published import read_declarations
+
+    keyless = {t.name: t.built_by for t in read_declarations().values() if not t.key}
+    assert keyless == {}, (
+        f"published tables without a key: {keyless}. A dbt model: a `unique_combination_of_columns` test in its "
+        "yml's data_tests (or `unique` on one column); a table Python writes: `meta: {key: [..]}` in "
+        "_published_by_dagster.yml"
+    )
+
+
 def test_the_rules_name_hugeints_nanosecond_timestamps_and_a_name_with_two_types():
     breaches = type_rule_breaches([
         ("a", "units_sold", "HUGEINT"),

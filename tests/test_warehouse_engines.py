@@ -9,6 +9,7 @@ is run through both as the steps run it.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 
@@ -411,3 +412,35 @@ def test_a_backtest_store_of_an_older_release_takes_the_new_record_on_either_eng
     assert (got.run_id, got.mean_weight, got.zero_stopped, got.gate_passed) == ("r1", 0.5, True, True)
     assert warehouse.rows(f"select run_id, zero_stopped, mean_weight from {RUNS} order by run_id") == [
         ("r0", None, None), ("r1", True, 0.5)]
+
+
+def test_a_raw_table_of_an_older_release_gains_the_column_its_contract_added_on_either_engine(warehouse, tmp_path):
+    """An upgrade whose contract reads one more column: the next ingest adds it to the raw table made before (null on
+    the rows loaded then) and loads, where it failed with "table orders does not have a column" (feeds/audit.py)."""
+    from demo.generate import generate
+    from feeds.audit import add_contract_columns, ensure_schema, raw_table_columns, raw_table_ddl
+    from feeds.contracts import CONTRACTS
+    from feeds.kept_rows import KeptRows
+
+    [orders] = [c for c in CONTRACTS if c.table == "raw.orders"]
+    newest = next(c for c in reversed(orders.columns) if not c.required)  # as if this release had added it
+    older = dataclasses.replace(orders, columns=tuple(c for c in orders.columns if c is not newest))
+    warehouse.execute("create schema if not exists raw")
+    warehouse.execute(raw_table_ddl(older))
+    loaded_before = {"order_id": "'O-OLD'", "_file_id": "'f0'", "_file_date": "'2026-01-01'", "_row_number": "1",
+                     "_ingested_at": "'2026-01-01 00:00:00'"}
+    warehouse.execute("insert into raw.orders select " + ", ".join(
+        f"cast({loaded_before.get(name, 'null')} as {type_})" for name, type_, _ in raw_table_columns(older)))
+    assert newest.target_name not in warehouse.columns("raw.orders")
+
+    ensure_schema(warehouse)
+    assert newest.target_name in warehouse.columns("raw.orders")
+    assert add_contract_columns(warehouse) == []  # a second run adds nothing
+    landing = tmp_path / "landing"
+    generate(landing, scale=0.02, days=28, seed=3, quiet=True)
+    files = duckdb.connect()
+    results = _ingest_all(files, landing, KeptRows(warehouse, files))
+    assert {r.status for r in results if r.dataset == "orders"} == {"loaded"}
+    kept = warehouse.query(f"select order_id, {newest.target_name} as added from raw.orders")
+    assert len(kept) == 1 + sum(r.rows_loaded for r in results if r.dataset == "orders")
+    assert kept.loc[kept["order_id"] == "O-OLD", "added"].isna().all()  # the row loaded before: unknown, not invented
