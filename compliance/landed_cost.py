@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from compliance.parcel import Item, ItemTreatment, Merchant, Parcel, ParcelCost, money_text, to_cents
 from compliance.parcel_fees import border_fees, seller_levies
-from compliance.regime_rules import PERSONAL_USE_VALUE_SHARE, REGIME_RULES, RegimeContext, no_tariff_on
+from compliance.regime_rules import PERSONAL_USE_VALUE_SHARE, RegimeContext, no_tariff_on, regime_rule
 from compliance.rulebook import Regime, Rulebook
 
 # Territories that value imports FOB (goods only); the others value CIF.
@@ -80,7 +80,7 @@ def parcel_landed_cost(parcel: Parcel, rules: Rulebook, merchant: Merchant = Mer
     shipping = parcel.shipping * to_customs
 
     ctx = RegimeContext(parcel, regime, merchant, vat_rate, goods, shipping, unit_values)
-    treatments = REGIME_RULES[regime.code](ctx)
+    treatments = regime_rule(regime.code)(ctx)
     reasons, registration = ctx.reasons, ctx.registration_needed
     if vat_rate == 0:
         for t in treatments:

@@ -8,7 +8,7 @@ rule returns. Each rule is a small function; its thresholds and dates come
 from the de_minimis seed, so a user can move a threshold without code. A
 regime code that needs a treatment of its own is a function here, registered
 in `REGIME_RULES` (a code without an entry fails at the first parcel priced
-under it).
+under it, saying so; tests/test_reference_seeds.py fails first).
 """
 from __future__ import annotations
 
@@ -86,8 +86,14 @@ def _eu(ctx: RegimeContext) -> list[ItemTreatment]:
     return ctx.all_items(duty, vat)
 
 
-def _sale_below_ceiling(territory: str, value: str, above: str, below: str) -> Callable[[RegimeContext], list[ItemTreatment]]:
-    """UK and Australia: at or below the ceiling no duty and VAT/GST charged at sale; above it, the border collects both."""
+def _sale_below_ceiling(territory: str, value: str, above: str, tax_at_sale: str) -> Callable[[RegimeContext], list[ItemTreatment]]:
+    """UK and Australia: at or below the ceiling VAT/GST charged at sale, and no duty up to the duty threshold
+    (the ceiling when the row gives none); above the ceiling, the border collects both.
+
+    The duty threshold is read, not assumed equal to the ceiling: the UK has
+    said its duty relief on low-value imports will end while VAT stays
+    charged at sale, which is a row with duty_threshold 0, not new code.
+    """
 
     def rule(ctx: RegimeContext) -> list[ItemTreatment]:
         r = ctx.regime
@@ -95,8 +101,12 @@ def _sale_below_ceiling(territory: str, value: str, above: str, below: str) -> C
             ctx.reasons.append(f"{r.code}: {value} {ctx.money(ctx.goods)} > {ctx.money(r.low_value_ceiling)}: {above}")
             return ctx.all_items("tariff", "at_import")
         vat = _sale_vat(ctx, territory)
-        ctx.reasons.append(f"{r.code}: {value} {ctx.money(ctx.goods)} <= {ctx.money(r.low_value_ceiling)}: {below}")
-        return ctx.all_items("relief", vat)
+        duty_free_to = r.low_value_ceiling if r.duty_threshold is None else r.duty_threshold
+        relief = duty_free_to > 0 and ctx.within(duty_free_to)
+        duty = ("duty relief" if relief else "no duty relief: tariff duty" if duty_free_to <= 0
+                else f"over the duty threshold {ctx.money(duty_free_to)}: tariff duty")
+        ctx.reasons.append(f"{r.code}: {value} {ctx.money(ctx.goods)} <= {ctx.money(r.low_value_ceiling)}: {duty}, {tax_at_sale}")
+        return ctx.all_items("relief" if relief else "tariff", vat)
 
     return rule
 
@@ -206,13 +216,26 @@ REGIME_RULES: dict[str, Callable[[RegimeContext], list[ItemTreatment]]] = {
     "eu_ioss": _eu,
     "eu_ioss_flat_duty": _eu,
     "uk_low_value": _sale_below_ceiling("GB", "consignment", "duty and import VAT at the border",
-                                        "duty relief, VAT charged at sale by the seller"),
+                                        "VAT charged at sale by the seller"),
     "us_section_321": _us,
     "us_de_minimis_suspended": _us,
     "ca_cusma_courier": _ca,
     "au_low_value_gst": _sale_below_ceiling("AU", "customs value", "import declaration, duty and GST at the border",
-                                            "no duty, GST charged at sale"),
+                                            "GST charged at sale"),
     "jp_small_value": _jp,
     "ch_low_value": _ch,
     "no_voec": _no,
 }
+
+
+def regime_rule(code: str) -> Callable[[RegimeContext], list[ItemTreatment]]:
+    """The rule of a regime code, or an error naming what to add: a code with a row in de_minimis.csv and no
+    treatment here would price nothing from its first day."""
+    try:
+        return REGIME_RULES[code]
+    except KeyError:
+        raise KeyError(
+            f"regime {code!r} (dbt_project/seeds/de_minimis.csv) has no treatment in compliance/regime_rules.py: "
+            f"register one in REGIME_RULES, or give the row one of its codes ({', '.join(sorted(REGIME_RULES))})"
+        ) from None
+

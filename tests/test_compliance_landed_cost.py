@@ -8,6 +8,7 @@ currency and the EUR figures divide by the rate written in the test.
 """
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -471,3 +472,23 @@ def test_a_parcel_to_france_carries_the_sellers_eur_2_per_category_levy_never_co
     assert to("MC", date(2026, 3, 2)).fees == pytest.approx(10.0)  # Monaco: the same tax
     assert to("FR", date(2026, 2, 28)).fees == pytest.approx(6.0)  # before it
     assert to("FR", date(2026, 3, 2), scale=2.0).fees == pytest.approx(6.0)  # customs value 166 > 150
+
+
+def test_a_uk_row_ending_duty_relief_charges_duty_and_keeps_vat_at_sale():
+    """The UK's announced end of duty relief on low-value imports, as a row from 2029-04-01 with duty_threshold 0 and
+    the same ceiling: a GBP 80 net jacket pays 12% duty on 80 + 5 and VAT at sale; no code changes (the rule reads
+    the duty threshold rather than taking the ceiling for it)."""
+    seeds = pd.read_csv(SEEDS / "de_minimis.csv")
+    current = seeds["regime"].eq("uk_low_value") & seeds["effective_to"].isna()
+    seeds.loc[current, "effective_to"] = "2029-03-31"
+    ended = seeds[current].assign(effective_from="2029-04-01", effective_to=None, duty_threshold=0)
+    rules = Rulebook(de_minimis=pd.concat([seeds, ended], ignore_index=True), vat_rates=pd.read_csv(SEEDS / "vat_rates.csv"),
+                     fees=None, fx=FX)
+    parcel = Parcel("GB-9", date(2029, 5, 1), "GB", "GB", "NL", "GBP", 5.0, (tshirt(1, 96.00),), prices_include_vat=True)
+    cost = parcel_landed_cost(parcel, rules, Merchant(registrations=frozenset({"GB_VAT"})))
+    assert cost.regime == "uk_low_value" and cost.duty_treatment == "tariff" and cost.vat_collected == "at_sale"
+    assert cost.duty == pytest.approx(0.12 * 85.0)
+    assert any("no duty relief: tariff duty, VAT charged at sale" in reason for reason in cost.reasons)
+    before = parcel_landed_cost(dataclasses.replace(parcel, day=date(2029, 3, 31)), rules,
+                                Merchant(registrations=frozenset({"GB_VAT"})))
+    assert before.duty == 0.0 and before.duty_treatment == "relief"

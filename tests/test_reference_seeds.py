@@ -93,6 +93,16 @@ def test_de_minimis_periods_do_not_overlap_per_destination():
     assert_no_overlap(read("de_minimis"), "destination")
 
 
+def test_every_de_minimis_regime_has_its_treatment_in_code():
+    """A regime code with no rule would fail the compliance step on the first parcel of its first day, which for a
+    row added ahead of a change is a production failure that day (compliance/regime_rules.py)."""
+    from compliance.regime_rules import REGIME_RULES, regime_rule
+
+    assert set(read("de_minimis")["regime"]) <= set(REGIME_RULES)
+    with pytest.raises(KeyError, match="'uk_low_value_duty' .* register one in REGIME_RULES, or give the row one of"):
+        regime_rule("uk_low_value_duty")
+
+
 def test_us_de_minimis_is_800_until_2025_08_28_and_0_from_2025_08_29():
     dm = read("de_minimis")
     for day in (date(2024, 1, 1), date(2025, 5, 1), date(2025, 5, 2), date(2025, 8, 28)):
