@@ -468,8 +468,17 @@ def parse_config(data: Any, source: str = CONFIG_FILE_NAME) -> MerchantConfig:
     try:
         return MerchantConfig.model_validate(data)
     except ValidationError as error:
-        lines = [f"  {_where(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in error.errors()]
+        lines = [f"  {_where(e['loc'])}: {e['msg'].removeprefix('Value error, ')}{_yaml_boolean_hint(e)}"
+                 for e in error.errors()]
         raise ConfigError(f"{source} has {len(lines)} problem(s):\n" + "\n".join(lines)) from None
+
+
+def _yaml_boolean_hint(error: dict) -> str:
+    """Norway's code NO, or Ontario's ON, left unquoted is a boolean to YAML: say so where text was expected."""
+    if error.get("type") == "string_type" and isinstance(error.get("input"), bool):
+        return (f" (YAML read an unquoted NO, N, OFF or similar as {str(error['input']).lower()}: "
+                'put the value in quotes, e.g. code: "NO")')
+    return ""
 
 
 def load_config(path: Path) -> MerchantConfig:

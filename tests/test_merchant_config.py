@@ -85,6 +85,18 @@ def test_a_missing_file_points_to_crossdock_init(tmp_path: Path):
         load_config(tmp_path / "crossdock.yaml")
 
 
+def test_norway_unquoted_is_false_to_yaml_and_the_error_says_to_quote_it(tmp_path: Path):
+    (tmp_path / "crossdock.yaml").write_text(
+        "nodes: [{code: NL-AMS, country: NL}]\n"
+        "markets: [{code: NO, currency: NOK, timezone: Europe/Oslo, node: NL-AMS}]\n"
+    )
+    with pytest.raises(ConfigError, match=r'markets.0.code: .*read an unquoted NO.* as false: put the value in quotes'):
+        load_config(tmp_path / "crossdock.yaml")
+    (tmp_path / "crossdock.yaml").write_text(
+        (tmp_path / "crossdock.yaml").read_text().replace("code: NO", 'code: "NO"'))
+    assert load_config(tmp_path / "crossdock.yaml").markets[0].code == "NO"
+
+
 def test_gate_thresholds_pass_through_to_the_gates_table():
     from orchestration.defs.ingest.merchant_config import gate_overrides
 
