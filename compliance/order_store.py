@@ -53,6 +53,7 @@ from compliance.orders import SKU_COLUMNS, duty_table
 from compliance.policy import CompliancePolicy
 from compliance.run import country_territories, node_territories, price_order_lines
 from compliance.tables import order_columns, order_schema
+from compliance.unknowns import unknown_counts
 from crossdock.engine import Warehouse, WarehouseLike, as_warehouse, first_row
 from crossdock.progress import track
 from crossdock.publish import declared_frame, record_staging, staged
@@ -389,11 +390,11 @@ def summarize_orders(target: WarehouseLike, table: str | None = None) -> OrderTa
             coalesce(sum(fees_eur), 0) as fees_eur, coalesce(sum(landed_cost_eur), 0) as landed_eur
         from {table} where market is not null group by all order by all
     """)
-    unknowns = warehouse.query(f"""
-        select unknown, count(*) as rows
-        from (select unnest(string_split(unknowns, ',')) as unknown from {table} where unknowns is not null)
-        group by unknown order by rows desc, unknown
-    """)
+    unknowns = unknown_counts(warehouse.query(f"""
+        select unknown, market, count(*) as rows
+        from (select unnest(string_split(unknowns, ',')) as unknown, market from {table} where unknowns is not null)
+        group by unknown, market
+    """))
     return OrderTableSummary(int(rows), int(with_unknowns), by_regime, unknowns)
 
 

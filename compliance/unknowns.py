@@ -49,3 +49,27 @@ def text(value: object) -> str | None:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     return str(value)
+
+
+def unknown_counts(by_market: pd.DataFrame, markets_named: int = 5) -> pd.DataFrame:
+    """Rows per unknown, most first, and the markets they are in (`markets`: "NO 12, AU 9"), from rows per
+    unknown x market (unknown, market, rows).
+
+    A count alone ("duty_rate unknown in 21") sent a merchant who had just
+    added a market looking for which one lacked its reference rows.
+    """
+    if by_market.empty:
+        return pd.DataFrame({"unknown": pd.Series(dtype=str), "rows": pd.Series(dtype="int64"),
+                             "markets": pd.Series(dtype=str)})
+    ranked = by_market.assign(market=by_market["market"].fillna("-")).sort_values(
+        ["unknown", "rows", "market"], ascending=[True, False, True])
+
+    def markets(group: pd.DataFrame) -> str:
+        named = [f"{m} {r:,}" for m, r in zip(group["market"], group["rows"])]
+        rest = len(named) - markets_named
+        return ", ".join(named[:markets_named]) + (f" and {rest} more" if rest > 0 else "")
+
+    out = ranked.groupby("unknown", sort=False).agg(rows=("rows", "sum")).reset_index()
+    out["markets"] = [markets(group) for _, group in ranked.groupby("unknown", sort=False)]
+    return out.sort_values(["rows", "unknown"], ascending=[False, True], ignore_index=True).astype({"rows": "int64"})
+

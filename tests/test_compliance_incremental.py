@@ -420,6 +420,12 @@ def test_the_summary_counts_orders_amounts_and_unknowns_in_sql(world):
     assert summary.rows == len(frame) and summary.orders_with_unknowns == frame["unknowns"].notna().sum()
     expected = frame["unknowns"].dropna().str.split(",").explode().value_counts()
     assert dict(zip(summary.unknowns["unknown"], summary.unknowns["rows"])) == expected.to_dict()
+    # each unknown says the markets it is in, most rows first: which market lacks its reference rows
+    per_market = frame.assign(unknown=frame["unknowns"].str.split(",")).explode("unknown").dropna(subset=["unknown"])
+    for row in summary.unknowns.itertuples():
+        counts = per_market[per_market["unknown"] == row.unknown]["market"].fillna("-").value_counts()
+        top = counts.sort_index().sort_values(ascending=False, kind="stable")
+        assert row.markets.startswith(f"{top.index[0]} {top.iloc[0]:,}"), (row.unknown, row.markets)
     by_regime = summary.by_market_and_regime
     assert by_regime["orders"].sum() == len(frame)
     assert by_regime["landed_eur"].sum() == pytest.approx(frame["landed_cost_eur"].sum())

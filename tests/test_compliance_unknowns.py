@@ -226,3 +226,17 @@ def test_the_plan_says_when_its_unit_cost_is_assumed():
     without = plan([fact("OLD", "NL", "EU", "EUR")], [("NL", "NL-AMS", "NL", "EU", True, 1.0)],
                    [("OLD", "NL", 1, 30.0, "market", None)])
     assert list(without["cost_basis"]) == ["catalogue"]  # facts without the column: the catalogue's
+
+
+def test_each_unknown_counts_its_rows_and_names_the_markets_they_are_in_most_first():
+    from compliance.unknowns import unknown_counts
+
+    by_market = pd.DataFrame([("duty_rate", "AU", 9), ("duty_rate", "NO", 12), ("hs_code", None, 3)]
+                             + [("vat_rate", m, 1) for m in "ABCDEFG"], columns=["unknown", "market", "rows"])
+    counts = unknown_counts(by_market, markets_named=5)
+    assert counts.to_dict("records") == [
+        {"unknown": "duty_rate", "rows": 21, "markets": "NO 12, AU 9"},
+        {"unknown": "vat_rate", "rows": 7, "markets": "A 1, B 1, C 1, D 1, E 1 and 2 more"},
+        {"unknown": "hs_code", "rows": 3, "markets": "- 3"},  # a row of no market
+    ]
+    assert list(unknown_counts(by_market.iloc[:0]).columns) == ["unknown", "rows", "markets"]

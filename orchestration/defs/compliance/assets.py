@@ -20,6 +20,7 @@ from compliance.documents import flag_counts
 from compliance.facts import read_compliance_sources
 from compliance.order_store import OrderPricing, OrderTableSummary, price_orders, summarize_orders
 from compliance.policy import CompliancePolicy
+from compliance.unknowns import unknown_counts
 from compliance.run import build_plan
 from compliance.staleness import (
     DEFAULT_MAX_SOURCE_AGE_DAYS,
@@ -37,7 +38,7 @@ from compliance.staleness import (
 from crossdock.merchant_config import ComplianceSettings
 from crossdock.publish import stage_table, staged
 from orchestration.lib.column_schemas import documented_table
-from orchestration.lib.dbt_models import model_key, planning_date
+from orchestration.lib.dbt_models import model_key, required_planning_date
 from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 
@@ -120,7 +121,7 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
     policy = config.policy(merchant_config.compliance())
     with warehouse.open() as tables:
         sources = read_compliance_sources(
-            tables, planning_date(tables), policy.basket_days, staged("customs_risk"), with_lines=False
+            tables, required_planning_date(tables, "the compliance plan"), policy.basket_days, staged("customs_risk"), with_lines=False
         )
         _warn_unknown_agreements(context, policy, sources.facts)
         seeds = {name: tables.query(f"select * from reference.{name}") for name in SOURCE_ONLY_SEEDS}  # the rulebook has the others
@@ -168,14 +169,16 @@ def _rules_current(context: dg.AssetExecutionContext, seeds: dict[str, pd.DataFr
 
 
 def _unknown_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows per unknown (a row with several counts once under each)."""
-    names = frame["unknowns"].dropna().str.split(",").explode()
-    return names.value_counts().rename_axis("unknown").reset_index(name="rows")
+    """Rows per unknown (a row with several counts once under each) and the markets they are in."""
+    names = frame.loc[frame["unknowns"].notna(), ["unknowns", "market"]]
+    names = names.assign(unknown=names["unknowns"].str.split(",")).explode("unknown")
+    return unknown_counts(names.groupby(["unknown", "market"], dropna=False).size().reset_index(name="rows"))
 
 
 def _log_unknowns(context: dg.AssetExecutionContext, name: str, counts: pd.DataFrame) -> None:
     if len(counts):
-        context.log.warning(f"{name} not fully priced: " + ", ".join(f"{r.unknown} unknown in {r.rows:,}" for r in counts.itertuples()))
+        context.log.warning(f"{name} not fully priced: " + "; ".join(
+            f"{r.unknown} unknown in {r.rows:,} ({r.markets})" for r in counts.itertuples()))
 
 
 def _plan_metadata(plan: pd.DataFrame) -> dict:
