@@ -142,3 +142,17 @@ def test_the_dbt_resource_knows_its_dbt_version_without_running_dbt():
     dbt = DbtCli(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
     assert dbt._cli_version == Version(version("dbt-core"))
     assert dbt._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_a_step_dated_by_the_planning_calendar_says_to_ingest_orders_when_it_is_empty():
+    """A merchant whose every orders file was rejected: the compliance plan failed with KeyError: Index(['day'])
+    while the forecast said what to do. Every step dated by the calendar now says it alike."""
+    from orchestration.lib.dbt_models import required_planning_date
+
+    conn = duckdb.connect()
+    conn.execute("create schema intermediate; create table intermediate.int_planning_calendar (calendar_date date)")
+    with pytest.raises(dg.Failure, match=r"the compliance plan has no planning date: no order has been loaded .*"
+                                         r"ingest some orders first \(landing/orders/\)"):
+        required_planning_date(conn, "the compliance plan")
+    conn.execute("insert into intermediate.int_planning_calendar values ('2026-10-30'), ('2026-10-31')")
+    assert str(required_planning_date(conn, "the compliance plan")) == "2026-10-31"

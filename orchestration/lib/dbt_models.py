@@ -23,3 +23,16 @@ def planning_date(target: WarehouseLike) -> dt.date | None:
     """The run's planning date: the last day of intermediate.int_planning_calendar (None while it is empty)."""
     [(as_of,)] = as_warehouse(target).rows(f"select max(calendar_date) from {'.'.join(PLANNING_CALENDAR.path)}")
     return as_of
+
+
+NO_ORDERS = "no order has been loaded (marts.fct_daily_demand is empty): ingest some orders first (landing/orders/)."
+
+
+def required_planning_date(target: WarehouseLike, step: str) -> dt.date:
+    """The planning date, or a failure saying that a step planned on it needs orders: without an order day there
+    is no date to forecast from or price the rules of."""
+    as_of = planning_date(target)
+    if as_of is None:
+        raise dg.Failure(description=f"{step} has no planning date: {NO_ORDERS}")
+    return as_of
+

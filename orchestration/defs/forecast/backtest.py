@@ -36,7 +36,7 @@ from orchestration.defs.forecast.inputs import (
     load_training_data, md_table,
 )
 from orchestration.lib.column_schemas import documented_table
-from orchestration.lib.dbt_models import PLANNING_CALENDAR, planning_date
+from orchestration.lib.dbt_models import PLANNING_CALENDAR, required_planning_date
 from orchestration.lib.held_back import held_back_markets_in
 from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
@@ -191,9 +191,7 @@ def forecast_accuracy(
 ):
     settings = merchant_config.forecast()
     with warehouse.open() as tables:
-        as_of = planning_date(tables)
-        if as_of is None:
-            raise dg.Failure(description="marts.fct_daily_demand is empty: ingest some orders first (landing/orders/).")
+        as_of = required_planning_date(tables, "the forecast's backtest")
         decision = decide_backtest(
             tables, pd.Timestamp(as_of).date(), ".".join(TRAINING_DATA.path), horizon_days=config.horizon_days,
             windows=config.backtest_windows or settings.backtest_windows, seed=config.seed,

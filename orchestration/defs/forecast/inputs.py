@@ -17,7 +17,7 @@ import pandas as pd
 
 from crossdock.plan_labels import fallback_baseline
 from crossdock.publish import PUBLISH_SCHEMA, staged
-from orchestration.lib.dbt_models import model_key, planning_date
+from orchestration.lib.dbt_models import NO_ORDERS, model_key, planning_date
 from orchestration.lib.retries import WarehouseResource
 
 TRAINING_DATA = model_key("marts", "fct_daily_demand")
@@ -69,7 +69,7 @@ def load_training_data(warehouse: WarehouseResource) -> tuple[pd.DataFrame, dt.d
         as_of = planning_date(tables)
         subdivisions = dict(tables.rows("select market_code, holiday_subdivision from reference.markets"))
     if history.empty or as_of is None:
-        raise dg.Failure(description="marts.fct_daily_demand is empty: ingest some orders first (landing/orders/).")
+        raise dg.Failure(description=f"the forecast has no demand history: {NO_ORDERS}")
     history["demand_date"] = pd.to_datetime(history["demand_date"])
     return history, pd.Timestamp(as_of).date(), subdivisions
 
