@@ -80,3 +80,33 @@ def readable_copy(path: Path, encoding: str) -> Iterator[tuple[Path, str]]:
         else:
             shutil.copyfile(path, copy)
         yield copy, encoding
+
+
+def has_mixed_line_endings(path: Path, chunk_bytes: int = 1 << 20) -> bool:
+    """Whether some lines end in CRLF (Windows) and others in a bare LF: rows appended by another tool."""
+    windows = unix = False
+    carriage_return_before = False
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            pairs = chunk.count(b"\r\n") + (carriage_return_before and chunk.startswith(b"\n"))
+            windows, unix = windows or pairs > 0, unix or chunk.count(b"\n") > pairs
+            if windows and unix:
+                return True
+            carriage_return_before = chunk.endswith(b"\r")
+    return False
+
+
+@contextlib.contextmanager
+def unix_line_endings(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[Path]:
+    """A private copy of `path` with every CRLF as LF: the same lines, one line ending."""
+    with tempfile.TemporaryDirectory(prefix="crossdock-lf-") as folder:
+        copy = Path(folder) / f"file{path.suffix.lower()}"
+        with path.open("rb") as source, copy.open("wb") as target:
+            held = b""
+            while chunk := source.read(chunk_bytes):
+                chunk = held + chunk
+                held = b"\r" if chunk.endswith(b"\r") else b""  # its LF may open the next chunk
+                target.write(chunk[: len(chunk) - len(held)].replace(b"\r\n", b"\n"))
+            target.write(held)
+        yield copy
+

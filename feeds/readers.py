@@ -17,7 +17,7 @@ import duckdb
 
 from feeds import landed
 from feeds.csv_reader import flag_unpaired_quotes, land_csv
-from feeds.encodings import detect_encoding, readable_copy
+from feeds.encodings import detect_encoding, has_mixed_line_endings, readable_copy, unix_line_endings
 from feeds.json_lines import land_json_lines
 from feeds.landed import (
     UnreadableFile,
@@ -47,6 +47,29 @@ def _without_paths(message: str, name: str) -> str:
     return re.sub(r"""(["'])/[^"']*\1""", lambda _: f"'{name}'", message)
 
 
+def _land(conn: duckdb.DuckDBPyConnection, readable: Path, encoding: str, suffix: str, table: str) -> bool:
+    """Read `readable` into `table` by its format and flag what needs it; whether a value needs the unsafe check."""
+    if suffix in CSV_SUFFIXES:
+        land_csv(conn, readable, encoding, table)
+    elif suffix == ".parquet":
+        select = _select_all_as_text(conn, "read_parquet(?)", [str(readable)])
+        conn.execute(
+            f"create or replace temp table {ident(table)} as select row_number() over () as _row_number, * from ({select})",
+            [str(readable)],
+        )
+        reject_duplicate_columns(conn, table, landed_header(conn, table), raw_header=None)
+    else:
+        land_json_lines(conn, readable, table)
+    # a plain CSV (feeds.plain_csv) has no value to flag or clean: its bytes say so for ~a tenth of a scan of the values
+    if suffix in CSV_SUFFIXES and is_plain_csv(readable, landed.MAX_VALUE_CHARS):
+        mark_plain_values(conn, table, True)
+        return False
+    quoted, unsafe = values_to_look_at(conn, table, landed_header(conn, table), quotes=suffix in CSV_SUFFIXES)
+    if quoted:
+        flag_unpaired_quotes(conn, readable, table, landed_header(conn, table), f"{table}_reject_scans")
+    return unsafe
+
+
 def land_file(conn: duckdb.DuckDBPyConnection, path: Path, table: str = "landed") -> list[str]:
     """Create temp table `table` with `_row_number` and every column as text; return the header.
 
@@ -67,26 +90,14 @@ def land_file(conn: duckdb.DuckDBPyConnection, path: Path, table: str = "landed"
     create_landing_tables(conn, table)
     try:
         with readable_copy(path, encoding) as (readable, encoding):
-            if suffix in CSV_SUFFIXES:
-                land_csv(conn, readable, encoding, table)
-            elif suffix == ".parquet":
-                select = _select_all_as_text(conn, "read_parquet(?)", [str(readable)])
-                conn.execute(
-                    f"create or replace temp table {ident(table)} as select row_number() over () as _row_number, * from ({select})",
-                    [str(readable)],
-                )
-                reject_duplicate_columns(conn, table, landed_header(conn, table), raw_header=None)
-            else:
-                land_json_lines(conn, readable, table)
-            # a plain CSV (feeds.plain_csv) has no value to flag or clean: its bytes say so for ~a tenth of a scan of the values
-            plain = suffix in CSV_SUFFIXES and is_plain_csv(readable, landed.MAX_VALUE_CHARS)
-            if plain:
-                quoted, unsafe = False, False
-                mark_plain_values(conn, table, True)
-            else:
-                quoted, unsafe = values_to_look_at(conn, table, landed_header(conn, table), quotes=suffix in CSV_SUFFIXES)
-            if quoted:
-                flag_unpaired_quotes(conn, readable, table, landed_header(conn, table), f"{table}_reject_scans")
+            try:
+                unsafe = _land(conn, readable, encoding, suffix, table)
+            except duckdb.Error as exc:
+                if suffix not in CSV_SUFFIXES or "sniffing" not in str(exc) or not has_mixed_line_endings(readable):
+                    raise
+                # rows appended by another tool: CRLF and LF lines in one file leave DuckDB's sniffer no dialect
+                with unix_line_endings(readable) as same_endings:
+                    unsafe = _land(conn, same_endings, encoding, suffix, table)
     except duckdb.Error as exc:
         if "Maximum line size" in str(exc):  # DuckDB's message names line 1 whatever the line's place
             raise UnreadableFile(

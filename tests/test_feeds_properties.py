@@ -1489,6 +1489,34 @@ def test_bug_a_windows_1252_csv_loads(customer):
         assert conn.execute("select sku from raw.orders").fetchall() == [(customer,)]
 
 
+def test_rows_appended_with_the_other_line_ending_load_with_their_numbers():
+    """A CRLF export with LF lines appended by another tool: DuckDB's sniffer finds no dialect and the whole file was
+    rejected ("Error when sniffing file"); it is read through a copy with one line ending, every line in its place."""
+    lines = [GOOD.replace("A1", f"A{i}") for i in range(1, 6)]
+    lines[3] = lines[3].replace(",1,9.99,", ",two,9.99,")  # the 4th row: a quantity that is no number
+    body = ("\r\n".join([HEADER, *lines[:2]]) + "\r\n" + "\n".join(lines[2:]) + "\n").encode()
+    tmp, landing, conn = ingest_one("orders", "orders_appended.csv", body)
+    with tmp, conn:
+        [result] = ingest_feed(conn, landing, "orders", SALT)
+        assert (result.status, result.rows_loaded, result.rows_quarantined) == ("loaded", 4, 1), result.message
+        assert conn.execute("select order_id, _row_number from raw.orders order by 2").fetchall() == [
+            ("A1", 1), ("A2", 2), ("A3", 3), ("A5", 5)]
+        assert conn.execute("select row_number from audit.quarantine").fetchall() == [(4,)]
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 2, 3, 1 << 20])
+def test_mixed_line_endings_are_told_and_made_one_across_chunk_edges(tmp_path, chunk_bytes):
+    from feeds.encodings import has_mixed_line_endings, unix_line_endings
+
+    mixed, windows, unix = tmp_path / "m.csv", tmp_path / "w.csv", tmp_path / "u.csv"
+    mixed.write_bytes(b"a,b\r\n1,2\r\n3,4\n5,\"x\r\ny\"\r\n")
+    windows.write_bytes(b"a,b\r\n1,2\r\n")
+    unix.write_bytes(b"a,b\n1,2\n")
+    assert [has_mixed_line_endings(p, chunk_bytes) for p in (mixed, windows, unix)] == [True, False, False]
+    with unix_line_endings(mixed, chunk_bytes) as copy:
+        assert copy.read_bytes() == b"a,b\n1,2\n3,4\n5,\"x\ny\"\n"
+
+
 @xfail_bug("rejected_long_name_collision")
 def test_bug_a_long_name_rejected_twice_keeps_both_files_and_the_feed_going():
     name = "orders_" + "x" * 244 + ".csv"  # 255 bytes, the longest name a file may have
