@@ -234,8 +234,7 @@ def regime_rule(code: str) -> Callable[[RegimeContext], list[ItemTreatment]]:
     try:
         return REGIME_RULES[code]
     except KeyError:
-        raise KeyError(
+        raise LookupError(
             f"regime {code!r} (dbt_project/seeds/de_minimis.csv) has no treatment in compliance/regime_rules.py: "
             f"register one in REGIME_RULES, or give the row one of its codes ({', '.join(sorted(REGIME_RULES))})"
         ) from None
-

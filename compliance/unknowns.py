@@ -72,4 +72,3 @@ def unknown_counts(by_market: pd.DataFrame, markets_named: int = 5) -> pd.DataFr
     out = ranked.groupby("unknown", sort=False).agg(rows=("rows", "sum")).reset_index()
     out["markets"] = [markets(group) for _, group in ranked.groupby("unknown", sort=False)]
     return out.sort_values(["rows", "unknown"], ascending=[False, True], ignore_index=True).astype({"rows": "int64"})
-

@@ -476,8 +476,8 @@ def parse_config(data: Any, source: str = CONFIG_FILE_NAME) -> MerchantConfig:
 def _yaml_boolean_hint(error: dict) -> str:
     """Norway's code NO, or Ontario's ON, left unquoted is a boolean to YAML: say so where text was expected."""
     if error.get("type") == "string_type" and isinstance(error.get("input"), bool):
-        return (f" (YAML read an unquoted NO, N, OFF or similar as {str(error['input']).lower()}: "
-                'put the value in quotes, e.g. code: "NO")')
+        return (f" (YAML reads an unquoted yes, no, on or off, in any case, as {str(error['input']).lower()}: "
+                'put the value in quotes, e.g. "NO" for Norway, "ON" for Ontario)')
     return ""
 
 

@@ -82,9 +82,11 @@ def raw_table_ddl(contract: Contract) -> str:
 
 
 def ensure_schema(target: WarehouseLike) -> None:
-    """Create the raw and audit tables if missing; safe to call on every run.
+    """Create the raw and audit tables if missing, and add the columns a release added to them; safe on every run.
 
-    The migrations are DuckDB's: a warehouse on Spark is younger than the columns they add.
+    The quarantine's migrations are DuckDB's: a warehouse on Spark is younger
+    than the columns they add. The raw tables' (`add_contract_columns`) run on
+    either engine.
     """
     warehouse = as_warehouse(target)
     warehouse.execute("create schema if not exists raw")
@@ -109,9 +111,9 @@ def add_contract_columns(target: WarehouseLike) -> list[str]:
     warehouse = as_warehouse(target)
     added = []
     for contract in CONTRACTS:
-        have = warehouse.columns(contract.table)
+        have = {column.lower() for column in warehouse.columns(contract.table)}  # both engines fold case
         for name, type_, _ in raw_table_columns(contract):
-            if name not in have:
+            if name.lower() not in have:
                 warehouse.execute(f"alter table {contract.table} add column {ident(name)} {type_}")
                 added.append(f"{contract.table}.{name}")
     return added

@@ -98,15 +98,23 @@ def has_mixed_line_endings(path: Path, chunk_bytes: int = 1 << 20) -> bool:
 
 @contextlib.contextmanager
 def unix_line_endings(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[Path]:
-    """A private copy of `path` with every CRLF as LF: the same lines, one line ending."""
+    """A private copy of `path` with every CRLF that ends a line as LF: the same lines, one line ending.
+
+    A CRLF inside a quoted value is part of the value and stays: the cell
+    loads as the same text whether or not another tool appended lines.
+    """
     with tempfile.TemporaryDirectory(prefix="crossdock-lf-") as folder:
         copy = Path(folder) / f"file{path.suffix.lower()}"
+        in_quotes = False
         with path.open("rb") as source, copy.open("wb") as target:
             held = b""
             while chunk := source.read(chunk_bytes):
                 chunk = held + chunk
                 held = b"\r" if chunk.endswith(b"\r") else b""  # its LF may open the next chunk
-                target.write(chunk[: len(chunk) - len(held)].replace(b"\r\n", b"\n"))
+                parts = chunk[: len(chunk) - len(held)].split(b'"')
+                # part i is inside quotes when the quotes before it (i of them, and the state carried in) are odd
+                target.write(b'"'.join(part if in_quotes != (i % 2 == 1) else part.replace(b"\r\n", b"\n")
+                                       for i, part in enumerate(parts)))
+                in_quotes ^= (len(parts) - 1) % 2 == 1
             target.write(held)
         yield copy
-

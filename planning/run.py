@@ -22,7 +22,7 @@ from planning.plan_outputs import PlanOutputs, plan_projection, plan_tradeoff
 from planning.policy import PlanningPolicy
 from planning.scenarios import PlanInputs
 from planning.service_classes import WINDOW_DAYS as CLASS_WINDOW_DAYS
-from planning.service_classes import ServiceLevelConfig, classify_series, node_targets
+from planning.service_classes import ServiceLevelConfig, check_history, classify_series, node_targets
 from planning.transfers import apply_transfers, customs_days, horizon_demand, node_pairs, recommend_transfers
 
 
@@ -52,6 +52,7 @@ def move_customs_days(sources: PlanSources) -> pd.DataFrame:
 def plan_regular_sales(sources: PlanSources) -> RegularSales:
     """The sales history's regular demand over the longest window a plan reads, capped once: the classes read
     its year, the simulated safety stock (of the plan, its trade-off and each scenario) its last 364 days."""
+    check_history(sources.history)  # a bad row named as the classes name it, before capping meets it
     return RegularSales.of(sources.history, pd.Timestamp(sources.as_of), max(CLASS_WINDOW_DAYS, SAMPLE_DAYS))
 
 

@@ -226,6 +226,17 @@ def _mapping(value: object, key: str, path: Path) -> Mapping[Any, Any]:
     return value
 
 
+def check_history(history: pd.DataFrame) -> pd.Series:
+    """The daily sales history's units sold as numbers, or an error naming the columns or SKUs to fix."""
+    require_columns(history, HISTORY_COLUMNS, "history")
+    require_non_null(history, ["sku", "market", "demand_date", "units_sold", "revenue_eur"], "history")
+    units = pd.to_numeric(history["units_sold"], errors="coerce")
+    bad = ~(units >= 0)
+    if bad.any():
+        raise ValueError(f"`history`.units_sold must be numbers >= 0; bad for skus {_names(history.loc[bad, 'sku'])}")
+    return units
+
+
 def classify_series(
     history: pd.DataFrame, as_of: dt.date, config: ServiceLevelConfig, regular: RegularSales | None = None
 ) -> pd.DataFrame:
@@ -263,12 +274,7 @@ def classify_series(
     - target_service_level: `config.target(abc, pattern)`; ss_method:
       `config.methods[pattern]`.
     """
-    require_columns(history, HISTORY_COLUMNS, "history")
-    require_non_null(history, ["sku", "market", "demand_date", "units_sold", "revenue_eur"], "history")
-    units = pd.to_numeric(history["units_sold"], errors="coerce")
-    bad = ~(units >= 0)
-    if bad.any():
-        raise ValueError(f"`history`.units_sold must be numbers >= 0; bad for skus {_names(history.loc[bad, 'sku'])}")
+    units = check_history(history)
 
     as_of_ts = pd.Timestamp(as_of).normalize()
     window_start = as_of_ts - pd.Timedelta(days=WINDOW_DAYS - 1)

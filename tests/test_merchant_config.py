@@ -90,7 +90,8 @@ def test_norway_unquoted_is_false_to_yaml_and_the_error_says_to_quote_it(tmp_pat
         "nodes: [{code: NL-AMS, country: NL}]\n"
         "markets: [{code: NO, currency: NOK, timezone: Europe/Oslo, node: NL-AMS}]\n"
     )
-    with pytest.raises(ConfigError, match=r'markets.0.code: .*read an unquoted NO.* as false: put the value in quotes'):
+    with pytest.raises(ConfigError, match=r'markets.0.code: .*reads an unquoted yes, no, on or off.* as false: put the '
+                                          r'value in quotes, e.g. "NO" for Norway'):
         load_config(tmp_path / "crossdock.yaml")
     (tmp_path / "crossdock.yaml").write_text(
         (tmp_path / "crossdock.yaml").read_text().replace("code: NO", 'code: "NO"'))

@@ -265,3 +265,13 @@ def test_a_plan_caps_its_sales_once_and_each_reader_gets_what_capping_itself_wou
     pd.testing.assert_frame_equal(inputs.demand_history.daily, once.daily)
     with pytest.raises(ValueError, match="capped for the 365 days up to 2026-10-30, asked for the 400 days"):
         once.window(pd.Timestamp(AS_OF), 400)
+
+
+def test_a_bad_history_row_is_named_before_the_sales_are_capped():
+    src = sources()
+    history = src.history.astype({"units_sold": object})
+    history.loc[3, "units_sold"] = "x"
+    with pytest.raises(ValueError, match=r"`history`.units_sold must be numbers >= 0; bad for skus \[?'?A"):
+        run(dataclasses.replace(src, history=history))
+    with pytest.raises(ValueError, match="revenue_eur"):
+        run(dataclasses.replace(src, history=src.history.drop(columns="revenue_eur")))

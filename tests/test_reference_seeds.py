@@ -99,7 +99,7 @@ def test_every_de_minimis_regime_has_its_treatment_in_code():
     from compliance.regime_rules import REGIME_RULES, regime_rule
 
     assert set(read("de_minimis")["regime"]) <= set(REGIME_RULES)
-    with pytest.raises(KeyError, match="'uk_low_value_duty' .* register one in REGIME_RULES, or give the row one of"):
+    with pytest.raises(LookupError, match="'uk_low_value_duty' .* register one in REGIME_RULES, or give the row one of"):
         regime_rule("uk_low_value_duty")
 
 

@@ -444,3 +444,4 @@ def test_a_raw_table_of_an_older_release_gains_the_column_its_contract_added_on_
     kept = warehouse.query(f"select order_id, {newest.target_name} as added from raw.orders")
     assert len(kept) == 1 + sum(r.rows_loaded for r in results if r.dataset == "orders")
     assert kept.loc[kept["order_id"] == "O-OLD", "added"].isna().all()  # the row loaded before: unknown, not invented
+    assert kept.loc[kept["order_id"] != "O-OLD", "added"].notna().any()  # the files' own values of it are kept

@@ -35,4 +35,3 @@ def required_planning_date(target: WarehouseLike, step: str) -> dt.date:
     if as_of is None:
         raise dg.Failure(description=f"{step} has no planning date: {NO_ORDERS}")
     return as_of
-

@@ -20,7 +20,6 @@ from compliance.documents import flag_counts
 from compliance.facts import read_compliance_sources
 from compliance.order_store import OrderPricing, OrderTableSummary, price_orders, summarize_orders
 from compliance.policy import CompliancePolicy
-from compliance.unknowns import unknown_counts
 from compliance.run import build_plan
 from compliance.staleness import (
     DEFAULT_MAX_SOURCE_AGE_DAYS,
@@ -35,6 +34,7 @@ from compliance.staleness import (
     stale_rules,
     summary_line,
 )
+from compliance.unknowns import unknown_counts
 from crossdock.merchant_config import ComplianceSettings
 from crossdock.publish import stage_table, staged
 from orchestration.lib.column_schemas import documented_table
@@ -120,9 +120,8 @@ def compliance_tables(context: dg.AssetExecutionContext, config: ComplianceConfi
                       merchant_config: MerchantConfigFile):
     policy = config.policy(merchant_config.compliance())
     with warehouse.open() as tables:
-        sources = read_compliance_sources(
-            tables, required_planning_date(tables, "the compliance plan"), policy.basket_days, staged("customs_risk"), with_lines=False
-        )
+        as_of = required_planning_date(tables, "the compliance plan")
+        sources = read_compliance_sources(tables, as_of, policy.basket_days, staged("customs_risk"), with_lines=False)
         _warn_unknown_agreements(context, policy, sources.facts)
         seeds = {name: tables.query(f"select * from reference.{name}") for name in SOURCE_ONLY_SEEDS}  # the rulebook has the others
         if tables.exists(f"reference.{TARIFF_FILES}"):
