@@ -37,21 +37,35 @@ def prepare_dagster_home(settings: Settings) -> None:
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
 
 
+# what each section of the instance config gives a run: said when a DAGSTER_HOME copied from an older template lacks it
+INSTANCE_SETTINGS = {
+    ("concurrency", "pools"): "one warehouse writer at a time (the pool slot)",
+    ("concurrency", "runs"): "one planning run at a time (two at once interleave the plan_next schema)",
+    ("run_monitoring",): "the recovery of killed runs",
+}
+
+
 def _warn_if_recovery_settings_differ(config: Path, template: Path) -> None:
-    """Say so when an instance config copied from an older template lacks the current pool and recovery settings.
+    """Say so when an instance config copied from an older template lacks the current pool, planning-run and
+    recovery settings, naming what each missing one gives.
 
     The copy is never overwritten (it may hold the merchant's storage settings),
     so without this an old DAGSTER_HOME would silently keep an old behaviour.
     """
     import yaml
 
-    def settings_of(path: Path) -> dict:
-        loaded = yaml.safe_load(path.read_text()) or {}
-        return {key: loaded.get(key) for key in ("concurrency", "run_monitoring")}
+    def section(path: Path, keys: tuple[str, ...]) -> object:
+        value = yaml.safe_load(path.read_text()) or {}
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
 
-    if settings_of(config) != settings_of(template):
-        log.warning(f"{config}: its concurrency / run_monitoring settings differ from {template} (the pool slot and "
-                    "the recovery of killed runs rely on them): copy those sections over")
+    differing = [(".".join(keys), what) for keys, what in INSTANCE_SETTINGS.items()
+                 if section(config, keys) != section(template, keys)]
+    if differing:
+        log.warning(f"{config}: its settings differ from {template} in "
+                    + "; ".join(f"{name} ({what})" for name, what in differing)
+                    + ": copy those sections over (the file is never overwritten: it may hold your storage settings)")
 
 
 def plan_the_cycle_before(settings: Settings) -> bool:

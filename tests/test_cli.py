@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 import cli.main as cli
 import cli.run as cli_run
@@ -119,7 +120,14 @@ def test_an_old_instance_config_is_kept_and_its_missing_recovery_settings_are_na
     assert "run_monitoring" not in caplog.text
     cli_run.prepare_dagster_home(old)
     assert (old.dagster_home / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"
-    assert "concurrency / run_monitoring settings differ" in caplog.text
+    assert "concurrency.runs (one planning run at a time" in caplog.text and "run_monitoring (the recovery" in caplog.text
+    caplog.clear()  # an instance config of the release before the planning-run limit: only that section is named
+    template = yaml.safe_load((PROJECT_ROOT / ".dagster_home" / "dagster.yaml").read_text())
+    del template["concurrency"]["runs"]
+    (old.dagster_home / "dagster.yaml").write_text(yaml.safe_dump(template))
+    cli_run.prepare_dagster_home(old)
+    assert "in concurrency.runs (one planning run at a time" in caplog.text
+    assert "concurrency.pools" not in caplog.text and "run_monitoring" not in caplog.text
 
 
 def test_a_run_prints_one_line_per_step_and_where_its_full_log_is(tmp_path, monkeypatch, capsys):
