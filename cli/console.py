@@ -154,6 +154,7 @@ class RunConsole(progress.ProgressSink):
         self.failed_steps: list[str] = []
         self._warned: dict[str, list[str]] = {}  # warning line -> the other steps that gave it too
         self._checks_warned: set[str | None] = set()  # steps whose checks failed without stopping anything
+        self._checks_failed: set[str | None] = set()  # of those, the steps with a check of severity ERROR
         encoding = getattr(stream, "encoding", None) or "utf-8"
         try:
             "✓✗".encode(encoding)
@@ -233,7 +234,8 @@ class RunConsole(progress.ProgressSink):
             self._start_task(step_key)
         elif kind == dg.DagsterEventType.STEP_SUCCESS and step_key in self._checks_warned:
             # it ran, but a check of it failed without stopping anything: not a green tick under a warning
-            self.line(f"! {self._finished(step_key, record.created)}  (a check failed: above)", "yellow")
+            verdict = "failed" if step_key in self._checks_failed else "warns"  # a warning is not called a failure
+            self.line(f"! {self._finished(step_key, record.created)}  (a check {verdict}: above)", "yellow")
         elif kind == dg.DagsterEventType.STEP_SUCCESS:
             self.line(f"{self._ok} {self._finished(step_key, record.created)}", "green")
         elif kind == dg.DagsterEventType.STEP_FAILURE:
@@ -256,9 +258,9 @@ class RunConsole(progress.ProgressSink):
             return
         self._checks_warned.add(step_key)
         where = f"{'.'.join(evaluation.asset_key.path)} / {evaluation.check_name}"
-        blocking = evaluation.severity == dg.AssetCheckSeverity.ERROR
         said = f": {evaluation.description}" if getattr(evaluation, "description", None) else ""
-        if blocking:
+        if evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            self._checks_failed.add(step_key)
             self.line(f"{self._failed} check FAILED: {where}{said}", "bold red")
         else:
             self.line(f"! check warns: {where}{said}", "yellow")

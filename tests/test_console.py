@@ -147,7 +147,7 @@ def test_a_check_step_whose_warning_check_failed_gets_no_green_tick(tmp_path, ca
     assert run(job, tmp_path / "run.log").success
     lines = capfd.readouterr().out.splitlines()
     assert "! check warns: scored / scored_loses: the model lost" in lines
-    assert re.fullmatch(r"! check scored loses +\d+\.\d s  \(a check failed: above\)", lines[-1]), lines
+    assert re.fullmatch(r"! check scored loses +\d+\.\d s  \(a check warns: above\)", lines[-1]), lines
     assert not any(line.startswith("✓ check") for line in lines)
 
 
