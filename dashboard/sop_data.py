@@ -160,7 +160,8 @@ def sop_monthly(conn: duckdb.DuckDBPyConnection, category: str | None = None, ma
     return read_sql(conn, f"""
         select month, version, any_value(cycle) as cycle, max(days_covered) as days_covered,
                max(days_in_month) as days_in_month, min(from_date) as from_date, max(to_date) as to_date,
-               sum(sales_units) as sales_units, sum(revenue_eur) as revenue_eur, sum(landed_cost_eur) as landed_cost_eur,
+               sum(sales_units) as sales_units, sum(revenue_eur) as revenue_eur, sum(refunds_eur) as refunds_eur,
+               sum(net_revenue_eur) as net_revenue_eur, sum(landed_cost_eur) as landed_cost_eur,
                sum(gross_margin_eur) as gross_margin_eur,
                100 * sum(gross_margin_eur) / nullif(sum(revenue_eur), 0) as margin_pct,
                sum(inventory_value_eur) as inventory_value_eur, sum(purchases_landing_eur) as purchases_landing_eur,

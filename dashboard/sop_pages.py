@@ -193,7 +193,8 @@ def sop_month_page() -> None:
             f"({r.days_covered} of {r.days_in_month} days)" for r in partial.itertuples()) + ".")
     plan = months[months["version"] == "plan"]
     cols = st.columns(4)
-    cols[0].metric("Plan revenue, horizon", data.fmt_eur(plan["revenue_eur"].sum()))
+    cols[0].metric("Plan net revenue, horizon", data.fmt_eur(plan["net_revenue_eur"].sum()),
+                   help="Revenue net of VAT, less the refunds expected at each family's refund share of the last year")
     cols[1].metric("Plan gross margin, horizon", data.fmt_eur(plan["gross_margin_eur"].sum()))
     cols[2].metric("Cash tied up, end of horizon", data.fmt_eur(plan["cash_tied_up_eur"].iloc[-1]))
     base = plan["fill_base_units"].sum()
@@ -203,9 +204,10 @@ def sop_month_page() -> None:
         shown,
         {"sales_units": data.fmt_int, "days_covered": data.fmt_int, "margin_pct": lambda v: f"{v:.1f}%",
          "fill_rate": data.fmt_pct, "rows_with_unknowns": data.fmt_int}
-        | {c: data.fmt_eur for c in ("revenue_eur", "landed_cost_eur", "gross_margin_eur", "inventory_value_eur",
-                                      "cash_tied_up_eur")},
-        {"month": "Month", "version": "Version", "days_covered": "Days", "sales_units": "Units", "revenue_eur": "Revenue",
+        | {c: data.fmt_eur for c in ("revenue_eur", "refunds_eur", "net_revenue_eur", "landed_cost_eur", "gross_margin_eur",
+                                      "inventory_value_eur", "cash_tied_up_eur")},
+        {"month": "Month", "version": "Version", "days_covered": "Days", "sales_units": "Units",
+         "revenue_eur": "Revenue before returns", "refunds_eur": "Refunds", "net_revenue_eur": "Net revenue",
          "landed_cost_eur": "Landed cost", "gross_margin_eur": "Gross margin", "margin_pct": "Margin",
          "inventory_value_eur": "Stock value", "cash_tied_up_eur": "Cash tied up", "fill_rate": "Fill rate",
          "rows_with_unknowns": "Rows with unknowns"},

@@ -16,7 +16,7 @@ cost per unit into one row per category x market x month x version:
 What each figure rests on:
 
 - **sales_units**: expected units (plan versions, the consensus mean) or units sold.
-- **revenue_eur**, net of VAT/GST. fct_daily_demand's `revenue_eur` is what the
+- **revenue_eur**, net of VAT/GST, before returns. fct_daily_demand's `revenue_eur` is what the
   shopper paid, in EUR at the order day's ECB rate, VAT/GST included where the
   market's prices include it (Europe, GB, AU, JP) and sales tax excluded (US,
   CA). Plan revenue is the plan's units x the pair's average selling price over
@@ -34,13 +34,21 @@ What each figure rests on:
   paid (`price_basis` says for how many SKUs). Without any split, or without
   any price, the pair's revenue is unknown (left out of revenue and margin,
   named in `unknowns`), never guessed.
+- **refunds_eur**, net of VAT/GST like the revenue: actual, what returns
+  refunded in the month (fct_daily_demand `refunds_eur`, on the return's
+  day); plan versions, the revenue x the share of revenue its family
+  (category x market) refunded over the REFUND_DAYS up to the planning date,
+  its market's share where the family sold nothing there, unknown where the
+  market sold nothing. **net_revenue_eur** = revenue - refunds. A finance
+  lead signs off net revenue: the demo refunds 4-14 % of a market's revenue.
 - **landed_cost_eur**: units x the pair's landed_cost_eur_per_unit on its
   primary route (compliance plan: purchase cost, inbound freight, duty; VAT
   excluded) at today's rules, for actuals too. A pair without one falls back
   to its unit cost (`cost_basis` says for how many SKUs); without either its
   cost is unknown.
 - **gross_margin_eur** = revenue - landed cost over the SKU x market x days
-  where both are known; **margin_pct** = 100 x that margin / their revenue.
+  where both are known, before returns (whether a returned unit is resold
+  is not in the data); **margin_pct** = 100 x that margin / their revenue.
 - **inventory_value_eur** (plan only): projected closing stock on the month's
   last projected day, clipped at 0 (a shortfall is not stock), x the SKU's
   unit cost at the node (inventory_plan.unit_cost_eur: purchase cost, not
@@ -80,10 +88,14 @@ from crossdock.plan_labels import MONTHLY_VERSIONS
 VERSIONS: tuple[str, ...] = MONTHLY_VERSIONS
 PLAN, LAST_PLAN, ACTUAL = VERSIONS
 PRICE_DAYS = 90  # the selling-price window, the compliance plan's basket window
+# the refund-rate window: returns come weeks after their sales, so a quarter would set one season's returns
+# against the next one's sales
+REFUND_DAYS = 365
 KNOWN_STOCK = "inventory snapshot"  # inventory_plan.stock_basis of a node whose stock is known
 
 PLAN_COLUMNS: tuple[str, ...] = ("cycle", "sku", "market", "category", "demand_date", "mean")
-ACTUAL_COLUMNS: tuple[str, ...] = ("sku", "market", "category", "demand_date", "units_sold", "revenue_eur")
+ACTUAL_COLUMNS: tuple[str, ...] = ("sku", "market", "category", "demand_date", "units_sold", "revenue_eur",
+                                   "refunds_eur")
 COMPLIANCE_COLUMNS: tuple[str, ...] = (
     "sku", "market", "is_primary_route", "typical_unit_price_eur", "basket_units", "basket_goods_eur",
     "unit_cost_eur", "landed_cost_eur_per_unit",
@@ -97,7 +109,7 @@ MARKET_COLUMNS: tuple[str, ...] = ("market", "node")
 GROUP = ["category", "market", "month", "version"]
 RESULT_COLUMNS: list[str] = [
     "as_of", "cycle", *GROUP, "from_date", "to_date", "days_covered", "days_in_month", "sales_units", "revenue_eur",
-    "landed_cost_eur", "gross_margin_eur", "margin_pct", "inventory_value_eur", "purchases_landing_eur",
+    "refunds_eur", "net_revenue_eur", "landed_cost_eur", "gross_margin_eur", "margin_pct", "inventory_value_eur", "purchases_landing_eur",
     "cash_tied_up_eur", "unserved_units", "fill_rate", "price_basis", "cost_basis", "unknowns",
 ]
 
@@ -112,10 +124,23 @@ def _month(dates: pd.Series) -> pd.Series:
     return pd.to_datetime(dates).dt.to_period("M").dt.to_timestamp()
 
 
-def _in_price_window(dates: pd.Series, as_of: dt.date) -> pd.Series:
-    """Whether each date is one of the PRICE_DAYS days up to `as_of`, the window prices and VAT splits are taken over."""
+def _in_price_window(dates: pd.Series, as_of: dt.date, days: int = PRICE_DAYS) -> pd.Series:
+    """Whether each date is one of the `days` days up to `as_of` (PRICE_DAYS: the window prices and VAT splits are
+    taken over)."""
     day = pd.to_datetime(dates)
-    return (day > pd.Timestamp(as_of) - pd.Timedelta(days=PRICE_DAYS)) & (day <= pd.Timestamp(as_of))
+    return (day > pd.Timestamp(as_of) - pd.Timedelta(days=days)) & (day <= pd.Timestamp(as_of))
+
+
+def refund_shares(actuals: pd.DataFrame, as_of: dt.date) -> tuple[pd.Series, pd.Series]:
+    """The share of revenue refunded over the REFUND_DAYS up to `as_of`: per category x market, and per market
+    (for a family that sold nothing there). Only where revenue was taken: no share is guessed for the rest."""
+    recent = actuals[_in_price_window(actuals["demand_date"], as_of, REFUND_DAYS)]
+
+    def share(keys: list[str]) -> pd.Series:
+        sums = recent.groupby(keys)[["revenue_eur", "refunds_eur"]].sum()
+        return (sums["refunds_eur"] / sums["revenue_eur"].where(sums["revenue_eur"] > 0)).dropna()
+
+    return share(["category", "market"]).rename("family_share"), share(["market"]).rename("market_share")
 
 
 def market_net_shares(orders: pd.DataFrame, order_values: pd.DataFrame, as_of: dt.date) -> pd.Series:
@@ -171,11 +196,20 @@ def pair_economics(actuals: pd.DataFrame, compliance: pd.DataFrame, as_of: dt.da
         ["sku", "market"]).reset_index()
 
 
-def _priced(days: pd.DataFrame, pairs: pd.DataFrame, version: str) -> pd.DataFrame:
-    """SKU x market x day rows of one version with units, net revenue and landed cost (NaN where unknown)."""
+def _priced(days: pd.DataFrame, pairs: pd.DataFrame, version: str,
+            refunds: tuple[pd.Series, pd.Series]) -> pd.DataFrame:
+    """SKU x market x day rows of one version with units, net revenue, refunds and landed cost (NaN where unknown).
+    `refunds`: refund_shares, for the plan versions' expected refunds."""
     out = days.merge(pairs, on=["sku", "market"], how="left")
     gross = out["revenue_eur"] if version == ACTUAL else out["units"] * out["price_eur"]
     out["revenue_eur"] = gross * out["net_share"]
+    if version == ACTUAL:
+        out["refunds_eur"] = out["refunds_eur"] * out["net_share"]
+    else:
+        family, market = refunds
+        share = out.join(family, on=["category", "market"])["family_share"].fillna(out["market"].map(market))
+        out["refunds_eur"] = out["revenue_eur"] * share.astype("float64")
+    out["net_revenue_eur"] = out["revenue_eur"] - out["refunds_eur"]
     out["landed_cost_eur"] = out["units"] * out["cost_eur"]
     both = out["revenue_eur"].notna() & out["landed_cost_eur"].notna()
     out["margin_eur"] = (out["revenue_eur"] - out["landed_cost_eur"]).where(both)
@@ -195,7 +229,7 @@ def _money(days: pd.DataFrame) -> pd.DataFrame:
     """Units, revenue, cost and margin per category x market x month x version, with the bases and what is unknown."""
     grouped = days.groupby(GROUP)
     out = grouped[["units"]].sum()
-    for column in ("revenue_eur", "landed_cost_eur", "margin_eur", "margin_revenue_eur"):
+    for column in ("revenue_eur", "refunds_eur", "net_revenue_eur", "landed_cost_eur", "margin_eur", "margin_revenue_eur"):
         out[column] = grouped[column].sum(min_count=1)
     out["margin_pct"] = 100 * out["margin_eur"] / out["margin_revenue_eur"].where(out["margin_revenue_eur"] != 0)
     skus = grouped["sku"].nunique()
@@ -203,6 +237,8 @@ def _money(days: pd.DataFrame) -> pd.DataFrame:
     fallback = _skus_with(days, days["cost_basis"] == "unit cost").reindex(out.index, fill_value=0)
     no_price = _skus_with(days, days["revenue_eur"].isna()).reindex(out.index, fill_value=0)
     no_cost = _skus_with(days, days["cost_eur"].isna()).reindex(out.index, fill_value=0)
+    no_refunds = _skus_with(days, days["revenue_eur"].notna() & days["refunds_eur"].isna()).reindex(
+        out.index, fill_value=0)
     split = _skus_with(days, days["net_basis"] == LEARNED_SPLIT).reindex(out.index, fill_value=0)
     actual = grouped["price_basis"].agg(lambda bases: bool((bases == "sold").any()))
     out["price_basis"] = [
@@ -216,8 +252,9 @@ def _money(days: pd.DataFrame) -> pd.DataFrame:
         for n, m in zip(fallback, skus)
     ]
     out["unknowns"] = [
-        _join([f"revenue of {_skus(p)}" if p else "", f"cost of {_skus(c)}" if c else ""])
-        for p, c in zip(no_price, no_cost)
+        _join([f"revenue of {_skus(p)}" if p else "", f"refunds of {_skus(r)}" if r else "",
+               f"cost of {_skus(c)}" if c else ""])
+        for p, r, c in zip(no_price, no_refunds, no_cost)
     ]
     return out.drop(columns=["margin_eur", "margin_revenue_eur"]).assign(
         gross_margin_eur=out["margin_eur"]).reset_index()
@@ -335,10 +372,11 @@ def monthly_view(
 
     shares = market_net_shares(orders, order_values, as_of) if orders is not None and order_values is not None else None
     pairs = pair_economics(actuals, compliance, as_of, shares)
+    refunds = refund_shares(actuals, as_of)
     days = pd.concat([
-        _priced(current.rename(columns={"mean": "units"}).assign(revenue_eur=np.nan), pairs, PLAN),
-        _priced(last.rename(columns={"mean": "units"}).assign(revenue_eur=np.nan), pairs, LAST_PLAN),
-        _priced(sold.rename(columns={"units_sold": "units"}).astype({"units": float}), pairs, ACTUAL),
+        _priced(current.rename(columns={"mean": "units"}).assign(revenue_eur=np.nan), pairs, PLAN, refunds),
+        _priced(last.rename(columns={"mean": "units"}).assign(revenue_eur=np.nan), pairs, LAST_PLAN, refunds),
+        _priced(sold.rename(columns={"units_sold": "units"}).astype({"units": float}), pairs, ACTUAL, refunds),
     ], ignore_index=True)
     money = _money(days)
 
@@ -351,7 +389,7 @@ def monthly_view(
     out = rows.merge(money, on=GROUP, how="left").merge(stock, on=GROUP, how="left")
     zero = out["units"].isna()
     out["units"] = out["units"].fillna(0.0)
-    for column in ("revenue_eur", "landed_cost_eur", "gross_margin_eur"):
+    for column in ("revenue_eur", "refunds_eur", "net_revenue_eur", "landed_cost_eur", "gross_margin_eur"):
         out[column] = out[column].where(~zero, 0.0)
     out["price_basis"] = out["price_basis"].where(~zero, np.where(out["version"] == ACTUAL, "sold", None))
     out["cost_basis"] = out["cost_basis"].where(~zero, None)

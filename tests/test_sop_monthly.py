@@ -48,10 +48,11 @@ def _frames() -> dict:
     ], ignore_index=True)
     actuals = pd.DataFrame([
         # A in DE: (24 + 12 + 42) EUR / 6 units = 13.0 EUR a unit over the 90 days; July is before them
-        ("A", "DE", "2026-07-01", 10, 1000.0), ("A", "DE", "2026-08-15", 3, 42.0),
-        ("A", "DE", "2026-10-29", 2, 24.0), ("A", "DE", "2026-10-30", 1, 12.0),
-        ("B", "US", "2026-10-05", 4, 40.0),  # B: 10.0 EUR a unit
-    ], columns=["sku", "market", "demand_date", "units_sold", "revenue_eur"]).assign(category="toys")
+        # refunds: 12 on 30 Oct of DE's 1000 + 42 + 24 + 12 = 1078 sold in the year: a share of 12 / 1078
+        ("A", "DE", "2026-07-01", 10, 1000.0, 0.0), ("A", "DE", "2026-08-15", 3, 42.0, 0.0),
+        ("A", "DE", "2026-10-29", 2, 24.0, 0.0), ("A", "DE", "2026-10-30", 1, 12.0, 12.0),
+        ("B", "US", "2026-10-05", 4, 40.0, 0.0),  # B: 10.0 EUR a unit, nothing refunded
+    ], columns=["sku", "market", "demand_date", "units_sold", "revenue_eur", "refunds_eur"]).assign(category="toys")
     actuals["demand_date"] = pd.to_datetime(actuals["demand_date"])
     compliance = pd.DataFrame([
         # A in DE: prices include VAT, goods 20 of a 2 x 12 basket: net share 5/6
@@ -105,6 +106,25 @@ def test_plan_figures_by_hand():
     # no sales in FR: 6 x 10.0 (the compliance plan's price) x 0.8 = 48; cost 6 x 3 = 18
     assert (fr["revenue_eur"], fr["landed_cost_eur"], fr["gross_margin_eur"]) == pytest.approx((48.0, 18.0, 30.0))
     assert fr["price_basis"] == "other markets' price"
+
+
+def test_refunds_are_the_months_returns_for_actuals_and_the_familys_refund_share_for_the_plan():
+    """A finance lead signs off revenue net of returns: actuals refund what the month's returns did, the plan
+    expects its family's share of the year's revenue refunded, and FR (nothing sold there) is unknown."""
+    view = monthly_view(**_frames())
+    actual = _row(view, "DE", OCT, ACTUAL)
+    # October: 24 + 12 sold, 12 refunded, both x 5/6
+    assert (actual["revenue_eur"], actual["refunds_eur"]) == pytest.approx((36 * 5 / 6, 12 * 5 / 6))
+    assert actual["net_revenue_eur"] == pytest.approx(24 * 5 / 6)
+    plan = _row(view, "DE", NOV, PLAN)
+    # toys x DE refunded 12 of 1078 in the year
+    assert plan["refunds_eur"] == pytest.approx(plan["revenue_eur"] * 12 / 1078)
+    assert plan["net_revenue_eur"] == pytest.approx(plan["revenue_eur"] * (1 - 12 / 1078))
+    assert plan["gross_margin_eur"] == pytest.approx(plan["revenue_eur"] - plan["landed_cost_eur"])  # before returns
+    assert _row(view, "US", NOV, PLAN)["refunds_eur"] == 0.0  # sold, nothing refunded: known to be none
+    fr = _row(view, "FR", NOV, PLAN)
+    assert pd.isna(fr["refunds_eur"]) and pd.isna(fr["net_revenue_eur"]) and fr["revenue_eur"] == pytest.approx(48.0)
+    assert fr["unknowns"] == "refunds of 1 SKU"
 
 
 def test_a_pair_without_landed_cost_is_costed_at_its_unit_cost_and_says_so():
@@ -235,7 +255,7 @@ def test_the_catch_all_markets_revenue_is_netted_by_the_vat_its_priced_orders_pa
     frames = _frames()
     frames["plans"] = pd.concat([frames["plans"], _plan_rows("2026-10", [("C", "ROW", "2026-11-01", 3.0)])])
     frames["actuals"] = pd.concat([frames["actuals"], pd.DataFrame([
-        ("C", "ROW", pd.Timestamp("2026-10-20"), 3, 66.0, "games")], columns=frames["actuals"].columns)])
+        ("C", "ROW", pd.Timestamp("2026-10-20"), 3, 66.0, 0.0, "games")], columns=frames["actuals"].columns)])
     frames["markets"] = pd.concat([frames["markets"], pd.DataFrame({"market": ["ROW"], "node": ["NL-AMS"]})])
     orders = pd.DataFrame([
         ("R1", "2026-10-20", "ROW", 40.0),  # a Norwegian order: 50 paid, 25 % VAT
@@ -341,4 +361,6 @@ def test_the_dashboard_sums_the_months_of_a_family_and_a_market(snapshot):
     assert de.loc[(OCT, ACTUAL), "revenue_eur"] == pytest.approx(30.0)
     assert de.loc[(NOV, PLAN), "fill_rate"] == pytest.approx(1 - 3.75 / 4)
     assert sop_data.sop_monthly(snapshot, "games", None).empty
-    assert sop_data.sop_monthly_unknowns(snapshot).empty
+    # FR never sold: its refunds are unknown, named on its two plan months, not taken from another market
+    unknown = sop_data.sop_monthly_unknowns(snapshot)
+    assert set(unknown["market"]) == {"FR"} and len(unknown) == 2

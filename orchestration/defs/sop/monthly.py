@@ -18,7 +18,7 @@ from orchestration.lib.retries import WarehouseResource
 from sop.cycle_store import cycle_of
 from sop.monthly_view import (
     ACTUAL_COLUMNS, COMPLIANCE_COLUMNS, INVENTORY_COLUMNS, LAST_PLAN, ORDER_COLUMNS, PLAN, PLAN_COLUMNS, PRICE_DAYS,
-    PROJECTION_COLUMNS, monthly_view,
+    PROJECTION_COLUMNS, REFUND_DAYS, monthly_view,
 )
 
 SOP_MONTHLY = dg.AssetKey(["publish", "sop_monthly"])
@@ -42,9 +42,10 @@ def _read(tables: Warehouse) -> dict[str, pd.DataFrame]:
     return {
         "as_of": as_of,
         "plans": tables.query(f"select {columns(PLAN_COLUMNS)} from {staged('demand_plan')} order by all"),
-        # the months the horizon touches begin at most a month before as_of; prices need PRICE_DAYS before it
+        # the months the horizon touches begin at most a month before as_of; prices need PRICE_DAYS before it,
+        # refund rates REFUND_DAYS
         "actuals": tables.query(f"select {columns(ACTUAL_COLUMNS)} from marts.fct_daily_demand "
-                                f"where demand_date > date '{as_of}' - {PRICE_DAYS + 31} order by all"),
+                                f"where demand_date > date '{as_of}' - {max(PRICE_DAYS, REFUND_DAYS) + 31} order by all"),
         "compliance": tables.query(f"select {columns(COMPLIANCE_COLUMNS)} from {staged('compliance_plan')} order by all"),
         "inventory": tables.query(f"select {columns(INVENTORY_COLUMNS)} from {staged('inventory_plan')} order by all"),
         "projection": tables.query(f"select {columns(PROJECTION_COLUMNS)} from {staged('inventory_projection')} "
