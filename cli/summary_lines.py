@@ -143,7 +143,8 @@ def format_summary(settings: Settings, s: dict) -> str:
     if "order_costs" in s:
         n, duty, vat, fees, landed = s["order_costs"]
         lines.append(
-            f"orders landed: {n:,} orders, duty EUR {fmt(duty)}, VAT EUR {fmt(vat)}, fees EUR {fmt(fees)}, landed EUR {fmt(landed)}"
+            f"orders landed: {n:,} orders, duty EUR {fmt(duty)}, VAT EUR {fmt(vat)}, fees EUR {fmt(fees)}; "
+            f"the shoppers' landed cost (goods, shipping, duty, VAT, fees) EUR {fmt(landed)}"
         )
     return "\n".join(lines)
 

@@ -98,7 +98,7 @@ def test_summary_of_empty_tables_counts_zeros_even_in_an_all_varchar_table(tmp_p
     assert "safety stock value: EUR 0" in out
     assert "transfers before purchases: 0 recommended, 0 units, saving EUR 0" in out
     assert "compliance: 0 flags on 0 SKU x market x route rows {}" in out
-    assert "orders landed: 0 orders, duty EUR 0, VAT EUR 0, fees EUR 0, landed EUR 0" in out
+    assert "orders landed: 0 orders, duty EUR 0, VAT EUR 0, fees EUR 0; the shoppers' landed cost (goods, shipping, duty, VAT, fees) EUR 0" in out
     assert "planning date" not in out and "forecast backtest WAPE" not in out
 
 
@@ -172,7 +172,7 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
     assert "transfers before purchases: 1 recommended, 40 units, saving EUR 120" in out
     assert ("stock-outs before a purchase can land: 2 SKU x node, 40 units short; cheapest fixes none feasible 1, reroute 1 "
             "(EUR 4 for those that land in time;") in out
-    assert "orders landed: 2 orders, duty EUR 2, VAT EUR 15, fees EUR n/a, landed EUR 102" in out
+    assert "orders landed: 2 orders, duty EUR 2, VAT EUR 15, fees EUR n/a; the shoppers' landed cost (goods, shipping, duty, VAT, fees) EUR 102" in out
     # every scenario the run stressed, the plan's own line above, those not run last
     assert ("scenario S1 out 4 weeks: no SKU x node stocks out earlier than in the plan\n"
             "scenario demand +30% in US: 1 SKU x node stock out earlier than in the plan (0 of them newly); "
