@@ -256,6 +256,27 @@ def test_supply_chain_view_is_one_row_per_sku_market_day(platform):
     assert sold_view == sold_orders
 
 
+def test_a_parcel_sent_back_is_no_longer_in_transit_to_its_market(platform):
+    """A logistics manager's test: 17 returned parcels stayed 'in transit' for ever (the oldest picked up five
+    months before), 24 of the 253 units the view said were on their way."""
+    settings = platform["settings"]
+    [(returned,)] = query(settings, "select count(*) from intermediate.int_shipments "
+                                    "where returned_at_utc is not null and delivered_at_utc is null")
+    assert returned > 0  # the demo sends some parcels back
+    on_the_way = """
+        select coalesce(sum(lines.quantity), 0)
+        from intermediate.int_shipments as shipments
+        inner join staging.stg_orders as lines on lines.order_id = shipments.order_id and lines.line_type = 'sale'
+        cross join (select max(calendar_date) as day from publish.supply_chain_view) as last
+        where cast(shipments.picked_up_at_utc as date) <= last.day
+          and coalesce(cast(shipments.delivered_at_utc as date), {returned}, date '2999-12-31') > last.day"""
+    [(without_returned,)] = query(settings, on_the_way.format(returned="cast(shipments.returned_at_utc as date)"))
+    [(with_returned,)] = query(settings, on_the_way.format(returned="null"))
+    [(published,)] = query(settings, "select sum(in_transit_units) from publish.supply_chain_view "
+                                     "where calendar_date = (select max(calendar_date) from publish.supply_chain_view)")
+    assert published == without_returned < with_returned
+
+
 def test_definitions_validate_from_the_workspace_file(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "CROSSDOCK_WAREHOUSE": str(tmp_path / "w.duckdb")}
     dagster = Path(sys.executable).parent / "dagster"
@@ -744,10 +765,10 @@ def test_the_dashboard_pages_show_the_published_numbers_in_a_browser(platform, t
                          "order by abs(units_after - units_statistical) desc, 1 limit 1")
         expected["sop-cycle"] = ["S&OP cycle", f"Cycle {cycle}", f"{statistical:,.0f}", f"{consensus:,.0f}", moved_most,
                                  "Forecast value added", "Enter an override"]
-        # the S&OP month page: the plan's units of each month (summed here from the demand plan), its revenue and margin
+        # the S&OP month page: the plan's units of each month (summed here from the demand plan), its net revenue and margin
         plan_months = pairs(f"select strftime(date_trunc('month', demand_date), '%Y-%m'), sum(mean) from publish.demand_plan "
                             f"where cycle = '{cycle}' group by 1 order by 1")
-        revenue, margin = pairs("select sum(revenue_eur), sum(gross_margin_eur) from publish.sop_monthly where version = 'plan'")[0]
+        revenue, margin = pairs("select sum(net_revenue_eur), sum(gross_margin_eur) from publish.sop_monthly where version = 'plan'")[0]
         expected["sop-month"] = ["S&OP month", f"Cycle {cycle}", f"€{revenue:,.2f}", f"€{margin:,.2f}", "Units by month",
                                  "Gross margin by month, EUR",
                                  *(text for month, units in plan_months for text in (month, f"{units:,.0f}"))]

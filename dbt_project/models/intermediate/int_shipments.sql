@@ -22,7 +22,7 @@ milestones as (
         min(case when event_type = 'customs_hold' then event_at_utc end) as customs_hold_at_utc,
         max(case when event_type = 'customs_cleared' then event_at_utc end) as customs_cleared_at_utc,
         max(case when event_type = 'exception' then 1 else 0 end) = 1 as had_exception,
-        max(case when event_type = 'returned' then 1 else 0 end) = 1 as was_returned
+        min(case when event_type = 'returned' then event_at_utc end) as returned_at_utc
     from events
     group by shipment_id
 )
@@ -38,7 +38,8 @@ select
     picked_up_at_utc,
     delivered_at_utc,
     had_exception,
-    was_returned,
+    returned_at_utc,
+    returned_at_utc is not null as was_returned,
     origin_country || '-' || destination_country as lane,
     customs_hold_at_utc is not null as had_customs_hold,
     {{ hours_between('picked_up_at_utc', 'delivered_at_utc') }} / 24 as transit_days,
