@@ -307,6 +307,12 @@ def _assumption_lines(a: dict) -> list[str]:
             f"unknown: the value of {a['lines_without_fx_rate']:,} order lines (no ECB rate for their currency that day): "
             "their units count as demand, their money nowhere (audit.order_lines_without_fx_rate)"
         )
+    if a.get("no_carrier_events"):
+        lines.append(
+            "unknown: delivery times and customs holds (no carrier feed): publish.lane_performance, delivery_promise, "
+            "delivery_promise_by_chapter and customs_risk are empty, and moves between nodes add no customs days "
+            "(land carrier tracking events in landing/carriers/, docs/feeds.md)"
+        )
     if a.get("nodes_without_stock"):
         lines.append(
             f"unknown: stock at {', '.join(a['nodes_without_stock'])} (no inventory feed): targets only, no reorder "
