@@ -344,6 +344,28 @@ def test_lane_performance_covers_every_delivery_with_ordered_percentiles_and_rat
         settings, "select count(*) from intermediate.int_shipments where delivered_at_utc is not null and transit_days is not null"
     )
     assert shipped == [(delivered,)]
+    # each carrier service's own promise is kept at the confidence by its deliveries of the promise window, and a
+    # slow service is promised more days than the market's promise, which blends every service
+    services = query(settings, """
+        with promise_window as (
+            select min(window_start) as window_start, max(window_end) as window_end, max(handling_days) as handling,
+                max(confidence) as confidence
+            from publish.delivery_promise
+        )
+        select lanes.service_promise_days, lanes.service_promise_shipments, lanes.promise_days, promise_window.confidence,
+            count(*) filter (where shipments.transit_days + promise_window.handling <= lanes.service_promise_days),
+            count(*)
+        from publish.lane_performance as lanes
+        cross join promise_window
+        inner join intermediate.int_shipments as shipments
+            on shipments.origin_node = lanes.origin_node and shipments.destination_country = lanes.destination_country
+            and shipments.carrier = lanes.carrier and shipments.service = lanes.service
+        where shipments.transit_days is not null
+            and cast(shipments.delivered_at_utc as date) between promise_window.window_start and promise_window.window_end
+        group by all
+    """)
+    assert services and all(n == on and kept >= confidence * (n - 1) for _, on, _, confidence, kept, n in services)
+    assert any(own > market for own, _, market, _, _, _ in services if market is not None)
 
 
 def test_delivery_promise_is_kept_at_the_confidence_from_each_markets_main_node(platform):

@@ -39,6 +39,32 @@ promises as (
     from {{ ref('delivery_promise') }}
 ),
 
+promise_window as (
+    select min(window_start) as window_start, max(window_end) as window_end
+    from {{ ref('delivery_promise') }}
+),
+
+service_promises as (
+    -- the promise a shopper who picks this carrier service can be given, made as the market's is (its
+    -- deliveries of the promise window, transit + handling at the confidence): the market's promise blends
+    -- every service, and an economy service broke it a third of the time where express never did
+    select
+        windowed.origin_node,
+        windowed.destination_country,
+        windowed.carrier,
+        windowed.service,
+        count(*) as service_promise_shipments,
+        cast(ceiling(
+            percentile_cont({{ var('promise_confidence') }}) within group (
+                order by windowed.transit_days + {{ var('promise_handling_days') }})
+        ) as bigint) as service_promise_days
+    from windowed
+    cross join promise_window
+    where windowed.is_delivered
+        and windowed.delivered_date between promise_window.window_start and promise_window.window_end
+    group by windowed.origin_node, windowed.destination_country, windowed.carrier, windowed.service
+),
+
 lanes as (
     select
         origin_node,
@@ -101,6 +127,8 @@ select
     lanes.mean_transit_days,
     promise_kept.promise_days,
     promise_kept.on_time_rate,
+    service_promises.service_promise_days,
+    coalesce(service_promises.service_promise_shipments, 0) as service_promise_shipments,
     lanes.customs_hold_rate,
     lanes.mean_customs_hold_days,
     lanes.exception_rate,
@@ -120,4 +148,9 @@ left join promise_kept
     and promise_kept.destination_country = lanes.destination_country
     and promise_kept.carrier = lanes.carrier
     and promise_kept.service = lanes.service
+left join service_promises
+    on service_promises.origin_node = lanes.origin_node
+    and service_promises.destination_country = lanes.destination_country
+    and service_promises.carrier = lanes.carrier
+    and service_promises.service = lanes.service
 where lanes.delivered >= 1
