@@ -19,6 +19,11 @@ trend_window as (
     where is_delivered
 ),
 
+promise_window as (
+    select min(window_start) as window_start, max(window_end) as window_end
+    from {{ ref('delivery_promise') }}
+),
+
 windowed as (
     select
         shipments.*,
@@ -29,40 +34,18 @@ windowed as (
         shipments.is_delivered
             and shipments.delivered_date <= {{ dbt.dateadd('day', -var('lane_trend_window_days'), 'trend_window.trend_window_end') }}
             and shipments.delivered_date > {{ dbt.dateadd('day', -2 * var('lane_trend_window_days'), 'trend_window.trend_window_end') }}
-            as in_prior_window
+            as in_prior_window,
+        shipments.is_delivered
+            and shipments.delivered_date between promise_window.window_start and promise_window.window_end
+            as in_promise_window
     from shipments
     cross join trend_window
+    cross join promise_window
 ),
 
 promises as (
     select market, origin_node, promise_days
     from {{ ref('delivery_promise') }}
-),
-
-promise_window as (
-    select min(window_start) as window_start, max(window_end) as window_end
-    from {{ ref('delivery_promise') }}
-),
-
-service_promises as (
-    -- the promise a shopper who picks this carrier service can be given, made as the market's is (its
-    -- deliveries of the promise window, transit + handling at the confidence): the market's promise blends
-    -- every service, and an economy service broke it a third of the time where express never did
-    select
-        windowed.origin_node,
-        windowed.destination_country,
-        windowed.carrier,
-        windowed.service,
-        count(*) as service_promise_shipments,
-        cast(ceiling(
-            percentile_cont({{ var('promise_confidence') }}) within group (
-                order by windowed.transit_days + {{ var('promise_handling_days') }})
-        ) as bigint) as service_promise_days
-    from windowed
-    cross join promise_window
-    where windowed.is_delivered
-        and windowed.delivered_date between promise_window.window_start and promise_window.window_end
-    group by windowed.origin_node, windowed.destination_country, windowed.carrier, windowed.service
 ),
 
 lanes as (
@@ -85,6 +68,13 @@ lanes as (
         count(*) filter (where in_prior_window) as prior_delivered,
         percentile_cont(0.5) within group (order by case when in_recent_window then transit_days end) as recent_p50_transit_days,
         percentile_cont(0.5) within group (order by case when in_prior_window then transit_days end) as prior_p50_transit_days,
+        -- the promise a shopper who picks this service can be given, made as the market's is (the promise
+        -- window's deliveries, transit + handling at the confidence): the market's promise blends every service,
+        -- and an economy service broke it a third of the time where express never did
+        count(*) filter (where in_promise_window) as service_promise_shipments,
+        cast(ceiling(percentile_cont({{ var('promise_confidence') }}) within group (
+            order by case when in_promise_window then transit_days + {{ var('promise_handling_days') }} end)
+        ) as bigint) as service_promise_days,
         min(pickup_date) as first_pickup_date,
         max(pickup_date) as last_pickup_date,
         max(trend_window_end) as trend_window_end
@@ -127,8 +117,8 @@ select
     lanes.mean_transit_days,
     promise_kept.promise_days,
     promise_kept.on_time_rate,
-    service_promises.service_promise_days,
-    coalesce(service_promises.service_promise_shipments, 0) as service_promise_shipments,
+    lanes.service_promise_days,
+    lanes.service_promise_shipments,
     lanes.customs_hold_rate,
     lanes.mean_customs_hold_days,
     lanes.exception_rate,
@@ -148,9 +138,4 @@ left join promise_kept
     and promise_kept.destination_country = lanes.destination_country
     and promise_kept.carrier = lanes.carrier
     and promise_kept.service = lanes.service
-left join service_promises
-    on service_promises.origin_node = lanes.origin_node
-    and service_promises.destination_country = lanes.destination_country
-    and service_promises.carrier = lanes.carrier
-    and service_promises.service = lanes.service
 where lanes.delivered >= 1
