@@ -86,9 +86,10 @@ def _assumptions(warehouse: Warehouse) -> dict:
             select count(distinct transfers.sku) from publish.transfer_recommendations as transfers
             left join marts.dim_sku as skus on skus.sku = transfers.sku where skus.weight_kg is null
         """)[0]
-    if warehouse.exists("raw.carrier_events"):
-        # no tracking events: the lane, promise and customs tables are empty and nothing says why
-        out["no_carrier_events"] = _one(warehouse, "select count(*) = 0 from raw.carrier_events")[0]
+    if warehouse.exists("intermediate.int_shipments"):
+        # no shipment to learn from (no feed, every line quarantined, or none up to the planning date): the lane,
+        # promise and customs tables are empty and nothing said why
+        out["no_carrier_events"] = _one(warehouse, "select count(*) = 0 from intermediate.int_shipments")[0]
     if warehouse.exists("audit.order_lines_without_fx_rate"):
         out["lines_without_fx_rate"] = _one(warehouse, "select count(*) from audit.order_lines_without_fx_rate")[0]
     if warehouse.exists("config.assumptions"):

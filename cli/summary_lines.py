@@ -309,7 +309,8 @@ def _assumption_lines(a: dict) -> list[str]:
         )
     if a.get("no_carrier_events"):
         lines.append(
-            "unknown: delivery times and customs holds (no carrier feed): publish.lane_performance, delivery_promise, "
+            "unknown: delivery times and customs holds (no carrier tracking event loaded up to the planning date): "
+            "publish.lane_performance, delivery_promise, "
             "delivery_promise_by_chapter and customs_risk are empty, and moves between nodes add no customs days "
             "(land carrier tracking events in landing/carriers/, docs/feeds.md)"
         )

@@ -162,6 +162,7 @@ def sop_monthly(conn: duckdb.DuckDBPyConnection, category: str | None = None, ma
                max(days_in_month) as days_in_month, min(from_date) as from_date, max(to_date) as to_date,
                sum(sales_units) as sales_units, sum(revenue_eur) as revenue_eur, sum(refunds_eur) as refunds_eur,
                sum(net_revenue_eur) as net_revenue_eur, sum(landed_cost_eur) as landed_cost_eur,
+               count(*) filter (where revenue_eur is not null and net_revenue_eur is null) as rows_refunds_unknown,
                sum(gross_margin_eur) as gross_margin_eur,
                100 * sum(gross_margin_eur) / nullif(sum(revenue_eur), 0) as margin_pct,
                sum(inventory_value_eur) as inventory_value_eur, sum(purchases_landing_eur) as purchases_landing_eur,

@@ -183,7 +183,8 @@ def sop_month_page() -> None:
     last = f"the last cycle's ({cycles['last plan']})" if "last plan" in cycles else "no earlier cycle stored"
     st.caption(
         f"Cycle {cycles.get('plan', '?')}, plan as of {data.as_of(conn)}, from {data.plan_source(conn)}; beside it "
-        f"{last} and the actuals up to the plan date. Revenue net of VAT at the recent selling price, gross margin after "
+        f"{last} and the actuals up to the plan date. Revenue net of VAT at the recent selling price (before returns; "
+        "net revenue after the refunds), gross margin after "
         "the landed cost of each market's primary route; stock and cash at purchase cost at month end, cash with the "
         "open purchase orders not yet landed; fill rate = projected units served ÷ planned (docs/sop.md).")
     partial = months[months["days_covered"] < months["days_in_month"]]
@@ -196,6 +197,9 @@ def sop_month_page() -> None:
     cols[0].metric("Plan net revenue, horizon", data.fmt_eur(plan["net_revenue_eur"].sum()),
                    help="Revenue net of VAT, less the refunds expected at each family's refund share of the last year")
     cols[1].metric("Plan gross margin, horizon", data.fmt_eur(plan["gross_margin_eur"].sum()))
+    if unknown := int(plan["rows_refunds_unknown"].sum()):  # a market that sold nothing in the year: no refund share
+        st.caption(f"Plan net revenue leaves out {unknown} family x market month(s) whose refunds are unknown (a "
+                   "market without a sale in the last year); their revenue before returns is in the table.")
     cols[2].metric("Cash tied up, end of horizon", data.fmt_eur(plan["cash_tied_up_eur"].iloc[-1]))
     base = plan["fill_base_units"].sum()
     cols[3].metric("Plan fill rate, horizon", data.fmt_pct(1 - plan["unserved_units"].sum() / base) if base else "–")

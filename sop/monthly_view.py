@@ -124,7 +124,7 @@ def _month(dates: pd.Series) -> pd.Series:
     return pd.to_datetime(dates).dt.to_period("M").dt.to_timestamp()
 
 
-def _in_price_window(dates: pd.Series, as_of: dt.date, days: int = PRICE_DAYS) -> pd.Series:
+def _in_window(dates: pd.Series, as_of: dt.date, days: int = PRICE_DAYS) -> pd.Series:
     """Whether each date is one of the `days` days up to `as_of` (PRICE_DAYS: the window prices and VAT splits are
     taken over)."""
     day = pd.to_datetime(dates)
@@ -134,7 +134,7 @@ def _in_price_window(dates: pd.Series, as_of: dt.date, days: int = PRICE_DAYS) -
 def refund_shares(actuals: pd.DataFrame, as_of: dt.date) -> tuple[pd.Series, pd.Series]:
     """The share of revenue refunded over the REFUND_DAYS up to `as_of`: per category x market, and per market
     (for a family that sold nothing there). Only where revenue was taken: no share is guessed for the rest."""
-    recent = actuals[_in_price_window(actuals["demand_date"], as_of, REFUND_DAYS)]
+    recent = actuals[_in_window(actuals["demand_date"], as_of, REFUND_DAYS)]
 
     def share(keys: list[str]) -> pd.Series:
         sums = recent.groupby(keys)[["revenue_eur", "refunds_eur"]].sum()
@@ -157,7 +157,7 @@ def market_net_shares(orders: pd.DataFrame, order_values: pd.DataFrame, as_of: d
     """
     require_columns(orders, ORDER_COLUMNS, "order_landed_cost")
     require_columns(order_values, ORDER_VALUE_COLUMNS, "int_order_lines_eur")
-    recent = orders[_in_price_window(orders["order_date"], as_of) & orders["goods_value_eur"].notna()]
+    recent = orders[_in_window(orders["order_date"], as_of) & orders["goods_value_eur"].notna()]
     paid = recent.merge(order_values, on="order_id", how="inner")
     paid = paid[paid["sale_value_eur"] > 0]
     sums = paid.groupby("market")[["goods_value_eur", "sale_value_eur"]].sum()
@@ -170,7 +170,7 @@ def pair_economics(actuals: pd.DataFrame, compliance: pd.DataFrame, as_of: dt.da
     basis, and the cost per unit with its basis (see the module's docstring). `market_shares`: market_net_shares."""
     require_columns(actuals, ACTUAL_COLUMNS, "fct_daily_demand")
     require_columns(compliance, COMPLIANCE_COLUMNS, "compliance_plan")
-    recent = actuals[_in_price_window(actuals["demand_date"], as_of) & actuals["revenue_eur"].notna()]
+    recent = actuals[_in_window(actuals["demand_date"], as_of) & actuals["revenue_eur"].notna()]
     sold = recent.groupby(["sku", "market"])[["revenue_eur", "units_sold"]].sum()
     sold = sold[sold["units_sold"] > 0]
     sales_price = (sold["revenue_eur"] / sold["units_sold"]).rename("sales_price")

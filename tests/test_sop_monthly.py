@@ -357,6 +357,8 @@ def test_the_dashboard_sums_the_months_of_a_family_and_a_market(snapshot):
     assert nov["cash_tied_up_eur"] == pytest.approx(41.0)
     assert (nov["days_covered"], nov["days_in_month"]) == (2, 30)
     assert months.iloc[2]["cycle"] is None and pd.isna(months.iloc[2]["fill_rate"])
+    # FR sold nothing in the year: its refunds are unknown, so the month's net revenue leaves its revenue out, and says
+    assert nov["rows_refunds_unknown"] == 1 and nov["net_revenue_eur"] < nov["revenue_eur"] - nov["refunds_eur"]
     de = sop_data.sop_monthly(snapshot, "toys", "DE").set_index(["month", "version"])
     assert de.loc[(OCT, ACTUAL), "revenue_eur"] == pytest.approx(30.0)
     assert de.loc[(NOV, PLAN), "fill_rate"] == pytest.approx(1 - 3.75 / 4)

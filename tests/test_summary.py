@@ -281,8 +281,8 @@ def test_the_summary_says_what_the_plan_leaves_out_and_what_it_assumes(tmp_path,
         conn.execute("create schema config")
         conn.execute("create table config.assumptions as select 45 as lead_time_days, 0.4 as unit_cost_share_of_price, "
                      "1 as moq, 6 as pack_size")
-        conn.execute("create schema raw")
-        conn.execute("create table raw.carrier_events (shipment_id varchar)")  # the feed never sent a line
+        conn.execute("create schema intermediate")
+        conn.execute("create table intermediate.int_shipments (shipment_id varchar)")  # no carrier event loaded
     text = summary_text(tmp_path, capsys)
     assert "markets: 1 countries planned as their own market; 1 in the catch-all market (40 units sold)" in text
     assert "NOT PLANNED: 85 units sold to 2 countries crossdock.yaml does not cover (MX, BR)" in text
@@ -291,7 +291,8 @@ def test_the_summary_says_what_the_plan_leaves_out_and_what_it_assumes(tmp_path,
             "unit cost = 40% of the median selling price, their other terms the catalogue's") in text
     assert "assumed: 1 SKUs have no supplier lead time: 45 days" in text
     assert "unknown: stock at DE-LEJ (no inventory feed): targets only" in text
-    assert "unknown: delivery times and customs holds (no carrier feed): publish.lane_performance" in text
+    assert ("unknown: delivery times and customs holds (no carrier tracking event loaded up to the planning date): "
+            "publish.lane_performance") in text
 
 
 def test_a_merchant_whose_feeds_say_it_all_gets_no_assumption_lines(tmp_path, warehouse, capsys):
@@ -299,8 +300,8 @@ def test_a_merchant_whose_feeds_say_it_all_gets_no_assumption_lines(tmp_path, wa
         create_empty(conn, "publish", "inventory_plan")
         insert(conn, "publish", "inventory_plan", [{"sku": "A", "node": "N1", "lead_time_source": "receipts",
                                                      "stock_basis": "inventory snapshot", "action": "ok"}])
-        conn.execute("create schema raw")
-        conn.execute("create table raw.carrier_events as select 'S1' as shipment_id")
+        conn.execute("create schema intermediate")
+        conn.execute("create table intermediate.int_shipments as select 'S1' as shipment_id")
     text = summary_text(tmp_path, capsys)
     assert "assumed:" not in text and "unknown:" not in text and "NOT PLANNED" not in text
 

@@ -66,8 +66,9 @@ shipped_lines as (
         lines.sku,
         shipments.destination_country as market,
         cast(shipments.picked_up_at_utc as date) as shipped_date,
-        -- on its way to the market until delivered or sent back: a returned parcel counted in transit for ever
-        cast(coalesce(shipments.delivered_at_utc, shipments.returned_at_utc, cast('2999-12-31' as date)) as date)
+        -- on its way to the market until delivered or sent back, whichever came first (least skips a null on
+        -- both engines): a returned parcel counted in transit for ever
+        cast(coalesce(least(shipments.delivered_at_utc, shipments.returned_at_utc), cast('2999-12-31' as date)) as date)
             as delivered_date,
         lines.quantity
     from {{ ref('int_shipments') }} as shipments
