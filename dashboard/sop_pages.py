@@ -197,12 +197,12 @@ def sop_month_page() -> None:
     cols[0].metric("Plan net revenue, horizon", data.fmt_eur(plan["net_revenue_eur"].sum()),
                    help="Revenue net of VAT, less the refunds expected at each family's refund share of the last year")
     cols[1].metric("Plan gross margin, horizon", data.fmt_eur(plan["gross_margin_eur"].sum()))
-    if unknown := int(plan["rows_refunds_unknown"].sum()):  # a market that sold nothing in the year: no refund share
-        st.caption(f"Plan net revenue leaves out {unknown} family x market month(s) whose refunds are unknown (a "
-                   "market without a sale in the last year); their revenue before returns is in the table.")
     cols[2].metric("Cash tied up, end of horizon", data.fmt_eur(plan["cash_tied_up_eur"].iloc[-1]))
     base = plan["fill_base_units"].sum()
     cols[3].metric("Plan fill rate, horizon", data.fmt_pct(1 - plan["unserved_units"].sum() / base) if base else "–")
+    if unknown := int(plan["rows_refunds_unknown"].sum()):  # a market that sold nothing in the year: no refund share
+        st.caption(f"Plan net revenue leaves out {unknown} family x market month(s) whose refunds are unknown (a "
+                   "market without a sale in the last year); their revenue before returns is in the table.")
     shown = months.assign(month=months["month"].map(lambda v: f"{pd.Timestamp(v):%Y-%m}"))
     show_table(
         shown,

@@ -109,8 +109,8 @@ MARKET_COLUMNS: tuple[str, ...] = ("market", "node")
 GROUP = ["category", "market", "month", "version"]
 RESULT_COLUMNS: list[str] = [
     "as_of", "cycle", *GROUP, "from_date", "to_date", "days_covered", "days_in_month", "sales_units", "revenue_eur",
-    "refunds_eur", "net_revenue_eur", "landed_cost_eur", "gross_margin_eur", "margin_pct", "inventory_value_eur", "purchases_landing_eur",
-    "cash_tied_up_eur", "unserved_units", "fill_rate", "price_basis", "cost_basis", "unknowns",
+    "refunds_eur", "net_revenue_eur", "landed_cost_eur", "gross_margin_eur", "margin_pct", "inventory_value_eur",
+    "purchases_landing_eur", "cash_tied_up_eur", "unserved_units", "fill_rate", "price_basis", "cost_basis", "unknowns",
 ]
 
 

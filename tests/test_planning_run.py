@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 from crossdock import bulk_days
-from planning import service_classes
 from planning.demand import node_demand_samples
 from planning.inputs import PlanSources
 from planning.policy import PlanningPolicy
@@ -243,7 +242,6 @@ def test_a_plan_caps_its_sales_once_and_each_reader_gets_what_capping_itself_wou
     real = bulk_days.regular_daily_sales
     calls = []
     monkeypatch.setattr(bulk_days, "regular_daily_sales", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
-    monkeypatch.setattr(service_classes, "regular_daily_sales", bulk_days.regular_daily_sales)
     out = run(src)
     assert calls == [365]  # the classes, the safety stock and the trade-off read one capping
     assert set(out.plan["ss_method"]) >= {"simulated"}
