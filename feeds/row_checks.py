@@ -14,7 +14,7 @@ import duckdb
 
 from crossdock.spreadsheet import UNESCAPE_PATTERN
 from feeds.audit import WAREHOUSE_TYPES
-from feeds.contracts import Column, Contract
+from feeds.contracts import ISO_COUNTRIES, Column, Contract
 from feeds.sql import ident, literal
 
 INTEGER_PATTERN = r"^[+-]?[0-9]+$"
@@ -149,8 +149,8 @@ def column_rules(col: Column) -> list[Rule]:
         # instead of up to 250 comparisons per row, ~7x faster on a million lines; a short one (a few
         # channels or line types) is cheaper compared than joined
         allowed_set = f"({allowed_sql})" if len(col.allowed) <= SHORT_LIST else f"(select unnest([{allowed_sql}]))"
-        # the ISO codes: a name sent instead is what a person will fix, and the mapping is where
-        hint = "" if len(col.allowed) <= 12 else (
+        # a country name sent instead of its ISO code is what a person will fix, and the mapping is where
+        hint = "" if col.allowed != ISO_COUNTRIES else (
             " (a country name? a source folder's mapping.yaml reads names in other languages for the files "
             "landing next, country: {languages: [..]} or a value_map; `crossdock quarantine --export` fixes "
             "these: docs/mappings.md)")

@@ -75,6 +75,18 @@ def test_invoice_lines_map_every_row_and_only_the_unknown_country_fails(conn):
     assert "country: {languages: [..]}" in reason and "value_map" in reason  # what a person fixes, and where
 
 
+def test_only_a_country_column_hints_at_a_country_name():
+    """The hint follows the country codes themselves, not a list's length: a bad currency (ISO 4217, 180 codes)
+    was told it might be a country name and to map country languages."""
+    from feeds.contracts import ORDERS
+    from feeds.row_checks import column_rules
+
+    messages = {c.name: " ".join(r.message for r in column_rules(c) if r.code == "not_allowed")
+                for c in ORDERS.columns if c.name in ("currency", "ship_to_country")}
+    assert "a country name?" in messages["ship_to_country"]
+    assert "ISO codes" in messages["currency"] and "country" not in messages["currency"]
+
+
 def test_invoice_lines_values(conn):
     _, rows, _ = map_file(conn, shipped_mapping("invoice_lines"), INVOICE_FILE)
     lines = by_line(rows)
