@@ -7,13 +7,12 @@
 -- lead_time_basis = 'purchase orders'. A SKU sold with neither gets the
 -- assumed lead time, lead_time_basis = 'assumed'.
 with ranked_lines as (
-    -- the line dim_sku plans with: the one flagged primary (the lowest supplier id if several are), else the
-    -- lowest supplier id's, so a SKU whose catalogue flags no line keeps its quote (and its cost in dim_sku)
+    -- the line dim_sku plans with (macros/primary_line.sql), so the lead time is observed on the quoted line
     select
         sku,
         supplier_id,
         quoted_lead_time_days,
-        row_number() over (partition by sku order by case when is_primary then 0 else 1 end, supplier_id) as pick
+        {{ primary_line_rank() }} as pick
     from {{ ref('stg_supplier_catalogue') }}
 ),
 

@@ -11,12 +11,11 @@ with catalogue as (
 ),
 
 primary_lines as (
-    -- the line flagged primary (the lowest supplier id if several are); a SKU with none flagged (none sent true, or
-    -- its primary line quarantined) takes its lowest supplier id's line rather than lose its catalogue terms and
-    -- customs identity (the test skus_without_a_primary_line warns of it)
+    -- each line ranked by macros/primary_line.sql; a SKU with no line flagged primary takes its lowest supplier
+    -- id's (the test skus_without_a_primary_line warns of it)
     select
         *,
-        row_number() over (partition by sku order by case when is_primary then 0 else 1 end, supplier_id) as pick
+        {{ primary_line_rank() }} as pick
     from catalogue
 ),
 
