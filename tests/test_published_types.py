@@ -81,6 +81,28 @@ def test_every_published_table_declares_its_key():
     )
 
 
+# The published tables keyed by a date or a cycle of their own, which say the planning date some other way.
+DATED_BY_THEIR_OWN_KEY = {
+    "supply_chain_view": "calendar_date",  # one row per day of history, up to the planning date
+    "order_landed_cost": "order_date",  # one row per order, every order priced so far
+    "demand_plan": "planning_date",  # each S&OP cycle's agreed snapshot, with the planning date it was made on
+    "forecast_overrides": "cycle",  # the planners' log of every cycle
+    "forecast_value_added": "cycle",  # each cycle's score
+}
+
+
+def test_every_published_table_names_the_planning_date_its_rows_belong_to():
+    """A BI tool comparing two plans, or joining two tables of one, needs the planning date on each row: a table
+    without one (the lanes, promises, customs risk and coverage had none) cannot be told from last week's copy."""
+    tables = published_tables()
+    undated = sorted(name for name, table in tables.items()
+                     if "as_of" not in dict(table.schema) and name not in DATED_BY_THEIR_OWN_KEY)
+    assert undated == [], f"published tables without as_of (a date column, the run's planning date): {undated}"
+    for name, column in DATED_BY_THEIR_OWN_KEY.items():
+        assert column in dict(tables[name].schema), f"{name} no longer has {column}: give it as_of"
+    assert {dict(table.schema)["as_of"] for table in tables.values() if "as_of" in dict(table.schema)} == {"date"}
+
+
 def test_the_rules_name_hugeints_nanosecond_timestamps_and_a_name_with_two_types():
     breaches = type_rule_breaches([
         ("a", "units_sold", "HUGEINT"),

@@ -28,7 +28,12 @@
 -- cell's parcels, held or not: 0 when holds are rarer than 1 - 0.9 = 10 %,
 -- else the hold length reached by that share. delivery_promise_by_chapter and
 -- the inventory plan's transfers use this same model.
-with countries as (
+with plan as (
+    -- the planning date every row belongs to (a BI tool comparing runs joins on it)
+    select max(calendar_date) as as_of from {{ ref('int_planning_calendar') }}
+),
+
+countries as (
     select alpha_2, customs_territory from {{ ref('countries') }}
 ),
 
@@ -56,7 +61,7 @@ later_orders as (
     -- orders after the planning date (a back-dated run): what their parcels met was not known that day, and their
     -- lines, cut at the planning date, would leave them under chapter 'unknown'
     select distinct order_id from {{ ref('stg_orders') }}
-    where order_date > (select max(calendar_date) from {{ ref('int_planning_calendar') }})
+    where order_date > (select as_of from plan)
 ),
 
 order_chapters as (
@@ -191,6 +196,7 @@ conservative as (
 )
 
 select
+    plan.as_of,
     delay_models.origin_node,
     delay_models.origin_country,
     delay_models.destination_country,
@@ -222,3 +228,4 @@ inner join conservative
     and conservative.origin_country = delay_models.origin_country
     and conservative.destination_country = delay_models.destination_country
     and conservative.hs_chapter = delay_models.hs_chapter
+cross join plan

@@ -4,7 +4,12 @@
 -- delivered in the last days of data. The window is taken on delivery dates, not
 -- pickups: pickups of the last days that are still in transit would drop out
 -- and flatter the promise.
-with delivered as (
+with plan as (
+    -- the planning date every row belongs to (a BI tool comparing runs joins on it)
+    select max(calendar_date) as as_of from {{ ref('int_planning_calendar') }}
+),
+
+delivered as (
     select
         destination_country as market,
         origin_node,
@@ -63,6 +68,7 @@ ranked as (
 )
 
 select
+    plan.as_of,
     ranked.market,
     ranked.origin_node,
     ranked.node_rank = 1 as is_primary_node,
@@ -77,3 +83,4 @@ select
     ranked.achieved_share
 from ranked
 cross join data_window
+cross join plan

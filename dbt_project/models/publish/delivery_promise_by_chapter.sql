@@ -21,7 +21,7 @@
 --   be promised faster.
 -- The delay is assumed independent of the carrier's transit.
 with promises as (
-    select market, origin_node, window_start, window_end, confidence, promise_quantile_days, promise_days
+    select as_of, market, origin_node, window_start, window_end, confidence, promise_quantile_days, promise_days
     from {{ ref('delivery_promise') }}
 ),
 
@@ -163,6 +163,7 @@ shifts as (
 )
 
 select
+    promises.as_of,
     promises.market,
     promises.origin_node,
     customs.lane,

@@ -4,7 +4,12 @@
 -- slower. Trend windows are taken on delivery dates: windowed on pickups, the
 -- last weeks would lose their slow shipments (still in transit) and always
 -- look faster than they are.
-with shipments as (
+with plan as (
+    -- the planning date every row belongs to (a BI tool comparing runs joins on it)
+    select max(calendar_date) as as_of from {{ ref('int_planning_calendar') }}
+),
+
+shipments as (
     select
         *,
         cast(picked_up_at_utc as date) as pickup_date,
@@ -104,6 +109,7 @@ promise_kept as (
 )
 
 select
+    plan.as_of,
     lanes.origin_node,
     lanes.origin_country,
     lanes.destination_country,
@@ -138,4 +144,5 @@ left join promise_kept
     and promise_kept.destination_country = lanes.destination_country
     and promise_kept.carrier = lanes.carrier
     and promise_kept.service = lanes.service
+cross join plan
 where lanes.delivered >= 1

@@ -2,7 +2,12 @@
 -- market of its own, inside the catch-all market, or not at all (its orders
 -- are left out of the forecast and plans until crossdock.yaml covers it).
 -- This is where nothing is dropped silently.
-with lines as (
+with plan as (
+    -- the planning date every row belongs to (a BI tool comparing runs joins on it)
+    select max(calendar_date) as as_of from {{ ref('int_planning_calendar') }}
+),
+
+lines as (
     select ship_to_country, order_date, line_type, quantity from {{ ref('stg_orders') }}
 ),
 
@@ -22,6 +27,7 @@ per_country as (
 )
 
 select
+    plan.as_of,
     per_country.ship_to_country as country,
     coverage.country_name,
     coalesce(coverage.coverage, 'not_covered') as coverage,
@@ -32,3 +38,4 @@ select
     per_country.last_order_date
 from per_country
 left join coverage on coverage.country = per_country.ship_to_country
+cross join plan
