@@ -1,0 +1,77 @@
+"""int_stock_position: what a node holds and has on order when the plan starts.
+
+A buyer found the demo's plan ordering, and expediting, stock that had already
+arrived: 300 units received the day after the node's last count were neither
+in that count nor on an open line (FTW-00066 at US-EWR: on hand 8, order 408).
+A line received after the latest count is on hand; one received before it is
+in the count already; a node that never counts gets no on hand from receipts.
+dbt builds the model here on stand-in tables, with and without var('as_of').
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.test_fx_history import dbt
+
+pytestmark = pytest.mark.slow  # dbt runs in a subprocess: kept out of make test-fast
+
+SNAPSHOTS = [  # node, sku, snapshot_date, on_hand
+    ("N1", "A", "2026-10-19", 50),
+    ("N1", "A", "2026-10-26", 8),  # the latest count
+    ("N1", "B", "2026-10-26", 20),
+]
+PURCHASE_ORDERS = [  # node, sku, quantity, status, ordered_date, received_date
+    ("N1", "A", 300, "received", "2026-09-01", "2026-10-27"),  # after the count: on hand
+    ("N1", "A", 40, "received", "2026-09-01", "2026-10-26"),  # on the count's day: in the count
+    ("N1", "A", 70, "open", "2026-10-01", None),  # on order
+    ("N1", "C", 12, "received", "2026-09-01", "2026-10-29"),  # a SKU the count did not hold
+    ("N2", "A", 99, "received", "2026-09-01", "2026-10-28"),  # a node that never counts
+]
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    path: Path = tmp_path_factory.mktemp("stock_position") / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("create schema staging")
+        conn.register("snapshots", pd.DataFrame(SNAPSHOTS, columns=["node", "sku", "snapshot_date", "on_hand"]))
+        conn.execute("create table staging.stg_inventory_snapshots as select node, sku, "
+                     "cast(snapshot_date as date) as snapshot_date, cast(on_hand as bigint) as on_hand from snapshots")
+        po = pd.DataFrame(PURCHASE_ORDERS, columns=["node", "sku", "quantity", "status", "ordered_date", "received_date"])
+        conn.register("po", po)
+        conn.execute("create table staging.stg_purchase_orders as select node, sku, cast(quantity as bigint) as quantity, "
+                     "status, cast(ordered_date as date) as ordered_date, cast(received_date as date) as received_date "
+                     "from po")
+    return path
+
+
+def _position(warehouse: Path, *vars_: str) -> pd.DataFrame:
+    done = dbt(warehouse, "run", "--select", "int_stock_position", *vars_)
+    assert done.returncode == 0, done.stdout[-3000:]
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.sql("select * from intermediate.int_stock_position").df().set_index(["node", "sku"]).sort_index()
+
+
+def test_a_line_received_after_the_latest_count_is_on_hand_and_one_before_it_is_in_the_count(warehouse):
+    position = _position(warehouse)
+    a = position.loc[("N1", "A")]
+    assert (a["on_hand"], a["received_after_snapshot"], a["on_order"]) == (8 + 300, 300, 70)
+    assert str(a["snapshot_date"])[:10] == "2026-10-26"
+    c = position.loc[("N1", "C")]  # not in the count, received after it
+    assert (c["on_hand"], c["received_after_snapshot"], c["on_order"]) == (12, 12, 0)
+    b = position.loc[("N1", "B")]
+    assert (b["on_hand"], b["received_after_snapshot"]) == (20, 0)
+    assert ("N2", "A") not in position.index  # no count at N2: on hand unknown, not 99
+
+
+def test_a_back_dated_plan_counts_only_what_was_received_by_its_day(warehouse):
+    position = _position(warehouse, "--vars", "{as_of: '2026-10-26'}")
+    a = position.loc[("N1", "A")]
+    # on 10-26 the 300 units were not yet received: on order then (ordered, received later), not on hand
+    assert (a["on_hand"], a["received_after_snapshot"], a["on_order"]) == (8, 0, 70 + 300)
+    c = position.loc[("N1", "C")]
+    assert (c["on_hand"], c["received_after_snapshot"], c["on_order"]) == (0, 0, 12)
