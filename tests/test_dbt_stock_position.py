@@ -5,6 +5,12 @@ arrived: 300 units received the day after the node's last count were neither
 in that count nor on an open line (FTW-00066 at US-EWR: on hand 8, order 408).
 A line received after the latest count is on hand; one received before it is
 in the count already; a node that never counts gets no on hand from receipts.
+
+A data steward found the other way to lose stock: a later file counting one
+SKU of a node (its other lines quarantined, or one fixed line re-landed) was
+taken as the node's whole count, so every SKU it left out had 0 on hand
+(AU-SYD 1,024 units -> 200, seven SKUs expedited). A small file updates the
+SKUs it names; the rest keep the node's last full count.
 dbt builds the model here on stand-in tables, with and without var('as_of').
 """
 from __future__ import annotations
@@ -23,6 +29,14 @@ SNAPSHOTS = [  # node, sku, snapshot_date, on_hand
     ("N1", "A", "2026-10-19", 50),
     ("N1", "A", "2026-10-26", 8),  # the latest count
     ("N1", "B", "2026-10-26", 20),
+    ("N3", "A", "2026-10-19", 5),  # N3: two full counts of four SKUs, then a file of one
+    ("N3", "B", "2026-10-19", 6),
+    ("N3", "C", "2026-10-19", 7),
+    ("N3", "D", "2026-10-19", 8),
+    ("N3", "A", "2026-10-26", 15),
+    ("N3", "B", "2026-10-26", 16),
+    ("N3", "C", "2026-10-26", 17),  # D left out of a full count: none on hand
+    ("N3", "B", "2026-10-31", 200),  # the small file: B alone
 ]
 PURCHASE_ORDERS = [  # node, sku, quantity, status, ordered_date, received_date
     ("N1", "A", 300, "received", "2026-09-01", "2026-10-27"),  # after the count: on hand
@@ -30,6 +44,8 @@ PURCHASE_ORDERS = [  # node, sku, quantity, status, ordered_date, received_date
     ("N1", "A", 70, "open", "2026-10-01", None),  # on order
     ("N1", "C", 12, "received", "2026-09-01", "2026-10-29"),  # a SKU the count did not hold
     ("N2", "A", 99, "received", "2026-09-01", "2026-10-28"),  # a node that never counts
+    ("N3", "A", 30, "received", "2026-09-01", "2026-10-28"),  # after A's count (the full one of 10-26)
+    ("N3", "B", 50, "received", "2026-09-01", "2026-10-28"),  # before B's own count of 10-31: in it
 ]
 
 
@@ -75,3 +91,12 @@ def test_a_back_dated_plan_counts_only_what_was_received_by_its_day(warehouse):
     assert (a["on_hand"], a["received_after_snapshot"], a["on_order"]) == (8, 0, 70 + 300)
     c = position.loc[("N1", "C")]
     assert (c["on_hand"], c["received_after_snapshot"], c["on_order"]) == (0, 0, 12)
+
+
+def test_a_file_counting_a_few_skus_updates_them_and_the_others_keep_the_last_full_count(warehouse):
+    position = _position(warehouse)
+    n3 = position.loc["N3"]
+    assert n3["on_hand"].to_dict() == {"A": 15 + 30, "B": 200, "C": 17}  # D: the full count of 10-26 left it out
+    assert n3["received_after_snapshot"].to_dict() == {"A": 30, "B": 0, "C": 0}
+    assert {sku: str(day)[:10] for sku, day in n3["snapshot_date"].items()} == {
+        "A": "2026-10-26", "B": "2026-10-31", "C": "2026-10-26"}
