@@ -67,7 +67,9 @@ def open_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFra
         with quarantined as (
             select q.*, l.file_name, l.file_path, l.ingested_at
             from audit.quarantine as q
-            left join audit.ingest_ledger as l on l.file_id = q.file_id
+            -- the ingest that loaded the file wrote its rows: the same bytes rejected elsewhere before (landed
+            -- before its mapping was set up) are another ledger row of the same file_id, and listed every row twice
+            left join audit.ingest_ledger as l on l.file_id = q.file_id and l.status = 'loaded'
             where q.dataset = ?
         ),
         loaded_versions as (

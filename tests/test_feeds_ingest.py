@@ -381,6 +381,28 @@ def test_a_shopify_source_folder_is_mapped_and_quarantined_rows_keep_shopify_col
     assert records and all("Lineitem sku" in r for r in records)
 
 
+def test_an_export_rejected_before_its_mapping_was_set_up_lists_its_quarantine_once(tmp_path, conn):
+    """A Shopify merchant's test: the export landed in landing/orders/ as the README shows (rejected: no mapping),
+    then in its source folder, where it loaded. Both ledger rows hold the same bytes, so the quarantine listed and
+    exported every row twice ("3,294 of 1,647 rows still open"), and a fixed file would meet duplicate_key."""
+    import shutil
+
+    export = tmp_path / "landing/orders/orders_export_1.csv"
+    export.parent.mkdir(parents=True)
+    shutil.copy(FIXTURES / "shopify_orders_export.csv", export)
+    [rejected] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert rejected.status == "rejected"
+    source = tmp_path / "landing/orders/shopify"
+    source.mkdir()
+    shutil.copy(FIXTURES / "shopify_orders_export.csv", source / "orders_export_1.csv")
+    (source / "mapping.yaml").write_text("extends: shopify_orders\ncolumns:\n  fulfilment_node:\n    constant: NL-AMS\n")
+    [loaded] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert loaded.status == "loaded" and loaded.rows_quarantined > 0 and loaded.file_id == rejected.file_id
+    assert len(open_quarantine(conn, "orders")) == loaded.rows_quarantined
+    assert quarantine_summary(conn)["open"].sum() == quarantine_summary(conn)["rows"].sum() == loaded.rows_quarantined
+    assert export_quarantine(conn, "orders", tmp_path / "fix.csv") == loaded.rows_quarantined
+
+
 def test_a_bad_mapping_rejects_the_file_with_the_mapping_error(tmp_path, conn):
     source = tmp_path / "landing/orders/erp"
     source.mkdir(parents=True)
