@@ -273,3 +273,15 @@ def test_a_bad_history_row_is_named_before_the_sales_are_capped():
         run(dataclasses.replace(src, history=history))
     with pytest.raises(ValueError, match="revenue_eur"):
         run(dataclasses.replace(src, history=src.history.drop(columns="revenue_eur")))
+
+
+def test_days_whose_sales_had_no_ecb_rate_are_planned_on_their_units():
+    """A Shopify merchant's run stopped on 21 order lines in dirhams (no ECB rate): the mart's revenue_eur is
+    null on a day whose every sale was such a line, and the plan refused the whole history. It plans on units."""
+    src = sources()
+    history = src.history.copy()
+    history.loc[history["sku"] == "B", "revenue_eur"] = np.nan
+    out = run(dataclasses.replace(src, history=history))
+    assert ("B", "US-EWR") in set(zip(out.plan["sku"], out.plan["node"]))
+    b = out.classes.set_index(["sku", "market"]).loc[("B", "US")]
+    assert b["annual_units"] == 240 and b["annual_revenue_eur"] == 0 and b["abc"] == "C"

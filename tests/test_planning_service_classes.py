@@ -221,6 +221,17 @@ def test_zero_revenue_with_sales_is_c() -> None:
     assert row(c, "free")["pattern"] == "lumpy"  # it did sell, just for nothing
 
 
+def test_a_day_sold_in_a_currency_without_an_ecb_rate_counts_its_units_and_no_revenue() -> None:
+    """The mart's revenue_eur is null on a day whose every sale had no ECB rate (a Shopify merchant's dirhams):
+    refused, it stopped every SKU's plan."""
+    unpriced = series("dirham", {0: 2, 1: 3})
+    unpriced.loc[0, "revenue_eur"] = np.nan
+    history = pd.concat([revenues(("paid", "DE", 10)), unpriced], ignore_index=True)
+    c = classify_series(history, AS_OF, CONFIG)
+    assert row(c, "dirham")["annual_units"] == 5 and row(c, "dirham")["annual_revenue_eur"] == 30.0
+    assert row(c, "paid")["abc"] == "A"
+
+
 # --- window and output ----------------------------------------------------------------
 
 
