@@ -201,6 +201,11 @@ def collect_summary(target: WarehouseLike) -> dict:
         summary["orders_due"] = _one(
             warehouse, "select count(*) filter (where try_cast(recommended_order_qty as double) > 0) from publish.inventory_plan"
         )[0] if "recommended_order_qty" in warehouse.columns("publish.inventory_plan") else None
+        if "purchase_value_eur" in warehouse.columns("publish.inventory_plan"):  # a plan of an older release has none
+            summary["purchases"] = _one(
+                warehouse, "select count(*) filter (where try_cast(purchase_after_transfers as double) > 0), "
+                f"{_total('purchase_value_eur')} from publish.inventory_plan"
+            )
         summary["actions"] = dict(warehouse.rows(
             "select coalesce(cast(action as varchar), 'none'), count(*) from publish.inventory_plan group by 1 order by 2 desc, 1"
         ))

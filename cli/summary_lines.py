@@ -112,7 +112,11 @@ def format_summary(settings: Settings, s: dict) -> str:
     lines += _cycle_lines(s.get("cycle"), s.get("cycle_overrides"), s.get("value_added"))
     if "actions" in s:
         # rows with an order to place, whatever their verdict ('expedite or transfer' rows carry one too)
-        lines.append(f"inventory: {fmt(s.get('orders_due'))} SKU x node with an order to place; "
+        purchases = ""
+        if s.get("purchases") and s["purchases"][0]:
+            rows, value = s["purchases"]
+            purchases = f" ({fmt(rows)} still to buy after transfers, EUR {fmt(value)} at unit cost)"
+        lines.append(f"inventory: {fmt(s.get('orders_due'))} SKU x node with an order to place{purchases}; "
                      f"actions {s['actions'] or 'none (empty plan)'}")
         lines.append(f"safety stock value: EUR {fmt(s['safety_stock_value_eur'])}")
     if s.get("stockout_fixes"):

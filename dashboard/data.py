@@ -168,16 +168,17 @@ def scenario_outcomes(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def reorder_list(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """What to buy: every SKU × node whose plan says to order, most urgent first."""
+    """What to buy: every SKU × node with something still to buy after the recommended transfers in, most urgent
+    first, with its supplier and terms (recommended_order_qty, before transfers, beside it)."""
     return read_sql(conn, """
         with to_order as (
-            select sku, node, category, action, recommended_order_qty,
+            select sku, node, category, action, supplier_id, purchase_after_transfers, moq, pack_size,
                    order_by_date::date as order_by_date,
-                   recommended_order_qty * unit_cost_eur as order_value_eur,
-                   on_hand, inventory_position, reorder_point, days_of_cover,
+                   purchase_value_eur as order_value_eur,
+                   recommended_order_qty, on_hand, inventory_position, reorder_point, days_of_cover,
                    projected_stockout_date::date as projected_stockout_date
             from publish.inventory_plan
-            where recommended_order_qty > 0
+            where purchase_after_transfers > 0
         )
         select * from to_order order by order_by_date nulls last, node, sku
     """)

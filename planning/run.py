@@ -23,6 +23,7 @@ from planning.policy import PlanningPolicy
 from planning.scenarios import PlanInputs
 from planning.service_classes import WINDOW_DAYS as CLASS_WINDOW_DAYS
 from planning.service_classes import ServiceLevelConfig, check_history, classify_series, node_targets
+from planning.purchase_terms import with_purchase_terms
 from planning.transfers import apply_transfers, customs_days, horizon_demand, node_pairs, recommend_transfers
 
 
@@ -100,7 +101,7 @@ def build_plan(
         horizon_demand=horizon_demand(forecast, sources.market_nodes, plan["node"], as_of,
                                       held_back=[] if held_back_series is None else held_back_series["market"]),
     )
-    plan = apply_transfers(plan, transfers, sources.skus)
+    plan = with_purchase_terms(apply_transfers(plan, transfers, sources.skus), sources.skus)
     known = plan[~plan["node"].isin(unknown_stock) & ~held_back_rows(plan, held_back)]
     projection = plan_projection(known, forecast, sources.market_nodes, sources.arrivals, as_of)
     tradeoff = plan_tradeoff(

@@ -32,6 +32,14 @@ def snapshot(tmp_path: Path) -> duckdb.DuckDBPyConnection:
                action, projected_stockout_date, lead_time_days, recommended_order_qty, order_by_date)
         """,
         "alter table publish.inventory_plan add column reorder_point double default 15",
+        # B is partly covered by a transfer in: 24 of its 40 are still bought; A's 0 stays 0
+        "alter table publish.inventory_plan add column purchase_after_transfers bigint default 0",
+        "update publish.inventory_plan set purchase_after_transfers = case sku when 'B' then 24 else recommended_order_qty end",
+        "alter table publish.inventory_plan add column purchase_value_eur double",
+        "update publish.inventory_plan set purchase_value_eur = purchase_after_transfers * unit_cost_eur",
+        "alter table publish.inventory_plan add column supplier_id varchar default 'S1'",
+        "alter table publish.inventory_plan add column moq bigint default 12",
+        "alter table publish.inventory_plan add column pack_size bigint default 6",
         """
         create table publish.compliance_plan as select * from (values
             ('GB', true, 'restricted: cosmetics; customs_hold_risk', 2),
@@ -53,9 +61,14 @@ def test_stock_out_risk_keeps_the_next_28_days_and_marks_what_an_order_cannot_sa
 
 
 def test_reorder_list_is_what_the_plan_says_to_buy_most_urgent_first(snapshot):
+    """What is still to buy after the recommended transfers in, from whom: a buyer's test found the list buying
+    all 462 units of a SKU to which 167 were being transferred."""
     reorder = data.reorder_list(snapshot)
     assert reorder["sku"].tolist() == ["B", "D"]
-    assert reorder["order_value_eur"].tolist() == [200.0, 36.0]
+    assert reorder["purchase_after_transfers"].tolist() == [24, 12]
+    assert reorder["order_value_eur"].tolist() == [120.0, 36.0]
+    assert reorder["recommended_order_qty"].tolist() == [40, 12]  # before transfers, beside it
+    assert reorder[["supplier_id", "moq", "pack_size"]].drop_duplicates().values.tolist() == [["S1", 12, 6]]
 
 
 def test_flags_are_counted_by_type_and_agree_with_flag_count(snapshot):

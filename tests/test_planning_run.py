@@ -285,3 +285,12 @@ def test_days_whose_sales_had_no_ecb_rate_are_planned_on_their_units():
     assert ("B", "US-EWR") in set(zip(out.plan["sku"], out.plan["node"]))
     b = out.classes.set_index(["sku", "market"]).loc[("B", "US")]
     assert b["annual_units"] == 240 and b["annual_revenue_eur"] == 0 and b["abc"] == "C"
+
+
+def test_each_row_says_whom_to_buy_from_on_what_terms_and_for_how_much():
+    """A buyer had to join the catalogue to learn the supplier, MOQ, pack and value of an order."""
+    plan = run().plan.set_index(["sku", "node"])
+    assert list(plan.columns[-4:]) == ["supplier_id", "moq", "pack_size", "purchase_value_eur"]
+    assert plan.loc[("B", "US-EWR"), ["supplier_id", "moq", "pack_size"]].tolist() == ["S2", 10, 5]
+    assert plan["supplier_id"].to_dict() == {("A", "GB-BHX"): "S1", ("A", "US-EWR"): "S1", ("B", "US-EWR"): "S2"}
+    np.testing.assert_allclose(plan["purchase_value_eur"], plan["purchase_after_transfers"] * plan["unit_cost_eur"])

@@ -126,10 +126,11 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
             {"sku": "B", "market": "US", "model_version": "v1", "as_of": "2026-09-30"},
         ])
         insert(conn, "publish", "inventory_plan", [
-            {"sku": "A", "node": "US-EWR", "action": "reorder now", "safety_stock_value_eur": 1234.4, "recommended_order_qty": 48},
+            {"sku": "A", "node": "US-EWR", "action": "reorder now", "safety_stock_value_eur": 1234.4, "recommended_order_qty": 48,
+             "purchase_after_transfers": 8, "purchase_value_eur": 80.0},  # 40 transferred in
             {"sku": "B", "node": "US-EWR", "action": "ok", "safety_stock_value_eur": None},  # no unit cost
             {"sku": "C", "node": "NL-AMS", "action": "expedite or transfer", "safety_stock_value_eur": 1000.0,
-             "recommended_order_qty": 12},  # an order too, beside the faster fix
+             "recommended_order_qty": 12, "purchase_after_transfers": 12, "purchase_value_eur": 420.5},  # an order too
         ])
         insert(conn, "publish", "transfer_recommendations", [
             {"sku": "A", "units": 40, "saving_eur": 120.5, "recommended": True},
@@ -167,7 +168,8 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
             "RMSSE 0.900 vs 1.200; daily p50 WAPE 0.600 vs 0.800; p50 bias -0.050; p10-p90 coverage 0.810") in out
     assert "forecast last proven 2026-09-27 (3 days ago, weekly WAPE 0.500 vs naive 0.800)" in out  # a reused backtest
     assert "forecast model: " in out and str(Settings.under(tmp_path).models / "v1") in out
-    assert "inventory: 2 SKU x node with an order to place; actions {'expedite or transfer': 1, 'ok': 1, 'reorder now': 1}" in out
+    assert ("inventory: 2 SKU x node with an order to place (2 still to buy after transfers, EUR 500 at unit cost); "
+            "actions {'expedite or transfer': 1, 'ok': 1, 'reorder now': 1}") in out
     assert "safety stock value: EUR 2,234" in out  # the known values; the SKU without a cost adds nothing
     assert "transfers before purchases: 1 recommended, 40 units, saving EUR 120" in out
     assert ("stock-outs before a purchase can land: 2 SKU x node, 40 units short; cheapest fixes none feasible 1, reroute 1 "
