@@ -19,6 +19,7 @@ Modules, one job each:
 - `planning.stock_policy`: safety stock and reorder point by each row's method.
 - `planning.projection`: day-by-day projected stock with open POs.
 - `planning.transfers`: stock moves between nodes before purchases.
+- `planning.purchase_terms`: the supplier, terms and value of what is still to buy after transfers.
 - `planning.tradeoff`: carrying cost against service level per class.
 - `planning.plan_outputs`: the projection and trade-off for a finished plan.
 - `planning.simulation`: a daily (s, Q) / (R, s, Q) simulator, the proof of the policy.
