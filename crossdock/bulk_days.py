@@ -121,16 +121,19 @@ class RegularSales:
     at 10,000 series. A plan's service classes, safety stock, trade-off and
     every scenario's re-plan read the same days, so the plan caps once and
     hands this on where a daily sales history is taken (`regular_sales`).
+    `first_sales` keeps each series' first sale ever (up to `as_of`), which
+    the window alone cannot tell: days before it are not days it sold nothing.
     """
 
     daily: pd.DataFrame
     as_of: pd.Timestamp
     days: int
+    first_sales: pd.DataFrame  # sku, market, first_sale
 
     @classmethod
     def of(cls, history: pd.DataFrame, as_of: pd.Timestamp, days: int) -> RegularSales:
         as_of = pd.Timestamp(as_of).normalize()
-        return cls(regular_daily_sales(history, as_of, days), as_of, days)
+        return cls(regular_daily_sales(history, as_of, days), as_of, days, first_sales(history, as_of))
 
     def window(self, as_of: pd.Timestamp, days: int) -> pd.DataFrame:
         """The sales of the `days` up to `as_of`: a window inside the one capped, else a ValueError."""
@@ -139,6 +142,18 @@ class RegularSales:
             raise ValueError(f"sales capped for the {self.days} days up to {self.as_of.date()}, "
                              f"asked for the {days} days up to {as_of.date()}")
         return self.daily[self.daily["demand_date"] > as_of - pd.Timedelta(days=days)].reset_index(drop=True)
+
+
+def first_sales(history: pd.DataFrame | RegularSales, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Each series' first day with units sold, up to `as_of` (sku, market, first_sale), from a whole daily history
+    or as sales capped before kept it."""
+    if isinstance(history, RegularSales):
+        return history.first_sales
+    dates = pd.to_datetime(history["demand_date"]).dt.normalize().to_numpy()
+    sold = (dates <= pd.Timestamp(as_of).normalize().to_datetime64()) & (pd.to_numeric(history["units_sold"]).to_numpy() > 0)
+    frame = pd.DataFrame({"sku": history["sku"].to_numpy()[sold], "market": history["market"].to_numpy()[sold],
+                          "first_sale": dates[sold]})
+    return frame.groupby(["sku", "market"], as_index=False, sort=False)["first_sale"].min()
 
 
 def regular_sales(history: pd.DataFrame | RegularSales, as_of: pd.Timestamp, days: int) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crossdock.bulk_days import RegularSales, regular_sales
+from crossdock.bulk_days import RegularSales, first_sales, regular_sales
 from planning.safety_stock import sigma_from_p10_p90
 
 
@@ -153,7 +153,8 @@ def node_demand_samples(
     history: pd.DataFrame | RegularSales, market_nodes: pd.DataFrame, keys: pd.DataFrame, as_of: dt.date,
     days: int = SAMPLE_DAYS,
 ) -> np.ndarray:
-    """Recent daily regular units sold per sku × node, zeros filled: [len(keys), days], oldest day first.
+    """Recent daily regular units sold per sku × node, zeros filled: [len(keys), days], oldest day first; NaN on
+    the days before the row's first sale ever (a listing of 30 days is 30 days of demand, not 364).
 
     The simulated safety stock bootstraps lead-time demand from these days:
     they carry the shape (how often a SKU sells, how lumpy an order is) that
@@ -173,12 +174,20 @@ def node_demand_samples(
     start = as_of_ts - pd.Timedelta(days=days - 1)
     if not isinstance(history, RegularSales):
         history = history.loc[:, ["sku", "market", "demand_date", "units_sold"]]
+    node_of = market_nodes.drop_duplicates("market").set_index("market")["node"]
     h = regular_sales(history, as_of_ts, days)
-    h["node"] = h["market"].map(market_nodes.drop_duplicates("market").set_index("market")["node"])
+    h["node"] = h["market"].map(node_of)
     h = h.dropna(subset=["node"])
     out = np.zeros((len(keys), days))
-    row = pd.MultiIndex.from_frame(keys[["sku", "node"]]).get_indexer(pd.MultiIndex.from_frame(h[["sku", "node"]]))
+    index = pd.MultiIndex.from_frame(keys[["sku", "node"]])
+    row = index.get_indexer(pd.MultiIndex.from_frame(h[["sku", "node"]]))
     ok = row >= 0
     col = (h["demand_date"] - start).dt.days.to_numpy()
     np.add.at(out, (row[ok], col[ok]), h["units_sold"].to_numpy(dtype=float)[ok])
+    # the days before a row's first sale ever (at any market of its node) are not days it sold nothing: NaN
+    first = first_sales(history, as_of_ts).assign(node=lambda f: f["market"].map(node_of)).dropna(subset=["node"])
+    first = first.groupby(["sku", "node"])["first_sale"].min()
+    first_day = pd.Series(first.to_numpy(), index=first.index).reindex(index)
+    unlisted = np.clip((first_day - start).dt.days.fillna(days).to_numpy(dtype=float), 0, days).astype(np.int64)
+    out[np.arange(days) < unlisted[:, None]] = np.nan
     return out

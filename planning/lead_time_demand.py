@@ -143,7 +143,11 @@ def simulated_reorder_point(
 
     Args:
         demand_samples: [series, k] recent daily demand per series (units/day,
-            >= 0, finite), e.g. the last 364 days including the zero days.
+            >= 0), e.g. the last 364 days including the zero days. NaN marks a
+            day before the series was first sold: it is left out, so a listing
+            of 30 days bootstraps from its 30 days, not from 334 days it could
+            not sell on rescaled to its forecast (that set a new SKU's safety
+            stock about three times the normal formula's).
         mean_daily_demand: [series] forecast expected demand d̄, units/day.
         lead_time_days: [series] mean lead time L, days (> 0).
         lead_time_std_days: [series] lead-time standard deviation σ_L, days
@@ -219,8 +223,8 @@ def simulated_reorder_point(
     n_series, k = x.shape
     if k == 0:
         raise ValueError("demand_samples needs at least one day per series")
-    if np.any(~np.isfinite(x)) or np.any(x < 0):
-        raise ValueError("demand_samples must be finite and >= 0")
+    if np.any(np.isinf(x)) or np.any(x < 0):
+        raise ValueError("demand_samples must be finite and >= 0 (NaN: a day before the series was first sold)")
     d = np.broadcast_to(np.asarray(mean_daily_demand, dtype=float), (n_series,))
     L = np.broadcast_to(np.asarray(lead_time_days, dtype=float), (n_series,))
     sL = np.broadcast_to(np.asarray(lead_time_std_days, dtype=float), (n_series,))
@@ -240,13 +244,16 @@ def simulated_reorder_point(
     use_undershoot = include_undershoot and R == 0
     # Index of the inverted-CDF quantile in the sorted draws: smallest j with (j + 1) / n >= q.
     q_index = np.clip(np.ceil(csl * n_draws - _QUANTILE_TOLERANCE).astype(np.int64) - 1, 0, n_draws - 1)
-    history_mean = x.mean(axis=1)
+    listed = ~np.isnan(x)
     rop = np.zeros(csl.shape, dtype=float)
 
     for i in range(n_series):
         if d[i] == 0:
             continue
-        sums = _sorted_sums(x[i], history_mean[i], d[i], L[i], sL[i], R, n_draws, seed, use_undershoot)
+        daily = x[i] if listed[i].all() else x[i][listed[i]]
+        if daily.size == 0:  # not sold before the window's end: no shape to borrow, Poisson as for all zeros
+            daily = np.zeros(1)
+        sums = _sorted_sums(daily, daily.mean(), d[i], L[i], sL[i], R, n_draws, seed, use_undershoot)
         rop[i] = sums[q_index[i]]
 
     ss = rop - (d * (L + R))[:, None]

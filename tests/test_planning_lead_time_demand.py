@@ -199,6 +199,25 @@ def test_rejects_malformed_inputs() -> None:
         simulated_reorder_point(np.ones((1, 10)), [1.0], [5.0], [-1.0], 0.9)
     with pytest.raises(ValueError, match="mean_daily_demand"):
         simulated_reorder_point(np.ones((1, 10)), [-1.0], [5.0], [1.0], 0.9)
+    with pytest.raises(ValueError, match="demand_samples"):
+        simulated_reorder_point(np.full((1, 10), np.inf), [1.0], [5.0], [1.0], 0.9)
+
+
+def test_a_new_listing_bootstraps_from_the_days_since_its_first_sale() -> None:
+    """A buyer's test: a SKU listed 30 days ago selling 2 a day, lead time 30 +- 7.5 days, CSL 0.95, had a safety
+    stock of 112 (the normal formula's is about 40): its 334 days before the listing were bootstrapped as days it
+    sold nothing, and the lumps rescaled to the forecast. NaN marks those days; they are left out."""
+    listed = np.r_[np.full(334, np.nan), np.full(30, 2.0)]
+    as_zeros = np.nan_to_num(listed)
+    (_, ss_listed), (_, ss_zeros), (_, ss_30) = (
+        simulated_reorder_point(x[None, :], [2.0], [30.0], [7.5], 0.95) for x in (listed, as_zeros, listed[-30:])
+    )
+    normal = 1.645 * 2.0 * 7.5  # sigma_d = 0: the lead time's spread alone
+    assert ss_listed[0] == ss_30[0]  # the same as its 30 days alone
+    assert abs(ss_listed[0] - normal) < 0.25 * normal and ss_zeros[0] > 2.5 * normal
+    [(_, ss_never)] = [simulated_reorder_point(np.full((1, 364), np.nan), [2.0], [30.0], [7.5], 0.95)]
+    [(_, ss_poisson)] = [simulated_reorder_point(np.zeros((1, 364)), [2.0], [30.0], [7.5], 0.95)]
+    assert ss_never[0] == ss_poisson[0]  # no day listed: Poisson at the forecast, as for a history of zeros
 
 
 def test_a_matrix_of_levels_reads_each_level_off_the_same_draws_as_one_call_per_level():
