@@ -135,14 +135,15 @@ def sku_node_pairs(series: pd.DataFrame, market_nodes: pd.DataFrame) -> frozense
 
 def scenario_inputs(
     sources: PlanSources, alternatives: pd.DataFrame, classes: pd.DataFrame, policy: PlanningPolicy = PlanningPolicy(),
-    held_back_series: pd.DataFrame | None = None,
+    held_back_series: pd.DataFrame | None = None, transfers_out: pd.DataFrame | None = None,
 ) -> PlanInputs:
     """The plan's inputs for the scenarios (`planning.scenarios`), from the same sources as the plan.
 
     `classes` are the SKU x market classes the plan was built with (its
     published service_classes), not a re-classification, so a scenario differs
     from the plan only by its disruption; `alternatives` are every catalogue
-    offer per SKU (publish.supplier_risk).
+    offer per SKU (publish.supplier_risk); `transfers_out` (sku, node,
+    transfer_out_units) what the plan's recommended transfers send away.
     """
     sources, _ = plannable(sources)
     skus = sources.skus
@@ -163,4 +164,8 @@ def scenario_inputs(
         customs_days=move_customs_days(sources),
         stock_unknown_nodes=stock_unknown_nodes(sources),
         held_back_pairs=held_back_pairs(held_back_series, sources.market_nodes),
+        transfers_out={} if transfers_out is None else {
+            (sku, node): int(units) for sku, node, units in
+            transfers_out[["sku", "node", "transfer_out_units"]].itertuples(index=False) if units > 0
+        },
     )

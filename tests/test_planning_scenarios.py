@@ -245,6 +245,16 @@ def test_stock_whose_market_was_held_back_is_never_a_reroutes_donor():
     assert scenario_impact(blind, [UPLIFT]).empty
 
 
+def test_stock_the_plan_already_transfers_away_is_not_a_reroutes_donor_twice():
+    """A buyer's test: the plan transferred a node's 167 spare units, and the contingencies rerouted 186 more from
+    the same stock. What the recommended transfers send away is taken off the donor's spare."""
+    base = uplift_case(500, [("A", "S9", 11.0, 30.0)])
+    whole = only_row(scenario_impact(base, [UPLIFT]))
+    assert whole["contingency_detail"] == "from NL-AMS (140)"
+    taken = only_row(scenario_impact(dataclasses.replace(base, transfers_out={("A", "NL-AMS"): 500}), [UPLIFT]))
+    assert taken["contingency"] == "expedite" and "reroute: no other node with spare stock" in taken["options"]
+
+
 def test_a_reroute_waits_at_customs_and_loses_when_that_makes_it_late():
     # NL-AMS -> US-EWR crosses a customs border: the reroute lands on day 5 + ceil(customs days).
     def with_customs(days: float) -> PlanInputs:
