@@ -77,6 +77,7 @@ class FileResult:
     rows_duplicate: int = 0
     message: str = ""
     copy_of: str | None = None  # skipped: the name its same bytes were loaded under, when that is another name
+    unread_columns: tuple[str, ...] = ()  # loaded: columns of the file the contract has no place for
 
 
 def file_sha256(path: Path) -> str:
@@ -131,6 +132,14 @@ def _header_problem(contract: Contract, header: list[str]) -> str | None:
         + (f"; unexpected columns: {', '.join(unexpected)}" if unexpected else "")
         + f"; the {contract.dataset} contract expects: {', '.join(c.name for c in contract.columns)}"
     )
+
+
+def _unread_columns(contract: Contract, header: list[str]) -> tuple[str, ...]:
+    """The file's columns the contract does not name, which a load drops: a renamed column would vanish unsaid. A
+    name starting with '_' is crossdock's own (a quarantine export's reason and source columns)."""
+    expected = {c.name.lower() for c in contract.columns}
+    sent = (h.strip().lstrip("\ufeff") for h in header)
+    return tuple(h for h in sent if h and h.lower() not in expected and not h.startswith("_"))
 
 
 def _load_checked_rows(
@@ -356,9 +365,12 @@ def _check_and_load(
         plausibility=plausibility, kept=kept,
     )
     quarantined += _quarantine_bad_lines(conn, contract, file_id, file_header, mapping, pii_salt)
+    unread = () if mapping is not None else _unread_columns(contract, header)  # a mapping says what it reads
+    notes = [future_date_note(path),
+             f"columns not in the {contract.dataset} contract, not loaded: {', '.join(unread)}" if unread else None]
     return FileResult(
         display_name(path), file_id, contract.dataset, "loaded", received, loaded, quarantined, rows_duplicate=duplicate,
-        message=future_date_note(path) or "",
+        message="; ".join(n for n in notes if n), unread_columns=unread,
     )
 
 
@@ -372,6 +384,10 @@ def file_warnings(feed: str, results: list[FileResult]) -> list[str]:
         elif r.status == "loaded" and r.rows_quarantined:
             warnings.append(f"{feed}/{r.file_name}: {r.rows_quarantined:,} of {r.rows_received:,} rows quarantined; "
                             f"`crossdock quarantine --dataset {r.dataset}` lists them with their reasons")
+        if r.status == "loaded" and r.unread_columns:
+            warnings.append(f"{feed}/{r.file_name}: column{'s' if len(r.unread_columns) > 1 else ''} "
+                            f"{', '.join(r.unread_columns)} not in the {r.dataset} contract, not loaded (a renamed "
+                            "column is lost so too: docs/feeds.md lists each contract's columns)")
         elif r.status == "waiting":
             warnings.append(f"waiting {feed}/{r.file_name}: {r.message}")
         elif r.status == "skipped" and r.copy_of:

@@ -531,6 +531,22 @@ def test_a_run_warns_of_quarantined_rows_rejected_files_and_copies_but_not_of_fi
     assert conn.execute("select count(*) from raw.orders where order_id = 'C1'").fetchall() == [(1,)]
 
 
+def test_a_column_the_contract_does_not_name_is_said_not_dropped_silently(tmp_path, conn):
+    """A data steward's test: a catalogue with an extra buyer_notes column loaded without a word, and a renamed
+    column would vanish the same way. The ledger and the run's warnings name it; a quarantine export's own
+    columns (_quarantine_reason, _source_file ...) are crossdock's and say nothing."""
+    header = ORDERS_HEADER.rstrip("\n")
+    write(tmp_path / "landing/orders/orders_2025-01-03.csv",
+          header + ",buyer_notes,_quarantine_reason\nC1,1,2025-01-03T10:00:00Z,web,C1,SKU-1,2,19.99,EUR,DE,NL-AMS,rush,x\n")
+    [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert (result.status, result.rows_loaded, result.unread_columns) == ("loaded", 1, ("buyer_notes",))
+    assert conn.execute("select message from audit.ingest_ledger").fetchall() == [
+        ("columns not in the orders contract, not loaded: buyer_notes",)]
+    assert file_warnings("orders", [result]) == [
+        "orders/orders_2025-01-03.csv: column buyer_notes not in the orders contract, not loaded (a renamed column is "
+        "lost so too: docs/feeds.md lists each contract's columns)"]
+
+
 def test_a_daemon_run_leaves_a_file_still_being_written_for_a_later_run(tmp_path, conn):
     """A daemon test: a run queued behind another started after a new export landed, and loaded it, still being
     copied or not. The runs the daemon starts (settle_seconds) leave a file changed in the last seconds untouched."""
