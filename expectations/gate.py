@@ -230,6 +230,12 @@ STOPPED_WHAT_TO_DO = (
     "If the export stops short, land the missing days; if the market really stopped selling, take it out of "
     "crossdock.yaml's markets (its countries then plan in the catch-all) or raise gates.stop_probability"
 )
+RETURNS_WHAT_TO_DO = (
+    "Check those days' return lines in the orders feed: a day of sales sent as returns (line_type, or the sign of "
+    "quantity) or returns counted twice; fix them with `crossdock quarantine --export` or a corrected export. A market "
+    "that really takes back more than it sells on that many days can allow it (gates.max_return_share_of_days)"
+)
+_RETURNS_EXPECTATION = "expect_column_pair_values_a_to_be_greater_than_b"  # the market-day suite's returns checks
 
 
 def _describe(failure: dict) -> str:
@@ -255,6 +261,8 @@ def _describe(failure: dict) -> str:
         text += f" by market: {', '.join(parts)}{more}"
     if failure["examples"]:
         text += f", e.g. {', '.join(failure['examples'][:MESSAGE_EXAMPLES])}"
+    if failure["suite"] == MARKET_DAYS_SUITE_NAME and failure["expectation_type"] == _RETURNS_EXPECTATION:
+        text += f". {RETURNS_WHAT_TO_DO}"
     return text
 
 

@@ -147,6 +147,9 @@ def test_returns_above_sales_on_many_market_days_fails():
     assert returned["unexpected_count"] == 20
     assert returned["by_market"] == {"FR": {"count": 20, "first": "2026-10-12", "last": "2026-10-31"}}
     assert "FR 20 days (2026-10-12..2026-10-31)" in result.message
+    # what to do about returns, not the stopped market's advice (a data steward's test)
+    assert "Check those days' return lines in the orders feed" in result.message
+    assert "land the missing days" not in result.message
 
 
 def test_returns_above_sales_on_a_few_selling_days_is_normal():
