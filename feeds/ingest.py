@@ -41,7 +41,7 @@ from feeds.findings import (
 )
 from feeds.landed import UnreadableFile, bad_lines_table, display_name, has_plain_values, safe_text, shortened_sql
 from feeds.landing_folder import MAPPING_FILE, landing_files, landing_links, link_date, mapping_for, move_to_rejected, outside_problem
-from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
+from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping, shipped_mapping_for
 from feeds.masked_lines import masked_line
 from feeds.new_versions import insert_new_versions
 from feeds.plausibility import Plausibility, check_plausibility
@@ -358,6 +358,10 @@ def _check_and_load(
             return FileResult(display_name(path), file_id, contract.dataset, "rejected", rows_received=received, rows_rejected=received, message=str(exc))
         source, record_source, header = "mapped", ("landed", header), mapped_header
     problem = _header_problem(contract, header)
+    if problem and mapping is None and (known := shipped_mapping_for(contract.dataset, header)):
+        problem = (f"laid out as a {known} export, which crossdock reads through a mapping: put it in a source "
+                   f"folder, landing/{path.parent.name}/<source>/, beside a {MAPPING_FILE} saying `extends: {known}` "
+                   f"(docs/mappings.md). {problem}")
     if problem:
         return FileResult(display_name(path), file_id, contract.dataset, "rejected", rows_received=received, rows_rejected=received, message=problem)
     loaded, quarantined, duplicate = _load_checked_rows(

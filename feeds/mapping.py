@@ -15,7 +15,8 @@ This module is the entry point callers import from; the work is in modules
 with one job each:
 
 - `feeds.mapping_model`: `FeedMapping`, `ColumnRule` and the other rule types; `MappingError`.
-- `feeds.mapping_load`: reading a file (strict YAML, `extends`), `load_mapping`, `shipped_mapping`.
+- `feeds.mapping_load`: reading a file (strict YAML, `extends`), `load_mapping`, `shipped_mapping`,
+  `shipped_mapping_for` (the shipped mapping a header is laid out for).
 - `feeds.mapping_shipped`: where the shipped mappings live and their names.
 - `feeds.mapping_schema`: the keys a mapping file allows, validated into a `FeedMapping`.
 - `feeds.mapping_checks`: error context (file and key) and the scalar setting checks.
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 from feeds.mapping_conditions import CONDITION_KEYS, TEST_OPS
 from feeds.mapping_countries import COUNTRY_ALIASES, COUNTRY_KEYS, COUNTRY_MODES
-from feeds.mapping_load import load_mapping, shipped_mapping
+from feeds.mapping_load import load_mapping, shipped_mapping, shipped_mapping_for
 from feeds.mapping_model import (
     Case,
     ColumnRule,
@@ -97,5 +98,6 @@ __all__ = [
     "mapping_sql",
     "number_pattern",
     "shipped_mapping",
+    "shipped_mapping_for",
     "shipped_mapping_names",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from feeds.mapping_model import FeedMapping, MappingError
+from feeds.mapping_model import FeedMapping, MappingError, _header_key
 from feeds.mapping_schema import SOURCE_KEYS, TOP_LEVEL_KEYS, _build
 from feeds.mapping_shipped import MAPPINGS_DIR, SHIPPED_NAME, shipped_mapping_names
 
@@ -135,3 +135,14 @@ def shipped_mapping(name: str) -> FeedMapping:
     if not SHIPPED_NAME.match(name or "") or not (MAPPINGS_DIR / f"{name}.yaml").is_file():
         raise MappingError(f"no shipped mapping named '{name}'; allowed: {', '.join(shipped_mapping_names())}")
     return load_mapping(MAPPINGS_DIR / f"{name}.yaml")
+
+
+def shipped_mapping_for(dataset: str, header: list[str]) -> str | None:
+    """The shipped mapping of `dataset` whose every source column `header` has, by name, or None: a file laid out
+    as a known export (a Shopify orders CSV) that landed without its mapping is told which one to extend."""
+    sent = {_header_key(h) for h in header}
+    for name in shipped_mapping_names():
+        mapping = shipped_mapping(name)
+        if mapping.dataset == dataset and all(_header_key(c) in sent for c in mapping.source_columns):
+            return name
+    return None

@@ -391,7 +391,11 @@ def test_an_export_rejected_before_its_mapping_was_set_up_lists_its_quarantine_o
     export.parent.mkdir(parents=True)
     shutil.copy(FIXTURES / "shopify_orders_export.csv", export)
     [rejected] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
-    assert rejected.status == "rejected"
+    assert rejected.status == "rejected"  # told what to do, before the columns it lacks
+    assert rejected.message.startswith(
+        "laid out as a shopify_orders export, which crossdock reads through a mapping: put it in a source folder, "
+        "landing/orders/<source>/, beside a mapping.yaml saying `extends: shopify_orders` (docs/mappings.md). "
+        "missing required columns: order_id"), rejected.message
     source = tmp_path / "landing/orders/shopify"
     source.mkdir()
     shutil.copy(FIXTURES / "shopify_orders_export.csv", source / "orders_export_1.csv")
