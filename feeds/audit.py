@@ -50,6 +50,17 @@ create table if not exists audit.quarantine (
 # warehouses made before contract_record existed gain it (null for their rows)
 QUARANTINE_MIGRATIONS = ("alter table audit.quarantine add column if not exists contract_record json",)
 
+# A quarantined row a fix file answered: the export names each row (_quarantine_id), and a line of a file sent back
+# with that id settles the row, loaded or quarantined again (then that new row stands for it), whatever its key now.
+QUARANTINE_FIXES_DDL = """
+create table if not exists audit.quarantine_fixes (
+    quarantine_id varchar not null,  -- the row answered: <file_id>:<row_number> of audit.quarantine
+    file_id varchar not null,        -- the file that answered it
+    row_number bigint not null,      -- its line there
+    fixed_at timestamptz not null
+)
+"""
+
 
 # Every raw row says where it came from; (name, type, description).
 LINEAGE_COLUMNS = (
@@ -93,6 +104,7 @@ def ensure_schema(target: WarehouseLike) -> None:
     warehouse.execute("create schema if not exists audit")
     warehouse.execute(LEDGER_DDL)
     warehouse.execute(QUARANTINE_DDL)
+    warehouse.execute(QUARANTINE_FIXES_DDL)
     if warehouse.engine == "duckdb":
         for migration in QUARANTINE_MIGRATIONS:
             warehouse.execute(migration)

@@ -76,6 +76,10 @@ docs/mappings.md) are kept as `sha256:<pseudonym>`, in the record and in the exp
 `crossdock quarantine --dataset orders --export fix.csv` writes the open rows in the
 contract's layout, to be fixed in a spreadsheet and saved as the file the command names
 (a name no file of the folder has yet: a second fix of the day is `..._fix_<day>_02.csv`).
+Its `_quarantine_id` column names the row each line answers (`audit.quarantine_fixes`
+records the answer): keep it, and a fix settles its row even when it changes the key (a bad
+line number, node or day), and a line still bad is quarantined again and listed once, from
+the fix file. The other `_` columns say why and whence; the ingest reads none of them.
 A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
 as a formula, so (as OWASP advises against CSV injection) such a text value is written
 with a single quote in front: `=HYPERLINK(...)` becomes `'=HYPERLINK(...)` and a SKU

@@ -45,6 +45,7 @@ from feeds.mapping import FeedMapping, MappingError, apply_mapping, load_mapping
 from feeds.masked_lines import masked_line
 from feeds.new_versions import insert_new_versions
 from feeds.plausibility import Plausibility, check_plausibility
+from feeds.quarantine import record_fixes
 from feeds.readers import land_file
 from feeds.row_checks import (
     checked_values_sql,
@@ -369,6 +370,8 @@ def _check_and_load(
         plausibility=plausibility, kept=kept,
     )
     quarantined += _quarantine_bad_lines(conn, contract, file_id, file_header, mapping, pii_salt)
+    if mapping is None:  # a fix file (feeds/quarantine.py) is in the contract's layout: its lines name what they fix
+        record_fixes(conn, file_id, header)
     unread = () if mapping is not None else _unread_columns(contract, header)  # a mapping says what it reads
     notes = [future_date_note(path),
              f"columns not in the {contract.dataset} contract, not loaded: {', '.join(unread)}" if unread else None]

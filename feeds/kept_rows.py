@@ -17,7 +17,8 @@ start empty on every run, and `KeptRows` links it to the warehouse:
   (`forget_versions`), so the file engine holds only what this run loaded;
 - after a feed's files, what the run loaded goes to the warehouse (`keep`):
   the raw rows of the files loaded, their quarantined rows (replacing any of
-  the same files), then their ledger rows, last. A run killed before the
+  the same files) and the quarantined rows they answered (a fix file's
+  `audit.quarantine_fixes`), then their ledger rows, last. A run killed before the
   ledger rows are in leaves its files unrecorded: the next run loads them
   again, their rows then repeat the versions already kept (counted as
   duplicates, not stored twice) and their quarantine rows replace their own.
@@ -44,6 +45,7 @@ _KEYS = "audit._ingest_file_keys"  # the keys of the file being loaded, on the w
 _QUARANTINED = "audit._ingest_quarantined"  # the run's quarantined rows, on the warehouse until they replace their files'
 LEDGER = "audit.ingest_ledger"
 QUARANTINE = "audit.quarantine"
+FIXES = "audit.quarantine_fixes"
 
 
 def _listed(ids: Iterable[str]) -> str:
@@ -127,6 +129,9 @@ class KeptRows:
                     contract.table, self.files, f"select * from {contract.table} where _file_id in ({files})"
                 )
             self._keep_quarantined(files)
+            fixes = f"select * from {FIXES} where file_id in ({files})"
+            if self.files.execute(f"{fixes} limit 1").fetchall():  # a fix file's answers; an insert costs Spark a job
+                self.warehouse.append_from(FIXES, self.files, fixes)
         if recorded:
             self.warehouse.append_from(LEDGER, self.files, f"select * from {LEDGER} where file_id in ({_listed(recorded)})")
 

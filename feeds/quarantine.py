@@ -6,7 +6,10 @@ line numbers a mapping derived). The export is in the contract's layout, so
 the fixed file goes into the feed's own folder under the dataset's prefix
 (`fix_file_name`), loads without a mapping, and every line keeps its identity:
 a fix updates its own line and can never overwrite another. Rows whose key has
-been loaded since are resolved and not exported.
+been loaded since are resolved and not exported, and so are rows a fix file
+answered: the export names each row (`_quarantine_id`), and a line sent back
+with it settles the row whatever its key became (a bad node or date in the
+key was never loaded under it) or, quarantined again, is listed in its place.
 """
 from __future__ import annotations
 
@@ -19,6 +22,25 @@ import pandas as pd
 
 from crossdock.spreadsheet import spreadsheet_safe
 from feeds.contracts import CONTRACTS
+from feeds.sql import ident
+
+
+QUARANTINE_ID = "_quarantine_id"
+"""The export's column naming each row (<file_id>:<row_number>); a fix file that keeps it settles the row."""
+
+
+def record_fixes(conn: duckdb.DuckDBPyConnection, file_id: str, header: list[str], table: str = "landed") -> int:
+    """Record the lines of a landed file (`table`, one row per line with _row_number) that answer a quarantined row
+    (their `_quarantine_id`), loaded or quarantined again: the row they answer is settled. Returns how many."""
+    column = next((h for h in header if h.strip().lower() == QUARANTINE_ID), None)
+    if column is None:
+        return 0
+    value = f"trim({ident(column)})"
+    [(count,)] = conn.execute(
+        f"insert into audit.quarantine_fixes select {value}, ?, _row_number, now() from {ident(table)} "
+        f"where coalesce({value}, '') <> ''", [file_id]
+    ).fetchall()  # DuckDB answers an insert with its row count
+    return int(count)
 
 
 def quarantine_summary(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -62,22 +84,27 @@ def open_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFra
     contract = next((c for c in CONTRACTS if c.dataset == dataset), None)
     if contract is None:
         raise ValueError(f"unknown dataset {dataset!r}; one of {', '.join(c.dataset for c in CONTRACTS)}")
+    fixes = conn.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'audit' and table_name = 'quarantine_fixes'"
+    ).fetchall()[0][0]  # a warehouse no ingest of this release has touched yet has none
+    answered = ("and not exists (select 1 from audit.quarantine_fixes as f where f.quarantine_id = "
+                "q.file_id || ':' || cast(q.row_number as varchar))") if fixes else ""
     rows = conn.execute(
-        """
+        f"""
         with quarantined as (
             select q.*, l.file_name, l.file_path, l.ingested_at
             from audit.quarantine as q
             -- the ingest that loaded the file wrote its rows: the same bytes rejected elsewhere before (landed
             -- before its mapping was set up) are another ledger row of the same file_id, and listed every row twice
             left join audit.ingest_ledger as l on l.file_id = q.file_id and l.status = 'loaded'
-            where q.dataset = ?
+            where q.dataset = ? {answered}
         ),
         loaded_versions as (
             select file_path, file_id, ingested_at from audit.ingest_ledger where status = 'loaded'
         )
         select
             coalesce(q.contract_record, q.record), q.reason, q.reason_code, q.file_name, q.quarantined_at,
-            q.file_path, q.ingested_at,
+            q.file_id || ':' || cast(q.row_number as varchar), q.file_path, q.ingested_at,
             exists (
                 select 1 from loaded_versions as v
                 where v.file_path = q.file_path and v.file_id <> q.file_id and v.ingested_at > q.ingested_at
@@ -88,12 +115,14 @@ def open_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFra
         [dataset],
     ).fetchall()
     records = []
-    for record, reason, code, file_name, quarantined_at, file_path, loaded_at, later in rows:
+    for record, reason, code, file_name, quarantined_at, quarantine_id, file_path, loaded_at, later in rows:
         values = json.loads(record)
+        values.pop(QUARANTINE_ID, None)  # a fix quarantined again: its own id, not the row it answered
         values["_quarantine_reason"] = reason
         values["_quarantine_code"] = code
         values["_source_file"] = file_name
         values["_quarantined_at"] = quarantined_at
+        values[QUARANTINE_ID] = quarantine_id
         records.append((values, file_path, loaded_at, later))
     frame = pd.DataFrame([values for values, *_ in records])
     if frame.empty:
@@ -164,7 +193,8 @@ def export_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str, out: Path) 
     """Write the open quarantined rows of `dataset` to a CSV to fix; returns the row count.
 
     The _quarantine_reason, _quarantine_code, _source_file and _quarantined_at columns are for the
-    reader; the ingest ignores columns the contract does not name. The file is
+    reader; _quarantine_id names the row: keep it, and the fixed line settles that row even when the fix
+    changes its key. The ingest loads only the columns the contract names. The file is
     opened in a spreadsheet, so a value that would run as a formula there is
     escaped with a leading quote (crossdock.spreadsheet), which the ingest removes
     again when the fixed file comes back; plain numbers such as -2 are left as

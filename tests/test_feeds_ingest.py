@@ -272,6 +272,32 @@ def test_a_quarantined_row_can_be_exported_fixed_and_resubmitted(tmp_path, conn)
     assert conn.execute("select count(*) from raw.orders").fetchall() == [(2,)]
 
 
+def test_a_fix_that_changes_the_key_settles_its_row_and_one_quarantined_again_is_listed_once(tmp_path, conn):
+    """A data steward's tests: a fix of a bad value in the key (a line number that is no number) loaded, but its row
+    stayed open for ever, its old key never loaded; and a fix file sent back with one row still bad listed that row
+    twice, from the first file and from the fix. The export names each row (_quarantine_id): a line sent back with
+    it settles the row, loaded or quarantined again (then listed once, as the fix file says)."""
+    import pandas as pd
+
+    write(tmp_path / "landing/orders/orders_2025-01-03.csv", ORDERS_HEADER
+          + "A1,x,2025-01-03T10:00:00Z,web,C,S,1,1,EUR,DE,N\n"  # line_id is no number: bad_type, in the key
+          + "A2,1,2025-01-03T10:00:00Z,web,C,S,2,1,EUR,Germany,N\n")
+    ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    export = tmp_path / "fix.csv"
+    assert export_quarantine(conn, "orders", export) == 2
+    fixed = pd.read_csv(export, dtype=str, keep_default_na=False)
+    assert fixed["_quarantine_id"].str.fullmatch(r"[0-9a-f]{64}:\d+").all()
+    fixed.loc[fixed["order_id"] == "A1", "line_id"] = "1"  # A2's country left as it was: still bad
+    fixed.to_csv(tmp_path / "landing/orders/orders_2025-01-04_fix.csv", index=False)
+    [_, result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    still_open = open_quarantine(conn, "orders")
+    assert still_open[["order_id", "_source_file"]].values.tolist() == [["A2", "orders_2025-01-04_fix.csv"]]
+    assert quarantine_summary(conn).set_index("reason_code")["open"].to_dict() == {"not_allowed": 1, "bad_type": 0}
+    assert export_quarantine(conn, "orders", tmp_path / "fix2.csv") == 1
+    assert conn.execute("select order_id, line_id from raw.orders").fetchall() == [("A1", 1)]
+
+
 def test_a_later_version_of_a_file_settles_what_its_earlier_version_quarantined(tmp_path, conn):
     """An operations engineer's test: an export ingested while still being written had its cut line quarantined,
     keyless, and open for ever after the whole file loaded. A file sent again says again what it says: a line still
