@@ -133,8 +133,14 @@ def _in_window(dates: pd.Series, as_of: dt.date, days: int = PRICE_DAYS) -> pd.S
 
 def refund_shares(actuals: pd.DataFrame, as_of: dt.date) -> tuple[pd.Series, pd.Series]:
     """The share of revenue refunded over the REFUND_DAYS up to `as_of`: per category x market, and per market
-    (for a family that sold nothing there). Only where revenue was taken: no share is guessed for the rest."""
+    (for a family that sold nothing there). Only where revenue was taken: no share is guessed for the rest.
+
+    None at all when not one day of those had a refund: an orders feed without return lines (a Shopify export
+    carries refunds as order amounts, which its mapping does not read) says nothing of refunds, and a share of 0
+    published plan net revenue as gross, unsaid. The plan's refunds are then unknown and `unknowns` says so."""
     recent = actuals[_in_window(actuals["demand_date"], as_of, REFUND_DAYS)]
+    if not (pd.to_numeric(recent["refunds_eur"]).fillna(0) > 0).any():
+        recent = recent.iloc[:0]
 
     def share(keys: list[str]) -> pd.Series:
         sums = recent.groupby(keys)[["revenue_eur", "refunds_eur"]].sum()

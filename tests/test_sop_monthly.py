@@ -127,6 +127,17 @@ def test_refunds_are_the_months_returns_for_actuals_and_the_familys_refund_share
     assert fr["unknowns"] == "refunds of 1 SKU"
 
 
+def test_a_feed_without_one_return_line_in_the_year_leaves_the_plans_refunds_unknown_not_none():
+    """A Shopify merchant's test: its export carries refunds as order amounts, which the mapping does not read, so no
+    day had a return line, and the plan's net revenue was its gross revenue, refunds 0 unsaid."""
+    frames = _frames()
+    frames["actuals"] = frames["actuals"].assign(refunds_eur=0.0)
+    view = monthly_view(**frames)
+    plan = _row(view, "DE", NOV, PLAN)
+    assert plan["revenue_eur"] > 0 and pd.isna(plan["refunds_eur"]) and pd.isna(plan["net_revenue_eur"])
+    assert "refunds of" in plan["unknowns"]
+
+
 def test_a_pair_without_landed_cost_is_costed_at_its_unit_cost_and_says_so():
     view = monthly_view(**_frames())
     us = _row(view, "US", OCT, PLAN)
