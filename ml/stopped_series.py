@@ -34,6 +34,9 @@ not assumed: the backtest decides it held out, with the blend's weight
 stops keeps the model's forecast. A daily seller quiet for a week, P about
 1e-8, is judged stopped; one that has sold on one day in ten for a year needs
 31 quiet days (its rate is 36 / (364 + 28)).
+
+A season ending is no stop: a series quiet over the same days a year before,
+which then sold again, is left to the model (`seasonal_lull`).
 """
 from __future__ import annotations
 
@@ -48,6 +51,8 @@ STOP_PROBABILITY = 0.05
 MIN_QUIET_DAYS = 7
 PRIOR_DAYS = 28
 WINDOW_DAYS = 364
+SEASON_DAYS = 364
+LULL_SHARE = 0.2
 
 
 def quiet_run_probability(Y: np.ndarray, first: np.ndarray, origin: int, window: int = WINDOW_DAYS
@@ -74,10 +79,42 @@ def quiet_run_probability(Y: np.ndarray, first: np.ndarray, origin: int, window:
     return probability, quiet
 
 
+def seasonal_lull(Y: np.ndarray, first: np.ndarray, origin: int, quiet: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Which series were about as quiet over the days of their quiet run up to `origin` a year before, and sold
+    after: a season ending, not a product that stopped (a bool per series).
+
+    A year is `SEASON_DAYS` (52 weeks, so weekdays line up). About as quiet: selling on at most `LULL_SHARE` of
+    the days its `rate` of selling days would give (a summer line sells a day or two into autumn some years). A
+    Shopify merchant's summer lines, quiet since September, were judged stopped at the end of October: 48
+    stopped_selling exceptions, and a forecast of 0 into next spring would have missed the season's start. The
+    series must have been selling (past its first sale) when last year's run began; a series that was as quiet by
+    chance a year before is taken for seasonal, about as rarely as the stop rule's own false alarms.
+    """
+    n_days = Y.shape[1]
+    start = origin - SEASON_DAYS - quiet + 1  # last year's run: [start, origin - SEASON_DAYS]
+    end = origin - SEASON_DAYS
+    comeback_end = origin - quiet  # sold again after it, before this year's run began
+    sold = np.concatenate([np.zeros((Y.shape[0], 1)), np.cumsum(Y > 0, axis=1)], axis=1)
+
+    def sales(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:  # days with a sale in [lo, hi], per series
+        lo, hi = np.clip(lo, 0, n_days), np.clip(hi + 1, 0, n_days)
+        rows = np.arange(Y.shape[0])
+        return sold[rows, np.maximum(hi, lo)] - sold[rows, lo]
+
+    end_days = np.full_like(start, end)
+    known = (quiet >= 1) & (start >= np.asarray(first))
+    as_quiet = sales(start, end_days) <= LULL_SHARE * np.asarray(rate) * quiet
+    return known & as_quiet & (sales(end_days + 1, comeback_end) > 0)
+
+
 def stopped(Y: np.ndarray, first: np.ndarray, origin: int) -> np.ndarray:
-    """Which series have stopped selling at `origin` (a bool per series), by the rule above."""
+    """Which series have stopped selling at `origin` (a bool per series), by the rule above; a seasonal lull
+    (`seasonal_lull`) is no stop."""
     probability, quiet = quiet_run_probability(Y, first, origin)
-    return (quiet >= MIN_QUIET_DAYS) & (probability < STOP_PROBABILITY)
+    judged = (quiet >= MIN_QUIET_DAYS) & (probability < STOP_PROBABILITY)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(quiet > 0, 1.0 - probability ** (1.0 / np.maximum(quiet, 1)), 0.0)  # P = (1 - r)^q
+    return judged & ~seasonal_lull(Y, first, origin, quiet, rate)
 
 
 def out_of_stock(series: pd.DataFrame, market_nodes: Mapping[str, str], stock: pd.DataFrame) -> np.ndarray:

@@ -48,6 +48,25 @@ def test_a_slow_seller_needs_a_longer_quiet_run_and_no_sale_at_all_is_not_judged
     assert probability[1] == 1.0 and quiet[1] == -1 and not stopped(Y, np.array([0, 0]), 399)[1]
 
 
+def test_a_season_ending_as_it_did_a_year_before_is_no_stop_but_a_product_taken_off_sale_is():
+    """A Shopify merchant's summer lines, quiet since September, were judged stopped at the end of October (48
+    stopped_selling exceptions, and a forecast of 0 into next spring). Quiet over the same days a year before and
+    sold again after, a series is in a seasonal lull; a daily seller that stops where it sold a year before has
+    stopped, and so does one whose run a year before was before its first sale."""
+    days = 2 * 364 + 120
+    Y = np.zeros((3, days))
+    year = np.arange(days) % 364
+    Y[0, (year >= 120) & (year < 270)] = 2.0  # summer lines: days 120..269 of each year
+    Y[1, :] = 1.0  # sold every day...
+    Y[1, 364 + 270:] = 0.0  # ...until day 270 of the second year
+    Y[2, 364 + 120: 364 + 270] = 2.0  # a first summer only
+    origin = 364 + 300  # 31 quiet days each (the last sale on day 269)
+    first = np.array([120, 0, 364 + 120])
+    probability, quiet = quiet_run_probability(Y, first, origin)
+    assert quiet.tolist() == [31, 31, 31] and (probability < 0.05).all()  # each would be stopped by its run alone
+    assert stopped(Y, first, origin).tolist() == [False, True, True]
+
+
 def stopping_history() -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     """A synthetic history whose four most regular series stop 70 days before AS_OF: quiet in windows 2 and 1 of three."""
     history = make_history(n_skus=10, markets=("US", "GB", "DE"), days=520, end=AS_OF, seed=5, phase_out_share=0.0)
