@@ -135,27 +135,33 @@ def sku_node_pairs(series: pd.DataFrame, market_nodes: pd.DataFrame) -> frozense
 
 def scenario_inputs(
     sources: PlanSources, alternatives: pd.DataFrame, classes: pd.DataFrame, policy: PlanningPolicy = PlanningPolicy(),
-    held_back_series: pd.DataFrame | None = None, transfers_out: pd.DataFrame | None = None,
+    held_back_series: pd.DataFrame | None = None, transfers: pd.DataFrame | None = None,
 ) -> PlanInputs:
     """The plan's inputs for the scenarios (`planning.scenarios`), from the same sources as the plan.
 
     `classes` are the SKU x market classes the plan was built with (its
     published service_classes), not a re-classification, so a scenario differs
     from the plan only by its disruption; `alternatives` are every catalogue
-    offer per SKU (publish.supplier_risk); `transfers_out` (sku, node,
-    transfer_out_units) what the plan's recommended transfers send away.
+    offer per SKU (publish.supplier_risk). `transfers`, the plan's recommended
+    transfers (sku, from_node, to_node, units, arrival_date), are made first
+    (`with_transfers`): a buyer found the contingencies rerouting 186 units
+    from a node whose 167 spare units the plan had already transferred.
     """
     sources, _ = plannable(sources)
     skus = sources.skus
+    on_hand, open_orders, arrivals = with_transfers(
+        sources.position[["sku", "node", "on_hand"]], sources.position[["sku", "node", "on_order"]], sources.arrivals,
+        transfers,
+    )
     return PlanInputs(
         forecast=sources.forecast.drop(columns=["as_of"]),
-        on_hand=sources.position[["sku", "node", "on_hand"]],
-        open_orders=sources.position[["sku", "node", "on_order"]],
+        on_hand=on_hand,
+        open_orders=open_orders,
         lead_times=sources.lead_times,
         skus=skus.drop(columns="primary_supplier_id"),
         market_nodes=sources.market_nodes,
         as_of=sources.as_of,
-        arrivals=sources.arrivals,
+        arrivals=arrivals,
         primary_supplier=skus[["sku", "primary_supplier_id"]].rename(columns={"primary_supplier_id": "supplier_id"}),
         alternatives=alternatives,
         policy=policy,
@@ -164,8 +170,29 @@ def scenario_inputs(
         customs_days=move_customs_days(sources),
         stock_unknown_nodes=stock_unknown_nodes(sources),
         held_back_pairs=held_back_pairs(held_back_series, sources.market_nodes),
-        transfers_out={} if transfers_out is None else {
-            (sku, node): int(units) for sku, node, units in
-            transfers_out[["sku", "node", "transfer_out_units"]].itertuples(index=False) if units > 0
-        },
     )
+
+
+def with_transfers(on_hand: pd.DataFrame, open_orders: pd.DataFrame, arrivals: pd.DataFrame,
+                   transfers: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Stock, open orders and arrivals once `transfers` (sku, from_node, to_node, units, arrival_date) are made: the
+    units leave their source's on hand and are on order at their destination, arriving on their day (an arrival
+    no supplier's outage touches). Neither side then counts them twice: not spare at the source, not short at the
+    destination."""
+    if transfers is None or transfers.empty:
+        return on_hand, open_orders, arrivals
+    moved = transfers[["sku", "from_node", "to_node", "units", "arrival_date"]]
+
+    def shifted(frame: pd.DataFrame, column: str, by: pd.DataFrame) -> pd.DataFrame:
+        delta = by.groupby(["sku", "node"])["units"].sum()
+        out = frame.merge(delta.rename("_delta").reset_index(), on=["sku", "node"], how="outer")
+        out[column] = pd.to_numeric(out[column]).fillna(0) + out["_delta"].fillna(0)
+        return out.drop(columns="_delta").astype({column: "int64"})
+
+    on_hand = shifted(on_hand, "on_hand", moved.rename(columns={"from_node": "node"}).assign(units=-moved["units"]))
+    open_orders = shifted(open_orders, "on_order", moved.rename(columns={"to_node": "node"}))
+    inbound = pd.DataFrame({"sku": moved["sku"], "node": moved["to_node"], "supplier_id": None,
+                            "expected_arrival_date": pd.to_datetime(moved["arrival_date"]), "quantity": moved["units"]})
+    inbound = inbound.reindex(columns=arrivals.columns).astype(arrivals.dtypes.to_dict(), errors="ignore")
+    arrivals = pd.concat([arrivals, inbound], ignore_index=True) if len(arrivals) else inbound
+    return on_hand, open_orders, arrivals

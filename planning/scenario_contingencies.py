@@ -32,7 +32,6 @@ whole shortfall (ties: cheaper), else the largest partial reroute.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -214,15 +213,12 @@ def _choose(options: list[_Option], stockout: pd.Timestamp) -> tuple[str, _Optio
     return NONE_FEASIBLE, least
 
 
-def _spare(plan: pd.DataFrame, closing: pd.DataFrame, held_back: frozenset[tuple[str, str]] = frozenset(),
-           transfers_out: Mapping[tuple[str, str], int] | None = None) -> dict[tuple[str, str], int]:
-    """Units each SKU x node can give: floor(min(on_hand - reorder point, lowest projected closing)) less what the
-    plan's recommended transfers already send away (`transfers_out`), if > 0; none from a `held_back` row, whose
-    demand (a market the training-data gate held back) is unknown."""
+def _spare(plan: pd.DataFrame, closing: pd.DataFrame, held_back: frozenset[tuple[str, str]] = frozenset()) -> dict[tuple[str, str], int]:
+    """Units each SKU x node can give: floor(min(on_hand - reorder point, lowest projected closing)), if > 0;
+    none from a `held_back` row, whose demand (a market the training-data gate held back) is unknown."""
     lowest = closing.to_numpy(dtype=float).min(axis=1)
     above_rop = plan["on_hand"].to_numpy(dtype=float) - plan["reorder_point"].to_numpy(dtype=float)
-    sent = np.array([(transfers_out or {}).get(key, 0) for key in zip(plan["sku"], plan["node"])], dtype=float)
-    spare = np.floor(np.minimum(above_rop, lowest) - sent + 1e-9)
+    spare = np.floor(np.minimum(above_rop, lowest) + 1e-9)
     ok = spare > 0
     return {(s, n): int(q) for s, n, q in zip(plan["sku"][ok], plan["node"][ok], spare[ok]) if (s, n) not in held_back}
 

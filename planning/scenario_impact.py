@@ -173,8 +173,7 @@ def scenario_impact(
     frames = []
     planned = _known_demand(_before_supply_rows(base_plan, base_closing), inputs.held_back_pairs)
     if not planned.empty:
-        spare = _spare(base_plan, base_closing, inputs.held_back_pairs, inputs.transfers_out)
-        planned = _contingencies(planned, _context(inputs, Scenario(AS_PLANNED), costs), spare)
+        planned = _contingencies(planned, _context(inputs, Scenario(AS_PLANNED), costs), _spare(base_plan, base_closing, inputs.held_back_pairs))
         frames.append(planned.assign(scenario=AS_PLANNED))
     for scenario in scenarios:
         changed = apply_scenario(inputs, scenario)
@@ -183,8 +182,7 @@ def scenario_impact(
         rows = _known_demand(_impacted_rows(base_plan, base_closing, plan, closing), inputs.held_back_pairs)
         if rows.empty:
             continue
-        spare = _spare(plan, closing, inputs.held_back_pairs, inputs.transfers_out)
-        rows = _contingencies(rows, _context(inputs, scenario, costs), spare)
+        rows = _contingencies(rows, _context(inputs, scenario, costs), _spare(plan, closing, inputs.held_back_pairs))
         frames.append(rows.assign(scenario=scenario.name))
     if not frames:
         return _empty_impact()

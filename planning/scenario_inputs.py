@@ -59,10 +59,6 @@ class PlanInputs:
         held_back_pairs: SKU x node rows whose demand a market the
             training-data gate held back belongs to (`planning.run`): their
             stock is never spare for a reroute, its demand being unknown.
-        transfers_out: SKU x node -> units the plan's recommended transfers
-            already send away (publish.inventory_plan.transfer_out_units): not
-            spare for a reroute too (a buyer found 186 units rerouted from a
-            node whose 167 spare units the plan had already transferred).
 
     Reroute needs no other frame: stock per SKU x node is `on_hand`, and a
     donor's spare comes from the scenario plan's reorder point.
@@ -86,7 +82,6 @@ class PlanInputs:
     customs_days: pd.DataFrame | None = None
     stock_unknown_nodes: frozenset[str] = frozenset()
     held_back_pairs: frozenset[tuple[str, str]] = frozenset()
-    transfers_out: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # The plan checks its own frames; these are the scenario-only ones.

@@ -245,14 +245,33 @@ def test_stock_whose_market_was_held_back_is_never_a_reroutes_donor():
     assert scenario_impact(blind, [UPLIFT]).empty
 
 
-def test_stock_the_plan_already_transfers_away_is_not_a_reroutes_donor_twice():
+def _transferred(inputs: PlanInputs, to_node: str, units: int, arrival: int) -> PlanInputs:
+    """`inputs` once the plan's recommended transfer of `units` of A from NL-AMS to `to_node` is made."""
+    from planning.run import with_transfers
+
+    moved = pd.DataFrame({"sku": ["A"], "from_node": ["NL-AMS"], "to_node": [to_node], "units": [units],
+                          "arrival_date": [day(arrival)]})
+    on_hand, open_orders, arrivals = with_transfers(inputs.on_hand, inputs.open_orders, inputs.arrivals, moved)
+    return dataclasses.replace(inputs, on_hand=on_hand, open_orders=open_orders, arrivals=arrivals)
+
+
+def test_the_scenarios_start_from_the_plan_with_its_transfers_made():
     """A buyer's test: the plan transferred a node's 167 spare units, and the contingencies rerouted 186 more from
-    the same stock. What the recommended transfers send away is taken off the donor's spare."""
+    the same stock. Made first, a transfer leaves its source, so it is nobody's reroute again, and is on its way to
+    its destination, so the destination's own shortfall is not fixed a second time (a review's finding: counting
+    only the source's side priced an expedite on top of the transfer)."""
     base = uplift_case(500, [("A", "S9", 11.0, 30.0)])
-    whole = only_row(scenario_impact(base, [UPLIFT]))
-    assert whole["contingency_detail"] == "from NL-AMS (140)"
-    taken = only_row(scenario_impact(dataclasses.replace(base, transfers_out={("A", "NL-AMS"): 500}), [UPLIFT]))
-    assert taken["contingency"] == "expedite" and "reroute: no other node with spare stock" in taken["options"]
+    assert only_row(scenario_impact(base, [UPLIFT]))["contingency_detail"] == "from NL-AMS (140)"
+    away = only_row(scenario_impact(_transferred(base, "GB-BHX", 472, 3), [UPLIFT]))  # the donor's whole spare
+    assert away["contingency"] == "expedite" and "reroute: no other node with spare stock" in away["options"]
+    partly = only_row(scenario_impact(_transferred(base, "GB-BHX", 300, 3), [UPLIFT]))  # 172 left: enough
+    assert partly["contingency"] == "reroute" and partly["contingency_detail"] == "from NL-AMS (140)"
+    short_of_it = only_row(scenario_impact(_transferred(base, "GB-BHX", 372, 3), [UPLIFT]))  # 100 left
+    assert short_of_it["contingency"] == "expedite" and "reroute from NL-AMS (100)" in short_of_it["options"]
+    # US-EWR runs out before supply as planned (60 on hand, 10 a day): the plan's transfer in fixes it
+    short = uplift_case(500, [], us_on_hand=60)
+    assert not scenario_impact(short, []).empty
+    assert scenario_impact(_transferred(short, "US-EWR", 472, 3), []).empty
 
 
 def test_a_reroute_waits_at_customs_and_loses_when_that_makes_it_late():

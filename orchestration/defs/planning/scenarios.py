@@ -73,11 +73,12 @@ def scenario_tables(context: dg.AssetExecutionContext, config: ScenarioConfig, w
             f"from {staged('service_classes')} order by all",
         )
         held_back = held_back_series(tables, sources.history, sources.as_of)  # their stock is never a reroute's donor
-        # what the plan's recommended transfers already send away is not spare for a reroute
-        transfers_out = tables.query(
-            f"select sku, node, transfer_out_units from {staged('inventory_plan')} where transfer_out_units > 0 order by all"
+        # the scenarios start from the plan with its recommended transfers made
+        transfers = tables.query(
+            f"select sku, from_node, to_node, units, arrival_date from {staged('transfer_recommendations')} "
+            "where recommended order by all"
         )
-    plan_inputs = scenario_inputs(sources, alternatives, classes, held_back_series=held_back, transfers_out=transfers_out)
+    plan_inputs = scenario_inputs(sources, alternatives, classes, held_back_series=held_back, transfers=transfers)
     picked = pick_default_scenarios(plan_inputs, config.supplier_out_weeks, config.lane_delay_days, config.demand_uplift)
     scenarios = picked.run
     costs = ContingencyCosts(expedite_eur_per_kg=config.expedite_eur_per_kg, transfer_eur_per_kg=config.reroute_eur_per_kg)
