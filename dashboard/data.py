@@ -130,7 +130,7 @@ def stockout_risk(conn: duckdb.DuckDBPyConnection, within_days: int = RISK_HORIZ
             select sku, node, category, action, on_hand, inventory_position, safety_stock,
                    projected_stockout_date::date as stockout_date,
                    date_diff('day', as_of::date, projected_stockout_date::date) as days_to_stockout,
-                   lead_time_days, days_of_cover, recommended_order_qty
+                   lead_time_days, days_of_cover, purchase_after_transfers
             from publish.inventory_plan
             where projected_stockout_date is not null
         )
@@ -338,7 +338,7 @@ def sku_plan(conn: duckdb.DuckDBPyConnection, sku: str, node: str) -> pd.DataFra
             where scenario = ?
         )
         select plan.action, plan.on_hand, plan.on_order, plan.mean_daily_demand, plan.lead_time_days,
-               plan.safety_stock, plan.reorder_point, plan.recommended_order_qty, plan.order_by_date::date as order_by_date,
+               plan.safety_stock, plan.reorder_point, plan.purchase_after_transfers, plan.order_by_date::date as order_by_date,
                plan.projected_stockout_date::date as projected_stockout_date, plan.days_of_cover,
                fix.contingency, fix.contingency_detail, fix.contingency_cost_eur
         from publish.inventory_plan as plan

@@ -82,10 +82,10 @@ def stockout_page() -> None:
     show_table(
         data.stockout_risk(conn),
         {"on_hand": data.fmt_int, "days_to_stockout": data.fmt_int, "lead_time_days": lambda v: f"{v:.0f}",
-         "recommended_order_qty": data.fmt_int},
+         "purchase_after_transfers": data.fmt_int},
         {"sku": "SKU", "node": "Node", "stockout_date": "Stock-out date", "days_to_stockout": "Days left",
          "lead_time_days": "Lead time (days)", "before_lead_time": "Before lead time", "on_hand": "On hand",
-         "recommended_order_qty": "Order now", "action": "Plan says"},
+         "purchase_after_transfers": "Order now", "action": "Plan says"},
         key="stockout_risk",
     )
     st.subheader("What if")
@@ -215,14 +215,14 @@ def sku_page() -> None:
         return
     row = plan.iloc[0]
     formats = (
-        {c: data.fmt_int for c in ("on_hand", "on_order", "safety_stock", "reorder_point", "recommended_order_qty")}
+        {c: data.fmt_int for c in ("on_hand", "on_order", "safety_stock", "reorder_point", "purchase_after_transfers")}
         | {c: lambda v: pd.Timestamp(v).date().isoformat() for c in ("order_by_date", "projected_stockout_date")}
         | {"mean_daily_demand": lambda v: f"{v:.2f}", "lead_time_days": lambda v: f"{v:.0f}",
            "days_of_cover": lambda v: f"{v:.0f}", "contingency_cost_eur": data.fmt_eur}
     )
     labels = {"action": "Plan says", "on_hand": "On hand", "on_order": "On order", "mean_daily_demand": "Units / day",
               "lead_time_days": "Lead time (days)", "safety_stock": "Safety stock", "reorder_point": "Reorder point",
-              "recommended_order_qty": "Order now", "order_by_date": "Order by", "projected_stockout_date": "Stock-out date",
+              "purchase_after_transfers": "Order now", "order_by_date": "Order by", "projected_stockout_date": "Stock-out date",
               "days_of_cover": "Days of cover", "contingency": "Cheapest fix", "contingency_detail": "Fix",
               "contingency_cost_eur": "Fix cost"}
     shown = [(label, "" if pd.isna(row[c]) else formats.get(c, str)(row[c])) for c, label in labels.items()]

@@ -166,7 +166,8 @@ def below_safety_stock(plan: pd.DataFrame, settings: ExceptionSettings = Excepti
     """SKU x node rows with less on hand than their safety stock, except those already raised as expedite.
 
     `plan`: publish.inventory_plan (sku, node, action, on_hand, safety_stock, unit_cost_eur,
-    recommended_order_qty, order_by_date, transfer_in_units).
+    recommended_order_qty, order_by_date, transfer_in_units, and purchase_after_transfers when the plan has it:
+    the order beside a transfer in is what is still bought after it, not the order before it).
     """
     rows = _known_stock(plan)
     rows = rows[(rows["on_hand"].astype(float) < rows["safety_stock"].astype(float)) & (rows["action"] != EXPEDITE)]
@@ -174,7 +175,8 @@ def below_safety_stock(plan: pd.DataFrame, settings: ExceptionSettings = Excepti
         return _empty()
     short = rows["safety_stock"].astype(float) - rows["on_hand"].astype(float)
     cost = rows["unit_cost_eur"].astype(float)
-    order = rows["recommended_order_qty"].fillna(0).astype(float)
+    bought = "purchase_after_transfers" if "purchase_after_transfers" in rows else "recommended_order_qty"
+    order = rows[bought].fillna(0).astype(float)
     transfer_in = rows["transfer_in_units"].fillna(0).astype(float)
 
     def fix(qty: float, moved: float, by: object, unit_cost: float) -> str | None:

@@ -145,6 +145,7 @@ def sku_snapshot(tmp_path: Path) -> duckdb.DuckDBPyConnection:
         ) as t(sku, node, as_of, action, on_hand, on_order, mean_daily_demand, lead_time_days, safety_stock,
                reorder_point, recommended_order_qty, order_by_date, projected_stockout_date, days_of_cover)
         """,
+        "alter table publish.inventory_plan add column purchase_after_transfers bigint default 0",
         f"""
         create table publish.scenario_impact as select * from (values
             ('{data.AS_PLANNED}', 'B', 'US-EWR', 'reroute', 'from US-ONT (14)', 4.2),

@@ -87,6 +87,10 @@ def test_below_safety_stock_leaves_out_expedite_rows_and_unknown_stock(plan):
     c = rows.iloc[0]
     assert (c["units_affected"], c["value_eur"], c["fix_cost_eur"]) == (15.0, 30.0, 80.0)
     assert c["fix"] == "transfer in 10 units; order 40 units by 2026-10-30 (€80.00 at cost)"
+    # what is still bought after the transfer, where the plan says it (a review: 40 + 10 counted twice)
+    after = below_safety_stock(plan.assign(purchase_after_transfers=[0, 0, 30, 0, 0, np.nan])).iloc[0]
+    assert after["fix"] == "transfer in 10 units; order 30 units by 2026-10-30 (€60.00 at cost)"
+    assert after["fix_cost_eur"] == 60.0
 
 
 def test_excess_takes_the_plans_verdict_and_its_transfers_out(plan):
