@@ -230,12 +230,18 @@ STOPPED_WHAT_TO_DO = (
     "If the export stops short, land the missing days; if the market really stopped selling, take it out of "
     "crossdock.yaml's markets (its countries then plan in the catch-all) or raise gates.stop_probability"
 )
-RETURNS_WHAT_TO_DO = (
+_CHECK_RETURNS = (
     "Check those days' return lines in the orders feed: a day of sales sent as returns (line_type, or the sign of "
-    "quantity) or returns counted twice; fix them with `crossdock quarantine --export` or a corrected export. A market "
-    "that really takes back more than it sells on that many days can allow it (gates.max_return_share_of_days)"
+    "quantity) or returns counted twice; land a corrected export of those days (the same order and line ids)"
 )
-_RETURNS_EXPECTATION = "expect_column_pair_values_a_to_be_greater_than_b"  # the market-day suite's returns checks
+RETURN_DAYS_WHAT_TO_DO = (
+    f"{_CHECK_RETURNS}. A market that really takes back more than it sells on that many days can allow it "
+    "(gates.max_return_share_of_days)"
+)
+FLIP_WHAT_TO_DO = (
+    f"{_CHECK_RETURNS}. Returns far above a day's usual sales are what a sign-flipped day looks like; a merchant whose "
+    "returns come in such batches can raise gates.flip_share_of_usual_sales or gates.min_flip_units"
+)
 
 
 def _describe(failure: dict) -> str:
@@ -261,8 +267,10 @@ def _describe(failure: dict) -> str:
         text += f" by market: {', '.join(parts)}{more}"
     if failure["examples"]:
         text += f", e.g. {', '.join(failure['examples'][:MESSAGE_EXAMPLES])}"
-    if failure["suite"] == MARKET_DAYS_SUITE_NAME and failure["expectation_type"] == _RETURNS_EXPECTATION:
-        text += f". {RETURNS_WHAT_TO_DO}"
+    if failure["suite"] == MARKET_DAYS_SUITE_NAME and failure["description"] == FLIP_DESCRIPTION:
+        text += f". {FLIP_WHAT_TO_DO}"
+    elif failure["suite"] == MARKET_DAYS_SUITE_NAME and failure.get("by_market"):  # a market's return days
+        text += f". {RETURN_DAYS_WHAT_TO_DO}"
     return text
 
 

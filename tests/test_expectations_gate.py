@@ -98,6 +98,8 @@ def test_day_of_sign_flipped_orders_in_us_and_ca_fails_naming_markets_and_date()
     assert f"US 2026-10-12 (units_returned {us['units_returned'].sum()} over {len(us)} SKUs, units_sold 0;" in (
         result.message
     )
+    # the flip's own advice, not the return-days check's setting (a review of the first cut)
+    assert "gates.flip_share_of_usual_sales" in result.message and "max_return_share_of_days" not in result.message
     # One quiet day in the middle is not a stop, and one day is within any market's share of return days.
     assert [f["description"] for f in result.failures] == [FLIP]
     # two of eight like-sized markets: held back, the six others planned without them
@@ -149,6 +151,7 @@ def test_returns_above_sales_on_many_market_days_fails():
     assert "FR 20 days (2026-10-12..2026-10-31)" in result.message
     # what to do about returns, not the stopped market's advice (a data steward's test)
     assert "Check those days' return lines in the orders feed" in result.message
+    assert "gates.max_return_share_of_days" in result.message  # its flip check fails too, with its own advice
     assert "land the missing days" not in result.message
 
 
