@@ -129,10 +129,15 @@ def out_of_stock(series: pd.DataFrame, market_nodes: Mapping[str, str], stock: p
     nothing of its quiet run: the series sold after it.
     """
     node = series["market"].map(dict(market_nodes))
+    keys = pd.MultiIndex.from_arrays([series["sku"], node])
     held = stock.groupby(["sku", "node"])["on_hand"].sum()
-    on_hand = held.reindex(pd.MultiIndex.from_arrays([series["sku"], node])).fillna(0.0).to_numpy(dtype=float)
-    taken = node.map(pd.to_datetime(stock["snapshot_date"]).groupby(stock["node"]).max())
-    recent = (taken >= pd.to_datetime(series["last_sale_date"])).to_numpy()
+    on_hand = held.reindex(keys).fillna(0.0).to_numpy(dtype=float)
+    # the count a SKU's figure comes from (a smaller file may update a few SKUs after the node's full count), else
+    # the node's latest: a SKU a count left out holds none since that count
+    dates = pd.to_datetime(stock["snapshot_date"])
+    own = dates.groupby([stock["sku"], stock["node"]]).max().reindex(keys).to_numpy()
+    taken = np.where(pd.isna(own), node.map(dates.groupby(stock["node"]).max()).to_numpy(), own)
+    recent = (pd.to_datetime(pd.Series(taken)) >= pd.to_datetime(series["last_sale_date"]).reset_index(drop=True)).to_numpy()
     return node.isin(set(stock["node"])).to_numpy() & (on_hand <= 0) & recent
 
 

@@ -122,6 +122,11 @@ def _sorted_sums(
     return sums
 
 
+MIN_LISTED_DAYS = 14
+"""Fewer days since a series' first sale give no shape to bootstrap: it is taken as Poisson at its forecast, as a
+series that never sold is."""
+
+
 def simulated_reorder_point(
     demand_samples: ArrayLike,
     mean_daily_demand: ArrayLike,
@@ -251,7 +256,7 @@ def simulated_reorder_point(
         if d[i] == 0:
             continue
         daily = x[i] if listed[i].all() else x[i][listed[i]]
-        if daily.size == 0:  # not sold before the window's end: no shape to borrow, Poisson as for all zeros
+        if daily.size < MIN_LISTED_DAYS:  # too few days for a shape (a day or two has no spread): Poisson at d̄
             daily = np.zeros(1)
         sums = _sorted_sums(daily, daily.mean(), d[i], L[i], sL[i], R, n_draws, seed, use_undershoot)
         rop[i] = sums[q_index[i]]

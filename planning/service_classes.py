@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from crossdock.bulk_days import RegularSales, regular_sales
+from crossdock.bulk_days import RegularSales, first_sales, regular_sales
 from crossdock.demand_patterns import PATTERNS, demand_pattern
 from planning.inputs import MARKET_NODE_COLUMNS, _names, require_columns, require_non_null
 
@@ -294,8 +294,7 @@ def classify_series(
 
     # The series' first sale ever (up to as_of), not the first in the window:
     # for a series that sold before the window, quiet days opening it are gaps.
-    up_to = h[(h["demand_date"] <= as_of_ts) & (h["units_sold"] > 0)]
-    first_sale = up_to.groupby(["sku", "market"], as_index=False).agg(first_sale=("demand_date", "min"))
+    first_sale = first_sales(h, as_of_ts)
     # the regular demand, as the forecast learns it: a wholesaler's one pallet does not make a SKU class A nor
     # its pattern lumpy (it is planned as a known order, docs/sop.md)
     daily = regular_sales(h if regular is None else regular, as_of_ts, WINDOW_DAYS)  # the window's days only

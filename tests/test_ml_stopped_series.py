@@ -156,6 +156,12 @@ def test_a_series_is_out_of_stock_only_where_its_nodes_snapshot_since_its_last_s
     nodes = {"DE": "DE-FRA", "US": "US-EWR"}
     assert out_of_stock(series, nodes, stock).tolist() == [True, False, True, False, False]
     assert not out_of_stock(series, nodes, stock.iloc[:0]).any()  # no feed at all
+    # a later file counting B alone (int_stock_position keeps A at the full count of 10-12): A's own count is
+    # older than a sale of 10-15, so A is not known to be out of stock, whatever B's file says
+    later = pd.DataFrame({"sku": ["A", "B"], "node": ["DE-FRA", "DE-FRA"], "on_hand": [0, 12],
+                          "snapshot_date": pd.to_datetime(["2026-10-12", "2026-10-20"])})
+    sold = pd.DataFrame({"sku": ["A"], "market": ["DE"], "last_sale_date": pd.to_datetime(["2026-10-15"])})
+    assert out_of_stock(sold, nodes, later).tolist() == [False]
 
 
 def test_a_stopped_series_out_of_stock_keeps_its_forecast_and_is_named_as_such():

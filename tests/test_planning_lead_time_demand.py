@@ -205,8 +205,8 @@ def test_rejects_malformed_inputs() -> None:
 
 def test_a_new_listing_bootstraps_from_the_days_since_its_first_sale() -> None:
     """A buyer's test: a SKU listed 30 days ago selling 2 a day, lead time 30 +- 7.5 days, CSL 0.95, had a safety
-    stock of 112 (the normal formula's is about 40): its 334 days before the listing were bootstrapped as days it
-    sold nothing, and the lumps rescaled to the forecast. NaN marks those days; they are left out."""
+    stock of about 83 (the normal formula's is 25): its 334 days before the listing were bootstrapped as days it
+    sold nothing, and the lumps rescaled to the forecast. NaN marks those days; they are left out (28)."""
     listed = np.r_[np.full(334, np.nan), np.full(30, 2.0)]
     as_zeros = np.nan_to_num(listed)
     (_, ss_listed), (_, ss_zeros), (_, ss_30) = (
@@ -218,6 +218,9 @@ def test_a_new_listing_bootstraps_from_the_days_since_its_first_sale() -> None:
     [(_, ss_never)] = [simulated_reorder_point(np.full((1, 364), np.nan), [2.0], [30.0], [7.5], 0.95)]
     [(_, ss_poisson)] = [simulated_reorder_point(np.zeros((1, 364)), [2.0], [30.0], [7.5], 0.95)]
     assert ss_never[0] == ss_poisson[0]  # no day listed: Poisson at the forecast, as for a history of zeros
+    days_old = np.r_[np.full(361, np.nan), [2.0, 2.0, 2.0]]  # three days of 2: no spread to bootstrap (a review)
+    [(_, ss_young)] = [simulated_reorder_point(days_old[None, :], [2.0], [30.0], [7.5], 0.95)]
+    assert ss_young[0] == ss_poisson[0]
 
 
 def test_a_matrix_of_levels_reads_each_level_off_the_same_draws_as_one_call_per_level():
