@@ -108,8 +108,8 @@ def quarantine(settings: Settings, dataset: str | None, export: Path | None) -> 
     target = settings.landing / feed / fix_file_name(dataset, dt.date.today(), settings.landing / feed)
     print(
         f"wrote {rows} open quarantined {dataset} rows to {export}, in the {dataset} contract's layout (each line keeps "
-        f"its order and line ids); fix the values and save the file as {target} (the feed's own folder, not a "
-        "mapped source folder): the next run loads it"
+        f"its order and line ids); fix the values, keep the _quarantine_id column (it names the row each line fixes), "
+        f"and save the file as {target} (the feed's own folder, not a mapped source folder): the next run loads it"
     )
     return 0
 

@@ -391,14 +391,14 @@ def file_warnings(feed: str, results: list[FileResult]) -> list[str]:
         elif r.status == "loaded" and r.rows_quarantined:
             warnings.append(f"{feed}/{r.file_name}: {r.rows_quarantined:,} of {r.rows_received:,} rows quarantined; "
                             f"`crossdock quarantine --dataset {r.dataset}` lists them with their reasons")
-        if r.status == "loaded" and r.unread_columns:
-            warnings.append(f"{feed}/{r.file_name}: column{'s' if len(r.unread_columns) > 1 else ''} "
-                            f"{', '.join(r.unread_columns)} not in the {r.dataset} contract, not loaded (a renamed "
-                            "column is lost so too: docs/feeds.md lists each contract's columns)")
         elif r.status == "waiting":
             warnings.append(f"waiting {feed}/{r.file_name}: {r.message}")
         elif r.status == "skipped" and r.copy_of:
             warnings.append(f"skipped {feed}/{r.file_name}: {r.message} (remove the copy from the landing folder)")
+        if r.status == "loaded" and r.unread_columns:  # besides any quarantined rows
+            warnings.append(f"{feed}/{r.file_name}: column{'s' if len(r.unread_columns) > 1 else ''} "
+                            f"{', '.join(r.unread_columns)} not in the {r.dataset} contract, not loaded (a renamed "
+                            "column is lost so too: docs/feeds.md lists each contract's columns)")
     return warnings
 
 

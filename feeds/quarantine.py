@@ -85,7 +85,8 @@ def open_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFra
     if contract is None:
         raise ValueError(f"unknown dataset {dataset!r}; one of {', '.join(c.dataset for c in CONTRACTS)}")
     fixes = conn.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'audit' and table_name = 'quarantine_fixes'"
+        "select count(*) from duckdb_tables() where database_name = current_database() and schema_name = 'audit' "
+        "and table_name = 'quarantine_fixes'"
     ).fetchall()[0][0]  # a warehouse no ingest of this release has touched yet has none
     answered = ("and not exists (select 1 from audit.quarantine_fixes as f where f.quarantine_id = "
                 "q.file_id || ':' || cast(q.row_number as varchar))") if fixes else ""
