@@ -100,3 +100,17 @@ def test_a_file_counting_a_few_skus_updates_them_and_the_others_keep_the_last_fu
     assert n3["received_after_snapshot"].to_dict() == {"A": 30, "B": 0, "C": 0}
     assert {sku: str(day)[:10] for sku, day in n3["snapshot_date"].items()} == {
         "A": "2026-10-26", "B": "2026-10-31", "C": "2026-10-26"}
+
+
+def test_a_node_whose_latest_file_was_taken_as_partial_is_said(warehouse):
+    """A review: a whole count of a node where most SKUs sold out and the export left zero rows out looks like a
+    partial file. Each row says the node's full and latest count, and a warning test names the node, so a person
+    can tell; a node whose latest count is whole passes it."""
+    position = _position(warehouse)
+    n3 = position.loc["N3"]
+    assert {str(d)[:10] for d in n3["full_count_date"]} == {"2026-10-26"}
+    assert {str(d)[:10] for d in n3["latest_count_date"]} == {"2026-10-31"}
+    a = position.loc[("N1", "A")]
+    assert str(a["full_count_date"])[:10] == str(a["latest_count_date"])[:10] == "2026-10-26"
+    done = dbt(warehouse, "test", "--select", "stock_counts_taken_as_partial")
+    assert done.returncode == 0 and "WARN 3 stock_counts_taken_as_partial" in done.stdout  # N3's three rows, done.stdout[-2000:]

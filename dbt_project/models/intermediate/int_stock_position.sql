@@ -79,6 +79,13 @@ received_after_count as (
     group by po.node, po.sku, full_count_day.snapshot_date
 ),
 
+node_counts as (
+    select latest_count_day.node, latest_count_day.snapshot_date as latest_count_date,
+        full_count_day.snapshot_date as full_count_date
+    from latest_count_day
+    inner join full_count_day on full_count_day.node = latest_count_day.node
+),
+
 on_hand as (
     select
         coalesce(counted.node, received_after_count.node) as node,
@@ -108,8 +115,11 @@ select
     on_hand.snapshot_date,
     coalesce(on_hand.on_hand, 0) as on_hand,
     coalesce(on_hand.received_after_snapshot, 0) as received_after_snapshot,
-    coalesce(open_orders.on_order, 0) as on_order
+    coalesce(open_orders.on_order, 0) as on_order,
+    node_counts.full_count_date,
+    node_counts.latest_count_date
 from on_hand
 full outer join open_orders
     on open_orders.node = on_hand.node
     and open_orders.sku = on_hand.sku
+left join node_counts on node_counts.node = coalesce(on_hand.node, open_orders.node)
