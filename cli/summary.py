@@ -267,7 +267,10 @@ def collect_summary(target: WarehouseLike) -> dict:
             warehouse,
             "select count(*), "
             + ", ".join(_total(c, "bigint") for c in ("rows_received", "rows_loaded", "rows_quarantined", "rows_rejected", "rows_duplicate"))
-            + " from audit.ingest_ledger",
+            # a file rejected, then loaded from another folder (an export landed before its mapping was set up)
+            # is one file whose rows loaded, not twice its rows, half of them rejected
+            + " from audit.ingest_ledger as l where not (coalesce(l.status, '') = 'rejected' and exists "
+            "(select 1 from audit.ingest_ledger as k where k.file_id = l.file_id and k.status = 'loaded'))",
         )
         if warehouse.engine == "duckdb" and warehouse.exists("audit.quarantine"):
             from feeds.quarantine import quarantine_summary  # the open count the export and `crossdock quarantine` give

@@ -201,7 +201,10 @@ def export_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str, out: Path) 
     again when the fixed file comes back; plain numbers such as -2 are left as
     they are. Personal values were pseudonymised when they were quarantined.
     """
-    frame = spreadsheet_safe(open_quarantine(conn, dataset))
+    frame = open_quarantine(conn, dataset)
+    if "_line_number" in frame:  # a cut-short line's number, NaN on the other rows: written 10, not 10.0
+        frame["_line_number"] = pd.to_numeric(frame["_line_number"], errors="coerce").astype("Int64")
+    frame = spreadsheet_safe(frame)
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False)
     return len(frame)

@@ -298,6 +298,20 @@ def test_a_fix_that_changes_the_key_settles_its_row_and_one_quarantined_again_is
     assert conn.execute("select order_id, line_id from raw.orders").fetchall() == [("A1", 1)]
 
 
+def test_a_cut_short_lines_number_is_exported_as_a_whole_number_beside_other_rows(tmp_path, conn):
+    """A data steward's test: beside a row quarantined for its values, a cut-short line's _line_number came out of
+    the export as 10.0 (the other rows have none, so pandas made the column float)."""
+    import csv
+
+    lines = ORDERS_HEADER + "A2,1,2025-01-03T10:00:00Z,web,C,S,2,1,EUR,Germany,N\n" + "A3,1,2025-01-03T10:00:00Z,web"
+    write(tmp_path / "landing/orders/orders_2025-01-03.csv", lines)
+    ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert export_quarantine(conn, "orders", tmp_path / "fix.csv") == 2
+    with open(tmp_path / "fix.csv", newline="", encoding="utf-8") as handle:
+        numbers = [row["_line_number"] for row in csv.DictReader(handle)]
+    assert sorted(numbers) == ["", "3"], numbers
+
+
 def test_a_later_version_of_a_file_settles_what_its_earlier_version_quarantined(tmp_path, conn):
     """An operations engineer's test: an export ingested while still being written had its cut line quarantined,
     keyless, and open for ever after the whole file loaded. A file sent again says again what it says: a line still

@@ -109,8 +109,13 @@ def test_summary_of_a_small_warehouse_with_some_tables_reports_their_figures(tmp
             create_empty(conn, "publish", table)
         create_empty(conn, "audit", "ingest_ledger")
         insert(conn, "audit", "ingest_ledger", [
-            {"file_id": "a", "rows_received": 1200, "rows_loaded": 1100, "rows_quarantined": 60, "rows_rejected": 0, "rows_duplicate": 40},
-            {"file_id": "b", "rows_received": 10, "rows_loaded": 0, "rows_quarantined": 0, "rows_rejected": 10, "rows_duplicate": 0},
+            {"file_id": "a", "rows_received": 1200, "rows_loaded": 1100, "rows_quarantined": 60, "rows_rejected": 0, "rows_duplicate": 40,
+             "status": "loaded"},
+            {"file_id": "b", "rows_received": 10, "rows_loaded": 0, "rows_quarantined": 0, "rows_rejected": 10, "rows_duplicate": 0,
+             "status": "rejected"},
+            # a's bytes rejected before, landed where no mapping read them: one file whose rows loaded, not two
+            {"file_id": "a", "rows_received": 1200, "rows_loaded": 0, "rows_quarantined": 0, "rows_rejected": 1200,
+             "rows_duplicate": 0, "status": "rejected"},
         ])
         insert(conn, "publish", "forecast_accuracy", [
             {"scope": "overall", "model": "lightgbm", "weekly_wape": 0.5, "rmsse": 0.9, "wape": 0.6, "bias": -0.05,
