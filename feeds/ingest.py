@@ -370,9 +370,10 @@ def _check_and_load(
         plausibility=plausibility, kept=kept,
     )
     quarantined += _quarantine_bad_lines(conn, contract, file_id, file_header, mapping, pii_salt)
-    if mapping is None:  # a fix file (feeds/quarantine.py) is in the contract's layout: its lines name what they fix
-        record_fixes(conn, file_id, header)
-    unread = () if mapping is not None else _unread_columns(contract, header)  # a mapping says what it reads
+    unread: tuple[str, ...] = ()  # a mapping says what it reads
+    if mapping is None:
+        record_fixes(conn, file_id, header)  # a fix file (feeds/quarantine.py) is in the contract's layout
+        unread = _unread_columns(contract, header)
     notes = [future_date_note(path),
              f"columns not in the {contract.dataset} contract, not loaded: {', '.join(unread)}" if unread else None]
     return FileResult(

@@ -88,24 +88,28 @@ def open_quarantine(conn: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFra
         "select count(*) from duckdb_tables() where database_name = current_database() and schema_name = 'audit' "
         "and table_name = 'quarantine_fixes'"
     ).fetchall()[0][0]  # a warehouse no ingest of this release has touched yet has none
-    answered = ("and not exists (select 1 from audit.quarantine_fixes as f where f.quarantine_id = "
-                "q.file_id || ':' || cast(q.row_number as varchar))") if fixes else ""
+    answered = ("where not exists (select 1 from audit.quarantine_fixes as f "
+                "where f.quarantine_id = q.quarantine_id)") if fixes else ""
     rows = conn.execute(
         f"""
-        with quarantined as (
-            select q.*, l.file_name, l.file_path, l.ingested_at
+        with named as (
+            select q.*, q.file_id || ':' || cast(q.row_number as varchar) as quarantine_id, l.file_name, l.file_path,
+                l.ingested_at
             from audit.quarantine as q
             -- the ingest that loaded the file wrote its rows: the same bytes rejected elsewhere before (landed
             -- before its mapping was set up) are another ledger row of the same file_id, and listed every row twice
             left join audit.ingest_ledger as l on l.file_id = q.file_id and l.status = 'loaded'
-            where q.dataset = ? {answered}
+            where q.dataset = ?
+        ),
+        quarantined as (
+            select * from named as q {answered}
         ),
         loaded_versions as (
             select file_path, file_id, ingested_at from audit.ingest_ledger where status = 'loaded'
         )
         select
             coalesce(q.contract_record, q.record), q.reason, q.reason_code, q.file_name, q.quarantined_at,
-            q.file_id || ':' || cast(q.row_number as varchar), q.file_path, q.ingested_at,
+            q.quarantine_id, q.file_path, q.ingested_at,
             exists (
                 select 1 from loaded_versions as v
                 where v.file_path = q.file_path and v.file_id <> q.file_id and v.ingested_at > q.ingested_at

@@ -65,6 +65,14 @@ def quiet_run_probability(Y: np.ndarray, first: np.ndarray, origin: int, window:
     P = 1 and a run of -1: nothing to judge (`ml.series_selection` drops it
     before it gets this old).
     """
+    rate, quiet = _selling_rate(Y, first, origin, window)
+    return _run_probability(rate, quiet), quiet
+
+
+def _selling_rate(Y: np.ndarray, first: np.ndarray, origin: int, window: int = WINDOW_DAYS
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Per series: its rate of selling days r = s / (n + PRIOR_DAYS) and its trailing quiet run (-1 without a sale in
+    the `window` days up to `origin`), which `quiet_run_probability` and `stopped` both read."""
     if origin < 0 or origin >= Y.shape[1]:
         raise ValueError("origin outside the history")
     lo = max(origin - window + 1, 0)
@@ -74,9 +82,12 @@ def quiet_run_probability(Y: np.ndarray, first: np.ndarray, origin: int, window:
     last = lo + (len(days) - 1 - np.argmax(sold[:, ::-1], axis=1))
     quiet = np.where(any_sold, origin - last, -1)
     span = last - np.maximum(np.asarray(first), lo) + 1
-    rate = sold.sum(axis=1) / (span + PRIOR_DAYS)
-    probability = np.where(any_sold, (1.0 - rate) ** np.maximum(quiet, 0), 1.0)
-    return probability, quiet
+    return sold.sum(axis=1) / (span + PRIOR_DAYS), quiet
+
+
+def _run_probability(rate: np.ndarray, quiet: np.ndarray) -> np.ndarray:
+    """P = (1 - r)^q of each trailing quiet run, taking days as independent; 1 for a series without a sale."""
+    return np.where(quiet >= 0, (1.0 - rate) ** np.maximum(quiet, 0), 1.0)
 
 
 def seasonal_lull(Y: np.ndarray, first: np.ndarray, origin: int, quiet: np.ndarray, rate: np.ndarray) -> np.ndarray:
@@ -110,10 +121,9 @@ def seasonal_lull(Y: np.ndarray, first: np.ndarray, origin: int, quiet: np.ndarr
 def stopped(Y: np.ndarray, first: np.ndarray, origin: int) -> np.ndarray:
     """Which series have stopped selling at `origin` (a bool per series), by the rule above; a seasonal lull
     (`seasonal_lull`) is no stop."""
-    probability, quiet = quiet_run_probability(Y, first, origin)
+    rate, quiet = _selling_rate(Y, first, origin)
+    probability = _run_probability(rate, quiet)
     judged = (quiet >= MIN_QUIET_DAYS) & (probability < STOP_PROBABILITY)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where(quiet > 0, 1.0 - probability ** (1.0 / np.maximum(quiet, 1)), 0.0)  # P = (1 - r)^q
     return judged & ~seasonal_lull(Y, first, origin, quiet, rate)
 
 

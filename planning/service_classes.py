@@ -294,10 +294,11 @@ def classify_series(
 
     # The series' first sale ever (up to as_of), not the first in the window:
     # for a series that sold before the window, quiet days opening it are gaps.
-    first_sale = first_sales(h, as_of_ts)
+    sales = h if regular is None else regular  # sales capped once by the plan carry their first sales too
+    first_sale = first_sales(sales, as_of_ts)
     # the regular demand, as the forecast learns it: a wholesaler's one pallet does not make a SKU class A nor
     # its pattern lumpy (it is planned as a known order, docs/sop.md)
-    daily = regular_sales(h if regular is None else regular, as_of_ts, WINDOW_DAYS)  # the window's days only
+    daily = regular_sales(sales, as_of_ts, WINDOW_DAYS)  # the window's days only
     totals = daily.groupby(["sku", "market"], as_index=False).agg(
         annual_units=("units_sold", "sum"), annual_revenue_eur=("revenue_eur", "sum")
     )
