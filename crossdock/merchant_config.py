@@ -214,6 +214,7 @@ DEFAULT_EXCEPTION_OWNERS: dict[str, str] = {
     "excess": "supply planner",
     "forecast_bias": "demand planner",
     "stopped_selling": "demand planner",
+    "unlike_last_year": "demand planner",
     "negative_fva": "demand planner",
     "landed_cost_jump": "compliance",
 }
@@ -237,6 +238,16 @@ class ExceptionSettings(_Strict):
     forecast_bias_min_units: float = Field(
         default=20, ge=0,
         description="Units a SKU x market must have sold in that window to be judged: a 1-unit series is noise.",
+    )
+    last_year_factor: float = Field(
+        default=2.0, gt=1, le=100,
+        description="A SKU x market whose plan for the horizon is under 1/factor, or over factor times, what the same "
+        "weeks sold last year (grown by its market's like-for-like growth) raises unlike_last_year.",
+    )
+    last_year_min_units: float = Field(
+        default=28, ge=0,
+        description="Units the plan, or last year's weeks grown by the market, must reach for a SKU x market to be "
+        "judged against last year.",
     )
     fva_min_days: int = Field(
         default=7, ge=1,

@@ -38,8 +38,8 @@ NONE_FEASIBLE = "none feasible"
 """The contingency of a publish.scenario_impact row when no option lands in time with the whole shortfall."""
 
 EXCEPTION_TYPES: tuple[str, ...] = (
-    "market_held_back", "expedite", "below_safety_stock", "excess", "forecast_bias", "stopped_selling", "negative_fva",
-    "landed_cost_jump",
+    "market_held_back", "expedite", "below_safety_stock", "excess", "forecast_bias", "stopped_selling",
+    "unlike_last_year", "negative_fva", "landed_cost_jump",
 )
 """The types of publish.exceptions (sop/exceptions.py), in the order they are listed; `crossdock exceptions`
 offers them without loading the merchant config."""

@@ -24,7 +24,9 @@ from sop.exceptions import (
     negative_fva,
     raise_exceptions,
     stopped_selling,
+    last_year_figures,
     stopped_series_figures,
+    unlike_last_year,
 )
 
 AS_OF = dt.date(2026, 10, 30)
@@ -143,6 +145,47 @@ def test_a_series_forecast_zero_because_it_stopped_selling_is_raised_with_its_la
     assert rows["units_affected"].tolist() == [2.0, 7.0] and rows["default_owner"].unique().tolist() == ["demand planner"]
     assert "out of stock" in rows.iloc[0]["fix"]
     assert stopped_selling(stopped.iloc[:0]).empty and stopped_series_figures(selling_days.iloc[:0]).empty
+
+
+def de_figures(**columns: list) -> pd.DataFrame:
+    """`sop.exceptions.LAST_YEAR_COLUMNS` for one market grown 1.25x like for like, planned over 56 days after 2026-10-30."""
+    n = len(columns["sku"])
+    return pd.DataFrame({
+        "market": ["DE"] * n, "first_day": pd.Timestamp("2026-10-31"), "last_day": pd.Timestamp("2026-12-25"),
+        "first_sale_date": pd.Timestamp("2024-06-01"), "market_recent_units": 5000.0, "market_year_before_units": 4000.0,
+        **columns,
+    })
+
+
+def test_a_plan_far_below_or_above_the_same_weeks_last_year_grown_by_its_market_is_raised_with_what_that_implies():
+    figures = de_figures(
+        sku=["XMAS", "STEADY", "SUMMER", "TINY", "NEW", "GONE", "NONE"],
+        plan_units=[97.0, 130.0, 60.0, 5.0, 90.0, 0.0, 90.0],
+        last_year_units=[176.0, 100.0, 20.0, 12.0, 30.0, 80.0, 0.0],
+    ).assign(first_sale_date=lambda f: f["first_sale_date"].where(f["sku"] != "NEW", pd.Timestamp("2025-10-20")))
+    rows = unlike_last_year(figures).set_index("sku")
+    # XMAS: 176 x 1.25 = 220, plan 97 under half; SUMMER: 20 x 1.25 = 25, plan 60 over twice; STEADY 130 of 125 is
+    # no gap; TINY is under 28 units either way; NEW first sold 12 days before last year's weeks (2025-11-01);
+    # GONE is planned 0; NONE sold nothing in last year's weeks: no shape, and a stock-out then looks the same
+    assert sorted(rows.index) == ["SUMMER", "XMAS"]
+    assert rows.loc["XMAS", "exception_id"] == "unlike_last_year:XMAS:DE"
+    assert rows.loc["XMAS", "problem"] == (
+        "plan 97 units from 2026-10-31 to 2026-12-25; the same weeks last year sold 176, 220 at DE's growth since "
+        "(1.25x, like for like): the plan is 44% of that")
+    assert rows.loc["XMAS", "units_affected"] == pytest.approx(97 - 220)
+    assert rows.loc["XMAS", "measure"] == pytest.approx((97 - 220) / 220)
+    assert rows.loc["SUMMER", "measure"] == pytest.approx((60 - 25) / 25)
+    assert "override of 220 units" in rows.loc["XMAS", "fix"] and rows.loc["XMAS", "default_owner"] == "demand planner"
+    looser = unlike_last_year(figures, ExceptionSettings(last_year_factor=3.0))
+    assert looser["sku"].tolist() == []  # 97 is over a third of 220, 60 under three times 25
+
+
+def test_a_market_without_like_for_like_units_in_both_windows_is_not_judged_against_last_year():
+    figures = de_figures(sku=["XMAS"], plan_units=[10.0], last_year_units=[176.0])
+    assert len(unlike_last_year(figures)) == 1
+    assert unlike_last_year(figures.assign(market_year_before_units=0.0)).empty
+    assert unlike_last_year(figures.assign(market_recent_units=0.0)).empty  # a growth of 0 would imply nothing
+    assert unlike_last_year(figures.iloc[:0]).empty
 
 
 def test_a_market_held_back_by_the_training_data_gate_is_raised_with_the_demand_the_plan_leaves_out():
@@ -428,3 +471,39 @@ def test_the_value_added_table_feeds_negative_fva_through_its_consensus_rows():
     ], columns=["cycle", "scope", "scope_value", "stage", "value_added", "days_scored", "horizon_days", "actual_units"])
     assert negative_fva(consensus_value_added(table))["exception_id"].tolist() == ["negative_fva:author:ben"]
     assert consensus_value_added(None) is None and consensus_value_added(table.iloc[0:0]) is None
+
+
+def steady_history(sku: str, start: str, units: float, end: str = "2026-10-30") -> pd.DataFrame:
+    days = pd.date_range(start, end)
+    return pd.DataFrame({"sku": sku, "market": "NL", "demand_date": days, "units_sold": units})
+
+
+def test_last_years_figures_are_the_regular_demand_so_a_pallet_order_is_neither_a_season_nor_growth():
+    history = steady_history("A", "2024-11-01", 4.0)
+    pallets = history["demand_date"].isin(pd.to_datetime(["2025-11-10", "2026-08-01"]))  # last year's weeks; this quarter
+    history.loc[pallets, "units_sold"] = 20_000.0
+    plan = pd.DataFrame({"sku": ["A"], "market": ["NL"], "plan_units": [4.0 * 56],
+                         "first_day": pd.Timestamp("2026-10-31"), "last_day": pd.Timestamp("2026-12-25")})
+    figures = last_year_figures(plan, history, pd.Timestamp("2026-10-30")).iloc[0]
+    assert figures["last_year_units"] == 4.0 * 56  # the pallet day counted as a busy day (4)
+    assert figures["market_recent_units"] == figures["market_year_before_units"] == 4.0 * 91
+    assert figures["first_sale_date"] == pd.Timestamp("2024-11-01")
+    assert unlike_last_year(pd.DataFrame([figures])).empty
+    raw = figures.copy()  # without the capping, last year's weeks would have raised it
+    raw["last_year_units"] += 20_000
+    assert len(unlike_last_year(pd.DataFrame([raw]))) == 1
+
+
+def test_new_listings_do_not_grow_an_old_skus_last_year_and_each_series_reads_its_own_weeks():
+    """Growth is like for like: 30 SKUs listed in March sell in the recent window only, and a SKU planned for 7 days
+    is compared with the same 7 days a year before."""
+    as_of = pd.Timestamp("2026-10-30")
+    history = pd.concat([steady_history("OLD", "2024-11-01", 4.0), steady_history("SHORT", "2024-11-01", 2.0),
+                         *(steady_history(f"NEW{i}", "2026-03-01", 1.0) for i in range(30))], ignore_index=True)
+    plan = pd.DataFrame({"sku": ["OLD", "SHORT"], "market": "NL", "plan_units": [4.0 * 56, 2.0 * 7],
+                         "first_day": pd.Timestamp("2026-10-31"),
+                         "last_day": [pd.Timestamp("2026-12-25"), pd.Timestamp("2026-11-06")]})
+    figures = last_year_figures(plan, history, as_of).set_index("sku")
+    assert figures.loc["OLD", "market_recent_units"] == figures.loc["OLD", "market_year_before_units"] == 6.0 * 91
+    assert figures.loc["OLD", "last_year_units"] == 4.0 * 56 and figures.loc["SHORT", "last_year_units"] == 2.0 * 7
+    assert unlike_last_year(figures.reset_index()).empty  # both planned exactly as last year

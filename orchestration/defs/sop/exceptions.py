@@ -10,6 +10,7 @@ which copies publish.exceptions with the rest of the plan.
 import dagster as dg
 import pandas as pd
 
+from crossdock.bulk_days import WINDOW_DAYS
 from crossdock.engine import Warehouse
 from crossdock.plan_labels import EXCEPTION_TYPES, fallback_baseline
 from crossdock.publish import PUBLISH_SCHEMA, stage_table, staged
@@ -22,7 +23,8 @@ from orchestration.lib.retries import WarehouseResource
 from sop.exception_log import read_log, write_log
 from sop.exception_status import CLOSED, UPDATE_COLUMNS, fold_status, unknown_updates
 from sop.exceptions import (
-    BORDER_RULES, HELD_BACK_COLUMNS, consensus_value_added, no_held_back, raise_exceptions, stopped_series_figures,
+    BORDER_RULES, HELD_BACK_COLUMNS, consensus_value_added, last_year_figures, no_held_back, no_last_year,
+    raise_exceptions, stopped_series_figures,
 )
 
 EXCEPTIONS = dg.AssetKey(["publish", "exceptions"])
@@ -31,6 +33,7 @@ INPUTS = [
     dg.AssetKey(["publish", "scenario_impact"]),
     dg.AssetKey(["publish", "forecast_backtest"]),
     dg.AssetKey(["publish", "demand_forecast"]),
+    dg.AssetKey(["publish", "demand_plan"]),
     dg.AssetKey(["publish", "compliance_plan"]),
     dg.AssetKey(["publish", "forecast_value_added"]),
     model_key("staging", "stg_exception_updates"),
@@ -121,6 +124,24 @@ def _held_back_markets(tables: Warehouse, as_of: object) -> pd.DataFrame:
     return figures.loc[:, list(HELD_BACK_COLUMNS)]
 
 
+def _last_year_figures(tables: Warehouse, as_of: object) -> pd.DataFrame:
+    """The consensus plan's units per SKU x market over its horizon beside the same weeks last year and its market's
+    growth (`sop.exceptions.last_year_figures`), from the daily sales of the two years to `as_of`."""
+    if as_of is None:
+        return no_last_year()
+    as_of = pd.Timestamp(as_of)
+    # the staged table holds every stored cycle (sop/cycle_store.py): this run's is the one of its planning date
+    plan = tables.query(f"select sku, market, sum(mean) as plan_units, min(demand_date) as first_day, "
+                        f"max(demand_date) as last_day from {staged('demand_plan')} where planning_date = ? "
+                        "group by sku, market order by sku, market", [as_of.date()])
+    if plan.empty:
+        return no_last_year()
+    history = tables.query("select sku, market, demand_date, units_sold from marts.fct_daily_demand "
+                           "where demand_date > ? and demand_date <= ? order by sku, market, demand_date",
+                           [(as_of - pd.Timedelta(days=WINDOW_DAYS)).date(), as_of.date()])
+    return last_year_figures(plan, history, as_of)
+
+
 @dg.asset(
     key=EXCEPTIONS,
     deps=INPUTS,
@@ -130,7 +151,7 @@ def _held_back_markets(tables: Warehouse, as_of: object) -> pd.DataFrame:
     description="The plan's exceptions with an owner, a status and a history: a market the training-data gate "
     "held back (no forecast for it in this plan), stock-out before a purchase can land "
     "(the fix priced), below safety stock, excess, forecast bias, a series forecast 0 because it stopped selling, "
-    "negative forecast value added, and a landed-cost "
+    "a plan unlike the same weeks last year, negative forecast value added, and a landed-cost "
     "jump after a border rule change. Status and owner from the owners' updates (landing/exceptions/).",
 )
 def plan_exceptions(
@@ -141,9 +162,10 @@ def plan_exceptions(
         frames = _read(tables)
         [(as_of,)] = tables.rows(f"select max(as_of)::date from {staged('demand_forecast')}")
         held_back = _held_back_markets(tables, as_of)
+        last_year = _last_year_figures(tables, as_of)
     raised = raise_exceptions(frames["plan"], frames["impact"], frames["backtest"], frames["compliance_now"],
                               frames["compliance_before"], consensus_value_added(frames["value_added"]), settings,
-                              frames["stopped"], held_back)
+                              frames["stopped"], held_back, last_year)
     exceptions, day_rows = fold_status(raised, frames["log"], frames["updates"], as_of, settings)
     with warehouse.open() as tables:
         rows = stage_table(tables, "exceptions", exceptions, context.run_id)
