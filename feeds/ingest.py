@@ -121,9 +121,19 @@ def _write_ledger(conn: duckdb.DuckDBPyConnection, path: Path, feed: str, result
     )
 
 
+def _header_names(header: list[str]) -> list[str]:
+    """The file's column names as a person wrote them: spaces around them and a byte-order mark dropped."""
+    return [h.strip().lstrip("\ufeff") for h in header]
+
+
+def _contract_names(contract: Contract) -> set[str]:
+    """The contract's column names, lower case: a header is matched without regard to case."""
+    return {c.name.lower() for c in contract.columns}
+
+
 def _header_problem(contract: Contract, header: list[str]) -> str | None:
-    sent = {h.strip().lstrip("\ufeff").lower() for h in header}
-    expected = {c.name.lower() for c in contract.columns}
+    sent = {h.lower() for h in _header_names(header)}
+    expected = _contract_names(contract)
     missing = [c for c in contract.required_columns if c.lower() not in sent]
     if not missing:
         return None
@@ -138,9 +148,8 @@ def _header_problem(contract: Contract, header: list[str]) -> str | None:
 def _unread_columns(contract: Contract, header: list[str]) -> tuple[str, ...]:
     """The file's columns the contract does not name, which a load drops: a renamed column would vanish unsaid. A
     name starting with '_' is crossdock's own (a quarantine export's reason and source columns)."""
-    expected = {c.name.lower() for c in contract.columns}
-    sent = (h.strip().lstrip("\ufeff") for h in header)
-    return tuple(h for h in sent if h and h.lower() not in expected and not h.startswith("_"))
+    expected = _contract_names(contract)
+    return tuple(h for h in _header_names(header) if h and h.lower() not in expected and not h.startswith("_"))
 
 
 def _load_checked_rows(
