@@ -379,8 +379,9 @@ def unlike_last_year(figures: pd.DataFrame, settings: ExceptionSettings = Except
         "units_affected": plan - implied,
         "measure": (plan - implied) / implied,
         "fix": ["check what differs from last year (a season, an event, a listing or delisting, a stock-out then); "
-                f"if last year's shape holds, an override of {i:,.0f} units for these weeks (landing/overrides/, "
-                "reason market_intelligence) takes it into the consensus plan" for i in implied],
+                f"if last year's shape holds, an override of {i:,.0f} units for these weeks ({i / p - 1:+.0%} on the "
+                "plan: landing/overrides/, change_pct by week or month, reason market_intelligence) takes it into the "
+                "consensus plan" for i, p in zip(implied, plan)],
     })
     return _finish(out, "unlike_last_year", settings)
 

@@ -175,7 +175,8 @@ def test_a_plan_far_below_or_above_the_same_weeks_last_year_grown_by_its_market_
     assert rows.loc["XMAS", "units_affected"] == pytest.approx(97 - 220)
     assert rows.loc["XMAS", "measure"] == pytest.approx((97 - 220) / 220)
     assert rows.loc["SUMMER", "measure"] == pytest.approx((60 - 25) / 25)
-    assert "override of 220 units" in rows.loc["XMAS", "fix"] and rows.loc["XMAS", "default_owner"] == "demand planner"
+    assert "override of 220 units for these weeks (+127% on the plan" in rows.loc["XMAS", "fix"]
+    assert "(-58% on the plan" in rows.loc["SUMMER", "fix"] and rows.loc["XMAS", "default_owner"] == "demand planner"
     looser = unlike_last_year(figures, ExceptionSettings(last_year_factor=3.0))
     assert looser["sku"].tolist() == []  # 97 is over a third of 220, 60 under three times 25
 
