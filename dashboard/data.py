@@ -248,6 +248,7 @@ def market_overview(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 SKU_HISTORY_DAYS = 182  # the SKU page's history: half a year before the plan date
+LAST_YEAR_DAYS = 364  # 52 weeks: the same weekday last year
 
 
 def sku_markets(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -276,8 +277,10 @@ def sku_markets(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def sku_demand(conn: duckdb.DuckDBPyConnection, sku: str, market: str) -> pd.DataFrame:
-    """Per day: units sold over the last SKU_HISTORY_DAYS to the plan date, then the forecast's band and mean, and
-    the consensus the plan runs on (null throughout on a snapshot from before the demand plan)."""
+    """Per day: units sold over the last SKU_HISTORY_DAYS to the plan date, then the forecast's band and mean, the
+    consensus the plan runs on (null throughout on a snapshot from before the demand plan), and what the same
+    weekday 52 weeks before sold: a season ahead shows as last year's line rising beside a flat forecast (the
+    backtest never scores the weeks ahead; publish.exceptions raises unlike_last_year)."""
     consensus_source = ("publish.demand_plan" if has_tables(conn, "demand_plan") else
                         "(select null::varchar as sku, null::varchar as market, null::date as demand_date, "
                         "null::double as mean, null::date as planning_date)")
@@ -300,14 +303,22 @@ def sku_demand(conn: duckdb.DuckDBPyConnection, sku: str, market: str) -> pd.Dat
             select demand_date::date as day, mean as consensus
             from {consensus_source}, plan_date
             where sku = ? and market = ? and planning_date = as_of
+        ),
+        last_year as (
+            select (calendar_date + {LAST_YEAR_DAYS})::date as day, sum(units_sold) as last_year_units
+            from publish.supply_chain_view, plan_date
+            where sku = ? and market = ? and calendar_date > as_of - {SKU_HISTORY_DAYS} - {LAST_YEAR_DAYS}
+              and calendar_date <= as_of
+            group by calendar_date
         )
         select coalesce(history.day, forecast.day) as day, history.actual_units,
-               forecast.p10, forecast.p50, forecast.p90, forecast.mean, consensus.consensus
+               forecast.p10, forecast.p50, forecast.p90, forecast.mean, consensus.consensus, last_year.last_year_units
         from history
         full join forecast using (day)
         left join consensus on consensus.day = coalesce(history.day, forecast.day)
+        left join last_year on last_year.day = coalesce(history.day, forecast.day)
         order by day
-    """, [sku, market, sku, market, sku, market])
+    """, [sku, market, sku, market, sku, market, sku, market])
 
 
 def has_tables(conn: duckdb.DuckDBPyConnection, *tables: str) -> bool:

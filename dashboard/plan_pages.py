@@ -189,14 +189,16 @@ def sku_page() -> None:
 
     demand = data.sku_demand(conn, sku, market).set_index("day")
     st.subheader("Sales and forecast")
-    st.line_chart(demand.rename(columns={"actual_units": "sold", "mean": "forecast (mean)"})[
-        ["sold", "p10", "forecast (mean)", "p90", "consensus"]])
+    st.line_chart(demand.rename(columns={"actual_units": "sold", "mean": "forecast (mean)",
+                                        "last_year_units": "sold 52 weeks before"})[
+        ["sold", "p10", "forecast (mean)", "p90", "consensus", "sold 52 weeks before"]])
     ahead = demand.loc[demand["mean"].notna()].head(data.RISK_HORIZON_DAYS)
-    cols = st.columns(3)
+    cols = st.columns(4)
     cols[0].metric(f"Sold, last {data.SKU_HISTORY_DAYS} days", data.fmt_int(demand["actual_units"].sum()))
     if not ahead.empty:
         cols[1].metric(f"Forecast, next {len(ahead)} days", data.fmt_int(ahead["mean"].sum()))
-        cols[2].metric(f"p10 – p90 per day, next {len(ahead)} days", f"{ahead['p10'].mean():.1f} – {ahead['p90'].mean():.1f}")
+        cols[2].metric("The same days last year", data.fmt_int(ahead["last_year_units"].sum()))
+        cols[3].metric(f"p10 – p90 per day, next {len(ahead)} days", f"{ahead['p10'].mean():.1f} – {ahead['p90'].mean():.1f}")
 
     if cycle:
         overrides = sop_data.cycle_overrides(conn, cycle, sku, market)

@@ -128,7 +128,8 @@ def sku_snapshot(tmp_path: Path) -> duckdb.DuckDBPyConnection:
         """
         create table publish.supply_chain_view as select * from (values
             (date '2026-10-29', 'A', 'US', 'US-EWR', 3), (date '2026-10-30', 'A', 'US', 'US-ONT', 4),
-            (date '2026-10-30', 'B', 'US', 'US-EWR', 1), (date '2026-01-01', 'B', 'US', 'US-EWR', 9)
+            (date '2026-10-30', 'B', 'US', 'US-EWR', 1), (date '2026-01-01', 'B', 'US', 'US-EWR', 9),
+            (date '2025-11-02', 'B', 'US', 'US-EWR', 7), (date '2025-10-31', 'B', 'US', 'US-EWR', 2)
         ) as t(calendar_date, sku, market, fulfilment_node, units_sold)
         """,
         """
@@ -162,6 +163,8 @@ def test_the_sku_page_opens_on_the_pair_to_expedite_and_reads_its_node_plan_and_
     demand = data.sku_demand(sku_snapshot, "B", "US")
     assert demand["actual_units"].tolist()[:1] == [1] and demand["mean"].dropna().tolist() == [0.4, 0.6]
     assert len(demand) == 3  # the sale of January is outside the half-year before the plan date
+    # beside each day, the same weekday 52 weeks before: 2025-11-02 is 2026-11-01's, 2025-10-31 2026-10-30's
+    assert demand["last_year_units"].fillna(-1).tolist() == [2, -1, 7]
     [plan] = data.sku_plan(sku_snapshot, "B", "US-EWR").to_dict("records")
     assert (plan["action"], plan["contingency"], plan["contingency_cost_eur"]) == ("expedite or transfer", "reroute", 4.2)
     assert data.sku_plan(sku_snapshot, "A", "US-EWR").empty  # A is not planned at its old node

@@ -770,8 +770,12 @@ def test_the_dashboard_pages_show_the_published_numbers_in_a_browser(platform, t
                      f"having arg_max(fulfilment_node, calendar_date) = '{node}' order by market limit 1")
         ahead = one(f"select sum(mean) from (select mean from publish.demand_forecast where sku = '{sku}' "
                     f"and market = '{market}' order by forecast_date limit 28)")
+        last_year = one(f"select coalesce(sum(units_sold), 0) from publish.supply_chain_view where sku = '{sku}' "
+                        f"and market = '{market}' and calendar_date in (select forecast_date - 364 from "
+                        f"publish.demand_forecast where sku = '{sku}' and market = '{market}' order by forecast_date limit 28)")
         expected[f"sku?sku={sku}&market={market}"] = [
-            "SKU", f"{sku} at {node}", "expedite or transfer", str(stockout), fix, f"{ahead:,.0f}", "Sales and forecast"]
+            "SKU", f"{sku} at {node}", "expedite or transfer", str(stockout), fix, f"{ahead:,.0f}", "Sales and forecast",
+            "The same days last year", f"{last_year:,.0f}"]
         # the Exceptions page: the expedite worth most (its units short at cost) heads the list, its fix priced
         top_id, fix_cost = pairs(
             "select 'expedite:' || plan.sku || ':' || plan.node, fix.contingency_cost_eur "
