@@ -14,6 +14,9 @@ from collections.abc import Iterable
 import holidays
 import pandas as pd
 
+SAME_WEEKDAY_LAST_YEAR_DAYS = 364
+"""52 weeks: the day a year before that falls on the same weekday, so a Saturday is compared with a Saturday (the
+forecast's year-ago features, the seasonal-lull rule, the unlike_last_year exception, the dashboard's last-year line)."""
 
 
 def public_holidays(market: str, years: Iterable[int], subdivision: str | None = None) -> dict[dt.date, str]:

@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from crossdock.bi_export import SNAPSHOT_NAME
+from crossdock.calendar import SAME_WEEKDAY_LAST_YEAR_DAYS
 from crossdock.plan_labels import AS_PLANNED, EXPEDITE, fallback_baseline, is_fallback_version
 from crossdock.settings import Settings, load_settings
 from crossdock.warehouse import read_sql
@@ -248,7 +249,7 @@ def market_overview(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 SKU_HISTORY_DAYS = 182  # the SKU page's history: half a year before the plan date
-LAST_YEAR_DAYS = 364  # 52 weeks: the same weekday last year
+LAST_YEAR_DAYS = SAME_WEEKDAY_LAST_YEAR_DAYS
 
 
 def sku_markets(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crossdock.calendar import SAME_WEEKDAY_LAST_YEAR_DAYS
 from ml.calendar_features import CalendarArrays, build_calendar
 from ml.panel import Panel, last_sale_index
 
-YEAR_LAG_DAYS = 364  # 52 weeks: same weekday last year
+YEAR_LAG_DAYS = SAME_WEEKDAY_LAST_YEAR_DAYS
 MAX_HORIZON_DAYS = YEAR_LAG_DAYS - 3  # the last-year window t-367..t-361 must end on or before the origin
 CATEGORICAL_FEATURES = ["market", "category", "event_code"]
 

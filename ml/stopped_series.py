@@ -45,13 +45,14 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from crossdock.calendar import SAME_WEEKDAY_LAST_YEAR_DAYS
 from crossdock.wording import listed
 
 STOP_PROBABILITY = 0.05
 MIN_QUIET_DAYS = 7
 PRIOR_DAYS = 28
 WINDOW_DAYS = 364
-SEASON_DAYS = 364
+SEASON_DAYS = SAME_WEEKDAY_LAST_YEAR_DAYS
 LULL_SHARE = 0.2
 
 

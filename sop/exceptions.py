@@ -66,10 +66,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crossdock.bulk_days import regular_daily_sales
 from crossdock.merchant_config import ExceptionSettings
 from crossdock.plan_labels import AS_PLANNED, EXCEPTION_TYPES, EXCESS, EXPEDITE, NONE_FEASIBLE
 from crossdock.wording import counted
+from sop.last_year import SOLD_BEFORE_DAYS, YEAR_DAYS, no_last_year
 
 EVENT_TYPES: frozenset[str] = frozenset({"landed_cost_jump"})
 """Types raised once, by a change between two plans, and kept raised until someone closes them."""
@@ -271,77 +271,11 @@ def forecast_bias(backtest: pd.DataFrame, settings: ExceptionSettings = Exceptio
     return _finish(out, "forecast_bias", settings)
 
 
-LAST_YEAR_COLUMNS: tuple[str, ...] = (
-    "sku", "market", "plan_units", "first_day", "last_day", "last_year_units", "first_sale_date",
-    "market_recent_units", "market_year_before_units",
-)
-"""What `unlike_last_year` reads per SKU x market: the consensus plan's units from first_day to last_day (its
-horizon), the units the same days sold 364 days before, the series' first sale, and its market's like-for-like
-units (`last_year_figures`) over the `GROWTH_DAYS` days to the planning date and over the same days a year before."""
-GROWTH_DAYS = 91
-YEAR_DAYS = 364  # 52 weeks: last year's same weekdays
-SOLD_BEFORE_DAYS = 28  # a series first sold less than this before last year's weeks has no shape to compare
-
-
-def no_last_year() -> pd.DataFrame:
-    """No series to compare with last year, in `LAST_YEAR_COLUMNS`."""
-    days = {"first_day", "last_day", "first_sale_date"}
-    return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c in days else object if c in ("sku", "market")
-                                      else float) for c in LAST_YEAR_COLUMNS})
-
-
-def last_year_figures(plan: pd.DataFrame, history: pd.DataFrame, as_of: object) -> pd.DataFrame:
-    """`LAST_YEAR_COLUMNS` for each SKU x market of `plan` (sku, market, plan_units, first_day, last_day: the
-    consensus plan's units over its horizon) from `history` (sku, market, demand_date, units_sold: the daily sales
-    of at least the `bulk_days.WINDOW_DAYS` up to `as_of`).
-
-    Units are the regular demand the forecast models (`crossdock.bulk_days`): a wholesaler's pallet order last
-    year is not a season, nor is one this quarter a market's growth. The market's growth is like for like, as
-    retailers count it: over the series that sold before the year-before window began and still sell in the
-    recent one, so a range that doubled with new listings does not double every old SKU's last year. First
-    sales are the earliest in `history`.
-    """
-    if plan.empty:
-        return no_last_year()
-    as_of = pd.Timestamp(as_of).normalize()
-    year, growth_days, one_day = pd.Timedelta(days=YEAR_DAYS), pd.Timedelta(days=GROWTH_DAYS), pd.Timedelta(days=1)
-    keys = ["sku", "market"]
-    daily = regular_daily_sales(history, as_of, YEAR_DAYS + GROWTH_DAYS)
-    day = daily["demand_date"]
-    sold = history[pd.to_numeric(history["units_sold"]) > 0].assign(demand_date=lambda h: pd.to_datetime(h["demand_date"]))
-    first_sale = sold.groupby(keys)["demand_date"].min().rename("first_sale_date")
-
-    horizons = plan[[*keys, "first_day", "last_day"]].assign(
-        first_day=lambda p: pd.to_datetime(p["first_day"]), last_day=lambda p: pd.to_datetime(p["last_day"]))
-    same_weeks = daily.merge(horizons, on=keys)
-    same_weeks = same_weeks[(same_weeks["demand_date"] >= same_weeks["first_day"] - year)
-                            & (same_weeks["demand_date"] <= same_weeks["last_day"] - year)]
-    last_year = same_weeks.groupby(keys)["units_sold"].sum().rename("last_year_units")
-
-    before_start = as_of - year - growth_days  # the year-before window is the 91 days after it
-    windows = pd.concat([
-        daily[day > as_of - growth_days].groupby(keys)["units_sold"].sum().rename("recent"),
-        daily[(day > before_start) & (day <= as_of - year)].groupby(keys)["units_sold"].sum().rename("year_before"),
-    ], axis=1).fillna(0.0).join(first_sale)
-    comparable = windows[(windows["first_sale_date"] <= before_start + one_day) & (windows["recent"] > 0)]
-    market = (comparable.groupby(level="market")[["recent", "year_before"]].sum()
-              .rename(columns={"recent": "market_recent_units", "year_before": "market_year_before_units"}))
-
-    figures = plan.join(last_year, on=keys).join(first_sale, on=keys).join(market, on="market")
-    figures = figures.assign(
-        first_day=pd.to_datetime(figures["first_day"]), last_day=pd.to_datetime(figures["last_day"]),
-        last_year_units=figures["last_year_units"].fillna(0.0),
-        market_recent_units=figures["market_recent_units"].fillna(0.0),
-        market_year_before_units=figures["market_year_before_units"].fillna(0.0),
-    )
-    return figures.loc[:, list(LAST_YEAR_COLUMNS)].reset_index(drop=True)
-
-
 def unlike_last_year(figures: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
     """SKU x market whose consensus plan for the horizon is under 1 / `last_year_factor`, or over
     `last_year_factor` times, what the same weeks sold last year grown by its market's growth.
 
-    `figures`: `LAST_YEAR_COLUMNS`. The market's like-for-like growth
+    `figures`: `sop.last_year.LAST_YEAR_COLUMNS`. The market's like-for-like growth
     scales last year's weeks rather than the series' own: a SKU that sold 4
     units in those days of last year and 12 this year has not tripled. Not
     judged: a series first sold less than `SOLD_BEFORE_DAYS` before last

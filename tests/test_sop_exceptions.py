@@ -24,10 +24,10 @@ from sop.exceptions import (
     negative_fva,
     raise_exceptions,
     stopped_selling,
-    last_year_figures,
     stopped_series_figures,
     unlike_last_year,
 )
+from sop.last_year import last_year_figures
 
 AS_OF = dt.date(2026, 10, 30)
 
@@ -148,7 +148,7 @@ def test_a_series_forecast_zero_because_it_stopped_selling_is_raised_with_its_la
 
 
 def de_figures(**columns: list) -> pd.DataFrame:
-    """`sop.exceptions.LAST_YEAR_COLUMNS` for one market grown 1.25x like for like, planned over 56 days after 2026-10-30."""
+    """`sop.last_year.LAST_YEAR_COLUMNS` for one market grown 1.25x like for like, planned over 56 days after 2026-10-30."""
     n = len(columns["sku"])
     return pd.DataFrame({
         "market": ["DE"] * n, "first_day": pd.Timestamp("2026-10-31"), "last_day": pd.Timestamp("2026-12-25"),

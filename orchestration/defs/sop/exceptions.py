@@ -23,9 +23,9 @@ from orchestration.lib.retries import WarehouseResource
 from sop.exception_log import read_log, write_log
 from sop.exception_status import CLOSED, UPDATE_COLUMNS, fold_status, unknown_updates
 from sop.exceptions import (
-    BORDER_RULES, HELD_BACK_COLUMNS, consensus_value_added, last_year_figures, no_held_back, no_last_year,
-    raise_exceptions, stopped_series_figures,
+    BORDER_RULES, HELD_BACK_COLUMNS, consensus_value_added, no_held_back, raise_exceptions, stopped_series_figures,
 )
+from sop.last_year import last_year_figures, no_last_year
 
 EXCEPTIONS = dg.AssetKey(["publish", "exceptions"])
 INPUTS = [
@@ -126,7 +126,7 @@ def _held_back_markets(tables: Warehouse, as_of: object) -> pd.DataFrame:
 
 def _last_year_figures(tables: Warehouse, as_of: object) -> pd.DataFrame:
     """The consensus plan's units per SKU x market over its horizon beside the same weeks last year and its market's
-    growth (`sop.exceptions.last_year_figures`), from the daily sales of the two years to `as_of`."""
+    growth (`sop.last_year.last_year_figures`), from the daily sales of the two years to `as_of`."""
     if as_of is None:
         return no_last_year()
     as_of = pd.Timestamp(as_of)
