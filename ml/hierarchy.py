@@ -68,12 +68,15 @@ reconciled every way from its own origin, each level scored by the weekly
 WAPE of the level's sums (`ml.metrics.weekly_wape`), and MinTrace chosen only
 when it wins at every upper level and costs the SKUs at most `tolerance`
 (relative) of bottom-up's weekly WAPE, since SKU forecasts are what orders
-are placed from.
+are placed from. The windows all lie behind the planning date: a market
+whose weeks ahead hold a season none of them did is summed up whatever was
+chosen (`ml.season_ahead`, `reconcile(..., summed_up_markets=...)`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -278,8 +281,8 @@ class Reconciled:
         category (None on the market level), sku (None above the bottom),
         forecast_date, horizon, base_mean (the node's own base forecast:
         AutoETS above, LightGBM at the bottom), mean (reconciled; the sum of
-        its SKUs' `mean`).
-    method: the method used. seconds: {"base": the upper AutoETS fits,
+        its SKUs' `mean`), method (the method its market was reconciled by).
+    method: the method asked for (a market in `summed_up_markets` is bottom_up: `levels.method`). seconds: {"base": the upper AutoETS fits,
         "reconcile": the reconciliation}.
     """
 
@@ -289,7 +292,7 @@ class Reconciled:
     seconds: dict = field(default_factory=dict)
 
 
-def _levels_frame(h: Hierarchy, base: np.ndarray, rec: np.ndarray, origin: Day) -> pd.DataFrame:
+def _levels_frame(h: Hierarchy, base: np.ndarray, rec: np.ndarray, origin: Day, method: str) -> pd.DataFrame:
     """`Reconciled.levels` from the base and reconciled [n_nodes, H] matrices."""
     n, H = rec.shape
     horizon = np.tile(np.arange(1, H + 1), n)
@@ -298,6 +301,7 @@ def _levels_frame(h: Hierarchy, base: np.ndarray, rec: np.ndarray, origin: Day) 
     frame["horizon"] = horizon
     frame["base_mean"] = base.ravel()
     frame["mean"] = rec.ravel()
+    frame["method"] = method
     return frame
 
 
@@ -309,6 +313,7 @@ def reconcile(
     *,
     fit_days: int = FIT_DAYS,
     upper_base: np.ndarray | None = None,
+    summed_up_markets: Collection[str] = (),
 ) -> Reconciled:
     """Make `forecast` (crossdock's: sku, market, category, horizon, mean, ...) coherent with its totals.
 
@@ -317,11 +322,19 @@ def reconcile(
     never fits them). `origin` is the forecast's as_of: horizon h is the day
     origin + h. `upper_base` ([n_upper, H] in `build_hierarchy` row order)
     skips the fit when the caller already has it, as `choose_method` does.
-    Returns `Reconciled` (`.forecast` the frame with `mean` reconciled, `.levels`
+    The markets in `summed_up_markets` are reconciled bottom-up whatever
+    `method` (`ml.season_ahead`: a season no backtest window scored); each
+    market is a tree of its own, so the others' result is the same as
+    without them. Returns `Reconciled` (`.forecast` the frame with `mean` reconciled, `.levels`
     every level's rows).
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose from {list(METHODS)}")
+    summed = forecast["market"].astype(str).isin([str(m) for m in summed_up_markets])
+    if method != BOTTOM_UP and summed.any():
+        if upper_base is not None:
+            raise ValueError("upper_base is in the order of the whole hierarchy: give it or summed_up_markets, not both")
+        return _reconciled_in_parts(forecast, history, origin, method, fit_days, summed.to_numpy())
     h = build_hierarchy(forecast)
     base_bottom = bottom_matrix(h, forecast, "mean")
     H = base_bottom.shape[1]
@@ -339,8 +352,22 @@ def reconcile(
     hz = forecast["horizon"].to_numpy(dtype=np.int64) - 1
     out["base_mean"] = forecast["mean"].to_numpy(dtype=float)
     out["mean"] = rec[h.n_upper :][pos, hz]
-    levels = _levels_frame(h, y_hat, rec, origin)
+    levels = _levels_frame(h, y_hat, rec, origin, method)
     return Reconciled(forecast=out, levels=levels, method=method, seconds={"base": t1 - t0, "reconcile": t2 - t1})
+
+
+def _reconciled_in_parts(
+    forecast: pd.DataFrame, history: pd.DataFrame, origin: Day, method: str, fit_days: int, summed: np.ndarray
+) -> Reconciled:
+    """`reconcile` with the rows where `summed` is true bottom-up and the rest by `method`, in the input's order."""
+    parts = [reconcile(forecast[~summed], history, origin, method, fit_days=fit_days)] if (~summed).any() else []
+    parts.append(reconcile(forecast[summed], history, origin, BOTTOM_UP))
+    order = np.concatenate([np.flatnonzero(~summed), np.flatnonzero(summed)]) if parts[:-1] else np.flatnonzero(summed)
+    out = pd.concat([p.forecast for p in parts]).iloc[np.argsort(order, kind="stable")]
+    levels = pd.concat([p.levels for p in parts], ignore_index=True)
+    levels = levels.iloc[np.argsort(levels["level"].map(LEVELS.index).to_numpy(), kind="stable")].reset_index(drop=True)
+    seconds = {k: sum(p.seconds.get(k, 0.0) for p in parts) for k in ("base", "reconcile")}
+    return Reconciled(forecast=out, levels=levels, method=method, seconds=seconds)
 
 
 @dataclass

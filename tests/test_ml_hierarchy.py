@@ -258,3 +258,23 @@ def test_the_rule_and_its_tolerance():
     assert hy._apply_rule(table(0.506), (hy.MINT_WLS,), 0.01)[0] == hy.BOTTOM_UP
     assert hy._apply_rule(table(0.4, mint_market=0.3), (hy.MINT_WLS,), 0.01)[0] == hy.BOTTOM_UP  # a tie is no win
     assert hy._apply_rule(table(0.4, mint_market=np.nan), (hy.MINT_WLS,), 0.01)[0] == hy.BOTTOM_UP
+
+
+def test_a_summed_up_market_is_bottom_up_and_the_others_as_without_it(case):
+    """ml.season_ahead's markets: summed up whatever the method; each market is its own tree, so the rest are
+    reconciled exactly as they would be alone, and the rows keep the forecast's order."""
+    keys, history, forecast = case
+    shuffled = forecast.sample(frac=1.0, random_state=5)  # the input's row order, not the hierarchy's, is kept
+    whole = hy.reconcile(shuffled, history, ORIGIN, hy.MINT_WLS, fit_days=56)
+    split = hy.reconcile(shuffled, history, ORIGIN, hy.MINT_WLS, fit_days=56, summed_up_markets=["DE", "XX"])
+    assert list(split.forecast.index) == list(shuffled.index)
+    _check_coherent(split.levels, split.forecast)
+    de = (split.forecast["market"] == "DE").to_numpy()
+    assert np.array_equal(split.forecast["mean"].to_numpy()[de], shuffled["mean"].to_numpy()[de])
+    assert np.allclose(split.forecast["mean"].to_numpy()[~de], whole.forecast["mean"].to_numpy()[~de], atol=1e-5)  # the QP solver's tolerance
+    assert not np.allclose(whole.forecast["mean"].to_numpy()[de], shuffled["mean"].to_numpy()[de])
+    methods = split.levels.groupby("market")["method"].unique().map(list).to_dict()
+    assert methods == {"DE": [hy.BOTTOM_UP], "FR": [hy.MINT_WLS]}
+    assert list(split.levels["level"].drop_duplicates()) == list(hy.LEVELS)
+    with pytest.raises(ValueError, match="not both"):
+        hy.reconcile(shuffled, history, ORIGIN, hy.MINT_WLS, upper_base=np.zeros((6, H)), summed_up_markets=["DE"])

@@ -125,3 +125,36 @@ def test_a_failing_comparison_of_reconciliations_falls_back_to_summing_up_and_sa
     accuracy = _accuracy_event(result)
     assert accuracy.metadata["reconciliation_reason"].value == "bottom_up: the comparison failed (solver failed)"
     assert _query(path, "select distinct method from plan_next.forecast_totals") == [("bottom_up",)]
+
+
+def test_a_market_with_a_season_ahead_no_window_scored_is_summed_up_whatever_the_backtest_chose(tmp_path, monkeypatch):
+    """ml/season_ahead.py wired: the backtest chose MinTrace, the season check is handed the backtest's window
+    origins, and the market it names is summed up (its SKU means the model's), the other reconciled."""
+    import pandas as pd
+
+    import orchestration.defs.forecast.assets as forecast_assets
+    import orchestration.defs.forecast.backtest as forecast_backtest
+    from ml.hierarchy import BOTTOM_UP, MINT_WLS, MethodChoice
+    from ml.season_ahead import SeasonAhead
+
+    chosen = forecast_backtest.choose_method
+    monkeypatch.setattr(forecast_backtest, "choose_method",
+                        lambda *a, **k: MethodChoice(MINT_WLS, "chosen by the test", chosen(*a, **k).scores))
+    asked = {}
+
+    def season(history, as_of, horizon_days, window_origins):
+        asked.update(as_of=as_of, origins=list(window_origins), markets=sorted(history["market"].unique()))
+        markets = asked["markets"]
+        return SeasonAhead(pd.DataFrame({"market": markets, "ratio_ahead": 3.0, "lowest_scored": 0.9,
+                                         "highest_scored": 1.1, "unscored": [m == markets[0] for m in markets]}))
+
+    monkeypatch.setattr(forecast_assets, "season_ahead", season)
+    path, result = _backtest_and_forecast(tmp_path)
+    assert asked["as_of"] == AS_OF and len(asked["markets"]) == 2
+    assert [pd.Timestamp(o) for o in asked["origins"]] == [
+        pd.Timestamp(o) for (o,) in _query(path, "select distinct origin from plan_next.forecast_backtest")]
+    summed, reconciled = asked["markets"]
+    methods = dict(_query(path, "select market, list(distinct method) from plan_next.forecast_totals group by market"))
+    assert methods == {summed: [BOTTOM_UP], reconciled: [MINT_WLS]}
+    [totals] = [m for m in result.asset_materializations_for_node("publish__demand_forecast") if m.asset_key == TOTALS]
+    assert totals.metadata["method"].value == f"{BOTTOM_UP}, {MINT_WLS}"

@@ -18,6 +18,7 @@ theirs alone.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -38,6 +39,7 @@ from ml.hierarchy import BOTTOM, BOTTOM_UP, reconcile
 from ml.panel import Panel, build_panel
 from ml.registry import save_model
 from ml.retrain_cadence import forecast_or_reuse
+from ml.season_ahead import season_ahead
 from ml.series_selection import DROPPED_SHARE_WARNING, dropped_note, dropped_series
 from ml.stopped_series import out_of_stock, stopped_note
 from orchestration.defs.forecast.inputs import (
@@ -55,13 +57,15 @@ STOCK_POSITION = model_key("intermediate", "int_stock_position")  # a series out
 PLOTS_FOLDER = "forecast_plots"
 
 
-def _reconciled(forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date, method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The SKU forecast and every level's totals, made coherent by `method` (ml/hierarchy.py); nothing to sum: as is."""
+def _reconciled(forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date, method: str,
+                summed_up: Sequence[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The SKU forecast and every level's totals, made coherent by `method` (ml/hierarchy.py), the markets in
+    `summed_up` bottom-up; nothing to sum: as is."""
     if forecast.empty:
         levels = pd.DataFrame({c: pd.Series(dtype=object) for c in ("level", "market", "category", "sku", "forecast_date")})
         return forecast, levels.assign(horizon=pd.Series(dtype="int64"), base_mean=pd.Series(dtype=float),
-                                       mean=pd.Series(dtype=float))
-    coherent = reconcile(forecast, history, as_of, method)
+                                       mean=pd.Series(dtype=float), method=pd.Series(dtype=object))
+    coherent = reconcile(forecast, history, as_of, method, summed_up_markets=summed_up)
     return coherent.forecast.drop(columns="base_mean"), coherent.levels
 
 
@@ -79,16 +83,25 @@ def _out_of_stock(warehouse: WarehouseResource, series: pd.DataFrame, panel_star
 
 
 def _coherent(context: dg.AssetExecutionContext, forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date,
-              last: BacktestRecord | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+              last: BacktestRecord | None, window_origins: Sequence[dt.date]) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """The forecast reconciled by the method the last backtest chose, its totals and the method used.
 
-    A MinTrace that fails on today's data is replaced by summing up, with a
+    A market whose weeks ahead hold a season none of the backtest's windows
+    (`window_origins`) scored is summed up instead (ml/season_ahead.py), and
+    a MinTrace that fails on today's data is replaced by summing up, with a
     warning: the plan is never stopped by its totals.
     """
     method = (last.reconciliation if last else None) or BOTTOM_UP
     context.log.info(f"forecast totals: {method} (chosen by the backtest of {last.as_of if last else 'none: no backtest yet'})")
+    summed_up: list[str] = []
+    if method != BOTTOM_UP and not forecast.empty:
+        season = season_ahead(history, as_of, int(forecast["horizon"].max()), window_origins)
+        summed_up = season.unscored
+        if summed_up:
+            context.log.warning(f"forecast totals: summed up (bottom_up), not {method}, in {', '.join(summed_up)}: a "
+                                f"season ahead no backtest window scored ({season.describe()}; ml/season_ahead.py)")
     try:
-        return (*_reconciled(forecast, history, as_of, method), method)
+        return (*_reconciled(forecast, history, as_of, method, summed_up), method)
     except Exception as exc:  # noqa: BLE001 - MinTrace failing on today's data must not stop the plan
         if method == BOTTOM_UP:
             raise
@@ -98,21 +111,21 @@ def _coherent(context: dg.AssetExecutionContext, forecast: pd.DataFrame, history
 
 def _totals_metadata(totals: pd.DataFrame, rows: int, last: BacktestRecord | None) -> dict[str, object]:
     """What the UI shows of the forecast's totals: the method, which backtest chose it, units per market."""
-    per_market = totals[totals["level"] == "market"].groupby("market")["mean"].sum().round(0).reset_index()
+    markets = totals[totals["level"] == "market"]
+    per_market = markets.groupby(["market", "method"])["mean"].sum().round(0).reset_index()
     return {
         "dagster/row_count": rows,
-        "method": str(totals["method"].iloc[0]) if len(totals) else BOTTOM_UP,
+        "method": ", ".join(sorted(markets["method"].astype(str).unique())) or BOTTOM_UP,
         "chosen_by_backtest_of": str(last.as_of) if last else "none (no backtest yet: bottom_up)",
         "units_by_market_over_horizon": dg.MetadataValue.md(per_market.to_markdown(index=False)),
     }
 
 
-def _totals_frame(levels: pd.DataFrame, method: str, model_version: str, as_of: dt.date) -> pd.DataFrame:
-    """publish.forecast_totals from `ml.hierarchy.Reconciled.levels`: the levels above the SKUs, category 'all' on markets."""
+def _totals_frame(levels: pd.DataFrame, model_version: str, as_of: dt.date) -> pd.DataFrame:
+    """publish.forecast_totals from `ml.hierarchy.Reconciled.levels`: the levels above the SKUs, category 'all' on
+    markets, each row with the method its market was reconciled by."""
     totals = levels[levels["level"] != BOTTOM].drop(columns="sku")
-    return totals.assign(
-        category=totals["category"].fillna("all"), method=method, model_version=model_version, as_of=pd.Timestamp(as_of)
-    )
+    return totals.assign(category=totals["category"].fillna("all"), model_version=model_version, as_of=pd.Timestamp(as_of))
 
 
 def _stage(tables: WarehouseLike, table: str, frame: pd.DataFrame, run_id: str, scope: MarketScope) -> int:
@@ -201,7 +214,7 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
     version = fallback_version(choice.baseline, as_of)
     forecast, levels = _reconciled(made.forecast, history, as_of, BOTTOM_UP)
     frame = forecast.assign(as_of=pd.Timestamp(as_of), model_version=version)
-    totals = _totals_frame(levels, BOTTOM_UP, version, as_of)
+    totals = _totals_frame(levels, version, as_of)
     with warehouse.open() as tables:
         rows = _stage(tables, "demand_forecast", frame, context.run_id, scope)
         total_rows = _stage(tables, "forecast_totals", totals, context.run_id, scope)
@@ -304,6 +317,7 @@ def demand_forecast(
         context.log.warning(result.bulk.describe())
     with warehouse.open() as tables:
         last = last_backtest(tables)
+        origins = [row[0] for row in tables.rows(f"select distinct origin from {staged('forecast_backtest')}")]
     panel = build_panel(history, as_of)  # the series' level and demand class on the planning date, read once
     choice = last.mean_choice() if last else None  # ml/blend.py: the model's mean with the series' regular level
     blended, judged = blend_forecast(result.forecast, panel, choice, _out_of_stock(warehouse, panel.series, panel.start))
@@ -314,13 +328,13 @@ def demand_forecast(
     if len(short):
         context.log.info(f"{len(short)} series look stopped but are out of stock at their market's node: their forecast "
                          f"is kept (ml/stopped_series.py): {listed([f'{r.sku} in {r.market}' for r in short.itertuples()], 5)}")
-    forecast, levels, method = _coherent(context, blended, history, as_of, last)
+    forecast, levels, method = _coherent(context, blended, history, as_of, last, origins)
     scales = (last.quantile_scales if last else None) or {}  # ml/calibration.py: the band per demand class
     frame = calibrate_forecast(forecast, panel, scales).assign(
         as_of=pd.Timestamp(as_of), model_version=result.model_version,
         stopped=lambda f: pd.MultiIndex.from_frame(f[["sku", "market"]]).isin(pd.MultiIndex.from_frame(stopped[["sku", "market"]])),
     )
-    totals = _totals_frame(levels, method, result.model_version, as_of)
+    totals = _totals_frame(levels, result.model_version, as_of)
     with warehouse.open() as tables:
         metrics = tables.query(f"select * from {staged('forecast_accuracy')}")
         last_window = tables.query(
