@@ -18,6 +18,12 @@ windows, and the published forecast uses the one fitted on all of them. A
 backtest of one window proves nothing held out and keeps the model (w = 1).
 The median p50 follows the published mean (`crossdock.count_median`).
 
+The windows all lie behind the planning date. In a market whose weeks ahead
+hold a season none of them did (`ml.season_ahead`: last year the same weeks
+sold far more, or less, than their 28-day level), the level is the one
+partner known to be wrong, so its series keep the model's mean
+(`model_alone_markets`); the model has the year-ago and calendar features.
+
 The same held-out choice decides whether a series that has stopped selling
 (`ml.stopped_series`) is forecast 0, band and all: the choices tried are
 every weight with the rule off, then every weight with it on, so a tie keeps
@@ -25,7 +31,7 @@ the rule off and then the larger weight.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,7 +136,8 @@ def with_mean(frame: pd.DataFrame, mean: np.ndarray, zero: np.ndarray | None = N
 
 
 def blend_forecast(forecast: pd.DataFrame, panel: Panel, choice: MeanChoice | None,
-                   out_of_stock: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   out_of_stock: pd.DataFrame | None = None,
+                   model_alone_markets: Collection[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A published forecast (sku, market, forecast_date, mean, ...) with `mean` blended with each series' level at the
     planning date, and the series that stopped selling there forecast 0 when `choice` says so; and the series judged
     stopped (sku, market, last_sale_date, quiet_days, out_of_stock), empty when none is.
@@ -141,8 +148,9 @@ def blend_forecast(forecast: pd.DataFrame, panel: Panel, choice: MeanChoice | No
     the model's mean, and so does every series when `choice` is None (no
     backtest yet) or the model alone proved best. A stopped series named in
     `out_of_stock` (sku, market: `ml.stopped_series.out_of_stock`) keeps its
-    forecast too: its quiet run says nothing about its demand. p50 follows the
-    mean.
+    forecast too: its quiet run says nothing about its demand. The series of
+    `model_alone_markets` keep the model's mean, not blended (module
+    docstring); the stop rule still applies to them. p50 follows the mean.
     """
     stopped_rows = pd.DataFrame(columns=["sku", "market", "last_sale_date", "quiet_days", "out_of_stock"])
     if forecast.empty or choice is None or choice == MODEL_ONLY:
@@ -153,7 +161,8 @@ def blend_forecast(forecast: pd.DataFrame, panel: Panel, choice: MeanChoice | No
     known = where >= 0
     level = regular_level(panel.Y, origin)[np.maximum(where, 0)]
     model_mean = forecast["mean"].to_numpy(dtype=float)
-    mean = np.where(known, blend(model_mean, level, choice.weight), model_mean)
+    blended = known & ~forecast["market"].astype(str).isin([str(m) for m in model_alone_markets]).to_numpy()
+    mean = np.where(blended, blend(model_mean, level, choice.weight), model_mean)
     if not choice.zero_stopped:
         return with_mean(forecast, mean), stopped_rows
     flags = stopped(panel.Y, panel.series["first_idx"].to_numpy(), origin)

@@ -330,6 +330,8 @@ def reconcile(
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose from {list(METHODS)}")
+    if isinstance(summed_up_markets, str):
+        raise TypeError("summed_up_markets is a collection of markets, not one string")
     summed = forecast["market"].astype(str).isin([str(m) for m in summed_up_markets])
     if method != BOTTOM_UP and summed.any():
         if upper_base is not None:
@@ -365,7 +367,8 @@ def _reconciled_in_parts(
     order = np.concatenate([np.flatnonzero(~summed), np.flatnonzero(summed)]) if parts[:-1] else np.flatnonzero(summed)
     out = pd.concat([p.forecast for p in parts]).iloc[np.argsort(order, kind="stable")]
     levels = pd.concat([p.levels for p in parts], ignore_index=True)
-    levels = levels.iloc[np.argsort(levels["level"].map(LEVELS.index).to_numpy(), kind="stable")].reset_index(drop=True)
+    levels = (levels.assign(_rank=levels["level"].map(LEVELS.index)).sort_values(["_rank", "market"], kind="stable")
+              .drop(columns="_rank").reset_index(drop=True))  # top level first, markets in order, as one tree gives
     seconds = {k: sum(p.seconds.get(k, 0.0) for p in parts) for k in ("base", "reconcile")}
     return Reconciled(forecast=out, levels=levels, method=method, seconds=seconds)
 

@@ -1,29 +1,33 @@
 """Whether the weeks ahead hold a season the backtest's windows never scored, market by market.
 
-`ml.hierarchy.choose_method` proves a reconciliation on the backtest's
-windows, which all lie behind the planning date. MinTrace's upper levels are
-AutoETS with a weekly season and no yearly one: they carry the level of the
-weeks before the origin into the horizon. Where the horizon sold about what
-the weeks before it did, as in the windows it was proven on, that is a fair
-base; before a peak it is not, and MinTrace pulls the SKUs' peak down to
-meet it. Measured on a Christmas merchant with 30 months of history
-(ml/README.md, "The season ahead"): the model's SKU forecasts came to 0.88x
-of what sold from November to Christmas, the MinTrace the backtest chose on
-summer windows 0.72x.
+The backtest proves two choices on its windows, which all lie behind the
+planning date, and both rest on the weeks before the origin: the blend
+partner of the model's mean is the series' 28-day level (`ml.blend`), and
+MinTrace's upper levels (`ml.hierarchy`) are AutoETS with a weekly season
+and no yearly one, carrying the level of the weeks before into the horizon.
+Where the horizon sells about what the weeks before it did, as in the
+windows they were proven on, that is fair; before a peak it is not, and
+both pull the peak down to the quiet weeks before it (ml/README.md, "The
+blend and the reconciliation before a season the windows never held": a
+Christmas merchant's November-December forecast went from 0.61x of what
+sold to 0.77x once set aside).
 
 What is compared, per market: its season ratio, the units sold per day over
 the H days after an origin divided by those over the `LEVEL_DAYS` days up
 to it, in regular demand (`crossdock.bulk_days`: a wholesaler's pallet is
-neither a season nor a level). For each backtest window that is what the window held; for the
-weeks ahead it is what the same weeks held 52 weeks before (the ratio at
-as_of - 364 days, same weekdays). The season ahead is unscored in a market
-when last year's ratio lies beyond every window's by more than
-`UNSCORED_FACTOR`, above the highest or below the lowest: a peak coming, or
-one ending. Such a market's totals are summed up from its SKUs
-(bottom-up, which needs no proof: it leaves the SKU forecasts as they
-are). Not judged, so left to the backtest's choice: a market without the
-history a year back, or selling under a unit a day in last year's level
-days (a ratio of a handful of units says nothing).
+neither a season nor a level). For each backtest window that is what the
+window held; for the weeks ahead it is what the same weeks held 52 weeks
+before (the ratio at as_of - 364 days, same weekdays). The season ahead is
+unscored in a market when last year's ratio lies beyond every window's by
+more than `UNSCORED_FACTOR`, above the highest or below the lowest: a peak
+coming, or one ending. There the forecast asset keeps the model's mean (it
+has the year-ago and calendar features) and sums the totals up from the
+SKUs (bottom-up, which needs no proof). Not judged, so left to the
+backtest's choices: a market without the history a year back (its first
+sale after last year's level days began), or selling under a unit a day in
+last year's level days (a ratio of a handful of units says nothing). A
+window whose level days came before a market's first sale scores nothing
+for it either.
 """
 from __future__ import annotations
 
@@ -80,16 +84,17 @@ def _market_days(history: pd.DataFrame) -> pd.DataFrame:
     return units.groupby([days.rename("day"), history["market"].astype(str).rename("market")]).sum().unstack(fill_value=0.0)
 
 
-def _ratios(daily: pd.DataFrame, origin: pd.Timestamp, horizon_days: int) -> tuple[pd.Series, pd.Series]:
+def _ratios(daily: pd.DataFrame, first_sale: pd.Series, origin: pd.Timestamp, horizon_days: int) -> tuple[pd.Series, pd.Series]:
     """Per market: the season ratio at `origin` and the units of its level days; NaN where the history does not
-    cover both the level days and the horizon."""
-    first, last = daily.index.min(), daily.index.max()
+    cover the horizon, or the market's level days began before its `first_sale` (days it was not yet selling
+    would read as a low level)."""
     level_start = origin - pd.Timedelta(days=LEVEL_DAYS - 1)
     horizon_end = origin + pd.Timedelta(days=horizon_days)
-    if level_start < first or horizon_end > last:
+    if level_start < daily.index.min() or horizon_end > daily.index.max():
         nothing = pd.Series(np.nan, index=daily.columns)
         return nothing, nothing
-    level = daily.loc[level_start:origin].sum()
+    selling = first_sale.reindex(daily.columns) <= level_start
+    level = daily.loc[level_start:origin].sum().where(selling)
     ahead = daily.loc[origin + pd.Timedelta(days=1):horizon_end].sum()
     ratio = (ahead / horizon_days) / (level / LEVEL_DAYS).where(level > 0)
     return ratio, level
@@ -106,16 +111,17 @@ def season_ahead(
     end = to_timestamp(as_of)
     last_year = end - pd.Timedelta(days=SAME_WEEKDAY_LAST_YEAR_DAYS)
     origins = [to_timestamp(o) for o in window_origins]
-    dates = pd.to_datetime(history["demand_date"]).dt.tz_localize(None)
-    first = dates[dates <= end].min()
-    if pd.isna(first):
+    history = history.assign(demand_date=pd.to_datetime(history["demand_date"]).dt.tz_localize(None).dt.normalize())
+    history = history[(history["demand_date"] <= end) & (pd.to_numeric(history["units_sold"]) > 0)]
+    if history.empty:
         return SeasonAhead(pd.DataFrame({c: pd.Series(dtype=bool if c == "unscored" else float) for c in COLUMNS}))
-    start = max(first.normalize(), min([last_year, *origins]) - pd.Timedelta(days=LEVEL_DAYS - 1))
+    first_sale = history.groupby(history["market"].astype(str))["demand_date"].min()
+    start = max(first_sale.min(), min([last_year, *origins]) - pd.Timedelta(days=LEVEL_DAYS - 1))
     daily = _market_days(regular_daily_sales(history, end, (end - start).days + 1))
-    daily = daily.reindex(pd.date_range(start, end, freq="D"), fill_value=0.0)
-    ahead, last_level = _ratios(daily, last_year, horizon_days)
+    daily = daily.reindex(index=pd.date_range(start, end, freq="D"), columns=first_sale.index, fill_value=0.0)
+    ahead, last_level = _ratios(daily, first_sale, last_year, horizon_days)
     ahead = ahead.where(last_level >= LEVEL_DAYS)  # under a unit a day: too few units to judge
-    scored = pd.DataFrame({str(o): _ratios(daily, o, horizon_days)[0] for o in origins},
+    scored = pd.DataFrame({str(o): _ratios(daily, first_sale, o, horizon_days)[0] for o in origins},
                           index=daily.columns)
     lowest, highest = scored.min(axis=1), scored.max(axis=1)
     unscored = (ahead > UNSCORED_FACTOR * highest) | (ahead < lowest / UNSCORED_FACTOR)

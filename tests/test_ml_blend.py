@@ -139,3 +139,22 @@ def test_the_published_mean_is_blended_with_each_series_level_and_a_launch_keeps
     assert (out["p50"].to_numpy()[:6] > 4.0).all() and out["p50"].tolist()[6:] == [4.0] * 3  # levels of 8 and 14
     assert blend_forecast(forecast, panel, None)[0] is forecast  # no backtest yet: the model's mean
     assert blend_forecast(forecast, panel, MODEL_ONLY)[0] is forecast
+
+
+def test_a_market_whose_season_ahead_no_window_scored_keeps_the_models_mean():
+    """ml.season_ahead's markets: the 28-day level is the wrong partner before a season the windows never held."""
+    history = make_history(n_skus=4, markets=("US", "DE"), days=200, end=AS_OF, seed=3)
+    panel = build_panel(history, AS_OF)
+    series = panel.series[["sku", "market"]]
+    days = pd.date_range(pd.Timestamp(AS_OF) + pd.Timedelta(days=1), periods=3)
+    forecast = pd.DataFrame({
+        "sku": np.repeat(series["sku"].to_numpy(), 3), "market": np.repeat(series["market"].to_numpy(), 3),
+        "forecast_date": np.tile(days, len(series)), "mean": 4.0, "p10": 1.0, "p50": 4.0, "p90": 7.0,
+    })
+    everywhere, _ = blend_forecast(forecast, panel, MeanChoice(0.5))
+    out, _ = blend_forecast(forecast, panel, MeanChoice(0.5), model_alone_markets=["DE"])
+    de = (forecast["market"] == "DE").to_numpy()
+    assert de.any() and (~de).any()
+    assert (out["mean"].to_numpy()[de] == 4.0).all()
+    np.testing.assert_array_equal(out["mean"].to_numpy()[~de], everywhere["mean"].to_numpy()[~de])
+    assert not np.allclose(everywhere["mean"].to_numpy()[de], 4.0)

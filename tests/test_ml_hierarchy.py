@@ -276,5 +276,7 @@ def test_a_summed_up_market_is_bottom_up_and_the_others_as_without_it(case):
     methods = split.levels.groupby("market")["method"].unique().map(list).to_dict()
     assert methods == {"DE": [hy.BOTTOM_UP], "FR": [hy.MINT_WLS]}
     assert list(split.levels["level"].drop_duplicates()) == list(hy.LEVELS)
+    with pytest.raises(TypeError, match="not one string"):  # "DE" would be the markets "D" and "E"
+        hy.reconcile(shuffled, history, ORIGIN, hy.MINT_WLS, summed_up_markets="DE")
     with pytest.raises(ValueError, match="not both"):
         hy.reconcile(shuffled, history, ORIGIN, hy.MINT_WLS, upper_base=np.zeros((6, H)), summed_up_markets=["DE"])

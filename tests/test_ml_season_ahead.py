@@ -78,3 +78,25 @@ def test_a_pallet_order_last_year_is_no_season():
     pallet = lambda d: 5000.0 if d == pd.Timestamp("2023-11-20") else 10.0  # noqa: E731
     check = season_ahead(_history({"US": pallet}), AS_OF.date(), H, window_origins(AS_OF.date(), H, 4))
     assert check.unscored == [] and check.markets["ratio_ahead"].iloc[0] == 1.0
+
+
+def test_a_market_first_sold_inside_the_level_days_is_not_judged_there():
+    """Days before a market's first sale are not a low level: FR, flat since 10 days before last year's origin,
+    would read 2.5x."""
+    first = AS_OF - pd.Timedelta(days=364 + 10)
+    history = pd.concat([_history({"DE": 10.0}), _history({"FR": 10.0}, start=str(first.date()))])
+    check = season_ahead(history, AS_OF.date(), H, window_origins(AS_OF.date(), H, 4))
+    rows = check.markets.set_index("market")
+    assert check.unscored == [] and np.isnan(rows.loc["FR", "ratio_ahead"]) and rows.loc["DE", "ratio_ahead"] == 1.0
+    # a window whose level days began before the first sale scores nothing for it
+    late = _history({"FR": 10.0}, start=str((AS_OF - pd.Timedelta(days=3 * H + 10)).date()))
+    scored = season_ahead(late, AS_OF.date(), H, window_origins(AS_OF.date(), H, 4)).markets.iloc[0]
+    assert scored["highest_scored"] == 1.0 and np.isnan(scored["ratio_ahead"])
+
+
+def test_time_zone_aware_days_are_read_as_their_calendar_days():
+    history = _history({"DE": _christmas, "US": 10.0})
+    aware = history.assign(demand_date=pd.to_datetime(history["demand_date"]).dt.tz_localize("UTC"))
+    origins = window_origins(AS_OF.date(), H, 4)
+    pd.testing.assert_frame_equal(season_ahead(aware, AS_OF.date(), H, origins).markets,
+                                  season_ahead(history, AS_OF.date(), H, origins).markets)

@@ -129,7 +129,7 @@ def test_a_failing_comparison_of_reconciliations_falls_back_to_summing_up_and_sa
 
 def test_a_market_with_a_season_ahead_no_window_scored_is_summed_up_whatever_the_backtest_chose(tmp_path, monkeypatch):
     """ml/season_ahead.py wired: the backtest chose MinTrace, the season check is handed the backtest's window
-    origins, and the market it names is summed up (its SKU means the model's), the other reconciled."""
+    origins, and the market it names is summed up, the other reconciled, and the forecast says which."""
     import pandas as pd
 
     import orchestration.defs.forecast.assets as forecast_assets
@@ -158,3 +158,5 @@ def test_a_market_with_a_season_ahead_no_window_scored_is_summed_up_whatever_the
     assert methods == {summed: [BOTTOM_UP], reconciled: [MINT_WLS]}
     [totals] = [m for m in result.asset_materializations_for_node("publish__demand_forecast") if m.asset_key == TOTALS]
     assert totals.metadata["method"].value == f"{BOTTOM_UP}, {MINT_WLS}"
+    [forecast] = [m for m in result.asset_materializations_for_node("publish__demand_forecast") if m.asset_key == FORECAST]
+    assert forecast.metadata["season_unscored_markets"].value == [summed]

@@ -32,7 +32,7 @@ from crossdock.wording import listed
 from ml.backtest_cadence import BacktestRecord
 from ml.backtest_store import last_backtest
 from ml.backtest_gate import gate_verdict
-from ml.blend import blend_forecast
+from ml.blend import MODEL_ALONE, blend_forecast
 from ml.calibration import calibrate_forecast
 from ml.fallback_forecast import KEPT_MODEL, FallbackChoice, choose_fallback, fallback_forecast, fallback_version
 from ml.hierarchy import BOTTOM, BOTTOM_UP, reconcile
@@ -82,24 +82,39 @@ def _out_of_stock(warehouse: WarehouseResource, series: pd.DataFrame, panel_star
     return series.loc[out_of_stock(last_sales, nodes, stock), ["sku", "market"]]
 
 
+def _season(context: dg.AssetExecutionContext, history: pd.DataFrame, as_of: dt.date, horizon_days: int,
+            last: BacktestRecord | None, window_origins: Sequence[dt.date]) -> list[str]:
+    """The markets whose weeks ahead hold a season none of the backtest's windows (`window_origins`) held
+    (ml/season_ahead.py): what the backtest proved there, the blend with the 28-day level and MinTrace, is set aside.
+    Judged only when the backtest chose either."""
+    method = (last.reconciliation if last else None) or BOTTOM_UP
+    choice = last.mean_choice() if last else None
+    if method == BOTTOM_UP and (choice is None or choice.weight == MODEL_ALONE):
+        return []
+    try:
+        season = season_ahead(history, as_of, horizon_days, window_origins)
+    except Exception as exc:  # noqa: BLE001 - a check that fails must not stop the plan: what was proven stands
+        context.log.warning(f"the season ahead could not be judged ({exc}); the backtest's choices stand")
+        return []
+    if season.unscored:
+        context.log.warning(
+            f"a season ahead no backtest window scored in {', '.join(season.unscored)} ({season.describe()}; "
+            f"ml/season_ahead.py): their forecast is the model's mean alone, not blended with the 28-day level, "
+            f"and their totals are summed up (bottom_up)"
+        )
+    return season.unscored
+
+
 def _coherent(context: dg.AssetExecutionContext, forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date,
-              last: BacktestRecord | None, window_origins: Sequence[dt.date]) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+              last: BacktestRecord | None, summed_up: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """The forecast reconciled by the method the last backtest chose, its totals and the method used.
 
-    A market whose weeks ahead hold a season none of the backtest's windows
-    (`window_origins`) scored is summed up instead (ml/season_ahead.py), and
-    a MinTrace that fails on today's data is replaced by summing up, with a
-    warning: the plan is never stopped by its totals.
+    The markets in `summed_up` (`_season`) are summed up whatever the
+    method, and a MinTrace that fails on today's data is replaced by summing
+    up, with a warning: the plan is never stopped by its totals.
     """
     method = (last.reconciliation if last else None) or BOTTOM_UP
     context.log.info(f"forecast totals: {method} (chosen by the backtest of {last.as_of if last else 'none: no backtest yet'})")
-    summed_up: list[str] = []
-    if method != BOTTOM_UP and not forecast.empty:
-        season = season_ahead(history, as_of, int(forecast["horizon"].max()), window_origins)
-        summed_up = season.unscored
-        if summed_up:
-            context.log.warning(f"forecast totals: summed up (bottom_up), not {method}, in {', '.join(summed_up)}: a "
-                                f"season ahead no backtest window scored ({season.describe()}; ml/season_ahead.py)")
     try:
         return (*_reconciled(forecast, history, as_of, method, summed_up), method)
     except Exception as exc:  # noqa: BLE001 - MinTrace failing on today's data must not stop the plan
@@ -255,7 +270,8 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
             "series' busy day (ml/bulk_orders.py), the mean is blended with the series' regular 28-day level by the "
             "weight the last backtest proved held out (ml/blend.py), a series that stopped selling is forecast 0 when that "
             "backtest proved it better (column stopped, ml/stopped_series.py), the means are reconciled with their totals "
-            "(forecast_totals) and "
+            "(forecast_totals; in a market whose weeks ahead hold a season no backtest window held, the mean is the "
+            "model's alone and summed up: ml/season_ahead.py, metadata season_unscored_markets) and "
             "the p10-p90 band is scaled per demand class by the last backtest's calibration (ml/calibration.py). "
             "A plot per market is attached and written to CROSSDOCK_EXPORTS/forecast_plots/. When the model lost its "
             "backtest (check model_beats_the_baselines), the forecast is the best baseline's instead, with a count's "
@@ -271,7 +287,8 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
             metadata=documented_table("publish", "forecast_totals"),
             description="The forecast's market and category x market totals per day, coherent with the SKU forecasts "
             "(each the exact sum of the SKUs below it), for S&OP: reconciled by the method the last backtest chose "
-            "(bottom-up, or MinTrace when it beat bottom-up at every total; ml/hierarchy.py).",
+            "(bottom-up, or MinTrace when it beat bottom-up at every total; ml/hierarchy.py), bottom-up in a market "
+            "whose weeks ahead hold a season no backtest window held (ml/season_ahead.py).",
         ),
     ],
     pool=WAREHOUSE_POOL,
@@ -320,7 +337,9 @@ def demand_forecast(
         origins = [row[0] for row in tables.rows(f"select distinct origin from {staged('forecast_backtest')}")]
     panel = build_panel(history, as_of)  # the series' level and demand class on the planning date, read once
     choice = last.mean_choice() if last else None  # ml/blend.py: the model's mean with the series' regular level
-    blended, judged = blend_forecast(result.forecast, panel, choice, _out_of_stock(warehouse, panel.series, panel.start))
+    unscored = _season(context, history, as_of, config.horizon_days, last, origins)
+    blended, judged = blend_forecast(result.forecast, panel, choice, _out_of_stock(warehouse, panel.series, panel.start),
+                                     model_alone_markets=unscored)
     stopped, short = judged[~judged["out_of_stock"].astype(bool)], judged[judged["out_of_stock"].astype(bool)]
     if len(stopped):
         context.log.warning(stopped_note(stopped))
@@ -328,7 +347,7 @@ def demand_forecast(
     if len(short):
         context.log.info(f"{len(short)} series look stopped but are out of stock at their market's node: their forecast "
                          f"is kept (ml/stopped_series.py): {listed([f'{r.sku} in {r.market}' for r in short.itertuples()], 5)}")
-    forecast, levels, method = _coherent(context, blended, history, as_of, last, origins)
+    forecast, levels, method = _coherent(context, blended, history, as_of, last, unscored)
     scales = (last.quantile_scales if last else None) or {}  # ml/calibration.py: the band per demand class
     frame = calibrate_forecast(forecast, panel, scales).assign(
         as_of=pd.Timestamp(as_of), model_version=result.model_version,
@@ -355,7 +374,8 @@ def demand_forecast(
             "as_of": str(as_of),
             "markets": scope.describe(),
             "held_back_markets": dg.MetadataValue.json(held_back),
-            "reconciliation": method,
+            "reconciliation": method if not unscored or method == BOTTOM_UP else f"{method}; bottom_up in {', '.join(unscored)}",
+            "season_unscored_markets": dg.MetadataValue.json(unscored),
             "quantile_scales": dg.MetadataValue.json({k: list(v) for k, v in scales.items()}),
             "mean_weight": choice.weight if choice else 1.0,
             "stopped_series": len(stopped),
