@@ -160,3 +160,49 @@ def test_a_market_with_a_season_ahead_no_window_scored_is_summed_up_whatever_the
     assert totals.metadata["method"].value == f"{BOTTOM_UP}, {MINT_WLS}"
     [forecast] = [m for m in result.asset_materializations_for_node("publish__demand_forecast") if m.asset_key == FORECAST]
     assert forecast.metadata["season_unscored_markets"].value == [summed]
+
+
+@pytest.mark.parametrize("weight", [0.5, 1.0])
+def test_the_season_is_judged_when_the_backtest_chose_a_blend_and_its_markets_keep_the_models_mean(tmp_path, monkeypatch, weight):
+    """Bottom-up chosen: the season matters to the blend only, so it is judged when the weight is below 1, and the
+    market it names goes to the blend as one whose series keep the model's mean."""
+    import pandas as pd
+
+    import orchestration.defs.forecast.assets as forecast_assets
+    from ml.backtest_cadence import BacktestRecord
+    from ml.blend import MeanChoice
+    from ml.season_ahead import SeasonAhead
+
+    import orchestration.defs.forecast.backtest as forecast_backtest
+    from ml.hierarchy import BOTTOM_UP, MethodChoice
+
+    chosen = forecast_backtest.choose_method
+    monkeypatch.setattr(forecast_backtest, "choose_method",
+                        lambda *a, **k: MethodChoice(BOTTOM_UP, "chosen by the test", chosen(*a, **k).scores))
+    monkeypatch.setattr(BacktestRecord, "mean_choice", lambda self: MeanChoice(weight))
+    judged, blended = [], {}
+
+    def season(history, as_of, horizon_days, window_origins):
+        markets = sorted(history["market"].unique())
+        judged.append(markets)
+        return SeasonAhead(pd.DataFrame({"market": markets, "ratio_ahead": 3.0, "lowest_scored": 0.9,
+                                         "highest_scored": 1.1, "unscored": [m == markets[0] for m in markets]}))
+
+    real_blend = forecast_assets.blend_forecast
+
+    def blend(*args, **kwargs):
+        blended.update(kwargs)
+        return real_blend(*args, **kwargs)
+
+    monkeypatch.setattr(forecast_assets, "season_ahead", season)
+    monkeypatch.setattr(forecast_assets, "blend_forecast", blend)
+    path, result = _backtest_and_forecast(tmp_path)
+    assert _query(path, "select distinct method from plan_next.forecast_totals") == [("bottom_up",)]
+    [forecast] = [m for m in result.asset_materializations_for_node("publish__demand_forecast") if m.asset_key == FORECAST]
+    if weight == 1.0:  # the model alone everywhere and summed up: nothing the season could change
+        assert judged == [] and blended["model_alone_markets"] == []
+        assert forecast.metadata["season_unscored_markets"].value == []
+    else:
+        assert len(judged) == 1 and blended["model_alone_markets"] == [judged[0][0]]
+        assert forecast.metadata["season_unscored_markets"].value == [judged[0][0]]
+        assert forecast.metadata["reconciliation"].value == "bottom_up"
