@@ -45,19 +45,12 @@ def month_ends(history: pd.DataFrame, horizon: int, windows: int) -> list[pd.Tim
 
 
 def set_aside(history: pd.DataFrame, horizon: int = HORIZON, windows: int = WINDOWS) -> pd.DataFrame:
-    """One row per month-end x judged market: as_of, market, ratio_ahead, lowest_scored, highest_scored and
-    `beyond`, how far last year's ratio lies beyond the windows' (its ratio to the highest, or the lowest's to it)."""
-    rows = []
-    for as_of in month_ends(history, horizon, windows):
-        markets = season_ahead(history, as_of.date(), horizon, window_origins(as_of.date(), horizon, windows)).markets
-        rows.append(markets.dropna(subset=["ratio_ahead"]).assign(as_of=as_of))
-    if not rows:
-        return pd.DataFrame(columns=["as_of", "market", "ratio_ahead", "lowest_scored", "highest_scored", "beyond"])
-    out = pd.concat(rows, ignore_index=True)
-    above = out["ratio_ahead"] / out["highest_scored"]
-    below = out["lowest_scored"] / out["ratio_ahead"]
-    out["beyond"] = pd.concat([above, below], axis=1).max(axis=1)
-    return out[["as_of", "market", "ratio_ahead", "lowest_scored", "highest_scored", "beyond"]]
+    """One row per month-end x judged market: as_of and `ml.season_ahead.SeasonAhead.markets`' columns, `beyond`
+    the figure each factor is compared with."""
+    rows = [season_ahead(history, as_of.date(), horizon, window_origins(as_of.date(), horizon, windows)).markets
+            .dropna(subset=["ratio_ahead"]).assign(as_of=as_of) for as_of in month_ends(history, horizon, windows)]
+    columns = ["as_of", "market", "ratio_ahead", "lowest_scored", "highest_scored", "beyond"]
+    return pd.concat(rows, ignore_index=True)[columns] if rows else pd.DataFrame(columns=columns)
 
 
 def summary(judged: pd.DataFrame) -> dict[float, tuple[int, int]]:

@@ -47,7 +47,7 @@ LEVEL_DAYS = 28
 UNSCORED_FACTOR = 1.5
 """How far beyond every window's ratio last year's may lie before the season ahead counts as unscored."""
 
-COLUMNS = ("market", "ratio_ahead", "lowest_scored", "highest_scored", "unscored")
+COLUMNS = ("market", "ratio_ahead", "lowest_scored", "highest_scored", "beyond", "unscored")
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,9 @@ class SeasonAhead:
     markets: one row per market of the history: market, ratio_ahead (last
         year's season ratio at the forecast's origin; NaN when not judged),
         lowest_scored / highest_scored (the windows' lowest and highest ratio;
-        NaN without a window that sold), unscored (bool).
+        NaN without a window that sold), beyond (how far last year's ratio
+        lies beyond the windows': its ratio to the highest, or the lowest's
+        to it, whichever is larger), unscored (beyond > `UNSCORED_FACTOR`).
     """
 
     markets: pd.DataFrame
@@ -77,11 +79,11 @@ class SeasonAhead:
         )
 
 
-def _market_days(history: pd.DataFrame) -> pd.DataFrame:
-    """Units sold per market x day: a frame indexed by the days that sold (Timestamp), one column per market."""
-    days = pd.to_datetime(history["demand_date"]).dt.tz_localize(None).dt.normalize()
-    units = pd.to_numeric(history["units_sold"]).astype(float)
-    return units.groupby([days.rename("day"), history["market"].astype(str).rename("market")]).sum().unstack(fill_value=0.0)
+def _market_days(daily: pd.DataFrame) -> pd.DataFrame:
+    """Units sold per market x day of `regular_daily_sales`'s frame: indexed by the days that sold, one column per
+    market."""
+    by = [daily["demand_date"].rename("day"), daily["market"].astype(str).rename("market")]
+    return daily["units_sold"].groupby(by).sum().unstack(fill_value=0.0)
 
 
 def _ratios(daily: pd.DataFrame, first_sale: pd.Series, origin: pd.Timestamp, horizon_days: int) -> tuple[pd.Series, pd.Series]:
@@ -124,9 +126,9 @@ def season_ahead(
     scored = pd.DataFrame({str(o): _ratios(daily, first_sale, o, horizon_days)[0] for o in origins},
                           index=daily.columns)
     lowest, highest = scored.min(axis=1), scored.max(axis=1)
-    unscored = (ahead > UNSCORED_FACTOR * highest) | (ahead < lowest / UNSCORED_FACTOR)
+    beyond = pd.concat([ahead / highest, lowest / ahead], axis=1).max(axis=1)
     markets = pd.DataFrame({
         "market": daily.columns.astype(str), "ratio_ahead": ahead.to_numpy(), "lowest_scored": lowest.to_numpy(),
-        "highest_scored": highest.to_numpy(), "unscored": unscored.fillna(False).to_numpy(dtype=bool),
+        "highest_scored": highest.to_numpy(), "beyond": beyond.to_numpy(), "unscored": (beyond > UNSCORED_FACTOR).to_numpy(),
     })
     return SeasonAhead(markets.reset_index(drop=True))

@@ -32,7 +32,7 @@ from crossdock.wording import listed
 from ml.backtest_cadence import BacktestRecord
 from ml.backtest_store import last_backtest
 from ml.backtest_gate import gate_verdict
-from ml.blend import MODEL_ALONE, blend_forecast
+from ml.blend import MODEL_ALONE, MeanChoice, blend_forecast
 from ml.calibration import calibrate_forecast
 from ml.fallback_forecast import KEPT_MODEL, FallbackChoice, choose_fallback, fallback_forecast, fallback_version
 from ml.hierarchy import BOTTOM, BOTTOM_UP, reconcile
@@ -83,12 +83,10 @@ def _out_of_stock(warehouse: WarehouseResource, series: pd.DataFrame, panel_star
 
 
 def _season(context: dg.AssetExecutionContext, history: pd.DataFrame, as_of: dt.date, horizon_days: int,
-            last: BacktestRecord | None, window_origins: Sequence[dt.date]) -> list[str]:
+            method: str, choice: MeanChoice | None, window_origins: Sequence[dt.date]) -> list[str]:
     """The markets whose weeks ahead hold a season none of the backtest's windows (`window_origins`) held
-    (ml/season_ahead.py): what the backtest proved there, the blend with the 28-day level and MinTrace, is set aside.
-    Judged only when the backtest chose either."""
-    method = (last.reconciliation if last else None) or BOTTOM_UP
-    choice = last.mean_choice() if last else None
+    (ml/season_ahead.py): what the backtest proved there, the blend with the 28-day level (`choice`) and MinTrace
+    (`method`), is set aside. Judged only when the backtest chose either."""
     if method == BOTTOM_UP and (choice is None or choice.weight == MODEL_ALONE):
         return []
     try:
@@ -106,14 +104,13 @@ def _season(context: dg.AssetExecutionContext, history: pd.DataFrame, as_of: dt.
 
 
 def _coherent(context: dg.AssetExecutionContext, forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date,
-              last: BacktestRecord | None, summed_up: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """The forecast reconciled by the method the last backtest chose, its totals and the method used.
+              method: str, last: BacktestRecord | None, summed_up: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The forecast reconciled by `method`, the one the last backtest chose, its totals and the method used.
 
     The markets in `summed_up` (`_season`) are summed up whatever the
     method, and a MinTrace that fails on today's data is replaced by summing
     up, with a warning: the plan is never stopped by its totals.
     """
-    method = (last.reconciliation if last else None) or BOTTOM_UP
     context.log.info(f"forecast totals: {method} (chosen by the backtest of {last.as_of if last else 'none: no backtest yet'})")
     try:
         return (*_reconciled(forecast, history, as_of, method, summed_up), method)
@@ -337,7 +334,8 @@ def demand_forecast(
         origins = [row[0] for row in tables.rows(f"select distinct origin from {staged('forecast_backtest')}")]
     panel = build_panel(history, as_of)  # the series' level and demand class on the planning date, read once
     choice = last.mean_choice() if last else None  # ml/blend.py: the model's mean with the series' regular level
-    unscored = _season(context, history, as_of, config.horizon_days, last, origins)
+    method = (last.reconciliation if last else None) or BOTTOM_UP  # ml/hierarchy.py: how the totals are made
+    unscored = _season(context, history, as_of, config.horizon_days, method, choice, origins)
     blended, judged = blend_forecast(result.forecast, panel, choice, _out_of_stock(warehouse, panel.series, panel.start),
                                      model_alone_markets=unscored)
     stopped, short = judged[~judged["out_of_stock"].astype(bool)], judged[judged["out_of_stock"].astype(bool)]
@@ -347,7 +345,7 @@ def demand_forecast(
     if len(short):
         context.log.info(f"{len(short)} series look stopped but are out of stock at their market's node: their forecast "
                          f"is kept (ml/stopped_series.py): {listed([f'{r.sku} in {r.market}' for r in short.itertuples()], 5)}")
-    forecast, levels, method = _coherent(context, blended, history, as_of, last, unscored)
+    forecast, levels, method = _coherent(context, blended, history, as_of, method, last, unscored)
     scales = (last.quantile_scales if last else None) or {}  # ml/calibration.py: the band per demand class
     frame = calibrate_forecast(forecast, panel, scales).assign(
         as_of=pd.Timestamp(as_of), model_version=result.model_version,
