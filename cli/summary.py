@@ -30,6 +30,7 @@ from crossdock.publish import last_published, plan_tables, unpublished_staging
 from crossdock.settings import Settings
 from crossdock.spark import spark_home, warehouse_engine
 from crossdock.warehouse import connect
+from feeds.contracts import NOT_STOCKED
 from ml.backtest_scores import MODEL
 from ml.backtest_gate import gate_verdict
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS, DROPPED_WINDOW_DAYS
@@ -139,6 +140,24 @@ def _not_forecast(warehouse: Warehouse) -> dict | None:
     held_back = {str(market): (len(rows), float(rows["units"].sum())) for market, rows in held.groupby("market")}
     return {"dropped": (len(dropped), float(dropped["units"].sum()), float(missing["units"].sum())), "held_back": held_back,
             "held_back_raised": sorted(confirmed & set(held_back))}
+
+
+def _not_stocked(warehouse: Warehouse) -> dict | None:
+    """Order lines kept but never planned because they are no stocked good (line_type not_stocked: a gift card,
+    a tip, shipping protection): how many, how many without a SKU, and the SKUs among them, most lines first, so
+    a good marked so by mistake (a Shopify product set up as not physical) is seen. None when there are none."""
+    if not warehouse.exists("staging.stg_orders"):
+        return None
+    lines, without_sku = _one(warehouse, f"""
+        select count(*), count(*) filter (where sku is null) from staging.stg_orders where line_type = '{NOT_STOCKED}'
+    """)
+    if not lines:
+        return None
+    skus = [sku for (sku,) in warehouse.rows(f"""
+        select sku from staging.stg_orders where line_type = '{NOT_STOCKED}' and sku is not null
+        group by sku order by count(*) desc, sku
+    """)]
+    return {"lines": int(lines), "without_sku": int(without_sku), "skus": skus}
 
 
 def collect_summary(target: WarehouseLike) -> dict:
@@ -261,6 +280,7 @@ def collect_summary(target: WarehouseLike) -> dict:
     if "market_coverage" in existing:
         summary["coverage"] = _coverage(warehouse)
     summary["assumptions"] = _assumptions(warehouse)
+    summary["not_stocked"] = _not_stocked(warehouse)
     summary["not_forecast"] = _not_forecast(warehouse)
     if warehouse.exists("audit.ingest_ledger"):
         summary["ingest"] = _one(

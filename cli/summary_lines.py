@@ -13,6 +13,7 @@ from crossdock.plan_labels import AS_PLANNED, NONE_FEASIBLE, is_fallback_version
 from crossdock.publish import PublishedPlan, UnpublishedStaging
 from crossdock.settings import MARKET_MODELS_FOLDER, Settings, pii_salt_warning
 from crossdock.spark import spark_home
+from crossdock.wording import counted
 from ml.fallback_forecast import KEPT_MODEL
 from planning.lead_time import MIN_RECEIPTS
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS, DROPPED_SHARE_WARNING, DROPPED_WINDOW_DAYS
@@ -52,6 +53,7 @@ def format_summary(settings: Settings, s: dict) -> str:
                          "since, fixed or re-sent); `crossdock quarantine` lists them")
     else:
         lines.append("ingest: nothing ingested yet (no audit.ingest_ledger)")
+    lines += _not_stocked_lines(s.get("not_stocked"))
     lines += _plan_lines(s.get("published_plan"), s.get("unpublished"))
     built = {t: n for t, n in s["rows"].items() if n is not None}
     lines.append(f"published tables: {len(built)} of {len(s['rows'])} built")
@@ -151,6 +153,16 @@ def format_summary(settings: Settings, s: dict) -> str:
             f"the shoppers' landed cost (goods, shipping, duty, VAT, fees) EUR {fmt(landed)}"
         )
     return "\n".join(lines)
+
+
+def _not_stocked_lines(not_stocked: dict | None, shown: int = 5) -> list[str]:
+    """Order lines that are no stocked good: kept, never planned, said so with the SKUs among them."""
+    if not not_stocked:
+        return []
+    skus = not_stocked["skus"]
+    named = f"; SKUs: {', '.join(skus[:shown])}{' ...' if len(skus) > shown else ''}" if skus else ""
+    return [f"  not stocked: {counted(not_stocked['lines'], 'order line')} kept and never planned (gift cards, tips, "
+            f"shipping protection: line_type not_stocked), {not_stocked['without_sku']:,} without a SKU{named}"]
 
 
 def _cycle_lines(cycle: tuple | None, overrides: dict | None, scored: list | None) -> list[str]:

@@ -38,10 +38,24 @@ class Column:
     unit: str | None = None
     pii: bool = False
     stored_as: str | None = None
+    # a required value may be empty on the rows where this SQL condition holds (`{column}` placeholders, as in
+    # `RowRule`), and `empty_allowed_on` says on which, for docs/feeds.md: a gift card has no SKU
+    empty_allowed_when: str | None = None
+    empty_allowed_on: str | None = None
 
     @property
     def target_name(self) -> str:
         return self.stored_as or self.name
+
+    def empty_allowed_sql(self, column: Callable[[str], str]) -> str | None:
+        """`empty_allowed_when` with each `{name}` replaced by `column(name)`; None when a value is always required."""
+        return None if self.empty_allowed_when is None else _with_columns(self.empty_allowed_when, column)
+
+
+def _with_columns(template: str, column: Callable[[str], str]) -> str:
+    """`template` with each `{name}` replaced by `column(name)` (a quoted identifier)."""
+    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return template.format(**{name: column(name) for name in names})
 
 
 @dataclass(frozen=True)
@@ -73,8 +87,7 @@ class RowRule:
 
     def sql(self, column: Callable[[str], str]) -> str:
         """`condition` with each `{name}` replaced by `column(name)` (a quoted identifier)."""
-        names = {name for _, name, _, _ in string.Formatter().parse(self.condition) if name}
-        return self.condition.format(**{name: column(name) for name in names})
+        return _with_columns(self.condition, column)
 
 
 @dataclass(frozen=True)
@@ -101,7 +114,11 @@ class Contract:
 
 
 ORDER_CHANNELS = ("web", "marketplace", "app")
-ORDER_LINE_TYPES = ("sale", "return", "cancellation", "write_off")
+ORDER_LINE_TYPES = ("sale", "return", "cancellation", "write_off", "not_stocked")
+# a line that is no stocked good (a gift card, a tip, shipping protection, a digital download): kept as sent,
+# never demand, stock or a market's sale; it may lack the SKU and ship-to country a good needs
+NOT_STOCKED = "not_stocked"
+NOT_STOCKED_LINE = f"{{line_type}} = '{NOT_STOCKED}'"
 PO_STATUSES = ("open", "received", "cancelled")
 CARRIER_EVENT_TYPES = (
     "picked_up",
@@ -133,13 +150,21 @@ ORDERS = Contract(
             stored_as="customer_key",
         ),
         # never checked against the catalogue: a new SKU sells before its catalogue line arrives
-        Column("sku", "varchar", "Stock keeping unit, as in the supplier catalogue when there is one."),
+        Column(
+            "sku",
+            "varchar",
+            "Stock keeping unit, as in the supplier catalogue when there is one.",
+            empty_allowed_when=NOT_STOCKED_LINE,
+            empty_allowed_on=f"a {NOT_STOCKED} line",
+        ),
         # no fixed plausible range: a 12,000-unit wholesale line is a real order, not an error
         Column("quantity", "integer", "Units; negative for a return, a write-off or a cancelling reversal.", nonzero=True, unit="units"),
         Column(
             "line_type",
             "varchar",
-            "sale, return, cancellation or write_off (stock damaged or thrown away, not demand); when absent, a "
+            "sale, return, cancellation, write_off (stock damaged or thrown away, not demand) or not_stocked (a "
+            "line that is no stocked good: a gift card, a tip, shipping protection, a digital download; kept, "
+            "never planned); when absent, a "
             "negative quantity at price 0 with no customer is a write-off, another negative one a return, a positive "
             "one a sale. Order statuses map here in a mapping (e.g. CANCELED -> cancellation).",
             required=False,
@@ -154,7 +179,14 @@ ORDERS = Contract(
             unit="currency",
         ),
         Column("currency", "varchar", "ISO 4217 code of unit_price.", allowed=ISO_CURRENCIES),
-        Column("ship_to_country", "varchar", "ISO 3166-1 alpha-2 destination market.", allowed=ISO_COUNTRIES),
+        Column(
+            "ship_to_country",
+            "varchar",
+            "ISO 3166-1 alpha-2 destination market.",
+            allowed=ISO_COUNTRIES,
+            empty_allowed_when=NOT_STOCKED_LINE,
+            empty_allowed_on=f"a {NOT_STOCKED} line (nothing ships)",
+        ),
         Column(
             "fulfilment_node",
             "varchar",

@@ -149,6 +149,12 @@ def _plausibility_lines(contract: Contract) -> list[str]:
     return ["", "Plausibility checks:", "", *lines] if lines else []
 
 
+def _required(col: Column) -> str:
+    if not col.required:
+        return "no"
+    return "yes" if col.empty_allowed_on is None else f"yes, but not on {col.empty_allowed_on}"
+
+
 def render() -> str:
     lines = [
         "# Feed contracts",
@@ -209,7 +215,7 @@ def render() -> str:
             ]
             for col in contract.columns:
                 lines.append(
-                    f"| `{col.name}` | {col.type} | {'yes' if col.required else 'no'} | {col.unit or ''} | {_constraints(col)} | {col.description} |"
+                    f"| `{col.name}` | {col.type} | {_required(col)} | {col.unit or ''} | {_constraints(col)} | {col.description} |"
                 )
             for derived in contract.derived:
                 lines.append(f"| `{derived.name}` (added) | {derived.type} | | | | {derived.description} |")

@@ -125,7 +125,9 @@ def column_rules(col: Column) -> list[Rule]:
     name = col.name
     rules: list[Rule] = []
     if col.required:
-        rules.append(Rule("missing_value", f"{v} is null", literal(f"{name} is missing")))
+        allowed_empty = col.empty_allowed_sql(ident)
+        missing = f"{v} is null" if allowed_empty is None else f"{v} is null and not coalesce({allowed_empty}, false)"
+        rules.append(Rule("missing_value", missing, literal(f"{name} is missing")))
     bad_type = f"{v} is not null and {typed(col, v)} is null"
     if col.type == "integer":
         # DuckDB rounds '1.5' to 2 when casting: integers must be digits (and fit a BIGINT)

@@ -421,6 +421,27 @@ def test_a_shopify_source_folder_is_mapped_and_quarantined_rows_keep_shopify_col
     assert records and all("Lineitem sku" in r for r in records)
 
 
+def test_shopify_lines_that_ship_nothing_load_as_not_stocked_and_only_a_good_without_sku_is_quarantined(tmp_path, conn):
+    import shutil
+
+    source = tmp_path / "landing/orders/shopify"
+    source.mkdir(parents=True)
+    shutil.copy(FIXTURES / "shopify_not_stocked_lines.csv", source / "orders_export_2.csv")
+    (source / "mapping.yaml").write_text("extends: shopify_orders\n")
+    [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    assert (result.status, result.rows_received, result.rows_loaded, result.rows_quarantined) == ("loaded", 7, 6, 1), result.message
+    not_stocked = conn.execute(
+        "select order_id, sku, ship_to_country, quantity, unit_price from raw.orders where line_type = 'not_stocked' order by all"
+    ).fetchall()
+    assert [(o, sku, country, q, float(p)) for o, sku, country, q, p in not_stocked] == [
+        ("#2001", "ROUTEINS", "GB", 1, 1.95),
+        ("#2001", None, "GB", 1, 25.0),
+        ("#2002", None, None, 2, 50.0),
+        ("#2004", None, "NL", 1, 2.0),
+    ]
+    assert conn.execute("select reason_code, reason from audit.quarantine").fetchall() == [("missing_value", "sku is missing")]
+
+
 def test_an_export_rejected_before_its_mapping_was_set_up_lists_its_quarantine_once(tmp_path, conn):
     """A Shopify merchant's test: the export landed in landing/orders/ as the README shows (rejected: no mapping),
     then in its source folder, where it loaded. Both ledger rows hold the same bytes, so the quarantine listed and

@@ -214,6 +214,37 @@ def test_shopify_cancelled_orders_offsets_and_channels(conn):
     assert [k for k in lines if k[0] == "#1004"] == [("#1004", "1"), ("#1004", "2")]
 
 
+def test_shopify_lines_that_ship_nothing_are_not_stocked_and_need_no_sku_or_country(conn):
+    """A Shopify merchant's gift cards (no SKU), tips and Route's shipping protection (ROUTEINS) were
+    quarantined for ever as missing_value, or planned as a product (safety stock 88, order 1,013 units of
+    ROUTEINS). Shopify marks them `Lineitem requires shipping` false: they load as not_stocked lines."""
+    _, rows, failures = map_file(conn, shipped_mapping("shopify_orders"), FIXTURES / "shopify_not_stocked_lines.csv")
+    lines = by_line(rows)
+    kinds = {key: (r["sku"], r["line_type"], r["ship_to_country"]) for key, r in lines.items()}
+    assert kinds == {
+        ("#2001", "1"): ("TT-LIN-SAGE", "sale", "GB"),
+        ("#2001", "2"): (None, "not_stocked", "GB"),  # a gift card: no SKU
+        ("#2001", "3"): ("ROUTEINS", "not_stocked", "GB"),  # 'FALSE': any letter case
+        ("#2002", "1"): (None, "not_stocked", None),  # a gift card sent by e-mail: no shipping address
+        ("#2003", "1"): (None, "sale", "FR"),
+        ("#2004", "1"): ("MUG-STN-BLU", "cancellation", "NL"),
+        ("#2004", "2"): (None, "not_stocked", "NL"),  # a tip on a cancelled order is still no good
+    }
+    # a good without its SKU is still quarantined: only a line that ships nothing may lack one
+    [apron] = [n for n, r in rows.items() if r["order_id"] == "#2003"]
+    assert failures == {apron: ("missing_value", "sku is missing")}
+
+
+def test_a_shop_whose_goods_are_not_physical_restates_line_type_and_plans_them(conn, tmp_path):
+    """docs/mappings.md's override: a mapping.yaml restating line_type without the requires-shipping case."""
+    path = write(tmp_path / "shop/mapping.yaml", (
+        "extends: shopify_orders\ncolumns:\n  line_type:\n    constant: sale\n    cases:\n"
+        "      - when: {column: Cancelled at, empty: false}\n        then: cancellation\n"))
+    _, rows, _ = map_file(conn, load_mapping(path), FIXTURES / "shopify_not_stocked_lines.csv")
+    assert by_line(rows)[("#2001", "3")]["line_type"] == "sale"
+    assert {r["line_type"] for r in rows.values()} == {"sale", "cancellation"}
+
+
 # --------------------------------------------------------------------------- extends
 
 

@@ -1,4 +1,4 @@
--- order lines with their value in EUR (the ECB's base) and in the reporting
+-- order lines of goods with their value in EUR (the ECB's base) and in the reporting
 -- currency (CROSSDOCK_REPORTING_CURRENCY, default EUR), both at the ECB rate of
 -- the order day; the original currency and amount are kept. Each line gets the
 -- market it is planned in (crossdock.yaml via reference.country_markets); lines
@@ -8,6 +8,8 @@
 -- planning calendar: a run back-dated with `crossdock run --as-of` sees the
 -- lines up to its planning date, as that day knew them (the later ones had no
 -- rate on its calendar and warned of thousands of lines without a EUR value).
+-- A not_stocked line (a gift card, a tip, shipping protection) is no good to
+-- plan: stg_orders keeps it, and nothing from here on sees it.
 {% set reporting_currency = env_var('CROSSDOCK_REPORTING_CURRENCY', 'EUR') | upper %}
 
 with planning_days as (
@@ -18,6 +20,7 @@ order_lines as (
     select stg_orders.*
     from {{ ref('stg_orders') }} as stg_orders
     inner join planning_days on stg_orders.order_date between planning_days.first_day and planning_days.as_of
+    where stg_orders.line_type <> 'not_stocked'
 ),
 
 planned_markets as (
