@@ -22,6 +22,7 @@ STREAMS: dict[str, int] = {
     "messy_wholesale": 14,
     "messy_write_offs": 15,
     "messy_supply": 16,
+    "messy_not_stocked": 17,
 }
 
 

@@ -91,9 +91,23 @@ def test_orders_files_follow_the_contract(landing, orders: pd.DataFrame) -> None
     assert (orders["qty"] != 0).all() and (orders["price"] >= 0).all()
     assert orders["unit_price"].str.fullmatch(r"\d+\.\d\d").all()
     assert not orders.duplicated(["order_id", "line_id"]).any()
-    # the export only flags cancelled lines; returns and write-offs are told apart by price and customer
-    assert set(orders["line_type"]) == {"", "cancellation"} and {"cancellation"} <= set(ORDER_LINE_TYPES)
-    assert set(orders["fulfilment_node"]) == {n.code for n in CONFIG.nodes}
+    # the export flags cancelled lines and those that are no stocked good; returns and write-offs are told
+    # apart by price and customer
+    assert set(orders["line_type"]) == {"", "cancellation", "not_stocked"} <= {"", *ORDER_LINE_TYPES}
+    goods = orders[orders["line_type"] != "not_stocked"]
+    assert set(goods["fulfilment_node"]) == {n.code for n in CONFIG.nodes}
+
+
+def test_gift_cards_and_shipping_protection_are_no_goods_and_some_ship_nowhere(orders: pd.DataFrame) -> None:
+    extra = orders[orders["line_type"] == "not_stocked"]
+    cards, protection = extra[extra["sku"] == ""], extra[extra["sku"] == "ROUTEINS"]
+    assert len(cards) + len(protection) == len(extra) and len(cards) >= 6 and len(protection) >= 20
+    assert (cards["ship_to_country"] == "").any() and (cards["ship_to_country"] != "").any()
+    assert (cards["fulfilment_node"] == "").all() and cards["order_id"].str.startswith("GC").all()
+    # shipping protection is the last line of a retail order that has goods
+    goods = orders[orders["line_type"] != "not_stocked"]
+    last_good = goods["line_id"].astype(int).groupby(goods["order_id"]).max()
+    assert (protection["line_id"].astype(int).to_numpy() == last_good.reindex(protection["order_id"]).to_numpy() + 1).all()
 
 
 def test_a_long_tail_of_thirty_plus_countries(orders: pd.DataFrame) -> None:

@@ -53,7 +53,7 @@ def test_every_line_is_loaded_and_typed_for_what_it_is(messy):
     )
     assert received == loaded and quarantined == 0  # wholesale lines and write-offs are not errors
     types = dict(query(settings, "select line_type, count(*) from staging.stg_orders group by 1"))
-    assert set(types) == {"sale", "return", "cancellation", "write_off"}
+    assert set(types) == {"sale", "return", "cancellation", "write_off", "not_stocked"}
     [(biggest,)] = query(settings, "select max(quantity) from staging.stg_orders where line_type = 'sale'")
     assert biggest > 10_000
     # a write-off is stock leaving, not a shopper bringing it back
@@ -63,6 +63,27 @@ def test_every_line_is_loaded_and_typed_for_what_it_is(messy):
         "(select count(*) from staging.stg_orders where line_type = 'return' and unit_price = 0 and customer_key is null)",
     )
     assert written_off > 0 and returned_at_price_0 == 0
+
+
+def test_gift_cards_and_shipping_protection_are_kept_said_and_never_planned(messy):
+    """Lines that are no stocked good (gift cards without a SKU or, e-mailed, a country; shipping protection
+    with its ROUTEINS SKU) load whole, stay in stg_orders, and reach no demand, plan, market or money."""
+    settings = messy["settings"]
+    [(lines, without_sku, without_country)] = query(
+        settings, "select count(*), count(*) filter (where sku is null), count(*) filter (where ship_to_country is null) "
+        "from staging.stg_orders where line_type = 'not_stocked'")
+    assert lines == messy["facts"]["facts"]["lines_by_kind"]["not_stocked"] and without_sku > 0 and without_country > 0
+    [(planned_lines, mart_rows, plan_rows, forecast_rows, coverage_gaps)] = query(settings, """
+        select (select count(*) from intermediate.int_order_lines_eur where sku = 'ROUTEINS' or sku is null),
+            (select count(*) from marts.fct_daily_demand where sku = 'ROUTEINS' or sku is null),
+            (select count(*) from publish.inventory_plan where sku = 'ROUTEINS'),
+            (select count(*) from publish.demand_forecast where sku = 'ROUTEINS'),
+            (select count(*) from publish.market_coverage where country is null)
+    """)
+    assert (planned_lines, mart_rows, plan_rows, forecast_rows, coverage_gaps) == (0, 0, 0, 0, 0)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+        text = format_summary(settings, collect_summary(conn))
+    assert f"not stocked: {lines:,} order lines kept and never planned" in text and f"{without_sku:,} without a SKU; SKUs: ROUTEINS" in text
 
 
 def test_the_long_tail_is_planned_in_the_catch_all_market_and_nothing_is_left_out(messy):

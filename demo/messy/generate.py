@@ -69,14 +69,16 @@ def write_messy(landing: Path, scale: float, seed: int, end: date, days: int | N
     catalogue = build_catalogue(n / 200.0, stream(seed, "messy_catalogue"))
     lines, life = build_messy_orders(
         catalogue, timeline, _network(), scale, stream(seed, "messy_orders"), stream(seed, "messy_pricing"),
-        stream(seed, "messy_wholesale"), stream(seed, "messy_write_offs"))
+        stream(seed, "messy_wholesale"), stream(seed, "messy_write_offs"), stream(seed, "messy_not_stocked"))
     kinds = lines["_kind"].value_counts().to_dict()
     exported, suppliers, dated = _late_catalogue(catalogue, life, timeline, stream(seed, "messy_supply"))
-    sold = set(lines["sku"])
+    goods = lines[lines["_kind"] != "not_stocked"]  # a gift card or shipping protection is no SKU to stock
+    sold = set(goods["sku"])
     facts = {
         "order_lines": len(lines),
-        "lines_by_kind": {k: int(kinds.get(k, 0)) for k in ("sale", "return", "cancellation", "wholesale", "write_off")},
-        "countries": int(lines["ship_to_country"].nunique()),
+        "lines_by_kind": {k: int(kinds.get(k, 0)) for k in ("sale", "return", "cancellation", "wholesale", "write_off",
+                                                             "not_stocked")},
+        "countries": int(goods["ship_to_country"].nunique()),
         "currencies": sorted(set(lines["currency"])),
         "skus_sold": len(sold),
         "skus_in_catalogue": int(exported["sku"].nunique()),

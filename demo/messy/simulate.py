@@ -4,8 +4,9 @@ Retail orders come from a daily level per country (thin early years, growth,
 a Covid bump, seasons, Black Friday, no orders on the closed weekday), then
 baskets, SKUs alive that day, prices from the shop's price lists, customers
 (some guests), cancellations and returns. Mixed into the same export are
-wholesale (B2B) lines of 500..20,000 units and stock write-offs (negative
-lines at price 0 with no customer), as a real shop system books them.
+wholesale (B2B) lines of 500..20,000 units, stock write-offs (negative
+lines at price 0 with no customer), shipping protection and gift cards (no
+stocked good: line_type not_stocked), as a real shop system books them.
 """
 from __future__ import annotations
 
@@ -51,6 +52,10 @@ WHOLESALE_UNITS = (500, 20_000)
 WHOLESALE_PRICE_SHARE = 0.5  # of the retail list price
 WRITE_OFF_LINES = 1_200  # at scale 1.0
 BIG_WRITE_OFF_RATE = 0.1  # "thrown away": a batch of 50..400 units, else 1..12 damaged units
+# lines that are no stocked good, as a shop system exports them beside the goods (line_type not_stocked)
+PROTECTION_SKU, PROTECTION_RATE, PROTECTION_PRICE = "ROUTEINS", 0.03, "1.95"  # shipping protection on retail orders
+GIFT_CARD_RATE = 0.004  # gift-card-only orders per retail order; no SKU, and e-mailed ones ship nowhere
+GIFT_CARD_EMAILED, GIFT_CARD_VALUES = 0.6, (25, 50, 100)
 
 ORDER_COLUMNS = [
     "order_id", "line_id", "ordered_at", "channel", "customer_id", "sku", "quantity", "line_type",
@@ -429,15 +434,54 @@ def _write_offs(catalogue: Catalogue, timeline: Timeline, life: SkuLife, network
     })
 
 
+def _not_stocked(retail: pd.DataFrame, timeline: Timeline, rng: np.random.Generator) -> pd.DataFrame:
+    """Lines that are no stocked good: shipping protection added to some retail orders (a SKU of its own, the
+    order's last line) and gift-card-only orders (no SKU; an e-mailed card has no ship-to country)."""
+    firsts = retail[(retail["_kind"] == "sale") & (retail["line_id"] == 1)]
+    protected = firsts[rng.random(len(firsts)) < PROTECTION_RATE]
+    last_line = retail.groupby("order_id")["line_id"].max()
+    protection = protected.assign(
+        line_id=last_line.reindex(protected["order_id"]).to_numpy() + 1, sku=PROTECTION_SKU, quantity=1,
+        line_type="not_stocked", unit_price=PROTECTION_PRICE, _kind="not_stocked")
+
+    n = max(6, int(round(GIFT_CARD_RATE * retail["order_id"].nunique())))
+    level, _ = _day_level(timeline, 1.0)
+    od = _working_days(timeline, timeline.start, n, level, rng)
+    weight = np.array([c.weight for c in COUNTRIES])
+    ci = rng.choice(len(COUNTRIES), size=len(od), p=weight / weight.sum())
+    local = day_start_seconds(timeline, od) + rng.integers(8 * 3600, 23 * 3600, len(od))
+    iso, utc = _stamp(local, ci, timeline)
+    codes = np.array([c.code for c in COUNTRIES], dtype=object)
+    cards = pd.DataFrame({
+        "order_id": [f"GC{i + 1:06d}" for i in range(len(od))],
+        "line_id": 1,
+        "ordered_at": iso,
+        "channel": "web",
+        "customer_id": [f"C{c:07d}" for c in rng.integers(10_001, 60_000, len(od)).tolist()],
+        "sku": "",
+        "quantity": rng.integers(1, 3, len(od)).astype(np.int64),
+        "line_type": "not_stocked",
+        "unit_price": _money(rng.choice(GIFT_CARD_VALUES, len(od)).astype(float)),
+        "currency": [COUNTRIES[i].currencies[0][0] for i in ci],
+        "ship_to_country": np.where(rng.random(len(od)) < GIFT_CARD_EMAILED, "", codes[ci]),
+        "fulfilment_node": "",
+        "_utc": utc,
+        "_kind": "not_stocked",
+    })
+    return pd.concat([protection, cards], ignore_index=True)
+
+
 def build_messy_orders(catalogue: Catalogue, timeline: Timeline, network: Network, scale: float,
                        rng: np.random.Generator, price_rng: np.random.Generator,
-                       wholesale_rng: np.random.Generator, write_off_rng: np.random.Generator
-                       ) -> tuple[pd.DataFrame, SkuLife]:
+                       wholesale_rng: np.random.Generator, write_off_rng: np.random.Generator,
+                       not_stocked_rng: np.random.Generator) -> tuple[pd.DataFrame, SkuLife]:
     """Every line of the export in time order: contract columns (plus line_type), _utc, _kind, _month."""
     life = _sku_life(catalogue, timeline, rng)
     prices = _price_lists(catalogue, timeline, price_rng)
+    retail = _retail(catalogue, timeline, life, network, scale, prices, rng)
     lines = pd.concat([
-        _retail(catalogue, timeline, life, network, scale, prices, rng),
+        retail,
+        _not_stocked(retail, timeline, not_stocked_rng),
         _wholesale(catalogue, timeline, life, network, scale, prices, wholesale_rng),
         _write_offs(catalogue, timeline, life, network, scale, write_off_rng),
     ], ignore_index=True)
