@@ -70,6 +70,7 @@ from crossdock.merchant_config import ExceptionSettings
 from crossdock.plan_labels import AS_PLANNED, EXCEPTION_TYPES, EXCESS, EXPEDITE, NONE_FEASIBLE
 from crossdock.wording import counted
 from sop.last_year import SOLD_BEFORE_DAYS, YEAR_DAYS, no_last_year
+from sop.stopped_figures import no_stopped
 
 EVENT_TYPES: frozenset[str] = frozenset({"landed_cost_jump"})
 """Types raised once, by a change between two plans, and kept raised until someone closes them."""
@@ -98,12 +99,6 @@ def no_held_back() -> pd.DataFrame:
                          "quiet_days": pd.Series(dtype=float), "units_year": pd.Series(dtype=float),
                          "share_year": pd.Series(dtype=float), "is_catch_all": pd.Series(dtype=bool),
                          "catch_all_exists": pd.Series(dtype=bool)})
-
-
-def _no_stopped() -> pd.DataFrame:
-    return pd.DataFrame({"sku": pd.Series(dtype=object), "market": pd.Series(dtype=object),
-                         "last_sale_date": pd.Series(dtype="datetime64[ns]"), "quiet_days": pd.Series(dtype=float),
-                         "horizon_days": pd.Series(dtype="int64"), "units_before": pd.Series(dtype=float)})
 
 
 def _empty() -> pd.DataFrame:
@@ -320,28 +315,6 @@ def unlike_last_year(figures: pd.DataFrame, settings: ExceptionSettings = Except
     return _finish(out, "unlike_last_year", settings)
 
 
-def stopped_series_figures(selling_days: pd.DataFrame) -> pd.DataFrame:
-    """Per stopped series: its last sale, the days from it to the planning date, and the units it sold in the
-    forecast's horizon of days up to that sale, what `stopped_selling` reads.
-
-    `selling_days`: sku, market, as_of (the planning date), horizon_days (the
-    forecast's days), demand_date and units_sold of each of its days with a
-    sale (both null for a series with none in the history). The units rank the
-    exceptions: a planner looks first at the series whose stop, if it is a
-    stock-out, leaves the most demand out of the plan.
-    """
-    days = selling_days.assign(demand_date=pd.to_datetime(selling_days["demand_date"]),
-                               units_sold=selling_days["units_sold"].astype(float))
-    last = days.groupby(["sku", "market"], sort=True)["demand_date"].transform("max")
-    recent = days["demand_date"] > last - pd.to_timedelta(days["horizon_days"].astype("int64"), unit="D")
-    out = days.assign(units_before=days["units_sold"].where(recent, 0.0)).groupby(["sku", "market"], as_index=False).agg(
-        as_of=("as_of", "max"), horizon_days=("horizon_days", "max"), last_sale_date=("demand_date", "max"),
-        units_before=("units_before", "sum"),
-    )
-    quiet = (pd.to_datetime(out["as_of"]) - out["last_sale_date"]).dt.days.astype(float)
-    return out.drop(columns="as_of").assign(quiet_days=quiet)[list(_no_stopped().columns)]
-
-
 def market_held_back(held: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
     """Markets the training-data gate held back (`HELD_BACK_COLUMNS`, one row per market).
 
@@ -383,7 +356,7 @@ def _held_back_fix(market: str, is_catch_all: bool, catch_all_exists: bool) -> s
 def stopped_selling(stopped: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
     """SKU x market the forecast puts at 0 because it stopped selling.
 
-    `stopped`: `stopped_series_figures`' columns, one row per series
+    `stopped`: `sop.stopped_figures.stopped_series_figures`' columns, one row per series
     `publish.demand_forecast` marks stopped. The rule that zeroed it cannot
     tell a product taken off sale from one out of stock; a person can, and a
     stock-out forecast at 0 is never reordered until it sells again.
@@ -435,21 +408,6 @@ def negative_fva(fva: pd.DataFrame | None, settings: ExceptionSettings = Excepti
         "measure": rows["fva_vs_statistical"].astype(float),
     })
     return _finish(out, "negative_fva", settings)
-
-
-def consensus_value_added(value_added: pd.DataFrame | None) -> pd.DataFrame | None:
-    """publish.forecast_value_added as negative_fva reads it: the consensus stage's value added over the statistical.
-
-    That table scores each cycle's stages per scope (cycle, scope, scope_value, stage, value_added, where
-    value_added is the previous stage's WAPE minus this one's); the consensus row's is what the overrides
-    added. None when there is no such table or it is empty.
-    """
-    if value_added is None or value_added.empty:
-        return None
-    rows = value_added[value_added["stage"] == "consensus"]
-    return rows.rename(columns={"value_added": "fva_vs_statistical"}).loc[
-        :, ["cycle", "scope", "scope_value", "fva_vs_statistical", "days_scored", "horizon_days", "actual_units"]
-    ].reset_index(drop=True)
 
 
 BORDER_RULES: dict[str, str] = {"duty_rate": "duty rate", "vat_rate": "VAT rate", "de_minimis_regime": "de minimis regime"}
@@ -525,7 +483,7 @@ def raise_exceptions(
         "below_safety_stock": below_safety_stock(plan, settings),
         "excess": excess(plan, settings),
         "forecast_bias": forecast_bias(backtest, settings),
-        "stopped_selling": stopped_selling(stopped if stopped is not None else _no_stopped(), settings),
+        "stopped_selling": stopped_selling(stopped if stopped is not None else no_stopped(), settings),
         "unlike_last_year": unlike_last_year(last_year if last_year is not None else no_last_year(), settings),
         "negative_fva": negative_fva(fva, settings),
         "landed_cost_jump": landed_cost_jump(compliance_now, compliance_before, settings),

@@ -127,3 +127,18 @@ def seasonal_naive(history: pd.DataFrame, days: pd.DataFrame, planning_date: dt.
         [days["sku"], days["market"], pd.to_datetime(days["demand_date"]).dt.weekday], names=["sku", "market", "weekday"]
     )
     return pd.Series(by_weekday.reindex(keys).fillna(0.0).to_numpy(dtype=float), index=days.index)
+
+
+def consensus_value_added(value_added: pd.DataFrame | None) -> pd.DataFrame | None:
+    """publish.forecast_value_added as negative_fva reads it: the consensus stage's value added over the statistical.
+
+    That table scores each cycle's stages per scope (cycle, scope, scope_value, stage, value_added, where
+    value_added is the previous stage's WAPE minus this one's); the consensus row's is what the overrides
+    added. None when there is no such table or it is empty.
+    """
+    if value_added is None or value_added.empty:
+        return None
+    rows = value_added[value_added["stage"] == "consensus"]
+    return rows.rename(columns={"value_added": "fva_vs_statistical"}).loc[
+        :, ["cycle", "scope", "scope_value", "fva_vs_statistical", "days_scored", "horizon_days", "actual_units"]
+    ].reset_index(drop=True)

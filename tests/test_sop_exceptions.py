@@ -24,10 +24,10 @@ from sop.exceptions import (
     negative_fva,
     raise_exceptions,
     stopped_selling,
-    stopped_series_figures,
     unlike_last_year,
 )
 from sop.last_year import last_year_figures
+from sop.stopped_figures import stopped_series_figures
 
 AS_OF = dt.date(2026, 10, 30)
 
@@ -463,7 +463,7 @@ def test_the_documented_exceptions_section_is_the_default():
 
 
 def test_the_value_added_table_feeds_negative_fva_through_its_consensus_rows():
-    from sop.exceptions import consensus_value_added
+    from sop.value_added import consensus_value_added
 
     table = pd.DataFrame([
         ("2026-11", "author", "ben", "statistical", -0.30, 30, 56, 100.0),  # the model against naive: nobody's override

@@ -22,10 +22,10 @@ from orchestration.lib.resources import WAREHOUSE_POOL, MerchantConfigFile
 from orchestration.lib.retries import WarehouseResource
 from sop.exception_log import read_log, write_log
 from sop.exception_status import CLOSED, UPDATE_COLUMNS, fold_status, unknown_updates
-from sop.exceptions import (
-    BORDER_RULES, HELD_BACK_COLUMNS, consensus_value_added, no_held_back, raise_exceptions, stopped_series_figures,
-)
+from sop.exceptions import BORDER_RULES, HELD_BACK_COLUMNS, no_held_back, raise_exceptions
 from sop.last_year import last_year_figures, no_last_year
+from sop.stopped_figures import stopped_series_figures
+from sop.value_added import consensus_value_added
 
 EXCEPTIONS = dg.AssetKey(["publish", "exceptions"])
 INPUTS = [
