@@ -207,7 +207,8 @@ def _bulk_lines(bulk: tuple | None) -> list[str]:
 
 def _retrain_every_days(settings: Settings) -> int:
     """crossdock.yaml's forecast.retrain_every_days, or its default when there is no valid file."""
-    from crossdock.merchant_config import ForecastSettings, load_config
+    from crossdock.merchant_config import load_config
+    from crossdock.merchant_settings import ForecastSettings
 
     try:
         return load_config(settings.config).forecast.retrain_every_days if settings.config.is_file() else ForecastSettings().retrain_every_days

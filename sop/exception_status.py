@@ -30,7 +30,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from crossdock.merchant_config import ExceptionSettings
+from crossdock.merchant_settings import ExceptionSettings
 from crossdock.plan_labels import CLOSED_STATUSES, EXCEPTION_TYPES
 from sop.exceptions import EVENT_TYPES, RAISED_COLUMNS
 

@@ -66,7 +66,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crossdock.merchant_config import ExceptionSettings
+from crossdock.merchant_settings import ExceptionSettings
 from crossdock.plan_labels import AS_PLANNED, EXCEPTION_TYPES, EXCESS, EXPEDITE, NONE_FEASIBLE
 from crossdock.wording import counted
 from sop.last_year import SOLD_BEFORE_DAYS, YEAR_DAYS, no_last_year

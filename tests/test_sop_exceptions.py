@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crossdock.merchant_config import ConfigError, ExceptionSettings, parse_config
+from crossdock.merchant_config import ConfigError, parse_config
+from crossdock.merchant_settings import ExceptionSettings
 from crossdock.plan_labels import AS_PLANNED, EXPEDITE, NONE_FEASIBLE
 from sop.exception_log import read_log, write_log
 from sop.exception_status import fold_status, latest_updates, unknown_updates
@@ -451,7 +452,7 @@ def test_the_documented_exceptions_section_is_the_default():
     """docs/configuration.md shows the defaults: parsed, its section equals ExceptionSettings()'s behaviour."""
     import yaml
 
-    from crossdock.merchant_config import EXCEPTION_TYPES
+    from crossdock.plan_labels import EXCEPTION_TYPES
     from crossdock.settings import PROJECT_ROOT
 
     text = (PROJECT_ROOT / "docs" / "configuration.md").read_text()

@@ -18,10 +18,9 @@ from filelock import FileLock
 from packaging.version import Version
 
 from crossdock.dbt_cli import dbt_executable
-from crossdock.merchant_config import (
-    ComplianceSettings, ExceptionSettings, ForecastSettings, MerchantConfig, load_config,
-)
+from crossdock.merchant_config import MerchantConfig, load_config
 from crossdock.merchant_limits import Plausibility
+from crossdock.merchant_settings import ComplianceSettings, ExceptionSettings, ForecastSettings
 from crossdock.settings import DBT_PROJECT_DIR, Settings, export_to_environment, pii_salt
 from crossdock.spark import warehouse_engine
 from orchestration.lib.retries import WarehouseResource

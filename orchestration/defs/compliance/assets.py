@@ -35,7 +35,7 @@ from compliance.staleness import (
     summary_line,
 )
 from compliance.unknowns import unknown_counts
-from crossdock.merchant_config import ComplianceSettings
+from crossdock.merchant_settings import ComplianceSettings
 from crossdock.publish import stage_table, staged
 from orchestration.lib.column_schemas import documented_table
 from orchestration.lib.dbt_models import model_key, required_planning_date

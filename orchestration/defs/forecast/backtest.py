@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import dagster as dg
 import pandas as pd
 
-from crossdock.merchant_config import ForecastSettings
+from crossdock.merchant_settings import ForecastSettings
 from crossdock.publish import stage_table, staged
 from crossdock.published import published_table
 from ml.backtest import backtest, windows_that_fit
