@@ -11,8 +11,9 @@ inferred as `stg_orders` does (negative at price 0 with no customer: write
 off; other negatives: return; else sale, wholesale included); each ship-to
 country is planned in its market by the merchant's crossdock.yaml
 (`MerchantConfig.market_for_country`: its own market, else the catch-all,
-else the line is left out as `int_order_lines_eur` does, and so is a
-`not_stocked` line, a gift card or shipping protection); revenue is
+else the line is left out as `int_order_lines_eur` does, and so is a line
+that is no good to stock, as `stg_orders.stocked` says: a `not_stocked`
+line, such as a gift card, and every line of a SKU sent so); revenue is
 converted at the ECB rate in force on the order day
 (`crossdock.fx_history.ecb_rates`); the category is the catalogue's, or
 `unknown`. Not redone: the ingest's contract checks, quarantine and
@@ -119,7 +120,9 @@ def history_from_landing(landing: Path, config: MerchantConfig | None = None) ->
         "order_lines": 1,
         "revenue_eur": np.where(kind == "sale", qty * price / units_per_eur(orders["currency"], day), 0.0),
     })
-    frame = frame[frame["market"].notna() & (kind != NOT_STOCKED).to_numpy()]  # goods only, as int_order_lines_eur
+    not_stocked_skus = set(orders["sku"][kind == NOT_STOCKED]) - {""}
+    goods = (kind != NOT_STOCKED) & ~orders["sku"].isin(not_stocked_skus)  # stg_orders.stocked
+    frame = frame[frame["market"].notna() & goods.to_numpy()]
     sums = ["units_sold", "units_returned", "units_cancelled", "units_written_off", "order_lines", "revenue_eur"]
     daily = frame.groupby(["sku", "market", "demand_date"], as_index=False)[sums].sum()
     daily = daily.merge(read_categories(landing), on="sku", how="left")

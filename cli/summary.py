@@ -30,7 +30,6 @@ from crossdock.publish import last_published, plan_tables, unpublished_staging
 from crossdock.settings import Settings
 from crossdock.spark import spark_home, warehouse_engine
 from crossdock.warehouse import connect
-from feeds.contracts import NOT_STOCKED
 from ml.backtest_scores import MODEL
 from ml.backtest_gate import gate_verdict
 from ml.series_selection import DEFAULT_INACTIVE_AFTER_DAYS, DROPPED_WINDOW_DAYS
@@ -143,20 +142,18 @@ def _not_forecast(warehouse: Warehouse) -> dict | None:
 
 
 def _not_stocked(warehouse: Warehouse) -> dict | None:
-    """Order lines kept but never planned because they are no stocked good (line_type not_stocked: a gift card,
-    a tip, shipping protection): how many, how many without a SKU, and the SKUs among them, most lines first, so
-    a good marked so by mistake (a Shopify product set up as not physical) is seen. None when there are none."""
-    if not warehouse.exists("staging.stg_orders"):
+    """Order lines kept but never planned because they are no stocked good (`stg_orders.stocked` false: a line of
+    type not_stocked, such as a gift card, a tip or shipping protection, and every line of a SKU sent so): how
+    many, how many without a SKU, and the SKUs among them, most lines first, so that a good marked so by mistake
+    (a Shopify product set up as not physical) is seen. None when there are none."""
+    if "stocked" not in warehouse.columns("staging.stg_orders"):  # none yet, or built by a release before it
         return None
-    lines, without_sku = _one(warehouse, f"""
-        select count(*), count(*) filter (where sku is null) from staging.stg_orders where line_type = '{NOT_STOCKED}'
-    """)
+    lines, without_sku = _one(warehouse, "select count(*), count(*) filter (where sku is null) "
+                                         "from staging.stg_orders where not stocked")
     if not lines:
         return None
-    skus = [sku for (sku,) in warehouse.rows(f"""
-        select sku from staging.stg_orders where line_type = '{NOT_STOCKED}' and sku is not null
-        group by sku order by count(*) desc, sku
-    """)]
+    skus = [sku for (sku,) in warehouse.rows(
+        "select sku from staging.stg_orders where not stocked and sku is not null group by sku order by count(*) desc, sku")]
     return {"lines": int(lines), "without_sku": int(without_sku), "skus": skus}
 
 

@@ -162,7 +162,7 @@ def _not_stocked_lines(not_stocked: dict | None, shown: int = 5) -> list[str]:
     skus = not_stocked["skus"]
     named = f"; SKUs: {', '.join(skus[:shown])}{' ...' if len(skus) > shown else ''}" if skus else ""
     return [f"  not stocked: {counted(not_stocked['lines'], 'order line')} kept and never planned (gift cards, tips, "
-            f"shipping protection: line_type not_stocked), {not_stocked['without_sku']:,} without a SKU{named}"]
+            f"shipping protection: line_type not_stocked, and every line of a SKU sent so), {not_stocked['without_sku']:,} without a SKU{named}"]
 
 
 def _cycle_lines(cycle: tuple | None, overrides: dict | None, scored: list | None) -> list[str]:

@@ -164,7 +164,7 @@ ORDERS = Contract(
             "varchar",
             "sale, return, cancellation, write_off (stock damaged or thrown away, not demand) or not_stocked (a "
             "line that is no stocked good: a gift card, a tip, shipping protection, a digital download; kept, "
-            "never planned); when absent, a "
+            "never planned, and neither is any line of a SKU once sent so, its refunds included); when absent, a "
             "negative quantity at price 0 with no customer is a write-off, another negative one a return, a positive "
             "one a sale. Order statuses map here in a mapping (e.g. CANCELED -> cancellation).",
             required=False,

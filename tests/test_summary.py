@@ -482,3 +482,17 @@ def test_the_ingest_line_says_how_many_quarantined_rows_are_still_open(tmp_path,
     out = summary_text(tmp_path, capsys)
     assert "4 rows received = 2 loaded + 2 quarantined" in out
     assert "quarantine: 1 of 2 rows still open (the rest loaded since, fixed or re-sent)" in out
+
+
+def test_the_summary_counts_the_lines_that_are_no_stocked_good_and_names_their_skus(tmp_path, warehouse, capsys):
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("create schema staging")
+        conn.execute("create table staging.stg_orders (order_id varchar, sku varchar, stocked boolean)")
+        conn.execute("insert into staging.stg_orders values ('1', 'MUG', true), ('1', 'ROUTEINS', false), "
+                     "('2', 'ROUTEINS', false), ('2', null, false), ('3', 'EBOOK-7', false)")
+    out = summary_text(tmp_path, capsys)
+    assert ("  not stocked: 4 order lines kept and never planned (gift cards, tips, shipping protection: line_type "
+            "not_stocked, and every line of a SKU sent so), 1 without a SKU; SKUs: ROUTEINS, EBOOK-7") in out
+    with duckdb.connect(str(warehouse)) as conn:  # a warehouse an older release built has no stocked column
+        conn.execute("alter table staging.stg_orders drop column stocked")
+    assert "not stocked" not in summary_text(tmp_path, capsys)

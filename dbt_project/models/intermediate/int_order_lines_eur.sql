@@ -8,8 +8,8 @@
 -- planning calendar: a run back-dated with `crossdock run --as-of` sees the
 -- lines up to its planning date, as that day knew them (the later ones had no
 -- rate on its calendar and warned of thousands of lines without a EUR value).
--- A not_stocked line (a gift card, a tip, shipping protection) is no good to
--- plan: stg_orders keeps it, and nothing from here on sees it.
+-- Goods only (stg_orders.stocked): a gift card, a tip or shipping protection
+-- is no good to plan; stg_orders keeps it, and nothing from here on sees it.
 {% set reporting_currency = env_var('CROSSDOCK_REPORTING_CURRENCY', 'EUR') | upper %}
 
 with planning_days as (
@@ -17,10 +17,22 @@ with planning_days as (
 ),
 
 order_lines as (
-    select stg_orders.*
+    select
+        stg_orders.order_id,
+        stg_orders.line_id,
+        stg_orders.order_date,
+        stg_orders.channel,
+        stg_orders.customer_key,
+        stg_orders.sku,
+        stg_orders.quantity,
+        stg_orders.line_type,
+        stg_orders.unit_price,
+        stg_orders.currency,
+        stg_orders.ship_to_country,
+        stg_orders.fulfilment_node
     from {{ ref('stg_orders') }} as stg_orders
     inner join planning_days on stg_orders.order_date between planning_days.first_day and planning_days.as_of
-    where stg_orders.line_type <> 'not_stocked'
+    where stg_orders.stocked
 ),
 
 planned_markets as (

@@ -2,14 +2,15 @@
 -- date is the last day with orders unless the run sets var('as_of') (`crossdock
 -- run --as-of`), so a re-run on the same data plans for the same day. A given
 -- as_of must fall within the orders: the build stops with the reason otherwise.
--- Only order days the ingest accepts today count (feeds/plausibility.py): not
+-- Only days with a line of goods count (a day of gift cards alone is no day to
+-- plan from: stg_orders.stocked), and only those the ingest accepts today (feeds/plausibility.py): not
 -- after today + 2 days, not before the calendar's first day. The ingest
 -- quarantines other lines; one loaded before it did (a warehouse from an older
 -- release) must not become the planning date or stretch every market's history.
 with order_days as (
     select min(order_date) as first_day, max(order_date) as last_day
     from {{ ref('stg_orders') }}
-    where order_date between cast('1970-01-01' as date) and current_date + 2
+    where stocked and order_date between cast('1970-01-01' as date) and current_date + 2
 ),
 
 order_range as (

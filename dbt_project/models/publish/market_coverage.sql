@@ -8,9 +8,9 @@ with plan as (
 ),
 
 lines as (
-    -- lines of goods: a not_stocked line (a gift card, a tip) is no market's sale and may ship nowhere
+    -- lines of goods: a gift card or a tip is no market's sale and may ship nowhere
     select ship_to_country, order_date, line_type, quantity from {{ ref('stg_orders') }}
-    where line_type <> 'not_stocked'
+    where stocked
 ),
 
 coverage as (
