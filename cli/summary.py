@@ -61,6 +61,9 @@ def _coverage(warehouse: Warehouse) -> dict:
 def _assumptions(warehouse: Warehouse) -> dict:
     """What the plan assumed because a feed is missing: SKUs without catalogue terms or lead times, nodes without stock."""
     out: dict = {}
+    if "order_terms_assumed" in warehouse.columns("marts.dim_sku"):  # a catalogue line naming no MOQ or pack size
+        out["skus_terms_assumed"] = _one(warehouse, "select count(*) filter (where order_terms_assumed and "
+                                                    "primary_supplier_id is not null) from marts.dim_sku")[0]
     if {"cost_basis", "primary_supplier_id", "unit_cost_eur"} <= warehouse.columns("marts.dim_sku"):
         # a SKU in no catalogue, and one whose catalogue cost is no cost to plan with (0, no EUR rate) but sold
         out["skus_cost_assumed"], out["skus_catalogue_cost_unusable"] = _one(

@@ -300,6 +300,11 @@ def _assumption_lines(a: dict) -> list[str]:
             f"in a currency without an ECB rate): unit cost = {fmt(values.get('unit_cost_share_of_price'), '.0%')} of the "
             "median selling price, their other terms the catalogue's (marts.dim_sku.cost_basis)"
         )
+    if a.get("skus_terms_assumed"):
+        lines.append(
+            f"assumed: MOQ {values.get('moq', NA)} or pack size {values.get('pack_size', NA)} for "
+            f"{counted(a['skus_terms_assumed'], 'SKU')} whose supplier line names none (marts.dim_sku.order_terms_assumed)"
+        )
     if a.get("skus_lead_time_assumed"):
         lines.append(
             f"assumed: {a['skus_lead_time_assumed']:,} SKUs have no supplier lead time: {values.get('lead_time_days', NA)} days "

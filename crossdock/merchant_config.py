@@ -136,8 +136,8 @@ class Assumptions(StrictSection):
         default=0.5, gt=0, le=1,
         description="Unit cost as a share of the SKU's median selling price (EUR) when no catalogue gives its cost.",
     )
-    moq: int = Field(default=1, ge=1, description="Minimum order quantity when no catalogue gives one.")
-    pack_size: int = Field(default=1, ge=1, description="Units per case when no catalogue gives one.")
+    moq: int = Field(default=1, ge=1, description="Minimum order quantity when no catalogue line gives one.")
+    pack_size: int = Field(default=1, ge=1, description="Units per case when no catalogue line gives one.")
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame([self.model_dump()]).astype(ASSUMPTION_COLUMNS)

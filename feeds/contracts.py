@@ -247,8 +247,12 @@ SUPPLIER_CATALOGUE = Contract(
         Column("category", "varchar", "Merchandise category."),
         Column("unit_cost", "decimal", "Purchase cost per unit in `currency`.", min_value=0, unit="currency"),
         Column("currency", "varchar", "ISO 4217 code of unit_cost.", allowed=ISO_CURRENCIES),
-        Column("moq", "integer", "Minimum order quantity.", min_value=1, unit="units"),
-        Column("pack_size", "integer", "Units per case; orders are whole cases.", min_value=1, unit="units"),
+        # a supplier line without a MOQ or a case size still gives the SKU its cost, lead time and customs identity:
+        # the plan orders it by crossdock.yaml's assumed ones and says so (marts.dim_sku.order_terms_assumed)
+        Column("moq", "integer", "Minimum order quantity; empty: none given, crossdock.yaml's assumed one is used.",
+               min_value=1, unit="units", required=False),
+        Column("pack_size", "integer", "Units per case; orders are whole cases. Empty: none given, crossdock.yaml's "
+               "assumed one is used.", min_value=1, unit="units", required=False),
         Column("quoted_lead_time_days", "integer", "Lead time the supplier quotes, order to receipt.", min_value=0, max_value=365, unit="days"),
         Column("origin_country", "varchar", "ISO 3166-1 alpha-2 country of origin (customs).", allowed=ISO_COUNTRIES),
         Column("hs_code", "varchar", "Harmonized System code (6+ digits; dots, spaces and dashes are dropped: 8211.92.00); "

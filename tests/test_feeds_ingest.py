@@ -506,6 +506,23 @@ def test_an_order_line_for_a_sku_missing_from_the_catalogue_loads_never_held_bac
     assert conn.execute("select distinct ordered_at_utc_offset from raw.orders").fetchall() == [("+01:00",)]
 
 
+def test_a_catalogue_line_without_a_moq_or_pack_size_loads_and_one_of_pack_size_0_is_quarantined(tmp_path, conn):
+    """A buyer's finding: a blank pack size quarantined the whole line, so the SKU lost its cost, lead time and customs
+    identity and was planned as uncatalogued. A blank term is now the assumed one (marts.dim_sku); a 0 is an error."""
+    write(
+        tmp_path / "landing/suppliers/catalogue_2025.csv",
+        "supplier_id,sku,product_name,category,unit_cost,currency,moq,pack_size,quoted_lead_time_days,origin_country,hs_code,weight_kg,is_primary\n"
+        "SUP-1,S,Mug,home,2.5,EUR,,6,30,PT,691200,0.4,true\n"
+        "SUP-1,T,Tray,home,4.0,EUR,10,,30,PT,691200,0.9,true\n"
+        "SUP-1,U,Bowl,home,3.0,EUR,10,0,30,PT,691200,0.5,true\n",
+    )
+    [catalogue] = ingest_feed(conn, tmp_path / "landing", "suppliers", "salt")
+    assert (catalogue.rows_loaded, catalogue.rows_quarantined) == (2, 1), catalogue.message
+    assert conn.execute("select sku, moq, pack_size from raw.supplier_catalogue order by sku").fetchall() == [
+        ("S", None, 6), ("T", 10, None)]
+    assert conn.execute("select reason_code, reason from audit.quarantine").fetchall() == [("out_of_range", "pack_size below 1: 0")]
+
+
 def test_a_wholesale_line_and_a_write_off_load_as_sent(tmp_path, conn):
     write(
         tmp_path / "landing/orders/orders_2025-02.csv",

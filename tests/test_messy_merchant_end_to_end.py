@@ -129,6 +129,14 @@ def test_the_plan_says_what_it_assumed_and_invents_no_stock_verdict(messy):
         text = format_summary(settings, collect_summary(conn))
     assert "in the catch-all market" in text and "NOT PLANNED" not in text
     assert "SKUs are in no supplier catalogue: unit cost = 40% of the median selling price" in text
+    # supplier lines without a MOQ or pack size still give their SKU its catalogue cost, with the assumed terms
+    [(catalogued, terms_assumed, other_terms)] = query(settings, """
+        select count(*), count(*) filter (where order_terms_assumed),
+            count(*) filter (where order_terms_assumed and not (moq = 1 or pack_size = 1))
+        from marts.dim_sku where primary_supplier_id is not null and cost_basis = 'catalogue'
+    """)
+    assert 0 < terms_assumed < catalogued and other_terms == 0
+    assert f"assumed: MOQ 1 or pack size 1 for {terms_assumed:,} SKUs whose supplier line names none" in text
     assert "unknown: stock at GB-NTH, NL-TIL (no inventory feed)" in text
 
 

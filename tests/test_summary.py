@@ -496,3 +496,18 @@ def test_the_summary_counts_the_lines_that_are_no_stocked_good_and_names_their_s
     with duckdb.connect(str(warehouse)) as conn:  # a warehouse an older release built has no stocked column
         conn.execute("alter table staging.stg_orders drop column stocked")
     assert "not stocked" not in summary_text(tmp_path, capsys)
+
+
+def test_the_summary_says_which_catalogue_skus_are_ordered_by_the_assumed_moq_or_pack_size(tmp_path, warehouse, capsys):
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("create schema marts")
+        conn.execute("create table marts.dim_sku (sku varchar, primary_supplier_id varchar, unit_cost_eur double, "
+                     "cost_basis varchar, order_terms_assumed boolean)")
+        conn.execute("insert into marts.dim_sku values ('A', 'SUP-1', 2.0, 'catalogue', true), "
+                     "('B', 'SUP-1', 2.0, 'catalogue', false), ('C', null, 1.0, 'assumed: share of median selling price', true)")
+        conn.execute("create schema config")
+        conn.execute("create table config.assumptions as select 30 as lead_time_days, 0.5 as unit_cost_share_of_price, "
+                     "12 as moq, 6 as pack_size")
+    out = summary_text(tmp_path, capsys)
+    assert "assumed: MOQ 12 or pack size 6 for 1 SKU whose supplier line names none (marts.dim_sku.order_terms_assumed)" in out
+    assert "assumed: 1 SKUs are in no supplier catalogue" in out  # C: said once, as uncatalogued

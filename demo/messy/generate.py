@@ -27,6 +27,7 @@ MIN_SKUS = 20
 CATALOGUE_AGE_DAYS = 76  # the catalogue file is dated this long before the end (2026-08-15 by default)
 CATALOGUE_MIN_AGE_DAYS = 120  # SKUs launched less than this before the catalogue date are not in it
 CATALOGUE_COVERAGE = 0.85  # of the SKUs on sale at the catalogue date, the rest come from unlisted suppliers
+TERMS_LEFT_BLANK = 0.15  # of the catalogue lines, those whose MOQ or pack size the supplier left blank (each)
 GB_NODE_SINCE = date(2021, 1, 1)  # Brexit: GB is shipped from the UK 3PL from then on
 
 
@@ -48,13 +49,16 @@ def _network() -> Network:
 
 def _late_catalogue(catalogue: Catalogue, life: SkuLife, timeline: Timeline, rng: np.random.Generator,
                     ) -> tuple[pd.DataFrame, pd.DataFrame, date]:
-    """The catalogue the suppliers sent late: SKUs on sale then (not the newest), most of them."""
+    """The catalogue the suppliers sent late: SKUs on sale then (not the newest), most of them, some lines without
+    a MOQ or a pack size."""
     day = max(timeline.days - 1 - CATALOGUE_AGE_DAYS, 0)
     on_sale = (life.launch <= day - CATALOGUE_MIN_AGE_DAYS) & (life.stop > day)
     listed = on_sale & (rng.random(catalogue.n_skus) < CATALOGUE_COVERAGE)
     skus = set(catalogue.skus["sku"].to_numpy()[listed].tolist())
     rows = catalogue.rows[catalogue.rows["sku"].isin(skus)].reset_index(drop=True)
     exported = catalogue_export(Catalogue(skus=catalogue.skus, suppliers=catalogue.suppliers, rows=rows))
+    for column in ("moq", "pack_size"):
+        exported[column] = exported[column].astype(object).where(rng.random(len(exported)) >= TERMS_LEFT_BLANK, "")
     suppliers = catalogue.suppliers[catalogue.suppliers["supplier_id"].isin(set(rows["supplier_id"]))]
     return exported, suppliers.reset_index(drop=True), timeline.start + timedelta(days=day)
 

@@ -5,7 +5,8 @@
 -- cost_basis says so. So is a catalogue SKU whose cost is no cost to plan with
 -- (0, or in a currency with no ECB rate on the planning date): its other terms
 -- and customs identity stay the catalogue's. One such line stopped every SKU's
--- plan (order quantities and carrying cost need a cost above 0).
+-- plan (order quantities and carrying cost need a cost above 0). A catalogue
+-- line that names no MOQ or pack size gives its SKU the assumed ones.
 with catalogue as (
     select * from {{ ref('stg_supplier_catalogue') }}
 ),
@@ -81,8 +82,8 @@ select
         when catalogue_skus.catalogue_cost_eur > 0 then catalogue_skus.catalogue_cost_eur
         else sold_prices.median_price_eur * assumptions.unit_cost_share_of_price
     end as unit_cost_eur,
-    catalogue_skus.moq,
-    catalogue_skus.pack_size,
+    coalesce(catalogue_skus.moq, assumptions.moq) as moq,
+    coalesce(catalogue_skus.pack_size, assumptions.pack_size) as pack_size,
     catalogue_skus.quoted_lead_time_days,
     catalogue_skus.weight_kg,
     case
@@ -92,7 +93,8 @@ select
             || coalesce(catalogue_skus.cost_currency, '')
             || case when catalogue_skus.catalogue_cost_eur is null then ' has no EUR rate' else ' is no cost' end
             || ' to plan with)'
-    end as cost_basis
+    end as cost_basis,
+    catalogue_skus.moq is null or catalogue_skus.pack_size is null as order_terms_assumed
 from catalogue_skus
 left join sold_prices on sold_prices.sku = catalogue_skus.sku
 cross join assumptions
@@ -114,6 +116,7 @@ select
     assumptions.pack_size,
     cast(null as bigint) as quoted_lead_time_days,
     cast(null as double) as weight_kg,
-    'assumed: share of median selling price' as cost_basis
+    'assumed: share of median selling price' as cost_basis,
+    true as order_terms_assumed
 from sold_only
 cross join assumptions
