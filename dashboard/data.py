@@ -170,11 +170,12 @@ def scenario_outcomes(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def reorder_list(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """What to buy: every SKU × node with something still to buy after the recommended transfers in, most urgent
-    first, with its supplier and terms (recommended_order_qty, before transfers, beside it)."""
+    first, with its supplier and terms, and whether those terms are assumed (recommended_order_qty, before
+    transfers, beside it)."""
     return read_sql(conn, """
         with to_order as (
             select sku, node, category, action, supplier_id, purchase_after_transfers, moq, pack_size,
-                   order_by_date::date as order_by_date,
+                   order_terms_assumed, order_by_date::date as order_by_date,
                    purchase_value_eur as order_value_eur,
                    recommended_order_qty, on_hand, inventory_position, reorder_point, days_of_cover,
                    projected_stockout_date::date as projected_stockout_date

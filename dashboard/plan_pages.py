@@ -116,14 +116,17 @@ def reorder_page() -> None:
     cols[1].metric("Units to order", data.fmt_int(reorder["purchase_after_transfers"].sum()))
     cols[2].metric("Order value", data.fmt_eur(reorder["order_value_eur"].sum()))
     st.caption("What is still to buy after the recommended transfers in (Before transfers: the plan's order "
-               "without them), in whole packs of at least the MOQ, from the SKU's primary supplier.")
+               "without them), in whole packs of at least the MOQ, from the SKU's primary supplier. Terms assumed: "
+               "no catalogue line names the MOQ or pack size, crossdock.yaml's assumptions stand in; ask the supplier.")
     show_table(
         reorder,
         {"purchase_after_transfers": data.fmt_int, "recommended_order_qty": data.fmt_int, "moq": data.fmt_int,
-         "pack_size": data.fmt_int, "order_value_eur": data.fmt_eur, "on_hand": data.fmt_int,
+         "pack_size": data.fmt_int, "order_terms_assumed": lambda v: "assumed" if bool(v) else "",
+         "order_value_eur": data.fmt_eur, "on_hand": data.fmt_int,
          "inventory_position": data.fmt_int, "reorder_point": data.fmt_int, "days_of_cover": lambda v: f"{v:.0f}"},
         {"sku": "SKU", "node": "Node", "action": "Plan says", "supplier_id": "Supplier", "order_by_date": "Order by",
-         "purchase_after_transfers": "Quantity", "moq": "MOQ", "pack_size": "Pack", "order_value_eur": "Value",
+         "purchase_after_transfers": "Quantity", "moq": "MOQ", "pack_size": "Pack", "order_terms_assumed": "Terms",
+         "order_value_eur": "Value",
          "recommended_order_qty": "Before transfers", "on_hand": "On hand",
          "inventory_position": "Position", "reorder_point": "Reorder point", "days_of_cover": "Days of cover",
          "projected_stockout_date": "Stock-out date"},

@@ -39,7 +39,8 @@ class Column:
     pii: bool = False
     stored_as: str | None = None
     # a required value may be empty on the rows where this SQL condition holds (`{column}` placeholders, as in
-    # `RowRule`), and `empty_allowed_on` says on which, for docs/feeds.md: a gift card has no SKU
+    # `RowRule`; "true": on any row, the column itself is still required), and `empty_allowed_on` says on which,
+    # for docs/feeds.md: a gift card has no SKU
     empty_allowed_when: str | None = None
     empty_allowed_on: str | None = None
 
@@ -248,11 +249,13 @@ SUPPLIER_CATALOGUE = Contract(
         Column("unit_cost", "decimal", "Purchase cost per unit in `currency`.", min_value=0, unit="currency"),
         Column("currency", "varchar", "ISO 4217 code of unit_cost.", allowed=ISO_CURRENCIES),
         # a supplier line without a MOQ or a case size still gives the SKU its cost, lead time and customs identity:
-        # the plan orders it by crossdock.yaml's assumed ones and says so (marts.dim_sku.order_terms_assumed)
+        # the plan orders it by crossdock.yaml's assumed ones and says so (marts.dim_sku.order_terms_assumed). The
+        # columns stay required: a file without them would blank every line's known terms (the last version wins)
         Column("moq", "integer", "Minimum order quantity; empty: none given, crossdock.yaml's assumed one is used.",
-               min_value=1, unit="units", required=False),
+               min_value=1, unit="units", empty_allowed_when="true", empty_allowed_on="a line naming none"),
         Column("pack_size", "integer", "Units per case; orders are whole cases. Empty: none given, crossdock.yaml's "
-               "assumed one is used.", min_value=1, unit="units", required=False),
+               "assumed one is used.", min_value=1, unit="units", empty_allowed_when="true",
+               empty_allowed_on="a line naming none"),
         Column("quoted_lead_time_days", "integer", "Lead time the supplier quotes, order to receipt.", min_value=0, max_value=365, unit="days"),
         Column("origin_country", "varchar", "ISO 3166-1 alpha-2 country of origin (customs).", allowed=ISO_COUNTRIES),
         Column("hs_code", "varchar", "Harmonized System code (6+ digits; dots, spaces and dashes are dropped: 8211.92.00); "

@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import pandas as pd
 
-PURCHASE_TERM_COLUMNS: tuple[str, ...] = ("supplier_id", "moq", "pack_size", "purchase_value_eur")
+PURCHASE_TERM_COLUMNS: tuple[str, ...] = ("supplier_id", "moq", "pack_size", "purchase_value_eur", "order_terms_assumed")
 """Added after purchase_after_transfers: the primary supplier (marts.dim_sku; null for a SKU no catalogue lists),
-the MOQ and pack size the quantities were made orderable with, and purchase_after_transfers x unit_cost_eur."""
+the MOQ and pack size the quantities were made orderable with, purchase_after_transfers x unit_cost_eur, and
+whether that MOQ or pack size is crossdock.yaml's assumed one (no catalogue, or a line naming none; null when the
+SKU frame does not say), which a buyer placing the order must know."""
 
 
 def with_purchase_terms(plan: pd.DataFrame, skus: pd.DataFrame) -> pd.DataFrame:
     """`plan` (one row per sku x node, with purchase_after_transfers and unit_cost_eur) with PURCHASE_TERM_COLUMNS.
 
-    `skus`: sku, moq, pack_size and, when known, primary_supplier_id.
+    `skus`: sku, moq, pack_size and, when known, primary_supplier_id and order_terms_assumed.
     """
-    columns = ["sku", "moq", "pack_size"] + (["primary_supplier_id"] if "primary_supplier_id" in skus else [])
+    columns = ["sku", "moq", "pack_size"] + [c for c in ("primary_supplier_id", "order_terms_assumed") if c in skus]
     terms = skus[columns].drop_duplicates("sku").rename(columns={"primary_supplier_id": "supplier_id"})
     out = plan.drop(columns=[c for c in PURCHASE_TERM_COLUMNS if c in plan]).merge(terms, on="sku", how="left")
     if "supplier_id" not in out:
         out["supplier_id"] = None
+    if "order_terms_assumed" not in out:
+        out["order_terms_assumed"] = pd.NA
+    out["order_terms_assumed"] = out["order_terms_assumed"].astype("boolean")
     for column in ("moq", "pack_size"):
         out[column] = pd.to_numeric(out[column]).astype("Int64")
     purchase = pd.to_numeric(out["purchase_after_transfers"]).astype(float)

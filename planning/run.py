@@ -158,7 +158,7 @@ def scenario_inputs(
         on_hand=on_hand,
         open_orders=open_orders,
         lead_times=sources.lead_times,
-        skus=skus.drop(columns="primary_supplier_id"),
+        skus=skus.drop(columns="primary_supplier_id").drop(columns="order_terms_assumed", errors="ignore"),
         market_nodes=sources.market_nodes,
         as_of=sources.as_of,
         arrivals=arrivals,

@@ -40,6 +40,8 @@ def snapshot(tmp_path: Path) -> duckdb.DuckDBPyConnection:
         "alter table publish.inventory_plan add column supplier_id varchar default 'S1'",
         "alter table publish.inventory_plan add column moq bigint default 12",
         "alter table publish.inventory_plan add column pack_size bigint default 6",
+        "alter table publish.inventory_plan add column order_terms_assumed boolean default false",
+        "update publish.inventory_plan set order_terms_assumed = sku = 'D'",
         """
         create table publish.compliance_plan as select * from (values
             ('GB', true, 'restricted: cosmetics; customs_hold_risk', 2),
@@ -69,6 +71,7 @@ def test_reorder_list_is_what_the_plan_says_to_buy_most_urgent_first(snapshot):
     assert reorder["order_value_eur"].tolist() == [120.0, 36.0]
     assert reorder["recommended_order_qty"].tolist() == [40, 12]  # before transfers, beside it
     assert reorder[["supplier_id", "moq", "pack_size"]].drop_duplicates().values.tolist() == [["S1", 12, 6]]
+    assert reorder["order_terms_assumed"].tolist() == [False, True]  # D's MOQ and pack are crossdock.yaml's
 
 
 def test_flags_are_counted_by_type_and_agree_with_flag_count(snapshot):

@@ -104,8 +104,10 @@ def test_gift_cards_and_shipping_protection_are_no_goods_and_some_ship_nowhere(o
     assert len(cards) + len(protection) == len(extra) and len(cards) >= 6 and len(protection) >= 20
     assert (cards["ship_to_country"] == "").any() and (cards["ship_to_country"] != "").any()
     assert (cards["fulfilment_node"] == "").all() and cards["order_id"].str.startswith("GC").all()
-    # shipping protection is the last line of a retail order that has goods
-    goods = orders[orders["line_type"] != "not_stocked"]
+    # shipping protection is the last line of a retail order that has goods, and some is refunded by an untyped line
+    refunds = orders[(orders["sku"] == "ROUTEINS") & (orders["line_type"] == "")]
+    assert len(refunds) > 0 and (refunds["qty"] == -1).all() and set(refunds["order_id"]) <= set(protection["order_id"])
+    goods = orders[(orders["line_type"] != "not_stocked") & (orders["sku"] != "ROUTEINS")]
     last_good = goods["line_id"].astype(int).groupby(goods["order_id"]).max()
     assert (protection["line_id"].astype(int).to_numpy() == last_good.reindex(protection["order_id"]).to_numpy() + 1).all()
 
@@ -172,7 +174,7 @@ def test_write_offs_are_negative_lines_at_price_zero_without_customer(orders: pd
 
 
 def test_returns_have_a_price_and_cancellations_keep_their_order(orders: pd.DataFrame) -> None:
-    returns = orders[(orders["qty"] < 0) & (orders["price"] > 0)]
+    returns = orders[(orders["qty"] < 0) & (orders["price"] > 0) & (orders["sku"] != "ROUTEINS")]  # goods' (protection: below)
     assert len(returns) > 0.03 * len(_sales(orders))
     assert (returns["customer_id"] != "").mean() > 0.85  # guests return too
     sold = _sales(orders).set_index(["order_id", "sku"])["unit_price"]

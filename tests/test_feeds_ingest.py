@@ -521,6 +521,12 @@ def test_a_catalogue_line_without_a_moq_or_pack_size_loads_and_one_of_pack_size_
     assert conn.execute("select sku, moq, pack_size from raw.supplier_catalogue order by sku").fetchall() == [
         ("S", None, 6), ("T", 10, None)]
     assert conn.execute("select reason_code, reason from audit.quarantine").fetchall() == [("out_of_range", "pack_size below 1: 0")]
+    # a file without the columns is rejected whole: loaded, it would blank every line's known terms (the last wins)
+    write(tmp_path / "landing/suppliers/catalogue_2026.csv",
+          "supplier_id,sku,product_name,category,unit_cost,currency,quoted_lead_time_days,origin_country,hs_code,weight_kg,is_primary\n"
+          "SUP-1,T,Tray,home,4.0,EUR,30,PT,691200,0.9,true\n")
+    [rejected] = [r for r in ingest_feed(conn, tmp_path / "landing", "suppliers", "salt") if r.file_name == "catalogue_2026.csv"]
+    assert rejected.status == "rejected" and "moq" in rejected.message and "pack_size" in rejected.message
 
 
 def test_a_wholesale_line_and_a_write_off_load_as_sent(tmp_path, conn):

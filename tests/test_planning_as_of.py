@@ -242,3 +242,10 @@ def test_the_dbt_step_checks_the_planning_date_against_the_loaded_orders_first(t
         assert as_of_outside_the_orders(conn, before.isoformat()) == f"as_of {before} is before the first order day {first}"
         with pytest.raises(ValueError, match="YYYY-MM-DD"):
             as_of_outside_the_orders(conn, "30/10/2026")
+        # once dbt has built stg_orders, its lines of goods are the order days: a day of gift cards alone is none
+        gift_cards_only = last + dt.timedelta(days=1)
+        conn.execute("insert into raw.orders values (?)", [gift_cards_only])
+        conn.execute("create schema staging; create view staging.stg_orders as "
+                     f"select order_date, order_date <> date '{gift_cards_only}' as stocked from raw.orders")
+        assert as_of_outside_the_orders(conn, gift_cards_only.isoformat()).startswith(
+            f"as_of {gift_cards_only} is after the last order day {last}: ")

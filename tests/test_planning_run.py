@@ -57,7 +57,8 @@ def sources(snapshot_nodes: tuple[str, ...] = ("US-EWR", "GB-BHX")) -> PlanSourc
         snapshot_nodes=pd.DataFrame({"node": list(snapshot_nodes)}),
         skus=pd.DataFrame(
             {"sku": ["A", "B"], "category": "toys", "unit_cost_eur": [10.0, 5.0], "moq": [0, 10], "pack_size": [1, 5],
-             "cost_basis": "catalogue", "weight_kg": [1.0, 0.5], "primary_supplier_id": ["S1", "S2"]}
+             "cost_basis": "catalogue", "weight_kg": [1.0, 0.5], "primary_supplier_id": ["S1", "S2"],
+             "order_terms_assumed": [True, False]}
         ),
         market_nodes=pd.DataFrame({"market": ["US", "GB"], "node": ["US-EWR", "GB-BHX"]}),
         history=history,
@@ -200,7 +201,7 @@ def test_the_scenarios_start_from_the_same_planned_skus_and_the_plans_classes():
     assert inputs.as_of == AS_OF and "as_of" not in inputs.forecast.columns
     assert "X" not in set(inputs.on_hand["sku"]) and "X" not in set(inputs.arrivals["sku"])
     assert inputs.primary_supplier.set_index("sku")["supplier_id"].to_dict() == {"A": "S1", "B": "S2"}
-    assert "primary_supplier_id" not in inputs.skus.columns
+    assert "primary_supplier_id" not in inputs.skus.columns and "order_terms_assumed" not in inputs.skus.columns
     assert inputs.stock_unknown_nodes == frozenset({"GB-BHX"})
     assert sorted(zip(inputs.classes["sku"], inputs.classes["node"])) == [("A", "GB-BHX"), ("A", "US-EWR"), ("B", "US-EWR")]
     moves = inputs.customs_days.set_index(["sku", "from_node", "to_node"])["customs_days"]
@@ -290,7 +291,9 @@ def test_days_whose_sales_had_no_ecb_rate_are_planned_on_their_units():
 def test_each_row_says_whom_to_buy_from_on_what_terms_and_for_how_much():
     """A buyer had to join the catalogue to learn the supplier, MOQ, pack and value of an order."""
     plan = run().plan.set_index(["sku", "node"])
-    assert list(plan.columns[-4:]) == ["supplier_id", "moq", "pack_size", "purchase_value_eur"]
+    assert list(plan.columns[-5:]) == ["supplier_id", "moq", "pack_size", "purchase_value_eur", "order_terms_assumed"]
     assert plan.loc[("B", "US-EWR"), ["supplier_id", "moq", "pack_size"]].tolist() == ["S2", 10, 5]
+    # A's catalogue line named no MOQ (marts.dim_sku assumed one): the buyer sees that before placing the order
+    assert plan["order_terms_assumed"].to_dict() == {("A", "GB-BHX"): True, ("A", "US-EWR"): True, ("B", "US-EWR"): False}
     assert plan["supplier_id"].to_dict() == {("A", "GB-BHX"): "S1", ("A", "US-EWR"): "S1", ("B", "US-EWR"): "S2"}
     np.testing.assert_allclose(plan["purchase_value_eur"], plan["purchase_after_transfers"] * plan["unit_cost_eur"])

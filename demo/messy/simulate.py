@@ -54,6 +54,7 @@ WRITE_OFF_LINES = 1_200  # at scale 1.0
 BIG_WRITE_OFF_RATE = 0.1  # "thrown away": a batch of 50..400 units, else 1..12 damaged units
 # lines that are no stocked good, as a shop system exports them beside the goods (line_type not_stocked)
 PROTECTION_SKU, PROTECTION_RATE, PROTECTION_PRICE = "ROUTEINS", 0.03, "1.95"  # shipping protection on retail orders
+PROTECTION_REFUND_RATE = 0.1  # of the protected orders, those whose protection is refunded: a plain return line
 GIFT_CARD_RATE = 0.004  # gift-card-only orders per retail order; no SKU, and e-mailed ones ship nowhere
 GIFT_CARD_EMAILED, GIFT_CARD_VALUES = 0.6, (25, 50, 100)
 
@@ -436,13 +437,23 @@ def _write_offs(catalogue: Catalogue, timeline: Timeline, life: SkuLife, network
 
 def _not_stocked(retail: pd.DataFrame, timeline: Timeline, rng: np.random.Generator) -> pd.DataFrame:
     """Lines that are no stocked good: shipping protection added to some retail orders (a SKU of its own, the
-    order's last line) and gift-card-only orders (no SKU; an e-mailed card has no ship-to country)."""
+    order's last line; some refunded days later by a return line the export does not type) and gift-card-only
+    orders (no SKU; an e-mailed card has no ship-to country)."""
     firsts = retail[(retail["_kind"] == "sale") & (retail["line_id"] == 1)]
     protected = firsts[rng.random(len(firsts)) < PROTECTION_RATE]
     last_line = retail.groupby("order_id")["line_id"].max()
     protection = protected.assign(
         line_id=last_line.reindex(protected["order_id"]).to_numpy() + 1, sku=PROTECTION_SKU, quantity=1,
         line_type="not_stocked", unit_price=PROTECTION_PRICE, _kind="not_stocked")
+    refunded = protection[rng.random(len(protection)) < PROTECTION_REFUND_RATE]
+    sold_on = np.array([timeline.index_of(date.fromisoformat(t[:10])) for t in refunded["ordered_at"]], dtype=np.int64)
+    r_day = _open_day(timeline, sold_on + rng.integers(3, 15, len(refunded)))
+    refunded, r_day = refunded[r_day < timeline.days], r_day[r_day < timeline.days]
+    index = {c.code: i for i, c in enumerate(COUNTRIES)}
+    r_local = day_start_seconds(timeline, r_day) + rng.integers(9 * 3600, 18 * 3600, len(r_day))
+    r_iso, r_utc = _stamp(r_local, np.array([index[c] for c in refunded["ship_to_country"]], dtype=np.int64), timeline)
+    refunds = refunded.assign(line_id=refunded["line_id"] + 1, ordered_at=r_iso, quantity=-1, line_type="", _utc=r_utc,
+                              _kind="return")
 
     n = max(6, int(round(GIFT_CARD_RATE * retail["order_id"].nunique())))
     level, _ = _day_level(timeline, 1.0)
@@ -468,7 +479,7 @@ def _not_stocked(retail: pd.DataFrame, timeline: Timeline, rng: np.random.Genera
         "_utc": utc,
         "_kind": "not_stocked",
     })
-    return pd.concat([protection, cards], ignore_index=True)
+    return pd.concat([protection, refunds, cards], ignore_index=True)
 
 
 def build_messy_orders(catalogue: Catalogue, timeline: Timeline, network: Network, scale: float,

@@ -86,17 +86,21 @@ def as_of_outside_the_orders(conn: WarehouseLike, as_of: str) -> str | None:
     Checked before `dbt build` so that a planning date outside the orders fails
     in a second, not after dbt has parsed the project and built every model
     that does not depend on it. int_planning_calendar keeps the rule (and says
-    the same): its order days are those of stg_orders, each line's latest
-    version, so they lie within raw's and a day outside raw's is outside
-    theirs too. Only the days the calendar counts are read (not after today +
-    2 days); with no orders table dbt is left to say what is wrong.
+    the same): its order days are those of stg_orders' lines of goods (`stocked`:
+    a day of gift cards alone is none), read here from that view when a run
+    has built it. Before, from raw.orders: each line's latest version lies
+    within raw's days, so a day outside raw's is outside the calendar too.
+    Only the days the calendar counts are read (not after today + 2 days);
+    with no orders table dbt is left to say what is wrong.
     """
     day = parse_as_of(as_of)
     tables = as_warehouse(conn)
     if not tables.exists("raw.orders"):  # no orders feed yet: int_planning_calendar fails with the reason
         return None
+    lines = ("(select order_date from staging.stg_orders where stocked)"
+             if "stocked" in tables.columns("staging.stg_orders") else "raw.orders")
     [(first_day, last_day)] = tables.rows(
-        "select min(order_date), max(order_date) from raw.orders "
+        f"select min(order_date), max(order_date) from {lines} as lines "
         "where order_date between cast('1970-01-01' as date) and current_date + 2"
     )
     if last_day is None:

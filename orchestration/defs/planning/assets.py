@@ -47,7 +47,8 @@ def read_plan_sources(warehouse: Warehouse) -> PlanSources:
         "lead_time_basis from intermediate.int_sku_lead_times",
         # nodes any inventory snapshot (up to the plan date) speaks for: elsewhere stock is unknown, not zero
         "snapshot_nodes": "select distinct node from intermediate.int_stock_position where snapshot_date is not null",
-        "skus": "select sku, category, unit_cost_eur, moq, pack_size, cost_basis, weight_kg, primary_supplier_id "
+        "skus": "select sku, category, unit_cost_eur, moq, pack_size, cost_basis, weight_kg, primary_supplier_id, "
+                "order_terms_assumed "
         "from marts.dim_sku",
         "market_nodes": "select market_code as market, fulfilment_node as node from reference.markets",
         "history": "select sku, market, category, demand_date, units_sold, units_returned, revenue_eur from marts.fct_daily_demand",
