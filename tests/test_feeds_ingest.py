@@ -403,14 +403,21 @@ def test_the_documented_example_files_load_cleanly(tmp_path, conn):
 FIXTURES = Path(__file__).parent / "fixtures" / "mapping"
 
 
-def test_a_shopify_source_folder_is_mapped_and_quarantined_rows_keep_shopify_columns(tmp_path, conn):
+def ingest_shopify_export(conn, tmp_path: Path, fixture: str, mapping: str):
+    """Land the fixture as a Shopify export in its source folder beside `mapping` (a mapping.yaml), and ingest it."""
     import shutil
 
     source = tmp_path / "landing/orders/shopify"
     source.mkdir(parents=True)
-    shutil.copy(FIXTURES / "shopify_orders_export.csv", source / "orders_export_1.csv")
-    (source / "mapping.yaml").write_text("extends: shopify_orders\nname: my_shop\ncolumns:\n  fulfilment_node:\n    constant: NL-AMS\n")
+    shutil.copy(FIXTURES / fixture, source / "orders_export_1.csv")
+    (source / "mapping.yaml").write_text(mapping)
     [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    return result
+
+
+def test_a_shopify_source_folder_is_mapped_and_quarantined_rows_keep_shopify_columns(tmp_path, conn):
+    result = ingest_shopify_export(conn, tmp_path, "shopify_orders_export.csv",
+                                   "extends: shopify_orders\nname: my_shop\ncolumns:\n  fulfilment_node:\n    constant: NL-AMS\n")
     assert result.status == "loaded" and result.dataset == "orders", result.message
     assert result.rows_received == result.rows_loaded + result.rows_quarantined
     lines = conn.execute("select order_id, line_id, line_type, fulfilment_node from raw.orders where order_id = '#1001' order by line_id").fetchall()
@@ -422,13 +429,7 @@ def test_a_shopify_source_folder_is_mapped_and_quarantined_rows_keep_shopify_col
 
 
 def test_shopify_lines_that_ship_nothing_load_as_not_stocked_and_only_a_good_without_sku_is_quarantined(tmp_path, conn):
-    import shutil
-
-    source = tmp_path / "landing/orders/shopify"
-    source.mkdir(parents=True)
-    shutil.copy(FIXTURES / "shopify_not_stocked_lines.csv", source / "orders_export_2.csv")
-    (source / "mapping.yaml").write_text("extends: shopify_orders\n")
-    [result] = ingest_feed(conn, tmp_path / "landing", "orders", "salt")
+    result = ingest_shopify_export(conn, tmp_path, "shopify_not_stocked_lines.csv", "extends: shopify_orders\n")
     assert (result.status, result.rows_received, result.rows_loaded, result.rows_quarantined) == ("loaded", 7, 6, 1), result.message
     not_stocked = conn.execute(
         "select order_id, sku, ship_to_country, quantity, unit_price from raw.orders where line_type = 'not_stocked' order by all"
