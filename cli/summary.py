@@ -151,13 +151,14 @@ def _not_stocked(warehouse: Warehouse) -> dict | None:
     (a Shopify product set up as not physical) is seen. None when there are none."""
     if "stocked" not in warehouse.columns("staging.stg_orders"):  # none yet, or built by a release before it
         return None
-    lines, without_sku = _one(warehouse, "select count(*), count(*) filter (where sku is null) "
-                                         "from staging.stg_orders where not stocked")
-    if not lines:
+    # one pass over the view (it recomputes every line's latest version): lines per SKU, the SKU-less ones as null
+    per_sku = warehouse.rows(
+        "select sku, count(*) from staging.stg_orders where not stocked group by sku order by count(*) desc, sku")
+    if not per_sku:
         return None
-    skus = [sku for (sku,) in warehouse.rows(
-        "select sku from staging.stg_orders where not stocked and sku is not null group by sku order by count(*) desc, sku")]
-    return {"lines": int(lines), "without_sku": int(without_sku), "skus": skus}
+    return {"lines": sum(int(n) for _, n in per_sku),
+            "without_sku": sum(int(n) for sku, n in per_sku if sku is None),
+            "skus": [sku for sku, _ in per_sku if sku is not None]}
 
 
 def collect_summary(target: WarehouseLike) -> dict:

@@ -58,6 +58,8 @@ PROTECTION_REFUND_RATE = 0.1  # of the protected orders, those whose protection 
 GIFT_CARD_RATE = 0.004  # gift-card-only orders per retail order; no SKU, and e-mailed ones ship nowhere
 GIFT_CARD_EMAILED, GIFT_CARD_VALUES = 0.6, (25, 50, 100)
 
+COUNTRY_INDEX = {c.code: i for i, c in enumerate(COUNTRIES)}  # a country code's position in COUNTRIES
+
 ORDER_COLUMNS = [
     "order_id", "line_id", "ordered_at", "channel", "customer_id", "sku", "quantity", "line_type",
     "unit_price", "currency", "ship_to_country", "fulfilment_node",
@@ -374,8 +376,7 @@ def _wholesale(catalogue: Catalogue, timeline: Timeline, life: SkuLife, network:
     qty[big] = np.round(rng.uniform(10_500, hi_units, len(big)) / 50.0) * 50
     qty = np.clip(qty, lo_units, hi_units).astype(np.int64)
 
-    index = {c.code: i for i, c in enumerate(COUNTRIES)}
-    ci = np.array([index[c] for c in country])
+    ci = np.array([COUNTRY_INDEX[c] for c in country])
     local = day_start_seconds(timeline, od) + rng.integers(9 * 3600, 17 * 3600, n_orders)
     iso, utc = _stamp(local, ci, timeline)
     currency = np.array([COUNTRIES[i].currencies[0][0] for i in ci], dtype=object)
@@ -413,8 +414,7 @@ def _write_offs(catalogue: Catalogue, timeline: Timeline, life: SkuLife, network
     qty = np.where(big, rng.integers(50, 401, len(od)), rng.integers(1, 13, len(od)))
     at_gb = (timeline.dates[od] >= np.datetime64(network.gb_node_since)) & (rng.random(len(od)) < 0.2)
     country = np.where(at_gb, "GB", "NL")
-    index = {c.code: i for i, c in enumerate(COUNTRIES)}
-    ci = np.array([index[c] for c in country])
+    ci = np.array([COUNTRY_INDEX[c] for c in country])
     local = day_start_seconds(timeline, od) + rng.integers(7 * 3600, 16 * 3600, len(od))
     iso, utc = _stamp(local, ci, timeline)
     return pd.DataFrame({
@@ -449,9 +449,9 @@ def _not_stocked(retail: pd.DataFrame, timeline: Timeline, rng: np.random.Genera
     sold_on = np.array([timeline.index_of(date.fromisoformat(t[:10])) for t in refunded["ordered_at"]], dtype=np.int64)
     r_day = _open_day(timeline, sold_on + rng.integers(3, 15, len(refunded)))
     refunded, r_day = refunded[r_day < timeline.days], r_day[r_day < timeline.days]
-    index = {c.code: i for i, c in enumerate(COUNTRIES)}
     r_local = day_start_seconds(timeline, r_day) + rng.integers(9 * 3600, 18 * 3600, len(r_day))
-    r_iso, r_utc = _stamp(r_local, np.array([index[c] for c in refunded["ship_to_country"]], dtype=np.int64), timeline)
+    r_country = np.array([COUNTRY_INDEX[c] for c in refunded["ship_to_country"]], dtype=np.int64)
+    r_iso, r_utc = _stamp(r_local, r_country, timeline)
     refunds = refunded.assign(line_id=refunded["line_id"] + 1, ordered_at=r_iso, quantity=-1, line_type="", _utc=r_utc,
                               _kind="return")
 
