@@ -34,6 +34,9 @@ COUNTRY_PROFILE_SQL = """
         select ship_to_country as country, currency, fulfilment_node as node, order_date, quantity
         from raw.orders
         where quantity > 0 and coalesce(line_type, 'sale') = 'sale'
+            -- a SKU once sent as not_stocked is no good on any line (stg_orders.stocked): shipping
+            -- protection an older mapping loaded as sales is no market's demand
+            and sku not in (select sku from raw.orders where line_type = 'not_stocked' and sku is not null)
     ),
 
     per_country as (

@@ -50,10 +50,10 @@ class Column:
 
     def empty_allowed_sql(self, column: Callable[[str], str]) -> str | None:
         """`empty_allowed_when` with each `{name}` replaced by `column(name)`; None when a value is always required."""
-        return None if self.empty_allowed_when is None else _with_columns(self.empty_allowed_when, column)
+        return None if self.empty_allowed_when is None else with_columns(self.empty_allowed_when, column)
 
 
-def _with_columns(template: str, column: Callable[[str], str]) -> str:
+def with_columns(template: str, column: Callable[[str], str]) -> str:
     """`template` with each `{name}` replaced by `column(name)` (a quoted identifier)."""
     names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
     return template.format(**{name: column(name) for name in names})
@@ -88,7 +88,7 @@ class RowRule:
 
     def sql(self, column: Callable[[str], str]) -> str:
         """`condition` with each `{name}` replaced by `column(name)` (a quoted identifier)."""
-        return _with_columns(self.condition, column)
+        return with_columns(self.condition, column)
 
 
 @dataclass(frozen=True)
@@ -117,9 +117,11 @@ class Contract:
 ORDER_CHANNELS = ("web", "marketplace", "app")
 ORDER_LINE_TYPES = ("sale", "return", "cancellation", "write_off", "not_stocked")
 # a line that is no stocked good (a gift card, a tip, shipping protection, a digital download): kept as sent,
-# never demand, stock or a market's sale; it may lack the SKU and ship-to country a good needs
+# never demand, stock or a market's sale; it may lack the SKU, ship-to country and declared node a good needs.
+# The test ignores letter case: `Not_Stocked` is quarantined as not_allowed, and that, not a missing SKU, is
+# what its reason code should say
 NOT_STOCKED = "not_stocked"
-NOT_STOCKED_LINE = f"{{line_type}} = '{NOT_STOCKED}'"
+NOT_STOCKED_LINE = f"lower({{line_type}}) = '{NOT_STOCKED}'"
 PO_STATUSES = ("open", "received", "cancelled")
 CARRIER_EVENT_TYPES = (
     "picked_up",

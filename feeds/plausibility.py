@@ -62,8 +62,8 @@ import duckdb
 
 from crossdock.merchant_limits import Plausibility  # what crossdock.yaml allows; applied here
 from feeds.contracts import (
-    CARRIER_EVENTS, EXCEPTION_UPDATES, FORECAST_OVERRIDES, INVENTORY_SNAPSHOTS, ORDERS, PURCHASE_ORDERS,
-    SUPPLIER_CATALOGUE, Contract,
+    CARRIER_EVENTS, EXCEPTION_UPDATES, FORECAST_OVERRIDES, INVENTORY_SNAPSHOTS, NOT_STOCKED, NOT_STOCKED_LINE,
+    ORDERS, PURCHASE_ORDERS, SUPPLIER_CATALOGUE, Contract, with_columns,
 )
 from feeds.findings import PLAUSIBILITY_STEP, add_findings, good_rows_sql
 from feeds.sql import ident, literal
@@ -92,6 +92,9 @@ NODE_COLUMNS: dict[str, str] = {
     PURCHASE_ORDERS.dataset: "destination_node",
     INVENTORY_SNAPSHOTS.dataset: "node",
 }
+# rows whose node need not be declared, as SQL and in words (docs/feeds.md): nothing ships from a gift card's
+# DIGITAL location
+NODE_NOT_CHECKED: dict[str, tuple[str, str]] = {ORDERS.dataset: (NOT_STOCKED_LINE, f"on a {NOT_STOCKED} line")}
 REASON_CODES: dict[str, str] = {
     "implausible_date": "a date after the file's as-of date (+2 days for time zones) or before the merchant's history",
     "unknown_node": "a node crossdock.yaml does not declare (checked once the file exists)",
@@ -140,7 +143,10 @@ def check_plausibility(
     if contract.dataset == SUPPLIER_CATALOGUE.dataset:
         quarantine_implausible_weights(conn, weight_limit(conn, plausibility.max_weight_kg), next(steps))
     if contract.dataset in NODE_COLUMNS and plausibility.nodes:
-        quarantine_unknown_nodes(conn, NODE_COLUMNS[contract.dataset], plausibility.nodes, next(steps))
+        quarantine_unknown_nodes(
+            conn, NODE_COLUMNS[contract.dataset], plausibility.nodes, next(steps),
+            NODE_NOT_CHECKED[contract.dataset][0] if contract.dataset in NODE_NOT_CHECKED else None,
+        )
 
 
 def _quarantine(conn: duckdb.DuckDBPyConnection, step: int, code: str, condition: str, message: str) -> None:
@@ -344,14 +350,18 @@ def quarantine_implausible_weights(conn: duckdb.DuckDBPyConnection, limit: Weigh
     )
 
 
-def quarantine_unknown_nodes(conn: duckdb.DuckDBPyConnection, column: str, nodes: frozenset[str], step: int) -> None:
-    """unknown_node for a node crossdock.yaml does not declare, naming the ones it does."""
+def quarantine_unknown_nodes(
+    conn: duckdb.DuckDBPyConnection, column: str, nodes: frozenset[str], step: int, unless: str | None = None
+) -> None:
+    """unknown_node for a node crossdock.yaml does not declare, naming the ones it does, but on the rows where
+    `unless` (SQL with `{column}` placeholders, as a contract's) holds."""
     declared = sorted(nodes)
+    exempt = "" if unless is None else f" and not coalesce({with_columns(unless, ident)}, false)"
     _quarantine(
         conn,
         step,
         "unknown_node",
-        f"{ident(column)} is not null and {ident(column)} not in ({', '.join(literal(n) for n in declared)})",
+        f"{ident(column)} is not null and {ident(column)} not in ({', '.join(literal(n) for n in declared)}){exempt}",
         f"{literal(column + ' ')} || {ident(column)} || "
         + literal(f" is not a node of crossdock.yaml ({', '.join(declared)}): add it under nodes, or fix the line"),
     )

@@ -186,3 +186,27 @@ def test_init_says_its_shares_leave_out_the_quarantined_lines(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "note: 2 order lines are quarantined and not in the shares above" in out
     assert "`crossdock quarantine`" in out and "--export" in out
+
+
+def test_shipping_protection_an_older_mapping_loaded_as_sales_is_no_countrys_demand():
+    """A SKU once sent as not_stocked is no good on any line, as in stg_orders.stocked: the ROUTEINS lines loaded as
+    sales before the mapping typed them do not count towards a country's share."""
+    conn = duckdb.connect()
+    conn.execute("create schema raw")
+    conn.execute(
+        "create table raw.orders (ship_to_country varchar, currency varchar, fulfilment_node varchar, order_date date,"
+        " quantity integer, line_type varchar, sku varchar)"
+    )
+    conn.executemany(
+        "insert into raw.orders values (?, 'EUR', 'DE-LEJ', ?, ?, ?, ?)",
+        [
+            ("DE", dt.date(2026, 1, 2), 2, "sale", "SKU-1"),
+            ("DE", dt.date(2026, 1, 3), 3, None, "SKU-2"),
+            ("DE", dt.date(2026, 1, 3), 1, "sale", "ROUTEINS"),  # an older mapping's
+            ("AT", dt.date(2026, 1, 4), 1, None, "ROUTEINS"),  # ... untyped
+            ("DE", dt.date(2026, 2, 1), 1, "not_stocked", "ROUTEINS"),
+            (None, dt.date(2026, 2, 1), 1, "not_stocked", None),  # a gift card
+        ],
+    )
+    countries = country_profile(conn)
+    assert countries[["country", "lines", "units"]].values.tolist() == [["DE", 2, 5]]
