@@ -25,6 +25,11 @@ def fallback_baseline(model_version: object) -> str | None:
     return str(model_version).removeprefix(FALLBACK_VERSION_PREFIX).rsplit("-", 1)[0]
 
 
+MAX_COVER_DAYS = 3650
+"""The most days of cover the plan publishes (publish.inventory_plan.days_of_cover): ten years says "beyond any
+planning horizon". A slow mover's on hand over a forecast mean of 4e-7 units a day read 84 million days, a figure
+no buyer can use and a BI chart's axis cannot hold."""
+
 EXPEDITE = "expedite or transfer"
 """The verdict of a plan row whose projected stock runs out before a purchase placed today could land."""
 

@@ -41,7 +41,7 @@ import pandas as pd
 
 from crossdock.bulk_days import RegularSales
 from crossdock.cost_basis import COST_FROM_CATALOGUE  # skus without a cost_basis column: every term is the catalogue's
-from crossdock.plan_labels import EXCESS
+from crossdock.plan_labels import EXCESS, MAX_COVER_DAYS
 from planning.actions import LONG_COVER, NO_DEMAND, OK, classify_action
 from planning.cover import days_of_cover, order_by_date, projected_stockout_date
 from planning.demand import lead_time_demand_stats, lead_time_window_days, node_daily_forecast
@@ -278,7 +278,7 @@ def build_inventory_plan(
             "order_up_to": up_to,
             "recommended_order_qty": recommended.astype("int64"),
             "order_by_date": order_by,
-            "days_of_cover": cover,
+            "days_of_cover": np.minimum(cover, MAX_COVER_DAYS),  # NaN (no demand) stays NaN
             "projected_stockout_date": stockout,
             "below_safety_stock_date": below_ss,
             "unit_cost_eur": unit_cost,

@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 
 from crossdock.merchant_settings import ExceptionSettings
-from crossdock.plan_labels import AS_PLANNED, EXCEPTION_TYPES, EXCESS, EXPEDITE, NONE_FEASIBLE
+from crossdock.plan_labels import AS_PLANNED, EXCEPTION_TYPES, EXCESS, EXPEDITE, MAX_COVER_DAYS, NONE_FEASIBLE
 from crossdock.wording import counted
 from sop.last_year import SOLD_BEFORE_DAYS, YEAR_DAYS, no_last_year
 from sop.stopped_figures import no_stopped
@@ -223,7 +223,7 @@ def excess(plan: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()
         "exception_id": "excess:" + rows["sku"] + ":" + rows["node"],
         "sku": rows["sku"], "node": rows["node"],
         "subject": rows["sku"] + " at " + rows["node"],
-        "problem": [f"{oh:,.0f} on hand cover {cover:,.0f} days; {units:,.0f} units are beyond what the policy holds"
+        "problem": [f"{oh:,.0f} on hand cover {_cover_days(cover)}; {units:,.0f} units are beyond what the policy holds"
                     for oh, cover, units in zip(rows["on_hand"].astype(float), rows["days_of_cover"].astype(float),
                                                 rows["excess_units"].astype(float))],
         "units_affected": rows["excess_units"].astype(float),
@@ -231,6 +231,11 @@ def excess(plan: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()
         "fix": [f"transfer out {m:,.0f} units (transfer_recommendations)" if m > 0 else None for m in moved],
     })
     return _finish(out, "excess", settings)
+
+
+def _cover_days(cover: float) -> str:
+    """Days of cover in words: the plan publishes at most MAX_COVER_DAYS, which reads as ten years or more."""
+    return f"{MAX_COVER_DAYS // 365} years or more" if cover >= MAX_COVER_DAYS else f"{cover:,.0f} days"
 
 
 def forecast_bias(backtest: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:

@@ -141,6 +141,15 @@ def test_long_cover_from_the_order_size_is_not_excess() -> None:
     assert rows[40]["excess_units"] > 0  # the cash beyond 180 days is still counted: the verdict names its cause
 
 
+def test_a_near_zero_mean_publishes_ten_years_of_cover_not_millions_and_is_still_excess() -> None:
+    """A buyer's review: 34 units over a forecast mean of 4e-7 a day read 84 million days of cover."""
+    fc = flat_forecast("S", "US", 0.0, 0.0, 0.0, 4e-7)
+    lt, sk = lead_times(("S", 0, None, None, 16.0)), skus(("S", "x", 3.0, 10, 5))
+    row = build_inventory_plan(fc, stock(("S", "US-EWR", 34)), NO_ORDERS, lt, sk, MARKET_NODES, AS_OF).iloc[0]
+    assert row["days_of_cover"] == 3650.0
+    assert row["action"] == "excess" and 0 < row["excess_units"] <= 34
+
+
 def test_on_order_counts_in_inventory_position_and_po_lines_are_summed() -> None:
     out = build_inventory_plan(
         FC_A, stock(("A", "NL-AMS", 100)), orders(("A", "NL-AMS", 200), ("A", "NL-AMS", 300)),

@@ -101,6 +101,12 @@ def test_excess_takes_the_plans_verdict_and_its_transfers_out(plan):
     assert rows["exception_id"].tolist() == ["excess:D:US-EWR"]
     assert (rows.iloc[0]["units_affected"], rows.iloc[0]["value_eur"]) == (600.0, 1200.0)
     assert rows.iloc[0]["fix"] == "transfer out 100 units (transfer_recommendations)"
+    assert rows.iloc[0]["problem"].startswith("900 on hand cover 400 days;")
+
+
+def test_excess_at_the_plans_most_days_of_cover_says_ten_years_or_more(plan):
+    plan.loc[plan["sku"] == "D", "days_of_cover"] = 3650.0
+    assert excess(plan).iloc[0]["problem"].startswith("900 on hand cover 10 years or more;")
 
 
 def backtest_rows(sku: str, market: str, window: int, forecast: float, sold: float, days: int = 4) -> list[dict]:
