@@ -8,7 +8,9 @@ and `sum(varchar)` fails), and a figure the warehouse cannot give prints as
 
 It says first which run the published plan is from (publish.plan_runs) and
 when a later run staged a plan it did not publish (a failed run): then
-publish is unchanged and every figure below is the last good plan's.
+publish is unchanged and every figure below is the last good plan's, but for
+the assumptions counted on the tables dbt rebuilt for that run (marts,
+intermediate): those are printed as the latest data's, under a line saying so.
 
 It reads through the warehouse interface (crossdock/engine.py), so the same
 queries give the same summary from the DuckDB file and from the tables on

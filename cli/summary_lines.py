@@ -65,7 +65,7 @@ def format_summary(settings: Settings, s: dict) -> str:
     elif not built:
         lines.append("nothing published yet: run `crossdock run` (or `crossdock demo`)")
     lines += _coverage_lines(s.get("coverage"), sorted(((s.get("not_forecast") or {}).get("held_back") or {})))
-    lines += _assumption_lines(s.get("assumptions", {}))
+    lines += _assumptions_of(s.get("assumptions", {}), s.get("unpublished"))
     lines += _not_forecast_lines(s.get("not_forecast"))
     if s.get("forecast_as_of") is not None:
         lines.append(f"planning date (forecast origin): {s['forecast_as_of']}")
@@ -282,6 +282,24 @@ def _coverage_lines(coverage: dict | None, not_forecast: list[str]) -> list[str]
             "declare them as markets or add a catch_all market (publish.market_coverage)"
         )
     return lines
+
+
+# What the summary reads from the published plan; every other assumption is counted on the tables dbt rebuilt for
+# the latest run (marts, intermediate, dbt's stored test failures), which a failed run does not publish
+PLAN_ASSUMPTIONS = frozenset({"skus_lead_time_assumed", "nodes_without_stock", "transfer_skus_without_weight"})
+
+
+def _assumptions_of(a: dict, unpublished: UnpublishedStaging | None) -> list[str]:
+    """The assumption lines; after a run that did not publish, those counted on its rebuilt tables under a line
+    saying so: they describe its data, and the published plan (the last good one) may rest on other figures."""
+    if not unpublished:
+        return _assumption_lines(a)
+    data = _assumption_lines({k: v for k, v in a.items() if k not in PLAN_ASSUMPTIONS})
+    plan = _assumption_lines({k: v for k, v in a.items() if k in PLAN_ASSUMPTIONS or k == "values"})
+    if not data:
+        return plan
+    return plan + [f"the latest data, which run {unpublished.run_id} did not publish (the published plan may rest on "
+                   "other figures):", *(f"  {line}" for line in data)]
 
 
 def _assumption_lines(a: dict) -> list[str]:

@@ -115,3 +115,22 @@ def test_a_run_that_staged_and_did_not_publish_is_named_beside_the_last_good_pla
     assert unpublished_staging(conn) is None
     out = format_summary(Settings.under(tmp_path), collect_summary(conn))
     assert "published plan: run run-2" in out and "NOT PUBLISHED" not in out
+
+
+def test_after_a_run_that_did_not_publish_its_datas_assumptions_are_said_to_be_its_own(conn, tmp_path):
+    """A failed run rebuilt marts.dim_sku from a new catalogue: the summary counted its SKUs without terms under
+    the last good plan's date, as if that plan had assumed them."""
+    stage_plan(conn, "run-1", units=5)
+    publish_plan(conn, "run-1", pd.Timestamp("2026-10-30").date(), TABLES)
+    conn.execute("create schema marts")
+    conn.execute("create table marts.dim_sku as select * from (values ('A', 'catalogue', 'SUP-1', 3.0, true)) "
+                 "as t(sku, cost_basis, primary_supplier_id, unit_cost_eur, order_terms_assumed)")
+    assumed = "assumed: MOQ n/a or pack size n/a for 1 SKU whose supplier line names none"
+    out = format_summary(Settings.under(tmp_path), collect_summary(conn))
+    assert f"\n{assumed}" in out and "did not publish" not in out  # published: the plan's own data
+
+    stage_dbt_table(conn, "supply_chain_view", pd.DataFrame({"sku": ["A"], "units": [7]}), "run-2")
+    out = format_summary(Settings.under(tmp_path), collect_summary(conn))
+    said = out.split("\n")
+    at = said.index("the latest data, which run run-2 did not publish (the published plan may rest on other figures):")
+    assert said[at + 1].startswith(f"  {assumed}")
