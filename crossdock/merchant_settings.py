@@ -93,6 +93,7 @@ DEFAULT_EXCEPTION_OWNERS: dict[str, str] = {
     "unlike_last_year": "demand planner",
     "negative_fva": "demand planner",
     "landed_cost_jump": "compliance",
+    "moq_outlasts_demand": "supply planner",
 }
 
 
@@ -138,6 +139,12 @@ class ExceptionSettings(StrictSection):
         default=0.1, gt=0, le=10,
         description="Rise of the landed cost per unit over the previous published plan (0.1 = 10%) that, with a "
         "duty, VAT or de minimis change, raises a landed_cost_jump.",
+    )
+
+    moq_cover_days: float = Field(
+        default=365, gt=0,
+        description="Days of a node's demand the smallest order its supplier accepts (the MOQ, or one pack) may cover; "
+        "beyond them an order the plan places raises moq_outlasts_demand.",
     )
 
     @field_validator("owners")

@@ -44,7 +44,7 @@ NONE_FEASIBLE = "none feasible"
 
 EXCEPTION_TYPES: tuple[str, ...] = (
     "market_held_back", "expedite", "below_safety_stock", "excess", "forecast_bias", "stopped_selling",
-    "unlike_last_year", "negative_fva", "landed_cost_jump",
+    "unlike_last_year", "negative_fva", "landed_cost_jump", "moq_outlasts_demand",
 )
 """The types of publish.exceptions (sop/exceptions.py), in the order they are listed; `crossdock exceptions`
 offers them without loading the merchant config."""

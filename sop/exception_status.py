@@ -32,7 +32,8 @@ import pandas as pd
 
 from crossdock.merchant_settings import ExceptionSettings
 from crossdock.plan_labels import CLOSED_STATUSES, EXCEPTION_TYPES
-from sop.exceptions import EVENT_TYPES, RAISED_COLUMNS
+from sop.exception_rows import RAISED_COLUMNS
+from sop.exceptions import EVENT_TYPES
 
 CLOSED: frozenset[str] = frozenset(CLOSED_STATUSES)
 """Statuses that take an exception off the open list (feeds.contracts.EXCEPTION_STATUSES has all five)."""

@@ -60,6 +60,13 @@ Types and what their figures mean:
   per unit, measure = the rise as a share. It is an event, not a state: the
   next plan compares with this one and sees no change, so it stays raised
   until its owner resolves or dismisses it (sop/exception_status.py).
+- `moq_outlasts_demand`: a SKU x node the plan orders where the smallest
+  order its supplier accepts (the MOQ, or one pack) covers more than
+  `moq_cover_days` (365) of the node's demand: the plan buys it whole, so a
+  MOQ of 5,000 on 180 a year is 27 years of stock. units_affected = the
+  order's units beyond those days, value_eur = them at cost, measure = the
+  days of demand the smallest order covers; fix = ask for smaller terms or
+  another supplier (or send the terms, where crossdock.yaml's stood in).
 """
 from __future__ import annotations
 
@@ -67,22 +74,17 @@ import numpy as np
 import pandas as pd
 
 from crossdock.merchant_settings import ExceptionSettings
-from crossdock.plan_labels import AS_PLANNED, EXCEPTION_TYPES, EXCESS, EXPEDITE, MAX_COVER_DAYS, NONE_FEASIBLE
+from crossdock.plan_labels import EXCEPTION_TYPES
 from crossdock.wording import counted
+from sop.exception_rows import day_text, empty_rows, finish_rows
 from sop.last_year import SOLD_BEFORE_DAYS, YEAR_DAYS, no_last_year
+from sop.stock_exceptions import below_safety_stock, excess, expedite, moq_outlasts_demand
 from sop.stopped_figures import no_stopped
 
 EVENT_TYPES: frozenset[str] = frozenset({"landed_cost_jump"})
 """Types raised once, by a change between two plans, and kept raised until someone closes them."""
 FVA_SCOPES: tuple[str, ...] = ("author", "reason_code", "market", "category")
 
-RAISED_COLUMNS: tuple[str, ...] = (
-    "exception_id", "type", "sku", "market", "node", "subject", "problem",
-    "units_affected", "value_eur", "measure", "fix", "fix_cost_eur", "default_owner",
-)
-"""What a rule returns per exception: the id, what it is about, what is wrong and the figures, the fix and the
-default owner. units_affected in units, money in EUR, measure the share the rule compared with its threshold."""
-FIGURES: tuple[str, ...] = ("units_affected", "value_eur", "measure", "fix_cost_eur")
 
 
 HELD_BACK_COLUMNS: tuple[str, ...] = (
@@ -101,141 +103,10 @@ def no_held_back() -> pd.DataFrame:
                          "catch_all_exists": pd.Series(dtype=bool)})
 
 
-def _empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=float if c in FIGURES else object) for c in RAISED_COLUMNS})
-
-
-def _finish(rows: pd.DataFrame, exception_type: str, settings: ExceptionSettings) -> pd.DataFrame:
-    if rows.empty:
-        return _empty()
-    out = rows.assign(type=exception_type, default_owner=settings.owner(exception_type))
-    for column in RAISED_COLUMNS:
-        if column not in out:
-            out[column] = np.nan if column in FIGURES else None
-    return out.loc[:, list(RAISED_COLUMNS)].sort_values("exception_id", ignore_index=True)
-
-
 def _about_series(exception_type: str, rows: pd.DataFrame) -> dict[str, pd.Series]:
     """The id, key and subject of exceptions about SKU x market series (`rows`: sku, market)."""
     return {"exception_id": f"{exception_type}:" + rows["sku"] + ":" + rows["market"], "sku": rows["sku"],
             "market": rows["market"], "subject": rows["sku"] + " in " + rows["market"]}
-
-
-def _day(value: object) -> str:
-    return "" if pd.isna(value) else pd.Timestamp(value).date().isoformat()
-
-
-def _known_stock(plan: pd.DataFrame) -> pd.DataFrame:
-    """Plan rows whose stock is known (a node without an inventory feed has on_hand null: no verdict to raise)."""
-    return plan[plan["on_hand"].notna()]
-
-
-def expedite(plan: pd.DataFrame, impact: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
-    """Rows the plan says to expedite or transfer, each with the cheapest fix scenario_impact priced for it.
-
-    `plan`: publish.inventory_plan (sku, node, action, on_hand, projected_stockout_date, lead_time_days,
-    unit_cost_eur); `impact`: publish.scenario_impact (its AS_PLANNED rows are the plan's own).
-    """
-    rows = plan[plan["action"] == EXPEDITE]
-    if rows.empty:
-        return _empty()
-    fixes = impact[impact["scenario"] == AS_PLANNED]
-    rows = rows.merge(fixes, on=["sku", "node"], how="left", suffixes=("", "_fix"))
-    units = rows["shortfall_units"].astype(float)
-
-    def problem(r: pd.Series, short: float) -> str:
-        lead = f" ({float(r['lead_time_days']):.0f} days)" if pd.notna(r["lead_time_days"]) else ""
-        text = f"stock runs out on {_day(r['projected_stockout_date'])}, before a purchase placed today lands{lead}"
-        return text + (f"; {short:,.0f} units go unserved until then" if pd.notna(short) else "")
-
-    def fix(r: pd.Series) -> str | None:
-        if pd.isna(r.get("contingency")):
-            return None
-        if r["contingency"] == NONE_FEASIBLE:
-            return f"none feasible: {r['contingency_detail']}"
-        landing = f", lands {_day(r['contingency_arrival_date'])}" if pd.notna(r["contingency_arrival_date"]) else ""
-        return f"{r['contingency']} {r['contingency_detail']}: {int(r['contingency_units']):,} units{landing}"
-
-    out = pd.DataFrame({
-        "exception_id": "expedite:" + rows["sku"] + ":" + rows["node"],
-        "sku": rows["sku"], "node": rows["node"],
-        "subject": rows["sku"] + " at " + rows["node"],
-        "problem": [problem(r, u) for (_, r), u in zip(rows.iterrows(), units)],
-        "units_affected": units,
-        "value_eur": units * rows["unit_cost_eur"].astype(float),
-        "fix": [fix(r) for _, r in rows.iterrows()],
-        "fix_cost_eur": rows["contingency_cost_eur"].astype(float),
-    })
-    return _finish(out, "expedite", settings)
-
-
-def below_safety_stock(plan: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
-    """SKU x node rows with less on hand than their safety stock, except those already raised as expedite.
-
-    `plan`: publish.inventory_plan (sku, node, action, on_hand, safety_stock, unit_cost_eur,
-    recommended_order_qty, order_by_date, transfer_in_units, and purchase_after_transfers when the plan has it:
-    the order beside a transfer in is what is still bought after it, not the order before it).
-    """
-    rows = _known_stock(plan)
-    rows = rows[(rows["on_hand"].astype(float) < rows["safety_stock"].astype(float)) & (rows["action"] != EXPEDITE)]
-    if rows.empty:
-        return _empty()
-    short = rows["safety_stock"].astype(float) - rows["on_hand"].astype(float)
-    cost = rows["unit_cost_eur"].astype(float)
-    bought = "purchase_after_transfers" if "purchase_after_transfers" in rows else "recommended_order_qty"
-    order = rows[bought].fillna(0).astype(float)
-    transfer_in = rows["transfer_in_units"].fillna(0).astype(float)
-
-    def fix(qty: float, moved: float, by: object, unit_cost: float) -> str | None:
-        parts = []
-        if moved > 0:
-            parts.append(f"transfer in {moved:,.0f} units")
-        if qty > 0:
-            parts.append(f"order {qty:,.0f} units" + (f" by {_day(by)}" if pd.notna(by) else "")
-                         + (f" (€{qty * unit_cost:,.2f} at cost)" if pd.notna(unit_cost) else ""))
-        return "; ".join(parts) or None
-
-    out = pd.DataFrame({
-        "exception_id": "below_safety_stock:" + rows["sku"] + ":" + rows["node"],
-        "sku": rows["sku"], "node": rows["node"],
-        "subject": rows["sku"] + " at " + rows["node"],
-        "problem": [f"{oh:,.0f} on hand, below the safety stock of {ss:,.0f}"
-                    for oh, ss in zip(rows["on_hand"].astype(float), rows["safety_stock"].astype(float))],
-        "units_affected": short,
-        "value_eur": short * cost,
-        "fix": [fix(q, m, b, c) for q, m, b, c in zip(order, transfer_in, rows["order_by_date"], cost)],
-        "fix_cost_eur": np.where(order > 0, order * cost, np.nan),
-    })
-    return _finish(out, "below_safety_stock", settings)
-
-
-def excess(plan: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
-    """SKU x node rows the plan calls excess: more on hand than the policy would ever hold, and long cover.
-
-    `plan`: publish.inventory_plan (sku, node, action, on_hand, days_of_cover, excess_units, excess_value_eur,
-    transfer_out_units).
-    """
-    rows = plan[plan["action"] == EXCESS]
-    if rows.empty:
-        return _empty()
-    moved = rows["transfer_out_units"].fillna(0).astype(float)
-    out = pd.DataFrame({
-        "exception_id": "excess:" + rows["sku"] + ":" + rows["node"],
-        "sku": rows["sku"], "node": rows["node"],
-        "subject": rows["sku"] + " at " + rows["node"],
-        "problem": [f"{oh:,.0f} on hand cover {_cover_days(cover)}; {units:,.0f} units are beyond what the policy holds"
-                    for oh, cover, units in zip(rows["on_hand"].astype(float), rows["days_of_cover"].astype(float),
-                                                rows["excess_units"].astype(float))],
-        "units_affected": rows["excess_units"].astype(float),
-        "value_eur": rows["excess_value_eur"].astype(float),
-        "fix": [f"transfer out {m:,.0f} units (transfer_recommendations)" if m > 0 else None for m in moved],
-    })
-    return _finish(out, "excess", settings)
-
-
-def _cover_days(cover: float) -> str:
-    """Days of cover in words: the plan publishes at most MAX_COVER_DAYS, which reads as ten years or more."""
-    return f"{MAX_COVER_DAYS // 365} years or more" if cover >= MAX_COVER_DAYS else f"{cover:,.0f} days"
 
 
 def forecast_bias(backtest: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
@@ -247,7 +118,7 @@ def forecast_bias(backtest: pd.DataFrame, settings: ExceptionSettings = Exceptio
     that sold fewer than `forecast_bias_min_units` in the window is not judged.
     """
     if backtest.empty:
-        return _empty()
+        return empty_rows()
     latest = backtest[backtest["window"] == backtest["window"].min()]
     series = latest.groupby(["sku", "market"], as_index=False).agg(
         forecast=("mean", "sum"), sold=("actual_regular", "sum"),
@@ -257,18 +128,18 @@ def forecast_bias(backtest: pd.DataFrame, settings: ExceptionSettings = Exceptio
     series = series.assign(share=(series["forecast"] - series["sold"]) / series["sold"])
     rows = series[series["share"].abs() > settings.forecast_bias_share]
     if rows.empty:
-        return _empty()
+        return empty_rows()
     out = pd.DataFrame({
         **_about_series("forecast_bias", rows),
         "problem": [
-            f"forecast {f:,.0f} units against {s:,.0f} sold from {_day(a)} to {_day(b)} "
+            f"forecast {f:,.0f} units against {s:,.0f} sold from {day_text(a)} to {day_text(b)} "
             f"({'over' if x > 0 else 'under'}-forecast by {abs(x):.0%})"
             for f, s, a, b, x in zip(rows["forecast"], rows["sold"], rows["first_day"], rows["last_day"], rows["share"])
         ],
         "units_affected": rows["forecast"] - rows["sold"],
         "measure": rows["share"],
     })
-    return _finish(out, "forecast_bias", settings)
+    return finish_rows(out, "forecast_bias", settings)
 
 
 def unlike_last_year(figures: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
@@ -286,7 +157,7 @@ def unlike_last_year(figures: pd.DataFrame, settings: ExceptionSettings = Except
     weeks are both under `last_year_min_units`.
     """
     if figures.empty:
-        return _empty()
+        return empty_rows()
     f = figures.assign(first_day=pd.to_datetime(figures["first_day"]), last_day=pd.to_datetime(figures["last_day"]),
                        first_sale_date=pd.to_datetime(figures["first_sale_date"]))
     year = pd.Timedelta(days=YEAR_DAYS)
@@ -300,12 +171,12 @@ def unlike_last_year(figures: pd.DataFrame, settings: ExceptionSettings = Except
     factor = settings.last_year_factor
     rows = f.assign(implied=implied, growth=growth)[judged & ((plan * factor < implied) | (plan > implied * factor))]
     if rows.empty:
-        return _empty()
+        return empty_rows()
     plan, implied = rows["plan_units"].astype(float), rows["implied"]
     out = pd.DataFrame({
         **_about_series("unlike_last_year", rows),
         "problem": [
-            f"plan {p:,.0f} units from {_day(a)} to {_day(b)}; the same weeks last year sold {ly:,.0f}, "
+            f"plan {p:,.0f} units from {day_text(a)} to {day_text(b)}; the same weeks last year sold {ly:,.0f}, "
             f"{i:,.0f} at {market}'s growth since ({g:.2f}x, like for like): the plan is {p / i:.0%} of that"
             for p, a, b, ly, i, market, g in zip(plan, rows["first_day"], rows["last_day"], rows["last_year_units"],
                                                  implied, rows["market"], rows["growth"])
@@ -317,7 +188,7 @@ def unlike_last_year(figures: pd.DataFrame, settings: ExceptionSettings = Except
                 "plan: landing/overrides/, change_pct by week or month, reason market_intelligence) takes it into the "
                 "consensus plan" for i, p in zip(implied, plan)],
     })
-    return _finish(out, "unlike_last_year", settings)
+    return finish_rows(out, "unlike_last_year", settings)
 
 
 def market_held_back(held: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
@@ -327,7 +198,7 @@ def market_held_back(held: pd.DataFrame, settings: ExceptionSettings = Exception
     plan without a market for weeks with no one told. Raised while it lasts, on the owner's list.
     """
     if held.empty:
-        return _empty()
+        return empty_rows()
     market = held["market"].astype(str)
     units = held["units_year"].astype(float)
     out = pd.DataFrame({
@@ -337,7 +208,7 @@ def market_held_back(held: pd.DataFrame, settings: ExceptionSettings = Exception
         "problem": [f"the training-data gate held {m} back (its own order history failed the gate: the run's check "
                     f"names the days): this plan has no forecast for {m}, its {counted(u, 'unit')} of the last 364 "
                     f"days ({share:.1%} of all markets') are not planned and its stock is neither called idle nor "
-                    f"moved; last sale {_day(day) or 'never'}" + (f", {counted(q, 'day')} ago" if pd.notna(q) else "")
+                    f"moved; last sale {day_text(day) or 'never'}" + (f", {counted(q, 'day')} ago" if pd.notna(q) else "")
                     for m, u, share, day, q in zip(market, units, held["share_year"].astype(float),
                                                    held["last_sale_date"], held["quiet_days"])],
         "units_affected": units,
@@ -345,7 +216,7 @@ def market_held_back(held: pd.DataFrame, settings: ExceptionSettings = Exception
         "fix": [_held_back_fix(m, bool(catch_all), bool(exists))
                 for m, catch_all, exists in zip(market, held["is_catch_all"], held["catch_all_exists"])],
     })
-    return _finish(out, "market_held_back", settings)
+    return finish_rows(out, "market_held_back", settings)
 
 
 def _held_back_fix(market: str, is_catch_all: bool, catch_all_exists: bool) -> str:
@@ -367,11 +238,11 @@ def stopped_selling(stopped: pd.DataFrame, settings: ExceptionSettings = Excepti
     stock-out forecast at 0 is never reordered until it sells again.
     """
     if stopped.empty:
-        return _empty()
+        return empty_rows()
     units = stopped["units_before"].astype(float)
     out = pd.DataFrame({
         **_about_series("stopped_selling", stopped),
-        "problem": [f"no sale since {_day(day)} ({counted(days, 'day')}): forecast 0 in {market}, so the plan orders "
+        "problem": [f"no sale since {day_text(day)} ({counted(days, 'day')}): forecast 0 in {market}, so the plan orders "
                     f"nothing for its demand there; it sold {counted(sold, 'unit')} in the {horizon:.0f} days before"
                     for day, days, market, sold, horizon in
                     zip(stopped["last_sale_date"], stopped["quiet_days"], stopped["market"], units, stopped["horizon_days"])],
@@ -379,7 +250,7 @@ def stopped_selling(stopped: pd.DataFrame, settings: ExceptionSettings = Excepti
         "measure": stopped["quiet_days"].astype(float),
         "fix": "none if it was taken off sale; if it is out of stock, restock it: its next sale brings its forecast back",
     })
-    return _finish(out, "stopped_selling", settings)
+    return finish_rows(out, "stopped_selling", settings)
 
 
 def negative_fva(fva: pd.DataFrame | None, settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
@@ -392,7 +263,7 @@ def negative_fva(fva: pd.DataFrame | None, settings: ExceptionSettings = Excepti
     of those, only the latest cycle counts: an older cycle's verdict was raised in its own time.
     """
     if fva is None or fva.empty:
-        return _empty()
+        return empty_rows()
     # the cycle's days with actuals (its widest scope's): an author's own days are those their overrides moved, which
     # a week begun before the horizon keeps under seven however long the cycle has been scored
     cycle_days = fva.groupby("cycle")["days_scored"].transform("max")
@@ -400,7 +271,7 @@ def negative_fva(fva: pd.DataFrame | None, settings: ExceptionSettings = Excepti
     latest = judged[judged["cycle"] == judged["cycle"].max()]
     rows = latest[latest["scope"].isin(FVA_SCOPES) & (latest["fva_vs_statistical"] < 0)]
     if rows.empty:
-        return _empty()
+        return empty_rows()
     scope_words = rows["scope"].str.replace("_", " ")
     out = pd.DataFrame({
         "exception_id": "negative_fva:" + rows["scope"] + ":" + rows["scope_value"].astype(str),
@@ -412,7 +283,7 @@ def negative_fva(fva: pd.DataFrame | None, settings: ExceptionSettings = Excepti
                                                 rows["days_scored"], rows["horizon_days"])],
         "measure": rows["fva_vs_statistical"].astype(float),
     })
-    return _finish(out, "negative_fva", settings)
+    return finish_rows(out, "negative_fva", settings)
 
 
 BORDER_RULES: dict[str, str] = {"duty_rate": "duty rate", "vat_rate": "VAT rate", "de_minimis_regime": "de minimis regime"}
@@ -436,7 +307,7 @@ def landed_cost_jump(
     without a rule change (a price, weight or FX move) is not raised: nobody at the border can act on it.
     """
     if before is None or before.empty or now.empty:
-        return _empty()
+        return empty_rows()
     key = ["sku", "market", "fulfilment_node"]
     columns = [*key, "landed_cost_eur_per_unit", *BORDER_RULES]
     pair = now.loc[now["is_primary_route"].fillna(False).astype(bool), columns].merge(
@@ -450,7 +321,7 @@ def landed_cost_jump(
     pair = pair.assign(rise=rise, old=old, new=new)
     rows = pair[(rise > settings.landed_cost_rise_share) & changed]
     if rows.empty:
-        return _empty()
+        return empty_rows()
 
     def cause(r: pd.Series) -> str:
         return "; ".join(
@@ -466,7 +337,7 @@ def landed_cost_jump(
         "value_eur": rows["new"] - rows["old"],
         "measure": rows["rise"],
     })
-    return _finish(out, "landed_cost_jump", settings)
+    return finish_rows(out, "landed_cost_jump", settings)
 
 
 def raise_exceptions(
@@ -492,6 +363,7 @@ def raise_exceptions(
         "unlike_last_year": unlike_last_year(last_year if last_year is not None else no_last_year(), settings),
         "negative_fva": negative_fva(fva, settings),
         "landed_cost_jump": landed_cost_jump(compliance_now, compliance_before, settings),
+        "moq_outlasts_demand": moq_outlasts_demand(plan, settings),
     }
     found = [frames[t] for t in EXCEPTION_TYPES if not frames[t].empty]
-    return pd.concat(found, ignore_index=True) if found else _empty()
+    return pd.concat(found, ignore_index=True) if found else empty_rows()

@@ -16,7 +16,7 @@ from dashboard.exception_updates import COLUMNS, update_file_name, write_update
 from feeds.contracts import EXCEPTION_UPDATES
 from feeds.ingest import ingest_feed
 from sop.exception_status import fold_status, latest_updates
-from sop.exceptions import RAISED_COLUMNS
+from sop.exception_rows import RAISED_COLUMNS
 
 AS_OF = dt.date(2026, 10, 30)
 

@@ -24,7 +24,8 @@ def _warehouse(path, as_of: dt.date = AS_OF, previous_landed: float | None = Non
         {"sku": "A", "node": "DE-FRA", "action": EXPEDITE, "on_hand": 3, "safety_stock": 20.0, "unit_cost_eur": 2.0,
          "lead_time_days": 30.0, "projected_stockout_date": pd.Timestamp("2026-11-04"), "recommended_order_qty": 40,
          "order_by_date": pd.Timestamp(as_of), "transfer_in_units": 0, "transfer_out_units": 0, "days_of_cover": 3.0,
-         "excess_units": 0.0, "excess_value_eur": 0.0, "as_of": pd.Timestamp(as_of)},
+         "excess_units": 0.0, "excess_value_eur": 0.0, "mean_daily_demand": 0.7, "moq": 1, "pack_size": 1,
+         "supplier_id": "SUP-1", "as_of": pd.Timestamp(as_of)},
     ])
     impact = pd.DataFrame([{
         "scenario": AS_PLANNED, "sku": "A", "node": "DE-FRA", "shortfall_units": 12.0, "contingency": "expedite",

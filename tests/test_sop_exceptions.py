@@ -13,11 +13,8 @@ from crossdock.merchant_settings import ExceptionSettings
 from crossdock.plan_labels import AS_PLANNED, EXPEDITE, NONE_FEASIBLE
 from sop.exception_log import read_log, write_log
 from sop.exception_status import fold_status, latest_updates, unknown_updates
+from sop.exception_rows import RAISED_COLUMNS
 from sop.exceptions import (
-    RAISED_COLUMNS,
-    below_safety_stock,
-    excess,
-    expedite,
     forecast_bias,
     market_held_back,
     no_held_back,
@@ -28,6 +25,7 @@ from sop.exceptions import (
     unlike_last_year,
 )
 from sop.last_year import last_year_figures
+from sop.stock_exceptions import below_safety_stock, excess, expedite, moq_outlasts_demand
 from sop.stopped_figures import stopped_series_figures
 
 AS_OF = dt.date(2026, 10, 30)
@@ -38,7 +36,8 @@ def plan_row(sku: str, node: str, action: str, **values) -> dict:
         "sku": sku, "node": node, "action": action, "on_hand": 100.0, "safety_stock": 20.0, "unit_cost_eur": 2.0,
         "lead_time_days": 30.0, "projected_stockout_date": pd.NaT, "recommended_order_qty": 0,
         "order_by_date": pd.NaT, "transfer_in_units": 0, "transfer_out_units": 0, "days_of_cover": 50.0,
-        "excess_units": 0.0, "excess_value_eur": 0.0,
+        "excess_units": 0.0, "excess_value_eur": 0.0, "mean_daily_demand": 2.0, "moq": 1, "pack_size": 1,
+        "supplier_id": "SUP-1",
     }
     return row | values
 
@@ -107,6 +106,36 @@ def test_excess_takes_the_plans_verdict_and_its_transfers_out(plan):
 def test_excess_at_the_plans_most_days_of_cover_says_ten_years_or_more(plan):
     plan.loc[plan["sku"] == "D", "days_of_cover"] = 3650.0
     assert excess(plan).iloc[0]["problem"].startswith("900 on hand cover 10 years or more;")
+
+
+def test_an_order_the_suppliers_minimum_makes_years_of_stock_is_raised_with_its_units_beyond_a_year():
+    """A buyer's review: a MOQ of 5,000 on a SKU selling about 180 a year was bought whole, and nothing said so."""
+    plan = pd.DataFrame([
+        plan_row("M", "US-EWR", "reorder now", mean_daily_demand=0.5, moq=5000, recommended_order_qty=5000,
+                 purchase_after_transfers=5000, unit_cost_eur=3.0),
+        plan_row("P", "US-EWR", "reorder now", mean_daily_demand=0.5, moq=1, pack_size=400, recommended_order_qty=400,
+                 purchase_after_transfers=400, order_terms_assumed=True, supplier_id=None),
+        plan_row("Y", "US-EWR", "reorder now", mean_daily_demand=0.5, moq=150, recommended_order_qty=150,
+                 purchase_after_transfers=150),  # 300 days: within a year
+        plan_row("T", "US-EWR", "reorder now", mean_daily_demand=0.5, moq=5000, recommended_order_qty=5000,
+                 purchase_after_transfers=0),  # a transfer in covers it: nothing bought
+        plan_row("Z", "US-EWR", "ok", mean_daily_demand=0.0, moq=5000),  # no demand, no order
+    ])
+    rows = moq_outlasts_demand(plan).set_index("sku")
+    assert sorted(rows.index) == ["M", "P"]
+    m = rows.loc["M"]
+    assert m["exception_id"] == "moq_outlasts_demand:M:US-EWR" and m["default_owner"] == "supply planner"
+    assert m["units_affected"] == pytest.approx(5000 - 0.5 * 365) and m["value_eur"] == pytest.approx((5000 - 182.5) * 3)
+    assert m["measure"] == pytest.approx(3650)  # 10,000 days, at the plan's most
+    assert m["problem"] == ("the smallest order SUP-1 accepts (MOQ 5,000) is 10 years or more of demand at 0.50 a day: "
+                            "this order of 5,000 units buys 4,818 beyond 365 days")
+    assert m["fix"].startswith("ask SUP-1 for a smaller MOQ or pack")
+    p = rows.loc["P"]
+    assert "(a pack of 400) is 800 days" in p["problem"] and p["fix"].startswith("no supplier line names the terms")
+    tighter = moq_outlasts_demand(plan, ExceptionSettings(moq_cover_days=200)).set_index("sku")
+    assert sorted(tighter.index) == ["M", "P", "Y"]
+    assert "moq_outlasts_demand" in set(raise_exceptions(plan, pd.DataFrame(columns=["scenario", "sku", "node"]),
+                                                         pd.DataFrame(), pd.DataFrame(), None)["type"])
 
 
 def backtest_rows(sku: str, market: str, window: int, forecast: float, sold: float, days: int = 4) -> list[dict]:
