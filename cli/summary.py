@@ -73,9 +73,12 @@ def _assumptions(warehouse: Warehouse) -> dict:
             "count(*) filter (where cost_basis <> 'catalogue' and primary_supplier_id is not null "
             "and unit_cost_eur is not null) from marts.dim_sku")
     if {"lead_time_source", "stock_basis"} <= warehouse.columns("publish.inventory_plan"):
-        out["skus_lead_time_assumed"] = _one(
-            warehouse, "select count(distinct sku) filter (where lead_time_source = 'assumed default') from publish.inventory_plan"
-        )[0]
+        # the days the plan assumed, from the plan itself: config.assumptions is rewritten by every run, a failed one too
+        out["skus_lead_time_assumed"], *out["lead_time_assumed_days"] = _one(
+            warehouse, "select count(distinct sku) filter (where lead_time_source = 'assumed default'), "
+            "min(lead_time_days) filter (where lead_time_source = 'assumed default'), "
+            "max(lead_time_days) filter (where lead_time_source = 'assumed default') from publish.inventory_plan"
+        )
         out["nodes_without_stock"] = [n for (n,) in warehouse.rows(
             "select distinct node from publish.inventory_plan where stock_basis like 'unknown%' order by 1"
         )]

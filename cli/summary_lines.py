@@ -286,7 +286,7 @@ def _coverage_lines(coverage: dict | None, not_forecast: list[str]) -> list[str]
 
 # What the summary reads from the published plan; every other assumption is counted on the tables dbt rebuilt for
 # the latest run (marts, intermediate, dbt's stored test failures), which a failed run does not publish
-PLAN_ASSUMPTIONS = frozenset({"skus_lead_time_assumed", "nodes_without_stock", "transfer_skus_without_weight"})
+PLAN_ASSUMPTIONS = frozenset({"skus_lead_time_assumed", "lead_time_assumed_days", "nodes_without_stock"})
 
 
 def _assumptions_of(a: dict, unpublished: UnpublishedStaging | None) -> list[str]:
@@ -298,8 +298,16 @@ def _assumptions_of(a: dict, unpublished: UnpublishedStaging | None) -> list[str
     plan = _assumption_lines({k: v for k, v in a.items() if k in PLAN_ASSUMPTIONS or k == "values"})
     if not data:
         return plan
-    return plan + [f"the latest data, which run {unpublished.run_id} did not publish (the published plan may rest on "
-                   "other figures):", *(f"  {line}" for line in data)]
+    return plan + [f"the latest data, of run {unpublished.run_id}, which has not published (failed, or still running; the "
+                   "published plan may rest on other figures):", *(f"  {line}" for line in data)]
+
+
+def _days(low_high: list | None, otherwise: object) -> str:
+    """The plan's days as one figure, or a range where its rows differ; `otherwise` when it holds none."""
+    low, high = low_high if low_high else (None, None)
+    if _missing(low) or _missing(high):
+        return str(otherwise)
+    return f"{low:g}" if low == high else f"{low:g}-{high:g}"
 
 
 def _assumption_lines(a: dict) -> list[str]:
@@ -325,7 +333,8 @@ def _assumption_lines(a: dict) -> list[str]:
         )
     if a.get("skus_lead_time_assumed"):
         lines.append(
-            f"assumed: {a['skus_lead_time_assumed']:,} SKUs have no supplier lead time: {values.get('lead_time_days', NA)} days "
+            f"assumed: {a['skus_lead_time_assumed']:,} SKUs have no supplier lead time: "
+            f"{_days(a.get('lead_time_assumed_days'), values.get('lead_time_days', NA))} days "
             f"(no catalogue quote and fewer than {MIN_RECEIPTS} received purchase-order lines; "
             "inventory_plan.lead_time_source = 'assumed default')"
         )

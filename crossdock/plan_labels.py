@@ -25,6 +25,11 @@ def fallback_baseline(model_version: object) -> str | None:
     return str(model_version).removeprefix(FALLBACK_VERSION_PREFIX).rsplit("-", 1)[0]
 
 
+DEMAND_FROM_FORECAST = "forecast"
+"""publish.inventory_plan.demand_basis of a row whose demand the forecast knows whole (planning/inventory_plan.py
+names the others: a market the training-data gate held back sells the SKU there); a rule that judges a row by its
+demand (sop/stock_exceptions.py) judges only these."""
+
 MAX_COVER_DAYS = 3650
 """The most days of cover the plan publishes (publish.inventory_plan.days_of_cover): ten years says "beyond any
 planning horizon". A slow mover's on hand over a forecast mean of 4e-7 units a day read 84 million days, a figure

@@ -41,7 +41,7 @@ import pandas as pd
 
 from crossdock.bulk_days import RegularSales
 from crossdock.cost_basis import COST_FROM_CATALOGUE  # skus without a cost_basis column: every term is the catalogue's
-from crossdock.plan_labels import EXCESS, MAX_COVER_DAYS
+from crossdock.plan_labels import DEMAND_FROM_FORECAST, EXCESS, MAX_COVER_DAYS
 from planning.actions import LONG_COVER, NO_DEMAND, OK, classify_action
 from planning.cover import days_of_cover, order_by_date, projected_stockout_date
 from planning.demand import lead_time_demand_stats, lead_time_window_days, node_daily_forecast
@@ -331,7 +331,6 @@ def _without_unknown_stock(plan: pd.DataFrame, unknown_nodes: set[str]) -> pd.Da
 
 MARKET_HELD_BACK = "market held back: no forecast for part of its demand"
 MARKET_HELD_BACK_ALL = "market held back: no forecast for its demand"
-DEMAND_FROM_FORECAST = "forecast"
 DEMAND_PARTLY_UNKNOWN = "partly unknown: a market the training-data gate held back sells this SKU here"
 DEMAND_UNKNOWN = "unknown: the training-data gate held back every market that sells this SKU here"
 # what a row's demand must be whole to say: a verdict that its stock is idle (excess, none needed, enough)

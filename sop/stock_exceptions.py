@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from crossdock.merchant_settings import ExceptionSettings
-from crossdock.plan_labels import AS_PLANNED, EXCESS, EXPEDITE, MAX_COVER_DAYS, NONE_FEASIBLE
+from crossdock.plan_labels import AS_PLANNED, DEMAND_FROM_FORECAST, EXCESS, EXPEDITE, MAX_COVER_DAYS, NONE_FEASIBLE
 from sop.exception_rows import day_text, empty_rows, finish_rows
 
 
@@ -132,24 +132,29 @@ def moq_outlasts_demand(plan: pd.DataFrame, settings: ExceptionSettings = Except
     of 5,000 on a SKU selling 180 a year is bought as 5,000: 27 years of stock, which no verdict of the plan
     questions (the order is what makes the excess, after the purchase). Someone should ask for smaller terms
     or another supplier before it is placed. `plan`: publish.inventory_plan (sku, node, mean_daily_demand,
-    moq, pack_size, supplier_id, unit_cost_eur, recommended_order_qty, and order_terms_assumed and
-    purchase_after_transfers when the plan has them).
+    moq, pack_size, supplier_id, unit_cost_eur, recommended_order_qty, and demand_basis, order_terms_assumed
+    and purchase_after_transfers when the plan has them).
     """
     bought = "purchase_after_transfers" if "purchase_after_transfers" in plan else "recommended_order_qty"
     demand = plan["mean_daily_demand"].astype(float)
     moq = plan["moq"].astype(float).fillna(0)
     pack = plan["pack_size"].astype(float).fillna(1)
-    smallest = np.maximum(moq, pack)
+    smallest = np.ceil(np.maximum(moq, 1.0) / pack) * pack  # the MOQ in whole packs, as planning orders it
     order = plan[bought].fillna(0).astype(float)
-    hit = (order > 0) & (demand > 0) & (smallest > demand * settings.moq_cover_days)
+    limit = demand * settings.moq_cover_days
+    # one unit is no term to negotiate; a row whose demand is partly unknown (a held-back market) cannot be judged
+    whole = plan["demand_basis"].eq(DEMAND_FROM_FORECAST) if "demand_basis" in plan else True
+    hit = (order > 0) & (demand > 0) & (smallest > 1) & (smallest > limit) & (order - limit >= 1) & whole
     rows = plan[hit]
     if rows.empty:
         return empty_rows()
     demand, moq, pack, smallest, order = demand[hit], moq[hit], pack[hit], smallest[hit], order[hit]
-    beyond = np.clip(order - demand * settings.moq_cover_days, 0.0, None)
+    beyond = np.floor(order - demand * settings.moq_cover_days)
     cover = np.minimum(smallest / demand, MAX_COVER_DAYS)
-    assumed = rows["order_terms_assumed"].eq(True) if "order_terms_assumed" in rows else pd.Series(False, index=rows.index)
-    terms = [f"MOQ {m:,.0f}" if m >= p else f"a pack of {p:,.0f}" for m, p in zip(moq, pack)]
+    assumed = (rows["order_terms_assumed"].astype("boolean").fillna(False).astype(bool) if "order_terms_assumed" in rows
+               else pd.Series(False, index=rows.index))
+    terms = [f"a pack of {p:,.0f}" if m <= 1 else f"MOQ {m:,.0f}" if s == m else f"MOQ {m:,.0f} in packs of {p:,.0f}: {s:,.0f}"
+             for m, p, s in zip(moq, pack, smallest)]
     who = [str(s) if pd.notna(s) else "the supplier" for s in rows["supplier_id"]]
     out = pd.DataFrame({
         "exception_id": "moq_outlasts_demand:" + rows["sku"] + ":" + rows["node"],

@@ -132,5 +132,6 @@ def test_after_a_run_that_did_not_publish_its_datas_assumptions_are_said_to_be_i
     stage_dbt_table(conn, "supply_chain_view", pd.DataFrame({"sku": ["A"], "units": [7]}), "run-2")
     out = format_summary(Settings.under(tmp_path), collect_summary(conn))
     said = out.split("\n")
-    at = said.index("the latest data, which run run-2 did not publish (the published plan may rest on other figures):")
+    at = said.index("the latest data, of run run-2, which has not published (failed, or still running; the published "
+                    "plan may rest on other figures):")
     assert said[at + 1].startswith(f"  {assumed}")

@@ -120,20 +120,30 @@ def test_an_order_the_suppliers_minimum_makes_years_of_stock_is_raised_with_its_
         plan_row("T", "US-EWR", "reorder now", mean_daily_demand=0.5, moq=5000, recommended_order_qty=5000,
                  purchase_after_transfers=0),  # a transfer in covers it: nothing bought
         plan_row("Z", "US-EWR", "ok", mean_daily_demand=0.0, moq=5000),  # no demand, no order
-    ])
+        # the MOQ of 10 is ordered in whole packs of 6: 12 units, more than a year's 10.95
+        plan_row("K", "US-EWR", "reorder now", mean_daily_demand=0.03, moq=10, pack_size=6, recommended_order_qty=12,
+                 purchase_after_transfers=12),
+        # one unit is the smallest any supplier sells: nothing to ask for
+        plan_row("U", "US-EWR", "reorder now", mean_daily_demand=0.001, recommended_order_qty=1, purchase_after_transfers=1),
+        # a held-back market sells it here too: its demand is partly unknown, so is the order's cover
+        plan_row("H", "US-EWR", "reorder now", mean_daily_demand=0.5, moq=5000, recommended_order_qty=5000,
+                 purchase_after_transfers=5000, demand_basis="partly unknown: a market the training-data gate held back"),
+    ]).assign(order_terms_assumed=lambda f: pd.array([False, True, False, False, False, False, None, False], dtype="boolean"))
+    plan["demand_basis"] = plan["demand_basis"].fillna("forecast")
     rows = moq_outlasts_demand(plan).set_index("sku")
-    assert sorted(rows.index) == ["M", "P"]
+    assert sorted(rows.index) == ["K", "M", "P"]
+    assert "(MOQ 10 in packs of 6: 12) is 400 days" in rows.loc["K"]["problem"]
     m = rows.loc["M"]
     assert m["exception_id"] == "moq_outlasts_demand:M:US-EWR" and m["default_owner"] == "supply planner"
-    assert m["units_affected"] == pytest.approx(5000 - 0.5 * 365) and m["value_eur"] == pytest.approx((5000 - 182.5) * 3)
+    assert m["units_affected"] == 4817 and m["value_eur"] == pytest.approx(4817 * 3)  # whole units beyond 182.5
     assert m["measure"] == pytest.approx(3650)  # 10,000 days, at the plan's most
     assert m["problem"] == ("the smallest order SUP-1 accepts (MOQ 5,000) is 10 years or more of demand at 0.50 a day: "
-                            "this order of 5,000 units buys 4,818 beyond 365 days")
+                            "this order of 5,000 units buys 4,817 beyond 365 days")
     assert m["fix"].startswith("ask SUP-1 for a smaller MOQ or pack")
     p = rows.loc["P"]
     assert "(a pack of 400) is 800 days" in p["problem"] and p["fix"].startswith("no supplier line names the terms")
-    tighter = moq_outlasts_demand(plan, ExceptionSettings(moq_cover_days=200)).set_index("sku")
-    assert sorted(tighter.index) == ["M", "P", "Y"]
+    tighter = moq_outlasts_demand(plan.drop(columns="demand_basis"), ExceptionSettings(moq_cover_days=200)).set_index("sku")
+    assert sorted(tighter.index) == ["H", "K", "M", "P", "Y"]  # without demand_basis (an older plan) H is judged
     assert "moq_outlasts_demand" in set(raise_exceptions(plan, pd.DataFrame(columns=["scenario", "sku", "node"]),
                                                          pd.DataFrame(), pd.DataFrame(), None)["type"])
 

@@ -272,7 +272,8 @@ def test_the_summary_says_what_the_plan_leaves_out_and_what_it_assumes(tmp_path,
         ])
         create_empty(conn, "publish", "inventory_plan")
         insert(conn, "publish", "inventory_plan", [
-            {"sku": "A", "node": "DE-LEJ", "lead_time_source": "assumed default",
+            # the plan's assumed 30 days, where crossdock.yaml now says 45: a later run rewrote config.assumptions
+            {"sku": "A", "node": "DE-LEJ", "lead_time_source": "assumed default", "lead_time_days": 30.0,
              "stock_basis": "unknown: no inventory feed for this node", "action": "no stock data: targets only"},
             {"sku": "B", "node": "DE-LEJ", "lead_time_source": "quoted",
              "stock_basis": "unknown: no inventory feed for this node", "action": "no stock data: targets only"},
@@ -296,7 +297,7 @@ def test_the_summary_says_what_the_plan_leaves_out_and_what_it_assumes(tmp_path,
     assert "assumed: 1 SKUs are in no supplier catalogue: unit cost = 40% of the median selling price, MOQ 1, pack size 6" in text
     assert ("assumed: 1 SKUs have a catalogue cost that cannot be planned with (0, or in a currency without an ECB rate): "
             "unit cost = 40% of the median selling price, their other terms the catalogue's") in text
-    assert "assumed: 1 SKUs have no supplier lead time: 45 days" in text
+    assert "assumed: 1 SKUs have no supplier lead time: 30 days" in text
     assert "unknown: stock at DE-LEJ (no inventory feed): targets only" in text
     assert ("unknown: delivery times and customs holds (no carrier tracking event loaded up to the planning date): "
             "publish.lane_performance") in text
