@@ -166,7 +166,7 @@ def sop_monthly(conn: duckdb.DuckDBPyConnection, category: str | None = None, ma
                sum(gross_margin_eur) as gross_margin_eur,
                100 * sum(gross_margin_eur) / nullif(sum(revenue_eur), 0) as margin_pct,
                sum(inventory_value_eur) as inventory_value_eur, sum(purchases_landing_eur) as purchases_landing_eur,
-               sum(cash_tied_up_eur) as cash_tied_up_eur,
+               sum(cash_tied_up_eur) as cash_tied_up_eur, sum(purchases_to_place_eur) as purchases_to_place_eur,
                sum(unserved_units) as unserved_units,
                sum(sales_units) filter (where fill_rate is not null) as fill_base_units,
                1 - sum(unserved_units) / nullif(sum(sales_units) filter (where fill_rate is not null), 0) as fill_rate,

@@ -186,7 +186,8 @@ def sop_month_page() -> None:
         f"{last} and the actuals up to the plan date. Revenue net of VAT at the recent selling price (before returns; "
         "net revenue after the refunds), gross margin after "
         "the landed cost of each market's primary route; stock and cash at purchase cost at month end, cash with the "
-        "open purchase orders not yet landed; fill rate = projected units served ÷ planned (docs/sop.md).")
+        "open purchase orders not yet landed; purchases to place: the plan's recommended orders not yet placed, in "
+        "the month they are due; fill rate = projected units served ÷ planned (docs/sop.md).")
     partial = months[months["days_covered"] < months["days_in_month"]]
     if not partial.empty:
         st.caption("Partial months: " + "; ".join(
@@ -209,11 +210,12 @@ def sop_month_page() -> None:
         {"sales_units": data.fmt_int, "days_covered": data.fmt_int, "margin_pct": lambda v: f"{v:.1f}%",
          "fill_rate": data.fmt_pct, "rows_with_unknowns": data.fmt_int}
         | {c: data.fmt_eur for c in ("revenue_eur", "refunds_eur", "net_revenue_eur", "landed_cost_eur", "gross_margin_eur",
-                                      "inventory_value_eur", "cash_tied_up_eur")},
+                                      "inventory_value_eur", "cash_tied_up_eur", "purchases_to_place_eur")},
         {"month": "Month", "version": "Version", "days_covered": "Days", "sales_units": "Units",
          "revenue_eur": "Revenue before returns", "refunds_eur": "Refunds", "net_revenue_eur": "Net revenue",
          "landed_cost_eur": "Landed cost", "gross_margin_eur": "Gross margin", "margin_pct": "Margin",
-         "inventory_value_eur": "Stock value", "cash_tied_up_eur": "Cash tied up", "fill_rate": "Fill rate",
+         "inventory_value_eur": "Stock value", "cash_tied_up_eur": "Cash tied up",
+         "purchases_to_place_eur": "Purchases to place", "fill_rate": "Fill rate",
          "rows_with_unknowns": "Rows with unknowns"},
         key="sop_month",
     )

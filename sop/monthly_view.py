@@ -63,7 +63,12 @@ What each figure rests on:
   landed by then (inventory_plan.on_order less the arrivals booked up to month
   end). Recommended orders not yet placed are not in it, nor freight or duty;
   where suppliers are paid on receipt, the on-order part is committed rather
-  than paid.
+  than paid. The orders the plan recommends are the next column.
+- **purchases_to_place_eur** (plan only): the purchases the plan recommends
+  and nobody has placed yet (inventory_plan.purchase_after_transfers: what
+  is still bought after the recommended transfers in), x unit cost, in the
+  month of their order-by date; split like the stock. An order due after the
+  horizon's last month is in no row: the next cycles' view shows it.
 - **fill_rate** (plan only), the service level: 1 - unserved / demanded units
   in the projection. A day's unserved units at a node are the demand its stock
   could not serve that day, max(0, -closing) - max(0, -(opening + arrivals)),
@@ -103,7 +108,9 @@ COMPLIANCE_COLUMNS: tuple[str, ...] = (
 ORDER_COLUMNS: tuple[str, ...] = ("order_id", "order_date", "market", "goods_value_eur")  # publish.order_landed_cost
 ORDER_VALUE_COLUMNS: tuple[str, ...] = ("order_id", "sale_value_eur")  # what each order's shopper paid, EUR
 LEARNED_SPLIT = "market orders"  # a pair's net_basis when its VAT split is its market's, learned from the orders
-INVENTORY_COLUMNS: tuple[str, ...] = ("sku", "node", "category", "unit_cost_eur", "on_order", "stock_basis")
+INVENTORY_COLUMNS: tuple[str, ...] = (
+    "sku", "node", "category", "unit_cost_eur", "on_order", "stock_basis", "purchase_after_transfers", "order_by_date",
+)
 PROJECTION_COLUMNS: tuple[str, ...] = ("sku", "node", "date", "opening_on_hand", "arrivals", "demand", "closing_on_hand")
 MARKET_COLUMNS: tuple[str, ...] = ("market", "node")
 GROUP = ["category", "market", "month", "version"]
@@ -111,6 +118,7 @@ RESULT_COLUMNS: list[str] = [
     "as_of", "cycle", *GROUP, "from_date", "to_date", "days_covered", "days_in_month", "sales_units", "revenue_eur",
     "refunds_eur", "net_revenue_eur", "landed_cost_eur", "gross_margin_eur", "margin_pct", "inventory_value_eur",
     "purchases_landing_eur", "cash_tied_up_eur", "unserved_units", "fill_rate", "price_basis", "cost_basis", "unknowns",
+    "purchases_to_place_eur",  # last: a BI query reading columns by position still finds the others
 ]
 
 
@@ -309,6 +317,8 @@ def _stock(plan: pd.DataFrame, inventory: pd.DataFrame, projection: pd.DataFrame
     ends = projection.groupby(["sku", "node", "month"]).agg(
         closing=("closing_on_hand", "last"), arrived=("arrived", "last"), landing=("arrivals", "sum")).reset_index()
     ends = ends.merge(inventory[["sku", "node", "category", "unit_cost_eur", "on_order"]], on=["sku", "node"], how="left")
+    ends = ends.merge(_to_place(inventory), on=["sku", "node", "month"], how="left").fillna({"to_place": 0.0})
+    ends["purchases_to_place_eur"] = ends["to_place"] * ends["unit_cost_eur"]
     ends["inventory_value_eur"] = np.maximum(ends["closing"], 0.0) * ends["unit_cost_eur"]
     ends["purchases_landing_eur"] = ends["landing"] * ends["unit_cost_eur"]
     on_order_after = np.maximum(ends["on_order"].fillna(0.0) - ends["arrived"], 0.0)
@@ -320,7 +330,7 @@ def _stock(plan: pd.DataFrame, inventory: pd.DataFrame, projection: pd.DataFrame
     evenly = evenly.merge(markets, on="node", how="inner")
     evenly["share"] = 1.0 / evenly.groupby(["sku", "node", "month"])["market"].transform("count")
     split = pd.concat([split[~unshared], evenly], ignore_index=True)
-    values = ["inventory_value_eur", "purchases_landing_eur", "cash_tied_up_eur"]
+    values = ["inventory_value_eur", "purchases_landing_eur", "cash_tied_up_eur", "purchases_to_place_eur"]
     for column in values:
         split[column] = split[column] * split["share"]
     grouped = split.groupby(["category", "market", "month"])
@@ -330,6 +340,14 @@ def _stock(plan: pd.DataFrame, inventory: pd.DataFrame, projection: pd.DataFrame
     # to a millionth: 1 - 96.93 / 96.93 in floats is 2.5e-09, a fill rate nobody has
     out["fill_rate"] = (1 - out["unserved_units"] / out["mean"].where(out["mean"] > 0)).round(6)
     return out.drop(columns="mean").reset_index().assign(version=PLAN)
+
+
+def _to_place(inventory: pd.DataFrame) -> pd.DataFrame:
+    """Units the plan recommends buying per SKU x node, in the month of their order-by date (sku, node, month,
+    to_place)."""
+    rows = inventory[inventory["purchase_after_transfers"].fillna(0).astype(float) > 0]
+    units = rows.assign(month=_month(rows["order_by_date"]), to_place=rows["purchase_after_transfers"].astype(float))
+    return units.groupby(["sku", "node", "month"], as_index=False)["to_place"].sum()
 
 
 def _calendar(days: pd.DataFrame, version: str) -> pd.DataFrame:
@@ -403,7 +421,8 @@ def monthly_view(
     unknown_nodes = inventory.loc[inventory["stock_basis"] != KNOWN_STOCK, "node"].unique()
     blind = markets[markets["node"].isin(unknown_nodes)].set_index("market")["node"]
     is_blind = (out["version"] == PLAN) & out["market"].isin(blind.index)
-    stock_columns = ["inventory_value_eur", "purchases_landing_eur", "cash_tied_up_eur", "unserved_units", "fill_rate"]
+    stock_columns = ["inventory_value_eur", "purchases_landing_eur", "cash_tied_up_eur", "unserved_units", "fill_rate",
+                     "purchases_to_place_eur"]
     out.loc[is_blind, stock_columns] = np.nan
     no_cost = out.get("no_unit_cost", pd.Series(np.nan, index=out.index))
     out["unknowns"] = [

@@ -225,6 +225,27 @@ def test_the_verdicts_agree_with_the_stock_projection(platform):
     assert by_action.get("expedite or transfer", 0) > 0 and by_action.get("long cover: order size", 0) > 0, by_action
 
 
+def test_the_months_purchases_to_place_add_up_to_the_plans_purchases_due_in_them(platform):
+    """publish.sop_monthly in money against publish.inventory_plan, with SQL of its own: the node's recommended
+    purchases, split between its markets, lose or double nothing; an order due after the view's last month is in
+    no row of it."""
+    [(in_view, in_plan, orders)] = query(platform["settings"], """
+        with months as (
+            select distinct month from publish.sop_monthly where version = 'plan'
+        ),
+        due as (
+            select purchase_value_eur from publish.inventory_plan
+            where purchase_after_transfers > 0 and stock_basis = 'inventory snapshot'
+                and date_trunc('month', order_by_date) in (select month from months)
+        )
+        select
+            (select sum(purchases_to_place_eur) from publish.sop_monthly where version = 'plan'),
+            (select sum(purchase_value_eur) from due),
+            (select count(*) from due)
+    """)
+    assert orders > 0 and in_view == pytest.approx(in_plan)
+
+
 def test_compliance_plan_has_every_sku_for_every_market_with_duty_and_vat(platform):
     settings = platform["settings"]
     skus, markets, primary, keys, rows = query(
@@ -795,7 +816,8 @@ def test_the_dashboard_pages_show_the_published_numbers_in_a_browser(platform, t
         plan_months = pairs(f"select strftime(date_trunc('month', demand_date), '%Y-%m'), sum(mean) from publish.demand_plan "
                             f"where cycle = '{cycle}' group by 1 order by 1")
         revenue, margin = pairs("select sum(net_revenue_eur), sum(gross_margin_eur) from publish.sop_monthly where version = 'plan'")[0]
-        expected["sop-month"] = ["S&OP month", f"Cycle {cycle}", f"€{revenue:,.2f}", f"€{margin:,.2f}", "Units by month",
+        expected["sop-month"] = ["S&OP month", f"Cycle {cycle}", f"€{revenue:,.2f}", f"€{margin:,.2f}", "Purchases to place",
+                                 "Units by month",
                                  "Gross margin by month, EUR",
                                  *(text for month, units in plan_months for text in (month, f"{units:,.0f}"))]
     assert len(expected["forecast"]) == 1 + 2 * 8 and len(expected["compliance"]) == 1 + 8  # every demo market (weekly and daily WAPE)

@@ -63,9 +63,11 @@ def _frames() -> dict:
     ], columns=["sku", "market", "is_primary_route", "typical_unit_price_eur", "basket_units", "basket_goods_eur",
                 "unit_cost_eur", "landed_cost_eur_per_unit"])
     inventory = pd.DataFrame([
-        ("A", "NL-AMS", "toys", 5.0, 10, "inventory snapshot"),
-        ("B", "US-EWR", "toys", 3.0, 0, "inventory snapshot"),
-    ], columns=["sku", "node", "category", "unit_cost_eur", "on_order", "stock_basis"])
+        # A: 20 still to buy by 1 November; B: nothing to buy
+        ("A", "NL-AMS", "toys", 5.0, 10, "inventory snapshot", 20, pd.Timestamp("2026-11-01")),
+        ("B", "US-EWR", "toys", 3.0, 0, "inventory snapshot", 0, pd.NaT),
+    ], columns=["sku", "node", "category", "unit_cost_eur", "on_order", "stock_basis", "purchase_after_transfers",
+                "order_by_date"])
     # A at NL-AMS: 5 on hand; demand DE + FR = 4, 8, 2; 6 units land on 2 Nov
     #   31 Oct: 5 - 4 = 1; 1 Nov: 1 - 8 = -7 (7 unserved); 2 Nov: -7 + 6 - 2 = -3 (reach -1: the 2 of the day unserved)
     # B at US-EWR: 10 on hand, 1 a day: 9, 8, 7
@@ -223,6 +225,9 @@ def test_a_node_serving_two_markets_splits_stock_by_demand_and_unserved_units_by
     assert (de["fill_rate"], fr["fill_rate"]) == pytest.approx((1 - 3.75 / 4, 1 - 5.25 / 6))
     us = _row(view, "US", NOV, PLAN)
     assert (us["inventory_value_eur"], us["fill_rate"]) == pytest.approx((7 * 3.0, 1.0))
+    # the 20 A still to buy by 1 November, x 5 EUR, in November, split DE 4 : FR 6 like the stock; none in October
+    assert (de["purchases_to_place_eur"], fr["purchases_to_place_eur"]) == pytest.approx((40.0, 60.0))
+    assert (de_oct["purchases_to_place_eur"], us["purchases_to_place_eur"]) == (0.0, 0.0)
     # the stock adds back up to the node's: nothing lost or counted twice in the split
     plan = view[view["version"] == PLAN]
     assert plan.groupby("month")["inventory_value_eur"].sum().tolist() == pytest.approx([5.0 + 27.0, 21.0])
@@ -231,8 +236,8 @@ def test_a_node_serving_two_markets_splits_stock_by_demand_and_unserved_units_by
 def test_stock_without_demand_splits_evenly_and_an_unknown_node_is_named():
     frames = _frames()
     frames["inventory"] = pd.concat([frames["inventory"], pd.DataFrame([
-        ("C", "NL-AMS", "games", 1.0, 0, "inventory snapshot"),
-        ("B", "GB-BHX", "toys", 3.0, 0, "unknown: no inventory feed for this node"),
+        ("C", "NL-AMS", "games", 1.0, 0, "inventory snapshot", 0, pd.NaT),
+        ("B", "GB-BHX", "toys", 3.0, 0, "unknown: no inventory feed for this node", 0, pd.NaT),
     ], columns=frames["inventory"].columns)], ignore_index=True)
     frames["projection"] = pd.concat([frames["projection"], pd.DataFrame({
         "sku": "C", "node": "NL-AMS", "date": pd.to_datetime(["2026-10-31", "2026-11-01", "2026-11-02"]),
@@ -248,6 +253,7 @@ def test_stock_without_demand_splits_evenly_and_an_unknown_node_is_named():
     # B has neither sales nor a compliance row in GB: its money is unknown too, and the node's stock
     assert gb["unknowns"] == "revenue of 1 SKU, cost of 1 SKU, stock at GB-BHX"
     assert pd.isna(gb["inventory_value_eur"]) and pd.isna(gb["fill_rate"]) and pd.isna(gb["cash_tied_up_eur"])
+    assert pd.isna(gb["purchases_to_place_eur"])
     assert gb["sales_units"] == 3.0 and pd.isna(gb["revenue_eur"])
 
 
