@@ -67,8 +67,10 @@ What each figure rests on:
 - **purchases_to_place_eur** (plan only): the purchases the plan recommends
   and nobody has placed yet (inventory_plan.purchase_after_transfers: what
   is still bought after the recommended transfers in), x unit cost, in the
-  month of their order-by date; split like the stock. An order due after the
-  horizon's last month is in no row: the next cycles' view shows it.
+  month of their order-by date; split like the stock. A purchase is
+  recommended only when it is due now (its order-by date is the planning
+  date), so they fall in the plan's first month; a plan made on a month's
+  last day has no day of that month, and books them in the next one.
 - **fill_rate** (plan only), the service level: 1 - unserved / demanded units
   in the projection. A day's unserved units at a node are the demand its stock
   could not serve that day, max(0, -closing) - max(0, -(opening + arrivals)),
@@ -317,7 +319,8 @@ def _stock(plan: pd.DataFrame, inventory: pd.DataFrame, projection: pd.DataFrame
     ends = projection.groupby(["sku", "node", "month"]).agg(
         closing=("closing_on_hand", "last"), arrived=("arrived", "last"), landing=("arrivals", "sum")).reset_index()
     ends = ends.merge(inventory[["sku", "node", "category", "unit_cost_eur", "on_order"]], on=["sku", "node"], how="left")
-    ends = ends.merge(_to_place(inventory), on=["sku", "node", "month"], how="left").fillna({"to_place": 0.0})
+    first_day = pd.to_datetime(plan["demand_date"]).min()
+    ends = ends.merge(_to_place(inventory, first_day), on=["sku", "node", "month"], how="left").fillna({"to_place": 0.0})
     ends["purchases_to_place_eur"] = ends["to_place"] * ends["unit_cost_eur"]
     ends["inventory_value_eur"] = np.maximum(ends["closing"], 0.0) * ends["unit_cost_eur"]
     ends["purchases_landing_eur"] = ends["landing"] * ends["unit_cost_eur"]
@@ -342,11 +345,13 @@ def _stock(plan: pd.DataFrame, inventory: pd.DataFrame, projection: pd.DataFrame
     return out.drop(columns="mean").reset_index().assign(version=PLAN)
 
 
-def _to_place(inventory: pd.DataFrame) -> pd.DataFrame:
-    """Units the plan recommends buying per SKU x node, in the month of their order-by date (sku, node, month,
-    to_place)."""
+def _to_place(inventory: pd.DataFrame, first_day: pd.Timestamp) -> pd.DataFrame:
+    """Units the plan recommends buying per SKU x node, in the month of their order-by date, or of the plan's
+    `first_day` when that date is before it (the planning date itself: the plan starts the day after, and a
+    month-end plan has no row for the planning date's month) (sku, node, month, to_place)."""
     rows = inventory[inventory["purchase_after_transfers"].fillna(0).astype(float) > 0]
-    units = rows.assign(month=_month(rows["order_by_date"]), to_place=rows["purchase_after_transfers"].astype(float))
+    due = pd.to_datetime(rows["order_by_date"]).clip(lower=first_day)
+    units = rows.assign(month=_month(due), to_place=rows["purchase_after_transfers"].astype(float))
     return units.groupby(["sku", "node", "month"], as_index=False)["to_place"].sum()
 
 

@@ -227,16 +227,11 @@ def test_the_verdicts_agree_with_the_stock_projection(platform):
 
 def test_the_months_purchases_to_place_add_up_to_the_plans_purchases_due_in_them(platform):
     """publish.sop_monthly in money against publish.inventory_plan, with SQL of its own: the node's recommended
-    purchases, split between its markets, lose or double nothing; an order due after the view's last month is in
-    no row of it."""
+    purchases, split between its markets, lose or double nothing (every one is due on the planning date)."""
     [(in_view, in_plan, orders)] = query(platform["settings"], """
-        with months as (
-            select distinct month from publish.sop_monthly where version = 'plan'
-        ),
-        due as (
+        with due as (
             select purchase_value_eur from publish.inventory_plan
             where purchase_after_transfers > 0 and stock_basis = 'inventory snapshot'
-                and date_trunc('month', order_by_date) in (select month from months)
         )
         select
             (select sum(purchases_to_place_eur) from publish.sop_monthly where version = 'plan'),

@@ -63,8 +63,8 @@ def _frames() -> dict:
     ], columns=["sku", "market", "is_primary_route", "typical_unit_price_eur", "basket_units", "basket_goods_eur",
                 "unit_cost_eur", "landed_cost_eur_per_unit"])
     inventory = pd.DataFrame([
-        # A: 20 still to buy by 1 November; B: nothing to buy
-        ("A", "NL-AMS", "toys", 5.0, 10, "inventory snapshot", 20, pd.Timestamp("2026-11-01")),
+        # A: 20 still to buy, due now (a purchase is recommended when it is due); B: nothing to buy
+        ("A", "NL-AMS", "toys", 5.0, 10, "inventory snapshot", 20, pd.Timestamp(AS_OF)),
         ("B", "US-EWR", "toys", 3.0, 0, "inventory snapshot", 0, pd.NaT),
     ], columns=["sku", "node", "category", "unit_cost_eur", "on_order", "stock_basis", "purchase_after_transfers",
                 "order_by_date"])
@@ -201,8 +201,12 @@ def test_planned_on_a_months_last_day_that_month_keeps_its_actuals_and_last_plan
     frames = _frames()
     frames["plans"] = frames["plans"].assign(
         demand_date=lambda f: f["demand_date"].where(f["cycle"] != "2026-10", f["demand_date"] + pd.Timedelta(days=1)))
+    frames["inventory"]["order_by_date"] = frames["inventory"]["order_by_date"].where(
+        frames["inventory"]["order_by_date"].isna(), pd.Timestamp("2026-10-31"))  # due on the planning date
     view = monthly_view(**{**frames, "as_of": dt.date(2026, 10, 31)})
     assert not ((view["version"] == PLAN) & (view["month"] == OCT)).any()  # the plan has no October day
+    # ... so the purchases due on 31 October are in its first month, not lost (a review found them in no row)
+    assert view.loc[view["version"] == PLAN, "purchases_to_place_eur"].sum() == pytest.approx(20 * 5.0)
     actual = _row(view, "DE", OCT, ACTUAL)
     assert actual["sales_units"] == 3.0 and actual["to_date"] == pd.Timestamp("2026-10-31")
     assert _row(view, "DE", OCT, LAST_PLAN)["sales_units"] == 3.0  # the last cycle's 29-31 October
@@ -225,9 +229,9 @@ def test_a_node_serving_two_markets_splits_stock_by_demand_and_unserved_units_by
     assert (de["fill_rate"], fr["fill_rate"]) == pytest.approx((1 - 3.75 / 4, 1 - 5.25 / 6))
     us = _row(view, "US", NOV, PLAN)
     assert (us["inventory_value_eur"], us["fill_rate"]) == pytest.approx((7 * 3.0, 1.0))
-    # the 20 A still to buy by 1 November, x 5 EUR, in November, split DE 4 : FR 6 like the stock; none in October
-    assert (de["purchases_to_place_eur"], fr["purchases_to_place_eur"]) == pytest.approx((40.0, 60.0))
-    assert (de_oct["purchases_to_place_eur"], us["purchases_to_place_eur"]) == (0.0, 0.0)
+    # the 20 A still to buy now, x 5 EUR, in October, split DE 2 : FR 2 like October's stock; none later
+    assert (de_oct["purchases_to_place_eur"], fr_oct["purchases_to_place_eur"]) == pytest.approx((50.0, 50.0))
+    assert (de["purchases_to_place_eur"], us["purchases_to_place_eur"]) == (0.0, 0.0)
     # the stock adds back up to the node's: nothing lost or counted twice in the split
     plan = view[view["version"] == PLAN]
     assert plan.groupby("month")["inventory_value_eur"].sum().tolist() == pytest.approx([5.0 + 27.0, 21.0])

@@ -69,7 +69,7 @@ def _read(tables: Warehouse) -> dict[str, pd.DataFrame]:
     metadata=documented_table("publish", "sop_monthly"),
     description="The monthly S&OP view in money: per product family x market x month, this cycle's plan beside the "
     "last cycle's and the actuals (units, revenue net of VAT, landed cost, gross margin), with the plan's stock "
-    "value, cash tied up and projected fill rate.",
+    "value, cash tied up, purchases to place and projected fill rate.",
 )
 def sop_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.open() as tables:
@@ -80,7 +80,8 @@ def sop_monthly(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     with warehouse.open() as tables:
         rows = stage_table(tables, "sop_monthly", view, context.run_id)
     totals = view.groupby(["month", "version"], as_index=False)[
-        ["sales_units", "revenue_eur", "gross_margin_eur", "inventory_value_eur", "cash_tied_up_eur"]].sum(min_count=1)
+        ["sales_units", "revenue_eur", "gross_margin_eur", "inventory_value_eur", "cash_tied_up_eur",
+         "purchases_to_place_eur"]].sum(min_count=1)
     totals["month"] = totals["month"].dt.strftime("%Y-%m")
     with_unknowns = int(view["unknowns"].notna().sum())
     if with_unknowns:
