@@ -149,7 +149,7 @@ def moq_outlasts_demand(plan: pd.DataFrame, settings: ExceptionSettings = Except
     if rows.empty:
         return empty_rows()
     demand, moq, pack, smallest, order = demand[hit], moq[hit], pack[hit], smallest[hit], order[hit]
-    beyond = np.floor(order - demand * settings.moq_cover_days)
+    beyond = np.floor(order - limit[hit])
     cover = np.minimum(smallest / demand, MAX_COVER_DAYS)
     assumed = (rows["order_terms_assumed"].astype("boolean").fillna(False).astype(bool) if "order_terms_assumed" in rows
                else pd.Series(False, index=rows.index))
