@@ -93,8 +93,16 @@ NODE_COLUMNS: dict[str, str] = {
     INVENTORY_SNAPSHOTS.dataset: "node",
 }
 # rows whose node need not be declared, as SQL and in words (docs/feeds.md): nothing ships from a gift card's
-# DIGITAL location
-NODE_NOT_CHECKED: dict[str, tuple[str, str]] = {ORDERS.dataset: (NOT_STOCKED_LINE, f"on a {NOT_STOCKED} line")}
+# DIGITAL location, nor for the refund of shipping protection sent there without a type: whether a line is a good
+# is its SKU's (stg_orders.stocked), so a SKU this file or an earlier one sent as not_stocked is exempt on any line
+NOT_STOCKED_SKUS = (
+    f"select sku from checked where lower(line_type) = '{NOT_STOCKED}' and sku is not null "
+    f"union select sku from raw.orders where line_type = '{NOT_STOCKED}' and sku is not null"
+)
+NODE_NOT_CHECKED: dict[str, tuple[str, str]] = {
+    ORDERS.dataset: (f"{NOT_STOCKED_LINE} or {{sku}} in ({NOT_STOCKED_SKUS})",
+                     f"on a {NOT_STOCKED} line, or any line of a SKU sent so"),
+}
 REASON_CODES: dict[str, str] = {
     "implausible_date": "a date after the file's as-of date (+2 days for time zones) or before the merchant's history",
     "unknown_node": "a node crossdock.yaml does not declare (checked once the file exists)",

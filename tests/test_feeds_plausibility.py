@@ -369,3 +369,21 @@ def test_a_not_stocked_line_in_another_letter_case_is_quarantined_for_its_type_n
     code, reason = quarantined(conn)["GIFT"]
     assert code == "not_allowed" and "Not_Stocked" in reason
     assert "missing" not in reason and "unknown_node" not in reason and "not a node" not in reason
+
+
+def test_the_refund_of_a_not_stocked_sku_may_name_the_undeclared_node_too(tmp_path, conn):
+    """Whether a line is a good is its SKU's (stg_orders.stocked): shipping protection sold as not_stocked at DIGITAL,
+    in this file or an earlier one, is refunded there by a return line the export does not type as such."""
+    header = ORDERS_HEADER.rstrip("\n") + ",line_type\n"
+
+    def line(order_id: str, quantity: int, kind: str, sku: str = "SHIP-PROT", day: dt.date = DAY) -> str:
+        return f"{order_id},1,{day}T10:00:00+01:00,web,C1,{sku},{quantity},1.95,EUR,DE,DIGITAL,{kind}\n"
+
+    land(tmp_path, f"orders_{DAY}.csv", header + line("SOLD", 1, "not_stocked") + line("REFUND", -1, "return"))
+    [first] = ingest(conn, tmp_path, plausibility=NODES)
+    later = DAY + dt.timedelta(days=1)
+    land(tmp_path, f"orders_{later}.csv", header + line("REFUND-2", -1, "return", day=later)
+         + line("SHIRT", 1, "sale", sku="SKU-1", day=later))
+    [_, second] = ingest(conn, tmp_path, plausibility=NODES)
+    assert (first.rows_loaded, second.rows_loaded, second.rows_quarantined) == (2, 1, 1)
+    assert {o: code for o, (code, _) in quarantined(conn).items()} == {"SHIRT": "unknown_node"}
