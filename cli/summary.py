@@ -98,6 +98,14 @@ def _assumptions(warehouse: Warehouse) -> dict:
         # no shipment to learn from (no feed, every line quarantined, or none up to the planning date): the lane,
         # promise and customs tables are empty and nothing said why
         out["no_carrier_events"] = _one(warehouse, "select count(*) = 0 from intermediate.int_shipments")[0]
+        if warehouse.exists("raw.orders") and "order_id" in warehouse.columns("intermediate.int_shipments"):
+            # a tracking event naming an order no export holds loads as it is: its lane counts, but its customs hold
+            # has no chapter (customs_risk 'unknown') and nothing it carries is in transit (supply_chain_view)
+            out["shipments_without_order"] = _one(warehouse, """
+                select count(*) filter (where order_id not in (select order_id from raw.orders where order_id is not null)),
+                    count(*)
+                from intermediate.int_shipments where order_id is not null
+            """)
     if warehouse.exists("audit.order_lines_without_fx_rate"):
         out["lines_without_fx_rate"] = _one(warehouse, "select count(*) from audit.order_lines_without_fx_rate")[0]
     if warehouse.exists("config.assumptions"):

@@ -363,6 +363,13 @@ def _assumption_lines(a: dict) -> list[str]:
             "delivery_promise_by_chapter and customs_risk are empty, and moves between nodes add no customs days "
             "(land carrier tracking events in landing/carriers/, docs/feeds.md)"
         )
+    unmatched, shipments = a.get("shipments_without_order") or (0, 0)
+    if unmatched:
+        lines.append(
+            f"unknown: the order of {unmatched:,} of {counted(shipments, 'shipment')} with carrier events (no orders export "
+            "holds it): their lanes count, but their customs holds have no HS chapter (customs_risk 'unknown') and "
+            "what they carry is not in transit (supply_chain_view); check the carrier feed's order_id against the orders'"
+        )
     if a.get("nodes_without_stock"):
         lines.append(
             f"unknown: stock at {', '.join(a['nodes_without_stock'])} (no inventory feed): targets only, no reorder "

@@ -303,13 +303,28 @@ def test_the_summary_says_what_the_plan_leaves_out_and_what_it_assumes(tmp_path,
             "publish.lane_performance") in text
 
 
+def test_carrier_events_naming_an_order_no_export_holds_are_said(tmp_path, warehouse, capsys):
+    """A steward's review: a tracking event for an order the orders feed never sent loaded without a word, and its
+    customs hold counted under chapter 'unknown'."""
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("create schema intermediate")
+        conn.execute("create table intermediate.int_shipments as select * from (values ('S1', 'O1'), ('S2', 'O-GONE'), "
+                     "('S3', null)) as t(shipment_id, order_id)")  # S3: a transfer between nodes names no order
+        conn.execute("create schema raw")
+        conn.execute("create table raw.orders as select 'O1' as order_id")
+    text = summary_text(tmp_path, capsys)
+    assert "unknown: the order of 1 of 2 shipments with carrier events (no orders export holds it)" in text
+
+
 def test_a_merchant_whose_feeds_say_it_all_gets_no_assumption_lines(tmp_path, warehouse, capsys):
     with duckdb.connect(str(warehouse)) as conn:
         create_empty(conn, "publish", "inventory_plan")
         insert(conn, "publish", "inventory_plan", [{"sku": "A", "node": "N1", "lead_time_source": "receipts",
                                                      "stock_basis": "inventory snapshot", "action": "ok"}])
         conn.execute("create schema intermediate")
-        conn.execute("create table intermediate.int_shipments as select 'S1' as shipment_id")
+        conn.execute("create table intermediate.int_shipments as select 'S1' as shipment_id, 'O1' as order_id")
+        conn.execute("create schema raw")
+        conn.execute("create table raw.orders as select 'O1' as order_id")
     text = summary_text(tmp_path, capsys)
     assert "assumed:" not in text and "unknown:" not in text and "NOT PLANNED" not in text
 
