@@ -387,3 +387,17 @@ def test_the_refund_of_a_not_stocked_sku_may_name_the_undeclared_node_too(tmp_pa
     [_, second] = ingest(conn, tmp_path, plausibility=NODES)
     assert (first.rows_loaded, second.rows_loaded, second.rows_quarantined) == (2, 1, 1)
     assert {o: code for o, (code, _) in quarantined(conn).items()} == {"SHIRT": "unknown_node"}
+
+
+def test_a_quarantined_not_stocked_line_vouches_for_no_other_line_of_its_sku(tmp_path, conn):
+    """`Not_Stocked` is quarantined (not_allowed), so nothing loaded says SHIP-PROT is no good: its sale at an
+    undeclared node is quarantined too, where the file's own rows as sent had spared it."""
+    header = ORDERS_HEADER.rstrip("\n") + ",line_type\n"
+    body = header + "".join(
+        f"{order_id},1,{DAY}T10:00:00+01:00,web,C1,SHIP-PROT,1,1.95,EUR,DE,DIGITAL,{kind}\n"
+        for order_id, kind in [("SOLD", "Not_Stocked"), ("OTHER", "sale")]
+    )
+    land(tmp_path, f"orders_{DAY}.csv", body)
+    [result] = ingest(conn, tmp_path, plausibility=NODES)
+    assert result.rows_quarantined == 2
+    assert {o: code for o, (code, _) in quarantined(conn).items()} == {"SOLD": "not_allowed", "OTHER": "unknown_node"}
