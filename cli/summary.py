@@ -99,8 +99,9 @@ def _assumptions(warehouse: Warehouse) -> dict:
         # promise and customs tables are empty and nothing said why
         out["no_carrier_events"] = _one(warehouse, "select count(*) = 0 from intermediate.int_shipments")[0]
         if warehouse.exists("raw.orders") and "order_id" in warehouse.columns("intermediate.int_shipments"):
-            # a tracking event naming an order no export holds loads as it is: its lane counts, but its customs hold
-            # has no chapter (customs_risk 'unknown') and nothing it carries is in transit (supply_chain_view)
+            # a tracking event naming an order with no line loaded (never sent, or quarantined) loads as it is: its
+            # lane counts, but its customs hold has no chapter (customs_risk 'unknown') and nothing it carries is in
+            # transit (supply_chain_view)
             out["shipments_without_order"] = _one(warehouse, """
                 select count(*) filter (where order_id not in (select order_id from raw.orders where order_id is not null)),
                     count(*)

@@ -366,9 +366,10 @@ def _assumption_lines(a: dict) -> list[str]:
     unmatched, shipments = a.get("shipments_without_order") or (0, 0)
     if unmatched:
         lines.append(
-            f"unknown: the order of {unmatched:,} of {counted(shipments, 'shipment')} with carrier events (no orders export "
-            "holds it): their lanes count, but their customs holds have no HS chapter (customs_risk 'unknown') and "
-            "what they carry is not in transit (supply_chain_view); check the carrier feed's order_id against the orders'"
+            f"unknown: the order of {unmatched:,} of {counted(shipments, 'shipment')} with carrier events (no line of it "
+            "loaded: never sent, or quarantined): their lanes count, but their customs holds have no HS chapter "
+            "(customs_risk 'unknown') and what they carry is not in transit (supply_chain_view); check the carrier "
+            "feed's order_id against the orders', and `crossdock quarantine --dataset orders`"
         )
     if a.get("nodes_without_stock"):
         lines.append(

@@ -313,7 +313,7 @@ def test_carrier_events_naming_an_order_no_export_holds_are_said(tmp_path, wareh
         conn.execute("create schema raw")
         conn.execute("create table raw.orders as select 'O1' as order_id")
     text = summary_text(tmp_path, capsys)
-    assert "unknown: the order of 1 of 2 shipments with carrier events (no orders export holds it)" in text
+    assert "unknown: the order of 1 of 2 shipments with carrier events (no line of it loaded: never sent, or quarantined)" in text
 
 
 def test_a_merchant_whose_feeds_say_it_all_gets_no_assumption_lines(tmp_path, warehouse, capsys):
