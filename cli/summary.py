@@ -63,15 +63,19 @@ def _coverage(warehouse: Warehouse) -> dict:
 def _assumptions(warehouse: Warehouse) -> dict:
     """What the plan assumed because a feed is missing: SKUs without catalogue terms or lead times, nodes without stock."""
     out: dict = {}
-    if "order_terms_assumed" in warehouse.columns("marts.dim_sku"):  # a catalogue line naming no MOQ or pack size
-        out["skus_terms_assumed"] = _one(warehouse, "select count(*) filter (where order_terms_assumed and "
-                                                    "primary_supplier_id is not null) from marts.dim_sku")[0]
-    if {"cost_basis", "primary_supplier_id", "unit_cost_eur"} <= warehouse.columns("marts.dim_sku"):
-        # a SKU in no catalogue, and one whose catalogue cost is no cost to plan with (0, no EUR rate) but sold
-        out["skus_cost_assumed"], out["skus_catalogue_cost_unusable"] = _one(
+    sku_columns = warehouse.columns("marts.dim_sku")
+    if {"cost_basis", "primary_supplier_id", "unit_cost_eur"} <= sku_columns:
+        # a SKU in no catalogue, one whose catalogue cost is no cost to plan with (0, no EUR rate) but sold, and one
+        # whose catalogue line names no MOQ or pack size (a release before that column counts none): one pass
+        terms = ("count(*) filter (where order_terms_assumed and primary_supplier_id is not null)"
+                 if "order_terms_assumed" in sku_columns else "null")
+        cost_assumed, cost_unusable, terms_assumed = _one(
             warehouse, "select count(*) filter (where primary_supplier_id is null), "
             "count(*) filter (where cost_basis <> 'catalogue' and primary_supplier_id is not null "
-            "and unit_cost_eur is not null) from marts.dim_sku")
+            f"and unit_cost_eur is not null), {terms} from marts.dim_sku")
+        out["skus_cost_assumed"], out["skus_catalogue_cost_unusable"] = cost_assumed, cost_unusable
+        if terms_assumed is not None:
+            out["skus_terms_assumed"] = terms_assumed
     if {"lead_time_source", "stock_basis"} <= warehouse.columns("publish.inventory_plan"):
         # the days the plan assumed, from the plan itself: config.assumptions is rewritten by every run, a failed one too
         out["skus_lead_time_assumed"], *out["lead_time_assumed_days"] = _one(
