@@ -17,7 +17,8 @@ from crossdock.merchant_config import load_config
 from demo.catalogue import SUPPLIER_COLUMNS, Catalogue, build_catalogue, catalogue_export
 from demo.clock import Timeline
 from demo.messy import MESSY_CONFIG
-from demo.messy.simulate import ORDER_COLUMNS, Network, SkuLife, build_messy_orders
+from demo.messy.shop import SkuLife
+from demo.messy.simulate import ORDER_COLUMNS, Network, build_messy_orders
 from demo.rng import stream
 from demo.writers import write_by_month, write_csv
 

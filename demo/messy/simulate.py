@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -20,19 +19,13 @@ import pandas as pd
 from demo.arrays import position_in_run
 from demo.catalogue import Catalogue
 from demo.catalogue_specs import CATEGORIES
-from demo.clock import Timeline, day_start_seconds, localize, offsets_grid
+from demo.clock import Timeline, day_start_seconds
 from demo.market_profiles import HOURLY_BASE
-from demo.messy.countries import (
-    COUNTRIES, PRICE_LIST_RATE, WHOLE_UNIT_PRICES, WHOLESALE_COUNTRIES,
+from demo.messy.countries import COUNTRIES, WHOLESALE_COUNTRIES
+from demo.messy.shop import (
+    PriceLists, SkuLife, day_level, money, open_day, pick_skus, price_lists, sku_life, stamp, working_days,
 )
 
-CLOSED_WEEKDAY = 6  # Sunday: the shop takes no orders and books nothing (local time of each country)
-WEEKLY = np.array([1.30, 1.05, 1.00, 1.00, 0.92, 0.78, 0.0])  # Mon..Sun; Monday catches up on Sunday
-MONTHLY = np.array([0.80, 0.75, 0.90, 1.00, 1.05, 1.00, 0.95, 0.90, 0.95, 1.00, 1.25, 1.40])
-ORDERS_PER_DAY = 160.0  # retail orders a day at the end of history, at scale 1.0
-GROWTH_MIDPOINT_YEARS, GROWTH_WIDTH_YEARS, GROWTH_FLOOR = 3.8, 1.2, 0.05
-COVID = (date(2020, 3, 16), date(2021, 2, 28), 1.35)
-BLACK_FRIDAY_FROM = 2018
 DAY_SHAPE = 10.0  # gamma shape of the country-day noise
 BASKET = (0.75, 0.93)  # P(1 line), P(<= 2 lines)
 GUEST_RATE = 0.07  # orders without a customer id (guest checkout)
@@ -40,10 +33,6 @@ NEW_CUSTOMER_P = 0.62
 CANCEL_RATE = 0.025  # retail orders cancelled before shipping (lines kept, line_type cancellation)
 RETURN_DAYS = (5, 30)
 MARKETPLACE_FROM, APP_FROM = date(2018, 6, 1), date(2021, 4, 1)
-LAUNCH_RAMP_DAYS = 20.0
-ORIGINAL_RANGE = 0.35  # share of SKUs selling from the first day
-NEW_SKU_RATE = 0.08  # SKUs launched in the last six months (too new for the catalogue)
-DISCONTINUED_RATE = 0.35  # of the SKUs older than about four years
 
 WHOLESALE_FROM = date(2018, 3, 1)
 WHOLESALE_LINES = 150  # at scale 1.0 over WHOLESALE_REFERENCE_DAYS (about one a month); a history gets its share
@@ -66,6 +55,7 @@ ORDER_COLUMNS = [
 ]
 
 
+
 @dataclass(frozen=True)
 class Network:
     """What the simulation needs from the messy merchant's config."""
@@ -75,151 +65,6 @@ class Network:
     gb_node_since: date
 
 
-@dataclass(frozen=True)
-class SkuLife:
-    launch: np.ndarray  # first day a SKU can sell
-    stop: np.ndarray  # first day it no longer sells (= days when never discontinued)
-    weights: np.ndarray  # [day, sku] relative chance a line is that SKU
-
-
-def _black_friday(year: int) -> date:
-    first = date(year, 11, 1)
-    thanksgiving = first.toordinal() + (3 - first.weekday()) % 7 + 21
-    return date.fromordinal(thanksgiving + 1)
-
-
-def _day_level(timeline: Timeline, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """Expected retail orders per day over all countries [D], and the discount of each day [D]."""
-    D = timeline.days
-    years = np.arange(D) / 365.25
-    growth = GROWTH_FLOOR + (1 - GROWTH_FLOOR) / (1 + np.exp(-(years - GROWTH_MIDPOINT_YEARS) / GROWTH_WIDTH_YEARS))
-    growth /= growth[-1]
-    month = pd.DatetimeIndex(timeline.dates).month.to_numpy() - 1
-    level = ORDERS_PER_DAY * scale * growth * MONTHLY[month] * WEEKLY[timeline.weekday]
-    covid_from, covid_to, bump = COVID
-    iso = timeline.iso
-    level = np.where((iso >= covid_from.isoformat()) & (iso <= covid_to.isoformat()), level * bump, level)
-    discount = np.zeros(D)
-    by_iso = {d: i for i, d in enumerate(iso.tolist())}
-    for year in range(max(timeline.start.year, BLACK_FRIDAY_FROM), timeline.end.year + 1):
-        bf = _black_friday(year).toordinal()
-        for offset, lift in ((0, 3.0), (1, 1.6), (3, 2.0)):  # Friday, Saturday, Cyber Monday
-            i = by_iso.get(date.fromordinal(bf + offset).isoformat())
-            if i is not None:
-                level[i] *= lift
-                discount[i] = 0.2
-    for month_day, factor in (("12-24", 0.6), ("12-25", 0.25), ("12-26", 0.6), ("01-01", 0.4)):
-        level = np.where(np.char.endswith(iso.astype(str), month_day), level * factor, level)
-    return level, discount
-
-
-def _sku_life(catalogue: Catalogue, timeline: Timeline, rng: np.random.Generator) -> SkuLife:
-    """The range changes over ten years: an original range, launches every year, discontinued SKUs,
-    and a few new SKUs in the last months that no catalogue lists yet."""
-    S, D = catalogue.n_skus, timeline.days
-    popularity = catalogue.skus["popularity"].to_numpy()
-    by_draw = np.argsort(rng.random(S))
-    original = by_draw[:max(3, int(round(ORIGINAL_RANGE * S)))]
-    later = by_draw[len(original):]
-    new = later[:max(2, int(round(NEW_SKU_RATE * S)))]
-    launch = np.zeros(S, dtype=np.int64)
-    launch[later] = ((D - 240) * np.sqrt(rng.uniform(0.02, 1.0, len(later)))).astype(np.int64)
-    launch[new] = D - rng.integers(20, 180, len(new))
-    launch[new[0]] = D - rng.integers(40, 70)  # at least one launched in the last two months
-    launch = np.maximum(launch, 0)
-    popularity = popularity.copy()
-    popularity[new] = np.maximum(popularity[new], np.median(popularity))  # a launch is promoted
-    keep_alive = original[np.argsort(-popularity[original], kind="stable")][:3]
-    ends = launch + rng.integers(700, 2600, S)
-    stopping = (rng.random(S) < DISCONTINUED_RATE) & (launch < D - 1500)
-    stopping[keep_alive] = False
-    stopping[new] = False
-    stop = np.where(stopping & (ends < D - 200), ends, D).astype(np.int64)
-
-    day = np.arange(D)[:, None]
-    since = day - launch[None, :]
-    ramp = np.where(launch[None, :] > 0, 1.0 - np.exp(-(since + 1) / LAUNCH_RAMP_DAYS), 1.0)
-    drift = rng.normal(-0.04, 0.15, S)
-    trend = np.exp(drift[None, :] * np.maximum(since, 0) / 365.0)
-    alive = (since >= 0) & (day < stop[None, :])
-    weights = np.where(alive, popularity[None, :] * ramp * trend, 0.0)
-    return SkuLife(launch=launch, stop=stop, weights=weights)
-
-
-def _pick_skus(life: SkuLife, day: np.ndarray, rng: np.random.Generator, power: float = 1.0) -> np.ndarray:
-    """One SKU per entry of `day`, by that day's weights (raised to `power`: > 1 favours the best sellers)."""
-    w = life.weights ** power
-    cdf = np.cumsum(w, axis=1)
-    cdf /= cdf[:, -1:]
-    cdf[:, -1] = 1.0
-    S = w.shape[1]
-    flat = (cdf + np.arange(len(cdf))[:, None]).ravel()
-    u = rng.random(len(day)) * (1 - 1e-9)
-    return np.minimum(np.searchsorted(flat, day + u, side="right") - day * S, S - 1)
-
-
-@dataclass(frozen=True)
-class PriceLists:
-    """The shop's price per SKU x currency x year (year 0 = the first of the history)."""
-
-    prices: np.ndarray  # [sku, currency, year]
-    currencies: list[str]  # sorted
-    year_of_day: np.ndarray  # [day] year index
-
-    def at(self, sku: np.ndarray, currency: np.ndarray, day: np.ndarray) -> np.ndarray:
-        cur = np.searchsorted(self.currencies, np.asarray(currency).astype(str))
-        return self.prices[sku, cur, self.year_of_day[day]]
-
-
-def _price_lists(catalogue: Catalogue, timeline: Timeline, rng: np.random.Generator) -> PriceLists:
-    """Shelf prices; list prices rise most years (prices ten years ago were lower)."""
-    currencies = sorted(PRICE_LIST_RATE)
-    years = int(timeline.year[-1] - timeline.year[0] + 1)
-    S = catalogue.n_skus
-    rise = np.where(rng.random((S, years)) < 0.6, rng.uniform(0.0, 0.07, (S, years)), 0.0)
-    rise[:, 0] = 0.0
-    steps = np.cumprod(1.0 + rise, axis=1)
-    eur = catalogue.skus["list_price_eur"].to_numpy()[:, None] * steps / steps[:, -1:]  # today's is the list price
-    out = np.empty((S, len(currencies), years))
-    for k, cur in enumerate(currencies):
-        raw = eur * PRICE_LIST_RATE[cur]
-        if cur in WHOLE_UNIT_PRICES:
-            out[:, k] = np.maximum(np.ceil(raw / 10.0) * 10.0 - 1.0, 9.0)
-        else:
-            out[:, k] = np.maximum(np.ceil(raw) - 0.05, 0.95)
-    return PriceLists(out, currencies, (timeline.year - timeline.year[0]).astype(np.int64))
-
-
-def _money(amount: np.ndarray) -> np.ndarray:
-    cents = np.round(np.asarray(amount, dtype=float) * 100.0).astype(np.int64).tolist()
-    return np.array([f"{c // 100}.{c % 100:02d}" for c in cents], dtype=object)
-
-
-@lru_cache(maxsize=64)
-def _offsets(timezone: str, start: date, days: int) -> tuple[int, np.ndarray]:
-    """UTC offsets of `timezone` per hour over the whole history (+-2 days), computed once."""
-    first = (date_to_days(start) - 2) * 24
-    return offsets_grid(timezone, first, first + (days + 4) * 24)
-
-
-def date_to_days(d: date) -> int:
-    return (d - date(1970, 1, 1)).days
-
-
-def _stamp(local: np.ndarray, country: np.ndarray, timeline: Timeline) -> tuple[np.ndarray, np.ndarray]:
-    """ISO text with the offset of each country's clock, and UTC seconds."""
-    iso = np.empty(len(local), dtype=object)
-    utc = np.empty(len(local), dtype=np.int64)
-    for c in np.unique(country).tolist():
-        w = country == c
-        tz = COUNTRIES[c].timezone
-        iso[w], utc[w] = localize(local[w], tz, _offsets(tz, timeline.start, timeline.days))
-    return iso, utc
-
-
-def _open_day(timeline: Timeline, day: np.ndarray) -> np.ndarray:
-    """Move a day that falls on the closed weekday to the next day."""
-    return day + (timeline.weekday[np.minimum(day, timeline.days - 1)] == CLOSED_WEEKDAY)
 
 
 def _customers(country: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -245,7 +90,7 @@ def _customers(country: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def _retail(catalogue: Catalogue, timeline: Timeline, life: SkuLife, network: Network, scale: float,
             prices: PriceLists, rng: np.random.Generator) -> pd.DataFrame:
     D, C = timeline.days, len(COUNTRIES)
-    level, discount = _day_level(timeline, scale)
+    level, discount = day_level(timeline, scale)
     weight = np.array([c.weight for c in COUNTRIES])
     weight /= weight.sum()
     tilt = np.exp(rng.normal(0.0, 0.07, C)[:, None] * ((np.arange(D) - D / 2) / 365.25)[None, :])
@@ -262,7 +107,7 @@ def _retail(catalogue: Catalogue, timeline: Timeline, life: SkuLife, network: Ne
     hour_cdf = np.cumsum(HOURLY_BASE) / HOURLY_BASE.sum()
     hour = (rng.random(n_orders)[:, None] > hour_cdf[:23]).sum(axis=1)
     local = day_start_seconds(timeline, od) + hour * 3600 + rng.integers(0, 3600, n_orders)
-    iso, utc = _stamp(local, oc, timeline)
+    iso, utc = stamp(local, oc, timeline)
     order_date = timeline.dates[od]
     p_market = np.where(order_date >= np.datetime64(MARKETPLACE_FROM), 0.25, 0.0)
     p_app = np.where(order_date >= np.datetime64(APP_FROM), 0.08, 0.0)
@@ -291,7 +136,7 @@ def _retail(catalogue: Catalogue, timeline: Timeline, life: SkuLife, network: Ne
     u = rng.random(n_orders)
     k = 1 + (u > BASKET[0]) + (u > BASKET[1])
     lo = np.repeat(np.arange(n_orders), k)
-    sku = _pick_skus(life, od[lo], rng)
+    sku = pick_skus(life, od[lo], rng)
     keep = np.unique(lo * catalogue.n_skus + sku, return_index=True)[1]
     keep.sort()
     lo, sku = lo[keep], sku[keep]
@@ -305,11 +150,11 @@ def _retail(catalogue: Catalogue, timeline: Timeline, life: SkuLife, network: Ne
     rate = np.array([CATEGORIES[c].return_rate for c in catalogue.skus["cat_idx"].to_numpy()])
     back = rng.binomial(qty, rate[sku]) * ~cancelled[lo]
     r = np.flatnonzero(back > 0)
-    r_day = _open_day(timeline, od[lo[r]] + rng.integers(RETURN_DAYS[0], RETURN_DAYS[1] + 1, len(r)))
+    r_day = open_day(timeline, od[lo[r]] + rng.integers(RETURN_DAYS[0], RETURN_DAYS[1] + 1, len(r)))
     known = r_day < D
     r, r_day = r[known], r_day[known]
     r_local = day_start_seconds(timeline, r_day) + rng.integers(8 * 3600, 19 * 3600, len(r))
-    r_iso, r_utc = _stamp(r_local, oc[lo[r]], timeline)
+    r_iso, r_utc = stamp(r_local, oc[lo[r]], timeline)
     in_order = np.lexsort((r_utc, lo[r]))
     r, r_iso, r_utc = r[in_order], r_iso[in_order], r_utc[in_order]
     r_line = np.bincount(lo, minlength=n_orders)[lo[r]] + position_in_run(lo[r]) + 1
@@ -331,7 +176,7 @@ def _retail(catalogue: Catalogue, timeline: Timeline, life: SkuLife, network: Ne
         "sku": catalogue.skus["sku"].to_numpy()[np.concatenate([sku, sku[r]])],
         "quantity": np.concatenate([qty, -back[r]]).astype(np.int64),
         "line_type": np.where(np.concatenate([cancelled[lo], np.zeros(len(r), bool)]), "cancellation", ""),
-        "unit_price": _money(np.concatenate([paid, paid[r]])),
+        "unit_price": money(np.concatenate([paid, paid[r]])),
         "currency": currency[all_o],
         "ship_to_country": codes[oc[all_o]],
         "fulfilment_node": np.concatenate([node[lo], r_node]),
@@ -339,13 +184,6 @@ def _retail(catalogue: Catalogue, timeline: Timeline, life: SkuLife, network: Ne
         "_kind": np.r_[np.where(cancelled[lo], "cancellation", "sale"), np.full(len(r), "return")],
     })
 
-
-def _working_days(timeline: Timeline, since: date, n: int, level: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """`n` Monday..Friday days from `since`, more of them when the business is bigger."""
-    w = np.where((timeline.weekday < 5) & (timeline.dates >= np.datetime64(since)), level, 0.0)
-    if w.sum() <= 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.sort(rng.choice(timeline.days, size=n, p=w / w.sum()))
 
 
 def _wholesale(catalogue: Catalogue, timeline: Timeline, life: SkuLife, network: Network, scale: float,
@@ -358,15 +196,15 @@ def _wholesale(catalogue: Catalogue, timeline: Timeline, life: SkuLife, network:
     """
     selling_days = int((timeline.dates >= np.datetime64(WHOLESALE_FROM)).sum())
     n_orders = max(8, int(round(WHOLESALE_LINES * scale / 1.3 * selling_days / WHOLESALE_REFERENCE_DAYS)))
-    level, _ = _day_level(timeline, 1.0)
-    od = _working_days(timeline, WHOLESALE_FROM, n_orders, level, rng)
+    level, _ = day_level(timeline, 1.0)
+    od = working_days(timeline, WHOLESALE_FROM, n_orders, level, rng)
     n_orders = len(od)
     codes = list(WHOLESALE_COUNTRIES)
     p = np.array(list(WHOLESALE_COUNTRIES.values()))
     country = rng.choice(codes, size=n_orders, p=p / p.sum())
     k = 1 + (rng.random(n_orders) < 0.3)
     lo = np.repeat(np.arange(n_orders), k)
-    sku = _pick_skus(life, od[lo], rng, power=1.5)
+    sku = pick_skus(life, od[lo], rng, power=1.5)
     keep = np.unique(lo * catalogue.n_skus + sku, return_index=True)[1]
     keep.sort()
     lo, sku = lo[keep], sku[keep]
@@ -378,7 +216,7 @@ def _wholesale(catalogue: Catalogue, timeline: Timeline, life: SkuLife, network:
 
     ci = np.array([COUNTRY_INDEX[c] for c in country])
     local = day_start_seconds(timeline, od) + rng.integers(9 * 3600, 17 * 3600, n_orders)
-    iso, utc = _stamp(local, ci, timeline)
+    iso, utc = stamp(local, ci, timeline)
     currency = np.array([COUNTRIES[i].currencies[0][0] for i in ci], dtype=object)
     list_price = prices.at(sku, currency[lo], od[lo])
     buyer = rng.integers(1, 40, n_orders)
@@ -393,7 +231,7 @@ def _wholesale(catalogue: Catalogue, timeline: Timeline, life: SkuLife, network:
         "sku": catalogue.skus["sku"].to_numpy()[sku],
         "quantity": qty,
         "line_type": "",
-        "unit_price": _money(np.round(list_price * WHOLESALE_PRICE_SHARE, 2)),
+        "unit_price": money(np.round(list_price * WHOLESALE_PRICE_SHARE, 2)),
         "currency": currency[lo],
         "ship_to_country": country[lo],
         "fulfilment_node": np.where(gb_node, network.gb_node, network.home_node)[lo],
@@ -407,16 +245,16 @@ def _write_offs(catalogue: Catalogue, timeline: Timeline, life: SkuLife, network
     """Stock adjustments booked in the shop system as order lines: damaged or thrown-away units,
     a negative quantity at price 0 with no customer, at the warehouse's own country."""
     n = max(24, int(round(WRITE_OFF_LINES * scale)))
-    level, _ = _day_level(timeline, 1.0)
-    od = _working_days(timeline, timeline.start, n, level, rng)
-    sku = _pick_skus(life, od, rng)
+    level, _ = day_level(timeline, 1.0)
+    od = working_days(timeline, timeline.start, n, level, rng)
+    sku = pick_skus(life, od, rng)
     big = rng.random(len(od)) < BIG_WRITE_OFF_RATE
     qty = np.where(big, rng.integers(50, 401, len(od)), rng.integers(1, 13, len(od)))
     at_gb = (timeline.dates[od] >= np.datetime64(network.gb_node_since)) & (rng.random(len(od)) < 0.2)
     country = np.where(at_gb, "GB", "NL")
     ci = np.array([COUNTRY_INDEX[c] for c in country])
     local = day_start_seconds(timeline, od) + rng.integers(7 * 3600, 16 * 3600, len(od))
-    iso, utc = _stamp(local, ci, timeline)
+    iso, utc = stamp(local, ci, timeline)
     return pd.DataFrame({
         "order_id": [f"ADJ{i + 1:06d}" for i in range(len(od))],
         "line_id": 1,
@@ -447,21 +285,21 @@ def _not_stocked(retail: pd.DataFrame, timeline: Timeline, rng: np.random.Genera
         line_type="not_stocked", unit_price=PROTECTION_PRICE, _kind="not_stocked")
     refunded = protection[rng.random(len(protection)) < PROTECTION_REFUND_RATE]
     sold_on = np.array([timeline.index_of(date.fromisoformat(t[:10])) for t in refunded["ordered_at"]], dtype=np.int64)
-    r_day = _open_day(timeline, sold_on + rng.integers(3, 15, len(refunded)))
+    r_day = open_day(timeline, sold_on + rng.integers(3, 15, len(refunded)))
     refunded, r_day = refunded[r_day < timeline.days], r_day[r_day < timeline.days]
     r_local = day_start_seconds(timeline, r_day) + rng.integers(9 * 3600, 18 * 3600, len(r_day))
     r_country = np.array([COUNTRY_INDEX[c] for c in refunded["ship_to_country"]], dtype=np.int64)
-    r_iso, r_utc = _stamp(r_local, r_country, timeline)
+    r_iso, r_utc = stamp(r_local, r_country, timeline)
     refunds = refunded.assign(line_id=refunded["line_id"] + 1, ordered_at=r_iso, quantity=-1, line_type="", _utc=r_utc,
                               _kind="return")
 
     n = max(6, int(round(GIFT_CARD_RATE * retail["order_id"].nunique())))
-    level, _ = _day_level(timeline, 1.0)
-    od = _working_days(timeline, timeline.start, n, level, rng)
+    level, _ = day_level(timeline, 1.0)
+    od = working_days(timeline, timeline.start, n, level, rng)
     weight = np.array([c.weight for c in COUNTRIES])
     ci = rng.choice(len(COUNTRIES), size=len(od), p=weight / weight.sum())
     local = day_start_seconds(timeline, od) + rng.integers(8 * 3600, 23 * 3600, len(od))
-    iso, utc = _stamp(local, ci, timeline)
+    iso, utc = stamp(local, ci, timeline)
     codes = np.array([c.code for c in COUNTRIES], dtype=object)
     cards = pd.DataFrame({
         "order_id": [f"GC{i + 1:06d}" for i in range(len(od))],
@@ -472,7 +310,7 @@ def _not_stocked(retail: pd.DataFrame, timeline: Timeline, rng: np.random.Genera
         "sku": "",
         "quantity": rng.integers(1, 3, len(od)).astype(np.int64),
         "line_type": "not_stocked",
-        "unit_price": _money(rng.choice(GIFT_CARD_VALUES, len(od)).astype(float)),
+        "unit_price": money(rng.choice(GIFT_CARD_VALUES, len(od)).astype(float)),
         "currency": [COUNTRIES[i].currencies[0][0] for i in ci],
         "ship_to_country": np.where(rng.random(len(od)) < GIFT_CARD_EMAILED, "", codes[ci]),
         "fulfilment_node": "",
@@ -487,8 +325,8 @@ def build_messy_orders(catalogue: Catalogue, timeline: Timeline, network: Networ
                        wholesale_rng: np.random.Generator, write_off_rng: np.random.Generator,
                        not_stocked_rng: np.random.Generator) -> tuple[pd.DataFrame, SkuLife]:
     """Every line of the export in time order: contract columns (plus line_type), _utc, _kind, _month."""
-    life = _sku_life(catalogue, timeline, rng)
-    prices = _price_lists(catalogue, timeline, price_rng)
+    life = sku_life(catalogue, timeline, rng)
+    prices = price_lists(catalogue, timeline, price_rng)
     retail = _retail(catalogue, timeline, life, network, scale, prices, rng)
     lines = pd.concat([
         retail,
