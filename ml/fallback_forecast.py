@@ -22,6 +22,11 @@ series and weeks, so the plan goes on with the one that scored best.
   growing merchant's plan between three baselines in six days.
 - **Which series.** Those the forecast's quality gate expects: every
   SKU x market that sold in the last 91 days (`ml.series_selection`).
+- **Which days.** The regular demand, as the model's: each bulk day (a
+  wholesaler's pallet, over `crossdock.bulk_days.FACTOR` x its series' busy
+  day) is its series' busy day (`ml.bulk_orders.cap_panel`). Before, the
+  28-day mean of a messy merchant's series spread a 13,620-unit pallet over
+  every day ahead: 27,240 units forecast for 56 days, 15x what then sold.
 - **The band.** A baseline gives a rate per day, not a spread. p50 is the
   median of a count at the baseline's rate (as the model's p50:
   `crossdock.count_median`); p10 and p90 are the Poisson quantiles at the
@@ -52,6 +57,7 @@ from crossdock.plan_labels import FALLBACK_VERSION_PREFIX
 from ml.backtest_scores import MEAN_28, MODEL, NAIVE, NAIVE_1, ZERO
 from ml.backtest_gate import TIE
 from ml.baselines import naive, seasonal_naive, window_average
+from ml.bulk_orders import BulkSummary, cap_panel
 from ml.calibration import Scales, calibrate_forecast, fit_scales
 from ml.panel import Panel, build_panel, to_timestamp
 from ml.series_selection import active_in_panel
@@ -193,11 +199,13 @@ def band_scales(backtest_rows: pd.DataFrame, baseline: str) -> Scales:
 
 @dataclass(frozen=True)
 class FallbackForecast:
-    """A baseline's forecast in the published forecast's columns, and what was left out of it."""
+    """A baseline's forecast in the published forecast's columns, and what was left out of it: the panel's series
+    not forecast, and the bulk days (`bulk`) its rates were not made from."""
 
     forecast: pd.DataFrame
     scales: Scales
     panel: Panel
+    bulk: BulkSummary
 
 
 def fallback_forecast(history: pd.DataFrame, as_of: dt.date, horizon_days: int, baseline: str,
@@ -209,11 +217,12 @@ def fallback_forecast(history: pd.DataFrame, as_of: dt.date, horizon_days: int, 
     """
     panel = build_panel(history, as_of)
     active = active_in_panel(panel)
+    regular, bulk = cap_panel(panel)  # as the model: a wholesaler's pallet is a known order, not a daily rate
     row_of = pd.Series(np.arange(panel.n_series), index=pd.MultiIndex.from_frame(panel.series[["sku", "market"]]))
     rows = row_of.reindex(pd.MultiIndex.from_frame(active[["sku", "market"]])).to_numpy(dtype=np.int64)
     H = int(horizon_days)
-    rates = baseline_rates(panel, rows, baseline, H, n_jobs).ravel()
-    level = window_average(panel.Y[rows], panel.n_days - 1, H, window=28).ravel()
+    rates = baseline_rates(regular, rows, baseline, H, n_jobs).ravel()
+    level = window_average(regular.Y[rows], regular.n_days - 1, H, window=28).ravel()
     p10, p50, p90 = count_band(rates, band_rates(rates, level))
     days = np.tile(np.arange(1, H + 1), len(active))
     frame = pd.DataFrame({
@@ -226,4 +235,4 @@ def fallback_forecast(history: pd.DataFrame, as_of: dt.date, horizon_days: int, 
         "stopped": False,
     })
     scales = band_scales(backtest_rows, baseline)
-    return FallbackForecast(calibrate_forecast(frame, panel, scales), scales, panel)
+    return FallbackForecast(calibrate_forecast(frame, panel, scales), scales, panel, bulk)

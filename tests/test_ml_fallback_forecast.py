@@ -137,3 +137,20 @@ def test_the_published_band_is_scaled_by_its_class_factor():
     assert np.allclose(scaled.loc[a, "p90"], np.maximum(raw.loc[a, "p90"] * k90, raw.loc[a, "p50"]))
     assert np.allclose(scaled.loc[a, "p10"], np.minimum(raw.loc[a, "p10"] * k10, raw.loc[a, "p50"]))
     assert scaled.loc[~a, ["p10", "p90"]].equals(raw.loc[~a, ["p10", "p90"]]) or classes["B"] == classes["A"]
+
+
+def test_a_pallet_order_is_no_daily_rate_of_the_fallback():
+    """The messy demo as of 2020-11-30: mean_28 spread a 13,620-unit wholesale line over every day ahead (27,240
+    units forecast for 56 days, 15x what sold). The fallback reads the regular demand, as the model does, and says
+    what it left out."""
+    history = _history()
+    pallet = pd.DataFrame([("A", "US", "home", pd.Timestamp(AS_OF) - pd.Timedelta(days=10), 5_000.0)],
+                          columns=history.columns)
+    with_pallet = pd.concat([history[~((history["sku"] == "A") & (history["demand_date"] == pallet["demand_date"][0]))],
+                             pallet], ignore_index=True)
+    plain = fallback_forecast(history, AS_OF, 14, MEAN_28, pd.DataFrame())
+    made = fallback_forecast(with_pallet, AS_OF, 14, MEAN_28, pd.DataFrame())
+    a = made.forecast["sku"] == "A"
+    assert made.forecast.loc[a, "mean"].max() < 4.5  # A's regular 3-4 a day, its busy day standing in for the pallet
+    assert made.forecast.loc[a, "mean"].sum() == pytest.approx(plain.forecast.loc[a, "mean"].sum(), rel=0.05)
+    assert made.bulk.days == 1 and made.bulk.units > 4_900 and plain.bulk.days == 0

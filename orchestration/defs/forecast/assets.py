@@ -222,6 +222,8 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
     with warehouse.open() as tables:
         backtest_rows = tables.query(f"select * from {staged('forecast_backtest')}")
     made = fallback_forecast(history, as_of, config.horizon_days, choice.baseline, backtest_rows, config.baseline_jobs)
+    if made.bulk.days:  # ml/bulk_orders.py: one-off orders no daily forecast can place
+        context.log.warning(made.bulk.describe())
     dropped, dropped_share = _say_dropped(context, made.panel, scope)
     version = fallback_version(choice.baseline, as_of)
     forecast, levels = _reconciled(made.forecast, history, as_of, BOTTOM_UP)
