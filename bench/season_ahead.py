@@ -4,6 +4,7 @@
     .venv/bin/python bench/season_ahead.py --days 960               # the tidy one with 32 months of history
     .venv/bin/python bench/season_ahead.py --landing DIR --config crossdock.yaml
     .venv/bin/python bench/season_ahead.py --warehouse /path/crossdock.duckdb   # a merchant's marts.fct_daily_demand
+    .venv/bin/python bench/season_ahead.py --by category            # the categories the season lift judges
 
 `ml.season_ahead` sets a market's blend and MinTrace aside when the weeks
 ahead sold, last year, more than `UNSCORED_FACTOR` beyond every backtest
@@ -15,6 +16,11 @@ how many month-ends set at least one market aside and how many markets in
 all, then the markets set aside at the shipped factor. Each factor is
 applied to the ratios the check reports, the comparison it makes itself.
 Nothing is forecast: a merchant of ten years takes seconds.
+
+`--by category` counts the categories, pooled over the markets, like for
+like and counting their noise, that `ml.season_lift` judges: it lifts those
+where the forecast falls short of the season (and, history allowing, the
+year before held one too).
 """
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ from crossdock.calendar import SAME_WEEKDAY_LAST_YEAR_DAYS  # noqa: E402
 from crossdock.merchant_config import load_config  # noqa: E402
 from ml.backtest import window_origins  # noqa: E402
 from ml.season_ahead import LEVEL_DAYS, UNSCORED_FACTOR, season_ahead  # noqa: E402
+from ml.season_lift import NOISE_Z  # noqa: E402
 
 FACTORS = (1.0, 1.25, 1.5, 2.0)
 HORIZON, WINDOWS = 56, 4  # the forecast's defaults (ForecastConfig)
@@ -44,12 +51,14 @@ def month_ends(history: pd.DataFrame, horizon: int, windows: int) -> list[pd.Tim
     return list(pd.date_range(first, days.max() - pd.Timedelta(days=1), freq="ME"))
 
 
-def set_aside(history: pd.DataFrame, horizon: int = HORIZON, windows: int = WINDOWS) -> pd.DataFrame:
-    """One row per month-end x judged market: as_of and `ml.season_ahead.SeasonAhead.markets`' columns, `beyond`
-    the figure each factor is compared with."""
-    rows = [season_ahead(history, as_of.date(), horizon, window_origins(as_of.date(), horizon, windows)).markets
+def set_aside(history: pd.DataFrame, horizon: int = HORIZON, windows: int = WINDOWS, by: str = "market") -> pd.DataFrame:
+    """One row per month-end x judged group (`by`: market, or category pooled over the markets): as_of and
+    `ml.season_ahead.SeasonAhead.groups`' columns, `beyond` the figure each factor is compared with."""
+    lift_view = {"like_for_like": True, "noise_z": NOISE_Z} if by == "category" else {}  # as ml/season_lift.py judges
+    rows = [season_ahead(history, as_of.date(), horizon, window_origins(as_of.date(), horizon, windows), by=by,
+                         **lift_view).groups
             .dropna(subset=["ratio_ahead"]).assign(as_of=as_of) for as_of in month_ends(history, horizon, windows)]
-    columns = ["as_of", "market", "ratio_ahead", "lowest_scored", "highest_scored", "beyond"]
+    columns = ["as_of", by, "ratio_ahead", "lowest_scored", "highest_scored", "beyond"]
     return pd.concat(rows, ignore_index=True)[columns] if rows else pd.DataFrame(columns=columns)
 
 
@@ -62,18 +71,19 @@ def summary(judged: pd.DataFrame) -> dict[float, tuple[int, int]]:
     return out
 
 
-def report(label: str, history: pd.DataFrame) -> None:
+def report(label: str, history: pd.DataFrame, by: str = "market") -> None:
     months = month_ends(history, HORIZON, WINDOWS)
-    judged = set_aside(history)
+    judged = set_aside(history, by=by)
     per_month = judged.groupby("as_of").size()
+    groups = "categories" if by == "category" else "markets"
     print(f"[{label}] {len(months)} month-ends {months[0].date() if months else '-'}..{months[-1].date() if months else '-'}, "
-          f"markets judged a month {per_month.min() if len(per_month) else 0}-{per_month.max() if len(per_month) else 0}")
-    for factor, (n, markets) in summary(judged).items():
+          f"{groups} judged a month {per_month.min() if len(per_month) else 0}-{per_month.max() if len(per_month) else 0}")
+    for factor, (n, hits) in summary(judged).items():
         shipped = " (shipped)" if factor == UNSCORED_FACTOR else ""
-        print(f"  factor {factor}{shipped}: {n} of {len(months)} month-ends set a market aside, {markets} markets in all")
+        print(f"  factor {factor}{shipped}: {n} of {len(months)} month-ends set a {by} aside, {hits} {groups} in all")
     hit = judged[judged["beyond"] > UNSCORED_FACTOR]
     for as_of, rows in hit.groupby("as_of"):
-        named = ", ".join(f"{r.market} {r.ratio_ahead:.2f}x (windows {r.lowest_scored:.2f}-{r.highest_scored:.2f})"
+        named = ", ".join(f"{getattr(r, by)} {r.ratio_ahead:.2f}x (windows {r.lowest_scored:.2f}-{r.highest_scored:.2f})"
                           for r in rows.itertuples())
         print(f"    {as_of.date()}: {named}")
 
@@ -86,14 +96,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--landing", type=Path, help="a landing folder in the orders contract's layout instead of the demo")
     parser.add_argument("--config", type=Path, help="its crossdock.yaml (markets); without it each country is a market")
     parser.add_argument("--warehouse", type=Path, help="a warehouse's marts.fct_daily_demand instead of the demo")
+    parser.add_argument("--by", choices=("market", "category"), default="market",
+                        help="judge markets (the blend and MinTrace set aside) or categories pooled over the markets "
+                             "(the season lift, ml/season_lift.py); default market")
     args = parser.parse_args(argv)
     if args.warehouse:
-        report(str(args.warehouse), warehouse_history(args.warehouse)[0])
+        report(str(args.warehouse), warehouse_history(args.warehouse)[0], args.by)
     elif args.landing:
-        report(str(args.landing), history_from_landing(args.landing, load_config(args.config) if args.config else None))
+        report(str(args.landing), history_from_landing(args.landing, load_config(args.config) if args.config else None),
+               args.by)
     else:
         for profile in ("tidy", "messy"):
-            report(f"{profile} scale {args.scale} seed {args.seed}", demo_history(profile, args.scale, args.days, args.seed))
+            report(f"{profile} scale {args.scale} seed {args.seed}", demo_history(profile, args.scale, args.days, args.seed),
+                   args.by)
     return 0
 
 

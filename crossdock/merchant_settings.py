@@ -81,6 +81,11 @@ class ForecastSettings(StrictSection):
         description="Planning days the forecast's trained model is reused (predicting from each new day's "
         "features) before it is trained again; 1 trains it on every new day (ml/retrain_cadence.py).",
     )
+    season_lift_max: float = Field(
+        default=3.0, ge=1.0, le=10.0,
+        description="The most a category's forecast is lifted towards last year's season where no backtest window "
+        "held one like it (and 1 / it, the most it is lowered); 1 turns the lift off (ml/season_lift.py).",
+    )
 
 
 DEFAULT_EXCEPTION_OWNERS: dict[str, str] = {

@@ -29,7 +29,7 @@ def _christmas(day: pd.Timestamp) -> float:
 
 def test_a_peak_last_year_beyond_every_window_is_unscored_and_a_flat_market_is_not():
     check = season_ahead(_history({"DE": _christmas, "US": 10.0}), AS_OF.date(), H, window_origins(AS_OF.date(), H, 4))
-    rows = check.markets.set_index("market")
+    rows = check.groups.set_index("market")
     assert check.unscored == ["DE"]
     assert rows.loc["DE", "ratio_ahead"] > 3.5 and rows.loc["DE", "highest_scored"] < 1.1
     assert rows.loc["US", "ratio_ahead"] == 1.0 and not rows.loc["US", "unscored"]
@@ -49,18 +49,18 @@ def test_a_season_ending_is_unscored_too():
     lull = lambda d: 2.0 if d.month == 1 or (d.month == 12 and d.day > 26) else _christmas(d)  # noqa: E731
     check = season_ahead(_history({"DE": lull}, end=as_of), as_of.date(), H, window_origins(as_of.date(), H, 4))
     assert check.unscored == ["DE"]
-    row = check.markets.iloc[0]
+    row = check.groups.iloc[0]
     assert row["ratio_ahead"] < row["lowest_scored"] / 1.5
 
 
 def test_without_a_year_back_or_with_too_few_units_nothing_is_judged():
     short = _history({"DE": _christmas}, start="2024-01-01")
     check = season_ahead(short, AS_OF.date(), H, window_origins(AS_OF.date(), H, 4))
-    assert check.unscored == [] and check.markets["ratio_ahead"].isna().all()
+    assert check.unscored == [] and check.groups["ratio_ahead"].isna().all()
     # a unit every other day last year: its ratio says nothing
     thin = _history({"DE": lambda d: 25.0 if d.month == 11 and d.day > 10 else float(d.day % 2)})
     check = season_ahead(thin, AS_OF.date(), H, window_origins(AS_OF.date(), H, 4))
-    assert check.unscored == [] and np.isnan(check.markets["ratio_ahead"].iloc[0])
+    assert check.unscored == [] and np.isnan(check.groups["ratio_ahead"].iloc[0])
     assert LEVEL_DAYS == 28
 
 
@@ -68,8 +68,8 @@ def test_days_after_the_planning_date_are_not_read():
     history = _history({"DE": _christmas}, end=pd.Timestamp("2024-12-31"))
     later = history.assign(units_sold=np.where(pd.to_datetime(history["demand_date"]) > AS_OF, 1e6, history["units_sold"]))
     origins = window_origins(AS_OF.date(), H, 4)
-    pd.testing.assert_frame_equal(season_ahead(history, AS_OF.date(), H, origins).markets,
-                                  season_ahead(later, AS_OF.date(), H, origins).markets)
+    pd.testing.assert_frame_equal(season_ahead(history, AS_OF.date(), H, origins).groups,
+                                  season_ahead(later, AS_OF.date(), H, origins).groups)
     assert season_ahead(history.iloc[:0], AS_OF.date(), H, origins).unscored == []
 
 
@@ -77,7 +77,7 @@ def test_a_pallet_order_last_year_is_no_season():
     """One wholesale day of 5,000 units in last year's weeks is capped to the series' busy day (crossdock.bulk_days)."""
     pallet = lambda d: 5000.0 if d == pd.Timestamp("2023-11-20") else 10.0  # noqa: E731
     check = season_ahead(_history({"US": pallet}), AS_OF.date(), H, window_origins(AS_OF.date(), H, 4))
-    assert check.unscored == [] and check.markets["ratio_ahead"].iloc[0] == 1.0
+    assert check.unscored == [] and check.groups["ratio_ahead"].iloc[0] == 1.0
 
 
 def test_a_market_first_sold_inside_the_level_days_is_not_judged_there():
@@ -86,11 +86,11 @@ def test_a_market_first_sold_inside_the_level_days_is_not_judged_there():
     first = AS_OF - pd.Timedelta(days=364 + 10)
     history = pd.concat([_history({"DE": 10.0}), _history({"FR": 10.0}, start=str(first.date()))])
     check = season_ahead(history, AS_OF.date(), H, window_origins(AS_OF.date(), H, 4))
-    rows = check.markets.set_index("market")
+    rows = check.groups.set_index("market")
     assert check.unscored == [] and np.isnan(rows.loc["FR", "ratio_ahead"]) and rows.loc["DE", "ratio_ahead"] == 1.0
     # a window whose level days began before the first sale scores nothing for it
     late = _history({"FR": 10.0}, start=str((AS_OF - pd.Timedelta(days=3 * H + 10)).date()))
-    scored = season_ahead(late, AS_OF.date(), H, window_origins(AS_OF.date(), H, 4)).markets.iloc[0]
+    scored = season_ahead(late, AS_OF.date(), H, window_origins(AS_OF.date(), H, 4)).groups.iloc[0]
     assert scored["highest_scored"] == 1.0 and np.isnan(scored["ratio_ahead"])
 
 
@@ -98,5 +98,5 @@ def test_time_zone_aware_days_are_read_as_their_calendar_days():
     history = _history({"DE": _christmas, "US": 10.0})
     aware = history.assign(demand_date=pd.to_datetime(history["demand_date"]).dt.tz_localize("UTC"))
     origins = window_origins(AS_OF.date(), H, 4)
-    pd.testing.assert_frame_equal(season_ahead(aware, AS_OF.date(), H, origins).markets,
-                                  season_ahead(history, AS_OF.date(), H, origins).markets)
+    pd.testing.assert_frame_equal(season_ahead(aware, AS_OF.date(), H, origins).groups,
+                                  season_ahead(history, AS_OF.date(), H, origins).groups)

@@ -155,3 +155,38 @@ def test_the_last_plans_baseline_is_kept_while_it_ties_the_best(tmp_path):
     with warehouse.open() as tables:  # a model's published plan (or none) keeps nothing: the best is chosen
         tables.execute("update publish.demand_forecast set model_version = 'lgbm-quantile-20250623-abc'")
     assert _forecast(resources, run_config)[FORECAST]["fallback_baseline"] == "mean_28"
+
+
+def test_a_baseline_in_the_models_place_is_lifted_to_last_years_season_as_the_model_would_be(tmp_path, monkeypatch):
+    """A baseline is flat before a peak whichever wins: ml/season_lift.py judges it as it judges the model's."""
+    import pandas as pd
+
+    import orchestration.defs.forecast.assets as forecast_assets
+    from ml.season_lift import SeasonLift
+
+    _, resources, run_config, _ = _backtest_then(
+        tmp_path, "weekly_wape = 9.0 where scope = 'overall' and model = 'lightgbm'",
+        "model_ratio_low = 2.0, model_ratio_high = 3.0 where scope = 'overall' and model <> 'lightgbm'",
+    )
+    asked = {}
+
+    def lift(forecast, history, as_of, horizon_days, window_origins, max_lift):
+        asked.update(forecast=forecast.copy(), origins=list(window_origins), category=sorted(forecast["category"].unique())[0])
+        return SeasonLift(pd.DataFrame({"category": [asked["category"]], "ratio_ahead": [3.0], "lowest_scored": [0.9],
+                                        "highest_scored": [1.1], "ratio_year_before": [float("nan")],
+                                        "season_ratio": [3.0], "forecast_ratio": [1.0], "lift": [3.0]}))
+
+    monkeypatch.setattr(forecast_assets, "season_lift", lift)
+    events = _forecast(resources, run_config)
+    path = tmp_path / "w.duckdb"
+    assert is_fallback_version(events[FORECAST]["model_version"])
+    assert events[FORECAST]["season_lifted_categories"] == {asked["category"]: 3.0}
+    assert [pd.Timestamp(o) for o in asked["origins"]] == sorted(
+        pd.Timestamp(o) for (o,) in _query(path, "select distinct origin from plan_next.forecast_backtest"))
+    before = asked["forecast"].groupby("category")["mean"].sum()
+    after = dict(_query(path, "select category, sum(mean) from plan_next.demand_forecast group by category"))
+    assert after == pytest.approx({c: v * (3.0 if c == asked["category"] else 1.0) for c, v in before.items()})
+    [(gap,)] = _query(path, "select max(abs(t.mean - s.mean)) from plan_next.forecast_totals t join (select market, "
+                            "forecast_date, sum(mean) as mean from plan_next.demand_forecast group by all) s "
+                            "using (market, forecast_date) where t.level = 'market'")
+    assert gap < 1e-6

@@ -74,6 +74,22 @@ def _backtest_and_forecast(tmp_path) -> tuple:
     return path, result
 
 
+def _incoherent_totals(path) -> int:
+    """Staged totals that are not the sum of the SKU forecasts below them, day by day (markets carry category 'all')."""
+    [(count,)] = _query(path, """
+        with skus as (
+            select market, category, forecast_date, sum(mean) as units from plan_next.demand_forecast group by all
+        ), by_level as (
+            select 'market/category' as level, market, category, forecast_date, units from skus
+            union all
+            select 'market', market, 'all', forecast_date, sum(units) from skus group by all
+        )
+        select count(*) from by_level full join plan_next.forecast_totals t using (level, market, category, forecast_date)
+        where t.mean is null or by_level.units is null or abs(t.mean - by_level.units) > 1e-6
+    """)
+    return count
+
+
 def _accuracy_event(result):
     [event] = [m for m in result.asset_materializations_for_node("forecast_accuracy") if m.asset_key.path[-1] == "forecast_accuracy"]
     return event
@@ -97,18 +113,7 @@ def test_the_forecast_publishes_totals_coherent_with_its_skus_by_the_method_the_
     accuracy = _accuracy_event(result)
     assert "bottom_up" in accuracy.metadata["reconciliation_scores"].value
     # every total is the sum of the SKU forecasts below it, day by day; markets carry category 'all'
-    mismatched = _query(path, """
-        with skus as (
-            select market, category, forecast_date, sum(mean) as units from plan_next.demand_forecast group by all
-        ), by_level as (
-            select 'market/category' as level, market, category, forecast_date, units from skus
-            union all
-            select 'market', market, 'all', forecast_date, sum(units) from skus group by all
-        )
-        select count(*) from by_level full join plan_next.forecast_totals t using (level, market, category, forecast_date)
-        where t.mean is null or by_level.units is null or abs(t.mean - by_level.units) > 1e-6
-    """)
-    assert mismatched == [(0,)]
+    assert _incoherent_totals(path) == 0
     [(levels, markets)] = _query(path, "select list(distinct level order by level), count(distinct market) from plan_next.forecast_totals")
     assert levels == ["market", "market/category"] and markets == 2
 
@@ -206,3 +211,36 @@ def test_the_season_is_judged_when_the_backtest_chose_a_blend_and_its_markets_ke
         assert len(judged) == 1 and blended["model_alone_markets"] == [judged[0][0]]
         assert forecast.metadata["season_unscored_markets"].value == [judged[0][0]]
         assert forecast.metadata["reconciliation"].value == "bottom_up"
+
+
+def test_a_category_lifted_to_last_years_season_is_lifted_in_the_skus_and_the_totals_and_said(tmp_path, monkeypatch):
+    """ml/season_lift.py wired: handed the reconciled forecast, the backtest's window origins and the default cap;
+    the lifted category's SKU means are the reconciled ones times the factor, every total is still the sum of its
+    SKUs, and the forecast's metadata names the category."""
+    import pandas as pd
+
+    import orchestration.defs.forecast.assets as forecast_assets
+    from ml.season_lift import MAX_LIFT, SeasonLift
+
+    asked = {}
+
+    def lift(forecast, history, as_of, horizon_days, window_origins, max_lift):
+        category = sorted(forecast["category"].unique())[0]
+        asked.update(forecast=forecast.copy(), as_of=as_of, origins=list(window_origins), max_lift=max_lift,
+                     category=category)
+        return SeasonLift(pd.DataFrame({"category": [category], "ratio_ahead": [3.0], "lowest_scored": [0.9],
+                                        "highest_scored": [1.1], "ratio_year_before": [float("nan")],
+                                        "season_ratio": [3.0], "forecast_ratio": [1.2], "lift": [2.5]}))
+
+    monkeypatch.setattr(forecast_assets, "season_lift", lift)
+    path, result = _backtest_and_forecast(tmp_path)
+    assert asked["as_of"] == AS_OF and asked["max_lift"] == MAX_LIFT
+    assert [pd.Timestamp(o) for o in asked["origins"]] == [
+        pd.Timestamp(o) for (o,) in _query(path, "select distinct origin from plan_next.forecast_backtest")]
+    before = asked["forecast"].groupby("category")["mean"].sum()
+    after = dict(_query(path, "select category, sum(mean) from plan_next.demand_forecast group by category"))
+    assert after[asked["category"]] == pytest.approx(before[asked["category"]] * 2.5)
+    assert all(after[c] == pytest.approx(before[c]) for c in before.index if c != asked["category"])
+    assert _incoherent_totals(path) == 0
+    [forecast] = [m for m in result.asset_materializations_for_node("publish__demand_forecast") if m.asset_key == FORECAST]
+    assert forecast.metadata["season_lifted_categories"].value == {asked["category"]: 2.5}

@@ -40,6 +40,7 @@ from ml.panel import Panel, build_panel
 from ml.registry import save_model
 from ml.retrain_cadence import forecast_or_reuse
 from ml.season_ahead import season_ahead
+from ml.season_lift import SeasonLift, lift_forecast, season_lift
 from ml.series_selection import DROPPED_SHARE_WARNING, dropped_note, dropped_series
 from ml.stopped_series import out_of_stock, stopped_note
 from orchestration.defs.forecast.inputs import (
@@ -101,6 +102,29 @@ def _season(context: dg.AssetExecutionContext, history: pd.DataFrame, as_of: dt.
             f"and their totals are summed up (bottom_up)"
         )
     return season.unscored
+
+
+def _lifted(context: dg.AssetExecutionContext, forecast: pd.DataFrame, levels: pd.DataFrame, history: pd.DataFrame,
+            as_of: dt.date, horizon_days: int, window_origins: Sequence[dt.date],
+            max_lift: float) -> tuple[pd.DataFrame, pd.DataFrame, SeasonLift | None]:
+    """The forecast and its totals with each category lifted to last year's season where no backtest window held
+    one like it (ml/season_lift.py); a lift that fails leaves them as they were, with a warning."""
+    try:
+        lift = season_lift(forecast, history, as_of, horizon_days, window_origins, max_lift)
+    except Exception as exc:  # noqa: BLE001 - a lift that fails must not stop the plan: the forecast stands
+        context.log.warning(f"the season lift could not be judged ({exc}); the forecast stands as the backtest chose it")
+        return forecast, levels, None
+    if lift.lifts:
+        context.log.warning(
+            f"a season ahead no backtest window scored in {', '.join(sorted(lift.lifts))}, which the forecast fell "
+            f"short of: lifted to last year's ({lift.describe()}; ml/season_lift.py, forecast.season_lift_max)"
+        )
+    return (*lift_forecast(forecast, levels, lift), lift)
+
+
+def _lifted_metadata(lift: SeasonLift | None) -> dg.MetadataValue:
+    """The UI's season_lifted_categories: category -> factor, empty when nothing was lifted or the lift failed."""
+    return dg.MetadataValue.json({k: round(v, 3) for k, v in (lift.lifts if lift else {}).items()})
 
 
 def _coherent(context: dg.AssetExecutionContext, forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date,
@@ -215,8 +239,10 @@ def _lost_the_backtest(warehouse: WarehouseResource) -> tuple[pd.DataFrame, str]
 
 def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource,
               artifacts: ArtifactFolders, scope: MarketScope, history: pd.DataFrame, as_of: dt.date,
-              choice: FallbackChoice, verdict: str, overall_empty: bool, held_back: list[str]):
-    """Stage the best baseline's forecast in the model's place (ml/fallback_forecast.py), summed up to its totals."""
+              choice: FallbackChoice, verdict: str, overall_empty: bool, held_back: list[str], max_lift: float):
+    """Stage the best baseline's forecast in the model's place (ml/fallback_forecast.py), summed up to its totals and
+    lifted, as the model's would be, where a category's season ahead is one no backtest window held: a baseline is
+    flat before a peak whichever is chosen."""
     why = "no backtest could prove the model" if overall_empty else "the model lost its backtest"
     context.log.warning(f"{why} (check model_beats_the_baselines); the plan goes on with {choice.describe()}")
     with warehouse.open() as tables:
@@ -227,6 +253,8 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
     dropped, dropped_share = _say_dropped(context, made.panel, scope)
     version = fallback_version(choice.baseline, as_of)
     forecast, levels = _reconciled(made.forecast, history, as_of, BOTTOM_UP)
+    origins = sorted(backtest_rows["origin"].unique()) if "origin" in backtest_rows.columns else []
+    forecast, levels, lift = _lifted(context, forecast, levels, history, as_of, config.horizon_days, origins, max_lift)
     frame = forecast.assign(as_of=pd.Timestamp(as_of), model_version=version)
     totals = _totals_frame(levels, version, as_of)
     with warehouse.open() as tables:
@@ -244,6 +272,7 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
         "fallback": choice.describe(),
         "model_lost": verdict,
         "fallback_baseline": choice.baseline,
+        "season_lifted_categories": _lifted_metadata(lift),
         "series_no_longer_forecast": len(dropped),
         "their_share_of_last_364_days_units": round(dropped_share, 4),
         "quantile_scales": dg.MetadataValue.json({k: list(v) for k, v in made.scales.items()}),
@@ -270,7 +299,9 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
             "weight the last backtest proved held out (ml/blend.py), a series that stopped selling is forecast 0 when that "
             "backtest proved it better (column stopped, ml/stopped_series.py), the means are reconciled with their totals "
             "(forecast_totals; in a market whose weeks ahead hold a season no backtest window held, the mean is the "
-            "model's alone and summed up: ml/season_ahead.py, metadata season_unscored_markets) and "
+            "model's alone and summed up: ml/season_ahead.py, metadata season_unscored_markets), a category whose "
+            "weeks ahead hold a season no backtest window held, and which the forecast falls short of, is lifted to "
+            "last year's season (ml/season_lift.py, metadata season_lifted_categories) and "
             "the p10-p90 band is scaled per demand class by the last backtest's calibration (ml/calibration.py). "
             "A plot per market is attached and written to CROSSDOCK_EXPORTS/forecast_plots/. When the model lost its "
             "backtest (check model_beats_the_baselines), the forecast is the best baseline's instead, with a count's "
@@ -312,16 +343,16 @@ def demand_forecast(
         if history.empty:
             yield from _nothing_to_forecast(context, warehouse, scope, as_of, held_back)
             return
+    settings = merchant_config.forecast()
     lost = _lost_the_backtest(warehouse)
     if lost is not None:  # a model worse than a baseline that plans stock never reaches the plans; that baseline does
         overall, verdict = lost
         choice = choose_fallback(overall, last=last_fallback(warehouse, None if scope.every else scope.markets))
         if choice is not None:
             yield from _fallback(context, config, warehouse, artifacts, scope, history, as_of, choice, verdict,
-                                 overall.empty, held_back)
+                                 overall.empty, held_back, settings.season_lift_max)
             return
         context.log.warning(f"the model lost its backtest (check model_beats_the_baselines); {KEPT_MODEL}")
-    settings = merchant_config.forecast()
     context.log.info(f"forecasting {scope.describe()} {config.horizon_days} days after {as_of} from {len(history):,} history rows")
     models = models_root(Path(artifacts.models), scope)
     result, decision = forecast_or_reuse(
@@ -348,6 +379,8 @@ def demand_forecast(
         context.log.info(f"{len(short)} series look stopped but are out of stock at their market's node: their forecast "
                          f"is kept (ml/stopped_series.py): {listed([f'{r.sku} in {r.market}' for r in short.itertuples()], 5)}")
     forecast, levels, method = _coherent(context, blended, history, as_of, method, last, unscored)
+    forecast, levels, lift = _lifted(context, forecast, levels, history, as_of, config.horizon_days, origins,
+                                     settings.season_lift_max)
     scales = (last.quantile_scales if last else None) or {}  # ml/calibration.py: the band per demand class
     frame = calibrate_forecast(forecast, panel, scales).assign(
         as_of=pd.Timestamp(as_of), model_version=result.model_version,
@@ -376,6 +409,7 @@ def demand_forecast(
             "held_back_markets": dg.MetadataValue.json(held_back),
             "reconciliation": method if not unscored or method == BOTTOM_UP else f"{method}; bottom_up in {', '.join(unscored)}",
             "season_unscored_markets": dg.MetadataValue.json(unscored),
+            "season_lifted_categories": _lifted_metadata(lift),
             "quantile_scales": dg.MetadataValue.json({k: list(v) for k, v in scales.items()}),
             "mean_weight": choice.weight if choice else 1.0,
             "stopped_series": len(stopped),
