@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from ml.backtest import window_origins
+from crossdock.count_median import poisson_median
 from ml.season_lift import MAX_LIFT, NOISE_Z, lift_forecast, season_lift
 
 AS_OF = pd.Timestamp("2024-10-31")
@@ -54,7 +55,8 @@ def test_a_peak_last_year_that_the_forecast_misses_lifts_its_category_to_last_ye
     assert row["forecast_ratio"] == pytest.approx(1.0)
     assert row["ratio_ahead"] == pytest.approx(measured * np.exp(-NOISE_Z * error))
     assert lift.lifts["toys"] == pytest.approx(row["ratio_ahead"])
-    assert "toys: the same weeks last year sold 2.05x" in lift.describe() and "(the cap)" not in lift.describe()
+    assert "toys in DE, US: the same weeks last year sold at least 2.05x" in lift.describe()
+    assert "(the cap)" not in lift.describe()
 
 
 def test_a_category_of_a_few_units_a_day_needs_a_larger_season_to_be_lifted():
@@ -122,8 +124,12 @@ def test_lifted_totals_stay_coherent_with_the_skus():
     out, lifted = lift_forecast(forecast, levels, lift)
     factor = lift.lifts["toys"]
     toys = out["category"] == "toys"
+    np.testing.assert_allclose(out.loc[toys, "mean"], forecast.loc[toys, "mean"] * factor)
+    # the band moves with the mean, p50 the count median of the new mean (a whole number, as everywhere)
+    np.testing.assert_allclose(out.loc[toys, "p50"], poisson_median(out.loc[toys, "mean"].to_numpy()))
+    np.testing.assert_allclose(out.loc[toys, "p90"], np.maximum(forecast.loc[toys, "p90"] * factor, out.loc[toys, "p50"]))
+    np.testing.assert_allclose(out.loc[toys, "p10"], np.minimum(forecast.loc[toys, "p10"] * factor, out.loc[toys, "p50"]))
     for column in ("mean", "p10", "p50", "p90"):
-        np.testing.assert_allclose(out.loc[toys, column], forecast.loc[toys, column] * factor)
         np.testing.assert_allclose(out.loc[~toys, column], forecast.loc[~toys, column])
     key = ["market", "forecast_date"]
     cat_rows = lifted[lifted["level"] == "market/category"]
@@ -160,3 +166,22 @@ def test_a_season_must_repeat_where_the_history_reaches_the_year_before_and_the_
     assert row["ratio_year_before"] < row["ratio_ahead"] and row["season_ratio"] == row["ratio_year_before"]
     assert lift.lifts["toys"] == pytest.approx(row["ratio_year_before"])
     assert ", the year before 1.6" in lift.describe()
+
+
+def test_a_market_that_sold_flat_is_not_lifted_by_another_markets_christmas_and_a_run_of_one_market_agrees():
+    """The category's season is pooled over every market, but its factor applies where the market's own last year
+    went the same way; a forecast of one market, judged on every market's history, gets the same factor."""
+    days = pd.date_range("2023-01-01", AS_OF)
+    de = pd.DataFrame({"sku": "toys-1", "market": "DE", "category": "toys", "demand_date": days,
+                       "units_sold": [_peak(3.5)(d) for d in days]})
+    us = pd.DataFrame({"sku": "toys-1", "market": "US", "category": "toys", "demand_date": days, "units_sold": 10.0})
+    history = pd.concat([de, us], ignore_index=True)
+    forecast = _forecast({"toys": 10.0})
+    lift = _lift(history, forecast)
+    assert set(lift.lifts) == {"toys"} and lift.markets_for("toys") == ["DE"]
+    out, _ = lift_forecast(forecast, pd.DataFrame(), lift)
+    assert (out.loc[out["market"] == "US", "mean"] == 10.0).all()
+    assert np.allclose(out.loc[out["market"] == "DE", "mean"], 10.0 * lift.lifts["toys"])
+    assert "toys in DE: the same weeks last year sold at least" in lift.describe()
+    alone = _lift(history, forecast[forecast["market"] == "DE"])
+    assert alone.lifts["toys"] == pytest.approx(lift.lifts["toys"]) and alone.markets_for("toys") == ["DE"]

@@ -174,13 +174,15 @@ def test_a_baseline_in_the_models_place_is_lifted_to_last_years_season_as_the_mo
         asked.update(forecast=forecast.copy(), origins=list(window_origins), category=sorted(forecast["category"].unique())[0])
         return SeasonLift(pd.DataFrame({"category": [asked["category"]], "ratio_ahead": [3.0], "lowest_scored": [0.9],
                                         "highest_scored": [1.1], "ratio_year_before": [float("nan")],
-                                        "season_ratio": [3.0], "forecast_ratio": [1.0], "lift": [3.0]}))
+                                        "season_ratio": [3.0], "forecast_ratio": [1.0], "lift": [3.0]}),
+                          pd.DataFrame({"market": sorted(forecast["market"].unique()), "peak": True, "lull": False}))
 
     monkeypatch.setattr(forecast_assets, "season_lift", lift)
     events = _forecast(resources, run_config)
     path = tmp_path / "w.duckdb"
     assert is_fallback_version(events[FORECAST]["model_version"])
-    assert events[FORECAST]["season_lifted_categories"] == {asked["category"]: 3.0}
+    assert events[FORECAST]["season_lifted_categories"] == {
+        asked["category"]: {"factor": 3.0, "markets": sorted(asked["forecast"]["market"].unique())}}
     assert [pd.Timestamp(o) for o in asked["origins"]] == sorted(
         pd.Timestamp(o) for (o,) in _query(path, "select distinct origin from plan_next.forecast_backtest"))
     before = asked["forecast"].groupby("category")["mean"].sum()

@@ -215,8 +215,8 @@ def test_the_season_is_judged_when_the_backtest_chose_a_blend_and_its_markets_ke
 
 def test_a_category_lifted_to_last_years_season_is_lifted_in_the_skus_and_the_totals_and_said(tmp_path, monkeypatch):
     """ml/season_lift.py wired: handed the reconciled forecast, the backtest's window origins and the default cap;
-    the lifted category's SKU means are the reconciled ones times the factor, every total is still the sum of its
-    SKUs, and the forecast's metadata names the category."""
+    the lifted category's SKU means are the reconciled ones times the factor in the market whose season agrees and
+    as they were in the other, every total is still the sum of its SKUs, and the forecast's metadata says which."""
     import pandas as pd
 
     import orchestration.defs.forecast.assets as forecast_assets
@@ -225,22 +225,27 @@ def test_a_category_lifted_to_last_years_season_is_lifted_in_the_skus_and_the_to
     asked = {}
 
     def lift(forecast, history, as_of, horizon_days, window_origins, max_lift):
-        category = sorted(forecast["category"].unique())[0]
+        category, markets = sorted(forecast["category"].unique())[0], sorted(forecast["market"].unique())
         asked.update(forecast=forecast.copy(), as_of=as_of, origins=list(window_origins), max_lift=max_lift,
-                     category=category)
+                     category=category, market=markets[0])
         return SeasonLift(pd.DataFrame({"category": [category], "ratio_ahead": [3.0], "lowest_scored": [0.9],
                                         "highest_scored": [1.1], "ratio_year_before": [float("nan")],
-                                        "season_ratio": [3.0], "forecast_ratio": [1.2], "lift": [2.5]}))
+                                        "season_ratio": [3.0], "forecast_ratio": [1.2], "lift": [2.5]}),
+                          pd.DataFrame({"market": markets, "peak": [m == markets[0] for m in markets], "lull": False}))
 
     monkeypatch.setattr(forecast_assets, "season_lift", lift)
     path, result = _backtest_and_forecast(tmp_path)
     assert asked["as_of"] == AS_OF and asked["max_lift"] == MAX_LIFT
     assert [pd.Timestamp(o) for o in asked["origins"]] == [
         pd.Timestamp(o) for (o,) in _query(path, "select distinct origin from plan_next.forecast_backtest")]
-    before = asked["forecast"].groupby("category")["mean"].sum()
-    after = dict(_query(path, "select category, sum(mean) from plan_next.demand_forecast group by category"))
-    assert after[asked["category"]] == pytest.approx(before[asked["category"]] * 2.5)
-    assert all(after[c] == pytest.approx(before[c]) for c in before.index if c != asked["category"])
+    before = asked["forecast"].groupby(["market", "category"])["mean"].sum()
+    after = {(m, c): units for m, c, units in _query(
+        path, "select market, category, sum(mean) from plan_next.demand_forecast group by all")}
+    lifted = (asked["market"], asked["category"])
+    assert after[lifted] == pytest.approx(before[lifted] * 2.5)
+    assert all(after[key] == pytest.approx(before[key]) for key in before.index if key != lifted)
+    assert _query(path, "select count(*) from plan_next.demand_forecast where not (p10 <= p50 and p50 <= p90)") == [(0,)]
     assert _incoherent_totals(path) == 0
     [forecast] = [m for m in result.asset_materializations_for_node("publish__demand_forecast") if m.asset_key == FORECAST]
-    assert forecast.metadata["season_lifted_categories"].value == {asked["category"]: 2.5}
+    assert forecast.metadata["season_lifted_categories"].value == {
+        asked["category"]: {"factor": 2.5, "markets": [asked["market"]]}}

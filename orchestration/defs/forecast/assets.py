@@ -108,9 +108,11 @@ def _lifted(context: dg.AssetExecutionContext, forecast: pd.DataFrame, levels: p
             as_of: dt.date, horizon_days: int, window_origins: Sequence[dt.date],
             max_lift: float) -> tuple[pd.DataFrame, pd.DataFrame, SeasonLift | None]:
     """The forecast and its totals with each category lifted to last year's season where no backtest window held
-    one like it (ml/season_lift.py); a lift that fails leaves them as they were, with a warning."""
+    one like it (ml/season_lift.py), judged on `history` of every market, whichever a run forecasts; a lift that
+    fails leaves them as they were, with a warning."""
     try:
         lift = season_lift(forecast, history, as_of, horizon_days, window_origins, max_lift)
+        lifted, lifted_levels = lift_forecast(forecast, levels, lift)
     except Exception as exc:  # noqa: BLE001 - a lift that fails must not stop the plan: the forecast stands
         context.log.warning(f"the season lift could not be judged ({exc}); the forecast stands as the backtest chose it")
         return forecast, levels, None
@@ -119,12 +121,13 @@ def _lifted(context: dg.AssetExecutionContext, forecast: pd.DataFrame, levels: p
             f"a season ahead no backtest window scored in {', '.join(sorted(lift.lifts))}, which the forecast fell "
             f"short of: lifted to last year's ({lift.describe()}; ml/season_lift.py, forecast.season_lift_max)"
         )
-    return (*lift_forecast(forecast, levels, lift), lift)
+    return lifted, lifted_levels, lift
 
 
 def _lifted_metadata(lift: SeasonLift | None) -> dg.MetadataValue:
-    """The UI's season_lifted_categories: category -> factor, empty when nothing was lifted or the lift failed."""
-    return dg.MetadataValue.json({k: round(v, 3) for k, v in (lift.lifts if lift else {}).items()})
+    """The UI's season_lifted_categories: category -> factor and markets, empty when nothing was lifted or the lift
+    failed."""
+    return dg.MetadataValue.json(lift.metadata() if lift else {})
 
 
 def _coherent(context: dg.AssetExecutionContext, forecast: pd.DataFrame, history: pd.DataFrame, as_of: dt.date,
@@ -239,7 +242,8 @@ def _lost_the_backtest(warehouse: WarehouseResource) -> tuple[pd.DataFrame, str]
 
 def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource,
               artifacts: ArtifactFolders, scope: MarketScope, history: pd.DataFrame, as_of: dt.date,
-              choice: FallbackChoice, verdict: str, overall_empty: bool, held_back: list[str], max_lift: float):
+              choice: FallbackChoice, verdict: str, overall_empty: bool, held_back: list[str], max_lift: float,
+              every_market: pd.DataFrame):
     """Stage the best baseline's forecast in the model's place (ml/fallback_forecast.py), summed up to its totals and
     lifted, as the model's would be, where a category's season ahead is one no backtest window held: a baseline is
     flat before a peak whichever is chosen."""
@@ -253,8 +257,9 @@ def _fallback(context: dg.AssetExecutionContext, config: ForecastConfig, warehou
     dropped, dropped_share = _say_dropped(context, made.panel, scope)
     version = fallback_version(choice.baseline, as_of)
     forecast, levels = _reconciled(made.forecast, history, as_of, BOTTOM_UP)
-    origins = sorted(backtest_rows["origin"].unique()) if "origin" in backtest_rows.columns else []
-    forecast, levels, lift = _lifted(context, forecast, levels, history, as_of, config.horizon_days, origins, max_lift)
+    origins = sorted(backtest_rows["origin"].dropna().unique()) if "origin" in backtest_rows.columns else []
+    forecast, levels, lift = _lifted(context, forecast, levels, every_market, as_of, config.horizon_days, origins,
+                                     max_lift)
     frame = forecast.assign(as_of=pd.Timestamp(as_of), model_version=version)
     totals = _totals_frame(levels, version, as_of)
     with warehouse.open() as tables:
@@ -338,6 +343,7 @@ def demand_forecast(
     if held_back:  # the training-data gate's warning names why
         context.log.warning(f"held back by the training-data gate, not forecast in this run: {', '.join(held_back)}")
     scope = scope_of_run(context.instance, context.run.tags)
+    every_market = history  # the season lift judges a category over every market, whichever this run forecasts
     if not scope.every:
         history = history[history["market"].isin(scope.markets)].reset_index(drop=True)
         if history.empty:
@@ -350,7 +356,7 @@ def demand_forecast(
         choice = choose_fallback(overall, last=last_fallback(warehouse, None if scope.every else scope.markets))
         if choice is not None:
             yield from _fallback(context, config, warehouse, artifacts, scope, history, as_of, choice, verdict,
-                                 overall.empty, held_back, settings.season_lift_max)
+                                 overall.empty, held_back, settings.season_lift_max, every_market)
             return
         context.log.warning(f"the model lost its backtest (check model_beats_the_baselines); {KEPT_MODEL}")
     context.log.info(f"forecasting {scope.describe()} {config.horizon_days} days after {as_of} from {len(history):,} history rows")
@@ -379,7 +385,7 @@ def demand_forecast(
         context.log.info(f"{len(short)} series look stopped but are out of stock at their market's node: their forecast "
                          f"is kept (ml/stopped_series.py): {listed([f'{r.sku} in {r.market}' for r in short.itertuples()], 5)}")
     forecast, levels, method = _coherent(context, blended, history, as_of, method, last, unscored)
-    forecast, levels, lift = _lifted(context, forecast, levels, history, as_of, config.horizon_days, origins,
+    forecast, levels, lift = _lifted(context, forecast, levels, every_market, as_of, config.horizon_days, origins,
                                      settings.season_lift_max)
     scales = (last.quantile_scales if last else None) or {}  # ml/calibration.py: the band per demand class
     frame = calibrate_forecast(forecast, panel, scales).assign(
