@@ -19,7 +19,9 @@ Modules, one job each:
 - `ml.blend`: the published mean, the model's blended with each series' regular 28-day level, weight proven held out.
 - `ml.stopped_series`: series whose quiet run is too long for their own rate of selling days (forecast 0 when proven).
 - `ml.hierarchy`: the forecast made coherent with its category x market and market totals.
-- `ml.season_ahead`: the markets whose weeks ahead hold a season no backtest window scored (model mean alone, summed up).
+- `ml.season_ahead`: the markets (and categories) whose weeks ahead hold a season no backtest window scored (model
+  mean alone, summed up).
+- `ml.season_lift`: a category lifted to last year's season where no window held one and the forecast falls short.
 - `ml.backtest`: rolling-origin backtest of the model against the baselines.
 - `ml.backtest_scores`: the models the backtest compares, their columns, and the metrics table it scores them in.
 - `ml.backtest_gate`: the backtest's verdict for the checks: does the model beat the baselines it must (and should)?
