@@ -552,7 +552,9 @@ def check_loaded_rows(conn, contract: Contract, gen: GenFile, file_id: str, text
         t = f'"{col.target_name}"'
         conditions = []
         if col.required:
-            conditions.append(("required", f"{t} is null"))
+            empty_allowed = col.empty_allowed_sql(lambda name: f'"{contract.column(name).target_name}"')
+            unless = "" if empty_allowed is None else f" and not coalesce({empty_allowed}, false)"
+            conditions.append(("required", f"{t} is null{unless}"))
         if col.allowed is not None:
             allowed = ", ".join("'" + a.replace("'", "''") + "'" for a in col.allowed)
             conditions.append(("allowed", f"{t} not in ({allowed})"))
