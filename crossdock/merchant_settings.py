@@ -99,6 +99,7 @@ DEFAULT_EXCEPTION_OWNERS: dict[str, str] = {
     "negative_fva": "demand planner",
     "landed_cost_jump": "compliance",
     "moq_outlasts_demand": "supply planner",
+    "overdue_purchase_order": "supply planner",
 }
 
 
@@ -150,6 +151,12 @@ class ExceptionSettings(StrictSection):
         default=365, gt=0,
         description="Days of a node's demand the smallest order its supplier accepts (the MOQ, or one pack) may cover; "
         "beyond them an order the plan places raises moq_outlasts_demand.",
+    )
+    po_overdue_days: int = Field(
+        default=7, ge=1,
+        description="Days an open purchase-order line may stay past its expected arrival (the supplier's promise "
+        "plus its usual lateness) before its order raises overdue_purchase_order: until it is received or cancelled "
+        "the plan counts it on order, arriving on the projection's first day.",
     )
 
     @field_validator("owners")

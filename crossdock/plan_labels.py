@@ -49,7 +49,7 @@ NONE_FEASIBLE = "none feasible"
 
 EXCEPTION_TYPES: tuple[str, ...] = (
     "market_held_back", "expedite", "below_safety_stock", "excess", "forecast_bias", "stopped_selling",
-    "unlike_last_year", "negative_fva", "landed_cost_jump", "moq_outlasts_demand",
+    "unlike_last_year", "negative_fva", "landed_cost_jump", "moq_outlasts_demand", "overdue_purchase_order",
 )
 """The types of publish.exceptions (sop/exceptions.py), in the order they are listed; `crossdock exceptions`
 offers them without loading the merchant config."""

@@ -67,8 +67,18 @@ Types and what their figures mean:
   order's units beyond those days, value_eur = them at cost, measure = the
   days of demand the smallest order covers; fix = ask for smaller terms or
   another supplier (or send the terms, where crossdock.yaml's stood in).
+- `overdue_purchase_order`: a purchase order with a line still open
+  `po_overdue_days` (7) or more after its expected arrival (the supplier's
+  promise plus its usual lateness): the plan counts it on order, arriving on
+  its first day, so it orders that much less and would never reorder for a
+  line the supplier will not ship (sop/purchase_order_exceptions.py). One
+  per order, the unit a buyer chases. units_affected = the overdue lines'
+  units, value_eur = them at cost, measure = the days since the earliest was
+  expected; fix = a new promised date, or the lines cancelled.
 """
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -78,6 +88,7 @@ from crossdock.plan_labels import EXCEPTION_TYPES
 from crossdock.wording import counted
 from sop.exception_rows import day_text, empty_rows, finish_rows
 from sop.last_year import SOLD_BEFORE_DAYS, YEAR_DAYS, no_last_year
+from sop.purchase_order_exceptions import no_open_lines, overdue_purchase_order
 from sop.stock_exceptions import below_safety_stock, excess, expedite, moq_outlasts_demand
 from sop.stopped_figures import no_stopped
 
@@ -351,8 +362,14 @@ def raise_exceptions(
     stopped: pd.DataFrame | None = None,
     held_back: pd.DataFrame | None = None,
     last_year: pd.DataFrame | None = None,
+    open_lines: pd.DataFrame | None = None,
+    as_of: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Every exception the plan raises today, by type in EXCEPTION_TYPES order, then id (RAISED_COLUMNS)."""
+    """Every exception the plan raises today, by type in EXCEPTION_TYPES order, then id (RAISED_COLUMNS).
+
+    `open_lines`: the purchase-order lines open on the planning date `as_of`
+    (`sop.purchase_order_exceptions.OPEN_LINE_COLUMNS`); without them no order is overdue.
+    """
     frames = {
         "market_held_back": market_held_back(held_back if held_back is not None else no_held_back(), settings),
         "expedite": expedite(plan, impact, settings),
@@ -364,6 +381,8 @@ def raise_exceptions(
         "negative_fva": negative_fva(fva, settings),
         "landed_cost_jump": landed_cost_jump(compliance_now, compliance_before, settings),
         "moq_outlasts_demand": moq_outlasts_demand(plan, settings),
+        "overdue_purchase_order": overdue_purchase_order(open_lines if open_lines is not None else no_open_lines(),
+                                                         plan, as_of, settings),
     }
     found = [frames[t] for t in EXCEPTION_TYPES if not frames[t].empty]
     return pd.concat(found, ignore_index=True) if found else empty_rows()

@@ -49,6 +49,12 @@ def _warehouse(path, as_of: dt.date = AS_OF, previous_landed: float | None = Non
             conn.execute(f"create or replace table plan_next.{name} as select * from frame")
             conn.unregister("frame")
         conn.execute("create schema if not exists marts")
+        conn.execute("create schema if not exists intermediate")
+        # one line 10 days past its expected arrival (raised), one expected 3 days ago (not yet)
+        conn.execute(f"""create or replace table intermediate.int_open_po_arrivals as select * from (values
+            ('PO-1', 1, 'SUP-1', 'A', 'DE-FRA', 25, date '2026-09-01', date '{as_of}' - 12, date '{as_of}' - 10),
+            ('PO-2', 1, 'SUP-1', 'A', 'DE-FRA', 40, date '2026-09-01', date '{as_of}' - 5, date '{as_of}' - 3)
+        ) as t(po_id, po_line, supplier_id, sku, node, quantity, ordered_date, promised_date, expected_arrival_date)""")
         conn.execute(f"""create or replace table plan_next.demand_forecast as select * from (values
             ('A', 'DE', date '{as_of}', date '{as_of}' + 1, false), ('B', 'US', date '{as_of}', date '{as_of}' + 1, true),
             ('B', 'US', date '{as_of}', date '{as_of}' + 2, true)) as t(sku, market, as_of, forecast_date, stopped)""")
@@ -91,7 +97,7 @@ def test_the_asset_stages_the_exceptions_and_logs_a_day_once(tmp_path):
     path = tmp_path / "w.duckdb"
     _warehouse(path, previous_landed=10.0)
     first = _materialize(path, tmp_path)
-    assert (first["dagster/row_count"], first["open"]) == (6, 6)
+    assert (first["dagster/row_count"], first["open"]) == (7, 7)
     assert "| expedite " in first["by_type"] and "| landed_cost_jump " in first["by_type"]
     assert "| negative_fva " in first["by_type"]
     with duckdb.connect(str(path)) as conn:
@@ -100,6 +106,7 @@ def test_the_asset_stages_the_exceptions_and_logs_a_day_once(tmp_path):
                              "where table_schema = 'plan_next' and table_name = 'exceptions' order by ordinal_position").fetchall()
     assert rows == [("expedite:A:DE-FRA", "acknowledged", "ben", 48.0), ("forecast_bias:A:DE", "open", "demand planner", None),
                     ("landed_cost_jump:A:US", "open", "compliance", None), ("negative_fva:author:ben", "open", "demand planner", None),
+                    ("overdue_purchase_order:PO-1", "open", "supply planner", None),
                     ("stopped_selling:B:US", "open", "demand planner", None),
                     ("unlike_last_year:C:DE", "open", "demand planner", None)]
     assert types == list(published_table("exceptions").schema)
@@ -108,15 +115,19 @@ def test_the_asset_stages_the_exceptions_and_logs_a_day_once(tmp_path):
             "select problem, units_affected from plan_next.exceptions where type = 'stopped_selling'").fetchall()
     assert problem.startswith("no sale since 2026-09-20 (")  # its last day with units sold, not its last row
     assert units == 4.0 and problem.endswith("it sold 4 units in the 2 days before")  # the forecast's 2 days: 09-19, 09-20
+    with duckdb.connect(str(path)) as conn:
+        [(problem, units, value)] = conn.execute(
+            "select problem, units_affected, value_eur from plan_next.exceptions where type = 'overdue_purchase_order'").fetchall()
+    assert (units, value) == (25.0, 50.0) and "expected by 2026-10-20" in problem and "10 days ago" in problem
 
     # the same day again, after the previous plan was published: the jump is no longer seen, but stays raised
     with duckdb.connect(str(path)) as conn:
         conn.execute("create or replace table publish.compliance_plan as select * from plan_next.compliance_plan")
     second = _materialize(path, tmp_path)
-    assert second["open"] == 6
+    assert second["open"] == 7
     with duckdb.connect(str(path)) as conn:
         logged = conn.execute(f"select as_of, count(*) from {LOG_TABLE} group by all").fetchall()
-    assert logged == [(AS_OF, 6)]
+    assert logged == [(AS_OF, 7)]
 
 
 def test_the_logs_ddl_is_the_documented_table():

@@ -25,6 +25,7 @@ from sop.exceptions import (
     unlike_last_year,
 )
 from sop.last_year import last_year_figures
+from sop.purchase_order_exceptions import overdue_purchase_order
 from sop.stock_exceptions import below_safety_stock, excess, expedite, moq_outlasts_demand
 from sop.stopped_figures import stopped_series_figures
 
@@ -554,3 +555,51 @@ def test_new_listings_do_not_grow_an_old_skus_last_year_and_each_series_reads_it
     assert figures.loc["OLD", "market_recent_units"] == figures.loc["OLD", "market_year_before_units"] == 6.0 * 91
     assert figures.loc["OLD", "last_year_units"] == 4.0 * 56 and figures.loc["SHORT", "last_year_units"] == 2.0 * 7
     assert unlike_last_year(figures.reset_index()).empty  # both planned exactly as last year
+
+
+def open_line(po: str, line: int, sku: str, node: str, quantity: int, promised: str, expected: str,
+              supplier: str = "SUP-1") -> dict:
+    return {"po_id": po, "po_line": line, "supplier_id": supplier, "sku": sku, "node": node, "quantity": quantity,
+            "promised_date": pd.Timestamp(promised), "expected_arrival_date": pd.Timestamp(expected)}
+
+
+def test_an_order_long_past_its_expected_arrival_is_raised_once_with_its_open_units_at_cost(plan):
+    lines = pd.DataFrame([
+        open_line("PO-7", 1, "A", "DE-FRA", 30, "2026-09-20", "2026-09-25"),  # 35 days past: raised
+        open_line("PO-7", 2, "C", "US-EWR", 10, "2026-10-01", "2026-10-06"),  # 24 days past: raised with it
+        open_line("PO-7", 3, "Z", "US-EWR", 5, "2026-10-01", "2026-10-06"),  # no cost in the plan: units, no value
+        open_line("PO-8", 1, "B", "DE-FRA", 50, "2026-10-20", "2026-10-25"),  # 5 days past: a supplier's bad week
+        open_line("PO-9", 1, "B", "DE-FRA", 60, "2026-11-20", "2026-11-25"),  # not due yet
+    ])
+    rows = overdue_purchase_order(lines, plan, AS_OF)
+    assert rows["exception_id"].tolist() == ["overdue_purchase_order:PO-7"]
+    row = rows.iloc[0]
+    assert row["type"] == "overdue_purchase_order" and row["default_owner"] == "supply planner"
+    assert row["units_affected"] == 45 and row["value_eur"] == pytest.approx(30 * 2.0 + 10 * 2.0)
+    assert row["measure"] == 35  # days since the earliest overdue line was expected
+    assert row["sku"] is None and row["node"] is None and row["subject"] == "PO-7 from SUP-1"
+    assert row["problem"].startswith("45 units still open (line 1: 30 units of A to DE-FRA; line 2: 10 units of C "
+                                     "to US-EWR; line 3: 5 units of Z to US-EWR), expected by 2026-09-25 (promised "
+                                     "2026-09-20 plus SUP-1's usual 5 days late), 35 days ago")
+    assert "status cancelled" in row["fix"]
+
+    strict = overdue_purchase_order(lines, plan, AS_OF, ExceptionSettings(po_overdue_days=5))
+    assert strict["exception_id"].tolist() == ["overdue_purchase_order:PO-7", "overdue_purchase_order:PO-8"]
+    po8 = strict.set_index("exception_id").loc["overdue_purchase_order:PO-8"]
+    assert po8["sku"] == "B" and po8["node"] == "DE-FRA" and po8["value_eur"] == 100.0
+    assert "usual" in po8["problem"] and overdue_purchase_order(lines.iloc[:0], plan, AS_OF).empty
+
+
+def test_a_supplier_never_late_before_is_judged_on_its_promise_and_a_sku_planned_elsewhere_takes_that_cost(plan):
+    lines = pd.DataFrame([open_line("PO-1", 1, "D", "DE-FRA", 8, "2026-10-01", "2026-10-01", supplier="SUP-9")])
+    [row] = overdue_purchase_order(lines, plan, AS_OF).to_dict("records")
+    assert "(promised 2026-10-01), 29 days ago" in row["problem"]  # no usual lateness to add
+    assert row["value_eur"] == 16.0  # D is planned at US-EWR only, at 2.0 a unit
+    assert row["sku"] == "D" and row["node"] == "DE-FRA"
+
+
+def test_raise_exceptions_lists_an_overdue_order_last_and_without_open_lines_raises_none(plan, impact):
+    lines = pd.DataFrame([open_line("PO-7", 1, "A", "DE-FRA", 30, "2026-09-20", "2026-09-25")])
+    with_lines = raise_exceptions(plan, impact, pd.DataFrame(), pd.DataFrame(), None, open_lines=lines, as_of=AS_OF)
+    assert with_lines["type"].iloc[-1] == "overdue_purchase_order"
+    assert "overdue_purchase_order" not in set(raise_exceptions(plan, impact, pd.DataFrame(), pd.DataFrame(), None)["type"])

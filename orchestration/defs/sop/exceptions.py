@@ -24,6 +24,7 @@ from sop.exception_log import read_log, write_log
 from sop.exception_status import CLOSED, UPDATE_COLUMNS, fold_status, unknown_updates
 from sop.exceptions import BORDER_RULES, HELD_BACK_COLUMNS, no_held_back, raise_exceptions
 from sop.last_year import last_year_figures, no_last_year
+from sop.purchase_order_exceptions import OPEN_LINE_COLUMNS
 from sop.stopped_figures import stopped_series_figures
 from sop.value_added import consensus_value_added
 
@@ -38,6 +39,7 @@ INPUTS = [
     dg.AssetKey(["publish", "forecast_value_added"]),
     model_key("staging", "stg_exception_updates"),
     model_key("marts", "fct_daily_demand"),
+    model_key("intermediate", "int_open_po_arrivals"),
 ]
 COMPLIANCE_COLUMNS = ", ".join(
     ["sku", "market", "fulfilment_node", "is_primary_route", "landed_cost_eur_per_unit", *BORDER_RULES])
@@ -60,6 +62,8 @@ def _read(tables: Warehouse) -> dict[str, pd.DataFrame | None]:
                                     f"from {staged('forecast_value_added')} order by all"),
         "log": read_log(tables),
         "stopped": _stopped_series(tables),
+        "open_lines": tables.query(f"select {', '.join(OPEN_LINE_COLUMNS)} from intermediate.int_open_po_arrivals "
+                                   "order by po_id, po_line"),
     }
 
 
@@ -151,8 +155,10 @@ def _last_year_figures(tables: Warehouse, as_of: object) -> pd.DataFrame:
     description="The plan's exceptions with an owner, a status and a history: a market the training-data gate "
     "held back (no forecast for it in this plan), stock-out before a purchase can land "
     "(the fix priced), below safety stock, excess, forecast bias, a series forecast 0 because it stopped selling, "
-    "a plan unlike the same weeks last year, negative forecast value added, and a landed-cost "
-    "jump after a border rule change. Status and owner from the owners' updates (landing/exceptions/).",
+    "a plan unlike the same weeks last year, negative forecast value added, a landed-cost "
+    "jump after a border rule change, a supplier's minimum order that outlasts demand, and a purchase order "
+    "long past its expected arrival that the plan still counts on. Status and owner from the owners' updates "
+    "(landing/exceptions/).",
 )
 def plan_exceptions(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, merchant_config: MerchantConfigFile
@@ -165,7 +171,7 @@ def plan_exceptions(
         last_year = _last_year_figures(tables, as_of)
     raised = raise_exceptions(frames["plan"], frames["impact"], frames["backtest"], frames["compliance_now"],
                               frames["compliance_before"], consensus_value_added(frames["value_added"]), settings,
-                              frames["stopped"], held_back, last_year)
+                              frames["stopped"], held_back, last_year, frames["open_lines"], as_of)
     exceptions, day_rows = fold_status(raised, frames["log"], frames["updates"], as_of, settings)
     with warehouse.open() as tables:
         rows = stage_table(tables, "exceptions", exceptions, context.run_id)
