@@ -154,9 +154,9 @@ class ExceptionSettings(StrictSection):
     )
     po_overdue_days: int = Field(
         default=7, ge=1,
-        description="Days an open purchase-order line may stay past its expected arrival (the supplier's promise "
-        "plus its usual lateness) before its order raises overdue_purchase_order: until it is received or cancelled "
-        "the plan counts it on order, arriving on the projection's first day.",
+        description="Days past its expected arrival (the supplier's promise plus its usual lateness) at which an "
+        "open purchase-order line raises overdue_purchase_order: until it is received or cancelled the plan counts "
+        "it on order, arriving on the projection's first day.",
     )
 
     @field_validator("owners")

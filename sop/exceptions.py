@@ -70,11 +70,12 @@ Types and what their figures mean:
 - `overdue_purchase_order`: a purchase order with a line still open
   `po_overdue_days` (7) or more after its expected arrival (the supplier's
   promise plus its usual lateness): the plan counts it on order, arriving on
-  its first day, so it orders that much less and would never reorder for a
-  line the supplier will not ship (sop/purchase_order_exceptions.py). One
-  per order, the unit a buyer chases. units_affected = the overdue lines'
-  units, value_eur = them at cost, measure = the days since the earliest was
-  expected; fix = a new promised date, or the lines cancelled.
+  its first day, so it orders up to that much less and would never reorder
+  for a line the supplier will not ship (sop/purchase_order_exceptions.py).
+  One per order and promised day, the delivery a buyer chases.
+  units_affected = the overdue lines' units, value_eur = them at cost,
+  measure = the days since the earliest was expected; fix = a new date on
+  the order, or the lines cancelled.
 """
 from __future__ import annotations
 

@@ -7,8 +7,10 @@ line a day or two late, and a silent one for a line a supplier will never
 ship: the plan orders that much less, and the stock-out comes with no
 exception before it. The expected arrival is the supplier's promise moved by
 its usual lateness (intermediate.int_open_po_arrivals), so a line past it by
-`po_overdue_days` is late even for that supplier. Raised per purchase order,
-the unit a buyer chases with the supplier.
+`po_overdue_days` is late even for that supplier. Raised per purchase order
+and promised day, the delivery a buyer chases with the supplier: a line of
+the same order promised for another day is another delivery, so closing one
+never hides the next.
 """
 from __future__ import annotations
 
@@ -37,7 +39,8 @@ def no_open_lines() -> pd.DataFrame:
 
 def overdue_purchase_order(lines: pd.DataFrame, plan: pd.DataFrame, as_of: dt.date | None,
                            settings: ExceptionSettings = ExceptionSettings()) -> pd.DataFrame:
-    """Purchase orders with a line still open `po_overdue_days` or more after its expected arrival on `as_of`.
+    """Deliveries (purchase order x promised day) with a line still open `po_overdue_days` or more after its
+    expected arrival on `as_of`.
 
     `lines`: `OPEN_LINE_COLUMNS`, the lines open on the planning date. `plan`: publish.inventory_plan (sku,
     node, unit_cost_eur) prices them; a SKU the plan has at another node only takes that node's cost, and one
@@ -53,20 +56,20 @@ def overdue_purchase_order(lines: pd.DataFrame, plan: pd.DataFrame, as_of: dt.da
     late = late[late["late_days"] >= settings.po_overdue_days]
     if late.empty:
         return empty_rows()
-    late = late.assign(unit_cost_eur=_unit_costs(late, plan)).sort_values(["po_id", "expected_arrival_date", "po_line"])
-    orders = late.groupby("po_id", sort=True)
+    late = late.assign(unit_cost_eur=_unit_costs(late, plan)).sort_values(["po_id", "promised_date", "po_line"])
+    orders = late.groupby(["po_id", "promised_date"], sort=True)
     out = pd.DataFrame({
-        "exception_id": "overdue_purchase_order:" + pd.Series(list(orders.groups), dtype=object),
+        "exception_id": [f"overdue_purchase_order:{po}:{day_text(day)}" for po, day in orders.groups],
         "sku": [_only(o["sku"]) for _, o in orders],
         "node": [_only(o["node"]) for _, o in orders],
-        "subject": [f"{po} from {_suppliers(o)}" for po, o in orders],
+        "subject": [f"{po} from {_suppliers(o)}, promised {day_text(day)}" for (po, day), o in orders],
         "problem": [_problem(o) for _, o in orders],
         "units_affected": orders["quantity"].sum().to_numpy(),
         "value_eur": [(o["quantity"] * o["unit_cost_eur"]).sum(min_count=1) for _, o in orders],
         "measure": orders["late_days"].max().to_numpy(dtype=float),
-        "fix": [f"ask {_suppliers(o)} when the goods will come and send the lines again with that promised_at "
-                "(landing/suppliers/purchase_orders*); if they will not, send them with status cancelled: the plan "
-                "then orders for the demand they stood for" for _, o in orders],
+        "fix": [f"ask {_suppliers(o)} when the goods will come and put the new date on the order where it is kept, so "
+                "the next purchase-order export carries it; if they will not come, cancel the lines there (status "
+                "cancelled): the plan then orders for the demand they stood for" for _, o in orders],
     })
     return finish_rows(out, "overdue_purchase_order", settings)
 
@@ -90,14 +93,16 @@ def _suppliers(order: pd.DataFrame) -> str:
 
 
 def _problem(order: pd.DataFrame) -> str:
-    first = order.iloc[0]  # the earliest expected
+    first = order.loc[order["late_days"].idxmax()]  # the line expected longest ago, as `measure` counts
     named = "; ".join(f"line {line}: {counted(q, 'unit')} of {sku} to {node}" for line, q, sku, node in
                       order[["po_line", "quantity", "sku", "node"]].head(LINES_NAMED).itertuples(index=False))
     more = len(order) - LINES_NAMED
     lines = named + (f"; and {counted(more, 'more line')}" if more > 0 else "")
     delay = (first["expected_arrival_date"] - first["promised_date"]).days
-    usual = f" plus {_suppliers(order)}'s usual {counted(delay, 'day')} late" if delay > 0 else ""
+    supplier = first["supplier_id"] if pd.notna(first["supplier_id"]) else "the supplier"
+    usual = f" plus {supplier}'s usual {counted(delay, 'day')} late" if delay > 0 else ""
     return (f"{counted(order['quantity'].sum(), 'unit')} still open ({lines}), expected by "
             f"{day_text(first['expected_arrival_date'])} (promised {day_text(first['promised_date'])}{usual}), "
-            f"{counted(first['late_days'], 'day')} ago: the plan counts them on order, arriving on its first day, "
-            "and orders that much less")
+            f"{counted(first['late_days'], 'day')} ago: the plan counts them on order, arriving on its first day, so "
+            "it orders up to that much less (nothing, once they lift the stock above its reorder point) and its "
+            "projection shows no stock-out they would cover")

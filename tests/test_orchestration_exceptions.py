@@ -106,7 +106,7 @@ def test_the_asset_stages_the_exceptions_and_logs_a_day_once(tmp_path):
                              "where table_schema = 'plan_next' and table_name = 'exceptions' order by ordinal_position").fetchall()
     assert rows == [("expedite:A:DE-FRA", "acknowledged", "ben", 48.0), ("forecast_bias:A:DE", "open", "demand planner", None),
                     ("landed_cost_jump:A:US", "open", "compliance", None), ("negative_fva:author:ben", "open", "demand planner", None),
-                    ("overdue_purchase_order:PO-1", "open", "supply planner", None),
+                    ("overdue_purchase_order:PO-1:2026-10-18", "open", "supply planner", None),
                     ("stopped_selling:B:US", "open", "demand planner", None),
                     ("unlike_last_year:C:DE", "open", "demand planner", None)]
     assert types == list(published_table("exceptions").schema)

@@ -563,31 +563,41 @@ def open_line(po: str, line: int, sku: str, node: str, quantity: int, promised: 
             "promised_date": pd.Timestamp(promised), "expected_arrival_date": pd.Timestamp(expected)}
 
 
-def test_an_order_long_past_its_expected_arrival_is_raised_once_with_its_open_units_at_cost(plan):
+def test_a_delivery_long_past_its_expected_arrival_is_raised_once_with_its_open_units_at_cost(plan):
     lines = pd.DataFrame([
         open_line("PO-7", 1, "A", "DE-FRA", 30, "2026-09-20", "2026-09-25"),  # 35 days past: raised
-        open_line("PO-7", 2, "C", "US-EWR", 10, "2026-10-01", "2026-10-06"),  # 24 days past: raised with it
-        open_line("PO-7", 3, "Z", "US-EWR", 5, "2026-10-01", "2026-10-06"),  # no cost in the plan: units, no value
-        open_line("PO-8", 1, "B", "DE-FRA", 50, "2026-10-20", "2026-10-25"),  # 5 days past: a supplier's bad week
+        open_line("PO-7", 2, "C", "US-EWR", 10, "2026-09-20", "2026-09-25"),  # the same delivery: raised with it
+        open_line("PO-7", 3, "Z", "US-EWR", 5, "2026-09-20", "2026-09-25"),  # no cost in the plan: units, no value
+        open_line("PO-7", 4, "A", "DE-FRA", 50, "2026-10-20", "2026-10-25"),  # 5 days past: a supplier's bad week
         open_line("PO-9", 1, "B", "DE-FRA", 60, "2026-11-20", "2026-11-25"),  # not due yet
     ])
     rows = overdue_purchase_order(lines, plan, AS_OF)
-    assert rows["exception_id"].tolist() == ["overdue_purchase_order:PO-7"]
+    assert rows["exception_id"].tolist() == ["overdue_purchase_order:PO-7:2026-09-20"]
     row = rows.iloc[0]
     assert row["type"] == "overdue_purchase_order" and row["default_owner"] == "supply planner"
     assert row["units_affected"] == 45 and row["value_eur"] == pytest.approx(30 * 2.0 + 10 * 2.0)
     assert row["measure"] == 35  # days since the earliest overdue line was expected
-    assert row["sku"] is None and row["node"] is None and row["subject"] == "PO-7 from SUP-1"
+    assert row["sku"] is None and row["node"] is None and row["subject"] == "PO-7 from SUP-1, promised 2026-09-20"
     assert row["problem"].startswith("45 units still open (line 1: 30 units of A to DE-FRA; line 2: 10 units of C "
                                      "to US-EWR; line 3: 5 units of Z to US-EWR), expected by 2026-09-25 (promised "
                                      "2026-09-20 plus SUP-1's usual 5 days late), 35 days ago")
-    assert "status cancelled" in row["fix"]
+    assert "cancel the lines" in row["fix"]
 
+    # the later delivery of the same order is its own exception: closing the first never hides it
     strict = overdue_purchase_order(lines, plan, AS_OF, ExceptionSettings(po_overdue_days=5))
-    assert strict["exception_id"].tolist() == ["overdue_purchase_order:PO-7", "overdue_purchase_order:PO-8"]
-    po8 = strict.set_index("exception_id").loc["overdue_purchase_order:PO-8"]
-    assert po8["sku"] == "B" and po8["node"] == "DE-FRA" and po8["value_eur"] == 100.0
-    assert "usual" in po8["problem"] and overdue_purchase_order(lines.iloc[:0], plan, AS_OF).empty
+    assert strict["exception_id"].tolist() == ["overdue_purchase_order:PO-7:2026-09-20",
+                                               "overdue_purchase_order:PO-7:2026-10-20"]
+    later = strict.set_index("exception_id").loc["overdue_purchase_order:PO-7:2026-10-20"]
+    assert later["sku"] == "A" and later["node"] == "DE-FRA" and later["value_eur"] == 100.0 and later["measure"] == 5
+    assert overdue_purchase_order(lines.iloc[:0], plan, AS_OF).empty
+
+
+def test_the_lateness_named_is_that_of_the_supplier_of_the_line_expected_longest_ago(plan):
+    lines = pd.DataFrame([open_line("PO-3", 1, "A", "DE-FRA", 4, "2026-10-01", "2026-10-01", supplier="SUP-OK"),
+                          open_line("PO-3", 2, "C", "US-EWR", 6, "2026-10-01", "2026-10-11", supplier="SUP-LATE")])
+    [row] = overdue_purchase_order(lines, plan, AS_OF).to_dict("records")
+    assert row["subject"] == "PO-3 from SUP-LATE, SUP-OK, promised 2026-10-01" and row["measure"] == 29
+    assert "expected by 2026-10-01 (promised 2026-10-01), 29 days ago" in row["problem"]  # SUP-OK's line: never late
 
 
 def test_a_supplier_never_late_before_is_judged_on_its_promise_and_a_sku_planned_elsewhere_takes_that_cost(plan):
@@ -602,4 +612,5 @@ def test_raise_exceptions_lists_an_overdue_order_last_and_without_open_lines_rai
     lines = pd.DataFrame([open_line("PO-7", 1, "A", "DE-FRA", 30, "2026-09-20", "2026-09-25")])
     with_lines = raise_exceptions(plan, impact, pd.DataFrame(), pd.DataFrame(), None, open_lines=lines, as_of=AS_OF)
     assert with_lines["type"].iloc[-1] == "overdue_purchase_order"
-    assert "overdue_purchase_order" not in set(raise_exceptions(plan, impact, pd.DataFrame(), pd.DataFrame(), None)["type"])
+    without = raise_exceptions(plan, impact, pd.DataFrame(), pd.DataFrame(), None, as_of=AS_OF)
+    assert len(without) == len(with_lines) - 1 and "overdue_purchase_order" not in set(without["type"])
