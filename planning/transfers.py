@@ -316,10 +316,14 @@ def apply_transfers(plan: pd.DataFrame, transfers: pd.DataFrame, skus: pd.DataFr
     """The plan with transfer_in_units, transfer_out_units and purchase_after_transfers (units).
 
     `skus` gives each SKU's moq and pack_size. purchase_after_transfers is
-    what still has to be bought after the
-    recommended transfers in, made orderable (MOQ, packs); 0 when transfers
-    cover the need. The original recommended_order_qty is kept beside it so a
-    planner sees both.
+    what still has to be bought after the recommended transfers in, by the
+    plan's own rule on the position they leave: nothing while it is above the
+    reorder point (the next order falls due later, as for any row above it),
+    else max(order quantity, order-up-to - position) made orderable (MOQ,
+    packs). Buying the rest of the gap to the order-up-to level whatever the
+    position raised it to the MOQ on top of the units moved: 88 units in for
+    a need of 50 on the demo. The original recommended_order_qty is kept
+    beside it so a planner sees both.
     """
     rec = transfers[transfers["recommended"]]
     tin = rec.groupby(["sku", "to_node"])["units"].sum().rename("transfer_in_units")
@@ -332,11 +336,13 @@ def apply_transfers(plan: pd.DataFrame, transfers: pd.DataFrame, skus: pd.DataFr
     terms = out[["sku"]].merge(skus[["sku", "moq", "pack_size"]].drop_duplicates("sku"), on="sku", how="left")
     # a row whose stock is unknown has no recommended order (null), so nothing to buy after transfers either
     recommended = pd.to_numeric(out["recommended_order_qty"]).to_numpy(dtype=float, na_value=np.nan)
-    position = pd.to_numeric(out["inventory_position"]).to_numpy(dtype=float, na_value=np.nan)
-    need = np.maximum(out["order_up_to"].to_numpy(dtype=float) - position - out["transfer_in_units"].to_numpy(), 0.0)
-    still = (recommended > 0) & (need > 0)
-    orderable = orderable_quantity(np.nan_to_num(need), terms["moq"].to_numpy(), terms["pack_size"].to_numpy())
-    purchase = np.where(still & (out["transfer_in_units"] > 0), orderable, np.where(still, recommended, 0.0))
+    moved_in = out["transfer_in_units"].to_numpy(dtype=float)
+    after = pd.to_numeric(out["inventory_position"]).to_numpy(dtype=float, na_value=np.nan) + moved_in
+    up_to = out["order_up_to"].to_numpy(dtype=float)
+    still = (recommended > 0) & (after <= out["reorder_point"].to_numpy(dtype=float)) & (up_to > after)
+    gap = np.maximum(out["order_quantity"].to_numpy(dtype=float), up_to - after)
+    orderable = orderable_quantity(np.nan_to_num(gap), terms["moq"].to_numpy(), terms["pack_size"].to_numpy())
+    purchase = np.where(still & (moved_in > 0), orderable, np.where(still, recommended, 0.0))
     purchase = np.where(np.isnan(recommended), np.nan, purchase)
     out["purchase_after_transfers"] = (
         pd.array(purchase, dtype="Float64").astype("Int64") if np.isnan(recommended).any() else purchase.astype("int64")

@@ -109,7 +109,8 @@ def excess(plan: pd.DataFrame, settings: ExceptionSettings = ExceptionSettings()
         "exception_id": "excess:" + rows["sku"] + ":" + rows["node"],
         "sku": rows["sku"], "node": rows["node"],
         "subject": rows["sku"] + " at " + rows["node"],
-        "problem": [f"{oh:,.0f} on hand cover {_cover_days(cover)}; {units:,.0f} units are beyond what the policy holds"
+        "problem": [f"{oh:,.0f} on hand cover {_cover_days(cover)}; {units:,.0f} units are beyond the excess cover and "
+                    "safety stock the policy allows"
                     for oh, cover, units in zip(rows["on_hand"].astype(float), rows["days_of_cover"].astype(float),
                                                 rows["excess_units"].astype(float))],
         "units_affected": rows["excess_units"].astype(float),

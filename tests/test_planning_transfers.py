@@ -21,10 +21,13 @@ SKUS = pd.DataFrame({"sku": ["A", "B"], "moq": [50, 1], "pack_size": [10, 1]})
 WEIGHTS = pd.DataFrame({"sku": ["A", "B"], "weight_kg": [2.0, 1.0]})
 
 
-def _plan(rows, obsolete=None):
+def _plan(rows, obsolete=None, reorder_points=None, order_quantity=1.0):
+    """Plan rows; each reorder point is its position unless given (a row ordering now is at or below it)."""
     cols = ["sku", "node", "recommended_order_qty", "order_up_to", "inventory_position", "excess_units",
             "unit_cost_eur", "lead_time_days", "projected_stockout_date"]
-    return pd.DataFrame(rows, columns=cols).assign(obsolete_units=obsolete or 0.0)
+    plan = pd.DataFrame(rows, columns=cols)
+    return plan.assign(obsolete_units=obsolete or 0.0, order_quantity=order_quantity,
+                       reorder_point=plan["inventory_position"] if reorder_points is None else reorder_points)
 
 
 def test_idle_stock_elsewhere_is_moved_and_priced_against_buying():
@@ -35,7 +38,8 @@ def test_idle_stock_elsewhere_is_moved_and_priced_against_buying():
             # 60.7 idle units of A at NL-AMS, 500 at US-EWR
             ("A", "NL-AMS", 0, 50.0, 400.0, 60.7, 10.0, 30.0, pd.NaT),
             ("A", "US-EWR", 0, 50.0, 900.0, 500.0, 10.0, 30.0, pd.NaT),
-        ]
+        ],
+        reorder_points=[100.0, 0.0, 0.0], order_quantity=30.0,
     )
     t = recommend_transfers(plan, LANES, WEIGHTS, AS_OF, order_cost_eur=50.0, annual_carrying_rate=0.25)
     assert list(zip(t["from_node"], t["units"])) == [("NL-AMS", 60), ("US-EWR", 40)]  # cheapest per unit first, whole units
@@ -49,7 +53,8 @@ def test_idle_stock_elsewhere_is_moved_and_priced_against_buying():
     assert second["covers_need"] and not second["recommended"]
     after = apply_transfers(plan, t, SKUS).set_index(["sku", "node"])
     assert after.loc[("A", "GB-BHX"), "transfer_in_units"] == 60
-    # the remaining 40 are bought: raised to the MOQ of 50 (5 packs of 10)
+    # the position after it (90) is still at or below the reorder point (100): the remaining 40 are bought, raised to
+    # the MOQ of 50 (5 packs of 10)
     assert after.loc[("A", "GB-BHX"), "purchase_after_transfers"] == 50
     assert after.loc[("A", "NL-AMS"), "transfer_out_units"] == 60 and after.loc[("A", "US-EWR"), "transfer_out_units"] == 0
 
@@ -133,3 +138,21 @@ def test_obsolete_stock_a_node_needs_later_in_the_horizon_or_of_an_unforecast_ma
     lanes = pd.concat([LANES, LANES.iloc[[0]].assign(from_node="FR-CDG")])
     t = recommend_transfers(plan, lanes, WEIGHTS, AS_OF, 50.0, 0.25, horizon_demand=demand)
     assert list(zip(t["from_node"], t["units"])) == [("NL-AMS", 80)]
+
+
+def test_a_transfer_that_lifts_the_position_above_the_reorder_point_leaves_no_purchase_due():
+    """The demo's FTW-00077 at NL-AMS: position 15 at a reorder point of 15.12, order-up-to 65.12, MOQ 50. 38 units
+    moved in leave 53, above the reorder point, so by the plan's own rule nothing is due; the old rule bought the
+    gap's 12.12 raised to the MOQ, 88 units in for a need of 50. With 8 units moved the position (23) is still
+    below a reorder point of 30: the plan's order, max(Q, S - position), is bought."""
+    skus = pd.DataFrame({"sku": ["F"], "moq": [50], "pack_size": [1]})
+    plan = _plan([("F", "NL-AMS", 51, 65.12, 15.0, 0.0, 25.5, 40.0, pd.Timestamp("2026-11-20"))],
+                 reorder_points=[15.12], order_quantity=50.0)
+    moved = pd.DataFrame({"sku": ["F"], "from_node": ["GB-BHX"], "to_node": ["NL-AMS"], "units": [38],
+                          "recommended": [True]})
+    [row] = apply_transfers(plan, moved, skus).to_dict("records")
+    assert (row["transfer_in_units"], row["recommended_order_qty"], row["purchase_after_transfers"]) == (38, 51, 0)
+
+    below = plan.assign(reorder_point=30.0)
+    [row] = apply_transfers(below, moved.assign(units=8), skus).to_dict("records")
+    assert row["purchase_after_transfers"] == 50  # max(50, 65.12 - 23 = 42.12), at the MOQ
