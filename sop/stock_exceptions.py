@@ -31,7 +31,12 @@ def expedite(plan: pd.DataFrame, impact: pd.DataFrame, settings: ExceptionSettin
 
     def problem(r: pd.Series, short: float) -> str:
         lead = f" ({float(r['lead_time_days']):.0f} days)" if pd.notna(r["lead_time_days"]) else ""
-        text = f"stock runs out on {day_text(r['projected_stockout_date'])}, before a purchase placed today lands{lead}"
+        text = f"stock runs out on {day_text(r['projected_stockout_date'])}"
+        # the plan's date is before its own transfers; the shortfall is priced with them made (scenario_impact)
+        moved, after = r.get("transfer_in_units"), r.get("baseline_stockout_date")
+        if pd.notna(moved) and moved > 0 and pd.notna(after) and pd.Timestamp(after) != pd.Timestamp(r["projected_stockout_date"]):
+            text += f", on {day_text(after)} with the {moved:,.0f} units the plan moves in"
+        text += f", before a purchase placed today lands{lead}"
         return text + (f"; {short:,.0f} units go unserved until then" if pd.notna(short) else "")
 
     def fix(r: pd.Series) -> str | None:

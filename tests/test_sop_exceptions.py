@@ -614,3 +614,16 @@ def test_raise_exceptions_lists_an_overdue_order_last_and_without_open_lines_rai
     assert with_lines["type"].iloc[-1] == "overdue_purchase_order"
     without = raise_exceptions(plan, impact, pd.DataFrame(), pd.DataFrame(), None, as_of=AS_OF)
     assert len(without) == len(with_lines) - 1 and "overdue_purchase_order" not in set(without["type"])
+
+
+def test_an_expedite_after_a_transfer_in_gives_both_stock_out_dates_beside_the_shortfall_priced_with_it(plan, impact):
+    """The demo's OUT-00068 at NL-AMS: the plan's projection runs out on 06-18 before the 33 units it moves in,
+    scenario_impact prices the 28 units short with them made, from their stock-out on 06-29. The problem said
+    '06-18 ... 28 units go unserved', a date from one and a shortfall from the other."""
+    moved = plan.assign(transfer_in_units=np.where(plan["sku"] == "A", 33, 0))
+    fixes = impact.assign(baseline_stockout_date=pd.Timestamp("2026-11-09"))
+    a = expedite(moved, fixes).set_index("exception_id").loc["expedite:A:DE-FRA"]
+    assert a["problem"].startswith("stock runs out on 2026-11-04, on 2026-11-09 with the 33 units the plan moves in, "
+                                   "before a purchase placed today lands (30 days); 12 units go unserved")
+    b = expedite(moved, fixes).set_index("exception_id").loc["expedite:B:DE-FRA"]
+    assert "moves in" not in b["problem"]  # nothing moved in: one date
