@@ -27,7 +27,8 @@ class ComplianceSources:
         as_of: the planning date (the last day of int_planning_calendar).
         rules: the border rules and ECB rates (`Rulebook`).
         facts: intermediate.int_sku_market_compliance (compliance.plan.FACT_COLUMNS).
-        duty_rates: sku, customs_territory, mfn_rate, preferential_agreement, preferential_rate.
+        duty_rates: sku, customs_territory, mfn_rate, preferential_agreement, preferential_rate,
+            preferential_parties.
         countries: alpha_2, customs_territory.
         nodes: node_code, country, customs_territory.
         routes: compliance.plan.ROUTE_COLUMNS (`read_routes`).
@@ -176,7 +177,7 @@ def read_compliance_sources(
         rules=read_rulebook(warehouse),
         facts=warehouse.query("select * from intermediate.int_sku_market_compliance order by all"),
         duty_rates=warehouse.query("""
-            select sku, customs_territory, mfn_rate, preferential_agreement, preferential_rate
+            select sku, customs_territory, mfn_rate, preferential_agreement, preferential_rate, preferential_parties
             from intermediate.int_sku_duty_rates order by all
         """),
         countries=warehouse.query("select alpha_2, customs_territory from reference.countries order by all"),

@@ -113,7 +113,7 @@ INPUT_NAMES: dict[str, str] = {
 CODE_MODULES: tuple[str, ...] = (
     "compliance.orders", "compliance.landed_cost", "compliance.parcel", "compliance.regime_rules", "compliance.parcel_fees",
     "compliance.bulk", "compliance.rulebook", "compliance.policy", "compliance.unknowns", "compliance.tables", "compliance.run",
-    "compliance.facts", "compliance.order_store",
+    "compliance.facts", "compliance.order_store", "compliance.preference_routes",
 )
 
 

@@ -31,6 +31,7 @@ from compliance.bulk import bulk_unit_costs
 from compliance.landed_cost import UNTIL_A_RATE, parcel_landed_cost
 from compliance.parcel import Item, Parcel, ParcelCost
 from compliance.policy import DEFAULT_WEIGHT_KG, CompliancePolicy, prices_include_vat
+from compliance.preference_routes import on_parcel_routes
 from compliance.rulebook import Rulebook
 from compliance.tables import order_columns, order_schema, typed
 from compliance.unknowns import join_unknowns, text
@@ -43,7 +44,9 @@ LINE_COLUMNS: tuple[str, ...] = (
     "order_id", "order_date", "market", "ship_from_node", "carrier", "sku", "quantity", "unit_price", "currency", "units_per_eur",
 )
 SKU_COLUMNS: tuple[str, ...] = ("sku", "hs_code", "origin_country", "origin_customs_territory", "unit_cost_eur", "weight_kg")
-DUTY_COLUMNS: tuple[str, ...] = ("sku", "customs_territory", "mfn_rate", "preferential_agreement", "preferential_rate")
+DUTY_COLUMNS: tuple[str, ...] = (
+    "sku", "customs_territory", "mfn_rate", "preferential_agreement", "preferential_rate", "preferential_parties",
+)
 __all__ = ["LINE_COLUMNS", "order_columns", "order_landed_costs"]
 
 
@@ -94,6 +97,7 @@ def order_landed_costs(
     routed = enriched["ship_from_node"].isin(list(node_territories))
     enriched["node_country"] = enriched["ship_from_node"].map(lambda n: node_territories.get(n, (None, None))[0])
     enriched["node_territory"] = enriched["ship_from_node"].map(lambda n: node_territories.get(n, (None, None))[1])
+    enriched = on_parcel_routes(enriched)  # a parcel from a non-party's stock has no preference to claim
     hs = enriched["hs_code"].map(text)
     enriched["hs_missing"] = hs.map(lambda h: h is None or len(h) < 6)
     domestic = routed & enriched["customs_territory"].notna() & (enriched["node_territory"] == enriched["customs_territory"])

@@ -27,6 +27,7 @@ from compliance.landed_cost import FOB_TERRITORIES, parcel_landed_cost
 from compliance.parcel import Item, Merchant, Parcel
 from compliance.policy import DEFAULT_WEIGHT_KG, CompliancePolicy, prices_include_vat
 from compliance.rulebook import Rulebook
+from compliance.preference_routes import on_parcel_routes
 from compliance.tables import plan_schema, typed
 from compliance.unknowns import join_unknowns, text
 from crossdock.cost_basis import COST_FROM_CATALOGUE
@@ -37,7 +38,7 @@ FACT_COLUMNS: tuple[str, ...] = (
     "sku", "product_name", "category", "hs_code", "hs_code_valid", "origin_country", "origin_customs_territory",
     "unit_cost_eur", "weight_kg",
     "market", "customs_territory", "currency", "mfn_rate", "duty_source", "preferential_agreement", "preferential_rate",
-    "restricted_categories", "product_rules", "restricted_documents",
+    "preferential_parties", "restricted_categories", "product_rules", "restricted_documents",
 )
 ROUTE_COLUMNS: tuple[str, ...] = ("market", "node", "node_country", "node_territory", "is_primary_route", "route_share")
 BASKET_COLUMNS: tuple[str, ...] = ("sku", "market", "basket_units", "unit_price_local", "price_basis")
@@ -68,6 +69,7 @@ def build_compliance_plan(
     if customs_risk is not None:
         require_columns(customs_risk, RISK_COLUMNS, "customs_risk")
     rows = facts.merge(routes, on="market").merge(baskets, on=["sku", "market"], how="left")
+    rows = on_parcel_routes(rows)  # a parcel from a non-party's stock has no preference to claim
     if rows.empty:  # no SKU (no supplier catalogue yet) or no route: an empty plan with every column typed
         return typed([], plan_schema())
     merchant = policy.merchant(routes["node_country"].dropna().unique())

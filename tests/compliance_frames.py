@@ -40,6 +40,6 @@ def fact(sku: str, market: str, territory: str | None, currency: str | None, **k
         "sku": sku, "product_name": sku, "category": "apparel", "hs_code": "610910", "hs_code_valid": True,
         "origin_country": "VN", "origin_customs_territory": "VN", "unit_cost_eur": 10.0, "weight_kg": 0.5, "market": market, "customs_territory": territory,
         "currency": currency, "mfn_rate": 0.12, "duty_source": None, "preferential_agreement": None, "preferential_rate": None,
-        "restricted_categories": None, "product_rules": None, "restricted_documents": None,
+        "preferential_parties": None, "restricted_categories": None, "product_rules": None, "restricted_documents": None,
     }
     return row | kw

@@ -110,8 +110,10 @@ def test_an_available_preference_is_flagged_with_its_saving_until_its_proof_is_o
     """
     facts = FACTS.copy()
     tee = facts["sku"] == "TEE"
-    facts.loc[tee & (facts["market"] == "GB"), ["preferential_agreement", "preferential_rate"]] = ["UK DCTS", 0.0]
-    facts.loc[tee & (facts["market"] == "CA"), ["origin_country", "preferential_agreement", "preferential_rate"]] = ["US", "CUSMA", 0.0]
+    facts.loc[tee & (facts["market"] == "GB"), ["preferential_agreement", "preferential_rate", "preferential_parties"]] = [
+        "UK DCTS", 0.0, "BD VN"]
+    facts.loc[tee & (facts["market"] == "CA"), ["origin_country", "preferential_agreement", "preferential_rate",
+                                                "preferential_parties"]] = ["US", "CUSMA", 0.0, "MX US"]
     unclaimed = build_compliance_plan(facts, ROUTES, BASKETS, RULES, CompliancePolicy(), AS_OF)
     gb = row(unclaimed, "TEE", "GB", "GB-BHX")
     assert gb["flags"] == "preference_unclaimed"
@@ -309,3 +311,28 @@ def test_a_hold_risk_of_goods_without_a_chapter_reads_as_such():
     assert unknown.action.startswith("40% of CN->US parcels with goods of no known HS chapter are held at customs")
     [known] = customs_hold_flag("CN->US", "61", 0.4, 2.0, 0.1)
     assert known.action.startswith("40% of CN->US parcels with chapter 61 goods are held")
+
+
+def test_a_preference_needs_the_parcel_to_leave_from_a_partys_stock():
+    """VN-made T-shirts to Canada: CPTPP lists VN, not the US, so parcels from the New Jersey warehouse (stock that
+    cleared US customs) pay Canada's MFN 18 % and keep no certificate (an audit found EUR 2,128 of CPTPP savings
+    offered on such parcels); CUSMA lists the US, so US-made goods from there keep theirs."""
+    def facts_with(origin: str, agreement: str, parties: str) -> pd.DataFrame:
+        facts = FACTS.copy()
+        ca = (facts["sku"] == "TEE") & (facts["market"] == "CA")
+        facts.loc[ca, ["origin_country", "preferential_agreement", "preferential_rate", "preferential_parties"]] = [
+            origin, agreement, 0.0, parties]
+        return facts
+
+    cptpp = facts_with("VN", "CPTPP", "AU BN CL JP MX MY NZ PE SG VN")
+    cusma = facts_with("US", "CUSMA", "MX US")
+    lost = row(build_compliance_plan(cptpp, ROUTES, BASKETS, RULES, CompliancePolicy(), AS_OF), "TEE", "CA", "US-EWR")
+    kept = row(build_compliance_plan(cusma, ROUTES, BASKETS, RULES, CompliancePolicy(), AS_OF), "TEE", "CA", "US-EWR")
+    assert pd.isna(lost["preferential_agreement"]) and "CPTPP" not in lost["documents_required"]
+    assert kept["preferential_agreement"] == "CUSMA" and "CUSMA certification of origin" in kept["documents_required"]
+
+    # an order of 4 x CAD 45 (over the courier's CAD 150) from the US: MFN either way, the saving only where it reaches
+    parcel = [("O1", "2026-03-01", "CA", "US-EWR", "UPS", "TEE", 4, 45.0, "CAD", 1.5)]
+    [saving_lost] = order_landed_costs(lines(parcel), cptpp, NODES, RULES, CompliancePolicy())["preference_unclaimed_saving_eur"]
+    [saving_kept] = order_landed_costs(lines(parcel), cusma, NODES, RULES, CompliancePolicy())["preference_unclaimed_saving_eur"]
+    assert saving_lost == 0.0 and saving_kept == pytest.approx(0.18 * 180 / 1.5)

@@ -30,7 +30,7 @@ def fact(market: str, territory: str, currency: str) -> dict:
         "sku": "TEE", "product_name": "tee", "category": "apparel", "hs_code": "610910", "hs_code_valid": True,
         "origin_country": "VN", "origin_customs_territory": "VN", "unit_cost_eur": 10.0, "weight_kg": 0.5, "market": market, "customs_territory": territory,
         "currency": currency, "mfn_rate": 0.12, "duty_source": None, "preferential_agreement": None, "preferential_rate": None,
-        "restricted_categories": None, "product_rules": None, "restricted_documents": None,
+        "preferential_parties": None, "restricted_categories": None, "product_rules": None, "restricted_documents": None,
     }
 
 
@@ -48,7 +48,8 @@ def sources(nodes: list[tuple[str, str, str]] | None = None) -> ComplianceSource
         as_of=AS_OF,
         rules=RULES,
         facts=pd.DataFrame([fact("GB", "GB", "GBP"), fact("US", "US", "USD")]),
-        duty_rates=pd.DataFrame(columns=["sku", "customs_territory", "mfn_rate", "preferential_agreement", "preferential_rate"]),
+        duty_rates=pd.DataFrame(columns=["sku", "customs_territory", "mfn_rate", "preferential_agreement", "preferential_rate",
+                                         "preferential_parties"]),
         countries=pd.DataFrame({"alpha_2": ["GB", "NL", "US"], "customs_territory": ["GB", "EU", "US"]}),
         nodes=pd.DataFrame(
             nodes or [("GB-BHX", "GB", "GB"), ("NL-AMS", "NL", "EU"), ("US-EWR", "US", "US")],

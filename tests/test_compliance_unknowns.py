@@ -184,8 +184,9 @@ def test_the_catch_all_market_is_not_priced_as_one_border():
 def test_orders_of_the_catch_all_market_are_priced_under_their_own_countrys_rules():
     """A ROW order shipped to Germany costs what the same order of a German market costs (EU rates from int_sku_duty_rates);
     one shipped to Brazil is marked unknown."""
-    duty_rates = pd.DataFrame([("TEE", "EU", 0.12, None, None)],
-                              columns=["sku", "customs_territory", "mfn_rate", "preferential_agreement", "preferential_rate"])
+    duty_rates = pd.DataFrame([("TEE", "EU", 0.12, None, None, None)],
+                              columns=["sku", "customs_territory", "mfn_rate", "preferential_agreement", "preferential_rate",
+                                       "preferential_parties"])
     row = order_landed_costs(lines([
         ("R-DE", "2026-03-01", "ROW", "DE", "US-EWR", "UPS", "TEE", 2, 35.70, "EUR", 1.0),
         ("R-BR", "2026-03-01", "ROW", "BR", "US-EWR", "UPS", "TEE", 1, 120.0, "BRL", 6.0),

@@ -131,6 +131,7 @@ preferential_candidates as (
         territories.customs_territory,
         rates.agreement,
         rates.preferential_rate,
+        rates.qualifying_origins_padded,
         row_number() over (
             partition by skus.sku, territories.customs_territory
             order by rates.source_rank, case when rates.hs6 = skus.hs6 then 0 else 1 end,
@@ -152,6 +153,7 @@ select
     mfn.mfn_rate,
     case when pref.preferential_rate is not null then pref.agreement end as preferential_agreement,
     pref.preferential_rate,
+    case when pref.preferential_rate is not null then trim(pref.qualifying_origins_padded) end as preferential_parties,
     mfn.source as duty_source,
     mfn.as_of as duty_as_of
 from skus

@@ -84,6 +84,7 @@ select
     duty.duty_source,
     duty.preferential_agreement,
     duty.preferential_rate,
+    duty.preferential_parties,
     blocking_controls.restricted_categories,
     category_rules.product_rules,
     rule_documents.restricted_documents
