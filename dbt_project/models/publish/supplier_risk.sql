@@ -36,8 +36,8 @@ receipts as (
     select
         supplier_id,
         sku,
-        case when received_date <= promised_date then 1 else 0 end as on_time,
-        {{ dbt.datediff('promised_date', 'received_date', 'day') }} as days_late,
+        case when received_date <= first_promised_date then 1 else 0 end as on_time,
+        {{ dbt.datediff('first_promised_date', 'received_date', 'day') }} as days_late,
         {{ dbt.datediff('ordered_date', 'received_date', 'day') }} as lead_time_days
     from {{ ref('stg_purchase_orders') }} as po
     where {{ po_received_by_planning_date('po') }}
