@@ -160,7 +160,7 @@ def recommend_transfers(
 
     Args:
         plan: `build_inventory_plan` output (needs sku, node, recommended_order_qty,
-            order_up_to, inventory_position, excess_units, obsolete_units, unit_cost_eur,
+            order_up_to, reorder_point, inventory_position, excess_units, obsolete_units, unit_cost_eur,
             lead_time_days, projected_stockout_date).
         horizon_demand: `horizon_demand` output (sku, node, units): the forecast's units over the horizon at the
             nodes whose demand is known; obsolete stock is offered only there, less those units. None: not offered.
@@ -200,6 +200,7 @@ def recommend_transfers(
             ["per_unit", "days_to_land", "from_node"]
         )
         left = float(need.need)
+        position = float(need.inventory_position)
         for lane in candidates.itertuples(index=False):
             if left <= 0:
                 break
@@ -211,7 +212,11 @@ def recommend_transfers(
             left -= units
             cost = float(lane.fixed_cost_eur) + units * lane.per_unit
             covers = left <= 0
-            avoided = (order_cost_eur if covers else 0.0) + units * float(need.unit_cost_eur) * annual_carrying_rate
+            # the order is saved by the transfer whose units take the position above the reorder point: from there
+            # no purchase is due (apply_transfers), whether or not the rest of the need is covered
+            lifts = position <= float(need.reorder_point) < position + units
+            position += units
+            avoided = (order_cost_eur if lifts else 0.0) + units * float(need.unit_cost_eur) * annual_carrying_rate
             in_time = float(lane.days_to_land) <= float(need.lead_time_days)
             rows.append(
                 {

@@ -37,9 +37,20 @@ def expedite(plan: pd.DataFrame, impact: pd.DataFrame, settings: ExceptionSettin
         if pd.notna(moved) and moved > 0 and pd.notna(after) and pd.Timestamp(after) != pd.Timestamp(r["projected_stockout_date"]):
             text += f", on {day_text(after)} with the {moved:,.0f} units the plan moves in"
         text += f", before a purchase placed today lands{lead}"
-        return text + (f"; {short:,.0f} units go unserved until then" if pd.notna(short) else "")
+        if pd.notna(short):
+            return text + f"; {short:,.0f} units go unserved until then"
+        if covered(r):
+            return text + f"; the {moved:,.0f} units the plan moves in cover it until then"
+        return text
+
+    def covered(r: pd.Series) -> bool:
+        """The plan's transfers in leave no shortfall: scenario_impact, which ran, has no as-planned row for it."""
+        moved = r.get("transfer_in_units")
+        return not impact.empty and pd.isna(r.get("scenario")) and pd.notna(moved) and moved > 0
 
     def fix(r: pd.Series) -> str | None:
+        if covered(r):
+            return f"make the transfer in of {r['transfer_in_units']:,.0f} units (transfer_recommendations)"
         if pd.isna(r.get("contingency")):
             return None
         if r["contingency"] == NONE_FEASIBLE:

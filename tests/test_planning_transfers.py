@@ -156,3 +156,17 @@ def test_a_transfer_that_lifts_the_position_above_the_reorder_point_leaves_no_pu
     below = plan.assign(reorder_point=30.0)
     [row] = apply_transfers(below, moved.assign(units=8), skus).to_dict("records")
     assert row["purchase_after_transfers"] == 50  # max(50, 65.12 - 23 = 42.12), at the MOQ
+
+
+def test_the_order_is_credited_to_the_transfer_that_lifts_the_position_above_the_reorder_point():
+    """A need of 50.12 at a reorder point of 15.12 from a position of 15: 38 units from GB-BHX take it to 53, so no
+    purchase is due (apply_transfers) and that leg saves the order; the 13 from US-EWR that cover the rest save none.
+    Credited to the leg that covered the need, the EUR 50 order made the second leg look worth its EUR 120 freight."""
+    plan = _plan([("B", "GB-BHX", 51, 65.12, 15.0, 0.0, 2.0, 40.0, pd.Timestamp("2026-11-20")),
+                  ("B", "NL-AMS", 0, 0.0, 138.0, 38.0, 2.0, 40.0, pd.NaT),
+                  ("B", "US-EWR", 0, 0.0, 113.0, 13.0, 2.0, 40.0, pd.NaT)],
+                 reorder_points=[15.12, 0.0, 0.0], order_quantity=50.0)
+    t = recommend_transfers(plan, LANES, WEIGHTS, AS_OF, order_cost_eur=50.0, annual_carrying_rate=0.25).set_index("from_node")
+    assert t.loc["NL-AMS", "units"] == 38 and t.loc["NL-AMS", "purchase_cost_avoided_eur"] == pytest.approx(50.0 + 38 * 2 * 0.25)
+    assert t.loc["US-EWR", "covers_need"] and t.loc["US-EWR", "purchase_cost_avoided_eur"] == pytest.approx(13 * 2 * 0.25)
+    assert not t.loc["US-EWR", "recommended"]  # 120 + 13 x 0.6 of freight against 6.50 of carrying

@@ -627,3 +627,17 @@ def test_an_expedite_after_a_transfer_in_gives_both_stock_out_dates_beside_the_s
                                    "before a purchase placed today lands (30 days); 12 units go unserved")
     b = expedite(moved, fixes).set_index("exception_id").loc["expedite:B:DE-FRA"]
     assert "moves in" not in b["problem"]  # nothing moved in: one date
+
+
+def test_an_expedite_the_plans_own_transfer_in_covers_says_so_and_names_the_transfer_as_its_fix(plan, impact):
+    """scenario_impact writes an as-planned row only where the plan still runs out with its transfers made: B moves
+    33 units in and has none, so its exception names the transfer, not a bare stock-out with nothing to do."""
+    moved = plan.assign(transfer_in_units=np.where(plan["sku"] == "B", 33, 0))
+    only_a = impact[impact["sku"] == "A"]
+    b = expedite(moved, only_a).set_index("exception_id").loc["expedite:B:DE-FRA"]
+    assert b["problem"].endswith("before a purchase placed today lands (30 days); the 33 units the plan moves in cover "
+                                 "it until then")
+    assert b["fix"] == "make the transfer in of 33 units (transfer_recommendations)" and pd.isna(b["units_affected"])
+    # without any scenario run there is no knowing: the stock-out alone
+    bare = expedite(moved, impact.iloc[:0]).set_index("exception_id").loc["expedite:B:DE-FRA"]
+    assert bare["problem"].endswith("lands (30 days)") and bare["fix"] is None
