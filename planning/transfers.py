@@ -146,6 +146,13 @@ def customs_days(pairs: pd.DataFrame, skus: pd.DataFrame, customs_risk: pd.DataF
     return out[list(CUSTOMS_DAYS_COLUMNS)].sort_values(["sku", "from_node", "to_node"]).reset_index(drop=True)
 
 
+NEED_COLUMNS: tuple[str, ...] = (
+    "sku", "node", "recommended_order_qty", "order_up_to", "reorder_point", "inventory_position", "unit_cost_eur",
+    "lead_time_days", "projected_stockout_date",
+)
+"""What a plan row's need reads: the order it recommends, the position, and the rule that says when one is due."""
+
+
 def recommend_transfers(
     plan: pd.DataFrame,
     lanes: pd.DataFrame,
@@ -180,6 +187,7 @@ def recommend_transfers(
     missing = [c for c in LANE_COLUMNS if c not in lanes.columns]
     if missing:
         raise ValueError(f"`lanes` is missing columns {missing}")
+    require_columns(plan, NEED_COLUMNS, "plan")
     delay = _customs_lookup(customs)
     weight = weights.drop_duplicates("sku").set_index("sku")["weight_kg"].astype(float)
     needs = plan[plan["recommended_order_qty"] > 0].assign(

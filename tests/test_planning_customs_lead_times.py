@@ -126,7 +126,7 @@ def short_serum_at_gb(lead_time_days: float, nl_excess: float = 50.0, us_excess:
             ("SERUM", "US-EWR", 0, 5.0, 100.0, us_excess, 1.0, lead_time_days, pd.NaT),
         ],
         columns=cols,
-    ).assign(obsolete_units=0.0)
+    ).assign(obsolete_units=0.0, reorder_point=[5.0, 0.0, 0.0])  # GB-BHX at its reorder point: an order is due
 
 
 def customs_for_serum(nl_days: float, us_days: float = 0.0) -> pd.DataFrame:
