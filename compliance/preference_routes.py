@@ -35,9 +35,9 @@ def on_parcel_routes(frame: pd.DataFrame, ship_from_country: str = "node_country
     """
     parcel = (frame[ship_from_territory].isna() | frame[destination].isna()
               | (frame[ship_from_territory] != frame[destination]))
-    reached = pd.Series([reaches(p, c) for p, c in zip(frame["preferential_parties"], frame[ship_from_country])],
-                        index=frame.index, dtype=bool)
-    lost = parcel & frame["preferential_agreement"].notna() & ~reached
+    lost = (parcel & frame["preferential_agreement"].notna()).to_numpy()
+    judged = frame[lost]  # most order lines have no preference to judge: only these are read row by row
+    lost[lost] = [not reaches(p, c) for p, c in zip(judged["preferential_parties"], judged[ship_from_country])]
     if not lost.any():
         return frame
     out = frame.copy()
